@@ -1,0 +1,1 @@
+//! custom_field (work in progress)

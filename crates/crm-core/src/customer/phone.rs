@@ -1,0 +1,155 @@
+//! Phone numbers in E.164 (CUS-3). Any common written form is accepted when it parses to a
+//! valid number, with the tenant's default region for national forms; the stored and
+//! matched form is always E.164 (`+33123456789`).
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::FieldError;
+
+/// A region (ISO 3166-1 alpha-2, `FR`, `US`) used to read national-format numbers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Region(phonenumber::country::Id);
+
+impl Region {
+    /// Parses an ISO 3166-1 alpha-2 code, case-insensitively.
+    ///
+    /// # Errors
+    /// When the code is not a region the numbering plan knows.
+    pub fn parse(code: &str) -> Result<Self, FieldError> {
+        phonenumber::country::Id::from_str(&code.trim().to_ascii_uppercase())
+            .map(Self)
+            .map_err(|_| FieldError::new("default_region", format!("{code:?} is not a known ISO 3166-1 region code")))
+    }
+
+    /// The two-letter code.
+    pub fn code(&self) -> &str {
+        self.0.as_ref()
+    }
+}
+
+impl fmt::Display for Region {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+impl Serialize for Region {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.0.as_ref())
+    }
+}
+
+impl<'de> Deserialize<'de> for Region {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Self::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+/// A valid phone number, held in E.164.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(transparent)]
+pub struct PhoneNumber(String);
+
+impl PhoneNumber {
+    /// Parses a number in any common written form. National forms (`01 23 45 67 89`,
+    /// `(415) 555-0100`) need `default_region`; international forms (`+33 1 23 45 67 89`,
+    /// `0033 1 …` is not accepted without a region) do not.
+    ///
+    /// # Errors
+    /// A [`FieldError`] on `phone` when the text is not a valid number.
+    pub fn parse(input: &str, default_region: Option<Region>) -> Result<Self, FieldError> {
+        let trimmed = input.trim();
+        if trimmed.is_empty() {
+            return Err(FieldError::new("phone", "must not be empty"));
+        }
+        if trimmed.len() > 64 {
+            return Err(FieldError::new("phone", "must be at most 64 characters"));
+        }
+        let parsed = phonenumber::parse(default_region.map(|r| r.0), trimmed).map_err(|e| {
+            let hint = if default_region.is_none() && !trimmed.starts_with('+') {
+                " (national numbers need a default region; write it with +country code)"
+            } else {
+                ""
+            };
+            FieldError::new("phone", format!("{trimmed:?} is not a phone number: {e}{hint}"))
+        })?;
+        if !parsed.is_valid() {
+            return Err(FieldError::new("phone", format!("{trimmed:?} is not a valid phone number")));
+        }
+        Ok(Self(parsed.format().mode(phonenumber::Mode::E164).to_string()))
+    }
+
+    /// The E.164 form.
+    pub fn as_e164(&self) -> &str {
+        &self.0
+    }
+
+    /// Rebuilds from a stored E.164 value, checking it.
+    ///
+    /// # Errors
+    /// When the value is not a valid E.164 number.
+    pub fn from_e164(value: &str) -> Result<Self, FieldError> {
+        if !value.starts_with('+') {
+            return Err(FieldError::new("phone", "an E.164 number starts with +"));
+        }
+        Self::parse(value, None)
+    }
+}
+
+impl fmt::Display for PhoneNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for PhoneNumber {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Self::from_e164(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fr() -> Option<Region> {
+        Some(Region::parse("fr").unwrap())
+    }
+
+    #[test]
+    fn french_forms_normalise_to_one_e164() {
+        for input in ["+33 1 23 45 67 89", "01 23 45 67 89", "0123456789", "+33123456789", "01.23.45.67.89"] {
+            assert_eq!(PhoneNumber::parse(input, fr()).unwrap().as_e164(), "+33123456789", "{input}");
+        }
+    }
+
+    #[test]
+    fn us_national_form_uses_the_region() {
+        let us = Some(Region::parse("US").unwrap());
+        assert_eq!(PhoneNumber::parse("(415) 555-0100", us).unwrap().as_e164(), "+14155550100");
+        assert_eq!(PhoneNumber::parse("+1 415-555-0100", fr()).unwrap().as_e164(), "+14155550100");
+    }
+
+    #[test]
+    fn garbage_is_refused_naming_the_field() {
+        for input in ["", "hello", "12", "+33 1"] {
+            let err = PhoneNumber::parse(input, fr()).unwrap_err();
+            assert_eq!(err.field, "phone", "{input}");
+        }
+    }
+
+    #[test]
+    fn national_number_without_region_is_refused() {
+        assert!(PhoneNumber::parse("0123456789", None).is_err());
+    }
+
+    #[test]
+    fn unknown_region_is_refused() {
+        assert!(Region::parse("ZZ").is_err());
+    }
+}

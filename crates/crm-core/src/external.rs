@@ -1,0 +1,187 @@
+//! What the engine exchanges with external CRMs (EXT-1, INT-6, INT-7): references to remote
+//! records, search results, creation requests and the activity pushed after an interaction.
+//! Connectors translate these to each vendor's objects; nothing vendor-specific lives here.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::error::FieldError;
+use crate::ids::InteractionId;
+use crate::interaction::{Channel, Direction};
+
+/// An external CRM product.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExternalSystem {
+    /// Salesforce (REST API).
+    Salesforce,
+    /// Microsoft Dynamics 365 / Dataverse (Web API).
+    Dynamics,
+    /// Oracle NetSuite (REST web services).
+    NetSuite,
+}
+
+impl ExternalSystem {
+    /// The wire name.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ExternalSystem::Salesforce => "salesforce",
+            ExternalSystem::Dynamics => "dynamics",
+            ExternalSystem::NetSuite => "net_suite",
+        }
+    }
+}
+
+impl fmt::Display for ExternalSystem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for ExternalSystem {
+    type Err = FieldError;
+
+    fn from_str(s: &str) -> Result<Self, FieldError> {
+        match s {
+            "salesforce" => Ok(Self::Salesforce),
+            "dynamics" => Ok(Self::Dynamics),
+            "net_suite" | "netsuite" => Ok(Self::NetSuite),
+            other => Err(FieldError::new(
+                "system",
+                format!("{other:?} is not an external crm (salesforce, dynamics, net_suite)"),
+            )),
+        }
+    }
+}
+
+/// The kind of a remote record, in the engine's terms.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExternalObject {
+    /// A company / account (NetSuite customer).
+    Account,
+    /// A person attached to an account.
+    Contact,
+    /// A prospect.
+    Lead,
+    /// A support case (Dynamics incident, NetSuite supportCase).
+    Case,
+}
+
+/// A pointer to one remote record.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct ExternalRef {
+    /// Which CRM.
+    pub system: ExternalSystem,
+    /// Which kind of record.
+    pub object: ExternalObject,
+    /// The remote id, verbatim (Salesforce 18-char id, Dataverse GUID, NetSuite internal id).
+    pub id: String,
+}
+
+/// A remote record found by a screen-pop search.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExternalRecord {
+    /// Where it is.
+    pub reference: ExternalRef,
+    /// Its display name (contact full name, account name, case subject).
+    pub name: String,
+    /// Its phone numbers as the remote holds them.
+    pub phones: Vec<String>,
+    /// Its email addresses.
+    pub emails: Vec<String>,
+    /// The account it belongs to, when the remote said.
+    pub account: Option<ExternalRef>,
+    /// A link to open it in the remote's UI, when known.
+    pub url: Option<String>,
+}
+
+/// A person to create remotely (contact or lead).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExternalPerson {
+    /// Given name.
+    pub first_name: Option<String>,
+    /// Family name (required by every vendor).
+    pub last_name: String,
+    /// Phone in E.164.
+    pub phone: Option<String>,
+    /// Email address.
+    pub email: Option<String>,
+    /// Company name (required for Salesforce leads).
+    pub company: Option<String>,
+    /// The account to attach a contact to.
+    pub account: Option<ExternalRef>,
+}
+
+/// A case to create remotely.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExternalCase {
+    /// Subject / title.
+    pub subject: String,
+    /// Description.
+    pub description: Option<String>,
+    /// Priority in the engine's terms (`low`, `normal`, `high`, `urgent`); mapped per vendor.
+    pub priority: String,
+    /// Origin channel.
+    pub origin: Channel,
+    /// The contact it is about.
+    pub contact: Option<ExternalRef>,
+    /// The account it is about (Dynamics and NetSuite require a customer/company).
+    pub account: Option<ExternalRef>,
+}
+
+/// What to create remotely during an interaction (INT-7).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ExternalCreate {
+    /// A case.
+    Case(ExternalCase),
+    /// A contact.
+    Contact(ExternalPerson),
+    /// A lead.
+    Lead(ExternalPerson),
+}
+
+impl ExternalCreate {
+    /// The kind of record this creates.
+    pub fn object(&self) -> ExternalObject {
+        match self {
+            ExternalCreate::Case(_) => ExternalObject::Case,
+            ExternalCreate::Contact(_) => ExternalObject::Contact,
+            ExternalCreate::Lead(_) => ExternalObject::Lead,
+        }
+    }
+}
+
+/// The wrap-up of an interaction pushed to a linked remote record (INT-6): a call/activity
+/// record. Connectors MUST apply it idempotently keyed by [`ActivityPush::external_key`], so
+/// a retried delivery never creates a second activity.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActivityPush {
+    /// Idempotency key, stable across retries: the interaction id and, when an interaction
+    /// pushes more than once (a chat transferred twice), the push sequence (`<uuid>-2`).
+    pub external_key: String,
+    /// The interaction it describes.
+    pub interaction: InteractionId,
+    /// The linked record the activity belongs to.
+    pub target: ExternalRef,
+    /// Subject line (`Call: Jane Doe`).
+    pub subject: String,
+    /// Channel.
+    pub channel: Channel,
+    /// Direction.
+    pub direction: Direction,
+    /// Contact name as known to the engine.
+    pub contact_name: Option<String>,
+    /// When the interaction started (offered).
+    pub started_at: DateTime<Utc>,
+    /// Duration in seconds (offered to end).
+    pub duration_seconds: Option<u32>,
+    /// Disposition code label, when set.
+    pub disposition: Option<String>,
+    /// The agent's notes, joined.
+    pub notes: String,
+}

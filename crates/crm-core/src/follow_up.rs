@@ -1,0 +1,1 @@
+//! follow_up (work in progress)

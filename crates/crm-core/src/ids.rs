@@ -1,0 +1,78 @@
+//! Newtype identifiers. Every id is a UUID (v7 from the system generator, so ids sort by
+//! creation time); the newtypes keep a `CaseId` from being passed where a `CustomerId` is meant.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+macro_rules! id_type {
+    ($(#[$doc:meta] $name:ident),+ $(,)?) => {$(
+        #[$doc]
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(Uuid);
+
+        impl $name {
+            /// Wraps a raw UUID.
+            pub const fn from_uuid(uuid: Uuid) -> Self {
+                Self(uuid)
+            }
+
+            /// The raw UUID.
+            pub const fn as_uuid(&self) -> Uuid {
+                self.0
+            }
+        }
+
+        impl From<Uuid> for $name {
+            fn from(uuid: Uuid) -> Self {
+                Self(uuid)
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = uuid::Error;
+
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Uuid::parse_str(s).map(Self)
+            }
+        }
+    )+};
+}
+
+id_type! {
+    /// A tenant: one contact center, whose data no other tenant ever sees (ADM-3).
+    TenantId,
+    /// An agent (a user of the CRM: agent, supervisor or administrator).
+    AgentId,
+    /// A group (team) of agents.
+    GroupId,
+    /// A customer card.
+    CustomerId,
+    /// A relation between two customers (CUS-7).
+    RelationId,
+    /// A case (CAS-1).
+    CaseId,
+    /// A follow-up on a case (FUP-1).
+    FollowUpId,
+    /// A task (TSK-1).
+    TaskId,
+    /// An interaction (INT-1).
+    InteractionId,
+    /// A note on an interaction (INT-4).
+    NoteId,
+    /// A merge of two customer cards (CUS-6).
+    MergeId,
+    /// A domain event / outbox entry.
+    EventId,
+    /// A custom field definition (CUS-2).
+    FieldDefinitionId,
+}

@@ -1,0 +1,5 @@
+//! Interactions (INT).
+
+mod channel;
+
+pub use channel::{Channel, Direction};

@@ -1,0 +1,38 @@
+//! # crm-core
+//!
+//! The pure heart of the contact-center CRM engine: the domain model, its rules, the ports
+//! (traits) adapters implement, and the use cases that enforce permissions, visibility and
+//! tenant isolation. No I/O lives here: no runtime, no database, no HTTP, no file system.
+//!
+//! Map of the crate:
+//! - [`ids`], [`time`], [`error`], [`page`]: the vocabulary every other module uses.
+//! - [`access`]: tenants, agents, groups, roles, permissions and the [`access::Actor`] (ADM).
+//! - [`custom_field`]: administrator-defined fields on customers and cases (CUS-2).
+//! - [`customer`]: customers, identities, relations, duplicates and merge (CUS).
+//! - [`case`], [`follow_up`], [`task`]: cases with lifecycle and history, follow-ups,
+//!   tasks with reminders (CAS, FUP, TSK).
+//! - [`interaction`]: interactions, their state machine, notes, dispositions, links (INT).
+//! - [`external`]: the shapes exchanged with external CRMs (EXT-1).
+//! - [`event`]: domain events written to the outbox with every change (EXT-3).
+//! - [`ports`]: the traits adapters implement (stores, clock, ids, mailer, external CRM, search).
+//! - [`service`]: the use cases, one method per feature, on [`service::Crm`].
+#![warn(missing_docs)]
+
+pub mod access;
+pub mod case;
+pub mod custom_field;
+pub mod customer;
+pub mod error;
+pub mod event;
+pub mod external;
+pub mod follow_up;
+pub mod ids;
+pub mod interaction;
+pub mod page;
+pub mod ports;
+pub mod service;
+pub mod task;
+pub mod text;
+pub mod time;
+
+pub use error::{ConnectorError, Error, FieldError, StoreError};

@@ -1,0 +1,1 @@
+//! page (work in progress)

@@ -1,0 +1,52 @@
+//! The port to an external CRM (EXT-1): screen-pop search, creation during an interaction,
+//! and the idempotent activity push of INT-6.
+
+use async_trait::async_trait;
+
+use crate::customer::{EmailAddress, PhoneNumber};
+use crate::error::ConnectorError;
+use crate::external::{ActivityPush, ExternalCreate, ExternalRecord, ExternalRef, ExternalSystem};
+
+/// One external CRM, configured for one tenant.
+///
+/// Implementations own authentication (token caching and renewal), retries of transient
+/// failures within a call's time budget, and rate limiting; they never log secrets.
+#[async_trait]
+pub trait ExternalCrm: Send + Sync + std::fmt::Debug {
+    /// Which product this is.
+    fn system(&self) -> ExternalSystem;
+
+    /// Contacts, leads and accounts whose phone fields hold `phone`.
+    ///
+    /// # Errors
+    /// MUST return [`ConnectorError::Auth`] when the credentials are refused,
+    /// [`ConnectorError::RateLimited`] when the remote's limit is still exceeded after the
+    /// connector's own retries, [`ConnectorError::Transport`] when the remote is unreachable
+    /// or keeps failing with 5xx, [`ConnectorError::Decode`] on an unreadable answer. An
+    /// empty result is `Ok(vec![])`, never `NotFound`.
+    async fn find_by_phone(&self, phone: &PhoneNumber) -> Result<Vec<ExternalRecord>, ConnectorError>;
+
+    /// Contacts, leads and accounts whose email fields equal `email` (case-insensitively).
+    ///
+    /// # Errors
+    /// As [`ExternalCrm::find_by_phone`].
+    async fn find_by_email(&self, email: &EmailAddress) -> Result<Vec<ExternalRecord>, ConnectorError>;
+
+    /// Creates a case, contact or lead and returns its reference.
+    ///
+    /// # Errors
+    /// MUST return [`ConnectorError::Rejected`] with the remote's code when the remote
+    /// refuses the record (missing required field, bad lookup); otherwise as
+    /// [`ExternalCrm::find_by_phone`]. Not idempotent: callers retry only on
+    /// [`ConnectorError::is_retryable`] errors raised before the request was sent.
+    async fn create(&self, request: &ExternalCreate) -> Result<ExternalRef, ConnectorError>;
+
+    /// Writes the activity for an interaction on its linked record, as an upsert keyed by
+    /// [`ActivityPush::external_key`]: pushing the same key twice leaves one activity.
+    ///
+    /// # Errors
+    /// MUST return [`ConnectorError::NotFound`] when the target record no longer exists,
+    /// [`ConnectorError::Rejected`] when the remote refuses the activity; otherwise as
+    /// [`ExternalCrm::find_by_phone`].
+    async fn push_activity(&self, activity: &ActivityPush) -> Result<ExternalRef, ConnectorError>;
+}

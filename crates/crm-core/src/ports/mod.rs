@@ -1,0 +1,5 @@
+//! Ports: the traits adapters implement.
+
+mod external_crm;
+
+pub use external_crm::ExternalCrm;

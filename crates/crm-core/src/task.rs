@@ -1,0 +1,1 @@
+//! task (work in progress)
