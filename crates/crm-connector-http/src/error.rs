@@ -1,0 +1,38 @@
+//! How failures below the vendor layer become [`ConnectorError`]s: transport failures
+//! (connect, timeout, body read) are `Transport`, unreadable answers are `Decode`, and a
+//! status that stayed bad through every retry is a `Transport` whose source says which.
+
+use std::fmt;
+
+use crm_core::ConnectorError;
+use crm_core::error::BoxError;
+
+/// A status the remote kept answering through every retry; the `source` of a
+/// [`ConnectorError::Transport`].
+#[derive(Debug, thiserror::Error)]
+#[error("http status {status} after {attempts} attempt(s)")]
+pub struct StatusError {
+    /// The last status.
+    pub status: u16,
+    /// How many attempts were made.
+    pub attempts: u32,
+}
+
+/// A transport failure of `system`.
+pub fn transport_error(system: &str, source: impl Into<BoxError>) -> ConnectorError {
+    ConnectorError::Transport { system: system.to_owned(), source: source.into() }
+}
+
+/// An unreadable answer from `system`.
+pub fn decode_error(system: &str, message: impl fmt::Display) -> ConnectorError {
+    ConnectorError::Decode { system: system.to_owned(), message: message.to_string() }
+}
+
+/// A reqwest failure: every kind (connect, timeout, body) is a transport failure except a
+/// body that does not decode, which is `Decode`. reqwest's messages carry the URL, never a
+/// header, so no credential leaks through them; we still strip the URL, whose query may
+/// hold a phone number or an email address.
+pub fn from_reqwest(system: &str, error: reqwest::Error) -> ConnectorError {
+    let error = error.without_url();
+    if error.is_decode() { decode_error(system, error) } else { transport_error(system, error) }
+}

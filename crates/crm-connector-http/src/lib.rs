@@ -1,0 +1,30 @@
+//! # crm-connector-http
+//!
+//! The HTTP plumbing every external CRM connector shares, so each vendor crate only
+//! translates shapes:
+//! - [`settings`]: the typed, serde-readable knobs (timeouts, retries, concurrency).
+//! - [`client`]: [`HttpClient`], one reqwest client per connector with a per-attempt timeout,
+//!   retries with exponential backoff and jitter on 429/5xx honouring `Retry-After`, a
+//!   vendor hook to recognise rate limiting hidden in other statuses, and a concurrency cap.
+//! - [`retry`]: the backoff arithmetic and the `Retry-After` parser.
+//! - [`auth`]: the [`Authenticator`] seam, bearer tokens with an expiry-aware single-flight
+//!   [`TokenCache`], and one forced re-authentication on 401.
+//! - [`error`]: how transport, status and decode failures become [`ConnectorError`]s.
+//!
+//! Secrets are [`secrecy::SecretString`]s: they never reach a `Debug` output or a log line.
+//!
+//! [`ConnectorError`]: crm_core::ConnectorError
+
+pub mod auth;
+pub mod client;
+pub mod error;
+pub mod retry;
+pub mod settings;
+
+pub use auth::{AuthContext, Authenticator, BearerAuth, NoAuth, Token, TokenCache, TokenSource};
+pub use client::{HttpClient, Idempotency, RawResponse, Throttle, ThrottleHook};
+pub use error::{StatusError, decode_error, transport_error};
+pub use settings::HttpSettings;
+
+pub use reqwest;
+pub use secrecy;
