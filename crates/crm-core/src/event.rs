@@ -1,1 +1,250 @@
-//! event (work in progress)
+//! Domain events (EXT-3). Every use case that writes returns its events to the store,
+//! which writes them to the outbox in the same transaction as the change; workers deliver
+//! them (live event streams, webhooks, external CRM pushes).
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::case::CaseNumber;
+use crate::external::ActivityPush;
+use crate::ids::{AgentId, CaseId, CustomerId, EventId, FollowUpId, GroupId, InteractionId, MergeId, TaskId, TenantId};
+use crate::interaction::{InteractionState, LinkTarget};
+
+/// Something that happened.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DomainEvent {
+    /// Its id (also the outbox entry's id).
+    pub id: EventId,
+    /// The tenant.
+    pub tenant: TenantId,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Who caused it (none for system work).
+    pub actor: Option<AgentId>,
+    /// What.
+    pub kind: EventKind,
+}
+
+/// What happened.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum EventKind {
+    /// A customer was created.
+    CustomerCreated {
+        /// Customer.
+        customer: CustomerId,
+    },
+    /// A customer changed.
+    CustomerUpdated {
+        /// Customer.
+        customer: CustomerId,
+        /// Changed fields.
+        fields: Vec<String>,
+    },
+    /// A customer was deleted.
+    CustomerDeleted {
+        /// Customer.
+        customer: CustomerId,
+    },
+    /// Two cards were merged.
+    CustomersMerged {
+        /// Merge.
+        merge: MergeId,
+        /// Survivor.
+        target: CustomerId,
+        /// Tombstone.
+        source: CustomerId,
+    },
+    /// A merge was undone.
+    MergeUndone {
+        /// Merge.
+        merge: MergeId,
+        /// Survivor.
+        target: CustomerId,
+        /// Restored card.
+        source: CustomerId,
+    },
+    /// A case was created.
+    CaseCreated {
+        /// Case.
+        case: CaseId,
+        /// Number.
+        number: CaseNumber,
+        /// Customer.
+        customer: CustomerId,
+    },
+    /// A case changed.
+    CaseUpdated {
+        /// Case.
+        case: CaseId,
+        /// Changed fields.
+        fields: Vec<String>,
+    },
+    /// A case was (re)assigned.
+    CaseAssigned {
+        /// Case.
+        case: CaseId,
+        /// New agent.
+        assignee: Option<AgentId>,
+        /// New group.
+        group: Option<GroupId>,
+    },
+    /// A case was deleted.
+    CaseDeleted {
+        /// Case.
+        case: CaseId,
+    },
+    /// A follow-up was added.
+    FollowUpAdded {
+        /// Case.
+        case: CaseId,
+        /// Follow-up.
+        follow_up: FollowUpId,
+    },
+    /// A task was created.
+    TaskCreated {
+        /// Task.
+        task: TaskId,
+        /// Assignee.
+        assignee: AgentId,
+    },
+    /// A task changed.
+    TaskUpdated {
+        /// Task.
+        task: TaskId,
+        /// Assignee.
+        assignee: AgentId,
+    },
+    /// A task's reminder came due (TSK-2); raised once by the reminder worker.
+    TaskReminderDue {
+        /// Task.
+        task: TaskId,
+        /// Who to remind.
+        assignee: AgentId,
+        /// When the task is.
+        scheduled_at: DateTime<Utc>,
+        /// Its subject.
+        subject: String,
+    },
+    /// An interaction was created.
+    InteractionCreated {
+        /// Interaction.
+        interaction: InteractionId,
+        /// Offered to.
+        agent: Option<AgentId>,
+        /// Customer card.
+        customer: Option<CustomerId>,
+    },
+    /// An interaction changed state.
+    InteractionStateChanged {
+        /// Interaction.
+        interaction: InteractionId,
+        /// New state.
+        state: InteractionState,
+        /// Agent now handling it.
+        agent: Option<AgentId>,
+    },
+    /// A record was linked to an interaction.
+    InteractionLinked {
+        /// Interaction.
+        interaction: InteractionId,
+        /// Record.
+        target: LinkTarget,
+    },
+    /// A record was unlinked.
+    InteractionUnlinked {
+        /// Interaction.
+        interaction: InteractionId,
+        /// Record.
+        target: LinkTarget,
+    },
+    /// An activity must be pushed to an external CRM (INT-6); delivered by the connector
+    /// worker, at most once applied remotely thanks to the push's idempotency key.
+    ActivityPushRequested {
+        /// The push.
+        push: ActivityPush,
+    },
+}
+
+/// Which worker delivers an event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Topic {
+    /// Live streams and webhooks.
+    Notification,
+    /// External CRM pushes.
+    ExternalPush,
+}
+
+impl Topic {
+    /// The wire name.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Topic::Notification => "notification",
+            Topic::ExternalPush => "external_push",
+        }
+    }
+}
+
+impl EventKind {
+    /// The worker that delivers it.
+    pub fn topic(&self) -> Topic {
+        match self {
+            EventKind::ActivityPushRequested { .. } => Topic::ExternalPush,
+            _ => Topic::Notification,
+        }
+    }
+
+    /// The wire name of the variant (`case_created`).
+    pub fn name(&self) -> &'static str {
+        match self {
+            EventKind::CustomerCreated { .. } => "customer_created",
+            EventKind::CustomerUpdated { .. } => "customer_updated",
+            EventKind::CustomerDeleted { .. } => "customer_deleted",
+            EventKind::CustomersMerged { .. } => "customers_merged",
+            EventKind::MergeUndone { .. } => "merge_undone",
+            EventKind::CaseCreated { .. } => "case_created",
+            EventKind::CaseUpdated { .. } => "case_updated",
+            EventKind::CaseAssigned { .. } => "case_assigned",
+            EventKind::CaseDeleted { .. } => "case_deleted",
+            EventKind::FollowUpAdded { .. } => "follow_up_added",
+            EventKind::TaskCreated { .. } => "task_created",
+            EventKind::TaskUpdated { .. } => "task_updated",
+            EventKind::TaskReminderDue { .. } => "task_reminder_due",
+            EventKind::InteractionCreated { .. } => "interaction_created",
+            EventKind::InteractionStateChanged { .. } => "interaction_state_changed",
+            EventKind::InteractionLinked { .. } => "interaction_linked",
+            EventKind::InteractionUnlinked { .. } => "interaction_unlinked",
+            EventKind::ActivityPushRequested { .. } => "activity_push_requested",
+        }
+    }
+}
+
+/// Delivery state of an outbox entry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutboxStatus {
+    /// Waiting (or waiting again after a failure).
+    Pending,
+    /// Delivered.
+    Delivered,
+    /// Given up after too many failures or a permanent error; can be retried by hand.
+    Dead,
+}
+
+/// An outbox entry.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxEntry {
+    /// The event.
+    pub event: DomainEvent,
+    /// Topic.
+    pub topic: Topic,
+    /// Delivery state.
+    pub status: OutboxStatus,
+    /// Failed attempts so far.
+    pub attempts: u32,
+    /// Not before this instant.
+    pub next_attempt_at: DateTime<Utc>,
+    /// The last failure.
+    pub last_error: Option<String>,
+}

@@ -1,1 +1,16 @@
-//! cases
+//! Cases (CAS): numbers, lifecycle, edits, history and list filters.
+
+mod filter;
+pub mod history;
+mod lifecycle;
+mod model;
+mod number;
+
+pub use filter::{CaseFilter, CaseSort, CaseSortField, SortDirection};
+pub use history::{CaseHistoryEntry, FieldMap};
+pub use lifecycle::{CaseStatus, Priority, Severity, Visibility};
+pub use model::{
+    Case, CaseContext, CasePatch, CasePatchError, CaseSummary, Description, DescriptionFormat, DescriptionInput,
+    MAX_DESCRIPTION, MAX_SUBJECT, NewCase, double_option,
+};
+pub use number::CaseNumber;

@@ -1,5 +1,15 @@
-//! Interactions (INT).
+//! Interactions (INT): channels, the state machine, notes, dispositions, links and the INT-6
+//! push rule.
 
 mod channel;
+mod disposition;
+mod lifecycle;
+mod model;
 
 pub use channel::{Channel, Direction};
+pub use disposition::{Disposition, DispositionInput, QueueSettings};
+pub use lifecycle::{InteractionAction, InteractionState};
+pub use model::{
+    Counterpart, Interaction, InteractionLink, InteractionNote, InteractionSummary, LinkTarget, MAX_CONTEXT_ENTRIES,
+    NewInteraction, TranscriptMessage, action_pushes,
+};

@@ -1,5 +1,13 @@
-//! Ports: the traits adapters implement.
+//! Ports: the traits adapters implement. All are object-safe (`Arc<dyn …>`), `Send + Sync`,
+//! and document their contract per method.
 
 mod external_crm;
+mod mailer;
+mod store;
 
+pub use crate::time::{Clock, IdGenerator};
 pub use external_crm::ExternalCrm;
+pub use mailer::{MailError, Mailer, OutgoingMail};
+pub use store::{
+    CaseStore, CustomerStore, DirectoryStore, InteractionStore, OutboxStore, Store, StoreResult, TaskStore,
+};

@@ -1,0 +1,121 @@
+//! Case list filters and sorting (CAS-5).
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::{Case, CaseStatus, Priority, Severity};
+use crate::access::PrivateScope;
+use crate::ids::{AgentId, CustomerId, GroupId};
+
+/// Which cases to list. Empty lists and `None` mean "any".
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseFilter {
+    /// Any of these statuses.
+    #[serde(default)]
+    pub status: Vec<CaseStatus>,
+    /// Any of these priorities.
+    #[serde(default)]
+    pub priority: Vec<Priority>,
+    /// Any of these severities.
+    #[serde(default)]
+    pub severity: Vec<Severity>,
+    /// Assigned to this agent.
+    #[serde(default)]
+    pub assignee: Option<AgentId>,
+    /// Assigned to this group.
+    #[serde(default)]
+    pub group: Option<GroupId>,
+    /// Of this customer.
+    #[serde(default)]
+    pub customer: Option<CustomerId>,
+    /// Created at or after.
+    #[serde(default)]
+    pub created_from: Option<DateTime<Utc>>,
+    /// Created before.
+    #[serde(default)]
+    pub created_to: Option<DateTime<Utc>>,
+    /// Updated at or after.
+    #[serde(default)]
+    pub updated_from: Option<DateTime<Utc>>,
+    /// Updated before.
+    #[serde(default)]
+    pub updated_to: Option<DateTime<Utc>>,
+    /// Text the subject or description contains (case-insensitive).
+    #[serde(default)]
+    pub text: Option<String>,
+}
+
+impl CaseFilter {
+    /// Whether `case` passes the filter and the private scope; the reference semantics
+    /// every store implements in its query.
+    pub fn matches(&self, case: &Case, scope: &PrivateScope) -> bool {
+        let text = self.text.as_deref().map(str::to_lowercase);
+        (self.status.is_empty() || self.status.contains(&case.status))
+            && (self.priority.is_empty() || self.priority.contains(&case.priority))
+            && (self.severity.is_empty() || self.severity.contains(&case.severity))
+            && self.assignee.is_none_or(|a| case.assignee == Some(a))
+            && self.group.is_none_or(|g| case.group == Some(g))
+            && self.customer.is_none_or(|c| case.customer == c)
+            && self.created_from.is_none_or(|t| case.created_at >= t)
+            && self.created_to.is_none_or(|t| case.created_at < t)
+            && self.updated_from.is_none_or(|t| case.updated_at >= t)
+            && self.updated_to.is_none_or(|t| case.updated_at < t)
+            && text.is_none_or(|t| {
+                case.subject.to_lowercase().contains(&t) || case.description.body().to_lowercase().contains(&t)
+            })
+            && (case.visibility != super::Visibility::Private || scope.admits(case.assignee, case.group))
+    }
+}
+
+/// Sort key of a case list.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CaseSortField {
+    /// Creation time.
+    #[default]
+    CreatedAt,
+    /// Last change.
+    UpdatedAt,
+    /// Case number.
+    Number,
+    /// Priority (then number).
+    Priority,
+}
+
+/// Ascending or descending.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SortDirection {
+    /// Smallest first.
+    Asc,
+    /// Largest first (the default: newest first).
+    #[default]
+    Desc,
+}
+
+/// How to order a case list. Ties are broken by case number in the same direction, so
+/// cursors are stable.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseSort {
+    /// Key.
+    pub field: CaseSortField,
+    /// Direction.
+    pub direction: SortDirection,
+}
+
+impl CaseSort {
+    /// Compares two cases in this order.
+    pub fn compare(&self, a: &Case, b: &Case) -> std::cmp::Ordering {
+        let primary = match self.field {
+            CaseSortField::CreatedAt => a.created_at.cmp(&b.created_at),
+            CaseSortField::UpdatedAt => a.updated_at.cmp(&b.updated_at),
+            CaseSortField::Number => std::cmp::Ordering::Equal,
+            CaseSortField::Priority => a.priority.cmp(&b.priority),
+        };
+        let ord = primary.then(a.number.cmp(&b.number));
+        match self.direction {
+            SortDirection::Asc => ord,
+            SortDirection::Desc => ord.reverse(),
+        }
+    }
+}

@@ -1,0 +1,494 @@
+//! The case aggregate (CAS-1, CAS-3) and the commands that create and edit it.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use super::history::FieldMap;
+use super::{CaseNumber, CaseStatus, Priority, Severity, Visibility};
+use crate::access::Actor;
+use crate::custom_field::{Completeness, CustomValues, FieldDefinition, apply_custom_values};
+use crate::customer::Region;
+use crate::error::{FieldError, TransitionError, ValidationErrors, Validator};
+use crate::ids::{AgentId, CaseId, CustomerId, GroupId, InteractionId, TenantId};
+use crate::interaction::Channel;
+use crate::text::bounded_text;
+
+/// The longest subject.
+pub const MAX_SUBJECT: usize = 255;
+/// The longest description.
+pub const MAX_DESCRIPTION: usize = 100_000;
+
+/// Plain text or sanitised HTML.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "format", content = "body", rename_all = "snake_case")]
+pub enum Description {
+    /// Plain text.
+    Text(String),
+    /// HTML, sanitised on the way in (scripts, event handlers and unsafe URLs removed).
+    Html(String),
+}
+
+impl Description {
+    /// Validates plain text.
+    ///
+    /// # Errors
+    /// When it is too long.
+    pub fn text(body: &str) -> Result<Self, FieldError> {
+        bounded_text("description", body, MAX_DESCRIPTION).map(Self::Text)
+    }
+
+    /// Sanitises HTML.
+    ///
+    /// # Errors
+    /// When it is too long.
+    pub fn html(body: &str) -> Result<Self, FieldError> {
+        if body.len() > MAX_DESCRIPTION {
+            return Err(FieldError::new("description", format!("must be at most {MAX_DESCRIPTION} bytes")));
+        }
+        Ok(Self::Html(ammonia::clean(body)))
+    }
+
+    /// The body.
+    pub fn body(&self) -> &str {
+        match self {
+            Description::Text(b) | Description::Html(b) => b,
+        }
+    }
+}
+
+impl Default for Description {
+    fn default() -> Self {
+        Self::Text(String::new())
+    }
+}
+
+/// A description as a caller sends it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DescriptionInput {
+    /// `text` (default) or `html`.
+    #[serde(default)]
+    pub format: DescriptionFormat,
+    /// The body.
+    pub body: String,
+}
+
+/// The format of a description.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DescriptionFormat {
+    /// Plain text.
+    #[default]
+    Text,
+    /// HTML.
+    Html,
+}
+
+impl DescriptionInput {
+    /// Validates (and sanitises HTML).
+    ///
+    /// # Errors
+    /// When it is too long.
+    pub fn parse(&self) -> Result<Description, FieldError> {
+        match self.format {
+            DescriptionFormat::Text => Description::text(&self.body),
+            DescriptionFormat::Html => Description::html(&self.body),
+        }
+    }
+}
+
+/// A case.
+///
+/// Fields are public so adapters can rebuild it from storage; the core changes it only
+/// through [`Case::transition`], [`CasePatch::apply`] and the merge, which keep its
+/// invariants (an open case has an assignee, a closed one a `closed_at`, a non-draft one a
+/// subject).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Case {
+    /// Its id.
+    pub id: CaseId,
+    /// Its tenant.
+    pub tenant: TenantId,
+    /// Sequential number, unique per tenant.
+    pub number: CaseNumber,
+    /// The customer it belongs to.
+    pub customer: CustomerId,
+    /// Subject (may be empty on a draft).
+    pub subject: String,
+    /// Description.
+    pub description: Description,
+    /// Status.
+    pub status: CaseStatus,
+    /// Visibility.
+    pub visibility: Visibility,
+    /// Severity.
+    pub severity: Severity,
+    /// Priority.
+    pub priority: Priority,
+    /// Assigned agent.
+    pub assignee: Option<AgentId>,
+    /// Assigned group.
+    pub group: Option<GroupId>,
+    /// Channel it came in on.
+    pub origin_channel: Option<Channel>,
+    /// The interaction it was created from (INT-7).
+    pub origin_interaction: Option<InteractionId>,
+    /// Who created it.
+    pub created_by: AgentId,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Last changed.
+    pub updated_at: DateTime<Utc>,
+    /// When it was last closed.
+    pub closed_at: Option<DateTime<Utc>>,
+    /// Custom values.
+    pub custom: CustomValues,
+    /// Optimistic-concurrency version.
+    pub version: u64,
+}
+
+impl Case {
+    /// The tracked fields as a map, for history diffs and replay (CAS-4).
+    pub fn field_map(&self) -> FieldMap {
+        let mut m = FieldMap::new();
+        let mut put = |k: &str, v: Value| {
+            if !v.is_null() {
+                m.insert(k.to_owned(), v);
+            }
+        };
+        put("customer", json!(self.customer));
+        put("subject", json!(self.subject));
+        put("description", json!(self.description));
+        put("status", json!(self.status));
+        put("visibility", json!(self.visibility));
+        put("severity", json!(self.severity));
+        put("priority", json!(self.priority));
+        put("assignee", json!(self.assignee));
+        put("group", json!(self.group));
+        for (k, v) in &self.custom {
+            put(&format!("custom.{k}"), v.to_json());
+        }
+        m
+    }
+
+    /// Moves the case to `to`. Opening assigns it to `actor` when it has no assignee;
+    /// closing stamps `closed_at`; reopening clears it.
+    ///
+    /// # Errors
+    /// [`TransitionError`] when the lifecycle forbids the move, or when a non-draft case
+    /// would have no subject.
+    pub fn transition(&mut self, to: CaseStatus, actor: AgentId, now: DateTime<Utc>) -> Result<(), TransitionError> {
+        let refuse = |reason: Option<&str>| TransitionError {
+            entity: "case",
+            from: self.status.to_string(),
+            to: to.to_string(),
+            reason: reason.map(str::to_owned),
+        };
+        if !self.status.can_become(to) {
+            return Err(refuse(None));
+        }
+        if self.subject.trim().is_empty() {
+            return Err(refuse(Some("a case needs a subject before it leaves draft")));
+        }
+        if to == CaseStatus::Open && self.assignee.is_none() {
+            self.assignee = Some(actor);
+        }
+        match to {
+            CaseStatus::Closed => self.closed_at = Some(now),
+            CaseStatus::Open if self.status == CaseStatus::Closed => self.closed_at = None,
+            _ => {}
+        }
+        self.status = to;
+        self.updated_at = now;
+        Ok(())
+    }
+
+    /// Whether `actor` may see this case at all (tenant and private visibility).
+    pub fn visible_to(&self, actor: &Actor) -> bool {
+        self.tenant == actor.tenant
+            && (self.visibility != Visibility::Private || actor.can_see_private(self.assignee, self.group))
+    }
+}
+
+/// A case as the customer card and lists show it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseSummary {
+    /// Id.
+    pub id: CaseId,
+    /// Number.
+    pub number: CaseNumber,
+    /// Subject.
+    pub subject: String,
+    /// Status.
+    pub status: CaseStatus,
+    /// Priority.
+    pub priority: Priority,
+    /// Severity.
+    pub severity: Severity,
+    /// Assignee.
+    pub assignee: Option<AgentId>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<&Case> for CaseSummary {
+    fn from(c: &Case) -> Self {
+        Self {
+            id: c.id,
+            number: c.number,
+            subject: c.subject.clone(),
+            status: c.status,
+            priority: c.priority,
+            severity: c.severity,
+            assignee: c.assignee,
+            updated_at: c.updated_at,
+        }
+    }
+}
+
+/// What a caller sends to create a case.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewCase {
+    /// The customer.
+    pub customer: CustomerId,
+    /// Subject (required unless `draft`).
+    #[serde(default)]
+    pub subject: String,
+    /// Description.
+    #[serde(default)]
+    pub description: Option<DescriptionInput>,
+    /// Save as draft (CAS-2): relaxed validation, status `draft`.
+    #[serde(default)]
+    pub draft: bool,
+    /// Visibility (default internal).
+    #[serde(default)]
+    pub visibility: Option<Visibility>,
+    /// Severity (default medium).
+    #[serde(default)]
+    pub severity: Option<Severity>,
+    /// Priority (default normal).
+    #[serde(default)]
+    pub priority: Option<Priority>,
+    /// Assignee (default: the creator, for an open case).
+    #[serde(default)]
+    pub assignee: Option<AgentId>,
+    /// Group.
+    #[serde(default)]
+    pub group: Option<GroupId>,
+    /// Origin channel.
+    #[serde(default)]
+    pub origin_channel: Option<Channel>,
+    /// Custom values.
+    #[serde(default)]
+    pub custom: BTreeMap<String, Value>,
+}
+
+/// What a caller sends to edit a case. Absent fields stay; `assignee`/`group` take
+/// `Some(None)` (JSON `null`) to clear.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CasePatch {
+    /// New subject.
+    #[serde(default)]
+    pub subject: Option<String>,
+    /// New description.
+    #[serde(default)]
+    pub description: Option<DescriptionInput>,
+    /// New status (through the lifecycle).
+    #[serde(default)]
+    pub status: Option<CaseStatus>,
+    /// New visibility.
+    #[serde(default)]
+    pub visibility: Option<Visibility>,
+    /// New severity.
+    #[serde(default)]
+    pub severity: Option<Severity>,
+    /// New priority.
+    #[serde(default)]
+    pub priority: Option<Priority>,
+    /// New assignee (`null` to clear).
+    #[serde(default, with = "double_option")]
+    pub assignee: Option<Option<AgentId>>,
+    /// New group (`null` to clear).
+    #[serde(default, with = "double_option")]
+    pub group: Option<Option<GroupId>>,
+    /// Custom values to set (`null` removes).
+    #[serde(default)]
+    pub custom: BTreeMap<String, Value>,
+}
+
+/// Serde helper: a missing field is `None`, an explicit `null` is `Some(None)`.
+pub mod double_option {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    /// Serialises the inner option.
+    ///
+    /// # Errors
+    /// As the serializer.
+    pub fn serialize<T: Serialize, S: Serializer>(v: &Option<Option<T>>, s: S) -> Result<S::Ok, S::Error> {
+        match v {
+            None => s.serialize_none(),
+            Some(inner) => inner.serialize(s),
+        }
+    }
+
+    /// Deserialises a present field (null or value) as `Some(..)`.
+    ///
+    /// # Errors
+    /// As the deserializer.
+    pub fn deserialize<'de, T: Deserialize<'de>, D: Deserializer<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+        Option::<T>::deserialize(d).map(Some)
+    }
+}
+
+/// The facts a case command needs besides its input.
+#[derive(Clone, Copy, Debug)]
+pub struct CaseContext<'a> {
+    /// The case custom field definitions.
+    pub definitions: &'a [FieldDefinition],
+    /// The tenant's phone region (for phone-typed custom fields).
+    pub region: Option<Region>,
+    /// Now.
+    pub now: DateTime<Utc>,
+}
+
+impl NewCase {
+    /// Validates the input into a case. Drafts may lack a subject and required custom
+    /// values; an open case gets the creator as assignee when none is given.
+    ///
+    /// # Errors
+    /// Every refused value, each naming its field.
+    pub fn build(
+        self,
+        id: CaseId,
+        number: CaseNumber,
+        actor: &Actor,
+        origin_interaction: Option<InteractionId>,
+        ctx: CaseContext<'_>,
+    ) -> Result<Case, ValidationErrors> {
+        let mut v = Validator::new();
+        let subject = v.check(bounded_text("subject", self.subject.trim(), MAX_SUBJECT)).unwrap_or_default();
+        if !self.draft && subject.is_empty() {
+            v.push(FieldError::new("subject", "must not be empty (save as draft to keep an incomplete case)"));
+        }
+        let description = match &self.description {
+            Some(d) => v.check(d.parse()).unwrap_or_default(),
+            None => Description::default(),
+        };
+        let completeness = if self.draft { Completeness::Draft } else { Completeness::Complete };
+        let custom =
+            apply_custom_values(ctx.definitions, &CustomValues::new(), &self.custom, true, completeness, ctx.region)
+                .unwrap_or_else(|e| {
+                    v.extend(e.errors().iter().cloned());
+                    CustomValues::new()
+                });
+        v.finish()?;
+        let status = if self.draft { CaseStatus::Draft } else { CaseStatus::Open };
+        let assignee = match (self.assignee, status) {
+            (Some(a), _) => Some(a),
+            (None, CaseStatus::Open) => Some(actor.agent),
+            (None, _) => None,
+        };
+        Ok(Case {
+            id,
+            tenant: actor.tenant,
+            number,
+            customer: self.customer,
+            subject,
+            description,
+            status,
+            visibility: self.visibility.unwrap_or(Visibility::Internal),
+            severity: self.severity.unwrap_or(Severity::Medium),
+            priority: self.priority.unwrap_or(Priority::Normal),
+            assignee,
+            group: self.group,
+            origin_channel: self.origin_channel,
+            origin_interaction,
+            created_by: actor.agent,
+            created_at: ctx.now,
+            updated_at: ctx.now,
+            closed_at: None,
+            custom,
+            version: 1,
+        })
+    }
+}
+
+/// Errors of [`CasePatch::apply`].
+#[derive(Debug, thiserror::Error)]
+pub enum CasePatchError {
+    /// Bad values.
+    #[error(transparent)]
+    Invalid(#[from] ValidationErrors),
+    /// A refused status change.
+    #[error(transparent)]
+    Transition(#[from] TransitionError),
+}
+
+impl CasePatch {
+    /// Whether the patch reassigns the case (needs [`crate::access::Permission::CaseAssign`]
+    /// unless the actor takes it for themself).
+    pub fn reassigns(&self) -> bool {
+        self.assignee.is_some() || self.group.is_some()
+    }
+
+    /// Applies the patch to `case` (the status last, through the lifecycle, so a case
+    /// completed and opened in one patch is checked as completed).
+    ///
+    /// # Errors
+    /// Bad values or a refused transition; `case` is untouched then.
+    pub fn apply(&self, case: &mut Case, actor: AgentId, ctx: CaseContext<'_>) -> Result<(), CasePatchError> {
+        let mut next = case.clone();
+        let mut v = Validator::new();
+        if let Some(s) = &self.subject {
+            if let Some(s) = v.check(bounded_text("subject", s.trim(), MAX_SUBJECT)) {
+                if s.is_empty() && next.status != CaseStatus::Draft {
+                    v.push(FieldError::new("subject", "must not be empty"));
+                }
+                next.subject = s;
+            }
+        }
+        if let Some(d) = &self.description {
+            if let Some(d) = v.check(d.parse()) {
+                next.description = d;
+            }
+        }
+        if let Some(x) = self.visibility {
+            next.visibility = x;
+        }
+        if let Some(x) = self.severity {
+            next.severity = x;
+        }
+        if let Some(x) = self.priority {
+            next.priority = x;
+        }
+        if let Some(x) = self.assignee {
+            if x.is_none() && next.status == CaseStatus::Open && self.status.is_none() {
+                v.push(FieldError::new("assignee", "an open case must stay assigned to an agent"));
+            }
+            next.assignee = x;
+        }
+        if let Some(x) = self.group {
+            next.group = x;
+        }
+        let target = self.status.unwrap_or(next.status);
+        let completeness = if target == CaseStatus::Draft { Completeness::Draft } else { Completeness::Complete };
+        match apply_custom_values(ctx.definitions, &next.custom, &self.custom, false, completeness, ctx.region) {
+            Ok(c) => next.custom = c,
+            Err(e) => v.extend(e.errors().iter().cloned()),
+        }
+        v.finish()?;
+        if let Some(to) = self.status.filter(|s| *s != next.status) {
+            next.transition(to, actor, ctx.now)?;
+        }
+        if next != *case {
+            next.updated_at = ctx.now;
+        }
+        *case = next;
+        Ok(())
+    }
+}

@@ -1,0 +1,403 @@
+//! The customer aggregate (CUS-1) and the commands that create and edit it.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::{Identity, IdentityInput, IdentityKey, PostalAddress, Region};
+use crate::custom_field::{Completeness, CustomValues, FieldDefinition, apply_custom_values};
+use crate::error::{FieldError, ValidationErrors, Validator};
+use crate::ids::{AgentId, CustomerId, MergeId, TenantId};
+use crate::interaction::Channel;
+use crate::text::{phonetic_codes, required_text, words};
+
+/// The most identities one card may hold.
+pub const MAX_IDENTITIES: usize = 50;
+
+/// An account number, unique per tenant: 1 to 40 letters, digits, `-`, `_` or `.`.
+/// Generated (`AC-000042`) when the caller gives none.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct AccountNumber(String);
+
+impl AccountNumber {
+    /// Parses a caller-given account number (trimmed; case kept).
+    ///
+    /// # Errors
+    /// A [`FieldError`] on `account_number`.
+    pub fn parse(input: &str) -> Result<Self, FieldError> {
+        let t = input.trim();
+        let ok = !t.is_empty()
+            && t.len() <= 40
+            && t.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+        if ok {
+            Ok(Self(t.to_owned()))
+        } else {
+            Err(FieldError::new("account_number", "must be 1 to 40 letters, digits, '-', '_' or '.'"))
+        }
+    }
+
+    /// The generated account number for a tenant sequence value (`AC-000042`).
+    pub fn generated(sequence: u64) -> Self {
+        Self(format!("AC-{sequence:06}"))
+    }
+
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for AccountNumber {
+    type Error = FieldError;
+
+    fn try_from(s: String) -> Result<Self, FieldError> {
+        Self::parse(&s)
+    }
+}
+
+impl From<AccountNumber> for String {
+    fn from(a: AccountNumber) -> String {
+        a.0
+    }
+}
+
+impl fmt::Display for AccountNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Whether a card is live or was merged into another (CUS-6).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum CustomerStatus {
+    /// A live card.
+    Active,
+    /// A tombstone: this card was merged into `into`.
+    Merged {
+        /// The surviving card.
+        into: CustomerId,
+        /// The merge that did it.
+        merge: MergeId,
+    },
+}
+
+/// A customer card.
+///
+/// Fields are public so adapters can rebuild it from storage; the core changes it only
+/// through the methods below and the merge plan, which keep its invariants (a non-empty
+/// name, identities unique by key, custom values valid for their definitions).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Customer {
+    /// Its id.
+    pub id: CustomerId,
+    /// Its tenant.
+    pub tenant: TenantId,
+    /// Account number, unique per tenant.
+    pub account_number: AccountNumber,
+    /// Display name.
+    pub name: String,
+    /// Phones, emails and handles, unique by [`IdentityKey`].
+    pub identities: Vec<Identity>,
+    /// Postal addresses.
+    pub addresses: Vec<PostalAddress>,
+    /// Custom field values.
+    pub custom: CustomValues,
+    /// Live or merged.
+    pub status: CustomerStatus,
+    /// Channel of the first contact, for cards opened by a new contact (CUS-6).
+    pub origin_channel: Option<Channel>,
+    /// Last inbound contact (CUS-8).
+    pub last_contact_at: Option<DateTime<Utc>>,
+    /// Who created it.
+    pub created_by: Option<AgentId>,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
+    /// Optimistic-concurrency version, 1 on creation, +1 on every write.
+    pub version: u64,
+}
+
+/// The keys a store indexes to search customers by name (CUS-5): folded words and their
+/// phonetic codes.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NameKeys {
+    /// Lower-case, accent-free words of the name.
+    pub words: Vec<String>,
+    /// Double Metaphone codes of those words.
+    pub phonetic: Vec<String>,
+}
+
+impl NameKeys {
+    /// The keys of a name.
+    pub fn of(name: &str) -> Self {
+        let words = words(name);
+        let phonetic: BTreeSet<String> = words.iter().flat_map(|w| phonetic_codes(w)).collect();
+        Self { words, phonetic: phonetic.into_iter().collect() }
+    }
+}
+
+impl Customer {
+    /// Whether this card is a tombstone.
+    pub fn is_merged(&self) -> bool {
+        matches!(self.status, CustomerStatus::Merged { .. })
+    }
+
+    /// The keys of every identity.
+    pub fn identity_keys(&self) -> Vec<IdentityKey> {
+        self.identities.iter().map(Identity::key).collect()
+    }
+
+    /// Name search keys (CUS-5).
+    pub fn name_keys(&self) -> NameKeys {
+        NameKeys::of(&self.name)
+    }
+
+    /// Records an inbound contact on `channel` from `identity` (CUS-8): bumps the last
+    /// contact time and adds the identity when the card does not hold it yet. Returns
+    /// whether the card changed.
+    pub fn record_contact(&mut self, identity: Option<Identity>, at: DateTime<Utc>) -> bool {
+        let mut changed = false;
+        if self.last_contact_at.is_none_or(|t| t < at) {
+            self.last_contact_at = Some(at);
+            changed = true;
+        }
+        if let Some(identity) = identity {
+            let key = identity.key();
+            if self.identities.len() < MAX_IDENTITIES && !self.identities.iter().any(|i| i.key() == key) {
+                self.identities.push(identity);
+                changed = true;
+            }
+        }
+        changed
+    }
+
+    /// The field values history and events describe (`name`, `account_number`, …).
+    pub fn summary_json(&self) -> Value {
+        serde_json::json!({
+            "id": self.id,
+            "account_number": self.account_number,
+            "name": self.name,
+        })
+    }
+}
+
+/// What a caller sends to create a customer.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewCustomer {
+    /// Account number; generated when absent.
+    #[serde(default)]
+    pub account_number: Option<String>,
+    /// Display name.
+    pub name: String,
+    /// Identities.
+    #[serde(default)]
+    pub identities: Vec<IdentityInput>,
+    /// Addresses.
+    #[serde(default)]
+    pub addresses: Vec<PostalAddress>,
+    /// Custom values by key.
+    #[serde(default)]
+    pub custom: BTreeMap<String, Value>,
+    /// Channel of the first contact.
+    #[serde(default)]
+    pub origin_channel: Option<Channel>,
+}
+
+/// What a caller sends to change a customer. Absent fields stay; lists replace the whole
+/// list; custom values merge (`null` removes one).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CustomerPatch {
+    /// New account number.
+    #[serde(default)]
+    pub account_number: Option<String>,
+    /// New name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// New identity list.
+    #[serde(default)]
+    pub identities: Option<Vec<IdentityInput>>,
+    /// New address list.
+    #[serde(default)]
+    pub addresses: Option<Vec<PostalAddress>>,
+    /// Custom values to set (`null` removes).
+    #[serde(default)]
+    pub custom: BTreeMap<String, Value>,
+}
+
+/// Validated parts shared by create and patch.
+fn parse_identities(v: &mut Validator, inputs: &[IdentityInput], region: Option<Region>) -> Vec<Identity> {
+    if inputs.len() > MAX_IDENTITIES {
+        v.push(FieldError::new("identities", format!("at most {MAX_IDENTITIES} identities")));
+    }
+    let mut seen = BTreeSet::new();
+    let mut out = Vec::with_capacity(inputs.len());
+    for (i, input) in inputs.iter().enumerate() {
+        let prefix = format!("identities[{i}]");
+        match input.parse(region) {
+            Ok(identity) => {
+                if seen.insert(identity.key()) {
+                    out.push(identity);
+                } else {
+                    v.push(FieldError::new(prefix, "repeats an identity given earlier"));
+                }
+            }
+            Err(e) => v.push(e.within(&prefix)),
+        }
+    }
+    out
+}
+
+fn parse_addresses(v: &mut Validator, inputs: &[PostalAddress]) -> Vec<PostalAddress> {
+    if inputs.len() > 10 {
+        v.push(FieldError::new("addresses", "at most 10 addresses"));
+    }
+    inputs
+        .iter()
+        .enumerate()
+        .filter_map(|(i, a)| match a.clone().validate() {
+            Ok(a) => Some(a),
+            Err(errors) => {
+                v.extend(errors.into_iter().map(|e| e.within(&format!("addresses[{i}]"))));
+                None
+            }
+        })
+        .collect()
+}
+
+/// Everything a new customer needs besides the caller's input.
+#[derive(Clone, Copy, Debug)]
+pub struct CustomerContext<'a> {
+    /// The tenant's phone region.
+    pub region: Option<Region>,
+    /// The customer custom field definitions.
+    pub definitions: &'a [FieldDefinition],
+    /// Now.
+    pub now: DateTime<Utc>,
+}
+
+impl NewCustomer {
+    /// Validates the input into a customer. `generated_account` is used when no account
+    /// number was given.
+    ///
+    /// # Errors
+    /// Every refused value, each naming its field.
+    pub fn build(
+        self,
+        id: CustomerId,
+        tenant: TenantId,
+        created_by: Option<AgentId>,
+        generated_account: impl FnOnce() -> AccountNumber,
+        ctx: CustomerContext<'_>,
+    ) -> Result<Customer, ValidationErrors> {
+        let mut v = Validator::new();
+        let name = v.check(required_text("name", &self.name, 200));
+        let account = match self.account_number.as_deref() {
+            Some(a) => v.check(AccountNumber::parse(a)),
+            None => None,
+        };
+        let identities = parse_identities(&mut v, &self.identities, ctx.region);
+        let addresses = parse_addresses(&mut v, &self.addresses);
+        let custom = match apply_custom_values(
+            ctx.definitions,
+            &CustomValues::new(),
+            &self.custom,
+            true,
+            Completeness::Complete,
+            ctx.region,
+        ) {
+            Ok(c) => c,
+            Err(e) => {
+                v.extend(e.errors().iter().cloned());
+                CustomValues::new()
+            }
+        };
+        v.finish()?;
+        let account_number = match (account, self.account_number) {
+            (Some(a), _) => a,
+            (None, _) => generated_account(),
+        };
+        Ok(Customer {
+            id,
+            tenant,
+            account_number,
+            name: name.unwrap_or_default(),
+            identities,
+            addresses,
+            custom,
+            status: CustomerStatus::Active,
+            origin_channel: self.origin_channel,
+            last_contact_at: None,
+            created_by,
+            created_at: ctx.now,
+            updated_at: ctx.now,
+            version: 1,
+        })
+    }
+}
+
+impl CustomerPatch {
+    /// Applies the patch to `customer`, returning the changed fields' names (empty when
+    /// nothing changed). The version is bumped by the use case, not here.
+    ///
+    /// # Errors
+    /// Every refused value, each naming its field; `customer` is untouched then.
+    pub fn apply(
+        &self,
+        customer: &mut Customer,
+        ctx: CustomerContext<'_>,
+    ) -> Result<Vec<&'static str>, ValidationErrors> {
+        let mut v = Validator::new();
+        let name = self.name.as_deref().and_then(|n| v.check(required_text("name", n, 200)));
+        let account = self.account_number.as_deref().and_then(|a| v.check(AccountNumber::parse(a)));
+        let identities = self.identities.as_deref().map(|i| parse_identities(&mut v, i, ctx.region));
+        let addresses = self.addresses.as_deref().map(|a| parse_addresses(&mut v, a));
+        let custom = match apply_custom_values(
+            ctx.definitions,
+            &customer.custom,
+            &self.custom,
+            false,
+            Completeness::Complete,
+            ctx.region,
+        ) {
+            Ok(c) => Some(c),
+            Err(e) => {
+                v.extend(e.errors().iter().cloned());
+                None
+            }
+        };
+        v.finish()?;
+        let mut changed = Vec::new();
+        if let Some(name) = name.filter(|n| *n != customer.name) {
+            customer.name = name;
+            changed.push("name");
+        }
+        if let Some(account) = account.filter(|a| *a != customer.account_number) {
+            customer.account_number = account;
+            changed.push("account_number");
+        }
+        if let Some(identities) = identities.filter(|i| *i != customer.identities) {
+            customer.identities = identities;
+            changed.push("identities");
+        }
+        if let Some(addresses) = addresses.filter(|a| *a != customer.addresses) {
+            customer.addresses = addresses;
+            changed.push("addresses");
+        }
+        if let Some(custom) = custom.filter(|c| *c != customer.custom) {
+            customer.custom = custom;
+            changed.push("custom");
+        }
+        if !changed.is_empty() {
+            customer.updated_at = ctx.now;
+        }
+        Ok(changed)
+    }
+}

@@ -1,0 +1,431 @@
+//! The interaction aggregate (INT-1, INT-3…INT-6).
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::{Channel, Direction, InteractionAction, InteractionState};
+use crate::error::{FieldError, TransitionError, ValidationErrors, Validator};
+use crate::external::{ActivityPush, ExternalRef};
+use crate::ids::{AgentId, CaseId, CustomerId, InteractionId, NoteId, TenantId};
+use crate::text::{bounded_text, required_text};
+
+/// The most context entries an interaction carries.
+pub const MAX_CONTEXT_ENTRIES: usize = 100;
+
+/// Who the agent talks to.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Counterpart {
+    /// A customer contact: the address they used (phone, email, handle) and a name.
+    Contact {
+        /// The address as the channel gave it (`+33123456789`, `jane@example.com`).
+        address: Option<String>,
+        /// Their name, when known.
+        name: Option<String>,
+    },
+    /// Another agent (an internal call or consultation).
+    Agent {
+        /// The agent.
+        agent: AgentId,
+    },
+}
+
+/// A note on an interaction (INT-4).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InteractionNote {
+    /// Its id.
+    pub id: NoteId,
+    /// Author.
+    pub author: AgentId,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Text.
+    pub text: String,
+}
+
+/// A message of a digital conversation's transcript.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TranscriptMessage {
+    /// When.
+    pub at: DateTime<Utc>,
+    /// `customer`, `agent` or `bot`.
+    pub from: String,
+    /// Text.
+    pub text: String,
+}
+
+/// A record an interaction is linked to (INT-6).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum LinkTarget {
+    /// A local customer.
+    Customer {
+        /// Id.
+        id: CustomerId,
+    },
+    /// A local case.
+    Case {
+        /// Id.
+        id: CaseId,
+    },
+    /// A record in an external CRM.
+    External {
+        /// Reference.
+        reference: ExternalRef,
+    },
+}
+
+/// A link of an interaction.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InteractionLink {
+    /// The record.
+    pub target: LinkTarget,
+    /// Who linked it.
+    pub linked_by: AgentId,
+    /// When.
+    pub linked_at: DateTime<Utc>,
+}
+
+/// An interaction.
+///
+/// Fields are public so adapters can rebuild it from storage; the core changes it only
+/// through its methods, which keep the state machine's invariants.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Interaction {
+    /// Its id.
+    pub id: InteractionId,
+    /// Its tenant.
+    pub tenant: TenantId,
+    /// Channel.
+    pub channel: Channel,
+    /// Direction.
+    pub direction: Direction,
+    /// The customer card it belongs to.
+    pub customer: Option<CustomerId>,
+    /// Who the agent talks to.
+    pub counterpart: Counterpart,
+    /// The handling agent (none while queued).
+    pub agent: Option<AgentId>,
+    /// Queue.
+    pub queue: Option<String>,
+    /// State.
+    pub state: InteractionState,
+    /// Offered.
+    pub offered_at: DateTime<Utc>,
+    /// First accepted.
+    pub accepted_at: Option<DateTime<Utc>>,
+    /// Ended (hang-up, abandon, decline).
+    pub ended_at: Option<DateTime<Utc>>,
+    /// Wrap-up completed.
+    pub wrap_up_done_at: Option<DateTime<Utc>>,
+    /// Seconds spent connected (active, consulting, conferenced).
+    pub talk_seconds: u32,
+    /// Since when the current connected stretch runs.
+    pub connected_since: Option<DateTime<Utc>>,
+    /// Key/values from the IVR or chat bot.
+    pub context: BTreeMap<String, String>,
+    /// Transcript of a digital conversation.
+    pub transcript: Vec<TranscriptMessage>,
+    /// Notes.
+    pub notes: Vec<InteractionNote>,
+    /// Disposition code.
+    pub disposition: Option<String>,
+    /// Whether wrap-up needs a disposition (from the queue, INT-3).
+    pub disposition_required: bool,
+    /// Linked records.
+    pub links: Vec<InteractionLink>,
+    /// How many activity pushes it produced (keys them, INT-6).
+    pub pushes: u32,
+    /// Optimistic-concurrency version.
+    pub version: u64,
+}
+
+/// An interaction as the customer card and history lists show it (INT-5).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InteractionSummary {
+    /// Id.
+    pub id: InteractionId,
+    /// Channel.
+    pub channel: Channel,
+    /// Direction.
+    pub direction: Direction,
+    /// State.
+    pub state: InteractionState,
+    /// Agent.
+    pub agent: Option<AgentId>,
+    /// Offered.
+    pub offered_at: DateTime<Utc>,
+    /// Ended.
+    pub ended_at: Option<DateTime<Utc>>,
+    /// Disposition.
+    pub disposition: Option<String>,
+}
+
+impl From<&Interaction> for InteractionSummary {
+    fn from(i: &Interaction) -> Self {
+        Self {
+            id: i.id,
+            channel: i.channel,
+            direction: i.direction,
+            state: i.state,
+            agent: i.agent,
+            offered_at: i.offered_at,
+            ended_at: i.ended_at,
+            disposition: i.disposition.clone(),
+        }
+    }
+}
+
+/// Whether `action` on a `channel` interaction triggers the INT-6 push: calls after
+/// wrap-up, digital interactions after transfer or unassign.
+pub fn action_pushes(channel: Channel, action: InteractionAction) -> bool {
+    match action {
+        InteractionAction::CompleteWrapUp => channel.is_call(),
+        InteractionAction::Transfer { .. } | InteractionAction::Unassign => !channel.is_call(),
+        _ => false,
+    }
+}
+
+impl Interaction {
+    fn refuse(&self, to: impl ToString, reason: Option<&str>) -> TransitionError {
+        TransitionError {
+            entity: "interaction",
+            from: self.state.to_string(),
+            to: to.to_string(),
+            reason: reason.map(str::to_owned),
+        }
+    }
+
+    /// Applies `action` at `now`, returning the activity pushes it triggers (INT-6), one per
+    /// linked external record.
+    ///
+    /// # Errors
+    /// [`TransitionError`] when the state machine forbids it, when a call is unassigned, or
+    /// when wrap-up completes without a required disposition.
+    pub fn apply(
+        &mut self,
+        action: InteractionAction,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<ActivityPush>, TransitionError> {
+        let Some(to) = action.target(self.state) else {
+            return Err(self.refuse(action, None));
+        };
+        if action == InteractionAction::Unassign && self.channel.is_call() {
+            return Err(self.refuse(action, Some("only digital interactions can be unassigned")));
+        }
+        if action == InteractionAction::CompleteWrapUp && self.disposition_required && self.disposition.is_none() {
+            return Err(self.refuse(action, Some("this queue requires a disposition before wrap-up completes")));
+        }
+        // Talk time: close the running connected stretch, open a new one.
+        if let Some(since) = self.connected_since.take() {
+            let secs = (now - since).num_seconds().clamp(0, i64::from(u32::MAX));
+            self.talk_seconds = self.talk_seconds.saturating_add(u32::try_from(secs).unwrap_or(u32::MAX));
+        }
+        if to.is_connected() {
+            self.connected_since = Some(now);
+        }
+        match action {
+            InteractionAction::Accept if self.accepted_at.is_none() => self.accepted_at = Some(now),
+            InteractionAction::Decline | InteractionAction::Abandon | InteractionAction::End => {
+                self.ended_at = Some(now)
+            }
+            InteractionAction::CompleteWrapUp => self.wrap_up_done_at = Some(now),
+            InteractionAction::Transfer { to } => self.agent = to,
+            InteractionAction::Unassign => self.agent = None,
+            _ => {}
+        }
+        self.state = to;
+        if !action_pushes(self.channel, action) {
+            return Ok(Vec::new());
+        }
+        let externals: Vec<ExternalRef> = self
+            .links
+            .iter()
+            .filter_map(|l| match &l.target {
+                LinkTarget::External { reference } => Some(reference.clone()),
+                _ => None,
+            })
+            .collect();
+        if externals.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.pushes += 1;
+        let key = if self.pushes == 1 { self.id.to_string() } else { format!("{}-{}", self.id, self.pushes) };
+        Ok(externals.into_iter().map(|target| self.activity(target, &key, now)).collect())
+    }
+
+    fn activity(&self, target: ExternalRef, key: &str, now: DateTime<Utc>) -> ActivityPush {
+        let contact_name = match &self.counterpart {
+            Counterpart::Contact { name, .. } => name.clone(),
+            Counterpart::Agent { .. } => None,
+        };
+        let label = contact_name.clone().unwrap_or_else(|| "unknown contact".into());
+        let kind = if self.channel.is_call() { "Call" } else { "Conversation" };
+        let end = self.ended_at.unwrap_or(now);
+        ActivityPush {
+            external_key: format!("{key}@{}:{}", target.system, target.id),
+            interaction: self.id,
+            subject: format!("{kind}: {label}"),
+            channel: self.channel,
+            direction: self.direction,
+            contact_name,
+            started_at: self.offered_at,
+            duration_seconds: u32::try_from((end - self.offered_at).num_seconds().max(0)).ok(),
+            disposition: self.disposition.clone(),
+            notes: self.notes.iter().map(|n| n.text.as_str()).collect::<Vec<_>>().join("\n\n"),
+            target,
+        }
+    }
+
+    /// Sets the disposition code (already checked against the catalogue).
+    ///
+    /// # Errors
+    /// [`TransitionError`] while offered or declined.
+    pub fn set_disposition(&mut self, code: String) -> Result<(), TransitionError> {
+        if !self.state.accepts_disposition() {
+            return Err(self.refuse("disposition", Some("set a disposition on an active or finished interaction")));
+        }
+        self.disposition = Some(code);
+        Ok(())
+    }
+
+    /// Adds a note.
+    ///
+    /// # Errors
+    /// A [`FieldError`] on `text` when empty or over 10,000 characters.
+    pub fn add_note(
+        &mut self,
+        id: NoteId,
+        author: AgentId,
+        text: &str,
+        at: DateTime<Utc>,
+    ) -> Result<&InteractionNote, FieldError> {
+        let text = required_text("text", text, 10_000)?;
+        self.notes.push(InteractionNote { id, author, at, text });
+        Ok(self.notes.last().expect("just pushed"))
+    }
+
+    /// Links a record; linking one already linked does nothing. Returns whether it changed.
+    ///
+    /// # Errors
+    /// [`TransitionError`] on a declined interaction.
+    pub fn link(&mut self, target: LinkTarget, by: AgentId, at: DateTime<Utc>) -> Result<bool, TransitionError> {
+        if self.state == InteractionState::Declined {
+            return Err(self.refuse("link", Some("a declined interaction cannot be linked")));
+        }
+        if self.links.iter().any(|l| l.target == target) {
+            return Ok(false);
+        }
+        if let LinkTarget::Customer { id } = &target {
+            self.customer.get_or_insert(*id);
+        }
+        self.links.push(InteractionLink { target, linked_by: by, linked_at: at });
+        Ok(true)
+    }
+
+    /// Unlinks a record; nothing more is pushed to it. Returns whether it was linked.
+    pub fn unlink(&mut self, target: &LinkTarget) -> bool {
+        let before = self.links.len();
+        self.links.retain(|l| l.target != *target);
+        before != self.links.len()
+    }
+}
+
+/// What a caller (telephony, chat routing, an agent) sends to record a new interaction.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewInteraction {
+    /// Channel.
+    pub channel: Channel,
+    /// Direction.
+    pub direction: Direction,
+    /// The customer card, when known.
+    #[serde(default)]
+    pub customer: Option<CustomerId>,
+    /// The contact's address (caller number, sender address, handle).
+    #[serde(default)]
+    pub address: Option<String>,
+    /// The contact's name.
+    #[serde(default)]
+    pub contact_name: Option<String>,
+    /// An internal counterpart instead of a contact.
+    #[serde(default)]
+    pub internal_agent: Option<AgentId>,
+    /// The agent it is offered to.
+    #[serde(default)]
+    pub agent: Option<AgentId>,
+    /// Queue.
+    #[serde(default)]
+    pub queue: Option<String>,
+    /// IVR / bot key-values.
+    #[serde(default)]
+    pub context: BTreeMap<String, String>,
+    /// Transcript so far (digital channels).
+    #[serde(default)]
+    pub transcript: Vec<TranscriptMessage>,
+}
+
+impl NewInteraction {
+    /// Validates into an offered interaction.
+    ///
+    /// # Errors
+    /// Every refused value.
+    pub fn build(
+        self,
+        id: InteractionId,
+        tenant: TenantId,
+        disposition_required: bool,
+        now: DateTime<Utc>,
+    ) -> Result<Interaction, ValidationErrors> {
+        let mut v = Validator::new();
+        let address = self.address.as_deref().and_then(|a| v.check(bounded_text("address", a.trim(), 320)));
+        let name = self.contact_name.as_deref().and_then(|n| v.check(bounded_text("contact_name", n.trim(), 200)));
+        let queue = self.queue.as_deref().and_then(|q| v.check(required_text("queue", q, 100)));
+        if self.context.len() > MAX_CONTEXT_ENTRIES {
+            v.push(FieldError::new("context", format!("at most {MAX_CONTEXT_ENTRIES} entries")));
+        }
+        for (k, val) in &self.context {
+            let _ = v
+                .check(required_text("context", k, 100).map_err(|e| FieldError::new(format!("context.{k}"), e.reason)));
+            let _ = v.check(bounded_text(&format!("context.{k}"), val, 2_000));
+        }
+        if self.transcript.len() > 5_000 {
+            v.push(FieldError::new("transcript", "at most 5000 messages"));
+        }
+        v.finish()?;
+        let counterpart = match self.internal_agent {
+            Some(agent) => Counterpart::Agent { agent },
+            None => Counterpart::Contact {
+                address: address.filter(|a| !a.is_empty()),
+                name: name.filter(|n| !n.is_empty()),
+            },
+        };
+        Ok(Interaction {
+            id,
+            tenant,
+            channel: self.channel,
+            direction: self.direction,
+            customer: self.customer,
+            counterpart,
+            agent: self.agent,
+            queue,
+            state: InteractionState::Offered,
+            offered_at: now,
+            accepted_at: None,
+            ended_at: None,
+            wrap_up_done_at: None,
+            talk_seconds: 0,
+            connected_since: None,
+            context: self.context,
+            transcript: self.transcript,
+            notes: Vec::new(),
+            disposition: None,
+            disposition_required,
+            links: Vec::new(),
+            pushes: 0,
+            version: 1,
+        })
+    }
+}

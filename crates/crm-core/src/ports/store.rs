@@ -1,0 +1,446 @@
+//! Store ports: one trait per aggregate family, each method's contract in MUST clauses
+//! (each clause is a test of the conformance suite in `crm-testkit`).
+//!
+//! Common rules for every store:
+//! - Every method is confined to the given tenant: a record of another tenant MUST behave
+//!   as if it did not exist (`NotFound` / `None` / absent from lists).
+//! - Every write that takes `events` MUST write them to the outbox in the same
+//!   transaction as the change: both happen or neither does.
+//! - Every update that takes `expected_version` MUST fail with
+//!   [`StoreError::Conflict`]`(StaleVersion)` when the stored version differs, changing
+//!   nothing; the caller passes the record with its new version already set.
+//! - Failures of the backend are `Unavailable` (may succeed later) or `Backend`.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use crate::access::{Agent, Group, PrivateScope, Tenant};
+use crate::case::{Case, CaseFilter, CaseHistoryEntry, CaseNumber, CaseSort};
+use crate::custom_field::{FieldDefinition, FieldEntity};
+use crate::customer::{
+    AccountNumber, Customer, CustomerSearch, IdentityKey, MergePlan, MergeRecord, MovedRecords, Relation, UndoPlan,
+};
+use crate::error::StoreError;
+use crate::event::{DomainEvent, OutboxEntry, OutboxStatus, Topic};
+use crate::follow_up::FollowUp;
+use crate::ids::{AgentId, CaseId, CustomerId, EventId, InteractionId, MergeId, RelationId, TaskId, TenantId};
+use crate::interaction::{Disposition, Interaction, QueueSettings};
+use crate::page::{Page, PageRequest};
+use crate::task::Task;
+
+/// Shorthand for store results.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Customers, their identities, relations and merges (CUS).
+#[async_trait]
+pub trait CustomerStore: Send + Sync {
+    /// The next value of the tenant's account-number sequence (from 1).
+    ///
+    /// # Errors
+    /// MUST return increasing, never repeated values per tenant, also under concurrent
+    /// callers; values may be skipped.
+    async fn next_account_sequence(&self, tenant: TenantId) -> StoreResult<u64>;
+
+    /// Inserts a new customer.
+    ///
+    /// # Errors
+    /// MUST return `Conflict(Duplicate { field: "account_number" })` when the tenant already
+    /// has the account number, and `Conflict(Duplicate { field: "id" })` for a taken id.
+    async fn insert_customer(&self, customer: &Customer, events: &[DomainEvent]) -> StoreResult<()>;
+
+    /// Replaces a customer (identities, addresses, custom values and all).
+    ///
+    /// # Errors
+    /// `NotFound` when absent; `StaleVersion` as in the module rules; `Duplicate
+    /// { field: "account_number" }` when the new account number is taken.
+    async fn update_customer(
+        &self,
+        customer: &Customer,
+        expected_version: u64,
+        events: &[DomainEvent],
+    ) -> StoreResult<()>;
+
+    /// Deletes a customer with its relations. Its cases, tasks and interactions must have
+    /// been deleted or moved first.
+    ///
+    /// # Errors
+    /// `NotFound`, `StaleVersion`; `InvalidReference { field: "customer" }` when cases,
+    /// tasks or interactions still point at it.
+    async fn delete_customer(
+        &self,
+        tenant: TenantId,
+        id: CustomerId,
+        expected_version: u64,
+        events: &[DomainEvent],
+    ) -> StoreResult<()>;
+
+    /// A customer (tombstones included).
+    async fn get_customer(&self, tenant: TenantId, id: CustomerId) -> StoreResult<Option<Customer>>;
+
+    /// Live customers (no tombstones) holding an identity with this key, most recently
+    /// contacted first (never contacted last), then by id.
+    async fn find_by_identity(&self, tenant: TenantId, key: &IdentityKey, limit: u32) -> StoreResult<Vec<Customer>>;
+
+    /// The customer with this account number (tombstones included).
+    async fn find_by_account(&self, tenant: TenantId, account: &AccountNumber) -> StoreResult<Option<Customer>>;
+
+    /// Live customers matching the search ([`CustomerSearch::matches`] is the reference
+    /// semantics), ordered by folded name then id, paginated.
+    ///
+    /// # Errors
+    /// `InvalidReference { field: "cursor" }` for a cursor this list did not return.
+    async fn search_customers(
+        &self,
+        tenant: TenantId,
+        search: &CustomerSearch,
+        page: &PageRequest,
+    ) -> StoreResult<Page<Customer>>;
+
+    /// Live customers sharing a phonetic name code with `codes` (duplicate candidates), at
+    /// most `limit`.
+    async fn find_by_phonetic(&self, tenant: TenantId, codes: &[String], limit: u32) -> StoreResult<Vec<Customer>>;
+
+    /// Adds a relation.
+    ///
+    /// # Errors
+    /// `InvalidReference { field: "from" | "to" }` when either customer is missing.
+    async fn insert_relation(&self, relation: &Relation, events: &[DomainEvent]) -> StoreResult<()>;
+
+    /// Removes a relation.
+    ///
+    /// # Errors
+    /// `NotFound` when absent.
+    async fn delete_relation(&self, tenant: TenantId, id: RelationId, events: &[DomainEvent]) -> StoreResult<()>;
+
+    /// Relations where the customer is either side.
+    async fn relations_of(&self, tenant: TenantId, customer: CustomerId) -> StoreResult<Vec<Relation>>;
+
+    /// Applies a merge atomically: writes `plan.target` and `plan.tombstone` (each checked
+    /// against its version before the merge, `plan.*.version - 1`), moves every case, task
+    /// and interaction of the source to the target, re-points relations whose either side
+    /// is the source (except relations between the two, which stay on the tombstone), and
+    /// stores the merge record built from `record` with the ids it moved.
+    ///
+    /// # Errors
+    /// `StaleVersion` when either card changed meanwhile; nothing is written then.
+    async fn merge_customers(
+        &self,
+        plan: &MergePlan,
+        record: &MergeRecord,
+        events: &[DomainEvent],
+    ) -> StoreResult<MovedRecords>;
+
+    /// A merge record.
+    async fn get_merge(&self, tenant: TenantId, id: MergeId) -> StoreResult<Option<MergeRecord>>;
+
+    /// Undoes a merge atomically: writes both restored cards (checked against their current
+    /// versions, `plan.*.version - 1`), moves the recorded cases, tasks, interactions and
+    /// relations back to the source, and marks the record undone by `by` at `at`.
+    ///
+    /// # Errors
+    /// `NotFound` for an unknown merge; `StaleVersion` when a card changed meanwhile;
+    /// `Conflict(State)` when already undone.
+    async fn undo_merge(
+        &self,
+        tenant: TenantId,
+        merge: MergeId,
+        plan: &UndoPlan,
+        by: AgentId,
+        at: DateTime<Utc>,
+        events: &[DomainEvent],
+    ) -> StoreResult<()>;
+}
+
+/// Cases, their history and follow-ups (CAS, FUP).
+#[async_trait]
+pub trait CaseStore: Send + Sync {
+    /// The next case number of the tenant.
+    ///
+    /// # Errors
+    /// MUST return increasing, never repeated numbers per tenant, also under concurrent
+    /// callers on several server replicas; numbers may be skipped, never reused.
+    async fn next_case_number(&self, tenant: TenantId) -> StoreResult<CaseNumber>;
+
+    /// Inserts a case with its creation history.
+    ///
+    /// # Errors
+    /// `Duplicate { field: "number" }` for a taken number; `InvalidReference { field:
+    /// "customer" }` when the customer does not exist in the tenant.
+    async fn insert_case(&self, case: &Case, history: &[CaseHistoryEntry], events: &[DomainEvent]) -> StoreResult<()>;
+
+    /// Inserts a case created from an interaction and writes the interaction (now linked
+    /// to it) in one transaction (INT-7).
+    ///
+    /// # Errors
+    /// As [`CaseStore::insert_case`], plus `StaleVersion` for the interaction; nothing is
+    /// written on any error.
+    async fn insert_case_from_interaction(
+        &self,
+        case: &Case,
+        history: &[CaseHistoryEntry],
+        interaction: &Interaction,
+        interaction_expected_version: u64,
+        events: &[DomainEvent],
+    ) -> StoreResult<()>;
+
+    /// Replaces a case and appends its history entries.
+    ///
+    /// # Errors
+    /// `NotFound`; `StaleVersion`.
+    async fn update_case(
+        &self,
+        case: &Case,
+        expected_version: u64,
+        history: &[CaseHistoryEntry],
+        events: &[DomainEvent],
+    ) -> StoreResult<()>;
+
+    /// Deletes a case with its history and follow-ups.
+    ///
+    /// # Errors
+    /// `NotFound`; `StaleVersion`.
+    async fn delete_case(
+        &self,
+        tenant: TenantId,
+        id: CaseId,
+        expected_version: u64,
+        events: &[DomainEvent],
+    ) -> StoreResult<()>;
+
+    /// A case.
+    async fn get_case(&self, tenant: TenantId, id: CaseId) -> StoreResult<Option<Case>>;
+
+    /// A case by number.
+    async fn get_case_by_number(&self, tenant: TenantId, number: CaseNumber) -> StoreResult<Option<Case>>;
+
+    /// Cases passing the filter and the private scope ([`CaseFilter::matches`] is the
+    /// reference semantics), in `sort` order, paginated. The scope MUST be applied in the
+    /// query so pages stay full.
+    ///
+    /// # Errors
+    /// `InvalidReference { field: "cursor" }` for a cursor this list did not return.
+    async fn list_cases(
+        &self,
+        tenant: TenantId,
+        filter: &CaseFilter,
+        scope: &PrivateScope,
+        sort: CaseSort,
+        page: &PageRequest,
+    ) -> StoreResult<Page<Case>>;
+
+    /// Open cases (open, pending, on hold) of a customer within the scope, most recently
+    /// updated first, at most `limit`.
+    async fn open_cases_of(
+        &self,
+        tenant: TenantId,
+        customer: CustomerId,
+        scope: &PrivateScope,
+        limit: u32,
+    ) -> StoreResult<Vec<Case>>;
+
+    /// A case's history, oldest first (by version, then field).
+    async fn case_history(&self, tenant: TenantId, case: CaseId) -> StoreResult<Vec<CaseHistoryEntry>>;
+
+    /// Adds a follow-up.
+    ///
+    /// # Errors
+    /// `InvalidReference { field: "case" }` when the case does not exist.
+    async fn insert_follow_up(&self, follow_up: &FollowUp, events: &[DomainEvent]) -> StoreResult<()>;
+
+    /// A case's follow-ups, oldest first (by time, then id).
+    async fn follow_ups_of(&self, tenant: TenantId, case: CaseId) -> StoreResult<Vec<FollowUp>>;
+}
+
+/// Tasks (TSK).
+#[async_trait]
+pub trait TaskStore: Send + Sync {
+    /// Inserts a task.
+    ///
+    /// # Errors
+    /// `InvalidReference { field: "customer" | "case" }` when either is missing.
+    async fn insert_task(&self, task: &Task, events: &[DomainEvent]) -> StoreResult<()>;
+
+    /// Replaces a task.
+    ///
+    /// # Errors
+    /// `NotFound`; `StaleVersion`.
+    async fn update_task(&self, task: &Task, expected_version: u64, events: &[DomainEvent]) -> StoreResult<()>;
+
+    /// A task.
+    async fn get_task(&self, tenant: TenantId, id: TaskId) -> StoreResult<Option<Task>>;
+
+    /// Planned tasks of an agent scheduled before `until` (all when `None`), soonest first.
+    async fn planned_tasks_of_agent(
+        &self,
+        tenant: TenantId,
+        agent: AgentId,
+        until: Option<DateTime<Utc>>,
+        limit: u32,
+    ) -> StoreResult<Vec<Task>>;
+
+    /// Planned tasks of a customer, soonest first.
+    async fn planned_tasks_of_customer(
+        &self,
+        tenant: TenantId,
+        customer: CustomerId,
+        limit: u32,
+    ) -> StoreResult<Vec<Task>>;
+
+    /// Claims tasks, across all tenants, whose reminder is due at `now` and not yet sent:
+    /// at most `event_ids.len()` of them, soonest reminder first. Each claimed task is
+    /// marked sent at `now` (version bumped) and its [`crate::task::reminder_event`] is
+    /// written to the outbox with the next id of `event_ids`, in one transaction. Returns
+    /// the claimed tasks as stored.
+    ///
+    /// # Errors
+    /// MUST claim each reminder exactly once, even with several callers at the same time
+    /// (several server replicas): a task claimed by one caller is never returned to another.
+    async fn claim_due_reminders(&self, now: DateTime<Utc>, event_ids: &[EventId]) -> StoreResult<Vec<Task>>;
+}
+
+/// Interactions (INT).
+#[async_trait]
+pub trait InteractionStore: Send + Sync {
+    /// Inserts an interaction.
+    ///
+    /// # Errors
+    /// `InvalidReference { field: "customer" }` when the card is missing.
+    async fn insert_interaction(&self, interaction: &Interaction, events: &[DomainEvent]) -> StoreResult<()>;
+
+    /// Replaces an interaction (notes, links, state and all).
+    ///
+    /// # Errors
+    /// `NotFound`; `StaleVersion`.
+    async fn update_interaction(
+        &self,
+        interaction: &Interaction,
+        expected_version: u64,
+        events: &[DomainEvent],
+    ) -> StoreResult<()>;
+
+    /// An interaction.
+    async fn get_interaction(&self, tenant: TenantId, id: InteractionId) -> StoreResult<Option<Interaction>>;
+
+    /// A customer's interactions across channels, newest first (by offered time, then id),
+    /// paginated (INT-5).
+    async fn interactions_of_customer(
+        &self,
+        tenant: TenantId,
+        customer: CustomerId,
+        page: &PageRequest,
+    ) -> StoreResult<Page<Interaction>>;
+}
+
+/// Tenants, agents, groups, custom field definitions, dispositions and queues (ADM, CUS-2,
+/// INT-3).
+#[async_trait]
+pub trait DirectoryStore: Send + Sync {
+    /// Inserts a tenant.
+    ///
+    /// # Errors
+    /// `Duplicate { field: "id" }`.
+    async fn insert_tenant(&self, tenant: &Tenant) -> StoreResult<()>;
+
+    /// A tenant.
+    async fn get_tenant(&self, id: TenantId) -> StoreResult<Option<Tenant>>;
+
+    /// Inserts or replaces an agent (`expected_version` `None` to insert).
+    ///
+    /// # Errors
+    /// `Duplicate { field: "email" }` when another agent of the tenant has the address;
+    /// `StaleVersion`; `NotFound` on update of a missing agent.
+    async fn put_agent(&self, agent: &Agent, expected_version: Option<u64>) -> StoreResult<()>;
+
+    /// An agent.
+    async fn get_agent(&self, tenant: TenantId, id: AgentId) -> StoreResult<Option<Agent>>;
+
+    /// All agents of a tenant, by name.
+    async fn list_agents(&self, tenant: TenantId) -> StoreResult<Vec<Agent>>;
+
+    /// Inserts or replaces a group (`expected_version` `None` to insert).
+    ///
+    /// # Errors
+    /// `Duplicate { field: "name" }`; `StaleVersion`; `NotFound` on update.
+    async fn put_group(&self, group: &Group, expected_version: Option<u64>) -> StoreResult<()>;
+
+    /// All groups of a tenant, by name.
+    async fn list_groups(&self, tenant: TenantId) -> StoreResult<Vec<Group>>;
+
+    /// Inserts or replaces a custom field definition (`expected_version` `None` to insert).
+    ///
+    /// # Errors
+    /// `Duplicate { field: "key" }` for a key taken on the same entity; `StaleVersion`.
+    async fn put_field_definition(
+        &self,
+        definition: &FieldDefinition,
+        expected_version: Option<u64>,
+    ) -> StoreResult<()>;
+
+    /// The definitions of one entity, by key.
+    async fn field_definitions(&self, tenant: TenantId, entity: FieldEntity) -> StoreResult<Vec<FieldDefinition>>;
+
+    /// Inserts or replaces a disposition by code.
+    async fn put_disposition(&self, disposition: &Disposition) -> StoreResult<()>;
+
+    /// The catalogue, by group then code.
+    async fn dispositions(&self, tenant: TenantId) -> StoreResult<Vec<Disposition>>;
+
+    /// Inserts or replaces a queue's settings.
+    async fn put_queue(&self, queue: &QueueSettings) -> StoreResult<()>;
+
+    /// A queue's settings.
+    async fn get_queue(&self, tenant: TenantId, name: &str) -> StoreResult<Option<QueueSettings>>;
+}
+
+/// The outbox of domain events, read by delivery workers.
+#[async_trait]
+pub trait OutboxStore: Send + Sync {
+    /// Claims up to `limit` pending entries of `topic` whose next attempt is due at `now`,
+    /// oldest first, leasing each until `lease_until` (a claimed entry is not returned to
+    /// another caller before then, so several workers never deliver one entry at once).
+    async fn claim_outbox(
+        &self,
+        topic: Topic,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: u32,
+    ) -> StoreResult<Vec<OutboxEntry>>;
+
+    /// Marks an entry delivered.
+    ///
+    /// # Errors
+    /// `NotFound`.
+    async fn mark_delivered(&self, id: EventId) -> StoreResult<()>;
+
+    /// Records a failed attempt: `attempts + 1`, the error, and either a next attempt at
+    /// `retry_at` (status pending) or, when `retry_at` is `None`, the dead-letter state.
+    ///
+    /// # Errors
+    /// `NotFound`.
+    async fn mark_failed(&self, id: EventId, error: &str, retry_at: Option<DateTime<Utc>>) -> StoreResult<()>;
+
+    /// Puts a dead entry back to pending, due at `now` (the API's retry action).
+    ///
+    /// # Errors
+    /// `NotFound` (also for another tenant's entry); `Conflict(State)` unless dead.
+    async fn requeue(&self, tenant: TenantId, id: EventId, now: DateTime<Utc>) -> StoreResult<()>;
+
+    /// A tenant's entries with a status, newest first, paginated.
+    async fn list_outbox(
+        &self,
+        tenant: TenantId,
+        status: Option<OutboxStatus>,
+        page: &PageRequest,
+    ) -> StoreResult<Page<OutboxEntry>>;
+}
+
+/// Everything a full store adapter provides; what the server holds as `Arc<dyn Store>`.
+pub trait Store:
+    CustomerStore + CaseStore + TaskStore + InteractionStore + DirectoryStore + OutboxStore + std::fmt::Debug
+{
+}
+
+impl<T> Store for T where
+    T: CustomerStore + CaseStore + TaskStore + InteractionStore + DirectoryStore + OutboxStore + std::fmt::Debug
+{
+}
