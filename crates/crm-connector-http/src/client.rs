@@ -24,7 +24,7 @@ use tokio::sync::Semaphore;
 use tracing::Instrument;
 
 use crate::auth::{AuthContext, Authenticator};
-use crate::error::{StatusError, decode_error, from_reqwest, transport_error};
+use crate::error::{ConfigError, StatusError, decode_error, from_reqwest, transport_error};
 use crate::retry::{backoff_delay, parse_retry_after};
 use crate::settings::HttpSettings;
 
@@ -116,8 +116,8 @@ impl HttpClient {
     /// A client for `system` (used in errors and logs) with `settings`.
     ///
     /// # Errors
-    /// `Transport` when the TLS stack cannot be initialised.
-    pub fn new(system: impl Into<String>, settings: HttpSettings) -> Result<Self, ConnectorError> {
+    /// When the TLS stack cannot be initialised.
+    pub fn new(system: impl Into<String>, settings: HttpSettings) -> Result<Self, ConfigError> {
         let system = system.into();
         let client = reqwest::Client::builder()
             .tls_backend_rustls()
@@ -126,7 +126,7 @@ impl HttpClient {
             // Vendors answer 3xx meaningfully (Salesforce 300 on ambiguous upserts).
             .redirect(reqwest::redirect::Policy::none())
             .build()
-            .map_err(|e| transport_error(&system, e))?;
+            .map_err(|e| ConfigError::new(&system, e))?;
         let permits = Arc::new(Semaphore::new(settings.max_concurrency.max(1)));
         Ok(Self { system, client, settings, permits, throttle: None })
     }

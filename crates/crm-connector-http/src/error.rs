@@ -36,3 +36,27 @@ pub fn from_reqwest(system: &str, error: reqwest::Error) -> ConnectorError {
     let error = error.without_url();
     if error.is_decode() { decode_error(system, error) } else { transport_error(system, error) }
 }
+
+/// A connector configuration that cannot work (bad URL, unreadable key, a flow the
+/// vendor refuses for that host). Raised when the connector is built, never during a call.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid {system} connector configuration: {reason}")]
+pub struct ConfigError {
+    /// The remote system.
+    pub system: String,
+    /// What is wrong.
+    pub reason: String,
+}
+
+impl ConfigError {
+    /// A configuration error of `system`.
+    pub fn new(system: &str, reason: impl fmt::Display) -> Self {
+        Self { system: system.to_owned(), reason: reason.to_string() }
+    }
+}
+
+/// Keeps at most `max` characters of `text` (on a character boundary): vendors cap field
+/// lengths and refuse longer values.
+pub fn truncate_chars(text: &str, max: usize) -> String {
+    text.chars().take(max).collect()
+}

@@ -22,8 +22,8 @@ pub mod retry;
 pub mod settings;
 
 pub use auth::{AuthContext, Authenticator, BearerAuth, NoAuth, Token, TokenCache, TokenSource};
-pub use client::{HttpClient, Idempotency, RawResponse, Throttle, ThrottleHook};
-pub use error::{StatusError, decode_error, transport_error};
+pub use client::{HttpClient, Idempotency, RawResponse, RequestFactory, Throttle, ThrottleHook, retry_after};
+pub use error::{ConfigError, StatusError, decode_error, transport_error, truncate_chars};
 pub use settings::HttpSettings;
 
 pub use reqwest;

@@ -1,0 +1,453 @@
+//! A fake Salesforce org on `wiremock`, copying the spec's requests and answers (§1, §5):
+//! the token endpoint (JWT bearer with a verified RS256 assertion, client credentials),
+//! bearer checks with `INVALID_SESSION_ID`, SOSL `IN PHONE FIELDS`, SOQL `WHERE Email =`,
+//! paging through `nextRecordsUrl`, creates (201), the Task ext-id upsert (201/200/300,
+//! `TaskSubtype` not updateable), `Sforce-Limit-Info`, and fault injection through
+//! `POST /__fake__/fault` or [`Fake::inject`].
+
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use wiremock::matchers::any;
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+pub(crate) const CONSUMER_KEY: &str = "3MVG9-test-consumer-key";
+pub(crate) const USERNAME: &str = "integration@acme.example";
+pub(crate) const CLIENT_ID: &str = "cc-client-id";
+pub(crate) const CLIENT_SECRET: &str = "cc-client-secret-value";
+pub(crate) const PRIVATE_KEY: &str = include_str!("fixtures/rsa_private.pem");
+const PUBLIC_KEY: &str = include_str!("fixtures/rsa_public.pem");
+
+/// A failure the next API request meets.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Fault {
+    /// 403 `REQUEST_LIMIT_EXCEEDED` (24 h quota).
+    RequestLimit,
+    /// 403 `REQUEST_LIMIT_EXCEEDED` for concurrent long transactions.
+    ConcurrentLongTxn,
+    /// 503.
+    Unavailable,
+    /// 404 `ENTITY_IS_DELETED`.
+    EntityDeleted,
+    /// 400 `DUPLICATES_DETECTED` (with the real `duplicateResut` spelling).
+    Duplicates,
+    /// Revoke every token issued so far (the next request meets 401).
+    ExpireTokens,
+    /// 200 with a broken JSON body.
+    Malformed,
+    /// Answer after this many milliseconds.
+    SlowMs(u64),
+}
+
+/// One recorded API request.
+#[derive(Clone, Debug)]
+pub(crate) struct Seen {
+    pub method: String,
+    pub path: String,
+    pub query: Option<String>,
+    pub body: Value,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct State {
+    pub uri: String,
+    pub tokens: HashSet<String>,
+    pub minted: usize,
+    pub token_forms: Vec<HashMap<String, String>>,
+    pub reject_all_tokens: bool,
+    pub refuse_grant: bool,
+    pub records: Vec<Value>,
+    pub deleted: HashSet<String>,
+    pub tasks: BTreeMap<String, (String, Value)>,
+    pub ambiguous_keys: HashSet<String>,
+    pub next_id: u32,
+    pub faults: VecDeque<Fault>,
+    pub query_page_size: usize,
+    pub cursors: HashMap<String, Vec<Value>>,
+    pub seen: Vec<Seen>,
+    pub api_calls: usize,
+}
+
+/// The fake org.
+#[derive(Clone)]
+pub(crate) struct Fake {
+    pub server: Arc<MockServer>,
+    state: Arc<Mutex<State>>,
+}
+
+struct Responder(Arc<Mutex<State>>);
+
+impl Fake {
+    pub(crate) async fn start() -> Self {
+        let server = MockServer::start().await;
+        let state = Arc::new(Mutex::new(State { uri: server.uri(), query_page_size: 2000, ..State::default() }));
+        Mock::given(any()).respond_with(Responder(Arc::clone(&state))).mount(&server).await;
+        Self { server: Arc::new(server), state }
+    }
+
+    pub(crate) fn uri(&self) -> String {
+        self.server.uri()
+    }
+
+    pub(crate) fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().expect("fake state")
+    }
+
+    pub(crate) fn inject(&self, fault: Fault) {
+        self.state().faults.push_back(fault);
+    }
+
+    /// Adds a record of `kind` with the given fields.
+    pub(crate) fn seed(&self, kind: &str, id: &str, fields: Value) {
+        let mut record = json!({"attributes": {"type": kind, "url": format!("/services/data/v62.0/sobjects/{kind}/{id}")}, "Id": id});
+        if let (Some(target), Some(extra)) = (record.as_object_mut(), fields.as_object()) {
+            target.extend(extra.clone());
+        }
+        self.state().records.push(record);
+    }
+}
+
+fn now_secs() -> i64 {
+    i64::try_from(SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)).unwrap_or(0)
+}
+
+fn form(body: &[u8]) -> HashMap<String, String> {
+    let text = String::from_utf8_lossy(body);
+    reqwest::Url::parse(&format!("http://x/?{text}"))
+        .map(|u| u.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect())
+        .unwrap_or_default()
+}
+
+fn error(status: u16, code: &str, message: &str, fields: &[&str]) -> ResponseTemplate {
+    ResponseTemplate::new(status).set_body_json(json!([{"message": message, "errorCode": code, "fields": fields}]))
+}
+
+fn digits(s: &str) -> String {
+    s.chars().filter(char::is_ascii_digit).collect()
+}
+
+/// Reads a SOSL/SOQL escaped text: `\x` is `x`.
+fn unescape(s: &str) -> String {
+    let mut out = String::new();
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            if let Some(n) = chars.next() {
+                out.push(n);
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[derive(Debug, Deserialize)]
+#[allow(dead_code)]
+struct Claims {
+    iss: String,
+    sub: String,
+    aud: String,
+    exp: i64,
+}
+
+impl Respond for Responder {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let mut state = self.0.lock().expect("fake state");
+        let path = request.url.path().to_owned();
+        if path == "/__fake__/fault" {
+            return match serde_json::from_slice::<Fault>(&request.body) {
+                Ok(fault) => {
+                    state.faults.push_back(fault);
+                    ResponseTemplate::new(204)
+                }
+                Err(_) => ResponseTemplate::new(400),
+            };
+        }
+        if path == "/services/oauth2/token" && request.method.as_str() == "POST" {
+            return token(&mut state, request);
+        }
+        let Some(rest) = api_path(&path) else {
+            return error(404, "NOT_FOUND", "The requested resource does not exist", &[]);
+        };
+        api(&mut state, request, &rest)
+    }
+}
+
+/// The part after `/services/data/vNN.N/` (any version is accepted).
+fn api_path(path: &str) -> Option<String> {
+    let rest = path.strip_prefix("/services/data/v")?;
+    let (version, rest) = rest.split_once('/')?;
+    let (major, minor) = version.split_once('.')?;
+    (major.chars().chain(minor.chars()).all(|c| c.is_ascii_digit())).then(|| rest.to_owned())
+}
+
+fn token(state: &mut State, request: &Request) -> ResponseTemplate {
+    let form = form(&request.body);
+    state.token_forms.push(form.clone());
+    let refused = ResponseTemplate::new(400)
+        .set_body_json(json!({"error": "invalid_grant", "error_description": "user hasn't approved this consumer"}));
+    if state.refuse_grant {
+        return refused;
+    }
+    match form.get("grant_type").map(String::as_str) {
+        Some("urn:ietf:params:oauth:grant-type:jwt-bearer") => {
+            let Some(assertion) = form.get("assertion") else { return refused };
+            let key = DecodingKey::from_rsa_pem(PUBLIC_KEY.as_bytes()).expect("public key");
+            let mut validation = Validation::new(Algorithm::RS256);
+            validation.set_audience(&["https://login.salesforce.com"]);
+            validation.set_issuer(&[CONSUMER_KEY]);
+            validation.sub = Some(USERNAME.to_owned());
+            validation.set_required_spec_claims(&["exp", "iss", "sub", "aud"]);
+            let Ok(data) = jsonwebtoken::decode::<Claims>(assertion, &key, &validation) else { return refused };
+            // "A few minutes ahead": refuse assertions valid for more than five.
+            if data.claims.exp > now_secs() + 300 || form.contains_key("client_secret") {
+                return refused;
+            }
+        }
+        Some("client_credentials") => {
+            if form.get("client_id").map(String::as_str) != Some(CLIENT_ID)
+                || form.get("client_secret").map(String::as_str) != Some(CLIENT_SECRET)
+            {
+                return ResponseTemplate::new(400).set_body_json(
+                    json!({"error": "invalid_client", "error_description": "invalid client credentials"}),
+                );
+            }
+        }
+        _ => return ResponseTemplate::new(400).set_body_json(json!({"error": "unsupported_grant_type"})),
+    }
+    state.minted += 1;
+    let token = format!("00Dfake!AR.token-{}", state.minted);
+    state.tokens.insert(token.clone());
+    ResponseTemplate::new(200).set_body_json(json!({
+        "access_token": token, "scope": "web openid api full", "instance_url": state.uri,
+        "id": format!("https://login.salesforce.com/id/00D000000000001/005000000000001"), "token_type": "Bearer",
+        "issued_at": "1700000000000", "signature": "c2lnbmF0dXJl"
+    }))
+}
+
+fn api(state: &mut State, request: &Request, rest: &str) -> ResponseTemplate {
+    let bearer = request
+        .headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::to_owned);
+    let authorised = bearer.is_some_and(|t| state.tokens.contains(&t)) && !state.reject_all_tokens;
+    if !authorised {
+        return error(401, "INVALID_SESSION_ID", "Session expired or invalid", &[]);
+    }
+    state.api_calls += 1;
+    let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
+    state.seen.push(Seen {
+        method: request.method.to_string(),
+        path: request.url.path().to_owned(),
+        query: request.url.query().map(str::to_owned),
+        body: body.clone(),
+    });
+    let usage = format!("api-usage={}/5000", state.api_calls);
+    let mut delay = None;
+    if let Some(fault) = state.faults.pop_front() {
+        match fault {
+            Fault::RequestLimit => return error(403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.", &[]),
+            Fault::ConcurrentLongTxn => {
+                return error(403, "REQUEST_LIMIT_EXCEEDED", "ConcurrentPerOrgLongTxn Limit exceeded.", &[]);
+            }
+            Fault::Unavailable => return ResponseTemplate::new(503),
+            Fault::EntityDeleted => return error(404, "ENTITY_IS_DELETED", "entity is deleted", &[]),
+            Fault::Duplicates => return ResponseTemplate::new(400).set_body_json(duplicates()),
+            Fault::ExpireTokens => {
+                state.tokens.clear();
+                return error(401, "INVALID_SESSION_ID", "Session expired or invalid", &[]);
+            }
+            Fault::Malformed => {
+                return ResponseTemplate::new(200).set_body_raw("{\"searchRecords\": [", "application/json");
+            }
+            Fault::SlowMs(ms) => delay = Some(Duration::from_millis(ms)),
+        }
+    }
+    let answer = route(state, request, rest, &body).insert_header("Sforce-Limit-Info", usage.as_str());
+    match delay {
+        Some(d) => answer.set_delay(d),
+        None => answer,
+    }
+}
+
+fn duplicates() -> Value {
+    json!([{"duplicateResut":{"allowSave":false,"duplicateRule":"Standard_Contact_Duplicate_Rule","duplicateRuleEntityType":"Contact",
+        "errorMessage":"You're creating a duplicate record. We recommend you use an existing record instead.",
+        "matchResults":[{"entityType":"Contact","errors":[],"matchEngine":"FuzzyMatchEngine","matchRecords":[{"additionalInformation":[],
+        "fieldDiffs":[],"matchConfidence":100.0,"record":{"attributes":{"type":"Contact","url":"/services/data/v54.0/sobjects/Contact/003D000000DUPE1"},
+        "Id":"003D000000DUPE1"}}],"rule":"Standard_Contact_Match_Rule_v1_1","size":1,"success":true}]},
+        "errorCode":"DUPLICATES_DETECTED","message":"You're creating a duplicate record. We recommend you use an existing record instead."}])
+}
+
+fn query_param(request: &Request, name: &str) -> Option<String> {
+    request.url.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
+}
+
+fn route(state: &mut State, request: &Request, rest: &str, body: &Value) -> ResponseTemplate {
+    let method = request.method.as_str();
+    let segments: Vec<&str> = rest.split('/').collect();
+    match (method, segments.as_slice()) {
+        ("GET", ["search", ""]) => search(state, &query_param(request, "q").unwrap_or_default()),
+        ("GET", ["query", ""]) => query(state, &query_param(request, "q").unwrap_or_default()),
+        ("GET", ["query", cursor]) => match state.cursors.remove(*cursor) {
+            Some(rows) => page(state, rows),
+            None => error(400, "INVALID_QUERY_LOCATOR", "invalid query locator", &[]),
+        },
+        ("POST", ["sobjects", object, ""]) => create(state, object, body),
+        ("PATCH", ["sobjects", "Task", field, key]) => upsert_task(state, field, &decode(key), body),
+        ("GET", ["sobjects", "Task", field, key]) => {
+            let key = decode(key);
+            match state.tasks.get(&key) {
+                Some((id, _)) if *field == "Interaction_Id__c" => {
+                    ResponseTemplate::new(200).set_body_json(json!({"attributes": {"type": "Task"}, "Id": id}))
+                }
+                _ => error(404, "NOT_FOUND", "The requested resource does not exist", &[]),
+            }
+        }
+        _ => error(404, "NOT_FOUND", "The requested resource does not exist", &[]),
+    }
+}
+
+fn decode(segment: &str) -> String {
+    percent_encoding::percent_decode_str(segment).decode_utf8_lossy().into_owned()
+}
+
+fn search(state: &State, sosl: &str) -> ResponseTemplate {
+    let (Some(start), Some(end)) = (sosl.find("FIND {"), sosl.find("} IN PHONE FIELDS RETURNING ")) else {
+        return error(400, "MALFORMED_SEARCH", "unexpected SOSL", &[]);
+    };
+    if !(sosl.contains("Contact(") && sosl.contains("Lead(") && sosl.contains("Account(")) {
+        return error(400, "MALFORMED_SEARCH", "missing RETURNING objects", &[]);
+    }
+    let term = digits(&unescape(&sosl[start + 6..end]));
+    let hits: Vec<Value> = state
+        .records
+        .iter()
+        .filter(|r| {
+            ["Phone", "MobilePhone"].iter().any(|f| {
+                r.get(*f).and_then(Value::as_str).is_some_and(|p| {
+                    let stored = digits(p);
+                    !stored.is_empty() && (stored.ends_with(&term) || term.ends_with(&stored))
+                })
+            })
+        })
+        .cloned()
+        .collect();
+    ResponseTemplate::new(200).set_body_json(json!({ "searchRecords": hits }))
+}
+
+fn query(state: &mut State, soql: &str) -> ResponseTemplate {
+    let Some(from) = soql.find(" FROM ") else { return error(400, "MALFORMED_QUERY", "no FROM", &[]) };
+    let object: String = soql[from + 6..].chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
+    let Some(at) = soql.find("WHERE Email = '") else { return error(400, "MALFORMED_QUERY", "unsupported", &[]) };
+    // The literal ends at the first unescaped quote.
+    let mut literal = String::new();
+    let mut chars = soql[at + 15..].chars();
+    loop {
+        match chars.next() {
+            Some('\\') => {
+                if let Some(n) = chars.next() {
+                    literal.push(n);
+                }
+            }
+            Some('\'') => break,
+            Some(c) => literal.push(c),
+            None => return error(400, "MALFORMED_QUERY", "unterminated literal", &[]),
+        }
+    }
+    let rows: Vec<Value> = state
+        .records
+        .iter()
+        .filter(|r| r["attributes"]["type"] == object.as_str())
+        .filter(|r| r.get("Email").and_then(Value::as_str).is_some_and(|e| e.eq_ignore_ascii_case(&literal)))
+        .cloned()
+        .collect();
+    page(state, rows)
+}
+
+fn page(state: &mut State, mut rows: Vec<Value>) -> ResponseTemplate {
+    let total = rows.len();
+    let rest = if rows.len() > state.query_page_size { rows.split_off(state.query_page_size) } else { Vec::new() };
+    let mut answer = json!({"totalSize": total, "done": rest.is_empty(), "records": rows});
+    if !rest.is_empty() {
+        state.next_id += 1;
+        let cursor = format!("01gD0000002HU6KIAW-{}", state.next_id);
+        answer["nextRecordsUrl"] = json!(format!("/services/data/v62.0/query/{cursor}"));
+        state.cursors.insert(cursor, rest);
+    }
+    ResponseTemplate::new(200).set_body_json(answer)
+}
+
+fn create(state: &mut State, object: &str, body: &Value) -> ResponseTemplate {
+    let required: &[&str] = match object {
+        "Contact" => &["LastName"],
+        "Lead" => &["LastName", "Company"],
+        "Account" => &["Name"],
+        "Case" => &[],
+        _ => return error(404, "NOT_FOUND", "The requested resource does not exist", &[]),
+    };
+    let missing: Vec<&str> = required.iter().copied().filter(|f| body.get(*f).is_none()).collect();
+    if !missing.is_empty() {
+        return error(
+            400,
+            "REQUIRED_FIELD_MISSING",
+            &format!("Required fields are missing: [{}]", missing.join(", ")),
+            &missing,
+        );
+    }
+    state.next_id += 1;
+    let prefix = match object {
+        "Contact" => "003",
+        "Lead" => "00Q",
+        "Account" => "001",
+        _ => "500",
+    };
+    let id = format!("{prefix}D00000{:09}", state.next_id);
+    ResponseTemplate::new(201).set_body_json(json!({"id": id, "errors": [], "success": true}))
+}
+
+fn upsert_task(state: &mut State, field: &str, key: &str, body: &Value) -> ResponseTemplate {
+    if field != "Interaction_Id__c" {
+        return error(404, "NOT_FOUND", "The requested resource does not exist", &[]);
+    }
+    if state.ambiguous_keys.contains(key) {
+        return ResponseTemplate::new(300).set_body_json(json!([
+            "/services/data/v62.0/sobjects/Task/00T1",
+            "/services/data/v62.0/sobjects/Task/00T2"
+        ]));
+    }
+    for link in ["WhoId", "WhatId"] {
+        if let Some(id) = body.get(link).and_then(Value::as_str)
+            && state.deleted.contains(id)
+        {
+            return error(404, "ENTITY_IS_DELETED", "entity is deleted", &[link]);
+        }
+    }
+    if let Some((id, stored)) = state.tasks.get_mut(key) {
+        if body.get("TaskSubtype").is_some() {
+            return error(
+                400,
+                "INVALID_FIELD_FOR_INSERT_UPDATE",
+                "Unable to create/update fields: TaskSubtype. Please check the security settings of this field and verify that it is read/write for your profile or permission set.",
+                &["TaskSubtype"],
+            );
+        }
+        if let (Some(target), Some(update)) = (stored.as_object_mut(), body.as_object()) {
+            target.extend(update.clone());
+        }
+        return ResponseTemplate::new(200)
+            .set_body_json(json!({"id": id, "errors": [], "success": true, "created": false}));
+    }
+    state.next_id += 1;
+    let id = format!("00TD00000{:09}", state.next_id);
+    state.tasks.insert(key.to_owned(), (id.clone(), body.clone()));
+    ResponseTemplate::new(201).set_body_json(json!({"id": id, "errors": [], "success": true, "created": true}))
+}
