@@ -1,0 +1,14 @@
+//! # crm-testkit
+//!
+//! Test support for the CRM engine, a dev-dependency of the other crates:
+//! - [`memory`]: [`MemoryStore`], an in-memory adapter of every store port, held to the same
+//!   contract as the real stores by the conformance suite.
+//! - [`fakes`]: [`ManualClock`], [`SequentialIds`], [`FakeExternalCrm`], [`FakeMailer`].
+//! - [`fixtures`]: a seeded tenant (FR, Europe/Paris) with an administrator, a supervisor and
+//!   an agent, in one call.
+//! - [`strategies`]: proptest strategies for every aggregate and command.
+//! - [`conformance`]: the store conformance suite and [`store_conformance_tests!`].
+
+pub mod memory;
+
+pub use memory::{MemoryStore, StoreCounts};

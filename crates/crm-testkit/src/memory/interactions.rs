@@ -1,0 +1,77 @@
+//! [`InteractionStore`] for [`MemoryStore`]: interactions and a customer's history.
+
+use std::cmp::Reverse;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use crm_core::error::StoreError;
+use crm_core::event::DomainEvent;
+use crm_core::ids::{CustomerId, InteractionId, TenantId};
+use crm_core::interaction::Interaction;
+use crm_core::page::{Page, PageRequest};
+use crm_core::ports::{InteractionStore, StoreResult};
+
+use super::{MemoryStore, check_version, decode_cursor, invalid_reference, paginate};
+
+#[async_trait]
+impl InteractionStore for MemoryStore {
+    async fn insert_interaction(&self, interaction: &Interaction, events: &[DomainEvent]) -> StoreResult<()> {
+        let mut state = self.write()?;
+        if let Some(customer) = interaction.customer.filter(|c| !state.customer_exists(interaction.tenant, *c)) {
+            return Err(invalid_reference("customer", format_args!("customer {customer}")));
+        }
+        if state.interactions.contains_key(&interaction.id) {
+            return Err(StoreError::duplicate("id", interaction.id.to_string()));
+        }
+        let rows = state.stage_events(events)?;
+        state.interactions.insert(interaction.id, interaction.clone());
+        state.commit_events(rows);
+        Ok(())
+    }
+
+    async fn update_interaction(
+        &self,
+        interaction: &Interaction,
+        expected_version: u64,
+        events: &[DomainEvent],
+    ) -> StoreResult<()> {
+        let mut state = self.write()?;
+        let stored = state
+            .interactions
+            .get(&interaction.id)
+            .filter(|i| i.tenant == interaction.tenant)
+            .ok_or_else(|| StoreError::not_found("interaction", interaction.id))?;
+        check_version("interaction", interaction.id, stored.version, expected_version)?;
+        if let Some(customer) = interaction.customer.filter(|c| !state.customer_exists(interaction.tenant, *c)) {
+            return Err(invalid_reference("customer", format_args!("customer {customer}")));
+        }
+        let rows = state.stage_events(events)?;
+        state.interactions.insert(interaction.id, interaction.clone());
+        state.commit_events(rows);
+        Ok(())
+    }
+
+    async fn get_interaction(&self, tenant: TenantId, id: InteractionId) -> StoreResult<Option<Interaction>> {
+        let state = self.read()?;
+        Ok(state.interactions.get(&id).filter(|i| i.tenant == tenant).cloned())
+    }
+
+    async fn interactions_of_customer(
+        &self,
+        tenant: TenantId,
+        customer: CustomerId,
+        page: &PageRequest,
+    ) -> StoreResult<Page<Interaction>> {
+        let cursor: Option<(DateTime<Utc>, InteractionId)> = decode_cursor(page)?;
+        let state = self.read()?;
+        let mut found: Vec<&Interaction> = state
+            .interactions
+            .values()
+            .filter(|i| i.tenant == tenant && i.customer == Some(customer))
+            .filter(|i| cursor.is_none_or(|c| (i.offered_at, i.id) < c))
+            .collect();
+        // Newest first: by offered time, then id, both descending.
+        found.sort_by_key(|i| Reverse((i.offered_at, i.id)));
+        Ok(paginate(found, page, |i: &Interaction| (i.offered_at, i.id)))
+    }
+}
