@@ -387,10 +387,11 @@ pub fn apply_custom_values(
         }
     }
     for def in definitions {
-        if creating && !values.contains_key(&def.key) {
-            if let Some(default) = &def.default {
-                values.insert(def.key.clone(), default.clone());
-            }
+        if creating
+            && !values.contains_key(&def.key)
+            && let Some(default) = &def.default
+        {
+            values.insert(def.key.clone(), default.clone());
         }
         if completeness == Completeness::Complete && def.required && !values.contains_key(&def.key) {
             v.push(FieldError::new(format!("custom.{}", def.key), "is required"));
@@ -475,7 +476,7 @@ mod tests {
         .unwrap();
         assert_eq!(values.get(&d.key), Some(&FieldValue::Text("bronze".into())));
         let raw = BTreeMap::from([("tier".to_owned(), Value::Null)]);
-        let values = apply_custom_values(&[d.clone()], &values, &raw, false, Completeness::Complete, None).unwrap();
+        let values = apply_custom_values(&[d], &values, &raw, false, Completeness::Complete, None).unwrap();
         assert!(values.is_empty());
     }
 

@@ -30,7 +30,7 @@ impl Cursor {
     /// A [`FieldError`] on `cursor` when it was not made by [`Cursor::encode`] for `T`.
     pub fn decode<T: DeserializeOwned>(&self) -> Result<T, FieldError> {
         let bad = || FieldError::new("cursor", "is not a cursor this list returned");
-        if self.0.len() % 2 != 0 || self.0.len() > 4096 {
+        if !self.0.len().is_multiple_of(2) || self.0.len() > 4096 {
             return Err(bad());
         }
         let bytes = (0..self.0.len())

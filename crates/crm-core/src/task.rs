@@ -327,12 +327,12 @@ impl TaskPatch {
             next.duration_minutes = d;
         }
         let mut rearm = false;
-        if let Some(s) = &self.scheduled {
-            if let Some((at, zone)) = v.check(s.resolve(tenant_zone).map_err(|e| e.within("scheduled"))) {
-                rearm |= at != next.scheduled_at;
-                next.scheduled_at = at;
-                next.time_zone = zone;
-            }
+        if let Some(s) = &self.scheduled
+            && let Some((at, zone)) = v.check(s.resolve(tenant_zone).map_err(|e| e.within("scheduled")))
+        {
+            rearm |= at != next.scheduled_at;
+            next.scheduled_at = at;
+            next.time_zone = zone;
         }
         if let Some(r) = self.reminder_minutes {
             rearm |= r != next.reminder_minutes;

@@ -444,18 +444,18 @@ impl CasePatch {
     pub fn apply(&self, case: &mut Case, actor: AgentId, ctx: CaseContext<'_>) -> Result<(), CasePatchError> {
         let mut next = case.clone();
         let mut v = Validator::new();
-        if let Some(s) = &self.subject {
-            if let Some(s) = v.check(bounded_text("subject", s.trim(), MAX_SUBJECT)) {
-                if s.is_empty() && next.status != CaseStatus::Draft {
-                    v.push(FieldError::new("subject", "must not be empty"));
-                }
-                next.subject = s;
+        if let Some(s) = &self.subject
+            && let Some(s) = v.check(bounded_text("subject", s.trim(), MAX_SUBJECT))
+        {
+            if s.is_empty() && next.status != CaseStatus::Draft {
+                v.push(FieldError::new("subject", "must not be empty"));
             }
+            next.subject = s;
         }
-        if let Some(d) = &self.description {
-            if let Some(d) = v.check(d.parse()) {
-                next.description = d;
-            }
+        if let Some(d) = &self.description
+            && let Some(d) = v.check(d.parse())
+        {
+            next.description = d;
         }
         if let Some(x) = self.visibility {
             next.visibility = x;

@@ -285,7 +285,7 @@ pub struct CustomerContext<'a> {
 
 impl NewCustomer {
     /// Validates the input into a customer. `generated_account` is used when no account
-    /// number was given.
+    /// number was given; without either, `account_number` is refused as missing.
     ///
     /// # Errors
     /// Every refused value, each naming its field.
@@ -294,14 +294,18 @@ impl NewCustomer {
         id: CustomerId,
         tenant: TenantId,
         created_by: Option<AgentId>,
-        generated_account: impl FnOnce() -> AccountNumber,
+        generated_account: Option<AccountNumber>,
         ctx: CustomerContext<'_>,
     ) -> Result<Customer, ValidationErrors> {
         let mut v = Validator::new();
         let name = v.check(required_text("name", &self.name, 200));
         let account = match self.account_number.as_deref() {
             Some(a) => v.check(AccountNumber::parse(a)),
-            None => None,
+            None if generated_account.is_none() => {
+                v.push(FieldError::new("account_number", "must be given"));
+                None
+            }
+            None => generated_account,
         };
         let identities = parse_identities(&mut v, &self.identities, ctx.region);
         let addresses = parse_addresses(&mut v, &self.addresses);
@@ -320,9 +324,8 @@ impl NewCustomer {
             }
         };
         v.finish()?;
-        let account_number = match (account, self.account_number) {
-            (Some(a), _) => a,
-            (None, _) => generated_account(),
+        let Some(account_number) = account else {
+            return Err(FieldError::new("account_number", "must be given").into());
         };
         Ok(Customer {
             id,

@@ -1,1 +1,96 @@
-//! use cases
+//! Use cases: one method per feature on [`Crm`], each taking the [`Actor`] and enforcing
+//! permissions, visibility and tenant isolation here, in the core, so every adapter and the
+//! server get them for free.
+//!
+//! Rules every use case follows:
+//! - Reads of another tenant's records, and of private cases the actor may not see, answer
+//!   [`Error::NotFound`]: the actor cannot tell a hidden record from a missing one.
+//! - A write sends the changed aggregate, its history and its events to one store method,
+//!   which commits them in one transaction.
+//! - Updates take the version the caller read; a stale one is an [`Error::Conflict`].
+
+mod admin;
+mod cases;
+mod customers;
+mod interactions;
+mod lookup;
+mod merge;
+mod tasks;
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+pub use admin::{CASE_COLUMNS, NewAgent, NewTenant, ProfilePatch};
+pub use lookup::{Agenda, MAX_LOOKUP_MATCHES};
+
+use crate::access::{Actor, Tenant};
+use crate::error::{Conflict, Error, Result};
+use crate::event::{DomainEvent, EventKind};
+use crate::ids::TenantId;
+use crate::ports::Store;
+use crate::time::{Clock, IdGenerator, next_id};
+
+/// The application: the store, the clock and the id generator, and every use case.
+#[derive(Debug, Clone)]
+pub struct Crm {
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    ids: Arc<dyn IdGenerator>,
+    tenants: Arc<RwLock<HashMap<TenantId, Tenant>>>,
+}
+
+impl Crm {
+    /// Wires the use cases to their ports.
+    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, ids: Arc<dyn IdGenerator>) -> Self {
+        Self { store, clock, ids, tenants: Arc::default() }
+    }
+
+    /// The store (for adapters that need more than the use cases, such as workers).
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// The clock.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    /// The id generator.
+    pub fn ids(&self) -> &Arc<dyn IdGenerator> {
+        &self.ids
+    }
+
+    /// The actor's tenant (cached: tenants change rarely and the screen pop needs the
+    /// region on every call).
+    async fn tenant(&self, id: TenantId) -> Result<Tenant> {
+        if let Some(t) = self.tenants.read().ok().and_then(|m| m.get(&id).cloned()) {
+            return Ok(t);
+        }
+        let tenant = self.store.get_tenant(id).await?.ok_or_else(|| Error::not_found("tenant", id))?;
+        if let Ok(mut m) = self.tenants.write() {
+            m.insert(id, tenant.clone());
+        }
+        Ok(tenant)
+    }
+
+    /// A new event by `actor`.
+    fn event(&self, actor: &Actor, kind: EventKind) -> DomainEvent {
+        DomainEvent {
+            id: next_id(&*self.ids),
+            tenant: actor.tenant,
+            at: self.clock.now(),
+            actor: Some(actor.agent),
+            kind,
+        }
+    }
+}
+
+/// Refuses early when the caller's version is already stale (the store checks again
+/// atomically; this gives the same error without doing the work).
+fn check_version(entity: &'static str, id: impl std::fmt::Display, stored: u64, expected: u64) -> Result<()> {
+    if stored == expected {
+        Ok(())
+    } else {
+        Err(Conflict::StaleVersion { entity, id: id.to_string(), expected }.into())
+    }
+}

@@ -1,0 +1,309 @@
+//! Interaction use cases (INT-1…INT-7, CUS-8).
+
+use super::{Crm, check_version};
+use crate::access::{Actor, Permission};
+use crate::customer::{AccountNumber, Customer, CustomerStatus, EmailAddress, Identity, PhoneNumber};
+use crate::error::{Error, Result};
+use crate::event::EventKind;
+use crate::follow_up::{FollowUp, FollowUpKind};
+use crate::ids::{CaseId, CustomerId, InteractionId, NoteId};
+use crate::interaction::{Channel, Direction, Interaction, InteractionAction, LinkTarget, NewInteraction};
+use crate::page::{Page, PageRequest};
+use crate::time::next_id;
+
+impl Crm {
+    pub(super) async fn load_interaction(&self, actor: &Actor, id: InteractionId) -> Result<Interaction> {
+        self.store.get_interaction(actor.tenant, id).await?.ok_or_else(|| Error::not_found("interaction", id))
+    }
+
+    /// The identity an address on a channel stands for, when it parses.
+    fn identity_of(&self, channel: Channel, address: &str, region: crate::customer::Region) -> Option<Identity> {
+        match channel {
+            Channel::Voice | Channel::Sms | Channel::Fax => {
+                PhoneNumber::parse(address, Some(region)).ok().map(|number| Identity::Phone { number, label: None })
+            }
+            Channel::Email => EmailAddress::parse(address).ok().map(|address| Identity::Email { address, label: None }),
+            other => Some(Identity::Handle { channel: other, handle: address.trim().to_owned(), label: None })
+                .filter(|_| !address.trim().is_empty()),
+        }
+    }
+
+    /// Records a new interaction (INT-1), offered to its agent or queue. The customer card
+    /// is found from the contact's address when not given; an inbound digital contact from
+    /// an unknown address gets a new card (CUS-6); the card's last contact time and
+    /// identities are updated (CUS-8).
+    ///
+    /// # Errors
+    /// Forbidden without `interaction.handle`; bad values; a missing customer.
+    pub async fn create_interaction(&self, actor: &Actor, input: NewInteraction) -> Result<Interaction> {
+        actor.require(Permission::InteractionHandle)?;
+        let tenant = self.tenant(actor.tenant).await?;
+        let now = self.clock.now();
+        let required = match input.queue.as_deref() {
+            Some(q) => self.store.get_queue(actor.tenant, q).await?.is_some_and(|q| q.disposition_required),
+            None => false,
+        };
+        let identity = input.address.as_deref().and_then(|a| self.identity_of(input.channel, a, tenant.default_region));
+        let inbound = input.direction == Direction::Inbound;
+        let mut input = input;
+        let mut card: Option<Customer> = match input.customer {
+            Some(id) => Some(self.load_customer(actor, id).await?),
+            None => match &identity {
+                Some(identity) => {
+                    self.store.find_by_identity(actor.tenant, &identity.key(), 1).await?.into_iter().next()
+                }
+                None => None,
+            },
+        };
+        if let Some(c) = &card
+            && let CustomerStatus::Merged { into, .. } = c.status
+        {
+            card = Some(self.load_customer(actor, into).await?);
+        }
+        if card.is_none() && inbound && !input.channel.is_call() {
+            if let (Some(identity), true) = (identity.clone(), actor.can(Permission::CustomerEdit)) {
+                let seq = self.store.next_account_sequence(actor.tenant).await?;
+                let name = input.contact_name.clone().unwrap_or_else(|| input.address.clone().unwrap_or_default());
+                let new = Customer {
+                    id: next_id(&*self.ids),
+                    tenant: actor.tenant,
+                    account_number: AccountNumber::generated(seq),
+                    name: crate::text::required_text("contact_name", &name, 200)?,
+                    identities: vec![identity.clone()],
+                    addresses: Vec::new(),
+                    custom: Default::default(),
+                    status: CustomerStatus::Active,
+                    origin_channel: Some(input.channel),
+                    last_contact_at: Some(now),
+                    created_by: Some(actor.agent),
+                    created_at: now,
+                    updated_at: now,
+                    version: 1,
+                };
+                let events = [self.event(actor, EventKind::CustomerCreated { customer: new.id })];
+                self.store.insert_customer(&new, &events).await?;
+                card = Some(new);
+            }
+        } else if let (Some(c), true) = (card.as_mut(), inbound) {
+            let expected = c.version;
+            if c.record_contact(identity, now) {
+                c.updated_at = now;
+                c.version += 1;
+                let events = [self.event(
+                    actor,
+                    EventKind::CustomerUpdated { customer: c.id, fields: vec!["last_contact_at".into()] },
+                )];
+                self.store.update_customer(c, expected, &events).await?;
+            }
+        }
+        input.customer = card.map(|c| c.id);
+        let interaction = input.build(next_id(&*self.ids), actor.tenant, required, now)?;
+        let events = [self.event(
+            actor,
+            EventKind::InteractionCreated {
+                interaction: interaction.id,
+                agent: interaction.agent,
+                customer: interaction.customer,
+            },
+        )];
+        self.store.insert_interaction(&interaction, &events).await?;
+        Ok(interaction)
+    }
+
+    /// An interaction.
+    ///
+    /// # Errors
+    /// Forbidden without `interaction.handle`; `NotFound`.
+    pub async fn get_interaction(&self, actor: &Actor, id: InteractionId) -> Result<Interaction> {
+        actor.require(Permission::InteractionHandle)?;
+        self.load_interaction(actor, id).await
+    }
+
+    /// Applies a lifecycle action (INT-2); pushes to linked external records are queued in
+    /// the outbox in the same transaction (INT-6). Accepting an unassigned interaction
+    /// assigns it to the actor.
+    ///
+    /// # Errors
+    /// Forbidden; `NotFound`; an illegal transition (also a missing required disposition);
+    /// a stale version.
+    pub async fn act_on_interaction(
+        &self,
+        actor: &Actor,
+        id: InteractionId,
+        expected_version: u64,
+        action: InteractionAction,
+    ) -> Result<Interaction> {
+        actor.require(Permission::InteractionHandle)?;
+        let mut inter = self.load_interaction(actor, id).await?;
+        check_version("interaction", id, inter.version, expected_version)?;
+        if let InteractionAction::Transfer { to: Some(to) } = action {
+            self.store
+                .get_agent(actor.tenant, to)
+                .await?
+                .ok_or_else(|| Error::invalid("to", "is not an agent of this tenant"))?;
+        }
+        let now = self.clock.now();
+        let pushes = inter.apply(action, now)?;
+        if action == InteractionAction::Accept && inter.agent.is_none() {
+            inter.agent = Some(actor.agent);
+        }
+        inter.version += 1;
+        let mut events = vec![self.event(
+            actor,
+            EventKind::InteractionStateChanged { interaction: id, state: inter.state, agent: inter.agent },
+        )];
+        events.extend(pushes.into_iter().map(|push| self.event(actor, EventKind::ActivityPushRequested { push })));
+        self.store.update_interaction(&inter, expected_version, &events).await?;
+        Ok(inter)
+    }
+
+    /// Sets the disposition (INT-3) from the tenant's catalogue.
+    ///
+    /// # Errors
+    /// Forbidden; `NotFound`; an unknown or retired code; an offered or declined
+    /// interaction; a stale version.
+    pub async fn set_disposition(
+        &self,
+        actor: &Actor,
+        id: InteractionId,
+        expected_version: u64,
+        code: &str,
+    ) -> Result<Interaction> {
+        actor.require(Permission::InteractionHandle)?;
+        let mut inter = self.load_interaction(actor, id).await?;
+        check_version("interaction", id, inter.version, expected_version)?;
+        let catalogue = self.store.dispositions(actor.tenant).await?;
+        if !catalogue.iter().any(|d| d.code == code && d.active) {
+            return Err(Error::invalid("disposition", format!("{code:?} is not an active disposition code")));
+        }
+        inter.set_disposition(code.to_owned())?;
+        inter.version += 1;
+        self.store.update_interaction(&inter, expected_version, &[]).await?;
+        Ok(inter)
+    }
+
+    /// Adds a note (INT-4).
+    ///
+    /// # Errors
+    /// Forbidden; `NotFound`; an empty or oversized note; a stale version.
+    pub async fn add_interaction_note(
+        &self,
+        actor: &Actor,
+        id: InteractionId,
+        expected_version: u64,
+        text: &str,
+    ) -> Result<Interaction> {
+        actor.require(Permission::InteractionHandle)?;
+        let mut inter = self.load_interaction(actor, id).await?;
+        check_version("interaction", id, inter.version, expected_version)?;
+        inter.add_note(next_id(&*self.ids), actor.agent, text, self.clock.now())?;
+        inter.version += 1;
+        self.store.update_interaction(&inter, expected_version, &[]).await?;
+        Ok(inter)
+    }
+
+    /// Copies an interaction note into a case as a follow-up (INT-4).
+    ///
+    /// # Errors
+    /// Forbidden; a missing interaction, note or case.
+    pub async fn copy_note_to_case(
+        &self,
+        actor: &Actor,
+        id: InteractionId,
+        note: NoteId,
+        case: CaseId,
+    ) -> Result<FollowUp> {
+        actor.require(Permission::InteractionHandle)?;
+        actor.require(Permission::CaseEdit)?;
+        let inter = self.load_interaction(actor, id).await?;
+        let note = inter.notes.iter().find(|n| n.id == note).ok_or_else(|| Error::not_found("note", note))?;
+        self.get_case(actor, case).await?;
+        let follow_up = FollowUp {
+            id: next_id(&*self.ids),
+            tenant: actor.tenant,
+            case,
+            kind: FollowUpKind::InteractionNote,
+            author: Some(actor.agent),
+            at: self.clock.now(),
+            body: note.text.clone(),
+            visibility: crate::case::Visibility::Internal,
+            interaction: Some(id),
+        };
+        let events = [self.event(actor, EventKind::FollowUpAdded { case, follow_up: follow_up.id })];
+        self.store.insert_follow_up(&follow_up, &events).await?;
+        Ok(follow_up)
+    }
+
+    /// Links a local or external record (INT-6). Local targets must exist and be visible.
+    ///
+    /// # Errors
+    /// Forbidden; `NotFound`; a missing target; a declined interaction; a stale version.
+    pub async fn link_interaction(
+        &self,
+        actor: &Actor,
+        id: InteractionId,
+        expected_version: u64,
+        target: LinkTarget,
+    ) -> Result<Interaction> {
+        actor.require(Permission::InteractionHandle)?;
+        let mut inter = self.load_interaction(actor, id).await?;
+        check_version("interaction", id, inter.version, expected_version)?;
+        match &target {
+            LinkTarget::Customer { id } => {
+                self.load_customer(actor, *id).await.map_err(|_| Error::invalid("target", "is not a customer"))?;
+            }
+            LinkTarget::Case { id } => {
+                self.get_case(actor, *id).await.map_err(|_| Error::invalid("target", "is not a case you can see"))?;
+            }
+            LinkTarget::External { reference } => {
+                if reference.id.trim().is_empty() || reference.id.len() > 255 {
+                    return Err(Error::invalid("target.reference.id", "must be 1 to 255 characters"));
+                }
+            }
+        }
+        if !inter.link(target.clone(), actor.agent, self.clock.now())? {
+            return Ok(inter);
+        }
+        inter.version += 1;
+        let events = [self.event(actor, EventKind::InteractionLinked { interaction: id, target })];
+        self.store.update_interaction(&inter, expected_version, &events).await?;
+        Ok(inter)
+    }
+
+    /// Unlinks a record; nothing more is pushed to it (INT-6).
+    ///
+    /// # Errors
+    /// Forbidden; `NotFound` (also when the record was not linked); a stale version.
+    pub async fn unlink_interaction(
+        &self,
+        actor: &Actor,
+        id: InteractionId,
+        expected_version: u64,
+        target: LinkTarget,
+    ) -> Result<Interaction> {
+        actor.require(Permission::InteractionHandle)?;
+        let mut inter = self.load_interaction(actor, id).await?;
+        check_version("interaction", id, inter.version, expected_version)?;
+        if !inter.unlink(&target) {
+            return Err(Error::not_found("link", format!("{target:?}")));
+        }
+        inter.version += 1;
+        let events = [self.event(actor, EventKind::InteractionUnlinked { interaction: id, target })];
+        self.store.update_interaction(&inter, expected_version, &events).await?;
+        Ok(inter)
+    }
+
+    /// A customer's interactions across channels, newest first (INT-5).
+    ///
+    /// # Errors
+    /// Forbidden without `customer.read`; a bad cursor.
+    pub async fn interaction_history(
+        &self,
+        actor: &Actor,
+        customer: CustomerId,
+        page: &PageRequest,
+    ) -> Result<Page<Interaction>> {
+        actor.require(Permission::CustomerRead)?;
+        Ok(self.store.interactions_of_customer(actor.tenant, customer, page).await?)
+    }
+}

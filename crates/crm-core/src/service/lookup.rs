@@ -1,0 +1,148 @@
+//! The screen pop (CUS-4) and the agent's agenda (TSK-3).
+//!
+//! The screen pop is the hottest path of the product: one indexed identity lookup, then the
+//! card's four reads issued concurrently.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::Crm;
+use crate::access::{Actor, Permission};
+use crate::case::{CaseNumber, CaseSummary};
+use crate::customer::{
+    AccountNumber, CARD_LAST_INTERACTIONS, CARD_OPEN_CASES, CARD_PENDING_TASKS, Customer, CustomerCard, CustomerStatus,
+    EmailAddress, IdentityKey, LookupKey, PhoneNumber,
+};
+use crate::error::{Error, FieldError, Result};
+use crate::ids::{AgentId, CustomerId};
+use crate::interaction::InteractionSummary;
+use crate::page::PageRequest;
+use crate::task::{AgendaBucket, Task};
+
+/// How many cards one lookup returns at most (several cards may share a number).
+pub const MAX_LOOKUP_MATCHES: u32 = 10;
+
+/// An agent's tasks by urgency (TSK-3).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Agenda {
+    /// Past their time, oldest first.
+    pub overdue: Vec<Task>,
+    /// Reminder time reached, soonest first.
+    pub due: Vec<Task>,
+    /// Later, soonest first.
+    pub upcoming: Vec<Task>,
+}
+
+impl Crm {
+    /// Looks customers up by phone (any written form), email, account number or case number
+    /// and returns their cards, most recently contacted first (CUS-4). No match is an empty
+    /// list; tombstones are followed to the card they were merged into.
+    ///
+    /// # Errors
+    /// Forbidden without `customer.read`; a value that cannot be a phone, email, account or
+    /// case number (naming that field).
+    pub async fn lookup(&self, actor: &Actor, key: &LookupKey) -> Result<Vec<CustomerCard>> {
+        actor.require(Permission::CustomerRead)?;
+        let customers: Vec<Customer> = match key {
+            LookupKey::Phone(raw) => {
+                let tenant = self.tenant(actor.tenant).await?;
+                let phone = PhoneNumber::parse(raw, Some(tenant.default_region))?;
+                self.store.find_by_identity(actor.tenant, &IdentityKey::phone(&phone), MAX_LOOKUP_MATCHES).await?
+            }
+            LookupKey::Email(raw) => {
+                let email = EmailAddress::parse(raw)?;
+                self.store.find_by_identity(actor.tenant, &IdentityKey::email(&email), MAX_LOOKUP_MATCHES).await?
+            }
+            LookupKey::Account(raw) => {
+                let account = AccountNumber::parse(raw)?;
+                match self.store.find_by_account(actor.tenant, &account).await? {
+                    Some(c) => vec![self.follow_tombstone(actor, c).await?],
+                    None => Vec::new(),
+                }
+            }
+            LookupKey::CaseNumber(raw) => {
+                let number: CaseNumber = raw.parse()?;
+                match self.store.get_case_by_number(actor.tenant, number).await? {
+                    Some(case) if case.visible_to(actor) => {
+                        let c = self.load_customer(actor, case.customer).await?;
+                        vec![self.follow_tombstone(actor, c).await?]
+                    }
+                    _ => Vec::new(),
+                }
+            }
+        };
+        let cards = customers.into_iter().map(|c| self.card_of(actor, c));
+        futures::future::try_join_all(cards).await
+    }
+
+    /// The card of one customer.
+    ///
+    /// # Errors
+    /// Forbidden without `customer.read`; `NotFound`.
+    pub async fn customer_card(&self, actor: &Actor, id: CustomerId) -> Result<CustomerCard> {
+        actor.require(Permission::CustomerRead)?;
+        let customer = self.load_customer(actor, id).await?;
+        let customer = self.follow_tombstone(actor, customer).await?;
+        self.card_of(actor, customer).await
+    }
+
+    /// The card a tombstone redirects to (at most a few hops; merges can chain).
+    async fn follow_tombstone(&self, actor: &Actor, mut customer: Customer) -> Result<Customer> {
+        for _ in 0..8 {
+            match customer.status {
+                CustomerStatus::Active => return Ok(customer),
+                CustomerStatus::Merged { into, .. } => customer = self.load_customer(actor, into).await?,
+            }
+        }
+        Err(Error::invalid("customer", "merge chain too long"))
+    }
+
+    async fn card_of(&self, actor: &Actor, customer: Customer) -> Result<CustomerCard> {
+        let scope = actor.private_scope();
+        let interactions_page = PageRequest { limit: u32::try_from(CARD_LAST_INTERACTIONS).unwrap_or(10), after: None };
+        let (cases, tasks, interactions, relations) = futures::try_join!(
+            self.store.open_cases_of(actor.tenant, customer.id, &scope, u32::try_from(CARD_OPEN_CASES).unwrap_or(20)),
+            self.store.planned_tasks_of_customer(
+                actor.tenant,
+                customer.id,
+                u32::try_from(CARD_PENDING_TASKS).unwrap_or(20)
+            ),
+            self.store.interactions_of_customer(actor.tenant, customer.id, &interactions_page),
+            self.store.relations_of(actor.tenant, customer.id),
+        )?;
+        Ok(CustomerCard {
+            customer,
+            open_cases: cases.iter().map(CaseSummary::from).collect(),
+            pending_tasks: tasks,
+            last_interactions: interactions.items.iter().map(InteractionSummary::from).collect(),
+            relations,
+        })
+    }
+
+    /// An agent's planned tasks sorted into overdue, due and upcoming (TSK-3). Agents see
+    /// their own agenda; seeing another's needs `case.assign` (supervisors).
+    ///
+    /// # Errors
+    /// Forbidden.
+    pub async fn agenda(&self, actor: &Actor, agent: Option<AgentId>, until: Option<DateTime<Utc>>) -> Result<Agenda> {
+        let agent = agent.unwrap_or(actor.agent);
+        if agent != actor.agent {
+            actor.require(Permission::CaseAssign)?;
+        }
+        if until.is_some_and(|u| u < self.clock.now()) {
+            return Err(FieldError::new("until", "must not be in the past").into());
+        }
+        let now = self.clock.now();
+        let tasks = self.store.planned_tasks_of_agent(actor.tenant, agent, until, 500).await?;
+        let mut agenda = Agenda::default();
+        for task in tasks {
+            match task.agenda_bucket(now) {
+                Some(AgendaBucket::Overdue) => agenda.overdue.push(task),
+                Some(AgendaBucket::Due) => agenda.due.push(task),
+                Some(AgendaBucket::Upcoming) => agenda.upcoming.push(task),
+                None => {}
+            }
+        }
+        Ok(agenda)
+    }
+}

@@ -1,0 +1,89 @@
+//! Task use cases (TSK-1).
+
+use super::{Crm, check_version};
+use crate::access::{Actor, Permission};
+use crate::error::{Error, Result};
+use crate::event::EventKind;
+use crate::ids::TaskId;
+use crate::task::{NewTask, Task, TaskPatch};
+use crate::time::next_id;
+
+impl Crm {
+    /// Creates a task; its reminder instant is computed from the schedule (TSK-2).
+    ///
+    /// # Errors
+    /// Forbidden without `task.edit` (and `case.assign` to give it to someone else); bad
+    /// values; a missing customer, case or assignee.
+    pub async fn create_task(&self, actor: &Actor, input: NewTask) -> Result<Task> {
+        actor.require(Permission::TaskEdit)?;
+        if input.assignee.is_some_and(|a| a != actor.agent) {
+            actor.require(Permission::CaseAssign)?;
+        }
+        let customer = self.load_customer(actor, input.customer).await?;
+        if customer.is_merged() {
+            return Err(Error::invalid("customer", "was merged into another card; use that one"));
+        }
+        if let Some(case) = input.case {
+            let c =
+                self.get_case(actor, case).await.map_err(|_| Error::invalid("case", "is not a case you can see"))?;
+            if c.customer != input.customer {
+                return Err(Error::invalid("case", "belongs to another customer"));
+            }
+        }
+        if let Some(a) = input.assignee {
+            self.store
+                .get_agent(actor.tenant, a)
+                .await?
+                .ok_or_else(|| Error::invalid("assignee", "is not an agent of this tenant"))?;
+        }
+        let tenant = self.tenant(actor.tenant).await?;
+        let task = input.build(next_id(&*self.ids), actor.tenant, actor.agent, tenant.time_zone, self.clock.now())?;
+        let events = [self.event(actor, EventKind::TaskCreated { task: task.id, assignee: task.assignee })];
+        self.store.insert_task(&task, &events).await?;
+        Ok(task)
+    }
+
+    /// A task.
+    ///
+    /// # Errors
+    /// Forbidden without `customer.read`; `NotFound`.
+    pub async fn get_task(&self, actor: &Actor, id: TaskId) -> Result<Task> {
+        actor.require(Permission::CustomerRead)?;
+        self.store.get_task(actor.tenant, id).await?.ok_or_else(|| Error::not_found("task", id))
+    }
+
+    /// Changes a task (reschedule, complete, cancel, reassign).
+    ///
+    /// # Errors
+    /// Forbidden; `NotFound`; bad values; a stale version.
+    pub async fn update_task(
+        &self,
+        actor: &Actor,
+        id: TaskId,
+        expected_version: u64,
+        patch: TaskPatch,
+    ) -> Result<Task> {
+        actor.require(Permission::TaskEdit)?;
+        let mut task = self.get_task(actor, id).await?;
+        check_version("task", id, task.version, expected_version)?;
+        if patch.assignee.is_some_and(|a| a != actor.agent) {
+            actor.require(Permission::CaseAssign)?;
+            if let Some(a) = patch.assignee {
+                self.store
+                    .get_agent(actor.tenant, a)
+                    .await?
+                    .ok_or_else(|| Error::invalid("assignee", "is not an agent of this tenant"))?;
+            }
+        }
+        let tenant = self.tenant(actor.tenant).await?;
+        let before = task.clone();
+        patch.apply(&mut task, tenant.time_zone, self.clock.now())?;
+        if task == before {
+            return Ok(task);
+        }
+        task.version = expected_version + 1;
+        let events = [self.event(actor, EventKind::TaskUpdated { task: id, assignee: task.assignee })];
+        self.store.update_task(&task, expected_version, &events).await?;
+        Ok(task)
+    }
+}
