@@ -1,0 +1,174 @@
+//! Connecting: `sqlite://path?mode=rwc`, `sqlite::memory:` and `postgres://…` URLs.
+//!
+//! SQLite runs in WAL mode with `foreign_keys=ON`, a busy timeout and `synchronous=NORMAL`.
+//! Writes go through ONE path: a pool of a single connection whose transactions start with
+//! `BEGIN IMMEDIATE`, so concurrent writers queue for that connection instead of failing
+//! with "database is locked"; reads use a separate pool of several read-only connections.
+//! An in-memory database lives in one connection, so reads and writes share it.
+//! PostgreSQL uses one pool; its row locks (`FOR UPDATE SKIP LOCKED`, upserts on the
+//! sequence row) keep concurrent writers correct.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sea_orm::sqlx::ConnectOptions as _;
+use sea_orm::sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sea_orm::{
+    DatabaseConnection, DatabaseTransaction, DbBackend, SqliteTransactionMode, SqlxPostgresConnector,
+    SqlxSqliteConnector, TransactionOptions, TransactionTrait,
+};
+use sea_orm_migration::MigratorTrait;
+
+use crm_core::StoreError;
+use crm_core::ports::StoreResult;
+
+use crate::error::db;
+use crate::migration::Migrator;
+
+/// Pool settings. The defaults suit a single server process.
+#[derive(Clone, Debug)]
+pub struct SqlStoreOptions {
+    /// Read connections (SQLite file) or all connections (PostgreSQL).
+    pub max_connections: u32,
+    /// How long a SQLite statement waits for a lock held by another process.
+    pub busy_timeout: Duration,
+    /// How long a caller waits for a free connection before `Unavailable`.
+    pub acquire_timeout: Duration,
+}
+
+impl Default for SqlStoreOptions {
+    fn default() -> Self {
+        Self { max_connections: 8, busy_timeout: Duration::from_secs(5), acquire_timeout: Duration::from_secs(30) }
+    }
+}
+
+/// The SQL store: implements every store port of `crm-core`. Cheap to clone (pools are
+/// shared).
+#[derive(Clone, Debug)]
+pub struct SqlStore {
+    pub(crate) read: DatabaseConnection,
+    pub(crate) write: DatabaseConnection,
+    pub(crate) backend: DbBackend,
+}
+
+fn unavailable(e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
+    StoreError::Unavailable(Box::new(e))
+}
+
+impl SqlStore {
+    /// Connects to a database; run [`SqlStore::migrate`] before first use.
+    ///
+    /// # Errors
+    /// `Backend` for an unsupported or malformed URL; `Unavailable` when the database
+    /// cannot be reached or opened.
+    pub async fn connect(url: &str, options: SqlStoreOptions) -> StoreResult<Self> {
+        if url.starts_with("sqlite:") {
+            Self::connect_sqlite(url, &options).await
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let opts = PgConnectOptions::from_str(url).map_err(|e| StoreError::Backend(Box::new(e)))?;
+            let opts = opts.disable_statement_logging();
+            let pool = PgPoolOptions::new()
+                .max_connections(options.max_connections.max(1))
+                .acquire_timeout(options.acquire_timeout)
+                .connect_with(opts)
+                .await
+                .map_err(unavailable)?;
+            let conn = SqlxPostgresConnector::from_sqlx_postgres_pool(pool);
+            Ok(Self { read: conn.clone(), write: conn, backend: DbBackend::Postgres })
+        } else {
+            Err(StoreError::Backend(format!("unsupported database url scheme in {:?}", scheme(url)).into()))
+        }
+    }
+
+    async fn connect_sqlite(url: &str, options: &SqlStoreOptions) -> StoreResult<Self> {
+        let memory = url.contains(":memory:") || url.contains("mode=memory");
+        let base = SqliteConnectOptions::from_str(url)
+            .map_err(|e| StoreError::Backend(Box::new(e)))?
+            .foreign_keys(true)
+            .busy_timeout(options.busy_timeout)
+            .synchronous(SqliteSynchronous::Normal)
+            .disable_statement_logging();
+        if memory {
+            // One connection holds the whole database: never let the pool close it.
+            let pool = SqlitePoolOptions::new()
+                .max_connections(1)
+                .min_connections(1)
+                .idle_timeout(None)
+                .max_lifetime(None)
+                .acquire_timeout(options.acquire_timeout)
+                .connect_with(base)
+                .await
+                .map_err(unavailable)?;
+            let conn = SqlxSqliteConnector::from_sqlx_sqlite_pool(pool);
+            return Ok(Self { read: conn.clone(), write: conn, backend: DbBackend::Sqlite });
+        }
+        let write_pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(options.acquire_timeout)
+            .connect_with(base.clone().journal_mode(SqliteJournalMode::Wal))
+            .await
+            .map_err(unavailable)?;
+        let read_pool = SqlitePoolOptions::new()
+            .max_connections(options.max_connections.max(1))
+            .acquire_timeout(options.acquire_timeout)
+            .connect_with(base.create_if_missing(false).read_only(true))
+            .await
+            .map_err(unavailable)?;
+        Ok(Self {
+            read: SqlxSqliteConnector::from_sqlx_sqlite_pool(read_pool),
+            write: SqlxSqliteConnector::from_sqlx_sqlite_pool(write_pool),
+            backend: DbBackend::Sqlite,
+        })
+    }
+
+    /// Applies pending migrations (forward only).
+    ///
+    /// # Errors
+    /// `Backend` when a migration fails; `Unavailable` when the database is unreachable.
+    pub async fn migrate(&self) -> StoreResult<()> {
+        Migrator::up(&self.write, None).await.map_err(db)
+    }
+
+    /// Whether this store runs on PostgreSQL (otherwise SQLite).
+    pub fn is_postgres(&self) -> bool {
+        self.backend == DbBackend::Postgres
+    }
+
+    /// Starts a write transaction on the single write path (`BEGIN IMMEDIATE` on SQLite).
+    pub(crate) async fn begin(&self) -> StoreResult<DatabaseTransaction> {
+        let options = TransactionOptions {
+            sqlite_transaction_mode: (self.backend == DbBackend::Sqlite).then_some(SqliteTransactionMode::Immediate),
+            ..TransactionOptions::default()
+        };
+        self.write.begin_with_options(options).await.map_err(db)
+    }
+
+    /// Closes the pools.
+    ///
+    /// # Errors
+    /// `Backend` when closing fails.
+    pub async fn close(self) -> StoreResult<()> {
+        self.read.close_by_ref().await.map_err(db)?;
+        self.write.close_by_ref().await.map_err(db)
+    }
+}
+
+/// Commits on success, rolls back on failure.
+pub(crate) async fn finish<T>(tx: DatabaseTransaction, result: StoreResult<T>) -> StoreResult<T> {
+    match result {
+        Ok(v) => {
+            tx.commit().await.map_err(db)?;
+            Ok(v)
+        }
+        Err(e) => {
+            // The error that made us roll back is the one worth reporting.
+            let _ = tx.rollback().await;
+            Err(e)
+        }
+    }
+}
+
+fn scheme(url: &str) -> &str {
+    url.split(':').next().unwrap_or(url)
+}

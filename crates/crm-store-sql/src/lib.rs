@@ -1,0 +1,29 @@
+//! # crm-store-sql
+//!
+//! The SQL store adapter of the CRM engine, on sea-orm 2 (sqlx underneath): SQLite embedded
+//! by default (one file, WAL) and PostgreSQL for server deployments. [`SqlStore`] implements
+//! every store port of `crm-core` (`crm_core::ports::Store`).
+//!
+//! Map of the crate:
+//! - [`connect`]: URLs, pools, SQLite pragmas and the single-writer path; [`SqlStore`].
+//! - [`migration`]: forward-only migrations (`schema.sql`), also runnable standalone.
+//! - `sql`: statement helpers (one SQL text for both backends), value conversions.
+//! - `error`: backend errors → `StoreError` (duplicate and reference fields named).
+//! - `store::*`: one module per port (customers, cases, tasks, interactions, directory,
+//!   outbox), plus `bulk_seed` for benchmarks and the hand-written lookup used to measure
+//!   the ORM's overhead.
+//!
+//! Schema in short: every aggregate is one row with real columns for what is filtered,
+//! sorted, unique or referenced, plus a `doc` column with the serialised aggregate; side
+//! tables hold identity keys, name terms and custom values for lookups and search; case
+//! history, follow-ups, relations, merges and the outbox have their own tables. Only
+//! `crm-core` types cross the crate boundary.
+
+pub mod connect;
+mod error;
+pub mod migration;
+mod sql;
+mod store;
+
+pub use connect::{SqlStore, SqlStoreOptions};
+pub use migration::Migrator;

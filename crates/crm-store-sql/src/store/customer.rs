@@ -1,0 +1,547 @@
+//! `CustomerStore`: customers with their identity, name-term and custom-value side tables,
+//! relations, merges and their undo.
+
+use std::collections::BTreeSet;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sea_orm::{ConnectionTrait, QueryResult, Value};
+use uuid::Uuid;
+
+use crm_core::StoreError;
+use crm_core::customer::{
+    AccountNumber, Customer, CustomerSearch, IdentityKey, MergePlan, MergeRecord, MovedRecords, Relation, UndoPlan,
+};
+use crm_core::error::Conflict;
+use crm_core::event::DomainEvent;
+use crm_core::ids::{AgentId, CustomerId, MergeId, RelationId, TenantId};
+use crm_core::page::{Cursor, Page, PageRequest};
+use crm_core::ports::{CustomerStore, StoreResult};
+use crm_core::text::words;
+
+use super::{require, stale_or_missing, write_events};
+use crate::connect::{SqlStore, finish};
+use crate::error::{db, map_db, with_value};
+use crate::sql::{all, col, exec, from_doc, int, like_escape, marks, one, row_marks, text, to_doc, ts, ts_opt, uid};
+
+/// The folded name customers are sorted by (CUS-5): folded words joined by a space.
+pub(crate) fn name_sort(customer: &Customer) -> String {
+    words(&customer.name).join(" ")
+}
+
+fn status(customer: &Customer) -> &'static str {
+    if customer.is_merged() { "merged" } else { "active" }
+}
+
+/// The column values of a customer row, in `CUSTOMER_COLUMNS` order.
+pub(crate) fn customer_values(c: &Customer) -> StoreResult<Vec<Value>> {
+    Ok(vec![
+        uid(c.id),
+        uid(c.tenant),
+        text(c.account_number.as_str()),
+        text(name_sort(c)),
+        text(status(c)),
+        ts_opt(c.last_contact_at),
+        Value::BigInt(Some(ts(c.created_at))),
+        Value::BigInt(Some(ts(c.updated_at))),
+        int(c.version),
+        text(to_doc(c)?),
+    ])
+}
+
+/// The columns of a customer row.
+pub(crate) const CUSTOMER_COLUMNS: &str =
+    "id, tenant_id, account_number, name_sort, status, last_contact_at, created_at, updated_at, version, doc";
+
+/// Side-table rows of some customers: identities `(tenant, key, customer)`, name terms
+/// `(tenant, kind, term, customer)` and custom values `(tenant, key, text, customer)`.
+#[derive(Default)]
+pub(crate) struct SideRows {
+    pub(crate) identities: Vec<Value>,
+    pub(crate) terms: Vec<Value>,
+    pub(crate) customs: Vec<Value>,
+}
+
+impl SideRows {
+    pub(crate) fn add(&mut self, c: &Customer) {
+        let keys: BTreeSet<String> = c.identity_keys().into_iter().map(|k| k.as_str().to_owned()).collect();
+        for key in keys {
+            self.identities.extend([uid(c.tenant), text(key), uid(c.id)]);
+        }
+        let name = c.name_keys();
+        let words: BTreeSet<&String> = name.words.iter().collect();
+        for w in words {
+            self.terms.extend([uid(c.tenant), text("w"), text(w.as_str()), uid(c.id)]);
+        }
+        let codes: BTreeSet<&String> = name.phonetic.iter().collect();
+        for p in codes {
+            self.terms.extend([uid(c.tenant), text("p"), text(p.as_str()), uid(c.id)]);
+        }
+        for (key, value) in &c.custom {
+            self.customs.extend([uid(c.tenant), text(key.as_str()), text(value.search_text()), uid(c.id)]);
+        }
+    }
+
+    /// Inserts the rows, in chunks that stay under every backend's parameter limit.
+    pub(crate) async fn insert<C: ConnectionTrait>(self, c: &C) -> StoreResult<()> {
+        insert_chunked(c, "customer_identities (tenant_id, key, customer_id)", 3, self.identities).await?;
+        insert_chunked(c, "customer_name_terms (tenant_id, kind, term, customer_id)", 4, self.terms).await?;
+        insert_chunked(c, "customer_custom_values (tenant_id, key, search_text, customer_id)", 4, self.customs).await
+    }
+}
+
+/// Inserts `values` (rows of `cols` values) into `target`, 8,000 values per statement.
+pub(crate) async fn insert_chunked<C: ConnectionTrait>(
+    c: &C,
+    target: &str,
+    cols: usize,
+    values: Vec<Value>,
+) -> StoreResult<()> {
+    let per_statement = (8_000 / cols) * cols;
+    let mut rest = values;
+    while !rest.is_empty() {
+        let tail = if rest.len() > per_statement { rest.split_off(per_statement) } else { Vec::new() };
+        let rows = rest.len() / cols;
+        let sql = format!("INSERT INTO {target} VALUES {}", row_marks(rows, cols));
+        exec(c, &sql, rest).await.map_err(db)?;
+        rest = tail;
+    }
+    Ok(())
+}
+
+async fn clear_side_tables<C: ConnectionTrait>(c: &C, id: CustomerId) -> StoreResult<()> {
+    for table in ["customer_identities", "customer_name_terms", "customer_custom_values"] {
+        exec(c, &format!("DELETE FROM {table} WHERE customer_id = ?"), vec![uid(id)]).await.map_err(db)?;
+    }
+    Ok(())
+}
+
+fn duplicate_value(customer: &Customer) -> impl Fn(&str) -> Option<String> + '_ {
+    |field| match field {
+        "account_number" => Some(customer.account_number.to_string()),
+        "id" => Some(customer.id.to_string()),
+        _ => None,
+    }
+}
+
+/// Replaces a customer row if its stored version is `expected`, then its side tables.
+async fn replace_customer<C: ConnectionTrait>(c: &C, customer: &Customer, expected: u64) -> StoreResult<()> {
+    let sql = "UPDATE customers SET account_number = ?, name_sort = ?, status = ?, last_contact_at = ?, \
+               updated_at = ?, version = ?, doc = ? WHERE id = ? AND tenant_id = ? AND version = ?";
+    let values = vec![
+        text(customer.account_number.as_str()),
+        text(name_sort(customer)),
+        text(status(customer)),
+        ts_opt(customer.last_contact_at),
+        Value::BigInt(Some(ts(customer.updated_at))),
+        int(customer.version),
+        text(to_doc(customer)?),
+        uid(customer.id),
+        uid(customer.tenant),
+        int(expected),
+    ];
+    let touched = exec(c, sql, values).await.map_err(|e| with_value(db(e), duplicate_value(customer)))?;
+    if touched == 0 {
+        return Err(stale_or_missing(c, "customers", "customer", customer.tenant.as_uuid(), customer.id.as_uuid(), expected)
+            .await);
+    }
+    clear_side_tables(c, customer.id).await?;
+    let mut side = SideRows::default();
+    side.add(customer);
+    side.insert(c).await
+}
+
+fn relation_from_row(row: &QueryResult) -> StoreResult<Relation> {
+    let mut relation: Relation = from_doc(row)?;
+    relation.from = CustomerId::from_uuid(col(row, "from_id")?);
+    relation.to = CustomerId::from_uuid(col(row, "to_id")?);
+    Ok(relation)
+}
+
+fn customers_from_rows(rows: &[QueryResult]) -> StoreResult<Vec<Customer>> {
+    rows.iter().map(from_doc).collect()
+}
+
+async fn ids_of<C: ConnectionTrait>(c: &C, sql: &str, values: Vec<Value>) -> StoreResult<Vec<Uuid>> {
+    let rows = all(c, sql, values).await.map_err(db)?;
+    rows.iter().map(|r| col::<Uuid>(r, "id")).collect()
+}
+
+/// Points the rows `ids` of `table` at `customer` through `column`.
+async fn repoint<C: ConnectionTrait>(c: &C, table: &str, column: &str, customer: Uuid, ids: &[Uuid]) -> StoreResult<()> {
+    for chunk in ids.chunks(500) {
+        let sql = format!("UPDATE {table} SET {column} = ? WHERE id IN ({})", marks(chunk.len()));
+        let mut values = vec![uid(customer)];
+        values.extend(chunk.iter().map(|id| uid(*id)));
+        exec(c, &sql, values).await.map_err(db)?;
+    }
+    Ok(())
+}
+
+impl SqlStore {
+    async fn next_sequence(&self, tenant: TenantId, name: &str) -> StoreResult<u64> {
+        // One statement, so atomic on both backends: PostgreSQL locks the counter row for the
+        // upsert, SQLite has a single writer.
+        let sql = "INSERT INTO sequences (tenant_id, name, value) VALUES (?, ?, 1) \
+                   ON CONFLICT (tenant_id, name) DO UPDATE SET value = sequences.value + 1 RETURNING value";
+        let row = one(&self.write, sql, vec![uid(tenant), text(name)])
+            .await
+            .map_err(db)?
+            .ok_or_else(|| StoreError::Backend("the sequence upsert returned no row".into()))?;
+        let value: i64 = col(&row, "value")?;
+        u64::try_from(value).map_err(|e| StoreError::Backend(Box::new(e)))
+    }
+
+    pub(crate) async fn load_customer<C: ConnectionTrait>(c: &C, tenant: TenantId, id: CustomerId) -> StoreResult<Option<Customer>> {
+        let row = one(c, "SELECT doc FROM customers WHERE id = ? AND tenant_id = ?", vec![uid(id), uid(tenant)])
+            .await
+            .map_err(db)?;
+        row.as_ref().map(from_doc).transpose()
+    }
+}
+
+#[async_trait]
+impl CustomerStore for SqlStore {
+    async fn next_account_sequence(&self, tenant: TenantId) -> StoreResult<u64> {
+        self.next_sequence(tenant, "account").await
+    }
+
+    async fn insert_customer(&self, customer: &Customer, events: &[DomainEvent]) -> StoreResult<()> {
+        let tx = self.begin().await?;
+        let result = async {
+            let sql = format!("INSERT INTO customers ({CUSTOMER_COLUMNS}) VALUES ({})", marks(10));
+            exec(&tx, &sql, customer_values(customer)?)
+                .await
+                .map_err(|e| with_value(db(e), duplicate_value(customer)))?;
+            let mut side = SideRows::default();
+            side.add(customer);
+            side.insert(&tx).await?;
+            write_events(&tx, events).await
+        }
+        .await;
+        finish(tx, result).await
+    }
+
+    async fn update_customer(&self, customer: &Customer, expected_version: u64, events: &[DomainEvent]) -> StoreResult<()> {
+        let tx = self.begin().await?;
+        let result = async {
+            replace_customer(&tx, customer, expected_version).await?;
+            write_events(&tx, events).await
+        }
+        .await;
+        finish(tx, result).await
+    }
+
+    async fn delete_customer(
+        &self,
+        tenant: TenantId,
+        id: CustomerId,
+        expected_version: u64,
+        events: &[DomainEvent],
+    ) -> StoreResult<()> {
+        let tx = self.begin().await?;
+        let result = async {
+            let version = one(&tx, "SELECT version FROM customers WHERE id = ? AND tenant_id = ?", vec![uid(id), uid(tenant)])
+                .await
+                .map_err(db)?;
+            let Some(row) = version else { return Err(StoreError::not_found("customer", id)) };
+            let stored: i64 = col(&row, "version")?;
+            if u64::try_from(stored).ok() != Some(expected_version) {
+                return Err(StoreError::stale("customer", id, expected_version));
+            }
+            for (table, what) in [("cases", "cases"), ("tasks", "tasks"), ("interactions", "interactions")] {
+                let sql = format!("SELECT 1 AS one FROM {table} WHERE customer_id = ? LIMIT 1");
+                if one(&tx, &sql, vec![uid(id)]).await.map_err(db)?.is_some() {
+                    return Err(StoreError::InvalidReference {
+                        field: "customer".into(),
+                        reason: format!("{what} still point at customer {id}"),
+                    });
+                }
+            }
+            exec(&tx, "DELETE FROM customers WHERE id = ? AND tenant_id = ?", vec![uid(id), uid(tenant)])
+                .await
+                .map_err(|e| map_db(e, "customer"))?;
+            write_events(&tx, events).await
+        }
+        .await;
+        finish(tx, result).await
+    }
+
+    async fn get_customer(&self, tenant: TenantId, id: CustomerId) -> StoreResult<Option<Customer>> {
+        Self::load_customer(&self.read, tenant, id).await
+    }
+
+    async fn find_by_identity(&self, tenant: TenantId, key: &IdentityKey, limit: u32) -> StoreResult<Vec<Customer>> {
+        let sql = "SELECT c.doc FROM customer_identities i JOIN customers c ON c.id = i.customer_id \
+                   WHERE i.tenant_id = ? AND i.key = ? AND c.tenant_id = ? AND c.status = 'active' \
+                   ORDER BY (c.last_contact_at IS NULL), c.last_contact_at DESC, c.id LIMIT ?";
+        let rows = all(&self.read, sql, vec![uid(tenant), text(key.as_str()), uid(tenant), int(limit.into())])
+            .await
+            .map_err(db)?;
+        customers_from_rows(&rows)
+    }
+
+    async fn find_by_account(&self, tenant: TenantId, account: &AccountNumber) -> StoreResult<Option<Customer>> {
+        let row = one(
+            &self.read,
+            "SELECT doc FROM customers WHERE tenant_id = ? AND account_number = ?",
+            vec![uid(tenant), text(account.as_str())],
+        )
+        .await
+        .map_err(db)?;
+        row.as_ref().map(from_doc).transpose()
+    }
+
+    async fn search_customers(
+        &self,
+        tenant: TenantId,
+        search: &CustomerSearch,
+        page: &PageRequest,
+    ) -> StoreResult<Page<Customer>> {
+        let mut sql = String::from("SELECT c.doc, c.name_sort, c.id FROM customers c WHERE c.tenant_id = ? AND c.status = 'active'");
+        let mut values = vec![uid(tenant)];
+        for term in &search.name_terms {
+            sql.push_str(
+                " AND EXISTS (SELECT 1 FROM customer_name_terms t WHERE t.customer_id = c.id AND t.tenant_id = ? \
+                 AND ((t.kind = 'w' AND t.term LIKE ? ESCAPE '\\')",
+            );
+            values.push(uid(tenant));
+            values.push(text(format!("{}%", like_escape(&term.prefix))));
+            if !term.phonetic.is_empty() {
+                sql.push_str(&format!(" OR (t.kind = 'p' AND t.term IN ({}))", marks(term.phonetic.len())));
+                values.extend(term.phonetic.iter().map(|p| text(p.as_str())));
+            }
+            sql.push_str("))");
+        }
+        let identity_patterns = [
+            search.phone_digits.as_deref().map(|d| format!("phone:%{}%", like_escape(d))),
+            search.email_prefix.as_deref().map(|e| format!("email:{}%", like_escape(e))),
+        ];
+        for pattern in identity_patterns.into_iter().flatten() {
+            sql.push_str(
+                " AND EXISTS (SELECT 1 FROM customer_identities i WHERE i.customer_id = c.id AND i.key LIKE ? ESCAPE '\\')",
+            );
+            values.push(text(pattern));
+        }
+        if let Some(account) = &search.account_number {
+            sql.push_str(" AND c.account_number = ?");
+            values.push(text(account.as_str()));
+        }
+        if let Some((key, needle)) = &search.custom {
+            sql.push_str(
+                " AND EXISTS (SELECT 1 FROM customer_custom_values v WHERE v.customer_id = c.id AND v.key = ? \
+                 AND v.search_text LIKE ? ESCAPE '\\')",
+            );
+            values.push(text(key.as_str()));
+            values.push(text(format!("%{}%", like_escape(needle))));
+        }
+        if let Some(cursor) = &page.after {
+            let (name, id): (String, Uuid) = decode_cursor(cursor)?;
+            sql.push_str(" AND (c.name_sort > ? OR (c.name_sort = ? AND c.id > ?))");
+            values.extend([text(name.as_str()), text(name), uid(id)]);
+        }
+        sql.push_str(" ORDER BY c.name_sort, c.id LIMIT ?");
+        values.push(int(u64::from(page.limit) + 1));
+        let rows = all(&self.read, &sql, values).await.map_err(db)?;
+        paginate(rows, page.limit, |row| {
+            let name: String = col(row, "name_sort")?;
+            let id: Uuid = col(row, "id")?;
+            Ok(Cursor::encode(&(name, id)))
+        }, from_doc)
+    }
+
+    async fn find_by_phonetic(&self, tenant: TenantId, codes: &[String], limit: u32) -> StoreResult<Vec<Customer>> {
+        if codes.is_empty() || limit == 0 {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT c.doc FROM customers c WHERE c.tenant_id = ? AND c.status = 'active' AND EXISTS \
+             (SELECT 1 FROM customer_name_terms t WHERE t.customer_id = c.id AND t.tenant_id = ? AND t.kind = 'p' \
+             AND t.term IN ({})) ORDER BY c.id LIMIT ?",
+            marks(codes.len())
+        );
+        let mut values = vec![uid(tenant), uid(tenant)];
+        values.extend(codes.iter().map(|c| text(c.as_str())));
+        values.push(int(limit.into()));
+        let rows = all(&self.read, &sql, values).await.map_err(db)?;
+        customers_from_rows(&rows)
+    }
+
+    async fn insert_relation(&self, relation: &Relation, events: &[DomainEvent]) -> StoreResult<()> {
+        let tx = self.begin().await?;
+        let result = async {
+            let tenant = relation.tenant.as_uuid();
+            require(&tx, "customers", "from", tenant, relation.from.as_uuid()).await?;
+            require(&tx, "customers", "to", tenant, relation.to.as_uuid()).await?;
+            exec(
+                &tx,
+                "INSERT INTO relations (id, tenant_id, from_id, to_id, doc) VALUES (?, ?, ?, ?, ?)",
+                vec![uid(relation.id), uid(relation.tenant), uid(relation.from), uid(relation.to), text(to_doc(relation)?)],
+            )
+            .await
+            .map_err(|e| with_value(map_db(e, "from"), |_| Some(relation.id.to_string())))?;
+            write_events(&tx, events).await
+        }
+        .await;
+        finish(tx, result).await
+    }
+
+    async fn delete_relation(&self, tenant: TenantId, id: RelationId, events: &[DomainEvent]) -> StoreResult<()> {
+        let tx = self.begin().await?;
+        let result = async {
+            let n = exec(&tx, "DELETE FROM relations WHERE id = ? AND tenant_id = ?", vec![uid(id), uid(tenant)])
+                .await
+                .map_err(db)?;
+            if n == 0 {
+                return Err(StoreError::not_found("relation", id));
+            }
+            write_events(&tx, events).await
+        }
+        .await;
+        finish(tx, result).await
+    }
+
+    async fn relations_of(&self, tenant: TenantId, customer: CustomerId) -> StoreResult<Vec<Relation>> {
+        let rows = all(
+            &self.read,
+            "SELECT doc, from_id, to_id FROM relations WHERE tenant_id = ? AND (from_id = ? OR to_id = ?) ORDER BY id",
+            vec![uid(tenant), uid(customer), uid(customer)],
+        )
+        .await
+        .map_err(db)?;
+        rows.iter().map(relation_from_row).collect()
+    }
+
+    async fn merge_customers(
+        &self,
+        plan: &MergePlan,
+        record: &MergeRecord,
+        events: &[DomainEvent],
+    ) -> StoreResult<MovedRecords> {
+        let tx = self.begin().await?;
+        let result = async {
+            let tenant = plan.target.tenant;
+            let (target, source) = (plan.target.id.as_uuid(), plan.tombstone.id.as_uuid());
+            replace_customer(&tx, &plan.target, plan.target.version.saturating_sub(1)).await?;
+            replace_customer(&tx, &plan.tombstone, plan.tombstone.version.saturating_sub(1)).await?;
+            let of_source = |table: &str| format!("SELECT id FROM {table} WHERE tenant_id = ? AND customer_id = ? ORDER BY id");
+            let cases = ids_of(&tx, &of_source("cases"), vec![uid(tenant), uid(source)]).await?;
+            let tasks = ids_of(&tx, &of_source("tasks"), vec![uid(tenant), uid(source)]).await?;
+            let interactions = ids_of(&tx, &of_source("interactions"), vec![uid(tenant), uid(source)]).await?;
+            let relations_from = ids_of(
+                &tx,
+                "SELECT id FROM relations WHERE tenant_id = ? AND from_id = ? AND to_id <> ? ORDER BY id",
+                vec![uid(tenant), uid(source), uid(target)],
+            )
+            .await?;
+            let relations_to = ids_of(
+                &tx,
+                "SELECT id FROM relations WHERE tenant_id = ? AND to_id = ? AND from_id <> ? ORDER BY id",
+                vec![uid(tenant), uid(source), uid(target)],
+            )
+            .await?;
+            repoint(&tx, "cases", "customer_id", target, &cases).await?;
+            repoint(&tx, "tasks", "customer_id", target, &tasks).await?;
+            repoint(&tx, "interactions", "customer_id", target, &interactions).await?;
+            repoint(&tx, "relations", "from_id", target, &relations_from).await?;
+            repoint(&tx, "relations", "to_id", target, &relations_to).await?;
+            let moved = MovedRecords {
+                cases: cases.into_iter().map(Into::into).collect(),
+                tasks: tasks.into_iter().map(Into::into).collect(),
+                interactions: interactions.into_iter().map(Into::into).collect(),
+                relations_from: relations_from.into_iter().map(Into::into).collect(),
+                relations_to: relations_to.into_iter().map(Into::into).collect(),
+            };
+            let stored = MergeRecord { moved: moved.clone(), ..record.clone() };
+            exec(
+                &tx,
+                "INSERT INTO merges (id, tenant_id, target_id, source_id, undone, doc) VALUES (?, ?, ?, ?, 0, ?)",
+                vec![uid(stored.id), uid(stored.tenant), uid(stored.target), uid(stored.source), text(to_doc(&stored)?)],
+            )
+            .await
+            .map_err(|e| with_value(db(e), |_| Some(stored.id.to_string())))?;
+            write_events(&tx, events).await?;
+            Ok(moved)
+        }
+        .await;
+        finish(tx, result).await
+    }
+
+    async fn get_merge(&self, tenant: TenantId, id: MergeId) -> StoreResult<Option<MergeRecord>> {
+        let row = one(&self.read, "SELECT doc FROM merges WHERE id = ? AND tenant_id = ?", vec![uid(id), uid(tenant)])
+            .await
+            .map_err(db)?;
+        row.as_ref().map(from_doc).transpose()
+    }
+
+    async fn undo_merge(
+        &self,
+        tenant: TenantId,
+        merge: MergeId,
+        plan: &UndoPlan,
+        by: AgentId,
+        at: DateTime<Utc>,
+        events: &[DomainEvent],
+    ) -> StoreResult<()> {
+        let tx = self.begin().await?;
+        let result = async {
+            let row = one(&tx, "SELECT doc FROM merges WHERE id = ? AND tenant_id = ?", vec![uid(merge), uid(tenant)])
+                .await
+                .map_err(db)?;
+            let Some(row) = row else { return Err(StoreError::not_found("merge", merge)) };
+            let mut record: MergeRecord = from_doc(&row)?;
+            if record.undone_at.is_some() {
+                return Err(Conflict::State(format!("merge {merge} was already undone")).into());
+            }
+            replace_customer(&tx, &plan.target, plan.target.version.saturating_sub(1)).await?;
+            replace_customer(&tx, &plan.source, plan.source.version.saturating_sub(1)).await?;
+            let source = record.source.as_uuid();
+            let cases: Vec<Uuid> = record.moved.cases.iter().map(|i| i.as_uuid()).collect();
+            let tasks: Vec<Uuid> = record.moved.tasks.iter().map(|i| i.as_uuid()).collect();
+            let interactions: Vec<Uuid> = record.moved.interactions.iter().map(|i| i.as_uuid()).collect();
+            let from: Vec<Uuid> = record.moved.relations_from.iter().map(|i| i.as_uuid()).collect();
+            let to: Vec<Uuid> = record.moved.relations_to.iter().map(|i| i.as_uuid()).collect();
+            repoint(&tx, "cases", "customer_id", source, &cases).await?;
+            repoint(&tx, "tasks", "customer_id", source, &tasks).await?;
+            repoint(&tx, "interactions", "customer_id", source, &interactions).await?;
+            repoint(&tx, "relations", "from_id", source, &from).await?;
+            repoint(&tx, "relations", "to_id", source, &to).await?;
+            record.undone_at = Some(at);
+            record.undone_by = Some(by);
+            exec(
+                &tx,
+                "UPDATE merges SET undone = 1, doc = ? WHERE id = ? AND tenant_id = ?",
+                vec![text(to_doc(&record)?), uid(merge), uid(tenant)],
+            )
+            .await
+            .map_err(db)?;
+            write_events(&tx, events).await
+        }
+        .await;
+        finish(tx, result).await
+    }
+}
+
+/// Decodes a cursor, refusing foreign ones as `InvalidReference { field: "cursor" }`.
+pub(crate) fn decode_cursor<T: serde::de::DeserializeOwned>(cursor: &Cursor) -> StoreResult<T> {
+    cursor.decode().map_err(|e| StoreError::InvalidReference { field: e.field, reason: e.reason })
+}
+
+/// Turns `limit + 1` rows into a page whose cursor is built from its last item.
+pub(crate) fn paginate<T>(
+    mut rows: Vec<QueryResult>,
+    limit: u32,
+    cursor_of: impl Fn(&QueryResult) -> StoreResult<Cursor>,
+    decode: impl Fn(&QueryResult) -> StoreResult<T>,
+) -> StoreResult<Page<T>> {
+    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    let more = rows.len() > limit;
+    rows.truncate(limit);
+    let next = match (more, rows.last()) {
+        (true, Some(last)) => Some(cursor_of(last)?),
+        _ => None,
+    };
+    let items = rows.iter().map(decode).collect::<StoreResult<Vec<T>>>()?;
+    Ok(Page { items, next })
+}
+

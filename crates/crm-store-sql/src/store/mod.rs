@@ -1,0 +1,86 @@
+//! The port implementations, one module per port, and what they share: writing events to
+//! the outbox inside the caller's transaction, and telling a stale version from a missing
+//! record after a guarded `UPDATE` touched no row.
+
+mod case;
+mod customer;
+mod directory;
+mod interaction;
+mod outbox;
+mod seed;
+mod task;
+
+use sea_orm::{ConnectionTrait, Value};
+use uuid::Uuid;
+
+use crm_core::StoreError;
+use crm_core::event::DomainEvent;
+use crm_core::ports::StoreResult;
+
+use crate::error::db;
+use crate::sql::{exec, one, row_marks, text, to_doc, ts, uid};
+
+/// Writes `events` to the outbox (pending, due at their own time) in the caller's
+/// transaction.
+pub(crate) async fn write_events<C: ConnectionTrait>(c: &C, events: &[DomainEvent]) -> StoreResult<()> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let mut values: Vec<Value> = Vec::with_capacity(events.len() * 8);
+    for e in events {
+        values.extend([
+            uid(e.id),
+            uid(e.tenant),
+            text(e.kind.topic().as_str()),
+            text("pending"),
+            Value::BigInt(Some(0)),
+            Value::BigInt(Some(ts(e.at))),
+            Value::BigInt(Some(ts(e.at))),
+            text(to_doc(e)?),
+        ]);
+    }
+    let sql = format!(
+        "INSERT INTO outbox (id, tenant_id, topic, status, attempts, at, next_attempt_at, doc) VALUES {}",
+        row_marks(events.len(), 8)
+    );
+    exec(c, &sql, values).await.map_err(db)?;
+    Ok(())
+}
+
+/// After a version-guarded update or delete of `table` touched nothing: `NotFound` when the
+/// row is absent from the tenant, `StaleVersion` otherwise.
+pub(crate) async fn stale_or_missing<C: ConnectionTrait>(
+    c: &C,
+    table: &str,
+    entity: &'static str,
+    tenant: Uuid,
+    id: Uuid,
+    expected: u64,
+) -> StoreError {
+    match exists(c, table, tenant, id).await {
+        Ok(true) => StoreError::stale(entity, id, expected),
+        Ok(false) => StoreError::not_found(entity, id),
+        Err(e) => e,
+    }
+}
+
+/// Whether `table` holds the row `id` in `tenant`.
+pub(crate) async fn exists<C: ConnectionTrait>(c: &C, table: &str, tenant: Uuid, id: Uuid) -> StoreResult<bool> {
+    let sql = format!("SELECT 1 AS one FROM {table} WHERE id = ? AND tenant_id = ?");
+    Ok(one(c, &sql, vec![uid(id), uid(tenant)]).await.map_err(db)?.is_some())
+}
+
+/// `InvalidReference { field }` unless `table` holds `id` in `tenant`.
+pub(crate) async fn require<C: ConnectionTrait>(
+    c: &C,
+    table: &str,
+    field: &str,
+    tenant: Uuid,
+    id: Uuid,
+) -> StoreResult<()> {
+    if exists(c, table, tenant, id).await? {
+        Ok(())
+    } else {
+        Err(StoreError::InvalidReference { field: field.to_owned(), reason: format!("{id} does not exist") })
+    }
+}
