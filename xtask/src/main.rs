@@ -1,2 +1,139 @@
 //! `cargo xtask`: the project's chores, in Rust so they run wherever cargo runs.
-fn main() {}
+//!
+//! - `cargo xtask ci`: exactly what CI runs (format check, clippy with `-D warnings`, tidy,
+//!   the test suite with PostgreSQL).
+//! - `cargo xtask test`: the test suite; makes sure the local PostgreSQL is up and exports
+//!   `CRM_TEST_POSTGRES_URL` for the tests that need it.
+//! - `cargo xtask tidy`: the architecture rules, checked mechanically.
+//! - `cargo xtask bench store [ARGS…]`: the store benchmark (see docs/benchmarks.md).
+
+mod tidy;
+
+use std::env;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{bail, Context, Result};
+
+/// The PostgreSQL every machine of this project has (trust auth).
+const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+const HELP: &str = "\
+cargo xtask <command>
+
+commands:
+  ci                 what CI runs: fmt --check, clippy -D warnings, tidy, test
+  test               the whole test suite (starts PostgreSQL if needed)
+  tidy               architecture and hygiene rules
+  bench store [ARGS] the store benchmark; ARGS go to the bench (e.g. --backend postgres --customers 1000000)
+";
+
+fn main() -> Result<()> {
+    let args: Vec<String> = env::args().skip(1).collect();
+    let root = workspace_root();
+    env::set_current_dir(&root)?;
+    match args.first().map(String::as_str) {
+        Some("ci") => ci(),
+        Some("test") => test(),
+        Some("tidy") => tidy::run(&root),
+        Some("bench") => bench(&args[1..]),
+        Some("-h" | "--help" | "help") | None => {
+            print!("{HELP}");
+            Ok(())
+        }
+        Some(other) => bail!("unknown command {other:?}\n\n{HELP}"),
+    }
+}
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."))
+}
+
+/// A cargo command that passes the PostgreSQL URL to the tests (`std::env::set_var` is
+/// unsafe in edition 2024 and the workspace forbids unsafe code).
+fn cargo() -> Command {
+    let mut cmd = Command::new(env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    cmd.env("CRM_TEST_POSTGRES_URL", postgres_url());
+    cmd
+}
+
+fn run(mut cmd: Command) -> Result<()> {
+    eprintln!("$ {cmd:?}");
+    let status = cmd.status().with_context(|| format!("cannot start {cmd:?}"))?;
+    if !status.success() {
+        bail!("{cmd:?} failed with {status}");
+    }
+    Ok(())
+}
+
+fn ci() -> Result<()> {
+    let mut fmt = cargo();
+    fmt.args(["fmt", "--all", "--check"]);
+    run(fmt)?;
+    let mut clippy = cargo();
+    clippy.args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]);
+    run(clippy)?;
+    tidy::run(&workspace_root())?;
+    test()
+}
+
+fn test() -> Result<()> {
+    ensure_postgres()?;
+    let mut tests = cargo();
+    tests.args(["test", "--workspace", "--all-targets"]);
+    run(tests)?;
+    let mut doc = cargo();
+    doc.args(["test", "--workspace", "--doc"]);
+    run(doc)
+}
+
+/// The PostgreSQL URL the tests and benchmarks get (`CRM_TEST_POSTGRES_URL`, or the local
+/// default).
+fn postgres_url() -> String {
+    env::var("CRM_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_owned())
+}
+
+/// Makes sure PostgreSQL answers (starting the local cluster if needed).
+fn ensure_postgres() -> Result<()> {
+    if pg_ready() {
+        return Ok(());
+    }
+    eprintln!("PostgreSQL is not answering on 127.0.0.1:5432; starting the local cluster");
+    let versions: Vec<String> = std::fs::read_dir("/etc/postgresql")
+        .map(|d| d.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+        .unwrap_or_default();
+    for v in versions {
+        let _ = Command::new("pg_ctlcluster").args(["--skip-systemctl-redirect", &v, "main", "start"]).status();
+    }
+    for _ in 0..30 {
+        if pg_ready() {
+            return Ok(());
+        }
+        std::thread::sleep(std::time::Duration::from_secs(1));
+    }
+    if env::var_os("CI").is_some() {
+        bail!("PostgreSQL did not start; CI needs it (the PostgreSQL tests are mandatory there)");
+    }
+    eprintln!("warning: PostgreSQL is not running; its tests will say they did not run");
+    Ok(())
+}
+
+fn pg_ready() -> bool {
+    Command::new("pg_isready")
+        .args(["-h", "127.0.0.1", "-p", "5432", "-q"])
+        .status()
+        .map(|s| s.success())
+        .unwrap_or_else(|_| std::net::TcpStream::connect(("127.0.0.1", 5432)).is_ok())
+}
+
+fn bench(args: &[String]) -> Result<()> {
+    match args.first().map(String::as_str) {
+        Some("store") => {
+            ensure_postgres()?;
+            let mut cmd = cargo();
+            cmd.args(["bench", "-p", "crm-store-sql", "--bench", "store", "--"]).args(&args[1..]);
+            run(cmd)
+        }
+        other => bail!("unknown benchmark {other:?}: try `cargo xtask bench store`"),
+    }
+}

@@ -1,0 +1,118 @@
+//! `cargo xtask tidy`: the architecture invariants of docs/ARCHITECTURE.md and a few hygiene
+//! rules, checked mechanically.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::Command;
+
+use anyhow::{bail, Context, Result};
+use serde_json::Value;
+
+/// Crates that mean I/O: `crm-core` must not depend on any of them, even indirectly.
+const IO_CRATES: &[&str] =
+    &["sea-orm", "sqlx", "sqlx-core", "tokio", "reqwest", "hyper", "axum", "tower", "lettre", "tantivy", "mio"];
+
+pub(crate) fn run(root: &Path) -> Result<()> {
+    let mut problems = Vec::new();
+    check_core_is_pure(&mut problems)?;
+    check_dependency_directions(&mut problems)?;
+    check_sources(root, &mut problems)?;
+    if problems.is_empty() {
+        eprintln!("tidy: ok");
+        Ok(())
+    } else {
+        for p in &problems {
+            eprintln!("tidy: {p}");
+        }
+        bail!("tidy found {} problem(s)", problems.len())
+    }
+}
+
+fn check_core_is_pure(problems: &mut Vec<String>) -> Result<()> {
+    let out = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args(["tree", "-p", "crm-core", "-e", "normal", "--prefix", "none", "--format", "{p}"])
+        .output()
+        .context("cannot run cargo tree")?;
+    if !out.status.success() {
+        bail!("cargo tree failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    let names: BTreeSet<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.split_whitespace().next().map(str::to_owned))
+        .collect();
+    for bad in IO_CRATES {
+        if names.contains(*bad) {
+            problems.push(format!("crm-core must stay pure but depends on {bad} (cargo tree -p crm-core -e normal -i {bad})"));
+        }
+    }
+    Ok(())
+}
+
+fn check_dependency_directions(problems: &mut Vec<String>) -> Result<()> {
+    let out = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args(["metadata", "--format-version", "1", "--no-deps"])
+        .output()
+        .context("cannot run cargo metadata")?;
+    let meta: Value = serde_json::from_slice(&out.stdout).context("cargo metadata output")?;
+    let packages = meta["packages"].as_array().cloned().unwrap_or_default();
+    for p in &packages {
+        let name = p["name"].as_str().unwrap_or_default();
+        for d in p["dependencies"].as_array().into_iter().flatten() {
+            let dep = d["name"].as_str().unwrap_or_default();
+            let kind = d["kind"].as_str().unwrap_or("normal");
+            let is_dev = kind == "dev";
+            if dep == "crm-testkit" && !is_dev && name != "crm-e2e" {
+                problems.push(format!("{name} depends on crm-testkit outside [dev-dependencies]"));
+            }
+            if dep == "crm-server" && name != "crm-e2e" {
+                problems.push(format!("{name} depends on crm-server: nothing may depend on the binary crate"));
+            }
+            let adapter = |n: &str| n.starts_with("crm-store-") || n.starts_with("crm-connector-");
+            if adapter(name) && adapter(dep) && !(dep == "crm-connector-http" && name.starts_with("crm-connector-")) && !is_dev {
+                problems.push(format!("adapter {name} depends on adapter {dep}"));
+            }
+            if name == "crm-core" && dep.starts_with("crm-") && !is_dev {
+                problems.push(format!("crm-core depends on {dep}: dependencies point inward"));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn check_sources(root: &Path, problems: &mut Vec<String>) -> Result<()> {
+    let mut files = Vec::new();
+    for dir in ["crates", "xtask", "tests"] {
+        collect_rs(&root.join(dir), &mut files);
+    }
+    for file in files {
+        let text = std::fs::read_to_string(&file).with_context(|| format!("read {}", file.display()))?;
+        let rel = file.strip_prefix(root).unwrap_or(&file).display().to_string();
+        let in_src = rel.contains("/src/");
+        let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or_default();
+        if in_src && !first.starts_with("//!") {
+            problems.push(format!("{rel}: a module starts with a //! doc comment"));
+        }
+        if text.contains(concat!("#[", "ignore")) {
+            problems.push(format!("{rel}: no tests marked ignore; gate slow tests on an environment variable"));
+        }
+        if text.contains(concat!("todo", "!(")) || text.contains(concat!("unimplemented", "!(")) {
+            problems.push(format!("{rel}: no todo!/unimplemented! in committed code"));
+        }
+    }
+    Ok(())
+}
+
+fn collect_rs(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            if p.file_name().is_some_and(|n| n == "target" || n == "fixtures") {
+                continue;
+            }
+            collect_rs(&p, out);
+        } else if p.extension().is_some_and(|x| x == "rs") {
+            out.push(p);
+        }
+    }
+}
