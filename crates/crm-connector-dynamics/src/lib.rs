@@ -1,0 +1,19 @@
+//! # crm-connector-dynamics
+//!
+//! Microsoft Dynamics 365 / Dataverse Web API v9.2 behind the core's
+//! [`ExternalCrm`](crm_core::ports::ExternalCrm) port (connectors spec §2):
+//! - [`config`]: environment URL, Entra ID app credentials, API version, column mapping.
+//! - [`auth`]: Entra ID client credentials with `scope=<environment>/.default`.
+//! - [`odata`]: `$filter` literals, the OData headers, `OData-EntityId` parsing, error bodies.
+//! - [`records`]: rows to [`ExternalRecord`](crm_core::external::ExternalRecord)s, create bodies with
+//!   `@odata.bind` lookups, the `phonecall` body of an activity push.
+//! - [`connector`]: [`DynamicsConnector`], the port implementation.
+
+pub mod auth;
+pub mod config;
+pub mod connector;
+pub mod odata;
+pub mod records;
+
+pub use config::{DynamicsConfig, DynamicsMapping};
+pub use connector::DynamicsConnector;

@@ -1,0 +1,429 @@
+//! A fake Dataverse environment and Entra ID token endpoint on `wiremock`, copying the
+//! spec (§2, §5): client-credentials tokens with `scope=<environment>/.default`, bearer
+//! checks (401, empty body, `WWW-Authenticate`), the OData headers, a `$filter` subset
+//! (`eq`, `or`, `contains`), paging with `odata.maxpagesize` and `@odata.nextLink`,
+//! creates answering 204 + `OData-EntityId` (201 with `Prefer: return=representation`),
+//! PATCH upsert semantics with `If-Match`/`If-None-Match`, and fault injection.
+
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+use uuid::Uuid;
+use wiremock::matchers::any;
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+pub(crate) const TENANT: &str = "contoso.onmicrosoft.com";
+pub(crate) const CLIENT_ID: &str = "11111111-1111-1111-1111-111111111111";
+pub(crate) const CLIENT_SECRET: &str = "entra-client-secret-value";
+
+/// A failure the next API request meets.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Fault {
+    /// 429 with `Retry-After: <seconds>` and the service-protection body.
+    Throttled(u64),
+    /// 412.
+    PreconditionFailed,
+    /// 503.
+    Unavailable,
+    /// Revoke all tokens.
+    ExpireTokens,
+    /// 200 with a broken body.
+    Malformed,
+    /// Answer after this many milliseconds.
+    SlowMs(u64),
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Seen {
+    pub method: String,
+    pub path: String,
+    pub query: Vec<(String, String)>,
+    pub headers: HashMap<String, String>,
+    pub body: Value,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct State {
+    pub uri: String,
+    pub token_lifetime: u64,
+    pub tokens: HashSet<String>,
+    pub minted: usize,
+    pub token_forms: Vec<HashMap<String, String>>,
+    pub rows: BTreeMap<String, Vec<Value>>,
+    pub phonecalls: BTreeMap<Uuid, Value>,
+    pub faults: VecDeque<Fault>,
+    pub cursors: HashMap<String, (String, Vec<Value>)>,
+    pub next_cursor: u32,
+    pub seen: Vec<Seen>,
+}
+
+#[derive(Clone)]
+pub(crate) struct Fake {
+    pub server: Arc<MockServer>,
+    state: Arc<Mutex<State>>,
+}
+
+struct Responder(Arc<Mutex<State>>);
+
+impl Fake {
+    pub(crate) async fn start() -> Self {
+        let server = MockServer::start().await;
+        let state = Arc::new(Mutex::new(State { uri: server.uri(), token_lifetime: 3599, ..State::default() }));
+        Mock::given(any()).respond_with(Responder(Arc::clone(&state))).mount(&server).await;
+        Self { server: Arc::new(server), state }
+    }
+
+    pub(crate) fn uri(&self) -> String {
+        self.server.uri()
+    }
+
+    pub(crate) fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().expect("fake state")
+    }
+
+    pub(crate) fn inject(&self, fault: Fault) {
+        self.state().faults.push_back(fault);
+    }
+
+    pub(crate) fn seed(&self, set: &str, row: Value) {
+        self.state().rows.entry(set.to_owned()).or_default().push(row);
+    }
+}
+
+fn form(body: &[u8]) -> HashMap<String, String> {
+    let text = String::from_utf8_lossy(body);
+    reqwest::Url::parse(&format!("http://x/?{text}"))
+        .map(|u| u.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect())
+        .unwrap_or_default()
+}
+
+fn odata_error(status: u16, code: &str, message: &str) -> ResponseTemplate {
+    ResponseTemplate::new(status).set_body_json(json!({"error": {"code": code, "message": message}}))
+}
+
+fn key_of(set: &str) -> &'static str {
+    match set {
+        "contacts" => "contactid",
+        "leads" => "leadid",
+        "accounts" => "accountid",
+        "incidents" => "incidentid",
+        _ => "activityid",
+    }
+}
+
+impl Respond for Responder {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let mut state = self.0.lock().expect("fake state");
+        let path = request.url.path().to_owned();
+        if path == "/__fake__/fault" {
+            return match serde_json::from_slice::<Fault>(&request.body) {
+                Ok(fault) => {
+                    state.faults.push_back(fault);
+                    ResponseTemplate::new(204)
+                }
+                Err(_) => ResponseTemplate::new(400),
+            };
+        }
+        if path == format!("/{TENANT}/oauth2/v2.0/token") && request.method.as_str() == "POST" {
+            return token(&mut state, request);
+        }
+        match path.strip_prefix("/api/data/v9.2/") {
+            Some(rest) => {
+                let rest = rest.to_owned();
+                api(&mut state, request, &rest)
+            }
+            None => odata_error(404, "0x8006088a", "Resource not found for the segment"),
+        }
+    }
+}
+
+fn token(state: &mut State, request: &Request) -> ResponseTemplate {
+    let form = form(&request.body);
+    state.token_forms.push(form.clone());
+    let expected_scope = format!("{}/.default", state.uri);
+    if form.get("grant_type").map(String::as_str) != Some("client_credentials") {
+        return ResponseTemplate::new(400).set_body_json(json!({"error": "unsupported_grant_type"}));
+    }
+    if form.get("scope") != Some(&expected_scope) {
+        return ResponseTemplate::new(400).set_body_json(json!({
+            "error": "invalid_scope", "error_description": "AADSTS70011: The provided value for the input parameter 'scope' is not valid.",
+            "error_codes": [70011], "timestamp": "2026-11-23 10:00:00Z", "trace_id": "t", "correlation_id": "c"}));
+    }
+    if form.get("client_id").map(String::as_str) != Some(CLIENT_ID)
+        || form.get("client_secret").map(String::as_str) != Some(CLIENT_SECRET)
+    {
+        return ResponseTemplate::new(401).set_body_json(json!({
+            "error": "invalid_client", "error_description": "AADSTS7000215: Invalid client secret provided."}));
+    }
+    state.minted += 1;
+    let token = format!("eyJ0eXAiOiJKV1QifQ.fake.{}", state.minted);
+    state.tokens.insert(token.clone());
+    ResponseTemplate::new(200).set_body_json(json!({
+        "token_type": "Bearer", "expires_in": state.token_lifetime, "ext_expires_in": state.token_lifetime, "access_token": token}))
+}
+
+fn header(request: &Request, name: &str) -> Option<String> {
+    request.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
+}
+
+fn api(state: &mut State, request: &Request, rest: &str) -> ResponseTemplate {
+    let bearer = header(request, "authorization").and_then(|v| v.strip_prefix("Bearer ").map(str::to_owned));
+    if !bearer.is_some_and(|t| state.tokens.contains(&t)) {
+        return ResponseTemplate::new(401).insert_header(
+            "WWW-Authenticate",
+            "Bearer error=invalid_token, error_description=\"Error during token validation!\", authorization_uri=https://login.microsoftonline.com/common/oauth2/authorize",
+        );
+    }
+    let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
+    state.seen.push(Seen {
+        method: request.method.to_string(),
+        path: request.url.path().to_owned(),
+        query: request.url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect(),
+        headers: request
+            .headers
+            .iter()
+            .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or_default().to_owned()))
+            .collect(),
+        body: body.clone(),
+    });
+    if header(request, "odata-version").as_deref() != Some("4.0")
+        || header(request, "odata-maxversion").as_deref() != Some("4.0")
+        || header(request, "accept").as_deref() != Some("application/json")
+    {
+        return odata_error(400, "0x80048d19", "missing OData headers");
+    }
+    let mut delay = None;
+    if let Some(fault) = state.faults.pop_front() {
+        match fault {
+            Fault::Throttled(seconds) => {
+                return odata_error(
+                    429,
+                    "0x80072322",
+                    "Number of requests exceeded the limit of 6000 over time window of 300 seconds.",
+                )
+                .insert_header("Retry-After", seconds.to_string().as_str());
+            }
+            Fault::PreconditionFailed => {
+                return odata_error(
+                    412,
+                    "0x80060882",
+                    "The version of the existing record doesn't match the RowVersion property provided.",
+                );
+            }
+            Fault::Unavailable => return ResponseTemplate::new(503),
+            Fault::ExpireTokens => {
+                state.tokens.clear();
+                return ResponseTemplate::new(401).insert_header("WWW-Authenticate", "Bearer error=invalid_token");
+            }
+            Fault::Malformed => return ResponseTemplate::new(200).set_body_raw("{\"value\": [", "application/json"),
+            Fault::SlowMs(ms) => delay = Some(Duration::from_millis(ms)),
+        }
+    }
+    let answer = route(state, request, rest, &body);
+    match delay {
+        Some(d) => answer.set_delay(d),
+        None => answer,
+    }
+}
+
+fn route(state: &mut State, request: &Request, rest: &str, body: &Value) -> ResponseTemplate {
+    let method = request.method.as_str();
+    if let Some(inner) = rest.strip_prefix("phonecalls(").and_then(|r| r.strip_suffix(')')) {
+        let Ok(id) = Uuid::parse_str(inner) else { return odata_error(400, "0x80060888", "bad key") };
+        return match method {
+            "PATCH" => patch_phonecall(state, request, id, body),
+            "GET" => match state.phonecalls.get(&id) {
+                Some(row) => ResponseTemplate::new(200).set_body_json(row),
+                None => not_exist("phonecall", id),
+            },
+            _ => odata_error(405, "0x80060888", "method not allowed"),
+        };
+    }
+    match (method, rest) {
+        ("GET", set @ ("contacts" | "leads" | "accounts")) => query(state, request, set),
+        ("POST", set @ ("contacts" | "leads" | "accounts" | "incidents")) => create(state, request, set, body),
+        _ => odata_error(404, "0x8006088a", "Resource not found for the segment"),
+    }
+}
+
+fn not_exist(table: &str, id: impl std::fmt::Display) -> ResponseTemplate {
+    odata_error(404, "0x80040217", &format!("{table} With Id = {id} Does Not Exist"))
+}
+
+fn page_size(request: &Request) -> usize {
+    header(request, "prefer")
+        .and_then(|p| {
+            p.split(',').find_map(|part| part.trim().strip_prefix("odata.maxpagesize=").and_then(|n| n.parse().ok()))
+        })
+        .unwrap_or(5000)
+}
+
+/// Evaluates the `$filter` subset: `col eq 'v'` and `contains(col,'v')` joined by ` or `.
+fn matches(row: &Value, filter: &str) -> bool {
+    filter.split(" or ").any(|term| {
+        let term = term.trim();
+        if let Some(inner) = term.strip_prefix("contains(").and_then(|t| t.strip_suffix(')')) {
+            let Some((column, value)) = inner.split_once(',') else { return false };
+            let value = unquote(value.trim());
+            return row
+                .get(column.trim())
+                .and_then(Value::as_str)
+                .is_some_and(|v| v.to_lowercase().contains(&value.to_lowercase()));
+        }
+        let Some((column, value)) = term.split_once(" eq ") else { return false };
+        let value = unquote(value.trim());
+        row.get(column.trim()).and_then(Value::as_str).is_some_and(|v| v.eq_ignore_ascii_case(&value))
+    })
+}
+
+fn unquote(literal: &str) -> String {
+    literal.strip_prefix('\'').and_then(|l| l.strip_suffix('\'')).unwrap_or(literal).replace("''", "'")
+}
+
+fn query(state: &mut State, request: &Request, set: &str) -> ResponseTemplate {
+    let params: HashMap<String, String> =
+        request.url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+    let rows: Vec<Value> = if let Some(token) = params.get("$skiptoken") {
+        match state.cursors.remove(token) {
+            Some((_, rows)) => rows,
+            None => return odata_error(400, "0x80040203", "invalid skip token"),
+        }
+    } else {
+        let filter = params.get("$filter").cloned().unwrap_or_default();
+        state
+            .rows
+            .get(set)
+            .into_iter()
+            .flatten()
+            .filter(|r| filter.is_empty() || matches(r, &filter))
+            .cloned()
+            .collect()
+    };
+    let size = page_size(request);
+    let mut rows = rows;
+    let rest = if rows.len() > size { rows.split_off(size) } else { Vec::new() };
+    let value: Vec<Value> = rows
+        .into_iter()
+        .map(|mut r| {
+            r["@odata.etag"] = json!("W/\"72201545\"");
+            r
+        })
+        .collect();
+    let mut answer = json!({"@odata.context": format!("{}/api/data/v9.2/$metadata#{set}", state.uri), "value": value});
+    if !rest.is_empty() {
+        state.next_cursor += 1;
+        let token = format!("cursor{}", state.next_cursor);
+        answer["@odata.nextLink"] = json!(format!("{}/api/data/v9.2/{set}?$skiptoken={token}", state.uri));
+        state.cursors.insert(token, (set.to_owned(), rest));
+    }
+    let mut template = ResponseTemplate::new(200).set_body_json(answer);
+    if size != 5000 {
+        template = template.insert_header("Preference-Applied", format!("odata.maxpagesize={size}").as_str());
+    }
+    template
+}
+
+/// Checks every `…@odata.bind` of a body against the stored rows.
+fn check_binds(state: &State, body: &Value) -> Option<ResponseTemplate> {
+    let object = body.as_object()?;
+    for (key, value) in object {
+        let binds: Vec<&Value> = if key.ends_with("@odata.bind") {
+            vec![value]
+        } else if key == "phonecall_activity_parties" {
+            value
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|p| p.as_object())
+                .flat_map(|p| p.iter().filter(|(k, _)| k.ends_with("@odata.bind")).map(|(_, v)| v))
+                .collect()
+        } else {
+            continue;
+        };
+        for bind in binds {
+            let path = bind.as_str().unwrap_or_default();
+            let Some((set, id)) = path.trim_start_matches('/').split_once('(') else {
+                return Some(odata_error(400, "0x80048d19", "bad bind"));
+            };
+            let id = id.trim_end_matches(')');
+            let exists = state
+                .rows
+                .get(set)
+                .into_iter()
+                .flatten()
+                .any(|r| r.get(key_of(set)).and_then(Value::as_str) == Some(id));
+            if !exists {
+                return Some(not_exist(set.trim_end_matches('s'), id));
+            }
+        }
+    }
+    None
+}
+
+fn create(state: &mut State, request: &Request, set: &str, body: &Value) -> ResponseTemplate {
+    if let Some(refusal) = check_binds(state, body) {
+        return refusal;
+    }
+    let missing = match set {
+        "contacts" | "leads" => body.get("lastname").is_none(),
+        "incidents" => {
+            !(body.get("customerid_account@odata.bind").is_some()
+                || body.get("customerid_contact@odata.bind").is_some())
+        }
+        _ => false,
+    };
+    if missing {
+        return odata_error(400, "0x80040200", "A required field is missing.");
+    }
+    let id = Uuid::now_v7().to_string();
+    let mut row = body.clone();
+    row[key_of(set)] = json!(id);
+    state.rows.entry(set.to_owned()).or_default().push(row.clone());
+    if header(request, "prefer").is_some_and(|p| p.contains("return=representation")) {
+        row["@odata.context"] = json!(format!("{}/api/data/v9.2/$metadata#{set}/$entity", state.uri));
+        return ResponseTemplate::new(201).set_body_json(row);
+    }
+    ResponseTemplate::new(204)
+        .insert_header("OData-EntityId", format!("{}/api/data/v9.2/{set}({id})", state.uri).as_str())
+}
+
+fn patch_phonecall(state: &mut State, request: &Request, id: Uuid, body: &Value) -> ResponseTemplate {
+    let exists = state.phonecalls.contains_key(&id);
+    let if_match = header(request, "if-match");
+    let if_none_match = header(request, "if-none-match");
+    if if_none_match.as_deref() == Some("*") && exists {
+        return odata_error(412, "0x80040237", "A record with matching key values already exists.");
+    }
+    if if_match.as_deref() == Some("*") && !exists {
+        return not_exist("phonecall", id);
+    }
+    if let Some(refusal) = check_binds(state, body) {
+        return refusal;
+    }
+    match state.phonecalls.get_mut(&id) {
+        Some(row) => {
+            let closed = row.get("statecode").and_then(Value::as_i64) == Some(1);
+            if closed {
+                return odata_error(400, "0x80040203", "This phonecall is closed or canceled and cannot be edited.");
+            }
+            if let (Some(target), Some(update)) = (row.as_object_mut(), body.as_object()) {
+                target.extend(update.clone());
+            }
+        }
+        None => {
+            if body.get("statecode").is_some() {
+                return odata_error(400, "0x80040203", "statecode cannot be set on create");
+            }
+            let mut row = body.clone();
+            row["activityid"] = json!(id.to_string());
+            row["statecode"] = json!(0);
+            state.phonecalls.insert(id, row);
+        }
+    }
+    ResponseTemplate::new(204)
+        .insert_header("OData-EntityId", format!("{}/api/data/v9.2/phonecalls({id})", state.uri).as_str())
+}
