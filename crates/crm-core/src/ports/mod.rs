@@ -3,7 +3,7 @@
 
 mod external_crm;
 mod mailer;
-mod store;
+pub(crate) mod store;
 
 pub use crate::time::{Clock, IdGenerator};
 pub use external_crm::ExternalCrm;

@@ -32,6 +32,7 @@ use crate::task::Task;
 pub type StoreResult<T> = Result<T, StoreError>;
 
 /// Customers, their identities, relations and merges (CUS).
+#[cfg_attr(test, mockall::automock)]
 #[async_trait]
 pub trait CustomerStore: Send + Sync {
     /// The next value of the tenant's account-number sequence (from 1).
@@ -152,6 +153,7 @@ pub trait CustomerStore: Send + Sync {
 }
 
 /// Cases, their history and follow-ups (CAS, FUP).
+#[cfg_attr(test, mockall::automock)]
 #[async_trait]
 pub trait CaseStore: Send + Sync {
     /// The next case number of the tenant.
@@ -252,6 +254,7 @@ pub trait CaseStore: Send + Sync {
 }
 
 /// Tasks (TSK).
+#[cfg_attr(test, mockall::automock)]
 #[async_trait]
 pub trait TaskStore: Send + Sync {
     /// Inserts a task.
@@ -299,6 +302,7 @@ pub trait TaskStore: Send + Sync {
 }
 
 /// Interactions (INT).
+#[cfg_attr(test, mockall::automock)]
 #[async_trait]
 pub trait InteractionStore: Send + Sync {
     /// Inserts an interaction.
@@ -333,6 +337,7 @@ pub trait InteractionStore: Send + Sync {
 
 /// Tenants, agents, groups, custom field definitions, dispositions and queues (ADM, CUS-2,
 /// INT-3).
+#[cfg_attr(test, mockall::automock)]
 #[async_trait]
 pub trait DirectoryStore: Send + Sync {
     /// Inserts a tenant.
@@ -393,6 +398,7 @@ pub trait DirectoryStore: Send + Sync {
 }
 
 /// The outbox of domain events, read by delivery workers.
+#[cfg_attr(test, mockall::automock)]
 #[async_trait]
 pub trait OutboxStore: Send + Sync {
     /// Claims up to `limit` pending entries of `topic` whose next attempt is due at `now`,

@@ -16,6 +16,8 @@ mod interactions;
 mod lookup;
 mod merge;
 mod tasks;
+#[cfg(test)]
+mod tests;
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};

@@ -1,0 +1,741 @@
+//! Unit tests of the use cases against `mockall` mocks of the ports: permission paths,
+//! conflicts, and infrastructure errors propagated (never swallowed). A mock with no
+//! expectation set panics when called, so "the store was not touched" is asserted by
+//! setting none.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, TimeZone, Utc};
+use uuid::Uuid;
+
+use super::Crm;
+use crate::access::{Actor, Agent, Group, Permission, PrivateScope, Role, Tenant};
+use crate::case::{
+    Case, CaseFilter, CaseHistoryEntry, CaseNumber, CasePatch, CaseSort, CaseStatus, NewCase, Priority, Visibility,
+};
+use crate::custom_field::{FieldDefinition, FieldEntity};
+use crate::customer::{
+    AccountNumber, ConflictRule, Customer, CustomerSearch, IdentityKey, LookupKey, MergePlan, MergeRecord,
+    MovedRecords, NewCustomer, Region, Relation, UndoPlan,
+};
+use crate::error::{Conflict, Error, StoreError};
+use crate::event::{DomainEvent, EventKind, OutboxEntry, OutboxStatus, Topic};
+use crate::external::{ExternalObject, ExternalRef, ExternalSystem};
+use crate::follow_up::FollowUp;
+use crate::ids::{AgentId, CaseId, CustomerId, EventId, InteractionId, MergeId, RelationId, TaskId, TenantId};
+use crate::interaction::{
+    Channel, Direction, Disposition, Interaction, InteractionAction, LinkTarget, NewInteraction, QueueSettings,
+};
+use crate::page::{Page, PageRequest};
+use crate::ports::store::{
+    MockCaseStore, MockCustomerStore, MockDirectoryStore, MockInteractionStore, MockOutboxStore, MockTaskStore,
+};
+use crate::ports::{CaseStore, CustomerStore, DirectoryStore, InteractionStore, OutboxStore, StoreResult, TaskStore};
+use crate::task::Task;
+use crate::time::{Clock, IdGenerator};
+
+/// A `Store` made of one mock per trait.
+#[derive(Default)]
+struct MockStore {
+    customer_store: MockCustomerStore,
+    case_store: MockCaseStore,
+    task_store: MockTaskStore,
+    interaction_store: MockInteractionStore,
+    directory_store: MockDirectoryStore,
+    outbox_store: MockOutboxStore,
+}
+
+impl std::fmt::Debug for MockStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MockStore")
+    }
+}
+
+#[async_trait]
+impl CustomerStore for MockStore {
+    async fn next_account_sequence(&self, tenant: TenantId) -> StoreResult<u64> {
+        self.customer_store.next_account_sequence(tenant).await
+    }
+    async fn insert_customer(&self, customer: &Customer, events: &[DomainEvent]) -> StoreResult<()> {
+        self.customer_store.insert_customer(customer, events).await
+    }
+    async fn update_customer(
+        &self,
+        customer: &Customer,
+        expected_version: u64,
+        events: &[DomainEvent],
+    ) -> StoreResult<()> {
+        self.customer_store.update_customer(customer, expected_version, events).await
+    }
+    async fn delete_customer(
+        &self,
+        tenant: TenantId,
+        id: CustomerId,
+        expected_version: u64,
+        events: &[DomainEvent],
+    ) -> StoreResult<()> {
+        self.customer_store.delete_customer(tenant, id, expected_version, events).await
+    }
+    async fn get_customer(&self, tenant: TenantId, id: CustomerId) -> StoreResult<Option<Customer>> {
+        self.customer_store.get_customer(tenant, id).await
+    }
+    async fn find_by_identity(&self, tenant: TenantId, key: &IdentityKey, limit: u32) -> StoreResult<Vec<Customer>> {
+        self.customer_store.find_by_identity(tenant, key, limit).await
+    }
+    async fn find_by_account(&self, tenant: TenantId, account: &AccountNumber) -> StoreResult<Option<Customer>> {
+        self.customer_store.find_by_account(tenant, account).await
+    }
+    async fn search_customers(
+        &self,
+        tenant: TenantId,
+        search: &CustomerSearch,
+        page: &PageRequest,
+    ) -> StoreResult<Page<Customer>> {
+        self.customer_store.search_customers(tenant, search, page).await
+    }
+    async fn find_by_phonetic(&self, tenant: TenantId, codes: &[String], limit: u32) -> StoreResult<Vec<Customer>> {
+        self.customer_store.find_by_phonetic(tenant, codes, limit).await
+    }
+    async fn insert_relation(&self, relation: &Relation, events: &[DomainEvent]) -> StoreResult<()> {
+        self.customer_store.insert_relation(relation, events).await
+    }
+    async fn delete_relation(&self, tenant: TenantId, id: RelationId, events: &[DomainEvent]) -> StoreResult<()> {
+        self.customer_store.delete_relation(tenant, id, events).await
+    }
+    async fn relations_of(&self, tenant: TenantId, customer: CustomerId) -> StoreResult<Vec<Relation>> {
+        self.customer_store.relations_of(tenant, customer).await
+    }
+    async fn merge_customers(
+        &self,
+        plan: &MergePlan,
+        record: &MergeRecord,
+        events: &[DomainEvent],
+    ) -> StoreResult<MovedRecords> {
+        self.customer_store.merge_customers(plan, record, events).await
+    }
+    async fn get_merge(&self, tenant: TenantId, id: MergeId) -> StoreResult<Option<MergeRecord>> {
+        self.customer_store.get_merge(tenant, id).await
+    }
+    async fn undo_merge(
+        &self,
+        tenant: TenantId,
+        merge: MergeId,
+        plan: &UndoPlan,
+        by: AgentId,
+        at: DateTime<Utc>,
+        events: &[DomainEvent],
+    ) -> StoreResult<()> {
+        self.customer_store.undo_merge(tenant, merge, plan, by, at, events).await
+    }
+}
+
+#[async_trait]
+impl CaseStore for MockStore {
+    async fn next_case_number(&self, tenant: TenantId) -> StoreResult<CaseNumber> {
+        self.case_store.next_case_number(tenant).await
+    }
+    async fn insert_case(&self, case: &Case, history: &[CaseHistoryEntry], events: &[DomainEvent]) -> StoreResult<()> {
+        self.case_store.insert_case(case, history, events).await
+    }
+    async fn insert_case_from_interaction(
+        &self,
+        case: &Case,
+        history: &[CaseHistoryEntry],
+        interaction: &Interaction,
+        interaction_expected_version: u64,
+        events: &[DomainEvent],
+    ) -> StoreResult<()> {
+        self.case_store
+            .insert_case_from_interaction(case, history, interaction, interaction_expected_version, events)
+            .await
+    }
+    async fn update_case(
+        &self,
+        case: &Case,
+        expected_version: u64,
+        history: &[CaseHistoryEntry],
+        events: &[DomainEvent],
+    ) -> StoreResult<()> {
+        self.case_store.update_case(case, expected_version, history, events).await
+    }
+    async fn delete_case(
+        &self,
+        tenant: TenantId,
+        id: CaseId,
+        expected_version: u64,
+        events: &[DomainEvent],
+    ) -> StoreResult<()> {
+        self.case_store.delete_case(tenant, id, expected_version, events).await
+    }
+    async fn get_case(&self, tenant: TenantId, id: CaseId) -> StoreResult<Option<Case>> {
+        self.case_store.get_case(tenant, id).await
+    }
+    async fn get_case_by_number(&self, tenant: TenantId, number: CaseNumber) -> StoreResult<Option<Case>> {
+        self.case_store.get_case_by_number(tenant, number).await
+    }
+    async fn list_cases(
+        &self,
+        tenant: TenantId,
+        filter: &CaseFilter,
+        scope: &PrivateScope,
+        sort: CaseSort,
+        page: &PageRequest,
+    ) -> StoreResult<Page<Case>> {
+        self.case_store.list_cases(tenant, filter, scope, sort, page).await
+    }
+    async fn open_cases_of(
+        &self,
+        tenant: TenantId,
+        customer: CustomerId,
+        scope: &PrivateScope,
+        limit: u32,
+    ) -> StoreResult<Vec<Case>> {
+        self.case_store.open_cases_of(tenant, customer, scope, limit).await
+    }
+    async fn case_history(&self, tenant: TenantId, case: CaseId) -> StoreResult<Vec<CaseHistoryEntry>> {
+        self.case_store.case_history(tenant, case).await
+    }
+    async fn insert_follow_up(&self, follow_up: &FollowUp, events: &[DomainEvent]) -> StoreResult<()> {
+        self.case_store.insert_follow_up(follow_up, events).await
+    }
+    async fn follow_ups_of(&self, tenant: TenantId, case: CaseId) -> StoreResult<Vec<FollowUp>> {
+        self.case_store.follow_ups_of(tenant, case).await
+    }
+}
+
+#[async_trait]
+impl TaskStore for MockStore {
+    async fn insert_task(&self, task: &Task, events: &[DomainEvent]) -> StoreResult<()> {
+        self.task_store.insert_task(task, events).await
+    }
+    async fn update_task(&self, task: &Task, expected_version: u64, events: &[DomainEvent]) -> StoreResult<()> {
+        self.task_store.update_task(task, expected_version, events).await
+    }
+    async fn get_task(&self, tenant: TenantId, id: TaskId) -> StoreResult<Option<Task>> {
+        self.task_store.get_task(tenant, id).await
+    }
+    async fn planned_tasks_of_agent(
+        &self,
+        tenant: TenantId,
+        agent: AgentId,
+        until: Option<DateTime<Utc>>,
+        limit: u32,
+    ) -> StoreResult<Vec<Task>> {
+        self.task_store.planned_tasks_of_agent(tenant, agent, until, limit).await
+    }
+    async fn planned_tasks_of_customer(
+        &self,
+        tenant: TenantId,
+        customer: CustomerId,
+        limit: u32,
+    ) -> StoreResult<Vec<Task>> {
+        self.task_store.planned_tasks_of_customer(tenant, customer, limit).await
+    }
+    async fn claim_due_reminders(&self, now: DateTime<Utc>, event_ids: &[EventId]) -> StoreResult<Vec<Task>> {
+        self.task_store.claim_due_reminders(now, event_ids).await
+    }
+}
+
+#[async_trait]
+impl InteractionStore for MockStore {
+    async fn insert_interaction(&self, interaction: &Interaction, events: &[DomainEvent]) -> StoreResult<()> {
+        self.interaction_store.insert_interaction(interaction, events).await
+    }
+    async fn update_interaction(
+        &self,
+        interaction: &Interaction,
+        expected_version: u64,
+        events: &[DomainEvent],
+    ) -> StoreResult<()> {
+        self.interaction_store.update_interaction(interaction, expected_version, events).await
+    }
+    async fn get_interaction(&self, tenant: TenantId, id: InteractionId) -> StoreResult<Option<Interaction>> {
+        self.interaction_store.get_interaction(tenant, id).await
+    }
+    async fn interactions_of_customer(
+        &self,
+        tenant: TenantId,
+        customer: CustomerId,
+        page: &PageRequest,
+    ) -> StoreResult<Page<Interaction>> {
+        self.interaction_store.interactions_of_customer(tenant, customer, page).await
+    }
+}
+
+#[async_trait]
+impl DirectoryStore for MockStore {
+    async fn insert_tenant(&self, tenant: &Tenant) -> StoreResult<()> {
+        self.directory_store.insert_tenant(tenant).await
+    }
+    async fn get_tenant(&self, id: TenantId) -> StoreResult<Option<Tenant>> {
+        self.directory_store.get_tenant(id).await
+    }
+    async fn put_agent(&self, agent: &Agent, expected_version: Option<u64>) -> StoreResult<()> {
+        self.directory_store.put_agent(agent, expected_version).await
+    }
+    async fn get_agent(&self, tenant: TenantId, id: AgentId) -> StoreResult<Option<Agent>> {
+        self.directory_store.get_agent(tenant, id).await
+    }
+    async fn list_agents(&self, tenant: TenantId) -> StoreResult<Vec<Agent>> {
+        self.directory_store.list_agents(tenant).await
+    }
+    async fn put_group(&self, group: &Group, expected_version: Option<u64>) -> StoreResult<()> {
+        self.directory_store.put_group(group, expected_version).await
+    }
+    async fn list_groups(&self, tenant: TenantId) -> StoreResult<Vec<Group>> {
+        self.directory_store.list_groups(tenant).await
+    }
+    async fn put_field_definition(
+        &self,
+        definition: &FieldDefinition,
+        expected_version: Option<u64>,
+    ) -> StoreResult<()> {
+        self.directory_store.put_field_definition(definition, expected_version).await
+    }
+    async fn field_definitions(&self, tenant: TenantId, entity: FieldEntity) -> StoreResult<Vec<FieldDefinition>> {
+        self.directory_store.field_definitions(tenant, entity).await
+    }
+    async fn put_disposition(&self, disposition: &Disposition) -> StoreResult<()> {
+        self.directory_store.put_disposition(disposition).await
+    }
+    async fn dispositions(&self, tenant: TenantId) -> StoreResult<Vec<Disposition>> {
+        self.directory_store.dispositions(tenant).await
+    }
+    async fn put_queue(&self, queue: &QueueSettings) -> StoreResult<()> {
+        self.directory_store.put_queue(queue).await
+    }
+    async fn get_queue(&self, tenant: TenantId, name: &str) -> StoreResult<Option<QueueSettings>> {
+        self.directory_store.get_queue(tenant, name).await
+    }
+}
+
+#[async_trait]
+impl OutboxStore for MockStore {
+    async fn claim_outbox(
+        &self,
+        topic: Topic,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: u32,
+    ) -> StoreResult<Vec<OutboxEntry>> {
+        self.outbox_store.claim_outbox(topic, now, lease_until, limit).await
+    }
+    async fn mark_delivered(&self, id: EventId) -> StoreResult<()> {
+        self.outbox_store.mark_delivered(id).await
+    }
+    async fn mark_failed(&self, id: EventId, error: &str, retry_at: Option<DateTime<Utc>>) -> StoreResult<()> {
+        self.outbox_store.mark_failed(id, error, retry_at).await
+    }
+    async fn requeue(&self, tenant: TenantId, id: EventId, now: DateTime<Utc>) -> StoreResult<()> {
+        self.outbox_store.requeue(tenant, id, now).await
+    }
+    async fn list_outbox(
+        &self,
+        tenant: TenantId,
+        status: Option<OutboxStatus>,
+        page: &PageRequest,
+    ) -> StoreResult<Page<OutboxEntry>> {
+        self.outbox_store.list_outbox(tenant, status, page).await
+    }
+}
+
+#[derive(Debug)]
+struct FixedClock(DateTime<Utc>);
+
+impl Clock for FixedClock {
+    fn now(&self) -> DateTime<Utc> {
+        self.0
+    }
+}
+
+#[derive(Debug, Default)]
+struct CountingIds(std::sync::atomic::AtomicU64);
+
+impl IdGenerator for CountingIds {
+    fn new_uuid(&self) -> Uuid {
+        Uuid::from_u128(u128::from(self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed)) + 1_000)
+    }
+}
+
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).unwrap()
+}
+
+fn tenant_id() -> TenantId {
+    TenantId::from_uuid(Uuid::from_u128(1))
+}
+
+fn actor(role: Role) -> Actor {
+    Actor::with_role(tenant_id(), AgentId::from_uuid(Uuid::from_u128(2)), role)
+}
+
+fn tenant() -> Tenant {
+    Tenant {
+        id: tenant_id(),
+        name: "Acme".into(),
+        default_region: Region::parse("FR").unwrap(),
+        time_zone: "Europe/Paris".parse().unwrap(),
+        created_at: now(),
+    }
+}
+
+/// A store whose directory knows the tenant and has no custom fields.
+fn store_with_tenant() -> MockStore {
+    let mut store = MockStore::default();
+    store.directory_store.expect_get_tenant().returning(|_| Ok(Some(tenant())));
+    store.directory_store.expect_field_definitions().returning(|_, _| Ok(Vec::new()));
+    store
+}
+
+fn crm(store: MockStore) -> Crm {
+    Crm::new(Arc::new(store), Arc::new(FixedClock(now())), Arc::new(CountingIds::default()))
+}
+
+fn customer(id: u128) -> Customer {
+    NewCustomer {
+        name: "Jeanne Dupont".into(),
+        account_number: Some(format!("ACC-{id}")),
+        identities: vec![crate::customer::IdentityInput::Phone { number: "+33 1 23 45 67 89".into(), label: None }],
+        ..NewCustomer::default()
+    }
+    .build(
+        CustomerId::from_uuid(Uuid::from_u128(id)),
+        tenant_id(),
+        None,
+        None,
+        crate::customer::CustomerContext { region: None, definitions: &[], now: now() },
+    )
+    .unwrap()
+}
+
+fn case(version: u64, visibility: Visibility, assignee: Option<AgentId>) -> Case {
+    let mut c = NewCase {
+        customer: customer(10).id,
+        subject: "Cannot log in".into(),
+        description: None,
+        draft: false,
+        visibility: Some(visibility),
+        severity: None,
+        priority: None,
+        assignee,
+        group: None,
+        origin_channel: None,
+        custom: Default::default(),
+    }
+    .build(
+        CaseId::from_uuid(Uuid::from_u128(20)),
+        CaseNumber::new(7),
+        &actor(Role::Supervisor),
+        None,
+        crate::case::CaseContext { definitions: &[], region: None, now: now() },
+    )
+    .unwrap();
+    c.version = version;
+    c
+}
+
+fn unavailable() -> StoreError {
+    StoreError::Unavailable("connection refused".into())
+}
+
+#[tokio::test]
+async fn creating_a_customer_without_the_permission_is_forbidden_and_touches_no_store() {
+    let mut reader = actor(Role::Agent);
+    reader.permissions.remove(&Permission::CustomerEdit);
+    let err = crm(MockStore::default())
+        .create_customer(&reader, NewCustomer { name: "x".into(), ..Default::default() })
+        .await;
+    assert!(matches!(err, Err(Error::Forbidden { permission: Some(Permission::CustomerEdit), .. })), "{err:?}");
+}
+
+#[tokio::test]
+async fn a_store_outage_while_creating_a_customer_is_propagated() {
+    let mut store = store_with_tenant();
+    store.customer_store.expect_next_account_sequence().returning(|_| Ok(41));
+    store.customer_store.expect_insert_customer().times(1).returning(|_, _| Err(unavailable()));
+    let err = crm(store)
+        .create_customer(&actor(Role::Agent), NewCustomer { name: "Jane".into(), ..Default::default() })
+        .await;
+    assert!(matches!(err, Err(Error::Store(StoreError::Unavailable(_)))), "{err:?}");
+}
+
+#[tokio::test]
+async fn a_created_customer_is_written_with_its_generated_account_and_event() {
+    let mut store = store_with_tenant();
+    store.customer_store.expect_next_account_sequence().returning(|_| Ok(42));
+    store
+        .customer_store
+        .expect_insert_customer()
+        .withf(|c, events| {
+            c.account_number.as_str() == "AC-000042"
+                && events.len() == 1
+                && matches!(events[0].kind, EventKind::CustomerCreated { customer } if customer == c.id)
+        })
+        .times(1)
+        .returning(|_, _| Ok(()));
+    let c = crm(store)
+        .create_customer(&actor(Role::Agent), NewCustomer { name: "Jane".into(), ..Default::default() })
+        .await
+        .unwrap();
+    assert_eq!(c.version, 1);
+}
+
+#[tokio::test]
+async fn invalid_customer_input_names_every_bad_field_and_burns_no_sequence() {
+    let store = store_with_tenant();
+    // No expectation on next_account_sequence: an account number is given.
+    let input = NewCustomer {
+        name: " ".into(),
+        account_number: Some("bad account!".into()),
+        identities: vec![crate::customer::IdentityInput::Email { address: "nope".into(), label: None }],
+        ..Default::default()
+    };
+    let Err(Error::Validation(v)) = crm(store).create_customer(&actor(Role::Agent), input).await else {
+        panic!("expected a validation error")
+    };
+    let fields: Vec<&str> = v.errors().iter().map(|e| e.field.as_str()).collect();
+    assert_eq!(fields, ["name", "account_number", "identities[0].address"]);
+}
+
+#[tokio::test]
+async fn a_stale_case_version_is_refused_before_any_write() {
+    let mut store = store_with_tenant();
+    store.case_store.expect_get_case().returning(|_, _| Ok(Some(case(3, Visibility::Internal, None))));
+    let patch = CasePatch { priority: Some(Priority::High), ..Default::default() };
+    let err = crm(store).update_case(&actor(Role::Agent), CaseId::from_uuid(Uuid::from_u128(20)), 2, patch).await;
+    assert!(matches!(err, Err(Error::Conflict(Conflict::StaleVersion { expected: 2, .. }))), "{err:?}");
+}
+
+#[tokio::test]
+async fn a_lost_race_in_the_store_surfaces_as_a_conflict() {
+    let mut store = store_with_tenant();
+    store.case_store.expect_get_case().returning(|_, _| Ok(Some(case(3, Visibility::Internal, None))));
+    store
+        .case_store
+        .expect_update_case()
+        .withf(|c, expected, history, events| {
+            c.version == 4
+                && *expected == 3
+                && history.len() == 1
+                && history[0].field == "priority"
+                && events.len() == 1
+        })
+        .returning(|c, expected, _, _| Err(StoreError::stale("case", c.id, expected)));
+    let patch = CasePatch { priority: Some(Priority::High), ..Default::default() };
+    let err = crm(store).update_case(&actor(Role::Agent), CaseId::from_uuid(Uuid::from_u128(20)), 3, patch).await;
+    assert!(matches!(err, Err(Error::Conflict(Conflict::StaleVersion { .. }))), "{err:?}");
+}
+
+#[tokio::test]
+async fn a_private_case_of_someone_else_is_not_found_for_an_agent_but_visible_to_a_supervisor() {
+    let other = Some(AgentId::from_uuid(Uuid::from_u128(99)));
+    let mut store = store_with_tenant();
+    store.case_store.expect_get_case().returning(move |_, _| Ok(Some(case(1, Visibility::Private, other))));
+    let crm = crm(store);
+    let id = CaseId::from_uuid(Uuid::from_u128(20));
+    assert!(matches!(crm.get_case(&actor(Role::Agent), id).await, Err(Error::NotFound { entity: "case", .. })));
+    assert!(crm.get_case(&actor(Role::Supervisor), id).await.is_ok());
+}
+
+#[tokio::test]
+async fn agents_cannot_delete_cases() {
+    let err =
+        crm(MockStore::default()).delete_case(&actor(Role::Agent), CaseId::from_uuid(Uuid::from_u128(20)), 1).await;
+    assert!(matches!(err, Err(Error::Forbidden { permission: Some(Permission::CaseDelete), .. })));
+}
+
+#[tokio::test]
+async fn agents_cannot_assign_cases_to_someone_else() {
+    let mut store = store_with_tenant();
+    store.case_store.expect_get_case().returning(|_, _| Ok(Some(case(1, Visibility::Internal, None))));
+    let patch = CasePatch { assignee: Some(Some(AgentId::from_uuid(Uuid::from_u128(77)))), ..Default::default() };
+    let err = crm(store).update_case(&actor(Role::Agent), CaseId::from_uuid(Uuid::from_u128(20)), 1, patch).await;
+    assert!(matches!(err, Err(Error::Forbidden { permission: Some(Permission::CaseAssign), .. })), "{err:?}");
+}
+
+#[tokio::test]
+async fn an_illegal_case_transition_is_refused_without_a_write() {
+    let mut store = store_with_tenant();
+    store.case_store.expect_get_case().returning(|_, _| Ok(Some(case(1, Visibility::Internal, None))));
+    let patch = CasePatch { status: Some(CaseStatus::Draft), ..Default::default() };
+    let err = crm(store).update_case(&actor(Role::Agent), CaseId::from_uuid(Uuid::from_u128(20)), 1, patch).await;
+    assert!(matches!(err, Err(Error::IllegalTransition(_))), "{err:?}");
+}
+
+#[tokio::test]
+async fn refused_case_input_draws_no_case_number() {
+    let mut store = store_with_tenant();
+    store.customer_store.expect_get_customer().returning(|_, _| Ok(Some(customer(10))));
+    // No expectation on next_case_number: drawing one would panic.
+    let input = NewCase {
+        customer: customer(10).id,
+        subject: String::new(),
+        description: None,
+        draft: false,
+        visibility: None,
+        severity: None,
+        priority: None,
+        assignee: None,
+        group: None,
+        origin_channel: None,
+        custom: Default::default(),
+    };
+    let err = crm(store).create_case(&actor(Role::Agent), input).await;
+    assert!(matches!(&err, Err(Error::Validation(v)) if v.errors()[0].field == "subject"), "{err:?}");
+}
+
+#[tokio::test]
+async fn screen_pop_normalises_the_phone_and_reads_the_card() {
+    let mut store = store_with_tenant();
+    store
+        .customer_store
+        .expect_find_by_identity()
+        .withf(|_, key, _| key.as_str() == "phone:+33123456789")
+        .times(1)
+        .returning(|_, _, _| Ok(vec![customer(10)]));
+    store
+        .case_store
+        .expect_open_cases_of()
+        .withf(|_, _, scope, _| *scope != PrivateScope::All)
+        .returning(|_, _, _, _| Ok(vec![case(1, Visibility::Internal, None)]));
+    store.task_store.expect_planned_tasks_of_customer().returning(|_, _, _| Ok(Vec::new()));
+    store
+        .interaction_store
+        .expect_interactions_of_customer()
+        .returning(|_, _, _| Ok(Page { items: Vec::new(), next: None }));
+    store.customer_store.expect_relations_of().returning(|_, _| Ok(Vec::new()));
+    let cards = crm(store).lookup(&actor(Role::Agent), &LookupKey::Phone("01 23 45 67 89".into())).await.unwrap();
+    assert_eq!(cards.len(), 1);
+    assert_eq!(cards[0].open_cases.len(), 1);
+}
+
+#[tokio::test]
+async fn a_failing_card_read_fails_the_screen_pop() {
+    let mut store = store_with_tenant();
+    store.customer_store.expect_find_by_identity().returning(|_, _, _| Ok(vec![customer(10)]));
+    store.case_store.expect_open_cases_of().returning(|_, _, _, _| Err(unavailable()));
+    store.task_store.expect_planned_tasks_of_customer().returning(|_, _, _| Ok(Vec::new()));
+    store
+        .interaction_store
+        .expect_interactions_of_customer()
+        .returning(|_, _, _| Ok(Page { items: Vec::new(), next: None }));
+    store.customer_store.expect_relations_of().returning(|_, _| Ok(Vec::new()));
+    let err = crm(store).lookup(&actor(Role::Agent), &LookupKey::Phone("0123456789".into())).await;
+    assert!(matches!(err, Err(Error::Store(_))), "{err:?}");
+}
+
+#[tokio::test]
+async fn an_unparsable_phone_in_a_screen_pop_names_the_field() {
+    let store = store_with_tenant();
+    let err = crm(store).lookup(&actor(Role::Agent), &LookupKey::Phone("12".into())).await;
+    assert!(matches!(&err, Err(Error::Validation(v)) if v.errors()[0].field == "phone"), "{err:?}");
+}
+
+fn voice_call_linked_to_salesforce(version: u64) -> Interaction {
+    let mut i = NewInteraction {
+        channel: Channel::Voice,
+        direction: Direction::Inbound,
+        customer: None,
+        address: Some("+33123456789".into()),
+        contact_name: Some("Jeanne Dupont".into()),
+        internal_agent: None,
+        agent: Some(actor(Role::Agent).agent),
+        queue: None,
+        context: Default::default(),
+        transcript: Vec::new(),
+    }
+    .build(InteractionId::from_uuid(Uuid::from_u128(30)), tenant_id(), false, now())
+    .unwrap();
+    let reference =
+        ExternalRef { system: ExternalSystem::Salesforce, object: ExternalObject::Contact, id: "003xx".into() };
+    i.link(LinkTarget::External { reference }, actor(Role::Agent).agent, now()).unwrap();
+    for a in [InteractionAction::Accept, InteractionAction::End] {
+        i.apply(a, now()).unwrap();
+    }
+    i.version = version;
+    i
+}
+
+#[tokio::test]
+async fn completing_a_linked_calls_wrap_up_queues_the_push_with_the_state_change() {
+    let mut store = store_with_tenant();
+    store.interaction_store.expect_get_interaction().returning(|_, _| Ok(Some(voice_call_linked_to_salesforce(5))));
+    store
+        .interaction_store
+        .expect_update_interaction()
+        .withf(|i, expected, events| {
+            *expected == 5
+                && i.version == 6
+                && events
+                    .iter()
+                    .any(|e| matches!(&e.kind, EventKind::ActivityPushRequested { push } if push.target.id == "003xx"))
+        })
+        .times(1)
+        .returning(|_, _, _| Ok(()));
+    let id = InteractionId::from_uuid(Uuid::from_u128(30));
+    let i = crm(store).act_on_interaction(&actor(Role::Agent), id, 5, InteractionAction::CompleteWrapUp).await.unwrap();
+    assert_eq!(i.state, crate::interaction::InteractionState::Closed);
+}
+
+#[tokio::test]
+async fn a_merge_failing_in_the_store_is_propagated() {
+    let mut store = store_with_tenant();
+    store.customer_store.expect_get_customer().returning(|_, id| Ok(Some(customer(id.as_uuid().as_u128()))));
+    store.customer_store.expect_merge_customers().returning(|_, _, _| Err(unavailable()));
+    let (a, b) = (CustomerId::from_uuid(Uuid::from_u128(10)), CustomerId::from_uuid(Uuid::from_u128(11)));
+    let err = crm(store).merge_customers(&actor(Role::Supervisor), a, b, ConflictRule::KeepTarget).await;
+    assert!(matches!(err, Err(Error::Store(StoreError::Unavailable(_)))), "{err:?}");
+}
+
+#[tokio::test]
+async fn agents_cannot_merge_cards() {
+    let (a, b) = (CustomerId::from_uuid(Uuid::from_u128(10)), CustomerId::from_uuid(Uuid::from_u128(11)));
+    let err = crm(MockStore::default()).merge_customers(&actor(Role::Agent), a, b, ConflictRule::KeepTarget).await;
+    assert!(matches!(err, Err(Error::Forbidden { permission: Some(Permission::CustomerMerge), .. })));
+}
+
+#[tokio::test]
+async fn undoing_a_merge_after_the_target_changed_is_a_conflict() {
+    let (a, b) = (customer(10), customer(11));
+    let plan =
+        MergePlan::build(MergeId::from_uuid(Uuid::from_u128(50)), &a, &b, ConflictRule::KeepTarget, now()).unwrap();
+    let record = MergeRecord {
+        id: plan.id,
+        tenant: tenant_id(),
+        target: a.id,
+        source: b.id,
+        rule: ConflictRule::KeepTarget,
+        conflicts: plan.conflicts.clone(),
+        target_before: a.clone(),
+        source_before: b.clone(),
+        target_version_after: plan.target.version,
+        moved: MovedRecords::default(),
+        merged_by: actor(Role::Supervisor).agent,
+        merged_at: now(),
+        undone_at: None,
+        undone_by: None,
+    };
+    let mut edited_target = plan.target.clone();
+    edited_target.version += 1;
+    let tombstone = plan.tombstone.clone();
+    let mut store = store_with_tenant();
+    store.customer_store.expect_get_merge().returning(move |_, _| Ok(Some(record.clone())));
+    store.customer_store.expect_get_customer().returning(move |_, id| {
+        Ok(Some(if id == edited_target.id { edited_target.clone() } else { tombstone.clone() }))
+    });
+    let err = crm(store).undo_merge(&actor(Role::Supervisor), plan.id).await;
+    assert!(matches!(err, Err(Error::Conflict(Conflict::State(_)))), "{err:?}");
+}
+
+#[tokio::test]
+async fn a_retired_disposition_code_is_refused() {
+    let mut store = store_with_tenant();
+    store.interaction_store.expect_get_interaction().returning(|_, _| Ok(Some(voice_call_linked_to_salesforce(2))));
+    store.directory_store.expect_dispositions().returning(|t| {
+        Ok(vec![Disposition { tenant: t, code: "old".into(), label: "Old".into(), group: None, active: false }])
+    });
+    let id = InteractionId::from_uuid(Uuid::from_u128(30));
+    let err = crm(store).set_disposition(&actor(Role::Agent), id, 2, "old").await;
+    assert!(matches!(&err, Err(Error::Validation(v)) if v.errors()[0].field == "disposition"), "{err:?}");
+}
