@@ -5,6 +5,8 @@ pub mod history;
 mod lifecycle;
 mod model;
 mod number;
+#[cfg(test)]
+mod proptests;
 
 pub use filter::{CaseFilter, CaseSort, CaseSortField, SortDirection};
 pub use history::{CaseHistoryEntry, FieldMap};

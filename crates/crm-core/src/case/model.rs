@@ -467,9 +467,6 @@ impl CasePatch {
             next.priority = x;
         }
         if let Some(x) = self.assignee {
-            if x.is_none() && next.status == CaseStatus::Open && self.status.is_none() {
-                v.push(FieldError::new("assignee", "an open case must stay assigned to an agent"));
-            }
             next.assignee = x;
         }
         if let Some(x) = self.group {
@@ -484,6 +481,13 @@ impl CasePatch {
         v.finish()?;
         if let Some(to) = self.status.filter(|s| *s != next.status) {
             next.transition(to, actor, ctx.now)?;
+        }
+        if next.status == CaseStatus::Open && next.assignee.is_none() {
+            return Err(ValidationErrors::from(FieldError::new(
+                "assignee",
+                "an open case must stay assigned to an agent",
+            ))
+            .into());
         }
         if next != *case {
             next.updated_at = ctx.now;

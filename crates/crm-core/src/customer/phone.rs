@@ -152,4 +152,85 @@ mod tests {
     fn unknown_region_is_refused() {
         assert!(Region::parse("ZZ").is_err());
     }
+
+    mod properties {
+        use proptest::prelude::*;
+
+        use super::super::*;
+
+        /// A French number (national significant number without the trunk 0) in the forms
+        /// people write it.
+        fn french_forms(nsn: &str) -> Vec<String> {
+            let d: Vec<char> = nsn.chars().collect();
+            let pairs: Vec<String> = d[1..].chunks(2).map(|c| c.iter().collect()).collect();
+            vec![
+                format!("0{nsn}"),
+                format!("0{} {}", d[0], pairs.join(" ")),
+                format!("0{}.{}", d[0], pairs.join(".")),
+                format!("0{}-{}", d[0], pairs.join("-")),
+                format!("+33{nsn}"),
+                format!("+33 {} {}", d[0], pairs.join(" ")),
+                format!("+33 (0){} {}", d[0], pairs.join(" ")),
+                format!(" +33-{}-{} ", d[0], pairs.join("-")),
+            ]
+        }
+
+        fn us_forms(area: &str, exchange: &str, line: &str) -> Vec<String> {
+            vec![
+                format!("({area}) {exchange}-{line}"),
+                format!("{area}-{exchange}-{line}"),
+                format!("{area}.{exchange}.{line}"),
+                format!("1 {area} {exchange} {line}"),
+                format!("+1 ({area}) {exchange}-{line}"),
+                format!("+1{area}{exchange}{line}"),
+            ]
+        }
+
+        proptest! {
+            #[test]
+            fn french_numbers_normalise_to_one_e164_whatever_the_form(first in "[1-7]", rest in "[0-9]{8}") {
+                let nsn = format!("{first}{rest}");
+                let fr = Some(Region::parse("FR").unwrap());
+                let expected = format!("+33{nsn}");
+                // Not every range is allocated; the property is about the forms of valid ones.
+                prop_assume!(PhoneNumber::parse(&expected, None).is_ok());
+                for form in french_forms(&nsn) {
+                    let parsed = PhoneNumber::parse(&form, fr).map_err(|e| TestCaseError::fail(format!("{form}: {e}")))?;
+                    prop_assert_eq!(parsed.as_e164(), expected.as_str(), "{}", form);
+                    // Idempotent: the normal form parses to itself, with or without a region.
+                    prop_assert_eq!(&PhoneNumber::parse(parsed.as_e164(), fr).unwrap(), &parsed);
+                    prop_assert_eq!(&PhoneNumber::parse(parsed.as_e164(), None).unwrap(), &parsed);
+                }
+            }
+
+            #[test]
+            fn us_numbers_normalise_to_one_e164_whatever_the_form(
+                area in proptest::sample::select(vec!["212", "303", "415", "617", "312"]),
+                exchange in "[2-9][0-9]{2}",
+                line in "[0-9]{4}",
+            ) {
+                let us = Some(Region::parse("US").unwrap());
+                let mut seen = std::collections::BTreeSet::new();
+                for form in us_forms(area, &exchange, &line) {
+                    if let Ok(p) = PhoneNumber::parse(&form, us) {
+                        prop_assert_eq!(&PhoneNumber::parse(p.as_e164(), None).unwrap(), &p);
+                        seen.insert(p.as_e164().to_owned());
+                    }
+                }
+                // Either the number is valid (every form gives the same E.164) or none parses.
+                prop_assert!(seen.len() <= 1, "{:?}", seen);
+                if !seen.is_empty() {
+                    prop_assert_eq!(seen.into_iter().next().unwrap(), format!("+1{area}{exchange}{line}"));
+                }
+            }
+
+            #[test]
+            fn arbitrary_text_never_panics_and_never_half_parses(input in ".{0,40}") {
+                if let Ok(p) = PhoneNumber::parse(&input, Some(Region::parse("FR").unwrap())) {
+                    prop_assert!(p.as_e164().starts_with('+'));
+                    prop_assert!(p.as_e164()[1..].chars().all(|c| c.is_ascii_digit()));
+                }
+            }
+        }
+    }
 }

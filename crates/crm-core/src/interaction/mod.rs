@@ -5,6 +5,8 @@ mod channel;
 mod disposition;
 mod lifecycle;
 mod model;
+#[cfg(test)]
+mod proptests;
 
 pub use channel::{Channel, Direction};
 pub use disposition::{Disposition, DispositionInput, QueueSettings};
