@@ -1,0 +1,460 @@
+//! A fake NetSuite account on `wiremock`, copying the spec (§3, §5): the M2M token
+//! endpoint (checks `client_assertion_type`, verifies the assertion with the test's public
+//! key, its `kid`, `aud`, `iss`, `scope` and `exp - iat` under an hour, answers
+//! `expires_in` as a string), bearer checks and TBA checks (recomputes HMAC-SHA256 over
+//! the RFC 5849 base string, ±300 s timestamps, no reused nonce, the upper-case realm),
+//! SuiteQL (`Prefer: transient` required, `col = '…'`/`LOWER(col) = '…'` joined by `OR`,
+//! `limit`/`offset`/`hasMore`/`links`), record creates (204 + absolute `Location`), the
+//! `eid:` PUT upsert of phoneCall, `nsError` bodies, and fault injection.
+
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use base64::Engine;
+use hmac::{Hmac, Mac};
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use sha2::Sha256;
+use wiremock::matchers::any;
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+pub(crate) const ACCOUNT: &str = "1234567_SB1";
+pub(crate) const CLIENT_ID: &str = "ns-integration-client-id";
+pub(crate) const CERTIFICATE_ID: &str = "cert-3f2a9c";
+pub(crate) const CONSUMER_KEY: &str = "ns-consumer-key";
+pub(crate) const CONSUMER_SECRET: &str = "ns-consumer-secret-value";
+pub(crate) const TOKEN_ID: &str = "ns-token-id";
+pub(crate) const TOKEN_SECRET: &str = "ns-token-secret-value";
+pub(crate) const RSA_PRIVATE: &str = include_str!("fixtures/rsa_private.pem");
+pub(crate) const EC_PRIVATE: &str = include_str!("fixtures/ec_private.pem");
+const RSA_PUBLIC: &str = include_str!("fixtures/rsa_public.pem");
+const EC_PUBLIC: &str = include_str!("fixtures/ec_public.pem");
+
+/// A failure the next API request meets.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Fault {
+    /// 429 `CONCURRENCY_LIMIT_EXCEEDED`.
+    Concurrency,
+    /// 503.
+    Unavailable,
+    /// Revoke all bearer tokens.
+    ExpireTokens,
+    /// 200 with a broken body.
+    Malformed,
+    /// Answer after this many milliseconds.
+    SlowMs(u64),
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Seen {
+    pub method: String,
+    pub path: String,
+    pub query: Vec<(String, String)>,
+    pub headers: HashMap<String, String>,
+    pub body: Value,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct State {
+    pub uri: String,
+    pub tokens: HashSet<String>,
+    pub minted: usize,
+    pub token_forms: Vec<HashMap<String, String>>,
+    pub assertion_algorithms: Vec<Algorithm>,
+    pub nonces: HashSet<String>,
+    pub tba_checked: usize,
+    pub tables: BTreeMap<String, Vec<Value>>,
+    pub phone_calls: BTreeMap<String, Value>,
+    pub next_id: u32,
+    pub faults: VecDeque<Fault>,
+    pub seen: Vec<Seen>,
+}
+
+#[derive(Clone)]
+pub(crate) struct Fake {
+    pub server: Arc<MockServer>,
+    state: Arc<Mutex<State>>,
+}
+
+struct Responder(Arc<Mutex<State>>);
+
+impl Fake {
+    pub(crate) async fn start() -> Self {
+        let server = MockServer::start().await;
+        let state = Arc::new(Mutex::new(State { uri: server.uri(), next_id: 600, ..State::default() }));
+        Mock::given(any()).respond_with(Responder(Arc::clone(&state))).mount(&server).await;
+        Self { server: Arc::new(server), state }
+    }
+
+    pub(crate) fn uri(&self) -> String {
+        self.server.uri()
+    }
+
+    pub(crate) fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().expect("fake state")
+    }
+
+    pub(crate) fn inject(&self, fault: Fault) {
+        self.state().faults.push_back(fault);
+    }
+
+    pub(crate) fn seed(&self, table: &str, row: Value) {
+        self.state().tables.entry(table.to_owned()).or_default().push(row);
+    }
+}
+
+fn now() -> i64 {
+    i64::try_from(SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)).unwrap_or(0)
+}
+
+fn ns_error(status: u16, title: &str, code: &str, detail: &str, path: Option<&str>) -> ResponseTemplate {
+    let mut entry = json!({"detail": detail, "o:errorCode": code});
+    if let Some(path) = path {
+        entry["o:errorPath"] = json!(path);
+    }
+    let body = json!({"type": "https://www.w3.org/Protocols/rfc2616/rfc2616-sec10.html#sec10.4.1", "title": title, "status": status, "o:errorDetails": [entry]});
+    ResponseTemplate::new(status)
+        .set_body_raw(body.to_string().into_bytes(), "application/vnd.oracle.resource+json; type=error")
+}
+
+fn unauthorized() -> ResponseTemplate {
+    ns_error(
+        401,
+        "Unauthorized",
+        "INVALID_LOGIN",
+        "Invalid login attempt. For more details, see the Login Audit Trail in the NetSuite UI at Setup > Users/Roles > User Management > View Login Audit Trail.",
+        None,
+    )
+}
+
+fn form(body: &[u8]) -> HashMap<String, String> {
+    let text = String::from_utf8_lossy(body);
+    reqwest::Url::parse(&format!("http://x/?{text}"))
+        .map(|u| u.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect())
+        .unwrap_or_default()
+}
+
+fn header(request: &Request, name: &str) -> Option<String> {
+    request.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
+}
+
+impl Respond for Responder {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let mut state = self.0.lock().expect("fake state");
+        let path = request.url.path().to_owned();
+        if path == "/__fake__/fault" {
+            return match serde_json::from_slice::<Fault>(&request.body) {
+                Ok(fault) => {
+                    state.faults.push_back(fault);
+                    ResponseTemplate::new(204)
+                }
+                Err(_) => ResponseTemplate::new(400),
+            };
+        }
+        if path == "/services/rest/auth/oauth2/v1/token" && request.method.as_str() == "POST" {
+            return token(&mut state, request);
+        }
+        if !path.starts_with("/services/rest/") {
+            return ns_error(404, "Not Found", "NONEXISTENT_ID", "The record instance does not exist.", None);
+        }
+        api(&mut state, request, &path)
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[allow(dead_code)]
+struct Claims {
+    iss: String,
+    scope: Value,
+    aud: String,
+    iat: i64,
+    exp: i64,
+}
+
+fn token(state: &mut State, request: &Request) -> ResponseTemplate {
+    let form = form(&request.body);
+    state.token_forms.push(form.clone());
+    let refused = |why: &str| {
+        ResponseTemplate::new(400).set_body_json(json!({"error": "invalid_request", "error_description": why}))
+    };
+    if form.get("grant_type").map(String::as_str) != Some("client_credentials") {
+        return refused("grant_type");
+    }
+    if form.get("client_assertion_type").map(String::as_str)
+        != Some("urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
+    {
+        return refused("client_assertion_type");
+    }
+    let Some(assertion) = form.get("client_assertion") else { return refused("client_assertion") };
+    let Ok(head) = jsonwebtoken::decode_header(assertion) else { return refused("header") };
+    if head.kid.as_deref() != Some(CERTIFICATE_ID) {
+        return ResponseTemplate::new(400).set_body_json(json!({"error": "invalid_client"}));
+    }
+    let key = match head.alg {
+        Algorithm::PS256 | Algorithm::RS256 => DecodingKey::from_rsa_pem(RSA_PUBLIC.as_bytes()),
+        Algorithm::ES256 => DecodingKey::from_ec_pem(EC_PUBLIC.as_bytes()),
+        _ => return refused("alg"),
+    };
+    let Ok(key) = key else { return refused("key") };
+    let mut validation = Validation::new(head.alg);
+    let audience = format!("{}/services/rest/auth/oauth2/v1/token", state.uri);
+    validation.set_audience(&[audience.as_str()]);
+    validation.set_issuer(&[CLIENT_ID]);
+    validation.set_required_spec_claims(&["exp", "iss", "aud"]);
+    let Ok(data) = jsonwebtoken::decode::<Claims>(assertion, &key, &validation) else {
+        return ResponseTemplate::new(400).set_body_json(json!({"error": "invalid_grant"}));
+    };
+    let claims = data.claims;
+    // The doc says "separated by a comma" but its example is an array: accept both.
+    let scopes: Vec<String> = match &claims.scope {
+        Value::Array(items) => items.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
+        Value::String(s) => s.split(',').map(|p| p.trim().to_owned()).collect(),
+        _ => Vec::new(),
+    };
+    if claims.exp - claims.iat >= 3600 || !scopes.iter().any(|s| s == "rest_webservices") {
+        return ResponseTemplate::new(400).set_body_json(json!({"error": "invalid_grant"}));
+    }
+    state.assertion_algorithms.push(head.alg);
+    state.minted += 1;
+    let token = format!("eyJraWQiOiJ.ns.{}", state.minted);
+    state.tokens.insert(token.clone());
+    ResponseTemplate::new(200)
+        .set_body_json(json!({"access_token": token, "expires_in": "3600", "token_type": "Bearer"}))
+}
+
+/// RFC 3986 encoding, written independently of the connector's.
+fn enc(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+fn dec(s: &str) -> String {
+    percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned()
+}
+
+/// Verifies an OAuth 1.0a TBA header.
+fn tba_ok(state: &mut State, request: &Request, authorization: &str) -> bool {
+    let Some(params) = authorization.strip_prefix("OAuth ") else { return false };
+    let mut fields = HashMap::new();
+    for part in params.split(',') {
+        let Some((k, v)) = part.trim().split_once('=') else { return false };
+        fields.insert(k.to_owned(), dec(v.trim_matches('"')));
+    }
+    let get = |k: &str| fields.get(k).cloned().unwrap_or_default();
+    if get("realm") != ACCOUNT
+        || get("oauth_consumer_key") != CONSUMER_KEY
+        || get("oauth_token") != TOKEN_ID
+        || get("oauth_signature_method") != "HMAC-SHA256"
+        || get("oauth_version") != "1.0"
+    {
+        return false;
+    }
+    let Ok(timestamp) = get("oauth_timestamp").parse::<i64>() else { return false };
+    if (timestamp - now()).abs() > 300 || !state.nonces.insert(get("oauth_nonce")) {
+        return false;
+    }
+    let url = &request.url;
+    // wiremock's request URL names `localhost`; the client signed the host it dialled,
+    // which the Host header carries (with the port, as RFC 5849 wants for non-default ports).
+    let host = header(request, "host").unwrap_or_default().to_lowercase();
+    let base_url = format!("http://{host}{}", url.path());
+    let mut pairs: Vec<(String, String)> = url.query_pairs().map(|(k, v)| (enc(&k), enc(&v))).collect();
+    for (k, v) in &fields {
+        if k.starts_with("oauth_") && k != "oauth_signature" {
+            pairs.push((enc(k), enc(v)));
+        }
+    }
+    pairs.sort();
+    let normalized = pairs.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("&");
+    let base = format!("{}&{}&{}", request.method.as_str(), enc(&base_url), enc(&normalized));
+    let key = format!("{}&{}", enc(CONSUMER_SECRET), enc(TOKEN_SECRET));
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(key.as_bytes()) else { return false };
+    mac.update(base.as_bytes());
+    let expected = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
+    state.tba_checked += 1;
+    expected == get("oauth_signature")
+}
+
+fn api(state: &mut State, request: &Request, path: &str) -> ResponseTemplate {
+    let authorization = header(request, "authorization").unwrap_or_default();
+    let authorised = match authorization.strip_prefix("Bearer ") {
+        Some(token) => state.tokens.contains(token),
+        None => tba_ok(state, request, &authorization),
+    };
+    if !authorised {
+        return unauthorized();
+    }
+    let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
+    state.seen.push(Seen {
+        method: request.method.to_string(),
+        path: path.to_owned(),
+        query: request.url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect(),
+        headers: request
+            .headers
+            .iter()
+            .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or_default().to_owned()))
+            .collect(),
+        body: body.clone(),
+    });
+    let mut delay = None;
+    if let Some(fault) = state.faults.pop_front() {
+        match fault {
+            Fault::Concurrency => {
+                return ns_error(
+                    429,
+                    "Too Many Requests",
+                    "CONCURRENCY_LIMIT_EXCEEDED",
+                    "Concurrent request limit exceeded. Request blocked.",
+                    None,
+                );
+            }
+            Fault::Unavailable => return ResponseTemplate::new(503),
+            Fault::ExpireTokens => {
+                state.tokens.clear();
+                return unauthorized();
+            }
+            Fault::Malformed => return ResponseTemplate::new(200).set_body_raw("{\"items\": [", "application/json"),
+            Fault::SlowMs(ms) => delay = Some(Duration::from_millis(ms)),
+        }
+    }
+    let answer = route(state, request, path, &body);
+    match delay {
+        Some(d) => answer.set_delay(d),
+        None => answer,
+    }
+}
+
+fn route(state: &mut State, request: &Request, path: &str, body: &Value) -> ResponseTemplate {
+    let method = request.method.as_str();
+    if path == "/services/rest/query/v1/suiteql" && method == "POST" {
+        return suiteql(state, request, body);
+    }
+    let Some(rest) = path.strip_prefix("/services/rest/record/v1/") else {
+        return ns_error(404, "Not Found", "NONEXISTENT_ID", "The record instance does not exist.", None);
+    };
+    let segments: Vec<&str> = rest.split('/').collect();
+    match (method, segments.as_slice()) {
+        ("POST", [record_type @ ("customer" | "contact" | "supportCase")]) => create(state, record_type, body),
+        ("PUT", ["phoneCall", key]) => match dec(key).strip_prefix("eid:") {
+            Some(eid) => upsert_call(state, eid, body),
+            None => ns_error(400, "Bad Request", "INVALID_REQUEST", "PUT needs an external id", None),
+        },
+        _ => ns_error(404, "Not Found", "NONEXISTENT_ID", "The record instance does not exist.", None),
+    }
+}
+
+/// Evaluates `col = 'v'` / `LOWER(col) = 'v'` terms joined by ` OR `.
+fn matches(row: &Value, condition: &str) -> bool {
+    condition.split(" OR ").any(|term| {
+        let Some((left, right)) = term.trim().split_once(" = ") else { return false };
+        let value = right.trim().trim_start_matches('\'').trim_end_matches('\'').replace("''", "'");
+        let (column, lower) = match left.strip_prefix("LOWER(").and_then(|c| c.strip_suffix(')')) {
+            Some(column) => (column, true),
+            None => (left, false),
+        };
+        row.get(column.trim())
+            .and_then(Value::as_str)
+            .is_some_and(|stored| if lower { stored.to_lowercase() == value } else { stored == value })
+    })
+}
+
+fn suiteql(state: &mut State, request: &Request, body: &Value) -> ResponseTemplate {
+    if header(request, "prefer").as_deref() != Some("transient") {
+        return ns_error(400, "Bad Request", "INVALID_PARAMETER", "Prefer: transient is required for SuiteQL", None);
+    }
+    let params: HashMap<String, String> =
+        request.url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+    let limit: usize = params.get("limit").and_then(|l| l.parse().ok()).unwrap_or(1000);
+    let offset: usize = params.get("offset").and_then(|o| o.parse().ok()).unwrap_or(0);
+    if limit == 0 || limit > 1000 || !offset.is_multiple_of(limit) {
+        return ns_error(400, "Bad Request", "INVALID_PARAMETER", "offset must be a multiple of limit", Some("offset"));
+    }
+    let q = body.get("q").and_then(Value::as_str).unwrap_or_default();
+    let (Some(from), Some(filter)) = (q.find(" FROM "), q.find(" WHERE ")) else {
+        return ns_error(400, "Bad Request", "INVALID_PARAMETER", "unsupported query", None);
+    };
+    let table = q[from + 6..filter].trim();
+    let rows: Vec<Value> =
+        state.tables.get(table).into_iter().flatten().filter(|r| matches(r, &q[filter + 7..])).cloned().collect();
+    let total = rows.len();
+    let items: Vec<Value> = rows
+        .into_iter()
+        .skip(offset)
+        .take(limit)
+        .map(|mut r| {
+            r["links"] = json!([]);
+            r
+        })
+        .collect();
+    let has_more = offset + items.len() < total;
+    let link = |o: usize| format!("{}/services/rest/query/v1/suiteql?limit={limit}&offset={o}", state.uri);
+    let mut links = vec![json!({"rel": "self", "href": link(offset)})];
+    if has_more {
+        links.insert(0, json!({"rel": "next", "href": link(offset + limit)}));
+    }
+    ResponseTemplate::new(200).set_body_json(json!({
+        "links": links, "count": items.len(), "hasMore": has_more, "offset": offset, "totalResults": total, "items": items}))
+}
+
+fn exists(state: &State, table: &str, id: &str) -> bool {
+    state.tables.get(table).into_iter().flatten().any(|r| r.get("id").and_then(Value::as_str) == Some(id))
+}
+
+fn check_refs(state: &State, body: &Value) -> Option<ResponseTemplate> {
+    for (field, table) in [("company", "customer"), ("contact", "contact"), ("supportCase", "supportcase")] {
+        if let Some(id) = body.get(field).and_then(|r| r.get("id")).and_then(Value::as_str)
+            && !exists(state, table, id)
+        {
+            return Some(ns_error(
+                400,
+                "Bad Request",
+                "INVALID_KEY_OR_REF",
+                &format!("Invalid {field} reference key {id}."),
+                Some(field),
+            ));
+        }
+    }
+    None
+}
+
+fn create(state: &mut State, record_type: &str, body: &Value) -> ResponseTemplate {
+    if let Some(refusal) = check_refs(state, body) {
+        return refusal;
+    }
+    let missing = match record_type {
+        "contact" => body.get("lastName").is_none().then_some("lastName"),
+        "supportCase" => body.get("company").is_none().then_some("company"),
+        _ => None,
+    };
+    if let Some(field) = missing {
+        return ns_error(400, "Bad Request", "USER_ERROR", &format!("Please enter value(s) for: {field}"), Some(field));
+    }
+    state.next_id += 1;
+    let id = state.next_id.to_string();
+    let mut row = body.clone();
+    row["id"] = json!(id);
+    state.tables.entry(record_type.to_lowercase()).or_default().push(row);
+    ResponseTemplate::new(204)
+        .insert_header("Location", format!("{}/services/rest/record/v1/{record_type}/{id}", state.uri).as_str())
+}
+
+fn upsert_call(state: &mut State, eid: &str, body: &Value) -> ResponseTemplate {
+    if !eid.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+        return ns_error(400, "Bad Request", "INVALID_ID", "invalid external id", None);
+    }
+    if let Some(refusal) = check_refs(state, body) {
+        return refusal;
+    }
+    state.phone_calls.insert(eid.to_owned(), body.clone());
+    ResponseTemplate::new(204)
+}
