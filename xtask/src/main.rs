@@ -13,7 +13,7 @@ use std::env;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result, bail};
 
 /// The PostgreSQL every machine of this project has (trust auth).
 const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
@@ -84,7 +84,11 @@ fn test() -> Result<()> {
     run(tests)?;
     let mut doc = cargo();
     doc.args(["test", "--workspace", "--doc"]);
-    run(doc)
+    run(doc)?;
+    // The embedding example is documentation that must keep working.
+    let mut example = cargo();
+    example.args(["run", "--quiet", "-p", "crm-core", "--example", "embed"]);
+    run(example)
 }
 
 /// The PostgreSQL URL the tests and benchmarks get (`CRM_TEST_POSTGRES_URL`, or the local

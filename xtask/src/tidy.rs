@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Command;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result, bail};
 use serde_json::Value;
 
 /// Crates that mean I/O: `crm-core` must not depend on any of them, even indirectly.
@@ -42,7 +42,9 @@ fn check_core_is_pure(problems: &mut Vec<String>) -> Result<()> {
         .collect();
     for bad in IO_CRATES {
         if names.contains(*bad) {
-            problems.push(format!("crm-core must stay pure but depends on {bad} (cargo tree -p crm-core -e normal -i {bad})"));
+            problems.push(format!(
+                "crm-core must stay pure but depends on {bad} (cargo tree -p crm-core -e normal -i {bad})"
+            ));
         }
     }
     Ok(())
@@ -68,7 +70,11 @@ fn check_dependency_directions(problems: &mut Vec<String>) -> Result<()> {
                 problems.push(format!("{name} depends on crm-server: nothing may depend on the binary crate"));
             }
             let adapter = |n: &str| n.starts_with("crm-store-") || n.starts_with("crm-connector-");
-            if adapter(name) && adapter(dep) && !(dep == "crm-connector-http" && name.starts_with("crm-connector-")) && !is_dev {
+            if adapter(name)
+                && adapter(dep)
+                && !(dep == "crm-connector-http" && name.starts_with("crm-connector-"))
+                && !is_dev
+            {
                 problems.push(format!("adapter {name} depends on adapter {dep}"));
             }
             if name == "crm-core" && dep.starts_with("crm-") && !is_dev {
