@@ -12,3 +12,8 @@
 pub mod memory;
 
 pub use memory::{MemoryStore, StoreCounts};
+pub mod fakes;
+
+pub use fakes::{FakeExternalCrm, FakeMailer, FakeOperation, ManualClock, SequentialIds};
+pub mod conformance;
+pub mod fixtures;

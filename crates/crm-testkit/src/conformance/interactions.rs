@@ -1,0 +1,91 @@
+//! Conformance: interactions and a customer's interaction history (INT-1, INT-5).
+
+use chrono::Duration;
+use crm_core::event::EventKind;
+use crm_core::external::{ExternalObject, ExternalRef, ExternalSystem};
+use crm_core::ids::{CustomerId, InteractionId, NoteId};
+use crm_core::interaction::{Interaction, InteractionAction, InteractionState, LinkTarget};
+
+use super::{Ctx, StoreFactory, assert_duplicate, assert_invalid_reference, assert_not_found, page};
+
+fn ids(interactions: &[Interaction]) -> Vec<InteractionId> {
+    interactions.iter().map(|i| i.id).collect()
+}
+
+/// Interactions round-trip (notes, links, state and all), need an existing card when they
+/// name one, and a customer's history is newest first (by offered time, then id), paginated.
+pub async fn interaction_round_trips_and_history_is_newest_first(factory: &dyn StoreFactory) {
+    let ctx = Ctx::new(factory).await;
+    let (s, tenant) = (&ctx.store, ctx.tenant());
+    let customer = ctx.customer("Appelant", vec![]).await;
+    let other = ctx.customer("Autre", vec![]).await;
+    let call = ctx.interaction(Some(&customer)).await;
+    assert_eq!(s.get_interaction(tenant, call.id).await.unwrap(), Some(call.clone()));
+    let anonymous = ctx.interaction(None).await;
+    assert_eq!(s.get_interaction(tenant, anonymous.id).await.unwrap(), Some(anonymous));
+
+    let mut orphan = ctx.build_interaction(Some(&customer));
+    orphan.customer = Some(ctx.id::<CustomerId>());
+    assert_invalid_reference(s.insert_interaction(&orphan, &[]).await, "customer");
+    assert_eq!(s.get_interaction(tenant, orphan.id).await.unwrap(), None);
+    let mut same_id = ctx.build_interaction(Some(&customer));
+    same_id.id = call.id;
+    assert_duplicate(s.insert_interaction(&same_id, &[]).await, "id");
+
+    let mut handled = call.clone();
+    handled.apply(InteractionAction::Accept, ctx.now + Duration::seconds(5)).unwrap();
+    handled.add_note(ctx.id::<NoteId>(), ctx.t.agent.id, "Wants a refund", ctx.now + Duration::seconds(30)).unwrap();
+    let external = LinkTarget::External {
+        reference: ExternalRef {
+            system: ExternalSystem::Salesforce,
+            object: ExternalObject::Contact,
+            id: "003xx".into(),
+        },
+    };
+    handled.link(external.clone(), ctx.t.agent.id, ctx.now).unwrap();
+    handled.context.insert("ivr_choice".into(), "2".into());
+    handled.version = 2;
+    let events = [
+        ctx.event(EventKind::InteractionStateChanged {
+            interaction: call.id,
+            state: InteractionState::Active,
+            agent: handled.agent,
+        }),
+        ctx.event(EventKind::InteractionLinked { interaction: call.id, target: external }),
+    ];
+    s.update_interaction(&handled, 1, &events).await.unwrap();
+    assert_eq!(s.get_interaction(tenant, call.id).await.unwrap(), Some(handled.clone()));
+    for e in &events {
+        assert!(ctx.has_event(e.id).await);
+    }
+    let mut unknown = handled.clone();
+    unknown.id = ctx.id();
+    assert_not_found(s.update_interaction(&unknown, 1, &[]).await);
+
+    // History: newest first, ties on the offered time by id, other customers excluded.
+    let mut history = vec![handled.clone()];
+    for minutes in [10, 3, 3, 3, 7, -5, 10] {
+        let mut i = ctx.build_interaction(Some(&customer));
+        i.offered_at = ctx.now + Duration::minutes(minutes);
+        s.insert_interaction(&i, &[]).await.unwrap();
+        history.push(i);
+    }
+    ctx.interaction(Some(&other)).await;
+    history.sort_by_key(|i| std::cmp::Reverse((i.offered_at, i.id)));
+    for limit in [1, 3, 8, 50] {
+        let mut walked = Vec::new();
+        let mut request = page(limit);
+        loop {
+            let p = s.interactions_of_customer(tenant, customer.id, &request).await.unwrap();
+            if p.next.is_some() {
+                assert_eq!(p.items.len(), limit as usize, "pages before the last are full");
+            }
+            walked.extend(p.items);
+            match p.next {
+                Some(next) => request.after = Some(next),
+                None => break,
+            }
+        }
+        assert_eq!(ids(&walked), ids(&history), "pages of {limit}");
+    }
+}

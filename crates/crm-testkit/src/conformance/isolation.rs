@@ -1,0 +1,203 @@
+//! Conformance: tenant isolation (ADM-3). Another tenant's records behave as absent for
+//! every read and every write.
+
+use chrono::Duration;
+use crm_core::access::PrivateScope;
+use crm_core::case::{CaseFilter, CaseSort};
+use crm_core::custom_field::{FieldDefinition, FieldDefinitionInput, FieldEntity, FieldType};
+use crm_core::customer::{
+    ConflictRule, CustomerQuery, IdentityKey, MergePlan, MergeRecord, NameKeys, PhoneNumber, Relation, RelationKind,
+};
+use crm_core::follow_up::{FollowUp, FollowUpKind};
+use crm_core::interaction::{Disposition, QueueSettings};
+
+use super::{Ctx, StoreFactory, assert_invalid_reference, assert_not_found, page, phone};
+use crate::fixtures::region_fr;
+
+/// Tenant B sees none of tenant A's records, cannot change, delete or reference them, and
+/// A's data is intact afterwards.
+pub async fn other_tenants_records_behave_as_absent(factory: &dyn StoreFactory) {
+    let a = Ctx::new(factory).await;
+    let b = a.sibling().await;
+    let s = &a.store;
+    let (ta, tb) = (a.tenant(), b.tenant());
+
+    // Tenant A's world.
+    let customer = a.customer("Isabelle Isolée", vec![phone("01 98 76 54 32")]).await;
+    let friend = a.customer("Ami", vec![]).await;
+    let relation =
+        Relation { id: a.id(), tenant: ta, from: customer.id, to: friend.id, kind: RelationKind::Other, note: None };
+    s.insert_relation(&relation, &[]).await.unwrap();
+    let case = a.case(&customer, |_| {}).await;
+    let follow_up = FollowUp {
+        id: a.id(),
+        tenant: ta,
+        case: case.id,
+        kind: FollowUpKind::Note,
+        author: Some(a.t.agent.id),
+        at: a.now,
+        body: "note".into(),
+        visibility: crm_core::case::Visibility::Internal,
+        interaction: None,
+    };
+    s.insert_follow_up(&follow_up, &[]).await.unwrap();
+    let task = a.task(&customer, 30, |_| {}).await;
+    let interaction = a.interaction(Some(&customer)).await;
+    let definition = FieldDefinition::build(
+        a.id(),
+        ta,
+        FieldDefinitionInput {
+            entity: FieldEntity::Customer,
+            key: "secret".into(),
+            label: "Secret".into(),
+            field_type: FieldType::Text,
+            required: false,
+            default: None,
+        },
+        None,
+    )
+    .unwrap();
+    s.put_field_definition(&definition, None).await.unwrap();
+    s.put_disposition(&Disposition {
+        tenant: ta,
+        code: "done".into(),
+        label: "Done".into(),
+        group: None,
+        active: true,
+    })
+    .await
+    .unwrap();
+    s.put_queue(&QueueSettings { tenant: ta, name: "vip".into(), disposition_required: true }).await.unwrap();
+    let spare = a.customer("Doublon", vec![]).await;
+    let merge_at = a.now + Duration::minutes(1);
+    let plan = MergePlan::build(a.id(), &friend, &spare, ConflictRule::KeepTarget, merge_at).unwrap();
+    let record = MergeRecord {
+        id: plan.id,
+        tenant: ta,
+        target: friend.id,
+        source: spare.id,
+        rule: plan.rule,
+        conflicts: plan.conflicts.clone(),
+        target_before: friend.clone(),
+        source_before: spare.clone(),
+        target_version_after: plan.target.version,
+        moved: Default::default(),
+        merged_by: a.t.supervisor.id,
+        merged_at: merge_at,
+        undone_at: None,
+        undone_by: None,
+    };
+    s.merge_customers(&plan, &record, &[]).await.unwrap();
+    let outbox_a = a.outbox().await;
+    assert!(!outbox_a.is_empty());
+
+    // Reads from B.
+    assert_eq!(s.get_customer(tb, customer.id).await.unwrap(), None);
+    let key = IdentityKey::phone(&PhoneNumber::parse("01 98 76 54 32", Some(region_fr())).unwrap());
+    assert!(s.find_by_identity(tb, &key, 10).await.unwrap().is_empty());
+    assert_eq!(s.find_by_account(tb, &customer.account_number).await.unwrap(), None);
+    let everyone = CustomerQuery::default().normalise().unwrap();
+    let found = s.search_customers(tb, &everyone, &page(200)).await.unwrap();
+    assert!(found.items.iter().all(|c| c.tenant == tb));
+    let isabelle = CustomerQuery { name: Some("Isabelle".into()), ..Default::default() }.normalise().unwrap();
+    assert!(s.search_customers(tb, &isabelle, &page(10)).await.unwrap().items.is_empty());
+    assert!(s.find_by_phonetic(tb, &NameKeys::of("Isabelle").phonetic, 10).await.unwrap().is_empty());
+    assert!(s.relations_of(tb, customer.id).await.unwrap().is_empty());
+    assert_eq!(s.get_merge(tb, plan.id).await.unwrap(), None);
+    assert_eq!(s.get_case(tb, case.id).await.unwrap(), None);
+    assert_eq!(s.get_case_by_number(tb, case.number).await.unwrap(), None);
+    let listed = s.list_cases(tb, &CaseFilter::default(), &PrivateScope::All, CaseSort::default(), &page(200)).await;
+    assert!(listed.unwrap().items.is_empty());
+    let by_customer = CaseFilter { customer: Some(customer.id), ..Default::default() };
+    assert!(
+        s.list_cases(tb, &by_customer, &PrivateScope::All, CaseSort::default(), &page(10))
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+    assert!(s.open_cases_of(tb, customer.id, &PrivateScope::All, 10).await.unwrap().is_empty());
+    assert!(s.case_history(tb, case.id).await.unwrap().is_empty());
+    assert!(s.follow_ups_of(tb, case.id).await.unwrap().is_empty());
+    assert_eq!(s.get_task(tb, task.id).await.unwrap(), None);
+    assert!(s.planned_tasks_of_agent(tb, a.t.agent.id, None, 10).await.unwrap().is_empty());
+    assert!(s.planned_tasks_of_customer(tb, customer.id, 10).await.unwrap().is_empty());
+    assert_eq!(s.get_interaction(tb, interaction.id).await.unwrap(), None);
+    assert!(s.interactions_of_customer(tb, customer.id, &page(10)).await.unwrap().items.is_empty());
+    assert_eq!(s.get_agent(tb, a.t.agent.id).await.unwrap(), None);
+    assert!(s.list_agents(tb).await.unwrap().iter().all(|x| x.tenant == tb));
+    assert!(s.list_groups(tb).await.unwrap().iter().all(|g| g.tenant == tb));
+    assert!(s.field_definitions(tb, FieldEntity::Customer).await.unwrap().is_empty());
+    assert!(s.dispositions(tb).await.unwrap().is_empty());
+    assert_eq!(s.get_queue(tb, "vip").await.unwrap(), None);
+    assert!(b.outbox().await.iter().all(|e| e.event.tenant == tb));
+
+    // Writes from B (records carrying B's tenant but A's ids, or referencing A's records).
+    let mut stolen = customer.clone();
+    stolen.tenant = tb;
+    stolen.version = 2;
+    assert_not_found(s.update_customer(&stolen, 1, &[]).await);
+    assert_not_found(s.delete_customer(tb, customer.id, 1, &[]).await);
+    let cross = Relation { id: b.id(), tenant: tb, ..relation.clone() };
+    assert_invalid_reference(s.insert_relation(&cross, &[]).await, "from");
+    assert_not_found(s.delete_relation(tb, relation.id, &[]).await);
+    let mut plan_b = plan.clone();
+    plan_b.target.tenant = tb;
+    plan_b.tombstone.tenant = tb;
+    let undo = crm_core::customer::UndoPlan { target: plan_b.target.clone(), source: plan_b.tombstone.clone() };
+    assert_not_found(s.undo_merge(tb, plan.id, &undo, b.t.supervisor.id, a.now, &[]).await);
+
+    let b_customer = b.customer("Client B", vec![]).await;
+    let mut foreign_case = b.build_case(&b_customer, |_| {}).await;
+    foreign_case.customer = customer.id;
+    assert_invalid_reference(b.store.insert_case(&foreign_case, &[], &[]).await, "customer");
+    let mut stolen_case = case.clone();
+    stolen_case.tenant = tb;
+    stolen_case.version = 2;
+    assert_not_found(s.update_case(&stolen_case, 1, &[], &[]).await);
+    assert_not_found(s.delete_case(tb, case.id, 1, &[]).await);
+    let foreign_follow_up = FollowUp { id: b.id(), tenant: tb, ..follow_up.clone() };
+    assert_invalid_reference(s.insert_follow_up(&foreign_follow_up, &[]).await, "case");
+
+    let mut foreign_task = b.build_task(&b_customer, 30, |_| {});
+    foreign_task.customer = customer.id;
+    assert_invalid_reference(s.insert_task(&foreign_task, &[]).await, "customer");
+    let mut foreign_task = b.build_task(&b_customer, 30, |_| {});
+    foreign_task.case = Some(case.id);
+    assert_invalid_reference(s.insert_task(&foreign_task, &[]).await, "case");
+    let mut stolen_task = task.clone();
+    stolen_task.tenant = tb;
+    stolen_task.version = 2;
+    assert_not_found(s.update_task(&stolen_task, 1, &[]).await);
+
+    let mut foreign_interaction = b.build_interaction(None);
+    foreign_interaction.customer = Some(customer.id);
+    assert_invalid_reference(s.insert_interaction(&foreign_interaction, &[]).await, "customer");
+    let mut stolen_interaction = interaction.clone();
+    stolen_interaction.tenant = tb;
+    stolen_interaction.version = 2;
+    assert_not_found(s.update_interaction(&stolen_interaction, 1, &[]).await);
+
+    let mut stolen_agent = a.t.agent.clone();
+    stolen_agent.tenant = tb;
+    stolen_agent.version = 2;
+    assert_not_found(s.put_agent(&stolen_agent, Some(1)).await);
+    let mut stolen_group = a.t.group.clone();
+    stolen_group.tenant = tb;
+    stolen_group.version = 2;
+    assert_not_found(s.put_group(&stolen_group, Some(1)).await);
+    let entry = &outbox_a[0];
+    assert_not_found(s.requeue(tb, entry.event.id, a.now).await);
+
+    // A's world is intact. (B was seeded with the same agent emails and group name as A:
+    // those are unique per tenant only.)
+    assert_eq!(s.get_customer(ta, customer.id).await.unwrap(), Some(customer.clone()));
+    assert_eq!(s.get_case(ta, case.id).await.unwrap(), Some(case));
+    assert_eq!(s.get_task(ta, task.id).await.unwrap(), Some(task));
+    assert_eq!(s.get_interaction(ta, interaction.id).await.unwrap(), Some(interaction));
+    assert_eq!(s.get_agent(ta, a.t.agent.id).await.unwrap(), Some(a.t.agent.clone()));
+    assert_eq!(s.relations_of(ta, customer.id).await.unwrap(), vec![relation]);
+    assert_eq!(s.follow_ups_of(ta, follow_up.case).await.unwrap(), vec![follow_up]);
+    assert_eq!(a.outbox().await, outbox_a, "B's attempts wrote nothing to A's outbox");
+    assert!(s.get_merge(ta, plan.id).await.unwrap().is_some());
+}

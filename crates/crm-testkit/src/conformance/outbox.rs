@@ -1,0 +1,176 @@
+//! Conformance: events written with their writes, and the outbox delivery cycle (claim,
+//! lease, failure, dead letter, requeue, delivery).
+
+use chrono::Duration;
+use crm_core::event::{DomainEvent, EventKind, OutboxEntry, OutboxStatus, Topic};
+use crm_core::external::{ActivityPush, ExternalObject, ExternalRef, ExternalSystem};
+use crm_core::ids::EventId;
+use crm_core::interaction::{Channel, Direction};
+
+use super::{Ctx, StoreFactory, assert_not_found, assert_state_conflict, page};
+
+/// Every write's events land in the outbox, pending, with their topic, due at their time;
+/// the tenant's list is newest first and pages cleanly.
+pub async fn events_are_written_with_their_writes(factory: &dyn StoreFactory) {
+    let ctx = Ctx::new(factory).await;
+    let (s, tenant) = (&ctx.store, ctx.tenant());
+    let at = |seconds: i64| ctx.now + Duration::seconds(seconds);
+    let with_time = |mut e: DomainEvent, seconds: i64| {
+        e.at = at(seconds);
+        e
+    };
+    let customer =
+        ctx.build_customer(crm_core::customer::NewCustomer { name: "Évènement".into(), ..Default::default() }).await;
+    let created = with_time(ctx.event(EventKind::CustomerCreated { customer: customer.id }), 1);
+    s.insert_customer(&customer, std::slice::from_ref(&created)).await.unwrap();
+    let case = ctx.build_case(&customer, |_| {}).await;
+    let case_events = [
+        with_time(ctx.event(EventKind::CaseCreated { case: case.id, number: case.number, customer: customer.id }), 2),
+        with_time(ctx.event(EventKind::CaseAssigned { case: case.id, assignee: case.assignee, group: None }), 3),
+    ];
+    s.insert_case(&case, &ctx.creation_history(&case), &case_events).await.unwrap();
+    let interaction = ctx.build_interaction(Some(&customer));
+    let push = ActivityPush {
+        external_key: interaction.id.to_string(),
+        interaction: interaction.id,
+        target: ExternalRef { system: ExternalSystem::Dynamics, object: ExternalObject::Contact, id: "c-1".into() },
+        subject: "Call: Évènement".into(),
+        channel: Channel::Voice,
+        direction: Direction::Inbound,
+        contact_name: Some("Évènement".into()),
+        started_at: ctx.now,
+        duration_seconds: Some(42),
+        disposition: None,
+        notes: String::new(),
+    };
+    let push_event = with_time(ctx.event(EventKind::ActivityPushRequested { push }), 4);
+    s.insert_interaction(&interaction, std::slice::from_ref(&push_event)).await.unwrap();
+
+    let mut written = vec![created, case_events[0].clone(), case_events[1].clone(), push_event];
+    written.reverse();
+    let listed = ctx.outbox().await;
+    let events: Vec<DomainEvent> = listed.iter().map(|e| e.event.clone()).collect();
+    assert_eq!(events, written, "the tenant's outbox holds exactly the written events, newest first");
+    for entry in &listed {
+        assert_eq!(entry.topic, entry.event.kind.topic());
+        assert_eq!(entry.status, OutboxStatus::Pending);
+        assert_eq!(entry.attempts, 0);
+        assert_eq!(entry.next_attempt_at, entry.event.at);
+        assert_eq!(entry.last_error, None);
+    }
+    assert_eq!(listed[0].topic, Topic::ExternalPush);
+
+    let mut walked = Vec::new();
+    let mut request = page(3);
+    loop {
+        let p = s.list_outbox(tenant, Some(OutboxStatus::Pending), &request).await.unwrap();
+        walked.extend(p.items);
+        match p.next {
+            Some(next) => request.after = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(walked, listed);
+    assert!(s.list_outbox(tenant, Some(OutboxStatus::Dead), &page(10)).await.unwrap().items.is_empty());
+}
+
+fn push_event(ctx: &Ctx, minutes_ago: i64) -> DomainEvent {
+    let interaction = ctx.id();
+    let push = ActivityPush {
+        external_key: format!("{interaction}"),
+        interaction,
+        target: ExternalRef { system: ExternalSystem::Salesforce, object: ExternalObject::Contact, id: "003".into() },
+        subject: "Call: outbox".into(),
+        channel: Channel::Voice,
+        direction: Direction::Inbound,
+        contact_name: None,
+        started_at: ctx.now,
+        duration_seconds: None,
+        disposition: None,
+        notes: String::new(),
+    };
+    let mut e = ctx.event(EventKind::ActivityPushRequested { push });
+    e.at = ctx.now - Duration::minutes(minutes_ago);
+    e
+}
+
+async fn entry(ctx: &Ctx, id: EventId) -> OutboxEntry {
+    ctx.outbox().await.into_iter().find(|e| e.event.id == id).expect("the entry exists")
+}
+
+/// Claim at `now`: our entries among the claimed ones (other tests may claim too).
+async fn claim(ctx: &Ctx, now_minutes: i64, lease_minutes: i64) -> Vec<EventId> {
+    let now = ctx.now + Duration::minutes(now_minutes);
+    let lease = now + Duration::minutes(lease_minutes);
+    let claimed = ctx.store.claim_outbox(Topic::ExternalPush, now, lease, 200).await.unwrap();
+    for e in &claimed {
+        assert_eq!(e.topic, Topic::ExternalPush, "only the asked topic");
+        assert_eq!(e.status, OutboxStatus::Pending, "only pending entries");
+        assert!(e.next_attempt_at <= now, "only due entries");
+    }
+    claimed.into_iter().filter(|e| e.event.tenant == ctx.tenant()).map(|e| e.event.id).collect()
+}
+
+/// Claims lease entries (oldest first, never handed out twice during the lease); failures
+/// count attempts and either reschedule or kill the entry; dead entries can be requeued;
+/// delivered entries are done.
+pub async fn outbox_claims_lease_and_record_outcomes(factory: &dyn StoreFactory) {
+    let ctx = Ctx::new(factory).await;
+    let (s, tenant) = (&ctx.store, ctx.tenant());
+    let customer = ctx.customer("Outbox", vec![]).await;
+    let (oldest, middle, newest) = (push_event(&ctx, 30), push_event(&ctx, 20), push_event(&ctx, 10));
+    let interaction = ctx.build_interaction(Some(&customer));
+    s.insert_interaction(&interaction, &[middle.clone(), newest.clone(), oldest.clone()]).await.unwrap();
+    let notification = ctx.outbox().await.into_iter().find(|e| e.topic == Topic::Notification).expect("an event");
+
+    // Oldest first, and only our push topic.
+    let first = claim(&ctx, 0, 5).await;
+    assert_eq!(first, vec![oldest.id, middle.id, newest.id]);
+    assert!(!first.contains(&notification.event.id));
+    // Leased: not handed out again before the lease ends, handed out again after.
+    assert!(claim(&ctx, 1, 5).await.is_empty(), "leased entries are not claimed again");
+    let again = claim(&ctx, 6, 5).await;
+    assert_eq!(again, vec![oldest.id, middle.id, newest.id], "an expired lease frees the entries");
+
+    // A failure with a retry time: pending, one more attempt, not due before the retry.
+    s.mark_failed(oldest.id, "remote said 503", Some(ctx.now + Duration::minutes(30))).await.unwrap();
+    let failed = entry(&ctx, oldest.id).await;
+    assert_eq!(failed.status, OutboxStatus::Pending);
+    assert_eq!(failed.attempts, 1);
+    assert_eq!(failed.last_error.as_deref(), Some("remote said 503"));
+    assert_eq!(failed.next_attempt_at, ctx.now + Duration::minutes(30));
+    // A failure without retry: dead.
+    s.mark_failed(middle.id, "remote said 400", None).await.unwrap();
+    let dead = entry(&ctx, middle.id).await;
+    assert_eq!((dead.status, dead.attempts), (OutboxStatus::Dead, 1));
+    assert_eq!(dead.last_error.as_deref(), Some("remote said 400"));
+    let listed = s.list_outbox(tenant, Some(OutboxStatus::Dead), &page(10)).await.unwrap().items;
+    assert_eq!(listed.iter().map(|e| e.event.id).collect::<Vec<_>>(), vec![middle.id]);
+    // Delivered.
+    s.mark_delivered(newest.id).await.unwrap();
+    assert_eq!(entry(&ctx, newest.id).await.status, OutboxStatus::Delivered);
+
+    assert!(claim(&ctx, 20, 5).await.is_empty(), "nothing is due before the retry time");
+    assert_eq!(claim(&ctx, 30, 5).await, vec![oldest.id], "the failed entry is due at its retry time");
+
+    // Requeue: only dead entries, only the tenant's.
+    let other = ctx.sibling().await;
+    assert_not_found(s.requeue(other.tenant(), middle.id, ctx.now).await);
+    assert_not_found(s.requeue(tenant, ctx.id(), ctx.now).await);
+    assert_state_conflict(s.requeue(tenant, oldest.id, ctx.now + Duration::minutes(40)).await);
+    s.mark_delivered(oldest.id).await.unwrap();
+    assert_state_conflict(s.requeue(tenant, oldest.id, ctx.now + Duration::minutes(40)).await);
+    assert_state_conflict(s.requeue(tenant, newest.id, ctx.now + Duration::minutes(40)).await);
+    s.requeue(tenant, middle.id, ctx.now + Duration::minutes(40)).await.unwrap();
+    let requeued = entry(&ctx, middle.id).await;
+    assert_eq!(requeued.status, OutboxStatus::Pending);
+    assert_eq!(requeued.next_attempt_at, ctx.now + Duration::minutes(40));
+    assert_eq!(claim(&ctx, 40, 5).await, vec![middle.id], "a requeued entry is claimable at once");
+
+    // Unknown ids.
+    assert_not_found(s.mark_delivered(ctx.id()).await);
+    assert_not_found(s.mark_failed(ctx.id(), "x", None).await);
+
+    // Leave nothing claimable behind for other tests sharing the database.
+    s.mark_delivered(middle.id).await.unwrap();
+}
