@@ -6,7 +6,7 @@ use crate::custom_field::FieldEntity;
 use crate::customer::{
     AccountNumber, Customer, CustomerContext, CustomerPatch, CustomerQuery, NewCustomer, Relation, RelationKind,
 };
-use crate::error::{Error, Result};
+use crate::error::{Conflict, Error, Result};
 use crate::event::EventKind;
 use crate::ids::{CustomerId, RelationId};
 use crate::page::{Page, PageRequest};
@@ -22,13 +22,33 @@ impl Crm {
         actor.require(Permission::CustomerEdit)?;
         let tenant = self.tenant(actor.tenant).await?;
         let definitions = self.store.field_definitions(actor.tenant, FieldEntity::Customer).await?;
-        let generated = match input.account_number {
-            None => Some(AccountNumber::generated(self.store.next_account_sequence(actor.tenant).await?)),
-            Some(_) => None,
-        };
         let ctx =
             CustomerContext { region: Some(tenant.default_region), definitions: &definitions, now: self.clock.now() };
-        let customer = input.build(next_id(&*self.ids), actor.tenant, Some(actor.agent), generated, ctx)?;
+        let id = next_id(&*self.ids);
+        if input.account_number.is_some() {
+            let customer = input.build(id, actor.tenant, Some(actor.agent), None, ctx)?;
+            return self.insert_new_customer(actor, customer).await;
+        }
+        // Validate before drawing from the sequence, so refused input burns no number.
+        input.clone().build(id, actor.tenant, Some(actor.agent), Some(AccountNumber::generated(0)), ctx)?;
+        // A generated number can collide with one a caller chose by hand (`AC-000042`):
+        // draw the next one, a few times at most.
+        let mut attempts = 0;
+        loop {
+            let generated = AccountNumber::generated(self.store.next_account_sequence(actor.tenant).await?);
+            let customer = input.clone().build(id, actor.tenant, Some(actor.agent), Some(generated), ctx)?;
+            match self.insert_new_customer(actor, customer).await {
+                Err(Error::Conflict(Conflict::Duplicate { field, .. }))
+                    if field == "account_number" && attempts < 5 =>
+                {
+                    attempts += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn insert_new_customer(&self, actor: &Actor, customer: Customer) -> Result<Customer> {
         let events = [self.event(actor, EventKind::CustomerCreated { customer: customer.id })];
         self.store.insert_customer(&customer, &events).await?;
         Ok(customer)

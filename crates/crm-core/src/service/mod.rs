@@ -12,6 +12,7 @@
 mod admin;
 mod cases;
 mod customers;
+mod delivery;
 mod interactions;
 mod lookup;
 mod merge;
@@ -23,6 +24,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 pub use admin::{CASE_COLUMNS, NewAgent, NewTenant, ProfilePatch};
+pub use delivery::{ConnectorDirectory, DeliveryReport, RetryPolicy};
 pub use lookup::{Agenda, MAX_LOOKUP_MATCHES};
 
 use crate::access::{Actor, Tenant};
