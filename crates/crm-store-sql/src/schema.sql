@@ -145,13 +145,14 @@ CREATE INDEX cases_by_group ON cases (tenant_id, group_id, created_at);
 CREATE TABLE case_history (
     tenant_id {uuid} NOT NULL,
     case_id {uuid} NOT NULL,
+    seq BIGINT NOT NULL,
     version BIGINT NOT NULL,
     field {text} NOT NULL,
     at BIGINT NOT NULL,
     actor_id {uuid} NOT NULL,
     old_value TEXT NOT NULL,
     new_value TEXT NOT NULL,
-    CONSTRAINT case_history_pkey PRIMARY KEY (case_id, version, field),
+    CONSTRAINT case_history_pkey PRIMARY KEY (case_id, seq),
     CONSTRAINT case_history_case_fk FOREIGN KEY (case_id) REFERENCES cases (id) ON DELETE CASCADE
 );
 CREATE TABLE follow_ups (

@@ -138,19 +138,9 @@ pub(crate) fn uid(u: impl AsUuid) -> Value {
     Value::Uuid(Some(u.uuid()))
 }
 
-/// An optional uuid as a bound value.
-pub(crate) fn uid_opt(u: Option<Uuid>) -> Value {
-    Value::Uuid(u)
-}
-
 /// A string as a bound value.
 pub(crate) fn text(s: impl Into<String>) -> Value {
     Value::String(Some(s.into()))
-}
-
-/// An optional string as a bound value.
-pub(crate) fn text_opt(s: Option<String>) -> Value {
-    Value::String(s)
 }
 
 /// A column of a row.

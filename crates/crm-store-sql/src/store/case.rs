@@ -1,1 +1,451 @@
-//! placeholder
+//! `CaseStore`: case numbers, cases with their append-only history, list queries with
+//! keyset pagination and the private scope applied in SQL, open cases of a customer, and
+//! follow-ups.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sea_orm::{ConnectionTrait, QueryResult, Value};
+use uuid::Uuid;
+
+use crm_core::StoreError;
+use crm_core::access::PrivateScope;
+use crm_core::case::{Case, CaseFilter, CaseHistoryEntry, CaseNumber, CaseSort, CaseSortField, Priority, SortDirection};
+use crm_core::event::DomainEvent;
+use crm_core::follow_up::FollowUp;
+use crm_core::ids::{CaseId, CustomerId, TenantId};
+use crm_core::interaction::Interaction;
+use crm_core::page::{Cursor, Page, PageRequest};
+use crm_core::ports::{CaseStore, StoreResult};
+
+use super::customer::{decode_cursor, paginate};
+use super::interaction::replace_interaction;
+use super::{require, stale_or_missing, write_events};
+use crate::connect::{SqlStore, finish};
+use crate::error::{db, with_value};
+use crate::sql::{all, col, exec, from_doc, int, like_escape, marks, one, row_marks, text, to_doc, ts, uid};
+
+/// The position of a case in a sorted list, as the memory store encodes it, so cursors are
+/// understood by every store.
+type CasePosition = (CaseSortField, Option<DateTime<Utc>>, Option<Priority>, CaseNumber);
+
+fn position(field: CaseSortField, case: &Case) -> CasePosition {
+    match field {
+        CaseSortField::CreatedAt => (field, Some(case.created_at), None, case.number),
+        CaseSortField::UpdatedAt => (field, Some(case.updated_at), None, case.number),
+        CaseSortField::Number => (field, None, None, case.number),
+        CaseSortField::Priority => (field, None, Some(case.priority), case.number),
+    }
+}
+
+fn priority_rank(p: Priority) -> i64 {
+    Priority::ALL.iter().position(|x| *x == p).and_then(|i| i64::try_from(i).ok()).unwrap_or(0)
+}
+
+/// The column values of a case row, in `CASE_COLUMNS` order.
+pub(crate) fn case_values(c: &Case) -> StoreResult<Vec<Value>> {
+    Ok(vec![
+        uid(c.id),
+        uid(c.tenant),
+        int(c.number.value()),
+        uid(c.customer),
+        text(c.status.as_str()),
+        text(c.visibility.as_str()),
+        text(c.severity.as_str()),
+        text(c.priority.as_str()),
+        Value::BigInt(Some(priority_rank(c.priority))),
+        Value::Uuid(c.assignee.map(|a| a.as_uuid())),
+        Value::Uuid(c.group.map(|g| g.as_uuid())),
+        text(c.subject.to_lowercase()),
+        text(c.description.body().to_lowercase()),
+        Value::BigInt(Some(ts(c.created_at))),
+        Value::BigInt(Some(ts(c.updated_at))),
+        int(c.version),
+        text(to_doc(c)?),
+    ])
+}
+
+/// The columns of a case row.
+pub(crate) const CASE_COLUMNS: &str = "id, tenant_id, number, customer_id, status, visibility, severity, priority, \
+     priority_rank, assignee_id, group_id, subject_lc, description_lc, created_at, updated_at, version, doc";
+
+fn duplicate_value(case: &Case) -> impl Fn(&str) -> Option<String> + '_ {
+    |field| match field {
+        "number" => Some(case.number.to_string()),
+        "id" => Some(case.id.to_string()),
+        _ => None,
+    }
+}
+
+/// Appends history entries after the case's existing ones.
+async fn append_history<C: ConnectionTrait>(c: &C, case: CaseId, history: &[CaseHistoryEntry]) -> StoreResult<()> {
+    if history.is_empty() {
+        return Ok(());
+    }
+    let row = one(c, "SELECT COALESCE(MAX(seq), 0) AS seq FROM case_history WHERE case_id = ?", vec![uid(case)])
+        .await
+        .map_err(db)?;
+    let mut seq: i64 = match row {
+        Some(r) => col(&r, "seq")?,
+        None => 0,
+    };
+    for chunk in history.chunks(500) {
+        let mut values = Vec::with_capacity(chunk.len() * 9);
+        for e in chunk {
+            seq += 1;
+            values.extend([
+                uid(e.tenant),
+                uid(e.case),
+                Value::BigInt(Some(seq)),
+                int(e.version),
+                text(e.field.as_str()),
+                Value::BigInt(Some(ts(e.at))),
+                uid(e.actor),
+                text(to_doc(&e.old)?),
+                text(to_doc(&e.new)?),
+            ]);
+        }
+        let sql = format!(
+            "INSERT INTO case_history (tenant_id, case_id, seq, version, field, at, actor_id, old_value, new_value) VALUES {}",
+            row_marks(chunk.len(), 9)
+        );
+        exec(c, &sql, values).await.map_err(|e| crate::error::map_db(e, "case"))?;
+    }
+    Ok(())
+}
+
+async fn insert_case_rows<C: ConnectionTrait>(c: &C, case: &Case, history: &[CaseHistoryEntry]) -> StoreResult<()> {
+    if exists_case_id(c, case.id).await? {
+        return Err(StoreError::duplicate("id", case.id.to_string()));
+    }
+    require(c, "customers", "customer", case.tenant.as_uuid(), case.customer.as_uuid()).await?;
+    let sql = format!("INSERT INTO cases ({CASE_COLUMNS}) VALUES ({})", marks(17));
+    exec(c, &sql, case_values(case)?).await.map_err(|e| with_value(crate::error::map_db(e, "customer"), duplicate_value(case)))?;
+    append_history(c, case.id, history).await
+}
+
+async fn exists_case_id<C: ConnectionTrait>(c: &C, id: CaseId) -> StoreResult<bool> {
+    Ok(one(c, "SELECT 1 AS one FROM cases WHERE id = ?", vec![uid(id)]).await.map_err(db)?.is_some())
+}
+
+/// The private-scope condition on the `cases` row, with its values.
+fn scope_condition(scope: &PrivateScope) -> (String, Vec<Value>) {
+    match scope {
+        PrivateScope::All => (String::new(), Vec::new()),
+        PrivateScope::AssignedTo { agent, groups } => {
+            let mut sql = String::from(" AND (visibility <> 'private' OR assignee_id = ?");
+            let mut values = vec![uid(*agent)];
+            if !groups.is_empty() {
+                sql.push_str(&format!(" OR group_id IN ({})", marks(groups.len())));
+                values.extend(groups.iter().map(|g| uid(*g)));
+            }
+            sql.push(')');
+            (sql, values)
+        }
+    }
+}
+
+fn cases_from_rows(rows: &[QueryResult]) -> StoreResult<Vec<Case>> {
+    rows.iter().map(from_doc).collect()
+}
+
+#[async_trait]
+impl CaseStore for SqlStore {
+    async fn next_case_number(&self, tenant: TenantId) -> StoreResult<CaseNumber> {
+        self.next_sequence(tenant, "case").await.map(CaseNumber::new)
+    }
+
+    async fn insert_case(&self, case: &Case, history: &[CaseHistoryEntry], events: &[DomainEvent]) -> StoreResult<()> {
+        let tx = self.begin().await?;
+        let result = async {
+            insert_case_rows(&tx, case, history).await?;
+            write_events(&tx, events).await
+        }
+        .await;
+        finish(tx, result).await
+    }
+
+    async fn insert_case_from_interaction(
+        &self,
+        case: &Case,
+        history: &[CaseHistoryEntry],
+        interaction: &Interaction,
+        interaction_expected_version: u64,
+        events: &[DomainEvent],
+    ) -> StoreResult<()> {
+        let tx = self.begin().await?;
+        let result = async {
+            insert_case_rows(&tx, case, history).await?;
+            if interaction.tenant != case.tenant {
+                return Err(StoreError::not_found("interaction", interaction.id));
+            }
+            replace_interaction(&tx, interaction, interaction_expected_version).await?;
+            write_events(&tx, events).await
+        }
+        .await;
+        finish(tx, result).await
+    }
+
+    async fn update_case(
+        &self,
+        case: &Case,
+        expected_version: u64,
+        history: &[CaseHistoryEntry],
+        events: &[DomainEvent],
+    ) -> StoreResult<()> {
+        let tx = self.begin().await?;
+        let result = async {
+            let mut values = case_values(case)?;
+            // Drop id and tenant (they are the WHERE clause) and keep the rest for SET.
+            values.drain(0..2);
+            values.extend([uid(case.id), uid(case.tenant), int(expected_version)]);
+            let sql = "UPDATE cases SET number = ?, customer_id = ?, status = ?, visibility = ?, severity = ?, \
+                       priority = ?, priority_rank = ?, assignee_id = ?, group_id = ?, subject_lc = ?, \
+                       description_lc = ?, created_at = ?, updated_at = ?, version = ?, doc = ? \
+                       WHERE id = ? AND tenant_id = ? AND version = ?";
+            let touched = exec(&tx, sql, values)
+                .await
+                .map_err(|e| with_value(crate::error::map_db(e, "customer"), duplicate_value(case)))?;
+            if touched == 0 {
+                return Err(
+                    stale_or_missing(&tx, "cases", "case", case.tenant.as_uuid(), case.id.as_uuid(), expected_version)
+                        .await,
+                );
+            }
+            append_history(&tx, case.id, history).await?;
+            write_events(&tx, events).await
+        }
+        .await;
+        finish(tx, result).await
+    }
+
+    async fn delete_case(
+        &self,
+        tenant: TenantId,
+        id: CaseId,
+        expected_version: u64,
+        events: &[DomainEvent],
+    ) -> StoreResult<()> {
+        let tx = self.begin().await?;
+        let result = async {
+            let n = exec(
+                &tx,
+                "DELETE FROM cases WHERE id = ? AND tenant_id = ? AND version = ?",
+                vec![uid(id), uid(tenant), int(expected_version)],
+            )
+            .await
+            .map_err(db)?;
+            if n == 0 {
+                return Err(stale_or_missing(&tx, "cases", "case", tenant.as_uuid(), id.as_uuid(), expected_version).await);
+            }
+            write_events(&tx, events).await
+        }
+        .await;
+        finish(tx, result).await
+    }
+
+    async fn get_case(&self, tenant: TenantId, id: CaseId) -> StoreResult<Option<Case>> {
+        let row = one(&self.read, "SELECT doc FROM cases WHERE id = ? AND tenant_id = ?", vec![uid(id), uid(tenant)])
+            .await
+            .map_err(db)?;
+        row.as_ref().map(from_doc).transpose()
+    }
+
+    async fn get_case_by_number(&self, tenant: TenantId, number: CaseNumber) -> StoreResult<Option<Case>> {
+        let row = one(
+            &self.read,
+            "SELECT doc FROM cases WHERE tenant_id = ? AND number = ?",
+            vec![uid(tenant), int(number.value())],
+        )
+        .await
+        .map_err(db)?;
+        row.as_ref().map(from_doc).transpose()
+    }
+
+    async fn list_cases(
+        &self,
+        tenant: TenantId,
+        filter: &CaseFilter,
+        scope: &PrivateScope,
+        sort: CaseSort,
+        page: &PageRequest,
+    ) -> StoreResult<Page<Case>> {
+        let cursor: Option<CasePosition> = page.after.as_ref().map(decode_cursor).transpose()?;
+        if cursor.as_ref().is_some_and(|c| c.0 != sort.field) {
+            return Err(StoreError::InvalidReference {
+                field: "cursor".into(),
+                reason: "the cursor was made for another sort order".into(),
+            });
+        }
+        let mut sql = String::from("SELECT doc FROM cases WHERE tenant_id = ?");
+        let mut values = vec![uid(tenant)];
+        let any_of = |sql: &mut String, values: &mut Vec<Value>, column: &str, items: Vec<&'static str>| {
+            if !items.is_empty() {
+                sql.push_str(&format!(" AND {column} IN ({})", marks(items.len())));
+                values.extend(items.into_iter().map(text));
+            }
+        };
+        any_of(&mut sql, &mut values, "status", filter.status.iter().map(|s| s.as_str()).collect());
+        any_of(&mut sql, &mut values, "priority", filter.priority.iter().map(|s| s.as_str()).collect());
+        any_of(&mut sql, &mut values, "severity", filter.severity.iter().map(|s| s.as_str()).collect());
+        if let Some(a) = filter.assignee {
+            sql.push_str(" AND assignee_id = ?");
+            values.push(uid(a));
+        }
+        if let Some(g) = filter.group {
+            sql.push_str(" AND group_id = ?");
+            values.push(uid(g));
+        }
+        if let Some(c) = filter.customer {
+            sql.push_str(" AND customer_id = ?");
+            values.push(uid(c));
+        }
+        for (column, op, at) in [
+            ("created_at", ">=", filter.created_from),
+            ("created_at", "<", filter.created_to),
+            ("updated_at", ">=", filter.updated_from),
+            ("updated_at", "<", filter.updated_to),
+        ] {
+            if let Some(at) = at {
+                sql.push_str(&format!(" AND {column} {op} ?"));
+                values.push(Value::BigInt(Some(ts(at))));
+            }
+        }
+        if let Some(t) = filter.text.as_deref() {
+            let pattern = format!("%{}%", like_escape(&t.to_lowercase()));
+            sql.push_str(" AND (subject_lc LIKE ? ESCAPE '\\' OR description_lc LIKE ? ESCAPE '\\')");
+            values.extend([text(pattern.as_str()), text(pattern)]);
+        }
+        let (scope_sql, scope_values) = scope_condition(scope);
+        sql.push_str(&scope_sql);
+        values.extend(scope_values);
+        let (key, dir) = (
+            match sort.field {
+                CaseSortField::CreatedAt => Some("created_at"),
+                CaseSortField::UpdatedAt => Some("updated_at"),
+                CaseSortField::Number => None,
+                CaseSortField::Priority => Some("priority_rank"),
+            },
+            match sort.direction {
+                SortDirection::Asc => ("ASC", ">"),
+                SortDirection::Desc => ("DESC", "<"),
+            },
+        );
+        if let Some((_, at, priority, number)) = cursor {
+            let primary = match sort.field {
+                CaseSortField::CreatedAt | CaseSortField::UpdatedAt => at.map(ts),
+                CaseSortField::Priority => priority.map(priority_rank),
+                CaseSortField::Number => None,
+            };
+            match (key, primary) {
+                (Some(k), Some(p)) => {
+                    sql.push_str(&format!(" AND ({k} {op} ? OR ({k} = ? AND number {op} ?))", op = dir.1));
+                    values.extend([Value::BigInt(Some(p)), Value::BigInt(Some(p)), int(number.value())]);
+                }
+                _ => {
+                    sql.push_str(&format!(" AND number {} ?", dir.1));
+                    values.push(int(number.value()));
+                }
+            }
+        }
+        match key {
+            Some(k) => sql.push_str(&format!(" ORDER BY {k} {d}, number {d}", d = dir.0)),
+            None => sql.push_str(&format!(" ORDER BY number {}", dir.0)),
+        }
+        sql.push_str(" LIMIT ?");
+        values.push(int(u64::from(page.limit) + 1));
+        let rows = all(&self.read, &sql, values).await.map_err(db)?;
+        let field = sort.field;
+        paginate(
+            rows,
+            page.limit,
+            |row| {
+                let case: Case = from_doc(row)?;
+                Ok(Cursor::encode(&position(field, &case)))
+            },
+            from_doc,
+        )
+    }
+
+    async fn open_cases_of(
+        &self,
+        tenant: TenantId,
+        customer: CustomerId,
+        scope: &PrivateScope,
+        limit: u32,
+    ) -> StoreResult<Vec<Case>> {
+        let (scope_sql, scope_values) = scope_condition(scope);
+        let sql = format!(
+            "SELECT doc FROM cases WHERE customer_id = ? AND status IN ('open', 'pending', 'on_hold') AND tenant_id = ?{scope_sql} \
+             ORDER BY updated_at DESC, number DESC LIMIT ?"
+        );
+        let mut values = vec![uid(customer), uid(tenant)];
+        values.extend(scope_values);
+        values.push(int(limit.into()));
+        let rows = all(&self.read, &sql, values).await.map_err(db)?;
+        cases_from_rows(&rows)
+    }
+
+    async fn case_history(&self, tenant: TenantId, case: CaseId) -> StoreResult<Vec<CaseHistoryEntry>> {
+        let rows = all(
+            &self.read,
+            "SELECT tenant_id, case_id, version, field, at, actor_id, old_value, new_value FROM case_history \
+             WHERE case_id = ? AND tenant_id = ? ORDER BY version, field, seq",
+            vec![uid(case), uid(tenant)],
+        )
+        .await
+        .map_err(db)?;
+        rows.iter()
+            .map(|r| {
+                let json = |name: &str| -> StoreResult<serde_json::Value> {
+                    let raw: String = col(r, name)?;
+                    serde_json::from_str(&raw).map_err(|e| StoreError::Backend(Box::new(e)))
+                };
+                let version: i64 = col(r, "version")?;
+                Ok(CaseHistoryEntry {
+                    tenant: TenantId::from_uuid(col::<Uuid>(r, "tenant_id")?),
+                    case: CaseId::from_uuid(col::<Uuid>(r, "case_id")?),
+                    version: u64::try_from(version).unwrap_or_default(),
+                    at: crate::sql::from_ts(col(r, "at")?),
+                    actor: crm_core::ids::AgentId::from_uuid(col::<Uuid>(r, "actor_id")?),
+                    field: col(r, "field")?,
+                    old: json("old_value")?,
+                    new: json("new_value")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn insert_follow_up(&self, follow_up: &FollowUp, events: &[DomainEvent]) -> StoreResult<()> {
+        let tx = self.begin().await?;
+        let result = async {
+            require(&tx, "cases", "case", follow_up.tenant.as_uuid(), follow_up.case.as_uuid()).await?;
+            exec(
+                &tx,
+                "INSERT INTO follow_ups (id, tenant_id, case_id, at, doc) VALUES (?, ?, ?, ?, ?)",
+                vec![
+                    uid(follow_up.id),
+                    uid(follow_up.tenant),
+                    uid(follow_up.case),
+                    Value::BigInt(Some(ts(follow_up.at))),
+                    text(to_doc(follow_up)?),
+                ],
+            )
+            .await
+            .map_err(|e| with_value(crate::error::map_db(e, "case"), |_| Some(follow_up.id.to_string())))?;
+            write_events(&tx, events).await
+        }
+        .await;
+        finish(tx, result).await
+    }
+
+    async fn follow_ups_of(&self, tenant: TenantId, case: CaseId) -> StoreResult<Vec<FollowUp>> {
+        let rows = all(
+            &self.read,
+            "SELECT doc FROM follow_ups WHERE case_id = ? AND tenant_id = ? ORDER BY at, id",
+            vec![uid(case), uid(tenant)],
+        )
+        .await
+        .map_err(db)?;
+        rows.iter().map(from_doc).collect()
+    }
+}

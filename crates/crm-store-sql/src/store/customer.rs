@@ -9,6 +9,9 @@ use sea_orm::{ConnectionTrait, QueryResult, Value};
 use uuid::Uuid;
 
 use crm_core::StoreError;
+use crm_core::case::Case;
+use crm_core::interaction::Interaction;
+use crm_core::task::Task;
 use crm_core::customer::{
     AccountNumber, Customer, CustomerSearch, IdentityKey, MergePlan, MergeRecord, MovedRecords, Relation, UndoPlan,
 };
@@ -23,6 +26,12 @@ use super::{require, stale_or_missing, write_events};
 use crate::connect::{SqlStore, finish};
 use crate::error::{db, map_db, with_value};
 use crate::sql::{all, col, exec, from_doc, int, like_escape, marks, one, row_marks, text, to_doc, ts, ts_opt, uid};
+
+/// The screen-pop lookup: live customers holding an identity key (tenant, key, tenant,
+/// limit), served by the `customer_identities_lookup` index.
+pub(crate) const FIND_BY_IDENTITY: &str = "SELECT c.doc FROM customer_identities i JOIN customers c ON c.id = i.customer_id \
+     WHERE i.tenant_id = ? AND i.key = ? AND c.tenant_id = ? AND c.status = 'active' \
+     ORDER BY (c.last_contact_at IS NULL), c.last_contact_at DESC, c.id LIMIT ?";
 
 /// The folded name customers are sorted by (CUS-5): folded words joined by a space.
 pub(crate) fn name_sort(customer: &Customer) -> String {
@@ -162,24 +171,126 @@ fn customers_from_rows(rows: &[QueryResult]) -> StoreResult<Vec<Customer>> {
     rows.iter().map(from_doc).collect()
 }
 
-async fn ids_of<C: ConnectionTrait>(c: &C, sql: &str, values: Vec<Value>) -> StoreResult<Vec<Uuid>> {
-    let rows = all(c, sql, values).await.map_err(db)?;
-    rows.iter().map(|r| col::<Uuid>(r, "id")).collect()
+/// Moves the cases, tasks and interactions of `from` (only the listed ones when `only` is
+/// given) to `to`, bumping each one's version, as the merge contract says.
+async fn move_children<C: ConnectionTrait>(
+    c: &C,
+    tenant: TenantId,
+    from: Uuid,
+    to: Uuid,
+    only: Option<&MovedRecords>,
+) -> StoreResult<MovedRecords> {
+    let cases = move_rows::<_, Case>(c, "cases", tenant, from, to, only.map(|m| m.cases.iter().map(|i| i.as_uuid()).collect()), |case| {
+        case.customer = CustomerId::from_uuid(to);
+        case.version += 1;
+        case.version
+    })
+    .await?;
+    let tasks = move_rows::<_, Task>(c, "tasks", tenant, from, to, only.map(|m| m.tasks.iter().map(|i| i.as_uuid()).collect()), |task| {
+        task.customer = CustomerId::from_uuid(to);
+        task.version += 1;
+        task.version
+    })
+    .await?;
+    let interactions = move_rows::<_, Interaction>(
+        c,
+        "interactions",
+        tenant,
+        from,
+        to,
+        only.map(|m| m.interactions.iter().map(|i| i.as_uuid()).collect()),
+        |interaction| {
+            interaction.customer = Some(CustomerId::from_uuid(to));
+            interaction.version += 1;
+            interaction.version
+        },
+    )
+    .await?;
+    Ok(MovedRecords {
+        cases: cases.into_iter().map(Into::into).collect(),
+        tasks: tasks.into_iter().map(Into::into).collect(),
+        interactions: interactions.into_iter().map(Into::into).collect(),
+        relations_from: Vec::new(),
+        relations_to: Vec::new(),
+    })
 }
 
-/// Points the rows `ids` of `table` at `customer` through `column`.
-async fn repoint<C: ConnectionTrait>(c: &C, table: &str, column: &str, customer: Uuid, ids: &[Uuid]) -> StoreResult<()> {
-    for chunk in ids.chunks(500) {
-        let sql = format!("UPDATE {table} SET {column} = ? WHERE id IN ({})", marks(chunk.len()));
-        let mut values = vec![uid(customer)];
-        values.extend(chunk.iter().map(|id| uid(*id)));
-        exec(c, &sql, values).await.map_err(db)?;
+/// Rewrites the rows of `table` that belong to `from` (and are listed in `only`, when
+/// given) so they belong to `to`; `apply` changes the aggregate and returns its version.
+async fn move_rows<C: ConnectionTrait, T: serde::Serialize + serde::de::DeserializeOwned>(
+    c: &C,
+    table: &str,
+    tenant: TenantId,
+    from: Uuid,
+    to: Uuid,
+    only: Option<Vec<Uuid>>,
+    apply: impl Fn(&mut T) -> u64,
+) -> StoreResult<Vec<Uuid>> {
+    let sql = format!("SELECT id, doc FROM {table} WHERE tenant_id = ? AND customer_id = ? ORDER BY id");
+    let rows = all(c, &sql, vec![uid(tenant), uid(from)]).await.map_err(db)?;
+    let update = format!("UPDATE {table} SET customer_id = ?, version = ?, doc = ? WHERE id = ?");
+    let mut moved = Vec::new();
+    for row in rows {
+        let id: Uuid = col(&row, "id")?;
+        if only.as_ref().is_some_and(|ids| !ids.contains(&id)) {
+            continue;
+        }
+        let mut record: T = from_doc(&row)?;
+        let version = apply(&mut record);
+        exec(c, &update, vec![uid(to), int(version), text(to_doc(&record)?), uid(id)]).await.map_err(db)?;
+        moved.push(id);
     }
-    Ok(())
+    Ok(moved)
+}
+
+/// Re-points the relations whose `side` (`from_id` or `to_id`) is `from` to `to`, except
+/// relations between the two cards; only the listed ones when `only` is given.
+async fn move_relations<C: ConnectionTrait>(
+    c: &C,
+    tenant: TenantId,
+    side: &str,
+    from: Uuid,
+    to: Uuid,
+    only: Option<&[Uuid]>,
+) -> StoreResult<Vec<RelationId>> {
+    let other = if side == "from_id" { "to_id" } else { "from_id" };
+    let select = "SELECT id, doc, from_id, to_id FROM relations";
+    let rows = match only {
+        None => {
+            let sql = format!("{select} WHERE tenant_id = ? AND {side} = ? AND {other} <> ? ORDER BY id");
+            all(c, &sql, vec![uid(tenant), uid(from), uid(to)]).await
+        }
+        Some(_) => {
+            let sql = format!("{select} WHERE tenant_id = ? AND {side} = ? ORDER BY id");
+            all(c, &sql, vec![uid(tenant), uid(from)]).await
+        }
+    }
+    .map_err(db)?;
+    let mut moved = Vec::new();
+    for row in rows {
+        let mut relation = relation_from_row(&row)?;
+        if only.is_some_and(|ids| !ids.contains(&relation.id.as_uuid())) {
+            continue;
+        }
+        if side == "from_id" {
+            relation.from = CustomerId::from_uuid(to);
+        } else {
+            relation.to = CustomerId::from_uuid(to);
+        }
+        exec(
+            c,
+            "UPDATE relations SET from_id = ?, to_id = ?, doc = ? WHERE id = ?",
+            vec![uid(relation.from), uid(relation.to), text(to_doc(&relation)?), uid(relation.id)],
+        )
+        .await
+        .map_err(db)?;
+        moved.push(relation.id);
+    }
+    Ok(moved)
 }
 
 impl SqlStore {
-    async fn next_sequence(&self, tenant: TenantId, name: &str) -> StoreResult<u64> {
+    pub(crate) async fn next_sequence(&self, tenant: TenantId, name: &str) -> StoreResult<u64> {
         // One statement, so atomic on both backends: PostgreSQL locks the counter row for the
         // upsert, SQLite has a single writer.
         let sql = "INSERT INTO sequences (tenant_id, name, value) VALUES (?, ?, 1) \
@@ -209,6 +320,9 @@ impl CustomerStore for SqlStore {
     async fn insert_customer(&self, customer: &Customer, events: &[DomainEvent]) -> StoreResult<()> {
         let tx = self.begin().await?;
         let result = async {
+            if one(&tx, "SELECT 1 AS one FROM customers WHERE id = ?", vec![uid(customer.id)]).await.map_err(db)?.is_some() {
+                return Err(StoreError::duplicate("id", customer.id.to_string()));
+            }
             let sql = format!("INSERT INTO customers ({CUSTOMER_COLUMNS}) VALUES ({})", marks(10));
             exec(&tx, &sql, customer_values(customer)?)
                 .await
@@ -272,10 +386,7 @@ impl CustomerStore for SqlStore {
     }
 
     async fn find_by_identity(&self, tenant: TenantId, key: &IdentityKey, limit: u32) -> StoreResult<Vec<Customer>> {
-        let sql = "SELECT c.doc FROM customer_identities i JOIN customers c ON c.id = i.customer_id \
-                   WHERE i.tenant_id = ? AND i.key = ? AND c.tenant_id = ? AND c.status = 'active' \
-                   ORDER BY (c.last_contact_at IS NULL), c.last_contact_at DESC, c.id LIMIT ?";
-        let rows = all(&self.read, sql, vec![uid(tenant), text(key.as_str()), uid(tenant), int(limit.into())])
+        let rows = all(&self.read, FIND_BY_IDENTITY, vec![uid(tenant), text(key.as_str()), uid(tenant), int(limit.into())])
             .await
             .map_err(db)?;
         customers_from_rows(&rows)
@@ -357,7 +468,7 @@ impl CustomerStore for SqlStore {
         let sql = format!(
             "SELECT c.doc FROM customers c WHERE c.tenant_id = ? AND c.status = 'active' AND EXISTS \
              (SELECT 1 FROM customer_name_terms t WHERE t.customer_id = c.id AND t.tenant_id = ? AND t.kind = 'p' \
-             AND t.term IN ({})) ORDER BY c.id LIMIT ?",
+             AND t.term IN ({})) ORDER BY c.name_sort, c.id LIMIT ?",
             marks(codes.len())
         );
         let mut values = vec![uid(tenant), uid(tenant)];
@@ -422,36 +533,20 @@ impl CustomerStore for SqlStore {
         let result = async {
             let tenant = plan.target.tenant;
             let (target, source) = (plan.target.id.as_uuid(), plan.tombstone.id.as_uuid());
+            if plan.tombstone.tenant != tenant || record.tenant != tenant {
+                return Err(StoreError::not_found("customer", source));
+            }
+            if record.target != plan.target.id || record.source != plan.tombstone.id || record.id != plan.id {
+                return Err(StoreError::InvalidReference {
+                    field: "merge".into(),
+                    reason: "the merge record does not describe the plan".into(),
+                });
+            }
             replace_customer(&tx, &plan.target, plan.target.version.saturating_sub(1)).await?;
             replace_customer(&tx, &plan.tombstone, plan.tombstone.version.saturating_sub(1)).await?;
-            let of_source = |table: &str| format!("SELECT id FROM {table} WHERE tenant_id = ? AND customer_id = ? ORDER BY id");
-            let cases = ids_of(&tx, &of_source("cases"), vec![uid(tenant), uid(source)]).await?;
-            let tasks = ids_of(&tx, &of_source("tasks"), vec![uid(tenant), uid(source)]).await?;
-            let interactions = ids_of(&tx, &of_source("interactions"), vec![uid(tenant), uid(source)]).await?;
-            let relations_from = ids_of(
-                &tx,
-                "SELECT id FROM relations WHERE tenant_id = ? AND from_id = ? AND to_id <> ? ORDER BY id",
-                vec![uid(tenant), uid(source), uid(target)],
-            )
-            .await?;
-            let relations_to = ids_of(
-                &tx,
-                "SELECT id FROM relations WHERE tenant_id = ? AND to_id = ? AND from_id <> ? ORDER BY id",
-                vec![uid(tenant), uid(source), uid(target)],
-            )
-            .await?;
-            repoint(&tx, "cases", "customer_id", target, &cases).await?;
-            repoint(&tx, "tasks", "customer_id", target, &tasks).await?;
-            repoint(&tx, "interactions", "customer_id", target, &interactions).await?;
-            repoint(&tx, "relations", "from_id", target, &relations_from).await?;
-            repoint(&tx, "relations", "to_id", target, &relations_to).await?;
-            let moved = MovedRecords {
-                cases: cases.into_iter().map(Into::into).collect(),
-                tasks: tasks.into_iter().map(Into::into).collect(),
-                interactions: interactions.into_iter().map(Into::into).collect(),
-                relations_from: relations_from.into_iter().map(Into::into).collect(),
-                relations_to: relations_to.into_iter().map(Into::into).collect(),
-            };
+            let mut moved = move_children(&tx, tenant, source, target, None).await?;
+            moved.relations_from = move_relations(&tx, tenant, "from_id", source, target, None).await?;
+            moved.relations_to = move_relations(&tx, tenant, "to_id", source, target, None).await?;
             let stored = MergeRecord { moved: moved.clone(), ..record.clone() };
             exec(
                 &tx,
@@ -493,19 +588,25 @@ impl CustomerStore for SqlStore {
             if record.undone_at.is_some() {
                 return Err(Conflict::State(format!("merge {merge} was already undone")).into());
             }
+            if plan.target.id != record.target
+                || plan.source.id != record.source
+                || plan.target.tenant != tenant
+                || plan.source.tenant != tenant
+            {
+                return Err(StoreError::InvalidReference {
+                    field: "merge".into(),
+                    reason: "the undo plan does not restore this merge's cards".into(),
+                });
+            }
             replace_customer(&tx, &plan.target, plan.target.version.saturating_sub(1)).await?;
             replace_customer(&tx, &plan.source, plan.source.version.saturating_sub(1)).await?;
-            let source = record.source.as_uuid();
-            let cases: Vec<Uuid> = record.moved.cases.iter().map(|i| i.as_uuid()).collect();
-            let tasks: Vec<Uuid> = record.moved.tasks.iter().map(|i| i.as_uuid()).collect();
-            let interactions: Vec<Uuid> = record.moved.interactions.iter().map(|i| i.as_uuid()).collect();
-            let from: Vec<Uuid> = record.moved.relations_from.iter().map(|i| i.as_uuid()).collect();
-            let to: Vec<Uuid> = record.moved.relations_to.iter().map(|i| i.as_uuid()).collect();
-            repoint(&tx, "cases", "customer_id", source, &cases).await?;
-            repoint(&tx, "tasks", "customer_id", source, &tasks).await?;
-            repoint(&tx, "interactions", "customer_id", source, &interactions).await?;
-            repoint(&tx, "relations", "from_id", source, &from).await?;
-            repoint(&tx, "relations", "to_id", source, &to).await?;
+            let (target, source) = (record.target.as_uuid(), record.source.as_uuid());
+            let moved = record.moved.clone();
+            move_children(&tx, tenant, target, source, Some(&moved)).await?;
+            let from: Vec<Uuid> = moved.relations_from.iter().map(|i| i.as_uuid()).collect();
+            let to: Vec<Uuid> = moved.relations_to.iter().map(|i| i.as_uuid()).collect();
+            move_relations(&tx, tenant, "from_id", target, source, Some(&from)).await?;
+            move_relations(&tx, tenant, "to_id", target, source, Some(&to)).await?;
             record.undone_at = Some(at);
             record.undone_by = Some(by);
             exec(

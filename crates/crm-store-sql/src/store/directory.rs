@@ -1,1 +1,244 @@
-//! placeholder
+//! `DirectoryStore`: tenants, agents, groups, custom field definitions, dispositions and
+//! queue settings.
+
+use async_trait::async_trait;
+use sea_orm::{ConnectionTrait, Value};
+use uuid::Uuid;
+
+use crm_core::StoreError;
+use crm_core::access::{Agent, Group, Tenant};
+use crm_core::custom_field::{FieldDefinition, FieldEntity};
+use crm_core::ids::{AgentId, TenantId};
+use crm_core::interaction::{Disposition, QueueSettings};
+use crm_core::ports::{DirectoryStore, StoreResult};
+
+use crate::connect::{SqlStore, finish};
+use crate::error::{db, with_value};
+use crate::sql::{all, col, exec, from_doc, int, one, text, to_doc, uid};
+
+/// Checks an insert-or-replace against the stored row: `expected` `None` inserts (the id
+/// must be free), `Some(v)` replaces version `v` of a row of the same tenant.
+async fn check_put<C: ConnectionTrait>(
+    c: &C,
+    table: &str,
+    entity: &'static str,
+    id: Uuid,
+    tenant: Uuid,
+    expected: Option<u64>,
+) -> StoreResult<()> {
+    let row = one(c, &format!("SELECT tenant_id, version FROM {table} WHERE id = ?"), vec![uid(id)]).await.map_err(db)?;
+    let stored = match row {
+        Some(r) => Some((col::<Uuid>(&r, "tenant_id")?, col::<i64>(&r, "version")?)),
+        None => None,
+    };
+    match (expected, stored) {
+        (None, Some(_)) => Err(StoreError::duplicate("id", id.to_string())),
+        (None, None) => Ok(()),
+        (Some(_), None) => Err(StoreError::not_found(entity, id)),
+        (Some(_), Some((t, _))) if t != tenant => Err(StoreError::not_found(entity, id)),
+        (Some(expected), Some((_, version))) if u64::try_from(version).ok() != Some(expected) => {
+            Err(StoreError::stale(entity, id, expected))
+        }
+        (Some(_), Some(_)) => Ok(()),
+    }
+}
+
+/// Inserts or replaces one directory row inside a write transaction.
+async fn put_row(
+    store: &SqlStore,
+    table: &'static str,
+    entity: &'static str,
+    id: Uuid,
+    tenant: Uuid,
+    expected: Option<u64>,
+    columns: &[&str],
+    values: Vec<Value>,
+    value_of: impl Fn(&str) -> Option<String> + Send,
+) -> StoreResult<()> {
+    let tx = store.begin().await?;
+    let result = async {
+        check_put(&tx, table, entity, id, tenant, expected).await?;
+        let sql = if expected.is_none() {
+            let names = columns.join(", ");
+            format!("INSERT INTO {table} (id, tenant_id, {names}) VALUES (?, ?, {})", crate::sql::marks(columns.len()))
+        } else {
+            let sets: Vec<String> = columns.iter().map(|c| format!("{c} = ?")).collect();
+            format!("UPDATE {table} SET {} WHERE id = ? AND tenant_id = ?", sets.join(", "))
+        };
+        let values = if expected.is_none() {
+            let mut v = vec![uid(id), uid(tenant)];
+            v.extend(values);
+            v
+        } else {
+            let mut v = values;
+            v.extend([uid(id), uid(tenant)]);
+            v
+        };
+        exec(&tx, &sql, values).await.map_err(|e| with_value(db(e), &value_of))?;
+        Ok(())
+    }
+    .await;
+    finish(tx, result).await
+}
+
+#[async_trait]
+impl DirectoryStore for SqlStore {
+    async fn insert_tenant(&self, tenant: &Tenant) -> StoreResult<()> {
+        exec(&self.write, "INSERT INTO tenants (id, doc) VALUES (?, ?)", vec![uid(tenant.id), text(to_doc(tenant)?)])
+            .await
+            .map_err(|e| with_value(db(e), |_| Some(tenant.id.to_string())))?;
+        Ok(())
+    }
+
+    async fn get_tenant(&self, id: TenantId) -> StoreResult<Option<Tenant>> {
+        let row = one(&self.read, "SELECT doc FROM tenants WHERE id = ?", vec![uid(id)]).await.map_err(db)?;
+        row.as_ref().map(from_doc).transpose()
+    }
+
+    async fn put_agent(&self, agent: &Agent, expected_version: Option<u64>) -> StoreResult<()> {
+        put_row(
+            self,
+            "agents",
+            "agent",
+            agent.id.as_uuid(),
+            agent.tenant.as_uuid(),
+            expected_version,
+            &["email_key", "name", "version", "doc"],
+            vec![text(agent.email.key()), text(agent.name.as_str()), int(agent.version), text(to_doc(agent)?)],
+            |field| match field {
+                "email" => Some(agent.email.to_string()),
+                "id" => Some(agent.id.to_string()),
+                _ => None,
+            },
+        )
+        .await
+    }
+
+    async fn get_agent(&self, tenant: TenantId, id: AgentId) -> StoreResult<Option<Agent>> {
+        let row = one(&self.read, "SELECT doc FROM agents WHERE id = ? AND tenant_id = ?", vec![uid(id), uid(tenant)])
+            .await
+            .map_err(db)?;
+        row.as_ref().map(from_doc).transpose()
+    }
+
+    async fn list_agents(&self, tenant: TenantId) -> StoreResult<Vec<Agent>> {
+        let rows = all(&self.read, "SELECT doc FROM agents WHERE tenant_id = ? ORDER BY name, id", vec![uid(tenant)])
+            .await
+            .map_err(db)?;
+        rows.iter().map(from_doc).collect()
+    }
+
+    async fn put_group(&self, group: &Group, expected_version: Option<u64>) -> StoreResult<()> {
+        put_row(
+            self,
+            "agent_groups",
+            "group",
+            group.id.as_uuid(),
+            group.tenant.as_uuid(),
+            expected_version,
+            &["name", "version", "doc"],
+            vec![text(group.name.as_str()), int(group.version), text(to_doc(group)?)],
+            |field| match field {
+                "name" => Some(group.name.clone()),
+                "id" => Some(group.id.to_string()),
+                _ => None,
+            },
+        )
+        .await
+    }
+
+    async fn list_groups(&self, tenant: TenantId) -> StoreResult<Vec<Group>> {
+        let rows =
+            all(&self.read, "SELECT doc FROM agent_groups WHERE tenant_id = ? ORDER BY name, id", vec![uid(tenant)])
+                .await
+                .map_err(db)?;
+        rows.iter().map(from_doc).collect()
+    }
+
+    async fn put_field_definition(
+        &self,
+        definition: &FieldDefinition,
+        expected_version: Option<u64>,
+    ) -> StoreResult<()> {
+        put_row(
+            self,
+            "field_definitions",
+            "field_definition",
+            definition.id.as_uuid(),
+            definition.tenant.as_uuid(),
+            expected_version,
+            &["entity", "key", "version", "doc"],
+            vec![
+                text(definition.entity.as_str()),
+                text(definition.key.as_str()),
+                int(definition.version),
+                text(to_doc(definition)?),
+            ],
+            |field| match field {
+                "key" => Some(definition.key.to_string()),
+                "id" => Some(definition.id.to_string()),
+                _ => None,
+            },
+        )
+        .await
+    }
+
+    async fn field_definitions(&self, tenant: TenantId, entity: FieldEntity) -> StoreResult<Vec<FieldDefinition>> {
+        let rows = all(
+            &self.read,
+            "SELECT doc FROM field_definitions WHERE tenant_id = ? AND entity = ? ORDER BY key",
+            vec![uid(tenant), text(entity.as_str())],
+        )
+        .await
+        .map_err(db)?;
+        rows.iter().map(from_doc).collect()
+    }
+
+    async fn put_disposition(&self, disposition: &Disposition) -> StoreResult<()> {
+        exec(
+            &self.write,
+            "INSERT INTO dispositions (tenant_id, code, group_name, doc) VALUES (?, ?, ?, ?) \
+             ON CONFLICT (tenant_id, code) DO UPDATE SET group_name = excluded.group_name, doc = excluded.doc",
+            vec![
+                uid(disposition.tenant),
+                text(disposition.code.as_str()),
+                Value::String(disposition.group.clone()),
+                text(to_doc(disposition)?),
+            ],
+        )
+        .await
+        .map_err(db)?;
+        Ok(())
+    }
+
+    async fn dispositions(&self, tenant: TenantId) -> StoreResult<Vec<Disposition>> {
+        // Ungrouped codes first (as `None` sorts before any group), then by group and code.
+        let rows = all(
+            &self.read,
+            "SELECT doc FROM dispositions WHERE tenant_id = ? ORDER BY (group_name IS NOT NULL), group_name, code",
+            vec![uid(tenant)],
+        )
+        .await
+        .map_err(db)?;
+        rows.iter().map(from_doc).collect()
+    }
+
+    async fn put_queue(&self, queue: &QueueSettings) -> StoreResult<()> {
+        exec(
+            &self.write,
+            "INSERT INTO queues (tenant_id, name, doc) VALUES (?, ?, ?) \
+             ON CONFLICT (tenant_id, name) DO UPDATE SET doc = excluded.doc",
+            vec![uid(queue.tenant), text(queue.name.as_str()), text(to_doc(queue)?)],
+        )
+        .await
+        .map_err(db)?;
+        Ok(())
+    }
+
+    async fn get_queue(&self, tenant: TenantId, name: &str) -> StoreResult<Option<QueueSettings>> {
+        let row = one(&self.read, "SELECT doc FROM queues WHERE tenant_id = ? AND name = ?", vec![uid(tenant), text(name)])
+            .await
+            .map_err(db)?;
+        row.as_ref().map(from_doc).transpose()
+    }
+}

@@ -1,1 +1,170 @@
-//! placeholder
+//! `OutboxStore`: leased claims (`FOR UPDATE SKIP LOCKED` on PostgreSQL, the single writer on
+//! SQLite), delivery outcomes, dead letters and the tenant's outbox list.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sea_orm::{QueryResult, Value};
+use uuid::Uuid;
+
+use crm_core::StoreError;
+use crm_core::error::Conflict;
+use crm_core::event::{DomainEvent, OutboxEntry, OutboxStatus, Topic};
+use crm_core::ids::{EventId, TenantId};
+use crm_core::page::{Cursor, Page, PageRequest};
+use crm_core::ports::{OutboxStore, StoreResult};
+
+use super::customer::{decode_cursor, paginate};
+use crate::connect::{SqlStore, finish};
+use crate::error::db;
+use crate::sql::{all, col, exec, from_doc, from_ts, int, marks, one, text, ts, uid};
+
+const ENTRY_COLUMNS: &str = "topic, status, attempts, next_attempt_at, last_error, doc";
+
+fn status_name(s: OutboxStatus) -> &'static str {
+    match s {
+        OutboxStatus::Pending => "pending",
+        OutboxStatus::Delivered => "delivered",
+        OutboxStatus::Dead => "dead",
+    }
+}
+
+fn entry_from_row(row: &QueryResult) -> StoreResult<OutboxEntry> {
+    let event: DomainEvent = from_doc(row)?;
+    let topic = match col::<String>(row, "topic")?.as_str() {
+        "external_push" => Topic::ExternalPush,
+        _ => Topic::Notification,
+    };
+    let status = match col::<String>(row, "status")?.as_str() {
+        "delivered" => OutboxStatus::Delivered,
+        "dead" => OutboxStatus::Dead,
+        _ => OutboxStatus::Pending,
+    };
+    let attempts: i64 = col(row, "attempts")?;
+    Ok(OutboxEntry {
+        event,
+        topic,
+        status,
+        attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
+        next_attempt_at: from_ts(col(row, "next_attempt_at")?),
+        last_error: col(row, "last_error")?,
+    })
+}
+
+#[async_trait]
+impl OutboxStore for SqlStore {
+    async fn claim_outbox(
+        &self,
+        topic: Topic,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: u32,
+    ) -> StoreResult<Vec<OutboxEntry>> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let tx = self.begin().await?;
+        let result = async {
+            let lock = if self.is_postgres() { " FOR UPDATE SKIP LOCKED" } else { "" };
+            let sql = format!(
+                "SELECT id, {ENTRY_COLUMNS} FROM outbox WHERE topic = ? AND status = 'pending' AND next_attempt_at <= ? \
+                 AND (lease_until IS NULL OR lease_until <= ?) ORDER BY at, id LIMIT ?{lock}"
+            );
+            let now = Value::BigInt(Some(ts(now)));
+            let rows =
+                all(&tx, &sql, vec![text(topic.as_str()), now.clone(), now, int(limit.into())]).await.map_err(db)?;
+            if rows.is_empty() {
+                return Ok(Vec::new());
+            }
+            let ids = rows.iter().map(|r| col::<Uuid>(r, "id")).collect::<StoreResult<Vec<Uuid>>>()?;
+            let mut values = vec![Value::BigInt(Some(ts(lease_until)))];
+            values.extend(ids.iter().map(|id| uid(*id)));
+            exec(&tx, &format!("UPDATE outbox SET lease_until = ? WHERE id IN ({})", marks(ids.len())), values)
+                .await
+                .map_err(db)?;
+            rows.iter().map(entry_from_row).collect()
+        }
+        .await;
+        finish(tx, result).await
+    }
+
+    async fn mark_delivered(&self, id: EventId) -> StoreResult<()> {
+        let n = exec(&self.write, "UPDATE outbox SET status = 'delivered', lease_until = NULL WHERE id = ?", vec![uid(id)])
+            .await
+            .map_err(db)?;
+        if n == 0 { Err(StoreError::not_found("outbox entry", id)) } else { Ok(()) }
+    }
+
+    async fn mark_failed(&self, id: EventId, error: &str, retry_at: Option<DateTime<Utc>>) -> StoreResult<()> {
+        let n = match retry_at {
+            Some(at) => exec(
+                &self.write,
+                "UPDATE outbox SET attempts = attempts + 1, last_error = ?, lease_until = NULL, status = 'pending', \
+                 next_attempt_at = ? WHERE id = ?",
+                vec![text(error), Value::BigInt(Some(ts(at))), uid(id)],
+            )
+            .await,
+            None => exec(
+                &self.write,
+                "UPDATE outbox SET attempts = attempts + 1, last_error = ?, lease_until = NULL, status = 'dead' WHERE id = ?",
+                vec![text(error), uid(id)],
+            )
+            .await,
+        }
+        .map_err(db)?;
+        if n == 0 { Err(StoreError::not_found("outbox entry", id)) } else { Ok(()) }
+    }
+
+    async fn requeue(&self, tenant: TenantId, id: EventId, now: DateTime<Utc>) -> StoreResult<()> {
+        let tx = self.begin().await?;
+        let result = async {
+            let row = one(&tx, "SELECT status FROM outbox WHERE id = ? AND tenant_id = ?", vec![uid(id), uid(tenant)])
+                .await
+                .map_err(db)?;
+            let Some(row) = row else { return Err(StoreError::not_found("outbox entry", id)) };
+            if col::<String>(&row, "status")? != "dead" {
+                return Err(Conflict::State(format!("outbox entry {id} is not dead")).into());
+            }
+            exec(
+                &tx,
+                "UPDATE outbox SET status = 'pending', next_attempt_at = ?, lease_until = NULL WHERE id = ?",
+                vec![Value::BigInt(Some(ts(now))), uid(id)],
+            )
+            .await
+            .map_err(db)?;
+            Ok(())
+        }
+        .await;
+        finish(tx, result).await
+    }
+
+    async fn list_outbox(
+        &self,
+        tenant: TenantId,
+        status: Option<OutboxStatus>,
+        page: &PageRequest,
+    ) -> StoreResult<Page<OutboxEntry>> {
+        let cursor: Option<(DateTime<Utc>, EventId)> = page.after.as_ref().map(decode_cursor).transpose()?;
+        let mut sql = format!("SELECT id, {ENTRY_COLUMNS} FROM outbox WHERE tenant_id = ?");
+        let mut values = vec![uid(tenant)];
+        if let Some(s) = status {
+            sql.push_str(" AND status = ?");
+            values.push(text(status_name(s)));
+        }
+        if let Some((at, id)) = cursor {
+            sql.push_str(" AND (at < ? OR (at = ? AND id < ?))");
+            values.extend([Value::BigInt(Some(ts(at))), Value::BigInt(Some(ts(at))), uid(id)]);
+        }
+        sql.push_str(" ORDER BY at DESC, id DESC LIMIT ?");
+        values.push(int(u64::from(page.limit) + 1));
+        let rows = all(&self.read, &sql, values).await.map_err(db)?;
+        paginate(
+            rows,
+            page.limit,
+            |row| {
+                let e = entry_from_row(row)?;
+                Ok(Cursor::encode(&(e.event.at, e.event.id)))
+            },
+            entry_from_row,
+        )
+    }
+}

@@ -1,1 +1,170 @@
-//! placeholder
+//! `TaskStore`: tasks, agendas and the exactly-once reminder claim (`FOR UPDATE SKIP LOCKED`
+//! on PostgreSQL; the single `BEGIN IMMEDIATE` writer on SQLite).
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sea_orm::{ConnectionTrait, Value};
+
+use crm_core::event::DomainEvent;
+use crm_core::ids::{AgentId, CustomerId, EventId, TaskId, TenantId};
+use crm_core::ports::{StoreResult, TaskStore};
+use crm_core::task::{Task, TaskStatus, reminder_event};
+
+use super::{require, stale_or_missing, write_events};
+use crate::connect::{SqlStore, finish};
+use crate::error::{db, map_db, with_value};
+use crate::sql::{all, exec, from_doc, int, marks, one, text, to_doc, ts, ts_opt, uid};
+
+fn status(s: TaskStatus) -> &'static str {
+    match s {
+        TaskStatus::Planned => "planned",
+        TaskStatus::Done => "done",
+        TaskStatus::Cancelled => "cancelled",
+    }
+}
+
+/// The mutable column values of a task row, in `SET` order.
+fn task_set_values(t: &Task) -> StoreResult<Vec<Value>> {
+    Ok(vec![
+        uid(t.customer),
+        Value::Uuid(t.case.map(|c| c.as_uuid())),
+        uid(t.assignee),
+        text(status(t.status)),
+        Value::BigInt(Some(ts(t.scheduled_at))),
+        ts_opt(t.reminder_at),
+        ts_opt(t.reminder_sent_at),
+        int(t.version),
+        text(to_doc(t)?),
+    ])
+}
+
+async fn replace_task<C: ConnectionTrait>(c: &C, task: &Task, expected: u64) -> StoreResult<()> {
+    let sql = "UPDATE tasks SET customer_id = ?, case_id = ?, assignee_id = ?, status = ?, scheduled_at = ?, \
+               reminder_at = ?, reminder_sent_at = ?, version = ?, doc = ? WHERE id = ? AND tenant_id = ? AND version = ?";
+    let mut values = task_set_values(task)?;
+    values.extend([uid(task.id), uid(task.tenant), int(expected)]);
+    if exec(c, sql, values).await.map_err(|e| map_db(e, "customer"))? == 0 {
+        return Err(stale_or_missing(c, "tasks", "task", task.tenant.as_uuid(), task.id.as_uuid(), expected).await);
+    }
+    Ok(())
+}
+
+fn tasks_from_rows(rows: &[sea_orm::QueryResult]) -> StoreResult<Vec<Task>> {
+    rows.iter().map(from_doc).collect()
+}
+
+#[async_trait]
+impl TaskStore for SqlStore {
+    async fn insert_task(&self, task: &Task, events: &[DomainEvent]) -> StoreResult<()> {
+        let tx = self.begin().await?;
+        let result = async {
+            let tenant = task.tenant.as_uuid();
+            require(&tx, "customers", "customer", tenant, task.customer.as_uuid()).await?;
+            if let Some(case) = task.case {
+                require(&tx, "cases", "case", tenant, case.as_uuid()).await?;
+            }
+            let sql = format!(
+                "INSERT INTO tasks (customer_id, case_id, assignee_id, status, scheduled_at, reminder_at, \
+                 reminder_sent_at, version, doc, id, tenant_id) VALUES ({})",
+                marks(11)
+            );
+            let mut values = task_set_values(task)?;
+            values.extend([uid(task.id), uid(task.tenant)]);
+            exec(&tx, &sql, values).await.map_err(|e| with_value(map_db(e, "customer"), |_| Some(task.id.to_string())))?;
+            write_events(&tx, events).await
+        }
+        .await;
+        finish(tx, result).await
+    }
+
+    async fn update_task(&self, task: &Task, expected_version: u64, events: &[DomainEvent]) -> StoreResult<()> {
+        let tx = self.begin().await?;
+        let result = async {
+            replace_task(&tx, task, expected_version).await?;
+            // Name the missing reference (SQLite's foreign-key errors do not).
+            let tenant = task.tenant.as_uuid();
+            require(&tx, "customers", "customer", tenant, task.customer.as_uuid()).await?;
+            if let Some(case) = task.case {
+                require(&tx, "cases", "case", tenant, case.as_uuid()).await?;
+            }
+            write_events(&tx, events).await
+        }
+        .await;
+        finish(tx, result).await
+    }
+
+    async fn get_task(&self, tenant: TenantId, id: TaskId) -> StoreResult<Option<Task>> {
+        let row = one(&self.read, "SELECT doc FROM tasks WHERE id = ? AND tenant_id = ?", vec![uid(id), uid(tenant)])
+            .await
+            .map_err(db)?;
+        row.as_ref().map(from_doc).transpose()
+    }
+
+    async fn planned_tasks_of_agent(
+        &self,
+        tenant: TenantId,
+        agent: AgentId,
+        until: Option<DateTime<Utc>>,
+        limit: u32,
+    ) -> StoreResult<Vec<Task>> {
+        let mut sql = String::from("SELECT doc FROM tasks WHERE tenant_id = ? AND assignee_id = ? AND status = 'planned'");
+        let mut values = vec![uid(tenant), uid(agent)];
+        if let Some(until) = until {
+            sql.push_str(" AND scheduled_at < ?");
+            values.push(Value::BigInt(Some(ts(until))));
+        }
+        sql.push_str(" ORDER BY scheduled_at, id LIMIT ?");
+        values.push(int(limit.into()));
+        let rows = all(&self.read, &sql, values).await.map_err(db)?;
+        tasks_from_rows(&rows)
+    }
+
+    async fn planned_tasks_of_customer(
+        &self,
+        tenant: TenantId,
+        customer: CustomerId,
+        limit: u32,
+    ) -> StoreResult<Vec<Task>> {
+        let rows = all(
+            &self.read,
+            "SELECT doc FROM tasks WHERE customer_id = ? AND status = 'planned' AND tenant_id = ? \
+             ORDER BY scheduled_at, id LIMIT ?",
+            vec![uid(customer), uid(tenant), int(limit.into())],
+        )
+        .await
+        .map_err(db)?;
+        tasks_from_rows(&rows)
+    }
+
+    async fn claim_due_reminders(&self, now: DateTime<Utc>, event_ids: &[EventId]) -> StoreResult<Vec<Task>> {
+        if event_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let tx = self.begin().await?;
+        let result = async {
+            let lock = if self.is_postgres() { " FOR UPDATE SKIP LOCKED" } else { "" };
+            let sql = format!(
+                "SELECT id, version, doc FROM tasks WHERE reminder_sent_at IS NULL AND reminder_at IS NOT NULL \
+                 AND reminder_at <= ? ORDER BY reminder_at, id LIMIT ?{lock}"
+            );
+            let len = u64::try_from(event_ids.len()).unwrap_or(u64::MAX);
+            let rows = all(&tx, &sql, vec![Value::BigInt(Some(ts(now))), int(len)]).await.map_err(db)?;
+            let mut claimed = Vec::with_capacity(rows.len());
+            let mut events = Vec::with_capacity(rows.len());
+            for (row, event_id) in rows.iter().zip(event_ids) {
+                let mut task: Task = from_doc(row)?;
+                let expected = task.version;
+                task.reminder_sent_at = Some(now);
+                task.version += 1;
+                replace_task(&tx, &task, expected).await?;
+                events.push(reminder_event(&task, *event_id, now));
+                claimed.push(task);
+            }
+            write_events(&tx, &events).await?;
+            Ok(claimed)
+        }
+        .await;
+        finish(tx, result).await
+    }
+}
+

@@ -1,0 +1,128 @@
+//! Concurrent writers: optimistic concurrency on one case loses no update, and concurrent
+//! case creators get unique, increasing numbers (SQLite through the single writer,
+//! PostgreSQL through row locks).
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use crm_core::StoreError;
+use crm_core::case::history;
+use crm_core::error::Conflict;
+use crm_core::event::EventKind;
+use crm_core::ports::Store;
+
+use crate::helpers::{Backend, store};
+use crate::world::World;
+
+const WRITERS: usize = 8;
+const UPDATES_PER_WRITER: usize = 5;
+
+/// 8 writers each apply 5 subject changes to one case, re-reading after every stale
+/// version: every accepted update is in the history exactly once, the final version counts
+/// them all, and every refusal was a `StaleVersion`.
+async fn no_lost_update(store: Arc<dyn Store>) {
+    let w = World::new(&*store).await;
+    let customer = w.customer("Concurrent", vec![]).await;
+    let case = w.case(&customer).await;
+    let (tenant, id, agent, now) = (w.t.tenant.id, case.id, w.t.agent.id, w.now);
+    let mut handles = Vec::new();
+    for writer in 0..WRITERS {
+        let store = store.clone();
+        handles.push(tokio::spawn(async move {
+            let (mut accepted, mut stale) = (Vec::new(), 0usize);
+            while accepted.len() < UPDATES_PER_WRITER {
+                let current = store.get_case(tenant, id).await.unwrap().unwrap();
+                let mut next = current.clone();
+                next.subject = format!("writer {writer} update {}", accepted.len());
+                next.version = current.version + 1;
+                let entries = history::diff(&current.field_map(), &next.field_map(), tenant, id, next.version, agent, now);
+                let event = crm_core::event::DomainEvent {
+                    id: crm_core::time::next_id(&crm_core::time::UuidV7Generator),
+                    tenant,
+                    at: now,
+                    actor: Some(agent),
+                    kind: EventKind::CaseUpdated { case: id, fields: vec!["subject".into()] },
+                };
+                match store.update_case(&next, current.version, &entries, &[event]).await {
+                    Ok(()) => accepted.push((next.version, next.subject.clone())),
+                    Err(StoreError::Conflict(Conflict::StaleVersion { .. })) => stale += 1,
+                    Err(other) => panic!("a concurrent update failed with {other:?}"),
+                }
+            }
+            (accepted, stale)
+        }));
+    }
+    let mut accepted = Vec::new();
+    for h in handles {
+        let (mine, _stale) = h.await.unwrap();
+        accepted.extend(mine);
+    }
+    accepted.sort();
+    let total = WRITERS * UPDATES_PER_WRITER;
+    assert_eq!(accepted.len(), total);
+    let versions: BTreeSet<u64> = accepted.iter().map(|(v, _)| *v).collect();
+    assert_eq!(versions.len(), total, "no version was accepted twice");
+    let final_case = store.get_case(tenant, id).await.unwrap().unwrap();
+    assert_eq!(final_case.version, 1 + total as u64);
+    let changes: Vec<(u64, String)> = store
+        .case_history(tenant, id)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.version > 1)
+        .map(|e| (e.version, e.new.as_str().unwrap_or_default().to_owned()))
+        .collect();
+    assert_eq!(changes, accepted, "the history holds exactly the accepted updates");
+    assert_eq!(final_case.subject, accepted.last().unwrap().1);
+}
+
+/// 8 creators each draw a number and insert a case 25 times: numbers are unique, each
+/// creator's are increasing, and every case is stored under its number.
+async fn concurrent_creators_get_unique_increasing_numbers(store: Arc<dyn Store>) {
+    let w = World::new(&*store).await;
+    let customer = w.customer("Numbers", vec![]).await;
+    let mut handles = Vec::new();
+    for _ in 0..WRITERS {
+        let store = store.clone();
+        let (customer, t) = (customer.clone(), w.t.clone());
+        handles.push(tokio::spawn(async move {
+            let w = World { store: &*store, t, now: chrono::DateTime::from_timestamp(1_790_000_000, 0).unwrap() };
+            let mut numbers = Vec::new();
+            for _ in 0..25 {
+                numbers.push(w.case(&customer).await.number.value());
+            }
+            numbers
+        }));
+    }
+    let mut all = BTreeSet::new();
+    for h in handles {
+        let numbers = h.await.unwrap();
+        assert!(numbers.windows(2).all(|p| p[0] < p[1]), "increasing per creator: {numbers:?}");
+        for n in numbers {
+            assert!(all.insert(n), "case number {n} was handed out twice");
+        }
+    }
+    assert_eq!(all.len(), WRITERS * 25);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_concurrent_case_updates_lose_nothing() {
+    no_lost_update(Arc::new(store(Backend::SqliteFile).await)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_concurrent_case_creators_get_unique_numbers() {
+    concurrent_creators_get_unique_increasing_numbers(Arc::new(store(Backend::SqliteFile).await)).await;
+}
+
+#[cfg(crm_pg)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_concurrent_case_updates_lose_nothing() {
+    no_lost_update(Arc::new(store(Backend::Postgres).await)).await;
+}
+
+#[cfg(crm_pg)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_concurrent_case_creators_get_unique_numbers() {
+    concurrent_creators_get_unique_increasing_numbers(Arc::new(store(Backend::Postgres).await)).await;
+}

@@ -1,0 +1,17 @@
+//! Integration tests of the SQL store: the store conformance suite on SQLite (file and
+//! in-memory) and PostgreSQL, plus SQL-specific tests (concurrency, atomicity, constraint
+//! errors, query plans, migrations).
+//!
+//! PostgreSQL tests need `CRM_TEST_POSTGRES_URL` (for example
+//! `postgres://postgres@127.0.0.1:5432/test`); each test process creates its own database
+//! `crm_test_<seconds>_<random>` there and drops databases left by runs older than an hour.
+//! Without the variable they do not run: one test says so, and fails when `CI` is set.
+
+mod atomicity;
+mod concurrency;
+mod errors;
+mod helpers;
+mod migrations;
+mod plans;
+mod smoke;
+mod world;
