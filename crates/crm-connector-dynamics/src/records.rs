@@ -188,12 +188,14 @@ pub fn phonecall_id(activity: &ActivityPush, mapping: &DynamicsMapping) -> Uuid 
 }
 
 /// The phonecall body of an activity push (created open; completion is a second PATCH).
+/// Every channel becomes a phonecall \[D\]: Dataverse has no generic "interaction" activity
+/// and the engine's pushes are dominated by calls; the subject names the channel.
 ///
 /// - `regardingobjectid_<table>_phonecall@odata.bind` links the target.
 /// - A contact, lead or account target is also the call's party: *from* on an inbound
 ///   call (mask 1), *to* on an outbound one (mask 2).
-/// - There is no disposition column [D]: it goes first in `description`; durations are
-///   in minutes, rounded up [D].
+/// - There is no disposition column \[D\]: it goes first in `description`; durations are
+///   in minutes, rounded up \[D\].
 ///
 /// # Errors
 /// `Rejected` when the target id is not a GUID.

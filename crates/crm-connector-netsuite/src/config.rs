@@ -122,7 +122,7 @@ fn default_assertion_lifetime_secs() -> u64 {
 }
 
 /// Field mapping. Reference ids (status, priority, origin, subsidiary, lead status) are
-/// account-specific [U], so they are unset unless configured, and then sent as `{"id"}`.
+/// account-specific \[U\], so they are unset unless configured, and then sent as `{"id"}`.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct NetSuiteMapping {

@@ -27,7 +27,7 @@ fn reference(object: ExternalObject, id: &str) -> ExternalRef {
 }
 
 /// A SuiteQL row as an [`ExternalRecord`]. Customers are reported as accounts: telling
-/// leads and prospects apart needs the stage, whose SuiteQL column is unverified [U].
+/// leads and prospects apart needs the stage, whose SuiteQL column is unverified \[U\].
 pub fn to_external(row: &Value, table: Table, mapping: &NetSuiteMapping) -> Option<ExternalRecord> {
     let id = text(row, "id")?;
     let person = match (text(row, "firstname"), text(row, "lastname")) {
@@ -125,7 +125,7 @@ pub fn link_field(object: ExternalObject) -> &'static str {
     }
 }
 
-/// The `phoneCall` body. phoneCall has no duration or disposition field [D]: both go in
+/// The `phoneCall` body. phoneCall has no duration or disposition field \[D\]: both go in
 /// `message` before the notes.
 pub fn phone_call_body(activity: &ActivityPush, mapping: &NetSuiteMapping) -> Value {
     let mut message = String::from(match activity.direction {
@@ -193,7 +193,7 @@ pub fn error_detail(response: &RawResponse) -> ErrorDetail {
 }
 
 /// Recognises `CONCURRENCY_LIMIT_EXCEEDED` whatever the status (some accounts answer it
-/// with 400 `USER_ERROR` [O]). NetSuite documents no `Retry-After` [U], so the backoff
+/// with 400 `USER_ERROR` \[O\]). NetSuite documents no `Retry-After` \[U\], so the backoff
 /// decides.
 pub fn throttle_hook() -> ThrottleHook {
     Arc::new(|_status, _headers, body| {

@@ -25,7 +25,7 @@ pub const CONTACT_COLUMNS: &str = "id, entityid, firstname, lastname, email, pho
 
 /// The phone searches: customers, then contacts (skipping a table with no columns).
 /// Phone columns hold what users typed, so an exact match on E.164 misses other formats
-/// [U]; the columns are configurable.
+/// \[U\]; the columns are configurable.
 pub fn phone_queries(phone: &str, mapping: &NetSuiteMapping) -> Vec<(Table, String)> {
     let mut out = Vec::new();
     if !mapping.customer_phone_columns.is_empty() {

@@ -140,7 +140,7 @@ fn is_api_version(v: &str) -> bool {
 }
 
 /// Whether an upsert failed only because `TaskSubtype` cannot be updated on an existing
-/// Task. The exact code is unverified [U]; we accept the codes Salesforce uses for
+/// Task. The exact code is unverified \[U\]; we accept the codes Salesforce uses for
 /// non-updateable fields when they name `TaskSubtype`.
 fn subtype_refused(answer: &RawResponse) -> bool {
     answer.status.as_u16() == 400

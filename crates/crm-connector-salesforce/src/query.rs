@@ -3,7 +3,7 @@
 //! structure.
 
 /// Characters SOSL reserves in a `FIND {…}` term; each is escaped with `\`. Salesforce
-/// documents the list for SOSL search terms; its exact extent is unverified [U], so we
+/// documents the list for SOSL search terms; its exact extent is unverified \[U\], so we
 /// escape generously: an escaped ordinary character is still the character.
 const SOSL_RESERVED: &[char] =
     &['?', '&', '|', '!', '{', '}', '[', ']', '(', ')', '^', '~', '*', ':', '\\', '"', '\'', '+', '-'];

@@ -95,3 +95,16 @@ async fn an_unknown_external_id_field_is_not_found() {
     let error = crm.push_activity(&activity).await.unwrap_err();
     assert!(matches!(error, ConnectorError::NotFound { .. }), "{error:?}");
 }
+
+#[tokio::test]
+async fn an_update_answered_204_without_body_reads_the_task_id_back() {
+    let (fake, crm) = org().await;
+    fake.state().legacy_upsert = true;
+    let activity = call_activity("INT-6", sf_ref(ExternalObject::Contact, "003D000000000001"));
+    let first = crm.push_activity(&activity).await.unwrap();
+    let second = crm.push_activity(&activity).await.unwrap();
+    assert_eq!(first, second);
+    let state = fake.state();
+    let last = state.seen.last().unwrap();
+    assert_eq!((last.method.as_str(), last.query.as_deref()), ("GET", Some("fields=Id")));
+}

@@ -65,6 +65,8 @@ pub(crate) struct State {
     pub deleted: HashSet<String>,
     pub tasks: BTreeMap<String, (String, Value)>,
     pub ambiguous_keys: HashSet<String>,
+    /// Answer updates of existing Tasks with 204 and no body, as before API v46.
+    pub legacy_upsert: bool,
     pub next_id: u32,
     pub faults: VecDeque<Fault>,
     pub query_page_size: usize,
@@ -442,6 +444,9 @@ fn upsert_task(state: &mut State, field: &str, key: &str, body: &Value) -> Respo
         }
         if let (Some(target), Some(update)) = (stored.as_object_mut(), body.as_object()) {
             target.extend(update.clone());
+        }
+        if state.legacy_upsert {
+            return ResponseTemplate::new(204);
         }
         return ResponseTemplate::new(200)
             .set_body_json(json!({"id": id, "errors": [], "success": true, "created": false}));
