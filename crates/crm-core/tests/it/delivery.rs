@@ -1,0 +1,125 @@
+//! Durable external pushes (INT-6, EXT-1): a wrap-up pushed while the remote CRM is down is
+//! retried until it lands, and lands exactly once; refusals go to the dead letters and can be
+//! requeued.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crm_core::ConnectorError;
+use crm_core::event::{OutboxStatus, Topic};
+use crm_core::external::{ExternalObject, ExternalRef, ExternalSystem};
+use crm_core::ids::TenantId;
+use crm_core::interaction::{Channel, Direction, InteractionAction, LinkTarget, NewInteraction};
+use crm_core::page::PageRequest;
+use crm_core::ports::{ExternalCrm, OutboxStore};
+use crm_core::service::{ConnectorDirectory, RetryPolicy};
+use crm_testkit::{FakeExternalCrm, FakeOperation};
+
+use crate::helpers::Env;
+
+struct OneConnector(Arc<FakeExternalCrm>);
+
+impl ConnectorDirectory for OneConnector {
+    fn connector(&self, _tenant: TenantId, system: ExternalSystem) -> Option<Arc<dyn ExternalCrm>> {
+        (system == ExternalSystem::Salesforce).then(|| self.0.clone() as Arc<dyn ExternalCrm>)
+    }
+}
+
+fn instant_retries() -> RetryPolicy {
+    RetryPolicy { max_attempts: 5, base_delay: Duration::ZERO, max_delay: Duration::ZERO }
+}
+
+/// Handles a linked call to the end of wrap-up and returns the env.
+async fn wrapped_up_call(env: &Env) {
+    let actor = env.tenant.agent_actor();
+    let input = NewInteraction {
+        channel: Channel::Voice,
+        direction: Direction::Inbound,
+        customer: None,
+        address: Some("+33 1 23 45 67 89".into()),
+        contact_name: Some("Jeanne Dupont".into()),
+        internal_agent: None,
+        agent: Some(actor.agent),
+        queue: None,
+        context: Default::default(),
+        transcript: Vec::new(),
+    };
+    let mut i = env.crm.create_interaction(&actor, input).await.expect("interaction");
+    let target = LinkTarget::External {
+        reference: ExternalRef {
+            system: ExternalSystem::Salesforce,
+            object: ExternalObject::Contact,
+            id: "003A".into(),
+        },
+    };
+    i = env.crm.link_interaction(&actor, i.id, i.version, target).await.expect("link");
+    i = env.crm.add_interaction_note(&actor, i.id, i.version, "wants a callback").await.expect("note");
+    for action in [InteractionAction::Accept, InteractionAction::End, InteractionAction::CompleteWrapUp] {
+        i = env.crm.act_on_interaction(&actor, i.id, i.version, action).await.expect("action");
+    }
+}
+
+#[tokio::test]
+async fn a_push_during_an_outage_is_retried_and_lands_exactly_once() {
+    let env = Env::new().await;
+    wrapped_up_call(&env).await;
+    let remote = Arc::new(FakeExternalCrm::new(ExternalSystem::Salesforce));
+    remote.fail_next(3, FakeExternalCrm::transport_error);
+    let dir = OneConnector(remote.clone());
+    let mut delivered = 0;
+    for _ in 0..10 {
+        let report =
+            env.crm.deliver_external_pushes(&dir, &instant_retries(), Duration::from_secs(60), 10).await.unwrap();
+        delivered += report.delivered;
+    }
+    assert_eq!(delivered, 1);
+    let activities = remote.activities();
+    assert_eq!(activities.len(), 1, "exactly one activity remotely");
+    assert_eq!(activities[0].notes, "wants a callback");
+    assert_eq!(activities[0].target.id, "003A");
+    let attempts = remote.calls().iter().filter(|c| **c == FakeOperation::PushActivity).count();
+    assert_eq!(attempts, 4, "three failures then one success");
+}
+
+#[tokio::test]
+async fn a_refused_push_is_dead_and_can_be_requeued() {
+    let env = Env::new().await;
+    wrapped_up_call(&env).await;
+    let remote = Arc::new(FakeExternalCrm::new(ExternalSystem::Salesforce));
+    remote.fail_next(1, || ConnectorError::Rejected {
+        system: "salesforce".into(),
+        code: "INVALID_FIELD".into(),
+        message: "No such column".into(),
+        field: None,
+    });
+    let dir = OneConnector(remote.clone());
+    let report = env.crm.deliver_external_pushes(&dir, &instant_retries(), Duration::from_secs(60), 10).await.unwrap();
+    assert_eq!((report.claimed, report.dead), (1, 1));
+    let tenant = env.tenant.id();
+    let dead = env.store.list_outbox(tenant, Some(OutboxStatus::Dead), &PageRequest::first()).await.unwrap();
+    assert_eq!(dead.items.len(), 1);
+    assert!(dead.items[0].last_error.as_deref().unwrap_or_default().contains("INVALID_FIELD"));
+    assert_eq!(dead.items[0].topic, Topic::ExternalPush);
+    env.store
+        .requeue(tenant, dead.items[0].event.id, crm_core::time::Clock::now(&*env.crm.clock().clone()))
+        .await
+        .unwrap();
+    let report = env.crm.deliver_external_pushes(&dir, &instant_retries(), Duration::from_secs(60), 10).await.unwrap();
+    assert_eq!(report.delivered, 1);
+    assert_eq!(remote.activities().len(), 1);
+}
+
+#[tokio::test]
+async fn a_tenant_without_the_connector_gets_a_dead_letter_not_a_loop() {
+    let env = Env::new().await;
+    wrapped_up_call(&env).await;
+    struct Nothing;
+    impl ConnectorDirectory for Nothing {
+        fn connector(&self, _: TenantId, _: ExternalSystem) -> Option<Arc<dyn ExternalCrm>> {
+            None
+        }
+    }
+    let report =
+        env.crm.deliver_external_pushes(&Nothing, &instant_retries(), Duration::from_secs(60), 10).await.unwrap();
+    assert_eq!(report.dead, 1);
+}
