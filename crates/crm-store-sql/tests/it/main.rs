@@ -9,6 +9,7 @@
 
 mod atomicity;
 mod concurrency;
+mod conformance;
 mod errors;
 mod helpers;
 mod migrations;
