@@ -24,9 +24,9 @@ enum Kind {
 
 fn sqlx_error(e: &DbErr) -> Option<&sea_orm::sqlx::Error> {
     match e {
-        DbErr::Conn(RuntimeErr::SqlxError(s)) | DbErr::Exec(RuntimeErr::SqlxError(s)) | DbErr::Query(RuntimeErr::SqlxError(s)) => {
-            Some(s)
-        }
+        DbErr::Conn(RuntimeErr::SqlxError(s))
+        | DbErr::Exec(RuntimeErr::SqlxError(s))
+        | DbErr::Query(RuntimeErr::SqlxError(s)) => Some(s),
         _ => None,
     }
 }

@@ -46,7 +46,11 @@ pub(crate) async fn all<C: ConnectionTrait>(c: &C, sql: &str, values: Vec<Value>
 }
 
 /// Runs a query, returning the first row.
-pub(crate) async fn one<C: ConnectionTrait>(c: &C, sql: &str, values: Vec<Value>) -> Result<Option<QueryResult>, DbErr> {
+pub(crate) async fn one<C: ConnectionTrait>(
+    c: &C,
+    sql: &str,
+    values: Vec<Value>,
+) -> Result<Option<QueryResult>, DbErr> {
     let backend = c.get_database_backend();
     c.query_one_raw(stmt(backend, sql, values)).await
 }

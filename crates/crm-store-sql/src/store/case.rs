@@ -9,7 +9,9 @@ use uuid::Uuid;
 
 use crm_core::StoreError;
 use crm_core::access::PrivateScope;
-use crm_core::case::{Case, CaseFilter, CaseHistoryEntry, CaseNumber, CaseSort, CaseSortField, Priority, SortDirection};
+use crm_core::case::{
+    Case, CaseFilter, CaseHistoryEntry, CaseNumber, CaseSort, CaseSortField, Priority, SortDirection,
+};
 use crm_core::event::DomainEvent;
 use crm_core::follow_up::FollowUp;
 use crm_core::ids::{CaseId, CustomerId, TenantId};
@@ -119,7 +121,9 @@ async fn insert_case_rows<C: ConnectionTrait>(c: &C, case: &Case, history: &[Cas
     }
     require(c, "customers", "customer", case.tenant.as_uuid(), case.customer.as_uuid()).await?;
     let sql = format!("INSERT INTO cases ({CASE_COLUMNS}) VALUES ({})", marks(17));
-    exec(c, &sql, case_values(case)?).await.map_err(|e| with_value(crate::error::map_db(e, "customer"), duplicate_value(case)))?;
+    exec(c, &sql, case_values(case)?)
+        .await
+        .map_err(|e| with_value(crate::error::map_db(e, "customer"), duplicate_value(case)))?;
     append_history(c, case.id, history).await
 }
 
@@ -206,10 +210,15 @@ impl CaseStore for SqlStore {
                 .await
                 .map_err(|e| with_value(crate::error::map_db(e, "customer"), duplicate_value(case)))?;
             if touched == 0 {
-                return Err(
-                    stale_or_missing(&tx, "cases", "case", case.tenant.as_uuid(), case.id.as_uuid(), expected_version)
-                        .await,
-                );
+                return Err(stale_or_missing(
+                    &tx,
+                    "cases",
+                    "case",
+                    case.tenant.as_uuid(),
+                    case.id.as_uuid(),
+                    expected_version,
+                )
+                .await);
             }
             append_history(&tx, case.id, history).await?;
             write_events(&tx, events).await
@@ -235,7 +244,9 @@ impl CaseStore for SqlStore {
             .await
             .map_err(db)?;
             if n == 0 {
-                return Err(stale_or_missing(&tx, "cases", "case", tenant.as_uuid(), id.as_uuid(), expected_version).await);
+                return Err(
+                    stale_or_missing(&tx, "cases", "case", tenant.as_uuid(), id.as_uuid(), expected_version).await
+                );
             }
             write_events(&tx, events).await
         }

@@ -10,16 +10,16 @@ use uuid::Uuid;
 
 use crm_core::StoreError;
 use crm_core::case::Case;
-use crm_core::interaction::Interaction;
-use crm_core::task::Task;
 use crm_core::customer::{
     AccountNumber, Customer, CustomerSearch, IdentityKey, MergePlan, MergeRecord, MovedRecords, Relation, UndoPlan,
 };
 use crm_core::error::Conflict;
 use crm_core::event::DomainEvent;
 use crm_core::ids::{AgentId, CustomerId, MergeId, RelationId, TenantId};
+use crm_core::interaction::Interaction;
 use crm_core::page::{Cursor, Page, PageRequest};
 use crm_core::ports::{CustomerStore, StoreResult};
+use crm_core::task::Task;
 use crm_core::text::words;
 
 use super::{require, stale_or_missing, write_events};
@@ -151,8 +151,15 @@ async fn replace_customer<C: ConnectionTrait>(c: &C, customer: &Customer, expect
     ];
     let touched = exec(c, sql, values).await.map_err(|e| with_value(db(e), duplicate_value(customer)))?;
     if touched == 0 {
-        return Err(stale_or_missing(c, "customers", "customer", customer.tenant.as_uuid(), customer.id.as_uuid(), expected)
-            .await);
+        return Err(stale_or_missing(
+            c,
+            "customers",
+            "customer",
+            customer.tenant.as_uuid(),
+            customer.id.as_uuid(),
+            expected,
+        )
+        .await);
     }
     clear_side_tables(c, customer.id).await?;
     let mut side = SideRows::default();
@@ -180,17 +187,33 @@ async fn move_children<C: ConnectionTrait>(
     to: Uuid,
     only: Option<&MovedRecords>,
 ) -> StoreResult<MovedRecords> {
-    let cases = move_rows::<_, Case>(c, "cases", tenant, from, to, only.map(|m| m.cases.iter().map(|i| i.as_uuid()).collect()), |case| {
-        case.customer = CustomerId::from_uuid(to);
-        case.version += 1;
-        case.version
-    })
+    let cases = move_rows::<_, Case>(
+        c,
+        "cases",
+        tenant,
+        from,
+        to,
+        only.map(|m| m.cases.iter().map(|i| i.as_uuid()).collect()),
+        |case| {
+            case.customer = CustomerId::from_uuid(to);
+            case.version += 1;
+            case.version
+        },
+    )
     .await?;
-    let tasks = move_rows::<_, Task>(c, "tasks", tenant, from, to, only.map(|m| m.tasks.iter().map(|i| i.as_uuid()).collect()), |task| {
-        task.customer = CustomerId::from_uuid(to);
-        task.version += 1;
-        task.version
-    })
+    let tasks = move_rows::<_, Task>(
+        c,
+        "tasks",
+        tenant,
+        from,
+        to,
+        only.map(|m| m.tasks.iter().map(|i| i.as_uuid()).collect()),
+        |task| {
+            task.customer = CustomerId::from_uuid(to);
+            task.version += 1;
+            task.version
+        },
+    )
     .await?;
     let interactions = move_rows::<_, Interaction>(
         c,
@@ -303,7 +326,11 @@ impl SqlStore {
         u64::try_from(value).map_err(|e| StoreError::Backend(Box::new(e)))
     }
 
-    pub(crate) async fn load_customer<C: ConnectionTrait>(c: &C, tenant: TenantId, id: CustomerId) -> StoreResult<Option<Customer>> {
+    pub(crate) async fn load_customer<C: ConnectionTrait>(
+        c: &C,
+        tenant: TenantId,
+        id: CustomerId,
+    ) -> StoreResult<Option<Customer>> {
         let row = one(c, "SELECT doc FROM customers WHERE id = ? AND tenant_id = ?", vec![uid(id), uid(tenant)])
             .await
             .map_err(db)?;
@@ -320,7 +347,11 @@ impl CustomerStore for SqlStore {
     async fn insert_customer(&self, customer: &Customer, events: &[DomainEvent]) -> StoreResult<()> {
         let tx = self.begin().await?;
         let result = async {
-            if one(&tx, "SELECT 1 AS one FROM customers WHERE id = ?", vec![uid(customer.id)]).await.map_err(db)?.is_some() {
+            if one(&tx, "SELECT 1 AS one FROM customers WHERE id = ?", vec![uid(customer.id)])
+                .await
+                .map_err(db)?
+                .is_some()
+            {
                 return Err(StoreError::duplicate("id", customer.id.to_string()));
             }
             let sql = format!("INSERT INTO customers ({CUSTOMER_COLUMNS}) VALUES ({})", marks(10));
@@ -336,7 +367,12 @@ impl CustomerStore for SqlStore {
         finish(tx, result).await
     }
 
-    async fn update_customer(&self, customer: &Customer, expected_version: u64, events: &[DomainEvent]) -> StoreResult<()> {
+    async fn update_customer(
+        &self,
+        customer: &Customer,
+        expected_version: u64,
+        events: &[DomainEvent],
+    ) -> StoreResult<()> {
         let tx = self.begin().await?;
         let result = async {
             replace_customer(&tx, customer, expected_version).await?;
@@ -355,9 +391,10 @@ impl CustomerStore for SqlStore {
     ) -> StoreResult<()> {
         let tx = self.begin().await?;
         let result = async {
-            let version = one(&tx, "SELECT version FROM customers WHERE id = ? AND tenant_id = ?", vec![uid(id), uid(tenant)])
-                .await
-                .map_err(db)?;
+            let version =
+                one(&tx, "SELECT version FROM customers WHERE id = ? AND tenant_id = ?", vec![uid(id), uid(tenant)])
+                    .await
+                    .map_err(db)?;
             let Some(row) = version else { return Err(StoreError::not_found("customer", id)) };
             let stored: i64 = col(&row, "version")?;
             if u64::try_from(stored).ok() != Some(expected_version) {
@@ -386,9 +423,10 @@ impl CustomerStore for SqlStore {
     }
 
     async fn find_by_identity(&self, tenant: TenantId, key: &IdentityKey, limit: u32) -> StoreResult<Vec<Customer>> {
-        let rows = all(&self.read, FIND_BY_IDENTITY, vec![uid(tenant), text(key.as_str()), uid(tenant), int(limit.into())])
-            .await
-            .map_err(db)?;
+        let rows =
+            all(&self.read, FIND_BY_IDENTITY, vec![uid(tenant), text(key.as_str()), uid(tenant), int(limit.into())])
+                .await
+                .map_err(db)?;
         customers_from_rows(&rows)
     }
 
@@ -409,7 +447,9 @@ impl CustomerStore for SqlStore {
         search: &CustomerSearch,
         page: &PageRequest,
     ) -> StoreResult<Page<Customer>> {
-        let mut sql = String::from("SELECT c.doc, c.name_sort, c.id FROM customers c WHERE c.tenant_id = ? AND c.status = 'active'");
+        let mut sql = String::from(
+            "SELECT c.doc, c.name_sort, c.id FROM customers c WHERE c.tenant_id = ? AND c.status = 'active'",
+        );
         let mut values = vec![uid(tenant)];
         for term in &search.name_terms {
             sql.push_str(
@@ -454,11 +494,16 @@ impl CustomerStore for SqlStore {
         sql.push_str(" ORDER BY c.name_sort, c.id LIMIT ?");
         values.push(int(u64::from(page.limit) + 1));
         let rows = all(&self.read, &sql, values).await.map_err(db)?;
-        paginate(rows, page.limit, |row| {
-            let name: String = col(row, "name_sort")?;
-            let id: Uuid = col(row, "id")?;
-            Ok(Cursor::encode(&(name, id)))
-        }, from_doc)
+        paginate(
+            rows,
+            page.limit,
+            |row| {
+                let name: String = col(row, "name_sort")?;
+                let id: Uuid = col(row, "id")?;
+                Ok(Cursor::encode(&(name, id)))
+            },
+            from_doc,
+        )
     }
 
     async fn find_by_phonetic(&self, tenant: TenantId, codes: &[String], limit: u32) -> StoreResult<Vec<Customer>> {
@@ -487,7 +532,13 @@ impl CustomerStore for SqlStore {
             exec(
                 &tx,
                 "INSERT INTO relations (id, tenant_id, from_id, to_id, doc) VALUES (?, ?, ?, ?, ?)",
-                vec![uid(relation.id), uid(relation.tenant), uid(relation.from), uid(relation.to), text(to_doc(relation)?)],
+                vec![
+                    uid(relation.id),
+                    uid(relation.tenant),
+                    uid(relation.from),
+                    uid(relation.to),
+                    text(to_doc(relation)?),
+                ],
             )
             .await
             .map_err(|e| with_value(map_db(e, "from"), |_| Some(relation.id.to_string())))?;
@@ -551,7 +602,13 @@ impl CustomerStore for SqlStore {
             exec(
                 &tx,
                 "INSERT INTO merges (id, tenant_id, target_id, source_id, undone, doc) VALUES (?, ?, ?, ?, 0, ?)",
-                vec![uid(stored.id), uid(stored.tenant), uid(stored.target), uid(stored.source), text(to_doc(&stored)?)],
+                vec![
+                    uid(stored.id),
+                    uid(stored.tenant),
+                    uid(stored.target),
+                    uid(stored.source),
+                    text(to_doc(&stored)?),
+                ],
             )
             .await
             .map_err(|e| with_value(db(e), |_| Some(stored.id.to_string())))?;
@@ -645,4 +702,3 @@ pub(crate) fn paginate<T>(
     let items = rows.iter().map(decode).collect::<StoreResult<Vec<T>>>()?;
     Ok(Page { items, next })
 }
-

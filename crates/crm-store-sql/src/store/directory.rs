@@ -26,7 +26,8 @@ async fn check_put<C: ConnectionTrait>(
     tenant: Uuid,
     expected: Option<u64>,
 ) -> StoreResult<()> {
-    let row = one(c, &format!("SELECT tenant_id, version FROM {table} WHERE id = ?"), vec![uid(id)]).await.map_err(db)?;
+    let row =
+        one(c, &format!("SELECT tenant_id, version FROM {table} WHERE id = ?"), vec![uid(id)]).await.map_err(db)?;
     let stored = match row {
         Some(r) => Some((col::<Uuid>(&r, "tenant_id")?, col::<i64>(&r, "version")?)),
         None => None,
@@ -43,18 +44,24 @@ async fn check_put<C: ConnectionTrait>(
     }
 }
 
-/// Inserts or replaces one directory row inside a write transaction.
-async fn put_row(
-    store: &SqlStore,
+/// One directory row to insert or replace.
+struct DirectoryRow<'a> {
     table: &'static str,
     entity: &'static str,
     id: Uuid,
     tenant: Uuid,
-    expected: Option<u64>,
-    columns: &[&str],
+    columns: &'a [&'a str],
     values: Vec<Value>,
+}
+
+/// Inserts or replaces one directory row inside a write transaction.
+async fn put_row(
+    store: &SqlStore,
+    row: DirectoryRow<'_>,
+    expected: Option<u64>,
     value_of: impl Fn(&str) -> Option<String> + Send,
 ) -> StoreResult<()> {
+    let DirectoryRow { table, entity, id, tenant, columns, values } = row;
     let tx = store.begin().await?;
     let result = async {
         check_put(&tx, table, entity, id, tenant, expected).await?;
@@ -98,13 +105,20 @@ impl DirectoryStore for SqlStore {
     async fn put_agent(&self, agent: &Agent, expected_version: Option<u64>) -> StoreResult<()> {
         put_row(
             self,
-            "agents",
-            "agent",
-            agent.id.as_uuid(),
-            agent.tenant.as_uuid(),
+            DirectoryRow {
+                table: "agents",
+                entity: "agent",
+                id: agent.id.as_uuid(),
+                tenant: agent.tenant.as_uuid(),
+                columns: &["email_key", "name", "version", "doc"],
+                values: vec![
+                    text(agent.email.key()),
+                    text(agent.name.as_str()),
+                    int(agent.version),
+                    text(to_doc(agent)?),
+                ],
+            },
             expected_version,
-            &["email_key", "name", "version", "doc"],
-            vec![text(agent.email.key()), text(agent.name.as_str()), int(agent.version), text(to_doc(agent)?)],
             |field| match field {
                 "email" => Some(agent.email.to_string()),
                 "id" => Some(agent.id.to_string()),
@@ -131,13 +145,15 @@ impl DirectoryStore for SqlStore {
     async fn put_group(&self, group: &Group, expected_version: Option<u64>) -> StoreResult<()> {
         put_row(
             self,
-            "agent_groups",
-            "group",
-            group.id.as_uuid(),
-            group.tenant.as_uuid(),
+            DirectoryRow {
+                table: "agent_groups",
+                entity: "group",
+                id: group.id.as_uuid(),
+                tenant: group.tenant.as_uuid(),
+                columns: &["name", "version", "doc"],
+                values: vec![text(group.name.as_str()), int(group.version), text(to_doc(group)?)],
+            },
             expected_version,
-            &["name", "version", "doc"],
-            vec![text(group.name.as_str()), int(group.version), text(to_doc(group)?)],
             |field| match field {
                 "name" => Some(group.name.clone()),
                 "id" => Some(group.id.to_string()),
@@ -162,18 +178,20 @@ impl DirectoryStore for SqlStore {
     ) -> StoreResult<()> {
         put_row(
             self,
-            "field_definitions",
-            "field_definition",
-            definition.id.as_uuid(),
-            definition.tenant.as_uuid(),
+            DirectoryRow {
+                table: "field_definitions",
+                entity: "field_definition",
+                id: definition.id.as_uuid(),
+                tenant: definition.tenant.as_uuid(),
+                columns: &["entity", "key", "version", "doc"],
+                values: vec![
+                    text(definition.entity.as_str()),
+                    text(definition.key.as_str()),
+                    int(definition.version),
+                    text(to_doc(definition)?),
+                ],
+            },
             expected_version,
-            &["entity", "key", "version", "doc"],
-            vec![
-                text(definition.entity.as_str()),
-                text(definition.key.as_str()),
-                int(definition.version),
-                text(to_doc(definition)?),
-            ],
             |field| match field {
                 "key" => Some(definition.key.to_string()),
                 "id" => Some(definition.id.to_string()),
@@ -236,9 +254,10 @@ impl DirectoryStore for SqlStore {
     }
 
     async fn get_queue(&self, tenant: TenantId, name: &str) -> StoreResult<Option<QueueSettings>> {
-        let row = one(&self.read, "SELECT doc FROM queues WHERE tenant_id = ? AND name = ?", vec![uid(tenant), text(name)])
-            .await
-            .map_err(db)?;
+        let row =
+            one(&self.read, "SELECT doc FROM queues WHERE tenant_id = ? AND name = ?", vec![uid(tenant), text(name)])
+                .await
+                .map_err(db)?;
         row.as_ref().map(from_doc).transpose()
     }
 }

@@ -88,9 +88,10 @@ impl InteractionStore for SqlStore {
     }
 
     async fn get_interaction(&self, tenant: TenantId, id: InteractionId) -> StoreResult<Option<Interaction>> {
-        let row = one(&self.read, "SELECT doc FROM interactions WHERE id = ? AND tenant_id = ?", vec![uid(id), uid(tenant)])
-            .await
-            .map_err(db)?;
+        let row =
+            one(&self.read, "SELECT doc FROM interactions WHERE id = ? AND tenant_id = ?", vec![uid(id), uid(tenant)])
+                .await
+                .map_err(db)?;
         row.as_ref().map(from_doc).transpose()
     }
 
@@ -121,4 +122,3 @@ impl InteractionStore for SqlStore {
         )
     }
 }
-

@@ -88,9 +88,10 @@ impl OutboxStore for SqlStore {
     }
 
     async fn mark_delivered(&self, id: EventId) -> StoreResult<()> {
-        let n = exec(&self.write, "UPDATE outbox SET status = 'delivered', lease_until = NULL WHERE id = ?", vec![uid(id)])
-            .await
-            .map_err(db)?;
+        let n =
+            exec(&self.write, "UPDATE outbox SET status = 'delivered', lease_until = NULL WHERE id = ?", vec![uid(id)])
+                .await
+                .map_err(db)?;
         if n == 0 { Err(StoreError::not_found("outbox entry", id)) } else { Ok(()) }
     }
 

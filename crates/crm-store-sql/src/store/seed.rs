@@ -130,7 +130,8 @@ impl SqlStore {
     /// # Errors
     /// `Backend` when the backend refuses the statement.
     pub async fn explain_identity_lookup(&self, tenant: TenantId, key: &IdentityKey) -> StoreResult<String> {
-        let values = vec![uid(tenant), Value::String(Some(key.as_str().to_owned())), uid(tenant), Value::BigInt(Some(20))];
+        let values =
+            vec![uid(tenant), Value::String(Some(key.as_str().to_owned())), uid(tenant), Value::BigInt(Some(20))];
         match self.backend {
             DbBackend::Postgres => {
                 let tx = self.begin().await?;

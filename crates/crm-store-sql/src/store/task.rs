@@ -70,7 +70,9 @@ impl TaskStore for SqlStore {
             );
             let mut values = task_set_values(task)?;
             values.extend([uid(task.id), uid(task.tenant)]);
-            exec(&tx, &sql, values).await.map_err(|e| with_value(map_db(e, "customer"), |_| Some(task.id.to_string())))?;
+            exec(&tx, &sql, values)
+                .await
+                .map_err(|e| with_value(map_db(e, "customer"), |_| Some(task.id.to_string())))?;
             write_events(&tx, events).await
         }
         .await;
@@ -107,7 +109,8 @@ impl TaskStore for SqlStore {
         until: Option<DateTime<Utc>>,
         limit: u32,
     ) -> StoreResult<Vec<Task>> {
-        let mut sql = String::from("SELECT doc FROM tasks WHERE tenant_id = ? AND assignee_id = ? AND status = 'planned'");
+        let mut sql =
+            String::from("SELECT doc FROM tasks WHERE tenant_id = ? AND assignee_id = ? AND status = 'planned'");
         let mut values = vec![uid(tenant), uid(agent)];
         if let Some(until) = until {
             sql.push_str(" AND scheduled_at < ?");
@@ -167,4 +170,3 @@ impl TaskStore for SqlStore {
         finish(tx, result).await
     }
 }
-

@@ -35,7 +35,8 @@ async fn no_lost_update(store: Arc<dyn Store>) {
                 let mut next = current.clone();
                 next.subject = format!("writer {writer} update {}", accepted.len());
                 next.version = current.version + 1;
-                let entries = history::diff(&current.field_map(), &next.field_map(), tenant, id, next.version, agent, now);
+                let entries =
+                    history::diff(&current.field_map(), &next.field_map(), tenant, id, next.version, agent, now);
                 let event = crm_core::event::DomainEvent {
                     id: crm_core::time::next_id(&crm_core::time::UuidV7Generator),
                     tenant,

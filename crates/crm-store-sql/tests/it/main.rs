@@ -7,6 +7,9 @@
 //! `crm_test_<seconds>_<random>` there and drops databases left by runs older than an hour.
 //! Without the variable they do not run: one test says so, and fails when `CI` is set.
 
+// The whole binary is tests: an unwrap is an assertion here, in helpers as in tests.
+#![allow(clippy::unwrap_used)]
+
 mod atomicity;
 mod concurrency;
 mod conformance;

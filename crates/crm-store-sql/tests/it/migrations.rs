@@ -27,7 +27,11 @@ async fn postgres_migrations_apply_once_from_an_empty_schema() {
     use sea_orm::ConnectionTrait;
     // A fresh database of its own, so the migration starts from nothing.
     let base = crate::helpers::postgres_url().unwrap();
-    let name = format!("crm_test_{}_m{}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs(), &uuid::Uuid::now_v7().simple().to_string()[24..]);
+    let name = format!(
+        "crm_test_{}_m{}",
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs(),
+        &uuid::Uuid::now_v7().simple().to_string()[24..]
+    );
     let admin = sea_orm::Database::connect(&base).await.unwrap();
     admin.execute_unprepared(&format!("CREATE DATABASE \"{name}\"")).await.unwrap();
     let url = crate::helpers::with_database(&base, &name);

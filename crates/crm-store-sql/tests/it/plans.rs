@@ -10,7 +10,11 @@ async fn lookups_use_the_identity_index(backend: Backend) {
     let s = store(backend).await;
     let w = World::new(&s).await;
     for i in 0..50 {
-        w.customer(&format!("Client {i}"), vec![phone(&format!("+33 1 23 45 {:02} {:02}", i / 10, i % 100)), email(&format!("c{i}@example.com"))]).await;
+        w.customer(
+            &format!("Client {i}"),
+            vec![phone(&format!("+33 1 23 45 {:02} {:02}", i / 10, i % 100)), email(&format!("c{i}@example.com"))],
+        )
+        .await;
     }
     let keys = [
         IdentityKey::phone(&PhoneNumber::parse("+33123450101", None).unwrap()),
@@ -22,7 +26,8 @@ async fn lookups_use_the_identity_index(backend: Backend) {
             plan.contains("customer_identities_lookup")
                 && ["\"Index Scan\"", "\"Index Only Scan\"", "\"Bitmap Index Scan\""].iter().any(|n| plan.contains(n))
         } else {
-            plan.contains("USING INDEX customer_identities_lookup") || plan.contains("USING COVERING INDEX customer_identities_lookup")
+            plan.contains("USING INDEX customer_identities_lookup")
+                || plan.contains("USING COVERING INDEX customer_identities_lookup")
         };
         assert!(uses_index, "{key} lookup does not use customer_identities_lookup:\n{plan}");
     }

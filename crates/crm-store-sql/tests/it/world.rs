@@ -67,12 +67,21 @@ impl<'s> World<'s> {
     }
 
     pub(crate) fn creation_history(&self, case: &Case) -> Vec<CaseHistoryEntry> {
-        history::diff(&Default::default(), &case.field_map(), case.tenant, case.id, case.version, self.t.agent.id, self.now)
+        history::diff(
+            &Default::default(),
+            &case.field_map(),
+            case.tenant,
+            case.id,
+            case.version,
+            self.t.agent.id,
+            self.now,
+        )
     }
 
     pub(crate) async fn case(&self, customer: &Customer) -> Case {
         let case = self.build_case(customer).await;
-        let events = [self.event(EventKind::CaseCreated { case: case.id, number: case.number, customer: case.customer })];
+        let events =
+            [self.event(EventKind::CaseCreated { case: case.id, number: case.number, customer: case.customer })];
         self.store.insert_case(&case, &self.creation_history(&case), &events).await.expect("insert case");
         case
     }
