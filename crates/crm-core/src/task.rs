@@ -88,6 +88,15 @@ pub struct Task {
 
 /// Turns a wall-clock time in `zone` into an instant.
 ///
+/// ```
+/// use chrono::NaiveDate;
+/// use crm_core::task::local_to_instant;
+///
+/// let local = NaiveDate::from_ymd_opt(2026, 7, 1).unwrap().and_hms_opt(14, 0, 0).unwrap();
+/// let at = local_to_instant(local, chrono_tz::Europe::Paris).unwrap();
+/// assert_eq!(at.to_rfc3339(), "2026-07-01T12:00:00+00:00");
+/// ```
+///
 /// # Errors
 /// A [`FieldError`] on `scheduled_at` when the time does not exist in that zone (skipped by
 /// a daylight-saving change).

@@ -36,6 +36,14 @@ impl CaseStatus {
         &[CaseStatus::Draft, CaseStatus::Open, CaseStatus::Pending, CaseStatus::OnHold, CaseStatus::Closed];
 
     /// Whether `self → to` is allowed.
+    ///
+    /// ```
+    /// use crm_core::case::CaseStatus;
+    ///
+    /// assert!(CaseStatus::Draft.can_become(CaseStatus::Open));
+    /// assert!(CaseStatus::Closed.can_become(CaseStatus::Open)); // reopen
+    /// assert!(!CaseStatus::Closed.can_become(CaseStatus::Pending));
+    /// ```
     pub fn can_become(self, to: CaseStatus) -> bool {
         use CaseStatus::*;
         matches!(

@@ -8,6 +8,13 @@ use serde::{Deserialize, Serialize};
 use crate::error::FieldError;
 
 /// A human-readable case number.
+///
+/// ```
+/// use crm_core::case::CaseNumber;
+///
+/// let n: CaseNumber = "cs-42".parse().unwrap();
+/// assert_eq!(n.to_string(), "CS-000042");
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct CaseNumber(u64);

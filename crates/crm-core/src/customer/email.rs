@@ -20,6 +20,14 @@ pub struct EmailAddress(String);
 impl EmailAddress {
     /// Parses a bare address (`jane.doe@example.com`); display forms (`Jane <…>`) are refused.
     ///
+    /// ```
+    /// use crm_core::customer::EmailAddress;
+    ///
+    /// let e = EmailAddress::parse("Jane.Doe@Example.com").unwrap();
+    /// assert_eq!(e.key(), "jane.doe@example.com");
+    /// assert!(EmailAddress::parse("jane@").is_err());
+    /// ```
+    ///
     /// # Errors
     /// A [`FieldError`] on `email` naming the reason.
     pub fn parse(input: &str) -> Result<Self, FieldError> {

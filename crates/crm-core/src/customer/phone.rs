@@ -59,6 +59,17 @@ impl PhoneNumber {
     /// `(415) 555-0100`) need `default_region`; international forms (`+33 1 23 45 67 89`,
     /// `0033 1 …` is not accepted without a region) do not.
     ///
+    /// ```
+    /// use crm_core::customer::{PhoneNumber, Region};
+    ///
+    /// let fr = Some(Region::parse("FR").unwrap());
+    /// let a = PhoneNumber::parse("01 23 45 67 89", fr).unwrap();
+    /// let b = PhoneNumber::parse("+33 (0)1 23 45 67 89", None).unwrap();
+    /// assert_eq!(a, b);
+    /// assert_eq!(a.as_e164(), "+33123456789");
+    /// assert_eq!(PhoneNumber::parse("12", fr).unwrap_err().field, "phone");
+    /// ```
+    ///
     /// # Errors
     /// A [`FieldError`] on `phone` when the text is not a valid number.
     pub fn parse(input: &str, default_region: Option<Region>) -> Result<Self, FieldError> {

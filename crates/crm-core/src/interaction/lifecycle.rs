@@ -135,6 +135,13 @@ impl InteractionAction {
     }
 
     /// The state `action` leads to from `from`, or `None` when the machine forbids it.
+    ///
+    /// ```
+    /// use crm_core::interaction::{InteractionAction, InteractionState};
+    ///
+    /// assert_eq!(InteractionAction::Accept.target(InteractionState::Offered), Some(InteractionState::Active));
+    /// assert_eq!(InteractionAction::Hold.target(InteractionState::Offered), None);
+    /// ```
     pub fn target(self, from: InteractionState) -> Option<InteractionState> {
         use InteractionAction as A;
         use InteractionState as S;

@@ -6,3 +6,4 @@ mod helpers;
 mod identities;
 mod merge;
 mod numbers;
+mod roundtrip;
