@@ -13,6 +13,7 @@ mod admin;
 mod cases;
 mod customers;
 mod delivery;
+mod external;
 mod interactions;
 mod lookup;
 mod merge;
@@ -25,6 +26,7 @@ use std::sync::{Arc, RwLock};
 
 pub use admin::{CASE_COLUMNS, NewAgent, NewTenant, ProfilePatch};
 pub use delivery::{ConnectorDirectory, DeliveryReport, RetryPolicy};
+pub use external::ExternalLookup;
 pub use lookup::{Agenda, MAX_LOOKUP_MATCHES};
 
 use crate::access::{Actor, Tenant};

@@ -123,3 +123,62 @@ async fn a_tenant_without_the_connector_gets_a_dead_letter_not_a_loop() {
         env.crm.deliver_external_pushes(&Nothing, &instant_retries(), Duration::from_secs(60), 10).await.unwrap();
     assert_eq!(report.dead, 1);
 }
+
+#[tokio::test]
+async fn a_contact_created_in_the_external_crm_during_a_call_is_linked_and_receives_the_wrap_up() {
+    use crm_core::external::{ExternalCreate, ExternalPerson};
+
+    let env = Env::new().await;
+    let actor = env.tenant.agent_actor();
+    let remote = Arc::new(FakeExternalCrm::new(ExternalSystem::Salesforce));
+    let dir = OneConnector(remote.clone());
+    let input = NewInteraction {
+        channel: Channel::Voice,
+        direction: Direction::Inbound,
+        customer: None,
+        address: Some("+33 1 98 76 54 32".into()),
+        contact_name: Some("New Caller".into()),
+        internal_agent: None,
+        agent: Some(actor.agent),
+        queue: None,
+        context: Default::default(),
+        transcript: Vec::new(),
+    };
+    let i = env.crm.create_interaction(&actor, input).await.unwrap();
+    let i = env.crm.act_on_interaction(&actor, i.id, i.version, InteractionAction::Accept).await.unwrap();
+    let person =
+        ExternalPerson { last_name: "Caller".into(), phone: Some("+33198765432".into()), ..Default::default() };
+    let (reference, i) = env
+        .crm
+        .create_external_record(
+            &actor,
+            &dir,
+            i.id,
+            i.version,
+            ExternalSystem::Salesforce,
+            &ExternalCreate::Contact(person),
+        )
+        .await
+        .unwrap();
+    assert!(i.links.iter().any(|l| l.target == LinkTarget::External { reference: reference.clone() }));
+    assert_eq!(remote.created().len(), 1);
+    // Another system than the configured one is refused, naming the field.
+    let err = env
+        .crm
+        .create_external_record(
+            &actor,
+            &dir,
+            i.id,
+            i.version,
+            ExternalSystem::Dynamics,
+            &ExternalCreate::Contact(ExternalPerson::default()),
+        )
+        .await;
+    assert!(matches!(&err, Err(crm_core::Error::Validation(v)) if v.errors()[0].field == "system"), "{err:?}");
+    let i = env.crm.act_on_interaction(&actor, i.id, i.version, InteractionAction::End).await.unwrap();
+    env.crm.act_on_interaction(&actor, i.id, i.version, InteractionAction::CompleteWrapUp).await.unwrap();
+    env.crm.deliver_external_pushes(&dir, &instant_retries(), Duration::from_secs(60), 10).await.unwrap();
+    let activities = remote.activities();
+    assert_eq!(activities.len(), 1);
+    assert_eq!(activities[0].target, reference);
+}
