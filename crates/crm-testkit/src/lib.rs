@@ -17,3 +17,4 @@ pub mod fakes;
 pub use fakes::{FakeExternalCrm, FakeMailer, FakeOperation, ManualClock, SequentialIds};
 pub mod conformance;
 pub mod fixtures;
+pub mod strategies;
