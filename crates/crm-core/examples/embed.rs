@@ -88,17 +88,8 @@ async fn main() -> Result<(), crm_core::Error> {
             call.id,
             call.version,
             NewCase {
-                customer: customer.id,
-                subject: "Cannot log in to the customer portal".into(),
-                description: None,
-                draft: false,
-                visibility: None,
-                severity: None,
                 priority: Some(Priority::High),
-                assignee: None,
-                group: None,
-                origin_channel: None,
-                custom: Default::default(),
+                ..NewCase::open(customer.id, "Cannot log in to the customer portal")
             },
         )
         .await?;

@@ -357,6 +357,23 @@ pub struct CaseContext<'a> {
 }
 
 impl NewCase {
+    /// An open case for `customer` with `subject`, every other field at its default.
+    pub fn open(customer: CustomerId, subject: impl Into<String>) -> Self {
+        Self {
+            customer,
+            subject: subject.into(),
+            description: None,
+            draft: false,
+            visibility: None,
+            severity: None,
+            priority: None,
+            assignee: None,
+            group: None,
+            origin_channel: None,
+            custom: BTreeMap::new(),
+        }
+    }
+
     /// Validates the input into a case. Drafts may lack a subject and required custom
     /// values; an open case gets the creator as assignee when none is given.
     ///

@@ -61,19 +61,7 @@ proptest! {
         let actor = actor();
         let t0 = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
         let ctx = |i: i64| CaseContext { definitions: &[], region: None, now: t0 + Duration::minutes(i) };
-        let input = NewCase {
-            customer: CustomerId::from_uuid(Uuid::from_u128(9)),
-            subject: subject.clone(),
-            description: None,
-            draft,
-            visibility: None,
-            severity: None,
-            priority: None,
-            assignee: None,
-            group: None,
-            origin_channel: None,
-            custom: Default::default(),
-        };
+        let input = NewCase { draft, ..NewCase::open(CustomerId::from_uuid(Uuid::from_u128(9)), subject.clone()) };
         let built = input.build(CaseId::from_uuid(Uuid::from_u128(5)), CaseNumber::new(1), &actor, None, ctx(0));
         // Only an open case without a subject is refused at creation.
         prop_assert_eq!(built.is_err(), !draft && subject.is_empty());

@@ -368,6 +368,22 @@ pub struct NewInteraction {
 }
 
 impl NewInteraction {
+    /// An interaction on `channel` in `direction`, every other field empty.
+    pub fn new(channel: Channel, direction: Direction) -> Self {
+        Self {
+            channel,
+            direction,
+            customer: None,
+            address: None,
+            contact_name: None,
+            internal_agent: None,
+            agent: None,
+            queue: None,
+            context: BTreeMap::new(),
+            transcript: Vec::new(),
+        }
+    }
+
     /// Validates into an offered interaction.
     ///
     /// # Errors

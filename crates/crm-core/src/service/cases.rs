@@ -49,10 +49,7 @@ impl Crm {
             return Err(Error::invalid("customer", "was merged into another card; use that one"));
         }
         if let Some(a) = input.assignee {
-            self.store
-                .get_agent(actor.tenant, a)
-                .await?
-                .ok_or_else(|| Error::invalid("assignee", "is not an agent of this tenant"))?;
+            self.ensure_agent(actor, a, "assignee").await?;
         }
         let tenant = self.tenant(actor.tenant).await?;
         let definitions = self.store.field_definitions(actor.tenant, FieldEntity::Case).await?;
@@ -161,10 +158,7 @@ impl Crm {
         check_version("case", id, case.version, expected_version)?;
         Self::check_assignment(actor, patch.assignee.flatten(), patch.group.is_some())?;
         if let Some(Some(a)) = patch.assignee {
-            self.store
-                .get_agent(actor.tenant, a)
-                .await?
-                .ok_or_else(|| Error::invalid("assignee", "is not an agent of this tenant"))?;
+            self.ensure_agent(actor, a, "assignee").await?;
         }
         let tenant = self.tenant(actor.tenant).await?;
         let definitions = self.store.field_definitions(actor.tenant, FieldEntity::Case).await?;

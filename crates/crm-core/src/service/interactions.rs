@@ -16,6 +16,28 @@ impl Crm {
         self.store.get_interaction(actor.tenant, id).await?.ok_or_else(|| Error::not_found("interaction", id))
     }
 
+    /// The one way an interaction changes: load it (confined to the actor's tenant), check
+    /// the caller's version, apply `change`, and write the result with the events `change`
+    /// returns, in one store call. `Ok(None)` from `change` means nothing changed: no write.
+    async fn change_interaction(
+        &self,
+        actor: &Actor,
+        id: InteractionId,
+        expected_version: u64,
+        change: impl FnOnce(&mut Interaction) -> Result<Option<Vec<EventKind>>>,
+    ) -> Result<Interaction> {
+        actor.require(Permission::InteractionHandle)?;
+        let mut inter = self.load_interaction(actor, id).await?;
+        check_version("interaction", id, inter.version, expected_version)?;
+        let Some(kinds) = change(&mut inter)? else {
+            return Ok(inter);
+        };
+        inter.version += 1;
+        let events: Vec<_> = kinds.into_iter().map(|kind| self.event(actor, kind)).collect();
+        self.store.update_interaction(&inter, expected_version, &events).await?;
+        Ok(inter)
+    }
+
     /// The identity an address on a channel stands for, when it parses.
     fn identity_of(&self, channel: Channel, address: &str, region: crate::customer::Region) -> Option<Identity> {
         match channel {
@@ -133,28 +155,23 @@ impl Crm {
         expected_version: u64,
         action: InteractionAction,
     ) -> Result<Interaction> {
-        actor.require(Permission::InteractionHandle)?;
-        let mut inter = self.load_interaction(actor, id).await?;
-        check_version("interaction", id, inter.version, expected_version)?;
         if let InteractionAction::Transfer { to: Some(to) } = action {
-            self.store
-                .get_agent(actor.tenant, to)
-                .await?
-                .ok_or_else(|| Error::invalid("to", "is not an agent of this tenant"))?;
+            self.ensure_agent(actor, to, "to").await?;
         }
         let now = self.clock.now();
-        let pushes = inter.apply(action, now)?;
-        if action == InteractionAction::Accept && inter.agent.is_none() {
-            inter.agent = Some(actor.agent);
-        }
-        inter.version += 1;
-        let mut events = vec![self.event(
-            actor,
-            EventKind::InteractionStateChanged { interaction: id, state: inter.state, agent: inter.agent },
-        )];
-        events.extend(pushes.into_iter().map(|push| self.event(actor, EventKind::ActivityPushRequested { push })));
-        self.store.update_interaction(&inter, expected_version, &events).await?;
-        Ok(inter)
+        self.change_interaction(actor, id, expected_version, |inter| {
+            let pushes = inter.apply(action, now)?;
+            if action == InteractionAction::Accept && inter.agent.is_none() {
+                inter.agent = Some(actor.agent);
+            }
+            let state = EventKind::InteractionStateChanged { interaction: id, state: inter.state, agent: inter.agent };
+            Ok(Some(
+                std::iter::once(state)
+                    .chain(pushes.into_iter().map(|push| EventKind::ActivityPushRequested { push }))
+                    .collect(),
+            ))
+        })
+        .await
     }
 
     /// Sets the disposition (INT-3) from the tenant's catalogue.
@@ -170,16 +187,15 @@ impl Crm {
         code: &str,
     ) -> Result<Interaction> {
         actor.require(Permission::InteractionHandle)?;
-        let mut inter = self.load_interaction(actor, id).await?;
-        check_version("interaction", id, inter.version, expected_version)?;
         let catalogue = self.store.dispositions(actor.tenant).await?;
         if !catalogue.iter().any(|d| d.code == code && d.active) {
             return Err(Error::invalid("disposition", format!("{code:?} is not an active disposition code")));
         }
-        inter.set_disposition(code.to_owned())?;
-        inter.version += 1;
-        self.store.update_interaction(&inter, expected_version, &[]).await?;
-        Ok(inter)
+        self.change_interaction(actor, id, expected_version, |inter| {
+            inter.set_disposition(code.to_owned())?;
+            Ok(Some(Vec::new()))
+        })
+        .await
     }
 
     /// Adds a note (INT-4).
@@ -193,13 +209,12 @@ impl Crm {
         expected_version: u64,
         text: &str,
     ) -> Result<Interaction> {
-        actor.require(Permission::InteractionHandle)?;
-        let mut inter = self.load_interaction(actor, id).await?;
-        check_version("interaction", id, inter.version, expected_version)?;
-        inter.add_note(next_id(&*self.ids), actor.agent, text, self.clock.now())?;
-        inter.version += 1;
-        self.store.update_interaction(&inter, expected_version, &[]).await?;
-        Ok(inter)
+        let (note, now) = (next_id(&*self.ids), self.clock.now());
+        self.change_interaction(actor, id, expected_version, |inter| {
+            inter.add_note(note, actor.agent, text, now)?;
+            Ok(Some(Vec::new()))
+        })
+        .await
     }
 
     /// Copies an interaction note into a case as a follow-up (INT-4).
@@ -246,8 +261,6 @@ impl Crm {
         target: LinkTarget,
     ) -> Result<Interaction> {
         actor.require(Permission::InteractionHandle)?;
-        let mut inter = self.load_interaction(actor, id).await?;
-        check_version("interaction", id, inter.version, expected_version)?;
         match &target {
             LinkTarget::Customer { id } => {
                 self.load_customer(actor, *id).await.map_err(|_| Error::invalid("target", "is not a customer"))?;
@@ -261,13 +274,13 @@ impl Crm {
                 }
             }
         }
-        if !inter.link(target.clone(), actor.agent, self.clock.now())? {
-            return Ok(inter);
-        }
-        inter.version += 1;
-        let events = [self.event(actor, EventKind::InteractionLinked { interaction: id, target })];
-        self.store.update_interaction(&inter, expected_version, &events).await?;
-        Ok(inter)
+        let now = self.clock.now();
+        self.change_interaction(actor, id, expected_version, |inter| {
+            Ok(inter
+                .link(target.clone(), actor.agent, now)?
+                .then(|| vec![EventKind::InteractionLinked { interaction: id, target }]))
+        })
+        .await
     }
 
     /// Unlinks a record; nothing more is pushed to it (INT-6).
@@ -281,16 +294,13 @@ impl Crm {
         expected_version: u64,
         target: LinkTarget,
     ) -> Result<Interaction> {
-        actor.require(Permission::InteractionHandle)?;
-        let mut inter = self.load_interaction(actor, id).await?;
-        check_version("interaction", id, inter.version, expected_version)?;
-        if !inter.unlink(&target) {
-            return Err(Error::not_found("link", format!("{target:?}")));
-        }
-        inter.version += 1;
-        let events = [self.event(actor, EventKind::InteractionUnlinked { interaction: id, target })];
-        self.store.update_interaction(&inter, expected_version, &events).await?;
-        Ok(inter)
+        self.change_interaction(actor, id, expected_version, |inter| {
+            if !inter.unlink(&target) {
+                return Err(Error::not_found("link", format!("{target:?}")));
+            }
+            Ok(Some(vec![EventKind::InteractionUnlinked { interaction: id, target }]))
+        })
+        .await
     }
 
     /// A customer's interactions across channels, newest first (INT-5).

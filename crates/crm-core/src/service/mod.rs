@@ -79,6 +79,14 @@ impl Crm {
         Ok(tenant)
     }
 
+    /// Checks that `agent` is an agent of the actor's tenant; the error names `field`.
+    async fn ensure_agent(&self, actor: &Actor, agent: crate::ids::AgentId, field: &str) -> Result<()> {
+        match self.store.get_agent(actor.tenant, agent).await? {
+            Some(_) => Ok(()),
+            None => Err(Error::invalid(field, "is not an agent of this tenant")),
+        }
+    }
+
     /// A new event by `actor`.
     fn event(&self, actor: &Actor, kind: EventKind) -> DomainEvent {
         DomainEvent {

@@ -31,10 +31,7 @@ impl Crm {
             }
         }
         if let Some(a) = input.assignee {
-            self.store
-                .get_agent(actor.tenant, a)
-                .await?
-                .ok_or_else(|| Error::invalid("assignee", "is not an agent of this tenant"))?;
+            self.ensure_agent(actor, a, "assignee").await?;
         }
         let tenant = self.tenant(actor.tenant).await?;
         let task = input.build(next_id(&*self.ids), actor.tenant, actor.agent, tenant.time_zone, self.clock.now())?;
@@ -69,10 +66,7 @@ impl Crm {
         if patch.assignee.is_some_and(|a| a != actor.agent) {
             actor.require(Permission::CaseAssign)?;
             if let Some(a) = patch.assignee {
-                self.store
-                    .get_agent(actor.tenant, a)
-                    .await?
-                    .ok_or_else(|| Error::invalid("assignee", "is not an agent of this tenant"))?;
+                self.ensure_agent(actor, a, "assignee").await?;
             }
         }
         let tenant = self.tenant(actor.tenant).await?;

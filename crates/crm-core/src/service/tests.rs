@@ -410,27 +410,15 @@ fn customer(id: u128) -> Customer {
 }
 
 fn case(version: u64, visibility: Visibility, assignee: Option<AgentId>) -> Case {
-    let mut c = NewCase {
-        customer: customer(10).id,
-        subject: "Cannot log in".into(),
-        description: None,
-        draft: false,
-        visibility: Some(visibility),
-        severity: None,
-        priority: None,
-        assignee,
-        group: None,
-        origin_channel: None,
-        custom: Default::default(),
-    }
-    .build(
-        CaseId::from_uuid(Uuid::from_u128(20)),
-        CaseNumber::new(7),
-        &actor(Role::Supervisor),
-        None,
-        crate::case::CaseContext { definitions: &[], region: None, now: now() },
-    )
-    .unwrap();
+    let mut c = NewCase { visibility: Some(visibility), assignee, ..NewCase::open(customer(10).id, "Cannot log in") }
+        .build(
+            CaseId::from_uuid(Uuid::from_u128(20)),
+            CaseNumber::new(7),
+            &actor(Role::Supervisor),
+            None,
+            crate::case::CaseContext { definitions: &[], region: None, now: now() },
+        )
+        .unwrap();
     c.version = version;
     c
 }
@@ -568,19 +556,7 @@ async fn refused_case_input_draws_no_case_number() {
     let mut store = store_with_tenant();
     store.customer_store.expect_get_customer().returning(|_, _| Ok(Some(customer(10))));
     // No expectation on next_case_number: drawing one would panic.
-    let input = NewCase {
-        customer: customer(10).id,
-        subject: String::new(),
-        description: None,
-        draft: false,
-        visibility: None,
-        severity: None,
-        priority: None,
-        assignee: None,
-        group: None,
-        origin_channel: None,
-        custom: Default::default(),
-    };
+    let input = NewCase::open(customer(10).id, String::new());
     let err = crm(store).create_case(&actor(Role::Agent), input).await;
     assert!(matches!(&err, Err(Error::Validation(v)) if v.errors()[0].field == "subject"), "{err:?}");
 }

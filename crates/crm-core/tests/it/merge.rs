@@ -40,17 +40,8 @@ async fn children(env: &Env, actor: &Actor, id: CustomerId) -> Children {
 async fn populate(env: &Env, actor: &Actor, c: &Customer, cases: usize, tasks: usize, calls: usize) {
     for i in 0..cases {
         let input = crm_core::case::NewCase {
-            customer: c.id,
-            subject: format!("case {i} of {}", c.name),
-            description: None,
             draft: i % 2 == 1,
-            visibility: None,
-            severity: None,
-            priority: None,
-            assignee: None,
-            group: None,
-            origin_channel: None,
-            custom: Default::default(),
+            ..crm_core::case::NewCase::open(c.id, format!("case {i} of {}", c.name))
         };
         env.crm.create_case(actor, input).await.expect("case");
     }

@@ -9,22 +9,6 @@ use proptest::prelude::*;
 
 use crate::helpers::{Env, runtime};
 
-fn new_case(customer: crm_core::ids::CustomerId, subject: String) -> NewCase {
-    NewCase {
-        customer,
-        subject,
-        description: None,
-        draft: false,
-        visibility: None,
-        severity: None,
-        priority: None,
-        assignee: None,
-        group: None,
-        origin_channel: None,
-        custom: Default::default(),
-    }
-}
-
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(24))]
 
@@ -50,7 +34,7 @@ proptest! {
                         for _ in 0..n {
                             tokio::task::yield_now().await;
                         }
-                        let case = crm.create_case(&actor, new_case(customer.id, format!("w{w} case {i}"))).await.expect("case");
+                        let case = crm.create_case(&actor, NewCase::open(customer.id, format!("w{w} case {i}"))).await.expect("case");
                         got.push(case.number);
                     }
                     got

@@ -127,19 +127,7 @@ proptest! {
                 .expect("other");
             let case = env
                 .crm
-                .create_case(&actor, crm_core::case::NewCase {
-                    customer: customer.id,
-                    subject: "Subject".into(),
-                    description: None,
-                    draft: false,
-                    visibility: None,
-                    severity: None,
-                    priority: None,
-                    assignee: None,
-                    group: None,
-                    origin_channel: None,
-                    custom: Default::default(),
-                })
+                .create_case(&actor, crm_core::case::NewCase::open(customer.id, "Subject"))
                 .await
                 .expect("case");
             let follow_up: FollowUp =
