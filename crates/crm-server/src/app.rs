@@ -1,0 +1,150 @@
+//! The HTTP application: every `/api/v1` route (documented in the OpenAPI document built
+//! from the same `routes!` calls), the operations endpoints, and the middleware stack:
+//! request ids, tracing, metrics, body size limit, timeouts, idempotency keys, problem+json
+//! fallbacks.
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{HeaderName, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+use utoipa::openapi::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::idempotency::idempotency;
+use crate::metrics::track;
+use crate::problem::{Problem, ProblemKind};
+use crate::routes::{admin, cases, customers, events, interactions, tasks};
+use crate::state::AppState;
+
+/// Where the OpenAPI document is served.
+pub const OPENAPI_PATH: &str = "/api/v1/openapi.json";
+/// Where the Swagger UI is served.
+pub const DOCS_PATH: &str = "/api/v1/docs";
+
+/// The documented API routes and their OpenAPI document.
+pub fn api() -> (Router<AppState>, OpenApi) {
+    let (router, doc) = OpenApiRouter::<AppState>::new()
+        .routes(routes!(customers::create_customer, customers::search_customers))
+        .routes(routes!(customers::get_customer, customers::update_customer, customers::delete_customer))
+        .routes(routes!(customers::customer_card))
+        .routes(routes!(customers::duplicates))
+        .routes(routes!(customers::interaction_history))
+        .routes(routes!(customers::relations, customers::add_relation))
+        .routes(routes!(customers::remove_relation))
+        .routes(routes!(customers::lookup))
+        .routes(routes!(customers::merge))
+        .routes(routes!(customers::get_merge))
+        .routes(routes!(customers::undo_merge))
+        .routes(routes!(cases::create_case, cases::list_cases))
+        .routes(routes!(cases::get_case, cases::update_case, cases::delete_case))
+        .routes(routes!(cases::get_case_by_number))
+        .routes(routes!(cases::case_history))
+        .routes(routes!(cases::follow_ups, cases::add_follow_up))
+        .routes(routes!(tasks::create_task))
+        .routes(routes!(tasks::get_task, tasks::update_task))
+        .routes(routes!(tasks::agenda))
+        .routes(routes!(interactions::create_interaction))
+        .routes(routes!(interactions::get_interaction))
+        .routes(routes!(interactions::act))
+        .routes(routes!(interactions::add_note))
+        .routes(routes!(interactions::copy_note))
+        .routes(routes!(interactions::set_disposition))
+        .routes(routes!(interactions::link))
+        .routes(routes!(interactions::unlink))
+        .routes(routes!(interactions::create_case))
+        .routes(routes!(admin::custom_fields, admin::define_custom_field))
+        .routes(routes!(admin::dispositions, admin::put_disposition))
+        .routes(routes!(admin::put_queue))
+        .routes(routes!(admin::list_agents, admin::create_agent))
+        .routes(routes!(admin::get_agent))
+        .routes(routes!(admin::list_groups, admin::create_group))
+        .routes(routes!(admin::me, admin::update_me))
+        .routes(routes!(admin::create_token))
+        .routes(routes!(events::incoming_call))
+        .split_for_parts();
+    (router, crate::openapi::finish(doc))
+}
+
+/// The OpenAPI document (also what `/api/v1/openapi.json` serves).
+pub fn openapi() -> OpenApi {
+    api().1
+}
+
+/// The whole application for `state`.
+pub fn app(state: AppState) -> Router {
+    let (api, doc) = api();
+    let settings = state.settings.clone();
+    let request_id = HeaderName::from_static("x-request-id");
+    // Routes that may take long (the event stream) are outside the timeout.
+    let timed = api
+        .route(OPENAPI_PATH, get(openapi_json))
+        .layer(middleware::from_fn_with_state(state.clone(), idempotency))
+        .layer(middleware::from_fn_with_state(settings.request_timeout, timeout));
+    let streaming = Router::new().route("/api/v1/events", get(events::events));
+    let ops = Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics));
+    let docs: Router<AppState> = SwaggerUi::new(DOCS_PATH).url("/api/v1/docs/openapi.json", doc.clone()).into();
+    Router::new()
+        .merge(timed)
+        .merge(streaming)
+        .merge(ops)
+        .merge(docs)
+        .route_layer(middleware::from_fn_with_state(state.clone(), track))
+        .fallback(no_route)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::Extension(std::sync::Arc::new(doc)))
+        .layer(DefaultBodyLimit::max(settings.body_limit))
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
+            let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or_default();
+            tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+        }))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .with_state(state)
+}
+
+async fn openapi_json(axum::Extension(doc): axum::Extension<std::sync::Arc<OpenApi>>) -> Response {
+    match doc.to_json() {
+        Ok(json) => ([(header::CONTENT_TYPE, "application/json")], json).into_response(),
+        Err(_) => Problem::new(ProblemKind::Internal, "").into_response(),
+    }
+}
+
+async fn readyz(State(st): State<AppState>) -> Response {
+    match st.db.ping().await {
+        Ok(()) => (StatusCode::OK, "ready").into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "readiness check failed");
+            Problem::new(ProblemKind::Unavailable, "the database does not answer").into_response()
+        }
+    }
+}
+
+async fn metrics(State(st): State<AppState>) -> Response {
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], st.metrics.render()).into_response()
+}
+
+async fn no_route() -> Problem {
+    Problem::new(ProblemKind::NoRoute, "no route matches this path")
+}
+
+async fn method_not_allowed() -> Problem {
+    Problem::new(ProblemKind::MethodNotAllowed, "this route does not take this method")
+}
+
+async fn timeout(State(limit): State<Duration>, req: Request, next: Next) -> Response {
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(r) => r,
+        Err(_) => Problem::new(ProblemKind::Timeout, "the request took too long").into_response(),
+    }
+}

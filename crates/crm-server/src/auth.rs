@@ -1,0 +1,146 @@
+//! Bearer API tokens (ADM-2, ADM-3).
+//!
+//! A token is 32 random bytes (base64url, prefixed `crm_`), shown once; the server keeps
+//! only its SHA-256 (a fast hash is enough for a high-entropy secret: nothing to brute
+//! force). Each token is bound to a tenant, an agent and a role. The [`Auth`] extractor turns
+//! `Authorization: Bearer …` into the [`Actor`] every use case receives: the token's tenant
+//! and role, the agent's groups. A missing, unknown or forged token, or one whose agent is
+//! gone or inactive, is a 401.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use axum::extract::FromRequestParts;
+use axum::http::header;
+use axum::http::request::Parts;
+use base64::Engine as _;
+use rand::RngCore as _;
+use sha2::{Digest, Sha256};
+
+use crm_core::StoreError;
+use crm_core::access::{Actor, Role};
+use crm_core::ids::{AgentId, TenantId};
+
+use crate::db::{ServerDb, TokenRecord};
+use crate::problem::{ApiError, ProblemKind};
+use crate::state::AppState;
+
+/// The prefix of every token (so leaked tokens are recognisable by scanners).
+pub const TOKEN_PREFIX: &str = "crm_";
+
+/// A fresh random token.
+pub fn generate_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    format!("{TOKEN_PREFIX}{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+}
+
+/// The hex SHA-256 of a token, as stored.
+pub fn hash_token(token: &str) -> String {
+    let digest = Sha256::digest(token.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Token lookups with a positive cache (tokens are never changed once written).
+#[derive(Clone, Debug)]
+pub struct Tokens {
+    db: ServerDb,
+    cache: Arc<RwLock<HashMap<String, TokenRecord>>>,
+}
+
+impl Tokens {
+    /// Tokens stored in `db`.
+    pub fn new(db: ServerDb) -> Self {
+        Self { db, cache: Arc::default() }
+    }
+
+    /// Creates a token for an agent and returns it (the only time it is visible).
+    ///
+    /// # Errors
+    /// Store failures.
+    pub async fn create(
+        &self,
+        tenant: TenantId,
+        agent: AgentId,
+        role: Role,
+        label: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<String, StoreError> {
+        let token = generate_token();
+        let record = TokenRecord { tenant, agent, role };
+        self.db.insert_token(&hash_token(&token), &record, label, &now.to_rfc3339()).await?;
+        Ok(token)
+    }
+
+    /// The record of a presented token.
+    ///
+    /// # Errors
+    /// Store failures.
+    pub async fn resolve(&self, token: &str) -> Result<Option<TokenRecord>, StoreError> {
+        let hash = hash_token(token);
+        if let Some(r) = self.cache.read().ok().and_then(|c| c.get(&hash).cloned()) {
+            return Ok(Some(r));
+        }
+        let found = self.db.find_token(&hash).await?;
+        if let (Some(r), Ok(mut cache)) = (&found, self.cache.write()) {
+            if cache.len() > 100_000 {
+                cache.clear();
+            }
+            cache.insert(hash, r.clone());
+        }
+        Ok(found)
+    }
+}
+
+/// The authenticated caller.
+#[derive(Clone, Debug)]
+pub struct Auth(pub Actor);
+
+/// The bearer token of a request, when it has one.
+pub fn bearer(parts: &Parts) -> Option<&str> {
+    let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
+}
+
+impl FromRequestParts<AppState> for Auth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        if let Some(auth) = parts.extensions.get::<Auth>() {
+            return Ok(auth.clone());
+        }
+        let unauthorized = |why: &str| ApiError::new(ProblemKind::Unauthorized, why);
+        let token = bearer(parts).ok_or_else(|| unauthorized("send Authorization: Bearer <api token>"))?;
+        if !token.starts_with(TOKEN_PREFIX) || token.len() > 100 {
+            return Err(unauthorized("the api token is not valid"));
+        }
+        let record = state.tokens.resolve(token).await?.ok_or_else(|| unauthorized("the api token is not valid"))?;
+        let agent = state.crm.store().get_agent(record.tenant, record.agent).await?;
+        let agent = agent.filter(|a| a.active).ok_or_else(|| unauthorized("the token's agent is inactive or gone"))?;
+        let actor = Actor {
+            tenant: record.tenant,
+            agent: agent.id,
+            groups: agent.groups.clone(),
+            permissions: record.role.permissions(),
+        };
+        let auth = Auth(actor);
+        parts.extensions.insert(auth.clone());
+        Ok(auth)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_random_and_hashed_to_hex() {
+        let a = generate_token();
+        let b = generate_token();
+        assert_ne!(a, b);
+        assert!(a.starts_with(TOKEN_PREFIX));
+        assert_eq!(hash_token(&a).len(), 64);
+        assert_eq!(hash_token(&a), hash_token(&a));
+    }
+}

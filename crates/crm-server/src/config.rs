@@ -1,0 +1,345 @@
+//! Configuration: the command line (clap), environment variables (`CRM_…`, through clap's
+//! `env`), and a TOML file (`--config`). A value given on the command line wins over the
+//! environment, which wins over the file, which wins over the defaults.
+//!
+//! ```toml
+//! # crm.toml
+//! database_url = "postgres://crm@db/crm"
+//! listen = "0.0.0.0:8080"
+//! demo = false
+//! log_format = "json"
+//! body_limit = 1048576
+//! request_timeout_secs = 30
+//! reminder_interval_secs = 5
+//! ```
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use serde::Deserialize;
+
+use crate::state::Settings;
+
+/// The default database: a SQLite file in the working directory.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://crm.db?mode=rwc";
+/// The default listen address.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+
+/// `crm-server`: the contact-center CRM server.
+///
+/// Without a command it migrates the database and serves the HTTP API (like `serve`). On the
+/// very first start of an empty database it seeds a demo tenant and prints an
+/// administrator API token (unless --no-demo).
+#[derive(Debug, Parser)]
+#[command(name = "crm-server", version, about, long_about = None)]
+pub struct Cli {
+    /// Options shared by every command.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// What to do (default: serve).
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Options shared by every command.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// TOML configuration file (keys: database_url, listen, demo, log_format, body_limit,
+    /// request_timeout_secs, reminder_interval_secs).
+    #[arg(long, env = "CRM_CONFIG", global = true)]
+    pub config: Option<PathBuf>,
+    /// Database URL: `sqlite://crm.db?mode=rwc` (default), a bare file path, or
+    /// `postgres://user@host/db` to use PostgreSQL.
+    #[arg(long, env = "CRM_DATABASE_URL", global = true)]
+    pub database_url: Option<String>,
+    /// Log format.
+    #[arg(long, env = "CRM_LOG_FORMAT", global = true, value_enum)]
+    pub log_format: Option<LogFormat>,
+    /// Log filter (`info`, `crm_server=debug,info`); `RUST_LOG` works too.
+    #[arg(long, env = "CRM_LOG", global = true)]
+    pub log: Option<String>,
+    /// Address to listen on (default 127.0.0.1:8080).
+    #[arg(long, env = "CRM_LISTEN", global = true)]
+    pub listen: Option<SocketAddr>,
+    /// Do not seed the demo tenant on the first start.
+    #[arg(long, env = "CRM_NO_DEMO", global = true)]
+    pub no_demo: bool,
+    /// Largest request body in bytes (default 1 MiB).
+    #[arg(long, env = "CRM_BODY_LIMIT", global = true)]
+    pub body_limit: Option<usize>,
+    /// Longest time a request may take, in seconds (default 30; the event stream is exempt).
+    #[arg(long, env = "CRM_REQUEST_TIMEOUT_SECS", global = true)]
+    pub request_timeout_secs: Option<u64>,
+    /// How often due task reminders are claimed, in seconds (default 5).
+    #[arg(long, env = "CRM_REMINDER_INTERVAL_SECS", global = true)]
+    pub reminder_interval_secs: Option<u64>,
+}
+
+/// Log output formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Migrate the database, then serve the HTTP API (the default).
+    Serve,
+    /// Apply the database migrations and exit.
+    Migrate,
+    /// Manage API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Manage tenants.
+    #[command(subcommand)]
+    Tenant(TenantCommand),
+    /// Import records from CSV.
+    #[command(subcommand)]
+    Import(ImportCommand),
+    /// Export records as CSV.
+    #[command(subcommand)]
+    Export(ExportCommand),
+    /// Seed a demo tenant (agents, customers, cases, tasks, dispositions, queues) and print
+    /// its administrator token.
+    SeedDemo,
+}
+
+/// Token commands.
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create an API token for an agent and print it (shown once; only its hash is kept).
+    Create {
+        /// The tenant id.
+        #[arg(long, env = "CRM_TENANT")]
+        tenant: String,
+        /// The agent id.
+        #[arg(long, env = "CRM_AGENT")]
+        agent: String,
+        /// The role the token grants: agent, supervisor or administrator.
+        #[arg(long)]
+        role: String,
+        /// A label to recognise the token by.
+        #[arg(long, default_value = "")]
+        label: String,
+    },
+}
+
+/// Tenant commands.
+#[derive(Debug, Subcommand)]
+pub enum TenantCommand {
+    /// Create a tenant with its first administrator and print an administrator token.
+    Create {
+        /// Display name.
+        #[arg(long)]
+        name: String,
+        /// Default phone region (ISO 3166-1 alpha-2, `FR`).
+        #[arg(long)]
+        region: String,
+        /// IANA time zone (`Europe/Paris`).
+        #[arg(long)]
+        time_zone: String,
+        /// The administrator's name.
+        #[arg(long)]
+        admin_name: String,
+        /// The administrator's email.
+        #[arg(long)]
+        admin_email: String,
+    },
+}
+
+/// What to do with bad rows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum OnError {
+    /// Import the good rows, report the bad ones.
+    Skip,
+    /// Import nothing when any row is bad.
+    Stop,
+}
+
+/// The actor of an import or export.
+#[derive(Debug, Args)]
+pub struct ActorArgs {
+    /// The tenant id.
+    #[arg(long, env = "CRM_TENANT")]
+    pub tenant: String,
+    /// The agent acting (its role's permissions apply).
+    #[arg(long, env = "CRM_AGENT")]
+    pub agent: String,
+}
+
+/// Import commands.
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// Import customers from a CSV file with a header: `name` (required), `account_number`,
+    /// `phones` and `emails` (several separated by `;`), and `custom.<key>` columns. The
+    /// whole file is validated first; then the rows are written.
+    Customers {
+        /// The CSV file.
+        file: PathBuf,
+        /// Who imports.
+        #[command(flatten)]
+        actor: ActorArgs,
+        /// What to do when rows are bad (default: ask on a terminal, otherwise stop).
+        #[arg(long, value_enum)]
+        on_error: Option<OnError>,
+    },
+}
+
+/// Export commands.
+#[derive(Debug, Subcommand)]
+pub enum ExportCommand {
+    /// Export every customer as CSV (the import format) to a file or standard output.
+    Customers {
+        /// Who exports.
+        #[command(flatten)]
+        actor: ActorArgs,
+        /// The output file (default: standard output).
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+}
+
+/// The TOML file's keys.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    /// Database URL.
+    pub database_url: Option<String>,
+    /// Listen address.
+    pub listen: Option<SocketAddr>,
+    /// Seed the demo on the first start.
+    pub demo: Option<bool>,
+    /// Log format.
+    pub log_format: Option<LogFormat>,
+    /// Log filter.
+    pub log: Option<String>,
+    /// Body limit in bytes.
+    pub body_limit: Option<usize>,
+    /// Request timeout in seconds.
+    pub request_timeout_secs: Option<u64>,
+    /// Reminder interval in seconds.
+    pub reminder_interval_secs: Option<u64>,
+}
+
+/// Why the configuration could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML for this schema.
+    #[error("invalid configuration file {path}: {source}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: toml::de::Error,
+    },
+}
+
+/// The resolved configuration.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Database URL.
+    pub database_url: String,
+    /// Listen address.
+    pub listen: SocketAddr,
+    /// Seed the demo on the first start.
+    pub demo: bool,
+    /// Log format.
+    pub log_format: LogFormat,
+    /// Log filter.
+    pub log: String,
+    /// Server tunables.
+    pub settings: Settings,
+}
+
+/// Reads a TOML configuration file.
+///
+/// # Errors
+/// See [`ConfigError`].
+pub fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.into(), source })?;
+    toml::from_str(&text).map_err(|source| ConfigError::Parse { path: path.into(), source })
+}
+
+impl Config {
+    /// Layers the command line and environment over the file over the defaults.
+    ///
+    /// # Errors
+    /// See [`ConfigError`].
+    pub fn resolve(args: &GlobalArgs) -> Result<Self, ConfigError> {
+        let file = match &args.config {
+            Some(p) => read_file(p)?,
+            None => FileConfig::default(),
+        };
+        let defaults = Settings::default();
+        let listen_default: SocketAddr =
+            DEFAULT_LISTEN.parse().unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 8080)));
+        Ok(Self {
+            database_url: args
+                .database_url
+                .clone()
+                .or(file.database_url)
+                .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned()),
+            listen: args.listen.or(file.listen).unwrap_or(listen_default),
+            demo: !args.no_demo && file.demo.unwrap_or(true),
+            log_format: args.log_format.or(file.log_format).unwrap_or(LogFormat::Text),
+            log: args.log.clone().or(file.log).unwrap_or_else(|| "info".to_owned()),
+            settings: Settings {
+                body_limit: args.body_limit.or(file.body_limit).unwrap_or(defaults.body_limit),
+                request_timeout: args
+                    .request_timeout_secs
+                    .or(file.request_timeout_secs)
+                    .map(Duration::from_secs)
+                    .unwrap_or(defaults.request_timeout),
+                reminder_interval: args
+                    .reminder_interval_secs
+                    .or(file.reminder_interval_secs)
+                    .map(Duration::from_secs)
+                    .unwrap_or(defaults.reminder_interval),
+                ..defaults
+            },
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn the_command_line_wins_over_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("crm.toml");
+        std::fs::write(&path, "database_url = \"postgres://x@y/z\"\nlisten = \"0.0.0.0:9000\"\ndemo = false\n")
+            .unwrap();
+        let cli = Cli::parse_from(["crm-server", "--config", path.to_str().unwrap(), "--listen", "127.0.0.1:7000"]);
+        let c = Config::resolve(&cli.global).unwrap();
+        assert_eq!(c.database_url, "postgres://x@y/z");
+        assert_eq!(c.listen.port(), 7000);
+        assert!(!c.demo);
+        std::fs::write(&path, "bogus = 1\n").unwrap();
+        assert!(Config::resolve(&cli.global).is_err());
+    }
+}

@@ -1,0 +1,269 @@
+//! The server's own tables, next to the store's in the same database: API tokens, the
+//! live-event feed shared by replicas, and a little metadata (whether the database was
+//! initialised). The store ports have none of these, so the server keeps them on its own
+//! connection to the same URL (the store does not expose its connection yet).
+//!
+//! Tables (created with `CREATE TABLE IF NOT EXISTS`, forward-only like the store's):
+//! - `crm_server_tokens`: SHA-256 of each API token → tenant, agent, role.
+//! - `crm_server_live_events`: events addressed to one agent, numbered by `seq`; every
+//!   replica polls it with its own cursor and pushes new rows to its SSE clients, so an
+//!   event raised on one replica reaches an agent connected to another.
+//! - `crm_server_meta`: key/value.
+
+use std::time::Duration;
+
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement, Value};
+
+use crm_core::StoreError;
+use crm_core::access::Role;
+use crm_core::ids::{AgentId, TenantId};
+
+/// A token row.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TokenRecord {
+    /// The tenant the token acts in.
+    pub tenant: TenantId,
+    /// The agent it acts as.
+    pub agent: AgentId,
+    /// The role it grants.
+    pub role: Role,
+}
+
+/// A live event as stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LiveRow {
+    /// Position in the feed.
+    pub seq: i64,
+    /// Tenant.
+    pub tenant: String,
+    /// Addressee.
+    pub agent: String,
+    /// The SSE event name.
+    pub name: String,
+    /// The JSON payload.
+    pub payload: String,
+}
+
+/// The server's connection and its tables.
+#[derive(Clone, Debug)]
+pub struct ServerDb {
+    conn: DatabaseConnection,
+    backend: DbBackend,
+}
+
+fn backend_err(e: sea_orm::DbErr) -> StoreError {
+    match e {
+        sea_orm::DbErr::Conn(_) | sea_orm::DbErr::ConnectionAcquire(_) => StoreError::Unavailable(Box::new(e)),
+        other => StoreError::Backend(Box::new(other)),
+    }
+}
+
+impl ServerDb {
+    /// Connects to the database at `url` (the same URL as the store).
+    ///
+    /// # Errors
+    /// `Unavailable` when the database cannot be reached.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let mut opts = ConnectOptions::new(url.to_owned());
+        opts.max_connections(4).min_connections(1).acquire_timeout(Duration::from_secs(10)).sqlx_logging(false);
+        let conn = Database::connect(opts).await.map_err(|e| StoreError::Unavailable(Box::new(e)))?;
+        let backend = conn.get_database_backend();
+        Ok(Self { conn, backend })
+    }
+
+    /// Creates the server's tables when missing.
+    ///
+    /// # Errors
+    /// Backend failures.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        let serial = match self.backend {
+            DbBackend::Postgres => "BIGSERIAL PRIMARY KEY",
+            _ => "INTEGER PRIMARY KEY AUTOINCREMENT",
+        };
+        let ddl = [
+            "CREATE TABLE IF NOT EXISTS crm_server_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)".to_owned(),
+            "CREATE TABLE IF NOT EXISTS crm_server_tokens (hash TEXT PRIMARY KEY, tenant_id TEXT NOT NULL, \
+             agent_id TEXT NOT NULL, role TEXT NOT NULL, label TEXT NOT NULL, created_at TEXT NOT NULL)"
+                .to_owned(),
+            format!(
+                "CREATE TABLE IF NOT EXISTS crm_server_live_events (seq {serial}, tenant_id TEXT NOT NULL, \
+                 agent_id TEXT NOT NULL, name TEXT NOT NULL, payload TEXT NOT NULL, created_ms BIGINT NOT NULL)"
+            ),
+            "CREATE INDEX IF NOT EXISTS crm_server_live_events_created ON crm_server_live_events (created_ms)"
+                .to_owned(),
+        ];
+        for sql in ddl {
+            self.conn.execute_unprepared(&sql).await.map_err(backend_err)?;
+        }
+        Ok(())
+    }
+
+    /// `?` placeholders become `$1, $2…` on PostgreSQL.
+    fn stmt(&self, sql: &str, values: Vec<Value>) -> Statement {
+        let sql = match self.backend {
+            DbBackend::Postgres => {
+                let mut out = String::with_capacity(sql.len() + 8);
+                let mut n = 0;
+                for c in sql.chars() {
+                    if c == '?' {
+                        n += 1;
+                        out.push('$');
+                        out.push_str(&n.to_string());
+                    } else {
+                        out.push(c);
+                    }
+                }
+                out
+            }
+            _ => sql.to_owned(),
+        };
+        Statement::from_sql_and_values(self.backend, sql, values)
+    }
+
+    /// Checks the database answers.
+    ///
+    /// # Errors
+    /// `Unavailable` when it does not.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        self.conn.ping().await.map_err(|e| StoreError::Unavailable(Box::new(e)))
+    }
+
+    /// A metadata value.
+    ///
+    /// # Errors
+    /// Backend failures.
+    pub async fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
+        let row = self
+            .conn
+            .query_one_raw(self.stmt("SELECT value FROM crm_server_meta WHERE key = ?", vec![key.into()]))
+            .await
+            .map_err(backend_err)?;
+        row.map(|r| r.try_get::<String>("", "value")).transpose().map_err(backend_err)
+    }
+
+    /// Sets a metadata value.
+    ///
+    /// # Errors
+    /// Backend failures.
+    pub async fn set_meta(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        let sql = "INSERT INTO crm_server_meta (key, value) VALUES (?, ?) \
+                   ON CONFLICT (key) DO UPDATE SET value = excluded.value";
+        self.conn.execute_raw(self.stmt(sql, vec![key.into(), value.into()])).await.map_err(backend_err)?;
+        Ok(())
+    }
+
+    /// Stores a token hash.
+    ///
+    /// # Errors
+    /// Backend failures.
+    pub async fn insert_token(
+        &self,
+        hash: &str,
+        record: &TokenRecord,
+        label: &str,
+        created_at: &str,
+    ) -> Result<(), StoreError> {
+        let sql = "INSERT INTO crm_server_tokens (hash, tenant_id, agent_id, role, label, created_at) \
+                   VALUES (?, ?, ?, ?, ?, ?)";
+        let values = vec![
+            hash.into(),
+            record.tenant.to_string().into(),
+            record.agent.to_string().into(),
+            record.role.as_str().into(),
+            label.into(),
+            created_at.into(),
+        ];
+        self.conn.execute_raw(self.stmt(sql, values)).await.map_err(backend_err)?;
+        Ok(())
+    }
+
+    /// The token with this hash.
+    ///
+    /// # Errors
+    /// Backend failures.
+    pub async fn find_token(&self, hash: &str) -> Result<Option<TokenRecord>, StoreError> {
+        let sql = "SELECT tenant_id, agent_id, role FROM crm_server_tokens WHERE hash = ?";
+        let Some(row) = self.conn.query_one_raw(self.stmt(sql, vec![hash.into()])).await.map_err(backend_err)? else {
+            return Ok(None);
+        };
+        let tenant: String = row.try_get("", "tenant_id").map_err(backend_err)?;
+        let agent: String = row.try_get("", "agent_id").map_err(backend_err)?;
+        let role: String = row.try_get("", "role").map_err(backend_err)?;
+        let corrupt = |what: &str| StoreError::Backend(format!("corrupt token row: {what}").into());
+        Ok(Some(TokenRecord {
+            tenant: tenant.parse().map_err(|_| corrupt("tenant"))?,
+            agent: agent.parse().map_err(|_| corrupt("agent"))?,
+            role: role.parse().map_err(|_| corrupt("role"))?,
+        }))
+    }
+
+    /// Appends a live event for one agent.
+    ///
+    /// # Errors
+    /// Backend failures.
+    pub async fn push_live(
+        &self,
+        tenant: TenantId,
+        agent: AgentId,
+        name: &str,
+        payload: &str,
+        created_ms: i64,
+    ) -> Result<(), StoreError> {
+        let sql = "INSERT INTO crm_server_live_events (tenant_id, agent_id, name, payload, created_ms) \
+                   VALUES (?, ?, ?, ?, ?)";
+        let values =
+            vec![tenant.to_string().into(), agent.to_string().into(), name.into(), payload.into(), created_ms.into()];
+        self.conn.execute_raw(self.stmt(sql, values)).await.map_err(backend_err)?;
+        Ok(())
+    }
+
+    /// The highest `seq` so far (0 for an empty feed).
+    ///
+    /// # Errors
+    /// Backend failures.
+    pub async fn live_head(&self) -> Result<i64, StoreError> {
+        let sql = "SELECT COALESCE(MAX(seq), 0) AS head FROM crm_server_live_events";
+        let row = self.conn.query_one_raw(self.stmt(sql, vec![])).await.map_err(backend_err)?;
+        Ok(row.map(|r| r.try_get::<i64>("", "head")).transpose().map_err(backend_err)?.unwrap_or(0))
+    }
+
+    /// Live events after `seq`, oldest first.
+    ///
+    /// # Errors
+    /// Backend failures.
+    pub async fn live_after(&self, seq: i64, limit: u32) -> Result<Vec<LiveRow>, StoreError> {
+        let sql = "SELECT seq, tenant_id, agent_id, name, payload FROM crm_server_live_events \
+                   WHERE seq > ? ORDER BY seq LIMIT ?";
+        let rows = self
+            .conn
+            .query_all_raw(self.stmt(sql, vec![seq.into(), i64::from(limit).into()]))
+            .await
+            .map_err(backend_err)?;
+        rows.into_iter()
+            .map(|r| {
+                Ok(LiveRow {
+                    seq: r.try_get("", "seq").map_err(backend_err)?,
+                    tenant: r.try_get("", "tenant_id").map_err(backend_err)?,
+                    agent: r.try_get("", "agent_id").map_err(backend_err)?,
+                    name: r.try_get("", "name").map_err(backend_err)?,
+                    payload: r.try_get("", "payload").map_err(backend_err)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Drops live events older than `before_ms`.
+    ///
+    /// # Errors
+    /// Backend failures.
+    pub async fn prune_live(&self, before_ms: i64) -> Result<(), StoreError> {
+        let sql = "DELETE FROM crm_server_live_events WHERE created_ms < ?";
+        self.conn.execute_raw(self.stmt(sql, vec![before_ms.into()])).await.map_err(backend_err)?;
+        Ok(())
+    }
+
+    /// Closes the pool.
+    pub async fn close(self) {
+        let _ = self.conn.close().await;
+    }
+}

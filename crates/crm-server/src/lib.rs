@@ -1,0 +1,42 @@
+//! # crm-server
+//!
+//! The bundled server of the CRM engine: it wires `crm-core`'s use cases to the SQL store
+//! and serves them over HTTP, with API-token auth, live events, reminders and operations
+//! endpoints. `cargo run --release -p crm-server` gives a working CRM on SQLite with demo
+//! data.
+//!
+//! Map of the crate:
+//! - [`server`]: wiring ([`Services`]), first-start demo seed, [`start`] and graceful stop.
+//! - [`app`]: the router, the middleware stack and the operations endpoints.
+//! - [`routes`]: the `/api/v1` handlers, one module per area.
+//! - [`problem`]: RFC 9457 problem+json and the mapping of the core's errors.
+//! - [`extract`]: JSON/query/path extractors naming bad fields, `If-Match`, `ETag` replies.
+//! - [`auth`]: bearer API tokens (hashed) → the core's `Actor`.
+//! - [`idempotency`]: `Idempotency-Key` on creates.
+//! - [`events`]: the live-event hub and the outbox, reminder and feed workers.
+//! - [`openapi`]: the OpenAPI 3.1 document.
+//! - [`metrics`]: Prometheus text metrics.
+//! - [`db`]: the server's own tables (tokens, live-event feed, metadata).
+//! - [`seed`]: tenant bootstrap and the demo data.
+//! - [`config`]: the command line, the TOML file and the environment.
+//! - [`csv_io`]: customer import and export.
+
+pub mod app;
+pub mod auth;
+pub mod config;
+pub mod csv_io;
+pub mod db;
+pub mod events;
+pub mod extract;
+pub mod idempotency;
+pub mod metrics;
+pub mod openapi;
+pub mod problem;
+pub mod routes;
+pub mod seed;
+pub mod server;
+pub mod state;
+
+pub use app::{api, app, openapi};
+pub use server::{RunningServer, ServerConfig, Services, StartError, start};
+pub use state::{AppState, Settings};

@@ -1,0 +1,203 @@
+//! The `crm-server` binary: parses the command line and runs one command (`serve` by
+//! default). See `crm-server --help`.
+
+use std::io::{BufRead as _, IsTerminal as _, Write as _};
+
+use anyhow::{Context as _, Result, bail};
+use clap::Parser as _;
+use tracing_subscriber::EnvFilter;
+
+use crm_core::access::Actor;
+use crm_core::service::NewTenant;
+use crm_server::config::{
+    ActorArgs, Cli, Command, Config, ExportCommand, ImportCommand, LogFormat, OnError, TenantCommand, TokenCommand,
+};
+use crm_server::csv_io::{self, ImportError, NoProgress, Progress};
+use crm_server::seed::{bootstrap_tenant, seed_demo};
+use crm_server::{ServerConfig, Services};
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let cli = Cli::parse();
+    let config = Config::resolve(&cli.global)?;
+    init_logs(&config);
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(config).await,
+        Command::Migrate => {
+            Services::open(&config.database_url).await.context("migrating the database")?;
+            println!("database migrated");
+            Ok(())
+        }
+        Command::Token(TokenCommand::Create { tenant, agent, role, label }) => {
+            let services = Services::open(&config.database_url).await?;
+            let tenant = csv_io::parse_tenant(&tenant)?;
+            let agent = agent.trim().parse().map_err(|_| anyhow::anyhow!("{agent:?} is not an agent id"))?;
+            let role = role.parse().map_err(|e: crm_core::FieldError| anyhow::anyhow!("{}", e.reason))?;
+            if services.crm.store().get_agent(tenant, agent).await?.is_none() {
+                bail!("no agent {agent} in tenant {tenant}");
+            }
+            let token = services.tokens.create(tenant, agent, role, &label, services.crm.clock().now()).await?;
+            println!("{token}");
+            Ok(())
+        }
+        Command::Tenant(TenantCommand::Create { name, region, time_zone, admin_name, admin_email }) => {
+            let services = Services::open(&config.database_url).await?;
+            let boot = bootstrap_tenant(
+                &services,
+                NewTenant { name, default_region: region, time_zone },
+                &admin_name,
+                &admin_email,
+            )
+            .await?;
+            println!("tenant:  {}\nadmin:   {}\ntoken:   {}", boot.tenant.id, boot.admin.id, boot.token);
+            Ok(())
+        }
+        Command::Import(ImportCommand::Customers { file, actor, on_error }) => {
+            import(&config, &file, &actor, on_error).await
+        }
+        Command::Export(ExportCommand::Customers { actor, output }) => {
+            let services = Services::open(&config.database_url).await?;
+            let actor = actor_of(&services, &actor).await?;
+            let count = match output {
+                Some(path) => {
+                    let file = std::fs::File::create(&path).with_context(|| format!("creating {}", path.display()))?;
+                    csv_io::export_customers(&services, &actor, std::io::BufWriter::new(file)).await?
+                }
+                None => csv_io::export_customers(&services, &actor, std::io::stdout().lock()).await?,
+            };
+            eprintln!("exported {count} customers");
+            Ok(())
+        }
+        Command::SeedDemo => {
+            let services = Services::open(&config.database_url).await?;
+            let seed = seed_demo(&services).await?;
+            services.first_start(false).await?;
+            println!("demo tenant {} seeded\nadministrator token: {}", seed.tenant, seed.admin_token);
+            Ok(())
+        }
+    }
+}
+
+fn init_logs(config: &Config) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&config.log));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match config.log_format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
+}
+
+async fn serve(config: Config) -> Result<()> {
+    let server = crm_server::start(ServerConfig {
+        database_url: config.database_url.clone(),
+        listen: config.listen,
+        demo: config.demo,
+        settings: config.settings.clone(),
+    })
+    .await?;
+    if let Some(seed) = &server.demo {
+        println!(
+            "\nA demo tenant was created (first start).\n  tenant:  {}\n  admin API token (shown once): {}\n\n  \
+             try: curl -H 'Authorization: Bearer {}' '{}/api/v1/lookup?phone=%2B33123456789'\n  \
+             API docs: {}/api/v1/docs\n",
+            seed.tenant,
+            seed.admin_token,
+            seed.admin_token,
+            server.url(),
+            server.url()
+        );
+    }
+    println!("crm-server listening on {}", server.url());
+    let stop = server.shutdown_handle();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down");
+        let _ = stop.send(true);
+    });
+    server.wait().await?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => {
+                let _ = ctrl_c.await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}
+
+async fn actor_of(services: &Services, args: &ActorArgs) -> Result<Actor> {
+    let tenant = csv_io::parse_tenant(&args.tenant)?;
+    let agent = args.agent.trim().parse().map_err(|_| anyhow::anyhow!("{:?} is not an agent id", args.agent))?;
+    let agent = services
+        .crm
+        .store()
+        .get_agent(tenant, agent)
+        .await?
+        .with_context(|| format!("no agent {agent} in tenant {tenant}"))?;
+    Ok(Actor::for_agent(&agent))
+}
+
+async fn import(config: &Config, file: &std::path::Path, args: &ActorArgs, on_error: Option<OnError>) -> Result<()> {
+    let services = Services::open(&config.database_url).await?;
+    let actor = actor_of(&services, args).await?;
+    let open = || std::fs::File::open(file).with_context(|| format!("opening {}", file.display()));
+    let (good, report) = match csv_io::validate(&services, &actor, open()?).await {
+        Ok(v) => v,
+        Err(ImportError::Csv(e)) => bail!("{}: {e}", file.display()),
+        Err(e) => return Err(e.into()),
+    };
+    for bad in &report.bad {
+        eprintln!("line {}: {}", bad.line, bad.reason);
+    }
+    let policy = match on_error {
+        Some(p) => p,
+        None if report.bad.is_empty() => OnError::Stop,
+        None if std::io::stdin().is_terminal() && std::io::stderr().is_terminal() => {
+            eprint!(
+                "{} bad row(s). Import the {} good rows and skip the bad ones? [y/N] ",
+                report.bad.len(),
+                good.len()
+            );
+            let _ = std::io::stderr().flush();
+            let mut answer = String::new();
+            std::io::stdin().lock().read_line(&mut answer)?;
+            if answer.trim().eq_ignore_ascii_case("y") { OnError::Skip } else { OnError::Stop }
+        }
+        None => OnError::Stop,
+    };
+    let bar: Box<dyn Progress> = if std::io::stderr().is_terminal() {
+        let bar = indicatif::ProgressBar::new(good.len() as u64);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} customers {elapsed}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        Box::new(bar)
+    } else {
+        Box::new(NoProgress)
+    };
+    match csv_io::import_customers(&services, &actor, open()?, policy, bar.as_ref()).await {
+        Ok(r) => {
+            eprintln!("imported {} of {} rows ({} skipped)", r.imported, r.rows, r.bad.len());
+            Ok(())
+        }
+        Err(ImportError::Refused(r)) => {
+            bail!("{} bad row(s): nothing was imported (use --on-error skip to import the good rows)", r.bad.len())
+        }
+        Err(e) => Err(e.into()),
+    }
+}

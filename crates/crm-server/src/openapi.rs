@@ -1,0 +1,116 @@
+//! The OpenAPI 3.1 document, generated with utoipa from the handlers' `#[utoipa::path]`
+//! annotations (the router and the document are built from the same `routes!` calls, see
+//! [`crate::app`]), served at `/api/v1/openapi.json` with a Swagger UI at `/api/v1/docs`.
+//!
+//! The domain types of `crm-core` do not derive `ToSchema` (the core knows nothing of
+//! HTTP); the document describes them as named JSON objects ([`opaque_schemas!`]) whose
+//! descriptions point at the core type. Server-side DTOs derive their schemas.
+
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{Content, OpenApi, RefOr, Response, ResponseBuilder};
+
+use crate::problem::{PROBLEM_JSON, Problem};
+
+/// Declares named object schemas for core types used on the wire as they are.
+macro_rules! opaque_schemas {
+    ($($(#[$doc:meta])* $name:ident => $desc:literal,)+) => {$(
+        $(#[$doc])*
+        #[doc = $desc]
+        #[derive(Debug)]
+        pub struct $name;
+
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                utoipa::openapi::schema::ObjectBuilder::new()
+                    .description(Some($desc))
+                    .additional_properties(Some(utoipa::openapi::schema::AdditionalProperties::FreeForm(true)))
+                    .into()
+            }
+        }
+
+        impl utoipa::ToSchema for $name {}
+    )+};
+}
+
+/// Schemas of the core's wire types.
+pub mod schemas {
+    opaque_schemas! {
+        Customer => "A customer card (crm_core::customer::Customer): id, account_number, name, identities, addresses, custom, status, version.",
+        NewCustomer => "A new customer (crm_core::customer::NewCustomer): name, optional account_number, identities [{type: phone|email|handle, …}], addresses, custom.",
+        CustomerPatch => "Changes to a customer (crm_core::customer::CustomerPatch); absent fields stay, lists replace.",
+        CustomerCard => "The screen-pop card (crm_core::customer::CustomerCard): customer, open_cases, pending_tasks, last_interactions, relations.",
+        CustomerPage => "A page of customers: {items: [Customer], next: cursor or null}.",
+        DuplicateCandidate => "A suggested duplicate card (crm_core::customer::DuplicateCandidate): customer, name, score, reasons.",
+        Relation => "A relation between two customers (crm_core::customer::Relation).",
+        MergeRecord => "A merge of two customer cards (crm_core::customer::MergeRecord).",
+        FieldDefinition => "A custom field definition (crm_core::custom_field::FieldDefinition).",
+        FieldDefinitionInput => "A new custom field definition (crm_core::custom_field::FieldDefinitionInput): entity, key, label, field_type {type: …}, required, default.",
+        Case => "A case (crm_core::case::Case).",
+        NewCase => "A new case (crm_core::case::NewCase): customer, subject, description {format, body}, draft, visibility, severity, priority, assignee, group, custom.",
+        CasePatch => "Changes to a case (crm_core::case::CasePatch), status through the lifecycle.",
+        CasePage => "A page of cases: {items: [Case], next: cursor or null}.",
+        CaseHistoryEntry => "One recorded change of a case field (crm_core::case::CaseHistoryEntry).",
+        FollowUp => "A follow-up on a case (crm_core::follow_up::FollowUp).",
+        NewFollowUp => "A new follow-up (crm_core::follow_up::NewFollowUp): body, kind, visibility.",
+        Task => "A task (crm_core::task::Task).",
+        NewTask => "A new task (crm_core::task::NewTask): kind, subject, customer, case, assignee, scheduled {at, time_zone}, duration_minutes, reminder_minutes.",
+        TaskPatch => "Changes to a task (crm_core::task::TaskPatch).",
+        Agenda => "An agent's planned tasks: overdue, due, upcoming.",
+        Interaction => "An interaction (crm_core::interaction::Interaction).",
+        NewInteraction => "A new interaction (crm_core::interaction::NewInteraction): channel, direction, customer, address, contact_name, agent, queue, context.",
+        InteractionAction => "A lifecycle action: {action: accept|decline|abandon|hold|resume|consult|conference|transfer (with to)|unassign|end|complete_wrap_up}.",
+        InteractionPage => "A page of interactions: {items: [Interaction], next: cursor or null}.",
+        LinkTarget => "A record to link: {type: customer|case, id} or {type: external, reference: {system, object, id}}.",
+        Disposition => "A disposition code (crm_core::interaction::Disposition).",
+        DispositionInput => "A disposition code to add or replace: code, label, group, active.",
+        QueueSettings => "A queue's settings (crm_core::interaction::QueueSettings).",
+        Agent => "An agent (crm_core::access::Agent).",
+        NewAgent => "A new agent: name, email, role (agent|supervisor|administrator), groups.",
+        Group => "A group of agents (crm_core::access::Group).",
+        ProfilePatch => "Changes to the caller's profile: default_from, signature, preferred_case_columns.",
+        ScreenPop => "The result of an incoming call: the interaction created and the customer cards found.",
+    }
+}
+
+/// Adds what every operation shares: the bearer security scheme and requirement, and the
+/// problem+json error responses.
+pub fn finish(mut doc: OpenApi) -> OpenApi {
+    let components = doc.components.get_or_insert_with(Default::default);
+    components.add_security_scheme(
+        "bearer",
+        SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("crm api token").build()),
+    );
+    let problem = |desc: &str| -> RefOr<Response> {
+        ResponseBuilder::new()
+            .description(desc)
+            .content(PROBLEM_JSON, Content::new(Some(RefOr::Ref(utoipa::openapi::Ref::from_schema_name("Problem")))))
+            .build()
+            .into()
+    };
+    components.schemas.insert("Problem".into(), <Problem as utoipa::PartialSchema>::schema());
+    components.schemas.insert("ProblemField".into(), <crate::problem::ProblemField as utoipa::PartialSchema>::schema());
+    let requirement = utoipa::openapi::security::SecurityRequirement::new("bearer", Vec::<String>::new());
+    for item in doc.paths.paths.values_mut() {
+        for op in
+            [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete].into_iter().flatten()
+        {
+            op.security = Some(vec![requirement.clone()]);
+            let r = &mut op.responses.responses;
+            r.entry("400".into()).or_insert_with(|| problem("malformed request"));
+            r.entry("401".into()).or_insert_with(|| problem("missing or invalid api token"));
+            r.entry("403".into()).or_insert_with(|| problem("the token's role lacks a permission"));
+            r.entry("404".into()).or_insert_with(|| problem("not found (or not visible to the caller)"));
+            r.entry("409".into()).or_insert_with(|| problem("conflict with the stored state"));
+            r.entry("413".into()).or_insert_with(|| problem("request body too large"));
+            r.entry("415".into()).or_insert_with(|| problem("the body is not application/json"));
+            r.entry("422".into()).or_insert_with(|| problem("invalid input; `errors` names each field"));
+            r.entry("5XX".into()).or_insert_with(|| problem("server or database failure (no detail)"));
+        }
+    }
+    doc.info.title = "crm-server".into();
+    doc.info.description = Some("The contact-center CRM engine's HTTP API. Errors are RFC 9457 problem+json. Reads return ETag; updates require If-Match; creates accept Idempotency-Key.".into());
+    doc.info.version = env!("CARGO_PKG_VERSION").into();
+    doc.info.contact = None;
+    doc.info.license = Some(utoipa::openapi::License::new("Apache-2.0"));
+    doc
+}

@@ -1,0 +1,335 @@
+//! Errors on the wire: RFC 9457 `application/problem+json`.
+//!
+//! Every error the API returns is a [`Problem`] with a stable `type` URI per kind
+//! ([`ProblemKind::type_uri`]), a `title`, the `status`, a `detail` for people and, for
+//! validation, an `errors: [{field, reason}]` list. [`ApiError`] maps the use cases' errors:
+//!
+//! | core error | status |
+//! |---|---|
+//! | `Validation` | 422 with `errors` |
+//! | `NotFound` | 404 |
+//! | `Conflict::StaleVersion` | 412 when the client sent `If-Match`, else 409 |
+//! | `Conflict::Duplicate`, `Conflict::State` | 409 |
+//! | `Forbidden` | 403 |
+//! | `IllegalTransition` | 409 |
+//! | `Store(Unavailable)` / `Store(Backend)`, `Connector` | 503 / 500, no detail (logged) |
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use crm_core::error::Conflict;
+use crm_core::{ConnectorError, Error as CoreError, FieldError, StoreError};
+use serde::{Deserialize, Serialize};
+
+/// The media type of problem documents.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// The kinds of problem, each with a stable `type` URI.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProblemKind {
+    /// A value was refused (422).
+    Validation,
+    /// The request could not be read: bad JSON syntax, a bad header or path (400).
+    MalformedRequest,
+    /// No credentials or bad ones (401).
+    Unauthorized,
+    /// The actor lacks a permission (403).
+    Forbidden,
+    /// The record does not exist or is hidden (404).
+    NotFound,
+    /// No such route (404).
+    NoRoute,
+    /// The route does not take this method (405).
+    MethodNotAllowed,
+    /// Someone changed the record since the client read it, and it said so with `If-Match` (412).
+    StaleVersion,
+    /// A version conflict without `If-Match` (409).
+    VersionConflict,
+    /// A unique value is taken (409).
+    Duplicate,
+    /// The record's state does not allow the operation (409).
+    StateConflict,
+    /// The state machine refuses the change (409).
+    IllegalTransition,
+    /// An update without `If-Match` (428).
+    PreconditionRequired,
+    /// The body is too large (413).
+    PayloadTooLarge,
+    /// The body is not JSON (415).
+    UnsupportedMediaType,
+    /// A request with the same `Idempotency-Key` is still running (409).
+    IdempotencyInProgress,
+    /// The `Idempotency-Key` was used for a different request (422).
+    IdempotencyMismatch,
+    /// The request took too long (503).
+    Timeout,
+    /// The database or a remote service is unavailable (503).
+    Unavailable,
+    /// Something broke on our side (500).
+    Internal,
+}
+
+impl ProblemKind {
+    /// The HTTP status.
+    pub fn status(self) -> StatusCode {
+        use ProblemKind::*;
+        match self {
+            Validation | IdempotencyMismatch => StatusCode::UNPROCESSABLE_ENTITY,
+            MalformedRequest => StatusCode::BAD_REQUEST,
+            Unauthorized => StatusCode::UNAUTHORIZED,
+            Forbidden => StatusCode::FORBIDDEN,
+            NotFound | NoRoute => StatusCode::NOT_FOUND,
+            MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            StaleVersion => StatusCode::PRECONDITION_FAILED,
+            VersionConflict | Duplicate | StateConflict | IllegalTransition | IdempotencyInProgress => {
+                StatusCode::CONFLICT
+            }
+            PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
+            PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Timeout | Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The stable slug (the last part of the `type` URI).
+    pub fn slug(self) -> &'static str {
+        use ProblemKind::*;
+        match self {
+            Validation => "validation",
+            MalformedRequest => "malformed-request",
+            Unauthorized => "unauthorized",
+            Forbidden => "forbidden",
+            NotFound => "not-found",
+            NoRoute => "no-route",
+            MethodNotAllowed => "method-not-allowed",
+            StaleVersion => "stale-version",
+            VersionConflict => "version-conflict",
+            Duplicate => "duplicate",
+            StateConflict => "state-conflict",
+            IllegalTransition => "illegal-transition",
+            PreconditionRequired => "precondition-required",
+            PayloadTooLarge => "payload-too-large",
+            UnsupportedMediaType => "unsupported-media-type",
+            IdempotencyInProgress => "idempotency-in-progress",
+            IdempotencyMismatch => "idempotency-mismatch",
+            Timeout => "timeout",
+            Unavailable => "unavailable",
+            Internal => "internal",
+        }
+    }
+
+    /// The stable `type` URI (`urn:crm:problem:validation`).
+    pub fn type_uri(self) -> String {
+        format!("urn:crm:problem:{}", self.slug())
+    }
+
+    /// The short, constant title.
+    pub fn title(self) -> &'static str {
+        use ProblemKind::*;
+        match self {
+            Validation => "invalid input",
+            MalformedRequest => "malformed request",
+            Unauthorized => "missing or invalid credentials",
+            Forbidden => "forbidden",
+            NotFound => "not found",
+            NoRoute => "no such route",
+            MethodNotAllowed => "method not allowed",
+            StaleVersion => "the record was changed by someone else",
+            VersionConflict => "version conflict",
+            Duplicate => "value already used",
+            StateConflict => "conflict with the current state",
+            IllegalTransition => "illegal state transition",
+            PreconditionRequired => "If-Match header required",
+            PayloadTooLarge => "request body too large",
+            UnsupportedMediaType => "unsupported media type",
+            IdempotencyInProgress => "a request with this idempotency key is in progress",
+            IdempotencyMismatch => "idempotency key reused for a different request",
+            Timeout => "request timed out",
+            Unavailable => "service unavailable",
+            Internal => "internal error",
+        }
+    }
+}
+
+/// One refused value in a problem document.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ProblemField {
+    /// The field's path (`identities[0].number`, `custom.vip`).
+    pub field: String,
+    /// Why it was refused.
+    pub reason: String,
+}
+
+/// An RFC 9457 problem document.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Problem {
+    /// A stable URI per kind of problem (`urn:crm:problem:validation`).
+    #[serde(rename = "type")]
+    pub type_uri: String,
+    /// A short summary, constant per type.
+    pub title: String,
+    /// The HTTP status.
+    pub status: u16,
+    /// An explanation of this occurrence.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// The refused values (validation problems).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<ProblemField>,
+}
+
+impl Problem {
+    /// A problem of `kind` with a detail.
+    pub fn new(kind: ProblemKind, detail: impl Into<String>) -> Self {
+        let detail = detail.into();
+        Self {
+            type_uri: kind.type_uri(),
+            title: kind.title().to_owned(),
+            status: kind.status().as_u16(),
+            detail: (!detail.is_empty()).then_some(detail),
+            errors: Vec::new(),
+        }
+    }
+
+    /// A validation problem listing `errors`.
+    pub fn validation(errors: &[FieldError]) -> Self {
+        let mut p =
+            Self::new(ProblemKind::Validation, errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "));
+        p.errors = errors.iter().map(|e| ProblemField { field: e.field.clone(), reason: e.reason.clone() }).collect();
+        p
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let body = serde_json::to_vec(&self).unwrap_or_default();
+        let mut response = (status, body).into_response();
+        response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        response
+    }
+}
+
+/// What a handler fails with.
+#[derive(Debug)]
+pub enum ApiError {
+    /// A use case failed; `if_match` says whether the client sent `If-Match` (412 vs 409).
+    Core {
+        /// The error.
+        error: CoreError,
+        /// Whether the request carried `If-Match`.
+        if_match: bool,
+    },
+    /// A ready problem.
+    Problem(Problem),
+}
+
+impl ApiError {
+    /// A problem of `kind` with `detail`.
+    pub fn new(kind: ProblemKind, detail: impl Into<String>) -> Self {
+        Self::Problem(Problem::new(kind, detail))
+    }
+
+    /// A validation error on one field.
+    pub fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self::Problem(Problem::validation(&[FieldError::new(field, reason)]))
+    }
+
+    /// The same error from a request that carried `If-Match` (a stale version becomes 412).
+    pub fn precondition(error: CoreError) -> Self {
+        Self::Core { error, if_match: true }
+    }
+
+    /// The problem document.
+    pub fn to_problem(&self) -> Problem {
+        match self {
+            ApiError::Problem(p) => p.clone(),
+            ApiError::Core { error, if_match } => core_problem(error, *if_match),
+        }
+    }
+}
+
+impl From<CoreError> for ApiError {
+    fn from(error: CoreError) -> Self {
+        Self::Core { error, if_match: false }
+    }
+}
+
+impl From<Problem> for ApiError {
+    fn from(p: Problem) -> Self {
+        Self::Problem(p)
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        Self::from(CoreError::from(e))
+    }
+}
+
+fn core_problem(error: &CoreError, if_match: bool) -> Problem {
+    match error {
+        CoreError::Validation(v) => Problem::validation(v.errors()),
+        CoreError::NotFound { .. } => Problem::new(ProblemKind::NotFound, error.to_string()),
+        CoreError::Conflict(c @ Conflict::StaleVersion { .. }) => {
+            let kind = if if_match { ProblemKind::StaleVersion } else { ProblemKind::VersionConflict };
+            Problem::new(kind, c.to_string())
+        }
+        CoreError::Conflict(c @ Conflict::Duplicate { field, .. }) => {
+            let mut p = Problem::new(ProblemKind::Duplicate, c.to_string());
+            p.errors = vec![ProblemField { field: field.clone(), reason: "is already used".into() }];
+            p
+        }
+        CoreError::Conflict(c @ Conflict::State(_)) => Problem::new(ProblemKind::StateConflict, c.to_string()),
+        CoreError::Forbidden { reason, .. } => Problem::new(ProblemKind::Forbidden, reason.clone()),
+        CoreError::IllegalTransition(t) => Problem::new(ProblemKind::IllegalTransition, t.to_string()),
+        CoreError::Store(StoreError::Unavailable(_)) => Problem::new(ProblemKind::Unavailable, ""),
+        CoreError::Store(_) => Problem::new(ProblemKind::Internal, ""),
+        CoreError::Connector(e) if e.is_retryable() => Problem::new(ProblemKind::Unavailable, ""),
+        CoreError::Connector(ConnectorError::NotFound { .. }) => Problem::new(ProblemKind::NotFound, error.to_string()),
+        CoreError::Connector(_) => Problem::new(ProblemKind::Internal, ""),
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if let ApiError::Core { error: error @ (CoreError::Store(_) | CoreError::Connector(_)), .. } = &self {
+            // Log once, here, with the whole source chain; the client gets no detail.
+            tracing::error!(error = %error, source = ?std::error::Error::source(error), "request failed");
+        }
+        self.to_problem().into_response()
+    }
+}
+
+/// What handlers return.
+pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stale_versions_are_412_with_if_match_and_409_without() {
+        let stale = || CoreError::Conflict(Conflict::StaleVersion { entity: "case", id: "x".into(), expected: 1 });
+        assert_eq!(ApiError::precondition(stale()).to_problem().status, 412);
+        assert_eq!(ApiError::from(stale()).to_problem().status, 409);
+    }
+
+    #[test]
+    fn infrastructure_errors_leak_no_detail() {
+        let e = CoreError::Store(StoreError::Backend("password=hunter2".into()));
+        let p = ApiError::from(e).to_problem();
+        assert_eq!(p.status, 500);
+        assert_eq!(p.detail, None);
+        let e = CoreError::Store(StoreError::Unavailable("db down".into()));
+        assert_eq!(ApiError::from(e).to_problem().status, 503);
+    }
+
+    #[test]
+    fn validation_lists_every_field() {
+        let p = Problem::validation(&[FieldError::new("name", "must not be empty"), FieldError::new("email", "bad")]);
+        assert_eq!(p.status, 422);
+        assert_eq!(p.type_uri, "urn:crm:problem:validation");
+        assert_eq!(p.errors.len(), 2);
+    }
+}

@@ -1,0 +1,224 @@
+//! Administration (ADM-1, ADM-2, CUS-2, INT-3): custom field definitions, the disposition
+//! catalogue, queues, agents, groups, API tokens, and the caller's own profile.
+
+use axum::extract::State;
+use serde::{Deserialize, Serialize};
+
+use crm_core::access::{Agent, Group, Permission, Role};
+use crm_core::custom_field::{FieldDefinition, FieldDefinitionInput, FieldEntity};
+use crm_core::ids::AgentId;
+use crm_core::interaction::{Disposition, DispositionInput, QueueSettings};
+use crm_core::service::{NewAgent, ProfilePatch};
+
+use crate::auth::Auth;
+use crate::extract::{ApiJson, ApiPath, ApiQuery, IfMatch, Reply};
+use crate::openapi::schemas as s;
+use crate::problem::{ApiError, ApiResult};
+use crate::state::AppState;
+
+/// Which definitions.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct EntityParams {
+    /// `customer` (default) or `case`.
+    #[serde(default)]
+    #[param(value_type = Option<String>)]
+    pub entity: Option<FieldEntity>,
+}
+
+/// The custom field definitions of customers or cases (CUS-2).
+#[utoipa::path(get, path = "/api/v1/custom-fields", tag = "admin", params(EntityParams),
+    responses((status = 200, body = Vec<s::FieldDefinition>)))]
+pub async fn custom_fields(
+    State(st): State<AppState>,
+    Auth(actor): Auth,
+    ApiQuery(q): ApiQuery<EntityParams>,
+) -> ApiResult<Reply<Vec<FieldDefinition>>> {
+    Ok(Reply::ok(st.crm.custom_fields(&actor, q.entity.unwrap_or(FieldEntity::Customer)).await?))
+}
+
+/// Defines a custom field (needs `admin.custom_fields`).
+#[utoipa::path(post, path = "/api/v1/custom-fields", tag = "admin", request_body = s::FieldDefinitionInput,
+    responses((status = 201, body = s::FieldDefinition)))]
+pub async fn define_custom_field(
+    State(st): State<AppState>,
+    Auth(actor): Auth,
+    ApiJson(input): ApiJson<FieldDefinitionInput>,
+) -> ApiResult<Reply<FieldDefinition>> {
+    let d = st.crm.define_custom_field(&actor, input).await?;
+    let v = d.version;
+    Ok(Reply::created(d, "/api/v1/custom-fields".into()).tagged(v))
+}
+
+/// The disposition catalogue (INT-3).
+#[utoipa::path(get, path = "/api/v1/dispositions", tag = "admin", responses((status = 200, body = Vec<s::Disposition>)))]
+pub async fn dispositions(State(st): State<AppState>, Auth(actor): Auth) -> ApiResult<Reply<Vec<Disposition>>> {
+    Ok(Reply::ok(st.crm.dispositions(&actor).await?))
+}
+
+/// Adds or replaces a disposition code (needs `admin.dispositions`).
+#[utoipa::path(post, path = "/api/v1/dispositions", tag = "admin", request_body = s::DispositionInput,
+    responses((status = 200, body = s::Disposition)))]
+pub async fn put_disposition(
+    State(st): State<AppState>,
+    Auth(actor): Auth,
+    ApiJson(input): ApiJson<DispositionInput>,
+) -> ApiResult<Reply<Disposition>> {
+    Ok(Reply::ok(st.crm.put_disposition(&actor, input).await?))
+}
+
+/// A queue's settings.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QueueInput {
+    /// Whether wrap-up needs a disposition.
+    pub disposition_required: bool,
+}
+
+/// Sets a queue's settings (needs `admin.dispositions`).
+#[utoipa::path(put, path = "/api/v1/queues/{name}", tag = "admin", request_body = QueueInput,
+    params(("name" = String, Path)), responses((status = 200, body = s::QueueSettings)))]
+pub async fn put_queue(
+    State(st): State<AppState>,
+    Auth(actor): Auth,
+    ApiPath(name): ApiPath<String>,
+    ApiJson(input): ApiJson<QueueInput>,
+) -> ApiResult<Reply<QueueSettings>> {
+    Ok(Reply::ok(st.crm.put_queue(&actor, &name, input.disposition_required).await?))
+}
+
+/// The agents of the caller's tenant.
+#[utoipa::path(get, path = "/api/v1/agents", tag = "admin", responses((status = 200, body = Vec<s::Agent>)))]
+pub async fn list_agents(State(st): State<AppState>, Auth(actor): Auth) -> ApiResult<Reply<Vec<Agent>>> {
+    Ok(Reply::ok(st.crm.list_agents(&actor).await?))
+}
+
+/// Creates an agent (needs `admin.agents`).
+#[utoipa::path(post, path = "/api/v1/agents", tag = "admin", request_body = s::NewAgent,
+    responses((status = 201, body = s::Agent)))]
+pub async fn create_agent(
+    State(st): State<AppState>,
+    Auth(actor): Auth,
+    ApiJson(input): ApiJson<NewAgent>,
+) -> ApiResult<Reply<Agent>> {
+    let a = st.crm.create_agent(actor.tenant, Some(&actor), input).await?;
+    let location = format!("/api/v1/agents/{}", a.id);
+    let v = a.version;
+    Ok(Reply::created(a, location).tagged(v))
+}
+
+/// An agent of the caller's tenant.
+#[utoipa::path(get, path = "/api/v1/agents/{id}", tag = "admin", params(("id" = uuid::Uuid, Path)),
+    responses((status = 200, body = s::Agent)))]
+pub async fn get_agent(
+    State(st): State<AppState>,
+    Auth(actor): Auth,
+    ApiPath(id): ApiPath<AgentId>,
+) -> ApiResult<Reply<Agent>> {
+    let a = st.crm.get_agent(&actor, id).await?;
+    let v = a.version;
+    Ok(Reply::ok(a).tagged(v))
+}
+
+/// The groups of the caller's tenant.
+#[utoipa::path(get, path = "/api/v1/groups", tag = "admin", responses((status = 200, body = Vec<s::Group>)))]
+pub async fn list_groups(State(st): State<AppState>, Auth(actor): Auth) -> ApiResult<Reply<Vec<Group>>> {
+    Ok(Reply::ok(st.crm.list_groups(&actor).await?))
+}
+
+/// A new group.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewGroup {
+    /// Name, unique per tenant.
+    pub name: String,
+    /// Shared mail addresses.
+    #[serde(default)]
+    pub mail_addresses: Vec<String>,
+}
+
+/// Creates a group (needs `admin.agents`).
+#[utoipa::path(post, path = "/api/v1/groups", tag = "admin", request_body = NewGroup,
+    responses((status = 201, body = s::Group)))]
+pub async fn create_group(
+    State(st): State<AppState>,
+    Auth(actor): Auth,
+    ApiJson(input): ApiJson<NewGroup>,
+) -> ApiResult<Reply<Group>> {
+    let g = st.crm.create_group(&actor, &input.name, &input.mail_addresses).await?;
+    let v = g.version;
+    Ok(Reply::created(g, "/api/v1/groups".into()).tagged(v))
+}
+
+/// The caller's own agent record and profile; `ETag` carries its version.
+#[utoipa::path(get, path = "/api/v1/me", tag = "admin", responses((status = 200, body = s::Agent)))]
+pub async fn me(State(st): State<AppState>, Auth(actor): Auth) -> ApiResult<Reply<Agent>> {
+    let a = st.crm.get_agent(&actor, actor.agent).await?;
+    let v = a.version;
+    Ok(Reply::ok(a).tagged(v))
+}
+
+/// Changes the caller's profile (default From, signature, case columns); needs `If-Match`.
+#[utoipa::path(patch, path = "/api/v1/me", tag = "admin", request_body = s::ProfilePatch,
+    params(("If-Match" = String, Header, description = "the ETag read")), responses((status = 200, body = s::Agent)))]
+pub async fn update_me(
+    State(st): State<AppState>,
+    Auth(actor): Auth,
+    IfMatch(version): IfMatch,
+    ApiJson(patch): ApiJson<ProfilePatch>,
+) -> ApiResult<Reply<Agent>> {
+    let a = st.crm.update_profile(&actor, version, patch).await.map_err(ApiError::precondition)?;
+    let v = a.version;
+    Ok(Reply::ok(a).tagged(v))
+}
+
+/// A token to create.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewToken {
+    /// The agent it acts as (of the caller's tenant).
+    #[schema(value_type = uuid::Uuid)]
+    pub agent: AgentId,
+    /// `agent`, `supervisor` or `administrator`.
+    #[schema(value_type = String)]
+    pub role: Role,
+    /// A label to recognise it by.
+    #[serde(default)]
+    pub label: Option<String>,
+}
+
+/// A created token, shown once.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CreatedToken {
+    /// The bearer token; the server keeps only its hash.
+    pub token: String,
+    /// The agent.
+    #[schema(value_type = uuid::Uuid)]
+    pub agent: AgentId,
+    /// The role.
+    #[schema(value_type = String)]
+    pub role: Role,
+}
+
+/// Creates an API token for an agent of the caller's tenant (needs `admin.agents`).
+#[utoipa::path(post, path = "/api/v1/tokens", tag = "admin", request_body = NewToken,
+    responses((status = 201, body = CreatedToken)))]
+pub async fn create_token(
+    State(st): State<AppState>,
+    Auth(actor): Auth,
+    ApiJson(input): ApiJson<NewToken>,
+) -> ApiResult<Reply<CreatedToken>> {
+    actor.require(Permission::AdminAgents)?;
+    let agent = st
+        .crm
+        .get_agent(&actor, input.agent)
+        .await
+        .map_err(|_| ApiError::invalid("agent", "is not an agent of this tenant"))?;
+    let label = input.label.unwrap_or_default();
+    if label.chars().count() > 200 {
+        return Err(ApiError::invalid("label", "must be at most 200 characters"));
+    }
+    let token = st.tokens.create(actor.tenant, agent.id, input.role, &label, st.crm.clock().now()).await?;
+    Ok(Reply::created(CreatedToken { token, agent: agent.id, role: input.role }, "/api/v1/tokens".into()))
+}

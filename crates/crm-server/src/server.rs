@@ -1,0 +1,200 @@
+//! Wiring and running: open the store and the server's tables on one database URL, migrate,
+//! seed the demo on the first start, then serve HTTP and run the workers until shutdown.
+//! [`start`] is what `crm-server serve` and the end-to-end tests call.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::sync::watch;
+
+use crm_core::StoreError;
+use crm_core::ports::Store;
+use crm_core::service::Crm;
+use crm_core::time::{SystemClock, UuidV7Generator};
+use crm_store_sql::{SqlStore, SqlStoreOptions};
+
+use crate::auth::Tokens;
+use crate::db::ServerDb;
+use crate::events::{Hub, spawn_workers};
+use crate::idempotency::IdempotencyCache;
+use crate::metrics::Metrics;
+use crate::seed::{DemoSeed, seed_demo};
+use crate::state::{AppState, Settings};
+
+/// Metadata key set once the database was initialised (demo seeded or declined).
+const INITIALISED: &str = "initialised";
+
+/// The use cases and the server's tables on one database.
+#[derive(Clone, Debug)]
+pub struct Services {
+    /// The use cases, on the SQL store.
+    pub crm: Crm,
+    /// The server's own tables.
+    pub db: ServerDb,
+    /// API tokens.
+    pub tokens: Tokens,
+}
+
+impl Services {
+    /// Connects to `database_url` (`sqlite://crm.db?mode=rwc`, `postgres://…`) and applies
+    /// the store's and the server's migrations.
+    ///
+    /// # Errors
+    /// The database cannot be reached or migrated.
+    pub async fn open(database_url: &str) -> Result<Self, StoreError> {
+        let url = normalise_url(database_url);
+        let store = SqlStore::connect(&url, SqlStoreOptions::default()).await?;
+        store.migrate().await?;
+        let db = ServerDb::connect(&url).await?;
+        db.migrate().await?;
+        let store: Arc<dyn Store> = Arc::new(store);
+        let crm = Crm::new(store, Arc::new(SystemClock), Arc::new(UuidV7Generator));
+        let tokens = Tokens::new(db.clone());
+        Ok(Self { crm, db, tokens })
+    }
+
+    /// Seeds the demo tenant when the database was never initialised (and `demo` is set);
+    /// marks it initialised either way. Returns the seed when it ran.
+    ///
+    /// # Errors
+    /// Store failures.
+    pub async fn first_start(&self, demo: bool) -> Result<Option<DemoSeed>, crm_core::Error> {
+        if self.db.meta(INITIALISED).await?.is_some() {
+            return Ok(None);
+        }
+        let seed = if demo { Some(seed_demo(self).await?) } else { None };
+        self.db.set_meta(INITIALISED, "true").await?;
+        Ok(seed)
+    }
+}
+
+/// A bare file path becomes a SQLite URL that creates the file (`crm.db` →
+/// `sqlite://crm.db?mode=rwc`); URLs pass through.
+pub fn normalise_url(url: &str) -> String {
+    if url.contains("://") || url.starts_with("sqlite:") { url.to_owned() } else { format!("sqlite://{url}?mode=rwc") }
+}
+
+/// What [`start`] needs.
+#[derive(Clone, Debug)]
+pub struct ServerConfig {
+    /// Database URL.
+    pub database_url: String,
+    /// Address to listen on (`127.0.0.1:0` for a random port).
+    pub listen: SocketAddr,
+    /// Seed the demo tenant on the first start of an empty database.
+    pub demo: bool,
+    /// Tunables.
+    pub settings: Settings,
+}
+
+/// A running server.
+#[derive(Debug)]
+pub struct RunningServer {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    /// The demo seed, when this start created it (its admin token is shown once).
+    pub demo: Option<DemoSeed>,
+    /// The wiring, for operator actions (tokens, tenants) in the same process.
+    pub services: Services,
+    shutdown: watch::Sender<bool>,
+    handle: tokio::task::JoinHandle<std::io::Result<()>>,
+    workers: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl RunningServer {
+    /// The base URL (`http://127.0.0.1:PORT`).
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops accepting, lets in-flight requests finish, stops the workers.
+    ///
+    /// # Errors
+    /// When the server failed.
+    pub async fn stop(self) -> std::io::Result<()> {
+        let _ = self.shutdown.send(true);
+        for w in self.workers {
+            let _ = w.await;
+        }
+        let result = self.handle.await.unwrap_or_else(|e| Err(std::io::Error::other(e)));
+        self.services.db.close().await;
+        result
+    }
+
+    /// Waits until the server stops (after a shutdown signal).
+    ///
+    /// # Errors
+    /// When the server failed.
+    pub async fn wait(self) -> std::io::Result<()> {
+        let result = match self.handle.await {
+            Ok(r) => r,
+            Err(e) => Err(std::io::Error::other(e)),
+        };
+        let _ = self.shutdown.send(true);
+        for w in self.workers {
+            let _ = w.await;
+        }
+        result
+    }
+
+    /// A sender that stops the server when `true` is sent.
+    pub fn shutdown_handle(&self) -> watch::Sender<bool> {
+        self.shutdown.clone()
+    }
+}
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The database failed.
+    #[error("database: {0}")]
+    Store(#[from] StoreError),
+    /// Seeding failed.
+    #[error("demo seed: {0}")]
+    Seed(#[from] crm_core::Error),
+    /// The address could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Opens the database, migrates, seeds the demo on the first start, and serves until
+/// [`RunningServer::stop`] (or a sent shutdown).
+///
+/// # Errors
+/// See [`StartError`].
+pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
+    let services = Services::open(&config.database_url).await?;
+    let demo = services.first_start(config.demo).await?;
+    let (shutdown, rx) = watch::channel(false);
+    let state = AppState {
+        crm: services.crm.clone(),
+        db: services.db.clone(),
+        tokens: services.tokens.clone(),
+        hub: Hub::new(rx.clone()),
+        idempotency: Arc::new(IdempotencyCache::new(config.settings.idempotency_capacity)),
+        metrics: Arc::new(Metrics::default()),
+        settings: Arc::new(config.settings.clone()),
+    };
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| StartError::Bind { addr: config.listen, source })?;
+    let addr = listener.local_addr().map_err(|source| StartError::Bind { addr: config.listen, source })?;
+    let workers = spawn_workers(&state, &rx);
+    let app = crate::app::app(state);
+    let mut stop = rx.clone();
+    let handle = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = stop.wait_for(|s| *s).await;
+            })
+            .await
+    });
+    tracing::info!(%addr, "crm-server listening");
+    Ok(RunningServer { addr, demo, services, shutdown, handle, workers })
+}

@@ -1,0 +1,59 @@
+//! What every handler shares: the use cases, the server's tables, the token cache, the live
+//! event hub, the idempotency cache, the metrics and the tunables.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crm_core::service::Crm;
+
+use crate::auth::Tokens;
+use crate::db::ServerDb;
+use crate::events::Hub;
+use crate::idempotency::IdempotencyCache;
+use crate::metrics::Metrics;
+
+/// Tunables of a running server (from the configuration).
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// Largest request body in bytes.
+    pub body_limit: usize,
+    /// Longest time a request may take (not the event stream).
+    pub request_timeout: Duration,
+    /// How often the outbox and the live-event feed are polled.
+    pub poll_interval: Duration,
+    /// How often due reminders are claimed.
+    pub reminder_interval: Duration,
+    /// How many responses the idempotency cache keeps.
+    pub idempotency_capacity: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            body_limit: 1024 * 1024,
+            request_timeout: Duration::from_secs(30),
+            poll_interval: Duration::from_millis(250),
+            reminder_interval: Duration::from_secs(5),
+            idempotency_capacity: 10_000,
+        }
+    }
+}
+
+/// The state of the HTTP application.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    /// The use cases.
+    pub crm: Crm,
+    /// The server's own tables.
+    pub db: ServerDb,
+    /// API tokens.
+    pub tokens: Tokens,
+    /// Live events for the SSE streams of this replica.
+    pub hub: Hub,
+    /// Responses of requests sent with `Idempotency-Key`.
+    pub idempotency: Arc<IdempotencyCache>,
+    /// Request counts and latencies.
+    pub metrics: Arc<Metrics>,
+    /// Tunables.
+    pub settings: Arc<Settings>,
+}
