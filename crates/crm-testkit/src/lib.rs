@@ -8,6 +8,7 @@
 //!   an agent, in one call.
 //! - [`strategies`]: proptest strategies for every aggregate and command.
 //! - [`conformance`]: the store conformance suite and [`store_conformance_tests!`].
+#![warn(missing_docs)]
 
 pub mod memory;
 

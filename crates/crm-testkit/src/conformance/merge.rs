@@ -144,6 +144,14 @@ pub async fn merge_moves_everything_and_undo_moves_it_back(factory: &dyn StoreFa
         crm_core::customer::IdentityKey::email(&crm_core::customer::EmailAddress::parse("marie@example.com").unwrap());
     let found: Vec<_> = s.find_by_identity(tenant, &key, 10).await.unwrap().into_iter().map(|c| c.id).collect();
     assert_eq!(found, vec![sc.target.id]);
+    // Tombstones stay reachable by id and account number, never by search.
+    assert_eq!(s.find_by_account(tenant, &sc.source.account_number).await.unwrap(), Some(sc.plan.tombstone.clone()));
+    let marie = crm_core::customer::CustomerQuery { name: Some("Marie".into()), ..Default::default() };
+    let listed = s.search_customers(tenant, &marie.normalise().unwrap(), &super::page(10)).await.unwrap();
+    assert_eq!(listed.items.iter().map(|c| c.id).collect::<Vec<_>>(), vec![sc.target.id]);
+    let codes = crm_core::customer::NameKeys::of("Dupond").phonetic;
+    let sounding: Vec<_> = s.find_by_phonetic(tenant, &codes, 10).await.unwrap().into_iter().map(|c| c.id).collect();
+    assert_eq!(sounding, vec![sc.target.id], "tombstones are no duplicate candidates");
 
     // Undo.
     let target_now = s.get_customer(tenant, sc.target.id).await.unwrap().unwrap();

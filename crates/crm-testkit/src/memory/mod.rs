@@ -133,8 +133,8 @@ impl MemoryStore {
         self.faults().all_reads = on;
     }
 
-    /// Every event written so far, across tenants, in write order of their time then id
-    /// (handy to assert what a use case emitted).
+    /// Every event written so far, across tenants, ordered by event time then id (handy to
+    /// assert what a use case emitted).
     pub fn events(&self) -> Vec<DomainEvent> {
         let state = self.lock();
         let mut rows: Vec<&OutboxRow> = state.outbox.values().collect();

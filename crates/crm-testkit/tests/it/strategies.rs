@@ -91,10 +91,24 @@ proptest! {
     }
 
     #[test]
-    fn interaction_steps_mention_links_and_unlinks(steps in interaction_steps(40)) {
-        // Not every sequence has both, but the vocabulary is there and each step is playable.
-        let _ = steps.iter().any(|s| matches!(s, InteractionStep::Link(_) | InteractionStep::Unlink(_)));
-        prop_assert!(steps.len() <= 40);
+    fn pushes_only_reach_records_linked_at_the_time(input in strategies::new_interaction(None), steps in interaction_steps(40)) {
+        use crm_core::interaction::LinkTarget;
+        let agent = crm_core::ids::AgentId::from_uuid(Uuid::from_u128(7));
+        let start = crm_testkit::fakes::default_start();
+        let mut i = input.build(crm_core::ids::InteractionId::from_uuid(Uuid::from_u128(9)), TenantId::from_uuid(Uuid::nil()), false, start).unwrap();
+        let mut now = start;
+        for step in &steps {
+            let before = i.clone();
+            match step.apply(&mut i, agent, &mut now) {
+                Ok(pushes) => {
+                    for push in pushes {
+                        let linked = i.links.iter().any(|l| l.target == LinkTarget::External { reference: push.target.clone() });
+                        prop_assert!(linked, "{:?} pushed to an unlinked record", step);
+                    }
+                }
+                Err(_) => prop_assert_eq!(&i, &before, "a refused step changes nothing"),
+            }
+        }
     }
 }
 
