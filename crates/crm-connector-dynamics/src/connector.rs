@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use crm_connector_http::{BearerAuth, ConfigError, HttpClient, Idempotency, RawResponse, decode_error};
 use crm_core::ConnectorError;
 use crm_core::customer::{EmailAddress, PhoneNumber};
-use crm_core::external::{ActivityPush, ExternalCreate, ExternalRecord, ExternalRef, ExternalSystem};
+use crm_core::external::{ActivityPush, ExternalCreate, ExternalObject, ExternalRecord, ExternalRef, ExternalSystem};
 use crm_core::ports::ExternalCrm;
 use reqwest::{Method, Url};
 use serde::Deserialize;
@@ -208,6 +208,6 @@ impl ExternalCrm for DynamicsConnector {
                 return Err(to_connector_error(&completed, &what, Missing::NotFound));
             }
         }
-        Ok(ExternalRef { system: ExternalSystem::Dynamics, object: activity.target.object, id: id.to_string() })
+        Ok(ExternalRef { system: ExternalSystem::Dynamics, object: ExternalObject::Activity, id: id.to_string() })
     }
 }

@@ -42,6 +42,14 @@ pub const ACCOUNTS: Table =
 /// incidents (cases).
 pub const INCIDENTS: Table =
     Table { set: "incidents", logical: "incident", key: "incidentid", name: "title", object: ExternalObject::Case };
+/// phonecalls (logged activities).
+pub const PHONECALLS: Table = Table {
+    set: "phonecalls",
+    logical: "phonecall",
+    key: "activityid",
+    name: "subject",
+    object: ExternalObject::Activity,
+};
 
 /// The table of a core kind.
 pub fn table_of(object: ExternalObject) -> Table {
@@ -50,6 +58,7 @@ pub fn table_of(object: ExternalObject) -> Table {
         ExternalObject::Lead => LEADS,
         ExternalObject::Account => ACCOUNTS,
         ExternalObject::Case => INCIDENTS,
+        ExternalObject::Activity => PHONECALLS,
     }
 }
 

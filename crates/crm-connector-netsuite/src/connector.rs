@@ -189,8 +189,7 @@ impl ExternalCrm for NetSuiteConnector {
     }
 
     /// Returns the phoneCall's internal id when NetSuite sends a `Location`, else its
-    /// `eid:<key>` form (valid wherever an internal id is), with the target's object kind:
-    /// the core has no activity kind yet.
+    /// `eid:<key>` form (valid wherever an internal id is), as an [`ExternalObject::Activity`].
     async fn push_activity(&self, activity: &ActivityPush) -> Result<ExternalRef, ConnectorError> {
         let eid = format!("eid:{}", external_id(&activity.external_key));
         let mut url = Url::parse(&self.record_url("phoneCall")).map_err(|e| decode_error(SYSTEM, e))?;
@@ -203,8 +202,7 @@ impl ExternalCrm for NetSuiteConnector {
             return Err(to_connector_error(&answer, &what, &[link_field(activity.target.object)]));
         }
         let id = answer.header("location").and_then(location_id).unwrap_or(eid);
-        let object: ExternalObject = activity.target.object;
-        Ok(ExternalRef { system: ExternalSystem::NetSuite, object, id })
+        Ok(ExternalRef { system: ExternalSystem::NetSuite, object: ExternalObject::Activity, id })
     }
 }
 

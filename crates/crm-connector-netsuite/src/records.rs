@@ -121,7 +121,7 @@ pub fn link_field(object: ExternalObject) -> &'static str {
     match object {
         ExternalObject::Account | ExternalObject::Lead => "company",
         ExternalObject::Contact => "contact",
-        ExternalObject::Case => "supportCase",
+        ExternalObject::Case | ExternalObject::Activity => "supportCase",
     }
 }
 

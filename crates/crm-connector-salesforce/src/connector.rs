@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use crm_connector_http::{AuthContext, BearerAuth, ConfigError, HttpClient, Idempotency, RawResponse, decode_error};
 use crm_core::ConnectorError;
 use crm_core::customer::{EmailAddress, PhoneNumber};
-use crm_core::external::{ActivityPush, ExternalCreate, ExternalRecord, ExternalRef, ExternalSystem};
+use crm_core::external::{ActivityPush, ExternalCreate, ExternalObject, ExternalRecord, ExternalRef, ExternalSystem};
 use crm_core::ports::ExternalCrm;
 use crm_core::time::Clock;
 use reqwest::{Method, Url};
@@ -199,7 +199,7 @@ impl ExternalCrm for SalesforceConnector {
     }
 
     /// Upserts the Task keyed by the external-id field. The returned reference carries the
-    /// Task id with the target's object kind: the core has no activity kind yet.
+    /// Task id as an [`ExternalObject::Activity`].
     async fn push_activity(&self, activity: &ActivityPush) -> Result<ExternalRef, ConnectorError> {
         let what = format!("{} {}", sobject_of(activity.target.object), activity.target.id);
         let mut answer = self.upsert_task(activity, true).await?;
@@ -227,7 +227,7 @@ impl ExternalCrm for SalesforceConnector {
         } else {
             answer.json::<Created>(SYSTEM)?.id
         };
-        Ok(ExternalRef { system: ExternalSystem::Salesforce, object: activity.target.object, id })
+        Ok(ExternalRef { system: ExternalSystem::Salesforce, object: ExternalObject::Activity, id })
     }
 }
 

@@ -106,6 +106,7 @@ pub fn sobject_of(object: ExternalObject) -> &'static str {
         ExternalObject::Lead => "Lead",
         ExternalObject::Account => "Account",
         ExternalObject::Case => "Case",
+        ExternalObject::Activity => "Task",
     }
 }
 
@@ -181,7 +182,7 @@ pub fn task_body(activity: &ActivityPush, mapping: &SalesforceMapping, with_subt
     body.insert("Subject".into(), Value::String(truncate_chars(&activity.subject, 255)));
     let link = match activity.target.object {
         ExternalObject::Contact | ExternalObject::Lead => "WhoId",
-        ExternalObject::Account | ExternalObject::Case => "WhatId",
+        ExternalObject::Account | ExternalObject::Case | ExternalObject::Activity => "WhatId",
     };
     body.insert(link.into(), Value::String(activity.target.id.clone()));
     body.insert("Status".into(), Value::String(mapping.task_status.clone()));

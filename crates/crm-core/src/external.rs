@@ -69,6 +69,9 @@ pub enum ExternalObject {
     Lead,
     /// A support case (Dynamics incident, NetSuite supportCase).
     Case,
+    /// A logged activity (Salesforce Task, Dynamics phonecall, NetSuite phoneCall), as
+    /// [`crate::ports::ExternalCrm::push_activity`] returns it.
+    Activity,
 }
 
 /// A pointer to one remote record.
