@@ -6,4 +6,5 @@ mod helpers;
 mod identities;
 mod merge;
 mod numbers;
+mod pushes;
 mod roundtrip;
