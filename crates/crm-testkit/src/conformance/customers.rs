@@ -389,7 +389,9 @@ pub async fn relations_are_stored_listed_and_deleted(factory: &dyn StoreFactory)
         kind: RelationKind::Employer,
         note: Some("since 2020".into()),
     };
-    s.insert_relation(&relation, &[]).await.unwrap();
+    let added = ctx.event(EventKind::CustomerUpdated { customer: a.id, fields: vec!["relations".into()] });
+    s.insert_relation(&relation, std::slice::from_ref(&added)).await.unwrap();
+    assert!(ctx.has_event(added.id).await);
     assert_eq!(s.relations_of(ctx.tenant(), a.id).await.unwrap(), vec![relation.clone()]);
     assert_eq!(s.relations_of(ctx.tenant(), b.id).await.unwrap(), vec![relation.clone()]);
     assert!(s.relations_of(ctx.tenant(), c.id).await.unwrap().is_empty());
@@ -399,7 +401,9 @@ pub async fn relations_are_stored_listed_and_deleted(factory: &dyn StoreFactory)
     let missing = Relation { id: ctx.id(), to: ctx.id(), ..relation.clone() };
     assert_invalid_reference(s.insert_relation(&missing, &[]).await, "to");
 
-    s.delete_relation(ctx.tenant(), relation.id, &[]).await.unwrap();
+    let removed = ctx.event(EventKind::CustomerUpdated { customer: a.id, fields: vec!["relations".into()] });
+    s.delete_relation(ctx.tenant(), relation.id, std::slice::from_ref(&removed)).await.unwrap();
+    assert!(ctx.has_event(removed.id).await);
     assert!(s.relations_of(ctx.tenant(), a.id).await.unwrap().is_empty());
     assert_not_found(s.delete_relation(ctx.tenant(), relation.id, &[]).await);
 }

@@ -96,6 +96,10 @@ pub async fn other_tenants_records_behave_as_absent(factory: &dyn StoreFactory) 
     let key = IdentityKey::phone(&PhoneNumber::parse("01 98 76 54 32", Some(region_fr())).unwrap());
     assert!(s.find_by_identity(tb, &key, 10).await.unwrap().is_empty());
     assert_eq!(s.find_by_account(tb, &customer.account_number).await.unwrap(), None);
+    // The same number (and account number) in B finds only B's card.
+    let twin = b.customer("Jumelle dans B", vec![phone("+33 1 98 76 54 32")]).await;
+    let found: Vec<_> = s.find_by_identity(tb, &key, 10).await.unwrap().into_iter().map(|c| c.id).collect();
+    assert_eq!(found, vec![twin.id], "the same number in B finds only B's card");
     let everyone = CustomerQuery::default().normalise().unwrap();
     let found = s.search_customers(tb, &everyone, &page(200)).await.unwrap();
     assert!(found.items.iter().all(|c| c.tenant == tb));

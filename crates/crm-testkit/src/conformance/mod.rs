@@ -12,8 +12,10 @@
 //!
 //! Every test creates its own tenants with fresh UUID v7 ids and only asserts on their
 //! data, so the tests may share one database and run in parallel. The two cross-tenant
-//! operations (`claim_due_reminders`, `claim_outbox`) are asserted the same way: what other
-//! tests' claimers take away from ours still has to be claimed exactly once.
+//! operations (`claim_due_reminders`, `claim_outbox`) are tested on records dated about 400
+//! days before the suite's `now` (2026-11-23) and claimed at a `now` that old, so their
+//! claimers cannot lease other tests' records; and what another claimer sharing the database
+//! takes from them still has to be claimed exactly once.
 //!
 //! The functions here are test bodies: an `unwrap` that fails is a failed test, with the
 //! store's error in the message, which is exactly what a backend author needs to read.
@@ -149,6 +151,7 @@ macro_rules! store_conformance_tests {
             directory_records_round_trip_with_uniqueness,
             events_are_written_with_their_writes,
             outbox_claims_lease_and_record_outcomes,
+            outbox_entries_are_claimed_by_one_worker_at_a_time,
             other_tenants_records_behave_as_absent,
             account_sequence_is_unique_and_increasing_under_concurrency,
             case_numbers_are_unique_and_increasing_under_concurrency,

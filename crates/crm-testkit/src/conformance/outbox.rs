@@ -174,3 +174,65 @@ pub async fn outbox_claims_lease_and_record_outcomes(factory: &dyn StoreFactory)
     // Leave nothing claimable behind for other tests sharing the database.
     s.mark_delivered(middle.id).await.unwrap();
 }
+
+const WORKERS: usize = 8;
+const ENTRIES: usize = 40;
+
+/// Several workers claiming at once never get the same entry while it is leased: each of
+/// 40 entries goes to at most one of 8 concurrent workers, and all end up leased.
+pub async fn outbox_entries_are_claimed_by_one_worker_at_a_time(factory: &dyn StoreFactory) {
+    let ctx = Ctx::new(factory).await;
+    let s = &ctx.store;
+    // Long ago, and claimed at a `now` long ago too: our claims cannot reach (and lease) the
+    // entries of other tests sharing the database, which are all later than our `now`.
+    let base = ctx.now - Duration::days(400);
+    let customer =
+        ctx.build_customer(crm_core::customer::NewCustomer { name: "Workers".into(), ..Default::default() }).await;
+    let events: Vec<DomainEvent> = (0..ENTRIES)
+        .map(|i| {
+            let mut e = ctx.event(EventKind::CustomerUpdated { customer: customer.id, fields: vec![format!("f{i}")] });
+            e.at = base + Duration::seconds(i64::try_from(i).unwrap_or(0));
+            e
+        })
+        .collect();
+    s.insert_customer(&customer, &events).await.unwrap();
+    let now = base + Duration::days(1);
+    let mut workers = Vec::new();
+    for _ in 0..WORKERS {
+        let store = s.clone();
+        workers.push(tokio::spawn(async move {
+            let mut claimed = Vec::new();
+            loop {
+                let batch = store
+                    .claim_outbox(Topic::Notification, now, now + Duration::hours(1), 5)
+                    .await
+                    .expect("claim the outbox");
+                if batch.is_empty() {
+                    return claimed;
+                }
+                claimed.extend(batch.into_iter().map(|e| (e.event.tenant, e.event.id)));
+            }
+        }));
+    }
+    let mut ours = Vec::new();
+    for worker in workers {
+        let tenant = ctx.tenant();
+        ours.extend(
+            worker.await.expect("a worker finished").into_iter().filter(|(t, _)| *t == tenant).map(|(_, id)| id),
+        );
+    }
+    let mut unique = ours.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), ours.len(), "an entry was handed to two workers during its lease");
+    let mut expected: Vec<EventId> = events.iter().map(|e| e.id).collect();
+    expected.sort();
+    assert!(unique.iter().all(|id| expected.binary_search(id).is_ok()), "only our entries are ours");
+    // Every entry is now leased (by our workers, or by another test's claimer sharing the
+    // database, which may take old entries first): none can be claimed again.
+    let again = s.claim_outbox(Topic::Notification, now, now + Duration::hours(1), 200).await.unwrap();
+    assert!(again.iter().all(|e| e.event.tenant != ctx.tenant()), "a leased entry was handed out again");
+    for e in &events {
+        s.mark_delivered(e.id).await.unwrap();
+    }
+}

@@ -92,10 +92,14 @@ pub async fn due_reminders_are_claimed_exactly_once_by_concurrent_claimers(facto
     let ctx = Ctx::new(factory).await;
     let (s, tenant) = (&ctx.store, ctx.tenant());
     let customer = ctx.customer("Rappel", vec![]).await;
-    let claim_at = ctx.now + Duration::days(1);
+    // Reminders due long ago, claimed at a `now` long ago: our claimers cannot reach other
+    // tests' tasks sharing the database, and tasks we must not claim are either never due
+    // (sent, cancelled) or due only in ten years.
+    const DAY: i64 = 24 * 60;
+    let claim_at = ctx.now - Duration::days(399);
     let mut due = Vec::new();
     for i in 0..DUE_TASKS {
-        let minutes = 60 * 20 + i64::try_from(i).unwrap_or(0) * 7;
+        let minutes = -400 * DAY + i64::try_from(i).unwrap_or(0) * 7;
         due.push(
             ctx.task(&customer, minutes, |t| {
                 t.subject = format!("due {i}");
@@ -105,18 +109,18 @@ pub async fn due_reminders_are_claimed_exactly_once_by_concurrent_claimers(facto
         );
     }
     let later = ctx
-        .task(&customer, 60 * 24 * 40, |t| {
+        .task(&customer, 3650 * DAY, |t| {
             t.subject = "not due yet".into();
             t.reminder_minutes = Some(10);
         })
         .await;
-    let mut sent = ctx.build_task(&customer, 60, |t| {
+    let mut sent = ctx.build_task(&customer, -400 * DAY, |t| {
         t.subject = "already reminded".into();
         t.reminder_minutes = Some(10);
     });
-    sent.reminder_sent_at = Some(ctx.now);
+    sent.reminder_sent_at = Some(ctx.now - Duration::days(401));
     s.insert_task(&sent, &[]).await.unwrap();
-    let mut cancelled = ctx.build_task(&customer, 60, |t| {
+    let mut cancelled = ctx.build_task(&customer, -400 * DAY, |t| {
         t.subject = "cancelled".into();
         t.reminder_minutes = Some(10);
     });
