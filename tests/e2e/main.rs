@@ -1,1 +1,13 @@
-//! End-to-end tests: the real server over HTTP.
+//! End-to-end tests: the real server, started on a random port on SQLite (a temporary
+//! directory) and on PostgreSQL (a fresh database on `CRM_TEST_POSTGRES_URL`; when unset the
+//! PostgreSQL tests say they did not run, and fail under `CI`), driven over HTTP with
+//! reqwest as a client would.
+
+mod helpers;
+
+mod agent_day;
+mod api_surface;
+mod auth;
+mod bad_input;
+mod import_export;
+mod replicas;

@@ -87,6 +87,7 @@ fn field_name(path: &str, reason: &str) -> String {
     let quoted =
         reason.split('`').nth(1).filter(|_| reason.starts_with("unknown field") || reason.starts_with("missing field"));
     match (base, quoted) {
+        (b, Some(q)) if b == q || b.ends_with(&format!(".{q}")) => b.to_owned(),
         ("", Some(q)) => q.to_owned(),
         (b, Some(q)) => format!("{b}.{q}"),
         ("", None) => "body".to_owned(),

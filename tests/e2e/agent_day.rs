@@ -1,0 +1,120 @@
+//! A whole agent day over HTTP: a call comes in, the CTI screen pop reaches the agent's event
+//! stream, the agent accepts, creates a case from the interaction, writes a follow-up,
+//! schedules a task whose reminder arrives on the stream, sets a disposition and wraps up.
+
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crm_core::time::{Clock as _, SystemClock};
+
+use crate::helpers::{Backend, TestServer};
+use crate::on_both_backends;
+
+async fn a_whole_agent_day(backend: Backend) {
+    let t = TestServer::start(&backend).await;
+    let demo = t.demo().clone();
+    let admin = t.admin();
+    let alice = t.client_for(&demo.agent.to_string(), "agent").await;
+    let mut events = alice.events().await;
+
+    // The telephony system reports a call from Jeanne's number, written another way.
+    let pop = admin
+        .post("/api/v1/cti/calls", &json!({"phone": "01 23 45 67 89", "agent": demo.agent, "queue": "support"}))
+        .await
+        .expect(StatusCode::CREATED);
+    let interaction = pop["interaction"]["id"].as_str().expect("interaction id").to_owned();
+    let screen_pop = events.next_named("screen_pop", Duration::from_secs(10)).await;
+    assert_eq!(screen_pop.data["cards"][0]["customer"]["name"], "Jeanne Dupont");
+    assert_eq!(screen_pop.data["interaction"]["id"], interaction.as_str());
+    let customer = screen_pop.data["cards"][0]["customer"]["id"].as_str().expect("customer").to_owned();
+    assert!(!screen_pop.data["cards"][0]["open_cases"].as_array().expect("cases").is_empty());
+
+    // Alice accepts the call.
+    let path = format!("/api/v1/interactions/{interaction}");
+    let read = alice.get(&path).await;
+    read.expect(StatusCode::OK);
+    let accepted = alice.post_if_match(&format!("{path}/actions"), &read.etag(), &json!({"action": "accept"})).await;
+    assert_eq!(accepted.expect(StatusCode::OK)["state"], "active");
+
+    // She opens a case from the interaction; it is linked at once.
+    let case = alice
+        .post_if_match(
+            &format!("{path}/case"),
+            &accepted.etag(),
+            &json!({"customer": customer, "subject": "Refund not received", "priority": "high"}),
+        )
+        .await;
+    let case_body = case.expect(StatusCode::CREATED);
+    let case_id = case_body["id"].as_str().expect("case id").to_owned();
+    assert_eq!(case_body["status"], "open");
+    assert_eq!(case_body["assignee"], demo.agent.to_string());
+    let linked = alice.get(&path).await;
+    let links = linked.expect(StatusCode::OK)["links"].clone();
+    assert!(links.as_array().expect("links").iter().any(|l| l["target"]["id"] == case_id.as_str()), "{links}");
+
+    // A note on the call, copied into the case; and a follow-up.
+    let noted =
+        alice.post_if_match(&format!("{path}/notes"), &linked.etag(), &json!({"text": "refund promised"})).await;
+    let noted_body = noted.expect(StatusCode::OK);
+    let note = noted_body["notes"][0]["id"].as_str().expect("note").to_owned();
+    alice
+        .post(&format!("{path}/notes/{note}/copy-to-case"), &json!({"case": case_id}))
+        .await
+        .expect(StatusCode::CREATED);
+    alice
+        .post(&format!("/api/v1/cases/{case_id}/follow-ups"), &json!({"body": "Checked with billing: refund sent"}))
+        .await
+        .expect(StatusCode::CREATED);
+    let follow_ups = alice.get(&format!("/api/v1/cases/{case_id}/follow-ups")).await.expect(StatusCode::OK);
+    assert_eq!(follow_ups.as_array().expect("follow-ups").len(), 2);
+
+    // A call-back task in 5 minutes with a 10-minute reminder: due at once.
+    let at = (SystemClock.now() + chrono::Duration::minutes(5)).to_rfc3339();
+    let task = alice
+        .post(
+            "/api/v1/tasks",
+            &json!({"kind": "call", "subject": "Call Jeanne back", "customer": customer, "case": case_id,
+                    "scheduled": {"at": at}, "reminder_minutes": 10}),
+        )
+        .await
+        .expect(StatusCode::CREATED);
+    let reminder = events.next_named("task_reminder_due", Duration::from_secs(10)).await;
+    assert_eq!(reminder.data["kind"]["task"], task["id"]);
+    assert_eq!(reminder.data["kind"]["subject"], "Call Jeanne back");
+    let agenda = alice.get("/api/v1/agenda").await.expect(StatusCode::OK);
+    assert!(agenda["due"].as_array().expect("due").iter().any(|t| t["id"] == task["id"]), "{agenda}");
+
+    // The support queue requires a disposition before wrap-up completes.
+    let current = alice.get(&path).await;
+    let ended = alice.post_if_match(&format!("{path}/actions"), &current.etag(), &json!({"action": "end"})).await;
+    assert_eq!(ended.expect(StatusCode::OK)["state"], "wrap_up");
+    let refused =
+        alice.post_if_match(&format!("{path}/actions"), &ended.etag(), &json!({"action": "complete_wrap_up"})).await;
+    refused.problem(409);
+    let disposed = alice
+        .send_if_match(
+            reqwest::Method::PUT,
+            &format!("{path}/disposition"),
+            &ended.etag(),
+            &json!({"code": "resolved"}),
+        )
+        .await;
+    assert_eq!(disposed.expect(StatusCode::OK)["disposition"], "resolved");
+    let closed =
+        alice.post_if_match(&format!("{path}/actions"), &disposed.etag(), &json!({"action": "complete_wrap_up"})).await;
+    assert_eq!(closed.expect(StatusCode::OK)["state"], "closed");
+
+    // The day shows in the customer's history, the case's history and the screen pop.
+    let history = alice.get(&format!("/api/v1/customers/{customer}/interactions")).await.expect(StatusCode::OK);
+    assert_eq!(history["items"][0]["id"], interaction.as_str());
+    let case_history = alice.get(&format!("/api/v1/cases/{case_id}/history")).await.expect(StatusCode::OK);
+    assert!(!case_history.as_array().expect("history").is_empty());
+    let number = case_body["number"].as_u64().expect("number");
+    let cards = alice.get(&format!("/api/v1/lookup?case_number=CS-{number:06}")).await.expect(StatusCode::OK);
+    assert_eq!(cards[0]["customer"]["id"], customer.as_str());
+    t.server.stop().await.expect("clean stop");
+}
+
+on_both_backends!(a_whole_agent_day);

@@ -1,0 +1,150 @@
+//! The API's surface: the served OpenAPI document agrees with the router (every documented
+//! operation is routed, none answers 5xx to an empty request), idempotency keys, and the
+//! operations endpoints.
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::helpers::{Backend, TestServer};
+
+/// Routes every client relies on; the document must list them.
+const EXPECTED: &[(&str, &str)] = &[
+    ("post", "/api/v1/customers"),
+    ("get", "/api/v1/customers"),
+    ("get", "/api/v1/customers/{id}"),
+    ("patch", "/api/v1/customers/{id}"),
+    ("delete", "/api/v1/customers/{id}"),
+    ("get", "/api/v1/lookup"),
+    ("post", "/api/v1/merges"),
+    ("post", "/api/v1/merges/{id}/undo"),
+    ("post", "/api/v1/cases"),
+    ("get", "/api/v1/cases"),
+    ("patch", "/api/v1/cases/{id}"),
+    ("get", "/api/v1/cases/{id}/history"),
+    ("post", "/api/v1/cases/{id}/follow-ups"),
+    ("post", "/api/v1/tasks"),
+    ("get", "/api/v1/agenda"),
+    ("post", "/api/v1/interactions"),
+    ("post", "/api/v1/interactions/{id}/actions"),
+    ("post", "/api/v1/interactions/{id}/case"),
+    ("put", "/api/v1/interactions/{id}/disposition"),
+    ("get", "/api/v1/dispositions"),
+    ("put", "/api/v1/queues/{name}"),
+    ("get", "/api/v1/agents"),
+    ("get", "/api/v1/groups"),
+    ("get", "/api/v1/me"),
+    ("post", "/api/v1/cti/calls"),
+];
+
+fn concrete(path: &str) -> String {
+    let mut out = String::new();
+    let mut rest = path;
+    while let Some(start) = rest.find('{') {
+        out.push_str(&rest[..start]);
+        let end = rest[start..].find('}').map_or(rest.len(), |e| start + e + 1);
+        let name = &rest[start + 1..end - 1];
+        out.push_str(&match name {
+            "number" => "CS-000999".to_owned(),
+            "name" => "support".to_owned(),
+            _ => uuid::Uuid::now_v7().to_string(),
+        });
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_served_openapi_document_and_the_router_agree() {
+    let t = TestServer::start(&Backend::Sqlite).await;
+    let api = t.admin();
+    let doc = api.get("/api/v1/openapi.json").await.expect(StatusCode::OK);
+    assert_eq!(doc["openapi"], "3.1.0");
+    let paths = doc["paths"].as_object().expect("paths");
+    for (method, path) in EXPECTED {
+        assert!(paths.get(*path).and_then(|p| p.get(*method)).is_some(), "{method} {path} is not documented");
+    }
+    let mut operations = 0;
+    for (path, item) in paths {
+        for (method, op) in item.as_object().expect("path item") {
+            let Ok(m) = method.to_uppercase().parse::<Method>() else { continue };
+            operations += 1;
+            assert!(op["responses"].as_object().is_some_and(|r| !r.is_empty()), "{method} {path} has no responses");
+            let url = concrete(path);
+            if path == "/api/v1/events" {
+                let r = api.request(m, &url).send().await.expect("sent");
+                assert_eq!(r.status(), StatusCode::OK);
+                continue;
+            }
+            let mut req = api.request(m.clone(), &url).header("if-match", "\"1\"");
+            if matches!(m, Method::POST | Method::PUT | Method::PATCH) {
+                req = req.json(&json!({}));
+            }
+            let reply = api.send(req).await;
+            let body: Value = serde_json::from_str(&reply.text).unwrap_or(Value::Null);
+            assert_ne!(reply.status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path} is documented but not routed");
+            assert_ne!(body["type"], "urn:crm:problem:no-route", "{method} {path} is documented but not routed");
+        }
+    }
+    assert!(operations >= 45, "only {operations} operations documented");
+    // The Swagger UI is served without any download.
+    let ui = api.get("/api/v1/docs/").await;
+    assert_eq!(ui.status, StatusCode::OK);
+    assert!(ui.text.to_lowercase().contains("swagger"));
+    t.server.stop().await.expect("clean stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_retried_create_with_the_same_idempotency_key_creates_once() {
+    let t = TestServer::start(&Backend::Sqlite).await;
+    let api = t.admin();
+    let body = json!({"name": "Idempotent Ida", "identities": [{"type": "email", "address": "ida@example.com"}]});
+    let send = |body: Value, key: &str| {
+        let req = api.request(Method::POST, "/api/v1/customers").header("idempotency-key", key).json(&body);
+        api.send(req)
+    };
+    let first = send(body.clone(), "key-1").await;
+    let second = send(body.clone(), "key-1").await;
+    let a = first.expect(StatusCode::CREATED);
+    let b = second.expect(StatusCode::CREATED);
+    assert_eq!(a["id"], b["id"]);
+    assert_eq!(second.headers.get("idempotent-replayed").and_then(|v| v.to_str().ok()), Some("true"));
+    assert_eq!(first.etag(), second.etag());
+    let found = api.get("/api/v1/customers?email=ida@example.com").await.expect(StatusCode::OK);
+    assert_eq!(found["items"].as_array().expect("items").len(), 1);
+    // The same key for another request is refused; another key creates again.
+    send(json!({"name": "Someone Else"}), "key-1").await.problem(422);
+    let third = send(body, "key-2").await.expect(StatusCode::CREATED);
+    assert_ne!(third["id"], a["id"]);
+    // Keys are per token: another token's same key is a new request.
+    let demo = t.demo().clone();
+    let sam = t.client_for(&demo.supervisor.to_string(), "supervisor").await;
+    let other = sam
+        .send(
+            sam.request(Method::POST, "/api/v1/customers")
+                .header("idempotency-key", "key-1")
+                .json(&json!({"name": "Sam's"})),
+        )
+        .await;
+    other.expect(StatusCode::CREATED);
+    t.server.stop().await.expect("clean stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn operations_endpoints_answer() {
+    let t = TestServer::start(&Backend::Sqlite).await;
+    let api = t.admin().with_token(None);
+    assert_eq!(api.get("/healthz").await.status, StatusCode::OK);
+    assert_eq!(api.get("/readyz").await.status, StatusCode::OK);
+    let r = t.admin().get("/api/v1/me").await;
+    assert!(r.headers.get("x-request-id").is_some(), "every response carries a request id");
+    let metrics = api.get("/metrics").await;
+    assert_eq!(metrics.status, StatusCode::OK);
+    assert!(
+        metrics.text.contains("crm_http_requests_total{method=\"GET\",route=\"/api/v1/me\",status=\"200\"}"),
+        "{}",
+        metrics.text
+    );
+    assert!(metrics.text.contains("crm_http_request_duration_seconds_bucket"));
+    t.server.stop().await.expect("clean stop");
+}
