@@ -21,6 +21,7 @@
 //! store's error in the message, which is exactly what a backend author needs to read.
 #![allow(clippy::unwrap_used)]
 
+mod case_lists;
 mod cases;
 mod concurrency;
 mod customers;
@@ -50,6 +51,7 @@ use crm_core::task::{NewTask, ScheduleInput, Task, TaskKind};
 use crm_core::time::{UuidV7Generator, next_id};
 use uuid::Uuid;
 
+pub use case_lists::*;
 pub use cases::*;
 pub use concurrency::*;
 pub use customers::*;
