@@ -121,7 +121,7 @@ impl FromRequestParts<AppState> for Auth {
         let actor = Actor {
             tenant: record.tenant,
             agent: agent.id,
-            groups: agent.groups.clone(),
+            groups: agent.groups,
             permissions: record.role.permissions(),
         };
         let auth = Auth(actor);

@@ -106,12 +106,9 @@ pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next
     };
     let auth = req.headers().get(header::AUTHORIZATION).map(|v| v.as_bytes().to_vec()).unwrap_or_default();
     let (parts, body) = req.into_parts();
-    let bytes = match axum::body::to_bytes(body, state.settings.body_limit).await {
-        Ok(b) => b,
-        Err(_) => {
-            return Problem::new(ProblemKind::PayloadTooLarge, "the request body is larger than the server accepts")
-                .into_response();
-        }
+    let Ok(bytes) = axum::body::to_bytes(body, state.settings.body_limit).await else {
+        return Problem::new(ProblemKind::PayloadTooLarge, "the request body is larger than the server accepts")
+            .into_response();
     };
     let key = sha(&[&auth, key_text.as_bytes()]);
     let fingerprint = sha(&[parts.method.as_str().as_bytes(), parts.uri.path().as_bytes(), &bytes]);
