@@ -10,12 +10,11 @@
 //! - [`conformance`]: the store conformance suite and [`store_conformance_tests!`].
 #![warn(missing_docs)]
 
-pub mod memory;
-
-pub use memory::{MemoryStore, StoreCounts};
+pub mod conformance;
 pub mod fakes;
+pub mod fixtures;
+pub mod memory;
+pub mod strategies;
 
 pub use fakes::{FakeExternalCrm, FakeMailer, FakeOperation, ManualClock, SequentialIds};
-pub mod conformance;
-pub mod fixtures;
-pub mod strategies;
+pub use memory::{MemoryStore, StoreCounts};
