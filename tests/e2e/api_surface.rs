@@ -86,6 +86,7 @@ async fn the_served_openapi_document_and_the_router_agree() {
             assert_ne!(body["type"], "urn:crm:problem:no-route", "{method} {path} is documented but not routed");
         }
     }
+    assert!(paths.contains_key("/api/v1/events"), "the event stream is documented");
     assert!(operations >= 45, "only {operations} operations documented");
     // The Swagger UI is served without any download.
     let ui = api.get("/api/v1/docs/").await;

@@ -29,7 +29,7 @@ pub const OPENAPI_PATH: &str = "/api/v1/openapi.json";
 /// Where the Swagger UI is served.
 pub const DOCS_PATH: &str = "/api/v1/docs";
 
-/// The documented API routes and their OpenAPI document.
+/// The documented API routes (all but the event stream) and their raw OpenAPI paths.
 pub fn api() -> (Router<AppState>, OpenApi) {
     let (router, doc) = OpenApiRouter::<AppState>::new()
         .routes(routes!(customers::create_customer, customers::search_customers))
@@ -70,17 +70,25 @@ pub fn api() -> (Router<AppState>, OpenApi) {
         .routes(routes!(admin::create_token))
         .routes(routes!(events::incoming_call))
         .split_for_parts();
-    (router, crate::openapi::finish(doc))
+    (router, doc)
+}
+
+/// The event stream, documented but kept apart: it is exempt from the request timeout.
+fn streaming() -> (Router<AppState>, OpenApi) {
+    OpenApiRouter::<AppState>::new().routes(routes!(events::events)).split_for_parts()
 }
 
 /// The OpenAPI document (also what `/api/v1/openapi.json` serves).
 pub fn openapi() -> OpenApi {
-    api().1
+    let (_, mut doc) = api();
+    doc.merge(streaming().1);
+    crate::openapi::finish(doc)
 }
 
 /// The whole application for `state`.
 pub fn app(state: AppState) -> Router {
-    let (api, doc) = api();
+    let (api, _) = api();
+    let doc = openapi();
     let settings = state.settings.clone();
     let request_id = HeaderName::from_static("x-request-id");
     // Routes that may take long (the event stream) are outside the timeout.
@@ -88,7 +96,7 @@ pub fn app(state: AppState) -> Router {
         .route(OPENAPI_PATH, get(openapi_json))
         .layer(middleware::from_fn_with_state(state.clone(), idempotency))
         .layer(middleware::from_fn_with_state(settings.request_timeout, timeout));
-    let streaming = Router::new().route("/api/v1/events", get(events::events));
+    let (streaming, _) = streaming();
     let ops = Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
