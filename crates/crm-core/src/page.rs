@@ -1,6 +1,7 @@
-//! Cursor pagination. A cursor is opaque to callers: stores encode the position after the
-//! last returned item (its sort key and id) with [`Cursor::encode`] and read it back with
-//! [`Cursor::decode`], so every store understands every other store's cursors.
+//! Cursor pagination. A cursor is opaque to callers: a store encodes the position after the
+//! last returned item (its sort key and id) with [`Cursor::encode`] and reads it back with
+//! [`Cursor::decode`]. A cursor is valid only for the list and the store that returned it;
+//! anything else is refused as a bad `cursor`, never misread.
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};

@@ -120,7 +120,9 @@ pub trait CustomerStore: Send + Sync {
     /// against its version before the merge, `plan.*.version - 1`), moves every case, task
     /// and interaction of the source to the target, re-points relations whose either side
     /// is the source (except relations between the two, which stay on the tombstone), and
-    /// stores the merge record built from `record` with the ids it moved.
+    /// stores the merge record built from `record` with the ids it moved. Every moved case,
+    /// task and interaction gets its version bumped, so a copy read before the merge cannot
+    /// silently move it back.
     ///
     /// # Errors
     /// `StaleVersion` when either card changed meanwhile; nothing is written then.
@@ -136,7 +138,8 @@ pub trait CustomerStore: Send + Sync {
 
     /// Undoes a merge atomically: writes both restored cards (checked against their current
     /// versions, `plan.*.version - 1`), moves the recorded cases, tasks, interactions and
-    /// relations back to the source, and marks the record undone by `by` at `at`.
+    /// relations back to the source (bumping their versions), and marks the record undone by
+    /// `by` at `at`.
     ///
     /// # Errors
     /// `NotFound` for an unknown merge; `StaleVersion` when a card changed meanwhile;
@@ -197,7 +200,8 @@ pub trait CaseStore: Send + Sync {
         events: &[DomainEvent],
     ) -> StoreResult<()>;
 
-    /// Deletes a case with its history and follow-ups.
+    /// Deletes a case with its history and follow-ups. Tasks attached to the case are
+    /// detached (their `case` cleared, their version bumped), in the same transaction.
     ///
     /// # Errors
     /// `NotFound`; `StaleVersion`.

@@ -100,6 +100,21 @@ pub async fn case_round_trips_with_history_and_follow_ups(factory: &dyn StoreFac
     assert_not_found(s.update_case(&again, 2, &[], &[]).await);
 }
 
+/// Deleting a case detaches the tasks that pointed at it (their version bumped).
+pub async fn deleting_a_case_detaches_its_tasks(factory: &dyn StoreFactory) {
+    let ctx = Ctx::new(factory).await;
+    let (s, tenant) = (&ctx.store, ctx.tenant());
+    let customer = ctx.customer("Client", vec![]).await;
+    let case = ctx.case(&customer, |_| {}).await;
+    let attached = ctx.task(&customer, 60, |t| t.case = Some(case.id)).await;
+    let other = ctx.task(&customer, 90, |_| {}).await;
+    s.delete_case(tenant, case.id, case.version, &[ctx.event(EventKind::CaseDeleted { case: case.id })]).await.unwrap();
+    let detached = s.get_task(tenant, attached.id).await.unwrap().expect("the task stays");
+    assert_eq!(detached.case, None);
+    assert_eq!(detached.version, attached.version + 1);
+    assert_eq!(s.get_task(tenant, other.id).await.unwrap(), Some(other));
+}
+
 /// Numbers and ids are unique per tenant; a case needs an existing customer of the tenant.
 pub async fn duplicate_case_number_and_missing_references_are_refused(factory: &dyn StoreFactory) {
     let ctx = Ctx::new(factory).await;

@@ -141,6 +141,7 @@ macro_rules! store_conformance_tests {
             merge_with_a_stale_card_is_refused_and_writes_nothing,
             second_undo_is_refused_with_state_conflict,
             case_round_trips_with_history_and_follow_ups,
+            deleting_a_case_detaches_its_tasks,
             duplicate_case_number_and_missing_references_are_refused,
             case_from_interaction_is_written_atomically,
             case_list_filters_follow_the_reference_semantics,

@@ -140,6 +140,10 @@ impl CaseStore for MemoryStore {
         state.cases.remove(&id);
         state.history.remove(&id);
         state.follow_ups.retain(|_, f| f.case != id);
+        for task in state.tasks.values_mut().filter(|t| t.case == Some(id)) {
+            task.case = None;
+            task.version += 1;
+        }
         state.commit_events(rows);
         Ok(())
     }
