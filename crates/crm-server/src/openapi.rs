@@ -95,6 +95,10 @@ pub fn finish(mut doc: OpenApi) -> OpenApi {
             [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete].into_iter().flatten()
         {
             op.security = Some(vec![requirement.clone()]);
+            let if_match = op.parameters.iter().flatten().any(|p| match p {
+                RefOr::T(p) => p.name.eq_ignore_ascii_case("if-match"),
+                RefOr::Ref(_) => false,
+            });
             let r = &mut op.responses.responses;
             r.entry("400".into()).or_insert_with(|| problem("malformed request"));
             r.entry("401".into()).or_insert_with(|| problem("missing or invalid api token"));
@@ -104,6 +108,10 @@ pub fn finish(mut doc: OpenApi) -> OpenApi {
             r.entry("413".into()).or_insert_with(|| problem("request body too large"));
             r.entry("415".into()).or_insert_with(|| problem("the body is not application/json"));
             r.entry("422".into()).or_insert_with(|| problem("invalid input; `errors` names each field"));
+            if if_match {
+                r.entry("412".into()).or_insert_with(|| problem("stale version: the record changed since it was read"));
+                r.entry("428".into()).or_insert_with(|| problem("If-Match missing"));
+            }
             r.entry("5XX".into()).or_insert_with(|| problem("server or database failure (no detail)"));
         }
     }

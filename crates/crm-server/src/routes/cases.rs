@@ -146,8 +146,7 @@ pub async fn get_case_by_number(
 /// Edits a case; the status moves through the lifecycle (CAS-2, CAS-3). Needs `If-Match`.
 #[utoipa::path(patch, path = "/api/v1/cases/{id}", tag = "cases", request_body = s::CasePatch,
     params(("id" = uuid::Uuid, Path), ("If-Match" = String, Header, description = "the ETag read")),
-    responses((status = 200, body = s::Case), (status = 412, description = "stale version", body = crate::problem::Problem),
-        (status = 428, description = "If-Match missing", body = crate::problem::Problem)))]
+    responses((status = 200, body = s::Case)))]
 pub async fn update_case(
     State(st): State<AppState>,
     Auth(actor): Auth,

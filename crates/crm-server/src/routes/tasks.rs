@@ -45,8 +45,7 @@ pub async fn get_task(
 /// Reschedules, completes, cancels or reassigns a task; needs `If-Match`.
 #[utoipa::path(patch, path = "/api/v1/tasks/{id}", tag = "tasks", request_body = s::TaskPatch,
     params(("id" = uuid::Uuid, Path), ("If-Match" = String, Header, description = "the ETag read")),
-    responses((status = 200, body = s::Task), (status = 412, description = "stale version", body = crate::problem::Problem),
-        (status = 428, description = "If-Match missing", body = crate::problem::Problem)))]
+    responses((status = 200, body = s::Task)))]
 pub async fn update_task(
     State(st): State<AppState>,
     Auth(actor): Auth,

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Property-based API testing of crm-server with schemathesis (PyPI), bounded in time.
+#
+# Starts the server on a fresh SQLite database with demo data, points schemathesis at the
+# served OpenAPI document with the demo administrator's token, and fails when the server
+# answers a 5xx or breaks its own document. Independent of xtask:
+#
+#   tests/schemathesis.sh                   # 120 s budget
+#   ST_MAX_TIME=600 ST_EXAMPLES=100 tests/schemathesis.sh
+#
+# Needs python3 with venv; installs schemathesis into target/schemathesis-venv once.
+set -euo pipefail
+
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+max_time="${ST_MAX_TIME:-120}"
+examples="${ST_EXAMPLES:-25}"
+checks="${ST_CHECKS:-not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance}"
+port="${ST_PORT:-18099}"
+venv="$root/target/schemathesis-venv"
+
+if [ ! -x "$venv/bin/schemathesis" ]; then
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet schemathesis
+fi
+
+cargo build --quiet -p crm-server
+work="$(mktemp -d)"
+server_pid=""
+cleanup() {
+  if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+"$root/target/debug/crm-server" --listen "127.0.0.1:$port" --database-url "sqlite://$work/crm.db?mode=rwc" \
+  --log warn >"$work/out.log" 2>"$work/err.log" &
+server_pid=$!
+for _ in $(seq 1 100); do
+  if curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1; then break; fi
+  sleep 0.1
+done
+token="$(grep -o 'crm_[A-Za-z0-9_-]*' "$work/out.log" | head -1)"
+if [ -z "$token" ]; then
+  echo "the server printed no demo token" >&2
+  cat "$work/err.log" >&2
+  exit 1
+fi
+
+"$venv/bin/schemathesis" run "http://127.0.0.1:$port/api/v1/openapi.json" \
+  --header "Authorization: Bearer $token" \
+  --checks "$checks" \
+  --exclude-path /api/v1/events \
+  --max-time "$max_time" \
+  --max-examples "$examples" \
+  --request-timeout 10 \
+  --seed "${ST_SEED:-42}"
