@@ -7,14 +7,14 @@
 //!
 //! Map of the crate:
 //! - [`server`]: wiring ([`Services`]), first-start demo seed, [`start`] and graceful stop.
-//! - [`app`]: the router, the middleware stack and the operations endpoints.
+//! - [`mod@app`]: the router, the middleware stack and the operations endpoints.
 //! - [`routes`]: the `/api/v1` handlers, one module per area.
 //! - [`problem`]: RFC 9457 problem+json and the mapping of the core's errors.
 //! - [`extract`]: JSON/query/path extractors naming bad fields, `If-Match`, `ETag` replies.
 //! - [`auth`]: bearer API tokens (hashed) → the core's `Actor`.
 //! - [`idempotency`]: `Idempotency-Key` on creates.
 //! - [`events`]: the live-event hub and the outbox, reminder and feed workers.
-//! - [`openapi`]: the OpenAPI 3.1 document.
+//! - [`mod@openapi`]: the OpenAPI 3.1 document.
 //! - [`metrics`]: Prometheus text metrics.
 //! - [`db`]: the server's own tables (tokens, live-event feed, metadata).
 //! - [`seed`]: tenant bootstrap and the demo data.

@@ -1,9 +1,9 @@
 //! The OpenAPI 3.1 document, generated with utoipa from the handlers' `#[utoipa::path]`
 //! annotations (the router and the document are built from the same `routes!` calls, see
-//! [`crate::app`]), served at `/api/v1/openapi.json` with a Swagger UI at `/api/v1/docs`.
+//! [`mod@crate::app`]), served at `/api/v1/openapi.json` with a Swagger UI at `/api/v1/docs`.
 //!
 //! The domain types of `crm-core` do not derive `ToSchema` (the core knows nothing of
-//! HTTP); the document describes them as named JSON objects ([`opaque_schemas!`]) whose
+//! HTTP); the document describes them as named JSON objects (`opaque_schemas!`) whose
 //! descriptions point at the core type. Server-side DTOs derive their schemas.
 
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
