@@ -12,6 +12,7 @@ use crm_core::service::{NewAgent, ProfilePatch};
 
 use crate::auth::Auth;
 use crate::extract::{ApiJson, ApiPath, ApiQuery, IfMatch, Reply};
+use crate::openapi::requests as r;
 use crate::openapi::schemas as s;
 use crate::problem::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -39,7 +40,7 @@ pub async fn custom_fields(
 }
 
 /// Defines a custom field (needs `admin.custom_fields`).
-#[utoipa::path(post, path = "/api/v1/custom-fields", tag = "admin", request_body = s::FieldDefinitionInput,
+#[utoipa::path(post, path = "/api/v1/custom-fields", tag = "admin", request_body = r::FieldDefinitionInput,
     responses((status = 201, body = s::FieldDefinition)))]
 pub async fn define_custom_field(
     State(st): State<AppState>,
@@ -58,7 +59,7 @@ pub async fn dispositions(State(st): State<AppState>, Auth(actor): Auth) -> ApiR
 }
 
 /// Adds or replaces a disposition code (needs `admin.dispositions`).
-#[utoipa::path(post, path = "/api/v1/dispositions", tag = "admin", request_body = s::DispositionInput,
+#[utoipa::path(post, path = "/api/v1/dispositions", tag = "admin", request_body = r::DispositionInput,
     responses((status = 200, body = s::Disposition)))]
 pub async fn put_disposition(
     State(st): State<AppState>,
@@ -95,7 +96,7 @@ pub async fn list_agents(State(st): State<AppState>, Auth(actor): Auth) -> ApiRe
 }
 
 /// Creates an agent (needs `admin.agents`).
-#[utoipa::path(post, path = "/api/v1/agents", tag = "admin", request_body = s::NewAgent,
+#[utoipa::path(post, path = "/api/v1/agents", tag = "admin", request_body = r::NewAgent,
     responses((status = 201, body = s::Agent)))]
 pub async fn create_agent(
     State(st): State<AppState>,
@@ -160,7 +161,7 @@ pub async fn me(State(st): State<AppState>, Auth(actor): Auth) -> ApiResult<Repl
 }
 
 /// Changes the caller's profile (default From, signature, case columns); needs `If-Match`.
-#[utoipa::path(patch, path = "/api/v1/me", tag = "admin", request_body = s::ProfilePatch,
+#[utoipa::path(patch, path = "/api/v1/me", tag = "admin", request_body = r::ProfilePatch,
     params(("If-Match" = String, Header, description = "the ETag read")), responses((status = 200, body = s::Agent)))]
 pub async fn update_me(
     State(st): State<AppState>,

@@ -14,12 +14,13 @@ use crm_core::ids::{AgentId, CaseId, CustomerId, GroupId};
 use super::{PageBody, PageParams, csv_list};
 use crate::auth::Auth;
 use crate::extract::{ApiJson, ApiPath, ApiQuery, IfMatch, Reply};
+use crate::openapi::requests as r;
 use crate::openapi::schemas as s;
 use crate::problem::{ApiError, ApiResult};
 use crate::state::AppState;
 
 /// Creates a case, open or as a draft (CAS-1, CAS-2).
-#[utoipa::path(post, path = "/api/v1/cases", tag = "cases", request_body = s::NewCase,
+#[utoipa::path(post, path = "/api/v1/cases", tag = "cases", request_body = r::NewCase,
     params(("Idempotency-Key" = Option<String>, Header, description = "retry-safe create")),
     responses((status = 201, description = "created; ETag and Location set", body = s::Case)))]
 pub async fn create_case(
@@ -144,7 +145,7 @@ pub async fn get_case_by_number(
 }
 
 /// Edits a case; the status moves through the lifecycle (CAS-2, CAS-3). Needs `If-Match`.
-#[utoipa::path(patch, path = "/api/v1/cases/{id}", tag = "cases", request_body = s::CasePatch,
+#[utoipa::path(patch, path = "/api/v1/cases/{id}", tag = "cases", request_body = r::CasePatch,
     params(("id" = uuid::Uuid, Path), ("If-Match" = String, Header, description = "the ETag read")),
     responses((status = 200, body = s::Case)))]
 pub async fn update_case(
@@ -195,7 +196,7 @@ pub async fn follow_ups(
 }
 
 /// Adds a follow-up (FUP-1).
-#[utoipa::path(post, path = "/api/v1/cases/{id}/follow-ups", tag = "cases", request_body = s::NewFollowUp,
+#[utoipa::path(post, path = "/api/v1/cases/{id}/follow-ups", tag = "cases", request_body = r::NewFollowUp,
     params(("id" = uuid::Uuid, Path), ("Idempotency-Key" = Option<String>, Header)),
     responses((status = 201, body = s::FollowUp)))]
 pub async fn add_follow_up(

@@ -15,12 +15,13 @@ use crm_core::interaction::Interaction;
 use super::{PageBody, PageParams};
 use crate::auth::Auth;
 use crate::extract::{ApiJson, ApiPath, ApiQuery, IfMatch, Reply};
+use crate::openapi::requests as r;
 use crate::openapi::schemas as s;
 use crate::problem::{ApiError, ApiResult};
 use crate::state::AppState;
 
 /// Creates a customer (CUS-1).
-#[utoipa::path(post, path = "/api/v1/customers", tag = "customers", request_body = s::NewCustomer,
+#[utoipa::path(post, path = "/api/v1/customers", tag = "customers", request_body = r::NewCustomer,
     params(("Idempotency-Key" = Option<String>, Header, description = "retry-safe create")),
     responses((status = 201, description = "created; ETag and Location set", body = s::Customer)))]
 pub async fn create_customer(
@@ -99,7 +100,7 @@ pub async fn get_customer(
 }
 
 /// Changes a customer; needs `If-Match`.
-#[utoipa::path(patch, path = "/api/v1/customers/{id}", tag = "customers", request_body = s::CustomerPatch,
+#[utoipa::path(patch, path = "/api/v1/customers/{id}", tag = "customers", request_body = r::CustomerPatch,
     params(("id" = uuid::Uuid, Path), ("If-Match" = String, Header, description = "the ETag read")),
     responses((status = 200, body = s::Customer)))]
 pub async fn update_customer(

@@ -11,6 +11,7 @@ use crm_core::interaction::{Interaction, InteractionAction, LinkTarget, NewInter
 
 use crate::auth::Auth;
 use crate::extract::{ApiJson, ApiPath, IfMatch, Reply};
+use crate::openapi::requests as r;
 use crate::openapi::schemas as s;
 use crate::problem::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -21,7 +22,7 @@ fn tagged(i: Interaction) -> Reply<Interaction> {
 }
 
 /// Records a new interaction, offered to its agent or queue (INT-1, CUS-8).
-#[utoipa::path(post, path = "/api/v1/interactions", tag = "interactions", request_body = s::NewInteraction,
+#[utoipa::path(post, path = "/api/v1/interactions", tag = "interactions", request_body = r::NewInteraction,
     params(("Idempotency-Key" = Option<String>, Header, description = "retry-safe create")),
     responses((status = 201, description = "created; ETag and Location set", body = s::Interaction)))]
 pub async fn create_interaction(
@@ -47,7 +48,7 @@ pub async fn get_interaction(
 }
 
 /// Applies a lifecycle action (INT-2); needs `If-Match`.
-#[utoipa::path(post, path = "/api/v1/interactions/{id}/actions", tag = "interactions", request_body = s::InteractionAction,
+#[utoipa::path(post, path = "/api/v1/interactions/{id}/actions", tag = "interactions", request_body = r::InteractionAction,
     params(("id" = uuid::Uuid, Path), ("If-Match" = String, Header, description = "the ETag read")),
     responses((status = 200, body = s::Interaction)))]
 pub async fn act(
@@ -129,7 +130,7 @@ pub async fn set_disposition(
 }
 
 /// Links a record (INT-6); needs `If-Match`.
-#[utoipa::path(post, path = "/api/v1/interactions/{id}/links", tag = "interactions", request_body = s::LinkTarget,
+#[utoipa::path(post, path = "/api/v1/interactions/{id}/links", tag = "interactions", request_body = r::LinkTarget,
     params(("id" = uuid::Uuid, Path), ("If-Match" = String, Header, description = "the ETag read")),
     responses((status = 200, body = s::Interaction)))]
 pub async fn link(
@@ -143,7 +144,7 @@ pub async fn link(
 }
 
 /// Unlinks a record: nothing more is pushed to it (INT-6); needs `If-Match`.
-#[utoipa::path(post, path = "/api/v1/interactions/{id}/unlink", tag = "interactions", request_body = s::LinkTarget,
+#[utoipa::path(post, path = "/api/v1/interactions/{id}/unlink", tag = "interactions", request_body = r::LinkTarget,
     params(("id" = uuid::Uuid, Path), ("If-Match" = String, Header, description = "the ETag read")),
     responses((status = 200, body = s::Interaction)))]
 pub async fn unlink(
@@ -158,7 +159,7 @@ pub async fn unlink(
 
 /// Creates a case from the interaction and links it at once (INT-7); `If-Match` carries the
 /// interaction's version.
-#[utoipa::path(post, path = "/api/v1/interactions/{id}/case", tag = "interactions", request_body = s::NewCase,
+#[utoipa::path(post, path = "/api/v1/interactions/{id}/case", tag = "interactions", request_body = r::NewCase,
     params(("id" = uuid::Uuid, Path), ("If-Match" = String, Header, description = "the interaction's ETag")),
     responses((status = 201, body = s::Case)))]
 pub async fn create_case(

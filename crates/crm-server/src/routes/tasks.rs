@@ -10,12 +10,13 @@ use crm_core::task::{NewTask, Task, TaskPatch};
 
 use crate::auth::Auth;
 use crate::extract::{ApiJson, ApiPath, ApiQuery, IfMatch, Reply};
+use crate::openapi::requests as r;
 use crate::openapi::schemas as s;
 use crate::problem::{ApiError, ApiResult};
 use crate::state::AppState;
 
 /// Creates a task; its reminder fires `reminder_minutes` before it (TSK-1, TSK-2).
-#[utoipa::path(post, path = "/api/v1/tasks", tag = "tasks", request_body = s::NewTask,
+#[utoipa::path(post, path = "/api/v1/tasks", tag = "tasks", request_body = r::NewTask,
     params(("Idempotency-Key" = Option<String>, Header, description = "retry-safe create")),
     responses((status = 201, description = "created; ETag and Location set", body = s::Task)))]
 pub async fn create_task(
@@ -43,7 +44,7 @@ pub async fn get_task(
 }
 
 /// Reschedules, completes, cancels or reassigns a task; needs `If-Match`.
-#[utoipa::path(patch, path = "/api/v1/tasks/{id}", tag = "tasks", request_body = s::TaskPatch,
+#[utoipa::path(patch, path = "/api/v1/tasks/{id}", tag = "tasks", request_body = r::TaskPatch,
     params(("id" = uuid::Uuid, Path), ("If-Match" = String, Header, description = "the ETag read")),
     responses((status = 200, body = s::Task)))]
 pub async fn update_task(

@@ -32,42 +32,30 @@ macro_rules! opaque_schemas {
     )+};
 }
 
-/// Schemas of the core's wire types.
+pub mod requests;
+
+/// Schemas of the core's wire types (responses).
 pub mod schemas {
     opaque_schemas! {
         Customer => "A customer card (crm_core::customer::Customer): id, account_number, name, identities, addresses, custom, status, version.",
-        NewCustomer => "A new customer (crm_core::customer::NewCustomer): name, optional account_number, identities [{type: phone|email|handle, …}], addresses, custom.",
-        CustomerPatch => "Changes to a customer (crm_core::customer::CustomerPatch); absent fields stay, lists replace.",
         CustomerCard => "The screen-pop card (crm_core::customer::CustomerCard): customer, open_cases, pending_tasks, last_interactions, relations.",
         CustomerPage => "A page of customers: {items: [Customer], next: cursor or null}.",
         DuplicateCandidate => "A suggested duplicate card (crm_core::customer::DuplicateCandidate): customer, name, score, reasons.",
         Relation => "A relation between two customers (crm_core::customer::Relation).",
         MergeRecord => "A merge of two customer cards (crm_core::customer::MergeRecord).",
         FieldDefinition => "A custom field definition (crm_core::custom_field::FieldDefinition).",
-        FieldDefinitionInput => "A new custom field definition (crm_core::custom_field::FieldDefinitionInput): entity, key, label, field_type {type: …}, required, default.",
         Case => "A case (crm_core::case::Case).",
-        NewCase => "A new case (crm_core::case::NewCase): customer, subject, description {format, body}, draft, visibility, severity, priority, assignee, group, custom.",
-        CasePatch => "Changes to a case (crm_core::case::CasePatch), status through the lifecycle.",
         CasePage => "A page of cases: {items: [Case], next: cursor or null}.",
         CaseHistoryEntry => "One recorded change of a case field (crm_core::case::CaseHistoryEntry).",
         FollowUp => "A follow-up on a case (crm_core::follow_up::FollowUp).",
-        NewFollowUp => "A new follow-up (crm_core::follow_up::NewFollowUp): body, kind, visibility.",
         Task => "A task (crm_core::task::Task).",
-        NewTask => "A new task (crm_core::task::NewTask): kind, subject, customer, case, assignee, scheduled {at, time_zone}, duration_minutes, reminder_minutes.",
-        TaskPatch => "Changes to a task (crm_core::task::TaskPatch).",
         Agenda => "An agent's planned tasks: overdue, due, upcoming.",
         Interaction => "An interaction (crm_core::interaction::Interaction).",
-        NewInteraction => "A new interaction (crm_core::interaction::NewInteraction): channel, direction, customer, address, contact_name, agent, queue, context.",
-        InteractionAction => "A lifecycle action: {action: accept|decline|abandon|hold|resume|consult|conference|transfer (with to)|unassign|end|complete_wrap_up}.",
         InteractionPage => "A page of interactions: {items: [Interaction], next: cursor or null}.",
-        LinkTarget => "A record to link: {type: customer|case, id} or {type: external, reference: {system, object, id}}.",
         Disposition => "A disposition code (crm_core::interaction::Disposition).",
-        DispositionInput => "A disposition code to add or replace: code, label, group, active.",
         QueueSettings => "A queue's settings (crm_core::interaction::QueueSettings).",
         Agent => "An agent (crm_core::access::Agent).",
-        NewAgent => "A new agent: name, email, role (agent|supervisor|administrator), groups.",
         Group => "A group of agents (crm_core::access::Group).",
-        ProfilePatch => "Changes to the caller's profile: default_from, signature, preferred_case_columns.",
         ScreenPop => "The result of an incoming call: the interaction created and the customer cards found.",
     }
 }
