@@ -1,1 +1,337 @@
-fn main() {}
+//! Store benchmark (plain `main`, no harness):
+//!
+//! ```text
+//! cargo bench -p crm-store-sql --bench store -- --backend sqlite|postgres --customers N
+//! ```
+//!
+//! Seeds N customers (2 phones + 1 email each) and N open cases with `bulk_seed`, then
+//! measures: the seed rate; the screen pop by phone and by email (`find_by_identity` +
+//! `open_cases_of`); the same phone screen pop as ONE hand-written SQL statement through
+//! sqlx (the ORM path's overhead as a ratio); creating cases with history and an outbox
+//! event from 8 concurrent writers; and the process RSS. PostgreSQL runs use
+//! `CRM_BENCH_POSTGRES_URL` (or `CRM_TEST_POSTGRES_URL`) and a fresh database that is
+//! dropped at the end. Figures go to `docs/benchmarks.md`.
+#![allow(clippy::unwrap_used, clippy::print_stdout)] // a benchmark binary: failures abort it loudly
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, TimeZone, Utc};
+use crm_core::access::{PrivateScope, Role};
+use crm_core::case::{Case, CaseContext, CaseNumber, NewCase, history};
+use crm_core::customer::{AccountNumber, Customer, CustomerStatus, EmailAddress, Identity, IdentityKey, PhoneNumber};
+use crm_core::event::{DomainEvent, EventKind};
+use crm_core::ids::{AgentId, CustomerId, TenantId};
+use crm_core::ports::{CaseStore, CustomerStore};
+use crm_core::time::{UuidV7Generator, next_id};
+use crm_store_sql::{SqlStore, SqlStoreOptions};
+use sea_orm::ConnectionTrait;
+
+const BATCH: usize = 10_000;
+const LOOKUPS: usize = 5_000;
+const WRITERS: usize = 8;
+const CASES_PER_WRITER: usize = 500;
+
+struct Args {
+    backend: String,
+    customers: usize,
+}
+
+fn args() -> Args {
+    let mut backend = "sqlite".to_owned();
+    let mut customers = 100_000;
+    let mut it = std::env::args().skip(1);
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--backend" => backend = it.next().unwrap_or(backend),
+            "--customers" => customers = it.next().and_then(|n| n.replace('_', "").parse().ok()).unwrap_or(customers),
+            _ => {} // `cargo bench` adds `--bench`
+        }
+    }
+    Args { backend, customers }
+}
+
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).single().unwrap()
+}
+
+const FIRST: [&str; 16] = [
+    "Jeanne", "Louis", "Camille", "Hugo", "Chloé", "Lucas", "Emma", "Nathan", "Léa", "Jules", "Manon", "Arthur",
+    "Inès", "Paul", "Sarah", "Tom",
+];
+const LAST: [&str; 16] = [
+    "Dupont", "Martin", "Bernard", "Thomas", "Petit", "Robert", "Richard", "Durand", "Dubois", "Moreau", "Laurent",
+    "Simon", "Michel", "Lefebvre", "Leroy", "Roux",
+];
+
+fn phone_a(i: usize) -> String {
+    format!("+336{:08}", i)
+}
+fn phone_b(i: usize) -> String {
+    format!("+331{:08}", i)
+}
+fn mail(i: usize) -> String {
+    format!("client{i}@example.com")
+}
+
+fn customer(tenant: TenantId, agent: AgentId, i: usize) -> Customer {
+    let at = now();
+    Customer {
+        id: next_id(&UuidV7Generator),
+        tenant,
+        account_number: AccountNumber::generated(i as u64 + 1),
+        name: format!("{} {} {i}", FIRST[i % 16], LAST[(i / 16) % 16]),
+        identities: vec![
+            Identity::Phone { number: PhoneNumber::parse(&phone_a(i), None).unwrap(), label: Some("mobile".into()) },
+            Identity::Phone { number: PhoneNumber::parse(&phone_b(i), None).unwrap(), label: Some("home".into()) },
+            Identity::Email { address: EmailAddress::parse(&mail(i)).unwrap(), label: None },
+        ],
+        addresses: Vec::new(),
+        custom: Default::default(),
+        status: CustomerStatus::Active,
+        origin_channel: None,
+        last_contact_at: Some(at - chrono::Duration::minutes(i as i64 % 10_000)),
+        created_by: Some(agent),
+        created_at: at,
+        updated_at: at,
+        version: 1,
+    }
+}
+
+fn case_for(customer: &Customer, actor: &crm_core::access::Actor, number: u64) -> Case {
+    NewCase {
+        customer: customer.id,
+        subject: format!("Question of {}", customer.name),
+        description: None,
+        draft: false,
+        visibility: None,
+        severity: None,
+        priority: None,
+        assignee: None,
+        group: None,
+        origin_channel: None,
+        custom: Default::default(),
+    }
+    .build(
+        next_id(&UuidV7Generator),
+        CaseNumber::new(number),
+        actor,
+        None,
+        CaseContext { definitions: &[], region: None, now: now() },
+    )
+    .unwrap()
+}
+
+/// Builds one batch of customers and their cases on two threads (phone parsing dominates).
+fn build_batch(
+    tenant: TenantId,
+    actor: &crm_core::access::Actor,
+    from: usize,
+    to: usize,
+) -> (Vec<Customer>, Vec<Case>) {
+    let mid = from + (to - from) / 2;
+    let make = |a: usize, b: usize| {
+        let customers: Vec<Customer> = (a..b).map(|i| customer(tenant, actor.agent, i)).collect();
+        // Seeded case numbers live far above the sequence, so new cases never collide.
+        let cases: Vec<Case> =
+            customers.iter().zip(a..b).map(|(c, i)| case_for(c, actor, 1_000_000_000 + i as u64)).collect();
+        (customers, cases)
+    };
+    std::thread::scope(|s| {
+        let h = s.spawn(|| make(from, mid));
+        let (mut c2, mut k2) = make(mid, to);
+        let (mut c1, mut k1) = h.join().unwrap();
+        c1.append(&mut c2);
+        k1.append(&mut k2);
+        (c1, k1)
+    })
+}
+
+struct Stats {
+    p50: Duration,
+    p99: Duration,
+    ops: f64,
+}
+
+fn stats(mut samples: Vec<Duration>, wall: Duration) -> Stats {
+    samples.sort();
+    let at = |q: f64| samples[((samples.len() as f64 - 1.0) * q).round() as usize];
+    Stats { p50: at(0.50), p99: at(0.99), ops: samples.len() as f64 / wall.as_secs_f64() }
+}
+
+fn print(name: &str, s: &Stats) {
+    println!("| {name} | {:.3} ms | {:.3} ms | {:.0} |", s.p50.as_secs_f64() * 1e3, s.p99.as_secs_f64() * 1e3, s.ops);
+}
+
+fn rss() -> String {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let get =
+        |k: &str| status.lines().find(|l| l.starts_with(k)).map(|l| l[k.len()..].trim().to_owned()).unwrap_or_default();
+    format!("VmRSS {} (peak VmHWM {})", get("VmRSS:"), get("VmHWM:"))
+}
+
+async fn screen_pop(store: &SqlStore, tenant: TenantId, key: &IdentityKey) -> usize {
+    let found = store.find_by_identity(tenant, key, 5).await.unwrap();
+    let first = found.first().expect("a customer for every seeded key");
+    store.open_cases_of(tenant, first.id, &PrivateScope::All, 20).await.unwrap().len()
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let args = args();
+    let (url, pg_admin) = match args.backend.as_str() {
+        "postgres" => {
+            let base = std::env::var("CRM_BENCH_POSTGRES_URL")
+                .or_else(|_| std::env::var("CRM_TEST_POSTGRES_URL"))
+                .expect("set CRM_BENCH_POSTGRES_URL (or CRM_TEST_POSTGRES_URL) for --backend postgres");
+            let name = format!("crm_bench_{}", uuid::Uuid::now_v7().simple());
+            let admin = sea_orm::Database::connect(&base).await.unwrap();
+            admin.execute_unprepared(&format!("CREATE DATABASE \"{name}\"")).await.unwrap();
+            let (server, _) = base.split('?').next().unwrap().rsplit_once('/').unwrap();
+            (format!("{server}/{name}"), Some((admin, name)))
+        }
+        _ => {
+            let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+                .join(format!("crm-bench-{}.db", uuid::Uuid::now_v7().simple()));
+            (format!("sqlite://{}?mode=rwc", path.display()), None)
+        }
+    };
+    let options = SqlStoreOptions { max_connections: 16, ..SqlStoreOptions::default() };
+    let store = SqlStore::connect(&url, options).await.unwrap();
+    store.migrate().await.unwrap();
+    let seeded = crm_testkit::fixtures::SeededTenant::create(&store, &UuidV7Generator, now()).await.unwrap();
+    let tenant = seeded.tenant.id;
+    let actor = crm_core::access::Actor::with_role(tenant, seeded.agent.id, Role::Agent);
+
+    println!("# crm-store-sql benchmark: backend {}, {} customers", args.backend, args.customers);
+    println!("machine: {} cores", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0));
+
+    // Seeding.
+    let mut seed_time = Duration::ZERO;
+    let mut from = 0;
+    while from < args.customers {
+        let to = (from + BATCH).min(args.customers);
+        let (customers, cases) = build_batch(tenant, &actor, from, to);
+        let t = Instant::now();
+        store.bulk_seed(&customers, &cases).await.unwrap();
+        seed_time += t.elapsed();
+        from = to;
+        if from % 100_000 == 0 {
+            eprintln!("seeded {from} customers ({:.0}/s so far)", from as f64 / seed_time.as_secs_f64());
+        }
+    }
+    println!(
+        "seed: {} customers + {} cases (+ {} identity rows, ~{} name-term rows) in {:.1} s of database time: {:.0} customers/s",
+        args.customers,
+        args.customers,
+        args.customers * 3,
+        args.customers * 4,
+        seed_time.as_secs_f64(),
+        args.customers as f64 / seed_time.as_secs_f64()
+    );
+    // Fresh planner statistics after the bulk load.
+    let t = Instant::now();
+    store.analyze().await.unwrap();
+    println!("ANALYZE after the load: {:.1} s", t.elapsed().as_secs_f64());
+    println!("\n| operation | p50 | p99 | ops/s |\n|---|---|---|---|");
+
+    // Lookups, sequential, keys spread over the whole table.
+    let step = (args.customers / LOOKUPS).max(1);
+    let idx: Vec<usize> = (0..LOOKUPS).map(|k| (k * step + k % 7) % args.customers).collect();
+    let phone_keys: Vec<IdentityKey> =
+        idx.iter().map(|i| IdentityKey::phone(&PhoneNumber::parse(&phone_a(*i), None).unwrap())).collect();
+    let mail_keys: Vec<IdentityKey> =
+        idx.iter().map(|i| IdentityKey::email(&EmailAddress::parse(&mail(*i)).unwrap())).collect();
+    for key in phone_keys.iter().take(200) {
+        screen_pop(&store, tenant, key).await; // warm-up
+    }
+    let mut results = Vec::new();
+    for (name, keys) in
+        [("screen pop by phone (find_by_identity + open_cases_of)", &phone_keys), ("screen pop by email", &mail_keys)]
+    {
+        let mut samples = Vec::with_capacity(keys.len());
+        let wall = Instant::now();
+        for key in keys {
+            let t = Instant::now();
+            let n = screen_pop(&store, tenant, key).await;
+            samples.push(t.elapsed());
+            assert_eq!(n, 1);
+        }
+        let s = stats(samples, wall.elapsed());
+        print(name, &s);
+        results.push(s);
+    }
+    let mut samples = Vec::with_capacity(phone_keys.len());
+    let wall = Instant::now();
+    for key in &phone_keys {
+        let t = Instant::now();
+        let (_, cases) = store.raw_screen_pop(tenant, key, 20).await.unwrap().unwrap();
+        samples.push(t.elapsed());
+        assert_eq!(cases.len(), 1);
+    }
+    let raw = stats(samples, wall.elapsed());
+    print("screen pop by phone, ONE hand-written SQL statement (sqlx)", &raw);
+
+    // Case creation with history and an event, 8 concurrent writers.
+    let store = Arc::new(store);
+    let customers: Vec<CustomerId> = {
+        let mut v = Vec::new();
+        for key in phone_keys.iter().take(WRITERS * 10) {
+            v.push(store.find_by_identity(tenant, key, 1).await.unwrap()[0].id);
+        }
+        v
+    };
+    let wall = Instant::now();
+    let mut handles = Vec::new();
+    for w in 0..WRITERS {
+        let store = store.clone();
+        let actor = actor.clone();
+        let customers = customers.clone();
+        handles.push(tokio::spawn(async move {
+            let mut samples = Vec::with_capacity(CASES_PER_WRITER);
+            for k in 0..CASES_PER_WRITER {
+                let t = Instant::now();
+                let customer =
+                    store.get_customer(actor.tenant, customers[(w * 10 + k) % customers.len()]).await.unwrap().unwrap();
+                let number = store.next_case_number(actor.tenant).await.unwrap();
+                let case = case_for(&customer, &actor, number.value());
+                let entries =
+                    history::diff(&Default::default(), &case.field_map(), case.tenant, case.id, 1, actor.agent, now());
+                let event = DomainEvent {
+                    id: next_id(&UuidV7Generator),
+                    tenant: actor.tenant,
+                    at: now(),
+                    actor: Some(actor.agent),
+                    kind: EventKind::CaseCreated { case: case.id, number: case.number, customer: case.customer },
+                };
+                store.insert_case(&case, &entries, &[event]).await.unwrap();
+                samples.push(t.elapsed());
+            }
+            samples
+        }));
+    }
+    let mut samples = Vec::new();
+    for h in handles {
+        samples.extend(h.await.unwrap());
+    }
+    let create = stats(samples, wall.elapsed());
+    print("create case with history + outbox event (get customer, next number, insert), 8 writers", &create);
+
+    println!(
+        "\nORM overhead, phone screen pop p50: {:.2}x the hand-written statement (p99 {:.2}x)",
+        results[0].p50.as_secs_f64() / raw.p50.as_secs_f64(),
+        results[0].p99.as_secs_f64() / raw.p99.as_secs_f64()
+    );
+    println!("process memory: {}", rss());
+
+    if let Ok(store) = Arc::try_unwrap(store) {
+        store.close().await.unwrap();
+    }
+    if let Some((admin, name)) = pg_admin {
+        admin.execute_unprepared(&format!("DROP DATABASE \"{name}\" WITH (FORCE)")).await.unwrap();
+    } else if let Some(path) = url.strip_prefix("sqlite://").and_then(|u| u.split('?').next()) {
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{path}{suffix}"));
+        }
+    }
+}

@@ -88,6 +88,10 @@ impl SqlStore {
             .foreign_keys(true)
             .busy_timeout(options.busy_timeout)
             .synchronous(SqliteSynchronous::Normal)
+            // Statement journals of multi-row inserts stay in memory, and a memory-mapped
+            // file lets every connection share the OS page cache.
+            .pragma("temp_store", "MEMORY")
+            .pragma("mmap_size", "268435456")
             .disable_statement_logging();
         if memory {
             // One connection holds the whole database: never let the pool close it.
@@ -106,7 +110,8 @@ impl SqlStore {
         let write_pool = SqlitePoolOptions::new()
             .max_connections(1)
             .acquire_timeout(options.acquire_timeout)
-            .connect_with(base.clone().journal_mode(SqliteJournalMode::Wal))
+            // A large cache for the writer keeps bulk loads from spilling pages mid-transaction.
+            .connect_with(base.clone().journal_mode(SqliteJournalMode::Wal).pragma("cache_size", "-65536"))
             .await
             .map_err(unavailable)?;
         let read_pool = SqlitePoolOptions::new()

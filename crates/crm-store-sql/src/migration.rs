@@ -1,7 +1,8 @@
 //! Forward-only schema migrations (sea-orm-migration). The first migration creates the whole
 //! schema from `schema.sql`, written once for both backends: `{uuid}` becomes `UUID` on
 //! PostgreSQL and `BLOB` on SQLite, `{text}` a `TEXT COLLATE "C"` on PostgreSQL so text
-//! sorts byte-wise as on SQLite (and as Rust's `String` ordering). Run them with
+//! sorts byte-wise as on SQLite (and as Rust's `String` ordering), and `{without_rowid}`
+//! makes SQLite store the lookup side tables clustered on their key. Run them with
 //! [`crate::SqlStore::migrate`] or standalone with the `crm-store-sql-migrate` binary.
 
 use sea_orm::{ConnectionTrait, DbBackend, DbErr};
@@ -19,12 +20,13 @@ impl MigratorTrait for Migrator {
 
 /// The DDL of a schema file for `backend`, split into statements.
 pub(crate) fn statements(ddl: &str, backend: DbBackend) -> Vec<String> {
-    let (uuid, text) = match backend {
-        DbBackend::Postgres => ("UUID", "TEXT COLLATE \"C\""),
-        _ => ("BLOB", "TEXT"),
+    let (uuid, text, without_rowid) = match backend {
+        DbBackend::Postgres => ("UUID", "TEXT COLLATE \"C\"", ""),
+        _ => ("BLOB", "TEXT", " WITHOUT ROWID"),
     };
     ddl.replace("{uuid}", uuid)
         .replace("{text}", text)
+        .replace("{without_rowid}", without_rowid)
         .split(';')
         .map(str::trim)
         .filter(|s| !s.is_empty())

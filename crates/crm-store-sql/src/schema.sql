@@ -71,27 +71,27 @@ CREATE TABLE customer_identities (
     tenant_id {uuid} NOT NULL,
     key {text} NOT NULL,
     customer_id {uuid} NOT NULL,
+    CONSTRAINT customer_identities_lookup PRIMARY KEY (tenant_id, key, customer_id),
     CONSTRAINT customer_identities_customer_fk FOREIGN KEY (customer_id) REFERENCES customers (id) ON DELETE CASCADE
-);
-CREATE UNIQUE INDEX customer_identities_lookup ON customer_identities (tenant_id, key, customer_id);
+){without_rowid};
 CREATE INDEX customer_identities_by_customer ON customer_identities (customer_id);
 CREATE TABLE customer_name_terms (
     tenant_id {uuid} NOT NULL,
     kind {text} NOT NULL CHECK (kind IN ('w', 'p')),
     term {text} NOT NULL,
     customer_id {uuid} NOT NULL,
+    CONSTRAINT customer_name_terms_lookup PRIMARY KEY (tenant_id, kind, term, customer_id),
     CONSTRAINT customer_name_terms_customer_fk FOREIGN KEY (customer_id) REFERENCES customers (id) ON DELETE CASCADE
-);
-CREATE INDEX customer_name_terms_lookup ON customer_name_terms (tenant_id, kind, term, customer_id);
+){without_rowid};
 CREATE INDEX customer_name_terms_by_customer ON customer_name_terms (customer_id);
 CREATE TABLE customer_custom_values (
     tenant_id {uuid} NOT NULL,
     key {text} NOT NULL,
     search_text TEXT NOT NULL,
     customer_id {uuid} NOT NULL,
+    CONSTRAINT customer_custom_values_pkey PRIMARY KEY (customer_id, key),
     CONSTRAINT customer_custom_values_customer_fk FOREIGN KEY (customer_id) REFERENCES customers (id) ON DELETE CASCADE
-);
-CREATE INDEX customer_custom_values_by_customer ON customer_custom_values (customer_id, key);
+){without_rowid};
 CREATE TABLE relations (
     id {uuid} NOT NULL,
     tenant_id {uuid} NOT NULL,
@@ -135,8 +135,7 @@ CREATE TABLE cases (
     CONSTRAINT cases_number_key UNIQUE (tenant_id, number),
     CONSTRAINT cases_customer_fk FOREIGN KEY (customer_id) REFERENCES customers (id)
 );
-CREATE INDEX cases_open_by_customer ON cases (customer_id, updated_at) WHERE status IN ('open', 'pending', 'on_hold');
-CREATE INDEX cases_by_customer ON cases (customer_id);
+CREATE INDEX cases_by_customer ON cases (customer_id, updated_at);
 CREATE INDEX cases_by_created ON cases (tenant_id, created_at, number);
 CREATE INDEX cases_by_updated ON cases (tenant_id, updated_at, number);
 CREATE INDEX cases_by_status ON cases (tenant_id, status, created_at);

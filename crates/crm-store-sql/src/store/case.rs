@@ -131,6 +131,26 @@ async fn exists_case_id<C: ConnectionTrait>(c: &C, id: CaseId) -> StoreResult<bo
     Ok(one(c, "SELECT 1 AS one FROM cases WHERE id = ?", vec![uid(id)]).await.map_err(db)?.is_some())
 }
 
+/// Clears the case of the tasks attached to it, bumping their versions.
+async fn detach_tasks<C: ConnectionTrait>(c: &C, tenant: TenantId, case: CaseId) -> StoreResult<()> {
+    let rows = all(c, "SELECT doc FROM tasks WHERE case_id = ? AND tenant_id = ?", vec![uid(case), uid(tenant)])
+        .await
+        .map_err(db)?;
+    for row in rows {
+        let mut task: crm_core::task::Task = from_doc(&row)?;
+        task.case = None;
+        task.version += 1;
+        exec(
+            c,
+            "UPDATE tasks SET case_id = NULL, version = ?, doc = ? WHERE id = ?",
+            vec![int(task.version), text(to_doc(&task)?), uid(task.id)],
+        )
+        .await
+        .map_err(db)?;
+    }
+    Ok(())
+}
+
 /// The private-scope condition on the `cases` row, with its values.
 fn scope_condition(scope: &PrivateScope) -> (String, Vec<Value>) {
     match scope {
@@ -236,6 +256,9 @@ impl CaseStore for SqlStore {
     ) -> StoreResult<()> {
         let tx = self.begin().await?;
         let result = async {
+            // Detach the tasks first (a no-op when the version check below fails, as the
+            // whole transaction is rolled back then).
+            detach_tasks(&tx, tenant, id).await?;
             let n = exec(
                 &tx,
                 "DELETE FROM cases WHERE id = ? AND tenant_id = ? AND version = ?",

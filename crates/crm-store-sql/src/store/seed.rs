@@ -72,6 +72,15 @@ impl SqlStore {
         finish(tx, result).await
     }
 
+    /// Refreshes the planner's statistics (`ANALYZE`), worth running after a bulk load.
+    ///
+    /// # Errors
+    /// `Backend` or `Unavailable` when the statement fails.
+    pub async fn analyze(&self) -> StoreResult<()> {
+        self.write.execute_unprepared("ANALYZE").await.map_err(crate::error::db)?;
+        Ok(())
+    }
+
     /// The screen pop (the first live customer holding `key` and up to `open_cases` of its
     /// open cases) as ONE hand-written SQL statement through sqlx, bypassing sea-orm: the
     /// benchmark compares it with `find_by_identity` + `open_cases_of`.
