@@ -95,9 +95,8 @@ async fn the_served_openapi_document_and_the_router_agree() {
     t.server.stop().await.expect("clean stop");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_retried_create_with_the_same_idempotency_key_creates_once() {
-    let t = TestServer::start(&Backend::Sqlite).await;
+async fn a_retried_create_with_the_same_idempotency_key_creates_once(backend: Backend) {
+    let t = TestServer::start(&backend).await;
     let api = t.admin();
     let body = json!({"name": "Idempotent Ida", "identities": [{"type": "email", "address": "ida@example.com"}]});
     let send = |body: Value, key: &str| {
@@ -130,6 +129,8 @@ async fn a_retried_create_with_the_same_idempotency_key_creates_once() {
     other.expect(StatusCode::CREATED);
     t.server.stop().await.expect("clean stop");
 }
+
+crate::on_both_backends!(a_retried_create_with_the_same_idempotency_key_creates_once);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn operations_endpoints_answer() {

@@ -1,5 +1,6 @@
 //! Several replicas on one PostgreSQL: an event raised on one replica reaches an agent
-//! connected to another, and a task reminder is delivered exactly once.
+//! connected to another, a task reminder is delivered exactly once, and an idempotency key
+//! holds across replicas.
 
 use std::time::Duration;
 
@@ -43,6 +44,24 @@ async fn events_cross_replicas_and_reminders_fire_once() {
     assert_eq!(first.data["kind"]["task"], task["id"]);
     let again = events.all_named("task_reminder_due", Duration::from_secs(2)).await;
     assert!(again.is_empty(), "the reminder was delivered more than once: {again:?}");
+
+    // A create retried on the other replica with the same key is answered from the first.
+    let body = json!({"name": "Replicated Rita"});
+    let on_a = alice_token
+        .send(
+            alice_token
+                .request(reqwest::Method::POST, "/api/v1/customers")
+                .header("idempotency-key", "r-1")
+                .json(&body),
+        )
+        .await;
+    let on_b = alice_on_b
+        .send(
+            alice_on_b.request(reqwest::Method::POST, "/api/v1/customers").header("idempotency-key", "r-1").json(&body),
+        )
+        .await;
+    assert_eq!(on_a.expect(StatusCode::CREATED)["id"], on_b.expect(StatusCode::CREATED)["id"]);
+    assert_eq!(on_b.headers.get("idempotent-replayed").and_then(|v| v.to_str().ok()), Some("true"));
     b.stop().await.expect("clean stop");
     a.server.stop().await.expect("clean stop");
 }

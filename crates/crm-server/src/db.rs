@@ -8,6 +8,8 @@
 //! - `crm_server_live_events`: events addressed to one agent, numbered by `seq`; every
 //!   replica polls it with its own cursor and pushes new rows to its SSE clients, so an
 //!   event raised on one replica reaches an agent connected to another.
+//! - `crm_server_idempotency`: responses of creates sent with `Idempotency-Key`, shared by
+//!   replicas (see [`crate::idempotency`]).
 //! - `crm_server_meta`: key/value.
 
 use std::time::Duration;
@@ -42,6 +44,29 @@ pub struct LiveRow {
     pub name: String,
     /// The JSON payload.
     pub payload: String,
+}
+
+/// A kept idempotent request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum IdempotencyRow {
+    /// Still running since `created_ms`.
+    Running {
+        /// Hash of method, path and body.
+        fingerprint: String,
+        /// When it started.
+        created_ms: i64,
+    },
+    /// Finished with this response.
+    Done {
+        /// Hash of method, path and body.
+        fingerprint: String,
+        /// HTTP status.
+        status: u16,
+        /// Kept headers as a JSON object.
+        headers: String,
+        /// The body.
+        body: String,
+    },
 }
 
 /// The server's connection and its tables.
@@ -90,6 +115,10 @@ impl ServerDb {
                  agent_id TEXT NOT NULL, name TEXT NOT NULL, payload TEXT NOT NULL, created_ms BIGINT NOT NULL)"
             ),
             "CREATE INDEX IF NOT EXISTS crm_server_live_events_created ON crm_server_live_events (created_ms)"
+                .to_owned(),
+            "CREATE TABLE IF NOT EXISTS crm_server_idempotency (key TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, \
+             state TEXT NOT NULL, status BIGINT NOT NULL, headers TEXT NOT NULL, body TEXT NOT NULL, \
+             created_ms BIGINT NOT NULL)"
                 .to_owned(),
         ];
         for sql in ddl {
@@ -258,6 +287,99 @@ impl ServerDb {
     /// Backend failures.
     pub async fn prune_live(&self, before_ms: i64) -> Result<(), StoreError> {
         let sql = "DELETE FROM crm_server_live_events WHERE created_ms < ?";
+        self.conn.execute_raw(self.stmt(sql, vec![before_ms.into()])).await.map_err(backend_err)?;
+        Ok(())
+    }
+
+    /// Claims an idempotency key for a new request; `false` when the key is known.
+    ///
+    /// # Errors
+    /// Backend failures.
+    pub async fn claim_idempotency(&self, key: &str, fingerprint: &str, now_ms: i64) -> Result<bool, StoreError> {
+        let sql = "INSERT INTO crm_server_idempotency (key, fingerprint, state, status, headers, body, created_ms) \
+                   VALUES (?, ?, 'running', 0, '', '', ?) ON CONFLICT (key) DO NOTHING";
+        let r = self
+            .conn
+            .execute_raw(self.stmt(sql, vec![key.into(), fingerprint.into(), now_ms.into()]))
+            .await
+            .map_err(backend_err)?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    /// Takes over a key whose request has been running since `since_ms` (its replica died);
+    /// `false` when someone else did first.
+    ///
+    /// # Errors
+    /// Backend failures.
+    pub async fn retake_idempotency(&self, key: &str, since_ms: i64, now_ms: i64) -> Result<bool, StoreError> {
+        let sql = "UPDATE crm_server_idempotency SET created_ms = ? \
+                   WHERE key = ? AND state = 'running' AND created_ms = ?";
+        let r = self
+            .conn
+            .execute_raw(self.stmt(sql, vec![now_ms.into(), key.into(), since_ms.into()]))
+            .await
+            .map_err(backend_err)?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    /// The kept request of a key.
+    ///
+    /// # Errors
+    /// Backend failures.
+    pub async fn idempotency(&self, key: &str) -> Result<Option<IdempotencyRow>, StoreError> {
+        let sql = "SELECT fingerprint, state, status, headers, body, created_ms FROM crm_server_idempotency \
+                   WHERE key = ?";
+        let Some(r) = self.conn.query_one_raw(self.stmt(sql, vec![key.into()])).await.map_err(backend_err)? else {
+            return Ok(None);
+        };
+        let fingerprint: String = r.try_get("", "fingerprint").map_err(backend_err)?;
+        let state: String = r.try_get("", "state").map_err(backend_err)?;
+        if state == "running" {
+            let created_ms: i64 = r.try_get("", "created_ms").map_err(backend_err)?;
+            return Ok(Some(IdempotencyRow::Running { fingerprint, created_ms }));
+        }
+        let status: i64 = r.try_get("", "status").map_err(backend_err)?;
+        Ok(Some(IdempotencyRow::Done {
+            fingerprint,
+            status: u16::try_from(status).unwrap_or(500),
+            headers: r.try_get("", "headers").map_err(backend_err)?,
+            body: r.try_get("", "body").map_err(backend_err)?,
+        }))
+    }
+
+    /// Records the response of a claimed key.
+    ///
+    /// # Errors
+    /// Backend failures.
+    pub async fn finish_idempotency(
+        &self,
+        key: &str,
+        status: u16,
+        headers: &str,
+        body: &str,
+    ) -> Result<(), StoreError> {
+        let sql = "UPDATE crm_server_idempotency SET state = 'done', status = ?, headers = ?, body = ? WHERE key = ?";
+        let values = vec![i64::from(status).into(), headers.into(), body.into(), key.into()];
+        self.conn.execute_raw(self.stmt(sql, values)).await.map_err(backend_err)?;
+        Ok(())
+    }
+
+    /// Forgets a key (its request failed on our side and may be retried).
+    ///
+    /// # Errors
+    /// Backend failures.
+    pub async fn release_idempotency(&self, key: &str) -> Result<(), StoreError> {
+        let sql = "DELETE FROM crm_server_idempotency WHERE key = ?";
+        self.conn.execute_raw(self.stmt(sql, vec![key.into()])).await.map_err(backend_err)?;
+        Ok(())
+    }
+
+    /// Forgets keys older than `before_ms`.
+    ///
+    /// # Errors
+    /// Backend failures.
+    pub async fn prune_idempotency(&self, before_ms: i64) -> Result<(), StoreError> {
+        let sql = "DELETE FROM crm_server_idempotency WHERE created_ms < ?";
         self.conn.execute_raw(self.stmt(sql, vec![before_ms.into()])).await.map_err(backend_err)?;
         Ok(())
     }

@@ -245,7 +245,8 @@ pub fn spawn_workers(state: &AppState, shutdown: &watch::Receiver<bool>) -> Vec<
         let s = s.clone();
         async move {
             let keep = chrono::Duration::minutes(10).num_milliseconds();
-            s.db.prune_live(now_ms(&s) - keep).await.map(|()| 0)
+            s.db.prune_live(now_ms(&s) - keep).await?;
+            s.db.prune_idempotency(now_ms(&s) - crate::idempotency::KEEP_MS).await.map(|()| 0)
         }
     })));
     handles

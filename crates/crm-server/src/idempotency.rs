@@ -1,22 +1,27 @@
 //! `Idempotency-Key` on creates: a `POST` retried with the same key (by the same token, so
-//! the same tenant) returns the first response and never runs twice.
+//! the same tenant) returns the first response and does not run again.
 //!
-//! The responses are kept in a bounded in-process map (oldest dropped first). That covers
-//! retries against one replica; across replicas or restarts a shared table is needed (the
-//! store ports have none yet: see the server's notes). A request with the key of one still
-//! running gets 409; the same key with a different method, path or body gets 422; 5xx
-//! responses are not kept, so such a request can be retried.
+//! Keys live in the server's `crm_server_idempotency` table, on the same database as the
+//! store, so a retry that lands on another replica, or after a restart, is still answered
+//! from the first response. A key is claimed (`INSERT … ON CONFLICT DO NOTHING`) before the
+//! request runs and gets its response after; a request carrying the key of one still
+//! running gets 409; the same key with a different method, path or body gets 422; a 5xx
+//! releases the key so the request can be retried. Keys are kept 24 hours.
+//!
+//! Limit: the key and the record it creates are written in two transactions (the store
+//! ports have no idempotency table). If a replica dies between the two, the key stays
+//! "running" until [`STALE_AFTER_MS`] passes, after which a retry runs again; a create
+//! that had committed just before the crash can then be made twice. A store port method
+//! that records the key in the create's own transaction would close that gap.
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::Mutex;
-
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 
+use crate::db::IdempotencyRow;
 use crate::problem::{Problem, ProblemKind};
 use crate::state::AppState;
 
@@ -24,61 +29,10 @@ use crate::state::AppState;
 pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
 /// The header marking a replayed response.
 pub const REPLAYED: &str = "idempotent-replayed";
-
-#[derive(Debug, Clone)]
-enum Entry {
-    InFlight,
-    Done { fingerprint: String, status: StatusCode, headers: Vec<(HeaderName, HeaderValue)>, body: Bytes },
-}
-
-/// The kept responses.
-#[derive(Debug)]
-pub struct IdempotencyCache {
-    inner: Mutex<Inner>,
-}
-
-#[derive(Debug, Default)]
-struct Inner {
-    map: HashMap<String, Entry>,
-    order: VecDeque<String>,
-    capacity: usize,
-}
-
-impl IdempotencyCache {
-    /// A cache keeping at most `capacity` responses.
-    pub fn new(capacity: usize) -> Self {
-        Self { inner: Mutex::new(Inner { capacity: capacity.max(1), ..Inner::default() }) }
-    }
-
-    fn begin(&self, key: &str) -> Result<Option<Entry>, ()> {
-        let Ok(mut inner) = self.inner.lock() else { return Err(()) };
-        if let Some(e) = inner.map.get(key) {
-            return Ok(Some(e.clone()));
-        }
-        inner.map.insert(key.to_owned(), Entry::InFlight);
-        inner.order.push_back(key.to_owned());
-        while inner.order.len() > inner.capacity {
-            if let Some(old) = inner.order.pop_front() {
-                inner.map.remove(&old);
-            }
-        }
-        Ok(None)
-    }
-
-    fn finish(&self, key: &str, entry: Option<Entry>) {
-        if let Ok(mut inner) = self.inner.lock() {
-            match entry {
-                Some(e) => {
-                    inner.map.insert(key.to_owned(), e);
-                }
-                None => {
-                    inner.map.remove(key);
-                    inner.order.retain(|k| k != key);
-                }
-            }
-        }
-    }
-}
+/// A key still "running" after this long is considered abandoned (its replica died).
+pub const STALE_AFTER_MS: i64 = 120_000;
+/// How long keys are kept.
+pub const KEEP_MS: i64 = 24 * 3600 * 1000;
 
 fn sha(parts: &[&[u8]]) -> String {
     let mut h = Sha256::new();
@@ -87,6 +41,26 @@ fn sha(parts: &[&[u8]]) -> String {
         h.update(p);
     }
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unavailable(e: &crm_core::StoreError) -> Response {
+    tracing::error!(error = %e, "idempotency table failed");
+    Problem::new(ProblemKind::Unavailable, "").into_response()
+}
+
+fn replay(status: u16, headers: &str, body: String) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+    let mut response = (status, body).into_response();
+    let kept: serde_json::Map<String, serde_json::Value> = serde_json::from_str(headers).unwrap_or_default();
+    for (name, value) in kept {
+        if let (Ok(n), Some(Ok(v))) =
+            (HeaderName::from_bytes(name.as_bytes()), value.as_str().map(HeaderValue::from_str))
+        {
+            response.headers_mut().insert(n, v);
+        }
+    }
+    response.headers_mut().insert(REPLAYED, HeaderValue::from_static("true"));
+    response
 }
 
 /// The middleware.
@@ -112,56 +86,72 @@ pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next
     };
     let key = sha(&[&auth, key_text.as_bytes()]);
     let fingerprint = sha(&[parts.method.as_str().as_bytes(), parts.uri.path().as_bytes(), &bytes]);
-    match state.idempotency.begin(&key) {
-        Err(()) => return Problem::new(ProblemKind::Internal, "").into_response(),
-        Ok(Some(Entry::InFlight)) => {
-            return Problem::new(ProblemKind::IdempotencyInProgress, "retry when the first request has finished")
-                .into_response();
+    let now = state.crm.clock().now().timestamp_millis();
+    loop {
+        match state.db.claim_idempotency(&key, &fingerprint, now).await {
+            Err(e) => return unavailable(&e),
+            Ok(true) => break,
+            Ok(false) => {}
         }
-        Ok(Some(Entry::Done { fingerprint: f, status, headers, body })) => {
-            if f != fingerprint {
-                return Problem::new(ProblemKind::IdempotencyMismatch, "use a new key for a different request")
-                    .into_response();
+        match state.db.idempotency(&key).await {
+            Err(e) => return unavailable(&e),
+            Ok(None) => continue, // released meanwhile: claim again
+            Ok(Some(IdempotencyRow::Done { fingerprint: f, status, headers, body })) => {
+                if f != fingerprint {
+                    return Problem::new(ProblemKind::IdempotencyMismatch, "use a new key for a different request")
+                        .into_response();
+                }
+                return replay(status, &headers, body);
             }
-            let mut response = (status, body).into_response();
-            for (name, value) in headers {
-                response.headers_mut().insert(name, value);
+            Ok(Some(IdempotencyRow::Running { fingerprint: f, created_ms })) => {
+                if f != fingerprint {
+                    return Problem::new(ProblemKind::IdempotencyMismatch, "use a new key for a different request")
+                        .into_response();
+                }
+                let abandoned = now - created_ms > STALE_AFTER_MS;
+                match (abandoned, state.db.retake_idempotency(&key, created_ms, now).await) {
+                    (true, Ok(true)) => break,
+                    (true, Err(e)) => return unavailable(&e),
+                    _ => {
+                        return Problem::new(
+                            ProblemKind::IdempotencyInProgress,
+                            "retry when the first request has finished",
+                        )
+                        .into_response();
+                    }
+                }
             }
-            response.headers_mut().insert(REPLAYED, HeaderValue::from_static("true"));
-            return response;
         }
-        Ok(None) => {}
     }
     let response = next.run(Request::from_parts(parts, Body::from(bytes))).await;
     let status = response.status();
     if status.is_server_error() || status == StatusCode::UNAUTHORIZED {
-        state.idempotency.finish(&key, None);
+        if let Err(e) = state.db.release_idempotency(&key).await {
+            tracing::warn!(error = %e, "could not release an idempotency key");
+        }
         return response;
     }
     let (parts, body) = response.into_parts();
     let Ok(body) = axum::body::to_bytes(body, 16 * 1024 * 1024).await else {
-        state.idempotency.finish(&key, None);
+        let _ = state.db.release_idempotency(&key).await;
         return Problem::new(ProblemKind::Internal, "").into_response();
     };
-    let kept: Vec<(HeaderName, HeaderValue)> = [header::CONTENT_TYPE, header::ETAG, header::LOCATION]
+    let kept: serde_json::Map<String, serde_json::Value> = [header::CONTENT_TYPE, header::ETAG, header::LOCATION]
         .into_iter()
-        .filter_map(|n| parts.headers.get(&n).map(|v| (n, v.clone())))
+        .filter_map(|n| {
+            let v = parts.headers.get(&n)?.to_str().ok()?;
+            Some((n.as_str().to_owned(), serde_json::Value::String(v.to_owned())))
+        })
         .collect();
-    state.idempotency.finish(&key, Some(Entry::Done { fingerprint, status, headers: kept, body: body.clone() }));
-    Response::from_parts(parts, Body::from(body))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_cache_is_bounded() {
-        let c = IdempotencyCache::new(2);
-        for k in ["a", "b", "c"] {
-            assert!(c.begin(k).unwrap().is_none());
+    let saved = match std::str::from_utf8(&body) {
+        Ok(text) => {
+            let headers = serde_json::Value::Object(kept).to_string();
+            state.db.finish_idempotency(&key, status.as_u16(), &headers, text).await
         }
-        assert!(c.begin("a").unwrap().is_none(), "the oldest key was dropped");
-        assert!(matches!(c.begin("c").unwrap(), Some(Entry::InFlight)));
+        Err(_) => state.db.release_idempotency(&key).await,
+    };
+    if let Err(e) = saved {
+        tracing::warn!(error = %e, "could not keep an idempotent response");
     }
+    Response::from_parts(parts, Body::from(body))
 }

@@ -16,7 +16,6 @@ use crm_store_sql::{SqlStore, SqlStoreOptions};
 use crate::auth::Tokens;
 use crate::db::ServerDb;
 use crate::events::{Hub, spawn_workers};
-use crate::idempotency::IdempotencyCache;
 use crate::metrics::Metrics;
 use crate::seed::{DemoSeed, seed_demo};
 use crate::state::{AppState, Settings};
@@ -177,7 +176,6 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
         db: services.db.clone(),
         tokens: services.tokens.clone(),
         hub: Hub::new(rx.clone()),
-        idempotency: Arc::new(IdempotencyCache::new(config.settings.idempotency_capacity)),
         metrics: Arc::new(Metrics::default()),
         settings: Arc::new(config.settings.clone()),
     };

@@ -1,5 +1,5 @@
 //! What every handler shares: the use cases, the server's tables, the token cache, the live
-//! event hub, the idempotency cache, the metrics and the tunables.
+//! event hub, the metrics and the tunables.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,7 +9,6 @@ use crm_core::service::Crm;
 use crate::auth::Tokens;
 use crate::db::ServerDb;
 use crate::events::Hub;
-use crate::idempotency::IdempotencyCache;
 use crate::metrics::Metrics;
 
 /// Tunables of a running server (from the configuration).
@@ -23,8 +22,6 @@ pub struct Settings {
     pub poll_interval: Duration,
     /// How often due reminders are claimed.
     pub reminder_interval: Duration,
-    /// How many responses the idempotency cache keeps.
-    pub idempotency_capacity: usize,
 }
 
 impl Default for Settings {
@@ -34,7 +31,6 @@ impl Default for Settings {
             request_timeout: Duration::from_secs(30),
             poll_interval: Duration::from_millis(250),
             reminder_interval: Duration::from_secs(5),
-            idempotency_capacity: 10_000,
         }
     }
 }
@@ -50,8 +46,6 @@ pub struct AppState {
     pub tokens: Tokens,
     /// Live events for the SSE streams of this replica.
     pub hub: Hub,
-    /// Responses of requests sent with `Idempotency-Key`.
-    pub idempotency: Arc<IdempotencyCache>,
     /// Request counts and latencies.
     pub metrics: Arc<Metrics>,
     /// Tunables.
