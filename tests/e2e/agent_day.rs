@@ -118,3 +118,25 @@ async fn a_whole_agent_day(backend: Backend) {
 }
 
 on_both_backends!(a_whole_agent_day);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_reconnecting_agent_gets_the_events_it_missed() {
+    let t = TestServer::start(&Backend::Sqlite).await;
+    let demo = t.demo().clone();
+    let alice = t.client_for(&demo.agent.to_string(), "agent").await;
+    let mut events = alice.events().await;
+    let call = json!({"phone": "+33 1 44 27 00 00", "agent": demo.agent});
+    t.admin().post("/api/v1/cti/calls", &call).await.expect(StatusCode::CREATED);
+    let first = events.next_named("screen_pop", Duration::from_secs(10)).await;
+    let last_id = first.id.clone().expect("events carry ids");
+    drop(events);
+    // While Alice is away, another call comes in.
+    let call = json!({"phone": "+1 415 555 0100", "agent": demo.agent});
+    t.admin().post("/api/v1/cti/calls", &call).await.expect(StatusCode::CREATED);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mut resumed = alice.events_after(Some(&last_id)).await;
+    let missed = resumed.next_named("screen_pop", Duration::from_secs(5)).await;
+    assert_eq!(missed.data["cards"][0]["customer"]["name"], "John Smith");
+    assert!(missed.id.expect("id").parse::<i64>().expect("numeric") > last_id.parse::<i64>().expect("numeric"));
+    t.server.stop().await.expect("clean stop");
+}

@@ -267,7 +267,16 @@ impl Api {
 
     /// Opens the caller's event stream and waits until it is ready.
     pub(crate) async fn events(&self) -> EventStream {
-        let response = self.request(Method::GET, "/api/v1/events").send().await.expect("event stream");
+        self.events_after(None).await
+    }
+
+    /// Opens the event stream resuming after the event `last` (`Last-Event-ID`).
+    pub(crate) async fn events_after(&self, last: Option<&str>) -> EventStream {
+        let mut request = self.request(Method::GET, "/api/v1/events");
+        if let Some(id) = last {
+            request = request.header("last-event-id", id);
+        }
+        let response = request.send().await.expect("event stream");
         assert_eq!(response.status(), StatusCode::OK);
         let (tx, rx) = mpsc::unbounded_channel();
         let task = tokio::spawn(read_sse(response, tx));
@@ -284,6 +293,8 @@ pub(crate) struct Sse {
     pub(crate) name: String,
     /// The data, as JSON.
     pub(crate) data: Value,
+    /// The event id (its position in the feed).
+    pub(crate) id: Option<String>,
 }
 
 async fn read_sse(mut response: reqwest::Response, tx: mpsc::UnboundedSender<Sse>) {
@@ -294,7 +305,11 @@ async fn read_sse(mut response: reqwest::Response, tx: mpsc::UnboundedSender<Sse
             let block: String = buffer.drain(..end + 2).collect();
             let mut name = "message".to_owned();
             let mut data = String::new();
+            let mut id = None;
             for line in block.lines() {
+                if let Some(v) = line.strip_prefix("id:") {
+                    id = Some(v.trim().to_owned());
+                }
                 if let Some(v) = line.strip_prefix("event:") {
                     name = v.trim().to_owned();
                 } else if let Some(v) = line.strip_prefix("data:") {
@@ -305,7 +320,7 @@ async fn read_sse(mut response: reqwest::Response, tx: mpsc::UnboundedSender<Sse
                 continue; // keep-alive comment
             }
             let data = serde_json::from_str(&data).unwrap_or(Value::String(data));
-            if tx.send(Sse { name, data }).is_err() {
+            if tx.send(Sse { name, data, id }).is_err() {
                 return;
             }
         }

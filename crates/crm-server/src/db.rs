@@ -281,6 +281,34 @@ impl ServerDb {
             .collect()
     }
 
+    /// One agent's live events after `seq`, oldest first (to resume a stream).
+    ///
+    /// # Errors
+    /// Backend failures.
+    pub async fn live_for_agent_after(
+        &self,
+        tenant: TenantId,
+        agent: AgentId,
+        seq: i64,
+        limit: u32,
+    ) -> Result<Vec<LiveRow>, StoreError> {
+        let sql = "SELECT seq, tenant_id, agent_id, name, payload FROM crm_server_live_events \
+                   WHERE seq > ? AND tenant_id = ? AND agent_id = ? ORDER BY seq LIMIT ?";
+        let values = vec![seq.into(), tenant.to_string().into(), agent.to_string().into(), i64::from(limit).into()];
+        let rows = self.conn.query_all_raw(self.stmt(sql, values)).await.map_err(backend_err)?;
+        rows.into_iter()
+            .map(|r| {
+                Ok(LiveRow {
+                    seq: r.try_get("", "seq").map_err(backend_err)?,
+                    tenant: r.try_get("", "tenant_id").map_err(backend_err)?,
+                    agent: r.try_get("", "agent_id").map_err(backend_err)?,
+                    name: r.try_get("", "name").map_err(backend_err)?,
+                    payload: r.try_get("", "payload").map_err(backend_err)?,
+                })
+            })
+            .collect()
+    }
+
     /// Drops live events older than `before_ms`.
     ///
     /// # Errors

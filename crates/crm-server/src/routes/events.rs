@@ -1,9 +1,12 @@
 //! The agent's live event stream (SSE) and the CTI incoming-call hook (EXT-2).
 
+use std::collections::HashSet;
 use std::convert::Infallible;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::State;
+use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures::Stream;
 use serde::{Deserialize, Serialize};
@@ -22,21 +25,37 @@ use crate::state::AppState;
 
 /// The caller's live events as Server-Sent Events: `ready` once connected, then
 /// `screen_pop`, `task_reminder_due`, `task_created`, `case_assigned`, `case_updated`,
-/// `interaction_created` … each with a JSON payload and the feed position as `id`.
+/// `interaction_created` … each with a JSON payload and the feed position as `id`. A client
+/// that reconnects with `Last-Event-ID` first gets what it missed (kept 10 minutes).
 #[utoipa::path(get, path = "/api/v1/events", tag = "events",
+    params(("Last-Event-ID" = Option<String>, Header, description = "resume after this event")),
     responses((status = 200, description = "text/event-stream of the caller's events", content_type = "text/event-stream", body = String)))]
 pub async fn events(
     State(st): State<AppState>,
     Auth(actor): Auth,
-) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    headers: HeaderMap,
+) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
+    // Subscribe before reading the backlog, so nothing falls between the two.
     let rx = st.hub.subscribe();
     let tenant = actor.tenant.to_string();
     let agent = actor.agent.to_string();
+    let last_seen =
+        headers.get("last-event-id").and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<i64>().ok());
+    let backlog = match last_seen {
+        Some(seq) => st.db.live_for_agent_after(actor.tenant, actor.agent, seq, 1000).await?,
+        None => Vec::new(),
+    };
+    let replayed: Arc<HashSet<i64>> = Arc::new(backlog.iter().map(|r| r.seq).collect());
     let ready = Event::default().event("ready").data(format!("{{\"agent\":\"{agent}\"}}"));
-    let first = futures::stream::once(async move { Ok::<_, Infallible>(ready) });
+    let first = futures::stream::iter(
+        std::iter::once(ready)
+            .chain(backlog.into_iter().map(|r| Event::default().event(r.name).id(r.seq.to_string()).data(r.payload)))
+            .map(Ok::<_, Infallible>)
+            .collect::<Vec<_>>(),
+    );
     let stop = st.hub.stopping();
     let rest = futures::stream::unfold((rx, stop), move |(mut rx, mut stop)| {
-        let (tenant, agent) = (tenant.clone(), agent.clone());
+        let (tenant, agent, replayed) = (tenant.clone(), agent.clone(), replayed.clone());
         async move {
             loop {
                 if *stop.borrow() {
@@ -47,7 +66,7 @@ pub async fn events(
                     _ = stop.changed() => return None,
                 };
                 match received {
-                    Ok(e) if e.tenant == tenant && e.agent == agent => {
+                    Ok(e) if e.tenant == tenant && e.agent == agent && !replayed.contains(&e.seq) => {
                         let event =
                             Event::default().event(e.name.clone()).id(e.seq.to_string()).data(e.payload.clone());
                         return Some((Ok(event), (rx, stop)));
@@ -61,7 +80,7 @@ pub async fn events(
             }
         }
     });
-    Sse::new(futures::StreamExt::chain(first, rest)).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+    Ok(Sse::new(futures::StreamExt::chain(first, rest)).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }
 
 /// An incoming call from the telephony system.
