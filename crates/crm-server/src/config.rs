@@ -33,7 +33,7 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 /// very first start of an empty database it seeds a demo tenant and prints an
 /// administrator API token (unless --no-demo).
 #[derive(Debug, Parser)]
-#[command(name = "crm-server", version, about, long_about = None)]
+#[command(name = "crm-server", version)]
 pub struct Cli {
     /// Options shared by every command.
     #[command(flatten)]

@@ -72,7 +72,10 @@ async fn main() -> Result<()> {
             let services = Services::open(&config.database_url).await?;
             let seed = seed_demo(&services).await?;
             services.first_start(false).await?;
-            println!("demo tenant {} seeded\nadministrator token: {}", seed.tenant, seed.admin_token);
+            println!(
+                "demo tenant {} seeded\nadministrator:       {}\nadministrator token: {}",
+                seed.tenant, seed.admin, seed.admin_token
+            );
             Ok(())
         }
     }
@@ -97,10 +100,11 @@ async fn serve(config: Config) -> Result<()> {
     .await?;
     if let Some(seed) = &server.demo {
         println!(
-            "\nA demo tenant was created (first start).\n  tenant:  {}\n  admin API token (shown once): {}\n\n  \
+            "\nA demo tenant was created (first start).\n  tenant:  {}\n  admin:   {}\n  admin API token (shown once): {}\n\n  \
              try: curl -H 'Authorization: Bearer {}' '{}/api/v1/lookup?phone=%2B33123456789'\n  \
              API docs: {}/api/v1/docs\n",
             seed.tenant,
+            seed.admin,
             seed.admin_token,
             seed.admin_token,
             server.url(),
