@@ -246,9 +246,11 @@ async fn main() {
         screen_pop(&store, tenant, key).await; // warm-up
     }
     let mut results = Vec::new();
-    for (name, keys) in
-        [("screen pop by phone (find_by_identity + open_cases_of)", &phone_keys), ("screen pop by email", &mail_keys)]
-    {
+    for (name, keys) in [
+        ("screen pop by phone, first pass over the keys (cold pages)", &phone_keys),
+        ("screen pop by phone (find_by_identity + open_cases_of), warm", &phone_keys),
+        ("screen pop by email (find_by_identity + open_cases_of)", &mail_keys),
+    ] {
         let mut samples = Vec::with_capacity(keys.len());
         let wall = Instant::now();
         for key in keys {
@@ -318,9 +320,9 @@ async fn main() {
     print("create case with history + outbox event (get customer, next number, insert), 8 writers", &create);
 
     println!(
-        "\nORM overhead, phone screen pop p50: {:.2}x the hand-written statement (p99 {:.2}x)",
-        results[0].p50.as_secs_f64() / raw.p50.as_secs_f64(),
-        results[0].p99.as_secs_f64() / raw.p99.as_secs_f64()
+        "\nORM overhead, warm phone screen pop p50: {:.2}x the hand-written statement (p99 {:.2}x)",
+        results[1].p50.as_secs_f64() / raw.p50.as_secs_f64(),
+        results[1].p99.as_secs_f64() / raw.p99.as_secs_f64()
     );
     println!("process memory: {}", rss());
 

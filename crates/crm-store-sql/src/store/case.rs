@@ -79,16 +79,26 @@ fn duplicate_value(case: &Case) -> impl Fn(&str) -> Option<String> + '_ {
 }
 
 /// Appends history entries after the case's existing ones.
-async fn append_history<C: ConnectionTrait>(c: &C, case: CaseId, history: &[CaseHistoryEntry]) -> StoreResult<()> {
+/// `new_case` skips looking up the last position: a new case has no history yet.
+async fn append_history<C: ConnectionTrait>(
+    c: &C,
+    case: CaseId,
+    history: &[CaseHistoryEntry],
+    new_case: bool,
+) -> StoreResult<()> {
     if history.is_empty() {
         return Ok(());
     }
-    let row = one(c, "SELECT COALESCE(MAX(seq), 0) AS seq FROM case_history WHERE case_id = ?", vec![uid(case)])
-        .await
-        .map_err(db)?;
-    let mut seq: i64 = match row {
-        Some(r) => col(&r, "seq")?,
-        None => 0,
+    let mut seq: i64 = if new_case {
+        0
+    } else {
+        let row = one(c, "SELECT COALESCE(MAX(seq), 0) AS seq FROM case_history WHERE case_id = ?", vec![uid(case)])
+            .await
+            .map_err(db)?;
+        match row {
+            Some(r) => col(&r, "seq")?,
+            None => 0,
+        }
     };
     for chunk in history.chunks(500) {
         let mut values = Vec::with_capacity(chunk.len() * 9);
@@ -116,19 +126,30 @@ async fn append_history<C: ConnectionTrait>(c: &C, case: CaseId, history: &[Case
 }
 
 async fn insert_case_rows<C: ConnectionTrait>(c: &C, case: &Case, history: &[CaseHistoryEntry]) -> StoreResult<()> {
-    if exists_case_id(c, case.id).await? {
+    // Both checks in one round trip: the id is free, the customer exists in the tenant.
+    let row = one(
+        c,
+        "SELECT (SELECT COUNT(*) FROM cases WHERE id = ?) AS taken, \
+         (SELECT COUNT(*) FROM customers WHERE id = ? AND tenant_id = ?) AS customer",
+        vec![uid(case.id), uid(case.customer), uid(case.tenant)],
+    )
+    .await
+    .map_err(db)?
+    .ok_or_else(|| StoreError::Backend("the reference check returned no row".into()))?;
+    if col::<i64>(&row, "taken")? > 0 {
         return Err(StoreError::duplicate("id", case.id.to_string()));
     }
-    require(c, "customers", "customer", case.tenant.as_uuid(), case.customer.as_uuid()).await?;
+    if col::<i64>(&row, "customer")? == 0 {
+        return Err(StoreError::InvalidReference {
+            field: "customer".into(),
+            reason: format!("{} does not exist", case.customer),
+        });
+    }
     let sql = format!("INSERT INTO cases ({CASE_COLUMNS}) VALUES ({})", marks(17));
     exec(c, &sql, case_values(case)?)
         .await
         .map_err(|e| with_value(crate::error::map_db(e, "customer"), duplicate_value(case)))?;
-    append_history(c, case.id, history).await
-}
-
-async fn exists_case_id<C: ConnectionTrait>(c: &C, id: CaseId) -> StoreResult<bool> {
-    Ok(one(c, "SELECT 1 AS one FROM cases WHERE id = ?", vec![uid(id)]).await.map_err(db)?.is_some())
+    append_history(c, case.id, history, true).await
 }
 
 /// Clears the case of the tasks attached to it, bumping their versions.
@@ -240,7 +261,7 @@ impl CaseStore for SqlStore {
                 )
                 .await);
             }
-            append_history(&tx, case.id, history).await?;
+            append_history(&tx, case.id, history, false).await?;
             write_events(&tx, events).await
         }
         .await;
