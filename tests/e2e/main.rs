@@ -11,3 +11,4 @@ mod auth;
 mod bad_input;
 mod import_export;
 mod replicas;
+mod schemas;

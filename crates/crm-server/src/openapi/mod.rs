@@ -11,54 +11,8 @@ use utoipa::openapi::{Content, OpenApi, RefOr, Response, ResponseBuilder};
 
 use crate::problem::{PROBLEM_JSON, Problem};
 
-/// Declares named object schemas for core types used on the wire as they are.
-macro_rules! opaque_schemas {
-    ($($(#[$doc:meta])* $name:ident => $desc:literal,)+) => {$(
-        $(#[$doc])*
-        #[doc = $desc]
-        #[derive(Debug)]
-        pub struct $name;
-
-        impl utoipa::PartialSchema for $name {
-            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-                utoipa::openapi::schema::ObjectBuilder::new()
-                    .description(Some($desc))
-                    .additional_properties(Some(utoipa::openapi::schema::AdditionalProperties::FreeForm(true)))
-                    .into()
-            }
-        }
-
-        impl utoipa::ToSchema for $name {}
-    )+};
-}
-
 pub mod requests;
-
-/// Schemas of the core's wire types (responses).
-pub mod schemas {
-    opaque_schemas! {
-        Customer => "A customer card (crm_core::customer::Customer): id, account_number, name, identities, addresses, custom, status, version.",
-        CustomerCard => "The screen-pop card (crm_core::customer::CustomerCard): customer, open_cases, pending_tasks, last_interactions, relations.",
-        CustomerPage => "A page of customers: {items: [Customer], next: cursor or null}.",
-        DuplicateCandidate => "A suggested duplicate card (crm_core::customer::DuplicateCandidate): customer, name, score, reasons.",
-        Relation => "A relation between two customers (crm_core::customer::Relation).",
-        MergeRecord => "A merge of two customer cards (crm_core::customer::MergeRecord).",
-        FieldDefinition => "A custom field definition (crm_core::custom_field::FieldDefinition).",
-        Case => "A case (crm_core::case::Case).",
-        CasePage => "A page of cases: {items: [Case], next: cursor or null}.",
-        CaseHistoryEntry => "One recorded change of a case field (crm_core::case::CaseHistoryEntry).",
-        FollowUp => "A follow-up on a case (crm_core::follow_up::FollowUp).",
-        Task => "A task (crm_core::task::Task).",
-        Agenda => "An agent's planned tasks: overdue, due, upcoming.",
-        Interaction => "An interaction (crm_core::interaction::Interaction).",
-        InteractionPage => "A page of interactions: {items: [Interaction], next: cursor or null}.",
-        Disposition => "A disposition code (crm_core::interaction::Disposition).",
-        QueueSettings => "A queue's settings (crm_core::interaction::QueueSettings).",
-        Agent => "An agent (crm_core::access::Agent).",
-        Group => "A group of agents (crm_core::access::Group).",
-        ScreenPop => "The result of an incoming call: the interaction created and the customer cards found.",
-    }
-}
+pub mod responses;
 
 /// Adds what every operation shares: the bearer security scheme and requirement, and the
 /// problem+json error responses.

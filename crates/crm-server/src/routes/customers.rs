@@ -16,7 +16,7 @@ use super::{PageBody, PageParams};
 use crate::auth::Auth;
 use crate::extract::{ApiJson, ApiPath, ApiQuery, IfMatch, Reply};
 use crate::openapi::requests as r;
-use crate::openapi::schemas as s;
+use crate::openapi::responses as s;
 use crate::problem::{ApiError, ApiResult};
 use crate::state::AppState;
 
@@ -308,7 +308,7 @@ pub struct UndoBody {
 
 /// Undoes a merge.
 #[utoipa::path(post, path = "/api/v1/merges/{id}/undo", tag = "customers", params(("id" = uuid::Uuid, Path)),
-    responses((status = 200, description = "{target, source}", body = Object)))]
+    responses((status = 200, description = "both cards as they were", body = s::UndoneMerge)))]
 pub async fn undo_merge(
     State(st): State<AppState>,
     Auth(actor): Auth,

@@ -19,7 +19,7 @@ use crm_core::interaction::{Channel, Direction, Interaction, NewInteraction};
 use crate::auth::Auth;
 use crate::events::push;
 use crate::extract::{ApiJson, Reply};
-use crate::openapi::schemas as s;
+use crate::openapi::responses as s;
 use crate::problem::{ApiError, ApiResult};
 use crate::state::AppState;
 

@@ -12,7 +12,7 @@ use crm_core::interaction::{Interaction, InteractionAction, LinkTarget, NewInter
 use crate::auth::Auth;
 use crate::extract::{ApiJson, ApiPath, IfMatch, Reply};
 use crate::openapi::requests as r;
-use crate::openapi::schemas as s;
+use crate::openapi::responses as s;
 use crate::problem::{ApiError, ApiResult};
 use crate::state::AppState;
 

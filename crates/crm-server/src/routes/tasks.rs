@@ -11,7 +11,7 @@ use crm_core::task::{NewTask, Task, TaskPatch};
 use crate::auth::Auth;
 use crate::extract::{ApiJson, ApiPath, ApiQuery, IfMatch, Reply};
 use crate::openapi::requests as r;
-use crate::openapi::schemas as s;
+use crate::openapi::responses as s;
 use crate::problem::{ApiError, ApiResult};
 use crate::state::AppState;
 
