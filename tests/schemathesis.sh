@@ -15,7 +15,7 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 max_time="${ST_MAX_TIME:-120}"
 examples="${ST_EXAMPLES:-25}"
-checks="${ST_CHECKS:-not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance}"
+checks="${ST_CHECKS:-not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance}"
 port="${ST_PORT:-18099}"
 venv="$root/target/schemathesis-venv"
 
