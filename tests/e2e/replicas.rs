@@ -9,7 +9,7 @@ use serde_json::json;
 
 use crm_core::time::{Clock as _, SystemClock};
 
-use crate::helpers::{Api, Backend, TestServer, start_on};
+use crate::helpers::{Api, Backend, TestDb, TestServer, start_on};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn events_cross_replicas_and_reminders_fire_once() {
@@ -64,4 +64,18 @@ async fn events_cross_replicas_and_reminders_fire_once() {
     assert_eq!(on_b.headers.get("idempotent-replayed").and_then(|v| v.to_str().ok()), Some("true"));
     b.stop().await.expect("clean stop");
     a.server.stop().await.expect("clean stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn replicas_starting_together_migrate_once_and_seed_one_demo() {
+    let Some(backend) = Backend::postgres("replicas::replicas_starting_together_migrate_once_and_seed_one_demo") else {
+        return;
+    };
+    let db = TestDb::fresh(&backend).await;
+    let (a, b, c) = tokio::join!(start_on(&db.url, true), start_on(&db.url, true), start_on(&db.url, true));
+    let seeded = [&a, &b, &c].iter().filter(|s| s.demo.is_some()).count();
+    assert_eq!(seeded, 1, "exactly one replica seeds the demo");
+    for s in [a, b, c] {
+        s.stop().await.expect("clean stop");
+    }
 }

@@ -127,6 +127,21 @@ impl ServerDb {
         Ok(())
     }
 
+    /// On PostgreSQL, a transaction holding an advisory lock that serialises migrations
+    /// across replicas starting together (released when the transaction ends); `None` on
+    /// SQLite.
+    ///
+    /// # Errors
+    /// Backend failures.
+    pub async fn migration_lock(&self) -> Result<Option<sea_orm::DatabaseTransaction>, StoreError> {
+        if self.backend != DbBackend::Postgres {
+            return Ok(None);
+        }
+        let tx = sea_orm::TransactionTrait::begin(&self.conn).await.map_err(backend_err)?;
+        tx.execute_unprepared("SELECT pg_advisory_xact_lock(7315046)").await.map_err(backend_err)?;
+        Ok(Some(tx))
+    }
+
     /// `?` placeholders become `$1, $2…` on PostgreSQL.
     fn stmt(&self, sql: &str, values: Vec<Value>) -> Statement {
         let sql = match self.backend {
@@ -178,6 +193,27 @@ impl ServerDb {
         let sql = "INSERT INTO crm_server_meta (key, value) VALUES (?, ?) \
                    ON CONFLICT (key) DO UPDATE SET value = excluded.value";
         self.conn.execute_raw(self.stmt(sql, vec![key.into(), value.into()])).await.map_err(backend_err)?;
+        Ok(())
+    }
+
+    /// Sets a metadata value unless the key exists; `true` when this call set it (so one
+    /// replica among several starting together wins).
+    ///
+    /// # Errors
+    /// Backend failures.
+    pub async fn claim_meta(&self, key: &str, value: &str) -> Result<bool, StoreError> {
+        let sql = "INSERT INTO crm_server_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING";
+        let r = self.conn.execute_raw(self.stmt(sql, vec![key.into(), value.into()])).await.map_err(backend_err)?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    /// Removes a metadata key.
+    ///
+    /// # Errors
+    /// Backend failures.
+    pub async fn delete_meta(&self, key: &str) -> Result<(), StoreError> {
+        let sql = "DELETE FROM crm_server_meta WHERE key = ?";
+        self.conn.execute_raw(self.stmt(sql, vec![key.into()])).await.map_err(backend_err)?;
         Ok(())
     }
 

@@ -43,9 +43,13 @@ impl Services {
     pub async fn open(database_url: &str) -> Result<Self, StoreError> {
         let url = normalise_url(database_url);
         let store = SqlStore::connect(&url, SqlStoreOptions::default()).await?;
-        store.migrate().await?;
         let db = ServerDb::connect(&url).await?;
+        let lock = db.migration_lock().await?;
+        store.migrate().await?;
         db.migrate().await?;
+        if let Some(lock) = lock {
+            lock.commit().await.map_err(|e| StoreError::Backend(Box::new(e)))?;
+        }
         let store: Arc<dyn Store> = Arc::new(store);
         let crm = Crm::new(store, Arc::new(SystemClock), Arc::new(UuidV7Generator));
         let tokens = Tokens::new(db.clone());
@@ -58,10 +62,22 @@ impl Services {
     /// # Errors
     /// Store failures.
     pub async fn first_start(&self, demo: bool) -> Result<Option<DemoSeed>, crm_core::Error> {
-        if self.db.meta(INITIALISED).await?.is_some() {
+        // Claimed atomically: of several replicas starting on an empty database, one seeds.
+        if !self.db.claim_meta(INITIALISED, "seeding").await? {
             return Ok(None);
         }
-        let seed = if demo { Some(seed_demo(self).await?) } else { None };
+        let seed = if demo {
+            match seed_demo(self).await {
+                Ok(seed) => Some(seed),
+                Err(e) => {
+                    // Let the next start try again.
+                    self.db.delete_meta(INITIALISED).await?;
+                    return Err(e);
+                }
+            }
+        } else {
+            None
+        };
         self.db.set_meta(INITIALISED, "true").await?;
         Ok(seed)
     }
