@@ -6,6 +6,7 @@ use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use crm_server::connectors::Connectors;
 use crm_server::{RunningServer, ServerConfig, Settings};
 use reqwest::header::{HeaderMap, HeaderValue};
 use reqwest::{Method, StatusCode};
@@ -118,8 +119,13 @@ pub(crate) struct TestServer {
 impl TestServer {
     /// A server with demo data on a fresh database.
     pub(crate) async fn start(backend: &Backend) -> Self {
+        Self::start_with(backend, Connectors::none()).await
+    }
+
+    /// A server with demo data and these external CRM connectors.
+    pub(crate) async fn start_with(backend: &Backend, connectors: Connectors) -> Self {
         let db = TestDb::fresh(backend).await;
-        let server = start_on(&db.url, true).await;
+        let server = start_on_with(&db.url, true, connectors).await;
         let admin_token = server.demo.as_ref().expect("first start seeds the demo").admin_token.clone();
         Self { server, db, admin_token }
     }
@@ -148,11 +154,17 @@ impl TestServer {
 
 /// Starts a server on `url` on a random port.
 pub(crate) async fn start_on(url: &str, demo: bool) -> RunningServer {
+    start_on_with(url, demo, Connectors::none()).await
+}
+
+/// Starts a server on `url` on a random port with external CRM connectors.
+pub(crate) async fn start_on_with(url: &str, demo: bool, connectors: Connectors) -> RunningServer {
     crm_server::start(ServerConfig {
         database_url: url.to_owned(),
         listen: SocketAddr::from(([127, 0, 0, 1], 0)),
         demo,
         settings: test_settings(),
+        connectors,
     })
     .await
     .expect("server starts")

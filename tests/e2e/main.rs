@@ -9,6 +9,7 @@ mod agent_day;
 mod api_surface;
 mod auth;
 mod bad_input;
+mod external;
 mod import_export;
 mod replicas;
 mod schemas;

@@ -12,7 +12,7 @@ use crm_server::openapi::responses as doc;
 use crate::helpers::{Backend, TestServer};
 use crate::on_both_backends;
 
-fn conforms<T: DeserializeOwned>(what: &str, value: &Value) {
+pub(crate) fn conforms<T: DeserializeOwned>(what: &str, value: &Value) {
     if let Err(e) = serde_json::from_value::<T>(value.clone()) {
         panic!("{what} does not match its documented schema: {e}\n{value:#}");
     }

@@ -21,7 +21,7 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::idempotency::idempotency;
 use crate::metrics::track;
 use crate::problem::{Problem, ProblemKind};
-use crate::routes::{admin, cases, customers, events, interactions, tasks};
+use crate::routes::{admin, cases, customers, events, external, interactions, tasks};
 use crate::state::AppState;
 
 /// Where the OpenAPI document is served.
@@ -69,6 +69,8 @@ pub fn api() -> (Router<AppState>, OpenApi) {
         .routes(routes!(admin::me, admin::update_me))
         .routes(routes!(admin::create_token))
         .routes(routes!(events::incoming_call))
+        .routes(routes!(external::search))
+        .routes(routes!(external::create))
         .split_for_parts();
     (router, doc)
 }

@@ -12,6 +12,9 @@
 //! 3. The **feed poller** of every replica reads that table after its own cursor and
 //!    broadcasts new rows to the SSE streams it serves ([`Hub`]).
 //!
+//! External CRM pushes (`Topic::ExternalPush`) have their own worker, see
+//! [`crate::connectors`].
+//!
 //! We chose polling a shared table over PostgreSQL `LISTEN/NOTIFY`: it works the same on
 //! SQLite and PostgreSQL, has no payload size limit (a screen-pop card can be large), and a
 //! replica that restarts or loses its connection cannot miss a notification sent meanwhile.
@@ -225,6 +228,13 @@ pub fn spawn_workers(state: &AppState, shutdown: &watch::Receiver<bool>) -> Vec<
         let s = s.clone();
         async move { claim_reminders(&s).await }
     })));
+    if state.connectors.is_configured() {
+        let s = state.clone();
+        handles.push(tokio::spawn(every("external-pushes", poll, shutdown.clone(), move || {
+            let s = s.clone();
+            async move { crate::connectors::deliver_pushes(&s).await }
+        })));
+    }
     let s = state.clone();
     let mut shut = shutdown.clone();
     handles.push(tokio::spawn(async move {

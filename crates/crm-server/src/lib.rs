@@ -19,11 +19,13 @@
 //! - [`db`]: the server's own tables (tokens, live-event feed, metadata).
 //! - [`seed`]: tenant bootstrap and the demo data.
 //! - [`config`]: the command line, the TOML file and the environment.
+//! - [`connectors`]: external CRM connectors per tenant and the push worker.
 //! - [`csv_io`]: customer import and export.
 
 pub mod app;
 pub mod auth;
 pub mod config;
+pub mod connectors;
 pub mod csv_io;
 pub mod db;
 pub mod events;

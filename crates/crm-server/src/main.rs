@@ -96,6 +96,7 @@ async fn serve(config: Config) -> Result<()> {
         listen: config.listen,
         demo: config.demo,
         settings: config.settings.clone(),
+        connectors: crm_server::connectors::Connectors::none(),
     })
     .await?;
     if let Some(seed) = &server.demo {

@@ -100,6 +100,8 @@ pub struct ServerConfig {
     pub demo: bool,
     /// Tunables.
     pub settings: Settings,
+    /// External CRM connectors per tenant (none by default).
+    pub connectors: crate::connectors::Connectors,
 }
 
 /// A running server.
@@ -194,6 +196,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
         hub: Hub::new(rx.clone()),
         metrics: Arc::new(Metrics::default()),
         settings: Arc::new(config.settings.clone()),
+        connectors: config.connectors.clone(),
     };
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await

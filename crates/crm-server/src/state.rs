@@ -7,6 +7,7 @@ use std::time::Duration;
 use crm_core::service::Crm;
 
 use crate::auth::Tokens;
+use crate::connectors::Connectors;
 use crate::db::ServerDb;
 use crate::events::Hub;
 use crate::metrics::Metrics;
@@ -50,4 +51,6 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Tunables.
     pub settings: Arc<Settings>,
+    /// External CRM connectors per tenant.
+    pub connectors: Connectors,
 }

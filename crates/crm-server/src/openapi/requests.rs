@@ -362,6 +362,48 @@ pub struct ProfilePatch {
     pub preferred_case_columns: Option<Vec<String>>,
 }
 
+/// A person to create remotely.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ExternalPerson {
+    #[serde(default)]
+    pub first_name: Option<String>,
+    pub last_name: String,
+    /// E.164.
+    #[serde(default)]
+    pub phone: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
+    /// Required for Salesforce leads.
+    #[serde(default)]
+    pub company: Option<String>,
+    #[serde(default)]
+    pub account: Option<ExternalRef>,
+}
+
+/// A case to create remotely.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ExternalCase {
+    pub subject: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// low, normal, high or urgent.
+    pub priority: String,
+    pub origin: Channel,
+    #[serde(default)]
+    pub contact: Option<ExternalRef>,
+    #[serde(default)]
+    pub account: Option<ExternalRef>,
+}
+
+/// What to create in an external CRM (INT-7).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ExternalCreate {
+    Case(ExternalCase),
+    Contact(ExternalPerson),
+    Lead(ExternalPerson),
+}
+
 /// The type of a custom field.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -454,6 +496,14 @@ mod tests {
         ] {
             both::<super::LinkTarget, c::interaction::LinkTarget>(target);
         }
+        both::<super::ExternalCreate, c::external::ExternalCreate>(json!({
+            "kind": "contact", "first_name": "f", "last_name": "l", "phone": "+33123456789", "email": "a@b.c",
+            "company": "c", "account": {"system": "salesforce", "object": "account", "id": "001"}
+        }));
+        both::<super::ExternalCreate, c::external::ExternalCreate>(json!({
+            "kind": "case", "subject": "s", "description": "d", "priority": "high", "origin": "voice",
+            "contact": null, "account": {"system": "dynamics", "object": "account", "id": "x"}
+        }));
         both::<super::DispositionInput, c::interaction::DispositionInput>(
             json!({"code": "c", "label": "l", "group": "g", "active": false}),
         );

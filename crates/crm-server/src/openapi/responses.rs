@@ -491,3 +491,23 @@ pub struct ScreenPop {
     pub interaction: Interaction,
     pub cards: Vec<CustomerCard>,
 }
+
+/// A record found in an external CRM (EXT-1).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExternalRecord {
+    pub reference: ExternalRef,
+    pub name: String,
+    pub phones: Vec<String>,
+    pub emails: Vec<String>,
+    pub account: Option<ExternalRef>,
+    pub url: Option<String>,
+}
+
+/// A remote record created during an interaction, and the interaction linked to it.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreatedExternal {
+    pub reference: ExternalRef,
+    pub interaction: Interaction,
+}

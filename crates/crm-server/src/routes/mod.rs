@@ -5,6 +5,7 @@ pub mod admin;
 pub mod cases;
 pub mod customers;
 pub mod events;
+pub mod external;
 pub mod interactions;
 pub mod tasks;
 

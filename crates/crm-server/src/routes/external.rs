@@ -1,0 +1,88 @@
+//! External CRMs (EXT-1, INT-7): search a tenant's external CRM for the screen pop, and
+//! create a case, contact or lead there during an interaction, linked at once.
+
+use axum::extract::State;
+use serde::{Deserialize, Serialize};
+
+use crm_core::external::{ExternalCreate, ExternalRecord, ExternalRef, ExternalSystem};
+use crm_core::ids::InteractionId;
+use crm_core::interaction::Interaction;
+use crm_core::service::ExternalLookup;
+
+use crate::auth::Auth;
+use crate::extract::{ApiJson, ApiPath, ApiQuery, IfMatch, Reply};
+use crate::openapi::requests as r;
+use crate::openapi::responses as s;
+use crate::problem::{ApiError, ApiResult};
+use crate::state::AppState;
+
+fn system(raw: &str) -> Result<ExternalSystem, ApiError> {
+    raw.parse().map_err(|e: crm_core::FieldError| ApiError::invalid(e.field, e.reason))
+}
+
+/// What to look for: give exactly one.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ExternalLookupParams {
+    /// A phone number in any written form.
+    #[serde(default)]
+    pub phone: Option<String>,
+    /// An email address.
+    #[serde(default)]
+    pub email: Option<String>,
+}
+
+/// Searches the tenant's external CRM (`salesforce`, `dynamics`, `net_suite`) by phone or
+/// email (EXT-1).
+#[utoipa::path(get, path = "/api/v1/external/{system}/lookup", tag = "external",
+    params(("system" = String, Path, description = "salesforce, dynamics or net_suite"), ExternalLookupParams),
+    responses((status = 200, body = Vec<s::ExternalRecord>)))]
+pub async fn search(
+    State(st): State<AppState>,
+    Auth(actor): Auth,
+    ApiPath(raw): ApiPath<String>,
+    ApiQuery(q): ApiQuery<ExternalLookupParams>,
+) -> ApiResult<Reply<Vec<ExternalRecord>>> {
+    let system = system(&raw)?;
+    let lookup = match (q.phone, q.email) {
+        (Some(p), None) => ExternalLookup::Phone(p),
+        (None, Some(e)) => ExternalLookup::Email(e),
+        _ => return Err(ApiError::invalid("phone", "give exactly one of phone, email")),
+    };
+    Ok(Reply::ok(st.crm.search_external(&actor, &st.connectors, system, &lookup).await?))
+}
+
+/// A remote record created during an interaction.
+#[derive(Debug, Serialize)]
+pub struct CreatedExternal {
+    /// The remote record.
+    pub reference: ExternalRef,
+    /// The interaction, now linked to it.
+    pub interaction: Interaction,
+}
+
+/// Creates a case, contact or lead in the tenant's external CRM during an interaction and
+/// links it at once (INT-7); `If-Match` carries the interaction's version.
+#[utoipa::path(post, path = "/api/v1/interactions/{id}/external/{system}", tag = "external",
+    request_body = r::ExternalCreate,
+    params(("id" = uuid::Uuid, Path), ("system" = String, Path, description = "salesforce, dynamics or net_suite"),
+        ("If-Match" = String, Header, description = "the interaction's ETag")),
+    responses((status = 201, body = s::CreatedExternal)))]
+pub async fn create(
+    State(st): State<AppState>,
+    Auth(actor): Auth,
+    ApiPath((id, raw)): ApiPath<(InteractionId, String)>,
+    IfMatch(version): IfMatch,
+    ApiJson(request): ApiJson<ExternalCreate>,
+) -> ApiResult<Reply<CreatedExternal>> {
+    let system = system(&raw)?;
+    let (reference, interaction) = st
+        .crm
+        .create_external_record(&actor, &st.connectors, id, version, system, &request)
+        .await
+        .map_err(ApiError::precondition)?;
+    let v = interaction.version;
+    let location = format!("/api/v1/interactions/{id}");
+    Ok(Reply::created(CreatedExternal { reference, interaction }, location).tagged(v))
+}

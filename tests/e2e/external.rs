@@ -1,0 +1,96 @@
+//! External CRMs over HTTP (EXT-1, INT-6, INT-7): the screen-pop search in the tenant's
+//! external CRM, a contact created there during a call and linked at once, and the call's
+//! activity pushed to it exactly once after wrap-up.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crm_core::external::{ExternalObject, ExternalRecord, ExternalRef, ExternalSystem};
+use crm_core::ids::TenantId;
+use crm_core::ports::ExternalCrm;
+use crm_core::service::ConnectorDirectory;
+use crm_server::connectors::Connectors;
+use crm_testkit::FakeExternalCrm;
+
+use crm_server::openapi::responses as doc;
+
+use crate::helpers::{Backend, TestServer};
+use crate::on_both_backends;
+use crate::schemas::conforms;
+
+/// Every tenant uses the same fake Salesforce; no other product is configured.
+struct FakeSalesforce(Arc<FakeExternalCrm>);
+
+impl ConnectorDirectory for FakeSalesforce {
+    fn connector(&self, _: TenantId, system: ExternalSystem) -> Option<Arc<dyn ExternalCrm>> {
+        (system == ExternalSystem::Salesforce).then(|| self.0.clone() as Arc<dyn ExternalCrm>)
+    }
+}
+
+async fn external_crm_search_create_and_push(backend: Backend) {
+    let fake = Arc::new(FakeExternalCrm::new(ExternalSystem::Salesforce));
+    fake.add_record(ExternalRecord {
+        reference: ExternalRef {
+            system: ExternalSystem::Salesforce,
+            object: ExternalObject::Contact,
+            id: "003A".into(),
+        },
+        name: "Jeanne Dupont".into(),
+        phones: vec!["+33 1 23 45 67 89".into()],
+        emails: vec![],
+        account: None,
+        url: None,
+    });
+    let t = TestServer::start_with(&backend, Connectors::from_directory(Arc::new(FakeSalesforce(fake.clone())))).await;
+    let api = t.admin();
+
+    let found = api.get("/api/v1/external/salesforce/lookup?phone=01%2023%2045%2067%2089").await.expect(StatusCode::OK);
+    assert_eq!(found[0]["reference"]["id"], "003A");
+    conforms::<doc::ExternalRecord>("an external record", &found[0]);
+    api.get("/api/v1/external/dynamics/lookup?phone=0123456789").await.problem(422);
+    api.get("/api/v1/external/sugarcrm/lookup?phone=0123456789").await.problem(422);
+
+    let pop = api.post("/api/v1/cti/calls", &json!({"phone": "+33 1 44 27 00 00"})).await.expect(StatusCode::CREATED);
+    let path = format!("/api/v1/interactions/{}", pop["interaction"]["id"].as_str().expect("id"));
+    let read = api.get(&path).await;
+    let accepted = api.post_if_match(&format!("{path}/actions"), &read.etag(), &json!({"action": "accept"})).await;
+    accepted.expect(StatusCode::OK);
+    let created = api
+        .post_if_match(
+            &format!("{path}/external/salesforce"),
+            &accepted.etag(),
+            &json!({"kind": "contact", "first_name": "Marie", "last_name": "Curie", "phone": "+33144270000"}),
+        )
+        .await;
+    let body = created.expect(StatusCode::CREATED);
+    assert_eq!(body["reference"]["object"], "contact");
+    conforms::<doc::CreatedExternal>("a created external record", &body);
+    let links = body["interaction"]["links"].as_array().expect("links").clone();
+    assert!(links.iter().any(|l| l["target"]["type"] == "external"), "{links:?}");
+    api.post_if_match(
+        &format!("{path}/external/salesforce"),
+        &accepted.etag(),
+        &json!({"kind": "lead", "last_name": "X"}),
+    )
+    .await
+    .problem(412);
+
+    let ended = api.post_if_match(&format!("{path}/actions"), &created.etag(), &json!({"action": "end"})).await;
+    let closed =
+        api.post_if_match(&format!("{path}/actions"), &ended.etag(), &json!({"action": "complete_wrap_up"})).await;
+    assert_eq!(closed.expect(StatusCode::OK)["state"], "closed");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while fake.activities().is_empty() && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let pushed = fake.activities();
+    assert_eq!(pushed.len(), 1, "the call's activity is pushed once: {pushed:?}");
+    assert_eq!(pushed[0].target.id, body["reference"]["id"].as_str().expect("id"));
+    t.server.stop().await.expect("clean stop");
+}
+
+on_both_backends!(external_crm_search_create_and_push);
