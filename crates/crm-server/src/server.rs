@@ -186,6 +186,11 @@ pub enum StartError {
 /// # Errors
 /// See [`StartError`].
 pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
+    // Bind first: a taken port must not cost the demo token printed only once.
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| StartError::Bind { addr: config.listen, source })?;
+    let addr = listener.local_addr().map_err(|source| StartError::Bind { addr: config.listen, source })?;
     let services = Services::open(&config.database_url).await?;
     let demo = services.first_start(config.demo).await?;
     let (shutdown, rx) = watch::channel(false);
@@ -198,10 +203,6 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
         settings: Arc::new(config.settings.clone()),
         connectors: config.connectors.clone(),
     };
-    let listener = tokio::net::TcpListener::bind(config.listen)
-        .await
-        .map_err(|source| StartError::Bind { addr: config.listen, source })?;
-    let addr = listener.local_addr().map_err(|source| StartError::Bind { addr: config.listen, source })?;
     let workers = spawn_workers(&state, &rx);
     let app = crate::app::app(state);
     let mut stop = rx.clone();
