@@ -86,6 +86,21 @@ async fn bad_input_gets_the_right_4xx(backend: Backend) {
     api.get("/api/v1/lookup?phone=not-a-number").await.problem(422);
     api.get("/api/v1/customers?bogus=1").await.problem(422);
 
+    // NUL characters (PostgreSQL cannot store them) are refused wherever they hide (422).
+    for q in [
+        "customers?email=%00abc",
+        "customers?account_number=%00",
+        "cases?text=a%00",
+        "customers?custom_key=vip&custom_value=%00",
+    ] {
+        let p = api.get(&format!("/api/v1/{q}")).await.problem(422);
+        assert!(!fields(&p).is_empty(), "{q}: {p}");
+    }
+    let p = api.post("/api/v1/cti/calls", &json!({"phone": "+33123456789", "queue": "q\u{0}"})).await.problem(422);
+    assert_eq!(fields(&p), ["queue"]);
+    let p = api.post("/api/v1/customers", &json!({"name": "x", "custom": {"k\u{0}": 1}})).await.problem(422);
+    assert_eq!(fields(&p), ["custom.k\u{0}"]);
+
     // Ids that cannot exist, unknown routes, wrong methods.
     api.get("/api/v1/customers/not-a-uuid").await.problem(404);
     api.get(&format!("/api/v1/cases/{}", uuid::Uuid::now_v7())).await.problem(404);
