@@ -5,8 +5,9 @@
 # served OpenAPI document with the demo administrator's token, and fails when the server
 # answers a 5xx or breaks its own document. Independent of xtask:
 #
-#   tests/schemathesis.sh                   # 120 s budget
+#   tests/schemathesis.sh                   # 120 s budget, SQLite in a temporary directory
 #   ST_MAX_TIME=600 ST_EXAMPLES=100 tests/schemathesis.sh
+#   ST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/st_fresh tests/schemathesis.sh   # an empty database
 #
 # Needs python3 with venv; installs schemathesis into target/schemathesis-venv once.
 set -euo pipefail
@@ -33,7 +34,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$root/target/debug/crm-server" --listen "127.0.0.1:$port" --database-url "sqlite://$work/crm.db?mode=rwc" \
+database_url="${ST_DATABASE_URL:-sqlite://$work/crm.db?mode=rwc}"
+"$root/target/debug/crm-server" --listen "127.0.0.1:$port" --database-url "$database_url" \
   --log warn >"$work/out.log" 2>"$work/err.log" &
 server_pid=$!
 for _ in $(seq 1 100); do

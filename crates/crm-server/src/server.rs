@@ -205,7 +205,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
     };
     let workers = spawn_workers(&state, &rx);
     let app = crate::app::app(state);
-    let mut stop = rx.clone();
+    let mut stop = rx;
     let handle = tokio::spawn(async move {
         axum::serve(listener, app)
             .with_graceful_shutdown(async move {
