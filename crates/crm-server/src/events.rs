@@ -159,6 +159,8 @@ async fn claim_reminders(state: &AppState) -> Result<usize, crm_core::StoreError
 /// Polls the shared feed after `cursor`, re-reading a small window behind it: a row whose
 /// sequence number was drawn before a neighbour's but committed after it is still seen.
 struct FeedCursor {
+    /// The feed's head when this replica started: older rows are history, not news.
+    start: i64,
     head: i64,
     seen: HashSet<i64>,
 }
@@ -170,7 +172,7 @@ impl FeedCursor {
         let from = (self.head - FEED_WINDOW).max(0);
         let rows = state.db.live_after(from, 1000).await?;
         for row in rows {
-            if row.seq <= from || !self.seen.insert(row.seq) {
+            if row.seq <= from || row.seq <= self.start || !self.seen.insert(row.seq) {
                 continue;
             }
             self.head = self.head.max(row.seq);
@@ -239,7 +241,7 @@ pub fn spawn_workers(state: &AppState, shutdown: &watch::Receiver<bool>) -> Vec<
     let mut shut = shutdown.clone();
     handles.push(tokio::spawn(async move {
         let head = s.db.live_head().await.unwrap_or(0);
-        let mut cursor = FeedCursor { head, seen: HashSet::new() };
+        let mut cursor = FeedCursor { start: head, head, seen: HashSet::new() };
         loop {
             if let Err(e) = cursor.poll(&s).await {
                 tracing::warn!(error = %e, "live feed poll failed");
