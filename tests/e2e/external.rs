@@ -8,6 +8,7 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::json;
 
+use crm_core::ConnectorError;
 use crm_core::external::{ExternalObject, ExternalRecord, ExternalRef, ExternalSystem};
 use crm_core::ids::TenantId;
 use crm_core::ports::ExternalCrm;
@@ -58,6 +59,21 @@ async fn external_crm_search_create_and_push(backend: Backend) {
     let read = api.get(&path).await;
     let accepted = api.post_if_match(&format!("{path}/actions"), &read.etag(), &json!({"action": "accept"})).await;
     accepted.expect(StatusCode::OK);
+    fake.fail_next(1, || ConnectorError::Rejected {
+        system: "salesforce".into(),
+        code: "REQUIRED_FIELD_MISSING".into(),
+        message: "Company is required".into(),
+        field: Some("Company".into()),
+    });
+    let refused = api
+        .post_if_match(
+            &format!("{path}/external/salesforce"),
+            &accepted.etag(),
+            &json!({"kind": "lead", "last_name": "Curie"}),
+        )
+        .await
+        .problem(422);
+    assert_eq!(refused["errors"][0]["field"], "external.Company");
     let created = api
         .post_if_match(
             &format!("{path}/external/salesforce"),

@@ -12,7 +12,8 @@
 //! | `Conflict::Duplicate`, `Conflict::State` | 409 |
 //! | `Forbidden` | 403 |
 //! | `IllegalTransition` | 409 |
-//! | `Store(Unavailable)` / `Store(Backend)`, `Connector` | 503 / 500, no detail (logged) |
+//! | `Store(Unavailable)` / `Store(Backend)` | 503 / 500, no detail (logged) |
+//! | `Connector`: rate limit, transport, auth / decode / refusal / not found | 503 / 500 / 422 / 404 |
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -287,6 +288,13 @@ fn core_problem(error: &CoreError, if_match: bool) -> Problem {
         CoreError::Store(_) => Problem::new(ProblemKind::Internal, ""),
         CoreError::Connector(e) if e.is_retryable() => Problem::new(ProblemKind::Unavailable, ""),
         CoreError::Connector(ConnectorError::NotFound { .. }) => Problem::new(ProblemKind::NotFound, error.to_string()),
+        // The remote CRM refused what the caller asked for: the caller can fix it.
+        CoreError::Connector(ConnectorError::Rejected { system, code, message, field }) => {
+            let field = field.as_ref().map_or_else(|| "external".to_owned(), |f| format!("external.{f}"));
+            Problem::validation(&[FieldError::new(field, format!("{system} refused it: {code}: {message}"))])
+        }
+        // Credentials of the connector: an operator's problem, not the caller's.
+        CoreError::Connector(ConnectorError::Auth { .. }) => Problem::new(ProblemKind::Unavailable, ""),
         CoreError::Connector(_) => Problem::new(ProblemKind::Internal, ""),
     }
 }
@@ -323,6 +331,21 @@ mod tests {
         assert_eq!(p.detail, None);
         let e = CoreError::Store(StoreError::Unavailable("db down".into()));
         assert_eq!(ApiError::from(e).to_problem().status, 503);
+    }
+
+    #[test]
+    fn a_remote_refusal_is_the_callers_to_fix_and_an_outage_is_ours() {
+        let refused = CoreError::Connector(ConnectorError::Rejected {
+            system: "salesforce".into(),
+            code: "REQUIRED_FIELD_MISSING".into(),
+            message: "Company is required".into(),
+            field: Some("Company".into()),
+        });
+        let p = ApiError::from(refused).to_problem();
+        assert_eq!((p.status, p.errors[0].field.as_str()), (422, "external.Company"));
+        let down =
+            CoreError::Connector(ConnectorError::Transport { system: "dynamics".into(), source: "reset".into() });
+        assert_eq!(ApiError::from(down).to_problem().status, 503);
     }
 
     #[test]
