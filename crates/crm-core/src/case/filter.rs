@@ -46,6 +46,28 @@ pub struct CaseFilter {
 }
 
 impl CaseFilter {
+    /// Checks the filter: text without control characters, at most 200 characters; date
+    /// ranges that are not empty.
+    ///
+    /// # Errors
+    /// Every bad criterion, naming it.
+    pub fn validate(&self) -> Result<(), crate::error::ValidationErrors> {
+        let mut v = crate::error::Validator::new();
+        if let Some(t) = self.text.as_deref() {
+            v.check(crate::text::bounded_text("text", t, 200));
+        }
+        for (field, from, to) in
+            [("created_to", self.created_from, self.created_to), ("updated_to", self.updated_from, self.updated_to)]
+        {
+            if let (Some(from), Some(to)) = (from, to)
+                && to <= from
+            {
+                v.push(crate::error::FieldError::new(field, "must be after the start of the range"));
+            }
+        }
+        v.finish()
+    }
+
     /// Whether `case` passes the filter and the private scope; the reference semantics
     /// every store implements in its query.
     pub fn matches(&self, case: &Case, scope: &PrivateScope) -> bool {

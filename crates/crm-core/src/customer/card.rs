@@ -103,6 +103,18 @@ impl CustomerQuery {
     pub fn normalise(&self) -> Result<CustomerSearch, crate::error::ValidationErrors> {
         let mut v = Validator::new();
         let mut search = CustomerSearch::default();
+        for (field, value) in [
+            ("name", &self.name),
+            ("phone", &self.phone),
+            ("email", &self.email),
+            ("account_number", &self.account_number),
+            ("custom_key", &self.custom_key),
+            ("custom_value", &self.custom_value),
+        ] {
+            if let Some(text) = value.as_deref() {
+                v.check(crate::text::bounded_text(field, text, 254));
+            }
+        }
         if let Some(name) = self.name.as_deref() {
             search.name_terms = words(name)
                 .into_iter()

@@ -10,8 +10,10 @@ use crate::access::{Actor, Agent, AgentProfile, Group, Permission, Role, Tenant}
 use crate::custom_field::{FieldDefinition, FieldDefinitionInput, FieldEntity};
 use crate::customer::{EmailAddress, Region};
 use crate::error::{Error, FieldError, Result, Validator};
-use crate::ids::{AgentId, GroupId, TenantId};
+use crate::event::{OutboxEntry, OutboxStatus};
+use crate::ids::{AgentId, EventId, GroupId, TenantId};
 use crate::interaction::{Disposition, DispositionInput, QueueSettings};
+use crate::page::{Page, PageRequest};
 use crate::text::{bounded_text, required_text};
 use crate::time::next_id;
 
@@ -70,6 +72,24 @@ pub const CASE_COLUMNS: &[&str] = &[
     "created_at",
     "updated_at",
 ];
+
+/// What an administrator sends to change an agent (role, groups, active, name).
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentPatch {
+    /// New name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// New role.
+    #[serde(default)]
+    pub role: Option<Role>,
+    /// New groups (the whole set).
+    #[serde(default)]
+    pub groups: Option<BTreeSet<GroupId>>,
+    /// Activate or deactivate.
+    #[serde(default)]
+    pub active: Option<bool>,
+}
 
 impl Crm {
     /// Creates a tenant (an operator action: no actor).
@@ -144,6 +164,72 @@ impl Crm {
     /// Store failures.
     pub async fn list_agents(&self, actor: &Actor) -> Result<Vec<Agent>> {
         Ok(self.store.list_agents(actor.tenant).await?)
+    }
+
+    /// Changes an agent's name, role, groups or active flag (ADM-1, ADM-2). An administrator
+    /// cannot demote or deactivate themself, so a tenant never loses its last way in by
+    /// accident.
+    ///
+    /// # Errors
+    /// Forbidden without `admin.agents`; `NotFound`; an unknown group; a stale version.
+    pub async fn update_agent(
+        &self,
+        actor: &Actor,
+        id: AgentId,
+        expected_version: u64,
+        patch: AgentPatch,
+    ) -> Result<Agent> {
+        actor.require(Permission::AdminAgents)?;
+        let mut agent = self.get_agent(actor, id).await?;
+        check_version("agent", id, agent.version, expected_version)?;
+        let mut v = Validator::new();
+        if let Some(name) = patch.name.as_deref() {
+            agent.name = v.check(required_text("name", name, 200)).unwrap_or_default();
+        }
+        if id == actor.agent && (patch.role.is_some_and(|r| r != Role::Administrator) || patch.active == Some(false)) {
+            v.push(FieldError::new("role", "administrators cannot demote or deactivate themselves"));
+        }
+        if let Some(groups) = patch.groups {
+            let known: BTreeSet<GroupId> = self.store.list_groups(actor.tenant).await?.iter().map(|g| g.id).collect();
+            for g in groups.difference(&known) {
+                v.push(FieldError::new("groups", format!("{g} is not a group of this tenant")));
+            }
+            agent.groups = groups;
+        }
+        v.finish()?;
+        if let Some(role) = patch.role {
+            agent.role = role;
+        }
+        if let Some(active) = patch.active {
+            agent.active = active;
+        }
+        agent.version = expected_version + 1;
+        self.store.put_agent(&agent, Some(expected_version)).await?;
+        Ok(agent)
+    }
+
+    /// The tenant's outbox entries with a status, newest first: what was pushed, what waits,
+    /// what is dead (EXT-1).
+    ///
+    /// # Errors
+    /// Forbidden without `admin.connectors`; a bad cursor.
+    pub async fn list_outbox(
+        &self,
+        actor: &Actor,
+        status: Option<OutboxStatus>,
+        page: &PageRequest,
+    ) -> Result<Page<OutboxEntry>> {
+        actor.require(Permission::AdminConnectors)?;
+        Ok(self.store.list_outbox(actor.tenant, status, page).await?)
+    }
+
+    /// Puts a dead outbox entry back in the queue (the retry action).
+    ///
+    /// # Errors
+    /// Forbidden without `admin.connectors`; `NotFound`; a conflict unless the entry is dead.
+    pub async fn requeue_outbox(&self, actor: &Actor, id: EventId) -> Result<()> {
+        actor.require(Permission::AdminConnectors)?;
+        Ok(self.store.requeue(actor.tenant, id, self.clock.now()).await?)
     }
 
     /// Changes the actor's own profile (default From, signature, preferred columns).

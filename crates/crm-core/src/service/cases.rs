@@ -208,6 +208,7 @@ impl Crm {
         page: &PageRequest,
     ) -> Result<Page<Case>> {
         actor.require(Permission::CaseRead)?;
+        filter.validate()?;
         Ok(self.store.list_cases(actor.tenant, filter, &actor.private_scope(), sort, page).await?)
     }
 

@@ -61,8 +61,10 @@ impl Crm {
         actor.require(Permission::InteractionHandle)?;
         let tenant = self.tenant(actor.tenant).await?;
         let now = self.clock.now();
+        // Validate before any read, so bad input costs no store round trip.
+        input.clone().build(next_id(&*self.ids), actor.tenant, false, now)?;
         let required = match input.queue.as_deref() {
-            Some(q) => self.store.get_queue(actor.tenant, q).await?.is_some_and(|q| q.disposition_required),
+            Some(q) => self.store.get_queue(actor.tenant, q.trim()).await?.is_some_and(|q| q.disposition_required),
             None => false,
         };
         let identity = input.address.as_deref().and_then(|a| self.identity_of(input.channel, a, tenant.default_region));

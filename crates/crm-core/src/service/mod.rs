@@ -24,7 +24,7 @@ mod tests;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
-pub use admin::{CASE_COLUMNS, NewAgent, NewTenant, ProfilePatch};
+pub use admin::{AgentPatch, CASE_COLUMNS, NewAgent, NewTenant, ProfilePatch};
 pub use delivery::{ConnectorDirectory, DeliveryReport, RetryPolicy};
 pub use external::ExternalLookup;
 pub use lookup::{Agenda, MAX_LOOKUP_MATCHES};
@@ -49,6 +49,14 @@ impl Crm {
     /// Wires the use cases to their ports.
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, ids: Arc<dyn IdGenerator>) -> Self {
         Self { store, clock, ids, tenants: Arc::default() }
+    }
+
+    /// The same use cases drawing ids from `ids` (sharing the tenant cache). The server uses
+    /// it to derive a create's ids from its idempotency key, so a retried create collides
+    /// with the first one instead of creating twice.
+    #[must_use]
+    pub fn with_id_generator(&self, ids: Arc<dyn IdGenerator>) -> Self {
+        Self { ids, ..self.clone() }
     }
 
     /// The store (for adapters that need more than the use cases, such as workers).

@@ -715,3 +715,32 @@ async fn a_retired_disposition_code_is_refused() {
     let err = crm(store).set_disposition(&actor(Role::Agent), id, 2, "old").await;
     assert!(matches!(&err, Err(Error::Validation(v)) if v.errors()[0].field == "disposition"), "{err:?}");
 }
+
+#[tokio::test]
+async fn bad_interaction_input_is_refused_before_any_queue_read() {
+    // No expectation on get_queue: reading it would panic.
+    let input = NewInteraction { queue: Some("   ".into()), ..NewInteraction::new(Channel::Chat, Direction::Inbound) };
+    let err = crm(store_with_tenant()).create_interaction(&actor(Role::Agent), input).await;
+    assert!(matches!(&err, Err(Error::Validation(v)) if v.errors()[0].field == "queue"), "{err:?}");
+}
+
+#[tokio::test]
+async fn control_characters_in_searches_and_filters_are_refused() {
+    let query = crate::customer::CustomerQuery { name: Some("Du\u{0}pont".into()), ..Default::default() };
+    let err = crm(MockStore::default()).search_customers(&actor(Role::Agent), &query, &PageRequest::first()).await;
+    assert!(matches!(&err, Err(Error::Validation(v)) if v.errors()[0].field == "name"), "{err:?}");
+    let filter = CaseFilter { text: Some("a\u{0}".into()), ..Default::default() };
+    let err = crm(MockStore::default())
+        .list_cases(&actor(Role::Agent), &filter, CaseSort::default(), &PageRequest::first())
+        .await;
+    assert!(matches!(&err, Err(Error::Validation(v)) if v.errors()[0].field == "text"), "{err:?}");
+}
+
+#[tokio::test]
+async fn only_connector_admins_see_and_requeue_the_outbox() {
+    let crm = crm(MockStore::default());
+    let err = crm.list_outbox(&actor(Role::Supervisor), None, &PageRequest::first()).await;
+    assert!(matches!(err, Err(Error::Forbidden { permission: Some(Permission::AdminConnectors), .. })));
+    let err = crm.requeue_outbox(&actor(Role::Agent), EventId::from_uuid(Uuid::from_u128(5))).await;
+    assert!(matches!(err, Err(Error::Forbidden { .. })));
+}

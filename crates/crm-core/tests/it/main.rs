@@ -1,6 +1,7 @@
 //! Use-case level property tests of `crm-core`, run on the in-memory store of `crm-testkit`
 //! (which passes the same conformance suite as the SQL store).
 
+mod admin;
 mod delivery;
 mod helpers;
 mod identities;
