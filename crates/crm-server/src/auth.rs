@@ -122,7 +122,9 @@ impl FromRequestParts<AppState> for Auth {
             tenant: record.tenant,
             agent: agent.id,
             groups: agent.groups,
-            permissions: record.role.permissions(),
+            // A token never grants more than its agent's current role: demoting an agent
+            // takes effect on the tokens issued before.
+            permissions: record.role.permissions().intersection(&agent.role.permissions()).copied().collect(),
         };
         let auth = Auth(actor);
         parts.extensions.insert(auth.clone());
