@@ -21,7 +21,7 @@ use crm_core::ports::{CaseStore, StoreResult};
 
 use super::customer::{decode_cursor, paginate};
 use super::interaction::replace_interaction;
-use super::{require, stale_or_missing, write_events};
+use super::{events_statement, insert_together, require, stale_or_missing, write_events};
 use crate::connect::{SqlStore, finish};
 use crate::error::{db, with_value};
 use crate::sql::{all, col, exec, from_doc, int, like_escape, marks, one, row_marks, text, to_doc, ts, uid};
@@ -79,27 +79,26 @@ fn duplicate_value(case: &Case) -> impl Fn(&str) -> Option<String> + '_ {
 }
 
 /// Appends history entries after the case's existing ones.
-/// `new_case` skips looking up the last position: a new case has no history yet.
-async fn append_history<C: ConnectionTrait>(
-    c: &C,
-    case: CaseId,
-    history: &[CaseHistoryEntry],
-    new_case: bool,
-) -> StoreResult<()> {
+async fn append_history<C: ConnectionTrait>(c: &C, case: CaseId, history: &[CaseHistoryEntry]) -> StoreResult<()> {
     if history.is_empty() {
         return Ok(());
     }
-    let mut seq: i64 = if new_case {
-        0
-    } else {
-        let row = one(c, "SELECT COALESCE(MAX(seq), 0) AS seq FROM case_history WHERE case_id = ?", vec![uid(case)])
-            .await
-            .map_err(db)?;
-        match row {
-            Some(r) => col(&r, "seq")?,
-            None => 0,
-        }
+    let row = one(c, "SELECT COALESCE(MAX(seq), 0) AS seq FROM case_history WHERE case_id = ?", vec![uid(case)])
+        .await
+        .map_err(db)?;
+    let seq: i64 = match row {
+        Some(r) => col(&r, "seq")?,
+        None => 0,
     };
+    for (sql, values) in history_statements(history, seq)? {
+        exec(c, &sql, values).await.map_err(|e| crate::error::map_db(e, "case"))?;
+    }
+    Ok(())
+}
+
+/// The statements appending `history` after position `seq`, 500 entries each.
+fn history_statements(history: &[CaseHistoryEntry], mut seq: i64) -> StoreResult<Vec<(String, Vec<Value>)>> {
+    let mut statements = Vec::new();
     for chunk in history.chunks(500) {
         let mut values = Vec::with_capacity(chunk.len() * 9);
         for e in chunk {
@@ -120,12 +119,18 @@ async fn append_history<C: ConnectionTrait>(
             "INSERT INTO case_history (tenant_id, case_id, seq, version, field, at, actor_id, old_value, new_value) VALUES {}",
             row_marks(chunk.len(), 9)
         );
-        exec(c, &sql, values).await.map_err(|e| crate::error::map_db(e, "case"))?;
+        statements.push((sql, values));
     }
-    Ok(())
+    Ok(statements)
 }
 
-async fn insert_case_rows<C: ConnectionTrait>(c: &C, case: &Case, history: &[CaseHistoryEntry]) -> StoreResult<()> {
+/// Inserts a new case with its history and events (one statement on PostgreSQL).
+async fn insert_case_rows<C: ConnectionTrait>(
+    c: &C,
+    case: &Case,
+    history: &[CaseHistoryEntry],
+    events: &[DomainEvent],
+) -> StoreResult<()> {
     // Both checks in one round trip: the id is free, the customer exists in the tenant.
     let row = one(
         c,
@@ -145,11 +150,15 @@ async fn insert_case_rows<C: ConnectionTrait>(c: &C, case: &Case, history: &[Cas
             reason: format!("{} does not exist", case.customer),
         });
     }
-    let sql = format!("INSERT INTO cases ({CASE_COLUMNS}) VALUES ({})", marks(17));
-    exec(c, &sql, case_values(case)?)
-        .await
-        .map_err(|e| with_value(crate::error::map_db(e, "customer"), duplicate_value(case)))?;
-    append_history(c, case.id, history, true).await
+    let mut parts = vec![(format!("INSERT INTO cases ({CASE_COLUMNS}) VALUES ({})", marks(17)), case_values(case)?)];
+    parts.extend(history_statements(history, 0)?);
+    parts.extend(events_statement(events)?);
+    insert_together(c, parts, "customer").await.map_err(|e| {
+        with_value(e, |field| match field {
+            "number" => Some(case.number.to_string()),
+            _ => None,
+        })
+    })
 }
 
 /// Clears the case of the tasks attached to it, bumping their versions.
@@ -201,11 +210,7 @@ impl CaseStore for SqlStore {
 
     async fn insert_case(&self, case: &Case, history: &[CaseHistoryEntry], events: &[DomainEvent]) -> StoreResult<()> {
         let tx = self.begin().await?;
-        let result = async {
-            insert_case_rows(&tx, case, history).await?;
-            write_events(&tx, events).await
-        }
-        .await;
+        let result = async { insert_case_rows(&tx, case, history, events).await }.await;
         finish(tx, result).await
     }
 
@@ -219,12 +224,11 @@ impl CaseStore for SqlStore {
     ) -> StoreResult<()> {
         let tx = self.begin().await?;
         let result = async {
-            insert_case_rows(&tx, case, history).await?;
+            insert_case_rows(&tx, case, history, events).await?;
             if interaction.tenant != case.tenant {
                 return Err(StoreError::not_found("interaction", interaction.id));
             }
-            replace_interaction(&tx, interaction, interaction_expected_version).await?;
-            write_events(&tx, events).await
+            replace_interaction(&tx, interaction, interaction_expected_version).await
         }
         .await;
         finish(tx, result).await
@@ -261,7 +265,7 @@ impl CaseStore for SqlStore {
                 )
                 .await);
             }
-            append_history(&tx, case.id, history, false).await?;
+            append_history(&tx, case.id, history).await?;
             write_events(&tx, events).await
         }
         .await;

@@ -10,21 +10,21 @@ mod outbox;
 mod seed;
 mod task;
 
-use sea_orm::{ConnectionTrait, Value};
+use sea_orm::{ConnectionTrait, DbBackend, Value};
 use uuid::Uuid;
 
 use crm_core::StoreError;
 use crm_core::event::DomainEvent;
 use crm_core::ports::StoreResult;
 
-use crate::error::db;
+use crate::error::{db, map_db};
 use crate::sql::{exec, one, row_marks, text, to_doc, ts, uid};
 
-/// Writes `events` to the outbox (pending, due at their own time) in the caller's
-/// transaction.
-pub(crate) async fn write_events<C: ConnectionTrait>(c: &C, events: &[DomainEvent]) -> StoreResult<()> {
+/// The statement writing `events` to the outbox (pending, due at their own time); `None`
+/// when there are none.
+pub(crate) fn events_statement(events: &[DomainEvent]) -> StoreResult<Option<(String, Vec<Value>)>> {
     if events.is_empty() {
-        return Ok(());
+        return Ok(None);
     }
     let mut values: Vec<Value> = Vec::with_capacity(events.len() * 8);
     for e in events {
@@ -43,7 +43,46 @@ pub(crate) async fn write_events<C: ConnectionTrait>(c: &C, events: &[DomainEven
         "INSERT INTO outbox (id, tenant_id, topic, status, attempts, at, next_attempt_at, doc) VALUES {}",
         row_marks(events.len(), 8)
     );
-    exec(c, &sql, values).await.map_err(db)?;
+    Ok(Some((sql, values)))
+}
+
+/// Writes `events` to the outbox in the caller's transaction.
+pub(crate) async fn write_events<C: ConnectionTrait>(c: &C, events: &[DomainEvent]) -> StoreResult<()> {
+    if let Some((sql, values)) = events_statement(events)? {
+        exec(c, &sql, values).await.map_err(db)?;
+    }
+    Ok(())
+}
+
+/// Runs several `INSERT`s in the caller's transaction: on PostgreSQL as ONE statement
+/// (data-modifying CTEs, one round trip), elsewhere one after the other.
+pub(crate) async fn insert_together<C: ConnectionTrait>(
+    c: &C,
+    parts: Vec<(String, Vec<Value>)>,
+    fk_field: &str,
+) -> StoreResult<()> {
+    if c.get_database_backend() == DbBackend::Postgres && parts.len() > 1 {
+        let last = parts.len() - 1;
+        let mut sql = String::from("WITH ");
+        let mut values = Vec::new();
+        for (i, (part, part_values)) in parts.into_iter().enumerate() {
+            if i == last {
+                sql.push(' ');
+                sql.push_str(&part);
+            } else {
+                if i > 0 {
+                    sql.push_str(", ");
+                }
+                sql.push_str(&format!("w{i} AS ({part})"));
+            }
+            values.extend(part_values);
+        }
+        exec(c, &sql, values).await.map_err(|e| map_db(e, fk_field))?;
+    } else {
+        for (sql, values) in parts {
+            exec(c, &sql, values).await.map_err(|e| map_db(e, fk_field))?;
+        }
+    }
     Ok(())
 }
 
