@@ -19,6 +19,8 @@
 //! history, follow-ups, relations, merges and the outbox have their own tables. Only
 //! `crm-core` types cross the crate boundary.
 
+#![warn(missing_docs)]
+
 pub mod connect;
 mod error;
 pub mod migration;

@@ -60,3 +60,14 @@ async fn raw_screen_pop_matches_the_port_lookup() {
     assert_eq!(customer, c);
     assert_eq!(cases, vec![case]);
 }
+
+#[tokio::test]
+async fn unsupported_urls_are_backend_errors_and_unreachable_servers_are_unavailable() {
+    use crm_core::StoreError;
+    use crm_store_sql::{SqlStore, SqlStoreOptions};
+    let err = SqlStore::connect("mysql://root@127.0.0.1/crm", SqlStoreOptions::default()).await.unwrap_err();
+    assert!(matches!(err, StoreError::Backend(_)), "{err:?}");
+    let options = SqlStoreOptions { acquire_timeout: std::time::Duration::from_secs(2), ..SqlStoreOptions::default() };
+    let err = SqlStore::connect("postgres://postgres@127.0.0.1:1/crm", options).await.unwrap_err();
+    assert!(matches!(err, StoreError::Unavailable(_)), "{err:?}");
+}
