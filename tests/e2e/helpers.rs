@@ -101,6 +101,12 @@ pub(crate) fn test_settings() -> Settings {
         poll_interval: Duration::from_millis(50),
         reminder_interval: Duration::from_millis(200),
         body_limit: 256 * 1024,
+        // External pushes: retry quickly, never give up during a test.
+        push_retry: crm_core::service::RetryPolicy {
+            max_attempts: 1_000,
+            base_delay: Duration::from_millis(100),
+            max_delay: Duration::from_millis(500),
+        },
         ..Settings::default()
     }
 }

@@ -10,6 +10,8 @@ mod api_surface;
 mod auth;
 mod bad_input;
 mod external;
+mod idempotent_ids;
 mod import_export;
+mod outbox_restart;
 mod replicas;
 mod schemas;

@@ -21,7 +21,7 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::idempotency::idempotency;
 use crate::metrics::track;
 use crate::problem::{Problem, ProblemKind};
-use crate::routes::{admin, cases, customers, events, external, interactions, tasks};
+use crate::routes::{admin, cases, customers, events, external, interactions, outbox, tasks};
 use crate::state::AppState;
 
 /// Where the OpenAPI document is served.
@@ -64,13 +64,16 @@ pub fn api() -> (Router<AppState>, OpenApi) {
         .routes(routes!(admin::dispositions, admin::put_disposition))
         .routes(routes!(admin::put_queue))
         .routes(routes!(admin::list_agents, admin::create_agent))
-        .routes(routes!(admin::get_agent))
+        .routes(routes!(admin::get_agent, admin::update_agent))
         .routes(routes!(admin::list_groups, admin::create_group))
         .routes(routes!(admin::me, admin::update_me))
         .routes(routes!(admin::create_token))
         .routes(routes!(events::incoming_call))
         .routes(routes!(external::search))
         .routes(routes!(external::create))
+        .routes(routes!(outbox::connectors))
+        .routes(routes!(outbox::list))
+        .routes(routes!(outbox::requeue))
         .split_for_parts();
     (router, doc)
 }

@@ -11,6 +11,21 @@
 //! body_limit = 1048576
 //! request_timeout_secs = 30
 //! reminder_interval_secs = 5
+//!
+//! [push_retry]            # external CRM pushes (defaults shown)
+//! max_attempts = 12
+//! base_delay_secs = 5
+//! max_delay_secs = 3600
+//!
+//! [[connectors]]          # one per tenant and product: see `crate::connectors`
+//! tenant = "0192f0c4-…"
+//! system = "salesforce"
+//! [connectors.salesforce]
+//! login_url = "https://acme.my.salesforce.com"
+//! [connectors.salesforce.auth]
+//! flow = "client_credentials"
+//! client_id = "3MVG9…"
+//! client_secret = { env = "CRM_ACME_SF_SECRET" }
 //! ```
 
 use std::net::SocketAddr;
@@ -18,8 +33,10 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use crm_core::service::RetryPolicy;
 use serde::Deserialize;
 
+use crate::connectors::RawConnector;
 use crate::state::Settings;
 
 /// The default database: a SQLite file in the working directory.
@@ -47,7 +64,7 @@ pub struct Cli {
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
     /// TOML configuration file (keys: database_url, listen, demo, log_format, body_limit,
-    /// request_timeout_secs, reminder_interval_secs).
+    /// request_timeout_secs, reminder_interval_secs, [push_retry], [[connectors]]).
     #[arg(long, env = "CRM_CONFIG", global = true)]
     pub config: Option<PathBuf>,
     /// Database URL: `sqlite://crm.db?mode=rwc` (default), a bare file path, or
@@ -226,6 +243,23 @@ pub struct FileConfig {
     pub request_timeout_secs: Option<u64>,
     /// Reminder interval in seconds.
     pub reminder_interval_secs: Option<u64>,
+    /// Retries of external CRM pushes.
+    pub push_retry: Option<PushRetryFile>,
+    /// External CRM connectors, one per tenant and product.
+    #[serde(default)]
+    pub connectors: Vec<RawConnector>,
+}
+
+/// The `[push_retry]` table.
+#[derive(Clone, Copy, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PushRetryFile {
+    /// Attempts before a push is declared dead (the first counts).
+    pub max_attempts: Option<u32>,
+    /// Delay after the first failure, in seconds; doubled after each further one.
+    pub base_delay_secs: Option<u64>,
+    /// The longest delay, in seconds.
+    pub max_delay_secs: Option<u64>,
 }
 
 /// Why the configuration could not be read.
@@ -266,6 +300,8 @@ pub struct Config {
     pub log: String,
     /// Server tunables.
     pub settings: Settings,
+    /// The `[[connectors]]` entries, unparsed (see [`crate::connectors::parse`]).
+    pub connectors: Vec<RawConnector>,
 }
 
 /// Reads a TOML configuration file.
@@ -288,6 +324,12 @@ impl Config {
             None => FileConfig::default(),
         };
         let defaults = Settings::default();
+        let retry = file.push_retry.unwrap_or_default();
+        let push_retry = RetryPolicy {
+            max_attempts: retry.max_attempts.unwrap_or(defaults.push_retry.max_attempts),
+            base_delay: retry.base_delay_secs.map_or(defaults.push_retry.base_delay, Duration::from_secs),
+            max_delay: retry.max_delay_secs.map_or(defaults.push_retry.max_delay, Duration::from_secs),
+        };
         let listen_default: SocketAddr =
             DEFAULT_LISTEN.parse().unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 8080)));
         Ok(Self {
@@ -312,8 +354,10 @@ impl Config {
                     .or(file.reminder_interval_secs)
                     .map(Duration::from_secs)
                     .unwrap_or(defaults.reminder_interval),
+                push_retry,
                 ..defaults
             },
+            connectors: file.connectors,
         })
     }
 }

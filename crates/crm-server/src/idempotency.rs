@@ -8,18 +8,30 @@
 //! running gets 409; the same key with a different method, path or body gets 422; a 5xx
 //! releases the key so the request can be retried. Keys are kept 24 hours.
 //!
-//! Limit: the key and the record it creates are written in two transactions (the store
-//! ports have no idempotency table). If a replica dies between the two, the key stays
-//! "running" until [`STALE_AFTER_MS`] passes, after which a retry runs again; a create
-//! that had committed just before the crash can then be made twice. A store port method
-//! that records the key in the create's own transaction would close that gap.
+//! The key and the record it creates are written in two transactions (the store ports
+//! have no idempotency table). If a replica dies between the two, the key stays "running"
+//! until [`STALE_AFTER_MS`] passes, after which a retry runs again. So that such a retry
+//! cannot create the record twice, a request with a key draws its ids from [`KeyedIds`]
+//! (UUIDv5 of the token, the key and a counter): the retry draws the same ids as the first
+//! run, the store refuses the second insert as a duplicate id, and the client gets a 409
+//! `idempotency-already-applied` naming the id that exists (the first response itself is
+//! lost with the crash, so it cannot be replayed). Handlers that create records take
+//! [`UseCases`] instead of `AppState::crm` to get that generator.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
+
+use crm_core::service::Crm;
+use crm_core::time::IdGenerator;
+use uuid::Uuid;
 
 use crate::db::IdempotencyRow;
 use crate::problem::{Problem, ProblemKind};
@@ -33,6 +45,58 @@ pub const REPLAYED: &str = "idempotent-replayed";
 pub const STALE_AFTER_MS: i64 = 120_000;
 /// How long keys are kept.
 pub const KEEP_MS: i64 = 24 * 3600 * 1000;
+
+/// The UUIDv5 namespace of ids drawn for idempotent requests.
+const IDS_NAMESPACE: Uuid = Uuid::from_u128(0x6f1c_7c4e_2b0d_4a53_9a51_c0de_1dc0_ffee);
+
+/// Ids for one request with an `Idempotency-Key`: the `n`-th id is UUIDv5 of the request's
+/// key hash (the bearer token, which binds the tenant, and the key) and `n`, so the same
+/// request run twice draws the same ids.
+#[derive(Debug)]
+pub struct KeyedIds {
+    key: String,
+    next: AtomicU64,
+}
+
+impl KeyedIds {
+    /// The generator of the request whose key hash is `key`.
+    pub fn new(key: &str) -> Self {
+        Self { key: key.to_owned(), next: AtomicU64::new(0) }
+    }
+}
+
+impl IdGenerator for KeyedIds {
+    fn new_uuid(&self) -> Uuid {
+        let n = self.next.fetch_add(1, Ordering::Relaxed);
+        Uuid::new_v5(&IDS_NAMESPACE, format!("{}/{n}", self.key).as_bytes())
+    }
+}
+
+/// The id generator of a request with an `Idempotency-Key` (a request extension).
+#[derive(Clone, Debug)]
+struct RequestIds(Arc<KeyedIds>);
+
+/// The use cases for this request: with [`KeyedIds`] when it carries an `Idempotency-Key`,
+/// else the server's.
+#[derive(Debug)]
+pub struct UseCases(pub Crm);
+
+impl FromRequestParts<AppState> for UseCases {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        Ok(Self(match parts.extensions.get::<RequestIds>() {
+            Some(ids) => state.crm.with_id_generator(ids.0.clone()),
+            None => state.crm.clone(),
+        }))
+    }
+}
+
+/// Whether a response is the store's duplicate-id refusal (a create run again).
+fn is_duplicate_id(body: &[u8]) -> bool {
+    serde_json::from_slice::<Problem>(body)
+        .is_ok_and(|p| p.type_uri == ProblemKind::Duplicate.type_uri() && p.errors.iter().any(|f| f.field == "id"))
+}
 
 fn sha(parts: &[&[u8]]) -> String {
     let mut h = Sha256::new();
@@ -123,6 +187,10 @@ pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next
             }
         }
     }
+    let ids = Arc::new(KeyedIds::new(&key));
+    let first_id = KeyedIds::new(&key).new_uuid();
+    let mut parts = parts;
+    parts.extensions.insert(RequestIds(ids));
     let response = next.run(Request::from_parts(parts, Body::from(bytes))).await;
     let status = response.status();
     if status.is_server_error() || status == StatusCode::UNAUTHORIZED {
@@ -136,6 +204,21 @@ pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next
         let _ = state.db.release_idempotency(&key).await;
         return Problem::new(ProblemKind::Internal, "").into_response();
     };
+    let (parts, body) = if status == StatusCode::CONFLICT && is_duplicate_id(&body) {
+        tracing::warn!(id = %first_id, "a create retried after a lost response hit its own record");
+        let problem = Problem::new(
+            ProblemKind::IdempotencyAlreadyApplied,
+            format!("a request with this Idempotency-Key already created record {first_id}; its response was lost"),
+        );
+        let (parts, body) = problem.into_response().into_parts();
+        match axum::body::to_bytes(body, 64 * 1024).await {
+            Ok(b) => (parts, b),
+            Err(_) => return Problem::new(ProblemKind::Internal, "").into_response(),
+        }
+    } else {
+        (parts, body)
+    };
+    let status = parts.status;
     let kept: serde_json::Map<String, serde_json::Value> = [header::CONTENT_TYPE, header::ETAG, header::LOCATION]
         .into_iter()
         .filter_map(|n| {

@@ -91,12 +91,15 @@ fn init_logs(config: &Config) {
 }
 
 async fn serve(config: Config) -> Result<()> {
+    let specs = crm_server::connectors::parse(&config.connectors, &|name| std::env::var(name).ok())?;
+    let clock: std::sync::Arc<dyn crm_core::time::Clock> = std::sync::Arc::new(crm_core::time::SystemClock);
+    let connectors = crm_server::connectors::Connectors::build(specs, &clock)?;
     let server = crm_server::start(ServerConfig {
         database_url: config.database_url.clone(),
         listen: config.listen,
         demo: config.demo,
         settings: config.settings.clone(),
-        connectors: crm_server::connectors::Connectors::none(),
+        connectors,
     })
     .await?;
     if let Some(seed) = &server.demo {

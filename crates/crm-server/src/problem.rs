@@ -61,6 +61,9 @@ pub enum ProblemKind {
     IdempotencyInProgress,
     /// The `Idempotency-Key` was used for a different request (422).
     IdempotencyMismatch,
+    /// A request with this `Idempotency-Key` already created its record, but its response
+    /// was lost (the server stopped between the two); the record exists (409).
+    IdempotencyAlreadyApplied,
     /// The request took too long (503).
     Timeout,
     /// The database or a remote service is unavailable (503).
@@ -81,9 +84,12 @@ impl ProblemKind {
             NotFound | NoRoute => StatusCode::NOT_FOUND,
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             StaleVersion => StatusCode::PRECONDITION_FAILED,
-            VersionConflict | Duplicate | StateConflict | IllegalTransition | IdempotencyInProgress => {
-                StatusCode::CONFLICT
-            }
+            VersionConflict
+            | Duplicate
+            | StateConflict
+            | IllegalTransition
+            | IdempotencyInProgress
+            | IdempotencyAlreadyApplied => StatusCode::CONFLICT,
             PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
             PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -113,6 +119,7 @@ impl ProblemKind {
             UnsupportedMediaType => "unsupported-media-type",
             IdempotencyInProgress => "idempotency-in-progress",
             IdempotencyMismatch => "idempotency-mismatch",
+            IdempotencyAlreadyApplied => "idempotency-already-applied",
             Timeout => "timeout",
             Unavailable => "unavailable",
             Internal => "internal",
@@ -145,6 +152,7 @@ impl ProblemKind {
             UnsupportedMediaType => "unsupported media type",
             IdempotencyInProgress => "a request with this idempotency key is in progress",
             IdempotencyMismatch => "idempotency key reused for a different request",
+            IdempotencyAlreadyApplied => "this request was already carried out",
             Timeout => "request timed out",
             Unavailable => "service unavailable",
             Internal => "internal error",

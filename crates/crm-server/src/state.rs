@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crm_core::service::Crm;
+use crm_core::service::{Crm, RetryPolicy};
 
 use crate::auth::Tokens;
 use crate::connectors::Connectors;
@@ -23,6 +23,12 @@ pub struct Settings {
     pub poll_interval: Duration,
     /// How often due reminders are claimed.
     pub reminder_interval: Duration,
+    /// When a failed external CRM push is tried again, and when it is declared dead.
+    pub push_retry: RetryPolicy,
+    /// How long a claimed push is leased to this replica before another may take it.
+    pub push_lease: Duration,
+    /// How many pushes one delivery round claims at most.
+    pub push_batch: u32,
 }
 
 impl Default for Settings {
@@ -32,6 +38,11 @@ impl Default for Settings {
             request_timeout: Duration::from_secs(30),
             poll_interval: Duration::from_millis(250),
             reminder_interval: Duration::from_secs(5),
+            // 12 attempts from 5 s doubling to an hour: about 2.5 h of outage before an
+            // entry is dead and waits for a person.
+            push_retry: RetryPolicy::default(),
+            push_lease: crate::connectors::DEFAULT_PUSH_LEASE,
+            push_batch: 50,
         }
     }
 }

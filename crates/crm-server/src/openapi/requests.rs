@@ -350,6 +350,21 @@ pub struct NewAgent {
     pub groups: Vec<Uuid>,
 }
 
+/// Changes to an agent (ADM-1, ADM-2); absent fields are kept.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AgentPatch {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub role: Option<Role>,
+    /// The whole set of groups.
+    #[serde(default)]
+    pub groups: Option<Vec<Uuid>>,
+    #[serde(default)]
+    pub active: Option<bool>,
+}
+
 /// Changes to the caller's profile; `null` clears `default_from` or `signature`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -509,6 +524,9 @@ mod tests {
         );
         both::<super::NewAgent, c::service::NewAgent>(
             json!({"name": "n", "email": "e@x.y", "role": "supervisor", "groups": [U]}),
+        );
+        both::<super::AgentPatch, c::service::AgentPatch>(
+            json!({"name": "n", "role": "agent", "groups": [U], "active": false}),
         );
         both::<super::ProfilePatch, c::service::ProfilePatch>(
             json!({"default_from": null, "signature": "s", "preferred_case_columns": ["number"]}),

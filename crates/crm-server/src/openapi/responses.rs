@@ -511,3 +511,46 @@ pub struct CreatedExternal {
     pub reference: ExternalRef,
     pub interaction: Interaction,
 }
+
+string_enum! {
+    /// Delivery state of an outbox entry.
+    OutboxStatus { Pending, Delivered, Dead }
+    /// Which worker delivers an event.
+    Topic { Notification, ExternalPush }
+}
+
+/// A domain event as the outbox holds it.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OutboxEvent {
+    pub id: Uuid,
+    pub tenant: Uuid,
+    pub at: DateTime<Utc>,
+    pub actor: Option<Uuid>,
+    /// The event, tagged by `type` (`activity_push_requested` carries the `push`).
+    #[schema(value_type = Object)]
+    pub kind: Value,
+}
+
+/// An outbox entry (INT-6): an event and its delivery state.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OutboxEntry {
+    pub event: OutboxEvent,
+    pub topic: Topic,
+    pub status: OutboxStatus,
+    /// Failed attempts so far.
+    pub attempts: u32,
+    /// Not before this instant.
+    pub next_attempt_at: DateTime<Utc>,
+    /// The last failure.
+    pub last_error: Option<String>,
+}
+
+/// A page of outbox entries.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OutboxPage {
+    pub items: Vec<OutboxEntry>,
+    pub next: Option<String>,
+}

@@ -8,7 +8,7 @@ use crm_core::access::{Agent, Group, Permission, Role};
 use crm_core::custom_field::{FieldDefinition, FieldDefinitionInput, FieldEntity};
 use crm_core::ids::AgentId;
 use crm_core::interaction::{Disposition, DispositionInput, QueueSettings};
-use crm_core::service::{NewAgent, ProfilePatch};
+use crm_core::service::{AgentPatch, NewAgent, ProfilePatch};
 
 use crate::auth::Auth;
 use crate::extract::{ApiJson, ApiPath, ApiQuery, IfMatch, Reply};
@@ -118,6 +118,23 @@ pub async fn get_agent(
     ApiPath(id): ApiPath<AgentId>,
 ) -> ApiResult<Reply<Agent>> {
     let a = st.crm.get_agent(&actor, id).await?;
+    let v = a.version;
+    Ok(Reply::ok(a).tagged(v))
+}
+
+/// Changes an agent's name, role, groups or active flag (needs `admin.agents`); needs
+/// `If-Match`. An administrator cannot demote or deactivate themself (422).
+#[utoipa::path(patch, path = "/api/v1/agents/{id}", tag = "admin", request_body = r::AgentPatch,
+    params(("id" = uuid::Uuid, Path), ("If-Match" = String, Header, description = "the ETag read")),
+    responses((status = 200, body = s::Agent)))]
+pub async fn update_agent(
+    State(st): State<AppState>,
+    Auth(actor): Auth,
+    ApiPath(id): ApiPath<AgentId>,
+    IfMatch(version): IfMatch,
+    ApiJson(patch): ApiJson<AgentPatch>,
+) -> ApiResult<Reply<Agent>> {
+    let a = st.crm.update_agent(&actor, id, version, patch).await.map_err(ApiError::precondition)?;
     let v = a.version;
     Ok(Reply::ok(a).tagged(v))
 }

@@ -14,6 +14,7 @@ use crm_core::ids::{AgentId, CaseId, CustomerId, GroupId};
 use super::{PageBody, PageParams, csv_list};
 use crate::auth::Auth;
 use crate::extract::{ApiJson, ApiPath, ApiQuery, IfMatch, Reply};
+use crate::idempotency::UseCases;
 use crate::openapi::requests as r;
 use crate::openapi::responses as s;
 use crate::problem::{ApiError, ApiResult};
@@ -24,11 +25,11 @@ use crate::state::AppState;
     params(("Idempotency-Key" = Option<String>, Header, description = "retry-safe create")),
     responses((status = 201, description = "created; ETag and Location set", body = s::Case)))]
 pub async fn create_case(
-    State(st): State<AppState>,
     Auth(actor): Auth,
+    UseCases(crm): UseCases,
     ApiJson(input): ApiJson<NewCase>,
 ) -> ApiResult<Reply<Case>> {
-    let c = st.crm.create_case(&actor, input).await?;
+    let c = crm.create_case(&actor, input).await?;
     let location = format!("/api/v1/cases/{}", c.id);
     let v = c.version;
     Ok(Reply::created(c, location).tagged(v))
@@ -200,12 +201,12 @@ pub async fn follow_ups(
     params(("id" = uuid::Uuid, Path), ("Idempotency-Key" = Option<String>, Header)),
     responses((status = 201, body = s::FollowUp)))]
 pub async fn add_follow_up(
-    State(st): State<AppState>,
     Auth(actor): Auth,
+    UseCases(crm): UseCases,
     ApiPath(id): ApiPath<CaseId>,
     ApiJson(input): ApiJson<NewFollowUp>,
 ) -> ApiResult<Reply<FollowUp>> {
-    let f = st.crm.add_follow_up(&actor, id, input).await?;
+    let f = crm.add_follow_up(&actor, id, input).await?;
     let location = format!("/api/v1/cases/{id}/follow-ups");
     Ok(Reply::created(f, location))
 }

@@ -15,6 +15,7 @@ use crm_core::interaction::Interaction;
 use super::{PageBody, PageParams};
 use crate::auth::Auth;
 use crate::extract::{ApiJson, ApiPath, ApiQuery, IfMatch, Reply};
+use crate::idempotency::UseCases;
 use crate::openapi::requests as r;
 use crate::openapi::responses as s;
 use crate::problem::{ApiError, ApiResult};
@@ -25,11 +26,11 @@ use crate::state::AppState;
     params(("Idempotency-Key" = Option<String>, Header, description = "retry-safe create")),
     responses((status = 201, description = "created; ETag and Location set", body = s::Customer)))]
 pub async fn create_customer(
-    State(st): State<AppState>,
     Auth(actor): Auth,
+    UseCases(crm): UseCases,
     ApiJson(input): ApiJson<NewCustomer>,
 ) -> ApiResult<Reply<Customer>> {
-    let c = st.crm.create_customer(&actor, input).await?;
+    let c = crm.create_customer(&actor, input).await?;
     let location = format!("/api/v1/customers/{}", c.id);
     let version = c.version;
     Ok(Reply::created(c, location).tagged(version))

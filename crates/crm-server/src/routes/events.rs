@@ -19,6 +19,7 @@ use crm_core::interaction::{Channel, Direction, Interaction, NewInteraction};
 use crate::auth::Auth;
 use crate::events::push;
 use crate::extract::{ApiJson, Reply};
+use crate::idempotency::UseCases;
 use crate::openapi::responses as s;
 use crate::problem::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -117,6 +118,7 @@ pub struct ScreenPop {
 pub async fn incoming_call(
     State(st): State<AppState>,
     Auth(actor): Auth,
+    UseCases(crm): UseCases,
     ApiJson(call): ApiJson<IncomingCall>,
 ) -> ApiResult<Reply<ScreenPop>> {
     let agent = call.agent.unwrap_or(actor.agent);
@@ -140,7 +142,7 @@ pub async fn incoming_call(
         context: call.context,
         transcript: Vec::new(),
     };
-    let interaction = st.crm.create_interaction(&actor, input).await?;
+    let interaction = crm.create_interaction(&actor, input).await?;
     let pop = ScreenPop { interaction, cards };
     let payload = serde_json::to_value(&pop).unwrap_or_default();
     push(&st, actor.tenant, agent, "screen_pop", &payload).await?;

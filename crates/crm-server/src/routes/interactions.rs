@@ -11,6 +11,7 @@ use crm_core::interaction::{Interaction, InteractionAction, LinkTarget, NewInter
 
 use crate::auth::Auth;
 use crate::extract::{ApiJson, ApiPath, IfMatch, Reply};
+use crate::idempotency::UseCases;
 use crate::openapi::requests as r;
 use crate::openapi::responses as s;
 use crate::problem::{ApiError, ApiResult};
@@ -26,11 +27,11 @@ fn tagged(i: Interaction) -> Reply<Interaction> {
     params(("Idempotency-Key" = Option<String>, Header, description = "retry-safe create")),
     responses((status = 201, description = "created; ETag and Location set", body = s::Interaction)))]
 pub async fn create_interaction(
-    State(st): State<AppState>,
     Auth(actor): Auth,
+    UseCases(crm): UseCases,
     ApiJson(input): ApiJson<NewInteraction>,
 ) -> ApiResult<Reply<Interaction>> {
-    let i = st.crm.create_interaction(&actor, input).await?;
+    let i = crm.create_interaction(&actor, input).await?;
     let location = format!("/api/v1/interactions/{}", i.id);
     let v = i.version;
     Ok(Reply::created(i, location).tagged(v))
@@ -97,12 +98,12 @@ pub struct CopyNote {
     request_body = CopyNote, params(("id" = uuid::Uuid, Path), ("note" = uuid::Uuid, Path)),
     responses((status = 201, body = s::FollowUp)))]
 pub async fn copy_note(
-    State(st): State<AppState>,
     Auth(actor): Auth,
+    UseCases(crm): UseCases,
     ApiPath((id, note)): ApiPath<(InteractionId, NoteId)>,
     ApiJson(body): ApiJson<CopyNote>,
 ) -> ApiResult<Reply<FollowUp>> {
-    let f = st.crm.copy_note_to_case(&actor, id, note, body.case).await?;
+    let f = crm.copy_note_to_case(&actor, id, note, body.case).await?;
     let location = format!("/api/v1/cases/{}/follow-ups", body.case);
     Ok(Reply::created(f, location))
 }
@@ -163,13 +164,13 @@ pub async fn unlink(
     params(("id" = uuid::Uuid, Path), ("If-Match" = String, Header, description = "the interaction's ETag")),
     responses((status = 201, body = s::Case)))]
 pub async fn create_case(
-    State(st): State<AppState>,
     Auth(actor): Auth,
+    UseCases(crm): UseCases,
     ApiPath(id): ApiPath<InteractionId>,
     IfMatch(version): IfMatch,
     ApiJson(input): ApiJson<NewCase>,
 ) -> ApiResult<Reply<Case>> {
-    let c = st.crm.create_case_from_interaction(&actor, id, version, input).await.map_err(ApiError::precondition)?;
+    let c = crm.create_case_from_interaction(&actor, id, version, input).await.map_err(ApiError::precondition)?;
     let location = format!("/api/v1/cases/{}", c.id);
     let v = c.version;
     Ok(Reply::created(c, location).tagged(v))

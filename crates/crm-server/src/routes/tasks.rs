@@ -10,6 +10,7 @@ use crm_core::task::{NewTask, Task, TaskPatch};
 
 use crate::auth::Auth;
 use crate::extract::{ApiJson, ApiPath, ApiQuery, IfMatch, Reply};
+use crate::idempotency::UseCases;
 use crate::openapi::requests as r;
 use crate::openapi::responses as s;
 use crate::problem::{ApiError, ApiResult};
@@ -20,11 +21,11 @@ use crate::state::AppState;
     params(("Idempotency-Key" = Option<String>, Header, description = "retry-safe create")),
     responses((status = 201, description = "created; ETag and Location set", body = s::Task)))]
 pub async fn create_task(
-    State(st): State<AppState>,
     Auth(actor): Auth,
+    UseCases(crm): UseCases,
     ApiJson(input): ApiJson<NewTask>,
 ) -> ApiResult<Reply<Task>> {
-    let t = st.crm.create_task(&actor, input).await?;
+    let t = crm.create_task(&actor, input).await?;
     let location = format!("/api/v1/tasks/{}", t.id);
     let v = t.version;
     Ok(Reply::created(t, location).tagged(v))

@@ -1,0 +1,89 @@
+//! The outbox of external CRM pushes (INT-6, EXT-1) and the connectors' administration:
+//! which products a tenant has configured (secrets redacted), the pushes waiting, delivered
+//! or dead, and the retry action on a dead one. Everything here needs `admin.connectors`.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::Deserialize;
+
+use crm_core::access::Permission;
+use crm_core::event::{EventKind, OutboxEntry, OutboxStatus};
+use crm_core::ids::{EventId, InteractionId};
+
+use super::{PageBody, PageParams};
+use crate::auth::Auth;
+use crate::connectors::ConnectorView;
+use crate::extract::{ApiPath, ApiQuery, Reply};
+use crate::openapi::responses as s;
+use crate::problem::ApiResult;
+use crate::state::AppState;
+
+/// The external CRM connectors configured for the caller's tenant, every secret shown as
+/// `[redacted]` (needs `admin.connectors`).
+#[utoipa::path(get, path = "/api/v1/admin/connectors", tag = "admin",
+    responses((status = 200, body = Vec<ConnectorView>)))]
+pub async fn connectors(State(st): State<AppState>, Auth(actor): Auth) -> ApiResult<Reply<Vec<ConnectorView>>> {
+    actor.require(Permission::AdminConnectors)?;
+    Ok(Reply::ok(st.connectors.views(actor.tenant)))
+}
+
+/// Which outbox entries.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct OutboxParams {
+    /// `pending`, `delivered` or `dead` (default: all).
+    #[serde(default)]
+    #[param(value_type = Option<String>)]
+    pub status: Option<OutboxStatus>,
+    /// Only the pushes of this interaction. Applied to the page read, so a page may hold
+    /// fewer items than `limit` (even none) while `next` is set: follow `next`.
+    #[serde(default)]
+    #[param(value_type = Option<uuid::Uuid>)]
+    pub interaction: Option<InteractionId>,
+    /// At most this many items (1..=200, default 50).
+    #[serde(default)]
+    pub limit: Option<u32>,
+    /// The `next` cursor of the previous page.
+    #[serde(default)]
+    pub cursor: Option<String>,
+}
+
+fn pushes_interaction(entry: &OutboxEntry) -> Option<InteractionId> {
+    match &entry.event.kind {
+        EventKind::ActivityPushRequested { push } => Some(push.interaction),
+        _ => None,
+    }
+}
+
+/// The outbox of the caller's tenant, newest first per the store's order, by status
+/// (needs `admin.connectors`). The `interaction` filter is applied to the page read from
+/// the store (not in the query): a filtered page may be short or empty while `next` is set.
+#[utoipa::path(get, path = "/api/v1/outbox", tag = "admin", params(OutboxParams),
+    responses((status = 200, body = s::OutboxPage)))]
+pub async fn list(
+    State(st): State<AppState>,
+    Auth(actor): Auth,
+    ApiQuery(q): ApiQuery<OutboxParams>,
+) -> ApiResult<Reply<PageBody<OutboxEntry>>> {
+    let page = PageParams { limit: q.limit, cursor: q.cursor.clone() }.page()?;
+    let mut found = st.crm.list_outbox(&actor, q.status, &page).await?;
+    if let Some(interaction) = q.interaction {
+        found.items.retain(|e| pushes_interaction(e) == Some(interaction));
+    }
+    Ok(Reply::ok(found.into()))
+}
+
+/// Puts a dead outbox entry back in the queue, due now (needs `admin.connectors`); 409
+/// unless it is dead.
+#[utoipa::path(post, path = "/api/v1/outbox/{id}/requeue", tag = "admin", params(("id" = uuid::Uuid, Path)),
+    responses((status = 204, description = "requeued; the push worker delivers it on its next round")))]
+pub async fn requeue(
+    State(st): State<AppState>,
+    Auth(actor): Auth,
+    ApiPath(id): ApiPath<EventId>,
+) -> ApiResult<StatusCode> {
+    st.crm.requeue_outbox(&actor, id).await?;
+    tracing::info!(event = %id, agent = %actor.agent, "outbox entry requeued");
+    Ok(StatusCode::NO_CONTENT)
+}
