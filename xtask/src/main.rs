@@ -7,6 +7,7 @@
 //! - `cargo xtask tidy`: the architecture rules, checked mechanically.
 //! - `cargo xtask bench store [ARGS…]`: the store benchmark (see docs/benchmarks.md).
 
+mod bench_server;
 mod tidy;
 
 use std::env;
@@ -132,6 +133,7 @@ fn pg_ready() -> bool {
 
 fn bench(args: &[String]) -> Result<()> {
     match args.first().map(String::as_str) {
+        Some("server") => bench_server::run(&args[1..]),
         Some("store") => {
             ensure_postgres()?;
             let mut cmd = cargo();

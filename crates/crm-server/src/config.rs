@@ -126,6 +126,13 @@ pub enum Command {
     /// Seed a demo tenant (agents, customers, cases, tasks, dispositions, queues) and print
     /// its administrator token.
     SeedDemo,
+    /// Seed a benchmark tenant with N customers (for `cargo xtask bench server`).
+    #[command(hide = true)]
+    BenchSeed {
+        /// How many customers (each with two phones, an email and an open case).
+        #[arg(long, default_value_t = 100_000)]
+        customers: usize,
+    },
 }
 
 /// Token commands.

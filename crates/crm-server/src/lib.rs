@@ -21,9 +21,11 @@
 //! - [`config`]: the command line, the TOML file and the environment.
 //! - [`connectors`]: external CRM connectors per tenant and the push worker.
 //! - [`csv_io`]: customer import and export.
+//! - [`bench_seed`]: the hidden `bench-seed` command of `cargo xtask bench server`.
 
 pub mod app;
 pub mod auth;
+pub mod bench_seed;
 pub mod config;
 pub mod connectors;
 pub mod csv_io;

@@ -23,6 +23,10 @@ async fn main() -> Result<()> {
     init_logs(&config);
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(config).await,
+        Command::BenchSeed { customers } => {
+            crm_server::bench_seed::run(&config.database_url, customers).await?;
+            Ok(())
+        }
         Command::Migrate => {
             Services::open(&config.database_url).await.context("migrating the database")?;
             println!("database migrated");

@@ -1,0 +1,450 @@
+//! `cargo xtask bench server [--customers N] [--backend sqlite|postgres|both]
+//! [--duration SECS] [--connections C] [--threads T]`: the HTTP server under load.
+//!
+//! Per backend, on a fresh database: builds the release server, seeds N customers (two
+//! phones, an email and an open case each) with the hidden `crm-server bench-seed`
+//! command (`SqlStore::bulk_seed`, like the store's own benchmark), starts
+//! `crm-server serve` on 127.0.0.1, and drives it over loopback with `wrk` (installed with
+//! apt-get when missing): the screen pop (`GET /api/v1/lookup?phone=…` over random seeded
+//! numbers) and case creation (`POST /api/v1/cases` for random seeded customers), each for
+//! a bounded duration after a short warm-up. It reports requests/s, p50/p99 latency,
+//! non-2xx answers and the server's peak `VmRSS` during the run, then stops the server and
+//! deletes the database.
+
+use std::collections::BTreeMap;
+use std::io::{Read as _, Write as _};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+
+struct Args {
+    customers: usize,
+    backends: Vec<&'static str>,
+    duration: u64,
+    connections: u32,
+    threads: u32,
+}
+
+fn parse_args(args: &[String]) -> Result<Args> {
+    let mut a =
+        Args { customers: 1_000_000, backends: vec!["sqlite", "postgres"], duration: 15, connections: 32, threads: 2 };
+    let mut it = args.iter();
+    while let Some(flag) = it.next() {
+        let mut value = || it.next().map(|v| v.replace('_', "")).with_context(|| format!("{flag} needs a value"));
+        match flag.as_str() {
+            "--customers" => a.customers = value()?.parse().context("--customers")?,
+            "--duration" => a.duration = value()?.parse().context("--duration")?,
+            "--connections" => a.connections = value()?.parse().context("--connections")?,
+            "--threads" => a.threads = value()?.parse().context("--threads")?,
+            "--backend" => {
+                a.backends = match value()?.as_str() {
+                    "sqlite" => vec!["sqlite"],
+                    "postgres" => vec!["postgres"],
+                    "both" => vec!["sqlite", "postgres"],
+                    other => bail!("unknown backend {other:?} (sqlite, postgres, both)"),
+                }
+            }
+            other => bail!("unknown option {other:?}"),
+        }
+    }
+    if a.customers == 0 || a.duration == 0 || a.connections == 0 || a.threads == 0 {
+        bail!("--customers, --duration, --connections and --threads must be positive");
+    }
+    Ok(a)
+}
+
+/// Runs the benchmark.
+pub(crate) fn run(args: &[String]) -> Result<()> {
+    let args = parse_args(args)?;
+    ensure_wrk()?;
+    if args.backends.contains(&"postgres") {
+        super::ensure_postgres()?;
+    }
+    let mut build = super::cargo();
+    build.args(["build", "--release", "-p", "crm-server"]);
+    super::run(build)?;
+    let root = std::env::current_dir()?;
+    let binary = root.join("target/release/crm-server");
+    let tmp = root.join("target/tmp");
+    std::fs::create_dir_all(&tmp)?;
+    println!(
+        "# crm-server HTTP benchmark: {} customers, wrk -t{} -c{} -d{}s per scenario, loopback",
+        args.customers, args.threads, args.connections, args.duration
+    );
+    for backend in &args.backends {
+        let db = FreshDb::create(backend, &tmp)?;
+        let result = bench_backend(&binary, &tmp, &db.url, backend, &args);
+        db.drop_it();
+        result?;
+    }
+    Ok(())
+}
+
+fn ensure_wrk() -> Result<()> {
+    if Command::new("wrk").arg("--version").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok() {
+        return Ok(());
+    }
+    eprintln!("wrk is missing: installing the Debian package");
+    let _ = Command::new("apt-get").arg("update").status();
+    let status = Command::new("apt-get").args(["install", "-y", "wrk"]).status().context("apt-get")?;
+    if !status.success() {
+        bail!("cannot install wrk (apt-get install -y wrk failed)");
+    }
+    Ok(())
+}
+
+/// A database for one run, deleted afterwards.
+struct FreshDb {
+    url: String,
+    sqlite: Option<PathBuf>,
+    postgres: Option<(String, String)>,
+}
+
+impl FreshDb {
+    fn create(backend: &str, tmp: &Path) -> Result<Self> {
+        let stamp = format!(
+            "{}_{}",
+            std::process::id(),
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0)
+        );
+        if backend == "postgres" {
+            let base = super::postgres_url();
+            let name = format!("crm_bench_server_{stamp}");
+            let status =
+                Command::new("psql").args([base.as_str(), "-q", "-c", &format!("CREATE DATABASE {name}")]).status()?;
+            if !status.success() {
+                bail!("cannot create database {name} on {base}");
+            }
+            let prefix = base
+                .split('?')
+                .next()
+                .and_then(|b| b.rsplit_once('/'))
+                .map(|(p, _)| p.to_owned())
+                .context("postgres url")?;
+            Ok(Self { url: format!("{prefix}/{name}"), sqlite: None, postgres: Some((base, name)) })
+        } else {
+            let path = tmp.join(format!("crm-bench-server-{stamp}.db"));
+            Ok(Self { url: format!("sqlite://{}?mode=rwc", path.display()), sqlite: Some(path), postgres: None })
+        }
+    }
+
+    fn drop_it(self) {
+        if let Some(path) = self.sqlite {
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+            }
+        }
+        if let Some((base, name)) = self.postgres {
+            let _ = Command::new("psql")
+                .args([base.as_str(), "-q", "-c", &format!("DROP DATABASE IF EXISTS {name}")])
+                .status();
+        }
+    }
+}
+
+/// What `bench-seed` printed.
+struct Seed {
+    token: String,
+    customers: Vec<String>,
+    seconds: String,
+}
+
+fn seed(binary: &Path, url: &str, customers: usize) -> Result<Seed> {
+    eprintln!("seeding {customers} customers…");
+    let out = Command::new(binary)
+        .args(["--database-url", url, "--log", "warn", "bench-seed", "--customers", &customers.to_string()])
+        .stderr(Stdio::inherit())
+        .output()
+        .context("crm-server bench-seed")?;
+    if !out.status.success() {
+        bail!("bench-seed failed with {}", out.status);
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut token = None;
+    let mut seconds = String::new();
+    let mut ids = Vec::new();
+    for line in text.lines() {
+        match line.split_once('=') {
+            Some(("token", v)) => token = Some(v.to_owned()),
+            Some(("customer", v)) => ids.push(v.to_owned()),
+            Some(("seed_seconds", v)) => seconds = v.to_owned(),
+            _ => {}
+        }
+    }
+    Ok(Seed { token: token.context("bench-seed printed no token")?, customers: ids, seconds })
+}
+
+struct Server {
+    child: Child,
+    port: u16,
+}
+
+impl Server {
+    fn start(binary: &Path, url: &str) -> Result<Self> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let child = Command::new(binary)
+            .args([
+                "--database-url",
+                url,
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+                "--no-demo",
+                "--log",
+                "warn",
+                "serve",
+            ])
+            .stdout(Stdio::null())
+            .spawn()
+            .context("start crm-server")?;
+        let server = Self { child, port };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            if http_get(port, "/healthz").is_ok_and(|r| r.starts_with("HTTP/1.1 200")) {
+                return Ok(server);
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        bail!("the server did not answer /healthz within 60 s")
+    }
+
+    fn stop(mut self) {
+        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn http_get(port: u16, path: &str) -> std::io::Result<String> {
+    let mut s = TcpStream::connect(("127.0.0.1", port))?;
+    s.set_read_timeout(Some(Duration::from_secs(2)))?;
+    write!(s, "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")?;
+    let mut out = String::new();
+    s.read_to_string(&mut out)?;
+    Ok(out)
+}
+
+fn rss_kb(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+fn lookup_script(token: &str, customers: usize) -> String {
+    format!(
+        r#"-- GET /api/v1/lookup over random seeded phone numbers (+336NNNNNNNN).
+wrk.headers["Authorization"] = "Bearer {token}"
+local n = {customers}
+local counter = 0
+function setup(thread)
+  counter = counter + 1
+  thread:set("tid", counter)
+end
+function init(args)
+  math.randomseed(os.time() * 1000 + (tid or 0) * 7919)
+end
+function request()
+  return wrk.format("GET", string.format("/api/v1/lookup?phone=%%2B336%08d", math.random(0, n - 1)))
+end
+"#
+    )
+}
+
+fn create_case_script(token: &str, customers: &[String]) -> String {
+    let ids: Vec<String> = customers.iter().map(|c| format!("\"{c}\"")).collect();
+    format!(
+        r#"-- POST /api/v1/cases for random seeded customers.
+wrk.headers["Authorization"] = "Bearer {token}"
+wrk.headers["Content-Type"] = "application/json"
+local ids = {{{}}}
+local counter = 0
+function setup(thread)
+  counter = counter + 1
+  thread:set("tid", counter)
+end
+function init(args)
+  math.randomseed(os.time() * 1000 + (tid or 0) * 7919)
+end
+function request()
+  local id = ids[math.random(1, #ids)]
+  return wrk.format("POST", "/api/v1/cases", nil, '{{"customer":"' .. id .. '","subject":"Benchmark call back"}}')
+end
+"#,
+        ids.join(",")
+    )
+}
+
+/// One scenario's figures.
+struct Figures {
+    rps: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    requests: u64,
+    non_2xx: u64,
+    rss_mb: f64,
+}
+
+fn to_ms(v: &str) -> Option<f64> {
+    let (num, factor) = if let Some(n) = v.strip_suffix("us") {
+        (n, 0.001)
+    } else if let Some(n) = v.strip_suffix("ms") {
+        (n, 1.0)
+    } else if let Some(n) = v.strip_suffix('s') {
+        (n, 1000.0)
+    } else if let Some(n) = v.strip_suffix('m') {
+        (n, 60_000.0)
+    } else {
+        return None;
+    };
+    num.parse::<f64>().ok().map(|n| n * factor)
+}
+
+fn parse_wrk(out: &str) -> Result<(f64, f64, f64, u64, u64)> {
+    let mut pct = BTreeMap::new();
+    let mut rps = None;
+    let mut requests = 0;
+    let mut non_2xx = 0;
+    let mut in_dist = false;
+    for line in out.lines() {
+        let t = line.trim();
+        if t.starts_with("Latency Distribution") {
+            in_dist = true;
+            continue;
+        }
+        if in_dist {
+            let point =
+                t.split_once(char::is_whitespace).and_then(|(p, v)| Some((p.strip_suffix('%')?, to_ms(v.trim())?)));
+            if let Some((p, v)) = point {
+                pct.insert(p.to_owned(), v);
+                continue;
+            }
+            in_dist = false;
+        }
+        if let Some(v) = t.strip_prefix("Requests/sec:") {
+            rps = v.trim().parse().ok();
+        }
+        if t.contains(" requests in ") {
+            requests = t.split_whitespace().next().and_then(|n| n.parse().ok()).unwrap_or(0);
+        }
+        if let Some(v) = t.strip_prefix("Non-2xx or 3xx responses:") {
+            non_2xx = v.trim().parse().unwrap_or(0);
+        }
+    }
+    Ok((
+        rps.context("no Requests/sec in wrk's output")?,
+        *pct.get("50").context("no p50")?,
+        *pct.get("99").context("no p99")?,
+        requests,
+        non_2xx,
+    ))
+}
+
+fn wrk(port: u16, script: &Path, args: &Args, seconds: u64) -> Result<String> {
+    let out = Command::new("wrk")
+        .args([
+            "-t",
+            &args.threads.to_string(),
+            "-c",
+            &args.connections.to_string(),
+            "-d",
+            &format!("{seconds}s"),
+            "--timeout",
+            "10s",
+            "--latency",
+            "-s",
+        ])
+        .arg(script)
+        .arg(format!("http://127.0.0.1:{port}"))
+        .output()
+        .context("run wrk")?;
+    if !out.status.success() {
+        bail!("wrk failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+fn scenario(server: &Server, script: &Path, args: &Args) -> Result<Figures> {
+    // Warm-up (not measured): connections, caches, the planner.
+    wrk(server.port, script, args, 3)?;
+    let pid = server.child.id();
+    let peak = Arc::new(AtomicU64::new(rss_kb(pid)));
+    let done = Arc::new(AtomicBool::new(false));
+    let sampler = {
+        let (peak, done) = (peak.clone(), done.clone());
+        std::thread::spawn(move || {
+            while !done.load(Ordering::Relaxed) {
+                peak.fetch_max(rss_kb(pid), Ordering::Relaxed);
+                std::thread::sleep(Duration::from_millis(250));
+            }
+        })
+    };
+    let out = wrk(server.port, script, args, args.duration);
+    done.store(true, Ordering::Relaxed);
+    let _ = sampler.join();
+    let out = out?;
+    let (rps, p50_ms, p99_ms, requests, non_2xx) = parse_wrk(&out).with_context(|| format!("wrk said:\n{out}"))?;
+    Ok(Figures { rps, p50_ms, p99_ms, requests, non_2xx, rss_mb: peak.load(Ordering::Relaxed) as f64 / 1024.0 })
+}
+
+fn bench_backend(binary: &Path, tmp: &Path, url: &str, backend: &str, args: &Args) -> Result<()> {
+    let seeded = seed(binary, url, args.customers)?;
+    let lookup = tmp.join("bench-server-lookup.lua");
+    std::fs::write(&lookup, lookup_script(&seeded.token, args.customers))?;
+    let create = tmp.join("bench-server-create-case.lua");
+    std::fs::write(&create, create_case_script(&seeded.token, &seeded.customers))?;
+    let server = Server::start(binary, url)?;
+    let idle_mb = rss_kb(server.child.id()) as f64 / 1024.0;
+    let results = (|| -> Result<Vec<(&str, Figures)>> {
+        Ok(vec![
+            ("screen pop `GET /api/v1/lookup?phone=`", scenario(&server, &lookup, args)?),
+            ("create case `POST /api/v1/cases`", scenario(&server, &create, args)?),
+        ])
+    })();
+    server.stop();
+    let results = results?;
+    println!(
+        "\n## {backend}: {} customers seeded in {} s; server RSS idle after start {idle_mb:.0} MB\n",
+        args.customers, seeded.seconds
+    );
+    println!("| scenario | requests/s | p50 | p99 | requests | non-2xx | peak VmRSS under load |");
+    println!("|---|---|---|---|---|---|---|");
+    for (name, f) in results {
+        println!(
+            "| {name} | {:.0} | {:.2} ms | {:.2} ms | {} | {} | {:.0} MB |",
+            f.rps, f.p50_ms, f.p99_ms, f.requests, f.non_2xx, f.rss_mb
+        );
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wrk_output_is_read() {
+        let out = "Running 15s test @ http://127.0.0.1:1\n  2 threads and 32 connections\n  Thread Stats   Avg      Stdev     Max   +/- Stdev\n    Latency     1.20ms  400.00us  20.00ms   90.00%\n  Latency Distribution\n     50%  850.00us\n     75%    1.10ms\n     90%    2.00ms\n     99%    4.50ms\n  123456 requests in 15.00s, 12.34MB read\n  Non-2xx or 3xx responses: 7\nRequests/sec:   8230.12\nTransfer/sec:      1.23MB\n";
+        let (rps, p50, p99, n, bad) = parse_wrk(out).unwrap();
+        assert!((rps - 8230.12).abs() < 0.01);
+        assert!((p50 - 0.85).abs() < 1e-9);
+        assert!((p99 - 4.5).abs() < 1e-9);
+        assert_eq!((n, bad), (123_456, 7));
+    }
+}
