@@ -80,7 +80,7 @@ pub(crate) fn with_database(url: &str, name: &str) -> String {
 }
 
 /// This process's PostgreSQL test database, created and migrated on first use. Databases
-/// of runs older than an hour are dropped first.
+/// of runs older than 15 minutes are dropped first.
 pub(crate) async fn postgres_database() -> &'static str {
     static DATABASE: OnceCell<String> = OnceCell::const_new();
     DATABASE
@@ -100,7 +100,7 @@ pub(crate) async fn postgres_database() -> &'static str {
             for row in rows {
                 let name: String = row.try_get("", "datname").expect("datname");
                 let created = name.split('_').nth(2).and_then(|s| s.parse::<u64>().ok()).unwrap_or(0);
-                if created + 3600 < now {
+                if created + 900 < now {
                     let _ = admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await;
                 }
             }

@@ -4,7 +4,7 @@
 //!
 //! PostgreSQL tests need `CRM_TEST_POSTGRES_URL` (for example
 //! `postgres://postgres@127.0.0.1:5432/test`); each test process creates its own database
-//! `crm_test_<seconds>_<random>` there and drops databases left by runs older than an hour.
+//! `crm_test_<seconds>_<random>` there and drops databases left by runs older than 15 minutes.
 //! Without the variable they do not run: one test says so, and fails when `CI` is set.
 
 // The whole binary is tests: an unwrap is an assertion here, in helpers as in tests.
