@@ -15,9 +15,33 @@ use crate::error::FieldError;
 /// let n: CaseNumber = "cs-42".parse().unwrap();
 /// assert_eq!(n.to_string(), "CS-000042");
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(transparent)]
+///
+/// On the wire it is the display form (`"CS-000042"`); reading also accepts the bare
+/// sequence value (`42`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct CaseNumber(u64);
+
+impl Serialize for CaseNumber {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for CaseNumber {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Text(String),
+            Value(u64),
+        }
+        match Wire::deserialize(d)? {
+            Wire::Text(t) => t.parse().map_err(serde::de::Error::custom),
+            Wire::Value(0) => Err(serde::de::Error::custom("case numbers start at 1")),
+            Wire::Value(v) => Ok(Self(v)),
+        }
+    }
+}
 
 impl CaseNumber {
     /// Wraps a sequence value (from 1).
@@ -71,5 +95,15 @@ mod tests {
             assert!(s.parse::<CaseNumber>().is_err(), "{s}");
         }
         assert_eq!(CaseNumber::new(1_234_567).to_string(), "CS-1234567");
+    }
+
+    #[test]
+    fn case_numbers_travel_as_their_display_form() {
+        let n = CaseNumber::new(42);
+        assert_eq!(serde_json::to_string(&n).unwrap(), "\"CS-000042\"");
+        assert_eq!(serde_json::from_str::<CaseNumber>("\"CS-000042\"").unwrap(), n);
+        assert_eq!(serde_json::from_str::<CaseNumber>("42").unwrap(), n);
+        assert!(serde_json::from_str::<CaseNumber>("0").is_err());
+        assert!(serde_json::from_str::<CaseNumber>("\"nope\"").is_err());
     }
 }

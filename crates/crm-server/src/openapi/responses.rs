@@ -111,7 +111,9 @@ pub struct Customer {
 #[serde(deny_unknown_fields)]
 pub struct CaseSummary {
     pub id: Uuid,
-    pub number: u64,
+    /// Shown as `CS-000123`.
+    #[schema(example = "CS-000123")]
+    pub number: String,
     pub subject: String,
     pub status: CaseStatus,
     pub priority: Priority,
@@ -198,7 +200,8 @@ pub struct Case {
     pub id: Uuid,
     pub tenant: Uuid,
     /// Shown as `CS-000123`.
-    pub number: u64,
+    #[schema(example = "CS-000123")]
+    pub number: String,
     pub customer: Uuid,
     pub subject: String,
     pub description: Description,
