@@ -153,6 +153,12 @@ impl Customer {
         self.identities.iter().map(Identity::key).collect()
     }
 
+    /// The name as searches sort it: folded words joined by single spaces
+    /// (`"Zoë  D'Arcy"` → `"zoe d arcy"`). Stores order customer searches by it, then id.
+    pub fn folded_name(&self) -> String {
+        crate::text::words(&self.name).join(" ")
+    }
+
     /// Name search keys (CUS-5).
     pub fn name_keys(&self) -> NameKeys {
         NameKeys::of(&self.name)

@@ -86,7 +86,7 @@ pub trait CustomerStore: Send + Sync {
     async fn find_by_account(&self, tenant: TenantId, account: &AccountNumber) -> StoreResult<Option<Customer>>;
 
     /// Live customers matching the search ([`CustomerSearch::matches`] is the reference
-    /// semantics), ordered by folded name then id, paginated.
+    /// semantics), ordered by [`Customer::folded_name`] then id, paginated.
     ///
     /// # Errors
     /// `InvalidReference { field: "cursor" }` for a cursor this list did not return.
@@ -191,7 +191,8 @@ pub trait CaseStore: Send + Sync {
     /// Replaces a case and appends its history entries.
     ///
     /// # Errors
-    /// `NotFound`; `StaleVersion`.
+    /// `NotFound`; `StaleVersion`; `InvalidReference { field: "customer" }` when the case
+    /// would point at a customer missing from the tenant.
     async fn update_case(
         &self,
         case: &Case,
@@ -270,7 +271,8 @@ pub trait TaskStore: Send + Sync {
     /// Replaces a task.
     ///
     /// # Errors
-    /// `NotFound`; `StaleVersion`.
+    /// `NotFound`; `StaleVersion`; `InvalidReference { field: "customer" | "case" }` when the
+    /// task would point at a record missing from the tenant.
     async fn update_task(&self, task: &Task, expected_version: u64, events: &[DomainEvent]) -> StoreResult<()>;
 
     /// A task.

@@ -33,11 +33,6 @@ pub(crate) const FIND_BY_IDENTITY: &str = "SELECT c.doc FROM customer_identities
      WHERE i.tenant_id = ? AND i.key = ? AND c.tenant_id = ? AND c.status = 'active' \
      ORDER BY (c.last_contact_at IS NULL), c.last_contact_at DESC, c.id LIMIT ?";
 
-/// The folded name customers are sorted by (CUS-5): folded words joined by a space.
-pub(crate) fn name_sort(customer: &Customer) -> String {
-    words(&customer.name).join(" ")
-}
-
 fn status(customer: &Customer) -> &'static str {
     if customer.is_merged() { "merged" } else { "active" }
 }
@@ -48,7 +43,7 @@ pub(crate) fn customer_values(c: &Customer) -> StoreResult<Vec<Value>> {
         uid(c.id),
         uid(c.tenant),
         text(c.account_number.as_str()),
-        text(name_sort(c)),
+        text(c.folded_name()),
         text(status(c)),
         ts_opt(c.last_contact_at),
         Value::BigInt(Some(ts(c.created_at))),
@@ -139,7 +134,7 @@ async fn replace_customer<C: ConnectionTrait>(c: &C, customer: &Customer, expect
                updated_at = ?, version = ?, doc = ? WHERE id = ? AND tenant_id = ? AND version = ?";
     let values = vec![
         text(customer.account_number.as_str()),
-        text(name_sort(customer)),
+        text(customer.folded_name()),
         text(status(customer)),
         ts_opt(customer.last_contact_at),
         Value::BigInt(Some(ts(customer.updated_at))),

@@ -5,12 +5,13 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, Value};
 
+use crm_core::error::StoreError;
 use crm_core::event::DomainEvent;
 use crm_core::ids::{AgentId, CustomerId, EventId, TaskId, TenantId};
 use crm_core::ports::{StoreResult, TaskStore};
 use crm_core::task::{Task, TaskStatus, reminder_event};
 
-use super::{require, stale_or_missing, write_events};
+use super::{exists, require, stale_or_missing, write_events};
 use crate::connect::{SqlStore, finish};
 use crate::error::{db, map_db, with_value};
 use crate::sql::{all, exec, from_doc, int, marks, one, text, to_doc, ts, ts_opt, uid};
@@ -82,13 +83,17 @@ impl TaskStore for SqlStore {
     async fn update_task(&self, task: &Task, expected_version: u64, events: &[DomainEvent]) -> StoreResult<()> {
         let tx = self.begin().await?;
         let result = async {
-            replace_task(&tx, task, expected_version).await?;
-            // Name the missing reference (SQLite's foreign-key errors do not).
+            // A task of another tenant is absent; then name a missing reference before the
+            // write, since SQLite's foreign-key errors do not say which one failed.
             let tenant = task.tenant.as_uuid();
+            if !exists(&tx, "tasks", tenant, task.id.as_uuid()).await? {
+                return Err(StoreError::not_found("task", task.id));
+            }
             require(&tx, "customers", "customer", tenant, task.customer.as_uuid()).await?;
             if let Some(case) = task.case {
                 require(&tx, "cases", "case", tenant, case.as_uuid()).await?;
             }
+            replace_task(&tx, task, expected_version).await?;
             write_events(&tx, events).await
         }
         .await;

@@ -100,6 +100,31 @@ pub async fn case_round_trips_with_history_and_follow_ups(factory: &dyn StoreFac
     assert_not_found(s.update_case(&again, 2, &[], &[]).await);
 }
 
+/// Updates that would point a case or a task at a record missing from the tenant are
+/// refused, naming the field, and change nothing.
+pub async fn updates_pointing_at_missing_records_are_refused(factory: &dyn StoreFactory) {
+    let ctx = Ctx::new(factory).await;
+    let (s, tenant) = (&ctx.store, ctx.tenant());
+    let customer = ctx.customer("Client", vec![]).await;
+    let case = ctx.case(&customer, |_| {}).await;
+    let mut moved = case.clone();
+    moved.customer = ctx.id();
+    moved.version = case.version + 1;
+    assert_invalid_reference(s.update_case(&moved, case.version, &[], &[]).await, "customer");
+    assert_eq!(s.get_case(tenant, case.id).await.unwrap(), Some(case.clone()));
+
+    let task = ctx.task(&customer, 30, |_| {}).await;
+    let mut bad_case = task.clone();
+    bad_case.case = Some(ctx.id());
+    bad_case.version = task.version + 1;
+    assert_invalid_reference(s.update_task(&bad_case, task.version, &[]).await, "case");
+    let mut bad_customer = task.clone();
+    bad_customer.customer = ctx.id();
+    bad_customer.version = task.version + 1;
+    assert_invalid_reference(s.update_task(&bad_customer, task.version, &[]).await, "customer");
+    assert_eq!(s.get_task(tenant, task.id).await.unwrap(), Some(task));
+}
+
 /// Deleting a case detaches the tasks that pointed at it (their version bumped).
 pub async fn deleting_a_case_detaches_its_tasks(factory: &dyn StoreFactory) {
     let ctx = Ctx::new(factory).await;

@@ -142,6 +142,7 @@ macro_rules! store_conformance_tests {
             second_undo_is_refused_with_state_conflict,
             case_round_trips_with_history_and_follow_ups,
             deleting_a_case_detaches_its_tasks,
+            updates_pointing_at_missing_records_are_refused,
             duplicate_case_number_and_missing_references_are_refused,
             case_from_interaction_is_written_atomically,
             case_list_filters_follow_the_reference_semantics,

@@ -121,6 +121,9 @@ impl CaseStore for MemoryStore {
     ) -> StoreResult<()> {
         let mut state = self.write()?;
         state.checked_case(case.tenant, case.id, expected_version)?;
+        if !state.customer_exists(case.tenant, case.customer) {
+            return Err(invalid_reference("customer", format_args!("customer {}", case.customer)));
+        }
         let rows = state.stage_events(events)?;
         state.put_case(case, history);
         state.commit_events(rows);

@@ -17,12 +17,6 @@ use crm_core::text::words;
 
 use super::{MemoryStore, State, check_version, decode_cursor, invalid_reference, limit, paginate};
 
-/// The search order key: the folded name (its words, lower case, accent-free, joined by
-/// one space), then the id.
-pub(crate) fn folded_name(customer: &Customer) -> String {
-    words(&customer.name).join(" ")
-}
-
 impl State {
     fn account_taken(&self, tenant: TenantId, account: &AccountNumber, except: Option<CustomerId>) -> bool {
         self.customers.values().any(|c| c.tenant == tenant && c.account_number == *account && Some(c.id) != except)
@@ -188,11 +182,11 @@ impl CustomerStore for MemoryStore {
             .customers
             .values()
             .filter(|c| c.tenant == tenant && !c.is_merged() && search.matches(c))
-            .map(|c| (folded_name(c), c))
+            .map(|c| (c.folded_name(), c))
             .filter(|(name, c)| after.as_ref().is_none_or(|(an, aid)| (name, &c.id) > (an, aid)))
             .collect();
         found.sort_by(|(an, a), (bn, b)| (an, a.id).cmp(&(bn, b.id)));
-        Ok(paginate(found.into_iter().map(|(_, c)| c).collect(), page, |c: &Customer| (folded_name(c), c.id)))
+        Ok(paginate(found.into_iter().map(|(_, c)| c).collect(), page, |c: &Customer| (c.folded_name(), c.id)))
     }
 
     async fn find_by_phonetic(&self, tenant: TenantId, codes: &[String], limit_: u32) -> StoreResult<Vec<Customer>> {
@@ -203,7 +197,7 @@ impl CustomerStore for MemoryStore {
             .values()
             .filter(|c| c.tenant == tenant && !c.is_merged())
             .filter(|c| c.name_keys().phonetic.iter().any(|code| codes.contains(code)))
-            .map(|c| (folded_name(c), c))
+            .map(|c| (c.folded_name(), c))
             .collect();
         found.sort_by(|(an, a), (bn, b)| (an, a.id).cmp(&(bn, b.id)));
         Ok(found.into_iter().take(limit(limit_)).map(|(_, c)| c.clone()).collect())

@@ -37,6 +37,12 @@ impl TaskStore for MemoryStore {
             .filter(|t| t.tenant == task.tenant)
             .ok_or_else(|| StoreError::not_found("task", task.id))?;
         check_version("task", task.id, stored.version, expected_version)?;
+        if !state.customer_exists(task.tenant, task.customer) {
+            return Err(invalid_reference("customer", format_args!("customer {}", task.customer)));
+        }
+        if let Some(case) = task.case.filter(|c| !state.case_exists(task.tenant, *c)) {
+            return Err(invalid_reference("case", format_args!("case {case}")));
+        }
         let rows = state.stage_events(events)?;
         state.tasks.insert(task.id, task.clone());
         state.commit_events(rows);
