@@ -20,7 +20,6 @@ use crm_core::interaction::Interaction;
 use crm_core::page::{Cursor, Page, PageRequest};
 use crm_core::ports::{CustomerStore, StoreResult};
 use crm_core::task::Task;
-use crm_core::text::words;
 
 use super::{require, stale_or_missing, write_events};
 use crate::connect::{SqlStore, finish};

@@ -13,7 +13,6 @@ use crm_core::event::DomainEvent;
 use crm_core::ids::{AgentId, CustomerId, MergeId, RelationId, TenantId};
 use crm_core::page::{Page, PageRequest};
 use crm_core::ports::{CustomerStore, StoreResult};
-use crm_core::text::words;
 
 use super::{MemoryStore, State, check_version, decode_cursor, invalid_reference, limit, paginate};
 
