@@ -75,8 +75,9 @@ fn ci() -> Result<()> {
     clippy.args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]);
     run(clippy)?;
     tidy::run(&workspace_root())?;
-    test()?;
-    api_fuzz()
+    api_fuzz()?;
+    // The test suite last, so its summary closes the log.
+    test()
 }
 
 /// Property-based tests of the served OpenAPI document with schemathesis (PyPI), bounded
@@ -97,13 +98,13 @@ fn test() -> Result<()> {
     let mut tests = cargo();
     tests.args(["test", "--workspace", "--all-targets"]);
     run(tests)?;
-    let mut doc = cargo();
-    doc.args(["test", "--workspace", "--doc"]);
-    run(doc)?;
     // The embedding example is documentation that must keep working.
     let mut example = cargo();
     example.args(["run", "--quiet", "-p", "crm-core", "--example", "embed"]);
-    run(example)
+    run(example)?;
+    let mut doc = cargo();
+    doc.args(["test", "--workspace", "--doc"]);
+    run(doc)
 }
 
 /// The PostgreSQL URL the tests and benchmarks get (`CRM_TEST_POSTGRES_URL`, or the local
