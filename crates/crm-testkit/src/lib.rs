@@ -4,6 +4,7 @@
 //! - [`memory`]: [`MemoryStore`], an in-memory adapter of every store port, held to the same
 //!   contract as the real stores by the conformance suite.
 //! - [`fakes`]: [`ManualClock`], [`SequentialIds`], [`FakeExternalCrm`], [`FakeMailer`].
+//! - [`search`]: [`MemorySearchIndex`], an in-memory full-text index.
 //! - [`fixtures`]: a seeded tenant (FR, Europe/Paris) with an administrator, a supervisor and
 //!   an agent, in one call.
 //! - [`strategies`]: proptest strategies for every aggregate and command.
@@ -14,7 +15,9 @@ pub mod conformance;
 pub mod fakes;
 pub mod fixtures;
 pub mod memory;
+pub mod search;
 pub mod strategies;
 
 pub use fakes::{FakeExternalCrm, FakeMailer, FakeOperation, ManualClock, SequentialIds};
 pub use memory::{MemoryStore, StoreCounts};
+pub use search::MemorySearchIndex;

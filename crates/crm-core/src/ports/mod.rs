@@ -3,11 +3,13 @@
 
 mod external_crm;
 mod mailer;
+mod search;
 pub(crate) mod store;
 
 pub use crate::time::{Clock, IdGenerator};
 pub use external_crm::ExternalCrm;
 pub use mailer::{MailError, Mailer, OutgoingMail};
+pub use search::{DocumentKind, SearchDocument, SearchError, SearchHit, SearchIndex};
 pub use store::{
     CaseStore, CustomerStore, DirectoryStore, InteractionStore, OutboxStore, Store, StoreResult, TaskStore,
 };
