@@ -45,7 +45,7 @@ fn best(query: &str, codes: &[String], text: &str) -> f32 {
 fn snippet(body: &str, query_words: &[String]) -> String {
     let lower = body.to_lowercase();
     let start = query_words.iter().filter_map(|q| lower.find(q.as_str())).min().unwrap_or(0);
-    let from = body.char_indices().map(|(i, _)| i).filter(|i| *i <= start.saturating_sub(30)).last().unwrap_or(0);
+    let from = body.char_indices().map(|(i, _)| i).rfind(|i| *i <= start.saturating_sub(30)).unwrap_or(0);
     body[from..].chars().take(120).collect()
 }
 
