@@ -64,7 +64,7 @@ pub struct Cli {
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
     /// TOML configuration file (keys: database_url, listen, demo, log_format, body_limit,
-    /// request_timeout_secs, reminder_interval_secs, [push_retry], [[connectors]]).
+    /// request_timeout_secs, reminder_interval_secs, `[push_retry]`, `[[connectors]]`).
     #[arg(long, env = "CRM_CONFIG", global = true)]
     pub config: Option<PathBuf>,
     /// Database URL: `sqlite://crm.db?mode=rwc` (default), a bare file path, or
