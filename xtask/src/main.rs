@@ -5,7 +5,8 @@
 //! - `cargo xtask test`: the test suite; makes sure the local PostgreSQL is up and exports
 //!   `CRM_TEST_POSTGRES_URL` for the tests that need it.
 //! - `cargo xtask tidy`: the architecture rules, checked mechanically.
-//! - `cargo xtask bench store [ARGS…]`: the store benchmark (see docs/benchmarks.md).
+//! - `cargo xtask bench store [ARGS…]`, `cargo xtask bench server [ARGS…]`: the store and
+//!   HTTP benchmarks (see docs/benchmarks.md).
 
 mod bench_server;
 mod tidy;
@@ -27,6 +28,7 @@ commands:
   test               the whole test suite (starts PostgreSQL if needed)
   tidy               architecture and hygiene rules
   bench store [ARGS] the store benchmark; ARGS go to the bench (e.g. --backend postgres --customers 1000000)
+  bench server [ARGS] the HTTP load benchmark (seed, release server, wrk); see docs/benchmarks.md
 ";
 
 fn main() -> Result<()> {
