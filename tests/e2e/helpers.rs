@@ -86,11 +86,46 @@ impl TestDb {
             Backend::Postgres(base) => {
                 let name = format!("crm_e2e_{}", uuid::Uuid::now_v7().simple());
                 let admin = Database::connect(base.as_str()).await.expect("connect to CRM_TEST_POSTGRES_URL");
+                drop_stale_databases(&admin).await;
                 admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create database");
                 let _ = admin.close().await;
                 let (prefix, _) = base.rsplit_once('/').expect("a postgres url with a database name");
                 Self { url: format!("{prefix}/{name}"), _dir: None }
             }
+        }
+    }
+}
+
+/// Drops, once per test process, the `crm_e2e_*` databases of runs older than an hour (their
+/// names carry a UUIDv7, so their age), so repeated runs on one machine do not pile them up.
+/// Databases of the current run are young and stay.
+async fn drop_stale_databases(admin: &sea_orm::DatabaseConnection) {
+    static DONE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if DONE.swap(true, std::sync::atomic::Ordering::SeqCst) {
+        return;
+    }
+    let Ok(rows) = admin
+        .query_all_raw(sea_orm::Statement::from_string(
+            admin.get_database_backend(),
+            "SELECT datname FROM pg_database WHERE datname LIKE 'crm\\_e2e\\_%'",
+        ))
+        .await
+    else {
+        return;
+    };
+    let hour_ago = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs().saturating_sub(3600))
+        .unwrap_or(0);
+    for row in rows {
+        let Ok(name) = row.try_get::<String>("", "datname") else { continue };
+        let created = name
+            .strip_prefix("crm_e2e_")
+            .and_then(|hex| uuid::Uuid::parse_str(hex).ok())
+            .and_then(|u| u.get_timestamp())
+            .map(|t| t.to_unix().0);
+        if created.is_some_and(|secs| secs < hour_ago) {
+            let _ = admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
         }
     }
 }
