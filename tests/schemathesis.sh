@@ -18,7 +18,8 @@ max_time="${ST_MAX_TIME:-120}"
 examples="${ST_EXAMPLES:-25}"
 checks="${ST_CHECKS:-not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance}"
 port="${ST_PORT:-18099}"
-venv="$root/target/schemathesis-venv"
+target="${CARGO_TARGET_DIR:-$root/target}"
+venv="$target/schemathesis-venv"
 
 if [ ! -x "$venv/bin/schemathesis" ]; then
   python3 -m venv "$venv"
@@ -35,17 +36,17 @@ cleanup() {
 trap cleanup EXIT
 
 database_url="${ST_DATABASE_URL:-sqlite://$work/crm.db?mode=rwc}"
-"$root/target/debug/crm-server" --listen "127.0.0.1:$port" --database-url "$database_url" \
+"$target/debug/crm-server" --listen "127.0.0.1:$port" --database-url "$database_url" \
   --log warn >"$work/out.log" 2>"$work/err.log" &
 server_pid=$!
 for _ in $(seq 1 100); do
   if curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1; then break; fi
   sleep 0.1
 done
-token="$(grep -o 'crm_[A-Za-z0-9_-]*' "$work/out.log" | head -1)"
+token="$(sed -n 's/.*(shown once): \(crm_[A-Za-z0-9_-]*\).*/\1/p' "$work/out.log" | head -1 || true)"
 if [ -z "$token" ]; then
   echo "the server printed no demo token" >&2
-  cat "$work/err.log" >&2
+  cat "$work/out.log" "$work/err.log" >&2
   exit 1
 fi
 
