@@ -11,11 +11,11 @@ use crate::task::Task;
 use crate::text::words;
 
 /// How many open cases, pending tasks and past interactions a card carries.
-pub const CARD_OPEN_CASES: usize = 20;
+pub const CARD_OPEN_CASES: u32 = 20;
 /// See [`CARD_OPEN_CASES`].
-pub const CARD_PENDING_TASKS: usize = 20;
+pub const CARD_PENDING_TASKS: u32 = 20;
 /// See [`CARD_OPEN_CASES`].
-pub const CARD_LAST_INTERACTIONS: usize = 10;
+pub const CARD_LAST_INTERACTIONS: u32 = 10;
 
 /// What the screen pop shows an agent.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

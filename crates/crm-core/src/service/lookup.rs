@@ -99,14 +99,10 @@ impl Crm {
 
     async fn card_of(&self, actor: &Actor, customer: Customer) -> Result<CustomerCard> {
         let scope = actor.private_scope();
-        let interactions_page = PageRequest { limit: u32::try_from(CARD_LAST_INTERACTIONS).unwrap_or(10), after: None };
+        let interactions_page = PageRequest { limit: CARD_LAST_INTERACTIONS, after: None };
         let (cases, tasks, interactions, relations) = futures::try_join!(
-            self.store.open_cases_of(actor.tenant, customer.id, &scope, u32::try_from(CARD_OPEN_CASES).unwrap_or(20)),
-            self.store.planned_tasks_of_customer(
-                actor.tenant,
-                customer.id,
-                u32::try_from(CARD_PENDING_TASKS).unwrap_or(20)
-            ),
+            self.store.open_cases_of(actor.tenant, customer.id, &scope, CARD_OPEN_CASES),
+            self.store.planned_tasks_of_customer(actor.tenant, customer.id, CARD_PENDING_TASKS),
             self.store.interactions_of_customer(actor.tenant, customer.id, &interactions_page),
             self.store.relations_of(actor.tenant, customer.id),
         )?;
