@@ -49,8 +49,13 @@ pub fn words(input: &str) -> Vec<String> {
 }
 
 /// The phonetic codes of one word (primary and, when different, alternate Double Metaphone).
-/// Words that encode to nothing (digits, for example) have no code.
+/// Words that encode to nothing (digits, for example) have no code, and neither do words
+/// with letters outside ASCII after folding (Double Metaphone is defined for Latin script,
+/// and the encoder panics on other characters).
 pub fn phonetic_codes(word: &str) -> Vec<String> {
+    if !word.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return Vec::new();
+    }
     static ENCODER: OnceLock<DoubleMetaphone> = OnceLock::new();
     let encoder = ENCODER.get_or_init(|| DoubleMetaphone::new(None));
     let result = encoder.double_metaphone(word);
@@ -79,6 +84,14 @@ mod tests {
         let a = phonetic_codes("dupont");
         let b = phonetic_codes("dupond");
         assert!(a.iter().any(|c| b.contains(c)), "{a:?} vs {b:?}");
+    }
+
+    #[test]
+    fn words_outside_latin_script_have_no_phonetic_code_and_do_not_panic() {
+        for w in words("D𣬛 李小龍 Ωmega Dupont") {
+            let codes = phonetic_codes(&w);
+            assert_eq!(codes.is_empty(), !w.is_ascii(), "{w}: {codes:?}");
+        }
     }
 
     #[test]
