@@ -75,6 +75,15 @@ async fn an_administrator_updates_an_agent_with_if_match(backend: Backend) {
     assert_eq!(refused["errors"][0]["field"], "role");
     let agent = t.client_for(&demo.agent.to_string(), "agent").await;
     agent.patch(&path, &updated.etag(), &json!({"active": false})).await.problem(403);
+    // Deactivation binds the agent's tokens at once, even right after they were used (and
+    // so cached), and reactivation restores them.
+    agent.get("/api/v1/me").await.expect(StatusCode::OK);
+    let current = api.get(&path).await;
+    let off = api.patch(&path, &current.etag(), &json!({"active": false})).await;
+    off.expect(StatusCode::OK);
+    agent.get("/api/v1/me").await.problem(401);
+    api.patch(&path, &off.etag(), &json!({"active": true})).await.expect(StatusCode::OK);
+    agent.get("/api/v1/me").await.expect(StatusCode::OK);
     t.server.stop().await.expect("stop");
 }
 

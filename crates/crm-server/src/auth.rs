@@ -9,6 +9,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
 
 use axum::extract::FromRequestParts;
 use axum::http::header;
@@ -18,8 +19,9 @@ use rand::RngCore as _;
 use sha2::{Digest, Sha256};
 
 use crm_core::StoreError;
-use crm_core::access::{Actor, Role};
+use crm_core::access::{Actor, Agent, Role};
 use crm_core::ids::{AgentId, TenantId};
+use crm_core::ports::Store;
 
 use crate::db::{ServerDb, TokenRecord};
 use crate::problem::{ApiError, ProblemKind};
@@ -41,17 +43,60 @@ pub fn hash_token(token: &str) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Token lookups with a positive cache (tokens are never changed once written).
+/// How long a token's agent (active flag, role, groups) is trusted without reading it
+/// again. Changes made through this replica apply at once ([`Tokens::forget_agent`]);
+/// changes made through another replica apply within this time.
+pub const AGENT_CACHE_TTL: Duration = Duration::from_secs(5);
+
+/// Bound on each cache; a full cache is simply emptied.
+const CACHE_LIMIT: usize = 100_000;
+
+/// Token lookups with a positive cache (tokens are never changed once written), and a
+/// short-lived cache of the agents they act as, so an authenticated request usually costs
+/// no database read at all.
 #[derive(Clone, Debug)]
 pub struct Tokens {
     db: ServerDb,
     cache: Arc<RwLock<HashMap<String, TokenRecord>>>,
+    agents: Arc<RwLock<HashMap<(TenantId, AgentId), (Agent, Instant)>>>,
 }
 
 impl Tokens {
     /// Tokens stored in `db`.
     pub fn new(db: ServerDb) -> Self {
-        Self { db, cache: Arc::default() }
+        Self { db, cache: Arc::default(), agents: Arc::default() }
+    }
+
+    /// The agent a token acts as, from the cache when read less than [`AGENT_CACHE_TTL`]
+    /// ago.
+    ///
+    /// # Errors
+    /// Store failures.
+    pub async fn agent(&self, store: &dyn Store, tenant: TenantId, id: AgentId) -> Result<Option<Agent>, StoreError> {
+        let key = (tenant, id);
+        if let Some((agent, read_at)) = self.agents.read().ok().and_then(|c| c.get(&key).cloned())
+            && read_at.elapsed() < AGENT_CACHE_TTL
+        {
+            return Ok(Some(agent));
+        }
+        let found = store.get_agent(tenant, id).await?;
+        if let Ok(mut cache) = self.agents.write() {
+            if cache.len() > CACHE_LIMIT {
+                cache.clear();
+            }
+            match &found {
+                Some(agent) => cache.insert(key, (agent.clone(), Instant::now())),
+                None => cache.remove(&key),
+            };
+        }
+        Ok(found)
+    }
+
+    /// Drops an agent from the cache (after this replica changed it).
+    pub fn forget_agent(&self, tenant: TenantId, id: AgentId) {
+        if let Ok(mut cache) = self.agents.write() {
+            cache.remove(&(tenant, id));
+        }
     }
 
     /// Creates a token for an agent and returns it (the only time it is visible).
@@ -83,7 +128,7 @@ impl Tokens {
         }
         let found = self.db.find_token(&hash).await?;
         if let (Some(r), Ok(mut cache)) = (&found, self.cache.write()) {
-            if cache.len() > 100_000 {
+            if cache.len() > CACHE_LIMIT {
                 cache.clear();
             }
             cache.insert(hash, r.clone());
@@ -116,7 +161,7 @@ impl FromRequestParts<AppState> for Auth {
             return Err(unauthorized("the api token is not valid"));
         }
         let record = state.tokens.resolve(token).await?.ok_or_else(|| unauthorized("the api token is not valid"))?;
-        let agent = state.crm.store().get_agent(record.tenant, record.agent).await?;
+        let agent = state.tokens.agent(state.crm.store().as_ref(), record.tenant, record.agent).await?;
         let agent = agent.filter(|a| a.active).ok_or_else(|| unauthorized("the token's agent is inactive or gone"))?;
         let actor = Actor {
             tenant: record.tenant,

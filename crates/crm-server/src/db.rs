@@ -1,7 +1,8 @@
 //! The server's own tables, next to the store's in the same database: API tokens, the
 //! live-event feed shared by replicas, and a little metadata (whether the database was
-//! initialised). The store ports have none of these, so the server keeps them on its own
-//! connection to the same URL (the store does not expose its connection yet).
+//! initialised). The store ports have none of these, so the server keeps them in the same
+//! database on the store's own connections ([`SqlStore::connections`]): on SQLite its
+//! writes queue on the store's single write path instead of contending for the file lock.
 //!
 //! Tables (created with `CREATE TABLE IF NOT EXISTS`, forward-only like the store's):
 //! - `crm_server_tokens`: SHA-256 of each API token → tenant, agent, role.
@@ -12,13 +13,12 @@
 //!   replicas (see [`crate::idempotency`]).
 //! - `crm_server_meta`: key/value.
 
-use std::time::Duration;
-
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement, Value};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, Value};
 
 use crm_core::StoreError;
 use crm_core::access::Role;
 use crm_core::ids::{AgentId, TenantId};
+use crm_store_sql::SqlStore;
 
 /// A token row.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -29,6 +29,19 @@ pub struct TokenRecord {
     pub agent: AgentId,
     /// The role it grants.
     pub role: Role,
+}
+
+/// A live event to append to the feed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewLive<'a> {
+    /// Tenant.
+    pub tenant: TenantId,
+    /// Addressee.
+    pub agent: AgentId,
+    /// The SSE event name.
+    pub name: &'a str,
+    /// The JSON payload.
+    pub payload: String,
 }
 
 /// A live event as stored.
@@ -72,7 +85,10 @@ pub enum IdempotencyRow {
 /// The server's connection and its tables.
 #[derive(Clone, Debug)]
 pub struct ServerDb {
-    conn: DatabaseConnection,
+    /// Reads (SQLite's read-only pool; the one pool on PostgreSQL).
+    read: DatabaseConnection,
+    /// Writes (SQLite's single writer; the one pool on PostgreSQL).
+    write: DatabaseConnection,
     backend: DbBackend,
 }
 
@@ -84,16 +100,11 @@ fn backend_err(e: sea_orm::DbErr) -> StoreError {
 }
 
 impl ServerDb {
-    /// Connects to the database at `url` (the same URL as the store).
-    ///
-    /// # Errors
-    /// `Unavailable` when the database cannot be reached.
-    pub async fn connect(url: &str) -> Result<Self, StoreError> {
-        let mut opts = ConnectOptions::new(url.to_owned());
-        opts.max_connections(4).min_connections(1).acquire_timeout(Duration::from_secs(10)).sqlx_logging(false);
-        let conn = Database::connect(opts).await.map_err(|e| StoreError::Unavailable(Box::new(e)))?;
-        let backend = conn.get_database_backend();
-        Ok(Self { conn, backend })
+    /// The server's tables on the store's connections.
+    pub fn sharing(store: &SqlStore) -> Self {
+        let (read, write) = store.connections();
+        let backend = write.get_database_backend();
+        Self { read, write, backend }
     }
 
     /// Creates the server's tables when missing.
@@ -122,7 +133,7 @@ impl ServerDb {
                 .to_owned(),
         ];
         for sql in ddl {
-            self.conn.execute_unprepared(&sql).await.map_err(backend_err)?;
+            self.write.execute_unprepared(&sql).await.map_err(backend_err)?;
         }
         Ok(())
     }
@@ -137,7 +148,7 @@ impl ServerDb {
         if self.backend != DbBackend::Postgres {
             return Ok(None);
         }
-        let tx = sea_orm::TransactionTrait::begin(&self.conn).await.map_err(backend_err)?;
+        let tx = sea_orm::TransactionTrait::begin(&self.write).await.map_err(backend_err)?;
         tx.execute_unprepared("SELECT pg_advisory_xact_lock(7315046)").await.map_err(backend_err)?;
         Ok(Some(tx))
     }
@@ -169,7 +180,7 @@ impl ServerDb {
     /// # Errors
     /// `Unavailable` when it does not.
     pub async fn ping(&self) -> Result<(), StoreError> {
-        self.conn.ping().await.map_err(|e| StoreError::Unavailable(Box::new(e)))
+        self.read.ping().await.map_err(|e| StoreError::Unavailable(Box::new(e)))
     }
 
     /// A metadata value.
@@ -178,7 +189,7 @@ impl ServerDb {
     /// Backend failures.
     pub async fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
         let row = self
-            .conn
+            .read
             .query_one_raw(self.stmt("SELECT value FROM crm_server_meta WHERE key = ?", vec![key.into()]))
             .await
             .map_err(backend_err)?;
@@ -192,7 +203,7 @@ impl ServerDb {
     pub async fn set_meta(&self, key: &str, value: &str) -> Result<(), StoreError> {
         let sql = "INSERT INTO crm_server_meta (key, value) VALUES (?, ?) \
                    ON CONFLICT (key) DO UPDATE SET value = excluded.value";
-        self.conn.execute_raw(self.stmt(sql, vec![key.into(), value.into()])).await.map_err(backend_err)?;
+        self.write.execute_raw(self.stmt(sql, vec![key.into(), value.into()])).await.map_err(backend_err)?;
         Ok(())
     }
 
@@ -203,7 +214,7 @@ impl ServerDb {
     /// Backend failures.
     pub async fn claim_meta(&self, key: &str, value: &str) -> Result<bool, StoreError> {
         let sql = "INSERT INTO crm_server_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING";
-        let r = self.conn.execute_raw(self.stmt(sql, vec![key.into(), value.into()])).await.map_err(backend_err)?;
+        let r = self.write.execute_raw(self.stmt(sql, vec![key.into(), value.into()])).await.map_err(backend_err)?;
         Ok(r.rows_affected() == 1)
     }
 
@@ -213,7 +224,7 @@ impl ServerDb {
     /// Backend failures.
     pub async fn delete_meta(&self, key: &str) -> Result<(), StoreError> {
         let sql = "DELETE FROM crm_server_meta WHERE key = ?";
-        self.conn.execute_raw(self.stmt(sql, vec![key.into()])).await.map_err(backend_err)?;
+        self.write.execute_raw(self.stmt(sql, vec![key.into()])).await.map_err(backend_err)?;
         Ok(())
     }
 
@@ -238,7 +249,7 @@ impl ServerDb {
             label.into(),
             created_at.into(),
         ];
-        self.conn.execute_raw(self.stmt(sql, values)).await.map_err(backend_err)?;
+        self.write.execute_raw(self.stmt(sql, values)).await.map_err(backend_err)?;
         Ok(())
     }
 
@@ -248,7 +259,7 @@ impl ServerDb {
     /// Backend failures.
     pub async fn find_token(&self, hash: &str) -> Result<Option<TokenRecord>, StoreError> {
         let sql = "SELECT tenant_id, agent_id, role FROM crm_server_tokens WHERE hash = ?";
-        let Some(row) = self.conn.query_one_raw(self.stmt(sql, vec![hash.into()])).await.map_err(backend_err)? else {
+        let Some(row) = self.read.query_one_raw(self.stmt(sql, vec![hash.into()])).await.map_err(backend_err)? else {
             return Ok(None);
         };
         let tenant: String = row.try_get("", "tenant_id").map_err(backend_err)?;
@@ -274,11 +285,31 @@ impl ServerDb {
         payload: &str,
         created_ms: i64,
     ) -> Result<(), StoreError> {
-        let sql = "INSERT INTO crm_server_live_events (tenant_id, agent_id, name, payload, created_ms) \
-                   VALUES (?, ?, ?, ?, ?)";
-        let values =
-            vec![tenant.to_string().into(), agent.to_string().into(), name.into(), payload.into(), created_ms.into()];
-        self.conn.execute_raw(self.stmt(sql, values)).await.map_err(backend_err)?;
+        self.push_live_many(&[NewLive { tenant, agent, name, payload: payload.to_owned() }], created_ms).await
+    }
+
+    /// Appends several live events at once (one statement per 200 events).
+    ///
+    /// # Errors
+    /// Backend failures.
+    pub async fn push_live_many(&self, events: &[NewLive<'_>], created_ms: i64) -> Result<(), StoreError> {
+        for chunk in events.chunks(200) {
+            let mut sql = String::from(
+                "INSERT INTO crm_server_live_events (tenant_id, agent_id, name, payload, created_ms) VALUES ",
+            );
+            let mut values: Vec<Value> = Vec::with_capacity(chunk.len() * 5);
+            for (i, e) in chunk.iter().enumerate() {
+                sql.push_str(if i == 0 { "(?, ?, ?, ?, ?)" } else { ", (?, ?, ?, ?, ?)" });
+                values.extend([
+                    e.tenant.to_string().into(),
+                    e.agent.to_string().into(),
+                    e.name.into(),
+                    e.payload.as_str().into(),
+                    created_ms.into(),
+                ]);
+            }
+            self.write.execute_raw(self.stmt(&sql, values)).await.map_err(backend_err)?;
+        }
         Ok(())
     }
 
@@ -288,7 +319,7 @@ impl ServerDb {
     /// Backend failures.
     pub async fn live_head(&self) -> Result<i64, StoreError> {
         let sql = "SELECT COALESCE(MAX(seq), 0) AS head FROM crm_server_live_events";
-        let row = self.conn.query_one_raw(self.stmt(sql, vec![])).await.map_err(backend_err)?;
+        let row = self.read.query_one_raw(self.stmt(sql, vec![])).await.map_err(backend_err)?;
         Ok(row.map(|r| r.try_get::<i64>("", "head")).transpose().map_err(backend_err)?.unwrap_or(0))
     }
 
@@ -300,7 +331,7 @@ impl ServerDb {
         let sql = "SELECT seq, tenant_id, agent_id, name, payload FROM crm_server_live_events \
                    WHERE seq > ? ORDER BY seq LIMIT ?";
         let rows = self
-            .conn
+            .read
             .query_all_raw(self.stmt(sql, vec![seq.into(), i64::from(limit).into()]))
             .await
             .map_err(backend_err)?;
@@ -331,7 +362,7 @@ impl ServerDb {
         let sql = "SELECT seq, tenant_id, agent_id, name, payload FROM crm_server_live_events \
                    WHERE seq > ? AND tenant_id = ? AND agent_id = ? ORDER BY seq LIMIT ?";
         let values = vec![seq.into(), tenant.to_string().into(), agent.to_string().into(), i64::from(limit).into()];
-        let rows = self.conn.query_all_raw(self.stmt(sql, values)).await.map_err(backend_err)?;
+        let rows = self.read.query_all_raw(self.stmt(sql, values)).await.map_err(backend_err)?;
         rows.into_iter()
             .map(|r| {
                 Ok(LiveRow {
@@ -351,7 +382,7 @@ impl ServerDb {
     /// Backend failures.
     pub async fn prune_live(&self, before_ms: i64) -> Result<(), StoreError> {
         let sql = "DELETE FROM crm_server_live_events WHERE created_ms < ?";
-        self.conn.execute_raw(self.stmt(sql, vec![before_ms.into()])).await.map_err(backend_err)?;
+        self.write.execute_raw(self.stmt(sql, vec![before_ms.into()])).await.map_err(backend_err)?;
         Ok(())
     }
 
@@ -363,7 +394,7 @@ impl ServerDb {
         let sql = "INSERT INTO crm_server_idempotency (key, fingerprint, state, status, headers, body, created_ms) \
                    VALUES (?, ?, 'running', 0, '', '', ?) ON CONFLICT (key) DO NOTHING";
         let r = self
-            .conn
+            .write
             .execute_raw(self.stmt(sql, vec![key.into(), fingerprint.into(), now_ms.into()]))
             .await
             .map_err(backend_err)?;
@@ -379,7 +410,7 @@ impl ServerDb {
         let sql = "UPDATE crm_server_idempotency SET created_ms = ? \
                    WHERE key = ? AND state = 'running' AND created_ms = ?";
         let r = self
-            .conn
+            .write
             .execute_raw(self.stmt(sql, vec![now_ms.into(), key.into(), since_ms.into()]))
             .await
             .map_err(backend_err)?;
@@ -393,7 +424,7 @@ impl ServerDb {
     pub async fn idempotency(&self, key: &str) -> Result<Option<IdempotencyRow>, StoreError> {
         let sql = "SELECT fingerprint, state, status, headers, body, created_ms FROM crm_server_idempotency \
                    WHERE key = ?";
-        let Some(r) = self.conn.query_one_raw(self.stmt(sql, vec![key.into()])).await.map_err(backend_err)? else {
+        let Some(r) = self.read.query_one_raw(self.stmt(sql, vec![key.into()])).await.map_err(backend_err)? else {
             return Ok(None);
         };
         let fingerprint: String = r.try_get("", "fingerprint").map_err(backend_err)?;
@@ -424,7 +455,7 @@ impl ServerDb {
     ) -> Result<(), StoreError> {
         let sql = "UPDATE crm_server_idempotency SET state = 'done', status = ?, headers = ?, body = ? WHERE key = ?";
         let values = vec![i64::from(status).into(), headers.into(), body.into(), key.into()];
-        self.conn.execute_raw(self.stmt(sql, values)).await.map_err(backend_err)?;
+        self.write.execute_raw(self.stmt(sql, values)).await.map_err(backend_err)?;
         Ok(())
     }
 
@@ -434,7 +465,7 @@ impl ServerDb {
     /// Backend failures.
     pub async fn release_idempotency(&self, key: &str) -> Result<(), StoreError> {
         let sql = "DELETE FROM crm_server_idempotency WHERE key = ?";
-        self.conn.execute_raw(self.stmt(sql, vec![key.into()])).await.map_err(backend_err)?;
+        self.write.execute_raw(self.stmt(sql, vec![key.into()])).await.map_err(backend_err)?;
         Ok(())
     }
 
@@ -444,12 +475,13 @@ impl ServerDb {
     /// Backend failures.
     pub async fn prune_idempotency(&self, before_ms: i64) -> Result<(), StoreError> {
         let sql = "DELETE FROM crm_server_idempotency WHERE created_ms < ?";
-        self.conn.execute_raw(self.stmt(sql, vec![before_ms.into()])).await.map_err(backend_err)?;
+        self.write.execute_raw(self.stmt(sql, vec![before_ms.into()])).await.map_err(backend_err)?;
         Ok(())
     }
 
-    /// Closes the pool.
+    /// Closes the pools, which are the store's too: only when the server stops.
     pub async fn close(self) {
-        let _ = self.conn.close().await;
+        let _ = self.read.close_by_ref().await;
+        let _ = self.write.close_by_ref().await;
     }
 }

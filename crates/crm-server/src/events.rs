@@ -30,6 +30,7 @@ use crm_core::event::{DomainEvent, EventKind, Topic};
 use crm_core::ids::{AgentId, EventId, TenantId};
 use crm_core::time::next_id;
 
+use crate::db::NewLive;
 use crate::state::AppState;
 
 /// One event for one agent, as the SSE stream sends it.
@@ -119,27 +120,31 @@ pub async fn push(
     state.db.push_live(tenant, agent, name, &payload.to_string(), now_ms(state)).await
 }
 
-/// One round of the outbox worker; returns how many entries it handled.
+/// One round of the outbox worker; returns how many entries it handled. The whole round
+/// costs two writes whatever its size: one insert of every live row, one update marking the
+/// entries delivered (on SQLite, writes queue on one connection).
 async fn deliver_outbox(state: &AppState) -> Result<usize, crm_core::StoreError> {
     let now = state.crm.clock().now();
     let lease = now + chrono::Duration::seconds(30);
     let entries = state.crm.store().claim_outbox(Topic::Notification, now, lease, 100).await?;
+    let mut live = Vec::new();
     for entry in &entries {
         let event = &entry.event;
-        let payload = serde_json::to_value(event).unwrap_or_default();
-        let mut result = Ok(());
+        let payload = serde_json::to_value(event).unwrap_or_default().to_string();
         for agent in addressees(state, event).await {
-            result = push(state, event.tenant, agent, event.kind.name(), &payload).await;
-            if result.is_err() {
-                break;
-            }
+            live.push(NewLive { tenant: event.tenant, agent, name: event.kind.name(), payload: payload.clone() });
         }
-        match result {
-            Ok(()) => state.crm.store().mark_delivered(event.id).await?,
-            Err(e) => {
-                tracing::warn!(event = %event.id, error = %e, "live event delivery failed; will retry");
-                let retry = now + chrono::Duration::seconds(5);
-                state.crm.store().mark_failed(event.id, &e.to_string(), Some(retry)).await?;
+    }
+    let ids: Vec<EventId> = entries.iter().map(|e| e.event.id).collect();
+    match state.db.push_live_many(&live, now_ms(state)).await {
+        Ok(()) => {
+            state.crm.store().mark_delivered_many(&ids).await?;
+        }
+        Err(e) => {
+            tracing::warn!(events = ids.len(), error = %e, "live event delivery failed; will retry");
+            let retry = now + chrono::Duration::seconds(5);
+            for id in ids {
+                state.crm.store().mark_failed(id, &e.to_string(), Some(retry)).await?;
             }
         }
     }

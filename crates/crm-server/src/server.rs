@@ -43,7 +43,7 @@ impl Services {
     pub async fn open(database_url: &str) -> Result<Self, StoreError> {
         let url = normalise_url(database_url);
         let store = SqlStore::connect(&url, SqlStoreOptions::default()).await?;
-        let db = ServerDb::connect(&url).await?;
+        let db = ServerDb::sharing(&store);
         let lock = db.migration_lock().await?;
         store.migrate().await?;
         db.migrate().await?;

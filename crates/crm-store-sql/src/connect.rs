@@ -135,6 +135,14 @@ impl SqlStore {
         Migrator::up(&self.write, None).await.map_err(db)
     }
 
+    /// The store's connections, `(read, write)`, for an application that keeps its own
+    /// tables in the same database: writes sent on `write` queue on SQLite's single write
+    /// path with the store's own instead of contending for the file lock. On PostgreSQL
+    /// and in-memory SQLite both are the same pool.
+    pub fn connections(&self) -> (DatabaseConnection, DatabaseConnection) {
+        (self.read.clone(), self.write.clone())
+    }
+
     /// Whether this store runs on PostgreSQL (otherwise SQLite).
     pub fn is_postgres(&self) -> bool {
         self.backend == DbBackend::Postgres

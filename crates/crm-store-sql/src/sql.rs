@@ -55,6 +55,13 @@ pub(crate) async fn one<C: ConnectionTrait>(
     c.query_one_raw(stmt(backend, sql, values)).await
 }
 
+/// ` LIMIT n`, written into the SQL rather than bound: SQLite plans a `LIMIT ?` with the
+/// bound value, so it re-prepares (parses and plans again) such a statement at every
+/// execution; an integer literal cannot inject anything.
+pub(crate) fn limit(n: u64) -> String {
+    format!(" LIMIT {n}")
+}
+
 /// `?, ?, ?` for `n` values.
 pub(crate) fn marks(n: usize) -> String {
     let mut s = String::with_capacity(n * 3);

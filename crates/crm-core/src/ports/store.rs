@@ -424,6 +424,25 @@ pub trait OutboxStore: Send + Sync {
     /// `NotFound`.
     async fn mark_delivered(&self, id: EventId) -> StoreResult<()>;
 
+    /// Marks every listed entry delivered, as [`OutboxStore::mark_delivered`] would one by
+    /// one, and returns how many it found; ids not in the outbox are skipped. The default
+    /// calls `mark_delivered` per id; an adapter may do it in one statement (a delivery
+    /// worker's round then costs one write, not one per event).
+    ///
+    /// # Errors
+    /// Backend failures only.
+    async fn mark_delivered_many(&self, ids: &[EventId]) -> StoreResult<u64> {
+        let mut marked = 0;
+        for id in ids {
+            match self.mark_delivered(*id).await {
+                Ok(()) => marked += 1,
+                Err(StoreError::NotFound { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(marked)
+    }
+
     /// Records a failed attempt: `attempts + 1`, the error, and either a next attempt at
     /// `retry_at` (status pending) or, when `retry_at` is `None`, the dead-letter state.
     ///
@@ -446,13 +465,72 @@ pub trait OutboxStore: Send + Sync {
     ) -> StoreResult<Page<OutboxEntry>>;
 }
 
+/// How many of each kind of record a customer card carries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CardLimits {
+    /// Open cases, most recently updated first.
+    pub open_cases: u32,
+    /// Planned tasks, soonest first.
+    pub pending_tasks: u32,
+    /// Interactions, newest first.
+    pub last_interactions: u32,
+}
+
+/// What a customer card shows besides the customer itself, read together.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CardParts {
+    /// As [`CaseStore::open_cases_of`] returns them.
+    pub open_cases: Vec<Case>,
+    /// As [`TaskStore::planned_tasks_of_customer`] returns them.
+    pub pending_tasks: Vec<Task>,
+    /// The items of the first page of [`InteractionStore::interactions_of_customer`].
+    pub last_interactions: Vec<Interaction>,
+    /// As [`CustomerStore::relations_of`] returns them.
+    pub relations: Vec<Relation>,
+}
+
+/// The screen pop's reads (CUS-4): the hottest path of the product, so an adapter may
+/// answer them in one round trip.
+#[async_trait]
+pub trait CardStore: CustomerStore + CaseStore + TaskStore + InteractionStore {
+    /// The parts of `customer`'s card. MUST return exactly what the four reads return:
+    /// `open_cases_of(tenant, customer, scope, limits.open_cases)`,
+    /// `planned_tasks_of_customer(tenant, customer, limits.pending_tasks)`, the items of
+    /// `interactions_of_customer(tenant, customer, first page of limits.last_interactions)`
+    /// and `relations_of(tenant, customer)`, each in its order. The default issues those
+    /// four reads concurrently.
+    async fn card_parts(
+        &self,
+        tenant: TenantId,
+        customer: CustomerId,
+        scope: &PrivateScope,
+        limits: CardLimits,
+    ) -> StoreResult<CardParts> {
+        let page = PageRequest { limit: limits.last_interactions, after: None };
+        let (open_cases, pending_tasks, interactions, relations) = futures::try_join!(
+            self.open_cases_of(tenant, customer, scope, limits.open_cases),
+            self.planned_tasks_of_customer(tenant, customer, limits.pending_tasks),
+            self.interactions_of_customer(tenant, customer, &page),
+            self.relations_of(tenant, customer),
+        )?;
+        Ok(CardParts { open_cases, pending_tasks, last_interactions: interactions.items, relations })
+    }
+}
+
 /// Everything a full store adapter provides; what the server holds as `Arc<dyn Store>`.
 pub trait Store:
-    CustomerStore + CaseStore + TaskStore + InteractionStore + DirectoryStore + OutboxStore + std::fmt::Debug
+    CustomerStore + CaseStore + TaskStore + InteractionStore + CardStore + DirectoryStore + OutboxStore + std::fmt::Debug
 {
 }
 
 impl<T> Store for T where
-    T: CustomerStore + CaseStore + TaskStore + InteractionStore + DirectoryStore + OutboxStore + std::fmt::Debug
+    T: CustomerStore
+        + CaseStore
+        + TaskStore
+        + InteractionStore
+        + CardStore
+        + DirectoryStore
+        + OutboxStore
+        + std::fmt::Debug
 {
 }

@@ -16,7 +16,7 @@ use crate::customer::{
 use crate::error::{Error, FieldError, Result};
 use crate::ids::{AgentId, CustomerId};
 use crate::interaction::InteractionSummary;
-use crate::page::PageRequest;
+use crate::ports::CardLimits;
 use crate::task::{AgendaBucket, Task};
 
 /// How many cards one lookup returns at most (several cards may share a number).
@@ -98,20 +98,18 @@ impl Crm {
     }
 
     async fn card_of(&self, actor: &Actor, customer: Customer) -> Result<CustomerCard> {
-        let scope = actor.private_scope();
-        let interactions_page = PageRequest { limit: CARD_LAST_INTERACTIONS, after: None };
-        let (cases, tasks, interactions, relations) = futures::try_join!(
-            self.store.open_cases_of(actor.tenant, customer.id, &scope, CARD_OPEN_CASES),
-            self.store.planned_tasks_of_customer(actor.tenant, customer.id, CARD_PENDING_TASKS),
-            self.store.interactions_of_customer(actor.tenant, customer.id, &interactions_page),
-            self.store.relations_of(actor.tenant, customer.id),
-        )?;
+        let limits = CardLimits {
+            open_cases: CARD_OPEN_CASES,
+            pending_tasks: CARD_PENDING_TASKS,
+            last_interactions: CARD_LAST_INTERACTIONS,
+        };
+        let parts = self.store.card_parts(actor.tenant, customer.id, &actor.private_scope(), limits).await?;
         Ok(CustomerCard {
             customer,
-            open_cases: cases.iter().map(CaseSummary::from).collect(),
-            pending_tasks: tasks,
-            last_interactions: interactions.items.iter().map(InteractionSummary::from).collect(),
-            relations,
+            open_cases: parts.open_cases.iter().map(CaseSummary::from).collect(),
+            pending_tasks: parts.pending_tasks,
+            last_interactions: parts.last_interactions.iter().map(InteractionSummary::from).collect(),
+            relations: parts.relations,
         })
     }
 

@@ -31,7 +31,9 @@ use crate::page::{Page, PageRequest};
 use crate::ports::store::{
     MockCaseStore, MockCustomerStore, MockDirectoryStore, MockInteractionStore, MockOutboxStore, MockTaskStore,
 };
-use crate::ports::{CaseStore, CustomerStore, DirectoryStore, InteractionStore, OutboxStore, StoreResult, TaskStore};
+use crate::ports::{
+    CardStore, CaseStore, CustomerStore, DirectoryStore, InteractionStore, OutboxStore, StoreResult, TaskStore,
+};
 use crate::task::Task;
 use crate::time::{Clock, IdGenerator};
 
@@ -51,6 +53,9 @@ impl std::fmt::Debug for MockStore {
         f.write_str("MockStore")
     }
 }
+
+// The screen pop's combined read: the port's default, over the mocked single reads.
+impl CardStore for MockStore {}
 
 #[async_trait]
 impl CustomerStore for MockStore {

@@ -135,6 +135,8 @@ pub async fn update_agent(
     ApiJson(patch): ApiJson<AgentPatch>,
 ) -> ApiResult<Reply<Agent>> {
     let a = st.crm.update_agent(&actor, id, version, patch).await.map_err(ApiError::precondition)?;
+    // Deactivation and role changes bind this replica's tokens at once.
+    st.tokens.forget_agent(a.tenant, a.id);
     let v = a.version;
     Ok(Reply::ok(a).tagged(v))
 }
@@ -187,6 +189,7 @@ pub async fn update_me(
     ApiJson(patch): ApiJson<ProfilePatch>,
 ) -> ApiResult<Reply<Agent>> {
     let a = st.crm.update_profile(&actor, version, patch).await.map_err(ApiError::precondition)?;
+    st.tokens.forget_agent(a.tenant, a.id);
     let v = a.version;
     Ok(Reply::ok(a).tagged(v))
 }

@@ -24,7 +24,7 @@ use super::interaction::replace_interaction;
 use super::{events_statement, insert_together, require, stale_or_missing, write_events};
 use crate::connect::{SqlStore, finish};
 use crate::error::{db, with_value};
-use crate::sql::{all, col, exec, from_doc, int, like_escape, marks, one, row_marks, text, to_doc, ts, uid};
+use crate::sql::{all, col, exec, from_doc, int, like_escape, limit, marks, one, row_marks, text, to_doc, ts, uid};
 
 /// The position of a case in a sorted list, as the memory store encodes it, so cursors are
 /// understood by every store.
@@ -124,14 +124,10 @@ fn history_statements(history: &[CaseHistoryEntry], mut seq: i64) -> StoreResult
     Ok(statements)
 }
 
-/// Inserts a new case with its history and events (one statement on PostgreSQL).
-async fn insert_case_rows<C: ConnectionTrait>(
-    c: &C,
-    case: &Case,
-    history: &[CaseHistoryEntry],
-    events: &[DomainEvent],
-) -> StoreResult<()> {
-    // Both checks in one round trip: the id is free, the customer exists in the tenant.
+/// Checks, before the write transaction, that a new case's id is free and its customer
+/// exists in its tenant (one read, off the single write path). The constraints catch what
+/// changes in between: the primary key a taken id, the foreign key a deleted customer.
+async fn check_new_case<C: ConnectionTrait>(c: &C, case: &Case) -> StoreResult<()> {
     let row = one(
         c,
         "SELECT (SELECT COUNT(*) FROM cases WHERE id = ?) AS taken, \
@@ -150,12 +146,24 @@ async fn insert_case_rows<C: ConnectionTrait>(
             reason: format!("{} does not exist", case.customer),
         });
     }
+    Ok(())
+}
+
+/// Inserts a new case with its history and events, checked by [`check_new_case`] (one
+/// round trip on both backends).
+async fn insert_case_rows<C: ConnectionTrait>(
+    c: &C,
+    case: &Case,
+    history: &[CaseHistoryEntry],
+    events: &[DomainEvent],
+) -> StoreResult<()> {
     let mut parts = vec![(format!("INSERT INTO cases ({CASE_COLUMNS}) VALUES ({})", marks(17)), case_values(case)?)];
     parts.extend(history_statements(history, 0)?);
     parts.extend(events_statement(events)?);
     insert_together(c, parts, "customer").await.map_err(|e| {
         with_value(e, |field| match field {
             "number" => Some(case.number.to_string()),
+            "id" => Some(case.id.to_string()),
             _ => None,
         })
     })
@@ -182,7 +190,7 @@ async fn detach_tasks<C: ConnectionTrait>(c: &C, tenant: TenantId, case: CaseId)
 }
 
 /// The private-scope condition on the `cases` row, with its values.
-fn scope_condition(scope: &PrivateScope) -> (String, Vec<Value>) {
+pub(crate) fn scope_condition(scope: &PrivateScope) -> (String, Vec<Value>) {
     match scope {
         PrivateScope::All => (String::new(), Vec::new()),
         PrivateScope::AssignedTo { agent, groups } => {
@@ -209,6 +217,7 @@ impl CaseStore for SqlStore {
     }
 
     async fn insert_case(&self, case: &Case, history: &[CaseHistoryEntry], events: &[DomainEvent]) -> StoreResult<()> {
+        check_new_case(&self.read, case).await?;
         let tx = self.begin().await?;
         let result = async { insert_case_rows(&tx, case, history, events).await }.await;
         finish(tx, result).await
@@ -222,6 +231,7 @@ impl CaseStore for SqlStore {
         interaction_expected_version: u64,
         events: &[DomainEvent],
     ) -> StoreResult<()> {
+        check_new_case(&self.read, case).await?;
         let tx = self.begin().await?;
         let result = async {
             insert_case_rows(&tx, case, history, events).await?;
@@ -410,8 +420,7 @@ impl CaseStore for SqlStore {
             Some(k) => sql.push_str(&format!(" ORDER BY {k} {d}, number {d}", d = dir.0)),
             None => sql.push_str(&format!(" ORDER BY number {}", dir.0)),
         }
-        sql.push_str(" LIMIT ?");
-        values.push(int(u64::from(page.limit) + 1));
+        sql.push_str(&limit(u64::from(page.limit) + 1));
         let rows = all(&self.read, &sql, values).await.map_err(db)?;
         let field = sort.field;
         paginate(
@@ -430,16 +439,16 @@ impl CaseStore for SqlStore {
         tenant: TenantId,
         customer: CustomerId,
         scope: &PrivateScope,
-        limit: u32,
+        max: u32,
     ) -> StoreResult<Vec<Case>> {
         let (scope_sql, scope_values) = scope_condition(scope);
         let sql = format!(
             "SELECT doc FROM cases WHERE customer_id = ? AND status IN ('open', 'pending', 'on_hold') AND tenant_id = ?{scope_sql} \
-             ORDER BY updated_at DESC, number DESC LIMIT ?"
+             ORDER BY updated_at DESC, number DESC{}",
+            limit(max.into())
         );
         let mut values = vec![uid(customer), uid(tenant)];
         values.extend(scope_values);
-        values.push(int(limit.into()));
         let rows = all(&self.read, &sql, values).await.map_err(db)?;
         cases_from_rows(&rows)
     }

@@ -24,13 +24,20 @@ use crm_core::task::Task;
 use super::{require, stale_or_missing, write_events};
 use crate::connect::{SqlStore, finish};
 use crate::error::{db, map_db, with_value};
-use crate::sql::{all, col, exec, from_doc, int, like_escape, marks, one, row_marks, text, to_doc, ts, ts_opt, uid};
+use crate::sql::{
+    all, col, exec, from_doc, int, like_escape, limit, marks, one, row_marks, text, to_doc, ts, ts_opt, uid,
+};
 
-/// The screen-pop lookup: live customers holding an identity key (tenant, key, tenant,
-/// limit), served by the `customer_identities_lookup` index.
-pub(crate) const FIND_BY_IDENTITY: &str = "SELECT c.doc FROM customer_identities i JOIN customers c ON c.id = i.customer_id \
-     WHERE i.tenant_id = ? AND i.key = ? AND c.tenant_id = ? AND c.status = 'active' \
-     ORDER BY (c.last_contact_at IS NULL), c.last_contact_at DESC, c.id LIMIT ?";
+/// The screen-pop lookup: up to `max` live customers holding an identity key (binds
+/// tenant, key, tenant), served by the `customer_identities_lookup` index.
+pub(crate) fn find_by_identity_sql(max: u32) -> String {
+    format!(
+        "SELECT c.doc FROM customer_identities i JOIN customers c ON c.id = i.customer_id \
+         WHERE i.tenant_id = ? AND i.key = ? AND c.tenant_id = ? AND c.status = 'active' \
+         ORDER BY (c.last_contact_at IS NULL), c.last_contact_at DESC, c.id{}",
+        limit(max.into())
+    )
+}
 
 fn status(customer: &Customer) -> &'static str {
     if customer.is_merged() { "merged" } else { "active" }
@@ -85,31 +92,41 @@ impl SideRows {
         }
     }
 
-    /// Inserts the rows, in chunks that stay under every backend's parameter limit.
+    /// The insert statements of the rows, in chunks that stay under every backend's
+    /// parameter limit.
+    pub(crate) fn statements(self) -> Vec<(String, Vec<Value>)> {
+        let mut out = chunked_inserts("customer_identities (tenant_id, key, customer_id)", 3, self.identities);
+        out.extend(chunked_inserts("customer_name_terms (tenant_id, kind, term, customer_id)", 4, self.terms));
+        out.extend(chunked_inserts(
+            "customer_custom_values (tenant_id, key, search_text, customer_id)",
+            4,
+            self.customs,
+        ));
+        out
+    }
+
+    /// Inserts the rows.
     pub(crate) async fn insert<C: ConnectionTrait>(self, c: &C) -> StoreResult<()> {
-        insert_chunked(c, "customer_identities (tenant_id, key, customer_id)", 3, self.identities).await?;
-        insert_chunked(c, "customer_name_terms (tenant_id, kind, term, customer_id)", 4, self.terms).await?;
-        insert_chunked(c, "customer_custom_values (tenant_id, key, search_text, customer_id)", 4, self.customs).await
+        for (sql, values) in self.statements() {
+            exec(c, &sql, values).await.map_err(db)?;
+        }
+        Ok(())
     }
 }
 
-/// Inserts `values` (rows of `cols` values) into `target`, 8,000 values per statement.
-pub(crate) async fn insert_chunked<C: ConnectionTrait>(
-    c: &C,
-    target: &str,
-    cols: usize,
-    values: Vec<Value>,
-) -> StoreResult<()> {
+/// Multi-row `INSERT`s of `values` (rows of `cols` values) into `target`, 8,000 values per
+/// statement.
+pub(crate) fn chunked_inserts(target: &str, cols: usize, values: Vec<Value>) -> Vec<(String, Vec<Value>)> {
     let per_statement = (8_000 / cols) * cols;
+    let mut out = Vec::new();
     let mut rest = values;
     while !rest.is_empty() {
         let tail = if rest.len() > per_statement { rest.split_off(per_statement) } else { Vec::new() };
         let rows = rest.len() / cols;
-        let sql = format!("INSERT INTO {target} VALUES {}", row_marks(rows, cols));
-        exec(c, &sql, rest).await.map_err(db)?;
+        out.push((format!("INSERT INTO {target} VALUES {}", row_marks(rows, cols)), rest));
         rest = tail;
     }
-    Ok(())
+    out
 }
 
 async fn clear_side_tables<C: ConnectionTrait>(c: &C, id: CustomerId) -> StoreResult<()> {
@@ -161,7 +178,7 @@ async fn replace_customer<C: ConnectionTrait>(c: &C, customer: &Customer, expect
     side.insert(c).await
 }
 
-fn relation_from_row(row: &QueryResult) -> StoreResult<Relation> {
+pub(crate) fn relation_from_row(row: &QueryResult) -> StoreResult<Relation> {
     let mut relation: Relation = from_doc(row)?;
     relation.from = CustomerId::from_uuid(col(row, "from_id")?);
     relation.to = CustomerId::from_uuid(col(row, "to_id")?);
@@ -416,11 +433,9 @@ impl CustomerStore for SqlStore {
         Self::load_customer(&self.read, tenant, id).await
     }
 
-    async fn find_by_identity(&self, tenant: TenantId, key: &IdentityKey, limit: u32) -> StoreResult<Vec<Customer>> {
-        let rows =
-            all(&self.read, FIND_BY_IDENTITY, vec![uid(tenant), text(key.as_str()), uid(tenant), int(limit.into())])
-                .await
-                .map_err(db)?;
+    async fn find_by_identity(&self, tenant: TenantId, key: &IdentityKey, max: u32) -> StoreResult<Vec<Customer>> {
+        let sql = find_by_identity_sql(max);
+        let rows = all(&self.read, &sql, vec![uid(tenant), text(key.as_str()), uid(tenant)]).await.map_err(db)?;
         customers_from_rows(&rows)
     }
 
@@ -485,8 +500,8 @@ impl CustomerStore for SqlStore {
             sql.push_str(" AND (c.name_sort > ? OR (c.name_sort = ? AND c.id > ?))");
             values.extend([text(name.as_str()), text(name), uid(id)]);
         }
-        sql.push_str(" ORDER BY c.name_sort, c.id LIMIT ?");
-        values.push(int(u64::from(page.limit) + 1));
+        sql.push_str(" ORDER BY c.name_sort, c.id");
+        sql.push_str(&limit(u64::from(page.limit) + 1));
         let rows = all(&self.read, &sql, values).await.map_err(db)?;
         paginate(
             rows,
@@ -500,19 +515,19 @@ impl CustomerStore for SqlStore {
         )
     }
 
-    async fn find_by_phonetic(&self, tenant: TenantId, codes: &[String], limit: u32) -> StoreResult<Vec<Customer>> {
-        if codes.is_empty() || limit == 0 {
+    async fn find_by_phonetic(&self, tenant: TenantId, codes: &[String], max: u32) -> StoreResult<Vec<Customer>> {
+        if codes.is_empty() || max == 0 {
             return Ok(Vec::new());
         }
         let sql = format!(
             "SELECT c.doc FROM customers c WHERE c.tenant_id = ? AND c.status = 'active' AND EXISTS \
              (SELECT 1 FROM customer_name_terms t WHERE t.customer_id = c.id AND t.tenant_id = ? AND t.kind = 'p' \
-             AND t.term IN ({})) ORDER BY c.name_sort, c.id LIMIT ?",
-            marks(codes.len())
+             AND t.term IN ({})) ORDER BY c.name_sort, c.id{}",
+            marks(codes.len()),
+            limit(max.into())
         );
         let mut values = vec![uid(tenant), uid(tenant)];
         values.extend(codes.iter().map(|c| text(c.as_str())));
-        values.push(int(limit.into()));
         let rows = all(&self.read, &sql, values).await.map_err(db)?;
         customers_from_rows(&rows)
     }

@@ -15,7 +15,7 @@ use super::customer::{decode_cursor, paginate};
 use super::{require, stale_or_missing, write_events};
 use crate::connect::{SqlStore, finish};
 use crate::error::{db, map_db, with_value};
-use crate::sql::{all, exec, from_doc, int, one, text, to_doc, ts, uid};
+use crate::sql::{all, exec, from_doc, int, limit, one, text, to_doc, ts, uid};
 
 /// Replaces an interaction whose stored version is `expected`.
 pub(crate) async fn replace_interaction<C: ConnectionTrait>(
@@ -108,8 +108,8 @@ impl InteractionStore for SqlStore {
             sql.push_str(" AND (offered_at < ? OR (offered_at = ? AND id < ?))");
             values.extend([Value::BigInt(Some(ts(at))), Value::BigInt(Some(ts(at))), uid(id)]);
         }
-        sql.push_str(" ORDER BY offered_at DESC, id DESC LIMIT ?");
-        values.push(int(u64::from(page.limit) + 1));
+        sql.push_str(" ORDER BY offered_at DESC, id DESC");
+        sql.push_str(&limit(u64::from(page.limit) + 1));
         let rows = all(&self.read, &sql, values).await.map_err(db)?;
         paginate(
             rows,

@@ -16,7 +16,7 @@ use crm_core::ports::{OutboxStore, StoreResult};
 use super::customer::{decode_cursor, paginate};
 use crate::connect::{SqlStore, finish};
 use crate::error::db;
-use crate::sql::{all, col, exec, from_doc, from_ts, int, marks, one, text, ts, uid};
+use crate::sql::{all, col, exec, from_doc, from_ts, limit, marks, one, text, ts, uid};
 
 const ENTRY_COLUMNS: &str = "topic, status, attempts, next_attempt_at, last_error, doc";
 
@@ -57,9 +57,9 @@ impl OutboxStore for SqlStore {
         topic: Topic,
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
-        limit: u32,
+        max: u32,
     ) -> StoreResult<Vec<OutboxEntry>> {
-        if limit == 0 {
+        if max == 0 {
             return Ok(Vec::new());
         }
         let tx = self.begin().await?;
@@ -67,11 +67,11 @@ impl OutboxStore for SqlStore {
             let lock = if self.is_postgres() { " FOR UPDATE SKIP LOCKED" } else { "" };
             let sql = format!(
                 "SELECT id, {ENTRY_COLUMNS} FROM outbox WHERE topic = ? AND status = 'pending' AND next_attempt_at <= ? \
-                 AND (lease_until IS NULL OR lease_until <= ?) ORDER BY at, id LIMIT ?{lock}"
+                 AND (lease_until IS NULL OR lease_until <= ?) ORDER BY at, id{}{lock}",
+                limit(max.into())
             );
             let now = Value::BigInt(Some(ts(now)));
-            let rows =
-                all(&tx, &sql, vec![text(topic.as_str()), now.clone(), now, int(limit.into())]).await.map_err(db)?;
+            let rows = all(&tx, &sql, vec![text(topic.as_str()), now.clone(), now]).await.map_err(db)?;
             if rows.is_empty() {
                 return Ok(Vec::new());
             }
@@ -93,6 +93,19 @@ impl OutboxStore for SqlStore {
                 .await
                 .map_err(db)?;
         if n == 0 { Err(StoreError::not_found("outbox entry", id)) } else { Ok(()) }
+    }
+
+    async fn mark_delivered_many(&self, ids: &[EventId]) -> StoreResult<u64> {
+        let mut marked = 0;
+        // Chunks stay far below every backend's parameter limit.
+        for chunk in ids.chunks(500) {
+            let sql = format!(
+                "UPDATE outbox SET status = 'delivered', lease_until = NULL WHERE id IN ({})",
+                marks(chunk.len())
+            );
+            marked += exec(&self.write, &sql, chunk.iter().map(|id| uid(*id)).collect()).await.map_err(db)?;
+        }
+        Ok(marked)
     }
 
     async fn mark_failed(&self, id: EventId, error: &str, retry_at: Option<DateTime<Utc>>) -> StoreResult<()> {
@@ -155,8 +168,8 @@ impl OutboxStore for SqlStore {
             sql.push_str(" AND (at < ? OR (at = ? AND id < ?))");
             values.extend([Value::BigInt(Some(ts(at))), Value::BigInt(Some(ts(at))), uid(id)]);
         }
-        sql.push_str(" ORDER BY at DESC, id DESC LIMIT ?");
-        values.push(int(u64::from(page.limit) + 1));
+        sql.push_str(" ORDER BY at DESC, id DESC");
+        sql.push_str(&limit(u64::from(page.limit) + 1));
         let rows = all(&self.read, &sql, values).await.map_err(db)?;
         paginate(
             rows,

@@ -13,9 +13,10 @@ use crm_core::ids::TenantId;
 use crm_core::ports::StoreResult;
 
 use super::case::{CASE_COLUMNS, case_values};
-use super::customer::{CUSTOMER_COLUMNS, FIND_BY_IDENTITY, SideRows, customer_values, insert_chunked};
+use super::customer::{CUSTOMER_COLUMNS, SideRows, chunked_inserts, customer_values, find_by_identity_sql};
 use crate::connect::{SqlStore, finish};
-use crate::sql::uid;
+use crate::error::db;
+use crate::sql::{exec, uid};
 
 /// The screen pop in one statement: the most recently contacted live customer holding the
 /// key, and its open cases, most recently updated first.
@@ -25,16 +26,51 @@ const RAW_SCREEN_POP: &str = "WITH hit AS (SELECT c.id, c.doc FROM customer_iden
      ORDER BY (c.last_contact_at IS NULL), c.last_contact_at DESC, c.id LIMIT 1) \
      SELECT hit.doc AS customer_doc, k.doc AS case_doc FROM hit LEFT JOIN cases k ON k.customer_id = hit.id \
      AND k.status IN ('open', 'pending', 'on_hold') AND k.tenant_id = ? \
-     ORDER BY k.updated_at DESC, k.number DESC LIMIT ?";
+     ORDER BY k.updated_at DESC, k.number DESC";
 
-/// [`RAW_SCREEN_POP`] with PostgreSQL's numbered placeholders (sqlx wants static SQL).
+/// [`RAW_SCREEN_POP`] with PostgreSQL's numbered placeholders.
 const RAW_SCREEN_POP_PG: &str = "WITH hit AS (SELECT c.id, c.doc FROM customer_identities i \
      JOIN customers c ON c.id = i.customer_id \
      WHERE i.tenant_id = $1 AND i.key = $2 AND c.tenant_id = $3 AND c.status = 'active' \
      ORDER BY (c.last_contact_at IS NULL), c.last_contact_at DESC, c.id LIMIT 1) \
      SELECT hit.doc AS customer_doc, k.doc AS case_doc FROM hit LEFT JOIN cases k ON k.customer_id = hit.id \
      AND k.status IN ('open', 'pending', 'on_hold') AND k.tenant_id = $4 \
-     ORDER BY k.updated_at DESC, k.number DESC LIMIT $5";
+     ORDER BY k.updated_at DESC, k.number DESC";
+
+/// How many records [`SqlStore::bulk_seed`] writes per slice.
+const SEED_SLICE: usize = 800;
+
+/// A slice of the records of a bulk seed.
+enum SeedSlice<'a> {
+    Customers(&'a [Customer]),
+    Cases(&'a [Case]),
+}
+
+impl SeedSlice<'_> {
+    /// The insert statements of the slice.
+    fn statements(self) -> StoreResult<Vec<(String, Vec<Value>)>> {
+        match self {
+            Self::Customers(customers) => {
+                let mut rows: Vec<Value> = Vec::with_capacity(customers.len() * 10);
+                let mut side = SideRows::default();
+                for c in customers {
+                    rows.extend(customer_values(c)?);
+                    side.add(c);
+                }
+                let mut out = chunked_inserts(&format!("customers ({CUSTOMER_COLUMNS})"), 10, rows);
+                out.extend(side.statements());
+                Ok(out)
+            }
+            Self::Cases(cases) => {
+                let mut rows: Vec<Value> = Vec::with_capacity(cases.len() * 17);
+                for c in cases {
+                    rows.extend(case_values(c)?);
+                }
+                Ok(chunked_inserts(&format!("cases ({CASE_COLUMNS})"), 17, rows))
+            }
+        }
+    }
+}
 
 fn backend(e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
     StoreError::Backend(Box::new(e))
@@ -51,22 +87,35 @@ impl SqlStore {
     ///
     /// # Errors
     /// As the port writes: `Duplicate`, `InvalidReference`, `Unavailable`, `Backend`.
+    ///
+    /// The rows are written in slices of 800 records, and the statements of the
+    /// next slice (documents serialised, identity keys and name terms worked out) are built
+    /// while the current slice's run on the connection's own thread, so both cores work.
     pub async fn bulk_seed(&self, customers: &[Customer], cases: &[Case]) -> StoreResult<()> {
         let tx = self.begin().await?;
         let result = async {
-            let mut rows: Vec<Value> = Vec::with_capacity(customers.len() * 10);
-            let mut side = SideRows::default();
-            for c in customers {
-                rows.extend(customer_values(c)?);
-                side.add(c);
+            let mut slices = customers
+                .chunks(SEED_SLICE)
+                .map(SeedSlice::Customers)
+                .chain(cases.chunks(SEED_SLICE).map(SeedSlice::Cases));
+            let mut next = slices.next().map(SeedSlice::statements).transpose()?;
+            while let Some(statements) = next.take() {
+                let following = slices.next();
+                // `join!` polls the inserts first: they hand the statement to the
+                // connection's thread and wait, and the next slice is built meanwhile.
+                let (done, built) = futures::join!(
+                    async {
+                        for (sql, values) in statements {
+                            exec(&tx, &sql, values).await.map_err(db)?;
+                        }
+                        Ok::<(), StoreError>(())
+                    },
+                    async { following.map(SeedSlice::statements).transpose() }
+                );
+                done?;
+                next = built?;
             }
-            insert_chunked(&tx, &format!("customers ({CUSTOMER_COLUMNS})"), 10, rows).await?;
-            side.insert(&tx).await?;
-            let mut rows: Vec<Value> = Vec::with_capacity(cases.len() * 17);
-            for c in cases {
-                rows.extend(case_values(c)?);
-            }
-            insert_chunked(&tx, &format!("cases ({CASE_COLUMNS})"), 17, rows).await
+            Ok(())
         }
         .await;
         finish(tx, result).await
@@ -74,10 +123,35 @@ impl SqlStore {
 
     /// Refreshes the planner's statistics (`ANALYZE`), worth running after a bulk load.
     ///
+    /// On SQLite it keeps only the per-index row estimates (`sqlite_stat1`) and drops the
+    /// value samples (`sqlite_stat4`): with samples, SQLite re-plans every statement whose
+    /// bound values might change the plan at each execution (a parse and a plan per
+    /// lookup, several times the lookup itself), and the store's statements are plain
+    /// index lookups that the row estimates plan well. The throw-away index at the end
+    /// changes the schema, so every open connection reloads the statistics.
+    ///
     /// # Errors
-    /// `Backend` or `Unavailable` when the statement fails.
+    /// `Backend` or `Unavailable` when a statement fails.
     pub async fn analyze(&self) -> StoreResult<()> {
         self.write.execute_unprepared("ANALYZE").await.map_err(crate::error::db)?;
+        if self.backend == DbBackend::Postgres {
+            return Ok(());
+        }
+        // A SQLite built without STAT4 has no such table.
+        let sampled =
+            crate::sql::one(&self.write, "SELECT 1 AS x FROM sqlite_schema WHERE name = 'sqlite_stat4'", vec![])
+                .await
+                .map_err(crate::error::db)?
+                .is_some();
+        if sampled {
+            for sql in [
+                "DELETE FROM sqlite_stat4",
+                "CREATE INDEX crm_reload_statistics ON tenants (id)",
+                "DROP INDEX crm_reload_statistics",
+            ] {
+                self.write.execute_unprepared(sql).await.map_err(crate::error::db)?;
+            }
+        }
         Ok(())
     }
 
@@ -94,15 +168,14 @@ impl SqlStore {
         open_cases: u32,
     ) -> StoreResult<Option<(Customer, Vec<Case>)>> {
         let t = tenant.as_uuid();
-        let limit = i64::from(open_cases);
+        let limit = crate::sql::limit(open_cases.into());
         let rows: Vec<(String, Option<String>)> = match self.backend {
             DbBackend::Postgres => {
-                let rows = sqlx::query(RAW_SCREEN_POP_PG)
+                let rows = sqlx::query(sqlx::AssertSqlSafe(format!("{RAW_SCREEN_POP_PG}{limit}")))
                     .bind(t)
                     .bind(key.as_str())
                     .bind(t)
                     .bind(t)
-                    .bind(limit)
                     .fetch_all(self.read.get_postgres_connection_pool())
                     .await
                     .map_err(|e| StoreError::Unavailable(Box::new(e)))?;
@@ -111,12 +184,11 @@ impl SqlStore {
                     .collect::<StoreResult<_>>()?
             }
             _ => {
-                let rows = sqlx::query(RAW_SCREEN_POP)
+                let rows = sqlx::query(sqlx::AssertSqlSafe(format!("{RAW_SCREEN_POP}{limit}")))
                     .bind(t)
                     .bind(key.as_str())
                     .bind(t)
                     .bind(t)
-                    .bind(limit)
                     .fetch_all(self.read.get_sqlite_connection_pool())
                     .await
                     .map_err(|e| StoreError::Unavailable(Box::new(e)))?;
@@ -139,14 +211,13 @@ impl SqlStore {
     /// # Errors
     /// `Backend` when the backend refuses the statement.
     pub async fn explain_identity_lookup(&self, tenant: TenantId, key: &IdentityKey) -> StoreResult<String> {
-        let values =
-            vec![uid(tenant), Value::String(Some(key.as_str().to_owned())), uid(tenant), Value::BigInt(Some(20))];
+        let values = vec![uid(tenant), Value::String(Some(key.as_str().to_owned())), uid(tenant)];
         match self.backend {
             DbBackend::Postgres => {
                 let tx = self.begin().await?;
                 let result = async {
                     tx.execute_unprepared("SET LOCAL enable_seqscan = off").await.map_err(crate::error::db)?;
-                    let sql = format!("EXPLAIN (FORMAT JSON) {FIND_BY_IDENTITY}");
+                    let sql = format!("EXPLAIN (FORMAT JSON) {}", find_by_identity_sql(20));
                     let rows = crate::sql::all(&tx, &sql, values).await.map_err(crate::error::db)?;
                     let mut plan = String::new();
                     for row in rows {
@@ -162,7 +233,7 @@ impl SqlStore {
                 Ok(plan)
             }
             _ => {
-                let sql = format!("EXPLAIN QUERY PLAN {FIND_BY_IDENTITY}");
+                let sql = format!("EXPLAIN QUERY PLAN {}", find_by_identity_sql(20));
                 let rows = crate::sql::all(&self.read, &sql, values).await.map_err(crate::error::db)?;
                 let mut plan = String::new();
                 for row in rows {

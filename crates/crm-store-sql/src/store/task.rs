@@ -14,7 +14,7 @@ use crm_core::task::{Task, TaskStatus, reminder_event};
 use super::{exists, require, stale_or_missing, write_events};
 use crate::connect::{SqlStore, finish};
 use crate::error::{db, map_db, with_value};
-use crate::sql::{all, exec, from_doc, int, marks, one, text, to_doc, ts, ts_opt, uid};
+use crate::sql::{all, exec, from_doc, int, limit, marks, one, text, to_doc, ts, ts_opt, uid};
 
 fn status(s: TaskStatus) -> &'static str {
     match s {
@@ -112,7 +112,7 @@ impl TaskStore for SqlStore {
         tenant: TenantId,
         agent: AgentId,
         until: Option<DateTime<Utc>>,
-        limit: u32,
+        max: u32,
     ) -> StoreResult<Vec<Task>> {
         let mut sql =
             String::from("SELECT doc FROM tasks WHERE tenant_id = ? AND assignee_id = ? AND status = 'planned'");
@@ -121,8 +121,8 @@ impl TaskStore for SqlStore {
             sql.push_str(" AND scheduled_at < ?");
             values.push(Value::BigInt(Some(ts(until))));
         }
-        sql.push_str(" ORDER BY scheduled_at, id LIMIT ?");
-        values.push(int(limit.into()));
+        sql.push_str(" ORDER BY scheduled_at, id");
+        sql.push_str(&limit(max.into()));
         let rows = all(&self.read, &sql, values).await.map_err(db)?;
         tasks_from_rows(&rows)
     }
@@ -131,16 +131,14 @@ impl TaskStore for SqlStore {
         &self,
         tenant: TenantId,
         customer: CustomerId,
-        limit: u32,
+        max: u32,
     ) -> StoreResult<Vec<Task>> {
-        let rows = all(
-            &self.read,
+        let sql = format!(
             "SELECT doc FROM tasks WHERE customer_id = ? AND status = 'planned' AND tenant_id = ? \
-             ORDER BY scheduled_at, id LIMIT ?",
-            vec![uid(customer), uid(tenant), int(limit.into())],
-        )
-        .await
-        .map_err(db)?;
+             ORDER BY scheduled_at, id{}",
+            limit(max.into())
+        );
+        let rows = all(&self.read, &sql, vec![uid(customer), uid(tenant)]).await.map_err(db)?;
         tasks_from_rows(&rows)
     }
 
@@ -151,12 +149,13 @@ impl TaskStore for SqlStore {
         let tx = self.begin().await?;
         let result = async {
             let lock = if self.is_postgres() { " FOR UPDATE SKIP LOCKED" } else { "" };
+            let len = u64::try_from(event_ids.len()).unwrap_or(u64::MAX);
             let sql = format!(
                 "SELECT id, version, doc FROM tasks WHERE reminder_sent_at IS NULL AND reminder_at IS NOT NULL \
-                 AND reminder_at <= ? ORDER BY reminder_at, id LIMIT ?{lock}"
+                 AND reminder_at <= ? ORDER BY reminder_at, id{}{lock}",
+                limit(len)
             );
-            let len = u64::try_from(event_ids.len()).unwrap_or(u64::MAX);
-            let rows = all(&tx, &sql, vec![Value::BigInt(Some(ts(now))), int(len)]).await.map_err(db)?;
+            let rows = all(&tx, &sql, vec![Value::BigInt(Some(ts(now)))]).await.map_err(db)?;
             let mut claimed = Vec::with_capacity(rows.len());
             let mut events = Vec::with_capacity(rows.len());
             for (row, event_id) in rows.iter().zip(event_ids) {

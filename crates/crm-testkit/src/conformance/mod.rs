@@ -21,6 +21,7 @@
 //! store's error in the message, which is exactly what a backend author needs to read.
 #![allow(clippy::unwrap_used)]
 
+mod cards;
 mod case_lists;
 mod cases;
 mod concurrency;
@@ -51,6 +52,7 @@ use crm_core::task::{NewTask, ScheduleInput, Task, TaskKind};
 use crm_core::time::{UuidV7Generator, next_id};
 use uuid::Uuid;
 
+pub use cards::*;
 pub use case_lists::*;
 pub use cases::*;
 pub use concurrency::*;
@@ -149,6 +151,7 @@ macro_rules! store_conformance_tests {
             case_list_sorts_and_pages_in_every_order,
             private_cases_are_filtered_inside_the_page,
             open_cases_of_customer_are_most_recently_updated_first,
+            card_parts_equal_the_four_single_reads,
             task_round_trips_and_agendas_are_soonest_first,
             due_reminders_are_claimed_exactly_once_by_concurrent_claimers,
             interaction_round_trips_and_history_is_newest_first,

@@ -173,8 +173,15 @@ pub async fn outbox_claims_lease_and_record_outcomes(factory: &dyn StoreFactory)
     assert_not_found(s.mark_delivered(ctx.id()).await);
     assert_not_found(s.mark_failed(ctx.id(), "x", None).await);
 
-    // Leave nothing claimable behind for other tests sharing the database.
-    s.mark_delivered(middle.id).await.unwrap();
+    // Several at once (which also leaves nothing claimable behind for other tests sharing
+    // the database): every found entry is marked, an already delivered one counts, unknown
+    // ids are skipped.
+    let unknown: EventId = ctx.id();
+    assert_eq!(s.mark_delivered_many(&[middle.id, unknown, oldest.id]).await.unwrap(), 2);
+    assert_eq!(entry(&ctx, middle.id).await.status, OutboxStatus::Delivered);
+    assert_eq!(entry(&ctx, oldest.id).await.status, OutboxStatus::Delivered);
+    assert_eq!(s.mark_delivered_many(&[]).await.unwrap(), 0);
+    assert!(claim(&ctx, 50, 5).await.is_empty());
 }
 
 const WORKERS: usize = 8;

@@ -75,3 +75,7 @@ impl InteractionStore for MemoryStore {
         Ok(paginate(found, page, |i: &Interaction| (i.offered_at, i.id)))
     }
 }
+
+/// The card's combined read: the port's default (the four single reads), which is the
+/// reference the SQL store's one-statement version is checked against.
+impl crm_core::ports::CardStore for MemoryStore {}
