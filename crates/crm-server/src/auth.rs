@@ -48,6 +48,9 @@ pub fn hash_token(token: &str) -> String {
 /// changes made through another replica apply within this time.
 pub const AGENT_CACHE_TTL: Duration = Duration::from_secs(5);
 
+/// Agents by tenant and id, with when they were read.
+type AgentCache = HashMap<(TenantId, AgentId), (Agent, Instant)>;
+
 /// Bound on each cache; a full cache is simply emptied.
 const CACHE_LIMIT: usize = 100_000;
 
@@ -58,7 +61,7 @@ const CACHE_LIMIT: usize = 100_000;
 pub struct Tokens {
     db: ServerDb,
     cache: Arc<RwLock<HashMap<String, TokenRecord>>>,
-    agents: Arc<RwLock<HashMap<(TenantId, AgentId), (Agent, Instant)>>>,
+    agents: Arc<RwLock<AgentCache>>,
 }
 
 impl Tokens {
