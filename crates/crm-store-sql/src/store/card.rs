@@ -4,6 +4,7 @@
 
 use async_trait::async_trait;
 
+use crm_core::StoreError;
 use crm_core::access::PrivateScope;
 use crm_core::ids::{CustomerId, TenantId};
 use crm_core::ports::{CardLimits, CardParts, CardStore, StoreResult};
@@ -65,7 +66,8 @@ impl CardStore for SqlStore {
                 RELATIONS => parts.relations.push(relation_from_row(row)?),
                 CASES => parts.open_cases.push(from_doc(row)?),
                 TASKS => parts.pending_tasks.push(from_doc(row)?),
-                _ => parts.last_interactions.push(from_doc(row)?),
+                INTERACTIONS => parts.last_interactions.push(from_doc(row)?),
+                other => return Err(StoreError::Backend(format!("unknown card part {other}").into())),
             }
         }
         Ok(parts)

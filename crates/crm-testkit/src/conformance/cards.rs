@@ -3,7 +3,7 @@
 use chrono::Duration;
 use crm_core::access::PrivateScope;
 use crm_core::case::{CaseStatus, Visibility};
-use crm_core::customer::{Customer, Relation, RelationKind};
+use crm_core::customer::Customer;
 use crm_core::ids::{CustomerId, TenantId};
 use crm_core::page::PageRequest;
 use crm_core::ports::{CardLimits, CardParts};
@@ -30,15 +30,7 @@ async fn four_reads(
 }
 
 async fn relation(ctx: &Ctx, from: &Customer, to: &Customer) {
-    let r = Relation {
-        id: ctx.id(),
-        tenant: ctx.tenant(),
-        from: from.id,
-        to: to.id,
-        kind: RelationKind::Other,
-        note: None,
-    };
-    ctx.store.insert_relation(&r, &[]).await.unwrap();
+    ctx.store.insert_relation(&ctx.build_relation(from, to), &[]).await.unwrap();
 }
 
 /// The card's combined read equals the four single reads (same records, same order, same

@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 
 use chrono::Duration;
-use crm_core::customer::{ConflictRule, Customer, MergePlan, MergeRecord, Relation, RelationKind};
+use crm_core::customer::{ConflictRule, Customer, MergePlan, MergeRecord, Relation};
 use crm_core::event::EventKind;
 use crm_core::ids::MergeId;
 
@@ -34,17 +34,9 @@ async fn scene(factory: &dyn StoreFactory) -> Scene {
     let target_case = ctx.case(&target, |_| {}).await;
     let task = ctx.task(&source, 120, |_| {}).await;
     let interaction = ctx.interaction(Some(&source)).await;
-    let relation = |from: &Customer, to: &Customer| Relation {
-        id: ctx.id(),
-        tenant: ctx.tenant(),
-        from: from.id,
-        to: to.id,
-        kind: RelationKind::Other,
-        note: None,
-    };
-    let rel_from = relation(&source, &third);
-    let rel_to = relation(&third, &source);
-    let rel_between = relation(&source, &target);
+    let rel_from = ctx.build_relation(&source, &third);
+    let rel_to = ctx.build_relation(&third, &source);
+    let rel_between = ctx.build_relation(&source, &target);
     for r in [&rel_from, &rel_to, &rel_between] {
         ctx.store.insert_relation(r, &[]).await.unwrap();
     }

@@ -41,7 +41,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use crm_core::access::Actor;
 use crm_core::case::{Case, CaseContext, CaseHistoryEntry, NewCase, history};
-use crm_core::customer::{AccountNumber, Customer, CustomerContext, IdentityInput, NewCustomer};
+use crm_core::customer::{
+    AccountNumber, Customer, CustomerContext, IdentityInput, NewCustomer, Relation, RelationKind,
+};
 use crm_core::error::{Conflict, StoreError};
 use crm_core::event::{DomainEvent, EventKind, OutboxEntry};
 use crm_core::ids::{EventId, TenantId};
@@ -356,6 +358,18 @@ impl Ctx {
         let events = [self.event(EventKind::TaskCreated { task: task.id, assignee: task.assignee })];
         self.store.insert_task(&task, &events).await.expect("insert task");
         task
+    }
+
+    /// Builds (does not store) a relation of kind `Other` from one customer to another.
+    pub fn build_relation(&self, from: &Customer, to: &Customer) -> Relation {
+        Relation {
+            id: self.id(),
+            tenant: self.tenant(),
+            from: from.id,
+            to: to.id,
+            kind: RelationKind::Other,
+            note: None,
+        }
     }
 
     /// Builds (does not store) an inbound voice interaction offered to the agent.
