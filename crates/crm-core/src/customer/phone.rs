@@ -117,10 +117,18 @@ impl fmt::Display for PhoneNumber {
     }
 }
 
+/// Reading a number back (a stored record, an event) checks the E.164 shape only: `+`,
+/// then 2 to 15 digits, the first not 0. Every number was parsed against the numbering plan
+/// by [`PhoneNumber::parse`] when it entered; parsing it again on every read (a screen pop
+/// reads each card's numbers) costs microseconds of regular expressions apiece. Input from
+/// users never reaches this: commands carry written numbers as text and parse them.
 impl<'de> Deserialize<'de> for PhoneNumber {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        Self::from_e164(&s).map_err(serde::de::Error::custom)
+        let well_formed = s.strip_prefix('+').is_some_and(|digits| {
+            (2..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) && !digits.starts_with('0')
+        });
+        if well_formed { Ok(Self(s)) } else { Err(serde::de::Error::custom(format!("{s:?} is not an E.164 number"))) }
     }
 }
 
@@ -144,6 +152,19 @@ mod tests {
         let us = Some(Region::parse("US").unwrap());
         assert_eq!(PhoneNumber::parse("(415) 555-0100", us).unwrap().as_e164(), "+14155550100");
         assert_eq!(PhoneNumber::parse("+1 415-555-0100", fr()).unwrap().as_e164(), "+14155550100");
+    }
+
+    #[test]
+    fn stored_numbers_read_back_by_their_e164_shape() {
+        let read = |json: &str| serde_json::from_str::<PhoneNumber>(json);
+        assert_eq!(read("\"+33123456789\"").unwrap(), PhoneNumber::parse("01 23 45 67 89", fr()).unwrap());
+        for bad in
+            ["\"33123456789\"", "\"+\"", "\"+3\"", "\"+0123456789\"", "\"+33 1 23\"", "\"+1234567890123456\"", "12"]
+        {
+            assert!(read(bad).is_err(), "{bad}");
+        }
+        let number = PhoneNumber::parse("+1 415-555-0100", None).unwrap();
+        assert_eq!(read(&serde_json::to_string(&number).unwrap()).unwrap(), number);
     }
 
     #[test]

@@ -476,6 +476,16 @@ pub struct CardLimits {
     pub last_interactions: u32,
 }
 
+impl CardLimits {
+    /// What the customer card of the API carries ([`crate::customer::CARD_OPEN_CASES`] and
+    /// its siblings).
+    pub const CARD: Self = Self {
+        open_cases: crate::customer::CARD_OPEN_CASES,
+        pending_tasks: crate::customer::CARD_PENDING_TASKS,
+        last_interactions: crate::customer::CARD_LAST_INTERACTIONS,
+    };
+}
+
 /// What a customer card shows besides the customer itself, read together.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CardParts {
@@ -514,6 +524,24 @@ pub trait CardStore: CustomerStore + CaseStore + TaskStore + InteractionStore {
             self.relations_of(tenant, customer),
         )?;
         Ok(CardParts { open_cases, pending_tasks, last_interactions: interactions.items, relations })
+    }
+
+    /// The screen pop by phone or email: the customers `find_by_identity(tenant, key, max)`
+    /// returns, in its order, each with its `card_parts(tenant, customer, scope, limits)`.
+    /// MUST return exactly that. The default issues the lookup, then the cards concurrently;
+    /// an adapter may answer the common case (one match) in one round trip.
+    async fn cards_by_identity(
+        &self,
+        tenant: TenantId,
+        key: &IdentityKey,
+        max: u32,
+        scope: &PrivateScope,
+        limits: CardLimits,
+    ) -> StoreResult<Vec<(Customer, CardParts)>> {
+        let customers = self.find_by_identity(tenant, key, max).await?;
+        let cards = customers.iter().map(|c| self.card_parts(tenant, c.id, scope, limits));
+        let parts = futures::future::try_join_all(cards).await?;
+        Ok(customers.into_iter().zip(parts).collect())
     }
 }
 

@@ -1,7 +1,8 @@
 //! The screen pop (CUS-4) and the agent's agenda (TSK-3).
 //!
-//! The screen pop is the hottest path of the product: one indexed identity lookup, then the
-//! card's four reads issued concurrently.
+//! The screen pop is the hottest path of the product: the identity lookup and the card's
+//! reads go to the store as one call (`CardStore::cards_by_identity`), which an adapter may
+//! answer in one round trip.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -10,17 +11,26 @@ use super::Crm;
 use crate::access::{Actor, Permission};
 use crate::case::{CaseNumber, CaseSummary};
 use crate::customer::{
-    AccountNumber, CARD_LAST_INTERACTIONS, CARD_OPEN_CASES, CARD_PENDING_TASKS, Customer, CustomerCard, CustomerStatus,
-    EmailAddress, IdentityKey, LookupKey, PhoneNumber,
+    AccountNumber, Customer, CustomerCard, CustomerStatus, EmailAddress, IdentityKey, LookupKey, PhoneNumber,
 };
 use crate::error::{Error, FieldError, Result};
 use crate::ids::{AgentId, CustomerId};
 use crate::interaction::InteractionSummary;
-use crate::ports::CardLimits;
+use crate::ports::{CardLimits, CardParts};
 use crate::task::{AgendaBucket, Task};
 
 /// How many cards one lookup returns at most (several cards may share a number).
 pub const MAX_LOOKUP_MATCHES: u32 = 10;
+
+fn card(customer: Customer, parts: CardParts) -> CustomerCard {
+    CustomerCard {
+        customer,
+        open_cases: parts.open_cases.iter().map(CaseSummary::from).collect(),
+        pending_tasks: parts.pending_tasks,
+        last_interactions: parts.last_interactions.iter().map(InteractionSummary::from).collect(),
+        relations: parts.relations,
+    }
+}
 
 /// An agent's tasks by urgency (TSK-3).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -47,11 +57,11 @@ impl Crm {
             LookupKey::Phone(raw) => {
                 let tenant = self.tenant(actor.tenant).await?;
                 let phone = PhoneNumber::parse(raw, Some(tenant.default_region))?;
-                self.store.find_by_identity(actor.tenant, &IdentityKey::phone(&phone), MAX_LOOKUP_MATCHES).await?
+                return self.identity_cards(actor, &IdentityKey::phone(&phone)).await;
             }
             LookupKey::Email(raw) => {
                 let email = EmailAddress::parse(raw)?;
-                self.store.find_by_identity(actor.tenant, &IdentityKey::email(&email), MAX_LOOKUP_MATCHES).await?
+                return self.identity_cards(actor, &IdentityKey::email(&email)).await;
             }
             LookupKey::Account(raw) => {
                 let account = AccountNumber::parse(raw)?;
@@ -98,19 +108,17 @@ impl Crm {
     }
 
     async fn card_of(&self, actor: &Actor, customer: Customer) -> Result<CustomerCard> {
-        let limits = CardLimits {
-            open_cases: CARD_OPEN_CASES,
-            pending_tasks: CARD_PENDING_TASKS,
-            last_interactions: CARD_LAST_INTERACTIONS,
-        };
-        let parts = self.store.card_parts(actor.tenant, customer.id, &actor.private_scope(), limits).await?;
-        Ok(CustomerCard {
-            customer,
-            open_cases: parts.open_cases.iter().map(CaseSummary::from).collect(),
-            pending_tasks: parts.pending_tasks,
-            last_interactions: parts.last_interactions.iter().map(InteractionSummary::from).collect(),
-            relations: parts.relations,
-        })
+        let parts = self.store.card_parts(actor.tenant, customer.id, &actor.private_scope(), CardLimits::CARD).await?;
+        Ok(card(customer, parts))
+    }
+
+    /// The cards of the live customers holding an identity key (the phone and email screen
+    /// pops), read together.
+    async fn identity_cards(&self, actor: &Actor, key: &IdentityKey) -> Result<Vec<CustomerCard>> {
+        let scope = actor.private_scope();
+        let found =
+            self.store.cards_by_identity(actor.tenant, key, MAX_LOOKUP_MATCHES, &scope, CardLimits::CARD).await?;
+        Ok(found.into_iter().map(|(customer, parts)| card(customer, parts)).collect())
     }
 
     /// An agent's planned tasks sorted into overdue, due and upcoming (TSK-3). Agents see

@@ -1,49 +1,117 @@
 //! [`CardStore`] for [`SqlStore`]: the four reads of a customer card as ONE statement (a
-//! `UNION ALL` of the four ordered, limited reads), so the screen pop costs one round trip
-//! after the identity lookup instead of four.
+//! `UNION ALL` of the four ordered, limited reads), and the identity screen pop (lookup and
+//! card) as one statement too, so a phone or email screen pop costs one round trip.
 
 use async_trait::async_trait;
 
 use crm_core::StoreError;
 use crm_core::access::PrivateScope;
+use crm_core::customer::{Customer, IdentityKey};
 use crm_core::ids::{CustomerId, TenantId};
 use crm_core::ports::{CardLimits, CardParts, CardStore, StoreResult};
 
-use super::case::scope_condition;
-use super::customer::relation_from_row;
+use super::case::{cases_of_a_customer, scope_condition};
+use sea_orm::{DbBackend, QueryResult, Value};
+
+use super::customer::{find_by_identity_sql, relation_from_row};
 use crate::connect::SqlStore;
 use crate::error::db;
-use crate::sql::{all, col, from_doc, limit, uid};
+use crate::sql::{all, col, from_doc, limit, text, uid};
 
 /// Which read a row of the combined statement belongs to (its `part` column).
 const RELATIONS: i64 = 0;
 const CASES: i64 = 1;
 const TASKS: i64 = 2;
 const INTERACTIONS: i64 = 3;
+const CUSTOMERS: i64 = 4;
 
-/// The combined statement. Each part keeps its own `ORDER BY … LIMIT` and numbers its rows
-/// in that order (`rn`), so the outer `ORDER BY part, rn` restores every part's order
-/// (a `UNION ALL` by itself promises none). Relations come first: their uuid columns give
-/// the `NULL`s of the other parts a type on PostgreSQL.
-fn card_sql(scope_sql: &str, limits: CardLimits) -> String {
+/// The combined statement's four parts, for the customer the SQL expression `who` names
+/// (a bound `?` or a scalar subquery). Each part keeps its own `ORDER BY … LIMIT` and
+/// numbers its rows in that order (`rn`), so an outer `ORDER BY part, rn` restores every
+/// part's order (a `UNION ALL` by itself promises none). Relations come first: their uuid
+/// columns give the `NULL`s of the other parts a type on PostgreSQL.
+fn card_parts_sql(backend: DbBackend, who: &str, scope_sql: &str, limits: CardLimits) -> String {
+    let cases = cases_of_a_customer(backend);
     let cases_limit = limit(limits.open_cases.into());
     let tasks_limit = limit(limits.pending_tasks.into());
     let interactions_limit = limit(limits.last_interactions.into());
     format!(
         "SELECT CAST({RELATIONS} AS BIGINT) AS part, ROW_NUMBER() OVER (ORDER BY id) AS rn, doc, from_id, to_id \
-         FROM relations WHERE tenant_id = ? AND (from_id = ? OR to_id = ?) \
+         FROM relations WHERE tenant_id = ? AND (from_id = {who} OR to_id = {who}) \
          UNION ALL SELECT {CASES}, rn, doc, NULL, NULL FROM (SELECT doc, \
-         ROW_NUMBER() OVER (ORDER BY updated_at DESC, number DESC) AS rn FROM cases \
-         WHERE customer_id = ? AND status IN ('open', 'pending', 'on_hold') AND tenant_id = ?{scope_sql} \
+         ROW_NUMBER() OVER (ORDER BY updated_at DESC, number DESC) AS rn FROM {cases} \
+         WHERE customer_id = {who} AND status IN ('open', 'pending', 'on_hold') AND tenant_id = ?{scope_sql} \
          ORDER BY updated_at DESC, number DESC{cases_limit}) AS k \
          UNION ALL SELECT {TASKS}, rn, doc, NULL, NULL FROM (SELECT doc, \
          ROW_NUMBER() OVER (ORDER BY scheduled_at, id) AS rn FROM tasks \
-         WHERE customer_id = ? AND status = 'planned' AND tenant_id = ? ORDER BY scheduled_at, id{tasks_limit}) AS t \
+         WHERE customer_id = {who} AND status = 'planned' AND tenant_id = ? ORDER BY scheduled_at, id{tasks_limit}) AS t \
          UNION ALL SELECT {INTERACTIONS}, rn, doc, NULL, NULL FROM (SELECT doc, \
          ROW_NUMBER() OVER (ORDER BY offered_at DESC, id DESC) AS rn FROM interactions \
-         WHERE customer_id = ? AND tenant_id = ? ORDER BY offered_at DESC, id DESC{interactions_limit}) AS i \
-         ORDER BY 1, 2"
+         WHERE customer_id = {who} AND tenant_id = ? ORDER BY offered_at DESC, id DESC{interactions_limit}) AS i"
     )
+}
+
+/// The values of [`card_parts_sql`], with `who` bound to `customer` when it is given (the
+/// statement names the customer by `?`) and left out when `who` is a subquery.
+fn card_parts_values(tenant: TenantId, customer: Option<CustomerId>, scope_values: Vec<Value>) -> Vec<Value> {
+    let who: Vec<Value> = customer.map(uid).into_iter().collect();
+    let mut values = vec![uid(tenant)];
+    values.extend(who.iter().cloned().chain(who.iter().cloned()));
+    values.extend(who.iter().cloned());
+    values.push(uid(tenant));
+    values.extend(scope_values);
+    values.extend(who.iter().cloned());
+    values.push(uid(tenant));
+    values.extend(who.iter().cloned());
+    values.push(uid(tenant));
+    values
+}
+
+/// The identity screen pop as one statement: the matching customers (CTE `m`, as
+/// [`find_by_identity_sql`] orders them), the first one's card parts, and the customers as
+/// the part [`CUSTOMERS`]. Binds tenant, key, tenant, then the card's values without the
+/// customer.
+fn cards_by_identity_sql(backend: DbBackend, max: u32, scope_sql: &str, limits: CardLimits) -> String {
+    const ORDER: &str = "(last_contact_at IS NULL), last_contact_at DESC, id";
+    let matches = find_by_identity_sql("c.id, c.doc, c.last_contact_at", max);
+    format!(
+        "WITH m AS ({matches}), f AS (SELECT id FROM m ORDER BY {ORDER} LIMIT 1) {} \
+         UNION ALL SELECT {CUSTOMERS}, ROW_NUMBER() OVER (ORDER BY {ORDER}), doc, NULL, NULL FROM m \
+         ORDER BY 1, 2",
+        card_parts_sql(backend, "(SELECT id FROM f)", scope_sql, limits)
+    )
+}
+
+/// [`cards_by_identity_sql`] with its values.
+pub(crate) fn cards_by_identity_statement(
+    backend: DbBackend,
+    tenant: TenantId,
+    key: &IdentityKey,
+    max: u32,
+    scope: &PrivateScope,
+    limits: CardLimits,
+) -> (String, Vec<Value>) {
+    let (scope_sql, scope_values) = scope_condition(scope);
+    let mut values = vec![uid(tenant), text(key.as_str()), uid(tenant)];
+    values.extend(card_parts_values(tenant, None, scope_values));
+    (cards_by_identity_sql(backend, max, &scope_sql, limits), values)
+}
+
+/// Sorts the rows of a combined statement into card parts and customers.
+fn parts_from_rows(rows: &[QueryResult]) -> StoreResult<(CardParts, Vec<Customer>)> {
+    let mut parts = CardParts::default();
+    let mut customers = Vec::new();
+    for row in rows {
+        match col::<i64>(row, "part")? {
+            RELATIONS => parts.relations.push(relation_from_row(row)?),
+            CASES => parts.open_cases.push(from_doc(row)?),
+            TASKS => parts.pending_tasks.push(from_doc(row)?),
+            INTERACTIONS => parts.last_interactions.push(from_doc(row)?),
+            CUSTOMERS => customers.push(from_doc(row)?),
+            other => return Err(StoreError::Backend(format!("unknown card part {other}").into())),
+        }
+    }
+    Ok((parts, customers))
 }
 
 #[async_trait]
@@ -56,20 +124,30 @@ impl CardStore for SqlStore {
         limits: CardLimits,
     ) -> StoreResult<CardParts> {
         let (scope_sql, scope_values) = scope_condition(scope);
-        let mut values = vec![uid(tenant), uid(customer), uid(customer), uid(customer), uid(tenant)];
-        values.extend(scope_values);
-        values.extend([uid(customer), uid(tenant), uid(customer), uid(tenant)]);
-        let rows = all(&self.read, &card_sql(&scope_sql, limits), values).await.map_err(db)?;
-        let mut parts = CardParts::default();
-        for row in &rows {
-            match col::<i64>(row, "part")? {
-                RELATIONS => parts.relations.push(relation_from_row(row)?),
-                CASES => parts.open_cases.push(from_doc(row)?),
-                TASKS => parts.pending_tasks.push(from_doc(row)?),
-                INTERACTIONS => parts.last_interactions.push(from_doc(row)?),
-                other => return Err(StoreError::Backend(format!("unknown card part {other}").into())),
-            }
-        }
+        let sql = format!("{} ORDER BY 1, 2", card_parts_sql(self.backend, "?", &scope_sql, limits));
+        let rows = all(&self.read, &sql, card_parts_values(tenant, Some(customer), scope_values)).await.map_err(db)?;
+        let (parts, _) = parts_from_rows(&rows)?;
         Ok(parts)
+    }
+
+    /// One statement for the lookup and the first (most recently contacted) customer's card;
+    /// the cards of further matches (several customers sharing a number) are read after it.
+    async fn cards_by_identity(
+        &self,
+        tenant: TenantId,
+        key: &IdentityKey,
+        max: u32,
+        scope: &PrivateScope,
+        limits: CardLimits,
+    ) -> StoreResult<Vec<(Customer, CardParts)>> {
+        let (sql, values) = cards_by_identity_statement(self.backend, tenant, key, max, scope, limits);
+        let rows = all(&self.read, &sql, values).await.map_err(db)?;
+        let (first_parts, customers) = parts_from_rows(&rows)?;
+        let mut customers = customers.into_iter();
+        let Some(first) = customers.next() else { return Ok(Vec::new()) };
+        let rest: Vec<Customer> = customers.collect();
+        let more = rest.iter().map(|c| self.card_parts(tenant, c.id, scope, limits));
+        let more_parts = futures::future::try_join_all(more).await?;
+        Ok(std::iter::once((first, first_parts)).chain(rest.into_iter().zip(more_parts)).collect())
     }
 }

@@ -21,6 +21,7 @@ use crm_core::page::{Cursor, Page, PageRequest};
 use crm_core::ports::{CustomerStore, StoreResult};
 use crm_core::task::Task;
 
+use super::sequence::Counter;
 use super::{require, stale_or_missing, write_events};
 use crate::connect::{SqlStore, finish};
 use crate::error::{db, map_db, with_value};
@@ -28,11 +29,11 @@ use crate::sql::{
     all, col, exec, from_doc, int, like_escape, limit, marks, one, row_marks, text, to_doc, ts, ts_opt, uid,
 };
 
-/// The screen-pop lookup: up to `max` live customers holding an identity key (binds
-/// tenant, key, tenant), served by the `customer_identities_lookup` index.
-pub(crate) fn find_by_identity_sql(max: u32) -> String {
+/// The screen-pop lookup: `columns` of up to `max` live customers `c` holding an identity
+/// key (binds tenant, key, tenant), served by the `customer_identities_lookup` index.
+pub(crate) fn find_by_identity_sql(columns: &str, max: u32) -> String {
     format!(
-        "SELECT c.doc FROM customer_identities i JOIN customers c ON c.id = i.customer_id \
+        "SELECT {columns} FROM customer_identities i JOIN customers c ON c.id = i.customer_id \
          WHERE i.tenant_id = ? AND i.key = ? AND c.tenant_id = ? AND c.status = 'active' \
          ORDER BY (c.last_contact_at IS NULL), c.last_contact_at DESC, c.id{}",
         limit(max.into())
@@ -324,19 +325,6 @@ async fn move_relations<C: ConnectionTrait>(
 }
 
 impl SqlStore {
-    pub(crate) async fn next_sequence(&self, tenant: TenantId, name: &str) -> StoreResult<u64> {
-        // One statement, so atomic on both backends: PostgreSQL locks the counter row for the
-        // upsert, SQLite has a single writer.
-        let sql = "INSERT INTO sequences (tenant_id, name, value) VALUES (?, ?, 1) \
-                   ON CONFLICT (tenant_id, name) DO UPDATE SET value = sequences.value + 1 RETURNING value";
-        let row = one(&self.write, sql, vec![uid(tenant), text(name)])
-            .await
-            .map_err(db)?
-            .ok_or_else(|| StoreError::Backend("the sequence upsert returned no row".into()))?;
-        let value: i64 = col(&row, "value")?;
-        u64::try_from(value).map_err(|e| StoreError::Backend(Box::new(e)))
-    }
-
     pub(crate) async fn load_customer<C: ConnectionTrait>(
         c: &C,
         tenant: TenantId,
@@ -352,7 +340,7 @@ impl SqlStore {
 #[async_trait]
 impl CustomerStore for SqlStore {
     async fn next_account_sequence(&self, tenant: TenantId) -> StoreResult<u64> {
-        self.next_sequence(tenant, "account").await
+        self.next_sequence(tenant, Counter::Account).await
     }
 
     async fn insert_customer(&self, customer: &Customer, events: &[DomainEvent]) -> StoreResult<()> {
@@ -434,7 +422,7 @@ impl CustomerStore for SqlStore {
     }
 
     async fn find_by_identity(&self, tenant: TenantId, key: &IdentityKey, max: u32) -> StoreResult<Vec<Customer>> {
-        let sql = find_by_identity_sql(max);
+        let sql = find_by_identity_sql("c.doc", max);
         let rows = all(&self.read, &sql, vec![uid(tenant), text(key.as_str()), uid(tenant)]).await.map_err(db)?;
         customers_from_rows(&rows)
     }

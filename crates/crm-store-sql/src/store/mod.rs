@@ -9,6 +9,7 @@ mod directory;
 mod interaction;
 mod outbox;
 mod seed;
+mod sequence;
 mod task;
 
 use sea_orm::{ConnectionTrait, DbBackend, Value};

@@ -7,10 +7,11 @@ use sea_orm::sqlx::{self, Row as _};
 use sea_orm::{ConnectionTrait, DbBackend, Value};
 
 use crm_core::StoreError;
+use crm_core::access::PrivateScope;
 use crm_core::case::Case;
 use crm_core::customer::{Customer, IdentityKey};
 use crm_core::ids::TenantId;
-use crm_core::ports::StoreResult;
+use crm_core::ports::{CardLimits, StoreResult};
 
 use super::case::{CASE_COLUMNS, case_values};
 use super::customer::{CUSTOMER_COLUMNS, SideRows, chunked_inserts, customer_values, find_by_identity_sql};
@@ -212,12 +213,33 @@ impl SqlStore {
     /// `Backend` when the backend refuses the statement.
     pub async fn explain_identity_lookup(&self, tenant: TenantId, key: &IdentityKey) -> StoreResult<String> {
         let values = vec![uid(tenant), Value::String(Some(key.as_str().to_owned())), uid(tenant)];
+        self.explain(&find_by_identity_sql("c.doc", 20), values).await
+    }
+
+    /// The query plan of the screen pop's one statement behind `cards_by_identity` (the
+    /// lookup and the first card), printed as [`SqlStore::explain_identity_lookup`] does.
+    ///
+    /// # Errors
+    /// `Backend` when the backend refuses the statement.
+    pub async fn explain_screen_pop(&self, tenant: TenantId, key: &IdentityKey) -> StoreResult<String> {
+        let (sql, values) = super::card::cards_by_identity_statement(
+            self.backend,
+            tenant,
+            key,
+            10,
+            &PrivateScope::All,
+            CardLimits::CARD,
+        );
+        self.explain(&sql, values).await
+    }
+
+    async fn explain(&self, sql: &str, values: Vec<Value>) -> StoreResult<String> {
         match self.backend {
             DbBackend::Postgres => {
                 let tx = self.begin().await?;
                 let result = async {
                     tx.execute_unprepared("SET LOCAL enable_seqscan = off").await.map_err(crate::error::db)?;
-                    let sql = format!("EXPLAIN (FORMAT JSON) {}", find_by_identity_sql(20));
+                    let sql = format!("EXPLAIN (FORMAT JSON) {sql}");
                     let rows = crate::sql::all(&tx, &sql, values).await.map_err(crate::error::db)?;
                     let mut plan = String::new();
                     for row in rows {
@@ -233,7 +255,7 @@ impl SqlStore {
                 Ok(plan)
             }
             _ => {
-                let sql = format!("EXPLAIN QUERY PLAN {}", find_by_identity_sql(20));
+                let sql = format!("EXPLAIN QUERY PLAN {sql}");
                 let rows = crate::sql::all(&self.read, &sql, values).await.map_err(crate::error::db)?;
                 let mut plan = String::new();
                 for row in rows {

@@ -49,3 +49,43 @@ async fn sqlite_phone_and_email_lookups_use_the_identity_index() {
 async fn postgres_phone_and_email_lookups_use_the_identity_index() {
     lookups_use_the_identity_index(Backend::Postgres).await;
 }
+
+/// The screen pop's one statement (lookup and first card) finds everything by index: the
+/// identity key, and the customer's cases, tasks, interactions and relations.
+async fn the_screen_pop_statement_uses_indexes(backend: Backend) {
+    let s = store(backend).await;
+    let w = World::new(&s).await;
+    for i in 0..50 {
+        w.customer(&format!("Client {i}"), vec![phone(&format!("+33 1 23 45 {:02} {:02}", i / 10, i % 100))]).await;
+    }
+    let key = IdentityKey::phone(&PhoneNumber::parse("+33123450101", None).unwrap());
+    let plan = s.explain_screen_pop(w.t.tenant.id, &key).await.unwrap();
+    if backend == Backend::Postgres {
+        assert!(plan.contains("customer_identities_lookup"), "{plan}");
+        assert!(!plan.contains("\"Seq Scan\""), "a table is read in full:\n{plan}");
+    } else {
+        assert!(plan.contains("SEARCH i USING PRIMARY KEY (tenant_id=? AND key=?)"), "{plan}");
+        // Every table is searched by a key; `SCAN` appears only for the CTEs and subqueries.
+        for line in plan.lines().filter(|l| l.contains("SCAN")) {
+            let table_scan = ["customers", "cases", "tasks", "interactions", "relations"]
+                .iter()
+                .any(|t| line.trim_start_matches(['|', '-', '`', ' ']).starts_with(&format!("SCAN {t}")));
+            assert!(!table_scan, "a table is read in full ({line}):\n{plan}");
+        }
+        for index in ["cases_by_customer", "tasks_planned_by_customer", "interactions_by_customer", "relations_by_from"]
+        {
+            assert!(plan.contains(&format!("USING INDEX {index} ")), "{index} is not used:\n{plan}");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_screen_pop_statement_uses_indexes() {
+    the_screen_pop_statement_uses_indexes(Backend::SqliteFile).await;
+}
+
+#[cfg(crm_pg)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_screen_pop_statement_uses_indexes() {
+    the_screen_pop_statement_uses_indexes(Backend::Postgres).await;
+}

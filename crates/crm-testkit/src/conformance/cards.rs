@@ -3,13 +3,14 @@
 use chrono::Duration;
 use crm_core::access::PrivateScope;
 use crm_core::case::{CaseStatus, Visibility};
-use crm_core::customer::Customer;
+use crm_core::customer::{Customer, IdentityKey, NewCustomer};
 use crm_core::ids::{CustomerId, TenantId};
 use crm_core::page::PageRequest;
 use crm_core::ports::{CardLimits, CardParts};
 
 use super::cases::moved_to;
-use super::{Ctx, StoreFactory};
+use super::customers::{email_key, phone_key};
+use super::{Ctx, StoreFactory, email, phone};
 
 /// What the four single reads return, assembled as the port's contract says.
 async fn four_reads(
@@ -105,4 +106,122 @@ pub async fn card_parts_equal_the_four_single_reads(factory: &dyn StoreFactory) 
     let elsewhere = ctx.sibling().await;
     let foreign = ctx.store.card_parts(elsewhere.tenant(), busy.id, &PrivateScope::All, l).await.unwrap();
     assert_eq!(foreign, CardParts::default());
+}
+
+/// What the lookup and then each card's parts return, as the port's contract says.
+async fn lookup_then_cards(
+    ctx: &Ctx,
+    tenant: TenantId,
+    key: &IdentityKey,
+    max: u32,
+    scope: &PrivateScope,
+    l: CardLimits,
+) -> Vec<(Customer, CardParts)> {
+    let mut out = Vec::new();
+    for c in ctx.store.find_by_identity(tenant, key, max).await.unwrap() {
+        let parts = ctx.store.card_parts(tenant, c.id, scope, l).await.unwrap();
+        out.push((c, parts));
+    }
+    out
+}
+
+/// The identity screen pop in one call equals the lookup followed by each card's parts:
+/// one match, several matches sharing a number (most recently contacted first, limited),
+/// no match, private cases per scope, and another tenant.
+pub async fn cards_by_identity_equal_lookup_then_cards(factory: &dyn StoreFactory) {
+    let ctx = Ctx::new(factory).await;
+    let shared = "06 12 34 56 78";
+    let never = ctx.customer("Jamais Contacté", vec![phone(shared), email("famille@example.org")]).await;
+    let mut customers = vec![never.clone()];
+    for (name, hours) in [("Ancien", 72), ("Récent", 1), ("Moyen", 20)] {
+        let mut c = ctx
+            .build_customer(NewCustomer {
+                name: name.into(),
+                identities: vec![phone(shared)],
+                ..NewCustomer::default()
+            })
+            .await;
+        c.last_contact_at = Some(ctx.now - Duration::hours(hours));
+        ctx.insert_customer(&c).await;
+        customers.push(c);
+    }
+    let alone = ctx.customer("Seul", vec![phone("01 44 55 66 77"), email("seul@example.org")]).await;
+    customers.push(alone.clone());
+    let _no_card = ctx.customer("Sans Numéro", vec![]).await;
+
+    // Every customer gets open and closed cases (one private), tasks, interactions.
+    for (n, c) in customers.iter().enumerate() {
+        let n = i64::try_from(n).unwrap();
+        for i in 0..4_i64 {
+            let private = i == 2;
+            let built = ctx
+                .build_case(c, |k| {
+                    if private {
+                        k.visibility = Some(Visibility::Private);
+                        k.assignee = Some(ctx.t.supervisor.id);
+                    }
+                })
+                .await;
+            let status = if i == 3 { CaseStatus::Closed } else { CaseStatus::Open };
+            let mut case = moved_to(built, status, &ctx);
+            case.updated_at = ctx.now + Duration::minutes((i + n) % 3);
+            ctx.insert_case(&case).await;
+        }
+        for i in 0..3_i64 {
+            ctx.task(c, 10 + i, |_| {}).await;
+            let mut it = ctx.build_interaction(Some(c));
+            it.offered_at = ctx.now - Duration::minutes(i + n);
+            ctx.store.insert_interaction(&it, &[]).await.unwrap();
+        }
+    }
+    relation(&ctx, &customers[2], &alone).await;
+    relation(&ctx, &never, &customers[2]).await;
+
+    let tenant = ctx.tenant();
+    let agent_scope = ctx.agent().private_scope();
+    let keys = [
+        (phone_key(shared), 4),
+        (email_key("famille@example.org"), 1),
+        (phone_key("01 44 55 66 77"), 1),
+        (email_key("seul@example.org"), 1),
+        (phone_key("01 00 00 00 00"), 0),
+        (email_key("personne@example.org"), 0),
+    ];
+    let limits = [
+        CardLimits { open_cases: 20, pending_tasks: 20, last_interactions: 10 },
+        CardLimits { open_cases: 1, pending_tasks: 2, last_interactions: 1 },
+    ];
+    for (key, matches) in &keys {
+        for max in [10, 2, 1] {
+            for l in limits {
+                for scope in [&PrivateScope::All, &agent_scope] {
+                    let together = ctx.store.cards_by_identity(tenant, key, max, scope, l).await.unwrap();
+                    let expected = lookup_then_cards(&ctx, tenant, key, max, scope, l).await;
+                    assert_eq!(together, expected, "{key:?} max {max} {l:?} {scope:?}");
+                    assert_eq!(together.len(), (*matches).min(usize::try_from(max).unwrap()), "{key:?} max {max}");
+                }
+            }
+        }
+    }
+    // The most recently contacted card comes first, the never contacted one last, each
+    // with its own parts.
+    let shared_cards =
+        ctx.store.cards_by_identity(tenant, &keys[0].0, 10, &PrivateScope::All, limits[0]).await.unwrap();
+    let names: Vec<&str> = shared_cards.iter().map(|(c, _)| c.name.as_str()).collect();
+    assert_eq!(names, ["Récent", "Moyen", "Ancien", "Jamais Contacté"]);
+    for (c, parts) in &shared_cards {
+        assert_eq!(parts.open_cases.len(), 3, "{}", c.name);
+        assert!(parts.open_cases.iter().all(|k| k.customer == c.id));
+        assert_eq!(parts.pending_tasks.len(), 3);
+        assert_eq!(parts.last_interactions.len(), 3);
+    }
+    assert_eq!(shared_cards[0].1.relations.len(), 2, "Récent has a relation each way");
+    let hidden = ctx.store.cards_by_identity(tenant, &keys[2].0, 10, &agent_scope, limits[0]).await.unwrap();
+    assert_eq!(hidden[0].1.open_cases.len(), 2, "the private case is hidden from an agent");
+
+    let elsewhere = ctx.sibling().await;
+    for (key, _) in &keys {
+        let foreign = ctx.store.cards_by_identity(elsewhere.tenant(), key, 10, &PrivateScope::All, limits[0]).await;
+        assert!(foreign.unwrap().is_empty());
+    }
 }

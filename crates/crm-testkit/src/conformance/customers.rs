@@ -17,11 +17,11 @@ use serde_json::json;
 use super::{Ctx, StoreFactory, assert_duplicate, assert_invalid_reference, assert_not_found, email, page, phone};
 use crate::fixtures::region_fr;
 
-fn phone_key(written: &str) -> IdentityKey {
+pub(super) fn phone_key(written: &str) -> IdentityKey {
     IdentityKey::phone(&PhoneNumber::parse(written, Some(region_fr())).expect("a valid phone"))
 }
 
-fn email_key(written: &str) -> IdentityKey {
+pub(super) fn email_key(written: &str) -> IdentityKey {
     IdentityKey::email(&EmailAddress::parse(written).expect("a valid email"))
 }
 

@@ -154,6 +154,7 @@ macro_rules! store_conformance_tests {
             private_cases_are_filtered_inside_the_page,
             open_cases_of_customer_are_most_recently_updated_first,
             card_parts_equal_the_four_single_reads,
+            cards_by_identity_equal_lookup_then_cards,
             task_round_trips_and_agendas_are_soonest_first,
             due_reminders_are_claimed_exactly_once_by_concurrent_claimers,
             interaction_round_trips_and_history_is_newest_first,
