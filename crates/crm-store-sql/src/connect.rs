@@ -117,7 +117,7 @@ impl SqlStore {
         let read_pool = SqlitePoolOptions::new()
             .max_connections(options.max_connections.max(1))
             .acquire_timeout(options.acquire_timeout)
-            .connect_with(base.create_if_missing(false).read_only(true))
+            .connect_with(base.create_if_missing(false).read_only(true).pragma("mmap_size", "0"))
             .await
             .map_err(unavailable)?;
         Ok(Self {

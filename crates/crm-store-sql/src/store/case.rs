@@ -150,24 +150,37 @@ async fn check_new_case<C: ConnectionTrait>(c: &C, case: &Case) -> StoreResult<(
     Ok(())
 }
 
-/// Inserts a new case with its history and events, checked by [`check_new_case`] (one
-/// round trip on both backends).
+/// The inserts of a new case with its history and events.
+fn new_case_statements(
+    case: &Case,
+    history: &[CaseHistoryEntry],
+    events: &[DomainEvent],
+) -> StoreResult<Vec<(String, Vec<Value>)>> {
+    let mut parts = vec![(format!("INSERT INTO cases ({CASE_COLUMNS}) VALUES ({})", marks(17)), case_values(case)?)];
+    parts.extend(history_statements(history, 0)?);
+    parts.extend(events_statement(events)?);
+    Ok(parts)
+}
+
+/// Names the duplicate value of a refused new case.
+fn new_case_error(case: &Case, e: StoreError) -> StoreError {
+    with_value(e, |field| match field {
+        "number" => Some(case.number.to_string()),
+        "id" => Some(case.id.to_string()),
+        _ => None,
+    })
+}
+
+/// Inserts a new case with its history and events, checked by [`check_new_case`], in the
+/// caller's transaction (one round trip on both backends).
 async fn insert_case_rows<C: ConnectionTrait>(
     c: &C,
     case: &Case,
     history: &[CaseHistoryEntry],
     events: &[DomainEvent],
 ) -> StoreResult<()> {
-    let mut parts = vec![(format!("INSERT INTO cases ({CASE_COLUMNS}) VALUES ({})", marks(17)), case_values(case)?)];
-    parts.extend(history_statements(history, 0)?);
-    parts.extend(events_statement(events)?);
-    insert_together(c, parts, "customer").await.map_err(|e| {
-        with_value(e, |field| match field {
-            "number" => Some(case.number.to_string()),
-            "id" => Some(case.id.to_string()),
-            _ => None,
-        })
-    })
+    let parts = new_case_statements(case, history, events)?;
+    insert_together(c, parts, "customer").await.map_err(|e| new_case_error(case, e))
 }
 
 /// Clears the case of the tasks attached to it, bumping their versions.
@@ -231,14 +244,8 @@ impl CaseStore for SqlStore {
 
     async fn insert_case(&self, case: &Case, history: &[CaseHistoryEntry], events: &[DomainEvent]) -> StoreResult<()> {
         check_new_case(&self.read, case).await?;
-        if self.is_postgres() {
-            // `insert_together` makes ONE statement of the inserts on PostgreSQL, and a
-            // statement is atomic by itself: no `BEGIN` and `COMMIT` round trips.
-            return insert_case_rows(&self.write, case, history, events).await;
-        }
-        let tx = self.begin().await?;
-        let result = async { insert_case_rows(&tx, case, history, events).await }.await;
-        finish(tx, result).await
+        let parts = new_case_statements(case, history, events)?;
+        self.insert_atomically(parts, "customer").await.map_err(|e| new_case_error(case, e))
     }
 
     async fn insert_case_from_interaction(
