@@ -25,6 +25,7 @@ use crm_core::ports::StoreResult;
 
 use crate::error::db;
 use crate::migration::Migrator;
+use crate::writer::WriteQueue;
 
 /// Pool settings. The defaults suit a single server process.
 #[derive(Clone, Debug)]
@@ -50,6 +51,8 @@ pub struct SqlStore {
     pub(crate) read: DatabaseConnection,
     pub(crate) write: DatabaseConnection,
     pub(crate) backend: DbBackend,
+    /// SQLite: group commit of the hot writes on the write connection.
+    pub(crate) queue: Option<WriteQueue>,
 }
 
 fn unavailable(e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
@@ -75,7 +78,7 @@ impl SqlStore {
                 .await
                 .map_err(unavailable)?;
             let conn = SqlxPostgresConnector::from_sqlx_postgres_pool(pool);
-            Ok(Self { read: conn.clone(), write: conn, backend: DbBackend::Postgres })
+            Ok(Self { read: conn.clone(), write: conn, backend: DbBackend::Postgres, queue: None })
         } else {
             Err(StoreError::Backend(format!("unsupported database url scheme in {:?}", scheme(url)).into()))
         }
@@ -104,8 +107,9 @@ impl SqlStore {
                 .connect_with(base)
                 .await
                 .map_err(unavailable)?;
+            let queue = Some(WriteQueue::start(pool.clone()));
             let conn = SqlxSqliteConnector::from_sqlx_sqlite_pool(pool);
-            return Ok(Self { read: conn.clone(), write: conn, backend: DbBackend::Sqlite });
+            return Ok(Self { read: conn.clone(), write: conn, backend: DbBackend::Sqlite, queue });
         }
         let write_pool = SqlitePoolOptions::new()
             .max_connections(1)
@@ -122,6 +126,7 @@ impl SqlStore {
             .map_err(unavailable)?;
         Ok(Self {
             read: SqlxSqliteConnector::from_sqlx_sqlite_pool(read_pool),
+            queue: Some(WriteQueue::start(write_pool.clone())),
             write: SqlxSqliteConnector::from_sqlx_sqlite_pool(write_pool),
             backend: DbBackend::Sqlite,
         })

@@ -26,6 +26,7 @@ mod error;
 pub mod migration;
 mod sql;
 mod store;
+mod writer;
 
 pub use connect::{SqlStore, SqlStoreOptions};
 pub use migration::Migrator;

@@ -12,12 +12,7 @@ mod seed;
 mod sequence;
 mod task;
 
-use std::sync::Arc;
-
-use sea_orm::sea_query::Values;
-use sea_orm::sqlx;
-use sea_orm::{ConnectionTrait, DbBackend, DbErr, RuntimeErr, Value};
-use sea_query_sqlx::SqlxValues;
+use sea_orm::{ConnectionTrait, DbBackend, Value};
 use uuid::Uuid;
 
 use crm_core::StoreError;
@@ -110,41 +105,14 @@ pub(crate) async fn insert_together<C: ConnectionTrait>(
 impl SqlStore {
     /// Runs `parts` (inserts with no decision between them) as ONE transaction in one round
     /// trip. PostgreSQL: one statement of data-modifying CTEs ([`insert_together`]), atomic
-    /// by itself, so no `BEGIN` and `COMMIT`. SQLite: `BEGIN IMMEDIATE; …; COMMIT` as one
-    /// execution on the write connection, held for it. That connection is the only writer,
-    /// and each round trip to its thread is time every other writer waits, so one instead
-    /// of three matters. On any failure the transaction is rolled back before the
-    /// connection goes back to the pool; a connection that cannot even roll back is closed,
-    /// never returned with a transaction open.
+    /// by itself, so no `BEGIN` and `COMMIT`. SQLite: through the write queue
+    /// ([`crate::writer`]), `BEGIN IMMEDIATE; …; COMMIT` in one execution, together with
+    /// the inserts of other callers waiting at the same time.
     pub(crate) async fn insert_atomically(&self, parts: Vec<(String, Vec<Value>)>, fk_field: &str) -> StoreResult<()> {
-        if self.backend != DbBackend::Sqlite {
-            return insert_together(&self.write, parts, fk_field).await;
+        match &self.queue {
+            Some(queue) if !parts.is_empty() => queue.insert(parts).await.map_err(|e| map_db(e, fk_field)),
+            _ => insert_together(&self.write, parts, fk_field).await,
         }
-        if parts.is_empty() {
-            return Ok(());
-        }
-        let mut sql = String::from("BEGIN IMMEDIATE");
-        let mut values = Vec::new();
-        for (part, part_values) in parts {
-            sql.push_str("; ");
-            sql.push_str(&part);
-            values.extend(part_values);
-        }
-        sql.push_str("; COMMIT");
-        let as_db_err = |e: sqlx::Error| DbErr::Exec(RuntimeErr::SqlxError(Arc::new(e)));
-        let mut conn = self.write.get_sqlite_connection_pool().acquire().await.map_err(|e| db(as_db_err(e)))?;
-        let query = sqlx::query_with(sqlx::AssertSqlSafe(sql.as_str()), SqlxValues(Values(values)));
-        let Err(error) = query.execute(&mut *conn).await else { return Ok(()) };
-        match sqlx::query("ROLLBACK").execute(&mut *conn).await {
-            Ok(_) => {}
-            // `BEGIN` itself failed (a lock held by another process past the busy timeout).
-            Err(sqlx::Error::Database(e)) if e.message().contains("no transaction is active") => {}
-            Err(rollback) => {
-                tracing::error!(%rollback, "closing a SQLite write connection that could not roll back");
-                let _ = conn.close().await;
-            }
-        }
-        Err(map_db(as_db_err(error), fk_field))
     }
 }
 

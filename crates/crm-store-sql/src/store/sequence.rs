@@ -1,6 +1,6 @@
 //! Per-tenant counters (account numbers, case numbers): a row of the `sequences` table
 //! bumped by one upsert, atomic on both backends (PostgreSQL locks the row for the upsert,
-//! SQLite has a single writer).
+//! SQLite has a single writer, and its write queue draws for several callers at once).
 
 use sea_orm::QueryResult;
 
@@ -38,6 +38,9 @@ impl SqlStore {
     /// The counter's next value for the tenant (from 1): unique and increasing under
     /// concurrent callers, also across server replicas; values may be skipped.
     pub(crate) async fn next_sequence(&self, tenant: TenantId, counter: Counter) -> StoreResult<u64> {
+        if let Some(queue) = &self.queue {
+            return queue.draw(tenant.as_uuid(), counter.as_str()).await.map_err(db);
+        }
         let sql = "INSERT INTO sequences (tenant_id, name, value) VALUES (?, ?, 1) \
                    ON CONFLICT (tenant_id, name) DO UPDATE SET value = sequences.value + 1 RETURNING value";
         value_of(one(&self.write, sql, vec![uid(tenant), text(counter.as_str())]).await.map_err(db)?)

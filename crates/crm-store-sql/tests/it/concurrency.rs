@@ -106,6 +106,63 @@ async fn concurrent_creators_get_unique_increasing_numbers(store: Arc<dyn Store>
     assert_eq!(all.len(), WRITERS * 25);
 }
 
+/// 24 case creations at once, every fourth reusing a number already taken: on SQLite the
+/// write queue commits the ones that arrive together in one transaction, and a refused
+/// case must not take the others down with it, nor leave a row of its own.
+async fn concurrent_creations_fail_one_by_one(store: Arc<dyn Store>) {
+    let w = World::new(&*store).await;
+    let customer = w.customer("Together", vec![]).await;
+    let taken = w.case(&customer).await;
+    let mut cases = Vec::new();
+    for i in 0..24 {
+        let mut case = w.build_case(&customer).await;
+        if i % 4 == 3 {
+            case.number = taken.number;
+        }
+        cases.push(case);
+    }
+    let mut handles = Vec::new();
+    for case in cases.clone() {
+        let store = store.clone();
+        let history = w.creation_history(&case);
+        let event = w.event(EventKind::CaseCreated { case: case.id, number: case.number, customer: case.customer });
+        handles.push(tokio::spawn(async move { store.insert_case(&case, &history, &[event]).await }));
+    }
+    let tenant = w.t.tenant.id;
+    for (i, (case, handle)) in cases.iter().zip(handles).enumerate() {
+        let result = handle.await.unwrap();
+        let stored = store.get_case(tenant, case.id).await.unwrap();
+        if i % 4 == 3 {
+            match result {
+                Err(StoreError::Conflict(Conflict::Duplicate { field, .. })) => assert_eq!(field, "number"),
+                other => panic!("case {i} reused a number and got {other:?}"),
+            }
+            assert_eq!(stored, None, "case {i} left a row");
+            assert!(store.case_history(tenant, case.id).await.unwrap().is_empty(), "case {i} left history");
+        } else {
+            result.unwrap_or_else(|e| panic!("case {i} was refused: {e:?}"));
+            assert_eq!(stored.as_ref(), Some(case));
+            assert!(!store.case_history(tenant, case.id).await.unwrap().is_empty());
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_concurrent_creations_fail_one_by_one() {
+    concurrent_creations_fail_one_by_one(Arc::new(store(Backend::SqliteFile).await)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_memory_concurrent_creations_fail_one_by_one() {
+    concurrent_creations_fail_one_by_one(Arc::new(store(Backend::SqliteMemory).await)).await;
+}
+
+#[cfg(crm_pg)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_concurrent_creations_fail_one_by_one() {
+    concurrent_creations_fail_one_by_one(Arc::new(store(Backend::Postgres).await)).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sqlite_concurrent_case_updates_lose_nothing() {
     no_lost_update(Arc::new(store(Backend::SqliteFile).await)).await;
