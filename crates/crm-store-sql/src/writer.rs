@@ -34,9 +34,12 @@ pub(crate) type Statements = Vec<(String, Vec<Value>)>;
 /// How many queued jobs one round serves at most.
 const ROUND: usize = 64;
 
+/// Where a counter draw's value goes.
+type DrawReply = oneshot::Sender<Result<u64, DbErr>>;
+
 enum Job {
     Insert { parts: Statements, reply: oneshot::Sender<Result<(), DbErr>> },
-    Draw { tenant: Uuid, counter: &'static str, reply: oneshot::Sender<Result<u64, DbErr>> },
+    Draw { tenant: Uuid, counter: &'static str, reply: DrawReply },
 }
 
 /// The queue in front of the write connection; cheap to clone.
@@ -80,7 +83,7 @@ impl WriteQueue {
 async fn serve(pool: SqlitePool, mut rx: mpsc::UnboundedReceiver<Job>) {
     let mut jobs = Vec::with_capacity(ROUND);
     while rx.recv_many(&mut jobs, ROUND).await > 0 {
-        let mut draws: BTreeMap<(Uuid, &'static str), Vec<oneshot::Sender<Result<u64, DbErr>>>> = BTreeMap::new();
+        let mut draws: BTreeMap<(Uuid, &'static str), Vec<DrawReply>> = BTreeMap::new();
         let mut inserts = Vec::new();
         for job in jobs.drain(..) {
             match job {
