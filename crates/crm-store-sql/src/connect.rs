@@ -3,8 +3,10 @@
 //! SQLite runs in WAL mode with `foreign_keys=ON`, a busy timeout and `synchronous=NORMAL`.
 //! Writes go through ONE path: a pool of a single connection whose transactions start with
 //! `BEGIN IMMEDIATE`, so concurrent writers queue for that connection instead of failing
-//! with "database is locked"; reads use a separate pool of several read-only connections.
-//! An in-memory database lives in one connection, so reads and writes share it.
+//! with "database is locked"; the hot writes (new cases, counter draws) reach it through
+//! the write queue (`crate::writer`), which serves concurrent callers together. Reads use a
+//! separate pool of several read-only connections. An in-memory database lives in one
+//! connection, so reads and writes share it.
 //! PostgreSQL uses one pool; its row locks (`FOR UPDATE SKIP LOCKED`, upserts on the
 //! sequence row) keep concurrent writers correct.
 
@@ -91,8 +93,8 @@ impl SqlStore {
             .foreign_keys(true)
             .busy_timeout(options.busy_timeout)
             .synchronous(SqliteSynchronous::Normal)
-            // Statement journals of multi-row inserts stay in memory, and a memory-mapped
-            // file lets every connection share the OS page cache.
+            // Statement journals of multi-row inserts stay in memory; the writer (and an
+            // in-memory database) maps the file.
             .pragma("temp_store", "MEMORY")
             .pragma("mmap_size", "268435456")
             .disable_statement_logging();
@@ -121,6 +123,9 @@ impl SqlStore {
         let read_pool = SqlitePoolOptions::new()
             .max_connections(options.max_connections.max(1))
             .acquire_timeout(options.acquire_timeout)
+            // No memory map for readers: SQLite unmaps a reader's whole map whenever it sees
+            // the database changed, so under writes every read paid for `munmap`, TLB
+            // shoot-downs and page faults (ADR 0004). They read through the OS page cache.
             .connect_with(base.create_if_missing(false).read_only(true).pragma("mmap_size", "0"))
             .await
             .map_err(unavailable)?;
