@@ -278,6 +278,22 @@ async fn main() {
     let raw = stats(samples, wall.elapsed());
     print("screen pop by phone, ONE hand-written SQL statement (sqlx)", &raw);
 
+    // The same card as two statements (the lookup, then `card_parts`): what the one-statement
+    // screen pop saves, or costs, on this backend.
+    let mut samples = Vec::with_capacity(phone_keys.len());
+    let wall = Instant::now();
+    for key in &phone_keys {
+        let t = Instant::now();
+        let found = store.find_by_identity(tenant, key, 10).await.unwrap();
+        let parts = store.card_parts(tenant, found[0].id, &PrivateScope::All, CardLimits::CARD).await.unwrap();
+        samples.push(t.elapsed());
+        assert_eq!(parts.open_cases.len(), 1);
+    }
+    print(
+        "screen pop by phone as two statements (find_by_identity, card_parts), warm",
+        &stats(samples, wall.elapsed()),
+    );
+
     // Case creation with history and an event, 8 concurrent writers.
     let store = Arc::new(store);
     let customers: Vec<CustomerId> = {
