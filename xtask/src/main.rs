@@ -54,8 +54,27 @@ fn workspace_root() -> PathBuf {
 
 /// A cargo command that passes the PostgreSQL URL to the tests (`std::env::set_var` is
 /// unsafe in edition 2024 and the workspace forbids unsafe code).
+///
+/// It drops the variables `cargo run` set for this xtask binary (`CARGO_MANIFEST_DIR`,
+/// `CARGO_PKG_*`, …): some build scripts (ring's) watch them, so passing them on made every
+/// `cargo xtask …` and every plain `cargo build` rebuild the other's dependencies.
 fn cargo() -> Command {
     let mut cmd = Command::new(env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    for (key, _) in env::vars_os() {
+        let Some(key) = key.to_str() else { continue };
+        let set_by_cargo_run = key.starts_with("CARGO_PKG_")
+            || matches!(
+                key,
+                "CARGO_MANIFEST_DIR"
+                    | "CARGO_MANIFEST_PATH"
+                    | "CARGO_CRATE_NAME"
+                    | "CARGO_BIN_NAME"
+                    | "CARGO_PRIMARY_PACKAGE"
+            );
+        if set_by_cargo_run {
+            cmd.env_remove(key);
+        }
+    }
     cmd.env("CRM_TEST_POSTGRES_URL", postgres_url());
     cmd
 }
