@@ -155,7 +155,7 @@ async fn draw_many(
 }
 
 /// `BEGIN IMMEDIATE; …; COMMIT` as one execution; rolled back on failure.
-pub(crate) async fn transaction(conn: &mut PoolConnection<Sqlite>, parts: Statements) -> Result<(), DbErr> {
+async fn transaction(conn: &mut PoolConnection<Sqlite>, parts: Statements) -> Result<(), DbErr> {
     let mut sql = String::from("BEGIN IMMEDIATE");
     let mut values = Vec::new();
     for (part, part_values) in parts {

@@ -9,10 +9,9 @@ use crm_core::access::PrivateScope;
 use crm_core::customer::{Customer, IdentityKey};
 use crm_core::ids::{CustomerId, TenantId};
 use crm_core::ports::{CardLimits, CardParts, CardStore, StoreResult};
-
-use super::case::{cases_of_a_customer, scope_condition};
 use sea_orm::{DbBackend, QueryResult, Value};
 
+use super::case::{cases_of_a_customer, open_statuses, scope_condition};
 use super::customer::{find_by_identity_sql, relation_from_row};
 use crate::connect::SqlStore;
 use crate::error::db;
@@ -32,6 +31,7 @@ const CUSTOMERS: i64 = 4;
 /// columns give the `NULL`s of the other parts a type on PostgreSQL.
 fn card_parts_sql(backend: DbBackend, who: &str, scope_sql: &str, limits: CardLimits) -> String {
     let cases = cases_of_a_customer(backend);
+    let open = open_statuses();
     let cases_limit = limit(limits.open_cases.into());
     let tasks_limit = limit(limits.pending_tasks.into());
     let interactions_limit = limit(limits.last_interactions.into());
@@ -40,7 +40,7 @@ fn card_parts_sql(backend: DbBackend, who: &str, scope_sql: &str, limits: CardLi
          FROM relations WHERE tenant_id = ? AND (from_id = {who} OR to_id = {who}) \
          UNION ALL SELECT {CASES}, rn, doc, NULL, NULL FROM (SELECT doc, \
          ROW_NUMBER() OVER (ORDER BY updated_at DESC, number DESC) AS rn FROM {cases} \
-         WHERE customer_id = {who} AND status IN ('open', 'pending', 'on_hold') AND tenant_id = ?{scope_sql} \
+         WHERE customer_id = {who} AND status IN ({open}) AND tenant_id = ?{scope_sql} \
          ORDER BY updated_at DESC, number DESC{cases_limit}) AS k \
          UNION ALL SELECT {TASKS}, rn, doc, NULL, NULL FROM (SELECT doc, \
          ROW_NUMBER() OVER (ORDER BY scheduled_at, id) AS rn FROM tasks \
@@ -54,15 +54,16 @@ fn card_parts_sql(backend: DbBackend, who: &str, scope_sql: &str, limits: CardLi
 /// The values of [`card_parts_sql`], with `who` bound to `customer` when it is given (the
 /// statement names the customer by `?`) and left out when `who` is a subquery.
 fn card_parts_values(tenant: TenantId, customer: Option<CustomerId>, scope_values: Vec<Value>) -> Vec<Value> {
-    let who: Vec<Value> = customer.map(uid).into_iter().collect();
+    let who = customer.map(uid);
     let mut values = vec![uid(tenant)];
-    values.extend(who.iter().cloned().chain(who.iter().cloned()));
-    values.extend(who.iter().cloned());
+    values.extend(who.clone()); // relations: from_id
+    values.extend(who.clone()); // relations: to_id
+    values.extend(who.clone()); // cases
     values.push(uid(tenant));
     values.extend(scope_values);
-    values.extend(who.iter().cloned());
+    values.extend(who.clone()); // tasks
     values.push(uid(tenant));
-    values.extend(who.iter().cloned());
+    values.extend(who); // interactions
     values.push(uid(tenant));
     values
 }

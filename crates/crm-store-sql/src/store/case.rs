@@ -10,7 +10,7 @@ use uuid::Uuid;
 use crm_core::StoreError;
 use crm_core::access::PrivateScope;
 use crm_core::case::{
-    Case, CaseFilter, CaseHistoryEntry, CaseNumber, CaseSort, CaseSortField, Priority, SortDirection,
+    Case, CaseFilter, CaseHistoryEntry, CaseNumber, CaseSort, CaseSortField, CaseStatus, Priority, SortDirection,
 };
 use crm_core::event::DomainEvent;
 use crm_core::follow_up::FollowUp;
@@ -218,6 +218,16 @@ pub(crate) fn scope_condition(scope: &PrivateScope) -> (String, Vec<Value>) {
             (sql, values)
         }
     }
+}
+
+/// The statuses that count as open on a customer card ([`CaseStatus::is_open`]), as an SQL
+/// list of literals (`'open', 'pending', 'on_hold'`): the rule stays in crm-core.
+pub(crate) fn open_statuses() -> &'static str {
+    static LIST: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        let open = CaseStatus::ALL.iter().filter(|s| s.is_open()).map(|s| format!("'{}'", s.as_str()));
+        open.collect::<Vec<_>>().join(", ")
+    });
+    &LIST
 }
 
 /// The `cases` table as read for one customer's cases, newest first. On SQLite it names
@@ -468,9 +478,10 @@ impl CaseStore for SqlStore {
     ) -> StoreResult<Vec<Case>> {
         let (scope_sql, scope_values) = scope_condition(scope);
         let sql = format!(
-            "SELECT doc FROM {} WHERE customer_id = ? AND status IN ('open', 'pending', 'on_hold') AND tenant_id = ?{scope_sql} \
+            "SELECT doc FROM {} WHERE customer_id = ? AND status IN ({}) AND tenant_id = ?{scope_sql} \
              ORDER BY updated_at DESC, number DESC{}",
             cases_of_a_customer(self.backend),
+            open_statuses(),
             limit(max.into())
         );
         let mut values = vec![uid(customer), uid(tenant)];
