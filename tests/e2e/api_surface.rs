@@ -152,5 +152,10 @@ async fn operations_endpoints_answer() {
         metrics.text
     );
     assert!(metrics.text.contains("crm_http_request_duration_seconds_bucket"));
+    // On a SQLite file the screen pop reads on the caller's thread, and says so.
+    assert_eq!(t.admin().get("/api/v1/lookup?phone=%2B33612345678").await.status, StatusCode::OK);
+    let metrics = api.get("/metrics").await;
+    assert!(metrics.text.contains("crm_sqlite_inline_reads_total{outcome=\"fell_back\"} 0"), "{}", metrics.text);
+    assert!(!metrics.text.contains("crm_sqlite_inline_reads_total{outcome=\"served\"} 0"), "{}", metrics.text);
     t.server.stop().await.expect("clean stop");
 }

@@ -144,7 +144,11 @@ async fn readyz(State(st): State<AppState>) -> Response {
 }
 
 async fn metrics(State(st): State<AppState>) -> Response {
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], st.metrics.render()).into_response()
+    let mut text = st.metrics.render();
+    if let Some(counts) = st.db.inline_reads() {
+        text.push_str(&crate::metrics::render_inline_reads(counts));
+    }
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }
 
 async fn no_route() -> Problem {

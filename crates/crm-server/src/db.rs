@@ -90,6 +90,8 @@ pub struct ServerDb {
     /// Writes (SQLite's single writer; the one pool on PostgreSQL).
     write: DatabaseConnection,
     backend: DbBackend,
+    /// The store these connections belong to (for its counters).
+    store: SqlStore,
 }
 
 fn backend_err(e: sea_orm::DbErr) -> StoreError {
@@ -104,7 +106,12 @@ impl ServerDb {
     pub fn sharing(store: &SqlStore) -> Self {
         let (read, write) = store.connections();
         let backend = write.get_database_backend();
-        Self { read, write, backend }
+        Self { read, write, backend, store: store.clone() }
+    }
+
+    /// How the store's inline SQLite reads went (`None` off SQLite files).
+    pub fn inline_reads(&self) -> Option<crm_store_sql::InlineReadCounts> {
+        self.store.inline_reads()
     }
 
     /// Creates the server's tables when missing.

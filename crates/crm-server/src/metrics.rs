@@ -29,18 +29,33 @@ pub struct Metrics {
     inner: Mutex<Inner>,
 }
 
+/// Route template → method → figures; looked up by `&str`, so a request allocates nothing
+/// once its route and method have been seen.
 #[derive(Debug, Default)]
 struct Inner {
-    requests: BTreeMap<(String, String, u16), u64>,
-    latency: BTreeMap<(String, String), Histogram>,
+    routes: BTreeMap<String, BTreeMap<String, RouteFigures>>,
+}
+
+#[derive(Debug, Default)]
+struct RouteFigures {
+    statuses: BTreeMap<u16, u64>,
+    latency: Histogram,
 }
 
 impl Metrics {
     /// Records one request.
     pub fn record(&self, method: &str, route: &str, status: u16, seconds: f64) {
         let Ok(mut inner) = self.inner.lock() else { return };
-        *inner.requests.entry((method.to_owned(), route.to_owned(), status)).or_default() += 1;
-        let h = inner.latency.entry((method.to_owned(), route.to_owned())).or_default();
+        if !inner.routes.contains_key(route) {
+            inner.routes.insert(route.to_owned(), BTreeMap::new());
+        }
+        let Some(methods) = inner.routes.get_mut(route) else { return };
+        if !methods.contains_key(method) {
+            methods.insert(method.to_owned(), RouteFigures::default());
+        }
+        let Some(figures) = methods.get_mut(method) else { return };
+        *figures.statuses.entry(status).or_default() += 1;
+        let h = &mut figures.latency;
         for (i, bound) in BUCKETS.iter().enumerate() {
             if seconds <= *bound {
                 h.buckets[i] += 1;
@@ -56,26 +71,47 @@ impl Metrics {
         let mut out = String::new();
         out.push_str("# HELP crm_http_requests_total HTTP requests by method, route and status.\n");
         out.push_str("# TYPE crm_http_requests_total counter\n");
-        for ((m, r, s), n) in &inner.requests {
-            let _ = writeln!(out, "crm_http_requests_total{{method=\"{m}\",route=\"{}\",status=\"{s}\"}} {n}", esc(r));
+        for (r, methods) in &inner.routes {
+            for (m, figures) in methods {
+                for (s, n) in &figures.statuses {
+                    let _ = writeln!(
+                        out,
+                        "crm_http_requests_total{{method=\"{m}\",route=\"{}\",status=\"{s}\"}} {n}",
+                        esc(r)
+                    );
+                }
+            }
         }
         out.push_str("# HELP crm_http_request_duration_seconds HTTP request latency by method and route.\n");
         out.push_str("# TYPE crm_http_request_duration_seconds histogram\n");
-        for ((m, r), h) in &inner.latency {
-            let labels = format!("method=\"{m}\",route=\"{}\"", esc(r));
-            for (i, bound) in BUCKETS.iter().enumerate() {
-                let _ = writeln!(
-                    out,
-                    "crm_http_request_duration_seconds_bucket{{{labels},le=\"{bound}\"}} {}",
-                    h.buckets[i]
-                );
+        for (r, methods) in &inner.routes {
+            for (m, figures) in methods {
+                let h = &figures.latency;
+                let labels = format!("method=\"{m}\",route=\"{}\"", esc(r));
+                for (i, bound) in BUCKETS.iter().enumerate() {
+                    let _ = writeln!(
+                        out,
+                        "crm_http_request_duration_seconds_bucket{{{labels},le=\"{bound}\"}} {}",
+                        h.buckets[i]
+                    );
+                }
+                let _ = writeln!(out, "crm_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}", h.count);
+                let _ = writeln!(out, "crm_http_request_duration_seconds_sum{{{labels}}} {}", h.sum);
+                let _ = writeln!(out, "crm_http_request_duration_seconds_count{{{labels}}} {}", h.count);
             }
-            let _ = writeln!(out, "crm_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}", h.count);
-            let _ = writeln!(out, "crm_http_request_duration_seconds_sum{{{labels}}} {}", h.sum);
-            let _ = writeln!(out, "crm_http_request_duration_seconds_count{{{labels}}} {}", h.count);
         }
         out
     }
+}
+
+/// The counters of the SQLite store's inline reads (ADR 0005), in the text exposition.
+pub fn render_inline_reads(counts: crm_store_sql::InlineReadCounts) -> String {
+    let mut out = String::new();
+    out.push_str("# HELP crm_sqlite_inline_reads_total Screen-pop reads run on the caller's thread, by outcome.\n");
+    out.push_str("# TYPE crm_sqlite_inline_reads_total counter\n");
+    let _ = writeln!(out, "crm_sqlite_inline_reads_total{{outcome=\"served\"}} {}", counts.served);
+    let _ = writeln!(out, "crm_sqlite_inline_reads_total{{outcome=\"fell_back\"}} {}", counts.fell_back);
+    out
 }
 
 fn esc(s: &str) -> String {
@@ -85,11 +121,11 @@ fn esc(s: &str) -> String {
 /// The middleware recording every request.
 pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let start = Instant::now();
-    let method = req.method().as_str().to_owned();
-    let route =
-        req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned()).unwrap_or_else(|| "unmatched".into());
+    let method = req.method().clone();
+    let route = req.extensions().get::<MatchedPath>().cloned();
     let response = next.run(req).await;
-    state.metrics.record(&method, &route, response.status().as_u16(), start.elapsed().as_secs_f64());
+    let route = route.as_ref().map_or("unmatched", MatchedPath::as_str);
+    state.metrics.record(method.as_str(), route, response.status().as_u16(), start.elapsed().as_secs_f64());
     response
 }
 
@@ -105,5 +141,20 @@ mod tests {
         assert!(text.contains("crm_http_requests_total{method=\"GET\",route=\"/api/v1/cases/{id}\",status=\"200\"} 1"));
         assert!(text.contains("le=\"0.005\"} 1"));
         assert!(text.contains("le=\"0.001\"} 0"));
+        m.record("GET", "/api/v1/cases/{id}", 404, 0.02);
+        m.record("POST", "/api/v1/cases", 201, 0.02);
+        let text = m.render();
+        assert!(text.contains("crm_http_requests_total{method=\"GET\",route=\"/api/v1/cases/{id}\",status=\"404\"} 1"));
+        assert!(text.contains("crm_http_requests_total{method=\"POST\",route=\"/api/v1/cases\",status=\"201\"} 1"));
+        assert!(
+            text.contains("crm_http_request_duration_seconds_count{method=\"GET\",route=\"/api/v1/cases/{id}\"} 2")
+        );
+    }
+
+    #[test]
+    fn renders_the_inline_read_counters() {
+        let text = render_inline_reads(crm_store_sql::InlineReadCounts { served: 7, fell_back: 1 });
+        assert!(text.contains("crm_sqlite_inline_reads_total{outcome=\"served\"} 7"));
+        assert!(text.contains("crm_sqlite_inline_reads_total{outcome=\"fell_back\"} 1"));
     }
 }

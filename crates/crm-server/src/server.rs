@@ -18,7 +18,7 @@ use crate::db::ServerDb;
 use crate::events::{Hub, spawn_workers};
 use crate::metrics::Metrics;
 use crate::seed::{DemoSeed, seed_demo};
-use crate::state::{AppState, Settings};
+use crate::state::{AppParts, AppState, Settings};
 
 /// Metadata key set once the database was initialised (demo seeded or declined).
 const INITIALISED: &str = "initialised";
@@ -194,7 +194,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
     let services = Services::open(&config.database_url).await?;
     let demo = services.first_start(config.demo).await?;
     let (shutdown, rx) = watch::channel(false);
-    let state = AppState {
+    let state = AppState::new(AppParts {
         crm: services.crm.clone(),
         db: services.db.clone(),
         tokens: services.tokens.clone(),
@@ -202,7 +202,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
         metrics: Arc::new(Metrics::default()),
         settings: Arc::new(config.settings.clone()),
         connectors: config.connectors.clone(),
-    };
+    });
     let workers = spawn_workers(&state, &rx);
     let app = crate::app::app(state);
     let mut stop = rx;

@@ -47,9 +47,29 @@ impl Default for Settings {
     }
 }
 
-/// The state of the HTTP application.
+/// The state of the HTTP application: shared, so that the copy every handler and
+/// extractor takes is one reference count, not one per service.
 #[derive(Clone, Debug)]
-pub struct AppState {
+pub struct AppState(Arc<AppParts>);
+
+impl AppState {
+    /// The state made of its parts.
+    pub fn new(parts: AppParts) -> Self {
+        Self(Arc::new(parts))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = AppParts;
+
+    fn deref(&self) -> &AppParts {
+        &self.0
+    }
+}
+
+/// What the HTTP application works with.
+#[derive(Debug)]
+pub struct AppParts {
     /// The use cases.
     pub crm: Crm,
     /// The server's own tables.

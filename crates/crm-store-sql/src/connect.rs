@@ -5,12 +5,14 @@
 //! `BEGIN IMMEDIATE`, so concurrent writers queue for that connection instead of failing
 //! with "database is locked"; the hot writes (new cases, counter draws) reach it through
 //! the write queue (`crate::writer`), which serves concurrent callers together. Reads use a
-//! separate pool of several read-only connections. An in-memory database lives in one
+//! separate pool of several read-only connections; the screen pop reads on a few more,
+//! on the caller's thread (`crate::inline`, ADR 0005). An in-memory database lives in one
 //! connection, so reads and writes share it.
 //! PostgreSQL uses one pool; its row locks (`FOR UPDATE SKIP LOCKED`, upserts on the
 //! sequence row) keep concurrent writers correct.
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sea_orm::sqlx::ConnectOptions as _;
@@ -26,6 +28,7 @@ use crm_core::StoreError;
 use crm_core::ports::StoreResult;
 
 use crate::error::db;
+use crate::inline::{InlineReadCounts, InlineReads};
 use crate::migration::Migrator;
 use crate::writer::WriteQueue;
 
@@ -55,6 +58,8 @@ pub struct SqlStore {
     pub(crate) backend: DbBackend,
     /// SQLite: group commit of the hot writes on the write connection.
     pub(crate) queue: Option<WriteQueue>,
+    /// SQLite file: the screen pop's reads on the caller's thread (ADR 0005).
+    pub(crate) inline: Option<Arc<InlineReads>>,
 }
 
 fn unavailable(e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
@@ -80,7 +85,7 @@ impl SqlStore {
                 .await
                 .map_err(unavailable)?;
             let conn = SqlxPostgresConnector::from_sqlx_postgres_pool(pool);
-            Ok(Self { read: conn.clone(), write: conn, backend: DbBackend::Postgres, queue: None })
+            Ok(Self { read: conn.clone(), write: conn, backend: DbBackend::Postgres, queue: None, inline: None })
         } else {
             Err(StoreError::Backend(format!("unsupported database url scheme in {:?}", scheme(url)).into()))
         }
@@ -114,7 +119,7 @@ impl SqlStore {
                 .map_err(unavailable)?;
             let queue = Some(WriteQueue::start(pool.clone()));
             let conn = SqlxSqliteConnector::from_sqlx_sqlite_pool(pool);
-            return Ok(Self { read: conn.clone(), write: conn, backend: DbBackend::Sqlite, queue });
+            return Ok(Self { read: conn.clone(), write: conn, backend: DbBackend::Sqlite, queue, inline: None });
         }
         let write_pool = SqlitePoolOptions::new()
             .max_connections(1)
@@ -125,6 +130,7 @@ impl SqlStore {
             .connect_with(base.clone().journal_mode(SqliteJournalMode::Wal).pragma("cache_size", "-32768"))
             .await
             .map_err(unavailable)?;
+        let inline = Some(Arc::new(InlineReads::new(base.get_filename())));
         let read_pool = SqlitePoolOptions::new()
             .max_connections(options.max_connections.max(1))
             .acquire_timeout(options.acquire_timeout)
@@ -136,6 +142,7 @@ impl SqlStore {
             queue: Some(WriteQueue::start(write_pool.clone())),
             write: SqlxSqliteConnector::from_sqlx_sqlite_pool(write_pool),
             backend: DbBackend::Sqlite,
+            inline,
         })
     }
 
@@ -153,6 +160,12 @@ impl SqlStore {
     /// and in-memory SQLite both are the same pool.
     pub fn connections(&self) -> (DatabaseConnection, DatabaseConnection) {
         (self.read.clone(), self.write.clone())
+    }
+
+    /// How the screen pop's reads on the caller's thread went (ADR 0005); `None` where the
+    /// store has no such path (PostgreSQL, in-memory SQLite).
+    pub fn inline_reads(&self) -> Option<InlineReadCounts> {
+        self.inline.as_ref().map(|i| i.counts())
     }
 
     /// Whether this store runs on PostgreSQL (otherwise SQLite).

@@ -8,6 +8,7 @@
 //! - [`connect`]: URLs, pools, SQLite pragmas and the single-writer path; [`SqlStore`].
 //! - [`migration`]: forward-only migrations (`schema.sql`), also runnable standalone.
 //! - `sql`: statement helpers (one SQL text for both backends), value conversions.
+//! - `inline`: SQLite reads on the caller's thread for the screen pop (ADR 0005).
 //! - `error`: backend errors → `StoreError` (duplicate and reference fields named).
 //! - `store::*`: one module per port (customers, cases, tasks, interactions, directory,
 //!   outbox), plus `bulk_seed` for benchmarks and the hand-written lookup used to measure
@@ -23,10 +24,12 @@
 
 pub mod connect;
 mod error;
+mod inline;
 pub mod migration;
 mod sql;
 mod store;
 mod writer;
 
 pub use connect::{SqlStore, SqlStoreOptions};
+pub use inline::InlineReadCounts;
 pub use migration::Migrator;

@@ -167,7 +167,12 @@ pub(crate) fn to_doc<T: Serialize>(value: &T) -> Result<String, StoreError> {
 /// Reads an aggregate back from its `doc` column.
 pub(crate) fn from_doc<T: DeserializeOwned>(row: &QueryResult) -> Result<T, StoreError> {
     let doc: String = col(row, "doc")?;
-    serde_json::from_str(&doc).map_err(|e| StoreError::Backend(Box::new(e)))
+    parse_doc(&doc)
+}
+
+/// Deserialises an aggregate from the text of its `doc` column.
+pub(crate) fn parse_doc<T: DeserializeOwned>(doc: &str) -> Result<T, StoreError> {
+    serde_json::from_str(doc).map_err(|e| StoreError::Backend(Box::new(e)))
 }
 
 /// Escapes `%`, `_` and `\` for a `LIKE … ESCAPE '\'` pattern.

@@ -180,10 +180,15 @@ async fn replace_customer<C: ConnectionTrait>(c: &C, customer: &Customer, expect
 }
 
 pub(crate) fn relation_from_row(row: &QueryResult) -> StoreResult<Relation> {
-    let mut relation: Relation = from_doc(row)?;
-    relation.from = CustomerId::from_uuid(col(row, "from_id")?);
-    relation.to = CustomerId::from_uuid(col(row, "to_id")?);
-    Ok(relation)
+    Ok(relation_with_ends(from_doc(row)?, col(row, "from_id")?, col(row, "to_id")?))
+}
+
+/// A relation read from its `doc`, with its ends from the `from_id` and `to_id` columns
+/// (they follow merges, the document does not).
+pub(crate) fn relation_with_ends(mut relation: Relation, from: Uuid, to: Uuid) -> Relation {
+    relation.from = CustomerId::from_uuid(from);
+    relation.to = CustomerId::from_uuid(to);
+    relation
 }
 
 fn customers_from_rows(rows: &[QueryResult]) -> StoreResult<Vec<Customer>> {
