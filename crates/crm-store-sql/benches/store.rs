@@ -340,7 +340,8 @@ async fn main() {
     print("create case with history + outbox event (get customer, next number, insert), 8 writers", &create);
 
     println!(
-        "\nORM overhead, warm phone screen pop p50: {:.2}x the hand-written statement (p99 {:.2}x)",
+        "\nstore path against the hand-written statement through sqlx, warm phone screen pop: p50 {:.2}x, p99 {:.2}x \
+         (the store reads more: the whole card; below 1 where it reads on the caller's thread, SQLite files, ADR 0005)",
         results[1].p50.as_secs_f64() / raw.p50.as_secs_f64(),
         results[1].p99.as_secs_f64() / raw.p99.as_secs_f64()
     );

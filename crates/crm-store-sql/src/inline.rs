@@ -25,8 +25,9 @@ use rusqlite::{Connection, OpenFlags, Row};
 use sea_orm::Value;
 
 /// Connections kept open between reads; more may be opened for a burst (one per thread
-/// reading at the same moment), and those beyond this count are closed after their read.
-const IDLE: usize = 8;
+/// reading at the same moment: the runtime's workers, so a few), and those beyond this
+/// count are closed after their read.
+const IDLE: usize = 4;
 
 /// Prepared statements kept per connection (the card's text varies with the caller's
 /// private scope).
@@ -149,6 +150,8 @@ impl InlineReads {
         let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn = Connection::open_with_flags(&self.path, flags)?;
         conn.busy_timeout(Duration::ZERO)?;
+        // SQLite's default 2 MiB page cache: a 16 MiB one measured slower (8.4-8.7k against
+        // 9.4-9.6k screen pops/s at 200,000 customers) and costs memory.
         conn.execute_batch("PRAGMA mmap_size = 0; PRAGMA temp_store = MEMORY;")?;
         conn.set_prepared_statement_cache_capacity(STATEMENTS);
         Ok(conn)
