@@ -50,6 +50,10 @@ async fn a_whole_agent_day(backend: Backend) {
     let case_id = case_body["id"].as_str().expect("case id").to_owned();
     assert_eq!(case_body["status"], "open");
     assert_eq!(case_body["assignee"], demo.agent.to_string());
+    // Her stream announces the case she is assigned.
+    let created = events.next_named("case_created", Duration::from_secs(10)).await;
+    assert_eq!(created.data["kind"]["case"], case_id.as_str(), "{}", created.data);
+    assert_eq!(created.data["kind"]["assignee"], demo.agent.to_string(), "{}", created.data);
     let linked = alice.get(&path).await;
     let links = linked.expect(StatusCode::OK)["links"].clone();
     assert!(links.as_array().expect("links").iter().any(|l| l["target"]["id"] == case_id.as_str()), "{links}");

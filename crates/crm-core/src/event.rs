@@ -72,6 +72,10 @@ pub enum EventKind {
         number: CaseNumber,
         /// Customer.
         customer: CustomerId,
+        /// Assignee at creation, so that whoever delivers the event need not read the case.
+        /// Absent for an unassigned case, and in events recorded before this field existed.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        assignee: Option<AgentId>,
     },
     /// A case changed.
     CaseUpdated {
@@ -247,4 +251,37 @@ pub struct OutboxEntry {
     pub next_attempt_at: DateTime<Utc>,
     /// The last failure.
     pub last_error: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn created(assignee: Option<AgentId>) -> EventKind {
+        EventKind::CaseCreated {
+            case: CaseId::from_uuid(uuid::Uuid::now_v7()),
+            number: "CS-000042".parse().unwrap(),
+            customer: CustomerId::from_uuid(uuid::Uuid::now_v7()),
+            assignee,
+        }
+    }
+
+    #[test]
+    fn case_created_carries_its_assignee_and_reads_events_recorded_without_it() {
+        let agent = AgentId::from_uuid(uuid::Uuid::now_v7());
+        let assigned = created(Some(agent));
+        let json = serde_json::to_value(&assigned).unwrap();
+        assert_eq!(json["assignee"], serde_json::json!(agent));
+        assert_eq!(serde_json::from_value::<EventKind>(json.clone()).unwrap(), assigned);
+
+        // Unassigned: the field is left out, as in events stored before it existed.
+        let unassigned = serde_json::to_value(created(None)).unwrap();
+        assert!(unassigned.get("assignee").is_none());
+        let mut older = json;
+        older.as_object_mut().unwrap().remove("assignee");
+        let EventKind::CaseCreated { assignee, .. } = serde_json::from_value(older).unwrap() else {
+            panic!("not a case_created event")
+        };
+        assert_eq!(assignee, None);
+    }
 }

@@ -87,6 +87,10 @@ async fn addressees(state: &AppState, event: &DomainEvent) -> Vec<AgentId> {
             out.insert(*assignee);
         }
         EventKind::CaseAssigned { assignee, .. } => out.extend(*assignee),
+        EventKind::CaseCreated { assignee: Some(assignee), .. } => {
+            out.insert(*assignee);
+        }
+        // Unassigned at creation, or recorded before events carried the assignee.
         EventKind::CaseCreated { case, .. }
         | EventKind::CaseUpdated { case, .. }
         | EventKind::FollowUpAdded { case, .. } => {

@@ -324,7 +324,12 @@ async fn main() {
                     tenant: actor.tenant,
                     at: now(),
                     actor: Some(actor.agent),
-                    kind: EventKind::CaseCreated { case: case.id, number: case.number, customer: case.customer },
+                    kind: EventKind::CaseCreated {
+                        case: case.id,
+                        number: case.number,
+                        customer: case.customer,
+                        assignee: case.assignee,
+                    },
                 };
                 store.insert_case(&case, &entries, &[event]).await.unwrap();
                 samples.push(t.elapsed());

@@ -60,8 +60,10 @@ impl Crm {
         let number = self.store.next_case_number(actor.tenant).await?;
         let case = input.build(id, number, actor, origin, ctx)?;
         let history = diff(&FieldMap::new(), &case.field_map(), actor.tenant, case.id, 1, actor.agent, case.created_at);
-        let mut events =
-            vec![self.event(actor, EventKind::CaseCreated { case: case.id, number, customer: case.customer })];
+        let mut events = vec![self.event(
+            actor,
+            EventKind::CaseCreated { case: case.id, number, customer: case.customer, assignee: case.assignee },
+        )];
         if case.assignee.is_some_and(|a| a != actor.agent) || case.group.is_some() {
             events.push(
                 self.event(

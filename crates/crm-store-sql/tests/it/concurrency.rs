@@ -125,7 +125,12 @@ async fn concurrent_creations_fail_one_by_one(store: Arc<dyn Store>) {
     for case in cases.clone() {
         let store = store.clone();
         let history = w.creation_history(&case);
-        let event = w.event(EventKind::CaseCreated { case: case.id, number: case.number, customer: case.customer });
+        let event = w.event(EventKind::CaseCreated {
+            case: case.id,
+            number: case.number,
+            customer: case.customer,
+            assignee: case.assignee,
+        });
         handles.push(tokio::spawn(async move { store.insert_case(&case, &history, &[event]).await }));
     }
     let tenant = w.t.tenant.id;

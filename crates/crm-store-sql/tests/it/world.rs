@@ -80,8 +80,12 @@ impl<'s> World<'s> {
 
     pub(crate) async fn case(&self, customer: &Customer) -> Case {
         let case = self.build_case(customer).await;
-        let events =
-            [self.event(EventKind::CaseCreated { case: case.id, number: case.number, customer: case.customer })];
+        let events = [self.event(EventKind::CaseCreated {
+            case: case.id,
+            number: case.number,
+            customer: case.customer,
+            assignee: case.assignee,
+        })];
         self.store.insert_case(&case, &self.creation_history(&case), &events).await.expect("insert case");
         case
     }

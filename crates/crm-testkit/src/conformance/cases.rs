@@ -149,7 +149,12 @@ pub async fn duplicate_case_number_and_missing_references_are_refused(factory: &
 
     let mut same_number = ctx.build_case(&customer, |_| {}).await;
     same_number.number = first.number;
-    let event = ctx.event(EventKind::CaseCreated { case: same_number.id, number: first.number, customer: customer.id });
+    let event = ctx.event(EventKind::CaseCreated {
+        case: same_number.id,
+        number: first.number,
+        customer: customer.id,
+        assignee: None,
+    });
     assert_duplicate(
         s.insert_case(&same_number, &ctx.creation_history(&same_number), std::slice::from_ref(&event)).await,
         "number",
@@ -205,7 +210,7 @@ pub async fn case_from_interaction_is_written_atomically(factory: &dyn StoreFact
     linked.link(LinkTarget::Case { id: case.id }, ctx.t.agent.id, ctx.now).unwrap();
     linked.version = 2;
     let events = [
-        ctx.event(EventKind::CaseCreated { case: case.id, number: case.number, customer: customer.id }),
+        ctx.event(EventKind::CaseCreated { case: case.id, number: case.number, customer: customer.id, assignee: None }),
         ctx.event(EventKind::InteractionLinked {
             interaction: interaction.id,
             target: LinkTarget::Case { id: case.id },
@@ -224,7 +229,12 @@ pub async fn case_from_interaction_is_written_atomically(factory: &dyn StoreFact
     let mut relinked = linked.clone();
     relinked.link(LinkTarget::Case { id: second.id }, ctx.t.agent.id, ctx.now).unwrap();
     relinked.version = 2;
-    let event = ctx.event(EventKind::CaseCreated { case: second.id, number: second.number, customer: customer.id });
+    let event = ctx.event(EventKind::CaseCreated {
+        case: second.id,
+        number: second.number,
+        customer: customer.id,
+        assignee: None,
+    });
     assert_stale(
         s.insert_case_from_interaction(
             &second,

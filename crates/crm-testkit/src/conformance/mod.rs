@@ -313,8 +313,12 @@ impl Ctx {
     /// # Panics
     /// When the store refuses it.
     pub async fn insert_case(&self, case: &Case) {
-        let events =
-            [self.event(EventKind::CaseCreated { case: case.id, number: case.number, customer: case.customer })];
+        let events = [self.event(EventKind::CaseCreated {
+            case: case.id,
+            number: case.number,
+            customer: case.customer,
+            assignee: case.assignee,
+        })];
         self.store.insert_case(case, &self.creation_history(case), &events).await.expect("insert case");
     }
 

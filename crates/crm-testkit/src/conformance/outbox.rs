@@ -25,7 +25,15 @@ pub async fn events_are_written_with_their_writes(factory: &dyn StoreFactory) {
     s.insert_customer(&customer, std::slice::from_ref(&created)).await.unwrap();
     let case = ctx.build_case(&customer, |_| {}).await;
     let case_events = [
-        with_time(ctx.event(EventKind::CaseCreated { case: case.id, number: case.number, customer: customer.id }), 2),
+        with_time(
+            ctx.event(EventKind::CaseCreated {
+                case: case.id,
+                number: case.number,
+                customer: customer.id,
+                assignee: None,
+            }),
+            2,
+        ),
         with_time(ctx.event(EventKind::CaseAssigned { case: case.id, assignee: case.assignee, group: None }), 3),
     ];
     s.insert_case(&case, &ctx.creation_history(&case), &case_events).await.unwrap();
