@@ -2,6 +2,8 @@
 //! `UNION ALL` of the four ordered, limited reads), and the identity screen pop (lookup and
 //! card) as one statement too, so a phone or email screen pop costs one round trip.
 
+use std::cmp::{Ordering, Reverse};
+
 use async_trait::async_trait;
 
 use crm_core::StoreError;
@@ -26,11 +28,12 @@ const INTERACTIONS: i64 = 3;
 const CUSTOMERS: i64 = 4;
 
 /// The combined statement's four parts, for the customer the SQL expression `who` names
-/// (a bound `?` or a scalar subquery). Each part keeps its own `ORDER BY … LIMIT` and
-/// numbers its rows in that order (`rn`): a `UNION ALL` by itself promises no order, and
-/// the rows are sorted by `(part, rn)` after reading ([`parts_from_rows`]), which spares
-/// the database a sort of the whole result. Relations come first: their uuid
-/// columns give the `NULL`s of the other parts a type on PostgreSQL.
+/// (a bound `?` or a scalar subquery). Each part keeps its own `ORDER BY … LIMIT` (which
+/// rows) and returns its sort keys (`k_time`, `k_num`, `k_id`): a `UNION ALL` by itself
+/// promises no order, and the rows are put back in each part's order after reading
+/// ([`CardRow::order`]), which spares the database a numbering (a temporary table per
+/// part) and a sort of the whole result. Relations come first: their typed columns give
+/// the `NULL`s of the other parts a type on PostgreSQL.
 fn card_parts_sql(backend: DbBackend, who: &str, scope_sql: &str, limits: CardLimits) -> String {
     let cases = cases_of_a_customer(backend);
     let open = open_statuses();
@@ -38,18 +41,18 @@ fn card_parts_sql(backend: DbBackend, who: &str, scope_sql: &str, limits: CardLi
     let tasks_limit = limit(limits.pending_tasks.into());
     let interactions_limit = limit(limits.last_interactions.into());
     format!(
-        "SELECT CAST({RELATIONS} AS BIGINT) AS part, ROW_NUMBER() OVER (ORDER BY id) AS rn, doc, from_id, to_id \
+        "SELECT CAST({RELATIONS} AS BIGINT) AS part, CAST(NULL AS BIGINT) AS k_time, CAST(NULL AS BIGINT) AS k_num, \
+         id AS k_id, doc, from_id, to_id \
          FROM relations WHERE tenant_id = ? AND (from_id = {who} OR to_id = {who}) \
-         UNION ALL SELECT {CASES}, rn, doc, NULL, NULL FROM (SELECT doc, \
-         ROW_NUMBER() OVER (ORDER BY updated_at DESC, number DESC) AS rn FROM {cases} \
-         WHERE customer_id = {who} AND status IN ({open}) AND tenant_id = ?{scope_sql} \
+         UNION ALL SELECT {CASES}, updated_at, number, NULL, doc, NULL, NULL FROM (SELECT updated_at, number, doc \
+         FROM {cases} WHERE customer_id = {who} AND status IN ({open}) AND tenant_id = ?{scope_sql} \
          ORDER BY updated_at DESC, number DESC{cases_limit}) AS k \
-         UNION ALL SELECT {TASKS}, rn, doc, NULL, NULL FROM (SELECT doc, \
-         ROW_NUMBER() OVER (ORDER BY scheduled_at, id) AS rn FROM tasks \
-         WHERE customer_id = {who} AND status = 'planned' AND tenant_id = ? ORDER BY scheduled_at, id{tasks_limit}) AS t \
-         UNION ALL SELECT {INTERACTIONS}, rn, doc, NULL, NULL FROM (SELECT doc, \
-         ROW_NUMBER() OVER (ORDER BY offered_at DESC, id DESC) AS rn FROM interactions \
-         WHERE customer_id = {who} AND tenant_id = ? ORDER BY offered_at DESC, id DESC{interactions_limit}) AS i"
+         UNION ALL SELECT {TASKS}, scheduled_at, NULL, id, doc, NULL, NULL FROM (SELECT scheduled_at, id, doc \
+         FROM tasks WHERE customer_id = {who} AND status = 'planned' AND tenant_id = ? \
+         ORDER BY scheduled_at, id{tasks_limit}) AS t \
+         UNION ALL SELECT {INTERACTIONS}, offered_at, NULL, id, doc, NULL, NULL FROM (SELECT offered_at, id, doc \
+         FROM interactions WHERE customer_id = {who} AND tenant_id = ? \
+         ORDER BY offered_at DESC, id DESC{interactions_limit}) AS i"
     )
 }
 
@@ -79,7 +82,7 @@ fn cards_by_identity_sql(backend: DbBackend, max: u32, scope_sql: &str, limits: 
     let matches = find_by_identity_sql("c.id, c.doc, c.last_contact_at", max);
     format!(
         "WITH m AS ({matches}), f AS (SELECT id FROM m ORDER BY {ORDER} LIMIT 1) {} \
-         UNION ALL SELECT {CUSTOMERS}, ROW_NUMBER() OVER (ORDER BY {ORDER}), doc, NULL, NULL FROM m",
+         UNION ALL SELECT {CUSTOMERS}, last_contact_at, NULL, id, doc, NULL, NULL FROM m",
         card_parts_sql(backend, "(SELECT id FROM f)", scope_sql, limits)
     )
 }
@@ -99,11 +102,13 @@ pub(crate) fn cards_by_identity_statement(
     (cards_by_identity_sql(backend, max, &scope_sql, limits), values)
 }
 
-/// One row of a combined statement: its part, the document and, for relations, the ends.
+/// One row of a combined statement: its part, its sort keys, the document and, for
+/// relations, the ends.
 struct CardRow {
     part: i64,
-    /// The row's place in its part.
-    rn: i64,
+    time: Option<i64>,
+    num: Option<i64>,
+    id: Option<Uuid>,
     doc: String,
     ends: Option<(Uuid, Uuid)>,
 }
@@ -113,26 +118,57 @@ impl CardRow {
     fn from_result(row: &QueryResult) -> StoreResult<Self> {
         let part = col::<i64>(row, "part")?;
         let ends = if part == RELATIONS { Some((col(row, "from_id")?, col(row, "to_id")?)) } else { None };
-        Ok(Self { part, rn: col(row, "rn")?, doc: col(row, "doc")?, ends })
+        Ok(Self {
+            part,
+            time: col(row, "k_time")?,
+            num: col(row, "k_num")?,
+            id: col(row, "k_id")?,
+            doc: col(row, "doc")?,
+            ends,
+        })
     }
 
-    /// A row read on the caller's thread (columns `part, rn, doc, from_id, to_id`).
+    /// A row read on the caller's thread (columns `part, k_time, k_num, k_id, doc, from_id,
+    /// to_id`).
     fn from_inline(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
         let part: i64 = row.get(0)?;
         let uuid_at = |i: usize| {
-            let bytes: Vec<u8> = row.get(i)?;
-            Uuid::from_slice(&bytes)
+            let bytes: Option<Vec<u8>> = row.get(i)?;
+            bytes
+                .map(|b| Uuid::from_slice(&b))
+                .transpose()
                 .map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Blob, Box::new(e)))
         };
-        let ends = if part == RELATIONS { Some((uuid_at(3)?, uuid_at(4)?)) } else { None };
-        Ok(Self { part, rn: row.get(1)?, doc: row.get(2)?, ends })
+        let ends = match (part, uuid_at(5)?, uuid_at(6)?) {
+            (RELATIONS, Some(from), Some(to)) => Some((from, to)),
+            _ => None,
+        };
+        Ok(Self { part, time: row.get(1)?, num: row.get(2)?, id: uuid_at(3)?, doc: row.get(4)?, ends })
+    }
+
+    /// The order of rows: by part, then as each part's `ORDER BY` in [`card_parts_sql`] and
+    /// [`cards_by_identity_sql`] sorts them (uuids compare as bytes on both backends, as
+    /// [`Uuid`] does).
+    fn order(a: &Self, b: &Self) -> Ordering {
+        a.part.cmp(&b.part).then_with(|| match a.part {
+            // updated_at DESC, number DESC
+            CASES => (b.time, b.num).cmp(&(a.time, a.num)),
+            // scheduled_at, id
+            TASKS => (a.time, a.id).cmp(&(b.time, b.id)),
+            // offered_at DESC, id DESC
+            INTERACTIONS => (b.time, b.id).cmp(&(a.time, a.id)),
+            // (last_contact_at IS NULL), last_contact_at DESC, id
+            CUSTOMERS => (a.time.is_none(), Reverse(a.time), a.id).cmp(&(b.time.is_none(), Reverse(b.time), b.id)),
+            // relations: id
+            _ => a.id.cmp(&b.id),
+        })
     }
 }
 
 /// Sorts the rows of a combined statement into card parts and customers, each in its
 /// part's order.
 fn parts_from_rows(mut rows: Vec<CardRow>) -> StoreResult<(CardParts, Vec<Customer>)> {
-    rows.sort_unstable_by_key(|r| (r.part, r.rn));
+    rows.sort_unstable_by(CardRow::order);
     let mut parts = CardParts::default();
     let mut customers = Vec::new();
     for row in &rows {
