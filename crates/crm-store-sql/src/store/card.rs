@@ -139,10 +139,7 @@ impl CardRow {
                 .transpose()
                 .map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Blob, Box::new(e)))
         };
-        let ends = match (part, uuid_at(5)?, uuid_at(6)?) {
-            (RELATIONS, Some(from), Some(to)) => Some((from, to)),
-            _ => None,
-        };
+        let ends = if part == RELATIONS { uuid_at(5)?.zip(uuid_at(6)?) } else { None };
         Ok(Self { part, time: row.get(1)?, num: row.get(2)?, id: uuid_at(3)?, doc: row.get(4)?, ends })
     }
 
@@ -159,7 +156,7 @@ impl CardRow {
             INTERACTIONS => (b.time, b.id).cmp(&(a.time, a.id)),
             // (last_contact_at IS NULL), last_contact_at DESC, id
             CUSTOMERS => (a.time.is_none(), Reverse(a.time), a.id).cmp(&(b.time.is_none(), Reverse(b.time), b.id)),
-            // relations: id
+            // relations: id (a row of an unknown part is refused when the rows are read)
             _ => a.id.cmp(&b.id),
         })
     }
@@ -172,13 +169,17 @@ fn parts_from_rows(mut rows: Vec<CardRow>) -> StoreResult<(CardParts, Vec<Custom
     let mut parts = CardParts::default();
     let mut customers = Vec::new();
     for row in &rows {
-        match (row.part, row.ends) {
-            (RELATIONS, Some((from, to))) => parts.relations.push(relation_with_ends(parse_doc(&row.doc)?, from, to)),
-            (CASES, _) => parts.open_cases.push(parse_doc(&row.doc)?),
-            (TASKS, _) => parts.pending_tasks.push(parse_doc(&row.doc)?),
-            (INTERACTIONS, _) => parts.last_interactions.push(parse_doc(&row.doc)?),
-            (CUSTOMERS, _) => customers.push(parse_doc(&row.doc)?),
-            (other, _) => return Err(StoreError::Backend(format!("unknown card part {other}").into())),
+        match row.part {
+            RELATIONS => {
+                let (from, to) =
+                    row.ends.ok_or_else(|| StoreError::Backend("a relation row without its ends".into()))?;
+                parts.relations.push(relation_with_ends(parse_doc(&row.doc)?, from, to));
+            }
+            CASES => parts.open_cases.push(parse_doc(&row.doc)?),
+            TASKS => parts.pending_tasks.push(parse_doc(&row.doc)?),
+            INTERACTIONS => parts.last_interactions.push(parse_doc(&row.doc)?),
+            CUSTOMERS => customers.push(parse_doc(&row.doc)?),
+            other => return Err(StoreError::Backend(format!("unknown card part {other}").into())),
         }
     }
     Ok((parts, customers))
