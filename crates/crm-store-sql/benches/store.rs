@@ -1,7 +1,7 @@
 //! Store benchmark (plain `main`, no harness):
 //!
 //! ```text
-//! cargo bench -p crm-store-sql --bench store -- --backend sqlite|postgres --customers N
+//! cargo bench -p crm-store-sql --bench store -- --backend sqlite|postgres --customers N [--batch 10000]
 //! ```
 //!
 //! Seeds N customers (2 phones + 1 email each) and N open cases with `bulk_seed`, then
@@ -36,20 +36,24 @@ const CASES_PER_WRITER: usize = 500;
 struct Args {
     backend: String,
     customers: usize,
+    /// Customers (and cases) per `bulk_seed` call, one transaction each.
+    batch: usize,
 }
 
 fn args() -> Args {
     let mut backend = "sqlite".to_owned();
     let mut customers = 100_000;
+    let mut batch = BATCH;
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
         match a.as_str() {
             "--backend" => backend = it.next().unwrap_or(backend),
             "--customers" => customers = it.next().and_then(|n| n.replace('_', "").parse().ok()).unwrap_or(customers),
+            "--batch" => batch = it.next().and_then(|n| n.replace('_', "").parse().ok()).unwrap_or(batch).max(1),
             _ => {} // `cargo bench` adds `--bench`
         }
     }
-    Args { backend, customers }
+    Args { backend, customers, batch }
 }
 
 fn now() -> DateTime<Utc> {
@@ -213,7 +217,7 @@ async fn main() {
     let mut seed_time = Duration::ZERO;
     let mut from = 0;
     while from < args.customers {
-        let to = (from + BATCH).min(args.customers);
+        let to = (from + args.batch).min(args.customers);
         let (customers, cases) = build_batch(tenant, &actor, from, to);
         let t = Instant::now();
         store.bulk_seed(&customers, &cases).await.unwrap();
@@ -224,11 +228,12 @@ async fn main() {
         }
     }
     println!(
-        "seed: {} customers + {} cases (+ {} identity rows, ~{} name-term rows) in {:.1} s of database time: {:.0} customers/s",
+        "seed: {} customers + {} cases (+ {} identity rows, ~{} name-term rows), {} of each per transaction, in {:.1} s of database time: {:.0} customers/s",
         args.customers,
         args.customers,
         args.customers * 3,
         args.customers * 4,
+        args.batch,
         seed_time.as_secs_f64(),
         args.customers as f64 / seed_time.as_secs_f64()
     );

@@ -27,6 +27,7 @@ use sea_orm_migration::MigratorTrait;
 use crm_core::StoreError;
 use crm_core::ports::StoreResult;
 
+use crate::bulk::BulkTarget;
 use crate::error::db;
 use crate::inline::{InlineReadCounts, InlineReads};
 use crate::migration::Migrator;
@@ -60,6 +61,8 @@ pub struct SqlStore {
     pub(crate) queue: Option<WriteQueue>,
     /// SQLite file: the screen pop's reads on the caller's thread (ADR 0005).
     pub(crate) inline: Option<Arc<InlineReads>>,
+    /// SQLite file: where bulk loads write through their own connection (ADR 0006).
+    pub(crate) bulk: Option<Arc<BulkTarget>>,
 }
 
 fn unavailable(e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
@@ -85,7 +88,14 @@ impl SqlStore {
                 .await
                 .map_err(unavailable)?;
             let conn = SqlxPostgresConnector::from_sqlx_postgres_pool(pool);
-            Ok(Self { read: conn.clone(), write: conn, backend: DbBackend::Postgres, queue: None, inline: None })
+            Ok(Self {
+                read: conn.clone(),
+                write: conn,
+                backend: DbBackend::Postgres,
+                queue: None,
+                inline: None,
+                bulk: None,
+            })
         } else {
             Err(StoreError::Backend(format!("unsupported database url scheme in {:?}", scheme(url)).into()))
         }
@@ -119,7 +129,14 @@ impl SqlStore {
                 .map_err(unavailable)?;
             let queue = Some(WriteQueue::start(pool.clone()));
             let conn = SqlxSqliteConnector::from_sqlx_sqlite_pool(pool);
-            return Ok(Self { read: conn.clone(), write: conn, backend: DbBackend::Sqlite, queue, inline: None });
+            return Ok(Self {
+                read: conn.clone(),
+                write: conn,
+                backend: DbBackend::Sqlite,
+                queue,
+                inline: None,
+                bulk: None,
+            });
         }
         let write_pool = SqlitePoolOptions::new()
             .max_connections(1)
@@ -131,6 +148,8 @@ impl SqlStore {
             .await
             .map_err(unavailable)?;
         let inline = Some(Arc::new(InlineReads::new(base.get_filename())));
+        let bulk =
+            Some(Arc::new(BulkTarget { path: base.get_filename().to_owned(), busy_timeout: options.busy_timeout }));
         let read_pool = SqlitePoolOptions::new()
             .max_connections(options.max_connections.max(1))
             .acquire_timeout(options.acquire_timeout)
@@ -143,6 +162,7 @@ impl SqlStore {
             write: SqlxSqliteConnector::from_sqlx_sqlite_pool(write_pool),
             backend: DbBackend::Sqlite,
             inline,
+            bulk,
         })
     }
 

@@ -94,7 +94,32 @@ fn classify(e: &DbErr) -> Kind {
 
 /// Maps a backend error; `fk_field` names the reference when the backend does not.
 pub(crate) fn map_db(e: DbErr, fk_field: &str) -> StoreError {
-    match classify(&e) {
+    let kind = classify(&e);
+    from_kind(kind, e, fk_field)
+}
+
+/// Maps an error of the rusqlite paths (bulk loads) as [`map_db`] maps sqlx's.
+pub(crate) fn map_rusqlite(e: rusqlite::Error, fk_field: &str) -> StoreError {
+    use rusqlite::ffi;
+    let kind = match &e {
+        rusqlite::Error::SqliteFailure(failure, message) => match failure.extended_code {
+            ffi::SQLITE_CONSTRAINT_UNIQUE | ffi::SQLITE_CONSTRAINT_PRIMARYKEY => {
+                let message = message.as_deref().unwrap_or_default();
+                Kind::Unique(unique_field(message.strip_prefix("UNIQUE constraint failed: ").unwrap_or(message)))
+            }
+            ffi::SQLITE_CONSTRAINT_FOREIGNKEY => Kind::ForeignKey(None),
+            _ if matches!(failure.code, ffi::ErrorCode::DatabaseBusy | ffi::ErrorCode::DatabaseLocked) => {
+                Kind::Unavailable
+            }
+            _ => Kind::Other,
+        },
+        _ => Kind::Other,
+    };
+    from_kind(kind, e, fk_field)
+}
+
+fn from_kind(kind: Kind, e: impl std::error::Error + Send + Sync + 'static, fk_field: &str) -> StoreError {
+    match kind {
         Kind::Unique(field) => StoreError::Conflict(Conflict::Duplicate { field, value: String::new() }),
         Kind::ForeignKey(field) => StoreError::InvalidReference {
             field: field.unwrap_or_else(|| fk_field.to_owned()),

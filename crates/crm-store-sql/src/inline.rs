@@ -161,12 +161,17 @@ impl InlineReads {
 /// A bound value as SQLite stores it through sqlx (uuids as 16-byte blobs), or `None` for
 /// a kind this path does not bind.
 fn bindable(value: &Value) -> Option<SqliteValue> {
+    sqlite_value(value.clone())
+}
+
+/// [`bindable`] for a value the caller gives away (strings are moved, not copied).
+pub(crate) fn sqlite_value(value: Value) -> Option<SqliteValue> {
     Some(match value {
         Value::Uuid(Some(u)) => SqliteValue::Blob(u.as_bytes().to_vec()),
-        Value::String(Some(s)) => SqliteValue::Text(s.clone()),
-        Value::BigInt(Some(n)) => SqliteValue::Integer(*n),
-        Value::Int(Some(n)) => SqliteValue::Integer((*n).into()),
-        Value::Bool(Some(b)) => SqliteValue::Integer((*b).into()),
+        Value::String(Some(s)) => SqliteValue::Text(s),
+        Value::BigInt(Some(n)) => SqliteValue::Integer(n),
+        Value::Int(Some(n)) => SqliteValue::Integer(n.into()),
+        Value::Bool(Some(b)) => SqliteValue::Integer(b.into()),
         Value::Uuid(None) | Value::String(None) | Value::BigInt(None) | Value::Int(None) | Value::Bool(None) => {
             SqliteValue::Null
         }

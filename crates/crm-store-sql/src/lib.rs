@@ -9,6 +9,7 @@
 //! - [`migration`]: forward-only migrations (`schema.sql`), also runnable standalone.
 //! - `sql`: statement helpers (one SQL text for both backends), value conversions.
 //! - `inline`: SQLite reads on the caller's thread for the screen pop (ADR 0005).
+//! - `bulk`: bulk loads into a SQLite file on a thread of their own (ADR 0006).
 //! - `error`: backend errors → `StoreError` (duplicate and reference fields named).
 //! - `store::*`: one module per port (customers, cases, tasks, interactions, directory,
 //!   outbox), plus `bulk_seed` for benchmarks and the hand-written lookup used to measure
@@ -22,6 +23,7 @@
 
 #![warn(missing_docs)]
 
+mod bulk;
 pub mod connect;
 mod error;
 mod inline;

@@ -93,17 +93,19 @@ impl SideRows {
         }
     }
 
+    /// The rows per table: `(table (columns), values per row, values)`.
+    pub(crate) fn tables(self) -> [(&'static str, usize, Vec<Value>); 3] {
+        [
+            ("customer_identities (tenant_id, key, customer_id)", 3, self.identities),
+            ("customer_name_terms (tenant_id, kind, term, customer_id)", 4, self.terms),
+            ("customer_custom_values (tenant_id, key, search_text, customer_id)", 4, self.customs),
+        ]
+    }
+
     /// The insert statements of the rows, in chunks that stay under every backend's
     /// parameter limit.
     pub(crate) fn statements(self) -> Vec<(String, Vec<Value>)> {
-        let mut out = chunked_inserts("customer_identities (tenant_id, key, customer_id)", 3, self.identities);
-        out.extend(chunked_inserts("customer_name_terms (tenant_id, kind, term, customer_id)", 4, self.terms));
-        out.extend(chunked_inserts(
-            "customer_custom_values (tenant_id, key, search_text, customer_id)",
-            4,
-            self.customs,
-        ));
-        out
+        self.tables().into_iter().flat_map(|(target, cols, values)| chunked_inserts(target, cols, values)).collect()
     }
 
     /// Inserts the rows.

@@ -15,9 +15,11 @@ use crm_core::ports::{CardLimits, StoreResult};
 
 use super::case::{CASE_COLUMNS, case_values};
 use super::customer::{CUSTOMER_COLUMNS, SideRows, chunked_inserts, customer_values, find_by_identity_sql};
+use crate::bulk::{self, BulkTarget};
 use crate::connect::{SqlStore, finish};
-use crate::error::db;
-use crate::sql::{exec, uid};
+use crate::error::{map_db, map_rusqlite};
+use crate::inline::sqlite_value;
+use crate::sql::{exec, marks, uid};
 
 /// The screen pop in one statement: the most recently contacted live customer holding the
 /// key, and its open cases, most recently updated first.
@@ -38,6 +40,9 @@ const RAW_SCREEN_POP_PG: &str = "WITH hit AS (SELECT c.id, c.doc FROM customer_i
      AND k.status IN ('open', 'pending', 'on_hold') AND k.tenant_id = $4 \
      ORDER BY k.updated_at DESC, k.number DESC";
 
+/// Values in a case row.
+const CASE_COLS: usize = 17;
+
 /// How many records [`SqlStore::bulk_seed`] writes per slice.
 const SEED_SLICE: usize = 800;
 
@@ -48,8 +53,8 @@ enum SeedSlice<'a> {
 }
 
 impl SeedSlice<'_> {
-    /// The insert statements of the slice.
-    fn statements(self) -> StoreResult<Vec<(String, Vec<Value>)>> {
+    /// The rows of the slice per table: `(table (columns), values per row, values)`.
+    fn tables(self) -> StoreResult<Vec<(String, usize, Vec<Value>)>> {
         match self {
             Self::Customers(customers) => {
                 let mut rows: Vec<Value> = Vec::with_capacity(customers.len() * 10);
@@ -58,19 +63,50 @@ impl SeedSlice<'_> {
                     rows.extend(customer_values(c)?);
                     side.add(c);
                 }
-                let mut out = chunked_inserts(&format!("customers ({CUSTOMER_COLUMNS})"), 10, rows);
-                out.extend(side.statements());
+                let mut out = vec![(format!("customers ({CUSTOMER_COLUMNS})"), 10, rows)];
+                out.extend(side.tables().map(|(target, cols, values)| (target.to_owned(), cols, values)));
                 Ok(out)
             }
             Self::Cases(cases) => {
-                let mut rows: Vec<Value> = Vec::with_capacity(cases.len() * 17);
+                let mut rows: Vec<Value> = Vec::with_capacity(cases.len() * CASE_COLS);
                 for c in cases {
                     rows.extend(case_values(c)?);
                 }
-                Ok(chunked_inserts(&format!("cases ({CASE_COLUMNS})"), 17, rows))
+                Ok(vec![(format!("cases ({CASE_COLUMNS})"), CASE_COLS, rows)])
             }
         }
     }
+
+    /// The slice as multi-row insert statements.
+    fn statements(self) -> StoreResult<Vec<(String, Vec<Value>)>> {
+        let tables = self.tables()?;
+        Ok(tables.into_iter().flat_map(|(target, cols, values)| chunked_inserts(&target, cols, values)).collect())
+    }
+
+    /// The slice as rows for a SQLite bulk load (single-row inserts, SQLite values).
+    fn sqlite_rows(self) -> StoreResult<Vec<bulk::Rows>> {
+        let tables = self.tables()?;
+        tables
+            .into_iter()
+            .filter(|(_, _, values)| !values.is_empty())
+            .map(|(target, cols, values)| {
+                let values = values.into_iter().map(sqlite_value).collect::<Option<Vec<_>>>().ok_or_else(|| {
+                    StoreError::Backend(format!("a value of {target} that SQLite cannot bind").into())
+                })?;
+                // Cases keep nine B-trees and a foreign key: several rows per statement
+                // (measured: a third less time per case row); the side tables' rows go one
+                // by one (several per statement measured no faster).
+                let rows_per_statement = if cols == CASE_COLS { 32 } else { 1 };
+                let sql = format!("INSERT INTO {target} VALUES ({})", marks(cols));
+                Ok(bulk::Rows { sql, cols, values, rows_per_statement })
+            })
+            .collect()
+    }
+}
+
+/// The records of a bulk seed in slices: customers first, then cases.
+fn slices<'a>(customers: &'a [Customer], cases: &'a [Case]) -> impl Iterator<Item = SeedSlice<'a>> {
+    customers.chunks(SEED_SLICE).map(SeedSlice::Customers).chain(cases.chunks(SEED_SLICE).map(SeedSlice::Cases))
 }
 
 fn backend(e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
@@ -93,12 +129,12 @@ impl SqlStore {
     /// next slice (documents serialised, identity keys and name terms worked out) are built
     /// while the current slice's run on the connection's own thread, so both cores work.
     pub async fn bulk_seed(&self, customers: &[Customer], cases: &[Case]) -> StoreResult<()> {
+        if let Some(target) = &self.bulk {
+            return self.bulk_seed_file(target, customers, cases).await;
+        }
         let tx = self.begin().await?;
         let result = async {
-            let mut slices = customers
-                .chunks(SEED_SLICE)
-                .map(SeedSlice::Customers)
-                .chain(cases.chunks(SEED_SLICE).map(SeedSlice::Cases));
+            let mut slices = slices(customers, cases);
             let mut next = slices.next().map(SeedSlice::statements).transpose()?;
             while let Some(statements) = next.take() {
                 let following = slices.next();
@@ -107,7 +143,8 @@ impl SqlStore {
                 let (done, built) = futures::join!(
                     async {
                         for (sql, values) in statements {
-                            exec(&tx, &sql, values).await.map_err(db)?;
+                            // Every reference of a seeded row is its customer.
+                            exec(&tx, &sql, values).await.map_err(|e| map_db(e, "customer"))?;
                         }
                         Ok::<(), StoreError>(())
                     },
@@ -120,6 +157,42 @@ impl SqlStore {
         }
         .await;
         finish(tx, result).await
+    }
+
+    /// [`SqlStore::bulk_seed`] on a SQLite file: the rows go to a loading thread of their
+    /// own (`crate::bulk`, ADR 0006) while the next slice is built, and the store's single
+    /// write connection is held meanwhile so that its other writers wait for the load.
+    async fn bulk_seed_file(&self, target: &BulkTarget, customers: &[Customer], cases: &[Case]) -> StoreResult<()> {
+        let _turn = self
+            .write
+            .get_sqlite_connection_pool()
+            .acquire()
+            .await
+            .map_err(|e| StoreError::Unavailable(Box::new(e)))?;
+        let (tx, rx) = tokio::sync::mpsc::channel(2);
+        let (path, busy_timeout) = (target.path.clone(), target.busy_timeout);
+        let loader = tokio::task::spawn_blocking(move || bulk::load(&path, busy_timeout, rx));
+        let sent = async {
+            for slice in slices(customers, cases) {
+                if tx.send(bulk::Message::Rows(slice.sqlite_rows()?)).await.is_err() {
+                    // The loader stopped on an error: its answer says which.
+                    return Ok(());
+                }
+            }
+            // Only an explicit commit commits: a failure above drops the sender and the
+            // load is rolled back.
+            let _ = tx.send(bulk::Message::Commit).await;
+            Ok::<(), StoreError>(())
+        }
+        .await;
+        drop(tx);
+        let loaded = loader.await.map_err(backend)?;
+        sent?;
+        match loaded {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(StoreError::Backend("the bulk load stopped before its commit".into())),
+            Err(e) => Err(map_rusqlite(e, "customer")),
+        }
     }
 
     /// Refreshes the planner's statistics (`ANALYZE`), worth running after a bulk load.

@@ -11,6 +11,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod atomicity;
+mod bulk;
 mod concurrency;
 mod conformance;
 mod errors;

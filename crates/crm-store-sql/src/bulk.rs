@@ -1,0 +1,169 @@
+//! Bulk loads into a SQLite file on a thread of their own, through rusqlite (ADR 0006).
+//!
+//! A bulk seed writes millions of rows. Through sqlx each multi-row statement's values are
+//! converted twice (sea-query values, then sqlx arguments) and every statement is handed to
+//! the connection's thread and back. Here the rows are converted once, to SQLite values,
+//! and sent to ONE blocking thread that runs prepared single-row inserts in one
+//! transaction, while the caller prepares the next slice. The caller holds the store's
+//! single write connection for the whole load, so the store's other writers queue behind
+//! the load instead of meeting a locked database.
+//!
+//! The transaction commits only when the caller says so ([`Message::Commit`]): a caller
+//! that fails or is dropped half-way leaves nothing written.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::types::Value as SqliteValue;
+use rusqlite::{Connection, OpenFlags};
+use tokio::sync::mpsc::Receiver;
+
+/// The SQLite file bulk loads write into.
+#[derive(Debug)]
+pub(crate) struct BulkTarget {
+    pub(crate) path: PathBuf,
+    /// How long the load waits for a lock held by another process.
+    pub(crate) busy_timeout: Duration,
+}
+
+/// One table's rows: a single-row `INSERT` and the flat values of its rows.
+pub(crate) struct Rows {
+    /// `INSERT INTO t (…) VALUES (?, …)`.
+    pub(crate) sql: String,
+    /// Values per row (the statement's placeholders).
+    pub(crate) cols: usize,
+    /// `cols` values per row, rows one after the other.
+    pub(crate) values: Vec<SqliteValue>,
+    /// Rows per executed statement (`sql` repeated as a multi-row insert). An insert opens
+    /// a cursor on the table and on each of its indexes and checks its foreign keys: for a
+    /// table with many indexes, doing that once for several rows is measurably cheaper.
+    pub(crate) rows_per_statement: usize,
+}
+
+/// What the loading thread is told.
+pub(crate) enum Message {
+    /// Insert these rows.
+    Rows(Vec<Rows>),
+    /// Everything is sent: commit.
+    Commit,
+}
+
+/// Page cache of the loading connection: secondary indexes take random inserts, and pages
+/// that stay cached are not read back from the OS. The connection closes after the load.
+const CACHE_KIB: i64 = 64 * 1024;
+
+/// Runs a load into the SQLite file at `path`: every row received, in one transaction.
+/// `Ok(true)` once committed, `Ok(false)` when the sender went away before
+/// [`Message::Commit`] (rolled back).
+///
+/// # Errors
+/// The first SQLite error; the transaction is rolled back.
+pub(crate) fn load(path: &Path, busy_timeout: Duration, mut rx: Receiver<Message>) -> rusqlite::Result<bool> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags)?;
+    conn.busy_timeout(busy_timeout)?;
+    // The store's own connection settings (foreign keys checked as on every write).
+    conn.execute_batch(&format!(
+        "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY; \
+         PRAGMA mmap_size = 0; PRAGMA cache_size = -{CACHE_KIB};"
+    ))?;
+    conn.execute_batch("BEGIN IMMEDIATE")?;
+    let outcome = (|| {
+        while let Some(message) = rx.blocking_recv() {
+            match message {
+                Message::Rows(tables) => {
+                    for table in tables {
+                        insert(&conn, &table)?;
+                    }
+                }
+                Message::Commit => {
+                    conn.execute_batch("COMMIT")?;
+                    return Ok(true);
+                }
+            }
+        }
+        Ok(false)
+    })();
+    if !matches!(outcome, Ok(true)) {
+        // Closing the connection would roll back too; say it.
+        let _ = conn.execute_batch("ROLLBACK");
+    }
+    outcome
+}
+
+fn insert(conn: &Connection, table: &Rows) -> rusqlite::Result<()> {
+    let per_statement = table.rows_per_statement.max(1);
+    let mut chunks = table.values.chunks_exact(table.cols * per_statement);
+    if per_statement > 1 {
+        let row = format!(", ({})", vec!["?"; table.cols].join(", "));
+        let mut statement = conn.prepare_cached(&format!("{}{}", table.sql, row.repeat(per_statement - 1)))?;
+        for rows in chunks.by_ref() {
+            statement.execute(rusqlite::params_from_iter(rows))?;
+        }
+    }
+    let rest = if per_statement > 1 { chunks.remainder() } else { &table.values[..] };
+    let mut statement = conn.prepare_cached(&table.sql)?;
+    for row in rest.chunks_exact(table.cols) {
+        statement.execute(rusqlite::params_from_iter(row))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table(path: &Path) {
+        let c = Connection::open(path).unwrap();
+        c.execute_batch("PRAGMA journal_mode = WAL; CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT NOT NULL);").unwrap();
+    }
+
+    fn rows(keys: &[i64]) -> Message {
+        let values = keys.iter().flat_map(|k| [SqliteValue::Integer(*k), SqliteValue::Text(format!("v{k}"))]).collect();
+        Message::Rows(vec![Rows {
+            sql: "INSERT INTO t (k, v) VALUES (?, ?)".into(),
+            cols: 2,
+            values,
+            rows_per_statement: 2,
+        }])
+    }
+
+    fn count(path: &Path) -> i64 {
+        Connection::open(path).unwrap().query_row("SELECT count(*) FROM t", [], |r| r.get(0)).unwrap()
+    }
+
+    #[test]
+    fn commits_only_when_told() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("b.db");
+        table(&path);
+
+        let (tx, rx) = tokio::sync::mpsc::channel(4);
+        tx.try_send(rows(&[1, 2])).unwrap();
+        tx.try_send(rows(&[3])).unwrap();
+        drop(tx);
+        assert!(!load(&path, Duration::ZERO, rx).unwrap(), "no commit message: rolled back");
+        assert_eq!(count(&path), 0);
+
+        let (tx, rx) = tokio::sync::mpsc::channel(4);
+        tx.try_send(rows(&[1, 2, 3, 4, 5])).unwrap();
+        tx.try_send(rows(&[6])).unwrap();
+        tx.try_send(Message::Commit).unwrap();
+        assert!(load(&path, Duration::ZERO, rx).unwrap());
+        assert_eq!(count(&path), 6);
+    }
+
+    #[test]
+    fn an_error_rolls_the_whole_load_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("b.db");
+        table(&path);
+        let (tx, rx) = tokio::sync::mpsc::channel(4);
+        tx.try_send(rows(&[1, 2])).unwrap();
+        tx.try_send(rows(&[2])).unwrap();
+        tx.try_send(Message::Commit).unwrap();
+        let e = load(&path, Duration::ZERO, rx).unwrap_err();
+        assert_eq!(e.sqlite_error_code(), Some(rusqlite::ErrorCode::ConstraintViolation));
+        assert_eq!(count(&path), 0);
+    }
+}
