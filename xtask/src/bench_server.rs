@@ -49,7 +49,7 @@ fn parse_args(args: &[String]) -> Result<Args> {
                     other => bail!("unknown backend {other:?} (sqlite, postgres, both)"),
                 }
             }
-            other => bail!("unknown option {other:?}"),
+            other => bail!("unknown option {other:?}\n\n{USAGE}"),
         }
     }
     if a.customers == 0 || a.duration == 0 || a.connections == 0 || a.threads == 0 {
@@ -58,8 +58,26 @@ fn parse_args(args: &[String]) -> Result<Args> {
     Ok(a)
 }
 
+const USAGE: &str = "\
+cargo xtask bench server [OPTIONS]
+
+Seeds a fresh database, starts the release server and drives it with wrk over loopback:
+the screen pop (GET /api/v1/lookup?phone=) and case creation (POST /api/v1/cases).
+
+options:
+  --customers N        customers to seed, each with two phones, an email and an open case [1000000]
+  --backend B          sqlite, postgres or both [both]
+  --duration SECS      load per scenario, after a warm-up [15]
+  --connections C      concurrent wrk connections [32]
+  --threads T          wrk threads [2]
+";
+
 /// Runs the benchmark.
 pub(crate) fn run(args: &[String]) -> Result<()> {
+    if args.iter().any(|a| a == "-h" || a == "--help") {
+        print!("{USAGE}");
+        return Ok(());
+    }
     let args = parse_args(args)?;
     ensure_wrk()?;
     if args.backends.contains(&"postgres") {
