@@ -113,9 +113,13 @@ fn insert(conn: &Connection, table: &Rows) -> rusqlite::Result<()> {
 mod tests {
     use super::*;
 
-    fn table(path: &Path) {
-        let c = Connection::open(path).unwrap();
+    /// A fresh database file with an empty table `t`; keep the directory alive.
+    fn database() -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("b.db");
+        let c = Connection::open(&path).unwrap();
         c.execute_batch("PRAGMA journal_mode = WAL; CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT NOT NULL);").unwrap();
+        (dir, path)
     }
 
     fn rows(keys: &[i64]) -> Message {
@@ -134,9 +138,7 @@ mod tests {
 
     #[test]
     fn commits_only_when_told() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("b.db");
-        table(&path);
+        let (_dir, path) = database();
 
         let (tx, rx) = tokio::sync::mpsc::channel(4);
         tx.try_send(rows(&[1, 2])).unwrap();
@@ -155,9 +157,7 @@ mod tests {
 
     #[test]
     fn an_error_rolls_the_whole_load_back() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("b.db");
-        table(&path);
+        let (_dir, path) = database();
         let (tx, rx) = tokio::sync::mpsc::channel(4);
         tx.try_send(rows(&[1, 2])).unwrap();
         tx.try_send(rows(&[2])).unwrap();
