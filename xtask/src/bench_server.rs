@@ -138,13 +138,11 @@ impl FreshDb {
             if !status.success() {
                 bail!("cannot create database {name} on {base}");
             }
-            let prefix = base
-                .split('?')
-                .next()
-                .and_then(|b| b.rsplit_once('/'))
-                .map(|(p, _)| p.to_owned())
-                .context("postgres url")?;
-            Ok(Self { url: format!("{prefix}/{name}"), sqlite: None, postgres: Some((base, name)) })
+            // Same server and options (`?sslmode=…`, `?host=/run/postgresql`), the new database.
+            let (address, query) = base.split_once('?').map_or((base.as_str(), None), |(a, q)| (a, Some(q)));
+            let prefix = address.rsplit_once('/').map(|(p, _)| p.to_owned()).context("postgres url")?;
+            let query = query.map(|q| format!("?{q}")).unwrap_or_default();
+            Ok(Self { url: format!("{prefix}/{name}{query}"), sqlite: None, postgres: Some((base, name)) })
         } else {
             let path = tmp.join(format!("crm-bench-server-{stamp}.db"));
             Ok(Self { url: format!("sqlite://{}?mode=rwc", path.display()), sqlite: Some(path), postgres: None })

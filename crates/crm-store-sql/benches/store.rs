@@ -203,8 +203,11 @@ async fn main() {
             let name = format!("crm_bench_{}", uuid::Uuid::now_v7().simple());
             let admin = sea_orm::Database::connect(&base).await.unwrap();
             admin.execute_unprepared(&format!("CREATE DATABASE \"{name}\"")).await.unwrap();
-            let (server, _) = base.split('?').next().unwrap().rsplit_once('/').unwrap();
-            (format!("{server}/{name}"), Some((admin, name)))
+            // Same server and options (`?sslmode=…`, `?host=/run/postgresql`), the new database.
+            let (address, query) = base.split_once('?').map_or((base.as_str(), None), |(a, q)| (a, Some(q)));
+            let (server, _) = address.rsplit_once('/').unwrap();
+            let query = query.map(|q| format!("?{q}")).unwrap_or_default();
+            (format!("{server}/{name}{query}"), Some((admin, name)))
         }
         _ => {
             let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))

@@ -22,7 +22,7 @@ use crm_core::ports::{CaseStore, StoreResult};
 use super::customer::{decode_cursor, paginate};
 use super::interaction::replace_interaction;
 use super::sequence::Counter;
-use super::{events_statement, insert_together, require, stale_or_missing, write_events};
+use super::{events_statement, insert_together, insert_together_if, require, stale_or_missing, write_events};
 use crate::connect::{SqlStore, finish};
 use crate::error::{db, with_value};
 use crate::sql::{all, col, exec, from_doc, int, like_escape, limit, marks, one, row_marks, text, to_doc, ts, uid};
@@ -142,12 +142,13 @@ async fn check_new_case<C: ConnectionTrait>(c: &C, case: &Case) -> StoreResult<(
         return Err(StoreError::duplicate("id", case.id.to_string()));
     }
     if col::<i64>(&row, "customer")? == 0 {
-        return Err(StoreError::InvalidReference {
-            field: "customer".into(),
-            reason: format!("{} does not exist", case.customer),
-        });
+        return Err(missing_customer(case));
     }
     Ok(())
+}
+
+fn missing_customer(case: &Case) -> StoreError {
+    StoreError::InvalidReference { field: "customer".into(), reason: format!("{} does not exist", case.customer) }
 }
 
 /// The inserts of a new case with its history and events.
@@ -171,8 +172,10 @@ fn new_case_error(case: &Case, e: StoreError) -> StoreError {
     })
 }
 
-/// Inserts a new case with its history and events, checked by [`check_new_case`], in the
-/// caller's transaction (one round trip on both backends).
+/// Inserts a new case with its history and events in the caller's transaction, in one
+/// round trip on both backends. PostgreSQL checks that the customer exists in the case's
+/// tenant in the same statement ([`insert_together_if`]); on SQLite the caller has run
+/// [`check_new_case`]. A taken id fails on the primary key on both.
 async fn insert_case_rows<C: ConnectionTrait>(
     c: &C,
     case: &Case,
@@ -180,6 +183,14 @@ async fn insert_case_rows<C: ConnectionTrait>(
     events: &[DomainEvent],
 ) -> StoreResult<()> {
     let parts = new_case_statements(case, history, events)?;
+    if c.get_database_backend() == DbBackend::Postgres {
+        let customer = (
+            "EXISTS (SELECT 1 FROM customers WHERE id = ? AND tenant_id = ?)",
+            vec![uid(case.customer), uid(case.tenant)],
+        );
+        let wrote = insert_together_if(c, parts, customer, "customer").await.map_err(|e| new_case_error(case, e))?;
+        return if wrote { Ok(()) } else { Err(missing_customer(case)) };
+    }
     insert_together(c, parts, "customer").await.map_err(|e| new_case_error(case, e))
 }
 
@@ -253,6 +264,9 @@ impl CaseStore for SqlStore {
     }
 
     async fn insert_case(&self, case: &Case, history: &[CaseHistoryEntry], events: &[DomainEvent]) -> StoreResult<()> {
+        if self.backend == DbBackend::Postgres {
+            return insert_case_rows(&self.write, case, history, events).await;
+        }
         check_new_case(&self.read, case).await?;
         let parts = new_case_statements(case, history, events)?;
         self.insert_atomically(parts, "customer").await.map_err(|e| new_case_error(case, e))
@@ -266,7 +280,9 @@ impl CaseStore for SqlStore {
         interaction_expected_version: u64,
         events: &[DomainEvent],
     ) -> StoreResult<()> {
-        check_new_case(&self.read, case).await?;
+        if self.backend != DbBackend::Postgres {
+            check_new_case(&self.read, case).await?;
+        }
         let tx = self.begin().await?;
         let result = async {
             insert_case_rows(&tx, case, history, events).await?;

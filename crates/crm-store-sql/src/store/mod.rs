@@ -102,6 +102,46 @@ pub(crate) async fn insert_together<C: ConnectionTrait>(
     Ok(())
 }
 
+/// PostgreSQL only: `parts` (each `INSERT INTO … VALUES …`) as ONE statement that writes
+/// its rows only when `condition` (an SQL condition with its values) holds: the first part
+/// inserts its rows `WHERE condition` and returns them, the others insert theirs only when
+/// the first one wrote. `Ok(false)` when the condition did not hold (nothing written).
+/// This folds a reference check into the insert: one round trip instead of two.
+pub(crate) async fn insert_together_if<C: ConnectionTrait>(
+    c: &C,
+    parts: Vec<(String, Vec<Value>)>,
+    condition: (&str, Vec<Value>),
+    fk_field: &str,
+) -> StoreResult<bool> {
+    let mut sql = String::from("WITH ");
+    let mut values = Vec::new();
+    let mut condition = Some(condition);
+    for (i, (part, part_values)) in parts.into_iter().enumerate() {
+        let (head, rows) = part
+            .split_once(" VALUES ")
+            .ok_or_else(|| StoreError::Backend(format!("not an INSERT … VALUES statement: {part}").into()))?;
+        let guard = match condition.take() {
+            Some((cond, cond_values)) => {
+                values.extend(part_values);
+                values.extend(cond_values);
+                format!("{cond} RETURNING 1")
+            }
+            None => {
+                values.extend(part_values);
+                "EXISTS (SELECT 1 FROM w0)".to_owned()
+            }
+        };
+        if i > 0 {
+            sql.push_str(", ");
+        }
+        sql.push_str(&format!("w{i} AS ({head} SELECT * FROM (VALUES {rows}) AS v WHERE {guard})"));
+    }
+    sql.push_str(" SELECT COUNT(*) AS written FROM w0");
+    let row = one(c, &sql, values).await.map_err(|e| map_db(e, fk_field))?;
+    let written: i64 = row.map(|r| crate::sql::col(&r, "written")).transpose()?.unwrap_or(0);
+    Ok(written > 0)
+}
+
 impl SqlStore {
     /// Runs `parts` (inserts with no decision between them) as ONE transaction in one round
     /// trip. PostgreSQL: one statement of data-modifying CTEs ([`insert_together`]), atomic

@@ -8,6 +8,7 @@ use crm_core::access::{Agent, Group};
 use crm_core::customer::AccountNumber;
 use crm_core::error::Conflict;
 use crm_core::event::EventKind;
+use crm_core::page::PageRequest;
 use crm_core::ports::Store;
 use crm_core::task::{NewTask, ScheduleInput, TaskKind};
 
@@ -54,6 +55,9 @@ async fn errors_name_their_fields(store: &dyn Store) {
     let mut same_number = w.build_case(&a).await;
     same_number.number = case.number;
     duplicate(store.insert_case(&same_number, &[], &[]).await, "number");
+    let history = w.creation_history(&case);
+    duplicate(store.insert_case(&case, &history, &[]).await, "id");
+    assert_eq!(store.case_history(tenant, case.id).await.unwrap().len(), history.len(), "history untouched");
     let agent = Agent { id: w.id(), ..w.t.agent.clone() };
     duplicate(store.put_agent(&agent, None).await, "email");
     let group = Group { id: w.id(), ..w.t.group.clone() };
@@ -62,6 +66,27 @@ async fn errors_name_their_fields(store: &dyn Store) {
     // References.
     let ghost = w.build_customer("Ghost", vec![]).await;
     invalid(store.insert_case(&w.build_case(&ghost).await, &[], &[]).await, "customer");
+    // With its history and event: none of them is written either.
+    let outbox_before = store.list_outbox(tenant, None, &PageRequest { limit: 500, after: None }).await.unwrap();
+    let orphan = w.build_case(&ghost).await;
+    let created = w.event(EventKind::CaseCreated {
+        case: orphan.id,
+        number: orphan.number,
+        customer: orphan.customer,
+        assignee: None,
+    });
+    invalid(store.insert_case(&orphan, &w.creation_history(&orphan), &[created]).await, "customer");
+    assert!(store.case_history(tenant, orphan.id).await.unwrap().is_empty());
+    let outbox_after = store.list_outbox(tenant, None, &PageRequest { limit: 500, after: None }).await.unwrap();
+    assert_eq!(outbox_after.items.len(), outbox_before.items.len(), "no event of a refused case");
+    // A customer of another tenant is as missing as one that never existed.
+    let other =
+        crm_testkit::fixtures::SeededTenant::create(store, &crm_core::time::UuidV7Generator, w.now).await.unwrap();
+    let mut foreign = w.build_case(&a).await;
+    foreign.tenant = other.tenant.id;
+    let foreign_history = w.creation_history(&foreign);
+    invalid(store.insert_case(&foreign, &foreign_history, &[]).await, "customer");
+    assert!(store.case_history(other.tenant.id, foreign.id).await.unwrap().is_empty());
     let task = NewTask {
         kind: TaskKind::Call,
         subject: "Call back".into(),
