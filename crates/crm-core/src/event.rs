@@ -72,8 +72,9 @@ pub enum EventKind {
         number: CaseNumber,
         /// Customer.
         customer: CustomerId,
-        /// Assignee at creation, so that whoever delivers the event need not read the case.
-        /// Absent for an unassigned case, and in events recorded before this field existed.
+        /// Assignee at creation: whoever delivers the event does not read the case. Absent
+        /// for an unassigned case (and in events recorded before this field existed, which
+        /// the server's live feed now delivers to nobody, as an unassigned case's).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         assignee: Option<AgentId>,
     },

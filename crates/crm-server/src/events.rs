@@ -86,14 +86,10 @@ async fn addressees(state: &AppState, event: &DomainEvent) -> Vec<AgentId> {
         | EventKind::TaskReminderDue { assignee, .. } => {
             out.insert(*assignee);
         }
-        EventKind::CaseAssigned { assignee, .. } => out.extend(*assignee),
-        EventKind::CaseCreated { assignee: Some(assignee), .. } => {
-            out.insert(*assignee);
-        }
-        // Unassigned at creation, or recorded before events carried the assignee.
-        EventKind::CaseCreated { case, .. }
-        | EventKind::CaseUpdated { case, .. }
-        | EventKind::FollowUpAdded { case, .. } => {
+        // A case created unassigned concerns nobody yet: its later assignment raises
+        // `CaseAssigned`, which reaches the assignee.
+        EventKind::CaseAssigned { assignee, .. } | EventKind::CaseCreated { assignee, .. } => out.extend(*assignee),
+        EventKind::CaseUpdated { case, .. } | EventKind::FollowUpAdded { case, .. } => {
             if let Ok(Some(c)) = state.crm.store().get_case(event.tenant, *case).await {
                 out.extend(c.assignee);
             }

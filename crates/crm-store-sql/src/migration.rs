@@ -14,7 +14,7 @@ pub struct Migrator;
 
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(InitialSchema)]
+        vec![Box::new(InitialSchema), Box::new(OutboxPendingInClaimOrder)]
     }
 }
 
@@ -51,6 +51,31 @@ impl MigrationTrait for InitialSchema {
         for sql in statements(include_str!("schema.sql"), conn.get_database_backend()) {
             conn.execute_unprepared(&sql).await?;
         }
+        Ok(())
+    }
+}
+
+/// `m0002`: the pending outbox entries indexed in the order they are claimed (`at, id`), so
+/// a claim reads the first due entries in order and stops at its limit. The first index
+/// (`topic, next_attempt_at, at`) made PostgreSQL collect every due entry, then sort: with
+/// the dead index entries of delivered rows not yet vacuumed, a claim visited ~100,000 of
+/// them (22 ms) to find 40; an ordered index scan also marks dead entries as it passes.
+struct OutboxPendingInClaimOrder;
+
+impl MigrationName for OutboxPendingInClaimOrder {
+    fn name(&self) -> &str {
+        "m0002_outbox_pending_in_claim_order"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for OutboxPendingInClaimOrder {
+    #[allow(elided_lifetimes_in_paths)] // the trait's own signature
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let conn = manager.get_connection();
+        conn.execute_unprepared("DROP INDEX outbox_pending").await?;
+        conn.execute_unprepared("CREATE INDEX outbox_pending ON outbox (topic, at, id) WHERE status = 'pending'")
+            .await?;
         Ok(())
     }
 }

@@ -62,21 +62,34 @@ impl OutboxStore for SqlStore {
         if max == 0 {
             return Ok(Vec::new());
         }
+        let due = format!(
+            "FROM outbox WHERE topic = ? AND status = 'pending' AND next_attempt_at <= ? \
+             AND (lease_until IS NULL OR lease_until <= ?) ORDER BY at, id{}",
+            limit(max.into())
+        );
+        let now = Value::BigInt(Some(ts(now)));
+        let lease = Value::BigInt(Some(ts(lease_until)));
+        if self.is_postgres() {
+            // One statement: lease the first due entries that no other claim holds.
+            let sql = format!(
+                "UPDATE outbox SET lease_until = ? WHERE id IN (SELECT id {due} FOR UPDATE SKIP LOCKED) \
+                 RETURNING id, {ENTRY_COLUMNS}"
+            );
+            let rows = all(&self.write, &sql, vec![lease, text(topic.as_str()), now.clone(), now]).await.map_err(db)?;
+            let mut entries = rows.iter().map(entry_from_row).collect::<StoreResult<Vec<_>>>()?;
+            // RETURNING promises no order; `at` is the event's own time.
+            entries.sort_by_key(|e| (e.event.at, e.event.id));
+            return Ok(entries);
+        }
         let tx = self.begin().await?;
         let result = async {
-            let lock = if self.is_postgres() { " FOR UPDATE SKIP LOCKED" } else { "" };
-            let sql = format!(
-                "SELECT id, {ENTRY_COLUMNS} FROM outbox WHERE topic = ? AND status = 'pending' AND next_attempt_at <= ? \
-                 AND (lease_until IS NULL OR lease_until <= ?) ORDER BY at, id{}{lock}",
-                limit(max.into())
-            );
-            let now = Value::BigInt(Some(ts(now)));
+            let sql = format!("SELECT id, {ENTRY_COLUMNS} {due}");
             let rows = all(&tx, &sql, vec![text(topic.as_str()), now.clone(), now]).await.map_err(db)?;
             if rows.is_empty() {
                 return Ok(Vec::new());
             }
             let ids = rows.iter().map(|r| col::<Uuid>(r, "id")).collect::<StoreResult<Vec<Uuid>>>()?;
-            let mut values = vec![Value::BigInt(Some(ts(lease_until)))];
+            let mut values = vec![lease];
             values.extend(ids.iter().map(|id| uid(*id)));
             exec(&tx, &format!("UPDATE outbox SET lease_until = ? WHERE id IN ({})", marks(ids.len())), values)
                 .await
