@@ -109,6 +109,20 @@ impl ServerDb {
         Self { read, write, backend, store: store.clone() }
     }
 
+    /// Whether this is a PostgreSQL server with autovacuum off (its queue tables then only
+    /// shrink when someone runs `VACUUM`).
+    ///
+    /// # Errors
+    /// Backend failures.
+    pub async fn autovacuum_off(&self) -> Result<bool, StoreError> {
+        if self.backend != DbBackend::Postgres {
+            return Ok(false);
+        }
+        let row = self.read.query_one_raw(self.stmt("SELECT current_setting('autovacuum') AS on_off", vec![])).await;
+        let value = row.map_err(backend_err)?.map(|r| r.try_get::<String>("", "on_off")).transpose();
+        Ok(value.map_err(backend_err)?.is_some_and(|v| v == "off"))
+    }
+
     /// How the store's inline SQLite reads went (`None` off SQLite files).
     pub fn inline_reads(&self) -> Option<crm_store_sql::InlineReadCounts> {
         self.store.inline_reads()

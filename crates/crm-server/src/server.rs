@@ -50,6 +50,12 @@ impl Services {
         if let Some(lock) = lock {
             lock.commit().await.map_err(|e| StoreError::Backend(Box::new(e)))?;
         }
+        if db.autovacuum_off().await? {
+            tracing::warn!(
+                "PostgreSQL runs with autovacuum off: run VACUUM on outbox, crm_server_live_events and sequences \
+                 regularly, or their dead rows pile up and slow every claim and poll"
+            );
+        }
         let store: Arc<dyn Store> = Arc::new(store);
         let crm = Crm::new(store, Arc::new(SystemClock), Arc::new(UuidV7Generator));
         let tokens = Tokens::new(db.clone());

@@ -9,7 +9,8 @@
 //! on the caller's thread (`crate::inline`, ADR 0005). An in-memory database lives in one
 //! connection, so reads and writes share it.
 //! PostgreSQL uses one pool; its row locks (`FOR UPDATE SKIP LOCKED`, upserts on the
-//! sequence row) keep concurrent writers correct.
+//! sequence row) keep concurrent writers correct, and the process's concurrent counter
+//! draws are combined into one upsert (`crate::draws`).
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -28,6 +29,7 @@ use crm_core::StoreError;
 use crm_core::ports::StoreResult;
 
 use crate::bulk::BulkTarget;
+use crate::draws::Draws;
 use crate::error::db;
 use crate::inline::{InlineReadCounts, InlineReads};
 use crate::migration::Migrator;
@@ -63,6 +65,8 @@ pub struct SqlStore {
     pub(crate) inline: Option<Arc<InlineReads>>,
     /// SQLite file: where bulk loads write through their own connection (ADR 0006).
     pub(crate) bulk: Option<Arc<BulkTarget>>,
+    /// PostgreSQL: counter draws combined within the process (`crate::draws`).
+    pub(crate) draws: Option<Arc<Draws>>,
 }
 
 fn unavailable(e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
@@ -87,6 +91,7 @@ impl SqlStore {
                 .connect_with(opts)
                 .await
                 .map_err(unavailable)?;
+            let draws = Some(Draws::new(pool.clone()));
             let conn = SqlxPostgresConnector::from_sqlx_postgres_pool(pool);
             Ok(Self {
                 read: conn.clone(),
@@ -95,6 +100,7 @@ impl SqlStore {
                 queue: None,
                 inline: None,
                 bulk: None,
+                draws,
             })
         } else {
             Err(StoreError::Backend(format!("unsupported database url scheme in {:?}", scheme(url)).into()))
@@ -136,6 +142,7 @@ impl SqlStore {
                 queue,
                 inline: None,
                 bulk: None,
+                draws: None,
             });
         }
         let write_pool = SqlitePoolOptions::new()
@@ -163,6 +170,7 @@ impl SqlStore {
             backend: DbBackend::Sqlite,
             inline,
             bulk,
+            draws: None,
         })
     }
 

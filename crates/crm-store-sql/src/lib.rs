@@ -25,6 +25,7 @@
 
 mod bulk;
 pub mod connect;
+mod draws;
 mod error;
 mod inline;
 pub mod migration;

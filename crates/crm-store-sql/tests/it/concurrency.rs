@@ -9,7 +9,7 @@ use crm_core::StoreError;
 use crm_core::case::history;
 use crm_core::error::Conflict;
 use crm_core::event::EventKind;
-use crm_core::ports::Store;
+use crm_core::ports::{CaseStore as _, Store};
 
 use crate::helpers::{Backend, store};
 use crate::world::World;
@@ -188,4 +188,41 @@ async fn postgres_concurrent_case_updates_lose_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn postgres_concurrent_case_creators_get_unique_numbers() {
     concurrent_creators_get_unique_increasing_numbers(Arc::new(store(Backend::Postgres).await)).await;
+}
+
+/// Two stores on one PostgreSQL database (two server replicas), 32 callers on each drawing
+/// ten case numbers, and callers that give up while waiting: no number is handed out twice,
+/// each caller's numbers increase, and drawing still works afterwards.
+#[cfg(crm_pg)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_draws_of_two_replicas_never_collide() {
+    let replicas = [Arc::new(store(Backend::Postgres).await), Arc::new(store(Backend::Postgres).await)];
+    let w = World::new(&*replicas[0]).await;
+    let tenant = w.t.tenant.id;
+    let mut handles = Vec::new();
+    for i in 0..64 {
+        let store = replicas[i % 2].clone();
+        handles.push(tokio::spawn(async move {
+            let mut numbers = Vec::new();
+            for _ in 0..10 {
+                numbers.push(store.next_case_number(tenant).await.unwrap().value());
+            }
+            numbers
+        }));
+    }
+    for _ in 0..8 {
+        let store = replicas[0].clone();
+        tokio::spawn(async move { store.next_case_number(tenant).await }).abort();
+    }
+    let mut all = BTreeSet::new();
+    for h in handles {
+        let numbers = h.await.unwrap();
+        assert!(numbers.windows(2).all(|p| p[0] < p[1]), "increasing per caller: {numbers:?}");
+        for n in numbers {
+            assert!(all.insert(n), "case number {n} was handed out twice");
+        }
+    }
+    assert_eq!(all.len(), 640);
+    let after = replicas[1].next_case_number(tenant).await.unwrap().value();
+    assert!(after > *all.last().unwrap(), "a later draw ({after}) follows every earlier one");
 }
