@@ -9,7 +9,7 @@ use crm_core::StoreError;
 use crm_core::case::history;
 use crm_core::error::Conflict;
 use crm_core::event::EventKind;
-use crm_core::ports::{CaseStore as _, Store};
+use crm_core::ports::Store;
 
 use crate::helpers::{Backend, store};
 use crate::world::World;
@@ -196,6 +196,7 @@ async fn postgres_concurrent_case_creators_get_unique_numbers() {
 #[cfg(crm_pg)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn postgres_draws_of_two_replicas_never_collide() {
+    use crm_core::ports::CaseStore as _;
     let replicas = [Arc::new(store(Backend::Postgres).await), Arc::new(store(Backend::Postgres).await)];
     let w = World::new(&*replicas[0]).await;
     let tenant = w.t.tenant.id;
