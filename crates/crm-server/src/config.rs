@@ -11,6 +11,7 @@
 //! body_limit = 1048576
 //! request_timeout_secs = 30
 //! reminder_interval_secs = 5
+//! outbox_keep_days = 7    # delivered events kept in the outbox's delivery log
 //!
 //! [push_retry]            # external CRM pushes (defaults shown)
 //! max_attempts = 12
@@ -64,7 +65,8 @@ pub struct Cli {
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
     /// TOML configuration file (keys: database_url, listen, demo, log_format, body_limit,
-    /// request_timeout_secs, reminder_interval_secs, `[push_retry]`, `[[connectors]]`).
+    /// request_timeout_secs, reminder_interval_secs, outbox_keep_days, `[push_retry]`,
+    /// `[[connectors]]`).
     #[arg(long, env = "CRM_CONFIG", global = true)]
     pub config: Option<PathBuf>,
     /// Database URL: `sqlite://crm.db?mode=rwc` (default), a bare file path, or
@@ -92,6 +94,10 @@ pub struct GlobalArgs {
     /// How often due task reminders are claimed, in seconds (default 5).
     #[arg(long, env = "CRM_REMINDER_INTERVAL_SECS", global = true)]
     pub reminder_interval_secs: Option<u64>,
+    /// How many days delivered events stay in the outbox's delivery log before they are
+    /// deleted (default 7; pending and dead entries are never deleted).
+    #[arg(long, env = "CRM_OUTBOX_KEEP_DAYS", global = true, value_parser = clap::value_parser!(u32).range(1..))]
+    pub outbox_keep_days: Option<u32>,
 }
 
 /// Log output formats.
@@ -250,6 +256,8 @@ pub struct FileConfig {
     pub request_timeout_secs: Option<u64>,
     /// Reminder interval in seconds.
     pub reminder_interval_secs: Option<u64>,
+    /// Days delivered outbox entries are kept.
+    pub outbox_keep_days: Option<u32>,
     /// Retries of external CRM pushes.
     pub push_retry: Option<PushRetryFile>,
     /// External CRM connectors, one per tenant and product.
@@ -289,6 +297,14 @@ pub enum ConfigError {
         /// Why.
         #[source]
         source: toml::de::Error,
+    },
+    /// A value is out of its range.
+    #[error("invalid configuration value {key}: {reason}")]
+    Invalid {
+        /// The key.
+        key: &'static str,
+        /// Why.
+        reason: &'static str,
     },
 }
 
@@ -361,6 +377,13 @@ impl Config {
                     .or(file.reminder_interval_secs)
                     .map(Duration::from_secs)
                     .unwrap_or(defaults.reminder_interval),
+                outbox_keep: match args.outbox_keep_days.or(file.outbox_keep_days) {
+                    Some(0) => {
+                        return Err(ConfigError::Invalid { key: "outbox_keep_days", reason: "must be at least 1" });
+                    }
+                    Some(days) => Duration::from_secs(u64::from(days) * 86_400),
+                    None => defaults.outbox_keep,
+                },
                 push_retry,
                 ..defaults
             },
@@ -392,5 +415,23 @@ mod tests {
         assert!(!c.demo);
         std::fs::write(&path, "bogus = 1\n").unwrap();
         assert!(Config::resolve(&cli.global).is_err());
+    }
+
+    #[test]
+    fn the_outbox_retention_is_in_whole_days_of_at_least_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("crm.toml");
+        let config = path.to_str().unwrap();
+        std::fs::write(&path, "outbox_keep_days = 30\n").unwrap();
+        let default = Config::resolve(&Cli::parse_from(["crm-server"]).global).unwrap();
+        assert_eq!(default.settings.outbox_keep, Duration::from_secs(7 * 86_400));
+        let from_file = Config::resolve(&Cli::parse_from(["crm-server", "--config", config]).global).unwrap();
+        assert_eq!(from_file.settings.outbox_keep, Duration::from_secs(30 * 86_400));
+        let flag = Cli::parse_from(["crm-server", "--config", config, "--outbox-keep-days", "2"]);
+        assert_eq!(Config::resolve(&flag.global).unwrap().settings.outbox_keep, Duration::from_secs(2 * 86_400));
+        assert!(Cli::try_parse_from(["crm-server", "--outbox-keep-days", "0"]).is_err());
+        std::fs::write(&path, "outbox_keep_days = 0\n").unwrap();
+        let zero = Config::resolve(&Cli::parse_from(["crm-server", "--config", config]).global);
+        assert!(matches!(zero, Err(ConfigError::Invalid { key: "outbox_keep_days", .. })), "{zero:?}");
     }
 }

@@ -195,6 +195,9 @@ impl FeedCursor {
     }
 }
 
+/// Delivered outbox entries deleted per statement.
+const PRUNE_BATCH: u32 = 5_000;
+
 /// Runs `round` every `every` until shutdown, logging failures.
 async fn every<F, Fut>(name: &'static str, every: Duration, mut shutdown: watch::Receiver<bool>, mut round: F)
 where
@@ -263,7 +266,15 @@ pub fn spawn_workers(state: &AppState, shutdown: &watch::Receiver<bool>) -> Vec<
         async move {
             let keep = chrono::Duration::minutes(10).num_milliseconds();
             s.db.prune_live(now_ms(&s) - keep).await?;
-            s.db.prune_idempotency(now_ms(&s) - crate::idempotency::KEEP_MS).await.map(|()| 0)
+            s.db.prune_idempotency(now_ms(&s) - crate::idempotency::KEEP_MS).await?;
+            // The outbox's delivery log, a batch at a time; a full batch means more may be
+            // left, and the worker goes again at once.
+            let keep = chrono::Duration::from_std(s.settings.outbox_keep).unwrap_or(chrono::Duration::days(7));
+            let pruned = s.crm.store().prune_delivered(s.crm.clock().now() - keep, PRUNE_BATCH).await?;
+            if pruned > 0 {
+                tracing::debug!(pruned, "delivered outbox entries pruned");
+            }
+            Ok(if pruned == u64::from(PRUNE_BATCH) { 1 } else { 0 })
         }
     })));
     handles

@@ -23,6 +23,8 @@ pub struct Settings {
     pub poll_interval: Duration,
     /// How often due reminders are claimed.
     pub reminder_interval: Duration,
+    /// How long delivered outbox entries are kept (the delivery log's retention).
+    pub outbox_keep: Duration,
     /// When a failed external CRM push is tried again, and when it is declared dead.
     pub push_retry: RetryPolicy,
     /// How long a claimed push is leased to this replica before another may take it.
@@ -38,6 +40,7 @@ impl Default for Settings {
             request_timeout: Duration::from_secs(30),
             poll_interval: Duration::from_millis(250),
             reminder_interval: Duration::from_secs(5),
+            outbox_keep: Duration::from_secs(7 * 86_400),
             // 12 attempts from 5 s doubling to an hour: about 2.5 h of outage before an
             // entry is dead and waits for a person.
             push_retry: RetryPolicy::default(),

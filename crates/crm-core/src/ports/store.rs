@@ -443,6 +443,14 @@ pub trait OutboxStore: Send + Sync {
         Ok(marked)
     }
 
+    /// Deletes up to `max` delivered entries whose event happened before `before` (the
+    /// retention of the delivery log), oldest first as the backend finds them; returns how
+    /// many. Pending and dead entries are kept whatever their age.
+    ///
+    /// # Errors
+    /// Backend failures only.
+    async fn prune_delivered(&self, before: DateTime<Utc>, max: u32) -> StoreResult<u64>;
+
     /// Records a failed attempt: `attempts + 1`, the error, and either a next attempt at
     /// `retry_at` (status pending) or, when `retry_at` is `None`, the dead-letter state.
     ///

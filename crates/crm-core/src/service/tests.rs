@@ -329,6 +329,9 @@ impl OutboxStore for MockStore {
     async fn mark_delivered(&self, id: EventId) -> StoreResult<()> {
         self.outbox_store.mark_delivered(id).await
     }
+    async fn prune_delivered(&self, before: DateTime<Utc>, max: u32) -> StoreResult<u64> {
+        self.outbox_store.prune_delivered(before, max).await
+    }
     async fn mark_failed(&self, id: EventId, error: &str, retry_at: Option<DateTime<Utc>>) -> StoreResult<()> {
         self.outbox_store.mark_failed(id, error, retry_at).await
     }

@@ -100,6 +100,28 @@ impl OutboxStore for SqlStore {
         finish(tx, result).await
     }
 
+    /// Tenant by tenant, each walked by time on `outbox_by_tenant` (the equality and the
+    /// order keep both planners on that index, also with a generic plan), so pruning needs
+    /// no index of its own on the delivery path.
+    async fn prune_delivered(&self, before: DateTime<Utc>, max: u32) -> StoreResult<u64> {
+        let tenants = all(&self.read, "SELECT id FROM tenants ORDER BY id", vec![]).await.map_err(db)?;
+        let mut pruned = 0;
+        for row in tenants {
+            let left = u64::from(max).saturating_sub(pruned);
+            if left == 0 {
+                break;
+            }
+            let sql = format!(
+                "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE tenant_id = ? AND at < ? \
+                 AND status = 'delivered' ORDER BY at{})",
+                limit(left)
+            );
+            let tenant: Uuid = col(&row, "id")?;
+            pruned += exec(&self.write, &sql, vec![uid(tenant), Value::BigInt(Some(ts(before)))]).await.map_err(db)?;
+        }
+        Ok(pruned)
+    }
+
     async fn mark_delivered(&self, id: EventId) -> StoreResult<()> {
         let n =
             exec(&self.write, "UPDATE outbox SET status = 'delivered', lease_until = NULL WHERE id = ?", vec![uid(id)])

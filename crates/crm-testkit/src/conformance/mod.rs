@@ -162,6 +162,7 @@ macro_rules! store_conformance_tests {
             events_are_written_with_their_writes,
             outbox_claims_lease_and_record_outcomes,
             outbox_entries_are_claimed_by_one_worker_at_a_time,
+            delivered_entries_are_pruned_after_their_retention,
             other_tenants_records_behave_as_absent,
             account_sequence_is_unique_and_increasing_under_concurrency,
             case_numbers_are_unique_and_increasing_under_concurrency,

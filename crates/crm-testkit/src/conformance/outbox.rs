@@ -253,3 +253,43 @@ pub async fn outbox_entries_are_claimed_by_one_worker_at_a_time(factory: &dyn St
         s.mark_delivered(e.id).await.unwrap();
     }
 }
+
+/// Pruning the delivery log: delivered entries older than the cut-off go, at most `max` per
+/// call; pending and dead entries stay whatever their age, and so do delivered entries
+/// after the cut-off.
+pub async fn delivered_entries_are_pruned_after_their_retention(factory: &dyn StoreFactory) {
+    let mut ctx = Ctx::new(factory).await;
+    // Further back than any other test's entries, so the cut-offs below reach only ours.
+    ctx.now -= Duration::days(900);
+    let s = &ctx.store;
+    let customer = ctx.customer("Pruned", vec![]).await;
+    let events: Vec<DomainEvent> = [50, 40, 30, 20, 10].into_iter().map(|h| push_event(&ctx, h * 60)).collect();
+    s.insert_interaction(&ctx.build_interaction(Some(&customer)), &events).await.unwrap();
+    let ids: Vec<EventId> = events.iter().map(|e| e.id).collect();
+    for id in [ids[0], ids[1], ids[2], ids[4]] {
+        s.mark_delivered(id).await.unwrap();
+    }
+    s.mark_failed(ids[3], "remote said 400", None).await.unwrap();
+    let pending: Vec<EventId> =
+        ctx.outbox().await.into_iter().filter(|e| e.status == OutboxStatus::Pending).map(|e| e.event.id).collect();
+    assert!(!pending.is_empty(), "creating the customer left a pending event");
+
+    let cut_off = ctx.now - Duration::hours(15);
+    assert_eq!(s.prune_delivered(cut_off, 0).await.unwrap(), 0);
+    assert_eq!(s.prune_delivered(cut_off, 2).await.unwrap(), 2, "at most max per call");
+    assert_eq!(s.prune_delivered(cut_off, 10).await.unwrap(), 1);
+    assert_eq!(s.prune_delivered(cut_off, 10).await.unwrap(), 0);
+    let left: Vec<EventId> = ctx.outbox().await.into_iter().map(|e| e.event.id).collect();
+    for gone in &ids[..3] {
+        assert!(!left.contains(gone), "a delivered entry before the cut-off was kept");
+    }
+    for kept in pending.iter().chain([&ids[3], &ids[4]]) {
+        assert!(left.contains(kept), "{kept} was pruned");
+    }
+
+    // A later cut-off reaches the newer delivered entry; pending and dead ones still stay.
+    assert_eq!(s.prune_delivered(ctx.now + Duration::days(1), 10).await.unwrap(), 1);
+    let left: Vec<EventId> = ctx.outbox().await.into_iter().map(|e| e.event.id).collect();
+    assert!(!left.contains(&ids[4]));
+    assert!(left.contains(&ids[3]) && pending.iter().all(|p| left.contains(p)));
+}

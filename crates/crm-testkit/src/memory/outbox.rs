@@ -50,6 +50,21 @@ impl OutboxStore for MemoryStore {
         Ok(())
     }
 
+    async fn prune_delivered(&self, before: DateTime<Utc>, max: u32) -> StoreResult<u64> {
+        let mut state = self.write()?;
+        let old: Vec<EventId> = state
+            .outbox
+            .values()
+            .filter(|r| r.entry.status == OutboxStatus::Delivered && r.entry.event.at < before)
+            .map(|r| r.entry.event.id)
+            .take(max as usize)
+            .collect();
+        for id in &old {
+            state.outbox.remove(id);
+        }
+        Ok(old.len() as u64)
+    }
+
     async fn mark_failed(&self, id: EventId, error: &str, retry_at: Option<DateTime<Utc>>) -> StoreResult<()> {
         let mut state = self.write()?;
         let row = state.outbox.get_mut(&id).ok_or_else(|| StoreError::not_found("outbox entry", id))?;
