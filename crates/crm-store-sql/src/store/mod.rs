@@ -21,7 +21,7 @@ use crm_core::ports::StoreResult;
 
 use crate::connect::SqlStore;
 use crate::error::{db, map_db};
-use crate::sql::{exec, one, row_marks, text, to_doc, ts, uid};
+use crate::sql::{col, exec, one, row_marks, text, to_doc, ts, uid};
 
 /// The statement writing `events` to the outbox (pending, due at their own time); `None`
 /// when there are none.
@@ -120,16 +120,13 @@ pub(crate) async fn insert_together_if<C: ConnectionTrait>(
         let (head, rows) = part
             .split_once(" VALUES ")
             .ok_or_else(|| StoreError::Backend(format!("not an INSERT … VALUES statement: {part}").into()))?;
+        values.extend(part_values);
         let guard = match condition.take() {
             Some((cond, cond_values)) => {
-                values.extend(part_values);
                 values.extend(cond_values);
                 format!("{cond} RETURNING 1")
             }
-            None => {
-                values.extend(part_values);
-                "EXISTS (SELECT 1 FROM w0)".to_owned()
-            }
+            None => "EXISTS (SELECT 1 FROM w0)".to_owned(),
         };
         if i > 0 {
             sql.push_str(", ");
@@ -138,7 +135,7 @@ pub(crate) async fn insert_together_if<C: ConnectionTrait>(
     }
     sql.push_str(" SELECT COUNT(*) AS written FROM w0");
     let row = one(c, &sql, values).await.map_err(|e| map_db(e, fk_field))?;
-    let written: i64 = row.map(|r| crate::sql::col(&r, "written")).transpose()?.unwrap_or(0);
+    let written: i64 = row.map(|r| col(&r, "written")).transpose()?.unwrap_or(0);
     Ok(written > 0)
 }
 
