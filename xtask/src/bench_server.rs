@@ -70,6 +70,12 @@ options:
   --duration SECS      load per scenario, after a warm-up [15]
   --connections C      concurrent wrk connections [32]
   --threads T          wrk threads [2]
+
+environment:
+  CRM_TEST_POSTGRES_URL  the PostgreSQL server to create the bench database on, options kept
+                         [postgres://postgres@127.0.0.1:5432/test]; a TCP URL without sslmode
+                         runs over TLS, so for a local server prefer its Unix socket:
+                         postgres://postgres@localhost/test?host=/var/run/postgresql
 ";
 
 /// Runs the benchmark.
