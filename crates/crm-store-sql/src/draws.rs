@@ -65,6 +65,7 @@ impl Draws {
 
     /// Draws for whoever waits on the counter, round after round, until nobody does.
     async fn serve(&self, tenant: Uuid, counter: &'static str) {
+        let mut round = Round { draws: self, key: (tenant, counter), over: false };
         loop {
             let replies = {
                 let mut waiting = self.waiting.lock().unwrap_or_else(PoisonError::into_inner);
@@ -72,6 +73,7 @@ impl Draws {
                     Some(queue) if !queue.is_empty() => std::mem::take(queue),
                     _ => {
                         waiting.remove(&(tenant, counter));
+                        round.over = true;
                         return;
                     }
                 }
@@ -89,6 +91,23 @@ impl Draws {
                     }
                 }
             }
+        }
+    }
+}
+
+/// A running round. Should its task be dropped before the round is over (the runtime shutting
+/// down), the counter's queue goes with it: its waiters get an error instead of waiting
+/// forever, and the next caller leads a new round.
+struct Round<'a> {
+    draws: &'a Draws,
+    key: Key,
+    over: bool,
+}
+
+impl Drop for Round<'_> {
+    fn drop(&mut self) {
+        if !self.over {
+            self.draws.waiting.lock().unwrap_or_else(PoisonError::into_inner).remove(&self.key);
         }
     }
 }

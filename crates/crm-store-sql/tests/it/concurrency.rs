@@ -227,3 +227,30 @@ async fn postgres_draws_of_two_replicas_never_collide() {
     let after = replicas[1].next_case_number(tenant).await.unwrap().value();
     assert!(after > *all.last().unwrap(), "a later draw ({after}) follows every earlier one");
 }
+
+/// A runtime that stops while a draw round is in flight (its task dropped) leaves no
+/// queue behind that nobody serves: a later draw, on another runtime, answers.
+#[cfg(crm_pg)]
+#[test]
+fn postgres_draws_answer_after_a_runtime_stopped_mid_round() {
+    use crm_core::ports::CaseStore as _;
+    let first = tokio::runtime::Runtime::new().unwrap();
+    let (store, tenant) = first.block_on(async {
+        let store = Arc::new(store(Backend::Postgres).await);
+        let tenant = World::new(&*store).await.t.tenant.id;
+        (store, tenant)
+    });
+    first.block_on(async {
+        for _ in 0..64 {
+            let store = store.clone();
+            tokio::spawn(async move { store.next_case_number(tenant).await });
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+    });
+    first.shutdown_background();
+    let second = tokio::runtime::Runtime::new().unwrap();
+    let answer = second.block_on(async {
+        tokio::time::timeout(std::time::Duration::from_secs(10), store.next_case_number(tenant)).await
+    });
+    assert!(answer.is_ok(), "a draw after the first runtime stopped waited forever");
+}
