@@ -11,6 +11,6 @@ pub use external_crm::ExternalCrm;
 pub use mailer::{MailError, Mailer, OutgoingMail};
 pub use search::{DocumentKind, SearchDocument, SearchError, SearchHit, SearchIndex};
 pub use store::{
-    CardLimits, CardParts, CardStore, CaseStore, CustomerStore, DirectoryStore, InteractionStore, OutboxStore, Store,
-    StoreResult, TaskStore,
+    CardLimits, CardParts, CardStore, CaseStore, ContextStore, CustomerStore, DirectoryStore, InteractionStore,
+    OutboxStore, Store, StoreResult, TaskStore,
 };

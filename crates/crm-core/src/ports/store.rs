@@ -553,9 +553,34 @@ pub trait CardStore: CustomerStore + CaseStore + TaskStore + InteractionStore {
     }
 }
 
+/// Reads a use case needs together, which an adapter may answer in one round trip; the
+/// defaults issue the single reads concurrently.
+#[async_trait]
+pub trait ContextStore: CustomerStore + DirectoryStore {
+    /// A customer (tombstones included) and the field definitions of `entity`, as a new
+    /// case needs them. MUST return exactly what `get_customer(tenant, customer)` and
+    /// `field_definitions(tenant, entity)` return.
+    async fn customer_with_definitions(
+        &self,
+        tenant: TenantId,
+        customer: CustomerId,
+        entity: FieldEntity,
+    ) -> StoreResult<(Option<Customer>, Vec<FieldDefinition>)> {
+        futures::try_join!(self.get_customer(tenant, customer), self.field_definitions(tenant, entity))
+    }
+}
+
 /// Everything a full store adapter provides; what the server holds as `Arc<dyn Store>`.
 pub trait Store:
-    CustomerStore + CaseStore + TaskStore + InteractionStore + CardStore + DirectoryStore + OutboxStore + std::fmt::Debug
+    CustomerStore
+    + CaseStore
+    + TaskStore
+    + InteractionStore
+    + CardStore
+    + ContextStore
+    + DirectoryStore
+    + OutboxStore
+    + std::fmt::Debug
 {
 }
 
@@ -565,6 +590,7 @@ impl<T> Store for T where
         + TaskStore
         + InteractionStore
         + CardStore
+        + ContextStore
         + DirectoryStore
         + OutboxStore
         + std::fmt::Debug

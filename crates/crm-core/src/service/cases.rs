@@ -44,7 +44,10 @@ impl Crm {
     ) -> Result<(Case, Vec<CaseHistoryEntry>, Vec<DomainEvent>)> {
         actor.require(Permission::CaseEdit)?;
         Self::check_assignment(actor, input.assignee, input.group.is_some())?;
-        let customer = self.load_customer(actor, input.customer).await?;
+        // One read for the customer and the case fields (one round trip where the store can).
+        let (customer, definitions) =
+            self.store.customer_with_definitions(actor.tenant, input.customer, FieldEntity::Case).await?;
+        let customer = customer.ok_or_else(|| Error::not_found("customer", input.customer))?;
         if customer.is_merged() {
             return Err(Error::invalid("customer", "was merged into another card; use that one"));
         }
@@ -52,7 +55,6 @@ impl Crm {
             self.ensure_agent(actor, a, "assignee").await?;
         }
         let tenant = self.tenant(actor.tenant).await?;
-        let definitions = self.store.field_definitions(actor.tenant, FieldEntity::Case).await?;
         let ctx = CaseContext { definitions: &definitions, region: Some(tenant.default_region), now: self.clock.now() };
         // Validate before drawing a number, so refused input burns none.
         let id: CaseId = next_id(&*self.ids);

@@ -56,6 +56,7 @@ impl std::fmt::Debug for MockStore {
 
 // The screen pop's combined read: the port's default, over the mocked single reads.
 impl CardStore for MockStore {}
+impl crate::ports::ContextStore for MockStore {}
 
 #[async_trait]
 impl CustomerStore for MockStore {

@@ -8,13 +8,14 @@ use uuid::Uuid;
 use crm_core::StoreError;
 use crm_core::access::{Agent, Group, Tenant};
 use crm_core::custom_field::{FieldDefinition, FieldEntity};
-use crm_core::ids::{AgentId, TenantId};
+use crm_core::customer::Customer;
+use crm_core::ids::{AgentId, CustomerId, TenantId};
 use crm_core::interaction::{Disposition, QueueSettings};
-use crm_core::ports::{DirectoryStore, StoreResult};
+use crm_core::ports::{ContextStore, DirectoryStore, StoreResult};
 
 use crate::connect::{SqlStore, finish};
 use crate::error::{db, with_value};
-use crate::sql::{all, col, exec, from_doc, int, one, text, to_doc, uid};
+use crate::sql::{all, col, exec, from_doc, int, one, parse_doc, text, to_doc, uid};
 
 /// Checks an insert-or-replace against the stored row: `expected` `None` inserts (the id
 /// must be free), `Some(v)` replaces version `v` of a row of the same tenant.
@@ -259,5 +260,37 @@ impl DirectoryStore for SqlStore {
                 .await
                 .map_err(db)?;
         row.as_ref().map(from_doc).transpose()
+    }
+}
+
+/// The customer and the definitions as ONE statement (`part` 0: the customer, 1: the
+/// definitions, put back in key order after reading: a `UNION ALL` promises no order).
+#[async_trait]
+impl ContextStore for SqlStore {
+    async fn customer_with_definitions(
+        &self,
+        tenant: TenantId,
+        customer: CustomerId,
+        entity: FieldEntity,
+    ) -> StoreResult<(Option<Customer>, Vec<FieldDefinition>)> {
+        let rows = all(
+            &self.read,
+            "SELECT CAST(0 AS BIGINT) AS part, doc FROM customers WHERE id = ? AND tenant_id = ? \
+             UNION ALL SELECT 1, doc FROM field_definitions WHERE tenant_id = ? AND entity = ?",
+            vec![uid(customer), uid(tenant), uid(tenant), text(entity.as_str())],
+        )
+        .await
+        .map_err(db)?;
+        let mut found = None;
+        let mut definitions = Vec::new();
+        for row in &rows {
+            let doc: String = col(row, "doc")?;
+            match col::<i64>(row, "part")? {
+                0 => found = Some(parse_doc::<Customer>(&doc)?),
+                _ => definitions.push(parse_doc::<FieldDefinition>(&doc)?),
+            }
+        }
+        definitions.sort_by(|a, b| a.key.cmp(&b.key));
+        Ok((found, definitions))
     }
 }

@@ -132,3 +132,43 @@ pub async fn directory_records_round_trip_with_uniqueness(factory: &dyn StoreFac
     assert_eq!(s.get_queue(tenant, "support").await.unwrap(), Some(strict));
     assert_eq!(s.get_queue(tenant, "sales").await.unwrap(), None);
 }
+
+/// `customer_with_definitions` returns exactly `get_customer` and `field_definitions`: with
+/// and without definitions, for a missing customer, a customer of another tenant, and the
+/// definitions in key order.
+pub async fn customer_with_definitions_equals_the_two_reads(factory: &dyn StoreFactory) {
+    let ctx = Ctx::new(factory).await;
+    let (s, tenant) = (&ctx.store, ctx.tenant());
+    let customer = ctx.customer("Contexte", vec![]).await;
+    let both = |id, entity| async move {
+        let expected = (s.get_customer(tenant, id).await.unwrap(), s.field_definitions(tenant, entity).await.unwrap());
+        (s.customer_with_definitions(tenant, id, entity).await.unwrap(), expected)
+    };
+    let (got, expected) = both(customer.id, FieldEntity::Case).await;
+    assert_eq!(got, expected);
+    assert_eq!(got, (Some(customer.clone()), vec![]));
+    for (entity, key) in [
+        (FieldEntity::Case, "zone"),
+        (FieldEntity::Case, "b"),
+        (FieldEntity::Case, "a_b"),
+        (FieldEntity::Customer, "tier"),
+    ] {
+        s.put_field_definition(&definition(&ctx, entity, key), None).await.unwrap();
+    }
+    for entity in [FieldEntity::Case, FieldEntity::Customer] {
+        let (got, expected) = both(customer.id, entity).await;
+        assert_eq!(got, expected, "{entity:?}");
+    }
+    let (got, _) = both(customer.id, FieldEntity::Case).await;
+    let keys: Vec<String> = got.1.iter().map(|d| d.key.as_str().to_owned()).collect();
+    assert_eq!(keys, ["a_b", "b", "zone"]);
+    // A missing customer, and one of another tenant: no customer, the definitions still.
+    let (got, expected) = both(ctx.id(), FieldEntity::Case).await;
+    assert_eq!(got, expected);
+    assert_eq!((got.0, got.1.len()), (None, 3));
+    let other = ctx.sibling().await;
+    let theirs = other.customer("Ailleurs", vec![]).await;
+    let (got, expected) = both(theirs.id, FieldEntity::Case).await;
+    assert_eq!(got, expected);
+    assert!(got.0.is_none());
+}

@@ -159,6 +159,7 @@ macro_rules! store_conformance_tests {
             due_reminders_are_claimed_exactly_once_by_concurrent_claimers,
             interaction_round_trips_and_history_is_newest_first,
             directory_records_round_trip_with_uniqueness,
+            customer_with_definitions_equals_the_two_reads,
             events_are_written_with_their_writes,
             outbox_claims_lease_and_record_outcomes,
             outbox_entries_are_claimed_by_one_worker_at_a_time,

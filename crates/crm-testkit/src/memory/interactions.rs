@@ -79,3 +79,4 @@ impl InteractionStore for MemoryStore {
 /// The card's combined read: the port's default (the four single reads), which is the
 /// reference the SQL store's one-statement version is checked against.
 impl crm_core::ports::CardStore for MemoryStore {}
+impl crm_core::ports::ContextStore for MemoryStore {}
