@@ -61,6 +61,10 @@ pub struct Cli {
     pub command: Option<Command>,
 }
 
+/// The delivery log's retention a configuration may ask for, in days: beyond a hundred
+/// years the cut-off would leave the calendar the clock can compute.
+const OUTBOX_KEEP_DAYS: std::ops::RangeInclusive<u32> = 1..=36_500;
+
 /// Options shared by every command.
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
@@ -95,8 +99,9 @@ pub struct GlobalArgs {
     #[arg(long, env = "CRM_REMINDER_INTERVAL_SECS", global = true)]
     pub reminder_interval_secs: Option<u64>,
     /// How many days delivered events stay in the outbox's delivery log before they are
-    /// deleted (default 7; pending and dead entries are never deleted).
-    #[arg(long, env = "CRM_OUTBOX_KEEP_DAYS", global = true, value_parser = clap::value_parser!(u32).range(1..))]
+    /// deleted (default 7, 1 to 36500; pending and dead entries are never deleted).
+    #[arg(long, env = "CRM_OUTBOX_KEEP_DAYS", global = true,
+          value_parser = clap::value_parser!(u32).range(1..=i64::from(*OUTBOX_KEEP_DAYS.end())))]
     pub outbox_keep_days: Option<u32>,
 }
 
@@ -378,10 +383,13 @@ impl Config {
                     .map(Duration::from_secs)
                     .unwrap_or(defaults.reminder_interval),
                 outbox_keep: match args.outbox_keep_days.or(file.outbox_keep_days) {
-                    Some(0) => {
-                        return Err(ConfigError::Invalid { key: "outbox_keep_days", reason: "must be at least 1" });
+                    Some(days) if OUTBOX_KEEP_DAYS.contains(&days) => Duration::from_secs(u64::from(days) * 86_400),
+                    Some(_) => {
+                        return Err(ConfigError::Invalid {
+                            key: "outbox_keep_days",
+                            reason: "must be between 1 and 36500 (a hundred years)",
+                        });
                     }
-                    Some(days) => Duration::from_secs(u64::from(days) * 86_400),
                     None => defaults.outbox_keep,
                 },
                 push_retry,
@@ -433,5 +441,10 @@ mod tests {
         std::fs::write(&path, "outbox_keep_days = 0\n").unwrap();
         let zero = Config::resolve(&Cli::parse_from(["crm-server", "--config", config]).global);
         assert!(matches!(zero, Err(ConfigError::Invalid { key: "outbox_keep_days", .. })), "{zero:?}");
+        // Beyond what the cut-off can be computed for: refused, not a panicking worker.
+        assert!(Cli::try_parse_from(["crm-server", "--outbox-keep-days", "4000000000"]).is_err());
+        std::fs::write(&path, "outbox_keep_days = 4000000000\n").unwrap();
+        let huge = Config::resolve(&Cli::parse_from(["crm-server", "--config", config]).global);
+        assert!(matches!(huge, Err(ConfigError::Invalid { key: "outbox_keep_days", .. })), "{huge:?}");
     }
 }

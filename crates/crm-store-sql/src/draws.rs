@@ -11,7 +11,7 @@
 //! SQLite gets the same from its write queue (`crate::writer`, ADR 0004).
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 
 use sea_orm::sea_query::Values;
 use sea_orm::sqlx::{self, PgPool, Row as _};
@@ -20,8 +20,44 @@ use sea_query_sqlx::SqlxValues;
 use tokio::sync::oneshot;
 use uuid::Uuid;
 
-type Reply = oneshot::Sender<Result<u64, DbErr>>;
+/// Where a counter draw's value goes (also the SQLite write queue's draws).
+pub(crate) type Reply = oneshot::Sender<Result<u64, DbErr>>;
 type Key = (Uuid, &'static str);
+
+/// A round's upsert, shared with the SQLite write queue: adds the round's number of draws
+/// (the third value) to the counter and returns its new value. `?` placeholders.
+pub(crate) const DRAW_MANY: &str = "INSERT INTO sequences (tenant_id, name, value) VALUES (?, ?, ?) \
+     ON CONFLICT (tenant_id, name) DO UPDATE SET value = sequences.value + excluded.value RETURNING value";
+
+/// [`DRAW_MANY`] with PostgreSQL's numbered placeholders.
+static DRAW_MANY_PG: LazyLock<String> = LazyLock::new(|| crate::sql::numbered(DRAW_MANY));
+
+/// The values of [`DRAW_MANY`] for `n` draws.
+pub(crate) fn draw_arguments(tenant: Uuid, counter: &str, n: i64) -> SqlxValues {
+    SqlxValues(Values(vec![Value::Uuid(Some(tenant)), Value::String(Some(counter.to_owned())), Value::BigInt(Some(n))]))
+}
+
+/// The first of the `n` values a round drew, from the counter's value after it.
+pub(crate) fn first_drawn(last: i64, n: i64) -> Result<u64, sqlx::Error> {
+    u64::try_from(last - n + 1).map_err(|e| sqlx::Error::Decode(Box::new(e)))
+}
+
+/// Hands a round's values out in the order the callers asked, or its error to each.
+pub(crate) fn answer(drawn: Result<u64, sqlx::Error>, replies: Vec<Reply>) {
+    match drawn {
+        Ok(first) => {
+            for (value, reply) in (first..).zip(replies) {
+                let _ = reply.send(Ok(value));
+            }
+        }
+        Err(e) => {
+            let e = Arc::new(e);
+            for reply in replies {
+                let _ = reply.send(Err(DbErr::Exec(RuntimeErr::SqlxError(e.clone()))));
+            }
+        }
+    }
+}
 
 /// The draws waiting per counter; a key is present while a round for it runs.
 #[derive(Debug)]
@@ -78,19 +114,7 @@ impl Draws {
                     }
                 }
             };
-            match draw_many(&self.pool, tenant, counter, replies.len()).await {
-                Ok(first) => {
-                    for (value, reply) in (first..).zip(replies) {
-                        let _ = reply.send(Ok(value));
-                    }
-                }
-                Err(e) => {
-                    let e = Arc::new(e);
-                    for reply in replies {
-                        let _ = reply.send(Err(DbErr::Exec(RuntimeErr::SqlxError(e.clone()))));
-                    }
-                }
-            }
+            answer(draw_many(&self.pool, tenant, counter, replies.len()).await, replies);
         }
     }
 }
@@ -115,11 +139,7 @@ impl Drop for Round<'_> {
 /// Adds `n` to the counter; returns the first of the `n` values drawn.
 async fn draw_many(pool: &PgPool, tenant: Uuid, counter: &str, n: usize) -> Result<u64, sqlx::Error> {
     let n = i64::try_from(n).unwrap_or(i64::MAX);
-    let sql = "INSERT INTO sequences (tenant_id, name, value) VALUES ($1, $2, $3) \
-               ON CONFLICT (tenant_id, name) DO UPDATE SET value = sequences.value + excluded.value RETURNING value";
-    let values =
-        Values(vec![Value::Uuid(Some(tenant)), Value::String(Some(counter.to_owned())), Value::BigInt(Some(n))]);
-    let row = sqlx::query_with(sql, SqlxValues(values)).fetch_one(pool).await?;
-    let last: i64 = row.try_get("value")?;
-    u64::try_from(last - n + 1).map_err(|e| sqlx::Error::Decode(Box::new(e)))
+    let query = sqlx::query_with(DRAW_MANY_PG.as_str(), draw_arguments(tenant, counter, n));
+    let last: i64 = query.fetch_one(pool).await?.try_get("value")?;
+    first_drawn(last, n)
 }

@@ -28,18 +28,17 @@ use sea_query_sqlx::SqlxValues;
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
+use crate::draws::{DRAW_MANY, Reply, answer, draw_arguments, first_drawn};
+
 /// Statements with their values.
 pub(crate) type Statements = Vec<(String, Vec<Value>)>;
 
 /// How many queued jobs one round serves at most.
 const ROUND: usize = 64;
 
-/// Where a counter draw's value goes.
-type DrawReply = oneshot::Sender<Result<u64, DbErr>>;
-
 enum Job {
     Insert { parts: Statements, reply: oneshot::Sender<Result<(), DbErr>> },
-    Draw { tenant: Uuid, counter: &'static str, reply: DrawReply },
+    Draw { tenant: Uuid, counter: &'static str, reply: Reply },
 }
 
 /// The queue in front of the write connection; cheap to clone.
@@ -83,7 +82,7 @@ impl WriteQueue {
 async fn serve(pool: SqlitePool, mut rx: mpsc::UnboundedReceiver<Job>) {
     let mut jobs = Vec::with_capacity(ROUND);
     while rx.recv_many(&mut jobs, ROUND).await > 0 {
-        let mut draws: BTreeMap<(Uuid, &'static str), Vec<DrawReply>> = BTreeMap::new();
+        let mut draws: BTreeMap<(Uuid, &'static str), Vec<Reply>> = BTreeMap::new();
         let mut inserts = Vec::new();
         for job in jobs.drain(..) {
             match job {
@@ -105,19 +104,7 @@ async fn serve(pool: SqlitePool, mut rx: mpsc::UnboundedReceiver<Job>) {
             }
         };
         for ((tenant, counter), replies) in draws {
-            match draw_many(&mut conn, tenant, counter, replies.len()).await {
-                Ok(first) => {
-                    for (value, reply) in (first..).zip(replies) {
-                        let _ = reply.send(Ok(value));
-                    }
-                }
-                Err(e) => {
-                    let e = Arc::new(e);
-                    for reply in replies {
-                        let _ = reply.send(Err(DbErr::Exec(RuntimeErr::SqlxError(e.clone()))));
-                    }
-                }
-            }
+            answer(draw_many(&mut conn, tenant, counter, replies.len()).await, replies);
         }
         if inserts.len() == 1 {
             let (parts, reply) = inserts.remove(0);
@@ -145,13 +132,9 @@ async fn draw_many(
     n: usize,
 ) -> Result<u64, sqlx::Error> {
     let n = i64::try_from(n).unwrap_or(i64::MAX);
-    let sql = "INSERT INTO sequences (tenant_id, name, value) VALUES (?, ?, ?) \
-               ON CONFLICT (tenant_id, name) DO UPDATE SET value = sequences.value + excluded.value RETURNING value";
-    let values =
-        Values(vec![Value::Uuid(Some(tenant)), Value::String(Some(counter.to_owned())), Value::BigInt(Some(n))]);
-    let row = sqlx::query_with(sql, SqlxValues(values)).fetch_one(&mut **conn).await?;
-    let last: i64 = row.try_get("value")?;
-    u64::try_from(last - n + 1).map_err(|e| sqlx::Error::Decode(Box::new(e)))
+    let query = sqlx::query_with(DRAW_MANY, draw_arguments(tenant, counter, n));
+    let last: i64 = query.fetch_one(&mut **conn).await?.try_get("value")?;
+    first_drawn(last, n)
 }
 
 /// `BEGIN IMMEDIATE; …; COMMIT` as one execution; rolled back on failure.

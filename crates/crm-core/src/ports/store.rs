@@ -444,8 +444,9 @@ pub trait OutboxStore: Send + Sync {
     }
 
     /// Deletes up to `max` delivered entries whose event happened before `before` (the
-    /// retention of the delivery log), oldest first as the backend finds them; returns how
-    /// many. Pending and dead entries are kept whatever their age.
+    /// retention of the delivery log); returns how many. Which ones go when more than `max`
+    /// qualify is the adapter's choice (a caller repeats until fewer than `max` went).
+    /// Pending and dead entries are kept whatever their age.
     ///
     /// # Errors
     /// Backend failures only.

@@ -15,7 +15,7 @@ use crm_core::ports::{ContextStore, DirectoryStore, StoreResult};
 
 use crate::connect::{SqlStore, finish};
 use crate::error::{db, with_value};
-use crate::sql::{all, col, exec, from_doc, int, one, parse_doc, text, to_doc, uid};
+use crate::sql::{all, col, exec, from_doc, int, one, text, to_doc, uid};
 
 /// Checks an insert-or-replace against the stored row: `expected` `None` inserts (the id
 /// must be free), `Some(v)` replaces version `v` of a row of the same tenant.
@@ -284,10 +284,9 @@ impl ContextStore for SqlStore {
         let mut found = None;
         let mut definitions = Vec::new();
         for row in &rows {
-            let doc: String = col(row, "doc")?;
             match col::<i64>(row, "part")? {
-                0 => found = Some(parse_doc::<Customer>(&doc)?),
-                _ => definitions.push(parse_doc::<FieldDefinition>(&doc)?),
+                0 => found = Some(from_doc::<Customer>(row)?),
+                _ => definitions.push(from_doc::<FieldDefinition>(row)?),
             }
         }
         definitions.sort_by(|a, b| a.key.cmp(&b.key));
