@@ -10,8 +10,16 @@
 //!
 //! The transaction commits only when the caller says so ([`Message::Commit`]): a caller
 //! that fails or is dropped half-way leaves nothing written.
+//!
+//! Checkpoints (copying committed pages from the WAL into the database file) do not run on
+//! the loading thread: its connection turns SQLite's automatic checkpoint off, and a
+//! [`Checkpointer`] thread with a connection of its own checkpoints meanwhile and once
+//! after the load, so the copy of one load's pages overlaps the next load's inserts on the
+//! other core. On the loading thread the checkpoints of a 10,000-customer load cost about
+//! a quarter of its time.
 
 use std::path::{Path, PathBuf};
+use std::sync::mpsc::RecvTimeoutError;
 use std::time::Duration;
 
 use rusqlite::types::Value as SqliteValue;
@@ -67,6 +75,13 @@ pub(crate) fn load(path: &Path, busy_timeout: Duration, mut rx: Receiver<Message
         "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY; \
          PRAGMA mmap_size = 0; PRAGMA cache_size = -{CACHE_KIB};"
     ))?;
+    // Checkpoints are the checkpointer's (whatever happens to the load, it checkpoints once
+    // more when it is dropped at the end of this function, then ends). Without a thread
+    // for it, SQLite checkpoints on this one as usual.
+    let checkpointer = Checkpointer::start(path, busy_timeout)?;
+    if checkpointer.is_some() {
+        conn.execute_batch("PRAGMA wal_autocheckpoint = 0")?;
+    }
     conn.execute_batch("BEGIN IMMEDIATE")?;
     let outcome = (|| {
         while let Some(message) = rx.blocking_recv() {
@@ -89,6 +104,47 @@ pub(crate) fn load(path: &Path, busy_timeout: Duration, mut rx: Receiver<Message
         let _ = conn.execute_batch("ROLLBACK");
     }
     outcome
+}
+
+/// How often the checkpointer checkpoints during a load.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(50);
+
+/// A thread that checkpoints the WAL (`PASSIVE`: it never blocks writers or readers, and
+/// copies what is committed) while a load runs, and once more when dropped, then ends.
+struct Checkpointer {
+    /// Dropped to say the load is over.
+    _over: std::sync::mpsc::Sender<()>,
+}
+
+impl Checkpointer {
+    /// `None` when no thread could be started.
+    fn start(path: &Path, busy_timeout: Duration) -> rusqlite::Result<Option<Self>> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags)?;
+        conn.busy_timeout(busy_timeout)?;
+        let (over, wait) = std::sync::mpsc::channel::<()>();
+        let spawned = std::thread::Builder::new().name("crm-checkpoint".into()).spawn(move || {
+            loop {
+                let last = !matches!(wait.recv_timeout(CHECKPOINT_EVERY), Err(RecvTimeoutError::Timeout));
+                // A checkpoint that cannot run now (another one runs, a lock) is retried
+                // by the next one, or by SQLite's automatic checkpoint on the store's
+                // own writes.
+                if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+                    tracing::debug!(error = %e, "bulk load checkpoint");
+                }
+                if last {
+                    return;
+                }
+            }
+        });
+        match spawned {
+            Ok(_) => Ok(Some(Self { _over: over })),
+            Err(e) => {
+                tracing::warn!(error = %e, "no checkpoint thread for a bulk load; it checkpoints as it goes");
+                Ok(None)
+            }
+        }
+    }
 }
 
 fn insert(conn: &Connection, table: &Rows) -> rusqlite::Result<()> {
@@ -165,5 +221,27 @@ mod tests {
         let e = load(&path, Duration::ZERO, rx).unwrap_err();
         assert_eq!(e.sqlite_error_code(), Some(rusqlite::ErrorCode::ConstraintViolation));
         assert_eq!(count(&path), 0);
+    }
+
+    #[test]
+    fn the_loads_pages_reach_the_database_file_through_the_checkpointer() {
+        let (_dir, path) = database();
+        // Another connection stays open, so that no connection closing last checkpoints.
+        let keep = Connection::open(&path).unwrap();
+        keep.query_row("SELECT count(*) FROM t", [], |r| r.get::<_, i64>(0)).unwrap();
+        let before = std::fs::metadata(&path).unwrap().len();
+        let values = (0..2_000).flat_map(|k| [SqliteValue::Integer(k), SqliteValue::Text("x".repeat(1_000))]).collect();
+        let rows = Rows { sql: "INSERT INTO t (k, v) VALUES (?, ?)".into(), cols: 2, values, rows_per_statement: 1 };
+        let (tx, rx) = tokio::sync::mpsc::channel(4);
+        tx.try_send(Message::Rows(vec![rows])).unwrap();
+        tx.try_send(Message::Commit).unwrap();
+        assert!(load(&path, Duration::ZERO, rx).unwrap());
+        // The loading connection does not checkpoint: its checkpointer does, after the load.
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while std::fs::metadata(&path).unwrap().len() < before + 2_000_000 {
+            assert!(std::time::Instant::now() < deadline, "the load's pages never reached the database file");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert_eq!(count(&path), 2_000);
     }
 }

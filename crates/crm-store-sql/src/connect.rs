@@ -16,9 +16,9 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sea_orm::sqlx::ConnectOptions as _;
 use sea_orm::sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sea_orm::sqlx::{ConnectOptions as _, Connection as _};
 use sea_orm::{
     DatabaseConnection, DatabaseTransaction, DbBackend, SqliteTransactionMode, SqlxPostgresConnector,
     SqlxSqliteConnector, TransactionOptions, TransactionTrait,
@@ -32,6 +32,7 @@ use crate::bulk::BulkTarget;
 use crate::draws::Draws;
 use crate::error::db;
 use crate::inline::{InlineReadCounts, InlineReads};
+use crate::lookups::{CombinedReadCounts, KeyedReads};
 use crate::migration::Migrator;
 use crate::writer::WriteQueue;
 
@@ -45,6 +46,10 @@ pub struct SqlStoreOptions {
     /// How long a caller waits for a free connection before `Unavailable`.
     pub acquire_timeout: Duration,
 }
+
+/// How long a PostgreSQL connection may sit idle in the pool before it is pinged on its
+/// way out.
+const IDLE_BEFORE_PING: Duration = Duration::from_secs(30);
 
 impl Default for SqlStoreOptions {
     fn default() -> Self {
@@ -67,6 +72,8 @@ pub struct SqlStore {
     pub(crate) bulk: Option<Arc<BulkTarget>>,
     /// PostgreSQL: counter draws combined within the process (`crate::draws`).
     pub(crate) draws: Option<Arc<Draws>>,
+    /// PostgreSQL: concurrent screen pops combined into one statement (`crate::lookups`).
+    pub(crate) lookups: Option<Arc<KeyedReads>>,
 }
 
 fn unavailable(e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
@@ -88,10 +95,25 @@ impl SqlStore {
             let pool = PgPoolOptions::new()
                 .max_connections(options.max_connections.max(1))
                 .acquire_timeout(options.acquire_timeout)
+                // sqlx pings every connection it hands out by default: a second round trip
+                // per statement, which cost the screen pop a third of its throughput. Only a
+                // connection that sat idle long enough for the server or a firewall to have
+                // dropped it is checked; a connection that broke in use fails its statement
+                // and is discarded.
+                .test_before_acquire(false)
+                .before_acquire(|conn, meta| {
+                    Box::pin(async move {
+                        if meta.idle_for < IDLE_BEFORE_PING {
+                            return Ok(true);
+                        }
+                        Ok(conn.ping().await.is_ok())
+                    })
+                })
                 .connect_with(opts)
                 .await
                 .map_err(unavailable)?;
             let draws = Some(Draws::new(pool.clone()));
+            let lookups = Some(KeyedReads::new(pool.clone()));
             let conn = SqlxPostgresConnector::from_sqlx_postgres_pool(pool);
             Ok(Self {
                 read: conn.clone(),
@@ -101,6 +123,7 @@ impl SqlStore {
                 inline: None,
                 bulk: None,
                 draws,
+                lookups,
             })
         } else {
             Err(StoreError::Backend(format!("unsupported database url scheme in {:?}", scheme(url)).into()))
@@ -125,6 +148,7 @@ impl SqlStore {
         if memory {
             // One connection holds the whole database: never let the pool close it.
             let pool = SqlitePoolOptions::new()
+                .test_before_acquire(false)
                 .max_connections(1)
                 .min_connections(1)
                 .idle_timeout(None)
@@ -143,9 +167,13 @@ impl SqlStore {
                 inline: None,
                 bulk: None,
                 draws: None,
+                lookups: None,
             });
         }
+        // No ping before handing a connection out: it would be a round trip to the
+        // connection's thread for an in-process database that cannot hang up.
         let write_pool = SqlitePoolOptions::new()
+            .test_before_acquire(false)
             .max_connections(1)
             .acquire_timeout(options.acquire_timeout)
             // A cache for the writer large enough that bulk loads (10,000 customers per
@@ -158,6 +186,7 @@ impl SqlStore {
         let bulk =
             Some(Arc::new(BulkTarget { path: base.get_filename().to_owned(), busy_timeout: options.busy_timeout }));
         let read_pool = SqlitePoolOptions::new()
+            .test_before_acquire(false)
             .max_connections(options.max_connections.max(1))
             .acquire_timeout(options.acquire_timeout)
             .connect_with(base.create_if_missing(false).read_only(true))
@@ -171,6 +200,7 @@ impl SqlStore {
             inline,
             bulk,
             draws: None,
+            lookups: None,
         })
     }
 
@@ -194,6 +224,12 @@ impl SqlStore {
     /// store has no such path (PostgreSQL, in-memory SQLite).
     pub fn inline_reads(&self) -> Option<InlineReadCounts> {
         self.inline.as_ref().map(|i| i.counts())
+    }
+
+    /// How many screen pops were combined into how many statements (`crate::lookups`,
+    /// ADR 0008); `None` on SQLite.
+    pub fn combined_reads(&self) -> Option<CombinedReadCounts> {
+        self.lookups.as_ref().map(|l| l.counts())
     }
 
     /// Whether this store runs on PostgreSQL (otherwise SQLite).

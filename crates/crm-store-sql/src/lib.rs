@@ -10,6 +10,7 @@
 //! - `sql`: statement helpers (one SQL text for both backends), value conversions.
 //! - `inline`: SQLite reads on the caller's thread for the screen pop (ADR 0005).
 //! - `bulk`: bulk loads into a SQLite file on a thread of their own (ADR 0006).
+//! - `lookups`: concurrent screen pops on PostgreSQL combined into one statement (ADR 0008).
 //! - `error`: backend errors → `StoreError` (duplicate and reference fields named).
 //! - `store::*`: one module per port (customers, cases, tasks, interactions, directory,
 //!   outbox), plus `bulk_seed` for benchmarks and the hand-written lookup used to measure
@@ -28,6 +29,7 @@ pub mod connect;
 mod draws;
 mod error;
 mod inline;
+mod lookups;
 pub mod migration;
 mod sql;
 mod store;
@@ -35,4 +37,5 @@ mod writer;
 
 pub use connect::{SqlStore, SqlStoreOptions};
 pub use inline::InlineReadCounts;
+pub use lookups::CombinedReadCounts;
 pub use migration::Migrator;

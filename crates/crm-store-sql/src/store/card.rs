@@ -11,13 +11,16 @@ use crm_core::access::PrivateScope;
 use crm_core::customer::{Customer, IdentityKey};
 use crm_core::ids::{CustomerId, TenantId};
 use crm_core::ports::{CardLimits, CardParts, CardStore, StoreResult};
-use sea_orm::{DbBackend, QueryResult, Value};
+use sea_orm::sqlx::postgres::PgRow;
+use sea_orm::sqlx::{self, Row as _};
+use sea_orm::{DbBackend, DbErr, QueryResult, RuntimeErr, Value};
 use uuid::Uuid;
 
 use super::case::{cases_of_a_customer, open_statuses, scope_condition};
 use super::customer::{find_by_identity_sql, relation_with_ends};
 use crate::connect::SqlStore;
 use crate::error::db;
+use crate::lookups;
 use crate::sql::{all, col, limit, parse_doc, text, uid};
 
 /// Which read a row of the combined statement belongs to (its `part` column).
@@ -75,11 +78,11 @@ fn card_parts_values(tenant: TenantId, customer: Option<CustomerId>, scope_value
 
 /// The identity screen pop as one statement: the matching customers (CTE `m`, as
 /// [`find_by_identity_sql`] orders them), the first one's card parts, and the customers as
-/// the part [`CUSTOMERS`]. Binds tenant, key, tenant, then the card's values without the
-/// customer.
-fn cards_by_identity_sql(backend: DbBackend, max: u32, scope_sql: &str, limits: CardLimits) -> String {
+/// the part [`CUSTOMERS`]. The key is the SQL expression `key`; binds tenant, the key when
+/// `key` is `?`, tenant, then the card's values without the customer.
+fn cards_by_identity_sql(backend: DbBackend, key: &str, max: u32, scope_sql: &str, limits: CardLimits) -> String {
     const ORDER: &str = "(last_contact_at IS NULL), last_contact_at DESC, id";
-    let matches = find_by_identity_sql("c.id, c.doc, c.last_contact_at", max);
+    let matches = find_by_identity_sql("c.id, c.doc, c.last_contact_at", key, max);
     format!(
         "WITH m AS ({matches}), f AS (SELECT id FROM m ORDER BY {ORDER} LIMIT 1) {} \
          UNION ALL SELECT {CUSTOMERS}, last_contact_at, NULL, id, doc, NULL, NULL FROM m",
@@ -99,7 +102,21 @@ pub(crate) fn cards_by_identity_statement(
     let (scope_sql, scope_values) = scope_condition(scope);
     let mut values = vec![uid(tenant), text(key.as_str()), uid(tenant)];
     values.extend(card_parts_values(tenant, None, scope_values));
-    (cards_by_identity_sql(backend, max, &scope_sql, limits), values)
+    (cards_by_identity_sql(backend, "?", max, &scope_sql, limits), values)
+}
+
+/// [`cards_by_identity_statement`] for combined reads on PostgreSQL (`crate::lookups`):
+/// the key is not bound, [`lookups::KEY`] stands for it.
+fn keyed_cards_by_identity_statement(
+    tenant: TenantId,
+    max: u32,
+    scope: &PrivateScope,
+    limits: CardLimits,
+) -> (String, Vec<Value>) {
+    let (scope_sql, scope_values) = scope_condition(scope);
+    let mut values = vec![uid(tenant), uid(tenant)];
+    values.extend(card_parts_values(tenant, None, scope_values));
+    (cards_by_identity_sql(DbBackend::Postgres, lookups::KEY, max, &scope_sql, limits), values)
 }
 
 /// One row of a combined statement: its part, its sort keys, the document and, for
@@ -124,6 +141,24 @@ impl CardRow {
             num: col(row, "k_num")?,
             id: col(row, "k_id")?,
             doc: col(row, "doc")?,
+            ends,
+        })
+    }
+
+    /// A row of a combined read on PostgreSQL (`crate::lookups`).
+    fn from_pg(row: &PgRow) -> Result<Self, sqlx::Error> {
+        let part: i64 = row.try_get("part")?;
+        let ends = if part == RELATIONS {
+            row.try_get::<Option<Uuid>, _>("from_id")?.zip(row.try_get("to_id")?)
+        } else {
+            None
+        };
+        Ok(Self {
+            part,
+            time: row.try_get("k_time")?,
+            num: row.try_get("k_num")?,
+            id: row.try_get("k_id")?,
+            doc: row.try_get("doc")?,
             ends,
         })
     }
@@ -185,6 +220,10 @@ fn parts_from_rows(mut rows: Vec<CardRow>) -> StoreResult<(CardParts, Vec<Custom
     Ok((parts, customers))
 }
 
+fn sqlx_error(e: sqlx::Error) -> DbErr {
+    DbErr::Query(RuntimeErr::SqlxError(std::sync::Arc::new(e)))
+}
+
 impl SqlStore {
     /// The rows of a combined card statement: on the caller's thread when this store has
     /// that path and it can answer, through the read pool otherwise.
@@ -223,8 +262,17 @@ impl CardStore for SqlStore {
         scope: &PrivateScope,
         limits: CardLimits,
     ) -> StoreResult<Vec<(Customer, CardParts)>> {
-        let (sql, values) = cards_by_identity_statement(self.backend, tenant, key, max, scope, limits);
-        let rows = self.card_rows(&sql, values).await?;
+        let rows = match &self.lookups {
+            Some(lookups) => {
+                let (sql, values) = keyed_cards_by_identity_statement(tenant, max, scope, limits);
+                let rows = lookups.read(&sql, values, key.as_str().to_owned()).await.map_err(db)?;
+                rows.iter().map(CardRow::from_pg).collect::<Result<_, _>>().map_err(|e| db(sqlx_error(e)))?
+            }
+            None => {
+                let (sql, values) = cards_by_identity_statement(self.backend, tenant, key, max, scope, limits);
+                self.card_rows(&sql, values).await?
+            }
+        };
         let (first_parts, customers) = parts_from_rows(rows)?;
         let mut customers = customers.into_iter();
         let Some(first) = customers.next() else { return Ok(Vec::new()) };

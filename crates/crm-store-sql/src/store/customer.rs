@@ -30,11 +30,12 @@ use crate::sql::{
 };
 
 /// The screen-pop lookup: `columns` of up to `max` live customers `c` holding an identity
-/// key (binds tenant, key, tenant), served by the `customer_identities_lookup` index.
-pub(crate) fn find_by_identity_sql(columns: &str, max: u32) -> String {
+/// key, the SQL expression `key` (`?`: binds tenant, key, tenant), served by the
+/// `customer_identities_lookup` index.
+pub(crate) fn find_by_identity_sql(columns: &str, key: &str, max: u32) -> String {
     format!(
         "SELECT {columns} FROM customer_identities i JOIN customers c ON c.id = i.customer_id \
-         WHERE i.tenant_id = ? AND i.key = ? AND c.tenant_id = ? AND c.status = 'active' \
+         WHERE i.tenant_id = ? AND i.key = {key} AND c.tenant_id = ? AND c.status = 'active' \
          ORDER BY (c.last_contact_at IS NULL), c.last_contact_at DESC, c.id{}",
         limit(max.into())
     )
@@ -429,7 +430,7 @@ impl CustomerStore for SqlStore {
     }
 
     async fn find_by_identity(&self, tenant: TenantId, key: &IdentityKey, max: u32) -> StoreResult<Vec<Customer>> {
-        let sql = find_by_identity_sql("c.doc", max);
+        let sql = find_by_identity_sql("c.doc", "?", max);
         let rows = all(&self.read, &sql, vec![uid(tenant), text(key.as_str()), uid(tenant)]).await.map_err(db)?;
         customers_from_rows(&rows)
     }

@@ -306,7 +306,7 @@ impl SqlStore {
     /// `Backend` when the backend refuses the statement.
     pub async fn explain_identity_lookup(&self, tenant: TenantId, key: &IdentityKey) -> StoreResult<String> {
         let values = vec![uid(tenant), Value::String(Some(key.as_str().to_owned())), uid(tenant)];
-        self.explain(&find_by_identity_sql("c.doc", 20), values).await
+        self.explain(&find_by_identity_sql("c.doc", "?", 20), values).await
     }
 
     /// The query plan of the screen pop's one statement behind `cards_by_identity` (the

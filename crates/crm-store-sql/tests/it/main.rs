@@ -16,6 +16,7 @@ mod concurrency;
 mod conformance;
 mod errors;
 mod helpers;
+mod lookups;
 mod migrations;
 mod plans;
 mod smoke;
