@@ -28,11 +28,22 @@ struct Args {
     duration: u64,
     connections: u32,
     threads: u32,
+    /// Connections of the paced screen-pop scenario (0: not run).
+    paced_connections: u32,
+    /// Pause of each paced connection after each answer, in ms.
+    pause_ms: u32,
 }
 
 fn parse_args(args: &[String]) -> Result<Args> {
-    let mut a =
-        Args { customers: 1_000_000, backends: vec!["sqlite", "postgres"], duration: 15, connections: 32, threads: 2 };
+    let mut a = Args {
+        customers: 1_000_000,
+        backends: vec!["sqlite", "postgres"],
+        duration: 15,
+        connections: 32,
+        threads: 2,
+        paced_connections: 56,
+        pause_ms: 4,
+    };
     let mut it = args.iter();
     while let Some(flag) = it.next() {
         let mut value = || it.next().map(|v| v.replace('_', "")).with_context(|| format!("{flag} needs a value"));
@@ -41,6 +52,8 @@ fn parse_args(args: &[String]) -> Result<Args> {
             "--duration" => a.duration = value()?.parse().context("--duration")?,
             "--connections" => a.connections = value()?.parse().context("--connections")?,
             "--threads" => a.threads = value()?.parse().context("--threads")?,
+            "--paced-connections" => a.paced_connections = value()?.parse().context("--paced-connections")?,
+            "--pause-ms" => a.pause_ms = value()?.parse().context("--pause-ms")?,
             "--backend" => {
                 a.backends = match value()?.as_str() {
                     "sqlite" => vec!["sqlite"],
@@ -62,14 +75,21 @@ const USAGE: &str = "\
 cargo xtask bench server [OPTIONS]
 
 Seeds a fresh database, starts the release server and drives it with wrk over loopback:
-the screen pop (GET /api/v1/lookup?phone=) and case creation (POST /api/v1/cases).
+the screen pop (GET /api/v1/lookup?phone=) with C connections sending back to back (the
+most the server serves, and its latency when saturated); the screen pop paced: P
+connections that each pause a random while after every answer, like independent callers,
+about 10,000 requests/s with the defaults (the latency at that load); then case creation
+(POST /api/v1/cases) with C connections back to back.
 
 options:
-  --customers N        customers to seed, each with two phones, an email and an open case [1000000]
-  --backend B          sqlite, postgres or both [both]
-  --duration SECS      load per scenario, after a warm-up [15]
-  --connections C      concurrent wrk connections [32]
-  --threads T          wrk threads [2]
+  --customers N          customers to seed, each with two phones, an email and an open case [1000000]
+  --backend B            sqlite, postgres or both [both]
+  --duration SECS        load per scenario, after a warm-up [15]
+  --connections C        concurrent wrk connections, back to back [32]
+  --threads T            wrk threads [2]
+  --paced-connections P  connections of the paced screen pop; 0 skips it [56]
+  --pause-ms MS          mean pause of a paced connection after an answer, drawn at random
+                         (exponential, whole ms: wrk's delay()) [4]
 
 environment:
   CRM_TEST_POSTGRES_URL  the PostgreSQL server to create the bench database on, options kept
@@ -289,6 +309,17 @@ end
     )
 }
 
+/// [`lookup_script`] with a pause after each answer on every connection, drawn from an
+/// exponential distribution of mean `pause_ms` (whole ms, as wrk's `delay()` takes them):
+/// many connections with random pauses send like independent callers, where a fixed pause
+/// would have the connections answered together send together again.
+fn paced_lookup_script(token: &str, customers: usize, pause_ms: u32) -> String {
+    format!(
+        "{}function delay()\n  return math.floor(-math.log(1 - math.random()) * {pause_ms} + 0.5)\nend\n",
+        lookup_script(token, customers)
+    )
+}
+
 fn create_case_script(token: &str, customers: &[String]) -> String {
     let ids: Vec<String> = customers.iter().map(|c| format!("\"{c}\"")).collect();
     format!(
@@ -378,13 +409,13 @@ fn parse_wrk(out: &str) -> Result<(f64, f64, f64, u64, u64)> {
     ))
 }
 
-fn wrk(port: u16, script: &Path, args: &Args, seconds: u64) -> Result<String> {
+fn wrk(port: u16, script: &Path, args: &Args, connections: u32, seconds: u64) -> Result<String> {
     let out = Command::new("wrk")
         .args([
             "-t",
             &args.threads.to_string(),
             "-c",
-            &args.connections.to_string(),
+            &connections.to_string(),
             "-d",
             &format!("{seconds}s"),
             "--timeout",
@@ -402,9 +433,9 @@ fn wrk(port: u16, script: &Path, args: &Args, seconds: u64) -> Result<String> {
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
-fn scenario(server: &Server, script: &Path, args: &Args) -> Result<Figures> {
+fn scenario(server: &Server, script: &Path, args: &Args, connections: u32) -> Result<Figures> {
     // Warm-up (not measured): connections, caches, the planner.
-    wrk(server.port, script, args, 3)?;
+    wrk(server.port, script, args, connections, 3)?;
     let pid = server.child.id();
     let peak = Arc::new(AtomicU64::new(rss_kb(pid)));
     let done = Arc::new(AtomicBool::new(false));
@@ -417,7 +448,7 @@ fn scenario(server: &Server, script: &Path, args: &Args) -> Result<Figures> {
             }
         })
     };
-    let out = wrk(server.port, script, args, args.duration);
+    let out = wrk(server.port, script, args, connections, args.duration);
     done.store(true, Ordering::Relaxed);
     let _ = sampler.join();
     let out = out?;
@@ -439,13 +470,24 @@ fn bench_backend(binary: &Path, tmp: &Path, url: &str, backend: &str, args: &Arg
     std::fs::write(&lookup, lookup_script(&seeded.token, args.customers))?;
     let create = tmp.join("bench-server-create-case.lua");
     std::fs::write(&create, create_case_script(&seeded.token, &seeded.customers))?;
+    let paced = tmp.join("bench-server-lookup-paced.lua");
+    std::fs::write(&paced, paced_lookup_script(&seeded.token, args.customers, args.pause_ms))?;
     let server = Server::start(binary, url)?;
     let idle_mb = rss_kb(server.child.id()) as f64 / 1024.0;
-    let results = (|| -> Result<Vec<(&str, Figures)>> {
-        Ok(vec![
-            ("screen pop `GET /api/v1/lookup?phone=`", scenario(&server, &lookup, args)?),
-            ("create case `POST /api/v1/cases`", scenario(&server, &create, args)?),
-        ])
+    let c = args.connections;
+    let results = (|| -> Result<Vec<(String, Figures)>> {
+        // The reads first, on the seeded database; then the writes.
+        let mut out = vec![(
+            format!("screen pop `GET /api/v1/lookup?phone=`, {c} connections"),
+            scenario(&server, &lookup, args, c)?,
+        )];
+        if args.paced_connections > 0 {
+            let (p, ms) = (args.paced_connections, args.pause_ms);
+            let name = format!("screen pop paced: {p} connections, random pauses of {ms} ms on average");
+            out.push((name, scenario(&server, &paced, args, p)?));
+        }
+        out.push((format!("create case `POST /api/v1/cases`, {c} connections"), scenario(&server, &create, args, c)?));
+        Ok(out)
     })();
     server.stop();
     let results = results?;

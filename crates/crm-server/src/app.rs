@@ -148,6 +148,9 @@ async fn metrics(State(st): State<AppState>) -> Response {
     if let Some(counts) = st.db.inline_reads() {
         text.push_str(&crate::metrics::render_inline_reads(counts));
     }
+    if let Some(counts) = st.db.combined_reads() {
+        text.push_str(&crate::metrics::render_combined_reads(counts));
+    }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }
 

@@ -128,6 +128,11 @@ impl ServerDb {
         self.store.inline_reads()
     }
 
+    /// How the store's combined PostgreSQL screen pops went (`None` on SQLite).
+    pub fn combined_reads(&self) -> Option<crm_store_sql::CombinedReadCounts> {
+        self.store.combined_reads()
+    }
+
     /// Creates the server's tables when missing.
     ///
     /// # Errors

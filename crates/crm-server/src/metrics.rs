@@ -114,6 +114,31 @@ pub fn render_inline_reads(counts: crm_store_sql::InlineReadCounts) -> String {
     out
 }
 
+/// The counters of the PostgreSQL store's combined screen pops (ADR 0008), in the text
+/// exposition: keys per statement is their ratio.
+pub fn render_combined_reads(counts: crm_store_sql::CombinedReadCounts) -> String {
+    let mut out = String::new();
+    out.push_str(
+        "# HELP crm_pg_combined_read_statements_total Statements that ran combined screen pops.
+",
+    );
+    out.push_str(
+        "# TYPE crm_pg_combined_read_statements_total counter
+",
+    );
+    let _ = writeln!(out, "crm_pg_combined_read_statements_total {}", counts.statements);
+    out.push_str(
+        "# HELP crm_pg_combined_read_keys_total Screen pops those statements read.
+",
+    );
+    out.push_str(
+        "# TYPE crm_pg_combined_read_keys_total counter
+",
+    );
+    let _ = writeln!(out, "crm_pg_combined_read_keys_total {}", counts.keys);
+    out
+}
+
 fn esc(s: &str) -> String {
     s.replace('\\', "\\\\").replace('"', "\\\"")
 }
@@ -156,5 +181,12 @@ mod tests {
         let text = render_inline_reads(crm_store_sql::InlineReadCounts { served: 7, fell_back: 1 });
         assert!(text.contains("crm_sqlite_inline_reads_total{outcome=\"served\"} 7"));
         assert!(text.contains("crm_sqlite_inline_reads_total{outcome=\"fell_back\"} 1"));
+    }
+
+    #[test]
+    fn renders_the_combined_read_counters() {
+        let text = render_combined_reads(crm_store_sql::CombinedReadCounts { statements: 3, keys: 40 });
+        assert!(text.contains("crm_pg_combined_read_statements_total 3\n"));
+        assert!(text.contains("crm_pg_combined_read_keys_total 40\n"));
     }
 }

@@ -12,7 +12,10 @@
 //!
 //! A read never waits for others to gather: up to [`ROUNDS`] statements of one shape run at
 //! once (one on two cores), and reads that arrive while they all run go together in the
-//! next one. At low load every read is its own statement, as before.
+//! next one. A read that finds a round free leads it on its own task (no hand-off to
+//! another thread); the rounds after it, for the reads that queued meanwhile, run on a task
+//! of their own. A round of one key runs the plain one-key statement, so at low load every
+//! read costs what it did before.
 
 use std::sync::atomic::AtomicU64;
 use std::sync::atomic::Ordering::Relaxed;
@@ -48,15 +51,26 @@ const MAX_KEYS: usize = 64;
 
 type Reply = oneshot::Sender<Result<Vec<PgRow>, DbErr>>;
 
+/// A queued read: its key and where its rows go.
+type Waiting = (String, Reply);
+
+/// A shape's statements, numbered placeholders, the key or keys bound last.
+#[derive(Clone)]
+struct Statements {
+    /// For several keys.
+    combined: Arc<str>,
+    /// For one key.
+    single: Arc<str>,
+}
+
 /// The reads of one shape: same statement, same values but the key.
 struct Shape {
     id: u64,
     /// The one-key statement, `?` placeholders, [`KEY`] for the key.
     sql: String,
     values: Vec<Value>,
-    /// The combined statement (numbered placeholders, the keys last).
-    combined: Arc<str>,
-    waiting: Vec<(String, Reply)>,
+    statements: Statements,
+    waiting: Vec<Waiting>,
     running: usize,
 }
 
@@ -101,6 +115,12 @@ fn combined_sql(sql: &str, values: usize) -> String {
     )
 }
 
+/// The one-key statement: `sql` with its `?`s numbered from 1 and the key bound after its
+/// `values` values.
+fn single_sql(sql: &str, values: usize) -> String {
+    crate::sql::numbered(sql).replace(KEY, &format!("CAST(${} AS TEXT)", values + 1))
+}
+
 fn abandoned() -> DbErr {
     DbErr::Custom("the combined read was abandoned".into())
 }
@@ -131,11 +151,13 @@ impl KeyedReads {
         key: String,
     ) -> Result<Vec<PgRow>, DbErr> {
         for _ in 0..3 {
-            let (id, answer) = self.queue(sql, &values, key.clone());
-            match tokio::time::timeout(STUCK, answer).await {
-                Ok(Ok(answer)) => return answer,
-                Ok(Err(_dropped)) => {}
-                Err(_stuck) => self.forget(id),
+            match self.queue(sql, &values, &key) {
+                Queued::Lead(id) => return self.lead(id, key).await,
+                Queued::Wait(id, answer) => match tokio::time::timeout(STUCK, answer).await {
+                    Ok(Ok(answer)) => return answer,
+                    Ok(Err(_dropped)) => {}
+                    Err(_stuck) => self.forget(id),
+                },
             }
         }
         Err(abandoned())
@@ -146,79 +168,144 @@ impl KeyedReads {
         self.state().shapes.retain(|s| s.id != id);
     }
 
-    /// Queues one read; leads a round when fewer than [`ROUNDS`] run.
-    fn queue(
-        self: &Arc<Self>,
-        sql: &str,
-        values: &[Value],
-        key: String,
-    ) -> (u64, oneshot::Receiver<Result<Vec<PgRow>, DbErr>>) {
-        let (reply, answer) = oneshot::channel();
-        let (id, lead) = {
-            let mut state = self.state();
-            let index = match state.shapes.iter().position(|s| s.sql == sql && s.values == values) {
-                Some(index) => index,
-                None => {
-                    let id = state.next_id;
-                    state.next_id += 1;
-                    let combined = combined_sql(sql, values.len()).into();
-                    let values = values.to_vec();
-                    state.shapes.push(Shape {
-                        id,
-                        sql: sql.to_owned(),
-                        values,
-                        combined,
-                        waiting: Vec::new(),
-                        running: 0,
-                    });
-                    state.shapes.len() - 1
-                }
-            };
-            let shape = &mut state.shapes[index];
-            shape.waiting.push((key, reply));
-            let lead = shape.running < *ROUNDS;
-            if lead {
-                shape.running += 1;
+    /// Leads a round when fewer than [`ROUNDS`] run, or queues the read for the next one.
+    fn queue(&self, sql: &str, values: &[Value], key: &str) -> Queued {
+        let mut state = self.state();
+        let index = match state.shapes.iter().position(|s| s.sql == sql && s.values == values) {
+            Some(index) => index,
+            None => {
+                let id = state.next_id;
+                state.next_id += 1;
+                let statements = Statements {
+                    combined: combined_sql(sql, values.len()).into(),
+                    single: single_sql(sql, values.len()).into(),
+                };
+                let (sql, values) = (sql.to_owned(), values.to_vec());
+                state.shapes.push(Shape { id, sql, values, statements, waiting: Vec::new(), running: 0 });
+                state.shapes.len() - 1
             }
-            (shape.id, lead)
         };
-        if lead {
+        let shape = &mut state.shapes[index];
+        if shape.running < *ROUNDS {
+            shape.running += 1;
+            return Queued::Lead(shape.id);
+        }
+        let (reply, answer) = oneshot::channel();
+        shape.waiting.push((key.to_owned(), reply));
+        Queued::Wait(shape.id, answer)
+    }
+
+    /// The oldest reads waiting on the shape (at most `max`), with its statements and
+    /// values; `None` when the shape is gone.
+    fn take(&self, id: u64, max: usize) -> Option<(Statements, Vec<Value>, Vec<Waiting>)> {
+        let mut state = self.state();
+        let shape = state.shapes.iter_mut().find(|s| s.id == id)?;
+        let take = shape.waiting.len().min(max);
+        Some((shape.statements.clone(), shape.values.clone(), shape.waiting.drain(..take).collect()))
+    }
+
+    /// A round's end: `true` when reads wait for the next one (the caller leads it),
+    /// otherwise the shape has one round fewer running.
+    fn next_round(&self, id: u64) -> bool {
+        let mut state = self.state();
+        let Some(index) = state.shapes.iter().position(|s| s.id == id) else { return false };
+        let shape = &mut state.shapes[index];
+        if !shape.waiting.is_empty() {
+            return true;
+        }
+        shape.running -= 1;
+        if shape.running == 0 {
+            state.shapes.swap_remove(index);
+        }
+        false
+    }
+
+    /// The leader's round, on the caller's task: its own key and the reads waiting. Reads
+    /// that arrived meanwhile get a round on a task of their own, so that the caller does
+    /// not serve others after its answer.
+    async fn lead(self: &Arc<Self>, id: u64, key: String) -> Result<Vec<PgRow>, DbErr> {
+        let mut guard = Serving { reads: self, id, over: false };
+        let Some((statements, values, batch)) = self.take(id, MAX_KEYS - 1) else {
+            guard.over = true;
+            return Err(abandoned());
+        };
+        let (others, replies): (Vec<String>, Vec<Reply>) = batch.into_iter().unzip();
+        let keys: Vec<String> = std::iter::once(key).chain(others).collect();
+        let mut per_key = self.run(&statements, values, keys).await.map_err(|e| query_error(Arc::new(e)));
+        let mine = match &mut per_key {
+            Ok(rows) => Ok(std::mem::take(&mut rows[0])),
+            Err(e) => Err(e.clone()),
+        };
+        answer(per_key.map(|rows| rows.into_iter().skip(1).collect()), replies);
+        guard.over = true;
+        if self.next_round(id) {
             // On a task of its own: a caller that gives up must not stop the others' round.
             let reads = Arc::clone(self);
             tokio::spawn(async move { reads.serve(id).await });
         }
-        (id, answer)
+        mine
     }
 
-    /// Runs statements for whoever waits on the shape, until nobody does.
+    /// Runs rounds for whoever waits on the shape, until nobody does.
     async fn serve(&self, id: u64) {
         let mut guard = Serving { reads: self, id, over: false };
         loop {
-            let (combined, values, batch) = {
-                let mut state = self.state();
-                let Some(index) = state.shapes.iter().position(|s| s.id == id) else {
-                    guard.over = true;
-                    return;
-                };
-                let shape = &mut state.shapes[index];
-                if shape.waiting.is_empty() {
-                    shape.running -= 1;
-                    if shape.running == 0 {
-                        state.shapes.swap_remove(index);
-                    }
-                    guard.over = true;
-                    return;
-                }
-                let take = shape.waiting.len().min(MAX_KEYS);
-                let batch: Vec<(String, Reply)> = shape.waiting.drain(..take).collect();
-                (Arc::clone(&shape.combined), shape.values.clone(), batch)
+            let Some((statements, values, batch)) = self.take(id, MAX_KEYS) else {
+                guard.over = true;
+                return;
             };
-            let (keys, replies): (Vec<String>, Vec<Reply>) = batch.into_iter().unzip();
-            self.statements.fetch_add(1, Relaxed);
-            self.keys.fetch_add(keys.len() as u64, Relaxed);
-            answer(run(&self.pool, combined, values, keys).await, replies);
+            if !batch.is_empty() {
+                let (keys, replies): (Vec<String>, Vec<Reply>) = batch.into_iter().unzip();
+                let per_key = self.run(&statements, values, keys).await.map_err(|e| query_error(Arc::new(e)));
+                answer(per_key, replies);
+            }
+            if !self.next_round(id) {
+                guard.over = true;
+                return;
+            }
         }
     }
+
+    /// Runs a round's statement for `keys` (the one-key statement for one key); the rows
+    /// per key, in key order.
+    async fn run(
+        &self,
+        statements: &Statements,
+        values: Vec<Value>,
+        keys: Vec<String>,
+    ) -> Result<Vec<Vec<PgRow>>, sqlx::Error> {
+        self.statements.fetch_add(1, Relaxed);
+        self.keys.fetch_add(keys.len() as u64, Relaxed);
+        let count = keys.len();
+        let mut arguments: PgArguments =
+            sqlx::IntoArguments::<sqlx::Postgres>::into_arguments(SqlxValues(Values(values)));
+        if let [key] = &keys[..] {
+            arguments.add(key).map_err(sqlx::Error::Encode)?;
+            // Built from the store's own SQL text; only values are bound.
+            let query = sqlx::query_with(sqlx::AssertSqlSafe(Arc::clone(&statements.single)), arguments);
+            return Ok(vec![query.fetch_all(&self.pool).await?]);
+        }
+        arguments.add(keys).map_err(sqlx::Error::Encode)?;
+        let query = sqlx::query_with(sqlx::AssertSqlSafe(Arc::clone(&statements.combined)), arguments);
+        let rows = query.fetch_all(&self.pool).await?;
+        let mut per_key: Vec<Vec<PgRow>> = (0..count).map(|_| Vec::new()).collect();
+        for row in rows {
+            let ord: i64 = row.try_get("ord")?;
+            let slot = usize::try_from(ord).ok().and_then(|o| o.checked_sub(1)).and_then(|i| per_key.get_mut(i));
+            let slot =
+                slot.ok_or_else(|| sqlx::Error::Protocol(format!("a combined read row for key {ord} of {count}")))?;
+            slot.push(row);
+        }
+        Ok(per_key)
+    }
+}
+
+/// What [`KeyedReads::queue`] made of a read.
+enum Queued {
+    /// Lead a round of the shape.
+    Lead(u64),
+    /// Wait for a round of the shape.
+    Wait(u64, oneshot::Receiver<Result<Vec<PgRow>, DbErr>>),
 }
 
 /// A task serving a shape. Should it be dropped mid-round (the runtime shutting down), the
@@ -245,31 +332,8 @@ impl Drop for Serving<'_> {
     }
 }
 
-/// Runs the combined statement for `keys`; the rows per key, in key order.
-async fn run(
-    pool: &PgPool,
-    combined: Arc<str>,
-    values: Vec<Value>,
-    keys: Vec<String>,
-) -> Result<Vec<Vec<PgRow>>, sqlx::Error> {
-    let count = keys.len();
-    let mut arguments: PgArguments = sqlx::IntoArguments::<sqlx::Postgres>::into_arguments(SqlxValues(Values(values)));
-    arguments.add(keys).map_err(sqlx::Error::Encode)?;
-    // The statement is built from the store's own SQL text; only values are bound.
-    let rows = sqlx::query_with(sqlx::AssertSqlSafe(combined), arguments).fetch_all(pool).await?;
-    let mut per_key: Vec<Vec<PgRow>> = (0..count).map(|_| Vec::new()).collect();
-    for row in rows {
-        let ord: i64 = row.try_get("ord")?;
-        let slot = usize::try_from(ord).ok().and_then(|o| o.checked_sub(1)).and_then(|i| per_key.get_mut(i));
-        let slot =
-            slot.ok_or_else(|| sqlx::Error::Protocol(format!("a combined read row for key {ord} of {count}")))?;
-        slot.push(row);
-    }
-    Ok(per_key)
-}
-
 /// Hands each caller its rows, or the statement's error.
-fn answer(result: Result<Vec<Vec<PgRow>>, sqlx::Error>, replies: Vec<Reply>) {
+fn answer(result: Result<Vec<Vec<PgRow>>, DbErr>, replies: Vec<Reply>) {
     match result {
         Ok(per_key) => {
             for (rows, reply) in per_key.into_iter().zip(replies) {
@@ -277,10 +341,13 @@ fn answer(result: Result<Vec<Vec<PgRow>>, sqlx::Error>, replies: Vec<Reply>) {
             }
         }
         Err(e) => {
-            let e = Arc::new(e);
             for reply in replies {
-                let _ = reply.send(Err(DbErr::Query(RuntimeErr::SqlxError(e.clone()))));
+                let _ = reply.send(Err(e.clone()));
             }
         }
     }
+}
+
+fn query_error(e: Arc<sqlx::Error>) -> DbErr {
+    DbErr::Query(RuntimeErr::SqlxError(e))
 }
