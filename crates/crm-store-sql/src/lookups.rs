@@ -152,7 +152,11 @@ impl KeyedReads {
     ) -> Result<Vec<PgRow>, DbErr> {
         for _ in 0..3 {
             match self.queue(sql, &values, &key) {
-                Queued::Lead(id) => return self.lead(id, key).await,
+                Queued::Lead(id) => {
+                    if let Some(answer) = self.lead(id, key.clone()).await {
+                        return answer;
+                    }
+                }
                 Queued::Wait(id, answer) => match tokio::time::timeout(STUCK, answer).await {
                     Ok(Ok(answer)) => return answer,
                     Ok(Err(_dropped)) => {}
@@ -222,12 +226,13 @@ impl KeyedReads {
 
     /// The leader's round, on the caller's task: its own key and the reads waiting. Reads
     /// that arrived meanwhile get a round on a task of their own, so that the caller does
-    /// not serve others after its answer.
-    async fn lead(self: &Arc<Self>, id: u64, key: String) -> Result<Vec<PgRow>, DbErr> {
+    /// not serve others after its answer. `None` when the shape was taken out of use
+    /// meanwhile (the read queues again).
+    async fn lead(self: &Arc<Self>, id: u64, key: String) -> Option<Result<Vec<PgRow>, DbErr>> {
         let mut guard = Serving { reads: self, id, over: false };
         let Some((statements, values, batch)) = self.take(id, MAX_KEYS - 1) else {
             guard.over = true;
-            return Err(abandoned());
+            return None;
         };
         let (others, replies): (Vec<String>, Vec<Reply>) = batch.into_iter().unzip();
         let keys: Vec<String> = std::iter::once(key).chain(others).collect();
@@ -243,7 +248,7 @@ impl KeyedReads {
             let reads = Arc::clone(self);
             tokio::spawn(async move { reads.serve(id).await });
         }
-        mine
+        Some(mine)
     }
 
     /// Runs rounds for whoever waits on the shape, until nobody does.
