@@ -80,6 +80,19 @@ struct State {
     next_id: u64,
 }
 
+impl State {
+    /// One round of the shape fewer running; the shape goes with its last round (its
+    /// waiters, if any, see their replies dropped and queue again).
+    fn end_round(&mut self, id: u64) {
+        if let Some(index) = self.shapes.iter().position(|s| s.id == id) {
+            self.shapes[index].running -= 1;
+            if self.shapes[index].running == 0 {
+                self.shapes.swap_remove(index);
+            }
+        }
+    }
+}
+
 /// Keyed reads combined per statement shape.
 pub(crate) struct KeyedReads {
     pool: PgPool,
@@ -212,16 +225,11 @@ impl KeyedReads {
     /// otherwise the shape has one round fewer running.
     fn next_round(&self, id: u64) -> bool {
         let mut state = self.state();
-        let Some(index) = state.shapes.iter().position(|s| s.id == id) else { return false };
-        let shape = &mut state.shapes[index];
-        if !shape.waiting.is_empty() {
-            return true;
+        let waiting = state.shapes.iter().any(|s| s.id == id && !s.waiting.is_empty());
+        if !waiting {
+            state.end_round(id);
         }
-        shape.running -= 1;
-        if shape.running == 0 {
-            state.shapes.swap_remove(index);
-        }
-        false
+        waiting
     }
 
     /// The leader's round, on the caller's task: its own key and the reads waiting. Reads
@@ -327,13 +335,7 @@ impl Drop for Serving<'_> {
         if self.over {
             return;
         }
-        let mut state = self.reads.state();
-        if let Some(index) = state.shapes.iter().position(|s| s.id == self.id) {
-            state.shapes[index].running -= 1;
-            if state.shapes[index].running == 0 {
-                state.shapes.swap_remove(index);
-            }
-        }
+        self.reads.state().end_round(self.id);
     }
 }
 
@@ -353,6 +355,7 @@ fn answer(result: Result<Vec<Vec<PgRow>>, DbErr>, replies: Vec<Reply>) {
     }
 }
 
-fn query_error(e: Arc<sqlx::Error>) -> DbErr {
+/// A sqlx error as sea-orm's query error (what the store's error mapping reads).
+pub(crate) fn query_error(e: Arc<sqlx::Error>) -> DbErr {
     DbErr::Query(RuntimeErr::SqlxError(e))
 }

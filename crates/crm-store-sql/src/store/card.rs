@@ -13,7 +13,7 @@ use crm_core::ids::{CustomerId, TenantId};
 use crm_core::ports::{CardLimits, CardParts, CardStore, StoreResult};
 use sea_orm::sqlx::postgres::PgRow;
 use sea_orm::sqlx::{self, Row as _};
-use sea_orm::{DbBackend, DbErr, QueryResult, RuntimeErr, Value};
+use sea_orm::{DbBackend, QueryResult, Value};
 use uuid::Uuid;
 
 use super::case::{cases_of_a_customer, open_statuses, scope_condition};
@@ -220,10 +220,6 @@ fn parts_from_rows(mut rows: Vec<CardRow>) -> StoreResult<(CardParts, Vec<Custom
     Ok((parts, customers))
 }
 
-fn sqlx_error(e: sqlx::Error) -> DbErr {
-    DbErr::Query(RuntimeErr::SqlxError(std::sync::Arc::new(e)))
-}
-
 impl SqlStore {
     /// The rows of a combined card statement: on the caller's thread when this store has
     /// that path and it can answer, through the read pool otherwise.
@@ -266,7 +262,10 @@ impl CardStore for SqlStore {
             Some(lookups) => {
                 let (sql, values) = keyed_cards_by_identity_statement(tenant, max, scope, limits);
                 let rows = lookups.read(&sql, values, key.as_str().to_owned()).await.map_err(db)?;
-                rows.iter().map(CardRow::from_pg).collect::<Result<_, _>>().map_err(|e| db(sqlx_error(e)))?
+                rows.iter()
+                    .map(CardRow::from_pg)
+                    .collect::<Result<_, _>>()
+                    .map_err(|e| db(lookups::query_error(std::sync::Arc::new(e))))?
             }
             None => {
                 let (sql, values) = cards_by_identity_statement(self.backend, tenant, key, max, scope, limits);
