@@ -39,8 +39,7 @@ pub fn generate_token() -> String {
 
 /// The hex SHA-256 of a token, as stored.
 pub fn hash_token(token: &str) -> String {
-    let digest = Sha256::digest(token.as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(Sha256::digest(token.as_bytes()))
 }
 
 /// How long a token's agent (active flag, role, groups) is trusted without reading it
@@ -192,5 +191,7 @@ mod tests {
         assert!(a.starts_with(TOKEN_PREFIX));
         assert_eq!(hash_token(&a).len(), 64);
         assert_eq!(hash_token(&a), hash_token(&a));
+        // SHA-256 of "abc" (FIPS 180-2, appendix B.1).
+        assert_eq!(hash_token("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     }
 }

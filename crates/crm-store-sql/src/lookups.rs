@@ -67,7 +67,7 @@ struct Statements {
 struct Shape {
     id: u64,
     /// The one-key statement, `?` placeholders, [`KEY`] for the key.
-    sql: String,
+    sql: Arc<str>,
     values: Vec<Value>,
     statements: Statements,
     waiting: Vec<Waiting>,
@@ -159,12 +159,12 @@ impl KeyedReads {
     /// on a runtime that stopped), after taking its shape out of use.
     pub(crate) async fn read(
         self: &Arc<Self>,
-        sql: &str,
+        sql: Arc<str>,
         values: Vec<Value>,
         key: String,
     ) -> Result<Vec<PgRow>, DbErr> {
         for _ in 0..3 {
-            match self.queue(sql, &values, &key) {
+            match self.queue(&sql, &values, &key) {
                 Queued::Lead(id) => {
                     if let Some(answer) = self.lead(id, key.clone()).await {
                         return answer;
@@ -186,9 +186,11 @@ impl KeyedReads {
     }
 
     /// Leads a round when fewer than [`ROUNDS`] run, or queues the read for the next one.
-    fn queue(&self, sql: &str, values: &[Value], key: &str) -> Queued {
+    fn queue(&self, sql: &Arc<str>, values: &[Value], key: &str) -> Queued {
         let mut state = self.state();
-        let index = match state.shapes.iter().position(|s| s.sql == sql && s.values == values) {
+        // Statement texts are built once per shape (one `Arc`): the pointer usually tells.
+        let same_sql = |s: &Shape| Arc::ptr_eq(&s.sql, sql) || s.sql == *sql;
+        let index = match state.shapes.iter().position(|s| same_sql(s) && s.values == values) {
             Some(index) => index,
             None => {
                 let id = state.next_id;
@@ -197,7 +199,7 @@ impl KeyedReads {
                     combined: combined_sql(sql, values.len()).into(),
                     single: single_sql(sql, values.len()).into(),
                 };
-                let (sql, values) = (sql.to_owned(), values.to_vec());
+                let (sql, values) = (sql.clone(), values.to_vec());
                 state.shapes.push(Shape { id, sql, values, statements, waiting: Vec::new(), running: 0 });
                 state.shapes.len() - 1
             }

@@ -83,6 +83,14 @@ impl IdentityKey {
         Self(format!("phone:{}", number.as_e164()))
     }
 
+    /// The key a phone number written in E.164 would have if it is a valid number
+    /// ([`PhoneNumber::is_e164_shaped`] text, not checked against the numbering plan).
+    /// For lookups only: a stored key that equals it proves the number valid, and its
+    /// [`PhoneNumber::parse`] would give the same key.
+    pub(crate) fn phone_as_written(e164: &str) -> Self {
+        Self(format!("phone:{e164}"))
+    }
+
     /// The key of an email address.
     pub fn email(address: &EmailAddress) -> Self {
         Self(format!("email:{}", address.key()))

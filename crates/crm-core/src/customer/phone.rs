@@ -99,6 +99,15 @@ impl PhoneNumber {
         &self.0
     }
 
+    /// Whether `text` has the shape of an E.164 number: `+`, then 2 to 15 digits, the
+    /// first not 0. Shape only: whether such a number exists is [`PhoneNumber::parse`]'s
+    /// question.
+    pub fn is_e164_shaped(text: &str) -> bool {
+        text.strip_prefix('+').is_some_and(|digits| {
+            (2..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) && !digits.starts_with('0')
+        })
+    }
+
     /// Rebuilds from a stored E.164 value, checking it.
     ///
     /// # Errors
@@ -125,10 +134,11 @@ impl fmt::Display for PhoneNumber {
 impl<'de> Deserialize<'de> for PhoneNumber {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        let well_formed = s.strip_prefix('+').is_some_and(|digits| {
-            (2..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) && !digits.starts_with('0')
-        });
-        if well_formed { Ok(Self(s)) } else { Err(serde::de::Error::custom(format!("{s:?} is not an E.164 number"))) }
+        if Self::is_e164_shaped(&s) {
+            Ok(Self(s))
+        } else {
+            Err(serde::de::Error::custom(format!("{s:?} is not an E.164 number")))
+        }
     }
 }
 
@@ -253,6 +263,34 @@ mod tests {
                 prop_assert!(seen.len() <= 1, "{:?}", seen);
                 if !seen.is_empty() {
                     prop_assert_eq!(seen.into_iter().next().unwrap(), format!("+1{area}{exchange}{line}"));
+                }
+            }
+
+            /// The screen pop looks an E.164-shaped number up as written before parsing it
+            /// (`Crm::phone_cards`): that is sound only if every valid number's E.164 form
+            /// has that shape and never parses to another number, in every numbering plan,
+            /// including those with national prefixes, Italian leading zeros and variable
+            /// lengths. (It may be refused: the `phonenumber` crate finds some numbers of a
+            /// shared country code valid or not depending on the default region, such as
+            /// `+78778078447`, valid with `FR` and not with `RU` or none.)
+            #[test]
+            fn every_valid_numbers_e164_form_is_e164_shaped_and_never_parses_to_another(
+                region in proptest::sample::select(vec![
+                    "FR", "US", "GB", "DE", "IT", "ES", "BE", "CH", "NL", "SE", "BR", "AR", "MX", "JP",
+                    "CN", "IN", "AU", "NZ", "ZA", "RU", "SM", "VA", "CI", "SN", "MA",
+                ]),
+                trunk in proptest::sample::select(vec!["", "0", "00", "9", "15"]),
+                digits in "[0-9]{4,13}",
+            ) {
+                let region = Region::parse(region).unwrap();
+                let written = format!("{trunk}{digits}");
+                if let Ok(parsed) = PhoneNumber::parse(&written, Some(region)) {
+                    prop_assert!(PhoneNumber::is_e164_shaped(parsed.as_e164()), "{}", parsed);
+                    for context in [None, Some(region)] {
+                        if let Ok(again) = PhoneNumber::parse(parsed.as_e164(), context) {
+                            prop_assert_eq!(&again, &parsed);
+                        }
+                    }
                 }
             }
 

@@ -595,6 +595,78 @@ async fn screen_pop_normalises_the_phone_and_reads_the_card() {
     assert_eq!(cards[0].open_cases.len(), 1);
 }
 
+/// A store whose cards are empty but for the customer found by identity.
+fn empty_cards(store: &mut MockStore) {
+    store.case_store.expect_open_cases_of().returning(|_, _, _, _| Ok(Vec::new()));
+    store.task_store.expect_planned_tasks_of_customer().returning(|_, _, _| Ok(Vec::new()));
+    store
+        .interaction_store
+        .expect_interactions_of_customer()
+        .returning(|_, _, _| Ok(Page { items: Vec::new(), next: None }));
+    store.customer_store.expect_relations_of().returning(|_, _| Ok(Vec::new()));
+}
+
+#[tokio::test]
+async fn a_screen_pop_in_e164_is_looked_up_as_written_without_a_parse() {
+    // No tenant read either: the default region is the parse's.
+    let mut store = MockStore::default();
+    store
+        .customer_store
+        .expect_find_by_identity()
+        .withf(|_, key, _| key.as_str() == "phone:+33123456789")
+        .times(1)
+        .returning(|_, _, _| Ok(vec![customer(10)]));
+    empty_cards(&mut store);
+    let cards = crm(store).lookup(&actor(Role::Agent), &LookupKey::Phone(" +33123456789 ".into())).await.unwrap();
+    assert_eq!(cards.len(), 1);
+}
+
+#[tokio::test]
+async fn an_e164_shaped_screen_pop_that_matches_nothing_is_parsed_and_looked_up_again_when_it_normalises() {
+    // `+330123456789` (the trunk 0 kept after the country code) normalises to `+33123456789`.
+    let mut store = store_with_tenant();
+    let mut asked = mockall::Sequence::new();
+    store
+        .customer_store
+        .expect_find_by_identity()
+        .withf(|_, key, _| key.as_str() == "phone:+330123456789")
+        .times(1)
+        .in_sequence(&mut asked)
+        .returning(|_, _, _| Ok(Vec::new()));
+    store
+        .customer_store
+        .expect_find_by_identity()
+        .withf(|_, key, _| key.as_str() == "phone:+33123456789")
+        .times(1)
+        .in_sequence(&mut asked)
+        .returning(|_, _, _| Ok(vec![customer(10)]));
+    empty_cards(&mut store);
+    let cards = crm(store).lookup(&actor(Role::Agent), &LookupKey::Phone("+330123456789".into())).await.unwrap();
+    assert_eq!(cards.len(), 1);
+}
+
+#[tokio::test]
+async fn an_e164_screen_pop_that_matches_nothing_is_read_once_and_an_invalid_one_is_refused() {
+    let mut store = store_with_tenant();
+    store
+        .customer_store
+        .expect_find_by_identity()
+        .withf(|_, key, _| key.as_str() == "phone:+33123456789")
+        .times(1)
+        .returning(|_, _, _| Ok(Vec::new()));
+    store
+        .customer_store
+        .expect_find_by_identity()
+        .withf(|_, key, _| key.as_str() == "phone:+3912345")
+        .times(1)
+        .returning(|_, _, _| Ok(Vec::new()));
+    let crm = crm(store);
+    let none = crm.lookup(&actor(Role::Agent), &LookupKey::Phone("+33123456789".into())).await.unwrap();
+    assert!(none.is_empty());
+    let err = crm.lookup(&actor(Role::Agent), &LookupKey::Phone("+3912345".into())).await.unwrap_err();
+    assert!(matches!(&err, Error::Validation(v) if v.errors()[0].field == "phone"), "{err:?}");
+}
+
 #[tokio::test]
 async fn a_failing_card_read_fails_the_screen_pop() {
     let mut store = store_with_tenant();
