@@ -217,6 +217,12 @@ impl SqlStore {
 
     /// Refreshes the planner's statistics (`ANALYZE`), worth running after a bulk load.
     ///
+    /// On PostgreSQL it runs `VACUUM (ANALYZE)`: the vacuum also marks the loaded pages
+    /// all-visible, so that index-only scans (the identity lookup's) skip the table, and
+    /// sets the rows' hint bits, which the first read of each loaded row would otherwise
+    /// set, dirtying its page (reads that write). Autovacuum does the same some time after
+    /// a load, where it is on.
+    ///
     /// On SQLite it keeps only the per-index row estimates (`sqlite_stat1`) and drops the
     /// value samples (`sqlite_stat4`): with samples, SQLite re-plans every statement whose
     /// bound values might change the plan at each execution (a parse and a plan per
@@ -227,10 +233,11 @@ impl SqlStore {
     /// # Errors
     /// `Backend` or `Unavailable` when a statement fails.
     pub async fn analyze(&self) -> StoreResult<()> {
-        self.write.execute_unprepared("ANALYZE").await.map_err(crate::error::db)?;
         if self.backend == DbBackend::Postgres {
+            self.write.execute_unprepared("VACUUM (ANALYZE)").await.map_err(crate::error::db)?;
             return Ok(());
         }
+        self.write.execute_unprepared("ANALYZE").await.map_err(crate::error::db)?;
         // A SQLite built without STAT4 has no such table.
         let sampled =
             crate::sql::one(&self.write, "SELECT 1 AS x FROM sqlite_schema WHERE name = 'sqlite_stat4'", vec![])

@@ -118,3 +118,21 @@ async fn sqlite_file_writers_wait_for_a_bulk_load() {
     assert_eq!(store.get_customer(tenant, late.id).await.unwrap().as_ref(), Some(&late));
     assert_eq!(store.get_customer(tenant, customers[0].id).await.unwrap().as_ref(), Some(&customers[0]));
 }
+
+/// On PostgreSQL, `analyze` after a load also vacuums: the loaded pages become all-visible
+/// (index-only lookups skip the table) and get their hint bits.
+#[cfg(crm_pg)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_analyze_also_vacuums() {
+    use sea_orm::{ConnectionTrait as _, DbBackend, Statement};
+
+    let store = store(Backend::Postgres).await;
+    store.analyze().await.unwrap();
+    let db = sea_orm::Database::connect(crate::helpers::postgres_database().await).await.unwrap();
+    let sql = "SELECT (last_vacuum IS NOT NULL) AS vacuumed, (last_analyze IS NOT NULL) AS analyzed \
+               FROM pg_stat_user_tables WHERE relname = 'customer_identities'";
+    let row = db.query_one_raw(Statement::from_string(DbBackend::Postgres, sql)).await.unwrap().unwrap();
+    assert!(row.try_get::<bool>("", "vacuumed").unwrap(), "VACUUM ran");
+    assert!(row.try_get::<bool>("", "analyzed").unwrap(), "ANALYZE ran");
+    db.close().await.unwrap();
+}
