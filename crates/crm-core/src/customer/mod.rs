@@ -24,5 +24,5 @@ pub use merge::{
 pub use model::{
     AccountNumber, Customer, CustomerContext, CustomerPatch, CustomerStatus, MAX_IDENTITIES, NameKeys, NewCustomer,
 };
-pub use phone::{PhoneNumber, Region};
+pub use phone::{MAX_DIGITS as MAX_PHONE_DIGITS, PhoneNumber, Region};
 pub use relation::{Relation, RelationKind};

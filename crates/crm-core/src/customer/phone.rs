@@ -49,6 +49,13 @@ impl<'de> Deserialize<'de> for Region {
     }
 }
 
+/// The most digits of a number in E.164 form that [`PhoneNumber::parse`] can produce.
+/// E.164 itself stops at 15, but the numbering plans the parser follows (libphonenumber's)
+/// accept national numbers of up to 17 digits after a country code of up to 3: German
+/// `+49 906 00000000000` is valid there, with 16. Reading back what was accepted must not
+/// fail.
+pub const MAX_DIGITS: usize = 20;
+
 /// A valid phone number, held in E.164.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(transparent)]
@@ -99,12 +106,14 @@ impl PhoneNumber {
         &self.0
     }
 
-    /// Whether `text` has the shape of an E.164 number: `+`, then 2 to 15 digits, the
-    /// first not 0. Shape only: whether such a number exists is [`PhoneNumber::parse`]'s
-    /// question.
+    /// Whether `text` has the shape of a number in E.164 form: `+`, then 2 to
+    /// [`MAX_DIGITS`] digits, the first not 0. Shape only: whether such a number exists is
+    /// [`PhoneNumber::parse`]'s question.
     pub fn is_e164_shaped(text: &str) -> bool {
         text.strip_prefix('+').is_some_and(|digits| {
-            (2..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) && !digits.starts_with('0')
+            (2..=MAX_DIGITS).contains(&digits.len())
+                && digits.bytes().all(|b| b.is_ascii_digit())
+                && !digits.starts_with('0')
         })
     }
 
@@ -126,8 +135,8 @@ impl fmt::Display for PhoneNumber {
     }
 }
 
-/// Reading a number back (a stored record, an event) checks the E.164 shape only: `+`,
-/// then 2 to 15 digits, the first not 0. Every number was parsed against the numbering plan
+/// Reading a number back (a stored record, an event) checks the E.164 shape only
+/// ([`PhoneNumber::is_e164_shaped`]). Every number was parsed against the numbering plan
 /// by [`PhoneNumber::parse`] when it entered; parsing it again on every read (a screen pop
 /// reads each card's numbers) costs microseconds of regular expressions apiece. Input from
 /// users never reaches this: commands carry written numbers as text and parse them.
@@ -168,13 +177,29 @@ mod tests {
     fn stored_numbers_read_back_by_their_e164_shape() {
         let read = |json: &str| serde_json::from_str::<PhoneNumber>(json);
         assert_eq!(read("\"+33123456789\"").unwrap(), PhoneNumber::parse("01 23 45 67 89", fr()).unwrap());
-        for bad in
-            ["\"33123456789\"", "\"+\"", "\"+3\"", "\"+0123456789\"", "\"+33 1 23\"", "\"+1234567890123456\"", "12"]
-        {
+        for bad in [
+            "\"33123456789\"",
+            "\"+\"",
+            "\"+3\"",
+            "\"+0123456789\"",
+            "\"+33 1 23\"",
+            "\"+123456789012345678901\"",
+            "12",
+        ] {
             assert!(read(bad).is_err(), "{bad}");
         }
         let number = PhoneNumber::parse("+1 415-555-0100", None).unwrap();
         assert_eq!(read(&serde_json::to_string(&number).unwrap()).unwrap(), number);
+    }
+
+    #[test]
+    fn a_valid_number_longer_than_e164s_15_digits_reads_back() {
+        let de = Some(Region::parse("DE").unwrap());
+        let long = PhoneNumber::parse("0906 00000000000", de).unwrap();
+        assert_eq!(long.as_e164(), "+4990600000000000");
+        let json = serde_json::to_string(&long).unwrap();
+        assert_eq!(serde_json::from_str::<PhoneNumber>(&json).unwrap(), long);
+        assert!(PhoneNumber::is_e164_shaped(long.as_e164()));
     }
 
     #[test]

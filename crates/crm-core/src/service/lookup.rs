@@ -108,14 +108,14 @@ impl Crm {
         Ok(card(customer, parts))
     }
 
-    /// The cards of the live customers holding an identity key (the phone and email screen
-    /// pops), read together.
     /// The screen pop by a written phone number.
     ///
     /// Telephony sends the caller's number in E.164 (`+33612345678`), the very form the
     /// store keeps. Such a number is looked up as written first: a stored key equal to it
     /// was made by [`PhoneNumber::parse`] from a valid number, and parsing a valid number's
-    /// E.164 form gives that form back, so the hit is what parsing first would have found.
+    /// E.164 form gives that form back (or, for a few numbers of shared country codes that
+    /// the `phonenumber` crate judges by the default region, refuses it; ADR 0009), never
+    /// another number: the hit is what parsing first would have found.
     /// The parse against the numbering plan (regular expressions, a tenth of a screen
     /// pop's time) then runs only when nothing matched: it reads other written forms, and
     /// refuses what is not a number.
@@ -137,6 +137,8 @@ impl Crm {
         self.identity_cards(actor, &key).await
     }
 
+    /// The cards of the live customers holding an identity key (the phone and email screen
+    /// pops), read together.
     async fn identity_cards(&self, actor: &Actor, key: &IdentityKey) -> Result<Vec<CustomerCard>> {
         let scope = actor.private_scope();
         let found =

@@ -76,6 +76,8 @@ enum CardStatement {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 struct CardSql {
     statement: CardStatement,
+    /// PostgreSQL, or else SQLite (the two backends of the store; `DbBackend` is not
+    /// `Hash`).
     postgres: bool,
     max: u32,
     /// The agent's scope condition ([`scope_condition`]): its shape, the values are bound.
