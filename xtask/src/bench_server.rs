@@ -93,9 +93,10 @@ options:
 
 environment:
   CRM_TEST_POSTGRES_URL  the PostgreSQL server to create the bench database on, options kept
-                         [postgres://postgres@127.0.0.1:5432/test]; a TCP URL without sslmode
-                         runs over TLS, so for a local server prefer its Unix socket:
-                         postgres://postgres@localhost/test?host=/var/run/postgresql
+                         [the local server's Unix socket when it has one:
+                         postgres://postgres@localhost/test?host=/var/run/postgresql,
+                         else postgres://postgres@127.0.0.1:5432/test]; a TCP URL without
+                         sslmode runs over TLS when the server has SSL on
 ";
 
 /// Runs the benchmark.
@@ -157,7 +158,7 @@ impl FreshDb {
             std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0)
         );
         if backend == "postgres" {
-            let base = super::postgres_url();
+            let base = super::bench_postgres_url();
             let name = format!("crm_bench_server_{stamp}");
             let status =
                 Command::new("psql").args([base.as_str(), "-q", "-c", &format!("CREATE DATABASE {name}")]).status()?;

@@ -134,6 +134,25 @@ fn postgres_url() -> String {
     env::var("CRM_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_owned())
 }
 
+/// The local PostgreSQL server's Unix socket (Debian's default directory).
+const LOCAL_POSTGRES_SOCKET: &str = "/var/run/postgresql/.s.PGSQL.5432";
+
+/// The PostgreSQL URL the benchmarks use: `CRM_TEST_POSTGRES_URL` when set, else the local
+/// server over its Unix socket when it has one (no TCP and no TLS, which a TCP URL without
+/// `sslmode` gets from a server with SSL on: the figures in docs/benchmarks.md were taken
+/// over the socket), else the tests' default.
+fn bench_postgres_url() -> String {
+    bench_postgres_url_from(env::var("CRM_TEST_POSTGRES_URL").ok(), Path::new(LOCAL_POSTGRES_SOCKET).exists())
+}
+
+fn bench_postgres_url_from(set: Option<String>, local_socket: bool) -> String {
+    match set {
+        Some(url) if !url.is_empty() => url,
+        _ if local_socket => "postgres://postgres@localhost/test?host=/var/run/postgresql".to_owned(),
+        _ => DEFAULT_POSTGRES_URL.to_owned(),
+    }
+}
+
 /// Makes sure PostgreSQL answers (starting the local cluster if needed).
 fn ensure_postgres() -> Result<()> {
     if pg_ready() {
@@ -173,9 +192,26 @@ fn bench(args: &[String]) -> Result<()> {
         Some("store") => {
             ensure_postgres()?;
             let mut cmd = cargo();
+            if env::var_os("CRM_BENCH_POSTGRES_URL").is_none() {
+                cmd.env("CRM_BENCH_POSTGRES_URL", bench_postgres_url());
+            }
             cmd.args(["bench", "-p", "crm-store-sql", "--bench", "store", "--"]).args(&args[1..]);
             run(cmd)
         }
         other => bail!("unknown benchmark {other:?}: try `cargo xtask bench store`"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn benchmarks_prefer_the_set_url_then_the_local_socket() {
+        let set = Some("postgres://u@db.example/x".to_owned());
+        assert_eq!(bench_postgres_url_from(set.clone(), true), "postgres://u@db.example/x");
+        assert_eq!(bench_postgres_url_from(set, false), "postgres://u@db.example/x");
+        assert_eq!(bench_postgres_url_from(None, true), "postgres://postgres@localhost/test?host=/var/run/postgresql");
+        assert_eq!(bench_postgres_url_from(Some(String::new()), false), DEFAULT_POSTGRES_URL);
     }
 }
