@@ -80,7 +80,7 @@ pub struct IdentityKey(String);
 impl IdentityKey {
     /// The key of a phone number.
     pub fn phone(number: &PhoneNumber) -> Self {
-        Self(format!("phone:{}", number.as_e164()))
+        Self::phone_as_written(number.as_e164())
     }
 
     /// The key a phone number written in E.164 would have if it is a valid number

@@ -606,16 +606,26 @@ fn empty_cards(store: &mut MockStore) {
     store.customer_store.expect_relations_of().returning(|_, _| Ok(Vec::new()));
 }
 
+/// The store is asked exactly once for `key` (in `sequence` when given) and finds `found`.
+fn expect_identity_once(
+    store: &mut MockStore,
+    key: &'static str,
+    found: Vec<Customer>,
+    sequence: Option<&mut mockall::Sequence>,
+) {
+    let expectation = store.customer_store.expect_find_by_identity();
+    expectation.withf(move |_, k, _| k.as_str() == key).times(1);
+    if let Some(sequence) = sequence {
+        expectation.in_sequence(sequence);
+    }
+    expectation.returning(move |_, _, _| Ok(found.clone()));
+}
+
 #[tokio::test]
 async fn a_screen_pop_in_e164_is_looked_up_as_written_without_a_parse() {
     // No tenant read either: the default region is the parse's.
     let mut store = MockStore::default();
-    store
-        .customer_store
-        .expect_find_by_identity()
-        .withf(|_, key, _| key.as_str() == "phone:+33123456789")
-        .times(1)
-        .returning(|_, _, _| Ok(vec![customer(10)]));
+    expect_identity_once(&mut store, "phone:+33123456789", vec![customer(10)], None);
     empty_cards(&mut store);
     let cards = crm(store).lookup(&actor(Role::Agent), &LookupKey::Phone(" +33123456789 ".into())).await.unwrap();
     assert_eq!(cards.len(), 1);
@@ -626,20 +636,8 @@ async fn an_e164_shaped_screen_pop_that_matches_nothing_is_parsed_and_looked_up_
     // `+330123456789` (the trunk 0 kept after the country code) normalises to `+33123456789`.
     let mut store = store_with_tenant();
     let mut asked = mockall::Sequence::new();
-    store
-        .customer_store
-        .expect_find_by_identity()
-        .withf(|_, key, _| key.as_str() == "phone:+330123456789")
-        .times(1)
-        .in_sequence(&mut asked)
-        .returning(|_, _, _| Ok(Vec::new()));
-    store
-        .customer_store
-        .expect_find_by_identity()
-        .withf(|_, key, _| key.as_str() == "phone:+33123456789")
-        .times(1)
-        .in_sequence(&mut asked)
-        .returning(|_, _, _| Ok(vec![customer(10)]));
+    expect_identity_once(&mut store, "phone:+330123456789", Vec::new(), Some(&mut asked));
+    expect_identity_once(&mut store, "phone:+33123456789", vec![customer(10)], Some(&mut asked));
     empty_cards(&mut store);
     let cards = crm(store).lookup(&actor(Role::Agent), &LookupKey::Phone("+330123456789".into())).await.unwrap();
     assert_eq!(cards.len(), 1);
@@ -648,18 +646,8 @@ async fn an_e164_shaped_screen_pop_that_matches_nothing_is_parsed_and_looked_up_
 #[tokio::test]
 async fn an_e164_screen_pop_that_matches_nothing_is_read_once_and_an_invalid_one_is_refused() {
     let mut store = store_with_tenant();
-    store
-        .customer_store
-        .expect_find_by_identity()
-        .withf(|_, key, _| key.as_str() == "phone:+33123456789")
-        .times(1)
-        .returning(|_, _, _| Ok(Vec::new()));
-    store
-        .customer_store
-        .expect_find_by_identity()
-        .withf(|_, key, _| key.as_str() == "phone:+3912345")
-        .times(1)
-        .returning(|_, _, _| Ok(Vec::new()));
+    expect_identity_once(&mut store, "phone:+33123456789", Vec::new(), None);
+    expect_identity_once(&mut store, "phone:+3912345", Vec::new(), None);
     let crm = crm(store);
     let none = crm.lookup(&actor(Role::Agent), &LookupKey::Phone("+33123456789".into())).await.unwrap();
     assert!(none.is_empty());

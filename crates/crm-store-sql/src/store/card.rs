@@ -79,6 +79,7 @@ struct CardSql {
     /// PostgreSQL, or else SQLite (the two backends of the store; `DbBackend` is not
     /// `Hash`).
     postgres: bool,
+    /// The most matches of an identity statement (0 for [`CardStatement::Parts`]).
     max: u32,
     /// The agent's scope condition ([`scope_condition`]): its shape, the values are bound.
     scope_sql: String,
