@@ -19,7 +19,7 @@
 //! A connection that cannot roll back is closed, never handed back with a transaction open.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use sea_orm::sea_query::Values;
 use sea_orm::sqlx::{self, Row as _, SqlitePool, pool::PoolConnection, sqlite::Sqlite};
@@ -42,9 +42,15 @@ enum Job {
 }
 
 /// The queue in front of the write connection; cheap to clone.
+///
+/// Its task runs on the tokio runtime that was current when it started. When that runtime
+/// stops (an embedder that opened the store in a runtime of its own and goes on in
+/// another, a test runtime per test), the task is gone with it: the next write starts a
+/// new one on the caller's runtime instead of failing from then on.
 #[derive(Clone, Debug)]
 pub(crate) struct WriteQueue {
-    jobs: mpsc::UnboundedSender<Job>,
+    pool: SqlitePool,
+    jobs: Arc<Mutex<mpsc::UnboundedSender<Job>>>,
 }
 
 fn sqlx_err(e: sqlx::Error) -> DbErr {
@@ -58,25 +64,48 @@ fn stopped() -> DbErr {
 impl WriteQueue {
     /// Starts the queue's task on the current tokio runtime; it ends when the last
     /// [`WriteQueue`] is dropped.
+    ///
+    /// # Panics
+    /// Outside a tokio runtime (the store connects inside one).
     pub(crate) fn start(pool: SqlitePool) -> Self {
-        let (jobs, rx) = mpsc::unbounded_channel();
-        tokio::spawn(serve(pool, rx));
-        Self { jobs }
+        let jobs = spawn_server(pool.clone());
+        Self { pool, jobs: Arc::new(Mutex::new(jobs)) }
     }
 
     /// Runs the statements as one transaction (with others' when they queue together).
     pub(crate) async fn insert(&self, parts: Statements) -> Result<(), DbErr> {
         let (reply, answer) = oneshot::channel();
-        self.jobs.send(Job::Insert { parts, reply }).map_err(|_| stopped())?;
+        self.send(Job::Insert { parts, reply })?;
         answer.await.map_err(|_| stopped())?
     }
 
     /// The counter's next value for the tenant.
     pub(crate) async fn draw(&self, tenant: Uuid, counter: &'static str) -> Result<u64, DbErr> {
         let (reply, answer) = oneshot::channel();
-        self.jobs.send(Job::Draw { tenant, counter, reply }).map_err(|_| stopped())?;
+        self.send(Job::Draw { tenant, counter, reply })?;
         answer.await.map_err(|_| stopped())?
     }
+
+    /// Queues a job, first starting a new task on the caller's runtime when the queue's
+    /// task has gone (its runtime stopped: its receiver was dropped with it). A job that was
+    /// queued before its task went is answered with [`stopped`]: whether it ran is unknown.
+    fn send(&self, job: Job) -> Result<(), DbErr> {
+        let mut jobs = self.jobs.lock().unwrap_or_else(PoisonError::into_inner);
+        let Err(mpsc::error::SendError(job)) = jobs.send(job) else { return Ok(()) };
+        if tokio::runtime::Handle::try_current().is_err() {
+            return Err(stopped());
+        }
+        tracing::debug!("the SQLite write queue's task had stopped with its runtime: starting a new one");
+        *jobs = spawn_server(self.pool.clone());
+        jobs.send(job).map_err(|_| stopped())
+    }
+}
+
+/// Starts a queue's task on the current runtime; it ends when the sender is dropped.
+fn spawn_server(pool: SqlitePool) -> mpsc::UnboundedSender<Job> {
+    let (jobs, rx) = mpsc::unbounded_channel();
+    tokio::spawn(serve(pool, rx));
+    jobs
 }
 
 async fn serve(pool: SqlitePool, mut rx: mpsc::UnboundedReceiver<Job>) {

@@ -254,3 +254,29 @@ fn postgres_draws_answer_after_a_runtime_stopped_mid_round() {
     });
     assert!(answer.is_ok(), "a draw after the first runtime stopped waited forever");
 }
+
+/// The SQLite write queue's task runs on the runtime that opened the store. When that
+/// runtime stops, writes from another runtime still go through (a new task serves them)
+/// instead of failing with "the SQLite write queue has stopped" from then on.
+#[test]
+fn sqlite_writes_go_on_after_the_runtime_that_opened_the_store_stopped() {
+    use crm_core::ports::{CaseStore as _, CustomerStore as _};
+    let first = tokio::runtime::Runtime::new().unwrap();
+    let (store, t) = first.block_on(async {
+        let store = Arc::new(store(Backend::SqliteFile).await);
+        let t = World::new(&*store).await.t;
+        (store, t)
+    });
+    first.shutdown_background();
+    let second = tokio::runtime::Runtime::new().unwrap();
+    second.block_on(async {
+        let w = World { store: &*store, t, now: chrono::DateTime::from_timestamp(1_790_000_000, 0).unwrap() };
+        let customer = w.customer("After the first runtime", vec![]).await;
+        let first_number = store.next_case_number(w.t.tenant.id).await.expect("a counter draw on the new runtime");
+        let case = w.case(&customer).await;
+        assert!(case.number.value() > first_number.value());
+        let stored = store.get_case(w.t.tenant.id, case.id).await.unwrap().expect("the case was written");
+        assert_eq!(stored.number, case.number);
+        assert_eq!(store.get_customer(w.t.tenant.id, customer.id).await.unwrap().unwrap().id, customer.id);
+    });
+}
