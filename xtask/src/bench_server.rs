@@ -457,6 +457,17 @@ fn scenario(server: &Server, script: &Path, args: &Args, connections: u32) -> Re
     Ok(Figures { rps, p50_ms, p99_ms, requests, non_2xx, rss_mb: peak.load(Ordering::Relaxed) as f64 / 1024.0 })
 }
 
+/// The PostgreSQL server's version and the settings that move the figures most, as
+/// `psql` prints them (the server's configuration is the machine's, not the benchmark's).
+fn postgres_settings(url: &str) -> String {
+    let query = "SELECT current_setting('server_version') || ', shared_buffers ' || current_setting('shared_buffers') \
+                 || ', effective_cache_size ' || current_setting('effective_cache_size')";
+    match Command::new("psql").args([url, "-Atc", query]).output() {
+        Ok(out) if out.status.success() => format!("PostgreSQL {}", String::from_utf8_lossy(&out.stdout).trim()),
+        _ => "PostgreSQL (settings not readable)".to_owned(),
+    }
+}
+
 fn bench_backend(binary: &Path, tmp: &Path, url: &str, backend: &str, args: &Args) -> Result<()> {
     let seeded = seed(binary, url, args.customers)?;
     if backend == "postgres" {
@@ -492,8 +503,9 @@ fn bench_backend(binary: &Path, tmp: &Path, url: &str, backend: &str, args: &Arg
     })();
     server.stop();
     let results = results?;
+    let database = if backend == "postgres" { format!("; {}", postgres_settings(url)) } else { String::new() };
     println!(
-        "\n## {backend}: {} customers seeded in {} s; server RSS idle after start {idle_mb:.0} MB\n",
+        "\n## {backend}: {} customers seeded in {} s; server RSS idle after start {idle_mb:.0} MB{database}\n",
         args.customers, seeded.seconds
     );
     println!("| scenario | requests/s | p50 | p99 | requests | non-2xx | peak VmRSS under load |");
