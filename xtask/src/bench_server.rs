@@ -7,9 +7,10 @@
 //! `crm-server serve` on 127.0.0.1, and drives it over loopback with `wrk` (installed with
 //! apt-get when missing): the screen pop (`GET /api/v1/lookup?phone=…` over random seeded
 //! numbers) and case creation (`POST /api/v1/cases` for random seeded customers), each for
-//! a bounded duration after a short warm-up. It reports requests/s, p50/p99 latency,
-//! non-2xx answers and the server's peak `VmRSS` during the run, then stops the server and
-//! deletes the database.
+//! a bounded duration after a short warm-up; with `oha` installed, also the screen pop in an
+//! open loop (a fixed rate, latency counted from each request's scheduled time). It
+//! reports requests/s, p50/p99 latency, non-2xx answers and the server's peak `VmRSS`
+//! during the run, then stops the server and deletes the database.
 
 use std::collections::BTreeMap;
 use std::io::{Read as _, Write as _};
@@ -32,6 +33,10 @@ struct Args {
     paced_connections: u32,
     /// Pause of each paced connection after each answer, in ms.
     pause_ms: u32,
+    /// Requests/s of the open-loop screen pop (oha; 0: not run).
+    rate: u32,
+    /// Connections oha may open for it.
+    open_connections: u32,
 }
 
 fn parse_args(args: &[String]) -> Result<Args> {
@@ -43,6 +48,8 @@ fn parse_args(args: &[String]) -> Result<Args> {
         threads: 2,
         paced_connections: 56,
         pause_ms: 4,
+        rate: 10_000,
+        open_connections: 64,
     };
     let mut it = args.iter();
     while let Some(flag) = it.next() {
@@ -54,6 +61,8 @@ fn parse_args(args: &[String]) -> Result<Args> {
             "--threads" => a.threads = value()?.parse().context("--threads")?,
             "--paced-connections" => a.paced_connections = value()?.parse().context("--paced-connections")?,
             "--pause-ms" => a.pause_ms = value()?.parse().context("--pause-ms")?,
+            "--rate" => a.rate = value()?.parse().context("--rate")?,
+            "--open-connections" => a.open_connections = value()?.parse().context("--open-connections")?,
             "--backend" => {
                 a.backends = match value()?.as_str() {
                     "sqlite" => vec!["sqlite"],
@@ -65,8 +74,8 @@ fn parse_args(args: &[String]) -> Result<Args> {
             other => bail!("unknown option {other:?}\n\n{USAGE}"),
         }
     }
-    if a.customers == 0 || a.duration == 0 || a.connections == 0 || a.threads == 0 {
-        bail!("--customers, --duration, --connections and --threads must be positive");
+    if a.customers == 0 || a.duration == 0 || a.connections == 0 || a.threads == 0 || a.open_connections == 0 {
+        bail!("--customers, --duration, --connections, --threads and --open-connections must be positive");
     }
     Ok(a)
 }
@@ -78,8 +87,11 @@ Seeds a fresh database, starts the release server and drives it with wrk over lo
 the screen pop (GET /api/v1/lookup?phone=) with C connections sending back to back (the
 most the server serves, and its latency when saturated); the screen pop paced: P
 connections that each pause a random while after every answer, like independent callers,
-about 10,000 requests/s with the defaults (the latency at that load); then case creation
-(POST /api/v1/cases) with C connections back to back.
+about 10,000 requests/s with the defaults (the latency at that load); the screen pop in an
+open loop when oha is installed (`cargo install oha --locked`): R requests/s sent on
+schedule whatever the answers do, latency counted from each request's scheduled time
+(oha --latency-correction), so a stall shows as the requests it holds up; then case
+creation (POST /api/v1/cases) with C connections back to back.
 
 options:
   --customers N          customers to seed, each with two phones, an email and an open case [1000000]
@@ -90,6 +102,8 @@ options:
   --paced-connections P  connections of the paced screen pop; 0 skips it [56]
   --pause-ms MS          mean pause of a paced connection after an answer, drawn at random
                          (exponential, whole ms: wrk's delay()) [4]
+  --rate R               requests/s of the open-loop screen pop (oha); 0 skips it [10000]
+  --open-connections O   connections oha may open for it [64]
 
 environment:
   CRM_TEST_POSTGRES_URL  the PostgreSQL server to create the bench database on, options kept
@@ -434,9 +448,9 @@ fn wrk(port: u16, script: &Path, args: &Args, connections: u32, seconds: u64) ->
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
-fn scenario(server: &Server, script: &Path, args: &Args, connections: u32) -> Result<Figures> {
-    // Warm-up (not measured): connections, caches, the planner.
-    wrk(server.port, script, args, connections, 3)?;
+/// Runs `load` while sampling the server's RSS every 250 ms: its answer and the peak RSS
+/// in MB.
+fn sampled<T>(server: &Server, load: impl FnOnce() -> Result<T>) -> Result<(T, f64)> {
     let pid = server.child.id();
     let peak = Arc::new(AtomicU64::new(rss_kb(pid)));
     let done = Arc::new(AtomicBool::new(false));
@@ -449,12 +463,88 @@ fn scenario(server: &Server, script: &Path, args: &Args, connections: u32) -> Re
             }
         })
     };
-    let out = wrk(server.port, script, args, connections, args.duration);
+    let out = load();
     done.store(true, Ordering::Relaxed);
     let _ = sampler.join();
-    let out = out?;
+    Ok((out?, peak.load(Ordering::Relaxed) as f64 / 1024.0))
+}
+
+fn scenario(server: &Server, script: &Path, args: &Args, connections: u32) -> Result<Figures> {
+    // Warm-up (not measured): connections, caches, the planner.
+    wrk(server.port, script, args, connections, 3)?;
+    let (out, rss_mb) = sampled(server, || wrk(server.port, script, args, connections, args.duration))?;
     let (rps, p50_ms, p99_ms, requests, non_2xx) = parse_wrk(&out).with_context(|| format!("wrk said:\n{out}"))?;
-    Ok(Figures { rps, p50_ms, p99_ms, requests, non_2xx, rss_mb: peak.load(Ordering::Relaxed) as f64 / 1024.0 })
+    Ok(Figures { rps, p50_ms, p99_ms, requests, non_2xx, rss_mb })
+}
+
+fn oha_installed() -> bool {
+    Command::new("oha").arg("--version").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok_and(|s| s.success())
+}
+
+/// Screen-pop URLs over random seeded numbers (+336NNNNNNNN), one per line, for oha.
+fn lookup_urls(port: u16, customers: usize, count: usize) -> String {
+    // splitmix64: reproducible and spread, no dependency for it.
+    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = move || {
+        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    };
+    let mut out = String::with_capacity(count * 60);
+    for _ in 0..count {
+        let n = next() % customers as u64;
+        out.push_str(&format!("http://127.0.0.1:{port}/api/v1/lookup?phone=%2B336{n:08}\n"));
+    }
+    out
+}
+
+/// oha sending `rate` requests/s on schedule for `seconds`, its JSON report.
+fn oha(urls: &Path, token: &str, args: &Args, seconds: u64) -> Result<String> {
+    let out = Command::new("oha")
+        .args(["-z", &format!("{seconds}s"), "-q", &args.rate.to_string(), "-c", &args.open_connections.to_string()])
+        .args(["--latency-correction", "--no-tui", "--output-format", "json"])
+        .args(["-H", &format!("Authorization: Bearer {token}"), "--urls-from-file"])
+        .arg(urls)
+        .output()
+        .context("run oha")?;
+    if !out.status.success() {
+        bail!("oha failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// requests/s, p50 and p99 in ms, answered requests, non-2xx answers and failed requests
+/// (requests still running at the deadline are not counted) from oha's JSON report.
+fn parse_oha(json: &str) -> Result<(f64, f64, f64, u64, u64)> {
+    let v: serde_json::Value = serde_json::from_str(json).context("oha's report is not JSON")?;
+    let rps = v["summary"]["requestsPerSec"].as_f64().context("no summary.requestsPerSec")?;
+    let ms = |p: &str| v["latencyPercentiles"][p].as_f64().map(|s| s * 1000.0).with_context(|| format!("no {p}"));
+    let (p50, p99) = (ms("p50")?, ms("p99")?);
+    let mut answered = 0;
+    let mut bad = 0;
+    for (status, n) in v["statusCodeDistribution"].as_object().context("no statusCodeDistribution")? {
+        let n = n.as_u64().unwrap_or(0);
+        answered += n;
+        if !status.starts_with('2') {
+            bad += n;
+        }
+    }
+    if let Some(errors) = v["errorDistribution"].as_object() {
+        let failed: u64 =
+            errors.iter().filter(|(e, _)| !e.contains("deadline")).map(|(_, n)| n.as_u64().unwrap_or(0)).sum();
+        answered += failed;
+        bad += failed;
+    }
+    Ok((rps, p50, p99, answered, bad))
+}
+
+fn open_loop(server: &Server, urls: &Path, token: &str, args: &Args) -> Result<Figures> {
+    oha(urls, token, args, 3)?;
+    let (out, rss_mb) = sampled(server, || oha(urls, token, args, args.duration))?;
+    let (rps, p50_ms, p99_ms, requests, non_2xx) = parse_oha(&out)?;
+    Ok(Figures { rps, p50_ms, p99_ms, requests, non_2xx, rss_mb })
 }
 
 /// The PostgreSQL server's version and the settings that move the figures most, as
@@ -487,6 +577,7 @@ fn bench_backend(binary: &Path, tmp: &Path, url: &str, backend: &str, args: &Arg
     let server = Server::start(binary, url)?;
     let idle_mb = rss_kb(server.child.id()) as f64 / 1024.0;
     let c = args.connections;
+    let mut skipped = Vec::new();
     let results = (|| -> Result<Vec<(String, Figures)>> {
         // The reads first, on the seeded database; then the writes.
         let mut out = vec![(
@@ -497,6 +588,17 @@ fn bench_backend(binary: &Path, tmp: &Path, url: &str, backend: &str, args: &Arg
             let (p, ms) = (args.paced_connections, args.pause_ms);
             let name = format!("screen pop paced: {p} connections, random pauses of {ms} ms on average");
             out.push((name, scenario(&server, &paced, args, p)?));
+        }
+        if args.rate > 0 && oha_installed() {
+            let urls = tmp.join("bench-server-lookup-urls.txt");
+            std::fs::write(&urls, lookup_urls(server.port, args.customers, 200_000))?;
+            let (r, o) = (args.rate, args.open_connections);
+            let name = format!(
+                "screen pop open loop: {r} requests/s on schedule, up to {o} connections (oha, latency from the scheduled time)"
+            );
+            out.push((name, open_loop(&server, &urls, &seeded.token, args)?));
+        } else if args.rate > 0 {
+            skipped.push("open-loop screen pop skipped: oha is not installed (`cargo install oha --locked`)");
         }
         out.push((format!("create case `POST /api/v1/cases`, {c} connections"), scenario(&server, &create, args, c)?));
         Ok(out)
@@ -516,6 +618,9 @@ fn bench_backend(binary: &Path, tmp: &Path, url: &str, backend: &str, args: &Arg
             f.rps, f.p50_ms, f.p99_ms, f.requests, f.non_2xx, f.rss_mb
         );
     }
+    for note in skipped {
+        println!("\n({note})");
+    }
     Ok(())
 }
 
@@ -531,5 +636,31 @@ mod tests {
         assert!((p50 - 0.85).abs() < 1e-9);
         assert!((p99 - 4.5).abs() < 1e-9);
         assert_eq!((n, bad), (123_456, 7));
+    }
+
+    #[test]
+    fn oha_report_is_read() {
+        let json = r#"{"summary":{"successRate":1.0,"requestsPerSec":9994.9},
+            "latencyPercentiles":{"p50":0.0014586,"p99":0.036927},
+            "statusCodeDistribution":{"200":119960,"503":3},
+            "errorDistribution":{"aborted due to deadline":12,"connection refused":2}}"#;
+        let (rps, p50, p99, n, bad) = parse_oha(json).unwrap();
+        assert!((rps - 9994.9).abs() < 1e-9);
+        assert!((p50 - 1.4586).abs() < 1e-9);
+        assert!((p99 - 36.927).abs() < 1e-9);
+        assert_eq!((n, bad), (119_965, 5), "deadline aborts are not requests that failed");
+    }
+
+    #[test]
+    fn lookup_urls_stay_within_the_seeded_numbers() {
+        let urls = lookup_urls(8080, 1_000, 500);
+        let numbers: Vec<u64> = urls
+            .lines()
+            .map(|l| l.strip_prefix("http://127.0.0.1:8080/api/v1/lookup?phone=%2B336").unwrap().parse().unwrap())
+            .collect();
+        assert_eq!(numbers.len(), 500);
+        assert!(numbers.iter().all(|n| *n < 1_000));
+        let distinct: std::collections::BTreeSet<_> = numbers.iter().collect();
+        assert!(distinct.len() > 300, "spread over the customers: {} distinct of 500", distinct.len());
     }
 }
