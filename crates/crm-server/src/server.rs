@@ -5,6 +5,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use axum::serve::ListenerExt as _;
 use tokio::sync::watch;
 
 use crm_core::StoreError;
@@ -212,6 +213,14 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
     let workers = spawn_workers(&state, &rx);
     let app = crate::app::app(state);
     let mut stop = rx;
+    // No Nagle delay: an answer or an event (a screen pop pushed on the event stream) that
+    // follows another before the client acknowledged it goes out at once instead of
+    // waiting up to a delayed-ACK timeout (40 ms on Linux).
+    let listener = listener.tap_io(|tcp| {
+        if let Err(error) = tcp.set_nodelay(true) {
+            tracing::debug!(%error, "TCP_NODELAY not set on a connection");
+        }
+    });
     let handle = tokio::spawn(async move {
         axum::serve(listener, app)
             .with_graceful_shutdown(async move {
