@@ -169,6 +169,13 @@ fn insert(conn: &Connection, table: &Rows) -> rusqlite::Result<()> {
 mod tests {
     use super::*;
 
+    /// The busy timeout of the loads here, as the store sets one. With none, a load that
+    /// meets a lock held for a moment by the previous load's checkpointer (still running
+    /// its last checkpoint, or closing the last connection, which checkpoints and removes
+    /// the WAL under an exclusive lock) fails at once with "database is locked": seen once
+    /// in CI, not reproduced in 25 runs under load.
+    const WAIT: Duration = Duration::from_secs(5);
+
     /// A fresh database file with an empty table `t`; keep the directory alive.
     fn database() -> (tempfile::TempDir, PathBuf) {
         let dir = tempfile::tempdir().unwrap();
@@ -200,14 +207,14 @@ mod tests {
         tx.try_send(rows(&[1, 2])).unwrap();
         tx.try_send(rows(&[3])).unwrap();
         drop(tx);
-        assert!(!load(&path, Duration::ZERO, rx).unwrap(), "no commit message: rolled back");
+        assert!(!load(&path, WAIT, rx).unwrap(), "no commit message: rolled back");
         assert_eq!(count(&path), 0);
 
         let (tx, rx) = tokio::sync::mpsc::channel(4);
         tx.try_send(rows(&[1, 2, 3, 4, 5])).unwrap();
         tx.try_send(rows(&[6])).unwrap();
         tx.try_send(Message::Commit).unwrap();
-        assert!(load(&path, Duration::ZERO, rx).unwrap());
+        assert!(load(&path, WAIT, rx).unwrap());
         assert_eq!(count(&path), 6);
     }
 
@@ -218,7 +225,7 @@ mod tests {
         tx.try_send(rows(&[1, 2])).unwrap();
         tx.try_send(rows(&[2])).unwrap();
         tx.try_send(Message::Commit).unwrap();
-        let e = load(&path, Duration::ZERO, rx).unwrap_err();
+        let e = load(&path, WAIT, rx).unwrap_err();
         assert_eq!(e.sqlite_error_code(), Some(rusqlite::ErrorCode::ConstraintViolation));
         assert_eq!(count(&path), 0);
     }
@@ -235,7 +242,7 @@ mod tests {
         let (tx, rx) = tokio::sync::mpsc::channel(4);
         tx.try_send(Message::Rows(vec![rows])).unwrap();
         tx.try_send(Message::Commit).unwrap();
-        assert!(load(&path, Duration::ZERO, rx).unwrap());
+        assert!(load(&path, WAIT, rx).unwrap());
         // The loading connection does not checkpoint: its checkpointer does, after the load.
         let deadline = std::time::Instant::now() + Duration::from_secs(10);
         while std::fs::metadata(&path).unwrap().len() < before + 2_000_000 {
