@@ -19,6 +19,8 @@
 //! A connection that cannot roll back is closed, never handed back with a transaction open.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::AtomicBool;
+use std::sync::atomic::Ordering::SeqCst;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use sea_orm::sea_query::Values;
@@ -37,9 +39,17 @@ pub(crate) type Statements = Vec<(String, Vec<Value>)>;
 const ROUND: usize = 64;
 
 enum Job {
-    Insert { parts: Statements, reply: oneshot::Sender<Result<(), DbErr>> },
-    Draw { tenant: Uuid, counter: &'static str, reply: Reply },
+    Insert { parts: Statements, reply: oneshot::Sender<Result<(), DbErr>>, started: Started },
+    Draw { tenant: Uuid, counter: &'static str, reply: Reply, started: Started },
 }
+
+/// Set by the queue's task when it starts on a job's statements. A job whose reply is
+/// dropped unanswered and unstarted (its task went with its runtime first) never ran, and
+/// is sent again.
+type Started = Arc<AtomicBool>;
+
+/// How many times a job that was dropped unstarted is sent again.
+const RESENDS: usize = 5;
 
 /// The queue in front of the write connection; cheap to clone.
 ///
@@ -74,21 +84,38 @@ impl WriteQueue {
 
     /// Runs the statements as one transaction (with others' when they queue together).
     pub(crate) async fn insert(&self, parts: Statements) -> Result<(), DbErr> {
-        let (reply, answer) = oneshot::channel();
-        self.send(Job::Insert { parts, reply })?;
-        answer.await.map_err(|_| stopped())?
+        for _ in 0..RESENDS {
+            let (reply, answer) = oneshot::channel();
+            let started = Started::default();
+            self.send(Job::Insert { parts: parts.clone(), reply, started: started.clone() })?;
+            match answer.await {
+                Ok(done) => return done,
+                Err(_) if !started.load(SeqCst) => tokio::task::yield_now().await,
+                Err(_) => break,
+            }
+        }
+        Err(stopped())
     }
 
     /// The counter's next value for the tenant.
     pub(crate) async fn draw(&self, tenant: Uuid, counter: &'static str) -> Result<u64, DbErr> {
-        let (reply, answer) = oneshot::channel();
-        self.send(Job::Draw { tenant, counter, reply })?;
-        answer.await.map_err(|_| stopped())?
+        for _ in 0..RESENDS {
+            let (reply, answer) = oneshot::channel();
+            let started = Started::default();
+            self.send(Job::Draw { tenant, counter, reply, started: started.clone() })?;
+            match answer.await {
+                Ok(done) => return done,
+                Err(_) if !started.load(SeqCst) => tokio::task::yield_now().await,
+                Err(_) => break,
+            }
+        }
+        Err(stopped())
     }
 
     /// Queues a job, first starting a new task on the caller's runtime when the queue's
-    /// task has gone (its runtime stopped: its receiver was dropped with it). A job that was
-    /// queued before its task went is answered with [`stopped`]: whether it ran is unknown.
+    /// task has gone (its runtime stopped: its receiver was dropped with it). A job that
+    /// its task had started when it went is answered with [`stopped`]: whether its
+    /// statements ran is unknown.
     fn send(&self, job: Job) -> Result<(), DbErr> {
         let mut jobs = self.jobs.lock().unwrap_or_else(PoisonError::into_inner);
         let Err(mpsc::error::SendError(job)) = jobs.send(job) else { return Ok(()) };
@@ -115,8 +142,14 @@ async fn serve(pool: SqlitePool, mut rx: mpsc::UnboundedReceiver<Job>) {
         let mut inserts = Vec::new();
         for job in jobs.drain(..) {
             match job {
-                Job::Insert { parts, reply } => inserts.push((parts, reply)),
-                Job::Draw { tenant, counter, reply } => draws.entry((tenant, counter)).or_default().push(reply),
+                Job::Insert { parts, reply, started } => {
+                    started.store(true, SeqCst);
+                    inserts.push((parts, reply));
+                }
+                Job::Draw { tenant, counter, reply, started } => {
+                    started.store(true, SeqCst);
+                    draws.entry((tenant, counter)).or_default().push(reply);
+                }
             }
         }
         let mut conn = match pool.acquire().await {

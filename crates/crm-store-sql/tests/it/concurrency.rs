@@ -267,6 +267,8 @@ fn sqlite_writes_go_on_after_the_runtime_that_opened_the_store_stopped() {
         let t = World::new(&*store).await.t;
         (store, t)
     });
+    // Shut down in the background: the first writes below may still reach the old task
+    // while its runtime drops it (they are sent again, having not started).
     first.shutdown_background();
     let second = tokio::runtime::Runtime::new().unwrap();
     second.block_on(async {
