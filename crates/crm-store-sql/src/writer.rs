@@ -48,8 +48,8 @@ enum Job {
 /// is sent again.
 type Started = Arc<AtomicBool>;
 
-/// How many times a job that was dropped unstarted is sent again.
-const RESENDS: usize = 5;
+/// How many times a job is sent at most (again each time it was dropped unstarted).
+const SENDS: usize = 5;
 
 /// The queue in front of the write connection; cheap to clone.
 ///
@@ -84,25 +84,21 @@ impl WriteQueue {
 
     /// Runs the statements as one transaction (with others' when they queue together).
     pub(crate) async fn insert(&self, parts: Statements) -> Result<(), DbErr> {
-        for _ in 0..RESENDS {
-            let (reply, answer) = oneshot::channel();
-            let started = Started::default();
-            self.send(Job::Insert { parts: parts.clone(), reply, started: started.clone() })?;
-            match answer.await {
-                Ok(done) => return done,
-                Err(_) if !started.load(SeqCst) => tokio::task::yield_now().await,
-                Err(_) => break,
-            }
-        }
-        Err(stopped())
+        self.submit(|reply, started| Job::Insert { parts: parts.clone(), reply, started }).await
     }
 
     /// The counter's next value for the tenant.
     pub(crate) async fn draw(&self, tenant: Uuid, counter: &'static str) -> Result<u64, DbErr> {
-        for _ in 0..RESENDS {
+        self.submit(|reply, started| Job::Draw { tenant, counter, reply, started }).await
+    }
+
+    /// Queues the job `make` builds and waits for its answer; builds and sends it again
+    /// when it was dropped unstarted.
+    async fn submit<T>(&self, make: impl Fn(oneshot::Sender<Result<T, DbErr>>, Started) -> Job) -> Result<T, DbErr> {
+        for _ in 0..SENDS {
             let (reply, answer) = oneshot::channel();
             let started = Started::default();
-            self.send(Job::Draw { tenant, counter, reply, started: started.clone() })?;
+            self.send(make(reply, started.clone()))?;
             match answer.await {
                 Ok(done) => return done,
                 Err(_) if !started.load(SeqCst) => tokio::task::yield_now().await,
