@@ -31,7 +31,7 @@ use sea_orm::ConnectionTrait;
 const BATCH: usize = 10_000;
 const LOOKUPS: usize = 5_000;
 const WRITERS: usize = 8;
-const CASES_PER_WRITER: usize = 500;
+const CASES_PER_WRITER: usize = 2_500;
 
 struct Args {
     backend: String,

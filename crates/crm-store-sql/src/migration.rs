@@ -14,7 +14,7 @@ pub struct Migrator;
 
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(InitialSchema), Box::new(OutboxPendingInClaimOrder)]
+        vec![Box::new(InitialSchema), Box::new(OutboxPendingInClaimOrder), Box::new(CaseHistoryOneRowPerChange)]
     }
 }
 
@@ -76,6 +76,67 @@ impl MigrationTrait for OutboxPendingInClaimOrder {
         conn.execute_unprepared("DROP INDEX outbox_pending").await?;
         conn.execute_unprepared("CREATE INDEX outbox_pending ON outbox (topic, at, id) WHERE status = 'pending'")
             .await?;
+        Ok(())
+    }
+}
+
+/// `m0003`: a case's history as one row per change (`case_changes`: the fields one creation
+/// or update set, as a JSON array) instead of one row per field (`case_history`), which it
+/// replaces, existing history included. A creation wrote ~8 history rows with their index
+/// entries; PostgreSQL did ~35 % more creations per second with one (ADR 0010).
+struct CaseHistoryOneRowPerChange;
+
+impl MigrationName for CaseHistoryOneRowPerChange {
+    fn name(&self) -> &str {
+        "m0003_case_history_one_row_per_change"
+    }
+}
+
+/// The DDL and data move of `m0003`; `{changes}` is the backend's JSON aggregate.
+const CASE_CHANGES: &str = "CREATE TABLE case_changes (
+    tenant_id {uuid} NOT NULL,
+    case_id {uuid} NOT NULL,
+    seq BIGINT NOT NULL,
+    version BIGINT NOT NULL,
+    at BIGINT NOT NULL,
+    actor_id {uuid} NOT NULL,
+    changes TEXT NOT NULL,
+    CONSTRAINT case_changes_pkey PRIMARY KEY (case_id, seq),
+    CONSTRAINT case_changes_case_fk FOREIGN KEY (case_id) REFERENCES cases (id) ON DELETE CASCADE
+);
+INSERT INTO case_changes (tenant_id, case_id, seq, version, at, actor_id, changes)
+    SELECT tenant_id, case_id, ROW_NUMBER() OVER (PARTITION BY case_id ORDER BY MIN(seq)), version, at, actor_id,
+        {changes}
+    FROM case_history GROUP BY tenant_id, case_id, version, at, actor_id;
+DROP TABLE case_history";
+
+#[async_trait::async_trait]
+impl MigrationTrait for CaseHistoryOneRowPerChange {
+    /// In one transaction on every backend: the table, its rows and the old table's drop
+    /// land together or not at all (SQLite, too, runs DDL in transactions).
+    fn use_transaction(&self) -> Option<bool> {
+        Some(true)
+    }
+
+    #[allow(elided_lifetimes_in_paths)] // the trait's own signature
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let conn = manager.get_connection();
+        let backend = conn.get_database_backend();
+        // The fields of one change in the order the store reads them (by name), each as
+        // `{"field": …, "old": …, "new": …}` with the stored JSON values as they are.
+        let changes = match backend {
+            DbBackend::Postgres => {
+                "json_agg(json_build_object('field', field, 'old', old_value::json, 'new', new_value::json) \
+                 ORDER BY field, seq)::text"
+            }
+            _ => {
+                "json_group_array(json_object('field', field, 'old', json(old_value), 'new', json(new_value)) \
+                 ORDER BY field, seq)"
+            }
+        };
+        for sql in statements(&CASE_CHANGES.replace("{changes}", changes), backend) {
+            conn.execute_unprepared(&sql).await?;
+        }
         Ok(())
     }
 }

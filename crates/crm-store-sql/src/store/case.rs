@@ -5,7 +5,6 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DbBackend, QueryResult, Value};
-use uuid::Uuid;
 
 use crm_core::StoreError;
 use crm_core::access::PrivateScope;
@@ -14,7 +13,7 @@ use crm_core::case::{
 };
 use crm_core::event::DomainEvent;
 use crm_core::follow_up::FollowUp;
-use crm_core::ids::{CaseId, CustomerId, TenantId};
+use crm_core::ids::{AgentId, CaseId, CustomerId, TenantId};
 use crm_core::interaction::Interaction;
 use crm_core::page::{Cursor, Page, PageRequest};
 use crm_core::ports::{CaseStore, StoreResult};
@@ -79,12 +78,12 @@ fn duplicate_value(case: &Case) -> impl Fn(&str) -> Option<String> + '_ {
     }
 }
 
-/// Appends history entries after the case's existing ones.
+/// Appends history entries after the case's existing changes.
 async fn append_history<C: ConnectionTrait>(c: &C, case: CaseId, history: &[CaseHistoryEntry]) -> StoreResult<()> {
     if history.is_empty() {
         return Ok(());
     }
-    let row = one(c, "SELECT COALESCE(MAX(seq), 0) AS seq FROM case_history WHERE case_id = ?", vec![uid(case)])
+    let row = one(c, "SELECT COALESCE(MAX(seq), 0) AS seq FROM case_changes WHERE case_id = ?", vec![uid(case)])
         .await
         .map_err(db)?;
     let seq: i64 = match row {
@@ -97,28 +96,52 @@ async fn append_history<C: ConnectionTrait>(c: &C, case: CaseId, history: &[Case
     Ok(())
 }
 
-/// The statements appending `history` after position `seq`, 500 entries each.
+/// One field of a change, as written in a `case_changes` row's `changes` (a JSON array).
+#[derive(serde::Serialize)]
+struct FieldChangeOut<'a> {
+    field: &'a str,
+    old: &'a serde_json::Value,
+    new: &'a serde_json::Value,
+}
+
+/// [`FieldChangeOut`] as read back.
+#[derive(serde::Deserialize)]
+struct FieldChangeIn {
+    field: String,
+    old: serde_json::Value,
+    new: serde_json::Value,
+}
+
+/// The statements appending `history` after change `seq`: one `case_changes` row per change
+/// (the entries of one version, time and actor: every field a creation or an update
+/// set), 500 rows per statement. A row per field made a creation write ~8 history rows
+/// and index entries; PostgreSQL then did ~35 % fewer creations per second (ADR 0010).
 fn history_statements(history: &[CaseHistoryEntry], mut seq: i64) -> StoreResult<Vec<(String, Vec<Value>)>> {
+    let changes: Vec<&[CaseHistoryEntry]> = history
+        .chunk_by(|a, b| (a.tenant, a.case, a.version, a.at, a.actor) == (b.tenant, b.case, b.version, b.at, b.actor))
+        .collect();
     let mut statements = Vec::new();
-    for chunk in history.chunks(500) {
-        let mut values = Vec::with_capacity(chunk.len() * 9);
-        for e in chunk {
+    for chunk in changes.chunks(500) {
+        let mut values = Vec::with_capacity(chunk.len() * 7);
+        for change in chunk {
+            let Some(first) = change.first() else { continue };
             seq += 1;
+            let fields: Vec<FieldChangeOut<'_>> =
+                change.iter().map(|e| FieldChangeOut { field: &e.field, old: &e.old, new: &e.new }).collect();
             values.extend([
-                uid(e.tenant),
-                uid(e.case),
+                uid(first.tenant),
+                uid(first.case),
                 Value::BigInt(Some(seq)),
-                int(e.version),
-                text(e.field.as_str()),
-                Value::BigInt(Some(ts(e.at))),
-                uid(e.actor),
-                text(to_doc(&e.old)?),
-                text(to_doc(&e.new)?),
+                int(first.version),
+                Value::BigInt(Some(ts(first.at))),
+                uid(first.actor),
+                text(to_doc(&fields)?),
             ]);
         }
+        let rows = values.len() / 7;
         let sql = format!(
-            "INSERT INTO case_history (tenant_id, case_id, seq, version, field, at, actor_id, old_value, new_value) VALUES {}",
-            row_marks(chunk.len(), 9)
+            "INSERT INTO case_changes (tenant_id, case_id, seq, version, at, actor_id, changes) VALUES {}",
+            row_marks(rows, 7)
         );
         statements.push((sql, values));
     }
@@ -509,31 +532,33 @@ impl CaseStore for SqlStore {
     async fn case_history(&self, tenant: TenantId, case: CaseId) -> StoreResult<Vec<CaseHistoryEntry>> {
         let rows = all(
             &self.read,
-            "SELECT tenant_id, case_id, version, field, at, actor_id, old_value, new_value FROM case_history \
-             WHERE case_id = ? AND tenant_id = ? ORDER BY version, field, seq",
+            "SELECT tenant_id, case_id, version, at, actor_id, changes FROM case_changes \
+             WHERE case_id = ? AND tenant_id = ? ORDER BY seq",
             vec![uid(case), uid(tenant)],
         )
         .await
         .map_err(db)?;
-        rows.iter()
-            .map(|r| {
-                let json = |name: &str| -> StoreResult<serde_json::Value> {
-                    let raw: String = col(r, name)?;
-                    serde_json::from_str(&raw).map_err(|e| StoreError::Backend(Box::new(e)))
-                };
-                let version: i64 = col(r, "version")?;
-                Ok(CaseHistoryEntry {
-                    tenant: TenantId::from_uuid(col::<Uuid>(r, "tenant_id")?),
-                    case: CaseId::from_uuid(col::<Uuid>(r, "case_id")?),
-                    version: u64::try_from(version).unwrap_or_default(),
-                    at: crate::sql::from_ts(col(r, "at")?),
-                    actor: crm_core::ids::AgentId::from_uuid(col::<Uuid>(r, "actor_id")?),
-                    field: col(r, "field")?,
-                    old: json("old_value")?,
-                    new: json("new_value")?,
-                })
-            })
-            .collect()
+        let mut entries = Vec::new();
+        for r in &rows {
+            let raw: String = col(r, "changes")?;
+            let fields: Vec<FieldChangeIn> = serde_json::from_str(&raw).map_err(|e| StoreError::Backend(Box::new(e)))?;
+            let version: i64 = col(r, "version")?;
+            let (tenant, case) = (TenantId::from_uuid(col(r, "tenant_id")?), CaseId::from_uuid(col(r, "case_id")?));
+            let (at, actor) = (crate::sql::from_ts(col(r, "at")?), AgentId::from_uuid(col(r, "actor_id")?));
+            entries.extend(fields.into_iter().map(|f| CaseHistoryEntry {
+                tenant,
+                case,
+                version: u64::try_from(version).unwrap_or_default(),
+                at,
+                actor,
+                field: f.field,
+                old: f.old,
+                new: f.new,
+            }));
+        }
+        // By version, then field; changes in the order they were written (a stable sort).
+        entries.sort_by(|a, b| (a.version, &a.field).cmp(&(b.version, &b.field)));
+        Ok(entries)
     }
 
     async fn insert_follow_up(&self, follow_up: &FollowUp, events: &[DomainEvent]) -> StoreResult<()> {

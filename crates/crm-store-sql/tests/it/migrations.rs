@@ -1,8 +1,14 @@
 //! Migrations run from an empty database on both backends, and running them again is a
-//! no-op (forward only, recorded in `seaql_migrations`).
+//! no-op (forward only, recorded in `seaql_migrations`). Migrations that move data keep it.
 
+use chrono::{DateTime, Utc};
+use crm_core::case::CaseHistoryEntry;
+use crm_core::ids::{AgentId, CaseId, TenantId};
+use crm_core::ports::CaseStore;
 use crm_store_sql::{Migrator, SqlStore, SqlStoreOptions};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, Value};
 use sea_orm_migration::MigratorTrait;
+use serde_json::json;
 
 async fn migrations_apply_once_from_empty(url: &str) {
     let store = SqlStore::connect(url, SqlStoreOptions::default()).await.unwrap();
@@ -14,27 +20,149 @@ async fn migrations_apply_once_from_empty(url: &str) {
     assert!(Migrator::get_pending_migrations(&db).await.unwrap().is_empty());
 }
 
-#[tokio::test]
-async fn sqlite_migrations_apply_once_from_an_empty_file() {
-    let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("crm-migrate-{}.db", uuid::Uuid::now_v7().simple()));
-    migrations_apply_once_from_empty(&format!("sqlite://{}?mode=rwc", path.display())).await;
+/// Runs `sql` with `?` placeholders (numbered for PostgreSQL).
+async fn run(db: &DatabaseConnection, sql: &str, values: Vec<Value>) {
+    let backend = db.get_database_backend();
+    let sql = if backend == DbBackend::Postgres {
+        let mut n = 0;
+        sql.split('?').enumerate().fold(String::new(), |mut out, (i, part)| {
+            if i > 0 {
+                n += 1;
+                out.push_str(&format!("${n}"));
+            }
+            out.push_str(part);
+            out
+        })
+    } else {
+        sql.to_owned()
+    };
+    db.execute_raw(Statement::from_sql_and_values(backend, sql, values)).await.unwrap();
 }
 
-#[cfg(crm_pg)]
+/// A case's history written one row per field under `m0002` reads back the same, in the
+/// same order, once `m0003` has moved it to one row per change.
+async fn case_history_survives_its_move_to_one_row_per_change(url: &str) {
+    let db = sea_orm::Database::connect(url).await.unwrap();
+    Migrator::up(&db, Some(2)).await.unwrap();
+    let (tenant, actor, customer) = (uuid::Uuid::now_v7(), uuid::Uuid::now_v7(), uuid::Uuid::now_v7());
+    let (case, quiet) = (uuid::Uuid::now_v7(), uuid::Uuid::now_v7());
+    run(
+        &db,
+        "INSERT INTO customers (id, tenant_id, account_number, name_sort, status, created_at, updated_at, version, doc) \
+         VALUES (?, ?, 'A1', 'a', 'active', 0, 0, 1, '{}')",
+        vec![customer.into(), tenant.into()],
+    )
+    .await;
+    for (id, number) in [(case, 1_i64), (quiet, 2)] {
+        run(
+            &db,
+            "INSERT INTO cases (id, tenant_id, number, customer_id, status, visibility, severity, priority, \
+             priority_rank, subject_lc, description_lc, created_at, updated_at, version, doc) \
+             VALUES (?, ?, ?, ?, 'open', 'public', 'low', 'normal', 1, 's', '', 0, 0, 2, '{}')",
+            vec![id.into(), tenant.into(), number.into(), customer.into()],
+        )
+        .await;
+    }
+    let (created, updated) = (1_700_000_000_000_000_000_i64, 1_700_000_060_000_000_000_i64);
+    // (seq, version, at, field, old, new), in the order the old store wrote them.
+    let rows = [
+        (1, 1, created, "status", "null", r#""open""#),
+        (2, 1, created, "priority", "null", r#""normal""#),
+        (3, 1, created, "subject", "null", r#""Printer, \"jammed\"""#),
+        (4, 2, updated, "status", r#""open""#, r#""pending""#),
+        (5, 2, updated, "custom.tier", r#"{"level":1}"#, "null"),
+    ];
+    for (seq, version, at, field, old, new) in rows {
+        run(
+            &db,
+            "INSERT INTO case_history (tenant_id, case_id, seq, version, field, at, actor_id, old_value, new_value) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            vec![
+                tenant.into(),
+                case.into(),
+                i64::from(seq).into(),
+                i64::from(version).into(),
+                field.into(),
+                at.into(),
+                actor.into(),
+                old.into(),
+                new.into(),
+            ],
+        )
+        .await;
+    }
+    db.close().await.unwrap();
+
+    let store = SqlStore::connect(url, SqlStoreOptions::default()).await.unwrap();
+    store.migrate().await.unwrap();
+    let entry = |version: u64, at: i64, field: &str, old: serde_json::Value, new: serde_json::Value| CaseHistoryEntry {
+        tenant: TenantId::from_uuid(tenant),
+        case: CaseId::from_uuid(case),
+        version,
+        at: DateTime::<Utc>::from_timestamp_nanos(at),
+        actor: AgentId::from_uuid(actor),
+        field: field.to_owned(),
+        old,
+        new,
+    };
+    // By version, then field name, as the store has always returned them.
+    let expected = vec![
+        entry(1, created, "priority", json!(null), json!("normal")),
+        entry(1, created, "status", json!(null), json!("open")),
+        entry(1, created, "subject", json!(null), json!("Printer, \"jammed\"")),
+        entry(2, updated, "custom.tier", json!({"level": 1}), json!(null)),
+        entry(2, updated, "status", json!("open"), json!("pending")),
+    ];
+    let tenant_id = TenantId::from_uuid(tenant);
+    assert_eq!(store.case_history(tenant_id, CaseId::from_uuid(case)).await.unwrap(), expected);
+    assert!(store.case_history(tenant_id, CaseId::from_uuid(quiet)).await.unwrap().is_empty());
+    assert!(store.case_history(TenantId::from_uuid(actor), CaseId::from_uuid(case)).await.unwrap().is_empty());
+    store.close().await.unwrap();
+}
+
+fn sqlite_file(name: &str) -> String {
+    let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("crm-{name}-{}.db", uuid::Uuid::now_v7().simple()));
+    format!("sqlite://{}?mode=rwc", path.display())
+}
+
 #[tokio::test]
-async fn postgres_migrations_apply_once_from_an_empty_schema() {
-    use sea_orm::ConnectionTrait;
-    // A fresh database of its own, so the migration starts from nothing.
+async fn sqlite_migrations_apply_once_from_an_empty_file() {
+    migrations_apply_once_from_empty(&sqlite_file("migrate")).await;
+}
+
+#[tokio::test]
+async fn sqlite_case_history_survives_its_move_to_one_row_per_change() {
+    case_history_survives_its_move_to_one_row_per_change(&sqlite_file("m0003")).await;
+}
+
+/// A fresh PostgreSQL database of its own (so migrations start from nothing): its URL, and
+/// the admin connection that drops it.
+#[cfg(crm_pg)]
+async fn postgres_database(tag: &str) -> (String, DatabaseConnection, String) {
     let base = crate::helpers::postgres_url().unwrap();
     let name = format!(
-        "crm_test_{}_m{}",
+        "crm_test_{}_{tag}{}",
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs(),
         &uuid::Uuid::now_v7().simple().to_string()[24..]
     );
     let admin = sea_orm::Database::connect(&base).await.unwrap();
     admin.execute_unprepared(&format!("CREATE DATABASE \"{name}\"")).await.unwrap();
-    let url = crate::helpers::with_database(&base, &name);
+    (crate::helpers::with_database(&base, &name), admin, name)
+}
+
+#[cfg(crm_pg)]
+#[tokio::test]
+async fn postgres_migrations_apply_once_from_an_empty_schema() {
+    let (url, admin, name) = postgres_database("m").await;
     migrations_apply_once_from_empty(&url).await;
+    admin.execute_unprepared(&format!("DROP DATABASE \"{name}\" WITH (FORCE)")).await.unwrap();
+}
+
+#[cfg(crm_pg)]
+#[tokio::test]
+async fn postgres_case_history_survives_its_move_to_one_row_per_change() {
+    let (url, admin, name) = postgres_database("h").await;
+    case_history_survives_its_move_to_one_row_per_change(&url).await;
     admin.execute_unprepared(&format!("DROP DATABASE \"{name}\" WITH (FORCE)")).await.unwrap();
 }
