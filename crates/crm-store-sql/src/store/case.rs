@@ -541,7 +541,8 @@ impl CaseStore for SqlStore {
         let mut entries = Vec::new();
         for r in &rows {
             let raw: String = col(r, "changes")?;
-            let fields: Vec<FieldChangeIn> = serde_json::from_str(&raw).map_err(|e| StoreError::Backend(Box::new(e)))?;
+            let fields: Vec<FieldChangeIn> =
+                serde_json::from_str(&raw).map_err(|e| StoreError::Backend(Box::new(e)))?;
             let version: i64 = col(r, "version")?;
             let (tenant, case) = (TenantId::from_uuid(col(r, "tenant_id")?), CaseId::from_uuid(col(r, "case_id")?));
             let (at, actor) = (crate::sql::from_ts(col(r, "at")?), AgentId::from_uuid(col(r, "actor_id")?));
