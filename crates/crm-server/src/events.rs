@@ -225,7 +225,19 @@ where
 }
 
 /// Starts the outbox worker, the reminder worker, the feed poller and the feed pruner.
-pub fn spawn_workers(state: &AppState, shutdown: &watch::Receiver<bool>) -> Vec<tokio::task::JoinHandle<()>> {
+///
+/// The feed's head is read before anything is spawned, that is before the server serves:
+/// read by the poller's first round instead, an event pushed by one of the first requests
+/// (a screen pop) could already be below it and count as history, never sent (seen once
+/// in CI: an agent's stream got the call's `interaction_created`, not its `screen_pop`).
+pub async fn spawn_workers(state: &AppState, shutdown: &watch::Receiver<bool>) -> Vec<tokio::task::JoinHandle<()>> {
+    let head = match state.db.live_head().await {
+        Ok(head) => head,
+        Err(error) => {
+            tracing::warn!(%error, "live feed head unknown at start: the feed is read from its beginning");
+            0
+        }
+    };
     let poll = state.settings.poll_interval;
     let mut handles = Vec::new();
     let s = state.clone();
@@ -248,7 +260,6 @@ pub fn spawn_workers(state: &AppState, shutdown: &watch::Receiver<bool>) -> Vec<
     let s = state.clone();
     let mut shut = shutdown.clone();
     handles.push(tokio::spawn(async move {
-        let head = s.db.live_head().await.unwrap_or(0);
         let mut cursor = FeedCursor { start: head, head, seen: HashSet::new() };
         loop {
             if let Err(e) = cursor.poll(&s).await {

@@ -210,7 +210,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
         settings: Arc::new(config.settings.clone()),
         connectors: config.connectors.clone(),
     });
-    let workers = spawn_workers(&state, &rx);
+    let workers = spawn_workers(&state, &rx).await;
     let app = crate::app::app(state);
     let mut stop = rx;
     // No Nagle delay: an answer or an event (a screen pop pushed on the event stream) that
