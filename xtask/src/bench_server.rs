@@ -197,9 +197,14 @@ impl FreshDb {
             }
         }
         if let Some((base, name)) = self.postgres {
-            let _ = Command::new("psql")
-                .args([base.as_str(), "-q", "-c", &format!("DROP DATABASE IF EXISTS {name}")])
+            // FORCE: a backend of the stopped server may still be finishing its last
+            // statement, and a plain DROP then fails, leaving gigabytes behind (seen once).
+            let dropped = Command::new("psql")
+                .args([base.as_str(), "-q", "-c", &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")])
                 .status();
+            if !dropped.is_ok_and(|s| s.success()) {
+                eprintln!("warning: the bench database {name} was not dropped; drop it by hand");
+            }
         }
     }
 }
