@@ -123,6 +123,20 @@ impl ServerDb {
         Ok(value.map_err(backend_err)?.is_some_and(|v| v == "off"))
     }
 
+    /// Refreshes PostgreSQL's planner statistics of the queue tables (`ANALYZE outbox,
+    /// crm_server_live_events`), which autovacuum would otherwise keep; nothing on SQLite.
+    /// The server's pruner runs it every minute when autovacuum is off.
+    ///
+    /// # Errors
+    /// Backend failures.
+    pub async fn analyze_queues(&self) -> Result<(), StoreError> {
+        if self.backend != DbBackend::Postgres {
+            return Ok(());
+        }
+        self.write.execute_unprepared("ANALYZE outbox, crm_server_live_events").await.map_err(backend_err)?;
+        Ok(())
+    }
+
     /// How the store's inline SQLite reads went (`None` off SQLite files).
     pub fn inline_reads(&self) -> Option<crm_store_sql::InlineReadCounts> {
         self.store.inline_reads()

@@ -54,7 +54,8 @@ impl Services {
         if db.autovacuum_off().await? {
             tracing::warn!(
                 "PostgreSQL runs with autovacuum off: run VACUUM on outbox, crm_server_live_events and sequences \
-                 regularly, or their dead rows pile up and slow every claim and poll"
+                 regularly, or their dead rows pile up and slow every claim and poll (the server runs ANALYZE on \
+                 outbox and crm_server_live_events every minute, so their claims and polls keep using their indexes)"
             );
         }
         let store: Arc<dyn Store> = Arc::new(store);
