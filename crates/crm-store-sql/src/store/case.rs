@@ -138,10 +138,9 @@ fn history_statements(history: &[CaseHistoryEntry], mut seq: i64) -> StoreResult
                 text(to_doc(&fields)?),
             ]);
         }
-        let rows = values.len() / 7;
         let sql = format!(
             "INSERT INTO case_changes (tenant_id, case_id, seq, version, at, actor_id, changes) VALUES {}",
-            row_marks(rows, 7)
+            row_marks(chunk.len(), 7)
         );
         statements.push((sql, values));
     }

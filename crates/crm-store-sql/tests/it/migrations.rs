@@ -136,10 +136,10 @@ async fn sqlite_case_history_survives_its_move_to_one_row_per_change() {
     case_history_survives_its_move_to_one_row_per_change(&sqlite_file("m0003")).await;
 }
 
-/// A fresh PostgreSQL database of its own (so migrations start from nothing): its URL, and
-/// the admin connection that drops it.
+/// Runs `test` on a fresh PostgreSQL database of its own (so migrations start from
+/// nothing), then drops it.
 #[cfg(crm_pg)]
-async fn postgres_database(tag: &str) -> (String, DatabaseConnection, String) {
+async fn on_fresh_postgres(tag: &str, test: impl AsyncFnOnce(&str)) {
     let base = crate::helpers::postgres_url().unwrap();
     let name = format!(
         "crm_test_{}_{tag}{}",
@@ -148,21 +148,18 @@ async fn postgres_database(tag: &str) -> (String, DatabaseConnection, String) {
     );
     let admin = sea_orm::Database::connect(&base).await.unwrap();
     admin.execute_unprepared(&format!("CREATE DATABASE \"{name}\"")).await.unwrap();
-    (crate::helpers::with_database(&base, &name), admin, name)
+    test(&crate::helpers::with_database(&base, &name)).await;
+    admin.execute_unprepared(&format!("DROP DATABASE \"{name}\" WITH (FORCE)")).await.unwrap();
 }
 
 #[cfg(crm_pg)]
 #[tokio::test]
 async fn postgres_migrations_apply_once_from_an_empty_schema() {
-    let (url, admin, name) = postgres_database("m").await;
-    migrations_apply_once_from_empty(&url).await;
-    admin.execute_unprepared(&format!("DROP DATABASE \"{name}\" WITH (FORCE)")).await.unwrap();
+    on_fresh_postgres("m", migrations_apply_once_from_empty).await;
 }
 
 #[cfg(crm_pg)]
 #[tokio::test]
 async fn postgres_case_history_survives_its_move_to_one_row_per_change() {
-    let (url, admin, name) = postgres_database("h").await;
-    case_history_survives_its_move_to_one_row_per_change(&url).await;
-    admin.execute_unprepared(&format!("DROP DATABASE \"{name}\" WITH (FORCE)")).await.unwrap();
+    on_fresh_postgres("h", case_history_survives_its_move_to_one_row_per_change).await;
 }
