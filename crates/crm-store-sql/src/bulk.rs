@@ -11,6 +11,9 @@
 //! The transaction commits only when the caller says so ([`Message::Commit`]): a caller
 //! that fails or is dropped half-way leaves nothing written.
 //!
+//! The loading connection checks no foreign keys: the caller sends rows whose references
+//! hold by construction, and asks for the others to be checked ([`Message::Require`]).
+//!
 //! Checkpoints (copying committed pages from the WAL into the database file) do not run on
 //! the loading thread: its connection turns SQLite's automatic checkpoint off, and a
 //! [`Checkpointer`] thread with a connection of its own checkpoints meanwhile and once
@@ -49,8 +52,20 @@ pub(crate) struct Rows {
     pub(crate) rows_per_statement: usize,
 }
 
+/// Rows a load refers to and does not write: the load fails unless each exists.
+pub(crate) struct Exists {
+    /// `SELECT 1 FROM t WHERE …` with `cols` placeholders.
+    pub(crate) sql: String,
+    /// Values per row.
+    pub(crate) cols: usize,
+    /// `cols` values per row, rows one after the other.
+    pub(crate) values: Vec<SqliteValue>,
+}
+
 /// What the loading thread is told.
 pub(crate) enum Message {
+    /// Fail with SQLite's own foreign-key error unless these rows exist.
+    Require(Exists),
     /// Insert these rows.
     Rows(Vec<Rows>),
     /// Everything is sent: commit.
@@ -71,9 +86,13 @@ pub(crate) fn load(path: &Path, busy_timeout: Duration, mut rx: Receiver<Message
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn = Connection::open_with_flags(path, flags)?;
     conn.busy_timeout(busy_timeout)?;
-    // The store's own connection settings (foreign keys checked as on every write).
+    // The store's own connection settings, but for foreign keys: the caller sends rows
+    // whose references hold by construction (a customer's side rows follow the customer,
+    // built from it) or that it asks to check ([`Message::Require`]). The check SQLite
+    // would make is a lookup per row, 7 of every 8 of them for side rows of a customer
+    // just written: without them a 1M-customer seed went 6-9 % faster.
     conn.execute_batch(&format!(
-        "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY; \
+        "PRAGMA foreign_keys = OFF; PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY; \
          PRAGMA mmap_size = 0; PRAGMA cache_size = -{CACHE_KIB};"
     ))?;
     // Checkpoints are the checkpointer's (whatever happens to the load, it checkpoints once
@@ -88,6 +107,7 @@ pub(crate) fn load(path: &Path, busy_timeout: Duration, mut rx: Receiver<Message
     let outcome = (|| {
         while let Some(message) = rx.blocking_recv() {
             match message {
+                Message::Require(rows) => require(&conn, &rows)?,
                 Message::Rows(tables) => {
                     for table in tables {
                         insert(&conn, &table)?;
@@ -183,6 +203,20 @@ impl Checkpointer {
     }
 }
 
+/// Fails with SQLite's foreign-key error unless every row of `rows` exists.
+fn require(conn: &Connection, rows: &Exists) -> rusqlite::Result<()> {
+    let mut statement = conn.prepare_cached(&rows.sql)?;
+    for row in rows.values.chunks_exact(rows.cols) {
+        if !statement.exists(rusqlite::params_from_iter(row))? {
+            return Err(rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY),
+                Some("FOREIGN KEY constraint failed".into()),
+            ));
+        }
+    }
+    Ok(())
+}
+
 fn insert(conn: &Connection, table: &Rows) -> rusqlite::Result<()> {
     let per_statement = table.rows_per_statement.max(1);
     let mut chunks = table.values.chunks_exact(table.cols * per_statement);
@@ -264,6 +298,46 @@ mod tests {
         let e = load(&path, WAIT, rx).unwrap_err();
         assert_eq!(e.sqlite_error_code(), Some(rusqlite::ErrorCode::ConstraintViolation));
         assert_eq!(count(&path), 0);
+    }
+
+    fn require(keys: &[i64]) -> Message {
+        Message::Require(Exists {
+            sql: "SELECT 1 FROM t WHERE k = ?".into(),
+            cols: 1,
+            values: keys.iter().map(|k| SqliteValue::Integer(*k)).collect(),
+        })
+    }
+
+    #[test]
+    fn a_required_row_that_is_missing_fails_the_load_as_a_foreign_key_would() {
+        let (_dir, path) = database();
+        let (tx, rx) = tokio::sync::mpsc::channel(4);
+        tx.try_send(rows(&[1, 2])).unwrap();
+        tx.try_send(Message::Commit).unwrap();
+        assert!(load(&path, WAIT, rx).unwrap());
+
+        // Rows of an earlier load and of this one are there.
+        let (tx, rx) = tokio::sync::mpsc::channel(4);
+        tx.try_send(rows(&[3])).unwrap();
+        tx.try_send(require(&[1, 3])).unwrap();
+        tx.try_send(Message::Commit).unwrap();
+        assert!(load(&path, WAIT, rx).unwrap());
+        assert_eq!(count(&path), 3);
+
+        let (tx, rx) = tokio::sync::mpsc::channel(4);
+        tx.try_send(rows(&[4])).unwrap();
+        tx.try_send(require(&[2, 5])).unwrap();
+        tx.try_send(Message::Commit).unwrap();
+        let e = load(&path, WAIT, rx).unwrap_err();
+        assert!(
+            matches!(&e, rusqlite::Error::SqliteFailure(f, _) if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY),
+            "{e:?}"
+        );
+        assert!(matches!(
+            crate::error::map_rusqlite(e, "customer"),
+            crm_core::StoreError::InvalidReference { field, .. } if field == "customer"
+        ));
+        assert_eq!(count(&path), 3, "the failed load wrote nothing");
     }
 
     #[test]

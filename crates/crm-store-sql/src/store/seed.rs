@@ -3,6 +3,8 @@
 //! sea-orm re-exports (to measure the ORM path's overhead), and the query plan of the
 //! identity lookup (to check it uses an index).
 
+use std::collections::{BTreeSet, HashSet};
+
 use sea_orm::sqlx::{self, Row as _};
 use sea_orm::{ConnectionTrait, DbBackend, Value};
 
@@ -10,7 +12,7 @@ use crm_core::StoreError;
 use crm_core::access::PrivateScope;
 use crm_core::case::Case;
 use crm_core::customer::{Customer, IdentityKey};
-use crm_core::ids::TenantId;
+use crm_core::ids::{CustomerId, TenantId};
 use crm_core::ports::{CardLimits, StoreResult};
 
 use super::case::{CASE_COLUMNS, case_values};
@@ -193,6 +195,23 @@ impl SqlStore {
         let (path, busy_timeout) = (target.path.clone(), target.busy_timeout);
         let loader = tokio::task::spawn_blocking(move || bulk::load(&path, busy_timeout, rx));
         let sent = async {
+            // The loader checks no foreign keys: side rows follow the customer they are built
+            // from, and so do cases of the load's own customers; the others' customers must
+            // exist already.
+            let loaded: HashSet<CustomerId> = customers.iter().map(|c| c.id).collect();
+            let elsewhere: BTreeSet<CustomerId> =
+                cases.iter().map(|c| c.customer).filter(|id| !loaded.contains(id)).collect();
+            if !elsewhere.is_empty() {
+                let values = elsewhere
+                    .into_iter()
+                    .map(|id| sqlite_value(uid(id)))
+                    .collect::<Option<Vec<_>>>()
+                    .ok_or_else(|| StoreError::Backend("a customer id that SQLite cannot bind".into()))?;
+                let rows = bulk::Exists { sql: "SELECT 1 FROM customers WHERE id = ?".into(), cols: 1, values };
+                if tx.send(bulk::Message::Require(rows)).await.is_err() {
+                    return Ok(());
+                }
+            }
             for slice in slices(customers, cases) {
                 if tx.send(bulk::Message::Rows(slice.sqlite_rows()?)).await.is_err() {
                     // The loader stopped on an error: its answer says which.

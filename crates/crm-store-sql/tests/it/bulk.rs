@@ -81,6 +81,13 @@ async fn bulk_seed_is_all_or_nothing(backend: Backend) {
         let case = &cases[i];
         assert_eq!(store.get_case_by_number(tenant, case.number).await.unwrap().as_ref(), Some(case));
     }
+    // A later load's cases may belong to customers loaded before.
+    let newcomer = w.build_customer("Bulk Newcomer", vec![]).await;
+    let later = vec![w.build_case(&newcomer).await, w.build_case(&customers[0]).await];
+    store.bulk_seed(std::slice::from_ref(&newcomer), &later).await.unwrap();
+    for case in &later {
+        assert_eq!(store.get_case(tenant, case.id).await.unwrap().as_ref(), Some(case));
+    }
     // The name index was loaded too.
     let query = CustomerQuery { name: Some("Bulk Customer 999".into()), ..CustomerQuery::default() };
     let search = query.normalise().unwrap();
