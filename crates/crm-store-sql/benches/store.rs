@@ -20,9 +20,12 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, TimeZone, Utc};
 use crm_core::access::{PrivateScope, Role};
 use crm_core::case::{Case, CaseContext, CaseNumber, NewCase, history};
-use crm_core::customer::{AccountNumber, Customer, CustomerStatus, EmailAddress, Identity, IdentityKey, PhoneNumber};
+use crm_core::customer::{
+    AccountNumber, Customer, CustomerQuery, CustomerStatus, EmailAddress, Identity, IdentityKey, PhoneNumber,
+};
 use crm_core::event::{DomainEvent, EventKind};
 use crm_core::ids::{AgentId, CustomerId, TenantId};
+use crm_core::page::PageRequest;
 use crm_core::ports::{CardLimits, CardStore, CaseStore, CustomerStore};
 use crm_core::time::{UuidV7Generator, next_id};
 use crm_store_sql::{SqlStore, SqlStoreOptions};
@@ -30,6 +33,7 @@ use sea_orm::ConnectionTrait;
 
 const BATCH: usize = 10_000;
 const LOOKUPS: usize = 5_000;
+const SEARCHES: usize = 500;
 const WRITERS: usize = 8;
 const CASES_PER_WRITER: usize = 2_500;
 
@@ -240,11 +244,10 @@ async fn main() {
         }
     }
     println!(
-        "seed: {} customers + {} cases (+ {} identity rows, ~{} name-term rows), {} of each per transaction, in {:.1} s of database time: {:.0} customers/s",
+        "seed: {} customers + {} cases (+ {} identity rows and the name search rows), {} of each per transaction, in {:.1} s of database time: {:.0} customers/s",
         args.customers,
         args.customers,
         args.customers * 3,
-        args.customers * 4,
         args.batch,
         seed_time.as_secs_f64(),
         args.customers as f64 / seed_time.as_secs_f64()
@@ -293,6 +296,39 @@ async fn main() {
         print(name, &s);
         results.push(s);
     }
+    // Customer search by name (CUS-5), first page of 50: a whole name (three words, the
+    // last one a number whose prefix also matches longer numbers), then a last name's
+    // prefix shared by a sixteenth of the customers.
+    let by_name = |name: String| CustomerQuery { name: Some(name), ..CustomerQuery::default() }.normalise().unwrap();
+    let whole: Vec<_> = idx
+        .iter()
+        .take(SEARCHES)
+        .map(|&i| (i, by_name(format!("{} {} {i}", FIRST[i % 16], LAST[(i / 16) % 16]))))
+        .collect();
+    let prefixes: Vec<_> = (0..SEARCHES).map(|k| by_name(LAST[k % 16][..3].to_owned())).collect();
+    let first_page = PageRequest { limit: 50, ..PageRequest::first() };
+    let mut samples = Vec::with_capacity(SEARCHES);
+    let wall = Instant::now();
+    for (i, search) in &whole {
+        let t = Instant::now();
+        let page = store.search_customers(tenant, search, &first_page).await.unwrap();
+        samples.push(t.elapsed());
+        assert!(page.items.iter().any(|c| c.name.ends_with(&format!(" {i}"))), "customer {i} found by name");
+    }
+    print("customer search by a whole name (3 words), first page of 50", &stats(samples, wall.elapsed()));
+    let mut samples = Vec::with_capacity(SEARCHES);
+    let wall = Instant::now();
+    for search in &prefixes {
+        let t = Instant::now();
+        let page = store.search_customers(tenant, search, &first_page).await.unwrap();
+        samples.push(t.elapsed());
+        assert_eq!(page.items.len(), 50.min(args.customers / 16));
+    }
+    print(
+        "customer search by a last name's first 3 letters (1/16 match), first page of 50",
+        &stats(samples, wall.elapsed()),
+    );
+
     let mut samples = Vec::with_capacity(phone_keys.len());
     let wall = Instant::now();
     for key in &phone_keys {

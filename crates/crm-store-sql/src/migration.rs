@@ -14,7 +14,12 @@ pub struct Migrator;
 
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(InitialSchema), Box::new(OutboxPendingInClaimOrder), Box::new(CaseHistoryOneRowPerChange)]
+        vec![
+            Box::new(InitialSchema),
+            Box::new(OutboxPendingInClaimOrder),
+            Box::new(CaseHistoryOneRowPerChange),
+            Box::new(SqliteNameSearchInFts5),
+        ]
     }
 }
 
@@ -135,6 +140,54 @@ impl MigrationTrait for CaseHistoryOneRowPerChange {
             }
         };
         for sql in statements(&CASE_CHANGES.replace("{changes}", changes), backend) {
+            conn.execute_unprepared(&sql).await?;
+        }
+        Ok(())
+    }
+}
+
+/// `m0004`, SQLite only: name search moves from the `customer_name_terms` rows to ONE FTS5
+/// row per customer in `customer_names`, keyed by a new `customers.name_key` (ADR 0012). The
+/// rows are built from the terms already stored (their words and codes), then the terms'
+/// table goes. PostgreSQL keeps its terms (nothing to do).
+struct SqliteNameSearchInFts5;
+
+impl MigrationName for SqliteNameSearchInFts5 {
+    fn name(&self) -> &str {
+        "m0004_sqlite_name_search_in_fts5"
+    }
+}
+
+/// The FTS5 table of SQLite's name search (`crate::store::names` says why so).
+pub(crate) const CUSTOMER_NAMES_FTS: &str = "CREATE VIRTUAL TABLE customer_names USING fts5(words, codes, \
+     content='', contentless_delete=1, tokenize='ascii', detail=column)";
+
+/// The rest of `m0004` after [`CUSTOMER_NAMES_FTS`].
+const NAME_KEYS: &str = "ALTER TABLE customers ADD COLUMN name_key INTEGER;
+UPDATE customers SET name_key = rowid;
+CREATE UNIQUE INDEX customers_by_name_key ON customers (name_key);
+INSERT INTO customer_names (rowid, words, codes)
+    SELECT c.name_key,
+        coalesce((SELECT group_concat(t.term, ' ') FROM customer_name_terms t WHERE t.customer_id = c.id AND t.kind = 'w'), ''),
+        coalesce((SELECT group_concat(t.term, ' ') FROM customer_name_terms t WHERE t.customer_id = c.id AND t.kind = 'p'), '')
+    FROM customers c;
+DROP TABLE customer_name_terms";
+
+#[async_trait::async_trait]
+impl MigrationTrait for SqliteNameSearchInFts5 {
+    /// In one transaction: the column, the keys, the rows and the terms' drop land together.
+    fn use_transaction(&self) -> Option<bool> {
+        Some(true)
+    }
+
+    #[allow(elided_lifetimes_in_paths)] // the trait's own signature
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let conn = manager.get_connection();
+        if conn.get_database_backend() != DbBackend::Sqlite {
+            return Ok(());
+        }
+        conn.execute_unprepared(CUSTOMER_NAMES_FTS).await?;
+        for sql in statements(NAME_KEYS, DbBackend::Sqlite) {
             conn.execute_unprepared(&sql).await?;
         }
         Ok(())

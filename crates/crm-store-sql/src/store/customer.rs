@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, QueryResult, Value};
+use sea_orm::{ConnectionTrait, DbBackend, QueryResult, Value};
 use uuid::Uuid;
 
 use crm_core::StoreError;
@@ -21,6 +21,7 @@ use crm_core::page::{Cursor, Page, PageRequest};
 use crm_core::ports::{CustomerStore, StoreResult};
 use crm_core::task::Task;
 
+use super::names;
 use super::sequence::Counter;
 use super::{require, stale_or_missing, write_events};
 use crate::connect::{SqlStore, finish};
@@ -66,47 +67,58 @@ pub(crate) const CUSTOMER_COLUMNS: &str =
     "id, tenant_id, account_number, name_sort, status, last_contact_at, created_at, updated_at, version, doc";
 
 /// Side-table rows of some customers: identities `(tenant, key, customer)`, name terms
-/// `(tenant, kind, term, customer)` and custom values `(tenant, key, text, customer)`.
-#[derive(Default)]
+/// `(tenant, kind, term, customer)` (PostgreSQL only: SQLite's name search is in FTS5, see
+/// `super::names`) and custom values `(tenant, key, text, customer)`.
 pub(crate) struct SideRows {
+    name_terms: bool,
     pub(crate) identities: Vec<Value>,
     pub(crate) terms: Vec<Value>,
     pub(crate) customs: Vec<Value>,
 }
 
 impl SideRows {
+    /// No rows yet, for `backend`.
+    pub(crate) fn new(backend: DbBackend) -> Self {
+        Self { name_terms: !names::in_fts(backend), identities: Vec::new(), terms: Vec::new(), customs: Vec::new() }
+    }
+
     pub(crate) fn add(&mut self, c: &Customer) {
         let keys: BTreeSet<String> = c.identity_keys().into_iter().map(|k| k.as_str().to_owned()).collect();
         for key in keys {
             self.identities.extend([uid(c.tenant), text(key), uid(c.id)]);
         }
-        let name = c.name_keys();
-        let words: BTreeSet<&String> = name.words.iter().collect();
-        for w in words {
-            self.terms.extend([uid(c.tenant), text("w"), text(w.as_str()), uid(c.id)]);
-        }
-        let codes: BTreeSet<&String> = name.phonetic.iter().collect();
-        for p in codes {
-            self.terms.extend([uid(c.tenant), text("p"), text(p.as_str()), uid(c.id)]);
+        if self.name_terms {
+            let name = c.name_keys();
+            let words: BTreeSet<&String> = name.words.iter().collect();
+            for w in words {
+                self.terms.extend([uid(c.tenant), text("w"), text(w.as_str()), uid(c.id)]);
+            }
+            let codes: BTreeSet<&String> = name.phonetic.iter().collect();
+            for p in codes {
+                self.terms.extend([uid(c.tenant), text("p"), text(p.as_str()), uid(c.id)]);
+            }
         }
         for (key, value) in &c.custom {
             self.customs.extend([uid(c.tenant), text(key.as_str()), text(value.search_text()), uid(c.id)]);
         }
     }
 
-    /// The rows per table: `(table (columns), values per row, values)`.
-    pub(crate) fn tables(self) -> [(&'static str, usize, Vec<Value>); 3] {
+    /// The rows per table: `(table (columns), values per row, values)`; tables without rows
+    /// are left out.
+    pub(crate) fn tables(self) -> impl Iterator<Item = (&'static str, usize, Vec<Value>)> {
         [
             ("customer_identities (tenant_id, key, customer_id)", 3, self.identities),
             ("customer_name_terms (tenant_id, kind, term, customer_id)", 4, self.terms),
             ("customer_custom_values (tenant_id, key, search_text, customer_id)", 4, self.customs),
         ]
+        .into_iter()
+        .filter(|(_, _, values)| !values.is_empty())
     }
 
     /// The insert statements of the rows, in chunks that stay under every backend's
     /// parameter limit.
     pub(crate) fn statements(self) -> Vec<(String, Vec<Value>)> {
-        self.tables().into_iter().flat_map(|(target, cols, values)| chunked_inserts(target, cols, values)).collect()
+        self.tables().flat_map(|(target, cols, values)| chunked_inserts(target, cols, values)).collect()
     }
 
     /// Inserts the rows.
@@ -133,9 +145,14 @@ pub(crate) fn chunked_inserts(target: &str, cols: usize, values: Vec<Value>) -> 
     out
 }
 
+/// Deletes the side rows of customer `id`: [`SideRows`]' tables (the FTS5 row of SQLite's
+/// name search is rewritten in place by `names::write_fts`).
 async fn clear_side_tables<C: ConnectionTrait>(c: &C, id: CustomerId) -> StoreResult<()> {
+    let name_terms = !names::in_fts(c.get_database_backend());
     for table in ["customer_identities", "customer_name_terms", "customer_custom_values"] {
-        exec(c, &format!("DELETE FROM {table} WHERE customer_id = ?"), vec![uid(id)]).await.map_err(db)?;
+        if table != "customer_name_terms" || name_terms {
+            exec(c, &format!("DELETE FROM {table} WHERE customer_id = ?"), vec![uid(id)]).await.map_err(db)?;
+        }
     }
     Ok(())
 }
@@ -177,9 +194,20 @@ async fn replace_customer<C: ConnectionTrait>(c: &C, customer: &Customer, expect
         .await);
     }
     clear_side_tables(c, customer.id).await?;
-    let mut side = SideRows::default();
+    write_side_rows(c, customer).await
+}
+
+/// Writes the side rows of `customer`, whose row in `customers` is written: [`SideRows`],
+/// and on SQLite its name search row.
+async fn write_side_rows<C: ConnectionTrait>(c: &C, customer: &Customer) -> StoreResult<()> {
+    let backend = c.get_database_backend();
+    let mut side = SideRows::new(backend);
     side.add(customer);
-    side.insert(c).await
+    side.insert(c).await?;
+    if names::in_fts(backend) {
+        names::write_fts(c, customer).await?;
+    }
+    Ok(())
 }
 
 pub(crate) fn relation_from_row(row: &QueryResult) -> StoreResult<Relation> {
@@ -361,13 +389,19 @@ impl CustomerStore for SqlStore {
             {
                 return Err(StoreError::duplicate("id", customer.id.to_string()));
             }
-            let sql = format!("INSERT INTO customers ({CUSTOMER_COLUMNS}) VALUES ({})", marks(10));
+            let sql = if names::in_fts(self.backend) {
+                format!(
+                    "INSERT INTO customers ({CUSTOMER_COLUMNS}, name_key) VALUES ({}, {})",
+                    marks(10),
+                    names::NEXT_NAME_KEY
+                )
+            } else {
+                format!("INSERT INTO customers ({CUSTOMER_COLUMNS}) VALUES ({})", marks(10))
+            };
             exec(&tx, &sql, customer_values(customer)?)
                 .await
                 .map_err(|e| with_value(db(e), duplicate_value(customer)))?;
-            let mut side = SideRows::default();
-            side.add(customer);
-            side.insert(&tx).await?;
+            write_side_rows(&tx, customer).await?;
             write_events(&tx, events).await
         }
         .await;
@@ -416,6 +450,9 @@ impl CustomerStore for SqlStore {
                     });
                 }
             }
+            if names::in_fts(self.backend) {
+                names::delete_fts(&tx, id).await?;
+            }
             exec(&tx, "DELETE FROM customers WHERE id = ? AND tenant_id = ?", vec![uid(id), uid(tenant)])
                 .await
                 .map_err(|e| map_db(e, "customer"))?;
@@ -452,23 +489,14 @@ impl CustomerStore for SqlStore {
         search: &CustomerSearch,
         page: &PageRequest,
     ) -> StoreResult<Page<Customer>> {
-        let mut sql = String::from(
-            "SELECT c.doc, c.name_sort, c.id FROM customers c WHERE c.tenant_id = ? AND c.status = 'active'",
+        let names = names::NameFilter::terms(self.backend, &uid(tenant), &search.name_terms);
+        let mut sql = format!(
+            "SELECT c.doc, c.name_sort, c.id FROM {} WHERE c.tenant_id = ? AND c.status = 'active'{}",
+            names.from, names.condition
         );
-        let mut values = vec![uid(tenant)];
-        for term in &search.name_terms {
-            sql.push_str(
-                " AND EXISTS (SELECT 1 FROM customer_name_terms t WHERE t.customer_id = c.id AND t.tenant_id = ? \
-                 AND ((t.kind = 'w' AND t.term LIKE ? ESCAPE '\\')",
-            );
-            values.push(uid(tenant));
-            values.push(text(format!("{}%", like_escape(&term.prefix))));
-            if !term.phonetic.is_empty() {
-                sql.push_str(&format!(" OR (t.kind = 'p' AND t.term IN ({}))", marks(term.phonetic.len())));
-                values.extend(term.phonetic.iter().map(|p| text(p.as_str())));
-            }
-            sql.push_str("))");
-        }
+        let mut values = names.from_values;
+        values.push(uid(tenant));
+        values.extend(names.values);
         let identity_patterns = [
             search.phone_digits.as_deref().map(|d| format!("phone:%{}%", like_escape(d))),
             search.email_prefix.as_deref().map(|e| format!("email:{}%", like_escape(e))),
@@ -515,15 +543,16 @@ impl CustomerStore for SqlStore {
         if codes.is_empty() || max == 0 {
             return Ok(Vec::new());
         }
+        let names = names::NameFilter::phonetic(self.backend, &uid(tenant), codes);
         let sql = format!(
-            "SELECT c.doc FROM customers c WHERE c.tenant_id = ? AND c.status = 'active' AND EXISTS \
-             (SELECT 1 FROM customer_name_terms t WHERE t.customer_id = c.id AND t.tenant_id = ? AND t.kind = 'p' \
-             AND t.term IN ({})) ORDER BY c.name_sort, c.id{}",
-            marks(codes.len()),
+            "SELECT c.doc FROM {} WHERE c.tenant_id = ? AND c.status = 'active'{} ORDER BY c.name_sort, c.id{}",
+            names.from,
+            names.condition,
             limit(max.into())
         );
-        let mut values = vec![uid(tenant), uid(tenant)];
-        values.extend(codes.iter().map(|c| text(c.as_str())));
+        let mut values = names.from_values;
+        values.push(uid(tenant));
+        values.extend(names.values);
         let rows = all(&self.read, &sql, values).await.map_err(db)?;
         customers_from_rows(&rows)
     }

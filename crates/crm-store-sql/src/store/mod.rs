@@ -7,6 +7,7 @@ mod case;
 mod customer;
 mod directory;
 mod interaction;
+mod names;
 mod outbox;
 mod seed;
 mod sequence;

@@ -17,11 +17,12 @@ use crm_core::ports::{CardLimits, StoreResult};
 
 use super::case::{CASE_COLUMNS, case_values};
 use super::customer::{CUSTOMER_COLUMNS, SideRows, chunked_inserts, customer_values, find_by_identity_sql};
+use super::names;
 use crate::bulk::{self, BulkTarget};
 use crate::connect::{SqlStore, finish};
 use crate::error::{map_db, map_rusqlite};
 use crate::inline::sqlite_value;
-use crate::sql::{exec, marks, uid};
+use crate::sql::{exec, marks, text, uid};
 
 /// The screen pop in one statement: the most recently contacted live customer holding the
 /// key, and its open cases, most recently updated first.
@@ -47,7 +48,12 @@ const SEED_SLICE: usize = 800;
 
 /// A slice of the records of a bulk seed.
 enum SeedSlice<'a> {
-    Customers(&'a [Customer]),
+    /// Customers, and on SQLite the `name_key` of the first (the others' follow it).
+    Customers {
+        customers: &'a [Customer],
+        backend: DbBackend,
+        first_name_key: i64,
+    },
     Cases(&'a [Case]),
 }
 
@@ -85,16 +91,32 @@ impl SeedSlice<'_> {
     /// The rows of the slice per table.
     fn tables(self) -> StoreResult<Vec<SeedTable>> {
         match self {
-            Self::Customers(customers) => {
-                let mut rows: Vec<Value> = Vec::with_capacity(customers.len() * 10);
-                let mut side = SideRows::default();
-                for c in customers {
+            Self::Customers { customers, backend, first_name_key } => {
+                let fts = names::in_fts(backend);
+                let cols = if fts { 11 } else { 10 };
+                let mut rows: Vec<Value> = Vec::with_capacity(customers.len() * cols);
+                let mut fts_rows: Vec<Value> = Vec::new();
+                let mut side = SideRows::new(backend);
+                for (c, key) in customers.iter().zip(first_name_key..) {
                     rows.extend(customer_values(c)?);
+                    if fts {
+                        rows.push(Value::BigInt(Some(key)));
+                        let [words, codes] = names::fts_columns(c);
+                        fts_rows.extend([Value::BigInt(Some(key)), text(words), text(codes)]);
+                    }
                     side.add(c);
                 }
+                let target = if fts {
+                    format!("customers ({CUSTOMER_COLUMNS}, name_key)")
+                } else {
+                    format!("customers ({CUSTOMER_COLUMNS})")
+                };
                 // The side tables' rows go one per statement on the SQLite bulk path
                 // (several per statement measured no faster).
-                let mut out = vec![SeedTable::new(format!("customers ({CUSTOMER_COLUMNS})"), 10, rows)];
+                let mut out = vec![SeedTable::new(target, cols, rows)];
+                if fts {
+                    out.push(SeedTable::new("customer_names (rowid, words, codes)".into(), 3, fts_rows));
+                }
                 out.extend(side.tables().map(|(target, cols, values)| SeedTable::new(target.to_owned(), cols, values)));
                 Ok(out)
             }
@@ -125,9 +147,19 @@ impl SeedSlice<'_> {
     }
 }
 
-/// The records of a bulk seed in slices: customers first, then cases.
-fn slices<'a>(customers: &'a [Customer], cases: &'a [Case]) -> impl Iterator<Item = SeedSlice<'a>> {
-    customers.chunks(SEED_SLICE).map(SeedSlice::Customers).chain(cases.chunks(SEED_SLICE).map(SeedSlice::Cases))
+/// The records of a bulk seed in slices: customers first, then cases. On SQLite the
+/// customers get the `name_key`s after `last_name_key`, in order.
+fn slices<'a>(
+    backend: DbBackend,
+    last_name_key: i64,
+    customers: &'a [Customer],
+    cases: &'a [Case],
+) -> impl Iterator<Item = SeedSlice<'a>> {
+    (last_name_key + 1..)
+        .step_by(SEED_SLICE)
+        .zip(customers.chunks(SEED_SLICE))
+        .map(move |(first_name_key, customers)| SeedSlice::Customers { customers, backend, first_name_key })
+        .chain(cases.chunks(SEED_SLICE).map(SeedSlice::Cases))
 }
 
 fn backend(e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
@@ -156,7 +188,13 @@ impl SqlStore {
         }
         let tx = self.begin().await?;
         let result = async {
-            let mut slices = slices(customers, cases);
+            let last_name_key = if names::in_fts(self.backend) {
+                let row = crate::sql::one(&tx, names::LAST_NAME_KEY, vec![]).await.map_err(crate::error::db)?;
+                row.as_ref().map(|r| crate::sql::col::<i64>(r, "k")).transpose()?.unwrap_or(0)
+            } else {
+                0
+            };
+            let mut slices = slices(self.backend, last_name_key, customers, cases);
             let mut next = slices.next().map(SeedSlice::statements).transpose()?;
             while let Some(statements) = next.take() {
                 let following = slices.next();
@@ -185,12 +223,15 @@ impl SqlStore {
     /// own (`crate::bulk`, ADR 0006) while the next slice is built, and the store's single
     /// write connection is held meanwhile so that its other writers wait for the load.
     async fn bulk_seed_file(&self, target: &BulkTarget, customers: &[Customer], cases: &[Case]) -> StoreResult<()> {
-        let _turn = self
+        let mut turn = self
             .write
             .get_sqlite_connection_pool()
             .acquire()
             .await
             .map_err(|e| StoreError::Unavailable(Box::new(e)))?;
+        // No other writer can take a name key while the turn is held.
+        let last_name_key: i64 =
+            sqlx::query_scalar(names::LAST_NAME_KEY).fetch_one(&mut *turn).await.map_err(backend)?;
         let (tx, rx) = tokio::sync::mpsc::channel(2);
         let (path, busy_timeout) = (target.path.clone(), target.busy_timeout);
         let loader = tokio::task::spawn_blocking(move || bulk::load(&path, busy_timeout, rx));
@@ -212,7 +253,7 @@ impl SqlStore {
                     return Ok(());
                 }
             }
-            for slice in slices(customers, cases) {
+            for slice in slices(DbBackend::Sqlite, last_name_key, customers, cases) {
                 if tx.send(bulk::Message::Rows(slice.sqlite_rows()?)).await.is_err() {
                     // The loader stopped on an error: its answer says which.
                     return Ok(());

@@ -3,8 +3,10 @@
 
 use chrono::{DateTime, Utc};
 use crm_core::case::CaseHistoryEntry;
-use crm_core::ids::{AgentId, CaseId, TenantId};
-use crm_core::ports::CaseStore;
+use crm_core::customer::{AccountNumber, Customer, CustomerContext, CustomerQuery, NameKeys, NewCustomer};
+use crm_core::ids::{AgentId, CaseId, CustomerId, TenantId};
+use crm_core::page::PageRequest;
+use crm_core::ports::{CaseStore, CustomerStore};
 use crm_store_sql::{Migrator, SqlStore, SqlStoreOptions};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, Value};
 use sea_orm_migration::MigratorTrait;
@@ -120,6 +122,72 @@ async fn case_history_survives_its_move_to_one_row_per_change(url: &str) {
     store.close().await.unwrap();
 }
 
+fn customer(tenant: TenantId, name: &str, n: u64) -> Customer {
+    let now = DateTime::<Utc>::from_timestamp(1_700_000_000, 0).unwrap();
+    NewCustomer { name: name.into(), ..NewCustomer::default() }
+        .build(
+            CustomerId::from_uuid(uuid::Uuid::now_v7()),
+            tenant,
+            None,
+            Some(AccountNumber::generated(n)),
+            CustomerContext { region: None, definitions: &[], now },
+        )
+        .unwrap()
+}
+
+/// Customers and their name terms written under `m0003` are found by name and by sound once
+/// `m0004` has moved SQLite's name search to FTS5 (on PostgreSQL `m0004` does nothing), and
+/// a customer created afterwards is found beside them.
+async fn name_search_survives_its_move_to_fts5(url: &str) {
+    let db = sea_orm::Database::connect(url).await.unwrap();
+    Migrator::up(&db, Some(3)).await.unwrap();
+    let tenant = TenantId::from_uuid(uuid::Uuid::now_v7());
+    let before = [customer(tenant, "Marie Dupond", 1), customer(tenant, "Éloïse Durand", 2)];
+    for c in &before {
+        run(
+            &db,
+            "INSERT INTO customers (id, tenant_id, account_number, name_sort, status, created_at, updated_at, version, doc) \
+             VALUES (?, ?, ?, ?, 'active', 0, 0, 1, ?)",
+            vec![
+                c.id.as_uuid().into(),
+                tenant.as_uuid().into(),
+                c.account_number.to_string().into(),
+                c.folded_name().into(),
+                serde_json::to_string(c).unwrap().into(),
+            ],
+        )
+        .await;
+        let keys = c.name_keys();
+        let terms = keys.words.iter().map(|w| ("w", w)).chain(keys.phonetic.iter().map(|p| ("p", p)));
+        for (kind, term) in terms {
+            run(
+                &db,
+                "INSERT INTO customer_name_terms (tenant_id, kind, term, customer_id) VALUES (?, ?, ?, ?)",
+                vec![tenant.as_uuid().into(), kind.into(), term.as_str().into(), c.id.as_uuid().into()],
+            )
+            .await;
+        }
+    }
+    db.close().await.unwrap();
+
+    let store = SqlStore::connect(url, SqlStoreOptions::default()).await.unwrap();
+    store.migrate().await.unwrap();
+    let after = customer(tenant, "Marie Curie", 3);
+    store.insert_customer(&after, &[]).await.unwrap();
+    let by_name =
+        |name: &str| CustomerQuery { name: Some(name.into()), ..CustomerQuery::default() }.normalise().unwrap();
+    let found = async |name: &str| {
+        let page = store.search_customers(tenant, &by_name(name), &PageRequest::first()).await.unwrap();
+        page.items.into_iter().map(|c| c.name).collect::<Vec<_>>()
+    };
+    assert_eq!(found("du").await, ["Éloïse Durand", "Marie Dupond"]);
+    assert_eq!(found("marie").await, ["Marie Curie", "Marie Dupond"]);
+    assert_eq!(found("eloise dur").await, ["Éloïse Durand"]);
+    let sounding = store.find_by_phonetic(tenant, &NameKeys::of("Dupont").phonetic, 10).await.unwrap();
+    assert_eq!(sounding, vec![before[0].clone()]);
+    store.close().await.unwrap();
+}
+
 fn sqlite_file(name: &str) -> String {
     let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
         .join(format!("crm-{name}-{}.db", uuid::Uuid::now_v7().simple()));
@@ -134,6 +202,11 @@ async fn sqlite_migrations_apply_once_from_an_empty_file() {
 #[tokio::test]
 async fn sqlite_case_history_survives_its_move_to_one_row_per_change() {
     case_history_survives_its_move_to_one_row_per_change(&sqlite_file("m0003")).await;
+}
+
+#[tokio::test]
+async fn sqlite_name_search_survives_its_move_to_fts5() {
+    name_search_survives_its_move_to_fts5(&sqlite_file("m0004")).await;
 }
 
 /// Runs `test` on a fresh PostgreSQL database of its own (so migrations start from
@@ -162,4 +235,10 @@ async fn postgres_migrations_apply_once_from_an_empty_schema() {
 #[tokio::test]
 async fn postgres_case_history_survives_its_move_to_one_row_per_change() {
     on_fresh_postgres("h", case_history_survives_its_move_to_one_row_per_change).await;
+}
+
+#[cfg(crm_pg)]
+#[tokio::test]
+async fn postgres_name_search_survives_m0004() {
+    on_fresh_postgres("n", name_search_survives_its_move_to_fts5).await;
 }

@@ -358,6 +358,35 @@ pub async fn bad_cursor_is_refused(factory: &dyn StoreFactory) {
     }
 }
 
+/// Name search and duplicate candidates follow a rename and forget a deleted card; the
+/// other cards keep their place.
+pub async fn name_search_follows_renames_and_deletions(factory: &dyn StoreFactory) {
+    let ctx = Ctx::new(factory).await;
+    let s = &ctx.store;
+    let by_name = |name: &str| search(CustomerQuery { name: Some(name.into()), ..Default::default() });
+    let mut albert = ctx.customer("Albert Camus", vec![]).await;
+    let other = ctx.customer("Alberte Camoin", vec![]).await;
+    assert_eq!(names(&search_all(&ctx, &by_name("camus")).await), BTreeSet::from(["Albert Camus".to_owned()]));
+
+    albert.name = "Albert Durand".into();
+    albert.version = 2;
+    s.update_customer(&albert, 1, &[]).await.unwrap();
+    assert!(search_all(&ctx, &by_name("camus")).await.is_empty(), "the old name is gone");
+    assert_eq!(search_all(&ctx, &by_name("durand")).await, vec![albert.clone()]);
+    let camus = s.find_by_phonetic(ctx.tenant(), &NameKeys::of("Camus").phonetic, 10).await.unwrap();
+    assert!(camus.is_empty(), "no candidate by the old name's sound: {camus:?}");
+    let durant = s.find_by_phonetic(ctx.tenant(), &NameKeys::of("Durant").phonetic, 10).await.unwrap();
+    assert_eq!(durant, vec![albert.clone()]);
+
+    s.delete_customer(ctx.tenant(), albert.id, 2, &[]).await.unwrap();
+    assert!(search_all(&ctx, &by_name("durand")).await.is_empty());
+    assert_eq!(search_all(&ctx, &by_name("alb")).await, vec![other.clone()]);
+    // A card created after the deletion is found, the deleted one's name stays gone.
+    let again = ctx.customer("Albert Durand", vec![]).await;
+    assert_eq!(search_all(&ctx, &by_name("durand")).await, vec![again]);
+    assert_eq!(names(&search_all(&ctx, &by_name("camoin")).await), BTreeSet::from(["Alberte Camoin".to_owned()]));
+}
+
 /// Duplicate candidates by phonetic code: live cards only, at most `limit`.
 pub async fn find_by_phonetic_returns_sound_alike_live_cards(factory: &dyn StoreFactory) {
     let ctx = Ctx::new(factory).await;

@@ -138,6 +138,7 @@ macro_rules! store_conformance_tests {
             search_pages_walk_every_match_once_in_order,
             bad_cursor_is_refused,
             find_by_phonetic_returns_sound_alike_live_cards,
+            name_search_follows_renames_and_deletions,
             relations_are_stored_listed_and_deleted,
             delete_customer_with_children_is_refused,
             stale_version_is_refused_with_conflict,
