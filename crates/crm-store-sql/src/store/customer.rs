@@ -148,11 +148,13 @@ pub(crate) fn chunked_inserts(target: &str, cols: usize, values: Vec<Value>) -> 
 /// Deletes the side rows of customer `id`: [`SideRows`]' tables (the FTS5 row of SQLite's
 /// name search is rewritten in place by `names::write_fts`).
 async fn clear_side_tables<C: ConnectionTrait>(c: &C, id: CustomerId) -> StoreResult<()> {
-    let name_terms = !names::in_fts(c.get_database_backend());
-    for table in ["customer_identities", "customer_name_terms", "customer_custom_values"] {
-        if table != "customer_name_terms" || name_terms {
-            exec(c, &format!("DELETE FROM {table} WHERE customer_id = ?"), vec![uid(id)]).await.map_err(db)?;
-        }
+    let tables: &[&str] = if names::in_fts(c.get_database_backend()) {
+        &["customer_identities", "customer_custom_values"]
+    } else {
+        &["customer_identities", "customer_name_terms", "customer_custom_values"]
+    };
+    for table in tables {
+        exec(c, &format!("DELETE FROM {table} WHERE customer_id = ?"), vec![uid(id)]).await.map_err(db)?;
     }
     Ok(())
 }
