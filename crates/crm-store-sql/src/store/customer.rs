@@ -496,9 +496,7 @@ impl CustomerStore for SqlStore {
             "SELECT c.doc, c.name_sort, c.id FROM {} WHERE c.tenant_id = ? AND c.status = 'active'{}",
             names.from, names.condition
         );
-        let mut values = names.from_values;
-        values.push(uid(tenant));
-        values.extend(names.values);
+        let mut values = names.values_with_tenant(uid(tenant));
         let identity_patterns = [
             search.phone_digits.as_deref().map(|d| format!("phone:%{}%", like_escape(d))),
             search.email_prefix.as_deref().map(|e| format!("email:{}%", like_escape(e))),
@@ -552,9 +550,7 @@ impl CustomerStore for SqlStore {
             names.condition,
             limit(max.into())
         );
-        let mut values = names.from_values;
-        values.push(uid(tenant));
-        values.extend(names.values);
+        let values = names.values_with_tenant(uid(tenant));
         let rows = all(&self.read, &sql, values).await.map_err(db)?;
         customers_from_rows(&rows)
     }

@@ -76,9 +76,9 @@ pub(crate) async fn delete_fts<C: ConnectionTrait>(c: &C, id: CustomerId) -> Sto
 /// clause's), and a condition to append to the `WHERE` clause and its values.
 pub(crate) struct NameFilter {
     pub(crate) from: &'static str,
-    pub(crate) from_values: Vec<Value>,
+    from_values: Vec<Value>,
     pub(crate) condition: String,
-    pub(crate) values: Vec<Value>,
+    values: Vec<Value>,
 }
 
 /// Every customer, no name condition.
@@ -91,6 +91,15 @@ const CUSTOMERS: &str = "customers c";
 const FTS_MATCHES: &str = "customer_names(?) f CROSS JOIN customers c ON c.name_key = f.rowid";
 
 impl NameFilter {
+    /// The values of a query `… FROM {from} WHERE c.tenant_id = ? …{condition}`, in the order
+    /// of its placeholders: the `FROM` clause's, `tenant`, the condition's.
+    pub(crate) fn values_with_tenant(self, tenant: Value) -> Vec<Value> {
+        let mut values = self.from_values;
+        values.push(tenant);
+        values.extend(self.values);
+        values
+    }
+
     fn none() -> Self {
         Self { from: CUSTOMERS, from_values: Vec::new(), condition: String::new(), values: Vec::new() }
     }
