@@ -18,7 +18,7 @@ use sea_orm::sqlx::{self, Row as _};
 use sea_orm::{DbBackend, QueryResult, Value};
 use uuid::Uuid;
 
-use super::case::{cases_of_a_customer, open_statuses, scope_condition};
+use super::case::{cases_of_a_customer, open_status_condition, scope_condition};
 use super::customer::{find_by_identity_sql, relation_with_ends};
 use crate::connect::SqlStore;
 use crate::error::db;
@@ -41,7 +41,7 @@ const CUSTOMERS: i64 = 4;
 /// the `NULL`s of the other parts a type on PostgreSQL.
 fn card_parts_sql(backend: DbBackend, who: &str, scope_sql: &str, limits: CardLimits) -> String {
     let cases = cases_of_a_customer(backend);
-    let open = open_statuses();
+    let open = open_status_condition();
     let cases_limit = limit(limits.open_cases.into());
     let tasks_limit = limit(limits.pending_tasks.into());
     let interactions_limit = limit(limits.last_interactions.into());
@@ -50,7 +50,7 @@ fn card_parts_sql(backend: DbBackend, who: &str, scope_sql: &str, limits: CardLi
          id AS k_id, doc, from_id, to_id \
          FROM relations WHERE tenant_id = ? AND (from_id = {who} OR to_id = {who}) \
          UNION ALL SELECT {CASES}, updated_at, number, NULL, doc, NULL, NULL FROM (SELECT updated_at, number, doc \
-         FROM {cases} WHERE customer_id = {who} AND status IN ({open}) AND tenant_id = ?{scope_sql} \
+         FROM {cases} WHERE customer_id = {who} AND {open} AND tenant_id = ?{scope_sql} \
          ORDER BY updated_at DESC, number DESC{cases_limit}) AS k \
          UNION ALL SELECT {TASKS}, scheduled_at, NULL, id, doc, NULL, NULL FROM (SELECT scheduled_at, id, doc \
          FROM tasks WHERE customer_id = {who} AND status = 'planned' AND tenant_id = ? \

@@ -253,14 +253,17 @@ pub(crate) fn scope_condition(scope: &PrivateScope) -> (String, Vec<Value>) {
     }
 }
 
-/// The statuses that count as open on a customer card ([`CaseStatus::is_open`]), as an SQL
-/// list of literals (`'open', 'pending', 'on_hold'`): the rule stays in crm-core.
-pub(crate) fn open_statuses() -> &'static str {
-    static LIST: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-        let open = CaseStatus::ALL.iter().filter(|s| s.is_open()).map(|s| format!("'{}'", s.as_str()));
-        open.collect::<Vec<_>>().join(", ")
+/// The condition on `status` of the cases that count as open on a customer card
+/// ([`CaseStatus::is_open`]: the rule stays in crm-core), as comparisons joined by `OR`
+/// (`(status = 'open' OR status = 'pending' OR status = 'on_hold')`). Not an `IN` list:
+/// SQLite builds a temporary B-tree of a list of three or more constants each time the
+/// statement runs (see `m0005` in `crate::migration`), on the screen pop's path.
+pub(crate) fn open_status_condition() -> &'static str {
+    static CONDITION: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        let open = CaseStatus::ALL.iter().filter(|s| s.is_open()).map(|s| format!("status = '{}'", s.as_str()));
+        format!("({})", open.collect::<Vec<_>>().join(" OR "))
     });
-    &LIST
+    &CONDITION
 }
 
 /// The `cases` table as read for one customer's cases, newest first. On SQLite it names
@@ -516,10 +519,10 @@ impl CaseStore for SqlStore {
     ) -> StoreResult<Vec<Case>> {
         let (scope_sql, scope_values) = scope_condition(scope);
         let sql = format!(
-            "SELECT doc FROM {} WHERE customer_id = ? AND status IN ({}) AND tenant_id = ?{scope_sql} \
+            "SELECT doc FROM {} WHERE customer_id = ? AND {} AND tenant_id = ?{scope_sql} \
              ORDER BY updated_at DESC, number DESC{}",
             cases_of_a_customer(self.backend),
-            open_statuses(),
+            open_status_condition(),
             limit(max.into())
         );
         let mut values = vec![uid(customer), uid(tenant)];

@@ -31,7 +31,7 @@ const RAW_SCREEN_POP: &str = "WITH hit AS (SELECT c.id, c.doc FROM customer_iden
      WHERE i.tenant_id = ? AND i.key = ? AND c.tenant_id = ? AND c.status = 'active' \
      ORDER BY (c.last_contact_at IS NULL), c.last_contact_at DESC, c.id LIMIT 1) \
      SELECT hit.doc AS customer_doc, k.doc AS case_doc FROM hit LEFT JOIN cases k ON k.customer_id = hit.id \
-     AND k.status IN ('open', 'pending', 'on_hold') AND k.tenant_id = ? \
+     AND (k.status = 'open' OR k.status = 'pending' OR k.status = 'on_hold') AND k.tenant_id = ? \
      ORDER BY k.updated_at DESC, k.number DESC";
 
 /// [`RAW_SCREEN_POP`] with PostgreSQL's numbered placeholders.
@@ -40,7 +40,7 @@ const RAW_SCREEN_POP_PG: &str = "WITH hit AS (SELECT c.id, c.doc FROM customer_i
      WHERE i.tenant_id = $1 AND i.key = $2 AND c.tenant_id = $3 AND c.status = 'active' \
      ORDER BY (c.last_contact_at IS NULL), c.last_contact_at DESC, c.id LIMIT 1) \
      SELECT hit.doc AS customer_doc, k.doc AS case_doc FROM hit LEFT JOIN cases k ON k.customer_id = hit.id \
-     AND k.status IN ('open', 'pending', 'on_hold') AND k.tenant_id = $4 \
+     AND (k.status = 'open' OR k.status = 'pending' OR k.status = 'on_hold') AND k.tenant_id = $4 \
      ORDER BY k.updated_at DESC, k.number DESC";
 
 /// How many records [`SqlStore::bulk_seed`] writes per slice.

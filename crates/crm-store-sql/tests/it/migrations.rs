@@ -22,9 +22,8 @@ async fn migrations_apply_once_from_empty(url: &str) {
     assert!(Migrator::get_pending_migrations(&db).await.unwrap().is_empty());
 }
 
-/// Runs `sql` with `?` placeholders (numbered for PostgreSQL).
-async fn run(db: &DatabaseConnection, sql: &str, values: Vec<Value>) {
-    let backend = db.get_database_backend();
+/// `sql` with `?` placeholders as `backend` takes them (numbered for PostgreSQL).
+fn statement(backend: DbBackend, sql: &str, values: Vec<Value>) -> Statement {
     let sql = if backend == DbBackend::Postgres {
         let mut n = 0;
         sql.split('?').enumerate().fold(String::new(), |mut out, (i, part)| {
@@ -38,7 +37,12 @@ async fn run(db: &DatabaseConnection, sql: &str, values: Vec<Value>) {
     } else {
         sql.to_owned()
     };
-    db.execute_raw(Statement::from_sql_and_values(backend, sql, values)).await.unwrap();
+    Statement::from_sql_and_values(backend, sql, values)
+}
+
+/// Runs `sql` with `?` placeholders (numbered for PostgreSQL).
+async fn run(db: &DatabaseConnection, sql: &str, values: Vec<Value>) {
+    db.execute_raw(statement(db.get_database_backend(), sql, values)).await.unwrap();
 }
 
 /// A case's history written one row per field under `m0002` reads back the same, in the
@@ -188,6 +192,119 @@ async fn name_search_survives_its_move_to_fts5(url: &str) {
     store.close().await.unwrap();
 }
 
+/// After `m0005` the enum checks still refuse a value outside their list and take every
+/// value inside it, rows written before it stay, and on SQLite no check lists three or more
+/// values any more (SQLite would build a temporary B-tree of the list per statement).
+async fn enum_checks_hold_after_m0005(url: &str) {
+    let db = sea_orm::Database::connect(url).await.unwrap();
+    Migrator::up(&db, Some(4)).await.unwrap();
+    let (tenant, customer) = (uuid::Uuid::now_v7(), uuid::Uuid::now_v7());
+    run(
+        &db,
+        "INSERT INTO customers (id, tenant_id, account_number, name_sort, status, created_at, updated_at, version, doc) \
+         VALUES (?, ?, 'A1', 'a', 'active', 0, 0, 1, '{}')",
+        vec![customer.into(), tenant.into()],
+    )
+    .await;
+    let case = |number: i64, status: &str, visibility: &str, severity: &str, priority: &str| {
+        let sql = format!(
+            "INSERT INTO cases (id, tenant_id, number, customer_id, status, visibility, severity, priority, \
+             priority_rank, subject_lc, description_lc, created_at, updated_at, version, doc) \
+             VALUES (?, ?, ?, ?, '{status}', '{visibility}', '{severity}', '{priority}', 1, 's', '', 0, 0, 1, '{{}}')"
+        );
+        let values: Vec<Value> = vec![uuid::Uuid::now_v7().into(), tenant.into(), number.into(), customer.into()];
+        (sql, values)
+    };
+    let (sql, values) = case(1, "on_hold", "private", "critical", "urgent");
+    run(&db, &sql, values).await;
+    db.close().await.unwrap();
+
+    let store = SqlStore::connect(url, SqlStoreOptions::default()).await.unwrap();
+    store.migrate().await.unwrap();
+    let (_, db) = store.connections();
+    let backend = db.get_database_backend();
+    let insert = |(sql, values): (String, Vec<Value>)| {
+        let db = db.clone();
+        let statement = statement(backend, &sql, values);
+        async move { db.execute_raw(statement).await }
+    };
+    let statuses = ["draft", "open", "pending", "on_hold", "closed"];
+    for (n, status) in (2..).zip(statuses) {
+        insert(case(n, status, "public", "low", "normal")).await.unwrap();
+    }
+    for (n, visibility) in (10..).zip(["public", "internal", "private"]) {
+        insert(case(n, "open", visibility, "medium", "high")).await.unwrap();
+    }
+    for (n, (severity, priority)) in
+        (20..).zip([("low", "low"), ("medium", "normal"), ("high", "high"), ("critical", "urgent")])
+    {
+        insert(case(n, "open", "public", severity, priority)).await.unwrap();
+    }
+    for (n, bad) in (30..).zip([
+        case(0, "opened", "public", "low", "normal"),
+        case(0, "open", "secret", "low", "normal"),
+        case(0, "open", "public", "minor", "normal"),
+        case(0, "open", "public", "low", "asap"),
+        case(0, "OPEN", "public", "low", "normal"),
+    ]) {
+        let (sql, mut values) = bad;
+        values[2] = Value::BigInt(Some(n));
+        let e = insert((sql, values)).await.unwrap_err().to_string();
+        assert!(e.to_lowercase().contains("check"), "{e}");
+    }
+    let tasks = "INSERT INTO tasks (id, tenant_id, customer_id, assignee_id, status, scheduled_at, version, doc) \
+                 VALUES (?, ?, ?, ?, ?, 0, 1, '{}')";
+    for status in ["planned", "done", "cancelled", "late"] {
+        let values: Vec<Value> = vec![
+            uuid::Uuid::now_v7().into(),
+            tenant.into(),
+            customer.into(),
+            uuid::Uuid::now_v7().into(),
+            status.into(),
+        ];
+        let inserted = insert((tasks.to_owned(), values)).await;
+        assert_eq!(inserted.is_ok(), status != "late", "{status}: {inserted:?}");
+    }
+    let outbox = "INSERT INTO outbox (id, tenant_id, topic, status, attempts, at, next_attempt_at, doc) \
+                  VALUES (?, ?, 'notification', ?, 0, 0, 0, '{}')";
+    for status in ["pending", "delivered", "dead", "lost"] {
+        let values: Vec<Value> = vec![uuid::Uuid::now_v7().into(), tenant.into(), status.into()];
+        let inserted = insert((outbox.to_owned(), values)).await;
+        assert_eq!(inserted.is_ok(), status != "lost", "{status}: {inserted:?}");
+    }
+    let count = db
+        .query_one_raw(Statement::from_string(backend, "SELECT count(*) AS n FROM cases"))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get_by_index::<i64>(0)
+        .unwrap();
+    assert_eq!(count, 1 + 5 + 3 + 4, "the case written before m0005 and every valid one");
+    if backend == DbBackend::Sqlite {
+        let ok = db
+            .query_one_raw(Statement::from_string(backend, "PRAGMA integrity_check"))
+            .await
+            .unwrap()
+            .unwrap()
+            .try_get_by_index::<String>(0)
+            .unwrap();
+        assert_eq!(ok, "ok");
+        let tables = db
+            .query_all_raw(Statement::from_string(backend, "SELECT name, sql FROM sqlite_schema WHERE type = 'table'"))
+            .await
+            .unwrap();
+        for table in tables {
+            let (name, sql): (String, Option<String>) =
+                (table.try_get_by_index(0).unwrap(), table.try_get_by_index(1).unwrap());
+            for list in sql.unwrap_or_default().split("CHECK (").skip(1) {
+                let check = &list[..list.find(')').unwrap_or(list.len())];
+                assert!(!(check.contains(" IN (") && check.matches(',').count() >= 2), "{name}: CHECK ({check}");
+            }
+        }
+    }
+    store.close().await.unwrap();
+}
+
 fn sqlite_file(name: &str) -> String {
     let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
         .join(format!("crm-{name}-{}.db", uuid::Uuid::now_v7().simple()));
@@ -207,6 +324,11 @@ async fn sqlite_case_history_survives_its_move_to_one_row_per_change() {
 #[tokio::test]
 async fn sqlite_name_search_survives_its_move_to_fts5() {
     name_search_survives_its_move_to_fts5(&sqlite_file("m0004")).await;
+}
+
+#[tokio::test]
+async fn sqlite_enum_checks_hold_after_m0005() {
+    enum_checks_hold_after_m0005(&sqlite_file("m0005")).await;
 }
 
 /// Runs `test` on a fresh PostgreSQL database of its own (so migrations start from
@@ -241,4 +363,10 @@ async fn postgres_case_history_survives_its_move_to_one_row_per_change() {
 #[tokio::test]
 async fn postgres_name_search_survives_m0004() {
     on_fresh_postgres("n", name_search_survives_its_move_to_fts5).await;
+}
+
+#[cfg(crm_pg)]
+#[tokio::test]
+async fn postgres_enum_checks_hold_after_m0005() {
+    on_fresh_postgres("c", enum_checks_hold_after_m0005).await;
 }
