@@ -229,7 +229,7 @@ const LISTED_CHECKS: [(&str, &str, &[&str]); 6] = [
 
 /// The `CHECK` clause of a column restricted to `values`: as a list (`m0001`'s) or as
 /// comparisons joined by `OR` (`m0005`'s).
-pub(crate) fn check_clause(column: &str, values: &[&str], as_list: bool) -> String {
+fn check_clause(column: &str, values: &[&str], as_list: bool) -> String {
     if as_list {
         format!("CHECK ({column} IN ({}))", values.join(", "))
     } else {
@@ -268,6 +268,7 @@ impl MigrationTrait for SqliteChecksAsComparisons {
             return Ok(());
         }
         let mut tables: Vec<&str> = LISTED_CHECKS.iter().map(|(t, _, _)| *t).collect();
+        tables.sort_unstable();
         tables.dedup();
         let mut rewritten = Vec::with_capacity(tables.len());
         for table in tables {

@@ -225,8 +225,8 @@ async fn enum_checks_hold_after_m0005(url: &str) {
     let backend = db.get_database_backend();
     let insert = |(sql, values): (String, Vec<Value>)| {
         let db = db.clone();
-        let statement = statement(backend, &sql, values);
-        async move { db.execute_raw(statement).await }
+        let insert = statement(backend, &sql, values);
+        async move { db.execute_raw(insert).await }
     };
     let statuses = ["draft", "open", "pending", "on_hold", "closed"];
     for (n, status) in (2..).zip(statuses) {
