@@ -45,6 +45,18 @@ async fn run(db: &DatabaseConnection, sql: &str, values: Vec<Value>) {
     db.execute_raw(statement(db.get_database_backend(), sql, values)).await.unwrap();
 }
 
+/// A customer row with nothing but its required columns (account `A1`), for a schema of
+/// an earlier migration.
+async fn bare_customer(db: &DatabaseConnection, tenant: uuid::Uuid, customer: uuid::Uuid) {
+    run(
+        db,
+        "INSERT INTO customers (id, tenant_id, account_number, name_sort, status, created_at, updated_at, version, doc) \
+         VALUES (?, ?, 'A1', 'a', 'active', 0, 0, 1, '{}')",
+        vec![customer.into(), tenant.into()],
+    )
+    .await;
+}
+
 /// A case's history written one row per field under `m0002` reads back the same, in the
 /// same order, once `m0003` has moved it to one row per change.
 async fn case_history_survives_its_move_to_one_row_per_change(url: &str) {
@@ -52,13 +64,7 @@ async fn case_history_survives_its_move_to_one_row_per_change(url: &str) {
     Migrator::up(&db, Some(2)).await.unwrap();
     let (tenant, actor, customer) = (uuid::Uuid::now_v7(), uuid::Uuid::now_v7(), uuid::Uuid::now_v7());
     let (case, quiet) = (uuid::Uuid::now_v7(), uuid::Uuid::now_v7());
-    run(
-        &db,
-        "INSERT INTO customers (id, tenant_id, account_number, name_sort, status, created_at, updated_at, version, doc) \
-         VALUES (?, ?, 'A1', 'a', 'active', 0, 0, 1, '{}')",
-        vec![customer.into(), tenant.into()],
-    )
-    .await;
+    bare_customer(&db, tenant, customer).await;
     for (id, number) in [(case, 1_i64), (quiet, 2)] {
         run(
             &db,
@@ -199,13 +205,7 @@ async fn enum_checks_hold_after_m0005(url: &str) {
     let db = sea_orm::Database::connect(url).await.unwrap();
     Migrator::up(&db, Some(4)).await.unwrap();
     let (tenant, customer) = (uuid::Uuid::now_v7(), uuid::Uuid::now_v7());
-    run(
-        &db,
-        "INSERT INTO customers (id, tenant_id, account_number, name_sort, status, created_at, updated_at, version, doc) \
-         VALUES (?, ?, 'A1', 'a', 'active', 0, 0, 1, '{}')",
-        vec![customer.into(), tenant.into()],
-    )
-    .await;
+    bare_customer(&db, tenant, customer).await;
     let case = |number: i64, status: &str, visibility: &str, severity: &str, priority: &str| {
         let sql = format!(
             "INSERT INTO cases (id, tenant_id, number, customer_id, status, visibility, severity, priority, \
