@@ -31,6 +31,11 @@ use crm_core::time::{UuidV7Generator, next_id};
 use crm_store_sql::{SqlStore, SqlStoreOptions};
 use sea_orm::ConnectionTrait;
 
+/// The allocator the server binary ships with (ADR 0011), so that the bench measures the
+/// store as the product runs it.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const BATCH: usize = 10_000;
 const LOOKUPS: usize = 5_000;
 const SEARCHES: usize = 500;
