@@ -4,7 +4,6 @@
 use crm_core::customer::{EmailAddress, IdentityKey, PhoneNumber};
 
 use crm_store_sql::SqlStore;
-use sea_orm::ConnectionTrait;
 
 use crate::helpers::{Backend, store};
 use crate::world::{World, email, phone};
@@ -13,14 +12,10 @@ use crate::world::{World, email, phone};
 /// their statistics are whatever autovacuum last saw: with stale ones (a table "empty" or
 /// of one page) the planner rated a full scan of `customer_identities_by_customer` as cheap
 /// as the key lookup and picked it. Fresh statistics make the plan the one a real database
-/// gets.
+/// gets (`SqlStore::analyze`, as after a bulk load; SQLite's plans here need none).
 async fn fresh_statistics(s: &SqlStore, backend: Backend) {
     if backend == Backend::Postgres {
-        let (_, write) = s.connections();
-        write
-            .execute_unprepared("ANALYZE customer_identities, customers, cases, tasks, interactions, relations")
-            .await
-            .unwrap();
+        s.analyze().await.unwrap();
     }
 }
 
