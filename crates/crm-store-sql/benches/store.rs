@@ -19,15 +19,14 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, TimeZone, Utc};
 use crm_core::access::{PrivateScope, Role};
-use crm_core::case::{Case, CaseContext, CaseNumber, NewCase, history};
-use crm_core::customer::{
-    AccountNumber, Customer, CustomerQuery, CustomerStatus, EmailAddress, Identity, IdentityKey, PhoneNumber,
-};
+use crm_core::case::history;
+use crm_core::customer::{CustomerQuery, EmailAddress, IdentityKey, PhoneNumber};
 use crm_core::event::{DomainEvent, EventKind};
-use crm_core::ids::{AgentId, CustomerId, TenantId};
+use crm_core::ids::{CustomerId, TenantId};
 use crm_core::page::PageRequest;
 use crm_core::ports::{CardLimits, CardStore, CaseStore, CustomerStore};
 use crm_core::time::{UuidV7Generator, next_id};
+use crm_store_sql::bench_data::{self, BenchData};
 use crm_store_sql::{SqlStore, SqlStoreOptions};
 use sea_orm::ConnectionTrait;
 
@@ -76,98 +75,6 @@ fn args() -> Args {
 
 fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).single().unwrap()
-}
-
-const FIRST: [&str; 16] = [
-    "Jeanne", "Louis", "Camille", "Hugo", "Chloé", "Lucas", "Emma", "Nathan", "Léa", "Jules", "Manon", "Arthur",
-    "Inès", "Paul", "Sarah", "Tom",
-];
-const LAST: [&str; 16] = [
-    "Dupont", "Martin", "Bernard", "Thomas", "Petit", "Robert", "Richard", "Durand", "Dubois", "Moreau", "Laurent",
-    "Simon", "Michel", "Lefebvre", "Leroy", "Roux",
-];
-
-fn phone_a(i: usize) -> String {
-    format!("+336{:08}", i)
-}
-fn phone_b(i: usize) -> String {
-    format!("+331{:08}", i)
-}
-fn mail(i: usize) -> String {
-    format!("client{i}@example.com")
-}
-
-fn customer(tenant: TenantId, agent: AgentId, i: usize) -> Customer {
-    let at = now();
-    Customer {
-        id: next_id(&UuidV7Generator),
-        tenant,
-        account_number: AccountNumber::generated(i as u64 + 1),
-        name: format!("{} {} {i}", FIRST[i % 16], LAST[(i / 16) % 16]),
-        identities: vec![
-            Identity::Phone { number: PhoneNumber::parse(&phone_a(i), None).unwrap(), label: Some("mobile".into()) },
-            Identity::Phone { number: PhoneNumber::parse(&phone_b(i), None).unwrap(), label: Some("home".into()) },
-            Identity::Email { address: EmailAddress::parse(&mail(i)).unwrap(), label: None },
-        ],
-        addresses: Vec::new(),
-        custom: Default::default(),
-        status: CustomerStatus::Active,
-        origin_channel: None,
-        last_contact_at: Some(at - chrono::Duration::minutes(i as i64 % 10_000)),
-        created_by: Some(agent),
-        created_at: at,
-        updated_at: at,
-        version: 1,
-    }
-}
-
-fn case_for(customer: &Customer, actor: &crm_core::access::Actor, number: u64) -> Case {
-    NewCase {
-        customer: customer.id,
-        subject: format!("Question of {}", customer.name),
-        description: None,
-        draft: false,
-        visibility: None,
-        severity: None,
-        priority: None,
-        assignee: None,
-        group: None,
-        origin_channel: None,
-        custom: Default::default(),
-    }
-    .build(
-        next_id(&UuidV7Generator),
-        CaseNumber::new(number),
-        actor,
-        None,
-        CaseContext { definitions: &[], region: None, now: now() },
-    )
-    .unwrap()
-}
-
-/// Builds one batch of customers and their cases on two threads (phone parsing dominates).
-fn build_batch(
-    tenant: TenantId,
-    actor: &crm_core::access::Actor,
-    from: usize,
-    to: usize,
-) -> (Vec<Customer>, Vec<Case>) {
-    let mid = from + (to - from) / 2;
-    let make = |a: usize, b: usize| {
-        let customers: Vec<Customer> = (a..b).map(|i| customer(tenant, actor.agent, i)).collect();
-        // Seeded case numbers live far above the sequence, so new cases never collide.
-        let cases: Vec<Case> =
-            customers.iter().zip(a..b).map(|(c, i)| case_for(c, actor, 1_000_000_000 + i as u64)).collect();
-        (customers, cases)
-    };
-    std::thread::scope(|s| {
-        let h = s.spawn(|| make(from, mid));
-        let (mut c2, mut k2) = make(mid, to);
-        let (mut c1, mut k1) = h.join().unwrap();
-        c1.append(&mut c2);
-        k1.append(&mut k2);
-        (c1, k1)
-    })
 }
 
 struct Stats {
@@ -235,11 +142,12 @@ async fn main() {
     println!("machine: {} cores", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0));
 
     // Seeding.
+    let data = BenchData { tenant, actor: actor.clone(), at: now() };
     let mut seed_time = Duration::ZERO;
     let mut from = 0;
     while from < args.customers {
         let to = (from + args.batch).min(args.customers);
-        let (customers, cases) = build_batch(tenant, &actor, from, to);
+        let (customers, cases) = data.batch(from..to).unwrap();
         let t = Instant::now();
         store.bulk_seed(&customers, &cases).await.unwrap();
         seed_time += t.elapsed();
@@ -276,9 +184,9 @@ async fn main() {
     let step = (args.customers / LOOKUPS).max(1);
     let idx: Vec<usize> = (0..LOOKUPS).map(|k| (k * step + k % 7) % args.customers).collect();
     let phone_keys: Vec<IdentityKey> =
-        idx.iter().map(|i| IdentityKey::phone(&PhoneNumber::parse(&phone_a(*i), None).unwrap())).collect();
+        idx.iter().map(|i| IdentityKey::phone(&PhoneNumber::parse(&bench_data::mobile(*i), None).unwrap())).collect();
     let mail_keys: Vec<IdentityKey> =
-        idx.iter().map(|i| IdentityKey::email(&EmailAddress::parse(&mail(*i)).unwrap())).collect();
+        idx.iter().map(|i| IdentityKey::email(&EmailAddress::parse(&bench_data::email(*i)).unwrap())).collect();
     for key in phone_keys.iter().take(200) {
         screen_pop(&store, tenant, key).await; // warm-up
     }
@@ -305,12 +213,8 @@ async fn main() {
     // last one a number whose prefix also matches longer numbers), then a last name's
     // prefix shared by a sixteenth of the customers.
     let by_name = |name: String| CustomerQuery { name: Some(name), ..CustomerQuery::default() }.normalise().unwrap();
-    let whole: Vec<_> = idx
-        .iter()
-        .take(SEARCHES)
-        .map(|&i| (i, by_name(format!("{} {} {i}", FIRST[i % 16], LAST[(i / 16) % 16]))))
-        .collect();
-    let prefixes: Vec<_> = (0..SEARCHES).map(|k| by_name(LAST[k % 16][..3].to_owned())).collect();
+    let whole: Vec<_> = idx.iter().take(SEARCHES).map(|&i| (i, by_name(bench_data::name(i)))).collect();
+    let prefixes: Vec<_> = (0..SEARCHES).map(|k| by_name(bench_data::LAST_NAMES[k % 16][..3].to_owned())).collect();
     let first_page = PageRequest { limit: 50, ..PageRequest::first() };
     let mut samples = Vec::with_capacity(SEARCHES);
     let wall = Instant::now();
@@ -375,6 +279,7 @@ async fn main() {
     for w in 0..WRITERS {
         let store = store.clone();
         let actor = actor.clone();
+        let data = data.clone();
         let customers = customers.clone();
         handles.push(tokio::spawn(async move {
             let mut samples = Vec::with_capacity(CASES_PER_WRITER);
@@ -383,7 +288,7 @@ async fn main() {
                 let customer =
                     store.get_customer(actor.tenant, customers[(w * 10 + k) % customers.len()]).await.unwrap().unwrap();
                 let number = store.next_case_number(actor.tenant).await.unwrap();
-                let case = case_for(&customer, &actor, number.value());
+                let case = data.case_for(&customer, number).unwrap();
                 let entries =
                     history::diff(&Default::default(), &case.field_map(), case.tenant, case.id, 1, actor.agent, now());
                 let event = DomainEvent {

@@ -5,6 +5,7 @@
 //! every store port of `crm-core` (`crm_core::ports::Store`).
 //!
 //! Map of the crate:
+//! - [`bench_data`]: the synthetic customers and cases the store and server benchmarks seed.
 //! - [`connect`]: URLs, pools, SQLite pragmas and the single-writer path; [`SqlStore`].
 //! - [`migration`]: forward-only migrations (`schema.sql`), also runnable standalone.
 //! - `sql`: statement helpers (one SQL text for both backends), value conversions.
@@ -24,6 +25,7 @@
 
 #![warn(missing_docs)]
 
+pub mod bench_data;
 mod bulk;
 pub mod connect;
 mod draws;
