@@ -122,20 +122,7 @@ impl BenchData {
     /// # Errors
     /// `Validation` if the case does not validate (a bug of this module).
     pub fn case_for(&self, customer: &Customer, number: CaseNumber) -> Result<Case, Error> {
-        let case = NewCase {
-            customer: customer.id,
-            subject: format!("Question of {}", customer.name),
-            description: None,
-            draft: false,
-            visibility: None,
-            severity: None,
-            priority: None,
-            assignee: None,
-            group: None,
-            origin_channel: None,
-            custom: Default::default(),
-        }
-        .build(
+        let case = NewCase::open(customer.id, format!("Question of {}", customer.name)).build(
             next_id(&UuidV7Generator),
             number,
             &self.actor,
