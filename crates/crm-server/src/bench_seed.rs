@@ -31,9 +31,6 @@ pub enum BenchSeedError {
     /// A use case refused.
     #[error("{0}")]
     Core(#[from] crm_core::Error),
-    /// A generated value did not parse (a bug in this module).
-    #[error("generated value: {0}")]
-    Generated(String),
 }
 
 /// Seeds the benchmark tenant on `database_url` and prints its `key=value` lines.
@@ -52,7 +49,7 @@ pub async fn run(database_url: &str, customers: usize) -> Result<(), BenchSeedEr
     .await?;
     let store = SqlStore::connect(&normalise_url(database_url), SqlStoreOptions::default()).await?;
     let actor = Actor::with_role(boot.tenant.id, boot.admin.id, Role::Administrator);
-    let data = BenchData { tenant: boot.tenant.id, actor, at: SystemClock.now() };
+    let data = BenchData { actor, at: SystemClock.now() };
     let started = Instant::now();
     let mut sample = Vec::with_capacity(SAMPLE);
     let stride = (customers / SAMPLE).max(1);

@@ -142,7 +142,7 @@ async fn main() {
     println!("machine: {} cores", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0));
 
     // Seeding.
-    let data = BenchData { tenant, actor: actor.clone(), at: now() };
+    let data = BenchData { actor: actor.clone(), at: now() };
     let mut seed_time = Duration::ZERO;
     let mut from = 0;
     while from < args.customers {

@@ -15,7 +15,7 @@
 //!
 //! let tenant = TenantId::from_uuid(uuid::Uuid::now_v7());
 //! let actor = Actor::with_role(tenant, AgentId::from_uuid(uuid::Uuid::now_v7()), Role::Agent);
-//! let data = BenchData { tenant, actor, at: chrono::DateTime::UNIX_EPOCH };
+//! let data = BenchData { actor, at: chrono::DateTime::UNIX_EPOCH };
 //! let (customers, cases) = data.batch(0..4).unwrap();
 //! assert_eq!(customers.len(), 4);
 //! assert_eq!(cases[2].customer, customers[2].id);
@@ -30,7 +30,6 @@ use crm_core::Error;
 use crm_core::access::Actor;
 use crm_core::case::{Case, CaseContext, CaseNumber, NewCase};
 use crm_core::customer::{AccountNumber, Customer, CustomerStatus, EmailAddress, Identity, PhoneNumber};
-use crm_core::ids::TenantId;
 use crm_core::time::{UuidV7Generator, next_id};
 
 /// The first names of the seeded customers, in turn.
@@ -79,9 +78,7 @@ pub fn case_number(i: usize) -> CaseNumber {
 /// Who the seeded records belong to and when they are written.
 #[derive(Clone, Debug)]
 pub struct BenchData {
-    /// The tenant of every record.
-    pub tenant: TenantId,
-    /// The agent who creates them (its tenant is `tenant`).
+    /// The agent who creates them, in its tenant.
     pub actor: Actor,
     /// Their creation time.
     pub at: DateTime<Utc>,
@@ -96,7 +93,7 @@ impl BenchData {
         let minutes = i64::try_from(i % 10_000).unwrap_or(0);
         Ok(Customer {
             id: next_id(&UuidV7Generator),
-            tenant: self.tenant,
+            tenant: self.actor.tenant,
             account_number: AccountNumber::generated(i as u64 + 1),
             name: name(i),
             identities: vec![
@@ -166,12 +163,12 @@ mod tests {
     use super::*;
     use crm_core::access::Role;
     use crm_core::customer::IdentityKey;
-    use crm_core::ids::AgentId;
+    use crm_core::ids::{AgentId, TenantId};
 
     fn data() -> BenchData {
         let tenant = TenantId::from_uuid(uuid::Uuid::now_v7());
         let actor = Actor::with_role(tenant, AgentId::from_uuid(uuid::Uuid::now_v7()), Role::Agent);
-        BenchData { tenant, actor, at: DateTime::UNIX_EPOCH }
+        BenchData { actor, at: DateTime::UNIX_EPOCH }
     }
 
     #[test]
