@@ -20,6 +20,7 @@ use uuid::Uuid;
 
 use super::case::{cases_of_a_customer, open_status_condition, scope_condition};
 use super::customer::{find_by_identity_sql, relation_with_ends};
+use super::task::planned_tasks_of_a_customer;
 use crate::connect::SqlStore;
 use crate::error::db;
 use crate::lookups;
@@ -41,6 +42,7 @@ const CUSTOMERS: i64 = 4;
 /// the `NULL`s of the other parts a type on PostgreSQL.
 fn card_parts_sql(backend: DbBackend, who: &str, scope_sql: &str, limits: CardLimits) -> String {
     let cases = cases_of_a_customer(backend);
+    let tasks = planned_tasks_of_a_customer(backend);
     let open = open_status_condition();
     let cases_limit = limit(limits.open_cases.into());
     let tasks_limit = limit(limits.pending_tasks.into());
@@ -53,7 +55,7 @@ fn card_parts_sql(backend: DbBackend, who: &str, scope_sql: &str, limits: CardLi
          FROM {cases} WHERE customer_id = {who} AND {open} AND tenant_id = ?{scope_sql} \
          ORDER BY updated_at DESC, number DESC{cases_limit}) AS k \
          UNION ALL SELECT {TASKS}, scheduled_at, NULL, id, doc, NULL, NULL FROM (SELECT scheduled_at, id, doc \
-         FROM tasks WHERE customer_id = {who} AND status = 'planned' AND tenant_id = ? \
+         FROM {tasks} WHERE customer_id = {who} AND status = 'planned' AND tenant_id = ? \
          ORDER BY scheduled_at, id{tasks_limit}) AS t \
          UNION ALL SELECT {INTERACTIONS}, offered_at, NULL, id, doc, NULL, NULL FROM (SELECT offered_at, id, doc \
          FROM interactions WHERE customer_id = {who} AND tenant_id = ? \

@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, Value};
+use sea_orm::{ConnectionTrait, DbBackend, Value};
 
 use crm_core::error::StoreError;
 use crm_core::event::DomainEvent;
@@ -21,6 +21,19 @@ fn status(s: TaskStatus) -> &'static str {
         TaskStatus::Planned => "planned",
         TaskStatus::Done => "done",
         TaskStatus::Cancelled => "cancelled",
+    }
+}
+
+/// The `tasks` table as read for one customer's planned tasks. On SQLite it names the
+/// `tasks_planned_by_customer` index: the planner otherwise weighs it against
+/// `tasks_planned_by_agent`, whose `tenant_id = ?` the statement also satisfies, and the
+/// choice follows SQLite's version and the statistics (SQLite 3.40 picked the agent index
+/// on the benchmark's database, then walked the tenant's whole agenda for one customer's
+/// tasks; the bundled 3.51 picks the customer index).
+pub(crate) fn planned_tasks_of_a_customer(backend: DbBackend) -> &'static str {
+    match backend {
+        DbBackend::Sqlite => "tasks INDEXED BY tasks_planned_by_customer",
+        _ => "tasks",
     }
 }
 
@@ -134,8 +147,9 @@ impl TaskStore for SqlStore {
         max: u32,
     ) -> StoreResult<Vec<Task>> {
         let sql = format!(
-            "SELECT doc FROM tasks WHERE customer_id = ? AND status = 'planned' AND tenant_id = ? \
+            "SELECT doc FROM {} WHERE customer_id = ? AND status = 'planned' AND tenant_id = ? \
              ORDER BY scheduled_at, id{}",
+            planned_tasks_of_a_customer(self.backend),
             limit(max.into())
         );
         let rows = all(&self.read, &sql, vec![uid(customer), uid(tenant)]).await.map_err(db)?;

@@ -27,13 +27,16 @@ fn unique_suffix() -> String {
     uuid::Uuid::now_v7().simple().to_string()
 }
 
+/// The URL of a SQLite file in a fresh temporary path (created on first connect).
+pub(crate) fn sqlite_file_url() -> String {
+    let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("crm-{}.db", unique_suffix()));
+    format!("sqlite://{}?mode=rwc", path.display())
+}
+
 /// A fresh, migrated store on `backend` (PostgreSQL: a new pool on this process's database).
 pub(crate) async fn store(backend: Backend) -> SqlStore {
     let url = match backend {
-        Backend::SqliteFile => {
-            let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("crm-{}.db", unique_suffix()));
-            format!("sqlite://{}?mode=rwc", path.display())
-        }
+        Backend::SqliteFile => sqlite_file_url(),
         Backend::SqliteMemory => "sqlite::memory:".to_owned(),
         Backend::Postgres => postgres_database().await.to_owned(),
     };
