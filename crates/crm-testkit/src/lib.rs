@@ -9,9 +9,13 @@
 //!   an agent, in one call.
 //! - [`strategies`]: proptest strategies for every aggregate and command.
 //! - [`conformance`]: the store conformance suite and [`store_conformance_tests!`].
+//! - `fake_api` (feature `fake-api`): the wiremock harness of the connector crates' fakes
+//!   of Salesforce, NetSuite and Dynamics 365.
 #![warn(missing_docs)]
 
 pub mod conformance;
+#[cfg(feature = "fake-api")]
+pub mod fake_api;
 pub mod fakes;
 pub mod fixtures;
 pub mod memory;

@@ -6,14 +6,13 @@
 //! PATCH upsert semantics with `If-Match`/`If-None-Match`, and fault injection.
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
-use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use crm_testkit::fake_api::{FakeApi, FakeServer, Seen, form, header};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
-use wiremock::matchers::any;
-use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+use wiremock::{Request, ResponseTemplate};
 
 pub(crate) const TENANT: &str = "contoso.onmicrosoft.com";
 pub(crate) const CLIENT_ID: &str = "11111111-1111-1111-1111-111111111111";
@@ -37,15 +36,6 @@ pub(crate) enum Fault {
     SlowMs(u64),
 }
 
-#[derive(Clone, Debug)]
-pub(crate) struct Seen {
-    pub method: String,
-    pub path: String,
-    pub query: Vec<(String, String)>,
-    pub headers: HashMap<String, String>,
-    pub body: Value,
-}
-
 #[derive(Debug, Default)]
 pub(crate) struct State {
     pub uri: String,
@@ -61,44 +51,13 @@ pub(crate) struct State {
     pub seen: Vec<Seen>,
 }
 
-#[derive(Clone)]
-pub(crate) struct Fake {
-    pub server: Arc<MockServer>,
-    state: Arc<Mutex<State>>,
-}
+/// The fake service: its state is [`State`].
+pub(crate) type Fake = FakeServer<State>;
 
-struct Responder(Arc<Mutex<State>>);
-
-impl Fake {
-    pub(crate) async fn start() -> Self {
-        let server = MockServer::start().await;
-        let state = Arc::new(Mutex::new(State { uri: server.uri(), token_lifetime: 3599, ..State::default() }));
-        Mock::given(any()).respond_with(Responder(Arc::clone(&state))).mount(&server).await;
-        Self { server: Arc::new(server), state }
+impl State {
+    pub(crate) fn seed(&mut self, set: &str, row: Value) {
+        self.rows.entry(set.to_owned()).or_default().push(row);
     }
-
-    pub(crate) fn uri(&self) -> String {
-        self.server.uri()
-    }
-
-    pub(crate) fn state(&self) -> MutexGuard<'_, State> {
-        self.state.lock().expect("fake state")
-    }
-
-    pub(crate) fn inject(&self, fault: Fault) {
-        self.state().faults.push_back(fault);
-    }
-
-    pub(crate) fn seed(&self, set: &str, row: Value) {
-        self.state().rows.entry(set.to_owned()).or_default().push(row);
-    }
-}
-
-fn form(body: &[u8]) -> HashMap<String, String> {
-    let text = String::from_utf8_lossy(body);
-    reqwest::Url::parse(&format!("http://x/?{text}"))
-        .map(|u| u.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect())
-        .unwrap_or_default()
 }
 
 fn odata_error(status: u16, code: &str, message: &str) -> ResponseTemplate {
@@ -115,26 +74,27 @@ fn key_of(set: &str) -> &'static str {
     }
 }
 
-impl Respond for Responder {
-    fn respond(&self, request: &Request) -> ResponseTemplate {
-        let mut state = self.0.lock().expect("fake state");
+impl FakeApi for State {
+    type Fault = Fault;
+
+    fn new(uri: String) -> Self {
+        State { uri, token_lifetime: 3599, ..State::default() }
+    }
+
+    fn inject(&mut self, fault: Fault) {
+        self.faults.push_back(fault);
+    }
+
+    fn respond(&mut self, request: &Request) -> ResponseTemplate {
+        let state = self;
         let path = request.url.path().to_owned();
-        if path == "/__fake__/fault" {
-            return match serde_json::from_slice::<Fault>(&request.body) {
-                Ok(fault) => {
-                    state.faults.push_back(fault);
-                    ResponseTemplate::new(204)
-                }
-                Err(_) => ResponseTemplate::new(400),
-            };
-        }
         if path == format!("/{TENANT}/oauth2/v2.0/token") && request.method.as_str() == "POST" {
-            return token(&mut state, request);
+            return token(state, request);
         }
         match path.strip_prefix("/api/data/v9.2/") {
             Some(rest) => {
                 let rest = rest.to_owned();
-                api(&mut state, request, &rest)
+                api(state, request, &rest)
             }
             None => odata_error(404, "0x8006088a", "Resource not found for the segment"),
         }
@@ -166,10 +126,6 @@ fn token(state: &mut State, request: &Request) -> ResponseTemplate {
         "token_type": "Bearer", "expires_in": state.token_lifetime, "ext_expires_in": state.token_lifetime, "access_token": token}))
 }
 
-fn header(request: &Request, name: &str) -> Option<String> {
-    request.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
-}
-
 fn api(state: &mut State, request: &Request, rest: &str) -> ResponseTemplate {
     let bearer = header(request, "authorization").and_then(|v| v.strip_prefix("Bearer ").map(str::to_owned));
     if !bearer.is_some_and(|t| state.tokens.contains(&t)) {
@@ -178,18 +134,9 @@ fn api(state: &mut State, request: &Request, rest: &str) -> ResponseTemplate {
             "Bearer error=invalid_token, error_description=\"Error during token validation!\", authorization_uri=https://login.microsoftonline.com/common/oauth2/authorize",
         );
     }
-    let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
-    state.seen.push(Seen {
-        method: request.method.to_string(),
-        path: request.url.path().to_owned(),
-        query: request.url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect(),
-        headers: request
-            .headers
-            .iter()
-            .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or_default().to_owned()))
-            .collect(),
-        body: body.clone(),
-    });
+    let seen = Seen::of(request);
+    let body = seen.body.clone();
+    state.seen.push(seen);
     if header(request, "odata-version").as_deref() != Some("4.0")
         || header(request, "odata-maxversion").as_deref() != Some("4.0")
         || header(request, "accept").as_deref() != Some("application/json")

@@ -30,8 +30,8 @@ pub(crate) fn connector(config: Value) -> DynamicsConnector {
 /// A fake environment with one account and one contact, and a connector pointed at it.
 pub(crate) async fn env() -> (Fake, DynamicsConnector) {
     let fake = Fake::start().await;
-    fake.seed("accounts", json!({"accountid": ACCOUNT_ID, "name": "Acme", "telephone1": "+14155552671", "emailaddress1": "info@acme.example"}));
-    fake.seed(
+    fake.state().seed("accounts", json!({"accountid": ACCOUNT_ID, "name": "Acme", "telephone1": "+14155552671", "emailaddress1": "info@acme.example"}));
+    fake.state().seed(
         "contacts",
         json!({"contactid": CONTACT_ID, "fullname": "Yvonne McKay", "firstname": "Yvonne", "lastname": "McKay",
                "telephone1": "+14155552671", "mobilephone": "+14155552672", "emailaddress1": "yvonne@acme.example",

@@ -12,7 +12,7 @@ use crate::helpers::{ACCOUNT_ID, CONTACT_ID, config, connector, dv_ref, env};
 #[tokio::test]
 async fn find_by_phone_filters_phone_columns_of_each_table() {
     let (fake, crm) = env().await;
-    fake.seed("leads", json!({"leadid": "aaaaaaaa-0000-0000-0000-000000000003", "fullname": "Lee Lead", "mobilephone": "+14155552671"}));
+    fake.state().seed("leads", json!({"leadid": "aaaaaaaa-0000-0000-0000-000000000003", "fullname": "Lee Lead", "mobilephone": "+14155552671"}));
     let phone = PhoneNumber::from_e164("+14155552671").unwrap();
     let found = crm.find_by_phone(&phone).await.unwrap();
 
@@ -48,7 +48,7 @@ async fn find_by_phone_filters_phone_columns_of_each_table() {
 #[tokio::test]
 async fn find_by_email_escapes_quotes_and_ignores_case() {
     let (fake, crm) = env().await;
-    fake.seed("contacts", json!({"contactid": "bbbbbbbb-0000-0000-0000-000000000004", "fullname": "Pat O'Bryan", "emailaddress1": "O'Bryan@Example.com"}));
+    fake.state().seed("contacts", json!({"contactid": "bbbbbbbb-0000-0000-0000-000000000004", "fullname": "Pat O'Bryan", "emailaddress1": "O'Bryan@Example.com"}));
     let email = EmailAddress::parse("o'bryan@example.com").unwrap();
     let found = crm.find_by_email(&email).await.unwrap();
     assert_eq!(found.len(), 1);
@@ -67,7 +67,7 @@ async fn no_match_is_an_empty_list() {
 async fn pages_are_followed_through_next_link_with_the_same_prefer() {
     let (fake, _) = env().await;
     for i in 0..5 {
-        fake.seed("contacts", json!({"contactid": format!("cccccccc-0000-0000-0000-00000000001{i}"), "fullname": "Many", "emailaddress1": "many@example.com"}));
+        fake.state().seed("contacts", json!({"contactid": format!("cccccccc-0000-0000-0000-00000000001{i}"), "fullname": "Many", "emailaddress1": "many@example.com"}));
     }
     let mut cfg = config(&fake.uri());
     cfg["mapping"] = json!({"page_size": 2});
@@ -84,7 +84,7 @@ async fn pages_are_followed_through_next_link_with_the_same_prefer() {
 async fn paging_stops_at_the_bound() {
     let (fake, _) = env().await;
     for i in 0..5 {
-        fake.seed("contacts", json!({"contactid": format!("dddddddd-0000-0000-0000-00000000001{i}"), "fullname": "B", "emailaddress1": "bound@example.com"}));
+        fake.state().seed("contacts", json!({"contactid": format!("dddddddd-0000-0000-0000-00000000001{i}"), "fullname": "B", "emailaddress1": "bound@example.com"}));
     }
     let mut cfg = config(&fake.uri());
     cfg["mapping"] = json!({"page_size": 1, "max_pages": 3});

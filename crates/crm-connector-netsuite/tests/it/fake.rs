@@ -8,17 +8,16 @@
 //! `eid:` PUT upsert of phoneCall, `nsError` bodies, and fault injection.
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use base64::Engine;
+use crm_testkit::fake_api::{FakeApi, FakeServer, Seen, form, header, unix_now};
 use hmac::{Hmac, Mac};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use sha2::Sha256;
-use wiremock::matchers::any;
-use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+use wiremock::{Request, ResponseTemplate};
 
 pub(crate) const ACCOUNT: &str = "1234567_SB1";
 pub(crate) const CLIENT_ID: &str = "ns-integration-client-id";
@@ -48,15 +47,6 @@ pub(crate) enum Fault {
     SlowMs(u64),
 }
 
-#[derive(Clone, Debug)]
-pub(crate) struct Seen {
-    pub method: String,
-    pub path: String,
-    pub query: Vec<(String, String)>,
-    pub headers: HashMap<String, String>,
-    pub body: Value,
-}
-
 #[derive(Debug, Default)]
 pub(crate) struct State {
     pub uri: String,
@@ -73,41 +63,13 @@ pub(crate) struct State {
     pub seen: Vec<Seen>,
 }
 
-#[derive(Clone)]
-pub(crate) struct Fake {
-    pub server: Arc<MockServer>,
-    state: Arc<Mutex<State>>,
-}
+/// The fake service: its state is [`State`].
+pub(crate) type Fake = FakeServer<State>;
 
-struct Responder(Arc<Mutex<State>>);
-
-impl Fake {
-    pub(crate) async fn start() -> Self {
-        let server = MockServer::start().await;
-        let state = Arc::new(Mutex::new(State { uri: server.uri(), next_id: 600, ..State::default() }));
-        Mock::given(any()).respond_with(Responder(Arc::clone(&state))).mount(&server).await;
-        Self { server: Arc::new(server), state }
+impl State {
+    pub(crate) fn seed(&mut self, table: &str, row: Value) {
+        self.tables.entry(table.to_owned()).or_default().push(row);
     }
-
-    pub(crate) fn uri(&self) -> String {
-        self.server.uri()
-    }
-
-    pub(crate) fn state(&self) -> MutexGuard<'_, State> {
-        self.state.lock().expect("fake state")
-    }
-
-    pub(crate) fn inject(&self, fault: Fault) {
-        self.state().faults.push_back(fault);
-    }
-
-    pub(crate) fn seed(&self, table: &str, row: Value) {
-        self.state().tables.entry(table.to_owned()).or_default().push(row);
-    }
-}
-
-fn now() -> i64 {
-    i64::try_from(SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)).unwrap_or(0)
 }
 
 fn ns_error(status: u16, title: &str, code: &str, detail: &str, path: Option<&str>) -> ResponseTemplate {
@@ -130,37 +92,27 @@ fn unauthorized() -> ResponseTemplate {
     )
 }
 
-fn form(body: &[u8]) -> HashMap<String, String> {
-    let text = String::from_utf8_lossy(body);
-    reqwest::Url::parse(&format!("http://x/?{text}"))
-        .map(|u| u.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect())
-        .unwrap_or_default()
-}
+impl FakeApi for State {
+    type Fault = Fault;
 
-fn header(request: &Request, name: &str) -> Option<String> {
-    request.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
-}
+    fn new(uri: String) -> Self {
+        State { uri, next_id: 600, ..State::default() }
+    }
 
-impl Respond for Responder {
-    fn respond(&self, request: &Request) -> ResponseTemplate {
-        let mut state = self.0.lock().expect("fake state");
+    fn inject(&mut self, fault: Fault) {
+        self.faults.push_back(fault);
+    }
+
+    fn respond(&mut self, request: &Request) -> ResponseTemplate {
+        let state = self;
         let path = request.url.path().to_owned();
-        if path == "/__fake__/fault" {
-            return match serde_json::from_slice::<Fault>(&request.body) {
-                Ok(fault) => {
-                    state.faults.push_back(fault);
-                    ResponseTemplate::new(204)
-                }
-                Err(_) => ResponseTemplate::new(400),
-            };
-        }
         if path == "/services/rest/auth/oauth2/v1/token" && request.method.as_str() == "POST" {
-            return token(&mut state, request);
+            return token(state, request);
         }
         if !path.starts_with("/services/rest/") {
             return ns_error(404, "Not Found", "NONEXISTENT_ID", "The record instance does not exist.", None);
         }
-        api(&mut state, request, &path)
+        api(state, request, &path)
     }
 }
 
@@ -260,7 +212,7 @@ fn tba_ok(state: &mut State, request: &Request, authorization: &str) -> bool {
         return false;
     }
     let Ok(timestamp) = get("oauth_timestamp").parse::<i64>() else { return false };
-    if (timestamp - now()).abs() > 300 || !state.nonces.insert(get("oauth_nonce")) {
+    if (timestamp - unix_now()).abs() > 300 || !state.nonces.insert(get("oauth_nonce")) {
         return false;
     }
     let url = &request.url;
@@ -294,18 +246,9 @@ fn api(state: &mut State, request: &Request, path: &str) -> ResponseTemplate {
     if !authorised {
         return unauthorized();
     }
-    let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
-    state.seen.push(Seen {
-        method: request.method.to_string(),
-        path: path.to_owned(),
-        query: request.url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect(),
-        headers: request
-            .headers
-            .iter()
-            .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or_default().to_owned()))
-            .collect(),
-        body: body.clone(),
-    });
+    let seen = Seen::of(request);
+    let body = seen.body.clone();
+    state.seen.push(seen);
     let mut delay = None;
     if let Some(fault) = state.faults.pop_front() {
         match fault {

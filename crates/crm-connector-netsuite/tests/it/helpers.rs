@@ -47,8 +47,8 @@ pub(crate) fn connector(config: Value) -> NetSuiteConnector {
 /// A fake account with one customer and one contact.
 pub(crate) async fn account() -> Fake {
     let fake = Fake::start().await;
-    fake.seed("customer", json!({"id": "647", "entityid": "Acme", "companyname": "Acme", "email": "info@acme.example", "phone": "+14155552671"}));
-    fake.seed("contact", json!({"id": "1203", "entityid": "Jane Doe", "firstname": "Jane", "lastname": "Doe", "email": "Jane@Acme.example", "mobilephone": "+14155552671", "company": "647"}));
+    fake.state().seed("customer", json!({"id": "647", "entityid": "Acme", "companyname": "Acme", "email": "info@acme.example", "phone": "+14155552671"}));
+    fake.state().seed("contact", json!({"id": "1203", "entityid": "Jane Doe", "firstname": "Jane", "lastname": "Doe", "email": "Jane@Acme.example", "mobilephone": "+14155552671", "company": "647"}));
     fake
 }
 

@@ -30,7 +30,7 @@ async fn find_by_phone_queries_customers_and_contacts_with_suiteql() {
 #[tokio::test]
 async fn find_by_email_is_case_insensitive_and_escapes_quotes() {
     let (fake, crm) = m2m().await;
-    fake.seed(
+    fake.state().seed(
         "contact",
         json!({"id": "1300", "firstname": "Pat", "lastname": "O'Brien", "email": "o'brien@acme.example"}),
     );
@@ -45,7 +45,7 @@ async fn find_by_email_is_case_insensitive_and_escapes_quotes() {
 async fn pages_follow_has_more_with_offsets_in_multiples_of_limit() {
     let fake = account().await;
     for i in 0..5 {
-        fake.seed(
+        fake.state().seed(
             "customer",
             json!({"id": format!("70{i}"), "companyname": format!("C{i}"), "email": "many@example.com"}),
         );
@@ -68,7 +68,8 @@ async fn pages_follow_has_more_with_offsets_in_multiples_of_limit() {
 async fn paging_stops_at_the_bound() {
     let fake = account().await;
     for i in 0..5 {
-        fake.seed("customer", json!({"id": format!("80{i}"), "companyname": "B", "email": "bound@example.com"}));
+        fake.state()
+            .seed("customer", json!({"id": format!("80{i}"), "companyname": "B", "email": "bound@example.com"}));
     }
     let mut config = m2m_config(&fake.uri(), "ps256");
     config["mapping"] = json!({"page_size": 1, "max_pages": 2});

@@ -3,17 +3,16 @@
 //! bearer checks with `INVALID_SESSION_ID`, SOSL `IN PHONE FIELDS`, SOQL `WHERE Email =`,
 //! paging through `nextRecordsUrl`, creates (201), the Task ext-id upsert (201/200/300,
 //! `TaskSubtype` not updateable), `Sforce-Limit-Info`, and fault injection through
-//! `POST /__fake__/fault` or [`Fake::inject`].
+//! `POST /__fake__/fault` or `Fake::inject`.
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
+use crm_testkit::fake_api::{FakeApi, FakeServer, Seen, form, unix_now};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use wiremock::matchers::any;
-use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+use wiremock::{Request, ResponseTemplate};
 
 pub(crate) const CONSUMER_KEY: &str = "3MVG9-test-consumer-key";
 pub(crate) const USERNAME: &str = "integration@acme.example";
@@ -44,15 +43,6 @@ pub(crate) enum Fault {
     SlowMs(u64),
 }
 
-/// One recorded API request.
-#[derive(Clone, Debug)]
-pub(crate) struct Seen {
-    pub method: String,
-    pub path: String,
-    pub query: Option<String>,
-    pub body: Value,
-}
-
 #[derive(Debug, Default)]
 pub(crate) struct State {
     pub uri: String,
@@ -75,54 +65,18 @@ pub(crate) struct State {
     pub api_calls: usize,
 }
 
-/// The fake org.
-#[derive(Clone)]
-pub(crate) struct Fake {
-    pub server: Arc<MockServer>,
-    state: Arc<Mutex<State>>,
-}
+/// The fake service: its state is [`State`].
+pub(crate) type Fake = FakeServer<State>;
 
-struct Responder(Arc<Mutex<State>>);
-
-impl Fake {
-    pub(crate) async fn start() -> Self {
-        let server = MockServer::start().await;
-        let state = Arc::new(Mutex::new(State { uri: server.uri(), query_page_size: 2000, ..State::default() }));
-        Mock::given(any()).respond_with(Responder(Arc::clone(&state))).mount(&server).await;
-        Self { server: Arc::new(server), state }
-    }
-
-    pub(crate) fn uri(&self) -> String {
-        self.server.uri()
-    }
-
-    pub(crate) fn state(&self) -> MutexGuard<'_, State> {
-        self.state.lock().expect("fake state")
-    }
-
-    pub(crate) fn inject(&self, fault: Fault) {
-        self.state().faults.push_back(fault);
-    }
-
+impl State {
     /// Adds a record of `kind` with the given fields.
-    pub(crate) fn seed(&self, kind: &str, id: &str, fields: Value) {
+    pub(crate) fn seed(&mut self, kind: &str, id: &str, fields: Value) {
         let mut record = json!({"attributes": {"type": kind, "url": format!("/services/data/v62.0/sobjects/{kind}/{id}")}, "Id": id});
         if let (Some(target), Some(extra)) = (record.as_object_mut(), fields.as_object()) {
             target.extend(extra.clone());
         }
-        self.state().records.push(record);
+        self.records.push(record);
     }
-}
-
-fn now_secs() -> i64 {
-    i64::try_from(SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)).unwrap_or(0)
-}
-
-fn form(body: &[u8]) -> HashMap<String, String> {
-    let text = String::from_utf8_lossy(body);
-    reqwest::Url::parse(&format!("http://x/?{text}"))
-        .map(|u| u.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect())
-        .unwrap_or_default()
 }
 
 fn error(status: u16, code: &str, message: &str, fields: &[&str]) -> ResponseTemplate {
@@ -158,26 +112,27 @@ struct Claims {
     exp: i64,
 }
 
-impl Respond for Responder {
-    fn respond(&self, request: &Request) -> ResponseTemplate {
-        let mut state = self.0.lock().expect("fake state");
+impl FakeApi for State {
+    type Fault = Fault;
+
+    fn new(uri: String) -> Self {
+        State { uri, query_page_size: 2000, ..State::default() }
+    }
+
+    fn inject(&mut self, fault: Fault) {
+        self.faults.push_back(fault);
+    }
+
+    fn respond(&mut self, request: &Request) -> ResponseTemplate {
+        let state = self;
         let path = request.url.path().to_owned();
-        if path == "/__fake__/fault" {
-            return match serde_json::from_slice::<Fault>(&request.body) {
-                Ok(fault) => {
-                    state.faults.push_back(fault);
-                    ResponseTemplate::new(204)
-                }
-                Err(_) => ResponseTemplate::new(400),
-            };
-        }
         if path == "/services/oauth2/token" && request.method.as_str() == "POST" {
-            return token(&mut state, request);
+            return token(state, request);
         }
         let Some(rest) = api_path(&path) else {
             return error(404, "NOT_FOUND", "The requested resource does not exist", &[]);
         };
-        api(&mut state, request, &rest)
+        api(state, request, &rest)
     }
 }
 
@@ -208,7 +163,7 @@ fn token(state: &mut State, request: &Request) -> ResponseTemplate {
             validation.set_required_spec_claims(&["exp", "iss", "sub", "aud"]);
             let Ok(data) = jsonwebtoken::decode::<Claims>(assertion, &key, &validation) else { return refused };
             // "A few minutes ahead": refuse assertions valid for more than five.
-            if data.claims.exp > now_secs() + 300 || form.contains_key("client_secret") {
+            if data.claims.exp > unix_now() + 300 || form.contains_key("client_secret") {
                 return refused;
             }
         }
@@ -245,13 +200,9 @@ fn api(state: &mut State, request: &Request, rest: &str) -> ResponseTemplate {
         return error(401, "INVALID_SESSION_ID", "Session expired or invalid", &[]);
     }
     state.api_calls += 1;
-    let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
-    state.seen.push(Seen {
-        method: request.method.to_string(),
-        path: request.url.path().to_owned(),
-        query: request.url.query().map(str::to_owned),
-        body: body.clone(),
-    });
+    let seen = Seen::of(request);
+    let body = seen.body.clone();
+    state.seen.push(seen);
     let usage = format!("api-usage={}/5000", state.api_calls);
     let mut delay = None;
     if let Some(fault) = state.faults.pop_front() {

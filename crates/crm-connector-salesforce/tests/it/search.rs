@@ -11,10 +11,14 @@ use crate::helpers::{org, sf_ref};
 #[tokio::test]
 async fn find_by_phone_searches_phone_fields_of_contacts_leads_and_accounts() {
     let (fake, crm) = org().await;
-    fake.seed("Contact", "003D000000000001", json!({"Name": "Jane Doe", "Phone": "+1 (415) 555-1212", "Email": "jane@x.com", "AccountId": "001D000000000001"}));
-    fake.seed("Lead", "00QD000000000001", json!({"Name": "Lee Lead", "MobilePhone": "4155551212", "Company": "Acme"}));
-    fake.seed("Account", "001D000000000001", json!({"Name": "Acme", "Phone": "+14155551212"}));
-    fake.seed("Contact", "003D000000000002", json!({"Name": "Other", "Phone": "+1 212 555 0000"}));
+    fake.state().seed("Contact", "003D000000000001", json!({"Name": "Jane Doe", "Phone": "+1 (415) 555-1212", "Email": "jane@x.com", "AccountId": "001D000000000001"}));
+    fake.state().seed(
+        "Lead",
+        "00QD000000000001",
+        json!({"Name": "Lee Lead", "MobilePhone": "4155551212", "Company": "Acme"}),
+    );
+    fake.state().seed("Account", "001D000000000001", json!({"Name": "Acme", "Phone": "+14155551212"}));
+    fake.state().seed("Contact", "003D000000000002", json!({"Name": "Other", "Phone": "+1 212 555 0000"}));
 
     let phone = PhoneNumber::from_e164("+14155551212").unwrap();
     let found = crm.find_by_phone(&phone).await.unwrap();
@@ -36,7 +40,7 @@ async fn find_by_phone_searches_phone_fields_of_contacts_leads_and_accounts() {
     assert_eq!(jane.url.as_deref(), Some(format!("{}/003D000000000001", fake.uri()).as_str()));
     let seen = fake.state().seen.clone();
     assert_eq!(seen[0].path, "/services/data/v62.0/search/");
-    insta::assert_snapshot!("sosl_phone_query", decoded_q(seen[0].query.as_deref()));
+    insta::assert_snapshot!("sosl_phone_query", seen[0].query_param("q").unwrap_or_default());
 }
 
 #[tokio::test]
@@ -51,27 +55,27 @@ async fn no_match_is_an_empty_list() {
 #[tokio::test]
 async fn find_by_email_queries_contacts_and_leads_case_insensitively() {
     let (fake, crm) = org().await;
-    fake.seed("Contact", "003A", json!({"Name": "Jane", "Email": "Jane@Example.com"}));
-    fake.seed("Lead", "00QA", json!({"Name": "Jane Lead", "Email": "jane@example.com", "Company": "Acme"}));
+    fake.state().seed("Contact", "003A", json!({"Name": "Jane", "Email": "Jane@Example.com"}));
+    fake.state().seed("Lead", "00QA", json!({"Name": "Jane Lead", "Email": "jane@example.com", "Company": "Acme"}));
     let email = EmailAddress::parse("jane@example.com").unwrap();
 
     let found = crm.find_by_email(&email).await.unwrap();
     let ids: Vec<_> = found.iter().map(|r| r.reference.id.as_str()).collect();
     assert_eq!(ids, ["003A", "00QA"]);
     let seen = fake.state().seen.clone();
-    let queries: Vec<String> = seen.iter().map(|s| decoded_q(s.query.as_deref())).collect();
+    let queries: Vec<String> = seen.iter().map(|s| s.query_param("q").unwrap_or_default().to_owned()).collect();
     insta::assert_snapshot!("soql_email_queries", queries.join("\n"));
 }
 
 #[tokio::test]
 async fn quotes_in_an_email_are_escaped_in_soql() {
     let (fake, crm) = org().await;
-    fake.seed("Contact", "003Q", json!({"Name": "Pat O'Brien", "Email": "o'brien@example.com"}));
+    fake.state().seed("Contact", "003Q", json!({"Name": "Pat O'Brien", "Email": "o'brien@example.com"}));
     let email = EmailAddress::parse("o'brien@example.com").unwrap();
     let found = crm.find_by_email(&email).await.unwrap();
     assert_eq!(found.len(), 1);
     let seen = fake.state().seen.clone();
-    let decoded = decoded_q(seen[0].query.as_deref());
+    let decoded = seen[0].query_param("q").unwrap_or_default();
     assert!(decoded.contains("WHERE Email = 'o\\'brien@example.com'"), "{decoded}");
 }
 
@@ -80,7 +84,11 @@ async fn soql_results_are_paged_through_next_records_url() {
     let (fake, crm) = org().await;
     fake.state().query_page_size = 2;
     for i in 0..5 {
-        fake.seed("Contact", &format!("003P{i}"), json!({"Name": format!("P{i}"), "Email": "many@example.com"}));
+        fake.state().seed(
+            "Contact",
+            &format!("003P{i}"),
+            json!({"Name": format!("P{i}"), "Email": "many@example.com"}),
+        );
     }
     let email = EmailAddress::parse("many@example.com").unwrap();
     let found = crm.find_by_email(&email).await.unwrap();
@@ -98,7 +106,7 @@ async fn paging_stops_at_the_configured_bound() {
     let crm = crate::helpers::connector(config);
     fake.state().query_page_size = 1;
     for i in 0..5 {
-        fake.seed("Contact", &format!("003B{i}"), json!({"Name": "B", "Email": "bound@example.com"}));
+        fake.state().seed("Contact", &format!("003B{i}"), json!({"Name": "B", "Email": "bound@example.com"}));
     }
     let email = EmailAddress::parse("bound@example.com").unwrap();
     assert_eq!(crm.find_by_email(&email).await.unwrap().len(), 2);
@@ -111,10 +119,4 @@ async fn a_malformed_answer_is_a_decode_error() {
     let phone = PhoneNumber::from_e164("+14155551212").unwrap();
     let error = crm.find_by_phone(&phone).await.unwrap_err();
     assert!(matches!(error, crm_core::ConnectorError::Decode { .. }), "{error:?}");
-}
-
-/// The `q` parameter of a recorded query string, decoded.
-fn decoded_q(query: Option<&str>) -> String {
-    let url = reqwest::Url::parse(&format!("http://x/?{}", query.unwrap_or_default())).expect("url");
-    url.query_pairs().find(|(k, _)| k == "q").map(|(_, v)| v.into_owned()).unwrap_or_default()
 }
