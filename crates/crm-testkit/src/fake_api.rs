@@ -65,7 +65,7 @@ pub trait FakeApi: Send + 'static {
 /// A running fake: the `wiremock` server and the state behind it.
 pub struct FakeServer<S> {
     /// The server (stops when the last clone is dropped).
-    pub server: Arc<MockServer>,
+    server: Arc<MockServer>,
     state: Arc<Mutex<S>>,
 }
 
