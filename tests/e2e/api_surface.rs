@@ -159,3 +159,41 @@ async fn operations_endpoints_answer() {
     assert!(!metrics.text.contains("crm_sqlite_inline_reads_total{outcome=\"served\"} 0"), "{}", metrics.text);
     t.server.stop().await.expect("clean stop");
 }
+
+/// The configured number of database connections reaches the store's pool, and `/metrics`
+/// shows how full each pool is.
+async fn the_database_connections_setting_sizes_the_pool(backend: Backend) {
+    let db = crate::helpers::TestDb::fresh(&backend).await;
+    let server = crm_server::start(crm_server::ServerConfig {
+        database_url: db.url.clone(),
+        listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+        demo: true,
+        settings: crm_server::state::Settings { database_connections: 3, ..crate::helpers::test_settings() },
+        connectors: crm_server::connectors::Connectors::none(),
+    })
+    .await
+    .expect("server starts");
+    let token = server.demo.as_ref().expect("demo seed").admin_token.clone();
+    let admin = crate::helpers::Api::new(&server.url(), Some(&token));
+    assert_eq!(admin.get("/api/v1/lookup?phone=%2B33612345678").await.status, StatusCode::OK);
+    let metrics = admin.with_token(None).get("/metrics").await;
+    assert_eq!(metrics.status, StatusCode::OK);
+    let gauge = |pool: &str, state: &str| -> u32 {
+        let prefix = format!("crm_db_pool_connections{{pool=\"{pool}\",state=\"{state}\"}} ");
+        let line = metrics.text.lines().find_map(|l| l.strip_prefix(prefix.as_str()));
+        line.and_then(|v| v.parse().ok()).unwrap_or_else(|| panic!("no {prefix} in {}", metrics.text))
+    };
+    let pool = if matches!(backend, Backend::Sqlite) {
+        // A SQLite file: the setting sizes the read pool; writes have their one connection.
+        assert_eq!(gauge("write", "max"), 1);
+        "read"
+    } else {
+        "main"
+    };
+    assert_eq!(gauge(pool, "max"), 3);
+    let (open, idle) = (gauge(pool, "open"), gauge(pool, "idle"));
+    assert!((1..=3).contains(&open) && idle <= open, "open {open}, idle {idle}");
+    server.stop().await.expect("clean stop");
+}
+
+crate::on_both_backends!(the_database_connections_setting_sizes_the_pool);

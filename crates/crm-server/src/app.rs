@@ -151,6 +151,7 @@ async fn metrics(State(st): State<AppState>) -> Response {
     if let Some(counts) = st.db.combined_reads() {
         text.push_str(&crate::metrics::render_combined_reads(counts));
     }
+    text.push_str(&crate::metrics::render_pools(&st.db.pool_gauges()));
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }
 

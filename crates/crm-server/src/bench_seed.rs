@@ -38,7 +38,7 @@ pub enum BenchSeedError {
 /// # Errors
 /// See [`BenchSeedError`].
 pub async fn run(database_url: &str, customers: usize) -> Result<(), BenchSeedError> {
-    let services = Services::open(database_url).await?;
+    let services = Services::open(database_url, SqlStoreOptions::default()).await?;
     services.first_start(false).await?;
     let boot = bootstrap_tenant(
         &services,

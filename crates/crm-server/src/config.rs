@@ -5,6 +5,7 @@
 //! ```toml
 //! # crm.toml
 //! database_url = "postgres://crm@db/crm"
+//! database_connections = 16   # per server process; replicas × this < PostgreSQL's max_connections
 //! listen = "0.0.0.0:8080"
 //! demo = false
 //! log_format = "json"
@@ -61,6 +62,9 @@ pub struct Cli {
     pub command: Option<Command>,
 }
 
+/// The database connections a configuration may ask for, per server process.
+const DATABASE_CONNECTIONS: std::ops::RangeInclusive<u32> = 1..=1_000;
+
 /// The delivery log's retention a configuration may ask for, in days: beyond a hundred
 /// years the cut-off would leave the calendar the clock can compute.
 const OUTBOX_KEEP_DAYS: std::ops::RangeInclusive<u32> = 1..=36_500;
@@ -68,15 +72,22 @@ const OUTBOX_KEEP_DAYS: std::ops::RangeInclusive<u32> = 1..=36_500;
 /// Options shared by every command.
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
-    /// TOML configuration file (keys: database_url, listen, demo, log_format, body_limit,
-    /// request_timeout_secs, reminder_interval_secs, outbox_keep_days, `[push_retry]`,
-    /// `[[connectors]]`).
+    /// TOML configuration file (keys: database_url, database_connections, listen, demo,
+    /// log_format, body_limit, request_timeout_secs, reminder_interval_secs,
+    /// outbox_keep_days, `[push_retry]`, `[[connectors]]`).
     #[arg(long, env = "CRM_CONFIG", global = true)]
     pub config: Option<PathBuf>,
     /// Database URL: `sqlite://crm.db?mode=rwc` (default), a bare file path, or
     /// `postgres://user@host/db` to use PostgreSQL.
     #[arg(long, env = "CRM_DATABASE_URL", global = true)]
     pub database_url: Option<String>,
+    /// Most connections this process opens to the database (default 8, 1 to 1000): on
+    /// PostgreSQL its one pool, shared by requests and background workers (replicas × this
+    /// must stay under the server's `max_connections`); on SQLite the read pool, writes
+    /// having one connection of their own.
+    #[arg(long, env = "CRM_DATABASE_CONNECTIONS", global = true,
+          value_parser = clap::value_parser!(u32).range(i64::from(*DATABASE_CONNECTIONS.start())..=i64::from(*DATABASE_CONNECTIONS.end())))]
+    pub database_connections: Option<u32>,
     /// Log format.
     #[arg(long, env = "CRM_LOG_FORMAT", global = true, value_enum)]
     pub log_format: Option<LogFormat>,
@@ -247,6 +258,8 @@ pub enum ExportCommand {
 pub struct FileConfig {
     /// Database URL.
     pub database_url: Option<String>,
+    /// Most database connections of the process.
+    pub database_connections: Option<u32>,
     /// Listen address.
     pub listen: Option<SocketAddr>,
     /// Seed the demo on the first start.
@@ -393,6 +406,16 @@ impl Config {
                     None => defaults.outbox_keep,
                 },
                 push_retry,
+                database_connections: match args.database_connections.or(file.database_connections) {
+                    Some(n) if DATABASE_CONNECTIONS.contains(&n) => n,
+                    Some(_) => {
+                        return Err(ConfigError::Invalid {
+                            key: "database_connections",
+                            reason: "must be between 1 and 1000",
+                        });
+                    }
+                    None => defaults.database_connections,
+                },
                 ..defaults
             },
             connectors: file.connectors,
@@ -423,6 +446,31 @@ mod tests {
         assert!(!c.demo);
         std::fs::write(&path, "bogus = 1\n").unwrap();
         assert!(Config::resolve(&cli.global).is_err());
+    }
+
+    #[test]
+    fn the_database_connections_come_from_the_flag_or_the_file_within_range() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("crm.toml");
+        let config = path.to_str().unwrap();
+        let default = Config::resolve(&Cli::parse_from(["crm-server"]).global).unwrap();
+        assert_eq!(default.settings.database_connections, crate::state::DEFAULT_DATABASE_CONNECTIONS);
+        assert_eq!(default.settings.store_options().max_connections, crate::state::DEFAULT_DATABASE_CONNECTIONS);
+        std::fs::write(&path, "database_connections = 24\n").unwrap();
+        let from_file = Config::resolve(&Cli::parse_from(["crm-server", "--config", config]).global).unwrap();
+        assert_eq!(from_file.settings.database_connections, 24);
+        assert_eq!(from_file.settings.store_options().max_connections, 24);
+        let flag = Cli::parse_from(["crm-server", "--config", config, "--database-connections", "3"]);
+        assert_eq!(Config::resolve(&flag.global).unwrap().settings.database_connections, 3);
+        for refused in ["0", "1001", "many"] {
+            let parsed = Cli::try_parse_from(["crm-server", "--database-connections", refused]);
+            let error = parsed.expect_err(refused).to_string();
+            assert!(error.contains("--database-connections"), "{error}");
+        }
+        assert!(Cli::try_parse_from(["crm-server", "--database-connections", "-1"]).is_err());
+        std::fs::write(&path, "database_connections = 0\n").unwrap();
+        let zero = Config::resolve(&Cli::parse_from(["crm-server", "--config", config]).global);
+        assert!(matches!(zero, Err(ConfigError::Invalid { key: "database_connections", .. })), "{zero:?}");
     }
 
     #[test]

@@ -147,6 +147,11 @@ impl ServerDb {
         self.store.combined_reads()
     }
 
+    /// How full the database connection pools are.
+    pub fn pool_gauges(&self) -> Vec<crm_store_sql::PoolGauge> {
+        self.store.pool_gauges()
+    }
+
     /// Creates the server's tables when missing.
     ///
     /// # Errors

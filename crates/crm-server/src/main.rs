@@ -34,12 +34,14 @@ async fn main() -> Result<()> {
             Ok(())
         }
         Command::Migrate => {
-            Services::open(&config.database_url).await.context("migrating the database")?;
+            Services::open(&config.database_url, config.settings.store_options())
+                .await
+                .context("migrating the database")?;
             println!("database migrated");
             Ok(())
         }
         Command::Token(TokenCommand::Create { tenant, agent, role, label }) => {
-            let services = Services::open(&config.database_url).await?;
+            let services = Services::open(&config.database_url, config.settings.store_options()).await?;
             let tenant = csv_io::parse_tenant(&tenant)?;
             let agent = agent.trim().parse().map_err(|_| anyhow::anyhow!("{agent:?} is not an agent id"))?;
             let role = role.parse().map_err(|e: crm_core::FieldError| anyhow::anyhow!("{}", e.reason))?;
@@ -51,7 +53,7 @@ async fn main() -> Result<()> {
             Ok(())
         }
         Command::Tenant(TenantCommand::Create { name, region, time_zone, admin_name, admin_email }) => {
-            let services = Services::open(&config.database_url).await?;
+            let services = Services::open(&config.database_url, config.settings.store_options()).await?;
             let boot = bootstrap_tenant(
                 &services,
                 NewTenant { name, default_region: region, time_zone },
@@ -66,7 +68,7 @@ async fn main() -> Result<()> {
             import(&config, &file, &actor, on_error).await
         }
         Command::Export(ExportCommand::Customers { actor, output }) => {
-            let services = Services::open(&config.database_url).await?;
+            let services = Services::open(&config.database_url, config.settings.store_options()).await?;
             let actor = actor_of(&services, &actor).await?;
             let count = match output {
                 Some(path) => {
@@ -79,7 +81,7 @@ async fn main() -> Result<()> {
             Ok(())
         }
         Command::SeedDemo => {
-            let services = Services::open(&config.database_url).await?;
+            let services = Services::open(&config.database_url, config.settings.store_options()).await?;
             let seed = seed_demo(&services).await?;
             services.first_start(false).await?;
             println!(
@@ -168,7 +170,7 @@ async fn actor_of(services: &Services, args: &ActorArgs) -> Result<Actor> {
 }
 
 async fn import(config: &Config, file: &std::path::Path, args: &ActorArgs, on_error: Option<OnError>) -> Result<()> {
-    let services = Services::open(&config.database_url).await?;
+    let services = Services::open(&config.database_url, config.settings.store_options()).await?;
     let actor = actor_of(&services, args).await?;
     let open = || std::fs::File::open(file).with_context(|| format!("opening {}", file.display()));
     let (good, report) = match csv_io::validate(&services, &actor, open()?).await {

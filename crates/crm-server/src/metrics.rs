@@ -139,6 +139,23 @@ pub fn render_combined_reads(counts: crm_store_sql::CombinedReadCounts) -> Strin
     out
 }
 
+/// The database connection pools' gauges, in the text exposition: `max` against `open`
+/// and `idle` tells a pool that is too small (requests waiting for a connection) apart
+/// from a slow database.
+pub fn render_pools(gauges: &[crm_store_sql::PoolGauge]) -> String {
+    let mut out = String::new();
+    out.push_str(
+        "# HELP crm_db_pool_connections Database connections per pool: the most it opens, open now, idle now.\n",
+    );
+    out.push_str("# TYPE crm_db_pool_connections gauge\n");
+    for g in gauges {
+        for (state, value) in [("max", g.max), ("open", g.open), ("idle", g.idle)] {
+            let _ = writeln!(out, "crm_db_pool_connections{{pool=\"{}\",state=\"{state}\"}} {value}", esc(g.pool));
+        }
+    }
+    out
+}
+
 fn esc(s: &str) -> String {
     s.replace('\\', "\\\\").replace('"', "\\\"")
 }
@@ -181,6 +198,25 @@ mod tests {
         let text = render_inline_reads(crm_store_sql::InlineReadCounts { served: 7, fell_back: 1 });
         assert!(text.contains("crm_sqlite_inline_reads_total{outcome=\"served\"} 7"));
         assert!(text.contains("crm_sqlite_inline_reads_total{outcome=\"fell_back\"} 1"));
+    }
+
+    #[test]
+    fn renders_the_pool_gauges() {
+        let gauges = [
+            crm_store_sql::PoolGauge { pool: "read", max: 8, open: 3, idle: 2 },
+            crm_store_sql::PoolGauge { pool: "write", max: 1, open: 1, idle: 0 },
+        ];
+        let text = render_pools(&gauges);
+        assert!(text.contains("# TYPE crm_db_pool_connections gauge\n"), "{text}");
+        for line in [
+            "crm_db_pool_connections{pool=\"read\",state=\"max\"} 8\n",
+            "crm_db_pool_connections{pool=\"read\",state=\"open\"} 3\n",
+            "crm_db_pool_connections{pool=\"read\",state=\"idle\"} 2\n",
+            "crm_db_pool_connections{pool=\"write\",state=\"max\"} 1\n",
+            "crm_db_pool_connections{pool=\"write\",state=\"idle\"} 0\n",
+        ] {
+            assert!(text.contains(line), "{line} missing from {text}");
+        }
     }
 
     #[test]

@@ -36,14 +36,15 @@ pub struct Services {
 }
 
 impl Services {
-    /// Connects to `database_url` (`sqlite://crm.db?mode=rwc`, `postgres://…`) and applies
-    /// the store's and the server's migrations.
+    /// Connects to `database_url` (`sqlite://crm.db?mode=rwc`, `postgres://…`) with the
+    /// pool `options` (see [`crate::state::Settings::store_options`]) and applies the store's
+    /// and the server's migrations.
     ///
     /// # Errors
     /// The database cannot be reached or migrated.
-    pub async fn open(database_url: &str) -> Result<Self, StoreError> {
+    pub async fn open(database_url: &str, options: SqlStoreOptions) -> Result<Self, StoreError> {
         let url = normalise_url(database_url);
-        let store = SqlStore::connect(&url, SqlStoreOptions::default()).await?;
+        let store = SqlStore::connect(&url, options).await?;
         let db = ServerDb::sharing(&store);
         let lock = db.migration_lock().await?;
         store.migrate().await?;
@@ -199,7 +200,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
         .await
         .map_err(|source| StartError::Bind { addr: config.listen, source })?;
     let addr = listener.local_addr().map_err(|source| StartError::Bind { addr: config.listen, source })?;
-    let services = Services::open(&config.database_url).await?;
+    let services = Services::open(&config.database_url, config.settings.store_options()).await?;
     let demo = services.first_start(config.demo).await?;
     let (shutdown, rx) = watch::channel(false);
     let state = AppState::new(AppParts {

@@ -31,7 +31,13 @@ pub struct Settings {
     pub push_lease: Duration,
     /// How many pushes one delivery round claims at most.
     pub push_batch: u32,
+    /// Most connections to the database: PostgreSQL's one pool, or SQLite's read pool (its
+    /// writes have one connection of their own).
+    pub database_connections: u32,
 }
+
+/// The database connections a server opens by default.
+pub const DEFAULT_DATABASE_CONNECTIONS: u32 = 8;
 
 impl Default for Settings {
     fn default() -> Self {
@@ -46,6 +52,17 @@ impl Default for Settings {
             push_retry: RetryPolicy::default(),
             push_lease: crate::connectors::DEFAULT_PUSH_LEASE,
             push_batch: 50,
+            database_connections: DEFAULT_DATABASE_CONNECTIONS,
+        }
+    }
+}
+
+impl Settings {
+    /// The store's pool settings these tunables ask for.
+    pub fn store_options(&self) -> crm_store_sql::SqlStoreOptions {
+        crm_store_sql::SqlStoreOptions {
+            max_connections: self.database_connections,
+            ..crm_store_sql::SqlStoreOptions::default()
         }
     }
 }

@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use sea_orm::sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sea_orm::sqlx::{ConnectOptions as _, Connection as _};
+use sea_orm::sqlx::{ConnectOptions as _, Connection as _, PgPool, SqlitePool};
 use sea_orm::{
     DatabaseConnection, DatabaseTransaction, DbBackend, SqliteTransactionMode, SqlxPostgresConnector,
     SqlxSqliteConnector, TransactionOptions, TransactionTrait,
@@ -74,6 +74,38 @@ pub struct SqlStore {
     pub(crate) draws: Option<Arc<Draws>>,
     /// PostgreSQL: concurrent screen pops combined into one statement (`crate::lookups`).
     pub(crate) lookups: Option<Arc<KeyedReads>>,
+    /// The connection pools, named, for [`SqlStore::pool_gauges`].
+    pools: Vec<(&'static str, Pool)>,
+}
+
+/// A pool of either backend.
+#[derive(Clone, Debug)]
+enum Pool {
+    Postgres(PgPool),
+    Sqlite(SqlitePool),
+}
+
+/// How full a connection pool is (see [`SqlStore::pool_gauges`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PoolGauge {
+    /// `main` (PostgreSQL, in-memory SQLite), or `read` and `write` (SQLite file).
+    pub pool: &'static str,
+    /// The most connections it opens.
+    pub max: u32,
+    /// Connections open now.
+    pub open: u32,
+    /// Of those, the idle ones (the others run a statement or wait in a transaction).
+    pub idle: u32,
+}
+
+impl Pool {
+    fn gauge(&self, pool: &'static str) -> PoolGauge {
+        let (max, open, idle) = match self {
+            Self::Postgres(p) => (p.options().get_max_connections(), p.size(), p.num_idle()),
+            Self::Sqlite(p) => (p.options().get_max_connections(), p.size(), p.num_idle()),
+        };
+        PoolGauge { pool, max, open, idle: u32::try_from(idle).unwrap_or(u32::MAX) }
+    }
 }
 
 fn unavailable(e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
@@ -114,6 +146,7 @@ impl SqlStore {
                 .map_err(unavailable)?;
             let draws = Some(Draws::new(pool.clone()));
             let lookups = Some(KeyedReads::new(pool.clone()));
+            let pools = vec![("main", Pool::Postgres(pool.clone()))];
             let conn = SqlxPostgresConnector::from_sqlx_postgres_pool(pool);
             Ok(Self {
                 read: conn.clone(),
@@ -124,6 +157,7 @@ impl SqlStore {
                 bulk: None,
                 draws,
                 lookups,
+                pools,
             })
         } else {
             Err(StoreError::Backend(format!("unsupported database url scheme in {:?}", scheme(url)).into()))
@@ -158,6 +192,7 @@ impl SqlStore {
                 .await
                 .map_err(unavailable)?;
             let queue = Some(WriteQueue::start(pool.clone()));
+            let pools = vec![("main", Pool::Sqlite(pool.clone()))];
             let conn = SqlxSqliteConnector::from_sqlx_sqlite_pool(pool);
             return Ok(Self {
                 read: conn.clone(),
@@ -168,6 +203,7 @@ impl SqlStore {
                 bulk: None,
                 draws: None,
                 lookups: None,
+                pools,
             });
         }
         // No ping before handing a connection out: it would be a round trip to the
@@ -193,6 +229,7 @@ impl SqlStore {
             .connect_with(base.create_if_missing(false).read_only(true))
             .await
             .map_err(unavailable)?;
+        let pools = vec![("read", Pool::Sqlite(read_pool.clone())), ("write", Pool::Sqlite(write_pool.clone()))];
         Ok(Self {
             read: SqlxSqliteConnector::from_sqlx_sqlite_pool(read_pool),
             queue: Some(WriteQueue::start(write_pool.clone())),
@@ -202,6 +239,7 @@ impl SqlStore {
             bulk,
             draws: None,
             lookups: None,
+            pools,
         })
     }
 
@@ -231,6 +269,13 @@ impl SqlStore {
     /// ADR 0008); `None` on SQLite.
     pub fn combined_reads(&self) -> Option<CombinedReadCounts> {
         self.lookups.as_ref().map(|l| l.counts())
+    }
+
+    /// How full each connection pool is now (for metrics): the `main` pool on PostgreSQL
+    /// and in-memory SQLite; `read` and `write` on a SQLite file, whose screen pops read on
+    /// connections of their own besides (ADR 0005).
+    pub fn pool_gauges(&self) -> Vec<PoolGauge> {
+        self.pools.iter().map(|(name, pool)| pool.gauge(name)).collect()
     }
 
     /// Whether this store runs on PostgreSQL (otherwise SQLite).

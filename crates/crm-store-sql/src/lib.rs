@@ -37,7 +37,7 @@ mod sql;
 mod store;
 mod writer;
 
-pub use connect::{SqlStore, SqlStoreOptions};
+pub use connect::{PoolGauge, SqlStore, SqlStoreOptions};
 pub use inline::InlineReadCounts;
 pub use lookups::CombinedReadCounts;
 pub use migration::Migrator;
