@@ -28,7 +28,7 @@ use crate::sql::{all, col, exec, from_doc, int, like_escape, limit, marks, one, 
 
 /// The position of a case in a sorted list, as the memory store encodes it, so cursors are
 /// understood by every store.
-type CasePosition = (CaseSortField, Option<DateTime<Utc>>, Option<Priority>, CaseNumber);
+pub(crate) type CasePosition = (CaseSortField, Option<DateTime<Utc>>, Option<Priority>, CaseNumber);
 
 fn position(field: CaseSortField, case: &Case) -> CasePosition {
     match field {
@@ -214,6 +214,96 @@ async fn insert_case_rows<C: ConnectionTrait>(
         return if wrote { Ok(()) } else { Err(missing_customer(case)) };
     }
     insert_together(c, parts, "customer").await.map_err(|e| new_case_error(case, e))
+}
+
+/// The case list's statement: the filter's conditions, the private scope, the keyset
+/// condition after `cursor`, the sort with the case number breaking ties, and one row more
+/// than `limit_to` (to tell whether a next page exists).
+pub(crate) fn case_list_statement(
+    tenant: TenantId,
+    filter: &CaseFilter,
+    scope: &PrivateScope,
+    sort: CaseSort,
+    cursor: Option<CasePosition>,
+    limit_to: u32,
+) -> (String, Vec<Value>) {
+    let mut sql = String::from("SELECT doc FROM cases WHERE tenant_id = ?");
+    let mut values = vec![uid(tenant)];
+    let any_of = |sql: &mut String, values: &mut Vec<Value>, column: &str, items: Vec<&'static str>| {
+        if !items.is_empty() {
+            sql.push_str(&format!(" AND {column} IN ({})", marks(items.len())));
+            values.extend(items.into_iter().map(text));
+        }
+    };
+    any_of(&mut sql, &mut values, "status", filter.status.iter().map(|s| s.as_str()).collect());
+    any_of(&mut sql, &mut values, "priority", filter.priority.iter().map(|s| s.as_str()).collect());
+    any_of(&mut sql, &mut values, "severity", filter.severity.iter().map(|s| s.as_str()).collect());
+    if let Some(a) = filter.assignee {
+        sql.push_str(" AND assignee_id = ?");
+        values.push(uid(a));
+    }
+    if let Some(g) = filter.group {
+        sql.push_str(" AND group_id = ?");
+        values.push(uid(g));
+    }
+    if let Some(c) = filter.customer {
+        sql.push_str(" AND customer_id = ?");
+        values.push(uid(c));
+    }
+    for (column, op, at) in [
+        ("created_at", ">=", filter.created_from),
+        ("created_at", "<", filter.created_to),
+        ("updated_at", ">=", filter.updated_from),
+        ("updated_at", "<", filter.updated_to),
+    ] {
+        if let Some(at) = at {
+            sql.push_str(&format!(" AND {column} {op} ?"));
+            values.push(Value::BigInt(Some(ts(at))));
+        }
+    }
+    if let Some(t) = filter.text.as_deref() {
+        let pattern = format!("%{}%", like_escape(&t.to_lowercase()));
+        sql.push_str(" AND (subject_lc LIKE ? ESCAPE '\\' OR description_lc LIKE ? ESCAPE '\\')");
+        values.extend([text(pattern.as_str()), text(pattern)]);
+    }
+    let (scope_sql, scope_values) = scope_condition(scope);
+    sql.push_str(&scope_sql);
+    values.extend(scope_values);
+    let (key, dir) = (
+        match sort.field {
+            CaseSortField::CreatedAt => Some("created_at"),
+            CaseSortField::UpdatedAt => Some("updated_at"),
+            CaseSortField::Number => None,
+            CaseSortField::Priority => Some("priority_rank"),
+        },
+        match sort.direction {
+            SortDirection::Asc => ("ASC", ">"),
+            SortDirection::Desc => ("DESC", "<"),
+        },
+    );
+    if let Some((_, at, priority, number)) = cursor {
+        let primary = match sort.field {
+            CaseSortField::CreatedAt | CaseSortField::UpdatedAt => at.map(ts),
+            CaseSortField::Priority => priority.map(priority_rank),
+            CaseSortField::Number => None,
+        };
+        match (key, primary) {
+            (Some(k), Some(p)) => {
+                sql.push_str(&format!(" AND ({k} {op} ? OR ({k} = ? AND number {op} ?))", op = dir.1));
+                values.extend([Value::BigInt(Some(p)), Value::BigInt(Some(p)), int(number.value())]);
+            }
+            _ => {
+                sql.push_str(&format!(" AND number {} ?", dir.1));
+                values.push(int(number.value()));
+            }
+        }
+    }
+    match key {
+        Some(k) => sql.push_str(&format!(" ORDER BY {k} {d}, number {d}", d = dir.0)),
+        None => sql.push_str(&format!(" ORDER BY number {}", dir.0)),
+    }
+    sql.push_str(&limit(u64::from(limit_to) + 1));
+    (sql, values)
 }
 
 /// Clears the case of the tasks attached to it, bumping their versions.
@@ -421,82 +511,7 @@ impl CaseStore for SqlStore {
                 reason: "the cursor was made for another sort order".into(),
             });
         }
-        let mut sql = String::from("SELECT doc FROM cases WHERE tenant_id = ?");
-        let mut values = vec![uid(tenant)];
-        let any_of = |sql: &mut String, values: &mut Vec<Value>, column: &str, items: Vec<&'static str>| {
-            if !items.is_empty() {
-                sql.push_str(&format!(" AND {column} IN ({})", marks(items.len())));
-                values.extend(items.into_iter().map(text));
-            }
-        };
-        any_of(&mut sql, &mut values, "status", filter.status.iter().map(|s| s.as_str()).collect());
-        any_of(&mut sql, &mut values, "priority", filter.priority.iter().map(|s| s.as_str()).collect());
-        any_of(&mut sql, &mut values, "severity", filter.severity.iter().map(|s| s.as_str()).collect());
-        if let Some(a) = filter.assignee {
-            sql.push_str(" AND assignee_id = ?");
-            values.push(uid(a));
-        }
-        if let Some(g) = filter.group {
-            sql.push_str(" AND group_id = ?");
-            values.push(uid(g));
-        }
-        if let Some(c) = filter.customer {
-            sql.push_str(" AND customer_id = ?");
-            values.push(uid(c));
-        }
-        for (column, op, at) in [
-            ("created_at", ">=", filter.created_from),
-            ("created_at", "<", filter.created_to),
-            ("updated_at", ">=", filter.updated_from),
-            ("updated_at", "<", filter.updated_to),
-        ] {
-            if let Some(at) = at {
-                sql.push_str(&format!(" AND {column} {op} ?"));
-                values.push(Value::BigInt(Some(ts(at))));
-            }
-        }
-        if let Some(t) = filter.text.as_deref() {
-            let pattern = format!("%{}%", like_escape(&t.to_lowercase()));
-            sql.push_str(" AND (subject_lc LIKE ? ESCAPE '\\' OR description_lc LIKE ? ESCAPE '\\')");
-            values.extend([text(pattern.as_str()), text(pattern)]);
-        }
-        let (scope_sql, scope_values) = scope_condition(scope);
-        sql.push_str(&scope_sql);
-        values.extend(scope_values);
-        let (key, dir) = (
-            match sort.field {
-                CaseSortField::CreatedAt => Some("created_at"),
-                CaseSortField::UpdatedAt => Some("updated_at"),
-                CaseSortField::Number => None,
-                CaseSortField::Priority => Some("priority_rank"),
-            },
-            match sort.direction {
-                SortDirection::Asc => ("ASC", ">"),
-                SortDirection::Desc => ("DESC", "<"),
-            },
-        );
-        if let Some((_, at, priority, number)) = cursor {
-            let primary = match sort.field {
-                CaseSortField::CreatedAt | CaseSortField::UpdatedAt => at.map(ts),
-                CaseSortField::Priority => priority.map(priority_rank),
-                CaseSortField::Number => None,
-            };
-            match (key, primary) {
-                (Some(k), Some(p)) => {
-                    sql.push_str(&format!(" AND ({k} {op} ? OR ({k} = ? AND number {op} ?))", op = dir.1));
-                    values.extend([Value::BigInt(Some(p)), Value::BigInt(Some(p)), int(number.value())]);
-                }
-                _ => {
-                    sql.push_str(&format!(" AND number {} ?", dir.1));
-                    values.push(int(number.value()));
-                }
-            }
-        }
-        match key {
-            Some(k) => sql.push_str(&format!(" ORDER BY {k} {d}, number {d}", d = dir.0)),
-            None => sql.push_str(&format!(" ORDER BY number {}", dir.0)),
-        }
-        sql.push_str(&limit(u64::from(page.limit) + 1));
+        let (sql, values) = case_list_statement(tenant, filter, scope, sort, cursor, page.limit);
         let rows = all(&self.read, &sql, values).await.map_err(db)?;
         let field = sort.field;
         paginate(

@@ -10,7 +10,7 @@ use sea_orm::{ConnectionTrait, DbBackend, Value};
 
 use crm_core::StoreError;
 use crm_core::access::PrivateScope;
-use crm_core::case::Case;
+use crm_core::case::{Case, CaseFilter, CaseSort};
 use crm_core::customer::{Customer, IdentityKey};
 use crm_core::ids::{CustomerId, TenantId};
 use crm_core::ports::{CardLimits, StoreResult};
@@ -297,23 +297,7 @@ impl SqlStore {
             self.write.execute_unprepared("VACUUM (ANALYZE)").await.map_err(crate::error::db)?;
             return Ok(());
         }
-        self.write.execute_unprepared("ANALYZE").await.map_err(crate::error::db)?;
-        // A SQLite built without STAT4 has no such table.
-        let sampled =
-            crate::sql::one(&self.write, "SELECT 1 AS x FROM sqlite_schema WHERE name = 'sqlite_stat4'", vec![])
-                .await
-                .map_err(crate::error::db)?
-                .is_some();
-        if sampled {
-            for sql in [
-                "DELETE FROM sqlite_stat4",
-                "CREATE INDEX crm_reload_statistics ON tenants (id)",
-                "DROP INDEX crm_reload_statistics",
-            ] {
-                self.write.execute_unprepared(sql).await.map_err(crate::error::db)?;
-            }
-        }
-        Ok(())
+        crate::sql::sqlite_analyze(&self.write, "").await.map_err(crate::error::db)
     }
 
     /// The screen pop (the first live customer holding `key` and up to `open_cases` of its
@@ -390,6 +374,21 @@ impl SqlStore {
             &PrivateScope::All,
             CardLimits::CARD,
         );
+        self.explain(&sql, values).await
+    }
+
+    /// The query plan of the first page of the case list (`list_cases`, every case visible)
+    /// with `filter` and `sort`, printed as [`SqlStore::explain_identity_lookup`] does.
+    ///
+    /// # Errors
+    /// `Backend` when the backend refuses the statement.
+    pub async fn explain_case_list(
+        &self,
+        tenant: TenantId,
+        filter: &CaseFilter,
+        sort: CaseSort,
+    ) -> StoreResult<String> {
+        let (sql, values) = super::case::case_list_statement(tenant, filter, &PrivateScope::All, sort, None, 50);
         self.explain(&sql, values).await
     }
 

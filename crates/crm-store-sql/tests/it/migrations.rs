@@ -331,6 +331,48 @@ async fn sqlite_enum_checks_hold_after_m0005() {
     enum_checks_hold_after_m0005(&sqlite_file("m0005")).await;
 }
 
+/// `m0006` rebuilds `cases_by_status`; on a SQLite database with statistics the rebuilt
+/// index gets its own at once (an index without any is taken for a selective one), and a
+/// database that never had statistics is left without.
+#[tokio::test]
+async fn sqlite_m0006_keeps_the_statistics_of_an_analysed_database() {
+    async fn status_index_stat(db: &DatabaseConnection) -> Option<String> {
+        let sql = "SELECT stat FROM sqlite_stat1 WHERE idx = 'cases_by_status'";
+        let row = db.query_one_raw(Statement::from_string(DbBackend::Sqlite, sql)).await.ok()??;
+        row.try_get::<String>("", "stat").ok()
+    }
+    for analysed in [true, false] {
+        let url = sqlite_file("m0006");
+        let db = sea_orm::Database::connect(&url).await.unwrap();
+        Migrator::up(&db, Some(5)).await.unwrap();
+        let (tenant, customer) = (uuid::Uuid::now_v7(), uuid::Uuid::now_v7());
+        bare_customer(&db, tenant, customer).await;
+        for number in 1..=3_i64 {
+            run(
+                &db,
+                "INSERT INTO cases (id, tenant_id, number, customer_id, status, visibility, severity, priority, \
+                 priority_rank, subject_lc, description_lc, created_at, updated_at, version, doc) \
+                 VALUES (?, ?, ?, ?, 'open', 'public', 'low', 'normal', 1, 's', '', 0, 0, 1, '{}')",
+                vec![uuid::Uuid::now_v7().into(), tenant.into(), number.into(), customer.into()],
+            )
+            .await;
+        }
+        if analysed {
+            db.execute_unprepared("ANALYZE").await.unwrap();
+        }
+        Migrator::up(&db, None).await.unwrap();
+        let stat = status_index_stat(&db).await;
+        if analysed {
+            // Four columns: the tie-breaker `number` is in the index.
+            let columns = stat.as_deref().map(|s| s.split_whitespace().count());
+            assert_eq!(columns, Some(5), "{stat:?}");
+        } else {
+            assert_eq!(stat, None);
+        }
+        db.close().await.unwrap();
+    }
+}
+
 /// Runs `test` on a fresh PostgreSQL database of its own (so migrations start from
 /// nothing), then drops it.
 #[cfg(crm_pg)]
