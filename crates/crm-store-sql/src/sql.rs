@@ -187,15 +187,15 @@ pub(crate) fn like_escape(s: &str) -> String {
     out
 }
 
-/// SQLite's `ANALYZE` of `target` (a table or index; the whole database when empty), then
-/// the value samples dropped and every connection made to reload the statistics, as
-/// [`crate::SqlStore::analyze`] describes. Also run by migrations that rebuild an index of an
-/// analysed database (a new index has no statistics row until then).
-pub(crate) async fn sqlite_analyze<C: ConnectionTrait>(c: &C, target: &str) -> Result<(), sea_orm::DbErr> {
+/// SQLite's `ANALYZE` of `target` (a table or index the store names, never a value; the
+/// whole database when empty), then the value samples dropped and every connection made to
+/// reload the statistics, as [`crate::SqlStore::analyze`] describes. Also run by migrations
+/// that rebuild an index of an analysed database (a new index has no statistics row until
+/// then).
+pub(crate) async fn sqlite_analyze<C: ConnectionTrait>(c: &C, target: &'static str) -> Result<(), sea_orm::DbErr> {
     c.execute_unprepared(&format!("ANALYZE {target}")).await?;
     // A SQLite built without STAT4 has no such table.
-    let sampled =
-        crate::sql::one(c, "SELECT 1 AS x FROM sqlite_schema WHERE name = 'sqlite_stat4'", vec![]).await?.is_some();
+    let sampled = one(c, "SELECT 1 AS x FROM sqlite_schema WHERE name = 'sqlite_stat4'", vec![]).await?.is_some();
     let mut statements = vec!["CREATE INDEX crm_reload_statistics ON tenants (id)", "DROP INDEX crm_reload_statistics"];
     if sampled {
         statements.insert(0, "DELETE FROM sqlite_stat4");
