@@ -21,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(SqliteNameSearchInFts5),
             Box::new(SqliteChecksAsComparisons),
             Box::new(CasesByStatusInListOrder),
+            Box::new(CasesByPriority),
         ]
     }
 }
@@ -115,6 +116,30 @@ impl MigrationTrait for CasesByStatusInListOrder {
         conn.execute_unprepared("DROP INDEX cases_by_status").await?;
         conn.execute_unprepared("CREATE INDEX cases_by_status ON cases (tenant_id, status, created_at, number)")
             .await?;
+        if conn.get_database_backend() == DbBackend::Sqlite && analysed(conn, "cases").await? {
+            crate::sql::sqlite_analyze(conn, "cases").await?;
+        }
+        Ok(())
+    }
+}
+
+/// `m0007`: the case list sorted by priority (`priority_rank`, then the case number) has an
+/// index in that order, so its first page reads 51 entries instead of sorting every case of
+/// the tenant (1.7 s at 1,000,000 cases on SQLite). Statistics as in `m0006`.
+struct CasesByPriority;
+
+impl MigrationName for CasesByPriority {
+    fn name(&self) -> &str {
+        "m0007_cases_by_priority"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for CasesByPriority {
+    #[allow(elided_lifetimes_in_paths)] // the trait's own signature
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let conn = manager.get_connection();
+        conn.execute_unprepared("CREATE INDEX cases_by_priority ON cases (tenant_id, priority_rank, number)").await?;
         if conn.get_database_backend() == DbBackend::Sqlite && analysed(conn, "cases").await? {
             crate::sql::sqlite_analyze(conn, "cases").await?;
         }

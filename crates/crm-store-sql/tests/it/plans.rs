@@ -1,7 +1,7 @@
 //! The screen-pop lookups by phone and by email use the `customer_identities_lookup`
 //! key on both backends (SQLite: the clustered primary key of the WITHOUT ROWID table).
 
-use crm_core::case::{CaseFilter, CaseSort, CaseStatus};
+use crm_core::case::{CaseFilter, CaseSort, CaseSortField, CaseStatus, SortDirection};
 use crm_core::customer::{EmailAddress, IdentityKey, PhoneNumber};
 
 use crm_store_sql::{SqlStore, SqlStoreOptions};
@@ -176,7 +176,12 @@ async fn sqlite_a_case_list_of_one_status_reads_the_status_index_in_order() {
                    ('cases', 'cases_by_status', '{status_stat}'), \
                    ('cases', 'cases_by_created', '1000000 1000000 1 1'), \
                    ('cases', 'cases_by_updated', '1000000 1000000 1 1'), \
-                   ('cases', 'cases_by_customer', '1000000 2 1')"
+                   ('cases', 'cases_by_priority', '1000000 1000000 250000 1'), \
+                   ('cases', 'cases_by_customer', '1000000 2 1'), \
+                   ('cases', 'cases_by_assignee', '1000000 1000000 1000 1'), \
+                   ('cases', 'cases_by_group', '1000000 1000000 100000 1'), \
+                   ('cases', 'sqlite_autoindex_cases_1', '1000000 1'), \
+                   ('cases', 'sqlite_autoindex_cases_2', '1000000 1000000 1')"
             ))
             .await
             .unwrap();
@@ -186,6 +191,11 @@ async fn sqlite_a_case_list_of_one_status_reads_the_status_index_in_order() {
         let plan = s.explain_case_list(tenant, &filter, CaseSort::default()).await.unwrap();
         assert!(plan.contains("USING INDEX cases_by_status (tenant_id=? AND status=?)"), "{status_stat}:\n{plan}");
         assert!(!plan.contains("TEMP B-TREE"), "{status_stat}: the status index gives the order:\n{plan}");
+        // Sorted by priority, highest first: the priority index gives the order.
+        let by_priority = CaseSort { field: CaseSortField::Priority, direction: SortDirection::Desc };
+        let plan = s.explain_case_list(tenant, &CaseFilter::default(), by_priority).await.unwrap();
+        assert!(plan.contains("USING INDEX cases_by_priority (tenant_id=?)"), "{status_stat}:\n{plan}");
+        assert!(!plan.contains("TEMP B-TREE"), "{status_stat}: the priority index gives the order:\n{plan}");
         s.close().await.unwrap();
     }
 }
