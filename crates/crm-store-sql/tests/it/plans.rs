@@ -150,9 +150,10 @@ async fn sqlite_screen_pop_keeps_the_customer_indexes_whatever_the_statistics() 
 /// in order and stops at its page, whatever the statistics say of the status: SQLite's
 /// (one average per index column) rate every status as common, and with an index that could
 /// not give the whole order it walked the tenant's cases by creation, filtering the status
-/// (every case read for a rare one: 0.45 s at 1,000,000 cases).
+/// (every case read for a rare one: 0.45 s at 1,000,000 cases). A list sorted by priority
+/// reads the priority index in order (without it, every case was sorted: 1.7 s).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sqlite_a_case_list_of_one_status_reads_the_status_index_in_order() {
+async fn sqlite_case_lists_by_status_and_by_priority_read_their_index_in_order() {
     // A million cases of one tenant: five statuses of 200,000 each; one status for all (the
     // benchmark's database, where every case is open).
     for status_stat in ["1000000 1000000 200000 2 1", "1000000 1000000 1000000 1000000 1"] {
