@@ -116,10 +116,7 @@ impl MigrationTrait for CasesByStatusInListOrder {
         conn.execute_unprepared("DROP INDEX cases_by_status").await?;
         conn.execute_unprepared("CREATE INDEX cases_by_status ON cases (tenant_id, status, created_at, number)")
             .await?;
-        if conn.get_database_backend() == DbBackend::Sqlite && analysed(conn, "cases").await? {
-            crate::sql::sqlite_analyze(conn, "cases").await?;
-        }
-        Ok(())
+        refresh_sqlite_statistics(conn, "cases").await
     }
 }
 
@@ -140,10 +137,7 @@ impl MigrationTrait for CasesByPriority {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         let conn = manager.get_connection();
         conn.execute_unprepared("CREATE INDEX cases_by_priority ON cases (tenant_id, priority_rank, number)").await?;
-        if conn.get_database_backend() == DbBackend::Sqlite && analysed(conn, "cases").await? {
-            crate::sql::sqlite_analyze(conn, "cases").await?;
-        }
-        Ok(())
+        refresh_sqlite_statistics(conn, "cases").await
     }
 }
 
@@ -363,6 +357,16 @@ impl MigrationTrait for SqliteChecksAsComparisons {
         conn.execute_unprepared("PRAGMA writable_schema = OFF").await?;
         Ok(())
     }
+}
+
+/// Analyses `table` again on a SQLite database that keeps statistics of it, after a
+/// migration gave it a new index (which has none until then, and SQLite takes an index
+/// without statistics for a selective one); nothing on PostgreSQL or where `ANALYZE` never ran.
+async fn refresh_sqlite_statistics<C: ConnectionTrait>(conn: &C, table: &'static str) -> Result<(), DbErr> {
+    if conn.get_database_backend() == DbBackend::Sqlite && analysed(conn, table).await? {
+        crate::sql::sqlite_analyze(conn, table).await?;
+    }
+    Ok(())
 }
 
 /// Whether SQLite keeps statistics of `table` (`ANALYZE` ran since it was created).
