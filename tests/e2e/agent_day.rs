@@ -10,7 +10,7 @@ use serde_json::json;
 use crm_core::time::{Clock as _, SystemClock};
 
 use crate::helpers::{Backend, TestServer};
-use crate::on_both_backends;
+use crate::on_every_store;
 
 async fn a_whole_agent_day(backend: Backend) {
     let t = TestServer::start(&backend).await;
@@ -129,7 +129,7 @@ async fn a_whole_agent_day(backend: Backend) {
     t.server.stop().await.expect("clean stop");
 }
 
-on_both_backends!(a_whole_agent_day);
+on_every_store!(a_whole_agent_day);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_reconnecting_agent_gets_the_events_it_missed() {

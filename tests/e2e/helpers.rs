@@ -1,6 +1,7 @@
-//! Test support: start the real server on SQLite (a temporary directory) or PostgreSQL (a
-//! fresh database on `CRM_TEST_POSTGRES_URL`), an HTTP client that speaks the API, and a
-//! reader of the live event stream.
+//! Test support: start the real server on SQLite (a temporary directory), PostgreSQL (a
+//! fresh database on `CRM_TEST_POSTGRES_URL`) or the memory store of `crm-testkit` (the
+//! whole server on the core's ports, no database), an HTTP client that speaks the API, and
+//! a reader of the live event stream.
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -21,7 +22,12 @@ pub(crate) enum Backend {
     Sqlite,
     /// A fresh database on the PostgreSQL server at this base URL.
     Postgres(String),
+    /// No database: the server on `crm_testkit::MemoryStore`.
+    Memory,
 }
+
+/// The URL [`TestDb`] gives the memory store (no database behind it).
+pub(crate) const MEMORY_URL: &str = "memory:";
 
 impl Backend {
     /// The PostgreSQL backend when `CRM_TEST_POSTGRES_URL` is set. Without it: a failure
@@ -66,6 +72,35 @@ macro_rules! on_both_backends {
     };
 }
 
+/// Runs a test body on SQLite, on PostgreSQL (when configured) and on the memory store, as
+/// three tests: for the tests that speak only HTTP, so the whole server is checked on the
+/// core's ports alone too.
+#[macro_export]
+macro_rules! on_every_store {
+    ($name:ident) => {
+        mod $name {
+            use $crate::helpers::Backend;
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn sqlite() {
+                super::$name(Backend::Sqlite).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn postgres() {
+                if let Some(b) = Backend::postgres(concat!(module_path!(), "::postgres")) {
+                    super::$name(b).await;
+                }
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn memory() {
+                super::$name(Backend::Memory).await;
+            }
+        }
+    };
+}
+
 /// A database for one test.
 #[derive(Debug)]
 pub(crate) struct TestDb {
@@ -78,6 +113,7 @@ impl TestDb {
     /// A fresh, empty database.
     pub(crate) async fn fresh(backend: &Backend) -> Self {
         match backend {
+            Backend::Memory => Self { url: MEMORY_URL.to_owned(), _dir: None },
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().expect("temp dir");
                 let url = format!("sqlite://{}?mode=rwc", dir.path().join("crm.db").display());
@@ -200,15 +236,20 @@ pub(crate) async fn start_on(url: &str, demo: bool) -> RunningServer {
 
 /// Starts a server on `url` on a random port with external CRM connectors.
 pub(crate) async fn start_on_with(url: &str, demo: bool, connectors: Connectors) -> RunningServer {
-    crm_server::start(ServerConfig {
+    let config = ServerConfig {
         database_url: url.to_owned(),
         listen: SocketAddr::from(([127, 0, 0, 1], 0)),
         demo,
         settings: test_settings(),
         connectors,
-    })
-    .await
-    .expect("server starts")
+    };
+    if url == MEMORY_URL {
+        let store = std::sync::Arc::new(crm_testkit::MemoryStore::new());
+        let clock = std::sync::Arc::new(crm_core::time::SystemClock);
+        let services = crm_server::Services::on(store, clock, std::sync::Arc::new(crm_core::time::UuidV7Generator));
+        return crm_server::start_with(services, config).await.expect("server starts on the memory store");
+    }
+    crm_server::start(config).await.expect("server starts")
 }
 
 /// An HTTP client of the API.

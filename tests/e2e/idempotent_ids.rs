@@ -26,7 +26,7 @@ async fn a_create_retried_after_a_lost_response_is_not_made_twice(backend: Backe
     // is old enough to be taken over.
     let db = Database::connect(t.db.url.as_str()).await.expect("db");
     db.execute_unprepared(
-        "UPDATE crm_server_idempotency SET state = 'running', status = 0, headers = '', body = '', created_ms = 0",
+        "UPDATE idempotency_keys SET state = 'running', status = 0, headers = '', body = '', created_ms = 0",
     )
     .await
     .expect("forget the response");

@@ -3,7 +3,6 @@
 
 use reqwest::StatusCode;
 
-use crm_core::access::Actor;
 use crm_server::config::OnError;
 use crm_server::csv_io::{ImportError, NoProgress, export_customers, import_customers};
 
@@ -19,8 +18,7 @@ Cat Import,IMP-1,,cat@import.example\n";
 async fn csv_import_validates_first_and_export_round_trips() {
     let t = TestServer::start(&Backend::Sqlite).await;
     let services = &t.server.services;
-    let admin = services.crm.store().get_agent(t.demo().tenant, t.demo().admin).await.expect("read").expect("admin");
-    let actor = Actor::for_agent(&admin);
+    let actor = services.crm.operator_actor(t.demo().tenant, t.demo().admin).await.expect("the demo admin");
 
     let refused = import_customers(services, &actor, CSV.as_bytes(), OnError::Stop, &NoProgress).await;
     let Err(ImportError::Refused(report)) = refused else { panic!("bad rows must stop the import: {refused:?}") };

@@ -376,13 +376,15 @@ async fn a_push_survives_a_restart_and_is_delivered_once(backend: Backend) {
 
 on_both_backends!(a_push_survives_a_restart_and_is_delivered_once);
 
-/// The queue tables' planner statistics are refreshed by `ServerDb::analyze_queues` (the
-/// pruner's round when autovacuum is off): on PostgreSQL both tables show an analyze.
+/// The queue tables' planner statistics are refreshed by `SqlStore::analyze_queues` (what
+/// the pruner's round runs when autovacuum is off): on PostgreSQL both tables show an
+/// analyze.
 async fn queue_tables_get_fresh_planner_statistics(backend: Backend) {
     let db = TestDb::fresh(&backend).await;
     // No demo: its seed ends with a VACUUM (ANALYZE) of every table.
     let server = start_on(&db.url, false).await;
-    server.services.db.analyze_queues().await.expect("ANALYZE the queue tables");
+    let sql = server.services.sql.as_ref().expect("the server runs on the SQL store");
+    sql.analyze_queues().await.expect("ANALYZE the queue tables");
     if let Backend::Postgres(_) = backend {
         use sea_orm::ConnectionTrait;
         let conn = sea_orm::Database::connect(db.url.as_str()).await.expect("connect");
@@ -390,12 +392,12 @@ async fn queue_tables_get_fresh_planner_statistics(backend: Backend) {
             .query_all_raw(sea_orm::Statement::from_string(
                 sea_orm::DbBackend::Postgres,
                 "SELECT relname FROM pg_stat_user_tables WHERE last_analyze IS NOT NULL \
-                 AND relname IN ('outbox', 'crm_server_live_events') ORDER BY relname",
+                 AND relname IN ('outbox', 'live_events') ORDER BY relname",
             ))
             .await
             .expect("read pg_stat_user_tables");
         let analyzed: Vec<String> = rows.iter().map(|r| r.try_get("", "relname").expect("relname")).collect();
-        assert_eq!(analyzed, ["crm_server_live_events", "outbox"]);
+        assert_eq!(analyzed, ["live_events", "outbox"]);
         let _ = conn.close().await;
     }
     server.stop().await.expect("stop");

@@ -178,6 +178,35 @@ impl Actor {
         }
     }
 
+    /// The actor an API token acts as: its agent's tenant and groups, and the permissions
+    /// both the token's role and the agent's current role grant (demoting an agent takes
+    /// effect on the tokens issued before). `None` when the agent is inactive or is not
+    /// the token's.
+    ///
+    /// ```
+    /// use crm_core::access::{Actor, Agent, Permission, Role};
+    /// use crm_core::api_token::ApiToken;
+    /// # use crm_core::ids::{AgentId, TenantId};
+    /// # let tenant = TenantId::from_uuid(uuid::Uuid::from_u128(1));
+    /// # let id = AgentId::from_uuid(uuid::Uuid::from_u128(2));
+    /// # let agent = Agent { id, tenant, name: "Ada".into(), email: crm_core::customer::EmailAddress::parse("ada@example.com").unwrap(),
+    /// #     role: Role::Agent, groups: Default::default(), profile: Default::default(), active: true, version: 1 };
+    /// let token = ApiToken { tenant, agent: id, role: Role::Administrator };
+    /// let actor = Actor::for_token(&token, &agent).unwrap();
+    /// assert!(!actor.can(Permission::AdminAgents), "never more than the agent's role");
+    /// ```
+    pub fn for_token(token: &crate::api_token::ApiToken, agent: &Agent) -> Option<Self> {
+        if !agent.active || agent.id != token.agent || agent.tenant != token.tenant {
+            return None;
+        }
+        Some(Self {
+            tenant: agent.tenant,
+            agent: agent.id,
+            groups: agent.groups.clone(),
+            permissions: token.role.permissions().intersection(&agent.role.permissions()).copied().collect(),
+        })
+    }
+
     /// Whether the actor holds `permission`.
     pub fn can(&self, permission: Permission) -> bool {
         self.permissions.contains(&permission)

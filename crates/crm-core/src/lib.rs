@@ -13,12 +13,15 @@
 //!   tasks with reminders (CAS, FUP, TSK).
 //! - [`interaction`]: interactions, their state machine, notes, dispositions, links (INT).
 //! - [`external`]: the shapes exchanged with external CRMs (EXT-1).
-//! - [`event`]: domain events written to the outbox with every change (EXT-3).
+//! - [`event`]: domain events written to the outbox with every change (EXT-3); [`live`]:
+//!   the live events agents' streams receive, and who an event concerns.
+//! - [`api_token`], [`idempotency`]: what an API token grants; idempotent requests.
 //! - [`ports`]: the traits adapters implement (stores, clock, ids, mailer, external CRM, search).
 //! - [`service`]: the use cases, one method per feature, on [`service::Crm`].
 #![warn(missing_docs)]
 
 pub mod access;
+pub mod api_token;
 pub mod case;
 pub mod custom_field;
 pub mod customer;
@@ -26,8 +29,10 @@ pub mod error;
 pub mod event;
 pub mod external;
 pub mod follow_up;
+pub mod idempotency;
 pub mod ids;
 pub mod interaction;
+pub mod live;
 pub mod page;
 pub mod ports;
 pub mod service;

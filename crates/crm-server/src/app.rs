@@ -134,7 +134,11 @@ async fn openapi_json(axum::Extension(doc): axum::Extension<std::sync::Arc<OpenA
 }
 
 async fn readyz(State(st): State<AppState>) -> Response {
-    match st.db.ping().await {
+    let ping = match &st.sql {
+        Some(sql) => sql.ping().await,
+        None => Ok(()),
+    };
+    match ping {
         Ok(()) => (StatusCode::OK, "ready").into_response(),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");
@@ -145,13 +149,15 @@ async fn readyz(State(st): State<AppState>) -> Response {
 
 async fn metrics(State(st): State<AppState>) -> Response {
     let mut text = st.metrics.render();
-    if let Some(counts) = st.db.inline_reads() {
-        text.push_str(&crate::metrics::render_inline_reads(counts));
+    if let Some(sql) = &st.sql {
+        if let Some(counts) = sql.inline_reads() {
+            text.push_str(&crate::metrics::render_inline_reads(counts));
+        }
+        if let Some(counts) = sql.combined_reads() {
+            text.push_str(&crate::metrics::render_combined_reads(counts));
+        }
+        text.push_str(&crate::metrics::render_pools(&sql.pool_gauges()));
     }
-    if let Some(counts) = st.db.combined_reads() {
-        text.push_str(&crate::metrics::render_combined_reads(counts));
-    }
-    text.push_str(&crate::metrics::render_pools(&st.db.pool_gauges()));
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }
 

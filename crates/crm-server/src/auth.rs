@@ -3,9 +3,11 @@
 //! A token is 32 random bytes (base64url, prefixed `crm_`), shown once; the server keeps
 //! only its SHA-256 (a fast hash is enough for a high-entropy secret: nothing to brute
 //! force). Each token is bound to a tenant, an agent and a role. The [`Auth`] extractor turns
-//! `Authorization: Bearer …` into the [`Actor`] every use case receives: the token's tenant
-//! and role, the agent's groups. A missing, unknown or forged token, or one whose agent is
-//! gone or inactive, is a 401.
+//! `Authorization: Bearer …` into the [`Actor`] every use case receives, by the core's rule
+//! ([`Actor::for_token`]: the token's tenant, the agent's groups, never more than the
+//! agent's current role). A missing, unknown or forged token, or one whose agent is gone or
+//! inactive, is a 401. The tokens live behind the core's `TokenStore` port; this module
+//! only generates, hashes and caches.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -18,12 +20,11 @@ use base64::Engine as _;
 use rand::RngCore as _;
 use sha2::{Digest, Sha256};
 
-use crm_core::StoreError;
 use crm_core::access::{Actor, Agent, Role};
+use crm_core::api_token::ApiToken;
 use crm_core::ids::{AgentId, TenantId};
-use crm_core::ports::Store;
+use crm_core::service::Crm;
 
-use crate::db::{ServerDb, TokenRecord};
 use crate::problem::{ApiError, ProblemKind};
 use crate::state::AppState;
 
@@ -58,15 +59,15 @@ const CACHE_LIMIT: usize = 100_000;
 /// no database read at all.
 #[derive(Clone, Debug)]
 pub struct Tokens {
-    db: ServerDb,
-    cache: Arc<RwLock<HashMap<String, TokenRecord>>>,
+    crm: Crm,
+    cache: Arc<RwLock<HashMap<String, ApiToken>>>,
     agents: Arc<RwLock<AgentCache>>,
 }
 
 impl Tokens {
-    /// Tokens stored in `db`.
-    pub fn new(db: ServerDb) -> Self {
-        Self { db, cache: Arc::default(), agents: Arc::default() }
+    /// Tokens kept through the use cases of `crm`.
+    pub fn new(crm: Crm) -> Self {
+        Self { crm, cache: Arc::default(), agents: Arc::default() }
     }
 
     /// The agent a token acts as, from the cache when read less than [`AGENT_CACHE_TTL`]
@@ -74,14 +75,14 @@ impl Tokens {
     ///
     /// # Errors
     /// Store failures.
-    pub async fn agent(&self, store: &dyn Store, tenant: TenantId, id: AgentId) -> Result<Option<Agent>, StoreError> {
-        let key = (tenant, id);
+    pub async fn agent(&self, token: &ApiToken) -> Result<Option<Agent>, crm_core::Error> {
+        let key = (token.tenant, token.agent);
         if let Some((agent, read_at)) = self.agents.read().ok().and_then(|c| c.get(&key).cloned())
             && read_at.elapsed() < AGENT_CACHE_TTL
         {
             return Ok(Some(agent));
         }
-        let found = store.get_agent(tenant, id).await?;
+        let found = self.crm.token_agent(token).await?;
         if let Ok(mut cache) = self.agents.write() {
             if cache.len() > CACHE_LIMIT {
                 cache.clear();
@@ -104,31 +105,29 @@ impl Tokens {
     /// Creates a token for an agent and returns it (the only time it is visible).
     ///
     /// # Errors
-    /// Store failures.
+    /// `Validation` on `agent` when the tenant has no such agent; store failures.
     pub async fn create(
         &self,
         tenant: TenantId,
         agent: AgentId,
         role: Role,
         label: &str,
-        now: chrono::DateTime<chrono::Utc>,
-    ) -> Result<String, StoreError> {
+    ) -> Result<String, crm_core::Error> {
         let token = generate_token();
-        let record = TokenRecord { tenant, agent, role };
-        self.db.insert_token(&hash_token(&token), &record, label, &now.to_rfc3339()).await?;
+        self.crm.register_api_token(&hash_token(&token), &ApiToken { tenant, agent, role }, label).await?;
         Ok(token)
     }
 
-    /// The record of a presented token.
+    /// What a presented token grants.
     ///
     /// # Errors
     /// Store failures.
-    pub async fn resolve(&self, token: &str) -> Result<Option<TokenRecord>, StoreError> {
+    pub async fn resolve(&self, token: &str) -> Result<Option<ApiToken>, crm_core::Error> {
         let hash = hash_token(token);
         if let Some(r) = self.cache.read().ok().and_then(|c| c.get(&hash).cloned()) {
             return Ok(Some(r));
         }
-        let found = self.db.find_token(&hash).await?;
+        let found = self.crm.api_token(&hash).await?;
         if let (Some(r), Ok(mut cache)) = (&found, self.cache.write()) {
             if cache.len() > CACHE_LIMIT {
                 cache.clear();
@@ -163,16 +162,10 @@ impl FromRequestParts<AppState> for Auth {
             return Err(unauthorized("the api token is not valid"));
         }
         let record = state.tokens.resolve(token).await?.ok_or_else(|| unauthorized("the api token is not valid"))?;
-        let agent = state.tokens.agent(state.crm.store().as_ref(), record.tenant, record.agent).await?;
-        let agent = agent.filter(|a| a.active).ok_or_else(|| unauthorized("the token's agent is inactive or gone"))?;
-        let actor = Actor {
-            tenant: record.tenant,
-            agent: agent.id,
-            groups: agent.groups,
-            // A token never grants more than its agent's current role: demoting an agent
-            // takes effect on the tokens issued before.
-            permissions: record.role.permissions().intersection(&agent.role.permissions()).copied().collect(),
-        };
+        let agent = state.tokens.agent(&record).await?;
+        let actor = agent
+            .and_then(|agent| Actor::for_token(&record, &agent))
+            .ok_or_else(|| unauthorized("the token's agent is inactive or gone"))?;
         let auth = Auth(actor);
         parts.extensions.insert(auth.clone());
         Ok(auth)

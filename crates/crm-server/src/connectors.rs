@@ -1,5 +1,6 @@
-//! External CRM connectors (EXT-1, INT-6, INT-7): which connector serves which tenant, and
-//! the worker that delivers the activity pushes the outbox holds for them.
+//! External CRM connectors (EXT-1, INT-6, INT-7): which connector serves which tenant. The
+//! pushes the outbox holds for them are delivered by the core's `external-pushes` worker
+//! (`crm_core::service::Crm::deliver_external_pushes`), which this directory feeds.
 //!
 //! Each `[[connectors]]` entry of the configuration file names a tenant, a product and that
 //! connector crate's own configuration table:
@@ -26,7 +27,6 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
@@ -38,8 +38,6 @@ use crm_core::ids::TenantId;
 use crm_core::ports::ExternalCrm;
 use crm_core::service::ConnectorDirectory;
 use crm_core::time::Clock;
-
-use crate::state::AppState;
 
 /// The text shown instead of a secret.
 pub const REDACTED: &str = "[redacted]";
@@ -290,44 +288,6 @@ impl ConnectorDirectory for Connectors {
         self.directory.as_ref().and_then(|d| d.connector(tenant, system))
     }
 }
-
-/// One round of external push delivery; returns how many entries it claimed.
-///
-/// # Errors
-/// Store failures.
-pub async fn deliver_pushes(state: &AppState) -> Result<usize, crm_core::StoreError> {
-    let settings = &state.settings;
-    let report = state
-        .crm
-        .deliver_external_pushes(&state.connectors, &settings.push_retry, settings.push_lease, settings.push_batch)
-        .await
-        .map_err(|e| match e {
-            crm_core::Error::Store(s) => s,
-            other => crm_core::StoreError::Backend(other.to_string().into()),
-        })?;
-    if report.dead > 0 {
-        tracing::warn!(
-            claimed = report.claimed,
-            delivered = report.delivered,
-            retried = report.retried,
-            dead = report.dead,
-            "external pushes declared dead: see GET /api/v1/outbox?status=dead"
-        );
-    } else if report.retried > 0 {
-        tracing::warn!(
-            claimed = report.claimed,
-            delivered = report.delivered,
-            retried = report.retried,
-            "external pushes failed and will be retried"
-        );
-    } else if report.claimed > 0 {
-        tracing::info!(claimed = report.claimed, delivered = report.delivered, "external pushes delivered");
-    }
-    Ok(usize::try_from(report.claimed).unwrap_or(0))
-}
-
-/// How long a claimed push is leased to this replica.
-pub const DEFAULT_PUSH_LEASE: Duration = Duration::from_secs(60);
 
 #[cfg(test)]
 mod tests {

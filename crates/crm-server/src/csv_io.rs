@@ -15,8 +15,8 @@ use serde_json::{Value, json};
 use crm_core::Error;
 use crm_core::access::Actor;
 use crm_core::custom_field::FieldEntity;
-use crm_core::customer::{AccountNumber, Customer, CustomerContext, CustomerQuery, NewCustomer};
-use crm_core::ids::{CustomerId, TenantId};
+use crm_core::customer::{AccountNumber, Customer, CustomerQuery, NewCustomer};
+use crm_core::ids::TenantId;
 use crm_core::page::PageRequest;
 
 use crate::config::OnError;
@@ -99,15 +99,7 @@ pub async fn validate(
             return Err(ImportError::Csv(format!("unknown column {h:?}")));
         }
     }
-    let tenant = services
-        .crm
-        .store()
-        .get_tenant(actor.tenant)
-        .await
-        .map_err(Error::from)?
-        .ok_or_else(|| Error::not_found("tenant", actor.tenant))?;
-    let definitions = services.crm.custom_fields(actor, FieldEntity::Customer).await?;
-    let now = services.crm.clock().now();
+    let check = services.crm.customer_import_check(actor).await?;
     let mut report = ImportReport::default();
     let mut good = Vec::new();
     let mut accounts = BTreeSet::new();
@@ -153,11 +145,7 @@ pub async fn validate(
                 continue;
             }
         };
-        let ctx = CustomerContext { region: Some(tenant.default_region), definitions: &definitions, now };
-        let placeholder = Some(AccountNumber::generated(0));
-        if let Err(e) =
-            input.clone().build(CustomerId::from_uuid(uuid::Uuid::nil()), actor.tenant, None, placeholder, ctx)
-        {
+        if let Err(e) = check.check(&input) {
             report.bad.push(BadRow { line, reason: e.to_string() });
             continue;
         }
@@ -167,7 +155,7 @@ pub async fn validate(
                 continue;
             }
             if let Ok(parsed) = AccountNumber::parse(a)
-                && services.crm.store().find_by_account(actor.tenant, &parsed).await.map_err(Error::from)?.is_some()
+                && services.crm.account_number_in_use(actor, &parsed).await?
             {
                 report.bad.push(BadRow { line, reason: format!("account_number: {a:?} is already used") });
                 continue;

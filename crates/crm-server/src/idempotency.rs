@@ -1,22 +1,25 @@
 //! `Idempotency-Key` on creates: a `POST` retried with the same key (by the same token, so
 //! the same tenant) returns the first response and does not run again.
 //!
-//! Keys live in the server's `crm_server_idempotency` table, on the same database as the
-//! store, so a retry that lands on another replica, or after a restart, is still answered
-//! from the first response. A key is claimed (`INSERT … ON CONFLICT DO NOTHING`) before the
-//! request runs and gets its response after; a request carrying the key of one still
-//! running gets 409; the same key with a different method, path or body gets 422; a 5xx
-//! releases the key so the request can be retried. Keys are kept 24 hours.
+//! Keys live behind the core's `IdempotencyStore` port, in the same database as the
+//! records, so a retry that lands on another replica, or after a restart, is still answered
+//! from the first response. One atomic claim (`Crm::claim_request`) tells what to do: run
+//! the request (a new key), replay the kept response, answer 409 for a request still
+//! running, or 422 for the same key on a different method, path or body; a 5xx releases
+//! the key so the request can be retried. Keys are kept 24 hours
+//! (`crm_core::idempotency::KEEP`).
 //!
-//! The key and the record it creates are written in two transactions (the store ports
-//! have no idempotency table). If a replica dies between the two, the key stays "running"
-//! until [`STALE_AFTER_MS`] passes, after which a retry runs again. So that such a retry
-//! cannot create the record twice, a request with a key draws its ids from [`KeyedIds`]
-//! (UUIDv5 of the token, the key and a counter): the retry draws the same ids as the first
-//! run, the store refuses the second insert as a duplicate id, and the client gets a 409
-//! `idempotency-already-applied` naming the id that exists (the first response itself is
-//! lost with the crash, so it cannot be replayed). Handlers that create records take
-//! [`UseCases`] instead of `AppState::crm` to get that generator.
+//! The key and the record it creates are written in two transactions: the record by the
+//! use case, the response once the handler has rendered it. If a replica dies between the
+//! two, the key stays "running" until `crm_core::idempotency::STALE_AFTER` passes, after
+//! which a retry takes it over and runs again. So that such a retry cannot create the
+//! record twice, a request with a key draws its ids from [`KeyedIds`] (UUIDv5 of the token,
+//! the key and a counter): the retry draws the same ids as the first run, the store refuses
+//! the second insert as a duplicate id (the handler's response carries the typed
+//! [`DuplicateId`] marker), and the client gets a 409 `idempotency-already-applied` naming
+//! the id that exists (the first response itself is lost with the crash, so it cannot be
+//! replayed). Handlers that create records take [`UseCases`] instead of `AppState::crm` to
+//! get that generator.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -29,22 +32,18 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 
+use crm_core::idempotency::{IdempotencyClaim, KeptResponse};
 use crm_core::service::Crm;
 use crm_core::time::IdGenerator;
 use uuid::Uuid;
 
-use crate::db::IdempotencyRow;
-use crate::problem::{Problem, ProblemKind};
+use crate::problem::{DuplicateId, Problem, ProblemKind};
 use crate::state::AppState;
 
 /// The request header.
 pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
 /// The header marking a replayed response.
 pub const REPLAYED: &str = "idempotent-replayed";
-/// A key still "running" after this long is considered abandoned (its replica died).
-pub const STALE_AFTER_MS: i64 = 120_000;
-/// How long keys are kept.
-pub const KEEP_MS: i64 = 24 * 3600 * 1000;
 
 /// The UUIDv5 namespace of ids drawn for idempotent requests.
 const IDS_NAMESPACE: Uuid = Uuid::from_u128(0x6f1c_7c4e_2b0d_4a53_9a51_c0de_1dc0_ffee);
@@ -92,12 +91,6 @@ impl FromRequestParts<AppState> for UseCases {
     }
 }
 
-/// Whether a response is the store's duplicate-id refusal (a create run again).
-fn is_duplicate_id(body: &[u8]) -> bool {
-    serde_json::from_slice::<Problem>(body)
-        .is_ok_and(|p| p.type_uri == ProblemKind::Duplicate.type_uri() && p.errors.iter().any(|f| f.field == "id"))
-}
-
 fn sha(parts: &[&[u8]]) -> String {
     let mut h = Sha256::new();
     for p in parts {
@@ -107,19 +100,16 @@ fn sha(parts: &[&[u8]]) -> String {
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn unavailable(e: &crm_core::StoreError) -> Response {
-    tracing::error!(error = %e, "idempotency table failed");
+fn unavailable(e: &crm_core::Error) -> Response {
+    tracing::error!(error = %e, "idempotency keys unavailable");
     Problem::new(ProblemKind::Unavailable, "").into_response()
 }
 
-fn replay(status: u16, headers: &str, body: String) -> Response {
-    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
-    let mut response = (status, body).into_response();
-    let kept: serde_json::Map<String, serde_json::Value> = serde_json::from_str(headers).unwrap_or_default();
-    for (name, value) in kept {
-        if let (Ok(n), Some(Ok(v))) =
-            (HeaderName::from_bytes(name.as_bytes()), value.as_str().map(HeaderValue::from_str))
-        {
+fn replay(kept: KeptResponse) -> Response {
+    let status = StatusCode::from_u16(kept.status).unwrap_or(StatusCode::OK);
+    let mut response = (status, kept.body).into_response();
+    for (name, value) in kept.headers {
+        if let (Ok(n), Ok(v)) = (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(&value)) {
             response.headers_mut().insert(n, v);
         }
     }
@@ -150,41 +140,16 @@ pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next
     };
     let key = sha(&[&auth, key_text.as_bytes()]);
     let fingerprint = sha(&[parts.method.as_str().as_bytes(), parts.uri.path().as_bytes(), &bytes]);
-    let now = state.crm.clock().now().timestamp_millis();
-    loop {
-        match state.db.claim_idempotency(&key, &fingerprint, now).await {
-            Err(e) => return unavailable(&e),
-            Ok(true) => break,
-            Ok(false) => {}
-        }
-        match state.db.idempotency(&key).await {
-            Err(e) => return unavailable(&e),
-            Ok(None) => continue, // released meanwhile: claim again
-            Ok(Some(IdempotencyRow::Done { fingerprint: f, status, headers, body })) => {
-                if f != fingerprint {
-                    return Problem::new(ProblemKind::IdempotencyMismatch, "use a new key for a different request")
-                        .into_response();
-                }
-                return replay(status, &headers, body);
-            }
-            Ok(Some(IdempotencyRow::Running { fingerprint: f, created_ms })) => {
-                if f != fingerprint {
-                    return Problem::new(ProblemKind::IdempotencyMismatch, "use a new key for a different request")
-                        .into_response();
-                }
-                let abandoned = now - created_ms > STALE_AFTER_MS;
-                match (abandoned, state.db.retake_idempotency(&key, created_ms, now).await) {
-                    (true, Ok(true)) => break,
-                    (true, Err(e)) => return unavailable(&e),
-                    _ => {
-                        return Problem::new(
-                            ProblemKind::IdempotencyInProgress,
-                            "retry when the first request has finished",
-                        )
-                        .into_response();
-                    }
-                }
-            }
+    let mismatch =
+        || Problem::new(ProblemKind::IdempotencyMismatch, "use a new key for a different request").into_response();
+    match state.crm.claim_request(&key, &fingerprint).await {
+        Err(e) => return unavailable(&e),
+        Ok(IdempotencyClaim::Claimed { .. }) => {}
+        Ok(IdempotencyClaim::Done(kept)) => return replay(kept),
+        Ok(IdempotencyClaim::Mismatch) => return mismatch(),
+        Ok(IdempotencyClaim::InProgress) => {
+            return Problem::new(ProblemKind::IdempotencyInProgress, "retry when the first request has finished")
+                .into_response();
         }
     }
     let ids = Arc::new(KeyedIds::new(&key));
@@ -194,17 +159,18 @@ pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next
     let response = next.run(Request::from_parts(parts, Body::from(bytes))).await;
     let status = response.status();
     if status.is_server_error() || status == StatusCode::UNAUTHORIZED {
-        if let Err(e) = state.db.release_idempotency(&key).await {
+        if let Err(e) = state.crm.release_request(&key).await {
             tracing::warn!(error = %e, "could not release an idempotency key");
         }
         return response;
     }
+    let applied_before = response.extensions().get::<DuplicateId>().is_some();
     let (parts, body) = response.into_parts();
     let Ok(body) = axum::body::to_bytes(body, 16 * 1024 * 1024).await else {
-        let _ = state.db.release_idempotency(&key).await;
+        let _ = state.crm.release_request(&key).await;
         return Problem::new(ProblemKind::Internal, "").into_response();
     };
-    let (parts, body) = if status == StatusCode::CONFLICT && is_duplicate_id(&body) {
+    let (parts, body) = if applied_before {
         tracing::warn!(id = %first_id, "a create retried after a lost response hit its own record");
         let problem = Problem::new(
             ProblemKind::IdempotencyAlreadyApplied,
@@ -219,19 +185,19 @@ pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next
         (parts, body)
     };
     let status = parts.status;
-    let kept: serde_json::Map<String, serde_json::Value> = [header::CONTENT_TYPE, header::ETAG, header::LOCATION]
+    let headers = [header::CONTENT_TYPE, header::ETAG, header::LOCATION]
         .into_iter()
         .filter_map(|n| {
             let v = parts.headers.get(&n)?.to_str().ok()?;
-            Some((n.as_str().to_owned(), serde_json::Value::String(v.to_owned())))
+            Some((n.as_str().to_owned(), v.to_owned()))
         })
         .collect();
     let saved = match std::str::from_utf8(&body) {
         Ok(text) => {
-            let headers = serde_json::Value::Object(kept).to_string();
-            state.db.finish_idempotency(&key, status.as_u16(), &headers, text).await
+            let kept = KeptResponse { status: status.as_u16(), headers, body: text.to_owned() };
+            state.crm.keep_response(&key, &kept).await
         }
-        Err(_) => state.db.release_idempotency(&key).await,
+        Err(_) => state.crm.release_request(&key).await,
     };
     if let Err(e) = saved {
         tracing::warn!(error = %e, "could not keep an idempotent response");

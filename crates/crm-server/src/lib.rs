@@ -1,8 +1,9 @@
 //! # crm-server
 //!
 //! The bundled server of the CRM engine: it wires `crm-core`'s use cases to the SQL store
-//! and serves them over HTTP, with API-token auth, live events, reminders and operations
-//! endpoints. `cargo run --release -p crm-server` gives a working CRM on SQLite with demo
+//! and serves them over HTTP, with API-token auth, live events, the core's workers on a
+//! schedule, and operations endpoints. It holds no SQL and no domain rule: the store is
+//! behind the core's ports, the rules and the workers' rounds are the core's. `cargo run --release -p crm-server` gives a working CRM on SQLite with demo
 //! data.
 //!
 //! Map of the crate:
@@ -13,13 +14,12 @@
 //! - [`extract`]: JSON/query/path extractors naming bad fields, `If-Match`, `ETag` replies.
 //! - [`auth`]: bearer API tokens (hashed) → the core's `Actor`.
 //! - [`idempotency`]: `Idempotency-Key` on creates.
-//! - [`events`]: the live-event hub and the outbox, reminder and feed workers.
+//! - [`events`]: the live-event hub, the feed poller, and the schedule of the core's workers.
 //! - [`mod@openapi`]: the OpenAPI 3.1 document.
 //! - [`metrics`]: Prometheus text metrics.
-//! - [`db`]: the server's own tables (tokens, live-event feed, metadata).
 //! - [`seed`]: tenant bootstrap and the demo data.
 //! - [`config`]: the command line, the TOML file and the environment.
-//! - [`connectors`]: external CRM connectors per tenant and the push worker.
+//! - [`connectors`]: external CRM connectors per tenant (the core's push worker uses them).
 //! - [`csv_io`]: customer import and export.
 //! - [`bench_seed`]: the hidden `bench-seed` command of `cargo xtask bench server`.
 
@@ -29,7 +29,6 @@ pub mod bench_seed;
 pub mod config;
 pub mod connectors;
 pub mod csv_io;
-pub mod db;
 pub mod events;
 pub mod extract;
 pub mod idempotency;
@@ -42,5 +41,5 @@ pub mod server;
 pub mod state;
 
 pub use app::{api, app, openapi};
-pub use server::{RunningServer, ServerConfig, Services, StartError, start};
+pub use server::{RunningServer, ServerConfig, Services, StartError, start, start_with};
 pub use state::{AppState, Settings};

@@ -45,10 +45,7 @@ async fn main() -> Result<()> {
             let tenant = csv_io::parse_tenant(&tenant)?;
             let agent = agent.trim().parse().map_err(|_| anyhow::anyhow!("{agent:?} is not an agent id"))?;
             let role = role.parse().map_err(|e: crm_core::FieldError| anyhow::anyhow!("{}", e.reason))?;
-            if services.crm.store().get_agent(tenant, agent).await?.is_none() {
-                bail!("no agent {agent} in tenant {tenant}");
-            }
-            let token = services.tokens.create(tenant, agent, role, &label, services.crm.clock().now()).await?;
+            let token = services.tokens.create(tenant, agent, role, &label).await?;
             println!("{token}");
             Ok(())
         }
@@ -160,13 +157,7 @@ async fn shutdown_signal() {
 async fn actor_of(services: &Services, args: &ActorArgs) -> Result<Actor> {
     let tenant = csv_io::parse_tenant(&args.tenant)?;
     let agent = args.agent.trim().parse().map_err(|_| anyhow::anyhow!("{:?} is not an agent id", args.agent))?;
-    let agent = services
-        .crm
-        .store()
-        .get_agent(tenant, agent)
-        .await?
-        .with_context(|| format!("no agent {agent} in tenant {tenant}"))?;
-    Ok(Actor::for_agent(&agent))
+    services.crm.operator_actor(tenant, agent).await.with_context(|| format!("no agent {agent} in tenant {tenant}"))
 }
 
 async fn import(config: &Config, file: &std::path::Path, args: &ActorArgs, on_error: Option<OnError>) -> Result<()> {

@@ -307,13 +307,27 @@ fn core_problem(error: &CoreError, if_match: bool) -> Problem {
     }
 }
 
+/// Marks a response as the refusal of a record whose id exists already (a create run
+/// again with the same ids): the idempotency middleware reads it from the response's
+/// extensions instead of parsing the body.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DuplicateId;
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         if let ApiError::Core { error: error @ (CoreError::Store(_) | CoreError::Connector(_)), .. } = &self {
             // Log once, here, with the whole source chain; the client gets no detail.
             tracing::error!(error = %error, source = ?std::error::Error::source(error), "request failed");
         }
-        self.to_problem().into_response()
+        let duplicate_id = matches!(
+            &self,
+            ApiError::Core { error: CoreError::Conflict(Conflict::Duplicate { field, .. }), .. } if field == "id"
+        );
+        let mut response = self.to_problem().into_response();
+        if duplicate_id {
+            response.extensions_mut().insert(DuplicateId);
+        }
+        response
     }
 }
 

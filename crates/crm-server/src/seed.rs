@@ -72,10 +72,7 @@ pub async fn bootstrap_tenant(
             },
         )
         .await?;
-    let token = services
-        .tokens
-        .create(tenant.id, admin.id, Role::Administrator, "bootstrap administrator", services.crm.clock().now())
-        .await?;
+    let token = services.tokens.create(tenant.id, admin.id, Role::Administrator, "bootstrap administrator").await?;
     Ok(Bootstrap { tenant, admin, token })
 }
 

@@ -1,6 +1,7 @@
-//! Wiring and running: open the store and the server's tables on one database URL, migrate,
-//! seed the demo on the first start, then serve HTTP and run the workers until shutdown.
-//! [`start`] is what `crm-server serve` and the end-to-end tests call.
+//! Wiring and running: open the store on one database URL and migrate it, seed the demo on
+//! the first start, then serve HTTP and run the core's workers until shutdown. [`start`] is
+//! what `crm-server serve` and the end-to-end tests call; [`start_with`] serves services
+//! wired by the caller (any store: the tests also run the whole server on the memory store).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -9,30 +10,26 @@ use axum::serve::ListenerExt as _;
 use tokio::sync::watch;
 
 use crm_core::StoreError;
-use crm_core::ports::Store;
+use crm_core::ports::{Clock, IdGenerator, Store};
 use crm_core::service::Crm;
 use crm_core::time::{SystemClock, UuidV7Generator};
 use crm_store_sql::{SqlStore, SqlStoreOptions};
 
 use crate::auth::Tokens;
-use crate::db::ServerDb;
 use crate::events::{Hub, spawn_workers};
 use crate::metrics::Metrics;
 use crate::seed::{DemoSeed, seed_demo};
 use crate::state::{AppParts, AppState, Settings};
 
-/// Metadata key set once the database was initialised (demo seeded or declined).
-const INITIALISED: &str = "initialised";
-
-/// The use cases and the server's tables on one database.
+/// The use cases on one store, and the API tokens.
 #[derive(Clone, Debug)]
 pub struct Services {
-    /// The use cases, on the SQL store.
+    /// The use cases.
     pub crm: Crm,
-    /// The server's own tables.
-    pub db: ServerDb,
     /// API tokens.
     pub tokens: Tokens,
+    /// The SQL store, when the store is the SQL one (readiness, metrics, closing).
+    pub sql: Option<SqlStore>,
 }
 
 impl Services {
@@ -45,24 +42,27 @@ impl Services {
     pub async fn open(database_url: &str, options: SqlStoreOptions) -> Result<Self, StoreError> {
         let url = normalise_url(database_url);
         let store = SqlStore::connect(&url, options).await?;
-        let db = ServerDb::sharing(&store);
-        let lock = db.migration_lock().await?;
         store.migrate().await?;
-        db.migrate().await?;
-        if let Some(lock) = lock {
-            lock.commit().await.map_err(|e| StoreError::Backend(Box::new(e)))?;
+        let mut services = Self::on(Arc::new(store.clone()), Arc::new(SystemClock), Arc::new(UuidV7Generator));
+        services.sql = Some(store);
+        Ok(services)
+    }
+
+    /// The use cases on any store (the memory store in tests, an embedder's own adapter),
+    /// with this clock and id generator.
+    pub fn on(store: Arc<dyn Store>, clock: Arc<dyn Clock>, ids: Arc<dyn IdGenerator>) -> Self {
+        let crm = Crm::new(store, clock, ids);
+        let tokens = Tokens::new(crm.clone());
+        Self { crm, tokens, sql: None }
+    }
+
+    /// Closes the database pools (SQL store only).
+    pub async fn close(&self) {
+        if let Some(sql) = &self.sql
+            && let Err(error) = sql.clone().close().await
+        {
+            tracing::warn!(%error, "closing the database pools failed");
         }
-        if db.autovacuum_off().await? {
-            tracing::warn!(
-                "PostgreSQL runs with autovacuum off: run VACUUM on outbox, crm_server_live_events and sequences \
-                 regularly, or their dead rows pile up and slow every claim and poll (the server runs ANALYZE on \
-                 outbox and crm_server_live_events every minute, so their claims and polls keep using their indexes)"
-            );
-        }
-        let store: Arc<dyn Store> = Arc::new(store);
-        let crm = Crm::new(store, Arc::new(SystemClock), Arc::new(UuidV7Generator));
-        let tokens = Tokens::new(db.clone());
-        Ok(Self { crm, db, tokens })
     }
 
     /// Seeds the demo tenant when the database was never initialised (and `demo` is set);
@@ -72,7 +72,7 @@ impl Services {
     /// Store failures.
     pub async fn first_start(&self, demo: bool) -> Result<Option<DemoSeed>, crm_core::Error> {
         // Claimed atomically: of several replicas starting on an empty database, one seeds.
-        if !self.db.claim_meta(INITIALISED, "seeding").await? {
+        if !self.crm.begin_first_start().await? {
             return Ok(None);
         }
         let seed = if demo {
@@ -80,14 +80,14 @@ impl Services {
                 Ok(seed) => Some(seed),
                 Err(e) => {
                     // Let the next start try again.
-                    self.db.delete_meta(INITIALISED).await?;
+                    self.crm.abandon_first_start().await?;
                     return Err(e);
                 }
             }
         } else {
             None
         };
-        self.db.set_meta(INITIALISED, "true").await?;
+        self.crm.finish_first_start().await?;
         Ok(seed)
     }
 }
@@ -143,7 +143,7 @@ impl RunningServer {
             let _ = w.await;
         }
         let result = self.handle.await.unwrap_or_else(|e| Err(std::io::Error::other(e)));
-        self.services.db.close().await;
+        self.services.close().await;
         result
     }
 
@@ -196,16 +196,38 @@ pub enum StartError {
 /// See [`StartError`].
 pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
     // Bind first: a taken port must not cost the demo token printed only once.
-    let listener = tokio::net::TcpListener::bind(config.listen)
-        .await
-        .map_err(|source| StartError::Bind { addr: config.listen, source })?;
-    let addr = listener.local_addr().map_err(|source| StartError::Bind { addr: config.listen, source })?;
+    let listener = bind(&config).await?;
     let services = Services::open(&config.database_url, config.settings.store_options()).await?;
+    serve(listener, services, config).await
+}
+
+/// Serves `services` (wired by the caller, on any store) as [`start`] serves the database
+/// of `config.database_url`, which is not used here.
+///
+/// # Errors
+/// See [`StartError`].
+pub async fn start_with(services: Services, config: ServerConfig) -> Result<RunningServer, StartError> {
+    let listener = bind(&config).await?;
+    serve(listener, services, config).await
+}
+
+async fn bind(config: &ServerConfig) -> Result<tokio::net::TcpListener, StartError> {
+    tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| StartError::Bind { addr: config.listen, source })
+}
+
+async fn serve(
+    listener: tokio::net::TcpListener,
+    services: Services,
+    config: ServerConfig,
+) -> Result<RunningServer, StartError> {
+    let addr = listener.local_addr().map_err(|source| StartError::Bind { addr: config.listen, source })?;
     let demo = services.first_start(config.demo).await?;
     let (shutdown, rx) = watch::channel(false);
     let state = AppState::new(AppParts {
         crm: services.crm.clone(),
-        db: services.db.clone(),
+        sql: services.sql.clone(),
         tokens: services.tokens.clone(),
         hub: Hub::new(rx.clone()),
         metrics: Arc::new(Metrics::default()),

@@ -1,14 +1,14 @@
-//! What every handler shares: the use cases, the server's tables, the token cache, the live
-//! event hub, the metrics and the tunables.
+//! What every handler shares: the use cases, the token cache, the live event hub, the
+//! metrics, the tunables, and the SQL store's diagnostics when the store is the SQL one.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use crm_core::service::{Crm, RetryPolicy};
+use crm_core::service::{Crm, RetryPolicy, WorkerSettings};
+use crm_store_sql::SqlStore;
 
 use crate::auth::Tokens;
 use crate::connectors::Connectors;
-use crate::db::ServerDb;
 use crate::events::Hub;
 use crate::metrics::Metrics;
 
@@ -50,7 +50,7 @@ impl Default for Settings {
             // 12 attempts from 5 s doubling to an hour: about 2.5 h of outage before an
             // entry is dead and waits for a person.
             push_retry: RetryPolicy::default(),
-            push_lease: crate::connectors::DEFAULT_PUSH_LEASE,
+            push_lease: WorkerSettings::default().push_lease,
             push_batch: 50,
             database_connections: DEFAULT_DATABASE_CONNECTIONS,
         }
@@ -58,6 +58,19 @@ impl Default for Settings {
 }
 
 impl Settings {
+    /// The core workers' tunables these settings ask for (the rest are the core's defaults).
+    pub fn workers(&self) -> WorkerSettings {
+        WorkerSettings {
+            poll_interval: self.poll_interval,
+            reminder_interval: self.reminder_interval,
+            outbox_keep: self.outbox_keep,
+            push_retry: self.push_retry,
+            push_lease: self.push_lease,
+            push_batch: self.push_batch,
+            ..WorkerSettings::default()
+        }
+    }
+
     /// The store's pool settings these tunables ask for.
     pub fn store_options(&self) -> crm_store_sql::SqlStoreOptions {
         crm_store_sql::SqlStoreOptions {
@@ -92,8 +105,8 @@ impl std::ops::Deref for AppState {
 pub struct AppParts {
     /// The use cases.
     pub crm: Crm,
-    /// The server's own tables.
-    pub db: ServerDb,
+    /// The SQL store, for readiness and its metrics (`None` on another store).
+    pub sql: Option<SqlStore>,
     /// API tokens.
     pub tokens: Tokens,
     /// Live events for the SSE streams of this replica.

@@ -247,14 +247,52 @@ impl SqlStore {
     ///
     /// # Errors
     /// `Backend` when a migration fails; `Unavailable` when the database is unreachable.
+    ///
+    /// On PostgreSQL, replicas starting together take turns: the migrations run while this
+    /// process holds an advisory lock (released with the transaction that took it), so the
+    /// second replica finds them applied. A PostgreSQL running with autovacuum off is
+    /// warned about: its queue tables then only shrink when someone runs `VACUUM`.
     pub async fn migrate(&self) -> StoreResult<()> {
-        Migrator::up(&self.write, None).await.map_err(db)
+        if !self.is_postgres() {
+            return Migrator::up(&self.write, None).await.map_err(db);
+        }
+        let lock = sea_orm::TransactionTrait::begin(&self.write).await.map_err(db)?;
+        sea_orm::ConnectionTrait::execute_unprepared(&lock, "SELECT pg_advisory_xact_lock(7315046)")
+            .await
+            .map_err(db)?;
+        let migrated = Migrator::up(&self.write, None).await.map_err(db);
+        crate::connect::finish(lock, migrated).await?;
+        if self.autovacuum_off().await? {
+            tracing::warn!(
+                "PostgreSQL runs with autovacuum off: run VACUUM on outbox, live_events and sequences regularly, \
+                 or their dead rows pile up and slow every claim and poll (the server's pruner runs ANALYZE on \
+                 outbox and live_events every minute, so their claims and polls keep using their indexes)"
+            );
+        }
+        Ok(())
     }
 
-    /// The store's connections, `(read, write)`, for an application that keeps its own
-    /// tables in the same database: writes sent on `write` queue on SQLite's single write
-    /// path with the store's own instead of contending for the file lock. On PostgreSQL
-    /// and in-memory SQLite both are the same pool.
+    /// Whether this is a PostgreSQL server with autovacuum off.
+    pub(crate) async fn autovacuum_off(&self) -> StoreResult<bool> {
+        if !self.is_postgres() {
+            return Ok(false);
+        }
+        let row = crate::sql::one(&self.read, "SELECT current_setting('autovacuum') AS on_off", vec![]).await;
+        let value: Option<String> = row.map_err(db)?.map(|r| crate::sql::col(&r, "on_off")).transpose()?;
+        Ok(value.is_some_and(|v| v == "off"))
+    }
+
+    /// Checks the database answers.
+    ///
+    /// # Errors
+    /// `Unavailable` when it does not.
+    pub async fn ping(&self) -> StoreResult<()> {
+        self.read.ping().await.map_err(|e| StoreError::Unavailable(Box::new(e)))
+    }
+
+    /// The store's connections, `(read, write)`, for diagnostics such as query plans (the
+    /// plan and migration tests use them). The application's own state has ports of its
+    /// own: nothing outside this crate writes SQL.
     pub fn connections(&self) -> (DatabaseConnection, DatabaseConnection) {
         (self.read.clone(), self.write.clone())
     }

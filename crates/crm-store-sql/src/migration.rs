@@ -22,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(SqliteChecksAsComparisons),
             Box::new(CasesByStatusInListOrder),
             Box::new(CasesByPriority),
+            Box::new(ApplicationStateTables),
         ]
     }
 }
@@ -138,6 +139,85 @@ impl MigrationTrait for CasesByPriority {
         let conn = manager.get_connection();
         conn.execute_unprepared("CREATE INDEX cases_by_priority ON cases (tenant_id, priority_rank, number)").await?;
         refresh_sqlite_statistics(conn, "cases").await
+    }
+}
+
+/// `m0008`: the application's own state moves into the store, behind the ports
+/// `TokenStore`, `IdempotencyStore`, `LiveFeedStore` and `MetaStore` (ADR 0014): API token
+/// hashes (`api_tokens`), idempotency keys (`idempotency_keys`), the live-event feed every
+/// replica reads (`live_events`) and installation facts (`installation_meta`). Until now the
+/// server created them itself as `crm_server_tokens`, `crm_server_idempotency`,
+/// `crm_server_live_events` and `crm_server_meta`; a database that has those keeps their
+/// rows (tokens stay valid, the feed's positions go on from where they were): they are
+/// renamed, with the same columns.
+struct ApplicationStateTables;
+
+impl MigrationName for ApplicationStateTables {
+    fn name(&self) -> &str {
+        "m0008_application_state_tables"
+    }
+}
+
+/// `(old name, new name, DDL of a fresh table)`; `{serial}` is the backend's
+/// auto-increment key.
+const APPLICATION_TABLES: [(&str, &str, &str); 4] = [
+    (
+        "crm_server_meta",
+        "installation_meta",
+        "CREATE TABLE installation_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    ),
+    (
+        "crm_server_tokens",
+        "api_tokens",
+        "CREATE TABLE api_tokens (hash TEXT PRIMARY KEY, tenant_id TEXT NOT NULL, agent_id TEXT NOT NULL, \
+         role TEXT NOT NULL, label TEXT NOT NULL, created_at TEXT NOT NULL)",
+    ),
+    (
+        "crm_server_live_events",
+        "live_events",
+        "CREATE TABLE live_events (seq {serial}, tenant_id TEXT NOT NULL, agent_id TEXT NOT NULL, \
+         name TEXT NOT NULL, payload TEXT NOT NULL, created_ms BIGINT NOT NULL)",
+    ),
+    (
+        "crm_server_idempotency",
+        "idempotency_keys",
+        "CREATE TABLE idempotency_keys (key TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, state TEXT NOT NULL, \
+         status BIGINT NOT NULL, headers TEXT NOT NULL, body TEXT NOT NULL, created_ms BIGINT NOT NULL)",
+    ),
+];
+
+/// Whether the database has a table named `name`.
+async fn table_exists<C: ConnectionTrait>(conn: &C, name: &str) -> Result<bool, DbErr> {
+    let backend = conn.get_database_backend();
+    let sql = match backend {
+        DbBackend::Postgres => {
+            "SELECT 1 AS found FROM pg_tables WHERE schemaname = current_schema() AND tablename = $1"
+        }
+        _ => "SELECT 1 AS found FROM sqlite_master WHERE type = 'table' AND name = ?",
+    };
+    Ok(conn.query_one_raw(Statement::from_sql_and_values(backend, sql, [name.into()])).await?.is_some())
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for ApplicationStateTables {
+    #[allow(elided_lifetimes_in_paths)] // the trait's own signature
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let conn = manager.get_connection();
+        let serial = match conn.get_database_backend() {
+            DbBackend::Postgres => "BIGSERIAL PRIMARY KEY",
+            _ => "INTEGER PRIMARY KEY AUTOINCREMENT",
+        };
+        for (old, new, ddl) in APPLICATION_TABLES {
+            if table_exists(conn, old).await? {
+                conn.execute_unprepared(&format!("ALTER TABLE {old} RENAME TO {new}")).await?;
+            } else {
+                conn.execute_unprepared(&ddl.replace("{serial}", serial)).await?;
+            }
+        }
+        conn.execute_unprepared("DROP INDEX IF EXISTS crm_server_live_events_created").await?;
+        conn.execute_unprepared("CREATE INDEX live_events_created ON live_events (created_ms)").await?;
+        conn.execute_unprepared("CREATE INDEX idempotency_keys_created ON idempotency_keys (created_ms)").await?;
+        Ok(())
     }
 }
 

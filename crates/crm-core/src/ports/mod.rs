@@ -2,15 +2,23 @@
 //! and document their contract per method.
 
 mod external_crm;
+pub(crate) mod idempotency;
+pub(crate) mod live_feed;
 mod mailer;
+pub(crate) mod meta;
 mod search;
 pub(crate) mod store;
+pub(crate) mod tokens;
 
 pub use crate::time::{Clock, IdGenerator};
 pub use external_crm::ExternalCrm;
+pub use idempotency::IdempotencyStore;
+pub use live_feed::LiveFeedStore;
 pub use mailer::{MailError, Mailer, OutgoingMail};
+pub use meta::MetaStore;
 pub use search::{DocumentKind, SearchDocument, SearchError, SearchHit, SearchIndex};
 pub use store::{
     CardLimits, CardParts, CardStore, CaseStore, ContextStore, CustomerStore, DirectoryStore, InteractionStore,
     OutboxStore, Store, StoreResult, TaskStore,
 };
+pub use tokens::TokenStore;

@@ -28,6 +28,11 @@ use crate::interaction::{Disposition, Interaction, QueueSettings};
 use crate::page::{Page, PageRequest};
 use crate::task::Task;
 
+use super::idempotency::IdempotencyStore;
+use super::live_feed::LiveFeedStore;
+use super::meta::MetaStore;
+use super::tokens::TokenStore;
+
 /// Shorthand for store results.
 pub type StoreResult<T> = Result<T, StoreError>;
 
@@ -465,6 +470,17 @@ pub trait OutboxStore: Send + Sync {
     /// `NotFound` (also for another tenant's entry); `Conflict(State)` unless dead.
     async fn requeue(&self, tenant: TenantId, id: EventId, now: DateTime<Utc>) -> StoreResult<()>;
 
+    /// Refreshes what the backend needs to keep claiming and pruning fast after many
+    /// entries came and went (planner statistics where nothing refreshes them on its own).
+    /// The pruner calls it after each prune that emptied its backlog. The default does
+    /// nothing.
+    ///
+    /// # Errors
+    /// Backend failures only.
+    async fn refresh_queue_statistics(&self) -> StoreResult<()> {
+        Ok(())
+    }
+
     /// A tenant's entries with a status, newest first, paginated.
     async fn list_outbox(
         &self,
@@ -571,7 +587,9 @@ pub trait ContextStore: CustomerStore + DirectoryStore {
     }
 }
 
-/// Everything a full store adapter provides; what the server holds as `Arc<dyn Store>`.
+/// Everything a full store adapter provides; what the server holds as `Arc<dyn Store>`:
+/// the domain's stores and the server's own state (tokens, idempotency keys, the live feed,
+/// installation facts), so one adapter serves the whole application.
 pub trait Store:
     CustomerStore
     + CaseStore
@@ -581,6 +599,10 @@ pub trait Store:
     + ContextStore
     + DirectoryStore
     + OutboxStore
+    + TokenStore
+    + IdempotencyStore
+    + LiveFeedStore
+    + MetaStore
     + std::fmt::Debug
 {
 }
@@ -594,6 +616,10 @@ impl<T> Store for T where
         + ContextStore
         + DirectoryStore
         + OutboxStore
+        + TokenStore
+        + IdempotencyStore
+        + LiveFeedStore
+        + MetaStore
         + std::fmt::Debug
 {
 }

@@ -9,17 +9,23 @@
 //!   which commits them in one transaction.
 //! - Updates take the version the caller read; a stale one is an [`Error::Conflict`].
 
+mod access_tokens;
 mod admin;
 mod cases;
 mod customers;
 mod delivery;
 mod external;
+mod imports;
+mod installation;
 mod interactions;
+mod live;
 mod lookup;
 mod merge;
+mod requests;
 mod tasks;
 #[cfg(test)]
 mod tests;
+mod workers;
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -27,7 +33,9 @@ use std::sync::{Arc, RwLock};
 pub use admin::{AgentPatch, CASE_COLUMNS, NewAgent, NewTenant, ProfilePatch};
 pub use delivery::{ConnectorDirectory, DeliveryReport, RetryPolicy};
 pub use external::ExternalLookup;
+pub use imports::CustomerImportCheck;
 pub use lookup::{Agenda, MAX_LOOKUP_MATCHES};
+pub use workers::{RoundReport, Worker, WorkerSettings};
 
 use crate::access::{Actor, Tenant};
 use crate::error::{Conflict, Error, Result};
@@ -57,11 +65,6 @@ impl Crm {
     #[must_use]
     pub fn with_id_generator(&self, ids: Arc<dyn IdGenerator>) -> Self {
         Self { ids, ..self.clone() }
-    }
-
-    /// The store (for adapters that need more than the use cases, such as workers).
-    pub fn store(&self) -> &Arc<dyn Store> {
-        &self.store
     }
 
     /// The clock.

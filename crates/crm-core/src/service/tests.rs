@@ -46,6 +46,89 @@ struct MockStore {
     interaction_store: MockInteractionStore,
     directory_store: MockDirectoryStore,
     outbox_store: MockOutboxStore,
+    token_store: crate::ports::tokens::MockTokenStore,
+    idempotency_store: crate::ports::idempotency::MockIdempotencyStore,
+    live_feed: crate::ports::live_feed::MockLiveFeedStore,
+    meta_store: crate::ports::meta::MockMetaStore,
+}
+
+#[async_trait]
+impl crate::ports::TokenStore for MockStore {
+    async fn insert_token(
+        &self,
+        hash: &str,
+        token: &crate::api_token::ApiToken,
+        label: &str,
+        created_at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        self.token_store.insert_token(hash, token, label, created_at).await
+    }
+    async fn find_token(&self, hash: &str) -> StoreResult<Option<crate::api_token::ApiToken>> {
+        self.token_store.find_token(hash).await
+    }
+}
+
+#[async_trait]
+impl crate::ports::IdempotencyStore for MockStore {
+    async fn claim_idempotency(
+        &self,
+        key: &str,
+        fingerprint: &str,
+        now: DateTime<Utc>,
+        stale_before: DateTime<Utc>,
+    ) -> StoreResult<crate::idempotency::IdempotencyClaim> {
+        self.idempotency_store.claim_idempotency(key, fingerprint, now, stale_before).await
+    }
+    async fn finish_idempotency(&self, key: &str, response: &crate::idempotency::KeptResponse) -> StoreResult<()> {
+        self.idempotency_store.finish_idempotency(key, response).await
+    }
+    async fn release_idempotency(&self, key: &str) -> StoreResult<()> {
+        self.idempotency_store.release_idempotency(key).await
+    }
+    async fn prune_idempotency(&self, before: DateTime<Utc>) -> StoreResult<u64> {
+        self.idempotency_store.prune_idempotency(before).await
+    }
+}
+
+#[async_trait]
+impl crate::ports::LiveFeedStore for MockStore {
+    async fn append_live(&self, events: &[crate::live::NewLiveEvent], now: DateTime<Utc>) -> StoreResult<()> {
+        self.live_feed.append_live(events, now).await
+    }
+    async fn live_head(&self) -> StoreResult<u64> {
+        self.live_feed.live_head().await
+    }
+    async fn live_after(&self, after: u64, limit: u32) -> StoreResult<Vec<crate::live::LiveEvent>> {
+        self.live_feed.live_after(after, limit).await
+    }
+    async fn live_for_agent_after(
+        &self,
+        tenant: TenantId,
+        agent: AgentId,
+        after: u64,
+        limit: u32,
+    ) -> StoreResult<Vec<crate::live::LiveEvent>> {
+        self.live_feed.live_for_agent_after(tenant, agent, after, limit).await
+    }
+    async fn prune_live(&self, before: DateTime<Utc>) -> StoreResult<u64> {
+        self.live_feed.prune_live(before).await
+    }
+}
+
+#[async_trait]
+impl crate::ports::MetaStore for MockStore {
+    async fn meta(&self, key: &str) -> StoreResult<Option<String>> {
+        self.meta_store.meta(key).await
+    }
+    async fn set_meta(&self, key: &str, value: &str) -> StoreResult<()> {
+        self.meta_store.set_meta(key, value).await
+    }
+    async fn claim_meta(&self, key: &str, value: &str) -> StoreResult<bool> {
+        self.meta_store.claim_meta(key, value).await
+    }
+    async fn delete_meta(&self, key: &str) -> StoreResult<()> {
+        self.meta_store.delete_meta(key).await
+    }
 }
 
 impl std::fmt::Debug for MockStore {

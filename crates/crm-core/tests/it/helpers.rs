@@ -15,6 +15,7 @@ pub(crate) struct Env {
     pub(crate) crm: Crm,
     pub(crate) store: Arc<MemoryStore>,
     pub(crate) tenant: SeededTenant,
+    pub(crate) clock: Arc<ManualClock>,
 }
 
 impl Env {
@@ -23,8 +24,8 @@ impl Env {
         let clock = Arc::new(ManualClock::new(crm_testkit::fakes::default_start()));
         let ids = Arc::new(SequentialIds::new());
         let tenant = SeededTenant::create(&*store, &*ids, clock.now()).await.expect("seed tenant");
-        let crm = Crm::new(store.clone(), clock, ids);
-        Self { crm, store, tenant }
+        let crm = Crm::new(store.clone(), clock.clone(), ids);
+        Self { crm, store, tenant, clock }
     }
 
     pub(crate) fn supervisor(&self) -> Actor {

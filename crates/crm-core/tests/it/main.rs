@@ -9,3 +9,4 @@ mod merge;
 mod numbers;
 mod pushes;
 mod roundtrip;
+mod workers;

@@ -240,6 +240,6 @@ pub async fn create_token(
     if label.chars().count() > 200 {
         return Err(ApiError::invalid("label", "must be at most 200 characters"));
     }
-    let token = st.tokens.create(actor.tenant, agent.id, input.role, &label, st.crm.clock().now()).await?;
+    let token = st.tokens.create(actor.tenant, agent.id, input.role, &label).await?;
     Ok(Reply::created(CreatedToken { token, agent: agent.id, role: input.role }, "/api/v1/tokens".into()))
 }

@@ -9,19 +9,16 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures::Stream;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
-use crm_core::access::Permission;
-use crm_core::customer::{CustomerCard, LookupKey};
 use crm_core::ids::AgentId;
-use crm_core::interaction::{Channel, Direction, Interaction, NewInteraction};
+use crm_core::live::{IncomingCall as CoreIncomingCall, ScreenPop};
 
 use crate::auth::Auth;
-use crate::events::push;
 use crate::extract::{ApiJson, Reply};
 use crate::idempotency::UseCases;
 use crate::openapi::responses as s;
-use crate::problem::{ApiError, ApiResult};
+use crate::problem::ApiResult;
 use crate::state::AppState;
 
 /// The caller's live events as Server-Sent Events: `ready` once connected, then
@@ -38,15 +35,14 @@ pub async fn events(
 ) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
     // Subscribe before reading the backlog, so nothing falls between the two.
     let rx = st.hub.subscribe();
-    let tenant = actor.tenant.to_string();
-    let agent = actor.agent.to_string();
+    let (tenant, agent) = (actor.tenant, actor.agent);
     let last_seen =
-        headers.get("last-event-id").and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<i64>().ok());
+        headers.get("last-event-id").and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok());
     let backlog = match last_seen {
-        Some(seq) => st.db.live_for_agent_after(actor.tenant, actor.agent, seq, 1000).await?,
+        Some(seq) => st.crm.my_live_events(&actor, seq, 1000).await?,
         None => Vec::new(),
     };
-    let replayed: Arc<HashSet<i64>> = Arc::new(backlog.iter().map(|r| r.seq).collect());
+    let replayed: Arc<HashSet<u64>> = Arc::new(backlog.iter().map(|r| r.seq).collect());
     let ready = Event::default().event("ready").data(format!("{{\"agent\":\"{agent}\"}}"));
     let first = futures::stream::iter(
         std::iter::once(ready)
@@ -56,7 +52,7 @@ pub async fn events(
     );
     let stop = st.hub.stopping();
     let rest = futures::stream::unfold((rx, stop), move |(mut rx, mut stop)| {
-        let (tenant, agent, replayed) = (tenant.clone(), agent.clone(), replayed.clone());
+        let replayed = replayed.clone();
         async move {
             loop {
                 if *stop.borrow() {
@@ -102,50 +98,17 @@ pub struct IncomingCall {
     pub context: std::collections::BTreeMap<String, String>,
 }
 
-/// What the screen pop pushed.
-#[derive(Debug, Clone, Serialize)]
-pub struct ScreenPop {
-    /// The interaction recorded for the call (offered to the agent).
-    pub interaction: Interaction,
-    /// The customer cards the number matches, most recently contacted first.
-    pub cards: Vec<CustomerCard>,
-}
-
 /// An incoming call (EXT-2): records an inbound voice interaction offered to the agent,
 /// looks the caller up, and pushes the cards to the agent's event stream as `screen_pop`.
 #[utoipa::path(post, path = "/api/v1/cti/calls", tag = "events", request_body = IncomingCall,
     responses((status = 201, body = s::ScreenPop)))]
 pub async fn incoming_call(
-    State(st): State<AppState>,
     Auth(actor): Auth,
     UseCases(crm): UseCases,
     ApiJson(call): ApiJson<IncomingCall>,
 ) -> ApiResult<Reply<ScreenPop>> {
-    let agent = call.agent.unwrap_or(actor.agent);
-    if agent != actor.agent {
-        actor.require(Permission::CaseAssign)?;
-        st.crm
-            .get_agent(&actor, agent)
-            .await
-            .map_err(|_| ApiError::invalid("agent", "is not an agent of this tenant"))?;
-    }
-    let cards = st.crm.lookup(&actor, &LookupKey::Phone(call.phone.clone())).await?;
-    let input = NewInteraction {
-        channel: Channel::Voice,
-        direction: Direction::Inbound,
-        customer: cards.first().map(|c| c.customer.id),
-        address: Some(call.phone),
-        contact_name: cards.first().map(|c| c.customer.name.clone()),
-        internal_agent: None,
-        agent: Some(agent),
-        queue: call.queue,
-        context: call.context,
-        transcript: Vec::new(),
-    };
-    let interaction = crm.create_interaction(&actor, input).await?;
-    let pop = ScreenPop { interaction, cards };
-    let payload = serde_json::to_value(&pop).unwrap_or_default();
-    push(&st, actor.tenant, agent, "screen_pop", &payload).await?;
+    let call = CoreIncomingCall { phone: call.phone, agent: call.agent, queue: call.queue, context: call.context };
+    let pop = crm.incoming_call(&actor, call).await?;
     let location = format!("/api/v1/interactions/{}", pop.interaction.id);
     Ok(Reply::created(pop, location))
 }

@@ -2,6 +2,7 @@
 //! the outbox inside the caller's transaction, and telling a stale version from a missing
 //! record after a guarded `UPDATE` touched no row.
 
+mod app_state;
 mod card;
 mod case;
 mod customer;

@@ -50,6 +50,21 @@ fn entry_from_row(row: &QueryResult) -> StoreResult<OutboxEntry> {
     })
 }
 
+impl SqlStore {
+    /// Refreshes PostgreSQL's planner statistics of the queue tables (`ANALYZE outbox,
+    /// live_events`), which autovacuum would otherwise keep; nothing on SQLite. The pruner
+    /// runs it through [`OutboxStore::refresh_queue_statistics`] when autovacuum is off.
+    ///
+    /// # Errors
+    /// Backend failures.
+    pub async fn analyze_queues(&self) -> StoreResult<()> {
+        if self.is_postgres() {
+            exec(&self.write, "ANALYZE outbox, live_events", vec![]).await.map_err(db)?;
+        }
+        Ok(())
+    }
+}
+
 #[async_trait]
 impl OutboxStore for SqlStore {
     async fn claim_outbox(
@@ -184,6 +199,17 @@ impl OutboxStore for SqlStore {
         }
         .await;
         finish(tx, result).await
+    }
+
+    async fn refresh_queue_statistics(&self) -> StoreResult<()> {
+        // Without autovacuum nothing refreshes the queue tables' statistics: PostgreSQL then
+        // plans an outbox claim as a scan of every index entry the table ever had, delivered
+        // ones included, and a sort (7-15 ms a claim after 41,000 creations, growing), where
+        // with statistics it walks its index in claim order (about 1 ms).
+        if self.autovacuum_off().await? {
+            self.analyze_queues().await?;
+        }
+        Ok(())
     }
 
     async fn list_outbox(

@@ -305,6 +305,77 @@ async fn enum_checks_hold_after_m0005(url: &str) {
     store.close().await.unwrap();
 }
 
+/// `m0008` adopts the tables the server used to create itself (`crm_server_*`, made by
+/// `CREATE TABLE IF NOT EXISTS` after the store's migrations): a token issued before still
+/// authenticates, installation facts stay, and the live feed's positions go on after the
+/// last one handed out.
+async fn server_tables_are_adopted_by_m0008(url: &str) {
+    use crm_core::access::Role;
+    use crm_core::ports::{LiveFeedStore, MetaStore, TokenStore};
+    let db = sea_orm::Database::connect(url).await.unwrap();
+    Migrator::up(&db, Some(7)).await.unwrap();
+    let serial = match db.get_database_backend() {
+        DbBackend::Postgres => "BIGSERIAL PRIMARY KEY",
+        _ => "INTEGER PRIMARY KEY AUTOINCREMENT",
+    };
+    // The DDL of crm-server's `db.rs` before the move, verbatim.
+    for ddl in [
+        "CREATE TABLE IF NOT EXISTS crm_server_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)".to_owned(),
+        "CREATE TABLE IF NOT EXISTS crm_server_tokens (hash TEXT PRIMARY KEY, tenant_id TEXT NOT NULL, \
+         agent_id TEXT NOT NULL, role TEXT NOT NULL, label TEXT NOT NULL, created_at TEXT NOT NULL)"
+            .to_owned(),
+        format!(
+            "CREATE TABLE IF NOT EXISTS crm_server_live_events (seq {serial}, tenant_id TEXT NOT NULL, \
+             agent_id TEXT NOT NULL, name TEXT NOT NULL, payload TEXT NOT NULL, created_ms BIGINT NOT NULL)"
+        ),
+        "CREATE INDEX IF NOT EXISTS crm_server_live_events_created ON crm_server_live_events (created_ms)".to_owned(),
+        "CREATE TABLE IF NOT EXISTS crm_server_idempotency (key TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, \
+         state TEXT NOT NULL, status BIGINT NOT NULL, headers TEXT NOT NULL, body TEXT NOT NULL, \
+         created_ms BIGINT NOT NULL)"
+            .to_owned(),
+    ] {
+        db.execute_unprepared(&ddl).await.unwrap();
+    }
+    let (tenant, agent) = (TenantId::from_uuid(uuid::Uuid::now_v7()), AgentId::from_uuid(uuid::Uuid::now_v7()));
+    run(
+        &db,
+        "INSERT INTO crm_server_tokens (hash, tenant_id, agent_id, role, label, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+        vec![
+            "abc123".into(),
+            tenant.to_string().into(),
+            agent.to_string().into(),
+            "supervisor".into(),
+            "old".into(),
+            "2026-11-01T00:00:00+00:00".into(),
+        ],
+    )
+    .await;
+    run(&db, "INSERT INTO crm_server_meta (key, value) VALUES ('initialised', 'true')", vec![]).await;
+    for n in 0..3_i64 {
+        run(
+            &db,
+            "INSERT INTO crm_server_live_events (tenant_id, agent_id, name, payload, created_ms) VALUES (?, ?, 'x', '{}', ?)",
+            vec![tenant.to_string().into(), agent.to_string().into(), n.into()],
+        )
+        .await;
+    }
+    db.close().await.unwrap();
+
+    let store = SqlStore::connect(url, SqlStoreOptions::default()).await.unwrap();
+    store.migrate().await.unwrap();
+    let token = store.find_token("abc123").await.unwrap().expect("the old token is kept");
+    assert_eq!((token.tenant, token.agent, token.role), (tenant, agent, Role::Supervisor));
+    assert_eq!(store.meta("initialised").await.unwrap().as_deref(), Some("true"));
+    let old = store.live_for_agent_after(tenant, agent, 0, 10).await.unwrap();
+    assert_eq!(old.len(), 3, "the feed kept its events");
+    let event = crm_core::live::NewLiveEvent { tenant, agent, name: "y".into(), payload: "{}".into() };
+    let now: chrono::DateTime<chrono::Utc> = "2026-12-01T00:00:00Z".parse().unwrap();
+    store.append_live(&[event], now).await.unwrap();
+    let after = store.live_for_agent_after(tenant, agent, old[2].seq, 10).await.unwrap();
+    assert_eq!(after.len(), 1, "a new event comes after the old positions");
+    store.close().await.unwrap();
+}
+
 fn sqlite_file(name: &str) -> String {
     let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
         .join(format!("crm-{name}-{}.db", uuid::Uuid::now_v7().simple()));
@@ -324,6 +395,11 @@ async fn sqlite_case_history_survives_its_move_to_one_row_per_change() {
 #[tokio::test]
 async fn sqlite_name_search_survives_its_move_to_fts5() {
     name_search_survives_its_move_to_fts5(&sqlite_file("m0004")).await;
+}
+
+#[tokio::test]
+async fn sqlite_server_tables_are_adopted_by_m0008() {
+    server_tables_are_adopted_by_m0008(&sqlite_file("m0008")).await;
 }
 
 #[tokio::test]
@@ -411,4 +487,10 @@ async fn postgres_name_search_survives_m0004() {
 #[tokio::test]
 async fn postgres_enum_checks_hold_after_m0005() {
     on_fresh_postgres("c", enum_checks_hold_after_m0005).await;
+}
+
+#[cfg(crm_pg)]
+#[tokio::test]
+async fn postgres_server_tables_are_adopted_by_m0008() {
+    on_fresh_postgres("s", server_tables_are_adopted_by_m0008).await;
 }

@@ -21,6 +21,7 @@
 //! store's error in the message, which is exactly what a backend author needs to read.
 #![allow(clippy::unwrap_used)]
 
+mod app_state;
 mod cards;
 mod case_lists;
 mod cases;
@@ -54,6 +55,7 @@ use crm_core::task::{NewTask, ScheduleInput, Task, TaskKind};
 use crm_core::time::{UuidV7Generator, next_id};
 use uuid::Uuid;
 
+pub use app_state::*;
 pub use cards::*;
 pub use case_lists::*;
 pub use cases::*;
@@ -169,6 +171,13 @@ macro_rules! store_conformance_tests {
             account_sequence_is_unique_and_increasing_under_concurrency,
             case_numbers_are_unique_and_increasing_under_concurrency,
             failed_write_changes_nothing,
+            api_tokens_are_found_by_hash_and_stored_once,
+            idempotency_claims_tell_every_state_of_a_key,
+            an_idempotency_key_is_claimed_by_exactly_one_of_concurrent_callers,
+            idempotency_keys_are_pruned_after_their_retention,
+            live_events_are_appended_in_order_and_read_per_agent,
+            live_events_are_pruned_and_positions_never_reused,
+            installation_facts_are_claimed_by_exactly_one_caller,
         );
     };
 }

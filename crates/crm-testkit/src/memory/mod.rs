@@ -1,4 +1,5 @@
-//! [`MemoryStore`]: a complete in-memory adapter of every store port of `crm-core`.
+//! [`MemoryStore`]: a complete in-memory adapter of every store port of `crm-core`, the
+//! application's own state (tokens, idempotency keys, live feed) included.
 //!
 //! All state sits behind one mutex, and every method takes it once, checks everything it
 //! must check, and only then changes anything: a write and its outbox events happen
@@ -9,6 +10,7 @@
 //! [`MemoryStore::fail_reads`]) lets use-case tests check that infrastructure errors
 //! propagate and that nothing is half-written.
 
+mod app_state;
 mod cases;
 mod customers;
 mod directory;
@@ -108,6 +110,10 @@ pub(crate) struct State {
     pub(crate) tasks: HashMap<TaskId, Task>,
     pub(crate) interactions: HashMap<InteractionId, Interaction>,
     pub(crate) outbox: HashMap<EventId, OutboxRow>,
+    pub(crate) tokens: HashMap<String, crm_core::api_token::ApiToken>,
+    pub(crate) idempotency: HashMap<String, app_state::KeyRow>,
+    pub(crate) feed: app_state::Feed,
+    pub(crate) meta: HashMap<String, String>,
 }
 
 impl MemoryStore {

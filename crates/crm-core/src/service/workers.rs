@@ -1,0 +1,277 @@
+//! The application's background work as workers: each is one round of a queue (claim
+//! what is due, handle it, record the outcome), driven by the clock; the program that runs
+//! the application only schedules rounds ([`Worker::idle_interval`] after an idle one, at
+//! once after a busy one) and logs their reports.
+//!
+//! Every queue follows this one pattern: rows written in the transaction of the change,
+//! claimed with a lease, retried with backoff, dead-lettered with a reason, requeued by a
+//! person. The workers of today:
+//! - `notifications`: the outbox's notifications to the agents' live feed
+//!   ([`Crm::deliver_notifications`]);
+//! - `reminders`: due task reminders, claimed once across replicas ([`Crm::claim_reminders`]);
+//! - `external-pushes`: activity pushes to external CRMs ([`Crm::deliver_external_pushes`]),
+//!   when connectors are configured;
+//! - `prune`: the delivery log, the live feed and idempotency keys past their retention
+//!   ([`Crm::prune`]).
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use super::Crm;
+use super::delivery::{ConnectorDirectory, RetryPolicy};
+use super::live::chrono_of;
+use crate::error::Result;
+use crate::idempotency;
+use crate::ids::EventId;
+use crate::time::next_id;
+
+/// What one round of a worker did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoundReport {
+    /// Entries claimed (or, for the pruner, rows removed).
+    pub claimed: u32,
+    /// Handled for good.
+    pub done: u32,
+    /// Failed and scheduled again.
+    pub retried: u32,
+    /// Declared dead (waiting for a person).
+    pub dead: u32,
+    /// More may be due now: run the next round at once.
+    pub more: bool,
+    /// Why the round's entries failed, when they failed together.
+    pub failure: Option<String>,
+}
+
+/// One kind of background work.
+#[async_trait]
+pub trait Worker: Send + Sync + fmt::Debug {
+    /// Its name in logs and metrics.
+    fn name(&self) -> &'static str;
+
+    /// How long to wait after a round that found nothing more to do.
+    fn idle_interval(&self) -> Duration;
+
+    /// One round.
+    ///
+    /// # Errors
+    /// Store failures: the round's claimed entries come back when their lease ends.
+    async fn round(&self) -> Result<RoundReport>;
+}
+
+/// The tunables of the workers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WorkerSettings {
+    /// How often the outbox is polled for notifications and external pushes.
+    pub poll_interval: Duration,
+    /// How often due reminders are claimed.
+    pub reminder_interval: Duration,
+    /// How long a claimed notification is leased.
+    pub notification_lease: Duration,
+    /// Notifications per round.
+    pub notification_batch: u32,
+    /// When notifications the live feed refused are tried again.
+    pub notification_retry: Duration,
+    /// Reminders per round.
+    pub reminder_batch: u32,
+    /// When a failed external push is tried again, and when it is declared dead.
+    pub push_retry: RetryPolicy,
+    /// How long a claimed push is leased.
+    pub push_lease: Duration,
+    /// Pushes per round.
+    pub push_batch: u32,
+    /// How often the pruner runs.
+    pub prune_interval: Duration,
+    /// How long delivered outbox entries are kept (the delivery log).
+    pub outbox_keep: Duration,
+    /// How long live events are kept (how far back a stream can resume).
+    pub live_keep: Duration,
+    /// How long idempotency keys are kept.
+    pub idempotency_keep: Duration,
+    /// Delivered outbox entries removed per prune statement.
+    pub prune_batch: u32,
+}
+
+impl Default for WorkerSettings {
+    fn default() -> Self {
+        Self {
+            poll_interval: Duration::from_millis(250),
+            reminder_interval: Duration::from_secs(5),
+            notification_lease: Duration::from_secs(30),
+            notification_batch: 100,
+            notification_retry: Duration::from_secs(5),
+            reminder_batch: 50,
+            // 12 attempts from 5 s doubling to an hour: about 2.5 h of outage before an
+            // entry is dead and waits for a person.
+            push_retry: RetryPolicy::default(),
+            push_lease: Duration::from_secs(60),
+            push_batch: 50,
+            prune_interval: Duration::from_secs(60),
+            outbox_keep: Duration::from_secs(7 * 86_400),
+            live_keep: Duration::from_secs(600),
+            idempotency_keep: idempotency::KEEP,
+            prune_batch: 5_000,
+        }
+    }
+}
+
+impl Crm {
+    /// The workers of this application; `connectors` adds the external-push worker (without
+    /// it, pushes wait in the outbox, pending, until connectors are configured).
+    pub fn workers(
+        &self,
+        settings: &WorkerSettings,
+        connectors: Option<Arc<dyn ConnectorDirectory>>,
+    ) -> Vec<Arc<dyn Worker>> {
+        let s = Arc::new(settings.clone());
+        let mut workers: Vec<Arc<dyn Worker>> = vec![
+            Arc::new(Notifications { crm: self.clone(), s: s.clone() }),
+            Arc::new(Reminders { crm: self.clone(), s: s.clone() }),
+        ];
+        if let Some(connectors) = connectors {
+            workers.push(Arc::new(ExternalPushes { crm: self.clone(), s: s.clone(), connectors }));
+        }
+        workers.push(Arc::new(Pruner { crm: self.clone(), s }));
+        workers
+    }
+
+    /// One round of reminders (TSK-2): claims up to `limit` due reminders across tenants,
+    /// each exactly once across replicas, writing each one's `task_reminder_due` event (the
+    /// notification worker then delivers it).
+    ///
+    /// # Errors
+    /// Store failures.
+    pub async fn claim_reminders(&self, limit: u32) -> Result<RoundReport> {
+        let ids: Vec<EventId> = (0..limit).map(|_| next_id(&*self.ids)).collect();
+        let claimed = self.store.claim_due_reminders(self.clock.now(), &ids).await?;
+        let n = u32::try_from(claimed.len()).unwrap_or(u32::MAX);
+        Ok(RoundReport { claimed: n, done: n, more: n >= limit && limit > 0, ..RoundReport::default() })
+    }
+
+    /// One round of pruning: live events older than `live_keep`, idempotency keys older than
+    /// `idempotency_keep`, and up to `prune_batch` delivered outbox entries older than
+    /// `outbox_keep` (`more` when a full batch went: the next round goes at once). Once the
+    /// backlog is gone, the store refreshes what its queue tables need
+    /// ([`crate::ports::OutboxStore::refresh_queue_statistics`]).
+    ///
+    /// # Errors
+    /// Store failures.
+    pub async fn prune(&self, settings: &WorkerSettings) -> Result<RoundReport> {
+        let now = self.clock.now();
+        let live = self.store.prune_live(now - chrono_of(settings.live_keep)).await?;
+        let keys = self.store.prune_idempotency(now - chrono_of(settings.idempotency_keep)).await?;
+        let delivered = self.store.prune_delivered(now - chrono_of(settings.outbox_keep), settings.prune_batch).await?;
+        let more = delivered == u64::from(settings.prune_batch);
+        if !more {
+            self.store.refresh_queue_statistics().await?;
+        }
+        let removed = u32::try_from(live + keys + delivered).unwrap_or(u32::MAX);
+        Ok(RoundReport { claimed: removed, done: removed, more, ..RoundReport::default() })
+    }
+}
+
+#[derive(Debug)]
+struct Notifications {
+    crm: Crm,
+    s: Arc<WorkerSettings>,
+}
+
+#[async_trait]
+impl Worker for Notifications {
+    fn name(&self) -> &'static str {
+        "notifications"
+    }
+
+    fn idle_interval(&self) -> Duration {
+        self.s.poll_interval
+    }
+
+    async fn round(&self) -> Result<RoundReport> {
+        self.crm
+            .deliver_notifications(self.s.notification_lease, self.s.notification_batch, self.s.notification_retry)
+            .await
+    }
+}
+
+#[derive(Debug)]
+struct Reminders {
+    crm: Crm,
+    s: Arc<WorkerSettings>,
+}
+
+#[async_trait]
+impl Worker for Reminders {
+    fn name(&self) -> &'static str {
+        "reminders"
+    }
+
+    fn idle_interval(&self) -> Duration {
+        self.s.reminder_interval
+    }
+
+    async fn round(&self) -> Result<RoundReport> {
+        self.crm.claim_reminders(self.s.reminder_batch).await
+    }
+}
+
+struct ExternalPushes {
+    crm: Crm,
+    s: Arc<WorkerSettings>,
+    connectors: Arc<dyn ConnectorDirectory>,
+}
+
+impl fmt::Debug for ExternalPushes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ExternalPushes").finish_non_exhaustive()
+    }
+}
+
+#[async_trait]
+impl Worker for ExternalPushes {
+    fn name(&self) -> &'static str {
+        "external-pushes"
+    }
+
+    fn idle_interval(&self) -> Duration {
+        self.s.poll_interval
+    }
+
+    async fn round(&self) -> Result<RoundReport> {
+        let r = self
+            .crm
+            .deliver_external_pushes(&*self.connectors, &self.s.push_retry, self.s.push_lease, self.s.push_batch)
+            .await?;
+        Ok(RoundReport {
+            claimed: r.claimed,
+            done: r.delivered,
+            retried: r.retried,
+            dead: r.dead,
+            more: r.claimed >= self.s.push_batch && self.s.push_batch > 0,
+            failure: None,
+        })
+    }
+}
+
+#[derive(Debug)]
+struct Pruner {
+    crm: Crm,
+    s: Arc<WorkerSettings>,
+}
+
+#[async_trait]
+impl Worker for Pruner {
+    fn name(&self) -> &'static str {
+        "prune"
+    }
+
+    fn idle_interval(&self) -> Duration {
+        self.s.prune_interval
+    }
+
+    async fn round(&self) -> Result<RoundReport> {
+        self.crm.prune(&self.s).await
+    }
+}
