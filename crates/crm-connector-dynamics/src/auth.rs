@@ -11,7 +11,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
 use crate::config::DynamicsConfig;
-use crate::connector::SYSTEM;
+use crate::system::SYSTEM;
 
 /// Mints Dataverse access tokens.
 #[derive(Debug)]

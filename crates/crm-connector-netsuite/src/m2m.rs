@@ -17,7 +17,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
 use crate::config::SigningAlgorithm;
-use crate::connector::SYSTEM;
+use crate::system::SYSTEM;
 
 /// The client assertion type.
 pub const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";

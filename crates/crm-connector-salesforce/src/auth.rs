@@ -16,7 +16,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
 use crate::config::{SalesforceAuth, SalesforceConfig};
-use crate::connector::SYSTEM;
+use crate::system::SYSTEM;
 
 /// The JWT bearer grant type.
 pub const JWT_BEARER_GRANT: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
