@@ -9,6 +9,8 @@
 //! - [`retry`]: the backoff arithmetic and the `Retry-After` parser.
 //! - [`auth`]: the [`Authenticator`] seam, bearer tokens with an expiry-aware single-flight
 //!   [`TokenCache`], and one forced re-authentication on 401.
+//! - [`oauth`]: the OAuth 2.0 token endpoint every vendor speaks: [`request_token`] and
+//!   [`parse_token_response`] into a [`TokenAnswer`] with the vendor's extra fields.
 //! - [`error`]: how transport, status and decode failures become [`ConnectorError`]s.
 //!
 //! Secrets are [`secrecy::SecretString`]s: they never reach a `Debug` output or a log line.
@@ -18,12 +20,14 @@
 pub mod auth;
 pub mod client;
 pub mod error;
+pub mod oauth;
 pub mod retry;
 pub mod settings;
 
 pub use auth::{AuthContext, Authenticator, BearerAuth, NoAuth, Token, TokenCache, TokenSource};
 pub use client::{HttpClient, Idempotency, RawResponse, RequestFactory, Throttle, ThrottleHook, retry_after};
 pub use error::{ConfigError, StatusError, decode_error, transport_error, truncate_chars};
+pub use oauth::{NoExtras, TokenAnswer, parse_token_response, request_token};
 pub use settings::HttpSettings;
 
 pub use reqwest;
