@@ -1,5 +1,7 @@
 //! [`HttpClient`]: one reqwest client per connector, with the retry loop every vendor call
-//! goes through.
+//! goes through, and the [`Authenticator`] seam it calls: it prepares an [`AuthContext`]
+//! for each attempt, applies it to the built request (a bearer header, or a per-request
+//! signature for NetSuite TBA) and is told when the remote answered 401.
 //!
 //! One call = up to `max_retries + 1` attempts, each bounded by the per-attempt timeout and
 //! holding a permit of the connector's concurrency cap only while on the wire:
@@ -16,6 +18,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use async_trait::async_trait;
 use crm_core::ConnectorError;
 use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, RETRY_AFTER};
@@ -23,7 +26,7 @@ use serde::de::DeserializeOwned;
 use tokio::sync::Semaphore;
 use tracing::Instrument;
 
-use crate::auth::{AuthContext, Authenticator};
+use crate::credentials::AuthContext;
 use crate::error::{ConfigError, StatusError, decode_error, from_reqwest, transport_error};
 use crate::retry::{backoff_delay, parse_retry_after};
 use crate::settings::HttpSettings;
@@ -89,6 +92,45 @@ impl RawResponse {
     /// The body as text, invalid UTF-8 replaced.
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+/// Applies credentials to requests.
+#[async_trait]
+pub trait Authenticator: Send + Sync + fmt::Debug {
+    /// Prepares one attempt (fetches or reuses a token).
+    ///
+    /// # Errors
+    /// `Auth` when credentials are refused; otherwise as any call.
+    async fn context(&self, http: &HttpClient) -> Result<AuthContext, ConnectorError>;
+
+    /// Adds the credentials to a built request.
+    ///
+    /// # Errors
+    /// When the request cannot be signed.
+    fn apply(&self, context: &AuthContext, request: &mut reqwest::Request) -> Result<(), ConnectorError>;
+
+    /// The remote answered 401 to a request made with `context`. Returns whether a retry
+    /// with fresh credentials may succeed; the client retries at most once per call.
+    async fn rejected(&self, context: &AuthContext) -> bool;
+}
+
+/// No credentials (token endpoints themselves).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoAuth;
+
+#[async_trait]
+impl Authenticator for NoAuth {
+    async fn context(&self, _http: &HttpClient) -> Result<AuthContext, ConnectorError> {
+        Ok(AuthContext::default())
+    }
+
+    fn apply(&self, _context: &AuthContext, _request: &mut reqwest::Request) -> Result<(), ConnectorError> {
+        Ok(())
+    }
+
+    async fn rejected(&self, _context: &AuthContext) -> bool {
+        false
     }
 }
 

@@ -18,8 +18,8 @@ use secrecy::SecretString;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
-use crate::auth::{AuthContext, NoAuth, Token};
-use crate::client::{HttpClient, Idempotency, RawResponse, retry_after};
+use crate::client::{HttpClient, Idempotency, NoAuth, RawResponse, retry_after};
+use crate::credentials::{AuthContext, Token};
 
 /// No vendor-specific field in the token answer.
 #[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
