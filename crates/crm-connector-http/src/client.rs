@@ -237,7 +237,7 @@ impl HttpClient {
                 Err(error) => {
                     let safe = error.is_connect() || idempotency == Idempotency::Idempotent;
                     if safe && retries < self.settings.max_retries {
-                        let delay = backoff_delay(retries, self.settings.base_delay(), self.settings.max_delay());
+                        let delay = self.backoff(retries);
                         tracing::warn!(attempt = retries + 1, elapsed_ms, delay_ms = millis(delay), error = %error.without_url_ref(), "transport failure, retrying");
                         retries += 1;
                         tokio::time::sleep(delay).await;
@@ -263,9 +263,7 @@ impl HttpClient {
                 let wait = throttle.retry_after;
                 let too_long = wait.is_some_and(|w| w > self.settings.max_retry_after());
                 if throttle.retry && !too_long && retries < self.settings.max_retries {
-                    let delay = wait.unwrap_or_else(|| {
-                        backoff_delay(retries, self.settings.base_delay(), self.settings.max_delay())
-                    });
+                    let delay = wait.unwrap_or_else(|| self.backoff(retries));
                     tracing::warn!(
                         attempt = retries + 1,
                         status = status.as_u16(),
@@ -282,7 +280,7 @@ impl HttpClient {
 
             if is_transient(status) {
                 if idempotency == Idempotency::Idempotent && retries < self.settings.max_retries {
-                    let backoff = backoff_delay(retries, self.settings.base_delay(), self.settings.max_delay());
+                    let backoff = self.backoff(retries);
                     let delay = retry_after(&response.headers)
                         .filter(|w| *w <= self.settings.max_retry_after())
                         .map_or(backoff, |w| w.max(backoff));
@@ -313,6 +311,11 @@ impl HttpClient {
         let headers = response.headers().clone();
         let body = response.bytes().await?.to_vec();
         Ok(RawResponse { status, headers, body })
+    }
+
+    /// The backoff delay before retry number `retries` (jittered, capped).
+    fn backoff(&self, retries: u32) -> Duration {
+        backoff_delay(retries, self.settings.base_delay(), self.settings.max_delay())
     }
 
     fn throttle_of(&self, response: &RawResponse) -> Option<Throttle> {
