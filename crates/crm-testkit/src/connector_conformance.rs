@@ -21,7 +21,7 @@
 //! duplicate rules) are tested in their crate.
 //!
 //! The functions here are test bodies: a failed `expect` is a failed test.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::unwrap_used)]
 
 use async_trait::async_trait;
 use chrono::{TimeZone, Utc};
