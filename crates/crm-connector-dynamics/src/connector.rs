@@ -23,9 +23,7 @@ use crate::records::{
     ACCOUNTS, CONTACTS, LEADS, Table, completion_body, incident_body, person_body, phone_columns, phonecall_body,
     phonecall_id, select, table_of, to_external,
 };
-
-/// The system name in errors and logs.
-pub const SYSTEM: &str = "dynamics";
+use crate::system::SYSTEM;
 
 /// One Dataverse environment.
 #[derive(Debug)]

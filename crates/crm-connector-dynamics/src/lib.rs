@@ -8,12 +8,15 @@
 //! - [`records`]: rows to [`ExternalRecord`](crm_core::external::ExternalRecord)s, create bodies with
 //!   `@odata.bind` lookups, the `phonecall` body of an activity push.
 //! - [`connector`]: [`DynamicsConnector`], the port implementation.
+//! - [`system`]: [`SYSTEM`], the vendor's name in errors and logs.
 
 pub mod auth;
 pub mod config;
 pub mod connector;
 pub mod odata;
 pub mod records;
+pub mod system;
 
 pub use config::{DynamicsConfig, DynamicsMapping};
 pub use connector::DynamicsConnector;
+pub use system::SYSTEM;

@@ -7,7 +7,7 @@ use crm_connector_http::{RawResponse, truncate_chars};
 use crm_core::ConnectorError;
 use serde::Deserialize;
 
-use crate::connector::SYSTEM;
+use crate::system::SYSTEM;
 
 /// Adds `Accept`, `OData-MaxVersion` and `OData-Version`.
 pub fn odata_headers(request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {

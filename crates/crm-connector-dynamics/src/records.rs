@@ -13,7 +13,7 @@ use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use crate::config::DynamicsMapping;
-use crate::connector::SYSTEM;
+use crate::system::SYSTEM;
 
 /// One Dataverse table the connector touches.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

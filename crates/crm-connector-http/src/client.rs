@@ -1,5 +1,7 @@
 //! [`HttpClient`]: one reqwest client per connector, with the retry loop every vendor call
-//! goes through.
+//! goes through, and the [`Authenticator`] seam it calls: it prepares an [`AuthContext`]
+//! for each attempt, applies it to the built request (a bearer header, or a per-request
+//! signature for NetSuite TBA) and is told when the remote answered 401.
 //!
 //! One call = up to `max_retries + 1` attempts, each bounded by the per-attempt timeout and
 //! holding a permit of the connector's concurrency cap only while on the wire:
@@ -16,6 +18,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use async_trait::async_trait;
 use crm_core::ConnectorError;
 use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, RETRY_AFTER};
@@ -23,7 +26,7 @@ use serde::de::DeserializeOwned;
 use tokio::sync::Semaphore;
 use tracing::Instrument;
 
-use crate::auth::{AuthContext, Authenticator};
+use crate::credentials::AuthContext;
 use crate::error::{ConfigError, StatusError, decode_error, from_reqwest, transport_error};
 use crate::retry::{backoff_delay, parse_retry_after};
 use crate::settings::HttpSettings;
@@ -89,6 +92,45 @@ impl RawResponse {
     /// The body as text, invalid UTF-8 replaced.
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+/// Applies credentials to requests.
+#[async_trait]
+pub trait Authenticator: Send + Sync + fmt::Debug {
+    /// Prepares one attempt (fetches or reuses a token).
+    ///
+    /// # Errors
+    /// `Auth` when credentials are refused; otherwise as any call.
+    async fn context(&self, http: &HttpClient) -> Result<AuthContext, ConnectorError>;
+
+    /// Adds the credentials to a built request.
+    ///
+    /// # Errors
+    /// When the request cannot be signed.
+    fn apply(&self, context: &AuthContext, request: &mut reqwest::Request) -> Result<(), ConnectorError>;
+
+    /// The remote answered 401 to a request made with `context`. Returns whether a retry
+    /// with fresh credentials may succeed; the client retries at most once per call.
+    async fn rejected(&self, context: &AuthContext) -> bool;
+}
+
+/// No credentials (token endpoints themselves).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoAuth;
+
+#[async_trait]
+impl Authenticator for NoAuth {
+    async fn context(&self, _http: &HttpClient) -> Result<AuthContext, ConnectorError> {
+        Ok(AuthContext::default())
+    }
+
+    fn apply(&self, _context: &AuthContext, _request: &mut reqwest::Request) -> Result<(), ConnectorError> {
+        Ok(())
+    }
+
+    async fn rejected(&self, _context: &AuthContext) -> bool {
+        false
     }
 }
 
@@ -195,7 +237,7 @@ impl HttpClient {
                 Err(error) => {
                     let safe = error.is_connect() || idempotency == Idempotency::Idempotent;
                     if safe && retries < self.settings.max_retries {
-                        let delay = backoff_delay(retries, self.settings.base_delay(), self.settings.max_delay());
+                        let delay = self.backoff(retries);
                         tracing::warn!(attempt = retries + 1, elapsed_ms, delay_ms = millis(delay), error = %error.without_url_ref(), "transport failure, retrying");
                         retries += 1;
                         tokio::time::sleep(delay).await;
@@ -221,9 +263,7 @@ impl HttpClient {
                 let wait = throttle.retry_after;
                 let too_long = wait.is_some_and(|w| w > self.settings.max_retry_after());
                 if throttle.retry && !too_long && retries < self.settings.max_retries {
-                    let delay = wait.unwrap_or_else(|| {
-                        backoff_delay(retries, self.settings.base_delay(), self.settings.max_delay())
-                    });
+                    let delay = wait.unwrap_or_else(|| self.backoff(retries));
                     tracing::warn!(
                         attempt = retries + 1,
                         status = status.as_u16(),
@@ -240,7 +280,7 @@ impl HttpClient {
 
             if is_transient(status) {
                 if idempotency == Idempotency::Idempotent && retries < self.settings.max_retries {
-                    let backoff = backoff_delay(retries, self.settings.base_delay(), self.settings.max_delay());
+                    let backoff = self.backoff(retries);
                     let delay = retry_after(&response.headers)
                         .filter(|w| *w <= self.settings.max_retry_after())
                         .map_or(backoff, |w| w.max(backoff));
@@ -271,6 +311,11 @@ impl HttpClient {
         let headers = response.headers().clone();
         let body = response.bytes().await?.to_vec();
         Ok(RawResponse { status, headers, body })
+    }
+
+    /// The backoff delay before retry number `retries` (jittered, capped).
+    fn backoff(&self, retries: u32) -> Duration {
+        backoff_delay(retries, self.settings.base_delay(), self.settings.max_delay())
     }
 
     fn throttle_of(&self, response: &RawResponse) -> Option<Throttle> {

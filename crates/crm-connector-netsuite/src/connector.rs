@@ -22,10 +22,8 @@ use crate::records::{
     to_external,
 };
 use crate::suiteql::{Page, Table, email_queries, phone_queries};
+use crate::system::SYSTEM;
 use crate::tba::{TbaAuth, TbaCredentials};
-
-/// The system name in errors and logs.
-pub const SYSTEM: &str = "netsuite";
 
 #[derive(Debug)]
 enum Auth {

@@ -10,13 +10,16 @@
 //! - [`records`]: rows to [`ExternalRecord`](crm_core::external::ExternalRecord)s, record bodies,
 //!   `nsError` bodies.
 //! - [`connector`]: [`NetSuiteConnector`], the port implementation.
+//! - [`system`]: [`SYSTEM`], the vendor's name in errors and logs.
 
 pub mod config;
 pub mod connector;
 pub mod m2m;
 pub mod records;
 pub mod suiteql;
+pub mod system;
 pub mod tba;
 
 pub use config::{NetSuiteAuth, NetSuiteConfig, NetSuiteMapping, SigningAlgorithm};
 pub use connector::NetSuiteConnector;
+pub use system::SYSTEM;

@@ -9,7 +9,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use crm_connector_http::{AuthContext, ConfigError, HttpClient, Idempotency, NoAuth, Token, TokenSource};
+use crm_connector_http::{ConfigError, HttpClient, NoExtras, Token, TokenSource, request_token};
 use crm_core::ConnectorError;
 use crm_core::time::Clock;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
@@ -17,7 +17,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
 use crate::config::SigningAlgorithm;
-use crate::connector::SYSTEM;
+use crate::system::SYSTEM;
 
 /// The client assertion type.
 pub const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
@@ -59,20 +59,6 @@ impl fmt::Debug for M2mTokenSource {
             .field("key", &"[REDACTED]")
             .finish_non_exhaustive()
     }
-}
-
-#[derive(Deserialize)]
-struct TokenAnswer {
-    access_token: String,
-    #[serde(default)]
-    expires_in: Option<serde_json::Value>,
-}
-
-#[derive(Deserialize)]
-struct TokenRefusal {
-    error: String,
-    #[serde(default)]
-    error_description: Option<String>,
 }
 
 /// The parameters of [`M2mTokenSource::new`].
@@ -144,51 +130,16 @@ impl M2mTokenSource {
     }
 }
 
-/// `expires_in` as a number or a numeric string.
-fn seconds(value: Option<&serde_json::Value>) -> Option<std::time::Duration> {
-    match value? {
-        serde_json::Value::Number(n) => n.as_u64().map(std::time::Duration::from_secs),
-        serde_json::Value::String(s) => s.trim().parse().ok().map(std::time::Duration::from_secs),
-        _ => None,
-    }
-}
-
 #[async_trait]
 impl TokenSource for M2mTokenSource {
     async fn fetch(&self, http: &HttpClient) -> Result<Token, ConnectorError> {
         let assertion = self.assertion()?;
-        let answer = http
-            .send(&NoAuth, Idempotency::Idempotent, &|client: &reqwest::Client, _: &AuthContext| {
-                Ok(client.post(self.token_url.as_str()).form(&[
-                    ("grant_type", "client_credentials"),
-                    ("client_assertion_type", ASSERTION_TYPE),
-                    ("client_assertion", assertion.expose_secret()),
-                ]))
-            })
-            .await?;
-        if !answer.is_success() {
-            let message = match serde_json::from_slice::<TokenRefusal>(&answer.body) {
-                Ok(r) => match r.error_description {
-                    Some(d) => format!("{}: {d}", r.error),
-                    None => r.error,
-                },
-                Err(_) => format!("token endpoint answered {}", answer.status),
-            };
-            return Err(ConnectorError::Auth { system: SYSTEM.to_owned(), message });
-        }
-        let token: TokenAnswer = answer.json(SYSTEM)?;
-        Ok(Token::new(SecretString::from(token.access_token), seconds(token.expires_in.as_ref())))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn expires_in_is_read_as_string_or_number() {
-        assert_eq!(seconds(Some(&serde_json::json!("3600"))), Some(std::time::Duration::from_secs(3600)));
-        assert_eq!(seconds(Some(&serde_json::json!(3600))), Some(std::time::Duration::from_secs(3600)));
-        assert_eq!(seconds(Some(&serde_json::json!(null))), None);
+        let form = [
+            ("grant_type", "client_credentials"),
+            ("client_assertion_type", ASSERTION_TYPE),
+            ("client_assertion", assertion.expose_secret()),
+        ];
+        // `expires_in` comes as a string ("3600"); the shared parser reads both forms.
+        Ok(request_token::<NoExtras>(http, &self.token_url, &form).await?.token(None))
     }
 }

@@ -15,8 +15,8 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use crate::config::NetSuiteMapping;
-use crate::connector::SYSTEM;
 use crate::suiteql::Table;
+use crate::system::SYSTEM;
 
 fn text<'a>(row: &'a Value, column: &str) -> Option<&'a str> {
     row.get(column).and_then(Value::as_str).filter(|v| !v.is_empty())

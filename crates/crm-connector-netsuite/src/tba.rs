@@ -20,7 +20,7 @@ use reqwest::header::{AUTHORIZATION, HeaderValue};
 use secrecy::{ExposeSecret, SecretString};
 use sha2::Sha256;
 
-use crate::connector::SYSTEM;
+use crate::system::SYSTEM;
 
 /// RFC 3986 unreserved characters stay; everything else is percent-encoded.
 const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');

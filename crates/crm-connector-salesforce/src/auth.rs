@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use crm_connector_http::{AuthContext, ConfigError, HttpClient, Idempotency, NoAuth, Token, TokenSource};
+use crm_connector_http::{ConfigError, HttpClient, Token, TokenSource, request_token};
 use crm_core::ConnectorError;
 use crm_core::time::Clock;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
@@ -16,7 +16,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
 use crate::config::{SalesforceAuth, SalesforceConfig};
-use crate::connector::SYSTEM;
+use crate::system::SYSTEM;
 
 /// The JWT bearer grant type.
 pub const JWT_BEARER_GRANT: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
@@ -68,17 +68,10 @@ pub struct SalesforceTokenSource {
     clock: Arc<dyn Clock>,
 }
 
-#[derive(Deserialize)]
-struct TokenAnswer {
-    access_token: String,
+/// Salesforce's extra field in the token answer: the host API calls go to.
+#[derive(Debug, Deserialize)]
+struct Instance {
     instance_url: String,
-}
-
-#[derive(Deserialize)]
-struct TokenRefusal {
-    error: String,
-    #[serde(default)]
-    error_description: Option<String>,
 }
 
 impl SalesforceTokenSource {
@@ -168,34 +161,9 @@ impl SalesforceTokenSource {
 impl TokenSource for SalesforceTokenSource {
     async fn fetch(&self, http: &HttpClient) -> Result<Token, ConnectorError> {
         let form = self.form()?;
-        let url = self.token_url.clone();
-        let answer = http
-            .send(&NoAuth, Idempotency::Idempotent, &move |client: &reqwest::Client, _: &AuthContext| {
-                let fields: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.expose_secret())).collect();
-                Ok(client.post(url.as_str()).form(&fields))
-            })
-            .await?;
-        if !answer.is_success() {
-            let refusal: Option<TokenRefusal> = serde_json::from_slice(&answer.body).ok();
-            return Err(match refusal {
-                Some(r) if r.error == "rate_limit_exceeded" => {
-                    ConnectorError::RateLimited { system: SYSTEM.to_owned(), retry_after: None }
-                }
-                Some(r) => ConnectorError::Auth {
-                    system: SYSTEM.to_owned(),
-                    message: match r.error_description {
-                        Some(d) => format!("{}: {d}", r.error),
-                        None => r.error,
-                    },
-                },
-                None => ConnectorError::Auth {
-                    system: SYSTEM.to_owned(),
-                    message: format!("token endpoint answered {}", answer.status),
-                },
-            });
-        }
-        let token: TokenAnswer = answer.json(SYSTEM)?;
-        Ok(Token::new(SecretString::from(token.access_token), Some(self.token_lifetime))
-            .with_instance_url(token.instance_url.trim_end_matches('/')))
+        let fields: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.expose_secret())).collect();
+        let answer = request_token::<Instance>(http, &self.token_url, &fields).await?;
+        // Salesforce announces no lifetime: the configured one applies.
+        Ok(answer.token(Some(self.token_lifetime)).with_instance_url(answer.extras.instance_url.trim_end_matches('/')))
     }
 }

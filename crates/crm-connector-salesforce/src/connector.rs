@@ -19,9 +19,7 @@ use crate::config::{SalesforceConfig, SalesforceMapping};
 use crate::errors::{parse_errors, throttle_hook, to_connector_error};
 use crate::query::{email_queries, phone_search};
 use crate::records::{QueryPage, SearchAnswer, case_body, person_body, sobject_of, task_body, to_external};
-
-/// The system name in errors and logs.
-pub const SYSTEM: &str = "salesforce";
+use crate::system::SYSTEM;
 
 /// One Salesforce org.
 #[derive(Debug)]

@@ -11,7 +11,7 @@ use crm_connector_http::{RawResponse, Throttle, ThrottleHook, truncate_chars};
 use crm_core::ConnectorError;
 use serde::Deserialize;
 
-use crate::connector::SYSTEM;
+use crate::system::SYSTEM;
 
 /// One entry of an error body.
 #[derive(Clone, Debug, Deserialize, PartialEq)]

@@ -11,6 +11,7 @@
 //! - [`records`]: search records to [`ExternalRecord`](crm_core::external::ExternalRecord),
 //!   create bodies, and the Task body of an activity push.
 //! - [`connector`]: [`SalesforceConnector`], the port implementation.
+//! - [`system`]: [`SYSTEM`], the vendor's name in errors and logs.
 
 pub mod auth;
 pub mod config;
@@ -18,6 +19,8 @@ pub mod connector;
 pub mod errors;
 pub mod query;
 pub mod records;
+pub mod system;
 
 pub use config::{SalesforceAuth, SalesforceConfig, SalesforceMapping};
 pub use connector::SalesforceConnector;
+pub use system::SYSTEM;

@@ -1,9 +1,12 @@
 //! The harness of the connector crates' protocol fakes (feature `fake-api`): a `wiremock`
 //! server that hands every request to one [`FakeApi`] state, which the test reads and
 //! changes through [`FakeServer::state`]. Each connector's fake implements its vendor's
-//! protocol on its state; what they share lives here: fault injection (from the test, or
-//! as JSON posted to [`FAULT_PATH`] by a process that only has the URL), the record of the
-//! API requests seen ([`Seen`]), and request helpers.
+//! protocol on its state; what they share lives here:
+//! - fault injection, from the test or as JSON posted to [`FAULT_PATH`] by a process that
+//!   only has the URL: the [`CommonFault`]s every fake answers in its vendor's spelling
+//!   ([`VendorSpelling`]), queued with the vendor's own faults in [`Faults`];
+//! - the bearer tokens a fake issued and the grants it received ([`Tokens`]);
+//! - the record of the API requests seen ([`Seen`]), and request helpers.
 //!
 //! ```
 //! use crm_testkit::fake_api::{FakeApi, FakeServer};
@@ -29,16 +32,17 @@
 //!
 //! # tokio::runtime::Runtime::new().unwrap().block_on(async {
 //! let fake = FakeServer::<Echo>::start().await;
-//! fake.inject(503);
+//! fake.inject(503u16);
 //! assert_eq!(fake.state().faults, [503]);
 //! # });
 //! ```
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
@@ -102,8 +106,8 @@ impl<S: FakeApi> FakeServer<S> {
     }
 
     /// Queues `fault` for the next requests.
-    pub fn inject(&self, fault: S::Fault) {
-        self.state().inject(fault);
+    pub fn inject(&self, fault: impl Into<S::Fault>) {
+        self.state().inject(fault.into());
     }
 }
 
@@ -123,6 +127,184 @@ impl<S: FakeApi> Respond for Responder<S> {
         }
         state.respond(request)
     }
+}
+
+/// A failure every connector fake understands; each answers it in its vendor's spelling.
+/// Posted to [`FAULT_PATH`] as JSON: `"unavailable"`, `{"slow_ms": 600}`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CommonFault {
+    /// A rate limit that clears within seconds ([`VendorSpelling::throttled`]).
+    Throttled,
+    /// 503 with no body.
+    Unavailable,
+    /// Every token issued so far is revoked: this request meets the vendor's 401, and
+    /// tokens minted afterwards are good.
+    ExpireTokens,
+    /// Every token, issued or to come, is refused from this request on.
+    RefuseTokens,
+    /// 200 with a JSON body that breaks off.
+    Malformed,
+    /// The answer comes after this many milliseconds.
+    SlowMs(u64),
+}
+
+/// A fault queued in a vendor's fake: a common one, or one only that vendor has. Its JSON
+/// form is the inner fault's (common faults are tried first).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum Injected<V> {
+    /// A fault every fake answers.
+    Common(CommonFault),
+    /// A fault of this vendor.
+    Vendor(V),
+}
+
+/// A common fault goes into any fake's queue (a fake's own faults get their `From` in the
+/// connector crate: `impl From<Fault> for Injected<Fault>`).
+impl<V> From<CommonFault> for Injected<V> {
+    fn from(fault: CommonFault) -> Self {
+        Injected::Common(fault)
+    }
+}
+
+/// The vendor faults of a fake that has none of its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+pub enum NoVendorFault {}
+
+/// How a vendor answers the common faults; each fake implements it on its state.
+pub trait VendorSpelling {
+    /// A refused token: the vendor's 401.
+    fn unauthorized() -> ResponseTemplate;
+    /// A rate limit that clears within seconds.
+    fn throttled() -> ResponseTemplate;
+    /// A 200 whose JSON body breaks off.
+    fn malformed() -> ResponseTemplate;
+}
+
+/// What the next queued fault does to an API request.
+#[derive(Debug)]
+pub enum Meeting<V> {
+    /// Answer this at once.
+    Answer(ResponseTemplate),
+    /// A vendor fault: the fake answers it.
+    Vendor(V),
+    /// Serve the request, after this delay when there is one.
+    Proceed(Option<Duration>),
+}
+
+/// The faults queued in a fake, met one per API request, in order.
+#[derive(Debug)]
+pub struct Faults<V> {
+    queue: VecDeque<Injected<V>>,
+}
+
+impl<V> Default for Faults<V> {
+    fn default() -> Self {
+        Self { queue: VecDeque::new() }
+    }
+}
+
+impl<V> Faults<V> {
+    /// Queues `fault`.
+    pub fn push(&mut self, fault: Injected<V>) {
+        self.queue.push_back(fault);
+    }
+
+    /// How many faults wait.
+    pub fn len(&self) -> usize {
+        self.queue.len()
+    }
+
+    /// Whether none waits.
+    pub fn is_empty(&self) -> bool {
+        self.queue.is_empty()
+    }
+
+    /// Takes the next fault for an API request that passed authentication; a common fault
+    /// is answered in `S`'s spelling (and revokes or refuses `tokens` when it says so).
+    pub fn meet<S: VendorSpelling>(&mut self, tokens: &mut Tokens) -> Meeting<V> {
+        let Some(fault) = self.queue.pop_front() else { return Meeting::Proceed(None) };
+        let fault = match fault {
+            Injected::Vendor(fault) => return Meeting::Vendor(fault),
+            Injected::Common(fault) => fault,
+        };
+        Meeting::Answer(match fault {
+            CommonFault::Throttled => S::throttled(),
+            CommonFault::Unavailable => ResponseTemplate::new(503),
+            CommonFault::ExpireTokens => {
+                tokens.revoke_all();
+                S::unauthorized()
+            }
+            CommonFault::RefuseTokens => {
+                tokens.refuse_all();
+                S::unauthorized()
+            }
+            CommonFault::Malformed => S::malformed(),
+            CommonFault::SlowMs(ms) => return Meeting::Proceed(Some(Duration::from_millis(ms))),
+        })
+    }
+}
+
+/// `answer`, sent after `delay` when there is one.
+pub fn delayed(answer: ResponseTemplate, delay: Option<Duration>) -> ResponseTemplate {
+    match delay {
+        Some(delay) => answer.set_delay(delay),
+        None => answer,
+    }
+}
+
+/// The bearer tokens a fake's token endpoint issued, and the grants it received.
+#[derive(Debug, Default)]
+pub struct Tokens {
+    live: HashSet<String>,
+    refuse_all: bool,
+    /// How many tokens were minted.
+    pub minted: usize,
+    /// The form of every grant request, in order.
+    pub grants: Vec<HashMap<String, String>>,
+}
+
+impl Tokens {
+    /// Records the form of a grant request and returns it.
+    pub fn grant(&mut self, request: &Request) -> HashMap<String, String> {
+        let fields = form(&request.body);
+        self.grants.push(fields.clone());
+        fields
+    }
+
+    /// A new live token: `prefix` and the count of tokens minted so far.
+    pub fn mint(&mut self, prefix: &str) -> String {
+        self.minted += 1;
+        let token = format!("{prefix}{}", self.minted);
+        self.live.insert(token.clone());
+        token
+    }
+
+    /// Whether `token` is live and tokens are not all refused.
+    pub fn accepts(&self, token: &str) -> bool {
+        !self.refuse_all && self.live.contains(token)
+    }
+
+    /// Whether `request` carries an accepted `Authorization: Bearer` token.
+    pub fn accepts_bearer(&self, request: &Request) -> bool {
+        bearer(request).is_some_and(|token| self.accepts(&token))
+    }
+
+    /// Revokes every token issued so far.
+    pub fn revoke_all(&mut self) {
+        self.live.clear();
+    }
+
+    /// Refuses every token from now on, including those minted later.
+    pub fn refuse_all(&mut self) {
+        self.refuse_all = true;
+    }
+}
+
+/// The token of an `Authorization: Bearer` header.
+pub fn bearer(request: &Request) -> Option<String> {
+    header(request, "authorization").and_then(|value| value.strip_prefix("Bearer ").map(str::to_owned))
 }
 
 /// One API request as the fake received it.
@@ -154,6 +336,14 @@ impl Seen {
                 .collect(),
             body: serde_json::from_slice(&request.body).unwrap_or(Value::Null),
         }
+    }
+
+    /// Records `request` in `log` and returns its JSON body.
+    pub fn record(log: &mut Vec<Seen>, request: &Request) -> Value {
+        let seen = Seen::of(request);
+        let body = seen.body.clone();
+        log.push(seen);
+        body
     }
 
     /// The value of query parameter `name`, if sent.

@@ -11,9 +11,13 @@
 //! - [`conformance`]: the store conformance suite and [`store_conformance_tests!`].
 //! - `fake_api` (feature `fake-api`): the wiremock harness of the connector crates' fakes
 //!   of Salesforce, NetSuite and Dynamics 365.
+//! - `connector_conformance` (feature `fake-api`): the connector conformance suite every
+//!   `ExternalCrm` adapter runs against its fake, and `connector_conformance_tests!`.
 #![warn(missing_docs)]
 
 pub mod conformance;
+#[cfg(feature = "fake-api")]
+pub mod connector_conformance;
 #[cfg(feature = "fake-api")]
 pub mod fake_api;
 pub mod fakes;

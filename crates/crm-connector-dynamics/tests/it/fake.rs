@@ -3,12 +3,15 @@
 //! checks (401, empty body, `WWW-Authenticate`), the OData headers, a `$filter` subset
 //! (`eq`, `or`, `contains`), paging with `odata.maxpagesize` and `@odata.nextLink`,
 //! creates answering 204 + `OData-EntityId` (201 with `Prefer: return=representation`),
-//! PATCH upsert semantics with `If-Match`/`If-None-Match`, and fault injection.
+//! PATCH upsert semantics with `If-Match`/`If-None-Match`, and fault injection: the common
+//! faults in Dataverse's spelling (a rate limit that clears is 429 with `Retry-After: 0`,
+//! a refused token 401 with `WWW-Authenticate`) and [`Fault`]s of its own.
 
-use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
-use std::time::Duration;
+use std::collections::{BTreeMap, HashMap};
 
-use crm_testkit::fake_api::{FakeApi, FakeServer, Seen, form, header};
+use crm_testkit::fake_api::{
+    FakeApi, FakeServer, Faults, Injected, Meeting, Seen, Tokens, VendorSpelling, delayed, header,
+};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -18,34 +21,30 @@ pub(crate) const TENANT: &str = "contoso.onmicrosoft.com";
 pub(crate) const CLIENT_ID: &str = "11111111-1111-1111-1111-111111111111";
 pub(crate) const CLIENT_SECRET: &str = "entra-client-secret-value";
 
-/// A failure the next API request meets.
-#[derive(Clone, Debug, Deserialize, PartialEq)]
+/// A failure only Dataverse has, met by the next API request.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum Fault {
     /// 429 with `Retry-After: <seconds>` and the service-protection body.
-    Throttled(u64),
+    RetryAfter(u64),
     /// 412.
     PreconditionFailed,
-    /// 503.
-    Unavailable,
-    /// Revoke all tokens.
-    ExpireTokens,
-    /// 200 with a broken body.
-    Malformed,
-    /// Answer after this many milliseconds.
-    SlowMs(u64),
+}
+
+impl From<Fault> for Injected<Fault> {
+    fn from(fault: Fault) -> Self {
+        Injected::Vendor(fault)
+    }
 }
 
 #[derive(Debug, Default)]
 pub(crate) struct State {
     pub uri: String,
     pub token_lifetime: u64,
-    pub tokens: HashSet<String>,
-    pub minted: usize,
-    pub token_forms: Vec<HashMap<String, String>>,
+    pub tokens: Tokens,
     pub rows: BTreeMap<String, Vec<Value>>,
     pub phonecalls: BTreeMap<Uuid, Value>,
-    pub faults: VecDeque<Fault>,
+    pub faults: Faults<Fault>,
     pub cursors: HashMap<String, (String, Vec<Value>)>,
     pub next_cursor: u32,
     pub seen: Vec<Seen>,
@@ -74,15 +73,38 @@ fn key_of(set: &str) -> &'static str {
     }
 }
 
+/// The service-protection answer: 429 with `Retry-After: <seconds>`.
+fn throttled(seconds: u64) -> ResponseTemplate {
+    odata_error(429, "0x80072322", "Number of requests exceeded the limit of 6000 over time window of 300 seconds.")
+        .insert_header("Retry-After", seconds.to_string().as_str())
+}
+
+impl VendorSpelling for State {
+    fn unauthorized() -> ResponseTemplate {
+        ResponseTemplate::new(401).insert_header(
+            "WWW-Authenticate",
+            "Bearer error=invalid_token, error_description=\"Error during token validation!\", authorization_uri=https://login.microsoftonline.com/common/oauth2/authorize",
+        )
+    }
+
+    fn throttled() -> ResponseTemplate {
+        throttled(0)
+    }
+
+    fn malformed() -> ResponseTemplate {
+        ResponseTemplate::new(200).set_body_raw("{\"value\": [", "application/json")
+    }
+}
+
 impl FakeApi for State {
-    type Fault = Fault;
+    type Fault = Injected<Fault>;
 
     fn new(uri: String) -> Self {
         State { uri, token_lifetime: 3599, ..State::default() }
     }
 
-    fn inject(&mut self, fault: Fault) {
-        self.faults.push_back(fault);
+    fn inject(&mut self, fault: Injected<Fault>) {
+        self.faults.push(fault);
     }
 
     fn respond(&mut self, request: &Request) -> ResponseTemplate {
@@ -102,8 +124,7 @@ impl FakeApi for State {
 }
 
 fn token(state: &mut State, request: &Request) -> ResponseTemplate {
-    let form = form(&request.body);
-    state.token_forms.push(form.clone());
+    let form = state.tokens.grant(request);
     let expected_scope = format!("{}/.default", state.uri);
     if form.get("grant_type").map(String::as_str) != Some("client_credentials") {
         return ResponseTemplate::new(400).set_body_json(json!({"error": "unsupported_grant_type"}));
@@ -119,62 +140,35 @@ fn token(state: &mut State, request: &Request) -> ResponseTemplate {
         return ResponseTemplate::new(401).set_body_json(json!({
             "error": "invalid_client", "error_description": "AADSTS7000215: Invalid client secret provided."}));
     }
-    state.minted += 1;
-    let token = format!("eyJ0eXAiOiJKV1QifQ.fake.{}", state.minted);
-    state.tokens.insert(token.clone());
+    let token = state.tokens.mint("eyJ0eXAiOiJKV1QifQ.fake.");
     ResponseTemplate::new(200).set_body_json(json!({
         "token_type": "Bearer", "expires_in": state.token_lifetime, "ext_expires_in": state.token_lifetime, "access_token": token}))
 }
 
 fn api(state: &mut State, request: &Request, rest: &str) -> ResponseTemplate {
-    let bearer = header(request, "authorization").and_then(|v| v.strip_prefix("Bearer ").map(str::to_owned));
-    if !bearer.is_some_and(|t| state.tokens.contains(&t)) {
-        return ResponseTemplate::new(401).insert_header(
-            "WWW-Authenticate",
-            "Bearer error=invalid_token, error_description=\"Error during token validation!\", authorization_uri=https://login.microsoftonline.com/common/oauth2/authorize",
-        );
+    if !state.tokens.accepts_bearer(request) {
+        return State::unauthorized();
     }
-    let seen = Seen::of(request);
-    let body = seen.body.clone();
-    state.seen.push(seen);
+    let body = Seen::record(&mut state.seen, request);
     if header(request, "odata-version").as_deref() != Some("4.0")
         || header(request, "odata-maxversion").as_deref() != Some("4.0")
         || header(request, "accept").as_deref() != Some("application/json")
     {
         return odata_error(400, "0x80048d19", "missing OData headers");
     }
-    let mut delay = None;
-    if let Some(fault) = state.faults.pop_front() {
-        match fault {
-            Fault::Throttled(seconds) => {
-                return odata_error(
-                    429,
-                    "0x80072322",
-                    "Number of requests exceeded the limit of 6000 over time window of 300 seconds.",
-                )
-                .insert_header("Retry-After", seconds.to_string().as_str());
-            }
-            Fault::PreconditionFailed => {
-                return odata_error(
-                    412,
-                    "0x80060882",
-                    "The version of the existing record doesn't match the RowVersion property provided.",
-                );
-            }
-            Fault::Unavailable => return ResponseTemplate::new(503),
-            Fault::ExpireTokens => {
-                state.tokens.clear();
-                return ResponseTemplate::new(401).insert_header("WWW-Authenticate", "Bearer error=invalid_token");
-            }
-            Fault::Malformed => return ResponseTemplate::new(200).set_body_raw("{\"value\": [", "application/json"),
-            Fault::SlowMs(ms) => delay = Some(Duration::from_millis(ms)),
+    let delay = match state.faults.meet::<State>(&mut state.tokens) {
+        Meeting::Answer(answer) => return answer,
+        Meeting::Vendor(Fault::RetryAfter(seconds)) => return throttled(seconds),
+        Meeting::Vendor(Fault::PreconditionFailed) => {
+            return odata_error(
+                412,
+                "0x80060882",
+                "The version of the existing record doesn't match the RowVersion property provided.",
+            );
         }
-    }
-    let answer = route(state, request, rest, &body);
-    match delay {
-        Some(d) => answer.set_delay(d),
-        None => answer,
-    }
+        Meeting::Proceed(delay) => delay,
+    };
+    delayed(route(state, request, rest, &body), delay)
 }
 
 fn route(state: &mut State, request: &Request, rest: &str, body: &Value) -> ResponseTemplate {

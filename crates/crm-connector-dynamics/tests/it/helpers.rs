@@ -1,9 +1,8 @@
 //! Building a connector against the fake, and sample inputs.
 
-use chrono::{TimeZone, Utc};
 use crm_connector_dynamics::{DynamicsConfig, DynamicsConnector};
 use crm_core::external::{ActivityPush, ExternalObject, ExternalRef, ExternalSystem};
-use crm_core::interaction::{Channel, Direction};
+use crm_testkit::connector_conformance::{TIMEOUT_MS, http_settings, sample_call};
 use serde_json::{Value, json};
 
 use crate::fake::{CLIENT_ID, CLIENT_SECRET, Fake, TENANT};
@@ -18,7 +17,7 @@ pub(crate) fn config(uri: &str) -> Value {
         "tenant_id": TENANT,
         "client_id": CLIENT_ID,
         "client_secret": CLIENT_SECRET,
-        "http": {"timeout_ms": 1000, "max_retries": 2, "base_delay_ms": 5, "max_delay_ms": 20, "max_retry_after_ms": 200},
+        "http": http_settings(TIMEOUT_MS),
     })
 }
 
@@ -27,9 +26,8 @@ pub(crate) fn connector(config: Value) -> DynamicsConnector {
     DynamicsConnector::new(config).expect("connector")
 }
 
-/// A fake environment with one account and one contact, and a connector pointed at it.
-pub(crate) async fn env() -> (Fake, DynamicsConnector) {
-    let fake = Fake::start().await;
+/// Seeds `fake` with one account and one contact.
+pub(crate) fn seed(fake: &Fake) {
     fake.state().seed("accounts", json!({"accountid": ACCOUNT_ID, "name": "Acme", "telephone1": "+14155552671", "emailaddress1": "info@acme.example"}));
     fake.state().seed(
         "contacts",
@@ -38,6 +36,12 @@ pub(crate) async fn env() -> (Fake, DynamicsConnector) {
                "_parentcustomerid_value": ACCOUNT_ID,
                "_parentcustomerid_value@Microsoft.Dynamics.CRM.lookuplogicalname": "account"}),
     );
+}
+
+/// A fake environment with one account and one contact, and a connector pointed at it.
+pub(crate) async fn env() -> (Fake, DynamicsConnector) {
+    let fake = Fake::start().await;
+    seed(&fake);
     let crm = connector(config(&fake.uri()));
     (fake, crm)
 }
@@ -47,17 +51,5 @@ pub(crate) fn dv_ref(object: ExternalObject, id: &str) -> ExternalRef {
 }
 
 pub(crate) fn call_activity(key: &str, target: ExternalRef) -> ActivityPush {
-    ActivityPush {
-        external_key: key.to_owned(),
-        interaction: "01935f6e-7b4c-7d2a-9c1e-4a5b6c7d8e9f".parse().expect("id"),
-        target,
-        subject: String::from("Inbound call – Resolved"),
-        channel: Channel::Voice,
-        direction: Direction::Inbound,
-        contact_name: Some(String::from("Yvonne McKay")),
-        started_at: Utc.with_ymd_and_hms(2026, 11, 23, 9, 30, 0).single().expect("date"),
-        duration_seconds: Some(245),
-        disposition: Some(String::from("Resolved")),
-        notes: String::from("notes..."),
-    }
+    ActivityPush { contact_name: Some(String::from("Yvonne McKay")), ..sample_call(key, target) }
 }

@@ -5,13 +5,17 @@
 //! the RFC 5849 base string, ±300 s timestamps, no reused nonce, the upper-case realm),
 //! SuiteQL (`Prefer: transient` required, `col = '…'`/`LOWER(col) = '…'` joined by `OR`,
 //! `limit`/`offset`/`hasMore`/`links`), record creates (204 + absolute `Location`), the
-//! `eid:` PUT upsert of phoneCall, `nsError` bodies, and fault injection.
+//! `eid:` PUT upsert of phoneCall, `nsError` bodies, and fault injection: the common faults
+//! in NetSuite's spelling (a rate limit that clears is 429 `CONCURRENCY_LIMIT_EXCEEDED`, a
+//! refused token 401 `INVALID_LOGIN`); NetSuite has no faults of its own.
 
-use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
-use std::time::Duration;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use base64::Engine;
-use crm_testkit::fake_api::{FakeApi, FakeServer, Seen, form, header, unix_now};
+use crm_testkit::fake_api::{
+    FakeApi, FakeServer, Faults, Injected, Meeting, NoVendorFault, Seen, Tokens, VendorSpelling, delayed, header,
+    unix_now,
+};
 use hmac::{Hmac, Mac};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
@@ -31,35 +35,17 @@ pub(crate) const EC_PRIVATE: &str = include_str!("fixtures/ec_private.pem");
 const RSA_PUBLIC: &str = include_str!("fixtures/rsa_public.pem");
 const EC_PUBLIC: &str = include_str!("fixtures/ec_public.pem");
 
-/// A failure the next API request meets.
-#[derive(Clone, Debug, Deserialize, PartialEq)]
-#[serde(rename_all = "snake_case")]
-pub(crate) enum Fault {
-    /// 429 `CONCURRENCY_LIMIT_EXCEEDED`.
-    Concurrency,
-    /// 503.
-    Unavailable,
-    /// Revoke all bearer tokens.
-    ExpireTokens,
-    /// 200 with a broken body.
-    Malformed,
-    /// Answer after this many milliseconds.
-    SlowMs(u64),
-}
-
 #[derive(Debug, Default)]
 pub(crate) struct State {
     pub uri: String,
-    pub tokens: HashSet<String>,
-    pub minted: usize,
-    pub token_forms: Vec<HashMap<String, String>>,
+    pub tokens: Tokens,
     pub assertion_algorithms: Vec<Algorithm>,
     pub nonces: HashSet<String>,
     pub tba_checked: usize,
     pub tables: BTreeMap<String, Vec<Value>>,
     pub phone_calls: BTreeMap<String, Value>,
     pub next_id: u32,
-    pub faults: VecDeque<Fault>,
+    pub faults: Faults<NoVendorFault>,
     pub seen: Vec<Seen>,
 }
 
@@ -92,15 +78,35 @@ fn unauthorized() -> ResponseTemplate {
     )
 }
 
+impl VendorSpelling for State {
+    fn unauthorized() -> ResponseTemplate {
+        unauthorized()
+    }
+
+    fn throttled() -> ResponseTemplate {
+        ns_error(
+            429,
+            "Too Many Requests",
+            "CONCURRENCY_LIMIT_EXCEEDED",
+            "Concurrent request limit exceeded. Request blocked.",
+            None,
+        )
+    }
+
+    fn malformed() -> ResponseTemplate {
+        ResponseTemplate::new(200).set_body_raw("{\"items\": [", "application/json")
+    }
+}
+
 impl FakeApi for State {
-    type Fault = Fault;
+    type Fault = Injected<NoVendorFault>;
 
     fn new(uri: String) -> Self {
         State { uri, next_id: 600, ..State::default() }
     }
 
-    fn inject(&mut self, fault: Fault) {
-        self.faults.push_back(fault);
+    fn inject(&mut self, fault: Injected<NoVendorFault>) {
+        self.faults.push(fault);
     }
 
     fn respond(&mut self, request: &Request) -> ResponseTemplate {
@@ -127,8 +133,7 @@ struct Claims {
 }
 
 fn token(state: &mut State, request: &Request) -> ResponseTemplate {
-    let form = form(&request.body);
-    state.token_forms.push(form.clone());
+    let form = state.tokens.grant(request);
     let refused = |why: &str| {
         ResponseTemplate::new(400).set_body_json(json!({"error": "invalid_request", "error_description": why}))
     };
@@ -170,9 +175,7 @@ fn token(state: &mut State, request: &Request) -> ResponseTemplate {
         return ResponseTemplate::new(400).set_body_json(json!({"error": "invalid_grant"}));
     }
     state.assertion_algorithms.push(head.alg);
-    state.minted += 1;
-    let token = format!("eyJraWQiOiJ.ns.{}", state.minted);
-    state.tokens.insert(token.clone());
+    let token = state.tokens.mint("eyJraWQiOiJ.ns.");
     ResponseTemplate::new(200)
         .set_body_json(json!({"access_token": token, "expires_in": "3600", "token_type": "Bearer"}))
 }
@@ -240,41 +243,19 @@ fn tba_ok(state: &mut State, request: &Request, authorization: &str) -> bool {
 fn api(state: &mut State, request: &Request, path: &str) -> ResponseTemplate {
     let authorization = header(request, "authorization").unwrap_or_default();
     let authorised = match authorization.strip_prefix("Bearer ") {
-        Some(token) => state.tokens.contains(token),
+        Some(token) => state.tokens.accepts(token),
         None => tba_ok(state, request, &authorization),
     };
     if !authorised {
         return unauthorized();
     }
-    let seen = Seen::of(request);
-    let body = seen.body.clone();
-    state.seen.push(seen);
-    let mut delay = None;
-    if let Some(fault) = state.faults.pop_front() {
-        match fault {
-            Fault::Concurrency => {
-                return ns_error(
-                    429,
-                    "Too Many Requests",
-                    "CONCURRENCY_LIMIT_EXCEEDED",
-                    "Concurrent request limit exceeded. Request blocked.",
-                    None,
-                );
-            }
-            Fault::Unavailable => return ResponseTemplate::new(503),
-            Fault::ExpireTokens => {
-                state.tokens.clear();
-                return unauthorized();
-            }
-            Fault::Malformed => return ResponseTemplate::new(200).set_body_raw("{\"items\": [", "application/json"),
-            Fault::SlowMs(ms) => delay = Some(Duration::from_millis(ms)),
-        }
-    }
-    let answer = route(state, request, path, &body);
-    match delay {
-        Some(d) => answer.set_delay(d),
-        None => answer,
-    }
+    let body = Seen::record(&mut state.seen, request);
+    let delay = match state.faults.meet::<State>(&mut state.tokens) {
+        Meeting::Answer(answer) => return answer,
+        Meeting::Vendor(never) => match never {},
+        Meeting::Proceed(delay) => delay,
+    };
+    delayed(route(state, request, path, &body), delay)
 }
 
 fn route(state: &mut State, request: &Request, path: &str, body: &Value) -> ResponseTemplate {

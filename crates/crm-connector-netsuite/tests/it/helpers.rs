@@ -2,11 +2,10 @@
 
 use std::sync::Arc;
 
-use chrono::{TimeZone, Utc};
 use crm_connector_netsuite::{NetSuiteConfig, NetSuiteConnector};
 use crm_core::external::{ActivityPush, ExternalObject, ExternalRef, ExternalSystem};
-use crm_core::interaction::{Channel, Direction};
 use crm_core::time::SystemClock;
+use crm_testkit::connector_conformance::{TIMEOUT_MS, http_settings, sample_call};
 use serde_json::{Value, json};
 
 use crate::fake::{
@@ -15,7 +14,7 @@ use crate::fake::{
 };
 
 fn http() -> Value {
-    json!({"timeout_ms": 1000, "max_retries": 2, "base_delay_ms": 5, "max_delay_ms": 20, "max_retry_after_ms": 200})
+    http_settings(TIMEOUT_MS)
 }
 
 pub(crate) fn m2m_config(uri: &str, algorithm: &str) -> Value {
@@ -44,11 +43,16 @@ pub(crate) fn connector(config: Value) -> NetSuiteConnector {
     NetSuiteConnector::new(config, Arc::new(SystemClock)).expect("connector")
 }
 
+/// Seeds `fake` with one customer and one contact.
+pub(crate) fn seed(fake: &Fake) {
+    fake.state().seed("customer", json!({"id": "647", "entityid": "Acme", "companyname": "Acme", "email": "info@acme.example", "phone": "+14155552671"}));
+    fake.state().seed("contact", json!({"id": "1203", "entityid": "Jane Doe", "firstname": "Jane", "lastname": "Doe", "email": "Jane@Acme.example", "mobilephone": "+14155552671", "company": "647"}));
+}
+
 /// A fake account with one customer and one contact.
 pub(crate) async fn account() -> Fake {
     let fake = Fake::start().await;
-    fake.state().seed("customer", json!({"id": "647", "entityid": "Acme", "companyname": "Acme", "email": "info@acme.example", "phone": "+14155552671"}));
-    fake.state().seed("contact", json!({"id": "1203", "entityid": "Jane Doe", "firstname": "Jane", "lastname": "Doe", "email": "Jane@Acme.example", "mobilephone": "+14155552671", "company": "647"}));
+    seed(&fake);
     fake
 }
 
@@ -64,17 +68,5 @@ pub(crate) fn ns_ref(object: ExternalObject, id: &str) -> ExternalRef {
 }
 
 pub(crate) fn call_activity(key: &str, target: ExternalRef) -> ActivityPush {
-    ActivityPush {
-        external_key: key.to_owned(),
-        interaction: "01935f6e-7b4c-7d2a-9c1e-4a5b6c7d8e9f".parse().expect("id"),
-        target,
-        subject: String::from("Inbound call – Resolved"),
-        channel: Channel::Voice,
-        direction: Direction::Inbound,
-        contact_name: Some(String::from("Jane Doe")),
-        started_at: Utc.with_ymd_and_hms(2026, 11, 23, 9, 30, 0).single().expect("date"),
-        duration_seconds: Some(245),
-        disposition: Some(String::from("Resolved")),
-        notes: String::from("notes..."),
-    }
+    sample_call(key, target)
 }

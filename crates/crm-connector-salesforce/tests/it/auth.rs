@@ -8,6 +8,7 @@ use crm_core::ConnectorError;
 use crm_core::customer::EmailAddress;
 use crm_core::ports::ExternalCrm;
 use crm_core::time::SystemClock;
+use crm_testkit::fake_api::CommonFault;
 use serde_json::json;
 
 use crate::fake::{CLIENT_ID, CLIENT_SECRET, Fake, PRIVATE_KEY};
@@ -24,8 +25,8 @@ async fn the_jwt_bearer_assertion_is_accepted_and_the_token_reused() {
     crm.find_by_email(&email()).await.unwrap();
 
     let state = fake.state();
-    assert_eq!(state.minted, 1, "one token for both searches");
-    let form = &state.token_forms[0];
+    assert_eq!(state.tokens.minted, 1, "one token for both searches");
+    let form = &state.tokens.grants[0];
     assert_eq!(form["grant_type"], "urn:ietf:params:oauth:grant-type:jwt-bearer");
     assert!(!form.contains_key("client_secret"));
     // The fake decoded and verified iss/sub/aud/exp with the public key before issuing.
@@ -45,8 +46,8 @@ async fn client_credentials_send_id_and_secret_to_my_domain() {
     }));
     crm.find_by_email(&email()).await.unwrap();
     let state = fake.state();
-    assert_eq!(state.token_forms[0]["grant_type"], "client_credentials");
-    assert_eq!(state.minted, 1);
+    assert_eq!(state.tokens.grants[0]["grant_type"], "client_credentials");
+    assert_eq!(state.tokens.minted, 1);
 }
 
 #[tokio::test]
@@ -85,23 +86,12 @@ async fn a_wrong_client_secret_is_an_auth_error() {
 }
 
 #[tokio::test]
-async fn an_expired_session_is_renewed_once_and_the_call_retried() {
+async fn a_refused_session_is_an_auth_error_with_the_remote_code() {
     let (fake, crm) = org().await;
-    crm.find_by_email(&email()).await.unwrap();
-    fake.inject(crate::fake::Fault::ExpireTokens);
-    crm.find_by_email(&email()).await.unwrap();
-    assert_eq!(crm.tokens_minted(), 2);
-    assert_eq!(fake.state().minted, 2);
-}
-
-#[tokio::test]
-async fn a_session_refused_after_renewal_is_an_auth_error() {
-    let (fake, crm) = org().await;
-    fake.state().reject_all_tokens = true;
+    fake.inject(CommonFault::RefuseTokens);
     let error = crm.find_by_email(&email()).await.unwrap_err();
     let ConnectorError::Auth { message, .. } = error else { panic!("expected auth: {error:?}") };
     assert!(message.starts_with("INVALID_SESSION_ID"), "{message}");
-    assert_eq!(fake.state().minted, 2, "exactly one forced re-authentication");
 }
 
 #[tokio::test]

@@ -77,12 +77,3 @@ async fn a_duplicate_rule_refusal_keeps_the_code_and_names_the_match() {
     assert_eq!(code, "DUPLICATES_DETECTED");
     assert!(message.contains("003D000000DUPE1") && message.contains("Standard_Contact_Duplicate_Rule"), "{message}");
 }
-
-#[tokio::test]
-async fn a_create_is_not_resent_after_a_503() {
-    let (fake, crm) = org().await;
-    fake.inject(Fault::Unavailable);
-    let error = crm.create(&ExternalCreate::Contact(jane())).await.unwrap_err();
-    assert!(matches!(error, ConnectorError::Transport { .. }), "{error:?}");
-    assert_eq!(fake.state().seen.len(), 1);
-}

@@ -3,12 +3,15 @@
 //! bearer checks with `INVALID_SESSION_ID`, SOSL `IN PHONE FIELDS`, SOQL `WHERE Email =`,
 //! paging through `nextRecordsUrl`, creates (201), the Task ext-id upsert (201/200/300,
 //! `TaskSubtype` not updateable), `Sforce-Limit-Info`, and fault injection through
-//! `POST /__fake__/fault` or `Fake::inject`.
+//! `POST /__fake__/fault` or `Fake::inject`: the common faults in Salesforce's spelling
+//! (a rate limit that clears is 403 `REQUEST_LIMIT_EXCEEDED` for concurrent long
+//! transactions, a refused token 401 `INVALID_SESSION_ID`) and [`Fault`]s of its own.
 
-use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
-use std::time::Duration;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
-use crm_testkit::fake_api::{FakeApi, FakeServer, Seen, form, unix_now};
+use crm_testkit::fake_api::{
+    FakeApi, FakeServer, Faults, Injected, Meeting, Seen, Tokens, VendorSpelling, delayed, unix_now,
+};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -21,35 +24,28 @@ pub(crate) const CLIENT_SECRET: &str = "cc-client-secret-value";
 pub(crate) const PRIVATE_KEY: &str = include_str!("fixtures/rsa_private.pem");
 const PUBLIC_KEY: &str = include_str!("fixtures/rsa_public.pem");
 
-/// A failure the next API request meets.
-#[derive(Clone, Debug, Deserialize, PartialEq)]
+/// A failure only Salesforce has, met by the next API request.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum Fault {
     /// 403 `REQUEST_LIMIT_EXCEEDED` (24 h quota).
     RequestLimit,
-    /// 403 `REQUEST_LIMIT_EXCEEDED` for concurrent long transactions.
-    ConcurrentLongTxn,
-    /// 503.
-    Unavailable,
     /// 404 `ENTITY_IS_DELETED`.
     EntityDeleted,
     /// 400 `DUPLICATES_DETECTED` (with the real `duplicateResut` spelling).
     Duplicates,
-    /// Revoke every token issued so far (the next request meets 401).
-    ExpireTokens,
-    /// 200 with a broken JSON body.
-    Malformed,
-    /// Answer after this many milliseconds.
-    SlowMs(u64),
+}
+
+impl From<Fault> for Injected<Fault> {
+    fn from(fault: Fault) -> Self {
+        Injected::Vendor(fault)
+    }
 }
 
 #[derive(Debug, Default)]
 pub(crate) struct State {
     pub uri: String,
-    pub tokens: HashSet<String>,
-    pub minted: usize,
-    pub token_forms: Vec<HashMap<String, String>>,
-    pub reject_all_tokens: bool,
+    pub tokens: Tokens,
     pub refuse_grant: bool,
     pub records: Vec<Value>,
     pub deleted: HashSet<String>,
@@ -58,11 +54,10 @@ pub(crate) struct State {
     /// Answer updates of existing Tasks with 204 and no body, as before API v46.
     pub legacy_upsert: bool,
     pub next_id: u32,
-    pub faults: VecDeque<Fault>,
+    pub faults: Faults<Fault>,
     pub query_page_size: usize,
     pub cursors: HashMap<String, Vec<Value>>,
     pub seen: Vec<Seen>,
-    pub api_calls: usize,
 }
 
 /// The fake service: its state is [`State`].
@@ -112,15 +107,29 @@ struct Claims {
     exp: i64,
 }
 
+impl VendorSpelling for State {
+    fn unauthorized() -> ResponseTemplate {
+        error(401, "INVALID_SESSION_ID", "Session expired or invalid", &[])
+    }
+
+    fn throttled() -> ResponseTemplate {
+        error(403, "REQUEST_LIMIT_EXCEEDED", "ConcurrentPerOrgLongTxn Limit exceeded.", &[])
+    }
+
+    fn malformed() -> ResponseTemplate {
+        ResponseTemplate::new(200).set_body_raw("{\"searchRecords\": [", "application/json")
+    }
+}
+
 impl FakeApi for State {
-    type Fault = Fault;
+    type Fault = Injected<Fault>;
 
     fn new(uri: String) -> Self {
         State { uri, query_page_size: 2000, ..State::default() }
     }
 
-    fn inject(&mut self, fault: Fault) {
-        self.faults.push_back(fault);
+    fn inject(&mut self, fault: Injected<Fault>) {
+        self.faults.push(fault);
     }
 
     fn respond(&mut self, request: &Request) -> ResponseTemplate {
@@ -145,8 +154,7 @@ fn api_path(path: &str) -> Option<String> {
 }
 
 fn token(state: &mut State, request: &Request) -> ResponseTemplate {
-    let form = form(&request.body);
-    state.token_forms.push(form.clone());
+    let form = state.tokens.grant(request);
     let refused = ResponseTemplate::new(400)
         .set_body_json(json!({"error": "invalid_grant", "error_description": "user hasn't approved this consumer"}));
     if state.refuse_grant {
@@ -178,9 +186,7 @@ fn token(state: &mut State, request: &Request) -> ResponseTemplate {
         }
         _ => return ResponseTemplate::new(400).set_body_json(json!({"error": "unsupported_grant_type"})),
     }
-    state.minted += 1;
-    let token = format!("00Dfake!AR.token-{}", state.minted);
-    state.tokens.insert(token.clone());
+    let token = state.tokens.mint("00Dfake!AR.token-");
     ResponseTemplate::new(200).set_body_json(json!({
         "access_token": token, "scope": "web openid api full", "instance_url": state.uri,
         "id": format!("https://login.salesforce.com/id/00D000000000001/005000000000001"), "token_type": "Bearer",
@@ -189,46 +195,22 @@ fn token(state: &mut State, request: &Request) -> ResponseTemplate {
 }
 
 fn api(state: &mut State, request: &Request, rest: &str) -> ResponseTemplate {
-    let bearer = request
-        .headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::to_owned);
-    let authorised = bearer.is_some_and(|t| state.tokens.contains(&t)) && !state.reject_all_tokens;
-    if !authorised {
-        return error(401, "INVALID_SESSION_ID", "Session expired or invalid", &[]);
+    if !state.tokens.accepts_bearer(request) {
+        return State::unauthorized();
     }
-    state.api_calls += 1;
-    let seen = Seen::of(request);
-    let body = seen.body.clone();
-    state.seen.push(seen);
-    let usage = format!("api-usage={}/5000", state.api_calls);
-    let mut delay = None;
-    if let Some(fault) = state.faults.pop_front() {
-        match fault {
-            Fault::RequestLimit => return error(403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.", &[]),
-            Fault::ConcurrentLongTxn => {
-                return error(403, "REQUEST_LIMIT_EXCEEDED", "ConcurrentPerOrgLongTxn Limit exceeded.", &[]);
-            }
-            Fault::Unavailable => return ResponseTemplate::new(503),
-            Fault::EntityDeleted => return error(404, "ENTITY_IS_DELETED", "entity is deleted", &[]),
-            Fault::Duplicates => return ResponseTemplate::new(400).set_body_json(duplicates()),
-            Fault::ExpireTokens => {
-                state.tokens.clear();
-                return error(401, "INVALID_SESSION_ID", "Session expired or invalid", &[]);
-            }
-            Fault::Malformed => {
-                return ResponseTemplate::new(200).set_body_raw("{\"searchRecords\": [", "application/json");
-            }
-            Fault::SlowMs(ms) => delay = Some(Duration::from_millis(ms)),
+    let body = Seen::record(&mut state.seen, request);
+    let usage = format!("api-usage={}/5000", state.seen.len());
+    let delay = match state.faults.meet::<State>(&mut state.tokens) {
+        Meeting::Answer(answer) => return answer,
+        Meeting::Vendor(Fault::RequestLimit) => {
+            return error(403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.", &[]);
         }
-    }
+        Meeting::Vendor(Fault::EntityDeleted) => return error(404, "ENTITY_IS_DELETED", "entity is deleted", &[]),
+        Meeting::Vendor(Fault::Duplicates) => return ResponseTemplate::new(400).set_body_json(duplicates()),
+        Meeting::Proceed(delay) => delay,
+    };
     let answer = route(state, request, rest, &body).insert_header("Sforce-Limit-Info", usage.as_str());
-    match delay {
-        Some(d) => answer.set_delay(d),
-        None => answer,
-    }
+    delayed(answer, delay)
 }
 
 fn duplicates() -> Value {

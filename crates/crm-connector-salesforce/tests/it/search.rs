@@ -5,7 +5,6 @@ use crm_core::external::ExternalObject;
 use crm_core::ports::ExternalCrm;
 use serde_json::json;
 
-use crate::fake::Fault;
 use crate::helpers::{org, sf_ref};
 
 #[tokio::test]
@@ -110,13 +109,4 @@ async fn paging_stops_at_the_configured_bound() {
     }
     let email = EmailAddress::parse("bound@example.com").unwrap();
     assert_eq!(crm.find_by_email(&email).await.unwrap().len(), 2);
-}
-
-#[tokio::test]
-async fn a_malformed_answer_is_a_decode_error() {
-    let (fake, crm) = org().await;
-    fake.inject(Fault::Malformed);
-    let phone = PhoneNumber::from_e164("+14155551212").unwrap();
-    let error = crm.find_by_phone(&phone).await.unwrap_err();
-    assert!(matches!(error, crm_core::ConnectorError::Decode { .. }), "{error:?}");
 }
