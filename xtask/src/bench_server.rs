@@ -3,7 +3,8 @@
 //!
 //! Per backend, on a fresh database: builds the release server, seeds N customers (two
 //! phones, an email and an open case each) with the hidden `crm-server bench-seed`
-//! command (`SqlStore::bulk_seed`, like the store's own benchmark), starts
+//! command (`SqlStore::bulk_seed`, like the store's own benchmark; both compiled with the
+//! `bench` feature, which this build turns on), starts
 //! `crm-server serve` on 127.0.0.1, and drives it over loopback with `wrk` (installed with
 //! apt-get when missing): the screen pop (`GET /api/v1/lookup?phone=…` over random seeded
 //! numbers) and case creation (`POST /api/v1/cases` for random seeded customers), each for
@@ -125,7 +126,8 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
         super::ensure_postgres()?;
     }
     let mut build = super::cargo();
-    build.args(["build", "--release", "-p", "crm-server"]);
+    // `bench-seed` is compiled with the `bench` feature only.
+    build.args(["build", "--release", "-p", "crm-server", "--features", "bench"]);
     super::run(build)?;
     let root = std::env::current_dir()?;
     let binary = root.join("target/release/crm-server");

@@ -1,12 +1,15 @@
 //! `cargo xtask`: the project's chores, in Rust so they run wherever cargo runs.
 //!
-//! - `cargo xtask ci`: exactly what CI runs (format check, clippy with `-D warnings`, tidy,
-//!   the test suite with PostgreSQL).
-//! - `cargo xtask test`: the test suite; makes sure the local PostgreSQL is up and exports
+//! - `cargo xtask ci`: exactly what CI runs (format check, clippy with `-D warnings` without
+//!   and with the `bench` features, rustdoc with `-D warnings`, tidy, schemathesis, the test
+//!   suite with PostgreSQL).
+//! - `cargo xtask test`: the test suite, with the `bench` features (so the benchmark-only
+//!   code's tests run too); makes sure the local PostgreSQL is up and exports
 //!   `CRM_TEST_POSTGRES_URL` for the tests that need it.
-//! - `cargo xtask tidy`: the architecture rules, checked mechanically.
+//! - `cargo xtask tidy`: the architecture rules, checked mechanically (and a warning per
+//!   file over 600 lines).
 //! - `cargo xtask bench store [ARGS…]`, `cargo xtask bench server [ARGS…]`: the store and
-//!   HTTP benchmarks (see docs/benchmarks.md).
+//!   HTTP benchmarks (see docs/benchmarks.md), built with the `bench` features.
 
 mod bench_server;
 mod tidy;
@@ -20,13 +23,19 @@ use anyhow::{Context, Result, bail};
 /// The PostgreSQL every machine of this project has (trust auth).
 const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 
+/// The features that compile the benchmark-only code (`crm-store-sql`'s `bench_data`,
+/// `bulk_seed` and raw screen pop; `crm-server bench-seed`). The product builds without
+/// them; the benchmarks, the test suite and CI's second clippy build with them.
+const BENCH_FEATURES: &str = "crm-store-sql/bench,crm-server/bench";
+
 const HELP: &str = "\
 cargo xtask <command>
 
 commands:
-  ci                 what CI runs: fmt --check, clippy -D warnings, tidy, test, schemathesis
-  test               the whole test suite (starts PostgreSQL if needed)
-  tidy               architecture and hygiene rules
+  ci                 what CI runs: fmt --check, clippy -D warnings (also with the bench
+                     features), cargo doc -D warnings, tidy, schemathesis, test
+  test               the whole test suite, bench features on (starts PostgreSQL if needed)
+  tidy               architecture and hygiene rules; warns about files over 600 lines
   bench store [ARGS] the store benchmark; ARGS go to the bench (e.g. --backend postgres --customers 1000000)
   bench server [ARGS] the HTTP load benchmark (seed, release server, wrk); see docs/benchmarks.md
 ";
@@ -95,6 +104,16 @@ fn ci() -> Result<()> {
     let mut clippy = cargo();
     clippy.args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]);
     run(clippy)?;
+    // The benchmark-only code and its tests are compiled with the bench features only. Over
+    // the whole workspace, so that the dependencies resolve as above and only the crates
+    // the features change (crm-store-sql and what depends on it) are linted again.
+    let mut bench_clippy = cargo();
+    bench_clippy.args(["clippy", "--workspace", "--all-targets", "--features", BENCH_FEATURES, "--", "-D", "warnings"]);
+    run(bench_clippy)?;
+    // Broken or private intra-doc links, bad code blocks: rustdoc's warnings fail CI too.
+    let mut doc = cargo();
+    doc.env("RUSTDOCFLAGS", "-D warnings").args(["doc", "--workspace", "--no-deps"]);
+    run(doc)?;
     tidy::run(&workspace_root())?;
     api_fuzz()?;
     // The test suite last, so its summary closes the log.
@@ -116,15 +135,17 @@ fn api_fuzz() -> Result<()> {
 
 fn test() -> Result<()> {
     ensure_postgres()?;
+    // With the bench features: the tests of the benchmark-only code (bulk seeds, the raw
+    // screen pop, the benchmark data) run with the others.
     let mut tests = cargo();
-    tests.args(["test", "--workspace", "--all-targets"]);
+    tests.args(["test", "--workspace", "--all-targets", "--features", BENCH_FEATURES]);
     run(tests)?;
     // The embedding example is documentation that must keep working.
     let mut example = cargo();
     example.args(["run", "--quiet", "-p", "crm-core", "--example", "embed"]);
     run(example)?;
     let mut doc = cargo();
-    doc.args(["test", "--workspace", "--doc"]);
+    doc.args(["test", "--workspace", "--doc", "--features", BENCH_FEATURES]);
     run(doc)
 }
 
@@ -195,7 +216,8 @@ fn bench(args: &[String]) -> Result<()> {
             if env::var_os("CRM_BENCH_POSTGRES_URL").is_none() {
                 cmd.env("CRM_BENCH_POSTGRES_URL", bench_postgres_url());
             }
-            cmd.args(["bench", "-p", "crm-store-sql", "--bench", "store", "--"]).args(&args[1..]);
+            cmd.args(["bench", "-p", "crm-store-sql", "--features", "bench", "--bench", "store", "--"])
+                .args(&args[1..]);
             run(cmd)
         }
         other => bail!("unknown benchmark {other:?}: try `cargo xtask bench store`"),

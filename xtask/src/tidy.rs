@@ -1,5 +1,9 @@
 //! `cargo xtask tidy`: the architecture invariants of docs/ARCHITECTURE.md and a few hygiene
 //! rules, checked mechanically.
+//!
+//! Problems fail the run. Warnings are printed and do not: a `.rs` file longer than
+//! [`LONG_FILE_LINES`] is listed, longest first, as one to split (the house style splits a
+//! file that passes ~500 lines).
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -12,11 +16,17 @@ use serde_json::Value;
 const IO_CRATES: &[&str] =
     &["sea-orm", "sqlx", "sqlx-core", "tokio", "reqwest", "hyper", "axum", "tower", "lettre", "tantivy", "mio"];
 
+/// A `.rs` file with more lines than this gets a warning.
+const LONG_FILE_LINES: usize = 600;
+
 pub(crate) fn run(root: &Path) -> Result<()> {
     let mut problems = Vec::new();
     check_core_is_pure(&mut problems)?;
     check_dependency_directions(&mut problems)?;
-    check_sources(root, &mut problems)?;
+    let lengths = check_sources(root, &mut problems)?;
+    for warning in long_file_warnings(lengths) {
+        eprintln!("tidy: warning: {warning}");
+    }
     if problems.is_empty() {
         eprintln!("tidy: ok");
         Ok(())
@@ -85,7 +95,10 @@ fn check_dependency_directions(problems: &mut Vec<String>) -> Result<()> {
     Ok(())
 }
 
-fn check_sources(root: &Path, problems: &mut Vec<String>) -> Result<()> {
+/// Checks every `.rs` file of the workspace and returns each one's path (from the root)
+/// and line count.
+fn check_sources(root: &Path, problems: &mut Vec<String>) -> Result<Vec<(String, usize)>> {
+    let mut lengths = Vec::new();
     let mut files = Vec::new();
     for dir in ["crates", "xtask", "tests"] {
         collect_rs(&root.join(dir), &mut files);
@@ -104,8 +117,23 @@ fn check_sources(root: &Path, problems: &mut Vec<String>) -> Result<()> {
         if text.contains(concat!("todo", "!(")) || text.contains(concat!("unimplemented", "!(")) {
             problems.push(format!("{rel}: no todo!/unimplemented! in committed code"));
         }
+        lengths.push((rel, text.lines().count()));
     }
-    Ok(())
+    Ok(lengths)
+}
+
+/// The warnings for the files of `lengths` (path, lines) longer than [`LONG_FILE_LINES`]:
+/// a heading, then one line per file, longest first; nothing when there is none.
+fn long_file_warnings(mut lengths: Vec<(String, usize)>) -> Vec<String> {
+    lengths.retain(|(_, lines)| *lines > LONG_FILE_LINES);
+    if lengths.is_empty() {
+        return Vec::new();
+    }
+    lengths.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    let mut out =
+        vec![format!("{} file(s) over {LONG_FILE_LINES} lines; split them by concept (not a failure)", lengths.len())];
+    out.extend(lengths.into_iter().map(|(path, lines)| format!("  {path}: {lines} lines")));
+    out
 }
 
 fn collect_rs(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
@@ -120,5 +148,35 @@ fn collect_rs(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
         } else if p.extension().is_some_and(|x| x == "rs") {
             out.push(p);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn files_over_the_limit_are_listed_longest_first() {
+        let lengths = vec![
+            ("a.rs".to_owned(), LONG_FILE_LINES),
+            ("b.rs".to_owned(), LONG_FILE_LINES + 1),
+            ("c.rs".to_owned(), 900),
+            ("d.rs".to_owned(), 12),
+        ];
+        let warnings = long_file_warnings(lengths);
+        assert_eq!(
+            warnings,
+            vec![
+                format!("2 file(s) over {LONG_FILE_LINES} lines; split them by concept (not a failure)"),
+                "  c.rs: 900 lines".to_owned(),
+                format!("  b.rs: {} lines", LONG_FILE_LINES + 1),
+            ]
+        );
+    }
+
+    #[test]
+    fn no_long_file_means_no_warning() {
+        assert!(long_file_warnings(vec![("a.rs".to_owned(), LONG_FILE_LINES)]).is_empty());
+        assert!(long_file_warnings(Vec::new()).is_empty());
     }
 }

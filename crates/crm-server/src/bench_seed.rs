@@ -5,6 +5,9 @@
 //! `SqlStore::bulk_seed` (no history, no outbox events), runs `ANALYZE`, and prints
 //! `key=value` lines: the tenant, the administrator's token and a sample of customer ids
 //! for the create-case scenario.
+//!
+//! Compiled with the crate's `bench` feature only (which turns on `crm-store-sql/bench`):
+//! `cargo xtask bench server` builds the server with it.
 
 use std::time::Instant;
 

@@ -148,7 +148,9 @@ pub enum Command {
     /// Seed a demo tenant (agents, customers, cases, tasks, dispositions, queues) and print
     /// its administrator token.
     SeedDemo,
-    /// Seed a benchmark tenant with N customers (for `cargo xtask bench server`).
+    /// Seed a benchmark tenant with N customers (for `cargo xtask bench server`; built with
+    /// the `bench` feature).
+    #[cfg(feature = "bench")]
     #[command(hide = true)]
     BenchSeed {
         /// How many customers (each with two phones, an email and an open case).

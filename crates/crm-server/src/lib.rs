@@ -21,10 +21,12 @@
 //! - [`config`]: the command line, the TOML file and the environment.
 //! - [`connectors`]: external CRM connectors per tenant (the core's push worker uses them).
 //! - [`csv_io`]: customer import and export.
-//! - [`bench_seed`]: the hidden `bench-seed` command of `cargo xtask bench server`.
+//! - `bench_seed` (feature `bench`): the hidden `bench-seed` command of
+//!   `cargo xtask bench server`.
 
 pub mod app;
 pub mod auth;
+#[cfg(feature = "bench")]
 pub mod bench_seed;
 pub mod config;
 pub mod connectors;

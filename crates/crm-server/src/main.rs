@@ -29,6 +29,7 @@ async fn main() -> Result<()> {
     init_logs(&config);
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(config).await,
+        #[cfg(feature = "bench")]
         Command::BenchSeed { customers } => {
             crm_server::bench_seed::run(&config.database_url, customers).await?;
             Ok(())

@@ -28,6 +28,7 @@ use sea_orm_migration::MigratorTrait;
 use crm_core::StoreError;
 use crm_core::ports::StoreResult;
 
+#[cfg(feature = "bench")]
 use crate::bulk::BulkTarget;
 use crate::draws::Draws;
 use crate::error::db;
@@ -69,6 +70,7 @@ pub struct SqlStore {
     /// SQLite file: the screen pop's reads on the caller's thread (ADR 0005).
     pub(crate) inline: Option<Arc<InlineReads>>,
     /// SQLite file: where bulk loads write through their own connection (ADR 0006).
+    #[cfg(feature = "bench")]
     pub(crate) bulk: Option<Arc<BulkTarget>>,
     /// PostgreSQL: counter draws combined within the process (`crate::draws`).
     pub(crate) draws: Option<Arc<Draws>>,
@@ -154,6 +156,7 @@ impl SqlStore {
                 backend: DbBackend::Postgres,
                 queue: None,
                 inline: None,
+                #[cfg(feature = "bench")]
                 bulk: None,
                 draws,
                 lookups,
@@ -200,6 +203,7 @@ impl SqlStore {
                 backend: DbBackend::Sqlite,
                 queue,
                 inline: None,
+                #[cfg(feature = "bench")]
                 bulk: None,
                 draws: None,
                 lookups: None,
@@ -220,6 +224,7 @@ impl SqlStore {
             .await
             .map_err(unavailable)?;
         let inline = Some(Arc::new(InlineReads::new(base.get_filename())));
+        #[cfg(feature = "bench")]
         let bulk =
             Some(Arc::new(BulkTarget { path: base.get_filename().to_owned(), busy_timeout: options.busy_timeout }));
         let read_pool = SqlitePoolOptions::new()
@@ -236,6 +241,7 @@ impl SqlStore {
             write: SqlxSqliteConnector::from_sqlx_sqlite_pool(write_pool),
             backend: DbBackend::Sqlite,
             inline,
+            #[cfg(feature = "bench")]
             bulk,
             draws: None,
             lookups: None,

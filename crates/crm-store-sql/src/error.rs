@@ -99,6 +99,7 @@ pub(crate) fn map_db(e: DbErr, fk_field: &str) -> StoreError {
 }
 
 /// Maps an error of the rusqlite paths (bulk loads) as [`map_db`] maps sqlx's.
+#[cfg(feature = "bench")]
 pub(crate) fn map_rusqlite(e: rusqlite::Error, fk_field: &str) -> StoreError {
     use rusqlite::ffi;
     let kind = match &e {

@@ -6,10 +6,12 @@ mod app_state;
 mod card;
 mod case;
 mod customer;
+mod diagnostics;
 mod directory;
 mod interaction;
 mod names;
 mod outbox;
+#[cfg(feature = "bench")]
 mod seed;
 mod sequence;
 mod task;

@@ -41,7 +41,8 @@ pub(crate) fn in_fts(backend: DbBackend) -> bool {
 /// maximum cannot move under a transaction that reads it; `customers_by_name_key` serves it).
 pub(crate) const NEXT_NAME_KEY: &str = "(SELECT coalesce(max(name_key), 0) + 1 FROM customers)";
 
-/// The last `name_key` in use (0 when there is none), as a query returning `k`.
+/// The last `name_key` in use (0 when there is none), as a query returning `k` (bulk seeds).
+#[cfg(feature = "bench")]
 pub(crate) const LAST_NAME_KEY: &str = "SELECT coalesce(max(name_key), 0) AS k FROM customers";
 
 /// The FTS5 row of a customer: its name words, then its phonetic codes, each space-separated.

@@ -6,11 +6,15 @@
 //! `postgres://postgres@127.0.0.1:5432/test`); each test process creates its own database
 //! `crm_test_<seconds>_<random>` there and drops databases left by runs older than 15 minutes.
 //! Without the variable they do not run: one test says so, and fails when `CI` is set.
+//!
+//! The tests of the benchmark-only code (`bulk`, and the raw screen pop in `smoke`) are
+//! compiled with the crate's `bench` feature, which `cargo xtask test` enables.
 
 // The whole binary is tests: an unwrap is an assertion here, in helpers as in tests.
 #![allow(clippy::unwrap_used)]
 
 mod atomicity;
+#[cfg(feature = "bench")]
 mod bulk;
 mod concurrency;
 mod conformance;

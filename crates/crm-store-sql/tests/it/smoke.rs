@@ -49,6 +49,7 @@ fn postgres_tests_did_not_run() {
     assert!(crate::helpers::postgres_url().is_none(), "CRM_TEST_POSTGRES_URL was set after this test binary was built");
 }
 
+#[cfg(feature = "bench")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn raw_screen_pop_matches_the_port_lookup() {
     let s = store(Backend::SqliteFile).await;
