@@ -54,6 +54,9 @@ impl Backend {
 #[macro_export]
 macro_rules! on_both_backends {
     ($name:ident) => {
+        $crate::on_both_backends!(@module $name;);
+    };
+    (@module $name:ident; $($more:item)*) => {
         mod $name {
             use $crate::helpers::Backend;
 
@@ -68,6 +71,8 @@ macro_rules! on_both_backends {
                     super::$name(b).await;
                 }
             }
+
+            $($more)*
         }
     };
 }
@@ -78,26 +83,12 @@ macro_rules! on_both_backends {
 #[macro_export]
 macro_rules! on_every_store {
     ($name:ident) => {
-        mod $name {
-            use $crate::helpers::Backend;
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-            async fn sqlite() {
-                super::$name(Backend::Sqlite).await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-            async fn postgres() {
-                if let Some(b) = Backend::postgres(concat!(module_path!(), "::postgres")) {
-                    super::$name(b).await;
-                }
-            }
-
+        $crate::on_both_backends!(@module $name;
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn memory() {
                 super::$name(Backend::Memory).await;
             }
-        }
+        );
     };
 }
 

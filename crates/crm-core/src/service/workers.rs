@@ -19,6 +19,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 
 use super::Crm;
@@ -127,14 +128,27 @@ impl Crm {
         connectors: Option<Arc<dyn ConnectorDirectory>>,
     ) -> Vec<Arc<dyn Worker>> {
         let s = Arc::new(settings.clone());
-        let mut workers: Vec<Arc<dyn Worker>> = vec![
-            Arc::new(Notifications { crm: self.clone(), s: s.clone() }),
-            Arc::new(Reminders { crm: self.clone(), s: s.clone() }),
+        let queue = |name, idle, round| -> Arc<dyn Worker> {
+            Arc::new(Queue { name, idle, round, crm: self.clone(), s: s.clone() })
+        };
+        let mut workers = vec![
+            queue(
+                "notifications",
+                |s| s.poll_interval,
+                |crm, s| {
+                    Box::pin(crm.deliver_notifications(
+                        s.notification_lease,
+                        s.notification_batch,
+                        s.notification_retry,
+                    ))
+                },
+            ),
+            queue("reminders", |s| s.reminder_interval, |crm, s| Box::pin(crm.claim_reminders(s.reminder_batch))),
         ];
         if let Some(connectors) = connectors {
             workers.push(Arc::new(ExternalPushes { crm: self.clone(), s: s.clone(), connectors }));
         }
-        workers.push(Arc::new(Pruner { crm: self.clone(), s }));
+        workers.push(queue("prune", |s| s.prune_interval, |crm, s| Box::pin(crm.prune(s))));
         workers
     }
 
@@ -173,47 +187,36 @@ impl Crm {
     }
 }
 
-#[derive(Debug)]
-struct Notifications {
+/// A round of a queue that needs nothing but the use cases and the settings.
+type QueueRound = for<'a> fn(&'a Crm, &'a WorkerSettings) -> BoxFuture<'a, Result<RoundReport>>;
+
+/// A worker made of a name, its idle interval among the settings, and its round.
+struct Queue {
+    name: &'static str,
+    idle: fn(&WorkerSettings) -> Duration,
+    round: QueueRound,
     crm: Crm,
     s: Arc<WorkerSettings>,
 }
 
-#[async_trait]
-impl Worker for Notifications {
-    fn name(&self) -> &'static str {
-        "notifications"
-    }
-
-    fn idle_interval(&self) -> Duration {
-        self.s.poll_interval
-    }
-
-    async fn round(&self) -> Result<RoundReport> {
-        self.crm
-            .deliver_notifications(self.s.notification_lease, self.s.notification_batch, self.s.notification_retry)
-            .await
+impl fmt::Debug for Queue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Queue").field("name", &self.name).finish_non_exhaustive()
     }
 }
 
-#[derive(Debug)]
-struct Reminders {
-    crm: Crm,
-    s: Arc<WorkerSettings>,
-}
-
 #[async_trait]
-impl Worker for Reminders {
+impl Worker for Queue {
     fn name(&self) -> &'static str {
-        "reminders"
+        self.name
     }
 
     fn idle_interval(&self) -> Duration {
-        self.s.reminder_interval
+        (self.idle)(&self.s)
     }
 
     async fn round(&self) -> Result<RoundReport> {
-        self.crm.claim_reminders(self.s.reminder_batch).await
+        (self.round)(&self.crm, &self.s).await
     }
 }
 
@@ -252,26 +255,5 @@ impl Worker for ExternalPushes {
             more: r.claimed >= self.s.push_batch && self.s.push_batch > 0,
             failure: None,
         })
-    }
-}
-
-#[derive(Debug)]
-struct Pruner {
-    crm: Crm,
-    s: Arc<WorkerSettings>,
-}
-
-#[async_trait]
-impl Worker for Pruner {
-    fn name(&self) -> &'static str {
-        "prune"
-    }
-
-    fn idle_interval(&self) -> Duration {
-        self.s.prune_interval
-    }
-
-    async fn round(&self) -> Result<RoundReport> {
-        self.crm.prune(&self.s).await
     }
 }
