@@ -16,6 +16,8 @@
 //! - [`event`]: domain events written to the outbox with every change (EXT-3).
 //! - [`ports`]: the traits adapters implement (stores, clock, ids, mailer, external CRM, search).
 //! - [`service`]: the use cases, one method per feature, on [`service::Crm`].
+//! - `openapi` (feature `openapi`): the OpenAPI schemas of the hand-serialised newtypes;
+//!   the other wire types derive `utoipa::ToSchema` where they are defined.
 #![warn(missing_docs)]
 
 pub mod access;
@@ -28,6 +30,8 @@ pub mod external;
 pub mod follow_up;
 pub mod ids;
 pub mod interaction;
+#[cfg(feature = "openapi")]
+pub mod openapi;
 pub mod page;
 pub mod ports;
 pub mod service;

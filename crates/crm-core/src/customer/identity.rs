@@ -12,6 +12,7 @@ use crate::text::{bounded_text, required_text};
 
 /// One way to reach a customer.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Identity {
     /// A phone number (E.164).
@@ -115,6 +116,7 @@ impl fmt::Display for IdentityKey {
 
 /// An identity as a caller writes it, before normalisation.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum IdentityInput {
     /// A phone number in any common written form.

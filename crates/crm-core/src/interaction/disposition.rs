@@ -8,6 +8,7 @@ use crate::text::{bounded_text, required_text};
 
 /// A disposition code an agent can set on an interaction.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Disposition {
     /// Its tenant.
     pub tenant: TenantId,
@@ -23,6 +24,7 @@ pub struct Disposition {
 
 /// What an administrator sends to define a disposition.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DispositionInput {
     /// Code.
@@ -58,6 +60,7 @@ impl DispositionInput {
 
 /// A queue's settings.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct QueueSettings {
     /// Its tenant.
     pub tenant: TenantId,

@@ -31,6 +31,7 @@ pub struct NewTenant {
 
 /// What an administrator sends to create an agent.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewAgent {
     /// Name.
@@ -46,6 +47,7 @@ pub struct NewAgent {
 
 /// What an agent sends to change their profile (ADM-1).
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ProfilePatch {
     /// Default From (`null` clears).
@@ -75,6 +77,7 @@ pub const CASE_COLUMNS: &[&str] = &[
 
 /// What an administrator sends to change an agent (role, groups, active, name).
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AgentPatch {
     /// New name.

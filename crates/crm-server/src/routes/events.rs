@@ -20,7 +20,6 @@ use crate::auth::Auth;
 use crate::events::push;
 use crate::extract::{ApiJson, Reply};
 use crate::idempotency::UseCases;
-use crate::openapi::responses as s;
 use crate::problem::{ApiError, ApiResult};
 use crate::state::AppState;
 
@@ -103,7 +102,7 @@ pub struct IncomingCall {
 }
 
 /// What the screen pop pushed.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ScreenPop {
     /// The interaction recorded for the call (offered to the agent).
     pub interaction: Interaction,
@@ -114,7 +113,7 @@ pub struct ScreenPop {
 /// An incoming call (EXT-2): records an inbound voice interaction offered to the agent,
 /// looks the caller up, and pushes the cards to the agent's event stream as `screen_pop`.
 #[utoipa::path(post, path = "/api/v1/cti/calls", tag = "events", request_body = IncomingCall,
-    responses((status = 201, body = s::ScreenPop)))]
+    responses((status = 201, body = ScreenPop)))]
 pub async fn incoming_call(
     State(st): State<AppState>,
     Auth(actor): Auth,

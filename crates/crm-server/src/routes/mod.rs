@@ -39,8 +39,8 @@ impl PageParams {
     }
 }
 
-/// A page on the wire.
-#[derive(Debug, Serialize)]
+/// A page on the wire (`PageBody_Case` … in the OpenAPI document).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PageBody<T> {
     /// The items.
     pub items: Vec<T>,

@@ -14,7 +14,6 @@ use super::{PageBody, PageParams};
 use crate::auth::Auth;
 use crate::connectors::ConnectorView;
 use crate::extract::{ApiPath, ApiQuery, Reply};
-use crate::openapi::responses as s;
 use crate::problem::ApiResult;
 use crate::state::AppState;
 
@@ -60,7 +59,7 @@ fn pushes_interaction(entry: &OutboxEntry) -> Option<InteractionId> {
 /// (needs `admin.connectors`). The `interaction` filter is applied to the page read from
 /// the store (not in the query): a filtered page may be short or empty while `next` is set.
 #[utoipa::path(get, path = "/api/v1/outbox", tag = "admin", params(OutboxParams),
-    responses((status = 200, body = s::OutboxPage)))]
+    responses((status = 200, body = PageBody<OutboxEntry>)))]
 pub async fn list(
     State(st): State<AppState>,
     Auth(actor): Auth,
