@@ -8,12 +8,20 @@ use serde_json::{Value, json};
 
 use crm_core::time::{Clock as _, SystemClock};
 
-use crate::helpers::{Backend, TestServer};
+use crate::helpers::{Api, Backend, TestServer};
 use crate::on_both_backends;
 use crate::openapi_check::{answers, document};
 
-/// A list that proves something: not empty.
-fn listed(what: &str, value: Value) -> Value {
+/// GETs `path` and checks the body against the document.
+async fn read(api: &Api, what: &str, path: &str) -> Value {
+    let value = api.get(path).await.expect(StatusCode::OK);
+    answers(what, Method::GET, path, 200, &value);
+    value
+}
+
+/// GETs a list, which must prove something (not be empty), and checks it.
+async fn read_list(api: &Api, what: &str, path: &str) -> Value {
+    let value = read(api, what, path).await;
     let items = value.as_array().unwrap_or_else(|| panic!("{what} is not a list: {value}"));
     assert!(!items.is_empty(), "{what}: an empty list proves nothing");
     value
@@ -35,13 +43,7 @@ async fn responses_match_their_documented_schemas(backend: Backend) {
         .await
         .expect(StatusCode::CREATED);
     answers("a field definition", Method::POST, "/api/v1/custom-fields", 201, &field);
-    answers(
-        "custom fields",
-        Method::GET,
-        "/api/v1/custom-fields",
-        200,
-        &listed("custom fields", api.get("/api/v1/custom-fields?entity=customer").await.expect(StatusCode::OK)),
-    );
+    read_list(&api, "custom fields", "/api/v1/custom-fields?entity=customer").await;
 
     let jane = api
         .post(
@@ -65,9 +67,8 @@ async fn responses_match_their_documented_schemas(backend: Backend) {
     answers("a customer", Method::POST, "/api/v1/customers", 201, &jane);
     let jane_id = jane["id"].as_str().expect("id").to_owned();
     let jane_path = format!("/api/v1/customers/{jane_id}");
-    answers("a read customer", Method::GET, &jane_path, 200, &api.get(&jane_path).await.expect(StatusCode::OK));
-    let page = api.get("/api/v1/customers?limit=2").await.expect(StatusCode::OK);
-    answers("a customer page", Method::GET, "/api/v1/customers", 200, &page);
+    read(&api, "a read customer", &jane_path).await;
+    read(&api, "a customer page", "/api/v1/customers?limit=2").await;
     let twin = api
         .post(
             "/api/v1/customers",
@@ -77,7 +78,7 @@ async fn responses_match_their_documented_schemas(backend: Backend) {
         .expect(StatusCode::CREATED);
     let twin_id = twin["id"].as_str().expect("id").to_owned();
     let path = format!("/api/v1/customers/{jane_id}/duplicates");
-    answers("duplicates", Method::GET, &path, 200, &listed("duplicates", api.get(&path).await.expect(StatusCode::OK)));
+    read_list(&api, "duplicates", &path).await;
     let relation = api
         .post(
             &format!("/api/v1/customers/{jane_id}/relations"),
@@ -87,7 +88,7 @@ async fn responses_match_their_documented_schemas(backend: Backend) {
         .expect(StatusCode::CREATED);
     let path = format!("/api/v1/customers/{jane_id}/relations");
     answers("a relation", Method::POST, &path, 201, &relation);
-    answers("relations", Method::GET, &path, 200, &listed("relations", api.get(&path).await.expect(StatusCode::OK)));
+    read_list(&api, "relations", &path).await;
 
     let case = api
         .post(
@@ -104,15 +105,14 @@ async fn responses_match_their_documented_schemas(backend: Backend) {
     answers("a patched case", Method::PATCH, &case_path, 200, &patched.expect(StatusCode::OK));
     let number = case_body["number"].as_str().expect("number").to_owned();
     let by_number = format!("/api/v1/cases/by-number/{number}");
-    answers("a case by number", Method::GET, &by_number, 200, &api.get(&by_number).await.expect(StatusCode::OK));
-    let page = api.get("/api/v1/cases?sort=priority&direction=asc").await.expect(StatusCode::OK);
-    answers("a case page", Method::GET, "/api/v1/cases", 200, &page);
+    read(&api, "a case by number", &by_number).await;
+    read(&api, "a case page", "/api/v1/cases?sort=priority&direction=asc").await;
     let path = format!("{case_path}/history");
-    answers("case history", Method::GET, &path, 200, &listed("history", api.get(&path).await.expect(StatusCode::OK)));
+    read_list(&api, "case history", &path).await;
     let path = format!("{case_path}/follow-ups");
     let follow_up = api.post(&path, &json!({"body": "called", "kind": "call_summary"})).await;
     answers("a follow-up", Method::POST, &path, 201, &follow_up.expect(StatusCode::CREATED));
-    answers("follow-ups", Method::GET, &path, 200, &listed("follow-ups", api.get(&path).await.expect(StatusCode::OK)));
+    read_list(&api, "follow-ups", &path).await;
 
     let at = (SystemClock.now() + chrono::Duration::hours(2)).to_rfc3339();
     let task = api
@@ -121,12 +121,11 @@ async fn responses_match_their_documented_schemas(backend: Backend) {
         .expect(StatusCode::CREATED);
     answers("a task", Method::POST, "/api/v1/tasks", 201, &task);
     let path = format!("/api/v1/tasks/{}", task["id"].as_str().expect("id"));
-    answers("a read task", Method::GET, &path, 200, &api.get(&path).await.expect(StatusCode::OK));
-    answers("an agenda", Method::GET, "/api/v1/agenda", 200, &api.get("/api/v1/agenda").await.expect(StatusCode::OK));
+    read(&api, "a read task", &path).await;
+    read(&api, "an agenda", "/api/v1/agenda").await;
     let path = format!("{jane_path}/card");
-    answers("a card", Method::GET, &path, 200, &api.get(&path).await.expect(StatusCode::OK));
-    let lookup = api.get("/api/v1/lookup?phone=%2B33611223344").await.expect(StatusCode::OK);
-    answers("a lookup", Method::GET, "/api/v1/lookup", 200, &listed("lookup", lookup));
+    read(&api, "a card", &path).await;
+    read_list(&api, "a lookup", "/api/v1/lookup?phone=%2B33611223344").await;
 
     let pop = api
         .post("/api/v1/cti/calls", &json!({"phone": "+33611223344", "context": {"ivr": "billing"}}))
@@ -135,9 +134,10 @@ async fn responses_match_their_documented_schemas(backend: Backend) {
     answers("a screen pop", Method::POST, "/api/v1/cti/calls", 201, &pop);
     let inter_id = pop["interaction"]["id"].as_str().expect("id").to_owned();
     let path = format!("/api/v1/interactions/{inter_id}");
-    let read = api.get(&path).await;
-    let accepted = api.post_if_match(&format!("{path}/actions"), &read.etag(), &json!({"action": "accept"})).await;
-    accepted.expect(StatusCode::OK);
+    let offered = api.get(&path).await;
+    answers("a read interaction", Method::GET, &path, 200, &offered.expect(StatusCode::OK));
+    let accepted = api.post_if_match(&format!("{path}/actions"), &offered.etag(), &json!({"action": "accept"})).await;
+    answers("an accepted interaction", Method::POST, &format!("{path}/actions"), 200, &accepted.expect(StatusCode::OK));
     let linked = api
         .post_if_match(
             &format!("{path}/links"),
@@ -145,10 +145,11 @@ async fn responses_match_their_documented_schemas(backend: Backend) {
             &json!({"type": "external", "reference": {"system": "salesforce", "object": "contact", "id": "003xx"}}),
         )
         .await;
+    answers("a linked interaction", Method::POST, &format!("{path}/links"), 200, &linked.expect(StatusCode::OK));
     let noted = api.post_if_match(&format!("{path}/notes"), &linked.etag(), &json!({"text": "note"})).await;
     answers("an interaction", Method::POST, &format!("{path}/notes"), 200, &noted.expect(StatusCode::OK));
     let history = format!("{jane_path}/interactions");
-    answers("an interaction page", Method::GET, &history, 200, &api.get(&history).await.expect(StatusCode::OK));
+    read(&api, "an interaction page", &history).await;
     let internal = api
         .post(
             "/api/v1/interactions",
@@ -163,8 +164,7 @@ async fn responses_match_their_documented_schemas(backend: Backend) {
         &internal.expect(StatusCode::CREATED),
     );
 
-    let dispositions = listed("dispositions", api.get("/api/v1/dispositions").await.expect(StatusCode::OK));
-    answers("dispositions", Method::GET, "/api/v1/dispositions", 200, &dispositions);
+    read_list(&api, "dispositions", "/api/v1/dispositions").await;
     let disposition = api
         .post("/api/v1/dispositions", &json!({"code": "x", "label": "X", "active": false}))
         .await
@@ -173,13 +173,7 @@ async fn responses_match_their_documented_schemas(backend: Backend) {
     let queue =
         api.send(api.request(Method::PUT, "/api/v1/queues/vip").json(&json!({"disposition_required": true}))).await;
     answers("a queue", Method::PUT, "/api/v1/queues/vip", 200, &queue.expect(StatusCode::OK));
-    answers(
-        "agents",
-        Method::GET,
-        "/api/v1/agents",
-        200,
-        &listed("agents", api.get("/api/v1/agents").await.expect(StatusCode::OK)),
-    );
+    read_list(&api, "agents", "/api/v1/agents").await;
     let me = api.get("/api/v1/me").await;
     answers("me", Method::GET, "/api/v1/me", 200, &me.expect(StatusCode::OK));
     let profile = api.patch("/api/v1/me", &me.etag(), &json!({"signature": "Ada", "default_from": "ada@demo.example", "preferred_case_columns": ["number", "subject"]})).await;
@@ -189,13 +183,7 @@ async fn responses_match_their_documented_schemas(backend: Backend) {
         .await
         .expect(StatusCode::CREATED);
     answers("a group", Method::POST, "/api/v1/groups", 201, &group);
-    answers(
-        "groups",
-        Method::GET,
-        "/api/v1/groups",
-        200,
-        &listed("groups", api.get("/api/v1/groups").await.expect(StatusCode::OK)),
-    );
+    read_list(&api, "groups", "/api/v1/groups").await;
 
     let merge = api
         .post("/api/v1/merges", &json!({"target": jane_id, "source": twin_id, "rule": "keep_source"}))
@@ -204,9 +192,9 @@ async fn responses_match_their_documented_schemas(backend: Backend) {
     answers("a merge", Method::POST, "/api/v1/merges", 201, &merge);
     let merge_id = merge["id"].as_str().expect("id").to_owned();
     let twin_path = format!("/api/v1/customers/{twin_id}");
-    answers("a tombstone", Method::GET, &twin_path, 200, &api.get(&twin_path).await.expect(StatusCode::OK));
+    read(&api, "a tombstone", &twin_path).await;
     let path = format!("/api/v1/merges/{merge_id}");
-    answers("a read merge", Method::GET, &path, 200, &api.get(&path).await.expect(StatusCode::OK));
+    read(&api, "a read merge", &path).await;
     let path = format!("{path}/undo");
     let undone = api.post(&path, &json!({})).await;
     answers("an undone merge", Method::POST, &path, 200, &undone.expect(StatusCode::OK));

@@ -135,7 +135,7 @@ impl FieldValue {
 #[cfg_attr(
     feature = "openapi",
     derive(utoipa::ToSchema),
-    schema(value_type = String, pattern = "^[a-z][a-z0-9_]{0,63}$", example = "loyalty_tier")
+    schema(value_type = String, pattern = "^[a-z][a-z0-9_]{0,63}$", examples("loyalty_tier"))
 )]
 #[serde(try_from = "String", into = "String")]
 pub struct FieldKey(String);

@@ -67,7 +67,7 @@ pub struct Task {
     /// When, as an instant.
     pub scheduled_at: DateTime<Utc>,
     /// The zone it was scheduled in (for display and agendas).
-    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "Europe/Paris"))]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, examples("Europe/Paris")))]
     pub time_zone: Tz,
     /// Expected duration in minutes.
     pub duration_minutes: u32,

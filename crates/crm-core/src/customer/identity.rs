@@ -130,6 +130,7 @@ pub enum IdentityInput {
     /// An email address.
     Email {
         /// The address.
+        #[cfg_attr(feature = "openapi", schema(format = Email))]
         address: String,
         /// Label.
         #[serde(default)]

@@ -37,6 +37,7 @@ pub struct NewAgent {
     /// Name.
     pub name: String,
     /// Email, unique per tenant.
+    #[cfg_attr(feature = "openapi", schema(format = Email))]
     pub email: String,
     /// Role.
     pub role: Role,
@@ -51,6 +52,7 @@ pub struct NewAgent {
 #[serde(deny_unknown_fields)]
 pub struct ProfilePatch {
     /// Default From (`null` clears).
+    #[cfg_attr(feature = "openapi", schema(format = Email))]
     #[serde(default, with = "crate::case::double_option")]
     pub default_from: Option<Option<String>>,
     /// Signature (`null` clears).

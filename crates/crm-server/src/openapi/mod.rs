@@ -178,7 +178,15 @@ mod tests {
             assert_eq!(s[id]["format"], "uuid", "{id}");
         }
         assert_eq!(s["EmailAddress"]["format"], "email");
-        assert_eq!(s["PhoneNumber"]["pattern"], r"^\+[1-9][0-9]{1,19}$");
+        let e164 = regex::Regex::new(s["PhoneNumber"]["pattern"].as_str().expect("a pattern")).expect("valid");
+        let longest = format!("+1{}", "2".repeat(crm_core::customer::MAX_PHONE_DIGITS - 1));
+        for sample in
+            ["+33612345678", "+4990600000000000", &longest, &format!("{longest}3"), "+0612", "+1", "0612", "+33 6"]
+        {
+            let shaped = crm_core::customer::PhoneNumber::is_e164_shaped(sample);
+            assert_eq!(e164.is_match(sample), shaped, "{sample}");
+        }
+        assert_eq!(s["NewAgent"]["properties"]["email"]["format"], "email");
         assert_eq!(s["CaseNumber"]["pattern"], crm_core::openapi::CASE_NUMBER_PATTERN);
         // What the API returns refers to them …
         assert_eq!(s["Case"]["properties"]["number"]["$ref"], "#/components/schemas/CaseNumber");
