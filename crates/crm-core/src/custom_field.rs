@@ -217,8 +217,10 @@ pub struct FieldDefinitionInput {
     /// Customers or cases.
     pub entity: FieldEntity,
     /// Key.
+    #[cfg_attr(feature = "openapi", schema(value_type = FieldKey))]
     pub key: String,
     /// Label.
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::required_text))]
     pub label: String,
     /// Type and settings.
     pub field_type: FieldType,

@@ -61,6 +61,7 @@ pub struct NewFollowUp {
     #[serde(default)]
     pub kind: Option<FollowUpKind>,
     /// Body.
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::required_text))]
     pub body: String,
     /// Visibility (default internal).
     #[serde(default)]

@@ -5,7 +5,7 @@
 //! built from the same constants as the parsers.
 
 use utoipa::openapi::RefOr;
-use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type};
+use utoipa::openapi::schema::{KnownFormat, Object, ObjectBuilder, Schema, SchemaFormat, Type};
 
 use crate::case::CaseNumber;
 use crate::customer::{
@@ -24,6 +24,20 @@ pub const CASE_NUMBER_PATTERN: &str = r"^CS-[0-9]{6,}$";
 
 /// The pattern of an account number ([`AccountNumber::parse`]).
 pub const ACCOUNT_NUMBER_PATTERN: &str = r"^[A-Za-z0-9._-]{1,40}$";
+
+/// What [`crate::text::required_text`] accepts: a character other than white space, and no
+/// control character but tab and line breaks (lengths are left to the validation's 422).
+pub const REQUIRED_TEXT_PATTERN: &str =
+    r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$";
+
+/// The schema of a required text field (`schema_with` on the commands' fields that
+/// [`crate::text::required_text`] validates), so generated requests are not blank.
+pub fn required_text() -> Object {
+    string("Text, not blank; no control characters but tab and line breaks.")
+        .min_length(Some(1))
+        .pattern(Some(REQUIRED_TEXT_PATTERN))
+        .build()
+}
 
 fn string(description: &str) -> ObjectBuilder {
     ObjectBuilder::new().schema_type(Type::String).description(Some(description))

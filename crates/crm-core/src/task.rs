@@ -217,6 +217,7 @@ pub struct NewTask {
     /// Kind.
     pub kind: TaskKind,
     /// Subject.
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::required_text))]
     pub subject: String,
     /// Notes.
     #[serde(default)]

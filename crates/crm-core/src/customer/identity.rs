@@ -141,6 +141,7 @@ pub enum IdentityInput {
         /// The channel.
         channel: Channel,
         /// The handle.
+        #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::required_text))]
         handle: String,
         /// Label.
         #[serde(default)]

@@ -204,6 +204,7 @@ pub struct NewCustomer {
     #[serde(default)]
     pub account_number: Option<String>,
     /// Display name.
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::required_text))]
     pub name: String,
     /// Identities.
     #[serde(default)]

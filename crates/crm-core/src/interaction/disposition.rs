@@ -28,8 +28,10 @@ pub struct Disposition {
 #[serde(deny_unknown_fields)]
 pub struct DispositionInput {
     /// Code.
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::required_text))]
     pub code: String,
     /// Label.
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::required_text))]
     pub label: String,
     /// Group.
     #[serde(default)]

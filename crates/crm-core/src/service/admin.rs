@@ -35,6 +35,7 @@ pub struct NewTenant {
 #[serde(deny_unknown_fields)]
 pub struct NewAgent {
     /// Name.
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::required_text))]
     pub name: String,
     /// Email, unique per tenant.
     #[cfg_attr(feature = "openapi", schema(format = Email))]

@@ -187,6 +187,17 @@ mod tests {
             assert_eq!(e164.is_match(sample), shaped, "{sample}");
         }
         assert_eq!(s["NewAgent"]["properties"]["email"]["format"], "email");
+        // Required text says what `required_text` accepts (it also trims away white-space
+        // controls such as U+0085 at the ends; the pattern asks for text without them).
+        let text = regex::Regex::new(crm_core::openapi::REQUIRED_TEXT_PATTERN).expect("valid");
+        for sample in
+            ["a", " a ", "Jane Roe", "line\nbreak", "\ttab", "", " ", "\n\t", "a\u{0}b", "\u{7f}", "é\u{85}é", "李"]
+        {
+            let accepted = crm_core::text::required_text("f", sample, 1_000).is_ok();
+            assert_eq!(text.is_match(sample), accepted, "{sample:?}");
+        }
+        assert_eq!(s["NewCustomer"]["properties"]["name"]["pattern"], crm_core::openapi::REQUIRED_TEXT_PATTERN);
+        assert_eq!(s["FieldDefinitionInput"]["properties"]["key"]["$ref"], "#/components/schemas/FieldKey");
         assert_eq!(s["CaseNumber"]["pattern"], crm_core::openapi::CASE_NUMBER_PATTERN);
         // What the API returns refers to them …
         assert_eq!(s["Case"]["properties"]["number"]["$ref"], "#/components/schemas/CaseNumber");

@@ -22,7 +22,7 @@ use crate::state::AppState;
 pub struct EntityParams {
     /// `customer` (default) or `case`.
     #[serde(default)]
-    #[param(value_type = Option<String>)]
+    #[param(inline)]
     pub entity: Option<FieldEntity>,
 }
 
@@ -150,6 +150,7 @@ pub async fn list_groups(State(st): State<AppState>, Auth(actor): Auth) -> ApiRe
 #[serde(deny_unknown_fields)]
 pub struct NewGroup {
     /// Name, unique per tenant.
+    #[schema(schema_with = crm_core::openapi::required_text)]
     pub name: String,
     /// Shared mail addresses.
     #[serde(default)]
@@ -197,10 +198,8 @@ pub async fn update_me(
 #[serde(deny_unknown_fields)]
 pub struct NewToken {
     /// The agent it acts as (of the caller's tenant).
-    #[schema(value_type = uuid::Uuid)]
     pub agent: AgentId,
     /// `agent`, `supervisor` or `administrator`.
-    #[schema(value_type = String)]
     pub role: Role,
     /// A label to recognise it by.
     #[serde(default)]
@@ -213,10 +212,8 @@ pub struct CreatedToken {
     /// The bearer token; the server keeps only its hash.
     pub token: String,
     /// The agent.
-    #[schema(value_type = uuid::Uuid)]
     pub agent: AgentId,
     /// The role.
-    #[schema(value_type = String)]
     pub role: Role,
 }
 

@@ -49,15 +49,15 @@ pub struct CaseListParams {
     pub severity: Option<String>,
     /// Assigned agent.
     #[serde(default)]
-    #[param(value_type = Option<uuid::Uuid>)]
+    #[param(inline)]
     pub assignee: Option<AgentId>,
     /// Assigned group.
     #[serde(default)]
-    #[param(value_type = Option<uuid::Uuid>)]
+    #[param(inline)]
     pub group: Option<GroupId>,
     /// Customer.
     #[serde(default)]
-    #[param(value_type = Option<uuid::Uuid>)]
+    #[param(inline)]
     pub customer: Option<CustomerId>,
     /// Created at or after (RFC 3339).
     #[serde(default)]
@@ -76,11 +76,11 @@ pub struct CaseListParams {
     pub text: Option<String>,
     /// Sort key: created_at (default), updated_at, number, priority.
     #[serde(default)]
-    #[param(value_type = Option<String>)]
+    #[param(inline)]
     pub sort: Option<CaseSortField>,
     /// asc or desc (default).
     #[serde(default)]
-    #[param(value_type = Option<String>)]
+    #[param(inline)]
     pub direction: Option<SortDirection>,
     /// Page size.
     #[serde(default)]

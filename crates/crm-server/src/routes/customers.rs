@@ -178,10 +178,8 @@ pub async fn relations(
 #[serde(deny_unknown_fields)]
 pub struct NewRelation {
     /// The other customer.
-    #[schema(value_type = uuid::Uuid)]
     pub to: CustomerId,
     /// `household_member`, `employer`, `employee` or `other`, read from this customer to `to`.
-    #[schema(value_type = String)]
     pub kind: RelationKind,
     /// Free note.
     #[serde(default)]
@@ -261,14 +259,11 @@ pub async fn lookup(
 #[serde(deny_unknown_fields)]
 pub struct MergeRequest {
     /// The surviving card.
-    #[schema(value_type = uuid::Uuid)]
     pub target: CustomerId,
     /// The card merged away.
-    #[schema(value_type = uuid::Uuid)]
     pub source: CustomerId,
     /// `keep_target` (default) or `keep_source`.
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
     pub rule: Option<ConflictRule>,
 }
 

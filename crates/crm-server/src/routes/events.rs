@@ -91,7 +91,6 @@ pub struct IncomingCall {
     pub phone: String,
     /// The agent the call is offered to (default: the caller of this API).
     #[serde(default)]
-    #[schema(value_type = Option<uuid::Uuid>)]
     pub agent: Option<AgentId>,
     /// The queue it came through.
     #[serde(default)]

@@ -65,6 +65,7 @@ pub async fn act(
 #[serde(deny_unknown_fields)]
 pub struct NoteInput {
     /// The text (1 to 10,000 characters).
+    #[schema(schema_with = crm_core::openapi::required_text)]
     pub text: String,
 }
 
@@ -87,7 +88,6 @@ pub async fn add_note(
 #[serde(deny_unknown_fields)]
 pub struct CopyNote {
     /// The case.
-    #[schema(value_type = uuid::Uuid)]
     pub case: CaseId,
 }
 

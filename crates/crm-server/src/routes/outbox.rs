@@ -33,12 +33,12 @@ pub async fn connectors(State(st): State<AppState>, Auth(actor): Auth) -> ApiRes
 pub struct OutboxParams {
     /// `pending`, `delivered` or `dead` (default: all).
     #[serde(default)]
-    #[param(value_type = Option<String>)]
+    #[param(inline)]
     pub status: Option<OutboxStatus>,
     /// Only the pushes of this interaction. Applied to the page read, so a page may hold
     /// fewer items than `limit` (even none) while `next` is set: follow `next`.
     #[serde(default)]
-    #[param(value_type = Option<uuid::Uuid>)]
+    #[param(inline)]
     pub interaction: Option<InteractionId>,
     /// At most this many items (1..=200, default 50).
     #[serde(default)]

@@ -65,7 +65,7 @@ pub async fn update_task(
 pub struct AgendaParams {
     /// Whose agenda (default: the caller's; another's needs `case.assign`).
     #[serde(default)]
-    #[param(value_type = Option<uuid::Uuid>)]
+    #[param(inline)]
     pub agent: Option<AgentId>,
     /// Only tasks scheduled before this instant.
     #[serde(default)]
