@@ -198,6 +198,13 @@ mod tests {
         }
         assert_eq!(s["NewCustomer"]["properties"]["name"]["pattern"], crm_core::openapi::REQUIRED_TEXT_PATTERN);
         assert_eq!(s["FieldDefinitionInput"]["properties"]["key"]["$ref"], "#/components/schemas/FieldKey");
+        // A case number in a path is any form `CaseNumber` reads.
+        let param = &doc["paths"]["/api/v1/cases/by-number/{number}"]["get"]["parameters"][0];
+        let number = regex::Regex::new(param["schema"]["pattern"].as_str().expect("a pattern")).expect("valid");
+        for sample in ["CS-000123", "cs-123", "Cs7", "CS000123", "123", "0042", "CS-", "cS-1", "-5", "0", "+5", "x1"] {
+            let read = sample.parse::<crm_core::case::CaseNumber>().is_ok();
+            assert_eq!(number.is_match(sample), read, "{sample:?}");
+        }
         assert_eq!(s["CaseNumber"]["pattern"], crm_core::openapi::CASE_NUMBER_PATTERN);
         // What the API returns refers to them …
         assert_eq!(s["Case"]["properties"]["number"]["$ref"], "#/components/schemas/CaseNumber");

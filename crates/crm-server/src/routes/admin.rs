@@ -154,6 +154,7 @@ pub struct NewGroup {
     pub name: String,
     /// Shared mail addresses.
     #[serde(default)]
+    #[schema(value_type = Vec<crm_core::customer::EmailAddress>)]
     pub mail_addresses: Vec<String>,
 }
 

@@ -130,7 +130,9 @@ pub async fn get_case(
 }
 
 /// A case by its number (`CS-000123` or `123`).
-#[utoipa::path(get, path = "/api/v1/cases/by-number/{number}", tag = "cases", params(("number" = String, Path)),
+#[utoipa::path(get, path = "/api/v1/cases/by-number/{number}", tag = "cases",
+    params(("number" = String, Path, pattern = r"^((CS|cs|Cs)-?)?0*[1-9][0-9]{0,18}$",
+        description = "`CS-000123`, `cs-123`, `CS000123` or `123`")),
     responses((status = 200, body = Case)))]
 pub async fn get_case_by_number(
     State(st): State<AppState>,
