@@ -39,7 +39,8 @@ impl PageParams {
     }
 }
 
-/// A page on the wire (`PageBody_Case` … in the OpenAPI document).
+/// A page on the wire: the items and the cursor of the next page.
+// Its OpenAPI schemas are named for the item: `PageBody_Case`, `PageBody_Customer` …
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PageBody<T> {
     /// The items.
