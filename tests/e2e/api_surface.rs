@@ -1,5 +1,6 @@
 //! The API's surface: the served OpenAPI document agrees with the router (every documented
-//! operation is routed, none answers 5xx to an empty request), idempotency keys, and the
+//! operation is routed, none answers 5xx to an empty request, If-Match is documented exactly
+//! where it is required), idempotency keys, and the
 //! operations endpoints.
 
 use reqwest::{Method, StatusCode};
@@ -88,6 +89,21 @@ async fn the_served_openapi_document_and_the_router_agree() {
             let body: Value = serde_json::from_str(&reply.text).unwrap_or(Value::Null);
             assert_ne!(reply.status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path} is documented but not routed");
             assert_ne!(body["type"], "urn:crm:problem:no-route", "{method} {path} is documented but not routed");
+            // The document lists If-Match exactly where the handler requires it (428 without).
+            let documents_if_match = op["parameters"]
+                .as_array()
+                .is_some_and(|ps| ps.iter().any(|p| p["in"] == "header" && p["name"] == "If-Match"));
+            let mut bare = api.request(m.clone(), &url);
+            if matches!(m, Method::POST | Method::PUT | Method::PATCH) {
+                bare = bare.json(&json!({}));
+            }
+            let without = api.send(bare).await;
+            assert_eq!(
+                without.status == StatusCode::PRECONDITION_REQUIRED,
+                documents_if_match,
+                "{method} {path}: If-Match documented: {documents_if_match}; without it the API answered {}",
+                without.status
+            );
         }
     }
     assert!(paths.contains_key("/api/v1/events"), "the event stream is documented");

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::json;
 
 use crm_core::ConnectorError;
@@ -16,11 +16,9 @@ use crm_core::service::ConnectorDirectory;
 use crm_server::connectors::Connectors;
 use crm_testkit::FakeExternalCrm;
 
-use crm_server::openapi::responses as doc;
-
 use crate::helpers::{Backend, TestServer};
 use crate::on_both_backends;
-use crate::schemas::conforms;
+use crate::openapi_check::answers;
 
 /// Every tenant uses the same fake Salesforce; no other product is configured.
 struct FakeSalesforce(Arc<FakeExternalCrm>);
@@ -50,7 +48,7 @@ async fn external_crm_search_create_and_push(backend: Backend) {
 
     let found = api.get("/api/v1/external/salesforce/lookup?phone=01%2023%2045%2067%2089").await.expect(StatusCode::OK);
     assert_eq!(found[0]["reference"]["id"], "003A");
-    conforms::<doc::ExternalRecord>("an external record", &found[0]);
+    answers("external records", Method::GET, "/api/v1/external/salesforce/lookup", 200, &found);
     api.get("/api/v1/external/dynamics/lookup?phone=0123456789").await.problem(422);
     api.get("/api/v1/external/sugarcrm/lookup?phone=0123456789").await.problem(422);
 
@@ -83,7 +81,7 @@ async fn external_crm_search_create_and_push(backend: Backend) {
         .await;
     let body = created.expect(StatusCode::CREATED);
     assert_eq!(body["reference"]["object"], "contact");
-    conforms::<doc::CreatedExternal>("a created external record", &body);
+    answers("a created external record", Method::POST, &format!("{path}/external/salesforce"), 201, &body);
     let links = body["interaction"]["links"].as_array().expect("links").clone();
     assert!(links.iter().any(|l| l["target"]["type"] == "external"), "{links:?}");
     api.post_if_match(

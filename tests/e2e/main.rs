@@ -12,6 +12,7 @@ mod bad_input;
 mod external;
 mod idempotent_ids;
 mod import_export;
+mod openapi_check;
 mod outbox_restart;
 mod replicas;
 mod schemas;

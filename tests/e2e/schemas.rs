@@ -1,35 +1,38 @@
-//! Every response body matches the schema the OpenAPI document gives it: real responses are
-//! read into the document's mirror types (`crm_server::openapi::responses`), which refuse
-//! unknown fields and require the documented ones.
+//! Every response body matches the schema the served OpenAPI document gives its operation:
+//! real responses are validated against the document (`crate::openapi_check`), whose
+//! schemas are derived from the very types the handlers serialise, so neither the document
+//! nor the wire can drift without this test failing.
 
 use reqwest::{Method, StatusCode};
-use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use crm_core::time::{Clock as _, SystemClock};
-use crm_server::openapi::responses as doc;
 
-use crate::helpers::{Backend, TestServer};
+use crate::helpers::{Api, Backend, TestServer};
 use crate::on_both_backends;
+use crate::openapi_check::{answers, document};
 
-pub(crate) fn conforms<T: DeserializeOwned>(what: &str, value: &Value) {
-    if let Err(e) = serde_json::from_value::<T>(value.clone()) {
-        panic!("{what} does not match its documented schema: {e}\n{value:#}");
-    }
+/// GETs `path` and checks the body against the document.
+async fn read(api: &Api, what: &str, path: &str) -> Value {
+    let value = api.get(path).await.expect(StatusCode::OK);
+    answers(what, Method::GET, path, 200, &value);
+    value
 }
 
-fn each<T: DeserializeOwned>(what: &str, value: &Value) {
+/// GETs a list, which must prove something (not be empty), and checks it.
+async fn read_list(api: &Api, what: &str, path: &str) -> Value {
+    let value = read(api, what, path).await;
     let items = value.as_array().unwrap_or_else(|| panic!("{what} is not a list: {value}"));
     assert!(!items.is_empty(), "{what}: an empty list proves nothing");
-    for item in items {
-        conforms::<T>(what, item);
-    }
+    value
 }
 
 async fn responses_match_their_documented_schemas(backend: Backend) {
     let t = TestServer::start(&backend).await;
     let demo = t.demo().clone();
     let api = t.admin();
+    let served = api.get("/api/v1/openapi.json").await.expect(StatusCode::OK);
+    assert_eq!(&served, document(), "the checks below validate against the document the server serves");
 
     let field = api
         .post(
@@ -39,11 +42,8 @@ async fn responses_match_their_documented_schemas(backend: Backend) {
         )
         .await
         .expect(StatusCode::CREATED);
-    conforms::<doc::FieldDefinition>("a field definition", &field);
-    each::<doc::FieldDefinition>(
-        "custom fields",
-        &api.get("/api/v1/custom-fields?entity=customer").await.expect(StatusCode::OK),
-    );
+    answers("a field definition", Method::POST, "/api/v1/custom-fields", 201, &field);
+    read_list(&api, "custom fields", "/api/v1/custom-fields?entity=customer").await;
 
     let jane = api
         .post(
@@ -64,16 +64,11 @@ async fn responses_match_their_documented_schemas(backend: Backend) {
         )
         .await
         .expect(StatusCode::CREATED);
-    conforms::<doc::Customer>("a customer", &jane);
+    answers("a customer", Method::POST, "/api/v1/customers", 201, &jane);
     let jane_id = jane["id"].as_str().expect("id").to_owned();
-    conforms::<doc::Customer>(
-        "a read customer",
-        &api.get(&format!("/api/v1/customers/{jane_id}")).await.expect(StatusCode::OK),
-    );
-    conforms::<doc::CustomerPage>(
-        "a customer page",
-        &api.get("/api/v1/customers?limit=2").await.expect(StatusCode::OK),
-    );
+    let jane_path = format!("/api/v1/customers/{jane_id}");
+    read(&api, "a read customer", &jane_path).await;
+    read(&api, "a customer page", "/api/v1/customers?limit=2").await;
     let twin = api
         .post(
             "/api/v1/customers",
@@ -82,10 +77,8 @@ async fn responses_match_their_documented_schemas(backend: Backend) {
         .await
         .expect(StatusCode::CREATED);
     let twin_id = twin["id"].as_str().expect("id").to_owned();
-    each::<doc::DuplicateCandidate>(
-        "duplicates",
-        &api.get(&format!("/api/v1/customers/{jane_id}/duplicates")).await.expect(StatusCode::OK),
-    );
+    let path = format!("/api/v1/customers/{jane_id}/duplicates");
+    read_list(&api, "duplicates", &path).await;
     let relation = api
         .post(
             &format!("/api/v1/customers/{jane_id}/relations"),
@@ -93,11 +86,9 @@ async fn responses_match_their_documented_schemas(backend: Backend) {
         )
         .await
         .expect(StatusCode::CREATED);
-    conforms::<doc::Relation>("a relation", &relation);
-    each::<doc::Relation>(
-        "relations",
-        &api.get(&format!("/api/v1/customers/{jane_id}/relations")).await.expect(StatusCode::OK),
-    );
+    let path = format!("/api/v1/customers/{jane_id}/relations");
+    answers("a relation", Method::POST, &path, 201, &relation);
+    read_list(&api, "relations", &path).await;
 
     let case = api
         .post(
@@ -107,51 +98,46 @@ async fn responses_match_their_documented_schemas(backend: Backend) {
         )
         .await;
     let case_body = case.expect(StatusCode::CREATED);
-    conforms::<doc::Case>("a case", &case_body);
+    answers("a case", Method::POST, "/api/v1/cases", 201, &case_body);
     let case_id = case_body["id"].as_str().expect("id").to_owned();
-    let patched = api
-        .patch(&format!("/api/v1/cases/{case_id}"), &case.etag(), &json!({"status": "pending", "assignee": null}))
-        .await;
-    conforms::<doc::Case>("a patched case", &patched.expect(StatusCode::OK));
-    conforms::<doc::CasePage>(
-        "a case page",
-        &api.get("/api/v1/cases?sort=priority&direction=asc").await.expect(StatusCode::OK),
-    );
-    each::<doc::CaseHistoryEntry>(
-        "case history",
-        &api.get(&format!("/api/v1/cases/{case_id}/history")).await.expect(StatusCode::OK),
-    );
-    let follow_up = api
-        .post(&format!("/api/v1/cases/{case_id}/follow-ups"), &json!({"body": "called", "kind": "call_summary"}))
-        .await;
-    conforms::<doc::FollowUp>("a follow-up", &follow_up.expect(StatusCode::CREATED));
-    each::<doc::FollowUp>(
-        "follow-ups",
-        &api.get(&format!("/api/v1/cases/{case_id}/follow-ups")).await.expect(StatusCode::OK),
-    );
+    let case_path = format!("/api/v1/cases/{case_id}");
+    let patched = api.patch(&case_path, &case.etag(), &json!({"status": "pending", "assignee": null})).await;
+    answers("a patched case", Method::PATCH, &case_path, 200, &patched.expect(StatusCode::OK));
+    let number = case_body["number"].as_str().expect("number").to_owned();
+    let by_number = format!("/api/v1/cases/by-number/{number}");
+    read(&api, "a case by number", &by_number).await;
+    read(&api, "a case page", "/api/v1/cases?sort=priority&direction=asc").await;
+    let path = format!("{case_path}/history");
+    read_list(&api, "case history", &path).await;
+    let path = format!("{case_path}/follow-ups");
+    let follow_up = api.post(&path, &json!({"body": "called", "kind": "call_summary"})).await;
+    answers("a follow-up", Method::POST, &path, 201, &follow_up.expect(StatusCode::CREATED));
+    read_list(&api, "follow-ups", &path).await;
 
     let at = (SystemClock.now() + chrono::Duration::hours(2)).to_rfc3339();
     let task = api
         .post("/api/v1/tasks", &json!({"kind": "call", "subject": "Call", "customer": jane_id, "case": case_id, "scheduled": {"at": at}, "reminder_minutes": 5}))
         .await
         .expect(StatusCode::CREATED);
-    conforms::<doc::Task>("a task", &task);
-    conforms::<doc::Agenda>("an agenda", &api.get("/api/v1/agenda").await.expect(StatusCode::OK));
-    conforms::<doc::CustomerCard>(
-        "a card",
-        &api.get(&format!("/api/v1/customers/{jane_id}/card")).await.expect(StatusCode::OK),
-    );
+    answers("a task", Method::POST, "/api/v1/tasks", 201, &task);
+    let path = format!("/api/v1/tasks/{}", task["id"].as_str().expect("id"));
+    read(&api, "a read task", &path).await;
+    read(&api, "an agenda", "/api/v1/agenda").await;
+    let path = format!("{jane_path}/card");
+    read(&api, "a card", &path).await;
+    read_list(&api, "a lookup", "/api/v1/lookup?phone=%2B33611223344").await;
 
     let pop = api
         .post("/api/v1/cti/calls", &json!({"phone": "+33611223344", "context": {"ivr": "billing"}}))
         .await
         .expect(StatusCode::CREATED);
-    conforms::<doc::ScreenPop>("a screen pop", &pop);
+    answers("a screen pop", Method::POST, "/api/v1/cti/calls", 201, &pop);
     let inter_id = pop["interaction"]["id"].as_str().expect("id").to_owned();
     let path = format!("/api/v1/interactions/{inter_id}");
-    let read = api.get(&path).await;
-    let accepted = api.post_if_match(&format!("{path}/actions"), &read.etag(), &json!({"action": "accept"})).await;
-    accepted.expect(StatusCode::OK);
+    let offered = api.get(&path).await;
+    answers("a read interaction", Method::GET, &path, 200, &offered.expect(StatusCode::OK));
+    let accepted = api.post_if_match(&format!("{path}/actions"), &offered.etag(), &json!({"action": "accept"})).await;
+    answers("an accepted interaction", Method::POST, &format!("{path}/actions"), 200, &accepted.expect(StatusCode::OK));
     let linked = api
         .post_if_match(
             &format!("{path}/links"),
@@ -159,58 +145,59 @@ async fn responses_match_their_documented_schemas(backend: Backend) {
             &json!({"type": "external", "reference": {"system": "salesforce", "object": "contact", "id": "003xx"}}),
         )
         .await;
+    answers("a linked interaction", Method::POST, &format!("{path}/links"), 200, &linked.expect(StatusCode::OK));
     let noted = api.post_if_match(&format!("{path}/notes"), &linked.etag(), &json!({"text": "note"})).await;
-    conforms::<doc::Interaction>("an interaction", &noted.expect(StatusCode::OK));
-    conforms::<doc::InteractionPage>(
-        "an interaction page",
-        &api.get(&format!("/api/v1/customers/{jane_id}/interactions")).await.expect(StatusCode::OK),
-    );
+    answers("an interaction", Method::POST, &format!("{path}/notes"), 200, &noted.expect(StatusCode::OK));
+    let history = format!("{jane_path}/interactions");
+    read(&api, "an interaction page", &history).await;
     let internal = api
         .post(
             "/api/v1/interactions",
             &json!({"channel": "chat", "direction": "outbound", "internal_agent": demo.agent}),
         )
         .await;
-    conforms::<doc::Interaction>("an internal interaction", &internal.expect(StatusCode::CREATED));
-
-    each::<doc::Disposition>("dispositions", &api.get("/api/v1/dispositions").await.expect(StatusCode::OK));
-    conforms::<doc::Disposition>(
-        "a disposition",
-        &api.post("/api/v1/dispositions", &json!({"code": "x", "label": "X", "active": false}))
-            .await
-            .expect(StatusCode::OK),
+    answers(
+        "an internal interaction",
+        Method::POST,
+        "/api/v1/interactions",
+        201,
+        &internal.expect(StatusCode::CREATED),
     );
+
+    read_list(&api, "dispositions", "/api/v1/dispositions").await;
+    let disposition = api
+        .post("/api/v1/dispositions", &json!({"code": "x", "label": "X", "active": false}))
+        .await
+        .expect(StatusCode::OK);
+    answers("a disposition", Method::POST, "/api/v1/dispositions", 200, &disposition);
     let queue =
         api.send(api.request(Method::PUT, "/api/v1/queues/vip").json(&json!({"disposition_required": true}))).await;
-    conforms::<doc::QueueSettings>("a queue", &queue.expect(StatusCode::OK));
-    each::<doc::Agent>("agents", &api.get("/api/v1/agents").await.expect(StatusCode::OK));
+    answers("a queue", Method::PUT, "/api/v1/queues/vip", 200, &queue.expect(StatusCode::OK));
+    read_list(&api, "agents", "/api/v1/agents").await;
     let me = api.get("/api/v1/me").await;
+    answers("me", Method::GET, "/api/v1/me", 200, &me.expect(StatusCode::OK));
     let profile = api.patch("/api/v1/me", &me.etag(), &json!({"signature": "Ada", "default_from": "ada@demo.example", "preferred_case_columns": ["number", "subject"]})).await;
-    conforms::<doc::Agent>("a profile", &profile.expect(StatusCode::OK));
-    conforms::<doc::Group>(
-        "a group",
-        &api.post("/api/v1/groups", &json!({"name": "Sales", "mail_addresses": ["sales@demo.example"]}))
-            .await
-            .expect(StatusCode::CREATED),
-    );
-    each::<doc::Group>("groups", &api.get("/api/v1/groups").await.expect(StatusCode::OK));
+    answers("a profile", Method::PATCH, "/api/v1/me", 200, &profile.expect(StatusCode::OK));
+    let group = api
+        .post("/api/v1/groups", &json!({"name": "Sales", "mail_addresses": ["sales@demo.example"]}))
+        .await
+        .expect(StatusCode::CREATED);
+    answers("a group", Method::POST, "/api/v1/groups", 201, &group);
+    read_list(&api, "groups", "/api/v1/groups").await;
 
     let merge = api
         .post("/api/v1/merges", &json!({"target": jane_id, "source": twin_id, "rule": "keep_source"}))
         .await
         .expect(StatusCode::CREATED);
-    conforms::<doc::MergeRecord>("a merge", &merge);
+    answers("a merge", Method::POST, "/api/v1/merges", 201, &merge);
     let merge_id = merge["id"].as_str().expect("id").to_owned();
-    conforms::<doc::Customer>(
-        "a tombstone",
-        &api.get(&format!("/api/v1/customers/{twin_id}")).await.expect(StatusCode::OK),
-    );
-    conforms::<doc::MergeRecord>(
-        "a read merge",
-        &api.get(&format!("/api/v1/merges/{merge_id}")).await.expect(StatusCode::OK),
-    );
-    let undone = api.post(&format!("/api/v1/merges/{merge_id}/undo"), &json!({})).await;
-    conforms::<doc::UndoneMerge>("an undone merge", &undone.expect(StatusCode::OK));
+    let twin_path = format!("/api/v1/customers/{twin_id}");
+    read(&api, "a tombstone", &twin_path).await;
+    let path = format!("/api/v1/merges/{merge_id}");
+    read(&api, "a read merge", &path).await;
+    let path = format!("{path}/undo");
+    let undone = api.post(&path, &json!({})).await;
+    answers("an undone merge", Method::POST, &path, 200, &undone.expect(StatusCode::OK));
     t.server.stop().await.expect("clean stop");
 }
 

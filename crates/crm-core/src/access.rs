@@ -98,6 +98,7 @@ impl<'de> Deserialize<'de> for Permission {
 
 /// The built-in roles (ADM-2). Tenants may define more; these always exist.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Handles interactions, customers, cases and tasks.
@@ -282,6 +283,7 @@ pub struct Tenant {
 
 /// An agent's preferences (ADM-1, CAS-5, CAS-7).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AgentProfile {
     /// Default From address for notification mails.
     pub default_from: Option<EmailAddress>,
@@ -293,6 +295,7 @@ pub struct AgentProfile {
 
 /// An agent (ADM-1): any person using the CRM.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Agent {
     /// Its id.
     pub id: AgentId,
@@ -316,6 +319,7 @@ pub struct Agent {
 
 /// A group (team) with shared mail addresses (ADM-1).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Group {
     /// Its id.
     pub id: GroupId,

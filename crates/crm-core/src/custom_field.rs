@@ -18,6 +18,7 @@ use crate::text::{bounded_text, required_text};
 
 /// Which records a definition applies to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum FieldEntity {
     /// Customers.
@@ -38,6 +39,7 @@ impl FieldEntity {
 
 /// The type of a custom field and its type-specific settings.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum FieldType {
     /// One line of text, at most 255 characters.
@@ -74,6 +76,7 @@ pub enum FieldType {
 
 /// A validated custom value.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", content = "value", rename_all = "snake_case")]
 pub enum FieldValue {
     /// Text or long text.
@@ -129,6 +132,11 @@ impl FieldValue {
 /// A field key: lower-case ASCII letters, digits and underscores, starting with a letter,
 /// at most 64 characters (`loyalty_tier`).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "openapi",
+    derive(utoipa::ToSchema),
+    schema(value_type = String, pattern = "^[a-z][a-z0-9_]{0,63}$", examples("loyalty_tier"))
+)]
 #[serde(try_from = "String", into = "String")]
 pub struct FieldKey(String);
 
@@ -180,6 +188,7 @@ impl fmt::Display for FieldKey {
 
 /// A custom field definition.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FieldDefinition {
     /// Its id.
     pub id: FieldDefinitionId,
@@ -203,12 +212,15 @@ pub struct FieldDefinition {
 
 /// What an administrator sends to define a field.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FieldDefinitionInput {
     /// Customers or cases.
     pub entity: FieldEntity,
     /// Key.
+    #[cfg_attr(feature = "openapi", schema(value_type = FieldKey))]
     pub key: String,
     /// Label.
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::required_text))]
     pub label: String,
     /// Type and settings.
     pub field_type: FieldType,

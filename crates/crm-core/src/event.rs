@@ -12,6 +12,7 @@ use crate::interaction::{InteractionState, LinkTarget};
 
 /// Something that happened.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DomainEvent {
     /// Its id (also the outbox entry's id).
     pub id: EventId,
@@ -27,6 +28,7 @@ pub struct DomainEvent {
 
 /// What happened.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum EventKind {
     /// A customer was created.
@@ -173,6 +175,7 @@ pub enum EventKind {
 
 /// Which worker delivers an event.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Topic {
     /// Live streams and webhooks.
@@ -227,6 +230,7 @@ impl EventKind {
 
 /// Delivery state of an outbox entry.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum OutboxStatus {
     /// Waiting (or waiting again after a failure).
@@ -239,6 +243,7 @@ pub enum OutboxStatus {
 
 /// An outbox entry.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OutboxEntry {
     /// The event.
     pub event: DomainEvent,

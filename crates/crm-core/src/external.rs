@@ -14,6 +14,7 @@ use crate::interaction::{Channel, Direction};
 
 /// An external CRM product.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ExternalSystem {
     /// Salesforce (REST API).
@@ -59,6 +60,7 @@ impl FromStr for ExternalSystem {
 
 /// The kind of a remote record, in the engine's terms.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ExternalObject {
     /// A company / account (NetSuite customer).
@@ -76,6 +78,7 @@ pub enum ExternalObject {
 
 /// A pointer to one remote record.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ExternalRef {
     /// Which CRM.
     pub system: ExternalSystem,
@@ -87,6 +90,7 @@ pub struct ExternalRef {
 
 /// A remote record found by a screen-pop search.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ExternalRecord {
     /// Where it is.
     pub reference: ExternalRef,
@@ -104,6 +108,7 @@ pub struct ExternalRecord {
 
 /// A person to create remotely (contact or lead).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ExternalPerson {
     /// Given name.
     pub first_name: Option<String>,
@@ -121,6 +126,7 @@ pub struct ExternalPerson {
 
 /// A case to create remotely.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ExternalCase {
     /// Subject / title.
     pub subject: String,
@@ -138,6 +144,7 @@ pub struct ExternalCase {
 
 /// What to create remotely during an interaction (INT-7).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ExternalCreate {
     /// A case.
@@ -163,6 +170,7 @@ impl ExternalCreate {
 /// record. Connectors MUST apply it idempotently keyed by [`ActivityPush::external_key`], so
 /// a retried delivery never creates a second activity.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ActivityPush {
     /// Idempotency key, stable across retries: the interaction id and, when an interaction
     /// pushes more than once (a chat transferred twice), the push sequence (`<uuid>-2`).

@@ -13,6 +13,7 @@ pub const MAX_FOLLOW_UP_BODY: usize = 100_000;
 
 /// What a follow-up records.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum FollowUpKind {
     /// An internal note.
@@ -29,6 +30,7 @@ pub enum FollowUpKind {
 
 /// One follow-up on a case.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FollowUp {
     /// Its id.
     pub id: FollowUpId,
@@ -52,12 +54,14 @@ pub struct FollowUp {
 
 /// What a caller sends to add a follow-up.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewFollowUp {
     /// Kind (default note).
     #[serde(default)]
     pub kind: Option<FollowUpKind>,
     /// Body.
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::required_text))]
     pub body: String,
     /// Visibility (default internal).
     #[serde(default)]

@@ -18,6 +18,8 @@
 //! - [`api_token`], [`idempotency`]: what an API token grants; idempotent requests.
 //! - [`ports`]: the traits adapters implement (stores, clock, ids, mailer, external CRM, search).
 //! - [`service`]: the use cases, one method per feature, on [`service::Crm`].
+//! - `openapi` (feature `openapi`): the OpenAPI schemas of the hand-serialised newtypes;
+//!   the other wire types derive `utoipa::ToSchema` where they are defined.
 #![warn(missing_docs)]
 
 pub mod access;
@@ -33,6 +35,8 @@ pub mod idempotency;
 pub mod ids;
 pub mod interaction;
 pub mod live;
+#[cfg(feature = "openapi")]
+pub mod openapi;
 pub mod page;
 pub mod ports;
 pub mod service;

@@ -93,11 +93,12 @@ pub fn live_event_of(event: &DomainEvent, agent: AgentId, payload: &str) -> NewL
 
 /// An incoming call from the telephony system (EXT-2).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct IncomingCall {
     /// The caller's number, in any written form.
     pub phone: String,
-    /// The agent the call is offered to (default: the caller of the use case).
+    /// The agent the call is offered to (default: the caller of this API).
     #[serde(default)]
     pub agent: Option<AgentId>,
     /// The queue it came through.
@@ -110,6 +111,7 @@ pub struct IncomingCall {
 
 /// What an incoming call pushes to the agent's stream as `screen_pop`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ScreenPop {
     /// The interaction recorded for the call (offered to the agent).
     pub interaction: crate::interaction::Interaction,

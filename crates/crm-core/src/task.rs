@@ -16,6 +16,7 @@ pub const MAX_REMINDER_MINUTES: u32 = 7 * 24 * 60;
 
 /// What kind of work a task is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum TaskKind {
     /// Call the customer.
@@ -32,6 +33,7 @@ pub enum TaskKind {
 
 /// A task's status.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum TaskStatus {
     /// To do.
@@ -44,6 +46,7 @@ pub enum TaskStatus {
 
 /// A task.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Task {
     /// Its id.
     pub id: TaskId,
@@ -64,6 +67,7 @@ pub struct Task {
     /// When, as an instant.
     pub scheduled_at: DateTime<Utc>,
     /// The zone it was scheduled in (for display and agendas).
+    #[cfg_attr(feature = "openapi", schema(value_type = String, examples("Europe/Paris")))]
     pub time_zone: Tz,
     /// Expected duration in minutes.
     pub duration_minutes: u32,
@@ -172,6 +176,7 @@ impl Task {
 
 /// A schedule as a caller writes it: a local time and a zone, or an instant.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ScheduleInput {
     /// `2026-11-23T14:30:00` (local, with `time_zone`) or RFC 3339 with an offset.
@@ -206,11 +211,13 @@ impl ScheduleInput {
 
 /// What a caller sends to create a task.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewTask {
     /// Kind.
     pub kind: TaskKind,
     /// Subject.
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::required_text))]
     pub subject: String,
     /// Notes.
     #[serde(default)]
@@ -288,6 +295,7 @@ impl NewTask {
 
 /// What a caller sends to change a task.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct TaskPatch {
     /// New subject.

@@ -91,6 +91,7 @@ impl CaseFilter {
 
 /// Sort key of a case list.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum CaseSortField {
     /// Creation time.
@@ -106,6 +107,7 @@ pub enum CaseSortField {
 
 /// Ascending or descending.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum SortDirection {
     /// Smallest first.

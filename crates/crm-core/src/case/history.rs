@@ -13,6 +13,7 @@ use crate::ids::{AgentId, CaseId, TenantId};
 
 /// One recorded change of one field.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CaseHistoryEntry {
     /// The tenant.
     pub tenant: TenantId,

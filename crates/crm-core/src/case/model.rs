@@ -23,6 +23,7 @@ pub const MAX_DESCRIPTION: usize = 100_000;
 
 /// Plain text or sanitised HTML.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "format", content = "body", rename_all = "snake_case")]
 pub enum Description {
     /// Plain text.
@@ -67,6 +68,7 @@ impl Default for Description {
 
 /// A description as a caller sends it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DescriptionInput {
     /// `text` (default) or `html`.
@@ -78,6 +80,7 @@ pub struct DescriptionInput {
 
 /// The format of a description.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum DescriptionFormat {
     /// Plain text.
@@ -107,6 +110,7 @@ impl DescriptionInput {
 /// invariants (an open case has an assignee, a closed one a `closed_at`, a non-draft one a
 /// subject).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Case {
     /// Its id.
     pub id: CaseId,
@@ -215,6 +219,7 @@ impl Case {
 
 /// A case as the customer card and lists show it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CaseSummary {
     /// Id.
     pub id: CaseId,
@@ -251,6 +256,7 @@ impl From<&Case> for CaseSummary {
 
 /// What a caller sends to create a case.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewCase {
     /// The customer.
@@ -290,6 +296,7 @@ pub struct NewCase {
 /// What a caller sends to edit a case. Absent fields stay; `assignee`/`group` take
 /// `Some(None)` (JSON `null`) to clear.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CasePatch {
     /// New subject.

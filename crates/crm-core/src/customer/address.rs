@@ -7,6 +7,7 @@ use crate::text::{bounded_text, required_text};
 
 /// A postal address.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PostalAddress {
     /// A label such as `billing`, `home`.

@@ -19,6 +19,7 @@ pub const CARD_LAST_INTERACTIONS: u32 = 10;
 
 /// What the screen pop shows an agent.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CustomerCard {
     /// The customer, with identities and contact data.
     pub customer: Customer,

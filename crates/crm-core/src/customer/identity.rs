@@ -12,6 +12,7 @@ use crate::text::{bounded_text, required_text};
 
 /// One way to reach a customer.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Identity {
     /// A phone number (E.164).
@@ -115,6 +116,7 @@ impl fmt::Display for IdentityKey {
 
 /// An identity as a caller writes it, before normalisation.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum IdentityInput {
     /// A phone number in any common written form.
@@ -128,6 +130,7 @@ pub enum IdentityInput {
     /// An email address.
     Email {
         /// The address.
+        #[cfg_attr(feature = "openapi", schema(format = Email))]
         address: String,
         /// Label.
         #[serde(default)]
@@ -138,6 +141,7 @@ pub enum IdentityInput {
         /// The channel.
         channel: Channel,
         /// The handle.
+        #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::required_text))]
         handle: String,
         /// Label.
         #[serde(default)]

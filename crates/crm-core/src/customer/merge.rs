@@ -30,6 +30,7 @@ pub const MIN_DUPLICATE_SCORE: f64 = 0.3;
 
 /// Why a card is suggested as a duplicate.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum DuplicateReason {
     /// Both cards hold this identity.
@@ -48,6 +49,7 @@ pub enum DuplicateReason {
 
 /// A suggested duplicate.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DuplicateCandidate {
     /// The other card.
     pub customer: CustomerId,
@@ -109,6 +111,7 @@ fn names_sound_alike(a: &str, b: &str) -> bool {
 
 /// How to settle a custom value or name both cards hold differently.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ConflictRule {
     /// Keep the target's value (the default).
@@ -120,6 +123,7 @@ pub enum ConflictRule {
 
 /// A settled conflict, recorded with the merge.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MergeConflict {
     /// The field (`name`, `custom.tier`).
     pub field: String,
@@ -131,6 +135,7 @@ pub struct MergeConflict {
 
 /// The child records the store moved from the source to the target.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MovedRecords {
     /// Cases.
     pub cases: Vec<CaseId>,
@@ -240,6 +245,7 @@ impl MergePlan {
 
 /// A merge as recorded: enough to show it and to undo it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MergeRecord {
     /// Its id.
     pub id: MergeId,

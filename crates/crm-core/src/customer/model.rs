@@ -73,6 +73,7 @@ impl fmt::Display for AccountNumber {
 
 /// Whether a card is live or was merged into another (CUS-6).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum CustomerStatus {
     /// A live card.
@@ -92,6 +93,7 @@ pub enum CustomerStatus {
 /// through the methods below and the merge plan, which keep its invariants (a non-empty
 /// name, identities unique by key, custom values valid for their definitions).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Customer {
     /// Its id.
     pub id: CustomerId,
@@ -195,12 +197,14 @@ impl Customer {
 
 /// What a caller sends to create a customer.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewCustomer {
     /// Account number; generated when absent.
     #[serde(default)]
     pub account_number: Option<String>,
     /// Display name.
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::required_text))]
     pub name: String,
     /// Identities.
     #[serde(default)]
@@ -219,6 +223,7 @@ pub struct NewCustomer {
 /// What a caller sends to change a customer. Absent fields stay; lists replace the whole
 /// list; custom values merge (`null` removes one).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CustomerPatch {
     /// New account number.

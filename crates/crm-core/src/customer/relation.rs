@@ -6,6 +6,7 @@ use crate::ids::{CustomerId, RelationId, TenantId};
 
 /// The kind of relation, read from `from` to `to` (`from` is the `to`'s employer).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum RelationKind {
     /// Both belong to one household.
@@ -20,6 +21,7 @@ pub enum RelationKind {
 
 /// A relation between two customers of one tenant.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Relation {
     /// Its id.
     pub id: RelationId,

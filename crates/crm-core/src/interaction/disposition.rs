@@ -8,6 +8,7 @@ use crate::text::{bounded_text, required_text};
 
 /// A disposition code an agent can set on an interaction.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Disposition {
     /// Its tenant.
     pub tenant: TenantId,
@@ -23,11 +24,14 @@ pub struct Disposition {
 
 /// What an administrator sends to define a disposition.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DispositionInput {
     /// Code.
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::required_text))]
     pub code: String,
     /// Label.
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::required_text))]
     pub label: String,
     /// Group.
     #[serde(default)]
@@ -58,6 +62,7 @@ impl DispositionInput {
 
 /// A queue's settings.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct QueueSettings {
     /// Its tenant.
     pub tenant: TenantId,

@@ -16,6 +16,7 @@ use crate::ids::AgentId;
 
 /// Where an interaction is in its life.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum InteractionState {
     /// Ringing / waiting for an agent.
@@ -87,6 +88,7 @@ impl fmt::Display for InteractionState {
 
 /// Something an agent or the routing does to an interaction.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum InteractionAction {
     /// Take an offered interaction.

@@ -16,6 +16,7 @@ pub const MAX_CONTEXT_ENTRIES: usize = 100;
 
 /// Who the agent talks to.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Counterpart {
     /// A customer contact: the address they used (phone, email, handle) and a name.
@@ -34,6 +35,7 @@ pub enum Counterpart {
 
 /// A note on an interaction (INT-4).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct InteractionNote {
     /// Its id.
     pub id: NoteId,
@@ -47,6 +49,7 @@ pub struct InteractionNote {
 
 /// A message of a digital conversation's transcript.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TranscriptMessage {
     /// When.
     pub at: DateTime<Utc>,
@@ -58,6 +61,7 @@ pub struct TranscriptMessage {
 
 /// A record an interaction is linked to (INT-6).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum LinkTarget {
     /// A local customer.
@@ -79,6 +83,7 @@ pub enum LinkTarget {
 
 /// A link of an interaction.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct InteractionLink {
     /// The record.
     pub target: LinkTarget,
@@ -93,6 +98,7 @@ pub struct InteractionLink {
 /// Fields are public so adapters can rebuild it from storage; the core changes it only
 /// through its methods, which keep the state machine's invariants.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Interaction {
     /// Its id.
     pub id: InteractionId,
@@ -144,6 +150,7 @@ pub struct Interaction {
 
 /// An interaction as the customer card and history lists show it (INT-5).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct InteractionSummary {
     /// Id.
     pub id: InteractionId,
@@ -335,6 +342,7 @@ impl Interaction {
 
 /// What a caller (telephony, chat routing, an agent) sends to record a new interaction.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewInteraction {
     /// Channel.

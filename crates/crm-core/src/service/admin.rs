@@ -31,11 +31,14 @@ pub struct NewTenant {
 
 /// What an administrator sends to create an agent.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewAgent {
     /// Name.
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::required_text))]
     pub name: String,
     /// Email, unique per tenant.
+    #[cfg_attr(feature = "openapi", schema(format = Email))]
     pub email: String,
     /// Role.
     pub role: Role,
@@ -46,9 +49,11 @@ pub struct NewAgent {
 
 /// What an agent sends to change their profile (ADM-1).
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ProfilePatch {
     /// Default From (`null` clears).
+    #[cfg_attr(feature = "openapi", schema(format = Email))]
     #[serde(default, with = "crate::case::double_option")]
     pub default_from: Option<Option<String>>,
     /// Signature (`null` clears).
@@ -75,6 +80,7 @@ pub const CASE_COLUMNS: &[&str] = &[
 
 /// What an administrator sends to change an agent (role, groups, active, name).
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AgentPatch {
     /// New name.

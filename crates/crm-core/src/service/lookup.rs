@@ -34,6 +34,7 @@ fn card(customer: Customer, parts: CardParts) -> CustomerCard {
 
 /// An agent's tasks by urgency (TSK-3).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Agenda {
     /// Past their time, oldest first.
     pub overdue: Vec<Task>,

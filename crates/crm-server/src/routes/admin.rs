@@ -12,8 +12,6 @@ use crm_core::service::{AgentPatch, NewAgent, ProfilePatch};
 
 use crate::auth::Auth;
 use crate::extract::{ApiJson, ApiPath, ApiQuery, IfMatch, Reply};
-use crate::openapi::requests as r;
-use crate::openapi::responses as s;
 use crate::problem::{ApiError, ApiResult};
 use crate::state::AppState;
 
@@ -24,13 +22,13 @@ use crate::state::AppState;
 pub struct EntityParams {
     /// `customer` (default) or `case`.
     #[serde(default)]
-    #[param(value_type = Option<String>)]
+    #[param(inline)]
     pub entity: Option<FieldEntity>,
 }
 
 /// The custom field definitions of customers or cases (CUS-2).
 #[utoipa::path(get, path = "/api/v1/custom-fields", tag = "admin", params(EntityParams),
-    responses((status = 200, body = Vec<s::FieldDefinition>)))]
+    responses((status = 200, body = Vec<FieldDefinition>)))]
 pub async fn custom_fields(
     State(st): State<AppState>,
     Auth(actor): Auth,
@@ -40,8 +38,8 @@ pub async fn custom_fields(
 }
 
 /// Defines a custom field (needs `admin.custom_fields`).
-#[utoipa::path(post, path = "/api/v1/custom-fields", tag = "admin", request_body = r::FieldDefinitionInput,
-    responses((status = 201, body = s::FieldDefinition)))]
+#[utoipa::path(post, path = "/api/v1/custom-fields", tag = "admin", request_body = FieldDefinitionInput,
+    responses((status = 201, body = FieldDefinition)))]
 pub async fn define_custom_field(
     State(st): State<AppState>,
     Auth(actor): Auth,
@@ -53,14 +51,14 @@ pub async fn define_custom_field(
 }
 
 /// The disposition catalogue (INT-3).
-#[utoipa::path(get, path = "/api/v1/dispositions", tag = "admin", responses((status = 200, body = Vec<s::Disposition>)))]
+#[utoipa::path(get, path = "/api/v1/dispositions", tag = "admin", responses((status = 200, body = Vec<Disposition>)))]
 pub async fn dispositions(State(st): State<AppState>, Auth(actor): Auth) -> ApiResult<Reply<Vec<Disposition>>> {
     Ok(Reply::ok(st.crm.dispositions(&actor).await?))
 }
 
 /// Adds or replaces a disposition code (needs `admin.dispositions`).
-#[utoipa::path(post, path = "/api/v1/dispositions", tag = "admin", request_body = r::DispositionInput,
-    responses((status = 200, body = s::Disposition)))]
+#[utoipa::path(post, path = "/api/v1/dispositions", tag = "admin", request_body = DispositionInput,
+    responses((status = 200, body = Disposition)))]
 pub async fn put_disposition(
     State(st): State<AppState>,
     Auth(actor): Auth,
@@ -79,7 +77,7 @@ pub struct QueueInput {
 
 /// Sets a queue's settings (needs `admin.dispositions`).
 #[utoipa::path(put, path = "/api/v1/queues/{name}", tag = "admin", request_body = QueueInput,
-    params(("name" = String, Path)), responses((status = 200, body = s::QueueSettings)))]
+    params(("name" = String, Path)), responses((status = 200, body = QueueSettings)))]
 pub async fn put_queue(
     State(st): State<AppState>,
     Auth(actor): Auth,
@@ -90,14 +88,14 @@ pub async fn put_queue(
 }
 
 /// The agents of the caller's tenant.
-#[utoipa::path(get, path = "/api/v1/agents", tag = "admin", responses((status = 200, body = Vec<s::Agent>)))]
+#[utoipa::path(get, path = "/api/v1/agents", tag = "admin", responses((status = 200, body = Vec<Agent>)))]
 pub async fn list_agents(State(st): State<AppState>, Auth(actor): Auth) -> ApiResult<Reply<Vec<Agent>>> {
     Ok(Reply::ok(st.crm.list_agents(&actor).await?))
 }
 
 /// Creates an agent (needs `admin.agents`).
-#[utoipa::path(post, path = "/api/v1/agents", tag = "admin", request_body = r::NewAgent,
-    responses((status = 201, body = s::Agent)))]
+#[utoipa::path(post, path = "/api/v1/agents", tag = "admin", request_body = NewAgent,
+    responses((status = 201, body = Agent)))]
 pub async fn create_agent(
     State(st): State<AppState>,
     Auth(actor): Auth,
@@ -111,7 +109,7 @@ pub async fn create_agent(
 
 /// An agent of the caller's tenant.
 #[utoipa::path(get, path = "/api/v1/agents/{id}", tag = "admin", params(("id" = uuid::Uuid, Path)),
-    responses((status = 200, body = s::Agent)))]
+    responses((status = 200, body = Agent)))]
 pub async fn get_agent(
     State(st): State<AppState>,
     Auth(actor): Auth,
@@ -124,9 +122,9 @@ pub async fn get_agent(
 
 /// Changes an agent's name, role, groups or active flag (needs `admin.agents`); needs
 /// `If-Match`. An administrator cannot demote or deactivate themself (422).
-#[utoipa::path(patch, path = "/api/v1/agents/{id}", tag = "admin", request_body = r::AgentPatch,
+#[utoipa::path(patch, path = "/api/v1/agents/{id}", tag = "admin", request_body = AgentPatch,
     params(("id" = uuid::Uuid, Path), ("If-Match" = String, Header, description = "the ETag read")),
-    responses((status = 200, body = s::Agent)))]
+    responses((status = 200, body = Agent)))]
 pub async fn update_agent(
     State(st): State<AppState>,
     Auth(actor): Auth,
@@ -142,7 +140,7 @@ pub async fn update_agent(
 }
 
 /// The groups of the caller's tenant.
-#[utoipa::path(get, path = "/api/v1/groups", tag = "admin", responses((status = 200, body = Vec<s::Group>)))]
+#[utoipa::path(get, path = "/api/v1/groups", tag = "admin", responses((status = 200, body = Vec<Group>)))]
 pub async fn list_groups(State(st): State<AppState>, Auth(actor): Auth) -> ApiResult<Reply<Vec<Group>>> {
     Ok(Reply::ok(st.crm.list_groups(&actor).await?))
 }
@@ -152,15 +150,17 @@ pub async fn list_groups(State(st): State<AppState>, Auth(actor): Auth) -> ApiRe
 #[serde(deny_unknown_fields)]
 pub struct NewGroup {
     /// Name, unique per tenant.
+    #[schema(schema_with = crm_core::openapi::required_text)]
     pub name: String,
     /// Shared mail addresses.
     #[serde(default)]
+    #[schema(value_type = Vec<crm_core::customer::EmailAddress>)]
     pub mail_addresses: Vec<String>,
 }
 
 /// Creates a group (needs `admin.agents`).
 #[utoipa::path(post, path = "/api/v1/groups", tag = "admin", request_body = NewGroup,
-    responses((status = 201, body = s::Group)))]
+    responses((status = 201, body = Group)))]
 pub async fn create_group(
     State(st): State<AppState>,
     Auth(actor): Auth,
@@ -172,7 +172,7 @@ pub async fn create_group(
 }
 
 /// The caller's own agent record and profile; `ETag` carries its version.
-#[utoipa::path(get, path = "/api/v1/me", tag = "admin", responses((status = 200, body = s::Agent)))]
+#[utoipa::path(get, path = "/api/v1/me", tag = "admin", responses((status = 200, body = Agent)))]
 pub async fn me(State(st): State<AppState>, Auth(actor): Auth) -> ApiResult<Reply<Agent>> {
     let a = st.crm.get_agent(&actor, actor.agent).await?;
     let v = a.version;
@@ -180,8 +180,8 @@ pub async fn me(State(st): State<AppState>, Auth(actor): Auth) -> ApiResult<Repl
 }
 
 /// Changes the caller's profile (default From, signature, case columns); needs `If-Match`.
-#[utoipa::path(patch, path = "/api/v1/me", tag = "admin", request_body = r::ProfilePatch,
-    params(("If-Match" = String, Header, description = "the ETag read")), responses((status = 200, body = s::Agent)))]
+#[utoipa::path(patch, path = "/api/v1/me", tag = "admin", request_body = ProfilePatch,
+    params(("If-Match" = String, Header, description = "the ETag read")), responses((status = 200, body = Agent)))]
 pub async fn update_me(
     State(st): State<AppState>,
     Auth(actor): Auth,
@@ -199,10 +199,8 @@ pub async fn update_me(
 #[serde(deny_unknown_fields)]
 pub struct NewToken {
     /// The agent it acts as (of the caller's tenant).
-    #[schema(value_type = uuid::Uuid)]
     pub agent: AgentId,
     /// `agent`, `supervisor` or `administrator`.
-    #[schema(value_type = String)]
     pub role: Role,
     /// A label to recognise it by.
     #[serde(default)]
@@ -215,10 +213,8 @@ pub struct CreatedToken {
     /// The bearer token; the server keeps only its hash.
     pub token: String,
     /// The agent.
-    #[schema(value_type = uuid::Uuid)]
     pub agent: AgentId,
     /// The role.
-    #[schema(value_type = String)]
     pub role: Role,
 }
 

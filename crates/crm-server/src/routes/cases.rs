@@ -15,15 +15,13 @@ use super::{PageBody, PageParams, csv_list};
 use crate::auth::Auth;
 use crate::extract::{ApiJson, ApiPath, ApiQuery, IfMatch, Reply};
 use crate::idempotency::UseCases;
-use crate::openapi::requests as r;
-use crate::openapi::responses as s;
 use crate::problem::{ApiError, ApiResult};
 use crate::state::AppState;
 
 /// Creates a case, open or as a draft (CAS-1, CAS-2).
-#[utoipa::path(post, path = "/api/v1/cases", tag = "cases", request_body = r::NewCase,
+#[utoipa::path(post, path = "/api/v1/cases", tag = "cases", request_body = NewCase,
     params(("Idempotency-Key" = Option<String>, Header, description = "retry-safe create")),
-    responses((status = 201, description = "created; ETag and Location set", body = s::Case)))]
+    responses((status = 201, description = "created; ETag and Location set", body = Case)))]
 pub async fn create_case(
     Auth(actor): Auth,
     UseCases(crm): UseCases,
@@ -51,15 +49,15 @@ pub struct CaseListParams {
     pub severity: Option<String>,
     /// Assigned agent.
     #[serde(default)]
-    #[param(value_type = Option<uuid::Uuid>)]
+    #[param(inline)]
     pub assignee: Option<AgentId>,
     /// Assigned group.
     #[serde(default)]
-    #[param(value_type = Option<uuid::Uuid>)]
+    #[param(inline)]
     pub group: Option<GroupId>,
     /// Customer.
     #[serde(default)]
-    #[param(value_type = Option<uuid::Uuid>)]
+    #[param(inline)]
     pub customer: Option<CustomerId>,
     /// Created at or after (RFC 3339).
     #[serde(default)]
@@ -78,11 +76,11 @@ pub struct CaseListParams {
     pub text: Option<String>,
     /// Sort key: created_at (default), updated_at, number, priority.
     #[serde(default)]
-    #[param(value_type = Option<String>)]
+    #[param(inline)]
     pub sort: Option<CaseSortField>,
     /// asc or desc (default).
     #[serde(default)]
-    #[param(value_type = Option<String>)]
+    #[param(inline)]
     pub direction: Option<SortDirection>,
     /// Page size.
     #[serde(default)]
@@ -94,7 +92,7 @@ pub struct CaseListParams {
 
 /// Lists cases with filters, sort and cursor pagination (CAS-5).
 #[utoipa::path(get, path = "/api/v1/cases", tag = "cases", params(CaseListParams),
-    responses((status = 200, body = s::CasePage)))]
+    responses((status = 200, body = PageBody<Case>)))]
 pub async fn list_cases(
     State(st): State<AppState>,
     Auth(actor): Auth,
@@ -120,7 +118,7 @@ pub async fn list_cases(
 
 /// A case; `ETag` carries its version.
 #[utoipa::path(get, path = "/api/v1/cases/{id}", tag = "cases", params(("id" = uuid::Uuid, Path)),
-    responses((status = 200, body = s::Case)))]
+    responses((status = 200, body = Case)))]
 pub async fn get_case(
     State(st): State<AppState>,
     Auth(actor): Auth,
@@ -132,8 +130,10 @@ pub async fn get_case(
 }
 
 /// A case by its number (`CS-000123` or `123`).
-#[utoipa::path(get, path = "/api/v1/cases/by-number/{number}", tag = "cases", params(("number" = String, Path)),
-    responses((status = 200, body = s::Case)))]
+#[utoipa::path(get, path = "/api/v1/cases/by-number/{number}", tag = "cases",
+    params(("number" = String, Path, pattern = r"^((CS|cs|Cs)-?)?0*[1-9][0-9]{0,18}$",
+        description = "`CS-000123`, `cs-123`, `CS000123` or `123`")),
+    responses((status = 200, body = Case)))]
 pub async fn get_case_by_number(
     State(st): State<AppState>,
     Auth(actor): Auth,
@@ -146,9 +146,9 @@ pub async fn get_case_by_number(
 }
 
 /// Edits a case; the status moves through the lifecycle (CAS-2, CAS-3). Needs `If-Match`.
-#[utoipa::path(patch, path = "/api/v1/cases/{id}", tag = "cases", request_body = r::CasePatch,
+#[utoipa::path(patch, path = "/api/v1/cases/{id}", tag = "cases", request_body = CasePatch,
     params(("id" = uuid::Uuid, Path), ("If-Match" = String, Header, description = "the ETag read")),
-    responses((status = 200, body = s::Case)))]
+    responses((status = 200, body = Case)))]
 pub async fn update_case(
     State(st): State<AppState>,
     Auth(actor): Auth,
@@ -176,7 +176,7 @@ pub async fn delete_case(
 
 /// A case's history, oldest first (CAS-4).
 #[utoipa::path(get, path = "/api/v1/cases/{id}/history", tag = "cases", params(("id" = uuid::Uuid, Path)),
-    responses((status = 200, body = Vec<s::CaseHistoryEntry>)))]
+    responses((status = 200, body = Vec<CaseHistoryEntry>)))]
 pub async fn case_history(
     State(st): State<AppState>,
     Auth(actor): Auth,
@@ -187,7 +187,7 @@ pub async fn case_history(
 
 /// A case's follow-ups in order (FUP-1).
 #[utoipa::path(get, path = "/api/v1/cases/{id}/follow-ups", tag = "cases", params(("id" = uuid::Uuid, Path)),
-    responses((status = 200, body = Vec<s::FollowUp>)))]
+    responses((status = 200, body = Vec<FollowUp>)))]
 pub async fn follow_ups(
     State(st): State<AppState>,
     Auth(actor): Auth,
@@ -197,9 +197,9 @@ pub async fn follow_ups(
 }
 
 /// Adds a follow-up (FUP-1).
-#[utoipa::path(post, path = "/api/v1/cases/{id}/follow-ups", tag = "cases", request_body = r::NewFollowUp,
+#[utoipa::path(post, path = "/api/v1/cases/{id}/follow-ups", tag = "cases", request_body = NewFollowUp,
     params(("id" = uuid::Uuid, Path), ("Idempotency-Key" = Option<String>, Header)),
-    responses((status = 201, body = s::FollowUp)))]
+    responses((status = 201, body = FollowUp)))]
 pub async fn add_follow_up(
     Auth(actor): Auth,
     UseCases(crm): UseCases,

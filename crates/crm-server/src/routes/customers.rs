@@ -16,15 +16,13 @@ use super::{PageBody, PageParams};
 use crate::auth::Auth;
 use crate::extract::{ApiJson, ApiPath, ApiQuery, IfMatch, Reply};
 use crate::idempotency::UseCases;
-use crate::openapi::requests as r;
-use crate::openapi::responses as s;
 use crate::problem::{ApiError, ApiResult};
 use crate::state::AppState;
 
 /// Creates a customer (CUS-1).
-#[utoipa::path(post, path = "/api/v1/customers", tag = "customers", request_body = r::NewCustomer,
+#[utoipa::path(post, path = "/api/v1/customers", tag = "customers", request_body = NewCustomer,
     params(("Idempotency-Key" = Option<String>, Header, description = "retry-safe create")),
-    responses((status = 201, description = "created; ETag and Location set", body = s::Customer)))]
+    responses((status = 201, description = "created; ETag and Location set", body = Customer)))]
 pub async fn create_customer(
     Auth(actor): Auth,
     UseCases(crm): UseCases,
@@ -69,7 +67,7 @@ pub struct SearchParams {
 
 /// Searches customers (CUS-5).
 #[utoipa::path(get, path = "/api/v1/customers", tag = "customers", params(SearchParams),
-    responses((status = 200, body = s::CustomerPage)))]
+    responses((status = 200, body = PageBody<Customer>)))]
 pub async fn search_customers(
     State(st): State<AppState>,
     Auth(actor): Auth,
@@ -89,7 +87,7 @@ pub async fn search_customers(
 
 /// A customer; `ETag` carries its version.
 #[utoipa::path(get, path = "/api/v1/customers/{id}", tag = "customers", params(("id" = uuid::Uuid, Path)),
-    responses((status = 200, body = s::Customer)))]
+    responses((status = 200, body = Customer)))]
 pub async fn get_customer(
     State(st): State<AppState>,
     Auth(actor): Auth,
@@ -101,9 +99,9 @@ pub async fn get_customer(
 }
 
 /// Changes a customer; needs `If-Match`.
-#[utoipa::path(patch, path = "/api/v1/customers/{id}", tag = "customers", request_body = r::CustomerPatch,
+#[utoipa::path(patch, path = "/api/v1/customers/{id}", tag = "customers", request_body = CustomerPatch,
     params(("id" = uuid::Uuid, Path), ("If-Match" = String, Header, description = "the ETag read")),
-    responses((status = 200, body = s::Customer)))]
+    responses((status = 200, body = Customer)))]
 pub async fn update_customer(
     State(st): State<AppState>,
     Auth(actor): Auth,
@@ -131,7 +129,7 @@ pub async fn delete_customer(
 
 /// The customer card (CUS-4), following merges.
 #[utoipa::path(get, path = "/api/v1/customers/{id}/card", tag = "customers", params(("id" = uuid::Uuid, Path)),
-    responses((status = 200, body = s::CustomerCard)))]
+    responses((status = 200, body = CustomerCard)))]
 pub async fn customer_card(
     State(st): State<AppState>,
     Auth(actor): Auth,
@@ -142,7 +140,7 @@ pub async fn customer_card(
 
 /// Duplicate candidates of a card, best first (CUS-6).
 #[utoipa::path(get, path = "/api/v1/customers/{id}/duplicates", tag = "customers", params(("id" = uuid::Uuid, Path)),
-    responses((status = 200, body = Vec<s::DuplicateCandidate>)))]
+    responses((status = 200, body = Vec<DuplicateCandidate>)))]
 pub async fn duplicates(
     State(st): State<AppState>,
     Auth(actor): Auth,
@@ -153,7 +151,7 @@ pub async fn duplicates(
 
 /// A customer's interactions across channels, newest first (INT-5).
 #[utoipa::path(get, path = "/api/v1/customers/{id}/interactions", tag = "customers",
-    params(("id" = uuid::Uuid, Path), PageParams), responses((status = 200, body = s::InteractionPage)))]
+    params(("id" = uuid::Uuid, Path), PageParams), responses((status = 200, body = PageBody<Interaction>)))]
 pub async fn interaction_history(
     State(st): State<AppState>,
     Auth(actor): Auth,
@@ -166,7 +164,7 @@ pub async fn interaction_history(
 
 /// A customer's relations (CUS-7).
 #[utoipa::path(get, path = "/api/v1/customers/{id}/relations", tag = "customers", params(("id" = uuid::Uuid, Path)),
-    responses((status = 200, body = Vec<s::Relation>)))]
+    responses((status = 200, body = Vec<Relation>)))]
 pub async fn relations(
     State(st): State<AppState>,
     Auth(actor): Auth,
@@ -180,10 +178,8 @@ pub async fn relations(
 #[serde(deny_unknown_fields)]
 pub struct NewRelation {
     /// The other customer.
-    #[schema(value_type = uuid::Uuid)]
     pub to: CustomerId,
     /// `household_member`, `employer`, `employee` or `other`, read from this customer to `to`.
-    #[schema(value_type = String)]
     pub kind: RelationKind,
     /// Free note.
     #[serde(default)]
@@ -192,7 +188,7 @@ pub struct NewRelation {
 
 /// Relates this customer to another.
 #[utoipa::path(post, path = "/api/v1/customers/{id}/relations", tag = "customers", request_body = NewRelation,
-    params(("id" = uuid::Uuid, Path)), responses((status = 201, body = s::Relation)))]
+    params(("id" = uuid::Uuid, Path)), responses((status = 201, body = Relation)))]
 pub async fn add_relation(
     State(st): State<AppState>,
     Auth(actor): Auth,
@@ -237,7 +233,7 @@ pub struct LookupParams {
 
 /// The screen pop (CUS-4): customer cards by phone, email, account or case number.
 #[utoipa::path(get, path = "/api/v1/lookup", tag = "customers", params(LookupParams),
-    responses((status = 200, description = "matching cards, most recently contacted first", body = Vec<s::CustomerCard>)))]
+    responses((status = 200, description = "matching cards, most recently contacted first", body = Vec<CustomerCard>)))]
 pub async fn lookup(
     State(st): State<AppState>,
     Auth(actor): Auth,
@@ -263,20 +259,17 @@ pub async fn lookup(
 #[serde(deny_unknown_fields)]
 pub struct MergeRequest {
     /// The surviving card.
-    #[schema(value_type = uuid::Uuid)]
     pub target: CustomerId,
     /// The card merged away.
-    #[schema(value_type = uuid::Uuid)]
     pub source: CustomerId,
     /// `keep_target` (default) or `keep_source`.
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
     pub rule: Option<ConflictRule>,
 }
 
 /// Merges `source` into `target` (CUS-6).
 #[utoipa::path(post, path = "/api/v1/merges", tag = "customers", request_body = MergeRequest,
-    responses((status = 201, body = s::MergeRecord)))]
+    responses((status = 201, body = MergeRecord)))]
 pub async fn merge(
     State(st): State<AppState>,
     Auth(actor): Auth,
@@ -289,7 +282,7 @@ pub async fn merge(
 
 /// A merge record.
 #[utoipa::path(get, path = "/api/v1/merges/{id}", tag = "customers", params(("id" = uuid::Uuid, Path)),
-    responses((status = 200, body = s::MergeRecord)))]
+    responses((status = 200, body = MergeRecord)))]
 pub async fn get_merge(
     State(st): State<AppState>,
     Auth(actor): Auth,
@@ -299,7 +292,8 @@ pub async fn get_merge(
 }
 
 /// Both cards after an undo.
-#[derive(Debug, serde::Serialize)]
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[schema(as = UndoneMerge)]
 pub struct UndoBody {
     /// The target as it was.
     pub target: Customer,
@@ -309,7 +303,7 @@ pub struct UndoBody {
 
 /// Undoes a merge.
 #[utoipa::path(post, path = "/api/v1/merges/{id}/undo", tag = "customers", params(("id" = uuid::Uuid, Path)),
-    responses((status = 200, description = "both cards as they were", body = s::UndoneMerge)))]
+    responses((status = 200, description = "both cards as they were", body = UndoBody)))]
 pub async fn undo_merge(
     State(st): State<AppState>,
     Auth(actor): Auth,

@@ -9,15 +9,12 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures::Stream;
-use serde::Deserialize;
 
-use crm_core::ids::AgentId;
-use crm_core::live::{IncomingCall as CoreIncomingCall, ScreenPop};
+use crm_core::live::{IncomingCall, ScreenPop};
 
 use crate::auth::Auth;
 use crate::extract::{ApiJson, Reply};
 use crate::idempotency::UseCases;
-use crate::openapi::responses as s;
 use crate::problem::ApiResult;
 use crate::state::AppState;
 
@@ -80,34 +77,15 @@ pub async fn events(
     Ok(Sse::new(futures::StreamExt::chain(first, rest)).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }
 
-/// An incoming call from the telephony system.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct IncomingCall {
-    /// The caller's number, in any written form.
-    pub phone: String,
-    /// The agent the call is offered to (default: the caller of this API).
-    #[serde(default)]
-    #[schema(value_type = Option<uuid::Uuid>)]
-    pub agent: Option<AgentId>,
-    /// The queue it came through.
-    #[serde(default)]
-    pub queue: Option<String>,
-    /// IVR key/values.
-    #[serde(default)]
-    pub context: std::collections::BTreeMap<String, String>,
-}
-
 /// An incoming call (EXT-2): records an inbound voice interaction offered to the agent,
 /// looks the caller up, and pushes the cards to the agent's event stream as `screen_pop`.
 #[utoipa::path(post, path = "/api/v1/cti/calls", tag = "events", request_body = IncomingCall,
-    responses((status = 201, body = s::ScreenPop)))]
+    responses((status = 201, body = ScreenPop)))]
 pub async fn incoming_call(
     Auth(actor): Auth,
     UseCases(crm): UseCases,
     ApiJson(call): ApiJson<IncomingCall>,
 ) -> ApiResult<Reply<ScreenPop>> {
-    let call = CoreIncomingCall { phone: call.phone, agent: call.agent, queue: call.queue, context: call.context };
     let pop = crm.incoming_call(&actor, call).await?;
     let location = format!("/api/v1/interactions/{}", pop.interaction.id);
     Ok(Reply::created(pop, location))

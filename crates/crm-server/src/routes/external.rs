@@ -11,8 +11,6 @@ use crm_core::service::ExternalLookup;
 
 use crate::auth::Auth;
 use crate::extract::{ApiJson, ApiPath, ApiQuery, IfMatch, Reply};
-use crate::openapi::requests as r;
-use crate::openapi::responses as s;
 use crate::problem::{ApiError, ApiResult};
 use crate::state::AppState;
 
@@ -37,7 +35,7 @@ pub struct ExternalLookupParams {
 /// email (EXT-1).
 #[utoipa::path(get, path = "/api/v1/external/{system}/lookup", tag = "external",
     params(("system" = String, Path, description = "salesforce, dynamics or net_suite"), ExternalLookupParams),
-    responses((status = 200, body = Vec<s::ExternalRecord>)))]
+    responses((status = 200, body = Vec<ExternalRecord>)))]
 pub async fn search(
     State(st): State<AppState>,
     Auth(actor): Auth,
@@ -54,7 +52,7 @@ pub async fn search(
 }
 
 /// A remote record created during an interaction.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct CreatedExternal {
     /// The remote record.
     pub reference: ExternalRef,
@@ -65,10 +63,10 @@ pub struct CreatedExternal {
 /// Creates a case, contact or lead in the tenant's external CRM during an interaction and
 /// links it at once (INT-7); `If-Match` carries the interaction's version.
 #[utoipa::path(post, path = "/api/v1/interactions/{id}/external/{system}", tag = "external",
-    request_body = r::ExternalCreate,
+    request_body = ExternalCreate,
     params(("id" = uuid::Uuid, Path), ("system" = String, Path, description = "salesforce, dynamics or net_suite"),
         ("If-Match" = String, Header, description = "the interaction's ETag")),
-    responses((status = 201, body = s::CreatedExternal)))]
+    responses((status = 201, body = CreatedExternal)))]
 pub async fn create(
     State(st): State<AppState>,
     Auth(actor): Auth,

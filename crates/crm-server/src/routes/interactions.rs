@@ -12,8 +12,6 @@ use crm_core::interaction::{Interaction, InteractionAction, LinkTarget, NewInter
 use crate::auth::Auth;
 use crate::extract::{ApiJson, ApiPath, IfMatch, Reply};
 use crate::idempotency::UseCases;
-use crate::openapi::requests as r;
-use crate::openapi::responses as s;
 use crate::problem::{ApiError, ApiResult};
 use crate::state::AppState;
 
@@ -23,9 +21,9 @@ fn tagged(i: Interaction) -> Reply<Interaction> {
 }
 
 /// Records a new interaction, offered to its agent or queue (INT-1, CUS-8).
-#[utoipa::path(post, path = "/api/v1/interactions", tag = "interactions", request_body = r::NewInteraction,
+#[utoipa::path(post, path = "/api/v1/interactions", tag = "interactions", request_body = NewInteraction,
     params(("Idempotency-Key" = Option<String>, Header, description = "retry-safe create")),
-    responses((status = 201, description = "created; ETag and Location set", body = s::Interaction)))]
+    responses((status = 201, description = "created; ETag and Location set", body = Interaction)))]
 pub async fn create_interaction(
     Auth(actor): Auth,
     UseCases(crm): UseCases,
@@ -39,7 +37,7 @@ pub async fn create_interaction(
 
 /// An interaction; `ETag` carries its version.
 #[utoipa::path(get, path = "/api/v1/interactions/{id}", tag = "interactions", params(("id" = uuid::Uuid, Path)),
-    responses((status = 200, body = s::Interaction)))]
+    responses((status = 200, body = Interaction)))]
 pub async fn get_interaction(
     State(st): State<AppState>,
     Auth(actor): Auth,
@@ -49,9 +47,9 @@ pub async fn get_interaction(
 }
 
 /// Applies a lifecycle action (INT-2); needs `If-Match`.
-#[utoipa::path(post, path = "/api/v1/interactions/{id}/actions", tag = "interactions", request_body = r::InteractionAction,
+#[utoipa::path(post, path = "/api/v1/interactions/{id}/actions", tag = "interactions", request_body = InteractionAction,
     params(("id" = uuid::Uuid, Path), ("If-Match" = String, Header, description = "the ETag read")),
-    responses((status = 200, body = s::Interaction)))]
+    responses((status = 200, body = Interaction)))]
 pub async fn act(
     State(st): State<AppState>,
     Auth(actor): Auth,
@@ -67,13 +65,14 @@ pub async fn act(
 #[serde(deny_unknown_fields)]
 pub struct NoteInput {
     /// The text (1 to 10,000 characters).
+    #[schema(schema_with = crm_core::openapi::required_text)]
     pub text: String,
 }
 
 /// Adds a note (INT-4); needs `If-Match`.
 #[utoipa::path(post, path = "/api/v1/interactions/{id}/notes", tag = "interactions", request_body = NoteInput,
     params(("id" = uuid::Uuid, Path), ("If-Match" = String, Header, description = "the ETag read")),
-    responses((status = 200, body = s::Interaction)))]
+    responses((status = 200, body = Interaction)))]
 pub async fn add_note(
     State(st): State<AppState>,
     Auth(actor): Auth,
@@ -89,14 +88,13 @@ pub async fn add_note(
 #[serde(deny_unknown_fields)]
 pub struct CopyNote {
     /// The case.
-    #[schema(value_type = uuid::Uuid)]
     pub case: CaseId,
 }
 
 /// Copies an interaction note into a case as a follow-up (INT-4).
 #[utoipa::path(post, path = "/api/v1/interactions/{id}/notes/{note}/copy-to-case", tag = "interactions",
     request_body = CopyNote, params(("id" = uuid::Uuid, Path), ("note" = uuid::Uuid, Path)),
-    responses((status = 201, body = s::FollowUp)))]
+    responses((status = 201, body = FollowUp)))]
 pub async fn copy_note(
     Auth(actor): Auth,
     UseCases(crm): UseCases,
@@ -119,7 +117,7 @@ pub struct DispositionCode {
 /// Sets the disposition (INT-3); needs `If-Match`.
 #[utoipa::path(put, path = "/api/v1/interactions/{id}/disposition", tag = "interactions", request_body = DispositionCode,
     params(("id" = uuid::Uuid, Path), ("If-Match" = String, Header, description = "the ETag read")),
-    responses((status = 200, body = s::Interaction)))]
+    responses((status = 200, body = Interaction)))]
 pub async fn set_disposition(
     State(st): State<AppState>,
     Auth(actor): Auth,
@@ -131,9 +129,9 @@ pub async fn set_disposition(
 }
 
 /// Links a record (INT-6); needs `If-Match`.
-#[utoipa::path(post, path = "/api/v1/interactions/{id}/links", tag = "interactions", request_body = r::LinkTarget,
+#[utoipa::path(post, path = "/api/v1/interactions/{id}/links", tag = "interactions", request_body = LinkTarget,
     params(("id" = uuid::Uuid, Path), ("If-Match" = String, Header, description = "the ETag read")),
-    responses((status = 200, body = s::Interaction)))]
+    responses((status = 200, body = Interaction)))]
 pub async fn link(
     State(st): State<AppState>,
     Auth(actor): Auth,
@@ -145,9 +143,9 @@ pub async fn link(
 }
 
 /// Unlinks a record: nothing more is pushed to it (INT-6); needs `If-Match`.
-#[utoipa::path(post, path = "/api/v1/interactions/{id}/unlink", tag = "interactions", request_body = r::LinkTarget,
+#[utoipa::path(post, path = "/api/v1/interactions/{id}/unlink", tag = "interactions", request_body = LinkTarget,
     params(("id" = uuid::Uuid, Path), ("If-Match" = String, Header, description = "the ETag read")),
-    responses((status = 200, body = s::Interaction)))]
+    responses((status = 200, body = Interaction)))]
 pub async fn unlink(
     State(st): State<AppState>,
     Auth(actor): Auth,
@@ -160,9 +158,9 @@ pub async fn unlink(
 
 /// Creates a case from the interaction and links it at once (INT-7); `If-Match` carries the
 /// interaction's version.
-#[utoipa::path(post, path = "/api/v1/interactions/{id}/case", tag = "interactions", request_body = r::NewCase,
+#[utoipa::path(post, path = "/api/v1/interactions/{id}/case", tag = "interactions", request_body = NewCase,
     params(("id" = uuid::Uuid, Path), ("If-Match" = String, Header, description = "the interaction's ETag")),
-    responses((status = 201, body = s::Case)))]
+    responses((status = 201, body = Case)))]
 pub async fn create_case(
     Auth(actor): Auth,
     UseCases(crm): UseCases,

@@ -39,8 +39,9 @@ impl PageParams {
     }
 }
 
-/// A page on the wire.
-#[derive(Debug, Serialize)]
+/// A page on the wire: the items and the cursor of the next page.
+// Its OpenAPI schemas are named for the item: `PageBody_Case`, `PageBody_Customer` …
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PageBody<T> {
     /// The items.
     pub items: Vec<T>,

@@ -14,7 +14,6 @@ use super::{PageBody, PageParams};
 use crate::auth::Auth;
 use crate::connectors::ConnectorView;
 use crate::extract::{ApiPath, ApiQuery, Reply};
-use crate::openapi::responses as s;
 use crate::problem::ApiResult;
 use crate::state::AppState;
 
@@ -34,12 +33,12 @@ pub async fn connectors(State(st): State<AppState>, Auth(actor): Auth) -> ApiRes
 pub struct OutboxParams {
     /// `pending`, `delivered` or `dead` (default: all).
     #[serde(default)]
-    #[param(value_type = Option<String>)]
+    #[param(inline)]
     pub status: Option<OutboxStatus>,
     /// Only the pushes of this interaction. Applied to the page read, so a page may hold
     /// fewer items than `limit` (even none) while `next` is set: follow `next`.
     #[serde(default)]
-    #[param(value_type = Option<uuid::Uuid>)]
+    #[param(inline)]
     pub interaction: Option<InteractionId>,
     /// At most this many items (1..=200, default 50).
     #[serde(default)]
@@ -60,7 +59,7 @@ fn pushes_interaction(entry: &OutboxEntry) -> Option<InteractionId> {
 /// (needs `admin.connectors`). The `interaction` filter is applied to the page read from
 /// the store (not in the query): a filtered page may be short or empty while `next` is set.
 #[utoipa::path(get, path = "/api/v1/outbox", tag = "admin", params(OutboxParams),
-    responses((status = 200, body = s::OutboxPage)))]
+    responses((status = 200, body = PageBody<OutboxEntry>)))]
 pub async fn list(
     State(st): State<AppState>,
     Auth(actor): Auth,

@@ -11,15 +11,13 @@ use crm_core::task::{NewTask, Task, TaskPatch};
 use crate::auth::Auth;
 use crate::extract::{ApiJson, ApiPath, ApiQuery, IfMatch, Reply};
 use crate::idempotency::UseCases;
-use crate::openapi::requests as r;
-use crate::openapi::responses as s;
 use crate::problem::{ApiError, ApiResult};
 use crate::state::AppState;
 
 /// Creates a task; its reminder fires `reminder_minutes` before it (TSK-1, TSK-2).
-#[utoipa::path(post, path = "/api/v1/tasks", tag = "tasks", request_body = r::NewTask,
+#[utoipa::path(post, path = "/api/v1/tasks", tag = "tasks", request_body = NewTask,
     params(("Idempotency-Key" = Option<String>, Header, description = "retry-safe create")),
-    responses((status = 201, description = "created; ETag and Location set", body = s::Task)))]
+    responses((status = 201, description = "created; ETag and Location set", body = Task)))]
 pub async fn create_task(
     Auth(actor): Auth,
     UseCases(crm): UseCases,
@@ -33,7 +31,7 @@ pub async fn create_task(
 
 /// A task; `ETag` carries its version.
 #[utoipa::path(get, path = "/api/v1/tasks/{id}", tag = "tasks", params(("id" = uuid::Uuid, Path)),
-    responses((status = 200, body = s::Task)))]
+    responses((status = 200, body = Task)))]
 pub async fn get_task(
     State(st): State<AppState>,
     Auth(actor): Auth,
@@ -45,9 +43,9 @@ pub async fn get_task(
 }
 
 /// Reschedules, completes, cancels or reassigns a task; needs `If-Match`.
-#[utoipa::path(patch, path = "/api/v1/tasks/{id}", tag = "tasks", request_body = r::TaskPatch,
+#[utoipa::path(patch, path = "/api/v1/tasks/{id}", tag = "tasks", request_body = TaskPatch,
     params(("id" = uuid::Uuid, Path), ("If-Match" = String, Header, description = "the ETag read")),
-    responses((status = 200, body = s::Task)))]
+    responses((status = 200, body = Task)))]
 pub async fn update_task(
     State(st): State<AppState>,
     Auth(actor): Auth,
@@ -67,7 +65,7 @@ pub async fn update_task(
 pub struct AgendaParams {
     /// Whose agenda (default: the caller's; another's needs `case.assign`).
     #[serde(default)]
-    #[param(value_type = Option<uuid::Uuid>)]
+    #[param(inline)]
     pub agent: Option<AgentId>,
     /// Only tasks scheduled before this instant.
     #[serde(default)]
@@ -76,7 +74,7 @@ pub struct AgendaParams {
 
 /// An agent's overdue, due and upcoming tasks (TSK-3).
 #[utoipa::path(get, path = "/api/v1/agenda", tag = "tasks", params(AgendaParams),
-    responses((status = 200, body = s::Agenda)))]
+    responses((status = 200, body = Agenda)))]
 pub async fn agenda(
     State(st): State<AppState>,
     Auth(actor): Auth,
