@@ -194,6 +194,16 @@ impl Topic {
     }
 }
 
+impl OutboxEntry {
+    /// The interaction whose activity this entry pushes to an external CRM, if it is a push.
+    pub fn pushed_interaction(&self) -> Option<crate::ids::InteractionId> {
+        match &self.event.kind {
+            EventKind::ActivityPushRequested { push } => Some(push.interaction),
+            _ => None,
+        }
+    }
+}
+
 impl EventKind {
     /// The worker that delivers it.
     pub fn topic(&self) -> Topic {

@@ -118,6 +118,23 @@ impl Tokens {
         Ok(token)
     }
 
+    /// Issues a token for an agent of the actor's tenant (the API's `POST /tokens`) and
+    /// returns it (the only time it is visible).
+    ///
+    /// # Errors
+    /// What [`Crm::issue_api_token`] refuses.
+    pub async fn issue(
+        &self,
+        actor: &Actor,
+        agent: AgentId,
+        role: Role,
+        label: &str,
+    ) -> Result<String, crm_core::Error> {
+        let token = generate_token();
+        self.crm.issue_api_token(actor, &hash_token(&token), agent, role, label).await?;
+        Ok(token)
+    }
+
     /// What a presented token grants.
     ///
     /// # Errors

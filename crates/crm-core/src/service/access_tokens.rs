@@ -7,6 +7,9 @@ use crate::access::Agent;
 use crate::api_token::ApiToken;
 use crate::error::{Error, Result};
 
+/// The longest label of a token.
+const MAX_LABEL: usize = 200;
+
 impl Crm {
     /// Stores the hash of a new API token for `token.agent` (an operator or bootstrap
     /// action: the caller is trusted).
@@ -20,6 +23,32 @@ impl Crm {
         }
         self.store.insert_token(hash, token, label, self.clock.now()).await?;
         Ok(())
+    }
+
+    /// Issues an API token for an agent of the actor's tenant (ADM-3): stores the hash of
+    /// the secret the transport generated, with `role` and `label`.
+    ///
+    /// # Errors
+    /// Forbidden without `admin.agents`; `Validation` on `agent` when it is not an agent of
+    /// the tenant, on `label` past 200 characters.
+    pub async fn issue_api_token(
+        &self,
+        actor: &crate::access::Actor,
+        hash: &str,
+        agent: crate::ids::AgentId,
+        role: crate::access::Role,
+        label: &str,
+    ) -> Result<ApiToken> {
+        actor.require(crate::access::Permission::AdminAgents)?;
+        if label.chars().count() > MAX_LABEL {
+            return Err(Error::invalid("label", format!("must be at most {MAX_LABEL} characters")));
+        }
+        if self.store.get_agent(actor.tenant, agent).await?.is_none() {
+            return Err(Error::invalid("agent", "is not an agent of this tenant"));
+        }
+        let token = ApiToken { tenant: actor.tenant, agent, role };
+        self.store.insert_token(hash, &token, label, self.clock.now()).await?;
+        Ok(token)
     }
 
     /// What the token with this hash grants; `None` for an unknown token.

@@ -215,7 +215,9 @@ impl Crm {
     }
 
     /// The tenant's outbox entries with a status, newest first: what was pushed, what waits,
-    /// what is dead (EXT-1).
+    /// what is dead (EXT-1). `interaction` keeps the pushes of that interaction only, among
+    /// the entries of the page read: a page may then hold fewer items than its limit (even
+    /// none) while it has a next one.
     ///
     /// # Errors
     /// Forbidden without `admin.connectors`; a bad cursor.
@@ -223,10 +225,15 @@ impl Crm {
         &self,
         actor: &Actor,
         status: Option<OutboxStatus>,
+        interaction: Option<crate::ids::InteractionId>,
         page: &PageRequest,
     ) -> Result<Page<OutboxEntry>> {
         actor.require(Permission::AdminConnectors)?;
-        Ok(self.store.list_outbox(actor.tenant, status, page).await?)
+        let mut found = self.store.list_outbox(actor.tenant, status, page).await?;
+        if let Some(interaction) = interaction {
+            found.items.retain(|e| e.pushed_interaction() == Some(interaction));
+        }
+        Ok(found)
     }
 
     /// Puts a dead outbox entry back in the queue (the retry action).

@@ -891,7 +891,7 @@ async fn control_characters_in_searches_and_filters_are_refused() {
 #[tokio::test]
 async fn only_connector_admins_see_and_requeue_the_outbox() {
     let crm = crm(MockStore::default());
-    let err = crm.list_outbox(&actor(Role::Supervisor), None, &PageRequest::first()).await;
+    let err = crm.list_outbox(&actor(Role::Supervisor), None, None, &PageRequest::first()).await;
     assert!(matches!(err, Err(Error::Forbidden { permission: Some(Permission::AdminConnectors), .. })));
     let err = crm.requeue_outbox(&actor(Role::Agent), EventId::from_uuid(Uuid::from_u128(5))).await;
     assert!(matches!(err, Err(Error::Forbidden { .. })));

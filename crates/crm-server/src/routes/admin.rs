@@ -4,7 +4,7 @@
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
 
-use crm_core::access::{Agent, Group, Permission, Role};
+use crm_core::access::{Agent, Group, Role};
 use crm_core::custom_field::{FieldDefinition, FieldDefinitionInput, FieldEntity};
 use crm_core::ids::AgentId;
 use crm_core::interaction::{Disposition, DispositionInput, QueueSettings};
@@ -226,16 +226,7 @@ pub async fn create_token(
     Auth(actor): Auth,
     ApiJson(input): ApiJson<NewToken>,
 ) -> ApiResult<Reply<CreatedToken>> {
-    actor.require(Permission::AdminAgents)?;
-    let agent = st
-        .crm
-        .get_agent(&actor, input.agent)
-        .await
-        .map_err(|_| ApiError::invalid("agent", "is not an agent of this tenant"))?;
     let label = input.label.unwrap_or_default();
-    if label.chars().count() > 200 {
-        return Err(ApiError::invalid("label", "must be at most 200 characters"));
-    }
-    let token = st.tokens.create(actor.tenant, agent.id, input.role, &label).await?;
-    Ok(Reply::created(CreatedToken { token, agent: agent.id, role: input.role }, "/api/v1/tokens".into()))
+    let token = st.tokens.issue(&actor, input.agent, input.role, &label).await?;
+    Ok(Reply::created(CreatedToken { token, agent: input.agent, role: input.role }, "/api/v1/tokens".into()))
 }

@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 
 use crm_core::access::Permission;
-use crm_core::event::{EventKind, OutboxEntry, OutboxStatus};
+use crm_core::event::{OutboxEntry, OutboxStatus};
 use crm_core::ids::{EventId, InteractionId};
 
 use super::{PageBody, PageParams};
@@ -48,13 +48,6 @@ pub struct OutboxParams {
     pub cursor: Option<String>,
 }
 
-fn pushes_interaction(entry: &OutboxEntry) -> Option<InteractionId> {
-    match &entry.event.kind {
-        EventKind::ActivityPushRequested { push } => Some(push.interaction),
-        _ => None,
-    }
-}
-
 /// The outbox of the caller's tenant, newest first per the store's order, by status
 /// (needs `admin.connectors`). The `interaction` filter is applied to the page read from
 /// the store (not in the query): a filtered page may be short or empty while `next` is set.
@@ -66,10 +59,7 @@ pub async fn list(
     ApiQuery(q): ApiQuery<OutboxParams>,
 ) -> ApiResult<Reply<PageBody<OutboxEntry>>> {
     let page = PageParams { limit: q.limit, cursor: q.cursor.clone() }.page()?;
-    let mut found = st.crm.list_outbox(&actor, q.status, &page).await?;
-    if let Some(interaction) = q.interaction {
-        found.items.retain(|e| pushes_interaction(e) == Some(interaction));
-    }
+    let found = st.crm.list_outbox(&actor, q.status, q.interaction, &page).await?;
     Ok(Reply::ok(found.into()))
 }
 
