@@ -16,6 +16,10 @@ use serde_json::Value;
 const IO_CRATES: &[&str] =
     &["sea-orm", "sqlx", "sqlx-core", "tokio", "reqwest", "hyper", "axum", "tower", "lettre", "tantivy", "mio"];
 
+/// Database crates: only `crm-store-sql` speaks SQL, so no other crate of the workspace
+/// (the server least of all) declares one as a normal dependency (ADR 0014).
+const DATABASE_CRATES: &[&str] = &["sea-orm", "sea-orm-migration", "sea-query", "sea-query-sqlx", "sqlx", "rusqlite"];
+
 /// A `.rs` file with more lines than this gets a warning.
 const LONG_FILE_LINES: usize = 600;
 
@@ -86,6 +90,9 @@ fn check_dependency_directions(problems: &mut Vec<String>) -> Result<()> {
                 && !is_dev
             {
                 problems.push(format!("adapter {name} depends on adapter {dep}"));
+            }
+            if DATABASE_CRATES.contains(&dep) && !is_dev && name != "crm-store-sql" {
+                problems.push(format!("{name} depends on {dep}: only crm-store-sql speaks SQL (ADR 0014)"));
             }
             if name == "crm-core" && dep.starts_with("crm-") && !is_dev {
                 problems.push(format!("crm-core depends on {dep}: dependencies point inward"));
