@@ -43,8 +43,59 @@ pub enum TaskStatus {
 }
 
 /// A task.
+///
+/// The facts fixed at creation (id, tenant, kind, creator, creation time) are public;
+/// everything else is private and changes only through [`TaskPatch::apply`] and the
+/// methods below, which keep the reminder derived from the schedule and bump the version
+/// once per change. Stores rebuild it with [`Task::restore`] (serde does too).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "TaskRecord")]
 pub struct Task {
+    /// Its id.
+    pub id: TaskId,
+    /// Its tenant.
+    pub tenant: TenantId,
+    /// Kind.
+    pub kind: TaskKind,
+    /// Subject.
+    subject: String,
+    /// Notes.
+    notes: String,
+    /// The customer.
+    customer: CustomerId,
+    /// The case, optionally.
+    case: Option<CaseId>,
+    /// Who must do it.
+    assignee: AgentId,
+    /// When, as an instant.
+    scheduled_at: DateTime<Utc>,
+    /// The zone it was scheduled in (for display and agendas).
+    time_zone: Tz,
+    /// Expected duration in minutes.
+    duration_minutes: u32,
+    /// Status.
+    status: TaskStatus,
+    /// Minutes before `scheduled_at` the reminder fires; `None` for no reminder.
+    reminder_minutes: Option<u32>,
+    /// When the reminder fires (derived: `scheduled_at - reminder_minutes`, only while
+    /// planned).
+    reminder_at: Option<DateTime<Utc>>,
+    /// When the reminder was delivered; set once (TSK-2).
+    reminder_sent_at: Option<DateTime<Utc>>,
+    /// Who created it.
+    pub created_by: AgentId,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Last changed.
+    updated_at: DateTime<Utc>,
+    /// Optimistic-concurrency version.
+    version: u64,
+}
+
+/// A task as a store keeps it: every field public, no rule checked. The way back in is
+/// [`Task::restore`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskRecord {
     /// Its id.
     pub id: TaskId,
     /// Its tenant.
@@ -84,6 +135,18 @@ pub struct Task {
     pub updated_at: DateTime<Utc>,
     /// Optimistic-concurrency version.
     pub version: u64,
+}
+
+impl From<TaskRecord> for Task {
+    fn from(r: TaskRecord) -> Self {
+        Task::restore(r)
+    }
+}
+
+impl From<Task> for TaskRecord {
+    fn from(t: Task) -> Self {
+        t.into_record()
+    }
 }
 
 /// Turns a wall-clock time in `zone` into an instant.
@@ -141,8 +204,154 @@ pub enum AgendaBucket {
 }
 
 impl Task {
+    /// Rebuilds a task from storage. For stores (and tests that need a task in a given
+    /// state): it trusts its input and checks no rule.
+    pub fn restore(r: TaskRecord) -> Self {
+        Self {
+            id: r.id,
+            tenant: r.tenant,
+            kind: r.kind,
+            subject: r.subject,
+            notes: r.notes,
+            customer: r.customer,
+            case: r.case,
+            assignee: r.assignee,
+            scheduled_at: r.scheduled_at,
+            time_zone: r.time_zone,
+            duration_minutes: r.duration_minutes,
+            status: r.status,
+            reminder_minutes: r.reminder_minutes,
+            reminder_at: r.reminder_at,
+            reminder_sent_at: r.reminder_sent_at,
+            created_by: r.created_by,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+            version: r.version,
+        }
+    }
+
+    /// The task as plain data.
+    pub fn into_record(self) -> TaskRecord {
+        TaskRecord {
+            id: self.id,
+            tenant: self.tenant,
+            kind: self.kind,
+            subject: self.subject,
+            notes: self.notes,
+            customer: self.customer,
+            case: self.case,
+            assignee: self.assignee,
+            scheduled_at: self.scheduled_at,
+            time_zone: self.time_zone,
+            duration_minutes: self.duration_minutes,
+            status: self.status,
+            reminder_minutes: self.reminder_minutes,
+            reminder_at: self.reminder_at,
+            reminder_sent_at: self.reminder_sent_at,
+            created_by: self.created_by,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            version: self.version,
+        }
+    }
+
+    /// Subject.
+    pub fn subject(&self) -> &str {
+        &self.subject
+    }
+
+    /// Notes.
+    pub fn notes(&self) -> &str {
+        &self.notes
+    }
+
+    /// The customer.
+    pub fn customer(&self) -> CustomerId {
+        self.customer
+    }
+
+    /// The case, optionally.
+    pub fn case(&self) -> Option<CaseId> {
+        self.case
+    }
+
+    /// Who must do it.
+    pub fn assignee(&self) -> AgentId {
+        self.assignee
+    }
+
+    /// When, as an instant.
+    pub fn scheduled_at(&self) -> DateTime<Utc> {
+        self.scheduled_at
+    }
+
+    /// The zone it was scheduled in (for display and agendas).
+    pub fn time_zone(&self) -> Tz {
+        self.time_zone
+    }
+
+    /// Expected duration in minutes.
+    pub fn duration_minutes(&self) -> u32 {
+        self.duration_minutes
+    }
+
+    /// Status.
+    pub fn status(&self) -> TaskStatus {
+        self.status
+    }
+
+    /// Minutes before `scheduled_at` the reminder fires; `None` for no reminder.
+    pub fn reminder_minutes(&self) -> Option<u32> {
+        self.reminder_minutes
+    }
+
+    /// When the reminder fires (derived from the schedule, only while planned).
+    pub fn reminder_at(&self) -> Option<DateTime<Utc>> {
+        self.reminder_at
+    }
+
+    /// When the reminder was delivered; set once (TSK-2).
+    pub fn reminder_sent_at(&self) -> Option<DateTime<Utc>> {
+        self.reminder_sent_at
+    }
+
+    /// Last changed.
+    pub fn updated_at(&self) -> DateTime<Utc> {
+        self.updated_at
+    }
+
+    /// Optimistic-concurrency version.
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
+    /// The one place a change is stamped: the next version.
+    fn touch(&mut self) {
+        self.version += 1;
+    }
+
+    /// Records that the reminder was delivered at `now` (TSK-2), as one change. Not an edit
+    /// of the task: `updated_at` stays.
+    pub fn mark_reminder_sent(&mut self, now: DateTime<Utc>) {
+        self.reminder_sent_at = Some(now);
+        self.touch();
+    }
+
+    /// Clears the case the task pointed at (the case was deleted), as one change.
+    pub fn detach_from_case(&mut self) {
+        self.case = None;
+        self.touch();
+    }
+
+    /// Re-points the task at another customer (the merge of two cards and its undo,
+    /// CUS-6): the next version, so a holder of the old record reloads it.
+    pub fn move_to_customer(&mut self, to: CustomerId) {
+        self.customer = to;
+        self.touch();
+    }
+
     /// Recomputes the reminder instant from the schedule, offset and status.
-    pub fn refresh_reminder(&mut self) {
+    fn refresh_reminder(&mut self) {
         self.reminder_at = match (self.status, self.reminder_minutes) {
             (TaskStatus::Planned, Some(m)) => Some(self.scheduled_at - Duration::minutes(i64::from(m))),
             _ => None,
@@ -314,7 +523,8 @@ pub struct TaskPatch {
 }
 
 impl TaskPatch {
-    /// Applies the patch. A new schedule or offset re-arms the reminder.
+    /// Applies the patch. A new schedule or offset re-arms the reminder. A patch that
+    /// changes anything is one change: the next version.
     ///
     /// # Errors
     /// Every refused value; `task` is untouched then.
@@ -357,6 +567,7 @@ impl TaskPatch {
         next.refresh_reminder();
         if next != *task {
             next.updated_at = now;
+            next.touch();
         }
         *task = next;
         Ok(())

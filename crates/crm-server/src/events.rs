@@ -91,7 +91,7 @@ async fn addressees(state: &AppState, event: &DomainEvent) -> Vec<AgentId> {
         EventKind::CaseAssigned { assignee, .. } | EventKind::CaseCreated { assignee, .. } => out.extend(*assignee),
         EventKind::CaseUpdated { case, .. } | EventKind::FollowUpAdded { case, .. } => {
             if let Ok(Some(c)) = state.crm.store().get_case(event.tenant, *case).await {
-                out.extend(c.assignee);
+                out.extend(c.assignee());
             }
         }
         EventKind::InteractionCreated { agent, .. } | EventKind::InteractionStateChanged { agent, .. } => {
@@ -156,7 +156,7 @@ async fn claim_reminders(state: &AppState) -> Result<usize, crm_core::StoreError
     let ids: Vec<EventId> = (0..50).map(|_| next_id(&**state.crm.ids())).collect();
     let claimed = state.crm.store().claim_due_reminders(state.crm.clock().now(), &ids).await?;
     for t in &claimed {
-        tracing::info!(task = %t.id, assignee = %t.assignee, "task reminder due");
+        tracing::info!(task = %t.id, assignee = %t.assignee(), "task reminder due");
     }
     Ok(claimed.len())
 }

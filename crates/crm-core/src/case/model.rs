@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::history::FieldMap;
-use super::{CaseNumber, CaseStatus, Priority, Severity, Visibility};
+use super::{CaseNumber, CaseStatus, Description, DescriptionInput, Priority, Severity, Visibility};
 use crate::access::Actor;
 use crate::custom_field::{Completeness, CustomValues, FieldDefinition, apply_custom_values};
 use crate::customer::Region;
@@ -18,96 +18,63 @@ use crate::text::bounded_text;
 
 /// The longest subject.
 pub const MAX_SUBJECT: usize = 255;
-/// The longest description.
-pub const MAX_DESCRIPTION: usize = 100_000;
-
-/// Plain text or sanitised HTML.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "format", content = "body", rename_all = "snake_case")]
-pub enum Description {
-    /// Plain text.
-    Text(String),
-    /// HTML, sanitised on the way in (scripts, event handlers and unsafe URLs removed).
-    Html(String),
-}
-
-impl Description {
-    /// Validates plain text.
-    ///
-    /// # Errors
-    /// When it is too long.
-    pub fn text(body: &str) -> Result<Self, FieldError> {
-        bounded_text("description", body, MAX_DESCRIPTION).map(Self::Text)
-    }
-
-    /// Sanitises HTML.
-    ///
-    /// # Errors
-    /// When it is too long.
-    pub fn html(body: &str) -> Result<Self, FieldError> {
-        if body.len() > MAX_DESCRIPTION {
-            return Err(FieldError::new("description", format!("must be at most {MAX_DESCRIPTION} bytes")));
-        }
-        Ok(Self::Html(ammonia::clean(body)))
-    }
-
-    /// The body.
-    pub fn body(&self) -> &str {
-        match self {
-            Description::Text(b) | Description::Html(b) => b,
-        }
-    }
-}
-
-impl Default for Description {
-    fn default() -> Self {
-        Self::Text(String::new())
-    }
-}
-
-/// A description as a caller sends it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DescriptionInput {
-    /// `text` (default) or `html`.
-    #[serde(default)]
-    pub format: DescriptionFormat,
-    /// The body.
-    pub body: String,
-}
-
-/// The format of a description.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DescriptionFormat {
-    /// Plain text.
-    #[default]
-    Text,
-    /// HTML.
-    Html,
-}
-
-impl DescriptionInput {
-    /// Validates (and sanitises HTML).
-    ///
-    /// # Errors
-    /// When it is too long.
-    pub fn parse(&self) -> Result<Description, FieldError> {
-        match self.format {
-            DescriptionFormat::Text => Description::text(&self.body),
-            DescriptionFormat::Html => Description::html(&self.body),
-        }
-    }
-}
 
 /// A case.
 ///
-/// Fields are public so adapters can rebuild it from storage; the core changes it only
-/// through [`Case::transition`], [`CasePatch::apply`] and the merge, which keep its
-/// invariants (an open case has an assignee, a closed one a `closed_at`, a non-draft one a
-/// subject).
+/// The identity fields, fixed at creation, are public; everything that changes afterwards
+/// is private and changes only through [`Case::transition`], [`CasePatch::apply`] and
+/// [`Case::move_to_customer`], which keep its invariants (an open case has an assignee, a
+/// closed one a `closed_at`, a non-draft one a subject) and bump its version once per
+/// change. Stores rebuild it with [`Case::restore`] (serde does too).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "CaseRecord")]
 pub struct Case {
+    /// Its id.
+    pub id: CaseId,
+    /// Its tenant.
+    pub tenant: TenantId,
+    /// Sequential number, unique per tenant.
+    pub number: CaseNumber,
+    /// The customer it belongs to.
+    customer: CustomerId,
+    /// Subject (may be empty on a draft).
+    subject: String,
+    /// Description.
+    description: Description,
+    /// Status.
+    status: CaseStatus,
+    /// Visibility.
+    visibility: Visibility,
+    /// Severity.
+    severity: Severity,
+    /// Priority.
+    priority: Priority,
+    /// Assigned agent.
+    assignee: Option<AgentId>,
+    /// Assigned group.
+    group: Option<GroupId>,
+    /// Channel it came in on.
+    pub origin_channel: Option<Channel>,
+    /// The interaction it was created from (INT-7).
+    pub origin_interaction: Option<InteractionId>,
+    /// Who created it.
+    pub created_by: AgentId,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Last changed.
+    updated_at: DateTime<Utc>,
+    /// When it was last closed.
+    closed_at: Option<DateTime<Utc>>,
+    /// Custom values.
+    custom: CustomValues,
+    /// Optimistic-concurrency version.
+    version: u64,
+}
+
+/// A case as a store keeps it: every field public, no rule checked. The way back in is
+/// [`Case::restore`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseRecord {
     /// Its id.
     pub id: CaseId,
     /// Its tenant.
@@ -150,7 +117,143 @@ pub struct Case {
     pub version: u64,
 }
 
+impl From<CaseRecord> for Case {
+    fn from(r: CaseRecord) -> Self {
+        Case::restore(r)
+    }
+}
+
+impl From<Case> for CaseRecord {
+    fn from(c: Case) -> Self {
+        c.into_record()
+    }
+}
+
 impl Case {
+    /// Rebuilds a case from storage. For stores (and tests that need a case in a given
+    /// state): it trusts its input and checks no rule.
+    pub fn restore(r: CaseRecord) -> Self {
+        Self {
+            id: r.id,
+            tenant: r.tenant,
+            number: r.number,
+            customer: r.customer,
+            subject: r.subject,
+            description: r.description,
+            status: r.status,
+            visibility: r.visibility,
+            severity: r.severity,
+            priority: r.priority,
+            assignee: r.assignee,
+            group: r.group,
+            origin_channel: r.origin_channel,
+            origin_interaction: r.origin_interaction,
+            created_by: r.created_by,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+            closed_at: r.closed_at,
+            custom: r.custom,
+            version: r.version,
+        }
+    }
+
+    /// The case as plain data.
+    pub fn into_record(self) -> CaseRecord {
+        CaseRecord {
+            id: self.id,
+            tenant: self.tenant,
+            number: self.number,
+            customer: self.customer,
+            subject: self.subject,
+            description: self.description,
+            status: self.status,
+            visibility: self.visibility,
+            severity: self.severity,
+            priority: self.priority,
+            assignee: self.assignee,
+            group: self.group,
+            origin_channel: self.origin_channel,
+            origin_interaction: self.origin_interaction,
+            created_by: self.created_by,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            closed_at: self.closed_at,
+            custom: self.custom,
+            version: self.version,
+        }
+    }
+
+    /// The customer it belongs to.
+    pub fn customer(&self) -> CustomerId {
+        self.customer
+    }
+
+    /// Subject (may be empty on a draft).
+    pub fn subject(&self) -> &str {
+        &self.subject
+    }
+
+    /// Description.
+    pub fn description(&self) -> &Description {
+        &self.description
+    }
+
+    /// Status.
+    pub fn status(&self) -> CaseStatus {
+        self.status
+    }
+
+    /// Visibility.
+    pub fn visibility(&self) -> Visibility {
+        self.visibility
+    }
+
+    /// Severity.
+    pub fn severity(&self) -> Severity {
+        self.severity
+    }
+
+    /// Priority.
+    pub fn priority(&self) -> Priority {
+        self.priority
+    }
+
+    /// Assigned agent (always one while open).
+    pub fn assignee(&self) -> Option<AgentId> {
+        self.assignee
+    }
+
+    /// Assigned group.
+    pub fn group(&self) -> Option<GroupId> {
+        self.group
+    }
+
+    /// Last changed.
+    pub fn updated_at(&self) -> DateTime<Utc> {
+        self.updated_at
+    }
+
+    /// When it was last closed (set exactly while closed).
+    pub fn closed_at(&self) -> Option<DateTime<Utc>> {
+        self.closed_at
+    }
+
+    /// Custom values.
+    pub fn custom(&self) -> &CustomValues {
+        &self.custom
+    }
+
+    /// Optimistic-concurrency version: 1 on creation, +1 on every change.
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
+    /// The one place a change is stamped: the next version, changed `now`.
+    fn touch(&mut self, now: DateTime<Utc>) {
+        self.updated_at = now;
+        self.version += 1;
+    }
+
     /// The tracked fields as a map, for history diffs and replay (CAS-4).
     pub fn field_map(&self) -> FieldMap {
         let mut m = FieldMap::new();
@@ -174,13 +277,21 @@ impl Case {
         m
     }
 
-    /// Moves the case to `to`. Opening assigns it to `actor` when it has no assignee;
-    /// closing stamps `closed_at`; reopening clears it.
+    /// Moves the case to `to` as one change (next version). Opening assigns it to `actor`
+    /// when it has no assignee; closing stamps `closed_at`; reopening clears it.
     ///
     /// # Errors
     /// [`TransitionError`] when the lifecycle forbids the move, or when a non-draft case
-    /// would have no subject.
+    /// would have no subject; the case is untouched then.
     pub fn transition(&mut self, to: CaseStatus, actor: AgentId, now: DateTime<Utc>) -> Result<(), TransitionError> {
+        self.change_status(to, actor, now)?;
+        self.touch(now);
+        Ok(())
+    }
+
+    /// [`Case::transition`] without the version bump, for changes that move the status
+    /// among other fields.
+    fn change_status(&mut self, to: CaseStatus, actor: AgentId, now: DateTime<Utc>) -> Result<(), TransitionError> {
         let refuse = |reason: Option<&str>| TransitionError {
             entity: "case",
             from: self.status.to_string(),
@@ -204,6 +315,14 @@ impl Case {
         self.status = to;
         self.updated_at = now;
         Ok(())
+    }
+
+    /// Re-points the case at another customer (the merge of two cards and its undo,
+    /// CUS-6): the next version, so a holder of the old record reloads it rather than
+    /// moving it back. Not an edit: `updated_at` stays.
+    pub fn move_to_customer(&mut self, to: CustomerId) {
+        self.customer = to;
+        self.version += 1;
     }
 
     /// Whether `actor` may see this case at all (tenant and private visibility).
@@ -375,7 +494,8 @@ impl NewCase {
     }
 
     /// Validates the input into a case. Drafts may lack a subject and required custom
-    /// values; an open case gets the creator as assignee when none is given.
+    /// values; an open case gets the creator as assignee when none is given. The same as
+    /// [`NewCase::validate`] then [`ValidNewCase::build`].
     ///
     /// # Errors
     /// Every refused value, each naming its field.
@@ -387,6 +507,20 @@ impl NewCase {
         origin_interaction: Option<InteractionId>,
         ctx: CaseContext<'_>,
     ) -> Result<Case, ValidationErrors> {
+        Ok(self.validate(actor, origin_interaction, ctx)?.build(id, number))
+    }
+
+    /// Validates the input, before the case has an id and a number (so refused input
+    /// burns no number).
+    ///
+    /// # Errors
+    /// Every refused value, each naming its field.
+    pub fn validate(
+        self,
+        actor: &Actor,
+        origin_interaction: Option<InteractionId>,
+        ctx: CaseContext<'_>,
+    ) -> Result<ValidNewCase, ValidationErrors> {
         let mut v = Validator::new();
         let subject = v.check(bounded_text("subject", self.subject.trim(), MAX_SUBJECT)).unwrap_or_default();
         if !self.draft && subject.is_empty() {
@@ -410,10 +544,8 @@ impl NewCase {
             (None, CaseStatus::Open) => Some(actor.agent),
             (None, _) => None,
         };
-        Ok(Case {
-            id,
+        Ok(ValidNewCase {
             tenant: actor.tenant,
-            number,
             customer: self.customer,
             subject,
             description,
@@ -427,11 +559,56 @@ impl NewCase {
             origin_interaction,
             created_by: actor.agent,
             created_at: ctx.now,
-            updated_at: ctx.now,
-            closed_at: None,
             custom,
-            version: 1,
         })
+    }
+}
+
+/// A [`NewCase`] that passed validation and waits for its id and number.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ValidNewCase {
+    tenant: TenantId,
+    customer: CustomerId,
+    subject: String,
+    description: Description,
+    status: CaseStatus,
+    visibility: Visibility,
+    severity: Severity,
+    priority: Priority,
+    assignee: Option<AgentId>,
+    group: Option<GroupId>,
+    origin_channel: Option<Channel>,
+    origin_interaction: Option<InteractionId>,
+    created_by: AgentId,
+    created_at: DateTime<Utc>,
+    custom: CustomValues,
+}
+
+impl ValidNewCase {
+    /// The case, at version 1.
+    pub fn build(self, id: CaseId, number: CaseNumber) -> Case {
+        Case {
+            id,
+            tenant: self.tenant,
+            number,
+            customer: self.customer,
+            subject: self.subject,
+            description: self.description,
+            status: self.status,
+            visibility: self.visibility,
+            severity: self.severity,
+            priority: self.priority,
+            assignee: self.assignee,
+            group: self.group,
+            origin_channel: self.origin_channel,
+            origin_interaction: self.origin_interaction,
+            created_by: self.created_by,
+            created_at: self.created_at,
+            updated_at: self.created_at,
+            closed_at: None,
+            custom: self.custom,
+            version: 1,
+        }
     }
 }
 
@@ -454,7 +631,8 @@ impl CasePatch {
     }
 
     /// Applies the patch to `case` (the status last, through the lifecycle, so a case
-    /// completed and opened in one patch is checked as completed).
+    /// completed and opened in one patch is checked as completed). A patch that changes
+    /// anything is one change: the next version.
     ///
     /// # Errors
     /// Bad values or a refused transition; `case` is untouched then.
@@ -497,7 +675,7 @@ impl CasePatch {
         }
         v.finish()?;
         if let Some(to) = self.status.filter(|s| *s != next.status) {
-            next.transition(to, actor, ctx.now)?;
+            next.change_status(to, actor, ctx.now)?;
         }
         if next.status == CaseStatus::Open && next.assignee.is_none() {
             return Err(ValidationErrors::from(FieldError::new(
@@ -507,7 +685,7 @@ impl CasePatch {
             .into());
         }
         if next != *case {
-            next.updated_at = ctx.now;
+            next.touch(ctx.now);
         }
         *case = next;
         Ok(())

@@ -88,11 +88,48 @@ pub enum CustomerStatus {
 
 /// A customer card.
 ///
-/// Fields are public so adapters can rebuild it from storage; the core changes it only
-/// through the methods below and the merge plan, which keep its invariants (a non-empty
-/// name, identities unique by key, custom values valid for their definitions).
+/// The facts fixed at creation (id, tenant, origin, creator, creation time) are public;
+/// everything else is private and changes only through the methods below, the patch and
+/// the merge plan, which keep its invariants (a non-empty name, identities unique by key,
+/// custom values valid for their definitions) and bump the version once per change.
+/// Stores rebuild it with [`Customer::restore`] (serde does too).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "CustomerRecord")]
 pub struct Customer {
+    /// Its id.
+    pub id: CustomerId,
+    /// Its tenant.
+    pub tenant: TenantId,
+    /// Account number, unique per tenant.
+    account_number: AccountNumber,
+    /// Display name.
+    name: String,
+    /// Phones, emails and handles, unique by [`IdentityKey`].
+    identities: Vec<Identity>,
+    /// Postal addresses.
+    addresses: Vec<PostalAddress>,
+    /// Custom field values.
+    custom: CustomValues,
+    /// Live or merged.
+    status: CustomerStatus,
+    /// Channel of the first contact, for cards opened by a new contact (CUS-6).
+    pub origin_channel: Option<Channel>,
+    /// Last inbound contact (CUS-8).
+    last_contact_at: Option<DateTime<Utc>>,
+    /// Who created it.
+    pub created_by: Option<AgentId>,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// When it last changed.
+    updated_at: DateTime<Utc>,
+    /// Optimistic-concurrency version, 1 on creation, +1 on every write.
+    version: u64,
+}
+
+/// A customer card as a store keeps it: every field public, no rule checked. The way back
+/// in is [`Customer::restore`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomerRecord {
     /// Its id.
     pub id: CustomerId,
     /// Its tenant.
@@ -123,6 +160,18 @@ pub struct Customer {
     pub version: u64,
 }
 
+impl From<CustomerRecord> for Customer {
+    fn from(r: CustomerRecord) -> Self {
+        Customer::restore(r)
+    }
+}
+
+impl From<Customer> for CustomerRecord {
+    fn from(c: Customer) -> Self {
+        c.into_record()
+    }
+}
+
 /// The keys a store indexes to search customers by name (CUS-5): folded words and their
 /// phonetic codes.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -143,6 +192,162 @@ impl NameKeys {
 }
 
 impl Customer {
+    /// Rebuilds a card from storage. For stores (and tests that need a card in a given
+    /// state): it trusts its input and checks no rule.
+    pub fn restore(r: CustomerRecord) -> Self {
+        Self {
+            id: r.id,
+            tenant: r.tenant,
+            account_number: r.account_number,
+            name: r.name,
+            identities: r.identities,
+            addresses: r.addresses,
+            custom: r.custom,
+            status: r.status,
+            origin_channel: r.origin_channel,
+            last_contact_at: r.last_contact_at,
+            created_by: r.created_by,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+            version: r.version,
+        }
+    }
+
+    /// The card as plain data.
+    pub fn into_record(self) -> CustomerRecord {
+        CustomerRecord {
+            id: self.id,
+            tenant: self.tenant,
+            account_number: self.account_number,
+            name: self.name,
+            identities: self.identities,
+            addresses: self.addresses,
+            custom: self.custom,
+            status: self.status,
+            origin_channel: self.origin_channel,
+            last_contact_at: self.last_contact_at,
+            created_by: self.created_by,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            version: self.version,
+        }
+    }
+
+    /// A card opened by an inbound contact from an unknown address (CUS-6): named after the
+    /// contact, holding the identity it came from, last contacted `now`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn first_contact(
+        id: CustomerId,
+        tenant: TenantId,
+        account_number: AccountNumber,
+        name: String,
+        identity: Identity,
+        channel: Channel,
+        created_by: AgentId,
+        now: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            id,
+            tenant,
+            account_number,
+            name,
+            identities: vec![identity],
+            addresses: Vec::new(),
+            custom: CustomValues::new(),
+            status: CustomerStatus::Active,
+            origin_channel: Some(channel),
+            last_contact_at: Some(now),
+            created_by: Some(created_by),
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        }
+    }
+
+    /// Account number, unique per tenant.
+    pub fn account_number(&self) -> &AccountNumber {
+        &self.account_number
+    }
+
+    /// Display name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Phones, emails and handles, unique by [`IdentityKey`].
+    pub fn identities(&self) -> &[Identity] {
+        &self.identities
+    }
+
+    /// Postal addresses.
+    pub fn addresses(&self) -> &[PostalAddress] {
+        &self.addresses
+    }
+
+    /// Custom field values.
+    pub fn custom(&self) -> &CustomValues {
+        &self.custom
+    }
+
+    /// Live or merged.
+    pub fn status(&self) -> &CustomerStatus {
+        &self.status
+    }
+
+    /// Last inbound contact (CUS-8).
+    pub fn last_contact_at(&self) -> Option<DateTime<Utc>> {
+        self.last_contact_at
+    }
+
+    /// When it last changed.
+    pub fn updated_at(&self) -> DateTime<Utc> {
+        self.updated_at
+    }
+
+    /// Optimistic-concurrency version, 1 on creation, +1 on every write.
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
+    /// The one place a change is stamped: the next version, changed `now`.
+    fn touch(&mut self, now: DateTime<Utc>) {
+        self.updated_at = now;
+        self.version += 1;
+    }
+
+    /// The surviving card of a merge (CUS-6), as one change: `name` and `custom` as the
+    /// merge settled them, the source's identities and addresses added without repeats,
+    /// the later last contact kept.
+    pub(super) fn absorb(&mut self, source: &Customer, name: String, custom: CustomValues, now: DateTime<Utc>) {
+        self.name = name;
+        let keys: BTreeSet<IdentityKey> = self.identity_keys().into_iter().collect();
+        self.identities.extend(source.identities.iter().filter(|i| !keys.contains(&i.key())).cloned());
+        for address in &source.addresses {
+            if !self.addresses.contains(address) {
+                self.addresses.push(address.clone());
+            }
+        }
+        self.custom = custom;
+        self.last_contact_at = self.last_contact_at.max(source.last_contact_at);
+        self.touch(now);
+    }
+
+    /// The merged-away card of a merge (CUS-6), as one change: a tombstone pointing at
+    /// `into`, its identities released.
+    pub(super) fn bury(&mut self, into: CustomerId, merge: MergeId, now: DateTime<Utc>) {
+        self.status = CustomerStatus::Merged { into, merge };
+        self.identities.clear();
+        self.touch(now);
+    }
+
+    /// A card as it was before a merge, written over its current state `current_version`
+    /// (the undo of a merge, CUS-6): the next version after that.
+    pub(super) fn reinstated(&self, current_version: u64, now: DateTime<Utc>) -> Self {
+        let mut card = Self { version: current_version, ..self.clone() };
+        card.touch(now);
+        card
+    }
+
     /// Whether this card is a tombstone.
     pub fn is_merged(&self) -> bool {
         matches!(self.status, CustomerStatus::Merged { .. })
@@ -166,7 +371,7 @@ impl Customer {
 
     /// Records an inbound contact on `channel` from `identity` (CUS-8): bumps the last
     /// contact time and adds the identity when the card does not hold it yet. Returns
-    /// whether the card changed.
+    /// whether the card changed (then it is one change, at `at`: the next version).
     pub fn record_contact(&mut self, identity: Option<Identity>, at: DateTime<Utc>) -> bool {
         let mut changed = false;
         if self.last_contact_at.is_none_or(|t| t < at) {
@@ -179,6 +384,9 @@ impl Customer {
                 self.identities.push(identity);
                 changed = true;
             }
+        }
+        if changed {
+            self.touch(at);
         }
         changed
     }
@@ -354,7 +562,7 @@ impl NewCustomer {
 
 impl CustomerPatch {
     /// Applies the patch to `customer`, returning the changed fields' names (empty when
-    /// nothing changed). The version is bumped by the use case, not here.
+    /// nothing changed). A patch that changes anything is one change: the next version.
     ///
     /// # Errors
     /// Every refused value, each naming its field; `customer` is untouched then.
@@ -405,7 +613,7 @@ impl CustomerPatch {
             changed.push("custom");
         }
         if !changed.is_empty() {
-            customer.updated_at = ctx.now;
+            customer.touch(ctx.now);
         }
         Ok(changed)
     }

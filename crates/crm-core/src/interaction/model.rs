@@ -90,10 +90,65 @@ pub struct InteractionLink {
 
 /// An interaction.
 ///
-/// Fields are public so adapters can rebuild it from storage; the core changes it only
-/// through its methods, which keep the state machine's invariants.
+/// The facts fixed when it is offered (id, tenant, channel, direction, offer time) are
+/// public; everything else is private and changes only through its methods, which keep the
+/// state machine's invariants and bump the version once per change. Stores rebuild it with
+/// [`Interaction::restore`] (serde does too).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "InteractionRecord")]
 pub struct Interaction {
+    /// Its id.
+    pub id: InteractionId,
+    /// Its tenant.
+    pub tenant: TenantId,
+    /// Channel.
+    pub channel: Channel,
+    /// Direction.
+    pub direction: Direction,
+    /// The customer card it belongs to.
+    customer: Option<CustomerId>,
+    /// Who the agent talks to.
+    counterpart: Counterpart,
+    /// The handling agent (none while queued).
+    agent: Option<AgentId>,
+    /// Queue.
+    queue: Option<String>,
+    /// State.
+    state: InteractionState,
+    /// Offered.
+    pub offered_at: DateTime<Utc>,
+    /// First accepted.
+    accepted_at: Option<DateTime<Utc>>,
+    /// Ended (hang-up, abandon, decline).
+    ended_at: Option<DateTime<Utc>>,
+    /// Wrap-up completed.
+    wrap_up_done_at: Option<DateTime<Utc>>,
+    /// Seconds spent connected (active, consulting, conferenced).
+    talk_seconds: u32,
+    /// Since when the current connected stretch runs.
+    connected_since: Option<DateTime<Utc>>,
+    /// Key/values from the IVR or chat bot.
+    context: BTreeMap<String, String>,
+    /// Transcript of a digital conversation.
+    transcript: Vec<TranscriptMessage>,
+    /// Notes.
+    notes: Vec<InteractionNote>,
+    /// Disposition code.
+    disposition: Option<String>,
+    /// Whether wrap-up needs a disposition (from the queue, INT-3).
+    disposition_required: bool,
+    /// Linked records.
+    links: Vec<InteractionLink>,
+    /// How many activity pushes it produced (keys them, INT-6).
+    pushes: u32,
+    /// Optimistic-concurrency version.
+    version: u64,
+}
+
+/// An interaction as a store keeps it: every field public, no rule checked. The way back
+/// in is [`Interaction::restore`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InteractionRecord {
     /// Its id.
     pub id: InteractionId,
     /// Its tenant.
@@ -140,6 +195,174 @@ pub struct Interaction {
     pub pushes: u32,
     /// Optimistic-concurrency version.
     pub version: u64,
+}
+
+impl From<InteractionRecord> for Interaction {
+    fn from(r: InteractionRecord) -> Self {
+        Interaction::restore(r)
+    }
+}
+
+impl From<Interaction> for InteractionRecord {
+    fn from(i: Interaction) -> Self {
+        i.into_record()
+    }
+}
+
+impl Interaction {
+    /// Rebuilds an interaction from storage. For stores (and tests that need an interaction
+    /// in a given state): it trusts its input and checks no rule.
+    pub fn restore(r: InteractionRecord) -> Self {
+        Self {
+            id: r.id,
+            tenant: r.tenant,
+            channel: r.channel,
+            direction: r.direction,
+            customer: r.customer,
+            counterpart: r.counterpart,
+            agent: r.agent,
+            queue: r.queue,
+            state: r.state,
+            offered_at: r.offered_at,
+            accepted_at: r.accepted_at,
+            ended_at: r.ended_at,
+            wrap_up_done_at: r.wrap_up_done_at,
+            talk_seconds: r.talk_seconds,
+            connected_since: r.connected_since,
+            context: r.context,
+            transcript: r.transcript,
+            notes: r.notes,
+            disposition: r.disposition,
+            disposition_required: r.disposition_required,
+            links: r.links,
+            pushes: r.pushes,
+            version: r.version,
+        }
+    }
+
+    /// The interaction as plain data.
+    pub fn into_record(self) -> InteractionRecord {
+        InteractionRecord {
+            id: self.id,
+            tenant: self.tenant,
+            channel: self.channel,
+            direction: self.direction,
+            customer: self.customer,
+            counterpart: self.counterpart,
+            agent: self.agent,
+            queue: self.queue,
+            state: self.state,
+            offered_at: self.offered_at,
+            accepted_at: self.accepted_at,
+            ended_at: self.ended_at,
+            wrap_up_done_at: self.wrap_up_done_at,
+            talk_seconds: self.talk_seconds,
+            connected_since: self.connected_since,
+            context: self.context,
+            transcript: self.transcript,
+            notes: self.notes,
+            disposition: self.disposition,
+            disposition_required: self.disposition_required,
+            links: self.links,
+            pushes: self.pushes,
+            version: self.version,
+        }
+    }
+
+    /// The customer card it belongs to.
+    pub fn customer(&self) -> Option<CustomerId> {
+        self.customer
+    }
+
+    /// Who the agent talks to.
+    pub fn counterpart(&self) -> &Counterpart {
+        &self.counterpart
+    }
+
+    /// The handling agent (none while queued).
+    pub fn agent(&self) -> Option<AgentId> {
+        self.agent
+    }
+
+    /// Queue.
+    pub fn queue(&self) -> Option<&str> {
+        self.queue.as_deref()
+    }
+
+    /// State.
+    pub fn state(&self) -> InteractionState {
+        self.state
+    }
+
+    /// First accepted.
+    pub fn accepted_at(&self) -> Option<DateTime<Utc>> {
+        self.accepted_at
+    }
+
+    /// Ended (hang-up, abandon, decline).
+    pub fn ended_at(&self) -> Option<DateTime<Utc>> {
+        self.ended_at
+    }
+
+    /// Wrap-up completed.
+    pub fn wrap_up_done_at(&self) -> Option<DateTime<Utc>> {
+        self.wrap_up_done_at
+    }
+
+    /// Seconds spent connected (active, consulting, conferenced).
+    pub fn talk_seconds(&self) -> u32 {
+        self.talk_seconds
+    }
+
+    /// Since when the current connected stretch runs.
+    pub fn connected_since(&self) -> Option<DateTime<Utc>> {
+        self.connected_since
+    }
+
+    /// Key/values from the IVR or chat bot.
+    pub fn context(&self) -> &BTreeMap<String, String> {
+        &self.context
+    }
+
+    /// Transcript of a digital conversation.
+    pub fn transcript(&self) -> &[TranscriptMessage] {
+        &self.transcript
+    }
+
+    /// Notes.
+    pub fn notes(&self) -> &[InteractionNote] {
+        &self.notes
+    }
+
+    /// Disposition code.
+    pub fn disposition(&self) -> Option<&str> {
+        self.disposition.as_deref()
+    }
+
+    /// Whether wrap-up needs a disposition (from the queue, INT-3).
+    pub fn disposition_required(&self) -> bool {
+        self.disposition_required
+    }
+
+    /// Linked records.
+    pub fn links(&self) -> &[InteractionLink] {
+        &self.links
+    }
+
+    /// How many activity pushes it produced (keys them, INT-6).
+    pub fn pushes(&self) -> u32 {
+        self.pushes
+    }
+
+    /// Optimistic-concurrency version.
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
+    /// The one place a change is stamped: the next version.
+    fn touch(&mut self) {
+        self.version += 1;
+    }
 }
 
 /// An interaction as the customer card and history lists show it (INT-5).
@@ -198,15 +421,18 @@ impl Interaction {
         }
     }
 
-    /// Applies `action` at `now`, returning the activity pushes it triggers (INT-6), one per
-    /// linked external record.
+    /// Applies `action`, done by agent `by` at `now`, as one change (next version), returning
+    /// the activity pushes it triggers (INT-6), one per linked external record. Accepting an
+    /// unassigned interaction assigns it to `by`.
     ///
     /// # Errors
     /// [`TransitionError`] when the state machine forbids it, when a call is unassigned, or
-    /// when wrap-up completes without a required disposition.
+    /// when wrap-up completes without a required disposition; the interaction is untouched
+    /// then.
     pub fn apply(
         &mut self,
         action: InteractionAction,
+        by: AgentId,
         now: DateTime<Utc>,
     ) -> Result<Vec<ActivityPush>, TransitionError> {
         let Some(to) = action.target(self.state) else {
@@ -236,7 +462,11 @@ impl Interaction {
             InteractionAction::Unassign => self.agent = None,
             _ => {}
         }
+        if action == InteractionAction::Accept && self.agent.is_none() {
+            self.agent = Some(by);
+        }
         self.state = to;
+        self.touch();
         if !action_pushes(self.channel, action) {
             return Ok(Vec::new());
         }
@@ -279,7 +509,7 @@ impl Interaction {
         }
     }
 
-    /// Sets the disposition code (already checked against the catalogue).
+    /// Sets the disposition code (already checked against the catalogue), as one change.
     ///
     /// # Errors
     /// [`TransitionError`] while offered or declined.
@@ -288,10 +518,11 @@ impl Interaction {
             return Err(self.refuse("disposition", Some("set a disposition on an active or finished interaction")));
         }
         self.disposition = Some(code);
+        self.touch();
         Ok(())
     }
 
-    /// Adds a note.
+    /// Adds a note, as one change.
     ///
     /// # Errors
     /// A [`FieldError`] on `text` when empty or over 10,000 characters.
@@ -303,33 +534,68 @@ impl Interaction {
         at: DateTime<Utc>,
     ) -> Result<&InteractionNote, FieldError> {
         let text = required_text("text", text, 10_000)?;
+        self.touch();
         self.notes.push(InteractionNote { id, author, at, text });
         Ok(self.notes.last().expect("just pushed"))
     }
 
-    /// Links a record; linking one already linked does nothing. Returns whether it changed.
+    /// Links a record; linking one already linked does nothing. Returns whether it changed
+    /// (then it is one change: the next version).
     ///
     /// # Errors
     /// [`TransitionError`] on a declined interaction.
     pub fn link(&mut self, target: LinkTarget, by: AgentId, at: DateTime<Utc>) -> Result<bool, TransitionError> {
+        self.link_all([target], by, at)
+    }
+
+    /// Links several records as one change (one version for all); those already linked are
+    /// skipped. Returns whether anything changed.
+    ///
+    /// # Errors
+    /// [`TransitionError`] on a declined interaction; nothing is linked then.
+    pub fn link_all(
+        &mut self,
+        targets: impl IntoIterator<Item = LinkTarget>,
+        by: AgentId,
+        at: DateTime<Utc>,
+    ) -> Result<bool, TransitionError> {
         if self.state == InteractionState::Declined {
             return Err(self.refuse("link", Some("a declined interaction cannot be linked")));
         }
-        if self.links.iter().any(|l| l.target == target) {
-            return Ok(false);
+        let mut changed = false;
+        for target in targets {
+            if self.links.iter().any(|l| l.target == target) {
+                continue;
+            }
+            if let LinkTarget::Customer { id } = &target {
+                self.customer.get_or_insert(*id);
+            }
+            self.links.push(InteractionLink { target, linked_by: by, linked_at: at });
+            changed = true;
         }
-        if let LinkTarget::Customer { id } = &target {
-            self.customer.get_or_insert(*id);
+        if changed {
+            self.touch();
         }
-        self.links.push(InteractionLink { target, linked_by: by, linked_at: at });
-        Ok(true)
+        Ok(changed)
     }
 
-    /// Unlinks a record; nothing more is pushed to it. Returns whether it was linked.
+    /// Unlinks a record; nothing more is pushed to it. Returns whether it was linked (then
+    /// it is one change: the next version).
     pub fn unlink(&mut self, target: &LinkTarget) -> bool {
         let before = self.links.len();
         self.links.retain(|l| l.target != *target);
-        before != self.links.len()
+        let changed = before != self.links.len();
+        if changed {
+            self.touch();
+        }
+        changed
+    }
+
+    /// Re-points the interaction at another customer card (the merge of two cards and its
+    /// undo, CUS-6): the next version, so a holder of the old record reloads it.
+    pub fn move_to_customer(&mut self, to: CustomerId) {
+        self.customer = Some(to);
+        self.touch();
     }
 }
 

@@ -135,7 +135,7 @@ pub async fn incoming_call(
         direction: Direction::Inbound,
         customer: cards.first().map(|c| c.customer.id),
         address: Some(call.phone),
-        contact_name: cards.first().map(|c| c.customer.name.clone()),
+        contact_name: cards.first().map(|c| c.customer.name().to_owned()),
         internal_agent: None,
         agent: Some(agent),
         queue: call.queue,
