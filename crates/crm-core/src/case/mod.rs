@@ -1,6 +1,5 @@
 //! Cases (CAS): numbers, lifecycle, edits, history and list filters.
 
-mod description;
 mod filter;
 pub mod history;
 mod lifecycle;
@@ -9,12 +8,11 @@ mod number;
 #[cfg(test)]
 mod proptests;
 
-pub use description::{Description, DescriptionFormat, DescriptionInput, MAX_DESCRIPTION};
 pub use filter::{CaseFilter, CaseSort, CaseSortField, SortDirection};
 pub use history::{CaseHistoryEntry, FieldMap};
 pub use lifecycle::{CaseStatus, Priority, Severity, Visibility};
 pub use model::{
-    Case, CaseContext, CasePatch, CasePatchError, CaseRecord, CaseSummary, MAX_SUBJECT, NewCase, ValidNewCase,
-    double_option,
+    Case, CaseContext, CasePatch, CasePatchError, CaseRecord, CaseSummary, Description, DescriptionFormat,
+    DescriptionInput, MAX_DESCRIPTION, MAX_SUBJECT, NewCase, ValidNewCase, double_option,
 };
 pub use number::CaseNumber;

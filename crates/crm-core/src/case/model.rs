@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::history::FieldMap;
-use super::{CaseNumber, CaseStatus, Description, DescriptionInput, Priority, Severity, Visibility};
+use super::{CaseNumber, CaseStatus, Priority, Severity, Visibility};
 use crate::access::Actor;
 use crate::custom_field::{Completeness, CustomValues, FieldDefinition, apply_custom_values};
 use crate::customer::Region;
@@ -16,8 +16,95 @@ use crate::ids::{AgentId, CaseId, CustomerId, GroupId, InteractionId, TenantId};
 use crate::interaction::Channel;
 use crate::text::bounded_text;
 
+mod new;
+mod record;
+
+pub use new::ValidNewCase;
+pub use record::CaseRecord;
+
 /// The longest subject.
 pub const MAX_SUBJECT: usize = 255;
+/// The longest description.
+pub const MAX_DESCRIPTION: usize = 100_000;
+
+/// Plain text or sanitised HTML.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "format", content = "body", rename_all = "snake_case")]
+pub enum Description {
+    /// Plain text.
+    Text(String),
+    /// HTML, sanitised on the way in (scripts, event handlers and unsafe URLs removed).
+    Html(String),
+}
+
+impl Description {
+    /// Validates plain text.
+    ///
+    /// # Errors
+    /// When it is too long.
+    pub fn text(body: &str) -> Result<Self, FieldError> {
+        bounded_text("description", body, MAX_DESCRIPTION).map(Self::Text)
+    }
+
+    /// Sanitises HTML.
+    ///
+    /// # Errors
+    /// When it is too long.
+    pub fn html(body: &str) -> Result<Self, FieldError> {
+        if body.len() > MAX_DESCRIPTION {
+            return Err(FieldError::new("description", format!("must be at most {MAX_DESCRIPTION} bytes")));
+        }
+        Ok(Self::Html(ammonia::clean(body)))
+    }
+
+    /// The body.
+    pub fn body(&self) -> &str {
+        match self {
+            Description::Text(b) | Description::Html(b) => b,
+        }
+    }
+}
+
+impl Default for Description {
+    fn default() -> Self {
+        Self::Text(String::new())
+    }
+}
+
+/// A description as a caller sends it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DescriptionInput {
+    /// `text` (default) or `html`.
+    #[serde(default)]
+    pub format: DescriptionFormat,
+    /// The body.
+    pub body: String,
+}
+
+/// The format of a description.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DescriptionFormat {
+    /// Plain text.
+    #[default]
+    Text,
+    /// HTML.
+    Html,
+}
+
+impl DescriptionInput {
+    /// Validates (and sanitises HTML).
+    ///
+    /// # Errors
+    /// When it is too long.
+    pub fn parse(&self) -> Result<Description, FieldError> {
+        match self.format {
+            DescriptionFormat::Text => Description::text(&self.body),
+            DescriptionFormat::Html => Description::html(&self.body),
+        }
+    }
+}
 
 /// A case.
 ///
@@ -71,118 +158,7 @@ pub struct Case {
     version: u64,
 }
 
-/// A case as a store keeps it: every field public, no rule checked. The way back in is
-/// [`Case::restore`].
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CaseRecord {
-    /// Its id.
-    pub id: CaseId,
-    /// Its tenant.
-    pub tenant: TenantId,
-    /// Sequential number, unique per tenant.
-    pub number: CaseNumber,
-    /// The customer it belongs to.
-    pub customer: CustomerId,
-    /// Subject (may be empty on a draft).
-    pub subject: String,
-    /// Description.
-    pub description: Description,
-    /// Status.
-    pub status: CaseStatus,
-    /// Visibility.
-    pub visibility: Visibility,
-    /// Severity.
-    pub severity: Severity,
-    /// Priority.
-    pub priority: Priority,
-    /// Assigned agent.
-    pub assignee: Option<AgentId>,
-    /// Assigned group.
-    pub group: Option<GroupId>,
-    /// Channel it came in on.
-    pub origin_channel: Option<Channel>,
-    /// The interaction it was created from (INT-7).
-    pub origin_interaction: Option<InteractionId>,
-    /// Who created it.
-    pub created_by: AgentId,
-    /// Created.
-    pub created_at: DateTime<Utc>,
-    /// Last changed.
-    pub updated_at: DateTime<Utc>,
-    /// When it was last closed.
-    pub closed_at: Option<DateTime<Utc>>,
-    /// Custom values.
-    pub custom: CustomValues,
-    /// Optimistic-concurrency version.
-    pub version: u64,
-}
-
-impl From<CaseRecord> for Case {
-    fn from(r: CaseRecord) -> Self {
-        Case::restore(r)
-    }
-}
-
-impl From<Case> for CaseRecord {
-    fn from(c: Case) -> Self {
-        c.into_record()
-    }
-}
-
 impl Case {
-    /// Rebuilds a case from storage. For stores (and tests that need a case in a given
-    /// state): it trusts its input and checks no rule.
-    pub fn restore(r: CaseRecord) -> Self {
-        Self {
-            id: r.id,
-            tenant: r.tenant,
-            number: r.number,
-            customer: r.customer,
-            subject: r.subject,
-            description: r.description,
-            status: r.status,
-            visibility: r.visibility,
-            severity: r.severity,
-            priority: r.priority,
-            assignee: r.assignee,
-            group: r.group,
-            origin_channel: r.origin_channel,
-            origin_interaction: r.origin_interaction,
-            created_by: r.created_by,
-            created_at: r.created_at,
-            updated_at: r.updated_at,
-            closed_at: r.closed_at,
-            custom: r.custom,
-            version: r.version,
-        }
-    }
-
-    /// The case as plain data.
-    pub fn into_record(self) -> CaseRecord {
-        CaseRecord {
-            id: self.id,
-            tenant: self.tenant,
-            number: self.number,
-            customer: self.customer,
-            subject: self.subject,
-            description: self.description,
-            status: self.status,
-            visibility: self.visibility,
-            severity: self.severity,
-            priority: self.priority,
-            assignee: self.assignee,
-            group: self.group,
-            origin_channel: self.origin_channel,
-            origin_interaction: self.origin_interaction,
-            created_by: self.created_by,
-            created_at: self.created_at,
-            updated_at: self.updated_at,
-            closed_at: self.closed_at,
-            custom: self.custom,
-            version: self.version,
-        }
-    }
-
     /// The customer it belongs to.
     pub fn customer(&self) -> CustomerId {
         self.customer
@@ -473,143 +449,6 @@ pub struct CaseContext<'a> {
     pub region: Option<Region>,
     /// Now.
     pub now: DateTime<Utc>,
-}
-
-impl NewCase {
-    /// An open case for `customer` with `subject`, every other field at its default.
-    pub fn open(customer: CustomerId, subject: impl Into<String>) -> Self {
-        Self {
-            customer,
-            subject: subject.into(),
-            description: None,
-            draft: false,
-            visibility: None,
-            severity: None,
-            priority: None,
-            assignee: None,
-            group: None,
-            origin_channel: None,
-            custom: BTreeMap::new(),
-        }
-    }
-
-    /// Validates the input into a case. Drafts may lack a subject and required custom
-    /// values; an open case gets the creator as assignee when none is given. The same as
-    /// [`NewCase::validate`] then [`ValidNewCase::build`].
-    ///
-    /// # Errors
-    /// Every refused value, each naming its field.
-    pub fn build(
-        self,
-        id: CaseId,
-        number: CaseNumber,
-        actor: &Actor,
-        origin_interaction: Option<InteractionId>,
-        ctx: CaseContext<'_>,
-    ) -> Result<Case, ValidationErrors> {
-        Ok(self.validate(actor, origin_interaction, ctx)?.build(id, number))
-    }
-
-    /// Validates the input, before the case has an id and a number (so refused input
-    /// burns no number).
-    ///
-    /// # Errors
-    /// Every refused value, each naming its field.
-    pub fn validate(
-        self,
-        actor: &Actor,
-        origin_interaction: Option<InteractionId>,
-        ctx: CaseContext<'_>,
-    ) -> Result<ValidNewCase, ValidationErrors> {
-        let mut v = Validator::new();
-        let subject = v.check(bounded_text("subject", self.subject.trim(), MAX_SUBJECT)).unwrap_or_default();
-        if !self.draft && subject.is_empty() {
-            v.push(FieldError::new("subject", "must not be empty (save as draft to keep an incomplete case)"));
-        }
-        let description = match &self.description {
-            Some(d) => v.check(d.parse()).unwrap_or_default(),
-            None => Description::default(),
-        };
-        let completeness = if self.draft { Completeness::Draft } else { Completeness::Complete };
-        let custom =
-            apply_custom_values(ctx.definitions, &CustomValues::new(), &self.custom, true, completeness, ctx.region)
-                .unwrap_or_else(|e| {
-                    v.extend(e.errors().iter().cloned());
-                    CustomValues::new()
-                });
-        v.finish()?;
-        let status = if self.draft { CaseStatus::Draft } else { CaseStatus::Open };
-        let assignee = match (self.assignee, status) {
-            (Some(a), _) => Some(a),
-            (None, CaseStatus::Open) => Some(actor.agent),
-            (None, _) => None,
-        };
-        Ok(ValidNewCase {
-            tenant: actor.tenant,
-            customer: self.customer,
-            subject,
-            description,
-            status,
-            visibility: self.visibility.unwrap_or(Visibility::Internal),
-            severity: self.severity.unwrap_or(Severity::Medium),
-            priority: self.priority.unwrap_or(Priority::Normal),
-            assignee,
-            group: self.group,
-            origin_channel: self.origin_channel,
-            origin_interaction,
-            created_by: actor.agent,
-            created_at: ctx.now,
-            custom,
-        })
-    }
-}
-
-/// A [`NewCase`] that passed validation and waits for its id and number.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ValidNewCase {
-    tenant: TenantId,
-    customer: CustomerId,
-    subject: String,
-    description: Description,
-    status: CaseStatus,
-    visibility: Visibility,
-    severity: Severity,
-    priority: Priority,
-    assignee: Option<AgentId>,
-    group: Option<GroupId>,
-    origin_channel: Option<Channel>,
-    origin_interaction: Option<InteractionId>,
-    created_by: AgentId,
-    created_at: DateTime<Utc>,
-    custom: CustomValues,
-}
-
-impl ValidNewCase {
-    /// The case, at version 1.
-    pub fn build(self, id: CaseId, number: CaseNumber) -> Case {
-        Case {
-            id,
-            tenant: self.tenant,
-            number,
-            customer: self.customer,
-            subject: self.subject,
-            description: self.description,
-            status: self.status,
-            visibility: self.visibility,
-            severity: self.severity,
-            priority: self.priority,
-            assignee: self.assignee,
-            group: self.group,
-            origin_channel: self.origin_channel,
-            origin_interaction: self.origin_interaction,
-            created_by: self.created_by,
-            created_at: self.created_at,
-            updated_at: self.created_at,
-            closed_at: None,
-            custom: self.custom,
-            version: 1,
-        }
-    }
 }
 
 /// Errors of [`CasePatch::apply`].

@@ -89,16 +89,9 @@ impl Crm {
                 let seq = self.store.next_account_sequence(actor.tenant).await?;
                 let name = input.contact_name.clone().unwrap_or_else(|| input.address.clone().unwrap_or_default());
                 let name = crate::text::required_text("contact_name", &name, 200)?;
-                let new = Customer::first_contact(
-                    next_id(&*self.ids),
-                    actor.tenant,
-                    AccountNumber::generated(seq),
-                    name,
-                    identity.clone(),
-                    input.channel,
-                    actor.agent,
-                    now,
-                );
+                let account = AccountNumber::generated(seq);
+                let new =
+                    Customer::first_contact(next_id(&*self.ids), actor, account, name, identity, input.channel, now);
                 let events = [self.event(actor, EventKind::CustomerCreated { customer: new.id })];
                 self.store.insert_customer(&new, &events).await?;
                 card = Some(new);
