@@ -221,29 +221,35 @@ impl Task {
         self.version
     }
 
-    /// The one place a change is stamped: the next version.
-    fn touch(&mut self) {
+    /// The one place the version moves: one change, one version.
+    fn next_version(&mut self) {
         self.version += 1;
+    }
+
+    /// An edit: the next version, changed `now`.
+    fn touch(&mut self, now: DateTime<Utc>) {
+        self.updated_at = now;
+        self.next_version();
     }
 
     /// Records that the reminder was delivered at `now` (TSK-2), as one change. Not an edit
     /// of the task: `updated_at` stays.
     pub fn mark_reminder_sent(&mut self, now: DateTime<Utc>) {
         self.reminder_sent_at = Some(now);
-        self.touch();
+        self.next_version();
     }
 
     /// Clears the case the task pointed at (the case was deleted), as one change.
     pub fn detach_from_case(&mut self) {
         self.case = None;
-        self.touch();
+        self.next_version();
     }
 
     /// Re-points the task at another customer (the merge of two cards and its undo,
     /// CUS-6): the next version, so a holder of the old record reloads it.
     pub fn move_to_customer(&mut self, to: CustomerId) {
         self.customer = to;
-        self.touch();
+        self.next_version();
     }
 
     /// Recomputes the reminder instant from the schedule, offset and status.
@@ -462,8 +468,7 @@ impl TaskPatch {
         }
         next.refresh_reminder();
         if next != *task {
-            next.updated_at = now;
-            next.touch();
+            next.touch(now);
         }
         *task = next;
         Ok(())
@@ -518,5 +523,54 @@ mod tests {
         assert!(
             ScheduleInput { at: "2026-11-23T15:00".into(), time_zone: Some("Mars/Base".into()) }.resolve(utc).is_err()
         );
+    }
+
+    fn planned_task() -> Task {
+        let paris: Tz = "Europe/Paris".parse().unwrap();
+        let now = Utc.with_ymd_and_hms(2026, 1, 1, 9, 0, 0).unwrap();
+        let id = |n: u128| uuid::Uuid::from_u128(n);
+        NewTask {
+            kind: TaskKind::Call,
+            subject: "Call back".into(),
+            notes: String::new(),
+            customer: CustomerId::from_uuid(id(1)),
+            case: Some(CaseId::from_uuid(id(2))),
+            assignee: None,
+            scheduled: ScheduleInput { at: "2026-01-02T10:00".into(), time_zone: None },
+            duration_minutes: None,
+            reminder_minutes: Some(15),
+        }
+        .build(TaskId::from_uuid(id(3)), TenantId::from_uuid(id(4)), AgentId::from_uuid(id(5)), paris, now)
+        .unwrap()
+    }
+
+    #[test]
+    fn store_side_changes_each_take_one_version_and_leave_updated_at() {
+        let task = planned_task();
+        let later = task.created_at + Duration::hours(1);
+        type Change = fn(&mut Task, DateTime<Utc>);
+        let changes: [(&str, Change); 3] = [
+            ("reminder sent", |t, at| t.mark_reminder_sent(at)),
+            ("case detached", |t, _| t.detach_from_case()),
+            ("customer moved", |t, _| t.move_to_customer(CustomerId::from_uuid(uuid::Uuid::from_u128(9)))),
+        ];
+        for (what, change) in changes {
+            let mut changed = task.clone();
+            change(&mut changed, later);
+            assert_eq!(changed.version(), task.version() + 1, "{what}");
+            assert_eq!(changed.updated_at(), task.updated_at(), "{what}");
+        }
+    }
+
+    #[test]
+    fn a_patch_is_one_version_and_an_empty_one_none() {
+        let mut task = planned_task();
+        let zone = task.time_zone();
+        let later = task.created_at + Duration::hours(1);
+        TaskPatch::default().apply(&mut task, zone, later).unwrap();
+        assert_eq!(task.version(), 1, "nothing changed");
+        let done = TaskPatch { status: Some(TaskStatus::Done), notes: Some("done".into()), ..TaskPatch::default() };
+        done.apply(&mut task, zone, later).unwrap();
+        assert_eq!((task.version(), task.updated_at(), task.reminder_at()), (2, later, None));
     }
 }

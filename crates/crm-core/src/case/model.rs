@@ -224,10 +224,15 @@ impl Case {
         self.version
     }
 
-    /// The one place a change is stamped: the next version, changed `now`.
+    /// The one place the version moves: one change, one version.
+    fn next_version(&mut self) {
+        self.version += 1;
+    }
+
+    /// An edit: the next version, changed `now`.
     fn touch(&mut self, now: DateTime<Utc>) {
         self.updated_at = now;
-        self.version += 1;
+        self.next_version();
     }
 
     /// The tracked fields as a map, for history diffs and replay (CAS-4).
@@ -298,7 +303,7 @@ impl Case {
     /// moving it back. Not an edit: `updated_at` stays.
     pub fn move_to_customer(&mut self, to: CustomerId) {
         self.customer = to;
-        self.version += 1;
+        self.next_version();
     }
 
     /// Whether `actor` may see this case at all (tenant and private visibility).

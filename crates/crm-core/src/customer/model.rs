@@ -225,7 +225,7 @@ impl Customer {
         self.version
     }
 
-    /// The one place a change is stamped: the next version, changed `now`.
+    /// The one place the version moves: one change, one version, changed `now`.
     fn touch(&mut self, now: DateTime<Utc>) {
         self.updated_at = now;
         self.version += 1;
@@ -532,5 +532,45 @@ impl CustomerPatch {
             customer.touch(ctx.now);
         }
         Ok(changed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{Duration, TimeZone};
+    use uuid::Uuid;
+
+    use super::*;
+    use crate::access::Role;
+    use crate::customer::EmailAddress;
+
+    fn email(address: &str) -> Identity {
+        Identity::Email { address: EmailAddress::parse(address).unwrap(), label: None }
+    }
+
+    #[test]
+    fn a_recorded_contact_is_one_version_and_a_stale_one_none() {
+        let now = Utc.with_ymd_and_hms(2026, 1, 1, 9, 0, 0).unwrap();
+        let actor = Actor::with_role(
+            TenantId::from_uuid(Uuid::from_u128(1)),
+            AgentId::from_uuid(Uuid::from_u128(2)),
+            Role::Agent,
+        );
+        let id = CustomerId::from_uuid(Uuid::from_u128(3));
+        let mut card = Customer::first_contact(
+            id,
+            &actor,
+            AccountNumber::generated(1),
+            "Jeanne".into(),
+            email("j@example.org"),
+            Channel::Email,
+            now,
+        );
+        assert_eq!((card.version(), card.last_contact_at()), (1, Some(now)));
+        let later = now + Duration::minutes(5);
+        assert!(card.record_contact(Some(email("jeanne@example.org")), later));
+        assert_eq!((card.version(), card.updated_at(), card.identities().len()), (2, later, 2));
+        assert!(!card.record_contact(Some(email("j@example.org")), now), "an older contact with a known identity");
+        assert_eq!(card.version(), 2);
     }
 }

@@ -240,8 +240,8 @@ impl Interaction {
         self.version
     }
 
-    /// The one place a change is stamped: the next version.
-    fn touch(&mut self) {
+    /// The one place the version moves: one change, one version.
+    fn next_version(&mut self) {
         self.version += 1;
     }
 }
@@ -347,7 +347,7 @@ impl Interaction {
             self.agent = Some(by);
         }
         self.state = to;
-        self.touch();
+        self.next_version();
         if !action_pushes(self.channel, action) {
             return Ok(Vec::new());
         }
@@ -399,7 +399,7 @@ impl Interaction {
             return Err(self.refuse("disposition", Some("set a disposition on an active or finished interaction")));
         }
         self.disposition = Some(code);
-        self.touch();
+        self.next_version();
         Ok(())
     }
 
@@ -415,7 +415,7 @@ impl Interaction {
         at: DateTime<Utc>,
     ) -> Result<&InteractionNote, FieldError> {
         let text = required_text("text", text, 10_000)?;
-        self.touch();
+        self.next_version();
         self.notes.push(InteractionNote { id, author, at, text });
         Ok(self.notes.last().expect("just pushed"))
     }
@@ -455,7 +455,7 @@ impl Interaction {
             changed = true;
         }
         if changed {
-            self.touch();
+            self.next_version();
         }
         Ok(changed)
     }
@@ -467,7 +467,7 @@ impl Interaction {
         self.links.retain(|l| l.target != *target);
         let changed = before != self.links.len();
         if changed {
-            self.touch();
+            self.next_version();
         }
         changed
     }
@@ -476,7 +476,7 @@ impl Interaction {
     /// undo, CUS-6): the next version, so a holder of the old record reloads it.
     pub fn move_to_customer(&mut self, to: CustomerId) {
         self.customer = Some(to);
-        self.touch();
+        self.next_version();
     }
 }
 
@@ -590,5 +590,44 @@ impl NewInteraction {
             pushes: 0,
             version: 1,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+    use uuid::Uuid;
+
+    use super::*;
+
+    fn offered(agent: Option<AgentId>) -> Interaction {
+        let now = Utc.with_ymd_and_hms(2026, 1, 1, 9, 0, 0).unwrap();
+        NewInteraction { agent, ..NewInteraction::new(Channel::Chat, Direction::Inbound) }
+            .build(InteractionId::from_uuid(Uuid::from_u128(1)), TenantId::from_uuid(Uuid::from_u128(2)), false, now)
+            .unwrap()
+    }
+
+    #[test]
+    fn accepting_an_unassigned_interaction_assigns_it_to_whoever_accepts() {
+        let (me, other) = (AgentId::from_uuid(Uuid::from_u128(7)), AgentId::from_uuid(Uuid::from_u128(8)));
+        let mut queued = offered(None);
+        queued.apply(InteractionAction::Accept, me, queued.offered_at).unwrap();
+        assert_eq!((queued.agent(), queued.version()), (Some(me), 2));
+        let mut offered_to_other = offered(Some(other));
+        offered_to_other.apply(InteractionAction::Accept, me, offered_to_other.offered_at).unwrap();
+        assert_eq!(offered_to_other.agent(), Some(other), "an assigned interaction keeps its agent");
+    }
+
+    #[test]
+    fn linking_several_records_at_once_is_one_version_and_relinking_none() {
+        let me = AgentId::from_uuid(Uuid::from_u128(7));
+        let mut inter = offered(Some(me));
+        let (case, customer) = (CaseId::from_uuid(Uuid::from_u128(3)), CustomerId::from_uuid(Uuid::from_u128(4)));
+        let targets = [LinkTarget::Case { id: case }, LinkTarget::Customer { id: customer }];
+        assert!(inter.link_all(targets.clone(), me, inter.offered_at).unwrap());
+        assert_eq!((inter.version(), inter.customer(), inter.links().len()), (2, Some(customer), 2));
+        assert!(!inter.link_all(targets, me, inter.offered_at).unwrap());
+        assert!(!inter.unlink(&LinkTarget::Case { id: CaseId::from_uuid(Uuid::from_u128(5)) }));
+        assert_eq!(inter.version(), 2, "no change, no version");
     }
 }

@@ -150,3 +150,52 @@ impl ValidNewCase {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+    use uuid::Uuid;
+
+    use super::*;
+    use crate::access::Role;
+
+    fn actor() -> Actor {
+        Actor::with_role(TenantId::from_uuid(Uuid::from_u128(1)), AgentId::from_uuid(Uuid::from_u128(2)), Role::Agent)
+    }
+
+    fn ctx() -> CaseContext<'static> {
+        CaseContext { definitions: &[], region: None, now: Utc.with_ymd_and_hms(2026, 1, 1, 9, 0, 0).unwrap() }
+    }
+
+    #[test]
+    fn a_validated_case_is_numbered_and_built_at_version_one() {
+        let input = NewCase::open(CustomerId::from_uuid(Uuid::from_u128(3)), "Cannot log in");
+        let (id, number) = (CaseId::from_uuid(Uuid::from_u128(4)), CaseNumber::new(42));
+        let valid = input.clone().validate(&actor(), None, ctx()).unwrap();
+        let case = valid.build(id, number);
+        assert_eq!(case, input.build(id, number, &actor(), None, ctx()).unwrap());
+        assert_eq!((case.id, case.number, case.version()), (id, number, 1));
+        assert_eq!(case.status(), CaseStatus::Open);
+        assert_eq!(case.assignee(), Some(actor().agent), "an open case is assigned to its creator");
+    }
+
+    #[test]
+    fn refused_input_is_refused_before_any_number() {
+        let input = NewCase::open(CustomerId::from_uuid(Uuid::from_u128(3)), "  ");
+        let errors = input.validate(&actor(), None, ctx()).unwrap_err();
+        assert_eq!(errors.errors()[0].field, "subject");
+    }
+
+    #[test]
+    fn moving_a_case_to_another_customer_is_a_new_version_but_not_an_edit() {
+        let mut case = NewCase::open(CustomerId::from_uuid(Uuid::from_u128(3)), "Refund")
+            .build(CaseId::from_uuid(Uuid::from_u128(4)), CaseNumber::new(1), &actor(), None, ctx())
+            .unwrap();
+        let before = case.clone();
+        let target = CustomerId::from_uuid(Uuid::from_u128(5));
+        case.move_to_customer(target);
+        assert_eq!((case.customer(), case.version()), (target, before.version() + 1));
+        assert_eq!(case.updated_at(), before.updated_at());
+        assert_eq!(Case::restore(case.clone().into_record()), case, "a record restores the same case");
+    }
+}
