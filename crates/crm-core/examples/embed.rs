@@ -61,7 +61,7 @@ async fn main() -> Result<(), crm_core::Error> {
             },
         )
         .await?;
-    println!("customer {} ({})", customer.name, customer.account_number);
+    println!("customer {} ({})", customer.name(), customer.account_number());
 
     // She calls; the agent takes the call and opens a case from it.
     let call = crm
@@ -81,19 +81,19 @@ async fn main() -> Result<(), crm_core::Error> {
             },
         )
         .await?;
-    let call = crm.act_on_interaction(&me, call.id, call.version, InteractionAction::Accept).await?;
+    let call = crm.act_on_interaction(&me, call.id, call.version(), InteractionAction::Accept).await?;
     let case = crm
         .create_case_from_interaction(
             &me,
             call.id,
-            call.version,
+            call.version(),
             NewCase {
                 priority: Some(Priority::High),
                 ..NewCase::open(customer.id, "Cannot log in to the customer portal")
             },
         )
         .await?;
-    println!("case {} opened, assigned to {:?}", case.number, case.assignee);
+    println!("case {} opened, assigned to {:?}", case.number, case.assignee());
     crm.add_follow_up(
         &me,
         case.id,
@@ -116,21 +116,21 @@ async fn main() -> Result<(), crm_core::Error> {
             },
         )
         .await?;
-    println!("task at {} (reminder at {:?})", task.scheduled_at, task.reminder_at);
+    println!("task at {} (reminder at {:?})", task.scheduled_at(), task.reminder_at());
 
     // Wrap up the call with a disposition.
     let call = crm.get_interaction(&me, call.id).await?;
-    let call = crm.set_disposition(&me, call.id, call.version, "resolved").await?;
-    let call = crm.act_on_interaction(&me, call.id, call.version, InteractionAction::End).await?;
-    let call = crm.act_on_interaction(&me, call.id, call.version, InteractionAction::CompleteWrapUp).await?;
-    println!("call {:?} after {} s of talk, disposition {:?}", call.state, call.talk_seconds, call.disposition);
+    let call = crm.set_disposition(&me, call.id, call.version(), "resolved").await?;
+    let call = crm.act_on_interaction(&me, call.id, call.version(), InteractionAction::End).await?;
+    let call = crm.act_on_interaction(&me, call.id, call.version(), InteractionAction::CompleteWrapUp).await?;
+    println!("call {:?} after {} s of talk, disposition {:?}", call.state(), call.talk_seconds(), call.disposition());
 
     // Next time she calls from "+33 (0)1 23 45 67 89", the screen pop finds her card.
     let cards = crm.lookup(&me, &LookupKey::Phone("+33 (0)1 23 45 67 89".into())).await?;
     let card = cards.first().expect("the customer is found by phone");
     println!(
         "screen pop: {} — {} open case(s), {} pending task(s), {} interaction(s)",
-        card.customer.name,
+        card.customer.name(),
         card.open_cases.len(),
         card.pending_tasks.len(),
         card.last_interactions.len()

@@ -11,6 +11,10 @@ use crate::error::{FieldError, ValidationErrors, Validator};
 use crate::ids::{AgentId, CaseId, CustomerId, TaskId, TenantId};
 use crate::text::{bounded_text, required_text};
 
+mod record;
+
+pub use record::TaskRecord;
+
 /// The longest reminder offset: one week.
 pub const MAX_REMINDER_MINUTES: u32 = 7 * 24 * 60;
 
@@ -45,8 +49,14 @@ pub enum TaskStatus {
 }
 
 /// A task.
+///
+/// The facts fixed at creation (id, tenant, kind, creator, creation time) are public;
+/// everything else is private and changes only through [`TaskPatch::apply`] and the
+/// methods below, which keep the reminder derived from the schedule and bump the version
+/// once per change. Stores rebuild it with [`Task::restore`] (serde does too).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(from = "TaskRecord")]
 pub struct Task {
     /// Its id.
     pub id: TaskId,
@@ -55,39 +65,39 @@ pub struct Task {
     /// Kind.
     pub kind: TaskKind,
     /// Subject.
-    pub subject: String,
+    subject: String,
     /// Notes.
-    pub notes: String,
+    notes: String,
     /// The customer.
-    pub customer: CustomerId,
+    customer: CustomerId,
     /// The case, optionally.
-    pub case: Option<CaseId>,
+    case: Option<CaseId>,
     /// Who must do it.
-    pub assignee: AgentId,
+    assignee: AgentId,
     /// When, as an instant.
-    pub scheduled_at: DateTime<Utc>,
+    scheduled_at: DateTime<Utc>,
     /// The zone it was scheduled in (for display and agendas).
     #[cfg_attr(feature = "openapi", schema(value_type = String, examples("Europe/Paris")))]
-    pub time_zone: Tz,
+    time_zone: Tz,
     /// Expected duration in minutes.
-    pub duration_minutes: u32,
+    duration_minutes: u32,
     /// Status.
-    pub status: TaskStatus,
+    status: TaskStatus,
     /// Minutes before `scheduled_at` the reminder fires; `None` for no reminder.
-    pub reminder_minutes: Option<u32>,
+    reminder_minutes: Option<u32>,
     /// When the reminder fires (derived: `scheduled_at - reminder_minutes`, only while
     /// planned).
-    pub reminder_at: Option<DateTime<Utc>>,
+    reminder_at: Option<DateTime<Utc>>,
     /// When the reminder was delivered; set once (TSK-2).
-    pub reminder_sent_at: Option<DateTime<Utc>>,
+    reminder_sent_at: Option<DateTime<Utc>>,
     /// Who created it.
     pub created_by: AgentId,
     /// Created.
     pub created_at: DateTime<Utc>,
     /// Last changed.
-    pub updated_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
     /// Optimistic-concurrency version.
-    pub version: u64,
+    version: u64,
 }
 
 /// Turns a wall-clock time in `zone` into an instant.
@@ -145,8 +155,109 @@ pub enum AgendaBucket {
 }
 
 impl Task {
+    /// Subject.
+    pub fn subject(&self) -> &str {
+        &self.subject
+    }
+
+    /// Notes.
+    pub fn notes(&self) -> &str {
+        &self.notes
+    }
+
+    /// The customer.
+    pub fn customer(&self) -> CustomerId {
+        self.customer
+    }
+
+    /// The case, optionally.
+    pub fn case(&self) -> Option<CaseId> {
+        self.case
+    }
+
+    /// Who must do it.
+    pub fn assignee(&self) -> AgentId {
+        self.assignee
+    }
+
+    /// When, as an instant.
+    pub fn scheduled_at(&self) -> DateTime<Utc> {
+        self.scheduled_at
+    }
+
+    /// The zone it was scheduled in (for display and agendas).
+    pub fn time_zone(&self) -> Tz {
+        self.time_zone
+    }
+
+    /// Expected duration in minutes.
+    pub fn duration_minutes(&self) -> u32 {
+        self.duration_minutes
+    }
+
+    /// Status.
+    pub fn status(&self) -> TaskStatus {
+        self.status
+    }
+
+    /// Minutes before `scheduled_at` the reminder fires; `None` for no reminder.
+    pub fn reminder_minutes(&self) -> Option<u32> {
+        self.reminder_minutes
+    }
+
+    /// When the reminder fires (derived from the schedule, only while planned).
+    pub fn reminder_at(&self) -> Option<DateTime<Utc>> {
+        self.reminder_at
+    }
+
+    /// When the reminder was delivered; set once (TSK-2).
+    pub fn reminder_sent_at(&self) -> Option<DateTime<Utc>> {
+        self.reminder_sent_at
+    }
+
+    /// Last changed.
+    pub fn updated_at(&self) -> DateTime<Utc> {
+        self.updated_at
+    }
+
+    /// Optimistic-concurrency version.
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
+    /// The one place the version moves: one change, one version.
+    fn next_version(&mut self) {
+        self.version += 1;
+    }
+
+    /// An edit: the next version, changed `now`.
+    fn touch(&mut self, now: DateTime<Utc>) {
+        self.updated_at = now;
+        self.next_version();
+    }
+
+    /// Records that the reminder was delivered at `now` (TSK-2), as one change. Not an edit
+    /// of the task: `updated_at` stays.
+    pub fn mark_reminder_sent(&mut self, now: DateTime<Utc>) {
+        self.reminder_sent_at = Some(now);
+        self.next_version();
+    }
+
+    /// Clears the case the task pointed at (the case was deleted), as one change.
+    pub fn detach_from_case(&mut self) {
+        self.case = None;
+        self.next_version();
+    }
+
+    /// Re-points the task at another customer (the merge of two cards and its undo,
+    /// CUS-6): the next version, so a holder of the old record reloads it.
+    pub fn move_to_customer(&mut self, to: CustomerId) {
+        self.customer = to;
+        self.next_version();
+    }
+
     /// Recomputes the reminder instant from the schedule, offset and status.
-    pub fn refresh_reminder(&mut self) {
+    fn refresh_reminder(&mut self) {
         self.reminder_at = match (self.status, self.reminder_minutes) {
             (TaskStatus::Planned, Some(m)) => Some(self.scheduled_at - Duration::minutes(i64::from(m))),
             _ => None,
@@ -322,7 +433,8 @@ pub struct TaskPatch {
 }
 
 impl TaskPatch {
-    /// Applies the patch. A new schedule or offset re-arms the reminder.
+    /// Applies the patch. A new schedule or offset re-arms the reminder. A patch that
+    /// changes anything is one change: the next version.
     ///
     /// # Errors
     /// Every refused value; `task` is untouched then.
@@ -364,7 +476,7 @@ impl TaskPatch {
         }
         next.refresh_reminder();
         if next != *task {
-            next.updated_at = now;
+            next.touch(now);
         }
         *task = next;
         Ok(())
@@ -419,5 +531,54 @@ mod tests {
         assert!(
             ScheduleInput { at: "2026-11-23T15:00".into(), time_zone: Some("Mars/Base".into()) }.resolve(utc).is_err()
         );
+    }
+
+    fn planned_task() -> Task {
+        let paris: Tz = "Europe/Paris".parse().unwrap();
+        let now = Utc.with_ymd_and_hms(2026, 1, 1, 9, 0, 0).unwrap();
+        let id = |n: u128| uuid::Uuid::from_u128(n);
+        NewTask {
+            kind: TaskKind::Call,
+            subject: "Call back".into(),
+            notes: String::new(),
+            customer: CustomerId::from_uuid(id(1)),
+            case: Some(CaseId::from_uuid(id(2))),
+            assignee: None,
+            scheduled: ScheduleInput { at: "2026-01-02T10:00".into(), time_zone: None },
+            duration_minutes: None,
+            reminder_minutes: Some(15),
+        }
+        .build(TaskId::from_uuid(id(3)), TenantId::from_uuid(id(4)), AgentId::from_uuid(id(5)), paris, now)
+        .unwrap()
+    }
+
+    #[test]
+    fn store_side_changes_each_take_one_version_and_leave_updated_at() {
+        let task = planned_task();
+        let later = task.created_at + Duration::hours(1);
+        type Change = fn(&mut Task, DateTime<Utc>);
+        let changes: [(&str, Change); 3] = [
+            ("reminder sent", |t, at| t.mark_reminder_sent(at)),
+            ("case detached", |t, _| t.detach_from_case()),
+            ("customer moved", |t, _| t.move_to_customer(CustomerId::from_uuid(uuid::Uuid::from_u128(9)))),
+        ];
+        for (what, change) in changes {
+            let mut changed = task.clone();
+            change(&mut changed, later);
+            assert_eq!(changed.version(), task.version() + 1, "{what}");
+            assert_eq!(changed.updated_at(), task.updated_at(), "{what}");
+        }
+    }
+
+    #[test]
+    fn a_patch_is_one_version_and_an_empty_one_none() {
+        let mut task = planned_task();
+        let zone = task.time_zone();
+        let later = task.created_at + Duration::hours(1);
+        TaskPatch::default().apply(&mut task, zone, later).unwrap();
+        assert_eq!(task.version(), 1, "nothing changed");
+        let done = TaskPatch { status: Some(TaskStatus::Done), notes: Some("done".into()), ..TaskPatch::default() };
+        done.apply(&mut task, zone, later).unwrap();
+        assert_eq!((task.version(), task.updated_at(), task.reminder_at()), (2, later, None));
     }
 }

@@ -230,11 +230,11 @@ pub async fn export_customers(services: &Services, actor: &Actor, output: impl W
 }
 
 fn row_of(c: &Customer, keys: &[String]) -> Vec<String> {
-    let phones: Vec<&str> = c.identities.iter().filter_map(|i| i.phone()).map(|p| p.as_e164()).collect();
-    let emails: Vec<String> = c.identities.iter().filter_map(|i| i.email()).map(ToString::to_string).collect();
-    let mut row = vec![c.account_number.to_string(), c.name.clone(), phones.join(";"), emails.join(";")];
+    let phones: Vec<&str> = c.identities().iter().filter_map(|i| i.phone()).map(|p| p.as_e164()).collect();
+    let emails: Vec<String> = c.identities().iter().filter_map(|i| i.email()).map(ToString::to_string).collect();
+    let mut row = vec![c.account_number().to_string(), c.name().to_owned(), phones.join(";"), emails.join(";")];
     for k in keys {
-        let v = c.custom.iter().find(|(key, _)| key.as_str() == k).map(|(_, v)| v.to_json());
+        let v = c.custom().iter().find(|(key, _)| key.as_str() == k).map(|(_, v)| v.to_json());
         row.push(match v {
             None => String::new(),
             Some(Value::String(s)) => s,

@@ -222,7 +222,7 @@ async fn main() {
         let t = Instant::now();
         let page = store.search_customers(tenant, search, &first_page).await.unwrap();
         samples.push(t.elapsed());
-        assert!(page.items.iter().any(|c| c.name.ends_with(&format!(" {i}"))), "customer {i} found by name");
+        assert!(page.items.iter().any(|c| c.name().ends_with(&format!(" {i}"))), "customer {i} found by name");
     }
     print("customer search by a whole name (3 words), first page of 50", &stats(samples, wall.elapsed()));
     let mut samples = Vec::with_capacity(SEARCHES);
@@ -299,8 +299,8 @@ async fn main() {
                     kind: EventKind::CaseCreated {
                         case: case.id,
                         number: case.number,
-                        customer: case.customer,
-                        assignee: case.assignee,
+                        customer: case.customer(),
+                        assignee: case.assignee(),
                     },
                 };
                 store.insert_case(&case, &entries, &[event]).await.unwrap();

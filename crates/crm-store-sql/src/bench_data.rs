@@ -18,7 +18,7 @@
 //! let data = BenchData { actor, at: chrono::DateTime::UNIX_EPOCH };
 //! let (customers, cases) = data.batch(0..4).unwrap();
 //! assert_eq!(customers.len(), 4);
-//! assert_eq!(cases[2].customer, customers[2].id);
+//! assert_eq!(cases[2].customer(), customers[2].id);
 //! assert_eq!(bench_data::mobile(2), "+33600000002");
 //! ```
 
@@ -29,7 +29,9 @@ use chrono::{DateTime, Utc};
 use crm_core::Error;
 use crm_core::access::Actor;
 use crm_core::case::{Case, CaseContext, CaseNumber, NewCase};
-use crm_core::customer::{AccountNumber, Customer, CustomerStatus, EmailAddress, Identity, PhoneNumber};
+use crm_core::customer::{
+    AccountNumber, Customer, CustomerRecord, CustomerStatus, EmailAddress, Identity, PhoneNumber,
+};
 use crm_core::time::{UuidV7Generator, next_id};
 
 /// The first names of the seeded customers, in turn.
@@ -91,7 +93,7 @@ impl BenchData {
     /// `Validation` if a generated value does not parse (a bug of this module).
     pub fn customer(&self, i: usize) -> Result<Customer, Error> {
         let minutes = i64::try_from(i % 10_000).unwrap_or(0);
-        Ok(Customer {
+        Ok(Customer::restore(CustomerRecord {
             id: next_id(&UuidV7Generator),
             tenant: self.actor.tenant,
             account_number: AccountNumber::generated(i as u64 + 1),
@@ -110,7 +112,7 @@ impl BenchData {
             created_at: self.at,
             updated_at: self.at,
             version: 1,
-        })
+        }))
     }
 
     /// An open case of `customer` numbered `number` (the seeded case of customer `i` is
@@ -119,7 +121,7 @@ impl BenchData {
     /// # Errors
     /// `Validation` if the case does not validate (a bug of this module).
     pub fn case_for(&self, customer: &Customer, number: CaseNumber) -> Result<Case, Error> {
-        let case = NewCase::open(customer.id, format!("Question of {}", customer.name)).build(
+        let case = NewCase::open(customer.id, format!("Question of {}", customer.name())).build(
             next_id(&UuidV7Generator),
             number,
             &self.actor,
@@ -174,10 +176,10 @@ mod tests {
     #[test]
     fn a_batch_is_its_customers_in_order_each_with_its_own_case() {
         let (customers, cases) = data().batch(10..15).unwrap();
-        let names: Vec<_> = customers.iter().map(|c| c.name.clone()).collect();
+        let names: Vec<_> = customers.iter().map(|c| c.name().to_owned()).collect();
         assert_eq!(names, (10..15).map(name).collect::<Vec<_>>());
         for ((customer, case), i) in customers.iter().zip(&cases).zip(10..) {
-            assert_eq!(case.customer, customer.id);
+            assert_eq!(case.customer(), customer.id);
             assert_eq!(case.number, case_number(i));
             let keys: Vec<_> = customer.identity_keys().into_iter().map(|k| k.as_str().to_owned()).collect();
             assert!(

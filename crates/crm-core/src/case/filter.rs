@@ -72,20 +72,20 @@ impl CaseFilter {
     /// every store implements in its query.
     pub fn matches(&self, case: &Case, scope: &PrivateScope) -> bool {
         let text = self.text.as_deref().map(str::to_lowercase);
-        (self.status.is_empty() || self.status.contains(&case.status))
-            && (self.priority.is_empty() || self.priority.contains(&case.priority))
-            && (self.severity.is_empty() || self.severity.contains(&case.severity))
-            && self.assignee.is_none_or(|a| case.assignee == Some(a))
-            && self.group.is_none_or(|g| case.group == Some(g))
-            && self.customer.is_none_or(|c| case.customer == c)
+        (self.status.is_empty() || self.status.contains(&case.status()))
+            && (self.priority.is_empty() || self.priority.contains(&case.priority()))
+            && (self.severity.is_empty() || self.severity.contains(&case.severity()))
+            && self.assignee.is_none_or(|a| case.assignee() == Some(a))
+            && self.group.is_none_or(|g| case.group() == Some(g))
+            && self.customer.is_none_or(|c| case.customer() == c)
             && self.created_from.is_none_or(|t| case.created_at >= t)
             && self.created_to.is_none_or(|t| case.created_at < t)
-            && self.updated_from.is_none_or(|t| case.updated_at >= t)
-            && self.updated_to.is_none_or(|t| case.updated_at < t)
+            && self.updated_from.is_none_or(|t| case.updated_at() >= t)
+            && self.updated_to.is_none_or(|t| case.updated_at() < t)
             && text.is_none_or(|t| {
-                case.subject.to_lowercase().contains(&t) || case.description.body().to_lowercase().contains(&t)
+                case.subject().to_lowercase().contains(&t) || case.description().body().to_lowercase().contains(&t)
             })
-            && (case.visibility != super::Visibility::Private || scope.admits(case.assignee, case.group))
+            && (case.visibility() != super::Visibility::Private || scope.admits(case.assignee(), case.group()))
     }
 }
 
@@ -132,9 +132,9 @@ impl CaseSort {
     pub fn compare(&self, a: &Case, b: &Case) -> std::cmp::Ordering {
         let primary = match self.field {
             CaseSortField::CreatedAt => a.created_at.cmp(&b.created_at),
-            CaseSortField::UpdatedAt => a.updated_at.cmp(&b.updated_at),
+            CaseSortField::UpdatedAt => a.updated_at().cmp(&b.updated_at()),
             CaseSortField::Number => std::cmp::Ordering::Equal,
-            CaseSortField::Priority => a.priority.cmp(&b.priority),
+            CaseSortField::Priority => a.priority().cmp(&b.priority()),
         };
         let ord = primary.then(a.number.cmp(&b.number));
         match self.direction {

@@ -12,7 +12,7 @@ pub use filter::{CaseFilter, CaseSort, CaseSortField, SortDirection};
 pub use history::{CaseHistoryEntry, FieldMap};
 pub use lifecycle::{CaseStatus, Priority, Severity, Visibility};
 pub use model::{
-    Case, CaseContext, CasePatch, CasePatchError, CaseSummary, Description, DescriptionFormat, DescriptionInput,
-    MAX_DESCRIPTION, MAX_SUBJECT, NewCase, double_option,
+    Case, CaseContext, CasePatch, CasePatchError, CaseRecord, CaseSummary, Description, DescriptionFormat,
+    DescriptionInput, MAX_DESCRIPTION, MAX_SUBJECT, NewCase, ValidNewCase, double_option,
 };
 pub use number::CaseNumber;

@@ -16,6 +16,12 @@ use crate::ids::{AgentId, CaseId, CustomerId, GroupId, InteractionId, TenantId};
 use crate::interaction::Channel;
 use crate::text::bounded_text;
 
+mod new;
+mod record;
+
+pub use new::ValidNewCase;
+pub use record::CaseRecord;
+
 /// The longest subject.
 pub const MAX_SUBJECT: usize = 255;
 /// The longest description.
@@ -105,12 +111,14 @@ impl DescriptionInput {
 
 /// A case.
 ///
-/// Fields are public so adapters can rebuild it from storage; the core changes it only
-/// through [`Case::transition`], [`CasePatch::apply`] and the merge, which keep its
-/// invariants (an open case has an assignee, a closed one a `closed_at`, a non-draft one a
-/// subject).
+/// The identity fields, fixed at creation, are public; everything that changes afterwards
+/// is private and changes only through [`Case::transition`], [`CasePatch::apply`] and
+/// [`Case::move_to_customer`], which keep its invariants (an open case has an assignee, a
+/// closed one a `closed_at`, a non-draft one a subject) and bump its version once per
+/// change. Stores rebuild it with [`Case::restore`] (serde does too).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(from = "CaseRecord")]
 pub struct Case {
     /// Its id.
     pub id: CaseId,
@@ -119,23 +127,23 @@ pub struct Case {
     /// Sequential number, unique per tenant.
     pub number: CaseNumber,
     /// The customer it belongs to.
-    pub customer: CustomerId,
+    customer: CustomerId,
     /// Subject (may be empty on a draft).
-    pub subject: String,
+    subject: String,
     /// Description.
-    pub description: Description,
+    description: Description,
     /// Status.
-    pub status: CaseStatus,
+    status: CaseStatus,
     /// Visibility.
-    pub visibility: Visibility,
+    visibility: Visibility,
     /// Severity.
-    pub severity: Severity,
+    severity: Severity,
     /// Priority.
-    pub priority: Priority,
+    priority: Priority,
     /// Assigned agent.
-    pub assignee: Option<AgentId>,
+    assignee: Option<AgentId>,
     /// Assigned group.
-    pub group: Option<GroupId>,
+    group: Option<GroupId>,
     /// Channel it came in on.
     pub origin_channel: Option<Channel>,
     /// The interaction it was created from (INT-7).
@@ -145,16 +153,92 @@ pub struct Case {
     /// Created.
     pub created_at: DateTime<Utc>,
     /// Last changed.
-    pub updated_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
     /// When it was last closed.
-    pub closed_at: Option<DateTime<Utc>>,
+    closed_at: Option<DateTime<Utc>>,
     /// Custom values.
-    pub custom: CustomValues,
+    custom: CustomValues,
     /// Optimistic-concurrency version.
-    pub version: u64,
+    version: u64,
 }
 
 impl Case {
+    /// The customer it belongs to.
+    pub fn customer(&self) -> CustomerId {
+        self.customer
+    }
+
+    /// Subject (may be empty on a draft).
+    pub fn subject(&self) -> &str {
+        &self.subject
+    }
+
+    /// Description.
+    pub fn description(&self) -> &Description {
+        &self.description
+    }
+
+    /// Status.
+    pub fn status(&self) -> CaseStatus {
+        self.status
+    }
+
+    /// Visibility.
+    pub fn visibility(&self) -> Visibility {
+        self.visibility
+    }
+
+    /// Severity.
+    pub fn severity(&self) -> Severity {
+        self.severity
+    }
+
+    /// Priority.
+    pub fn priority(&self) -> Priority {
+        self.priority
+    }
+
+    /// Assigned agent (always one while open).
+    pub fn assignee(&self) -> Option<AgentId> {
+        self.assignee
+    }
+
+    /// Assigned group.
+    pub fn group(&self) -> Option<GroupId> {
+        self.group
+    }
+
+    /// Last changed.
+    pub fn updated_at(&self) -> DateTime<Utc> {
+        self.updated_at
+    }
+
+    /// When it was last closed (set exactly while closed).
+    pub fn closed_at(&self) -> Option<DateTime<Utc>> {
+        self.closed_at
+    }
+
+    /// Custom values.
+    pub fn custom(&self) -> &CustomValues {
+        &self.custom
+    }
+
+    /// Optimistic-concurrency version: 1 on creation, +1 on every change.
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
+    /// The one place the version moves: one change, one version.
+    fn next_version(&mut self) {
+        self.version += 1;
+    }
+
+    /// An edit: the next version, changed `now`.
+    fn touch(&mut self, now: DateTime<Utc>) {
+        self.updated_at = now;
+        self.next_version();
+    }
+
     /// The tracked fields as a map, for history diffs and replay (CAS-4).
     pub fn field_map(&self) -> FieldMap {
         let mut m = FieldMap::new();
@@ -178,13 +262,21 @@ impl Case {
         m
     }
 
-    /// Moves the case to `to`. Opening assigns it to `actor` when it has no assignee;
-    /// closing stamps `closed_at`; reopening clears it.
+    /// Moves the case to `to` as one change (next version). Opening assigns it to `actor`
+    /// when it has no assignee; closing stamps `closed_at`; reopening clears it.
     ///
     /// # Errors
     /// [`TransitionError`] when the lifecycle forbids the move, or when a non-draft case
-    /// would have no subject.
+    /// would have no subject; the case is untouched then.
     pub fn transition(&mut self, to: CaseStatus, actor: AgentId, now: DateTime<Utc>) -> Result<(), TransitionError> {
+        self.change_status(to, actor, now)?;
+        self.touch(now);
+        Ok(())
+    }
+
+    /// [`Case::transition`] without the version bump, for changes that move the status
+    /// among other fields.
+    fn change_status(&mut self, to: CaseStatus, actor: AgentId, now: DateTime<Utc>) -> Result<(), TransitionError> {
         let refuse = |reason: Option<&str>| TransitionError {
             entity: "case",
             from: self.status.to_string(),
@@ -208,6 +300,14 @@ impl Case {
         self.status = to;
         self.updated_at = now;
         Ok(())
+    }
+
+    /// Re-points the case at another customer (the merge of two cards and its undo,
+    /// CUS-6): the next version, so a holder of the old record reloads it rather than
+    /// moving it back. Not an edit: `updated_at` stays.
+    pub fn move_to_customer(&mut self, to: CustomerId) {
+        self.customer = to;
+        self.next_version();
     }
 
     /// Whether `actor` may see this case at all (tenant and private visibility).
@@ -363,85 +463,6 @@ pub struct CaseContext<'a> {
     pub now: DateTime<Utc>,
 }
 
-impl NewCase {
-    /// An open case for `customer` with `subject`, every other field at its default.
-    pub fn open(customer: CustomerId, subject: impl Into<String>) -> Self {
-        Self {
-            customer,
-            subject: subject.into(),
-            description: None,
-            draft: false,
-            visibility: None,
-            severity: None,
-            priority: None,
-            assignee: None,
-            group: None,
-            origin_channel: None,
-            custom: BTreeMap::new(),
-        }
-    }
-
-    /// Validates the input into a case. Drafts may lack a subject and required custom
-    /// values; an open case gets the creator as assignee when none is given.
-    ///
-    /// # Errors
-    /// Every refused value, each naming its field.
-    pub fn build(
-        self,
-        id: CaseId,
-        number: CaseNumber,
-        actor: &Actor,
-        origin_interaction: Option<InteractionId>,
-        ctx: CaseContext<'_>,
-    ) -> Result<Case, ValidationErrors> {
-        let mut v = Validator::new();
-        let subject = v.check(bounded_text("subject", self.subject.trim(), MAX_SUBJECT)).unwrap_or_default();
-        if !self.draft && subject.is_empty() {
-            v.push(FieldError::new("subject", "must not be empty (save as draft to keep an incomplete case)"));
-        }
-        let description = match &self.description {
-            Some(d) => v.check(d.parse()).unwrap_or_default(),
-            None => Description::default(),
-        };
-        let completeness = if self.draft { Completeness::Draft } else { Completeness::Complete };
-        let custom =
-            apply_custom_values(ctx.definitions, &CustomValues::new(), &self.custom, true, completeness, ctx.region)
-                .unwrap_or_else(|e| {
-                    v.extend(e.errors().iter().cloned());
-                    CustomValues::new()
-                });
-        v.finish()?;
-        let status = if self.draft { CaseStatus::Draft } else { CaseStatus::Open };
-        let assignee = match (self.assignee, status) {
-            (Some(a), _) => Some(a),
-            (None, CaseStatus::Open) => Some(actor.agent),
-            (None, _) => None,
-        };
-        Ok(Case {
-            id,
-            tenant: actor.tenant,
-            number,
-            customer: self.customer,
-            subject,
-            description,
-            status,
-            visibility: self.visibility.unwrap_or(Visibility::Internal),
-            severity: self.severity.unwrap_or(Severity::Medium),
-            priority: self.priority.unwrap_or(Priority::Normal),
-            assignee,
-            group: self.group,
-            origin_channel: self.origin_channel,
-            origin_interaction,
-            created_by: actor.agent,
-            created_at: ctx.now,
-            updated_at: ctx.now,
-            closed_at: None,
-            custom,
-            version: 1,
-        })
-    }
-}
-
 /// Errors of [`CasePatch::apply`].
 #[derive(Debug, thiserror::Error)]
 pub enum CasePatchError {
@@ -461,7 +482,8 @@ impl CasePatch {
     }
 
     /// Applies the patch to `case` (the status last, through the lifecycle, so a case
-    /// completed and opened in one patch is checked as completed).
+    /// completed and opened in one patch is checked as completed). A patch that changes
+    /// anything is one change: the next version.
     ///
     /// # Errors
     /// Bad values or a refused transition; `case` is untouched then.
@@ -504,7 +526,7 @@ impl CasePatch {
         }
         v.finish()?;
         if let Some(to) = self.status.filter(|s| *s != next.status) {
-            next.transition(to, actor, ctx.now)?;
+            next.change_status(to, actor, ctx.now)?;
         }
         if next.status == CaseStatus::Open && next.assignee.is_none() {
             return Err(ValidationErrors::from(FieldError::new(
@@ -514,7 +536,7 @@ impl CasePatch {
             .into());
         }
         if next != *case {
-            next.updated_at = ctx.now;
+            next.touch(ctx.now);
         }
         *case = next;
         Ok(())

@@ -164,16 +164,16 @@ impl CustomerSearch {
         let phone_ok = self
             .phone_digits
             .as_deref()
-            .is_none_or(|d| customer.identities.iter().filter_map(|i| i.phone()).any(|p| p.as_e164().contains(d)));
+            .is_none_or(|d| customer.identities().iter().filter_map(|i| i.phone()).any(|p| p.as_e164().contains(d)));
         let email_ok = self
             .email_prefix
             .as_deref()
-            .is_none_or(|e| customer.identities.iter().filter_map(|i| i.email()).any(|a| a.key().starts_with(e)));
-        let account_ok = self.account_number.as_deref().is_none_or(|a| customer.account_number.as_str() == a);
+            .is_none_or(|e| customer.identities().iter().filter_map(|i| i.email()).any(|a| a.key().starts_with(e)));
+        let account_ok = self.account_number.as_deref().is_none_or(|a| customer.account_number().as_str() == a);
         let custom_ok = self
             .custom
             .as_ref()
-            .is_none_or(|(k, text)| customer.custom.get(k).is_some_and(|v| v.search_text().contains(text.as_str())));
+            .is_none_or(|(k, text)| customer.custom().get(k).is_some_and(|v| v.search_text().contains(text.as_str())));
         name_ok && phone_ok && email_ok && account_ok && custom_ok
     }
 }

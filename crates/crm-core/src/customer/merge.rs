@@ -20,7 +20,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{Customer, CustomerStatus, IdentityKey, NameKeys};
+use super::{Customer, IdentityKey, NameKeys};
 use crate::error::{Conflict, Error};
 use crate::ids::{AgentId, CaseId, CustomerId, InteractionId, MergeId, RelationId, TaskId, TenantId};
 use crate::text::words;
@@ -76,11 +76,11 @@ pub fn score_duplicate(card: &Customer, other: &Customer) -> Option<DuplicateCan
             reasons.push(DuplicateReason::SharedIdentity { key });
         }
     }
-    if names_sound_alike(&card.name, &other.name) {
+    if names_sound_alike(card.name(), other.name()) {
         score += 0.3;
         reasons.push(DuplicateReason::PhoneticName);
     } else {
-        let similarity = strsim::jaro_winkler(&words(&card.name).join(" "), &words(&other.name).join(" "));
+        let similarity = strsim::jaro_winkler(&words(card.name()).join(" "), &words(other.name()).join(" "));
         if similarity >= 0.85 {
             score += 0.3 * similarity;
             reasons.push(DuplicateReason::SimilarName { similarity });
@@ -89,7 +89,7 @@ pub fn score_duplicate(card: &Customer, other: &Customer) -> Option<DuplicateCan
     let score = score.min(1.0);
     (score >= MIN_DUPLICATE_SCORE).then(|| DuplicateCandidate {
         customer: other.id,
-        name: other.name.clone(),
+        name: other.name().to_owned(),
         score,
         reasons,
     })
@@ -189,31 +189,21 @@ impl MergePlan {
         if target.is_merged() {
             return Err(Error::invalid("target", "is merged into another card; merge into that one"));
         }
-        let mut merged = target.clone();
         let mut conflicts = Vec::new();
-        if source.name != target.name {
+        let mut name = target.name().to_owned();
+        if source.name() != target.name() {
             let (kept, dropped) = match rule {
-                ConflictRule::KeepTarget => (&target.name, &source.name),
-                ConflictRule::KeepSource => (&source.name, &target.name),
+                ConflictRule::KeepTarget => (target.name(), source.name()),
+                ConflictRule::KeepSource => (source.name(), target.name()),
             };
-            merged.name = kept.clone();
-            conflicts.push(MergeConflict {
-                field: "name".into(),
-                kept: kept.clone().into(),
-                dropped: dropped.clone().into(),
-            });
+            name = kept.to_owned();
+            conflicts.push(MergeConflict { field: "name".into(), kept: kept.into(), dropped: dropped.into() });
         }
-        let keys: BTreeSet<IdentityKey> = merged.identity_keys().into_iter().collect();
-        merged.identities.extend(source.identities.iter().filter(|i| !keys.contains(&i.key())).cloned());
-        for address in &source.addresses {
-            if !merged.addresses.contains(address) {
-                merged.addresses.push(address.clone());
-            }
-        }
-        for (key, value) in &source.custom {
-            match merged.custom.get(key) {
+        let mut custom = target.custom().clone();
+        for (key, value) in source.custom() {
+            match custom.get(key) {
                 None => {
-                    merged.custom.insert(key.clone(), value.clone());
+                    custom.insert(key.clone(), value.clone());
                 }
                 Some(existing) if existing != value => {
                     let (kept, dropped) = match rule {
@@ -225,20 +215,15 @@ impl MergePlan {
                         kept: kept.to_json(),
                         dropped: dropped.to_json(),
                     });
-                    merged.custom.insert(key.clone(), kept);
+                    custom.insert(key.clone(), kept);
                 }
                 Some(_) => {}
             }
         }
-        merged.last_contact_at = merged.last_contact_at.max(source.last_contact_at);
-        merged.updated_at = now;
-        merged.version = target.version + 1;
-
+        let mut merged = target.clone();
+        merged.absorb(source, name, custom, now);
         let mut tombstone = source.clone();
-        tombstone.status = CustomerStatus::Merged { into: target.id, merge: id };
-        tombstone.identities.clear();
-        tombstone.updated_at = now;
-        tombstone.version = source.version + 1;
+        tombstone.bury(target.id, id, now);
         Ok(Self { id, target: merged, tombstone, conflicts, rule })
     }
 }
@@ -301,19 +286,15 @@ impl MergeRecord {
         if self.undone_at.is_some() {
             return Err(Conflict::State(format!("merge {} was already undone", self.id)).into());
         }
-        if target_now.version != self.target_version_after {
+        if target_now.version() != self.target_version_after {
             return Err(Conflict::State(format!(
                 "customer {} changed after merge {}; undo would lose those changes",
                 self.target, self.id
             ))
             .into());
         }
-        let mut target = self.target_before.clone();
-        target.version = target_now.version + 1;
-        target.updated_at = now;
-        let mut source = self.source_before.clone();
-        source.version = tombstone_now.version + 1;
-        source.updated_at = now;
+        let target = self.target_before.reinstated(target_now.version(), now);
+        let source = self.source_before.reinstated(tombstone_now.version(), now);
         Ok(UndoPlan { target, source })
     }
 }

@@ -22,7 +22,8 @@ pub use merge::{
     MovedRecords, UndoPlan, score_duplicate,
 };
 pub use model::{
-    AccountNumber, Customer, CustomerContext, CustomerPatch, CustomerStatus, MAX_IDENTITIES, NameKeys, NewCustomer,
+    AccountNumber, Customer, CustomerContext, CustomerPatch, CustomerRecord, CustomerStatus, MAX_IDENTITIES, NameKeys,
+    NewCustomer,
 };
 pub use phone::{MAX_DIGITS as MAX_PHONE_DIGITS, PhoneNumber, Region};
 pub use relation::{Relation, RelationKind};

@@ -8,11 +8,16 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::{Identity, IdentityInput, IdentityKey, PostalAddress, Region};
+use crate::access::Actor;
 use crate::custom_field::{Completeness, CustomValues, FieldDefinition, apply_custom_values};
 use crate::error::{FieldError, ValidationErrors, Validator};
 use crate::ids::{AgentId, CustomerId, MergeId, TenantId};
 use crate::interaction::Channel;
 use crate::text::{phonetic_codes, required_text, words};
+
+mod record;
+
+pub use record::CustomerRecord;
 
 /// The most identities one card may hold.
 pub const MAX_IDENTITIES: usize = 50;
@@ -89,40 +94,43 @@ pub enum CustomerStatus {
 
 /// A customer card.
 ///
-/// Fields are public so adapters can rebuild it from storage; the core changes it only
-/// through the methods below and the merge plan, which keep its invariants (a non-empty
-/// name, identities unique by key, custom values valid for their definitions).
+/// The facts fixed at creation (id, tenant, origin, creator, creation time) are public;
+/// everything else is private and changes only through the methods below, the patch and
+/// the merge plan, which keep its invariants (a non-empty name, identities unique by key,
+/// custom values valid for their definitions) and bump the version once per change.
+/// Stores rebuild it with [`Customer::restore`] (serde does too).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(from = "CustomerRecord")]
 pub struct Customer {
     /// Its id.
     pub id: CustomerId,
     /// Its tenant.
     pub tenant: TenantId,
     /// Account number, unique per tenant.
-    pub account_number: AccountNumber,
+    account_number: AccountNumber,
     /// Display name.
-    pub name: String,
+    name: String,
     /// Phones, emails and handles, unique by [`IdentityKey`].
-    pub identities: Vec<Identity>,
+    identities: Vec<Identity>,
     /// Postal addresses.
-    pub addresses: Vec<PostalAddress>,
+    addresses: Vec<PostalAddress>,
     /// Custom field values.
-    pub custom: CustomValues,
+    custom: CustomValues,
     /// Live or merged.
-    pub status: CustomerStatus,
+    status: CustomerStatus,
     /// Channel of the first contact, for cards opened by a new contact (CUS-6).
     pub origin_channel: Option<Channel>,
     /// Last inbound contact (CUS-8).
-    pub last_contact_at: Option<DateTime<Utc>>,
+    last_contact_at: Option<DateTime<Utc>>,
     /// Who created it.
     pub created_by: Option<AgentId>,
     /// When it was created.
     pub created_at: DateTime<Utc>,
     /// When it last changed.
-    pub updated_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
     /// Optimistic-concurrency version, 1 on creation, +1 on every write.
-    pub version: u64,
+    version: u64,
 }
 
 /// The keys a store indexes to search customers by name (CUS-5): folded words and their
@@ -145,6 +153,119 @@ impl NameKeys {
 }
 
 impl Customer {
+    /// A card opened by `actor` for an inbound contact from an unknown address (CUS-6):
+    /// named after the contact, holding the identity it came from, last contacted `now`.
+    pub fn first_contact(
+        id: CustomerId,
+        actor: &Actor,
+        account_number: AccountNumber,
+        name: String,
+        identity: Identity,
+        channel: Channel,
+        now: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            id,
+            tenant: actor.tenant,
+            account_number,
+            name,
+            identities: vec![identity],
+            addresses: Vec::new(),
+            custom: CustomValues::new(),
+            status: CustomerStatus::Active,
+            origin_channel: Some(channel),
+            last_contact_at: Some(now),
+            created_by: Some(actor.agent),
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        }
+    }
+
+    /// Account number, unique per tenant.
+    pub fn account_number(&self) -> &AccountNumber {
+        &self.account_number
+    }
+
+    /// Display name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Phones, emails and handles, unique by [`IdentityKey`].
+    pub fn identities(&self) -> &[Identity] {
+        &self.identities
+    }
+
+    /// Postal addresses.
+    pub fn addresses(&self) -> &[PostalAddress] {
+        &self.addresses
+    }
+
+    /// Custom field values.
+    pub fn custom(&self) -> &CustomValues {
+        &self.custom
+    }
+
+    /// Live or merged.
+    pub fn status(&self) -> &CustomerStatus {
+        &self.status
+    }
+
+    /// Last inbound contact (CUS-8).
+    pub fn last_contact_at(&self) -> Option<DateTime<Utc>> {
+        self.last_contact_at
+    }
+
+    /// When it last changed.
+    pub fn updated_at(&self) -> DateTime<Utc> {
+        self.updated_at
+    }
+
+    /// Optimistic-concurrency version, 1 on creation, +1 on every write.
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
+    /// The one place the version moves: one change, one version, changed `now`.
+    fn touch(&mut self, now: DateTime<Utc>) {
+        self.updated_at = now;
+        self.version += 1;
+    }
+
+    /// The surviving card of a merge (CUS-6), as one change: `name` and `custom` as the
+    /// merge settled them, the source's identities and addresses added without repeats,
+    /// the later last contact kept.
+    pub(super) fn absorb(&mut self, source: &Customer, name: String, custom: CustomValues, now: DateTime<Utc>) {
+        self.name = name;
+        let keys: BTreeSet<IdentityKey> = self.identity_keys().into_iter().collect();
+        self.identities.extend(source.identities.iter().filter(|i| !keys.contains(&i.key())).cloned());
+        for address in &source.addresses {
+            if !self.addresses.contains(address) {
+                self.addresses.push(address.clone());
+            }
+        }
+        self.custom = custom;
+        self.last_contact_at = self.last_contact_at.max(source.last_contact_at);
+        self.touch(now);
+    }
+
+    /// The merged-away card of a merge (CUS-6), as one change: a tombstone pointing at
+    /// `into`, its identities released.
+    pub(super) fn bury(&mut self, into: CustomerId, merge: MergeId, now: DateTime<Utc>) {
+        self.status = CustomerStatus::Merged { into, merge };
+        self.identities.clear();
+        self.touch(now);
+    }
+
+    /// A card as it was before a merge, written over its current state `current_version`
+    /// (the undo of a merge, CUS-6): the next version after that.
+    pub(super) fn reinstated(&self, current_version: u64, now: DateTime<Utc>) -> Self {
+        let mut card = Self { version: current_version, ..self.clone() };
+        card.touch(now);
+        card
+    }
+
     /// Whether this card is a tombstone.
     pub fn is_merged(&self) -> bool {
         matches!(self.status, CustomerStatus::Merged { .. })
@@ -168,7 +289,7 @@ impl Customer {
 
     /// Records an inbound contact on `channel` from `identity` (CUS-8): bumps the last
     /// contact time and adds the identity when the card does not hold it yet. Returns
-    /// whether the card changed.
+    /// whether the card changed (then it is one change, at `at`: the next version).
     pub fn record_contact(&mut self, identity: Option<Identity>, at: DateTime<Utc>) -> bool {
         let mut changed = false;
         if self.last_contact_at.is_none_or(|t| t < at) {
@@ -181,6 +302,9 @@ impl Customer {
                 self.identities.push(identity);
                 changed = true;
             }
+        }
+        if changed {
+            self.touch(at);
         }
         changed
     }
@@ -359,7 +483,7 @@ impl NewCustomer {
 
 impl CustomerPatch {
     /// Applies the patch to `customer`, returning the changed fields' names (empty when
-    /// nothing changed). The version is bumped by the use case, not here.
+    /// nothing changed). A patch that changes anything is one change: the next version.
     ///
     /// # Errors
     /// Every refused value, each naming its field; `customer` is untouched then.
@@ -410,8 +534,48 @@ impl CustomerPatch {
             changed.push("custom");
         }
         if !changed.is_empty() {
-            customer.updated_at = ctx.now;
+            customer.touch(ctx.now);
         }
         Ok(changed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{Duration, TimeZone};
+    use uuid::Uuid;
+
+    use super::*;
+    use crate::access::Role;
+    use crate::customer::EmailAddress;
+
+    fn email(address: &str) -> Identity {
+        Identity::Email { address: EmailAddress::parse(address).unwrap(), label: None }
+    }
+
+    #[test]
+    fn a_recorded_contact_is_one_version_and_a_stale_one_none() {
+        let now = Utc.with_ymd_and_hms(2026, 1, 1, 9, 0, 0).unwrap();
+        let actor = Actor::with_role(
+            TenantId::from_uuid(Uuid::from_u128(1)),
+            AgentId::from_uuid(Uuid::from_u128(2)),
+            Role::Agent,
+        );
+        let id = CustomerId::from_uuid(Uuid::from_u128(3));
+        let mut card = Customer::first_contact(
+            id,
+            &actor,
+            AccountNumber::generated(1),
+            "Jeanne".into(),
+            email("j@example.org"),
+            Channel::Email,
+            now,
+        );
+        assert_eq!((card.version(), card.last_contact_at()), (1, Some(now)));
+        let later = now + Duration::minutes(5);
+        assert!(card.record_contact(Some(email("jeanne@example.org")), later));
+        assert_eq!((card.version(), card.updated_at(), card.identities().len()), (2, later, 2));
+        assert!(!card.record_contact(Some(email("j@example.org")), now), "an older contact with a known identity");
+        assert_eq!(card.version(), 2);
     }
 }

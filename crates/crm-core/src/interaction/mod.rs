@@ -12,6 +12,6 @@ pub use channel::{Channel, Direction};
 pub use disposition::{Disposition, DispositionInput, QueueSettings};
 pub use lifecycle::{InteractionAction, InteractionState};
 pub use model::{
-    Counterpart, Interaction, InteractionLink, InteractionNote, InteractionSummary, LinkTarget, MAX_CONTEXT_ENTRIES,
-    NewInteraction, TranscriptMessage, action_pushes,
+    Counterpart, Interaction, InteractionLink, InteractionNote, InteractionRecord, InteractionSummary, LinkTarget,
+    MAX_CONTEXT_ENTRIES, NewInteraction, TranscriptMessage, action_pushes,
 };

@@ -11,6 +11,10 @@ use crate::external::{ActivityPush, ExternalRef};
 use crate::ids::{AgentId, CaseId, CustomerId, InteractionId, NoteId, TenantId};
 use crate::text::{bounded_text, required_text};
 
+mod record;
+
+pub use record::InteractionRecord;
+
 /// The most context entries an interaction carries.
 pub const MAX_CONTEXT_ENTRIES: usize = 100;
 
@@ -95,10 +99,13 @@ pub struct InteractionLink {
 
 /// An interaction.
 ///
-/// Fields are public so adapters can rebuild it from storage; the core changes it only
-/// through its methods, which keep the state machine's invariants.
+/// The facts fixed when it is offered (id, tenant, channel, direction, offer time) are
+/// public; everything else is private and changes only through its methods, which keep the
+/// state machine's invariants and bump the version once per change. Stores rebuild it with
+/// [`Interaction::restore`] (serde does too).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(from = "InteractionRecord")]
 pub struct Interaction {
     /// Its id.
     pub id: InteractionId,
@@ -109,43 +116,140 @@ pub struct Interaction {
     /// Direction.
     pub direction: Direction,
     /// The customer card it belongs to.
-    pub customer: Option<CustomerId>,
+    customer: Option<CustomerId>,
     /// Who the agent talks to.
-    pub counterpart: Counterpart,
+    counterpart: Counterpart,
     /// The handling agent (none while queued).
-    pub agent: Option<AgentId>,
+    agent: Option<AgentId>,
     /// Queue.
-    pub queue: Option<String>,
+    queue: Option<String>,
     /// State.
-    pub state: InteractionState,
+    state: InteractionState,
     /// Offered.
     pub offered_at: DateTime<Utc>,
     /// First accepted.
-    pub accepted_at: Option<DateTime<Utc>>,
+    accepted_at: Option<DateTime<Utc>>,
     /// Ended (hang-up, abandon, decline).
-    pub ended_at: Option<DateTime<Utc>>,
+    ended_at: Option<DateTime<Utc>>,
     /// Wrap-up completed.
-    pub wrap_up_done_at: Option<DateTime<Utc>>,
+    wrap_up_done_at: Option<DateTime<Utc>>,
     /// Seconds spent connected (active, consulting, conferenced).
-    pub talk_seconds: u32,
+    talk_seconds: u32,
     /// Since when the current connected stretch runs.
-    pub connected_since: Option<DateTime<Utc>>,
+    connected_since: Option<DateTime<Utc>>,
     /// Key/values from the IVR or chat bot.
-    pub context: BTreeMap<String, String>,
+    context: BTreeMap<String, String>,
     /// Transcript of a digital conversation.
-    pub transcript: Vec<TranscriptMessage>,
+    transcript: Vec<TranscriptMessage>,
     /// Notes.
-    pub notes: Vec<InteractionNote>,
+    notes: Vec<InteractionNote>,
     /// Disposition code.
-    pub disposition: Option<String>,
+    disposition: Option<String>,
     /// Whether wrap-up needs a disposition (from the queue, INT-3).
-    pub disposition_required: bool,
+    disposition_required: bool,
     /// Linked records.
-    pub links: Vec<InteractionLink>,
+    links: Vec<InteractionLink>,
     /// How many activity pushes it produced (keys them, INT-6).
-    pub pushes: u32,
+    pushes: u32,
     /// Optimistic-concurrency version.
-    pub version: u64,
+    version: u64,
+}
+
+impl Interaction {
+    /// The customer card it belongs to.
+    pub fn customer(&self) -> Option<CustomerId> {
+        self.customer
+    }
+
+    /// Who the agent talks to.
+    pub fn counterpart(&self) -> &Counterpart {
+        &self.counterpart
+    }
+
+    /// The handling agent (none while queued).
+    pub fn agent(&self) -> Option<AgentId> {
+        self.agent
+    }
+
+    /// Queue.
+    pub fn queue(&self) -> Option<&str> {
+        self.queue.as_deref()
+    }
+
+    /// State.
+    pub fn state(&self) -> InteractionState {
+        self.state
+    }
+
+    /// First accepted.
+    pub fn accepted_at(&self) -> Option<DateTime<Utc>> {
+        self.accepted_at
+    }
+
+    /// Ended (hang-up, abandon, decline).
+    pub fn ended_at(&self) -> Option<DateTime<Utc>> {
+        self.ended_at
+    }
+
+    /// Wrap-up completed.
+    pub fn wrap_up_done_at(&self) -> Option<DateTime<Utc>> {
+        self.wrap_up_done_at
+    }
+
+    /// Seconds spent connected (active, consulting, conferenced).
+    pub fn talk_seconds(&self) -> u32 {
+        self.talk_seconds
+    }
+
+    /// Since when the current connected stretch runs.
+    pub fn connected_since(&self) -> Option<DateTime<Utc>> {
+        self.connected_since
+    }
+
+    /// Key/values from the IVR or chat bot.
+    pub fn context(&self) -> &BTreeMap<String, String> {
+        &self.context
+    }
+
+    /// Transcript of a digital conversation.
+    pub fn transcript(&self) -> &[TranscriptMessage] {
+        &self.transcript
+    }
+
+    /// Notes.
+    pub fn notes(&self) -> &[InteractionNote] {
+        &self.notes
+    }
+
+    /// Disposition code.
+    pub fn disposition(&self) -> Option<&str> {
+        self.disposition.as_deref()
+    }
+
+    /// Whether wrap-up needs a disposition (from the queue, INT-3).
+    pub fn disposition_required(&self) -> bool {
+        self.disposition_required
+    }
+
+    /// Linked records.
+    pub fn links(&self) -> &[InteractionLink] {
+        &self.links
+    }
+
+    /// How many activity pushes it produced (keys them, INT-6).
+    pub fn pushes(&self) -> u32 {
+        self.pushes
+    }
+
+    /// Optimistic-concurrency version.
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
+    /// The one place the version moves: one change, one version.
+    fn next_version(&mut self) {
+        self.version += 1;
+    }
 }
 
 /// An interaction as the customer card and history lists show it (INT-5).
@@ -205,15 +309,18 @@ impl Interaction {
         }
     }
 
-    /// Applies `action` at `now`, returning the activity pushes it triggers (INT-6), one per
-    /// linked external record.
+    /// Applies `action`, done by agent `by` at `now`, as one change (next version), returning
+    /// the activity pushes it triggers (INT-6), one per linked external record. Accepting an
+    /// unassigned interaction assigns it to `by`.
     ///
     /// # Errors
     /// [`TransitionError`] when the state machine forbids it, when a call is unassigned, or
-    /// when wrap-up completes without a required disposition.
+    /// when wrap-up completes without a required disposition; the interaction is untouched
+    /// then.
     pub fn apply(
         &mut self,
         action: InteractionAction,
+        by: AgentId,
         now: DateTime<Utc>,
     ) -> Result<Vec<ActivityPush>, TransitionError> {
         let Some(to) = action.target(self.state) else {
@@ -243,7 +350,11 @@ impl Interaction {
             InteractionAction::Unassign => self.agent = None,
             _ => {}
         }
+        if action == InteractionAction::Accept && self.agent.is_none() {
+            self.agent = Some(by);
+        }
         self.state = to;
+        self.next_version();
         if !action_pushes(self.channel, action) {
             return Ok(Vec::new());
         }
@@ -286,7 +397,7 @@ impl Interaction {
         }
     }
 
-    /// Sets the disposition code (already checked against the catalogue).
+    /// Sets the disposition code (already checked against the catalogue), as one change.
     ///
     /// # Errors
     /// [`TransitionError`] while offered or declined.
@@ -295,10 +406,11 @@ impl Interaction {
             return Err(self.refuse("disposition", Some("set a disposition on an active or finished interaction")));
         }
         self.disposition = Some(code);
+        self.next_version();
         Ok(())
     }
 
-    /// Adds a note.
+    /// Adds a note, as one change.
     ///
     /// # Errors
     /// A [`FieldError`] on `text` when empty or over 10,000 characters.
@@ -310,33 +422,68 @@ impl Interaction {
         at: DateTime<Utc>,
     ) -> Result<&InteractionNote, FieldError> {
         let text = required_text("text", text, 10_000)?;
+        self.next_version();
         self.notes.push(InteractionNote { id, author, at, text });
         Ok(self.notes.last().expect("just pushed"))
     }
 
-    /// Links a record; linking one already linked does nothing. Returns whether it changed.
+    /// Links a record; linking one already linked does nothing. Returns whether it changed
+    /// (then it is one change: the next version).
     ///
     /// # Errors
     /// [`TransitionError`] on a declined interaction.
     pub fn link(&mut self, target: LinkTarget, by: AgentId, at: DateTime<Utc>) -> Result<bool, TransitionError> {
+        self.link_all([target], by, at)
+    }
+
+    /// Links several records as one change (one version for all); those already linked are
+    /// skipped. Returns whether anything changed.
+    ///
+    /// # Errors
+    /// [`TransitionError`] on a declined interaction; nothing is linked then.
+    pub fn link_all(
+        &mut self,
+        targets: impl IntoIterator<Item = LinkTarget>,
+        by: AgentId,
+        at: DateTime<Utc>,
+    ) -> Result<bool, TransitionError> {
         if self.state == InteractionState::Declined {
             return Err(self.refuse("link", Some("a declined interaction cannot be linked")));
         }
-        if self.links.iter().any(|l| l.target == target) {
-            return Ok(false);
+        let mut changed = false;
+        for target in targets {
+            if self.links.iter().any(|l| l.target == target) {
+                continue;
+            }
+            if let LinkTarget::Customer { id } = &target {
+                self.customer.get_or_insert(*id);
+            }
+            self.links.push(InteractionLink { target, linked_by: by, linked_at: at });
+            changed = true;
         }
-        if let LinkTarget::Customer { id } = &target {
-            self.customer.get_or_insert(*id);
+        if changed {
+            self.next_version();
         }
-        self.links.push(InteractionLink { target, linked_by: by, linked_at: at });
-        Ok(true)
+        Ok(changed)
     }
 
-    /// Unlinks a record; nothing more is pushed to it. Returns whether it was linked.
+    /// Unlinks a record; nothing more is pushed to it. Returns whether it was linked (then
+    /// it is one change: the next version).
     pub fn unlink(&mut self, target: &LinkTarget) -> bool {
         let before = self.links.len();
         self.links.retain(|l| l.target != *target);
-        before != self.links.len()
+        let changed = before != self.links.len();
+        if changed {
+            self.next_version();
+        }
+        changed
+    }
+
+    /// Re-points the interaction at another customer card (the merge of two cards and its
+    /// undo, CUS-6): the next version, so a holder of the old record reloads it.
+    pub fn move_to_customer(&mut self, to: CustomerId) {
+        self.customer = Some(to);
+        self.next_version();
     }
 }
 
@@ -451,5 +598,44 @@ impl NewInteraction {
             pushes: 0,
             version: 1,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+    use uuid::Uuid;
+
+    use super::*;
+
+    fn offered(agent: Option<AgentId>) -> Interaction {
+        let now = Utc.with_ymd_and_hms(2026, 1, 1, 9, 0, 0).unwrap();
+        NewInteraction { agent, ..NewInteraction::new(Channel::Chat, Direction::Inbound) }
+            .build(InteractionId::from_uuid(Uuid::from_u128(1)), TenantId::from_uuid(Uuid::from_u128(2)), false, now)
+            .unwrap()
+    }
+
+    #[test]
+    fn accepting_an_unassigned_interaction_assigns_it_to_whoever_accepts() {
+        let (me, other) = (AgentId::from_uuid(Uuid::from_u128(7)), AgentId::from_uuid(Uuid::from_u128(8)));
+        let mut queued = offered(None);
+        queued.apply(InteractionAction::Accept, me, queued.offered_at).unwrap();
+        assert_eq!((queued.agent(), queued.version()), (Some(me), 2));
+        let mut offered_to_other = offered(Some(other));
+        offered_to_other.apply(InteractionAction::Accept, me, offered_to_other.offered_at).unwrap();
+        assert_eq!(offered_to_other.agent(), Some(other), "an assigned interaction keeps its agent");
+    }
+
+    #[test]
+    fn linking_several_records_at_once_is_one_version_and_relinking_none() {
+        let me = AgentId::from_uuid(Uuid::from_u128(7));
+        let mut inter = offered(Some(me));
+        let (case, customer) = (CaseId::from_uuid(Uuid::from_u128(3)), CustomerId::from_uuid(Uuid::from_u128(4)));
+        let targets = [LinkTarget::Case { id: case }, LinkTarget::Customer { id: customer }];
+        assert!(inter.link_all(targets.clone(), me, inter.offered_at).unwrap());
+        assert_eq!((inter.version(), inter.customer(), inter.links().len()), (2, Some(customer), 2));
+        assert!(!inter.link_all(targets, me, inter.offered_at).unwrap());
+        assert!(!inter.unlink(&LinkTarget::Case { id: CaseId::from_uuid(Uuid::from_u128(5)) }));
+        assert_eq!(inter.version(), 2, "no change, no version");
     }
 }

@@ -87,10 +87,10 @@ proptest! {
             let now = t0 + Duration::seconds(i64::try_from(i).unwrap() * 30);
             let before = inter.clone();
             match step {
-                Step::Act(action) => match inter.apply(action, now) {
+                Step::Act(action) => match inter.apply(action, agent, now) {
                     Ok(pushes) => {
-                        prop_assert_eq!(Some(inter.state), action.target(before.state));
-                        prop_assert!(!before.state.is_terminal());
+                        prop_assert_eq!(Some(inter.state()), action.target(before.state()));
+                        prop_assert!(!before.state().is_terminal());
                         let expected: BTreeSet<LinkTarget> =
                             if action_pushes(channel, action) { linked.clone() } else { BTreeSet::new() };
                         let sent: BTreeSet<LinkTarget> =
@@ -98,15 +98,15 @@ proptest! {
                         prop_assert_eq!(sent, expected);
                         for p in &pushes {
                             prop_assert!(keys.insert(p.external_key.clone()), "push keys are never reused");
-                            prop_assert_eq!(&p.disposition, &inter.disposition);
+                            prop_assert_eq!(p.disposition.as_deref(), inter.disposition());
                         }
                     }
                     Err(_) => {
                         prop_assert_eq!(&inter, &before, "a refused action changes nothing");
-                        let allowed = action.target(before.state).is_some();
+                        let allowed = action.target(before.state()).is_some();
                         let unassigning_a_call = action == InteractionAction::Unassign && channel.is_call();
                         let missing_disposition =
-                            action == InteractionAction::CompleteWrapUp && required && before.disposition.is_none();
+                            action == InteractionAction::CompleteWrapUp && required && before.disposition().is_none();
                         prop_assert!(!allowed || unassigning_a_call || missing_disposition);
                     }
                 },
@@ -114,7 +114,7 @@ proptest! {
                     if inter.link(external(n), agent, now).is_ok() {
                         linked.insert(external(n));
                     } else {
-                        prop_assert_eq!(inter.state, InteractionState::Declined);
+                        prop_assert_eq!(inter.state(), InteractionState::Declined);
                     }
                 }
                 Step::Unlink(n) => {
@@ -125,14 +125,15 @@ proptest! {
                     inter.add_note(id, agent, "called back", now).unwrap();
                 }
                 Step::Dispose => {
-                    prop_assert_eq!(inter.set_disposition("resolved".into()).is_ok(), inter.state.accepts_disposition());
+                    prop_assert_eq!(inter.set_disposition("resolved".into()).is_ok(), inter.state().accepts_disposition());
                 }
             }
-            prop_assert!(inter.talk_seconds >= talk, "talk time never decreases");
-            talk = inter.talk_seconds;
-            prop_assert_eq!(inter.connected_since.is_some(), inter.state.is_connected());
-            if inter.state == InteractionState::Closed && before.state == InteractionState::WrapUp && required {
-                prop_assert!(inter.disposition.is_some());
+            prop_assert!(inter == before || inter.version() == before.version() + 1, "one change, one version");
+            prop_assert!(inter.talk_seconds() >= talk, "talk time never decreases");
+            talk = inter.talk_seconds();
+            prop_assert_eq!(inter.connected_since().is_some(), inter.state().is_connected());
+            if inter.state() == InteractionState::Closed && before.state() == InteractionState::WrapUp && required {
+                prop_assert!(inter.disposition().is_some());
             }
         }
         let json = serde_json::to_string(&inter).unwrap();

@@ -57,22 +57,20 @@ impl Crm {
         let tenant = self.tenant(actor.tenant).await?;
         let ctx = CaseContext { definitions: &definitions, region: Some(tenant.default_region), now: self.clock.now() };
         // Validate before drawing a number, so refused input burns none.
+        let valid = input.validate(actor, origin, ctx)?;
         let id: CaseId = next_id(&*self.ids);
-        input.clone().build(id, CaseNumber::new(1), actor, origin, ctx)?;
         let number = self.store.next_case_number(actor.tenant).await?;
-        let case = input.build(id, number, actor, origin, ctx)?;
+        let case = valid.build(id, number);
         let history = diff(&FieldMap::new(), &case.field_map(), actor.tenant, case.id, 1, actor.agent, case.created_at);
         let mut events = vec![self.event(
             actor,
-            EventKind::CaseCreated { case: case.id, number, customer: case.customer, assignee: case.assignee },
+            EventKind::CaseCreated { case: case.id, number, customer: case.customer(), assignee: case.assignee() },
         )];
-        if case.assignee.is_some_and(|a| a != actor.agent) || case.group.is_some() {
-            events.push(
-                self.event(
-                    actor,
-                    EventKind::CaseAssigned { case: case.id, assignee: case.assignee, group: case.group },
-                ),
-            );
+        if case.assignee().is_some_and(|a| a != actor.agent) || case.group().is_some() {
+            events.push(self.event(
+                actor,
+                EventKind::CaseAssigned { case: case.id, assignee: case.assignee(), group: case.group() },
+            ));
         }
         Ok((case, history, events))
     }
@@ -102,13 +100,15 @@ impl Crm {
     ) -> Result<Case> {
         actor.require(Permission::InteractionHandle)?;
         let mut inter = self.load_interaction(actor, interaction).await?;
-        check_version("interaction", interaction, inter.version, expected_version)?;
+        check_version("interaction", interaction, inter.version(), expected_version)?;
         input.origin_channel = input.origin_channel.or(Some(inter.channel));
         let (case, history, mut events) = self.prepare_case(actor, input, Some(interaction)).await?;
         let now = self.clock.now();
-        inter.link(LinkTarget::Case { id: case.id }, actor.agent, now)?;
-        inter.link(LinkTarget::Customer { id: case.customer }, actor.agent, now)?;
-        inter.version += 1;
+        inter.link_all(
+            [LinkTarget::Case { id: case.id }, LinkTarget::Customer { id: case.customer() }],
+            actor.agent,
+            now,
+        )?;
         events.push(
             self.event(actor, EventKind::InteractionLinked { interaction, target: LinkTarget::Case { id: case.id } }),
         );
@@ -159,7 +159,7 @@ impl Crm {
     ) -> Result<Case> {
         actor.require(Permission::CaseEdit)?;
         let mut case = self.load_case(actor, id).await?;
-        check_version("case", id, case.version, expected_version)?;
+        check_version("case", id, case.version(), expected_version)?;
         Self::check_assignment(actor, patch.assignee.flatten(), patch.group.is_some())?;
         if let Some(Some(a)) = patch.assignee {
             self.ensure_agent(actor, a, "assignee").await?;
@@ -168,18 +168,17 @@ impl Crm {
         let definitions = self.store.field_definitions(actor.tenant, FieldEntity::Case).await?;
         let ctx = CaseContext { definitions: &definitions, region: Some(tenant.default_region), now: self.clock.now() };
         let before = case.field_map();
-        let (old_assignee, old_group) = (case.assignee, case.group);
+        let (old_assignee, old_group) = (case.assignee(), case.group());
         patch.apply(&mut case, actor.agent, ctx)?;
-        let history = diff(&before, &case.field_map(), actor.tenant, id, expected_version + 1, actor.agent, ctx.now);
+        let history = diff(&before, &case.field_map(), actor.tenant, id, case.version(), actor.agent, ctx.now);
         if history.is_empty() {
             return Ok(case);
         }
-        case.version = expected_version + 1;
         let fields = history.iter().map(|h| h.field.clone()).collect();
         let mut events = vec![self.event(actor, EventKind::CaseUpdated { case: id, fields })];
-        if (case.assignee, case.group) != (old_assignee, old_group) {
+        if (case.assignee(), case.group()) != (old_assignee, old_group) {
             events.push(
-                self.event(actor, EventKind::CaseAssigned { case: id, assignee: case.assignee, group: case.group }),
+                self.event(actor, EventKind::CaseAssigned { case: id, assignee: case.assignee(), group: case.group() }),
             );
         }
         self.store.update_case(&case, expected_version, &history, &events).await?;
@@ -193,7 +192,7 @@ impl Crm {
     pub async fn delete_case(&self, actor: &Actor, id: CaseId, expected_version: u64) -> Result<()> {
         actor.require(Permission::CaseDelete)?;
         let case = self.load_case(actor, id).await?;
-        check_version("case", id, case.version, expected_version)?;
+        check_version("case", id, case.version(), expected_version)?;
         let events = [self.event(actor, EventKind::CaseDeleted { case: id })];
         self.store.delete_case(actor.tenant, id, expected_version, &events).await?;
         Ok(())

@@ -81,7 +81,7 @@ impl Crm {
     ) -> Result<Customer> {
         actor.require(Permission::CustomerEdit)?;
         let mut customer = self.load_customer(actor, id).await?;
-        check_version("customer", id, customer.version, expected_version)?;
+        check_version("customer", id, customer.version(), expected_version)?;
         if customer.is_merged() {
             return Err(Error::invalid("customer", "was merged into another card; edit that one"));
         }
@@ -93,7 +93,6 @@ impl Crm {
         if changed.is_empty() {
             return Ok(customer);
         }
-        customer.version += 1;
         let events = [self.event(
             actor,
             EventKind::CustomerUpdated { customer: id, fields: changed.iter().map(|f| (*f).to_owned()).collect() },
@@ -110,7 +109,7 @@ impl Crm {
     pub async fn delete_customer(&self, actor: &Actor, id: CustomerId, expected_version: u64) -> Result<()> {
         actor.require(Permission::CustomerDelete)?;
         let customer = self.load_customer(actor, id).await?;
-        check_version("customer", id, customer.version, expected_version)?;
+        check_version("customer", id, customer.version(), expected_version)?;
         let events = [self.event(actor, EventKind::CustomerDeleted { customer: id })];
         self.store.delete_customer(actor.tenant, id, expected_version, &events).await?;
         Ok(())

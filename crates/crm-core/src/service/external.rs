@@ -76,12 +76,11 @@ impl Crm {
     ) -> Result<(ExternalRef, Interaction)> {
         actor.require(Permission::InteractionHandle)?;
         let mut inter = self.load_interaction(actor, interaction).await?;
-        check_version("interaction", interaction, inter.version, expected_version)?;
+        check_version("interaction", interaction, inter.version(), expected_version)?;
         let crm = self.connector_for(connectors, actor, system)?;
         let reference = crm.create(request).await?;
         let target = LinkTarget::External { reference: reference.clone() };
         if inter.link(target.clone(), actor.agent, self.clock.now())? {
-            inter.version += 1;
             let events = [self.event(actor, EventKind::InteractionLinked { interaction, target })];
             self.store.update_interaction(&inter, expected_version, &events).await.map_err(|e| {
                 match Error::from(e) {

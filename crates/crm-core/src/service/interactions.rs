@@ -28,11 +28,11 @@ impl Crm {
     ) -> Result<Interaction> {
         actor.require(Permission::InteractionHandle)?;
         let mut inter = self.load_interaction(actor, id).await?;
-        check_version("interaction", id, inter.version, expected_version)?;
+        check_version("interaction", id, inter.version(), expected_version)?;
         let Some(kinds) = change(&mut inter)? else {
             return Ok(inter);
         };
-        inter.version += 1;
+        debug_assert_eq!(inter.version(), expected_version + 1, "one change, one version");
         let events: Vec<_> = kinds.into_iter().map(|kind| self.event(actor, kind)).collect();
         self.store.update_interaction(&inter, expected_version, &events).await?;
         Ok(inter)
@@ -80,7 +80,7 @@ impl Crm {
             },
         };
         if let Some(c) = &card
-            && let CustomerStatus::Merged { into, .. } = c.status
+            && let CustomerStatus::Merged { into, .. } = *c.status()
         {
             card = Some(self.load_customer(actor, into).await?);
         }
@@ -88,31 +88,17 @@ impl Crm {
             if let (Some(identity), true) = (identity.clone(), actor.can(Permission::CustomerEdit)) {
                 let seq = self.store.next_account_sequence(actor.tenant).await?;
                 let name = input.contact_name.clone().unwrap_or_else(|| input.address.clone().unwrap_or_default());
-                let new = Customer {
-                    id: next_id(&*self.ids),
-                    tenant: actor.tenant,
-                    account_number: AccountNumber::generated(seq),
-                    name: crate::text::required_text("contact_name", &name, 200)?,
-                    identities: vec![identity.clone()],
-                    addresses: Vec::new(),
-                    custom: Default::default(),
-                    status: CustomerStatus::Active,
-                    origin_channel: Some(input.channel),
-                    last_contact_at: Some(now),
-                    created_by: Some(actor.agent),
-                    created_at: now,
-                    updated_at: now,
-                    version: 1,
-                };
+                let name = crate::text::required_text("contact_name", &name, 200)?;
+                let account = AccountNumber::generated(seq);
+                let new =
+                    Customer::first_contact(next_id(&*self.ids), actor, account, name, identity, input.channel, now);
                 let events = [self.event(actor, EventKind::CustomerCreated { customer: new.id })];
                 self.store.insert_customer(&new, &events).await?;
                 card = Some(new);
             }
         } else if let (Some(c), true) = (card.as_mut(), inbound) {
-            let expected = c.version;
+            let expected = c.version();
             if c.record_contact(identity, now) {
-                c.updated_at = now;
-                c.version += 1;
                 let events = [self.event(
                     actor,
                     EventKind::CustomerUpdated { customer: c.id, fields: vec!["last_contact_at".into()] },
@@ -126,8 +112,8 @@ impl Crm {
             actor,
             EventKind::InteractionCreated {
                 interaction: interaction.id,
-                agent: interaction.agent,
-                customer: interaction.customer,
+                agent: interaction.agent(),
+                customer: interaction.customer(),
             },
         )];
         self.store.insert_interaction(&interaction, &events).await?;
@@ -162,11 +148,9 @@ impl Crm {
         }
         let now = self.clock.now();
         self.change_interaction(actor, id, expected_version, |inter| {
-            let pushes = inter.apply(action, now)?;
-            if action == InteractionAction::Accept && inter.agent.is_none() {
-                inter.agent = Some(actor.agent);
-            }
-            let state = EventKind::InteractionStateChanged { interaction: id, state: inter.state, agent: inter.agent };
+            let pushes = inter.apply(action, actor.agent, now)?;
+            let state =
+                EventKind::InteractionStateChanged { interaction: id, state: inter.state(), agent: inter.agent() };
             Ok(Some(
                 std::iter::once(state)
                     .chain(pushes.into_iter().map(|push| EventKind::ActivityPushRequested { push }))
@@ -233,7 +217,7 @@ impl Crm {
         actor.require(Permission::InteractionHandle)?;
         actor.require(Permission::CaseEdit)?;
         let inter = self.load_interaction(actor, id).await?;
-        let note = inter.notes.iter().find(|n| n.id == note).ok_or_else(|| Error::not_found("note", note))?;
+        let note = inter.notes().iter().find(|n| n.id == note).ok_or_else(|| Error::not_found("note", note))?;
         self.get_case(actor, case).await?;
         let follow_up = FollowUp {
             id: next_id(&*self.ids),

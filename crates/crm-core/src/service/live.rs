@@ -35,7 +35,7 @@ impl Crm {
             direction: Direction::Inbound,
             customer: cards.first().map(|c| c.customer.id),
             address: Some(call.phone),
-            contact_name: cards.first().map(|c| c.customer.name.clone()),
+            contact_name: cards.first().map(|c| c.customer.name().to_owned()),
             internal_agent: None,
             agent: Some(agent),
             queue: call.queue,
@@ -122,7 +122,7 @@ impl Crm {
         let agents = match Addressees::of(&event.kind) {
             Addressees::Agents(agents) => agents,
             Addressees::CaseAssignee(case) => match self.store.get_case(event.tenant, case).await? {
-                Some(c) => c.assignee.into_iter().collect(),
+                Some(c) => c.assignee().into_iter().collect(),
                 None => Vec::new(),
             },
         };

@@ -71,7 +71,7 @@ impl Crm {
                 let number: CaseNumber = raw.parse()?;
                 match self.store.get_case_by_number(actor.tenant, number).await? {
                     Some(case) if case.visible_to(actor) => {
-                        let c = self.load_customer(actor, case.customer).await?;
+                        let c = self.load_customer(actor, case.customer()).await?;
                         vec![self.follow_tombstone(actor, c).await?]
                     }
                     _ => Vec::new(),
@@ -96,7 +96,7 @@ impl Crm {
     /// The card a tombstone redirects to (at most a few hops; merges can chain).
     async fn follow_tombstone(&self, actor: &Actor, mut customer: Customer) -> Result<Customer> {
         for _ in 0..8 {
-            match customer.status {
+            match *customer.status() {
                 CustomerStatus::Active => return Ok(customer),
                 CustomerStatus::Merged { into, .. } => customer = self.load_customer(actor, into).await?,
             }

@@ -66,7 +66,7 @@ impl Crm {
             conflicts: plan.conflicts.clone(),
             target_before: target_card,
             source_before: source_card,
-            target_version_after: plan.target.version,
+            target_version_after: plan.target.version(),
             moved: Default::default(),
             merged_by: actor.agent,
             merged_at: now,

@@ -26,7 +26,7 @@ impl Crm {
         if let Some(case) = input.case {
             let c =
                 self.get_case(actor, case).await.map_err(|_| Error::invalid("case", "is not a case you can see"))?;
-            if c.customer != input.customer {
+            if c.customer() != input.customer {
                 return Err(Error::invalid("case", "belongs to another customer"));
             }
         }
@@ -35,7 +35,7 @@ impl Crm {
         }
         let tenant = self.tenant(actor.tenant).await?;
         let task = input.build(next_id(&*self.ids), actor.tenant, actor.agent, tenant.time_zone, self.clock.now())?;
-        let events = [self.event(actor, EventKind::TaskCreated { task: task.id, assignee: task.assignee })];
+        let events = [self.event(actor, EventKind::TaskCreated { task: task.id, assignee: task.assignee() })];
         self.store.insert_task(&task, &events).await?;
         Ok(task)
     }
@@ -62,7 +62,7 @@ impl Crm {
     ) -> Result<Task> {
         actor.require(Permission::TaskEdit)?;
         let mut task = self.get_task(actor, id).await?;
-        check_version("task", id, task.version, expected_version)?;
+        check_version("task", id, task.version(), expected_version)?;
         if patch.assignee.is_some_and(|a| a != actor.agent) {
             actor.require(Permission::CaseAssign)?;
             if let Some(a) = patch.assignee {
@@ -70,13 +70,11 @@ impl Crm {
             }
         }
         let tenant = self.tenant(actor.tenant).await?;
-        let before = task.clone();
         patch.apply(&mut task, tenant.time_zone, self.clock.now())?;
-        if task == before {
+        if task.version() == expected_version {
             return Ok(task);
         }
-        task.version = expected_version + 1;
-        let events = [self.event(actor, EventKind::TaskUpdated { task: id, assignee: task.assignee })];
+        let events = [self.event(actor, EventKind::TaskUpdated { task: id, assignee: task.assignee() })];
         self.store.update_task(&task, expected_version, &events).await?;
         Ok(task)
     }

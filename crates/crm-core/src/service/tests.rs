@@ -12,7 +12,8 @@ use uuid::Uuid;
 use super::Crm;
 use crate::access::{Actor, Agent, Group, Permission, PrivateScope, Role, Tenant};
 use crate::case::{
-    Case, CaseFilter, CaseHistoryEntry, CaseNumber, CasePatch, CaseSort, CaseStatus, NewCase, Priority, Visibility,
+    Case, CaseFilter, CaseHistoryEntry, CaseNumber, CasePatch, CaseRecord, CaseSort, CaseStatus, NewCase, Priority,
+    Visibility,
 };
 use crate::custom_field::{FieldDefinition, FieldEntity};
 use crate::customer::{
@@ -25,7 +26,8 @@ use crate::external::{ExternalObject, ExternalRef, ExternalSystem};
 use crate::follow_up::FollowUp;
 use crate::ids::{AgentId, CaseId, CustomerId, EventId, InteractionId, MergeId, RelationId, TaskId, TenantId};
 use crate::interaction::{
-    Channel, Direction, Disposition, Interaction, InteractionAction, LinkTarget, NewInteraction, QueueSettings,
+    Channel, Direction, Disposition, Interaction, InteractionAction, InteractionRecord, LinkTarget, NewInteraction,
+    QueueSettings,
 };
 use crate::page::{Page, PageRequest};
 use crate::ports::store::{
@@ -502,7 +504,7 @@ fn customer(id: u128) -> Customer {
 }
 
 fn case(version: u64, visibility: Visibility, assignee: Option<AgentId>) -> Case {
-    let mut c = NewCase { visibility: Some(visibility), assignee, ..NewCase::open(customer(10).id, "Cannot log in") }
+    let c = NewCase { visibility: Some(visibility), assignee, ..NewCase::open(customer(10).id, "Cannot log in") }
         .build(
             CaseId::from_uuid(Uuid::from_u128(20)),
             CaseNumber::new(7),
@@ -511,8 +513,7 @@ fn case(version: u64, visibility: Visibility, assignee: Option<AgentId>) -> Case
             crate::case::CaseContext { definitions: &[], region: None, now: now() },
         )
         .unwrap();
-    c.version = version;
-    c
+    Case::restore(CaseRecord { version, ..c.into_record() })
 }
 
 fn unavailable() -> StoreError {
@@ -548,7 +549,7 @@ async fn a_created_customer_is_written_with_its_generated_account_and_event() {
         .customer_store
         .expect_insert_customer()
         .withf(|c, events| {
-            c.account_number.as_str() == "AC-000042"
+            c.account_number().as_str() == "AC-000042"
                 && events.len() == 1
                 && matches!(events[0].kind, EventKind::CustomerCreated { customer } if customer == c.id)
         })
@@ -558,7 +559,7 @@ async fn a_created_customer_is_written_with_its_generated_account_and_event() {
         .create_customer(&actor(Role::Agent), NewCustomer { name: "Jane".into(), ..Default::default() })
         .await
         .unwrap();
-    assert_eq!(c.version, 1);
+    assert_eq!(c.version(), 1);
 }
 
 #[tokio::test]
@@ -595,7 +596,7 @@ async fn a_lost_race_in_the_store_surfaces_as_a_conflict() {
         .case_store
         .expect_update_case()
         .withf(|c, expected, history, events| {
-            c.version == 4
+            c.version() == 4
                 && *expected == 3
                 && history.len() == 1
                 && history[0].field == "priority"
@@ -779,10 +780,9 @@ fn voice_call_linked_to_salesforce(version: u64) -> Interaction {
         ExternalRef { system: ExternalSystem::Salesforce, object: ExternalObject::Contact, id: "003xx".into() };
     i.link(LinkTarget::External { reference }, actor(Role::Agent).agent, now()).unwrap();
     for a in [InteractionAction::Accept, InteractionAction::End] {
-        i.apply(a, now()).unwrap();
+        i.apply(a, actor(Role::Agent).agent, now()).unwrap();
     }
-    i.version = version;
-    i
+    Interaction::restore(InteractionRecord { version, ..i.into_record() })
 }
 
 #[tokio::test]
@@ -794,7 +794,7 @@ async fn completing_a_linked_calls_wrap_up_queues_the_push_with_the_state_change
         .expect_update_interaction()
         .withf(|i, expected, events| {
             *expected == 5
-                && i.version == 6
+                && i.version() == 6
                 && events
                     .iter()
                     .any(|e| matches!(&e.kind, EventKind::ActivityPushRequested { push } if push.target.id == "003xx"))
@@ -803,7 +803,7 @@ async fn completing_a_linked_calls_wrap_up_queues_the_push_with_the_state_change
         .returning(|_, _, _| Ok(()));
     let id = InteractionId::from_uuid(Uuid::from_u128(30));
     let i = crm(store).act_on_interaction(&actor(Role::Agent), id, 5, InteractionAction::CompleteWrapUp).await.unwrap();
-    assert_eq!(i.state, crate::interaction::InteractionState::Closed);
+    assert_eq!(i.state(), crate::interaction::InteractionState::Closed);
 }
 
 #[tokio::test]
@@ -837,7 +837,7 @@ async fn undoing_a_merge_after_the_target_changed_is_a_conflict() {
         conflicts: plan.conflicts.clone(),
         target_before: a.clone(),
         source_before: b.clone(),
-        target_version_after: plan.target.version,
+        target_version_after: plan.target.version(),
         moved: MovedRecords::default(),
         merged_by: actor(Role::Supervisor).agent,
         merged_at: now(),
@@ -845,7 +845,8 @@ async fn undoing_a_merge_after_the_target_changed_is_a_conflict() {
         undone_by: None,
     };
     let mut edited_target = plan.target.clone();
-    edited_target.version += 1;
+    edited_target.record_contact(None, now() + chrono::Duration::minutes(1));
+    assert_eq!(edited_target.version(), plan.target.version() + 1);
     let tombstone = plan.tombstone.clone();
     let mut store = store_with_tenant();
     store.customer_store.expect_get_merge().returning(move |_, _| Ok(Some(record.clone())));

@@ -52,10 +52,10 @@ async fn wrapped_up_call(env: &Env) {
             id: "003A".into(),
         },
     };
-    i = env.crm.link_interaction(&actor, i.id, i.version, target).await.expect("link");
-    i = env.crm.add_interaction_note(&actor, i.id, i.version, "wants a callback").await.expect("note");
+    i = env.crm.link_interaction(&actor, i.id, i.version(), target).await.expect("link");
+    i = env.crm.add_interaction_note(&actor, i.id, i.version(), "wants a callback").await.expect("note");
     for action in [InteractionAction::Accept, InteractionAction::End, InteractionAction::CompleteWrapUp] {
-        i = env.crm.act_on_interaction(&actor, i.id, i.version, action).await.expect("action");
+        i = env.crm.act_on_interaction(&actor, i.id, i.version(), action).await.expect("action");
     }
 }
 
@@ -145,7 +145,7 @@ async fn a_contact_created_in_the_external_crm_during_a_call_is_linked_and_recei
         transcript: Vec::new(),
     };
     let i = env.crm.create_interaction(&actor, input).await.unwrap();
-    let i = env.crm.act_on_interaction(&actor, i.id, i.version, InteractionAction::Accept).await.unwrap();
+    let i = env.crm.act_on_interaction(&actor, i.id, i.version(), InteractionAction::Accept).await.unwrap();
     let person =
         ExternalPerson { last_name: "Caller".into(), phone: Some("+33198765432".into()), ..Default::default() };
     let (reference, i) = env
@@ -154,13 +154,13 @@ async fn a_contact_created_in_the_external_crm_during_a_call_is_linked_and_recei
             &actor,
             &dir,
             i.id,
-            i.version,
+            i.version(),
             ExternalSystem::Salesforce,
             &ExternalCreate::Contact(person),
         )
         .await
         .unwrap();
-    assert!(i.links.iter().any(|l| l.target == LinkTarget::External { reference: reference.clone() }));
+    assert!(i.links().iter().any(|l| l.target == LinkTarget::External { reference: reference.clone() }));
     assert_eq!(remote.created().len(), 1);
     // Another system than the configured one is refused, naming the field.
     let err = env
@@ -169,14 +169,14 @@ async fn a_contact_created_in_the_external_crm_during_a_call_is_linked_and_recei
             &actor,
             &dir,
             i.id,
-            i.version,
+            i.version(),
             ExternalSystem::Dynamics,
             &ExternalCreate::Contact(ExternalPerson::default()),
         )
         .await;
     assert!(matches!(&err, Err(crm_core::Error::Validation(v)) if v.errors()[0].field == "system"), "{err:?}");
-    let i = env.crm.act_on_interaction(&actor, i.id, i.version, InteractionAction::End).await.unwrap();
-    env.crm.act_on_interaction(&actor, i.id, i.version, InteractionAction::CompleteWrapUp).await.unwrap();
+    let i = env.crm.act_on_interaction(&actor, i.id, i.version(), InteractionAction::End).await.unwrap();
+    env.crm.act_on_interaction(&actor, i.id, i.version(), InteractionAction::CompleteWrapUp).await.unwrap();
     env.crm.deliver_external_pushes(&dir, &instant_retries(), Duration::from_secs(60), 10).await.unwrap();
     let activities = remote.activities();
     assert_eq!(activities.len(), 1);

@@ -15,7 +15,7 @@ async fn found_by(env: &Env, actor: &Actor, key: LookupKey) -> Vec<crm_core::ids
 }
 
 async fn check(env: &Env, actor: &Actor, c: &Customer, gone: &BTreeSet<IdentityKey>) -> Result<(), TestCaseError> {
-    for identity in &c.identities {
+    for identity in c.identities() {
         match identity {
             Identity::Phone { number, .. } => {
                 let nsn = &number.as_e164()[3..];
@@ -70,7 +70,7 @@ proptest! {
             check(&env, &actor, &c, &BTreeSet::new()).await?;
             for edit in edits {
                 let patch = CustomerPatch { identities: Some(edit), ..CustomerPatch::default() };
-                match env.crm.update_customer(&actor, c.id, c.version, patch).await {
+                match env.crm.update_customer(&actor, c.id, c.version(), patch).await {
                     Ok(updated) => c = updated,
                     Err(Error::Validation(_)) => {}
                     Err(e) => return Err(TestCaseError::fail(format!("{e:?}"))),

@@ -81,14 +81,14 @@ proptest! {
                 match step {
                     Step::Link(n) => {
                         let target = LinkTarget::External { reference: reference(n) };
-                        if let Ok(i) = env.crm.link_interaction(&actor, inter.id, inter.version, target).await {
+                        if let Ok(i) = env.crm.link_interaction(&actor, inter.id, inter.version(), target).await {
                             inter = i;
                             linked.insert(n);
                         }
                     }
                     Step::Unlink(n) => {
                         let target = LinkTarget::External { reference: reference(n) };
-                        match env.crm.unlink_interaction(&actor, inter.id, inter.version, target).await {
+                        match env.crm.unlink_interaction(&actor, inter.id, inter.version(), target).await {
                             Ok(i) => {
                                 inter = i;
                                 prop_assert!(linked.remove(&n));
@@ -97,7 +97,7 @@ proptest! {
                         }
                     }
                     Step::Act(action) => {
-                        if let Ok(i) = env.crm.act_on_interaction(&actor, inter.id, inter.version, action).await {
+                        if let Ok(i) = env.crm.act_on_interaction(&actor, inter.id, inter.version(), action).await {
                             inter = i;
                             let triggers = if channel.is_call() {
                                 action == InteractionAction::CompleteWrapUp

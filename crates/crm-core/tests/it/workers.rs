@@ -92,7 +92,7 @@ async fn an_incoming_call_pops_the_card_on_the_agents_stream() {
     };
     let pop = env.crm.incoming_call(&agent, call).await.expect("call");
     assert_eq!(pop.cards.len(), 1);
-    assert_eq!(pop.interaction.agent, Some(agent.agent));
+    assert_eq!(pop.interaction.agent(), Some(agent.agent));
     let feed = env.crm.live_after(head, 100).await.expect("feed");
     assert_eq!(names(&feed), [SCREEN_POP], "the pop is on the feed at once");
     assert_eq!(feed[0].agent, agent.agent);
@@ -112,7 +112,7 @@ async fn an_incoming_call_pops_the_card_on_the_agents_stream() {
     let refused = env.crm.incoming_call(&supervisor, unknown).await;
     assert!(matches!(&refused, Err(crm_core::Error::Validation(v)) if v.errors()[0].field == "agent"), "{refused:?}");
     let pop = env.crm.incoming_call(&supervisor, other).await.expect("a supervisor may offer it");
-    assert_eq!(pop.interaction.agent, Some(supervisor.agent));
+    assert_eq!(pop.interaction.agent(), Some(supervisor.agent));
 }
 
 #[tokio::test]

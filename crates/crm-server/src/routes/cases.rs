@@ -29,7 +29,7 @@ pub async fn create_case(
 ) -> ApiResult<Reply<Case>> {
     let c = crm.create_case(&actor, input).await?;
     let location = format!("/api/v1/cases/{}", c.id);
-    let v = c.version;
+    let v = c.version();
     Ok(Reply::created(c, location).tagged(v))
 }
 
@@ -125,7 +125,7 @@ pub async fn get_case(
     ApiPath(id): ApiPath<CaseId>,
 ) -> ApiResult<Reply<Case>> {
     let c = st.crm.get_case(&actor, id).await?;
-    let v = c.version;
+    let v = c.version();
     Ok(Reply::ok(c).tagged(v))
 }
 
@@ -141,7 +141,7 @@ pub async fn get_case_by_number(
 ) -> ApiResult<Reply<Case>> {
     let number: CaseNumber = number.parse().map_err(|e: crm_core::FieldError| ApiError::invalid(e.field, e.reason))?;
     let c = st.crm.get_case_by_number(&actor, number).await?;
-    let v = c.version;
+    let v = c.version();
     Ok(Reply::ok(c).tagged(v))
 }
 
@@ -157,7 +157,7 @@ pub async fn update_case(
     ApiJson(patch): ApiJson<CasePatch>,
 ) -> ApiResult<Reply<Case>> {
     let c = st.crm.update_case(&actor, id, version, patch).await.map_err(ApiError::precondition)?;
-    let v = c.version;
+    let v = c.version();
     Ok(Reply::ok(c).tagged(v))
 }
 

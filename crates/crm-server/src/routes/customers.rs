@@ -30,7 +30,7 @@ pub async fn create_customer(
 ) -> ApiResult<Reply<Customer>> {
     let c = crm.create_customer(&actor, input).await?;
     let location = format!("/api/v1/customers/{}", c.id);
-    let version = c.version;
+    let version = c.version();
     Ok(Reply::created(c, location).tagged(version))
 }
 
@@ -94,7 +94,7 @@ pub async fn get_customer(
     ApiPath(id): ApiPath<CustomerId>,
 ) -> ApiResult<Reply<Customer>> {
     let c = st.crm.get_customer(&actor, id).await?;
-    let v = c.version;
+    let v = c.version();
     Ok(Reply::ok(c).tagged(v))
 }
 
@@ -110,7 +110,7 @@ pub async fn update_customer(
     ApiJson(patch): ApiJson<CustomerPatch>,
 ) -> ApiResult<Reply<Customer>> {
     let c = st.crm.update_customer(&actor, id, version, patch).await.map_err(ApiError::precondition)?;
-    let v = c.version;
+    let v = c.version();
     Ok(Reply::ok(c).tagged(v))
 }
 

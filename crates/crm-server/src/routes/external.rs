@@ -80,7 +80,7 @@ pub async fn create(
         .create_external_record(&actor, &st.connectors, id, version, system, &request)
         .await
         .map_err(ApiError::precondition)?;
-    let v = interaction.version;
+    let v = interaction.version();
     let location = format!("/api/v1/interactions/{id}");
     Ok(Reply::created(CreatedExternal { reference, interaction }, location).tagged(v))
 }

@@ -16,7 +16,7 @@ use crate::problem::{ApiError, ApiResult};
 use crate::state::AppState;
 
 fn tagged(i: Interaction) -> Reply<Interaction> {
-    let v = i.version;
+    let v = i.version();
     Reply::ok(i).tagged(v)
 }
 
@@ -31,7 +31,7 @@ pub async fn create_interaction(
 ) -> ApiResult<Reply<Interaction>> {
     let i = crm.create_interaction(&actor, input).await?;
     let location = format!("/api/v1/interactions/{}", i.id);
-    let v = i.version;
+    let v = i.version();
     Ok(Reply::created(i, location).tagged(v))
 }
 
@@ -170,6 +170,6 @@ pub async fn create_case(
 ) -> ApiResult<Reply<Case>> {
     let c = crm.create_case_from_interaction(&actor, id, version, input).await.map_err(ApiError::precondition)?;
     let location = format!("/api/v1/cases/{}", c.id);
-    let v = c.version;
+    let v = c.version();
     Ok(Reply::created(c, location).tagged(v))
 }

@@ -25,7 +25,7 @@ pub async fn create_task(
 ) -> ApiResult<Reply<Task>> {
     let t = crm.create_task(&actor, input).await?;
     let location = format!("/api/v1/tasks/{}", t.id);
-    let v = t.version;
+    let v = t.version();
     Ok(Reply::created(t, location).tagged(v))
 }
 
@@ -38,7 +38,7 @@ pub async fn get_task(
     ApiPath(id): ApiPath<TaskId>,
 ) -> ApiResult<Reply<Task>> {
     let t = st.crm.get_task(&actor, id).await?;
-    let v = t.version;
+    let v = t.version();
     Ok(Reply::ok(t).tagged(v))
 }
 
@@ -54,7 +54,7 @@ pub async fn update_task(
     ApiJson(patch): ApiJson<TaskPatch>,
 ) -> ApiResult<Reply<Task>> {
     let t = st.crm.update_task(&actor, id, version, patch).await.map_err(ApiError::precondition)?;
-    let v = t.version;
+    let v = t.version();
     Ok(Reply::ok(t).tagged(v))
 }
 

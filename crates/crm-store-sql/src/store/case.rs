@@ -33,9 +33,9 @@ pub(crate) type CasePosition = (CaseSortField, Option<DateTime<Utc>>, Option<Pri
 fn position(field: CaseSortField, case: &Case) -> CasePosition {
     match field {
         CaseSortField::CreatedAt => (field, Some(case.created_at), None, case.number),
-        CaseSortField::UpdatedAt => (field, Some(case.updated_at), None, case.number),
+        CaseSortField::UpdatedAt => (field, Some(case.updated_at()), None, case.number),
         CaseSortField::Number => (field, None, None, case.number),
-        CaseSortField::Priority => (field, None, Some(case.priority), case.number),
+        CaseSortField::Priority => (field, None, Some(case.priority()), case.number),
     }
 }
 
@@ -49,19 +49,19 @@ pub(crate) fn case_values(c: &Case) -> StoreResult<Vec<Value>> {
         uid(c.id),
         uid(c.tenant),
         int(c.number.value()),
-        uid(c.customer),
-        text(c.status.as_str()),
-        text(c.visibility.as_str()),
-        text(c.severity.as_str()),
-        text(c.priority.as_str()),
-        Value::BigInt(Some(priority_rank(c.priority))),
-        Value::Uuid(c.assignee.map(|a| a.as_uuid())),
-        Value::Uuid(c.group.map(|g| g.as_uuid())),
-        text(c.subject.to_lowercase()),
-        text(c.description.body().to_lowercase()),
+        uid(c.customer()),
+        text(c.status().as_str()),
+        text(c.visibility().as_str()),
+        text(c.severity().as_str()),
+        text(c.priority().as_str()),
+        Value::BigInt(Some(priority_rank(c.priority()))),
+        Value::Uuid(c.assignee().map(|a| a.as_uuid())),
+        Value::Uuid(c.group().map(|g| g.as_uuid())),
+        text(c.subject().to_lowercase()),
+        text(c.description().body().to_lowercase()),
         Value::BigInt(Some(ts(c.created_at))),
-        Value::BigInt(Some(ts(c.updated_at))),
-        int(c.version),
+        Value::BigInt(Some(ts(c.updated_at()))),
+        int(c.version()),
         text(to_doc(c)?),
     ])
 }
@@ -155,7 +155,7 @@ async fn check_new_case<C: ConnectionTrait>(c: &C, case: &Case) -> StoreResult<(
         c,
         "SELECT (SELECT COUNT(*) FROM cases WHERE id = ?) AS taken, \
          (SELECT COUNT(*) FROM customers WHERE id = ? AND tenant_id = ?) AS customer",
-        vec![uid(case.id), uid(case.customer), uid(case.tenant)],
+        vec![uid(case.id), uid(case.customer()), uid(case.tenant)],
     )
     .await
     .map_err(db)?
@@ -170,7 +170,7 @@ async fn check_new_case<C: ConnectionTrait>(c: &C, case: &Case) -> StoreResult<(
 }
 
 fn missing_customer(case: &Case) -> StoreError {
-    StoreError::InvalidReference { field: "customer".into(), reason: format!("{} does not exist", case.customer) }
+    StoreError::InvalidReference { field: "customer".into(), reason: format!("{} does not exist", case.customer()) }
 }
 
 /// The inserts of a new case with its history and events.
@@ -208,7 +208,7 @@ async fn insert_case_rows<C: ConnectionTrait>(
     if c.get_database_backend() == DbBackend::Postgres {
         let customer = (
             "EXISTS (SELECT 1 FROM customers WHERE id = ? AND tenant_id = ?)",
-            vec![uid(case.customer), uid(case.tenant)],
+            vec![uid(case.customer()), uid(case.tenant)],
         );
         let wrote = insert_together_if(c, parts, customer, "customer").await.map_err(|e| new_case_error(case, e))?;
         return if wrote { Ok(()) } else { Err(missing_customer(case)) };
@@ -313,12 +313,11 @@ async fn detach_tasks<C: ConnectionTrait>(c: &C, tenant: TenantId, case: CaseId)
         .map_err(db)?;
     for row in rows {
         let mut task: crm_core::task::Task = from_doc(&row)?;
-        task.case = None;
-        task.version += 1;
+        task.detach_from_case();
         exec(
             c,
             "UPDATE tasks SET case_id = NULL, version = ?, doc = ? WHERE id = ?",
-            vec![int(task.version), text(to_doc(&task)?), uid(task.id)],
+            vec![int(task.version()), text(to_doc(&task)?), uid(task.id)],
         )
         .await
         .map_err(db)?;

@@ -51,13 +51,13 @@ pub(crate) fn customer_values(c: &Customer) -> StoreResult<Vec<Value>> {
     Ok(vec![
         uid(c.id),
         uid(c.tenant),
-        text(c.account_number.as_str()),
+        text(c.account_number().as_str()),
         text(c.folded_name()),
         text(status(c)),
-        ts_opt(c.last_contact_at),
+        ts_opt(c.last_contact_at()),
         Value::BigInt(Some(ts(c.created_at))),
-        Value::BigInt(Some(ts(c.updated_at))),
-        int(c.version),
+        Value::BigInt(Some(ts(c.updated_at()))),
+        int(c.version()),
         text(to_doc(c)?),
     ])
 }
@@ -98,7 +98,7 @@ impl SideRows {
                 self.terms.extend([uid(c.tenant), text("p"), text(p.as_str()), uid(c.id)]);
             }
         }
-        for (key, value) in &c.custom {
+        for (key, value) in c.custom() {
             self.customs.extend([uid(c.tenant), text(key.as_str()), text(value.search_text()), uid(c.id)]);
         }
     }
@@ -161,7 +161,7 @@ async fn clear_side_tables<C: ConnectionTrait>(c: &C, id: CustomerId) -> StoreRe
 
 fn duplicate_value(customer: &Customer) -> impl Fn(&str) -> Option<String> + '_ {
     |field| match field {
-        "account_number" => Some(customer.account_number.to_string()),
+        "account_number" => Some(customer.account_number().to_string()),
         "id" => Some(customer.id.to_string()),
         _ => None,
     }
@@ -172,12 +172,12 @@ async fn replace_customer<C: ConnectionTrait>(c: &C, customer: &Customer, expect
     let sql = "UPDATE customers SET account_number = ?, name_sort = ?, status = ?, last_contact_at = ?, \
                updated_at = ?, version = ?, doc = ? WHERE id = ? AND tenant_id = ? AND version = ?";
     let values = vec![
-        text(customer.account_number.as_str()),
+        text(customer.account_number().as_str()),
         text(customer.folded_name()),
         text(status(customer)),
-        ts_opt(customer.last_contact_at),
-        Value::BigInt(Some(ts(customer.updated_at))),
-        int(customer.version),
+        ts_opt(customer.last_contact_at()),
+        Value::BigInt(Some(ts(customer.updated_at()))),
+        int(customer.version()),
         text(to_doc(customer)?),
         uid(customer.id),
         uid(customer.tenant),
@@ -245,9 +245,8 @@ async fn move_children<C: ConnectionTrait>(
         to,
         only.map(|m| m.cases.iter().map(|i| i.as_uuid()).collect()),
         |case| {
-            case.customer = CustomerId::from_uuid(to);
-            case.version += 1;
-            case.version
+            case.move_to_customer(CustomerId::from_uuid(to));
+            case.version()
         },
     )
     .await?;
@@ -259,9 +258,8 @@ async fn move_children<C: ConnectionTrait>(
         to,
         only.map(|m| m.tasks.iter().map(|i| i.as_uuid()).collect()),
         |task| {
-            task.customer = CustomerId::from_uuid(to);
-            task.version += 1;
-            task.version
+            task.move_to_customer(CustomerId::from_uuid(to));
+            task.version()
         },
     )
     .await?;
@@ -273,9 +271,8 @@ async fn move_children<C: ConnectionTrait>(
         to,
         only.map(|m| m.interactions.iter().map(|i| i.as_uuid()).collect()),
         |interaction| {
-            interaction.customer = Some(CustomerId::from_uuid(to));
-            interaction.version += 1;
-            interaction.version
+            interaction.move_to_customer(CustomerId::from_uuid(to));
+            interaction.version()
         },
     )
     .await?;
@@ -625,8 +622,8 @@ impl CustomerStore for SqlStore {
                     reason: "the merge record does not describe the plan".into(),
                 });
             }
-            replace_customer(&tx, &plan.target, plan.target.version.saturating_sub(1)).await?;
-            replace_customer(&tx, &plan.tombstone, plan.tombstone.version.saturating_sub(1)).await?;
+            replace_customer(&tx, &plan.target, plan.target.version().saturating_sub(1)).await?;
+            replace_customer(&tx, &plan.tombstone, plan.tombstone.version().saturating_sub(1)).await?;
             let mut moved = move_children(&tx, tenant, source, target, None).await?;
             moved.relations_from = move_relations(&tx, tenant, "from_id", source, target, None).await?;
             moved.relations_to = move_relations(&tx, tenant, "to_id", source, target, None).await?;
@@ -687,8 +684,8 @@ impl CustomerStore for SqlStore {
                     reason: "the undo plan does not restore this merge's cards".into(),
                 });
             }
-            replace_customer(&tx, &plan.target, plan.target.version.saturating_sub(1)).await?;
-            replace_customer(&tx, &plan.source, plan.source.version.saturating_sub(1)).await?;
+            replace_customer(&tx, &plan.target, plan.target.version().saturating_sub(1)).await?;
+            replace_customer(&tx, &plan.source, plan.source.version().saturating_sub(1)).await?;
             let (target, source) = (record.target.as_uuid(), record.source.as_uuid());
             let moved = record.moved.clone();
             move_children(&tx, tenant, target, source, Some(&moved)).await?;

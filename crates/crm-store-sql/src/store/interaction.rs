@@ -26,9 +26,9 @@ pub(crate) async fn replace_interaction<C: ConnectionTrait>(
     let sql = "UPDATE interactions SET customer_id = ?, offered_at = ?, version = ?, doc = ? \
                WHERE id = ? AND tenant_id = ? AND version = ?";
     let values = vec![
-        Value::Uuid(interaction.customer.map(|c| c.as_uuid())),
+        Value::Uuid(interaction.customer().map(|c| c.as_uuid())),
         Value::BigInt(Some(ts(interaction.offered_at))),
-        int(interaction.version),
+        int(interaction.version()),
         text(to_doc(interaction)?),
         uid(interaction.id),
         uid(interaction.tenant),
@@ -38,7 +38,7 @@ pub(crate) async fn replace_interaction<C: ConnectionTrait>(
     if exec(c, sql, values).await.map_err(|e| map_db(e, "customer"))? == 0 {
         return Err(stale_or_missing(c, "interactions", "interaction", tenant, id, expected).await);
     }
-    if let Some(customer) = interaction.customer {
+    if let Some(customer) = interaction.customer() {
         require(c, "customers", "customer", tenant, customer.as_uuid()).await?;
     }
     Ok(())
@@ -49,7 +49,7 @@ impl InteractionStore for SqlStore {
     async fn insert_interaction(&self, interaction: &Interaction, events: &[DomainEvent]) -> StoreResult<()> {
         let tx = self.begin().await?;
         let result = async {
-            if let Some(customer) = interaction.customer {
+            if let Some(customer) = interaction.customer() {
                 require(&tx, "customers", "customer", interaction.tenant.as_uuid(), customer.as_uuid()).await?;
             }
             exec(
@@ -58,9 +58,9 @@ impl InteractionStore for SqlStore {
                 vec![
                     uid(interaction.id),
                     uid(interaction.tenant),
-                    Value::Uuid(interaction.customer.map(|c| c.as_uuid())),
+                    Value::Uuid(interaction.customer().map(|c| c.as_uuid())),
                     Value::BigInt(Some(ts(interaction.offered_at))),
-                    int(interaction.version),
+                    int(interaction.version()),
                     text(to_doc(interaction)?),
                 ],
             )

@@ -242,7 +242,7 @@ impl SqlStore {
             // exist already.
             let loaded: HashSet<CustomerId> = customers.iter().map(|c| c.id).collect();
             let elsewhere: BTreeSet<CustomerId> =
-                cases.iter().map(|c| c.customer).filter(|id| !loaded.contains(id)).collect();
+                cases.iter().map(|c| c.customer()).filter(|id| !loaded.contains(id)).collect();
             if !elsewhere.is_empty() {
                 let values = elsewhere
                     .into_iter()

@@ -40,14 +40,14 @@ pub(crate) fn planned_tasks_of_a_customer(backend: DbBackend) -> &'static str {
 /// The mutable column values of a task row, in `SET` order.
 fn task_set_values(t: &Task) -> StoreResult<Vec<Value>> {
     Ok(vec![
-        uid(t.customer),
-        Value::Uuid(t.case.map(|c| c.as_uuid())),
-        uid(t.assignee),
-        text(status(t.status)),
-        Value::BigInt(Some(ts(t.scheduled_at))),
-        ts_opt(t.reminder_at),
-        ts_opt(t.reminder_sent_at),
-        int(t.version),
+        uid(t.customer()),
+        Value::Uuid(t.case().map(|c| c.as_uuid())),
+        uid(t.assignee()),
+        text(status(t.status())),
+        Value::BigInt(Some(ts(t.scheduled_at()))),
+        ts_opt(t.reminder_at()),
+        ts_opt(t.reminder_sent_at()),
+        int(t.version()),
         text(to_doc(t)?),
     ])
 }
@@ -73,8 +73,8 @@ impl TaskStore for SqlStore {
         let tx = self.begin().await?;
         let result = async {
             let tenant = task.tenant.as_uuid();
-            require(&tx, "customers", "customer", tenant, task.customer.as_uuid()).await?;
-            if let Some(case) = task.case {
+            require(&tx, "customers", "customer", tenant, task.customer().as_uuid()).await?;
+            if let Some(case) = task.case() {
                 require(&tx, "cases", "case", tenant, case.as_uuid()).await?;
             }
             let sql = format!(
@@ -102,8 +102,8 @@ impl TaskStore for SqlStore {
             if !exists(&tx, "tasks", tenant, task.id.as_uuid()).await? {
                 return Err(StoreError::not_found("task", task.id));
             }
-            require(&tx, "customers", "customer", tenant, task.customer.as_uuid()).await?;
-            if let Some(case) = task.case {
+            require(&tx, "customers", "customer", tenant, task.customer().as_uuid()).await?;
+            if let Some(case) = task.case() {
                 require(&tx, "cases", "case", tenant, case.as_uuid()).await?;
             }
             replace_task(&tx, task, expected_version).await?;
@@ -174,9 +174,8 @@ impl TaskStore for SqlStore {
             let mut events = Vec::with_capacity(rows.len());
             for (row, event_id) in rows.iter().zip(event_ids) {
                 let mut task: Task = from_doc(row)?;
-                let expected = task.version;
-                task.reminder_sent_at = Some(now);
-                task.version += 1;
+                let expected = task.version();
+                task.mark_reminder_sent(now);
                 replace_task(&tx, &task, expected).await?;
                 events.push(reminder_event(&task, *event_id, now));
                 claimed.push(task);

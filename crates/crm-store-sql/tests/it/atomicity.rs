@@ -38,7 +38,7 @@ async fn failed_writes_leave_nothing(store: &dyn Store) {
         conflicts: plan.conflicts.clone(),
         target_before: target.clone(),
         source_before: source.clone(),
-        target_version_after: plan.target.version,
+        target_version_after: plan.target.version(),
         moved: Default::default(),
         merged_by: w.t.agent.id,
         merged_at: w.now,
@@ -58,7 +58,7 @@ async fn failed_writes_leave_nothing(store: &dyn Store) {
     let ok = w.event(EventKind::CustomersMerged { merge: plan.id, target: target.id, source: source.id });
     let moved = store.merge_customers(&plan, &record, &[ok]).await.unwrap();
     assert_eq!(moved.cases, vec![case.id]);
-    assert_eq!(store.get_case(tenant, case.id).await.unwrap().unwrap().customer, target.id);
+    assert_eq!(store.get_case(tenant, case.id).await.unwrap().unwrap().customer(), target.id);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -6,7 +6,7 @@ use std::fmt::Debug;
 
 use crm_core::StoreError;
 use crm_core::case::Case;
-use crm_core::customer::{Customer, CustomerQuery};
+use crm_core::customer::{Customer, CustomerQuery, CustomerRecord};
 use crm_core::page::PageRequest;
 use crm_core::ports::{CaseStore, CustomerStore};
 use crm_store_sql::SqlStore;
@@ -54,7 +54,10 @@ async fn bulk_seed_is_all_or_nothing(backend: Backend) {
     // The last customer takes the first one's account number: the load fails at its last
     // slice and the earlier slices are gone too.
     let mut clash = customers.clone();
-    clash[CUSTOMERS - 1].account_number = customers[0].account_number.clone();
+    clash[CUSTOMERS - 1] = Customer::restore(CustomerRecord {
+        account_number: customers[0].account_number().clone(),
+        ..customers[CUSTOMERS - 1].clone().into_record()
+    });
     refused(
         store.bulk_seed(&clash, &cases).await,
         |e| matches!(e, StoreError::Conflict(crm_core::error::Conflict::Duplicate { field, .. }) if field == "account_number"),

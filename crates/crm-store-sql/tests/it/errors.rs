@@ -5,7 +5,7 @@ use std::fmt::Debug;
 
 use crm_core::StoreError;
 use crm_core::access::{Agent, Group};
-use crm_core::customer::AccountNumber;
+use crm_core::customer::{AccountNumber, Customer, CustomerRecord};
 use crm_core::error::Conflict;
 use crm_core::event::EventKind;
 use crm_core::page::PageRequest;
@@ -38,19 +38,21 @@ async fn errors_name_their_fields(store: &dyn Store) {
     let b = w.customer("Bob", vec![]).await;
 
     // Unique constraints.
-    let mut taken = w.build_customer("Copy", vec![]).await;
-    taken.account_number = a.account_number.clone();
+    let copy = w.build_customer("Copy", vec![]).await;
+    let taken = Customer::restore(CustomerRecord { account_number: a.account_number().clone(), ..copy.into_record() });
     match store.insert_customer(&taken, &[]).await {
         Err(StoreError::Conflict(Conflict::Duplicate { field, value })) => {
-            assert_eq!((field.as_str(), value.as_str()), ("account_number", a.account_number.as_str()));
+            assert_eq!((field.as_str(), value.as_str()), ("account_number", a.account_number().as_str()));
         }
         other => panic!("expected a duplicate account number, got {other:?}"),
     }
     duplicate(store.insert_customer(&a, &[]).await, "id");
-    let mut renamed = b.clone();
-    renamed.account_number = AccountNumber::parse(a.account_number.as_str()).unwrap();
-    renamed.version += 1;
-    duplicate(store.update_customer(&renamed, b.version, &[]).await, "account_number");
+    let renamed = Customer::restore(CustomerRecord {
+        account_number: AccountNumber::parse(a.account_number().as_str()).unwrap(),
+        version: b.version() + 1,
+        ..b.clone().into_record()
+    });
+    duplicate(store.update_customer(&renamed, b.version(), &[]).await, "account_number");
     let case = w.case(&a).await;
     let mut same_number = w.build_case(&a).await;
     same_number.number = case.number;
@@ -72,7 +74,7 @@ async fn errors_name_their_fields(store: &dyn Store) {
     let created = w.event(EventKind::CaseCreated {
         case: orphan.id,
         number: orphan.number,
-        customer: orphan.customer,
+        customer: orphan.customer(),
         assignee: None,
     });
     invalid(store.insert_case(&orphan, &w.creation_history(&orphan), &[created]).await, "customer");
@@ -112,12 +114,11 @@ async fn errors_name_their_fields(store: &dyn Store) {
     invalid(store.insert_relation(&relation, &[]).await, "to");
     let a_now = store.get_customer(tenant, a.id).await.unwrap().unwrap();
     let event = w.event(EventKind::CustomerDeleted { customer: a.id });
-    invalid(store.delete_customer(tenant, a.id, a_now.version, &[event]).await, "customer");
+    invalid(store.delete_customer(tenant, a.id, a_now.version(), &[event]).await, "customer");
     // A case moved to a missing customer trips the foreign key itself.
     let mut moved = case.clone();
-    moved.customer = ghost.id;
-    moved.version += 1;
-    invalid(store.update_case(&moved, case.version, &[], &[]).await, "customer");
+    moved.move_to_customer(ghost.id);
+    invalid(store.update_case(&moved, case.version(), &[], &[]).await, "customer");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use crm_core::access::PrivateScope;
-use crm_core::case::Visibility;
+use crm_core::case::{Case, CaseRecord, Visibility};
 use crm_core::customer::{IdentityKey, PhoneNumber};
 use crm_core::ids::{AgentId, CaseId, CustomerId, TenantId};
 use crm_core::ports::{CardLimits, CardStore as _, CaseStore as _};
@@ -46,7 +46,7 @@ async fn postgres_screen_pops_read_together_each_get_their_own_cards() {
         for k in 0..i % 3 {
             let mut case = w.build_case(&c).await;
             if i % 4 == 0 && k == 0 {
-                case.visibility = Visibility::Private;
+                case = Case::restore(CaseRecord { visibility: Visibility::Private, ..case.into_record() });
             } else {
                 visible.insert(case.id);
             }

@@ -161,7 +161,7 @@ async fn name_search_survives_its_move_to_fts5(url: &str) {
             vec![
                 c.id.as_uuid().into(),
                 tenant.as_uuid().into(),
-                c.account_number.to_string().into(),
+                c.account_number().to_string().into(),
                 c.folded_name().into(),
                 serde_json::to_string(c).unwrap().into(),
             ],
@@ -188,7 +188,7 @@ async fn name_search_survives_its_move_to_fts5(url: &str) {
         |name: &str| CustomerQuery { name: Some(name.into()), ..CustomerQuery::default() }.normalise().unwrap();
     let found = async |name: &str| {
         let page = store.search_customers(tenant, &by_name(name), &PageRequest::first()).await.unwrap();
-        page.items.into_iter().map(|c| c.name).collect::<Vec<_>>()
+        page.items.into_iter().map(|c| c.name().to_owned()).collect::<Vec<_>>()
     };
     assert_eq!(found("du").await, ["Éloïse Durand", "Marie Dupond"]);
     assert_eq!(found("marie").await, ["Marie Curie", "Marie Dupond"]);

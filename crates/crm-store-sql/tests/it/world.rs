@@ -51,7 +51,7 @@ impl<'s> World<'s> {
         let number = self.store.next_case_number(self.t.tenant.id).await.unwrap();
         let input = NewCase {
             customer: customer.id,
-            subject: format!("Case of {}", customer.name),
+            subject: format!("Case of {}", customer.name()),
             description: None,
             draft: false,
             visibility: None,
@@ -72,7 +72,7 @@ impl<'s> World<'s> {
             &case.field_map(),
             case.tenant,
             case.id,
-            case.version,
+            case.version(),
             self.t.agent.id,
             self.now,
         )
@@ -83,8 +83,8 @@ impl<'s> World<'s> {
         let events = [self.event(EventKind::CaseCreated {
             case: case.id,
             number: case.number,
-            customer: case.customer,
-            assignee: case.assignee,
+            customer: case.customer(),
+            assignee: case.assignee(),
         })];
         self.store.insert_case(&case, &self.creation_history(&case), &events).await.expect("insert case");
         case

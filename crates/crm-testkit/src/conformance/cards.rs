@@ -3,12 +3,12 @@
 use chrono::Duration;
 use crm_core::access::PrivateScope;
 use crm_core::case::{CaseStatus, Visibility};
-use crm_core::customer::{Customer, IdentityKey, NewCustomer};
+use crm_core::customer::{Customer, CustomerRecord, IdentityKey, NewCustomer};
 use crm_core::ids::{CustomerId, TenantId};
 use crm_core::page::PageRequest;
 use crm_core::ports::{CardLimits, CardParts};
 
-use super::cases::moved_to;
+use super::cases::{moved_to, updated_at};
 use super::customers::{email_key, phone_key};
 use super::{Ctx, StoreFactory, email, phone};
 
@@ -56,8 +56,7 @@ pub async fn card_parts_equal_the_four_single_reads(factory: &dyn StoreFactory) 
                 }
             })
             .await;
-        let mut case = moved_to(built, status, &ctx);
-        case.updated_at = ctx.now + Duration::minutes(i % 5);
+        let case = updated_at(moved_to(built, status, &ctx), ctx.now + Duration::minutes(i % 5));
         ctx.insert_case(&case).await;
     }
     ctx.case(&other, |_| {}).await;
@@ -96,8 +95,8 @@ pub async fn card_parts_equal_the_four_single_reads(factory: &dyn StoreFactory) 
     let l = limits[0];
     let hidden = ctx.store.card_parts(tenant, busy.id, &agent_scope, l).await.unwrap();
     let all = ctx.store.card_parts(tenant, busy.id, &PrivateScope::All, l).await.unwrap();
-    assert!(hidden.open_cases.iter().all(|c| c.visibility != Visibility::Private));
-    assert!(all.open_cases.iter().any(|c| c.visibility == Visibility::Private));
+    assert!(hidden.open_cases.iter().all(|c| c.visibility() != Visibility::Private));
+    assert!(all.open_cases.iter().any(|c| c.visibility() == Visibility::Private));
 
     let quiet_parts = ctx.store.card_parts(tenant, quiet.id, &PrivateScope::All, l).await.unwrap();
     assert_eq!(quiet_parts, four_reads(&ctx, tenant, quiet.id, &PrivateScope::All, l).await);
@@ -134,14 +133,17 @@ pub async fn cards_by_identity_equal_lookup_then_cards(factory: &dyn StoreFactor
     let never = ctx.customer("Jamais Contacté", vec![phone(shared), email("famille@example.org")]).await;
     let mut customers = vec![never.clone()];
     for (name, hours) in [("Ancien", 72), ("Récent", 1), ("Moyen", 20)] {
-        let mut c = ctx
+        let c = ctx
             .build_customer(NewCustomer {
                 name: name.into(),
                 identities: vec![phone(shared)],
                 ..NewCustomer::default()
             })
             .await;
-        c.last_contact_at = Some(ctx.now - Duration::hours(hours));
+        let c = Customer::restore(CustomerRecord {
+            last_contact_at: Some(ctx.now - Duration::hours(hours)),
+            ..c.into_record()
+        });
         ctx.insert_customer(&c).await;
         customers.push(c);
     }
@@ -163,8 +165,7 @@ pub async fn cards_by_identity_equal_lookup_then_cards(factory: &dyn StoreFactor
                 })
                 .await;
             let status = if i == 3 { CaseStatus::Closed } else { CaseStatus::Open };
-            let mut case = moved_to(built, status, &ctx);
-            case.updated_at = ctx.now + Duration::minutes((i + n) % 3);
+            let case = updated_at(moved_to(built, status, &ctx), ctx.now + Duration::minutes((i + n) % 3));
             ctx.insert_case(&case).await;
         }
         for i in 0..3_i64 {
@@ -207,11 +208,11 @@ pub async fn cards_by_identity_equal_lookup_then_cards(factory: &dyn StoreFactor
     // with its own parts.
     let shared_cards =
         ctx.store.cards_by_identity(tenant, &keys[0].0, 10, &PrivateScope::All, limits[0]).await.unwrap();
-    let names: Vec<&str> = shared_cards.iter().map(|(c, _)| c.name.as_str()).collect();
+    let names: Vec<&str> = shared_cards.iter().map(|(c, _)| c.name()).collect();
     assert_eq!(names, ["Récent", "Moyen", "Ancien", "Jamais Contacté"]);
     for (c, parts) in &shared_cards {
-        assert_eq!(parts.open_cases.len(), 3, "{}", c.name);
-        assert!(parts.open_cases.iter().all(|k| k.customer == c.id));
+        assert_eq!(parts.open_cases.len(), 3, "{}", c.name());
+        assert!(parts.open_cases.iter().all(|k| k.customer() == c.id));
         assert_eq!(parts.pending_tasks.len(), 3);
         assert_eq!(parts.last_interactions.len(), 3);
     }

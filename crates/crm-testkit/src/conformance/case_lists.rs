@@ -10,7 +10,7 @@ use crm_core::case::{
 };
 use crm_core::ids::CustomerId;
 
-use super::cases::{moved_to, numbers};
+use super::cases::{moved_to, numbers, updated_at};
 use super::{Ctx, StoreFactory, page};
 
 /// A varied set of cases for list tests: statuses, priorities, severities, assignees,
@@ -186,9 +186,8 @@ async fn varied_cases(ctx: &Ctx) -> (Vec<Case>, Vec<CustomerId>) {
                 });
             })
             .await;
-        let mut case = moved_to(built, spec.status, ctx);
+        let mut case = updated_at(moved_to(built, spec.status, ctx), ctx.now + Duration::minutes(spec.updated));
         case.created_at = ctx.now + Duration::minutes(spec.created);
-        case.updated_at = ctx.now + Duration::minutes(spec.updated);
         ctx.insert_case(&case).await;
         cases.push(case);
     }
@@ -335,8 +334,7 @@ pub async fn open_cases_of_customer_are_most_recently_updated_first(factory: &dy
                     }
                 })
                 .await;
-            let mut case = moved_to(built, status, &ctx);
-            case.updated_at = ctx.now + Duration::minutes(updated);
+            let case = updated_at(moved_to(built, status, &ctx), ctx.now + Duration::minutes(updated));
             ctx.insert_case(&case).await;
             case
         }

@@ -2,11 +2,14 @@
 //! write.
 
 use chrono::Duration;
-use crm_core::case::{Case, CaseContext, CaseStatus, DescriptionInput, NewCase, Priority, Visibility, history};
+use crm_core::case::{
+    Case, CaseContext, CasePatch, CaseRecord, CaseStatus, DescriptionInput, NewCase, Priority, Visibility, history,
+};
 use crm_core::event::EventKind;
 use crm_core::follow_up::{FollowUp, FollowUpKind};
 use crm_core::ids::{CaseId, CustomerId};
 use crm_core::interaction::LinkTarget;
+use crm_core::task::{Task, TaskRecord};
 
 use super::{Ctx, StoreFactory, assert_duplicate, assert_invalid_reference, assert_not_found, assert_stale};
 use crate::fixtures::region_fr;
@@ -17,13 +20,18 @@ pub(super) fn numbers(cases: &[Case]) -> Vec<String> {
 
 /// Moves a stored-to-be case through `to` (as the use cases do), keeping it valid.
 pub(super) fn moved_to(mut case: Case, to: CaseStatus, ctx: &Ctx) -> Case {
-    if to == CaseStatus::Closed && case.status == CaseStatus::Draft {
+    if to == CaseStatus::Closed && case.status() == CaseStatus::Draft {
         case.transition(CaseStatus::Open, ctx.t.agent.id, ctx.now).unwrap();
     }
-    if case.status != to {
+    if case.status() != to {
         case.transition(to, ctx.t.agent.id, ctx.now).unwrap();
     }
     case
+}
+
+/// The case as last changed at `at` (list fixtures spread their update times).
+pub(super) fn updated_at(case: Case, at: chrono::DateTime<chrono::Utc>) -> Case {
+    Case::restore(CaseRecord { updated_at: at, ..case.into_record() })
 }
 
 /// A case round-trips; history is oldest first (by version, then field); follow-ups are
@@ -44,9 +52,11 @@ pub async fn case_round_trips_with_history_and_follow_ups(factory: &dyn StoreFac
     assert_eq!(s.case_history(tenant, case.id).await.unwrap(), created);
 
     let mut next = case.clone();
-    next.transition(CaseStatus::Pending, ctx.t.agent.id, ctx.now + Duration::minutes(1)).unwrap();
-    next.priority = Priority::Urgent;
-    next.version = 2;
+    let patch =
+        CasePatch { status: Some(CaseStatus::Pending), priority: Some(Priority::Urgent), ..CasePatch::default() };
+    let cx = CaseContext { definitions: &[], region: None, now: ctx.now + Duration::minutes(1) };
+    patch.apply(&mut next, ctx.t.agent.id, cx).unwrap();
+    assert_eq!(next.version(), 2, "one patch, one version");
     let mut changes = history::diff(
         &case.field_map(),
         &next.field_map(),
@@ -95,8 +105,7 @@ pub async fn case_round_trips_with_history_and_follow_ups(factory: &dyn StoreFac
     assert!(s.case_history(tenant, case.id).await.unwrap().is_empty());
     assert!(s.follow_ups_of(tenant, case.id).await.unwrap().is_empty());
     assert_not_found(s.delete_case(tenant, case.id, 2, &[]).await);
-    let mut again = next.clone();
-    again.version = 3;
+    let again = Case::restore(CaseRecord { version: 3, ..next.clone().into_record() });
     assert_not_found(s.update_case(&again, 2, &[], &[]).await);
 }
 
@@ -108,20 +117,17 @@ pub async fn updates_pointing_at_missing_records_are_refused(factory: &dyn Store
     let customer = ctx.customer("Client", vec![]).await;
     let case = ctx.case(&customer, |_| {}).await;
     let mut moved = case.clone();
-    moved.customer = ctx.id();
-    moved.version = case.version + 1;
-    assert_invalid_reference(s.update_case(&moved, case.version, &[], &[]).await, "customer");
+    moved.move_to_customer(ctx.id());
+    assert_invalid_reference(s.update_case(&moved, case.version(), &[], &[]).await, "customer");
     assert_eq!(s.get_case(tenant, case.id).await.unwrap(), Some(case.clone()));
 
     let task = ctx.task(&customer, 30, |_| {}).await;
-    let mut bad_case = task.clone();
-    bad_case.case = Some(ctx.id());
-    bad_case.version = task.version + 1;
-    assert_invalid_reference(s.update_task(&bad_case, task.version, &[]).await, "case");
+    let bad_case =
+        Task::restore(TaskRecord { case: Some(ctx.id()), version: task.version() + 1, ..task.clone().into_record() });
+    assert_invalid_reference(s.update_task(&bad_case, task.version(), &[]).await, "case");
     let mut bad_customer = task.clone();
-    bad_customer.customer = ctx.id();
-    bad_customer.version = task.version + 1;
-    assert_invalid_reference(s.update_task(&bad_customer, task.version, &[]).await, "customer");
+    bad_customer.move_to_customer(ctx.id());
+    assert_invalid_reference(s.update_task(&bad_customer, task.version(), &[]).await, "customer");
     assert_eq!(s.get_task(tenant, task.id).await.unwrap(), Some(task));
 }
 
@@ -133,10 +139,12 @@ pub async fn deleting_a_case_detaches_its_tasks(factory: &dyn StoreFactory) {
     let case = ctx.case(&customer, |_| {}).await;
     let attached = ctx.task(&customer, 60, |t| t.case = Some(case.id)).await;
     let other = ctx.task(&customer, 90, |_| {}).await;
-    s.delete_case(tenant, case.id, case.version, &[ctx.event(EventKind::CaseDeleted { case: case.id })]).await.unwrap();
+    s.delete_case(tenant, case.id, case.version(), &[ctx.event(EventKind::CaseDeleted { case: case.id })])
+        .await
+        .unwrap();
     let detached = s.get_task(tenant, attached.id).await.unwrap().expect("the task stays");
-    assert_eq!(detached.case, None);
-    assert_eq!(detached.version, attached.version + 1);
+    assert_eq!(detached.case(), None);
+    assert_eq!(detached.version(), attached.version() + 1);
     assert_eq!(s.get_task(tenant, other.id).await.unwrap(), Some(other));
 }
 
@@ -166,8 +174,10 @@ pub async fn duplicate_case_number_and_missing_references_are_refused(factory: &
     same_id.id = first.id;
     assert_duplicate(s.insert_case(&same_id, &[], &[]).await, "id");
 
-    let mut orphan = ctx.build_case(&customer, |_| {}).await;
-    orphan.customer = ctx.id::<CustomerId>();
+    let orphan = Case::restore(CaseRecord {
+        customer: ctx.id::<CustomerId>(),
+        ..ctx.build_case(&customer, |_| {}).await.into_record()
+    });
     assert_invalid_reference(s.insert_case(&orphan, &ctx.creation_history(&orphan), &[]).await, "customer");
     assert_eq!(s.get_case(tenant, orphan.id).await.unwrap(), None);
     assert!(s.case_history(tenant, orphan.id).await.unwrap().is_empty());
@@ -208,7 +218,7 @@ pub async fn case_from_interaction_is_written_atomically(factory: &dyn StoreFact
     let case = build(None).await;
     let mut linked = interaction.clone();
     linked.link(LinkTarget::Case { id: case.id }, ctx.t.agent.id, ctx.now).unwrap();
-    linked.version = 2;
+    assert_eq!(linked.version(), 2);
     let events = [
         ctx.event(EventKind::CaseCreated { case: case.id, number: case.number, customer: customer.id, assignee: None }),
         ctx.event(EventKind::InteractionLinked {
@@ -228,7 +238,6 @@ pub async fn case_from_interaction_is_written_atomically(factory: &dyn StoreFact
     let second = build(None).await;
     let mut relinked = linked.clone();
     relinked.link(LinkTarget::Case { id: second.id }, ctx.t.agent.id, ctx.now).unwrap();
-    relinked.version = 2;
     let event = ctx.event(EventKind::CaseCreated {
         case: second.id,
         number: second.number,
@@ -254,7 +263,7 @@ pub async fn case_from_interaction_is_written_atomically(factory: &dyn StoreFact
     let third = build(Some(case.number)).await;
     let mut relinked = linked.clone();
     relinked.link(LinkTarget::Case { id: third.id }, ctx.t.agent.id, ctx.now).unwrap();
-    relinked.version = 3;
+    assert_eq!(relinked.version(), 3);
     assert_duplicate(s.insert_case_from_interaction(&third, &[], &relinked, 2, &[]).await, "number");
     assert_eq!(s.get_interaction(tenant, interaction.id).await.unwrap(), Some(linked));
 }

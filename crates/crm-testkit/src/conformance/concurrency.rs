@@ -3,8 +3,12 @@
 
 use std::collections::BTreeSet;
 
+use crm_core::case::{Case, CaseRecord};
+use crm_core::customer::{Customer, CustomerRecord};
 use crm_core::event::EventKind;
+use crm_core::interaction::{Interaction, InteractionRecord};
 use crm_core::ports::Store;
+use crm_core::task::{Task, TaskRecord};
 use std::sync::Arc;
 
 use super::{Ctx, StoreFactory, assert_stale};
@@ -17,12 +21,10 @@ pub async fn stale_version_is_refused_with_conflict(factory: &dyn StoreFactory) 
     let tenant = ctx.tenant();
 
     // Customers.
-    let mut c = ctx.customer("Concurrent", vec![]).await;
-    c.name = "First writer".into();
-    c.version = 2;
+    let created = ctx.customer("Concurrent", vec![]).await;
+    let c = Customer::restore(CustomerRecord { name: "First writer".into(), version: 2, ..created.into_record() });
     s.update_customer(&c, 1, &[]).await.unwrap();
-    let mut loser = c.clone();
-    loser.name = "Second writer".into();
+    let loser = Customer::restore(CustomerRecord { name: "Second writer".into(), ..c.clone().into_record() });
     let event = ctx.event(EventKind::CustomerUpdated { customer: c.id, fields: vec!["name".into()] });
     assert_stale(s.update_customer(&loser, 1, std::slice::from_ref(&event)).await);
     assert_stale(s.delete_customer(tenant, c.id, 1, std::slice::from_ref(&event)).await);
@@ -32,9 +34,7 @@ pub async fn stale_version_is_refused_with_conflict(factory: &dyn StoreFactory) 
     // Cases, with their history.
     let case = ctx.case(&c, |_| {}).await;
     let history = s.case_history(tenant, case.id).await.unwrap();
-    let mut stale = case.clone();
-    stale.subject = "Lost update".into();
-    stale.version = 2;
+    let stale = Case::restore(CaseRecord { subject: "Lost update".into(), version: 2, ..case.clone().into_record() });
     let entries = crm_core::case::history::diff(
         &case.field_map(),
         &stale.field_map(),
@@ -51,17 +51,17 @@ pub async fn stale_version_is_refused_with_conflict(factory: &dyn StoreFactory) 
 
     // Tasks.
     let task = ctx.task(&c, 60, |_| {}).await;
-    let mut stale = task.clone();
-    stale.subject = "Lost".into();
-    stale.version = 2;
+    let stale = Task::restore(TaskRecord { subject: "Lost".into(), version: 2, ..task.clone().into_record() });
     assert_stale(s.update_task(&stale, 2, std::slice::from_ref(&event)).await);
     assert_eq!(s.get_task(tenant, task.id).await.unwrap(), Some(task));
 
     // Interactions.
     let interaction = ctx.interaction(Some(&c)).await;
-    let mut stale = interaction.clone();
-    stale.disposition = Some("lost".into());
-    stale.version = 3;
+    let stale = Interaction::restore(InteractionRecord {
+        disposition: Some("lost".into()),
+        version: 3,
+        ..interaction.clone().into_record()
+    });
     assert_stale(s.update_interaction(&stale, 2, std::slice::from_ref(&event)).await);
     assert_eq!(s.get_interaction(tenant, interaction.id).await.unwrap(), Some(interaction));
 
@@ -98,9 +98,7 @@ pub async fn failed_write_changes_nothing(factory: &dyn StoreFactory) {
 
     let case = ctx.case(&existing, |_| {}).await;
     let history = s.case_history(tenant, case.id).await.unwrap();
-    let mut changed = case.clone();
-    changed.subject = "Changed".into();
-    changed.version = 2;
+    let changed = Case::restore(CaseRecord { subject: "Changed".into(), version: 2, ..case.clone().into_record() });
     assert!(s.update_case(&changed, 1, &[], std::slice::from_ref(&reused)).await.is_err());
     assert_eq!(s.get_case(tenant, case.id).await.unwrap(), Some(case.clone()), "the case was not written");
     assert_eq!(s.case_history(tenant, case.id).await.unwrap(), history);

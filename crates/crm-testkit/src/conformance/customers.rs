@@ -5,8 +5,8 @@ use std::collections::BTreeSet;
 use chrono::Duration;
 use crm_core::custom_field::{FieldDefinition, FieldDefinitionInput, FieldEntity, FieldType};
 use crm_core::customer::{
-    AccountNumber, Customer, CustomerContext, CustomerQuery, CustomerSearch, EmailAddress, IdentityInput, IdentityKey,
-    NameKeys, NewCustomer, PhoneNumber, Relation, RelationKind,
+    AccountNumber, Customer, CustomerContext, CustomerQuery, CustomerRecord, CustomerSearch, EmailAddress,
+    IdentityInput, IdentityKey, NameKeys, NewCustomer, PhoneNumber, Relation, RelationKind,
 };
 use crm_core::event::EventKind;
 use crm_core::interaction::Channel;
@@ -26,13 +26,13 @@ pub(super) fn email_key(written: &str) -> IdentityKey {
 }
 
 fn ids(customers: &[Customer]) -> Vec<String> {
-    customers.iter().map(|c| format!("{} ({})", c.name, c.id)).collect()
+    customers.iter().map(|c| format!("{} ({})", c.name(), c.id)).collect()
 }
 
 /// Insert, get, update and delete a customer; every write lands with its event.
 pub async fn customer_round_trips_through_insert_get_update_and_delete(factory: &dyn StoreFactory) {
     let ctx = Ctx::new(factory).await;
-    let mut c = ctx
+    let c = ctx
         .build_customer(NewCustomer {
             name: "Jeanne Dupont".into(),
             identities: vec![phone("01 23 45 67 89"), email("Jeanne.Dupont@Example.com")],
@@ -52,10 +52,13 @@ pub async fn customer_round_trips_through_insert_get_update_and_delete(factory: 
     let s = &ctx.store;
     assert_eq!(s.get_customer(ctx.tenant(), c.id).await.unwrap(), Some(c.clone()));
 
-    c.name = "Jeanne Dupont-Martin".into();
-    c.last_contact_at = Some(ctx.now + Duration::minutes(3));
-    c.account_number = AccountNumber::parse("VIP-0001").unwrap();
-    c.version = 2;
+    let c = Customer::restore(CustomerRecord {
+        name: "Jeanne Dupont-Martin".into(),
+        last_contact_at: Some(ctx.now + Duration::minutes(3)),
+        account_number: AccountNumber::parse("VIP-0001").unwrap(),
+        version: 2,
+        ..c.into_record()
+    });
     let updated = ctx.event(EventKind::CustomerUpdated { customer: c.id, fields: vec!["name".into()] });
     s.update_customer(&c, 1, std::slice::from_ref(&updated)).await.unwrap();
     assert_eq!(s.get_customer(ctx.tenant(), c.id).await.unwrap(), Some(c.clone()));
@@ -74,8 +77,8 @@ pub async fn duplicate_account_number_and_id_are_refused(factory: &dyn StoreFact
     let ctx = Ctx::new(factory).await;
     let s = &ctx.store;
     let a = ctx.customer("Anne", vec![]).await;
-    let mut b = ctx.build_customer(NewCustomer { name: "Bernard".into(), ..NewCustomer::default() }).await;
-    b.account_number = a.account_number.clone();
+    let b = ctx.build_customer(NewCustomer { name: "Bernard".into(), ..NewCustomer::default() }).await;
+    let b = Customer::restore(CustomerRecord { account_number: a.account_number().clone(), ..b.into_record() });
     let event = ctx.event(EventKind::CustomerCreated { customer: b.id });
     assert_duplicate(s.insert_customer(&b, std::slice::from_ref(&event)).await, "account_number");
     assert_eq!(s.get_customer(ctx.tenant(), b.id).await.unwrap(), None);
@@ -87,14 +90,17 @@ pub async fn duplicate_account_number_and_id_are_refused(factory: &dyn StoreFact
 
     // The same account number in another tenant is fine.
     let other = ctx.sibling().await;
-    let mut elsewhere = other.build_customer(NewCustomer { name: "Ailleurs".into(), ..NewCustomer::default() }).await;
-    elsewhere.account_number = a.account_number.clone();
+    let elsewhere = other.build_customer(NewCustomer { name: "Ailleurs".into(), ..NewCustomer::default() }).await;
+    let elsewhere =
+        Customer::restore(CustomerRecord { account_number: a.account_number().clone(), ..elsewhere.into_record() });
     other.store.insert_customer(&elsewhere, &[]).await.unwrap();
 
     let b = ctx.customer("Bernard", vec![]).await;
-    let mut taken = b.clone();
-    taken.account_number = a.account_number.clone();
-    taken.version = 2;
+    let taken = Customer::restore(CustomerRecord {
+        account_number: a.account_number().clone(),
+        version: 2,
+        ..b.clone().into_record()
+    });
     assert_duplicate(s.update_customer(&taken, 1, &[]).await, "account_number");
     assert_eq!(s.get_customer(ctx.tenant(), b.id).await.unwrap(), Some(b));
 }
@@ -129,19 +135,23 @@ pub async fn customers_are_found_by_every_identity_kind(factory: &dyn StoreFacto
     // Several cards with one number: most recently contacted first, never contacted last.
     let shared = "06 12 34 56 78";
     let never = ctx.customer("Never", vec![phone(shared)]).await;
-    let mut old = ctx
+    let old = ctx
         .build_customer(NewCustomer { name: "Old".into(), identities: vec![phone(shared)], ..NewCustomer::default() })
         .await;
-    old.last_contact_at = Some(ctx.now - Duration::days(3));
+    let old =
+        Customer::restore(CustomerRecord { last_contact_at: Some(ctx.now - Duration::days(3)), ..old.into_record() });
     ctx.insert_customer(&old).await;
-    let mut recent = ctx
+    let recent = ctx
         .build_customer(NewCustomer {
             name: "Recent".into(),
             identities: vec![phone(shared)],
             ..NewCustomer::default()
         })
         .await;
-    recent.last_contact_at = Some(ctx.now - Duration::hours(1));
+    let recent = Customer::restore(CustomerRecord {
+        last_contact_at: Some(ctx.now - Duration::hours(1)),
+        ..recent.into_record()
+    });
     ctx.insert_customer(&recent).await;
     let all = found(phone_key(shared)).await;
     assert_eq!(ids(&all), ids(&[recent.clone(), old.clone(), never.clone()]));
@@ -153,8 +163,11 @@ pub async fn customers_are_found_by_every_identity_kind(factory: &dyn StoreFacto
 pub async fn customers_are_found_by_account_number(factory: &dyn StoreFactory) {
     let ctx = Ctx::new(factory).await;
     let s = &ctx.store;
-    let mut c = ctx.build_customer(NewCustomer { name: "Compte".into(), ..NewCustomer::default() }).await;
-    c.account_number = AccountNumber::parse("ACC-77").unwrap();
+    let c = ctx.build_customer(NewCustomer { name: "Compte".into(), ..NewCustomer::default() }).await;
+    let c = Customer::restore(CustomerRecord {
+        account_number: AccountNumber::parse("ACC-77").unwrap(),
+        ..c.into_record()
+    });
     ctx.insert_customer(&c).await;
     let _other = ctx.customer("Autre", vec![]).await;
     assert_eq!(s.find_by_account(ctx.tenant(), &AccountNumber::parse("ACC-77").unwrap()).await.unwrap(), Some(c));
@@ -179,7 +192,7 @@ async fn search_all(ctx: &Ctx, search: &CustomerSearch) -> Vec<Customer> {
 }
 
 fn names(customers: &[Customer]) -> BTreeSet<String> {
-    customers.iter().map(|c| c.name.clone()).collect()
+    customers.iter().map(|c| c.name().to_owned()).collect()
 }
 
 /// Each search criterion matches as [`CustomerSearch::matches`] says.
@@ -246,7 +259,7 @@ pub async fn search_matches_name_prefix_phonetic_phone_email_custom_and_account(
             vec![&dupond, &durand],
         ),
         (
-            CustomerQuery { account_number: Some(durand.account_number.to_string()), ..Default::default() },
+            CustomerQuery { account_number: Some(durand.account_number().to_string()), ..Default::default() },
             vec![&durand],
         ),
         (CustomerQuery { name: Some("du".into()), phone: Some("0698".into()), ..Default::default() }, vec![]),
@@ -255,8 +268,9 @@ pub async fn search_matches_name_prefix_phonetic_phone_email_custom_and_account(
     ];
     for (query, expected) in cases {
         let search = search(query.clone());
-        let reference: BTreeSet<String> = all.iter().filter(|c| search.matches(c)).map(|c| c.name.clone()).collect();
-        let expected: BTreeSet<String> = expected.iter().map(|c| c.name.clone()).collect();
+        let reference: BTreeSet<String> =
+            all.iter().filter(|c| search.matches(c)).map(|c| c.name().to_owned()).collect();
+        let expected: BTreeSet<String> = expected.iter().map(|c| c.name().to_owned()).collect();
         assert_eq!(reference, expected, "the reference semantics for {query:?}");
         assert_eq!(names(&search_all(&ctx, &search).await), expected, "store search for {query:?}");
     }
@@ -295,7 +309,7 @@ pub async fn search_pages_walk_every_match_once_in_order(factory: &dyn StoreFact
         created.push(ctx.customer(name, vec![]).await);
     }
     let mut expected = created.clone();
-    expected.sort_by_key(|c| (words(&c.name).join(" "), c.id));
+    expected.sort_by_key(|c| (words(c.name()).join(" "), c.id));
     let everyone = search(CustomerQuery::default());
     for limit in [1, 4, 7, 23, 50] {
         let mut walked = Vec::new();
@@ -327,7 +341,7 @@ pub async fn search_pages_walk_every_match_once_in_order(factory: &dyn StoreFact
     assert_eq!(second.items.len(), 1);
     assert_eq!(second.next, None);
     let all: Vec<Customer> = first.items.into_iter().chain(second.items).collect();
-    let expected: Vec<Customer> = expected.into_iter().filter(|c| c.name == "Denis Leroy").collect();
+    let expected: Vec<Customer> = expected.into_iter().filter(|c| c.name() == "Denis Leroy").collect();
     assert_eq!(ids(&all), ids(&expected));
 }
 
@@ -368,8 +382,7 @@ pub async fn name_search_follows_renames_and_deletions(factory: &dyn StoreFactor
     let other = ctx.customer("Alberte Camoin", vec![]).await;
     assert_eq!(names(&search_all(&ctx, &by_name("camus")).await), BTreeSet::from(["Albert Camus".to_owned()]));
 
-    albert.name = "Albert Durand".into();
-    albert.version = 2;
+    albert = Customer::restore(CustomerRecord { name: "Albert Durand".into(), version: 2, ..albert.into_record() });
     s.update_customer(&albert, 1, &[]).await.unwrap();
     assert!(search_all(&ctx, &by_name("camus")).await.is_empty(), "the old name is gone");
     assert_eq!(search_all(&ctx, &by_name("durand")).await, vec![albert.clone()]);

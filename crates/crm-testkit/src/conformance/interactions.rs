@@ -25,7 +25,7 @@ pub async fn interaction_round_trips_and_history_is_newest_first(factory: &dyn S
     assert_eq!(s.get_interaction(tenant, anonymous.id).await.unwrap(), Some(anonymous));
 
     let mut orphan = ctx.build_interaction(Some(&customer));
-    orphan.customer = Some(ctx.id::<CustomerId>());
+    orphan.move_to_customer(ctx.id::<CustomerId>());
     assert_invalid_reference(s.insert_interaction(&orphan, &[]).await, "customer");
     assert_eq!(s.get_interaction(tenant, orphan.id).await.unwrap(), None);
     let mut same_id = ctx.build_interaction(Some(&customer));
@@ -33,7 +33,7 @@ pub async fn interaction_round_trips_and_history_is_newest_first(factory: &dyn S
     assert_duplicate(s.insert_interaction(&same_id, &[]).await, "id");
 
     let mut handled = call.clone();
-    handled.apply(InteractionAction::Accept, ctx.now + Duration::seconds(5)).unwrap();
+    handled.apply(InteractionAction::Accept, ctx.t.agent.id, ctx.now + Duration::seconds(5)).unwrap();
     handled.add_note(ctx.id::<NoteId>(), ctx.t.agent.id, "Wants a refund", ctx.now + Duration::seconds(30)).unwrap();
     let external = LinkTarget::External {
         reference: ExternalRef {
@@ -43,13 +43,16 @@ pub async fn interaction_round_trips_and_history_is_newest_first(factory: &dyn S
         },
     };
     handled.link(external.clone(), ctx.t.agent.id, ctx.now).unwrap();
-    handled.context.insert("ivr_choice".into(), "2".into());
-    handled.version = 2;
+    // Three changes written as one, with a context value the store must keep too.
+    let mut record = handled.into_record();
+    record.context.insert("ivr_choice".into(), "2".into());
+    record.version = 2;
+    let handled = Interaction::restore(record);
     let events = [
         ctx.event(EventKind::InteractionStateChanged {
             interaction: call.id,
             state: InteractionState::Active,
-            agent: handled.agent,
+            agent: handled.agent(),
         }),
         ctx.event(EventKind::InteractionLinked { interaction: call.id, target: external }),
     ];

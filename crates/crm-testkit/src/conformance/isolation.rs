@@ -3,13 +3,15 @@
 
 use chrono::Duration;
 use crm_core::access::PrivateScope;
-use crm_core::case::{CaseFilter, CaseSort};
+use crm_core::case::{Case, CaseFilter, CaseRecord, CaseSort};
 use crm_core::custom_field::{FieldDefinition, FieldDefinitionInput, FieldEntity, FieldType};
 use crm_core::customer::{
-    ConflictRule, CustomerQuery, IdentityKey, MergePlan, MergeRecord, NameKeys, PhoneNumber, Relation, RelationKind,
+    ConflictRule, Customer, CustomerQuery, CustomerRecord, IdentityKey, MergePlan, MergeRecord, NameKeys, PhoneNumber,
+    Relation, RelationKind,
 };
 use crm_core::follow_up::{FollowUp, FollowUpKind};
-use crm_core::interaction::{Disposition, QueueSettings};
+use crm_core::interaction::{Disposition, Interaction, InteractionRecord, QueueSettings};
+use crm_core::task::{Task, TaskRecord};
 
 use super::{Ctx, StoreFactory, assert_invalid_reference, assert_not_found, page, phone};
 use crate::fixtures::region_fr;
@@ -80,7 +82,7 @@ pub async fn other_tenants_records_behave_as_absent(factory: &dyn StoreFactory) 
         conflicts: plan.conflicts.clone(),
         target_before: friend.clone(),
         source_before: spare.clone(),
-        target_version_after: plan.target.version,
+        target_version_after: plan.target.version(),
         moved: Default::default(),
         merged_by: a.t.supervisor.id,
         merged_at: merge_at,
@@ -95,7 +97,7 @@ pub async fn other_tenants_records_behave_as_absent(factory: &dyn StoreFactory) 
     assert_eq!(s.get_customer(tb, customer.id).await.unwrap(), None);
     let key = IdentityKey::phone(&PhoneNumber::parse("01 98 76 54 32", Some(region_fr())).unwrap());
     assert!(s.find_by_identity(tb, &key, 10).await.unwrap().is_empty());
-    assert_eq!(s.find_by_account(tb, &customer.account_number).await.unwrap(), None);
+    assert_eq!(s.find_by_account(tb, customer.account_number()).await.unwrap(), None);
     // The same number (and account number) in B finds only B's card.
     let twin = b.customer("Jumelle dans B", vec![phone("+33 1 98 76 54 32")]).await;
     let found: Vec<_> = s.find_by_identity(tb, &key, 10).await.unwrap().into_iter().map(|c| c.id).collect();
@@ -137,9 +139,7 @@ pub async fn other_tenants_records_behave_as_absent(factory: &dyn StoreFactory) 
     assert!(b.outbox().await.iter().all(|e| e.event.tenant == tb));
 
     // Writes from B (records carrying B's tenant but A's ids, or referencing A's records).
-    let mut stolen = customer.clone();
-    stolen.tenant = tb;
-    stolen.version = 2;
+    let stolen = Customer::restore(CustomerRecord { tenant: tb, version: 2, ..customer.clone().into_record() });
     assert_not_found(s.update_customer(&stolen, 1, &[]).await);
     assert_not_found(s.delete_customer(tb, customer.id, 1, &[]).await);
     let cross = Relation { id: b.id(), tenant: tb, ..relation.clone() };
@@ -152,34 +152,31 @@ pub async fn other_tenants_records_behave_as_absent(factory: &dyn StoreFactory) 
     assert_not_found(s.undo_merge(tb, plan.id, &undo, b.t.supervisor.id, a.now, &[]).await);
 
     let b_customer = b.customer("Client B", vec![]).await;
-    let mut foreign_case = b.build_case(&b_customer, |_| {}).await;
-    foreign_case.customer = customer.id;
+    let foreign_case =
+        Case::restore(CaseRecord { customer: customer.id, ..b.build_case(&b_customer, |_| {}).await.into_record() });
     assert_invalid_reference(b.store.insert_case(&foreign_case, &[], &[]).await, "customer");
-    let mut stolen_case = case.clone();
-    stolen_case.tenant = tb;
-    stolen_case.version = 2;
+    let stolen_case = Case::restore(CaseRecord { tenant: tb, version: 2, ..case.clone().into_record() });
     assert_not_found(s.update_case(&stolen_case, 1, &[], &[]).await);
     assert_not_found(s.delete_case(tb, case.id, 1, &[]).await);
     let foreign_follow_up = FollowUp { id: b.id(), tenant: tb, ..follow_up.clone() };
     assert_invalid_reference(s.insert_follow_up(&foreign_follow_up, &[]).await, "case");
 
-    let mut foreign_task = b.build_task(&b_customer, 30, |_| {});
-    foreign_task.customer = customer.id;
+    let foreign_task =
+        Task::restore(TaskRecord { customer: customer.id, ..b.build_task(&b_customer, 30, |_| {}).into_record() });
     assert_invalid_reference(s.insert_task(&foreign_task, &[]).await, "customer");
-    let mut foreign_task = b.build_task(&b_customer, 30, |_| {});
-    foreign_task.case = Some(case.id);
+    let foreign_task =
+        Task::restore(TaskRecord { case: Some(case.id), ..b.build_task(&b_customer, 30, |_| {}).into_record() });
     assert_invalid_reference(s.insert_task(&foreign_task, &[]).await, "case");
-    let mut stolen_task = task.clone();
-    stolen_task.tenant = tb;
-    stolen_task.version = 2;
+    let stolen_task = Task::restore(TaskRecord { tenant: tb, version: 2, ..task.clone().into_record() });
     assert_not_found(s.update_task(&stolen_task, 1, &[]).await);
 
-    let mut foreign_interaction = b.build_interaction(None);
-    foreign_interaction.customer = Some(customer.id);
+    let foreign_interaction = Interaction::restore(InteractionRecord {
+        customer: Some(customer.id),
+        ..b.build_interaction(None).into_record()
+    });
     assert_invalid_reference(s.insert_interaction(&foreign_interaction, &[]).await, "customer");
-    let mut stolen_interaction = interaction.clone();
-    stolen_interaction.tenant = tb;
-    stolen_interaction.version = 2;
+    let stolen_interaction =
+        Interaction::restore(InteractionRecord { tenant: tb, version: 2, ..interaction.clone().into_record() });
     assert_not_found(s.update_interaction(&stolen_interaction, 1, &[]).await);
 
     let mut stolen_agent = a.t.agent.clone();

@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 
 use chrono::Duration;
-use crm_core::customer::{ConflictRule, Customer, MergePlan, MergeRecord, Relation};
+use crm_core::customer::{ConflictRule, Customer, CustomerRecord, MergePlan, MergeRecord, Relation};
 use crm_core::event::EventKind;
 use crm_core::ids::MergeId;
 
@@ -52,7 +52,7 @@ async fn scene(factory: &dyn StoreFactory) -> Scene {
         conflicts: plan.conflicts.clone(),
         target_before: target.clone(),
         source_before: source.clone(),
-        target_version_after: plan.target.version,
+        target_version_after: plan.target.version(),
         moved: Default::default(),
         merged_by: ctx.t.supervisor.id,
         merged_at: at,
@@ -109,13 +109,13 @@ pub async fn merge_moves_everything_and_undo_moves_it_back(factory: &dyn StoreFa
     assert_eq!(s.get_customer(tenant, sc.target.id).await.unwrap(), Some(sc.plan.target.clone()));
     assert_eq!(s.get_customer(tenant, sc.source.id).await.unwrap(), Some(sc.plan.tombstone.clone()));
     let case = s.get_case(tenant, sc.source_case.id).await.unwrap().unwrap();
-    assert_eq!((case.customer, case.version), (sc.target.id, sc.source_case.version + 1));
+    assert_eq!((case.customer(), case.version()), (sc.target.id, sc.source_case.version() + 1));
     let untouched = s.get_case(tenant, sc.target_case.id).await.unwrap().unwrap();
     assert_eq!(untouched, sc.target_case, "the target's own case is untouched");
     let task = s.get_task(tenant, sc.task.id).await.unwrap().unwrap();
-    assert_eq!((task.customer, task.version), (sc.target.id, sc.task.version + 1));
+    assert_eq!((task.customer(), task.version()), (sc.target.id, sc.task.version() + 1));
     let interaction = s.get_interaction(tenant, sc.interaction.id).await.unwrap().unwrap();
-    assert_eq!((interaction.customer, interaction.version), (Some(sc.target.id), sc.interaction.version + 1));
+    assert_eq!((interaction.customer(), interaction.version()), (Some(sc.target.id), sc.interaction.version() + 1));
     let relations: BTreeSet<(_, _, _)> =
         s.relations_of(tenant, sc.target.id).await.unwrap().into_iter().map(|r| (r.id, r.from, r.to)).collect();
     let third = sc.rel_from.to;
@@ -137,7 +137,7 @@ pub async fn merge_moves_everything_and_undo_moves_it_back(factory: &dyn StoreFa
     let found: Vec<_> = s.find_by_identity(tenant, &key, 10).await.unwrap().into_iter().map(|c| c.id).collect();
     assert_eq!(found, vec![sc.target.id]);
     // Tombstones stay reachable by id and account number, never by search.
-    assert_eq!(s.find_by_account(tenant, &sc.source.account_number).await.unwrap(), Some(sc.plan.tombstone.clone()));
+    assert_eq!(s.find_by_account(tenant, sc.source.account_number()).await.unwrap(), Some(sc.plan.tombstone.clone()));
     let marie = crm_core::customer::CustomerQuery { name: Some("Marie".into()), ..Default::default() };
     let listed = s.search_customers(tenant, &marie.normalise().unwrap(), &super::page(10)).await.unwrap();
     assert_eq!(listed.items.iter().map(|c| c.id).collect::<Vec<_>>(), vec![sc.target.id]);
@@ -156,12 +156,12 @@ pub async fn merge_moves_everything_and_undo_moves_it_back(factory: &dyn StoreFa
     assert_eq!(s.get_customer(tenant, sc.target.id).await.unwrap(), Some(undo.target.clone()));
     assert_eq!(s.get_customer(tenant, sc.source.id).await.unwrap(), Some(undo.source.clone()));
     let case = s.get_case(tenant, sc.source_case.id).await.unwrap().unwrap();
-    assert_eq!((case.customer, case.version), (sc.source.id, sc.source_case.version + 2));
+    assert_eq!((case.customer(), case.version()), (sc.source.id, sc.source_case.version() + 2));
     assert_eq!(s.get_case(tenant, sc.target_case.id).await.unwrap(), Some(sc.target_case.clone()));
     let task = s.get_task(tenant, sc.task.id).await.unwrap().unwrap();
-    assert_eq!((task.customer, task.version), (sc.source.id, sc.task.version + 2));
+    assert_eq!((task.customer(), task.version()), (sc.source.id, sc.task.version() + 2));
     let interaction = s.get_interaction(tenant, sc.interaction.id).await.unwrap().unwrap();
-    assert_eq!((interaction.customer, interaction.version), (Some(sc.source.id), sc.interaction.version + 2));
+    assert_eq!((interaction.customer(), interaction.version()), (Some(sc.source.id), sc.interaction.version() + 2));
     let mut relations = s.relations_of(tenant, sc.source.id).await.unwrap();
     relations.sort_by_key(|r| r.id);
     let mut expected = vec![sc.rel_from.clone(), sc.rel_to.clone(), sc.rel_between.clone()];
@@ -177,18 +177,21 @@ pub async fn merge_with_a_stale_card_is_refused_and_writes_nothing(factory: &dyn
     let sc = scene(factory).await;
     let (s, tenant) = (&sc.ctx.store, sc.ctx.tenant());
     // Someone edits the source after the plan was made.
-    let mut edited = sc.source.clone();
-    edited.name = "Marie Dupond (edited)".into();
-    edited.version += 1;
-    s.update_customer(&edited, sc.source.version, &[]).await.unwrap();
+    let edited = Customer::restore(CustomerRecord {
+        name: "Marie Dupond (edited)".into(),
+        version: sc.source.version() + 1,
+        ..sc.source.clone().into_record()
+    });
+    s.update_customer(&edited, sc.source.version(), &[]).await.unwrap();
     let event = sc.merged_event();
     assert_stale(s.merge_customers(&sc.plan, &sc.record, std::slice::from_ref(&event)).await);
     // Same for the target, with the source back in step.
     let mut plan = sc.plan.clone();
-    plan.tombstone.version = edited.version + 1;
-    let mut target = sc.target.clone();
-    target.version += 1;
-    s.update_customer(&target, sc.target.version, &[]).await.unwrap();
+    plan.tombstone =
+        Customer::restore(CustomerRecord { version: edited.version() + 1, ..plan.tombstone.clone().into_record() });
+    let target =
+        Customer::restore(CustomerRecord { version: sc.target.version() + 1, ..sc.target.clone().into_record() });
+    s.update_customer(&target, sc.target.version(), &[]).await.unwrap();
     assert_stale(s.merge_customers(&plan, &sc.record, std::slice::from_ref(&event)).await);
 
     assert_eq!(s.get_customer(tenant, sc.source.id).await.unwrap(), Some(edited));
@@ -220,10 +223,11 @@ pub async fn second_undo_is_refused_with_state_conflict(factory: &dyn StoreFacto
 
     assert_not_found(s.undo_merge(tenant, ctx.id(), &undo, by, at, &[]).await);
     let mut stale = undo.clone();
-    stale.source.version += 1;
+    stale.source =
+        Customer::restore(CustomerRecord { version: undo.source.version() + 1, ..undo.source.clone().into_record() });
     assert_stale(s.undo_merge(tenant, sc.plan.id, &stale, by, at, &[]).await);
     assert_eq!(s.get_merge(tenant, sc.plan.id).await.unwrap(), Some(record.clone()), "a refused undo changes nothing");
-    assert_eq!(s.get_case(tenant, sc.source_case.id).await.unwrap().unwrap().customer, sc.target.id);
+    assert_eq!(s.get_case(tenant, sc.source_case.id).await.unwrap().unwrap().customer(), sc.target.id);
 
     s.undo_merge(tenant, sc.plan.id, &undo, by, at, &[]).await.unwrap();
     let event = ctx.event(EventKind::MergeUndone { merge: sc.plan.id, target: sc.target.id, source: sc.source.id });

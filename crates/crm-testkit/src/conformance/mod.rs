@@ -291,7 +291,7 @@ impl Ctx {
         let number = self.store.next_case_number(self.tenant()).await.expect("case number");
         let mut input = NewCase {
             customer: customer.id,
-            subject: format!("Case of {}", customer.name),
+            subject: format!("Case of {}", customer.name()),
             description: None,
             draft: false,
             visibility: None,
@@ -314,7 +314,7 @@ impl Ctx {
             &case.field_map(),
             case.tenant,
             case.id,
-            case.version,
+            case.version(),
             self.t.agent.id,
             self.now,
         )
@@ -328,8 +328,8 @@ impl Ctx {
         let events = [self.event(EventKind::CaseCreated {
             case: case.id,
             number: case.number,
-            customer: case.customer,
-            assignee: case.assignee,
+            customer: case.customer(),
+            assignee: case.assignee(),
         })];
         self.store.insert_case(case, &self.creation_history(case), &events).await.expect("insert case");
     }
@@ -353,7 +353,7 @@ impl Ctx {
         let at = self.now + Duration::minutes(in_minutes);
         let mut input = NewTask {
             kind: TaskKind::Call,
-            subject: format!("Call {}", customer.name),
+            subject: format!("Call {}", customer.name()),
             notes: String::new(),
             customer: customer.id,
             case: None,
@@ -372,7 +372,7 @@ impl Ctx {
     /// When the input is invalid or the store refuses it.
     pub async fn task(&self, customer: &Customer, in_minutes: i64, edit: impl FnOnce(&mut NewTask)) -> Task {
         let task = self.build_task(customer, in_minutes, edit);
-        let events = [self.event(EventKind::TaskCreated { task: task.id, assignee: task.assignee })];
+        let events = [self.event(EventKind::TaskCreated { task: task.id, assignee: task.assignee() })];
         self.store.insert_task(&task, &events).await.expect("insert task");
         task
     }
@@ -399,7 +399,7 @@ impl Ctx {
             direction: Direction::Inbound,
             customer: customer.map(|c| c.id),
             address: Some("+33123456789".into()),
-            contact_name: customer.map(|c| c.name.clone()),
+            contact_name: customer.map(|c| c.name().to_owned()),
             internal_agent: None,
             agent: Some(self.t.agent.id),
             queue: Some("support".into()),
@@ -417,7 +417,7 @@ impl Ctx {
     pub async fn interaction(&self, customer: Option<&Customer>) -> Interaction {
         let i = self.build_interaction(customer);
         let events =
-            [self.event(EventKind::InteractionCreated { interaction: i.id, agent: i.agent, customer: i.customer })];
+            [self.event(EventKind::InteractionCreated { interaction: i.id, agent: i.agent(), customer: i.customer() })];
         self.store.insert_interaction(&i, &events).await.expect("insert interaction");
         i
     }

@@ -34,7 +34,7 @@ pub async fn events_are_written_with_their_writes(factory: &dyn StoreFactory) {
             }),
             2,
         ),
-        with_time(ctx.event(EventKind::CaseAssigned { case: case.id, assignee: case.assignee, group: None }), 3),
+        with_time(ctx.event(EventKind::CaseAssigned { case: case.id, assignee: case.assignee(), group: None }), 3),
     ];
     s.insert_case(&case, &ctx.creation_history(&case), &case_events).await.unwrap();
     let interaction = ctx.build_interaction(Some(&customer));

@@ -5,13 +5,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::Duration;
 use crm_core::event::EventKind;
 use crm_core::ids::{CaseId, CustomerId, EventId, TaskId};
-use crm_core::task::{Task, TaskStatus};
+use crm_core::task::{Task, TaskPatch, TaskRecord, TaskStatus};
 use crm_core::time::{UuidV7Generator, next_id};
 
 use super::{Ctx, StoreFactory, assert_duplicate, assert_invalid_reference, assert_not_found};
 
 fn subjects(tasks: &[Task]) -> Vec<String> {
-    tasks.iter().map(|t| t.subject.clone()).collect()
+    tasks.iter().map(|t| t.subject().to_owned()).collect()
 }
 
 /// Tasks round-trip, need their customer and case, and agendas list planned tasks soonest
@@ -37,17 +37,18 @@ pub async fn task_round_trips_and_agendas_are_soonest_first(factory: &dyn StoreF
         })
         .await;
     let mut done = ctx.build_task(&customer, 10, named("done in 10"));
-    done.status = TaskStatus::Done;
-    done.refresh_reminder();
+    let complete = TaskPatch { status: Some(TaskStatus::Done), ..TaskPatch::default() };
+    let zone = done.time_zone();
+    complete.apply(&mut done, zone, ctx.now).unwrap();
     s.insert_task(&done, &[]).await.unwrap();
     let t45 = ctx.task(&other, 45, named("in 45 (other customer)")).await;
     assert_eq!(s.get_task(tenant, t120.id).await.unwrap(), Some(t120.clone()));
 
     let mut orphan = ctx.build_task(&customer, 5, named("orphan"));
-    orphan.customer = ctx.id::<CustomerId>();
+    orphan.move_to_customer(ctx.id::<CustomerId>());
     assert_invalid_reference(s.insert_task(&orphan, &[]).await, "customer");
-    let mut orphan = ctx.build_task(&customer, 5, named("orphan"));
-    orphan.case = Some(ctx.id::<CaseId>());
+    let orphan = ctx.build_task(&customer, 5, named("orphan"));
+    let orphan = Task::restore(TaskRecord { case: Some(ctx.id::<CaseId>()), ..orphan.into_record() });
     assert_invalid_reference(s.insert_task(&orphan, &[]).await, "case");
     assert_eq!(s.get_task(tenant, orphan.id).await.unwrap(), None);
     let mut same_id = ctx.build_task(&customer, 5, named("same id"));
@@ -55,9 +56,11 @@ pub async fn task_round_trips_and_agendas_are_soonest_first(factory: &dyn StoreF
     assert_duplicate(s.insert_task(&same_id, &[]).await, "id");
 
     let mut updated = t120.clone();
-    updated.notes = "Bring the contract".into();
-    updated.version = 2;
-    let event = ctx.event(EventKind::TaskUpdated { task: updated.id, assignee: updated.assignee });
+    let notes = TaskPatch { notes: Some("Bring the contract".into()), ..TaskPatch::default() };
+    let zone = updated.time_zone();
+    notes.apply(&mut updated, zone, ctx.now).unwrap();
+    assert_eq!(updated.version(), 2);
+    let event = ctx.event(EventKind::TaskUpdated { task: updated.id, assignee: updated.assignee() });
     s.update_task(&updated, 1, std::slice::from_ref(&event)).await.unwrap();
     assert_eq!(s.get_task(tenant, t120.id).await.unwrap(), Some(updated.clone()));
     assert!(ctx.has_event(event.id).await);
@@ -71,7 +74,7 @@ pub async fn task_round_trips_and_agendas_are_soonest_first(factory: &dyn StoreF
     let until = Some(ctx.now + Duration::minutes(60));
     let agenda = s.planned_tasks_of_agent(tenant, agent, until, 10).await.unwrap();
     assert_eq!(subjects(&agenda), subjects(&[t30.clone(), t45.clone()]));
-    let until = Some(t45.scheduled_at);
+    let until = Some(t45.scheduled_at());
     let agenda = s.planned_tasks_of_agent(tenant, agent, until, 10).await.unwrap();
     assert_eq!(subjects(&agenda), subjects(std::slice::from_ref(&t30)), "until is exclusive");
     let agenda = s.planned_tasks_of_agent(tenant, agent, None, 1).await.unwrap();
@@ -118,14 +121,15 @@ pub async fn due_reminders_are_claimed_exactly_once_by_concurrent_claimers(facto
         t.subject = "already reminded".into();
         t.reminder_minutes = Some(10);
     });
-    sent.reminder_sent_at = Some(ctx.now - Duration::days(401));
+    sent.mark_reminder_sent(ctx.now - Duration::days(401));
     s.insert_task(&sent, &[]).await.unwrap();
     let mut cancelled = ctx.build_task(&customer, -400 * DAY, |t| {
         t.subject = "cancelled".into();
         t.reminder_minutes = Some(10);
     });
-    cancelled.status = TaskStatus::Cancelled;
-    cancelled.refresh_reminder();
+    let cancel = TaskPatch { status: Some(TaskStatus::Cancelled), ..TaskPatch::default() };
+    let zone = cancelled.time_zone();
+    cancel.apply(&mut cancelled, zone, ctx.now).unwrap();
     s.insert_task(&cancelled, &[]).await.unwrap();
 
     let mut claimers = Vec::new();
@@ -140,7 +144,7 @@ pub async fn due_reminders_are_claimed_exactly_once_by_concurrent_claimers(facto
                 if batch.is_empty() {
                     return claimed;
                 }
-                let times: Vec<_> = batch.iter().map(|t| t.reminder_at).collect();
+                let times: Vec<_> = batch.iter().map(|t| t.reminder_at()).collect();
                 assert!(times.windows(2).all(|w| w[0] <= w[1]), "soonest reminder first within a batch");
                 claimed.extend(batch);
             }
@@ -152,28 +156,33 @@ pub async fn due_reminders_are_claimed_exactly_once_by_concurrent_claimers(facto
     }
     let mut seen = BTreeSet::new();
     for task in &ours {
-        assert!(seen.insert(task.id), "task {} ({}) was claimed twice", task.id, task.subject);
-        assert!(task.reminder_sent_at.is_some(), "a claimed task comes back marked sent");
+        assert!(seen.insert(task.id), "task {} ({}) was claimed twice", task.id, task.subject());
+        assert!(task.reminder_sent_at().is_some(), "a claimed task comes back marked sent");
     }
     let due_ids: BTreeSet<TaskId> = due.iter().map(|t| t.id).collect();
     assert!(seen.is_subset(&due_ids), "only due tasks are claimed");
     for task in &due {
         let stored = s.get_task(tenant, task.id).await.unwrap().unwrap();
-        assert!(stored.reminder_sent_at.is_some(), "{} was claimed", task.subject);
-        assert_eq!(stored.version, task.version + 1, "claiming bumps the version");
+        assert!(stored.reminder_sent_at().is_some(), "{} was claimed", task.subject());
+        assert_eq!(stored.version(), task.version() + 1, "claiming bumps the version");
         if let Some(returned) = ours.iter().find(|t| t.id == task.id) {
             assert_eq!(returned, &stored, "claimed tasks are returned as stored");
         }
     }
     for untouched in [&later, &sent, &cancelled] {
-        assert_eq!(s.get_task(tenant, untouched.id).await.unwrap().as_ref(), Some(untouched), "{}", untouched.subject);
+        assert_eq!(
+            s.get_task(tenant, untouched.id).await.unwrap().as_ref(),
+            Some(untouched),
+            "{}",
+            untouched.subject()
+        );
     }
     let mut reminders: BTreeMap<TaskId, usize> = BTreeMap::new();
     for entry in ctx.outbox().await {
         if let EventKind::TaskReminderDue { task, assignee, scheduled_at, .. } = entry.event.kind {
             *reminders.entry(task).or_default() += 1;
             let original = due.iter().find(|t| t.id == task).expect("a reminder for a due task");
-            assert_eq!((assignee, scheduled_at), (original.assignee, original.scheduled_at));
+            assert_eq!((assignee, scheduled_at), (original.assignee(), original.scheduled_at()));
             assert_eq!(entry.event.actor, None, "reminders are system work");
         }
     }

@@ -25,9 +25,9 @@ type CasePosition = (CaseSortField, Option<DateTime<Utc>>, Option<Priority>, Cas
 fn position(field: CaseSortField, case: &Case) -> CasePosition {
     match field {
         CaseSortField::CreatedAt => (field, Some(case.created_at), None, case.number),
-        CaseSortField::UpdatedAt => (field, Some(case.updated_at), None, case.number),
+        CaseSortField::UpdatedAt => (field, Some(case.updated_at()), None, case.number),
         CaseSortField::Number => (field, None, None, case.number),
-        CaseSortField::Priority => (field, None, Some(case.priority), case.number),
+        CaseSortField::Priority => (field, None, Some(case.priority()), case.number),
     }
 }
 
@@ -51,8 +51,8 @@ impl State {
         if self.cases.values().any(|c| c.tenant == case.tenant && c.number == case.number) {
             return Err(StoreError::duplicate("number", case.number.to_string()));
         }
-        if !self.customer_exists(case.tenant, case.customer) {
-            return Err(invalid_reference("customer", format_args!("customer {}", case.customer)));
+        if !self.customer_exists(case.tenant, case.customer()) {
+            return Err(invalid_reference("customer", format_args!("customer {}", case.customer())));
         }
         Ok(())
     }
@@ -66,7 +66,7 @@ impl State {
     fn checked_case(&self, tenant: TenantId, id: CaseId, expected: u64) -> StoreResult<&Case> {
         let stored =
             self.cases.get(&id).filter(|c| c.tenant == tenant).ok_or_else(|| StoreError::not_found("case", id))?;
-        check_version("case", id, stored.version, expected)?;
+        check_version("case", id, stored.version(), expected)?;
         Ok(stored)
     }
 }
@@ -104,7 +104,7 @@ impl CaseStore for MemoryStore {
             .get(&interaction.id)
             .filter(|i| i.tenant == case.tenant && interaction.tenant == case.tenant)
             .ok_or_else(|| StoreError::not_found("interaction", interaction.id))?;
-        check_version("interaction", interaction.id, stored.version, interaction_expected_version)?;
+        check_version("interaction", interaction.id, stored.version(), interaction_expected_version)?;
         let rows = state.stage_events(events)?;
         state.put_case(case, history);
         state.interactions.insert(interaction.id, interaction.clone());
@@ -121,8 +121,8 @@ impl CaseStore for MemoryStore {
     ) -> StoreResult<()> {
         let mut state = self.write()?;
         state.checked_case(case.tenant, case.id, expected_version)?;
-        if !state.customer_exists(case.tenant, case.customer) {
-            return Err(invalid_reference("customer", format_args!("customer {}", case.customer)));
+        if !state.customer_exists(case.tenant, case.customer()) {
+            return Err(invalid_reference("customer", format_args!("customer {}", case.customer())));
         }
         let rows = state.stage_events(events)?;
         state.put_case(case, history);
@@ -143,9 +143,8 @@ impl CaseStore for MemoryStore {
         state.cases.remove(&id);
         state.history.remove(&id);
         state.follow_ups.retain(|_, f| f.case != id);
-        for task in state.tasks.values_mut().filter(|t| t.case == Some(id)) {
-            task.case = None;
-            task.version += 1;
+        for task in state.tasks.values_mut().filter(|t| t.case() == Some(id)) {
+            task.detach_from_case();
         }
         state.commit_events(rows);
         Ok(())
@@ -198,10 +197,10 @@ impl CaseStore for MemoryStore {
         let mut found: Vec<&Case> = state
             .cases
             .values()
-            .filter(|c| c.tenant == tenant && c.customer == customer && c.status.is_open())
-            .filter(|c| c.visibility != Visibility::Private || scope.admits(c.assignee, c.group))
+            .filter(|c| c.tenant == tenant && c.customer() == customer && c.status().is_open())
+            .filter(|c| c.visibility() != Visibility::Private || scope.admits(c.assignee(), c.group()))
             .collect();
-        found.sort_by_key(|c| (Reverse(c.updated_at), Reverse(c.number)));
+        found.sort_by_key(|c| (Reverse(c.updated_at()), Reverse(c.number)));
         Ok(found.into_iter().take(limit(limit_)).cloned().collect())
     }
 

@@ -18,7 +18,7 @@ use super::{MemoryStore, State, check_version, decode_cursor, invalid_reference,
 
 impl State {
     fn account_taken(&self, tenant: TenantId, account: &AccountNumber, except: Option<CustomerId>) -> bool {
-        self.customers.values().any(|c| c.tenant == tenant && c.account_number == *account && Some(c.id) != except)
+        self.customers.values().any(|c| c.tenant == tenant && c.account_number() == account && Some(c.id) != except)
     }
 
     /// The stored customer of the tenant, checked against `expected`.
@@ -28,7 +28,7 @@ impl State {
             .get(&id)
             .filter(|c| c.tenant == tenant)
             .ok_or_else(|| StoreError::not_found("customer", id))?;
-        check_version("customer", id, stored.version, expected)?;
+        check_version("customer", id, stored.version(), expected)?;
         Ok(stored)
     }
 
@@ -46,36 +46,33 @@ impl State {
         let mut cases: Vec<_> = self
             .cases
             .values_mut()
-            .filter(|c| c.tenant == tenant && c.customer == from && only.is_none_or(|m| m.cases.contains(&c.id)))
+            .filter(|c| c.tenant == tenant && c.customer() == from && only.is_none_or(|m| m.cases.contains(&c.id)))
             .collect();
         cases.sort_by_key(|c| c.id);
         for c in cases {
-            c.customer = to;
-            c.version += 1;
+            c.move_to_customer(to);
             moved.cases.push(c.id);
         }
         let mut tasks: Vec<_> = self
             .tasks
             .values_mut()
-            .filter(|t| t.tenant == tenant && t.customer == from && only.is_none_or(|m| m.tasks.contains(&t.id)))
+            .filter(|t| t.tenant == tenant && t.customer() == from && only.is_none_or(|m| m.tasks.contains(&t.id)))
             .collect();
         tasks.sort_by_key(|t| t.id);
         for t in tasks {
-            t.customer = to;
-            t.version += 1;
+            t.move_to_customer(to);
             moved.tasks.push(t.id);
         }
         let mut interactions: Vec<_> = self
             .interactions
             .values_mut()
             .filter(|i| {
-                i.tenant == tenant && i.customer == Some(from) && only.is_none_or(|m| m.interactions.contains(&i.id))
+                i.tenant == tenant && i.customer() == Some(from) && only.is_none_or(|m| m.interactions.contains(&i.id))
             })
             .collect();
         interactions.sort_by_key(|i| i.id);
         for i in interactions {
-            i.customer = Some(to);
-            i.version += 1;
+            i.move_to_customer(to);
             moved.interactions.push(i.id);
         }
         moved
@@ -96,8 +93,8 @@ impl CustomerStore for MemoryStore {
         if state.customers.contains_key(&customer.id) {
             return Err(StoreError::duplicate("id", customer.id.to_string()));
         }
-        if state.account_taken(customer.tenant, &customer.account_number, None) {
-            return Err(StoreError::duplicate("account_number", customer.account_number.as_str()));
+        if state.account_taken(customer.tenant, customer.account_number(), None) {
+            return Err(StoreError::duplicate("account_number", customer.account_number().as_str()));
         }
         let rows = state.stage_events(events)?;
         state.customers.insert(customer.id, customer.clone());
@@ -113,8 +110,8 @@ impl CustomerStore for MemoryStore {
     ) -> StoreResult<()> {
         let mut state = self.write()?;
         state.checked_customer(customer.tenant, customer.id, expected_version)?;
-        if state.account_taken(customer.tenant, &customer.account_number, Some(customer.id)) {
-            return Err(StoreError::duplicate("account_number", customer.account_number.as_str()));
+        if state.account_taken(customer.tenant, customer.account_number(), Some(customer.id)) {
+            return Err(StoreError::duplicate("account_number", customer.account_number().as_str()));
         }
         let rows = state.stage_events(events)?;
         state.customers.insert(customer.id, customer.clone());
@@ -131,9 +128,9 @@ impl CustomerStore for MemoryStore {
     ) -> StoreResult<()> {
         let mut state = self.write()?;
         state.checked_customer(tenant, id, expected_version)?;
-        let referenced = state.cases.values().any(|c| c.tenant == tenant && c.customer == id)
-            || state.tasks.values().any(|t| t.tenant == tenant && t.customer == id)
-            || state.interactions.values().any(|i| i.tenant == tenant && i.customer == Some(id));
+        let referenced = state.cases.values().any(|c| c.tenant == tenant && c.customer() == id)
+            || state.tasks.values().any(|t| t.tenant == tenant && t.customer() == id)
+            || state.interactions.values().any(|i| i.tenant == tenant && i.customer() == Some(id));
         if referenced {
             return Err(StoreError::InvalidReference {
                 field: "customer".into(),
@@ -157,16 +154,16 @@ impl CustomerStore for MemoryStore {
         let mut found: Vec<&Customer> = state
             .customers
             .values()
-            .filter(|c| c.tenant == tenant && !c.is_merged() && c.identities.iter().any(|i| i.key() == *key))
+            .filter(|c| c.tenant == tenant && !c.is_merged() && c.identities().iter().any(|i| i.key() == *key))
             .collect();
         // Most recently contacted first, never contacted last, then by id.
-        found.sort_by_key(|c| (c.last_contact_at.is_none(), Reverse(c.last_contact_at), c.id));
+        found.sort_by_key(|c| (c.last_contact_at().is_none(), Reverse(c.last_contact_at()), c.id));
         Ok(found.into_iter().take(limit(limit_)).cloned().collect())
     }
 
     async fn find_by_account(&self, tenant: TenantId, account: &AccountNumber) -> StoreResult<Option<Customer>> {
         let state = self.read()?;
-        Ok(state.customers.values().find(|c| c.tenant == tenant && c.account_number == *account).cloned())
+        Ok(state.customers.values().find(|c| c.tenant == tenant && c.account_number() == account).cloned())
     }
 
     async fn search_customers(
@@ -258,8 +255,8 @@ impl CustomerStore for MemoryStore {
                 reason: "the merge record does not describe the plan".into(),
             });
         }
-        state.checked_customer(tenant, target, plan.target.version.wrapping_sub(1))?;
-        state.checked_customer(tenant, source, plan.tombstone.version.wrapping_sub(1))?;
+        state.checked_customer(tenant, target, plan.target.version().wrapping_sub(1))?;
+        state.checked_customer(tenant, source, plan.tombstone.version().wrapping_sub(1))?;
         if state.merges.contains_key(&record.id) {
             return Err(StoreError::duplicate("id", record.id.to_string()));
         }
@@ -322,8 +319,8 @@ impl CustomerStore for MemoryStore {
                 reason: "the undo plan does not restore this merge's cards".into(),
             });
         }
-        state.checked_customer(tenant, target, plan.target.version.wrapping_sub(1))?;
-        state.checked_customer(tenant, source, plan.source.version.wrapping_sub(1))?;
+        state.checked_customer(tenant, target, plan.target.version().wrapping_sub(1))?;
+        state.checked_customer(tenant, source, plan.source.version().wrapping_sub(1))?;
         let rows = state.stage_events(events)?;
         state.move_children(tenant, target, source, Some(&moved));
         for id in &moved.relations_from {

@@ -17,7 +17,7 @@ use super::{MemoryStore, check_version, decode_cursor, invalid_reference, pagina
 impl InteractionStore for MemoryStore {
     async fn insert_interaction(&self, interaction: &Interaction, events: &[DomainEvent]) -> StoreResult<()> {
         let mut state = self.write()?;
-        if let Some(customer) = interaction.customer.filter(|c| !state.customer_exists(interaction.tenant, *c)) {
+        if let Some(customer) = interaction.customer().filter(|c| !state.customer_exists(interaction.tenant, *c)) {
             return Err(invalid_reference("customer", format_args!("customer {customer}")));
         }
         if state.interactions.contains_key(&interaction.id) {
@@ -41,8 +41,8 @@ impl InteractionStore for MemoryStore {
             .get(&interaction.id)
             .filter(|i| i.tenant == interaction.tenant)
             .ok_or_else(|| StoreError::not_found("interaction", interaction.id))?;
-        check_version("interaction", interaction.id, stored.version, expected_version)?;
-        if let Some(customer) = interaction.customer.filter(|c| !state.customer_exists(interaction.tenant, *c)) {
+        check_version("interaction", interaction.id, stored.version(), expected_version)?;
+        if let Some(customer) = interaction.customer().filter(|c| !state.customer_exists(interaction.tenant, *c)) {
             return Err(invalid_reference("customer", format_args!("customer {customer}")));
         }
         let rows = state.stage_events(events)?;
@@ -67,7 +67,7 @@ impl InteractionStore for MemoryStore {
         let mut found: Vec<&Interaction> = state
             .interactions
             .values()
-            .filter(|i| i.tenant == tenant && i.customer == Some(customer))
+            .filter(|i| i.tenant == tenant && i.customer() == Some(customer))
             .filter(|i| cursor.is_none_or(|c| (i.offered_at, i.id) < c))
             .collect();
         // Newest first: by offered time, then id, both descending.

@@ -14,10 +14,10 @@ use super::{MemoryStore, check_version, invalid_reference, limit};
 impl TaskStore for MemoryStore {
     async fn insert_task(&self, task: &Task, events: &[DomainEvent]) -> StoreResult<()> {
         let mut state = self.write()?;
-        if !state.customer_exists(task.tenant, task.customer) {
-            return Err(invalid_reference("customer", format_args!("customer {}", task.customer)));
+        if !state.customer_exists(task.tenant, task.customer()) {
+            return Err(invalid_reference("customer", format_args!("customer {}", task.customer())));
         }
-        if let Some(case) = task.case.filter(|c| !state.case_exists(task.tenant, *c)) {
+        if let Some(case) = task.case().filter(|c| !state.case_exists(task.tenant, *c)) {
             return Err(invalid_reference("case", format_args!("case {case}")));
         }
         if state.tasks.contains_key(&task.id) {
@@ -36,11 +36,11 @@ impl TaskStore for MemoryStore {
             .get(&task.id)
             .filter(|t| t.tenant == task.tenant)
             .ok_or_else(|| StoreError::not_found("task", task.id))?;
-        check_version("task", task.id, stored.version, expected_version)?;
-        if !state.customer_exists(task.tenant, task.customer) {
-            return Err(invalid_reference("customer", format_args!("customer {}", task.customer)));
+        check_version("task", task.id, stored.version(), expected_version)?;
+        if !state.customer_exists(task.tenant, task.customer()) {
+            return Err(invalid_reference("customer", format_args!("customer {}", task.customer())));
         }
-        if let Some(case) = task.case.filter(|c| !state.case_exists(task.tenant, *c)) {
+        if let Some(case) = task.case().filter(|c| !state.case_exists(task.tenant, *c)) {
             return Err(invalid_reference("case", format_args!("case {case}")));
         }
         let rows = state.stage_events(events)?;
@@ -65,10 +65,10 @@ impl TaskStore for MemoryStore {
         let mut found: Vec<&Task> = state
             .tasks
             .values()
-            .filter(|t| t.tenant == tenant && t.assignee == agent && t.status == TaskStatus::Planned)
-            .filter(|t| until.is_none_or(|u| t.scheduled_at < u))
+            .filter(|t| t.tenant == tenant && t.assignee() == agent && t.status() == TaskStatus::Planned)
+            .filter(|t| until.is_none_or(|u| t.scheduled_at() < u))
             .collect();
-        found.sort_by_key(|t| (t.scheduled_at, t.id));
+        found.sort_by_key(|t| (t.scheduled_at(), t.id));
         Ok(found.into_iter().take(limit(limit_)).cloned().collect())
     }
 
@@ -82,9 +82,9 @@ impl TaskStore for MemoryStore {
         let mut found: Vec<&Task> = state
             .tasks
             .values()
-            .filter(|t| t.tenant == tenant && t.customer == customer && t.status == TaskStatus::Planned)
+            .filter(|t| t.tenant == tenant && t.customer() == customer && t.status() == TaskStatus::Planned)
             .collect();
-        found.sort_by_key(|t| (t.scheduled_at, t.id));
+        found.sort_by_key(|t| (t.scheduled_at(), t.id));
         Ok(found.into_iter().take(limit(limit_)).cloned().collect())
     }
 
@@ -94,7 +94,7 @@ impl TaskStore for MemoryStore {
             .tasks
             .values()
             .filter(|t| t.reminder_due(now))
-            .filter_map(|t| t.reminder_at.map(|at| (at, t.id)))
+            .filter_map(|t| t.reminder_at().map(|at| (at, t.id)))
             .collect();
         due.sort();
         due.truncate(event_ids.len());
@@ -103,8 +103,7 @@ impl TaskStore for MemoryStore {
         for ((_, id), event_id) in due.iter().zip(event_ids) {
             if let Some(task) = state.tasks.get(id) {
                 let mut task = task.clone();
-                task.reminder_sent_at = Some(now);
-                task.version += 1;
+                task.mark_reminder_sent(now);
                 events.push(reminder_event(&task, *event_id, now));
                 claimed.push(task);
             }

@@ -5,8 +5,8 @@ use std::collections::BTreeSet;
 
 use chrono::Duration;
 use crm_core::customer::{
-    AccountNumber, Customer, CustomerContext, CustomerPatch, Identity, IdentityInput, NewCustomer, PhoneNumber,
-    PostalAddress, Region,
+    AccountNumber, Customer, CustomerContext, CustomerPatch, CustomerRecord, Identity, IdentityInput, NewCustomer,
+    PhoneNumber, PostalAddress, Region,
 };
 use crm_core::ids::{AgentId, CustomerId, TenantId};
 use crm_core::interaction::Channel;
@@ -300,11 +300,14 @@ pub fn customer() -> impl Strategy<Value = Customer> {
     )
         .prop_map(|(input, id, tenant, by, seq, now, contacted, version)| {
             let ctx = CustomerContext { region: Some(region_fr()), definitions: &[], now };
-            let mut c = input
+            let c = input
                 .build(id, tenant, by, Some(AccountNumber::generated(seq)), ctx)
                 .expect("generated customers are valid");
-            c.last_contact_at = contacted.map(|s| now + Duration::seconds(s));
-            c.version = version;
-            c
+            // A card as a store holds it after some history: contacted, edited.
+            Customer::restore(CustomerRecord {
+                last_contact_at: contacted.map(|s| now + Duration::seconds(s)),
+                version,
+                ..c.into_record()
+            })
         })
 }

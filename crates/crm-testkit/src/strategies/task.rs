@@ -3,7 +3,7 @@
 
 use chrono::Duration;
 use crm_core::ids::{AgentId, CaseId, CustomerId, TaskId, TenantId};
-use crm_core::task::{NewTask, ScheduleInput, Task, TaskKind, TaskStatus};
+use crm_core::task::{NewTask, ScheduleInput, Task, TaskKind, TaskPatch, TaskStatus};
 use proptest::prelude::*;
 
 use super::{id, instant, words_text};
@@ -64,14 +64,12 @@ pub fn task() -> impl Strategy<Value = Task> {
         })
         .prop_map(|(input, id, tenant, creator, now, status, reminded)| {
             let mut task = input.build(id, tenant, creator, PARIS, now).expect("generated tasks are valid");
-            if reminded && task.reminder_at.is_some() {
-                task.reminder_sent_at = Some(now + Duration::minutes(1));
-                task.version += 1;
+            if reminded && task.reminder_at().is_some() {
+                task.mark_reminder_sent(now + Duration::minutes(1));
             }
             if status != TaskStatus::Planned {
-                task.status = status;
-                task.refresh_reminder();
-                task.version += 1;
+                let close = TaskPatch { status: Some(status), ..TaskPatch::default() };
+                close.apply(&mut task, PARIS, now + Duration::minutes(2)).expect("a status change is valid");
             }
             task
         })

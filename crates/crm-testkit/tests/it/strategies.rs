@@ -102,7 +102,7 @@ proptest! {
             match step.apply(&mut i, agent, &mut now) {
                 Ok(pushes) => {
                     for push in pushes {
-                        let linked = i.links.iter().any(|l| l.target == LinkTarget::External { reference: push.target.clone() });
+                        let linked = i.links().iter().any(|l| l.target == LinkTarget::External { reference: push.target.clone() });
                         prop_assert!(linked, "{:?} pushed to an unlinked record", step);
                     }
                 }

@@ -1,0 +1,123 @@
+//! The way a store rebuilds a case: [`CaseRecord`], plain data, and [`Case::restore`].
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::Case;
+use crate::case::{CaseNumber, CaseStatus, Description, Priority, Severity, Visibility};
+use crate::custom_field::CustomValues;
+use crate::ids::{AgentId, CaseId, CustomerId, GroupId, InteractionId, TenantId};
+use crate::interaction::Channel;
+
+/// A case as a store keeps it: every field public, no rule checked. The way back in is
+/// [`Case::restore`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseRecord {
+    /// Its id.
+    pub id: CaseId,
+    /// Its tenant.
+    pub tenant: TenantId,
+    /// Sequential number, unique per tenant.
+    pub number: CaseNumber,
+    /// The customer it belongs to.
+    pub customer: CustomerId,
+    /// Subject (may be empty on a draft).
+    pub subject: String,
+    /// Description.
+    pub description: Description,
+    /// Status.
+    pub status: CaseStatus,
+    /// Visibility.
+    pub visibility: Visibility,
+    /// Severity.
+    pub severity: Severity,
+    /// Priority.
+    pub priority: Priority,
+    /// Assigned agent.
+    pub assignee: Option<AgentId>,
+    /// Assigned group.
+    pub group: Option<GroupId>,
+    /// Channel it came in on.
+    pub origin_channel: Option<Channel>,
+    /// The interaction it was created from (INT-7).
+    pub origin_interaction: Option<InteractionId>,
+    /// Who created it.
+    pub created_by: AgentId,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Last changed.
+    pub updated_at: DateTime<Utc>,
+    /// When it was last closed.
+    pub closed_at: Option<DateTime<Utc>>,
+    /// Custom values.
+    pub custom: CustomValues,
+    /// Optimistic-concurrency version.
+    pub version: u64,
+}
+
+impl From<CaseRecord> for Case {
+    fn from(r: CaseRecord) -> Self {
+        Case::restore(r)
+    }
+}
+
+impl From<Case> for CaseRecord {
+    fn from(c: Case) -> Self {
+        c.into_record()
+    }
+}
+
+impl Case {
+    /// Rebuilds a case from storage. For stores (and tests that need a case in a given
+    /// state): it trusts its input and checks no rule.
+    pub fn restore(r: CaseRecord) -> Self {
+        Self {
+            id: r.id,
+            tenant: r.tenant,
+            number: r.number,
+            customer: r.customer,
+            subject: r.subject,
+            description: r.description,
+            status: r.status,
+            visibility: r.visibility,
+            severity: r.severity,
+            priority: r.priority,
+            assignee: r.assignee,
+            group: r.group,
+            origin_channel: r.origin_channel,
+            origin_interaction: r.origin_interaction,
+            created_by: r.created_by,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+            closed_at: r.closed_at,
+            custom: r.custom,
+            version: r.version,
+        }
+    }
+
+    /// The case as plain data.
+    pub fn into_record(self) -> CaseRecord {
+        CaseRecord {
+            id: self.id,
+            tenant: self.tenant,
+            number: self.number,
+            customer: self.customer,
+            subject: self.subject,
+            description: self.description,
+            status: self.status,
+            visibility: self.visibility,
+            severity: self.severity,
+            priority: self.priority,
+            assignee: self.assignee,
+            group: self.group,
+            origin_channel: self.origin_channel,
+            origin_interaction: self.origin_interaction,
+            created_by: self.created_by,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            closed_at: self.closed_at,
+            custom: self.custom,
+            version: self.version,
+        }
+    }
+}
