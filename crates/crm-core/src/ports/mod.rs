@@ -6,6 +6,7 @@ pub(crate) mod idempotency;
 pub(crate) mod live_feed;
 mod mailer;
 pub(crate) mod meta;
+pub(crate) mod outbox;
 mod search;
 pub(crate) mod store;
 pub(crate) mod tokens;

@@ -21,6 +21,8 @@ mod interactions;
 mod live;
 mod lookup;
 mod merge;
+#[cfg(test)]
+mod mock_store;
 mod requests;
 mod tasks;
 #[cfg(test)]

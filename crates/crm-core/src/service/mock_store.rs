@@ -1,0 +1,418 @@
+//! A `Store` for the use-case unit tests (`tests.rs`) made of one `mockall` mock per port:
+//! each method forwards to its trait's mock, so a test sets expectations per port and a call
+//! it did not expect panics.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use crate::access::{Agent, Group, PrivateScope, Tenant};
+use crate::case::{Case, CaseFilter, CaseHistoryEntry, CaseNumber, CaseSort};
+use crate::custom_field::{FieldDefinition, FieldEntity};
+use crate::customer::{
+    AccountNumber, Customer, CustomerSearch, IdentityKey, MergePlan, MergeRecord, MovedRecords, Relation, UndoPlan,
+};
+use crate::event::{DomainEvent, OutboxEntry, OutboxStatus, Topic};
+use crate::follow_up::FollowUp;
+use crate::ids::{AgentId, CaseId, CustomerId, EventId, InteractionId, MergeId, RelationId, TaskId, TenantId};
+use crate::interaction::{Disposition, Interaction, QueueSettings};
+use crate::page::{Page, PageRequest};
+use crate::ports::store::{MockCaseStore, MockCustomerStore, MockDirectoryStore, MockInteractionStore, MockTaskStore};
+use crate::ports::{
+    CardStore, CaseStore, CustomerStore, DirectoryStore, InteractionStore, OutboxStore, StoreResult, TaskStore,
+};
+use crate::task::Task;
+
+/// A `Store` made of one mock per trait.
+#[derive(Default)]
+pub(super) struct MockStore {
+    pub(super) customer_store: MockCustomerStore,
+    pub(super) case_store: MockCaseStore,
+    pub(super) task_store: MockTaskStore,
+    pub(super) interaction_store: MockInteractionStore,
+    pub(super) directory_store: MockDirectoryStore,
+    pub(super) outbox_store: crate::ports::outbox::MockOutboxStore,
+    pub(super) token_store: crate::ports::tokens::MockTokenStore,
+    pub(super) idempotency_store: crate::ports::idempotency::MockIdempotencyStore,
+    pub(super) live_feed: crate::ports::live_feed::MockLiveFeedStore,
+    pub(super) meta_store: crate::ports::meta::MockMetaStore,
+}
+
+#[async_trait]
+impl crate::ports::TokenStore for MockStore {
+    async fn insert_token(
+        &self,
+        hash: &str,
+        token: &crate::api_token::ApiToken,
+        label: &str,
+        created_at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        self.token_store.insert_token(hash, token, label, created_at).await
+    }
+    async fn find_token(&self, hash: &str) -> StoreResult<Option<crate::api_token::ApiToken>> {
+        self.token_store.find_token(hash).await
+    }
+}
+
+#[async_trait]
+impl crate::ports::IdempotencyStore for MockStore {
+    async fn claim_idempotency(
+        &self,
+        key: &str,
+        fingerprint: &str,
+        now: DateTime<Utc>,
+        stale_before: DateTime<Utc>,
+    ) -> StoreResult<crate::idempotency::IdempotencyClaim> {
+        self.idempotency_store.claim_idempotency(key, fingerprint, now, stale_before).await
+    }
+    async fn finish_idempotency(&self, key: &str, response: &crate::idempotency::KeptResponse) -> StoreResult<()> {
+        self.idempotency_store.finish_idempotency(key, response).await
+    }
+    async fn release_idempotency(&self, key: &str) -> StoreResult<()> {
+        self.idempotency_store.release_idempotency(key).await
+    }
+    async fn prune_idempotency(&self, before: DateTime<Utc>) -> StoreResult<u64> {
+        self.idempotency_store.prune_idempotency(before).await
+    }
+}
+
+#[async_trait]
+impl crate::ports::LiveFeedStore for MockStore {
+    async fn append_live(&self, events: &[crate::live::NewLiveEvent], now: DateTime<Utc>) -> StoreResult<()> {
+        self.live_feed.append_live(events, now).await
+    }
+    async fn live_head(&self) -> StoreResult<u64> {
+        self.live_feed.live_head().await
+    }
+    async fn live_after(&self, after: u64, limit: u32) -> StoreResult<Vec<crate::live::LiveEvent>> {
+        self.live_feed.live_after(after, limit).await
+    }
+    async fn live_for_agent_after(
+        &self,
+        tenant: TenantId,
+        agent: AgentId,
+        after: u64,
+        limit: u32,
+    ) -> StoreResult<Vec<crate::live::LiveEvent>> {
+        self.live_feed.live_for_agent_after(tenant, agent, after, limit).await
+    }
+    async fn prune_live(&self, before: DateTime<Utc>) -> StoreResult<u64> {
+        self.live_feed.prune_live(before).await
+    }
+}
+
+#[async_trait]
+impl crate::ports::MetaStore for MockStore {
+    async fn meta(&self, key: &str) -> StoreResult<Option<String>> {
+        self.meta_store.meta(key).await
+    }
+    async fn set_meta(&self, key: &str, value: &str) -> StoreResult<()> {
+        self.meta_store.set_meta(key, value).await
+    }
+    async fn claim_meta(&self, key: &str, value: &str) -> StoreResult<bool> {
+        self.meta_store.claim_meta(key, value).await
+    }
+    async fn delete_meta(&self, key: &str) -> StoreResult<()> {
+        self.meta_store.delete_meta(key).await
+    }
+}
+
+impl std::fmt::Debug for MockStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MockStore")
+    }
+}
+
+// The screen pop's combined read: the port's default, over the mocked single reads.
+impl CardStore for MockStore {}
+impl crate::ports::ContextStore for MockStore {}
+
+#[async_trait]
+impl CustomerStore for MockStore {
+    async fn next_account_sequence(&self, tenant: TenantId) -> StoreResult<u64> {
+        self.customer_store.next_account_sequence(tenant).await
+    }
+    async fn insert_customer(&self, customer: &Customer, events: &[DomainEvent]) -> StoreResult<()> {
+        self.customer_store.insert_customer(customer, events).await
+    }
+    async fn update_customer(
+        &self,
+        customer: &Customer,
+        expected_version: u64,
+        events: &[DomainEvent],
+    ) -> StoreResult<()> {
+        self.customer_store.update_customer(customer, expected_version, events).await
+    }
+    async fn delete_customer(
+        &self,
+        tenant: TenantId,
+        id: CustomerId,
+        expected_version: u64,
+        events: &[DomainEvent],
+    ) -> StoreResult<()> {
+        self.customer_store.delete_customer(tenant, id, expected_version, events).await
+    }
+    async fn get_customer(&self, tenant: TenantId, id: CustomerId) -> StoreResult<Option<Customer>> {
+        self.customer_store.get_customer(tenant, id).await
+    }
+    async fn find_by_identity(&self, tenant: TenantId, key: &IdentityKey, limit: u32) -> StoreResult<Vec<Customer>> {
+        self.customer_store.find_by_identity(tenant, key, limit).await
+    }
+    async fn find_by_account(&self, tenant: TenantId, account: &AccountNumber) -> StoreResult<Option<Customer>> {
+        self.customer_store.find_by_account(tenant, account).await
+    }
+    async fn search_customers(
+        &self,
+        tenant: TenantId,
+        search: &CustomerSearch,
+        page: &PageRequest,
+    ) -> StoreResult<Page<Customer>> {
+        self.customer_store.search_customers(tenant, search, page).await
+    }
+    async fn find_by_phonetic(&self, tenant: TenantId, codes: &[String], limit: u32) -> StoreResult<Vec<Customer>> {
+        self.customer_store.find_by_phonetic(tenant, codes, limit).await
+    }
+    async fn insert_relation(&self, relation: &Relation, events: &[DomainEvent]) -> StoreResult<()> {
+        self.customer_store.insert_relation(relation, events).await
+    }
+    async fn delete_relation(&self, tenant: TenantId, id: RelationId, events: &[DomainEvent]) -> StoreResult<()> {
+        self.customer_store.delete_relation(tenant, id, events).await
+    }
+    async fn relations_of(&self, tenant: TenantId, customer: CustomerId) -> StoreResult<Vec<Relation>> {
+        self.customer_store.relations_of(tenant, customer).await
+    }
+    async fn merge_customers(
+        &self,
+        plan: &MergePlan,
+        record: &MergeRecord,
+        events: &[DomainEvent],
+    ) -> StoreResult<MovedRecords> {
+        self.customer_store.merge_customers(plan, record, events).await
+    }
+    async fn get_merge(&self, tenant: TenantId, id: MergeId) -> StoreResult<Option<MergeRecord>> {
+        self.customer_store.get_merge(tenant, id).await
+    }
+    async fn undo_merge(
+        &self,
+        tenant: TenantId,
+        merge: MergeId,
+        plan: &UndoPlan,
+        by: AgentId,
+        at: DateTime<Utc>,
+        events: &[DomainEvent],
+    ) -> StoreResult<()> {
+        self.customer_store.undo_merge(tenant, merge, plan, by, at, events).await
+    }
+}
+
+#[async_trait]
+impl CaseStore for MockStore {
+    async fn next_case_number(&self, tenant: TenantId) -> StoreResult<CaseNumber> {
+        self.case_store.next_case_number(tenant).await
+    }
+    async fn insert_case(&self, case: &Case, history: &[CaseHistoryEntry], events: &[DomainEvent]) -> StoreResult<()> {
+        self.case_store.insert_case(case, history, events).await
+    }
+    async fn insert_case_from_interaction(
+        &self,
+        case: &Case,
+        history: &[CaseHistoryEntry],
+        interaction: &Interaction,
+        interaction_expected_version: u64,
+        events: &[DomainEvent],
+    ) -> StoreResult<()> {
+        self.case_store
+            .insert_case_from_interaction(case, history, interaction, interaction_expected_version, events)
+            .await
+    }
+    async fn update_case(
+        &self,
+        case: &Case,
+        expected_version: u64,
+        history: &[CaseHistoryEntry],
+        events: &[DomainEvent],
+    ) -> StoreResult<()> {
+        self.case_store.update_case(case, expected_version, history, events).await
+    }
+    async fn delete_case(
+        &self,
+        tenant: TenantId,
+        id: CaseId,
+        expected_version: u64,
+        events: &[DomainEvent],
+    ) -> StoreResult<()> {
+        self.case_store.delete_case(tenant, id, expected_version, events).await
+    }
+    async fn get_case(&self, tenant: TenantId, id: CaseId) -> StoreResult<Option<Case>> {
+        self.case_store.get_case(tenant, id).await
+    }
+    async fn get_case_by_number(&self, tenant: TenantId, number: CaseNumber) -> StoreResult<Option<Case>> {
+        self.case_store.get_case_by_number(tenant, number).await
+    }
+    async fn list_cases(
+        &self,
+        tenant: TenantId,
+        filter: &CaseFilter,
+        scope: &PrivateScope,
+        sort: CaseSort,
+        page: &PageRequest,
+    ) -> StoreResult<Page<Case>> {
+        self.case_store.list_cases(tenant, filter, scope, sort, page).await
+    }
+    async fn open_cases_of(
+        &self,
+        tenant: TenantId,
+        customer: CustomerId,
+        scope: &PrivateScope,
+        limit: u32,
+    ) -> StoreResult<Vec<Case>> {
+        self.case_store.open_cases_of(tenant, customer, scope, limit).await
+    }
+    async fn case_history(&self, tenant: TenantId, case: CaseId) -> StoreResult<Vec<CaseHistoryEntry>> {
+        self.case_store.case_history(tenant, case).await
+    }
+    async fn insert_follow_up(&self, follow_up: &FollowUp, events: &[DomainEvent]) -> StoreResult<()> {
+        self.case_store.insert_follow_up(follow_up, events).await
+    }
+    async fn follow_ups_of(&self, tenant: TenantId, case: CaseId) -> StoreResult<Vec<FollowUp>> {
+        self.case_store.follow_ups_of(tenant, case).await
+    }
+}
+
+#[async_trait]
+impl TaskStore for MockStore {
+    async fn insert_task(&self, task: &Task, events: &[DomainEvent]) -> StoreResult<()> {
+        self.task_store.insert_task(task, events).await
+    }
+    async fn update_task(&self, task: &Task, expected_version: u64, events: &[DomainEvent]) -> StoreResult<()> {
+        self.task_store.update_task(task, expected_version, events).await
+    }
+    async fn get_task(&self, tenant: TenantId, id: TaskId) -> StoreResult<Option<Task>> {
+        self.task_store.get_task(tenant, id).await
+    }
+    async fn planned_tasks_of_agent(
+        &self,
+        tenant: TenantId,
+        agent: AgentId,
+        until: Option<DateTime<Utc>>,
+        limit: u32,
+    ) -> StoreResult<Vec<Task>> {
+        self.task_store.planned_tasks_of_agent(tenant, agent, until, limit).await
+    }
+    async fn planned_tasks_of_customer(
+        &self,
+        tenant: TenantId,
+        customer: CustomerId,
+        limit: u32,
+    ) -> StoreResult<Vec<Task>> {
+        self.task_store.planned_tasks_of_customer(tenant, customer, limit).await
+    }
+    async fn claim_due_reminders(&self, now: DateTime<Utc>, event_ids: &[EventId]) -> StoreResult<Vec<Task>> {
+        self.task_store.claim_due_reminders(now, event_ids).await
+    }
+}
+
+#[async_trait]
+impl InteractionStore for MockStore {
+    async fn insert_interaction(&self, interaction: &Interaction, events: &[DomainEvent]) -> StoreResult<()> {
+        self.interaction_store.insert_interaction(interaction, events).await
+    }
+    async fn update_interaction(
+        &self,
+        interaction: &Interaction,
+        expected_version: u64,
+        events: &[DomainEvent],
+    ) -> StoreResult<()> {
+        self.interaction_store.update_interaction(interaction, expected_version, events).await
+    }
+    async fn get_interaction(&self, tenant: TenantId, id: InteractionId) -> StoreResult<Option<Interaction>> {
+        self.interaction_store.get_interaction(tenant, id).await
+    }
+    async fn interactions_of_customer(
+        &self,
+        tenant: TenantId,
+        customer: CustomerId,
+        page: &PageRequest,
+    ) -> StoreResult<Page<Interaction>> {
+        self.interaction_store.interactions_of_customer(tenant, customer, page).await
+    }
+}
+
+#[async_trait]
+impl DirectoryStore for MockStore {
+    async fn insert_tenant(&self, tenant: &Tenant) -> StoreResult<()> {
+        self.directory_store.insert_tenant(tenant).await
+    }
+    async fn get_tenant(&self, id: TenantId) -> StoreResult<Option<Tenant>> {
+        self.directory_store.get_tenant(id).await
+    }
+    async fn put_agent(&self, agent: &Agent, expected_version: Option<u64>) -> StoreResult<()> {
+        self.directory_store.put_agent(agent, expected_version).await
+    }
+    async fn get_agent(&self, tenant: TenantId, id: AgentId) -> StoreResult<Option<Agent>> {
+        self.directory_store.get_agent(tenant, id).await
+    }
+    async fn list_agents(&self, tenant: TenantId) -> StoreResult<Vec<Agent>> {
+        self.directory_store.list_agents(tenant).await
+    }
+    async fn put_group(&self, group: &Group, expected_version: Option<u64>) -> StoreResult<()> {
+        self.directory_store.put_group(group, expected_version).await
+    }
+    async fn list_groups(&self, tenant: TenantId) -> StoreResult<Vec<Group>> {
+        self.directory_store.list_groups(tenant).await
+    }
+    async fn put_field_definition(
+        &self,
+        definition: &FieldDefinition,
+        expected_version: Option<u64>,
+    ) -> StoreResult<()> {
+        self.directory_store.put_field_definition(definition, expected_version).await
+    }
+    async fn field_definitions(&self, tenant: TenantId, entity: FieldEntity) -> StoreResult<Vec<FieldDefinition>> {
+        self.directory_store.field_definitions(tenant, entity).await
+    }
+    async fn put_disposition(&self, disposition: &Disposition) -> StoreResult<()> {
+        self.directory_store.put_disposition(disposition).await
+    }
+    async fn dispositions(&self, tenant: TenantId) -> StoreResult<Vec<Disposition>> {
+        self.directory_store.dispositions(tenant).await
+    }
+    async fn put_queue(&self, queue: &QueueSettings) -> StoreResult<()> {
+        self.directory_store.put_queue(queue).await
+    }
+    async fn get_queue(&self, tenant: TenantId, name: &str) -> StoreResult<Option<QueueSettings>> {
+        self.directory_store.get_queue(tenant, name).await
+    }
+}
+
+#[async_trait]
+impl OutboxStore for MockStore {
+    async fn claim_outbox(
+        &self,
+        topic: Topic,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: u32,
+    ) -> StoreResult<Vec<OutboxEntry>> {
+        self.outbox_store.claim_outbox(topic, now, lease_until, limit).await
+    }
+    async fn mark_delivered(&self, id: EventId) -> StoreResult<()> {
+        self.outbox_store.mark_delivered(id).await
+    }
+    async fn prune_delivered(&self, before: DateTime<Utc>, max: u32) -> StoreResult<u64> {
+        self.outbox_store.prune_delivered(before, max).await
+    }
+    async fn mark_failed(&self, id: EventId, error: &str, retry_at: Option<DateTime<Utc>>) -> StoreResult<()> {
+        self.outbox_store.mark_failed(id, error, retry_at).await
+    }
+    async fn requeue(&self, tenant: TenantId, id: EventId, now: DateTime<Utc>) -> StoreResult<()> {
+        self.outbox_store.requeue(tenant, id, now).await
+    }
+    async fn list_outbox(
+        &self,
+        tenant: TenantId,
+        status: Option<OutboxStatus>,
+        page: &PageRequest,
+    ) -> StoreResult<Page<OutboxEntry>> {
+        self.outbox_store.list_outbox(tenant, status, page).await
+    }
+}
