@@ -6,7 +6,7 @@
 //! replica's restart, so a stream can resume from the last position it saw. Domain events
 //! reach the feed through the notification worker
 //! ([`crate::service::Crm::deliver_notifications`]); a screen pop is appended directly
-//! ([`crate::service::Crm::push_live`]).
+//! ([`crate::service::Crm::incoming_call`]).
 
 use serde::{Deserialize, Serialize};
 

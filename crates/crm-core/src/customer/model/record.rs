@@ -22,7 +22,7 @@ pub struct CustomerRecord {
     pub account_number: AccountNumber,
     /// Display name.
     pub name: String,
-    /// Phones, emails and handles, unique by [`IdentityKey`].
+    /// Phones, emails and handles, unique by [`crate::customer::IdentityKey`].
     pub identities: Vec<Identity>,
     /// Postal addresses.
     pub addresses: Vec<PostalAddress>,
