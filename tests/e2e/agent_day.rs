@@ -138,7 +138,8 @@ async fn a_reconnecting_agent_gets_the_events_it_missed() {
     let alice = t.client_for(&demo.agent.to_string(), "agent").await;
     let mut events = alice.events().await;
     let call = json!({"phone": "+33 1 44 27 00 00", "agent": demo.agent});
-    t.admin().post("/api/v1/cti/calls", &call).await.expect(StatusCode::CREATED);
+    let pop = t.admin().post("/api/v1/cti/calls", &call).await.expect(StatusCode::CREATED);
+    assert_eq!(pop["new_card"], false, "Marie is known: {pop}");
     let first = events.next_named("screen_pop", Duration::from_secs(10)).await;
     let last_id = first.id.clone().expect("events carry ids");
     drop(events);
@@ -152,3 +153,22 @@ async fn a_reconnecting_agent_gets_the_events_it_missed() {
     assert!(missed.id.expect("id").parse::<i64>().expect("numeric") > last_id.parse::<i64>().expect("numeric"));
     t.server.stop().await.expect("clean stop");
 }
+
+/// A call from a number nobody has gets a new card with the interaction (CUS-6, EXT-2): the
+/// pop shows the card as new, the number finds it afterwards, and the next call from it is
+/// no longer new.
+async fn an_unknown_caller_gets_a_new_card(backend: Backend) {
+    let t = TestServer::start(&backend).await;
+    let call = json!({"phone": "+33 5 59 00 00 01"});
+    let pop = t.admin().post("/api/v1/cti/calls", &call).await.expect(StatusCode::CREATED);
+    assert_eq!(pop["new_card"], true, "{pop}");
+    assert_eq!(pop["cards"][0]["customer"]["id"], pop["interaction"]["customer"], "{pop}");
+    let found = t.admin().get("/api/v1/lookup?phone=%2B33559000001").await.expect(StatusCode::OK);
+    assert_eq!(found[0]["customer"]["id"], pop["interaction"]["customer"], "the number now finds the card");
+    let again = t.admin().post("/api/v1/cti/calls", &call).await.expect(StatusCode::CREATED);
+    assert_eq!(again["new_card"], false, "{again}");
+    assert_eq!(again["interaction"]["customer"], pop["interaction"]["customer"]);
+    t.server.stop().await.expect("stop");
+}
+
+on_every_store!(an_unknown_caller_gets_a_new_card);

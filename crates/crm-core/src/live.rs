@@ -115,8 +115,11 @@ pub struct IncomingCall {
 pub struct ScreenPop {
     /// The interaction recorded for the call (offered to the agent).
     pub interaction: crate::interaction::Interaction,
-    /// The customer cards the number matches, most recently contacted first.
+    /// The customer cards the number matches, most recently contacted first; for a number
+    /// that matched nobody, the card just created for it.
     pub cards: Vec<crate::customer::CustomerCard>,
+    /// Whether the caller was unknown and got a new card with this call (CUS-6).
+    pub new_card: bool,
 }
 
 /// The name of a screen pop on the agent's stream.

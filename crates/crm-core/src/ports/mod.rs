@@ -19,7 +19,7 @@ pub use mailer::{MailError, Mailer, OutgoingMail};
 pub use meta::MetaStore;
 pub use search::{DocumentKind, SearchDocument, SearchError, SearchHit, SearchIndex};
 pub use store::{
-    CardLimits, CardParts, CardStore, CaseStore, ContextStore, CustomerStore, DirectoryStore, InteractionStore,
-    OutboxStore, Store, StoreResult, TaskStore,
+    CardLimits, CardParts, CardStore, CardWrite, CaseStore, ContextStore, CustomerStore, DirectoryStore,
+    InteractionStore, OutboxStore, Store, StoreResult, TaskStore,
 };
 pub use tokens::TokenStore;

@@ -313,6 +313,22 @@ pub trait TaskStore: Send + Sync {
     async fn claim_due_reminders(&self, now: DateTime<Utc>, event_ids: &[EventId]) -> StoreResult<Vec<Task>>;
 }
 
+/// What a new interaction does to its contact's card, written with it
+/// ([`InteractionStore::insert_interaction_with_card`]).
+#[derive(Clone, Debug, PartialEq)]
+pub enum CardWrite {
+    /// A card created for an unknown address (CUS-6).
+    Created(Customer),
+    /// A known card changed (its last contact, a new channel identity: CUS-8), guarded by
+    /// the version it was read at.
+    Updated {
+        /// The card as changed.
+        customer: Customer,
+        /// The version it was read at.
+        expected_version: u64,
+    },
+}
+
 /// Interactions (INT).
 #[cfg_attr(test, mockall::automock)]
 #[async_trait]
@@ -322,6 +338,21 @@ pub trait InteractionStore: Send + Sync {
     /// # Errors
     /// `InvalidReference { field: "customer" }` when the card is missing.
     async fn insert_interaction(&self, interaction: &Interaction, events: &[DomainEvent]) -> StoreResult<()>;
+
+    /// Inserts a new contact's interaction together with what it does to the contact's card
+    /// (CUS-6, CUS-8, EXT-2): a card created for an unknown address, or a known card's last
+    /// contact updated; both writes and `events` happen in one transaction, or nothing does.
+    ///
+    /// # Errors
+    /// What [`CustomerStore::insert_customer`] (for [`CardWrite::Created`]) or
+    /// [`CustomerStore::update_customer`] (for [`CardWrite::Updated`]) and
+    /// [`InteractionStore::insert_interaction`] refuse; MUST then write nothing.
+    async fn insert_interaction_with_card(
+        &self,
+        interaction: &Interaction,
+        card: &CardWrite,
+        events: &[DomainEvent],
+    ) -> StoreResult<()>;
 
     /// Replaces an interaction (notes, links, state and all).
     ///

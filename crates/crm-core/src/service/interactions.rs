@@ -9,6 +9,7 @@ use crate::follow_up::{FollowUp, FollowUpKind};
 use crate::ids::{CaseId, CustomerId, InteractionId, NoteId};
 use crate::interaction::{Channel, Direction, Interaction, InteractionAction, LinkTarget, NewInteraction};
 use crate::page::{Page, PageRequest};
+use crate::ports::CardWrite;
 use crate::time::next_id;
 
 impl Crm {
@@ -52,8 +53,9 @@ impl Crm {
 
     /// Records a new interaction (INT-1), offered to its agent or queue. The customer card
     /// is found from the contact's address when not given; an inbound digital contact from
-    /// an unknown address gets a new card (CUS-6); the card's last contact time and
-    /// identities are updated (CUS-8).
+    /// an unknown address (a call's number included) gets a new card (CUS-6, EXT-2); the
+    /// card's last contact time and identities are updated (CUS-8). The card's creation or
+    /// update and the interaction are written in one transaction.
     ///
     /// # Errors
     /// Forbidden without `interaction.handle`; bad values; a missing customer.
@@ -84,7 +86,9 @@ impl Crm {
         {
             card = Some(self.load_customer(actor, into).await?);
         }
-        if card.is_none() && inbound && !input.channel.is_call() {
+        let mut card_write = None;
+        let mut events = Vec::new();
+        if card.is_none() && inbound {
             if let (Some(identity), true) = (identity.clone(), actor.can(Permission::CustomerEdit)) {
                 let seq = self.store.next_account_sequence(actor.tenant).await?;
                 let name = input.contact_name.clone().unwrap_or_else(|| input.address.clone().unwrap_or_default());
@@ -92,31 +96,35 @@ impl Crm {
                 let account = AccountNumber::generated(seq);
                 let new =
                     Customer::first_contact(next_id(&*self.ids), actor, account, name, identity, input.channel, now);
-                let events = [self.event(actor, EventKind::CustomerCreated { customer: new.id })];
-                self.store.insert_customer(&new, &events).await?;
-                card = Some(new);
+                events.push(self.event(actor, EventKind::CustomerCreated { customer: new.id }));
+                card = Some(new.clone());
+                card_write = Some(CardWrite::Created(new));
             }
         } else if let (Some(c), true) = (card.as_mut(), inbound) {
-            let expected = c.version();
+            let expected_version = c.version();
             if c.record_contact(identity, now) {
-                let events = [self.event(
+                events.push(self.event(
                     actor,
                     EventKind::CustomerUpdated { customer: c.id, fields: vec!["last_contact_at".into()] },
-                )];
-                self.store.update_customer(c, expected, &events).await?;
+                ));
+                card_write = Some(CardWrite::Updated { customer: c.clone(), expected_version });
             }
         }
         input.customer = card.map(|c| c.id);
         let interaction = input.build(next_id(&*self.ids), actor.tenant, required, now)?;
-        let events = [self.event(
+        events.push(self.event(
             actor,
             EventKind::InteractionCreated {
                 interaction: interaction.id,
                 agent: interaction.agent(),
                 customer: interaction.customer(),
             },
-        )];
-        self.store.insert_interaction(&interaction, &events).await?;
+        ));
+        // The card and the interaction together: a failure leaves neither (CUS-6).
+        match &card_write {
+            Some(write) => self.store.insert_interaction_with_card(&interaction, write, &events).await?,
+            None => self.store.insert_interaction(&interaction, &events).await?,
+        }
         Ok(interaction)
     }
 

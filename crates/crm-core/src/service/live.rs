@@ -17,7 +17,9 @@ use crate::live::{Addressees, IncomingCall, LiveEvent, NewLiveEvent, SCREEN_POP,
 impl Crm {
     /// An incoming call (EXT-2): records an inbound voice interaction offered to the agent
     /// (the actor unless the call names another, which takes `case.assign`), looks the
-    /// caller up, and appends the cards to the agent's live feed as `screen_pop`.
+    /// caller up, and appends the cards to the agent's live feed as `screen_pop`. A number
+    /// that matches nobody gets a new card with the interaction, in one transaction (CUS-6;
+    /// when the actor may create customers), and the pop shows it as new.
     ///
     /// # Errors
     /// Forbidden without `interaction.handle` and `customer.read` (and `case.assign` for
@@ -42,8 +44,15 @@ impl Crm {
             context: call.context,
             transcript: Vec::new(),
         };
+        let known = !cards.is_empty();
         let interaction = self.create_interaction(actor, input).await?;
-        let pop = ScreenPop { interaction, cards };
+        // An unknown caller got a card with the interaction (CUS-6): pop it, marked new.
+        let new_card = !known && interaction.customer().is_some();
+        let cards = match interaction.customer() {
+            Some(id) if new_card => vec![self.customer_card(actor, id).await?],
+            _ => cards,
+        };
+        let pop = ScreenPop { interaction, cards, new_card };
         let payload = to_json(&pop)?;
         let live = NewLiveEvent { tenant: actor.tenant, agent, name: SCREEN_POP.to_owned(), payload };
         self.store.append_live(&[live], self.clock.now()).await?;

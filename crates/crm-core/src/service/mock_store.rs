@@ -316,6 +316,14 @@ impl InteractionStore for MockStore {
     async fn insert_interaction(&self, interaction: &Interaction, events: &[DomainEvent]) -> StoreResult<()> {
         self.interaction_store.insert_interaction(interaction, events).await
     }
+    async fn insert_interaction_with_card(
+        &self,
+        interaction: &Interaction,
+        card: &crate::ports::CardWrite,
+        events: &[DomainEvent],
+    ) -> StoreResult<()> {
+        self.interaction_store.insert_interaction_with_card(interaction, card, events).await
+    }
     async fn update_interaction(
         &self,
         interaction: &Interaction,

@@ -113,6 +113,39 @@ async fn an_incoming_call_pops_the_card_on_the_agents_stream() {
     assert!(matches!(&refused, Err(crm_core::Error::Validation(v)) if v.errors()[0].field == "agent"), "{refused:?}");
     let pop = env.crm.incoming_call(&supervisor, other).await.expect("a supervisor may offer it");
     assert_eq!(pop.interaction.agent(), Some(supervisor.agent));
+    assert!(!pop.new_card, "a known caller's card is not new");
+}
+
+#[tokio::test]
+async fn an_unknown_caller_gets_a_card_with_the_call() {
+    let env = Env::new().await;
+    let agent = env.tenant.agent_actor();
+    let call = IncomingCall { phone: "06 98 76 54 32".into(), agent: None, queue: None, context: Default::default() };
+    let pop = env.crm.incoming_call(&agent, call.clone()).await.expect("call");
+    assert!(pop.new_card, "the pop says the card is new");
+    assert_eq!(pop.cards.len(), 1);
+    let card = &pop.cards[0].customer;
+    assert_eq!(pop.interaction.customer(), Some(card.id), "the call is on the new card");
+    assert_eq!(card.name(), "06 98 76 54 32", "named after the number as given until someone knows better");
+    let names: Vec<&str> = env.store.events_of(env.tenant.id()).iter().map(|e| e.kind.name()).collect();
+    assert_eq!(names, ["customer_created", "interaction_created"], "written together");
+
+    // The next call from that number finds the card: no second one.
+    let again = env.crm.incoming_call(&agent, call).await.expect("second call");
+    assert!(!again.new_card);
+    assert_eq!(again.cards.iter().map(|c| c.customer.id).collect::<Vec<_>>(), [card.id]);
+
+    // If the store refuses the write, neither the card nor the interaction exists.
+    let before = env.store.counts();
+    env.store.fail_next_write(|| crm_core::StoreError::Unavailable("down".into()));
+    let other = IncomingCall { phone: "06 11 11 11 11".into(), agent: None, queue: None, context: Default::default() };
+    let refused = env.crm.incoming_call(&agent, other).await;
+    assert!(matches!(refused, Err(crm_core::Error::Store(_))), "{refused:?}");
+    let after = env.store.counts();
+    assert_eq!(
+        (after.customers, after.interactions, after.outbox),
+        (before.customers, before.interactions, before.outbox)
+    );
 }
 
 #[tokio::test]

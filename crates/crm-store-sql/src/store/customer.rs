@@ -168,7 +168,7 @@ fn duplicate_value(customer: &Customer) -> impl Fn(&str) -> Option<String> + '_ 
 }
 
 /// Replaces a customer row if its stored version is `expected`, then its side tables.
-async fn replace_customer<C: ConnectionTrait>(c: &C, customer: &Customer, expected: u64) -> StoreResult<()> {
+pub(crate) async fn replace_customer<C: ConnectionTrait>(c: &C, customer: &Customer, expected: u64) -> StoreResult<()> {
     let sql = "UPDATE customers SET account_number = ?, name_sort = ?, status = ?, last_contact_at = ?, \
                updated_at = ?, version = ?, doc = ? WHERE id = ? AND tenant_id = ? AND version = ?";
     let values = vec![
@@ -201,6 +201,24 @@ async fn replace_customer<C: ConnectionTrait>(c: &C, customer: &Customer, expect
 
 /// Writes the side rows of `customer`, whose row in `customers` is written: [`SideRows`],
 /// and on SQLite its name search row.
+/// Inserts a new customer with its side rows in the caller's transaction.
+pub(crate) async fn insert_customer_in<C: ConnectionTrait>(
+    c: &C,
+    backend: DbBackend,
+    customer: &Customer,
+) -> StoreResult<()> {
+    if one(c, "SELECT 1 AS one FROM customers WHERE id = ?", vec![uid(customer.id)]).await.map_err(db)?.is_some() {
+        return Err(StoreError::duplicate("id", customer.id.to_string()));
+    }
+    let sql = if names::in_fts(backend) {
+        format!("INSERT INTO customers ({CUSTOMER_COLUMNS}, name_key) VALUES ({}, {})", marks(10), names::NEXT_NAME_KEY)
+    } else {
+        format!("INSERT INTO customers ({CUSTOMER_COLUMNS}) VALUES ({})", marks(10))
+    };
+    exec(c, &sql, customer_values(customer)?).await.map_err(|e| with_value(db(e), duplicate_value(customer)))?;
+    write_side_rows(c, customer).await
+}
+
 async fn write_side_rows<C: ConnectionTrait>(c: &C, customer: &Customer) -> StoreResult<()> {
     let backend = c.get_database_backend();
     let mut side = SideRows::new(backend);
@@ -381,26 +399,7 @@ impl CustomerStore for SqlStore {
     async fn insert_customer(&self, customer: &Customer, events: &[DomainEvent]) -> StoreResult<()> {
         let tx = self.begin().await?;
         let result = async {
-            if one(&tx, "SELECT 1 AS one FROM customers WHERE id = ?", vec![uid(customer.id)])
-                .await
-                .map_err(db)?
-                .is_some()
-            {
-                return Err(StoreError::duplicate("id", customer.id.to_string()));
-            }
-            let sql = if names::in_fts(self.backend) {
-                format!(
-                    "INSERT INTO customers ({CUSTOMER_COLUMNS}, name_key) VALUES ({}, {})",
-                    marks(10),
-                    names::NEXT_NAME_KEY
-                )
-            } else {
-                format!("INSERT INTO customers ({CUSTOMER_COLUMNS}) VALUES ({})", marks(10))
-            };
-            exec(&tx, &sql, customer_values(customer)?)
-                .await
-                .map_err(|e| with_value(db(e), duplicate_value(customer)))?;
-            write_side_rows(&tx, customer).await?;
+            insert_customer_in(&tx, self.backend, customer).await?;
             write_events(&tx, events).await
         }
         .await;

@@ -9,9 +9,9 @@ use crm_core::event::DomainEvent;
 use crm_core::ids::{CustomerId, InteractionId, TenantId};
 use crm_core::interaction::Interaction;
 use crm_core::page::{Cursor, Page, PageRequest};
-use crm_core::ports::{InteractionStore, StoreResult};
+use crm_core::ports::{CardWrite, InteractionStore, StoreResult};
 
-use super::customer::{decode_cursor, paginate};
+use super::customer::{decode_cursor, insert_customer_in, paginate, replace_customer};
 use super::{require, stale_or_missing, write_events};
 use crate::connect::{SqlStore, finish};
 use crate::error::{db, map_db, with_value};
@@ -49,23 +49,28 @@ impl InteractionStore for SqlStore {
     async fn insert_interaction(&self, interaction: &Interaction, events: &[DomainEvent]) -> StoreResult<()> {
         let tx = self.begin().await?;
         let result = async {
-            if let Some(customer) = interaction.customer() {
-                require(&tx, "customers", "customer", interaction.tenant.as_uuid(), customer.as_uuid()).await?;
+            insert_interaction_in(&tx, interaction).await?;
+            write_events(&tx, events).await
+        }
+        .await;
+        finish(tx, result).await
+    }
+
+    async fn insert_interaction_with_card(
+        &self,
+        interaction: &Interaction,
+        card: &CardWrite,
+        events: &[DomainEvent],
+    ) -> StoreResult<()> {
+        let tx = self.begin().await?;
+        let result = async {
+            match card {
+                CardWrite::Created(customer) => insert_customer_in(&tx, self.backend, customer).await?,
+                CardWrite::Updated { customer, expected_version } => {
+                    replace_customer(&tx, customer, *expected_version).await?;
+                }
             }
-            exec(
-                &tx,
-                "INSERT INTO interactions (id, tenant_id, customer_id, offered_at, version, doc) VALUES (?, ?, ?, ?, ?, ?)",
-                vec![
-                    uid(interaction.id),
-                    uid(interaction.tenant),
-                    Value::Uuid(interaction.customer().map(|c| c.as_uuid())),
-                    Value::BigInt(Some(ts(interaction.offered_at))),
-                    int(interaction.version()),
-                    text(to_doc(interaction)?),
-                ],
-            )
-            .await
-            .map_err(|e| with_value(map_db(e, "customer"), |_| Some(interaction.id.to_string())))?;
+            insert_interaction_in(&tx, interaction).await?;
             write_events(&tx, events).await
         }
         .await;
@@ -121,4 +126,26 @@ impl InteractionStore for SqlStore {
             from_doc,
         )
     }
+}
+
+/// Inserts a new interaction in the caller's transaction, its card checked.
+async fn insert_interaction_in<C: ConnectionTrait>(c: &C, interaction: &Interaction) -> StoreResult<()> {
+    if let Some(customer) = interaction.customer() {
+        require(c, "customers", "customer", interaction.tenant.as_uuid(), customer.as_uuid()).await?;
+    }
+    exec(
+        c,
+        "INSERT INTO interactions (id, tenant_id, customer_id, offered_at, version, doc) VALUES (?, ?, ?, ?, ?, ?)",
+        vec![
+            uid(interaction.id),
+            uid(interaction.tenant),
+            Value::Uuid(interaction.customer().map(|c| c.as_uuid())),
+            Value::BigInt(Some(ts(interaction.offered_at))),
+            int(interaction.version()),
+            text(to_doc(interaction)?),
+        ],
+    )
+    .await
+    .map_err(|e| with_value(map_db(e, "customer"), |_| Some(interaction.id.to_string())))?;
+    Ok(())
 }

@@ -161,6 +161,7 @@ macro_rules! store_conformance_tests {
             task_round_trips_and_agendas_are_soonest_first,
             due_reminders_are_claimed_exactly_once_by_concurrent_claimers,
             interaction_round_trips_and_history_is_newest_first,
+            an_interaction_and_its_card_are_written_together_or_not_at_all,
             directory_records_round_trip_with_uniqueness,
             customer_with_definitions_equals_the_two_reads,
             events_are_written_with_their_writes,

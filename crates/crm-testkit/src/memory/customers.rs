@@ -17,12 +17,12 @@ use crm_core::ports::{CustomerStore, StoreResult};
 use super::{MemoryStore, State, check_version, decode_cursor, invalid_reference, limit, paginate};
 
 impl State {
-    fn account_taken(&self, tenant: TenantId, account: &AccountNumber, except: Option<CustomerId>) -> bool {
+    pub(super) fn account_taken(&self, tenant: TenantId, account: &AccountNumber, except: Option<CustomerId>) -> bool {
         self.customers.values().any(|c| c.tenant == tenant && c.account_number() == account && Some(c.id) != except)
     }
 
     /// The stored customer of the tenant, checked against `expected`.
-    fn checked_customer(&self, tenant: TenantId, id: CustomerId, expected: u64) -> StoreResult<&Customer> {
+    pub(super) fn checked_customer(&self, tenant: TenantId, id: CustomerId, expected: u64) -> StoreResult<&Customer> {
         let stored = self
             .customers
             .get(&id)

@@ -9,7 +9,7 @@ use crm_core::event::DomainEvent;
 use crm_core::ids::{CustomerId, InteractionId, TenantId};
 use crm_core::interaction::Interaction;
 use crm_core::page::{Page, PageRequest};
-use crm_core::ports::{InteractionStore, StoreResult};
+use crm_core::ports::{CardWrite, InteractionStore, StoreResult};
 
 use super::{MemoryStore, check_version, decode_cursor, invalid_reference, paginate};
 
@@ -24,6 +24,48 @@ impl InteractionStore for MemoryStore {
             return Err(StoreError::duplicate("id", interaction.id.to_string()));
         }
         let rows = state.stage_events(events)?;
+        state.interactions.insert(interaction.id, interaction.clone());
+        state.commit_events(rows);
+        Ok(())
+    }
+
+    async fn insert_interaction_with_card(
+        &self,
+        interaction: &Interaction,
+        card: &CardWrite,
+        events: &[DomainEvent],
+    ) -> StoreResult<()> {
+        let mut state = self.write()?;
+        // Every check first, then every change: all or nothing.
+        let customer = match card {
+            CardWrite::Created(c) => {
+                if state.customers.contains_key(&c.id) {
+                    return Err(StoreError::duplicate("id", c.id.to_string()));
+                }
+                if state.account_taken(c.tenant, c.account_number(), None) {
+                    return Err(StoreError::duplicate("account_number", c.account_number().as_str()));
+                }
+                c
+            }
+            CardWrite::Updated { customer: c, expected_version } => {
+                state.checked_customer(c.tenant, c.id, *expected_version)?;
+                if state.account_taken(c.tenant, c.account_number(), Some(c.id)) {
+                    return Err(StoreError::duplicate("account_number", c.account_number().as_str()));
+                }
+                c
+            }
+        };
+        let referenced = interaction.customer();
+        if referenced.is_some_and(|r| r != customer.id && !state.customer_exists(interaction.tenant, r))
+            || (referenced == Some(customer.id) && customer.tenant != interaction.tenant)
+        {
+            return Err(invalid_reference("customer", format_args!("customer {}", customer.id)));
+        }
+        if state.interactions.contains_key(&interaction.id) {
+            return Err(StoreError::duplicate("id", interaction.id.to_string()));
+        }
+        let rows = state.stage_events(events)?;
+        state.customers.insert(customer.id, customer.clone());
         state.interactions.insert(interaction.id, interaction.clone());
         state.commit_events(rows);
         Ok(())
