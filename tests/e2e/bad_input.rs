@@ -6,7 +6,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::helpers::{Api, Backend, TestServer};
-use crate::on_both_backends;
+use crate::{on_both_backends, on_every_store};
 
 fn fields(problem: &Value) -> Vec<String> {
     problem["errors"]
@@ -143,3 +143,26 @@ async fn bad_input_gets_the_right_4xx(backend: Backend) {
 }
 
 on_both_backends!(bad_input_gets_the_right_4xx);
+
+/// A customer's interactions and relations answer 404 for a customer the tenant does not
+/// have, as the customer itself does, instead of an empty list.
+async fn a_missing_customers_lists_are_not_found(backend: Backend) {
+    let t = TestServer::start(&backend).await;
+    let api = t.admin();
+    let missing = uuid::Uuid::now_v7();
+    for path in [
+        format!("/api/v1/customers/{missing}"),
+        format!("/api/v1/customers/{missing}/interactions"),
+        format!("/api/v1/customers/{missing}/relations"),
+    ] {
+        let p = api.get(&path).await.problem(404);
+        assert!(p["detail"].as_str().is_some_and(|d| d.contains("customer")), "{path}: {p}");
+    }
+    let found = api.get("/api/v1/lookup?phone=%2B33144270000").await.expect(StatusCode::OK);
+    let marie = found[0]["customer"]["id"].as_str().expect("the demo's Marie").to_owned();
+    api.get(&format!("/api/v1/customers/{marie}/interactions")).await.expect(StatusCode::OK);
+    api.get(&format!("/api/v1/customers/{marie}/relations")).await.expect(StatusCode::OK);
+    t.server.stop().await.expect("stop");
+}
+
+on_every_store!(a_missing_customers_lists_are_not_found);

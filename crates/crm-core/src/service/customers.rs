@@ -178,9 +178,13 @@ impl Crm {
     /// A customer's relations.
     ///
     /// # Errors
-    /// Forbidden without `customer.read`.
+    /// Forbidden without `customer.read`; `NotFound` for a customer the tenant does not have,
+    /// as [`Crm::get_customer`] answers (not an empty list).
     pub async fn relations(&self, actor: &Actor, customer: CustomerId) -> Result<Vec<Relation>> {
         actor.require(Permission::CustomerRead)?;
-        Ok(self.store.relations_of(actor.tenant, customer).await?)
+        let (_, relations) = futures::try_join!(self.load_customer(actor, customer), async {
+            Ok(self.store.relations_of(actor.tenant, customer).await?)
+        })?;
+        Ok(relations)
     }
 }

@@ -300,7 +300,8 @@ impl Crm {
     /// A customer's interactions across channels, newest first (INT-5).
     ///
     /// # Errors
-    /// Forbidden without `customer.read`; a bad cursor.
+    /// Forbidden without `customer.read`; a bad cursor; `NotFound` for a customer the
+    /// tenant does not have, as [`Crm::get_customer`] answers (not an empty page).
     pub async fn interaction_history(
         &self,
         actor: &Actor,
@@ -308,6 +309,9 @@ impl Crm {
         page: &PageRequest,
     ) -> Result<Page<Interaction>> {
         actor.require(Permission::CustomerRead)?;
-        Ok(self.store.interactions_of_customer(actor.tenant, customer, page).await?)
+        let (_, history) = futures::try_join!(self.load_customer(actor, customer), async {
+            Ok(self.store.interactions_of_customer(actor.tenant, customer, page).await?)
+        })?;
+        Ok(history)
     }
 }
