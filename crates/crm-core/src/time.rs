@@ -41,3 +41,9 @@ impl IdGenerator for UuidV7Generator {
 pub fn next_id<I: From<Uuid>>(ids: &dyn IdGenerator) -> I {
     I::from(ids.new_uuid())
 }
+
+/// A `std` duration (settings, retention) as a span of time to add to an instant; one past
+/// chrono's range saturates at ten years.
+pub fn span(d: std::time::Duration) -> chrono::Duration {
+    chrono::Duration::from_std(d).unwrap_or_else(|_| chrono::Duration::days(3650))
+}

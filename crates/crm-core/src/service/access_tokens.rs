@@ -43,9 +43,7 @@ impl Crm {
         if label.chars().count() > MAX_LABEL {
             return Err(Error::invalid("label", format!("must be at most {MAX_LABEL} characters")));
         }
-        if self.store.get_agent(actor.tenant, agent).await?.is_none() {
-            return Err(Error::invalid("agent", "is not an agent of this tenant"));
-        }
+        self.ensure_agent(actor, agent, "agent").await?;
         let token = ApiToken { tenant: actor.tenant, agent, role };
         self.store.insert_token(hash, &token, label, self.clock.now()).await?;
         Ok(token)

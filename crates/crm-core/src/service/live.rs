@@ -13,6 +13,7 @@ use crate::event::Topic;
 use crate::ids::{AgentId, EventId};
 use crate::interaction::{Channel, Direction, NewInteraction};
 use crate::live::{Addressees, IncomingCall, LiveEvent, NewLiveEvent, SCREEN_POP, ScreenPop, live_event_of};
+use crate::time::span;
 
 impl Crm {
     /// An incoming call (EXT-2): records an inbound voice interaction offered to the agent
@@ -94,7 +95,7 @@ impl Crm {
     /// lease ends).
     pub async fn deliver_notifications(&self, lease: Duration, limit: u32, retry_in: Duration) -> Result<RoundReport> {
         let now = self.clock.now();
-        let entries = self.store.claim_outbox(Topic::Notification, now, now + chrono_of(lease), limit).await?;
+        let entries = self.store.claim_outbox(Topic::Notification, now, now + span(lease), limit).await?;
         let mut live = Vec::new();
         for entry in &entries {
             let event = &entry.event;
@@ -110,10 +111,10 @@ impl Crm {
             RoundReport { claimed: count(ids.len()), more: ids.len() >= limit as usize, ..RoundReport::default() };
         match self.store.append_live(&live, now).await {
             Ok(()) => {
-                report.done = count(usize::try_from(self.store.mark_delivered_many(&ids).await?).unwrap_or(usize::MAX));
+                report.done = u32::try_from(self.store.mark_delivered_many(&ids).await?).unwrap_or(u32::MAX);
             }
             Err(e) => {
-                let retry = now + chrono_of(retry_in);
+                let retry = now + span(retry_in);
                 for id in &ids {
                     self.store.mark_failed(*id, &e.to_string(), Some(retry)).await?;
                 }
@@ -148,9 +149,4 @@ fn to_json<T: serde::Serialize>(value: &T) -> Result<String> {
 /// A count for a report.
 fn count(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
-}
-
-/// A `std` duration as chrono's (saturating at ten years).
-pub(super) fn chrono_of(d: Duration) -> chrono::Duration {
-    chrono::Duration::from_std(d).unwrap_or_else(|_| chrono::Duration::days(3650))
 }

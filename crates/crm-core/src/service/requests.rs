@@ -4,6 +4,7 @@
 use super::Crm;
 use crate::error::Result;
 use crate::idempotency::{IdempotencyClaim, KeptResponse, STALE_AFTER};
+use crate::time::span;
 
 impl Crm {
     /// Claims an idempotency key for a request with `fingerprint` (a hash of what makes
@@ -14,7 +15,7 @@ impl Crm {
     /// Store failures.
     pub async fn claim_request(&self, key: &str, fingerprint: &str) -> Result<IdempotencyClaim> {
         let now = self.clock.now();
-        let stale_before = now - chrono::Duration::from_std(STALE_AFTER).unwrap_or(chrono::Duration::minutes(2));
+        let stale_before = now - span(STALE_AFTER);
         Ok(self.store.claim_idempotency(key, fingerprint, now, stale_before).await?)
     }
 

@@ -24,11 +24,10 @@ use serde::{Deserialize, Serialize};
 
 use super::Crm;
 use super::delivery::{ConnectorDirectory, RetryPolicy};
-use super::live::chrono_of;
 use crate::error::Result;
 use crate::idempotency;
 use crate::ids::EventId;
-use crate::time::next_id;
+use crate::time::{next_id, span};
 
 /// What one round of a worker did.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -175,9 +174,9 @@ impl Crm {
     /// Store failures.
     pub async fn prune(&self, settings: &WorkerSettings) -> Result<RoundReport> {
         let now = self.clock.now();
-        let live = self.store.prune_live(now - chrono_of(settings.live_keep)).await?;
-        let keys = self.store.prune_idempotency(now - chrono_of(settings.idempotency_keep)).await?;
-        let delivered = self.store.prune_delivered(now - chrono_of(settings.outbox_keep), settings.prune_batch).await?;
+        let live = self.store.prune_live(now - span(settings.live_keep)).await?;
+        let keys = self.store.prune_idempotency(now - span(settings.idempotency_keep)).await?;
+        let delivered = self.store.prune_delivered(now - span(settings.outbox_keep), settings.prune_batch).await?;
         let more = delivered == u64::from(settings.prune_batch);
         if !more {
             self.store.refresh_queue_statistics().await?;

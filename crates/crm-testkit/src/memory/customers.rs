@@ -17,12 +17,34 @@ use crm_core::ports::{CustomerStore, StoreResult};
 use super::{MemoryStore, State, check_version, decode_cursor, invalid_reference, limit, paginate};
 
 impl State {
-    pub(super) fn account_taken(&self, tenant: TenantId, account: &AccountNumber, except: Option<CustomerId>) -> bool {
+    fn account_taken(&self, tenant: TenantId, account: &AccountNumber, except: Option<CustomerId>) -> bool {
         self.customers.values().any(|c| c.tenant == tenant && c.account_number() == account && Some(c.id) != except)
     }
 
+    /// What [`CustomerStore::insert_customer`] refuses for `customer` (an id or account
+    /// number taken); changes nothing.
+    pub(super) fn check_new_customer(&self, customer: &Customer) -> StoreResult<()> {
+        if self.customers.contains_key(&customer.id) {
+            return Err(StoreError::duplicate("id", customer.id.to_string()));
+        }
+        if self.account_taken(customer.tenant, customer.account_number(), None) {
+            return Err(StoreError::duplicate("account_number", customer.account_number().as_str()));
+        }
+        Ok(())
+    }
+
+    /// What [`CustomerStore::update_customer`] refuses for `customer` read at `expected`
+    /// (missing, stale, an account number taken); changes nothing.
+    pub(super) fn check_customer_update(&self, customer: &Customer, expected: u64) -> StoreResult<()> {
+        self.checked_customer(customer.tenant, customer.id, expected)?;
+        if self.account_taken(customer.tenant, customer.account_number(), Some(customer.id)) {
+            return Err(StoreError::duplicate("account_number", customer.account_number().as_str()));
+        }
+        Ok(())
+    }
+
     /// The stored customer of the tenant, checked against `expected`.
-    pub(super) fn checked_customer(&self, tenant: TenantId, id: CustomerId, expected: u64) -> StoreResult<&Customer> {
+    fn checked_customer(&self, tenant: TenantId, id: CustomerId, expected: u64) -> StoreResult<&Customer> {
         let stored = self
             .customers
             .get(&id)
@@ -90,12 +112,7 @@ impl CustomerStore for MemoryStore {
 
     async fn insert_customer(&self, customer: &Customer, events: &[DomainEvent]) -> StoreResult<()> {
         let mut state = self.write()?;
-        if state.customers.contains_key(&customer.id) {
-            return Err(StoreError::duplicate("id", customer.id.to_string()));
-        }
-        if state.account_taken(customer.tenant, customer.account_number(), None) {
-            return Err(StoreError::duplicate("account_number", customer.account_number().as_str()));
-        }
+        state.check_new_customer(customer)?;
         let rows = state.stage_events(events)?;
         state.customers.insert(customer.id, customer.clone());
         state.commit_events(rows);
@@ -109,10 +126,7 @@ impl CustomerStore for MemoryStore {
         events: &[DomainEvent],
     ) -> StoreResult<()> {
         let mut state = self.write()?;
-        state.checked_customer(customer.tenant, customer.id, expected_version)?;
-        if state.account_taken(customer.tenant, customer.account_number(), Some(customer.id)) {
-            return Err(StoreError::duplicate("account_number", customer.account_number().as_str()));
-        }
+        state.check_customer_update(customer, expected_version)?;
         let rows = state.stage_events(events)?;
         state.customers.insert(customer.id, customer.clone());
         state.commit_events(rows);

@@ -39,27 +39,20 @@ impl InteractionStore for MemoryStore {
         // Every check first, then every change: all or nothing.
         let customer = match card {
             CardWrite::Created(c) => {
-                if state.customers.contains_key(&c.id) {
-                    return Err(StoreError::duplicate("id", c.id.to_string()));
-                }
-                if state.account_taken(c.tenant, c.account_number(), None) {
-                    return Err(StoreError::duplicate("account_number", c.account_number().as_str()));
-                }
+                state.check_new_customer(c)?;
                 c
             }
             CardWrite::Updated { customer: c, expected_version } => {
-                state.checked_customer(c.tenant, c.id, *expected_version)?;
-                if state.account_taken(c.tenant, c.account_number(), Some(c.id)) {
-                    return Err(StoreError::duplicate("account_number", c.account_number().as_str()));
-                }
+                state.check_customer_update(c, *expected_version)?;
                 c
             }
         };
-        let referenced = interaction.customer();
-        if referenced.is_some_and(|r| r != customer.id && !state.customer_exists(interaction.tenant, r))
-            || (referenced == Some(customer.id) && customer.tenant != interaction.tenant)
+        // The interaction may name the card being written (in the same tenant) or a stored one.
+        let names_the_card = |r: CustomerId| r == customer.id && customer.tenant == interaction.tenant;
+        if let Some(r) =
+            interaction.customer().filter(|r| !names_the_card(*r) && !state.customer_exists(interaction.tenant, *r))
         {
-            return Err(invalid_reference("customer", format_args!("customer {}", customer.id)));
+            return Err(invalid_reference("customer", format_args!("customer {r}")));
         }
         if state.interactions.contains_key(&interaction.id) {
             return Err(StoreError::duplicate("id", interaction.id.to_string()));
