@@ -16,6 +16,10 @@ use crate::error::{FieldError, Validator};
 use crate::ids::{FieldDefinitionId, TenantId};
 use crate::text::{bounded_text, required_text};
 
+mod change;
+
+pub use change::{FieldDefinitionChange, FieldUse, MAX_LISTED_RECORDS, UsageCheck, in_use};
+
 /// Which records a definition applies to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -33,6 +37,14 @@ impl FieldEntity {
         match self {
             FieldEntity::Customer => "customer",
             FieldEntity::Case => "case",
+        }
+    }
+
+    /// What its records are called in messages (`customers`).
+    pub const fn records(self) -> &'static str {
+        match self {
+            FieldEntity::Customer => "customers",
+            FieldEntity::Case => "cases",
         }
     }
 }
@@ -206,6 +218,13 @@ pub struct FieldDefinition {
     pub required: bool,
     /// Value used when a new record gives none.
     pub default: Option<FieldValue>,
+    /// A line of help shown under the field in forms.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub help_text: Option<String>,
+    /// A retired field is hidden from forms and accepts no new value; the values records
+    /// already carry are kept (and can be removed).
+    #[serde(default)]
+    pub retired: bool,
     /// Optimistic-concurrency version.
     pub version: u64,
 }
@@ -230,6 +249,9 @@ pub struct FieldDefinitionInput {
     /// Default value, as JSON in the field's type.
     #[serde(default)]
     pub default: Option<Value>,
+    /// A line of help shown under the field in forms (at most 500 characters).
+    #[serde(default)]
+    pub help_text: Option<String>,
 }
 
 impl FieldDefinition {
@@ -246,18 +268,9 @@ impl FieldDefinition {
         let mut v = Validator::new();
         let key = v.check(FieldKey::parse(&input.key));
         let label = v.check(required_text("label", &input.label, 100));
+        let help_text = v.check(change::help_text(input.help_text.as_deref()));
         if let FieldType::SingleChoice { choices } | FieldType::MultiChoice { choices } = &input.field_type {
-            if choices.is_empty() {
-                v.push(FieldError::new("field_type.choices", "must list at least one choice"));
-            }
-            let mut seen = std::collections::BTreeSet::new();
-            for (i, c) in choices.iter().enumerate() {
-                if let Err(e) = required_text(&format!("field_type.choices[{i}]"), c, 100) {
-                    v.push(e);
-                } else if !seen.insert(c) {
-                    v.push(FieldError::new(format!("field_type.choices[{i}]"), "is listed twice"));
-                }
-            }
+            v.extend(change::check_choices("field_type.choices", choices));
         }
         let mut def = Self {
             id,
@@ -268,6 +281,8 @@ impl FieldDefinition {
             field_type: input.field_type,
             required: input.required,
             default: None,
+            help_text: help_text.flatten(),
+            retired: false,
             version: 1,
         };
         if let Some(raw) = input.default.filter(|d| !d.is_null()) {
@@ -371,7 +386,9 @@ pub enum Completeness {
 }
 
 /// Validates a set of raw values against the definitions of one entity: unknown keys are
-/// refused, `null` removes a value, defaults fill missing fields on creation.
+/// refused, `null` removes a value, defaults fill missing fields on creation. A retired
+/// field accepts no new value, is never required and fills no default; the value a record
+/// carries is kept.
 ///
 /// `current` is the record's present values (empty on creation); the result is the new set.
 ///
@@ -394,11 +411,16 @@ pub fn apply_custom_values(
         };
         if value.is_null() {
             values.remove(&def.key);
+        } else if def.retired {
+            v.push(FieldError::new(
+                format!("custom.{key}"),
+                "is retired: it accepts no new value (null removes the one kept)",
+            ));
         } else if let Some(ok) = v.check(def.validate(value, region)) {
             values.insert(def.key.clone(), ok);
         }
     }
-    for def in definitions {
+    for def in definitions.iter().filter(|d| !d.retired) {
         if creating
             && !values.contains_key(&def.key)
             && let Some(default) = &def.default
@@ -430,6 +452,7 @@ mod tests {
                 field_type,
                 required,
                 default: None,
+                help_text: None,
             },
             None,
         )
@@ -490,6 +513,24 @@ mod tests {
         let raw = BTreeMap::from([("tier".to_owned(), Value::Null)]);
         let values = apply_custom_values(&[d], &values, &raw, false, Completeness::Complete, None).unwrap();
         assert!(values.is_empty());
+    }
+
+    #[test]
+    fn a_retired_field_keeps_values_but_takes_no_new_one() {
+        let mut d = def("tier", FieldType::Text, true);
+        d.retired = true;
+        d.default = Some(FieldValue::Text("bronze".into()));
+        let kept = CustomValues::from([(d.key.clone(), FieldValue::Text("gold".into()))]);
+        let none = BTreeMap::new();
+        let values = apply_custom_values(&[d.clone()], &kept, &none, false, Completeness::Complete, None).unwrap();
+        assert_eq!(values, kept, "kept, and not required");
+        let fresh = apply_custom_values(&[d.clone()], &CustomValues::new(), &none, true, Completeness::Complete, None);
+        assert!(fresh.unwrap().is_empty(), "no default");
+        let raw = BTreeMap::from([("tier".to_owned(), json!("silver"))]);
+        let err = apply_custom_values(&[d.clone()], &kept, &raw, false, Completeness::Complete, None).unwrap_err();
+        assert_eq!(err.errors()[0].field, "custom.tier");
+        let raw = BTreeMap::from([("tier".to_owned(), Value::Null)]);
+        assert!(apply_custom_values(&[d], &kept, &raw, false, Completeness::Complete, None).unwrap().is_empty());
     }
 
     #[test]

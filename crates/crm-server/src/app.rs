@@ -21,7 +21,7 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::idempotency::idempotency;
 use crate::metrics::track;
 use crate::problem::{Problem, ProblemKind};
-use crate::routes::{admin, cases, customers, events, external, interactions, outbox, tasks};
+use crate::routes::{admin, cases, custom_fields, customers, events, external, interactions, outbox, tasks};
 use crate::state::AppState;
 
 /// Where the OpenAPI document is served.
@@ -60,7 +60,12 @@ pub fn api() -> (Router<AppState>, OpenApi) {
         .routes(routes!(interactions::link))
         .routes(routes!(interactions::unlink))
         .routes(routes!(interactions::create_case))
-        .routes(routes!(admin::custom_fields, admin::define_custom_field))
+        .routes(routes!(custom_fields::custom_fields, custom_fields::define_custom_field))
+        .routes(routes!(
+            custom_fields::custom_field,
+            custom_fields::change_custom_field,
+            custom_fields::delete_custom_field
+        ))
         .routes(routes!(admin::dispositions, admin::put_disposition))
         .routes(routes!(admin::put_queue))
         .routes(routes!(admin::list_agents, admin::create_agent))

@@ -1,6 +1,7 @@
 //! Ports: the traits adapters implement. All are object-safe (`Arc<dyn …>`), `Send + Sync`,
 //! and document their contract per method.
 
+pub(crate) mod custom_fields;
 mod external_crm;
 pub(crate) mod idempotency;
 pub(crate) mod live_feed;
@@ -12,6 +13,7 @@ pub(crate) mod store;
 pub(crate) mod tokens;
 
 pub use crate::time::{Clock, IdGenerator};
+pub use custom_fields::FieldValueStore;
 pub use external_crm::ExternalCrm;
 pub use idempotency::IdempotencyStore;
 pub use live_feed::LiveFeedStore;

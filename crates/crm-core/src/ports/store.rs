@@ -28,6 +28,7 @@ use crate::interaction::{Disposition, Interaction, QueueSettings};
 use crate::page::{Page, PageRequest};
 use crate::task::Task;
 
+use super::custom_fields::FieldValueStore;
 use super::idempotency::IdempotencyStore;
 use super::live_feed::LiveFeedStore;
 use super::meta::MetaStore;
@@ -553,6 +554,7 @@ pub trait Store:
     + IdempotencyStore
     + LiveFeedStore
     + MetaStore
+    + FieldValueStore
     + std::fmt::Debug
 {
 }
@@ -570,6 +572,7 @@ impl<T> Store for T where
         + IdempotencyStore
         + LiveFeedStore
         + MetaStore
+        + FieldValueStore
         + std::fmt::Debug
 {
 }

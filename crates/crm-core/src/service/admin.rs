@@ -1,5 +1,5 @@
-//! Administration use cases (ADM-1…ADM-3, CUS-2, INT-3): tenants, agents, groups, custom
-//! field definitions, the disposition catalogue and queues.
+//! Administration use cases (ADM-1…ADM-3, INT-3): tenants, agents, groups, the disposition
+//! catalogue and queues (custom field definitions are in `custom_fields`).
 
 use std::collections::BTreeSet;
 
@@ -7,7 +7,6 @@ use chrono_tz::Tz;
 
 use super::{Crm, check_version};
 use crate::access::{Actor, Agent, AgentProfile, Group, Permission, Role, Tenant};
-use crate::custom_field::{FieldDefinition, FieldDefinitionInput, FieldEntity};
 use crate::customer::{EmailAddress, Region};
 use crate::error::{Error, FieldError, Result, Validator};
 use crate::event::{OutboxEntry, OutboxStatus};
@@ -308,26 +307,6 @@ impl Crm {
     /// Store failures.
     pub async fn list_groups(&self, actor: &Actor) -> Result<Vec<Group>> {
         Ok(self.store.list_groups(actor.tenant).await?)
-    }
-
-    /// Defines a custom field (CUS-2).
-    ///
-    /// # Errors
-    /// Forbidden without `admin.custom_fields`; bad input; a taken key.
-    pub async fn define_custom_field(&self, actor: &Actor, input: FieldDefinitionInput) -> Result<FieldDefinition> {
-        actor.require(Permission::AdminCustomFields)?;
-        let tenant = self.tenant(actor.tenant).await?;
-        let def = FieldDefinition::build(next_id(&*self.ids), actor.tenant, input, Some(tenant.default_region))?;
-        self.store.put_field_definition(&def, None).await?;
-        Ok(def)
-    }
-
-    /// The custom field definitions of an entity.
-    ///
-    /// # Errors
-    /// Store failures.
-    pub async fn custom_fields(&self, actor: &Actor, entity: FieldEntity) -> Result<Vec<FieldDefinition>> {
-        Ok(self.store.field_definitions(actor.tenant, entity).await?)
     }
 
     /// Adds or replaces a disposition code (INT-3).

@@ -35,6 +35,7 @@ pub(super) struct MockStore {
     pub(super) idempotency_store: crate::ports::idempotency::MockIdempotencyStore,
     pub(super) live_feed: crate::ports::live_feed::MockLiveFeedStore,
     pub(super) meta_store: crate::ports::meta::MockMetaStore,
+    pub(super) field_values: crate::ports::custom_fields::MockFieldValueStore,
 }
 
 #[async_trait]
@@ -113,6 +114,35 @@ impl crate::ports::MetaStore for MockStore {
     }
     async fn delete_meta(&self, key: &str) -> StoreResult<()> {
         self.meta_store.delete_meta(key).await
+    }
+}
+
+#[async_trait]
+impl crate::ports::FieldValueStore for MockStore {
+    async fn field_definition(
+        &self,
+        tenant: TenantId,
+        id: crate::ids::FieldDefinitionId,
+    ) -> StoreResult<Option<FieldDefinition>> {
+        self.field_values.field_definition(tenant, id).await
+    }
+    async fn custom_value_page(
+        &self,
+        tenant: TenantId,
+        entity: FieldEntity,
+        key: &crate::custom_field::FieldKey,
+        after: Option<uuid::Uuid>,
+        limit: usize,
+    ) -> StoreResult<Vec<crate::custom_field::FieldUse>> {
+        self.field_values.custom_value_page(tenant, entity, key, after, limit).await
+    }
+    async fn delete_field_definition(
+        &self,
+        tenant: TenantId,
+        id: crate::ids::FieldDefinitionId,
+        expected_version: u64,
+    ) -> StoreResult<()> {
+        self.field_values.delete_field_definition(tenant, id, expected_version).await
     }
 }
 

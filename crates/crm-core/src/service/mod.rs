@@ -12,6 +12,7 @@
 mod access_tokens;
 mod admin;
 mod cases;
+mod custom_fields;
 mod customers;
 mod delivery;
 mod external;

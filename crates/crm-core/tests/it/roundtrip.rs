@@ -41,6 +41,7 @@ async fn define_fields(env: &Env) {
             field_type,
             required: false,
             default: None,
+            help_text: None,
         };
         env.crm.define_custom_field(&admin, input).await.expect("field");
     }

@@ -1,54 +1,18 @@
-//! Administration (ADM-1, ADM-2, CUS-2, INT-3): custom field definitions, the disposition
-//! catalogue, queues, agents, groups, API tokens, and the caller's own profile.
+//! Administration (ADM-1, ADM-2, INT-3): the disposition catalogue, queues, agents, groups,
+//! API tokens, and the caller's own profile (custom field definitions: `custom_fields`).
 
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
 
 use crm_core::access::{Agent, Group, Role};
-use crm_core::custom_field::{FieldDefinition, FieldDefinitionInput, FieldEntity};
 use crm_core::ids::AgentId;
 use crm_core::interaction::{Disposition, DispositionInput, QueueSettings};
 use crm_core::service::{AgentPatch, NewAgent, ProfilePatch};
 
 use crate::auth::Auth;
-use crate::extract::{ApiJson, ApiPath, ApiQuery, IfMatch, Reply};
+use crate::extract::{ApiJson, ApiPath, IfMatch, Reply};
 use crate::problem::{ApiError, ApiResult};
 use crate::state::AppState;
-
-/// Which definitions.
-#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct EntityParams {
-    /// `customer` (default) or `case`.
-    #[serde(default)]
-    #[param(inline)]
-    pub entity: Option<FieldEntity>,
-}
-
-/// The custom field definitions of customers or cases (CUS-2).
-#[utoipa::path(get, path = "/api/v1/custom-fields", tag = "admin", params(EntityParams),
-    responses((status = 200, body = Vec<FieldDefinition>)))]
-pub async fn custom_fields(
-    State(st): State<AppState>,
-    Auth(actor): Auth,
-    ApiQuery(q): ApiQuery<EntityParams>,
-) -> ApiResult<Reply<Vec<FieldDefinition>>> {
-    Ok(Reply::ok(st.crm.custom_fields(&actor, q.entity.unwrap_or(FieldEntity::Customer)).await?))
-}
-
-/// Defines a custom field (needs `admin.custom_fields`).
-#[utoipa::path(post, path = "/api/v1/custom-fields", tag = "admin", request_body = FieldDefinitionInput,
-    responses((status = 201, body = FieldDefinition)))]
-pub async fn define_custom_field(
-    State(st): State<AppState>,
-    Auth(actor): Auth,
-    ApiJson(input): ApiJson<FieldDefinitionInput>,
-) -> ApiResult<Reply<FieldDefinition>> {
-    let d = st.crm.define_custom_field(&actor, input).await?;
-    let v = d.version;
-    Ok(Reply::created(d, "/api/v1/custom-fields".into()).tagged(v))
-}
 
 /// The disposition catalogue (INT-3).
 #[utoipa::path(get, path = "/api/v1/dispositions", tag = "admin", responses((status = 200, body = Vec<Disposition>)))]

@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod cases;
+pub mod custom_fields;
 pub mod customers;
 pub mod events;
 pub mod external;

@@ -5,6 +5,7 @@
 mod app_state;
 mod card;
 mod case;
+mod custom_fields;
 mod customer;
 mod diagnostics;
 mod directory;

@@ -208,6 +208,7 @@ pub async fn search_matches_name_prefix_phonetic_phone_email_custom_and_account(
             field_type: FieldType::Text,
             required: false,
             default: None,
+            help_text: None,
         },
         None,
     )

@@ -19,6 +19,7 @@ fn definition(ctx: &Ctx, entity: FieldEntity, key: &str) -> FieldDefinition {
             field_type: FieldType::Text,
             required: false,
             default: None,
+            help_text: None,
         },
         None,
     )

@@ -55,6 +55,7 @@ pub async fn other_tenants_records_behave_as_absent(factory: &dyn StoreFactory) 
             field_type: FieldType::Text,
             required: false,
             default: None,
+            help_text: None,
         },
         None,
     )

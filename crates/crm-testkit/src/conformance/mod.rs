@@ -26,6 +26,7 @@ mod cards;
 mod case_lists;
 mod cases;
 mod concurrency;
+mod custom_fields;
 mod customers;
 mod directory;
 mod interactions;
@@ -60,6 +61,7 @@ pub use cards::*;
 pub use case_lists::*;
 pub use cases::*;
 pub use concurrency::*;
+pub use custom_fields::*;
 pub use customers::*;
 pub use directory::*;
 pub use interactions::*;
@@ -179,6 +181,8 @@ macro_rules! store_conformance_tests {
             live_events_are_appended_in_order_and_read_per_agent,
             live_events_are_pruned_and_positions_never_reused,
             installation_facts_are_claimed_by_exactly_one_caller,
+            custom_field_values_are_listed_and_a_used_field_is_not_deleted,
+            case_field_values_mark_drafts_and_keep_a_used_field,
         );
     };
 }

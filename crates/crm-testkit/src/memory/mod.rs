@@ -12,6 +12,7 @@
 
 mod app_state;
 mod cases;
+mod custom_fields;
 mod customers;
 mod directory;
 mod interactions;

@@ -1,0 +1,92 @@
+//! Custom field definitions (CUS-2): define, list, change, retire and delete, with every
+//! change checked against the values records already carry.
+
+use super::{Crm, check_version};
+use crate::access::{Actor, Permission};
+use crate::custom_field::{FieldDefinition, FieldDefinitionChange, FieldDefinitionInput, FieldEntity, UsageCheck};
+use crate::error::{Error, Result};
+use crate::ids::FieldDefinitionId;
+use crate::time::next_id;
+
+/// Records read per page when a change is checked against stored values.
+const USAGE_PAGE: usize = 1_000;
+
+impl Crm {
+    /// Defines a custom field (CUS-2).
+    ///
+    /// # Errors
+    /// Forbidden without `admin.custom_fields`; bad input; a taken key.
+    pub async fn define_custom_field(&self, actor: &Actor, input: FieldDefinitionInput) -> Result<FieldDefinition> {
+        actor.require(Permission::AdminCustomFields)?;
+        let tenant = self.tenant(actor.tenant).await?;
+        let def = FieldDefinition::build(next_id(&*self.ids), actor.tenant, input, Some(tenant.default_region))?;
+        self.store.put_field_definition(&def, None).await?;
+        Ok(def)
+    }
+
+    /// The custom field definitions of an entity, retired ones included (they carry
+    /// `retired`; forms leave them out).
+    ///
+    /// # Errors
+    /// Store failures.
+    pub async fn custom_fields(&self, actor: &Actor, entity: FieldEntity) -> Result<Vec<FieldDefinition>> {
+        Ok(self.store.field_definitions(actor.tenant, entity).await?)
+    }
+
+    /// One definition.
+    ///
+    /// # Errors
+    /// `NotFound` when the tenant has no such definition.
+    pub async fn custom_field(&self, actor: &Actor, id: FieldDefinitionId) -> Result<FieldDefinition> {
+        self.store.field_definition(actor.tenant, id).await?.ok_or_else(|| Error::not_found("custom_field", id))
+    }
+
+    /// Changes version `expected_version` of a definition: label, help text, choices,
+    /// required flag, default, retirement. A change that would make stored records invalid
+    /// (a dropped choice they carry, a required value they lack) is refused, naming them.
+    ///
+    /// # Errors
+    /// Forbidden without `admin.custom_fields`; `NotFound`; `StaleVersion`; bad input; the
+    /// records the change would break, on `choices` or `required`.
+    pub async fn change_custom_field(
+        &self,
+        actor: &Actor,
+        id: FieldDefinitionId,
+        expected_version: u64,
+        change: FieldDefinitionChange,
+    ) -> Result<FieldDefinition> {
+        actor.require(Permission::AdminCustomFields)?;
+        let current = self.custom_field(actor, id).await?;
+        check_version("custom_field", id, current.version, expected_version)?;
+        let region = Some(self.tenant(actor.tenant).await?.default_region);
+        let next = current.change(change, region)?;
+        if current.needs_usage_check(&next) {
+            let mut check = UsageCheck::new(&next, region);
+            let mut after = None;
+            loop {
+                let page =
+                    self.store.custom_value_page(actor.tenant, next.entity, &next.key, after, USAGE_PAGE).await?;
+                page.iter().for_each(|record| check.visit(record));
+                match page.last() {
+                    Some(last) if page.len() == USAGE_PAGE => after = Some(last.record),
+                    _ => break,
+                }
+            }
+            check.finish(next.entity.records())?;
+        }
+        self.store.put_field_definition(&next, Some(expected_version)).await?;
+        Ok(next)
+    }
+
+    /// Deletes version `expected_version` of a definition no record carries a value for
+    /// (retire it to keep the values).
+    ///
+    /// # Errors
+    /// Forbidden without `admin.custom_fields`; `NotFound`; `StaleVersion`; a conflict
+    /// counting the records that carry a value.
+    pub async fn delete_custom_field(&self, actor: &Actor, id: FieldDefinitionId, expected_version: u64) -> Result<()> {
+        actor.require(Permission::AdminCustomFields)?;
+        self.store.delete_field_definition(actor.tenant, id, expected_version).await?;
+        Ok(())
+    }
+}
