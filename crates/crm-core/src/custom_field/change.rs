@@ -205,13 +205,11 @@ impl<'a> UsageCheck<'a> {
     /// Checks one record.
     pub fn visit(&mut self, record: &FieldUse) {
         match &record.value {
-            Some(value) => {
-                if self.next.validate(&value.to_json(), self.region).is_err() {
-                    self.invalid.add(record.record);
-                }
+            Some(value) if self.next.validate(&value.to_json(), self.region).is_err() => {
+                self.invalid.add(record.record);
             }
             None if record.complete && self.next.required && !self.next.retired => self.missing.add(record.record),
-            None => {}
+            _ => {}
         }
     }
 
