@@ -39,6 +39,7 @@ pub mod live;
 pub mod openapi;
 pub mod page;
 pub mod ports;
+pub mod rules;
 pub mod service;
 pub mod task;
 pub mod text;
