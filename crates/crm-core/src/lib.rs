@@ -15,6 +15,8 @@
 //! - [`external`]: the shapes exchanged with external CRMs (EXT-1).
 //! - [`event`]: domain events written to the outbox with every change (EXT-3); [`live`]:
 //!   the live events agents' streams receive, and who an event concerns.
+//! - [`rules`]: the condition language of email rules and alerts (EML-1, GUI-2);
+//!   [`script`]: interactive scripts, their validation and runs (GUI-1).
 //! - [`api_token`], [`idempotency`]: what an API token grants; idempotent requests.
 //! - [`ports`]: the traits adapters implement (stores, clock, ids, mailer, external CRM, search).
 //! - [`service`]: the use cases, one method per feature, on [`service::Crm`].
@@ -40,6 +42,7 @@ pub mod openapi;
 pub mod page;
 pub mod ports;
 pub mod rules;
+pub mod script;
 pub mod service;
 pub mod task;
 pub mod text;
