@@ -16,7 +16,8 @@
 //! - [`event`]: domain events written to the outbox with every change (EXT-3); [`live`]:
 //!   the live events agents' streams receive, and who an event concerns.
 //! - [`rules`]: the condition language of email rules and alerts (EML-1, GUI-2);
-//!   [`script`]: interactive scripts, their validation and runs (GUI-1).
+//!   [`script`]: interactive scripts, their validation and runs (GUI-1); [`alert`]: alert
+//!   rules on a customer's facts (GUI-2).
 //! - [`api_token`], [`idempotency`]: what an API token grants; idempotent requests.
 //! - [`ports`]: the traits adapters implement (stores, clock, ids, mailer, external CRM, search).
 //! - [`service`]: the use cases, one method per feature, on [`service::Crm`].
@@ -25,6 +26,7 @@
 #![warn(missing_docs)]
 
 pub mod access;
+pub mod alert;
 pub mod api_token;
 pub mod case;
 pub mod custom_field;

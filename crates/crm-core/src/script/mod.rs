@@ -37,7 +37,7 @@
 
 mod graph;
 mod run;
-mod template;
+pub(crate) mod template;
 #[cfg(test)]
 mod tests;
 mod validate;
