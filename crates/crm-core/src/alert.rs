@@ -307,7 +307,7 @@ impl AlertRules {
             })
             .collect();
         // A stable sort keeps the rules' order within a severity.
-        alerts.sort_by(|a, b| b.severity.cmp(&a.severity));
+        alerts.sort_by_key(|a| std::cmp::Reverse(a.severity));
         alerts
     }
 }
@@ -399,5 +399,30 @@ mod tests {
             .custom
             .insert(FieldKey::parse("score").expect("key"), FieldValue::Decimal("2.25".parse().expect("decimal")));
         assert_eq!(rules.evaluate(&facts).len(), 1);
+    }
+}
+
+#[cfg(all(test, feature = "openapi"))]
+mod openapi_tests {
+    use utoipa::{PartialSchema, ToSchema};
+
+    use super::AlertRule;
+    use crate::script::{ScriptDraft, ScriptRunRecord};
+
+    /// The recursive condition is one named component: schemas are collected without
+    /// looping, and the node refers back to `Condition` by name.
+    #[test]
+    fn wire_types_have_finite_schemas_with_a_recursive_condition() {
+        let mut schemas = Vec::new();
+        AlertRule::schemas(&mut schemas);
+        ScriptDraft::schemas(&mut schemas);
+        ScriptRunRecord::schemas(&mut schemas);
+        let names: Vec<&str> = schemas.iter().map(|(n, _)| n.as_str()).collect();
+        for expected in ["Condition", "Operator", "Literal", "Severity", "Step", "BranchArm", "RunPosition"] {
+            assert!(names.contains(&expected), "{expected} missing from {names:?}");
+        }
+        let condition = serde_json::to_string(&crate::rules::Condition::schema()).expect("json");
+        assert!(condition.contains("#/components/schemas/Condition"), "{condition}");
+        assert!(condition.contains("\"all\"") && condition.contains("\"field\""), "{condition}");
     }
 }

@@ -333,7 +333,7 @@ fn compile_regex(pattern: &str) -> Result<Regex, String> {
     RegexBuilder::new(pattern).size_limit(REGEX_SIZE_LIMIT).dfa_size_limit(REGEX_SIZE_LIMIT).build().map_err(|e| {
         let detail = match &e {
             regex::Error::CompiledTooBig(_) => "it would compile too big".to_owned(),
-            other => other.to_string().lines().map(str::trim).filter(|l| !l.is_empty()).last().unwrap_or("").to_owned(),
+            other => other.to_string().lines().map(str::trim).rfind(|l| !l.is_empty()).unwrap_or("").to_owned(),
         };
         format!("not a valid regular expression: {detail}")
     })
