@@ -85,4 +85,6 @@ id_type! {
     EventId,
     /// A custom field definition (CUS-2).
     FieldDefinitionId,
+    /// An interactive script (GUI-1); its published versions are numbered from 1.
+    ScriptId,
 }

@@ -15,6 +15,9 @@
 //! - [`external`]: the shapes exchanged with external CRMs (EXT-1).
 //! - [`event`]: domain events written to the outbox with every change (EXT-3); [`live`]:
 //!   the live events agents' streams receive, and who an event concerns.
+//! - [`rules`]: the condition language of email rules and alerts (EML-1, GUI-2);
+//!   [`script`]: interactive scripts, their validation and runs (GUI-1); [`alert`]: alert
+//!   rules on a customer's facts (GUI-2).
 //! - [`api_token`], [`idempotency`]: what an API token grants; idempotent requests.
 //! - [`ports`]: the traits adapters implement (stores, clock, ids, mailer, external CRM, search).
 //! - [`service`]: the use cases, one method per feature, on [`service::Crm`].
@@ -23,6 +26,7 @@
 #![warn(missing_docs)]
 
 pub mod access;
+pub mod alert;
 pub mod api_token;
 pub mod case;
 pub mod custom_field;
@@ -39,6 +43,8 @@ pub mod live;
 pub mod openapi;
 pub mod page;
 pub mod ports;
+pub mod rules;
+pub mod script;
 pub mod service;
 pub mod task;
 pub mod text;
