@@ -17,6 +17,7 @@
 //!   the live events agents' streams receive, and who an event concerns.
 //! - [`api_token`], [`idempotency`]: what an API token grants; idempotent requests.
 //! - [`ports`]: the traits adapters implement (stores, clock, ids, mailer, external CRM, search).
+//! - [`sla`]: SLA policies, business calendars and the pure SLA clock of a case.
 //! - [`service`]: the use cases, one method per feature, on [`service::Crm`].
 //! - `openapi` (feature `openapi`): the OpenAPI schemas of the hand-serialised newtypes;
 //!   the other wire types derive `utoipa::ToSchema` where they are defined.
@@ -40,6 +41,7 @@ pub mod openapi;
 pub mod page;
 pub mod ports;
 pub mod service;
+pub mod sla;
 pub mod task;
 pub mod text;
 pub mod time;
