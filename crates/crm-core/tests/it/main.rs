@@ -8,5 +8,6 @@ mod identities;
 mod merge;
 mod numbers;
 mod pushes;
+mod sla;
 mod roundtrip;
 mod workers;
