@@ -36,10 +36,12 @@ use super::timeline::Timeline;
 use crate::case::{CaseStatus, Priority};
 use crate::error::FieldError;
 
-/// Named policies, each with the calendar it counts business time in.
+/// Named policies, each with the calendar it counts business time in. Equal calendars are
+/// kept once, so the policies sharing one share its business time while a history is folded.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PolicyBook {
-    entries: BTreeMap<String, (SlaPolicy, BusinessCalendar)>,
+    calendars: Vec<BusinessCalendar>,
+    entries: BTreeMap<String, (SlaPolicy, usize)>,
 }
 
 impl PolicyBook {
@@ -50,12 +52,19 @@ impl PolicyBook {
 
     /// Adds or replaces the policy `name`.
     pub fn insert(&mut self, name: impl Into<String>, policy: SlaPolicy, calendar: BusinessCalendar) {
-        self.entries.insert(name.into(), (policy, calendar));
+        let index = match self.calendars.iter().position(|c| *c == calendar) {
+            Some(i) => i,
+            None => {
+                self.calendars.push(calendar);
+                self.calendars.len() - 1
+            }
+        };
+        self.entries.insert(name.into(), (policy, index));
     }
 
     /// The policy `name` and its calendar.
     pub fn get(&self, name: &str) -> Option<(&SlaPolicy, &BusinessCalendar)> {
-        self.entries.get(name).map(|(p, c)| (p, c))
+        self.entries.get(name).map(|(p, c)| (p, &self.calendars[*c]))
     }
 }
 
@@ -178,38 +187,56 @@ pub struct SlaState {
 #[derive(Debug)]
 pub struct SlaEngine<'b> {
     book: &'b PolicyBook,
-    timelines: BTreeMap<&'b str, Timeline<'b>>,
+    /// One timeline per calendar of the book, made when first needed.
+    timelines: Vec<Option<Timeline<'b>>>,
+    /// The policy looked up last (histories rarely change policy).
+    last: Option<(&'b str, &'b SlaPolicy, usize)>,
 }
 
 impl<'b> SlaEngine<'b> {
     /// An engine over `book`.
     pub fn new(book: &'b PolicyBook) -> Self {
-        Self { book, timelines: BTreeMap::new() }
+        Self { book, timelines: book.calendars.iter().map(|_| None).collect(), last: None }
     }
 
-    fn policy(&self, name: &str) -> Option<&'b SlaPolicy> {
-        self.book.get(name).map(|(p, _)| p)
-    }
-
-    fn timeline(&mut self, name: &str) -> Option<&mut Timeline<'b>> {
+    fn resolve(&mut self, name: &str) -> Option<(&'b SlaPolicy, usize)> {
+        if let Some((n, p, c)) = self.last {
+            if n == name {
+                return Some((p, c));
+            }
+        }
         let (key, (policy, calendar)) = self.book.entries.get_key_value(name)?;
+        self.last = Some((key.as_str(), policy, *calendar));
+        Some((policy, *calendar))
+    }
+
+    fn policy(&mut self, name: &str) -> Option<&'b SlaPolicy> {
+        self.resolve(name).map(|(p, _)| p)
+    }
+
+    fn timeline(&mut self, policy: &SlaPolicy, index: usize) -> Option<&mut Timeline<'b>> {
         if policy.basis() == TimeBasis::Calendar {
             return None;
         }
-        Some(self.timelines.entry(key.as_str()).or_insert_with(|| Timeline::new(calendar)))
+        let book = self.book;
+        let slot = self.timelines.get_mut(index)?;
+        Some(slot.get_or_insert_with(|| Timeline::new(&book.calendars[index])))
     }
 
-    /// Time counted by policy `name` in `[from, to)`.
-    fn between(&mut self, name: &str, from: i64, to: i64) -> i64 {
-        match self.timeline(name) {
+    /// Time counted by `policy` (whose calendar is `index`) in `[from, to)`.
+    fn between(&mut self, (policy, index): (&SlaPolicy, usize), from: i64, to: i64) -> i64 {
+        if to <= from {
+            return 0;
+        }
+        match self.timeline(policy, index) {
             Some(t) => t.between(from, to),
-            None => (to - from).max(0),
+            None => to - from,
         }
     }
 
     /// The instant `amount` (> 0) counted seconds after `from`.
-    fn add(&mut self, name: &str, from: i64, amount: i64) -> Option<i64> {
-        match self.timeline(name) {
+    fn add(&mut self, (policy, index): (&SlaPolicy, usize), from: i64, amount: i64) -> Option<i64> {
+        match self.timeline(policy, index) {
             Some(t) => t.add(from, amount),
             None => from.checked_add(amount),
         }
@@ -271,7 +298,7 @@ impl SlaClock {
     ///
     /// # Errors
     /// `kind` when the event is not a creation; `policy` when the book has no such policy.
-    pub fn start(engine: &SlaEngine<'_>, event: &SlaEvent) -> Result<Self, FieldError> {
+    pub fn start(engine: &mut SlaEngine<'_>, event: &SlaEvent) -> Result<Self, FieldError> {
         let SlaEventKind::Created { policy, status, priority, tier, fields } = &event.kind else {
             return Err(FieldError::new("kind", "a history starts with the case's creation"));
         };
@@ -303,11 +330,13 @@ impl SlaClock {
     /// at `to` completes that metric (meeting a target reached at that very instant).
     fn advance(&mut self, engine: &mut SlaEngine<'_>, to: i64, completes: impl Fn(Metric) -> bool) {
         let from = self.last;
-        let Some(policy) = engine.policy(&self.policy) else { return };
+        let Some(counter) = engine.resolve(&self.policy) else { return };
+        let policy = counter.0;
         let paused = policy.pauses_in(self.status);
-        let counted = engine.between(&self.policy, from, to);
+        let counted = engine.between(counter, from, to);
+        let rule = policy.rule_for(&self.facts);
         for metric in Metric::ALL {
-            let target = policy.target(&self.facts, metric);
+            let target = rule.and_then(|r| r.target(metric)).map(i64::from);
             let warning = target.and_then(|t| policy.warning_for(t));
             let m = &mut self.meters[index(metric)];
             if !m.active() {
@@ -322,7 +351,7 @@ impl SlaClock {
             for (threshold, mark, is_breach) in [(warning, &mut m.warned_at, false), (target, &mut m.breached_at, true)] {
                 let Some(threshold) = threshold else { continue };
                 if mark.is_none() && before < threshold && m.elapsed >= threshold {
-                    let at = engine.add(&self.policy, from, threshold - before).unwrap_or(to).min(to);
+                    let at = engine.add(counter, from, threshold - before).unwrap_or(to).min(to);
                     if at < to || !completes(metric) {
                         *mark = Some(at);
                         if is_breach {
@@ -337,10 +366,11 @@ impl SlaClock {
 
     /// Marks thresholds that the elapsed time already exceeds under the targets in force
     /// (after a change of priority or policy).
-    fn settle(&mut self, engine: &SlaEngine<'_>, at: i64) {
+    fn settle(&mut self, engine: &mut SlaEngine<'_>, at: i64) {
         let Some(policy) = engine.policy(&self.policy) else { return };
+        let rule = policy.rule_for(&self.facts);
         for metric in Metric::ALL {
-            let target = policy.target(&self.facts, metric);
+            let target = rule.and_then(|r| r.target(metric)).map(i64::from);
             let warning = target.and_then(|t| policy.warning_for(t));
             let m = &mut self.meters[index(metric)];
             if !m.active() {
@@ -408,7 +438,14 @@ impl SlaClock {
             SlaEventKind::PriorityChanged { priority } => self.facts.priority = Some(*priority),
             SlaEventKind::PolicyChanged { policy } => self.policy.clone_from(policy),
         }
-        self.settle(engine, at);
+        // Only a new target or a resumed metric can find its elapsed time already past a
+        // threshold; time counted up to `at` was checked by `advance`.
+        if matches!(
+            event.kind,
+            SlaEventKind::PriorityChanged { .. } | SlaEventKind::PolicyChanged { .. } | SlaEventKind::StatusChanged { .. }
+        ) {
+            self.settle(engine, at);
+        }
         Ok(())
     }
 
@@ -423,7 +460,8 @@ impl SlaClock {
         }
         let mut clock = self.clone();
         clock.advance(engine, now_secs, |_| false);
-        let policy = engine.policy(&clock.policy).ok_or_else(|| unknown_policy(&clock.policy))?;
+        let counter = engine.resolve(&clock.policy).ok_or_else(|| unknown_policy(&clock.policy))?;
+        let policy = counter.0;
         let paused = policy.pauses_in(clock.status);
         let mut metric = |metric: Metric| -> Option<MetricState> {
             let target = policy.target(&clock.facts, metric)?;
@@ -438,12 +476,12 @@ impl SlaClock {
             };
             let due = match m.breached_at {
                 Some(b) if m.active() => Some(b),
-                None if running => engine.add(&clock.policy, now_secs, target - m.elapsed),
+                None if running => engine.add(counter, now_secs, target - m.elapsed),
                 _ => None,
             };
             let warning = match (m.warned_at, policy.warning_for(target)) {
                 (Some(w), _) => Some(w),
-                (None, Some(w)) if running => engine.add(&clock.policy, now_secs, w - m.elapsed),
+                (None, Some(w)) if running => engine.add(counter, now_secs, w - m.elapsed),
                 _ => None,
             };
             Some(MetricState {
@@ -480,7 +518,7 @@ fn instant(secs: i64) -> DateTime<Utc> {
 pub fn sla_state(book: &PolicyBook, history: &[SlaEvent], now: DateTime<Utc>) -> Result<SlaState, FieldError> {
     let mut engine = SlaEngine::new(book);
     let first = history.first().ok_or_else(|| FieldError::new("history", "is empty"))?;
-    let mut clock = SlaClock::start(&engine, first).map_err(|e| e.within("history[0]"))?;
+    let mut clock = SlaClock::start(&mut engine, first).map_err(|e| e.within("history[0]"))?;
     for (i, e) in history.iter().enumerate().skip(1) {
         clock.apply(&mut engine, e).map_err(|err| err.within(&format!("history[{i}]")))?;
     }

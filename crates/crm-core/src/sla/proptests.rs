@@ -259,7 +259,7 @@ proptest! {
         let now = at(history.last().map_or(0, |e| e.at.timestamp()) + after);
         let whole = sla_state(&book, &history, now).map_err(|e| TestCaseError::fail(e.to_string()))?;
         // a store keeps the folded clock between events: a fresh engine and a reloaded clock each time
-        let mut stored = serde_json::to_string(&SlaClock::start(&SlaEngine::new(&book), &history[0]).map_err(|e| TestCaseError::fail(e.to_string()))?)
+        let mut stored = serde_json::to_string(&SlaClock::start(&mut SlaEngine::new(&book), &history[0]).map_err(|e| TestCaseError::fail(e.to_string()))?)
             .map_err(|e| TestCaseError::fail(e.to_string()))?;
         for (i, event) in history.iter().enumerate().skip(1) {
             let mut clock: SlaClock = serde_json::from_str(&stored).map_err(|e| TestCaseError::fail(e.to_string()))?;

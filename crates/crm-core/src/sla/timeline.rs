@@ -59,6 +59,11 @@ pub(crate) struct Timeline<'c> {
     valid_to: i64,
     /// `local_to_instant` of the local midnights of `next_day` and the day after.
     midnights: (i64, i64),
+    /// The last instant asked and its sum: a fold asks for each instant twice, once as the
+    /// end of a span and once as the start of the next.
+    memo: (i64, i64),
+    /// Where the last search ended: instants asked mostly grow.
+    hint: usize,
 }
 
 impl<'c> Timeline<'c> {
@@ -72,6 +77,8 @@ impl<'c> Timeline<'c> {
             valid_from: i64::MAX,
             valid_to: i64::MIN,
             midnights: (0, 0),
+            memo: (i64::MIN, 0),
+            hint: 0,
         }
     }
 
@@ -84,6 +91,8 @@ impl<'c> Timeline<'c> {
         self.next_day = day - 1;
         self.intervals.clear();
         self.sums.clear();
+        self.memo = (i64::MIN, 0);
+        self.hint = 0;
         self.midnights = (local_to_instant(tz, self.next_day * DAY), local_to_instant(tz, (self.next_day + 1) * DAY));
         self.valid_from = self.midnights.1;
         self.valid_to = self.midnights.1;
@@ -135,13 +144,23 @@ impl<'c> Timeline<'c> {
 
     /// Business seconds from the start of the timeline to `t`.
     fn sum_to(&mut self, t: i64) -> i64 {
-        self.cover(t);
-        let i = self.intervals.partition_point(|&(a, _)| a <= t);
-        if i == 0 {
-            return 0;
+        if t == self.memo.0 {
+            return self.memo.1;
         }
-        let (a, b) = self.intervals[i - 1];
-        self.sums[i - 1] + (t.min(b) - a)
+        self.cover(t);
+        // Intervals before the hint start before the last instant asked.
+        let from = if self.intervals.get(self.hint).is_some_and(|&(a, _)| a <= t) { self.hint } else { 0 };
+        let i = from + self.intervals[from..].partition_point(|&(a, _)| a <= t);
+        let sum = match i.checked_sub(1) {
+            None => 0,
+            Some(k) => {
+                let (a, b) = self.intervals[k];
+                self.sums[k] + (t.min(b) - a)
+            }
+        };
+        self.hint = i.saturating_sub(1);
+        self.memo = (t, sum);
+        sum
     }
 
     /// Business seconds in `[from, to)`; zero when `to <= from`.
