@@ -9,11 +9,12 @@ use chrono::{DateTime, NaiveDate, Utc};
 use criterion::{Criterion, criterion_group, criterion_main};
 use crm_core::case::{CaseStatus, Priority};
 use crm_core::sla::{
-    BusinessCalendar, CalendarSpec, DayException, DayOfWeek, Holiday, OpenHours, PolicyBook, PolicySpec, SlaClock, SlaEngine,
-    SlaEvent, SlaEventKind, SlaPolicy, TargetRule, TimeBasis, TimeSpan, sla_state,
+    BusinessCalendar, CalendarSpec, DayException, DayOfWeek, Holiday, OpenHours, PolicyBook, PolicySpec, SlaClock,
+    SlaEngine, SlaEvent, SlaEventKind, SlaPolicy, TargetRule, TimeBasis, TimeSpan, sla_state,
 };
 
-const WEEKDAYS: [DayOfWeek; 5] = [DayOfWeek::Monday, DayOfWeek::Tuesday, DayOfWeek::Wednesday, DayOfWeek::Thursday, DayOfWeek::Friday];
+const WEEKDAYS: [DayOfWeek; 5] =
+    [DayOfWeek::Monday, DayOfWeek::Tuesday, DayOfWeek::Wednesday, DayOfWeek::Thursday, DayOfWeek::Friday];
 
 fn date(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).expect("a real date")
@@ -40,11 +41,15 @@ fn calendar() -> BusinessCalendar {
         for k in 0..5u32 {
             exceptions.push(DayException {
                 date: date(year, 2 + 2 * k, 20),
-                hours: vec![TimeSpan { from: "08:00".into(), until: "11:00".into() }, TimeSpan { from: "20:00".into(), until: "02:00".into() }],
+                hours: vec![
+                    TimeSpan { from: "08:00".into(), until: "11:00".into() },
+                    TimeSpan { from: "20:00".into(), until: "02:00".into() },
+                ],
             });
         }
     }
-    BusinessCalendar::new(CalendarSpec { time_zone: "Europe/Paris".into(), hours, holidays, exceptions }).expect("a valid calendar")
+    BusinessCalendar::new(CalendarSpec { time_zone: "Europe/Paris".into(), hours, holidays, exceptions })
+        .expect("a valid calendar")
 }
 
 fn book() -> PolicyBook {

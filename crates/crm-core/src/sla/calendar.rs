@@ -190,9 +190,11 @@ impl BusinessCalendar {
     /// date given twice).
     pub fn new(spec: CalendarSpec) -> Result<Self, ValidationErrors> {
         let mut v = Validator::new();
-        let tz = v.check(spec.time_zone.parse::<Tz>().map_err(|_| {
-            FieldError::new("time_zone", format!("{:?} is not an IANA time zone", spec.time_zone))
-        }));
+        let tz = v.check(
+            spec.time_zone
+                .parse::<Tz>()
+                .map_err(|_| FieldError::new("time_zone", format!("{:?} is not an IANA time zone", spec.time_zone))),
+        );
         if spec.hours.is_empty() {
             v.push(FieldError::new("hours", "a calendar needs open hours on at least one day"));
         }
@@ -357,7 +359,9 @@ mod tests {
     }
 
     fn fields(spec: CalendarSpec) -> Vec<String> {
-        BusinessCalendar::new(spec).map(|_| vec![]).unwrap_or_else(|e| e.errors().iter().map(|e| e.to_string()).collect())
+        BusinessCalendar::new(spec)
+            .map(|_| vec![])
+            .unwrap_or_else(|e| e.errors().iter().map(|e| e.to_string()).collect())
     }
 
     #[test]
@@ -374,18 +378,36 @@ mod tests {
     #[test]
     fn overlapping_intervals_are_refused_even_across_midnight_and_the_week_end() {
         use DayOfWeek::*;
-        assert_eq!(fields(spec(&[(Monday, "09:00", "12:00"), (Monday, "11:00", "14:00")])), ["hours[0]: overlaps hours[1]"]);
-        assert_eq!(fields(spec(&[(Monday, "22:00", "06:00"), (Tuesday, "05:00", "09:00")])), ["hours[0]: overlaps hours[1]"]);
-        assert_eq!(fields(spec(&[(Monday, "05:00", "09:00"), (Sunday, "22:00", "06:00")])), ["hours[0]: overlaps hours[1]"]);
+        assert_eq!(
+            fields(spec(&[(Monday, "09:00", "12:00"), (Monday, "11:00", "14:00")])),
+            ["hours[0]: overlaps hours[1]"]
+        );
+        assert_eq!(
+            fields(spec(&[(Monday, "22:00", "06:00"), (Tuesday, "05:00", "09:00")])),
+            ["hours[0]: overlaps hours[1]"]
+        );
+        assert_eq!(
+            fields(spec(&[(Monday, "05:00", "09:00"), (Sunday, "22:00", "06:00")])),
+            ["hours[0]: overlaps hours[1]"]
+        );
         // touching is not overlapping
-        assert!(fields(spec(&[(Monday, "09:00", "12:00"), (Monday, "12:00", "14:00"), (Sunday, "22:00", "09:00")])).is_empty());
+        assert!(
+            fields(spec(&[(Monday, "09:00", "12:00"), (Monday, "12:00", "14:00"), (Sunday, "22:00", "09:00")]))
+                .is_empty()
+        );
     }
 
     #[test]
     fn bad_times_and_empty_intervals_name_their_field() {
         use DayOfWeek::*;
-        assert_eq!(fields(spec(&[(Monday, "9:00", "12:00")])), ["hours[0].from: \"9:00\" is not a time (HH:MM or HH:MM:SS)"]);
-        assert_eq!(fields(spec(&[(Monday, "09:00", "24:01")])), ["hours[0].until: \"24:01\" is not a time (HH:MM or HH:MM:SS)"]);
+        assert_eq!(
+            fields(spec(&[(Monday, "9:00", "12:00")])),
+            ["hours[0].from: \"9:00\" is not a time (HH:MM or HH:MM:SS)"]
+        );
+        assert_eq!(
+            fields(spec(&[(Monday, "09:00", "24:01")])),
+            ["hours[0].until: \"24:01\" is not a time (HH:MM or HH:MM:SS)"]
+        );
         assert_eq!(
             fields(spec(&[(Monday, "09:00", "09:00")])),
             ["hours[0].until: is the start time (write 00:00 to 24:00 for a whole day)"]
@@ -400,12 +422,19 @@ mod tests {
         s.holidays.push(Holiday { date: d("2026-12-24"), until: Some(d("2026-12-20")), yearly: false, name: None });
         s.exceptions.push(DayException {
             date: d("2026-12-31"),
-            hours: vec![TimeSpan { from: "09:00".into(), until: "12:00".into() }, TimeSpan { from: "11:00".into(), until: "13:00".into() }],
+            hours: vec![
+                TimeSpan { from: "09:00".into(), until: "12:00".into() },
+                TimeSpan { from: "11:00".into(), until: "13:00".into() },
+            ],
         });
         s.exceptions.push(DayException { date: d("2026-12-31"), hours: vec![] });
         assert_eq!(
             fields(s),
-            ["holidays[0].until: is before the date", "exceptions[0].hours: intervals overlap", "exceptions[1].date: 2026-12-31 is given twice"]
+            [
+                "holidays[0].until: is before the date",
+                "exceptions[0].hours: intervals overlap",
+                "exceptions[1].date: 2026-12-31 is given twice"
+            ]
         );
     }
 

@@ -348,7 +348,8 @@ impl SlaClock {
             }
             let before = m.elapsed;
             m.elapsed += counted;
-            for (threshold, mark, is_breach) in [(warning, &mut m.warned_at, false), (target, &mut m.breached_at, true)] {
+            for (threshold, mark, is_breach) in [(warning, &mut m.warned_at, false), (target, &mut m.breached_at, true)]
+            {
                 let Some(threshold) = threshold else { continue };
                 if mark.is_none() && before < threshold && m.elapsed >= threshold {
                     let at = engine.add(counter, from, threshold - before).unwrap_or(to).min(to);
@@ -442,7 +443,9 @@ impl SlaClock {
         // threshold; time counted up to `at` was checked by `advance`.
         if matches!(
             event.kind,
-            SlaEventKind::PriorityChanged { .. } | SlaEventKind::PolicyChanged { .. } | SlaEventKind::StatusChanged { .. }
+            SlaEventKind::PriorityChanged { .. }
+                | SlaEventKind::PolicyChanged { .. }
+                | SlaEventKind::StatusChanged { .. }
         ) {
             self.settle(engine, at);
         }

@@ -63,5 +63,7 @@ mod proptests;
 mod timeline;
 
 pub use calendar::{BusinessCalendar, CalendarSpec, DayException, DayOfWeek, Holiday, OpenHours, TimeSpan};
-pub use clock::{MetricState, MetricStatus, PolicyBook, SlaClock, SlaEngine, SlaEvent, SlaEventKind, SlaState, sla_state};
+pub use clock::{
+    MetricState, MetricStatus, PolicyBook, SlaClock, SlaEngine, SlaEvent, SlaEventKind, SlaState, sla_state,
+};
 pub use policy::{CaseFacts, FieldCondition, Metric, PolicySpec, SlaPolicy, TargetRule, TimeBasis};

@@ -189,7 +189,10 @@ impl SlaPolicy {
         }
         for (i, s) in spec.pause_statuses.iter().enumerate() {
             if *s == CaseStatus::Closed {
-                v.push(FieldError::new(format!("pause_statuses[{i}]"), "closed stops the clocks, it cannot pause them"));
+                v.push(FieldError::new(
+                    format!("pause_statuses[{i}]"),
+                    "closed stops the clocks, it cannot pause them",
+                ));
             }
         }
         v.finish()?;
@@ -240,14 +243,27 @@ mod tests {
     }
 
     fn policy(targets: Vec<TargetRule>) -> Result<SlaPolicy, ValidationErrors> {
-        SlaPolicy::new(PolicySpec { basis: TimeBasis::Business, pause_statuses: vec![], warning_percent: None, targets })
+        SlaPolicy::new(PolicySpec {
+            basis: TimeBasis::Business,
+            pause_statuses: vec![],
+            warning_percent: None,
+            targets,
+        })
     }
 
     #[test]
     fn the_first_matching_rule_wins() {
-        let p = policy(vec![rule(Some(Priority::Urgent), Some("gold"), 60), rule(Some(Priority::Urgent), None, 120), rule(None, None, 600)]);
+        let p = policy(vec![
+            rule(Some(Priority::Urgent), Some("gold"), 60),
+            rule(Some(Priority::Urgent), None, 120),
+            rule(None, None, 600),
+        ]);
         let p = p.map_err(|e| e.to_string());
-        let facts = |priority, tier: Option<&str>| CaseFacts { priority: Some(priority), tier: tier.map(Into::into), fields: BTreeMap::new() };
+        let facts = |priority, tier: Option<&str>| CaseFacts {
+            priority: Some(priority),
+            tier: tier.map(Into::into),
+            fields: BTreeMap::new(),
+        };
         let target = |f: CaseFacts| p.as_ref().ok().and_then(|p| p.target(&f, Metric::FirstResponse));
         assert_eq!(target(facts(Priority::Urgent, Some("gold"))), Some(60));
         assert_eq!(target(facts(Priority::Urgent, Some("silver"))), Some(120));
@@ -272,7 +288,14 @@ mod tests {
             basis: TimeBasis::Calendar,
             pause_statuses: vec![CaseStatus::Pending, CaseStatus::Closed],
             warning_percent: Some(100),
-            targets: vec![TargetRule::default(), TargetRule { resolution_secs: Some(MAX_TARGET_SECS + 1), next_response_secs: Some(0), ..TargetRule::default() }],
+            targets: vec![
+                TargetRule::default(),
+                TargetRule {
+                    resolution_secs: Some(MAX_TARGET_SECS + 1),
+                    next_response_secs: Some(0),
+                    ..TargetRule::default()
+                },
+            ],
         };
         let err = SlaPolicy::new(spec).map(|_| ()).unwrap_err().to_string();
         assert_eq!(
@@ -286,7 +309,15 @@ mod tests {
 
     #[test]
     fn warnings_are_a_floor_share_of_the_target() {
-        let p = SlaPolicy::new(PolicySpec { warning_percent: Some(75), ..PolicySpec { basis: TimeBasis::Business, pause_statuses: vec![], warning_percent: None, targets: vec![rule(None, None, 1)] } });
+        let p = SlaPolicy::new(PolicySpec {
+            warning_percent: Some(75),
+            ..PolicySpec {
+                basis: TimeBasis::Business,
+                pause_statuses: vec![],
+                warning_percent: None,
+                targets: vec![rule(None, None, 1)],
+            }
+        });
         let p = p.map_err(|e| e.to_string());
         assert_eq!(p.as_ref().ok().and_then(|p| p.warning_for(3601)), Some(2700));
         assert_eq!(p.as_ref().ok().and_then(|p| p.warning_for(1)), Some(1));

@@ -12,7 +12,8 @@ use super::timeline::Timeline;
 use super::*;
 use crate::case::{CaseStatus, Priority};
 
-const ZONES: [&str; 6] = ["Europe/Paris", "America/New_York", "Australia/Sydney", "Asia/Kolkata", "UTC", "Australia/Lord_Howe"];
+const ZONES: [&str; 6] =
+    ["Europe/Paris", "America/New_York", "Australia/Sydney", "Asia/Kolkata", "UTC", "Australia/Lord_Howe"];
 const DAYS: [DayOfWeek; 7] = [
     DayOfWeek::Monday,
     DayOfWeek::Tuesday,
@@ -51,7 +52,8 @@ fn arb_hours() -> impl Strategy<Value = Vec<OpenHours>> {
 }
 
 fn arb_calendar() -> impl Strategy<Value = BusinessCalendar> {
-    let date = (0i64..730).prop_map(|d| NaiveDate::from_ymd_opt(2026, 1, 1).unwrap_or(NaiveDate::MIN) + chrono::Duration::days(d));
+    let date = (0i64..730)
+        .prop_map(|d| NaiveDate::from_ymd_opt(2026, 1, 1).unwrap_or(NaiveDate::MIN) + chrono::Duration::days(d));
     (
         proptest::sample::select(ZONES.to_vec()),
         arb_hours(),
@@ -64,13 +66,21 @@ fn arb_calendar() -> impl Strategy<Value = BusinessCalendar> {
                 hours,
                 holidays: holidays
                     .into_iter()
-                    .map(|(date, len, yearly)| Holiday { date, until: Some(date + chrono::Duration::days(len)), yearly, name: None })
+                    .map(|(date, len, yearly)| Holiday {
+                        date,
+                        until: Some(date + chrono::Duration::days(len)),
+                        yearly,
+                        name: None,
+                    })
                     .collect(),
                 exceptions: exceptions
                     .into_iter()
                     .map(|(date, span)| DayException {
                         date,
-                        hours: span.map(|(a, len)| TimeSpan { from: clock_time(a), until: clock_time(a + len) }).into_iter().collect(),
+                        hours: span
+                            .map(|(a, len)| TimeSpan { from: clock_time(a), until: clock_time(a + len) })
+                            .into_iter()
+                            .collect(),
                     })
                     .collect(),
             };
@@ -93,10 +103,18 @@ fn book(calendar: &BusinessCalendar) -> PolicyBook {
         rule(Priority::Low, 8 * 3600, 4 * 3600, 72 * 3600),
     ];
     let policy = |basis, pause| {
-        SlaPolicy::new(PolicySpec { basis, pause_statuses: vec![pause], warning_percent: Some(80), targets: targets.clone() })
+        SlaPolicy::new(PolicySpec {
+            basis,
+            pause_statuses: vec![pause],
+            warning_percent: Some(80),
+            targets: targets.clone(),
+        })
     };
     let mut book = PolicyBook::new();
-    for (name, p) in [("a", policy(TimeBasis::Business, CaseStatus::Pending)), ("b", policy(TimeBasis::Calendar, CaseStatus::OnHold))] {
+    for (name, p) in [
+        ("a", policy(TimeBasis::Business, CaseStatus::Pending)),
+        ("b", policy(TimeBasis::Calendar, CaseStatus::OnHold)),
+    ] {
         if let Ok(p) = p {
             book.insert(name, p, calendar.clone());
         }

@@ -120,8 +120,7 @@ impl<'c> Timeline<'c> {
             match self.intervals.last_mut() {
                 Some(last) if start <= last.1 => last.1 = last.1.max(end),
                 _ => {
-                    let sum = self.sums.last().copied().unwrap_or(0)
-                        + self.intervals.last().map_or(0, |(a, b)| b - a);
+                    let sum = self.sums.last().copied().unwrap_or(0) + self.intervals.last().map_or(0, |(a, b)| b - a);
                     self.intervals.push((start, end));
                     self.sums.push(sum);
                 }

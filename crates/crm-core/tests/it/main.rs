@@ -8,6 +8,6 @@ mod identities;
 mod merge;
 mod numbers;
 mod pushes;
-mod sla;
 mod roundtrip;
+mod sla;
 mod workers;

@@ -90,7 +90,11 @@ fn check(book: &PolicyBook, case: &Case) -> Vec<String> {
             (Value::Object(fields), Value::Object(have)) => {
                 for (field, w) in fields {
                     let g = have.get(field).cloned().unwrap_or(Value::Null);
-                    let same = if field.ends_with("_secs") { seconds(w).is_some() && seconds(w) == seconds(&g) } else { *w == g };
+                    let same = if field.ends_with("_secs") {
+                        seconds(w).is_some() && seconds(w) == seconds(&g)
+                    } else {
+                        *w == g
+                    };
                     if !same {
                         wrong.push(format!("{key}.{field}: expected {w}, got {g}"));
                     }
@@ -132,7 +136,11 @@ fn golden_vectors_hold() {
             assert!(!case.expect.is_empty(), "{}: {} expects something", path.display(), case.name);
             let _ = &case.why;
             for w in check(&book, case) {
-                failures.push(format!("{} / {}: {w}", path.file_name().map(|f| f.to_string_lossy()).unwrap_or_default(), case.name));
+                failures.push(format!(
+                    "{} / {}: {w}",
+                    path.file_name().map(|f| f.to_string_lossy()).unwrap_or_default(),
+                    case.name
+                ));
             }
         }
     }
