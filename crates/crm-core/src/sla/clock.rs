@@ -200,10 +200,10 @@ impl<'b> SlaEngine<'b> {
     }
 
     fn resolve(&mut self, name: &str) -> Option<(&'b SlaPolicy, usize)> {
-        if let Some((n, p, c)) = self.last {
-            if n == name {
-                return Some((p, c));
-            }
+        if let Some((n, p, c)) = self.last
+            && n == name
+        {
+            return Some((p, c));
         }
         let (key, (policy, calendar)) = self.book.entries.get_key_value(name)?;
         self.last = Some((key.as_str(), policy, *calendar));

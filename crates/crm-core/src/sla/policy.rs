@@ -182,10 +182,10 @@ impl SlaPolicy {
                 }
             }
         }
-        if let Some(p) = spec.warning_percent {
-            if !(1..=99).contains(&p) {
-                v.push(FieldError::new("warning_percent", "must be between 1 and 99"));
-            }
+        if let Some(p) = spec.warning_percent
+            && !(1..=99).contains(&p)
+        {
+            v.push(FieldError::new("warning_percent", "must be between 1 and 99"));
         }
         for (i, s) in spec.pause_statuses.iter().enumerate() {
             if *s == CaseStatus::Closed {

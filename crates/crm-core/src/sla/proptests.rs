@@ -252,7 +252,7 @@ proptest! {
         let last = history.last().map_or(0, |e| e.at.timestamp());
         let t = last + pause_after;
         let before = sla_state(&book, &history, at(t)).map_err(|e| TestCaseError::fail(e.to_string()))?;
-        let mut paused = history.clone();
+        let mut paused = history;
         // whichever policy is in force, both pause statuses are tried
         for status in [CaseStatus::Pending, CaseStatus::OnHold] {
             paused.push(SlaEvent { at: at(t), kind: SlaEventKind::StatusChanged { status } });
