@@ -20,6 +20,7 @@
 //!   rules on a customer's facts (GUI-2).
 //! - [`api_token`], [`idempotency`]: what an API token grants; idempotent requests.
 //! - [`ports`]: the traits adapters implement (stores, clock, ids, mailer, external CRM, search).
+//! - [`sla`]: SLA policies, business calendars and the pure SLA clock of a case.
 //! - [`service`]: the use cases, one method per feature, on [`service::Crm`].
 //! - `openapi` (feature `openapi`): the OpenAPI schemas of the hand-serialised newtypes;
 //!   the other wire types derive `utoipa::ToSchema` where they are defined.
@@ -46,6 +47,7 @@ pub mod ports;
 pub mod rules;
 pub mod script;
 pub mod service;
+pub mod sla;
 pub mod task;
 pub mod text;
 pub mod time;

@@ -9,4 +9,5 @@ mod merge;
 mod numbers;
 mod pushes;
 mod roundtrip;
+mod sla;
 mod workers;
