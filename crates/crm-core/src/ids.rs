@@ -85,4 +85,6 @@ id_type! {
     EventId,
     /// A custom field definition (CUS-2).
     FieldDefinitionId,
+    /// An API token (its public handle: the secret is never stored, see `crate::api_token`).
+    TokenId,
 }

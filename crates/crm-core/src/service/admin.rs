@@ -97,6 +97,18 @@ pub struct AgentPatch {
     pub active: Option<bool>,
 }
 
+/// A new agent's checked name and address.
+fn checked_agent(input: &NewAgent) -> Result<(String, EmailAddress)> {
+    let mut v = Validator::new();
+    let name = v.check(required_text("name", &input.name, 200));
+    let email = v.check(EmailAddress::parse(&input.email));
+    v.finish()?;
+    match (name, email) {
+        (Some(name), Some(email)) => Ok((name, email)),
+        _ => Err(Error::invalid("agent", "incomplete")),
+    }
+}
+
 impl Crm {
     /// Creates a tenant (an operator action: no actor).
     ///
@@ -116,9 +128,28 @@ impl Crm {
         let (Some(name), Some(default_region), Some(time_zone)) = (name, region, zone) else {
             return Err(Error::invalid("tenant", "incomplete"));
         };
-        let tenant = Tenant { id: next_id(&*self.ids), name, default_region, time_zone, created_at: self.clock.now() };
+        let tenant = Tenant {
+            id: next_id(&*self.ids),
+            name,
+            default_region,
+            time_zone,
+            created_at: self.clock.now(),
+            suspended_at: None,
+        };
         self.store.insert_tenant(&tenant).await?;
         Ok(tenant)
+    }
+
+    /// Creates a tenant with its first agent (an operator action: no actor). Both inputs
+    /// are checked before anything is written.
+    ///
+    /// # Errors
+    /// Bad input in either (the agent's fields named as for [`Crm::create_agent`]).
+    pub async fn create_tenant_with_admin(&self, tenant: NewTenant, admin: NewAgent) -> Result<(Tenant, Agent)> {
+        checked_agent(&admin)?;
+        let tenant = self.create_tenant(tenant).await?;
+        let admin = self.create_agent(tenant.id, None, admin).await?;
+        Ok((tenant, admin))
     }
 
     /// Creates an agent in a tenant. With `actor` `None` this is an operator bootstrap (the
@@ -134,13 +165,7 @@ impl Crm {
             }
         }
         self.tenant(tenant).await?;
-        let mut v = Validator::new();
-        let name = v.check(required_text("name", &input.name, 200));
-        let email = v.check(EmailAddress::parse(&input.email));
-        v.finish()?;
-        let (Some(name), Some(email)) = (name, email) else {
-            return Err(Error::invalid("agent", "incomplete"));
-        };
+        let (name, email) = checked_agent(&input)?;
         let agent = Agent {
             id: next_id(&*self.ids),
             tenant,

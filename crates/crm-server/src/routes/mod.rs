@@ -6,7 +6,9 @@ pub mod cases;
 pub mod customers;
 pub mod events;
 pub mod external;
+pub mod groups;
 pub mod interactions;
+pub mod operator;
 pub mod outbox;
 pub mod tasks;
 

@@ -173,6 +173,8 @@ macro_rules! store_conformance_tests {
             case_numbers_are_unique_and_increasing_under_concurrency,
             failed_write_changes_nothing,
             api_tokens_are_found_by_hash_and_stored_once,
+            api_tokens_are_listed_per_tenant_and_revoked,
+            api_token_uses_are_recorded_once_per_period,
             idempotency_claims_tell_every_state_of_a_key,
             an_idempotency_key_is_claimed_by_exactly_one_of_concurrent_callers,
             idempotency_keys_are_pruned_after_their_retention,
