@@ -1,6 +1,7 @@
 //! Administration through the API (ADM-1…ADM-3): tokens listed without their secret,
 //! revoked (refused at once on this replica, within a second on another), expiring, with
-//! their last use recorded.
+//! their last use recorded; groups edited, deleted only when unused, their members; queues
+//! listed; tenants created, renamed and suspended through the operator API.
 
 use std::time::Duration;
 
@@ -9,7 +10,7 @@ use serde_json::{Value, json};
 
 use crm_core::time::{Clock as _, SystemClock};
 
-use crate::helpers::{Api, Backend, TestServer, start_on};
+use crate::helpers::{Api, Backend, OPERATOR_TOKEN, TestServer, start_on};
 use crate::on_both_backends;
 use crate::openapi_check::answers;
 
@@ -100,3 +101,120 @@ async fn a_revocation_reaches_every_replica_within_a_second() {
     b.stop().await.expect("clean stop");
     a.server.stop().await.expect("clean stop");
 }
+
+async fn groups_are_edited_deleted_when_unused_and_have_members(backend: Backend) {
+    let t = TestServer::start(&backend).await;
+    let demo = t.demo().clone();
+    let admin = t.admin();
+    let created = admin.post("/api/v1/groups", &json!({"name": "Night shift"})).await.expect(StatusCode::CREATED);
+    let id = created["id"].as_str().expect("id").to_owned();
+    let path = format!("/api/v1/groups/{id}");
+
+    // Edit with If-Match; bad input names its field; a stale version is a 412.
+    let read = admin.get(&path).await;
+    let etag = read.etag();
+    answers("group", Method::GET, "/api/v1/groups/{id}", 200, &read.expect(StatusCode::OK));
+    let p = admin.patch(&path, &etag, &json!({"mail_addresses": ["not an address"]})).await.problem(422);
+    assert!(p["errors"][0]["field"].as_str().is_some_and(|f| f.starts_with("mail_addresses[0]")), "{p}");
+    let p = admin.patch(&path, &etag, &json!({"name": ""})).await.problem(422);
+    assert_eq!(p["errors"][0]["field"], "name");
+    let edited = admin
+        .patch(&path, &etag, &json!({"name": "Nights", "mail_addresses": ["nights@demo.example"]}))
+        .await
+        .expect(StatusCode::OK);
+    answers("edited group", Method::PATCH, "/api/v1/groups/{id}", 200, &edited);
+    assert_eq!((edited["name"].as_str(), edited["version"].as_u64()), (Some("Nights"), Some(2)));
+    admin.patch(&path, &etag, &json!({"name": "Again"})).await.problem(412);
+
+    // Membership: add (twice changes nothing), list, and the group is then in use.
+    let member = format!("{path}/members/{}", demo.agent);
+    let joined = admin.send(admin.request(Method::PUT, &member)).await.expect(StatusCode::OK);
+    answers("member", Method::PUT, "/api/v1/groups/{id}/members/{agent}", 200, &joined);
+    assert!(joined["groups"].as_array().expect("groups").iter().any(|g| g == id.as_str()));
+    let again = admin.send(admin.request(Method::PUT, &member)).await.expect(StatusCode::OK);
+    assert_eq!(again["version"], joined["version"], "joining again changes nothing");
+    let members = admin.get(&format!("{path}/members")).await.expect(StatusCode::OK);
+    answers("members", Method::GET, "/api/v1/groups/{id}/members", 200, &members);
+    assert_eq!(members.as_array().map(Vec::len), Some(1));
+    let etag = admin.get(&path).await.etag();
+    let p = admin.send(admin.request(Method::DELETE, &path).header("if-match", &etag)).await.problem(409);
+    assert!(p["detail"].as_str().is_some_and(|d| d.contains("1 member")), "{p}");
+    // An agent may not change groups; an unknown agent is a 404.
+    let agent = t.client_for(&demo.agent.to_string(), "agent").await;
+    agent.send(agent.request(Method::DELETE, &member)).await.problem(403);
+    let ghost = format!("{path}/members/{}", uuid::Uuid::now_v7());
+    admin.send(admin.request(Method::PUT, &ghost)).await.problem(404);
+
+    // Removed, the group is unused and deleted; a deleted group is a 404.
+    let left = admin.send(admin.request(Method::DELETE, &member)).await.expect(StatusCode::OK);
+    assert!(left["groups"].as_array().expect("groups").iter().all(|g| g != id.as_str()));
+    admin.send(admin.request(Method::DELETE, &path)).await.problem(428);
+    admin.send(admin.request(Method::DELETE, &path).header("if-match", &etag)).await.expect(StatusCode::NO_CONTENT);
+    admin.get(&path).await.problem(404);
+
+    // Queues are listed.
+    admin.send(admin.request(Method::PUT, "/api/v1/queues/billing").json(&json!({"disposition_required": true})))
+        .await
+        .expect(StatusCode::OK);
+    let queues = admin.get("/api/v1/queues").await.expect(StatusCode::OK);
+    answers("queues", Method::GET, "/api/v1/queues", 200, &queues);
+    assert!(queues.as_array().expect("list").iter().any(|q| q["name"] == "billing" && q["disposition_required"] == true));
+    t.server.stop().await.expect("clean stop");
+}
+
+on_both_backends!(groups_are_edited_deleted_when_unused_and_have_members);
+
+async fn the_operator_creates_renames_and_suspends_tenants(backend: Backend) {
+    let t = TestServer::start(&backend).await;
+    let operator = Api::new(&t.server.url(), Some(OPERATOR_TOKEN));
+    let admin = t.admin();
+    // A tenant token is not an operator credential, nor is nothing.
+    admin.get("/api/v1/operator/tenants").await.problem(401);
+    admin.with_token(None).get("/api/v1/operator/tenants").await.problem(401);
+
+    let body = json!({"name": "Acme", "default_region": "US", "time_zone": "America/New_York",
+                      "admin_name": "Ann Acme", "admin_email": "ann@acme.example"});
+    let bad = json!({"name": "Acme", "default_region": "US", "time_zone": "America/New_York",
+                     "admin_name": "Ann Acme", "admin_email": "not an address"});
+    let p = operator.post("/api/v1/operator/tenants", &bad).await.problem(422);
+    assert!(p.to_string().contains("email"), "{p}");
+    let before = operator.get("/api/v1/operator/tenants").await.expect(StatusCode::OK);
+    assert!(before.as_array().expect("list").iter().all(|t| t["name"] != "Acme"), "a refused create writes nothing");
+    let created = operator.post("/api/v1/operator/tenants", &body).await.expect(StatusCode::CREATED);
+    answers("created tenant", Method::POST, "/api/v1/operator/tenants", 201, &created);
+    let id = created["tenant"]["id"].as_str().expect("id").to_owned();
+    let acme = Api::new(&t.server.url(), created["token"].as_str());
+    acme.get("/api/v1/me").await.expect(StatusCode::OK);
+    let listed = operator.get("/api/v1/operator/tenants").await.expect(StatusCode::OK);
+    answers("tenants", Method::GET, "/api/v1/operator/tenants", 200, &listed);
+    assert!(listed.as_array().expect("list").iter().any(|t| t["id"] == id.as_str()));
+
+    // Renamed; a bad name names its field; an unknown tenant is a 404.
+    let path = format!("/api/v1/operator/tenants/{id}");
+    let renamed = operator
+        .send(operator.request(Method::PATCH, &path).json(&json!({"name": "Acme Corp"})))
+        .await
+        .expect(StatusCode::OK);
+    answers("renamed tenant", Method::PATCH, "/api/v1/operator/tenants/{id}", 200, &renamed);
+    assert_eq!(renamed["name"], "Acme Corp");
+    let p = operator.send(operator.request(Method::PATCH, &path).json(&json!({"name": " "}))).await.problem(422);
+    assert_eq!(p["errors"][0]["field"], "name");
+    let ghost = format!("/api/v1/operator/tenants/{}", uuid::Uuid::now_v7());
+    operator.send(operator.request(Method::PATCH, &ghost).json(&json!({"suspended": true}))).await.problem(404);
+
+    // Suspended: every token of the tenant is refused with a 403 naming the suspension;
+    // other tenants go on; resumed, the tokens work again.
+    let suspended = operator
+        .send(operator.request(Method::PATCH, &path).json(&json!({"suspended": true})))
+        .await
+        .expect(StatusCode::OK);
+    assert!(suspended["suspended_at"].is_string());
+    let p = acme.get("/api/v1/me").await.problem(403);
+    assert!(p["detail"].as_str().is_some_and(|d| d.contains("suspended")), "{p}");
+    admin.get("/api/v1/me").await.expect(StatusCode::OK);
+    operator.send(operator.request(Method::PATCH, &path).json(&json!({"suspended": false}))).await.expect(StatusCode::OK);
+    acme.get("/api/v1/me").await.expect(StatusCode::OK);
+    t.server.stop().await.expect("clean stop");
+}
+
+on_both_backends!(the_operator_creates_renames_and_suspends_tenants);

@@ -21,6 +21,7 @@
 //! store's error in the message, which is exactly what a backend author needs to read.
 #![allow(clippy::unwrap_used)]
 
+mod administration;
 mod app_state;
 mod cards;
 mod case_lists;
@@ -55,6 +56,7 @@ use crm_core::task::{NewTask, ScheduleInput, Task, TaskKind};
 use crm_core::time::{UuidV7Generator, next_id};
 use uuid::Uuid;
 
+pub use administration::*;
 pub use app_state::*;
 pub use cards::*;
 pub use case_lists::*;
@@ -181,6 +183,9 @@ macro_rules! store_conformance_tests {
             live_events_are_appended_in_order_and_read_per_agent,
             live_events_are_pruned_and_positions_never_reused,
             installation_facts_are_claimed_by_exactly_one_caller,
+            a_group_in_use_is_not_deleted,
+            queues_are_listed_by_name_per_tenant,
+            tenants_are_listed_and_replaced,
         );
     };
 }
