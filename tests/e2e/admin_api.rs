@@ -153,12 +153,15 @@ async fn groups_are_edited_deleted_when_unused_and_have_members(backend: Backend
     admin.get(&path).await.problem(404);
 
     // Queues are listed.
-    admin.send(admin.request(Method::PUT, "/api/v1/queues/billing").json(&json!({"disposition_required": true})))
+    admin
+        .send(admin.request(Method::PUT, "/api/v1/queues/billing").json(&json!({"disposition_required": true})))
         .await
         .expect(StatusCode::OK);
     let queues = admin.get("/api/v1/queues").await.expect(StatusCode::OK);
     answers("queues", Method::GET, "/api/v1/queues", 200, &queues);
-    assert!(queues.as_array().expect("list").iter().any(|q| q["name"] == "billing" && q["disposition_required"] == true));
+    assert!(
+        queues.as_array().expect("list").iter().any(|q| q["name"] == "billing" && q["disposition_required"] == true)
+    );
     t.server.stop().await.expect("clean stop");
 }
 
@@ -212,7 +215,10 @@ async fn the_operator_creates_renames_and_suspends_tenants(backend: Backend) {
     let p = acme.get("/api/v1/me").await.problem(403);
     assert!(p["detail"].as_str().is_some_and(|d| d.contains("suspended")), "{p}");
     admin.get("/api/v1/me").await.expect(StatusCode::OK);
-    operator.send(operator.request(Method::PATCH, &path).json(&json!({"suspended": false}))).await.expect(StatusCode::OK);
+    operator
+        .send(operator.request(Method::PATCH, &path).json(&json!({"suspended": false})))
+        .await
+        .expect(StatusCode::OK);
     acme.get("/api/v1/me").await.expect(StatusCode::OK);
     t.server.stop().await.expect("clean stop");
 }

@@ -21,8 +21,8 @@ use base64::Engine as _;
 use rand::RngCore as _;
 use sha2::{Digest, Sha256};
 
-use crm_core::access::{Actor, Agent, Role};
 use chrono::{DateTime, Utc};
+use crm_core::access::{Actor, Agent, Role};
 use crm_core::api_token::{ApiToken, TokenRecord};
 use crm_core::ids::{AgentId, TenantId, TokenId};
 use crm_core::service::Crm;

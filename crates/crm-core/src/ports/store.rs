@@ -23,9 +23,7 @@ use crate::customer::{
 use crate::error::StoreError;
 use crate::event::DomainEvent;
 use crate::follow_up::FollowUp;
-use crate::ids::{
-    AgentId, CaseId, CustomerId, EventId, GroupId, InteractionId, MergeId, RelationId, TaskId, TenantId,
-};
+use crate::ids::{AgentId, CaseId, CustomerId, EventId, GroupId, InteractionId, MergeId, RelationId, TaskId, TenantId};
 use crate::interaction::{Disposition, Interaction, QueueSettings};
 use crate::page::{Page, PageRequest};
 use crate::task::Task;

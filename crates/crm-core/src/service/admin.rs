@@ -198,8 +198,8 @@ impl Crm {
     }
 
     /// Changes an agent's name, role, groups or active flag (ADM-1, ADM-2). An administrator
-    /// cannot demote or deactivate themself, so a tenant never loses its last way in by
-    /// accident.
+    /// cannot demote or deactivate themself, nor the tenant's last other active
+    /// administrator, so a tenant never loses its last way in by accident.
     ///
     /// # Errors
     /// Forbidden without `admin.agents`; `NotFound`; an unknown group; a stale version.
@@ -219,6 +219,15 @@ impl Crm {
         }
         if id == actor.agent && (patch.role.is_some_and(|r| r != Role::Administrator) || patch.active == Some(false)) {
             v.push(FieldError::new("role", "administrators cannot demote or deactivate themselves"));
+        }
+        let loses_admin = agent.role == Role::Administrator
+            && agent.active
+            && (patch.role.is_some_and(|r| r != Role::Administrator) || patch.active == Some(false));
+        if loses_admin && id != actor.agent {
+            let admins = self.store.list_agents(actor.tenant).await?;
+            if !admins.iter().any(|a| a.id != id && a.active && a.role == Role::Administrator) {
+                v.push(FieldError::new("role", "the tenant's last active administrator cannot lose administration"));
+            }
         }
         if let Some(groups) = patch.groups {
             let known: BTreeSet<GroupId> = self.store.list_groups(actor.tenant).await?.iter().map(|g| g.id).collect();

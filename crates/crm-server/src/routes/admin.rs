@@ -4,10 +4,10 @@
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
 
-use crm_core::access::{Agent, Group, Role};
-use crm_core::custom_field::{FieldDefinition, FieldDefinitionInput, FieldEntity};
 use chrono::{DateTime, Utc};
+use crm_core::access::{Agent, Group, Role};
 use crm_core::api_token::TokenInfo;
+use crm_core::custom_field::{FieldDefinition, FieldDefinitionInput, FieldEntity};
 use crm_core::ids::{AgentId, TokenId};
 use crm_core::interaction::{Disposition, DispositionInput, QueueSettings};
 use crm_core::service::{AgentPatch, NewAgent, ProfilePatch};

@@ -38,7 +38,8 @@ fn corrupt(what: &str) -> StoreError {
 const TOKEN_COLUMNS: &str = "id, tenant_id, agent_id, role, label, created_at, expires_at, revoked_at, last_used_at";
 
 fn token_from_row(row: &QueryResult) -> StoreResult<TokenRecord> {
-    let instant = |name: &str| -> StoreResult<Option<DateTime<Utc>>> { Ok(col::<Option<i64>>(row, name)?.map(from_ts)) };
+    let instant =
+        |name: &str| -> StoreResult<Option<DateTime<Utc>>> { Ok(col::<Option<i64>>(row, name)?.map(from_ts)) };
     Ok(TokenRecord {
         id: col::<String>(row, "id")?.parse().map_err(|_| corrupt("token id"))?,
         grant: ApiToken {

@@ -54,7 +54,11 @@ pub async fn queues_are_listed_by_name_per_tenant(factory: &dyn StoreFactory) {
     let ctx = Ctx::new(factory).await;
     let other = ctx.sibling().await;
     let s = &ctx.store;
-    let queue = |t: TenantId, name: &str, required| QueueSettings { tenant: t, name: name.into(), disposition_required: required };
+    let queue = |t: TenantId, name: &str, required| QueueSettings {
+        tenant: t,
+        name: name.into(),
+        disposition_required: required,
+    };
     s.put_queue(&queue(ctx.tenant(), "sales", false)).await.unwrap();
     s.put_queue(&queue(ctx.tenant(), "billing", true)).await.unwrap();
     s.put_queue(&queue(other.tenant(), "theirs", true)).await.unwrap();

@@ -73,15 +73,9 @@ pub async fn api_tokens_are_listed_per_tenant_and_revoked(factory: &dyn StoreFac
     assert_eq!(s.find_token(&h_older).await.unwrap(), Some(revoked.clone()));
     let again = s.revoke_token(ctx.tenant(), older.id, at + Duration::minutes(1)).await.unwrap();
     assert_eq!(again.revoked_at, Some(at), "the first revocation time is kept");
-    assert!(matches!(
-        s.revoke_token(ctx.tenant(), theirs.id, at).await,
-        Err(crm_core::StoreError::NotFound { .. })
-    ));
+    assert!(matches!(s.revoke_token(ctx.tenant(), theirs.id, at).await, Err(crm_core::StoreError::NotFound { .. })));
     assert_eq!(s.find_token(&h_theirs).await.unwrap().unwrap().revoked_at, None, "another tenant's token is untouched");
-    assert!(matches!(
-        s.revoke_token(ctx.tenant(), ctx.id(), at).await,
-        Err(crm_core::StoreError::NotFound { .. })
-    ));
+    assert!(matches!(s.revoke_token(ctx.tenant(), ctx.id(), at).await, Err(crm_core::StoreError::NotFound { .. })));
     assert_eq!(s.find_token(&h_newer).await.unwrap().unwrap().revoked_at, None);
 }
 
