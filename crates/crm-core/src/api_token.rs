@@ -133,3 +133,49 @@ pub struct TokenInfo {
     /// When it was last used, to the minute (`null`: never).
     pub last_used_at: Option<DateTime<Utc>>,
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+    use uuid::Uuid;
+
+    use super::*;
+
+    fn token(last_used_at: Option<DateTime<Utc>>) -> TokenRecord {
+        let now = Utc.with_ymd_and_hms(2026, 12, 1, 9, 0, 0).unwrap();
+        TokenRecord {
+            id: TokenId::from_uuid(Uuid::from_u128(1)),
+            grant: ApiToken {
+                tenant: TenantId::from_uuid(Uuid::from_u128(2)),
+                agent: AgentId::from_uuid(Uuid::from_u128(3)),
+                role: Role::Agent,
+            },
+            label: String::new(),
+            created_at: now,
+            expires_at: None,
+            revoked_at: None,
+            last_used_at,
+        }
+    }
+
+    #[test]
+    fn a_use_is_written_at_most_once_a_minute() {
+        let at = Utc.with_ymd_and_hms(2026, 12, 1, 10, 0, 0).unwrap();
+        assert!(token(None).use_is_due(at));
+        assert!(!token(Some(at)).use_is_due(at + Duration::seconds(59)));
+        assert!(token(Some(at)).use_is_due(at + Duration::seconds(60)));
+    }
+
+    #[test]
+    fn a_token_without_expiry_is_refused_only_once_revoked() {
+        let t = token(None);
+        assert_eq!(t.refusal(t.created_at + Duration::days(3650)), None);
+        let revoked = TokenRecord { revoked_at: Some(t.created_at), expires_at: Some(t.created_at), ..t };
+        assert_eq!(
+            revoked.refusal(revoked.created_at),
+            Some(TokenRefusal::Revoked(revoked.created_at)),
+            "revoked wins"
+        );
+        assert!(TokenRefusal::Expired(revoked.created_at).to_string().contains("expired at 2026-12-01"));
+    }
+}
