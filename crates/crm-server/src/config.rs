@@ -472,6 +472,25 @@ mod tests {
     }
 
     #[test]
+    fn the_operator_token_comes_from_the_flag_or_a_file_and_only_its_hash_is_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let (config, secret) = (dir.path().join("crm.toml"), dir.path().join("operator"));
+        std::fs::write(&secret, "a-long-operator-secret\n").unwrap();
+        std::fs::write(&config, format!("operator_token_file = {:?}\n", secret.to_str().unwrap())).unwrap();
+        let off = Config::resolve(&Cli::parse_from(["crm-server"]).global).unwrap();
+        assert_eq!(off.settings.operator_token_hash, None, "off unless configured");
+        let from_file = Cli::parse_from(["crm-server", "--config", config.to_str().unwrap()]);
+        let hash = Config::resolve(&from_file.global).unwrap().settings.operator_token_hash;
+        assert_eq!(hash, Some(crate::auth::hash_token("a-long-operator-secret")));
+        let flag = Cli::parse_from(["crm-server", "--operator-token", "another-long-secret!"]);
+        let settings = Config::resolve(&flag.global).unwrap().settings;
+        assert_eq!(settings.operator_token_hash, Some(crate::auth::hash_token("another-long-secret!")));
+        assert!(!format!("{settings:?}").contains("another-long-secret!"), "the secret is never printed");
+        let short = Cli::parse_from(["crm-server", "--operator-token", "short"]);
+        assert!(Config::resolve(&short.global).is_err());
+    }
+
+    #[test]
     fn the_database_connections_come_from_the_flag_or_the_file_within_range() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("crm.toml");
