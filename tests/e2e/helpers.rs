@@ -157,9 +157,13 @@ async fn drop_stale_databases(admin: &sea_orm::DatabaseConnection) {
     }
 }
 
+/// The operator credential of the test servers (the operator API, `/api/v1/operator/…`).
+pub(crate) const OPERATOR_TOKEN: &str = "operator-secret-for-the-e2e-tests";
+
 /// Fast worker intervals for tests.
 pub(crate) fn test_settings() -> Settings {
     Settings {
+        operator_token_hash: Some(crm_server::auth::hash_token(OPERATOR_TOKEN)),
         poll_interval: Duration::from_millis(50),
         reminder_interval: Duration::from_millis(200),
         body_limit: 256 * 1024,

@@ -5,6 +5,7 @@
 
 mod helpers;
 
+mod admin_api;
 mod agent_day;
 mod api_surface;
 mod auth;

@@ -279,6 +279,43 @@ pub struct Tenant {
     pub time_zone: chrono_tz::Tz,
     /// When it was created.
     pub created_at: DateTime<Utc>,
+    /// When an operator suspended it (`None`: active). Every token of a suspended tenant is
+    /// refused.
+    #[serde(default)]
+    pub suspended_at: Option<DateTime<Utc>>,
+}
+
+/// A tenant as the operator API shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TenantInfo {
+    /// Its id.
+    pub id: TenantId,
+    /// Display name.
+    pub name: String,
+    /// Default phone region (`FR`).
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub default_region: Region,
+    /// IANA time zone.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub time_zone: chrono_tz::Tz,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// When it was suspended (`null`: active).
+    pub suspended_at: Option<DateTime<Utc>>,
+}
+
+impl From<&Tenant> for TenantInfo {
+    fn from(t: &Tenant) -> Self {
+        Self {
+            id: t.id,
+            name: t.name.clone(),
+            default_region: t.default_region,
+            time_zone: t.time_zone,
+            created_at: t.created_at,
+            suspended_at: t.suspended_at,
+        }
+    }
 }
 
 /// An agent's preferences (ADM-1, CAS-5, CAS-7).
@@ -331,6 +368,27 @@ pub struct Group {
     pub mail_addresses: Vec<EmailAddress>,
     /// Optimistic-concurrency version.
     pub version: u64,
+}
+
+/// Why a group cannot be deleted: what still uses it (`None`: nothing, it may go). Stores
+/// count the members and assigned cases in the transaction of the delete and refuse with
+/// this reason.
+///
+/// ```
+/// use crm_core::access::group_in_use;
+/// assert_eq!(group_in_use(0, 0), None);
+/// assert_eq!(group_in_use(2, 1).as_deref(), Some("the group is in use: 2 members, 1 assigned case"));
+/// ```
+pub fn group_in_use(members: u64, cases: u64) -> Option<String> {
+    let plural = |n: u64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    let mut uses = Vec::new();
+    if members > 0 {
+        uses.push(plural(members, "member", "members"));
+    }
+    if cases > 0 {
+        uses.push(plural(cases, "assigned case", "assigned cases"));
+    }
+    (!uses.is_empty()).then(|| format!("the group is in use: {}", uses.join(", ")))
 }
 
 #[cfg(test)]

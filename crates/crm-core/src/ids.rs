@@ -87,4 +87,6 @@ id_type! {
     FieldDefinitionId,
     /// An interactive script (GUI-1); its published versions are numbered from 1.
     ScriptId,
+    /// An API token (its public handle: the secret is never stored, see `crate::api_token`).
+    TokenId,
 }

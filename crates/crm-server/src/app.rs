@@ -21,7 +21,9 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::idempotency::idempotency;
 use crate::metrics::track;
 use crate::problem::{Problem, ProblemKind};
-use crate::routes::{admin, cases, custom_fields, customers, events, external, interactions, outbox, tasks};
+use crate::routes::{
+    admin, cases, custom_fields, customers, events, external, groups, interactions, operator, outbox, tasks,
+};
 use crate::state::AppState;
 
 /// Where the OpenAPI document is served.
@@ -71,8 +73,15 @@ pub fn api() -> (Router<AppState>, OpenApi) {
         .routes(routes!(admin::list_agents, admin::create_agent))
         .routes(routes!(admin::get_agent, admin::update_agent))
         .routes(routes!(admin::list_groups, admin::create_group))
+        .routes(routes!(groups::get_group, groups::update_group, groups::delete_group))
+        .routes(routes!(groups::members))
+        .routes(routes!(groups::add_member, groups::remove_member))
+        .routes(routes!(groups::list_queues))
+        .routes(routes!(operator::list_tenants, operator::create_tenant))
+        .routes(routes!(operator::get_tenant, operator::update_tenant))
         .routes(routes!(admin::me, admin::update_me))
-        .routes(routes!(admin::create_token))
+        .routes(routes!(admin::create_token, admin::list_tokens))
+        .routes(routes!(admin::revoke_token))
         .routes(routes!(events::incoming_call))
         .routes(routes!(external::search))
         .routes(routes!(external::create))

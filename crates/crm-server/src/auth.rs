@@ -5,8 +5,9 @@
 //! force). Each token is bound to a tenant, an agent and a role. The [`Auth`] extractor turns
 //! `Authorization: Bearer …` into the [`Actor`] every use case receives, by the core's rule
 //! ([`Actor::for_token`]: the token's tenant, the agent's groups, never more than the
-//! agent's current role). A missing, unknown or forged token, or one whose agent is gone or
-//! inactive, is a 401. The tokens live behind the core's `TokenStore` port; this module
+//! agent's current role). A missing, unknown, forged, revoked or expired token, or one whose
+//! agent is gone or inactive, is a 401 (the core's [`TokenRecord::refusal`] says why); a
+//! token of a suspended tenant is a 403 naming the suspension. The tokens live behind the core's `TokenStore` port; this module
 //! only generates, hashes and caches.
 
 use std::collections::HashMap;
@@ -20,9 +21,10 @@ use base64::Engine as _;
 use rand::RngCore as _;
 use sha2::{Digest, Sha256};
 
+use chrono::{DateTime, Utc};
 use crm_core::access::{Actor, Agent, Role};
-use crm_core::api_token::ApiToken;
-use crm_core::ids::{AgentId, TenantId};
+use crm_core::api_token::{ApiToken, TokenRecord};
+use crm_core::ids::{AgentId, TenantId, TokenId};
 use crm_core::service::Crm;
 
 use crate::problem::{ApiError, ProblemKind};
@@ -48,26 +50,39 @@ pub fn hash_token(token: &str) -> String {
 /// changes made through another replica apply within this time.
 pub const AGENT_CACHE_TTL: Duration = Duration::from_secs(5);
 
+/// How long a token's record (revoked? expired?) is trusted without reading it again: a
+/// revocation through another replica is honoured within this time (under a second), one
+/// through this replica at once ([`Tokens::forget_token`]). It costs one primary-key read
+/// per token in use and second.
+pub const TOKEN_CACHE_TTL: Duration = Duration::from_millis(900);
+
 /// Agents by tenant and id, with when they were read.
 type AgentCache = HashMap<(TenantId, AgentId), (Agent, Instant)>;
+
+/// Token records by hash, with when they were read.
+type TokenCache = HashMap<String, (TokenRecord, Instant)>;
+
+/// Tenants' suspension times, with when they were read.
+type SuspensionCache = HashMap<TenantId, (Option<DateTime<Utc>>, Instant)>;
 
 /// Bound on each cache; a full cache is simply emptied.
 const CACHE_LIMIT: usize = 100_000;
 
-/// Token lookups with a positive cache (tokens are never changed once written), and a
-/// short-lived cache of the agents they act as, so an authenticated request usually costs
-/// no database read at all.
+/// Token lookups with a short-lived cache of the token records (under a second, so a
+/// revocation anywhere applies within a second) and of the agents they act as, so most
+/// authenticated requests cost no database read.
 #[derive(Clone, Debug)]
 pub struct Tokens {
     crm: Crm,
-    cache: Arc<RwLock<HashMap<String, ApiToken>>>,
+    cache: Arc<RwLock<TokenCache>>,
     agents: Arc<RwLock<AgentCache>>,
+    suspensions: Arc<RwLock<SuspensionCache>>,
 }
 
 impl Tokens {
     /// Tokens kept through the use cases of `crm`.
     pub fn new(crm: Crm) -> Self {
-        Self { crm, cache: Arc::default(), agents: Arc::default() }
+        Self { crm, cache: Arc::default(), agents: Arc::default(), suspensions: Arc::default() }
     }
 
     /// The agent a token acts as, from the cache when read less than [`AGENT_CACHE_TTL`]
@@ -102,6 +117,41 @@ impl Tokens {
         }
     }
 
+    /// When the tenant was suspended (`None`: active), from the cache when read less than
+    /// [`TOKEN_CACHE_TTL`] ago: a suspension through another replica applies within it.
+    ///
+    /// # Errors
+    /// Store failures.
+    pub async fn suspension(&self, tenant: TenantId) -> Result<Option<DateTime<Utc>>, crm_core::Error> {
+        if let Some((at, read_at)) = self.suspensions.read().ok().and_then(|c| c.get(&tenant).copied())
+            && read_at.elapsed() < TOKEN_CACHE_TTL
+        {
+            return Ok(at);
+        }
+        let at = self.crm.tenant_suspension(tenant).await?;
+        if let Ok(mut cache) = self.suspensions.write() {
+            if cache.len() > CACHE_LIMIT {
+                cache.clear();
+            }
+            cache.insert(tenant, (at, Instant::now()));
+        }
+        Ok(at)
+    }
+
+    /// Drops a tenant's suspension from the cache (after this replica changed it).
+    pub fn forget_tenant(&self, tenant: TenantId) {
+        if let Ok(mut cache) = self.suspensions.write() {
+            cache.remove(&tenant);
+        }
+    }
+
+    /// Drops a token from the cache (after this replica revoked it).
+    pub fn forget_token(&self, id: TokenId) {
+        if let Ok(mut cache) = self.cache.write() {
+            cache.retain(|_, (record, _)| record.id != id);
+        }
+    }
+
     /// Creates a token for an agent and returns it (the only time it is visible).
     ///
     /// # Errors
@@ -119,7 +169,7 @@ impl Tokens {
     }
 
     /// Issues a token for an agent of the actor's tenant (the API's `POST /tokens`) and
-    /// returns it (the only time it is visible).
+    /// returns it (the only time it is visible) with its record.
     ///
     /// # Errors
     /// What [`Crm::issue_api_token`] refuses.
@@ -129,29 +179,60 @@ impl Tokens {
         agent: AgentId,
         role: Role,
         label: &str,
-    ) -> Result<String, crm_core::Error> {
+        expires_at: Option<DateTime<Utc>>,
+    ) -> Result<(String, TokenRecord), crm_core::Error> {
         let token = generate_token();
-        self.crm.issue_api_token(actor, &hash_token(&token), agent, role, label).await?;
-        Ok(token)
+        let record = self.crm.issue_api_token(actor, &hash_token(&token), agent, role, label, expires_at).await?;
+        Ok((token, record))
     }
 
-    /// What a presented token grants.
+    /// The record of a presented token, whatever its state, from the cache when read less
+    /// than [`TOKEN_CACHE_TTL`] ago.
     ///
     /// # Errors
     /// Store failures.
-    pub async fn resolve(&self, token: &str) -> Result<Option<ApiToken>, crm_core::Error> {
+    pub async fn resolve(&self, token: &str) -> Result<Option<TokenRecord>, crm_core::Error> {
         let hash = hash_token(token);
-        if let Some(r) = self.cache.read().ok().and_then(|c| c.get(&hash).cloned()) {
-            return Ok(Some(r));
+        if let Some((record, read_at)) = self.cache.read().ok().and_then(|c| c.get(&hash).cloned())
+            && read_at.elapsed() < TOKEN_CACHE_TTL
+        {
+            self.note_use(&hash, &record).await;
+            return Ok(Some(record));
         }
         let found = self.crm.api_token(&hash).await?;
-        if let (Some(r), Ok(mut cache)) = (&found, self.cache.write()) {
+        if let Ok(mut cache) = self.cache.write() {
             if cache.len() > CACHE_LIMIT {
                 cache.clear();
             }
-            cache.insert(hash, r.clone());
+            match &found {
+                Some(record) => cache.insert(hash.clone(), (record.clone(), Instant::now())),
+                None => cache.remove(&hash),
+            };
+        }
+        if let Some(record) = &found {
+            self.note_use(&hash, record).await;
         }
         Ok(found)
+    }
+
+    /// Writes a use of a token when its last one is a minute old, and remembers it in the
+    /// cache so the next requests do not write again. A failed write is logged, never
+    /// turned into a refusal.
+    async fn note_use(&self, hash: &str, record: &TokenRecord) {
+        if record.refusal(self.crm.clock().now()).is_some() {
+            return;
+        }
+        match self.crm.note_token_use(hash, record).await {
+            Ok(false) => {}
+            Ok(true) => {
+                if let Ok(mut cache) = self.cache.write()
+                    && let Some((cached, _)) = cache.get_mut(hash)
+                {
+                    cached.last_used_at = Some(self.crm.clock().now());
+                }
+            }
+            Err(error) => tracing::warn!(%error, token = %record.id, "could not record a token's use"),
+        }
     }
 }
 
@@ -179,9 +260,16 @@ impl FromRequestParts<AppState> for Auth {
             return Err(unauthorized("the api token is not valid"));
         }
         let record = state.tokens.resolve(token).await?.ok_or_else(|| unauthorized("the api token is not valid"))?;
-        let agent = state.tokens.agent(&record).await?;
+        if let Some(refusal) = record.refusal(state.crm.clock().now()) {
+            return Err(unauthorized(&refusal.to_string()));
+        }
+        if let Some(at) = state.tokens.suspension(record.grant.tenant).await? {
+            let why = format!("tenant {} is suspended (since {})", record.grant.tenant, at.to_rfc3339());
+            return Err(ApiError::new(ProblemKind::Forbidden, why));
+        }
+        let agent = state.tokens.agent(&record.grant).await?;
         let actor = agent
-            .and_then(|agent| Actor::for_token(&record, &agent))
+            .and_then(|agent| Actor::for_token(&record.grant, &agent))
             .ok_or_else(|| unauthorized("the token's agent is inactive or gone"))?;
         let auth = Auth(actor);
         parts.extensions.insert(auth.clone());

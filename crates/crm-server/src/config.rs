@@ -114,6 +114,11 @@ pub struct GlobalArgs {
     #[arg(long, env = "CRM_OUTBOX_KEEP_DAYS", global = true,
           value_parser = clap::value_parser!(u32).range(1..=i64::from(*OUTBOX_KEEP_DAYS.end())))]
     pub outbox_keep_days: Option<u32>,
+    /// The operator credential guarding the operator API (`/api/v1/operator/…`: tenants
+    /// created, renamed, suspended); without it that API is off. Prefer the environment
+    /// variable or the file's `operator_token_file` to the command line.
+    #[arg(long, env = "CRM_OPERATOR_TOKEN", global = true, hide_env_values = true)]
+    pub operator_token: Option<String>,
 }
 
 /// Log output formats.
@@ -280,6 +285,8 @@ pub struct FileConfig {
     pub outbox_keep_days: Option<u32>,
     /// Retries of external CRM pushes.
     pub push_retry: Option<PushRetryFile>,
+    /// A file holding the operator credential (see `GlobalArgs::operator_token`).
+    pub operator_token_file: Option<PathBuf>,
     /// External CRM connectors, one per tenant and product.
     #[serde(default)]
     pub connectors: Vec<RawConnector>,
@@ -373,6 +380,19 @@ impl Config {
             base_delay: retry.base_delay_secs.map_or(defaults.push_retry.base_delay, Duration::from_secs),
             max_delay: retry.max_delay_secs.map_or(defaults.push_retry.max_delay, Duration::from_secs),
         };
+        let operator_token = match (&args.operator_token, &file.operator_token_file) {
+            (Some(token), _) => Some(token.trim().to_owned()),
+            (None, Some(path)) => Some(
+                std::fs::read_to_string(path)
+                    .map_err(|source| ConfigError::Read { path: path.clone(), source })?
+                    .trim()
+                    .to_owned(),
+            ),
+            (None, None) => None,
+        };
+        if operator_token.as_ref().is_some_and(|t| t.len() < 16) {
+            return Err(ConfigError::Invalid { key: "operator_token", reason: "must be at least 16 characters" });
+        }
         let listen_default: SocketAddr =
             DEFAULT_LISTEN.parse().unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 8080)));
         Ok(Self {
@@ -418,6 +438,7 @@ impl Config {
                     }
                     None => defaults.database_connections,
                 },
+                operator_token_hash: operator_token.as_deref().map(crate::auth::hash_token),
                 ..defaults
             },
             connectors: file.connectors,
@@ -448,6 +469,25 @@ mod tests {
         assert!(!c.demo);
         std::fs::write(&path, "bogus = 1\n").unwrap();
         assert!(Config::resolve(&cli.global).is_err());
+    }
+
+    #[test]
+    fn the_operator_token_comes_from_the_flag_or_a_file_and_only_its_hash_is_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let (config, secret) = (dir.path().join("crm.toml"), dir.path().join("operator"));
+        std::fs::write(&secret, "a-long-operator-secret\n").unwrap();
+        std::fs::write(&config, format!("operator_token_file = {:?}\n", secret.to_str().unwrap())).unwrap();
+        let off = Config::resolve(&Cli::parse_from(["crm-server"]).global).unwrap();
+        assert_eq!(off.settings.operator_token_hash, None, "off unless configured");
+        let from_file = Cli::parse_from(["crm-server", "--config", config.to_str().unwrap()]);
+        let hash = Config::resolve(&from_file.global).unwrap().settings.operator_token_hash;
+        assert_eq!(hash, Some(crate::auth::hash_token("a-long-operator-secret")));
+        let flag = Cli::parse_from(["crm-server", "--operator-token", "another-long-secret!"]);
+        let settings = Config::resolve(&flag.global).unwrap().settings;
+        assert_eq!(settings.operator_token_hash, Some(crate::auth::hash_token("another-long-secret!")));
+        assert!(!format!("{settings:?}").contains("another-long-secret!"), "the secret is never printed");
+        let short = Cli::parse_from(["crm-server", "--operator-token", "short"]);
+        assert!(Config::resolve(&short.global).is_err());
     }
 
     #[test]

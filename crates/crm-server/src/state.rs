@@ -34,6 +34,9 @@ pub struct Settings {
     /// Most connections to the database: PostgreSQL's one pool, or SQLite's read pool (its
     /// writes have one connection of their own).
     pub database_connections: u32,
+    /// The SHA-256 (hex) of the operator credential that guards the operator API
+    /// (`/api/v1/operator/…`); `None` turns that API off. Only the hash is kept.
+    pub operator_token_hash: Option<String>,
 }
 
 /// The database connections a server opens by default.
@@ -53,6 +56,7 @@ impl Default for Settings {
             push_lease: WorkerSettings::default().push_lease,
             push_batch: 50,
             database_connections: DEFAULT_DATABASE_CONNECTIONS,
+            operator_token_hash: None,
         }
     }
 }

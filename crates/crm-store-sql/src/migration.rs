@@ -23,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(CasesByStatusInListOrder),
             Box::new(CasesByPriority),
             Box::new(ApplicationStateTables),
+            Box::new(Administration),
         ]
     }
 }
@@ -217,6 +218,43 @@ impl MigrationTrait for ApplicationStateTables {
         conn.execute_unprepared("DROP INDEX IF EXISTS crm_server_live_events_created").await?;
         conn.execute_unprepared("CREATE INDEX live_events_created ON live_events (created_ms)").await?;
         conn.execute_unprepared("CREATE INDEX idempotency_keys_created ON idempotency_keys (created_ms)").await?;
+        Ok(())
+    }
+}
+
+/// `m0010`: administration through the API (ADM-1…ADM-3). API tokens get a public handle
+/// (`id`, to list and revoke them; tokens kept from before get a fresh one), an expiry, a
+/// revocation time and a last-used time (instants as nanoseconds, as elsewhere in the
+/// store), and an index to list a tenant's tokens.
+struct Administration;
+
+impl MigrationName for Administration {
+    fn name(&self) -> &str {
+        "m0010_administration"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for Administration {
+    #[allow(elided_lifetimes_in_paths)] // the trait's own signature
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let conn = manager.get_connection();
+        let backend = conn.get_database_backend();
+        for column in ["id TEXT", "expires_at BIGINT", "revoked_at BIGINT", "last_used_at BIGINT"] {
+            conn.execute_unprepared(&format!("ALTER TABLE api_tokens ADD COLUMN {column}")).await?;
+        }
+        let kept = conn.query_all_raw(Statement::from_string(backend, "SELECT hash FROM api_tokens")).await?;
+        for row in kept {
+            let hash: String = row.try_get("", "hash")?;
+            let sql = match backend {
+                DbBackend::Postgres => "UPDATE api_tokens SET id = $1 WHERE hash = $2",
+                _ => "UPDATE api_tokens SET id = ? WHERE hash = ?",
+            };
+            let id = uuid::Uuid::now_v7().to_string();
+            conn.execute_raw(Statement::from_sql_and_values(backend, sql, [id.into(), hash.into()])).await?;
+        }
+        conn.execute_unprepared("CREATE UNIQUE INDEX api_tokens_id ON api_tokens (id)").await?;
+        conn.execute_unprepared("CREATE INDEX api_tokens_by_tenant ON api_tokens (tenant_id)").await?;
         Ok(())
     }
 }

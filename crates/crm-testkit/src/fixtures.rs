@@ -63,6 +63,7 @@ impl SeededTenant {
             default_region: region_fr(),
             time_zone: PARIS,
             created_at: now,
+            suspended_at: None,
         };
         store.insert_tenant(&tenant).await?;
         let group_id: GroupId = next_id(ids);

@@ -23,7 +23,7 @@ use crate::customer::{
 use crate::error::StoreError;
 use crate::event::DomainEvent;
 use crate::follow_up::FollowUp;
-use crate::ids::{AgentId, CaseId, CustomerId, EventId, InteractionId, MergeId, RelationId, TaskId, TenantId};
+use crate::ids::{AgentId, CaseId, CustomerId, EventId, GroupId, InteractionId, MergeId, RelationId, TaskId, TenantId};
 use crate::interaction::{Disposition, Interaction, QueueSettings};
 use crate::page::{Page, PageRequest};
 use crate::task::Task;
@@ -393,6 +393,15 @@ pub trait DirectoryStore: Send + Sync {
     /// A tenant.
     async fn get_tenant(&self, id: TenantId) -> StoreResult<Option<Tenant>>;
 
+    /// Every tenant, by name then id (the operator's list).
+    async fn list_tenants(&self) -> StoreResult<Vec<Tenant>>;
+
+    /// Replaces a tenant (its name, region, zone, suspension).
+    ///
+    /// # Errors
+    /// MUST return `NotFound` for an unknown tenant, writing nothing.
+    async fn update_tenant(&self, tenant: &Tenant) -> StoreResult<()>;
+
     /// Inserts or replaces an agent (`expected_version` `None` to insert).
     ///
     /// # Errors
@@ -414,6 +423,17 @@ pub trait DirectoryStore: Send + Sync {
 
     /// All groups of a tenant, by name.
     async fn list_groups(&self, tenant: TenantId) -> StoreResult<Vec<Group>>;
+
+    /// A group of the tenant.
+    async fn get_group(&self, tenant: TenantId, id: GroupId) -> StoreResult<Option<Group>>;
+
+    /// Deletes a group of the tenant that nothing uses, atomically with the check.
+    ///
+    /// # Errors
+    /// `NotFound` (another tenant's group too); `StaleVersion`; MUST return
+    /// `Conflict(State)` saying what uses it, writing nothing, while an agent is a member
+    /// or a case is assigned to it.
+    async fn delete_group(&self, tenant: TenantId, id: GroupId, expected_version: u64) -> StoreResult<()>;
 
     /// Inserts or replaces a custom field definition (`expected_version` `None` to insert).
     ///
@@ -439,6 +459,9 @@ pub trait DirectoryStore: Send + Sync {
 
     /// A queue's settings.
     async fn get_queue(&self, tenant: TenantId, name: &str) -> StoreResult<Option<QueueSettings>>;
+
+    /// The tenant's queues, by name.
+    async fn list_queues(&self, tenant: TenantId) -> StoreResult<Vec<QueueSettings>>;
 }
 
 /// How many of each kind of record a customer card carries.

@@ -1,31 +1,49 @@
-//! [`TokenStore`]: the hashes of API tokens and what each grants.
+//! [`TokenStore`]: the hashes of API tokens, what each grants and its life (expiry,
+//! revocation, last use).
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::store::StoreResult;
-use crate::api_token::ApiToken;
+use crate::api_token::TokenRecord;
+use crate::ids::{TenantId, TokenId};
 
 /// API tokens, kept as hashes of the secret (the secret itself is never stored).
 #[cfg_attr(test, mockall::automock)]
 #[async_trait]
 pub trait TokenStore: Send + Sync {
-    /// Stores a token's hash with what it grants, a label and when it was made.
+    /// Stores a token's hash with its record.
     ///
     /// # Errors
     /// MUST fail with `Conflict(Duplicate)` on field `hash` when the hash is stored already,
     /// changing nothing.
-    async fn insert_token(
-        &self,
-        hash: &str,
-        token: &ApiToken,
-        label: &str,
-        created_at: DateTime<Utc>,
-    ) -> StoreResult<()>;
+    async fn insert_token(&self, hash: &str, token: &TokenRecord) -> StoreResult<()>;
 
-    /// What the token with this hash grants; `None` for an unknown hash.
+    /// The token with this hash, revoked and expired ones included; `None` for an unknown
+    /// hash.
     ///
     /// # Errors
     /// Backend failures only.
-    async fn find_token(&self, hash: &str) -> StoreResult<Option<ApiToken>>;
+    async fn find_token(&self, hash: &str) -> StoreResult<Option<TokenRecord>>;
+
+    /// The tenant's tokens, revoked and expired ones included, newest first (then by id).
+    ///
+    /// # Errors
+    /// Backend failures only.
+    async fn list_tokens(&self, tenant: TenantId) -> StoreResult<Vec<TokenRecord>>;
+
+    /// Marks a token of the tenant revoked at `at`, and returns it as stored now. A token
+    /// revoked already keeps its first revocation time.
+    ///
+    /// # Errors
+    /// MUST return `NotFound` for a token that is not the tenant's.
+    async fn revoke_token(&self, tenant: TenantId, id: TokenId, at: DateTime<Utc>) -> StoreResult<TokenRecord>;
+
+    /// Records a use of the token with this hash at `at`, unless a use at or after
+    /// `not_before` is recorded already (so several replicas write it once per period).
+    /// An unknown hash changes nothing.
+    ///
+    /// # Errors
+    /// Backend failures only.
+    async fn touch_token(&self, hash: &str, at: DateTime<Utc>, not_before: DateTime<Utc>) -> StoreResult<()>;
 }

@@ -96,6 +96,18 @@ pub struct AgentPatch {
     pub active: Option<bool>,
 }
 
+/// A new agent's checked name and address.
+fn checked_agent(input: &NewAgent) -> Result<(String, EmailAddress)> {
+    let mut v = Validator::new();
+    let name = v.check(required_text("name", &input.name, 200));
+    let email = v.check(EmailAddress::parse(&input.email));
+    v.finish()?;
+    match (name, email) {
+        (Some(name), Some(email)) => Ok((name, email)),
+        _ => Err(Error::invalid("agent", "incomplete")),
+    }
+}
+
 impl Crm {
     /// Creates a tenant (an operator action: no actor).
     ///
@@ -115,9 +127,28 @@ impl Crm {
         let (Some(name), Some(default_region), Some(time_zone)) = (name, region, zone) else {
             return Err(Error::invalid("tenant", "incomplete"));
         };
-        let tenant = Tenant { id: next_id(&*self.ids), name, default_region, time_zone, created_at: self.clock.now() };
+        let tenant = Tenant {
+            id: next_id(&*self.ids),
+            name,
+            default_region,
+            time_zone,
+            created_at: self.clock.now(),
+            suspended_at: None,
+        };
         self.store.insert_tenant(&tenant).await?;
         Ok(tenant)
+    }
+
+    /// Creates a tenant with its first agent (an operator action: no actor). Both inputs
+    /// are checked before anything is written.
+    ///
+    /// # Errors
+    /// Bad input in either (the agent's fields named as for [`Crm::create_agent`]).
+    pub async fn create_tenant_with_admin(&self, tenant: NewTenant, admin: NewAgent) -> Result<(Tenant, Agent)> {
+        checked_agent(&admin)?;
+        let tenant = self.create_tenant(tenant).await?;
+        let admin = self.create_agent(tenant.id, None, admin).await?;
+        Ok((tenant, admin))
     }
 
     /// Creates an agent in a tenant. With `actor` `None` this is an operator bootstrap (the
@@ -133,13 +164,7 @@ impl Crm {
             }
         }
         self.tenant(tenant).await?;
-        let mut v = Validator::new();
-        let name = v.check(required_text("name", &input.name, 200));
-        let email = v.check(EmailAddress::parse(&input.email));
-        v.finish()?;
-        let (Some(name), Some(email)) = (name, email) else {
-            return Err(Error::invalid("agent", "incomplete"));
-        };
+        let (name, email) = checked_agent(&input)?;
         let agent = Agent {
             id: next_id(&*self.ids),
             tenant,
@@ -172,8 +197,8 @@ impl Crm {
     }
 
     /// Changes an agent's name, role, groups or active flag (ADM-1, ADM-2). An administrator
-    /// cannot demote or deactivate themself, so a tenant never loses its last way in by
-    /// accident.
+    /// cannot demote or deactivate themself, nor the tenant's last other active
+    /// administrator, so a tenant never loses its last way in by accident.
     ///
     /// # Errors
     /// Forbidden without `admin.agents`; `NotFound`; an unknown group; a stale version.
@@ -193,6 +218,15 @@ impl Crm {
         }
         if id == actor.agent && (patch.role.is_some_and(|r| r != Role::Administrator) || patch.active == Some(false)) {
             v.push(FieldError::new("role", "administrators cannot demote or deactivate themselves"));
+        }
+        let loses_admin = agent.role == Role::Administrator
+            && agent.active
+            && (patch.role.is_some_and(|r| r != Role::Administrator) || patch.active == Some(false));
+        if loses_admin && id != actor.agent {
+            let admins = self.store.list_agents(actor.tenant).await?;
+            if !admins.iter().any(|a| a.id != id && a.active && a.role == Role::Administrator) {
+                v.push(FieldError::new("role", "the tenant's last active administrator cannot lose administration"));
+            }
         }
         if let Some(groups) = patch.groups {
             let known: BTreeSet<GroupId> = self.store.list_groups(actor.tenant).await?.iter().map(|g| g.id).collect();

@@ -40,17 +40,25 @@ pub(super) struct MockStore {
 
 #[async_trait]
 impl crate::ports::TokenStore for MockStore {
-    async fn insert_token(
-        &self,
-        hash: &str,
-        token: &crate::api_token::ApiToken,
-        label: &str,
-        created_at: DateTime<Utc>,
-    ) -> StoreResult<()> {
-        self.token_store.insert_token(hash, token, label, created_at).await
+    async fn insert_token(&self, hash: &str, token: &crate::api_token::TokenRecord) -> StoreResult<()> {
+        self.token_store.insert_token(hash, token).await
     }
-    async fn find_token(&self, hash: &str) -> StoreResult<Option<crate::api_token::ApiToken>> {
+    async fn find_token(&self, hash: &str) -> StoreResult<Option<crate::api_token::TokenRecord>> {
         self.token_store.find_token(hash).await
+    }
+    async fn list_tokens(&self, tenant: TenantId) -> StoreResult<Vec<crate::api_token::TokenRecord>> {
+        self.token_store.list_tokens(tenant).await
+    }
+    async fn revoke_token(
+        &self,
+        tenant: TenantId,
+        id: crate::ids::TokenId,
+        at: DateTime<Utc>,
+    ) -> StoreResult<crate::api_token::TokenRecord> {
+        self.token_store.revoke_token(tenant, id, at).await
+    }
+    async fn touch_token(&self, hash: &str, at: DateTime<Utc>, not_before: DateTime<Utc>) -> StoreResult<()> {
+        self.token_store.touch_token(hash, at, not_before).await
     }
 }
 
@@ -383,6 +391,12 @@ impl DirectoryStore for MockStore {
     async fn get_tenant(&self, id: TenantId) -> StoreResult<Option<Tenant>> {
         self.directory_store.get_tenant(id).await
     }
+    async fn list_tenants(&self) -> StoreResult<Vec<Tenant>> {
+        self.directory_store.list_tenants().await
+    }
+    async fn update_tenant(&self, tenant: &Tenant) -> StoreResult<()> {
+        self.directory_store.update_tenant(tenant).await
+    }
     async fn put_agent(&self, agent: &Agent, expected_version: Option<u64>) -> StoreResult<()> {
         self.directory_store.put_agent(agent, expected_version).await
     }
@@ -397,6 +411,12 @@ impl DirectoryStore for MockStore {
     }
     async fn list_groups(&self, tenant: TenantId) -> StoreResult<Vec<Group>> {
         self.directory_store.list_groups(tenant).await
+    }
+    async fn get_group(&self, tenant: TenantId, id: crate::ids::GroupId) -> StoreResult<Option<Group>> {
+        self.directory_store.get_group(tenant, id).await
+    }
+    async fn delete_group(&self, tenant: TenantId, id: crate::ids::GroupId, expected_version: u64) -> StoreResult<()> {
+        self.directory_store.delete_group(tenant, id, expected_version).await
     }
     async fn put_field_definition(
         &self,
@@ -419,6 +439,9 @@ impl DirectoryStore for MockStore {
     }
     async fn get_queue(&self, tenant: TenantId, name: &str) -> StoreResult<Option<QueueSettings>> {
         self.directory_store.get_queue(tenant, name).await
+    }
+    async fn list_queues(&self, tenant: TenantId) -> StoreResult<Vec<QueueSettings>> {
+        self.directory_store.list_queues(tenant).await
     }
 }
 

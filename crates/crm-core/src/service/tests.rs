@@ -63,6 +63,7 @@ fn tenant() -> Tenant {
         default_region: Region::parse("FR").unwrap(),
         time_zone: "Europe/Paris".parse().unwrap(),
         created_at: now(),
+        suspended_at: None,
     }
 }
 

@@ -4,8 +4,10 @@
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
 
+use chrono::{DateTime, Utc};
 use crm_core::access::{Agent, Group, Role};
-use crm_core::ids::AgentId;
+use crm_core::api_token::TokenInfo;
+use crm_core::ids::{AgentId, TokenId};
 use crm_core::interaction::{Disposition, DispositionInput, QueueSettings};
 use crm_core::service::{AgentPatch, NewAgent, ProfilePatch};
 
@@ -169,6 +171,9 @@ pub struct NewToken {
     /// A label to recognise it by.
     #[serde(default)]
     pub label: Option<String>,
+    /// When it stops working (in the future; absent: never).
+    #[serde(default)]
+    pub expires_at: Option<DateTime<Utc>>,
 }
 
 /// A created token, shown once.
@@ -176,10 +181,14 @@ pub struct NewToken {
 pub struct CreatedToken {
     /// The bearer token; the server keeps only its hash.
     pub token: String,
+    /// Its handle (to list and revoke it).
+    pub id: TokenId,
     /// The agent.
     pub agent: AgentId,
     /// The role.
     pub role: Role,
+    /// When it stops working (`null`: never).
+    pub expires_at: Option<DateTime<Utc>>,
 }
 
 /// Creates an API token for an agent of the caller's tenant (needs `admin.agents`).
@@ -191,6 +200,34 @@ pub async fn create_token(
     ApiJson(input): ApiJson<NewToken>,
 ) -> ApiResult<Reply<CreatedToken>> {
     let label = input.label.unwrap_or_default();
-    let token = st.tokens.issue(&actor, input.agent, input.role, &label).await?;
-    Ok(Reply::created(CreatedToken { token, agent: input.agent, role: input.role }, "/api/v1/tokens".into()))
+    let (token, record) = st.tokens.issue(&actor, input.agent, input.role, &label, input.expires_at).await?;
+    let location = format!("/api/v1/tokens/{}", record.id);
+    let created = CreatedToken {
+        token,
+        id: record.id,
+        agent: record.grant.agent,
+        role: record.grant.role,
+        expires_at: record.expires_at,
+    };
+    Ok(Reply::created(created, location))
+}
+
+/// The tokens of the caller's tenant, revoked and expired ones included, newest first;
+/// never their secret (needs `admin.agents`).
+#[utoipa::path(get, path = "/api/v1/tokens", tag = "admin", responses((status = 200, body = Vec<TokenInfo>)))]
+pub async fn list_tokens(State(st): State<AppState>, Auth(actor): Auth) -> ApiResult<Reply<Vec<TokenInfo>>> {
+    Ok(Reply::ok(st.crm.list_api_tokens(&actor).await?))
+}
+
+/// Revokes a token (needs `admin.agents`): refused on every replica within a second.
+#[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "admin", params(("id" = uuid::Uuid, Path)),
+    responses((status = 200, body = TokenInfo)))]
+pub async fn revoke_token(
+    State(st): State<AppState>,
+    Auth(actor): Auth,
+    ApiPath(id): ApiPath<TokenId>,
+) -> ApiResult<Reply<TokenInfo>> {
+    let info = st.crm.revoke_api_token(&actor, id).await?;
+    st.tokens.forget_token(id);
+    Ok(Reply::ok(info))
 }

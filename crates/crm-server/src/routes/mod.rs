@@ -7,7 +7,9 @@ pub mod custom_fields;
 pub mod customers;
 pub mod events;
 pub mod external;
+pub mod groups;
 pub mod interactions;
+pub mod operator;
 pub mod outbox;
 pub mod tasks;
 

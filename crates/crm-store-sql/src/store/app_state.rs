@@ -1,6 +1,6 @@
 //! The application-state ports: API tokens (`api_tokens`), idempotency keys
 //! (`idempotency_keys`), the live feed (`live_events`) and installation facts
-//! (`installation_meta`), migration `m0008`. Writes go through the store's write path (on
+//! (`installation_meta`), migration `m0008` (the tokens' life, `m0010`). Writes go through the store's write path (on
 //! SQLite its single write connection, so they queue with the store's own writes instead
 //! of contending for the file lock). Instants are kept as milliseconds, as the server's
 //! tables these come from kept them.
@@ -12,16 +12,16 @@ use chrono::{DateTime, Utc};
 use sea_orm::{QueryResult, Value};
 
 use crm_core::StoreError;
-use crm_core::api_token::ApiToken;
+use crm_core::api_token::{ApiToken, TokenRecord};
 use crm_core::error::Conflict;
 use crm_core::idempotency::{IdempotencyClaim, KeptResponse};
-use crm_core::ids::{AgentId, TenantId};
+use crm_core::ids::{AgentId, TenantId, TokenId};
 use crm_core::live::{LiveEvent, NewLiveEvent};
 use crm_core::ports::{IdempotencyStore, LiveFeedStore, MetaStore, StoreResult, TokenStore};
 
 use crate::connect::SqlStore;
 use crate::error::db;
-use crate::sql::{all, col, exec, limit, one, row_marks, text};
+use crate::sql::{all, col, exec, from_ts, limit, one, row_marks, text, ts, ts_opt};
 
 fn ms(t: DateTime<Utc>) -> Value {
     Value::BigInt(Some(t.timestamp_millis()))
@@ -35,41 +35,83 @@ fn corrupt(what: &str) -> StoreError {
     StoreError::Backend(format!("corrupt {what}").into())
 }
 
+const TOKEN_COLUMNS: &str = "id, tenant_id, agent_id, role, label, created_at, expires_at, revoked_at, last_used_at";
+
+fn token_from_row(row: &QueryResult) -> StoreResult<TokenRecord> {
+    let instant =
+        |name: &str| -> StoreResult<Option<DateTime<Utc>>> { Ok(col::<Option<i64>>(row, name)?.map(from_ts)) };
+    Ok(TokenRecord {
+        id: col::<String>(row, "id")?.parse().map_err(|_| corrupt("token id"))?,
+        grant: ApiToken {
+            tenant: col::<String>(row, "tenant_id")?.parse().map_err(|_| corrupt("token tenant"))?,
+            agent: col::<String>(row, "agent_id")?.parse().map_err(|_| corrupt("token agent"))?,
+            role: col::<String>(row, "role")?.parse().map_err(|_| corrupt("token role"))?,
+        },
+        label: col(row, "label")?,
+        created_at: DateTime::parse_from_rfc3339(&col::<String>(row, "created_at")?)
+            .map_err(|_| corrupt("token creation time"))?
+            .with_timezone(&Utc),
+        expires_at: instant("expires_at")?,
+        revoked_at: instant("revoked_at")?,
+        last_used_at: instant("last_used_at")?,
+    })
+}
+
 #[async_trait]
 impl TokenStore for SqlStore {
-    async fn insert_token(
-        &self,
-        hash: &str,
-        token: &ApiToken,
-        label: &str,
-        created_at: DateTime<Utc>,
-    ) -> StoreResult<()> {
-        let sql =
-            "INSERT INTO api_tokens (hash, tenant_id, agent_id, role, label, created_at) VALUES (?, ?, ?, ?, ?, ?)";
+    async fn insert_token(&self, hash: &str, token: &TokenRecord) -> StoreResult<()> {
+        let sql = format!("INSERT INTO api_tokens (hash, {TOKEN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
         let values = vec![
             text(hash),
-            text(token.tenant.to_string()),
-            text(token.agent.to_string()),
-            text(token.role.as_str()),
-            text(label),
-            text(created_at.to_rfc3339()),
+            text(token.id.to_string()),
+            text(token.grant.tenant.to_string()),
+            text(token.grant.agent.to_string()),
+            text(token.grant.role.as_str()),
+            text(&token.label),
+            text(token.created_at.to_rfc3339()),
+            ts_opt(token.expires_at),
+            ts_opt(token.revoked_at),
+            ts_opt(token.last_used_at),
         ];
-        match exec(&self.write, sql, values).await.map_err(db) {
+        match exec(&self.write, &sql, values).await.map_err(db) {
             Err(StoreError::Conflict(Conflict::Duplicate { .. })) => Err(StoreError::duplicate("hash", hash)),
             other => other.map(|_| ()),
         }
     }
 
-    async fn find_token(&self, hash: &str) -> StoreResult<Option<ApiToken>> {
-        let sql = "SELECT tenant_id, agent_id, role FROM api_tokens WHERE hash = ?";
-        let Some(row) = one(&self.read, sql, vec![text(hash)]).await.map_err(db)? else {
-            return Ok(None);
-        };
-        Ok(Some(ApiToken {
-            tenant: col::<String>(&row, "tenant_id")?.parse().map_err(|_| corrupt("token tenant"))?,
-            agent: col::<String>(&row, "agent_id")?.parse().map_err(|_| corrupt("token agent"))?,
-            role: col::<String>(&row, "role")?.parse().map_err(|_| corrupt("token role"))?,
-        }))
+    async fn find_token(&self, hash: &str) -> StoreResult<Option<TokenRecord>> {
+        let sql = format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE hash = ?");
+        let row = one(&self.read, &sql, vec![text(hash)]).await.map_err(db)?;
+        row.as_ref().map(token_from_row).transpose()
+    }
+
+    async fn list_tokens(&self, tenant: TenantId) -> StoreResult<Vec<TokenRecord>> {
+        let sql = format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE tenant_id = ?");
+        let rows = all(&self.read, &sql, vec![text(tenant.to_string())]).await.map_err(db)?;
+        let mut found = rows.iter().map(token_from_row).collect::<StoreResult<Vec<_>>>()?;
+        // Creation times are RFC 3339 text: ordered here, as instants.
+        found.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(a.id.cmp(&b.id)));
+        Ok(found)
+    }
+
+    async fn revoke_token(&self, tenant: TenantId, id: TokenId, at: DateTime<Utc>) -> StoreResult<TokenRecord> {
+        let sql = "UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE tenant_id = ? AND id = ?";
+        let values = vec![Value::BigInt(Some(ts(at))), text(tenant.to_string()), text(id.to_string())];
+        if exec(&self.write, sql, values).await.map_err(db)? == 0 {
+            return Err(StoreError::not_found("token", id));
+        }
+        // Read on the write path: on SQLite a reader could see the row from before.
+        let sql = format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE tenant_id = ? AND id = ?");
+        let row = one(&self.write, &sql, vec![text(tenant.to_string()), text(id.to_string())]).await.map_err(db)?;
+        row.as_ref().map(token_from_row).transpose()?.ok_or_else(|| StoreError::not_found("token", id))
+    }
+
+    async fn touch_token(&self, hash: &str, at: DateTime<Utc>, not_before: DateTime<Utc>) -> StoreResult<()> {
+        let sql = "UPDATE api_tokens SET last_used_at = ? \
+                   WHERE hash = ? AND (last_used_at IS NULL OR last_used_at < ?)";
+        let values = vec![Value::BigInt(Some(ts(at))), text(hash), Value::BigInt(Some(ts(not_before)))];
+        exec(&self.write, sql, values).await.map_err(db)?;
+        Ok(())
     }
 }
 

@@ -9,7 +9,7 @@ use crm_core::StoreError;
 use crm_core::access::{Agent, Group, Tenant};
 use crm_core::custom_field::{FieldDefinition, FieldEntity};
 use crm_core::customer::Customer;
-use crm_core::ids::{AgentId, CustomerId, TenantId};
+use crm_core::ids::{AgentId, CustomerId, GroupId, TenantId};
 use crm_core::interaction::{Disposition, QueueSettings};
 use crm_core::ports::{ContextStore, DirectoryStore, StoreResult};
 
@@ -103,6 +103,22 @@ impl DirectoryStore for SqlStore {
         row.as_ref().map(from_doc).transpose()
     }
 
+    async fn list_tenants(&self) -> StoreResult<Vec<Tenant>> {
+        let rows = all(&self.read, "SELECT doc FROM tenants", vec![]).await.map_err(db)?;
+        let mut found = rows.iter().map(from_doc).collect::<StoreResult<Vec<Tenant>>>()?;
+        // The name lives in the document: ordered here.
+        found.sort_by(|a, b| (&a.name, a.id).cmp(&(&b.name, b.id)));
+        Ok(found)
+    }
+
+    async fn update_tenant(&self, tenant: &Tenant) -> StoreResult<()> {
+        let sql = "UPDATE tenants SET doc = ? WHERE id = ?";
+        if exec(&self.write, sql, vec![text(to_doc(tenant)?), uid(tenant.id)]).await.map_err(db)? == 0 {
+            return Err(StoreError::not_found("tenant", tenant.id));
+        }
+        Ok(())
+    }
+
     async fn put_agent(&self, agent: &Agent, expected_version: Option<u64>) -> StoreResult<()> {
         put_row(
             self,
@@ -170,6 +186,39 @@ impl DirectoryStore for SqlStore {
                 .await
                 .map_err(db)?;
         rows.iter().map(from_doc).collect()
+    }
+
+    async fn get_group(&self, tenant: TenantId, id: GroupId) -> StoreResult<Option<Group>> {
+        let sql = "SELECT doc FROM agent_groups WHERE id = ? AND tenant_id = ?";
+        let row = one(&self.read, sql, vec![uid(id), uid(tenant)]).await.map_err(db)?;
+        row.as_ref().map(from_doc).transpose()
+    }
+
+    async fn delete_group(&self, tenant: TenantId, id: GroupId, expected_version: u64) -> StoreResult<()> {
+        let tx = self.begin().await?;
+        let result = async {
+            check_put(&tx, "agent_groups", "group", id.as_uuid(), tenant.as_uuid(), Some(expected_version)).await?;
+            // Members are listed in the agents' documents (as the group's id, a string no
+            // other value can contain); cases carry the group in a column.
+            let uses = "SELECT \
+                (SELECT COUNT(*) FROM agents WHERE tenant_id = ? AND doc LIKE ?) AS members, \
+                (SELECT COUNT(*) FROM cases WHERE tenant_id = ? AND group_id = ?) AS cases";
+            let values = vec![uid(tenant), text(format!("%\"{id}\"%")), uid(tenant), uid(id)];
+            let row = one(&tx, uses, values).await.map_err(db)?;
+            let count = |name: &str| -> StoreResult<u64> {
+                let n = row.as_ref().map(|r| col::<i64>(r, name)).transpose()?.unwrap_or(0);
+                Ok(u64::try_from(n).unwrap_or(0))
+            };
+            if let Some(reason) = crm_core::access::group_in_use(count("members")?, count("cases")?) {
+                return Err(StoreError::Conflict(crm_core::error::Conflict::State(reason)));
+            }
+            exec(&tx, "DELETE FROM agent_groups WHERE id = ? AND tenant_id = ?", vec![uid(id), uid(tenant)])
+                .await
+                .map_err(db)?;
+            Ok(())
+        }
+        .await;
+        finish(tx, result).await
     }
 
     async fn put_field_definition(
@@ -260,6 +309,13 @@ impl DirectoryStore for SqlStore {
                 .await
                 .map_err(db)?;
         row.as_ref().map(from_doc).transpose()
+    }
+
+    async fn list_queues(&self, tenant: TenantId) -> StoreResult<Vec<QueueSettings>> {
+        let rows = all(&self.read, "SELECT doc FROM queues WHERE tenant_id = ? ORDER BY name", vec![uid(tenant)])
+            .await
+            .map_err(db)?;
+        rows.iter().map(from_doc).collect()
     }
 }
 

@@ -364,7 +364,8 @@ async fn server_tables_are_adopted_by_m0008(url: &str) {
     let store = SqlStore::connect(url, SqlStoreOptions::default()).await.unwrap();
     store.migrate().await.unwrap();
     let token = store.find_token("abc123").await.unwrap().expect("the old token is kept");
-    assert_eq!((token.tenant, token.agent, token.role), (tenant, agent, Role::Supervisor));
+    assert_eq!((token.grant.tenant, token.grant.agent, token.grant.role), (tenant, agent, Role::Supervisor));
+    assert_eq!((token.revoked_at, token.expires_at, token.last_used_at), (None, None, None), "the kept token is live");
     assert_eq!(store.meta("initialised").await.unwrap().as_deref(), Some("true"));
     let old = store.live_for_agent_after(tenant, agent, 0, 10).await.unwrap();
     assert_eq!(old.len(), 3, "the feed kept its events");

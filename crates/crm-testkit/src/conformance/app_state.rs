@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use chrono::Duration;
 use crm_core::access::Role;
-use crm_core::api_token::ApiToken;
+use crm_core::api_token::{ApiToken, TokenRecord};
 use crm_core::idempotency::{IdempotencyClaim, KeptResponse};
 use crm_core::live::{LiveEvent, NewLiveEvent};
 use crm_core::ports::Store;
@@ -23,18 +23,83 @@ fn fresh(prefix: &str) -> String {
     format!("{prefix}-{}", Uuid::now_v7())
 }
 
+/// A token record of the context's agent, made at `ctx.now`.
+fn token_record(ctx: &Ctx, role: Role) -> TokenRecord {
+    TokenRecord {
+        id: ctx.id(),
+        grant: ApiToken { tenant: ctx.tenant(), agent: ctx.t.agent.id, role },
+        label: "ci".into(),
+        created_at: ctx.now,
+        expires_at: Some(ctx.now + Duration::days(30)),
+        revoked_at: None,
+        last_used_at: None,
+    }
+}
+
 /// A token is found by its hash and grants what it was stored with; a hash is stored once.
 pub async fn api_tokens_are_found_by_hash_and_stored_once(factory: &dyn StoreFactory) {
     let ctx = Ctx::new(factory).await;
     let s = &ctx.store;
     let hash = fresh("token");
-    let token = ApiToken { tenant: ctx.tenant(), agent: ctx.t.agent.id, role: Role::Supervisor };
+    let token = token_record(&ctx, Role::Supervisor);
     assert_eq!(s.find_token(&hash).await.unwrap(), None);
-    s.insert_token(&hash, &token, "ci", ctx.now).await.unwrap();
+    s.insert_token(&hash, &token).await.unwrap();
     assert_eq!(s.find_token(&hash).await.unwrap(), Some(token.clone()));
-    let other = ApiToken { role: Role::Administrator, ..token.clone() };
-    assert_duplicate(s.insert_token(&hash, &other, "again", ctx.now).await, "hash");
+    let other = TokenRecord { id: ctx.id(), label: "again".into(), ..token_record(&ctx, Role::Administrator) };
+    assert_duplicate(s.insert_token(&hash, &other).await, "hash");
     assert_eq!(s.find_token(&hash).await.unwrap(), Some(token), "the first grant is kept");
+}
+
+/// A tenant lists its own tokens only, newest first; a revoked token is found with its
+/// revocation time (the first one, when revoked twice); another tenant's token is not found
+/// to revoke.
+pub async fn api_tokens_are_listed_per_tenant_and_revoked(factory: &dyn StoreFactory) {
+    let ctx = Ctx::new(factory).await;
+    let other = ctx.sibling().await;
+    let s = &ctx.store;
+    let older = TokenRecord { created_at: ctx.now - Duration::hours(1), ..token_record(&ctx, Role::Agent) };
+    let newer = TokenRecord { expires_at: None, ..token_record(&ctx, Role::Supervisor) };
+    let theirs = token_record(&other, Role::Agent);
+    let (h_older, h_newer, h_theirs) = (fresh("older"), fresh("newer"), fresh("theirs"));
+    s.insert_token(&h_older, &older).await.unwrap();
+    s.insert_token(&h_newer, &newer).await.unwrap();
+    s.insert_token(&h_theirs, &theirs).await.unwrap();
+    assert_eq!(s.list_tokens(ctx.tenant()).await.unwrap(), vec![newer.clone(), older.clone()]);
+    assert_eq!(s.list_tokens(other.tenant()).await.unwrap(), vec![theirs.clone()]);
+
+    let at = ctx.now + Duration::minutes(5);
+    let revoked = s.revoke_token(ctx.tenant(), older.id, at).await.unwrap();
+    assert_eq!(revoked, TokenRecord { revoked_at: Some(at), ..older.clone() });
+    assert_eq!(s.find_token(&h_older).await.unwrap(), Some(revoked.clone()));
+    let again = s.revoke_token(ctx.tenant(), older.id, at + Duration::minutes(1)).await.unwrap();
+    assert_eq!(again.revoked_at, Some(at), "the first revocation time is kept");
+    assert!(matches!(s.revoke_token(ctx.tenant(), theirs.id, at).await, Err(crm_core::StoreError::NotFound { .. })));
+    assert_eq!(s.find_token(&h_theirs).await.unwrap().unwrap().revoked_at, None, "another tenant's token is untouched");
+    assert!(matches!(s.revoke_token(ctx.tenant(), ctx.id(), at).await, Err(crm_core::StoreError::NotFound { .. })));
+    assert_eq!(s.find_token(&h_newer).await.unwrap().unwrap().revoked_at, None);
+}
+
+/// A use is recorded only when none is recorded at or after `not_before`; an unknown hash
+/// changes nothing.
+pub async fn api_token_uses_are_recorded_once_per_period(factory: &dyn StoreFactory) {
+    let ctx = Ctx::new(factory).await;
+    let s = &ctx.store;
+    let hash = fresh("used");
+    s.insert_token(&hash, &token_record(&ctx, Role::Agent)).await.unwrap();
+    let used = |h: &str| {
+        let (s, h) = (s.clone(), h.to_owned());
+        async move { s.find_token(&h).await.unwrap().unwrap().last_used_at }
+    };
+    let t0 = ctx.now + Duration::seconds(10);
+    s.touch_token(&hash, t0, t0 - Duration::minutes(1)).await.unwrap();
+    assert_eq!(used(&hash).await, Some(t0));
+    let t1 = t0 + Duration::seconds(30);
+    s.touch_token(&hash, t1, t1 - Duration::minutes(1)).await.unwrap();
+    assert_eq!(used(&hash).await, Some(t0), "a use within the period is not written again");
+    let t2 = t0 + Duration::seconds(61);
+    s.touch_token(&hash, t2, t2 - Duration::minutes(1)).await.unwrap();
+    assert_eq!(used(&hash).await, Some(t2));
+    s.touch_token(&fresh("unknown"), t2, t2).await.unwrap();
 }
 
 /// A claim tells a new key, a finished one (with its response), one still running, one

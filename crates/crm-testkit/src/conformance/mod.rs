@@ -21,6 +21,7 @@
 //! store's error in the message, which is exactly what a backend author needs to read.
 #![allow(clippy::unwrap_used)]
 
+mod administration;
 mod app_state;
 mod cards;
 mod case_lists;
@@ -56,6 +57,7 @@ use crm_core::task::{NewTask, ScheduleInput, Task, TaskKind};
 use crm_core::time::{UuidV7Generator, next_id};
 use uuid::Uuid;
 
+pub use administration::*;
 pub use app_state::*;
 pub use cards::*;
 pub use case_lists::*;
@@ -175,6 +177,8 @@ macro_rules! store_conformance_tests {
             case_numbers_are_unique_and_increasing_under_concurrency,
             failed_write_changes_nothing,
             api_tokens_are_found_by_hash_and_stored_once,
+            api_tokens_are_listed_per_tenant_and_revoked,
+            api_token_uses_are_recorded_once_per_period,
             idempotency_claims_tell_every_state_of_a_key,
             an_idempotency_key_is_claimed_by_exactly_one_of_concurrent_callers,
             idempotency_keys_are_pruned_after_their_retention,
@@ -183,6 +187,9 @@ macro_rules! store_conformance_tests {
             installation_facts_are_claimed_by_exactly_one_caller,
             custom_field_values_are_listed_and_a_used_field_is_not_deleted,
             case_field_values_mark_drafts_and_keep_a_used_field,
+            a_group_in_use_is_not_deleted,
+            queues_are_listed_by_name_per_tenant,
+            tenants_are_listed_and_replaced,
         );
     };
 }

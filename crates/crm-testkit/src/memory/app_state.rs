@@ -5,10 +5,10 @@ use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use crm_core::api_token::ApiToken;
+use crm_core::api_token::TokenRecord;
 use crm_core::error::StoreError;
 use crm_core::idempotency::{IdempotencyClaim, KeptResponse};
-use crm_core::ids::{AgentId, TenantId};
+use crm_core::ids::{AgentId, TenantId, TokenId};
 use crm_core::live::{LiveEvent, NewLiveEvent};
 use crm_core::ports::{IdempotencyStore, LiveFeedStore, MetaStore, StoreResult, TokenStore};
 
@@ -31,13 +31,7 @@ pub(crate) struct Feed {
 
 #[async_trait]
 impl TokenStore for MemoryStore {
-    async fn insert_token(
-        &self,
-        hash: &str,
-        token: &ApiToken,
-        _label: &str,
-        _created_at: DateTime<Utc>,
-    ) -> StoreResult<()> {
+    async fn insert_token(&self, hash: &str, token: &TokenRecord) -> StoreResult<()> {
         let mut state = self.write()?;
         if state.tokens.contains_key(hash) {
             return Err(StoreError::duplicate("hash", hash));
@@ -46,8 +40,35 @@ impl TokenStore for MemoryStore {
         Ok(())
     }
 
-    async fn find_token(&self, hash: &str) -> StoreResult<Option<ApiToken>> {
+    async fn find_token(&self, hash: &str) -> StoreResult<Option<TokenRecord>> {
         Ok(self.read()?.tokens.get(hash).cloned())
+    }
+
+    async fn list_tokens(&self, tenant: TenantId) -> StoreResult<Vec<TokenRecord>> {
+        let state = self.read()?;
+        let mut found: Vec<TokenRecord> = state.tokens.values().filter(|t| t.grant.tenant == tenant).cloned().collect();
+        found.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(a.id.cmp(&b.id)));
+        Ok(found)
+    }
+
+    async fn revoke_token(&self, tenant: TenantId, id: TokenId, at: DateTime<Utc>) -> StoreResult<TokenRecord> {
+        let mut state = self.write()?;
+        let token = state
+            .tokens
+            .values_mut()
+            .find(|t| t.id == id && t.grant.tenant == tenant)
+            .ok_or_else(|| StoreError::not_found("token", id))?;
+        token.revoked_at.get_or_insert(at);
+        Ok(token.clone())
+    }
+
+    async fn touch_token(&self, hash: &str, at: DateTime<Utc>, not_before: DateTime<Utc>) -> StoreResult<()> {
+        if let Some(token) = self.write()?.tokens.get_mut(hash)
+            && token.last_used_at.is_none_or(|used| used < not_before)
+        {
+            token.last_used_at = Some(at);
+        }
+        Ok(())
     }
 }
 

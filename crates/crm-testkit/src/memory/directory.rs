@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use crm_core::access::{Agent, Group, Tenant};
 use crm_core::custom_field::{FieldDefinition, FieldEntity};
 use crm_core::error::StoreError;
-use crm_core::ids::{AgentId, TenantId};
+use crm_core::ids::{AgentId, GroupId, TenantId};
 use crm_core::interaction::{Disposition, QueueSettings};
 use crm_core::ports::{DirectoryStore, StoreResult};
 
@@ -42,6 +42,20 @@ impl DirectoryStore for MemoryStore {
 
     async fn get_tenant(&self, id: TenantId) -> StoreResult<Option<Tenant>> {
         Ok(self.read()?.tenants.get(&id).cloned())
+    }
+
+    async fn list_tenants(&self) -> StoreResult<Vec<Tenant>> {
+        let state = self.read()?;
+        let mut found: Vec<Tenant> = state.tenants.values().cloned().collect();
+        found.sort_by(|a, b| (&a.name, a.id).cmp(&(&b.name, b.id)));
+        Ok(found)
+    }
+
+    async fn update_tenant(&self, tenant: &Tenant) -> StoreResult<()> {
+        let mut state = self.write()?;
+        let stored = state.tenants.get_mut(&tenant.id).ok_or_else(|| StoreError::not_found("tenant", tenant.id))?;
+        *stored = tenant.clone();
+        Ok(())
     }
 
     async fn put_agent(&self, agent: &Agent, expected_version: Option<u64>) -> StoreResult<()> {
@@ -83,6 +97,23 @@ impl DirectoryStore for MemoryStore {
         let mut found: Vec<&Group> = state.groups.values().filter(|g| g.tenant == tenant).collect();
         found.sort_by(|a, b| (&a.name, a.id).cmp(&(&b.name, b.id)));
         Ok(found.into_iter().cloned().collect())
+    }
+
+    async fn get_group(&self, tenant: TenantId, id: GroupId) -> StoreResult<Option<Group>> {
+        Ok(self.read()?.groups.get(&id).filter(|g| g.tenant == tenant).cloned())
+    }
+
+    async fn delete_group(&self, tenant: TenantId, id: GroupId, expected_version: u64) -> StoreResult<()> {
+        let mut state = self.write()?;
+        let stored = state.groups.get(&id).filter(|g| g.tenant == tenant).map(|g| (g.tenant, g.version));
+        check_put("group", id, stored, tenant, Some(expected_version))?;
+        let members = state.agents.values().filter(|a| a.tenant == tenant && a.groups.contains(&id)).count();
+        let cases = state.cases.values().filter(|c| c.tenant == tenant && c.group() == Some(id)).count();
+        if let Some(reason) = crm_core::access::group_in_use(members as u64, cases as u64) {
+            return Err(StoreError::Conflict(crm_core::error::Conflict::State(reason)));
+        }
+        state.groups.remove(&id);
+        Ok(())
     }
 
     async fn put_field_definition(
@@ -136,5 +167,12 @@ impl DirectoryStore for MemoryStore {
 
     async fn get_queue(&self, tenant: TenantId, name: &str) -> StoreResult<Option<QueueSettings>> {
         Ok(self.read()?.queues.get(&(tenant, name.to_owned())).cloned())
+    }
+
+    async fn list_queues(&self, tenant: TenantId) -> StoreResult<Vec<QueueSettings>> {
+        let state = self.read()?;
+        let mut found: Vec<QueueSettings> = state.queues.values().filter(|q| q.tenant == tenant).cloned().collect();
+        found.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(found)
     }
 }

@@ -111,7 +111,7 @@ pub(crate) struct State {
     pub(crate) tasks: HashMap<TaskId, Task>,
     pub(crate) interactions: HashMap<InteractionId, Interaction>,
     pub(crate) outbox: HashMap<EventId, OutboxRow>,
-    pub(crate) tokens: HashMap<String, crm_core::api_token::ApiToken>,
+    pub(crate) tokens: HashMap<String, crm_core::api_token::TokenRecord>,
     pub(crate) idempotency: HashMap<String, app_state::KeyRow>,
     pub(crate) feed: app_state::Feed,
     pub(crate) meta: HashMap<String, String>,
