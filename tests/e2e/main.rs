@@ -16,3 +16,4 @@ mod openapi_check;
 mod outbox_restart;
 mod replicas;
 mod schemas;
+mod tasks_lists;
