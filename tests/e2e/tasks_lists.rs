@@ -1,7 +1,8 @@
 //! Tasks over HTTP (TSK-1, TSK-3): delete with `If-Match`, the tasks of a customer and of a
 //! case page by page, 404 for unknown owners, and an agenda that pages past any size.
 
-use chrono::{Duration, Utc};
+use chrono::Duration;
+use crm_core::time::{Clock as _, SystemClock};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -49,7 +50,7 @@ async fn tasks_are_listed_deleted_and_the_agenda_has_no_cap(backend: Backend) {
         .await
         .expect(StatusCode::CREATED);
     let case = case["id"].as_str().expect("case id").to_owned();
-    let start = Utc::now() + Duration::days(400);
+    let start = SystemClock.now() + Duration::days(400);
     let mut created = Vec::new();
     for i in 0..7_i64 {
         let mut body = json!({"kind": "call", "subject": format!("task {i}"), "customer": customer,
