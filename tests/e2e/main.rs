@@ -18,3 +18,4 @@ mod openapi_check;
 mod outbox_restart;
 mod replicas;
 mod schemas;
+mod tasks_lists;

@@ -96,8 +96,13 @@ pub enum EventKind {
         /// New group.
         group: Option<GroupId>,
     },
-    /// A case was deleted.
+    /// A case was (softly) deleted.
     CaseDeleted {
+        /// Case.
+        case: CaseId,
+    },
+    /// A softly deleted case was restored.
+    CaseRestored {
         /// Case.
         case: CaseId,
     },
@@ -120,6 +125,13 @@ pub enum EventKind {
         /// Task.
         task: TaskId,
         /// Assignee.
+        assignee: AgentId,
+    },
+    /// A task was deleted.
+    TaskDeleted {
+        /// Task.
+        task: TaskId,
+        /// Its assignee when deleted.
         assignee: AgentId,
     },
     /// A task's reminder came due (TSK-2); raised once by the reminder worker.
@@ -225,9 +237,11 @@ impl EventKind {
             EventKind::CaseUpdated { .. } => "case_updated",
             EventKind::CaseAssigned { .. } => "case_assigned",
             EventKind::CaseDeleted { .. } => "case_deleted",
+            EventKind::CaseRestored { .. } => "case_restored",
             EventKind::FollowUpAdded { .. } => "follow_up_added",
             EventKind::TaskCreated { .. } => "task_created",
             EventKind::TaskUpdated { .. } => "task_updated",
+            EventKind::TaskDeleted { .. } => "task_deleted",
             EventKind::TaskReminderDue { .. } => "task_reminder_due",
             EventKind::InteractionCreated { .. } => "interaction_created",
             EventKind::InteractionStateChanged { .. } => "interaction_state_changed",

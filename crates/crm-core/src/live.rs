@@ -72,6 +72,7 @@ impl Addressees {
         match kind {
             EventKind::TaskCreated { assignee, .. }
             | EventKind::TaskUpdated { assignee, .. }
+            | EventKind::TaskDeleted { assignee, .. }
             | EventKind::TaskReminderDue { assignee, .. } => Self::Agents(vec![*assignee]),
             EventKind::CaseAssigned { assignee, .. } | EventKind::CaseCreated { assignee, .. } => {
                 Self::Agents(assignee.iter().copied().collect())

@@ -23,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(CasesByStatusInListOrder),
             Box::new(CasesByPriority),
             Box::new(ApplicationStateTables),
+            Box::new(CaseAndTaskLists),
             Box::new(Administration),
         ]
     }
@@ -474,6 +475,44 @@ impl MigrationTrait for SqliteChecksAsComparisons {
         conn.execute_unprepared(&format!("PRAGMA schema_version = {}", version + 1)).await?;
         conn.execute_unprepared("PRAGMA writable_schema = OFF").await?;
         Ok(())
+    }
+}
+
+/// `m0009`: the lists and the soft deletion of issue 27. A customer's and a case's tasks
+/// (every status) are read by schedule through their own indexes
+/// (`tasks_by_customer_schedule`, `tasks_by_case_schedule`; the older ones are partial to
+/// planned tasks or unordered). A case gets `deleted_at` (nanoseconds, `NULL` while live):
+/// a softly deleted case keeps its row, number and history; every read of live cases
+/// adds `deleted_at IS NULL`, which the existing indexes' rows answer without a new index
+/// (deleted cases are few).
+struct CaseAndTaskLists;
+
+impl MigrationName for CaseAndTaskLists {
+    fn name(&self) -> &str {
+        "m0009_case_and_task_lists"
+    }
+}
+
+/// The DDL of `m0009`, both backends.
+const CASE_AND_TASK_LISTS: &str = "
+ALTER TABLE cases ADD COLUMN deleted_at BIGINT;
+CREATE INDEX tasks_by_customer_schedule ON tasks (customer_id, scheduled_at, id);
+CREATE INDEX tasks_by_case_schedule ON tasks (case_id, scheduled_at, id) WHERE case_id IS NOT NULL";
+
+#[async_trait::async_trait]
+impl MigrationTrait for CaseAndTaskLists {
+    /// In one transaction on every backend: the columns, tables and indexes land together.
+    fn use_transaction(&self) -> Option<bool> {
+        Some(true)
+    }
+
+    #[allow(elided_lifetimes_in_paths)] // the trait's own signature
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let conn = manager.get_connection();
+        for statement in statements(CASE_AND_TASK_LISTS, conn.get_database_backend()) {
+            conn.execute_unprepared(&statement).await?;
+        }
+        refresh_sqlite_statistics(conn, "tasks").await
     }
 }
 

@@ -16,6 +16,7 @@ use crate::ids::{AgentId, CaseId, CustomerId, GroupId, InteractionId, TenantId};
 use crate::interaction::Channel;
 use crate::text::bounded_text;
 
+mod deletion;
 mod new;
 mod record;
 
@@ -160,6 +161,8 @@ pub struct Case {
     custom: CustomValues,
     /// Optimistic-concurrency version.
     version: u64,
+    /// When it was (soft) deleted: hidden from lists and lookups, restorable for a while.
+    deleted_at: Option<DateTime<Utc>>,
 }
 
 impl Case {
@@ -228,6 +231,16 @@ impl Case {
         self.version
     }
 
+    /// When it was (soft) deleted; `None` while live.
+    pub fn deleted_at(&self) -> Option<DateTime<Utc>> {
+        self.deleted_at
+    }
+
+    /// Whether it is (soft) deleted.
+    pub fn is_deleted(&self) -> bool {
+        self.deleted_at.is_some()
+    }
+
     /// The one place the version moves: one change, one version.
     fn next_version(&mut self) {
         self.version += 1;
@@ -259,6 +272,7 @@ impl Case {
         for (k, v) in &self.custom {
             put(&format!("custom.{k}"), v.to_json());
         }
+        put("deleted_at", json!(self.deleted_at));
         m
     }
 

@@ -22,6 +22,6 @@ pub use meta::MetaStore;
 pub use search::{DocumentKind, SearchDocument, SearchError, SearchHit, SearchIndex};
 pub use store::{
     CardLimits, CardParts, CardStore, CardWrite, CaseStore, ContextStore, CustomerStore, DirectoryStore,
-    InteractionStore, OutboxStore, Store, StoreResult, TaskStore,
+    InteractionStore, OutboxStore, Store, StoreResult, TaskOwner, TaskPosition, TaskStore,
 };
 pub use tokens::TokenStore;

@@ -195,7 +195,8 @@ pub trait CaseStore: Send + Sync {
         events: &[DomainEvent],
     ) -> StoreResult<()>;
 
-    /// Replaces a case and appends its history entries.
+    /// Replaces a case (live or deleted: its soft deletion and its restore are updates) and
+    /// appends its history entries.
     ///
     /// # Errors
     /// `NotFound`; `StaleVersion`; `InvalidReference { field: "customer" }` when the case
@@ -208,23 +209,17 @@ pub trait CaseStore: Send + Sync {
         events: &[DomainEvent],
     ) -> StoreResult<()>;
 
-    /// Deletes a case with its history and follow-ups. Tasks attached to the case are
-    /// detached (their `case` cleared, their version bumped), in the same transaction.
-    ///
-    /// # Errors
-    /// `NotFound`; `StaleVersion`.
-    async fn delete_case(
-        &self,
-        tenant: TenantId,
-        id: CaseId,
-        expected_version: u64,
-        events: &[DomainEvent],
-    ) -> StoreResult<()>;
+    /// A (soft) deleted case, as [`CaseStore::get_case`] no longer returns it: for its
+    /// restore. `None` for a live case, an unknown one or another tenant's.
+    async fn get_deleted_case(&self, tenant: TenantId, id: CaseId) -> StoreResult<Option<Case>>;
 
-    /// A case.
+    /// A live case. A (soft) deleted case ([`Case::is_deleted`]) MUST be absent here, from
+    /// [`CaseStore::get_case_by_number`], [`CaseStore::list_cases`] and
+    /// [`CaseStore::open_cases_of`] (so from the cards), while its row, number, history
+    /// and follow-ups stay: [`CaseStore::update_case`] writes the deletion and the restore.
     async fn get_case(&self, tenant: TenantId, id: CaseId) -> StoreResult<Option<Case>>;
 
-    /// A case by number.
+    /// A live case by number.
     async fn get_case_by_number(&self, tenant: TenantId, number: CaseNumber) -> StoreResult<Option<Case>>;
 
     /// Cases passing the filter and the private scope ([`CaseFilter::matches`] is the
@@ -265,6 +260,19 @@ pub trait CaseStore: Send + Sync {
     async fn follow_ups_of(&self, tenant: TenantId, case: CaseId) -> StoreResult<Vec<FollowUp>>;
 }
 
+/// Whose tasks [`TaskStore::tasks_of`] lists.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TaskOwner {
+    /// The tasks of a customer (with or without a case).
+    Customer(CustomerId),
+    /// The tasks attached to a case.
+    Case(CaseId),
+}
+
+/// The position of a task in a list by schedule (`scheduled_at`, then id), as every store
+/// encodes it in its cursors.
+pub type TaskPosition = (DateTime<Utc>, TaskId);
+
 /// Tasks (TSK).
 #[cfg_attr(test, mockall::automock)]
 #[async_trait]
@@ -285,14 +293,37 @@ pub trait TaskStore: Send + Sync {
     /// A task.
     async fn get_task(&self, tenant: TenantId, id: TaskId) -> StoreResult<Option<Task>>;
 
-    /// Planned tasks of an agent scheduled before `until` (all when `None`), soonest first.
+    /// Deletes a task and writes `events`, in one transaction.
+    ///
+    /// # Errors
+    /// `NotFound` (also for another tenant's task); `StaleVersion`; nothing changes then.
+    async fn delete_task(
+        &self,
+        tenant: TenantId,
+        id: TaskId,
+        expected_version: u64,
+        events: &[DomainEvent],
+    ) -> StoreResult<()>;
+
+    /// Every task (any status) of a customer or of a case, by scheduled time then id,
+    /// cursor-paginated (TSK-1).
+    ///
+    /// # Errors
+    /// `InvalidReference { field: "cursor" }` for a cursor this list did not return.
+    async fn tasks_of(&self, tenant: TenantId, of: TaskOwner, page: &PageRequest) -> StoreResult<Page<Task>>;
+
+    /// Planned tasks of an agent scheduled before `until` (all when `None`), soonest first
+    /// (by scheduled time, then id), cursor-paginated: the agenda has no hidden cap (TSK-3).
+    ///
+    /// # Errors
+    /// `InvalidReference { field: "cursor" }` for a cursor this list did not return.
     async fn planned_tasks_of_agent(
         &self,
         tenant: TenantId,
         agent: AgentId,
         until: Option<DateTime<Utc>>,
-        limit: u32,
-    ) -> StoreResult<Vec<Task>>;
+        page: &PageRequest,
+    ) -> StoreResult<Page<Task>>;
 
     /// Planned tasks of a customer, soonest first.
     async fn planned_tasks_of_customer(

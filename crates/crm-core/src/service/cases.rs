@@ -185,17 +185,53 @@ impl Crm {
         Ok(case)
     }
 
-    /// Deletes a case with its history and follow-ups (needs `case.delete`, ADM-2).
+    /// Deletes a case softly (needs `case.delete`, ADM-2; CAS-3): hidden from lists and
+    /// lookups from now on, its number, history, follow-ups and tasks kept; restorable by
+    /// an administrator for [`Crm::case_restore_period`]. The deletion is a history entry
+    /// (`deleted_at`).
+    ///
+    /// Returns the deleted case (its new version is what a restore expects).
     ///
     /// # Errors
     /// Forbidden; `NotFound`; a stale version.
-    pub async fn delete_case(&self, actor: &Actor, id: CaseId, expected_version: u64) -> Result<()> {
+    pub async fn delete_case(&self, actor: &Actor, id: CaseId, expected_version: u64) -> Result<Case> {
         actor.require(Permission::CaseDelete)?;
-        let case = self.load_case(actor, id).await?;
+        let mut case = self.load_case(actor, id).await?;
         check_version("case", id, case.version(), expected_version)?;
+        let before = case.field_map();
+        let now = self.clock.now();
+        case.soft_delete(now)?;
+        let history = diff(&before, &case.field_map(), actor.tenant, id, case.version(), actor.agent, now);
         let events = [self.event(actor, EventKind::CaseDeleted { case: id })];
-        self.store.delete_case(actor.tenant, id, expected_version, &events).await?;
-        Ok(())
+        self.store.update_case(&case, expected_version, &history, &events).await?;
+        Ok(case)
+    }
+
+    /// Restores a softly deleted case within [`Crm::case_restore_period`] of its deletion:
+    /// administrators only (`case.delete` and `admin.agents`). The restore is a history
+    /// entry too (`deleted_at` cleared).
+    ///
+    /// # Errors
+    /// Forbidden; `NotFound` for a case that is neither live nor deleted; a live case
+    /// (`case`: is not deleted); the period over (`deleted_at`); a stale version.
+    pub async fn restore_case(&self, actor: &Actor, id: CaseId, expected_version: u64) -> Result<Case> {
+        actor.require(Permission::CaseDelete)?;
+        actor.require(Permission::AdminAgents)?;
+        let mut case = match self.store.get_deleted_case(actor.tenant, id).await? {
+            Some(c) => c,
+            None if self.store.get_case(actor.tenant, id).await?.is_some() => {
+                return Err(Error::invalid("case", "is not deleted"));
+            }
+            None => return Err(Error::not_found("case", id)),
+        };
+        check_version("case", id, case.version(), expected_version)?;
+        let before = case.field_map();
+        let now = self.clock.now();
+        case.undelete(now, self.case_restore_period())?;
+        let history = diff(&before, &case.field_map(), actor.tenant, id, case.version(), actor.agent, now);
+        let events = [self.event(actor, EventKind::CaseRestored { case: id })];
+        self.store.update_case(&case, expected_version, &history, &events).await?;
+        Ok(case)
     }
 
     /// Lists cases with filters, sort and cursor pagination (CAS-5); private cases the actor

@@ -16,6 +16,7 @@ use crate::customer::{
 use crate::error::{Error, FieldError, Result};
 use crate::ids::{AgentId, CustomerId};
 use crate::interaction::InteractionSummary;
+use crate::page::PageRequest;
 use crate::ports::{CardLimits, CardParts};
 use crate::task::{AgendaBucket, Task};
 
@@ -42,6 +43,10 @@ pub struct Agenda {
     pub due: Vec<Task>,
     /// Later, soonest first.
     pub upcoming: Vec<Task>,
+    /// The cursor of the agenda's next page (the tasks scheduled after this page's);
+    /// `null` on the last page.
+    #[serde(default)]
+    pub next: Option<String>,
 }
 
 impl Crm {
@@ -147,12 +152,19 @@ impl Crm {
         Ok(found.into_iter().map(|(customer, parts)| card(customer, parts)).collect())
     }
 
-    /// An agent's planned tasks sorted into overdue, due and upcoming (TSK-3). Agents see
+    /// One page of an agent's planned tasks, soonest first, sorted into overdue, due and
+    /// upcoming (TSK-3); `next` walks the rest, so no task is ever cut off. Agents see
     /// their own agenda; seeing another's needs `case.assign` (supervisors).
     ///
     /// # Errors
-    /// Forbidden.
-    pub async fn agenda(&self, actor: &Actor, agent: Option<AgentId>, until: Option<DateTime<Utc>>) -> Result<Agenda> {
+    /// Forbidden; `until` in the past; a bad cursor.
+    pub async fn agenda(
+        &self,
+        actor: &Actor,
+        agent: Option<AgentId>,
+        until: Option<DateTime<Utc>>,
+        page: &PageRequest,
+    ) -> Result<Agenda> {
         let agent = agent.unwrap_or(actor.agent);
         if agent != actor.agent {
             actor.require(Permission::CaseAssign)?;
@@ -161,9 +173,9 @@ impl Crm {
             return Err(FieldError::new("until", "must not be in the past").into());
         }
         let now = self.clock.now();
-        let tasks = self.store.planned_tasks_of_agent(actor.tenant, agent, until, 500).await?;
-        let mut agenda = Agenda::default();
-        for task in tasks {
+        let tasks = self.store.planned_tasks_of_agent(actor.tenant, agent, until, page).await?;
+        let mut agenda = Agenda { next: tasks.next.map(|c| c.as_str().to_owned()), ..Agenda::default() };
+        for task in tasks.items {
             match task.agenda_bucket(now) {
                 Some(AgendaBucket::Overdue) => agenda.overdue.push(task),
                 Some(AgendaBucket::Due) => agenda.due.push(task),

@@ -18,7 +18,8 @@ use crate::interaction::{Disposition, Interaction, QueueSettings};
 use crate::page::{Page, PageRequest};
 use crate::ports::store::{MockCaseStore, MockCustomerStore, MockDirectoryStore, MockInteractionStore, MockTaskStore};
 use crate::ports::{
-    CardStore, CaseStore, CustomerStore, DirectoryStore, InteractionStore, OutboxStore, StoreResult, TaskStore,
+    CardStore, CaseStore, CustomerStore, DirectoryStore, InteractionStore, OutboxStore, StoreResult, TaskOwner,
+    TaskStore,
 };
 use crate::task::Task;
 
@@ -271,14 +272,8 @@ impl CaseStore for MockStore {
     ) -> StoreResult<()> {
         self.case_store.update_case(case, expected_version, history, events).await
     }
-    async fn delete_case(
-        &self,
-        tenant: TenantId,
-        id: CaseId,
-        expected_version: u64,
-        events: &[DomainEvent],
-    ) -> StoreResult<()> {
-        self.case_store.delete_case(tenant, id, expected_version, events).await
+    async fn get_deleted_case(&self, tenant: TenantId, id: CaseId) -> StoreResult<Option<Case>> {
+        self.case_store.get_deleted_case(tenant, id).await
     }
     async fn get_case(&self, tenant: TenantId, id: CaseId) -> StoreResult<Option<Case>> {
         self.case_store.get_case(tenant, id).await
@@ -327,14 +322,26 @@ impl TaskStore for MockStore {
     async fn get_task(&self, tenant: TenantId, id: TaskId) -> StoreResult<Option<Task>> {
         self.task_store.get_task(tenant, id).await
     }
+    async fn delete_task(
+        &self,
+        tenant: TenantId,
+        id: TaskId,
+        expected_version: u64,
+        events: &[DomainEvent],
+    ) -> StoreResult<()> {
+        self.task_store.delete_task(tenant, id, expected_version, events).await
+    }
+    async fn tasks_of(&self, tenant: TenantId, of: TaskOwner, page: &PageRequest) -> StoreResult<Page<Task>> {
+        self.task_store.tasks_of(tenant, of, page).await
+    }
     async fn planned_tasks_of_agent(
         &self,
         tenant: TenantId,
         agent: AgentId,
         until: Option<DateTime<Utc>>,
-        limit: u32,
-    ) -> StoreResult<Vec<Task>> {
-        self.task_store.planned_tasks_of_agent(tenant, agent, until, limit).await
+        page: &PageRequest,
+    ) -> StoreResult<Page<Task>> {
+        self.task_store.planned_tasks_of_agent(tenant, agent, until, page).await
     }
     async fn planned_tasks_of_customer(
         &self,

@@ -57,12 +57,33 @@ pub struct Crm {
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGenerator>,
     tenants: Arc<RwLock<HashMap<TenantId, Tenant>>>,
+    case_restore_period: chrono::Duration,
 }
+
+/// How long a softly deleted case can be restored, unless configured otherwise.
+pub const DEFAULT_CASE_RESTORE_DAYS: i64 = 30;
 
 impl Crm {
     /// Wires the use cases to their ports.
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, ids: Arc<dyn IdGenerator>) -> Self {
-        Self { store, clock, ids, tenants: Arc::default() }
+        Self {
+            store,
+            clock,
+            ids,
+            tenants: Arc::default(),
+            case_restore_period: chrono::Duration::days(DEFAULT_CASE_RESTORE_DAYS),
+        }
+    }
+
+    /// The same use cases restoring deleted cases for `period` after their deletion.
+    #[must_use]
+    pub fn with_case_restore_period(&self, period: chrono::Duration) -> Self {
+        Self { case_restore_period: period, ..self.clone() }
+    }
+
+    /// How long after its (soft) deletion a case can be restored.
+    pub fn case_restore_period(&self) -> chrono::Duration {
+        self.case_restore_period
     }
 
     /// The same use cases drawing ids from `ids` (sharing the tenant cache). The server uses

@@ -1,10 +1,13 @@
-//! Task use cases (TSK-1).
+//! Task use cases (TSK-1): create, read, change, delete, and the tasks of a customer or a
+//! case.
 
 use super::{Crm, check_version};
 use crate::access::{Actor, Permission};
 use crate::error::{Error, Result};
 use crate::event::EventKind;
-use crate::ids::TaskId;
+use crate::ids::{CaseId, CustomerId, TaskId};
+use crate::page::{Page, PageRequest};
+use crate::ports::TaskOwner;
 use crate::task::{NewTask, Task, TaskPatch};
 use crate::time::next_id;
 
@@ -77,5 +80,45 @@ impl Crm {
         let events = [self.event(actor, EventKind::TaskUpdated { task: id, assignee: task.assignee() })];
         self.store.update_task(&task, expected_version, &events).await?;
         Ok(task)
+    }
+
+    /// Deletes a task (needs `task.edit`; a task of someone else also `case.assign`).
+    ///
+    /// # Errors
+    /// Forbidden; `NotFound`; a stale version.
+    pub async fn delete_task(&self, actor: &Actor, id: TaskId, expected_version: u64) -> Result<()> {
+        actor.require(Permission::TaskEdit)?;
+        let task = self.get_task(actor, id).await?;
+        if task.assignee() != actor.agent {
+            actor.require(Permission::CaseAssign)?;
+        }
+        check_version("task", id, task.version(), expected_version)?;
+        let events = [self.event(actor, EventKind::TaskDeleted { task: id, assignee: task.assignee() })];
+        self.store.delete_task(actor.tenant, id, expected_version, &events).await?;
+        Ok(())
+    }
+
+    /// A customer's tasks, every status, by scheduled time (TSK-1).
+    ///
+    /// # Errors
+    /// Forbidden without `customer.read`; `NotFound` for an unknown customer; a bad cursor.
+    pub async fn tasks_of_customer(
+        &self,
+        actor: &Actor,
+        customer: CustomerId,
+        page: &PageRequest,
+    ) -> Result<Page<Task>> {
+        actor.require(Permission::CustomerRead)?;
+        self.load_customer(actor, customer).await?;
+        Ok(self.store.tasks_of(actor.tenant, TaskOwner::Customer(customer), page).await?)
+    }
+
+    /// A case's tasks, every status, by scheduled time (TSK-1).
+    ///
+    /// # Errors
+    /// As [`Crm::get_case`]; a bad cursor.
+    pub async fn tasks_of_case(&self, actor: &Actor, case: CaseId, page: &PageRequest) -> Result<Page<Task>> {
+        self.get_case(actor, case).await?;
+        Ok(self.store.tasks_of(actor.tenant, TaskOwner::Case(case), page).await?)
     }
 }

@@ -161,17 +161,37 @@ pub async fn update_case(
     Ok(Reply::ok(c).tagged(v))
 }
 
-/// Deletes a case (needs `case.delete`); needs `If-Match`.
+/// Deletes a case softly (needs `case.delete`; CAS-3): hidden from lists and lookups, its
+/// number and history kept, restorable by an administrator within the restore period.
+/// Needs `If-Match`; the answer's `ETag` is the deleted version (what a restore expects).
 #[utoipa::path(delete, path = "/api/v1/cases/{id}", tag = "cases",
-    params(("id" = uuid::Uuid, Path), ("If-Match" = String, Header)), responses((status = 204, description = "deleted")))]
+    params(("id" = uuid::Uuid, Path), ("If-Match" = String, Header)),
+    responses((status = 204, description = "deleted; ETag is the deleted version")))]
 pub async fn delete_case(
     State(st): State<AppState>,
     Auth(actor): Auth,
     ApiPath(id): ApiPath<CaseId>,
     IfMatch(version): IfMatch,
-) -> ApiResult<StatusCode> {
-    st.crm.delete_case(&actor, id, version).await.map_err(ApiError::precondition)?;
-    Ok(StatusCode::NO_CONTENT)
+) -> ApiResult<(StatusCode, [(axum::http::HeaderName, axum::http::HeaderValue); 1])> {
+    let case = st.crm.delete_case(&actor, id, version).await.map_err(ApiError::precondition)?;
+    Ok((StatusCode::NO_CONTENT, [(axum::http::header::ETAG, crate::extract::etag(case.version()))]))
+}
+
+/// Restores a softly deleted case within the restore period (administrators; the restore
+/// is a history entry). Needs `If-Match` with the deleted version; 422 naming `deleted_at`
+/// once the period is over, `case` for a case that is not deleted.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/restore", tag = "cases",
+    params(("id" = uuid::Uuid, Path), ("If-Match" = String, Header, description = "the deleted version's ETag")),
+    responses((status = 200, description = "restored", body = Case)))]
+pub async fn restore_case(
+    State(st): State<AppState>,
+    Auth(actor): Auth,
+    ApiPath(id): ApiPath<CaseId>,
+    IfMatch(version): IfMatch,
+) -> ApiResult<Reply<Case>> {
+    let c = st.crm.restore_case(&actor, id, version).await.map_err(ApiError::precondition)?;
+    let v = c.version();
+    Ok(Reply::ok(c).tagged(v))
 }
 
 /// A case's history, oldest first (CAS-4).

@@ -24,7 +24,9 @@ use super::sequence::Counter;
 use super::{events_statement, insert_together, insert_together_if, require, stale_or_missing, write_events};
 use crate::connect::{SqlStore, finish};
 use crate::error::{db, with_value};
-use crate::sql::{all, col, exec, from_doc, int, like_escape, limit, marks, one, row_marks, text, to_doc, ts, uid};
+use crate::sql::{
+    all, col, exec, from_doc, int, like_escape, limit, marks, one, row_marks, text, to_doc, ts, ts_opt, uid,
+};
 
 /// The position of a case in a sorted list, as the memory store encodes it, so cursors are
 /// understood by every store.
@@ -63,12 +65,16 @@ pub(crate) fn case_values(c: &Case) -> StoreResult<Vec<Value>> {
         Value::BigInt(Some(ts(c.updated_at()))),
         int(c.version()),
         text(to_doc(c)?),
+        ts_opt(c.deleted_at()),
     ])
 }
 
 /// The columns of a case row.
 pub(crate) const CASE_COLUMNS: &str = "id, tenant_id, number, customer_id, status, visibility, severity, priority, \
-     priority_rank, assignee_id, group_id, subject_lc, description_lc, created_at, updated_at, version, doc";
+     priority_rank, assignee_id, group_id, subject_lc, description_lc, created_at, updated_at, version, doc, deleted_at";
+
+/// The number of [`CASE_COLUMNS`].
+pub(crate) const CASE_COLUMN_COUNT: usize = 18;
 
 fn duplicate_value(case: &Case) -> impl Fn(&str) -> Option<String> + '_ {
     |field| match field {
@@ -179,7 +185,8 @@ fn new_case_statements(
     history: &[CaseHistoryEntry],
     events: &[DomainEvent],
 ) -> StoreResult<Vec<(String, Vec<Value>)>> {
-    let mut parts = vec![(format!("INSERT INTO cases ({CASE_COLUMNS}) VALUES ({})", marks(17)), case_values(case)?)];
+    let mut parts =
+        vec![(format!("INSERT INTO cases ({CASE_COLUMNS}) VALUES ({})", marks(CASE_COLUMN_COUNT)), case_values(case)?)];
     parts.extend(history_statements(history, 0)?);
     parts.extend(events_statement(events)?);
     Ok(parts)
@@ -227,7 +234,7 @@ pub(crate) fn case_list_statement(
     cursor: Option<CasePosition>,
     limit_to: u32,
 ) -> (String, Vec<Value>) {
-    let mut sql = String::from("SELECT doc FROM cases WHERE tenant_id = ?");
+    let mut sql = String::from("SELECT doc FROM cases WHERE tenant_id = ? AND deleted_at IS NULL");
     let mut values = vec![uid(tenant)];
     let any_of = |sql: &mut String, values: &mut Vec<Value>, column: &str, items: Vec<&'static str>| {
         if !items.is_empty() {
@@ -306,25 +313,6 @@ pub(crate) fn case_list_statement(
     (sql, values)
 }
 
-/// Clears the case of the tasks attached to it, bumping their versions.
-async fn detach_tasks<C: ConnectionTrait>(c: &C, tenant: TenantId, case: CaseId) -> StoreResult<()> {
-    let rows = all(c, "SELECT doc FROM tasks WHERE case_id = ? AND tenant_id = ?", vec![uid(case), uid(tenant)])
-        .await
-        .map_err(db)?;
-    for row in rows {
-        let mut task: crm_core::task::Task = from_doc(&row)?;
-        task.detach_from_case();
-        exec(
-            c,
-            "UPDATE tasks SET case_id = NULL, version = ?, doc = ? WHERE id = ?",
-            vec![int(task.version()), text(to_doc(&task)?), uid(task.id)],
-        )
-        .await
-        .map_err(db)?;
-    }
-    Ok(())
-}
-
 /// The private-scope condition on the `cases` row, with its values.
 pub(crate) fn scope_condition(scope: &PrivateScope) -> (String, Vec<Value>) {
     match scope {
@@ -344,13 +332,14 @@ pub(crate) fn scope_condition(scope: &PrivateScope) -> (String, Vec<Value>) {
 
 /// The condition on `status` of the cases that count as open on a customer card
 /// ([`CaseStatus::is_open`]: the rule stays in crm-core), as comparisons joined by `OR`
-/// (`(status = 'open' OR status = 'pending' OR status = 'on_hold')`). Not an `IN` list:
+/// (`(status = 'open' OR status = 'pending' OR status = 'on_hold')`), of the live cases
+/// (`deleted_at IS NULL`: a softly deleted case is on no card). Not an `IN` list:
 /// SQLite builds a temporary B-tree of a list of three or more constants each time the
 /// statement runs (see `m0005` in `crate::migration`), on the screen pop's path.
 pub(crate) fn open_status_condition() -> &'static str {
     static CONDITION: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
         let open = CaseStatus::ALL.iter().filter(|s| s.is_open()).map(|s| format!("status = '{}'", s.as_str()));
-        format!("({})", open.collect::<Vec<_>>().join(" OR "))
+        format!("({}) AND deleted_at IS NULL", open.collect::<Vec<_>>().join(" OR "))
     });
     &CONDITION
 }
@@ -424,7 +413,7 @@ impl CaseStore for SqlStore {
             values.extend([uid(case.id), uid(case.tenant), int(expected_version)]);
             let sql = "UPDATE cases SET number = ?, customer_id = ?, status = ?, visibility = ?, severity = ?, \
                        priority = ?, priority_rank = ?, assignee_id = ?, group_id = ?, subject_lc = ?, \
-                       description_lc = ?, created_at = ?, updated_at = ?, version = ?, doc = ? \
+                       description_lc = ?, created_at = ?, updated_at = ?, version = ?, doc = ?, deleted_at = ? \
                        WHERE id = ? AND tenant_id = ? AND version = ?";
             let touched = exec(&tx, sql, values)
                 .await
@@ -447,47 +436,32 @@ impl CaseStore for SqlStore {
         finish(tx, result).await
     }
 
-    async fn delete_case(
-        &self,
-        tenant: TenantId,
-        id: CaseId,
-        expected_version: u64,
-        events: &[DomainEvent],
-    ) -> StoreResult<()> {
-        let tx = self.begin().await?;
-        let result = async {
-            // Detach the tasks first (a no-op when the version check below fails, as the
-            // whole transaction is rolled back then).
-            detach_tasks(&tx, tenant, id).await?;
-            let n = exec(
-                &tx,
-                "DELETE FROM cases WHERE id = ? AND tenant_id = ? AND version = ?",
-                vec![uid(id), uid(tenant), int(expected_version)],
-            )
-            .await
-            .map_err(db)?;
-            if n == 0 {
-                return Err(
-                    stale_or_missing(&tx, "cases", "case", tenant.as_uuid(), id.as_uuid(), expected_version).await
-                );
-            }
-            write_events(&tx, events).await
-        }
-        .await;
-        finish(tx, result).await
+    async fn get_deleted_case(&self, tenant: TenantId, id: CaseId) -> StoreResult<Option<Case>> {
+        let row = one(
+            &self.read,
+            "SELECT doc FROM cases WHERE id = ? AND tenant_id = ? AND deleted_at IS NOT NULL",
+            vec![uid(id), uid(tenant)],
+        )
+        .await
+        .map_err(db)?;
+        row.as_ref().map(from_doc).transpose()
     }
 
     async fn get_case(&self, tenant: TenantId, id: CaseId) -> StoreResult<Option<Case>> {
-        let row = one(&self.read, "SELECT doc FROM cases WHERE id = ? AND tenant_id = ?", vec![uid(id), uid(tenant)])
-            .await
-            .map_err(db)?;
+        let row = one(
+            &self.read,
+            "SELECT doc FROM cases WHERE id = ? AND tenant_id = ? AND deleted_at IS NULL",
+            vec![uid(id), uid(tenant)],
+        )
+        .await
+        .map_err(db)?;
         row.as_ref().map(from_doc).transpose()
     }
 
     async fn get_case_by_number(&self, tenant: TenantId, number: CaseNumber) -> StoreResult<Option<Case>> {
         let row = one(
             &self.read,
-            "SELECT doc FROM cases WHERE tenant_id = ? AND number = ?",
+            "SELECT doc FROM cases WHERE tenant_id = ? AND number = ? AND deleted_at IS NULL",
             vec![uid(tenant), int(number.value())],
         )
         .await

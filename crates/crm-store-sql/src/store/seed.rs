@@ -16,7 +16,7 @@ use crm_core::customer::{Customer, IdentityKey};
 use crm_core::ids::{CustomerId, TenantId};
 use crm_core::ports::StoreResult;
 
-use super::case::{CASE_COLUMNS, case_values};
+use super::case::{CASE_COLUMN_COUNT, CASE_COLUMNS, case_values};
 use super::customer::{CUSTOMER_COLUMNS, SideRows, chunked_inserts, customer_values};
 use super::names;
 use crate::bulk::{self, BulkTarget};
@@ -128,8 +128,10 @@ impl SeedSlice<'_> {
                 }
                 // A case row keeps nine B-trees and a foreign key: on the SQLite bulk path
                 // 32 rows per statement measured a third less time per row.
-                let table =
-                    SeedTable { rows_per_statement: 32, ..SeedTable::new(format!("cases ({CASE_COLUMNS})"), 17, rows) };
+                let table = SeedTable {
+                    rows_per_statement: 32,
+                    ..SeedTable::new(format!("cases ({CASE_COLUMNS})"), CASE_COLUMN_COUNT, rows)
+                };
                 Ok(vec![table])
             }
         }

@@ -8,9 +8,11 @@ use sea_orm::{ConnectionTrait, DbBackend, Value};
 use crm_core::error::StoreError;
 use crm_core::event::DomainEvent;
 use crm_core::ids::{AgentId, CustomerId, EventId, TaskId, TenantId};
-use crm_core::ports::{StoreResult, TaskStore};
+use crm_core::page::{Cursor, Page, PageRequest};
+use crm_core::ports::{StoreResult, TaskOwner, TaskPosition, TaskStore};
 use crm_core::task::{Task, TaskStatus, reminder_event};
 
+use super::customer::{decode_cursor, paginate};
 use super::{exists, require, stale_or_missing, write_events};
 use crate::connect::{SqlStore, finish};
 use crate::error::{db, map_db, with_value};
@@ -67,6 +69,36 @@ fn tasks_from_rows(rows: &[sea_orm::QueryResult]) -> StoreResult<Vec<Task>> {
     rows.iter().map(from_doc).collect()
 }
 
+impl SqlStore {
+    /// One page of `select` (a `SELECT doc FROM tasks WHERE …` without order) by schedule:
+    /// the keyset condition after the page's cursor, `scheduled_at, id` order, one row more
+    /// than the page to tell whether another follows.
+    async fn tasks_by_schedule(
+        &self,
+        mut sql: String,
+        mut values: Vec<Value>,
+        page: &PageRequest,
+    ) -> StoreResult<Page<Task>> {
+        let cursor: Option<TaskPosition> = page.after.as_ref().map(decode_cursor).transpose()?;
+        if let Some((at, id)) = cursor {
+            sql.push_str(" AND (scheduled_at > ? OR (scheduled_at = ? AND id > ?))");
+            values.extend([Value::BigInt(Some(ts(at))), Value::BigInt(Some(ts(at))), uid(id)]);
+        }
+        sql.push_str(" ORDER BY scheduled_at, id");
+        sql.push_str(&limit(u64::from(page.limit) + 1));
+        let rows = all(&self.read, &sql, values).await.map_err(db)?;
+        paginate(
+            rows,
+            page.limit,
+            |row| {
+                let task: Task = from_doc(row)?;
+                Ok(Cursor::encode(&(task.scheduled_at(), task.id)))
+            },
+            from_doc,
+        )
+    }
+}
+
 #[async_trait]
 impl TaskStore for SqlStore {
     async fn insert_task(&self, task: &Task, events: &[DomainEvent]) -> StoreResult<()> {
@@ -120,13 +152,50 @@ impl TaskStore for SqlStore {
         row.as_ref().map(from_doc).transpose()
     }
 
+    async fn delete_task(
+        &self,
+        tenant: TenantId,
+        id: TaskId,
+        expected_version: u64,
+        events: &[DomainEvent],
+    ) -> StoreResult<()> {
+        let tx = self.begin().await?;
+        let result = async {
+            let n = exec(
+                &tx,
+                "DELETE FROM tasks WHERE id = ? AND tenant_id = ? AND version = ?",
+                vec![uid(id), uid(tenant), int(expected_version)],
+            )
+            .await
+            .map_err(db)?;
+            if n == 0 {
+                return Err(
+                    stale_or_missing(&tx, "tasks", "task", tenant.as_uuid(), id.as_uuid(), expected_version).await
+                );
+            }
+            write_events(&tx, events).await
+        }
+        .await;
+        finish(tx, result).await
+    }
+
+    async fn tasks_of(&self, tenant: TenantId, of: TaskOwner, page: &PageRequest) -> StoreResult<Page<Task>> {
+        // `tasks_by_customer_schedule` and `tasks_by_case_schedule` (m0009) give the order.
+        let (column, owner) = match of {
+            TaskOwner::Customer(c) => ("customer_id", uid(c)),
+            TaskOwner::Case(c) => ("case_id", uid(c)),
+        };
+        let sql = format!("SELECT doc FROM tasks WHERE {column} = ? AND tenant_id = ?");
+        self.tasks_by_schedule(sql, vec![owner, uid(tenant)], page).await
+    }
+
     async fn planned_tasks_of_agent(
         &self,
         tenant: TenantId,
         agent: AgentId,
         until: Option<DateTime<Utc>>,
-        max: u32,
-    ) -> StoreResult<Vec<Task>> {
+        page: &PageRequest,
+    ) -> StoreResult<Page<Task>> {
         let mut sql =
             String::from("SELECT doc FROM tasks WHERE tenant_id = ? AND assignee_id = ? AND status = 'planned'");
         let mut values = vec![uid(tenant), uid(agent)];
@@ -134,10 +203,7 @@ impl TaskStore for SqlStore {
             sql.push_str(" AND scheduled_at < ?");
             values.push(Value::BigInt(Some(ts(until))));
         }
-        sql.push_str(" ORDER BY scheduled_at, id");
-        sql.push_str(&limit(max.into()));
-        let rows = all(&self.read, &sql, values).await.map_err(db)?;
-        tasks_from_rows(&rows)
+        self.tasks_by_schedule(sql, values, page).await
     }
 
     async fn planned_tasks_of_customer(

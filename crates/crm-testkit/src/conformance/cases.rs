@@ -2,8 +2,10 @@
 //! write.
 
 use chrono::Duration;
+use crm_core::access::PrivateScope;
 use crm_core::case::{
-    Case, CaseContext, CasePatch, CaseRecord, CaseStatus, DescriptionInput, NewCase, Priority, Visibility, history,
+    Case, CaseContext, CaseFilter, CasePatch, CaseRecord, CaseSort, CaseStatus, DescriptionInput, NewCase, Priority,
+    Visibility, history,
 };
 use crm_core::event::EventKind;
 use crm_core::follow_up::{FollowUp, FollowUpKind};
@@ -11,7 +13,7 @@ use crm_core::ids::{CaseId, CustomerId};
 use crm_core::interaction::LinkTarget;
 use crm_core::task::{Task, TaskRecord};
 
-use super::{Ctx, StoreFactory, assert_duplicate, assert_invalid_reference, assert_not_found, assert_stale};
+use super::{Ctx, StoreFactory, assert_duplicate, assert_invalid_reference, assert_stale, page};
 use crate::fixtures::region_fr;
 
 pub(super) fn numbers(cases: &[Case]) -> Vec<String> {
@@ -99,14 +101,7 @@ pub async fn case_round_trips_with_history_and_follow_ups(factory: &dyn StoreFac
     let orphan = FollowUp { id: ctx.id(), case: ctx.id(), ..late.clone() };
     assert_invalid_reference(s.insert_follow_up(&orphan, &[]).await, "case");
 
-    s.delete_case(tenant, case.id, 2, &[ctx.event(EventKind::CaseDeleted { case: case.id })]).await.unwrap();
-    assert_eq!(s.get_case(tenant, case.id).await.unwrap(), None);
-    assert_eq!(s.get_case_by_number(tenant, case.number).await.unwrap(), None);
-    assert!(s.case_history(tenant, case.id).await.unwrap().is_empty());
-    assert!(s.follow_ups_of(tenant, case.id).await.unwrap().is_empty());
-    assert_not_found(s.delete_case(tenant, case.id, 2, &[]).await);
-    let again = Case::restore(CaseRecord { version: 3, ..next.clone().into_record() });
-    assert_not_found(s.update_case(&again, 2, &[], &[]).await);
+    assert_eq!(s.get_deleted_case(tenant, case.id).await.unwrap(), None, "a live case is not a deleted one");
 }
 
 /// Updates that would point a case or a task at a record missing from the tenant are
@@ -131,21 +126,74 @@ pub async fn updates_pointing_at_missing_records_are_refused(factory: &dyn Store
     assert_eq!(s.get_task(tenant, task.id).await.unwrap(), Some(task));
 }
 
-/// Deleting a case detaches the tasks that pointed at it (their version bumped).
-pub async fn deleting_a_case_detaches_its_tasks(factory: &dyn StoreFactory) {
+/// A softly deleted case (written by `update_case`) is hidden from `get_case`, the number
+/// lookup, the list and the open cases of its customer, while its row, number, history,
+/// follow-ups and tasks stay and `get_deleted_case` returns it; restored (another update),
+/// it is back everywhere, its history holding the deletion and the restore.
+pub async fn a_deleted_case_is_hidden_kept_and_restorable(factory: &dyn StoreFactory) {
     let ctx = Ctx::new(factory).await;
     let (s, tenant) = (&ctx.store, ctx.tenant());
     let customer = ctx.customer("Client", vec![]).await;
     let case = ctx.case(&customer, |_| {}).await;
     let attached = ctx.task(&customer, 60, |t| t.case = Some(case.id)).await;
-    let other = ctx.task(&customer, 90, |_| {}).await;
-    s.delete_case(tenant, case.id, case.version(), &[ctx.event(EventKind::CaseDeleted { case: case.id })])
-        .await
-        .unwrap();
-    let detached = s.get_task(tenant, attached.id).await.unwrap().expect("the task stays");
-    assert_eq!(detached.case(), None);
-    assert_eq!(detached.version(), attached.version() + 1);
-    assert_eq!(s.get_task(tenant, other.id).await.unwrap(), Some(other));
+    let note = FollowUp {
+        id: ctx.id(),
+        tenant,
+        case: case.id,
+        kind: FollowUpKind::Note,
+        author: Some(ctx.t.agent.id),
+        at: ctx.now,
+        body: "kept".into(),
+        visibility: Visibility::Internal,
+        interaction: None,
+    };
+    s.insert_follow_up(&note, &[]).await.unwrap();
+    let change = |before: &Case, after: &Case| {
+        history::diff(
+            &before.field_map(),
+            &after.field_map(),
+            tenant,
+            case.id,
+            after.version(),
+            ctx.t.agent.id,
+            ctx.now,
+        )
+    };
+    let mut deleted = case.clone();
+    deleted.soft_delete(ctx.now + Duration::minutes(1)).unwrap();
+    let event = ctx.event(EventKind::CaseDeleted { case: case.id });
+    s.update_case(&deleted, case.version(), &change(&case, &deleted), std::slice::from_ref(&event)).await.unwrap();
+    assert!(ctx.has_event(event.id).await);
+
+    assert_eq!(s.get_case(tenant, case.id).await.unwrap(), None);
+    assert_eq!(s.get_case_by_number(tenant, case.number).await.unwrap(), None);
+    let all = s.list_cases(tenant, &CaseFilter::default(), &PrivateScope::All, CaseSort::default(), &page(200)).await;
+    assert!(all.unwrap().items.iter().all(|c| c.id != case.id), "hidden from the list");
+    assert!(s.open_cases_of(tenant, customer.id, &PrivateScope::All, 10).await.unwrap().is_empty());
+    let limits = crm_core::ports::CardLimits::CARD;
+    let card = s.card_parts(tenant, customer.id, &PrivateScope::All, limits).await.unwrap();
+    assert!(card.open_cases.is_empty(), "hidden from the card");
+    assert_eq!(s.get_deleted_case(tenant, case.id).await.unwrap(), Some(deleted.clone()));
+    assert_eq!(s.follow_ups_of(tenant, case.id).await.unwrap(), vec![note.clone()], "follow-ups kept");
+    assert_eq!(s.get_task(tenant, attached.id).await.unwrap(), Some(attached.clone()), "tasks kept");
+    let history = s.case_history(tenant, case.id).await.unwrap();
+    assert!(history.iter().any(|e| e.field == "deleted_at" && e.old.is_null()), "the deletion is history");
+    assert_eq!(history::replay(&history), deleted.field_map());
+    // The number stays taken.
+    let mut same_number = ctx.build_case(&customer, |_| {}).await;
+    same_number = Case::restore(CaseRecord { number: case.number, ..same_number.into_record() });
+    assert_duplicate(s.insert_case(&same_number, &[], &[]).await, "number");
+
+    let mut restored = deleted.clone();
+    restored.undelete(ctx.now + Duration::minutes(2), Duration::days(30)).unwrap();
+    s.update_case(&restored, deleted.version(), &change(&deleted, &restored), &[]).await.unwrap();
+    assert_eq!(s.get_case(tenant, case.id).await.unwrap(), Some(restored.clone()));
+    assert_eq!(s.get_case_by_number(tenant, case.number).await.unwrap(), Some(restored.clone()));
+    assert_eq!(s.get_deleted_case(tenant, case.id).await.unwrap(), None);
+    assert_eq!(s.open_cases_of(tenant, customer.id, &PrivateScope::All, 10).await.unwrap(), vec![restored.clone()]);
+    let history = s.case_history(tenant, case.id).await.unwrap();
+    assert_eq!(history.iter().filter(|e| e.field == "deleted_at").count(), 2, "deletion and restore");
+    assert_eq!(history::replay(&history), restored.field_map());
 }
 
 /// Numbers and ids are unique per tenant; a case needs an existing customer of the tenant.

@@ -11,6 +11,7 @@ use crm_core::customer::{
 };
 use crm_core::follow_up::{FollowUp, FollowUpKind};
 use crm_core::interaction::{Disposition, Interaction, InteractionRecord, QueueSettings};
+use crm_core::ports::TaskOwner;
 use crm_core::task::{Task, TaskRecord};
 
 use super::{Ctx, StoreFactory, assert_invalid_reference, assert_not_found, page, phone};
@@ -127,7 +128,10 @@ pub async fn other_tenants_records_behave_as_absent(factory: &dyn StoreFactory) 
     assert!(s.case_history(tb, case.id).await.unwrap().is_empty());
     assert!(s.follow_ups_of(tb, case.id).await.unwrap().is_empty());
     assert_eq!(s.get_task(tb, task.id).await.unwrap(), None);
-    assert!(s.planned_tasks_of_agent(tb, a.t.agent.id, None, 10).await.unwrap().is_empty());
+    assert!(s.planned_tasks_of_agent(tb, a.t.agent.id, None, &page(10)).await.unwrap().items.is_empty());
+    assert!(s.tasks_of(tb, TaskOwner::Customer(customer.id), &page(10)).await.unwrap().items.is_empty());
+    assert!(s.tasks_of(tb, TaskOwner::Case(case.id), &page(10)).await.unwrap().items.is_empty());
+    assert_not_found(s.delete_task(tb, task.id, task.version(), &[]).await);
     assert!(s.planned_tasks_of_customer(tb, customer.id, 10).await.unwrap().is_empty());
     assert_eq!(s.get_interaction(tb, interaction.id).await.unwrap(), None);
     assert!(s.interactions_of_customer(tb, customer.id, &page(10)).await.unwrap().items.is_empty());
@@ -158,7 +162,7 @@ pub async fn other_tenants_records_behave_as_absent(factory: &dyn StoreFactory) 
     assert_invalid_reference(b.store.insert_case(&foreign_case, &[], &[]).await, "customer");
     let stolen_case = Case::restore(CaseRecord { tenant: tb, version: 2, ..case.clone().into_record() });
     assert_not_found(s.update_case(&stolen_case, 1, &[], &[]).await);
-    assert_not_found(s.delete_case(tb, case.id, 1, &[]).await);
+    assert_eq!(s.get_deleted_case(tb, case.id).await.unwrap(), None);
     let foreign_follow_up = FollowUp { id: b.id(), tenant: tb, ..follow_up.clone() };
     assert_invalid_reference(s.insert_follow_up(&foreign_follow_up, &[]).await, "case");
 

@@ -8,7 +8,10 @@ use crm_core::ids::{CaseId, CustomerId, EventId, TaskId};
 use crm_core::task::{Task, TaskPatch, TaskRecord, TaskStatus};
 use crm_core::time::{UuidV7Generator, next_id};
 
-use super::{Ctx, StoreFactory, assert_duplicate, assert_invalid_reference, assert_not_found};
+use crm_core::page::PageRequest;
+use crm_core::ports::TaskOwner;
+
+use super::{Ctx, StoreFactory, assert_duplicate, assert_invalid_reference, assert_not_found, assert_stale, page};
 
 fn subjects(tasks: &[Task]) -> Vec<String> {
     tasks.iter().map(|t| t.subject().to_owned()).collect()
@@ -69,20 +72,101 @@ pub async fn task_round_trips_and_agendas_are_soonest_first(factory: &dyn StoreF
     assert_not_found(s.update_task(&unknown, 1, &[]).await);
 
     let agent = ctx.t.agent.id;
-    let agenda = s.planned_tasks_of_agent(tenant, agent, None, 10).await.unwrap();
-    assert_eq!(subjects(&agenda), subjects(&[t30.clone(), t45.clone(), updated.clone()]));
+    let agenda = |until, limit| async move { s.planned_tasks_of_agent(tenant, agent, until, &page(limit)).await };
+    let listed = agenda(None, 10).await.unwrap();
+    assert_eq!(subjects(&listed.items), subjects(&[t30.clone(), t45.clone(), updated.clone()]));
+    assert_eq!(listed.next, None);
     let until = Some(ctx.now + Duration::minutes(60));
-    let agenda = s.planned_tasks_of_agent(tenant, agent, until, 10).await.unwrap();
-    assert_eq!(subjects(&agenda), subjects(&[t30.clone(), t45.clone()]));
+    let listed = agenda(until, 10).await.unwrap();
+    assert_eq!(subjects(&listed.items), subjects(&[t30.clone(), t45.clone()]));
     let until = Some(t45.scheduled_at());
-    let agenda = s.planned_tasks_of_agent(tenant, agent, until, 10).await.unwrap();
-    assert_eq!(subjects(&agenda), subjects(std::slice::from_ref(&t30)), "until is exclusive");
-    let agenda = s.planned_tasks_of_agent(tenant, agent, None, 1).await.unwrap();
-    assert_eq!(subjects(&agenda), subjects(std::slice::from_ref(&t30)));
+    let listed = agenda(until, 10).await.unwrap();
+    assert_eq!(subjects(&listed.items), subjects(std::slice::from_ref(&t30)), "until is exclusive");
+    let listed = agenda(None, 1).await.unwrap();
+    assert_eq!(subjects(&listed.items), subjects(std::slice::from_ref(&t30)));
+    assert!(listed.next.is_some(), "a full page has a next cursor");
     let pending = s.planned_tasks_of_customer(tenant, customer.id, 10).await.unwrap();
     assert_eq!(subjects(&pending), subjects(&[t30.clone(), t60.clone(), updated.clone()]));
     let pending = s.planned_tasks_of_customer(tenant, customer.id, 2).await.unwrap();
     assert_eq!(subjects(&pending), subjects(&[t30, t60]));
+}
+
+/// Every page of a task list, following the cursors.
+async fn walk<F, Fut>(limit: u32, read: F) -> Vec<Task>
+where
+    F: Fn(PageRequest) -> Fut,
+    Fut: std::future::Future<Output = crm_core::ports::StoreResult<crm_core::page::Page<Task>>>,
+{
+    let mut all = Vec::new();
+    let mut request = page(limit);
+    loop {
+        let got = read(request.clone()).await.expect("a page of tasks");
+        assert!(got.items.len() <= usize::try_from(limit).unwrap_or(usize::MAX));
+        all.extend(got.items);
+        match got.next {
+            Some(next) => request.after = Some(next),
+            None => return all,
+        }
+    }
+}
+
+/// Tasks of a customer and of a case list every status by schedule, page by page; an
+/// agent's agenda pages past any size (no hidden cap); a task is deleted with its events,
+/// guarded by its version; a cursor of another shape is refused.
+pub async fn tasks_are_listed_by_owner_paged_and_deleted(factory: &dyn StoreFactory) {
+    let ctx = Ctx::new(factory).await;
+    let (s, tenant) = (&ctx.store, ctx.tenant());
+    let customer = ctx.customer("Liste", vec![]).await;
+    let other = ctx.customer("Autre liste", vec![]).await;
+    let case = ctx.case(&customer, |_| {}).await;
+    let mut mine = Vec::new();
+    for i in 0..7_i64 {
+        mine.push(
+            ctx.task(&customer, 10 * i, |t| {
+                t.subject = format!("task {i}");
+                t.case = (i % 2 == 0).then_some(case.id);
+            })
+            .await,
+        );
+    }
+    // Two tasks at the same instant: the id breaks the tie.
+    let twin = ctx.task(&customer, 10, |t| t.subject = "twin of task 1".into()).await;
+    mine.push(twin);
+    let mut done = ctx.build_task(&customer, 15, |t| t.subject = "done".into());
+    let zone = done.time_zone();
+    TaskPatch { status: Some(TaskStatus::Done), ..TaskPatch::default() }.apply(&mut done, zone, ctx.now).unwrap();
+    s.insert_task(&done, &[]).await.unwrap();
+    mine.push(done.clone());
+    ctx.task(&other, 5, |t| t.subject = "another customer's".into()).await;
+    mine.sort_by_key(|t| (t.scheduled_at(), t.id));
+
+    for limit in [1, 2, 3, 50] {
+        let listed =
+            walk(limit, |p| async move { s.tasks_of(tenant, TaskOwner::Customer(customer.id), &p).await }).await;
+        assert_eq!(listed, mine, "customer's tasks by {limit}");
+    }
+    let of_case: Vec<Task> = mine.iter().filter(|t| t.case() == Some(case.id)).cloned().collect();
+    let listed = walk(2, |p| async move { s.tasks_of(tenant, TaskOwner::Case(case.id), &p).await }).await;
+    assert_eq!(listed, of_case);
+    let planned: Vec<Task> = mine.iter().filter(|t| t.status() == TaskStatus::Planned).cloned().collect();
+    let agent = ctx.t.agent.id;
+    let listed = walk(2, |p| async move { s.planned_tasks_of_agent(tenant, agent, None, &p).await }).await;
+    assert_eq!(listed.iter().filter(|t| t.customer() == customer.id).cloned().collect::<Vec<_>>(), planned);
+
+    let bad = PageRequest { limit: 2, after: Some(crm_core::page::Cursor::from_string("7b7d".into())) };
+    assert_invalid_reference(s.tasks_of(tenant, TaskOwner::Customer(customer.id), &bad).await, "cursor");
+    assert_invalid_reference(s.planned_tasks_of_agent(tenant, agent, None, &bad).await, "cursor");
+
+    let gone = &mine[0];
+    assert_stale(s.delete_task(tenant, gone.id, gone.version() + 1, &[]).await);
+    assert!(s.get_task(tenant, gone.id).await.unwrap().is_some(), "a stale delete changes nothing");
+    let event = ctx.event(EventKind::TaskDeleted { task: gone.id, assignee: gone.assignee() });
+    s.delete_task(tenant, gone.id, gone.version(), std::slice::from_ref(&event)).await.unwrap();
+    assert_eq!(s.get_task(tenant, gone.id).await.unwrap(), None);
+    assert!(ctx.has_event(event.id).await);
+    assert_not_found(s.delete_task(tenant, gone.id, gone.version(), &[]).await);
+    let listed = walk(50, |p| async move { s.tasks_of(tenant, TaskOwner::Customer(customer.id), &p).await }).await;
+    assert_eq!(listed, mine[1..].to_vec());
 }
 
 const CLAIMERS: usize = 8;

@@ -130,34 +130,19 @@ impl CaseStore for MemoryStore {
         Ok(())
     }
 
-    async fn delete_case(
-        &self,
-        tenant: TenantId,
-        id: CaseId,
-        expected_version: u64,
-        events: &[DomainEvent],
-    ) -> StoreResult<()> {
-        let mut state = self.write()?;
-        state.checked_case(tenant, id, expected_version)?;
-        let rows = state.stage_events(events)?;
-        state.cases.remove(&id);
-        state.history.remove(&id);
-        state.follow_ups.retain(|_, f| f.case != id);
-        for task in state.tasks.values_mut().filter(|t| t.case() == Some(id)) {
-            task.detach_from_case();
-        }
-        state.commit_events(rows);
-        Ok(())
+    async fn get_deleted_case(&self, tenant: TenantId, id: CaseId) -> StoreResult<Option<Case>> {
+        let state = self.read()?;
+        Ok(state.cases.get(&id).filter(|c| c.tenant == tenant && c.is_deleted()).cloned())
     }
 
     async fn get_case(&self, tenant: TenantId, id: CaseId) -> StoreResult<Option<Case>> {
         let state = self.read()?;
-        Ok(state.cases.get(&id).filter(|c| c.tenant == tenant).cloned())
+        Ok(state.cases.get(&id).filter(|c| c.tenant == tenant && !c.is_deleted()).cloned())
     }
 
     async fn get_case_by_number(&self, tenant: TenantId, number: CaseNumber) -> StoreResult<Option<Case>> {
         let state = self.read()?;
-        Ok(state.cases.values().find(|c| c.tenant == tenant && c.number == number).cloned())
+        Ok(state.cases.values().find(|c| c.tenant == tenant && c.number == number && !c.is_deleted()).cloned())
     }
 
     async fn list_cases(
@@ -179,7 +164,7 @@ impl CaseStore for MemoryStore {
         let mut found: Vec<&Case> = state
             .cases
             .values()
-            .filter(|c| c.tenant == tenant && filter.matches(c, scope))
+            .filter(|c| c.tenant == tenant && !c.is_deleted() && filter.matches(c, scope))
             .filter(|c| cursor.as_ref().is_none_or(|p| after(sort, c, p)))
             .collect();
         found.sort_by(|a, b| sort.compare(a, b));
@@ -197,7 +182,7 @@ impl CaseStore for MemoryStore {
         let mut found: Vec<&Case> = state
             .cases
             .values()
-            .filter(|c| c.tenant == tenant && c.customer() == customer && c.status().is_open())
+            .filter(|c| c.tenant == tenant && c.customer() == customer && c.status().is_open() && !c.is_deleted())
             .filter(|c| c.visibility() != Visibility::Private || scope.admits(c.assignee(), c.group()))
             .collect();
         found.sort_by_key(|c| (Reverse(c.updated_at()), Reverse(c.number)));

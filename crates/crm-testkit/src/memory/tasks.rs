@@ -5,10 +5,19 @@ use chrono::{DateTime, Utc};
 use crm_core::error::StoreError;
 use crm_core::event::DomainEvent;
 use crm_core::ids::{AgentId, CustomerId, EventId, TaskId, TenantId};
-use crm_core::ports::{StoreResult, TaskStore};
+use crm_core::page::{Page, PageRequest};
+use crm_core::ports::{StoreResult, TaskOwner, TaskPosition, TaskStore};
 use crm_core::task::{Task, TaskStatus, reminder_event};
 
-use super::{MemoryStore, check_version, invalid_reference, limit};
+use super::{MemoryStore, check_version, decode_cursor, invalid_reference, limit, paginate};
+
+/// `tasks` (any order) after the cursor of `page`, by schedule, as one page.
+fn page_by_schedule(mut tasks: Vec<&Task>, page: &PageRequest) -> StoreResult<Page<Task>> {
+    let cursor: Option<TaskPosition> = decode_cursor(page)?;
+    tasks.retain(|t| cursor.is_none_or(|c| (t.scheduled_at(), t.id) > c));
+    tasks.sort_by_key(|t| (t.scheduled_at(), t.id));
+    Ok(paginate(tasks, page, |t: &Task| (t.scheduled_at(), t.id)))
+}
 
 #[async_trait]
 impl TaskStore for MemoryStore {
@@ -54,22 +63,52 @@ impl TaskStore for MemoryStore {
         Ok(state.tasks.get(&id).filter(|t| t.tenant == tenant).cloned())
     }
 
+    async fn delete_task(
+        &self,
+        tenant: TenantId,
+        id: TaskId,
+        expected_version: u64,
+        events: &[DomainEvent],
+    ) -> StoreResult<()> {
+        let mut state = self.write()?;
+        let stored =
+            state.tasks.get(&id).filter(|t| t.tenant == tenant).ok_or_else(|| StoreError::not_found("task", id))?;
+        check_version("task", id, stored.version(), expected_version)?;
+        let rows = state.stage_events(events)?;
+        state.tasks.remove(&id);
+        state.commit_events(rows);
+        Ok(())
+    }
+
+    async fn tasks_of(&self, tenant: TenantId, of: TaskOwner, page: &PageRequest) -> StoreResult<Page<Task>> {
+        let state = self.read()?;
+        let found: Vec<&Task> = state
+            .tasks
+            .values()
+            .filter(|t| t.tenant == tenant)
+            .filter(|t| match of {
+                TaskOwner::Customer(c) => t.customer() == c,
+                TaskOwner::Case(c) => t.case() == Some(c),
+            })
+            .collect();
+        page_by_schedule(found, page)
+    }
+
     async fn planned_tasks_of_agent(
         &self,
         tenant: TenantId,
         agent: AgentId,
         until: Option<DateTime<Utc>>,
-        limit_: u32,
-    ) -> StoreResult<Vec<Task>> {
+        page: &PageRequest,
+    ) -> StoreResult<Page<Task>> {
         let state = self.read()?;
-        let mut found: Vec<&Task> = state
+        let found: Vec<&Task> = state
             .tasks
             .values()
             .filter(|t| t.tenant == tenant && t.assignee() == agent && t.status() == TaskStatus::Planned)
             .filter(|t| until.is_none_or(|u| t.scheduled_at() < u))
             .collect();
-        found.sort_by_key(|t| (t.scheduled_at(), t.id));
-        Ok(found.into_iter().take(limit(limit_)).cloned().collect())
+        page_by_schedule(found, page)
     }
 
     async fn planned_tasks_of_customer(

@@ -147,6 +147,7 @@ impl ValidNewCase {
             closed_at: None,
             custom: self.custom,
             version: 1,
+            deleted_at: None,
         }
     }
 }

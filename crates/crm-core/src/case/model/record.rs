@@ -53,6 +53,9 @@ pub struct CaseRecord {
     pub custom: CustomValues,
     /// Optimistic-concurrency version.
     pub version: u64,
+    /// When it was (soft) deleted; `None` while live.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deleted_at: Option<DateTime<Utc>>,
 }
 
 impl From<CaseRecord> for Case {
@@ -92,6 +95,7 @@ impl Case {
             closed_at: r.closed_at,
             custom: r.custom,
             version: r.version,
+            deleted_at: r.deleted_at,
         }
     }
 
@@ -118,6 +122,7 @@ impl Case {
             closed_at: self.closed_at,
             custom: self.custom,
             version: self.version,
+            deleted_at: self.deleted_at,
         }
     }
 }
