@@ -123,6 +123,8 @@ pub struct Customer {
     pub origin_channel: Option<Channel>,
     /// Last inbound contact (CUS-8).
     last_contact_at: Option<DateTime<Utc>>,
+    /// Inbound messages no agent has read or answered yet (CUS-8).
+    unread_messages: u32,
     /// Who created it.
     pub created_by: Option<AgentId>,
     /// When it was created.
@@ -175,6 +177,7 @@ impl Customer {
             status: CustomerStatus::Active,
             origin_channel: Some(channel),
             last_contact_at: Some(now),
+            unread_messages: 0,
             created_by: Some(actor.agent),
             created_at: now,
             updated_at: now,
@@ -247,6 +250,7 @@ impl Customer {
         }
         self.custom = custom;
         self.last_contact_at = self.last_contact_at.max(source.last_contact_at);
+        self.unread_messages = self.unread_messages.saturating_add(source.unread_messages);
         self.touch(now);
     }
 
@@ -307,6 +311,39 @@ impl Customer {
             self.touch(at);
         }
         changed
+    }
+
+    /// Inbound messages no agent has read or answered yet (CUS-8).
+    pub fn unread_messages(&self) -> u32 {
+        self.unread_messages
+    }
+
+    /// Records an inbound message on `channel` from `identity` (CUS-8): the contact as
+    /// [`Customer::record_contact`] records it, and one more unread message. Always one
+    /// change, at `at`: the next version.
+    pub fn record_message(&mut self, identity: Option<Identity>, at: DateTime<Utc>) {
+        if self.last_contact_at.is_none_or(|t| t < at) {
+            self.last_contact_at = Some(at);
+        }
+        if let Some(identity) = identity {
+            let key = identity.key();
+            if self.identities.len() < MAX_IDENTITIES && !self.identities.iter().any(|i| i.key() == key) {
+                self.identities.push(identity);
+            }
+        }
+        self.unread_messages = self.unread_messages.saturating_add(1);
+        self.touch(at);
+    }
+
+    /// An agent read or answered the messages (CUS-8): none unread. Returns whether the card
+    /// changed (then it is one change, at `at`: the next version).
+    pub fn mark_messages_read(&mut self, at: DateTime<Utc>) -> bool {
+        if self.unread_messages == 0 {
+            return false;
+        }
+        self.unread_messages = 0;
+        self.touch(at);
+        true
     }
 
     /// The field values history and events describe (`name`, `account_number`, …).
@@ -473,6 +510,7 @@ impl NewCustomer {
             status: CustomerStatus::Active,
             origin_channel: self.origin_channel,
             last_contact_at: None,
+            unread_messages: 0,
             created_by,
             created_at: ctx.now,
             updated_at: ctx.now,

@@ -8,7 +8,7 @@ mod case;
 mod customer;
 mod diagnostics;
 mod directory;
-mod interaction;
+pub(crate) mod interaction;
 mod names;
 mod outbox;
 #[cfg(feature = "bench")]
