@@ -7,7 +7,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::case::CaseNumber;
 use crate::external::ActivityPush;
-use crate::ids::{AgentId, CaseId, CustomerId, EventId, FollowUpId, GroupId, InteractionId, MergeId, MessageId, TaskId, TenantId};
+use crate::ids::{
+    AgentId, CaseId, CustomerId, EventId, FollowUpId, GroupId, InteractionId, MergeId, MessageId, TaskId, TenantId,
+};
 use crate::interaction::{Direction, InteractionState, LinkTarget};
 
 /// Something that happened.

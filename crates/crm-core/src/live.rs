@@ -79,9 +79,7 @@ impl Addressees {
             EventKind::CaseUpdated { case, .. } | EventKind::FollowUpAdded { case, .. } => Self::CaseAssignee(*case),
             EventKind::InteractionCreated { agent, .. }
             | EventKind::InteractionStateChanged { agent, .. }
-            | EventKind::MessageAdded { agent, .. } => {
-                Self::Agents(agent.iter().copied().collect())
-            }
+            | EventKind::MessageAdded { agent, .. } => Self::Agents(agent.iter().copied().collect()),
             _ => Self::Agents(Vec::new()),
         }
     }

@@ -21,7 +21,7 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::idempotency::idempotency;
 use crate::metrics::track;
 use crate::problem::{Problem, ProblemKind};
-use crate::routes::{admin, cases, customers, events, external, interactions, outbox, tasks};
+use crate::routes::{admin, cases, customers, events, external, interactions, messages, outbox, tasks};
 use crate::state::AppState;
 
 /// Where the OpenAPI document is served.
@@ -60,6 +60,9 @@ pub fn api() -> (Router<AppState>, OpenApi) {
         .routes(routes!(interactions::link))
         .routes(routes!(interactions::unlink))
         .routes(routes!(interactions::create_case))
+        .routes(routes!(messages::add_message, messages::messages))
+        .routes(routes!(messages::read_messages))
+        .routes(routes!(messages::case_interactions))
         .routes(routes!(admin::custom_fields, admin::define_custom_field))
         .routes(routes!(admin::dispositions, admin::put_disposition))
         .routes(routes!(admin::put_queue))

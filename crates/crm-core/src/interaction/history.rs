@@ -74,7 +74,9 @@ impl InteractionFilter {
         }
         match &self.text {
             None => true,
-            Some(text) => interaction.search_text().contains(text.as_str()) || messages.any(|m| m.contains(text.as_str())),
+            Some(text) => {
+                interaction.search_text().contains(text.as_str()) || messages.any(|m| m.contains(text.as_str()))
+            }
         }
     }
 }
@@ -179,9 +181,12 @@ mod tests {
 
     fn call() -> Interaction {
         let now = Utc.with_ymd_and_hms(2026, 1, 1, 9, 0, 0).unwrap();
-        NewInteraction { contact_name: Some("Zoë Martin".into()), ..NewInteraction::new(Channel::Voice, Direction::Inbound) }
-            .build(InteractionId::from_uuid(Uuid::from_u128(1)), TenantId::from_uuid(Uuid::from_u128(2)), false, now)
-            .unwrap()
+        NewInteraction {
+            contact_name: Some("Zoë Martin".into()),
+            ..NewInteraction::new(Channel::Voice, Direction::Inbound)
+        }
+        .build(InteractionId::from_uuid(Uuid::from_u128(1)), TenantId::from_uuid(Uuid::from_u128(2)), false, now)
+        .unwrap()
     }
 
     #[test]
@@ -222,7 +227,10 @@ mod tests {
         let follow_ups = inter.summary_follow_ups(InteractionAction::CompleteWrapUp, &[case], &mut ids, done);
         assert_eq!(follow_ups.len(), 1);
         let f = &follow_ups[0];
-        assert_eq!((f.case, f.kind, f.interaction, f.author), (case, FollowUpKind::CallSummary, Some(inter.id), Some(agent)));
+        assert_eq!(
+            (f.case, f.kind, f.interaction, f.author),
+            (case, FollowUpKind::CallSummary, Some(inter.id), Some(agent))
+        );
         assert!(f.body.contains("channel: voice") && f.body.contains("duration: 2m 05s"), "{}", f.body);
         assert!(f.body.contains("disposition: none") && f.body.contains("wants a refund"), "{}", f.body);
     }

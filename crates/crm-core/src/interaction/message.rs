@@ -177,7 +177,8 @@ mod tests {
     #[test]
     fn a_message_needs_a_body_or_an_attachment_and_names_bad_fields() {
         let chat = conversation(Channel::Chat);
-        let (id, agent, now) = (MessageId::from_uuid(Uuid::from_u128(3)), AgentId::from_uuid(Uuid::from_u128(7)), chat.offered_at);
+        let (id, agent, now) =
+            (MessageId::from_uuid(Uuid::from_u128(3)), AgentId::from_uuid(Uuid::from_u128(7)), chat.offered_at);
         let err = message(Direction::Inbound, "  ").build(id, &chat, agent, now).unwrap_err();
         assert_eq!(err.errors()[0].field, "body");
         let long = message(Direction::Inbound, &"x".repeat(MAX_MESSAGE_BODY + 1)).build(id, &chat, agent, now);
@@ -186,7 +187,10 @@ mod tests {
             attachments: vec![AttachmentRef { reference: " ".into(), name: None, media_type: None }],
             ..message(Direction::Inbound, "")
         };
-        assert_eq!(bad_attachment.build(id, &chat, agent, now).unwrap_err().errors()[0].field, "attachments[0].reference");
+        assert_eq!(
+            bad_attachment.build(id, &chat, agent, now).unwrap_err().errors()[0].field,
+            "attachments[0].reference"
+        );
         let outbound = message(Direction::Outbound, "hello").build(id, &chat, agent, now).unwrap();
         assert_eq!((outbound.agent, outbound.body.as_str()), (Some(agent), "hello"));
         let inbound = message(Direction::Inbound, "hi").build(id, &chat, agent, now).unwrap();

@@ -42,7 +42,12 @@ impl Crm {
     }
 
     /// The identity an address on a channel stands for, when it parses.
-    pub(super) fn identity_of(&self, channel: Channel, address: &str, region: crate::customer::Region) -> Option<Identity> {
+    pub(super) fn identity_of(
+        &self,
+        channel: Channel,
+        address: &str,
+        region: crate::customer::Region,
+    ) -> Option<Identity> {
         match channel {
             Channel::Voice | Channel::Sms | Channel::Fax => {
                 PhoneNumber::parse(address, Some(region)).ok().map(|number| Identity::Phone { number, label: None })
@@ -190,7 +195,12 @@ impl Crm {
     /// # Errors
     /// Forbidden without `case.read`; `NotFound` for a case the actor cannot see; a bad
     /// cursor.
-    pub async fn case_interactions(&self, actor: &Actor, case: CaseId, page: &PageRequest) -> Result<Page<Interaction>> {
+    pub async fn case_interactions(
+        &self,
+        actor: &Actor,
+        case: CaseId,
+        page: &PageRequest,
+    ) -> Result<Page<Interaction>> {
         self.get_case(actor, case).await?;
         Ok(self.store.interactions_of_case(actor.tenant, case, page).await?)
     }

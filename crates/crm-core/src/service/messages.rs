@@ -104,7 +104,12 @@ impl Crm {
     ///
     /// # Errors
     /// Forbidden without `interaction.handle`; `NotFound`; a bad cursor.
-    pub async fn messages(&self, actor: &Actor, id: InteractionId, page: &PageRequest) -> Result<Page<InteractionMessage>> {
+    pub async fn messages(
+        &self,
+        actor: &Actor,
+        id: InteractionId,
+        page: &PageRequest,
+    ) -> Result<Page<InteractionMessage>> {
         actor.require(Permission::InteractionHandle)?;
         self.load_interaction(actor, id).await?;
         Ok(self.store.messages_of(actor.tenant, id, page).await?)

@@ -350,7 +350,9 @@ impl InteractionStore for MockStore {
         follow_ups: &[crate::follow_up::FollowUp],
         events: &[DomainEvent],
     ) -> StoreResult<()> {
-        self.interaction_store.update_interaction_with_follow_ups(interaction, expected_version, follow_ups, events).await
+        self.interaction_store
+            .update_interaction_with_follow_ups(interaction, expected_version, follow_ups, events)
+            .await
     }
     async fn interactions_of_case(
         &self,

@@ -7,6 +7,7 @@ pub mod customers;
 pub mod events;
 pub mod external;
 pub mod interactions;
+pub mod messages;
 pub mod outbox;
 pub mod tasks;
 

@@ -15,8 +15,8 @@ use crm_core::interaction::{Interaction, InteractionFilter, InteractionMessage};
 use crm_core::page::{Cursor, Page, PageRequest};
 use crm_core::ports::{CardWrite, InteractionStore, StoreResult};
 
-use super::customer::{decode_cursor, insert_customer_in, paginate, replace_customer};
 use super::case::insert_follow_up_in;
+use super::customer::{decode_cursor, insert_customer_in, paginate, replace_customer};
 use super::{require, stale_or_missing, write_events};
 use crate::connect::{SqlStore, finish};
 use crate::error::{db, map_db, with_value};
@@ -280,9 +280,7 @@ impl InteractionStore for SqlStore {
             let values = vec![uid(message.interaction), uid(message.tenant), int(interaction_version)];
             if exec(&tx, guard, values).await.map_err(db)? == 0 {
                 let (tenant, id) = (message.tenant.as_uuid(), message.interaction.as_uuid());
-                return Err(
-                    stale_or_missing(&tx, "interactions", "interaction", tenant, id, interaction_version).await
-                );
+                return Err(stale_or_missing(&tx, "interactions", "interaction", tenant, id, interaction_version).await);
             }
             match card {
                 Some(CardWrite::Created(customer)) => insert_customer_in(&tx, self.backend, customer).await?,

@@ -68,10 +68,8 @@ pub async fn summary_follow_ups_are_written_with_their_interaction_or_not_at_all
 
     // Written: the interaction, both follow-ups and the events.
     let follow_ups = summaries(&ctx, &done, &[a.id, b.id]);
-    let events: Vec<_> = follow_ups
-        .iter()
-        .map(|f| ctx.event(EventKind::FollowUpAdded { case: f.case, follow_up: f.id }))
-        .collect();
+    let events: Vec<_> =
+        follow_ups.iter().map(|f| ctx.event(EventKind::FollowUpAdded { case: f.case, follow_up: f.id })).collect();
     s.update_interaction_with_follow_ups(&done, version, &follow_ups, &events).await.unwrap();
     assert_eq!(s.get_interaction(tenant, call.id).await.unwrap(), Some(done.clone()));
     assert_eq!(s.follow_ups_of(tenant, a.id).await.unwrap(), vec![follow_ups[0].clone()]);
