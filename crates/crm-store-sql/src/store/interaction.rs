@@ -362,3 +362,44 @@ async fn insert_interaction_in<C: ConnectionTrait>(c: &C, interaction: &Interact
     .map_err(|e| with_value(map_db(e, "customer"), |_| Some(interaction.id.to_string())))?;
     insert_case_links(c, interaction).await
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+    use crm_core::ids::AgentId;
+    use crm_core::interaction::{Channel, Direction, LinkTarget, NewInteraction};
+    use uuid::Uuid;
+
+    use super::*;
+    use crate::SqlStoreOptions;
+
+    /// `m0011` indexes the interactions written before it: their channel, folded text and
+    /// case links come from their documents.
+    #[tokio::test]
+    async fn interactions_written_before_m0011_are_indexed_from_their_documents() {
+        let store = SqlStore::connect("sqlite::memory:", SqlStoreOptions::default()).await.unwrap();
+        store.migrate().await.unwrap();
+        let now = Utc.with_ymd_and_hms(2026, 12, 7, 9, 0, 0).unwrap();
+        let (tenant, case) = (TenantId::from_uuid(Uuid::now_v7()), CaseId::from_uuid(Uuid::now_v7()));
+        let mut chat = NewInteraction {
+            contact_name: Some("Zoë".into()),
+            ..NewInteraction::new(Channel::Chat, Direction::Inbound)
+        }
+        .build(InteractionId::from_uuid(Uuid::now_v7()), tenant, false, now)
+        .unwrap();
+        chat.link(LinkTarget::Case { id: case }, AgentId::from_uuid(Uuid::now_v7()), now).unwrap();
+        store.insert_interaction(&chat, &[]).await.unwrap();
+        // As a row written before m0011 looks.
+        exec(&store.write, "UPDATE interactions SET channel = NULL, search_text = NULL", vec![]).await.unwrap();
+        exec(&store.write, "DELETE FROM interaction_cases", vec![]).await.unwrap();
+        assert!(store.interactions_of_case(tenant, case, &PageRequest::first()).await.unwrap().items.is_empty());
+
+        index_unindexed_interactions(&store.write).await.unwrap();
+        let row = one(&store.read, "SELECT channel, search_text FROM interactions", vec![]).await.unwrap().unwrap();
+        let (channel, search): (String, String) =
+            (row.try_get("", "channel").unwrap(), row.try_get("", "search_text").unwrap());
+        assert_eq!((channel.as_str(), search.as_str()), ("chat", " zoe "));
+        let linked = store.interactions_of_case(tenant, case, &PageRequest::first()).await.unwrap();
+        assert_eq!(linked.items, vec![chat]);
+    }
+}
