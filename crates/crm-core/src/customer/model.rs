@@ -322,17 +322,10 @@ impl Customer {
     /// [`Customer::record_contact`] records it, and one more unread message. Always one
     /// change, at `at`: the next version.
     pub fn record_message(&mut self, identity: Option<Identity>, at: DateTime<Utc>) {
-        if self.last_contact_at.is_none_or(|t| t < at) {
-            self.last_contact_at = Some(at);
-        }
-        if let Some(identity) = identity {
-            let key = identity.key();
-            if self.identities.len() < MAX_IDENTITIES && !self.identities.iter().any(|i| i.key() == key) {
-                self.identities.push(identity);
-            }
-        }
         self.unread_messages = self.unread_messages.saturating_add(1);
-        self.touch(at);
+        if !self.record_contact(identity, at) {
+            self.touch(at);
+        }
     }
 
     /// An agent read or answered the messages (CUS-8): none unread. Returns whether the card
@@ -615,5 +608,13 @@ mod tests {
         assert_eq!((card.version(), card.updated_at(), card.identities().len()), (2, later, 2));
         assert!(!card.record_contact(Some(email("j@example.org")), now), "an older contact with a known identity");
         assert_eq!(card.version(), 2);
+
+        // Messages: each one counts and is one version, even an older one; reading resets.
+        card.record_message(None, now);
+        card.record_message(Some(email("j2@example.org")), later + Duration::minutes(1));
+        assert_eq!((card.unread_messages(), card.version(), card.identities().len()), (2, 4, 3));
+        assert!(card.mark_messages_read(later));
+        assert!(!card.mark_messages_read(later), "nothing unread, no change");
+        assert_eq!((card.unread_messages(), card.version()), (0, 5));
     }
 }

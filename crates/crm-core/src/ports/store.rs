@@ -434,7 +434,7 @@ pub trait InteractionStore: Send + Sync {
         &self,
         message: &InteractionMessage,
         interaction_version: u64,
-        card: Option<&CardWrite>,
+        card: Option<CardWrite>,
         events: &[DomainEvent],
     ) -> StoreResult<()>;
 

@@ -86,7 +86,7 @@ impl Crm {
                 kinds.push(EventKind::CustomerUpdated { customer: customer.id, fields });
             }
             let events: Vec<_> = kinds.into_iter().map(|kind| self.event(actor, kind)).collect();
-            match self.store.insert_message(&message, inter.version(), write.as_ref(), &events).await {
+            match self.store.insert_message(&message, inter.version(), write, &events).await {
                 Ok(()) => return Ok(message),
                 Err(e) => {
                     let e = Error::from(e);

@@ -375,7 +375,7 @@ impl InteractionStore for MockStore {
         &self,
         message: &crate::interaction::InteractionMessage,
         interaction_version: u64,
-        card: Option<&crate::ports::CardWrite>,
+        card: Option<crate::ports::CardWrite>,
         events: &[DomainEvent],
     ) -> StoreResult<()> {
         self.interaction_store.insert_message(message, interaction_version, card, events).await

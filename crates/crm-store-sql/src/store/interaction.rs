@@ -269,7 +269,7 @@ impl InteractionStore for SqlStore {
         &self,
         message: &InteractionMessage,
         interaction_version: u64,
-        card: Option<&CardWrite>,
+        card: Option<CardWrite>,
         events: &[DomainEvent],
     ) -> StoreResult<()> {
         let tx = self.begin().await?;
@@ -282,7 +282,7 @@ impl InteractionStore for SqlStore {
                 let (tenant, id) = (message.tenant.as_uuid(), message.interaction.as_uuid());
                 return Err(stale_or_missing(&tx, "interactions", "interaction", tenant, id, interaction_version).await);
             }
-            match card {
+            match &card {
                 Some(CardWrite::Created(customer)) => insert_customer_in(&tx, self.backend, customer).await?,
                 Some(CardWrite::Updated { customer, expected_version }) => {
                     replace_customer(&tx, customer, *expected_version).await?;

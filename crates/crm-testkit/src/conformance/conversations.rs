@@ -254,19 +254,19 @@ pub async fn messages_are_written_with_their_card_and_listed_oldest_first(factor
         agent: Some(agent),
         unread: 1,
     });
-    s.insert_message(&first, chat.version(), Some(&update), std::slice::from_ref(&event)).await.unwrap();
+    s.insert_message(&first, chat.version(), Some(update.clone()), std::slice::from_ref(&event)).await.unwrap();
     assert_eq!(s.get_customer(tenant, card.id).await.unwrap().map(|c| c.unread_messages()), Some(1));
     assert!(ctx.has_event(event.id).await);
     assert_eq!(s.get_interaction(tenant, chat.id).await.unwrap(), Some(chat.clone()), "the interaction is unchanged");
 
     // The same card update again is stale: no message.
     let late = build("encore", 6);
-    assert_stale(s.insert_message(&late, chat.version(), Some(&update), &[]).await);
+    assert_stale(s.insert_message(&late, chat.version(), Some(update.clone()), &[]).await);
     // The interaction changed since its state was checked: no message, no card.
     let mut next = card.clone();
     next.record_message(None, late.at);
     let update = CardWrite::Updated { customer: next.clone(), expected_version: card.version() };
-    assert_stale(s.insert_message(&late, chat.version() + 1, Some(&update), &[]).await);
+    assert_stale(s.insert_message(&late, chat.version() + 1, Some(update.clone()), &[]).await);
     assert_eq!(s.get_customer(tenant, card.id).await.unwrap().map(|c| c.version()), Some(card.version()));
     let mut gone = late.clone();
     gone.interaction = ctx.id();

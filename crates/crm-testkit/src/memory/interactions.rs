@@ -190,7 +190,7 @@ impl InteractionStore for MemoryStore {
         &self,
         message: &InteractionMessage,
         interaction_version: u64,
-        card: Option<&CardWrite>,
+        card: Option<CardWrite>,
         events: &[DomainEvent],
     ) -> StoreResult<()> {
         let mut state = self.write()?;
@@ -203,7 +203,7 @@ impl InteractionStore for MemoryStore {
         if state.messages.contains_key(&message.id) {
             return Err(StoreError::duplicate("id", message.id.to_string()));
         }
-        let customer = match card {
+        let customer = match &card {
             Some(CardWrite::Created(c)) => {
                 state.check_new_customer(c)?;
                 Some(c)
