@@ -7,8 +7,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::case::CaseNumber;
 use crate::external::ActivityPush;
-use crate::ids::{AgentId, CaseId, CustomerId, EventId, FollowUpId, GroupId, InteractionId, MergeId, TaskId, TenantId};
-use crate::interaction::{InteractionState, LinkTarget};
+use crate::ids::{
+    AgentId, CaseId, CustomerId, EventId, FollowUpId, GroupId, InteractionId, MergeId, MessageId, TaskId, TenantId,
+};
+use crate::interaction::{Direction, InteractionState, LinkTarget};
 
 /// Something that happened.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -177,6 +179,22 @@ pub enum EventKind {
         /// Record.
         target: LinkTarget,
     },
+    /// A message was added to a conversation (CUS-8): the live card's push to the agent
+    /// handling it.
+    MessageAdded {
+        /// Interaction.
+        interaction: InteractionId,
+        /// Message.
+        message: MessageId,
+        /// From the contact (inbound) or to them (outbound).
+        direction: Direction,
+        /// Customer card.
+        customer: Option<CustomerId>,
+        /// Agent handling the conversation.
+        agent: Option<AgentId>,
+        /// The card's unread messages after this one.
+        unread: u32,
+    },
     /// An activity must be pushed to an external CRM (INT-6); delivered by the connector
     /// worker, at most once applied remotely thanks to the push's idempotency key.
     ActivityPushRequested {
@@ -247,6 +265,7 @@ impl EventKind {
             EventKind::InteractionStateChanged { .. } => "interaction_state_changed",
             EventKind::InteractionLinked { .. } => "interaction_linked",
             EventKind::InteractionUnlinked { .. } => "interaction_unlinked",
+            EventKind::MessageAdded { .. } => "message_added",
             EventKind::ActivityPushRequested { .. } => "activity_push_requested",
         }
     }

@@ -79,6 +79,8 @@ id_type! {
     InteractionId,
     /// A note on an interaction (INT-4).
     NoteId,
+    /// A message of a conversation (CUS-8).
+    MessageId,
     /// A merge of two customer cards (CUS-6).
     MergeId,
     /// A domain event / outbox entry.

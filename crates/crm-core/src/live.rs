@@ -56,7 +56,7 @@ impl Addressees {
     /// The rule: a task's events go to its assignee; a case's assignment and creation to
     /// the assignee (a case created unassigned concerns nobody yet: its later assignment
     /// raises `CaseAssigned`); a case's other changes and follow-ups to the case's current
-    /// assignee; an interaction's events to its agent. Other events concern no agent's
+    /// assignee; an interaction's events (a conversation's new messages too) to its agent. Other events concern no agent's
     /// stream.
     ///
     /// ```
@@ -78,9 +78,9 @@ impl Addressees {
                 Self::Agents(assignee.iter().copied().collect())
             }
             EventKind::CaseUpdated { case, .. } | EventKind::FollowUpAdded { case, .. } => Self::CaseAssignee(*case),
-            EventKind::InteractionCreated { agent, .. } | EventKind::InteractionStateChanged { agent, .. } => {
-                Self::Agents(agent.iter().copied().collect())
-            }
+            EventKind::InteractionCreated { agent, .. }
+            | EventKind::InteractionStateChanged { agent, .. }
+            | EventKind::MessageAdded { agent, .. } => Self::Agents(agent.iter().copied().collect()),
             _ => Self::Agents(Vec::new()),
         }
     }

@@ -22,7 +22,7 @@ use crate::idempotency::idempotency;
 use crate::metrics::track;
 use crate::problem::{Problem, ProblemKind};
 use crate::routes::{
-    admin, cases, custom_fields, customers, events, external, groups, interactions, operator, outbox, tasks,
+    admin, cases, custom_fields, customers, events, external, groups, interactions, messages, operator, outbox, tasks,
 };
 use crate::state::AppState;
 
@@ -71,6 +71,9 @@ pub fn api() -> (Router<AppState>, OpenApi) {
             custom_fields::change_custom_field,
             custom_fields::delete_custom_field
         ))
+        .routes(routes!(messages::add_message, messages::messages))
+        .routes(routes!(messages::read_messages))
+        .routes(routes!(messages::case_interactions))
         .routes(routes!(admin::dispositions, admin::put_disposition))
         .routes(routes!(admin::put_queue))
         .routes(routes!(admin::list_agents, admin::create_agent))

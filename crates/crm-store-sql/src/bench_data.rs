@@ -108,6 +108,7 @@ impl BenchData {
             status: CustomerStatus::Active,
             origin_channel: None,
             last_contact_at: Some(self.at - chrono::Duration::minutes(minutes)),
+            unread_messages: 0,
             created_by: Some(self.actor.agent),
             created_at: self.at,
             updated_at: self.at,

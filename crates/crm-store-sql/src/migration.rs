@@ -25,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(ApplicationStateTables),
             Box::new(CaseAndTaskLists),
             Box::new(Administration),
+            Box::new(InteractionSearchCasesMessages),
         ]
     }
 }
@@ -257,6 +258,58 @@ impl MigrationTrait for Administration {
         conn.execute_unprepared("CREATE UNIQUE INDEX api_tokens_id ON api_tokens (id)").await?;
         conn.execute_unprepared("CREATE INDEX api_tokens_by_tenant ON api_tokens (tenant_id)").await?;
         Ok(())
+    }
+}
+
+/// `m0011`: what a contact's history is filtered by (INT-5: the interaction's `channel` and
+/// its folded `search_text`, `crm_core::interaction::Interaction::search_text`), the
+/// interactions linked to each local case (`interaction_cases`, INT-6, kept in step with the
+/// links of the interaction's document) and the messages of a conversation
+/// (`interaction_messages`, CUS-8). Existing interactions are indexed from their documents,
+/// in batches.
+struct InteractionSearchCasesMessages;
+
+impl MigrationName for InteractionSearchCasesMessages {
+    fn name(&self) -> &str {
+        "m0011_interaction_search_cases_messages"
+    }
+}
+
+/// The DDL of `m0011`.
+const INTERACTION_SEARCH_CASES_MESSAGES: &str = "
+ALTER TABLE interactions ADD COLUMN channel {text};
+ALTER TABLE interactions ADD COLUMN search_text TEXT;
+CREATE TABLE interaction_cases (
+    tenant_id {uuid} NOT NULL,
+    case_id {uuid} NOT NULL,
+    interaction_id {uuid} NOT NULL,
+    offered_at BIGINT NOT NULL,
+    CONSTRAINT interaction_cases_pkey PRIMARY KEY (case_id, interaction_id)
+);
+CREATE INDEX interaction_cases_by_case ON interaction_cases (case_id, offered_at, interaction_id);
+CREATE INDEX interaction_cases_by_interaction ON interaction_cases (interaction_id);
+CREATE TABLE interaction_messages (
+    id {uuid} NOT NULL,
+    tenant_id {uuid} NOT NULL,
+    interaction_id {uuid} NOT NULL,
+    at BIGINT NOT NULL,
+    search_text TEXT NOT NULL,
+    doc TEXT NOT NULL,
+    CONSTRAINT interaction_messages_pkey PRIMARY KEY (id),
+    CONSTRAINT interaction_messages_interaction_fk FOREIGN KEY (interaction_id) REFERENCES interactions (id)
+);
+CREATE INDEX interaction_messages_by_interaction ON interaction_messages (interaction_id, at, id)
+";
+
+#[async_trait::async_trait]
+impl MigrationTrait for InteractionSearchCasesMessages {
+    #[allow(elided_lifetimes_in_paths)] // the trait's own signature
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let conn = manager.get_connection();
+        for sql in statements(INTERACTION_SEARCH_CASES_MESSAGES, conn.get_database_backend()) {
+            conn.execute_unprepared(&sql).await?;
+        }
+        crate::store::interaction::index_unindexed_interactions(conn).await
     }
 }
 

@@ -139,6 +139,7 @@ as_uuid!(
     FollowUpId,
     TaskId,
     InteractionId,
+    MessageId,
     MergeId,
     EventId,
     FieldDefinitionId

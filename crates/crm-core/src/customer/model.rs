@@ -123,6 +123,8 @@ pub struct Customer {
     pub origin_channel: Option<Channel>,
     /// Last inbound contact (CUS-8).
     last_contact_at: Option<DateTime<Utc>>,
+    /// Inbound messages no agent has read or answered yet (CUS-8).
+    unread_messages: u32,
     /// Who created it.
     pub created_by: Option<AgentId>,
     /// When it was created.
@@ -175,6 +177,7 @@ impl Customer {
             status: CustomerStatus::Active,
             origin_channel: Some(channel),
             last_contact_at: Some(now),
+            unread_messages: 0,
             created_by: Some(actor.agent),
             created_at: now,
             updated_at: now,
@@ -247,6 +250,7 @@ impl Customer {
         }
         self.custom = custom;
         self.last_contact_at = self.last_contact_at.max(source.last_contact_at);
+        self.unread_messages = self.unread_messages.saturating_add(source.unread_messages);
         self.touch(now);
     }
 
@@ -307,6 +311,32 @@ impl Customer {
             self.touch(at);
         }
         changed
+    }
+
+    /// Inbound messages no agent has read or answered yet (CUS-8).
+    pub fn unread_messages(&self) -> u32 {
+        self.unread_messages
+    }
+
+    /// Records an inbound message on `channel` from `identity` (CUS-8): the contact as
+    /// [`Customer::record_contact`] records it, and one more unread message. Always one
+    /// change, at `at`: the next version.
+    pub fn record_message(&mut self, identity: Option<Identity>, at: DateTime<Utc>) {
+        self.unread_messages = self.unread_messages.saturating_add(1);
+        if !self.record_contact(identity, at) {
+            self.touch(at);
+        }
+    }
+
+    /// An agent read or answered the messages (CUS-8): none unread. Returns whether the card
+    /// changed (then it is one change, at `at`: the next version).
+    pub fn mark_messages_read(&mut self, at: DateTime<Utc>) -> bool {
+        if self.unread_messages == 0 {
+            return false;
+        }
+        self.unread_messages = 0;
+        self.touch(at);
+        true
     }
 
     /// The field values history and events describe (`name`, `account_number`, …).
@@ -473,6 +503,7 @@ impl NewCustomer {
             status: CustomerStatus::Active,
             origin_channel: self.origin_channel,
             last_contact_at: None,
+            unread_messages: 0,
             created_by,
             created_at: ctx.now,
             updated_at: ctx.now,
@@ -577,5 +608,13 @@ mod tests {
         assert_eq!((card.version(), card.updated_at(), card.identities().len()), (2, later, 2));
         assert!(!card.record_contact(Some(email("j@example.org")), now), "an older contact with a known identity");
         assert_eq!(card.version(), 2);
+
+        // Messages: each one counts and is one version, even an older one; reading resets.
+        card.record_message(None, now);
+        card.record_message(Some(email("j2@example.org")), later + Duration::minutes(1));
+        assert_eq!((card.unread_messages(), card.version(), card.identities().len()), (2, 4, 3));
+        assert!(card.mark_messages_read(later));
+        assert!(!card.mark_messages_read(later), "nothing unread, no change");
+        assert_eq!((card.unread_messages(), card.version()), (0, 5));
     }
 }

@@ -24,7 +24,7 @@ use crate::error::StoreError;
 use crate::event::DomainEvent;
 use crate::follow_up::FollowUp;
 use crate::ids::{AgentId, CaseId, CustomerId, EventId, GroupId, InteractionId, MergeId, RelationId, TaskId, TenantId};
-use crate::interaction::{Disposition, Interaction, QueueSettings};
+use crate::interaction::{Disposition, Interaction, InteractionFilter, InteractionMessage, QueueSettings};
 use crate::page::{Page, PageRequest};
 use crate::task::Task;
 
@@ -408,6 +408,78 @@ pub trait InteractionStore: Send + Sync {
         customer: CustomerId,
         page: &PageRequest,
     ) -> StoreResult<Page<Interaction>>;
+
+    /// Replaces an interaction and adds `follow_ups` (the summary it leaves on its linked
+    /// local cases, INT-6), in one transaction: the interaction, every follow-up and
+    /// `events`, or nothing.
+    ///
+    /// # Errors
+    /// What [`InteractionStore::update_interaction`] and [`CaseStore::insert_follow_up`]
+    /// refuse (`StaleVersion`, `NotFound`, `InvalidReference { field: "case" }`); MUST then
+    /// write nothing, so under concurrent callers with the same expected version at most
+    /// one set of follow-ups is ever written.
+    async fn update_interaction_with_follow_ups(
+        &self,
+        interaction: &Interaction,
+        expected_version: u64,
+        follow_ups: &[FollowUp],
+        events: &[DomainEvent],
+    ) -> StoreResult<()>;
+
+    /// The interactions linked to a local case (INT-6), as written by the latest insert or
+    /// update of each interaction, newest first (by offered time, then id), paginated.
+    ///
+    /// # Errors
+    /// `InvalidReference { field: "cursor" }` for a cursor this list did not return.
+    async fn interactions_of_case(
+        &self,
+        tenant: TenantId,
+        case: CaseId,
+        page: &PageRequest,
+    ) -> StoreResult<Page<Interaction>>;
+
+    /// A customer's interactions passing `filter` ([`InteractionFilter::matches`] with the
+    /// folded texts of each interaction's messages is the reference), in the order and
+    /// pages of [`InteractionStore::interactions_of_customer`] (INT-5). The filter MUST be
+    /// applied in the query so pages stay full.
+    ///
+    /// # Errors
+    /// `InvalidReference { field: "cursor" }` for a cursor this list did not return.
+    async fn search_interactions_of_customer(
+        &self,
+        tenant: TenantId,
+        customer: CustomerId,
+        filter: &InteractionFilter,
+        page: &PageRequest,
+    ) -> StoreResult<Page<Interaction>>;
+
+    /// Adds a message to its conversation (CUS-8), with what it does to the contact's card,
+    /// in one transaction: the message, the card's update and `events`, or nothing. The
+    /// interaction MUST still be at `interaction_version` (the version its state was checked
+    /// at); the message does not change it.
+    ///
+    /// # Errors
+    /// `NotFound` for a missing interaction; `StaleVersion` when it changed meanwhile;
+    /// `Duplicate { field: "id" }` for a taken message id; what
+    /// [`CustomerStore::update_customer`] refuses for the card. Nothing is written then.
+    async fn insert_message(
+        &self,
+        message: &InteractionMessage,
+        interaction_version: u64,
+        card: Option<CardWrite>,
+        events: &[DomainEvent],
+    ) -> StoreResult<()>;
+
+    /// A conversation's messages, oldest first (by time, then id), paginated.
+    ///
+    /// # Errors
+    /// `InvalidReference { field: "cursor" }` for a cursor this list did not return.
+    async fn messages_of(
+        &self,
+        tenant: TenantId,
+        interaction: InteractionId,
+        page: &PageRequest,
+    ) -> StoreResult<Page<InteractionMessage>>;
 }
 
 /// Tenants, agents, groups, custom field definitions, dispositions and queues (ADM, CUS-2,

@@ -7,7 +7,9 @@ use crate::error::{Error, Result};
 use crate::event::EventKind;
 use crate::follow_up::{FollowUp, FollowUpKind};
 use crate::ids::{CaseId, CustomerId, InteractionId, NoteId};
-use crate::interaction::{Channel, Direction, Interaction, InteractionAction, LinkTarget, NewInteraction};
+use crate::interaction::{
+    Channel, Direction, Interaction, InteractionAction, InteractionFilter, LinkTarget, NewInteraction, action_pushes,
+};
 use crate::page::{Page, PageRequest};
 use crate::ports::CardWrite;
 use crate::time::next_id;
@@ -40,7 +42,12 @@ impl Crm {
     }
 
     /// The identity an address on a channel stands for, when it parses.
-    fn identity_of(&self, channel: Channel, address: &str, region: crate::customer::Region) -> Option<Identity> {
+    pub(super) fn identity_of(
+        &self,
+        channel: Channel,
+        address: &str,
+        region: crate::customer::Region,
+    ) -> Option<Identity> {
         match channel {
             Channel::Voice | Channel::Sms | Channel::Fax => {
                 PhoneNumber::parse(address, Some(region)).ok().map(|number| Identity::Phone { number, label: None })
@@ -154,18 +161,48 @@ impl Crm {
         if let InteractionAction::Transfer { to: Some(to) } = action {
             self.ensure_agent(actor, to, "to").await?;
         }
+        actor.require(Permission::InteractionHandle)?;
         let now = self.clock.now();
-        self.change_interaction(actor, id, expected_version, |inter| {
-            let pushes = inter.apply(action, actor.agent, now)?;
-            let state =
-                EventKind::InteractionStateChanged { interaction: id, state: inter.state(), agent: inter.agent() };
-            Ok(Some(
-                std::iter::once(state)
-                    .chain(pushes.into_iter().map(|push| EventKind::ActivityPushRequested { push }))
-                    .collect(),
-            ))
-        })
-        .await
+        let mut inter = self.load_interaction(actor, id).await?;
+        check_version("interaction", id, inter.version(), expected_version)?;
+        let pushes = inter.apply(action, actor.agent, now)?;
+        // INT-6 for local cases: the summary goes to the linked cases that still exist, in
+        // the state change's transaction (exactly once: the version guards the change).
+        let mut cases = Vec::new();
+        if action_pushes(inter.channel, action) {
+            for case in inter.linked_cases() {
+                if self.store.get_case(actor.tenant, case).await?.is_some() {
+                    cases.push(case);
+                }
+            }
+        }
+        let follow_ups = inter.summary_follow_ups(action, &cases, || next_id(&*self.ids), now);
+        let state = EventKind::InteractionStateChanged { interaction: id, state: inter.state(), agent: inter.agent() };
+        let kinds = std::iter::once(state)
+            .chain(pushes.into_iter().map(|push| EventKind::ActivityPushRequested { push }))
+            .chain(follow_ups.iter().map(|f| EventKind::FollowUpAdded { case: f.case, follow_up: f.id }));
+        let events: Vec<_> = kinds.map(|kind| self.event(actor, kind)).collect();
+        if follow_ups.is_empty() {
+            self.store.update_interaction(&inter, expected_version, &events).await?;
+        } else {
+            self.store.update_interaction_with_follow_ups(&inter, expected_version, &follow_ups, &events).await?;
+        }
+        Ok(inter)
+    }
+
+    /// The interactions linked to a case (INT-6), newest first, cursor-paged.
+    ///
+    /// # Errors
+    /// Forbidden without `case.read`; `NotFound` for a case the actor cannot see; a bad
+    /// cursor.
+    pub async fn case_interactions(
+        &self,
+        actor: &Actor,
+        case: CaseId,
+        page: &PageRequest,
+    ) -> Result<Page<Interaction>> {
+        self.get_case(actor, case).await?;
+        Ok(self.store.interactions_of_case(actor.tenant, case, page).await?)
     }
 
     /// Sets the disposition (INT-3) from the tenant's catalogue.
@@ -297,7 +334,8 @@ impl Crm {
         .await
     }
 
-    /// A customer's interactions across channels, newest first (INT-5).
+    /// A customer's interactions across channels, newest first (INT-5), only those passing
+    /// `filter` (a channel, a text in notes, contact, context, transcript or messages).
     ///
     /// # Errors
     /// Forbidden without `customer.read`; a bad cursor; `NotFound` for a customer the
@@ -306,11 +344,16 @@ impl Crm {
         &self,
         actor: &Actor,
         customer: CustomerId,
+        filter: &InteractionFilter,
         page: &PageRequest,
     ) -> Result<Page<Interaction>> {
         actor.require(Permission::CustomerRead)?;
         let (_, history) = futures::try_join!(self.load_customer(actor, customer), async {
-            Ok(self.store.interactions_of_customer(actor.tenant, customer, page).await?)
+            Ok(if *filter == InteractionFilter::default() {
+                self.store.interactions_of_customer(actor.tenant, customer, page).await?
+            } else {
+                self.store.search_interactions_of_customer(actor.tenant, customer, filter, page).await?
+            })
         })?;
         Ok(history)
     }

@@ -388,6 +388,51 @@ impl InteractionStore for MockStore {
     ) -> StoreResult<Page<Interaction>> {
         self.interaction_store.interactions_of_customer(tenant, customer, page).await
     }
+    async fn update_interaction_with_follow_ups(
+        &self,
+        interaction: &Interaction,
+        expected_version: u64,
+        follow_ups: &[crate::follow_up::FollowUp],
+        events: &[DomainEvent],
+    ) -> StoreResult<()> {
+        self.interaction_store
+            .update_interaction_with_follow_ups(interaction, expected_version, follow_ups, events)
+            .await
+    }
+    async fn interactions_of_case(
+        &self,
+        tenant: TenantId,
+        case: CaseId,
+        page: &PageRequest,
+    ) -> StoreResult<Page<Interaction>> {
+        self.interaction_store.interactions_of_case(tenant, case, page).await
+    }
+    async fn search_interactions_of_customer(
+        &self,
+        tenant: TenantId,
+        customer: CustomerId,
+        filter: &crate::interaction::InteractionFilter,
+        page: &PageRequest,
+    ) -> StoreResult<Page<Interaction>> {
+        self.interaction_store.search_interactions_of_customer(tenant, customer, filter, page).await
+    }
+    async fn insert_message(
+        &self,
+        message: &crate::interaction::InteractionMessage,
+        interaction_version: u64,
+        card: Option<crate::ports::CardWrite>,
+        events: &[DomainEvent],
+    ) -> StoreResult<()> {
+        self.interaction_store.insert_message(message, interaction_version, card, events).await
+    }
+    async fn messages_of(
+        &self,
+        tenant: TenantId,
+        interaction: InteractionId,
+        page: &PageRequest,
+    ) -> StoreResult<Page<crate::interaction::InteractionMessage>> {
+        self.interaction_store.messages_of(tenant, interaction, page).await
+    }
 }
 
 #[async_trait]

@@ -23,6 +23,7 @@ mod interactions;
 mod live;
 mod lookup;
 mod merge;
+mod messages;
 #[cfg(test)]
 mod mock_store;
 mod requests;

@@ -29,7 +29,7 @@ async fn children(env: &Env, actor: &Actor, id: CustomerId) -> Children {
     let page = PageRequest::new(Some(200), None).expect("page");
     let cases = env.crm.list_cases(actor, &filter, CaseSort::default(), &page).await.expect("cases");
     let tasks = env.store.planned_tasks_of_customer(actor.tenant, id, 200).await.expect("tasks");
-    let inter = env.crm.interaction_history(actor, id, &page).await.expect("interactions");
+    let inter = env.crm.interaction_history(actor, id, &Default::default(), &page).await.expect("interactions");
     Children {
         cases: cases.items.iter().map(|c| c.id).collect(),
         tasks: tasks.iter().map(|t| t.id).collect(),

@@ -149,17 +149,46 @@ pub async fn duplicates(
     Ok(Reply::ok(st.crm.duplicate_candidates(&actor, id).await?))
 }
 
-/// A customer's interactions across channels, newest first (INT-5).
+/// Filters and paging of a customer's interaction history (INT-5).
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct HistoryParams {
+    /// At most this many items (1..=200, default 50).
+    #[serde(default)]
+    pub limit: Option<u32>,
+    /// The `next` cursor of the previous page.
+    #[serde(default)]
+    pub cursor: Option<String>,
+    /// Only this channel: voice, email, chat, sms, fax, facebook, twitter, whats_app,
+    /// other_social.
+    #[serde(default)]
+    pub channel: Option<String>,
+    /// Only interactions whose notes, contact, context, disposition, transcript or messages
+    /// hold this text (case and accents ignored; at most 200 characters).
+    #[serde(default)]
+    pub q: Option<String>,
+}
+
+/// A customer's interactions across channels, newest first, filtered by channel and text
+/// (INT-5).
 #[utoipa::path(get, path = "/api/v1/customers/{id}/interactions", tag = "customers",
-    params(("id" = uuid::Uuid, Path), PageParams), responses((status = 200, body = PageBody<Interaction>)))]
+    params(("id" = uuid::Uuid, Path), HistoryParams), responses((status = 200, body = PageBody<Interaction>)))]
 pub async fn interaction_history(
     State(st): State<AppState>,
     Auth(actor): Auth,
     ApiPath(id): ApiPath<CustomerId>,
-    ApiQuery(p): ApiQuery<PageParams>,
+    ApiQuery(p): ApiQuery<HistoryParams>,
 ) -> ApiResult<Reply<PageBody<Interaction>>> {
-    let page = p.page()?;
-    Ok(Reply::ok(st.crm.interaction_history(&actor, id, &page).await?.into()))
+    let page = PageParams { limit: p.limit, cursor: p.cursor }.page()?;
+    let channel = p
+        .channel
+        .as_deref()
+        .map(str::parse::<crm_core::interaction::Channel>)
+        .transpose()
+        .map_err(|e| ApiError::invalid(e.field, e.reason))?;
+    let filter = crm_core::interaction::InteractionFilter::new(channel, p.q.as_deref())
+        .map_err(|e| ApiError::invalid(e.field, e.reason))?;
+    Ok(Reply::ok(st.crm.interaction_history(&actor, id, &filter, &page).await?.into()))
 }
 
 /// A customer's relations (CUS-7).

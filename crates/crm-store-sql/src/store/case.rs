@@ -555,20 +555,7 @@ impl CaseStore for SqlStore {
     async fn insert_follow_up(&self, follow_up: &FollowUp, events: &[DomainEvent]) -> StoreResult<()> {
         let tx = self.begin().await?;
         let result = async {
-            require(&tx, "cases", "case", follow_up.tenant.as_uuid(), follow_up.case.as_uuid()).await?;
-            exec(
-                &tx,
-                "INSERT INTO follow_ups (id, tenant_id, case_id, at, doc) VALUES (?, ?, ?, ?, ?)",
-                vec![
-                    uid(follow_up.id),
-                    uid(follow_up.tenant),
-                    uid(follow_up.case),
-                    Value::BigInt(Some(ts(follow_up.at))),
-                    text(to_doc(follow_up)?),
-                ],
-            )
-            .await
-            .map_err(|e| with_value(crate::error::map_db(e, "case"), |_| Some(follow_up.id.to_string())))?;
+            insert_follow_up_in(&tx, follow_up).await?;
             write_events(&tx, events).await
         }
         .await;
@@ -585,4 +572,23 @@ impl CaseStore for SqlStore {
         .map_err(db)?;
         rows.iter().map(from_doc).collect()
     }
+}
+
+/// Inserts a follow-up in the caller's transaction, its case checked.
+pub(crate) async fn insert_follow_up_in<C: ConnectionTrait>(c: &C, follow_up: &FollowUp) -> StoreResult<()> {
+    require(c, "cases", "case", follow_up.tenant.as_uuid(), follow_up.case.as_uuid()).await?;
+    exec(
+        c,
+        "INSERT INTO follow_ups (id, tenant_id, case_id, at, doc) VALUES (?, ?, ?, ?, ?)",
+        vec![
+            uid(follow_up.id),
+            uid(follow_up.tenant),
+            uid(follow_up.case),
+            Value::BigInt(Some(ts(follow_up.at))),
+            text(to_doc(follow_up)?),
+        ],
+    )
+    .await
+    .map_err(|e| with_value(crate::error::map_db(e, "case"), |_| Some(follow_up.id.to_string())))?;
+    Ok(())
 }

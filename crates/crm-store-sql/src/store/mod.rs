@@ -9,7 +9,7 @@ mod custom_fields;
 mod customer;
 mod diagnostics;
 mod directory;
-mod interaction;
+pub(crate) mod interaction;
 mod names;
 mod outbox;
 #[cfg(feature = "bench")]

@@ -27,6 +27,7 @@ mod cards;
 mod case_lists;
 mod cases;
 mod concurrency;
+mod conversations;
 mod custom_fields;
 mod customers;
 mod directory;
@@ -63,6 +64,7 @@ pub use cards::*;
 pub use case_lists::*;
 pub use cases::*;
 pub use concurrency::*;
+pub use conversations::*;
 pub use custom_fields::*;
 pub use customers::*;
 pub use directory::*;
@@ -167,6 +169,10 @@ macro_rules! store_conformance_tests {
             due_reminders_are_claimed_exactly_once_by_concurrent_claimers,
             interaction_round_trips_and_history_is_newest_first,
             an_interaction_and_its_card_are_written_together_or_not_at_all,
+            summary_follow_ups_are_written_with_their_interaction_or_not_at_all,
+            case_interactions_follow_the_stored_links_newest_first,
+            filtered_history_follows_the_reference_semantics,
+            messages_are_written_with_their_card_and_listed_oldest_first,
             directory_records_round_trip_with_uniqueness,
             customer_with_definitions_equals_the_two_reads,
             events_are_written_with_their_writes,

@@ -6,8 +6,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use crm_core::error::StoreError;
 use crm_core::event::DomainEvent;
-use crm_core::ids::{CustomerId, InteractionId, TenantId};
-use crm_core::interaction::Interaction;
+use crm_core::follow_up::FollowUp;
+use crm_core::ids::{CaseId, CustomerId, InteractionId, TenantId};
+use crm_core::interaction::{Interaction, InteractionFilter, InteractionMessage};
 use crm_core::page::{Page, PageRequest};
 use crm_core::ports::{CardWrite, InteractionStore, StoreResult};
 
@@ -108,6 +109,136 @@ impl InteractionStore for MemoryStore {
         // Newest first: by offered time, then id, both descending.
         found.sort_by_key(|i| Reverse((i.offered_at, i.id)));
         Ok(paginate(found, page, |i: &Interaction| (i.offered_at, i.id)))
+    }
+
+    async fn update_interaction_with_follow_ups(
+        &self,
+        interaction: &Interaction,
+        expected_version: u64,
+        follow_ups: &[FollowUp],
+        events: &[DomainEvent],
+    ) -> StoreResult<()> {
+        let mut state = self.write()?;
+        let stored = state
+            .interactions
+            .get(&interaction.id)
+            .filter(|i| i.tenant == interaction.tenant)
+            .ok_or_else(|| StoreError::not_found("interaction", interaction.id))?;
+        check_version("interaction", interaction.id, stored.version(), expected_version)?;
+        if let Some(customer) = interaction.customer().filter(|c| !state.customer_exists(interaction.tenant, *c)) {
+            return Err(invalid_reference("customer", format_args!("customer {customer}")));
+        }
+        for f in follow_ups {
+            if !state.case_exists(f.tenant, f.case) {
+                return Err(invalid_reference("case", format_args!("case {}", f.case)));
+            }
+            if state.follow_ups.contains_key(&f.id) {
+                return Err(StoreError::duplicate("id", f.id.to_string()));
+            }
+        }
+        let rows = state.stage_events(events)?;
+        state.interactions.insert(interaction.id, interaction.clone());
+        for f in follow_ups {
+            state.follow_ups.insert(f.id, f.clone());
+        }
+        state.commit_events(rows);
+        Ok(())
+    }
+
+    async fn interactions_of_case(
+        &self,
+        tenant: TenantId,
+        case: CaseId,
+        page: &PageRequest,
+    ) -> StoreResult<Page<Interaction>> {
+        let cursor: Option<(DateTime<Utc>, InteractionId)> = decode_cursor(page)?;
+        let state = self.read()?;
+        let mut found: Vec<&Interaction> = state
+            .interactions
+            .values()
+            .filter(|i| i.tenant == tenant && i.linked_cases().contains(&case))
+            .filter(|i| cursor.is_none_or(|c| (i.offered_at, i.id) < c))
+            .collect();
+        found.sort_by_key(|i| Reverse((i.offered_at, i.id)));
+        Ok(paginate(found, page, |i: &Interaction| (i.offered_at, i.id)))
+    }
+
+    async fn search_interactions_of_customer(
+        &self,
+        tenant: TenantId,
+        customer: CustomerId,
+        filter: &InteractionFilter,
+        page: &PageRequest,
+    ) -> StoreResult<Page<Interaction>> {
+        let cursor: Option<(DateTime<Utc>, InteractionId)> = decode_cursor(page)?;
+        let state = self.read()?;
+        let texts = |id: InteractionId| -> Vec<String> {
+            state.messages.values().filter(|m| m.interaction == id).map(InteractionMessage::search_text).collect()
+        };
+        let mut found: Vec<&Interaction> = state
+            .interactions
+            .values()
+            .filter(|i| i.tenant == tenant && i.customer() == Some(customer))
+            .filter(|i| cursor.is_none_or(|c| (i.offered_at, i.id) < c))
+            .filter(|i| filter.matches(i, texts(i.id).iter().map(String::as_str)))
+            .collect();
+        found.sort_by_key(|i| Reverse((i.offered_at, i.id)));
+        Ok(paginate(found, page, |i: &Interaction| (i.offered_at, i.id)))
+    }
+
+    async fn insert_message(
+        &self,
+        message: &InteractionMessage,
+        interaction_version: u64,
+        card: Option<CardWrite>,
+        events: &[DomainEvent],
+    ) -> StoreResult<()> {
+        let mut state = self.write()?;
+        let stored = state
+            .interactions
+            .get(&message.interaction)
+            .filter(|i| i.tenant == message.tenant)
+            .ok_or_else(|| StoreError::not_found("interaction", message.interaction))?;
+        check_version("interaction", message.interaction, stored.version(), interaction_version)?;
+        if state.messages.contains_key(&message.id) {
+            return Err(StoreError::duplicate("id", message.id.to_string()));
+        }
+        let customer = match &card {
+            Some(CardWrite::Created(c)) => {
+                state.check_new_customer(c)?;
+                Some(c)
+            }
+            Some(CardWrite::Updated { customer: c, expected_version }) => {
+                state.check_customer_update(c, *expected_version)?;
+                Some(c)
+            }
+            None => None,
+        };
+        let rows = state.stage_events(events)?;
+        if let Some(c) = customer {
+            state.customers.insert(c.id, c.clone());
+        }
+        state.messages.insert(message.id, message.clone());
+        state.commit_events(rows);
+        Ok(())
+    }
+
+    async fn messages_of(
+        &self,
+        tenant: TenantId,
+        interaction: InteractionId,
+        page: &PageRequest,
+    ) -> StoreResult<Page<InteractionMessage>> {
+        let cursor: Option<(DateTime<Utc>, crm_core::ids::MessageId)> = decode_cursor(page)?;
+        let state = self.read()?;
+        let mut found: Vec<&InteractionMessage> = state
+            .messages
+            .values()
+            .filter(|m| m.tenant == tenant && m.interaction == interaction)
+            .filter(|m| cursor.is_none_or(|c| (m.at, m.id) > c))
+            .collect();
+        found.sort_by_key(|m| (m.at, m.id));
+        Ok(paginate(found, page, |m: &InteractionMessage| (m.at, m.id)))
     }
 }
 

@@ -110,6 +110,7 @@ pub(crate) struct State {
     pub(crate) follow_ups: HashMap<FollowUpId, FollowUp>,
     pub(crate) tasks: HashMap<TaskId, Task>,
     pub(crate) interactions: HashMap<InteractionId, Interaction>,
+    pub(crate) messages: HashMap<crm_core::ids::MessageId, crm_core::interaction::InteractionMessage>,
     pub(crate) outbox: HashMap<EventId, OutboxRow>,
     pub(crate) tokens: HashMap<String, crm_core::api_token::TokenRecord>,
     pub(crate) idempotency: HashMap<String, app_state::KeyRow>,

@@ -34,6 +34,10 @@ pub struct CustomerRecord {
     pub origin_channel: Option<Channel>,
     /// Last inbound contact (CUS-8).
     pub last_contact_at: Option<DateTime<Utc>>,
+    /// Inbound messages no agent has read or answered yet (CUS-8); absent in cards stored
+    /// before it existed.
+    #[serde(default)]
+    pub unread_messages: u32,
     /// Who created it.
     pub created_by: Option<AgentId>,
     /// When it was created.
@@ -71,6 +75,7 @@ impl Customer {
             status: r.status,
             origin_channel: r.origin_channel,
             last_contact_at: r.last_contact_at,
+            unread_messages: r.unread_messages,
             created_by: r.created_by,
             created_at: r.created_at,
             updated_at: r.updated_at,
@@ -91,6 +96,7 @@ impl Customer {
             status: self.status,
             origin_channel: self.origin_channel,
             last_contact_at: self.last_contact_at,
+            unread_messages: self.unread_messages,
             created_by: self.created_by,
             created_at: self.created_at,
             updated_at: self.updated_at,
