@@ -45,7 +45,11 @@ pub trait CustomerStore: Send + Sync {
     ///
     /// # Errors
     /// MUST return increasing, never repeated values per tenant, also under concurrent
-    /// callers; values may be skipped.
+    /// callers; values may be skipped. MUST return a value above the
+    /// [`AccountNumber::generated_sequence`](crate::customer::AccountNumber::generated_sequence)
+    /// of every account number the tenant's customers were inserted or updated with (a
+    /// number given by hand or imported in the generator's own form, `AC-000006`), so a
+    /// generated number is always free.
     async fn next_account_sequence(&self, tenant: TenantId) -> StoreResult<u64>;
 
     /// Inserts a new customer.
@@ -391,6 +395,15 @@ pub trait DirectoryStore: Send + Sync {
 
     /// A tenant.
     async fn get_tenant(&self, id: TenantId) -> StoreResult<Option<Tenant>>;
+
+    /// Replaces a tenant's stored settings (name, region, time zone).
+    ///
+    /// # Errors
+    /// MUST return `NotFound` when the tenant does not exist.
+    async fn update_tenant(&self, tenant: &Tenant) -> StoreResult<()>;
+
+    /// Every tenant, oldest first (by creation time, then id).
+    async fn list_tenants(&self) -> StoreResult<Vec<Tenant>>;
 
     /// Inserts or replaces an agent (`expected_version` `None` to insert).
     ///

@@ -29,7 +29,7 @@ impl Crm {
     ) -> Result<Interaction> {
         actor.require(Permission::InteractionHandle)?;
         let mut inter = self.load_interaction(actor, id).await?;
-        check_version("interaction", id, inter.version(), expected_version)?;
+        let expected_version = check_version("interaction", id, inter.version(), expected_version)?;
         let Some(kinds) = change(&mut inter)? else {
             return Ok(inter);
         };

@@ -353,6 +353,14 @@ impl DirectoryStore for MockStore {
     async fn get_tenant(&self, id: TenantId) -> StoreResult<Option<Tenant>> {
         self.directory_store.get_tenant(id).await
     }
+
+    async fn update_tenant(&self, tenant: &Tenant) -> StoreResult<()> {
+        self.directory_store.update_tenant(tenant).await
+    }
+
+    async fn list_tenants(&self) -> StoreResult<Vec<Tenant>> {
+        self.directory_store.list_tenants().await
+    }
     async fn put_agent(&self, agent: &Agent, expected_version: Option<u64>) -> StoreResult<()> {
         self.directory_store.put_agent(agent, expected_version).await
     }

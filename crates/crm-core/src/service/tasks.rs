@@ -62,7 +62,7 @@ impl Crm {
     ) -> Result<Task> {
         actor.require(Permission::TaskEdit)?;
         let mut task = self.get_task(actor, id).await?;
-        check_version("task", id, task.version(), expected_version)?;
+        let expected_version = check_version("task", id, task.version(), expected_version)?;
         if patch.assignee.is_some_and(|a| a != actor.agent) {
             actor.require(Permission::CaseAssign)?;
             if let Some(a) = patch.assignee {

@@ -103,6 +103,23 @@ impl DirectoryStore for SqlStore {
         row.as_ref().map(from_doc).transpose()
     }
 
+    async fn update_tenant(&self, tenant: &Tenant) -> StoreResult<()> {
+        let touched = exec(&self.write, "UPDATE tenants SET doc = ? WHERE id = ?", vec![text(to_doc(tenant)?), uid(tenant.id)])
+            .await
+            .map_err(db)?;
+        if touched == 0 {
+            return Err(StoreError::not_found("tenant", tenant.id));
+        }
+        Ok(())
+    }
+
+    async fn list_tenants(&self) -> StoreResult<Vec<Tenant>> {
+        let rows = crate::sql::all(&self.read, "SELECT doc FROM tenants", vec![]).await.map_err(db)?;
+        let mut tenants = rows.iter().map(from_doc).collect::<StoreResult<Vec<Tenant>>>()?;
+        tenants.sort_by_key(|t| (t.created_at, t.id));
+        Ok(tenants)
+    }
+
     async fn put_agent(&self, agent: &Agent, expected_version: Option<u64>) -> StoreResult<()> {
         put_row(
             self,

@@ -44,6 +44,19 @@ impl DirectoryStore for MemoryStore {
         Ok(self.read()?.tenants.get(&id).cloned())
     }
 
+    async fn update_tenant(&self, tenant: &Tenant) -> StoreResult<()> {
+        let mut state = self.write()?;
+        let stored = state.tenants.get_mut(&tenant.id).ok_or_else(|| StoreError::not_found("tenant", tenant.id))?;
+        *stored = tenant.clone();
+        Ok(())
+    }
+
+    async fn list_tenants(&self) -> StoreResult<Vec<Tenant>> {
+        let mut tenants: Vec<Tenant> = self.read()?.tenants.values().cloned().collect();
+        tenants.sort_by_key(|t| (t.created_at, t.id));
+        Ok(tenants)
+    }
+
     async fn put_agent(&self, agent: &Agent, expected_version: Option<u64>) -> StoreResult<()> {
         let mut state = self.write()?;
         let stored = state.agents.get(&agent.id).map(|a| (a.tenant, a.version));
