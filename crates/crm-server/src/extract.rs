@@ -166,7 +166,7 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath
         match axum::extract::Path::<T>::from_request_parts(parts, state).await {
             Ok(p) => Ok(ApiPath(p.0)),
             Err(rejection) => {
-                let params = axum::extract::RawPathParams::from_request_parts(parts, state)
+                let params: Vec<(String, String)> = axum::extract::RawPathParams::from_request_parts(parts, state)
                     .await
                     .map(|raw| raw.iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect())
                     .unwrap_or_default();

@@ -74,6 +74,7 @@ pub(crate) async fn raise_account_counter<C: ConnectionTrait>(c: &C, customer: &
 
 /// [`raise_account_counter`] for a bulk load: each tenant's counter raised once, to the
 /// highest generated-form account number among `customers`.
+#[cfg(feature = "bench")]
 pub(crate) async fn raise_account_counters<C: ConnectionTrait>(c: &C, customers: &[Customer]) -> StoreResult<()> {
     let mut highest: std::collections::HashMap<TenantId, (u64, &Customer)> = std::collections::HashMap::new();
     for customer in customers {
