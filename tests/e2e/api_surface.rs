@@ -38,6 +38,8 @@ const EXPECTED: &[(&str, &str)] = &[
     ("post", "/api/v1/outbox/{id}/requeue"),
     ("get", "/api/v1/groups"),
     ("get", "/api/v1/me"),
+    ("get", "/api/v1/tenant"),
+    ("patch", "/api/v1/tenant"),
     ("post", "/api/v1/cti/calls"),
 ];
 

@@ -9,6 +9,7 @@ mod agent_day;
 mod api_surface;
 mod auth;
 mod bad_input;
+mod blackbox;
 mod external;
 mod idempotent_ids;
 mod import_export;

@@ -183,9 +183,8 @@ fn path_error(rejection: &PathRejection, params: &[(String, String)]) -> ApiErro
     let PathRejection::FailedToDeserializePathParams(e) = rejection else {
         return ApiError::new(ProblemKind::MalformedRequest, rejection.body_text());
     };
-    let key_of = |value: &str| {
-        params.iter().find(|(_, v)| v == value).map_or_else(|| "id".to_owned(), |(k, _)| k.clone())
-    };
+    let key_of =
+        |value: &str| params.iter().find(|(_, v)| v == value).map_or_else(|| "id".to_owned(), |(k, _)| k.clone());
     let invalid = |key: String, value: &str, expected_type: &str| {
         ApiError::invalid(key, format!("{value:?} is not a valid {}", type_label(expected_type)))
     };

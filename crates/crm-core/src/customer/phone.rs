@@ -143,7 +143,9 @@ impl PhoneNumber {
         }
         let digits = international.national_digits();
         if international.code == 52 && digits.len() == 11 && digits.starts_with('1') {
-            if let Some(number) = phonenumber::parse(None, format!("+52 {}", &digits[1..])).ok().as_ref().and_then(accepted) {
+            if let Some(number) =
+                phonenumber::parse(None, format!("+52 {}", &digits[1..])).ok().as_ref().and_then(accepted)
+            {
                 return Ok(number);
             }
         }

@@ -41,7 +41,6 @@ pub use lookup::{Agenda, MAX_LOOKUP_MATCHES};
 pub use tenant_settings::TenantSettingsPatch;
 pub use workers::{RoundReport, Worker, WorkerSettings};
 
-
 use crate::access::{Actor, Tenant};
 use crate::error::{Conflict, Error, Result};
 use crate::event::{DomainEvent, EventKind};

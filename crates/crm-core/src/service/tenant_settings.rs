@@ -62,7 +62,11 @@ impl Crm {
         let mut v = Validator::new();
         let region = patch.default_region.as_deref().and_then(|r| v.check(Region::parse(r)));
         let zone = patch.time_zone.as_deref().and_then(|z| {
-            v.check(z.trim().parse::<Tz>().map_err(|_| FieldError::new("time_zone", format!("{z:?} is not an IANA time zone"))))
+            v.check(
+                z.trim()
+                    .parse::<Tz>()
+                    .map_err(|_| FieldError::new("time_zone", format!("{z:?} is not an IANA time zone"))),
+            )
         });
         v.finish()?;
         let mut updated = self.fresh_tenant(tenant).await?;

@@ -104,9 +104,10 @@ impl DirectoryStore for SqlStore {
     }
 
     async fn update_tenant(&self, tenant: &Tenant) -> StoreResult<()> {
-        let touched = exec(&self.write, "UPDATE tenants SET doc = ? WHERE id = ?", vec![text(to_doc(tenant)?), uid(tenant.id)])
-            .await
-            .map_err(db)?;
+        let touched =
+            exec(&self.write, "UPDATE tenants SET doc = ? WHERE id = ?", vec![text(to_doc(tenant)?), uid(tenant.id)])
+                .await
+                .map_err(db)?;
         if touched == 0 {
             return Err(StoreError::not_found("tenant", tenant.id));
         }

@@ -191,7 +191,8 @@ pub async fn tenants_are_updated_and_listed(factory: &dyn StoreFactory) {
     assert_eq!(s.get_tenant(missing.id).await.unwrap(), None);
 
     let listed = s.list_tenants().await.unwrap();
-    let mine: Vec<TenantId> = listed.iter().map(|t| t.id).filter(|id| [tenant.id, other.tenant()].contains(id)).collect();
+    let mine: Vec<TenantId> =
+        listed.iter().map(|t| t.id).filter(|id| [tenant.id, other.tenant()].contains(id)).collect();
     assert_eq!(mine.len(), 2, "{listed:?}");
     assert!(listed.contains(&tenant));
     assert!(listed.windows(2).all(|w| (w[0].created_at, w[0].id) <= (w[1].created_at, w[1].id)), "oldest first");

@@ -24,15 +24,9 @@ fn us_national_form_uses_the_region() {
 fn stored_numbers_read_back_by_their_e164_shape() {
     let read = |json: &str| serde_json::from_str::<PhoneNumber>(json);
     assert_eq!(read("\"+33123456789\"").unwrap(), PhoneNumber::parse("01 23 45 67 89", fr()).unwrap());
-    for bad in [
-        "\"33123456789\"",
-        "\"+\"",
-        "\"+3\"",
-        "\"+0123456789\"",
-        "\"+33 1 23\"",
-        "\"+123456789012345678901\"",
-        "12",
-    ] {
+    for bad in
+        ["\"33123456789\"", "\"+\"", "\"+3\"", "\"+0123456789\"", "\"+33 1 23\"", "\"+123456789012345678901\"", "12"]
+    {
         assert!(read(bad).is_err(), "{bad}");
     }
     let number = PhoneNumber::parse("+1 415-555-0100", None).unwrap();
@@ -117,7 +111,8 @@ fn every_regions_example_number_in_international_form_is_accepted_by_a_tenant_of
     assert!(regions.len() > 200, "{}", regions.len());
     for (index, (region, e164)) in regions.iter().enumerate() {
         let tenant = regions[(index + 1) % regions.len()].0;
-        let parsed = PhoneNumber::parse(e164, Some(tenant)).unwrap_or_else(|e| panic!("{region} {e164} at {tenant}: {e}"));
+        let parsed =
+            PhoneNumber::parse(e164, Some(tenant)).unwrap_or_else(|e| panic!("{region} {e164} at {tenant}: {e}"));
         assert_eq!(parsed.as_e164(), e164, "{region} at {tenant}");
     }
 }
