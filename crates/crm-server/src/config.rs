@@ -513,7 +513,8 @@ mod tests {
         // Other commands neither take nor show them; the database options stay global.
         assert!(Cli::try_parse_from(["crm-server", "tenant", "list", "--listen", "127.0.0.1:9000"]).is_err());
         assert!(Cli::try_parse_from(["crm-server", "tenant", "list", "--database-url", "sqlite::memory:"]).is_ok());
-        let mut command = <Cli as clap::CommandFactory>::command();
+        let mut command = Cli::command();
+        command.build();
         let help = command.find_subcommand_mut("token").unwrap().render_long_help().to_string();
         assert!(!help.contains("--listen") && !help.contains("--body-limit"), "{help}");
         assert!(help.contains("--database-url"), "{help}");
