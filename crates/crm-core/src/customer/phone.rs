@@ -142,20 +142,19 @@ impl PhoneNumber {
             }
         }
         let digits = international.national_digits();
-        if international.code == 52 && digits.len() == 11 && digits.starts_with('1') {
-            if let Some(number) =
+        if international.code == 52
+            && digits.len() == 11
+            && digits.starts_with('1')
+            && let Some(number) =
                 phonenumber::parse(None, format!("+52 {}", &digits[1..])).ok().as_ref().and_then(accepted)
-            {
-                return Ok(number);
-            }
+        {
+            return Ok(number);
         }
-        if let Some(region) = default_region {
-            let verbatim = format!("+{}{digits}", international.code);
-            if let Some(number) = phonenumber::parse(Some(region.0), &spaced).ok().as_ref().and_then(accepted) {
-                if number.0 == verbatim {
-                    return Ok(number);
-                }
-            }
+        if let Some(region) = default_region
+            && let Some(number) = phonenumber::parse(Some(region.0), &spaced).ok().as_ref().and_then(accepted)
+            && number.0 == format!("+{}{digits}", international.code)
+        {
+            return Ok(number);
         }
         Err(match first_error {
             Some(e) => FieldError::new("phone", format!("{trimmed:?} is not a phone number: {e}")),

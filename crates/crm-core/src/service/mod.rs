@@ -56,8 +56,11 @@ pub struct Crm {
     ids: Arc<dyn IdGenerator>,
     /// Tenants read, with when: kept [`TENANT_CACHE`] (a replica sees another's change of
     /// a tenant's settings within that).
-    tenants: Arc<RwLock<HashMap<TenantId, (Tenant, chrono::DateTime<chrono::Utc>)>>>,
+    tenants: Arc<RwLock<HashMap<TenantId, CachedTenant>>>,
 }
+
+/// A tenant read, with when it was read.
+type CachedTenant = (Tenant, chrono::DateTime<chrono::Utc>);
 
 /// How long a tenant read stays cached.
 const TENANT_CACHE: chrono::TimeDelta = chrono::TimeDelta::seconds(5);
