@@ -50,18 +50,14 @@ impl AccountNumber {
         Self(format!("AC-{sequence:06}"))
     }
 
-    /// The sequence value whose generated number this is (`AC-000042` → 42), when it is
-    /// written exactly as [`AccountNumber::generated`] writes it: a number given by hand or
-    /// imported in that form pushes the tenant's sequence past it, so a generated number
-    /// never collides with it.
-    ///
+    /// The sequence value whose generated number this is (`AC-000042` → 42), when written
+    /// exactly as [`AccountNumber::generated`] writes it: a number given by hand or imported
+    /// in that form pushes the tenant's sequence past it (no generated number collides).
     /// ```
     /// use crm_core::customer::AccountNumber;
-    ///
-    /// assert_eq!(AccountNumber::parse("AC-000006").unwrap().generated_sequence(), Some(6));
-    /// assert_eq!(AccountNumber::parse("AC-1234567").unwrap().generated_sequence(), Some(1_234_567));
-    /// assert_eq!(AccountNumber::parse("AC-6").unwrap().generated_sequence(), None);
-    /// assert_eq!(AccountNumber::parse("ac-000006").unwrap().generated_sequence(), None);
+    /// let seq = |a: &str| AccountNumber::parse(a).unwrap().generated_sequence();
+    /// assert_eq!((seq("AC-000006"), seq("AC-1234567")), (Some(6), Some(1_234_567)));
+    /// assert_eq!((seq("AC-6"), seq("ac-000006")), (None, None));
     /// ```
     pub fn generated_sequence(&self) -> Option<u64> {
         let digits = self.0.strip_prefix("AC-")?;
