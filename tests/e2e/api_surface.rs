@@ -50,6 +50,8 @@ const EXPECTED: &[(&str, &str)] = &[
     ("patch", "/api/v1/custom-fields/{id}"),
     ("delete", "/api/v1/custom-fields/{id}"),
     ("get", "/api/v1/me"),
+    ("get", "/api/v1/tenant"),
+    ("patch", "/api/v1/tenant"),
     ("post", "/api/v1/cti/calls"),
 ];
 

@@ -102,7 +102,11 @@ async fn bad_input_gets_the_right_4xx(backend: Backend) {
     assert_eq!(fields(&p), ["custom.k\u{0}"]);
 
     // Ids that cannot exist, unknown routes, wrong methods.
-    api.get("/api/v1/customers/not-a-uuid").await.problem(404);
+    // A malformed id is the parameter's fault (422 naming it), not a missing record.
+    let p = api.get("/api/v1/customers/not-a-uuid").await.problem(422);
+    assert_eq!(fields(&p), ["id"], "{p}");
+    let p = api.get("/api/v1/cases/42/history").await.problem(422);
+    assert_eq!(fields(&p), ["id"], "{p}");
     api.get(&format!("/api/v1/cases/{}", uuid::Uuid::now_v7())).await.problem(404);
     api.get("/api/v1/nothing-here").await.problem(404);
     api.send(api.request(Method::PUT, "/api/v1/customers")).await.problem(405);

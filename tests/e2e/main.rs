@@ -10,6 +10,7 @@ mod agent_day;
 mod api_surface;
 mod auth;
 mod bad_input;
+mod blackbox;
 mod conversations;
 mod custom_fields;
 mod external;

@@ -75,6 +75,8 @@ permissions! {
     AdminAgents => "admin.agents",
     /// Configure external CRM connectors.
     AdminConnectors => "admin.connectors",
+    /// Change the tenant's settings (default phone region, time zone).
+    AdminTenant => "admin.tenant",
 }
 
 impl fmt::Display for Permission {
@@ -268,14 +270,17 @@ impl PrivateScope {
 
 /// A tenant: one contact center (ADM-3).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Tenant {
     /// Its id.
     pub id: TenantId,
     /// Display name.
     pub name: String,
-    /// Region used to read national phone numbers (CUS-3).
+    /// Region used to read national phone numbers (CUS-3), ISO 3166-1 alpha-2 (`FR`).
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "FR"))]
     pub default_region: Region,
-    /// The contact center's time zone (for agendas and dates without a zone).
+    /// The contact center's time zone (for agendas and dates without a zone), IANA.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "Europe/Paris"))]
     pub time_zone: chrono_tz::Tz,
     /// When it was created.
     pub created_at: DateTime<Utc>,

@@ -88,6 +88,7 @@ pub fn api() -> (Router<AppState>, OpenApi) {
         .routes(routes!(admin::me, admin::update_me))
         .routes(routes!(admin::create_token, admin::list_tokens))
         .routes(routes!(admin::revoke_token))
+        .routes(routes!(admin::tenant_settings, admin::update_tenant_settings))
         .routes(routes!(events::incoming_call))
         .routes(routes!(external::search))
         .routes(routes!(external::create))
@@ -123,6 +124,7 @@ pub fn app(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(settings.request_timeout, timeout));
     let (streaming, _) = streaming();
     let ops = Router::new()
+        .route("/", get(home))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics));
@@ -144,6 +146,23 @@ pub fn app(state: AppState) -> Router {
         }))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
         .with_state(state)
+}
+
+/// `GET /`: where to go from here (the API's docs and document, the probes), as JSON.
+async fn home() -> Response {
+    let body = serde_json::json!({
+        "name": "crm-server",
+        "version": env!("CARGO_PKG_VERSION"),
+        "docs": DOCS_PATH,
+        "openapi": OPENAPI_PATH,
+        "api": "/api/v1",
+        "health": "/healthz",
+        "ready": "/readyz",
+        "metrics": "/metrics",
+        "auth": "every /api/v1 call needs `Authorization: Bearer <token>`; the demo's administrator token is \
+                 printed once on the first start, `crm-server token create` mints another",
+    });
+    ([(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
 }
 
 async fn openapi_json(axum::Extension(doc): axum::Extension<std::sync::Arc<OpenApi>>) -> Response {

@@ -57,9 +57,30 @@ pub struct Cli {
     /// Options shared by every command.
     #[command(flatten)]
     pub global: GlobalArgs,
+    /// The server's options, when no command is given (`serve` takes them too).
+    #[command(flatten)]
+    pub serve: ServeArgs,
     /// What to do (default: serve).
     #[command(subcommand)]
     pub command: Option<Command>,
+}
+
+impl Cli {
+    /// The server's options: `serve`'s, each falling back to those given before the command.
+    pub fn serve_args(&self) -> ServeArgs {
+        match &self.command {
+            Some(Command::Serve(args)) => args.clone().or(&self.serve),
+            _ => self.serve.clone(),
+        }
+    }
+
+    /// The configuration these arguments resolve to ([`Config::resolve`]).
+    ///
+    /// # Errors
+    /// See [`ConfigError`].
+    pub fn config(&self) -> Result<Config, ConfigError> {
+        Config::resolve(&self.global, &self.serve_args())
+    }
 }
 
 /// The database connections a configuration may ask for, per server process.
@@ -94,24 +115,29 @@ pub struct GlobalArgs {
     /// Log filter (`info`, `crm_server=debug,info`); `RUST_LOG` works too.
     #[arg(long, env = "CRM_LOG", global = true)]
     pub log: Option<String>,
+}
+
+/// The server's own options: those of `serve` (and of no command, which serves).
+#[derive(Clone, Debug, Default, Args)]
+pub struct ServeArgs {
     /// Address to listen on (default 127.0.0.1:8080).
-    #[arg(long, env = "CRM_LISTEN", global = true)]
+    #[arg(long, env = "CRM_LISTEN")]
     pub listen: Option<SocketAddr>,
     /// Do not seed the demo tenant on the first start.
-    #[arg(long, env = "CRM_NO_DEMO", global = true)]
+    #[arg(long, env = "CRM_NO_DEMO")]
     pub no_demo: bool,
     /// Largest request body in bytes (default 1 MiB).
-    #[arg(long, env = "CRM_BODY_LIMIT", global = true)]
+    #[arg(long, env = "CRM_BODY_LIMIT")]
     pub body_limit: Option<usize>,
     /// Longest time a request may take, in seconds (default 30; the event stream is exempt).
-    #[arg(long, env = "CRM_REQUEST_TIMEOUT_SECS", global = true)]
+    #[arg(long, env = "CRM_REQUEST_TIMEOUT_SECS")]
     pub request_timeout_secs: Option<u64>,
     /// How often due task reminders are claimed, in seconds (default 5).
-    #[arg(long, env = "CRM_REMINDER_INTERVAL_SECS", global = true)]
+    #[arg(long, env = "CRM_REMINDER_INTERVAL_SECS")]
     pub reminder_interval_secs: Option<u64>,
     /// How many days delivered events stay in the outbox's delivery log before they are
     /// deleted (default 7, 1 to 36500; pending and dead entries are never deleted).
-    #[arg(long, env = "CRM_OUTBOX_KEEP_DAYS", global = true,
+    #[arg(long, env = "CRM_OUTBOX_KEEP_DAYS",
           value_parser = clap::value_parser!(u32).range(1..=i64::from(*OUTBOX_KEEP_DAYS.end())))]
     pub outbox_keep_days: Option<u32>,
     /// The operator credential guarding the operator API (`/api/v1/operator/…`: tenants
@@ -119,6 +145,21 @@ pub struct GlobalArgs {
     /// variable or the file's `operator_token_file` to the command line.
     #[arg(long, env = "CRM_OPERATOR_TOKEN", global = true, hide_env_values = true)]
     pub operator_token: Option<String>,
+}
+
+impl ServeArgs {
+    /// These values, each falling back to `outer`'s (`crm-server --listen … serve`).
+    #[must_use]
+    pub fn or(self, outer: &ServeArgs) -> ServeArgs {
+        ServeArgs {
+            listen: self.listen.or(outer.listen),
+            no_demo: self.no_demo || outer.no_demo,
+            body_limit: self.body_limit.or(outer.body_limit),
+            request_timeout_secs: self.request_timeout_secs.or(outer.request_timeout_secs),
+            reminder_interval_secs: self.reminder_interval_secs.or(outer.reminder_interval_secs),
+            outbox_keep_days: self.outbox_keep_days.or(outer.outbox_keep_days),
+        }
+    }
 }
 
 /// Log output formats.
@@ -135,7 +176,7 @@ pub enum LogFormat {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Migrate the database, then serve the HTTP API (the default).
-    Serve,
+    Serve(ServeArgs),
     /// Apply the database migrations and exit.
     Migrate,
     /// Manage API tokens.
@@ -144,6 +185,9 @@ pub enum Command {
     /// Manage tenants.
     #[command(subcommand)]
     Tenant(TenantCommand),
+    /// List a tenant's agents (to find whom to mint a token for).
+    #[command(subcommand)]
+    Agent(AgentCommand),
     /// Import records from CSV.
     #[command(subcommand)]
     Import(ImportCommand),
@@ -184,9 +228,35 @@ pub enum TokenCommand {
     },
 }
 
+/// Agent commands.
+#[derive(Debug, Subcommand)]
+pub enum AgentCommand {
+    /// List the agents of a tenant: id, role, active, email, name.
+    List {
+        /// The tenant id.
+        #[arg(long, env = "CRM_TENANT")]
+        tenant: String,
+    },
+}
+
 /// Tenant commands.
 #[derive(Debug, Subcommand)]
 pub enum TenantCommand {
+    /// List the tenants: id, default region, time zone, name.
+    List,
+    /// Change a tenant's default phone region or time zone. A new region is refused, with
+    /// the numbers, when phone numbers its customers hold would not be valid under it.
+    Update {
+        /// The tenant id.
+        #[arg(long, env = "CRM_TENANT")]
+        tenant: String,
+        /// New default phone region (ISO 3166-1 alpha-2, `US`).
+        #[arg(long)]
+        region: Option<String>,
+        /// New IANA time zone (`America/New_York`).
+        #[arg(long)]
+        time_zone: Option<String>,
+    },
     /// Create a tenant with its first administrator and print an administrator token.
     Create {
         /// Display name.
@@ -368,7 +438,7 @@ impl Config {
     ///
     /// # Errors
     /// See [`ConfigError`].
-    pub fn resolve(args: &GlobalArgs) -> Result<Self, ConfigError> {
+    pub fn resolve(args: &GlobalArgs, serve: &ServeArgs) -> Result<Self, ConfigError> {
         let file = match &args.config {
             Some(p) => read_file(p)?,
             None => FileConfig::default(),
@@ -401,23 +471,23 @@ impl Config {
                 .clone()
                 .or(file.database_url)
                 .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned()),
-            listen: args.listen.or(file.listen).unwrap_or(listen_default),
-            demo: !args.no_demo && file.demo.unwrap_or(true),
+            listen: serve.listen.or(file.listen).unwrap_or(listen_default),
+            demo: !serve.no_demo && file.demo.unwrap_or(true),
             log_format: args.log_format.or(file.log_format).unwrap_or(LogFormat::Text),
             log: args.log.clone().or(file.log).unwrap_or_else(|| "info".to_owned()),
             settings: Settings {
-                body_limit: args.body_limit.or(file.body_limit).unwrap_or(defaults.body_limit),
-                request_timeout: args
+                body_limit: serve.body_limit.or(file.body_limit).unwrap_or(defaults.body_limit),
+                request_timeout: serve
                     .request_timeout_secs
                     .or(file.request_timeout_secs)
                     .map(Duration::from_secs)
                     .unwrap_or(defaults.request_timeout),
-                reminder_interval: args
+                reminder_interval: serve
                     .reminder_interval_secs
                     .or(file.reminder_interval_secs)
                     .map(Duration::from_secs)
                     .unwrap_or(defaults.reminder_interval),
-                outbox_keep: match args.outbox_keep_days.or(file.outbox_keep_days) {
+                outbox_keep: match serve.outbox_keep_days.or(file.outbox_keep_days) {
                     Some(days) if OUTBOX_KEEP_DAYS.contains(&days) => Duration::from_secs(u64::from(days) * 86_400),
                     Some(_) => {
                         return Err(ConfigError::Invalid {
@@ -452,6 +522,26 @@ mod tests {
     use clap::CommandFactory;
 
     #[test]
+    fn server_options_belong_to_serve_and_are_taken_before_or_after_it() {
+        let after = Cli::parse_from(["crm-server", "serve", "--listen", "127.0.0.1:9000", "--no-demo"]);
+        let c = after.config().unwrap();
+        assert_eq!(c.listen.port(), 9000);
+        assert!(!c.demo);
+        let before = Cli::parse_from(["crm-server", "--listen", "127.0.0.1:9001"]);
+        assert_eq!(before.config().unwrap().listen.port(), 9001);
+        let both = Cli::parse_from(["crm-server", "--listen", "127.0.0.1:9001", "serve", "--listen", "127.0.0.1:9002"]);
+        assert_eq!(both.config().unwrap().listen.port(), 9002);
+        // Other commands neither take nor show them; the database options stay global.
+        assert!(Cli::try_parse_from(["crm-server", "tenant", "list", "--listen", "127.0.0.1:9000"]).is_err());
+        assert!(Cli::try_parse_from(["crm-server", "tenant", "list", "--database-url", "sqlite::memory:"]).is_ok());
+        let mut command = Cli::command();
+        command.build();
+        let help = command.find_subcommand_mut("token").unwrap().render_long_help().to_string();
+        assert!(!help.contains("--listen") && !help.contains("--body-limit"), "{help}");
+        assert!(help.contains("--database-url"), "{help}");
+    }
+
+    #[test]
     fn the_command_line_is_consistent() {
         Cli::command().debug_assert();
     }
@@ -463,12 +553,12 @@ mod tests {
         std::fs::write(&path, "database_url = \"postgres://x@y/z\"\nlisten = \"0.0.0.0:9000\"\ndemo = false\n")
             .unwrap();
         let cli = Cli::parse_from(["crm-server", "--config", path.to_str().unwrap(), "--listen", "127.0.0.1:7000"]);
-        let c = Config::resolve(&cli.global).unwrap();
+        let c = cli.config().unwrap();
         assert_eq!(c.database_url, "postgres://x@y/z");
         assert_eq!(c.listen.port(), 7000);
         assert!(!c.demo);
         std::fs::write(&path, "bogus = 1\n").unwrap();
-        assert!(Config::resolve(&cli.global).is_err());
+        assert!(cli.config().is_err());
     }
 
     #[test]
@@ -495,15 +585,15 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("crm.toml");
         let config = path.to_str().unwrap();
-        let default = Config::resolve(&Cli::parse_from(["crm-server"]).global).unwrap();
+        let default = Cli::parse_from(["crm-server"]).config().unwrap();
         assert_eq!(default.settings.database_connections, crate::state::DEFAULT_DATABASE_CONNECTIONS);
         assert_eq!(default.settings.store_options().max_connections, crate::state::DEFAULT_DATABASE_CONNECTIONS);
         std::fs::write(&path, "database_connections = 24\n").unwrap();
-        let from_file = Config::resolve(&Cli::parse_from(["crm-server", "--config", config]).global).unwrap();
+        let from_file = Cli::parse_from(["crm-server", "--config", config]).config().unwrap();
         assert_eq!(from_file.settings.database_connections, 24);
         assert_eq!(from_file.settings.store_options().max_connections, 24);
         let flag = Cli::parse_from(["crm-server", "--config", config, "--database-connections", "3"]);
-        assert_eq!(Config::resolve(&flag.global).unwrap().settings.database_connections, 3);
+        assert_eq!(flag.config().unwrap().settings.database_connections, 3);
         for refused in ["0", "1001", "many"] {
             let parsed = Cli::try_parse_from(["crm-server", "--database-connections", refused]);
             let error = parsed.expect_err(refused).to_string();
@@ -511,7 +601,7 @@ mod tests {
         }
         assert!(Cli::try_parse_from(["crm-server", "--database-connections", "-1"]).is_err());
         std::fs::write(&path, "database_connections = 0\n").unwrap();
-        let zero = Config::resolve(&Cli::parse_from(["crm-server", "--config", config]).global);
+        let zero = Cli::parse_from(["crm-server", "--config", config]).config();
         assert!(matches!(zero, Err(ConfigError::Invalid { key: "database_connections", .. })), "{zero:?}");
     }
 
@@ -521,20 +611,20 @@ mod tests {
         let path = dir.path().join("crm.toml");
         let config = path.to_str().unwrap();
         std::fs::write(&path, "outbox_keep_days = 30\n").unwrap();
-        let default = Config::resolve(&Cli::parse_from(["crm-server"]).global).unwrap();
+        let default = Cli::parse_from(["crm-server"]).config().unwrap();
         assert_eq!(default.settings.outbox_keep, Duration::from_secs(7 * 86_400));
-        let from_file = Config::resolve(&Cli::parse_from(["crm-server", "--config", config]).global).unwrap();
+        let from_file = Cli::parse_from(["crm-server", "--config", config]).config().unwrap();
         assert_eq!(from_file.settings.outbox_keep, Duration::from_secs(30 * 86_400));
         let flag = Cli::parse_from(["crm-server", "--config", config, "--outbox-keep-days", "2"]);
-        assert_eq!(Config::resolve(&flag.global).unwrap().settings.outbox_keep, Duration::from_secs(2 * 86_400));
+        assert_eq!(flag.config().unwrap().settings.outbox_keep, Duration::from_secs(2 * 86_400));
         assert!(Cli::try_parse_from(["crm-server", "--outbox-keep-days", "0"]).is_err());
         std::fs::write(&path, "outbox_keep_days = 0\n").unwrap();
-        let zero = Config::resolve(&Cli::parse_from(["crm-server", "--config", config]).global);
+        let zero = Cli::parse_from(["crm-server", "--config", config]).config();
         assert!(matches!(zero, Err(ConfigError::Invalid { key: "outbox_keep_days", .. })), "{zero:?}");
         // Beyond what the cut-off can be computed for: refused, not a panicking worker.
         assert!(Cli::try_parse_from(["crm-server", "--outbox-keep-days", "4000000000"]).is_err());
         std::fs::write(&path, "outbox_keep_days = 4000000000\n").unwrap();
-        let huge = Config::resolve(&Cli::parse_from(["crm-server", "--config", config]).global);
+        let huge = Cli::parse_from(["crm-server", "--config", config]).config();
         assert!(matches!(huge, Err(ConfigError::Invalid { key: "outbox_keep_days", .. })), "{huge:?}");
     }
 }

@@ -3,12 +3,15 @@
 //! responses carrying `ETag: "<version>"`.
 
 use axum::body::Bytes;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+
+use crm_core::service::ANY_VERSION;
 
 use crate::problem::{ApiError, Problem, ProblemKind};
 
@@ -70,6 +73,13 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             return Err(match inner.classify() {
                 serde_json::error::Category::Data => {
                     let reason = strip_position(&inner.to_string());
+                    ApiError::invalid(field_name(&path, &reason), reason)
+                }
+                // serde_json reports a value of the wrong JSON type for an enum (`{"status": 7}`)
+                // as a syntax error; when the document itself is well-formed JSON, it is the
+                // field's value that is wrong.
+                _ if serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok() => {
+                    let reason = format!("has the wrong type or value ({})", strip_position(&inner.to_string()));
                     ApiError::invalid(field_name(&path, &reason), reason)
                 }
                 _ => ApiError::new(ProblemKind::MalformedRequest, format!("the body is not valid JSON: {inner}")),
@@ -144,8 +154,8 @@ fn form_urlencoded_parse(query: &str) -> form_urlencoded::Parse<'_> {
     form_urlencoded::parse(query.as_bytes())
 }
 
-/// A path parameter (or tuple of them); a value that cannot be parsed is a 404, since no
-/// record can have it as its id.
+/// A path parameter (or tuple of them); a value that cannot be parsed (`not-a-uuid` where
+/// an id goes) is a 422 naming the parameter.
 #[derive(Debug, Clone, Copy)]
 pub struct ApiPath<T>(pub T);
 
@@ -153,15 +163,62 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        axum::extract::Path::<T>::from_request_parts(parts, state)
-            .await
-            .map(|p| ApiPath(p.0))
-            .map_err(|e| ApiError::new(ProblemKind::NotFound, format!("no such record: {}", e.body_text())))
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(p) => Ok(ApiPath(p.0)),
+            Err(rejection) => {
+                let params: Vec<(String, String)> = axum::extract::RawPathParams::from_request_parts(parts, state)
+                    .await
+                    .map(|raw| raw.iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect())
+                    .unwrap_or_default();
+                Err(path_error(&rejection, &params))
+            }
+        }
+    }
+}
+
+/// The problem for a path that did not parse: the parameter (from `params`, the route's
+/// raw parameters, when axum names none) and why.
+fn path_error(rejection: &PathRejection, params: &[(String, String)]) -> ApiError {
+    use axum::extract::path::ErrorKind;
+    let PathRejection::FailedToDeserializePathParams(e) = rejection else {
+        return ApiError::new(ProblemKind::MalformedRequest, rejection.body_text());
+    };
+    let key_of =
+        |value: &str| params.iter().find(|(_, v)| v == value).map_or_else(|| "id".to_owned(), |(k, _)| k.clone());
+    let invalid = |key: String, value: &str, expected_type: &str| {
+        ApiError::invalid(key, format!("{value:?} is not a valid {}", type_label(expected_type)))
+    };
+    match e.kind() {
+        ErrorKind::ParseErrorAtKey { key, value, expected_type } => invalid(key.clone(), value, expected_type),
+        ErrorKind::ParseErrorAtIndex { value, expected_type, .. } | ErrorKind::ParseError { value, expected_type } => {
+            invalid(key_of(value), value, expected_type)
+        }
+        ErrorKind::DeserializeError { key, value, message } => {
+            ApiError::invalid(key.clone(), format!("{value:?} is not valid: {message}"))
+        }
+        ErrorKind::Message(message) => {
+            let (key, value) = params.first().cloned().unwrap_or_else(|| ("id".to_owned(), String::new()));
+            ApiError::invalid(key, format!("{value:?} is not valid: {message}"))
+        }
+        ErrorKind::InvalidUtf8InPathParam { key } => ApiError::invalid(key.clone(), "must be UTF-8"),
+        _ => ApiError::new(ProblemKind::MalformedRequest, rejection.body_text()),
+    }
+}
+
+/// `uuid::Uuid` → `id (a UUID)`; other type names as they are.
+fn type_label(expected_type: &str) -> String {
+    if expected_type.ends_with("Uuid") || expected_type.ends_with("Id") {
+        "id (a UUID such as 0190c0de-0000-7000-8000-000000000000)".to_owned()
+    } else {
+        expected_type.rsplit("::").next().unwrap_or(expected_type).to_owned()
     }
 }
 
 /// The version the client read, from `If-Match: "<version>"`; required on every update
-/// (428 when missing).
+/// (428 when missing). `If-Match: *` matches any current version (RFC 9110 §13.1.1): it
+/// reads as [`ANY_VERSION`], and the change is written against the version the use case
+/// read. On a missing record the answer is the 404 the request gets without the header
+/// (RFC 9110 §13.2.1: preconditions are not evaluated when the answer would not be 2xx).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct IfMatch(pub u64);
 
@@ -175,8 +232,15 @@ impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
                 "send If-Match with the ETag of the version you read",
             ));
         };
-        parse_etag(raw.to_str().unwrap_or_default()).map(IfMatch).ok_or_else(|| {
-            ApiError::new(ProblemKind::MalformedRequest, "If-Match must be the ETag this API returned, such as \"3\"")
+        let raw = raw.to_str().unwrap_or_default();
+        if raw.trim() == "*" {
+            return Ok(IfMatch(ANY_VERSION));
+        }
+        parse_etag(raw).map(IfMatch).ok_or_else(|| {
+            ApiError::new(
+                ProblemKind::MalformedRequest,
+                "If-Match must be the ETag this API returned, such as \"3\", or *",
+            )
         })
     }
 }
@@ -278,6 +342,29 @@ mod tests {
         assert_eq!(field_of(r#"{"name": "a"} trailing"#).0, 400);
         assert_eq!(field_of(r#"{"name": "a", "inner": {"count": 1, "x\u0000": 2}}"#), (422, vec!["inner.x\0".into()]));
         assert_eq!(field_of(r#"{"name": "a\u0000"}"#), (422, vec!["name".into()]));
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    enum Colour {
+        Red,
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct WithEnum {
+        colour: Option<Colour>,
+    }
+
+    #[test]
+    fn a_wrongly_typed_enum_value_is_a_422_naming_the_field_not_a_syntax_error() {
+        for body in [r#"{"colour": 7}"#, r#"{"colour": true}"#, r#"{"colour": [1]}"#] {
+            let p = parse_json::<WithEnum>(body.as_bytes()).unwrap_err().to_problem();
+            assert_eq!(p.status, 422, "{body}");
+            assert_eq!(p.errors.into_iter().map(|e| e.field).collect::<Vec<_>>(), vec!["colour".to_owned()], "{body}");
+        }
+        assert!(matches!(parse_json::<WithEnum>(br#"{"colour": "red"}"#), Ok(WithEnum { colour: Some(Colour::Red) })));
+        assert_eq!(parse_json::<WithEnum>(br#"{"colour": 7"#).unwrap_err().to_problem().status, 400);
     }
 
     #[test]

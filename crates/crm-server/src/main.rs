@@ -8,9 +8,10 @@ use clap::Parser as _;
 use tracing_subscriber::EnvFilter;
 
 use crm_core::access::Actor;
-use crm_core::service::NewTenant;
+use crm_core::service::{NewTenant, TenantSettingsPatch};
 use crm_server::config::{
-    ActorArgs, Cli, Command, Config, ExportCommand, ImportCommand, LogFormat, OnError, TenantCommand, TokenCommand,
+    ActorArgs, AgentCommand, Cli, Command, Config, ExportCommand, ImportCommand, LogFormat, OnError, TenantCommand,
+    TokenCommand,
 };
 use crm_server::csv_io::{self, ImportError, NoProgress, Progress};
 use crm_server::seed::{bootstrap_tenant, seed_demo};
@@ -25,10 +26,10 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[tokio::main]
 async fn main() -> Result<()> {
     let cli = Cli::parse();
-    let config = Config::resolve(&cli.global)?;
+    let config = cli.config()?;
     init_logs(&config);
-    match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => serve(config).await,
+    match cli.command.unwrap_or(Command::Serve(cli.serve)) {
+        Command::Serve(_) => serve(config).await,
         #[cfg(feature = "bench")]
         Command::BenchSeed { customers } => {
             crm_server::bench_seed::run(&config.database_url, customers).await?;
@@ -62,6 +63,38 @@ async fn main() -> Result<()> {
             println!("tenant:  {}\nadmin:   {}\ntoken:   {}", boot.tenant.id, boot.admin.id, boot.token);
             Ok(())
         }
+        Command::Tenant(TenantCommand::List) => {
+            let services = Services::open(&config.database_url, config.settings.store_options()).await?;
+            let tenants = services.crm.list_tenants().await?;
+            println!("{:<36}  {:<6}  {:<24}  name", "id", "region", "time zone");
+            for t in &tenants {
+                println!("{:<36}  {:<6}  {:<24}  {}", t.id, t.default_region, t.time_zone.name(), t.name);
+            }
+            eprintln!("{} tenant(s)", tenants.len());
+            Ok(())
+        }
+        Command::Tenant(TenantCommand::Update { tenant, region, time_zone }) => {
+            let services = Services::open(&config.database_url, config.settings.store_options()).await?;
+            let tenant = csv_io::parse_tenant(&tenant)?;
+            let patch = TenantSettingsPatch { default_region: region, time_zone };
+            let t = services.crm.update_tenant_settings(tenant, None, patch).await?;
+            println!("tenant {}: region {}, time zone {}", t.id, t.default_region, t.time_zone.name());
+            Ok(())
+        }
+        Command::Agent(AgentCommand::List { tenant }) => {
+            let services = Services::open(&config.database_url, config.settings.store_options()).await?;
+            let tenant = csv_io::parse_tenant(&tenant)?;
+            let agents = services.crm.operator_agents(tenant).await?;
+            println!("{:<36}  {:<13}  {:<6}  {:<32}  name", "id", "role", "active", "email");
+            for a in &agents {
+                println!("{:<36}  {:<13}  {:<6}  {:<32}  {}", a.id, a.role.as_str(), a.active, a.email, a.name);
+            }
+            eprintln!(
+                "{} agent(s); mint a token with: crm-server token create --tenant {tenant} --agent <id> --role administrator",
+                agents.len()
+            );
+            Ok(())
+        }
         Command::Import(ImportCommand::Customers { file, actor, on_error }) => {
             import(&config, &file, &actor, on_error).await
         }
@@ -91,9 +124,14 @@ async fn main() -> Result<()> {
     }
 }
 
+/// Logs go to standard error, coloured only when it is a terminal (a file or a pipe gets
+/// plain text).
 fn init_logs(config: &Config) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&config.log));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal());
     match config.log_format {
         LogFormat::Json => builder.json().init(),
         LogFormat::Text => builder.init(),

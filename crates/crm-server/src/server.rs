@@ -178,8 +178,8 @@ pub enum StartError {
     /// Seeding failed.
     #[error("demo seed: {0}")]
     Seed(#[from] crm_core::Error),
-    /// The address could not be bound.
-    #[error("cannot listen on {addr}: {source}")]
+    /// The address could not be bound (a busy port says how to pick another).
+    #[error("cannot listen on {addr}: {source}{}", bind_hint(source))]
     Bind {
         /// The address.
         addr: SocketAddr,
@@ -209,6 +209,18 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
 pub async fn start_with(services: Services, config: ServerConfig) -> Result<RunningServer, StartError> {
     let listener = bind(&config).await?;
     serve(listener, services, config).await
+}
+
+/// What to do about a bind error a person can fix.
+fn bind_hint(source: &std::io::Error) -> &'static str {
+    match source.kind() {
+        std::io::ErrorKind::AddrInUse => {
+            " (another program uses this port: stop it, or choose another address with --listen 127.0.0.1:8081 \
+             or CRM_LISTEN)"
+        }
+        std::io::ErrorKind::PermissionDenied => " (ports below 1024 need privileges: choose another with --listen)",
+        _ => "",
+    }
 }
 
 async fn bind(config: &ServerConfig) -> Result<tokio::net::TcpListener, StartError> {

@@ -50,6 +50,24 @@ impl AccountNumber {
         Self(format!("AC-{sequence:06}"))
     }
 
+    /// The sequence value whose generated number this is (`AC-000042` → 42), when written
+    /// exactly as [`AccountNumber::generated`] writes it: a number given by hand or imported
+    /// in that form pushes the tenant's sequence past it (no generated number collides).
+    /// ```
+    /// use crm_core::customer::AccountNumber;
+    /// let seq = |a: &str| AccountNumber::parse(a).unwrap().generated_sequence();
+    /// assert_eq!((seq("AC-000006"), seq("AC-1234567")), (Some(6), Some(1_234_567)));
+    /// assert_eq!((seq("AC-6"), seq("ac-000006")), (None, None));
+    /// ```
+    pub fn generated_sequence(&self) -> Option<u64> {
+        let digits = self.0.strip_prefix("AC-")?;
+        if !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let sequence: u64 = digits.parse().ok()?;
+        (Self::generated(sequence) == *self).then_some(sequence)
+    }
+
     /// The text.
     pub fn as_str(&self) -> &str {
         &self.0

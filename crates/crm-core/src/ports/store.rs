@@ -46,7 +46,11 @@ pub trait CustomerStore: Send + Sync {
     ///
     /// # Errors
     /// MUST return increasing, never repeated values per tenant, also under concurrent
-    /// callers; values may be skipped.
+    /// callers; values may be skipped. MUST return a value above the
+    /// [`AccountNumber::generated_sequence`](crate::customer::AccountNumber::generated_sequence)
+    /// of every account number the tenant's customers were inserted or updated with (a
+    /// number given by hand or imported in the generator's own form, `AC-000006`), so a
+    /// generated number is always free.
     async fn next_account_sequence(&self, tenant: TenantId) -> StoreResult<u64>;
 
     /// Inserts a new customer.

@@ -142,4 +142,14 @@ impl Crm {
         let agent = self.store.get_agent(tenant, agent).await?.ok_or_else(|| Error::not_found("agent", agent))?;
         Ok(crate::access::Actor::for_agent(&agent))
     }
+
+    /// The agents of a tenant, for an operator (the CLI's `agent list`: whom to mint a
+    /// token for when no token is at hand).
+    ///
+    /// # Errors
+    /// `NotFound` for an unknown tenant; the store's.
+    pub async fn operator_agents(&self, tenant: crate::ids::TenantId) -> Result<Vec<crate::access::Agent>> {
+        self.tenant(tenant).await?;
+        Ok(self.store.list_agents(tenant).await?)
+    }
 }

@@ -211,7 +211,7 @@ impl Crm {
     ) -> Result<Agent> {
         actor.require(Permission::AdminAgents)?;
         let mut agent = self.get_agent(actor, id).await?;
-        check_version("agent", id, agent.version, expected_version)?;
+        let expected_version = check_version("agent", id, agent.version, expected_version)?;
         let mut v = Validator::new();
         if let Some(name) = patch.name.as_deref() {
             agent.name = v.check(required_text("name", name, 200)).unwrap_or_default();
@@ -284,7 +284,7 @@ impl Crm {
     /// Bad values (an unknown column, a bad address); a stale version.
     pub async fn update_profile(&self, actor: &Actor, expected_version: u64, patch: ProfilePatch) -> Result<Agent> {
         let mut agent = self.get_agent(actor, actor.agent).await?;
-        check_version("agent", agent.id, agent.version, expected_version)?;
+        let expected_version = check_version("agent", agent.id, agent.version, expected_version)?;
         let mut v = Validator::new();
         if let Some(from) = patch.default_from {
             agent.profile.default_from = from

@@ -100,7 +100,7 @@ impl Crm {
     ) -> Result<Case> {
         actor.require(Permission::InteractionHandle)?;
         let mut inter = self.load_interaction(actor, interaction).await?;
-        check_version("interaction", interaction, inter.version(), expected_version)?;
+        let expected_version = check_version("interaction", interaction, inter.version(), expected_version)?;
         input.origin_channel = input.origin_channel.or(Some(inter.channel));
         let (case, history, mut events) = self.prepare_case(actor, input, Some(interaction)).await?;
         let now = self.clock.now();
@@ -159,7 +159,7 @@ impl Crm {
     ) -> Result<Case> {
         actor.require(Permission::CaseEdit)?;
         let mut case = self.load_case(actor, id).await?;
-        check_version("case", id, case.version(), expected_version)?;
+        let expected_version = check_version("case", id, case.version(), expected_version)?;
         Self::check_assignment(actor, patch.assignee.flatten(), patch.group.is_some())?;
         if let Some(Some(a)) = patch.assignee {
             self.ensure_agent(actor, a, "assignee").await?;
@@ -197,7 +197,7 @@ impl Crm {
     pub async fn delete_case(&self, actor: &Actor, id: CaseId, expected_version: u64) -> Result<Case> {
         actor.require(Permission::CaseDelete)?;
         let mut case = self.load_case(actor, id).await?;
-        check_version("case", id, case.version(), expected_version)?;
+        let expected_version = check_version("case", id, case.version(), expected_version)?;
         let before = case.field_map();
         let now = self.clock.now();
         case.soft_delete(now)?;
@@ -224,7 +224,7 @@ impl Crm {
             }
             None => return Err(Error::not_found("case", id)),
         };
-        check_version("case", id, case.version(), expected_version)?;
+        let expected_version = check_version("case", id, case.version(), expected_version)?;
         let before = case.field_map();
         let now = self.clock.now();
         case.undelete(now, self.case_restore_period())?;

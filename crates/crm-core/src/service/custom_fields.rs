@@ -57,7 +57,7 @@ impl Crm {
     ) -> Result<FieldDefinition> {
         actor.require(Permission::AdminCustomFields)?;
         let current = self.custom_field(actor, id).await?;
-        check_version("custom_field", id, current.version, expected_version)?;
+        let expected_version = check_version("custom_field", id, current.version, expected_version)?;
         let region = Some(self.tenant(actor.tenant).await?.default_region);
         let next = current.change(change, region)?;
         if current.needs_usage_check(&next) {
@@ -86,6 +86,8 @@ impl Crm {
     /// counting the records that carry a value.
     pub async fn delete_custom_field(&self, actor: &Actor, id: FieldDefinitionId, expected_version: u64) -> Result<()> {
         actor.require(Permission::AdminCustomFields)?;
+        let current = self.custom_field(actor, id).await?;
+        let expected_version = check_version("custom_field", id, current.version, expected_version)?;
         self.store.delete_field_definition(actor.tenant, id, expected_version).await?;
         Ok(())
     }

@@ -81,7 +81,7 @@ impl Crm {
     ) -> Result<Customer> {
         actor.require(Permission::CustomerEdit)?;
         let mut customer = self.load_customer(actor, id).await?;
-        check_version("customer", id, customer.version(), expected_version)?;
+        let expected_version = check_version("customer", id, customer.version(), expected_version)?;
         if customer.is_merged() {
             return Err(Error::invalid("customer", "was merged into another card; edit that one"));
         }
@@ -109,7 +109,7 @@ impl Crm {
     pub async fn delete_customer(&self, actor: &Actor, id: CustomerId, expected_version: u64) -> Result<()> {
         actor.require(Permission::CustomerDelete)?;
         let customer = self.load_customer(actor, id).await?;
-        check_version("customer", id, customer.version(), expected_version)?;
+        let expected_version = check_version("customer", id, customer.version(), expected_version)?;
         let events = [self.event(actor, EventKind::CustomerDeleted { customer: id })];
         self.store.delete_customer(actor.tenant, id, expected_version, &events).await?;
         Ok(())

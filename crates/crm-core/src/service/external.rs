@@ -76,7 +76,7 @@ impl Crm {
     ) -> Result<(ExternalRef, Interaction)> {
         actor.require(Permission::InteractionHandle)?;
         let mut inter = self.load_interaction(actor, interaction).await?;
-        check_version("interaction", interaction, inter.version(), expected_version)?;
+        let expected_version = check_version("interaction", interaction, inter.version(), expected_version)?;
         let crm = self.connector_for(connectors, actor, system)?;
         let reference = crm.create(request).await?;
         let target = LinkTarget::External { reference: reference.clone() };

@@ -57,7 +57,7 @@ impl Crm {
     ) -> Result<Group> {
         actor.require(Permission::AdminAgents)?;
         let mut group = self.get_group(actor, id).await?;
-        check_version("group", id, group.version, expected_version)?;
+        let expected_version = check_version("group", id, group.version, expected_version)?;
         let mut v = Validator::new();
         if let Some(name) = patch.name.as_deref()
             && let Some(name) = v.check(required_text("name", name, 100))
@@ -86,6 +86,8 @@ impl Crm {
     /// saying what uses it (members, assigned cases) while something does.
     pub async fn delete_group(&self, actor: &Actor, id: GroupId, expected_version: u64) -> Result<()> {
         actor.require(Permission::AdminAgents)?;
+        let group = self.get_group(actor, id).await?;
+        let expected_version = check_version("group", id, group.version, expected_version)?;
         match self.store.delete_group(actor.tenant, id, expected_version).await {
             Err(crate::StoreError::NotFound { .. }) => Err(Error::not_found("group", id)),
             other => Ok(other?),

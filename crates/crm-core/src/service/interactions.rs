@@ -31,7 +31,7 @@ impl Crm {
     ) -> Result<Interaction> {
         actor.require(Permission::InteractionHandle)?;
         let mut inter = self.load_interaction(actor, id).await?;
-        check_version("interaction", id, inter.version(), expected_version)?;
+        let expected_version = check_version("interaction", id, inter.version(), expected_version)?;
         let Some(kinds) = change(&mut inter)? else {
             return Ok(inter);
         };
@@ -164,7 +164,7 @@ impl Crm {
         actor.require(Permission::InteractionHandle)?;
         let now = self.clock.now();
         let mut inter = self.load_interaction(actor, id).await?;
-        check_version("interaction", id, inter.version(), expected_version)?;
+        let expected_version = check_version("interaction", id, inter.version(), expected_version)?;
         let pushes = inter.apply(action, actor.agent, now)?;
         // INT-6 for local cases: the summary goes to the linked cases that still exist, in
         // the state change's transaction (exactly once: the version guards the change).

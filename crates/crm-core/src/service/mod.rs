@@ -28,6 +28,7 @@ mod messages;
 mod mock_store;
 mod requests;
 mod tasks;
+mod tenant_settings;
 mod tenants;
 #[cfg(test)]
 mod tests;
@@ -42,6 +43,7 @@ pub use external::ExternalLookup;
 pub use groups::{GroupPatch, Membership};
 pub use imports::CustomerImportCheck;
 pub use lookup::{Agenda, MAX_LOOKUP_MATCHES};
+pub use tenant_settings::TenantSettingsPatch;
 pub use workers::{RoundReport, Worker, WorkerSettings};
 
 use crate::access::{Actor, Tenant};
@@ -57,12 +59,20 @@ pub struct Crm {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGenerator>,
-    tenants: Arc<RwLock<HashMap<TenantId, Tenant>>>,
+    /// Tenants read, with when: kept [`TENANT_CACHE`] (a replica sees another's change of
+    /// a tenant's settings within that).
+    tenants: Arc<RwLock<HashMap<TenantId, CachedTenant>>>,
     case_restore_period: chrono::Duration,
 }
 
 /// How long a softly deleted case can be restored, unless configured otherwise.
 pub const DEFAULT_CASE_RESTORE_DAYS: i64 = 30;
+
+/// A tenant read, with when it was read.
+type CachedTenant = (Tenant, chrono::DateTime<chrono::Utc>);
+
+/// How long a tenant read stays cached.
+const TENANT_CACHE: chrono::TimeDelta = chrono::TimeDelta::seconds(5);
 
 impl Crm {
     /// Wires the use cases to their ports.
@@ -105,15 +115,18 @@ impl Crm {
         &self.ids
     }
 
-    /// The actor's tenant (cached: tenants change rarely and the screen pop needs the
-    /// region on every call).
+    /// The actor's tenant (cached for [`TENANT_CACHE`]: tenants change rarely and the
+    /// screen pop needs the region on every call).
     async fn tenant(&self, id: TenantId) -> Result<Tenant> {
-        if let Some(t) = self.tenants.read().ok().and_then(|m| m.get(&id).cloned()) {
+        let now = self.clock.now();
+        if let Some((t, _)) =
+            self.tenants.read().ok().and_then(|m| m.get(&id).cloned()).filter(|(_, at)| now - *at < TENANT_CACHE)
+        {
             return Ok(t);
         }
         let tenant = self.store.get_tenant(id).await?.ok_or_else(|| Error::not_found("tenant", id))?;
         if let Ok(mut m) = self.tenants.write() {
-            m.insert(id, tenant.clone());
+            m.insert(id, (tenant.clone(), now));
         }
         Ok(tenant)
     }
@@ -138,11 +151,17 @@ impl Crm {
     }
 }
 
+/// The expected version that matches whatever version is stored: HTTP's `If-Match: *`
+/// (RFC 9110 §13.1.1, "matches any current representation"). The change is then written
+/// against the version read, so a concurrent change in between is still refused as stale.
+pub const ANY_VERSION: u64 = u64::MAX;
+
 /// Refuses early when the caller's version is already stale (the store checks again
-/// atomically; this gives the same error without doing the work).
-fn check_version(entity: &'static str, id: impl std::fmt::Display, stored: u64, expected: u64) -> Result<()> {
-    if stored == expected {
-        Ok(())
+/// atomically; this gives the same error without doing the work). Returns the version to
+/// write against: `expected`, or the stored one for [`ANY_VERSION`].
+fn check_version(entity: &'static str, id: impl std::fmt::Display, stored: u64, expected: u64) -> Result<u64> {
+    if stored == expected || expected == ANY_VERSION {
+        Ok(stored)
     } else {
         Err(Conflict::StaleVersion { entity, id: id.to_string(), expected }.into())
     }

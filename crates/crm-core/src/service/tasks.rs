@@ -65,7 +65,7 @@ impl Crm {
     ) -> Result<Task> {
         actor.require(Permission::TaskEdit)?;
         let mut task = self.get_task(actor, id).await?;
-        check_version("task", id, task.version(), expected_version)?;
+        let expected_version = check_version("task", id, task.version(), expected_version)?;
         if patch.assignee.is_some_and(|a| a != actor.agent) {
             actor.require(Permission::CaseAssign)?;
             if let Some(a) = patch.assignee {
@@ -92,7 +92,7 @@ impl Crm {
         if task.assignee() != actor.agent {
             actor.require(Permission::CaseAssign)?;
         }
-        check_version("task", id, task.version(), expected_version)?;
+        let expected_version = check_version("task", id, task.version(), expected_version)?;
         let events = [self.event(actor, EventKind::TaskDeleted { task: id, assignee: task.assignee() })];
         self.store.delete_task(actor.tenant, id, expected_version, &events).await?;
         Ok(())

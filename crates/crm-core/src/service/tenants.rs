@@ -55,7 +55,7 @@ impl Crm {
         change(&mut tenant);
         self.store.update_tenant(&tenant).await?;
         if let Ok(mut cache) = self.tenants.write() {
-            cache.insert(id, tenant.clone());
+            cache.insert(id, (tenant.clone(), self.clock.now()));
         }
         Ok(tenant)
     }

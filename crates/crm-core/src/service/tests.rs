@@ -490,3 +490,10 @@ async fn only_connector_admins_see_and_requeue_the_outbox() {
     let err = crm.requeue_outbox(&actor(Role::Agent), EventId::from_uuid(Uuid::from_u128(5))).await;
     assert!(matches!(err, Err(Error::Forbidden { .. })));
 }
+
+#[test]
+fn any_version_matches_whatever_is_stored_and_writes_against_it() {
+    assert_eq!(super::check_version("case", 1, 7, super::ANY_VERSION).unwrap(), 7);
+    assert_eq!(super::check_version("case", 1, 7, 7).unwrap(), 7);
+    assert!(matches!(super::check_version("case", 1, 7, 6), Err(Error::Conflict(Conflict::StaleVersion { .. }))));
+}

@@ -5,11 +5,11 @@ use axum::extract::State;
 use serde::{Deserialize, Serialize};
 
 use chrono::{DateTime, Utc};
-use crm_core::access::{Agent, Group, Role};
+use crm_core::access::{Agent, Group, Role, Tenant};
 use crm_core::api_token::TokenInfo;
 use crm_core::ids::{AgentId, TokenId};
 use crm_core::interaction::{Disposition, DispositionInput, QueueSettings};
-use crm_core::service::{AgentPatch, NewAgent, ProfilePatch};
+use crm_core::service::{AgentPatch, NewAgent, ProfilePatch, TenantSettingsPatch};
 
 use crate::auth::Auth;
 use crate::extract::{ApiJson, ApiPath, IfMatch, Reply};
@@ -230,4 +230,23 @@ pub async fn revoke_token(
     let info = st.crm.revoke_api_token(&actor, id).await?;
     st.tokens.forget_token(id);
     Ok(Reply::ok(info))
+}
+
+/// The caller's tenant: its name, default phone region and time zone (ADM-3).
+#[utoipa::path(get, path = "/api/v1/tenant", tag = "admin", responses((status = 200, body = Tenant)))]
+pub async fn tenant_settings(State(st): State<AppState>, Auth(actor): Auth) -> ApiResult<Reply<Tenant>> {
+    Ok(Reply::ok(st.crm.tenant_settings(&actor).await?))
+}
+
+/// Changes the caller's tenant's default phone region and time zone (needs `admin.tenant`).
+/// A new region is refused (422 on `default_region`, listing them) when phone numbers the
+/// tenant's customers hold would not be valid under it; nothing changes then.
+#[utoipa::path(patch, path = "/api/v1/tenant", tag = "admin", request_body = TenantSettingsPatch,
+    responses((status = 200, body = Tenant)))]
+pub async fn update_tenant_settings(
+    State(st): State<AppState>,
+    Auth(actor): Auth,
+    ApiJson(patch): ApiJson<TenantSettingsPatch>,
+) -> ApiResult<Reply<Tenant>> {
+    Ok(Reply::ok(st.crm.update_tenant_settings(actor.tenant, Some(&actor), patch).await?))
 }

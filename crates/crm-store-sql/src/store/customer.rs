@@ -22,7 +22,7 @@ use crm_core::ports::{CustomerStore, StoreResult};
 use crm_core::task::Task;
 
 use super::names;
-use super::sequence::Counter;
+use super::sequence::{Counter, raise_account_counter};
 use super::{require, stale_or_missing, write_events};
 use crate::connect::{SqlStore, finish};
 use crate::error::{db, map_db, with_value};
@@ -195,6 +195,7 @@ pub(crate) async fn replace_customer<C: ConnectionTrait>(c: &C, customer: &Custo
         )
         .await);
     }
+    raise_account_counter(c, customer).await?;
     clear_side_tables(c, customer.id).await?;
     write_side_rows(c, customer).await
 }
@@ -216,6 +217,7 @@ pub(crate) async fn insert_customer_in<C: ConnectionTrait>(
         format!("INSERT INTO customers ({CUSTOMER_COLUMNS}) VALUES ({})", marks(10))
     };
     exec(c, &sql, customer_values(customer)?).await.map_err(|e| with_value(db(e), duplicate_value(customer)))?;
+    raise_account_counter(c, customer).await?;
     write_side_rows(c, customer).await
 }
 

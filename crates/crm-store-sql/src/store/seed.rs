@@ -19,6 +19,7 @@ use crm_core::ports::StoreResult;
 use super::case::{CASE_COLUMN_COUNT, CASE_COLUMNS, case_values};
 use super::customer::{CUSTOMER_COLUMNS, SideRows, chunked_inserts, customer_values};
 use super::names;
+use super::sequence::raise_account_counters;
 use crate::bulk::{self, BulkTarget};
 use crate::connect::{SqlStore, finish};
 use crate::error::{map_db, map_rusqlite};
@@ -187,7 +188,9 @@ impl SqlStore {
     /// SQLite file the bulk loader's, ADR 0006), so both cores work.
     pub async fn bulk_seed(&self, customers: &[Customer], cases: &[Case]) -> StoreResult<()> {
         if let Some(target) = &self.bulk {
-            return self.bulk_seed_file(target, customers, cases).await;
+            self.bulk_seed_file(target, customers, cases).await?;
+            // Generated numbers go past the loaded ones (`AC-000006`).
+            return raise_account_counters(&self.write, customers).await;
         }
         let tx = self.begin().await?;
         let result = async {
@@ -216,7 +219,7 @@ impl SqlStore {
                 done?;
                 next = built?;
             }
-            Ok(())
+            raise_account_counters(&tx, customers).await
         }
         .await;
         finish(tx, result).await

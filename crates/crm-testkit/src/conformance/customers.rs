@@ -29,6 +29,49 @@ fn ids(customers: &[Customer]) -> Vec<String> {
     customers.iter().map(|c| format!("{} ({})", c.name(), c.id)).collect()
 }
 
+/// Account numbers given by hand or imported in the generator's own form (`AC-000006`,
+/// through `insert_customer` and `update_customer`) push the tenant's sequence past them,
+/// so the next generated number is free; other forms and other tenants leave it alone.
+pub async fn generated_account_numbers_go_past_numbers_written_in_their_form(factory: &dyn StoreFactory) {
+    let ctx = Ctx::new(factory).await;
+    let s = &ctx.store;
+    let with_account = |c: Customer, account: &str| {
+        Customer::restore(CustomerRecord { account_number: AccountNumber::parse(account).unwrap(), ..c.into_record() })
+    };
+    let start = s.next_account_sequence(ctx.tenant()).await.unwrap();
+    let mut imported = Vec::new();
+    for n in 1..=8 {
+        let c = ctx.build_customer(NewCustomer { name: format!("Imported {n}"), ..NewCustomer::default() }).await;
+        let c = with_account(c, &AccountNumber::generated(start + 10 + n).to_string());
+        ctx.insert_customer(&c).await;
+        imported.push(c);
+    }
+    let next = s.next_account_sequence(ctx.tenant()).await.unwrap();
+    assert!(next > start + 18, "{next} must go past AC-{:06}", start + 18);
+    let fresh = AccountNumber::generated(next);
+    assert_eq!(s.find_by_account(ctx.tenant(), &fresh).await.unwrap(), None);
+
+    // An update to a higher number in the generator's form does the same.
+    let renumbered = Customer::restore(CustomerRecord {
+        account_number: AccountNumber::generated(next + 50),
+        version: 2,
+        ..imported[0].clone().into_record()
+    });
+    s.update_customer(&renumbered, 1, &[]).await.unwrap();
+    assert!(s.next_account_sequence(ctx.tenant()).await.unwrap() > next + 50);
+
+    // Other forms do not move it, and another tenant's counter is its own.
+    let after = s.next_account_sequence(ctx.tenant()).await.unwrap();
+    let other_form = ctx.build_customer(NewCustomer { name: "Other form".into(), ..NewCustomer::default() }).await;
+    ctx.insert_customer(&with_account(other_form, "AC-9999999x")).await;
+    let short = ctx.build_customer(NewCustomer { name: "Short".into(), ..NewCustomer::default() }).await;
+    ctx.insert_customer(&with_account(short, "AC-99")).await;
+    let next_after = s.next_account_sequence(ctx.tenant()).await.unwrap();
+    assert!(next_after > after && next_after < after + 1000, "{after} then {next_after}");
+    let other = ctx.sibling().await;
+    assert!(other.store.next_account_sequence(other.tenant()).await.unwrap() < start + 10);
+}
+
 /// Insert, get, update and delete a customer; every write lands with its event.
 pub async fn customer_round_trips_through_insert_get_update_and_delete(factory: &dyn StoreFactory) {
     let ctx = Ctx::new(factory).await;

@@ -173,3 +173,28 @@ pub async fn customer_with_definitions_equals_the_two_reads(factory: &dyn StoreF
     assert_eq!(got, expected);
     assert!(got.0.is_none());
 }
+
+/// A tenant's settings are replaced by `update_tenant` (an unknown tenant is `NotFound`),
+/// and `list_tenants` lists every tenant, oldest first.
+pub async fn tenants_are_updated_and_listed(factory: &dyn StoreFactory) {
+    let ctx = Ctx::new(factory).await;
+    let other = ctx.sibling().await;
+    let s = &ctx.store;
+    let mut tenant = ctx.t.tenant.clone();
+    tenant.default_region = crm_core::customer::Region::parse("US").unwrap();
+    tenant.time_zone = chrono_tz::America::New_York;
+    s.update_tenant(&tenant).await.unwrap();
+    assert_eq!(s.get_tenant(tenant.id).await.unwrap(), Some(tenant.clone()));
+    assert_eq!(s.get_tenant(other.tenant()).await.unwrap(), Some(other.t.tenant.clone()), "the other is untouched");
+
+    let missing = crm_core::access::Tenant { id: ctx.id(), ..tenant.clone() };
+    assert_not_found(s.update_tenant(&missing).await);
+    assert_eq!(s.get_tenant(missing.id).await.unwrap(), None);
+
+    let listed = s.list_tenants().await.unwrap();
+    let mine: Vec<TenantId> =
+        listed.iter().map(|t| t.id).filter(|id| [tenant.id, other.tenant()].contains(id)).collect();
+    assert_eq!(mine.len(), 2, "{listed:?}");
+    assert!(listed.contains(&tenant));
+    assert!(listed.windows(2).all(|w| (w[0].created_at, w[0].id) <= (w[1].created_at, w[1].id)), "oldest first");
+}

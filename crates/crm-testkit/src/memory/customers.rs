@@ -105,8 +105,16 @@ impl State {
 impl CustomerStore for MemoryStore {
     async fn next_account_sequence(&self, tenant: TenantId) -> StoreResult<u64> {
         let mut state = self.write()?;
+        // Past every number in the generator's form a customer was written with.
+        let highest = state
+            .customers
+            .values()
+            .filter(|c| c.tenant == tenant)
+            .filter_map(|c| c.account_number().generated_sequence())
+            .max()
+            .unwrap_or(0);
         let seq = state.account_sequences.entry(tenant).or_insert(0);
-        *seq += 1;
+        *seq = (*seq).max(highest) + 1;
         Ok(*seq)
     }
 
