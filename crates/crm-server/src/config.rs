@@ -143,7 +143,7 @@ pub struct ServeArgs {
     /// The operator credential guarding the operator API (`/api/v1/operator/…`: tenants
     /// created, renamed, suspended); without it that API is off. Prefer the environment
     /// variable or the file's `operator_token_file` to the command line.
-    #[arg(long, env = "CRM_OPERATOR_TOKEN", global = true, hide_env_values = true)]
+    #[arg(long, env = "CRM_OPERATOR_TOKEN", hide_env_values = true)]
     pub operator_token: Option<String>,
 }
 
@@ -158,6 +158,7 @@ impl ServeArgs {
             request_timeout_secs: self.request_timeout_secs.or(outer.request_timeout_secs),
             reminder_interval_secs: self.reminder_interval_secs.or(outer.reminder_interval_secs),
             outbox_keep_days: self.outbox_keep_days.or(outer.outbox_keep_days),
+            operator_token: self.operator_token.or_else(|| outer.operator_token.clone()),
         }
     }
 }
@@ -450,7 +451,7 @@ impl Config {
             base_delay: retry.base_delay_secs.map_or(defaults.push_retry.base_delay, Duration::from_secs),
             max_delay: retry.max_delay_secs.map_or(defaults.push_retry.max_delay, Duration::from_secs),
         };
-        let operator_token = match (&args.operator_token, &file.operator_token_file) {
+        let operator_token = match (&serve.operator_token, &file.operator_token_file) {
             (Some(token), _) => Some(token.trim().to_owned()),
             (None, Some(path)) => Some(
                 std::fs::read_to_string(path)
@@ -567,17 +568,17 @@ mod tests {
         let (config, secret) = (dir.path().join("crm.toml"), dir.path().join("operator"));
         std::fs::write(&secret, "a-long-operator-secret\n").unwrap();
         std::fs::write(&config, format!("operator_token_file = {:?}\n", secret.to_str().unwrap())).unwrap();
-        let off = Config::resolve(&Cli::parse_from(["crm-server"]).global).unwrap();
+        let off = Cli::parse_from(["crm-server"]).config().unwrap();
         assert_eq!(off.settings.operator_token_hash, None, "off unless configured");
         let from_file = Cli::parse_from(["crm-server", "--config", config.to_str().unwrap()]);
-        let hash = Config::resolve(&from_file.global).unwrap().settings.operator_token_hash;
+        let hash = from_file.config().unwrap().settings.operator_token_hash;
         assert_eq!(hash, Some(crate::auth::hash_token("a-long-operator-secret")));
         let flag = Cli::parse_from(["crm-server", "--operator-token", "another-long-secret!"]);
-        let settings = Config::resolve(&flag.global).unwrap().settings;
+        let settings = flag.config().unwrap().settings;
         assert_eq!(settings.operator_token_hash, Some(crate::auth::hash_token("another-long-secret!")));
         assert!(!format!("{settings:?}").contains("another-long-secret!"), "the secret is never printed");
         let short = Cli::parse_from(["crm-server", "--operator-token", "short"]);
-        assert!(Config::resolve(&short.global).is_err());
+        assert!(short.config().is_err());
     }
 
     #[test]
