@@ -175,7 +175,7 @@ pub async fn customer_with_definitions_equals_the_two_reads(factory: &dyn StoreF
 }
 
 /// A tenant's settings are replaced by `update_tenant` (an unknown tenant is `NotFound`),
-/// and `list_tenants` lists every tenant, oldest first.
+/// and `list_tenants` lists every tenant, by name then id.
 pub async fn tenants_are_updated_and_listed(factory: &dyn StoreFactory) {
     let ctx = Ctx::new(factory).await;
     let other = ctx.sibling().await;
@@ -196,5 +196,5 @@ pub async fn tenants_are_updated_and_listed(factory: &dyn StoreFactory) {
         listed.iter().map(|t| t.id).filter(|id| [tenant.id, other.tenant()].contains(id)).collect();
     assert_eq!(mine.len(), 2, "{listed:?}");
     assert!(listed.contains(&tenant));
-    assert!(listed.windows(2).all(|w| (w[0].created_at, w[0].id) <= (w[1].created_at, w[1].id)), "oldest first");
+    assert!(listed.windows(2).all(|w| (&w[0].name, w[0].id) <= (&w[1].name, w[1].id)), "by name then id");
 }
