@@ -18,8 +18,8 @@ use crm_core::interaction::Interaction;
 use crm_core::page::{Cursor, Page, PageRequest};
 use crm_core::ports::{CaseStore, StoreResult};
 
-use super::customer::{decode_cursor, paginate};
 use super::interaction::replace_interaction;
+use super::paging::{decode_cursor, paginate};
 use super::sequence::Counter;
 use super::{events_statement, insert_together, insert_together_if, require, stale_or_missing, write_events};
 use crate::connect::{SqlStore, finish};

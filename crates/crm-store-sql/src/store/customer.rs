@@ -22,6 +22,7 @@ use crm_core::ports::{CustomerStore, StoreResult};
 use crm_core::task::Task;
 
 use super::names;
+use super::paging::{decode_cursor, paginate};
 use super::sequence::{Counter, raise_account_counter};
 use super::{require, stale_or_missing, write_events};
 use crate::connect::{SqlStore, finish};
@@ -708,27 +709,4 @@ impl CustomerStore for SqlStore {
         .await;
         finish(tx, result).await
     }
-}
-
-/// Decodes a cursor, refusing foreign ones as `InvalidReference { field: "cursor" }`.
-pub(crate) fn decode_cursor<T: serde::de::DeserializeOwned>(cursor: &Cursor) -> StoreResult<T> {
-    cursor.decode().map_err(|e| StoreError::InvalidReference { field: e.field, reason: e.reason })
-}
-
-/// Turns `limit + 1` rows into a page whose cursor is built from its last item.
-pub(crate) fn paginate<T>(
-    mut rows: Vec<QueryResult>,
-    limit: u32,
-    cursor_of: impl Fn(&QueryResult) -> StoreResult<Cursor>,
-    decode: impl Fn(&QueryResult) -> StoreResult<T>,
-) -> StoreResult<Page<T>> {
-    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
-    let more = rows.len() > limit;
-    rows.truncate(limit);
-    let next = match (more, rows.last()) {
-        (true, Some(last)) => Some(cursor_of(last)?),
-        _ => None,
-    };
-    let items = rows.iter().map(decode).collect::<StoreResult<Vec<T>>>()?;
-    Ok(Page { items, next })
 }

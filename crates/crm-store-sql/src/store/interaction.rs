@@ -10,13 +10,14 @@ use sea_orm::{ConnectionTrait, Value};
 
 use crm_core::event::DomainEvent;
 use crm_core::follow_up::FollowUp;
-use crm_core::ids::{CaseId, CustomerId, InteractionId, MessageId, TenantId};
+use crm_core::ids::{CaseId, CustomerId, InteractionId, TenantId};
 use crm_core::interaction::{Interaction, InteractionFilter, InteractionMessage};
 use crm_core::page::{Cursor, Page, PageRequest};
 use crm_core::ports::{CardWrite, InteractionStore, StoreResult};
 
 use super::case::insert_follow_up_in;
-use super::customer::{decode_cursor, insert_customer_in, paginate, replace_customer};
+use super::customer::{insert_customer_in, replace_customer};
+use super::paging::{decode_cursor, oldest_first, paginate};
 use super::{require, stale_or_missing, write_events};
 use crate::connect::{SqlStore, finish};
 use crate::error::{db, map_db, with_value};
@@ -316,25 +317,9 @@ impl InteractionStore for SqlStore {
         interaction: InteractionId,
         page: &PageRequest,
     ) -> StoreResult<Page<InteractionMessage>> {
-        let cursor: Option<(DateTime<Utc>, MessageId)> = page.after.as_ref().map(decode_cursor).transpose()?;
-        let mut sql = String::from("SELECT doc FROM interaction_messages WHERE interaction_id = ? AND tenant_id = ?");
-        let mut values = vec![uid(interaction), uid(tenant)];
-        if let Some((at, id)) = cursor {
-            sql.push_str(" AND (at > ? OR (at = ? AND id > ?))");
-            values.extend([Value::BigInt(Some(ts(at))), Value::BigInt(Some(ts(at))), uid(id)]);
-        }
-        sql.push_str(" ORDER BY at, id");
-        sql.push_str(&limit(u64::from(page.limit) + 1));
-        let rows = all(&self.read, &sql, values).await.map_err(db)?;
-        paginate(
-            rows,
-            page.limit,
-            |row| {
-                let m: InteractionMessage = from_doc(row)?;
-                Ok(Cursor::encode(&(m.at, m.id)))
-            },
-            from_doc,
-        )
+        let sql = String::from("SELECT doc FROM interaction_messages WHERE interaction_id = ? AND tenant_id = ?");
+        let values = vec![uid(interaction), uid(tenant)];
+        oldest_first(&self.read, sql, values, "at", page, |m: &InteractionMessage| (m.at, m.id)).await
     }
 }
 

@@ -12,6 +12,7 @@ mod directory;
 pub(crate) mod interaction;
 mod names;
 mod outbox;
+mod paging;
 #[cfg(feature = "bench")]
 mod seed;
 mod sequence;

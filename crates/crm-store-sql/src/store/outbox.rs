@@ -13,7 +13,7 @@ use crm_core::ids::{EventId, TenantId};
 use crm_core::page::{Cursor, Page, PageRequest};
 use crm_core::ports::{OutboxStore, StoreResult};
 
-use super::customer::{decode_cursor, paginate};
+use super::paging::{decode_cursor, paginate};
 use crate::connect::{SqlStore, finish};
 use crate::error::db;
 use crate::sql::{all, col, exec, from_doc, from_ts, limit, marks, one, text, ts, uid};

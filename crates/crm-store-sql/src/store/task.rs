@@ -8,11 +8,11 @@ use sea_orm::{ConnectionTrait, DbBackend, Value};
 use crm_core::error::StoreError;
 use crm_core::event::DomainEvent;
 use crm_core::ids::{AgentId, CustomerId, EventId, TaskId, TenantId};
-use crm_core::page::{Cursor, Page, PageRequest};
-use crm_core::ports::{StoreResult, TaskOwner, TaskPosition, TaskStore};
+use crm_core::page::{Page, PageRequest};
+use crm_core::ports::{StoreResult, TaskOwner, TaskStore};
 use crm_core::task::{Task, TaskStatus, reminder_event};
 
-use super::customer::{decode_cursor, paginate};
+use super::paging::oldest_first;
 use super::{exists, require, stale_or_missing, write_events};
 use crate::connect::{SqlStore, finish};
 use crate::error::{db, map_db, with_value};
@@ -73,29 +73,8 @@ impl SqlStore {
     /// One page of `select` (a `SELECT doc FROM tasks WHERE …` without order) by schedule:
     /// the keyset condition after the page's cursor, `scheduled_at, id` order, one row more
     /// than the page to tell whether another follows.
-    async fn tasks_by_schedule(
-        &self,
-        mut sql: String,
-        mut values: Vec<Value>,
-        page: &PageRequest,
-    ) -> StoreResult<Page<Task>> {
-        let cursor: Option<TaskPosition> = page.after.as_ref().map(decode_cursor).transpose()?;
-        if let Some((at, id)) = cursor {
-            sql.push_str(" AND (scheduled_at > ? OR (scheduled_at = ? AND id > ?))");
-            values.extend([Value::BigInt(Some(ts(at))), Value::BigInt(Some(ts(at))), uid(id)]);
-        }
-        sql.push_str(" ORDER BY scheduled_at, id");
-        sql.push_str(&limit(u64::from(page.limit) + 1));
-        let rows = all(&self.read, &sql, values).await.map_err(db)?;
-        paginate(
-            rows,
-            page.limit,
-            |row| {
-                let task: Task = from_doc(row)?;
-                Ok(Cursor::encode(&(task.scheduled_at(), task.id)))
-            },
-            from_doc,
-        )
+    async fn tasks_by_schedule(&self, sql: String, values: Vec<Value>, page: &PageRequest) -> StoreResult<Page<Task>> {
+        oldest_first(&self.read, sql, values, "scheduled_at", page, |t: &Task| (t.scheduled_at(), t.id)).await
     }
 }
 

@@ -71,20 +71,7 @@ impl InteractionStore for MemoryStore {
         expected_version: u64,
         events: &[DomainEvent],
     ) -> StoreResult<()> {
-        let mut state = self.write()?;
-        let stored = state
-            .interactions
-            .get(&interaction.id)
-            .filter(|i| i.tenant == interaction.tenant)
-            .ok_or_else(|| StoreError::not_found("interaction", interaction.id))?;
-        check_version("interaction", interaction.id, stored.version(), expected_version)?;
-        if let Some(customer) = interaction.customer().filter(|c| !state.customer_exists(interaction.tenant, *c)) {
-            return Err(invalid_reference("customer", format_args!("customer {customer}")));
-        }
-        let rows = state.stage_events(events)?;
-        state.interactions.insert(interaction.id, interaction.clone());
-        state.commit_events(rows);
-        Ok(())
+        self.update_interaction_with_follow_ups(interaction, expected_version, &[], events).await
     }
 
     async fn get_interaction(&self, tenant: TenantId, id: InteractionId) -> StoreResult<Option<Interaction>> {
