@@ -12,7 +12,30 @@ use crm_core::interaction::{Interaction, InteractionFilter, InteractionMessage};
 use crm_core::page::{Page, PageRequest};
 use crm_core::ports::{CardWrite, InteractionStore, StoreResult};
 
-use super::{MemoryStore, check_version, decode_cursor, invalid_reference, paginate};
+use super::{MemoryStore, State, check_version, decode_cursor, invalid_reference, paginate};
+
+/// A page of `interactions` newest first (by offered time, then id, both descending), after
+/// the page's cursor.
+fn newest_first<'a>(
+    interactions: impl Iterator<Item = &'a Interaction>,
+    page: &PageRequest,
+) -> StoreResult<Page<Interaction>> {
+    let cursor: Option<(DateTime<Utc>, InteractionId)> = decode_cursor(page)?;
+    let mut found: Vec<&Interaction> =
+        interactions.filter(|i| cursor.is_none_or(|c| (i.offered_at, i.id) < c)).collect();
+    found.sort_by_key(|i| Reverse((i.offered_at, i.id)));
+    Ok(paginate(found, page, |i: &Interaction| (i.offered_at, i.id)))
+}
+
+/// Checks that `id` is an interaction of `tenant` stored at `expected_version`.
+fn check_stored(state: &State, tenant: TenantId, id: InteractionId, expected_version: u64) -> StoreResult<()> {
+    let stored = state
+        .interactions
+        .get(&id)
+        .filter(|i| i.tenant == tenant)
+        .ok_or_else(|| StoreError::not_found("interaction", id))?;
+    check_version("interaction", id, stored.version(), expected_version)
+}
 
 #[async_trait]
 impl InteractionStore for MemoryStore {
@@ -85,17 +108,8 @@ impl InteractionStore for MemoryStore {
         customer: CustomerId,
         page: &PageRequest,
     ) -> StoreResult<Page<Interaction>> {
-        let cursor: Option<(DateTime<Utc>, InteractionId)> = decode_cursor(page)?;
         let state = self.read()?;
-        let mut found: Vec<&Interaction> = state
-            .interactions
-            .values()
-            .filter(|i| i.tenant == tenant && i.customer() == Some(customer))
-            .filter(|i| cursor.is_none_or(|c| (i.offered_at, i.id) < c))
-            .collect();
-        // Newest first: by offered time, then id, both descending.
-        found.sort_by_key(|i| Reverse((i.offered_at, i.id)));
-        Ok(paginate(found, page, |i: &Interaction| (i.offered_at, i.id)))
+        newest_first(state.interactions.values().filter(|i| i.tenant == tenant && i.customer() == Some(customer)), page)
     }
 
     async fn update_interaction_with_follow_ups(
@@ -106,12 +120,7 @@ impl InteractionStore for MemoryStore {
         events: &[DomainEvent],
     ) -> StoreResult<()> {
         let mut state = self.write()?;
-        let stored = state
-            .interactions
-            .get(&interaction.id)
-            .filter(|i| i.tenant == interaction.tenant)
-            .ok_or_else(|| StoreError::not_found("interaction", interaction.id))?;
-        check_version("interaction", interaction.id, stored.version(), expected_version)?;
+        check_stored(&state, interaction.tenant, interaction.id, expected_version)?;
         if let Some(customer) = interaction.customer().filter(|c| !state.customer_exists(interaction.tenant, *c)) {
             return Err(invalid_reference("customer", format_args!("customer {customer}")));
         }
@@ -138,16 +147,11 @@ impl InteractionStore for MemoryStore {
         case: CaseId,
         page: &PageRequest,
     ) -> StoreResult<Page<Interaction>> {
-        let cursor: Option<(DateTime<Utc>, InteractionId)> = decode_cursor(page)?;
         let state = self.read()?;
-        let mut found: Vec<&Interaction> = state
-            .interactions
-            .values()
-            .filter(|i| i.tenant == tenant && i.linked_cases().contains(&case))
-            .filter(|i| cursor.is_none_or(|c| (i.offered_at, i.id) < c))
-            .collect();
-        found.sort_by_key(|i| Reverse((i.offered_at, i.id)));
-        Ok(paginate(found, page, |i: &Interaction| (i.offered_at, i.id)))
+        newest_first(
+            state.interactions.values().filter(|i| i.tenant == tenant && i.linked_cases().contains(&case)),
+            page,
+        )
     }
 
     async fn search_interactions_of_customer(
@@ -157,20 +161,18 @@ impl InteractionStore for MemoryStore {
         filter: &InteractionFilter,
         page: &PageRequest,
     ) -> StoreResult<Page<Interaction>> {
-        let cursor: Option<(DateTime<Utc>, InteractionId)> = decode_cursor(page)?;
         let state = self.read()?;
         let texts = |id: InteractionId| -> Vec<String> {
             state.messages.values().filter(|m| m.interaction == id).map(InteractionMessage::search_text).collect()
         };
-        let mut found: Vec<&Interaction> = state
-            .interactions
-            .values()
-            .filter(|i| i.tenant == tenant && i.customer() == Some(customer))
-            .filter(|i| cursor.is_none_or(|c| (i.offered_at, i.id) < c))
-            .filter(|i| filter.matches(i, texts(i.id).iter().map(String::as_str)))
-            .collect();
-        found.sort_by_key(|i| Reverse((i.offered_at, i.id)));
-        Ok(paginate(found, page, |i: &Interaction| (i.offered_at, i.id)))
+        newest_first(
+            state
+                .interactions
+                .values()
+                .filter(|i| i.tenant == tenant && i.customer() == Some(customer))
+                .filter(|i| filter.matches(i, texts(i.id).iter().map(String::as_str))),
+            page,
+        )
     }
 
     async fn insert_message(
@@ -181,12 +183,7 @@ impl InteractionStore for MemoryStore {
         events: &[DomainEvent],
     ) -> StoreResult<()> {
         let mut state = self.write()?;
-        let stored = state
-            .interactions
-            .get(&message.interaction)
-            .filter(|i| i.tenant == message.tenant)
-            .ok_or_else(|| StoreError::not_found("interaction", message.interaction))?;
-        check_version("interaction", message.interaction, stored.version(), interaction_version)?;
+        check_stored(&state, message.tenant, message.interaction, interaction_version)?;
         if state.messages.contains_key(&message.id) {
             return Err(StoreError::duplicate("id", message.id.to_string()));
         }
