@@ -205,7 +205,7 @@ pub async fn import_customers(
 /// # Errors
 /// Store failures; write failures (as a validation error on `output`).
 pub async fn export_customers(services: &Services, actor: &Actor, output: impl Write) -> Result<usize, Error> {
-    let definitions = services.crm.custom_fields(actor, FieldEntity::Customer).await?;
+    let definitions = services.crm.custom_fields(actor, FieldEntity::Customer, true).await?;
     let keys: Vec<String> = definitions.iter().map(|d| d.key.to_string()).collect();
     let mut writer = csv::Writer::from_writer(output);
     let io = |e: csv::Error| Error::invalid("output", e.to_string());

@@ -24,13 +24,20 @@ impl Crm {
         Ok(def)
     }
 
-    /// The custom field definitions of an entity, retired ones included (they carry
-    /// `retired`; forms leave them out).
+    /// The custom field definitions of an entity, by key: the ones a form shows, or with
+    /// `include_retired` the retired ones too (they carry `retired`).
     ///
     /// # Errors
     /// Store failures.
-    pub async fn custom_fields(&self, actor: &Actor, entity: FieldEntity) -> Result<Vec<FieldDefinition>> {
-        Ok(self.store.field_definitions(actor.tenant, entity).await?)
+    pub async fn custom_fields(
+        &self,
+        actor: &Actor,
+        entity: FieldEntity,
+        include_retired: bool,
+    ) -> Result<Vec<FieldDefinition>> {
+        let mut fields = self.store.field_definitions(actor.tenant, entity).await?;
+        fields.retain(|f| include_retired || !f.retired);
+        Ok(fields)
     }
 
     /// One definition.

@@ -35,9 +35,8 @@ pub async fn custom_fields(
     Auth(actor): Auth,
     ApiQuery(q): ApiQuery<EntityParams>,
 ) -> ApiResult<Reply<Vec<FieldDefinition>>> {
-    let mut fields = st.crm.custom_fields(&actor, q.entity.unwrap_or(FieldEntity::Customer)).await?;
-    fields.retain(|f| q.include_retired || !f.retired);
-    Ok(Reply::ok(fields))
+    let entity = q.entity.unwrap_or(FieldEntity::Customer);
+    Ok(Reply::ok(st.crm.custom_fields(&actor, entity, q.include_retired).await?))
 }
 
 /// Defines a custom field (needs `admin.custom_fields`).
