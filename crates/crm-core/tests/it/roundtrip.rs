@@ -131,8 +131,13 @@ proptest! {
                 .create_case(&actor, crm_core::case::NewCase::open(customer.id, "Subject"))
                 .await
                 .expect("case");
+            // A body of white space only (`\PC` includes it) is refused, as it should be.
             let follow_up: FollowUp =
-                env.crm.add_follow_up(&actor, case.id, NewFollowUp { kind: None, body, visibility: None }).await.expect("follow-up");
+                match env.crm.add_follow_up(&actor, case.id, NewFollowUp { kind: None, body, visibility: None }).await {
+                    Ok(f) => f,
+                    Err(crm_core::Error::Validation(v)) => return Err(TestCaseError::reject(v.to_string())),
+                    Err(e) => return Err(TestCaseError::fail(format!("follow-up: {e:?}"))),
+                };
             round_trips(&follow_up)?;
             let (y, mo, d, h, mi) = at;
             let scheduled = ScheduleInput { at: format!("{y}-{mo:02}-{d:02}T{h:02}:{mi:02}"), time_zone: Some(zone.into()) };
