@@ -310,6 +310,14 @@ pub enum Error {
     /// An external CRM failed.
     #[error("external crm failure")]
     Connector(#[from] ConnectorError),
+    /// A value is larger than its limit (an upload past its size, CAS-6).
+    #[error("{field} is too large: {reason}")]
+    TooLarge {
+        /// The field (`file`).
+        field: String,
+        /// The limit that was passed, for people.
+        reason: String,
+    },
 }
 
 impl Error {

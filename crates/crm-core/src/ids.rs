@@ -91,4 +91,6 @@ id_type! {
     ScriptId,
     /// An API token (its public handle: the secret is never stored, see `crate::api_token`).
     TokenId,
+    /// An attachment of a case or follow-up (CAS-6).
+    AttachmentId,
 }

@@ -37,6 +37,7 @@ pub(super) struct MockStore {
     pub(super) live_feed: crate::ports::live_feed::MockLiveFeedStore,
     pub(super) meta_store: crate::ports::meta::MockMetaStore,
     pub(super) field_values: crate::ports::custom_fields::MockFieldValueStore,
+    pub(super) attachments: crate::ports::attachments::MockAttachmentStore,
 }
 
 #[async_trait]
@@ -152,6 +153,33 @@ impl crate::ports::FieldValueStore for MockStore {
         expected_version: u64,
     ) -> StoreResult<()> {
         self.field_values.delete_field_definition(tenant, id, expected_version).await
+    }
+}
+
+#[async_trait]
+impl crate::ports::AttachmentStore for MockStore {
+    async fn insert_attachment(&self, attachment: &crate::attachment::Attachment) -> StoreResult<()> {
+        self.attachments.insert_attachment(attachment).await
+    }
+    async fn attachment(
+        &self,
+        tenant: TenantId,
+        id: crate::ids::AttachmentId,
+    ) -> StoreResult<Option<crate::attachment::Attachment>> {
+        self.attachments.attachment(tenant, id).await
+    }
+    async fn attachments_of_case(
+        &self,
+        tenant: TenantId,
+        case: CaseId,
+    ) -> StoreResult<Vec<crate::attachment::Attachment>> {
+        self.attachments.attachments_of_case(tenant, case).await
+    }
+    async fn delete_attachment(&self, tenant: TenantId, id: crate::ids::AttachmentId) -> StoreResult<bool> {
+        self.attachments.delete_attachment(tenant, id).await
+    }
+    async fn blob_in_use(&self, key: &crate::ports::BlobKey) -> StoreResult<bool> {
+        self.attachments.blob_in_use(key).await
     }
 }
 

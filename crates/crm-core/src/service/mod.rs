@@ -11,6 +11,7 @@
 
 mod access_tokens;
 mod admin;
+mod attachments;
 mod cases;
 mod custom_fields;
 mod customers;
@@ -37,6 +38,7 @@ mod workers;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
+pub use attachments::NewAttachment;
 pub use admin::{AgentPatch, CASE_COLUMNS, NewAgent, NewTenant, ProfilePatch};
 pub use delivery::{ConnectorDirectory, DeliveryReport, RetryPolicy};
 pub use external::ExternalLookup;
@@ -63,6 +65,9 @@ pub struct Crm {
     /// a tenant's settings within that).
     tenants: Arc<RwLock<HashMap<TenantId, CachedTenant>>>,
     case_restore_period: chrono::Duration,
+    /// Where attachments' bytes live (CAS-6); none: attachments are unavailable.
+    blobs: Option<Arc<dyn crate::ports::BlobStore>>,
+    attachment_limits: crate::attachment::AttachmentLimits,
 }
 
 /// How long a softly deleted case can be restored, unless configured otherwise.
@@ -83,6 +88,8 @@ impl Crm {
             ids,
             tenants: Arc::default(),
             case_restore_period: chrono::Duration::days(DEFAULT_CASE_RESTORE_DAYS),
+            blobs: None,
+            attachment_limits: crate::attachment::AttachmentLimits::default(),
         }
     }
 

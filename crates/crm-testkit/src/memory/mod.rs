@@ -11,6 +11,7 @@
 //! propagate and that nothing is half-written.
 
 mod app_state;
+mod attachments;
 mod cases;
 mod custom_fields;
 mod customers;
@@ -116,6 +117,7 @@ pub(crate) struct State {
     pub(crate) idempotency: HashMap<String, app_state::KeyRow>,
     pub(crate) feed: app_state::Feed,
     pub(crate) meta: HashMap<String, String>,
+    pub(crate) attachments: HashMap<crm_core::ids::AttachmentId, crm_core::attachment::Attachment>,
 }
 
 impl MemoryStore {
