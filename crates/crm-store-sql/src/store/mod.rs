@@ -3,6 +3,7 @@
 //! record after a guarded `UPDATE` touched no row.
 
 mod app_state;
+pub(crate) mod attachment;
 mod card;
 mod case;
 mod custom_fields;

@@ -23,6 +23,7 @@
 
 mod administration;
 mod app_state;
+mod attachments;
 mod cards;
 mod case_lists;
 mod cases;
@@ -60,6 +61,7 @@ use uuid::Uuid;
 
 pub use administration::*;
 pub use app_state::*;
+pub use attachments::*;
 pub use cards::*;
 pub use case_lists::*;
 pub use cases::*;
@@ -199,6 +201,8 @@ macro_rules! store_conformance_tests {
             a_group_in_use_is_not_deleted,
             queues_are_listed_by_name_per_tenant,
             tenants_are_listed_and_replaced,
+            attachments_are_stored_listed_and_deleted_with_their_blob_use,
+            a_blob_shared_across_tenants_stays_in_use,
         );
     };
 }
