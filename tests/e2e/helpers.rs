@@ -167,6 +167,11 @@ pub(crate) fn test_settings() -> Settings {
         poll_interval: Duration::from_millis(50),
         reminder_interval: Duration::from_millis(200),
         body_limit: 256 * 1024,
+        // Blobs are shared by content: one folder for every test server of the process.
+        attachments: crm_server::blobs::AttachmentSettings {
+            location: crm_server::blobs::BlobLocation::Fs(Some(std::env::temp_dir().join("crm-e2e-blobs"))),
+            ..Default::default()
+        },
         // External pushes: retry quickly, never give up during a test.
         push_retry: crm_core::service::RetryPolicy {
             max_attempts: 1_000,

@@ -7,6 +7,7 @@ mod helpers;
 
 mod admin_api;
 mod agent_day;
+mod attachments;
 mod api_surface;
 mod auth;
 mod bad_input;

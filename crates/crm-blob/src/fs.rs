@@ -7,7 +7,7 @@ use futures::{StreamExt, TryStreamExt};
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 
-use crm_core::ports::{BlobError, BlobKey, BlobStore, BlobStream, StoredBlob};
+use crm_core::ports::{BlobError, BlobKey, BlobStore, BlobStream, ByteStream, StoredBlob};
 
 use crate::backend;
 
@@ -41,7 +41,7 @@ impl FsBlobStore {
     }
 
     /// Writes `data` to `part`, hashing it; answers the key and size.
-    async fn write_part(&self, part: &Path, mut data: BlobStream) -> Result<StoredBlob, BlobError> {
+    async fn write_part(&self, part: &Path, mut data: ByteStream<'_>) -> Result<StoredBlob, BlobError> {
         let mut file = tokio::fs::File::create(part).await.map_err(backend)?;
         let mut hasher = Sha256::new();
         let mut size = 0u64;
@@ -59,7 +59,7 @@ impl FsBlobStore {
 
 #[async_trait]
 impl BlobStore for FsBlobStore {
-    async fn put(&self, data: BlobStream) -> Result<StoredBlob, BlobError> {
+    async fn put(&self, data: ByteStream<'_>) -> Result<StoredBlob, BlobError> {
         let part = self.root.join("tmp").join(format!("{}.part", uuid::Uuid::now_v7()));
         let written = self.write_part(&part, data).await;
         let stored = match written {

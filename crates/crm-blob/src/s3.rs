@@ -12,7 +12,7 @@ use object_store::{ObjectStore, ObjectStoreExt, WriteMultipart};
 use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
 
-use crm_core::ports::{BlobError, BlobKey, BlobStore, BlobStream, StoredBlob};
+use crm_core::ports::{BlobError, BlobKey, BlobStore, BlobStream, ByteStream, StoredBlob};
 
 /// Parts in flight at once during an upload (each up to 5 MiB: at most ~10 MiB buffered).
 const PARTS_IN_FLIGHT: usize = 2;
@@ -97,7 +97,7 @@ impl S3BlobStore {
     }
 
     /// Streams `data` into a multipart upload to `tmp`, hashing it.
-    async fn upload(&self, tmp: &Path, mut data: BlobStream) -> Result<StoredBlob, BlobError> {
+    async fn upload(&self, tmp: &Path, mut data: ByteStream<'_>) -> Result<StoredBlob, BlobError> {
         let upload = self.store.put_multipart(tmp).await.map_err(|e| mapped(e, None))?;
         let mut writer = WriteMultipart::new(upload);
         let mut hasher = Sha256::new();
@@ -125,7 +125,7 @@ impl S3BlobStore {
 
 #[async_trait]
 impl BlobStore for S3BlobStore {
-    async fn put(&self, data: BlobStream) -> Result<StoredBlob, BlobError> {
+    async fn put(&self, data: ByteStream<'_>) -> Result<StoredBlob, BlobError> {
         let tmp = Path::from(format!("{}tmp/{}", self.prefix, uuid::Uuid::now_v7()));
         let stored = self.upload(&tmp, data).await?;
         let copied = self.store.copy(&tmp, &self.path_of(&stored.key)).await;

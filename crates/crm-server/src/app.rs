@@ -22,7 +22,8 @@ use crate::idempotency::idempotency;
 use crate::metrics::track;
 use crate::problem::{Problem, ProblemKind};
 use crate::routes::{
-    admin, cases, custom_fields, customers, events, external, groups, interactions, messages, operator, outbox, tasks,
+    admin, attachments, cases, custom_fields, customers, events, external, groups, interactions, messages, operator,
+    outbox, tasks,
 };
 use crate::state::AppState;
 
@@ -95,8 +96,19 @@ pub fn api() -> (Router<AppState>, OpenApi) {
         .routes(routes!(outbox::connectors))
         .routes(routes!(outbox::list))
         .routes(routes!(outbox::requeue))
+        .merge(attachment_routes())
         .split_for_parts();
     (router, doc)
+}
+
+/// The attachments (CAS-6). Their uploads stream past the JSON body limit: the core
+/// counts their bytes against the attachment limits instead.
+fn attachment_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::<AppState>::new()
+        .routes(routes!(attachments::upload_to_case, attachments::list_of_case))
+        .routes(routes!(attachments::upload_to_follow_up, attachments::list_of_follow_up))
+        .routes(routes!(attachments::download, attachments::delete))
+        .layer(DefaultBodyLimit::disable())
 }
 
 /// The event stream, documented but kept apart: it is exempt from the request timeout.

@@ -361,6 +361,8 @@ pub struct FileConfig {
     /// External CRM connectors, one per tenant and product.
     #[serde(default)]
     pub connectors: Vec<RawConnector>,
+    /// Where attachments' bytes go and the limits of uploads (see `crate::blobs`).
+    pub attachments: Option<crate::blobs::AttachmentsFile>,
 }
 
 /// The `[push_retry]` table.
@@ -396,6 +398,9 @@ pub enum ConfigError {
         #[source]
         source: toml::de::Error,
     },
+    /// The `[attachments]` settings are incomplete or wrong.
+    #[error("invalid attachments configuration: {0}")]
+    Attachments(String),
     /// A value is out of its range.
     #[error("invalid configuration value {key}: {reason}")]
     Invalid {
@@ -510,6 +515,10 @@ impl Config {
                     None => defaults.database_connections,
                 },
                 operator_token_hash: operator_token.as_deref().map(crate::auth::hash_token),
+                attachments: crate::blobs::AttachmentSettings::resolve(file.attachments, &|name| {
+                    std::env::var(name).ok()
+                })
+                .map_err(ConfigError::Attachments)?,
                 ..defaults
             },
             connectors: file.connectors,

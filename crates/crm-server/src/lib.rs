@@ -19,6 +19,7 @@
 //! - [`metrics`]: Prometheus text metrics.
 //! - [`seed`]: tenant bootstrap and the demo data.
 //! - [`config`]: the command line, the TOML file and the environment.
+//! - [`blobs`]: where attachments' bytes live (local folder or S3) and upload limits.
 //! - [`connectors`]: external CRM connectors per tenant (the core's push worker uses them).
 //! - [`csv_io`]: customer import and export.
 //! - `bench_seed` (feature `bench`): the hidden `bench-seed` command of
@@ -28,6 +29,7 @@ pub mod app;
 pub mod auth;
 #[cfg(feature = "bench")]
 pub mod bench_seed;
+pub mod blobs;
 pub mod config;
 pub mod connectors;
 pub mod csv_io;

@@ -14,6 +14,7 @@
 //! | `IllegalTransition` | 409 |
 //! | `Store(Unavailable)` / `Store(Backend)` | 503 / 500, no detail (logged) |
 //! | `Connector`: rate limit, transport, auth / decode / refusal / not found | 503 / 500 / 422 / 404 |
+//! | `TooLarge` (an upload past its limit) | 413 with `errors` |
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -304,6 +305,11 @@ fn core_problem(error: &CoreError, if_match: bool) -> Problem {
         // Credentials of the connector: an operator's problem, not the caller's.
         CoreError::Connector(ConnectorError::Auth { .. }) => Problem::new(ProblemKind::Unavailable, ""),
         CoreError::Connector(_) => Problem::new(ProblemKind::Internal, ""),
+        CoreError::TooLarge { field, reason } => {
+            let mut p = Problem::new(ProblemKind::PayloadTooLarge, error.to_string());
+            p.errors = vec![ProblemField { field: field.clone(), reason: reason.clone() }];
+            p
+        }
     }
 }
 

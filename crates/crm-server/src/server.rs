@@ -178,6 +178,9 @@ pub enum StartError {
     /// Seeding failed.
     #[error("demo seed: {0}")]
     Seed(#[from] crm_core::Error),
+    /// The blob store of attachments could not be opened.
+    #[error("attachments: {0}")]
+    Blobs(String),
     /// The address could not be bound (a busy port says how to pick another).
     #[error("cannot listen on {addr}: {source}{}", bind_hint(source))]
     Bind {
@@ -236,9 +239,11 @@ async fn serve(
 ) -> Result<RunningServer, StartError> {
     let addr = listener.local_addr().map_err(|source| StartError::Bind { addr: config.listen, source })?;
     let demo = services.first_start(config.demo).await?;
+    let blobs = config.settings.attachments.open(&config.database_url).await.map_err(StartError::Blobs)?;
+    let crm = services.crm.with_blob_store(blobs).with_attachment_limits(config.settings.attachments.limits);
     let (shutdown, rx) = watch::channel(false);
     let state = AppState::new(AppParts {
-        crm: services.crm.clone(),
+        crm,
         sql: services.sql.clone(),
         tokens: services.tokens.clone(),
         hub: Hub::new(rx.clone()),

@@ -12,8 +12,11 @@ use futures::stream::BoxStream;
 
 use crate::error::BoxError;
 
-/// A stream of byte chunks, in order; an `Err` item ends it.
-pub type BlobStream = BoxStream<'static, Result<Bytes, BlobError>>;
+/// A stream of byte chunks, in order, borrowing for `'a`; an `Err` item ends it.
+pub type ByteStream<'a> = BoxStream<'a, Result<Bytes, BlobError>>;
+
+/// A stream of byte chunks that owns what it reads (what [`BlobStore::get`] answers).
+pub type BlobStream = ByteStream<'static>;
 
 /// The key of a blob: the lowercase hexadecimal SHA-256 of its bytes (64 characters).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
@@ -105,7 +108,7 @@ pub trait BlobStore: Send + Sync + fmt::Debug {
     ///
     /// # Errors
     /// `Source` when `data` yields an error (nothing is stored); `Unavailable`, `Backend`.
-    async fn put(&self, data: BlobStream) -> Result<StoredBlob, BlobError>;
+    async fn put(&self, data: ByteStream<'_>) -> Result<StoredBlob, BlobError>;
 
     /// The bytes stored under `key`, streamed.
     ///

@@ -28,4 +28,4 @@ pub use store::{
 };
 pub use tokens::TokenStore;
 pub use attachments::AttachmentStore;
-pub use blob::{BlobError, BlobKey, BlobStore, BlobStream, StoredBlob};
+pub use blob::{BlobError, BlobKey, BlobStore, BlobStream, ByteStream, StoredBlob};

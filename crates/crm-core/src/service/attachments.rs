@@ -14,7 +14,7 @@ use crate::attachment::{
 };
 use crate::error::{Error, Result, StoreError};
 use crate::ids::{AttachmentId, CaseId, FollowUpId};
-use crate::ports::{BlobError, BlobKey, BlobStore, BlobStream};
+use crate::ports::{BlobError, BlobKey, BlobStore, BlobStream, ByteStream};
 use crate::time::next_id;
 
 /// What a caller sends with the bytes of an upload.
@@ -113,7 +113,7 @@ impl Crm {
         actor: &Actor,
         case: CaseId,
         input: NewAttachment,
-        data: BlobStream,
+        data: ByteStream<'_>,
     ) -> Result<Attachment> {
         self.check_attachment_target(actor, case, input.follow_up).await?;
         let filename = sanitize_filename(&input.filename).map_err(|reason| Error::invalid("filename", reason))?;
