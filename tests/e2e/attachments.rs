@@ -50,14 +50,14 @@ async fn attachments_round_trip_and_bad_uploads_are_refused(backend: Backend) {
     let t = TestServer::start(&backend).await;
     let admin = t.admin();
     let agent = t.client_for(&t.demo().agent.to_string(), "agent").await;
-    let customer = admin.post("/api/v1/customers", &json!({"name": "Pièces Jointes"})).await.expect(StatusCode::CREATED);
+    let customer =
+        admin.post("/api/v1/customers", &json!({"name": "Pièces Jointes"})).await.expect(StatusCode::CREATED);
     let case = admin
         .post("/api/v1/cases", &json!({"customer": customer["id"], "subject": "Attachments"}))
         .await
         .expect(StatusCode::CREATED);
     let case = case["id"].as_str().expect("case id").to_owned();
-    let follow_up =
-        agent.post(&format!("/api/v1/cases/{case}/follow-ups"), &json!({"body": "see the scan"})).await;
+    let follow_up = agent.post(&format!("/api/v1/cases/{case}/follow-ups"), &json!({"body": "see the scan"})).await;
     let follow_up = follow_up.expect(StatusCode::CREATED)["id"].as_str().expect("id").to_owned();
     let on_case = format!("/api/v1/cases/{case}/attachments");
     let on_follow_up = format!("/api/v1/cases/{case}/follow-ups/{follow_up}/attachments");

@@ -7,8 +7,8 @@ mod helpers;
 
 mod admin_api;
 mod agent_day;
-mod attachments;
 mod api_surface;
+mod attachments;
 mod auth;
 mod bad_input;
 mod blackbox;

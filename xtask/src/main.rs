@@ -5,13 +5,15 @@
 //!   suite with PostgreSQL).
 //! - `cargo xtask test`: the test suite, with the `bench` features (so the benchmark-only
 //!   code's tests run too); makes sure the local PostgreSQL is up and exports
-//!   `CRM_TEST_POSTGRES_URL` for the tests that need it.
+//!   `CRM_TEST_POSTGRES_URL` for the tests that need it; starts moto (a local S3) for the
+//!   blob store's S3 tests and exports `CRM_TEST_S3_URL` (see `s3_fake`).
 //! - `cargo xtask tidy`: the architecture rules, checked mechanically (and a warning per
 //!   file over 600 lines).
 //! - `cargo xtask bench store [ARGS…]`, `cargo xtask bench server [ARGS…]`: the store and
 //!   HTTP benchmarks (see docs/benchmarks.md), built with the `bench` features.
 
 mod bench_server;
+mod s3_fake;
 mod tidy;
 
 use std::env;
@@ -34,7 +36,7 @@ cargo xtask <command>
 commands:
   ci                 what CI runs: fmt --check, clippy -D warnings (also with the bench
                      features), cargo doc -D warnings, tidy, schemathesis, test
-  test               the whole test suite, bench features on (starts PostgreSQL if needed)
+  test               the whole test suite, bench features on (starts PostgreSQL and moto if needed)
   tidy               architecture and hygiene rules; warns about files over 600 lines
   bench store [ARGS] the store benchmark; ARGS go to the bench (e.g. --backend postgres --customers 1000000)
   bench server [ARGS] the HTTP load benchmark (seed, release server, wrk); see docs/benchmarks.md
@@ -135,10 +137,12 @@ fn api_fuzz() -> Result<()> {
 
 fn test() -> Result<()> {
     ensure_postgres()?;
+    // The blob store's S3 tests need an S3-compatible server (moto); stopped at the end.
+    let s3 = s3_fake::ensure(&workspace_root())?;
     // With the bench features: the tests of the benchmark-only code (bulk seeds, the raw
     // screen pop, the benchmark data) run with the others.
     let mut tests = cargo();
-    tests.args(["test", "--workspace", "--all-targets", "--features", BENCH_FEATURES]);
+    tests.env("CRM_TEST_S3_URL", &s3.url).args(["test", "--workspace", "--all-targets", "--features", BENCH_FEATURES]);
     run(tests)?;
     // The embedding example is documentation that must keep working.
     let mut example = cargo();

@@ -83,7 +83,7 @@ fn check_dependency_directions(problems: &mut Vec<String>) -> Result<()> {
             if dep == "crm-server" && name != "crm-e2e" {
                 problems.push(format!("{name} depends on crm-server: nothing may depend on the binary crate"));
             }
-            let adapter = |n: &str| n.starts_with("crm-store-") || n.starts_with("crm-connector-");
+            let adapter = |n: &str| n.starts_with("crm-store-") || n.starts_with("crm-connector-") || n == "crm-blob";
             if adapter(name)
                 && adapter(dep)
                 && !(dep == "crm-connector-http" && name.starts_with("crm-connector-"))

@@ -195,7 +195,10 @@ impl AttachmentLimits {
             AttachmentOrigin::File => "an attachment",
             AttachmentOrigin::Pasted => "a pasted image",
         };
-        Error::TooLarge { field: "file".into(), reason: format!("{what} may have at most {} bytes", self.max_for(origin)) }
+        Error::TooLarge {
+            field: "file".into(),
+            reason: format!("{what} may have at most {} bytes", self.max_for(origin)),
+        }
     }
 
     /// Checks what the bytes are against the upload's origin: a pasted upload must be an
@@ -208,7 +211,10 @@ impl AttachmentLimits {
             return Err(Error::invalid("file", "is empty"));
         }
         if origin == AttachmentOrigin::Pasted && !sniffed.is_image() {
-            return Err(Error::invalid("file", format!("a pasted upload must be an image, not {}", sniffed.content_type)));
+            return Err(Error::invalid(
+                "file",
+                format!("a pasted upload must be an image, not {}", sniffed.content_type),
+            ));
         }
         if let (Some(pixels), Some((w, h))) = (sniffed.pixels(), sniffed.dimensions) {
             if pixels > self.max_image_pixels || w == 0 || h == 0 {

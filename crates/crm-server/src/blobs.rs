@@ -117,7 +117,9 @@ impl AttachmentSettings {
             "s3" => {
                 let s3 = file.s3.unwrap_or_default();
                 let need = |var: &str, value: Option<String>, key: &str| {
-                    env(var).or(value).ok_or_else(|| format!("attachments.s3.{key} (or {var}) is required for store = \"s3\""))
+                    env(var)
+                        .or(value)
+                        .ok_or_else(|| format!("attachments.s3.{key} (or {var}) is required for store = \"s3\""))
                 };
                 let secret = env("CRM_S3_SECRET_ACCESS_KEY")
                     .or(s3.secret_access_key)

@@ -134,17 +134,18 @@ mod tests {
 
     #[test]
     fn types_come_from_the_bytes() {
-        assert_eq!(sniff(&png_header(640, 480)), Sniffed {
-            content_type: "image/png".into(),
-            dimensions: Some((640, 480))
-        });
+        assert_eq!(
+            sniff(&png_header(640, 480)),
+            Sniffed { content_type: "image/png".into(), dimensions: Some((640, 480)) }
+        );
         assert_eq!(sniff(&jpeg_header(1024, 768)).dimensions, Some((1024, 768)));
         assert_eq!(sniff(&jpeg_header(1024, 768)).content_type, "image/jpeg");
         assert_eq!(sniff(b"GIF89a\x40\x01\xf0\x00rest").dimensions, Some((320, 240)));
         assert_eq!(sniff(b"%PDF-1.7\n...").content_type, "application/pdf");
         assert_eq!(sniff("Bonjour, voilà le relevé".as_bytes()).content_type, "text/plain");
         assert_eq!(sniff(&"é".as_bytes()[..1]).content_type, "text/plain", "a character cut by the prefix's end");
-        assert_eq!(sniff(b"<html><script>alert(1)</script>").content_type, "text/plain");
+        // Said as it is; downloads are never rendered (the server sends them as attachments).
+        assert_eq!(sniff(b"<html><script>alert(1)</script>").content_type, "text/html");
         assert_eq!(sniff(&[0, 1, 2, 3, 0xFF]).content_type, OCTET_STREAM);
     }
 

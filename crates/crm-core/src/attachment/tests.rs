@@ -32,9 +32,7 @@ fn limits_depend_on_the_origin() {
     let limits = AttachmentLimits::default();
     assert_eq!(limits.max_for(AttachmentOrigin::File), 20 * 1024 * 1024);
     assert_eq!(limits.max_for(AttachmentOrigin::Pasted), 10 * 1024 * 1024);
-    let Error::TooLarge { field, reason } = limits.too_large(AttachmentOrigin::Pasted) else {
-        panic!("not too large")
-    };
+    let Error::TooLarge { field, reason } = limits.too_large(AttachmentOrigin::Pasted) else { panic!("not too large") };
     assert_eq!(field, "file");
     assert!(reason.contains("10485760"), "{reason}");
 }

@@ -15,6 +15,8 @@ pub(crate) mod store;
 pub(crate) mod tokens;
 
 pub use crate::time::{Clock, IdGenerator};
+pub use attachments::AttachmentStore;
+pub use blob::{BlobError, BlobKey, BlobStore, BlobStream, ByteStream, StoredBlob};
 pub use custom_fields::FieldValueStore;
 pub use external_crm::ExternalCrm;
 pub use idempotency::IdempotencyStore;
@@ -27,5 +29,3 @@ pub use store::{
     InteractionStore, OutboxStore, Store, StoreResult, TaskOwner, TaskPosition, TaskStore,
 };
 pub use tokens::TokenStore;
-pub use attachments::AttachmentStore;
-pub use blob::{BlobError, BlobKey, BlobStore, BlobStream, ByteStream, StoredBlob};

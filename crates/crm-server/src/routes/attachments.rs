@@ -178,7 +178,8 @@ pub async fn download(
     let (attachment, bytes) = st.crm.download_attachment(&actor, case, id).await?;
     let mut response = Body::from_stream(bytes).into_response();
     let headers = response.headers_mut();
-    let value = |s: &str| HeaderValue::from_str(s).unwrap_or_else(|_| HeaderValue::from_static("application/octet-stream"));
+    let value =
+        |s: &str| HeaderValue::from_str(s).unwrap_or_else(|_| HeaderValue::from_static("application/octet-stream"));
     headers.insert(header::CONTENT_TYPE, value(&attachment.content_type));
     headers.insert(header::CONTENT_LENGTH, HeaderValue::from(attachment.size));
     if let Ok(v) = HeaderValue::from_str(&content_disposition(&attachment.filename)) {
@@ -222,8 +223,10 @@ const ATTR_CHAR: &AsciiSet = &NON_ALPHANUMERIC
 
 /// `attachment; filename="<ASCII fallback>"; filename*=UTF-8''<percent-encoded>` (RFC 6266).
 pub fn content_disposition(filename: &str) -> String {
-    let fallback: String =
-        filename.chars().map(|c| if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' { c } else { '_' }).collect();
+    let fallback: String = filename
+        .chars()
+        .map(|c| if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' { c } else { '_' })
+        .collect();
     format!("attachment; filename=\"{fallback}\"; filename*=UTF-8''{}", utf8_percent_encode(filename, ATTR_CHAR))
 }
 
