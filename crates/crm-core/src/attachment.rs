@@ -216,16 +216,16 @@ impl AttachmentLimits {
                 format!("a pasted upload must be an image, not {}", sniffed.content_type),
             ));
         }
-        if let (Some(pixels), Some((w, h))) = (sniffed.pixels(), sniffed.dimensions) {
-            if pixels > self.max_image_pixels || w == 0 || h == 0 {
-                return Err(Error::invalid(
-                    "file",
-                    format!(
-                        "the image declares {w} × {h} pixels: more than {} pixels, or none, is refused",
-                        self.max_image_pixels
-                    ),
-                ));
-            }
+        if let (Some(pixels), Some((w, h))) = (sniffed.pixels(), sniffed.dimensions)
+            && (pixels > self.max_image_pixels || w == 0 || h == 0)
+        {
+            return Err(Error::invalid(
+                "file",
+                format!(
+                    "the image declares {w} × {h} pixels: more than {} pixels, or none, is refused",
+                    self.max_image_pixels
+                ),
+            ));
         }
         Ok(())
     }

@@ -113,7 +113,7 @@ mod tests {
                 prop_assert!(!name.is_empty() && name.len() <= MAX_FILENAME_BYTES);
                 prop_assert!(!name.contains(['/', '\\']) && name != "." && name != "..");
                 prop_assert!(!name.chars().any(dropped));
-                prop_assert_eq!(sanitize_filename(&name), Ok(name.clone()));
+                prop_assert_eq!(sanitize_filename(&name), Ok(name));
             } else {
                 prop_assert!(true);
             }

@@ -68,7 +68,7 @@ fn the_uploader_deletes_with_case_edit_others_need_case_delete() {
         Err(Error::Forbidden { permission: Some(Permission::CaseDelete), .. })
     ));
     assert!(a.check_delete(&supervisor).is_ok());
-    let mut reader = uploader.clone();
+    let mut reader = uploader;
     reader.permissions.remove(&Permission::CaseEdit);
     assert!(a.check_delete(&reader).is_err(), "without case.edit, not even the uploader");
 }

@@ -92,9 +92,7 @@ impl Crm {
         actor.require(Permission::CaseEdit)?;
         self.get_case(actor, case).await?;
         if let Some(f) = follow_up {
-            if !self.store.follow_ups_of(actor.tenant, case).await?.iter().any(|x| x.id == f) {
-                return Err(Error::not_found("follow_up", f));
-            }
+            self.ensure_follow_up_of(actor, case, f).await?;
         }
         Ok(())
     }
@@ -168,6 +166,15 @@ impl Crm {
         Ok(attachment)
     }
 
+    /// `NotFound` unless `f` is a follow-up of `case`.
+    async fn ensure_follow_up_of(&self, actor: &Actor, case: CaseId, f: FollowUpId) -> Result<()> {
+        if self.store.follow_ups_of(actor.tenant, case).await?.iter().any(|x| x.id == f) {
+            Ok(())
+        } else {
+            Err(Error::not_found("follow_up", f))
+        }
+    }
+
     /// Deletes the blob `key` unless an attachment uses it (best effort: a blob left behind
     /// costs space, never correctness).
     async fn release_blob(&self, key: &BlobKey) {
@@ -190,9 +197,7 @@ impl Crm {
     ) -> Result<Vec<Attachment>> {
         self.get_case(actor, case).await?;
         if let AttachmentScope::FollowUp(f) = scope {
-            if !self.store.follow_ups_of(actor.tenant, case).await?.iter().any(|x| x.id == f) {
-                return Err(Error::not_found("follow_up", f));
-            }
+            self.ensure_follow_up_of(actor, case, f).await?;
         }
         let mut list = self.store.attachments_of_case(actor.tenant, case).await?;
         list.retain(|a| scope.matches(a));

@@ -15,7 +15,7 @@ impl AttachmentStore for MemoryStore {
         if state.attachments.contains_key(&attachment.id) {
             return Err(StoreError::duplicate("id", attachment.id.to_string()));
         }
-        if !state.cases.get(&attachment.case).is_some_and(|c| c.tenant == attachment.tenant) {
+        if state.cases.get(&attachment.case).is_none_or(|c| c.tenant != attachment.tenant) {
             return Err(StoreError::InvalidReference {
                 field: "case".into(),
                 reason: format!("case {} does not exist", attachment.case),
