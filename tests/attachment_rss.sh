@@ -26,14 +26,14 @@ trap cleanup EXIT
 "$target/$profile/crm-server" --listen "127.0.0.1:$port" --database-url "sqlite://$work/crm.db?mode=rwc" --log warn \
   >"$work/out.log" 2>"$work/err.log" &
 server_pid=$!
-for _ in $(seq 1 100); do
+for _ in $(seq 1 300); do
   if curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1; then break; fi
   sleep 0.1
 done
 token="$(sed -n 's/.*(shown once): \(crm_[A-Za-z0-9_-]*\).*/\1/p' "$work/out.log" | head -1)"
 api="http://127.0.0.1:$port/api/v1"
 auth=(-H "Authorization: Bearer $token")
-customer="$(curl -fsS "${auth[@]}" -H 'content-type: application/json' -d '{"name":"RSS Bench"}' "$api/customers" \
+customer="$(curl -sS "${auth[@]}" -H 'content-type: application/json' -d '{"name":"RSS Bench"}' "$api/customers" \
   | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')"
 case_id="$(curl -fsS "${auth[@]}" -H 'content-type: application/json' \
   -d "{\"customer\":\"$customer\",\"subject\":\"RSS\"}" "$api/cases" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')"
