@@ -35,7 +35,7 @@ pub struct UploadForm {
 #[serde(deny_unknown_fields)]
 pub struct UploadParams {
     /// `file` (default: at most 20 MB) or `pasted` (a pasted or dropped image: at most 10 MB).
-    #[param(value_type = Option<AttachmentOrigin>)]
+    #[param(inline)]
     pub origin: Option<AttachmentOrigin>,
 }
 
@@ -58,10 +58,10 @@ pub enum AttachedTo {
 #[serde(deny_unknown_fields)]
 pub struct ListParams {
     /// `all` (default), `case` or `follow_ups`.
-    #[param(value_type = Option<AttachedTo>)]
+    #[param(inline)]
     pub on: Option<AttachedTo>,
     /// `date` (newest first, default) or `name`.
-    #[param(value_type = Option<AttachmentSort>)]
+    #[param(inline)]
     pub sort: Option<AttachmentSort>,
 }
 
