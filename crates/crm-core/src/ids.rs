@@ -91,4 +91,8 @@ id_type! {
     ScriptId,
     /// An API token (its public handle: the secret is never stored, see `crate::api_token`).
     TokenId,
+    /// A webhook subscription (EXT-3).
+    WebhookId,
+    /// One event's delivery to one webhook subscription (EXT-3).
+    DeliveryId,
 }

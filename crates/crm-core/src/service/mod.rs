@@ -32,6 +32,8 @@ mod tenant_settings;
 mod tenants;
 #[cfg(test)]
 mod tests;
+mod webhook_worker;
+mod webhooks;
 mod workers;
 
 use std::collections::HashMap;
@@ -44,6 +46,7 @@ pub use groups::{GroupPatch, Membership};
 pub use imports::CustomerImportCheck;
 pub use lookup::{Agenda, MAX_LOOKUP_MATCHES};
 pub use tenant_settings::TenantSettingsPatch;
+pub use webhooks::{Replayed, Rotation, WebhookSettings};
 pub use workers::{RoundReport, Worker, WorkerSettings};
 
 use crate::access::{Actor, Tenant};
@@ -63,6 +66,8 @@ pub struct Crm {
     /// a tenant's settings within that).
     tenants: Arc<RwLock<HashMap<TenantId, CachedTenant>>>,
     case_restore_period: chrono::Duration,
+    /// The webhook transport and settings, when configured (EXT-3).
+    webhooks: Option<webhooks::Webhooks>,
 }
 
 /// How long a softly deleted case can be restored, unless configured otherwise.
@@ -83,6 +88,7 @@ impl Crm {
             ids,
             tenants: Arc::default(),
             case_restore_period: chrono::Duration::days(DEFAULT_CASE_RESTORE_DAYS),
+            webhooks: None,
         }
     }
 

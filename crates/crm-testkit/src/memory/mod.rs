@@ -18,6 +18,7 @@ mod directory;
 mod interactions;
 mod outbox;
 mod tasks;
+mod webhooks;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fmt;
@@ -116,6 +117,7 @@ pub(crate) struct State {
     pub(crate) idempotency: HashMap<String, app_state::KeyRow>,
     pub(crate) feed: app_state::Feed,
     pub(crate) meta: HashMap<String, String>,
+    pub(crate) webhooks: webhooks::Webhooks,
 }
 
 impl MemoryStore {
@@ -258,6 +260,7 @@ impl State {
     /// Inserts staged rows.
     pub(crate) fn commit_events(&mut self, rows: Vec<OutboxRow>) {
         for row in rows {
+            self.webhooks.due.insert((row.entry.event.at, row.entry.event.id));
             self.outbox.insert(row.entry.event.id, row);
         }
     }
