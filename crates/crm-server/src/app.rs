@@ -23,6 +23,7 @@ use crate::metrics::track;
 use crate::problem::{Problem, ProblemKind};
 use crate::routes::{
     admin, cases, custom_fields, customers, events, external, groups, interactions, messages, operator, outbox, tasks,
+    webhooks,
 };
 use crate::state::AppState;
 
@@ -95,6 +96,14 @@ pub fn api() -> (Router<AppState>, OpenApi) {
         .routes(routes!(outbox::connectors))
         .routes(routes!(outbox::list))
         .routes(routes!(outbox::requeue))
+        .routes(routes!(webhooks::event_types))
+        .routes(routes!(webhooks::create, webhooks::list))
+        .routes(routes!(webhooks::get, webhooks::update, webhooks::delete))
+        .routes(routes!(webhooks::rotate_secret))
+        .routes(routes!(webhooks::send_test))
+        .routes(routes!(webhooks::deliveries))
+        .routes(routes!(webhooks::attempts))
+        .routes(routes!(webhooks::replay))
         .split_for_parts();
     (router, doc)
 }

@@ -237,8 +237,9 @@ async fn serve(
     let addr = listener.local_addr().map_err(|source| StartError::Bind { addr: config.listen, source })?;
     let demo = services.first_start(config.demo).await?;
     let (shutdown, rx) = watch::channel(false);
+    let crm = with_webhooks(&services.crm, &config.settings.webhooks);
     let state = AppState::new(AppParts {
-        crm: services.crm.clone(),
+        crm,
         sql: services.sql.clone(),
         tokens: services.tokens.clone(),
         hub: Hub::new(rx.clone()),
@@ -266,4 +267,18 @@ async fn serve(
     });
     tracing::info!(%addr, "crm-server listening");
     Ok(RunningServer { addr, demo, services, shutdown, handle, workers })
+}
+
+/// The use cases with the webhook transport of `config`, when webhooks are enabled.
+fn with_webhooks(crm: &crm_core::service::Crm, config: &crate::webhooks::WebhookConfig) -> crm_core::service::Crm {
+    if !config.enabled {
+        return crm.clone();
+    }
+    match crate::webhooks::HttpTransport::new(config) {
+        Ok(transport) => crm.with_webhooks(Arc::new(transport), config.settings.clone()),
+        Err(error) => {
+            tracing::error!(%error, "the webhook HTTP client cannot be built: webhooks are off");
+            crm.clone()
+        }
+    }
 }

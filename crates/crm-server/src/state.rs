@@ -37,6 +37,8 @@ pub struct Settings {
     /// The SHA-256 (hex) of the operator credential that guards the operator API
     /// (`/api/v1/operator/…`); `None` turns that API off. Only the hash is kept.
     pub operator_token_hash: Option<String>,
+    /// Webhooks (EXT-3): targets allowed, timeouts, retries (the `[webhooks]` table).
+    pub webhooks: crate::webhooks::WebhookConfig,
 }
 
 /// The database connections a server opens by default.
@@ -57,6 +59,7 @@ impl Default for Settings {
             push_batch: 50,
             database_connections: DEFAULT_DATABASE_CONNECTIONS,
             operator_token_hash: None,
+            webhooks: crate::webhooks::WebhookConfig::default(),
         }
     }
 }

@@ -46,7 +46,7 @@ pub use groups::{GroupPatch, Membership};
 pub use imports::CustomerImportCheck;
 pub use lookup::{Agenda, MAX_LOOKUP_MATCHES};
 pub use tenant_settings::TenantSettingsPatch;
-pub use webhooks::{Replayed, Rotation, WebhookSettings};
+pub use webhooks::{ReplayRequest, Replayed, Rotation, WebhookSettings};
 pub use workers::{RoundReport, Worker, WorkerSettings};
 
 use crate::access::{Actor, Tenant};

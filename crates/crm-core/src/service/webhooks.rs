@@ -74,6 +74,47 @@ pub struct Rotation {
     pub overlap_hours: Option<u32>,
 }
 
+/// Which dead letters to replay: exactly one of `delivery`, `from` with `to`, or
+/// `all_failed: true`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ReplayRequest {
+    /// One delivery, whatever its state (a delivered one is sent again).
+    #[serde(default)]
+    pub delivery: Option<DeliveryId>,
+    /// The dead deliveries of events from this instant (with `to`).
+    #[serde(default)]
+    pub from: Option<chrono::DateTime<chrono::Utc>>,
+    /// … to this one (exclusive).
+    #[serde(default)]
+    pub to: Option<chrono::DateTime<chrono::Utc>>,
+    /// Every dead delivery.
+    #[serde(default)]
+    pub all_failed: Option<bool>,
+}
+
+impl ReplayRequest {
+    /// The selection.
+    ///
+    /// # Errors
+    /// None or several selections; a range without an end or ending before it starts.
+    pub fn selection(&self) -> Result<Replay> {
+        match (self.delivery, self.from, self.to, self.all_failed.unwrap_or(false)) {
+            (Some(d), None, None, false) => Ok(Replay::Delivery(d)),
+            (None, Some(from), Some(to), false) if from < to => Ok(Replay::Range { from, to }),
+            (None, Some(_), Some(_), false) => Err(Error::invalid("to", "must be after `from`")),
+            (None, Some(_), None, false) => Err(Error::invalid("to", "is required with `from`")),
+            (None, None, Some(_), false) => Err(Error::invalid("from", "is required with `to`")),
+            (None, None, None, true) => Ok(Replay::AllFailed),
+            (None, None, None, false) => {
+                Err(Error::invalid("delivery", "name a delivery, a range (`from`, `to`) or `all_failed: true`"))
+            }
+            _ => Err(Error::invalid("delivery", "give only one of a delivery, a range or `all_failed`")),
+        }
+    }
+}
+
 /// How many deliveries a replay put back in the queue.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -301,18 +342,16 @@ impl Crm {
     ///
     /// # Errors
     /// Forbidden; not found (the subscription, or the one delivery); an empty range.
-    pub async fn replay_webhook(&self, actor: &Actor, id: WebhookId, replay: Replay) -> Result<Replayed> {
+    pub async fn replay_webhook(&self, actor: &Actor, id: WebhookId, request: ReplayRequest) -> Result<Replayed> {
         self.own_webhook(actor, id).await?;
+        let replay = request.selection()?;
         match &replay {
             Replay::Delivery(d) => {
                 if self.store.get_delivery(actor.tenant, *d).await?.is_none_or(|found| found.webhook != id) {
                     return Err(Error::not_found("delivery", d));
                 }
             }
-            Replay::Range { from, to } if from >= to => {
-                return Err(Error::invalid("range.to", "must be after `from`"));
-            }
-            _ => {}
+            Replay::Range { .. } | Replay::AllFailed => {}
         }
         let replayed = self.store.replay_deliveries(actor.tenant, id, &replay, self.clock.now()).await?;
         Ok(Replayed { replayed })

@@ -53,16 +53,12 @@ impl DeliveryStatus {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Delivery {
     /// Id.
-    #[cfg_attr(feature = "openapi", schema(value_type = uuid::Uuid))]
     pub id: DeliveryId,
     /// Tenant.
-    #[cfg_attr(feature = "openapi", schema(value_type = uuid::Uuid))]
     pub tenant: TenantId,
     /// Subscription.
-    #[cfg_attr(feature = "openapi", schema(value_type = uuid::Uuid))]
     pub webhook: WebhookId,
     /// The event (its id is the `webhook-id`).
-    #[cfg_attr(feature = "openapi", schema(value_type = uuid::Uuid))]
     pub event: EventId,
     /// Event type.
     pub event_type: String,
@@ -102,7 +98,6 @@ pub enum AttemptOutcome {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeliveryAttempt {
     /// The delivery.
-    #[cfg_attr(feature = "openapi", schema(value_type = uuid::Uuid))]
     pub delivery: DeliveryId,
     /// 1 for the first attempt.
     pub number: u32,
@@ -149,7 +144,6 @@ pub fn bounded(s: &str, max: usize) -> String {
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Replay {
     /// One delivery, whatever its state (a delivered one is sent again).
-    #[cfg_attr(feature = "openapi", schema(value_type = uuid::Uuid))]
     Delivery(DeliveryId),
     /// The dead deliveries of events in `[from, to)`.
     Range {

@@ -107,7 +107,6 @@ const fn yes() -> bool {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WebhookView {
     /// Id.
-    #[cfg_attr(feature = "openapi", schema(value_type = uuid::Uuid))]
     pub id: WebhookId,
     /// URL.
     pub url: String,

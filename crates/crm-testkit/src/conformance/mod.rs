@@ -36,6 +36,7 @@ mod isolation;
 mod merge;
 mod outbox;
 mod tasks;
+mod webhooks;
 
 use std::fmt::Debug;
 use std::future::Future;
@@ -73,6 +74,7 @@ pub use isolation::*;
 pub use merge::*;
 pub use outbox::*;
 pub use tasks::*;
+pub use webhooks::*;
 
 use crate::fixtures::{PARIS, SeededTenant, region_fr};
 
@@ -199,6 +201,9 @@ macro_rules! store_conformance_tests {
             a_group_in_use_is_not_deleted,
             queues_are_listed_by_name_per_tenant,
             tenants_are_listed_and_replaced,
+            webhook_subscriptions_round_trip_with_versions,
+            outbox_events_are_fanned_out_once_in_event_order,
+            deliveries_are_claimed_in_aggregate_order_and_replayed,
         );
     };
 }
