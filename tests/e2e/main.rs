@@ -22,3 +22,4 @@ mod replicas;
 mod schemas;
 mod tasks_lists;
 mod webhooks;
+mod webhooks_bench;
