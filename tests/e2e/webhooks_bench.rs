@@ -85,7 +85,10 @@ async fn bench(backend: Backend) {
     Mock::given(method("POST")).respond_with(sink.clone()).mount(&mock).await;
     for i in 0..subscriptions {
         admin
-            .post("/api/v1/webhooks", &json!({"url": format!("{}/hook/{i}", mock.uri()), "event_types": ["customer.*"]}))
+            .post(
+                "/api/v1/webhooks",
+                &json!({"url": format!("{}/hook/{i}", mock.uri()), "event_types": ["customer.*"]}),
+            )
             .await
             .expect(StatusCode::CREATED);
     }

@@ -415,7 +415,10 @@ impl WebhooksFile {
         }
         if let Some(hours) = self.give_up_after_hours {
             if !(1..=168).contains(&hours) {
-                return Err(ConfigError::Invalid { key: "webhooks.give_up_after_hours", reason: "must be between 1 and 168" });
+                return Err(ConfigError::Invalid {
+                    key: "webhooks.give_up_after_hours",
+                    reason: "must be between 1 and 168",
+                });
             }
             c.settings.policy.give_up_after = Duration::from_secs(hours * 3_600);
         }

@@ -65,10 +65,8 @@ pub struct GuardedResolver {
 
 /// Resolves `host` and checks every address.
 async fn resolve_checked(policy: TargetPolicy, host: &str) -> Result<Vec<SocketAddr>, String> {
-    let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host, 0))
-        .await
-        .map_err(|e| format!("{host} does not resolve ({e})"))?
-        .collect();
+    let addrs: Vec<SocketAddr> =
+        tokio::net::lookup_host((host, 0)).await.map_err(|e| format!("{host} does not resolve ({e})"))?.collect();
     if addrs.is_empty() {
         return Err(format!("{host} does not resolve"));
     }
@@ -148,7 +146,8 @@ impl WebhookTransport for HttpTransport {
 
     async fn send(&self, url: &str, headers: &[(&'static str, String)], body: &str) -> SendResult {
         let started = Instant::now();
-        let failed = |outcome, excerpt: String| SendResult { outcome, status: None, latency: started.elapsed(), excerpt };
+        let failed =
+            |outcome, excerpt: String| SendResult { outcome, status: None, latency: started.elapsed(), excerpt };
         // Literal addresses never reach the resolver: check them here (names are checked
         // by the resolver on every connection).
         match self.policy.check_url(url) {

@@ -30,10 +30,7 @@ struct Target {
 impl Target {
     fn wants(&self, event: &WebhookEvent) -> bool {
         self.webhook.event_types.iter().any(|p| pattern_matches(p, &event.event_type))
-            && self
-                .filter
-                .as_ref()
-                .is_none_or(|f| f.matches(&crate::webhook::subscription::EventFields::of(event)))
+            && self.filter.as_ref().is_none_or(|f| f.matches(&crate::webhook::subscription::EventFields::of(event)))
     }
 }
 
@@ -72,8 +69,10 @@ impl Crm {
                     .collect();
                 targets.insert(event.tenant, active);
             }
-            let wanting: Vec<&Target> =
-                targets.get(&event.tenant).map(|t| t.iter().filter(|t| t.wants(&envelope)).collect()).unwrap_or_default();
+            let wanting: Vec<&Target> = targets
+                .get(&event.tenant)
+                .map(|t| t.iter().filter(|t| t.wants(&envelope)).collect())
+                .unwrap_or_default();
             if wanting.is_empty() {
                 continue;
             }

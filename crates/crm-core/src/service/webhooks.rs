@@ -124,12 +124,7 @@ pub struct Replayed {
 }
 
 /// The webhook headers of a body: `webhook-id`, `webhook-timestamp`, `webhook-signature`.
-pub(crate) fn headers(
-    secrets: &[&str],
-    id: &str,
-    timestamp: i64,
-    body: &str,
-) -> Vec<(&'static str, String)> {
+pub(crate) fn headers(secrets: &[&str], id: &str, timestamp: i64, body: &str) -> Vec<(&'static str, String)> {
     vec![
         ("webhook-id", id.to_owned()),
         ("webhook-timestamp", timestamp.to_string()),
@@ -253,7 +248,12 @@ impl Crm {
     ///
     /// # Errors
     /// Forbidden; not found; an overlap over [`MAX_OVERLAP_HOURS`]; a concurrent edit.
-    pub async fn rotate_webhook_secret(&self, actor: &Actor, id: WebhookId, rotation: Rotation) -> Result<WebhookWithSecret> {
+    pub async fn rotate_webhook_secret(
+        &self,
+        actor: &Actor,
+        id: WebhookId,
+        rotation: Rotation,
+    ) -> Result<WebhookWithSecret> {
         let mut webhook = self.own_webhook(actor, id).await?;
         let hooks = self.webhooks()?;
         let overlap = match rotation.overlap_hours {

@@ -287,6 +287,10 @@ impl Worker for WebhookRound {
     }
 
     async fn round(&self) -> Result<RoundReport> {
-        if self.name == "webhook-fan-out" { self.crm.fan_out_webhooks().await } else { self.crm.deliver_webhooks().await }
+        if self.name == "webhook-fan-out" {
+            self.crm.fan_out_webhooks().await
+        } else {
+            self.crm.deliver_webhooks().await
+        }
     }
 }

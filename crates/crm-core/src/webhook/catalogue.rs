@@ -170,7 +170,12 @@ mod tests {
 
     #[test]
     fn every_catalogued_kind_is_named_and_internal_pushes_are_not() {
-        let kind = EventKind::CaseCreated { case: id(1), number: "CS-000001".parse().unwrap(), customer: id(2), assignee: None };
+        let kind = EventKind::CaseCreated {
+            case: id(1),
+            number: "CS-000001".parse().unwrap(),
+            customer: id(2),
+            assignee: None,
+        };
         assert_eq!(type_of(&kind).as_deref(), Some("case.created"));
         assert_eq!(aggregate_of(&kind), format!("case:{}", CaseId::from(uuid::Uuid::from_u128(1))));
         let merged = EventKind::CustomersMerged { merge: id(3), target: id(4), source: id(5) };

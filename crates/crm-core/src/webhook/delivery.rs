@@ -289,7 +289,9 @@ mod tests {
         }
         assert_eq!(d.status, DeliveryStatus::Dead);
         // First delay 5 s ± 25 %, never above the cap + 25 %, growing to hours.
-        assert!(delays[0] >= chrono::Duration::milliseconds(3_750) && delays[0] <= chrono::Duration::milliseconds(6_250));
+        assert!(
+            delays[0] >= chrono::Duration::milliseconds(3_750) && delays[0] <= chrono::Duration::milliseconds(6_250)
+        );
         assert!(delays.iter().all(|d| *d <= chrono::Duration::seconds(3 * 3_600 * 5 / 4)));
         let total = now - at;
         assert!(total > chrono::Duration::hours(18) && total <= chrono::Duration::hours(24), "{total}");
@@ -315,7 +317,8 @@ mod tests {
         assert!(policy.observe(&mut h, false, t0 + chrono::Duration::seconds(3_600)));
         assert!(h.disabled_at.is_some());
         assert!(!policy.observe(&mut h, false, t0 + chrono::Duration::seconds(3_601)), "disabled once");
-        let mut fresh = EndpointHealth { failures: 9, failing_since: Some(t0), breaker_until: Some(t0), disabled_at: None };
+        let mut fresh =
+            EndpointHealth { failures: 9, failing_since: Some(t0), breaker_until: Some(t0), disabled_at: None };
         policy.observe(&mut fresh, true, t0);
         assert_eq!(fresh, EndpointHealth::default());
         assert_eq!(bounded("héllo", 2), "h");

@@ -30,7 +30,12 @@ pub fn signature(secret: &str, id: &str, timestamp: i64, body: &str) -> Option<S
 }
 
 /// The `webhook-signature` header: one signature per secret, space-separated.
-pub fn signature_header<'a>(secrets: impl IntoIterator<Item = &'a str>, id: &str, timestamp: i64, body: &str) -> String {
+pub fn signature_header<'a>(
+    secrets: impl IntoIterator<Item = &'a str>,
+    id: &str,
+    timestamp: i64,
+    body: &str,
+) -> String {
     secrets.into_iter().filter_map(|s| signature(s, id, timestamp, body)).collect::<Vec<_>>().join(" ")
 }
 

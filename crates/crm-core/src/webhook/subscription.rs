@@ -214,9 +214,9 @@ impl Context for EventFields {
 pub fn pattern_matches(pattern: &str, event_type: &str) -> bool {
     pattern == "*"
         || pattern == event_type
-        || pattern.strip_suffix(".*").is_some_and(|aggregate| {
-            event_type.strip_prefix(aggregate).is_some_and(|rest| rest.starts_with('.'))
-        })
+        || pattern
+            .strip_suffix(".*")
+            .is_some_and(|aggregate| event_type.strip_prefix(aggregate).is_some_and(|rest| rest.starts_with('.')))
 }
 
 /// Checks one pattern: a catalogued type, `aggregate.*` of a catalogued aggregate, or `*`.
@@ -367,10 +367,13 @@ mod tests {
     #[test]
     fn filters_are_checked_named_and_applied_to_the_event_fields() {
         let mut w = input(&["case.*"]);
-        w.filter = Some(serde_json::from_value(serde_json::json!({"all": [
-            {"field": "data.fields", "op": "contains", "value": "status"},
-            {"field": "type", "op": "equals", "value": "case.updated"}
-        ]})).unwrap());
+        w.filter = Some(
+            serde_json::from_value(serde_json::json!({"all": [
+                {"field": "data.fields", "op": "contains", "value": "status"},
+                {"field": "type", "op": "equals", "value": "case.updated"}
+            ]}))
+            .unwrap(),
+        );
         assert!(w.validate(&TargetPolicy::default()).is_ok());
         let never = serde_json::json!({"all": [
             {"field": "type", "op": "equals", "value": "case.updated"},
@@ -380,7 +383,10 @@ mod tests {
         bad.filter = Some(serde_json::from_value(never).unwrap());
         let errors = bad.validate(&TargetPolicy::default()).unwrap_err();
         assert!(errors.errors()[0].field.starts_with("filter"), "{errors:?}");
-        bad.filter = Some(serde_json::from_value(serde_json::json!({"field": "data.unread", "op": "contains", "value": "x"})).unwrap());
+        bad.filter = Some(
+            serde_json::from_value(serde_json::json!({"field": "data.unread", "op": "contains", "value": "x"}))
+                .unwrap(),
+        );
         assert_eq!(bad.validate(&TargetPolicy::default()).unwrap_err().errors()[0].field, "filter.op");
 
         let now = Utc::now();

@@ -47,7 +47,12 @@ fn classify_v4(ip: Ipv4Addr) -> AddressClass {
         AddressClass::Loopback
     } else if ip.is_private() || ip.is_link_local() || (a == 100 && (64..128).contains(&b)) {
         AddressClass::Private
-    } else if ip.is_unspecified() || ip.is_multicast() || ip.is_broadcast() || ip.is_documentation() || a == 0 || a >= 240
+    } else if ip.is_unspecified()
+        || ip.is_multicast()
+        || ip.is_broadcast()
+        || ip.is_documentation()
+        || a == 0
+        || a >= 240
     {
         AddressClass::Forbidden
     } else {

@@ -24,9 +24,11 @@ fn schema_name(t: &EventType) -> String {
 
 /// The `data` schema of `kind`: its variant of [`EventKind`]'s schema without `type`.
 fn data_schema(kinds: &Value, kind: &str) -> Value {
-    let variant = kinds["oneOf"].as_array().into_iter().flatten().find(|v| {
-        v["properties"]["type"]["enum"].as_array().is_some_and(|e| e.iter().any(|n| n == kind))
-    });
+    let variant = kinds["oneOf"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|v| v["properties"]["type"]["enum"].as_array().is_some_and(|e| e.iter().any(|n| n == kind)));
     let Some(mut variant) = variant.cloned() else { return json!({"type": "object"}) };
     if let Some(props) = variant["properties"].as_object_mut() {
         props.remove("type");
@@ -40,9 +42,7 @@ fn data_schema(kinds: &Value, kind: &str) -> Value {
 /// Adds the `webhooks` section and one component schema per event type.
 pub(crate) fn add(doc: &mut OpenApi) {
     let kinds = serde_json::to_value(<EventKind as utoipa::PartialSchema>::schema()).unwrap_or_default();
-    let header = |name: &str, description: &str| {
-        json!({"name": name, "in": "header", "required": true, "description": description, "schema": {"type": "string"}})
-    };
+    let header = |name: &str, description: &str| json!({"name": name, "in": "header", "required": true, "description": description, "schema": {"type": "string"}});
     let mut hooks = serde_json::Map::new();
     let components = doc.components.get_or_insert_with(Default::default);
     for t in EVENT_TYPES {
@@ -52,8 +52,8 @@ pub(crate) fn add(doc: &mut OpenApi) {
             "description": t.description,
             "required": ["type", "version", "id", "timestamp", "tenant", "data"],
             "properties": {
-                "type": {"type": "string", "const": t.name},
-                "version": {"type": "integer", "const": t.version},
+                "type": {"type": "string", "enum": [t.name]},
+                "version": {"type": "integer", "enum": [t.version]},
                 "id": {"type": "string", "format": "uuid", "description": "the event id: the idempotency key, also the `webhook-id` header"},
                 "timestamp": {"type": "string", "format": "date-time"},
                 "tenant": {"type": "string", "format": "uuid"},
@@ -102,7 +102,7 @@ mod tests {
             let r = op["requestBody"]["content"]["application/json"]["schema"]["$ref"].as_str().expect(t.name);
             let name = r.strip_prefix("#/components/schemas/").expect("component");
             let schema = &doc["components"]["schemas"][name];
-            assert_eq!(schema["properties"]["type"]["const"], t.name);
+            assert_eq!(schema["properties"]["type"]["enum"][0], t.name);
             assert!(schema["properties"]["data"]["properties"].is_object(), "{}: {schema}", t.name);
             assert!(schema["properties"]["data"]["properties"].get("type").is_none());
         }

@@ -12,14 +12,14 @@ use crm_core::StoreError;
 use crm_core::event::DomainEvent;
 use crm_core::ids::{DeliveryId, EventId, TenantId, WebhookId};
 use crm_core::ports::{StoreResult, WebhookStore};
-use crm_core::webhook::{
-    Delivery, DeliveryAttempt, DeliveryStatus, EndpointHealth, Replay, Subscription,
-};
+use crm_core::webhook::{Delivery, DeliveryAttempt, DeliveryStatus, EndpointHealth, Replay, Subscription};
 
 use super::write_events;
 use crate::connect::{SqlStore, finish};
 use crate::error::{db, map_db};
-use crate::sql::{all, col, exec, from_ts, int, limit, marks, one, parse_doc, row_marks, text, to_doc, ts, ts_opt, uid};
+use crate::sql::{
+    all, col, exec, from_ts, int, limit, marks, one, parse_doc, row_marks, text, to_doc, ts, ts_opt, uid,
+};
 
 const WEBHOOK_COLUMNS: &str = "w.doc AS w_doc, w.version AS w_version, w.enabled AS w_enabled, \
      w.failures AS w_failures, w.failing_since AS w_failing_since, w.breaker_until AS w_breaker_until, \
@@ -166,7 +166,12 @@ impl WebhookStore for SqlStore {
 
     async fn get_webhook(&self, tenant: TenantId, id: WebhookId) -> StoreResult<Option<Subscription>> {
         let sql = format!("SELECT {WEBHOOK_COLUMNS} FROM webhooks w WHERE w.id = ? AND w.tenant_id = ?");
-        one(&self.read, &sql, vec![uid(id.as_uuid()), uid(tenant)]).await.map_err(db)?.as_ref().map(webhook_from_row).transpose()
+        one(&self.read, &sql, vec![uid(id.as_uuid()), uid(tenant)])
+            .await
+            .map_err(db)?
+            .as_ref()
+            .map(webhook_from_row)
+            .transpose()
     }
 
     async fn webhooks_of(&self, tenant: TenantId) -> StoreResult<Vec<Subscription>> {
@@ -321,7 +326,8 @@ impl WebhookStore for SqlStore {
         before: Option<DateTime<Utc>>,
         max: u32,
     ) -> StoreResult<Vec<Delivery>> {
-        let mut sql = format!("SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries d WHERE d.webhook_id = ? AND d.tenant_id = ?");
+        let mut sql =
+            format!("SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries d WHERE d.webhook_id = ? AND d.tenant_id = ?");
         let mut values = vec![uid(webhook.as_uuid()), uid(tenant)];
         if let Some(s) = status {
             sql.push_str(" AND d.status = ?");
@@ -337,13 +343,23 @@ impl WebhookStore for SqlStore {
 
     async fn get_delivery(&self, tenant: TenantId, id: DeliveryId) -> StoreResult<Option<Delivery>> {
         let sql = format!("SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries d WHERE d.id = ? AND d.tenant_id = ?");
-        one(&self.read, &sql, vec![uid(id.as_uuid()), uid(tenant)]).await.map_err(db)?.as_ref().map(delivery_from_row).transpose()
+        one(&self.read, &sql, vec![uid(id.as_uuid()), uid(tenant)])
+            .await
+            .map_err(db)?
+            .as_ref()
+            .map(delivery_from_row)
+            .transpose()
     }
 
     async fn attempts_of(&self, tenant: TenantId, delivery: DeliveryId) -> StoreResult<Vec<DeliveryAttempt>> {
         let sql = "SELECT delivery_id, number, at, outcome, status, latency_ms, excerpt FROM webhook_attempts \
                    WHERE delivery_id = ? AND tenant_id = ? ORDER BY number";
-        all(&self.read, sql, vec![uid(delivery.as_uuid()), uid(tenant)]).await.map_err(db)?.iter().map(attempt_from_row).collect()
+        all(&self.read, sql, vec![uid(delivery.as_uuid()), uid(tenant)])
+            .await
+            .map_err(db)?
+            .iter()
+            .map(attempt_from_row)
+            .collect()
     }
 
     async fn replay_deliveries(

@@ -100,7 +100,8 @@ pub async fn outbox_events_are_fanned_out_once_in_event_order(factory: &dyn Stor
     let w = subscription(&ctx);
     s.insert_webhook(&w).await.unwrap();
     let old = ctx.now - Duration::days(800);
-    let customer = ctx.build_customer(crm_core::customer::NewCustomer { name: "Fan Out".into(), ..Default::default() }).await;
+    let customer =
+        ctx.build_customer(crm_core::customer::NewCustomer { name: "Fan Out".into(), ..Default::default() }).await;
     let mut created = ctx.event(EventKind::CustomerCreated { customer: customer.id });
     created.at = old + Duration::seconds(2);
     let mut touched = ctx.event(EventKind::CustomerUpdated { customer: customer.id, fields: vec!["name".into()] });

@@ -9,9 +9,7 @@ use crm_core::error::{Conflict, StoreError};
 use crm_core::event::DomainEvent;
 use crm_core::ids::{DeliveryId, EventId, TenantId, WebhookId};
 use crm_core::ports::{StoreResult, WebhookStore};
-use crm_core::webhook::{
-    Delivery, DeliveryAttempt, DeliveryStatus, EndpointHealth, Replay, Subscription,
-};
+use crm_core::webhook::{Delivery, DeliveryAttempt, DeliveryStatus, EndpointHealth, Replay, Subscription};
 
 use super::MemoryStore;
 
@@ -96,7 +94,8 @@ impl WebhookStore for MemoryStore {
     async fn fan_out(&self, handled: &[EventId], deliveries: &[Delivery]) -> StoreResult<()> {
         let mut s = self.write()?;
         for d in deliveries {
-            if s.webhooks.by_event.contains_key(&(d.webhook, d.event)) || !s.webhooks.subscriptions.contains_key(&d.webhook)
+            if s.webhooks.by_event.contains_key(&(d.webhook, d.event))
+                || !s.webhooks.subscriptions.contains_key(&d.webhook)
             {
                 continue;
             }
