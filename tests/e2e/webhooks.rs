@@ -110,7 +110,7 @@ impl Respond for Receiver {
         });
         if accepted {
             ResponseTemplate::new(204)
-        } else if roll % 7 == 0 {
+        } else if roll.is_multiple_of(7) {
             ResponseTemplate::new(503).set_delay(Duration::from_millis(300))
         } else {
             ResponseTemplate::new(500).set_body_string("receiver down")

@@ -591,32 +591,6 @@ async fn analysed<C: ConnectionTrait>(conn: &C, table: &str) -> Result<bool, DbE
     Ok(rows.is_some())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_listed_check_is_in_the_initial_schema_as_a_list() {
-        let schema = statements(include_str!("schema.sql"), DbBackend::Sqlite);
-        for (table, column, values) in LISTED_CHECKS {
-            let create = schema.iter().find(|s| s.starts_with(&format!("CREATE TABLE {table} ("))).unwrap();
-            assert!(create.contains(&check_clause(column, values, true)), "{table}.{column}");
-        }
-    }
-
-    #[test]
-    fn a_check_not_written_as_m0001_wrote_it_stops_the_migration() {
-        let sql = "CREATE TABLE tasks (status TEXT NOT NULL CHECK (status IN ('planned', 'done')))";
-        assert!(checks_as_comparisons("tasks", sql).is_err());
-        let sql = "CREATE TABLE tasks (status TEXT NOT NULL CHECK (status IN ('planned', 'done', 'cancelled')))";
-        assert_eq!(
-            checks_as_comparisons("tasks", sql).unwrap(),
-            "CREATE TABLE tasks (status TEXT NOT NULL \
-             CHECK (status = 'planned' OR status = 'done' OR status = 'cancelled'))"
-        );
-    }
-}
-
 /// `m0015`: webhooks (EXT-3, ADR 0019). The outbox marks the events not yet fanned out to
 /// webhooks (`webhook_due`, 1 for every new event; events already there are not fanned
 /// out), indexed partially in fan-out order; subscriptions (`webhooks`: the document and the
@@ -693,5 +667,31 @@ impl MigrationTrait for Webhooks {
             conn.execute_unprepared(&sql).await?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_listed_check_is_in_the_initial_schema_as_a_list() {
+        let schema = statements(include_str!("schema.sql"), DbBackend::Sqlite);
+        for (table, column, values) in LISTED_CHECKS {
+            let create = schema.iter().find(|s| s.starts_with(&format!("CREATE TABLE {table} ("))).unwrap();
+            assert!(create.contains(&check_clause(column, values, true)), "{table}.{column}");
+        }
+    }
+
+    #[test]
+    fn a_check_not_written_as_m0001_wrote_it_stops_the_migration() {
+        let sql = "CREATE TABLE tasks (status TEXT NOT NULL CHECK (status IN ('planned', 'done')))";
+        assert!(checks_as_comparisons("tasks", sql).is_err());
+        let sql = "CREATE TABLE tasks (status TEXT NOT NULL CHECK (status IN ('planned', 'done', 'cancelled')))";
+        assert_eq!(
+            checks_as_comparisons("tasks", sql).unwrap(),
+            "CREATE TABLE tasks (status TEXT NOT NULL \
+             CHECK (status = 'planned' OR status = 'done' OR status = 'cancelled'))"
+        );
     }
 }

@@ -2,6 +2,7 @@
 //! deliveries, and the delivery of due ones through the transport.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 
 use futures::StreamExt;
 use futures::future::BoxFuture;
@@ -57,7 +58,7 @@ impl Crm {
         let mut deliveries = Vec::new();
         for event in &events {
             let Some(envelope) = WebhookEvent::of(event) else { continue };
-            if !targets.contains_key(&event.tenant) {
+            if let Entry::Vacant(slot) = targets.entry(event.tenant) {
                 let found = self.store.webhooks_of(event.tenant).await?;
                 let active = found
                     .into_iter()
@@ -67,7 +68,7 @@ impl Crm {
                         Target { webhook, filter }
                     })
                     .collect();
-                targets.insert(event.tenant, active);
+                slot.insert(active);
             }
             let wanting: Vec<&Target> = targets
                 .get(&event.tenant)

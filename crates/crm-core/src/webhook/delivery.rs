@@ -304,7 +304,7 @@ mod tests {
     #[test]
     fn the_breaker_opens_after_failures_in_a_row_and_a_long_outage_disables() {
         let policy = DeliveryPolicy { disable_after: Duration::from_secs(3_600), ..DeliveryPolicy::default() };
-        let t0 = Utc::now();
+        let t0 = DateTime::parse_from_rfc3339("2026-12-07T10:00:00Z").unwrap().with_timezone(&Utc);
         let mut h = EndpointHealth::default();
         for i in 0..4 {
             assert!(!policy.observe(&mut h, false, t0 + chrono::Duration::seconds(i)));

@@ -389,14 +389,14 @@ mod tests {
         );
         assert_eq!(bad.validate(&TargetPolicy::default()).unwrap_err().errors()[0].field, "filter.op");
 
-        let now = Utc::now();
+        let now = DateTime::parse_from_rfc3339("2026-12-07T10:00:00Z").unwrap().with_timezone(&Utc);
         let sub = Subscription {
             id: WebhookId::from_uuid(uuid::Uuid::now_v7()),
             tenant: TenantId::from_uuid(uuid::Uuid::now_v7()),
             url: w.url.clone(),
             description: String::new(),
             event_types: w.event_types.clone(),
-            filter: w.filter.clone(),
+            filter: w.filter,
             enabled: true,
             secrets: vec![],
             version: 1,
@@ -420,7 +420,7 @@ mod tests {
 
     #[test]
     fn rotation_keeps_the_old_secret_signing_for_the_overlap_only() {
-        let now = Utc::now();
+        let now = DateTime::parse_from_rfc3339("2026-12-07T10:00:00Z").unwrap().with_timezone(&Utc);
         let mut sub: Subscription = Subscription {
             id: WebhookId::from_uuid(uuid::Uuid::now_v7()),
             tenant: TenantId::from_uuid(uuid::Uuid::now_v7()),
