@@ -178,8 +178,25 @@ pub(crate) fn test_settings() -> Settings {
             base_delay: Duration::from_millis(100),
             max_delay: Duration::from_millis(500),
         },
+        webhooks: test_webhooks(),
         ..Settings::default()
     }
+}
+
+/// Webhooks to the tests' local receivers (loopback allowed), retried within milliseconds.
+pub(crate) fn test_webhooks() -> crm_server::webhooks::WebhookConfig {
+    let mut config = crm_server::webhooks::WebhookConfig {
+        allow_loopback: true,
+        timeout: Duration::from_secs(2),
+        ..crm_server::webhooks::WebhookConfig::default()
+    };
+    let s = &mut config.settings;
+    s.poll_interval = Duration::from_millis(20);
+    s.lease = Duration::from_secs(10);
+    s.policy.first_delay = Duration::from_millis(20);
+    s.policy.max_delay = Duration::from_millis(200);
+    s.policy.breaker_cooldown = Duration::from_millis(50);
+    config
 }
 
 /// A running server with its database.

@@ -22,3 +22,5 @@ mod outbox_restart;
 mod replicas;
 mod schemas;
 mod tasks_lists;
+mod webhooks;
+mod webhooks_bench;

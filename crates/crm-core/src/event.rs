@@ -201,6 +201,14 @@ pub enum EventKind {
         /// The push.
         push: ActivityPush,
     },
+    /// A webhook subscription was disabled by the delivery worker after failing for longer
+    /// than the configured period (EXT-3).
+    WebhookDisabled {
+        /// The subscription.
+        webhook: crate::ids::WebhookId,
+        /// Since when its deliveries fail.
+        failing_since: DateTime<Utc>,
+    },
 }
 
 /// Which worker delivers an event.
@@ -267,6 +275,7 @@ impl EventKind {
             EventKind::InteractionUnlinked { .. } => "interaction_unlinked",
             EventKind::MessageAdded { .. } => "message_added",
             EventKind::ActivityPushRequested { .. } => "activity_push_requested",
+            EventKind::WebhookDisabled { .. } => "webhook_disabled",
         }
     }
 }

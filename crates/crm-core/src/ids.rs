@@ -93,4 +93,8 @@ id_type! {
     TokenId,
     /// An attachment of a case or follow-up (CAS-6).
     AttachmentId,
+    /// A webhook subscription (EXT-3).
+    WebhookId,
+    /// One event's delivery to one webhook subscription (EXT-3).
+    DeliveryId,
 }

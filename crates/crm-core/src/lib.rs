@@ -52,5 +52,6 @@ pub mod sla;
 pub mod task;
 pub mod text;
 pub mod time;
+pub mod webhook;
 
 pub use error::{ConnectorError, Error, FieldError, StoreError};

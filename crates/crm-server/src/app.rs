@@ -21,10 +21,7 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::idempotency::idempotency;
 use crate::metrics::track;
 use crate::problem::{Problem, ProblemKind};
-use crate::routes::{
-    admin, attachments, cases, custom_fields, customers, events, external, groups, interactions, messages, operator,
-    outbox, tasks,
-};
+use crate::routes::{admin, attachments, cases, custom_fields, customers, events, external, groups, interactions, messages, operator, outbox, tasks, webhooks};
 use crate::state::AppState;
 
 /// Where the OpenAPI document is served.
@@ -97,6 +94,14 @@ pub fn api() -> (Router<AppState>, OpenApi) {
         .routes(routes!(outbox::list))
         .routes(routes!(outbox::requeue))
         .merge(attachment_routes())
+        .routes(routes!(webhooks::event_types))
+        .routes(routes!(webhooks::create, webhooks::list))
+        .routes(routes!(webhooks::get, webhooks::update, webhooks::delete))
+        .routes(routes!(webhooks::rotate_secret))
+        .routes(routes!(webhooks::send_test))
+        .routes(routes!(webhooks::deliveries))
+        .routes(routes!(webhooks::attempts))
+        .routes(routes!(webhooks::replay))
         .split_for_parts();
     (router, doc)
 }

@@ -363,6 +363,78 @@ pub struct FileConfig {
     pub connectors: Vec<RawConnector>,
     /// Where attachments' bytes go and the limits of uploads (see `crate::blobs`).
     pub attachments: Option<crate::blobs::AttachmentsFile>,
+    /// Webhooks (EXT-3).
+    pub webhooks: Option<WebhooksFile>,
+}
+
+/// The `[webhooks]` table.
+#[derive(Clone, Copy, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhooksFile {
+    /// Accept subscriptions and run the webhook workers (default true).
+    pub enabled: Option<bool>,
+    /// Allow loopback targets, over http too (tests, local development; default false).
+    pub allow_loopback: Option<bool>,
+    /// Allow private and link-local targets (default false).
+    pub allow_private: Option<bool>,
+    /// The longest exchange with a receiver, in seconds (1..=60, default 10).
+    pub timeout_secs: Option<u64>,
+    /// The most bytes of an answer read (default 65536).
+    pub max_response_bytes: Option<usize>,
+    /// A delivery is dead when it cannot be made this long after its event, in hours
+    /// (1..=168, default 24).
+    pub give_up_after_hours: Option<u64>,
+    /// A subscription whose attempts all fail this long is disabled, in hours (1..=2160,
+    /// default 120).
+    pub disable_after_hours: Option<u64>,
+}
+
+impl WebhooksFile {
+    /// The configuration these keys ask for over the defaults.
+    ///
+    /// # Errors
+    /// A key out of its range.
+    pub fn resolve(&self) -> Result<crate::webhooks::WebhookConfig, ConfigError> {
+        let mut c = crate::webhooks::WebhookConfig::default();
+        c.enabled = self.enabled.unwrap_or(c.enabled);
+        c.allow_loopback = self.allow_loopback.unwrap_or(c.allow_loopback);
+        c.allow_private = self.allow_private.unwrap_or(c.allow_private);
+        if let Some(secs) = self.timeout_secs {
+            if !(1..=60).contains(&secs) {
+                return Err(ConfigError::Invalid { key: "webhooks.timeout_secs", reason: "must be between 1 and 60" });
+            }
+            c.timeout = Duration::from_secs(secs);
+            c.settings.lease = Duration::from_secs(secs * 2 + 30);
+        }
+        if let Some(bytes) = self.max_response_bytes {
+            if !(1_024..=10 * 1024 * 1024).contains(&bytes) {
+                return Err(ConfigError::Invalid {
+                    key: "webhooks.max_response_bytes",
+                    reason: "must be between 1024 and 10485760",
+                });
+            }
+            c.max_response_bytes = bytes;
+        }
+        if let Some(hours) = self.give_up_after_hours {
+            if !(1..=168).contains(&hours) {
+                return Err(ConfigError::Invalid {
+                    key: "webhooks.give_up_after_hours",
+                    reason: "must be between 1 and 168",
+                });
+            }
+            c.settings.policy.give_up_after = Duration::from_secs(hours * 3_600);
+        }
+        if let Some(hours) = self.disable_after_hours {
+            if !(1..=2_160).contains(&hours) {
+                return Err(ConfigError::Invalid {
+                    key: "webhooks.disable_after_hours",
+                    reason: "must be between 1 and 2160",
+                });
+            }
+            c.settings.policy.disable_after = Duration::from_secs(hours * 3_600);
+        }
+        Ok(c)
+    }
 }
 
 /// The `[push_retry]` table.
@@ -519,6 +591,7 @@ impl Config {
                     std::env::var(name).ok()
                 })
                 .map_err(ConfigError::Attachments)?,
+                webhooks: file.webhooks.unwrap_or_default().resolve()?,
                 ..defaults
             },
             connectors: file.connectors,

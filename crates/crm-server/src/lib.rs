@@ -43,6 +43,7 @@ pub mod routes;
 pub mod seed;
 pub mod server;
 pub mod state;
+pub mod webhooks;
 
 pub use app::{api, app, openapi};
 pub use server::{RunningServer, ServerConfig, Services, StartError, start, start_with};

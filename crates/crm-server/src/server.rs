@@ -242,6 +242,7 @@ async fn serve(
     let blobs = config.settings.attachments.open(&config.database_url).await.map_err(StartError::Blobs)?;
     let crm = services.crm.with_blob_store(blobs).with_attachment_limits(config.settings.attachments.limits);
     let (shutdown, rx) = watch::channel(false);
+    let crm = with_webhooks(&crm, &config.settings.webhooks);
     let state = AppState::new(AppParts {
         crm,
         sql: services.sql.clone(),
@@ -271,4 +272,18 @@ async fn serve(
     });
     tracing::info!(%addr, "crm-server listening");
     Ok(RunningServer { addr, demo, services, shutdown, handle, workers })
+}
+
+/// The use cases with the webhook transport of `config`, when webhooks are enabled.
+fn with_webhooks(crm: &crm_core::service::Crm, config: &crate::webhooks::WebhookConfig) -> crm_core::service::Crm {
+    if !config.enabled {
+        return crm.clone();
+    }
+    match crate::webhooks::HttpTransport::new(config) {
+        Ok(transport) => crm.with_webhooks(Arc::new(transport), config.settings.clone()),
+        Err(error) => {
+            tracing::error!(%error, "the webhook HTTP client cannot be built: webhooks are off");
+            crm.clone()
+        }
+    }
 }

@@ -39,6 +39,8 @@ pub struct Settings {
     pub operator_token_hash: Option<String>,
     /// Where attachments' bytes go and the limits of uploads (CAS-6).
     pub attachments: crate::blobs::AttachmentSettings,
+    /// Webhooks (EXT-3): targets allowed, timeouts, retries (the `[webhooks]` table).
+    pub webhooks: crate::webhooks::WebhookConfig,
 }
 
 /// The database connections a server opens by default.
@@ -60,6 +62,7 @@ impl Default for Settings {
             database_connections: DEFAULT_DATABASE_CONNECTIONS,
             operator_token_hash: None,
             attachments: crate::blobs::AttachmentSettings::default(),
+            webhooks: crate::webhooks::WebhookConfig::default(),
         }
     }
 }

@@ -27,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(Administration),
             Box::new(InteractionSearchCasesMessages),
             Box::new(crate::store::attachment::Attachments),
+            Box::new(Webhooks),
         ]
     }
 }
@@ -589,6 +590,85 @@ async fn analysed<C: ConnectionTrait>(conn: &C, table: &str) -> Result<bool, DbE
     let rows =
         crate::sql::one(conn, "SELECT 1 AS x FROM sqlite_stat1 WHERE tbl = ? LIMIT 1", vec![table.into()]).await?;
     Ok(rows.is_some())
+}
+
+/// `m0015`: webhooks (EXT-3, ADR 0019). The outbox marks the events not yet fanned out to
+/// webhooks (`webhook_due`, 1 for every new event; events already there are not fanned
+/// out), indexed partially in fan-out order; subscriptions (`webhooks`: the document and the
+/// health columns the claim reads); one delivery per subscription and event
+/// (`webhook_deliveries`, unique on both: a second fan-out of an event adds nothing),
+/// indexed for the claim, the per-aggregate order and the log; the attempt log
+/// (`webhook_attempts`).
+struct Webhooks;
+
+impl MigrationName for Webhooks {
+    fn name(&self) -> &str {
+        "m0015_webhooks"
+    }
+}
+
+/// The DDL of `m0015`.
+const WEBHOOKS: &str = "
+ALTER TABLE outbox ADD COLUMN webhook_due BIGINT NOT NULL DEFAULT 1;
+UPDATE outbox SET webhook_due = 0;
+CREATE INDEX outbox_webhook_due ON outbox (at, id) WHERE webhook_due = 1;
+CREATE TABLE webhooks (
+    id {uuid} NOT NULL,
+    tenant_id {uuid} NOT NULL,
+    version BIGINT NOT NULL,
+    enabled BIGINT NOT NULL,
+    created_at BIGINT NOT NULL,
+    failures BIGINT NOT NULL,
+    failing_since BIGINT,
+    breaker_until BIGINT,
+    disabled_at BIGINT,
+    doc TEXT NOT NULL,
+    CONSTRAINT webhooks_pkey PRIMARY KEY (id)
+);
+CREATE INDEX webhooks_by_tenant ON webhooks (tenant_id, created_at, id);
+CREATE TABLE webhook_deliveries (
+    id {uuid} NOT NULL,
+    tenant_id {uuid} NOT NULL,
+    webhook_id {uuid} NOT NULL,
+    event_id {uuid} NOT NULL,
+    event_type {text} NOT NULL,
+    aggregate {text} NOT NULL,
+    at BIGINT NOT NULL,
+    status {text} NOT NULL,
+    attempts BIGINT NOT NULL,
+    next_attempt_at BIGINT NOT NULL,
+    lease_until BIGINT,
+    last_error TEXT,
+    payload TEXT NOT NULL,
+    CONSTRAINT webhook_deliveries_pkey PRIMARY KEY (id),
+    CONSTRAINT webhook_deliveries_once UNIQUE (webhook_id, event_id)
+);
+CREATE INDEX webhook_deliveries_due ON webhook_deliveries (at, event_id) WHERE status = 'pending';
+CREATE INDEX webhook_deliveries_in_order ON webhook_deliveries (webhook_id, aggregate, at, event_id) WHERE status = 'pending';
+CREATE INDEX webhook_deliveries_by_webhook ON webhook_deliveries (webhook_id, at, event_id);
+CREATE TABLE webhook_attempts (
+    delivery_id {uuid} NOT NULL,
+    number BIGINT NOT NULL,
+    tenant_id {uuid} NOT NULL,
+    at BIGINT NOT NULL,
+    outcome {text} NOT NULL,
+    status BIGINT,
+    latency_ms BIGINT NOT NULL,
+    excerpt TEXT NOT NULL,
+    CONSTRAINT webhook_attempts_pkey PRIMARY KEY (delivery_id, number)
+)
+";
+
+#[async_trait::async_trait]
+impl MigrationTrait for Webhooks {
+    #[allow(elided_lifetimes_in_paths)] // the trait's own signature
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let conn = manager.get_connection();
+        for sql in statements(WEBHOOKS, conn.get_database_backend()) {
+            conn.execute_unprepared(&sql).await?;
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ pub(crate) mod outbox;
 mod search;
 pub(crate) mod store;
 pub(crate) mod tokens;
+pub(crate) mod webhooks;
 
 pub use crate::time::{Clock, IdGenerator};
 pub use attachments::AttachmentStore;
@@ -29,3 +30,4 @@ pub use store::{
     InteractionStore, OutboxStore, Store, StoreResult, TaskOwner, TaskPosition, TaskStore,
 };
 pub use tokens::TokenStore;
+pub use webhooks::{WebhookStore, WebhookTransport};

@@ -34,6 +34,7 @@ use super::live_feed::LiveFeedStore;
 use super::meta::MetaStore;
 pub use super::outbox::OutboxStore;
 use super::tokens::TokenStore;
+use super::webhooks::WebhookStore;
 
 /// Shorthand for store results.
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -686,6 +687,7 @@ pub trait Store:
     + MetaStore
     + FieldValueStore
     + super::AttachmentStore
+    + WebhookStore
     + std::fmt::Debug
 {
 }
@@ -705,6 +707,7 @@ impl<T> Store for T where
         + MetaStore
         + FieldValueStore
         + super::AttachmentStore
+        + WebhookStore
         + std::fmt::Debug
 {
 }

@@ -38,6 +38,7 @@ pub(super) struct MockStore {
     pub(super) meta_store: crate::ports::meta::MockMetaStore,
     pub(super) field_values: crate::ports::custom_fields::MockFieldValueStore,
     pub(super) attachments: crate::ports::attachments::MockAttachmentStore,
+    pub(super) webhooks: crate::ports::webhooks::MockWebhookStore,
 }
 
 #[async_trait]
@@ -555,5 +556,83 @@ impl OutboxStore for MockStore {
         page: &PageRequest,
     ) -> StoreResult<Page<OutboxEntry>> {
         self.outbox_store.list_outbox(tenant, status, page).await
+    }
+}
+
+#[async_trait]
+impl crate::ports::WebhookStore for MockStore {
+    async fn insert_webhook(&self, webhook: &crate::webhook::Subscription) -> StoreResult<()> {
+        self.webhooks.insert_webhook(webhook).await
+    }
+    async fn update_webhook(&self, webhook: &crate::webhook::Subscription, expected_version: u64) -> StoreResult<()> {
+        self.webhooks.update_webhook(webhook, expected_version).await
+    }
+    async fn delete_webhook(&self, tenant: TenantId, id: crate::ids::WebhookId) -> StoreResult<()> {
+        self.webhooks.delete_webhook(tenant, id).await
+    }
+    async fn get_webhook(
+        &self,
+        tenant: TenantId,
+        id: crate::ids::WebhookId,
+    ) -> StoreResult<Option<crate::webhook::Subscription>> {
+        self.webhooks.get_webhook(tenant, id).await
+    }
+    async fn webhooks_of(&self, tenant: TenantId) -> StoreResult<Vec<crate::webhook::Subscription>> {
+        self.webhooks.webhooks_of(tenant).await
+    }
+    async fn webhook_events_due(&self, limit: u32) -> StoreResult<Vec<DomainEvent>> {
+        self.webhooks.webhook_events_due(limit).await
+    }
+    async fn fan_out(&self, handled: &[EventId], deliveries: &[crate::webhook::Delivery]) -> StoreResult<()> {
+        self.webhooks.fan_out(handled, deliveries).await
+    }
+    async fn claim_deliveries(
+        &self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: u32,
+    ) -> StoreResult<Vec<(crate::webhook::Delivery, crate::webhook::Subscription)>> {
+        self.webhooks.claim_deliveries(now, lease_until, limit).await
+    }
+    async fn record_attempts(
+        &self,
+        results: &[(crate::webhook::Delivery, crate::webhook::DeliveryAttempt)],
+        health: &[(TenantId, crate::ids::WebhookId, crate::webhook::EndpointHealth)],
+        events: &[DomainEvent],
+    ) -> StoreResult<()> {
+        self.webhooks.record_attempts(results, health, events).await
+    }
+    async fn deliveries_of(
+        &self,
+        tenant: TenantId,
+        webhook: crate::ids::WebhookId,
+        status: Option<crate::webhook::DeliveryStatus>,
+        before: Option<DateTime<Utc>>,
+        limit: u32,
+    ) -> StoreResult<Vec<crate::webhook::Delivery>> {
+        self.webhooks.deliveries_of(tenant, webhook, status, before, limit).await
+    }
+    async fn get_delivery(
+        &self,
+        tenant: TenantId,
+        id: crate::ids::DeliveryId,
+    ) -> StoreResult<Option<crate::webhook::Delivery>> {
+        self.webhooks.get_delivery(tenant, id).await
+    }
+    async fn attempts_of(
+        &self,
+        tenant: TenantId,
+        delivery: crate::ids::DeliveryId,
+    ) -> StoreResult<Vec<crate::webhook::DeliveryAttempt>> {
+        self.webhooks.attempts_of(tenant, delivery).await
+    }
+    async fn replay_deliveries(
+        &self,
+        tenant: TenantId,
+        webhook: crate::ids::WebhookId,
+        replay: &crate::webhook::Replay,
+        now: DateTime<Utc>,
+    ) -> StoreResult<u64> {
+        self.webhooks.replay_deliveries(tenant, webhook, replay, now).await
     }
 }

@@ -33,6 +33,8 @@ mod tenant_settings;
 mod tenants;
 #[cfg(test)]
 mod tests;
+mod webhook_worker;
+mod webhooks;
 mod workers;
 
 use std::collections::HashMap;
@@ -46,6 +48,7 @@ pub use groups::{GroupPatch, Membership};
 pub use imports::CustomerImportCheck;
 pub use lookup::{Agenda, MAX_LOOKUP_MATCHES};
 pub use tenant_settings::TenantSettingsPatch;
+pub use webhooks::{ReplayRequest, Replayed, Rotation, WebhookSettings};
 pub use workers::{RoundReport, Worker, WorkerSettings};
 
 use crate::access::{Actor, Tenant};
@@ -68,6 +71,8 @@ pub struct Crm {
     /// Where attachments' bytes live (CAS-6); none: attachments are unavailable.
     blobs: Option<Arc<dyn crate::ports::BlobStore>>,
     attachment_limits: crate::attachment::AttachmentLimits,
+    /// The webhook transport and settings, when configured (EXT-3).
+    webhooks: Option<webhooks::Webhooks>,
 }
 
 /// How long a softly deleted case can be restored, unless configured otherwise.
@@ -90,6 +95,7 @@ impl Crm {
             case_restore_period: chrono::Duration::days(DEFAULT_CASE_RESTORE_DAYS),
             blobs: None,
             attachment_limits: crate::attachment::AttachmentLimits::default(),
+            webhooks: None,
         }
     }
 

@@ -148,6 +148,11 @@ impl Crm {
             workers.push(Arc::new(ExternalPushes { crm: self.clone(), s: s.clone(), connectors }));
         }
         workers.push(queue("prune", |s| s.prune_interval, |crm, s| Box::pin(crm.prune(s))));
+        if let Some(hooks) = &self.webhooks {
+            let idle = hooks.settings.poll_interval;
+            workers.push(Arc::new(WebhookRound { name: "webhook-fan-out", idle, crm: self.clone() }));
+            workers.push(Arc::new(WebhookRound { name: "webhook-deliveries", idle, crm: self.clone() }));
+        }
         workers
     }
 
@@ -254,5 +259,38 @@ impl Worker for ExternalPushes {
             more: r.claimed >= self.s.push_batch && self.s.push_batch > 0,
             failure: None,
         })
+    }
+}
+
+/// A webhook worker (EXT-3): the fan-out or the deliveries, polled at the webhook
+/// settings' interval.
+struct WebhookRound {
+    name: &'static str,
+    idle: Duration,
+    crm: Crm,
+}
+
+impl fmt::Debug for WebhookRound {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WebhookRound").field("name", &self.name).finish_non_exhaustive()
+    }
+}
+
+#[async_trait]
+impl Worker for WebhookRound {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
+    fn idle_interval(&self) -> Duration {
+        self.idle
+    }
+
+    async fn round(&self) -> Result<RoundReport> {
+        if self.name == "webhook-fan-out" {
+            self.crm.fan_out_webhooks().await
+        } else {
+            self.crm.deliver_webhooks().await
+        }
     }
 }

@@ -7,6 +7,8 @@
 //! shape, so the document follows the serde attributes it describes), and the server's own
 //! DTOs (pages, problem details, views) derive theirs here in the server.
 
+mod webhooks;
+
 use utoipa::openapi::path::Parameter;
 use utoipa::openapi::schema::{AdditionalProperties, ArrayItems, ObjectBuilder, Schema, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -17,6 +19,7 @@ use crate::problem::{PROBLEM_JSON, Problem};
 /// Adds what every operation shares: the bearer security scheme and requirement, and the
 /// problem+json error responses.
 pub fn finish(mut doc: OpenApi) -> OpenApi {
+    webhooks::add(&mut doc);
     let components = doc.components.get_or_insert_with(Default::default);
     components.add_security_scheme(
         "bearer",
@@ -248,6 +251,6 @@ mod tests {
             }
         }
         // Every handler that takes `IfMatch` (the e2e api_surface test checks the 428s).
-        assert_eq!(operations, 20);
+        assert_eq!(operations, 21);
     }
 }

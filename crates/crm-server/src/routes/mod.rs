@@ -14,6 +14,7 @@ pub mod messages;
 pub mod operator;
 pub mod outbox;
 pub mod tasks;
+pub mod webhooks;
 
 use serde::{Deserialize, Serialize};
 

@@ -18,6 +18,7 @@ mod paging;
 mod seed;
 mod sequence;
 mod task;
+mod webhooks;
 
 use sea_orm::{ConnectionTrait, DbBackend, Value};
 use uuid::Uuid;

@@ -37,6 +37,7 @@ mod isolation;
 mod merge;
 mod outbox;
 mod tasks;
+mod webhooks;
 
 use std::fmt::Debug;
 use std::future::Future;
@@ -75,6 +76,7 @@ pub use isolation::*;
 pub use merge::*;
 pub use outbox::*;
 pub use tasks::*;
+pub use webhooks::*;
 
 use crate::fixtures::{PARIS, SeededTenant, region_fr};
 
@@ -203,6 +205,9 @@ macro_rules! store_conformance_tests {
             tenants_are_listed_and_replaced,
             attachments_are_stored_listed_and_deleted_with_their_blob_use,
             a_blob_shared_across_tenants_stays_in_use,
+            webhook_subscriptions_round_trip_with_versions,
+            outbox_events_are_fanned_out_once_in_event_order,
+            deliveries_are_claimed_in_aggregate_order_and_replayed,
         );
     };
 }

@@ -19,6 +19,7 @@ mod directory;
 mod interactions;
 mod outbox;
 mod tasks;
+mod webhooks;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fmt;
@@ -118,6 +119,7 @@ pub(crate) struct State {
     pub(crate) feed: app_state::Feed,
     pub(crate) meta: HashMap<String, String>,
     pub(crate) attachments: HashMap<crm_core::ids::AttachmentId, crm_core::attachment::Attachment>,
+    pub(crate) webhooks: webhooks::Webhooks,
 }
 
 impl MemoryStore {
@@ -260,6 +262,7 @@ impl State {
     /// Inserts staged rows.
     pub(crate) fn commit_events(&mut self, rows: Vec<OutboxRow>) {
         for row in rows {
+            self.webhooks.due.insert((row.entry.event.at, row.entry.event.id));
             self.outbox.insert(row.entry.event.id, row);
         }
     }
