@@ -37,6 +37,7 @@ pub(super) struct MockStore {
     pub(super) live_feed: crate::ports::live_feed::MockLiveFeedStore,
     pub(super) meta_store: crate::ports::meta::MockMetaStore,
     pub(super) field_values: crate::ports::custom_fields::MockFieldValueStore,
+    pub(super) sla_store: crate::ports::sla::MockSlaStore,
 }
 
 #[async_trait]
@@ -527,5 +528,36 @@ impl OutboxStore for MockStore {
         page: &PageRequest,
     ) -> StoreResult<Page<OutboxEntry>> {
         self.outbox_store.list_outbox(tenant, status, page).await
+    }
+}
+
+#[async_trait]
+impl crate::ports::SlaStore for MockStore {
+    async fn sla_settings(
+        &self,
+        tenant: TenantId,
+        kind: crate::sla::SlaSettingKind,
+    ) -> StoreResult<Vec<crate::sla::SlaSetting>> {
+        self.sla_store.sla_settings(tenant, kind).await
+    }
+    async fn get_sla_setting(
+        &self,
+        tenant: TenantId,
+        kind: crate::sla::SlaSettingKind,
+        name: &str,
+    ) -> StoreResult<Option<crate::sla::SlaSetting>> {
+        self.sla_store.get_sla_setting(tenant, kind, name).await
+    }
+    async fn put_sla_setting(&self, setting: &crate::sla::SlaSetting, expected_version: Option<u64>) -> StoreResult<()> {
+        self.sla_store.put_sla_setting(setting, expected_version).await
+    }
+    async fn delete_sla_setting(
+        &self,
+        tenant: TenantId,
+        kind: crate::sla::SlaSettingKind,
+        name: &str,
+        expected_version: u64,
+    ) -> StoreResult<()> {
+        self.sla_store.delete_sla_setting(tenant, kind, name, expected_version).await
     }
 }

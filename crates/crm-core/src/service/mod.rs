@@ -27,6 +27,7 @@ mod messages;
 #[cfg(test)]
 mod mock_store;
 mod requests;
+mod sla;
 mod tasks;
 mod tenant_settings;
 mod tenants;

@@ -17,6 +17,7 @@ mod paging;
 mod seed;
 mod sequence;
 mod task;
+mod sla;
 
 use sea_orm::{ConnectionTrait, DbBackend, Value};
 use uuid::Uuid;

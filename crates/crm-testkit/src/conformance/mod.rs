@@ -36,6 +36,7 @@ mod isolation;
 mod merge;
 mod outbox;
 mod tasks;
+mod sla;
 
 use std::fmt::Debug;
 use std::future::Future;
@@ -73,6 +74,7 @@ pub use isolation::*;
 pub use merge::*;
 pub use outbox::*;
 pub use tasks::*;
+pub use sla::*;
 
 use crate::fixtures::{PARIS, SeededTenant, region_fr};
 
@@ -199,6 +201,7 @@ macro_rules! store_conformance_tests {
             a_group_in_use_is_not_deleted,
             queues_are_listed_by_name_per_tenant,
             tenants_are_listed_and_replaced,
+            sla_settings_round_trip_with_versions_and_unique_scopes,
         );
     };
 }
