@@ -20,4 +20,5 @@ mod openapi_check;
 mod outbox_restart;
 mod replicas;
 mod schemas;
+mod sla;
 mod tasks_lists;

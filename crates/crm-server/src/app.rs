@@ -22,7 +22,8 @@ use crate::idempotency::idempotency;
 use crate::metrics::track;
 use crate::problem::{Problem, ProblemKind};
 use crate::routes::{
-    admin, cases, custom_fields, customers, events, external, groups, interactions, messages, operator, outbox, tasks,
+    admin, cases, custom_fields, customers, events, external, groups, interactions, messages, operator, outbox, sla,
+    sla_report, tasks,
 };
 use crate::state::AppState;
 
@@ -95,6 +96,12 @@ pub fn api() -> (Router<AppState>, OpenApi) {
         .routes(routes!(outbox::connectors))
         .routes(routes!(outbox::list))
         .routes(routes!(outbox::requeue))
+        .routes(routes!(sla::calendars, sla::create_calendar))
+        .routes(routes!(sla::calendar, sla::replace_calendar, sla::delete_calendar))
+        .routes(routes!(sla::policies, sla::create_policy))
+        .routes(routes!(sla::policy, sla::replace_policy, sla::delete_policy))
+        .routes(routes!(sla::case_sla))
+        .routes(routes!(sla_report::sla_report))
         .split_for_parts();
     (router, doc)
 }

@@ -548,7 +548,11 @@ impl crate::ports::SlaStore for MockStore {
     ) -> StoreResult<Option<crate::sla::SlaSetting>> {
         self.sla_store.get_sla_setting(tenant, kind, name).await
     }
-    async fn put_sla_setting(&self, setting: &crate::sla::SlaSetting, expected_version: Option<u64>) -> StoreResult<()> {
+    async fn put_sla_setting(
+        &self,
+        setting: &crate::sla::SlaSetting,
+        expected_version: Option<u64>,
+    ) -> StoreResult<()> {
         self.sla_store.put_sla_setting(setting, expected_version).await
     }
     async fn delete_sla_setting(

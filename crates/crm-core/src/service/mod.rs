@@ -28,6 +28,7 @@ mod messages;
 mod mock_store;
 mod requests;
 mod sla;
+mod sla_report;
 mod tasks;
 mod tenant_settings;
 mod tenants;

@@ -63,6 +63,7 @@ pub mod history;
 pub mod policy;
 #[cfg(test)]
 mod proptests;
+pub mod report;
 mod timeline;
 
 pub use calendar::{BusinessCalendar, CalendarSpec, DayException, DayOfWeek, Holiday, OpenHours, TimeSpan};
@@ -70,8 +71,9 @@ pub use clock::{
     MetricState, MetricStatus, PolicyBook, SlaClock, SlaEngine, SlaEvent, SlaEventKind, SlaState, sla_state,
 };
 pub use config::{
-    CaseSla, NewSlaCalendar, NewSlaPolicy, SlaCalendarBody, SlaCalendarRecord, SlaPolicyBody, SlaPolicyRecord, SlaSetting,
-    SlaSettingKind, check_name, policy_for,
+    CaseSla, NewSlaCalendar, NewSlaPolicy, SlaCalendarBody, SlaCalendarRecord, SlaPolicyBody, SlaPolicyRecord,
+    SlaSetting, SlaSettingKind, check_name, policy_for,
 };
 pub use history::sla_events;
 pub use policy::{CaseFacts, FieldCondition, Metric, PolicySpec, SlaPolicy, TargetRule, TimeBasis};
+pub use report::{MAX_REPORT_CASES, SlaReport, SlaReportQuery, SlaReportRow, SlaTally};

@@ -12,6 +12,8 @@ pub mod interactions;
 pub mod messages;
 pub mod operator;
 pub mod outbox;
+pub mod sla;
+pub mod sla_report;
 pub mod tasks;
 
 use serde::{Deserialize, Serialize};

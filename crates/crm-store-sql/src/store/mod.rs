@@ -16,8 +16,8 @@ mod paging;
 #[cfg(feature = "bench")]
 mod seed;
 mod sequence;
-mod task;
 mod sla;
+mod task;
 
 use sea_orm::{ConnectionTrait, DbBackend, Value};
 use uuid::Uuid;

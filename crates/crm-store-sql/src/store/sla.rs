@@ -119,15 +119,20 @@ impl SlaStore for SqlStore {
         let tx = self.begin().await?;
         let result = async {
             let key = vec![uid(tenant), text(kind.as_str()), text(name)];
-            let stored = one(&tx, "SELECT version FROM sla_settings WHERE tenant_id = ? AND kind = ? AND name = ?", key.clone())
-                .await
-                .map_err(db)?;
-            let stored: i64 =
-                stored.map(|r| col(&r, "version")).transpose()?.ok_or_else(|| StoreError::not_found("sla_setting", name))?;
+            let stored =
+                one(&tx, "SELECT version FROM sla_settings WHERE tenant_id = ? AND kind = ? AND name = ?", key.clone())
+                    .await
+                    .map_err(db)?;
+            let stored: i64 = stored
+                .map(|r| col(&r, "version"))
+                .transpose()?
+                .ok_or_else(|| StoreError::not_found("sla_setting", name))?;
             if u64::try_from(stored).ok() != Some(expected_version) {
                 return Err(StoreError::stale("sla_setting", name, expected_version));
             }
-            exec(&tx, "DELETE FROM sla_settings WHERE tenant_id = ? AND kind = ? AND name = ?", key).await.map_err(db)?;
+            exec(&tx, "DELETE FROM sla_settings WHERE tenant_id = ? AND kind = ? AND name = ?", key)
+                .await
+                .map_err(db)?;
             Ok(())
         }
         .await;

@@ -35,8 +35,8 @@ mod interactions;
 mod isolation;
 mod merge;
 mod outbox;
-mod tasks;
 mod sla;
+mod tasks;
 
 use std::fmt::Debug;
 use std::future::Future;
@@ -73,8 +73,8 @@ pub use interactions::*;
 pub use isolation::*;
 pub use merge::*;
 pub use outbox::*;
-pub use tasks::*;
 pub use sla::*;
+pub use tasks::*;
 
 use crate::fixtures::{PARIS, SeededTenant, region_fr};
 

@@ -17,8 +17,8 @@ mod customers;
 mod directory;
 mod interactions;
 mod outbox;
-mod tasks;
 mod sla;
+mod tasks;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fmt;

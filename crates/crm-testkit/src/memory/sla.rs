@@ -12,7 +12,10 @@ use super::{MemoryStore, check_version};
 impl SlaStore for MemoryStore {
     async fn sla_settings(&self, tenant: TenantId, kind: SlaSettingKind) -> StoreResult<Vec<SlaSetting>> {
         let state = self.read()?;
-        Ok(state.sla.range((tenant, kind, String::new())..).take_while(|((t, k, _), _)| *t == tenant && *k == kind)
+        Ok(state
+            .sla
+            .range((tenant, kind, String::new())..)
+            .take_while(|((t, k, _), _)| *t == tenant && *k == kind)
             .map(|(_, s)| s.clone())
             .collect())
     }
