@@ -21,6 +21,7 @@ mod openapi_check;
 mod outbox_restart;
 mod replicas;
 mod schemas;
+mod sla;
 mod tasks_lists;
 mod webhooks;
 mod webhooks_bench;

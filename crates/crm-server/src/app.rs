@@ -22,6 +22,10 @@ use crate::idempotency::idempotency;
 use crate::metrics::track;
 use crate::problem::{Problem, ProblemKind};
 use crate::routes::{admin, attachments, cases, custom_fields, customers, events, external, groups, interactions, messages, operator, outbox, tasks, webhooks};
+use crate::routes::{
+    admin, cases, custom_fields, customers, events, external, groups, interactions, messages, operator, outbox, sla,
+    sla_report, tasks,
+};
 use crate::state::AppState;
 
 /// Where the OpenAPI document is served.
@@ -102,6 +106,12 @@ pub fn api() -> (Router<AppState>, OpenApi) {
         .routes(routes!(webhooks::deliveries))
         .routes(routes!(webhooks::attempts))
         .routes(routes!(webhooks::replay))
+        .routes(routes!(sla::calendars, sla::create_calendar))
+        .routes(routes!(sla::calendar, sla::replace_calendar, sla::delete_calendar))
+        .routes(routes!(sla::policies, sla::create_policy))
+        .routes(routes!(sla::policy, sla::replace_policy, sla::delete_policy))
+        .routes(routes!(sla::case_sla))
+        .routes(routes!(sla_report::sla_report))
         .split_for_parts();
     (router, doc)
 }

@@ -5,6 +5,8 @@
 //! makes SQLite store the lookup side tables clustered on their key. Run them with
 //! [`crate::SqlStore::migrate`] or standalone with the `crm-store-sql-migrate` binary.
 
+mod sla;
+
 use sea_orm::{ConnectionTrait, DbBackend, DbErr, Statement};
 use sea_orm_migration::{MigrationName, MigrationTrait, MigratorTrait, SchemaManager, async_trait};
 
@@ -28,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(InteractionSearchCasesMessages),
             Box::new(crate::store::attachment::Attachments),
             Box::new(Webhooks),
+            Box::new(sla::SlaSettings),
         ]
     }
 }

@@ -11,6 +11,7 @@ mod mailer;
 pub(crate) mod meta;
 pub(crate) mod outbox;
 mod search;
+pub(crate) mod sla;
 pub(crate) mod store;
 pub(crate) mod tokens;
 pub(crate) mod webhooks;
@@ -25,6 +26,7 @@ pub use live_feed::LiveFeedStore;
 pub use mailer::{MailError, Mailer, OutgoingMail};
 pub use meta::MetaStore;
 pub use search::{DocumentKind, SearchDocument, SearchError, SearchHit, SearchIndex};
+pub use sla::SlaStore;
 pub use store::{
     CardLimits, CardParts, CardStore, CardWrite, CaseStore, ContextStore, CustomerStore, DirectoryStore,
     InteractionStore, OutboxStore, Store, StoreResult, TaskOwner, TaskPosition, TaskStore,

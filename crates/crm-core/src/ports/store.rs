@@ -688,6 +688,7 @@ pub trait Store:
     + FieldValueStore
     + super::AttachmentStore
     + WebhookStore
+    + super::SlaStore
     + std::fmt::Debug
 {
 }
@@ -708,6 +709,7 @@ impl<T> Store for T where
         + FieldValueStore
         + super::AttachmentStore
         + WebhookStore
+        + super::SlaStore
         + std::fmt::Debug
 {
 }

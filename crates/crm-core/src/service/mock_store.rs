@@ -39,6 +39,7 @@ pub(super) struct MockStore {
     pub(super) field_values: crate::ports::custom_fields::MockFieldValueStore,
     pub(super) attachments: crate::ports::attachments::MockAttachmentStore,
     pub(super) webhooks: crate::ports::webhooks::MockWebhookStore,
+    pub(super) sla_store: crate::ports::sla::MockSlaStore,
 }
 
 #[async_trait]
@@ -634,5 +635,36 @@ impl crate::ports::WebhookStore for MockStore {
         now: DateTime<Utc>,
     ) -> StoreResult<u64> {
         self.webhooks.replay_deliveries(tenant, webhook, replay, now).await
+impl crate::ports::SlaStore for MockStore {
+    async fn sla_settings(
+        &self,
+        tenant: TenantId,
+        kind: crate::sla::SlaSettingKind,
+    ) -> StoreResult<Vec<crate::sla::SlaSetting>> {
+        self.sla_store.sla_settings(tenant, kind).await
+    }
+    async fn get_sla_setting(
+        &self,
+        tenant: TenantId,
+        kind: crate::sla::SlaSettingKind,
+        name: &str,
+    ) -> StoreResult<Option<crate::sla::SlaSetting>> {
+        self.sla_store.get_sla_setting(tenant, kind, name).await
+    }
+    async fn put_sla_setting(
+        &self,
+        setting: &crate::sla::SlaSetting,
+        expected_version: Option<u64>,
+    ) -> StoreResult<()> {
+        self.sla_store.put_sla_setting(setting, expected_version).await
+    }
+    async fn delete_sla_setting(
+        &self,
+        tenant: TenantId,
+        kind: crate::sla::SlaSettingKind,
+        name: &str,
+        expected_version: u64,
+    ) -> StoreResult<()> {
+        self.sla_store.delete_sla_setting(tenant, kind, name, expected_version).await
     }
 }

@@ -28,6 +28,8 @@ mod messages;
 #[cfg(test)]
 mod mock_store;
 mod requests;
+mod sla;
+mod sla_report;
 mod tasks;
 mod tenant_settings;
 mod tenants;

@@ -12,8 +12,9 @@
 //!
 //! Everything counts whole seconds in `i64`; no floating point. The wire forms
 //! ([`CalendarSpec`], [`PolicySpec`], [`SlaEvent`], [`SlaState`]) derive `utoipa::ToSchema`
-//! with the `openapi` feature. Storing calendars and policies, the SLA state in the case API
-//! and list, and the warning and breach events are a later step.
+//! with the `openapi` feature.
+//! - [`config`]: calendars and policies as a tenant stores them, and which policy applies
+//!   to a case; [`history`]: a case's SLA events from its stored history and follow-ups.
 //!
 //! ```
 //! use chrono::{DateTime, Utc};
@@ -57,13 +58,22 @@
 
 pub mod calendar;
 pub mod clock;
+pub mod config;
+pub mod history;
 pub mod policy;
 #[cfg(test)]
 mod proptests;
+pub mod report;
 mod timeline;
 
 pub use calendar::{BusinessCalendar, CalendarSpec, DayException, DayOfWeek, Holiday, OpenHours, TimeSpan};
 pub use clock::{
     MetricState, MetricStatus, PolicyBook, SlaClock, SlaEngine, SlaEvent, SlaEventKind, SlaState, sla_state,
 };
+pub use config::{
+    CaseSla, NewSlaCalendar, NewSlaPolicy, SlaCalendarBody, SlaCalendarRecord, SlaPolicyBody, SlaPolicyRecord,
+    SlaSetting, SlaSettingKind, check_name, policy_for,
+};
+pub use history::sla_events;
 pub use policy::{CaseFacts, FieldCondition, Metric, PolicySpec, SlaPolicy, TargetRule, TimeBasis};
+pub use report::{MAX_REPORT_CASES, SlaReport, SlaReportQuery, SlaReportRow, SlaTally};

@@ -10,4 +10,5 @@ mod numbers;
 mod pushes;
 mod roundtrip;
 mod sla;
+mod sla_cases;
 mod workers;

@@ -13,6 +13,8 @@ pub mod interactions;
 pub mod messages;
 pub mod operator;
 pub mod outbox;
+pub mod sla;
+pub mod sla_report;
 pub mod tasks;
 pub mod webhooks;
 

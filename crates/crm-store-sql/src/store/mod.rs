@@ -17,6 +17,7 @@ mod paging;
 #[cfg(feature = "bench")]
 mod seed;
 mod sequence;
+mod sla;
 mod task;
 mod webhooks;
 

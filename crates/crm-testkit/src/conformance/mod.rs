@@ -36,6 +36,7 @@ mod interactions;
 mod isolation;
 mod merge;
 mod outbox;
+mod sla;
 mod tasks;
 mod webhooks;
 
@@ -75,6 +76,7 @@ pub use interactions::*;
 pub use isolation::*;
 pub use merge::*;
 pub use outbox::*;
+pub use sla::*;
 pub use tasks::*;
 pub use webhooks::*;
 
@@ -208,6 +210,7 @@ macro_rules! store_conformance_tests {
             webhook_subscriptions_round_trip_with_versions,
             outbox_events_are_fanned_out_once_in_event_order,
             deliveries_are_claimed_in_aggregate_order_and_replayed,
+            sla_settings_round_trip_with_versions_and_unique_scopes,
         );
     };
 }

@@ -18,6 +18,7 @@ mod customers;
 mod directory;
 mod interactions;
 mod outbox;
+mod sla;
 mod tasks;
 mod webhooks;
 
@@ -120,6 +121,7 @@ pub(crate) struct State {
     pub(crate) meta: HashMap<String, String>,
     pub(crate) attachments: HashMap<crm_core::ids::AttachmentId, crm_core::attachment::Attachment>,
     pub(crate) webhooks: webhooks::Webhooks,
+    pub(crate) sla: BTreeMap<(TenantId, crm_core::sla::SlaSettingKind, String), crm_core::sla::SlaSetting>,
 }
 
 impl MemoryStore {
