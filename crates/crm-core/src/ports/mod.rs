@@ -5,6 +5,7 @@ pub(crate) mod custom_fields;
 mod external_crm;
 pub(crate) mod idempotency;
 pub(crate) mod live_feed;
+pub(crate) mod mail;
 mod mailer;
 pub(crate) mod meta;
 pub(crate) mod outbox;
@@ -25,3 +26,4 @@ pub use store::{
     InteractionStore, OutboxStore, Store, StoreResult, TaskOwner, TaskPosition, TaskStore,
 };
 pub use tokens::TokenStore;
+pub use mail::MailStore;

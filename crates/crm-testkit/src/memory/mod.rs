@@ -16,6 +16,7 @@ mod custom_fields;
 mod customers;
 mod directory;
 mod interactions;
+mod mail;
 mod outbox;
 mod tasks;
 
@@ -116,6 +117,7 @@ pub(crate) struct State {
     pub(crate) idempotency: HashMap<String, app_state::KeyRow>,
     pub(crate) feed: app_state::Feed,
     pub(crate) meta: HashMap<String, String>,
+    pub(crate) mails: HashMap<FollowUpId, mail::MailRow>,
 }
 
 impl MemoryStore {
