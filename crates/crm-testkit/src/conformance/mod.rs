@@ -33,6 +33,7 @@ mod customers;
 mod directory;
 mod interactions;
 mod isolation;
+mod mail;
 mod merge;
 mod outbox;
 mod tasks;
@@ -70,6 +71,7 @@ pub use customers::*;
 pub use directory::*;
 pub use interactions::*;
 pub use isolation::*;
+pub use mail::*;
 pub use merge::*;
 pub use outbox::*;
 pub use tasks::*;
@@ -199,6 +201,8 @@ macro_rules! store_conformance_tests {
             a_group_in_use_is_not_deleted,
             queues_are_listed_by_name_per_tenant,
             tenants_are_listed_and_replaced,
+            mails_are_queued_claimed_and_dead_lettered,
+            mails_are_claimed_by_one_worker_at_a_time,
         );
     };
 }
