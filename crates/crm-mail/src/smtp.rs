@@ -43,9 +43,12 @@ pub struct SmtpConfig {
     /// AUTH user name.
     #[serde(default)]
     pub username: Option<String>,
-    /// AUTH password (never logged).
+    /// AUTH password (never logged). Prefer `password_env`.
     #[serde(default)]
     pub password: Option<SecretString>,
+    /// The environment variable holding the AUTH password.
+    #[serde(default)]
+    pub password_env: Option<String>,
     /// Pooled connections kept open (default 4).
     #[serde(default)]
     pub pool_size: Option<u32>,
@@ -62,6 +65,7 @@ impl fmt::Debug for SmtpConfig {
             .field("tls", &self.tls)
             .field("username", &self.username)
             .field("password", &self.password.as_ref().map(|_| "[redacted]"))
+            .field("password_env", &self.password_env)
             .finish_non_exhaustive()
     }
 }
@@ -75,6 +79,7 @@ impl SmtpConfig {
             tls: TlsMode::None,
             username: None,
             password: None,
+            password_env: None,
             pool_size: None,
             timeout_seconds: None,
         }
@@ -117,7 +122,11 @@ impl SmtpMailer {
             .tls(tls)
             .timeout(Some(Duration::from_secs(config.timeout_seconds.unwrap_or(30))))
             .pool_config(PoolConfig::new().max_size(config.pool_size.unwrap_or(4)));
-        if let (Some(user), Some(password)) = (&config.username, &config.password) {
+        let password = config
+            .password
+            .clone()
+            .or_else(|| config.password_env.as_deref().and_then(|v| std::env::var(v).ok()).map(SecretString::from));
+        if let (Some(user), Some(password)) = (&config.username, &password) {
             builder = builder.credentials(Credentials::new(user.clone(), password.expose_secret().to_owned()));
         }
         Ok(Self { transport: builder.build(), relay: format!("{}:{port}", config.host) })

@@ -22,7 +22,8 @@ use crate::idempotency::idempotency;
 use crate::metrics::track;
 use crate::problem::{Problem, ProblemKind};
 use crate::routes::{
-    admin, cases, custom_fields, customers, events, external, groups, interactions, messages, operator, outbox, tasks,
+    admin, cases, custom_fields, customers, events, external, groups, interactions, mail, messages, operator, outbox,
+    tasks,
 };
 use crate::state::AppState;
 
@@ -95,6 +96,10 @@ pub fn api() -> (Router<AppState>, OpenApi) {
         .routes(routes!(outbox::connectors))
         .routes(routes!(outbox::list))
         .routes(routes!(outbox::requeue))
+        .routes(routes!(mail::notify))
+        .routes(routes!(mail::case_mails))
+        .routes(routes!(mail::outbound))
+        .routes(routes!(mail::requeue))
         .split_for_parts();
     (router, doc)
 }

@@ -37,6 +37,11 @@ pub struct Settings {
     /// The SHA-256 (hex) of the operator credential that guards the operator API
     /// (`/api/v1/operator/…`); `None` turns that API off. Only the hash is kept.
     pub operator_token_hash: Option<String>,
+    /// The mail relay the `mail` worker sends through (`[mail.smtp]`); without one, notify
+    /// mails wait in the queue.
+    pub mailer: Option<Arc<dyn crm_core::ports::Mailer>>,
+    /// The `mail` worker's tunables.
+    pub mail: crm_core::service::MailSettings,
 }
 
 /// The database connections a server opens by default.
@@ -57,6 +62,8 @@ impl Default for Settings {
             push_batch: 50,
             database_connections: DEFAULT_DATABASE_CONNECTIONS,
             operator_token_hash: None,
+            mailer: None,
+            mail: crm_core::service::MailSettings::default(),
         }
     }
 }
