@@ -221,11 +221,15 @@ impl NotifyRequest {
             Some(to) => addresses(&mut v, "to", to),
             None => ctx.customer_addresses.first().cloned().into_iter().collect(),
         };
+        match &self.to {
+            Some(given) if given.is_empty() => v.push(FieldError::new("to", "at least one recipient is needed")),
+            None if to.is_empty() => {
+                v.push(FieldError::new("to", "is required: the customer has no email address"));
+            }
+            _ => {}
+        }
         let cc = addresses(&mut v, "cc", &self.cc);
         let bcc = addresses(&mut v, "bcc", &self.bcc);
-        if to.is_empty() && self.to.as_ref().is_none_or(Vec::is_empty) {
-            v.push(FieldError::new("to", "at least one recipient is needed (the customer has no email address)"));
-        }
         let count = self.to.as_ref().map_or(to.len(), Vec::len) + self.cc.len() + self.bcc.len();
         if count > MAX_RECIPIENTS {
             v.push(FieldError::new("to", format!("at most {MAX_RECIPIENTS} recipients, got {count}")));
