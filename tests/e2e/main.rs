@@ -19,6 +19,7 @@ mod import_export;
 mod mail;
 mod openapi_check;
 mod outbox_restart;
+mod real_smtp;
 mod replicas;
 mod schemas;
 mod tasks_lists;

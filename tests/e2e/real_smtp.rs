@@ -1,0 +1,196 @@
+//! Mail out through a REAL SMTP server (aiosmtpd, `tests/smtp_sink.py`, Debian's
+//! `python3-aiosmtpd`) on loopback, through `crm-mail`'s lettre transport: a notify arrives
+//! with its headers, both parts and threading headers; with the SMTP server stopped, mails
+//! wait (retried with backoff) and, once it is back, every one is delivered exactly once.
+//!
+//! The test starts and stops the sink itself (it must stop it mid-way). `CRM_TEST_SMTP_PYTHON`
+//! names the Python with aiosmtpd (default `/usr/bin/python3`). Without it the test says it
+//! did not run, and fails under `CI` (`.ci/run` installs `python3-aiosmtpd`).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crm_mail::{SmtpConfig, SmtpMailer};
+
+use crate::helpers::{Api, Backend, TestServer, test_settings};
+use crate::on_both_backends;
+
+fn python() -> String {
+    std::env::var("CRM_TEST_SMTP_PYTHON").unwrap_or_else(|_| "/usr/bin/python3".to_owned())
+}
+
+fn sink_available() -> bool {
+    let ok = Command::new(python())
+        .args(["-c", "import aiosmtpd"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        assert!(std::env::var_os("CI").is_none(), "CI needs python3-aiosmtpd for the SMTP tests");
+        eprintln!("SMTP tests did not run: no aiosmtpd for {} (apt-get install python3-aiosmtpd)", python());
+    }
+    ok
+}
+
+/// A running sink; killed on drop.
+struct Sink {
+    child: Child,
+}
+
+impl Sink {
+    async fn start(port: u16, dir: &Path) -> Self {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("smtp_sink.py");
+        let child = Command::new(python())
+            .arg(script)
+            .arg(port.to_string())
+            .arg(dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start the SMTP sink");
+        for _ in 0..100 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+                return Self { child };
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the SMTP sink did not listen on {port}");
+    }
+}
+
+impl Drop for Sink {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The received mails, by file number.
+fn received(dir: &Path) -> BTreeMap<u32, String> {
+    std::fs::read_dir(dir)
+        .map(|d| {
+            d.filter_map(Result::ok)
+                .filter_map(|e| {
+                    let name = e.file_name().to_string_lossy().into_owned();
+                    let n = name.strip_suffix(".eml")?.parse().ok()?;
+                    Some((n, std::fs::read_to_string(e.path()).ok()?))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+async fn wait_received(dir: &Path, n: usize) -> BTreeMap<u32, String> {
+    for _ in 0..400 {
+        let got = received(dir);
+        if got.len() >= n {
+            return got;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("{n} mails never arrived at the SMTP sink (got {})", received(dir).len());
+}
+
+fn header<'a>(raw: &'a str, name: &str) -> Option<&'a str> {
+    raw.lines().find_map(|l| l.strip_prefix(name).and_then(|r| r.strip_prefix(": ")))
+}
+
+async fn notify(api: &Api, case: &str, html: &str) -> Value {
+    api.post(&format!("/api/v1/cases/{case}/notify"), &json!({"html": html})).await.expect(StatusCode::CREATED)
+}
+
+async fn notify_goes_through_a_real_smtp_server_exactly_once_across_an_outage(backend: Backend) {
+    if !sink_available() {
+        return;
+    }
+    let port = match backend {
+        Backend::Memory => 2525,
+        Backend::Sqlite => 2526,
+        Backend::Postgres(_) => 2527,
+    };
+    let dir_holder = tempfile::tempdir().expect("temp dir");
+    let dir: PathBuf = dir_holder.path().to_path_buf();
+    let sink = Sink::start(port, &dir).await;
+    let mut settings = test_settings();
+    settings.mailer = Some(Arc::new(SmtpMailer::new(&SmtpConfig::plain("127.0.0.1", port)).expect("mailer")));
+    settings.mail.retry = crm_core::service::RetryPolicy {
+        max_attempts: 1_000,
+        base_delay: Duration::from_millis(100),
+        max_delay: Duration::from_millis(300),
+    };
+    let t = TestServer::start_with_settings(&backend, settings).await;
+    let api = t.admin();
+    let customer = api
+        .post("/api/v1/customers", &json!({"name": "Smtp Sam", "identities": [{"type": "email", "address": "sam@customer.example"}]}))
+        .await
+        .expect(StatusCode::CREATED);
+    let case = api
+        .post("/api/v1/cases", &json!({"customer": customer["id"], "subject": "Invoice missing"}))
+        .await
+        .expect(StatusCode::CREATED);
+    let (case, number) = (case["id"].as_str().expect("id").to_owned(), case["number"].as_str().expect("n").to_owned());
+
+    // One notify: the right envelope, headers and parts.
+    let first = notify(&api, &case, "<p>Here is <b>your</b> invoice.<script>x()</script></p>").await;
+    let got = wait_received(&dir, 1).await;
+    let raw = got.values().next().expect("one mail");
+    assert_eq!(header(raw, "X-Envelope-To"), Some("sam@customer.example"));
+    assert_eq!(header(raw, "From"), first["from"].as_str());
+    assert_eq!(header(raw, "To"), Some("sam@customer.example"));
+    assert_eq!(header(raw, "Subject"), Some(format!("[#{number}] Invoice missing").as_str()));
+    assert_eq!(header(raw, "Message-ID"), first["message_id"].as_str());
+    assert!(raw.contains("multipart/alternative"), "{raw}");
+    assert!(raw.contains("Content-Type: text/plain") && raw.contains("Content-Type: text/html"), "{raw}");
+    assert!(raw.contains("Here is your invoice."), "the plain-text part: {raw}");
+    assert!(!raw.contains("script"), "{raw}");
+    for _ in 0..100 {
+        let mails = api.get(&format!("/api/v1/cases/{case}/mails")).await.expect(StatusCode::OK);
+        if mails[0]["state"] == "sent" {
+            assert!(mails[0]["reply"].as_str().is_some_and(|r| r.contains("queued as sink-1")), "{mails}");
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+
+    // The SMTP server goes away; five mails are queued meanwhile and retried.
+    drop(sink);
+    let mut ids = vec![first["message_id"].as_str().expect("id").to_owned()];
+    for i in 0..5 {
+        let m = notify(&api, &case, &format!("<p>Update {i}</p>")).await;
+        assert_eq!(m["in_reply_to"].as_str(), ids.last().map(String::as_str), "threaded on the previous mail");
+        ids.push(m["message_id"].as_str().expect("id").to_owned());
+    }
+    for _ in 0..200 {
+        let mails = api.get(&format!("/api/v1/cases/{case}/mails")).await.expect(StatusCode::OK);
+        if mails.as_array().expect("list").iter().skip(1).all(|m| m["attempts"].as_u64() >= Some(1)) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let mails = api.get(&format!("/api/v1/cases/{case}/mails")).await.expect(StatusCode::OK);
+    assert!(mails.as_array().expect("list").iter().skip(1).all(|m| m["state"] == "queued"), "{mails}");
+    assert_eq!(received(&dir).len(), 1, "nothing arrives while the server is down");
+
+    // Back: every mail arrives exactly once, threaded on the previous one.
+    let _sink = Sink::start(port, &dir).await;
+    let got = wait_received(&dir, 6).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let got = if received(&dir).len() == got.len() { got } else { received(&dir) };
+    let mut seen: Vec<String> =
+        got.values().map(|raw| header(raw, "Message-ID").expect("a Message-ID").to_owned()).collect();
+    seen.sort();
+    let mut expected = ids.clone();
+    expected.sort();
+    assert_eq!(seen, expected, "every queued mail delivered exactly once");
+    let last = got.values().find(|raw| header(raw, "Message-ID") == ids.last().map(String::as_str)).expect("last");
+    assert_eq!(header(last, "In-Reply-To"), Some(ids[4].as_str()));
+    assert!(header(last, "References").is_some_and(|r| r.contains(ids[0].as_str())), "{last}");
+}
+on_both_backends!(notify_goes_through_a_real_smtp_server_exactly_once_across_an_outage);
