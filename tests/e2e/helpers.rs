@@ -249,7 +249,13 @@ pub(crate) async fn start_on_with_settings(
     connectors: Connectors,
     settings: Settings,
 ) -> RunningServer {
-    let config = ServerConfig { database_url: url.to_owned(), listen: SocketAddr::from(([127, 0, 0, 1], 0)), demo, settings, connectors };
+    let config = ServerConfig {
+        database_url: url.to_owned(),
+        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        demo,
+        settings,
+        connectors,
+    };
     if url == MEMORY_URL {
         let store = std::sync::Arc::new(crm_testkit::MemoryStore::new());
         let clock = std::sync::Arc::new(crm_core::time::SystemClock);

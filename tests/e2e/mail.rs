@@ -57,8 +57,11 @@ async fn notify_sends_once_with_threading_and_dead_letters_requeue(backend: Back
     let mailer = Arc::new(FakeMailer::new());
     let mut settings = test_settings();
     settings.mailer = Some(mailer.clone());
-    settings.mail.retry =
-        crm_core::service::RetryPolicy { max_attempts: 3, base_delay: Duration::from_millis(50), max_delay: Duration::from_millis(100) };
+    settings.mail.retry = crm_core::service::RetryPolicy {
+        max_attempts: 3,
+        base_delay: Duration::from_millis(50),
+        max_delay: Duration::from_millis(100),
+    };
     let t = TestServer::start_with_settings(&backend, settings).await;
     let api = t.admin();
     let me = api.get("/api/v1/me").await.expect(StatusCode::OK);
@@ -66,8 +69,10 @@ async fn notify_sends_once_with_threading_and_dead_letters_requeue(backend: Back
     let (case, number) = case_with_customer(&api).await;
 
     // Defaults: From the agent, To the customer, the tagged case subject; HTML sanitised.
-    let html = r#"<p onclick="steal()">Your router is fixed.<script>alert(1)</script> <a href="javascript:x()">x</a></p>"#;
-    let first = api.post(&format!("/api/v1/cases/{case}/notify"), &json!({"html": html})).await.expect(StatusCode::CREATED);
+    let html =
+        r#"<p onclick="steal()">Your router is fixed.<script>alert(1)</script> <a href="javascript:x()">x</a></p>"#;
+    let first =
+        api.post(&format!("/api/v1/cases/{case}/notify"), &json!({"html": html})).await.expect(StatusCode::CREATED);
     assert_eq!(first["state"], "queued");
     assert_eq!(first["from"], my_address.as_str());
     assert_eq!(first["to"], json!(["molly@customer.example"]));

@@ -128,7 +128,10 @@ async fn notify_goes_through_a_real_smtp_server_exactly_once_across_an_outage(ba
     let t = TestServer::start_with_settings(&backend, settings).await;
     let api = t.admin();
     let customer = api
-        .post("/api/v1/customers", &json!({"name": "Smtp Sam", "identities": [{"type": "email", "address": "sam@customer.example"}]}))
+        .post(
+            "/api/v1/customers",
+            &json!({"name": "Smtp Sam", "identities": [{"type": "email", "address": "sam@customer.example"}]}),
+        )
         .await
         .expect(StatusCode::CREATED);
     let case = api

@@ -1,3 +1,5 @@
+//! The notify rule: defaults, what an agent may send from, header injection, empty bodies.
+
 use chrono::TimeZone;
 
 use super::*;
@@ -38,7 +40,13 @@ fn build(req: NotifyRequest) -> Result<CaseMail, ValidationErrors> {
     let f = fixture();
     let id = FollowUpId::from_uuid(uuid::Uuid::from_u128(7));
     let now = Utc.with_ymd_and_hms(2026, 12, 7, 9, 0, 0).unwrap();
-    req.build(&ctx(&f), id, TenantId::from_uuid(uuid::Uuid::from_u128(1)), CaseId::from_uuid(uuid::Uuid::from_u128(2)), now)
+    req.build(
+        &ctx(&f),
+        id,
+        TenantId::from_uuid(uuid::Uuid::from_u128(1)),
+        CaseId::from_uuid(uuid::Uuid::from_u128(2)),
+        now,
+    )
 }
 
 fn fields(e: &ValidationErrors) -> Vec<&str> {

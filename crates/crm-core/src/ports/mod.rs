@@ -18,6 +18,7 @@ pub use custom_fields::FieldValueStore;
 pub use external_crm::ExternalCrm;
 pub use idempotency::IdempotencyStore;
 pub use live_feed::LiveFeedStore;
+pub use mail::MailStore;
 pub use mailer::{MailError, Mailer, OutgoingMail};
 pub use meta::MetaStore;
 pub use search::{DocumentKind, SearchDocument, SearchError, SearchHit, SearchIndex};
@@ -26,4 +27,3 @@ pub use store::{
     InteractionStore, OutboxStore, Store, StoreResult, TaskOwner, TaskPosition, TaskStore,
 };
 pub use tokens::TokenStore;
-pub use mail::MailStore;

@@ -29,9 +29,9 @@ use crate::page::{Page, PageRequest};
 use crate::task::Task;
 
 use super::custom_fields::FieldValueStore;
-use super::mail::MailStore;
 use super::idempotency::IdempotencyStore;
 use super::live_feed::LiveFeedStore;
+use super::mail::MailStore;
 use super::meta::MetaStore;
 pub use super::outbox::OutboxStore;
 use super::tokens::TokenStore;

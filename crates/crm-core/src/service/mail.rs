@@ -14,9 +14,9 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
+use super::Crm;
 use super::delivery::{DeliveryReport, RetryPolicy};
 use super::workers::{RoundReport, Worker};
-use super::Crm;
 use crate::access::{Actor, Permission};
 use crate::case::Visibility;
 use crate::customer::{EmailAddress, Identity};
@@ -67,25 +67,29 @@ impl Crm {
     pub async fn notify(&self, actor: &Actor, case: CaseId, request: NotifyRequest) -> Result<CaseMail> {
         actor.require(Permission::CaseEdit)?;
         let record = self.load_case(actor, case).await?;
-        let agent =
-            self.store.get_agent(actor.tenant, actor.agent).await?.ok_or_else(|| Error::not_found("agent", actor.agent))?;
+        let agent = self
+            .store
+            .get_agent(actor.tenant, actor.agent)
+            .await?
+            .ok_or_else(|| Error::not_found("agent", actor.agent))?;
         let groups = self.store.list_groups(actor.tenant).await?;
         let mut allowed: Vec<EmailAddress> = vec![agent.email.clone()];
         allowed.extend(agent.profile.default_from.iter().cloned());
         for g in groups.iter().filter(|g| agent.groups.contains(&g.id)) {
             allowed.extend(g.mail_addresses.iter().cloned());
         }
-        let customer_addresses: Vec<EmailAddress> = match self.store.get_customer(actor.tenant, record.customer()).await? {
-            Some(c) => c
-                .identities()
-                .iter()
-                .filter_map(|i| match i {
-                    Identity::Email { address, .. } => Some(address.clone()),
-                    _ => None,
-                })
-                .collect(),
-            None => Vec::new(),
-        };
+        let customer_addresses: Vec<EmailAddress> =
+            match self.store.get_customer(actor.tenant, record.customer()).await? {
+                Some(c) => c
+                    .identities()
+                    .iter()
+                    .filter_map(|i| match i {
+                        Identity::Email { address, .. } => Some(address.clone()),
+                        _ => None,
+                    })
+                    .collect(),
+                None => Vec::new(),
+            };
         let earlier: Vec<String> =
             self.store.mails_of_case(actor.tenant, case).await?.into_iter().map(|m| m.message_id).collect();
         let ctx = NotifyContext {
@@ -153,7 +157,8 @@ impl Crm {
     pub async fn deliver_mails(&self, mailer: &dyn Mailer, settings: &MailSettings) -> Result<DeliveryReport> {
         let now = self.clock.now();
         let mails = self.store.claim_mails(now, now + span(settings.lease), settings.batch).await?;
-        let mut report = DeliveryReport { claimed: u32::try_from(mails.len()).unwrap_or(u32::MAX), ..Default::default() };
+        let mut report =
+            DeliveryReport { claimed: u32::try_from(mails.len()).unwrap_or(u32::MAX), ..Default::default() };
         for mail in mails {
             match mailer.send(&mail.outgoing()).await {
                 Ok(reply) => {

@@ -179,27 +179,24 @@ impl MailStore for SqlStore {
     }
 
     async fn mail_failed(&self, id: FollowUpId, reply: &str, retry_at: Option<DateTime<Utc>>) -> StoreResult<()> {
-        let n = match retry_at {
-            Some(at) => {
-                exec(
+        let n =
+            match retry_at {
+                Some(at) => exec(
                     &self.write,
                     "UPDATE case_mails SET attempts = attempts + 1, reply = ?, lease_until = NULL, next_attempt_at = ? \
                      WHERE id = ?",
                     vec![text(reply), Value::BigInt(Some(ts(at))), uid(id)],
                 )
-                .await
-            }
-            None => {
-                exec(
+                .await,
+                None => exec(
                     &self.write,
                     "UPDATE case_mails SET attempts = attempts + 1, reply = ?, lease_until = NULL, state = 'failed' \
                      WHERE id = ?",
                     vec![text(reply), uid(id)],
                 )
-                .await
+                .await,
             }
-        }
-        .map_err(db)?;
+            .map_err(db)?;
         if n == 0 { Err(StoreError::not_found("mail", id)) } else { Ok(()) }
     }
 
@@ -235,7 +232,8 @@ impl MailStore for SqlStore {
     }
 
     async fn mails_of_case(&self, tenant: TenantId, case: CaseId) -> StoreResult<Vec<CaseMail>> {
-        let sql = format!("SELECT {COLUMNS} FROM case_mails WHERE case_id = ? AND tenant_id = ? ORDER BY queued_at, id");
+        let sql =
+            format!("SELECT {COLUMNS} FROM case_mails WHERE case_id = ? AND tenant_id = ? ORDER BY queued_at, id");
         let rows = all(&self.read, &sql, vec![uid(case), uid(tenant)]).await.map_err(db)?;
         rows.iter().map(mail_from_row).collect()
     }

@@ -89,7 +89,13 @@ pub async fn mails_are_queued_claimed_and_dead_lettered(factory: &dyn StoreFacto
         let event = ctx.event(EventKind::FollowUpAdded { case: case.id, follow_up: f.id });
         s.queue_mail(f, m, &[event]).await.unwrap();
     }
-    assert!(matches!(s.queue_mail(&f1, &m1, &[]).await, Err(StoreError::Conflict(crm_core::error::Conflict::Duplicate { .. }))), "a second queue of one id is a duplicate");
+    assert!(
+        matches!(
+            s.queue_mail(&f1, &m1, &[]).await,
+            Err(StoreError::Conflict(crm_core::error::Conflict::Duplicate { .. }))
+        ),
+        "a second queue of one id is a duplicate"
+    );
     assert_eq!(s.mail(tenant, m1.id).await.unwrap().as_ref(), Some(&m1));
     assert_eq!(s.mail(ctx.sibling().await.tenant(), m1.id).await.unwrap(), None, "another tenant's mail is absent");
     let follow_ups = s.follow_ups_of(tenant, case.id).await.unwrap();
@@ -106,7 +112,10 @@ pub async fn mails_are_queued_claimed_and_dead_lettered(factory: &dyn StoreFacto
     // Sent: state, reply and time kept; never claimed again.
     s.mail_sent(m2.id, "250 2.0.0 Ok: queued as 42", at).await.unwrap();
     let sent = s.mail(tenant, m2.id).await.unwrap().unwrap();
-    assert_eq!((sent.state, sent.reply.as_deref(), sent.sent_at), (MailState::Sent, Some("250 2.0.0 Ok: queued as 42"), Some(at)));
+    assert_eq!(
+        (sent.state, sent.reply.as_deref(), sent.sent_at),
+        (MailState::Sent, Some("250 2.0.0 Ok: queued as 42"), Some(at))
+    );
     // A failure with a retry: still queued, one attempt more, not due before the retry.
     s.mail_failed(m1.id, "421 try later", Some(at + Duration::minutes(30))).await.unwrap();
     let retried = s.mail(tenant, m1.id).await.unwrap().unwrap();
@@ -171,7 +180,9 @@ pub async fn mails_are_claimed_by_one_worker_at_a_time(factory: &dyn StoreFactor
     let mut ours = Vec::new();
     for worker in workers {
         let tenant = ctx.tenant();
-        ours.extend(worker.await.expect("a worker finished").into_iter().filter(|(t, _)| *t == tenant).map(|(_, id)| id));
+        ours.extend(
+            worker.await.expect("a worker finished").into_iter().filter(|(t, _)| *t == tenant).map(|(_, id)| id),
+        );
     }
     let mut unique = ours.clone();
     unique.sort();
