@@ -47,17 +47,19 @@ struct Sink {
 impl Sink {
     async fn start(port: u16, dir: &Path) -> Self {
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("smtp_sink.py");
-        let child = Command::new(python())
-            .arg(script)
-            .arg(port.to_string())
-            .arg(dir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start the SMTP sink");
+        let sink = Self {
+            child: Command::new(python())
+                .arg(script)
+                .arg(port.to_string())
+                .arg(dir)
+                .stdout(Stdio::null())
+                .stderr(Stdio::inherit())
+                .spawn()
+                .expect("start the SMTP sink"),
+        };
         for _ in 0..100 {
             if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
-                return Self { child };
+                return sink;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }

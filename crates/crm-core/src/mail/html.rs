@@ -191,12 +191,12 @@ pub fn case_number_in_subject(subject: &str) -> Option<CaseNumber> {
         }
         let digits = &subject[start..j];
         skip_spaces(&mut j);
-        if j < bytes.len() && bytes[j] == close {
-            if let Ok(n) = digits.parse::<u64>() {
-                if n > 0 {
-                    return Some(CaseNumber::new(n));
-                }
-            }
+        if j < bytes.len()
+            && bytes[j] == close
+            && let Ok(n) = digits.parse::<u64>()
+            && n > 0
+        {
+            return Some(CaseNumber::new(n));
         }
     }
     None

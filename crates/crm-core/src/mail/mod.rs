@@ -249,12 +249,12 @@ impl NotifyRequest {
         }
         v.finish()?;
         let Some(from) = from else { return Err(FieldError::new("from", "is required").into()) };
-        if self.signature.unwrap_or(true) {
-            if let Some(sig) = ctx.signature.filter(|s| !s.trim().is_empty()) {
-                html.push_str("<p>-- <br>");
-                html.push_str(&escape_html(sig.trim()));
-                html.push_str("</p>");
-            }
+        if self.signature.unwrap_or(true)
+            && let Some(sig) = ctx.signature.filter(|s| !s.trim().is_empty())
+        {
+            html.push_str("<p>-- <br>");
+            html.push_str(&escape_html(sig.trim()));
+            html.push_str("</p>");
         }
         let text_body = html_to_text(&html);
         let start = ctx.earlier.len().saturating_sub(MAX_REFERENCES);
