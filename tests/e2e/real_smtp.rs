@@ -199,3 +199,73 @@ async fn notify_goes_through_a_real_smtp_server_exactly_once_across_an_outage(ba
     assert!(header(last, "References").is_some_and(|r| r.contains(ids[0].as_str())), "{last}");
 }
 on_both_backends!(notify_goes_through_a_real_smtp_server_exactly_once_across_an_outage);
+
+/// The figures of `docs/benchmarks.md` (mail out): the notify request's latency (it only
+/// queues; the worker sleeps meanwhile: a 20 s idle interval), then the rate at which the
+/// worker delivers the queued mails to the local SMTP sink (first to last arrival).
+/// `cargo test -p crm-e2e --release --test e2e -- --ignored real_smtp::mail_out_figures --nocapture`
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a benchmark: run by hand, figures in docs/benchmarks.md"]
+async fn mail_out_figures() {
+    const N: usize = 1_000;
+    if !sink_available() {
+        return;
+    }
+    let port = 2528;
+    let dir_holder = tempfile::tempdir().expect("temp dir");
+    let dir = dir_holder.path().to_path_buf();
+    let _sink = Sink::start(port, &dir).await;
+    let mut settings = test_settings();
+    settings.mail.batch = 100;
+    settings.mail.poll_interval = Duration::from_secs(20);
+    settings.mailer = Some(Arc::new(SmtpMailer::new(&SmtpConfig::plain("127.0.0.1", port)).expect("mailer")));
+    let t = TestServer::start_with_settings(&Backend::Sqlite, settings).await;
+    let api = t.admin();
+    let customer = api
+        .post(
+            "/api/v1/customers",
+            &json!({"name": "Bench Bo", "identities": [{"type": "email", "address": "bo@customer.example"}]}),
+        )
+        .await
+        .expect(StatusCode::CREATED);
+    let case = api
+        .post("/api/v1/cases", &json!({"customer": customer["id"], "subject": "Benchmark"}))
+        .await
+        .expect(StatusCode::CREATED);
+    let case = case["id"].as_str().expect("id").to_owned();
+    let html = format!("<p>{}</p>", "Your request is being handled. ".repeat(60));
+    let mut latencies = Vec::with_capacity(N);
+    for _ in 0..N {
+        let start = std::time::Instant::now();
+        notify(&api, &case, &html).await;
+        latencies.push(start.elapsed());
+    }
+    latencies.sort();
+    let at = |q: f64| latencies[((N as f64 * q) as usize).min(N - 1)];
+    println!("notify: {N} requests one after another, p50 {:?}, p99 {:?}, max {:?}", at(0.5), at(0.99), at(1.0));
+    let got = wait_until(&dir, N, Duration::from_secs(120)).await;
+    let mut times: Vec<std::time::SystemTime> = std::fs::read_dir(&dir)
+        .expect("dir")
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".eml"))
+        .filter_map(|e| e.metadata().ok()?.modified().ok())
+        .collect();
+    times.sort();
+    let span = times[times.len() - 1].duration_since(times[0]).unwrap_or_default();
+    println!(
+        "delivered: {got} mails in {span:?} (first to last arrival): {:.0} mails/s",
+        (got - 1) as f64 / span.as_secs_f64()
+    );
+}
+
+async fn wait_until(dir: &Path, n: usize, limit: Duration) -> usize {
+    let start = std::time::Instant::now();
+    while start.elapsed() < limit {
+        let got = received(dir).len();
+        if got >= n {
+            return got;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    received(dir).len()
+}
