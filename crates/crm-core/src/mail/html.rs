@@ -251,11 +251,14 @@ mod tests {
             ], 0..12)
         ) {
             let clean = sanitize_html(&parts.concat()).to_ascii_lowercase();
-            prop_assert!(!clean.contains("<script"), "{}", clean);
-            prop_assert!(!clean.contains("javascript:"), "{}", clean);
-            prop_assert!(!clean.contains("<iframe"), "{}", clean);
-            for handler in ["onerror", "onload", "onmouseover", "onclick"] {
-                prop_assert!(!clean.contains(&format!("{handler}=")), "{}", clean);
+            // Text is escaped (`&lt;img onerror=…&gt;` is harmless words): look at the tags.
+            let tags: Vec<&str> = clean.split('<').skip(1).map(|t| t.split('>').next().unwrap_or(t)).collect();
+            for tag in tags {
+                prop_assert!(!tag.starts_with("script") && !tag.starts_with("iframe"), "{}", clean);
+                prop_assert!(!tag.contains("javascript:"), "{}", clean);
+                for handler in ["onerror", "onload", "onmouseover", "onclick"] {
+                    prop_assert!(!tag.contains(handler), "{}", clean);
+                }
             }
         }
 
