@@ -59,6 +59,10 @@ const EXPECTED: &[(&str, &str)] = &[
     ("get", "/api/v1/tenant"),
     ("patch", "/api/v1/tenant"),
     ("post", "/api/v1/cti/calls"),
+    ("post", "/api/v1/cases/{id}/notify"),
+    ("get", "/api/v1/cases/{id}/mails"),
+    ("get", "/api/v1/mail/outbound"),
+    ("post", "/api/v1/mail/outbound/{id}/requeue"),
 ];
 
 fn concrete(path: &str) -> String {

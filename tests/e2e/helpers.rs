@@ -224,6 +224,14 @@ impl TestServer {
         Self { server, db, admin_token }
     }
 
+    /// A server with demo data and these settings (a mail relay, for one).
+    pub(crate) async fn start_with_settings(backend: &Backend, settings: Settings) -> Self {
+        let db = TestDb::fresh(backend).await;
+        let server = start_on_with_settings(&db.url, true, Connectors::none(), settings).await;
+        let admin_token = server.demo.as_ref().expect("first start seeds the demo").admin_token.clone();
+        Self { server, db, admin_token }
+    }
+
     /// The demo seed.
     pub(crate) fn demo(&self) -> &crm_server::seed::DemoSeed {
         self.server.demo.as_ref().expect("demo seed")
@@ -253,11 +261,21 @@ pub(crate) async fn start_on(url: &str, demo: bool) -> RunningServer {
 
 /// Starts a server on `url` on a random port with external CRM connectors.
 pub(crate) async fn start_on_with(url: &str, demo: bool, connectors: Connectors) -> RunningServer {
+    start_on_with_settings(url, demo, connectors, test_settings()).await
+}
+
+/// Starts a server on `url` on a random port with external CRM connectors and `settings`.
+pub(crate) async fn start_on_with_settings(
+    url: &str,
+    demo: bool,
+    connectors: Connectors,
+    settings: Settings,
+) -> RunningServer {
     let config = ServerConfig {
         database_url: url.to_owned(),
         listen: SocketAddr::from(([127, 0, 0, 1], 0)),
         demo,
-        settings: test_settings(),
+        settings,
         connectors,
     };
     if url == MEMORY_URL {

@@ -84,6 +84,7 @@ fn check_dependency_directions(problems: &mut Vec<String>) -> Result<()> {
                 problems.push(format!("{name} depends on crm-server: nothing may depend on the binary crate"));
             }
             let adapter = |n: &str| n.starts_with("crm-store-") || n.starts_with("crm-connector-") || n == "crm-blob";
+            let adapter = |n: &str| n.starts_with("crm-store-") || n.starts_with("crm-connector-") || n == "crm-mail";
             if adapter(name)
                 && adapter(dep)
                 && !(dep == "crm-connector-http" && name.starts_with("crm-connector-"))
@@ -93,6 +94,9 @@ fn check_dependency_directions(problems: &mut Vec<String>) -> Result<()> {
             }
             if DATABASE_CRATES.contains(&dep) && !is_dev && name != "crm-store-sql" {
                 problems.push(format!("{name} depends on {dep}: only crm-store-sql speaks SQL (ADR 0014)"));
+            }
+            if dep == "lettre" && name != "crm-mail" {
+                problems.push(format!("{name} depends on lettre: only the mail adapter crm-mail speaks SMTP"));
             }
             if name == "crm-core" && dep.starts_with("crm-") && !is_dev {
                 problems.push(format!("crm-core depends on {dep}: dependencies point inward"));

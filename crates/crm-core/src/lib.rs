@@ -41,6 +41,7 @@ pub mod idempotency;
 pub mod ids;
 pub mod interaction;
 pub mod live;
+pub mod mail;
 #[cfg(feature = "openapi")]
 pub mod openapi;
 pub mod page;

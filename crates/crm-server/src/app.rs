@@ -25,6 +25,8 @@ use crate::routes::{admin, attachments, cases, custom_fields, customers, events,
 use crate::routes::{
     admin, cases, custom_fields, customers, events, external, groups, interactions, messages, operator, outbox, sla,
     sla_report, tasks,
+    admin, cases, custom_fields, customers, events, external, groups, interactions, mail, messages, operator, outbox,
+    tasks,
 };
 use crate::state::AppState;
 
@@ -112,6 +114,10 @@ pub fn api() -> (Router<AppState>, OpenApi) {
         .routes(routes!(sla::policy, sla::replace_policy, sla::delete_policy))
         .routes(routes!(sla::case_sla))
         .routes(routes!(sla_report::sla_report))
+        .routes(routes!(mail::notify))
+        .routes(routes!(mail::case_mails))
+        .routes(routes!(mail::outbound))
+        .routes(routes!(mail::requeue))
         .split_for_parts();
     (router, doc)
 }

@@ -28,6 +28,13 @@
 //! flow = "client_credentials"
 //! client_id = "3MVG9…"
 //! client_secret = { env = "CRM_ACME_SF_SECRET" }
+//!
+//! [mail.smtp]             # the relay notify mails go out through (none: they wait, queued)
+//! host = "smtp.example.com"
+//! port = 587
+//! tls = "starttls"        # "none" (loopback only), "starttls" or "implicit" (465)
+//! username = "crm@example.com"
+//! password_env = "CRM_SMTP_PASSWORD"
 //! ```
 
 use std::net::SocketAddr;
@@ -435,6 +442,18 @@ impl WebhooksFile {
         }
         Ok(c)
     }
+    /// Mail (`[mail.smtp]`).
+    #[serde(default)]
+    pub mail: Option<MailFile>,
+}
+
+/// The `[mail]` table.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MailFile {
+    /// The SMTP relay of outgoing mail.
+    #[serde(default)]
+    pub smtp: Option<crm_mail::SmtpConfig>,
 }
 
 /// The `[push_retry]` table.
@@ -592,6 +611,12 @@ impl Config {
                 })
                 .map_err(ConfigError::Attachments)?,
                 webhooks: file.webhooks.unwrap_or_default().resolve()?,
+                mailer: match file.mail.and_then(|m| m.smtp) {
+                    Some(smtp) => Some(std::sync::Arc::new(crm_mail::SmtpMailer::new(&smtp).map_err(|_| {
+                        ConfigError::Invalid { key: "mail.smtp", reason: "TLS needs a valid host name" }
+                    })?) as std::sync::Arc<dyn crm_core::ports::Mailer>),
+                    None => None,
+                },
                 ..defaults
             },
             connectors: file.connectors,

@@ -151,6 +151,7 @@ pub async fn spawn_workers(state: &AppState, shutdown: &watch::Receiver<bool>) -
         .crm
         .workers(&state.settings.workers(), connectors)
         .into_iter()
+        .chain(state.settings.mailer.clone().map(|mailer| state.crm.mail_worker(mailer, state.settings.mail.clone())))
         .map(|worker| tokio::spawn(run_worker(worker, shutdown.clone())))
         .collect();
     let (crm, hub, poll) = (state.crm.clone(), state.hub.clone(), state.settings.poll_interval);

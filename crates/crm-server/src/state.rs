@@ -41,6 +41,11 @@ pub struct Settings {
     pub attachments: crate::blobs::AttachmentSettings,
     /// Webhooks (EXT-3): targets allowed, timeouts, retries (the `[webhooks]` table).
     pub webhooks: crate::webhooks::WebhookConfig,
+    /// The mail relay the `mail` worker sends through (`[mail.smtp]`); without one, notify
+    /// mails wait in the queue.
+    pub mailer: Option<Arc<dyn crm_core::ports::Mailer>>,
+    /// The `mail` worker's tunables.
+    pub mail: crm_core::service::MailSettings,
 }
 
 /// The database connections a server opens by default.
@@ -63,6 +68,8 @@ impl Default for Settings {
             operator_token_hash: None,
             attachments: crate::blobs::AttachmentSettings::default(),
             webhooks: crate::webhooks::WebhookConfig::default(),
+            mailer: None,
+            mail: crm_core::service::MailSettings::default(),
         }
     }
 }

@@ -31,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(crate::store::attachment::Attachments),
             Box::new(Webhooks),
             Box::new(sla::SlaSettings),
+            Box::new(crate::store::mail::CaseMails),
         ]
     }
 }

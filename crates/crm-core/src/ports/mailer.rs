@@ -24,6 +24,10 @@ pub struct OutgoingMail {
     pub text_body: String,
     /// `Message-ID` to thread replies on (EML-1).
     pub message_id: String,
+    /// `In-Reply-To`.
+    pub in_reply_to: Option<String>,
+    /// `References`, oldest first.
+    pub references: Vec<String>,
 }
 
 /// Why a mail was not sent.
@@ -40,10 +44,10 @@ pub enum MailError {
 /// Sends mail.
 #[async_trait]
 pub trait Mailer: Send + Sync + std::fmt::Debug {
-    /// Sends one mail.
+    /// Sends one mail; answers the server's reply (`250 2.0.0 Ok: queued as …`).
     ///
     /// # Errors
     /// MUST return [`MailError::Rejected`] when the server refuses permanently (5xx),
     /// [`MailError::Unavailable`] when it cannot be reached or answers 4xx.
-    async fn send(&self, mail: &OutgoingMail) -> Result<(), MailError>;
+    async fn send(&self, mail: &OutgoingMail) -> Result<String, MailError>;
 }

@@ -31,6 +31,7 @@ use crate::task::Task;
 use super::custom_fields::FieldValueStore;
 use super::idempotency::IdempotencyStore;
 use super::live_feed::LiveFeedStore;
+use super::mail::MailStore;
 use super::meta::MetaStore;
 pub use super::outbox::OutboxStore;
 use super::tokens::TokenStore;
@@ -689,6 +690,7 @@ pub trait Store:
     + super::AttachmentStore
     + WebhookStore
     + super::SlaStore
+    + MailStore
     + std::fmt::Debug
 {
 }
@@ -710,6 +712,7 @@ impl<T> Store for T where
         + super::AttachmentStore
         + WebhookStore
         + super::SlaStore
+        + MailStore
         + std::fmt::Debug
 {
 }

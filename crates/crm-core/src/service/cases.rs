@@ -126,7 +126,7 @@ impl Crm {
         self.load_case(actor, id).await
     }
 
-    async fn load_case(&self, actor: &Actor, id: CaseId) -> Result<Case> {
+    pub(super) async fn load_case(&self, actor: &Actor, id: CaseId) -> Result<Case> {
         match self.store.get_case(actor.tenant, id).await? {
             Some(c) if c.visible_to(actor) => Ok(c),
             _ => Err(Error::not_found("case", id)),

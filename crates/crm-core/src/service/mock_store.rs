@@ -40,6 +40,7 @@ pub(super) struct MockStore {
     pub(super) attachments: crate::ports::attachments::MockAttachmentStore,
     pub(super) webhooks: crate::ports::webhooks::MockWebhookStore,
     pub(super) sla_store: crate::ports::sla::MockSlaStore,
+    pub(super) mail_store: crate::ports::mail::MockMailStore,
 }
 
 #[async_trait]
@@ -588,6 +589,16 @@ impl crate::ports::WebhookStore for MockStore {
         self.webhooks.fan_out(handled, deliveries).await
     }
     async fn claim_deliveries(
+impl crate::ports::MailStore for MockStore {
+    async fn queue_mail(
+        &self,
+        follow_up: &FollowUp,
+        mail: &crate::mail::CaseMail,
+        events: &[DomainEvent],
+    ) -> StoreResult<()> {
+        self.mail_store.queue_mail(follow_up, mail, events).await
+    }
+    async fn claim_mails(
         &self,
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
@@ -666,5 +677,40 @@ impl crate::ports::SlaStore for MockStore {
         expected_version: u64,
     ) -> StoreResult<()> {
         self.sla_store.delete_sla_setting(tenant, kind, name, expected_version).await
+    ) -> StoreResult<Vec<crate::mail::CaseMail>> {
+        self.mail_store.claim_mails(now, lease_until, limit).await
+    }
+    async fn mail_sent(&self, id: crate::ids::FollowUpId, reply: &str, at: DateTime<Utc>) -> StoreResult<()> {
+        self.mail_store.mail_sent(id, reply, at).await
+    }
+    async fn mail_failed(
+        &self,
+        id: crate::ids::FollowUpId,
+        reply: &str,
+        retry_at: Option<DateTime<Utc>>,
+    ) -> StoreResult<()> {
+        self.mail_store.mail_failed(id, reply, retry_at).await
+    }
+    async fn requeue_mail(
+        &self,
+        tenant: TenantId,
+        id: crate::ids::FollowUpId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<crate::mail::CaseMail> {
+        self.mail_store.requeue_mail(tenant, id, now).await
+    }
+    async fn mail(&self, tenant: TenantId, id: crate::ids::FollowUpId) -> StoreResult<Option<crate::mail::CaseMail>> {
+        self.mail_store.mail(tenant, id).await
+    }
+    async fn mails_of_case(&self, tenant: TenantId, case: CaseId) -> StoreResult<Vec<crate::mail::CaseMail>> {
+        self.mail_store.mails_of_case(tenant, case).await
+    }
+    async fn mails_in_state(
+        &self,
+        tenant: TenantId,
+        state: crate::mail::MailState,
+        limit: u32,
+    ) -> StoreResult<Vec<crate::mail::CaseMail>> {
+        self.mail_store.mails_in_state(tenant, state, limit).await
     }
 }

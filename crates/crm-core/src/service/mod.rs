@@ -23,6 +23,7 @@ mod installation;
 mod interactions;
 mod live;
 mod lookup;
+mod mail;
 mod merge;
 mod messages;
 #[cfg(test)]
@@ -49,6 +50,7 @@ pub use external::ExternalLookup;
 pub use groups::{GroupPatch, Membership};
 pub use imports::CustomerImportCheck;
 pub use lookup::{Agenda, MAX_LOOKUP_MATCHES};
+pub use mail::{MAX_MAIL_LIST, MailSettings};
 pub use tenant_settings::TenantSettingsPatch;
 pub use webhooks::{ReplayRequest, Replayed, Rotation, WebhookSettings};
 pub use workers::{RoundReport, Worker, WorkerSettings};

@@ -10,6 +10,7 @@ pub mod events;
 pub mod external;
 pub mod groups;
 pub mod interactions;
+pub mod mail;
 pub mod messages;
 pub mod operator;
 pub mod outbox;

@@ -11,6 +11,7 @@ mod customer;
 mod diagnostics;
 mod directory;
 pub(crate) mod interaction;
+pub(crate) mod mail;
 mod names;
 mod outbox;
 mod paging;

@@ -34,6 +34,7 @@ mod customers;
 mod directory;
 mod interactions;
 mod isolation;
+mod mail;
 mod merge;
 mod outbox;
 mod sla;
@@ -74,6 +75,7 @@ pub use customers::*;
 pub use directory::*;
 pub use interactions::*;
 pub use isolation::*;
+pub use mail::*;
 pub use merge::*;
 pub use outbox::*;
 pub use sla::*;
@@ -211,6 +213,8 @@ macro_rules! store_conformance_tests {
             outbox_events_are_fanned_out_once_in_event_order,
             deliveries_are_claimed_in_aggregate_order_and_replayed,
             sla_settings_round_trip_with_versions_and_unique_scopes,
+            mails_are_queued_claimed_and_dead_lettered,
+            mails_are_claimed_by_one_worker_at_a_time,
         );
     };
 }

@@ -69,13 +69,13 @@ impl FakeMailer {
 
 #[async_trait]
 impl Mailer for FakeMailer {
-    async fn send(&self, mail: &OutgoingMail) -> Result<(), MailError> {
+    async fn send(&self, mail: &OutgoingMail) -> Result<String, MailError> {
         let mut state = self.lock();
         state.attempts += 1;
         if let Some(fail) = state.failures.pop_front() {
             return Err(fail());
         }
         state.sent.push(mail.clone());
-        Ok(())
+        Ok(format!("250 2.0.0 Ok: queued as fake-{}", state.sent.len()))
     }
 }

@@ -17,6 +17,7 @@ mod custom_fields;
 mod customers;
 mod directory;
 mod interactions;
+mod mail;
 mod outbox;
 mod sla;
 mod tasks;
@@ -122,6 +123,7 @@ pub(crate) struct State {
     pub(crate) attachments: HashMap<crm_core::ids::AttachmentId, crm_core::attachment::Attachment>,
     pub(crate) webhooks: webhooks::Webhooks,
     pub(crate) sla: BTreeMap<(TenantId, crm_core::sla::SlaSettingKind, String), crm_core::sla::SlaSetting>,
+    pub(crate) mails: HashMap<FollowUpId, mail::MailRow>,
 }
 
 impl MemoryStore {

@@ -117,6 +117,8 @@ fn mail() -> OutgoingMail {
         html_body: "<p>Hello</p>".into(),
         text_body: "Hello".into(),
         message_id: "<1@centre.example.com>".into(),
+        in_reply_to: None,
+        references: vec![],
     }
 }
 

@@ -1,0 +1,113 @@
+//! The notify rule: defaults, what an agent may send from, header injection, empty bodies.
+
+use chrono::TimeZone;
+
+use super::*;
+
+fn addr(s: &str) -> EmailAddress {
+    EmailAddress::parse(s).unwrap()
+}
+
+struct Fixture {
+    default_from: EmailAddress,
+    allowed: Vec<EmailAddress>,
+    customer: Vec<EmailAddress>,
+    earlier: Vec<String>,
+}
+
+fn fixture() -> Fixture {
+    Fixture {
+        default_from: addr("agent@crm.example"),
+        allowed: vec![addr("agent@crm.example"), addr("support@crm.example")],
+        customer: vec![addr("jane@customer.example"), addr("jane.work@customer.example")],
+        earlier: vec!["<a@crm.example>".into(), "<b@crm.example>".into()],
+    }
+}
+
+fn ctx(f: &Fixture) -> NotifyContext<'_> {
+    NotifyContext {
+        number: CaseNumber::new(123),
+        case_subject: "Broken router",
+        default_from: Some(&f.default_from),
+        allowed_from: &f.allowed,
+        customer_addresses: &f.customer,
+        signature: Some("Alex\nSupport <team>"),
+        earlier: &f.earlier,
+    }
+}
+
+fn build(req: NotifyRequest) -> Result<CaseMail, ValidationErrors> {
+    let f = fixture();
+    let id = FollowUpId::from_uuid(uuid::Uuid::from_u128(7));
+    let now = Utc.with_ymd_and_hms(2026, 12, 7, 9, 0, 0).unwrap();
+    req.build(
+        &ctx(&f),
+        id,
+        TenantId::from_uuid(uuid::Uuid::from_u128(1)),
+        CaseId::from_uuid(uuid::Uuid::from_u128(2)),
+        now,
+    )
+}
+
+fn fields(e: &ValidationErrors) -> Vec<&str> {
+    e.errors().iter().map(|e| e.field.as_str()).collect()
+}
+
+#[test]
+fn defaults_fill_from_to_subject_signature_and_threading() {
+    let mail = build(NotifyRequest { html: "<p>Fixed <script>x()</script></p>".into(), ..Default::default() }).unwrap();
+    assert_eq!(mail.from, addr("agent@crm.example"));
+    assert_eq!(mail.to, vec![addr("jane@customer.example")]);
+    assert_eq!(mail.subject, "[#CS-000123] Broken router");
+    assert_eq!(mail.html_body, "<p>Fixed </p><p>-- <br>Alex<br>Support &lt;team&gt;</p>");
+    assert_eq!(mail.text_body, "Fixed\n\n--\nAlex\nSupport <team>");
+    assert_eq!(mail.message_id, "<00000000-0000-0000-0000-000000000007@crm.example>");
+    assert_eq!(mail.in_reply_to.as_deref(), Some("<b@crm.example>"));
+    assert_eq!(mail.references.len(), 2);
+    assert_eq!(mail.state, MailState::Queued);
+}
+
+#[test]
+fn a_group_address_may_be_used_and_a_foreign_one_may_not() {
+    let ok = build(NotifyRequest { from: Some("Support@crm.example".into()), html: "x".into(), ..Default::default() });
+    assert_eq!(ok.unwrap().from.key(), "support@crm.example");
+    let bad = build(NotifyRequest { from: Some("ceo@crm.example".into()), html: "x".into(), ..Default::default() });
+    assert_eq!(fields(&bad.unwrap_err()), ["from"]);
+    let long = format!("{}@crm.example", "a".repeat(250));
+    let bad = build(NotifyRequest { from: Some(long), html: "x".into(), ..Default::default() });
+    assert!(bad.unwrap_err().errors()[0].reason.contains("254"));
+}
+
+#[test]
+fn header_injection_and_bad_addresses_are_refused_by_field() {
+    let e = build(NotifyRequest {
+        subject: Some("Hi\r\nBcc: victim@evil.example".into()),
+        to: Some(vec!["jane@customer.example\r\nBcc: x@evil.example".into()]),
+        cc: vec!["not an address".into()],
+        bcc: vec!["ok@customer.example".into()],
+        html: "<p>x</p>".into(),
+        ..Default::default()
+    })
+    .unwrap_err();
+    assert_eq!(fields(&e), ["to[0]", "cc[0]", "subject"]);
+}
+
+#[test]
+fn an_empty_body_or_no_recipient_is_refused() {
+    let e = build(NotifyRequest { to: Some(vec![]), html: "<script>only</script>".into(), ..Default::default() })
+        .unwrap_err();
+    assert_eq!(fields(&e), ["to", "html"]);
+}
+
+#[test]
+fn the_signature_can_be_left_out_and_a_tagged_subject_is_kept() {
+    let mail = build(NotifyRequest {
+        subject: Some("Re: [#CS-000123] Broken router".into()),
+        html: "Hello".into(),
+        signature: Some(false),
+        ..Default::default()
+    })
+    .unwrap();
+    assert_eq!(mail.subject, "Re: [#CS-000123] Broken router");
+    assert_eq!(mail.html_body, "Hello");
+}

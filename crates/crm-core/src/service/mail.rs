@@ -1,0 +1,235 @@
+//! Mail out (CAS-7, EML-2, FUP-1): notify a case's customer, the case's mails with their
+//! delivery state, the mail queue's dead letters and their requeue, and the `mail` worker's
+//! round that sends queued mails through the [`Mailer`] port.
+//!
+//! Exactly once, as far as SMTP allows: the mail and its follow-up are written in one
+//! transaction; the worker leases a mail before sending it, so two replicas never send it at
+//! once; its `Message-ID` was fixed when queued, so the one case left (the server accepted
+//! the mail and the replica died before recording it) resends the same message, which
+//! receivers and their threading see as one.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use super::Crm;
+use super::delivery::{DeliveryReport, RetryPolicy};
+use super::workers::{RoundReport, Worker};
+use crate::access::{Actor, Permission};
+use crate::case::Visibility;
+use crate::customer::{EmailAddress, Identity};
+use crate::error::{Error, Result};
+use crate::event::EventKind;
+use crate::follow_up::{FollowUp, FollowUpKind};
+use crate::ids::{CaseId, FollowUpId};
+use crate::mail::{CaseMail, MailState, NotifyContext, NotifyRequest};
+use crate::ports::{MailError, Mailer};
+use crate::time::{next_id, span};
+
+/// The tunables of the mail worker.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MailSettings {
+    /// How often the queue is polled when idle.
+    pub poll_interval: Duration,
+    /// How long a claimed mail is leased (longer than an SMTP transaction may take).
+    pub lease: Duration,
+    /// Mails per round.
+    pub batch: u32,
+    /// When a mail the server could not take is tried again, and when it is a dead letter.
+    pub retry: RetryPolicy,
+}
+
+impl Default for MailSettings {
+    fn default() -> Self {
+        Self {
+            poll_interval: Duration::from_millis(250),
+            lease: Duration::from_secs(300),
+            batch: 50,
+            retry: RetryPolicy::default(),
+        }
+    }
+}
+
+/// The most mails a queue listing returns.
+pub const MAX_MAIL_LIST: u32 = 500;
+
+impl Crm {
+    /// Notifies the customer of a case by mail (CAS-7): validates the request against what
+    /// the agent may use (From: its default address, its login address or a shared address
+    /// of one of its groups), then writes the follow-up (kind `outbound_email`, public) and
+    /// the queued mail in one transaction. The `mail` worker sends it.
+    ///
+    /// # Errors
+    /// Forbidden without `case.edit`; `NotFound` for a case the actor cannot see; every bad
+    /// field of the request.
+    pub async fn notify(&self, actor: &Actor, case: CaseId, request: NotifyRequest) -> Result<CaseMail> {
+        actor.require(Permission::CaseEdit)?;
+        let record = self.load_case(actor, case).await?;
+        let agent = self
+            .store
+            .get_agent(actor.tenant, actor.agent)
+            .await?
+            .ok_or_else(|| Error::not_found("agent", actor.agent))?;
+        let groups = self.store.list_groups(actor.tenant).await?;
+        let mut allowed: Vec<EmailAddress> = vec![agent.email.clone()];
+        allowed.extend(agent.profile.default_from.iter().cloned());
+        for g in groups.iter().filter(|g| agent.groups.contains(&g.id)) {
+            allowed.extend(g.mail_addresses.iter().cloned());
+        }
+        let customer_addresses: Vec<EmailAddress> =
+            match self.store.get_customer(actor.tenant, record.customer()).await? {
+                Some(c) => c
+                    .identities()
+                    .iter()
+                    .filter_map(|i| match i {
+                        Identity::Email { address, .. } => Some(address.clone()),
+                        _ => None,
+                    })
+                    .collect(),
+                None => Vec::new(),
+            };
+        let earlier: Vec<String> =
+            self.store.mails_of_case(actor.tenant, case).await?.into_iter().map(|m| m.message_id).collect();
+        let ctx = NotifyContext {
+            number: record.number,
+            case_subject: record.subject(),
+            default_from: agent.profile.default_from.as_ref().or(Some(&agent.email)),
+            allowed_from: &allowed,
+            customer_addresses: &customer_addresses,
+            signature: agent.profile.signature.as_deref(),
+            earlier: &earlier,
+        };
+        let id: FollowUpId = next_id(&*self.ids);
+        let now = self.clock.now();
+        let mail = request.build(&ctx, id, actor.tenant, case, now)?;
+        let follow_up = FollowUp {
+            id,
+            tenant: actor.tenant,
+            case,
+            kind: FollowUpKind::OutboundEmail,
+            author: Some(actor.agent),
+            at: now,
+            body: mail.html_body.clone(),
+            visibility: Visibility::Public,
+            interaction: None,
+        };
+        let events = [self.event(actor, EventKind::FollowUpAdded { case, follow_up: id })];
+        self.store.queue_mail(&follow_up, &mail, &events).await?;
+        Ok(mail)
+    }
+
+    /// A case's mails with their delivery state, oldest first.
+    ///
+    /// # Errors
+    /// As [`Crm::get_case`].
+    pub async fn case_mails(&self, actor: &Actor, case: CaseId) -> Result<Vec<CaseMail>> {
+        self.get_case(actor, case).await?;
+        Ok(self.store.mails_of_case(actor.tenant, case).await?)
+    }
+
+    /// The tenant's mails in a state (the dead letters: `failed`), oldest first.
+    ///
+    /// # Errors
+    /// Forbidden without `admin.tenant`.
+    pub async fn mails_in_state(&self, actor: &Actor, state: MailState, limit: u32) -> Result<Vec<CaseMail>> {
+        actor.require(Permission::AdminTenant)?;
+        Ok(self.store.mails_in_state(actor.tenant, state, limit.clamp(1, MAX_MAIL_LIST)).await?)
+    }
+
+    /// Puts a dead letter back in the queue, due now.
+    ///
+    /// # Errors
+    /// Forbidden without `admin.tenant`; `NotFound`; `Conflict` unless the mail failed.
+    pub async fn requeue_mail(&self, actor: &Actor, id: FollowUpId) -> Result<CaseMail> {
+        actor.require(Permission::AdminTenant)?;
+        Ok(self.store.requeue_mail(actor.tenant, id, self.clock.now()).await?)
+    }
+
+    /// One round of the mail worker: claims up to `settings.batch` due mails, sends each
+    /// through `mailer` and records the outcome: sent with the server's reply; queued again
+    /// with backoff when the server was unavailable; failed (a dead letter) when it refused
+    /// for good or after the policy's last attempt.
+    ///
+    /// # Errors
+    /// Store failures: the claimed mails come back when their lease ends.
+    pub async fn deliver_mails(&self, mailer: &dyn Mailer, settings: &MailSettings) -> Result<DeliveryReport> {
+        let now = self.clock.now();
+        let mails = self.store.claim_mails(now, now + span(settings.lease), settings.batch).await?;
+        let mut report =
+            DeliveryReport { claimed: u32::try_from(mails.len()).unwrap_or(u32::MAX), ..Default::default() };
+        for mail in mails {
+            match mailer.send(&mail.outgoing()).await {
+                Ok(reply) => {
+                    self.store.mail_sent(mail.id, &reply, self.clock.now()).await?;
+                    report.delivered += 1;
+                }
+                Err(e) => {
+                    let retry_at = match &e {
+                        MailError::Rejected(_) => None,
+                        MailError::Unavailable(_) => settings.retry.next_attempt(
+                            mail.attempts + 1,
+                            self.clock.now(),
+                            None,
+                            mail.id.as_uuid().as_u128(),
+                        ),
+                    };
+                    let reply = match &e {
+                        MailError::Rejected(r) => r.clone(),
+                        MailError::Unavailable(source) => format!("{e}: {source}"),
+                    };
+                    self.store.mail_failed(mail.id, &reply, retry_at).await?;
+                    if retry_at.is_some() {
+                        report.retried += 1;
+                    } else {
+                        report.dead += 1;
+                    }
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    /// The `mail` worker: [`Crm::deliver_mails`] rounds through `mailer`. The program adds
+    /// it to [`Crm::workers`] when a mail relay is configured (without one, mails wait,
+    /// queued).
+    pub fn mail_worker(&self, mailer: Arc<dyn Mailer>, settings: MailSettings) -> Arc<dyn Worker> {
+        Arc::new(MailWorker { crm: self.clone(), mailer, settings })
+    }
+}
+
+struct MailWorker {
+    crm: Crm,
+    mailer: Arc<dyn Mailer>,
+    settings: MailSettings,
+}
+
+impl fmt::Debug for MailWorker {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MailWorker").field("mailer", &self.mailer).finish_non_exhaustive()
+    }
+}
+
+#[async_trait]
+impl Worker for MailWorker {
+    fn name(&self) -> &'static str {
+        "mail"
+    }
+
+    fn idle_interval(&self) -> Duration {
+        self.settings.poll_interval
+    }
+
+    async fn round(&self) -> Result<RoundReport> {
+        let r = self.crm.deliver_mails(&*self.mailer, &self.settings).await?;
+        Ok(RoundReport {
+            claimed: r.claimed,
+            done: r.delivered,
+            retried: r.retried,
+            dead: r.dead,
+            more: r.claimed >= self.settings.batch && self.settings.batch > 0,
+            failure: None,
+        })
+    }
+}

@@ -1,0 +1,14 @@
+//! The mail adapter of the CRM: [`SmtpMailer`] sends `crm-core`'s
+//! [`OutgoingMail`](crm_core::ports::OutgoingMail) through an SMTP relay with `lettre`
+//! (rustls only; plain, STARTTLS or implicit TLS; AUTH; a connection pool), behind the core's
+//! [`Mailer`](crm_core::ports::Mailer) port.
+//!
+//! The relay's 5xx refusals are [`MailError::Rejected`](crm_core::ports::MailError) (the
+//! mail becomes a dead letter); everything else (connection refused, timeouts, 4xx) is
+//! [`MailError::Unavailable`](crm_core::ports::MailError) (the mail worker retries with
+//! backoff). The password is a [`secrecy::SecretString`]: it never prints, not even in
+//! `Debug`.
+
+mod smtp;
+
+pub use smtp::{SmtpConfig, SmtpMailer, TlsMode, build_message};

@@ -1,0 +1,271 @@
+//! Mail out through a REAL SMTP server (aiosmtpd, `tests/smtp_sink.py`, Debian's
+//! `python3-aiosmtpd`) on loopback, through `crm-mail`'s lettre transport: a notify arrives
+//! with its headers, both parts and threading headers; with the SMTP server stopped, mails
+//! wait (retried with backoff) and, once it is back, every one is delivered exactly once.
+//!
+//! The test starts and stops the sink itself (it must stop it mid-way). `CRM_TEST_SMTP_PYTHON`
+//! names the Python with aiosmtpd (default `/usr/bin/python3`). Without it the test says it
+//! did not run, and fails under `CI` (`.ci/run` installs `python3-aiosmtpd`).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crm_mail::{SmtpConfig, SmtpMailer};
+
+use crate::helpers::{Api, Backend, TestServer, test_settings};
+use crate::on_both_backends;
+
+fn python() -> String {
+    std::env::var("CRM_TEST_SMTP_PYTHON").unwrap_or_else(|_| "/usr/bin/python3".to_owned())
+}
+
+fn sink_available() -> bool {
+    let ok = Command::new(python())
+        .args(["-c", "import aiosmtpd"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        assert!(std::env::var_os("CI").is_none(), "CI needs python3-aiosmtpd for the SMTP tests");
+        eprintln!("SMTP tests did not run: no aiosmtpd for {} (apt-get install python3-aiosmtpd)", python());
+    }
+    ok
+}
+
+/// A running sink; killed on drop.
+struct Sink {
+    child: Child,
+}
+
+impl Sink {
+    async fn start(port: u16, dir: &Path) -> Self {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("smtp_sink.py");
+        let sink = Self {
+            child: Command::new(python())
+                .arg(script)
+                .arg(port.to_string())
+                .arg(dir)
+                .stdout(Stdio::null())
+                .stderr(Stdio::inherit())
+                .spawn()
+                .expect("start the SMTP sink"),
+        };
+        for _ in 0..100 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+                return sink;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the SMTP sink did not listen on {port}");
+    }
+}
+
+impl Drop for Sink {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The received mails, by file number.
+fn received(dir: &Path) -> BTreeMap<u32, String> {
+    std::fs::read_dir(dir)
+        .map(|d| {
+            d.filter_map(Result::ok)
+                .filter_map(|e| {
+                    let name = e.file_name().to_string_lossy().into_owned();
+                    let n = name.strip_suffix(".eml")?.parse().ok()?;
+                    Some((n, std::fs::read_to_string(e.path()).ok()?))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+async fn wait_received(dir: &Path, n: usize) -> BTreeMap<u32, String> {
+    for _ in 0..400 {
+        let got = received(dir);
+        if got.len() >= n {
+            return got;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("{n} mails never arrived at the SMTP sink (got {})", received(dir).len());
+}
+
+fn header<'a>(raw: &'a str, name: &str) -> Option<&'a str> {
+    raw.lines().find_map(|l| l.strip_prefix(name).and_then(|r| r.strip_prefix(": ")))
+}
+
+async fn notify(api: &Api, case: &str, html: &str) -> Value {
+    api.post(&format!("/api/v1/cases/{case}/notify"), &json!({"html": html})).await.expect(StatusCode::CREATED)
+}
+
+async fn notify_goes_through_a_real_smtp_server_exactly_once_across_an_outage(backend: Backend) {
+    if !sink_available() {
+        return;
+    }
+    let port = match backend {
+        Backend::Memory => 2525,
+        Backend::Sqlite => 2526,
+        Backend::Postgres(_) => 2527,
+    };
+    let dir_holder = tempfile::tempdir().expect("temp dir");
+    let dir: PathBuf = dir_holder.path().to_path_buf();
+    let sink = Sink::start(port, &dir).await;
+    let mut settings = test_settings();
+    settings.mailer = Some(Arc::new(SmtpMailer::new(&SmtpConfig::plain("127.0.0.1", port)).expect("mailer")));
+    settings.mail.retry = crm_core::service::RetryPolicy {
+        max_attempts: 1_000,
+        base_delay: Duration::from_millis(100),
+        max_delay: Duration::from_millis(300),
+    };
+    let t = TestServer::start_with_settings(&backend, settings).await;
+    let api = t.admin();
+    let customer = api
+        .post(
+            "/api/v1/customers",
+            &json!({"name": "Smtp Sam", "identities": [{"type": "email", "address": "sam@customer.example"}]}),
+        )
+        .await
+        .expect(StatusCode::CREATED);
+    let case = api
+        .post("/api/v1/cases", &json!({"customer": customer["id"], "subject": "Invoice missing"}))
+        .await
+        .expect(StatusCode::CREATED);
+    let (case, number) = (case["id"].as_str().expect("id").to_owned(), case["number"].as_str().expect("n").to_owned());
+
+    // One notify: the right envelope, headers and parts.
+    let first = notify(&api, &case, "<p>Here is <b>your</b> invoice.<script>x()</script></p>").await;
+    let got = wait_received(&dir, 1).await;
+    let raw = got.values().next().expect("one mail");
+    assert_eq!(header(raw, "X-Envelope-To"), Some("sam@customer.example"));
+    assert_eq!(header(raw, "From"), first["from"].as_str());
+    assert_eq!(header(raw, "To"), Some("sam@customer.example"));
+    assert_eq!(header(raw, "Subject"), Some(format!("[#{number}] Invoice missing").as_str()));
+    assert_eq!(header(raw, "Message-ID"), first["message_id"].as_str());
+    assert!(raw.contains("multipart/alternative"), "{raw}");
+    assert!(raw.contains("Content-Type: text/plain") && raw.contains("Content-Type: text/html"), "{raw}");
+    assert!(raw.contains("Here is your invoice."), "the plain-text part: {raw}");
+    assert!(!raw.contains("script"), "{raw}");
+    for _ in 0..100 {
+        let mails = api.get(&format!("/api/v1/cases/{case}/mails")).await.expect(StatusCode::OK);
+        if mails[0]["state"] == "sent" {
+            assert!(mails[0]["reply"].as_str().is_some_and(|r| r.contains("queued as sink-1")), "{mails}");
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+
+    // The SMTP server goes away; five mails are queued meanwhile and retried.
+    drop(sink);
+    let mut ids = vec![first["message_id"].as_str().expect("id").to_owned()];
+    for i in 0..5 {
+        let m = notify(&api, &case, &format!("<p>Update {i}</p>")).await;
+        assert_eq!(m["in_reply_to"].as_str(), ids.last().map(String::as_str), "threaded on the previous mail");
+        ids.push(m["message_id"].as_str().expect("id").to_owned());
+    }
+    for _ in 0..200 {
+        let mails = api.get(&format!("/api/v1/cases/{case}/mails")).await.expect(StatusCode::OK);
+        if mails.as_array().expect("list").iter().skip(1).all(|m| m["attempts"].as_u64() >= Some(1)) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let mails = api.get(&format!("/api/v1/cases/{case}/mails")).await.expect(StatusCode::OK);
+    assert!(mails.as_array().expect("list").iter().skip(1).all(|m| m["state"] == "queued"), "{mails}");
+    assert_eq!(received(&dir).len(), 1, "nothing arrives while the server is down");
+
+    // Back: every mail arrives exactly once, threaded on the previous one.
+    let _sink = Sink::start(port, &dir).await;
+    let got = wait_received(&dir, 6).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let got = if received(&dir).len() == got.len() { got } else { received(&dir) };
+    let mut seen: Vec<String> =
+        got.values().map(|raw| header(raw, "Message-ID").expect("a Message-ID").to_owned()).collect();
+    seen.sort();
+    let mut expected = ids.clone();
+    expected.sort();
+    assert_eq!(seen, expected, "every queued mail delivered exactly once");
+    let last = got.values().find(|raw| header(raw, "Message-ID") == ids.last().map(String::as_str)).expect("last");
+    assert_eq!(header(last, "In-Reply-To"), Some(ids[4].as_str()));
+    assert!(header(last, "References").is_some_and(|r| r.contains(ids[0].as_str())), "{last}");
+}
+on_both_backends!(notify_goes_through_a_real_smtp_server_exactly_once_across_an_outage);
+
+/// The figures of `docs/benchmarks.md` (mail out): the notify request's latency (it only
+/// queues; the worker sleeps meanwhile: a 20 s idle interval), then the rate at which the
+/// worker delivers the queued mails to the local SMTP sink (first to last arrival).
+/// `cargo test -p crm-e2e --release --test e2e -- --ignored real_smtp::mail_out_figures --nocapture`
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a benchmark: run by hand, figures in docs/benchmarks.md"]
+async fn mail_out_figures() {
+    const N: usize = 1_000;
+    if !sink_available() {
+        return;
+    }
+    let port = 2528;
+    let dir_holder = tempfile::tempdir().expect("temp dir");
+    let dir = dir_holder.path().to_path_buf();
+    let _sink = Sink::start(port, &dir).await;
+    let mut settings = test_settings();
+    settings.mail.batch = 100;
+    settings.mail.poll_interval = Duration::from_secs(20);
+    settings.mailer = Some(Arc::new(SmtpMailer::new(&SmtpConfig::plain("127.0.0.1", port)).expect("mailer")));
+    let t = TestServer::start_with_settings(&Backend::Sqlite, settings).await;
+    let api = t.admin();
+    let customer = api
+        .post(
+            "/api/v1/customers",
+            &json!({"name": "Bench Bo", "identities": [{"type": "email", "address": "bo@customer.example"}]}),
+        )
+        .await
+        .expect(StatusCode::CREATED);
+    let case = api
+        .post("/api/v1/cases", &json!({"customer": customer["id"], "subject": "Benchmark"}))
+        .await
+        .expect(StatusCode::CREATED);
+    let case = case["id"].as_str().expect("id").to_owned();
+    let html = format!("<p>{}</p>", "Your request is being handled. ".repeat(60));
+    let mut latencies = Vec::with_capacity(N);
+    for _ in 0..N {
+        let start = std::time::Instant::now();
+        notify(&api, &case, &html).await;
+        latencies.push(start.elapsed());
+    }
+    latencies.sort();
+    let at = |q: f64| latencies[((N as f64 * q) as usize).min(N - 1)];
+    println!("notify: {N} requests one after another, p50 {:?}, p99 {:?}, max {:?}", at(0.5), at(0.99), at(1.0));
+    let got = wait_until(&dir, N, Duration::from_secs(120)).await;
+    let mut times: Vec<std::time::SystemTime> = std::fs::read_dir(&dir)
+        .expect("dir")
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".eml"))
+        .filter_map(|e| e.metadata().ok()?.modified().ok())
+        .collect();
+    times.sort();
+    let span = times[times.len() - 1].duration_since(times[0]).unwrap_or_default();
+    println!(
+        "delivered: {got} mails in {span:?} (first to last arrival): {:.0} mails/s",
+        (got - 1) as f64 / span.as_secs_f64()
+    );
+}
+
+async fn wait_until(dir: &Path, n: usize, limit: Duration) -> usize {
+    let start = std::time::Instant::now();
+    while start.elapsed() < limit {
+        let got = received(dir).len();
+        if got >= n {
+            return got;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    received(dir).len()
+}
