@@ -201,6 +201,21 @@ pub enum EventKind {
         /// The push.
         push: ActivityPush,
     },
+    /// A script run reached an end step (GUI-1), written with the run's last answer.
+    ScriptRunFinished {
+        /// The run.
+        run: crate::ids::ScriptRunId,
+        /// The interaction it ran in.
+        interaction: InteractionId,
+        /// The script.
+        script: crate::ids::ScriptId,
+        /// The version it pinned.
+        version: u32,
+        /// The end step reached.
+        end: String,
+        /// The agent who ran it.
+        agent: AgentId,
+    },
 }
 
 /// Which worker delivers an event.
@@ -267,6 +282,7 @@ impl EventKind {
             EventKind::InteractionUnlinked { .. } => "interaction_unlinked",
             EventKind::MessageAdded { .. } => "message_added",
             EventKind::ActivityPushRequested { .. } => "activity_push_requested",
+            EventKind::ScriptRunFinished { .. } => "script_run_finished",
         }
     }
 }

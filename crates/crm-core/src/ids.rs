@@ -91,4 +91,6 @@ id_type! {
     ScriptId,
     /// An API token (its public handle: the secret is never stored, see `crate::api_token`).
     TokenId,
+    /// A run of a published script during an interaction (GUI-1).
+    ScriptRunId,
 }

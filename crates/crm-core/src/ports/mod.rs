@@ -3,6 +3,7 @@
 
 pub(crate) mod custom_fields;
 mod external_crm;
+pub(crate) mod guidance;
 pub(crate) mod idempotency;
 pub(crate) mod live_feed;
 mod mailer;
@@ -25,3 +26,4 @@ pub use store::{
     InteractionStore, OutboxStore, Store, StoreResult, TaskOwner, TaskPosition, TaskStore,
 };
 pub use tokens::TokenStore;
+pub use guidance::GuidanceStore;

@@ -11,12 +11,14 @@
 
 mod access_tokens;
 mod admin;
+mod alerts;
 mod cases;
 mod custom_fields;
 mod customers;
 mod delivery;
 mod external;
 mod groups;
+mod guidance;
 mod imports;
 mod installation;
 mod interactions;
@@ -37,6 +39,7 @@ mod workers;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
+pub use alerts::{ALERT_RULES_CACHE, VIP_FIELD};
 pub use admin::{AgentPatch, CASE_COLUMNS, NewAgent, NewTenant, ProfilePatch};
 pub use delivery::{ConnectorDirectory, DeliveryReport, RetryPolicy};
 pub use external::ExternalLookup;
@@ -63,7 +66,13 @@ pub struct Crm {
     /// a tenant's settings within that).
     tenants: Arc<RwLock<HashMap<TenantId, CachedTenant>>>,
     case_restore_period: chrono::Duration,
+    /// Each tenant's compiled alert rules (`None`: it has none), with when they were read
+    /// (GUI-2, `alerts.rs`).
+    alert_rules_cache: Arc<RwLock<HashMap<TenantId, CachedAlertRules>>>,
 }
+
+/// A tenant's compiled alert rules, with when they were read.
+type CachedAlertRules = (Option<Arc<crate::alert::AlertRules>>, chrono::DateTime<chrono::Utc>);
 
 /// How long a softly deleted case can be restored, unless configured otherwise.
 pub const DEFAULT_CASE_RESTORE_DAYS: i64 = 30;
@@ -83,6 +92,7 @@ impl Crm {
             ids,
             tenants: Arc::default(),
             case_restore_period: chrono::Duration::days(DEFAULT_CASE_RESTORE_DAYS),
+            alert_rules_cache: Arc::default(),
         }
     }
 
