@@ -8,6 +8,10 @@
 use sea_orm::{ConnectionTrait, DbBackend, DbErr, Statement};
 use sea_orm_migration::{MigrationName, MigrationTrait, MigratorTrait, SchemaManager, async_trait};
 
+mod m0014;
+
+use m0014::Guidance;
+
 /// Every migration of the store, in order.
 #[derive(Debug)]
 pub struct Migrator;
@@ -26,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(CaseAndTaskLists),
             Box::new(Administration),
             Box::new(InteractionSearchCasesMessages),
+            Box::new(Guidance),
         ]
     }
 }
@@ -615,3 +620,4 @@ mod tests {
         );
     }
 }
+

@@ -9,6 +9,7 @@ mod custom_fields;
 mod customer;
 mod diagnostics;
 mod directory;
+mod guidance;
 pub(crate) mod interaction;
 mod names;
 mod outbox;

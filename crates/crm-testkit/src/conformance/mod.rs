@@ -31,6 +31,7 @@ mod conversations;
 mod custom_fields;
 mod customers;
 mod directory;
+mod guidance;
 mod interactions;
 mod isolation;
 mod merge;
@@ -68,6 +69,7 @@ pub use conversations::*;
 pub use custom_fields::*;
 pub use customers::*;
 pub use directory::*;
+pub use guidance::*;
 pub use interactions::*;
 pub use isolation::*;
 pub use merge::*;
@@ -199,6 +201,10 @@ macro_rules! store_conformance_tests {
             a_group_in_use_is_not_deleted,
             queues_are_listed_by_name_per_tenant,
             tenants_are_listed_and_replaced,
+            scripts_are_drafted_published_and_versions_kept,
+            script_runs_are_written_with_their_events,
+            alert_rule_sets_are_replaced_at_their_version,
+            customer_activity_counts_cases_tasks_and_contacts,
         );
     };
 }

@@ -15,6 +15,7 @@ mod cases;
 mod custom_fields;
 mod customers;
 mod directory;
+mod guidance;
 mod interactions;
 mod outbox;
 mod tasks;
@@ -116,6 +117,10 @@ pub(crate) struct State {
     pub(crate) idempotency: HashMap<String, app_state::KeyRow>,
     pub(crate) feed: app_state::Feed,
     pub(crate) meta: HashMap<String, String>,
+    pub(crate) scripts: HashMap<crm_core::ids::ScriptId, (TenantId, crm_core::guidance::Script)>,
+    pub(crate) script_versions: BTreeMap<(crm_core::ids::ScriptId, u32), (TenantId, crm_core::guidance::ScriptVersion)>,
+    pub(crate) script_runs: HashMap<crm_core::ids::ScriptRunId, crm_core::guidance::StoredScriptRun>,
+    pub(crate) alert_rules: HashMap<TenantId, crm_core::guidance::AlertRuleSet>,
 }
 
 impl MemoryStore {
