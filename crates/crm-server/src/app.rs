@@ -22,7 +22,8 @@ use crate::idempotency::idempotency;
 use crate::metrics::track;
 use crate::problem::{Problem, ProblemKind};
 use crate::routes::{
-    admin, cases, custom_fields, customers, events, external, groups, interactions, messages, operator, outbox, tasks,
+    admin, cases, custom_fields, customers, events, external, groups, guidance, interactions, messages, operator, outbox,
+    tasks,
 };
 use crate::state::AppState;
 
@@ -95,6 +96,17 @@ pub fn api() -> (Router<AppState>, OpenApi) {
         .routes(routes!(outbox::connectors))
         .routes(routes!(outbox::list))
         .routes(routes!(outbox::requeue))
+        .routes(routes!(guidance::scripts, guidance::create_script))
+        .routes(routes!(guidance::script, guidance::update_script))
+        .routes(routes!(guidance::publish_script))
+        .routes(routes!(guidance::script_versions))
+        .routes(routes!(guidance::script_version))
+        .routes(routes!(guidance::script_runs, guidance::start_script_run))
+        .routes(routes!(guidance::script_run))
+        .routes(routes!(guidance::answer_script_run))
+        .routes(routes!(guidance::alert_rules, guidance::put_alert_rules))
+        .routes(routes!(guidance::dry_run_alerts))
+        .routes(routes!(guidance::interaction_alerts))
         .split_for_parts();
     (router, doc)
 }

@@ -8,6 +8,7 @@ pub mod customers;
 pub mod events;
 pub mod external;
 pub mod groups;
+pub mod guidance;
 pub mod interactions;
 pub mod messages;
 pub mod operator;
