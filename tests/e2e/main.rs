@@ -14,6 +14,7 @@ mod blackbox;
 mod conversations;
 mod custom_fields;
 mod external;
+mod guidance;
 mod idempotent_ids;
 mod import_export;
 mod openapi_check;
