@@ -146,10 +146,8 @@ async fn alerts_come_with_the_screen_pop(backend: Backend) {
     admin.post("/api/v1/custom-fields", &vip).await.expect(StatusCode::CREATED);
     let body = json!({"name": "Vera Important", "identities": [{"type": "phone", "number": "+33 6 11 22 33 44"}],
                       "custom": {"vip": true}});
-    let vera = admin.post("/api/v1/customers", &body).await.expect(StatusCode::CREATED)["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
+    let vera =
+        admin.post("/api/v1/customers", &body).await.expect(StatusCode::CREATED)["id"].as_str().expect("id").to_owned();
 
     // Bad rules: 422 naming each node's path; agents may not write rules.
     let read = admin.get("/api/v1/alert-rules").await;
@@ -175,8 +173,11 @@ async fn alerts_come_with_the_screen_pop(backend: Backend) {
 
     // The lookup's card carries the alert; a customer no rule concerns carries none.
     let found = alice.get("/api/v1/lookup?phone=%2B33611223344").await.expect(StatusCode::OK);
-    assert_eq!(found[0]["alerts"], json!([{"rule": "vip", "severity": "critical", "message": "VIP customer",
-                                            "suggestion": "offer the retention script"}]));
+    assert_eq!(
+        found[0]["alerts"],
+        json!([{"rule": "vip", "severity": "critical", "message": "VIP customer",
+                                            "suggestion": "offer the retention script"}])
+    );
     let jeanne = alice.get("/api/v1/lookup?phone=%2B33123456789").await.expect(StatusCode::OK);
     assert!(jeanne[0].get("alerts").is_none(), "{jeanne}");
 
@@ -187,7 +188,9 @@ async fn alerts_come_with_the_screen_pop(backend: Backend) {
         .await
         .expect(StatusCode::CREATED);
     let names = |card: &Value| -> Vec<String> {
-        card["alerts"].as_array().map(|a| a.iter().map(|x| x["rule"].as_str().unwrap_or("").to_owned()).collect())
+        card["alerts"]
+            .as_array()
+            .map(|a| a.iter().map(|x| x["rule"].as_str().unwrap_or("").to_owned()).collect())
             .unwrap_or_default()
     };
     assert_eq!(names(&pop["cards"][0]), ["vip", "repeat"], "{pop}");
@@ -205,7 +208,10 @@ async fn alerts_come_with_the_screen_pop(backend: Backend) {
     ]});
     let result = admin.post("/api/v1/alert-rules/dry-run", &dry).await.expect(StatusCode::OK);
     assert_eq!(names(&result), ["busy"], "{result}");
-    assert_eq!((result["facts"]["contacts.last_30_days"].as_f64(), result["facts"]["customer.vip"].as_bool()), (Some(1.0), Some(true)));
+    assert_eq!(
+        (result["facts"]["contacts.last_30_days"].as_f64(), result["facts"]["customer.vip"].as_bool()),
+        (Some(1.0), Some(true))
+    );
     let stored = admin.post("/api/v1/alert-rules/dry-run", &json!({"customer": vera})).await.expect(StatusCode::OK);
     assert_eq!(names(&stored), ["vip"], "no interaction imagined: the voice rule stays quiet: {stored}");
     let p = admin

@@ -118,7 +118,8 @@ pub struct ContactCounts {
 /// service gathers from the store (one read at screen pop); the rules never read the store.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AlertFacts {
-    /// The customer is a VIP (the tenant's VIP flag).
+    /// The customer is a VIP: its boolean custom field `vip` is true
+    /// (`crm_core::service::VIP_FIELD`).
     pub vip: bool,
     /// The customer's custom field values.
     pub custom: BTreeMap<FieldKey, FieldValue>,
@@ -128,9 +129,11 @@ pub struct AlertFacts {
     pub overdue_tasks: u32,
     /// Recent contacts.
     pub contacts: ContactCounts,
-    /// The customer has an open entry in an active call list (OUT-1).
+    /// The customer has an open entry in an active call list (OUT-1). TODO(OUT-1): call
+    /// lists are not stored yet, so the service always gathers `false`.
     pub open_campaign_entry: bool,
-    /// One of the customer's open cases has breached its SLA.
+    /// One of the customer's open cases has breached its SLA. TODO(SLA): SLA clocks are
+    /// not stored yet, so the service always gathers `false`.
     pub sla_breached: bool,
     /// The current interaction's channel, if there is one.
     pub channel: Option<Channel>,

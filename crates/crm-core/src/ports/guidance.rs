@@ -65,8 +65,7 @@ pub trait GuidanceStore: Send + Sync {
     ///
     /// # Errors
     /// Backend failures only.
-    async fn script_version(&self, tenant: TenantId, id: ScriptId, version: u32)
-    -> StoreResult<Option<ScriptVersion>>;
+    async fn script_version(&self, tenant: TenantId, id: ScriptId, version: u32) -> StoreResult<Option<ScriptVersion>>;
 
     /// Inserts a new run with its events, in one transaction.
     ///

@@ -16,6 +16,7 @@ pub(crate) mod tokens;
 pub use crate::time::{Clock, IdGenerator};
 pub use custom_fields::FieldValueStore;
 pub use external_crm::ExternalCrm;
+pub use guidance::GuidanceStore;
 pub use idempotency::IdempotencyStore;
 pub use live_feed::LiveFeedStore;
 pub use mailer::{MailError, Mailer, OutgoingMail};
@@ -26,4 +27,3 @@ pub use store::{
     InteractionStore, OutboxStore, Store, StoreResult, TaskOwner, TaskPosition, TaskStore,
 };
 pub use tokens::TokenStore;
-pub use guidance::GuidanceStore;

@@ -29,12 +29,12 @@ use crate::page::{Page, PageRequest};
 use crate::task::Task;
 
 use super::custom_fields::FieldValueStore;
+use super::guidance::GuidanceStore;
 use super::idempotency::IdempotencyStore;
 use super::live_feed::LiveFeedStore;
 use super::meta::MetaStore;
 pub use super::outbox::OutboxStore;
 use super::tokens::TokenStore;
-use super::guidance::GuidanceStore;
 
 /// Shorthand for store results.
 pub type StoreResult<T> = Result<T, StoreError>;

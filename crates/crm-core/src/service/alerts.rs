@@ -189,8 +189,7 @@ impl Crm {
     pub async fn interaction_alerts(&self, actor: &Actor, id: InteractionId) -> Result<Vec<Alert>> {
         actor.require(Permission::CustomerRead)?;
         let interaction = self.load_interaction(actor, id).await?;
-        let (Some(customer), Some(rules)) =
-            (interaction.customer(), self.compiled_alert_rules(actor.tenant).await?)
+        let (Some(customer), Some(rules)) = (interaction.customer(), self.compiled_alert_rules(actor.tenant).await?)
         else {
             return Ok(Vec::new());
         };

@@ -60,7 +60,8 @@ impl Crm {
             return Err(Error::invalid("script", format!("a tenant holds at most {MAX_SCRIPTS} scripts")));
         }
         let now = self.clock.now();
-        let script = Script { id: next_id(&*self.ids), draft, version: 1, published: 0, created_at: now, updated_at: now };
+        let script =
+            Script { id: next_id(&*self.ids), draft, version: 1, published: 0, created_at: now, updated_at: now };
         self.store.insert_script(actor.tenant, &script).await?;
         Ok(script)
     }
@@ -119,8 +120,13 @@ impl Crm {
         let schema = script_schema(self.facts_schema(actor.tenant).await?);
         current.draft.publish(id, number, &schema).map_err(crate::error::ValidationErrors::from)?;
         let now = self.clock.now();
-        let published =
-            ScriptVersion { script: id, version: number, draft: current.draft.clone(), published_at: now, published_by: actor.agent };
+        let published = ScriptVersion {
+            script: id,
+            version: number,
+            draft: current.draft.clone(),
+            published_at: now,
+            published_by: actor.agent,
+        };
         let script = Script { version: expected + 1, published: number, updated_at: now, ..current };
         self.store.publish_script(actor.tenant, &script, expected, &published).await?;
         Ok(published)
@@ -254,7 +260,12 @@ impl Crm {
     /// the current one, of the wrong type, an unknown choice, a number out of bounds, a
     /// text too long, a finished run (each naming `step` or `value`); `StaleVersion` when
     /// another answer was written since the run was read.
-    pub async fn answer_script_run(&self, actor: &Actor, id: ScriptRunId, answer: ScriptAnswer) -> Result<ScriptRunView> {
+    pub async fn answer_script_run(
+        &self,
+        actor: &Actor,
+        id: ScriptRunId,
+        answer: ScriptAnswer,
+    ) -> Result<ScriptRunView> {
         actor.require(Permission::InteractionHandle)?;
         let stored = self.load_run(actor, id).await?;
         let (published, mut run, facts) = self.resume(actor, &stored).await?;

@@ -39,8 +39,8 @@ mod workers;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
-pub use alerts::{ALERT_RULES_CACHE, VIP_FIELD};
 pub use admin::{AgentPatch, CASE_COLUMNS, NewAgent, NewTenant, ProfilePatch};
+pub use alerts::{ALERT_RULES_CACHE, VIP_FIELD};
 pub use delivery::{ConnectorDirectory, DeliveryReport, RetryPolicy};
 pub use external::ExternalLookup;
 pub use groups::{GroupPatch, Membership};

@@ -114,12 +114,7 @@ impl GuidanceStore for SqlStore {
             exec(
                 &tx,
                 "INSERT INTO script_versions (script_id, version, tenant_id, doc) VALUES (?, ?, ?, ?)",
-                vec![
-                    uid(published.script),
-                    int(u64::from(published.version)),
-                    uid(tenant),
-                    text(to_doc(published)?),
-                ],
+                vec![uid(published.script), int(u64::from(published.version)), uid(tenant), text(to_doc(published)?)],
             )
             .await
             .map_err(db)?;
@@ -140,12 +135,7 @@ impl GuidanceStore for SqlStore {
         rows.iter().map(from_doc).collect()
     }
 
-    async fn script_version(
-        &self,
-        tenant: TenantId,
-        id: ScriptId,
-        version: u32,
-    ) -> StoreResult<Option<ScriptVersion>> {
+    async fn script_version(&self, tenant: TenantId, id: ScriptId, version: u32) -> StoreResult<Option<ScriptVersion>> {
         let row = one(
             &self.read,
             "SELECT doc FROM script_versions WHERE script_id = ? AND version = ? AND tenant_id = ?",
@@ -160,7 +150,8 @@ impl GuidanceStore for SqlStore {
         let tx = self.begin().await?;
         let result = async {
             require(&tx, "interactions", "interaction", run.tenant.as_uuid(), run.interaction.as_uuid()).await?;
-            if one(&tx, "SELECT 1 AS one FROM script_runs WHERE id = ?", vec![uid(run.id)]).await.map_err(db)?.is_some() {
+            if one(&tx, "SELECT 1 AS one FROM script_runs WHERE id = ?", vec![uid(run.id)]).await.map_err(db)?.is_some()
+            {
                 return Err(StoreError::duplicate("id", run.id.to_string()));
             }
             exec(
@@ -315,8 +306,9 @@ async fn update_script_row<C: sea_orm::ConnectionTrait>(
     .await
     .map_err(db)?;
     if n == 0 {
-        return Err(stale_or_missing(c, "scripts", "script", tenant.as_uuid(), script.id.as_uuid(), expected_version).await);
+        return Err(
+            stale_or_missing(c, "scripts", "script", tenant.as_uuid(), script.id.as_uuid(), expected_version).await
+        );
     }
     Ok(())
 }
-

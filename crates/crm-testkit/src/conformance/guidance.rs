@@ -200,11 +200,8 @@ pub async fn customer_activity_counts_cases_tasks_and_contacts(factory: &dyn Sto
     for (days, hours) in [(0, 2), (0, 23), (3, 0), (7, 0), (20, 0), (30, 0), (31, 0)] {
         let mut i = ctx.build_interaction(Some(&c));
         i.offered_at = at - Duration::days(days) - Duration::hours(hours);
-        let events = [ctx.event(EventKind::InteractionCreated {
-            interaction: i.id,
-            agent: i.agent(),
-            customer: i.customer(),
-        })];
+        let events =
+            [ctx.event(EventKind::InteractionCreated { interaction: i.id, agent: i.agent(), customer: i.customer() })];
         s.insert_interaction(&i, &events).await.unwrap();
     }
     ctx.interaction(Some(&bystander)).await;

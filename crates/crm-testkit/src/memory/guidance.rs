@@ -78,12 +78,7 @@ impl GuidanceStore for MemoryStore {
             .collect())
     }
 
-    async fn script_version(
-        &self,
-        tenant: TenantId,
-        id: ScriptId,
-        version: u32,
-    ) -> StoreResult<Option<ScriptVersion>> {
+    async fn script_version(&self, tenant: TenantId, id: ScriptId, version: u32) -> StoreResult<Option<ScriptVersion>> {
         Ok(self.read()?.script_versions.get(&(id, version)).filter(|(t, _)| *t == tenant).map(|(_, v)| v.clone()))
     }
 
@@ -167,7 +162,10 @@ impl GuidanceStore for MemoryStore {
                 && c.visibility() != Visibility::Private
         }));
         activity.overdue_tasks = count(state.tasks.values().filter(|t| {
-            t.tenant == tenant && t.customer() == customer && t.status() == TaskStatus::Planned && t.scheduled_at() < now
+            t.tenant == tenant
+                && t.customer() == customer
+                && t.status() == TaskStatus::Planned
+                && t.scheduled_at() < now
         }));
         for i in state.interactions.values().filter(|i| i.tenant == tenant && i.customer() == Some(customer)) {
             activity.count_contact(i.offered_at, now);
