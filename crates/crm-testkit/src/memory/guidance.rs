@@ -84,7 +84,7 @@ impl GuidanceStore for MemoryStore {
 
     async fn insert_script_run(&self, run: &StoredScriptRun, events: &[DomainEvent]) -> StoreResult<()> {
         let mut state = self.write()?;
-        if !state.interactions.get(&run.interaction).is_some_and(|i| i.tenant == run.tenant) {
+        if state.interactions.get(&run.interaction).is_none_or(|i| i.tenant != run.tenant) {
             return Err(StoreError::InvalidReference {
                 field: "interaction".to_owned(),
                 reason: format!("{} does not exist", run.interaction),
@@ -152,8 +152,7 @@ impl GuidanceStore for MemoryStore {
         now: DateTime<Utc>,
     ) -> StoreResult<CustomerActivity> {
         let state = self.read()?;
-        let mut activity = CustomerActivity::default();
-        activity.open_critical_cases = count(state.cases.values().filter(|c| {
+        let open_critical_cases = count(state.cases.values().filter(|c| {
             c.tenant == tenant
                 && c.customer() == customer
                 && c.severity() == Severity::Critical
@@ -161,12 +160,13 @@ impl GuidanceStore for MemoryStore {
                 && !c.is_deleted()
                 && c.visibility() != Visibility::Private
         }));
-        activity.overdue_tasks = count(state.tasks.values().filter(|t| {
+        let overdue_tasks = count(state.tasks.values().filter(|t| {
             t.tenant == tenant
                 && t.customer() == customer
                 && t.status() == TaskStatus::Planned
                 && t.scheduled_at() < now
         }));
+        let mut activity = CustomerActivity { open_critical_cases, overdue_tasks, ..CustomerActivity::default() };
         for i in state.interactions.values().filter(|i| i.tenant == tenant && i.customer() == Some(customer)) {
             activity.count_contact(i.offered_at, now);
         }
