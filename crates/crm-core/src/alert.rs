@@ -56,9 +56,10 @@ pub const MAX_RULE_NAME_CHARS: usize = 100;
 /// The longest message or suggestion, in characters.
 pub const MAX_ALERT_TEXT_CHARS: usize = 500;
 
-/// How loudly the agent's screen shows an alert.
+/// How loudly the agent's screen shows an alert. Named `AlertSeverity` in the OpenAPI
+/// document, apart from a case's `Severity`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = AlertSeverity))]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
     /// For information (a suggestion, a reminder).
@@ -421,7 +422,7 @@ mod openapi_tests {
         ScriptDraft::schemas(&mut schemas);
         ScriptRunRecord::schemas(&mut schemas);
         let names: Vec<&str> = schemas.iter().map(|(n, _)| n.as_str()).collect();
-        for expected in ["Condition", "Operator", "Literal", "Severity", "Step", "BranchArm", "RunPosition"] {
+        for expected in ["Condition", "Operator", "Literal", "AlertSeverity", "Step", "BranchArm", "RunPosition"] {
             assert!(names.contains(&expected), "{expected} missing from {names:?}");
         }
         let condition = serde_json::to_string(&crate::rules::Condition::schema()).expect("json");
