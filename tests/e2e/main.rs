@@ -15,6 +15,7 @@ mod blackbox;
 mod conversations;
 mod custom_fields;
 mod external;
+mod guidance;
 mod idempotent_ids;
 mod import_export;
 mod mail;

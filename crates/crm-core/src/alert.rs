@@ -56,9 +56,10 @@ pub const MAX_RULE_NAME_CHARS: usize = 100;
 /// The longest message or suggestion, in characters.
 pub const MAX_ALERT_TEXT_CHARS: usize = 500;
 
-/// How loudly the agent's screen shows an alert.
+/// How loudly the agent's screen shows an alert. Named `AlertSeverity` in the OpenAPI
+/// document, apart from a case's `Severity`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = AlertSeverity))]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
     /// For information (a suggestion, a reminder).
@@ -118,7 +119,8 @@ pub struct ContactCounts {
 /// service gathers from the store (one read at screen pop); the rules never read the store.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AlertFacts {
-    /// The customer is a VIP (the tenant's VIP flag).
+    /// The customer is a VIP: its boolean custom field `vip` is true
+    /// (`crm_core::service::VIP_FIELD`).
     pub vip: bool,
     /// The customer's custom field values.
     pub custom: BTreeMap<FieldKey, FieldValue>,
@@ -128,9 +130,11 @@ pub struct AlertFacts {
     pub overdue_tasks: u32,
     /// Recent contacts.
     pub contacts: ContactCounts,
-    /// The customer has an open entry in an active call list (OUT-1).
+    /// The customer has an open entry in an active call list (OUT-1). TODO(OUT-1): call
+    /// lists are not stored yet, so the service always gathers `false`.
     pub open_campaign_entry: bool,
-    /// One of the customer's open cases has breached its SLA.
+    /// One of the customer's open cases has breached its SLA. TODO(SLA): SLA clocks are
+    /// not stored yet, so the service always gathers `false`.
     pub sla_breached: bool,
     /// The current interaction's channel, if there is one.
     pub channel: Option<Channel>,
@@ -418,7 +422,7 @@ mod openapi_tests {
         ScriptDraft::schemas(&mut schemas);
         ScriptRunRecord::schemas(&mut schemas);
         let names: Vec<&str> = schemas.iter().map(|(n, _)| n.as_str()).collect();
-        for expected in ["Condition", "Operator", "Literal", "Severity", "Step", "BranchArm", "RunPosition"] {
+        for expected in ["Condition", "Operator", "Literal", "AlertSeverity", "Step", "BranchArm", "RunPosition"] {
             assert!(names.contains(&expected), "{expected} missing from {names:?}");
         }
         let condition = serde_json::to_string(&crate::rules::Condition::schema()).expect("json");

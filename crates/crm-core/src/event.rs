@@ -208,6 +208,20 @@ pub enum EventKind {
         webhook: crate::ids::WebhookId,
         /// Since when its deliveries fail.
         failing_since: DateTime<Utc>,
+    /// A script run reached an end step (GUI-1), written with the run's last answer.
+    ScriptRunFinished {
+        /// The run.
+        run: crate::ids::ScriptRunId,
+        /// The interaction it ran in.
+        interaction: InteractionId,
+        /// The script.
+        script: crate::ids::ScriptId,
+        /// The version it pinned.
+        version: u32,
+        /// The end step reached.
+        end: String,
+        /// The agent who ran it.
+        agent: AgentId,
     },
 }
 
@@ -276,6 +290,7 @@ impl EventKind {
             EventKind::MessageAdded { .. } => "message_added",
             EventKind::ActivityPushRequested { .. } => "activity_push_requested",
             EventKind::WebhookDisabled { .. } => "webhook_disabled",
+            EventKind::ScriptRunFinished { .. } => "script_run_finished",
         }
     }
 }

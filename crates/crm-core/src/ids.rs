@@ -97,4 +97,6 @@ id_type! {
     WebhookId,
     /// One event's delivery to one webhook subscription (EXT-3).
     DeliveryId,
+    /// A run of a published script during an interaction (GUI-1).
+    ScriptRunId,
 }

@@ -37,6 +37,7 @@ pub mod error;
 pub mod event;
 pub mod external;
 pub mod follow_up;
+pub mod guidance;
 pub mod idempotency;
 pub mod ids;
 pub mod interaction;

@@ -81,6 +81,7 @@ impl Addressees {
             EventKind::InteractionCreated { agent, .. }
             | EventKind::InteractionStateChanged { agent, .. }
             | EventKind::MessageAdded { agent, .. } => Self::Agents(agent.iter().copied().collect()),
+            EventKind::ScriptRunFinished { agent, .. } => Self::Agents(vec![*agent]),
             _ => Self::Agents(Vec::new()),
         }
     }

@@ -27,6 +27,8 @@ use crate::routes::{
     sla_report, tasks,
     admin, cases, custom_fields, customers, events, external, groups, interactions, mail, messages, operator, outbox,
     tasks,
+    admin, cases, custom_fields, customers, events, external, groups, guidance, interactions, messages, operator,
+    outbox, tasks,
 };
 use crate::state::AppState;
 
@@ -118,6 +120,17 @@ pub fn api() -> (Router<AppState>, OpenApi) {
         .routes(routes!(mail::case_mails))
         .routes(routes!(mail::outbound))
         .routes(routes!(mail::requeue))
+        .routes(routes!(guidance::scripts, guidance::create_script))
+        .routes(routes!(guidance::script, guidance::update_script))
+        .routes(routes!(guidance::publish_script))
+        .routes(routes!(guidance::script_versions))
+        .routes(routes!(guidance::script_version))
+        .routes(routes!(guidance::script_runs, guidance::start_script_run))
+        .routes(routes!(guidance::script_run))
+        .routes(routes!(guidance::answer_script_run))
+        .routes(routes!(guidance::alert_rules, guidance::put_alert_rules))
+        .routes(routes!(guidance::dry_run_alerts))
+        .routes(routes!(guidance::interaction_alerts))
         .split_for_parts();
     (router, doc)
 }

@@ -24,7 +24,7 @@ use crm_core::customer::{CustomerQuery, EmailAddress, IdentityKey, PhoneNumber};
 use crm_core::event::{DomainEvent, EventKind};
 use crm_core::ids::{CustomerId, TenantId};
 use crm_core::page::PageRequest;
-use crm_core::ports::{CardLimits, CardStore, CaseStore, CustomerStore};
+use crm_core::ports::{CardLimits, CardStore, CaseStore, CustomerStore, GuidanceStore};
 use crm_core::time::{UuidV7Generator, next_id};
 use crm_store_sql::bench_data::{self, BenchData};
 use crm_store_sql::{SqlStore, SqlStoreOptions};
@@ -209,6 +209,31 @@ async fn main() {
         print(name, &s);
         results.push(s);
     }
+    // Alerts at screen pop (GUI-2): the facts the card does not carry, ONE aggregate
+    // statement per card (`customer_activity`), alone and after the screen pop it follows.
+    let mut ids = Vec::with_capacity(phone_keys.len());
+    for key in &phone_keys {
+        let found = store.cards_by_identity(tenant, key, 10, &PrivateScope::All, CardLimits::CARD).await.unwrap();
+        ids.push(found[0].0.id);
+    }
+    let at = now();
+    let mut samples = Vec::with_capacity(ids.len());
+    let wall = Instant::now();
+    for id in &ids {
+        let t = Instant::now();
+        store.customer_activity(tenant, *id, at).await.unwrap();
+        samples.push(t.elapsed());
+    }
+    print("alert facts (customer_activity: one aggregate statement), warm", &stats(samples, wall.elapsed()));
+    let mut samples = Vec::with_capacity(ids.len());
+    let wall = Instant::now();
+    for key in &phone_keys {
+        let t = Instant::now();
+        let found = store.cards_by_identity(tenant, key, 10, &PrivateScope::All, CardLimits::CARD).await.unwrap();
+        store.customer_activity(tenant, found[0].0.id, at).await.unwrap();
+        samples.push(t.elapsed());
+    }
+    print("screen pop by phone + alert facts, warm", &stats(samples, wall.elapsed()));
     // Customer search by name (CUS-5), first page of 50: a whole name (three words, the
     // last one a number whose prefix also matches longer numbers), then a last name's
     // prefix shared by a sixteenth of the customers.

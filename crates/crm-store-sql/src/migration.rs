@@ -10,6 +10,10 @@ mod sla;
 use sea_orm::{ConnectionTrait, DbBackend, DbErr, Statement};
 use sea_orm_migration::{MigrationName, MigrationTrait, MigratorTrait, SchemaManager, async_trait};
 
+mod m0014;
+
+use m0014::Guidance;
+
 /// Every migration of the store, in order.
 #[derive(Debug)]
 pub struct Migrator;
@@ -32,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(Webhooks),
             Box::new(sla::SlaSettings),
             Box::new(crate::store::mail::CaseMails),
+            Box::new(Guidance),
         ]
     }
 }

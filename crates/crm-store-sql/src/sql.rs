@@ -142,7 +142,9 @@ as_uuid!(
     MessageId,
     MergeId,
     EventId,
-    FieldDefinitionId
+    FieldDefinitionId,
+    ScriptId,
+    ScriptRunId
 );
 
 /// A uuid as a bound value.

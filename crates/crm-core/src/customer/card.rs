@@ -31,6 +31,10 @@ pub struct CustomerCard {
     pub last_interactions: Vec<InteractionSummary>,
     /// Relations to other customers (CUS-7).
     pub relations: Vec<Relation>,
+    /// The alerts the tenant's rules raise for this customer (GUI-2), most severe first:
+    /// filled by the screen pop (lookup, incoming call), left out elsewhere.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub alerts: Vec<crate::alert::Alert>,
 }
 
 /// What a screen pop looks up by (CUS-4).

@@ -29,6 +29,7 @@ use crate::page::{Page, PageRequest};
 use crate::task::Task;
 
 use super::custom_fields::FieldValueStore;
+use super::guidance::GuidanceStore;
 use super::idempotency::IdempotencyStore;
 use super::live_feed::LiveFeedStore;
 use super::mail::MailStore;
@@ -691,6 +692,7 @@ pub trait Store:
     + WebhookStore
     + super::SlaStore
     + MailStore
+    + GuidanceStore
     + std::fmt::Debug
 {
 }
@@ -713,6 +715,7 @@ impl<T> Store for T where
         + WebhookStore
         + super::SlaStore
         + MailStore
+        + GuidanceStore
         + std::fmt::Debug
 {
 }

@@ -32,7 +32,7 @@ impl Crm {
             actor.require(Permission::CaseAssign)?;
             self.ensure_agent(actor, agent, "agent").await?;
         }
-        let cards = self.lookup(actor, &LookupKey::Phone(call.phone.clone())).await?;
+        let cards = self.lookup_cards(actor, &LookupKey::Phone(call.phone.clone())).await?;
         let input = NewInteraction {
             channel: Channel::Voice,
             direction: Direction::Inbound,
@@ -53,6 +53,8 @@ impl Crm {
             Some(id) if new_card => vec![self.customer_card(actor, id).await?],
             _ => cards,
         };
+        let mut cards = cards;
+        self.attach_alerts(actor, &mut cards, Some((Channel::Voice, Direction::Inbound))).await?;
         let pop = ScreenPop { interaction, cards, new_card };
         let payload = to_json(&pop)?;
         let live = NewLiveEvent { tenant: actor.tenant, agent, name: SCREEN_POP.to_owned(), payload };

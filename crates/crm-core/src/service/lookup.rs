@@ -30,6 +30,7 @@ fn card(customer: Customer, parts: CardParts) -> CustomerCard {
         pending_tasks: parts.pending_tasks,
         last_interactions: parts.last_interactions.iter().map(InteractionSummary::from).collect(),
         relations: parts.relations,
+        alerts: Vec::new(),
     }
 }
 
@@ -57,7 +58,16 @@ impl Crm {
     /// # Errors
     /// Forbidden without `customer.read`; a value that cannot be a phone, email, account or
     /// case number (naming that field).
+    /// Each card carries the alerts the tenant's rules raise (GUI-2; nothing more is read
+    /// when the tenant has no rules).
     pub async fn lookup(&self, actor: &Actor, key: &LookupKey) -> Result<Vec<CustomerCard>> {
+        let mut cards = self.lookup_cards(actor, key).await?;
+        self.attach_alerts(actor, &mut cards, None).await?;
+        Ok(cards)
+    }
+
+    /// The cards of a lookup, without alerts.
+    pub(super) async fn lookup_cards(&self, actor: &Actor, key: &LookupKey) -> Result<Vec<CustomerCard>> {
         actor.require(Permission::CustomerRead)?;
         let customers: Vec<Customer> = match key {
             LookupKey::Phone(raw) => return self.phone_cards(actor, raw).await,

@@ -41,6 +41,7 @@ pub(super) struct MockStore {
     pub(super) webhooks: crate::ports::webhooks::MockWebhookStore,
     pub(super) sla_store: crate::ports::sla::MockSlaStore,
     pub(super) mail_store: crate::ports::mail::MockMailStore,
+    pub(super) guidance: crate::ports::guidance::MockGuidanceStore,
 }
 
 #[async_trait]
@@ -712,5 +713,98 @@ impl crate::ports::SlaStore for MockStore {
         limit: u32,
     ) -> StoreResult<Vec<crate::mail::CaseMail>> {
         self.mail_store.mails_in_state(tenant, state, limit).await
+impl crate::ports::GuidanceStore for MockStore {
+    async fn insert_script(&self, tenant: TenantId, script: &crate::guidance::Script) -> StoreResult<()> {
+        self.guidance.insert_script(tenant, script).await
+    }
+    async fn get_script(
+        &self,
+        tenant: TenantId,
+        id: crate::ids::ScriptId,
+    ) -> StoreResult<Option<crate::guidance::Script>> {
+        self.guidance.get_script(tenant, id).await
+    }
+    async fn list_scripts(&self, tenant: TenantId) -> StoreResult<Vec<crate::guidance::Script>> {
+        self.guidance.list_scripts(tenant).await
+    }
+    async fn update_script(
+        &self,
+        tenant: TenantId,
+        script: &crate::guidance::Script,
+        expected_version: u64,
+    ) -> StoreResult<()> {
+        self.guidance.update_script(tenant, script, expected_version).await
+    }
+    async fn publish_script(
+        &self,
+        tenant: TenantId,
+        script: &crate::guidance::Script,
+        expected_version: u64,
+        published: &crate::guidance::ScriptVersion,
+    ) -> StoreResult<()> {
+        self.guidance.publish_script(tenant, script, expected_version, published).await
+    }
+    async fn script_versions(
+        &self,
+        tenant: TenantId,
+        id: crate::ids::ScriptId,
+    ) -> StoreResult<Vec<crate::guidance::ScriptVersion>> {
+        self.guidance.script_versions(tenant, id).await
+    }
+    async fn script_version(
+        &self,
+        tenant: TenantId,
+        id: crate::ids::ScriptId,
+        version: u32,
+    ) -> StoreResult<Option<crate::guidance::ScriptVersion>> {
+        self.guidance.script_version(tenant, id, version).await
+    }
+    async fn insert_script_run(
+        &self,
+        run: &crate::guidance::StoredScriptRun,
+        events: &[DomainEvent],
+    ) -> StoreResult<()> {
+        self.guidance.insert_script_run(run, events).await
+    }
+    async fn update_script_run(
+        &self,
+        run: &crate::guidance::StoredScriptRun,
+        expected_version: u64,
+        events: &[DomainEvent],
+    ) -> StoreResult<()> {
+        self.guidance.update_script_run(run, expected_version, events).await
+    }
+    async fn get_script_run(
+        &self,
+        tenant: TenantId,
+        id: crate::ids::ScriptRunId,
+    ) -> StoreResult<Option<crate::guidance::StoredScriptRun>> {
+        self.guidance.get_script_run(tenant, id).await
+    }
+    async fn script_runs_of(
+        &self,
+        tenant: TenantId,
+        interaction: InteractionId,
+    ) -> StoreResult<Vec<crate::guidance::StoredScriptRun>> {
+        self.guidance.script_runs_of(tenant, interaction).await
+    }
+    async fn alert_rules(&self, tenant: TenantId) -> StoreResult<Option<crate::guidance::AlertRuleSet>> {
+        self.guidance.alert_rules(tenant).await
+    }
+    async fn put_alert_rules(
+        &self,
+        tenant: TenantId,
+        set: &crate::guidance::AlertRuleSet,
+        expected_version: u64,
+    ) -> StoreResult<()> {
+        self.guidance.put_alert_rules(tenant, set, expected_version).await
+    }
+    async fn customer_activity(
+        &self,
+        tenant: TenantId,
+        customer: CustomerId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<crate::guidance::CustomerActivity> {
+        self.guidance.customer_activity(tenant, customer, now).await
     }
 }

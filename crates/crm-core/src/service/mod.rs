@@ -12,12 +12,14 @@
 mod access_tokens;
 mod admin;
 mod attachments;
+mod alerts;
 mod cases;
 mod custom_fields;
 mod customers;
 mod delivery;
 mod external;
 mod groups;
+mod guidance;
 mod imports;
 mod installation;
 mod interactions;
@@ -45,6 +47,7 @@ use std::sync::{Arc, RwLock};
 
 pub use admin::{AgentPatch, CASE_COLUMNS, NewAgent, NewTenant, ProfilePatch};
 pub use attachments::NewAttachment;
+pub use alerts::{ALERT_RULES_CACHE, VIP_FIELD};
 pub use delivery::{ConnectorDirectory, DeliveryReport, RetryPolicy};
 pub use external::ExternalLookup;
 pub use groups::{GroupPatch, Membership};
@@ -77,7 +80,13 @@ pub struct Crm {
     attachment_limits: crate::attachment::AttachmentLimits,
     /// The webhook transport and settings, when configured (EXT-3).
     webhooks: Option<webhooks::Webhooks>,
+    /// Each tenant's compiled alert rules (`None`: it has none), with when they were read
+    /// (GUI-2, `alerts.rs`).
+    alert_rules_cache: Arc<RwLock<HashMap<TenantId, CachedAlertRules>>>,
 }
+
+/// A tenant's compiled alert rules, with when they were read.
+type CachedAlertRules = (Option<Arc<crate::alert::AlertRules>>, chrono::DateTime<chrono::Utc>);
 
 /// How long a softly deleted case can be restored, unless configured otherwise.
 pub const DEFAULT_CASE_RESTORE_DAYS: i64 = 30;
@@ -100,6 +109,7 @@ impl Crm {
             blobs: None,
             attachment_limits: crate::attachment::AttachmentLimits::default(),
             webhooks: None,
+            alert_rules_cache: Arc::default(),
         }
     }
 

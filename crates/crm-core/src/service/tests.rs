@@ -267,6 +267,8 @@ async fn screen_pop_normalises_the_phone_and_reads_the_card() {
         .expect_interactions_of_customer()
         .returning(|_, _, _| Ok(Page { items: Vec::new(), next: None }));
     store.customer_store.expect_relations_of().returning(|_, _| Ok(Vec::new()));
+    // No alert rules: the screen pop reads nothing more for alerts.
+    store.guidance.expect_alert_rules().times(1).returning(|_| Ok(None));
     let cards = crm(store).lookup(&actor(Role::Agent), &LookupKey::Phone("01 23 45 67 89".into())).await.unwrap();
     assert_eq!(cards.len(), 1);
     assert_eq!(cards[0].open_cases.len(), 1);
@@ -281,6 +283,8 @@ fn empty_cards(store: &mut MockStore) {
         .expect_interactions_of_customer()
         .returning(|_, _, _| Ok(Page { items: Vec::new(), next: None }));
     store.customer_store.expect_relations_of().returning(|_, _| Ok(Vec::new()));
+    // The screen pop asks for the tenant's alert rules (none here).
+    store.guidance.expect_alert_rules().returning(|_| Ok(None));
 }
 
 /// The store is asked exactly once for `key` (in `sequence` when given) and finds `found`.

@@ -9,6 +9,7 @@ pub mod customers;
 pub mod events;
 pub mod external;
 pub mod groups;
+pub mod guidance;
 pub mod interactions;
 pub mod mail;
 pub mod messages;

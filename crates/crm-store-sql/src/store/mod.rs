@@ -10,6 +10,7 @@ mod custom_fields;
 mod customer;
 mod diagnostics;
 mod directory;
+mod guidance;
 pub(crate) mod interaction;
 pub(crate) mod mail;
 mod names;

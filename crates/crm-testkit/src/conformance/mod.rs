@@ -32,6 +32,7 @@ mod conversations;
 mod custom_fields;
 mod customers;
 mod directory;
+mod guidance;
 mod interactions;
 mod isolation;
 mod mail;
@@ -73,6 +74,7 @@ pub use conversations::*;
 pub use custom_fields::*;
 pub use customers::*;
 pub use directory::*;
+pub use guidance::*;
 pub use interactions::*;
 pub use isolation::*;
 pub use mail::*;
@@ -215,6 +217,10 @@ macro_rules! store_conformance_tests {
             sla_settings_round_trip_with_versions_and_unique_scopes,
             mails_are_queued_claimed_and_dead_lettered,
             mails_are_claimed_by_one_worker_at_a_time,
+            scripts_are_drafted_published_and_versions_kept,
+            script_runs_are_written_with_their_events,
+            alert_rule_sets_are_replaced_at_their_version,
+            customer_activity_counts_cases_tasks_and_contacts,
         );
     };
 }

@@ -16,6 +16,7 @@ mod cases;
 mod custom_fields;
 mod customers;
 mod directory;
+mod guidance;
 mod interactions;
 mod mail;
 mod outbox;
@@ -124,6 +125,10 @@ pub(crate) struct State {
     pub(crate) webhooks: webhooks::Webhooks,
     pub(crate) sla: BTreeMap<(TenantId, crm_core::sla::SlaSettingKind, String), crm_core::sla::SlaSetting>,
     pub(crate) mails: HashMap<FollowUpId, mail::MailRow>,
+    pub(crate) scripts: HashMap<crm_core::ids::ScriptId, (TenantId, crm_core::guidance::Script)>,
+    pub(crate) script_versions: BTreeMap<(crm_core::ids::ScriptId, u32), (TenantId, crm_core::guidance::ScriptVersion)>,
+    pub(crate) script_runs: HashMap<crm_core::ids::ScriptRunId, crm_core::guidance::StoredScriptRun>,
+    pub(crate) alert_rules: HashMap<TenantId, crm_core::guidance::AlertRuleSet>,
 }
 
 impl MemoryStore {
