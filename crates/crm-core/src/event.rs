@@ -201,6 +201,21 @@ pub enum EventKind {
         /// The push.
         push: ActivityPush,
     },
+    /// An agent recorded the outcome of an outbound call (OUT-2).
+    OutboundOutcomeRecorded {
+        /// The call-list entry.
+        entry: crate::ids::CallListEntryId,
+        /// Its list.
+        list: crate::ids::CallListId,
+        /// The customer.
+        customer: CustomerId,
+        /// The agent who called.
+        agent: AgentId,
+        /// The disposition code.
+        disposition: String,
+        /// Whether the entry is now closed.
+        closed: bool,
+    },
 }
 
 /// Which worker delivers an event.
@@ -267,6 +282,7 @@ impl EventKind {
             EventKind::InteractionUnlinked { .. } => "interaction_unlinked",
             EventKind::MessageAdded { .. } => "message_added",
             EventKind::ActivityPushRequested { .. } => "activity_push_requested",
+            EventKind::OutboundOutcomeRecorded { .. } => "outbound_outcome_recorded",
         }
     }
 }

@@ -91,4 +91,10 @@ id_type! {
     ScriptId,
     /// An API token (its public handle: the secret is never stored, see `crate::api_token`).
     TokenId,
+    /// An outbound campaign (OUT-1).
+    CampaignId,
+    /// A call list of a campaign (OUT-1).
+    CallListId,
+    /// An entry of a call list: one customer to call (OUT-2).
+    CallListEntryId,
 }

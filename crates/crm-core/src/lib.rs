@@ -51,5 +51,6 @@ pub mod sla;
 pub mod task;
 pub mod text;
 pub mod time;
+pub mod outbound;
 
 pub use error::{ConnectorError, Error, FieldError, StoreError};

@@ -11,6 +11,7 @@ pub(crate) mod outbox;
 mod search;
 pub(crate) mod store;
 pub(crate) mod tokens;
+pub(crate) mod outbound;
 
 pub use crate::time::{Clock, IdGenerator};
 pub use custom_fields::FieldValueStore;
@@ -25,3 +26,4 @@ pub use store::{
     InteractionStore, OutboxStore, Store, StoreResult, TaskOwner, TaskPosition, TaskStore,
 };
 pub use tokens::TokenStore;
+pub use outbound::OutboundStore;

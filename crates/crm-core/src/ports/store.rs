@@ -34,6 +34,7 @@ use super::live_feed::LiveFeedStore;
 use super::meta::MetaStore;
 pub use super::outbox::OutboxStore;
 use super::tokens::TokenStore;
+use super::outbound::OutboundStore;
 
 /// Shorthand for store results.
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -685,6 +686,7 @@ pub trait Store:
     + LiveFeedStore
     + MetaStore
     + FieldValueStore
+    + OutboundStore
     + std::fmt::Debug
 {
 }
@@ -703,6 +705,7 @@ impl<T> Store for T where
         + LiveFeedStore
         + MetaStore
         + FieldValueStore
+        + OutboundStore
         + std::fmt::Debug
 {
 }

@@ -37,6 +37,7 @@ pub(super) struct MockStore {
     pub(super) live_feed: crate::ports::live_feed::MockLiveFeedStore,
     pub(super) meta_store: crate::ports::meta::MockMetaStore,
     pub(super) field_values: crate::ports::custom_fields::MockFieldValueStore,
+    pub(super) outbound: crate::ports::outbound::MockOutboundStore,
 }
 
 #[async_trait]

@@ -33,6 +33,9 @@ mod tenants;
 #[cfg(test)]
 mod tests;
 mod workers;
+#[cfg(test)]
+mod mock_outbound;
+mod outbound;
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -45,6 +48,7 @@ pub use imports::CustomerImportCheck;
 pub use lookup::{Agenda, MAX_LOOKUP_MATCHES};
 pub use tenant_settings::TenantSettingsPatch;
 pub use workers::{RoundReport, Worker, WorkerSettings};
+pub use outbound::{ImportReport, ImportRow, MAX_IMPORT_ROWS, MAX_OUTBOUND_PAGE, RowError};
 
 use crate::access::{Actor, Tenant};
 use crate::error::{Conflict, Error, Result};

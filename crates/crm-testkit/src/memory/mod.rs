@@ -18,6 +18,7 @@ mod directory;
 mod interactions;
 mod outbox;
 mod tasks;
+mod outbound;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fmt;
@@ -116,6 +117,7 @@ pub(crate) struct State {
     pub(crate) idempotency: HashMap<String, app_state::KeyRow>,
     pub(crate) feed: app_state::Feed,
     pub(crate) meta: HashMap<String, String>,
+    pub(crate) outbound: outbound::OutboundState,
 }
 
 impl MemoryStore {
