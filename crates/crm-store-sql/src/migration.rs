@@ -26,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(CaseAndTaskLists),
             Box::new(Administration),
             Box::new(InteractionSearchCasesMessages),
+            Box::new(crate::store::outbound::OutboundCalling),
         ]
     }
 }

@@ -125,5 +125,5 @@ pub trait OutboundStore: Send + Sync {
     ///
     /// # Errors
     /// Backend failures only.
-    async fn do_not_call(&self, tenant: TenantId, after: Option<&str>, limit: usize) -> StoreResult<Vec<DoNotCall>>;
+    async fn do_not_call(&self, tenant: TenantId, after: Option<String>, limit: usize) -> StoreResult<Vec<DoNotCall>>;
 }

@@ -70,7 +70,7 @@ impl OutboundStore for MockStore {
     async fn remove_do_not_call(&self, tenant: TenantId, phone: &PhoneNumber) -> StoreResult<bool> {
         self.outbound.remove_do_not_call(tenant, phone).await
     }
-    async fn do_not_call(&self, tenant: TenantId, after: Option<&str>, limit: usize) -> StoreResult<Vec<DoNotCall>> {
+    async fn do_not_call(&self, tenant: TenantId, after: Option<String>, limit: usize) -> StoreResult<Vec<DoNotCall>> {
         self.outbound.do_not_call(tenant, after, limit).await
     }
 }

@@ -370,7 +370,7 @@ impl Crm {
     ///
     /// # Errors
     /// Forbidden without `outbound.manage`; a bad limit.
-    pub async fn do_not_call_list(&self, actor: &Actor, after: Option<&str>, limit: usize) -> Result<Vec<DoNotCall>> {
+    pub async fn do_not_call_list(&self, actor: &Actor, after: Option<String>, limit: usize) -> Result<Vec<DoNotCall>> {
         actor.require(Permission::OutboundManage)?;
         if !(1..=MAX_OUTBOUND_PAGE).contains(&limit) {
             return Err(Error::invalid("limit", format!("must be 1 to {MAX_OUTBOUND_PAGE}")));

@@ -17,6 +17,7 @@ mod paging;
 mod seed;
 mod sequence;
 mod task;
+pub(crate) mod outbound;
 
 use sea_orm::{ConnectionTrait, DbBackend, Value};
 use uuid::Uuid;

@@ -36,6 +36,7 @@ mod isolation;
 mod merge;
 mod outbox;
 mod tasks;
+mod outbound;
 
 use std::fmt::Debug;
 use std::future::Future;
@@ -73,6 +74,7 @@ pub use isolation::*;
 pub use merge::*;
 pub use outbox::*;
 pub use tasks::*;
+pub use outbound::*;
 
 use crate::fixtures::{PARIS, SeededTenant, region_fr};
 
@@ -199,6 +201,9 @@ macro_rules! store_conformance_tests {
             a_group_in_use_is_not_deleted,
             queues_are_listed_by_name_per_tenant,
             tenants_are_listed_and_replaced,
+            outbound_records_round_trip,
+            next_contact_follows_the_rule_the_order_and_the_lease,
+            concurrent_claimers_never_get_the_same_entry,
         );
     };
 }

@@ -199,14 +199,14 @@ impl OutboundStore for MemoryStore {
         Ok(state.outbound.dnc.remove(&(tenant, phone.as_e164().to_owned())).is_some())
     }
 
-    async fn do_not_call(&self, tenant: TenantId, after: Option<&str>, limit: usize) -> StoreResult<Vec<DoNotCall>> {
+    async fn do_not_call(&self, tenant: TenantId, after: Option<String>, limit: usize) -> StoreResult<Vec<DoNotCall>> {
         let state = self.read()?;
         Ok(state
             .outbound
             .dnc
-            .range((tenant, after.unwrap_or_default().to_owned())..)
+            .range((tenant, after.clone().unwrap_or_default())..)
             .take_while(|((t, _), _)| *t == tenant)
-            .filter(|((_, p), _)| after.is_none_or(|a| p.as_str() > a))
+            .filter(|((_, p), _)| after.as_ref().is_none_or(|a| p > a))
             .take(limit)
             .map(|(_, d)| d.clone())
             .collect())
