@@ -41,6 +41,7 @@ pub mod routes;
 pub mod seed;
 pub mod server;
 pub mod state;
+pub mod outbound_csv;
 
 pub use app::{api, app, openapi};
 pub use server::{RunningServer, ServerConfig, Services, StartError, start, start_with};

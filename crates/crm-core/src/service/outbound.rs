@@ -243,6 +243,15 @@ impl Crm {
         self.store.get_entry(actor.tenant, id).await?.ok_or_else(|| Error::not_found("call_list_entry", id))
     }
 
+    /// An entry of `list` (`NotFound` when it is another list's).
+    ///
+    /// # Errors
+    /// Forbidden without `customer.read`; `NotFound`.
+    pub async fn entry_of_list(&self, actor: &Actor, list: CallListId, id: CallListEntryId) -> Result<CallListEntry> {
+        let entry = self.get_entry(actor, id).await?;
+        if entry.list == list { Ok(entry) } else { Err(Error::not_found("call_list_entry", id)) }
+    }
+
     /// A page of a list's entries in id order.
     ///
     /// # Errors
@@ -294,9 +303,15 @@ impl Crm {
     /// # Errors
     /// Forbidden; `NotFound`; an unknown disposition, a bad callback time or answer naming
     /// the field; a conflict when the actor does not hold the entry or it changed meanwhile.
-    pub async fn record_outcome(&self, actor: &Actor, id: CallListEntryId, input: OutcomeInput) -> Result<RecordedOutcome> {
+    pub async fn record_outcome(
+        &self,
+        actor: &Actor,
+        list: CallListId,
+        id: CallListEntryId,
+        input: OutcomeInput,
+    ) -> Result<RecordedOutcome> {
         actor.require(Permission::InteractionHandle)?;
-        let mut entry = self.get_entry(actor, id).await?;
+        let mut entry = self.entry_of_list(actor, list, id).await?;
         let list = self.get_call_list(actor, entry.list).await?;
         let campaign = self.get_campaign(actor, list.campaign).await?;
         let expected = entry.version();

@@ -13,6 +13,7 @@ pub mod messages;
 pub mod operator;
 pub mod outbox;
 pub mod tasks;
+pub mod outbound;
 
 use serde::{Deserialize, Serialize};
 
