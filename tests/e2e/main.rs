@@ -21,3 +21,4 @@ mod outbox_restart;
 mod replicas;
 mod schemas;
 mod tasks_lists;
+mod outbound;

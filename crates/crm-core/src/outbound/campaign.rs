@@ -30,9 +30,9 @@ pub enum CampaignPurpose {
 }
 
 /// The type of a qualification answer.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum QualificationKind {
     /// Free text.
     Text,
@@ -40,11 +40,8 @@ pub enum QualificationKind {
     Number,
     /// Yes or no (a JSON boolean).
     YesNo,
-    /// One of the options.
-    Choice {
-        /// The options, at least one.
-        options: Vec<String>,
-    },
+    /// One of the field's `options`.
+    Choice,
 }
 
 /// One lead qualification field the agent fills in when recording an outcome.
@@ -56,8 +53,11 @@ pub struct QualificationField {
     /// The label shown to the agent.
     pub label: String,
     /// The answer's type.
-    #[serde(flatten)]
+    #[serde(rename = "type")]
     pub kind: QualificationKind,
+    /// For `choice`: the options (1 – 100).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub options: Vec<String>,
 }
 
 impl QualificationField {
@@ -70,7 +70,7 @@ impl QualificationField {
         let ok = match (&self.kind, answer) {
             (QualificationKind::Text, serde_json::Value::String(s)) => s.chars().count() <= 2000,
             (QualificationKind::Number, serde_json::Value::Number(_)) | (QualificationKind::YesNo, serde_json::Value::Bool(_)) => true,
-            (QualificationKind::Choice { options }, serde_json::Value::String(s)) => options.contains(s),
+            (QualificationKind::Choice, serde_json::Value::String(s)) => self.options.contains(s),
             _ => false,
         };
         if ok {
@@ -80,7 +80,7 @@ impl QualificationField {
                 QualificationKind::Text => "a text of at most 2000 characters".to_owned(),
                 QualificationKind::Number => "a number".to_owned(),
                 QualificationKind::YesNo => "true or false".to_owned(),
-                QualificationKind::Choice { options } => format!("one of {options:?}"),
+                QualificationKind::Choice => format!("one of {:?}", self.options),
             };
             Err(FieldError::new(field, format!("must be {expected}")))
         }
@@ -212,10 +212,13 @@ fn check_fields(v: &mut Validator, fields: &[QualificationField]) {
             v.push(FieldError::new(format!("{at}.key"), format!("{:?} is given twice", f.key)));
         }
         v.check(required_text("label", &f.label, 200).map_err(|e| e.within(&at)));
-        if let QualificationKind::Choice { options } = &f.kind
+        let options = &f.options;
+        if f.kind == QualificationKind::Choice
             && (options.is_empty() || options.len() > 100 || options.iter().any(|o| o.trim().is_empty() || o.len() > 200))
         {
             v.push(FieldError::new(format!("{at}.options"), "must be 1-100 non-empty options"));
+        } else if f.kind != QualificationKind::Choice && !options.is_empty() {
+            v.push(FieldError::new(format!("{at}.options"), "are only for a choice"));
         }
     }
 }

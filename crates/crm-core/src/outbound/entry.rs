@@ -215,11 +215,11 @@ impl CallListEntry {
         self.lease = None;
         self.reserved_for = None;
         match code.action {
-            OutcomeAction::Retry { after_minutes } => {
+            OutcomeAction::Retry => {
                 if self.attempts >= list.max_attempts {
                     self.close(Closing::MaxAttempts, now);
                 } else {
-                    self.due_at = now + Duration::minutes(after_minutes.into());
+                    self.due_at = now + Duration::minutes(code.after_minutes.unwrap_or(60).into());
                 }
             }
             OutcomeAction::Callback => {

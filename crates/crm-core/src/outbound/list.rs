@@ -71,13 +71,11 @@ impl CallingWindow {
 /// What a disposition code does to the entry.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(tag = "action", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum OutcomeAction {
-    /// Call again after a while (closed once the maximum attempts are reached).
-    Retry {
-        /// Minutes to wait (1 – 43,200).
-        after_minutes: u32,
-    },
+    /// Call again after the code's `after_minutes` (closed once the maximum attempts are
+    /// reached).
+    Retry,
     /// Call back at the time the customer asked for (`callback_at` of the outcome).
     Callback,
     /// Done: the goal was reached.
@@ -97,13 +95,15 @@ pub struct OutcomeCode {
     /// Whether the customer was reached (counts towards "reachable").
     pub reached: bool,
     /// What it does.
-    #[serde(flatten)]
     pub action: OutcomeAction,
+    /// For `retry`: minutes to wait (1 – 43,200).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after_minutes: Option<u32>,
 }
 
 impl OutcomeCode {
-    fn new(code: &str, reached: bool, action: OutcomeAction) -> Self {
-        Self { code: code.to_owned(), reached, action }
+    fn new(code: &str, reached: bool, action: OutcomeAction, after_minutes: Option<u32>) -> Self {
+        Self { code: code.to_owned(), reached, action, after_minutes }
     }
 
     /// The codes a list gets when none are given: `no_answer` and `busy` retry (60 and 15
@@ -111,13 +111,13 @@ impl OutcomeCode {
     /// `refused` and `wrong_number` close.
     pub fn defaults() -> Vec<Self> {
         vec![
-            Self::new("no_answer", false, OutcomeAction::Retry { after_minutes: 60 }),
-            Self::new("busy", false, OutcomeAction::Retry { after_minutes: 15 }),
-            Self::new("voicemail", false, OutcomeAction::Retry { after_minutes: 240 }),
-            Self::new("callback", true, OutcomeAction::Callback),
-            Self::new("success", true, OutcomeAction::Success),
-            Self::new("refused", true, OutcomeAction::Failure),
-            Self::new("wrong_number", false, OutcomeAction::Unreachable),
+            Self::new("no_answer", false, OutcomeAction::Retry, Some(60)),
+            Self::new("busy", false, OutcomeAction::Retry, Some(15)),
+            Self::new("voicemail", false, OutcomeAction::Retry, Some(240)),
+            Self::new("callback", true, OutcomeAction::Callback, None),
+            Self::new("success", true, OutcomeAction::Success, None),
+            Self::new("refused", true, OutcomeAction::Failure, None),
+            Self::new("wrong_number", false, OutcomeAction::Unreachable, None),
         ]
     }
 }
@@ -266,10 +266,13 @@ fn check_list(v: &mut Validator, l: &CallList) {
         } else if !codes.insert(o.code.as_str()) {
             v.push(FieldError::new(format!("outcomes[{i}].code"), format!("{:?} is given twice", o.code)));
         }
-        if let OutcomeAction::Retry { after_minutes } = o.action
-            && !(1..=43_200).contains(&after_minutes)
-        {
-            v.push(FieldError::new(format!("outcomes[{i}].after_minutes"), "must be 1 to 43200"));
+        match (o.action, o.after_minutes) {
+            (OutcomeAction::Retry, Some(m)) if (1..=43_200).contains(&m) => {}
+            (OutcomeAction::Retry, _) => {
+                v.push(FieldError::new(format!("outcomes[{i}].after_minutes"), "must be 1 to 43200 for a retry"));
+            }
+            (_, Some(_)) => v.push(FieldError::new(format!("outcomes[{i}].after_minutes"), "is only for a retry")),
+            (_, None) => {}
         }
     }
 }

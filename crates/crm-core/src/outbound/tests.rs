@@ -48,6 +48,7 @@ fn campaign() -> Campaign {
             key: "budget".into(),
             label: "Budget".into(),
             kind: QualificationKind::Number,
+            options: vec![],
         }],
     }
     .build(CampaignId::from_uuid(Uuid::from_u128(2)), TenantId::from_uuid(Uuid::from_u128(9)), t0())
