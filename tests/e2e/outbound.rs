@@ -22,8 +22,11 @@ async fn outbound_calling_end_to_end(backend: Backend) {
     let bad = admin.post("/api/v1/campaigns", &json!({"name": " ", "purpose": "survey"})).await.problem(422);
     assert!(bad.to_string().contains("name"), "{bad}");
     let campaign = admin
-        .post("/api/v1/campaigns", &json!({"name": "Winter survey", "purpose": "survey",
-            "qualification": [{"key": "budget", "label": "Budget", "type": "number"}]}))
+        .post(
+            "/api/v1/campaigns",
+            &json!({"name": "Winter survey", "purpose": "survey",
+            "qualification": [{"key": "budget", "label": "Budget", "type": "number"}]}),
+        )
         .await
         .expect(StatusCode::CREATED);
     answers("a campaign", Method::POST, "/api/v1/campaigns", 201, &campaign);
@@ -34,21 +37,30 @@ async fn outbound_calling_end_to_end(backend: Backend) {
     let bad = admin.post(&lists, &json!({"name": "L", "max_attempts": 0})).await.problem(422);
     assert!(bad.to_string().contains("max_attempts"), "{bad}");
     let list = admin
-        .post(&lists, &json!({"name": "Leads", "assignment": {"agents": [demo.admin]},
-            "window": {"from": "00:00:00", "until": "23:59:59"}, "max_attempts": 3}))
+        .post(
+            &lists,
+            &json!({"name": "Leads", "assignment": {"agents": [demo.admin]},
+            "window": {"from": "00:00:00", "until": "23:59:59"}, "max_attempts": 3}),
+        )
         .await
         .expect(StatusCode::CREATED);
     answers("a call list", Method::POST, &lists, 201, &list);
     let list = id(&list);
 
     let ada = admin
-        .post("/api/v1/customers", &json!({"name": "Ada Sortant",
-            "identities": [{"type": "phone", "number": "+33 1 23 45 67 89"}]}))
+        .post(
+            "/api/v1/customers",
+            &json!({"name": "Ada Sortant",
+            "identities": [{"type": "phone", "number": "+33 1 23 45 67 89"}]}),
+        )
         .await
         .expect(StatusCode::CREATED);
     let bob = admin
-        .post("/api/v1/customers", &json!({"name": "Bob Sortant",
-            "identities": [{"type": "phone", "number": "+33 1 98 76 54 32"}]}))
+        .post(
+            "/api/v1/customers",
+            &json!({"name": "Bob Sortant",
+            "identities": [{"type": "phone", "number": "+33 1 98 76 54 32"}]}),
+        )
         .await
         .expect(StatusCode::CREATED);
     let mute = admin.post("/api/v1/customers", &json!({"name": "Sans Téléphone"})).await.expect(StatusCode::CREATED);
@@ -100,13 +112,17 @@ async fn outbound_calling_end_to_end(backend: Backend) {
     // Bad outcomes are refused naming the field; nothing changes.
     let bad = admin.post(&outcome, &json!({"disposition": "maybe"})).await.problem(422);
     assert!(bad.to_string().contains("disposition"), "{bad}");
-    let bad = admin.post(&outcome, &json!({"disposition": "success", "answers": {"budget": "lots"}})).await.problem(422);
+    let bad =
+        admin.post(&outcome, &json!({"disposition": "success", "answers": {"budget": "lots"}})).await.problem(422);
     assert!(bad.to_string().contains("answers.budget"), "{bad}");
     alice.post(&outcome, &json!({"disposition": "success"})).await.problem(409);
     let done = admin.post(&outcome, &json!({"disposition": "success", "answers": {"budget": 1200}})).await;
     let done = done.expect(StatusCode::OK);
     answers("an outcome", Method::POST, &outcome, 200, &done);
-    assert_eq!((done["entry"]["state"].as_str(), done["entry"]["answers"]["budget"].as_i64()), (Some("closed"), Some(1200)));
+    assert_eq!(
+        (done["entry"]["state"].as_str(), done["entry"]["answers"]["budget"].as_i64()),
+        (Some("closed"), Some(1200))
+    );
     admin.post(&outcome, &json!({"disposition": "success"})).await.problem(409);
 
     // The second entry, retried later: then nothing is due.
@@ -123,7 +139,10 @@ async fn outbound_calling_end_to_end(backend: Backend) {
         let p = admin.get(&path).await.expect(StatusCode::OK);
         answers("progress", Method::GET, &path, 200, &p);
         assert_eq!((p["total"].as_u64(), p["done"].as_u64(), p["pending"].as_u64()), (Some(2), Some(1), Some(1)));
-        assert_eq!((p["reachable"].as_u64(), p["succeeded"].as_u64(), p["success_rate"].as_f64()), (Some(1), Some(1), Some(1.0)));
+        assert_eq!(
+            (p["reachable"].as_u64(), p["succeeded"].as_u64(), p["success_rate"].as_f64()),
+            (Some(1), Some(1), Some(1.0))
+        );
     }
 
     // An inactive list hands out nothing (409), and the do-not-call list round trips.

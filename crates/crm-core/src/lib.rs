@@ -42,6 +42,7 @@ pub mod interaction;
 pub mod live;
 #[cfg(feature = "openapi")]
 pub mod openapi;
+pub mod outbound;
 pub mod page;
 pub mod ports;
 pub mod rules;
@@ -51,6 +52,5 @@ pub mod sla;
 pub mod task;
 pub mod text;
 pub mod time;
-pub mod outbound;
 
 pub use error::{ConnectorError, Error, FieldError, StoreError};

@@ -36,12 +36,12 @@ pub mod extract;
 pub mod idempotency;
 pub mod metrics;
 pub mod openapi;
+pub mod outbound_csv;
 pub mod problem;
 pub mod routes;
 pub mod seed;
 pub mod server;
 pub mod state;
-pub mod outbound_csv;
 
 pub use app::{api, app, openapi};
 pub use server::{RunningServer, ServerConfig, Services, StartError, start, start_with};

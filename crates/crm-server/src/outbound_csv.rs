@@ -8,8 +8,12 @@ use std::io::Read;
 
 use chrono::{DateTime, Utc};
 use crm_core::FieldError;
+use crm_core::access::Actor;
+use crm_core::ids::CallListId;
 use crm_core::outbound::NewEntry;
-use crm_core::service::ImportRow;
+use crm_core::service::{Crm, ImportRow, RowError};
+
+use crate::csv_io::Progress;
 
 /// Reads every row of `input`.
 ///
@@ -41,7 +45,8 @@ pub fn entry_rows(input: impl Read) -> Result<Vec<ImportRow>, FieldError> {
 }
 
 fn read_row(headers: &csv::StringRecord, record: &csv::StringRecord) -> Result<NewEntry, FieldError> {
-    let cell = |name: &str| headers.iter().position(|h| h == name).and_then(|i| record.get(i)).filter(|v| !v.is_empty());
+    let cell =
+        |name: &str| headers.iter().position(|h| h == name).and_then(|i| record.get(i)).filter(|v| !v.is_empty());
     let customer = cell("customer")
         .ok_or_else(|| FieldError::new("customer", "is required"))?
         .parse()
@@ -71,4 +76,50 @@ fn read_row(headers: &csv::StringRecord, record: &csv::StringRecord) -> Result<N
         due_at,
         custom,
     })
+}
+
+/// Rows per batch of the CLI import.
+pub const IMPORT_BATCH: usize = 1000;
+
+/// What a batched import did: the refused rows of every batch, and the failure that stopped
+/// it (the batches before it are written, the failed one is not).
+#[derive(Debug, Default)]
+pub struct BatchedReport {
+    /// Rows read.
+    pub rows: usize,
+    /// Entries written.
+    pub imported: usize,
+    /// Refused rows.
+    pub rejected: Vec<RowError>,
+    /// The error that stopped the import.
+    pub failure: Option<crm_core::Error>,
+}
+
+/// Imports `rows` into `list` in batches of [`IMPORT_BATCH`] (each written all or nothing),
+/// advancing `progress` by the rows of each batch; stops at the first failing batch.
+pub async fn import_in_batches(
+    crm: &Crm,
+    actor: &Actor,
+    list: CallListId,
+    rows: Vec<ImportRow>,
+    progress: &dyn Progress,
+) -> BatchedReport {
+    let mut report = BatchedReport { rows: rows.len(), ..BatchedReport::default() };
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let batch: Vec<ImportRow> = rows.by_ref().take(IMPORT_BATCH).collect();
+        let n = batch.len() as u64;
+        match crm.import_entries(actor, list, batch).await {
+            Ok(r) => {
+                report.imported += r.imported;
+                report.rejected.extend(r.rejected);
+            }
+            Err(e) => {
+                report.failure = Some(e);
+                return report;
+            }
+        }
+        progress.advance(n);
+    }
+    report
 }

@@ -22,9 +22,9 @@ use std::time::{Duration, Instant};
 use crm_core::customer::IdentityInput;
 use crm_core::ids::AgentId;
 use crm_core::outbound::{
-    CallListEntry, CampaignPurpose, CallingWindow, EntryClaim, NewCallList, NewCampaign, NewEntry, OutcomeInput,
+    CallListEntry, CallingWindow, CampaignPurpose, EntryClaim, NewCallList, NewCampaign, NewEntry, OutcomeInput,
 };
-use crm_core::ports::{OutboundStore, Store};
+use crm_core::ports::Store;
 use crm_core::time::{UuidV7Generator, next_id};
 use crm_store_sql::{SqlStore, SqlStoreOptions};
 use crm_testkit::conformance::Ctx;
@@ -86,7 +86,10 @@ async fn main() {
             .join(format!("crm-bench-outbound-{}.db", uuid::Uuid::now_v7().simple()));
         (format!("sqlite://{}?mode=rwc", path.display()), None)
     };
-    let options = SqlStoreOptions { max_connections: u32::try_from(args.agents).unwrap_or(16).max(2), ..SqlStoreOptions::default() };
+    let options = SqlStoreOptions {
+        max_connections: u32::try_from(args.agents).unwrap_or(16).max(2),
+        ..SqlStoreOptions::default()
+    };
     let sql = SqlStore::connect(&url, options).await.unwrap();
     sql.migrate().await.unwrap();
     let store: Arc<dyn Store> = Arc::new(sql);
@@ -102,11 +105,18 @@ async fn main() {
     println!("machine: {} cores", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0));
 
     // Seed: a campaign, a list open all day, 1,000 customers, the entries.
-    let campaign = NewCampaign { name: "Bench".into(), purpose: CampaignPurpose::Marketing, starts_at: None, ends_at: None, qualification: vec![] }
-        .build(ctx.id(), ctx.tenant(), ctx.now)
-        .unwrap();
+    let campaign = NewCampaign {
+        name: "Bench".into(),
+        purpose: CampaignPurpose::Marketing,
+        starts_at: None,
+        ends_at: None,
+        qualification: vec![],
+    }
+    .build(ctx.id(), ctx.tenant(), ctx.now)
+    .unwrap();
     store.insert_campaign(&campaign).await.unwrap();
-    let all_day = CallingWindow { from: chrono::NaiveTime::MIN, until: chrono::NaiveTime::from_hms_opt(23, 59, 59).unwrap() };
+    let all_day =
+        CallingWindow { from: chrono::NaiveTime::MIN, until: chrono::NaiveTime::from_hms_opt(23, 59, 59).unwrap() };
     let list = NewCallList {
         name: "Bench list".into(),
         active: None,
@@ -123,7 +133,13 @@ async fn main() {
     let t = Instant::now();
     let mut customers = Vec::new();
     for i in 0..1000u32 {
-        let number = format!("+33 1 {:02} {:02} {:02} {:02}", 20 + i / 1000 % 10, i / 100 % 10 * 10, i / 10 % 10 * 10, i % 10 * 10 + 1);
+        let number = format!(
+            "+33 1 {:02} {:02} {:02} {:02}",
+            20 + i / 1000 % 10,
+            i / 100 % 10 * 10,
+            i / 10 % 10 * 10,
+            i % 10 * 10 + 1
+        );
         customers.push(ctx.customer(&format!("Bench {i}"), vec![IdentityInput::Phone { number, label: None }]).await);
     }
     let mut seeded = 0;
@@ -161,15 +177,27 @@ async fn main() {
             let agent: AgentId = next_id(&UuidV7Generator);
             let mut samples = Vec::new();
             let mut got = Vec::new();
-            while remaining.fetch_update(std::sync::atomic::Ordering::SeqCst, std::sync::atomic::Ordering::SeqCst, |r| r.checked_sub(1)).is_ok() {
+            while remaining
+                .fetch_update(std::sync::atomic::Ordering::SeqCst, std::sync::atomic::Ordering::SeqCst, |r| {
+                    r.checked_sub(1)
+                })
+                .is_ok()
+            {
                 let t = Instant::now();
-                let Some(mut e) = store.claim_next_entry(&EntryClaim::new(&list, agent, now)).await.unwrap() else { break };
+                let Some(mut e) = store.claim_next_entry(&EntryClaim::new(&list, agent, now)).await.unwrap() else {
+                    break;
+                };
                 samples.push(t.elapsed());
                 got.push(e.id);
                 if outcomes {
                     let expected = e.version();
                     let code = if got.len() % 2 == 0 { "success" } else { "no_answer" };
-                    let input = OutcomeInput { disposition: code.into(), callback_at: None, same_agent: false, answers: BTreeMap::new() };
+                    let input = OutcomeInput {
+                        disposition: code.into(),
+                        callback_at: None,
+                        same_agent: false,
+                        answers: BTreeMap::new(),
+                    };
                     e.record_outcome(&list, &campaign, agent, input, now).unwrap();
                     store.update_entry(&e, expected, &[]).await.unwrap();
                 }

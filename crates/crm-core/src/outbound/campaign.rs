@@ -69,7 +69,8 @@ impl QualificationField {
         let field = format!("answers.{}", self.key);
         let ok = match (&self.kind, answer) {
             (QualificationKind::Text, serde_json::Value::String(s)) => s.chars().count() <= 2000,
-            (QualificationKind::Number, serde_json::Value::Number(_)) | (QualificationKind::YesNo, serde_json::Value::Bool(_)) => true,
+            (QualificationKind::Number, serde_json::Value::Number(_))
+            | (QualificationKind::YesNo, serde_json::Value::Bool(_)) => true,
             (QualificationKind::Choice, serde_json::Value::String(s)) => self.options.contains(s),
             _ => false,
         };
@@ -214,7 +215,9 @@ fn check_fields(v: &mut Validator, fields: &[QualificationField]) {
         v.check(required_text("label", &f.label, 200).map_err(|e| e.within(&at)));
         let options = &f.options;
         if f.kind == QualificationKind::Choice
-            && (options.is_empty() || options.len() > 100 || options.iter().any(|o| o.trim().is_empty() || o.len() > 200))
+            && (options.is_empty()
+                || options.len() > 100
+                || options.iter().any(|o| o.trim().is_empty() || o.len() > 200))
         {
             v.push(FieldError::new(format!("{at}.options"), "must be 1-100 non-empty options"));
         } else if f.kind != QualificationKind::Choice && !options.is_empty() {

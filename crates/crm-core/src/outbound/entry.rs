@@ -337,7 +337,9 @@ impl NewEntry {
             v.push(FieldError::new("priority", format!("must be 0 to {MAX_PRIORITY}")));
         }
         let zone = match &self.time_zone {
-            Some(z) => v.check(z.parse::<Tz>().map_err(|_| FieldError::new("time_zone", format!("{z:?} is not an IANA time zone")))),
+            Some(z) => v.check(
+                z.parse::<Tz>().map_err(|_| FieldError::new("time_zone", format!("{z:?} is not an IANA time zone"))),
+            ),
             None => Some(phone.as_ref().and_then(zone_of_number).unwrap_or(tenant_zone)),
         };
         if self.custom.len() > 50 || serde_json::to_string(&self.custom).map_or(0, |s| s.len()) > 8_000 {

@@ -50,7 +50,10 @@ pub struct CallingWindow {
 
 impl Default for CallingWindow {
     fn default() -> Self {
-        Self { from: NaiveTime::from_hms_opt(9, 0, 0).unwrap_or_default(), until: NaiveTime::from_hms_opt(20, 0, 0).unwrap_or_default() }
+        Self {
+            from: NaiveTime::from_hms_opt(9, 0, 0).unwrap_or_default(),
+            until: NaiveTime::from_hms_opt(20, 0, 0).unwrap_or_default(),
+        }
     }
 }
 
@@ -172,7 +175,10 @@ impl CallList {
     pub fn outcome(&self, code: &str) -> Result<&OutcomeCode, FieldError> {
         self.outcomes.iter().find(|o| o.code == code).ok_or_else(|| {
             let known: Vec<&str> = self.outcomes.iter().map(|o| o.code.as_str()).collect();
-            FieldError::new("disposition", format!("{code:?} is not a disposition code of this list ({})", known.join(", ")))
+            FieldError::new(
+                "disposition",
+                format!("{code:?} is not a disposition code of this list ({})", known.join(", ")),
+            )
         })
     }
 

@@ -26,13 +26,18 @@ mod list;
 mod tests;
 mod zone;
 
-pub use campaign::{MAX_QUALIFICATION_FIELDS, optional_reason, Campaign, CampaignPatch, CampaignPurpose, NewCampaign, QualificationField, QualificationKind};
+pub use campaign::{
+    Campaign, CampaignPatch, CampaignPurpose, MAX_QUALIFICATION_FIELDS, NewCampaign, QualificationField,
+    QualificationKind, optional_reason,
+};
 pub use claim::{EntryClaim, claim_order};
 pub use entry::{
-    MAX_CALLBACK_DAYS, MAX_PRIORITY,
-    CallListEntry, Closing, EntryState, Lease, NewEntry, OutcomeInput, Progress, RecordedOutcome,
+    CallListEntry, Closing, EntryState, Lease, MAX_CALLBACK_DAYS, MAX_PRIORITY, NewEntry, OutcomeInput, Progress,
+    RecordedOutcome,
 };
-pub use list::{MAX_OUTCOME_CODES, Assignment, CallList, CallListPatch, CallingWindow, NewCallList, OutcomeAction, OutcomeCode};
+pub use list::{
+    Assignment, CallList, CallListPatch, CallingWindow, MAX_OUTCOME_CODES, NewCallList, OutcomeAction, OutcomeCode,
+};
 pub use zone::{representative_zone, zone_of_number};
 
 /// A number on the tenant's do-not-call list.

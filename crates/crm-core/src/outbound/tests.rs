@@ -32,7 +32,12 @@ fn list(window: CallingWindow, zones: &[&str]) -> CallList {
         lease_seconds: Some(600),
         outcomes: None,
     }
-    .build(CallListId::from_uuid(Uuid::from_u128(1)), TenantId::from_uuid(Uuid::from_u128(9)), CampaignId::from_uuid(Uuid::from_u128(2)), t0())
+    .build(
+        CallListId::from_uuid(Uuid::from_u128(1)),
+        TenantId::from_uuid(Uuid::from_u128(9)),
+        CampaignId::from_uuid(Uuid::from_u128(2)),
+        t0(),
+    )
     .expect("a list");
     l.zones = zones.iter().map(|z| (*z).to_owned()).collect();
     l
@@ -56,7 +61,16 @@ fn campaign() -> Campaign {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn entry(n: u128, zone: &str, phone: &str, priority: i32, due: DateTime<Utc>, attempts: u32, reserved: Option<AgentId>, closed: bool) -> CallListEntry {
+fn entry(
+    n: u128,
+    zone: &str,
+    phone: &str,
+    priority: i32,
+    due: DateTime<Utc>,
+    attempts: u32,
+    reserved: Option<AgentId>,
+    closed: bool,
+) -> CallListEntry {
     serde_json::from_value(json!({
         "id": Uuid::from_u128(100 + n), "tenant": Uuid::from_u128(9), "list": Uuid::from_u128(1),
         "customer": Uuid::from_u128(500 + n), "phone": phone, "zone": zone, "priority": priority,
@@ -100,7 +114,12 @@ fn outcomes_retry_call_back_and_close() {
     let a = agent(1);
     let mut e = entry(1, "UTC", "+4930123456", 0, t0(), 0, None, false);
     // Not handed out yet: refused.
-    let input = |code: &str| OutcomeInput { disposition: code.into(), callback_at: None, same_agent: false, answers: BTreeMap::new() };
+    let input = |code: &str| OutcomeInput {
+        disposition: code.into(),
+        callback_at: None,
+        same_agent: false,
+        answers: BTreeMap::new(),
+    };
     assert!(e.record_outcome(&l, &c, a, input("busy"), t0()).is_err());
     e.lease_to(a, t0() + Duration::minutes(10));
     assert!(e.clone().record_outcome(&l, &c, agent(2), input("busy"), t0()).is_err(), "another agent's lease");
@@ -118,7 +137,12 @@ fn outcomes_retry_call_back_and_close() {
     assert_eq!((r.entry.attempts(), r.entry.due_at(), r.entry.lease()), (1, t0() + Duration::minutes(15), None));
     let back = t0() + Duration::days(1);
     e.lease_to(a, t0() + Duration::minutes(30));
-    let cb = OutcomeInput { disposition: "callback".into(), callback_at: Some(back), same_agent: true, answers: BTreeMap::new() };
+    let cb = OutcomeInput {
+        disposition: "callback".into(),
+        callback_at: Some(back),
+        same_agent: true,
+        answers: BTreeMap::new(),
+    };
     let r = e.record_outcome(&l, &c, a, cb, t0()).expect("a callback");
     assert_eq!((r.entry.due_at(), r.entry.reserved_for(), r.entry.reached()), (back, Some(a), true));
     e.lease_to(a, back + Duration::minutes(10));
@@ -133,11 +157,16 @@ fn pick<'a>(claim: &EntryClaim, entries: &'a [CallListEntry], dnc: &BTreeSet<Str
     entries.iter().filter(|e| claim.allows(e, dnc.contains(e.phone.as_e164()))).min_by(|a, b| claim_order(a, b))
 }
 
-const ZONES: &[&str] = &["Europe/Berlin", "America/New_York", "Asia/Tokyo", "Australia/Sydney", "UTC", "America/Los_Angeles"];
-const PHONES: &[&str] = &["+4930123456", "+12125550100", "+81312345678", "+61212345678", "+33123456789", "+442071234567"];
+const ZONES: &[&str] =
+    &["Europe/Berlin", "America/New_York", "Asia/Tokyo", "Australia/Sydney", "UTC", "America/Los_Angeles"];
+const PHONES: &[&str] =
+    &["+4930123456", "+12125550100", "+81312345678", "+61212345678", "+33123456789", "+442071234567"];
 
 fn arb_entries() -> impl Strategy<Value = Vec<(usize, usize, i32, i64, u32, Option<u8>, bool)>> {
-    prop::collection::vec((0..ZONES.len(), 0..PHONES.len(), 0..3i32, -600..600i64, 0..4u32, prop::option::of(0..3u8), any::<bool>()), 0..40)
+    prop::collection::vec(
+        (0..ZONES.len(), 0..PHONES.len(), 0..3i32, -600..600i64, 0..4u32, prop::option::of(0..3u8), any::<bool>()),
+        0..40,
+    )
 }
 
 proptest! {

@@ -7,11 +7,11 @@ pub(crate) mod idempotency;
 pub(crate) mod live_feed;
 mod mailer;
 pub(crate) mod meta;
+pub(crate) mod outbound;
 pub(crate) mod outbox;
 mod search;
 pub(crate) mod store;
 pub(crate) mod tokens;
-pub(crate) mod outbound;
 
 pub use crate::time::{Clock, IdGenerator};
 pub use custom_fields::FieldValueStore;
@@ -20,10 +20,10 @@ pub use idempotency::IdempotencyStore;
 pub use live_feed::LiveFeedStore;
 pub use mailer::{MailError, Mailer, OutgoingMail};
 pub use meta::MetaStore;
+pub use outbound::OutboundStore;
 pub use search::{DocumentKind, SearchDocument, SearchError, SearchHit, SearchIndex};
 pub use store::{
     CardLimits, CardParts, CardStore, CardWrite, CaseStore, ContextStore, CustomerStore, DirectoryStore,
     InteractionStore, OutboxStore, Store, StoreResult, TaskOwner, TaskPosition, TaskStore,
 };
 pub use tokens::TokenStore;
-pub use outbound::OutboundStore;

@@ -100,8 +100,12 @@ pub trait OutboundStore: Send + Sync {
     ///
     /// # Errors
     /// `NotFound`; `StaleVersion` (a claim or another outcome came first).
-    async fn update_entry(&self, entry: &CallListEntry, expected_version: u64, events: &[DomainEvent])
-    -> StoreResult<()>;
+    async fn update_entry(
+        &self,
+        entry: &CallListEntry,
+        expected_version: u64,
+        events: &[DomainEvent],
+    ) -> StoreResult<()>;
 
     /// Counts of a list's entries.
     ///

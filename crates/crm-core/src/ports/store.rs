@@ -32,9 +32,9 @@ use super::custom_fields::FieldValueStore;
 use super::idempotency::IdempotencyStore;
 use super::live_feed::LiveFeedStore;
 use super::meta::MetaStore;
+use super::outbound::OutboundStore;
 pub use super::outbox::OutboxStore;
 use super::tokens::TokenStore;
-use super::outbound::OutboundStore;
 
 /// Shorthand for store results.
 pub type StoreResult<T> = Result<T, StoreError>;

@@ -25,7 +25,10 @@ mod lookup;
 mod merge;
 mod messages;
 #[cfg(test)]
+mod mock_outbound;
+#[cfg(test)]
 mod mock_store;
+mod outbound;
 mod requests;
 mod tasks;
 mod tenant_settings;
@@ -33,9 +36,6 @@ mod tenants;
 #[cfg(test)]
 mod tests;
 mod workers;
-#[cfg(test)]
-mod mock_outbound;
-mod outbound;
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -46,9 +46,9 @@ pub use external::ExternalLookup;
 pub use groups::{GroupPatch, Membership};
 pub use imports::CustomerImportCheck;
 pub use lookup::{Agenda, MAX_LOOKUP_MATCHES};
+pub use outbound::{ImportReport, ImportRow, MAX_IMPORT_ROWS, MAX_OUTBOUND_PAGE, RowError};
 pub use tenant_settings::TenantSettingsPatch;
 pub use workers::{RoundReport, Worker, WorkerSettings};
-pub use outbound::{ImportReport, ImportRow, MAX_IMPORT_ROWS, MAX_OUTBOUND_PAGE, RowError};
 
 use crate::access::{Actor, Tenant};
 use crate::error::{Conflict, Error, Result};

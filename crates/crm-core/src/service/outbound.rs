@@ -186,7 +186,10 @@ impl Crm {
         actor.require(Permission::OutboundManage)?;
         let list = self.get_call_list(actor, list).await?;
         if rows.len() > MAX_IMPORT_ROWS {
-            return Err(Error::invalid("rows", format!("at most {MAX_IMPORT_ROWS} rows per import, got {}", rows.len())));
+            return Err(Error::invalid(
+                "rows",
+                format!("at most {MAX_IMPORT_ROWS} rows per import, got {}", rows.len()),
+            ));
         }
         let tenant = self.tenant(actor.tenant).await?;
         let now = self.clock.now();
@@ -211,13 +214,20 @@ impl Crm {
                     continue;
                 }
                 None => {
-                    refuse(&mut report, FieldError::new("customer", format!("{} is not a customer of this tenant", input.customer)));
+                    refuse(
+                        &mut report,
+                        FieldError::new("customer", format!("{} is not a customer of this tenant", input.customer)),
+                    );
                     continue;
                 }
             };
-            match input.build(next_id(&*self.ids), &list, &customer, Some(tenant.default_region), tenant.time_zone, now) {
+            match input.build(next_id(&*self.ids), &list, &customer, Some(tenant.default_region), tenant.time_zone, now)
+            {
                 Ok(e) if !phones.insert(e.phone.clone()) => {
-                    refuse(&mut report, FieldError::new("phone", format!("{} is already in this import", e.phone.as_e164())));
+                    refuse(
+                        &mut report,
+                        FieldError::new("phone", format!("{} is already in this import", e.phone.as_e164())),
+                    );
                 }
                 Ok(e) => entries.push(e),
                 Err(errors) => {

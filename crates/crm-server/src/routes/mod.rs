@@ -11,9 +11,9 @@ pub mod groups;
 pub mod interactions;
 pub mod messages;
 pub mod operator;
+pub mod outbound;
 pub mod outbox;
 pub mod tasks;
-pub mod outbound;
 
 use serde::{Deserialize, Serialize};
 

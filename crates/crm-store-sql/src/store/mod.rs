@@ -11,13 +11,13 @@ mod diagnostics;
 mod directory;
 pub(crate) mod interaction;
 mod names;
+pub(crate) mod outbound;
 mod outbox;
 mod paging;
 #[cfg(feature = "bench")]
 mod seed;
 mod sequence;
 mod task;
-pub(crate) mod outbound;
 
 use sea_orm::{ConnectionTrait, DbBackend, Value};
 use uuid::Uuid;

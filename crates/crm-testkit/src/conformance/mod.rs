@@ -34,9 +34,9 @@ mod directory;
 mod interactions;
 mod isolation;
 mod merge;
+mod outbound;
 mod outbox;
 mod tasks;
-mod outbound;
 
 use std::fmt::Debug;
 use std::future::Future;
@@ -72,9 +72,9 @@ pub use directory::*;
 pub use interactions::*;
 pub use isolation::*;
 pub use merge::*;
+pub use outbound::*;
 pub use outbox::*;
 pub use tasks::*;
-pub use outbound::*;
 
 use crate::fixtures::{PARIS, SeededTenant, region_fr};
 

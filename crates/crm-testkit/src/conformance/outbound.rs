@@ -7,13 +7,13 @@ use std::sync::Arc;
 
 use chrono::{Duration, NaiveTime};
 use crm_core::customer::{Customer, IdentityInput, PhoneNumber};
+use crm_core::error::StoreError;
 use crm_core::event::EventKind;
 use crm_core::ids::{AgentId, CallListEntryId};
 use crm_core::outbound::{
-    CallList, CallListEntry, Campaign, CampaignPurpose, CallingWindow, DoNotCall, EntryClaim, NewCallList, NewCampaign,
+    CallList, CallListEntry, CallingWindow, Campaign, CampaignPurpose, DoNotCall, EntryClaim, NewCallList, NewCampaign,
     NewEntry, OutcomeInput,
 };
-use crm_core::error::StoreError;
 
 use super::{Ctx, StoreFactory, assert_stale};
 use crate::fixtures::PARIS;
@@ -84,7 +84,9 @@ pub async fn outbound_records_round_trip(factory: &dyn StoreFactory) {
     assert_eq!(s.get_campaign(tenant, campaign.id).await.unwrap(), Some(campaign.clone()));
     assert_eq!(s.campaigns(tenant).await.unwrap(), vec![campaign.clone()]);
     let mut renamed = campaign.clone();
-    crm_core::outbound::CampaignPatch { name: Some("Spring".into()), ..Default::default() }.apply(&mut renamed).unwrap();
+    crm_core::outbound::CampaignPatch { name: Some("Spring".into()), ..Default::default() }
+        .apply(&mut renamed)
+        .unwrap();
     s.update_campaign(&renamed, 1).await.unwrap();
     assert_stale(s.update_campaign(&renamed, 1).await);
     assert_eq!(s.get_campaign(tenant, campaign.id).await.unwrap().unwrap().name, "Spring");
@@ -119,7 +121,10 @@ pub async fn outbound_records_round_trip(factory: &dyn StoreFactory) {
     let mut expected = vec![e1.id, e2.id];
     expected.sort();
     assert_eq!(ids, expected, "pages walk every entry once in id order");
-    assert!(matches!(s.insert_entries(tenant, list.id, &[e1.clone()]).await, Err(StoreError::Conflict(_))), "a taken id");
+    assert!(
+        matches!(s.insert_entries(tenant, list.id, &[e1.clone()]).await, Err(StoreError::Conflict(_))),
+        "a taken id"
+    );
     assert!(s.insert_entries(other.tenant(), list.id, &[]).await.is_err(), "another tenant's list is absent");
 
     let number = PhoneNumber::parse("+33 1 23 45 67 89", None).unwrap();
@@ -158,10 +163,13 @@ pub async fn next_contact_follows_the_rule_the_order_and_the_lease(factory: &dyn
     let dee = phone_customer(&ctx, "Dee", "+33 6 98 76 54 32").await;
     let low = build(&ctx, &list, &ada, new_entry(&ada, 1, None));
     let high = build(&ctx, &list, &bob, new_entry(&bob, 9, None));
-    let later = build(&ctx, &list, &cy, NewEntry { due_at: Some(ctx.now + Duration::minutes(20)), ..new_entry(&cy, 50, None) });
+    let later =
+        build(&ctx, &list, &cy, NewEntry { due_at: Some(ctx.now + Duration::minutes(20)), ..new_entry(&cy, 50, None) });
     let blocked = build(&ctx, &list, &dee, new_entry(&dee, 40, None));
     s.insert_entries(tenant, list.id, &[low.clone(), high.clone(), later.clone(), blocked.clone()]).await.unwrap();
-    s.add_do_not_call(tenant, &DoNotCall { phone: blocked.phone.clone(), reason: None, added_at: ctx.now }).await.unwrap();
+    s.add_do_not_call(tenant, &DoNotCall { phone: blocked.phone.clone(), reason: None, added_at: ctx.now })
+        .await
+        .unwrap();
     let list = stored_list(&ctx, &list).await;
 
     let claim = |agent: AgentId, at: chrono::DateTime<chrono::Utc>| EntryClaim::new(&list, agent, at);
@@ -214,7 +222,12 @@ pub async fn next_contact_follows_the_rule_the_order_and_the_lease(factory: &dyn
 
     // Maximum attempts: an entry with that many attempts is not handed out.
     let mut done = back.clone();
-    let no_answer = |d: &str| OutcomeInput { disposition: d.into(), callback_at: None, same_agent: false, answers: BTreeMap::new() };
+    let no_answer = |d: &str| OutcomeInput {
+        disposition: d.into(),
+        callback_at: None,
+        same_agent: false,
+        answers: BTreeMap::new(),
+    };
     done.record_outcome(&list, &campaign, a1, no_answer("no_answer"), at).unwrap();
     s.update_entry(&done, back.version(), &[]).await.unwrap();
     assert_eq!(done.state(), crm_core::outbound::EntryState::Closed, "two attempts of two");

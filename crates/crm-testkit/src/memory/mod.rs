@@ -16,9 +16,9 @@ mod custom_fields;
 mod customers;
 mod directory;
 mod interactions;
+mod outbound;
 mod outbox;
 mod tasks;
-mod outbound;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fmt;

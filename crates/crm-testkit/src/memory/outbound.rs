@@ -58,7 +58,8 @@ impl OutboundStore for MemoryStore {
 
     async fn campaigns(&self, tenant: TenantId) -> StoreResult<Vec<Campaign>> {
         let state = self.read()?;
-        let mut all: Vec<Campaign> = state.outbound.campaigns.values().filter(|c| c.tenant == tenant).cloned().collect();
+        let mut all: Vec<Campaign> =
+            state.outbound.campaigns.values().filter(|c| c.tenant == tenant).cloned().collect();
         all.sort_by_key(|c| (c.created_at, c.id));
         Ok(all)
     }
@@ -79,7 +80,8 @@ impl OutboundStore for MemoryStore {
 
     async fn update_call_list(&self, list: &CallList, expected_version: u64) -> StoreResult<()> {
         let mut state = self.write()?;
-        let stored = state.outbound.list(list.tenant, list.id).ok_or_else(|| StoreError::not_found("call_list", list.id))?;
+        let stored =
+            state.outbound.list(list.tenant, list.id).ok_or_else(|| StoreError::not_found("call_list", list.id))?;
         check_version("call_list", list.id, stored.version(), expected_version)?;
         let zones = stored.zones.clone();
         let mut list = list.clone();

@@ -24,7 +24,9 @@ use crm_core::ports::{OutboundStore, StoreResult};
 use super::{require, stale_or_missing, write_events};
 use crate::connect::{SqlStore, finish};
 use crate::error::{db, map_db};
-use crate::sql::{all, col, exec, from_doc, from_ts, int, limit, marks, one, parse_doc, row_marks, text, to_doc, ts, ts_opt, uid};
+use crate::sql::{
+    all, col, exec, from_doc, from_ts, int, limit, marks, one, parse_doc, row_marks, text, to_doc, ts, ts_opt, uid,
+};
 
 /// Columns of an entry row read back, the claim columns with the document.
 const ENTRY_COLUMNS: &str = "doc, due_at, lease_agent, lease_until, version";
@@ -91,7 +93,8 @@ const ENTRIES_PER_STATEMENT: usize = 1000;
 impl OutboundStore for SqlStore {
     async fn insert_campaign(&self, c: &Campaign) -> StoreResult<()> {
         let sql = format!("INSERT INTO campaigns (id, tenant_id, created_at, version, doc) VALUES ({})", marks(5));
-        let values = vec![uid(c.id), uid(c.tenant), Value::BigInt(Some(ts(c.created_at))), int(c.version()), text(to_doc(c)?)];
+        let values =
+            vec![uid(c.id), uid(c.tenant), Value::BigInt(Some(ts(c.created_at))), int(c.version()), text(to_doc(c)?)];
         exec(&self.write, &sql, values).await.map_err(|e| map_db(e, "campaign"))?;
         Ok(())
     }
@@ -105,22 +108,32 @@ impl OutboundStore for SqlStore {
         .await
         .map_err(db)?;
         if n == 0 {
-            return Err(stale_or_missing(&self.read, "campaigns", "campaign", c.tenant.as_uuid(), c.id.as_uuid(), expected_version).await);
+            return Err(stale_or_missing(
+                &self.read,
+                "campaigns",
+                "campaign",
+                c.tenant.as_uuid(),
+                c.id.as_uuid(),
+                expected_version,
+            )
+            .await);
         }
         Ok(())
     }
 
     async fn get_campaign(&self, tenant: TenantId, id: CampaignId) -> StoreResult<Option<Campaign>> {
-        let row = one(&self.read, "SELECT doc FROM campaigns WHERE id = ? AND tenant_id = ?", vec![uid(id), uid(tenant)])
-            .await
-            .map_err(db)?;
+        let row =
+            one(&self.read, "SELECT doc FROM campaigns WHERE id = ? AND tenant_id = ?", vec![uid(id), uid(tenant)])
+                .await
+                .map_err(db)?;
         row.as_ref().map(from_doc).transpose()
     }
 
     async fn campaigns(&self, tenant: TenantId) -> StoreResult<Vec<Campaign>> {
-        let rows = all(&self.read, "SELECT doc FROM campaigns WHERE tenant_id = ? ORDER BY created_at, id", vec![uid(tenant)])
-            .await
-            .map_err(db)?;
+        let rows =
+            all(&self.read, "SELECT doc FROM campaigns WHERE tenant_id = ? ORDER BY created_at, id", vec![uid(tenant)])
+                .await
+                .map_err(db)?;
         rows.iter().map(from_doc).collect()
     }
 
@@ -157,15 +170,27 @@ impl OutboundStore for SqlStore {
         .await
         .map_err(db)?;
         if n == 0 {
-            return Err(stale_or_missing(&self.read, "call_lists", "call_list", l.tenant.as_uuid(), l.id.as_uuid(), expected_version).await);
+            return Err(stale_or_missing(
+                &self.read,
+                "call_lists",
+                "call_list",
+                l.tenant.as_uuid(),
+                l.id.as_uuid(),
+                expected_version,
+            )
+            .await);
         }
         Ok(())
     }
 
     async fn get_call_list(&self, tenant: TenantId, id: CallListId) -> StoreResult<Option<CallList>> {
-        let row = one(&self.read, "SELECT doc, zones FROM call_lists WHERE id = ? AND tenant_id = ?", vec![uid(id), uid(tenant)])
-            .await
-            .map_err(db)?;
+        let row = one(
+            &self.read,
+            "SELECT doc, zones FROM call_lists WHERE id = ? AND tenant_id = ?",
+            vec![uid(id), uid(tenant)],
+        )
+        .await
+        .map_err(db)?;
         row.as_ref().map(list_of).transpose()
     }
 
@@ -186,16 +211,23 @@ impl OutboundStore for SqlStore {
             // The list row is locked (PostgreSQL) or the single writer held (SQLite) while its
             // zones are merged, so concurrent imports into one list do not lose zones.
             let lock = if self.is_postgres() { " FOR UPDATE" } else { "" };
-            let row = one(&tx, &format!("SELECT zones FROM call_lists WHERE id = ? AND tenant_id = ?{lock}"), vec![uid(list), uid(tenant)])
-                .await
-                .map_err(db)?
-                .ok_or_else(|| StoreError::not_found("call_list", list))?;
+            let row = one(
+                &tx,
+                &format!("SELECT zones FROM call_lists WHERE id = ? AND tenant_id = ?{lock}"),
+                vec![uid(list), uid(tenant)],
+            )
+            .await
+            .map_err(db)?
+            .ok_or_else(|| StoreError::not_found("call_list", list))?;
             let mut zones: BTreeSet<String> = parse_doc(&col::<String>(&row, "zones")?)?;
             for chunk in entries.chunks(ENTRIES_PER_STATEMENT) {
                 let mut values = Vec::with_capacity(chunk.len() * 17);
                 for e in chunk {
                     if e.tenant != tenant || e.list != list {
-                        return Err(StoreError::InvalidReference { field: "list".into(), reason: format!("{} is another list's entry", e.id) });
+                        return Err(StoreError::InvalidReference {
+                            field: "list".into(),
+                            reason: format!("{} is another list's entry", e.id),
+                        });
                     }
                     values.extend(entry_values(e)?);
                     values.extend([uid(e.id), uid(tenant), uid(list)]);
@@ -204,7 +236,9 @@ impl OutboundStore for SqlStore {
                 let sql = format!("{ENTRY_INSERT}{}", row_marks(chunk.len(), 17));
                 exec(&tx, &sql, values).await.map_err(|e| map_db(e, "customer"))?;
             }
-            exec(&tx, "UPDATE call_lists SET zones = ? WHERE id = ?", vec![text(to_doc(&zones)?), uid(list)]).await.map_err(db)?;
+            exec(&tx, "UPDATE call_lists SET zones = ? WHERE id = ?", vec![text(to_doc(&zones)?), uid(list)])
+                .await
+                .map_err(db)?;
             Ok(())
         }
         .await;
@@ -265,12 +299,7 @@ impl OutboundStore for SqlStore {
         row.as_ref().map(entry_of).transpose()
     }
 
-    async fn update_entry(
-        &self,
-        e: &CallListEntry,
-        expected_version: u64,
-        events: &[DomainEvent],
-    ) -> StoreResult<()> {
+    async fn update_entry(&self, e: &CallListEntry, expected_version: u64, events: &[DomainEvent]) -> StoreResult<()> {
         let tx = self.begin().await?;
         let result = async {
             let sql = "UPDATE call_list_entries SET customer_id = ?, phone = ?, zone = ?, priority = ?, state = ?, \
@@ -280,7 +309,15 @@ impl OutboundStore for SqlStore {
             values.extend([uid(e.id), uid(e.tenant), int(expected_version)]);
             if exec(&tx, sql, values).await.map_err(|err| map_db(err, "customer"))? == 0 {
                 let (tenant, id) = (e.tenant.as_uuid(), e.id.as_uuid());
-                return Err(stale_or_missing(&tx, "call_list_entries", "call_list_entry", tenant, id, expected_version).await);
+                return Err(stale_or_missing(
+                    &tx,
+                    "call_list_entries",
+                    "call_list_entry",
+                    tenant,
+                    id,
+                    expected_version,
+                )
+                .await);
             }
             write_events(&tx, events).await
         }
@@ -317,9 +354,13 @@ impl OutboundStore for SqlStore {
     }
 
     async fn remove_do_not_call(&self, tenant: TenantId, phone: &PhoneNumber) -> StoreResult<bool> {
-        let n = exec(&self.write, "DELETE FROM do_not_call WHERE tenant_id = ? AND phone = ?", vec![uid(tenant), text(phone.as_e164())])
-            .await
-            .map_err(db)?;
+        let n = exec(
+            &self.write,
+            "DELETE FROM do_not_call WHERE tenant_id = ? AND phone = ?",
+            vec![uid(tenant), text(phone.as_e164())],
+        )
+        .await
+        .map_err(db)?;
         Ok(n > 0)
     }
 
