@@ -54,7 +54,7 @@ impl EntryClaim {
             && entry.due_at() <= self.now
             && entry.reserved_for().is_none_or(|a| a == self.agent)
             && entry.attempts() < self.max_attempts
-            && self.open_zones.iter().any(|z| *z == entry.zone)
+            && self.open_zones.contains(&entry.zone)
             && !on_dnc
     }
 }

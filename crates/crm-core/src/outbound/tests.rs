@@ -162,7 +162,10 @@ const ZONES: &[&str] =
 const PHONES: &[&str] =
     &["+4930123456", "+12125550100", "+81312345678", "+61212345678", "+33123456789", "+442071234567"];
 
-fn arb_entries() -> impl Strategy<Value = Vec<(usize, usize, i32, i64, u32, Option<u8>, bool)>> {
+/// A generated entry: zone, phone, priority, due offset (minutes), attempts, reserved-for agent, closed.
+type RawEntry = (usize, usize, i32, i64, u32, Option<u8>, bool);
+
+fn arb_entries() -> impl Strategy<Value = Vec<RawEntry>> {
     prop::collection::vec(
         (0..ZONES.len(), 0..PHONES.len(), 0..3i32, -600..600i64, 0..4u32, prop::option::of(0..3u8), any::<bool>()),
         0..40,

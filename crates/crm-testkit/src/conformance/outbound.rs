@@ -122,7 +122,7 @@ pub async fn outbound_records_round_trip(factory: &dyn StoreFactory) {
     expected.sort();
     assert_eq!(ids, expected, "pages walk every entry once in id order");
     assert!(
-        matches!(s.insert_entries(tenant, list.id, &[e1.clone()]).await, Err(StoreError::Conflict(_))),
+        matches!(s.insert_entries(tenant, list.id, std::slice::from_ref(&e1)).await, Err(StoreError::Conflict(_))),
         "a taken id"
     );
     assert!(s.insert_entries(other.tenant(), list.id, &[]).await.is_err(), "another tenant's list is absent");

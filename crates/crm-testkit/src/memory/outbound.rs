@@ -66,7 +66,7 @@ impl OutboundStore for MemoryStore {
 
     async fn insert_call_list(&self, list: &CallList) -> StoreResult<()> {
         let mut state = self.write()?;
-        if !state.outbound.campaigns.get(&list.campaign).is_some_and(|c| c.tenant == list.tenant) {
+        if state.outbound.campaigns.get(&list.campaign).is_none_or(|c| c.tenant != list.tenant) {
             return Err(invalid_reference("campaign", list.campaign));
         }
         if state.outbound.lists.contains_key(&list.id) {
