@@ -20,6 +20,7 @@ mod idempotent_ids;
 mod import_export;
 mod mail;
 mod openapi_check;
+mod outbound;
 mod outbox_restart;
 mod real_smtp;
 mod replicas;

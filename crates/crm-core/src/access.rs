@@ -79,6 +79,8 @@ permissions! {
     AdminTenant => "admin.tenant",
     /// Design interactive scripts and alert rules (GUI-1, GUI-2; supervisors).
     GuidanceEdit => "guidance.edit",
+    /// Design outbound campaigns and call lists, import their entries, keep the do-not-call list (OUT-1).
+    OutboundManage => "outbound.manage",
 }
 
 impl fmt::Display for Permission {
@@ -123,6 +125,7 @@ impl Role {
             Role::Supervisor => agent
                 .into_iter()
                 .chain([CustomerDelete, CustomerMerge, CaseDelete, CaseViewPrivate, CaseAssign, GuidanceEdit])
+                .chain([CustomerDelete, CustomerMerge, CaseDelete, CaseViewPrivate, CaseAssign, OutboundManage])
                 .collect(),
             Role::Administrator => Permission::ALL.iter().copied().collect(),
         }

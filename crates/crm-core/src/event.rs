@@ -222,6 +222,20 @@ pub enum EventKind {
         end: String,
         /// The agent who ran it.
         agent: AgentId,
+    /// An agent recorded the outcome of an outbound call (OUT-2).
+    OutboundOutcomeRecorded {
+        /// The call-list entry.
+        entry: crate::ids::CallListEntryId,
+        /// Its list.
+        list: crate::ids::CallListId,
+        /// The customer.
+        customer: CustomerId,
+        /// The agent who called.
+        agent: AgentId,
+        /// The disposition code.
+        disposition: String,
+        /// Whether the entry is now closed.
+        closed: bool,
     },
 }
 
@@ -291,6 +305,7 @@ impl EventKind {
             EventKind::ActivityPushRequested { .. } => "activity_push_requested",
             EventKind::WebhookDisabled { .. } => "webhook_disabled",
             EventKind::ScriptRunFinished { .. } => "script_run_finished",
+            EventKind::OutboundOutcomeRecorded { .. } => "outbound_outcome_recorded",
         }
     }
 }

@@ -99,4 +99,10 @@ id_type! {
     DeliveryId,
     /// A run of a published script during an interaction (GUI-1).
     ScriptRunId,
+    /// An outbound campaign (OUT-1).
+    CampaignId,
+    /// A call list of a campaign (OUT-1).
+    CallListId,
+    /// An entry of a call list: one customer to call (OUT-2).
+    CallListEntryId,
 }

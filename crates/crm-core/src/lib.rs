@@ -45,6 +45,7 @@ pub mod live;
 pub mod mail;
 #[cfg(feature = "openapi")]
 pub mod openapi;
+pub mod outbound;
 pub mod page;
 pub mod ports;
 pub mod rules;

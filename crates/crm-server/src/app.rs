@@ -28,6 +28,7 @@ use crate::routes::{
     admin, cases, custom_fields, customers, events, external, groups, interactions, mail, messages, operator, outbox,
     tasks,
     admin, cases, custom_fields, customers, events, external, groups, guidance, interactions, messages, operator,
+    admin, cases, custom_fields, customers, events, external, groups, interactions, messages, operator, outbound,
     outbox, tasks,
 };
 use crate::state::AppState;
@@ -131,6 +132,19 @@ pub fn api() -> (Router<AppState>, OpenApi) {
         .routes(routes!(guidance::alert_rules, guidance::put_alert_rules))
         .routes(routes!(guidance::dry_run_alerts))
         .routes(routes!(guidance::interaction_alerts))
+        .routes(routes!(outbound::create_campaign, outbound::campaigns))
+        .routes(routes!(outbound::get_campaign, outbound::update_campaign))
+        .routes(routes!(outbound::campaign_progress))
+        .routes(routes!(outbound::create_call_list, outbound::call_lists))
+        .routes(routes!(outbound::get_call_list, outbound::update_call_list))
+        .routes(routes!(outbound::list_progress))
+        .routes(routes!(outbound::add_entries, outbound::entries))
+        .routes(routes!(outbound::import_entries))
+        .routes(routes!(outbound::get_entry))
+        .routes(routes!(outbound::next_contact))
+        .routes(routes!(outbound::record_outcome))
+        .routes(routes!(outbound::do_not_call, outbound::add_do_not_call))
+        .routes(routes!(outbound::remove_do_not_call))
         .split_for_parts();
     (router, doc)
 }

@@ -321,6 +321,20 @@ pub enum ImportCommand {
         #[arg(long, value_enum)]
         on_error: Option<OnError>,
     },
+    /// Import entries into an outbound call list (OUT-1) from a CSV file with a header:
+    /// `customer` (the customer's id, required), `phone`, `priority`, `time_zone`, `due_at`,
+    /// `custom.<key>`. The good rows are written in batches of 1,000 (each batch all or
+    /// nothing) under a progress bar; every refused row is reported with its field.
+    CallListEntries {
+        /// The call list's id.
+        #[arg(long)]
+        list: String,
+        /// The CSV file.
+        file: PathBuf,
+        /// Who imports.
+        #[command(flatten)]
+        actor: ActorArgs,
+    },
 }
 
 /// Export commands.

@@ -38,6 +38,7 @@ pub mod extract;
 pub mod idempotency;
 pub mod metrics;
 pub mod openapi;
+pub mod outbound_csv;
 pub mod problem;
 pub mod routes;
 pub mod seed;

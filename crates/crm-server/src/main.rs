@@ -98,6 +98,33 @@ async fn main() -> Result<()> {
         Command::Import(ImportCommand::Customers { file, actor, on_error }) => {
             import(&config, &file, &actor, on_error).await
         }
+        Command::Import(ImportCommand::CallListEntries { list, file, actor }) => {
+            let services = Services::open(&config.database_url, config.settings.store_options()).await?;
+            let actor = actor_of(&services, &actor).await?;
+            let list = list.trim().parse().map_err(|_| anyhow::anyhow!("{list:?} is not a call list id"))?;
+            let input = std::fs::File::open(&file).with_context(|| format!("opening {}", file.display()))?;
+            let rows = crm_server::outbound_csv::entry_rows(std::io::BufReader::new(input))
+                .map_err(|e| anyhow::anyhow!("{}: {}", e.field, e.reason))?;
+            let bar: Box<dyn Progress> = if std::io::stderr().is_terminal() {
+                let bar = indicatif::ProgressBar::new(rows.len() as u64);
+                bar.set_style(
+                    indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} rows {elapsed}")
+                        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+                );
+                Box::new(bar)
+            } else {
+                Box::new(NoProgress)
+            };
+            let report = crm_server::outbound_csv::import_in_batches(&services.crm, &actor, list, rows, &*bar).await;
+            for r in &report.rejected {
+                eprintln!("row {}: {}: {}", r.row, r.field, r.reason);
+            }
+            println!("{} row(s) read, {} imported, {} refused", report.rows, report.imported, report.rejected.len());
+            match report.failure {
+                Some(e) => bail!("stopped after {} imported rows: {e}", report.imported),
+                None => Ok(()),
+            }
+        }
         Command::Export(ExportCommand::Customers { actor, output }) => {
             let services = Services::open(&config.database_url, config.settings.store_options()).await?;
             let actor = actor_of(&services, &actor).await?;

@@ -37,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(sla::SlaSettings),
             Box::new(crate::store::mail::CaseMails),
             Box::new(Guidance),
+            Box::new(crate::store::outbound::OutboundCalling),
         ]
     }
 }

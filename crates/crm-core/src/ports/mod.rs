@@ -11,6 +11,7 @@ pub(crate) mod live_feed;
 pub(crate) mod mail;
 mod mailer;
 pub(crate) mod meta;
+pub(crate) mod outbound;
 pub(crate) mod outbox;
 mod search;
 pub(crate) mod sla;
@@ -29,6 +30,7 @@ pub use live_feed::LiveFeedStore;
 pub use mail::MailStore;
 pub use mailer::{MailError, Mailer, OutgoingMail};
 pub use meta::MetaStore;
+pub use outbound::OutboundStore;
 pub use search::{DocumentKind, SearchDocument, SearchError, SearchHit, SearchIndex};
 pub use sla::SlaStore;
 pub use store::{

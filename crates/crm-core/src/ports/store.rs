@@ -34,6 +34,7 @@ use super::idempotency::IdempotencyStore;
 use super::live_feed::LiveFeedStore;
 use super::mail::MailStore;
 use super::meta::MetaStore;
+use super::outbound::OutboundStore;
 pub use super::outbox::OutboxStore;
 use super::tokens::TokenStore;
 use super::webhooks::WebhookStore;
@@ -693,6 +694,7 @@ pub trait Store:
     + super::SlaStore
     + MailStore
     + GuidanceStore
+    + OutboundStore
     + std::fmt::Debug
 {
 }
@@ -716,6 +718,7 @@ impl<T> Store for T where
         + super::SlaStore
         + MailStore
         + GuidanceStore
+        + OutboundStore
         + std::fmt::Debug
 {
 }

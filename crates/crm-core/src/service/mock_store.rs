@@ -42,6 +42,7 @@ pub(super) struct MockStore {
     pub(super) sla_store: crate::ports::sla::MockSlaStore,
     pub(super) mail_store: crate::ports::mail::MockMailStore,
     pub(super) guidance: crate::ports::guidance::MockGuidanceStore,
+    pub(super) outbound: crate::ports::outbound::MockOutboundStore,
 }
 
 #[async_trait]

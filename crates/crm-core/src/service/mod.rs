@@ -29,7 +29,10 @@ mod mail;
 mod merge;
 mod messages;
 #[cfg(test)]
+mod mock_outbound;
+#[cfg(test)]
 mod mock_store;
+mod outbound;
 mod requests;
 mod sla;
 mod sla_report;
@@ -54,6 +57,7 @@ pub use groups::{GroupPatch, Membership};
 pub use imports::CustomerImportCheck;
 pub use lookup::{Agenda, MAX_LOOKUP_MATCHES};
 pub use mail::{MAX_MAIL_LIST, MailSettings};
+pub use outbound::{ImportReport, ImportRow, MAX_IMPORT_ROWS, MAX_OUTBOUND_PAGE, RowError};
 pub use tenant_settings::TenantSettingsPatch;
 pub use webhooks::{ReplayRequest, Replayed, Rotation, WebhookSettings};
 pub use workers::{RoundReport, Worker, WorkerSettings};

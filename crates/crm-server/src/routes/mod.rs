@@ -14,6 +14,7 @@ pub mod interactions;
 pub mod mail;
 pub mod messages;
 pub mod operator;
+pub mod outbound;
 pub mod outbox;
 pub mod sla;
 pub mod sla_report;

@@ -14,6 +14,7 @@ mod guidance;
 pub(crate) mod interaction;
 pub(crate) mod mail;
 mod names;
+pub(crate) mod outbound;
 mod outbox;
 mod paging;
 #[cfg(feature = "bench")]

@@ -37,6 +37,7 @@ mod interactions;
 mod isolation;
 mod mail;
 mod merge;
+mod outbound;
 mod outbox;
 mod sla;
 mod tasks;
@@ -79,6 +80,7 @@ pub use interactions::*;
 pub use isolation::*;
 pub use mail::*;
 pub use merge::*;
+pub use outbound::*;
 pub use outbox::*;
 pub use sla::*;
 pub use tasks::*;
@@ -221,6 +223,9 @@ macro_rules! store_conformance_tests {
             script_runs_are_written_with_their_events,
             alert_rule_sets_are_replaced_at_their_version,
             customer_activity_counts_cases_tasks_and_contacts,
+            outbound_records_round_trip,
+            next_contact_follows_the_rule_the_order_and_the_lease,
+            concurrent_claimers_never_get_the_same_entry,
         );
     };
 }

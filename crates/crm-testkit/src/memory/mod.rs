@@ -19,6 +19,7 @@ mod directory;
 mod guidance;
 mod interactions;
 mod mail;
+mod outbound;
 mod outbox;
 mod sla;
 mod tasks;
@@ -129,6 +130,7 @@ pub(crate) struct State {
     pub(crate) script_versions: BTreeMap<(crm_core::ids::ScriptId, u32), (TenantId, crm_core::guidance::ScriptVersion)>,
     pub(crate) script_runs: HashMap<crm_core::ids::ScriptRunId, crm_core::guidance::StoredScriptRun>,
     pub(crate) alert_rules: HashMap<TenantId, crm_core::guidance::AlertRuleSet>,
+    pub(crate) outbound: outbound::OutboundState,
 }
 
 impl MemoryStore {
