@@ -83,8 +83,9 @@ fn check_dependency_directions(problems: &mut Vec<String>) -> Result<()> {
             if dep == "crm-server" && name != "crm-e2e" {
                 problems.push(format!("{name} depends on crm-server: nothing may depend on the binary crate"));
             }
-            let adapter = |n: &str| n.starts_with("crm-store-") || n.starts_with("crm-connector-") || n == "crm-blob";
-            let adapter = |n: &str| n.starts_with("crm-store-") || n.starts_with("crm-connector-") || n == "crm-mail";
+            let adapter = |n: &str| {
+                n.starts_with("crm-store-") || n.starts_with("crm-connector-") || n == "crm-blob" || n == "crm-mail"
+            };
             if adapter(name)
                 && adapter(dep)
                 && !(dep == "crm-connector-http" && name.starts_with("crm-connector-"))

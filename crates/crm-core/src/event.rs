@@ -208,6 +208,7 @@ pub enum EventKind {
         webhook: crate::ids::WebhookId,
         /// Since when its deliveries fail.
         failing_since: DateTime<Utc>,
+    },
     /// A script run reached an end step (GUI-1), written with the run's last answer.
     ScriptRunFinished {
         /// The run.
@@ -222,6 +223,7 @@ pub enum EventKind {
         end: String,
         /// The agent who ran it.
         agent: AgentId,
+    },
     /// An agent recorded the outcome of an outbound call (OUT-2).
     OutboundOutcomeRecorded {
         /// The call-list entry.

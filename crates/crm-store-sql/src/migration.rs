@@ -32,12 +32,12 @@ impl MigratorTrait for Migrator {
             Box::new(CaseAndTaskLists),
             Box::new(Administration),
             Box::new(InteractionSearchCasesMessages),
-            Box::new(crate::store::attachment::Attachments),
-            Box::new(Webhooks),
             Box::new(sla::SlaSettings),
-            Box::new(crate::store::mail::CaseMails),
-            Box::new(Guidance),
             Box::new(crate::store::outbound::OutboundCalling),
+            Box::new(Guidance),
+            Box::new(Webhooks),
+            Box::new(crate::store::mail::CaseMails),
+            Box::new(crate::store::attachment::Attachments),
         ]
     }
 }
