@@ -77,6 +77,8 @@ permissions! {
     AdminConnectors => "admin.connectors",
     /// Change the tenant's settings (default phone region, time zone).
     AdminTenant => "admin.tenant",
+    /// Read and export the audit log (ADM-4).
+    AdminAudit => "admin.audit",
 }
 
 impl fmt::Display for Permission {
@@ -163,12 +165,21 @@ pub struct Actor {
     pub groups: BTreeSet<GroupId>,
     /// What the agent may do.
     pub permissions: BTreeSet<Permission>,
+    /// Where the request came from (the audit log's request id, address, channel, token);
+    /// the default for work that is not a request.
+    pub context: crate::audit::RequestContext,
 }
 
 impl Actor {
     /// An actor with a built-in role's permissions.
     pub fn with_role(tenant: TenantId, agent: AgentId, role: Role) -> Self {
-        Self { tenant, agent, groups: BTreeSet::new(), permissions: role.permissions() }
+        Self {
+            tenant,
+            agent,
+            groups: BTreeSet::new(),
+            permissions: role.permissions(),
+            context: crate::audit::RequestContext::default(),
+        }
     }
 
     /// The actor for a stored agent.
@@ -178,6 +189,7 @@ impl Actor {
             agent: agent.id,
             groups: agent.groups.clone(),
             permissions: agent.role.permissions(),
+            context: crate::audit::RequestContext::default(),
         }
     }
 
@@ -207,6 +219,7 @@ impl Actor {
             agent: agent.id,
             groups: agent.groups.clone(),
             permissions: token.role.permissions().intersection(&agent.role.permissions()).copied().collect(),
+            context: crate::audit::RequestContext::default(),
         })
     }
 

@@ -1,6 +1,7 @@
 //! Ports: the traits adapters implement. All are object-safe (`Arc<dyn …>`), `Send + Sync`,
 //! and document their contract per method.
 
+pub(crate) mod audit;
 pub(crate) mod custom_fields;
 mod external_crm;
 pub(crate) mod idempotency;
@@ -25,3 +26,4 @@ pub use store::{
     InteractionStore, OutboxStore, Store, StoreResult, TaskOwner, TaskPosition, TaskStore,
 };
 pub use tokens::TokenStore;
+pub use audit::AuditStore;

@@ -685,6 +685,7 @@ pub trait Store:
     + LiveFeedStore
     + MetaStore
     + FieldValueStore
+    + super::AuditStore
     + std::fmt::Debug
 {
 }
@@ -703,6 +704,7 @@ impl<T> Store for T where
         + LiveFeedStore
         + MetaStore
         + FieldValueStore
+        + super::AuditStore
         + std::fmt::Debug
 {
 }

@@ -529,3 +529,28 @@ impl OutboxStore for MockStore {
         self.outbox_store.list_outbox(tenant, status, page).await
     }
 }
+
+/// The audit log is not what the mocked tests are about: nothing is ever pending.
+#[async_trait]
+impl crate::ports::AuditStore for MockStore {
+    async fn chain_audit(&self, _max: u32) -> StoreResult<u32> {
+        Ok(0)
+    }
+    async fn audit_head(&self, _tenant: TenantId) -> StoreResult<Option<crate::audit::ChainHead>> {
+        Ok(None)
+    }
+    async fn audit_tenants(&self) -> StoreResult<Vec<TenantId>> {
+        Ok(Vec::new())
+    }
+    async fn audit_page(
+        &self,
+        _tenant: TenantId,
+        _filter: &crate::audit::AuditFilter,
+        _page: &crate::page::PageRequest,
+    ) -> StoreResult<crate::page::Page<crate::audit::AuditRecord>> {
+        Ok(crate::page::Page { items: Vec::new(), next: None })
+    }
+    async fn prune_audit(&self, _before: DateTime<Utc>, _max: u32) -> StoreResult<u64> {
+        Ok(0)
+    }
+}

@@ -11,6 +11,7 @@
 
 mod access_tokens;
 mod admin;
+mod audit;
 mod cases;
 mod custom_fields;
 mod customers;
@@ -37,6 +38,7 @@ mod workers;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
+pub use audit::ChainReport;
 pub use admin::{AgentPatch, CASE_COLUMNS, NewAgent, NewTenant, ProfilePatch};
 pub use delivery::{ConnectorDirectory, DeliveryReport, RetryPolicy};
 pub use external::ExternalLookup;
@@ -147,7 +149,28 @@ impl Crm {
             at: self.clock.now(),
             actor: Some(actor.agent),
             kind,
+            audit: crate::audit::EventAudit::new(crate::audit::AuditNote {
+                context: actor.context.clone(),
+                changes: Vec::new(),
+            }),
         }
+    }
+
+    /// A new event by `actor` whose audit entry records the fields that differ between
+    /// `before` and `after` (ADM-4).
+    fn event_with_changes<T: serde::Serialize>(
+        &self,
+        actor: &Actor,
+        kind: EventKind,
+        before: Option<&T>,
+        after: Option<&T>,
+    ) -> DomainEvent {
+        let mut event = self.event(actor, kind);
+        event.audit = crate::audit::EventAudit::new(crate::audit::AuditNote {
+            context: actor.context.clone(),
+            changes: crate::audit::changes_between(before, after),
+        });
+        event
     }
 }
 

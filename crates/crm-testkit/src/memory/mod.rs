@@ -11,6 +11,7 @@
 //! propagate and that nothing is half-written.
 
 mod app_state;
+mod audit;
 mod cases;
 mod custom_fields;
 mod customers;
@@ -116,6 +117,7 @@ pub(crate) struct State {
     pub(crate) idempotency: HashMap<String, app_state::KeyRow>,
     pub(crate) feed: app_state::Feed,
     pub(crate) meta: HashMap<String, String>,
+    pub(crate) audit: audit::AuditState,
 }
 
 impl MemoryStore {
@@ -257,6 +259,8 @@ impl State {
 
     /// Inserts staged rows.
     pub(crate) fn commit_events(&mut self, rows: Vec<OutboxRow>) {
+        let events: Vec<DomainEvent> = rows.iter().map(|r| r.entry.event.clone()).collect();
+        self.audit.pending.extend(crm_core::audit::AuditEntry::of_write(&events));
         for row in rows {
             self.outbox.insert(row.entry.event.id, row);
         }
