@@ -23,6 +23,7 @@
 
 mod administration;
 mod app_state;
+mod audit;
 mod cards;
 mod case_lists;
 mod cases;
@@ -60,6 +61,7 @@ use uuid::Uuid;
 
 pub use administration::*;
 pub use app_state::*;
+pub use audit::*;
 pub use cards::*;
 pub use case_lists::*;
 pub use cases::*;
@@ -199,6 +201,10 @@ macro_rules! store_conformance_tests {
             a_group_in_use_is_not_deleted,
             queues_are_listed_by_name_per_tenant,
             tenants_are_listed_and_replaced,
+            every_write_with_events_leaves_one_chained_audit_entry,
+            audit_pages_filter_by_actor_target_action_and_time,
+            audit_retention_removes_a_prefix_and_the_chain_verifies_from_its_anchor,
+            concurrent_writers_and_chainers_build_one_chain,
         );
     };
 }
