@@ -22,7 +22,7 @@ use crate::idempotency::idempotency;
 use crate::metrics::track;
 use crate::problem::{Problem, ProblemKind};
 use crate::routes::{
-    admin, cases, custom_fields, customers, events, external, groups, interactions, messages, operator, outbox, tasks,
+    admin, audit, cases, custom_fields, customers, events, external, groups, interactions, messages, operator, outbox, tasks,
 };
 use crate::state::AppState;
 
@@ -95,6 +95,8 @@ pub fn api() -> (Router<AppState>, OpenApi) {
         .routes(routes!(outbox::connectors))
         .routes(routes!(outbox::list))
         .routes(routes!(outbox::requeue))
+        .routes(routes!(audit::list))
+        .routes(routes!(audit::export))
         .split_for_parts();
     (router, doc)
 }

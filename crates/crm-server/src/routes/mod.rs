@@ -2,6 +2,7 @@
 //! case of `Crm`, and maps the result; the rules live in `crm-core`.
 
 pub mod admin;
+pub mod audit;
 pub mod cases;
 pub mod custom_fields;
 pub mod customers;
