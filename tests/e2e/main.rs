@@ -8,6 +8,7 @@ mod helpers;
 mod admin_api;
 mod agent_day;
 mod api_surface;
+mod audit;
 mod auth;
 mod bad_input;
 mod blackbox;

@@ -355,8 +355,7 @@ impl AuditFilter {
 }
 
 /// The CSV header of an export ([`AuditRecord::csv_row`]).
-pub const CSV_HEADER: &str =
-    "seq,id,at,actor_agent,actor_token,action,target_kind,target_id,channel,request_id,source_ip,events,changes,prev_hash,hash";
+pub const CSV_HEADER: &str = "seq,id,at,actor_agent,actor_token,action,target_kind,target_id,channel,request_id,source_ip,events,changes,prev_hash,hash";
 
 impl AuditRecord {
     /// The record as one CSV line (RFC 4180 quoting; the changes as JSON), without newline.

@@ -22,7 +22,8 @@ use crate::idempotency::idempotency;
 use crate::metrics::track;
 use crate::problem::{Problem, ProblemKind};
 use crate::routes::{
-    admin, audit, cases, custom_fields, customers, events, external, groups, interactions, messages, operator, outbox, tasks,
+    admin, audit, cases, custom_fields, customers, events, external, groups, interactions, messages, operator, outbox,
+    tasks,
 };
 use crate::state::AppState;
 

@@ -94,9 +94,8 @@ pub async fn run(crm: &Crm, command: AuditCommand) -> Result<bool> {
             let mut intact = true;
             let mut done = 0;
             for head in &heads {
-                let report: ChainReport = crm
-                    .verify_audit(head.tenant, &mut |n| progress.set_position(done + n))
-                    .await?;
+                let report: ChainReport =
+                    crm.verify_audit(head.tenant, &mut |n| progress.set_position(done + n)).await?;
                 done += (head.seq + 1).saturating_sub(head.anchor_seq);
                 progress.set_position(done);
                 match &report.broken {
@@ -114,7 +113,9 @@ pub async fn run(crm: &Crm, command: AuditCommand) -> Result<bool> {
         AuditCommand::Export { tenant, format, output, actor, action, from, to } => {
             let tenant = csv_io::parse_tenant(&tenant)?;
             let actor = match actor {
-                Some(raw) => Some(raw.trim().parse::<AgentId>().map_err(|_| anyhow::anyhow!("{raw:?} is not an agent id"))?),
+                Some(raw) => {
+                    Some(raw.trim().parse::<AgentId>().map_err(|_| anyhow::anyhow!("{raw:?} is not an agent id"))?)
+                }
                 None => None,
             };
             let filter = AuditFilter { actor, action, from, to, ..AuditFilter::default() };

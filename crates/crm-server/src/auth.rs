@@ -23,8 +23,8 @@ use sha2::{Digest, Sha256};
 
 use chrono::{DateTime, Utc};
 use crm_core::access::{Actor, Agent, Role};
-use crm_core::audit::{Channel, RequestContext};
 use crm_core::api_token::{ApiToken, TokenRecord};
+use crm_core::audit::{Channel, RequestContext};
 use crm_core::ids::{AgentId, TenantId, TokenId};
 use crm_core::service::Crm;
 

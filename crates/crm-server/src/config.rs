@@ -523,7 +523,9 @@ impl Config {
                 },
                 operator_token_hash: operator_token.as_deref().map(crate::auth::hash_token),
                 audit_keep: match serve.audit_keep_days.or(file.audit_keep_days) {
-                    Some(days) if OUTBOX_KEEP_DAYS.contains(&days) => Some(Duration::from_secs(u64::from(days) * 86_400)),
+                    Some(days) if OUTBOX_KEEP_DAYS.contains(&days) => {
+                        Some(Duration::from_secs(u64::from(days) * 86_400))
+                    }
                     Some(_) => {
                         return Err(ConfigError::Invalid {
                             key: "audit_keep_days",

@@ -163,7 +163,11 @@ impl ChainVerifier {
             return broken(r.seq, Some(r.entry.id), "its previous hash is not the hash of the entry before it");
         }
         if entry_hash(&r.prev_hash, r.seq, &r.entry) != r.hash {
-            return broken(r.seq, Some(r.entry.id), "its content does not match its hash (changed after it was written)");
+            return broken(
+                r.seq,
+                Some(r.entry.id),
+                "its content does not match its hash (changed after it was written)",
+            );
         }
         self.prev.clone_from(&r.hash);
         self.next_seq += 1;

@@ -42,8 +42,12 @@ pub trait AuditStore: Send + Sync {
     ///
     /// # Errors
     /// `Invalid` on a cursor that is not one of these; backend failures.
-    async fn audit_page(&self, tenant: TenantId, filter: &AuditFilter, page: &PageRequest)
-    -> StoreResult<Page<AuditRecord>>;
+    async fn audit_page(
+        &self,
+        tenant: TenantId,
+        filter: &AuditFilter,
+        page: &PageRequest,
+    ) -> StoreResult<Page<AuditRecord>>;
 
     /// Removes, per tenant, up to `max` of the oldest chained entries written before
     /// `before` (only a prefix of the chain: an entry goes only with every entry before

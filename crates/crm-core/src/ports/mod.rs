@@ -14,6 +14,7 @@ pub(crate) mod store;
 pub(crate) mod tokens;
 
 pub use crate::time::{Clock, IdGenerator};
+pub use audit::AuditStore;
 pub use custom_fields::FieldValueStore;
 pub use external_crm::ExternalCrm;
 pub use idempotency::IdempotencyStore;
@@ -26,4 +27,3 @@ pub use store::{
     InteractionStore, OutboxStore, Store, StoreResult, TaskOwner, TaskPosition, TaskStore,
 };
 pub use tokens::TokenStore;
-pub use audit::AuditStore;

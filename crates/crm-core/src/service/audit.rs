@@ -35,7 +35,12 @@ impl Crm {
     /// # Errors
     /// `Forbidden` without `admin.audit`; `Invalid` on a time range that can never match or
     /// a bad cursor.
-    pub async fn audit_log(&self, actor: &Actor, filter: &AuditFilter, page: &PageRequest) -> Result<Page<AuditRecord>> {
+    pub async fn audit_log(
+        &self,
+        actor: &Actor,
+        filter: &AuditFilter,
+        page: &PageRequest,
+    ) -> Result<Page<AuditRecord>> {
         actor.require(Permission::AdminAudit)?;
         self.audit_page(actor.tenant, filter, page).await
     }
@@ -45,7 +50,12 @@ impl Crm {
     ///
     /// # Errors
     /// As [`Crm::audit_log`], less `Forbidden`.
-    pub async fn audit_page(&self, tenant: TenantId, filter: &AuditFilter, page: &PageRequest) -> Result<Page<AuditRecord>> {
+    pub async fn audit_page(
+        &self,
+        tenant: TenantId,
+        filter: &AuditFilter,
+        page: &PageRequest,
+    ) -> Result<Page<AuditRecord>> {
         filter.validate()?;
         self.chain_all_pending().await?;
         Ok(self.store.audit_page(tenant, filter, page).await?)

@@ -38,8 +38,8 @@ mod workers;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
-pub use audit::ChainReport;
 pub use admin::{AgentPatch, CASE_COLUMNS, NewAgent, NewTenant, ProfilePatch};
+pub use audit::ChainReport;
 pub use delivery::{ConnectorDirectory, DeliveryReport, RetryPolicy};
 pub use external::ExternalLookup;
 pub use groups::{GroupPatch, Membership};

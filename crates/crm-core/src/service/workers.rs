@@ -164,7 +164,11 @@ impl Crm {
                 |s| s.prune_interval,
                 |crm, s| {
                     let keep = s.audit_keep.unwrap_or(Duration::MAX);
-                    let before = crm.clock.now().checked_sub_signed(span(keep)).unwrap_or(chrono::DateTime::<chrono::Utc>::MIN_UTC);
+                    let before = crm
+                        .clock
+                        .now()
+                        .checked_sub_signed(span(keep))
+                        .unwrap_or(chrono::DateTime::<chrono::Utc>::MIN_UTC);
                     Box::pin(crm.prune_audit(before, s.prune_batch))
                 },
             ));

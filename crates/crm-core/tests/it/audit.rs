@@ -59,13 +59,15 @@ async fn run(env: &Env, actor: &Actor, op: Op, customers: &mut Vec<CustomerId>, 
     let crm = &env.crm;
     let pick = |ids: &[CustomerId], i: usize| ids.get(i % ids.len().max(1)).copied();
     match op {
-        Op::CreateCustomer(name) => match crm.create_customer(actor, NewCustomer { name, ..NewCustomer::default() }).await {
-            Ok(c) => {
-                customers.push(c.id);
-                true
+        Op::CreateCustomer(name) => {
+            match crm.create_customer(actor, NewCustomer { name, ..NewCustomer::default() }).await {
+                Ok(c) => {
+                    customers.push(c.id);
+                    true
+                }
+                Err(_) => false,
             }
-            Err(_) => false,
-        },
+        }
         Op::RenameCustomer(i, name) => match pick(customers, i) {
             Some(id) => {
                 let patch = CustomerPatch { name: Some(name), ..CustomerPatch::default() };

@@ -101,7 +101,11 @@ const EXPORT_PAGE: u32 = 200;
         (String = "application/jsonl"),
         (String = "text/csv"),
     ))))]
-pub async fn export(State(st): State<AppState>, Auth(actor): Auth, ApiQuery(q): ApiQuery<AuditParams>) -> ApiResult<Response> {
+pub async fn export(
+    State(st): State<AppState>,
+    Auth(actor): Auth,
+    ApiQuery(q): ApiQuery<AuditParams>,
+) -> ApiResult<Response> {
     let format = match q.format.as_deref() {
         None | Some("jsonl") => Format::JsonLines,
         Some("csv") => Format::Csv,
@@ -133,13 +137,15 @@ pub async fn export(State(st): State<AppState>, Auth(actor): Auth, ApiQuery(q): 
         }
         let state = match next {
             None => None,
-            Some(after) => match crm.audit_log(&actor, &filter, &PageRequest { limit: EXPORT_PAGE, after: Some(after) }).await {
-                Ok(page) => Some((crm, actor, filter, page.items, page.next)),
-                Err(error) => {
-                    tracing::error!(%error, "audit export stopped");
-                    return Some((Err(std::io::Error::other(error.to_string())), (None, None)));
+            Some(after) => {
+                match crm.audit_log(&actor, &filter, &PageRequest { limit: EXPORT_PAGE, after: Some(after) }).await {
+                    Ok(page) => Some((crm, actor, filter, page.items, page.next)),
+                    Err(error) => {
+                        tracing::error!(%error, "audit export stopped");
+                        return Some((Err(std::io::Error::other(error.to_string())), (None, None)));
+                    }
                 }
-            },
+            }
         };
         Some((Ok(chunk), (None, state)))
     });

@@ -8,12 +8,12 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DbBackend, Value};
 use uuid::Uuid;
 
+use crm_core::StoreError;
 use crm_core::audit::{AuditEntry, AuditFilter, AuditRecord, AuditTarget, ChainHead, chain};
 use crm_core::event::DomainEvent;
 use crm_core::ids::{AgentId, EventId, TenantId};
 use crm_core::page::{Cursor, Page, PageRequest};
 use crm_core::ports::{AuditStore, StoreResult};
-use crm_core::StoreError;
 
 use crate::connect::{SqlStore, finish};
 use crate::error::db;
@@ -71,7 +71,13 @@ fn record_from_row(tenant: TenantId, row: &sea_orm::QueryResult) -> StoreResult<
 
 fn head_from_row(tenant: TenantId, row: &sea_orm::QueryResult) -> StoreResult<ChainHead> {
     let n = |name| col::<i64>(row, name).map(|v| u64::try_from(v).unwrap_or(0));
-    Ok(ChainHead { tenant, seq: n("seq")?, hash: col(row, "hash")?, anchor_seq: n("anchor_seq")?, anchor_hash: col(row, "anchor_hash")? })
+    Ok(ChainHead {
+        tenant,
+        seq: n("seq")?,
+        hash: col(row, "hash")?,
+        anchor_seq: n("anchor_seq")?,
+        anchor_hash: col(row, "anchor_hash")?,
+    })
 }
 
 /// The head of `tenant`'s chain, created empty when missing, locked for the transaction.
@@ -81,7 +87,13 @@ async fn lock_head<C: ConnectionTrait>(c: &C, tenant: TenantId) -> StoreResult<C
         c,
         "INSERT INTO audit_heads (tenant_id, seq, hash, anchor_seq, anchor_hash) VALUES (?, ?, ?, ?, ?) \
          ON CONFLICT (tenant_id) DO NOTHING",
-        vec![uid(tenant), int(empty.seq), text(empty.hash.clone()), int(empty.anchor_seq), text(empty.anchor_hash.clone())],
+        vec![
+            uid(tenant),
+            int(empty.seq),
+            text(empty.hash.clone()),
+            int(empty.anchor_seq),
+            text(empty.anchor_hash.clone()),
+        ],
     )
     .await
     .map_err(db)?;
@@ -111,10 +123,7 @@ async fn insert_records<C: ConnectionTrait>(c: &C, records: &[AuditRecord]) -> S
                 text(r.hash.clone()),
             ]);
         }
-        let sql = format!(
-            "INSERT INTO audit_log (tenant_id, {RECORD_COLUMNS}) VALUES {}",
-            row_marks(rows.len(), 11)
-        );
+        let sql = format!("INSERT INTO audit_log (tenant_id, {RECORD_COLUMNS}) VALUES {}", row_marks(rows.len(), 11));
         exec(c, &sql, values).await.map_err(db)?;
     }
     Ok(())
@@ -126,7 +135,8 @@ impl SqlStore {
         let tx = self.begin().await?;
         let result = async {
             let head = lock_head(&tx, tenant).await?;
-            let sql = format!("SELECT id, doc FROM audit_pending WHERE tenant_id = ? ORDER BY at, id{}", limit(max.into()));
+            let sql =
+                format!("SELECT id, doc FROM audit_pending WHERE tenant_id = ? ORDER BY at, id{}", limit(max.into()));
             let rows = all(&tx, &sql, vec![uid(tenant)]).await.map_err(db)?;
             if rows.is_empty() {
                 return Ok(0);
@@ -173,12 +183,20 @@ impl SqlStore {
                 n += 1;
             }
             let Some(last) = last else { return Ok(0) };
-            exec(&tx, "DELETE FROM audit_log WHERE tenant_id = ? AND seq <= ?", vec![uid(tenant), Value::BigInt(Some(last))])
-                .await
-                .map_err(db)?;
-            let first = one(&tx, "SELECT seq, prev_hash FROM audit_log WHERE tenant_id = ? ORDER BY seq LIMIT 1", vec![uid(tenant)])
-                .await
-                .map_err(db)?;
+            exec(
+                &tx,
+                "DELETE FROM audit_log WHERE tenant_id = ? AND seq <= ?",
+                vec![uid(tenant), Value::BigInt(Some(last))],
+            )
+            .await
+            .map_err(db)?;
+            let first = one(
+                &tx,
+                "SELECT seq, prev_hash FROM audit_log WHERE tenant_id = ? ORDER BY seq LIMIT 1",
+                vec![uid(tenant)],
+            )
+            .await
+            .map_err(db)?;
             let first = match first {
                 Some(r) => Some((u64::try_from(col::<i64>(&r, "seq")?).unwrap_or(0), col::<String>(&r, "prev_hash")?)),
                 None => None,
@@ -231,9 +249,9 @@ impl AuditStore for SqlStore {
         page: &PageRequest,
     ) -> StoreResult<Page<AuditRecord>> {
         let after: u64 = match &page.after {
-            Some(c) => c
-                .decode()
-                .map_err(|e| StoreError::InvalidReference { field: "cursor".into(), reason: e.reason })?,
+            Some(c) => {
+                c.decode().map_err(|e| StoreError::InvalidReference { field: "cursor".into(), reason: e.reason })?
+            }
             None => 0,
         };
         let mut sql = format!("SELECT {RECORD_COLUMNS} FROM audit_log WHERE tenant_id = ? AND seq > ?");

@@ -69,8 +69,12 @@ async fn tampering_is_named(backend: Backend) {
     assert_eq!(crm.verify_audit(tenant, &mut |_| {}).await.unwrap().broken, None);
 
     // The document changed and its hash replaced.
-    raw(&db, "UPDATE audit_log SET doc = REPLACE(doc, '\"rule\"', '\"api\"'), hash = ? WHERE tenant_id = ? AND seq = 5",
-        vec![Value::String(Some("f".repeat(64))), t.clone()]).await;
+    raw(
+        &db,
+        "UPDATE audit_log SET doc = REPLACE(doc, '\"rule\"', '\"api\"'), hash = ? WHERE tenant_id = ? AND seq = 5",
+        vec![Value::String(Some("f".repeat(64))), t.clone()],
+    )
+    .await;
     let broken = crm.verify_audit(tenant, &mut |_| {}).await.unwrap().broken.expect("a break");
     assert_eq!(broken.seq, 5, "{broken}");
 

@@ -90,7 +90,11 @@ pub async fn audit_pages_filter_by_actor_target_action_and_time(factory: &dyn St
     assert_eq!(all.len(), 5);
     let filters = [
         AuditFilter { action: Some("case_created".into()), ..AuditFilter::default() },
-        AuditFilter { target_kind: Some("customer".into()), target_id: Some(a.id.to_string()), ..AuditFilter::default() },
+        AuditFilter {
+            target_kind: Some("customer".into()),
+            target_id: Some(a.id.to_string()),
+            ..AuditFilter::default()
+        },
         AuditFilter { actor: Some(ctx.t.agent.id), ..AuditFilter::default() },
         AuditFilter { actor: Some(ctx.t.supervisor.id), ..AuditFilter::default() },
         AuditFilter { from: Some(ctx.now), to: Some(ctx.now + Duration::seconds(1)), ..AuditFilter::default() },

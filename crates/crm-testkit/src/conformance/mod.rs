@@ -275,7 +275,14 @@ impl Ctx {
 
     /// An event of this tenant at `now`, by the agent.
     pub fn event(&self, kind: EventKind) -> DomainEvent {
-        DomainEvent { id: self.id(), tenant: self.tenant(), at: self.now, actor: Some(self.t.agent.id), kind, audit: Default::default() }
+        DomainEvent {
+            id: self.id(),
+            tenant: self.tenant(),
+            at: self.now,
+            actor: Some(self.t.agent.id),
+            kind,
+            audit: Default::default(),
+        }
     }
 
     /// Builds (does not store) a customer, with an account number from the store's sequence.

@@ -81,8 +81,12 @@ impl AuditStore for MemoryStore {
         let Some(chain) = state.audit.chains.get(&tenant) else {
             return Ok(Page { items: Vec::new(), next: None });
         };
-        let items: Vec<&AuditRecord> =
-            chain.range(after + 1..).map(|(_, r)| r).filter(|r| filter.matches(r)).take(limit(page.limit) + 1).collect();
+        let items: Vec<&AuditRecord> = chain
+            .range(after + 1..)
+            .map(|(_, r)| r)
+            .filter(|r| filter.matches(r))
+            .take(limit(page.limit) + 1)
+            .collect();
         Ok(paginate(items, page, |r| r.seq))
     }
 
@@ -91,7 +95,8 @@ impl AuditStore for MemoryStore {
         let audit = &mut state.audit;
         let mut removed = 0;
         for (tenant, chain) in &mut audit.chains {
-            let old: Vec<u64> = chain.values().take_while(|r| r.entry.at < before).take(limit(max)).map(|r| r.seq).collect();
+            let old: Vec<u64> =
+                chain.values().take_while(|r| r.entry.at < before).take(limit(max)).map(|r| r.seq).collect();
             if old.is_empty() {
                 continue;
             }
