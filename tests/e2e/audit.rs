@@ -97,18 +97,18 @@ async fn every_api_write_is_audited_once_and_only_administrators_read_it(backend
     // Exactly one entry per accepted write, in order, with its request.
     let all = export_jsonl(&admin, "").await;
     let ours: Vec<&Value> =
-        all.iter().filter(|e| e["request_id"].as_str().is_some_and(|r| r.starts_with("audit-e2e-"))).collect();
-    let ids: Vec<&str> = ours.iter().filter_map(|e| e["request_id"].as_str()).collect();
+        all.iter().filter(|e| e["entry"]["request_id"].as_str().is_some_and(|r| r.starts_with("audit-e2e-"))).collect();
+    let ids: Vec<&str> = ours.iter().filter_map(|e| e["entry"]["request_id"].as_str()).collect();
     assert_eq!(ids, accepted.iter().map(String::as_str).collect::<Vec<_>>());
     for e in &ours {
-        assert_eq!(e["channel"], "console", "{e}");
-        assert_eq!(e["source_ip"], "127.0.0.1", "{e}");
-        assert_eq!(e["actor"]["agent"], json!(demo.admin), "{e}");
-        assert!(e["actor"]["token"].is_string(), "{e}");
+        assert_eq!(e["entry"]["channel"], "console", "{e}");
+        assert_eq!(e["entry"]["source_ip"], "127.0.0.1", "{e}");
+        assert_eq!(e["entry"]["actor"]["agent"], json!(demo.admin), "{e}");
+        assert!(e["entry"]["actor"]["token"].is_string(), "{e}");
     }
-    let renamed = ours.iter().find(|e| e["action"] == "customer_updated");
+    let renamed = ours.iter().find(|e| e["entry"]["action"] == "customer_updated");
     if let Some(e) = renamed {
-        assert!(e["changes"].as_array().is_some_and(|c| c.iter().any(|c| c["field"] == "name")), "{e}");
+        assert!(e["entry"]["changes"].as_array().is_some_and(|c| c.iter().any(|c| c["field"] == "name")), "{e}");
     }
     let seqs: Vec<u64> = all.iter().filter_map(|e| e["seq"].as_u64()).collect();
     assert_eq!(seqs, (seqs[0]..seqs[0] + seqs.len() as u64).collect::<Vec<_>>(), "chain order, no gap");
@@ -126,11 +126,11 @@ async fn every_api_write_is_audited_once_and_only_administrators_read_it(backend
         created.extend(page["items"].as_array().expect("items").iter().cloned());
         cursor = page["next"].as_str().map(str::to_owned);
     }
-    let want = all.iter().filter(|e| e["action"] == "case_created").count();
+    let want = all.iter().filter(|e| e["entry"]["action"] == "case_created").count();
     assert_eq!(created.len(), want);
     let (id, _) = &customers[0];
     let on_one = export_jsonl(&admin, &format!("?target_kind=customer&target_id={id}")).await;
-    assert!(!on_one.is_empty() && on_one.iter().all(|e| e["target"]["id"] == json!(id)));
+    assert!(!on_one.is_empty() && on_one.iter().all(|e| e["entry"]["target"]["id"] == json!(id)));
 
     // CSV: a header and one row per entry.
     let csv = admin.get("/api/v1/audit/export?format=csv").await;

@@ -98,10 +98,10 @@ pub struct FieldChange {
     /// The field's name in the record's JSON shape.
     pub field: String,
     /// Before (`null` for a created record).
-    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Value))]
     pub before: Value,
     /// After (`null` for a deleted record).
-    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Value))]
     pub after: Value,
 }
 
@@ -305,7 +305,6 @@ pub struct AuditRecord {
     /// Its place in the tenant's chain (1, 2, …; gaps only before the first kept entry).
     pub seq: u64,
     /// The entry.
-    #[serde(flatten)]
     pub entry: AuditEntry,
     /// The previous entry's hash ([`GENESIS`] for the first).
     pub prev_hash: String,
