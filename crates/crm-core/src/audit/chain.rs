@@ -103,8 +103,7 @@ pub fn chain(head: &ChainHead, pending: Vec<AuditEntry>) -> (Vec<AuditRecord>, C
         .map(|entry| {
             seq += 1;
             let hash = entry_hash(&prev, seq, &entry);
-            let record = AuditRecord { seq, entry, prev_hash: std::mem::replace(&mut prev, hash.clone()), hash };
-            record
+            AuditRecord { seq, entry, prev_hash: std::mem::replace(&mut prev, hash.clone()), hash }
         })
         .collect();
     (records, ChainHead { seq, hash: prev, ..head.clone() })

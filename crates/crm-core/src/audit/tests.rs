@@ -109,7 +109,7 @@ fn a_chain_verifies_and_a_pruned_chain_verifies_from_its_anchor() {
 fn removing_the_last_entry_or_an_inner_one_is_named() {
     let (records, head) = chained(4);
     assert_eq!(verify(&records[..3], &head).unwrap_err().seq, 4);
-    let mut gap = records.clone();
+    let mut gap = records;
     gap.remove(1);
     let broken = verify(&gap, &head).unwrap_err();
     assert_eq!(broken.seq, 2);
