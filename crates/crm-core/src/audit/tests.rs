@@ -1,3 +1,5 @@
+//! Unit and property tests of the audit model and its hash chain.
+
 use proptest::prelude::*;
 use serde_json::json;
 use uuid::Uuid;
