@@ -29,7 +29,7 @@ use crate::ids::{AgentId, EventId, TenantId, TokenId};
 
 /// Through what a write came.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = AuditChannel))]
 #[serde(rename_all = "snake_case")]
 pub enum Channel {
     /// The HTTP API (an integration or a script).
