@@ -9,6 +9,7 @@ mod admin_api;
 mod agent_day;
 mod api_surface;
 mod attachments;
+mod audit;
 mod auth;
 mod bad_input;
 mod blackbox;

@@ -81,6 +81,8 @@ permissions! {
     GuidanceEdit => "guidance.edit",
     /// Design outbound campaigns and call lists, import their entries, keep the do-not-call list (OUT-1).
     OutboundManage => "outbound.manage",
+    /// Read and export the audit log (ADM-4).
+    AdminAudit => "admin.audit",
 }
 
 impl fmt::Display for Permission {
@@ -168,12 +170,21 @@ pub struct Actor {
     pub groups: BTreeSet<GroupId>,
     /// What the agent may do.
     pub permissions: BTreeSet<Permission>,
+    /// Where the request came from (the audit log's request id, address, channel, token);
+    /// the default for work that is not a request.
+    pub context: crate::audit::RequestContext,
 }
 
 impl Actor {
     /// An actor with a built-in role's permissions.
     pub fn with_role(tenant: TenantId, agent: AgentId, role: Role) -> Self {
-        Self { tenant, agent, groups: BTreeSet::new(), permissions: role.permissions() }
+        Self {
+            tenant,
+            agent,
+            groups: BTreeSet::new(),
+            permissions: role.permissions(),
+            context: crate::audit::RequestContext::default(),
+        }
     }
 
     /// The actor for a stored agent.
@@ -183,6 +194,7 @@ impl Actor {
             agent: agent.id,
             groups: agent.groups.clone(),
             permissions: agent.role.permissions(),
+            context: crate::audit::RequestContext::default(),
         }
     }
 
@@ -212,6 +224,7 @@ impl Actor {
             agent: agent.id,
             groups: agent.groups.clone(),
             permissions: token.role.permissions().intersection(&agent.role.permissions()).copied().collect(),
+            context: crate::audit::RequestContext::default(),
         })
     }
 

@@ -26,6 +26,10 @@ pub struct DomainEvent {
     pub actor: Option<AgentId>,
     /// What.
     pub kind: EventKind,
+    /// For the audit log: the request and the changed values (ADM-4). Never serialized,
+    /// and no part of the event's identity.
+    #[serde(skip)]
+    pub audit: crate::audit::EventAudit,
 }
 
 /// What happened.

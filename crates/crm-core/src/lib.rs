@@ -30,6 +30,7 @@ pub mod access;
 pub mod alert;
 pub mod api_token;
 pub mod attachment;
+pub mod audit;
 pub mod case;
 pub mod custom_field;
 pub mod customer;

@@ -139,6 +139,7 @@ pub fn reminder_event(task: &Task, id: crate::ids::EventId, now: DateTime<Utc>) 
             scheduled_at: task.scheduled_at,
             subject: task.subject.clone(),
         },
+        audit: crate::audit::EventAudit::default(),
     }
 }
 

@@ -21,16 +21,7 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::idempotency::idempotency;
 use crate::metrics::track;
 use crate::problem::{Problem, ProblemKind};
-use crate::routes::{admin, attachments, cases, custom_fields, customers, events, external, groups, interactions, messages, operator, outbox, tasks, webhooks};
-use crate::routes::{
-    admin, cases, custom_fields, customers, events, external, groups, interactions, messages, operator, outbox, sla,
-    sla_report, tasks,
-    admin, cases, custom_fields, customers, events, external, groups, interactions, mail, messages, operator, outbox,
-    tasks,
-    admin, cases, custom_fields, customers, events, external, groups, guidance, interactions, messages, operator,
-    admin, cases, custom_fields, customers, events, external, groups, interactions, messages, operator, outbound,
-    outbox, tasks,
-};
+use crate::routes::{admin, attachments, audit, cases, custom_fields, customers, events, external, groups, guidance, interactions, mail, messages, operator, outbound, outbox, sla, sla_report, tasks, webhooks};
 use crate::state::AppState;
 
 /// Where the OpenAPI document is served.
@@ -145,6 +136,8 @@ pub fn api() -> (Router<AppState>, OpenApi) {
         .routes(routes!(outbound::record_outcome))
         .routes(routes!(outbound::do_not_call, outbound::add_do_not_call))
         .routes(routes!(outbound::remove_do_not_call))
+        .routes(routes!(audit::list))
+        .routes(routes!(audit::export))
         .split_for_parts();
     (router, doc)
 }

@@ -24,6 +24,7 @@ use sha2::{Digest, Sha256};
 use chrono::{DateTime, Utc};
 use crm_core::access::{Actor, Agent, Role};
 use crm_core::api_token::{ApiToken, TokenRecord};
+use crm_core::audit::{Channel, RequestContext};
 use crm_core::ids::{AgentId, TenantId, TokenId};
 use crm_core::service::Crm;
 
@@ -247,6 +248,30 @@ pub fn bearer(parts: &Parts) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
 }
 
+/// Where a request comes from, for the audit log (ADM-4): its `X-Request-Id` (set by the
+/// request-id layer when the client sent none), the peer's address, the token, and the
+/// channel: `cti` under `/api/v1/cti/`, `console` when the agents' console says so with
+/// `X-Crm-Channel: console`, else `api` (mail and rules are the application's own).
+pub fn request_context(parts: &Parts, token: crm_core::ids::TokenId) -> RequestContext {
+    let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
+    let channel = if parts.uri.path().starts_with("/api/v1/cti/") {
+        Channel::Cti
+    } else if header("x-crm-channel").is_some_and(|c| c.eq_ignore_ascii_case("console")) {
+        Channel::Console
+    } else {
+        Channel::Api
+    };
+    RequestContext {
+        request_id: header("x-request-id").filter(|id| !id.is_empty()).map(|id| id.chars().take(200).collect()),
+        source_ip: parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|info| info.0.ip().to_string()),
+        channel,
+        token: Some(token),
+    }
+}
+
 impl FromRequestParts<AppState> for Auth {
     type Rejection = ApiError;
 
@@ -268,9 +293,10 @@ impl FromRequestParts<AppState> for Auth {
             return Err(ApiError::new(ProblemKind::Forbidden, why));
         }
         let agent = state.tokens.agent(&record.grant).await?;
-        let actor = agent
+        let mut actor = agent
             .and_then(|agent| Actor::for_token(&record.grant, &agent))
             .ok_or_else(|| unauthorized("the token's agent is inactive or gone"))?;
+        actor.context = request_context(parts, record.id);
         let auth = Auth(actor);
         parts.extensions.insert(auth.clone());
         Ok(auth)

@@ -13,6 +13,7 @@
 //! request_timeout_secs = 30
 //! reminder_interval_secs = 5
 //! outbox_keep_days = 7    # delivered events kept in the outbox's delivery log
+//! audit_keep_days = 3650  # audit entries kept (default: for ever)
 //!
 //! [push_retry]            # external CRM pushes (defaults shown)
 //! max_attempts = 12
@@ -147,6 +148,11 @@ pub struct ServeArgs {
     #[arg(long, env = "CRM_OUTBOX_KEEP_DAYS",
           value_parser = clap::value_parser!(u32).range(1..=i64::from(*OUTBOX_KEEP_DAYS.end())))]
     pub outbox_keep_days: Option<u32>,
+    /// How many days audit entries are kept before retention removes them (default: kept
+    /// for ever; 1 to 36500). The chain still verifies from the first kept entry.
+    #[arg(long, env = "CRM_AUDIT_KEEP_DAYS",
+          value_parser = clap::value_parser!(u32).range(1..=i64::from(*OUTBOX_KEEP_DAYS.end())))]
+    pub audit_keep_days: Option<u32>,
     /// The operator credential guarding the operator API (`/api/v1/operator/…`: tenants
     /// created, renamed, suspended); without it that API is off. Prefer the environment
     /// variable or the file's `operator_token_file` to the command line.
@@ -165,6 +171,7 @@ impl ServeArgs {
             request_timeout_secs: self.request_timeout_secs.or(outer.request_timeout_secs),
             reminder_interval_secs: self.reminder_interval_secs.or(outer.reminder_interval_secs),
             outbox_keep_days: self.outbox_keep_days.or(outer.outbox_keep_days),
+            audit_keep_days: self.audit_keep_days.or(outer.audit_keep_days),
             operator_token: self.operator_token.or_else(|| outer.operator_token.clone()),
         }
     }
@@ -202,6 +209,9 @@ pub enum Command {
     /// Export records as CSV.
     #[command(subcommand)]
     Export(ExportCommand),
+    /// The audit log: verify its hash chains, export it.
+    #[command(subcommand)]
+    Audit(crate::audit_cli::AuditCommand),
     /// Seed a demo tenant (agents, customers, cases, tasks, dispositions, queues) and print
     /// its administrator token.
     SeedDemo,
@@ -375,6 +385,8 @@ pub struct FileConfig {
     pub reminder_interval_secs: Option<u64>,
     /// Days delivered outbox entries are kept.
     pub outbox_keep_days: Option<u32>,
+    /// Days audit entries are kept (default: for ever).
+    pub audit_keep_days: Option<u32>,
     /// Retries of external CRM pushes.
     pub push_retry: Option<PushRetryFile>,
     /// A file holding the operator credential (see `GlobalArgs::operator_token`).
@@ -386,6 +398,9 @@ pub struct FileConfig {
     pub attachments: Option<crate::blobs::AttachmentsFile>,
     /// Webhooks (EXT-3).
     pub webhooks: Option<WebhooksFile>,
+    /// Mail (`[mail.smtp]`).
+    #[serde(default)]
+    pub mail: Option<MailFile>,
 }
 
 /// The `[webhooks]` table.
@@ -456,9 +471,6 @@ impl WebhooksFile {
         }
         Ok(c)
     }
-    /// Mail (`[mail.smtp]`).
-    #[serde(default)]
-    pub mail: Option<MailFile>,
 }
 
 /// The `[mail]` table.
@@ -629,6 +641,18 @@ impl Config {
                     Some(smtp) => Some(std::sync::Arc::new(crm_mail::SmtpMailer::new(&smtp).map_err(|_| {
                         ConfigError::Invalid { key: "mail.smtp", reason: "TLS needs a valid host name" }
                     })?) as std::sync::Arc<dyn crm_core::ports::Mailer>),
+                    None => None,
+                },
+                audit_keep: match serve.audit_keep_days.or(file.audit_keep_days) {
+                    Some(days) if OUTBOX_KEEP_DAYS.contains(&days) => {
+                        Some(Duration::from_secs(u64::from(days) * 86_400))
+                    }
+                    Some(_) => {
+                        return Err(ConfigError::Invalid {
+                            key: "audit_keep_days",
+                            reason: "must be between 1 and 36500 (a hundred years)",
+                        });
+                    }
                     None => None,
                 },
                 ..defaults

@@ -26,6 +26,7 @@
 //!   `cargo xtask bench server`.
 
 pub mod app;
+pub mod audit_cli;
 pub mod auth;
 #[cfg(feature = "bench")]
 pub mod bench_seed;

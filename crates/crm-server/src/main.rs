@@ -138,6 +138,13 @@ async fn main() -> Result<()> {
             eprintln!("exported {count} customers");
             Ok(())
         }
+        Command::Audit(command) => {
+            let services = Services::open(&config.database_url, config.settings.store_options()).await?;
+            if !crm_server::audit_cli::run(&services.crm, command).await? {
+                std::process::exit(1);
+            }
+            Ok(())
+        }
         Command::SeedDemo => {
             let services = Services::open(&config.database_url, config.settings.store_options()).await?;
             let seed = seed_demo(&services).await?;

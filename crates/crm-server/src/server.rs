@@ -264,7 +264,8 @@ async fn serve(
         }
     });
     let handle = tokio::spawn(async move {
-        axum::serve(listener, app)
+        // The peer's address reaches the handlers (the audit log's source address).
+        axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
             .with_graceful_shutdown(async move {
                 let _ = stop.wait_for(|s| *s).await;
             })

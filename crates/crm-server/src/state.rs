@@ -34,6 +34,8 @@ pub struct Settings {
     /// Most connections to the database: PostgreSQL's one pool, or SQLite's read pool (its
     /// writes have one connection of their own).
     pub database_connections: u32,
+    /// How long audit entries are kept (ADM-4); `None` (the default) keeps them for ever.
+    pub audit_keep: Option<Duration>,
     /// The SHA-256 (hex) of the operator credential that guards the operator API
     /// (`/api/v1/operator/…`); `None` turns that API off. Only the hash is kept.
     pub operator_token_hash: Option<String>,
@@ -70,6 +72,7 @@ impl Default for Settings {
             webhooks: crate::webhooks::WebhookConfig::default(),
             mailer: None,
             mail: crm_core::service::MailSettings::default(),
+            audit_keep: None,
         }
     }
 }
@@ -84,6 +87,7 @@ impl Settings {
             push_retry: self.push_retry,
             push_lease: self.push_lease,
             push_batch: self.push_batch,
+            audit_keep: self.audit_keep,
             ..WorkerSettings::default()
         }
     }

@@ -327,6 +327,7 @@ async fn main() {
                         customer: case.customer(),
                         assignee: case.assignee(),
                     },
+                    audit: Default::default(),
                 };
                 store.insert_case(&case, &entries, &[event]).await.unwrap();
                 samples.push(t.elapsed());

@@ -47,3 +47,5 @@ pub use connect::{PoolGauge, SqlStore, SqlStoreOptions};
 pub use inline::InlineReadCounts;
 pub use lookups::CombinedReadCounts;
 pub use migration::Migrator;
+#[cfg(feature = "bench")]
+pub use store::audit::set_audit_writes;

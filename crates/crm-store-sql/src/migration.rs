@@ -13,6 +13,7 @@ use sea_orm_migration::{MigrationName, MigrationTrait, MigratorTrait, SchemaMana
 mod m0014;
 
 use m0014::Guidance;
+mod audit;
 
 /// Every migration of the store, in order.
 #[derive(Debug)]
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(crate::store::outbound::OutboundCalling),
             Box::new(Guidance),
             Box::new(Webhooks),
+            Box::new(audit::AuditLog),
             Box::new(crate::store::mail::CaseMails),
             Box::new(crate::store::attachment::Attachments),
         ]

@@ -3,6 +3,7 @@
 
 pub(crate) mod attachments;
 mod blob;
+pub(crate) mod audit;
 pub(crate) mod custom_fields;
 mod external_crm;
 pub(crate) mod guidance;
@@ -22,6 +23,7 @@ pub(crate) mod webhooks;
 pub use crate::time::{Clock, IdGenerator};
 pub use attachments::AttachmentStore;
 pub use blob::{BlobError, BlobKey, BlobStore, BlobStream, ByteStream, StoredBlob};
+pub use audit::AuditStore;
 pub use custom_fields::FieldValueStore;
 pub use external_crm::ExternalCrm;
 pub use guidance::GuidanceStore;

@@ -695,6 +695,7 @@ pub trait Store:
     + MailStore
     + GuidanceStore
     + OutboundStore
+    + super::AuditStore
     + std::fmt::Debug
 {
 }
@@ -719,6 +720,7 @@ impl<T> Store for T where
         + MailStore
         + GuidanceStore
         + OutboundStore
+        + super::AuditStore
         + std::fmt::Debug
 {
 }

@@ -175,7 +175,8 @@ impl Crm {
             return Ok(case);
         }
         let fields = history.iter().map(|h| h.field.clone()).collect();
-        let mut events = vec![self.event(actor, EventKind::CaseUpdated { case: id, fields })];
+        let kind = EventKind::CaseUpdated { case: id, fields };
+        let mut events = vec![self.event_with_changes(actor, kind, Some(&before), Some(&case.field_map()))];
         if (case.assignee(), case.group()) != (old_assignee, old_group) {
             events.push(
                 self.event(actor, EventKind::CaseAssigned { case: id, assignee: case.assignee(), group: case.group() }),

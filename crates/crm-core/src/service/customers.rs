@@ -89,13 +89,16 @@ impl Crm {
         let definitions = self.store.field_definitions(actor.tenant, FieldEntity::Customer).await?;
         let ctx =
             CustomerContext { region: Some(tenant.default_region), definitions: &definitions, now: self.clock.now() };
+        let before = customer.clone();
         let changed = patch.apply(&mut customer, ctx)?;
         if changed.is_empty() {
             return Ok(customer);
         }
-        let events = [self.event(
+        let events = [self.event_with_changes(
             actor,
             EventKind::CustomerUpdated { customer: id, fields: changed.iter().map(|f| (*f).to_owned()).collect() },
+            Some(&before),
+            Some(&customer),
         )];
         self.store.update_customer(&customer, expected_version, &events).await?;
         Ok(customer)

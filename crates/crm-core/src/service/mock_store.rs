@@ -591,16 +591,6 @@ impl crate::ports::WebhookStore for MockStore {
         self.webhooks.fan_out(handled, deliveries).await
     }
     async fn claim_deliveries(
-impl crate::ports::MailStore for MockStore {
-    async fn queue_mail(
-        &self,
-        follow_up: &FollowUp,
-        mail: &crate::mail::CaseMail,
-        events: &[DomainEvent],
-    ) -> StoreResult<()> {
-        self.mail_store.queue_mail(follow_up, mail, events).await
-    }
-    async fn claim_mails(
         &self,
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
@@ -648,6 +638,10 @@ impl crate::ports::MailStore for MockStore {
         now: DateTime<Utc>,
     ) -> StoreResult<u64> {
         self.webhooks.replay_deliveries(tenant, webhook, replay, now).await
+    }
+}
+
+#[async_trait]
 impl crate::ports::SlaStore for MockStore {
     async fn sla_settings(
         &self,
@@ -679,6 +673,24 @@ impl crate::ports::SlaStore for MockStore {
         expected_version: u64,
     ) -> StoreResult<()> {
         self.sla_store.delete_sla_setting(tenant, kind, name, expected_version).await
+    }
+}
+
+#[async_trait]
+impl crate::ports::MailStore for MockStore {
+    async fn queue_mail(
+        &self,
+        follow_up: &FollowUp,
+        mail: &crate::mail::CaseMail,
+        events: &[DomainEvent],
+    ) -> StoreResult<()> {
+        self.mail_store.queue_mail(follow_up, mail, events).await
+    }
+    async fn claim_mails(
+        &self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: u32,
     ) -> StoreResult<Vec<crate::mail::CaseMail>> {
         self.mail_store.claim_mails(now, lease_until, limit).await
     }
@@ -714,6 +726,10 @@ impl crate::ports::SlaStore for MockStore {
         limit: u32,
     ) -> StoreResult<Vec<crate::mail::CaseMail>> {
         self.mail_store.mails_in_state(tenant, state, limit).await
+    }
+}
+
+#[async_trait]
 impl crate::ports::GuidanceStore for MockStore {
     async fn insert_script(&self, tenant: TenantId, script: &crate::guidance::Script) -> StoreResult<()> {
         self.guidance.insert_script(tenant, script).await
@@ -807,5 +823,30 @@ impl crate::ports::GuidanceStore for MockStore {
         now: DateTime<Utc>,
     ) -> StoreResult<crate::guidance::CustomerActivity> {
         self.guidance.customer_activity(tenant, customer, now).await
+    }
+}
+
+/// The audit log is not what the mocked tests are about: nothing is ever pending.
+#[async_trait]
+impl crate::ports::AuditStore for MockStore {
+    async fn chain_audit(&self, _max: u32) -> StoreResult<u32> {
+        Ok(0)
+    }
+    async fn audit_head(&self, _tenant: TenantId) -> StoreResult<Option<crate::audit::ChainHead>> {
+        Ok(None)
+    }
+    async fn audit_tenants(&self) -> StoreResult<Vec<TenantId>> {
+        Ok(Vec::new())
+    }
+    async fn audit_page(
+        &self,
+        _tenant: TenantId,
+        _filter: &crate::audit::AuditFilter,
+        _page: &crate::page::PageRequest,
+    ) -> StoreResult<crate::page::Page<crate::audit::AuditRecord>> {
+        Ok(crate::page::Page { items: Vec::new(), next: None })
+    }
+    async fn prune_audit(&self, _before: DateTime<Utc>, _max: u32) -> StoreResult<u64> {
+        Ok(0)
     }
 }

@@ -13,6 +13,7 @@ mod access_tokens;
 mod admin;
 mod attachments;
 mod alerts;
+mod audit;
 mod cases;
 mod custom_fields;
 mod customers;
@@ -51,6 +52,7 @@ use std::sync::{Arc, RwLock};
 pub use admin::{AgentPatch, CASE_COLUMNS, NewAgent, NewTenant, ProfilePatch};
 pub use attachments::NewAttachment;
 pub use alerts::{ALERT_RULES_CACHE, VIP_FIELD};
+pub use audit::ChainReport;
 pub use delivery::{ConnectorDirectory, DeliveryReport, RetryPolicy};
 pub use external::ExternalLookup;
 pub use groups::{GroupPatch, Membership};
@@ -178,7 +180,28 @@ impl Crm {
             at: self.clock.now(),
             actor: Some(actor.agent),
             kind,
+            audit: crate::audit::EventAudit::new(crate::audit::AuditNote {
+                context: actor.context.clone(),
+                changes: Vec::new(),
+            }),
         }
+    }
+
+    /// A new event by `actor` whose audit entry records the fields that differ between
+    /// `before` and `after` (ADM-4).
+    fn event_with_changes<T: serde::Serialize>(
+        &self,
+        actor: &Actor,
+        kind: EventKind,
+        before: Option<&T>,
+        after: Option<&T>,
+    ) -> DomainEvent {
+        let mut event = self.event(actor, kind);
+        event.audit = crate::audit::EventAudit::new(crate::audit::AuditNote {
+            context: actor.context.clone(),
+            changes: crate::audit::changes_between(before, after),
+        });
+        event
     }
 }
 

@@ -73,11 +73,13 @@ impl Crm {
             }
         }
         let tenant = self.tenant(actor.tenant).await?;
+        let before = task.clone();
         patch.apply(&mut task, tenant.time_zone, self.clock.now())?;
         if task.version() == expected_version {
             return Ok(task);
         }
-        let events = [self.event(actor, EventKind::TaskUpdated { task: id, assignee: task.assignee() })];
+        let kind = EventKind::TaskUpdated { task: id, assignee: task.assignee() };
+        let events = [self.event_with_changes(actor, kind, Some(&before), Some(&task))];
         self.store.update_task(&task, expected_version, &events).await?;
         Ok(task)
     }

@@ -162,6 +162,7 @@ impl Crm {
                     at: now,
                     actor: None,
                     kind: EventKind::WebhookDisabled { webhook: webhook.id, failing_since },
+                    audit: Default::default(),
                 });
             }
             let attempt = DeliveryAttempt {

@@ -12,7 +12,10 @@
 //! - `external-pushes`: activity pushes to external CRMs ([`Crm::deliver_external_pushes`]),
 //!   when connectors are configured;
 //! - `prune`: the delivery log, the live feed and idempotency keys past their retention
-//!   ([`Crm::prune`]).
+//!   ([`Crm::prune`]);
+//! - `audit-chain`: the audit log's pending entries appended to their tenants' chains
+//!   ([`Crm::chain_audit`]), and, when a retention is set, `audit-retention`
+//!   ([`Crm::prune_audit`]).
 
 use std::fmt;
 use std::sync::Arc;
@@ -93,6 +96,10 @@ pub struct WorkerSettings {
     pub idempotency_keep: Duration,
     /// Delivered outbox entries removed per prune statement.
     pub prune_batch: u32,
+    /// Audit entries chained per round.
+    pub audit_batch: u32,
+    /// How long audit entries are kept; `None` keeps them for ever.
+    pub audit_keep: Option<Duration>,
 }
 
 impl Default for WorkerSettings {
@@ -114,6 +121,8 @@ impl Default for WorkerSettings {
             live_keep: Duration::from_secs(600),
             idempotency_keep: idempotency::KEEP,
             prune_batch: 5_000,
+            audit_batch: 1_000,
+            audit_keep: None,
         }
     }
 }
@@ -152,6 +161,22 @@ impl Crm {
             let idle = hooks.settings.poll_interval;
             workers.push(Arc::new(WebhookRound { name: "webhook-fan-out", idle, crm: self.clone() }));
             workers.push(Arc::new(WebhookRound { name: "webhook-deliveries", idle, crm: self.clone() }));
+        }
+        workers.push(queue("audit-chain", |s| s.poll_interval, |crm, s| Box::pin(crm.chain_audit(s.audit_batch))));
+        if settings.audit_keep.is_some() {
+            workers.push(queue(
+                "audit-retention",
+                |s| s.prune_interval,
+                |crm, s| {
+                    let keep = s.audit_keep.unwrap_or(Duration::MAX);
+                    let before = crm
+                        .clock
+                        .now()
+                        .checked_sub_signed(span(keep))
+                        .unwrap_or(chrono::DateTime::<chrono::Utc>::MIN_UTC);
+                    Box::pin(crm.prune_audit(before, s.prune_batch))
+                },
+            ));
         }
         workers
     }

@@ -2,6 +2,7 @@
 //! (which passes the same conformance suite as the SQL store).
 
 mod admin;
+mod audit;
 mod delivery;
 mod helpers;
 mod identities;

@@ -4,6 +4,7 @@
 
 mod app_state;
 pub(crate) mod attachment;
+pub(crate) mod audit;
 mod card;
 mod case;
 mod custom_fields;
@@ -35,9 +36,18 @@ use crate::connect::SqlStore;
 use crate::error::{db, map_db};
 use crate::sql::{col, exec, one, row_marks, text, to_doc, ts, uid};
 
-/// The statement writing `events` to the outbox (pending, due at their own time); `None`
-/// when there are none.
-pub(crate) fn events_statement(events: &[DomainEvent]) -> StoreResult<Option<(String, Vec<Value>)>> {
+/// The statements writing `events` to the outbox (pending, due at their own time) and the
+/// write's pending audit entry (ADM-4, [`audit::audit_statement`]); none when there are no
+/// events. Every write with events runs them in its transaction, so every such write is
+/// audited with no code of its own.
+pub(crate) fn events_statement(events: &[DomainEvent]) -> StoreResult<Vec<(String, Vec<Value>)>> {
+    let mut parts: Vec<(String, Vec<Value>)> = outbox_statement(events)?.into_iter().collect();
+    parts.extend(audit::audit_statement(events)?);
+    Ok(parts)
+}
+
+/// The statement writing `events` to the outbox; `None` when there are none.
+fn outbox_statement(events: &[DomainEvent]) -> StoreResult<Option<(String, Vec<Value>)>> {
     if events.is_empty() {
         return Ok(None);
     }
@@ -61,9 +71,9 @@ pub(crate) fn events_statement(events: &[DomainEvent]) -> StoreResult<Option<(St
     Ok(Some((sql, values)))
 }
 
-/// Writes `events` to the outbox in the caller's transaction.
+/// Writes `events` to the outbox, and the write's audit entry, in the caller's transaction.
 pub(crate) async fn write_events<C: ConnectionTrait>(c: &C, events: &[DomainEvent]) -> StoreResult<()> {
-    if let Some((sql, values)) = events_statement(events)? {
+    for (sql, values) in events_statement(events)? {
         exec(c, &sql, values).await.map_err(db)?;
     }
     Ok(())

@@ -44,6 +44,7 @@ async fn no_lost_update(store: Arc<dyn Store>) {
                     at: now,
                     actor: Some(agent),
                     kind: EventKind::CaseUpdated { case: id, fields: vec!["subject".into()] },
+                    audit: Default::default(),
                 };
                 match store.update_case(&next, current.version(), &entries, &[event]).await {
                     Ok(()) => accepted.push((next.version(), next.subject().to_owned())),

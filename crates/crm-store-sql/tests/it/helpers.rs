@@ -19,7 +19,7 @@ pub(crate) enum Backend {
     Postgres,
 }
 
-fn options() -> SqlStoreOptions {
+pub(crate) fn options() -> SqlStoreOptions {
     SqlStoreOptions { max_connections: 4, ..SqlStoreOptions::default() }
 }
 

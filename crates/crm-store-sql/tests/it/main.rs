@@ -14,6 +14,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod atomicity;
+mod audit;
 #[cfg(feature = "bench")]
 mod bulk;
 mod concurrency;

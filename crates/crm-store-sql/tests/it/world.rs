@@ -29,7 +29,14 @@ impl<'s> World<'s> {
     }
 
     pub(crate) fn event(&self, kind: EventKind) -> DomainEvent {
-        DomainEvent { id: self.id(), tenant: self.t.tenant.id, at: self.now, actor: Some(self.t.agent.id), kind }
+        DomainEvent {
+            id: self.id(),
+            tenant: self.t.tenant.id,
+            at: self.now,
+            actor: Some(self.t.agent.id),
+            kind,
+            audit: Default::default(),
+        }
     }
 
     pub(crate) async fn build_customer(&self, name: &str, identities: Vec<IdentityInput>) -> Customer {

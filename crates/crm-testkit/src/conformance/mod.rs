@@ -24,6 +24,7 @@
 mod administration;
 mod app_state;
 mod attachments;
+mod audit;
 mod cards;
 mod case_lists;
 mod cases;
@@ -67,6 +68,7 @@ use uuid::Uuid;
 pub use administration::*;
 pub use app_state::*;
 pub use attachments::*;
+pub use audit::*;
 pub use cards::*;
 pub use case_lists::*;
 pub use cases::*;
@@ -226,6 +228,10 @@ macro_rules! store_conformance_tests {
             outbound_records_round_trip,
             next_contact_follows_the_rule_the_order_and_the_lease,
             concurrent_claimers_never_get_the_same_entry,
+            every_write_with_events_leaves_one_chained_audit_entry,
+            audit_pages_filter_by_actor_target_action_and_time,
+            audit_retention_removes_a_prefix_and_the_chain_verifies_from_its_anchor,
+            concurrent_writers_and_chainers_build_one_chain,
         );
     };
 }
@@ -296,7 +302,14 @@ impl Ctx {
 
     /// An event of this tenant at `now`, by the agent.
     pub fn event(&self, kind: EventKind) -> DomainEvent {
-        DomainEvent { id: self.id(), tenant: self.tenant(), at: self.now, actor: Some(self.t.agent.id), kind }
+        DomainEvent {
+            id: self.id(),
+            tenant: self.tenant(),
+            at: self.now,
+            actor: Some(self.t.agent.id),
+            kind,
+            audit: Default::default(),
+        }
     }
 
     /// Builds (does not store) a customer, with an account number from the store's sequence.

@@ -12,6 +12,7 @@
 
 mod app_state;
 mod attachments;
+mod audit;
 mod cases;
 mod custom_fields;
 mod customers;
@@ -131,6 +132,7 @@ pub(crate) struct State {
     pub(crate) script_runs: HashMap<crm_core::ids::ScriptRunId, crm_core::guidance::StoredScriptRun>,
     pub(crate) alert_rules: HashMap<TenantId, crm_core::guidance::AlertRuleSet>,
     pub(crate) outbound: outbound::OutboundState,
+    pub(crate) audit: audit::AuditState,
 }
 
 impl MemoryStore {
@@ -272,6 +274,8 @@ impl State {
 
     /// Inserts staged rows.
     pub(crate) fn commit_events(&mut self, rows: Vec<OutboxRow>) {
+        let events: Vec<DomainEvent> = rows.iter().map(|r| r.entry.event.clone()).collect();
+        self.audit.pending.extend(crm_core::audit::AuditEntry::of_write(&events));
         for row in rows {
             self.webhooks.due.insert((row.entry.event.at, row.entry.event.id));
             self.outbox.insert(row.entry.event.id, row);
