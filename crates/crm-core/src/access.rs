@@ -77,6 +77,8 @@ permissions! {
     AdminConnectors => "admin.connectors",
     /// Change the tenant's settings (default phone region, time zone).
     AdminTenant => "admin.tenant",
+    /// Write knowledge articles and see drafts and archived ones (KNO-1).
+    KnowledgeEdit => "knowledge.edit",
 }
 
 impl fmt::Display for Permission {
@@ -120,7 +122,7 @@ impl Role {
             Role::Agent => agent.into_iter().collect(),
             Role::Supervisor => agent
                 .into_iter()
-                .chain([CustomerDelete, CustomerMerge, CaseDelete, CaseViewPrivate, CaseAssign])
+                .chain([CustomerDelete, CustomerMerge, CaseDelete, CaseViewPrivate, CaseAssign, KnowledgeEdit])
                 .collect(),
             Role::Administrator => Permission::ALL.iter().copied().collect(),
         }

@@ -8,9 +8,10 @@ use serde::{Deserialize, Serialize};
 use crate::case::CaseNumber;
 use crate::external::ActivityPush;
 use crate::ids::{
-    AgentId, CaseId, CustomerId, EventId, FollowUpId, GroupId, InteractionId, MergeId, MessageId, TaskId, TenantId,
+    AgentId, ArticleId, CaseId, CustomerId, EventId, FollowUpId, GroupId, InteractionId, MergeId, MessageId, TaskId, TenantId,
 };
 use crate::interaction::{Direction, InteractionState, LinkTarget};
+use crate::knowledge::ArticleState;
 
 /// Something that happened.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -201,6 +202,16 @@ pub enum EventKind {
         /// The push.
         push: ActivityPush,
     },
+    /// A knowledge article was written (KNO-1): created or changed, `version` being the one
+    /// now stored (the search index is fed from it).
+    ArticleWritten {
+        /// Article.
+        article: ArticleId,
+        /// Its version now.
+        version: u64,
+        /// Its state now.
+        state: ArticleState,
+    },
 }
 
 /// Which worker delivers an event.
@@ -267,6 +278,7 @@ impl EventKind {
             EventKind::InteractionUnlinked { .. } => "interaction_unlinked",
             EventKind::MessageAdded { .. } => "message_added",
             EventKind::ActivityPushRequested { .. } => "activity_push_requested",
+            EventKind::ArticleWritten { .. } => "article_written",
         }
     }
 }

@@ -91,4 +91,6 @@ id_type! {
     ScriptId,
     /// An API token (its public handle: the secret is never stored, see `crate::api_token`).
     TokenId,
+    /// A knowledge article (KNO-1); its versions are numbered from 1.
+    ArticleId,
 }

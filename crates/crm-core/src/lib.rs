@@ -39,6 +39,7 @@ pub mod follow_up;
 pub mod idempotency;
 pub mod ids;
 pub mod interaction;
+pub mod knowledge;
 pub mod live;
 #[cfg(feature = "openapi")]
 pub mod openapi;

@@ -8,6 +8,8 @@
 use sea_orm::{ConnectionTrait, DbBackend, DbErr, Statement};
 use sea_orm_migration::{MigrationName, MigrationTrait, MigratorTrait, SchemaManager, async_trait};
 
+mod m0018_knowledge;
+
 /// Every migration of the store, in order.
 #[derive(Debug)]
 pub struct Migrator;
@@ -26,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(CaseAndTaskLists),
             Box::new(Administration),
             Box::new(InteractionSearchCasesMessages),
+            Box::new(m0018_knowledge::KnowledgeArticles),
         ]
     }
 }

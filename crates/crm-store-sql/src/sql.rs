@@ -142,7 +142,8 @@ as_uuid!(
     MessageId,
     MergeId,
     EventId,
-    FieldDefinitionId
+    FieldDefinitionId,
+    ArticleId
 );
 
 /// A uuid as a bound value.

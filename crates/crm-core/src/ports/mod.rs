@@ -4,6 +4,7 @@
 pub(crate) mod custom_fields;
 mod external_crm;
 pub(crate) mod idempotency;
+pub(crate) mod knowledge;
 pub(crate) mod live_feed;
 mod mailer;
 pub(crate) mod meta;
@@ -25,3 +26,4 @@ pub use store::{
     InteractionStore, OutboxStore, Store, StoreResult, TaskOwner, TaskPosition, TaskStore,
 };
 pub use tokens::TokenStore;
+pub use knowledge::KnowledgeStore;

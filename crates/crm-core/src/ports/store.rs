@@ -29,6 +29,7 @@ use crate::page::{Page, PageRequest};
 use crate::task::Task;
 
 use super::custom_fields::FieldValueStore;
+use super::knowledge::KnowledgeStore;
 use super::idempotency::IdempotencyStore;
 use super::live_feed::LiveFeedStore;
 use super::meta::MetaStore;
@@ -685,6 +686,7 @@ pub trait Store:
     + LiveFeedStore
     + MetaStore
     + FieldValueStore
+    + KnowledgeStore
     + std::fmt::Debug
 {
 }
@@ -703,6 +705,7 @@ impl<T> Store for T where
         + LiveFeedStore
         + MetaStore
         + FieldValueStore
+        + KnowledgeStore
         + std::fmt::Debug
 {
 }

@@ -20,6 +20,7 @@ mod groups;
 mod imports;
 mod installation;
 mod interactions;
+mod knowledge;
 mod live;
 mod lookup;
 mod merge;

@@ -10,6 +10,7 @@ mod customer;
 mod diagnostics;
 mod directory;
 pub(crate) mod interaction;
+mod knowledge;
 mod names;
 mod outbox;
 mod paging;

@@ -33,6 +33,7 @@ mod customers;
 mod directory;
 mod interactions;
 mod isolation;
+mod knowledge;
 mod merge;
 mod outbox;
 mod tasks;
@@ -70,6 +71,7 @@ pub use customers::*;
 pub use directory::*;
 pub use interactions::*;
 pub use isolation::*;
+pub use knowledge::*;
 pub use merge::*;
 pub use outbox::*;
 pub use tasks::*;
@@ -199,6 +201,10 @@ macro_rules! store_conformance_tests {
             a_group_in_use_is_not_deleted,
             queues_are_listed_by_name_per_tenant,
             tenants_are_listed_and_replaced,
+            articles_keep_every_version_readable,
+            article_shortcuts_are_unique_per_tenant,
+            solutions_link_problems_of_their_tenant,
+            article_lists_filter_and_page,
         );
     };
 }

@@ -16,6 +16,7 @@ mod custom_fields;
 mod customers;
 mod directory;
 mod interactions;
+mod knowledge;
 mod outbox;
 mod tasks;
 
@@ -116,6 +117,8 @@ pub(crate) struct State {
     pub(crate) idempotency: HashMap<String, app_state::KeyRow>,
     pub(crate) feed: app_state::Feed,
     pub(crate) meta: HashMap<String, String>,
+    /// Every version of each article, oldest first.
+    pub(crate) articles: HashMap<crm_core::ids::ArticleId, Vec<crm_core::knowledge::Article>>,
 }
 
 impl MemoryStore {
