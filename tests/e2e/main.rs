@@ -16,6 +16,7 @@ mod custom_fields;
 mod external;
 mod idempotent_ids;
 mod import_export;
+mod knowledge;
 mod openapi_check;
 mod outbox_restart;
 mod replicas;

@@ -22,7 +22,7 @@ use crate::idempotency::idempotency;
 use crate::metrics::track;
 use crate::problem::{Problem, ProblemKind};
 use crate::routes::{
-    admin, cases, custom_fields, customers, events, external, groups, interactions, messages, operator, outbox, tasks,
+    admin, cases, custom_fields, customers, events, external, groups, interactions, knowledge, messages, operator, outbox, tasks,
 };
 use crate::state::AppState;
 
@@ -95,6 +95,11 @@ pub fn api() -> (Router<AppState>, OpenApi) {
         .routes(routes!(outbox::connectors))
         .routes(routes!(outbox::list))
         .routes(routes!(outbox::requeue))
+        .routes(routes!(knowledge::create_article, knowledge::list_articles))
+        .routes(routes!(knowledge::get_article, knowledge::update_article))
+        .routes(routes!(knowledge::article_versions))
+        .routes(routes!(knowledge::article_version))
+        .routes(routes!(knowledge::solutions))
         .split_for_parts();
     (router, doc)
 }

@@ -9,6 +9,7 @@ pub mod events;
 pub mod external;
 pub mod groups;
 pub mod interactions;
+pub mod knowledge;
 pub mod messages;
 pub mod operator;
 pub mod outbox;
