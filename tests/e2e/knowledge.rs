@@ -96,5 +96,38 @@ async fn bad_articles_are_refused_naming_the_field(backend: Backend) {
     editor.get(&format!("/api/v1/articles/{}", uuid::Uuid::now_v7())).await.problem(404);
 }
 
+async fn the_composer_fills_placeholders_and_expands_shortcuts(backend: Backend) {
+    let t = TestServer::start(&backend).await;
+    let editor = t.admin();
+    let agent = t.client_for(&t.demo().agent.to_string(), "agent").await;
+    let customer = json!({"name": "Zoé <b>Martin</b>"});
+    let customer = editor.post("/api/v1/customers", &customer).await.expect(StatusCode::CREATED);
+    let article = json!({"title": "Remboursement", "body": "<p>Étapes</p>", "language": "fr",
+        "shortcut": "#refund", "state": "published"});
+    let article = editor.post("/api/v1/articles", &article).await.expect(StatusCode::CREATED);
+
+    let request = json!({"text": "Bonjour {{customer.name}},\n#refund\n{{agent.name}}", "customer": customer["id"]});
+    let composed = agent.post("/api/v1/compose", &request).await.expect(StatusCode::OK);
+    let html = composed["html"].as_str().expect("html");
+    assert!(html.starts_with("Bonjour Zoé &lt;b&gt;Martin&lt;/b&gt;,<br><p>Étapes</p><br>"), "{html}");
+    assert_eq!(composed["articles"], json!([article["id"]]));
+    assert!(composed["text"].as_str().expect("text").starts_with("Bonjour Zoé <b>Martin</b>,\nÉtapes\n"));
+    let link = json!({"text": "Voir #refund", "insert": "link"});
+    let composed = agent.post("/api/v1/compose", &link).await.expect(StatusCode::OK);
+    let expected = format!("Voir <a href=\"/api/v1/articles/{}\">Remboursement</a>", article["id"].as_str().unwrap_or_default());
+    assert_eq!(composed["html"], expected);
+
+    // An unknown placeholder names itself; a customer placeholder needs the customer.
+    let p = agent.post("/api/v1/compose", &json!({"text": "{{customer.nom}}"})).await.problem(422);
+    assert_eq!(first_field(&p), "text");
+    assert!(p["errors"][0]["reason"].as_str().unwrap_or_default().contains("{{customer.nom}}"), "{p}");
+    let p = agent.post("/api/v1/compose", &json!({"text": "{{customer.name}}"})).await.problem(422);
+    assert_eq!(first_field(&p), "customer");
+    let big = json!({"text": "a".repeat(100 * 1024)});
+    let (status, _) = agent.post("/api/v1/compose", &big).await.json();
+    assert!(status.is_client_error(), "{status}");
+}
+
 on_every_store!(articles_are_written_versioned_and_read);
+on_every_store!(the_composer_fills_placeholders_and_expands_shortcuts);
 on_every_store!(bad_articles_are_refused_naming_the_field);

@@ -100,6 +100,7 @@ pub fn api() -> (Router<AppState>, OpenApi) {
         .routes(routes!(knowledge::article_versions))
         .routes(routes!(knowledge::article_version))
         .routes(routes!(knowledge::solutions))
+        .routes(routes!(knowledge::compose))
         .split_for_parts();
     (router, doc)
 }

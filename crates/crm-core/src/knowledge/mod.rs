@@ -7,6 +7,8 @@
 //! normalise; the store keeps every version and checks the shortcut's uniqueness and that
 //! the linked problems exist.
 
+pub mod compose;
+
 use std::collections::BTreeSet;
 use std::sync::OnceLock;
 

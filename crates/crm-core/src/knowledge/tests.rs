@@ -99,7 +99,8 @@ proptest! {
         let html = format!("{prefix}<img src=x {handler}=\"alert(1)\"><script>alert(2)</script><a href=\"javascript:alert(3)\">x</a>");
         let clean = sanitise_body(&html).unwrap();
         prop_assert!(!clean.contains("<script"));
-        prop_assert!(!clean.to_lowercase().contains(&format!("{handler}=")));
+        let attribute = format!("{handler}=");
+        prop_assert!(!clean.to_lowercase().contains(&attribute));
         prop_assert!(!clean.contains("javascript:"));
     }
 
@@ -108,6 +109,63 @@ proptest! {
     fn tags_normalise_idempotently(tags in proptest::collection::vec("[a-zA-Zéè0-9 ]{1,12}", 0..6)) {
         if let Ok(once) = parse_tags(&tags) {
             prop_assert_eq!(parse_tags(&once).unwrap(), once);
+        }
+    }
+}
+
+mod composer {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::knowledge::compose::{InsertMode, compose, html_to_text, placeholders_of, shortcuts_of};
+
+    fn refund() -> Article {
+        let (id, tenant, by) = ids();
+        NewArticle { body: "<p>Étape 1</p><p>Étape 2 &amp; fin</p>".into(), ..input() }.build(id, tenant, by, now()).unwrap()
+    }
+
+    #[test]
+    fn an_unknown_placeholder_is_named() {
+        let e = placeholders_of("Bonjour {{customer.nom}}").unwrap_err();
+        assert_eq!(e.field, "text");
+        assert!(e.reason.contains("{{customer.nom}}"), "{}", e.reason);
+        assert_eq!(placeholders_of("{{ customer.name }} {{agent.name}} {{customer.name}}").unwrap(), ["customer.name", "agent.name"]);
+        assert!(placeholders_of("{{customer.name").is_err());
+    }
+
+    #[test]
+    fn values_and_text_are_escaped_and_shortcuts_expand() {
+        let mut values = BTreeMap::new();
+        values.insert("customer.name", "<script>x</script> & Cie".to_owned());
+        let mut articles = BTreeMap::new();
+        articles.insert("#refund".to_owned(), refund());
+        let text = "Bonjour {{customer.name}},\n#refund <b>merci</b> #unknown a#refund";
+        let full = compose(text, &values, &articles, InsertMode::Full, |_| String::new());
+        assert_eq!(
+            full.html,
+            "Bonjour &lt;script&gt;x&lt;/script&gt; &amp; Cie,<br><p>Étape 1</p><p>Étape 2 &amp; fin</p> \
+             &lt;b&gt;merci&lt;/b&gt; #unknown a#refund"
+        );
+        assert_eq!(full.text, "Bonjour <script>x</script> & Cie,\nÉtape 1\nÉtape 2 & fin <b>merci</b> #unknown a#refund");
+        assert_eq!(full.articles, vec![refund().id]);
+        let link = compose("Voir #Refund.", &values, &articles, InsertMode::Link, |a| format!("/kb/{}", a.id));
+        assert_eq!(link.html, format!("Voir <a href=\"/kb/{}\">Rembourser une commande</a>.", refund().id));
+    }
+
+    #[test]
+    fn shortcuts_are_found_at_word_starts_once() {
+        assert_eq!(shortcuts_of("#refund, #Refund #x a#nope #delivery-fr"), ["#refund", "#delivery-fr"]);
+        assert_eq!(html_to_text("<p>a</p><ul><li>b</li></ul>c<br>d"), "a\nb\nc\nd");
+    }
+
+    proptest! {
+        /// Whatever a value holds, it never opens a tag in the composed HTML.
+        #[test]
+        fn a_value_never_opens_a_tag(value in ".{0,60}") {
+            let mut values = BTreeMap::new();
+            values.insert("customer.name", value);
+            let out = compose("{{customer.name}}", &values, &BTreeMap::new(), InsertMode::Full, |_| String::new());
+            prop_assert!(!out.html.contains('<') || out.html.replace("<br>", "").find('<').is_none());
         }
     }
 }

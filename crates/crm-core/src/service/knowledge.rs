@@ -1,11 +1,14 @@
 //! Knowledge article use cases (KNO-1, KNO-3): write, read (drafts and archived articles
 //! only for editors), every version, the list, the solutions of a problem.
 
+use std::collections::BTreeMap;
+
 use super::{Crm, check_version};
 use crate::access::{Actor, Permission};
 use crate::error::{Error, Result};
 use crate::event::EventKind;
 use crate::ids::ArticleId;
+use crate::knowledge::compose::{ComposeRequest, Composed, compose, placeholders_of, shortcuts_of};
 use crate::knowledge::{Article, ArticleFilter, ArticlePatch, ArticleState, NewArticle, PatchError};
 use crate::page::{Page, PageRequest};
 use crate::time::next_id;
@@ -138,6 +141,53 @@ impl Crm {
             .await?
             .filter(|a| is_editor(actor) || a.state == ArticleState::Published)
             .ok_or_else(|| Error::not_found("article", code))
+    }
+
+    /// Composes a follow-up or an email (KNO-1, KNO-4): placeholders filled from the
+    /// customer, the case and the agent, shortcut codes expanded to the articles the actor
+    /// may see (full text or link), everything escaped into HTML.
+    ///
+    /// # Errors
+    /// An unknown placeholder (422 on `text`, naming it); a `customer.*` or `case.*`
+    /// placeholder without its record (422 on `customer` or `case`); a customer or case the
+    /// actor cannot read.
+    pub async fn compose(&self, actor: &Actor, request: &ComposeRequest) -> Result<Composed> {
+        let used = placeholders_of(&request.text)?;
+        let wants = |prefix: &str| used.iter().find(|p| p.starts_with(prefix)).copied();
+        let mut values: BTreeMap<&str, String> = BTreeMap::new();
+        if let Some(customer) = request.customer {
+            actor.require(Permission::CustomerRead)?;
+            let c = self.load_customer(actor, customer).await?;
+            values.insert("customer.name", c.name().to_owned());
+            values.insert("customer.account_number", c.account_number().as_str().to_owned());
+        } else if let Some(p) = wants("customer.") {
+            return Err(Error::invalid("customer", format!("is required by the placeholder {{{{{p}}}}}")));
+        }
+        if let Some(case) = request.case {
+            let c = self.get_case(actor, case).await?;
+            values.insert("case.number", c.number.to_string());
+            values.insert("case.subject", c.subject().to_owned());
+        } else if let Some(p) = wants("case.") {
+            return Err(Error::invalid("case", format!("is required by the placeholder {{{{{p}}}}}")));
+        }
+        if wants("agent.").is_some() {
+            if let Some(agent) = self.store.get_agent(actor.tenant, actor.agent).await? {
+                values.insert("agent.name", agent.name.clone());
+                values.insert("agent.email", agent.email.to_string());
+            }
+        }
+        let mut articles = BTreeMap::new();
+        for code in shortcuts_of(&request.text) {
+            if let Some(a) = self
+                .store
+                .article_by_shortcut(actor.tenant, &code)
+                .await?
+                .filter(|a| is_editor(actor) || a.state == ArticleState::Published)
+            {
+                articles.insert(code, a);
+            }
+        }
+        Ok(compose(&request.text, &values, &articles, request.insert, |a| format!("/api/v1/articles/{}", a.id)))
     }
 
     fn article_written(&self, actor: &Actor, article: &Article) -> crate::event::DomainEvent {

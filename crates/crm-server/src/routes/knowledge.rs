@@ -5,6 +5,7 @@ use axum::extract::State;
 use serde::Deserialize;
 
 use crm_core::ids::ArticleId;
+use crm_core::knowledge::compose::{ComposeRequest, Composed};
 use crm_core::knowledge::{Article, ArticleFilter, ArticlePatch, ArticleState, NewArticle};
 
 use super::{PageBody, PageParams};
@@ -126,4 +127,18 @@ pub async fn solutions(
     ApiPath(id): ApiPath<ArticleId>,
 ) -> ApiResult<Reply<Vec<Article>>> {
     Ok(Reply::ok(st.crm.solutions_of(&actor, id).await?))
+}
+
+/// Composes a follow-up or an email (KNO-1, KNO-4): placeholders (`{{customer.name}}`,
+/// `{{case.number}}`, `{{agent.name}}` …) filled and escaped, shortcut codes (`#refund`)
+/// expanded to their article as full text or a link. An unknown placeholder is a 422 naming
+/// it. Writes nothing.
+#[utoipa::path(post, path = "/api/v1/compose", tag = "knowledge", request_body = ComposeRequest,
+    responses((status = 200, body = Composed)))]
+pub async fn compose(
+    State(st): State<AppState>,
+    Auth(actor): Auth,
+    ApiJson(request): ApiJson<ComposeRequest>,
+) -> ApiResult<Reply<Composed>> {
+    Ok(Reply::ok(st.crm.compose(&actor, &request).await?))
 }
