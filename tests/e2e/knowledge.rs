@@ -47,7 +47,10 @@ async fn articles_are_written_versioned_and_read(backend: Backend) {
     assert_eq!(agent.get(&path).await.expect(StatusCode::OK)["body"], "<p>Nouvelles étapes</p>");
     // The agent sees the published versions only; the editor all three.
     let seen = |v: &Value| v.as_array().map(|a| a.iter().map(|x| x["version"].as_u64()).collect::<Vec<_>>());
-    assert_eq!(seen(&agent.get(&format!("{path}/versions")).await.expect(StatusCode::OK)), Some(vec![Some(2), Some(3)]));
+    assert_eq!(
+        seen(&agent.get(&format!("{path}/versions")).await.expect(StatusCode::OK)),
+        Some(vec![Some(2), Some(3)])
+    );
     let all = editor.get(&format!("{path}/versions")).await.expect(StatusCode::OK);
     assert_eq!(seen(&all), Some(vec![Some(1), Some(2), Some(3)]));
     agent.get(&format!("{path}/versions/1")).await.problem(404);
@@ -114,7 +117,8 @@ async fn the_composer_fills_placeholders_and_expands_shortcuts(backend: Backend)
     assert!(composed["text"].as_str().expect("text").starts_with("Bonjour Zoé <b>Martin</b>,\nÉtapes\n"));
     let link = json!({"text": "Voir #refund", "insert": "link"});
     let composed = agent.post("/api/v1/compose", &link).await.expect(StatusCode::OK);
-    let expected = format!("Voir <a href=\"/api/v1/articles/{}\">Remboursement</a>", article["id"].as_str().unwrap_or_default());
+    let expected =
+        format!("Voir <a href=\"/api/v1/articles/{}\">Remboursement</a>", article["id"].as_str().unwrap_or_default());
     assert_eq!(composed["html"], expected);
 
     // An unknown placeholder names itself; a customer placeholder needs the customer.

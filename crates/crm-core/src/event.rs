@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 use crate::case::CaseNumber;
 use crate::external::ActivityPush;
 use crate::ids::{
-    AgentId, ArticleId, CaseId, CustomerId, EventId, FollowUpId, GroupId, InteractionId, MergeId, MessageId, TaskId, TenantId,
+    AgentId, ArticleId, CaseId, CustomerId, EventId, FollowUpId, GroupId, InteractionId, MergeId, MessageId, TaskId,
+    TenantId,
 };
 use crate::interaction::{Direction, InteractionState, LinkTarget};
 use crate::knowledge::ArticleState;

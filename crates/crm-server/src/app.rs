@@ -22,7 +22,8 @@ use crate::idempotency::idempotency;
 use crate::metrics::track;
 use crate::problem::{Problem, ProblemKind};
 use crate::routes::{
-    admin, cases, custom_fields, customers, events, external, groups, interactions, knowledge, messages, operator, outbox, tasks,
+    admin, cases, custom_fields, customers, events, external, groups, interactions, knowledge, messages, operator,
+    outbox, tasks,
 };
 use crate::state::AppState;
 

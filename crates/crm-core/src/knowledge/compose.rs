@@ -14,14 +14,8 @@ use crate::knowledge::Article;
 use crate::script::template::{Piece, parse};
 
 /// The placeholders the composer knows.
-pub const PLACEHOLDERS: &[&str] = &[
-    "customer.name",
-    "customer.account_number",
-    "case.number",
-    "case.subject",
-    "agent.name",
-    "agent.email",
-];
+pub const PLACEHOLDERS: &[&str] =
+    &["customer.name", "customer.account_number", "case.number", "case.subject", "agent.name", "agent.email"];
 
 /// The longest text composed, in bytes.
 pub const MAX_COMPOSE: usize = 64 * 1024;

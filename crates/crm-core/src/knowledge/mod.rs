@@ -206,7 +206,10 @@ pub fn parse_shortcut(input: &str) -> Result<String, FieldError> {
     if shortcut_pattern().is_match(&code) {
         Ok(code)
     } else {
-        Err(FieldError::new("shortcut", format!("{input:?} is not a shortcut code like \"#refund\" (2-32 of a-z 0-9 _ -)")))
+        Err(FieldError::new(
+            "shortcut",
+            format!("{input:?} is not a shortcut code like \"#refund\" (2-32 of a-z 0-9 _ -)"),
+        ))
     }
 }
 

@@ -1,3 +1,5 @@
+//! The article rules and the composer: normalising, sanitising, versions, states, escaping.
+
 use chrono::TimeZone;
 use proptest::prelude::*;
 use uuid::Uuid;
@@ -5,7 +7,11 @@ use uuid::Uuid;
 use super::*;
 
 fn ids() -> (ArticleId, TenantId, AgentId) {
-    (ArticleId::from_uuid(Uuid::from_u128(1)), TenantId::from_uuid(Uuid::from_u128(2)), AgentId::from_uuid(Uuid::from_u128(3)))
+    (
+        ArticleId::from_uuid(Uuid::from_u128(1)),
+        TenantId::from_uuid(Uuid::from_u128(2)),
+        AgentId::from_uuid(Uuid::from_u128(3)),
+    )
 }
 
 fn now() -> DateTime<Utc> {
@@ -66,8 +72,13 @@ fn a_patch_makes_the_next_version_and_publishing_stamps_the_first_time() {
     let later = now() + chrono::Duration::hours(1);
     let patch = ArticlePatch { state: Some(ArticleState::Published), shortcut: Some(None), ..Default::default() };
     let v2 = patch.apply(&v1, by, later).unwrap();
-    assert_eq!((v2.version, v2.state, v2.shortcut.clone(), v2.published_at), (2, ArticleState::Published, None, Some(later)));
-    let v3 = ArticlePatch { title: Some("Nouveau".into()), ..Default::default() }.apply(&v2, by, later + chrono::Duration::hours(1)).unwrap();
+    assert_eq!(
+        (v2.version, v2.state, v2.shortcut.clone(), v2.published_at),
+        (2, ArticleState::Published, None, Some(later))
+    );
+    let v3 = ArticlePatch { title: Some("Nouveau".into()), ..Default::default() }
+        .apply(&v2, by, later + chrono::Duration::hours(1))
+        .unwrap();
     assert_eq!((v3.version, v3.published_at), (3, Some(later)));
 }
 
@@ -77,8 +88,12 @@ fn a_published_article_never_goes_back_to_draft() {
     let published = NewArticle { state: ArticleState::Published, ..input() }.build(id, tenant, by, now()).unwrap();
     let back = ArticlePatch { state: Some(ArticleState::Draft), ..Default::default() }.apply(&published, by, now());
     assert!(matches!(back, Err(PatchError::Transition(_))));
-    let archived = ArticlePatch { state: Some(ArticleState::Archived), ..Default::default() }.apply(&published, by, now()).unwrap();
-    let again = ArticlePatch { state: Some(ArticleState::Published), ..Default::default() }.apply(&archived, by, now()).unwrap();
+    let archived = ArticlePatch { state: Some(ArticleState::Archived), ..Default::default() }
+        .apply(&published, by, now())
+        .unwrap();
+    let again = ArticlePatch { state: Some(ArticleState::Published), ..Default::default() }
+        .apply(&archived, by, now())
+        .unwrap();
     assert_eq!(again.state, ArticleState::Published);
 }
 
@@ -87,7 +102,9 @@ fn the_filter_admits_by_state_language_and_public() {
     let (id, tenant, by) = ids();
     let a = input().build(id, tenant, by, now()).unwrap();
     assert!(ArticleFilter::default().admits(&a));
-    assert!(ArticleFilter { state: Some(ArticleState::Draft), language: Some("fr".into()), public: Some(true) }.admits(&a));
+    assert!(
+        ArticleFilter { state: Some(ArticleState::Draft), language: Some("fr".into()), public: Some(true) }.admits(&a)
+    );
     assert!(!ArticleFilter { language: Some("en".into()), ..Default::default() }.admits(&a));
     assert!(!ArticleFilter { state: Some(ArticleState::Published), ..Default::default() }.admits(&a));
 }
@@ -121,7 +138,9 @@ mod composer {
 
     fn refund() -> Article {
         let (id, tenant, by) = ids();
-        NewArticle { body: "<p>Étape 1</p><p>Étape 2 &amp; fin</p>".into(), ..input() }.build(id, tenant, by, now()).unwrap()
+        NewArticle { body: "<p>Étape 1</p><p>Étape 2 &amp; fin</p>".into(), ..input() }
+            .build(id, tenant, by, now())
+            .unwrap()
     }
 
     #[test]
@@ -129,7 +148,10 @@ mod composer {
         let e = placeholders_of("Bonjour {{customer.nom}}").unwrap_err();
         assert_eq!(e.field, "text");
         assert!(e.reason.contains("{{customer.nom}}"), "{}", e.reason);
-        assert_eq!(placeholders_of("{{ customer.name }} {{agent.name}} {{customer.name}}").unwrap(), ["customer.name", "agent.name"]);
+        assert_eq!(
+            placeholders_of("{{ customer.name }} {{agent.name}} {{customer.name}}").unwrap(),
+            ["customer.name", "agent.name"]
+        );
         assert!(placeholders_of("{{customer.name").is_err());
     }
 
@@ -146,7 +168,10 @@ mod composer {
             "Bonjour &lt;script&gt;x&lt;/script&gt; &amp; Cie,<br><p>Étape 1</p><p>Étape 2 &amp; fin</p> \
              &lt;b&gt;merci&lt;/b&gt; #unknown a#refund"
         );
-        assert_eq!(full.text, "Bonjour <script>x</script> & Cie,\nÉtape 1\nÉtape 2 & fin <b>merci</b> #unknown a#refund");
+        assert_eq!(
+            full.text,
+            "Bonjour <script>x</script> & Cie,\nÉtape 1\nÉtape 2 & fin <b>merci</b> #unknown a#refund"
+        );
         assert_eq!(full.articles, vec![refund().id]);
         let link = compose("Voir #Refund.", &values, &articles, InsertMode::Link, |a| format!("/kb/{}", a.id));
         assert_eq!(link.html, format!("Voir <a href=\"/kb/{}\">Rembourser une commande</a>.", refund().id));

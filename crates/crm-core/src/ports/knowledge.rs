@@ -48,8 +48,12 @@ pub trait KnowledgeStore: Send + Sync {
     ///
     /// # Errors
     /// `InvalidReference { field: "cursor" }` for a cursor this list did not return.
-    async fn list_articles(&self, tenant: TenantId, filter: &ArticleFilter, page: &PageRequest)
-    -> StoreResult<Page<Article>>;
+    async fn list_articles(
+        &self,
+        tenant: TenantId,
+        filter: &ArticleFilter,
+        page: &PageRequest,
+    ) -> StoreResult<Page<Article>>;
 
     /// The articles of `tenant` whose `solves` names `problem`, by creation time then id.
     async fn solutions_of(&self, tenant: TenantId, problem: ArticleId) -> StoreResult<Vec<Article>>;

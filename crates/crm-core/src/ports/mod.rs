@@ -17,6 +17,7 @@ pub use crate::time::{Clock, IdGenerator};
 pub use custom_fields::FieldValueStore;
 pub use external_crm::ExternalCrm;
 pub use idempotency::IdempotencyStore;
+pub use knowledge::KnowledgeStore;
 pub use live_feed::LiveFeedStore;
 pub use mailer::{MailError, Mailer, OutgoingMail};
 pub use meta::MetaStore;
@@ -26,4 +27,3 @@ pub use store::{
     InteractionStore, OutboxStore, Store, StoreResult, TaskOwner, TaskPosition, TaskStore,
 };
 pub use tokens::TokenStore;
-pub use knowledge::KnowledgeStore;

@@ -29,8 +29,8 @@ use crate::page::{Page, PageRequest};
 use crate::task::Task;
 
 use super::custom_fields::FieldValueStore;
-use super::knowledge::KnowledgeStore;
 use super::idempotency::IdempotencyStore;
+use super::knowledge::KnowledgeStore;
 use super::live_feed::LiveFeedStore;
 use super::meta::MetaStore;
 pub use super::outbox::OutboxStore;

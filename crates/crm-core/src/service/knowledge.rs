@@ -170,11 +170,11 @@ impl Crm {
         } else if let Some(p) = wants("case.") {
             return Err(Error::invalid("case", format!("is required by the placeholder {{{{{p}}}}}")));
         }
-        if wants("agent.").is_some() {
-            if let Some(agent) = self.store.get_agent(actor.tenant, actor.agent).await? {
-                values.insert("agent.name", agent.name.clone());
-                values.insert("agent.email", agent.email.to_string());
-            }
+        if wants("agent.").is_some()
+            && let Some(agent) = self.store.get_agent(actor.tenant, actor.agent).await?
+        {
+            values.insert("agent.name", agent.name.clone());
+            values.insert("agent.email", agent.email.to_string());
         }
         let mut articles = BTreeMap::new();
         for code in shortcuts_of(&request.text) {

@@ -96,7 +96,12 @@ impl KnowledgeStore for SqlStore {
         finish(tx, result).await
     }
 
-    async fn update_article(&self, article: &Article, expected_version: u64, events: &[DomainEvent]) -> StoreResult<()> {
+    async fn update_article(
+        &self,
+        article: &Article,
+        expected_version: u64,
+        events: &[DomainEvent],
+    ) -> StoreResult<()> {
         let tx = self.begin().await?;
         let result = async {
             let sql = "UPDATE articles SET state = ?, language = ?, is_public = ?, shortcut = ?, version = ?, doc = ? \
@@ -116,9 +121,10 @@ impl KnowledgeStore for SqlStore {
     }
 
     async fn get_article(&self, tenant: TenantId, id: ArticleId) -> StoreResult<Option<Article>> {
-        let row = one(&self.read, "SELECT doc FROM articles WHERE id = ? AND tenant_id = ?", vec![uid(id), uid(tenant)])
-            .await
-            .map_err(db)?;
+        let row =
+            one(&self.read, "SELECT doc FROM articles WHERE id = ? AND tenant_id = ?", vec![uid(id), uid(tenant)])
+                .await
+                .map_err(db)?;
         row.as_ref().map(from_doc).transpose()
     }
 

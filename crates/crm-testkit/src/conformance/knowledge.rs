@@ -109,7 +109,8 @@ pub async fn article_shortcuts_are_unique_per_tenant(factory: &dyn StoreFactory)
     insert(&ctx, &b).await;
     let take = ArticlePatch { shortcut: Some(Some("#refund".into())), ..ArticlePatch::default() };
     assert_duplicate(s.update_article(&take.apply(&b, ctx.t.agent.id, ctx.now).unwrap(), 1, &[]).await, "shortcut");
-    let drop = ArticlePatch { shortcut: Some(None), ..ArticlePatch::default() }.apply(&a, ctx.t.agent.id, ctx.now).unwrap();
+    let drop =
+        ArticlePatch { shortcut: Some(None), ..ArticlePatch::default() }.apply(&a, ctx.t.agent.id, ctx.now).unwrap();
     s.update_article(&drop, 1, &[]).await.unwrap();
     assert_eq!(s.article_by_shortcut(ctx.tenant(), "#refund").await.unwrap(), None);
     s.update_article(&take.apply(&b, ctx.t.agent.id, ctx.now).unwrap(), 1, &[]).await.unwrap();
@@ -196,7 +197,8 @@ pub async fn article_lists_filter_and_page(factory: &dyn StoreFactory) {
 
     let foreign = crm_core::page::Cursor::from_string("not a cursor at all".into());
     assert_invalid_reference(
-        s.list_articles(ctx.tenant(), &ArticleFilter::default(), &PageRequest { after: Some(foreign), ..page(2) }).await,
+        s.list_articles(ctx.tenant(), &ArticleFilter::default(), &PageRequest { after: Some(foreign), ..page(2) })
+            .await,
         "cursor",
     );
 }

@@ -16,9 +16,11 @@ use super::{MemoryStore, State, check_version, decode_cursor, invalid_reference,
 /// articles of the tenant.
 fn check_article(state: &State, article: &Article) -> StoreResult<()> {
     if let Some(code) = &article.shortcut {
-        let taken = state.articles.values().filter_map(|versions| versions.last()).any(|other| {
-            other.tenant == article.tenant && other.id != article.id && other.has_shortcut(code)
-        });
+        let taken = state
+            .articles
+            .values()
+            .filter_map(|versions| versions.last())
+            .any(|other| other.tenant == article.tenant && other.id != article.id && other.has_shortcut(code));
         if taken {
             return Err(StoreError::duplicate("shortcut", code.clone()));
         }
@@ -51,7 +53,12 @@ impl KnowledgeStore for MemoryStore {
         Ok(())
     }
 
-    async fn update_article(&self, article: &Article, expected_version: u64, events: &[DomainEvent]) -> StoreResult<()> {
+    async fn update_article(
+        &self,
+        article: &Article,
+        expected_version: u64,
+        events: &[DomainEvent],
+    ) -> StoreResult<()> {
         let mut state = self.write()?;
         let stored = state
             .articles
@@ -107,7 +114,8 @@ impl KnowledgeStore for MemoryStore {
 
     async fn solutions_of(&self, tenant: TenantId, problem: ArticleId) -> StoreResult<Vec<Article>> {
         let state = self.read()?;
-        let mut found: Vec<Article> = current(&state, tenant).filter(|a| a.solves.contains(&problem)).cloned().collect();
+        let mut found: Vec<Article> =
+            current(&state, tenant).filter(|a| a.solves.contains(&problem)).cloned().collect();
         found.sort_by_key(|a| (a.created_at, a.id));
         Ok(found)
     }
