@@ -20,6 +20,7 @@ mod guidance;
 mod idempotent_ids;
 mod import_export;
 mod mail;
+mod knowledge;
 mod openapi_check;
 mod outbound;
 mod outbox_restart;

@@ -83,6 +83,8 @@ permissions! {
     OutboundManage => "outbound.manage",
     /// Read and export the audit log (ADM-4).
     AdminAudit => "admin.audit",
+    /// Write knowledge articles and see drafts and archived ones (KNO-1).
+    KnowledgeEdit => "knowledge.edit",
 }
 
 impl fmt::Display for Permission {
@@ -128,6 +130,7 @@ impl Role {
                 .into_iter()
                 .chain([CustomerDelete, CustomerMerge, CaseDelete, CaseViewPrivate, CaseAssign, GuidanceEdit])
                 .chain([CustomerDelete, CustomerMerge, CaseDelete, CaseViewPrivate, CaseAssign, OutboundManage])
+                .chain([CustomerDelete, CustomerMerge, CaseDelete, CaseViewPrivate, CaseAssign, KnowledgeEdit])
                 .collect(),
             Role::Administrator => Permission::ALL.iter().copied().collect(),
         }

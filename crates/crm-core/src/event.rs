@@ -8,9 +8,11 @@ use serde::{Deserialize, Serialize};
 use crate::case::CaseNumber;
 use crate::external::ActivityPush;
 use crate::ids::{
-    AgentId, CaseId, CustomerId, EventId, FollowUpId, GroupId, InteractionId, MergeId, MessageId, TaskId, TenantId,
+    AgentId, ArticleId, CaseId, CustomerId, EventId, FollowUpId, GroupId, InteractionId, MergeId, MessageId, TaskId,
+    TenantId,
 };
 use crate::interaction::{Direction, InteractionState, LinkTarget};
+use crate::knowledge::ArticleState;
 
 /// Something that happened.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -242,6 +244,15 @@ pub enum EventKind {
         disposition: String,
         /// Whether the entry is now closed.
         closed: bool,
+    /// A knowledge article was written (KNO-1): created or changed, `version` being the one
+    /// now stored (the search index is fed from it).
+    ArticleWritten {
+        /// Article.
+        article: ArticleId,
+        /// Its version now.
+        version: u64,
+        /// Its state now.
+        state: ArticleState,
     },
 }
 
@@ -312,6 +323,7 @@ impl EventKind {
             EventKind::WebhookDisabled { .. } => "webhook_disabled",
             EventKind::ScriptRunFinished { .. } => "script_run_finished",
             EventKind::OutboundOutcomeRecorded { .. } => "outbound_outcome_recorded",
+            EventKind::ArticleWritten { .. } => "article_written",
         }
     }
 }

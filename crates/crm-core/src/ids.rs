@@ -105,4 +105,6 @@ id_type! {
     CallListId,
     /// An entry of a call list: one customer to call (OUT-2).
     CallListEntryId,
+    /// A knowledge article (KNO-1); its versions are numbered from 1.
+    ArticleId,
 }

@@ -42,6 +42,7 @@ pub mod guidance;
 pub mod idempotency;
 pub mod ids;
 pub mod interaction;
+pub mod knowledge;
 pub mod live;
 pub mod mail;
 #[cfg(feature = "openapi")]

@@ -22,6 +22,10 @@ use crate::idempotency::idempotency;
 use crate::metrics::track;
 use crate::problem::{Problem, ProblemKind};
 use crate::routes::{admin, attachments, audit, cases, custom_fields, customers, events, external, groups, guidance, interactions, mail, messages, operator, outbound, outbox, sla, sla_report, tasks, webhooks};
+use crate::routes::{
+    admin, cases, custom_fields, customers, events, external, groups, interactions, knowledge, messages, operator,
+    outbox, tasks,
+};
 use crate::state::AppState;
 
 /// Where the OpenAPI document is served.
@@ -138,6 +142,12 @@ pub fn api() -> (Router<AppState>, OpenApi) {
         .routes(routes!(outbound::remove_do_not_call))
         .routes(routes!(audit::list))
         .routes(routes!(audit::export))
+        .routes(routes!(knowledge::create_article, knowledge::list_articles))
+        .routes(routes!(knowledge::get_article, knowledge::update_article))
+        .routes(routes!(knowledge::article_versions))
+        .routes(routes!(knowledge::article_version))
+        .routes(routes!(knowledge::solutions))
+        .routes(routes!(knowledge::compose))
         .split_for_parts();
     (router, doc)
 }

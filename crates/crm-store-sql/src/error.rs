@@ -42,6 +42,7 @@ fn unique_field(constraint: &str) -> String {
         "agents_email_key" => "email",
         "agent_groups_name_key" => "name",
         "field_definitions_key_key" => "key",
+        "articles_shortcut_key" => "shortcut",
         _ => match column {
             "email_key" => "email",
             other => other,

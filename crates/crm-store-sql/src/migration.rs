@@ -14,6 +14,7 @@ mod m0014;
 
 use m0014::Guidance;
 mod audit;
+mod m0018_knowledge;
 
 /// Every migration of the store, in order.
 #[derive(Debug)]
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(audit::AuditLog),
             Box::new(crate::store::mail::CaseMails),
             Box::new(crate::store::attachment::Attachments),
+            Box::new(m0018_knowledge::KnowledgeArticles),
         ]
     }
 }

@@ -145,6 +145,7 @@ as_uuid!(
     FieldDefinitionId,
     ScriptId,
     ScriptRunId
+    ArticleId
 );
 
 /// A uuid as a bound value.

@@ -31,6 +31,7 @@ use crate::task::Task;
 use super::custom_fields::FieldValueStore;
 use super::guidance::GuidanceStore;
 use super::idempotency::IdempotencyStore;
+use super::knowledge::KnowledgeStore;
 use super::live_feed::LiveFeedStore;
 use super::mail::MailStore;
 use super::meta::MetaStore;
@@ -696,6 +697,7 @@ pub trait Store:
     + GuidanceStore
     + OutboundStore
     + super::AuditStore
+    + KnowledgeStore
     + std::fmt::Debug
 {
 }
@@ -721,6 +723,7 @@ impl<T> Store for T where
         + GuidanceStore
         + OutboundStore
         + super::AuditStore
+        + KnowledgeStore
         + std::fmt::Debug
 {
 }

@@ -43,6 +43,7 @@ pub(super) struct MockStore {
     pub(super) mail_store: crate::ports::mail::MockMailStore,
     pub(super) guidance: crate::ports::guidance::MockGuidanceStore,
     pub(super) outbound: crate::ports::outbound::MockOutboundStore,
+    pub(super) knowledge: crate::ports::knowledge::MockKnowledgeStore,
 }
 
 #[async_trait]
@@ -848,5 +849,60 @@ impl crate::ports::AuditStore for MockStore {
     }
     async fn prune_audit(&self, _before: DateTime<Utc>, _max: u32) -> StoreResult<u64> {
         Ok(0)
+impl crate::ports::KnowledgeStore for MockStore {
+    async fn insert_article(&self, article: &crate::knowledge::Article, events: &[DomainEvent]) -> StoreResult<()> {
+        self.knowledge.insert_article(article, events).await
+    }
+    async fn update_article(
+        &self,
+        article: &crate::knowledge::Article,
+        expected_version: u64,
+        events: &[DomainEvent],
+    ) -> StoreResult<()> {
+        self.knowledge.update_article(article, expected_version, events).await
+    }
+    async fn get_article(
+        &self,
+        tenant: TenantId,
+        id: crate::ids::ArticleId,
+    ) -> StoreResult<Option<crate::knowledge::Article>> {
+        self.knowledge.get_article(tenant, id).await
+    }
+    async fn article_version(
+        &self,
+        tenant: TenantId,
+        id: crate::ids::ArticleId,
+        version: u64,
+    ) -> StoreResult<Option<crate::knowledge::Article>> {
+        self.knowledge.article_version(tenant, id, version).await
+    }
+    async fn article_versions(
+        &self,
+        tenant: TenantId,
+        id: crate::ids::ArticleId,
+    ) -> StoreResult<Vec<crate::knowledge::Article>> {
+        self.knowledge.article_versions(tenant, id).await
+    }
+    async fn article_by_shortcut(
+        &self,
+        tenant: TenantId,
+        shortcut: &str,
+    ) -> StoreResult<Option<crate::knowledge::Article>> {
+        self.knowledge.article_by_shortcut(tenant, shortcut).await
+    }
+    async fn list_articles(
+        &self,
+        tenant: TenantId,
+        filter: &crate::knowledge::ArticleFilter,
+        page: &PageRequest,
+    ) -> StoreResult<Page<crate::knowledge::Article>> {
+        self.knowledge.list_articles(tenant, filter, page).await
+    }
+    async fn solutions_of(
+        &self,
+        tenant: TenantId,
+        problem: crate::ids::ArticleId,
+    ) -> StoreResult<Vec<crate::knowledge::Article>> {
+        self.knowledge.solutions_of(tenant, problem).await
     }
 }

@@ -24,6 +24,7 @@ mod guidance;
 mod imports;
 mod installation;
 mod interactions;
+mod knowledge;
 mod live;
 mod lookup;
 mod mail;

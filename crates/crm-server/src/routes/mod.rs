@@ -13,6 +13,7 @@ pub mod groups;
 pub mod guidance;
 pub mod interactions;
 pub mod mail;
+pub mod knowledge;
 pub mod messages;
 pub mod operator;
 pub mod outbound;

@@ -14,6 +14,7 @@ mod directory;
 mod guidance;
 pub(crate) mod interaction;
 pub(crate) mod mail;
+mod knowledge;
 mod names;
 pub(crate) mod outbound;
 mod outbox;

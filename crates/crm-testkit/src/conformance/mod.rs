@@ -37,6 +37,7 @@ mod guidance;
 mod interactions;
 mod isolation;
 mod mail;
+mod knowledge;
 mod merge;
 mod outbound;
 mod outbox;
@@ -81,6 +82,7 @@ pub use guidance::*;
 pub use interactions::*;
 pub use isolation::*;
 pub use mail::*;
+pub use knowledge::*;
 pub use merge::*;
 pub use outbound::*;
 pub use outbox::*;
@@ -232,6 +234,10 @@ macro_rules! store_conformance_tests {
             audit_pages_filter_by_actor_target_action_and_time,
             audit_retention_removes_a_prefix_and_the_chain_verifies_from_its_anchor,
             concurrent_writers_and_chainers_build_one_chain,
+            articles_keep_every_version_readable,
+            article_shortcuts_are_unique_per_tenant,
+            solutions_link_problems_of_their_tenant,
+            article_lists_filter_and_page,
         );
     };
 }

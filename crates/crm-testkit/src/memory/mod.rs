@@ -21,6 +21,7 @@ mod guidance;
 mod interactions;
 mod mail;
 mod outbound;
+mod knowledge;
 mod outbox;
 mod sla;
 mod tasks;
@@ -133,6 +134,8 @@ pub(crate) struct State {
     pub(crate) alert_rules: HashMap<TenantId, crm_core::guidance::AlertRuleSet>,
     pub(crate) outbound: outbound::OutboundState,
     pub(crate) audit: audit::AuditState,
+    /// Every version of each article, oldest first.
+    pub(crate) articles: HashMap<crm_core::ids::ArticleId, Vec<crm_core::knowledge::Article>>,
 }
 
 impl MemoryStore {
