@@ -244,6 +244,7 @@ pub enum EventKind {
         disposition: String,
         /// Whether the entry is now closed.
         closed: bool,
+    },
     /// A knowledge article was written (KNO-1): created or changed, `version` being the one
     /// now stored (the search index is fed from it).
     ArticleWritten {

@@ -40,8 +40,8 @@ impl MigratorTrait for Migrator {
             Box::new(Webhooks),
             Box::new(audit::AuditLog),
             Box::new(crate::store::mail::CaseMails),
-            Box::new(crate::store::attachment::Attachments),
             Box::new(m0018_knowledge::KnowledgeArticles),
+            Box::new(crate::store::attachment::Attachments),
         ]
     }
 }

@@ -144,7 +144,7 @@ as_uuid!(
     EventId,
     FieldDefinitionId,
     ScriptId,
-    ScriptRunId
+    ScriptRunId,
     ArticleId
 );
 

@@ -849,6 +849,10 @@ impl crate::ports::AuditStore for MockStore {
     }
     async fn prune_audit(&self, _before: DateTime<Utc>, _max: u32) -> StoreResult<u64> {
         Ok(0)
+    }
+}
+
+#[async_trait]
 impl crate::ports::KnowledgeStore for MockStore {
     async fn insert_article(&self, article: &crate::knowledge::Article, events: &[DomainEvent]) -> StoreResult<()> {
         self.knowledge.insert_article(article, events).await

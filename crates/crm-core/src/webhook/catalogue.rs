@@ -198,6 +198,7 @@ mod tests {
             at: DateTime::parse_from_rfc3339("2026-12-07T09:30:00.123456Z").unwrap().with_timezone(&Utc),
             actor: None,
             kind: EventKind::CaseUpdated { case: id(1), fields: vec!["status".into()] },
+            audit: Default::default(),
         };
         let envelope = WebhookEvent::of(&event).unwrap();
         let body: serde_json::Value = serde_json::from_str(&envelope.body()).unwrap();
