@@ -21,7 +21,10 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::idempotency::idempotency;
 use crate::metrics::track;
 use crate::problem::{Problem, ProblemKind};
-use crate::routes::{admin, attachments, audit, cases, custom_fields, customers, events, external, groups, guidance, interactions, knowledge, mail, messages, operator, outbound, outbox, sla, sla_report, tasks, webhooks};
+use crate::routes::{
+    admin, attachments, audit, cases, custom_fields, customers, events, external, groups, guidance, interactions,
+    knowledge, mail, messages, operator, outbound, outbox, sla, sla_report, tasks, webhooks,
+};
 use crate::state::AppState;
 
 /// Where the OpenAPI document is served.

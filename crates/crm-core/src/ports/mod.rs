@@ -2,8 +2,8 @@
 //! and document their contract per method.
 
 pub(crate) mod attachments;
-mod blob;
 pub(crate) mod audit;
+mod blob;
 pub(crate) mod custom_fields;
 mod external_crm;
 pub(crate) mod guidance;
@@ -23,8 +23,8 @@ pub(crate) mod webhooks;
 
 pub use crate::time::{Clock, IdGenerator};
 pub use attachments::AttachmentStore;
-pub use blob::{BlobError, BlobKey, BlobStore, BlobStream, ByteStream, StoredBlob};
 pub use audit::AuditStore;
+pub use blob::{BlobError, BlobKey, BlobStore, BlobStream, ByteStream, StoredBlob};
 pub use custom_fields::FieldValueStore;
 pub use external_crm::ExternalCrm;
 pub use guidance::GuidanceStore;

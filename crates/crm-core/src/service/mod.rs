@@ -11,8 +11,8 @@
 
 mod access_tokens;
 mod admin;
-mod attachments;
 mod alerts;
+mod attachments;
 mod audit;
 mod cases;
 mod custom_fields;
@@ -51,8 +51,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 pub use admin::{AgentPatch, CASE_COLUMNS, NewAgent, NewTenant, ProfilePatch};
-pub use attachments::NewAttachment;
 pub use alerts::{ALERT_RULES_CACHE, VIP_FIELD};
+pub use attachments::NewAttachment;
 pub use audit::ChainReport;
 pub use delivery::{ConnectorDirectory, DeliveryReport, RetryPolicy};
 pub use external::ExternalLookup;

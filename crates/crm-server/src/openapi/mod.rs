@@ -251,7 +251,7 @@ mod tests {
             }
         }
         // Every handler that takes `IfMatch` (the e2e api_surface test checks the 428s).
-        assert_eq!(operations, 0);
+        assert_eq!(operations, 31);
         assert_eq!(operations, 21);
     }
 }
