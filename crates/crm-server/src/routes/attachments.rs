@@ -169,7 +169,7 @@ pub async fn list_of_follow_up(
 /// rendered by the browser (`nosniff`, a sandboxing CSP).
 #[utoipa::path(get, path = "/api/v1/cases/{id}/attachments/{attachment}", tag = "attachments",
     params(("id" = uuid::Uuid, Path), ("attachment" = uuid::Uuid, Path)),
-    responses((status = 200, description = "the bytes", content_type = "application/octet-stream", body = Vec<u8>)))]
+    responses((status = 200, description = "the bytes, as the media type sniffed at upload", content_type = "*/*", body = Vec<u8>)))]
 pub async fn download(
     State(st): State<AppState>,
     Auth(actor): Auth,
@@ -194,7 +194,7 @@ pub async fn download(
 }
 
 /// Deletes an attachment: its uploader, or anyone with `case.delete`.
-#[utoipa::path(delete, path = "/api/v1/cases/{id}/attachments/{attachment}", tag = "attachments",
+#[utoipa::path(delete, path = "/api/v1/cases/{id}/attachments/{attachment}", operation_id = "delete_attachment", tag = "attachments",
     params(("id" = uuid::Uuid, Path), ("attachment" = uuid::Uuid, Path)),
     responses((status = 204, description = "deleted")))]
 pub async fn delete(

@@ -69,7 +69,7 @@ impl AuditParams {
 
 /// A page of the caller's tenant's audit log in chain order (oldest first), filtered
 /// (needs `admin.audit`). Each entry carries its place in the tenant's hash chain.
-#[utoipa::path(get, path = "/api/v1/audit", tag = "admin", params(AuditParams),
+#[utoipa::path(get, path = "/api/v1/audit", operation_id = "list_audit_entries", tag = "admin", params(AuditParams),
     responses((status = 200, body = PageBody<AuditRecord>)))]
 pub async fn list(
     State(st): State<AppState>,

@@ -158,7 +158,7 @@ pub async fn unlink(
 
 /// Creates a case from the interaction and links it at once (INT-7); `If-Match` carries the
 /// interaction's version.
-#[utoipa::path(post, path = "/api/v1/interactions/{id}/case", tag = "interactions", request_body = NewCase,
+#[utoipa::path(post, path = "/api/v1/interactions/{id}/case", operation_id = "create_case_from_interaction", tag = "interactions", request_body = NewCase,
     params(("id" = uuid::Uuid, Path), ("If-Match" = String, Header, description = "the interaction's ETag")),
     responses((status = 201, body = Case)))]
 pub async fn create_case(

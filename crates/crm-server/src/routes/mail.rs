@@ -77,7 +77,7 @@ pub async fn outbound(
 
 /// Puts a failed mail back in the queue, due now, with its `Message-ID` unchanged (needs
 /// `admin.tenant`); 409 unless it failed.
-#[utoipa::path(post, path = "/api/v1/mail/outbound/{id}/requeue", tag = "mail", params(("id" = uuid::Uuid, Path)),
+#[utoipa::path(post, path = "/api/v1/mail/outbound/{id}/requeue", operation_id = "requeue_mail", tag = "mail", params(("id" = uuid::Uuid, Path)),
     responses((status = 200, body = CaseMail)))]
 pub async fn requeue(
     State(st): State<AppState>,

@@ -28,7 +28,7 @@ pub async fn event_types(Auth(_actor): Auth) -> ApiResult<Reply<Vec<EventType>>>
 }
 
 /// Subscribes a URL to events; the answer carries the signing secret, shown only here.
-#[utoipa::path(post, path = "/api/v1/webhooks", tag = "webhooks", request_body = WebhookInput,
+#[utoipa::path(post, path = "/api/v1/webhooks", operation_id = "create_webhook", tag = "webhooks", request_body = WebhookInput,
     responses((status = 201, description = "created; ETag and Location set", body = WebhookWithSecret)))]
 pub async fn create(
     State(st): State<AppState>,
@@ -42,13 +42,13 @@ pub async fn create(
 }
 
 /// The tenant's subscriptions, oldest first.
-#[utoipa::path(get, path = "/api/v1/webhooks", tag = "webhooks", responses((status = 200, body = Vec<WebhookView>)))]
+#[utoipa::path(get, path = "/api/v1/webhooks", operation_id = "list_webhooks", tag = "webhooks", responses((status = 200, body = Vec<WebhookView>)))]
 pub async fn list(State(st): State<AppState>, Auth(actor): Auth) -> ApiResult<Reply<Vec<WebhookView>>> {
     Ok(Reply::ok(st.crm.list_webhooks(&actor).await?))
 }
 
 /// One subscription; `ETag` carries its version.
-#[utoipa::path(get, path = "/api/v1/webhooks/{id}", tag = "webhooks", params(("id" = uuid::Uuid, Path)),
+#[utoipa::path(get, path = "/api/v1/webhooks/{id}", operation_id = "get_webhook", tag = "webhooks", params(("id" = uuid::Uuid, Path)),
     responses((status = 200, body = WebhookView)))]
 pub async fn get(
     State(st): State<AppState>,
@@ -62,7 +62,7 @@ pub async fn get(
 
 /// Replaces a subscription's settings (the secret stays); needs `If-Match`. Enabling a
 /// subscription the worker disabled resets its health.
-#[utoipa::path(put, path = "/api/v1/webhooks/{id}", tag = "webhooks", request_body = WebhookInput,
+#[utoipa::path(put, path = "/api/v1/webhooks/{id}", operation_id = "replace_webhook", tag = "webhooks", request_body = WebhookInput,
     params(("id" = uuid::Uuid, Path), ("If-Match" = String, Header, description = "the ETag read")),
     responses((status = 200, body = WebhookView)))]
 pub async fn update(
@@ -78,7 +78,7 @@ pub async fn update(
 }
 
 /// Deletes a subscription and its delivery log.
-#[utoipa::path(delete, path = "/api/v1/webhooks/{id}", tag = "webhooks", params(("id" = uuid::Uuid, Path)),
+#[utoipa::path(delete, path = "/api/v1/webhooks/{id}", operation_id = "delete_webhook", tag = "webhooks", params(("id" = uuid::Uuid, Path)),
     responses((status = 204, description = "deleted")))]
 pub async fn delete(
     State(st): State<AppState>,
