@@ -70,6 +70,26 @@ pub fn phonetic_codes(word: &str) -> Vec<String> {
     codes
 }
 
+/// Escapes text for HTML: the five markup characters as entities, line breaks as `<br>`,
+/// other control characters (tab aside) dropped. Used wherever plain text goes into HTML
+/// (a composed reply's values, a mail's signature and text bodies).
+pub fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            '\n' => out.push_str("<br>"),
+            c if c.is_control() && c != '\t' => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

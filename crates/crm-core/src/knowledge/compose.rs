@@ -128,23 +128,7 @@ fn shortcut_spans(text: &str) -> Vec<(std::ops::Range<usize>, String)> {
     spans
 }
 
-/// Escapes text for HTML; line breaks become `<br>`.
-pub fn escape_html(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            '\n' => out.push_str("<br>"),
-            c if c.is_control() && c != '\t' => {}
-            c => out.push(c),
-        }
-    }
-    out
-}
+pub use crate::text::escape_html;
 
 /// Tags that end a line of text.
 const BLOCKS: &[&str] = &["p", "div", "li", "h1", "h2", "h3", "h4", "tr", "blockquote", "pre"];

@@ -107,22 +107,7 @@ fn decode_entities(s: &str) -> String {
     out.replace('\u{a0}', " ")
 }
 
-/// Escapes text for HTML (the signature and plain-text bodies put into an HTML part).
-pub fn escape_html(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            '\n' => out.push_str("<br>"),
-            _ => out.push(c),
-        }
-    }
-    out
-}
+pub use crate::text::escape_html;
 
 /// The tag a notify subject carries: `[#CS-000123]`.
 pub fn subject_tag(number: CaseNumber) -> String {
