@@ -99,9 +99,9 @@ async fn postgres_screen_pops_read_together_each_get_their_own_cards() {
 }
 
 /// A runtime that stops while combined reads are in flight (their task dropped, or left
-/// pending) leaves nothing behind that blocks others: a later screen pop on another runtime
-/// answers (an error when it joined the dying runtime's round), and the one after it reads
-/// the card.
+/// pending) leaves nothing behind that blocks others: every later screen pop on another
+/// runtime answers (an error when it joined the dying runtime's round or drew a connection
+/// that runtime drove), and the store reads the card again once those are gone.
 #[test]
 fn postgres_screen_pops_answer_after_a_runtime_stopped_mid_read() {
     let first = tokio::runtime::Runtime::new().unwrap();
@@ -133,8 +133,17 @@ fn postgres_screen_pops_answer_after_a_runtime_stopped_mid_read() {
             .await
             .expect("a screen pop after the first runtime stopped waited forever")
             .ok();
-        let read = store.cards_by_identity(tenant, &key, 10, &PrivateScope::All, CardLimits::CARD);
-        let found = tokio::time::timeout(wait, read).await.expect("the next screen pop waited forever");
-        assert_eq!(found.unwrap().len(), 1);
+        // Connections the dying runtime drove fail once each ("being shutdown") and leave the
+        // pool; none hangs, and the store reads the card again before the pool is used up.
+        let mut failures = Vec::new();
+        let cards = loop {
+            let read = store.cards_by_identity(tenant, &key, 10, &PrivateScope::All, CardLimits::CARD);
+            match tokio::time::timeout(wait, read).await.expect("a later screen pop waited forever") {
+                Ok(cards) => break cards,
+                Err(error) => failures.push(error),
+            }
+            assert!(failures.len() <= 32, "the store did not recover: {failures:?}");
+        };
+        assert_eq!(cards.len(), 1);
     });
 }
