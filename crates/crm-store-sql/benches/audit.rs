@@ -13,6 +13,8 @@
 //! (or `CRM_TEST_POSTGRES_URL`) and a fresh database dropped at the end.
 #![allow(clippy::unwrap_used, clippy::print_stdout)] // a benchmark binary: failures abort it loudly
 
+mod common;
+
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -80,22 +82,7 @@ async fn main() {
     let backend = arg("--backend").unwrap_or_else(|| "sqlite".to_owned());
     let rounds: usize = arg("--rounds").and_then(|n| n.parse().ok()).unwrap_or(6);
     let cases: usize = arg("--cases").and_then(|n| n.parse().ok()).unwrap_or(2_000);
-    let (url, pg_admin) = if backend == "postgres" {
-        let base = std::env::var("CRM_BENCH_POSTGRES_URL")
-            .or_else(|_| std::env::var("CRM_TEST_POSTGRES_URL"))
-            .expect("set CRM_BENCH_POSTGRES_URL (or CRM_TEST_POSTGRES_URL) for --backend postgres");
-        let name = format!("crm_bench_{}", uuid::Uuid::now_v7().simple());
-        let admin = sea_orm::Database::connect(&base).await.unwrap();
-        admin.execute_unprepared(&format!("CREATE DATABASE \"{name}\"")).await.unwrap();
-        let (address, query) = base.split_once('?').map_or((base.as_str(), None), |(a, q)| (a, Some(q)));
-        let (server, _) = address.rsplit_once('/').unwrap();
-        let query = query.map(|q| format!("?{q}")).unwrap_or_default();
-        (format!("{server}/{name}{query}"), Some((admin, name)))
-    } else {
-        let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
-            .join(format!("crm-audit-bench-{}.db", uuid::Uuid::now_v7().simple()));
-        (format!("sqlite://{}?mode=rwc", path.display()), None)
-    };
+    let (url, pg_admin) = common::fresh_database(&backend, "crm-audit-bench").await;
     let store = Arc::new(
         SqlStore::connect(&url, SqlStoreOptions { max_connections: 16, ..SqlStoreOptions::default() }).await.unwrap(),
     );

@@ -15,6 +15,8 @@
 //! `docs/benchmarks.md`.
 #![allow(clippy::unwrap_used, clippy::print_stdout)] // a benchmark binary: failures abort it loudly
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -70,22 +72,7 @@ fn args() -> Args {
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let args = args();
-    let (url, pg_admin) = if args.backend == "postgres" {
-        let base = std::env::var("CRM_BENCH_POSTGRES_URL")
-            .or_else(|_| std::env::var("CRM_TEST_POSTGRES_URL"))
-            .expect("set CRM_BENCH_POSTGRES_URL (or CRM_TEST_POSTGRES_URL) for --backend postgres");
-        let name = format!("crm_bench_{}", uuid::Uuid::now_v7().simple());
-        let admin = sea_orm::Database::connect(&base).await.unwrap();
-        admin.execute_unprepared(&format!("CREATE DATABASE \"{name}\"")).await.unwrap();
-        let (address, query) = base.split_once('?').map_or((base.as_str(), None), |(a, q)| (a, Some(q)));
-        let (server, _) = address.rsplit_once('/').unwrap();
-        let query = query.map(|q| format!("?{q}")).unwrap_or_default();
-        (format!("{server}/{name}{query}"), Some((admin, name)))
-    } else {
-        let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
-            .join(format!("crm-bench-outbound-{}.db", uuid::Uuid::now_v7().simple()));
-        (format!("sqlite://{}?mode=rwc", path.display()), None)
-    };
+    let (url, pg_admin) = common::fresh_database(&args.backend, "crm-bench-outbound").await;
     let options = SqlStoreOptions {
         max_connections: u32::try_from(args.agents).unwrap_or(16).max(2),
         ..SqlStoreOptions::default()

@@ -14,6 +14,8 @@
 //! dropped at the end. Figures go to `docs/benchmarks.md`.
 #![allow(clippy::unwrap_used, clippy::print_stdout)] // a benchmark binary: failures abort it loudly
 
+mod common;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -111,26 +113,7 @@ async fn screen_pop(store: &SqlStore, tenant: TenantId, key: &IdentityKey) -> us
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let args = args();
-    let (url, pg_admin) = match args.backend.as_str() {
-        "postgres" => {
-            let base = std::env::var("CRM_BENCH_POSTGRES_URL")
-                .or_else(|_| std::env::var("CRM_TEST_POSTGRES_URL"))
-                .expect("set CRM_BENCH_POSTGRES_URL (or CRM_TEST_POSTGRES_URL) for --backend postgres");
-            let name = format!("crm_bench_{}", uuid::Uuid::now_v7().simple());
-            let admin = sea_orm::Database::connect(&base).await.unwrap();
-            admin.execute_unprepared(&format!("CREATE DATABASE \"{name}\"")).await.unwrap();
-            // Same server and options (`?sslmode=…`, `?host=/run/postgresql`), the new database.
-            let (address, query) = base.split_once('?').map_or((base.as_str(), None), |(a, q)| (a, Some(q)));
-            let (server, _) = address.rsplit_once('/').unwrap();
-            let query = query.map(|q| format!("?{q}")).unwrap_or_default();
-            (format!("{server}/{name}{query}"), Some((admin, name)))
-        }
-        _ => {
-            let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
-                .join(format!("crm-bench-{}.db", uuid::Uuid::now_v7().simple()));
-            (format!("sqlite://{}?mode=rwc", path.display()), None)
-        }
-    };
+    let (url, pg_admin) = common::fresh_database(&args.backend, "crm-bench").await;
     let options = SqlStoreOptions { max_connections: 16, ..SqlStoreOptions::default() };
     let store = SqlStore::connect(&url, options).await.unwrap();
     store.migrate().await.unwrap();
