@@ -1,6 +1,7 @@
 //! External CRMs over HTTP (EXT-1, INT-6, INT-7): the screen-pop search in the tenant's
 //! external CRM, a contact created there during a call and linked at once, and the call's
-//! activity pushed to it exactly once after wrap-up.
+//! activity pushed to it exactly once after wrap-up; a remote failure is a 502/503 problem
+//! naming the system and the operation, with the remote's `Retry-After` passed on.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -49,6 +50,23 @@ async fn external_crm_search_create_and_push(backend: Backend) {
     let found = api.get("/api/v1/external/salesforce/lookup?phone=01%2023%2045%2067%2089").await.expect(StatusCode::OK);
     assert_eq!(found[0]["reference"]["id"], "003A");
     answers("external records", Method::GET, "/api/v1/external/salesforce/lookup", 200, &found);
+    fake.fail_next(1, || ConnectorError::RateLimited {
+        system: "salesforce".into(),
+        retry_after: Some(Duration::from_secs(60)),
+    });
+    let limited = api.get("/api/v1/external/salesforce/lookup?phone=01%2023%2045%2067%2089").await;
+    let problem = limited.problem(503);
+    assert_eq!(limited.headers.get("retry-after").and_then(|v| v.to_str().ok()), Some("60"));
+    assert!(problem["detail"].as_str().is_some_and(|d| d.starts_with("salesforce search: ")), "{problem}");
+    fake.fail_next(1, || ConnectorError::Auth {
+        system: "salesforce".into(),
+        message: "invalid_grant: user hasn't approved this consumer".into(),
+    });
+    let refused = api.get("/api/v1/external/salesforce/lookup?phone=01%2023%2045%2067%2089").await.problem(502);
+    assert!(
+        refused["detail"].as_str().is_some_and(|d| d.contains("salesforce search") && d.contains("invalid_grant")),
+        "{refused}"
+    );
     api.get("/api/v1/external/dynamics/lookup?phone=0123456789").await.problem(422);
     api.get("/api/v1/external/sugarcrm/lookup?phone=0123456789").await.problem(422);
 

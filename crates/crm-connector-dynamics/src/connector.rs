@@ -1,13 +1,18 @@
 //! [`DynamicsConnector`]: the [`ExternalCrm`] port over the Dataverse Web API.
 //!
 //! Searches run one `$filter` query per table (contacts, leads, accounts) and follow
-//! `@odata.nextLink` up to a bound. Creates POST and read the id from `OData-EntityId`
-//! (204) or the body (201). The wrap-up is a `phonecall` whose id is a UUID v5 of the
+//! `@odata.nextLink` up to a bound. Creates are create-only PATCHes (`If-None-Match: *`) on
+//! a primary key derived from the create's key, so a resent create meets 412 ("already
+//! exists") and finds the row the first one made. The wrap-up is a `phonecall` whose id is a UUID v5 of the
 //! activity key: `PATCH phonecalls(<id>)` with `If-None-Match: *` creates it (a 412 means
-//! an earlier delivery did), then `PATCH` with `If-Match: *` completes it.
+//! an earlier delivery did), then `PATCH` with `If-Match: *` completes it. That update-only
+//! PATCH is the confirmation: it answers 204 only when the phonecall exists, so a create
+//! answered with a body that breaks off is delivered only once the completion finds the
+//! row (a 404 there is a retryable "not confirmed", never the target's absence); any other
+//! success answer of the completion is followed by a read of the phonecall.
 
 use async_trait::async_trait;
-use crm_connector_http::{BearerAuth, ConfigError, HttpClient, Idempotency, RawResponse, decode_error};
+use crm_connector_http::{BearerAuth, ConfigError, HttpClient, Idempotency, RawResponse, decode_error, unconfirmed};
 use crm_core::ConnectorError;
 use crm_core::customer::{EmailAddress, PhoneNumber};
 use crm_core::external::{ActivityPush, ExternalCreate, ExternalObject, ExternalRecord, ExternalRef, ExternalSystem};
@@ -18,12 +23,16 @@ use serde_json::Value;
 
 use crate::auth::EntraTokenSource;
 use crate::config::{DynamicsConfig, DynamicsMapping};
-use crate::odata::{Missing, any_column_equals, entity_id, odata_headers, to_connector_error};
+use crate::odata::{Missing, any_column_equals, odata_headers, phone_filter, to_connector_error};
 use crate::records::{
     ACCOUNTS, CONTACTS, LEADS, Table, completion_body, incident_body, person_body, phone_columns, phonecall_body,
-    phonecall_id, select, table_of, to_external,
+    phonecall_id, record_id, select, table_of, to_external,
 };
 use crate::system::SYSTEM;
+
+/// How many trailing digits a phone search matches with `endswith`: the last group of
+/// most written forms (`555-0103`) has at least four.
+const PHONE_SUFFIX_DIGITS: usize = 4;
 
 /// One Dataverse environment.
 #[derive(Debug)]
@@ -119,17 +128,22 @@ impl ExternalCrm for DynamicsConnector {
         ExternalSystem::Dynamics
     }
 
-    /// Phone columns hold what users typed, so an exact `eq` on the E.164 form misses
-    /// numbers stored in other formats [U: Dataverse has no phone normalisation in
-    /// `$filter`]; the columns are configurable.
+    /// Phone columns hold what users typed and Dataverse has no phone normalisation in
+    /// `$filter` \[U\], so each table is asked for the rows whose phone columns equal one
+    /// of the number's written forms or end with its last digits, and only the rows whose
+    /// numbers read back (by the core's phone rules) as the searched number are kept. One
+    /// request per table (contacts, leads, accounts), more only when a page overflows.
     async fn find_by_phone(&self, phone: &PhoneNumber) -> Result<Vec<ExternalRecord>, ConnectorError> {
         let mut out = Vec::new();
+        let forms = phone.written_forms();
+        let suffix = phone.last_digits(PHONE_SUFFIX_DIGITS);
         for table in [CONTACTS, LEADS, ACCOUNTS] {
             let columns = phone_columns(table, &self.mapping);
             if !columns.is_empty() {
-                self.search(table, &any_column_equals(columns, phone.as_e164()), &mut out).await?;
+                self.search(table, &phone_filter(columns, &forms, suffix), &mut out).await?;
             }
         }
+        out.retain(|record| record.phones.iter().any(|written| phone.is_written_as(written)));
         Ok(out)
     }
 
@@ -145,7 +159,11 @@ impl ExternalCrm for DynamicsConnector {
         Ok(out)
     }
 
-    async fn create(&self, request: &ExternalCreate) -> Result<ExternalRef, ConnectorError> {
+    /// A create-only write on a primary key derived from `key` (UUID v5 in the mapping's
+    /// namespace): `PATCH /{set}({id})` with `If-None-Match: *` answers 204 when it creates
+    /// the row and 412 when an earlier attempt did, which is the same success. Any other
+    /// success answer is followed by a read of the row.
+    async fn create(&self, key: &str, request: &ExternalCreate) -> Result<ExternalRef, ConnectorError> {
         let object = request.object();
         let table = table_of(object);
         let body = match request {
@@ -153,24 +171,39 @@ impl ExternalCrm for DynamicsConnector {
             ExternalCreate::Contact(person) => person_body(person, false)?,
             ExternalCreate::Lead(person) => person_body(person, true)?,
         };
+        let id = record_id(key, &self.mapping);
+        let url = format!("{}/{}({id})", self.api, table.set);
         let build = |client: &reqwest::Client| {
-            Ok(client.post(format!("{}/{}", self.api, table.set)).header("If-None-Match", "null").json(&body))
+            Ok(client.request(Method::PATCH, url.as_str()).header("If-None-Match", "*").json(&body))
         };
-        let answer = self.call(Idempotency::NotIdempotent, &build).await?;
-        if !answer.is_success() {
-            return Err(to_connector_error(&answer, table.set, Missing::Rejected));
+        let answer = self.call(Idempotency::Idempotent, &build).await?;
+        let what = format!("{} {id}", table.logical);
+        match answer.status.as_u16() {
+            // Created now, or by an earlier attempt with this key.
+            204 | 412 => {}
+            200..=299 => {
+                tracing::warn!(
+                    system = SYSTEM,
+                    status = answer.status.as_u16(),
+                    "unexpected create answer, reading the row back"
+                );
+                let read = |client: &reqwest::Client| Ok(client.get(url.as_str()).query(&[("$select", table.key)]));
+                let row = self.call(Idempotency::Idempotent, &read).await?;
+                if row.status.as_u16() == 404 {
+                    return Err(unconfirmed(
+                        SYSTEM,
+                        what,
+                        "its create was not answered with 204 and it cannot be read back",
+                    ));
+                }
+                if !row.is_success() {
+                    return Err(to_connector_error(&row, &what, Missing::Rejected));
+                }
+                row.json::<Value>(SYSTEM)?;
+            }
+            _ => return Err(to_connector_error(&answer, table.set, Missing::Rejected)),
         }
-        let id = match answer.header("odata-entityid").and_then(entity_id) {
-            Some(id) => id,
-            // With `Prefer: return=representation` the row comes back in a 201.
-            None => answer
-                .json::<Value>(SYSTEM)?
-                .get(table.key)
-                .and_then(Value::as_str)
-                .map(str::to_owned)
-                .ok_or_else(|| decode_error(SYSTEM, "the create answer named no id"))?,
-        };
-        Ok(ExternalRef { system: ExternalSystem::Dynamics, object, id })
+        Ok(ExternalRef { system: ExternalSystem::Dynamics, object, id: id.to_string() })
     }
 
     /// Returns the phonecall id with the target's object kind: the core has no activity
@@ -197,14 +230,33 @@ impl ExternalCrm for DynamicsConnector {
             Ok(client.request(Method::PATCH, url.as_str()).header("If-Match", "*").json(&completion))
         };
         let completed = self.call(Idempotency::Idempotent, &complete).await?;
-        if !completed.is_success() {
+        let phonecall = format!("phonecall {id}");
+        match completed.status.as_u16() {
+            204 => {}
+            // The update-only PATCH found no row: the create did not take effect.
+            404 => {
+                return Err(unconfirmed(SYSTEM, phonecall, "it cannot be completed: it does not exist"));
+            }
             // Completing a call an earlier delivery already closed may be refused; the
             // exact answer is unverified [U], so a 400 is tolerated on redelivery.
-            if existed && completed.status.as_u16() == 400 {
-                tracing::debug!(system = SYSTEM, "phonecall already completed");
-            } else {
-                return Err(to_connector_error(&completed, &what, Missing::NotFound));
+            400 if existed => tracing::debug!(system = SYSTEM, "phonecall already completed"),
+            200..=299 => {
+                tracing::warn!(
+                    system = SYSTEM,
+                    status = completed.status.as_u16(),
+                    "unexpected completion answer, reading the phonecall back"
+                );
+                let read = |client: &reqwest::Client| Ok(client.get(url.as_str()).query(&[("$select", "activityid")]));
+                let answer = self.call(Idempotency::Idempotent, &read).await?;
+                if answer.status.as_u16() == 404 {
+                    return Err(unconfirmed(SYSTEM, phonecall, "it cannot be read back"));
+                }
+                if !answer.is_success() {
+                    return Err(to_connector_error(&answer, &phonecall, Missing::Rejected));
+                }
+                answer.json::<Value>(SYSTEM)?;
             }
+            _ => return Err(to_connector_error(&completed, &phonecall, Missing::Rejected)),
         }
         Ok(ExternalRef { system: ExternalSystem::Dynamics, object: ExternalObject::Activity, id: id.to_string() })
     }

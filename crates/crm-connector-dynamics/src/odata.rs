@@ -25,6 +25,19 @@ pub fn any_column_equals(columns: &[String], value: &str) -> String {
     columns.iter().map(|c| format!("{c} eq {value}")).collect::<Vec<_>>().join(" or ")
 }
 
+/// The candidates of a phone search over `columns`: any column equal to one of the
+/// number's written `forms`, or ending with `suffix` (its last digits; `endswith` takes no
+/// wildcard). Dataverse has no phone-normalised column, so the caller keeps only the rows
+/// whose numbers read back as the searched one.
+pub fn phone_filter(columns: &[String], forms: &[String], suffix: &str) -> String {
+    let mut terms = Vec::new();
+    for column in columns {
+        terms.extend(forms.iter().map(|form| format!("{column} eq {}", literal(form))));
+        terms.push(format!("endswith({column},{})", literal(suffix)));
+    }
+    terms.join(" or ")
+}
+
 /// The id in `OData-EntityId: https://org/api/data/v9.2/contacts(7eb6…)`.
 pub fn entity_id(header: &str) -> Option<String> {
     let open = header.rfind('(')?;
@@ -91,6 +104,10 @@ mod tests {
     fn quotes_are_doubled_in_literals() {
         assert_eq!(literal("O'Bryan"), "'O''Bryan'");
         assert_eq!(any_column_equals(&["a".into(), "b".into()], "x"), "a eq 'x' or b eq 'x'");
+        assert_eq!(
+            phone_filter(&["telephone1".into()], &["+1".into(), "(415)".into()], "0103"),
+            "telephone1 eq '+1' or telephone1 eq '(415)' or endswith(telephone1,'0103')"
+        );
     }
 
     #[test]

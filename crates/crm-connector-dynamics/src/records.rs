@@ -190,6 +190,12 @@ pub fn person_body(person: &ExternalPerson, lead: bool) -> Result<Value, Connect
     Ok(Value::Object(body))
 }
 
+/// The primary key of a record created with `key` ([`crm_core::external::ExternalCreate::key`]):
+/// UUID v5 of the key in the mapping's namespace, so a resent create targets the same row.
+pub fn record_id(key: &str, mapping: &DynamicsMapping) -> Uuid {
+    Uuid::new_v5(&mapping.activity_namespace, key.as_bytes())
+}
+
 /// The phonecall id of an activity: UUID v5 of the external key, so a redelivery targets
 /// the same row.
 pub fn phonecall_id(activity: &ActivityPush, mapping: &DynamicsMapping) -> Uuid {

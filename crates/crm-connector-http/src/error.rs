@@ -18,6 +18,24 @@ pub struct StatusError {
     pub attempts: u32,
 }
 
+/// A write the remote answered with success but whose record could not be found
+/// afterwards (the answer was unreadable or not the vendor's success shape, and reading the
+/// record back by its key found nothing): the source of a retryable
+/// [`ConnectorError::Transport`], so a queued write is tried again rather than marked done.
+#[derive(Debug, thiserror::Error)]
+#[error("the {what} was not confirmed: {why}")]
+pub struct Unconfirmed {
+    /// The record written (`phoneCall eid:INT-1`).
+    pub what: String,
+    /// What happened (`its answer was unreadable and it cannot be read back`).
+    pub why: String,
+}
+
+/// A write of `what` on `system` that the remote did not confirm (see [`Unconfirmed`]).
+pub fn unconfirmed(system: &str, what: impl Into<String>, why: impl Into<String>) -> ConnectorError {
+    transport_error(system, Unconfirmed { what: what.into(), why: why.into() })
+}
+
 /// A transport failure of `system`.
 pub fn transport_error(system: &str, source: impl Into<BoxError>) -> ConnectorError {
     ConnectorError::Transport { system: system.to_owned(), source: source.into() }

@@ -32,7 +32,7 @@ pub use client::{
     Authenticator, HttpClient, Idempotency, NoAuth, RawResponse, RequestFactory, Throttle, ThrottleHook, retry_after,
 };
 pub use credentials::{AuthContext, Token};
-pub use error::{ConfigError, StatusError, decode_error, transport_error, truncate_chars};
+pub use error::{ConfigError, StatusError, Unconfirmed, decode_error, transport_error, truncate_chars, unconfirmed};
 pub use oauth::{NoExtras, TokenAnswer, parse_token_response, request_token};
 pub use settings::HttpSettings;
 

@@ -1,12 +1,17 @@
 //! [`NetSuiteConnector`]: the [`ExternalCrm`] port over NetSuite REST web services.
 //! Searches are SuiteQL (customers, then contacts) paged by `limit`/`offset` while
-//! `hasMore`; creates POST records and read the id from the `Location` header of the 204;
-//! the wrap-up is a `phoneCall` upserted with `PUT …/phoneCall/eid:<key>`.
+//! `hasMore`; creates are `PUT …/{type}/eid:<key>` upserts on the create's key, their
+//! internal id read back by that external id;
+//! the wrap-up is a `phoneCall` upserted with `PUT …/phoneCall/eid:<key>`, done only when
+//! NetSuite answers the upsert's 204, or when any other success answer (a 200 with a body
+//! that breaks off) is followed by a read of the phoneCall by its external id that finds it.
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use crm_connector_http::{Authenticator, BearerAuth, ConfigError, HttpClient, Idempotency, RawResponse, decode_error};
+use crm_connector_http::{
+    Authenticator, BearerAuth, ConfigError, HttpClient, Idempotency, RawResponse, decode_error, unconfirmed,
+};
 use crm_core::ConnectorError;
 use crm_core::customer::{EmailAddress, PhoneNumber};
 use crm_core::external::{ActivityPush, ExternalCreate, ExternalObject, ExternalRecord, ExternalRef, ExternalSystem};
@@ -39,6 +44,10 @@ impl Auth {
         }
     }
 }
+
+/// How many trailing digits a phone search matches with `LIKE '%…'`: the last group of
+/// most written forms (`555-0103`) has at least four.
+const PHONE_SUFFIX_DIGITS: usize = 4;
 
 /// One NetSuite account.
 #[derive(Debug)]
@@ -137,6 +146,13 @@ impl NetSuiteConnector {
     fn record_url(&self, record_type: &str) -> String {
         format!("{}/services/rest/record/v1/{record_type}", self.base)
     }
+
+    /// `…/record/v1/{record_type}/eid:<key>`, the key percent-encoded.
+    fn eid_url(&self, record_type: &str, eid: &str) -> Result<Url, ConnectorError> {
+        let mut url = Url::parse(&self.record_url(record_type)).map_err(|e| decode_error(SYSTEM, e))?;
+        url.path_segments_mut().map_err(|()| decode_error(SYSTEM, "base_url cannot hold a path"))?.push(eid);
+        Ok(url)
+    }
 }
 
 /// The id at the end of a `Location` header.
@@ -153,9 +169,11 @@ impl ExternalCrm for NetSuiteConnector {
 
     async fn find_by_phone(&self, phone: &PhoneNumber) -> Result<Vec<ExternalRecord>, ConnectorError> {
         let mut out = Vec::new();
-        for (table, q) in phone_queries(phone.as_e164(), &self.mapping) {
+        for (table, q) in phone_queries(&phone.written_forms(), phone.last_digits(PHONE_SUFFIX_DIGITS), &self.mapping) {
             self.suiteql(table, &q, &mut out).await?;
         }
+        // Keep the candidates whose stored numbers are this number by the core's rules.
+        out.retain(|record| record.phones.iter().any(|written| phone.is_written_as(written)));
         Ok(out)
     }
 
@@ -167,31 +185,40 @@ impl ExternalCrm for NetSuiteConnector {
         Ok(out)
     }
 
-    async fn create(&self, request: &ExternalCreate) -> Result<ExternalRef, ConnectorError> {
+    /// An upsert on the external id (`PUT /record/v1/{type}/eid:<key>`), so a resent create
+    /// updates the record the first one made instead of making another. The internal id
+    /// comes from a `Location` header when NetSuite sends one, else from reading the record
+    /// by its external id, which also confirms it exists.
+    async fn create(&self, key: &str, request: &ExternalCreate) -> Result<ExternalRef, ConnectorError> {
         let (record_type, body) = match request {
             ExternalCreate::Case(case) => ("supportCase", case_body(case, &self.mapping)),
             ExternalCreate::Contact(person) => ("contact", contact_body(person, &self.mapping)),
             ExternalCreate::Lead(person) => ("customer", lead_body(person, &self.mapping)),
         };
-        let url = self.record_url(record_type);
-        let build = |client: &reqwest::Client| Ok(client.post(url.as_str()).json(&body));
-        let answer = self.call(Idempotency::NotIdempotent, &build).await?;
+        let eid = format!("eid:{}", external_id(key));
+        let url = self.eid_url(record_type, &eid)?;
+        let build = |client: &reqwest::Client| Ok(client.put(url.clone()).json(&body));
+        let answer = self.call(Idempotency::Idempotent, &build).await?;
         if !answer.is_success() {
             return Err(to_connector_error(&answer, record_type, &[]));
         }
-        let id = answer
-            .header("location")
-            .and_then(location_id)
-            .ok_or_else(|| decode_error(SYSTEM, "the create answer has no Location header"))?;
+        let located =
+            (answer.status.as_u16() == 204).then(|| answer.header("location").and_then(location_id)).flatten();
+        let id = match located {
+            Some(id) => id,
+            None => self.read_back(&url, &format!("{record_type} {eid}")).await?,
+        };
         Ok(ExternalRef { system: ExternalSystem::NetSuite, object: request.object(), id })
     }
 
     /// Returns the phoneCall's internal id when NetSuite sends a `Location`, else its
     /// `eid:<key>` form (valid wherever an internal id is), as an [`ExternalObject::Activity`].
+    /// An upsert's only success answer is 204: any other 2xx leaves the phoneCall unknown,
+    /// so it is read back by its external id, and a phoneCall that is not there is a
+    /// retryable failure, never a success.
     async fn push_activity(&self, activity: &ActivityPush) -> Result<ExternalRef, ConnectorError> {
         let eid = format!("eid:{}", external_id(&activity.external_key));
-        let mut url = Url::parse(&self.record_url("phoneCall")).map_err(|e| decode_error(SYSTEM, e))?;
-        url.path_segments_mut().map_err(|()| decode_error(SYSTEM, "base_url cannot hold a path"))?.push(&eid);
+        let url = self.eid_url("phoneCall", &eid)?;
         let body = phone_call_body(activity, &self.mapping);
         let build = |client: &reqwest::Client| Ok(client.put(url.clone()).json(&body));
         let answer = self.call(Idempotency::Idempotent, &build).await?;
@@ -199,8 +226,41 @@ impl ExternalCrm for NetSuiteConnector {
             let what = format!("{:?} {}", activity.target.object, activity.target.id).to_lowercase();
             return Err(to_connector_error(&answer, &what, &[link_field(activity.target.object)]));
         }
-        let id = answer.header("location").and_then(location_id).unwrap_or(eid);
+        let what = format!("phoneCall {eid}");
+        let id = if answer.status.as_u16() == 204 {
+            answer.header("location").and_then(location_id).unwrap_or(eid)
+        } else {
+            tracing::warn!(
+                system = SYSTEM,
+                status = answer.status.as_u16(),
+                "unexpected upsert answer, reading the phoneCall back"
+            );
+            self.read_back(&url, &what).await?
+        };
         Ok(ExternalRef { system: ExternalSystem::NetSuite, object: ExternalObject::Activity, id })
+    }
+}
+
+impl NetSuiteConnector {
+    /// The internal id of the record at `url` (an `eid:` URL), read back to confirm a write.
+    ///
+    /// # Errors
+    /// A retryable `Transport` ([`crm_connector_http::Unconfirmed`]) when the record is not
+    /// there; otherwise as any call.
+    async fn read_back(&self, url: &Url, what: &str) -> Result<String, ConnectorError> {
+        let build = |client: &reqwest::Client| Ok(client.get(url.clone()).query(&[("fields", "externalId")]));
+        let read = self.call(Idempotency::Idempotent, &build).await?;
+        if read.status.as_u16() == 404 {
+            return Err(unconfirmed(SYSTEM, what, "its write was not answered with 204 and it cannot be read back"));
+        }
+        if !read.is_success() {
+            return Err(to_connector_error(&read, what, &[]));
+        }
+        let record: serde_json::Value = read.json(SYSTEM)?;
+        record
+            .get("id")
+            .and_then(|id| id.as_str().map(str::to_owned).or_else(|| id.as_u64().map(|n| n.to_string())))
+            .ok_or_else(|| decode_error(SYSTEM, format!("the {what} read back has no id")))
     }
 }
 

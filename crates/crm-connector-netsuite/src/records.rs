@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use crm_connector_http::{RawResponse, Throttle, ThrottleHook, truncate_chars};
+use crm_connector_http::{RawResponse, Throttle, ThrottleHook, retry_after, truncate_chars};
 use crm_core::ConnectorError;
 use crm_core::external::{
     ActivityPush, ExternalCase, ExternalObject, ExternalPerson, ExternalRecord, ExternalRef, ExternalSystem,
@@ -193,12 +193,14 @@ pub fn error_detail(response: &RawResponse) -> ErrorDetail {
 }
 
 /// Recognises `CONCURRENCY_LIMIT_EXCEEDED` whatever the status (some accounts answer it
-/// with 400 `USER_ERROR` \[O\]). NetSuite documents no `Retry-After` \[U\], so the backoff
-/// decides.
+/// with 400 `USER_ERROR` \[O\]). NetSuite documents no `Retry-After` \[U\], but when one
+/// comes it is honoured (the call waits, or ends `RateLimited` carrying it when it is longer
+/// than the ceiling, so the outbox schedules the next attempt from it); without one the
+/// backoff decides.
 pub fn throttle_hook() -> ThrottleHook {
-    Arc::new(|_status, _headers, body| {
+    Arc::new(|_status, headers, body| {
         let text = std::str::from_utf8(body).ok()?;
-        text.contains("CONCURRENCY_LIMIT_EXCEEDED").then_some(Throttle { retry_after: None, retry: true })
+        text.contains("CONCURRENCY_LIMIT_EXCEEDED").then(|| Throttle { retry_after: retry_after(headers), retry: true })
     })
 }
 
@@ -223,5 +225,32 @@ pub fn to_connector_error(response: &RawResponse, what: &str, links: &[&str]) ->
         code: detail.code,
         message: detail.detail,
         field: detail.path,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use reqwest::StatusCode;
+    use reqwest::header::{HeaderMap, HeaderValue, RETRY_AFTER};
+
+    use super::*;
+
+    #[test]
+    fn a_concurrency_limit_honours_retry_after_when_netsuite_sends_one() {
+        let hook = throttle_hook();
+        let body = br#"{"status":429,"o:errorDetails":[{"detail":"Concurrent request limit exceeded. Request blocked.","o:errorCode":"CONCURRENCY_LIMIT_EXCEEDED"}]}"#;
+        let mut headers = HeaderMap::new();
+        assert_eq!(
+            hook(StatusCode::TOO_MANY_REQUESTS, &headers, body),
+            Some(Throttle { retry_after: None, retry: true })
+        );
+        headers.insert(RETRY_AFTER, HeaderValue::from_static("60"));
+        assert_eq!(
+            hook(StatusCode::TOO_MANY_REQUESTS, &headers, body),
+            Some(Throttle { retry_after: Some(Duration::from_secs(60)), retry: true })
+        );
+        assert_eq!(hook(StatusCode::BAD_REQUEST, &headers, b"{}"), None);
     }
 }

@@ -24,16 +24,18 @@ pub const CUSTOMER_COLUMNS: &str =
 pub const CONTACT_COLUMNS: &str = "id, entityid, firstname, lastname, email, phone, mobilephone, officephone, company";
 
 /// The phone searches: customers, then contacts (skipping a table with no columns).
-/// Phone columns hold what users typed, so an exact match on E.164 misses other formats
-/// \[U\]; the columns are configurable.
-pub fn phone_queries(phone: &str, mapping: &NetSuiteMapping) -> Vec<(Table, String)> {
+/// Phone columns hold what users typed \[U: no phone-normalised SuiteQL column is
+/// documented\], so a row is a candidate when a phone column equals one of the number's
+/// written `forms` or ends with `suffix` (its last digits, `LIKE '%…'`); the caller keeps
+/// only the candidates whose numbers read back as the searched one.
+pub fn phone_queries(forms: &[String], suffix: &str, mapping: &NetSuiteMapping) -> Vec<(Table, String)> {
     let mut out = Vec::new();
     if !mapping.customer_phone_columns.is_empty() {
         out.push((
             Table::Customer,
             format!(
                 "SELECT {CUSTOMER_COLUMNS} FROM customer WHERE {}",
-                any_equals(&mapping.customer_phone_columns, phone)
+                phone_condition(&mapping.customer_phone_columns, forms, suffix)
             ),
         ));
     }
@@ -42,11 +44,21 @@ pub fn phone_queries(phone: &str, mapping: &NetSuiteMapping) -> Vec<(Table, Stri
             Table::Contact,
             format!(
                 "SELECT {CONTACT_COLUMNS} FROM contact WHERE {}",
-                any_equals(&mapping.contact_phone_columns, phone)
+                phone_condition(&mapping.contact_phone_columns, forms, suffix)
             ),
         ));
     }
     out
+}
+
+/// `col = 'f1' OR col = 'f2' … OR col LIKE '%suffix'` over `columns`.
+fn phone_condition(columns: &[String], forms: &[String], suffix: &str) -> String {
+    let mut terms = Vec::new();
+    for column in columns {
+        terms.extend(forms.iter().map(|form| format!("{column} = {}", literal(form))));
+        terms.push(format!("{column} LIKE {}", literal(&format!("%{suffix}"))));
+    }
+    terms.join(" OR ")
 }
 
 /// The email searches, case-insensitive through `LOWER`.
@@ -86,6 +98,19 @@ mod tests {
     #[test]
     fn quotes_are_doubled() {
         assert_eq!(literal("o'brien"), "'o''brien'");
+    }
+
+    #[test]
+    fn phone_queries_match_written_forms_or_the_last_digits() {
+        let mapping = NetSuiteMapping { contact_phone_columns: vec!["phone".into()], ..NetSuiteMapping::default() };
+        let queries = phone_queries(&["+14155550103".into(), "(415) 555-0103".into()], "0103", &mapping);
+        assert!(
+            queries[1].1.ends_with(
+                "FROM contact WHERE phone = '+14155550103' OR phone = '(415) 555-0103' OR phone LIKE '%0103'"
+            ),
+            "{}",
+            queries[1].1
+        );
     }
 
     #[test]

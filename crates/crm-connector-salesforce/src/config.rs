@@ -94,6 +94,11 @@ pub struct SalesforceMapping {
     /// The Task external-id field the activity upsert is keyed on (a custom field the org
     /// must define, marked External ID and Unique).
     pub activity_external_id_field: String,
+    /// The external-id field (External ID, Unique) that creates of contacts, leads and
+    /// cases upsert on, so a create sent again finds its record instead of making a second
+    /// one; the org must define it on Contact, Lead and Case. Empty: plain, non-idempotent
+    /// POST creates.
+    pub create_external_id_field: String,
     /// Rows per object a screen-pop search returns.
     pub search_limit: u32,
     /// How many `nextRecordsUrl` pages a SOQL search follows at most.
@@ -121,6 +126,7 @@ impl Default for SalesforceMapping {
         };
         Self {
             activity_external_id_field: String::from("Interaction_Id__c"),
+            create_external_id_field: String::from("Crm_Key__c"),
             search_limit: 20,
             max_query_pages: 5,
             case_status: String::from("New"),

@@ -1,11 +1,15 @@
 //! [`SalesforceConnector`]: the [`ExternalCrm`] port over the Salesforce REST API.
 //! Every call goes to `{instance_url}/services/data/{version}/…` with the bearer token of
 //! the [`SalesforceTokenSource`]; reads and the ext-id upsert are idempotent, creates are not.
+//! A wrap-up Task counts as written only when the upsert's answer names its id or the Task
+//! is read back by its external id.
 
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use crm_connector_http::{AuthContext, BearerAuth, ConfigError, HttpClient, Idempotency, RawResponse, decode_error};
+use crm_connector_http::{
+    AuthContext, BearerAuth, ConfigError, HttpClient, Idempotency, RawResponse, decode_error, unconfirmed,
+};
 use crm_core::ConnectorError;
 use crm_core::customer::{EmailAddress, PhoneNumber};
 use crm_core::external::{ActivityPush, ExternalCreate, ExternalObject, ExternalRecord, ExternalRef, ExternalSystem};
@@ -111,14 +115,39 @@ impl SalesforceConnector {
     }
 
     fn task_url(&self, instance: &str, key: &str) -> Result<Url, ConnectorError> {
+        self.keyed_url(instance, "Task", &self.mapping.activity_external_id_field, key)
+    }
+
+    /// `…/sobjects/{sobject}/{field}/{key}`, each segment percent-encoded.
+    fn keyed_url(&self, instance: &str, sobject: &str, field: &str, key: &str) -> Result<Url, ConnectorError> {
         let mut url = Url::parse(instance).map_err(|e| decode_error(SYSTEM, format!("instance_url: {e}")))?;
         url.path_segments_mut()
             .map_err(|()| decode_error(SYSTEM, "instance_url cannot hold a path"))?
             .pop_if_empty()
-            .extend(["services", "data", &self.api_version, "sobjects", "Task"])
-            .push(&self.mapping.activity_external_id_field)
+            .extend(["services", "data", &self.api_version, "sobjects", sobject])
+            .push(field)
             .push(key);
         Ok(url)
+    }
+
+    /// The id of the `sobject` whose external-id `field` is `key`, read to confirm a write
+    /// whose answer named none.
+    ///
+    /// # Errors
+    /// A retryable `Transport` ([`crm_connector_http::Unconfirmed`]) when there is no such
+    /// record; otherwise as any call.
+    async fn read_back(&self, sobject: &str, field: &str, key: &str, what: &str) -> Result<String, ConnectorError> {
+        let build = |client: &reqwest::Client, instance: &str| {
+            Ok(client.get(self.keyed_url(instance, sobject, field, key)?).query(&[("fields", "Id")]))
+        };
+        let (read, _) = self.call(Idempotency::Idempotent, &build).await?;
+        if read.status.as_u16() == 404 {
+            return Err(unconfirmed(SYSTEM, what, "its write's answer named no id and it cannot be read back"));
+        }
+        if !read.is_success() {
+            return Err(to_connector_error(&read, what));
+        }
+        Ok(read.json::<Created>(SYSTEM)?.id)
     }
 
     async fn upsert_task(&self, activity: &ActivityPush, with_subtype: bool) -> Result<RawResponse, ConnectorError> {
@@ -177,7 +206,11 @@ impl ExternalCrm for SalesforceConnector {
         Ok(out)
     }
 
-    async fn create(&self, request: &ExternalCreate) -> Result<ExternalRef, ConnectorError> {
+    /// An upsert on the object's external-id field (`PATCH /sobjects/{Obj}/{field}/{key}`):
+    /// 201 creates, 200 finds the record an earlier attempt created. An answer that names
+    /// no id is followed by a read by the key. With `create_external_id_field` empty the
+    /// create is a plain POST, not resent after it may have reached the remote.
+    async fn create(&self, key: &str, request: &ExternalCreate) -> Result<ExternalRef, ConnectorError> {
         let object = request.object();
         let sobject = sobject_of(object);
         let body = match request {
@@ -185,15 +218,31 @@ impl ExternalCrm for SalesforceConnector {
             ExternalCreate::Contact(person) => person_body(person, false),
             ExternalCreate::Lead(person) => person_body(person, true),
         };
-        let build = |client: &reqwest::Client, instance: &str| {
-            Ok(client.post(format!("{}/sobjects/{sobject}/", self.api(instance))).json(&body))
-        };
-        let (answer, _) = self.call(Idempotency::NotIdempotent, &build).await?;
-        if !answer.is_success() {
-            return Err(to_connector_error(&answer, sobject));
+        let field = self.mapping.create_external_id_field.as_str();
+        if field.is_empty() {
+            let build = |client: &reqwest::Client, instance: &str| {
+                Ok(client.post(format!("{}/sobjects/{sobject}/", self.api(instance))).json(&body))
+            };
+            let (answer, _) = self.call(Idempotency::NotIdempotent, &build).await?;
+            if !answer.is_success() {
+                return Err(to_connector_error(&answer, sobject));
+            }
+            let created: Created = answer.json(SYSTEM)?;
+            return Ok(ExternalRef { system: ExternalSystem::Salesforce, object, id: created.id });
         }
-        let created: Created = answer.json(SYSTEM)?;
-        Ok(ExternalRef { system: ExternalSystem::Salesforce, object, id: created.id })
+        let what = format!("{sobject} {field}/{key}");
+        let build = |client: &reqwest::Client, instance: &str| {
+            Ok(client.request(Method::PATCH, self.keyed_url(instance, sobject, field, key)?).json(&body))
+        };
+        let (answer, _) = self.call(Idempotency::Idempotent, &build).await?;
+        if !answer.is_success() || answer.status.as_u16() == 300 {
+            return Err(to_connector_error(&answer, &what));
+        }
+        let id = match answer.json::<Created>(SYSTEM) {
+            Ok(created) => created.id,
+            Err(_) => self.read_back(sobject, field, key, &what).await?,
+        };
+        Ok(ExternalRef { system: ExternalSystem::Salesforce, object, id })
     }
 
     /// Upserts the Task keyed by the external-id field. The returned reference carries the
@@ -212,18 +261,23 @@ impl ExternalCrm for SalesforceConnector {
         if answer.status.as_u16() == 300 {
             return Err(to_connector_error(&answer, &format!("Task {}", activity.external_key)));
         }
-        let id = if answer.body.is_empty() {
-            // Before v46 an update answers 204 with no body [U]: read the id back.
-            let build = |client: &reqwest::Client, instance: &str| {
-                Ok(client.get(self.task_url(instance, &activity.external_key)?).query(&[("fields", "Id")]))
-            };
-            let (read, _) = self.call(Idempotency::Idempotent, &build).await?;
-            if !read.is_success() {
-                return Err(to_connector_error(&read, &what));
+        let id = match answer.json::<Created>(SYSTEM) {
+            Ok(created) if !answer.body.is_empty() => created.id,
+            // Before v46 an update answers 204 with no body [U]; an answer that breaks off
+            // says nothing either. Either way the Task is read back by its key, and a Task
+            // that is not there is a retryable failure, never a delivery.
+            _ => {
+                let field = self.mapping.activity_external_id_field.as_str();
+                let task = format!("Task {field}/{}", activity.external_key);
+                if !answer.body.is_empty() {
+                    tracing::warn!(
+                        system = SYSTEM,
+                        status = answer.status.as_u16(),
+                        "unreadable upsert answer, reading the task back"
+                    );
+                }
+                self.read_back("Task", field, &activity.external_key, &task).await?
             }
-            read.json::<Created>(SYSTEM)?.id
-        } else {
-            answer.json::<Created>(SYSTEM)?.id
         };
         Ok(ExternalRef { system: ExternalSystem::Salesforce, object: ExternalObject::Activity, id })
     }

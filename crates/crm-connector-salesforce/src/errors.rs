@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use crm_connector_http::{RawResponse, Throttle, ThrottleHook, truncate_chars};
+use crm_connector_http::{RawResponse, Throttle, ThrottleHook, retry_after, truncate_chars};
 use crm_core::ConnectorError;
 use serde::Deserialize;
 
@@ -80,16 +80,16 @@ pub fn parse_errors(body: &[u8]) -> Vec<ApiError> {
 /// the concurrent long-transaction limit (`ConcurrentPerOrgLongTxn`) clears in seconds, so
 /// it is retried with backoff.
 pub fn throttle_hook() -> ThrottleHook {
-    Arc::new(|status, _headers, body| {
+    Arc::new(|status, headers, body| {
         if status.as_u16() != 403 {
             return None;
         }
         let error = parse_errors(body).into_iter().find(|e| e.error_code == "REQUEST_LIMIT_EXCEEDED")?;
         if error.message.contains("ConcurrentPerOrgLongTxn") {
-            Some(Throttle { retry_after: None, retry: true })
+            Some(Throttle { retry_after: retry_after(headers), retry: true })
         } else {
             tracing::error!(system = SYSTEM, message = %error.message, "salesforce api request quota exceeded");
-            Some(Throttle { retry_after: None, retry: false })
+            Some(Throttle { retry_after: retry_after(headers), retry: false })
         }
     })
 }

@@ -274,6 +274,26 @@ impl ConnectorError {
     pub fn is_retryable(&self) -> bool {
         matches!(self, Self::RateLimited { .. } | Self::Transport { .. })
     }
+
+    /// The message with its causes (`net_suite unavailable: http status 503 after 3
+    /// attempt(s)`), and the wait a rate limit asked for: what an outbox entry records and a
+    /// log line carries. Connectors keep secrets out of their errors, so this holds none.
+    pub fn explain(&self) -> String {
+        let mut text = self.to_string();
+        if let Self::RateLimited { retry_after: Some(wait), .. } = self {
+            text.push_str(&format!(" (retry after {} s)", wait.as_secs_f64().ceil()));
+        }
+        let mut next = std::error::Error::source(self);
+        while let Some(cause) = next {
+            let cause_text = cause.to_string();
+            if !text.contains(&cause_text) {
+                text.push_str(": ");
+                text.push_str(&cause_text);
+            }
+            next = cause.source();
+        }
+        text
+    }
 }
 
 /// What a use case fails with.

@@ -156,6 +156,25 @@ pub enum ExternalCreate {
 }
 
 impl ExternalCreate {
+    /// The idempotency key of the `nth` (1 for the first) record of this kind created in
+    /// `system` from `interaction`: `<interaction>-<kind>-<nth>` (`…-contact-1`), within
+    /// every vendor's external-id alphabet (`[A-Za-z0-9_-]`). Connectors create keyed on it
+    /// (Salesforce ext-id upsert, a Dataverse primary key derived from it, NetSuite `eid:`),
+    /// so a create sent again — after a timeout, a lost answer, or a restart before the
+    /// link was stored — finds the record the first one made instead of making another.
+    /// `nth` counts the interaction's links to records of this kind in `system`, which only
+    /// grow once a create is linked.
+    pub fn key(&self, interaction: InteractionId, nth: usize) -> String {
+        let kind = match self.object() {
+            ExternalObject::Account => "account",
+            ExternalObject::Contact => "contact",
+            ExternalObject::Lead => "lead",
+            ExternalObject::Case => "case",
+            ExternalObject::Activity => "activity",
+        };
+        format!("{}-{kind}-{nth}", interaction.as_uuid())
+    }
+
     /// The kind of record this creates.
     pub fn object(&self) -> ExternalObject {
         match self {
@@ -195,4 +214,26 @@ pub struct ActivityPush {
     pub disposition: Option<String>,
     /// The agent's notes, joined.
     pub notes: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn creation_keys_name_the_interaction_the_kind_and_the_rank() {
+        let interaction: InteractionId = "01935f6e-7b4c-7d2a-9c1e-4a5b6c7d8e9f".parse().unwrap();
+        let person = ExternalPerson {
+            first_name: None,
+            last_name: "Doe".into(),
+            phone: None,
+            email: None,
+            company: None,
+            account: None,
+        };
+        let key = ExternalCreate::Lead(person.clone()).key(interaction, 2);
+        assert_eq!(key, "01935f6e-7b4c-7d2a-9c1e-4a5b6c7d8e9f-lead-2");
+        assert!(key.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
+        assert_ne!(ExternalCreate::Contact(person).key(interaction, 2), key);
+    }
 }

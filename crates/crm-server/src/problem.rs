@@ -13,7 +13,8 @@
 //! | `Forbidden` | 403 |
 //! | `IllegalTransition` | 409 |
 //! | `Store(Unavailable)` / `Store(Backend)` | 503 / 500, no detail (logged) |
-//! | `Connector`: rate limit, transport, auth / decode / refusal / not found | 503 / 500 / 422 / 404 |
+//! | `Connector`: rate limit / unreachable, timeout, auth or unreadable answer | 503 (+ `Retry-After`) / 504 / 502, naming the system, the operation and the vendor's text |
+//! | `Connector`: refusal / not found | 422 / 404 |
 //! | `TooLarge` (an upload past its limit) | 413 with `errors` |
 
 use axum::http::{HeaderValue, StatusCode, header};
@@ -69,6 +70,11 @@ pub enum ProblemKind {
     Timeout,
     /// The database or a remote service is unavailable (503).
     Unavailable,
+    /// A remote service answered wrongly: refused our credentials, or sent an unreadable
+    /// answer (502).
+    BadGateway,
+    /// A remote service did not answer in time (504).
+    GatewayTimeout,
     /// Something broke on our side (500).
     Internal,
 }
@@ -95,6 +101,8 @@ impl ProblemKind {
             PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Timeout | Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            BadGateway => StatusCode::BAD_GATEWAY,
+            GatewayTimeout => StatusCode::GATEWAY_TIMEOUT,
             Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -123,6 +131,8 @@ impl ProblemKind {
             IdempotencyAlreadyApplied => "idempotency-already-applied",
             Timeout => "timeout",
             Unavailable => "unavailable",
+            BadGateway => "bad-gateway",
+            GatewayTimeout => "gateway-timeout",
             Internal => "internal",
         }
     }
@@ -156,6 +166,8 @@ impl ProblemKind {
             IdempotencyAlreadyApplied => "this request was already carried out",
             Timeout => "request timed out",
             Unavailable => "service unavailable",
+            BadGateway => "the remote service failed",
+            GatewayTimeout => "the remote service did not answer in time",
             Internal => "internal error",
         }
     }
@@ -186,6 +198,9 @@ pub struct Problem {
     /// The refused values (validation problems).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<ProblemField>,
+    /// Seconds for the `Retry-After` header (a remote's rate limit passed on); not in the body.
+    #[serde(skip)]
+    pub retry_after: Option<u64>,
 }
 
 impl Problem {
@@ -198,6 +213,7 @@ impl Problem {
             status: kind.status().as_u16(),
             detail: (!detail.is_empty()).then_some(detail),
             errors: Vec::new(),
+            retry_after: None,
         }
     }
 
@@ -216,6 +232,9 @@ impl IntoResponse for Problem {
         let body = serde_json::to_vec(&self).unwrap_or_default();
         let mut response = (status, body).into_response();
         response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        if let Some(seconds) = self.retry_after {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
         response
     }
 }
@@ -248,6 +267,20 @@ impl ApiError {
     /// The same error from a request that carried `If-Match` (a stale version becomes 412).
     pub fn precondition(error: CoreError) -> Self {
         Self::Core { error, if_match: true }
+    }
+
+    /// The failure of a use case that called an external CRM for `operation` (`search`,
+    /// `create contact`): a connector failure becomes [`connector_problem`] naming the
+    /// operation (logged here, without secrets); anything else as [`ApiError::from`], with
+    /// `if_match` as [`ApiError::precondition`] has it.
+    pub fn external(error: CoreError, operation: &str, if_match: bool) -> Self {
+        match error {
+            CoreError::Connector(e) => {
+                tracing::warn!(error = %e.explain(), operation, "external CRM call failed");
+                Self::Problem(connector_problem(&e, Some(operation)))
+            }
+            error => Self::Core { error, if_match },
+        }
     }
 
     /// The problem document.
@@ -295,22 +328,91 @@ fn core_problem(error: &CoreError, if_match: bool) -> Problem {
         CoreError::IllegalTransition(t) => Problem::new(ProblemKind::IllegalTransition, t.to_string()),
         CoreError::Store(StoreError::Unavailable(_)) => Problem::new(ProblemKind::Unavailable, ""),
         CoreError::Store(_) => Problem::new(ProblemKind::Internal, ""),
-        CoreError::Connector(e) if e.is_retryable() => Problem::new(ProblemKind::Unavailable, ""),
-        CoreError::Connector(ConnectorError::NotFound { .. }) => Problem::new(ProblemKind::NotFound, error.to_string()),
-        // The remote CRM refused what the caller asked for: the caller can fix it.
-        CoreError::Connector(ConnectorError::Rejected { system, code, message, field }) => {
-            let field = field.as_ref().map_or_else(|| "external".to_owned(), |f| format!("external.{f}"));
-            Problem::validation(&[FieldError::new(field, format!("{system} refused it: {code}: {message}"))])
-        }
-        // Credentials of the connector: an operator's problem, not the caller's.
-        CoreError::Connector(ConnectorError::Auth { .. }) => Problem::new(ProblemKind::Unavailable, ""),
-        CoreError::Connector(_) => Problem::new(ProblemKind::Internal, ""),
+        CoreError::Connector(e) => connector_problem(e, None),
         CoreError::TooLarge { field, reason } => {
             let mut p = Problem::new(ProblemKind::PayloadTooLarge, error.to_string());
             p.errors = vec![ProblemField { field: field.clone(), reason: reason.clone() }];
             p
         }
     }
+}
+
+/// The problem of a failed call to an external CRM: it names the system, the operation
+/// (`search`, `create contact`) when the caller says, and the vendor's own explanation —
+/// never a credential (connectors keep secrets out of their errors; transport messages
+/// have their URL stripped).
+///
+/// | failure | status |
+/// |---|---|
+/// | rate limited | 503 with the remote's `Retry-After` passed on |
+/// | unreachable, or 5xx through every retry | 503 |
+/// | no answer within the timeout | 504 |
+/// | credentials refused, unreadable answer | 502 |
+/// | the remote refused the record | 422 naming `external.<field>` |
+/// | the remote record does not exist | 404 |
+pub fn connector_problem(error: &ConnectorError, operation: Option<&str>) -> Problem {
+    let op = |system: &str| match operation {
+        Some(operation) => format!("{system} {operation}"),
+        None => system.to_owned(),
+    };
+    match error {
+        ConnectorError::RateLimited { system, retry_after } => {
+            let seconds = retry_after.map(|d| d.as_secs() + u64::from(d.subsec_nanos() > 0));
+            let wait = seconds.map_or_else(String::new, |s| format!("; it asked to wait {s} s"));
+            let mut p = Problem::new(
+                ProblemKind::Unavailable,
+                format!("{}: the remote's rate limit was reached{wait}", op(system)),
+            );
+            p.retry_after = seconds;
+            p
+        }
+        ConnectorError::Transport { system, source } => {
+            let kind = if is_timeout(source.as_ref()) { ProblemKind::GatewayTimeout } else { ProblemKind::Unavailable };
+            Problem::new(kind, format!("{} failed: {}", op(system), source_chain(source.as_ref())))
+        }
+        ConnectorError::Auth { system, message } => Problem::new(
+            ProblemKind::BadGateway,
+            format!("{}: the remote refused our credentials: {message}", op(system)),
+        ),
+        ConnectorError::Decode { system, message } => Problem::new(
+            ProblemKind::BadGateway,
+            format!("{}: the remote's answer was unreadable: {message}", op(system)),
+        ),
+        ConnectorError::NotFound { .. } => Problem::new(ProblemKind::NotFound, error.to_string()),
+        // The remote CRM refused what the caller asked for: the caller can fix it.
+        ConnectorError::Rejected { system, code, message, field } => {
+            let field = field.as_ref().map_or_else(|| "external".to_owned(), |f| format!("external.{f}"));
+            Problem::validation(&[FieldError::new(field, format!("{} refused it: {code}: {message}", op(system)))])
+        }
+    }
+}
+
+/// Whether a transport failure was a timeout (reqwest's, anywhere in the chain).
+fn is_timeout(source: &(dyn std::error::Error + 'static)) -> bool {
+    let mut next = Some(source);
+    while let Some(error) = next {
+        if error.downcast_ref::<reqwest::Error>().is_some_and(reqwest::Error::is_timeout)
+            || error.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::TimedOut)
+        {
+            return true;
+        }
+        next = error.source();
+    }
+    false
+}
+
+/// The messages of an error chain, joined (`error sending request: connection refused`).
+fn source_chain(source: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts = vec![source.to_string()];
+    let mut next = source.source();
+    while let Some(error) = next {
+        let text = error.to_string();
+        if parts.last().is_none_or(|last| !last.contains(&text)) {
+            parts.push(text);
+        }
+        next = error.source();
+    }
+    parts.join(": ")
 }
 
 /// Marks a response as the refusal of a record whose id exists already (a create run
@@ -374,6 +476,41 @@ mod tests {
         let down =
             CoreError::Connector(ConnectorError::Transport { system: "dynamics".into(), source: "reset".into() });
         assert_eq!(ApiError::from(down).to_problem().status, 503);
+    }
+
+    #[test]
+    fn connector_failures_name_the_system_the_operation_and_the_vendors_text() {
+        let limited = ConnectorError::RateLimited {
+            system: "net_suite".into(),
+            retry_after: Some(std::time::Duration::from_millis(59_500)),
+        };
+        let p = connector_problem(&limited, Some("search"));
+        assert_eq!((p.status, p.retry_after), (503, Some(60)));
+        assert!(p.detail.as_deref().unwrap().starts_with("net_suite search: "), "{p:?}");
+        let response = p.into_response();
+        assert_eq!(response.headers()[header::RETRY_AFTER], "60");
+
+        let refused = ConnectorError::Auth {
+            system: "salesforce".into(),
+            message: "invalid_grant: user hasn't approved this consumer".into(),
+        };
+        let p = ApiError::external(CoreError::Connector(refused), "create contact", false).to_problem();
+        assert_eq!(p.status, 502);
+        assert_eq!(
+            p.detail.as_deref(),
+            Some(
+                "salesforce create contact: the remote refused our credentials: invalid_grant: user hasn't approved this consumer"
+            )
+        );
+
+        let garbled = ConnectorError::Decode { system: "dynamics".into(), message: "EOF while parsing".into() };
+        assert_eq!(connector_problem(&garbled, None).status, 502);
+
+        let io = std::io::Error::new(std::io::ErrorKind::TimedOut, "operation timed out");
+        let slow = ConnectorError::Transport { system: "dynamics".into(), source: Box::new(io) };
+        let p = connector_problem(&slow, Some("search"));
+        assert_eq!(p.status, 504);
+        assert_eq!(p.detail.as_deref(), Some("dynamics search failed: operation timed out"));
     }
 
     #[test]

@@ -69,6 +69,8 @@ pub struct Observed {
     pub tokens_issued: usize,
     /// Activities the fake stores.
     pub activities: usize,
+    /// Records (contacts, leads, cases) the fake's creates made.
+    pub records_created: usize,
 }
 
 /// What a connector fake's state tells the suite.
@@ -101,6 +103,14 @@ pub trait ConnectorHarness: Send + Sync + Sized + 'static {
 
     /// A creation the fake accepts.
     fn creation() -> ExternalCreate;
+
+    /// Seeds a contact named `Form <n>` whose phone is stored as `written`, as a person
+    /// typed it.
+    fn seed_phone(fake: &mut Self::Fake, n: usize, written: &str);
+
+    /// How many API requests a phone search makes when every table fits one page: what a
+    /// screen pop with external search costs per system (docs/benchmarks.md).
+    fn phone_search_requests() -> usize;
 
     /// An activity push the fake accepts, with `key` as its external key.
     fn activity(key: &str) -> ActivityPush;
@@ -152,13 +162,20 @@ macro_rules! connector_conformance_tests {
             a_rate_limit_that_clears_is_waited_out,
             a_rate_limit_that_outlasts_the_retries_ends_rate_limited,
             a_transient_503_is_retried_for_a_search,
+            a_phone_search_finds_five_written_forms_and_no_other_number,
             a_transient_503_is_retried_for_the_activity_upsert,
             a_persistent_503_ends_as_a_retryable_transport_error,
-            a_create_is_not_resent_after_a_503,
+            a_create_is_resent_after_a_503_and_leaves_one_record,
+            a_create_that_timed_out_after_the_remote_committed_leaves_one_record,
+            a_create_answered_with_broken_json_is_confirmed_or_retried,
+            creating_twice_with_one_key_leaves_one_record,
             a_slow_answer_times_out_as_transport,
             an_expired_token_is_renewed_once_and_the_call_retried,
             a_token_refused_after_renewal_is_an_auth_error,
             a_malformed_answer_is_a_decode_error,
+            a_push_answered_with_broken_json_is_not_a_delivery,
+            a_push_committed_but_answered_with_broken_json_is_confirmed,
+            a_push_that_timed_out_after_the_remote_committed_leaves_one_activity,
             faults_posted_to_the_admin_route_are_met,
         );
     };
@@ -230,6 +247,29 @@ pub async fn a_rate_limit_that_outlasts_the_retries_ends_rate_limited<H: Connect
     assert_eq!(harness.observed().api_requests, attempts());
 }
 
+/// A phone search finds contacts whose number is stored in five written forms, and not a
+/// neighbouring number nor another country's number with the same last digits, in the
+/// vendor's known number of requests.
+pub async fn a_phone_search_finds_five_written_forms_and_no_other_number<H: ConnectorHarness>() {
+    let harness = Running::<H>::start(http_settings(TIMEOUT_MS)).await;
+    let forms = ["(415) 555-0103", "415-555-0103", "+1 415 555 0103", "415.555.0103", "4155550103"];
+    {
+        let mut fake = harness.fake.state();
+        for (n, written) in forms.iter().enumerate() {
+            H::seed_phone(&mut fake, n, written);
+        }
+        H::seed_phone(&mut fake, 8, "(415) 555-0104");
+        H::seed_phone(&mut fake, 9, "+44 20 7946 0103");
+    }
+    let before = harness.observed().api_requests;
+    let phone = PhoneNumber::from_e164("+14155550103").unwrap();
+    let found = harness.crm.find_by_phone(&phone).await.expect("the search succeeds");
+    let mut names: Vec<&str> = found.iter().map(|r| r.name.as_str()).collect();
+    names.sort_unstable();
+    assert_eq!(names, ["Form 0", "Form 1", "Form 2", "Form 3", "Form 4"], "{found:?}");
+    assert_eq!(harness.observed().api_requests - before, H::phone_search_requests(), "requests of one phone search");
+}
+
 /// A search (idempotent) is sent again after a 503.
 pub async fn a_transient_503_is_retried_for_a_search<H: ConnectorHarness>() {
     let harness = Running::<H>::start(http_settings(TIMEOUT_MS)).await;
@@ -261,14 +301,54 @@ pub async fn a_persistent_503_ends_as_a_retryable_transport_error<H: ConnectorHa
     assert_eq!(harness.observed().api_requests, attempts());
 }
 
-/// A create is not idempotent: after a 503 the remote may have acted, so it is not sent
-/// again and the call ends `Transport` (the caller's queue decides).
-pub async fn a_create_is_not_resent_after_a_503<H: ConnectorHarness>() {
+/// The key of the suite's creates.
+const CREATE_KEY: &str = "01935f6e-7b4c-7d2a-9c1e-4a5b6c7d8e9f-contact-1";
+
+/// A create is keyed (ext-id upsert, create-only write on a derived id, `eid:` upsert), so
+/// it is sent again after a 503 and the remote holds one record.
+pub async fn a_create_is_resent_after_a_503_and_leaves_one_record<H: ConnectorHarness>() {
     let harness = Running::<H>::start(http_settings(TIMEOUT_MS)).await;
     harness.inject(CommonFault::Unavailable);
-    let error = harness.crm.create(&H::creation()).await.expect_err("the create fails");
-    assert!(matches!(error, ConnectorError::Transport { .. }), "{error:?}");
-    assert_eq!(harness.observed().api_requests, 1);
+    let created = harness.crm.create(CREATE_KEY, &H::creation()).await.expect("the resent create succeeds");
+    assert_eq!(created.object, H::creation().object());
+    assert_eq!(harness.observed().records_created, 1);
+}
+
+/// A create whose answer comes after the timeout, though the remote carried it out, is
+/// sent again and finds the record the first attempt made: still one record.
+pub async fn a_create_that_timed_out_after_the_remote_committed_leaves_one_record<H: ConnectorHarness>() {
+    let harness = Running::<H>::start(http_settings(SHORT_TIMEOUT_MS)).await;
+    harness.inject(CommonFault::SlowMs(SLOW_ANSWER_MS));
+    harness.crm.create(CREATE_KEY, &H::creation()).await.expect("the resent create succeeds");
+    assert_eq!(harness.observed().records_created, 1);
+}
+
+/// A create the remote carried out but answered with a body that breaks off is confirmed
+/// by its key; one the remote did not carry out is a retryable failure, never a reference
+/// to a record that does not exist.
+pub async fn a_create_answered_with_broken_json_is_confirmed_or_retried<H: ConnectorHarness>() {
+    let harness = Running::<H>::start(http_settings(TIMEOUT_MS)).await;
+    harness.inject(CommonFault::CommittedMalformed);
+    let first = harness.crm.create(CREATE_KEY, &H::creation()).await.expect("the committed create is confirmed");
+    assert_eq!(harness.observed().records_created, 1);
+    assert_eq!(harness.crm.create(CREATE_KEY, &H::creation()).await.expect("sent again"), first);
+
+    harness.inject(CommonFault::Malformed);
+    let other = "01935f6e-7b4c-7d2a-9c1e-4a5b6c7d8e9f-contact-2";
+    let error = harness.crm.create(other, &H::creation()).await.expect_err("an unconfirmed create fails");
+    assert!(error.is_retryable(), "{error:?}");
+    assert_eq!(harness.observed().records_created, 1);
+    harness.crm.create(other, &H::creation()).await.expect("the retried create succeeds");
+    assert_eq!(harness.observed().records_created, 2);
+}
+
+/// Creating twice with one key returns the same record and leaves one.
+pub async fn creating_twice_with_one_key_leaves_one_record<H: ConnectorHarness>() {
+    let harness = Running::<H>::start(http_settings(TIMEOUT_MS)).await;
+    let first = harness.crm.create(CREATE_KEY, &H::creation()).await.expect("created");
+    let second = harness.crm.create(CREATE_KEY, &H::creation()).await.expect("found again");
+    assert_eq!(first, second);
+    assert_eq!(harness.observed().records_created, 1);
 }
 
 /// An answer slower than the per-attempt timeout is a `Transport` error once every
@@ -314,6 +394,42 @@ pub async fn a_malformed_answer_is_a_decode_error<H: ConnectorHarness>() {
     harness.inject(CommonFault::Malformed);
     let error = search_error(&harness).await;
     assert!(matches!(error, ConnectorError::Decode { .. }), "{error:?}");
+}
+
+/// A push whose write is answered 200 with a body that breaks off, and that the remote did
+/// not carry out, is a retryable failure (the outbox tries it again), never a success; the
+/// next delivery writes the one activity.
+pub async fn a_push_answered_with_broken_json_is_not_a_delivery<H: ConnectorHarness>() {
+    let harness = Running::<H>::start(http_settings(TIMEOUT_MS)).await;
+    harness.inject(CommonFault::Malformed);
+    let error = harness.crm.push_activity(&H::activity("INT-31")).await.expect_err("an unconfirmed push fails");
+    assert!(error.is_retryable(), "{error:?}");
+    assert!(error.explain().contains("not confirmed"), "{}", error.explain());
+    assert_eq!(harness.observed().activities, 0);
+    harness.crm.push_activity(&H::activity("INT-31")).await.expect("the retried push succeeds");
+    assert_eq!(harness.observed().activities, 1);
+}
+
+/// A push the remote carried out but answered with a body that breaks off is confirmed by
+/// reading the activity back by its key: a success, one activity.
+pub async fn a_push_committed_but_answered_with_broken_json_is_confirmed<H: ConnectorHarness>() {
+    let harness = Running::<H>::start(http_settings(TIMEOUT_MS)).await;
+    harness.inject(CommonFault::CommittedMalformed);
+    let pushed = harness.crm.push_activity(&H::activity("INT-32")).await.expect("the push is confirmed");
+    assert_eq!(pushed.object, ExternalObject::Activity);
+    assert_eq!(harness.observed().activities, 1);
+    let again = harness.crm.push_activity(&H::activity("INT-32")).await.expect("a redelivery succeeds");
+    assert_eq!(again.object, ExternalObject::Activity);
+    assert_eq!(harness.observed().activities, 1, "a redelivery leaves one activity");
+}
+
+/// A push whose answer comes after the timeout, though the remote carried it out, is sent
+/// again (it is an upsert) and the remote holds one activity.
+pub async fn a_push_that_timed_out_after_the_remote_committed_leaves_one_activity<H: ConnectorHarness>() {
+    let harness = Running::<H>::start(http_settings(SHORT_TIMEOUT_MS)).await;
+    harness.inject(CommonFault::SlowMs(SLOW_ANSWER_MS));
+    harness.crm.push_activity(&H::activity("INT-33")).await.expect("the resent push succeeds");
+    assert_eq!(harness.observed().activities, 1);
 }
 
 /// A process that only has the fake's URL (the server under an end-to-end test) injects

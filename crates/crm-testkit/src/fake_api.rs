@@ -143,8 +143,11 @@ pub enum CommonFault {
     ExpireTokens,
     /// Every token, issued or to come, is refused from this request on.
     RefuseTokens,
-    /// 200 with a JSON body that breaks off.
+    /// 200 with a JSON body that breaks off; the request is not carried out.
     Malformed,
+    /// The request is carried out (a write commits), then answered like [`Self::Malformed`]:
+    /// the remote acted but its answer is unreadable.
+    CommittedMalformed,
     /// The answer comes after this many milliseconds.
     SlowMs(u64),
 }
@@ -191,6 +194,8 @@ pub enum Meeting<V> {
     Vendor(V),
     /// Serve the request, after this delay when there is one.
     Proceed(Option<Duration>),
+    /// Serve the request (a write commits), but answer with this instead of its answer.
+    ProceedThenAnswer(ResponseTemplate),
 }
 
 /// The faults queued in a fake, met one per API request, in order.
@@ -241,6 +246,7 @@ impl<V> Faults<V> {
                 S::unauthorized()
             }
             CommonFault::Malformed => S::malformed(),
+            CommonFault::CommittedMalformed => return Meeting::ProceedThenAnswer(S::malformed()),
             CommonFault::SlowMs(ms) => return Meeting::Proceed(Some(Duration::from_millis(ms))),
         })
     }

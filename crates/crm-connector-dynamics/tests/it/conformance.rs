@@ -38,6 +38,19 @@ impl ConnectorHarness for Environment {
         ExternalCreate::Contact(sample_person(None))
     }
 
+    fn seed_phone(fake: &mut State, n: usize, written: &str) {
+        let id = format!("eeeeeeee-0000-0000-0000-0000000001{n:02}");
+        fake.seed(
+            "contacts",
+            serde_json::json!({"contactid": id, "fullname": format!("Form {n}"), "telephone1": written}),
+        );
+    }
+
+    /// One query per table: contacts, leads, accounts.
+    fn phone_search_requests() -> usize {
+        3
+    }
+
     fn activity(key: &str) -> ActivityPush {
         call_activity(key, dv_ref(ExternalObject::Contact, CONTACT_ID))
     }
@@ -45,7 +58,12 @@ impl ConnectorHarness for Environment {
 
 impl Observe for State {
     fn observed(&self) -> Observed {
-        Observed { api_requests: self.seen.len(), tokens_issued: self.tokens.minted, activities: self.phonecalls.len() }
+        Observed {
+            api_requests: self.seen.len(),
+            tokens_issued: self.tokens.minted,
+            activities: self.phonecalls.len(),
+            records_created: self.created_records,
+        }
     }
 }
 

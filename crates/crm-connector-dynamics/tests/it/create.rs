@@ -1,4 +1,5 @@
-//! Creating incidents, contacts and leads: binds, 204 + OData-EntityId, refusals.
+//! Creating incidents, contacts and leads: create-only PATCHes on a key-derived id, binds,
+//! refusals.
 
 use crm_core::ConnectorError;
 use crm_core::external::{ExternalCase, ExternalCreate, ExternalObject, ExternalPerson};
@@ -19,15 +20,19 @@ fn jane(account: Option<&str>) -> ExternalPerson {
 }
 
 #[tokio::test]
-async fn a_contact_is_created_and_its_id_read_from_odata_entity_id() {
+async fn a_contact_is_created_on_an_id_derived_from_its_key() {
     let (fake, crm) = env().await;
-    let created = crm.create(&ExternalCreate::Contact(jane(Some(ACCOUNT_ID)))).await.unwrap();
+    let created = crm.create("INT-1-x-1", &ExternalCreate::Contact(jane(Some(ACCOUNT_ID)))).await.unwrap();
     assert_eq!(created.object, ExternalObject::Contact);
     let state = fake.state();
     let stored = state.rows["contacts"].iter().find(|r| r["contactid"] == created.id.as_str());
     assert!(stored.is_some(), "id {} not stored", created.id);
     let seen = &state.seen[0];
-    assert_eq!((seen.method.as_str(), seen.path.as_str()), ("POST", "/api/data/v9.2/contacts"));
+    assert_eq!(
+        (seen.method.as_str(), seen.path.as_str()),
+        ("PATCH", format!("/api/data/v9.2/contacts({})", created.id).as_str())
+    );
+    assert_eq!(seen.headers.get("if-none-match").map(String::as_str), Some("*"));
     assert_eq!(seen.headers.get("content-type").map(String::as_str), Some("application/json"));
     insta::assert_json_snapshot!("create_contact_body", seen.body);
 }
@@ -43,7 +48,7 @@ async fn an_incident_binds_the_customer_and_primary_contact() {
         contact: Some(dv_ref(ExternalObject::Contact, CONTACT_ID)),
         account: Some(dv_ref(ExternalObject::Account, ACCOUNT_ID)),
     };
-    let created = crm.create(&ExternalCreate::Case(case)).await.unwrap();
+    let created = crm.create("INT-1-x-1", &ExternalCreate::Case(case)).await.unwrap();
     assert_eq!(created.object, ExternalObject::Case);
     insta::assert_json_snapshot!("create_incident_body", fake.state().seen[0].body);
 }
@@ -51,15 +56,17 @@ async fn an_incident_binds_the_customer_and_primary_contact() {
 #[tokio::test]
 async fn a_lead_is_created_with_a_topic() {
     let (fake, crm) = env().await;
-    crm.create(&ExternalCreate::Lead(jane(None))).await.unwrap();
+    crm.create("INT-1-x-1", &ExternalCreate::Lead(jane(None))).await.unwrap();
     insta::assert_json_snapshot!("create_lead_body", fake.state().seen[0].body);
 }
 
 #[tokio::test]
 async fn a_bind_to_a_missing_account_is_rejected_with_the_remote_code() {
     let (_fake, crm) = env().await;
-    let error =
-        crm.create(&ExternalCreate::Contact(jane(Some("99999999-9999-9999-9999-999999999999")))).await.unwrap_err();
+    let error = crm
+        .create("INT-1-x-1", &ExternalCreate::Contact(jane(Some("99999999-9999-9999-9999-999999999999"))))
+        .await
+        .unwrap_err();
     let ConnectorError::Rejected { code, message, .. } = error else { panic!("expected rejected: {error:?}") };
     assert_eq!(code, "0x80040217");
     assert!(message.contains("Does Not Exist"), "{message}");
@@ -76,14 +83,14 @@ async fn an_incident_without_customer_is_rejected() {
         contact: None,
         account: None,
     };
-    let error = crm.create(&ExternalCreate::Case(case)).await.unwrap_err();
+    let error = crm.create("INT-1-x-1", &ExternalCreate::Case(case)).await.unwrap_err();
     assert!(matches!(&error, ConnectorError::Rejected { code, .. } if code == "0x80040200"), "{error:?}");
 }
 
 #[tokio::test]
 async fn a_lookup_id_that_is_not_a_guid_is_refused_before_sending() {
     let (fake, crm) = env().await;
-    let error = crm.create(&ExternalCreate::Contact(jane(Some("001') or true")))).await.unwrap_err();
+    let error = crm.create("INT-1-x-1", &ExternalCreate::Contact(jane(Some("001') or true")))).await.unwrap_err();
     assert!(matches!(&error, ConnectorError::Rejected { code, .. } if code == "INVALID_REFERENCE"), "{error:?}");
     assert!(fake.state().seen.is_empty());
 }

@@ -3,7 +3,9 @@
 //! checks (401, empty body, `WWW-Authenticate`), the OData headers, a `$filter` subset
 //! (`eq`, `or`, `contains`), paging with `odata.maxpagesize` and `@odata.nextLink`,
 //! creates answering 204 + `OData-EntityId` (201 with `Prefer: return=representation`),
-//! PATCH upsert semantics with `If-Match`/`If-None-Match`, and fault injection: the common
+//! PATCH upsert semantics with `If-Match`/`If-None-Match` (phonecalls, and creates of
+//! contacts, leads, accounts and incidents on a client-chosen key), reads by key, and fault
+//! injection: the common
 //! faults in Dataverse's spelling (a rate limit that clears is 429 with `Retry-After: 0`,
 //! a refused token 401 with `WWW-Authenticate`) and [`Fault`]s of its own.
 
@@ -44,6 +46,8 @@ pub(crate) struct State {
     pub tokens: Tokens,
     pub rows: BTreeMap<String, Vec<Value>>,
     pub phonecalls: BTreeMap<Uuid, Value>,
+    /// Contacts, leads, accounts and incidents created (by POST or by a keyed PATCH).
+    pub created_records: usize,
     pub faults: Faults<Fault>,
     pub cursors: HashMap<String, (String, Vec<Value>)>,
     pub next_cursor: u32,
@@ -167,6 +171,10 @@ fn api(state: &mut State, request: &Request, rest: &str) -> ResponseTemplate {
             );
         }
         Meeting::Proceed(delay) => delay,
+        Meeting::ProceedThenAnswer(answer) => {
+            route(state, request, rest, &body);
+            return answer;
+        }
     };
     delayed(route(state, request, rest, &body), delay)
 }
@@ -181,6 +189,22 @@ fn route(state: &mut State, request: &Request, rest: &str, body: &Value) -> Resp
                 Some(row) => ResponseTemplate::new(200).set_body_json(row),
                 None => not_exist("phonecall", id),
             },
+            _ => odata_error(405, "0x80060888", "method not allowed"),
+        };
+    }
+    if let Some((set, inner)) = rest.strip_suffix(')').and_then(|r| r.split_once('('))
+        && matches!(set, "contacts" | "leads" | "accounts" | "incidents")
+    {
+        let Ok(id) = Uuid::parse_str(inner) else { return odata_error(400, "0x80060888", "bad key") };
+        let id = id.to_string();
+        let row = state.rows.get(set).into_iter().flatten().find(|r| r[key_of(set)] == id.as_str()).cloned();
+        return match (method, row) {
+            ("GET", Some(row)) => ResponseTemplate::new(200).set_body_json(row),
+            ("GET", None) => not_exist(set.trim_end_matches('s'), &id),
+            ("PATCH", Some(_)) if header(request, "if-none-match").as_deref() == Some("*") => {
+                odata_error(412, "0x80040237", "A record with matching key values already exists.")
+            }
+            ("PATCH", None) => create_with_id(state, request, set, body, id),
             _ => odata_error(405, "0x80060888", "method not allowed"),
         };
     }
@@ -203,7 +227,8 @@ fn page_size(request: &Request) -> usize {
         .unwrap_or(5000)
 }
 
-/// Evaluates the `$filter` subset: `col eq 'v'` and `contains(col,'v')` joined by ` or `.
+/// Evaluates the `$filter` subset: `col eq 'v'`, `contains(col,'v')` and
+/// `endswith(col,'v')` joined by ` or `.
 fn matches(row: &Value, filter: &str) -> bool {
     filter.split(" or ").any(|term| {
         let term = term.trim();
@@ -214,6 +239,11 @@ fn matches(row: &Value, filter: &str) -> bool {
                 .get(column.trim())
                 .and_then(Value::as_str)
                 .is_some_and(|v| v.to_lowercase().contains(&value.to_lowercase()));
+        }
+        if let Some(inner) = term.strip_prefix("endswith(").and_then(|t| t.strip_suffix(')')) {
+            let Some((column, value)) = inner.split_once(',') else { return false };
+            let value = unquote(value.trim()).to_lowercase();
+            return row.get(column.trim()).and_then(Value::as_str).is_some_and(|v| v.to_lowercase().ends_with(&value));
         }
         let Some((column, value)) = term.split_once(" eq ") else { return false };
         let value = unquote(value.trim());
@@ -306,6 +336,11 @@ fn check_binds(state: &State, body: &Value) -> Option<ResponseTemplate> {
 }
 
 fn create(state: &mut State, request: &Request, set: &str, body: &Value) -> ResponseTemplate {
+    create_with_id(state, request, set, body, Uuid::now_v7().to_string())
+}
+
+/// A create (POST, or a PATCH upsert on a client-chosen key that finds no row).
+fn create_with_id(state: &mut State, request: &Request, set: &str, body: &Value, id: String) -> ResponseTemplate {
     if let Some(refusal) = check_binds(state, body) {
         return refusal;
     }
@@ -320,7 +355,7 @@ fn create(state: &mut State, request: &Request, set: &str, body: &Value) -> Resp
     if missing {
         return odata_error(400, "0x80040200", "A required field is missing.");
     }
-    let id = Uuid::now_v7().to_string();
+    state.created_records += 1;
     let mut row = body.clone();
     row[key_of(set)] = json!(id);
     state.rows.entry(set.to_owned()).or_default().push(row.clone());

@@ -39,6 +39,18 @@ impl ConnectorHarness for Account {
         ExternalCreate::Contact(sample_person(Some(ns_ref(ExternalObject::Account, "647"))))
     }
 
+    fn seed_phone(fake: &mut State, n: usize, written: &str) {
+        fake.seed(
+            "contact",
+            serde_json::json!({"id": format!("50{n:02}"), "entityid": format!("Form {n}"), "firstname": "Form", "lastname": n.to_string(), "phone": written}),
+        );
+    }
+
+    /// One SuiteQL query per table: customers, contacts.
+    fn phone_search_requests() -> usize {
+        2
+    }
+
     fn activity(key: &str) -> ActivityPush {
         call_activity(key, ns_ref(ExternalObject::Account, "647"))
     }
@@ -50,6 +62,7 @@ impl Observe for State {
             api_requests: self.seen.len(),
             tokens_issued: self.tokens.minted,
             activities: self.phone_calls.len(),
+            records_created: self.created_records,
         }
     }
 }

@@ -3,9 +3,11 @@
 //! key, its `kid`, `aud`, `iss`, `scope` and `exp - iat` under an hour, answers
 //! `expires_in` as a string), bearer checks and TBA checks (recomputes HMAC-SHA256 over
 //! the RFC 5849 base string, ±300 s timestamps, no reused nonce, the upper-case realm),
-//! SuiteQL (`Prefer: transient` required, `col = '…'`/`LOWER(col) = '…'` joined by `OR`,
-//! `limit`/`offset`/`hasMore`/`links`), record creates (204 + absolute `Location`), the
-//! `eid:` PUT upsert of phoneCall, `nsError` bodies, and fault injection: the common faults
+//! SuiteQL (`Prefer: transient` required, `col = '…'`/`LOWER(col) = '…'`/`col LIKE '%…'`
+//! joined by `OR`,
+//! `limit`/`offset`/`hasMore`/`links`), record creates (204 + absolute `Location`, or 204
+//! from a `PUT …/eid:<key>` upsert, and reads by `eid:`), the
+//! `eid:` PUT upsert of phoneCall and its read by `eid:`, `nsError` bodies, and fault injection: the common faults
 //! in NetSuite's spelling (a rate limit that clears is 429 `CONCURRENCY_LIMIT_EXCEEDED`, a
 //! refused token 401 `INVALID_LOGIN`); NetSuite has no faults of its own.
 
@@ -45,6 +47,8 @@ pub(crate) struct State {
     pub tables: BTreeMap<String, Vec<Value>>,
     pub phone_calls: BTreeMap<String, Value>,
     pub next_id: u32,
+    /// Customers, contacts and support cases created (by POST or by an `eid:` upsert).
+    pub created_records: usize,
     pub faults: Faults<NoVendorFault>,
     pub seen: Vec<Seen>,
 }
@@ -254,6 +258,10 @@ fn api(state: &mut State, request: &Request, path: &str) -> ResponseTemplate {
         Meeting::Answer(answer) => return answer,
         Meeting::Vendor(never) => match never {},
         Meeting::Proceed(delay) => delay,
+        Meeting::ProceedThenAnswer(answer) => {
+            route(state, request, path, &body);
+            return answer;
+        }
     };
     delayed(route(state, request, path, &body), delay)
 }
@@ -273,13 +281,36 @@ fn route(state: &mut State, request: &Request, path: &str, body: &Value) -> Resp
             Some(eid) => upsert_call(state, eid, body),
             None => ns_error(400, "Bad Request", "INVALID_REQUEST", "PUT needs an external id", None),
         },
+        ("PUT", [record_type @ ("customer" | "contact" | "supportCase"), key]) => match dec(key).strip_prefix("eid:") {
+            Some(eid) => upsert(state, record_type, eid, body),
+            None => ns_error(400, "Bad Request", "INVALID_REQUEST", "PUT needs an external id", None),
+        },
+        ("GET", [record_type @ ("customer" | "contact" | "supportCase"), key]) => {
+            let table = record_type.to_lowercase();
+            let eid = dec(key);
+            let eid = eid.strip_prefix("eid:").unwrap_or_default();
+            let row = state.tables.get(&table).into_iter().flatten().find(|r| r["externalId"] == eid);
+            match row {
+                Some(row) => ResponseTemplate::new(200).set_body_json(row),
+                None => ns_error(404, "Not Found", "NONEXISTENT_ID", "The record instance does not exist.", None),
+            }
+        }
+        ("GET", ["phoneCall", key]) => match dec(key).strip_prefix("eid:").and_then(|eid| state.phone_calls.get(eid)) {
+            Some(call) => ResponseTemplate::new(200).set_body_json(call),
+            None => ns_error(404, "Not Found", "NONEXISTENT_ID", "The record instance does not exist.", None),
+        },
         _ => ns_error(404, "Not Found", "NONEXISTENT_ID", "The record instance does not exist.", None),
     }
 }
 
-/// Evaluates `col = 'v'` / `LOWER(col) = 'v'` terms joined by ` OR `.
+/// Evaluates `col = 'v'` / `LOWER(col) = 'v'` / `col LIKE '%v'` terms joined by ` OR `.
 fn matches(row: &Value, condition: &str) -> bool {
     condition.split(" OR ").any(|term| {
+        if let Some((column, pattern)) = term.trim().split_once(" LIKE ") {
+            let pattern = pattern.trim().trim_start_matches('\'').trim_end_matches('\'').replace("''", "'");
+            let Some(suffix) = pattern.strip_prefix('%') else { return false };
+            return row.get(column.trim()).and_then(Value::as_str).is_some_and(|stored| stored.ends_with(suffix));
+        }
         let Some((left, right)) = term.trim().split_once(" = ") else { return false };
         let value = right.trim().trim_start_matches('\'').trim_end_matches('\'').replace("''", "'");
         let (column, lower) = match left.strip_prefix("LOWER(").and_then(|c| c.strip_suffix(')')) {
@@ -364,12 +395,33 @@ fn create(state: &mut State, record_type: &str, body: &Value) -> ResponseTemplat
         return ns_error(400, "Bad Request", "USER_ERROR", &format!("Please enter value(s) for: {field}"), Some(field));
     }
     state.next_id += 1;
+    state.created_records += 1;
     let id = state.next_id.to_string();
     let mut row = body.clone();
     row["id"] = json!(id);
     state.tables.entry(record_type.to_lowercase()).or_default().push(row);
     ResponseTemplate::new(204)
         .insert_header("Location", format!("{}/services/rest/record/v1/{record_type}/{id}", state.uri).as_str())
+}
+
+/// A record upserted on its external id: updated when one carries it, else created (the
+/// checks of [`create`]); 204 without `Location`.
+fn upsert(state: &mut State, record_type: &str, eid: &str, body: &Value) -> ResponseTemplate {
+    if !eid.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+        return ns_error(400, "Bad Request", "INVALID_ID", "invalid external id", None);
+    }
+    let table = record_type.to_lowercase();
+    if let Some(row) = state.tables.get_mut(&table).into_iter().flatten().find(|r| r["externalId"] == eid) {
+        if let (Some(target), Some(update)) = (row.as_object_mut(), body.as_object()) {
+            target.extend(update.clone());
+        }
+        return ResponseTemplate::new(204);
+    }
+    let mut body = body.clone();
+    body["externalId"] = json!(eid);
+    let answer = create(state, record_type, &body);
+    let created = state.tables.get(&table).into_iter().flatten().any(|r| r["externalId"] == eid);
+    if created { ResponseTemplate::new(204) } else { answer }
 }
 
 fn upsert_call(state: &mut State, eid: &str, body: &Value) -> ResponseTemplate {
@@ -379,6 +431,16 @@ fn upsert_call(state: &mut State, eid: &str, body: &Value) -> ResponseTemplate {
     if let Some(refusal) = check_refs(state, body) {
         return refusal;
     }
-    state.phone_calls.insert(eid.to_owned(), body.clone());
+    let id = match state.phone_calls.get(eid).and_then(|c| c.get("id")).and_then(Value::as_str) {
+        Some(id) => id.to_owned(),
+        None => {
+            state.next_id += 1;
+            state.next_id.to_string()
+        }
+    };
+    let mut call = body.clone();
+    call["id"] = json!(id);
+    call["externalId"] = json!(eid);
+    state.phone_calls.insert(eid.to_owned(), call);
     ResponseTemplate::new(204)
 }

@@ -38,6 +38,15 @@ impl ConnectorHarness for Org {
         ExternalCreate::Contact(sample_person(None))
     }
 
+    fn seed_phone(fake: &mut State, n: usize, written: &str) {
+        let id = format!("003D0000000001{n:02}");
+        fake.seed("Contact", &id, json!({"Name": format!("Form {n}"), "Phone": written}));
+    }
+
+    fn phone_search_requests() -> usize {
+        1
+    }
+
     fn activity(key: &str) -> ActivityPush {
         call_activity(key, sf_ref(ExternalObject::Contact, "003D000000000001"))
     }
@@ -45,7 +54,12 @@ impl ConnectorHarness for Org {
 
 impl Observe for State {
     fn observed(&self) -> Observed {
-        Observed { api_requests: self.seen.len(), tokens_issued: self.tokens.minted, activities: self.tasks.len() }
+        Observed {
+            api_requests: self.seen.len(),
+            tokens_issued: self.tokens.minted,
+            activities: self.tasks.len(),
+            records_created: self.created_records,
+        }
     }
 }
 

@@ -1,4 +1,5 @@
-//! Creating cases, contacts and leads: request bodies, 201 ids, remote refusals.
+//! Creating cases, contacts and leads: upserts on the create key, request bodies, 201 ids,
+//! remote refusals.
 
 use crm_core::ConnectorError;
 use crm_core::external::{ExternalCase, ExternalCreate, ExternalObject, ExternalPerson};
@@ -22,11 +23,14 @@ fn jane() -> ExternalPerson {
 #[tokio::test]
 async fn a_contact_is_created_with_a_201_id() {
     let (fake, crm) = org().await;
-    let created = crm.create(&ExternalCreate::Contact(jane())).await.unwrap();
+    let created = crm.create("INT-1-x-1", &ExternalCreate::Contact(jane())).await.unwrap();
     assert_eq!(created.object, ExternalObject::Contact);
     assert!(created.id.starts_with("003"));
     let seen = fake.state().seen.clone();
-    assert_eq!((seen[0].method.as_str(), seen[0].path.as_str()), ("POST", "/services/data/v62.0/sobjects/Contact/"));
+    assert_eq!(
+        (seen[0].method.as_str(), seen[0].path.as_str()),
+        ("PATCH", "/services/data/v62.0/sobjects/Contact/Crm_Key__c/INT-1-x-1")
+    );
     insta::assert_json_snapshot!("create_contact_body", seen[0].body);
 }
 
@@ -41,10 +45,10 @@ async fn a_case_maps_priority_and_origin() {
         contact: Some(sf_ref(ExternalObject::Contact, "003D000000000001")),
         account: Some(sf_ref(ExternalObject::Account, "001D000000000001")),
     };
-    let created = crm.create(&ExternalCreate::Case(case)).await.unwrap();
+    let created = crm.create("INT-1-x-1", &ExternalCreate::Case(case)).await.unwrap();
     assert_eq!(created.object, ExternalObject::Case);
     let seen = fake.state().seen.clone();
-    assert_eq!(seen[0].path, "/services/data/v62.0/sobjects/Case/");
+    assert_eq!(seen[0].path, "/services/data/v62.0/sobjects/Case/Crm_Key__c/INT-1-x-1");
     insta::assert_json_snapshot!("create_case_body", seen[0].body);
 }
 
@@ -52,7 +56,7 @@ async fn a_case_maps_priority_and_origin() {
 async fn a_lead_with_a_company_is_created() {
     let (fake, crm) = org().await;
     let lead = ExternalPerson { company: Some(String::from("Acme")), account: None, ..jane() };
-    let created = crm.create(&ExternalCreate::Lead(lead)).await.unwrap();
+    let created = crm.create("INT-1-x-1", &ExternalCreate::Lead(lead)).await.unwrap();
     assert_eq!(created.object, ExternalObject::Lead);
     insta::assert_json_snapshot!("create_lead_body", fake.state().seen[0].body);
 }
@@ -61,7 +65,7 @@ async fn a_lead_with_a_company_is_created() {
 async fn a_lead_without_company_is_rejected_with_the_remote_code_and_field() {
     let (_fake, crm) = org().await;
     let lead = ExternalPerson { company: None, account: None, ..jane() };
-    let error = crm.create(&ExternalCreate::Lead(lead)).await.unwrap_err();
+    let error = crm.create("INT-1-x-1", &ExternalCreate::Lead(lead)).await.unwrap_err();
     let ConnectorError::Rejected { code, message, field, .. } = error else { panic!("expected rejected: {error:?}") };
     assert_eq!(code, "REQUIRED_FIELD_MISSING");
     assert_eq!(message, "Required fields are missing: [Company]");
@@ -72,7 +76,7 @@ async fn a_lead_without_company_is_rejected_with_the_remote_code_and_field() {
 async fn a_duplicate_rule_refusal_keeps_the_code_and_names_the_match() {
     let (fake, crm) = org().await;
     fake.inject(Fault::Duplicates);
-    let error = crm.create(&ExternalCreate::Contact(jane())).await.unwrap_err();
+    let error = crm.create("INT-1-x-1", &ExternalCreate::Contact(jane())).await.unwrap_err();
     let ConnectorError::Rejected { code, message, .. } = error else { panic!("expected rejected: {error:?}") };
     assert_eq!(code, "DUPLICATES_DETECTED");
     assert!(message.contains("003D000000DUPE1") && message.contains("Standard_Contact_Duplicate_Rule"), "{message}");

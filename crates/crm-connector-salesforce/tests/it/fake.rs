@@ -1,7 +1,8 @@
 //! A fake Salesforce org on `wiremock`, copying the spec's requests and answers (§1, §5):
 //! the token endpoint (JWT bearer with a verified RS256 assertion, client credentials),
 //! bearer checks with `INVALID_SESSION_ID`, SOSL `IN PHONE FIELDS`, SOQL `WHERE Email =`,
-//! paging through `nextRecordsUrl`, creates (201), the Task ext-id upsert (201/200/300,
+//! paging through `nextRecordsUrl`, creates (201 by POST, or 201/200 upserted on the
+//! `Crm_Key__c` external id and read back by it), the Task ext-id upsert (201/200/300,
 //! `TaskSubtype` not updateable), `Sforce-Limit-Info`, and fault injection through
 //! `POST /__fake__/fault` or `Fake::inject`: the common faults in Salesforce's spelling
 //! (a rate limit that clears is 403 `REQUEST_LIMIT_EXCEEDED` for concurrent long
@@ -54,6 +55,10 @@ pub(crate) struct State {
     /// Answer updates of existing Tasks with 204 and no body, as before API v46.
     pub legacy_upsert: bool,
     pub next_id: u32,
+    /// Contacts, leads and cases created (by POST or by a keyed upsert).
+    pub created_records: usize,
+    /// The record of each (object, `Crm_Key__c`) upserted.
+    pub keyed: BTreeMap<(String, String), String>,
     pub faults: Faults<Fault>,
     pub query_page_size: usize,
     pub cursors: HashMap<String, Vec<Value>>,
@@ -208,6 +213,10 @@ fn api(state: &mut State, request: &Request, rest: &str) -> ResponseTemplate {
         Meeting::Vendor(Fault::EntityDeleted) => return error(404, "ENTITY_IS_DELETED", "entity is deleted", &[]),
         Meeting::Vendor(Fault::Duplicates) => return ResponseTemplate::new(400).set_body_json(duplicates()),
         Meeting::Proceed(delay) => delay,
+        Meeting::ProceedThenAnswer(answer) => {
+            route(state, request, rest, &body);
+            return answer;
+        }
     };
     let answer = route(state, request, rest, &body).insert_header("Sforce-Limit-Info", usage.as_str());
     delayed(answer, delay)
@@ -238,6 +247,13 @@ fn route(state: &mut State, request: &Request, rest: &str, body: &Value) -> Resp
         },
         ("POST", ["sobjects", object, ""]) => create(state, object, body),
         ("PATCH", ["sobjects", "Task", field, key]) => upsert_task(state, field, &decode(key), body),
+        ("PATCH", ["sobjects", object, field, key]) => upsert_record(state, object, field, &decode(key), body),
+        ("GET", ["sobjects", object @ ("Contact" | "Lead" | "Case"), "Crm_Key__c", key]) => {
+            match state.keyed.get(&((*object).to_owned(), decode(key))) {
+                Some(id) => ResponseTemplate::new(200).set_body_json(json!({"attributes": {"type": object}, "Id": id})),
+                None => error(404, "NOT_FOUND", "The requested resource does not exist", &[]),
+            }
+        }
         ("GET", ["sobjects", "Task", field, key]) => {
             let key = decode(key);
             match state.tasks.get(&key) {
@@ -322,21 +338,28 @@ fn page(state: &mut State, mut rows: Vec<Value>) -> ResponseTemplate {
 }
 
 fn create(state: &mut State, object: &str, body: &Value) -> ResponseTemplate {
+    match create_row(state, object, body) {
+        Ok(id) => ResponseTemplate::new(201).set_body_json(json!({"id": id, "errors": [], "success": true})),
+        Err(refusal) => refusal,
+    }
+}
+
+fn create_row(state: &mut State, object: &str, body: &Value) -> Result<String, ResponseTemplate> {
     let required: &[&str] = match object {
         "Contact" => &["LastName"],
         "Lead" => &["LastName", "Company"],
         "Account" => &["Name"],
         "Case" => &[],
-        _ => return error(404, "NOT_FOUND", "The requested resource does not exist", &[]),
+        _ => return Err(error(404, "NOT_FOUND", "The requested resource does not exist", &[])),
     };
     let missing: Vec<&str> = required.iter().copied().filter(|f| body.get(*f).is_none()).collect();
     if !missing.is_empty() {
-        return error(
+        return Err(error(
             400,
             "REQUIRED_FIELD_MISSING",
             &format!("Required fields are missing: [{}]", missing.join(", ")),
             &missing,
-        );
+        ));
     }
     state.next_id += 1;
     let prefix = match object {
@@ -345,8 +368,28 @@ fn create(state: &mut State, object: &str, body: &Value) -> ResponseTemplate {
         "Account" => "001",
         _ => "500",
     };
-    let id = format!("{prefix}D00000{:09}", state.next_id);
-    ResponseTemplate::new(201).set_body_json(json!({"id": id, "errors": [], "success": true}))
+    state.created_records += 1;
+    Ok(format!("{prefix}D00000{:09}", state.next_id))
+}
+
+/// The upsert of a contact, lead or case on the `Crm_Key__c` external-id field: 201 with
+/// `created: true`, or 200 with `created: false` for a key already used.
+fn upsert_record(state: &mut State, object: &str, field: &str, key: &str, body: &Value) -> ResponseTemplate {
+    if field != "Crm_Key__c" {
+        return error(404, "NOT_FOUND", "The requested resource does not exist", &[]);
+    }
+    let slot = (object.to_owned(), key.to_owned());
+    if let Some(id) = state.keyed.get(&slot) {
+        return ResponseTemplate::new(200)
+            .set_body_json(json!({"id": id, "errors": [], "success": true, "created": false}));
+    }
+    match create_row(state, object, body) {
+        Ok(id) => {
+            state.keyed.insert(slot, id.clone());
+            ResponseTemplate::new(201).set_body_json(json!({"id": id, "errors": [], "success": true, "created": true}))
+        }
+        Err(refusal) => refusal,
+    }
 }
 
 fn upsert_task(state: &mut State, field: &str, key: &str, body: &Value) -> ResponseTemplate {

@@ -167,6 +167,54 @@ impl PhoneNumber {
         &self.0
     }
 
+    /// The region whose numbering plan the number belongs to (`US` for `+1 415 …`), when
+    /// the plan names one.
+    pub fn region(&self) -> Option<Region> {
+        phonenumber::parse(None, &self.0).ok()?.country().id().map(Region)
+    }
+
+    /// The national significant number: the digits after the country code
+    /// (`4155550103` for `+14155550103`), what a remote system that stores numbers as
+    /// typed most likely ends with.
+    pub fn national_significant_number(&self) -> &str {
+        let code_len = phonenumber::parse(None, &self.0).map_or(0, |p| p.code().value().to_string().len());
+        self.0.get(1 + code_len..).unwrap_or_default()
+    }
+
+    /// The forms a person most likely typed this number in, for an exact-match search in a
+    /// system that stores numbers as typed: E.164, the numbering plan's international and
+    /// national formats, and the national digits with and without the trunk prefix
+    /// (`+14155550103`, `+1 415-555-0103`, `(415) 555-0103`, `4155550103`); no duplicates.
+    /// Pair it with a suffix search on [`PhoneNumber::last_digits`] and keep the candidates
+    /// [`PhoneNumber::is_written_as`] accepts.
+    pub fn written_forms(&self) -> Vec<String> {
+        let mut forms = vec![self.0.clone()];
+        if let Ok(parsed) = phonenumber::parse(None, &self.0) {
+            let national = parsed.format().mode(phonenumber::Mode::National).to_string();
+            forms.push(parsed.format().mode(phonenumber::Mode::International).to_string());
+            forms.push(national.chars().filter(char::is_ascii_digit).collect());
+            forms.push(national);
+        }
+        forms.push(self.national_significant_number().to_owned());
+        let mut seen = std::collections::HashSet::new();
+        forms.retain(|f| !f.is_empty() && seen.insert(f.clone()));
+        forms
+    }
+
+    /// The last `n` digits (all of them when there are fewer): a suffix every written form
+    /// whose last group has at least `n` digits ends with (`0103` in `(415) 555-0103`).
+    pub fn last_digits(&self, n: usize) -> &str {
+        let digits = &self.0[1..];
+        &digits[digits.len().saturating_sub(n)..]
+    }
+
+    /// Whether `written` — a number as another system stores it, in any written form
+    /// (`(415) 555-0103`, `415.555.0103`, `+1 415 555 0103`) — is this number, by the same
+    /// rules as [`PhoneNumber::parse`], national forms read in this number's own region.
+    pub fn is_written_as(&self, written: &str) -> bool {
+        Self::parse(written, self.region()).is_ok_and(|n| n == *self)
+    }
+
     /// Whether `text` has the shape of a number in E.164 form: `+`, then 2 to
     /// [`MAX_DIGITS`] digits, the first not 0. Shape only: whether such a number exists is
     /// [`PhoneNumber::parse`]'s question.

@@ -32,14 +32,18 @@ pub trait ExternalCrm: Send + Sync + std::fmt::Debug {
     /// As [`ExternalCrm::find_by_phone`].
     async fn find_by_email(&self, email: &EmailAddress) -> Result<Vec<ExternalRecord>, ConnectorError>;
 
-    /// Creates a case, contact or lead and returns its reference.
+    /// Creates a case, contact or lead keyed by `key` (see [`ExternalCreate::key`]) and
+    /// returns its reference: creating again with the same key returns the record the
+    /// first create made (an upsert or create-only write on an id derived from `key`), so
+    /// callers may resend a create whose answer they never saw. Returns only once the
+    /// record is known to exist (a success answer naming it, or a read by its key).
     ///
     /// # Errors
     /// MUST return [`ConnectorError::Rejected`] with the remote's code when the remote
-    /// refuses the record (missing required field, bad lookup); otherwise as
-    /// [`ExternalCrm::find_by_phone`]. Not idempotent: callers retry only on
-    /// [`ConnectorError::is_retryable`] errors raised before the request was sent.
-    async fn create(&self, request: &ExternalCreate) -> Result<ExternalRef, ConnectorError>;
+    /// refuses the record (missing required field, bad lookup); a retryable
+    /// [`ConnectorError::Transport`] when the remote answered but the record cannot be found
+    /// by its key; otherwise as [`ExternalCrm::find_by_phone`].
+    async fn create(&self, key: &str, request: &ExternalCreate) -> Result<ExternalRef, ConnectorError>;
 
     /// Writes the activity for an interaction on its linked record, as an upsert keyed by
     /// [`ActivityPush::external_key`]: pushing the same key twice leaves one activity.

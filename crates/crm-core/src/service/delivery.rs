@@ -81,11 +81,14 @@ pub struct DeliveryReport {
 impl Crm {
     /// Claims up to `limit` due external pushes (leased for `lease`) and delivers them.
     ///
-    /// Outcomes: success → delivered; a retryable failure (rate limit, transport) or an
-    /// authentication failure (credentials may be fixed) → retried later per `policy`, dead
-    /// after `policy.max_attempts`; a refusal, a missing remote record, an unreadable answer
-    /// or a tenant without that connector → dead at once (retrying cannot help; a person can
-    /// requeue it).
+    /// Outcomes: success (the connector confirmed the remote activity exists) → delivered;
+    /// a retryable failure (rate limit, transport, a write the remote did not confirm), an
+    /// authentication failure (credentials may be fixed) or an unreadable answer (the remote
+    /// may or may not have acted; the upsert makes a retry harmless) → retried later per
+    /// `policy` (never before the remote's `Retry-After`), dead after `policy.max_attempts`;
+    /// a refusal, a missing remote record or a tenant without that connector → dead at
+    /// once (retrying cannot help; a person can requeue it). The recorded failure is the
+    /// connector's whole explanation ([`ConnectorError::explain`]).
     ///
     /// # Errors
     /// Store failures (the claimed entries then come back when their lease ends).
@@ -164,15 +167,13 @@ impl Failure {
 
 impl From<ConnectorError> for Failure {
     fn from(e: ConnectorError) -> Self {
-        let message = e.to_string();
+        let message = e.explain();
         match e {
             ConnectorError::RateLimited { retry_after, .. } => Failure::Retry { message, retry_after },
-            ConnectorError::Transport { .. } | ConnectorError::Auth { .. } => {
+            ConnectorError::Transport { .. } | ConnectorError::Auth { .. } | ConnectorError::Decode { .. } => {
                 Failure::Retry { message, retry_after: None }
             }
-            ConnectorError::NotFound { .. } | ConnectorError::Rejected { .. } | ConnectorError::Decode { .. } => {
-                Failure::Dead(message)
-            }
+            ConnectorError::NotFound { .. } | ConnectorError::Rejected { .. } => Failure::Dead(message),
         }
     }
 }

@@ -58,9 +58,12 @@ impl Crm {
     }
 
     /// Creates a case, contact or lead in an external CRM during an interaction and links it
-    /// to the interaction at once (INT-7). The remote record is created first; if linking
-    /// then fails on a stale interaction version, the remote record exists unlinked and the
-    /// error says so, so the agent can link it by hand.
+    /// to the interaction at once (INT-7). The remote record is created first, keyed by
+    /// [`ExternalCreate::key`] (the interaction, the kind, and how many records of that kind
+    /// it already links), so the same request sent again after a timeout or a lost answer
+    /// finds that record instead of making a second one; if linking then fails on a stale
+    /// interaction version, the remote record exists unlinked and the error says so, and
+    /// sending the request again links that same record.
     ///
     /// # Errors
     /// Forbidden without `interaction.handle`; `NotFound`; a stale version; no connector;
@@ -78,7 +81,15 @@ impl Crm {
         let mut inter = self.load_interaction(actor, interaction).await?;
         let expected_version = check_version("interaction", interaction, inter.version(), expected_version)?;
         let crm = self.connector_for(connectors, actor, system)?;
-        let reference = crm.create(request).await?;
+        let nth = 1 + inter
+            .links()
+            .iter()
+            .filter(|l| {
+                matches!(&l.target, LinkTarget::External { reference }
+                    if reference.system == system && reference.object == request.object())
+            })
+            .count();
+        let reference = crm.create(&request.key(interaction, nth), request).await?;
         let target = LinkTarget::External { reference: reference.clone() };
         if inter.link(target.clone(), actor.agent, self.clock.now())? {
             let events = [self.event(actor, EventKind::InteractionLinked { interaction, target })];

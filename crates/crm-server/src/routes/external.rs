@@ -48,7 +48,12 @@ pub async fn search(
         (None, Some(e)) => ExternalLookup::Email(e),
         _ => return Err(ApiError::invalid("phone", "give exactly one of phone, email")),
     };
-    Ok(Reply::ok(st.crm.search_external(&actor, &st.connectors, system, &lookup).await?))
+    let found = st
+        .crm
+        .search_external(&actor, &st.connectors, system, &lookup)
+        .await
+        .map_err(|e| ApiError::external(e, "search", false))?;
+    Ok(Reply::ok(found))
 }
 
 /// A remote record created during an interaction.
@@ -79,7 +84,7 @@ pub async fn create(
         .crm
         .create_external_record(&actor, &st.connectors, id, version, system, &request)
         .await
-        .map_err(ApiError::precondition)?;
+        .map_err(|e| ApiError::external(e, &format!("create {:?}", request.object()).to_lowercase(), true))?;
     let v = interaction.version();
     let location = format!("/api/v1/interactions/{id}");
     Ok(Reply::created(CreatedExternal { reference, interaction }, location).tagged(v))

@@ -1,5 +1,6 @@
-//! [`FakeExternalCrm`]: canned search results, recorded creations, idempotent activity
-//! pushes keyed by [`ActivityPush::external_key`], and programmable failures.
+//! [`FakeExternalCrm`]: canned search results, recorded creations (idempotent by their
+//! key, as the port requires), idempotent activity pushes keyed by
+//! [`ActivityPush::external_key`], and programmable failures.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::{Mutex, MutexGuard};
@@ -45,6 +46,7 @@ struct CrmState {
     records: Vec<ExternalRecord>,
     missing: BTreeSet<ExternalRef>,
     created: Vec<(ExternalCreate, ExternalRef)>,
+    keyed: BTreeMap<String, ExternalRef>,
     activities: BTreeMap<String, (ActivityPush, ExternalRef)>,
     pushes: Vec<ActivityPush>,
     calls: Vec<FakeOperation>,
@@ -189,8 +191,11 @@ impl ExternalCrm for FakeExternalCrm {
         Ok(s.records.iter().filter(|r| r.emails.iter().any(|e| e.to_lowercase() == wanted)).cloned().collect())
     }
 
-    async fn create(&self, request: &ExternalCreate) -> Result<ExternalRef, ConnectorError> {
+    async fn create(&self, key: &str, request: &ExternalCreate) -> Result<ExternalRef, ConnectorError> {
         let mut s = self.enter(FakeOperation::Create)?;
+        if let Some(existing) = s.keyed.get(key) {
+            return Ok(existing.clone());
+        }
         let reference = self.new_ref(&mut s, request.object());
         let record = match request {
             ExternalCreate::Case(c) => ExternalRecord {
@@ -212,6 +217,7 @@ impl ExternalCrm for FakeExternalCrm {
         };
         s.records.push(record);
         s.created.push((request.clone(), reference.clone()));
+        s.keyed.insert(key.to_owned(), reference.clone());
         Ok(reference)
     }
 

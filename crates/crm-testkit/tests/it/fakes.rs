@@ -98,8 +98,9 @@ async fn fake_crm_applies_pushes_idempotently_and_fails_on_demand() {
         company: Some("ACME".into()),
         ..Default::default()
     });
-    let reference = crm.create(&lead).await.unwrap();
+    let reference = crm.create("INT-1-lead-1", &lead).await.unwrap();
     assert_eq!((reference.system, reference.object), (ExternalSystem::Salesforce, ExternalObject::Lead));
+    assert_eq!(crm.create("INT-1-lead-1", &lead).await.unwrap(), reference, "one record per key");
     assert_eq!(crm.created(), vec![(lead, reference)]);
     let durand = EmailAddress::parse("durand@example.com").unwrap();
     assert_eq!(crm.find_by_email(&durand).await.unwrap().len(), 1, "created records are found");

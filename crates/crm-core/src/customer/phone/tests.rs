@@ -304,3 +304,34 @@ mod properties {
         }
     }
 }
+
+#[test]
+fn a_number_recognises_its_written_forms_read_in_its_own_region() {
+    let number = PhoneNumber::from_e164("+14155550103").unwrap();
+    assert_eq!(number.region().map(|r| r.code().to_owned()).as_deref(), Some("US"));
+    assert_eq!(number.national_significant_number(), "4155550103");
+    for written in ["(415) 555-0103", "415-555-0103", "415.555.0103", "+1 415 555 0103", "4155550103", "1-415-555-0103"]
+    {
+        assert!(number.is_written_as(written), "{written}");
+    }
+    for other in ["(415) 555-0104", "555-0103", "+44 20 7946 0103", "not a number"] {
+        assert!(!number.is_written_as(other), "{other}");
+    }
+    let paris = PhoneNumber::from_e164("+33123456789").unwrap();
+    assert_eq!(paris.national_significant_number(), "123456789");
+    assert!(paris.is_written_as("01 23 45 67 89"));
+}
+
+#[test]
+fn written_forms_cover_the_plan_formats_and_the_national_digits() {
+    let number = PhoneNumber::from_e164("+14155550103").unwrap();
+    let forms = number.written_forms();
+    for form in ["+14155550103", "+1 415-555-0103", "(415) 555-0103", "4155550103"] {
+        assert!(forms.iter().any(|f| f == form), "{form} in {forms:?}");
+    }
+    assert!(forms.iter().all(|f| number.is_written_as(f)), "{forms:?}");
+    assert_eq!(number.last_digits(4), "0103");
+    let paris = PhoneNumber::from_e164("+33123456789").unwrap();
+    assert!(paris.written_forms().iter().any(|f| f == "01 23 45 67 89"), "{:?}", paris.written_forms());
+    assert!(paris.written_forms().iter().any(|f| f == "0123456789"));
+}
