@@ -26,7 +26,7 @@
 use async_trait::async_trait;
 use chrono::{TimeZone, Utc};
 use crm_core::ConnectorError;
-use crm_core::customer::PhoneNumber;
+use crm_core::customer::{EmailAddress, PhoneNumber};
 use crm_core::external::{ActivityPush, ExternalCreate, ExternalObject, ExternalPerson, ExternalRecord, ExternalRef};
 use crm_core::interaction::{Channel, Direction};
 use crm_core::ports::ExternalCrm;
@@ -171,6 +171,7 @@ macro_rules! connector_conformance_tests {
             creating_twice_with_one_key_leaves_one_record,
             a_slow_answer_times_out_as_transport,
             an_expired_token_is_renewed_once_and_the_call_retried,
+            a_token_expiring_in_the_middle_of_a_search_is_renewed_once,
             a_token_refused_after_renewal_is_an_auth_error,
             a_malformed_answer_is_a_decode_error,
             a_push_answered_with_broken_json_is_not_a_delivery,
@@ -374,6 +375,23 @@ pub async fn an_expired_token_is_renewed_once_and_the_call_retried<H: ConnectorH
     search_again(&harness, &unfaulted, 1).await;
     assert_eq!(harness.tokens_minted(), 2);
     assert_eq!(harness.observed().tokens_issued, 2);
+}
+
+/// A token that expires between the requests of one multi-request search (the second
+/// request meets the 401) is renewed once and the search completes.
+pub async fn a_token_expiring_in_the_middle_of_a_search_is_renewed_once<H: ConnectorHarness>() {
+    let harness = Running::<H>::start(http_settings(TIMEOUT_MS)).await;
+    let email = EmailAddress::parse("nobody@example.com").unwrap();
+    let before = harness.observed().api_requests;
+    harness.crm.find_by_email(&email).await.expect("an unfaulted email search");
+    let requests = harness.observed().api_requests - before;
+    assert!(requests >= 2, "an email search reads more than one table");
+    harness.inject(CommonFault::SlowMs(0));
+    harness.inject(CommonFault::ExpireTokens);
+    let before = harness.observed().api_requests;
+    harness.crm.find_by_email(&email).await.expect("the search survives the expiry");
+    assert_eq!(harness.observed().api_requests - before, requests + 1, "one request is sent again");
+    assert_eq!(harness.tokens_minted(), 2);
 }
 
 /// When the renewed token is refused too, the call ends `Auth` after exactly one renewal.

@@ -82,6 +82,35 @@ async fn a_push_during_an_outage_is_retried_and_lands_exactly_once() {
 }
 
 #[tokio::test]
+async fn a_long_retry_after_schedules_the_next_attempt_and_an_unreadable_answer_is_retried() {
+    let env = Env::new().await;
+    wrapped_up_call(&env).await;
+    let remote = Arc::new(FakeExternalCrm::new(ExternalSystem::Salesforce));
+    let dir = OneConnector(remote.clone());
+    let tenant = env.tenant.id();
+
+    remote.fail_next(1, || ConnectorError::Decode { system: "net_suite".into(), message: "EOF while parsing".into() });
+    let report = env.crm.deliver_external_pushes(&dir, &instant_retries(), Duration::from_secs(60), 10).await.unwrap();
+    assert_eq!((report.retried, report.dead), (1, 0), "an unreadable answer leaves the remote unknown: retried");
+
+    remote.fail_next(1, || ConnectorError::RateLimited {
+        system: "net_suite".into(),
+        retry_after: Some(Duration::from_secs(3600)),
+    });
+    let report = env.crm.deliver_external_pushes(&dir, &instant_retries(), Duration::from_secs(60), 10).await.unwrap();
+    assert_eq!(report.retried, 1);
+    let pending = env.store.list_outbox(tenant, Some(OutboxStatus::Pending), &PageRequest::first()).await.unwrap();
+    let entry = pending.items.iter().find(|e| e.topic == Topic::ExternalPush).expect("the push waits");
+    let now = crm_core::time::Clock::now(&*env.crm.clock().clone());
+    assert!(entry.next_attempt_at >= now + chrono::Duration::seconds(3600), "{entry:?}");
+    let why = entry.last_error.as_deref().unwrap_or_default();
+    assert!(why.contains("net_suite rate limit reached") && why.contains("retry after 3600 s"), "{why}");
+    let report = env.crm.deliver_external_pushes(&dir, &instant_retries(), Duration::from_secs(60), 10).await.unwrap();
+    assert_eq!(report.claimed, 0, "nothing is sent before the remote's Retry-After");
+    assert!(remote.activities().is_empty());
+}
+
+#[tokio::test]
 async fn a_refused_push_is_dead_and_can_be_requeued() {
     let env = Env::new().await;
     wrapped_up_call(&env).await;
