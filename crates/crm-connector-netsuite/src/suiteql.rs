@@ -12,11 +12,6 @@ pub fn literal(value: &str) -> String {
     format!("'{}'", value.replace('\'', "''"))
 }
 
-fn any_equals(columns: &[String], value: &str) -> String {
-    let value = literal(value);
-    columns.iter().map(|c| format!("{c} = {value}")).collect::<Vec<_>>().join(" OR ")
-}
-
 /// Customer columns read by searches.
 pub const CUSTOMER_COLUMNS: &str =
     "id, entityid, companyname, firstname, lastname, email, phone, altphone, mobilephone";
