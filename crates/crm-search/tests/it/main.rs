@@ -3,5 +3,6 @@
 //! properties.
 
 mod corpus;
+mod indexer;
 mod port;
 mod properties;
