@@ -84,7 +84,11 @@ fn check_dependency_directions(problems: &mut Vec<String>) -> Result<()> {
                 problems.push(format!("{name} depends on crm-server: nothing may depend on the binary crate"));
             }
             let adapter = |n: &str| {
-                n.starts_with("crm-store-") || n.starts_with("crm-connector-") || n == "crm-blob" || n == "crm-mail"
+                n.starts_with("crm-store-")
+                    || n.starts_with("crm-connector-")
+                    || n == "crm-blob"
+                    || n == "crm-mail"
+                    || n == "crm-search"
             };
             if adapter(name)
                 && adapter(dep)
@@ -98,6 +102,9 @@ fn check_dependency_directions(problems: &mut Vec<String>) -> Result<()> {
             }
             if dep == "lettre" && name != "crm-mail" {
                 problems.push(format!("{name} depends on lettre: only the mail adapter crm-mail speaks SMTP"));
+            }
+            if dep == "tantivy" && name != "crm-search" {
+                problems.push(format!("{name} depends on tantivy: only the search adapter crm-search knows it"));
             }
             if name == "crm-core" && dep.starts_with("crm-") && !is_dev {
                 problems.push(format!("crm-core depends on {dep}: dependencies point inward"));

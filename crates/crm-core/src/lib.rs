@@ -52,6 +52,7 @@ pub mod page;
 pub mod ports;
 pub mod rules;
 pub mod script;
+pub mod search;
 pub mod service;
 pub mod sla;
 pub mod task;

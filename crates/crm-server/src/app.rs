@@ -144,6 +144,7 @@ pub fn api() -> (Router<AppState>, OpenApi) {
         .routes(routes!(knowledge::create_article, knowledge::list_articles))
         .routes(routes!(knowledge::get_article, knowledge::update_article))
         .routes(routes!(knowledge::article_versions))
+        .routes(routes!(knowledge::search_articles))
         .routes(routes!(knowledge::article_version))
         .routes(routes!(knowledge::solutions))
         .routes(routes!(knowledge::compose))

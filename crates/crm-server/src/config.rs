@@ -209,6 +209,9 @@ pub enum Command {
     /// Export records as CSV.
     #[command(subcommand)]
     Export(ExportCommand),
+    /// The search index (KNO-2, CUS-5).
+    #[command(subcommand)]
+    Search(SearchCommand),
     /// The audit log: verify its hash chains, export it.
     #[command(subcommand)]
     Audit(crate::audit_cli::AuditCommand),
@@ -224,6 +227,14 @@ pub enum Command {
         #[arg(long, default_value_t = 100_000)]
         customers: usize,
     },
+}
+
+/// Search index commands.
+#[derive(Debug, Subcommand)]
+pub enum SearchCommand {
+    /// Rebuild this replica's search index from the database, with a progress bar (stop
+    /// the server that uses the index first: one process writes it at a time).
+    Reindex,
 }
 
 /// Token commands.
@@ -398,6 +409,8 @@ pub struct FileConfig {
     pub attachments: Option<crate::blobs::AttachmentsFile>,
     /// Webhooks (EXT-3).
     pub webhooks: Option<WebhooksFile>,
+    /// The search engine (see `crate::search`).
+    pub search: Option<crate::search::SearchFile>,
     /// Mail (`[mail.smtp]`).
     #[serde(default)]
     pub mail: Option<MailFile>,
@@ -637,6 +650,11 @@ impl Config {
                 })
                 .map_err(ConfigError::Attachments)?,
                 webhooks: file.webhooks.unwrap_or_default().resolve()?,
+                search: file
+                    .search
+                    .unwrap_or_default()
+                    .resolve()
+                    .map_err(|_| ConfigError::Invalid { key: "search.poll_interval_ms", reason: "must be between 50 and 5000" })?,
                 mailer: match file.mail.and_then(|m| m.smtp) {
                     Some(smtp) => Some(std::sync::Arc::new(crm_mail::SmtpMailer::new(&smtp).map_err(|_| {
                         ConfigError::Invalid { key: "mail.smtp", reason: "TLS needs a valid host name" }

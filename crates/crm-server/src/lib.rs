@@ -42,6 +42,7 @@ pub mod openapi;
 pub mod outbound_csv;
 pub mod problem;
 pub mod routes;
+pub mod search;
 pub mod seed;
 pub mod server;
 pub mod state;

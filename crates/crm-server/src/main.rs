@@ -10,6 +10,7 @@ use tracing_subscriber::EnvFilter;
 use crm_core::access::Actor;
 use crm_core::service::{NewTenant, TenantSettingsPatch};
 use crm_server::config::{
+    SearchCommand,
     ActorArgs, AgentCommand, Cli, Command, Config, ExportCommand, ImportCommand, LogFormat, OnError, TenantCommand,
     TokenCommand,
 };
@@ -138,6 +139,7 @@ async fn main() -> Result<()> {
             eprintln!("exported {count} customers");
             Ok(())
         }
+        Command::Search(SearchCommand::Reindex) => reindex(&config).await,
         Command::Audit(command) => {
             let services = Services::open(&config.database_url, config.settings.store_options()).await?;
             if !crm_server::audit_cli::run(&services.crm, command).await? {
@@ -281,4 +283,42 @@ async fn import(config: &Config, file: &std::path::Path, args: &ActorArgs, on_er
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// `search reindex`: this replica's index rebuilt from the database, with a progress bar
+/// on a terminal (a line every 10,000 documents otherwise).
+async fn reindex(config: &Config) -> Result<()> {
+    let settings = &config.settings.search;
+    if !settings.enabled {
+        bail!("the search engine is disabled ([search] enabled = false)");
+    }
+    if settings.dir.is_none() && crm_server::search::default_dir(&config.database_url).is_none() {
+        bail!("no [search] dir: this server keeps its index in memory and rebuilds it at each start");
+    }
+    let services = Services::open(&config.database_url, config.settings.store_options()).await?;
+    let crm = settings.wire(&services.crm, &config.database_url).map_err(anyhow::Error::msg)?;
+    let started = std::time::Instant::now();
+    let terminal = std::io::stderr().is_terminal();
+    let bar = indicatif::ProgressBar::new_spinner();
+    if terminal {
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} {pos} documents {per_sec} {elapsed}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+        );
+    } else {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    let last_line = std::sync::atomic::AtomicU64::new(0);
+    let progress = |n: u64| {
+        bar.set_position(n);
+        if !terminal && n / 10_000 > last_line.load(std::sync::atomic::Ordering::Relaxed) / 10_000 {
+            last_line.store(n, std::sync::atomic::Ordering::Relaxed);
+            eprintln!("{n} documents indexed");
+        }
+    };
+    let n = crm.rebuild_search_index(&progress).await?;
+    bar.finish_and_clear();
+    println!("{n} documents indexed in {:.1} s", started.elapsed().as_secs_f64());
+    services.close().await;
+    Ok(())
 }

@@ -178,6 +178,9 @@ pub enum StartError {
     /// Seeding failed.
     #[error("demo seed: {0}")]
     Seed(#[from] crm_core::Error),
+    /// The search index could not be opened.
+    #[error("{0}")]
+    Search(String),
     /// The blob store of attachments could not be opened.
     #[error("attachments: {0}")]
     Blobs(String),
@@ -243,6 +246,7 @@ async fn serve(
     let crm = services.crm.with_blob_store(blobs).with_attachment_limits(config.settings.attachments.limits);
     let (shutdown, rx) = watch::channel(false);
     let crm = with_webhooks(&crm, &config.settings.webhooks);
+    let crm = config.settings.search.wire(&crm, &config.database_url).map_err(StartError::Search)?;
     let state = AppState::new(AppParts {
         crm,
         sql: services.sql.clone(),

@@ -41,6 +41,9 @@ pub struct Settings {
     pub operator_token_hash: Option<String>,
     /// Where attachments' bytes go and the limits of uploads (CAS-6).
     pub attachments: crate::blobs::AttachmentSettings,
+    /// The search engine (KNO-2, CUS-5): on or off, its folder, the indexer's tunables
+    /// (the `[search]` table).
+    pub search: crate::search::SearchSettings,
     /// Webhooks (EXT-3): targets allowed, timeouts, retries (the `[webhooks]` table).
     pub webhooks: crate::webhooks::WebhookConfig,
     /// The mail relay the `mail` worker sends through (`[mail.smtp]`); without one, notify
@@ -69,6 +72,7 @@ impl Default for Settings {
             database_connections: DEFAULT_DATABASE_CONNECTIONS,
             operator_token_hash: None,
             attachments: crate::blobs::AttachmentSettings::default(),
+            search: crate::search::SearchSettings::default(),
             webhooks: crate::webhooks::WebhookConfig::default(),
             mailer: None,
             mail: crm_core::service::MailSettings::default(),

@@ -55,6 +55,11 @@ pub enum LookupKey {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CustomerQuery {
+    /// Free text: a name, an email, a phone or an account number, whole or begun, with
+    /// typos and by sound, ranked, when a search engine is configured (and then alone:
+    /// with another criterion it is a `name`); otherwise it is read as `name`.
+    #[serde(default)]
+    pub q: Option<String>,
     /// Words of the name: each matches a name word by prefix or by sound.
     #[serde(default)]
     pub name: Option<String>,
@@ -109,6 +114,7 @@ impl CustomerQuery {
         let mut v = Validator::new();
         let mut search = CustomerSearch::default();
         for (field, value) in [
+            ("q", &self.q),
             ("name", &self.name),
             ("phone", &self.phone),
             ("email", &self.email),
@@ -120,7 +126,7 @@ impl CustomerQuery {
                 v.check(crate::text::bounded_text(field, text, 254));
             }
         }
-        if let Some(name) = self.name.as_deref() {
+        if let Some(name) = self.name.as_deref().or(self.q.as_deref()) {
             search.name_terms = words(name)
                 .into_iter()
                 .take(8)

@@ -35,7 +35,10 @@ pub use mail::MailStore;
 pub use mailer::{MailError, Mailer, OutgoingMail};
 pub use meta::MetaStore;
 pub use outbound::OutboundStore;
-pub use search::{DocumentKind, SearchDocument, SearchError, SearchHit, SearchIndex};
+pub use search::{
+    DocumentKind, IndexChange, MAX_QUERY_BYTES, SearchDocument, SearchError, SearchFilter, SearchHit, SearchIndex, SearchQuery,
+    SearchResults, check_query_length,
+};
 pub use sla::SlaStore;
 pub use store::{
     CardLimits, CardParts, CardStore, CardWrite, CaseStore, ContextStore, CustomerStore, DirectoryStore,

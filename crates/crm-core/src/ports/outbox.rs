@@ -6,9 +6,10 @@ use chrono::{DateTime, Utc};
 
 use super::store::StoreResult;
 use crate::error::StoreError;
-use crate::event::{OutboxEntry, OutboxStatus, Topic};
+use crate::event::{DomainEvent, OutboxEntry, OutboxStatus, Topic};
 use crate::ids::{EventId, TenantId};
 use crate::page::{Page, PageRequest};
+use crate::search::FeedPosition;
 
 /// The outbox of domain events, read by delivery workers.
 #[cfg_attr(test, mockall::automock)]
@@ -82,6 +83,14 @@ pub trait OutboxStore: Send + Sync {
     async fn refresh_queue_statistics(&self) -> StoreResult<()> {
         Ok(())
     }
+
+    /// The change feed each replica's search index follows: up to `limit` events of every
+    /// tenant, topic and status after `after`, in the order (time, id). Entries pruned by
+    /// [`OutboxStore::prune_delivered`] are gone from it (an index further behind rebuilds).
+    ///
+    /// # Errors
+    /// Backend failures only.
+    async fn events_after(&self, after: &FeedPosition, limit: u32) -> StoreResult<Vec<DomainEvent>>;
 
     /// A tenant's entries with a status, newest first, paginated.
     async fn list_outbox(

@@ -119,7 +119,10 @@ impl Crm {
     }
 
     /// Searches customers (CUS-5): name by prefix or sound, phone digits, email, account
-    /// number, custom value; paginated.
+    /// number, custom value; paginated. With a search engine, the free text `q` alone is
+    /// searched there (prefix, typos, sound, emails, phones and account numbers, ranked, no
+    /// cap, about [`crate::search::IndexerSettings::poll_interval`] behind the writes);
+    /// otherwise the store's search answers (`q` read as `name`).
     ///
     /// # Errors
     /// Forbidden without `customer.read`; bad criteria or cursor.
@@ -131,6 +134,9 @@ impl Crm {
     ) -> Result<Page<Customer>> {
         actor.require(Permission::CustomerRead)?;
         let search = query.normalise()?;
+        if let Some(found) = self.search_customers_on_engine(actor, query, page).await? {
+            return Ok(found);
+        }
         Ok(self.store.search_customers(actor.tenant, &search, page).await?)
     }
 

@@ -36,6 +36,7 @@ mod mock_outbound;
 mod mock_store;
 mod outbound;
 mod requests;
+mod search;
 mod sla;
 mod sla_report;
 mod tasks;
@@ -90,6 +91,8 @@ pub struct Crm {
     /// Each tenant's compiled alert rules (`None`: it has none), with when they were read
     /// (GUI-2, `alerts.rs`).
     alert_rules_cache: Arc<RwLock<HashMap<TenantId, CachedAlertRules>>>,
+    /// The search engine and its indexer's state, when configured (KNO-2, CUS-5).
+    search: Option<search::SearchWiring>,
 }
 
 /// A tenant's compiled alert rules, with when they were read.
@@ -117,6 +120,7 @@ impl Crm {
             attachment_limits: crate::attachment::AttachmentLimits::default(),
             webhooks: None,
             alert_rules_cache: Arc::default(),
+            search: None,
         }
     }
 

@@ -13,6 +13,8 @@
 //!   when connectors are configured;
 //! - `prune`: the delivery log, the live feed and idempotency keys past their retention
 //!   ([`Crm::prune`]);
+//! - `search-indexer`: the change feed into this replica's search index, when one is
+//!   configured ([`Crm::index_round`]);
 //! - `audit-chain`: the audit log's pending entries appended to their tenants' chains
 //!   ([`Crm::chain_audit`]), and, when a retention is set, `audit-retention`
 //!   ([`Crm::prune_audit`]).
@@ -161,6 +163,10 @@ impl Crm {
             let idle = hooks.settings.poll_interval;
             workers.push(Arc::new(WebhookRound { name: "webhook-fan-out", idle, crm: self.clone() }));
             workers.push(Arc::new(WebhookRound { name: "webhook-deliveries", idle, crm: self.clone() }));
+        }
+        if let Some(search) = self.search_settings() {
+            let idle = search.poll_interval;
+            workers.push(Arc::new(SearchIndexer { idle, crm: self.clone() }));
         }
         workers.push(queue("audit-chain", |s| s.poll_interval, |crm, s| Box::pin(crm.chain_audit(s.audit_batch))));
         if settings.audit_keep.is_some() {
@@ -317,5 +323,32 @@ impl Worker for WebhookRound {
         } else {
             self.crm.deliver_webhooks().await
         }
+    }
+}
+
+/// The search indexer (KNO-2, CUS-5): this replica's index follows the change feed.
+struct SearchIndexer {
+    idle: Duration,
+    crm: Crm,
+}
+
+impl fmt::Debug for SearchIndexer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SearchIndexer").finish_non_exhaustive()
+    }
+}
+
+#[async_trait]
+impl Worker for SearchIndexer {
+    fn name(&self) -> &'static str {
+        "search-indexer"
+    }
+
+    fn idle_interval(&self) -> Duration {
+        self.idle
+    }
+
+    async fn round(&self) -> Result<RoundReport> {
+        self.crm.index_round().await
     }
 }

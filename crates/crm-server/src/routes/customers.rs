@@ -39,6 +39,10 @@ pub async fn create_customer(
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct SearchParams {
+    /// Free text (name, email, phone, account number): on the search engine, ranked, with
+    /// typos and by sound, alone; without an engine, read as `name`.
+    #[serde(default)]
+    pub q: Option<String>,
     /// Name words, by prefix or sound.
     #[serde(default)]
     pub name: Option<String>,
@@ -75,6 +79,7 @@ pub async fn search_customers(
 ) -> ApiResult<Reply<PageBody<Customer>>> {
     let page = PageParams { limit: q.limit, cursor: q.cursor.clone() }.page()?;
     let query = CustomerQuery {
+        q: q.q,
         name: q.name,
         phone: q.phone,
         email: q.email,

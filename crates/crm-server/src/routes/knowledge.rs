@@ -1,5 +1,6 @@
 //! Knowledge articles (KNO-1, KNO-3): write with `knowledge.edit`, read (drafts and archived
-//! articles only for editors), every version, the solutions of a problem, a shortcut.
+//! articles only for editors), every version, the solutions of a problem, a shortcut; the
+//! search (KNO-2) on the search engine.
 
 use axum::extract::State;
 use serde::Deserialize;
@@ -7,6 +8,7 @@ use serde::Deserialize;
 use crm_core::ids::ArticleId;
 use crm_core::knowledge::compose::{ComposeRequest, Composed};
 use crm_core::knowledge::{Article, ArticleFilter, ArticlePatch, ArticleState, NewArticle};
+use crm_core::search::{ArticleHits, ArticleSearch};
 
 use super::{PageBody, PageParams};
 use crate::auth::Auth;
@@ -141,4 +143,49 @@ pub async fn compose(
     ApiJson(request): ApiJson<ComposeRequest>,
 ) -> ApiResult<Reply<Composed>> {
     Ok(Reply::ok(st.crm.compose(&actor, &request).await?))
+}
+
+/// Article search parameters (KNO-2).
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ArticleSearchParams {
+    /// The text: a few words (the last one may be begun), or a whole email (its key terms
+    /// are searched). At most 65536 bytes.
+    pub q: String,
+    /// Only articles with every one of these tags (comma-separated).
+    #[serde(default)]
+    pub tags: Option<String>,
+    /// Only in this language (`fr` also finds `fr-CA`).
+    #[serde(default)]
+    pub language: Option<String>,
+    /// Only in this state (without `knowledge.edit`: published only).
+    #[serde(default)]
+    #[param(inline)]
+    pub state: Option<ArticleState>,
+    /// At most this many hits (1..=200, default 50).
+    #[serde(default)]
+    pub limit: Option<u32>,
+    /// The `next` cursor of the previous page.
+    #[serde(default)]
+    pub cursor: Option<String>,
+}
+
+/// Searches the articles (KNO-2): stems in English and French, accents folded, typos,
+/// prefixes, ranked, with a highlighted snippet; a write is found about a second later.
+#[utoipa::path(get, path = "/api/v1/articles/search", tag = "knowledge", operation_id = "search_articles",
+    params(ArticleSearchParams), responses((status = 200, body = ArticleHits)))]
+pub async fn search_articles(
+    State(st): State<AppState>,
+    Auth(actor): Auth,
+    ApiQuery(q): ApiQuery<ArticleSearchParams>,
+) -> ApiResult<Reply<ArticleHits>> {
+    let page = PageParams { limit: q.limit, cursor: q.cursor }.page()?;
+    let tags = q
+        .tags
+        .as_deref()
+        .map(|t| t.split(',').map(|t| t.trim().to_lowercase()).filter(|t| !t.is_empty()).collect())
+        .unwrap_or_default();
+    let search = ArticleSearch { text: q.q, tags, language: q.language, state: q.state };
+    Ok(Reply::ok(st.crm.search_articles(&actor, &search, &page).await?))
 }

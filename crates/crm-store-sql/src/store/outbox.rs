@@ -12,6 +12,7 @@ use crm_core::event::{DomainEvent, OutboxEntry, OutboxStatus, Topic};
 use crm_core::ids::{EventId, TenantId};
 use crm_core::page::{Cursor, Page, PageRequest};
 use crm_core::ports::{OutboxStore, StoreResult};
+use crm_core::search::FeedPosition;
 
 use super::paging::{decode_cursor, paginate};
 use crate::connect::{SqlStore, finish};
@@ -113,6 +114,17 @@ impl OutboxStore for SqlStore {
         }
         .await;
         finish(tx, result).await
+    }
+
+    /// On `outbox_feed (at, id)` (migration `m0021`), from the row value `(at, id)`.
+    async fn events_after(&self, after: &FeedPosition, max: u32) -> StoreResult<Vec<DomainEvent>> {
+        if max == 0 {
+            return Ok(Vec::new());
+        }
+        let sql = format!("SELECT doc FROM outbox WHERE (at, id) > (?, ?) ORDER BY at, id{}", limit(max.into()));
+        let values = vec![Value::BigInt(Some(ts(after.at))), uid(after.id)];
+        let rows = all(&self.read, &sql, values).await.map_err(db)?;
+        rows.iter().map(from_doc).collect()
     }
 
     /// Tenant by tenant, each walked by time on `outbox_by_tenant` (the equality and the

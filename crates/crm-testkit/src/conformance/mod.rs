@@ -196,6 +196,7 @@ macro_rules! store_conformance_tests {
             outbox_claims_lease_and_record_outcomes,
             outbox_entries_are_claimed_by_one_worker_at_a_time,
             delivered_entries_are_pruned_after_their_retention,
+            the_change_feed_gives_events_in_time_then_id_order,
             other_tenants_records_behave_as_absent,
             account_sequence_is_unique_and_increasing_under_concurrency,
             generated_account_numbers_go_past_numbers_written_in_their_form,

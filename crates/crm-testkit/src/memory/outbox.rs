@@ -5,10 +5,11 @@ use std::cmp::Reverse;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use crm_core::error::{Conflict, StoreError};
-use crm_core::event::{OutboxEntry, OutboxStatus, Topic};
+use crm_core::event::{DomainEvent, OutboxEntry, OutboxStatus, Topic};
 use crm_core::ids::{EventId, TenantId};
 use crm_core::page::{Page, PageRequest};
 use crm_core::ports::{OutboxStore, StoreResult};
+use crm_core::search::FeedPosition;
 
 use super::{MemoryStore, OutboxRow, decode_cursor, limit, paginate};
 
@@ -48,6 +49,14 @@ impl OutboxStore for MemoryStore {
         row.entry.status = OutboxStatus::Delivered;
         row.leased_until = None;
         Ok(())
+    }
+
+    async fn events_after(&self, after: &FeedPosition, limit_: u32) -> StoreResult<Vec<DomainEvent>> {
+        let state = self.read()?;
+        let mut events: Vec<&DomainEvent> =
+            state.outbox.values().map(|r| &r.entry.event).filter(|e| FeedPosition::of(e) > *after).collect();
+        events.sort_by_key(|e| FeedPosition::of(e));
+        Ok(events.into_iter().take(limit(limit_)).cloned().collect())
     }
 
     async fn prune_delivered(&self, before: DateTime<Utc>, max: u32) -> StoreResult<u64> {

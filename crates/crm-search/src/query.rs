@@ -1,0 +1,206 @@
+//! A [`SearchQuery`] to a tantivy query. Every query requires its tenant's term, then the
+//! filters (kinds, tags, language, states), then the text:
+//! - a few words (as typed): each word matches exactly, by English and French stem, as a
+//!   prefix (3 letters or more), with typos (edit distance 1 for 4 to 7 letters, 2 from 8)
+//!   and, in titles, by sound (Double Metaphone); the query's tokens also match
+//!   identifiers whole or by prefix; the clauses of all words add up, titles weigh more;
+//! - a long text (a whole email, more than [`LONG_QUERY_WORDS`] words): tantivy's
+//!   more-like-this picks its key terms (tf-idf over the index) and those are searched.
+//!
+//! No query syntax is read: quotes, colons, brackets and operators are separators.
+
+use std::collections::BTreeSet;
+
+use crm_core::ids::TenantId;
+use crm_core::ports::{SearchError, SearchQuery, check_query_length};
+use crm_core::text::{phonetic_codes, words};
+use tantivy::Term;
+use tantivy::query::{BooleanQuery, BoostQuery, FuzzyTermQuery, MoreLikeThisQuery, Occur, Query, TermQuery};
+use tantivy::schema::{Field, IndexRecordOption, OwnedValue};
+
+use crate::schema::{ENGLISH, FRENCH, Fields, digits_of, primary_language, tokens};
+
+/// Above this many words a query is a text to find similar documents to, not words to match.
+pub const LONG_QUERY_WORDS: usize = 24;
+
+/// Key terms a long query keeps.
+const KEY_TERMS: usize = 25;
+
+/// Words at most this many in a short query (the rest is ignored).
+const MAX_WORDS: usize = LONG_QUERY_WORDS;
+
+/// Function words of English and French that a long text's key terms leave out.
+const STOP_WORDS: &[&str] = &[
+    "a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "from", "has", "have", "hello", "hi", "i", "in",
+    "is", "it", "me", "my", "no", "not", "of", "on", "or", "our", "please", "so", "thank", "thanks", "that", "the",
+    "this", "to", "was", "we", "were", "will", "with", "you", "your", "au", "aux", "avec", "bonjour", "ce", "cette",
+    "dans", "de", "des", "du", "elle", "en", "est", "et", "il", "je", "la", "le", "les", "leur", "mais", "me", "merci",
+    "mon", "ma", "mes", "ne", "nous", "on", "ou", "par", "pas", "pour", "qu", "que", "qui", "sa", "se", "ses", "son",
+    "sur", "un", "une", "vous", "votre", "vos", "y",
+];
+
+/// What the query looks for, to mark the matched words of a hit.
+#[derive(Clone, Debug, Default)]
+pub struct Matcher {
+    /// The query's folded words (the key words of a long text).
+    pub words: Vec<String>,
+    /// Their English and French stems.
+    pub stems: BTreeSet<String>,
+    /// Whether typos and prefixes count (not for a long text).
+    pub loose: bool,
+}
+
+/// The edit distance a word of this length tolerates.
+pub fn typos_allowed(word: &str) -> u8 {
+    match word.chars().count() {
+        0..=3 => 0,
+        4..=7 => 1,
+        _ => 2,
+    }
+}
+
+fn term(field: Field, text: &str) -> Term {
+    Term::from_field_text(field, text)
+}
+
+fn boosted(query: Box<dyn Query>, boost: f32) -> (Occur, Box<dyn Query>) {
+    (Occur::Should, Box::new(BoostQuery::new(query, boost)))
+}
+
+fn exact(field: Field, text: &str, boost: f32) -> (Occur, Box<dyn Query>) {
+    boosted(Box::new(TermQuery::new(term(field, text), IndexRecordOption::WithFreqs)), boost)
+}
+
+fn any_of(field: Field, values: &[String]) -> Box<dyn Query> {
+    Box::new(BooleanQuery::new(
+        values
+            .iter()
+            .map(|v| (Occur::Should, Box::new(TermQuery::new(term(field, v), IndexRecordOption::Basic)) as Box<dyn Query>))
+            .collect(),
+    ))
+}
+
+fn first_stem(analyzer: &str, word: &str) -> Option<String> {
+    tokens(analyzer, word).into_iter().next()
+}
+
+/// The clauses of one word of a short query.
+fn word_clauses(f: &Fields, word: &str, out: &mut Vec<(Occur, Box<dyn Query>)>, matcher: &mut Matcher) {
+    out.push(exact(f.title, word, 3.0));
+    out.push(exact(f.body, word, 1.0));
+    for (analyzer, title, body) in [(ENGLISH, f.title_en, f.body_en), (FRENCH, f.title_fr, f.body_fr)] {
+        if let Some(stem) = first_stem(analyzer, word) {
+            out.push(exact(title, &stem, 2.0));
+            out.push(exact(body, &stem, 0.8));
+            matcher.stems.insert(stem);
+        }
+    }
+    let length = word.chars().count();
+    let typos = typos_allowed(word);
+    if typos > 0 {
+        out.push(boosted(Box::new(FuzzyTermQuery::new(term(f.title, word), typos, true)), 1.5));
+        out.push(boosted(Box::new(FuzzyTermQuery::new(term(f.body, word), typos, true)), 0.4));
+    }
+    if length >= 3 {
+        out.push(boosted(Box::new(FuzzyTermQuery::new_prefix(term(f.title, word), 0, true)), 1.5));
+        out.push(boosted(Box::new(FuzzyTermQuery::new_prefix(term(f.body, word), 0, true)), 0.4));
+    }
+    if length >= 4 {
+        for code in phonetic_codes(word) {
+            out.push(exact(f.sound, &code.to_ascii_lowercase(), 1.0));
+        }
+    }
+}
+
+/// The identifier clauses: the whole text and each of its tokens, whole or as a prefix.
+fn identifier_clauses(f: &Fields, text: &str, out: &mut Vec<(Occur, Box<dyn Query>)>) {
+    let mut forms = BTreeSet::new();
+    let trimmed = text.trim().to_lowercase();
+    forms.insert(trimmed.clone());
+    forms.extend(digits_of(&trimmed));
+    for token in trimmed.split_whitespace().take(MAX_WORDS) {
+        forms.insert(token.to_owned());
+        forms.extend(digits_of(token));
+    }
+    for form in forms.into_iter().filter(|f| f.chars().count() >= 3) {
+        out.push(boosted(Box::new(FuzzyTermQuery::new_prefix(term(f.ident, &form), 0, true)), 4.0));
+    }
+}
+
+/// The key terms of a long text, by more-like-this over the stemmed fields.
+fn long_text(f: &Fields, text: &str, matcher: &mut Matcher) -> Box<dyn Query> {
+    let value = || vec![OwnedValue::Str(text.to_owned())];
+    let stop: Vec<String> = STOP_WORDS.iter().map(|w| (*w).to_owned()).collect();
+    let mlt = MoreLikeThisQuery::builder()
+        .with_min_doc_frequency(1)
+        .with_min_term_frequency(1)
+        .with_min_word_length(3)
+        .with_max_query_terms(KEY_TERMS)
+        .with_boost_factor(1.0)
+        .with_stop_words(stop)
+        .with_document_fields(vec![
+            (f.title_en, value()),
+            (f.title_fr, value()),
+            (f.body_en, value()),
+            (f.body_fr, value()),
+        ]);
+    for word in words(text) {
+        if word.chars().count() >= 4 && !STOP_WORDS.contains(&word.as_str()) {
+            for analyzer in [ENGLISH, FRENCH] {
+                matcher.stems.extend(first_stem(analyzer, &word));
+            }
+        }
+    }
+    Box::new(mlt)
+}
+
+/// The tantivy query for `query` in `tenant`, and what it looks for.
+///
+/// # Errors
+/// [`SearchError::Query`] for a text without a word of two letters or more (or digits), or
+/// longer than the port's limit.
+pub fn build(f: &Fields, tenant: TenantId, query: &SearchQuery) -> Result<(Box<dyn Query>, Matcher), SearchError> {
+    check_query_length(&query.text)?;
+    let all_words: Vec<String> = words(&query.text).into_iter().filter(|w| w.chars().count() >= 2).collect();
+    if all_words.is_empty() {
+        return Err(SearchError::Query("give at least one word of two letters or more".into()));
+    }
+    let mut matcher = Matcher::default();
+    let text_query: Box<dyn Query> = if all_words.len() > LONG_QUERY_WORDS {
+        long_text(f, &query.text, &mut matcher)
+    } else {
+        matcher.loose = true;
+        let mut clauses = Vec::new();
+        let mut seen = BTreeSet::new();
+        for word in all_words.iter().take(MAX_WORDS) {
+            if seen.insert(word.clone()) {
+                let mut one = Vec::new();
+                word_clauses(f, word, &mut one, &mut matcher);
+                clauses.push((Occur::Should, Box::new(BooleanQuery::new(one)) as Box<dyn Query>));
+                matcher.words.push(word.clone());
+            }
+        }
+        identifier_clauses(f, &query.text, &mut clauses);
+        Box::new(BooleanQuery::new(clauses))
+    };
+    let mut required: Vec<(Occur, Box<dyn Query>)> = vec![
+        (Occur::Must, Box::new(TermQuery::new(term(f.tenant, &tenant.to_string()), IndexRecordOption::Basic))),
+        (Occur::Must, text_query),
+    ];
+    let filter = &query.filter;
+    if !filter.kinds.is_empty() {
+        let kinds: Vec<String> = filter.kinds.iter().map(|k| k.as_str().to_owned()).collect();
+        required.push((Occur::Must, any_of(f.kind, &kinds)));
+    }
+    for tag in &filter.tags {
+        required.push((Occur::Must, Box::new(TermQuery::new(term(f.tags, tag), IndexRecordOption::Basic))));
+    }
+    if let Some(language) = &filter.language {
+        let l = primary_language(language);
+        required.push((Occur::Must, Box::new(TermQuery::new(term(f.language, &l), IndexRecordOption::Basic))));
+    }
+    if !filter.states.is_empty() {
+        required.push((Occur::Must, any_of(f.state, &filter.states)));
+    }
+    Ok((Box::new(BooleanQuery::new(required)), matcher))
+}
