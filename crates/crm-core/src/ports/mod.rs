@@ -15,6 +15,7 @@ mod mailer;
 pub(crate) mod meta;
 pub(crate) mod outbound;
 pub(crate) mod outbox;
+pub(crate) mod responses;
 mod search;
 pub(crate) mod sla;
 pub(crate) mod store;
@@ -35,6 +36,7 @@ pub use mail::MailStore;
 pub use mailer::{MailError, Mailer, OutgoingMail};
 pub use meta::MetaStore;
 pub use outbound::OutboundStore;
+pub use responses::ResponseStore;
 pub use search::{DocumentKind, SearchDocument, SearchError, SearchHit, SearchIndex};
 pub use sla::SlaStore;
 pub use store::{

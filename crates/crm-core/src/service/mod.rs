@@ -35,7 +35,9 @@ mod mock_outbound;
 #[cfg(test)]
 mod mock_store;
 mod outbound;
+mod public;
 mod requests;
+mod responses;
 mod sla;
 mod sla_report;
 mod tasks;
@@ -90,7 +92,14 @@ pub struct Crm {
     /// Each tenant's compiled alert rules (`None`: it has none), with when they were read
     /// (GUI-2, `alerts.rs`).
     alert_rules_cache: Arc<RwLock<HashMap<TenantId, CachedAlertRules>>>,
+    /// The public self-service search's rate limit per client (KNO-1).
+    public_limiter: Arc<crate::rate_limit::RateLimiter>,
 }
+
+/// The public search's burst per client, unless configured otherwise.
+pub const DEFAULT_PUBLIC_BURST: u32 = 30;
+/// The public search's sustained requests a minute per client, unless configured otherwise.
+pub const DEFAULT_PUBLIC_PER_MINUTE: u32 = 60;
 
 /// A tenant's compiled alert rules, with when they were read.
 type CachedAlertRules = (Option<Arc<crate::alert::AlertRules>>, chrono::DateTime<chrono::Utc>);
@@ -117,7 +126,18 @@ impl Crm {
             attachment_limits: crate::attachment::AttachmentLimits::default(),
             webhooks: None,
             alert_rules_cache: Arc::default(),
+            public_limiter: Arc::new(crate::rate_limit::RateLimiter::new(
+                DEFAULT_PUBLIC_BURST,
+                DEFAULT_PUBLIC_PER_MINUTE,
+            )),
         }
+    }
+
+    /// The same use cases limiting each public search client to `burst` requests at once
+    /// and `per_minute` a minute (KNO-1).
+    #[must_use]
+    pub fn with_public_rate_limit(&self, burst: u32, per_minute: u32) -> Self {
+        Self { public_limiter: Arc::new(crate::rate_limit::RateLimiter::new(burst, per_minute)), ..self.clone() }
     }
 
     /// The same use cases restoring deleted cases for `period` after their deletion.
