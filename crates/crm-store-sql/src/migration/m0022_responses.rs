@@ -89,7 +89,7 @@ impl MigrationTrait for StandardResponses {
             conn.execute_unprepared(&statement).await?;
         }
         // The articles written before: their folded text, from their documents.
-        let rows = conn.query_all(Statement::from_string(backend, "SELECT id, doc FROM articles")).await?;
+        let rows = conn.query_all_raw(Statement::from_string(backend, "SELECT id, doc FROM articles")).await?;
         for row in rows {
             let doc: String = row.try_get("", "doc")?;
             let article: crm_core::knowledge::Article =

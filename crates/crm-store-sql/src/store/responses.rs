@@ -25,7 +25,7 @@ use crate::sql::{all, col, exec, from_doc, int, like_escape, limit, one, text, t
 /// The mutable column values of a `standard_responses` row, in `SET` order.
 fn response_values(r: &StandardResponse) -> StoreResult<Vec<Value>> {
     Ok(vec![
-        Value::Uuid(r.folder.map(|f| Box::new(f.as_uuid()))),
+        Value::Uuid(r.folder.map(|f| f.as_uuid())),
         text(r.language.clone()),
         Value::String(r.shortcut.clone()),
         text(r.tags_key()),
@@ -286,7 +286,7 @@ impl ResponseStore for SqlStore {
             values.extend([
                 uid(folder.id),
                 uid(folder.tenant),
-                Value::Uuid(folder.parent.map(|p| Box::new(p.as_uuid()))),
+                Value::Uuid(folder.parent.map(|p| p.as_uuid())),
                 uid(folder.parent.map_or(Uuid::nil(), |p| p.as_uuid())),
                 Value::BigInt(Some(ts(folder.created_at))),
             ]);
