@@ -26,6 +26,7 @@ mod outbound;
 mod outbox_restart;
 mod real_smtp;
 mod replicas;
+mod responses;
 mod schemas;
 mod sla;
 mod tasks_lists;

@@ -309,6 +309,10 @@ pub struct Tenant {
     /// refused.
     #[serde(default)]
     pub suspended_at: Option<DateTime<Utc>>,
+    /// Its public slug (`acme-support`), unique across tenants: the public self-service
+    /// search reads `/public/{slug}/…` (KNO-1). `None`: no public search.
+    #[serde(default)]
+    pub slug: Option<String>,
 }
 
 /// A tenant as the operator API shows it.

@@ -330,6 +330,12 @@ pub enum Error {
     /// An external CRM failed.
     #[error("external crm failure")]
     Connector(#[from] ConnectorError),
+    /// Too many requests from one client (the public self-service search, KNO-1).
+    #[error("too many requests, retry in {retry_after_secs} s")]
+    RateLimited {
+        /// Seconds until the client may try again.
+        retry_after_secs: u64,
+    },
     /// A value is larger than its limit (an upload past its size, CAS-6).
     #[error("{field} is too large: {reason}")]
     TooLarge {

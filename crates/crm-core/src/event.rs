@@ -255,6 +255,19 @@ pub enum EventKind {
         /// Its state now.
         state: ArticleState,
     },
+    /// A standard response was written (KNO-4): created or changed, `version` being the one
+    /// now stored (the search index is fed from it).
+    StandardResponseWritten {
+        /// The response.
+        response: crate::ids::ResponseId,
+        /// Its version now.
+        version: u64,
+    },
+    /// A standard response was deleted (KNO-4): the search index drops it.
+    StandardResponseDeleted {
+        /// The response.
+        response: crate::ids::ResponseId,
+    },
 }
 
 /// Which worker delivers an event.
@@ -325,6 +338,8 @@ impl EventKind {
             EventKind::ScriptRunFinished { .. } => "script_run_finished",
             EventKind::OutboundOutcomeRecorded { .. } => "outbound_outcome_recorded",
             EventKind::ArticleWritten { .. } => "article_written",
+            EventKind::StandardResponseWritten { .. } => "standard_response_written",
+            EventKind::StandardResponseDeleted { .. } => "standard_response_deleted",
         }
     }
 }

@@ -107,4 +107,8 @@ id_type! {
     CallListEntryId,
     /// A knowledge article (KNO-1); its versions are numbered from 1.
     ArticleId,
+    /// A standard response (KNO-4); its versions are numbered from 1.
+    ResponseId,
+    /// A shared folder of standard responses (KNO-4).
+    ResponseFolderId,
 }

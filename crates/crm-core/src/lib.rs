@@ -50,6 +50,7 @@ pub mod openapi;
 pub mod outbound;
 pub mod page;
 pub mod ports;
+pub mod rate_limit;
 pub mod rules;
 pub mod script;
 pub mod search;

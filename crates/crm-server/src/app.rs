@@ -23,7 +23,7 @@ use crate::metrics::track;
 use crate::problem::{Problem, ProblemKind};
 use crate::routes::{
     admin, attachments, audit, cases, custom_fields, customers, events, external, groups, guidance, interactions,
-    knowledge, mail, messages, operator, outbound, outbox, sla, sla_report, tasks, webhooks,
+    knowledge, mail, messages, operator, outbound, outbox, public, responses, sla, sla_report, tasks, webhooks,
 };
 use crate::state::AppState;
 
@@ -148,6 +148,16 @@ pub fn api() -> (Router<AppState>, OpenApi) {
         .routes(routes!(knowledge::article_version))
         .routes(routes!(knowledge::solutions))
         .routes(routes!(knowledge::compose))
+        .routes(routes!(responses::create_response, responses::list_responses))
+        .routes(routes!(responses::get_response, responses::update_response, responses::delete_response))
+        .routes(routes!(responses::response_versions))
+        .routes(routes!(responses::render_response))
+        .routes(routes!(responses::add_favourite, responses::remove_favourite))
+        .routes(routes!(responses::create_folder, responses::list_folders))
+        .routes(routes!(responses::get_folder, responses::rename_folder, responses::delete_folder))
+        .routes(routes!(responses::suggestions))
+        .routes(routes!(public::search))
+        .routes(routes!(public::article))
         .split_for_parts();
     (router, doc)
 }

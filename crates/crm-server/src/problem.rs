@@ -66,6 +66,8 @@ pub enum ProblemKind {
     /// A request with this `Idempotency-Key` already created its record, but its response
     /// was lost (the server stopped between the two); the record exists (409).
     IdempotencyAlreadyApplied,
+    /// Too many requests from this client; `Retry-After` says when to try again (429).
+    TooManyRequests,
     /// The request took too long (503).
     Timeout,
     /// The database or a remote service is unavailable (503).
@@ -99,6 +101,7 @@ impl ProblemKind {
             | IdempotencyAlreadyApplied => StatusCode::CONFLICT,
             PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
             PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Timeout | Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             BadGateway => StatusCode::BAD_GATEWAY,
@@ -129,6 +132,7 @@ impl ProblemKind {
             IdempotencyInProgress => "idempotency-in-progress",
             IdempotencyMismatch => "idempotency-mismatch",
             IdempotencyAlreadyApplied => "idempotency-already-applied",
+            TooManyRequests => "too-many-requests",
             Timeout => "timeout",
             Unavailable => "unavailable",
             BadGateway => "bad-gateway",
@@ -164,6 +168,7 @@ impl ProblemKind {
             IdempotencyInProgress => "a request with this idempotency key is in progress",
             IdempotencyMismatch => "idempotency key reused for a different request",
             IdempotencyAlreadyApplied => "this request was already carried out",
+            TooManyRequests => "too many requests",
             Timeout => "request timed out",
             Unavailable => "service unavailable",
             BadGateway => "the remote service failed",
@@ -329,6 +334,7 @@ fn core_problem(error: &CoreError, if_match: bool) -> Problem {
         CoreError::Store(StoreError::Unavailable(_)) => Problem::new(ProblemKind::Unavailable, ""),
         CoreError::Store(_) => Problem::new(ProblemKind::Internal, ""),
         CoreError::Connector(e) => connector_problem(e, None),
+        CoreError::RateLimited { .. } => Problem::new(ProblemKind::TooManyRequests, error.to_string()),
         CoreError::TooLarge { field, reason } => {
             let mut p = Problem::new(ProblemKind::PayloadTooLarge, error.to_string());
             p.errors = vec![ProblemField { field: field.clone(), reason: reason.clone() }];
@@ -431,7 +437,14 @@ impl IntoResponse for ApiError {
             &self,
             ApiError::Core { error: CoreError::Conflict(Conflict::Duplicate { field, .. }), .. } if field == "id"
         );
+        let retry_after = match &self {
+            ApiError::Core { error: CoreError::RateLimited { retry_after_secs }, .. } => Some(*retry_after_secs),
+            _ => None,
+        };
         let mut response = self.to_problem().into_response();
+        if let Some(seconds) = retry_after {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
         if duplicate_id {
             response.extensions_mut().insert(DuplicateId);
         }

@@ -42,9 +42,12 @@ fn unique_field(constraint: &str) -> String {
         "agents_email_key" => "email",
         "agent_groups_name_key" => "name",
         "field_definitions_key_key" => "key",
-        "articles_shortcut_key" => "shortcut",
+        "articles_shortcut_key" | "standard_responses_shortcut_key" => "shortcut",
+        "response_folders_name_key" => "name",
+        "tenants_slug_key" => "slug",
         _ => match column {
             "email_key" => "email",
+            "name_key" => "name",
             other => other,
         },
     };

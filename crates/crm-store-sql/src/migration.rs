@@ -15,6 +15,7 @@ mod m0014;
 use m0014::Guidance;
 mod audit;
 mod m0018_knowledge;
+mod m0022_responses;
 
 /// Every migration of the store, in order.
 #[derive(Debug)]
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0018_knowledge::KnowledgeArticles),
             Box::new(crate::store::attachment::Attachments),
             Box::new(OutboxFeed),
+            Box::new(m0022_responses::StandardResponses),
         ]
     }
 }

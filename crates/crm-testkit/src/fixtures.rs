@@ -64,6 +64,7 @@ impl SeededTenant {
             time_zone: PARIS,
             created_at: now,
             suspended_at: None,
+            slug: None,
         };
         store.insert_tenant(&tenant).await?;
         let group_id: GroupId = next_id(ids);

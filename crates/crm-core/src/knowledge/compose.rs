@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::FieldError;
 use crate::ids::{ArticleId, CaseId, CustomerId};
 use crate::knowledge::Article;
+use crate::knowledge::response::{StandardResponse, render};
 use crate::script::template::{Piece, parse};
 
 /// The placeholders the composer knows.
@@ -60,6 +61,9 @@ pub struct Composed {
     pub text: String,
     /// The articles inserted, in order of first use.
     pub articles: Vec<ArticleId>,
+    /// The standard responses inserted, in order of first use.
+    #[serde(default)]
+    pub responses: Vec<crate::ids::ResponseId>,
 }
 
 /// The placeholders of `text`, each once.
@@ -168,9 +172,24 @@ pub fn compose(
     mode: InsertMode,
     link_of: impl Fn(&Article) -> String,
 ) -> Composed {
+    compose_with_responses(text, values, articles, &BTreeMap::new(), mode, link_of)
+}
+
+/// [`compose`], with standard responses by shortcut code too (KNO-4): a code an article
+/// does not take expands to its response, always in full, its own placeholders filled from
+/// `values` and escaped.
+pub fn compose_with_responses(
+    text: &str,
+    values: &BTreeMap<&str, String>,
+    articles: &BTreeMap<String, Article>,
+    responses: &BTreeMap<String, StandardResponse>,
+    mode: InsertMode,
+    link_of: impl Fn(&Article) -> String,
+) -> Composed {
     let mut html = String::new();
     let mut plain = String::new();
     let mut used: Vec<ArticleId> = Vec::new();
+    let mut used_responses: Vec<crate::ids::ResponseId> = Vec::new();
     for piece in parse(text).unwrap_or_else(|_| vec![Piece::Literal(text)]) {
         match piece {
             Piece::Field(name) => {
@@ -181,6 +200,20 @@ pub fn compose(
             Piece::Literal(literal) => {
                 let mut at = 0;
                 for (range, code) in shortcut_spans(literal) {
+                    if !articles.contains_key(&code)
+                        && let Some(response) = responses.get(&code)
+                        && let Ok((body, body_text)) = render(&response.body, values)
+                    {
+                        html.push_str(&escape_html(&literal[at..range.start]));
+                        plain.push_str(&literal[at..range.start]);
+                        html.push_str(&body);
+                        plain.push_str(&body_text);
+                        if !used_responses.contains(&response.id) {
+                            used_responses.push(response.id);
+                        }
+                        at = range.end;
+                        continue;
+                    }
                     let Some(article) = articles.get(&code) else { continue };
                     html.push_str(&escape_html(&literal[at..range.start]));
                     plain.push_str(&literal[at..range.start]);
@@ -209,5 +242,5 @@ pub fn compose(
             }
         }
     }
-    Composed { html, text: plain, articles: used }
+    Composed { html, text: plain, articles: used, responses: used_responses }
 }

@@ -8,6 +8,9 @@
 //! the linked problems exist.
 
 pub mod compose;
+pub mod public;
+pub mod response;
+pub mod suggest;
 
 use std::collections::BTreeSet;
 use std::sync::OnceLock;
@@ -106,6 +109,13 @@ pub struct Article {
 }
 
 impl Article {
+    /// Its folded text for the lists' text filter (title and body, markup dropped), the
+    /// `search_text` column of the stores.
+    pub fn search_text(&self) -> String {
+        let body = compose::html_to_text(&self.body);
+        crate::interaction::search_text([self.title.as_str(), body.as_str()])
+    }
+
     /// Whether `shortcut` names this article.
     pub fn has_shortcut(&self, shortcut: &str) -> bool {
         self.shortcut.as_deref() == Some(shortcut)
@@ -376,6 +386,9 @@ pub struct ArticleFilter {
     pub language: Option<String>,
     /// Only the public ones (when `Some(true)`) or the internal ones (`Some(false)`).
     pub public: Option<bool>,
+    /// Only those whose folded title or body contains this folded phrase
+    /// (`" refund order "`, see [`response::fold_query`]).
+    pub text: Option<String>,
 }
 
 impl ArticleFilter {
@@ -384,6 +397,7 @@ impl ArticleFilter {
         self.state.is_none_or(|s| s == article.state)
             && self.language.as_deref().is_none_or(|l| l == article.language)
             && self.public.is_none_or(|p| p == article.public)
+            && self.text.as_deref().is_none_or(|t| article.search_text().contains(t))
     }
 }
 

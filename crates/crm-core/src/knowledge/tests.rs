@@ -103,7 +103,8 @@ fn the_filter_admits_by_state_language_and_public() {
     let a = input().build(id, tenant, by, now()).unwrap();
     assert!(ArticleFilter::default().admits(&a));
     assert!(
-        ArticleFilter { state: Some(ArticleState::Draft), language: Some("fr".into()), public: Some(true) }.admits(&a)
+        ArticleFilter { state: Some(ArticleState::Draft), language: Some("fr".into()), public: Some(true), text: None }
+            .admits(&a)
     );
     assert!(!ArticleFilter { language: Some("en".into()), ..Default::default() }.admits(&a));
     assert!(!ArticleFilter { state: Some(ArticleState::Published), ..Default::default() }.admits(&a));

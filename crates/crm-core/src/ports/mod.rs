@@ -15,6 +15,7 @@ mod mailer;
 pub(crate) mod meta;
 pub(crate) mod outbound;
 pub(crate) mod outbox;
+pub(crate) mod responses;
 mod search;
 pub(crate) mod sla;
 pub(crate) mod store;
@@ -39,6 +40,7 @@ pub use search::{
     DocumentKind, IndexChange, MAX_QUERY_BYTES, SearchDocument, SearchError, SearchFilter, SearchHit, SearchIndex, SearchQuery,
     SearchResults, check_query_length,
 };
+pub use responses::ResponseStore;
 pub use sla::SlaStore;
 pub use store::{
     CardLimits, CardParts, CardStore, CardWrite, CaseStore, ContextStore, CustomerStore, DirectoryStore,

@@ -508,11 +508,15 @@ pub trait DirectoryStore: Send + Sync {
     /// Every tenant, by name then id (the operator's list).
     async fn list_tenants(&self) -> StoreResult<Vec<Tenant>>;
 
-    /// Replaces a tenant (its name, region, zone, suspension).
+    /// Replaces a tenant (its name, region, zone, suspension, public slug).
     ///
     /// # Errors
-    /// MUST return `NotFound` for an unknown tenant, writing nothing.
+    /// MUST return `NotFound` for an unknown tenant, and `Duplicate { field: "slug" }` when
+    /// another tenant has its slug, writing nothing.
     async fn update_tenant(&self, tenant: &Tenant) -> StoreResult<()>;
+
+    /// The tenant whose public slug is `slug` (KNO-1), exactly as stored.
+    async fn tenant_by_slug(&self, slug: &str) -> StoreResult<Option<Tenant>>;
 
     /// Inserts or replaces an agent (`expected_version` `None` to insert).
     ///
@@ -698,6 +702,7 @@ pub trait Store:
     + OutboundStore
     + super::AuditStore
     + KnowledgeStore
+    + super::ResponseStore
     + std::fmt::Debug
 {
 }
@@ -724,6 +729,7 @@ impl<T> Store for T where
         + OutboundStore
         + super::AuditStore
         + KnowledgeStore
+        + super::ResponseStore
         + std::fmt::Debug
 {
 }

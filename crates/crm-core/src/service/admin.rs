@@ -134,6 +134,7 @@ impl Crm {
             time_zone,
             created_at: self.clock.now(),
             suspended_at: None,
+            slug: None,
         };
         self.store.insert_tenant(&tenant).await?;
         Ok(tenant)

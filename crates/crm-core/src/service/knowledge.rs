@@ -8,7 +8,7 @@ use crate::access::{Actor, Permission};
 use crate::error::{Error, Result};
 use crate::event::EventKind;
 use crate::ids::ArticleId;
-use crate::knowledge::compose::{ComposeRequest, Composed, compose, placeholders_of, shortcuts_of};
+use crate::knowledge::compose::{ComposeRequest, Composed, compose_with_responses, placeholders_of, shortcuts_of};
 use crate::knowledge::{Article, ArticleFilter, ArticlePatch, ArticleState, NewArticle, PatchError};
 use crate::page::{Page, PageRequest};
 use crate::time::next_id;
@@ -27,6 +27,7 @@ impl Crm {
     pub async fn create_article(&self, actor: &Actor, input: NewArticle) -> Result<Article> {
         actor.require(Permission::KnowledgeEdit)?;
         let article = input.build(next_id(&*self.ids), actor.tenant, actor.agent, self.clock.now())?;
+        self.check_article_shortcut(actor, &article).await?;
         let events = [self.article_written(actor, &article)];
         self.store.insert_article(&article, &events).await?;
         Ok(article)
@@ -68,6 +69,9 @@ impl Crm {
             PatchError::Invalid(v) => Error::from(v),
             PatchError::Transition(t) => Error::from(t),
         })?;
+        if next.shortcut != current.shortcut {
+            self.check_article_shortcut(actor, &next).await?;
+        }
         let events = [self.article_written(actor, &next)];
         self.store.update_article(&next, expected_version, &events).await?;
         Ok(next)
@@ -152,31 +156,9 @@ impl Crm {
     /// placeholder without its record (422 on `customer` or `case`); a customer or case the
     /// actor cannot read.
     pub async fn compose(&self, actor: &Actor, request: &ComposeRequest) -> Result<Composed> {
-        let used = placeholders_of(&request.text)?;
-        let wants = |prefix: &str| used.iter().find(|p| p.starts_with(prefix)).copied();
-        let mut values: BTreeMap<&str, String> = BTreeMap::new();
-        if let Some(customer) = request.customer {
-            actor.require(Permission::CustomerRead)?;
-            let c = self.load_customer(actor, customer).await?;
-            values.insert("customer.name", c.name().to_owned());
-            values.insert("customer.account_number", c.account_number().as_str().to_owned());
-        } else if let Some(p) = wants("customer.") {
-            return Err(Error::invalid("customer", format!("is required by the placeholder {{{{{p}}}}}")));
-        }
-        if let Some(case) = request.case {
-            let c = self.get_case(actor, case).await?;
-            values.insert("case.number", c.number.to_string());
-            values.insert("case.subject", c.subject().to_owned());
-        } else if let Some(p) = wants("case.") {
-            return Err(Error::invalid("case", format!("is required by the placeholder {{{{{p}}}}}")));
-        }
-        if wants("agent.").is_some()
-            && let Some(agent) = self.store.get_agent(actor.tenant, actor.agent).await?
-        {
-            values.insert("agent.name", agent.name.clone());
-            values.insert("agent.email", agent.email.to_string());
-        }
+        let mut used = placeholders_of(&request.text)?;
         let mut articles = BTreeMap::new();
+        let mut responses = BTreeMap::new();
         for code in shortcuts_of(&request.text) {
             if let Some(a) = self
                 .store
@@ -185,9 +167,33 @@ impl Crm {
                 .filter(|a| is_editor(actor) || a.state == ArticleState::Published)
             {
                 articles.insert(code, a);
+            } else if let Some(r) = self.store.response_by_shortcut(actor.tenant, &code).await? {
+                responses.insert(code, r);
             }
         }
-        Ok(compose(&request.text, &values, &articles, request.insert, |a| format!("/api/v1/articles/{}", a.id)))
+        // A response's own placeholders need their records too.
+        for r in responses.values() {
+            for p in crate::knowledge::response::placeholders_in_body(&r.body)? {
+                if !used.contains(&p) {
+                    used.push(p);
+                }
+            }
+        }
+        let values = self.placeholder_values(actor, &used, request.customer, request.case).await?;
+        Ok(compose_with_responses(&request.text, &values, &articles, &responses, request.insert, |a| {
+            format!("/api/v1/articles/{}", a.id)
+        }))
+    }
+
+    /// Refuses an article's shortcut a standard response holds (the two share the
+    /// composer's namespace).
+    async fn check_article_shortcut(&self, actor: &Actor, article: &Article) -> Result<()> {
+        if let Some(code) = &article.shortcut
+            && self.store.response_by_shortcut(actor.tenant, code).await?.is_some()
+        {
+            return Err(crate::error::Conflict::Duplicate { field: "shortcut".into(), value: code.clone() }.into());
+        }
+        Ok(())
     }
 
     fn article_written(&self, actor: &Actor, article: &Article) -> crate::event::DomainEvent {

@@ -14,7 +14,9 @@ use crate::customer::{
 use crate::event::{DomainEvent, OutboxEntry, OutboxStatus, Topic};
 use crate::follow_up::FollowUp;
 use crate::ids::{AgentId, CaseId, CustomerId, EventId, InteractionId, MergeId, RelationId, TaskId, TenantId};
+use crate::ids::{ResponseFolderId, ResponseId};
 use crate::interaction::{Disposition, Interaction, QueueSettings};
+use crate::knowledge::response::{ResponseFilter, ResponseFolder, StandardResponse};
 use crate::page::{Page, PageRequest};
 use crate::ports::store::{MockCaseStore, MockCustomerStore, MockDirectoryStore, MockInteractionStore, MockTaskStore};
 use crate::ports::{
@@ -44,6 +46,7 @@ pub(super) struct MockStore {
     pub(super) guidance: crate::ports::guidance::MockGuidanceStore,
     pub(super) outbound: crate::ports::outbound::MockOutboundStore,
     pub(super) knowledge: crate::ports::knowledge::MockKnowledgeStore,
+    pub(super) responses: crate::ports::responses::MockResponseStore,
 }
 
 #[async_trait]
@@ -483,6 +486,9 @@ impl DirectoryStore for MockStore {
     async fn update_tenant(&self, tenant: &Tenant) -> StoreResult<()> {
         self.directory_store.update_tenant(tenant).await
     }
+    async fn tenant_by_slug(&self, slug: &str) -> StoreResult<Option<Tenant>> {
+        self.directory_store.tenant_by_slug(slug).await
+    }
     async fn put_agent(&self, agent: &Agent, expected_version: Option<u64>) -> StoreResult<()> {
         self.directory_store.put_agent(agent, expected_version).await
     }
@@ -916,5 +922,78 @@ impl crate::ports::KnowledgeStore for MockStore {
         problem: crate::ids::ArticleId,
     ) -> StoreResult<Vec<crate::knowledge::Article>> {
         self.knowledge.solutions_of(tenant, problem).await
+    }
+}
+
+#[async_trait]
+impl crate::ports::ResponseStore for MockStore {
+    async fn insert_response(&self, response: &StandardResponse, events: &[DomainEvent]) -> StoreResult<()> {
+        self.responses.insert_response(response, events).await
+    }
+    async fn update_response(
+        &self,
+        response: &StandardResponse,
+        expected_version: u64,
+        events: &[DomainEvent],
+    ) -> StoreResult<()> {
+        self.responses.update_response(response, expected_version, events).await
+    }
+    async fn delete_response(
+        &self,
+        tenant: TenantId,
+        id: ResponseId,
+        expected_version: u64,
+        events: &[DomainEvent],
+    ) -> StoreResult<()> {
+        self.responses.delete_response(tenant, id, expected_version, events).await
+    }
+    async fn get_response(&self, tenant: TenantId, id: ResponseId) -> StoreResult<Option<StandardResponse>> {
+        self.responses.get_response(tenant, id).await
+    }
+    async fn response_versions(&self, tenant: TenantId, id: ResponseId) -> StoreResult<Vec<StandardResponse>> {
+        self.responses.response_versions(tenant, id).await
+    }
+    async fn response_by_shortcut(&self, tenant: TenantId, shortcut: &str) -> StoreResult<Option<StandardResponse>> {
+        self.responses.response_by_shortcut(tenant, shortcut).await
+    }
+    async fn list_responses(
+        &self,
+        tenant: TenantId,
+        filter: &ResponseFilter,
+        page: &PageRequest,
+    ) -> StoreResult<Page<StandardResponse>> {
+        self.responses.list_responses(tenant, filter, page).await
+    }
+    async fn add_favourite(&self, tenant: TenantId, agent: AgentId, response: ResponseId) -> StoreResult<()> {
+        self.responses.add_favourite(tenant, agent, response).await
+    }
+    async fn remove_favourite(&self, tenant: TenantId, agent: AgentId, response: ResponseId) -> StoreResult<()> {
+        self.responses.remove_favourite(tenant, agent, response).await
+    }
+    async fn count_favourites(&self, tenant: TenantId, agent: AgentId) -> StoreResult<u64> {
+        self.responses.count_favourites(tenant, agent).await
+    }
+    async fn insert_folder(&self, folder: &ResponseFolder) -> StoreResult<()> {
+        self.responses.insert_folder(folder).await
+    }
+    async fn update_folder(&self, folder: &ResponseFolder, expected_version: u64) -> StoreResult<()> {
+        self.responses.update_folder(folder, expected_version).await
+    }
+    async fn delete_folder(&self, tenant: TenantId, id: ResponseFolderId) -> StoreResult<()> {
+        self.responses.delete_folder(tenant, id).await
+    }
+    async fn get_folder(&self, tenant: TenantId, id: ResponseFolderId) -> StoreResult<Option<ResponseFolder>> {
+        self.responses.get_folder(tenant, id).await
+    }
+    async fn list_folders(&self, tenant: TenantId) -> StoreResult<Vec<ResponseFolder>> {
+        self.responses.list_folders(tenant).await
+    }
+    async fn suggestion_candidates(
+        &self,
+        tenant: TenantId,
+        words: &[String],
+        limit: u32,
+    ) -> StoreResult<(Vec<StandardResponse>, Vec<crate::knowledge::Article>)> {
+        self.responses.suggestion_candidates(tenant, words, limit).await
     }
 }

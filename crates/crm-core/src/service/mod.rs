@@ -35,8 +35,10 @@ mod mock_outbound;
 #[cfg(test)]
 mod mock_store;
 mod outbound;
+mod public;
 mod requests;
 mod search;
+mod responses;
 mod sla;
 mod sla_report;
 mod tasks;
@@ -93,7 +95,14 @@ pub struct Crm {
     alert_rules_cache: Arc<RwLock<HashMap<TenantId, CachedAlertRules>>>,
     /// The search engine and its indexer's state, when configured (KNO-2, CUS-5).
     search: Option<search::SearchWiring>,
+    /// The public self-service search's rate limit per client (KNO-1).
+    public_limiter: Arc<crate::rate_limit::RateLimiter>,
 }
+
+/// The public search's burst per client, unless configured otherwise.
+pub const DEFAULT_PUBLIC_BURST: u32 = 30;
+/// The public search's sustained requests a minute per client, unless configured otherwise.
+pub const DEFAULT_PUBLIC_PER_MINUTE: u32 = 60;
 
 /// A tenant's compiled alert rules, with when they were read.
 type CachedAlertRules = (Option<Arc<crate::alert::AlertRules>>, chrono::DateTime<chrono::Utc>);
@@ -121,7 +130,18 @@ impl Crm {
             webhooks: None,
             alert_rules_cache: Arc::default(),
             search: None,
+            public_limiter: Arc::new(crate::rate_limit::RateLimiter::new(
+                DEFAULT_PUBLIC_BURST,
+                DEFAULT_PUBLIC_PER_MINUTE,
+            )),
         }
+    }
+
+    /// The same use cases limiting each public search client to `burst` requests at once
+    /// and `per_minute` a minute (KNO-1).
+    #[must_use]
+    pub fn with_public_rate_limit(&self, burst: u32, per_minute: u32) -> Self {
+        Self { public_limiter: Arc::new(crate::rate_limit::RateLimiter::new(burst, per_minute)), ..self.clone() }
     }
 
     /// The same use cases restoring deleted cases for `period` after their deletion.

@@ -24,6 +24,10 @@ pub struct TenantSettingsPatch {
     /// IANA time zone (`America/New_York`).
     #[serde(default)]
     pub time_zone: Option<String>,
+    /// Public slug of the self-service search (`acme-support`: `/public/acme-support/…`),
+    /// unique across tenants (KNO-1).
+    #[serde(default)]
+    pub slug: Option<String>,
 }
 
 /// The most phone numbers a refusal lists (it says how many there are in all).
@@ -38,7 +42,7 @@ impl Crm {
         self.get_tenant(actor.tenant).await
     }
 
-    /// Changes a tenant's default region and time zone. With `actor` `None` this is an
+    /// Changes a tenant's default region, time zone and public slug. With `actor` `None` this is an
     /// operator action (the CLI); otherwise it needs `admin.tenant` and `tenant` must be the
     /// actor's. A new region is first checked against every phone number of the tenant's
     /// customers (each must still read, in E.164, as itself): when some would not, nothing
@@ -46,7 +50,8 @@ impl Crm {
     ///
     /// # Errors
     /// Forbidden; `NotFound`; a 422 on `default_region` (unknown, or numbers it would make
-    /// invalid) or `time_zone` (not an IANA zone).
+    /// invalid), `time_zone` (not an IANA zone) or `slug` (not a slug); a 409 on `slug` when
+    /// another tenant has it.
     pub async fn update_tenant_settings(
         &self,
         tenant: TenantId,
@@ -68,8 +73,12 @@ impl Crm {
                     .map_err(|_| FieldError::new("time_zone", format!("{z:?} is not an IANA time zone"))),
             )
         });
+        let slug = patch.slug.as_deref().and_then(|s| v.check(crate::knowledge::public::parse_slug(s)));
         v.finish()?;
         let mut updated = self.get_tenant(tenant).await?;
+        if slug.is_some() {
+            updated.slug = slug;
+        }
         if let Some(region) = region
             && region != updated.default_region
         {

@@ -64,6 +64,7 @@ fn tenant() -> Tenant {
         time_zone: "Europe/Paris".parse().unwrap(),
         created_at: now(),
         suspended_at: None,
+        slug: None,
     }
 }
 

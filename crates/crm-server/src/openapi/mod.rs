@@ -35,11 +35,32 @@ pub fn finish(mut doc: OpenApi) -> OpenApi {
     components.schemas.insert("Problem".into(), <Problem as utoipa::PartialSchema>::schema());
     components.schemas.insert("ProblemField".into(), <crate::problem::ProblemField as utoipa::PartialSchema>::schema());
     let requirement = utoipa::openapi::security::SecurityRequirement::new("bearer", Vec::<String>::new());
-    for item in doc.paths.paths.values_mut() {
+    for (path, item) in &mut doc.paths.paths {
+        // The public self-service search takes no token, and answers 429 past its limit.
+        let public = path.starts_with("/public/");
         for op in
             [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete].into_iter().flatten()
         {
-            op.security = Some(vec![requirement.clone()]);
+            op.security = Some(if public { Vec::new() } else { vec![requirement.clone()] });
+            if public {
+                op.responses.responses.entry("429".into()).or_insert_with(|| {
+                    let mut r = ResponseBuilder::new()
+                        .description("too many requests from this client; `Retry-After` says when to retry")
+                        .content(
+                            PROBLEM_JSON,
+                            Content::new(Some(RefOr::Ref(utoipa::openapi::Ref::from_schema_name("Problem")))),
+                        )
+                        .build();
+                    r.headers.insert(
+                        "Retry-After".into(),
+                        utoipa::openapi::header::HeaderBuilder::new()
+                            .schema(ObjectBuilder::new().schema_type(Type::Integer))
+                            .description(Some("seconds"))
+                            .build(),
+                    );
+                    r.into()
+                });
+            }
             let mut if_match = false;
             for p in op.parameters.iter_mut().flatten() {
                 if let RefOr::T(p) = p

@@ -18,6 +18,8 @@ pub mod messages;
 pub mod operator;
 pub mod outbound;
 pub mod outbox;
+pub mod public;
+pub mod responses;
 pub mod sla;
 pub mod sla_report;
 pub mod tasks;

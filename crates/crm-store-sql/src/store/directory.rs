@@ -92,9 +92,18 @@ async fn put_row(
 #[async_trait]
 impl DirectoryStore for SqlStore {
     async fn insert_tenant(&self, tenant: &Tenant) -> StoreResult<()> {
-        exec(&self.write, "INSERT INTO tenants (id, doc) VALUES (?, ?)", vec![uid(tenant.id), text(to_doc(tenant)?)])
-            .await
-            .map_err(|e| with_value(db(e), |_| Some(tenant.id.to_string())))?;
+        exec(
+            &self.write,
+            "INSERT INTO tenants (id, doc, slug) VALUES (?, ?, ?)",
+            vec![uid(tenant.id), text(to_doc(tenant)?), Value::String(tenant.slug.clone())],
+        )
+        .await
+        .map_err(|e| {
+            with_value(db(e), |field| match field {
+                "slug" => tenant.slug.clone(),
+                _ => Some(tenant.id.to_string()),
+            })
+        })?;
         Ok(())
     }
 
@@ -112,11 +121,18 @@ impl DirectoryStore for SqlStore {
     }
 
     async fn update_tenant(&self, tenant: &Tenant) -> StoreResult<()> {
-        let sql = "UPDATE tenants SET doc = ? WHERE id = ?";
-        if exec(&self.write, sql, vec![text(to_doc(tenant)?), uid(tenant.id)]).await.map_err(db)? == 0 {
+        let sql = "UPDATE tenants SET doc = ?, slug = ? WHERE id = ?";
+        let values = vec![text(to_doc(tenant)?), Value::String(tenant.slug.clone()), uid(tenant.id)];
+        let n = exec(&self.write, sql, values).await.map_err(|e| with_value(db(e), |_| tenant.slug.clone()))?;
+        if n == 0 {
             return Err(StoreError::not_found("tenant", tenant.id));
         }
         Ok(())
+    }
+
+    async fn tenant_by_slug(&self, slug: &str) -> StoreResult<Option<Tenant>> {
+        let row = one(&self.read, "SELECT doc FROM tenants WHERE slug = ?", vec![text(slug)]).await.map_err(db)?;
+        row.as_ref().map(from_doc).transpose()
     }
 
     async fn put_agent(&self, agent: &Agent, expected_version: Option<u64>) -> StoreResult<()> {

@@ -17,7 +17,7 @@ use super::paging::oldest_first;
 use super::{exists, stale_or_missing, write_events};
 use crate::connect::{SqlStore, finish};
 use crate::error::{db, map_db, with_value};
-use crate::sql::{all, exec, from_doc, int, marks, one, text, to_doc, ts, uid};
+use crate::sql::{all, exec, from_doc, int, like_escape, marks, one, text, to_doc, ts, uid};
 
 /// The mutable column values of an `articles` row, in `SET` order.
 fn article_values(a: &Article) -> StoreResult<Vec<Value>> {
@@ -28,6 +28,7 @@ fn article_values(a: &Article) -> StoreResult<Vec<Value>> {
         Value::String(a.shortcut.clone()),
         int(a.version),
         text(to_doc(a)?),
+        text(a.search_text()),
     ])
 }
 
@@ -82,9 +83,9 @@ impl KnowledgeStore for SqlStore {
         let tx = self.begin().await?;
         let result = async {
             let sql = format!(
-                "INSERT INTO articles (state, language, is_public, shortcut, version, doc, id, tenant_id, created_at) \
-                 VALUES ({})",
-                marks(9)
+                "INSERT INTO articles (state, language, is_public, shortcut, version, doc, search_text, id, tenant_id, \
+                 created_at) VALUES ({})",
+                marks(10)
             );
             let mut values = article_values(article)?;
             values.extend([uid(article.id), uid(article.tenant), Value::BigInt(Some(ts(article.created_at)))]);
@@ -104,8 +105,8 @@ impl KnowledgeStore for SqlStore {
     ) -> StoreResult<()> {
         let tx = self.begin().await?;
         let result = async {
-            let sql = "UPDATE articles SET state = ?, language = ?, is_public = ?, shortcut = ?, version = ?, doc = ? \
-                       WHERE id = ? AND tenant_id = ? AND version = ?";
+            let sql = "UPDATE articles SET state = ?, language = ?, is_public = ?, shortcut = ?, version = ?, doc = ?, \
+                       search_text = ? WHERE id = ? AND tenant_id = ? AND version = ?";
             let mut values = article_values(article)?;
             values.extend([uid(article.id), uid(article.tenant), int(expected_version)]);
             let n = exec(&tx, sql, values).await.map_err(|e| shortcut_taken(map_db(e, "solves"), article))?;
@@ -180,6 +181,10 @@ impl KnowledgeStore for SqlStore {
         if let Some(public) = filter.public {
             sql.push_str(" AND is_public = ?");
             values.push(int(u64::from(public)));
+        }
+        if let Some(t) = &filter.text {
+            sql.push_str(" AND search_text LIKE ? ESCAPE '\\'");
+            values.push(text(format!("%{}%", like_escape(t))));
         }
         oldest_first(&self.read, sql, values, "created_at", page, |a: &Article| (a.created_at, a.id)).await
     }

@@ -19,6 +19,7 @@ mod names;
 pub(crate) mod outbound;
 mod outbox;
 mod paging;
+mod responses;
 #[cfg(feature = "bench")]
 mod seed;
 mod sequence;

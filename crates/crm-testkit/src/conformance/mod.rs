@@ -41,6 +41,7 @@ mod mail;
 mod merge;
 mod outbound;
 mod outbox;
+mod responses;
 mod sla;
 mod tasks;
 mod webhooks;
@@ -86,6 +87,7 @@ pub use mail::*;
 pub use merge::*;
 pub use outbound::*;
 pub use outbox::*;
+pub use responses::*;
 pub use sla::*;
 pub use tasks::*;
 pub use webhooks::*;
@@ -239,6 +241,11 @@ macro_rules! store_conformance_tests {
             article_shortcuts_are_unique_per_tenant,
             solutions_link_problems_of_their_tenant,
             article_lists_filter_and_page,
+            responses_keep_versions_and_write_their_events,
+            response_shortcuts_and_folders_are_checked,
+            folders_are_unique_among_siblings_and_deleted_only_when_empty,
+            response_lists_filter_and_page,
+            suggestion_candidates_articles_text_and_tenant_slugs,
         );
     };
 }

@@ -29,6 +29,16 @@ fn check_put(
     }
 }
 
+/// Refuses a slug another tenant has.
+fn check_slug(state: &super::State, tenant: &Tenant) -> StoreResult<()> {
+    if let Some(slug) = &tenant.slug
+        && state.tenants.values().any(|t| t.id != tenant.id && t.slug.as_ref() == Some(slug))
+    {
+        return Err(StoreError::duplicate("slug", slug.clone()));
+    }
+    Ok(())
+}
+
 #[async_trait]
 impl DirectoryStore for MemoryStore {
     async fn insert_tenant(&self, tenant: &Tenant) -> StoreResult<()> {
@@ -36,6 +46,7 @@ impl DirectoryStore for MemoryStore {
         if state.tenants.contains_key(&tenant.id) {
             return Err(StoreError::duplicate("id", tenant.id.to_string()));
         }
+        check_slug(&state, tenant)?;
         state.tenants.insert(tenant.id, tenant.clone());
         Ok(())
     }
@@ -53,9 +64,14 @@ impl DirectoryStore for MemoryStore {
 
     async fn update_tenant(&self, tenant: &Tenant) -> StoreResult<()> {
         let mut state = self.write()?;
+        check_slug(&state, tenant)?;
         let stored = state.tenants.get_mut(&tenant.id).ok_or_else(|| StoreError::not_found("tenant", tenant.id))?;
         *stored = tenant.clone();
         Ok(())
+    }
+
+    async fn tenant_by_slug(&self, slug: &str) -> StoreResult<Option<Tenant>> {
+        Ok(self.read()?.tenants.values().find(|t| t.slug.as_deref() == Some(slug)).cloned())
     }
 
     async fn put_agent(&self, agent: &Agent, expected_version: Option<u64>) -> StoreResult<()> {

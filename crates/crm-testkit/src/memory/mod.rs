@@ -23,6 +23,7 @@ mod knowledge;
 mod mail;
 mod outbound;
 mod outbox;
+mod responses;
 mod sla;
 mod tasks;
 mod webhooks;
@@ -136,6 +137,8 @@ pub(crate) struct State {
     pub(crate) audit: audit::AuditState,
     /// Every version of each article, oldest first.
     pub(crate) articles: HashMap<crm_core::ids::ArticleId, Vec<crm_core::knowledge::Article>>,
+    /// Standard responses, their folders and favourites (KNO-4).
+    pub(crate) responses: responses::ResponseState,
 }
 
 impl MemoryStore {
