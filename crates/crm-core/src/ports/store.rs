@@ -694,6 +694,7 @@ pub trait Store:
     + WebhookStore
     + super::SlaStore
     + MailStore
+    + super::InboundMailStore
     + GuidanceStore
     + OutboundStore
     + super::AuditStore
@@ -720,6 +721,7 @@ impl<T> Store for T where
         + WebhookStore
         + super::SlaStore
         + MailStore
+        + super::InboundMailStore
         + GuidanceStore
         + OutboundStore
         + super::AuditStore
