@@ -85,6 +85,9 @@ permissions! {
     AdminAudit => "admin.audit",
     /// Write knowledge articles and see drafts and archived ones (KNO-1).
     KnowledgeEdit => "knowledge.edit",
+    /// Deliver received mail (CAS-8: the inbound hook, the IMAP poller) and edit the email
+    /// rules (EML-1).
+    MailInbound => "mail.inbound",
 }
 
 impl fmt::Display for Permission {

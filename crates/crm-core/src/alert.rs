@@ -173,7 +173,7 @@ impl AlertFacts {
 }
 
 /// A custom value as a rule reads it.
-fn custom_value(v: &FieldValue) -> Option<Value> {
+pub fn custom_value(v: &FieldValue) -> Option<Value> {
     Some(match v {
         FieldValue::Text(s) | FieldValue::Choice(s) | FieldValue::Url(s) => Value::Text(s.clone()),
         FieldValue::Email(e) => Value::Text(e.to_string()),

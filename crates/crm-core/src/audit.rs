@@ -270,7 +270,8 @@ pub fn target_of(kind: &EventKind) -> AuditTarget {
         | EventKind::CaseAssigned { case, .. }
         | EventKind::CaseDeleted { case }
         | EventKind::CaseRestored { case }
-        | EventKind::FollowUpAdded { case, .. } => t("case", case),
+        | EventKind::FollowUpAdded { case, .. }
+        | EventKind::MailReceived { case, .. } => t("case", case),
         EventKind::TaskCreated { task, .. }
         | EventKind::TaskUpdated { task, .. }
         | EventKind::TaskDeleted { task, .. }

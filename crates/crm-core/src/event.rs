@@ -121,6 +121,13 @@ pub enum EventKind {
         /// Follow-up.
         follow_up: FollowUpId,
     },
+    /// A mail was received on a case (CAS-8): its follow-up (kind `inbound_email`) holds it.
+    MailReceived {
+        /// Case.
+        case: CaseId,
+        /// Follow-up.
+        follow_up: FollowUpId,
+    },
     /// A task was created.
     TaskCreated {
         /// Task.
@@ -324,6 +331,7 @@ impl EventKind {
             EventKind::CaseDeleted { .. } => "case_deleted",
             EventKind::CaseRestored { .. } => "case_restored",
             EventKind::FollowUpAdded { .. } => "follow_up_added",
+            EventKind::MailReceived { .. } => "mail_received",
             EventKind::TaskCreated { .. } => "task_created",
             EventKind::TaskUpdated { .. } => "task_updated",
             EventKind::TaskDeleted { .. } => "task_deleted",

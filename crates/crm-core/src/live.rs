@@ -77,7 +77,9 @@ impl Addressees {
             EventKind::CaseAssigned { assignee, .. } | EventKind::CaseCreated { assignee, .. } => {
                 Self::Agents(assignee.iter().copied().collect())
             }
-            EventKind::CaseUpdated { case, .. } | EventKind::FollowUpAdded { case, .. } => Self::CaseAssignee(*case),
+            EventKind::CaseUpdated { case, .. }
+            | EventKind::FollowUpAdded { case, .. }
+            | EventKind::MailReceived { case, .. } => Self::CaseAssignee(*case),
             EventKind::InteractionCreated { agent, .. }
             | EventKind::InteractionStateChanged { agent, .. }
             | EventKind::MessageAdded { agent, .. } => Self::Agents(agent.iter().copied().collect()),

@@ -23,7 +23,8 @@ use crate::metrics::track;
 use crate::problem::{Problem, ProblemKind};
 use crate::routes::{
     admin, attachments, audit, cases, custom_fields, customers, events, external, groups, guidance, interactions,
-    knowledge, mail, messages, operator, outbound, outbox, public, responses, sla, sla_report, tasks, webhooks,
+    inbound_mail, knowledge, mail, messages, operator, outbound, outbox, public, responses, sla, sla_report,
+    tasks, webhooks,
 };
 use crate::state::AppState;
 
@@ -115,6 +116,11 @@ pub fn api() -> (Router<AppState>, OpenApi) {
         .routes(routes!(mail::case_mails))
         .routes(routes!(mail::outbound))
         .routes(routes!(mail::requeue))
+        .merge(inbound_mail_routes())
+        .routes(routes!(inbound_mail::case_inbound_mails))
+        .routes(routes!(inbound_mail::raw))
+        .routes(routes!(inbound_mail::rules, inbound_mail::put_rules))
+        .routes(routes!(inbound_mail::simulate))
         .routes(routes!(guidance::scripts, guidance::create_script))
         .routes(routes!(guidance::script, guidance::update_script))
         .routes(routes!(guidance::publish_script))
@@ -170,6 +176,14 @@ fn attachment_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(attachments::upload_to_follow_up, attachments::list_of_follow_up))
         .routes(routes!(attachments::download, attachments::delete))
         .layer(DefaultBodyLimit::disable())
+}
+
+/// The inbound mail hook (CAS-8): a raw message up to the inbound limit (30 MiB), past
+/// the JSON body limit.
+fn inbound_mail_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::<AppState>::new()
+        .routes(routes!(inbound_mail::receive))
+        .layer(DefaultBodyLimit::max(crm_core::mail::inbound::MAX_INBOUND_BYTES))
 }
 
 /// The event stream, documented but kept apart: it is exempt from the request timeout.

@@ -45,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(crate::store::attachment::Attachments),
             Box::new(OutboxFeed),
             Box::new(m0022_responses::StandardResponses),
+            Box::new(crate::store::inbound_mail::InboundMails),
         ]
     }
 }

@@ -1,9 +1,13 @@
-//! Mail out (EML-2, CAS-7): a notify on a case is a follow-up (FUP-1) and a queued mail
+//! Mail in and out. Out (EML-2, CAS-7): a notify on a case is a follow-up (FUP-1) and a queued mail
 //! written in one transaction; the `mail` worker sends it through the [`crate::ports::Mailer`]
 //! port, with the `Message-ID` fixed when it was queued, retries with backoff and a dead
-//! letter (`failed`) a person can requeue.
+//! letter (`failed`) a person can requeue. In (CAS-8, EML-1): [`inbound`] parses a raw
+//! message, [`received`] is what is stored of it, [`rules`] are the tenant's email rules.
 
 mod html;
+pub mod inbound;
+pub mod received;
+pub mod rules;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};

@@ -698,6 +698,7 @@ pub trait Store:
     + WebhookStore
     + super::SlaStore
     + MailStore
+    + super::InboundMailStore
     + GuidanceStore
     + OutboundStore
     + super::AuditStore
@@ -725,6 +726,7 @@ impl<T> Store for T where
         + WebhookStore
         + super::SlaStore
         + MailStore
+        + super::InboundMailStore
         + GuidanceStore
         + OutboundStore
         + super::AuditStore

@@ -43,6 +43,7 @@ pub(super) struct MockStore {
     pub(super) webhooks: crate::ports::webhooks::MockWebhookStore,
     pub(super) sla_store: crate::ports::sla::MockSlaStore,
     pub(super) mail_store: crate::ports::mail::MockMailStore,
+    pub(super) inbound_mail: crate::ports::inbound_mail::MockInboundMailStore,
     pub(super) guidance: crate::ports::guidance::MockGuidanceStore,
     pub(super) outbound: crate::ports::outbound::MockOutboundStore,
     pub(super) knowledge: crate::ports::knowledge::MockKnowledgeStore,
@@ -688,6 +689,55 @@ impl crate::ports::SlaStore for MockStore {
         expected_version: u64,
     ) -> StoreResult<()> {
         self.sla_store.delete_sla_setting(tenant, kind, name, expected_version).await
+    }
+}
+
+#[async_trait]
+impl crate::ports::InboundMailStore for MockStore {
+    async fn receive_mail(
+        &self,
+        write: &crate::mail::received::InboundWrite,
+        events: &[DomainEvent],
+    ) -> StoreResult<()> {
+        self.inbound_mail.receive_mail(write, events).await
+    }
+    async fn inbound_mail_by_message_id(
+        &self,
+        tenant: TenantId,
+        message_id: &str,
+    ) -> StoreResult<Option<crate::mail::received::InboundMail>> {
+        self.inbound_mail.inbound_mail_by_message_id(tenant, message_id).await
+    }
+    async fn inbound_mail(
+        &self,
+        tenant: TenantId,
+        id: crate::ids::FollowUpId,
+    ) -> StoreResult<Option<crate::mail::received::InboundMail>> {
+        self.inbound_mail.inbound_mail(tenant, id).await
+    }
+    async fn inbound_mails_of_case(
+        &self,
+        tenant: TenantId,
+        case: CaseId,
+    ) -> StoreResult<Vec<crate::mail::received::InboundMail>> {
+        self.inbound_mail.inbound_mails_of_case(tenant, case).await
+    }
+    async fn case_of_mail_ids(&self, tenant: TenantId, refs: &[String]) -> StoreResult<Option<CaseId>> {
+        self.inbound_mail.case_of_mail_ids(tenant, refs).await
+    }
+    async fn auto_replies_since(&self, tenant: TenantId, from: &str, since: DateTime<Utc>) -> StoreResult<u32> {
+        self.inbound_mail.auto_replies_since(tenant, from, since).await
+    }
+    async fn mail_rules(&self, tenant: TenantId) -> StoreResult<Option<crate::mail::rules::MailRuleSet>> {
+        self.inbound_mail.mail_rules(tenant).await
+    }
+    async fn put_mail_rules(
+        &self,
+        tenant: TenantId,
+        set: &crate::mail::rules::MailRuleSet,
+        expected_version: u64,
+    ) -> StoreResult<()> {
+        self.inbound_mail.put_mail_rules(tenant, set, expected_version).await
     }
 }
 

@@ -49,6 +49,7 @@ pub const EVENT_TYPES: &[EventType] = &[
     t("case.deleted", "case_deleted", "A case was (softly) deleted."),
     t("case.restored", "case_restored", "A deleted case was restored."),
     t("case.follow_up_added", "follow_up_added", "A follow-up was added to a case."),
+    t("case.mail_received", "mail_received", "A mail was received on a case (its inbound_email follow-up)."),
     t("task.created", "task_created", "A task was created."),
     t("task.updated", "task_updated", "A task changed."),
     t("task.deleted", "task_deleted", "A task was deleted."),

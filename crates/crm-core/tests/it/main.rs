@@ -6,6 +6,7 @@ mod audit;
 mod delivery;
 mod helpers;
 mod identities;
+mod inbound;
 mod merge;
 mod numbers;
 mod pushes;

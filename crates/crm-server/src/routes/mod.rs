@@ -13,6 +13,7 @@ pub mod groups;
 pub mod guidance;
 pub mod interactions;
 pub mod knowledge;
+pub mod inbound_mail;
 pub mod mail;
 pub mod messages;
 pub mod operator;

@@ -156,7 +156,7 @@ fn history_statements(history: &[CaseHistoryEntry], mut seq: i64) -> StoreResult
 /// Checks, before the write transaction, that a new case's id is free and its customer
 /// exists in its tenant (one read, off the single write path). The constraints catch what
 /// changes in between: the primary key a taken id, the foreign key a deleted customer.
-async fn check_new_case<C: ConnectionTrait>(c: &C, case: &Case) -> StoreResult<()> {
+pub(crate) async fn check_new_case<C: ConnectionTrait>(c: &C, case: &Case) -> StoreResult<()> {
     let row = one(
         c,
         "SELECT (SELECT COUNT(*) FROM cases WHERE id = ?) AS taken, \
@@ -205,7 +205,7 @@ fn new_case_error(case: &Case, e: StoreError) -> StoreError {
 /// round trip on both backends. PostgreSQL checks that the customer exists in the case's
 /// tenant in the same statement ([`insert_together_if`]); on SQLite the caller has run
 /// [`check_new_case`]. A taken id fails on the primary key on both.
-async fn insert_case_rows<C: ConnectionTrait>(
+pub(crate) async fn insert_case_rows<C: ConnectionTrait>(
     c: &C,
     case: &Case,
     history: &[CaseHistoryEntry],

@@ -87,7 +87,7 @@ fn mail_from_row(row: &QueryResult) -> StoreResult<CaseMail> {
 }
 
 /// Inserts a queued mail in the caller's transaction.
-async fn insert_mail_in<C: ConnectionTrait>(c: &C, mail: &CaseMail) -> StoreResult<()> {
+pub(crate) async fn insert_mail_in<C: ConnectionTrait>(c: &C, mail: &CaseMail) -> StoreResult<()> {
     exec(
         c,
         "INSERT INTO case_mails (id, tenant_id, case_id, state, attempts, next_attempt_at, reply, sent_at, queued_at, doc) \

@@ -12,6 +12,7 @@ mod customer;
 mod diagnostics;
 mod directory;
 mod guidance;
+pub(crate) mod inbound_mail;
 pub(crate) mod interaction;
 mod knowledge;
 pub(crate) mod mail;

@@ -37,6 +37,7 @@ mod guidance;
 mod interactions;
 mod isolation;
 mod knowledge;
+mod inbound_mail;
 mod mail;
 mod merge;
 mod outbound;
@@ -83,6 +84,7 @@ pub use guidance::*;
 pub use interactions::*;
 pub use isolation::*;
 pub use knowledge::*;
+pub use inbound_mail::*;
 pub use mail::*;
 pub use merge::*;
 pub use outbound::*;
@@ -226,6 +228,8 @@ macro_rules! store_conformance_tests {
             sla_settings_round_trip_with_versions_and_unique_scopes,
             mails_are_queued_claimed_and_dead_lettered,
             mails_are_claimed_by_one_worker_at_a_time,
+            received_mails_are_written_whole_once_per_message_id,
+            mail_rule_sets_are_replaced_at_their_version,
             scripts_are_drafted_published_and_versions_kept,
             script_runs_are_written_with_their_events,
             alert_rule_sets_are_replaced_at_their_version,

@@ -44,7 +44,7 @@ fn after(sort: CaseSort, case: &Case, cursor: &CasePosition) -> bool {
 
 impl State {
     /// Checks a new case can be inserted with its history and events.
-    fn check_new_case(&self, case: &Case) -> StoreResult<()> {
+    pub(super) fn check_new_case(&self, case: &Case) -> StoreResult<()> {
         if self.cases.contains_key(&case.id) {
             return Err(StoreError::duplicate("id", case.id.to_string()));
         }
@@ -57,7 +57,7 @@ impl State {
         Ok(())
     }
 
-    fn put_case(&mut self, case: &Case, history: &[CaseHistoryEntry]) {
+    pub(super) fn put_case(&mut self, case: &Case, history: &[CaseHistoryEntry]) {
         self.cases.insert(case.id, case.clone());
         self.history.entry(case.id).or_default().extend(history.iter().cloned());
     }

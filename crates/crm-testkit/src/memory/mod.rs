@@ -20,6 +20,7 @@ mod directory;
 mod guidance;
 mod interactions;
 mod knowledge;
+mod inbound_mail;
 mod mail;
 mod outbound;
 mod outbox;
@@ -129,6 +130,8 @@ pub(crate) struct State {
     pub(crate) webhooks: webhooks::Webhooks,
     pub(crate) sla: BTreeMap<(TenantId, crm_core::sla::SlaSettingKind, String), crm_core::sla::SlaSetting>,
     pub(crate) mails: HashMap<FollowUpId, mail::MailRow>,
+    pub(crate) inbound_mails: HashMap<FollowUpId, crm_core::mail::received::InboundMail>,
+    pub(crate) mail_rules: HashMap<TenantId, crm_core::mail::rules::MailRuleSet>,
     pub(crate) scripts: HashMap<crm_core::ids::ScriptId, (TenantId, crm_core::guidance::Script)>,
     pub(crate) script_versions: BTreeMap<(crm_core::ids::ScriptId, u32), (TenantId, crm_core::guidance::ScriptVersion)>,
     pub(crate) script_runs: HashMap<crm_core::ids::ScriptRunId, crm_core::guidance::StoredScriptRun>,
