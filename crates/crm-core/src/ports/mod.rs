@@ -3,6 +3,7 @@
 
 pub(crate) mod attachments;
 pub(crate) mod audit;
+pub(crate) mod console;
 mod blob;
 pub(crate) mod custom_fields;
 mod external_crm;
@@ -24,6 +25,7 @@ pub(crate) mod webhooks;
 pub use crate::time::{Clock, IdGenerator};
 pub use attachments::AttachmentStore;
 pub use audit::AuditStore;
+pub use console::ConsoleStore;
 pub use blob::{BlobError, BlobKey, BlobStore, BlobStream, ByteStream, StoredBlob};
 pub use custom_fields::FieldValueStore;
 pub use external_crm::ExternalCrm;

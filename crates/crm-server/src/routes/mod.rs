@@ -18,6 +18,7 @@ pub mod messages;
 pub mod operator;
 pub mod outbound;
 pub mod outbox;
+pub mod passwords;
 pub mod sla;
 pub mod sla_report;
 pub mod tasks;

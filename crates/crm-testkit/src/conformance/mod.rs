@@ -29,6 +29,7 @@ mod cards;
 mod case_lists;
 mod cases;
 mod concurrency;
+mod console;
 mod conversations;
 mod custom_fields;
 mod customers;
@@ -74,6 +75,7 @@ pub use cards::*;
 pub use case_lists::*;
 pub use cases::*;
 pub use concurrency::*;
+pub use console::*;
 pub use conversations::*;
 pub use custom_fields::*;
 pub use customers::*;
@@ -238,6 +240,8 @@ macro_rules! store_conformance_tests {
             article_shortcuts_are_unique_per_tenant,
             solutions_link_problems_of_their_tenant,
             article_lists_filter_and_page,
+            passwords_are_kept_per_agent_and_found_by_address,
+            sessions_are_stored_touched_and_pruned,
         );
     };
 }

@@ -11,6 +11,7 @@
 //! propagate and that nothing is half-written.
 
 mod app_state;
+mod console;
 mod attachments;
 mod audit;
 mod cases;
@@ -136,6 +137,7 @@ pub(crate) struct State {
     pub(crate) audit: audit::AuditState,
     /// Every version of each article, oldest first.
     pub(crate) articles: HashMap<crm_core::ids::ArticleId, Vec<crm_core::knowledge::Article>>,
+    pub(crate) console: console::ConsoleState,
 }
 
 impl MemoryStore {
