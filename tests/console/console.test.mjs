@@ -166,6 +166,12 @@ try {
     await other.close();
   });
 
+  await check("a supervisor sees the outbox of dead pushes", async () => {
+    await Promise.all([page.waitForURL(/\/console\/outbox$/), page.click("header nav a[href='/console/outbox']")]);
+    await page.waitForSelector("h1:has-text('Outbox')");
+    await page.screenshot({ path: join(shots, "outbox.png") });
+  });
+
   await check("CSRF: a POST without the token is refused with 403", async () => {
     const res = await page.request.post(caseUrl + "/follow-ups", { form: { body: "forged" }, maxRedirects: 0 });
     assert.equal(res.status(), 403);
@@ -200,7 +206,7 @@ try {
     const axeContext = await browser.newContext({ baseURL: server.url, bypassCSP: true, storageState: await context.storageState() });
     const p = await axeContext.newPage();
     const found = {};
-    for (const url of ["/", customerUrl, caseUrl]) {
+    for (const url of ["/", customerUrl, caseUrl, "/console/outbox"]) {
       await p.goto(url);
       await p.addScriptTag({ path: require.resolve("axe-core/axe.min.js") });
       const result = await p.evaluate(async () => await window.axe.run(document, { resultTypes: ["violations"] }));
@@ -217,6 +223,21 @@ try {
     await p.goto("/sign-in");
     assert.match(await p.textContent("h1"), /Se connecter/);
     await fr.close();
+  });
+
+  await check("card page render time (200 sequential GETs over loopback)", async () => {
+    const cookie = (await context.cookies()).find((c) => c.name === "crm_session");
+    const times = [];
+    for (let i = 0; i < 200; i++) {
+      const t = performance.now();
+      const res = await fetch(customerUrl, { headers: { cookie: `crm_session=${cookie.value}` } });
+      await res.text();
+      times.push(performance.now() - t);
+      assert.equal(res.status, 200);
+    }
+    times.sort((a, b) => a - b);
+    bench.card_page_p50_ms = Number(times[99].toFixed(2));
+    bench.card_page_p99_ms = Number(times[197].toFixed(2));
   });
 
   await check("sign out ends the session; an unknown or expired session goes to sign-in", async () => {

@@ -1,6 +1,6 @@
 //! The agents' console over HTTP (issue 32, ADR 0024): sign-in with the demo password,
 //! the session cookie's flags, CSRF refusals, the sign-in throttle, session expiry (idle),
-//! sign-out, page statuses, the security headers, passwords set through the API, and the
+//! sign-out, page statuses (the outbox page only for those who may see it), the security headers, passwords set through the API, and the
 //! event stream read with the session cookie. The browser half is `tests/console/`.
 
 use std::time::Duration;
@@ -163,7 +163,7 @@ on_every_store!(sign_in_csrf_pages_and_sign_out);
 
 async fn passwords_throttle_and_idle_expiry(backend: Backend) {
     let mut settings = test_settings();
-    settings.console.sessions.idle = chrono::Duration::seconds(1);
+    settings.console.sessions.idle = chrono::Duration::seconds(3);
     let t = TestServer::start_with_settings(&backend, settings).await;
     let demo = t.demo().clone();
     let admin = t.admin();
@@ -183,7 +183,9 @@ async fn passwords_throttle_and_idle_expiry(backend: Backend) {
     let mut b = Browser::new(&t.server.url());
     assert_eq!(b.sign_in("alice@demo.example", alice_password).await, StatusCode::SEE_OTHER);
     assert_eq!(b.get("/").await.0, StatusCode::OK);
-    tokio::time::sleep(Duration::from_millis(1_300)).await;
+    let (status, _, html) = b.get("/console/outbox").await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "an agent has no admin.connectors: {html}");
+    tokio::time::sleep(Duration::from_millis(3_300)).await;
     assert_eq!(b.get("/").await.0, StatusCode::SEE_OTHER, "idle too long");
 
     // Five failures lock the account from this address, even for the right password.

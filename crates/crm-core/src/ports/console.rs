@@ -17,8 +17,13 @@ pub trait ConsoleStore: Send + Sync {
     ///
     /// # Errors
     /// MUST return `NotFound` when the tenant has no such agent, changing nothing.
-    async fn set_password_hash(&self, tenant: TenantId, agent: AgentId, hash: &str, at: DateTime<Utc>)
-    -> StoreResult<()>;
+    async fn set_password_hash(
+        &self,
+        tenant: TenantId,
+        agent: AgentId,
+        hash: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()>;
 
     /// The password hashes of the agents whose address has this key ([`EmailAddress::key`]),
     /// in every tenant; an agent without a password has none.

@@ -3,8 +3,8 @@
 
 pub(crate) mod attachments;
 pub(crate) mod audit;
-pub(crate) mod console;
 mod blob;
+pub(crate) mod console;
 pub(crate) mod custom_fields;
 mod external_crm;
 pub(crate) mod guidance;
@@ -25,8 +25,8 @@ pub(crate) mod webhooks;
 pub use crate::time::{Clock, IdGenerator};
 pub use attachments::AttachmentStore;
 pub use audit::AuditStore;
-pub use console::ConsoleStore;
 pub use blob::{BlobError, BlobKey, BlobStore, BlobStream, ByteStream, StoredBlob};
+pub use console::ConsoleStore;
 pub use custom_fields::FieldValueStore;
 pub use external_crm::ExternalCrm;
 pub use guidance::GuidanceStore;

@@ -914,7 +914,13 @@ impl crate::ports::KnowledgeStore for MockStore {
 
 #[async_trait]
 impl crate::ports::ConsoleStore for MockStore {
-    async fn set_password_hash(&self, tenant: TenantId, agent: AgentId, hash: &str, at: DateTime<Utc>) -> StoreResult<()> {
+    async fn set_password_hash(
+        &self,
+        tenant: TenantId,
+        agent: AgentId,
+        hash: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()> {
         self.console.set_password_hash(tenant, agent, hash, at).await
     }
     async fn credentials_by_email(&self, email_key: &str) -> StoreResult<Vec<crate::console::Credential>> {

@@ -122,6 +122,17 @@ impl Lang {
             PriorityHigh => ("High", "Haute"),
             PriorityUrgent => ("Urgent", "Urgente"),
             Shortcuts => ("Press / to search", "Appuyez sur / pour rechercher"),
+            Outbox => ("Outbox", "File d'envoi"),
+            DeadLetters => (
+                "Pushes to external CRMs that ran out of retries.",
+                "Envois vers les CRM externes qui ont épuisé leurs tentatives.",
+            ),
+            NoDeadLetters => ("No dead push.", "Aucun envoi en échec."),
+            When => ("When", "Quand"),
+            Topic => ("Topic", "Sujet"),
+            Attempts => ("Attempts", "Tentatives"),
+            LastError => ("Last error", "Dernière erreur"),
+            Requeue => ("Requeue", "Relancer"),
         };
         match self {
             Lang::En => en,
@@ -194,6 +205,14 @@ pub enum Msg {
     PriorityHigh,
     PriorityUrgent,
     Shortcuts,
+    Outbox,
+    DeadLetters,
+    NoDeadLetters,
+    When,
+    Topic,
+    Attempts,
+    LastError,
+    Requeue,
 }
 
 #[cfg(test)]

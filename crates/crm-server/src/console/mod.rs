@@ -3,11 +3,12 @@
 //! session (`session.rs`); every page acts through the same [`crm_core::access::Actor`]
 //! the API uses, so the core decides every permission. Pages: the home page with the
 //! screen-pop slot and the customer search (`pages.rs`), the customer card and the case
-//! (`records.rs`); strings in English and French (`i18n.rs`); assets embedded under hashed
+//! (`records.rs`), the supervisors' outbox of dead pushes (`outbox.rs`); strings in English and French (`i18n.rs`); assets embedded under hashed
 //! names (`assets.rs`). No inline script or style: the Content-Security-Policy says so.
 
 mod assets;
 pub mod i18n;
+mod outbox;
 mod pages;
 mod records;
 pub mod session;
@@ -43,6 +44,8 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/console/cases/{id}", get(records::case))
         .route("/console/cases/{id}/follow-ups", post(records::add_follow_up))
         .route("/console/cases/{id}/status", post(records::change_status))
+        .route("/console/outbox", get(outbox::outbox))
+        .route("/console/outbox/{id}/requeue", post(outbox::requeue))
         .layer(middleware::from_fn_with_state(state, session::resolve))
         .route("/assets/{name}", get(assets::serve))
         .layer(middleware::from_fn(security_headers))

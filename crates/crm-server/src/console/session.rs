@@ -81,7 +81,8 @@ pub fn hash_password(password: &str) -> String {
 
 /// Whether `password` matches the stored PHC string (false for a malformed one).
 pub fn verify_password(password: &str, phc: &str) -> bool {
-    PasswordHash::new(phc).is_ok_and(|hash| argon2::Argon2::default().verify_password(password.as_bytes(), &hash).is_ok())
+    PasswordHash::new(phc)
+        .is_ok_and(|hash| argon2::Argon2::default().verify_password(password.as_bytes(), &hash).is_ok())
 }
 
 /// A signed-in agent, as the console's handlers receive it.
@@ -260,12 +261,8 @@ pub(crate) async fn sign_in(State(st): State<AppState>, parts: Parts, Form(form)
     let now = st.crm.clock().now();
     let throttle = st.settings.console.throttle;
     let key = (form.email.trim().to_lowercase(), peer(&parts));
-    let refused_until = st
-        .console
-        .failures
-        .lock()
-        .ok()
-        .and_then(|f| f.get(&key).and_then(|failures| failures.refusal(&throttle, now)));
+    let refused_until =
+        st.console.failures.lock().ok().and_then(|f| f.get(&key).and_then(|failures| failures.refusal(&throttle, now)));
     if refused_until.is_some() {
         return sign_in_form(headers, StatusCode::TOO_MANY_REQUESTS, Some(Msg::TooManyAttempts), &form.email);
     }
@@ -278,12 +275,11 @@ pub(crate) async fn sign_in(State(st): State<AppState>, parts: Parts, Form(form)
     };
     let password = form.password.clone();
     // argon2 is slow on purpose: off the async workers.
-    let matched: Option<Credential> = tokio::task::spawn_blocking(move || {
-        credentials.into_iter().find(|c| verify_password(&password, &c.hash))
-    })
-    .await
-    .ok()
-    .flatten();
+    let matched: Option<Credential> =
+        tokio::task::spawn_blocking(move || credentials.into_iter().find(|c| verify_password(&password, &c.hash)))
+            .await
+            .ok()
+            .flatten();
     let Some(credential) = matched else {
         if let Ok(mut failures) = st.console.failures.lock() {
             failures.retain(|_, f| !f.is_stale(&throttle, now));

@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use maud::{DOCTYPE, Markup, html};
 
+use crm_core::access::Permission;
 use crm_core::case::{CaseStatus, Priority};
 use crm_core::customer::CustomerCard;
 
@@ -42,6 +43,9 @@ pub(crate) fn page(lang: Lang, title: &str, signed: Option<&SignedIn>, body: Mar
                     @if let Some(s) = signed {
                         nav aria-label=(lang.t(Msg::Home)) {
                             a href="/" accesskey="h" { (lang.t(Msg::Home)) }
+                            @if s.actor.can(Permission::AdminConnectors) {
+                                " " a href="/console/outbox" { (lang.t(Msg::Outbox)) }
+                            }
                         }
                         form.sign-out method="post" action="/sign-out" {
                             (csrf_field(&s.csrf))

@@ -101,7 +101,10 @@ pub struct StreamCaller(pub crm_core::access::Actor);
 impl axum::extract::FromRequestParts<AppState> for StreamCaller {
     type Rejection = crate::problem::ApiError;
 
-    async fn from_request_parts(parts: &mut axum::http::request::Parts, st: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        st: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         if crate::auth::bearer(parts).is_none()
             && let Some(actor) = crate::console::session::session_actor(st, parts).await
         {

@@ -71,7 +71,12 @@ pub async fn sessions_are_stored_touched_and_pruned(factory: &dyn StoreFactory) 
     let old = ctx.now - Duration::days(400);
     let (idle, expired) = (fresh(), fresh());
     s.insert_session(&idle, &Session { last_seen_at: old, ..session.clone() }).await.unwrap();
-    let gone = Session { created_at: old, last_seen_at: old + Duration::minutes(1), expires_at: old + Duration::minutes(2), ..session.clone() };
+    let gone = Session {
+        created_at: old,
+        last_seen_at: old + Duration::minutes(1),
+        expires_at: old + Duration::minutes(2),
+        ..session.clone()
+    };
     s.insert_session(&expired, &gone).await.unwrap();
     s.prune_sessions(old + Duration::minutes(3), old + Duration::seconds(30)).await.unwrap();
     assert_eq!(s.find_session(&idle).await.unwrap(), None);

@@ -20,7 +20,13 @@ pub(crate) struct ConsoleState {
 
 #[async_trait]
 impl ConsoleStore for MemoryStore {
-    async fn set_password_hash(&self, tenant: TenantId, agent: AgentId, hash: &str, _at: DateTime<Utc>) -> StoreResult<()> {
+    async fn set_password_hash(
+        &self,
+        tenant: TenantId,
+        agent: AgentId,
+        hash: &str,
+        _at: DateTime<Utc>,
+    ) -> StoreResult<()> {
         let mut state = self.write()?;
         if !state.agents.get(&agent).is_some_and(|a| a.tenant == tenant) {
             return Err(StoreError::not_found("agent", agent));

@@ -11,10 +11,10 @@
 //! propagate and that nothing is half-written.
 
 mod app_state;
-mod console;
 mod attachments;
 mod audit;
 mod cases;
+mod console;
 mod custom_fields;
 mod customers;
 mod directory;
