@@ -6,13 +6,15 @@
 //! - `cargo xtask test`: the test suite, with the `bench` features (so the benchmark-only
 //!   code's tests run too); makes sure the local PostgreSQL is up and exports
 //!   `CRM_TEST_POSTGRES_URL` for the tests that need it; starts moto (a local S3) for the
-//!   blob store's S3 tests and exports `CRM_TEST_S3_URL` (see `s3_fake`).
+//!   blob store's S3 tests and exports `CRM_TEST_S3_URL` (see `s3_fake`); then the console's
+//!   browser tests (see `browser`; `CRM_SKIP_BROWSER=1` skips them outside CI).
 //! - `cargo xtask tidy`: the architecture rules, checked mechanically (and a warning per
 //!   file over 600 lines).
 //! - `cargo xtask bench store [ARGS…]`, `cargo xtask bench server [ARGS…]`: the store and
 //!   HTTP benchmarks (see docs/benchmarks.md), built with the `bench` features.
 
 mod bench_server;
+mod browser;
 mod s3_fake;
 mod tidy;
 
@@ -36,7 +38,8 @@ cargo xtask <command>
 commands:
   ci                 what CI runs: fmt --check, clippy -D warnings (also with the bench
                      features), cargo doc -D warnings, tidy, schemathesis, test
-  test               the whole test suite, bench features on (starts PostgreSQL and moto if needed)
+  test               the whole test suite, bench features on (starts PostgreSQL and moto if needed),
+                     then the console's browser tests (CRM_SKIP_BROWSER=1 skips them outside CI)
   tidy               architecture and hygiene rules; warns about files over 600 lines
   bench store [ARGS] the store benchmark; ARGS go to the bench (e.g. --backend postgres --customers 1000000)
   bench server [ARGS] the HTTP load benchmark (seed, release server, wrk); see docs/benchmarks.md
@@ -150,7 +153,9 @@ fn test() -> Result<()> {
     run(example)?;
     let mut doc = cargo();
     doc.args(["test", "--workspace", "--doc", "--features", BENCH_FEATURES]);
-    run(doc)
+    run(doc)?;
+    // The agents' console in a real browser (skipped only with CRM_SKIP_BROWSER=1, never in CI).
+    browser::run_tests(&workspace_root())
 }
 
 /// The PostgreSQL URL the tests and benchmarks get (`CRM_TEST_POSTGRES_URL`, or the local

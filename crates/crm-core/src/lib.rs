@@ -32,6 +32,7 @@ pub mod api_token;
 pub mod attachment;
 pub mod audit;
 pub mod case;
+pub mod console;
 pub mod custom_field;
 pub mod customer;
 pub mod error;

@@ -1,5 +1,5 @@
 //! The HTTP application: every `/api/v1` route (documented in the OpenAPI document built
-//! from the same `routes!` calls), the operations endpoints, and the middleware stack:
+//! from the same `routes!` calls), the agents' console at `/` ([`crate::console`]), the operations endpoints, and the middleware stack:
 //! request ids, tracing, metrics, body size limit, timeouts, idempotency keys, problem+json
 //! fallbacks.
 
@@ -23,8 +23,8 @@ use crate::metrics::track;
 use crate::problem::{Problem, ProblemKind};
 use crate::routes::{
     admin, attachments, audit, cases, custom_fields, customers, events, external, groups, guidance, interactions,
-    inbound_mail, knowledge, mail, messages, operator, outbound, outbox, public, responses, sla, sla_report,
-    tasks, webhooks,
+    inbound_mail, knowledge, mail, messages, operator, outbound, outbox, passwords, public, responses, sla,
+    sla_report, tasks, webhooks,
 };
 use crate::state::AppState;
 
@@ -80,6 +80,7 @@ pub fn api() -> (Router<AppState>, OpenApi) {
         .routes(routes!(admin::put_queue))
         .routes(routes!(admin::list_agents, admin::create_agent))
         .routes(routes!(admin::get_agent, admin::update_agent))
+        .routes(routes!(passwords::set_password))
         .routes(routes!(admin::list_groups, admin::create_group))
         .routes(routes!(groups::get_group, groups::update_group, groups::delete_group))
         .routes(routes!(groups::members))
@@ -211,7 +212,6 @@ pub fn app(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(settings.request_timeout, timeout));
     let (streaming, _) = streaming();
     let ops = Router::new()
-        .route("/", get(home))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics));
@@ -221,6 +221,7 @@ pub fn app(state: AppState) -> Router {
         .merge(streaming)
         .merge(ops)
         .merge(docs)
+        .merge(crate::console::router(state.clone()))
         .route_layer(middleware::from_fn_with_state(state.clone(), track))
         .fallback(no_route)
         .method_not_allowed_fallback(method_not_allowed)
@@ -233,23 +234,6 @@ pub fn app(state: AppState) -> Router {
         }))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
         .with_state(state)
-}
-
-/// `GET /`: where to go from here (the API's docs and document, the probes), as JSON.
-async fn home() -> Response {
-    let body = serde_json::json!({
-        "name": "crm-server",
-        "version": env!("CARGO_PKG_VERSION"),
-        "docs": DOCS_PATH,
-        "openapi": OPENAPI_PATH,
-        "api": "/api/v1",
-        "health": "/healthz",
-        "ready": "/readyz",
-        "metrics": "/metrics",
-        "auth": "every /api/v1 call needs `Authorization: Bearer <token>`; the demo's administrator token is \
-                 printed once on the first start, `crm-server token create` mints another",
-    });
-    ([(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
 }
 
 async fn openapi_json(axum::Extension(doc): axum::Extension<std::sync::Arc<OpenApi>>) -> Response {

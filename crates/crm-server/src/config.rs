@@ -266,6 +266,16 @@ pub enum AgentCommand {
         #[arg(long, env = "CRM_TENANT")]
         tenant: String,
     },
+    /// Set an agent's console password, read from the first line of standard input (or
+    /// `CRM_AGENT_PASSWORD`); the agent's console sessions end.
+    SetPassword {
+        /// The tenant id.
+        #[arg(long, env = "CRM_TENANT")]
+        tenant: String,
+        /// The agent id.
+        #[arg(long)]
+        agent: String,
+    },
 }
 
 /// Tenant commands.

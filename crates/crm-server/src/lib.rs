@@ -13,6 +13,7 @@
 //! - [`problem`]: RFC 9457 problem+json and the mapping of the core's errors.
 //! - [`extract`]: JSON/query/path extractors naming bad fields, `If-Match`, `ETag` replies.
 //! - [`auth`]: bearer API tokens (hashed) → the core's `Actor`.
+//! - [`console`]: the agents' console at `/` (HTML with htmx; sign-in, sessions, pages).
 //! - [`idempotency`]: `Idempotency-Key` on creates.
 //! - [`events`]: the live-event hub, the feed poller, and the schedule of the core's workers.
 //! - [`mod@openapi`]: the OpenAPI 3.1 document.
@@ -33,6 +34,7 @@ pub mod bench_seed;
 pub mod blobs;
 pub mod config;
 pub mod connectors;
+pub mod console;
 pub mod csv_io;
 pub mod events;
 pub mod extract;

@@ -96,6 +96,31 @@ async fn main() -> Result<()> {
             );
             Ok(())
         }
+        Command::Agent(AgentCommand::SetPassword { tenant, agent }) => {
+            let services = Services::open(&config.database_url, config.settings.store_options()).await?;
+            let tenant = csv_io::parse_tenant(&tenant)?;
+            let agent = agent.trim().parse().map_err(|_| anyhow::anyhow!("{agent:?} is not an agent id"))?;
+            let password = match std::env::var("CRM_AGENT_PASSWORD") {
+                Ok(p) => p,
+                Err(_) => {
+                    if std::io::stdin().is_terminal() {
+                        eprint!("password: ");
+                        std::io::stderr().flush()?;
+                    }
+                    let mut line = String::new();
+                    std::io::stdin().lock().read_line(&mut line)?;
+                    line.trim_end_matches(['\r', '\n']).to_owned()
+                }
+            };
+            services
+                .crm
+                .set_agent_password_as_operator(tenant, agent, &password, &|p: &str| {
+                    crm_server::console::hash_password(p)
+                })
+                .await?;
+            println!("password set for agent {agent}");
+            Ok(())
+        }
         Command::Import(ImportCommand::Customers { file, actor, on_error }) => {
             import(&config, &file, &actor, on_error).await
         }
@@ -152,8 +177,12 @@ async fn main() -> Result<()> {
             let seed = seed_demo(&services).await?;
             services.first_start(false).await?;
             println!(
-                "demo tenant {} seeded\nadministrator:       {}\nadministrator token: {}",
-                seed.tenant, seed.admin, seed.admin_token
+                "demo tenant {} seeded\nadministrator:       {}\nadministrator token: {}\nconsole sign-in:     {} / {}",
+                seed.tenant,
+                seed.admin,
+                seed.admin_token,
+                crm_server::seed::DEMO_ADMIN_EMAIL,
+                seed.admin_password
             );
             Ok(())
         }
@@ -188,12 +217,16 @@ async fn serve(config: Config) -> Result<()> {
     .await?;
     if let Some(seed) = &server.demo {
         println!(
-            "\nA demo tenant was created (first start).\n  tenant:  {}\n  admin:   {}\n  admin API token (shown once): {}\n\n  \
+            "\nA demo tenant was created (first start).\n  tenant:  {}\n  admin:   {}\n  admin API token (shown once): {}\n  \
+             agent console: {}/ (sign in as {} with the password {}, shown once)\n\n  \
              try: curl -H 'Authorization: Bearer {}' '{}/api/v1/lookup?phone=%2B33123456789'\n  \
              API docs: {}/api/v1/docs\n",
             seed.tenant,
             seed.admin,
             seed.admin_token,
+            server.url(),
+            crm_server::seed::DEMO_ADMIN_EMAIL,
+            seed.admin_password,
             seed.admin_token,
             server.url(),
             server.url()

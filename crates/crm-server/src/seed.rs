@@ -31,7 +31,12 @@ pub struct DemoSeed {
     pub group: GroupId,
     /// The administrator's API token (shown once).
     pub admin_token: String,
+    /// The administrator's console password (`admin@demo.example`, shown once).
+    pub admin_password: String,
 }
+
+/// The demo administrator's sign-in address.
+pub const DEMO_ADMIN_EMAIL: &str = "admin@demo.example";
 
 /// A tenant created with its first administrator.
 #[derive(Clone, Debug)]
@@ -86,8 +91,13 @@ pub async fn seed_demo(services: &Services) -> Result<DemoSeed, Error> {
         services,
         NewTenant { name: "Demo Contact Center".into(), default_region: "FR".into(), time_zone: "Europe/Paris".into() },
         "Ada Admin",
-        "admin@demo.example",
+        DEMO_ADMIN_EMAIL,
     )
+    .await?;
+    let admin_password = demo_password();
+    crm.set_agent_password_as_operator(boot.tenant.id, boot.admin.id, &admin_password, &|p: &str| {
+        crate::console::hash_password(p)
+    })
     .await?;
     let admin = Actor::for_agent(&boot.admin);
     let group = crm.create_group(&admin, "Support", &["support@demo.example".to_owned()]).await?;
@@ -202,5 +212,15 @@ pub async fn seed_demo(services: &Services) -> Result<DemoSeed, Error> {
         agent: alice.id,
         group: group.id,
         admin_token: boot.token,
+        admin_password,
     })
+}
+
+/// A fresh random password for the demo administrator (18 characters, base64url).
+fn demo_password() -> String {
+    use base64::Engine as _;
+    use rand::RngCore as _;
+    let mut bytes = [0u8; 14];
+    rand::rng().fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }

@@ -255,6 +255,7 @@ async fn serve(
         metrics: Arc::new(Metrics::default()),
         settings: Arc::new(config.settings.clone()),
         connectors: config.connectors.clone(),
+        console: crate::console::ConsoleState::default(),
     });
     let workers = spawn_workers(&state, &rx).await;
     let app = crate::app::app(state);

@@ -51,6 +51,8 @@ pub struct Settings {
     pub mailer: Option<Arc<dyn crm_core::ports::Mailer>>,
     /// The `mail` worker's tunables.
     pub mail: crm_core::service::MailSettings,
+    /// The agents' console: sessions' lives, the sign-in throttle.
+    pub console: crate::console::ConsoleSettings,
 }
 
 /// The database connections a server opens by default.
@@ -77,6 +79,7 @@ impl Default for Settings {
             mailer: None,
             mail: crm_core::service::MailSettings::default(),
             audit_keep: None,
+            console: crate::console::ConsoleSettings::default(),
         }
     }
 }
@@ -142,4 +145,6 @@ pub struct AppParts {
     pub settings: Arc<Settings>,
     /// External CRM connectors per tenant.
     pub connectors: Connectors,
+    /// The console's sign-in throttle on this replica.
+    pub console: crate::console::ConsoleState,
 }

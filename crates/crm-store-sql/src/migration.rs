@@ -16,6 +16,7 @@ use m0014::Guidance;
 mod audit;
 mod m0018_knowledge;
 mod m0022_responses;
+mod m0020_console;
 
 /// Every migration of the store, in order.
 #[derive(Debug)]
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(crate::store::mail::CaseMails),
             Box::new(m0018_knowledge::KnowledgeArticles),
             Box::new(crate::store::attachment::Attachments),
+            Box::new(m0020_console::ConsoleSignIn),
             Box::new(OutboxFeed),
             Box::new(m0022_responses::StandardResponses),
             Box::new(crate::store::inbound_mail::InboundMails),

@@ -704,6 +704,7 @@ pub trait Store:
     + super::AuditStore
     + KnowledgeStore
     + super::ResponseStore
+    + super::ConsoleStore
     + std::fmt::Debug
 {
 }
@@ -732,6 +733,7 @@ impl<T> Store for T where
         + super::AuditStore
         + KnowledgeStore
         + super::ResponseStore
+        + super::ConsoleStore
         + std::fmt::Debug
 {
 }

@@ -48,6 +48,7 @@ pub(super) struct MockStore {
     pub(super) outbound: crate::ports::outbound::MockOutboundStore,
     pub(super) knowledge: crate::ports::knowledge::MockKnowledgeStore,
     pub(super) responses: crate::ports::responses::MockResponseStore,
+    pub(super) console: crate::ports::console::MockConsoleStore,
 }
 
 #[async_trait]
@@ -1045,5 +1046,39 @@ impl crate::ports::ResponseStore for MockStore {
         limit: u32,
     ) -> StoreResult<(Vec<StandardResponse>, Vec<crate::knowledge::Article>)> {
         self.responses.suggestion_candidates(tenant, words, limit).await
+    }
+}
+
+#[async_trait]
+impl crate::ports::ConsoleStore for MockStore {
+    async fn set_password_hash(
+        &self,
+        tenant: TenantId,
+        agent: AgentId,
+        hash: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        self.console.set_password_hash(tenant, agent, hash, at).await
+    }
+    async fn credentials_by_email(&self, email_key: &str) -> StoreResult<Vec<crate::console::Credential>> {
+        self.console.credentials_by_email(email_key).await
+    }
+    async fn insert_session(&self, hash: &str, session: &crate::console::Session) -> StoreResult<()> {
+        self.console.insert_session(hash, session).await
+    }
+    async fn find_session(&self, hash: &str) -> StoreResult<Option<crate::console::Session>> {
+        self.console.find_session(hash).await
+    }
+    async fn touch_session(&self, hash: &str, at: DateTime<Utc>) -> StoreResult<()> {
+        self.console.touch_session(hash, at).await
+    }
+    async fn delete_session(&self, hash: &str) -> StoreResult<bool> {
+        self.console.delete_session(hash).await
+    }
+    async fn delete_agent_sessions(&self, tenant: TenantId, agent: AgentId) -> StoreResult<u64> {
+        self.console.delete_agent_sessions(tenant, agent).await
+    }
+    async fn prune_sessions(&self, now: DateTime<Utc>, idle_before: DateTime<Utc>) -> StoreResult<u64> {
+        self.console.prune_sessions(now, idle_before).await
     }
 }

@@ -15,6 +15,7 @@ mod alerts;
 mod attachments;
 mod audit;
 mod cases;
+mod console;
 mod custom_fields;
 mod customers;
 mod delivery;

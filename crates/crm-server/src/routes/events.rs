@@ -18,7 +18,8 @@ use crate::idempotency::UseCases;
 use crate::problem::ApiResult;
 use crate::state::AppState;
 
-/// The caller's live events as Server-Sent Events: `ready` once connected, then
+/// The caller's live events as Server-Sent Events (with an API token, or the agents'
+/// console's session cookie): `ready` once connected, then
 /// `screen_pop`, `task_reminder_due`, `task_created`, `case_assigned`, `case_updated`,
 /// `interaction_created` … each with a JSON payload and the feed position as `id`. A client
 /// that reconnects with `Last-Event-ID` first gets what it missed (kept 10 minutes).
@@ -27,7 +28,7 @@ use crate::state::AppState;
     responses((status = 200, description = "text/event-stream of the caller's events", content_type = "text/event-stream", body = String)))]
 pub async fn events(
     State(st): State<AppState>,
-    Auth(actor): Auth,
+    StreamCaller(actor): StreamCaller,
     headers: HeaderMap,
 ) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
     // Subscribe before reading the backlog, so nothing falls between the two.
@@ -89,4 +90,27 @@ pub async fn incoming_call(
     let pop = crm.incoming_call(&actor, call).await?;
     let location = format!("/api/v1/interactions/{}", pop.interaction.id);
     Ok(Reply::created(pop, location))
+}
+
+/// Who reads the event stream: an API token's actor, or, without an `Authorization`
+/// header, the agents' console's session (a browser's `EventSource` sends cookies, not
+/// headers; reading one's own events changes nothing, so no anti-forgery token is asked).
+#[derive(Debug)]
+pub struct StreamCaller(pub crm_core::access::Actor);
+
+impl axum::extract::FromRequestParts<AppState> for StreamCaller {
+    type Rejection = crate::problem::ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        st: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        if crate::auth::bearer(parts).is_none()
+            && let Some(actor) = crate::console::session::session_actor(st, parts).await
+        {
+            return Ok(Self(actor));
+        }
+        let Auth(actor) = <Auth as axum::extract::FromRequestParts<AppState>>::from_request_parts(parts, st).await?;
+        Ok(Self(actor))
+    }
 }

@@ -21,6 +21,7 @@ pub mod outbound;
 pub mod outbox;
 pub mod public;
 pub mod responses;
+pub mod passwords;
 pub mod sla;
 pub mod sla_report;
 pub mod tasks;

@@ -29,6 +29,7 @@ mod cards;
 mod case_lists;
 mod cases;
 mod concurrency;
+mod console;
 mod conversations;
 mod custom_fields;
 mod customers;
@@ -76,6 +77,7 @@ pub use cards::*;
 pub use case_lists::*;
 pub use cases::*;
 pub use concurrency::*;
+pub use console::*;
 pub use conversations::*;
 pub use custom_fields::*;
 pub use customers::*;
@@ -250,6 +252,8 @@ macro_rules! store_conformance_tests {
             folders_are_unique_among_siblings_and_deleted_only_when_empty,
             response_lists_filter_and_page,
             suggestion_candidates_articles_text_and_tenant_slugs,
+            passwords_are_kept_per_agent_and_found_by_address,
+            sessions_are_stored_touched_and_pruned,
         );
     };
 }

@@ -14,6 +14,7 @@ mod app_state;
 mod attachments;
 mod audit;
 mod cases;
+mod console;
 mod custom_fields;
 mod customers;
 mod directory;
@@ -142,6 +143,7 @@ pub(crate) struct State {
     pub(crate) articles: HashMap<crm_core::ids::ArticleId, Vec<crm_core::knowledge::Article>>,
     /// Standard responses, their folders and favourites (KNO-4).
     pub(crate) responses: responses::ResponseState,
+    pub(crate) console: console::ConsoleState,
 }
 
 impl MemoryStore {

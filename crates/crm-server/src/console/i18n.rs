@@ -1,0 +1,237 @@
+//! The console's one catalogue of strings, in English and French (the seed products are
+//! French). A page asks [`Lang::t`] for a [`Msg`]; the language comes from the browser's
+//! `Accept-Language`. A string missing in one language is a compile error (one `match`).
+
+use axum::http::{HeaderMap, header};
+
+/// A language of the console.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lang {
+    /// English (the default).
+    En,
+    /// French.
+    Fr,
+}
+
+impl Lang {
+    /// The first of the browser's languages the console speaks (English otherwise).
+    pub fn of(headers: &HeaderMap) -> Self {
+        let accept = headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+        let mut ranked: Vec<(f32, &str)> = accept
+            .split(',')
+            .filter_map(|part| {
+                let mut pieces = part.trim().split(';');
+                let tag = pieces.next()?.trim();
+                let q = pieces.find_map(|p| p.trim().strip_prefix("q=")).and_then(|q| q.parse().ok()).unwrap_or(1.0);
+                Some((q, tag))
+            })
+            .collect();
+        ranked.sort_by(|a, b| b.0.total_cmp(&a.0));
+        ranked
+            .iter()
+            .find_map(|(_, tag)| {
+                let primary = tag.split('-').next().unwrap_or_default().to_ascii_lowercase();
+                match primary.as_str() {
+                    "fr" => Some(Lang::Fr),
+                    "en" => Some(Lang::En),
+                    _ => None,
+                }
+            })
+            .unwrap_or(Lang::En)
+    }
+
+    /// The `lang` attribute of a page.
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Fr => "fr",
+        }
+    }
+
+    /// The text of `msg`.
+    #[allow(clippy::too_many_lines)] // one catalogue, read side by side
+    pub fn t(self, msg: Msg) -> &'static str {
+        use Msg::*;
+        let (en, fr) = match msg {
+            AppName => ("Agent console", "Console agent"),
+            SignIn => ("Sign in", "Se connecter"),
+            SignOut => ("Sign out", "Se déconnecter"),
+            Email => ("Email", "Adresse e-mail"),
+            Password => ("Password", "Mot de passe"),
+            WrongCredentials => ("Wrong email or password.", "Adresse ou mot de passe incorrect."),
+            TooManyAttempts => (
+                "Too many failed attempts: try again in a few minutes.",
+                "Trop d'échecs : réessayez dans quelques minutes.",
+            ),
+            Forged => (
+                "This form expired or did not come from the console. Reload the page and try again.",
+                "Ce formulaire a expiré ou ne vient pas de la console. Rechargez la page et réessayez.",
+            ),
+            Refused => ("The request was refused.", "La demande a été refusée."),
+            Unavailable => ("The service is unavailable; try again.", "Le service est indisponible ; réessayez."),
+            Home => ("Home", "Accueil"),
+            IncomingCall => ("Incoming call", "Appel entrant"),
+            WaitingForCalls => ("Waiting for calls…", "En attente d'appels…"),
+            NewCaller => ("New caller: a card was created.", "Nouvel appelant : une fiche a été créée."),
+            Search => ("Search customers", "Rechercher un client"),
+            SearchHint => ("Name, phone, email or account", "Nom, téléphone, e-mail ou compte"),
+            NoResults => ("No customer matches.", "Aucun client ne correspond."),
+            Customer => ("Customer", "Client"),
+            Account => ("Account", "Compte"),
+            Identities => ("Identities", "Identités"),
+            OpenCases => ("Open cases", "Dossiers ouverts"),
+            NoOpenCases => ("No open case.", "Aucun dossier ouvert."),
+            Tasks => ("Tasks", "Tâches"),
+            NoTasks => ("No planned task.", "Aucune tâche prévue."),
+            LastInteractions => ("Last interactions", "Dernières interactions"),
+            NoInteractions => ("No interaction yet.", "Aucune interaction."),
+            Alerts => ("Alerts", "Alertes"),
+            OpenCard => ("Open the card", "Ouvrir la fiche"),
+            Name => ("Name", "Nom"),
+            Save => ("Save", "Enregistrer"),
+            Saved => ("Saved.", "Enregistré."),
+            Conflict => (
+                "Someone changed this record since you opened it: your change was not saved. The current values are shown.",
+                "Quelqu'un a modifié cet enregistrement depuis son ouverture : votre modification n'a pas été enregistrée. Les valeurs actuelles sont affichées.",
+            ),
+            NewCase => ("New case", "Nouveau dossier"),
+            Subject => ("Subject", "Objet"),
+            Priority => ("Priority", "Priorité"),
+            Create => ("Create", "Créer"),
+            Case => ("Case", "Dossier"),
+            Status => ("Status", "Statut"),
+            Updated => ("Updated", "Modifié"),
+            FollowUps => ("Follow-ups", "Suivis"),
+            NoFollowUps => ("No follow-up yet.", "Aucun suivi."),
+            AddFollowUp => ("Add a follow-up", "Ajouter un suivi"),
+            Text => ("Text", "Texte"),
+            Add => ("Add", "Ajouter"),
+            Lifecycle => ("Change the status", "Changer le statut"),
+            NoTransition => ("No change of status is possible.", "Aucun changement de statut possible."),
+            BackToCard => ("Back to the card", "Retour à la fiche"),
+            NotFound => ("Not found.", "Introuvable."),
+            Forbidden => ("You may not do this.", "Vous ne pouvez pas faire cela."),
+            Invalid => ("Some values were refused:", "Certaines valeurs ont été refusées :"),
+            StatusDraft => ("Draft", "Brouillon"),
+            StatusOpen => ("Open", "Ouvert"),
+            StatusPending => ("Pending", "En attente"),
+            StatusOnHold => ("On hold", "Suspendu"),
+            StatusClosed => ("Closed", "Clos"),
+            PriorityLow => ("Low", "Basse"),
+            PriorityNormal => ("Normal", "Normale"),
+            PriorityHigh => ("High", "Haute"),
+            PriorityUrgent => ("Urgent", "Urgente"),
+            Shortcuts => ("Press / to search", "Appuyez sur / pour rechercher"),
+            Outbox => ("Outbox", "File d'envoi"),
+            DeadLetters => (
+                "Pushes to external CRMs that ran out of retries.",
+                "Envois vers les CRM externes qui ont épuisé leurs tentatives.",
+            ),
+            NoDeadLetters => ("No dead push.", "Aucun envoi en échec."),
+            When => ("When", "Quand"),
+            Topic => ("Topic", "Sujet"),
+            Attempts => ("Attempts", "Tentatives"),
+            LastError => ("Last error", "Dernière erreur"),
+            Requeue => ("Requeue", "Relancer"),
+        };
+        match self {
+            Lang::En => en,
+            Lang::Fr => fr,
+        }
+    }
+}
+
+/// Every string of the console.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[allow(missing_docs)] // each names its English text
+pub enum Msg {
+    AppName,
+    SignIn,
+    SignOut,
+    Email,
+    Password,
+    WrongCredentials,
+    TooManyAttempts,
+    Forged,
+    Refused,
+    Unavailable,
+    Home,
+    IncomingCall,
+    WaitingForCalls,
+    NewCaller,
+    Search,
+    SearchHint,
+    NoResults,
+    Customer,
+    Account,
+    Identities,
+    OpenCases,
+    NoOpenCases,
+    Tasks,
+    NoTasks,
+    LastInteractions,
+    NoInteractions,
+    Alerts,
+    OpenCard,
+    Name,
+    Save,
+    Saved,
+    Conflict,
+    NewCase,
+    Subject,
+    Priority,
+    Create,
+    Case,
+    Status,
+    Updated,
+    FollowUps,
+    NoFollowUps,
+    AddFollowUp,
+    Text,
+    Add,
+    Lifecycle,
+    NoTransition,
+    BackToCard,
+    NotFound,
+    Forbidden,
+    Invalid,
+    StatusDraft,
+    StatusOpen,
+    StatusPending,
+    StatusOnHold,
+    StatusClosed,
+    PriorityLow,
+    PriorityNormal,
+    PriorityHigh,
+    PriorityUrgent,
+    Shortcuts,
+    Outbox,
+    DeadLetters,
+    NoDeadLetters,
+    When,
+    Topic,
+    Attempts,
+    LastError,
+    Requeue,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    #[test]
+    fn the_language_follows_accept_language() {
+        let of = |v: &'static str| {
+            let mut h = HeaderMap::new();
+            h.insert(header::ACCEPT_LANGUAGE, HeaderValue::from_static(v));
+            Lang::of(&h)
+        };
+        assert_eq!(of("fr-FR,fr;q=0.9,en;q=0.8"), Lang::Fr);
+        assert_eq!(of("de-DE,en;q=0.5,fr;q=0.4"), Lang::En);
+        assert_eq!(of("en;q=0.2,fr;q=0.9"), Lang::Fr);
+        assert_eq!(of("de"), Lang::En);
+        assert_eq!(Lang::of(&HeaderMap::new()), Lang::En);
+        assert_eq!(Lang::Fr.t(Msg::SignIn), "Se connecter");
+    }
+}

@@ -1,0 +1,250 @@
+//! The customer card page (edit with conflict detection: the form carries the version it
+//! was read at, and a stale one shows the conflict with the current values instead of
+//! overwriting), case creation from the card, and the case page (follow-ups, and lifecycle
+//! buttons for exactly the transitions the core's lifecycle allows).
+
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use maud::{Markup, html};
+use serde::Deserialize;
+
+use crm_core::case::{CaseStatus, Priority};
+use crm_core::error::Conflict;
+use crm_core::ids::{CaseId, CustomerId};
+
+use super::i18n::Msg;
+use super::pages::{refusal, zone};
+use super::session::SignedIn;
+use super::views::{self, csrf_field};
+use crate::state::AppState;
+
+/// Whether an error is a stale version (someone else changed the record).
+fn is_stale(e: &crm_core::Error) -> bool {
+    matches!(e, crm_core::Error::Conflict(Conflict::StaleVersion { .. }))
+}
+
+/// A notice above a record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Notice {
+    None,
+    Saved,
+    Conflict,
+}
+
+fn notice(lang: super::i18n::Lang, n: Notice) -> Markup {
+    html! {
+        @match n {
+            Notice::None => {},
+            Notice::Saved => p.notice role="status" { (lang.t(Msg::Saved)) },
+            Notice::Conflict => p.error.conflict role="alert" { (lang.t(Msg::Conflict)) },
+        }
+    }
+}
+
+/// `GET /console/customers/{id}`: the card.
+pub(crate) async fn customer(State(st): State<AppState>, s: SignedIn, Path(id): Path<CustomerId>) -> Response {
+    customer_page(&st, &s, id, Notice::None, StatusCode::OK).await
+}
+
+async fn customer_page(st: &AppState, s: &SignedIn, id: CustomerId, n: Notice, status: StatusCode) -> Response {
+    let lang = s.lang;
+    let card = match st.crm.customer_card(&s.actor, id).await {
+        Ok(card) => card,
+        Err(e) => return refusal(lang, e),
+    };
+    let zone = zone(st, &s.actor).await;
+    let c = &card.customer;
+    let body = html! {
+        (notice(lang, n))
+        article.card {
+            h1 { (c.name()) }
+            p.muted { (lang.t(Msg::Account)) " " (c.account_number()) " · " (lang.t(Msg::Updated)) " " (views::when(c.updated_at(), zone)) }
+            form.edit method="post" action={ "/console/customers/" (c.id) } {
+                (csrf_field(&s.csrf))
+                input type="hidden" name="version" value=(c.version());
+                label for="name" { (lang.t(Msg::Name)) }
+                input #name type="text" name="name" required value=(c.name());
+                button type="submit" { (lang.t(Msg::Save)) }
+            }
+            (views::card_sections(lang, &card, zone))
+            section.new-case {
+                h2 { (lang.t(Msg::NewCase)) }
+                form method="post" action={ "/console/customers/" (c.id) "/cases" } {
+                    (csrf_field(&s.csrf))
+                    label for="subject" { (lang.t(Msg::Subject)) }
+                    input #subject type="text" name="subject" required;
+                    label for="priority" { (lang.t(Msg::Priority)) }
+                    select #priority name="priority" {
+                        @for p in ["low", "normal", "high", "urgent"] {
+                            @let label = p.parse::<Priority>().map_or(p, |p| views::priority(lang, p));
+                            option value=(p) selected[p == "normal"] { (label) }
+                        }
+                    }
+                    button type="submit" { (lang.t(Msg::Create)) }
+                }
+            }
+        }
+    };
+    (status, views::page(lang, c.name(), Some(s), body)).into_response()
+}
+
+/// The card's edit form.
+#[derive(Debug, Deserialize)]
+pub(crate) struct CustomerForm {
+    version: u64,
+    name: String,
+}
+
+/// `POST /console/customers/{id}`: renames the customer at the version the form was read
+/// at; a stale version shows the conflict (409) with the current values.
+pub(crate) async fn edit_customer(
+    State(st): State<AppState>,
+    s: SignedIn,
+    Path(id): Path<CustomerId>,
+    Form(form): Form<CustomerForm>,
+) -> Response {
+    let patch = match serde_json::from_value(serde_json::json!({ "name": form.name })) {
+        Ok(p) => p,
+        Err(_) => return views::failure(s.lang, StatusCode::UNPROCESSABLE_ENTITY, Msg::Invalid),
+    };
+    match st.crm.update_customer(&s.actor, id, form.version, patch).await {
+        Ok(_) => customer_page(&st, &s, id, Notice::Saved, StatusCode::OK).await,
+        Err(e) if is_stale(&e) => customer_page(&st, &s, id, Notice::Conflict, StatusCode::CONFLICT).await,
+        Err(e) => refusal(s.lang, e),
+    }
+}
+
+/// The new case form.
+#[derive(Debug, Deserialize)]
+pub(crate) struct NewCaseForm {
+    subject: String,
+    #[serde(default)]
+    priority: Option<String>,
+}
+
+/// `POST /console/customers/{id}/cases`: opens a case for the customer, then shows it.
+pub(crate) async fn create_case(
+    State(st): State<AppState>,
+    s: SignedIn,
+    Path(id): Path<CustomerId>,
+    Form(form): Form<NewCaseForm>,
+) -> Response {
+    let input = serde_json::json!({
+        "customer": id,
+        "subject": form.subject,
+        "priority": form.priority.filter(|p| !p.is_empty()).unwrap_or_else(|| "normal".into()),
+        "description": {"format": "text", "body": ""},
+    });
+    let input = match serde_json::from_value(input) {
+        Ok(i) => i,
+        Err(_) => return views::failure(s.lang, StatusCode::UNPROCESSABLE_ENTITY, Msg::Invalid),
+    };
+    match st.crm.create_case(&s.actor, input).await {
+        Ok(case) => Redirect::to(&format!("/console/cases/{}", case.id)).into_response(),
+        Err(e) => refusal(s.lang, e),
+    }
+}
+
+/// `GET /console/cases/{id}`: the case.
+pub(crate) async fn case(State(st): State<AppState>, s: SignedIn, Path(id): Path<CaseId>) -> Response {
+    case_page(&st, &s, id, Notice::None, StatusCode::OK).await
+}
+
+async fn case_page(st: &AppState, s: &SignedIn, id: CaseId, n: Notice, status: StatusCode) -> Response {
+    let lang = s.lang;
+    let (case, follow_ups) = match futures::try_join!(st.crm.get_case(&s.actor, id), st.crm.follow_ups(&s.actor, id)) {
+        Ok(found) => found,
+        Err(e) => return refusal(lang, e),
+    };
+    let zone = zone(st, &s.actor).await;
+    // The buttons are the core's lifecycle: only the transitions it allows.
+    let next: Vec<CaseStatus> = CaseStatus::ALL.iter().copied().filter(|to| case.status().can_become(*to)).collect();
+    let title = format!("{} · {}", case.number, case.subject());
+    let body = html! {
+        (notice(lang, n))
+        article.case {
+            h1 { (case.number) " · " (case.subject()) }
+            p {
+                (lang.t(Msg::Status)) " " span #case-status.badge { (views::status(lang, case.status())) }
+                " · " (lang.t(Msg::Priority)) " " span.badge { (views::priority(lang, case.priority())) }
+                " · " (lang.t(Msg::Updated)) " " (views::when(case.updated_at(), zone))
+            }
+            p { a href={ "/console/customers/" (case.customer()) } { (lang.t(Msg::BackToCard)) } }
+            section.lifecycle {
+                h2 { (lang.t(Msg::Lifecycle)) }
+                @if next.is_empty() { p.empty { (lang.t(Msg::NoTransition)) } }
+                @for to in &next {
+                    form.inline method="post" action={ "/console/cases/" (case.id) "/status" } {
+                        (csrf_field(&s.csrf))
+                        input type="hidden" name="version" value=(case.version());
+                        input type="hidden" name="status" value=(to.as_str());
+                        button type="submit" data-status=(to.as_str()) { (views::status(lang, *to)) }
+                    }
+                }
+            }
+            section.follow-ups {
+                h2 { (lang.t(Msg::FollowUps)) }
+                @if follow_ups.is_empty() { p.empty { (lang.t(Msg::NoFollowUps)) } }
+                ol { @for f in &follow_ups { li { (views::when(f.at, zone)) " " span.body { (f.body) } } } }
+                form method="post" action={ "/console/cases/" (case.id) "/follow-ups" } {
+                    (csrf_field(&s.csrf))
+                    label for="body" { (lang.t(Msg::AddFollowUp)) }
+                    textarea #body name="body" rows="3" required {}
+                    button type="submit" { (lang.t(Msg::Add)) }
+                }
+            }
+        }
+    };
+    (status, views::page(lang, &title, Some(s), body)).into_response()
+}
+
+/// The follow-up form.
+#[derive(Debug, Deserialize)]
+pub(crate) struct FollowUpForm {
+    body: String,
+}
+
+/// `POST /console/cases/{id}/follow-ups`: adds a follow-up, then shows the case.
+pub(crate) async fn add_follow_up(
+    State(st): State<AppState>,
+    s: SignedIn,
+    Path(id): Path<CaseId>,
+    Form(form): Form<FollowUpForm>,
+) -> Response {
+    let input = match serde_json::from_value(serde_json::json!({ "body": form.body })) {
+        Ok(i) => i,
+        Err(_) => return views::failure(s.lang, StatusCode::UNPROCESSABLE_ENTITY, Msg::Invalid),
+    };
+    match st.crm.add_follow_up(&s.actor, id, input).await {
+        Ok(_) => Redirect::to(&format!("/console/cases/{id}")).into_response(),
+        Err(e) => refusal(s.lang, e),
+    }
+}
+
+/// A lifecycle button's form.
+#[derive(Debug, Deserialize)]
+pub(crate) struct StatusForm {
+    version: u64,
+    status: String,
+}
+
+/// `POST /console/cases/{id}/status`: moves the case to a status at the version it was
+/// read at; a stale version shows the conflict (409), an illegal move the core's refusal.
+pub(crate) async fn change_status(
+    State(st): State<AppState>,
+    s: SignedIn,
+    Path(id): Path<CaseId>,
+    Form(form): Form<StatusForm>,
+) -> Response {
+    let patch = match serde_json::from_value(serde_json::json!({ "status": form.status })) {
+        Ok(p) => p,
+        Err(_) => return views::failure(s.lang, StatusCode::UNPROCESSABLE_ENTITY, Msg::Invalid),
+    };
+    match st.crm.update_case(&s.actor, id, form.version, patch).await {
+        Ok(_) => case_page(&st, &s, id, Notice::Saved, StatusCode::OK).await,
+        Err(e) if is_stale(&e) => case_page(&st, &s, id, Notice::Conflict, StatusCode::CONFLICT).await,
+        Err(e) => refusal(s.lang, e),
+    }
+}

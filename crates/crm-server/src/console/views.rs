@@ -1,0 +1,165 @@
+//! The console's HTML: the layout every page shares (navigation, the anti-forgery meta
+//! tag, the hashed assets, no inline script or style) and the pieces pages are made of
+//! (the customer card's sections, labels of statuses and priorities, times in the tenant's
+//! zone, error pages).
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use maud::{DOCTYPE, Markup, html};
+
+use crm_core::access::Permission;
+use crm_core::case::{CaseStatus, Priority};
+use crm_core::customer::CustomerCard;
+
+use super::assets::ASSETS;
+use super::i18n::{Lang, Msg};
+use super::session::{CSRF_FIELD, SignedIn};
+
+/// htmx's settings: no indicator styles injected (the policy forbids inline styles), no
+/// `eval`, no script tags from answers.
+const HTMX_CONFIG: &str =
+    r#"{"includeIndicatorStyles":false,"allowEval":false,"allowScriptTags":false,"historyCacheSize":0}"#;
+
+/// A whole page.
+pub(crate) fn page(lang: Lang, title: &str, signed: Option<&SignedIn>, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang=(lang.code()) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · " (lang.t(Msg::AppName)) }
+                meta name="htmx-config" content=(HTMX_CONFIG);
+                @if let Some(s) = signed { meta name="csrf-token" content=(s.csrf); }
+                link rel="stylesheet" href=(ASSETS.css.url());
+                script src=(ASSETS.htmx.url()) defer {}
+                script src=(ASSETS.js.url()) defer {}
+            }
+            body {
+                header.top {
+                    a.brand href="/" { (lang.t(Msg::AppName)) }
+                    @if let Some(s) = signed {
+                        nav aria-label=(lang.t(Msg::Home)) {
+                            a href="/" accesskey="h" { (lang.t(Msg::Home)) }
+                            @if s.actor.can(Permission::AdminConnectors) {
+                                " " a href="/console/outbox" { (lang.t(Msg::Outbox)) }
+                            }
+                        }
+                        form.sign-out method="post" action="/sign-out" {
+                            (csrf_field(&s.csrf))
+                            button type="submit" { (lang.t(Msg::SignOut)) }
+                        }
+                    }
+                }
+                main #main { (body) }
+            }
+        }
+    }
+}
+
+/// The hidden anti-forgery field of a form.
+pub(crate) fn csrf_field(csrf: &str) -> Markup {
+    html! { input type="hidden" name=(CSRF_FIELD) value=(csrf); }
+}
+
+/// The sign-in page.
+pub(crate) fn sign_in(lang: Lang, token: &str, problem: Option<Msg>, email: &str) -> Markup {
+    let body = html! {
+        section.sign-in {
+            h1 { (lang.t(Msg::SignIn)) }
+            @if let Some(p) = problem { p.error role="alert" { (lang.t(p)) } }
+            form method="post" action="/sign-in" {
+                (csrf_field(token))
+                label for="email" { (lang.t(Msg::Email)) }
+                input #email type="email" name="email" autocomplete="username" required autofocus value=(email);
+                label for="password" { (lang.t(Msg::Password)) }
+                input #password type="password" name="password" autocomplete="current-password" required;
+                button type="submit" { (lang.t(Msg::SignIn)) }
+            }
+        }
+    };
+    page(lang, lang.t(Msg::SignIn), None, body)
+}
+
+/// An error page with `status`.
+pub(crate) fn failure(lang: Lang, status: StatusCode, msg: Msg) -> Response {
+    let body = html! { p.error role="alert" { (lang.t(msg)) } p { a href="/" { (lang.t(Msg::Home)) } } };
+    (status, page(lang, lang.t(msg), None, body)).into_response()
+}
+
+/// An instant in the tenant's zone.
+pub(crate) fn when(at: DateTime<Utc>, zone: Tz) -> Markup {
+    let local = at.with_timezone(&zone);
+    html! { time datetime=(at.to_rfc3339()) { (local.format("%Y-%m-%d %H:%M")) } }
+}
+
+/// The label of a case status.
+pub(crate) fn status(lang: Lang, s: CaseStatus) -> &'static str {
+    lang.t(match s {
+        CaseStatus::Draft => Msg::StatusDraft,
+        CaseStatus::Open => Msg::StatusOpen,
+        CaseStatus::Pending => Msg::StatusPending,
+        CaseStatus::OnHold => Msg::StatusOnHold,
+        CaseStatus::Closed => Msg::StatusClosed,
+    })
+}
+
+/// The label of a priority.
+pub(crate) fn priority(lang: Lang, p: Priority) -> &'static str {
+    match p.as_str() {
+        "low" => lang.t(Msg::PriorityLow),
+        "high" => lang.t(Msg::PriorityHigh),
+        "urgent" => lang.t(Msg::PriorityUrgent),
+        _ => lang.t(Msg::PriorityNormal),
+    }
+}
+
+/// What an identity shows: its kind and value.
+pub(crate) fn identity(i: &crm_core::customer::Identity) -> (String, String) {
+    let v = serde_json::to_value(i).unwrap_or_default();
+    let kind = v.get("type").and_then(|k| k.as_str()).unwrap_or("id").to_owned();
+    let value = ["number", "address", "handle", "value"]
+        .iter()
+        .find_map(|k| v.get(*k).and_then(|x| x.as_str()))
+        .unwrap_or_default()
+        .to_owned();
+    (kind, value)
+}
+
+/// The sections of a customer card (the screen pop and the card page share them).
+pub(crate) fn card_sections(lang: Lang, card: &CustomerCard, zone: Tz) -> Markup {
+    html! {
+        @if !card.alerts.is_empty() {
+            section.alerts aria-label=(lang.t(Msg::Alerts)) {
+                @for a in &card.alerts { p.alert role="alert" { (a.message) } }
+            }
+        }
+        section.identities {
+            h3 { (lang.t(Msg::Identities)) }
+            ul { @for i in card.customer.identities() {
+                @let (kind, value) = identity(i);
+                li { span.kind { (kind) } " " (value) }
+            } }
+        }
+        section.cases {
+            h3 { (lang.t(Msg::OpenCases)) }
+            @if card.open_cases.is_empty() { p.empty { (lang.t(Msg::NoOpenCases)) } }
+            ul { @for c in &card.open_cases {
+                li { a href={ "/console/cases/" (c.id) } { (c.number) " · " (c.subject) }
+                     " " span.badge { (status(lang, c.status)) } " " span.badge { (priority(lang, c.priority)) } }
+            } }
+        }
+        section.tasks {
+            h3 { (lang.t(Msg::Tasks)) }
+            @if card.pending_tasks.is_empty() { p.empty { (lang.t(Msg::NoTasks)) } }
+            ul { @for t in &card.pending_tasks { li { (when(t.scheduled_at(), zone)) " " (t.subject()) } } }
+        }
+        section.interactions {
+            h3 { (lang.t(Msg::LastInteractions)) }
+            @if card.last_interactions.is_empty() { p.empty { (lang.t(Msg::NoInteractions)) } }
+            ul { @for i in &card.last_interactions { li { (when(i.offered_at, zone)) " " (i.channel) } } }
+        }
+    }
+}

@@ -1,0 +1,265 @@
+// Browser tests of the agents' console (issue 32, ADR 0024): playwright-core drives
+// Debian's chromium against a real crm-server (debug build) on a fresh SQLite database.
+//
+//   CRM_SERVER_BIN  the server binary (default ../../target/debug/crm-server)
+//   CRM_CHROMIUM    the browser (default /usr/bin/chromium)
+//   CRM_CONSOLE_SHOTS  where screenshots go (default ../../docs/console)
+//
+// Run by `cargo xtask test` (xtask/src/browser.rs); alone: `npm ci && node console.test.mjs`.
+// Prints one JSON line of measurements (`console-bench: {...}`) for docs/benchmarks.md.
+
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync, mkdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createRequire } from "node:module";
+import assert from "node:assert/strict";
+import { gzipSync } from "node:zlib";
+import { chromium } from "playwright-core";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, "..", "..");
+const require = createRequire(import.meta.url);
+const serverBin = process.env.CRM_SERVER_BIN || join(root, "target", "debug", "crm-server");
+const browserBin = process.env.CRM_CHROMIUM || "/usr/bin/chromium";
+const shots = process.env.CRM_CONSOLE_SHOTS || join(root, "docs", "console");
+const started = Date.now();
+
+/** Starts the server on a free port with a fresh database; resolves with what it printed. */
+async function startServer(dir) {
+  const child = spawn(serverBin, ["--database-url", `sqlite://${join(dir, "crm.db")}?mode=rwc`, "serve", "--listen", "127.0.0.1:0"], {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, RUST_LOG: "warn" },
+  });
+  let out = "";
+  let err = "";
+  child.stderr.on("data", (d) => { err += d; });
+  const info = await new Promise((ok, fail) => {
+    const timer = setTimeout(() => fail(new Error(`server did not start:\n${out}\n${err}`)), 60_000);
+    child.stdout.on("data", (d) => {
+      out += d;
+      const url = out.match(/listening on (http:\/\/\S+)/);
+      if (url) {
+        clearTimeout(timer);
+        ok({
+          url: url[1].replace(/\/$/, ""),
+          token: out.match(/admin API token \(shown once\): (\S+)/)?.[1],
+          password: out.match(/with the password (\S+), shown once/)?.[1],
+        });
+      }
+    });
+    child.on("exit", (code) => fail(new Error(`server exited with ${code}:\n${out}\n${err}`)));
+  });
+  assert.ok(info.token, `no admin token in:\n${out}`);
+  assert.ok(info.password, `no admin password in:\n${out}`);
+  return { child, ...info };
+}
+
+const EMAIL = "admin@demo.example";
+const checks = [];
+async function check(name, fn) {
+  const t = Date.now();
+  await fn();
+  checks.push(name);
+  console.log(`ok - ${name} (${Date.now() - t} ms)`);
+}
+
+const dir = mkdtempSync(join(tmpdir(), "crm-console-"));
+mkdirSync(shots, { recursive: true });
+const server = await startServer(dir);
+const browser = await chromium.launch({ executablePath: browserBin, args: ["--no-sandbox", "--disable-dev-shm-usage"] });
+const bench = {};
+try {
+  const context = await browser.newContext({ baseURL: server.url, viewport: { width: 1280, height: 720 }, locale: "en-GB" });
+  const page = await context.newPage();
+  const cspViolations = [];
+  page.on("console", (m) => { if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text()); });
+
+  await check("not signed in: / goes to the sign-in page", async () => {
+    await page.goto("/");
+    assert.match(page.url(), /\/sign-in$/);
+    await page.screenshot({ path: join(shots, "sign-in.png") });
+  });
+
+  await check("a wrong password is refused", async () => {
+    await page.fill("#email", EMAIL);
+    await page.fill("#password", "not the password at all");
+    const [res] = await Promise.all([page.waitForResponse((r) => r.url().endsWith("/sign-in") && r.request().method() === "POST"), page.click("button[type=submit]")]);
+    assert.equal(res.status(), 401);
+    await page.waitForSelector("p.error");
+  });
+
+  await check("sign in", async () => {
+    await page.fill("#email", EMAIL);
+    await page.fill("#password", server.password);
+    await Promise.all([page.waitForURL(server.url + "/"), page.click("main button[type=submit]")]);
+    const cookie = (await context.cookies()).find((c) => c.name === "crm_session");
+    assert.ok(cookie && cookie.httpOnly && cookie.sameSite === "Lax", JSON.stringify(cookie));
+  });
+
+  await check("screen pop: a CTI call paints the caller's card in the reserved slot", async () => {
+    await page.waitForSelector("html[data-stream=ready]");
+    const slotBefore = await page.locator("#pop-slot").boundingBox();
+    const t0 = performance.now();
+    const res = await fetch(server.url + "/api/v1/cti/calls", {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${server.token}` },
+      body: JSON.stringify({ phone: "+33 1 23 45 67 89" }),
+    });
+    assert.equal(res.status, 201, await res.text());
+    await page.waitForSelector("#pop .pop-card");
+    bench.screen_pop_ms = Math.round(performance.now() - t0);
+    const slotAfter = await page.locator("#pop-slot").boundingBox();
+    assert.deepEqual(slotAfter, slotBefore, "the pop shifts nothing");
+    assert.match(await page.textContent("#pop"), /Jeanne Dupont/);
+    assert.match(await page.textContent("#pop"), /Invoice shows a double charge/);
+    await page.screenshot({ path: join(shots, "screen-pop.png") });
+  });
+
+  await check("search as you type", async () => {
+    await page.keyboard.press("/");
+    await page.keyboard.type("Curie");
+    await page.waitForSelector("#results a:has-text('Marie Curie')");
+  });
+
+  let customerUrl;
+  await check("open the card from the pop", async () => {
+    await Promise.all([page.waitForURL(/\/console\/customers\//), page.click("#pop a.button")]);
+    customerUrl = page.url();
+    await page.waitForSelector("h1:has-text('Jeanne Dupont')");
+    const html = await (await page.request.get(customerUrl)).text();
+    bench.card_page_bytes = Buffer.byteLength(html);
+    await page.screenshot({ path: join(shots, "customer-card.png"), fullPage: true });
+  });
+
+  let caseUrl;
+  await check("create a case, add a follow-up, close it (only legal transitions offered)", async () => {
+    await page.fill("#subject", "Card reader refused twice");
+    await page.selectOption("#priority", "high");
+    await Promise.all([page.waitForURL(/\/console\/cases\//), page.click("section.new-case button[type=submit]")]);
+    caseUrl = page.url();
+    const offered = await page.$$eval("section.lifecycle button", (bs) => bs.map((b) => b.dataset.status).sort());
+    assert.deepEqual(offered, ["closed", "on_hold", "pending"]);
+    await page.fill("#body", "Customer called back, card replaced.");
+    await Promise.all([page.waitForURL(caseUrl), page.click("section.follow-ups button[type=submit]")]);
+    await page.waitForSelector("li:has-text('Customer called back, card replaced.')");
+    await page.click("section.lifecycle button[data-status=closed]");
+    await page.waitForSelector("#case-status:has-text('Closed')");
+    const after = await page.$$eval("section.lifecycle button", (bs) => bs.map((b) => b.dataset.status));
+    assert.deepEqual(after, ["open"], "a closed case can only be reopened");
+    await page.screenshot({ path: join(shots, "case.png"), fullPage: true });
+  });
+
+  await check("a stale edit shows the conflict instead of overwriting", async () => {
+    const other = await context.newPage();
+    await page.goto(customerUrl);
+    await other.goto(customerUrl);
+    await other.fill("#name", "Jeanne Dupont-Martin");
+    await Promise.all([other.waitForSelector("p.notice"), other.click("form.edit button")]);
+    await page.fill("#name", "Jeanne D.");
+    const [res] = await Promise.all([page.waitForResponse((r) => r.request().method() === "POST"), page.click("form.edit button")]);
+    assert.equal(res.status(), 409);
+    await page.waitForSelector("p.conflict");
+    assert.equal(await page.inputValue("#name"), "Jeanne Dupont-Martin", "the other edit is kept and shown");
+    await page.screenshot({ path: join(shots, "conflict.png") });
+    await other.close();
+  });
+
+  await check("a supervisor sees the outbox of dead pushes", async () => {
+    await Promise.all([page.waitForURL(/\/console\/outbox$/), page.click("header nav a[href='/console/outbox']")]);
+    await page.waitForSelector("h1:has-text('Outbox')");
+    await page.screenshot({ path: join(shots, "outbox.png") });
+  });
+
+  await check("CSRF: a POST without the token is refused with 403", async () => {
+    const res = await page.request.post(caseUrl + "/follow-ups", { form: { body: "forged" }, maxRedirects: 0 });
+    assert.equal(res.status(), 403);
+    const bad = await page.request.post(caseUrl + "/follow-ups", { form: { body: "forged", _csrf: "wrong" }, maxRedirects: 0 });
+    assert.equal(bad.status(), 403);
+  });
+
+  await check("security headers: CSP without unsafe-inline, no CSP violation seen", async () => {
+    const res = await page.request.get("/");
+    const csp = res.headers()["content-security-policy"];
+    assert.ok(csp && csp.includes("script-src 'self'") && !csp.includes("unsafe-inline"), csp);
+    assert.deepEqual(cspViolations, []);
+  });
+
+  await check("page weight (HTML + CSS + JS, gzip) under 150 KB", async () => {
+    await page.goto(customerUrl);
+    const urls = await page.$$eval("script[src], link[rel=stylesheet]", (els) => els.map((e) => e.src || e.href));
+    let raw = 0;
+    let gz = 0;
+    for (const u of [customerUrl, ...urls]) {
+      const body = await (await page.request.get(u)).body();
+      raw += body.length;
+      gz += gzipSync(body).length;
+    }
+    bench.page_weight_bytes = raw;
+    bench.page_weight_gzip_bytes = gz;
+    assert.ok(gz < 150 * 1024, `${gz} bytes`);
+  });
+
+  await check("accessibility: axe-core finds no serious or critical violation", async () => {
+    // axe is injected as a script: this context alone bypasses the page's CSP.
+    const axeContext = await browser.newContext({ baseURL: server.url, bypassCSP: true, storageState: await context.storageState() });
+    const p = await axeContext.newPage();
+    const found = {};
+    for (const url of ["/", customerUrl, caseUrl, "/console/outbox"]) {
+      await p.goto(url);
+      await p.addScriptTag({ path: require.resolve("axe-core/axe.min.js") });
+      const result = await p.evaluate(async () => await window.axe.run(document, { resultTypes: ["violations"] }));
+      const bad = result.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+      if (bad.length) found[url] = bad.map((v) => `${v.id}: ${v.help}`);
+    }
+    await axeContext.close();
+    assert.deepEqual(found, {});
+  });
+
+  await check("French: the console speaks the browser's language", async () => {
+    const fr = await browser.newContext({ baseURL: server.url, locale: "fr-FR" });
+    const p = await fr.newPage();
+    await p.goto("/sign-in");
+    assert.match(await p.textContent("h1"), /Se connecter/);
+    await fr.close();
+  });
+
+  await check("card page render time (200 sequential GETs over loopback)", async () => {
+    const cookie = (await context.cookies()).find((c) => c.name === "crm_session");
+    const times = [];
+    for (let i = 0; i < 200; i++) {
+      const t = performance.now();
+      const res = await fetch(customerUrl, { headers: { cookie: `crm_session=${cookie.value}` } });
+      await res.text();
+      times.push(performance.now() - t);
+      assert.equal(res.status, 200);
+    }
+    times.sort((a, b) => a - b);
+    bench.card_page_p50_ms = Number(times[99].toFixed(2));
+    bench.card_page_p99_ms = Number(times[197].toFixed(2));
+  });
+
+  await check("sign out ends the session; an unknown or expired session goes to sign-in", async () => {
+    const cookie = (await context.cookies()).find((c) => c.name === "crm_session");
+    await page.goto("/");
+    await Promise.all([page.waitForURL(/\/sign-in$/), page.click("form.sign-out button")]);
+    await page.goto(customerUrl);
+    assert.match(page.url(), /\/sign-in$/);
+    // The old cookie is dead server-side, not just forgotten by the browser.
+    await context.addCookies([{ ...cookie }]);
+    await page.goto(customerUrl);
+    assert.match(page.url(), /\/sign-in$/);
+    const events = await fetch(server.url + "/api/v1/events", { headers: { cookie: `crm_session=${cookie.value}` } });
+    assert.equal(events.status, 401, "the event stream refuses a dead session");
+  });
+
+  await context.close();
+} finally {
+  await browser.close();
+  server.child.kill("SIGTERM");
+  rmSync(dir, { recursive: true, force: true });
+}
+bench.total_s = Math.round((Date.now() - started) / 100) / 10;
+console.log(`console-bench: ${JSON.stringify(bench)}`);
+console.log(`${checks.length} browser checks passed`);
