@@ -13,6 +13,7 @@
 //! Everything counts whole seconds in `i64`; no floating point. The wire forms
 //! ([`CalendarSpec`], [`PolicySpec`], [`SlaEvent`], [`SlaState`]) derive `utoipa::ToSchema`
 //! with the `openapi` feature.
+//! - [`mark`]: the instants a case's row keeps for lists and timers ([`SlaMark`]).
 //! - [`config`]: calendars and policies as a tenant stores them, and which policy applies
 //!   to a case; [`history`]: a case's SLA events from its stored history and follow-ups.
 //!
@@ -60,6 +61,7 @@ pub mod calendar;
 pub mod clock;
 pub mod config;
 pub mod history;
+pub mod mark;
 pub mod policy;
 #[cfg(test)]
 mod proptests;
@@ -75,5 +77,6 @@ pub use config::{
     SlaSetting, SlaSettingKind, check_name, policy_for,
 };
 pub use history::sla_events;
+pub use mark::{SlaCondition, SlaMark};
 pub use policy::{CaseFacts, FieldCondition, Metric, PolicySpec, SlaPolicy, TargetRule, TimeBasis};
 pub use report::{MAX_REPORT_CASES, SlaReport, SlaReportQuery, SlaReportRow, SlaTally};
