@@ -37,6 +37,7 @@ mod mock_store;
 mod outbound;
 mod requests;
 mod sla;
+mod sla_marks;
 mod sla_report;
 mod tasks;
 mod tenant_settings;
