@@ -135,3 +135,50 @@ impl Crm {
         }
     }
 }
+
+impl Crm {
+    /// One round of the SLA timer (ADR 0028): for up to `limit` cases whose timer is due,
+    /// across tenants, re-checks the clock now (the policy, the calendar or the history may
+    /// have changed since the timer was set), re-marks the case when its mark moved, and
+    /// raises each warning and breach reached exactly once (`SlaWarning`, `SlaBreached`),
+    /// then sets the timer to the next alarm.
+    ///
+    /// # Errors
+    /// Store failures.
+    pub async fn fire_sla_timers(&self, limit: u32) -> Result<super::RoundReport> {
+        let now = self.clock.now();
+        let timers = self.store.due_sla_timers(now, limit).await?;
+        let mut books: std::collections::HashMap<TenantId, SlaBook> = std::collections::HashMap::new();
+        let mut raised = 0u32;
+        for timer in &timers {
+            let (alarms, next) = match self.store.get_case(timer.tenant, timer.case).await? {
+                None => (Vec::new(), None),
+                Some(case) => {
+                    if !books.contains_key(&timer.tenant) {
+                        books.insert(timer.tenant, self.sla_book(timer.tenant).await?);
+                    }
+                    let book = books.get(&timer.tenant).ok_or_else(|| crate::Error::not_found("tenant", timer.tenant))?;
+                    let (state, marked) = self.sla_state_of(book, &case).await?;
+                    let alarms = state.map(|s| crate::sla::alarms_due(&case, &s, now)).unwrap_or_default();
+                    let next = marked.sla().and_then(|m| m.next_alarm_after(now));
+                    self.write_mark(&case, &marked).await?;
+                    (alarms, next)
+                }
+            };
+            let events: Vec<crate::event::DomainEvent> = alarms
+                .iter()
+                .map(|a| crate::event::DomainEvent {
+                    id: crate::time::next_id(&*self.ids),
+                    tenant: timer.tenant,
+                    at: now,
+                    actor: None,
+                    kind: a.event.clone(),
+                    audit: crate::audit::EventAudit::default(),
+                })
+                .collect();
+            raised = raised.saturating_add(self.store.fire_sla_timer(timer, next, &alarms, &events).await?);
+        }
+        let n = u32::try_from(timers.len()).unwrap_or(u32::MAX);
+        Ok(super::RoundReport { claimed: n, done: raised, more: n >= limit && limit > 0, ..Default::default() })
+    }
+}

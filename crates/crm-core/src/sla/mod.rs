@@ -13,6 +13,7 @@
 //! Everything counts whole seconds in `i64`; no floating point. The wire forms
 //! ([`CalendarSpec`], [`PolicySpec`], [`SlaEvent`], [`SlaState`]) derive `utoipa::ToSchema`
 //! with the `openapi` feature.
+//! - [`alarm`]: the warnings and breaches the SLA timer raises ([`alarms_due`]).
 //! - [`mark`]: the instants a case's row keeps for lists and timers ([`SlaMark`]).
 //! - [`config`]: calendars and policies as a tenant stores them, and which policy applies
 //!   to a case; [`history`]: a case's SLA events from its stored history and follow-ups.
@@ -57,6 +58,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod alarm;
 pub mod calendar;
 pub mod clock;
 pub mod config;
@@ -68,6 +70,7 @@ mod proptests;
 pub mod report;
 mod timeline;
 
+pub use alarm::{AlarmKind, SlaAlarm, SlaTimer, alarms_due};
 pub use calendar::{BusinessCalendar, CalendarSpec, DayException, DayOfWeek, Holiday, OpenHours, TimeSpan};
 pub use clock::{
     MetricState, MetricStatus, PolicyBook, SlaClock, SlaEngine, SlaEvent, SlaEventKind, SlaState, sla_state,

@@ -66,6 +66,10 @@ impl State {
 
     fn put_case(&mut self, case: &Case, history: &[CaseHistoryEntry]) {
         self.cases.insert(case.id, case.clone());
+        match case.sla().and_then(crm_core::sla::SlaMark::first_alarm) {
+            Some(at) => self.sla_timers.insert(case.id, (case.tenant, at)),
+            None => self.sla_timers.remove(&case.id),
+        };
         self.history.entry(case.id).or_default().extend(history.iter().cloned());
     }
 

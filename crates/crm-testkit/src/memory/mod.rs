@@ -127,6 +127,10 @@ pub(crate) struct State {
     pub(crate) attachments: HashMap<crm_core::ids::AttachmentId, crm_core::attachment::Attachment>,
     pub(crate) webhooks: webhooks::Webhooks,
     pub(crate) sla: BTreeMap<(TenantId, crm_core::sla::SlaSettingKind, String), crm_core::sla::SlaSetting>,
+    /// The SLA timer of each case (its row's `sla_fire_at`; ADR 0028).
+    pub(crate) sla_timers: HashMap<CaseId, (TenantId, chrono::DateTime<chrono::Utc>)>,
+    /// The SLA alarms raised, by key.
+    pub(crate) sla_alarms: std::collections::BTreeSet<sla::AlarmKey>,
     pub(crate) mails: HashMap<FollowUpId, mail::MailRow>,
     pub(crate) scripts: HashMap<crm_core::ids::ScriptId, (TenantId, crm_core::guidance::Script)>,
     pub(crate) script_versions: BTreeMap<(crm_core::ids::ScriptId, u32), (TenantId, crm_core::guidance::ScriptVersion)>,
