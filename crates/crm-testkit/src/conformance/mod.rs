@@ -42,6 +42,7 @@ mod merge;
 mod outbound;
 mod outbox;
 mod sla;
+mod sla_marks;
 mod tasks;
 mod webhooks;
 
@@ -87,6 +88,7 @@ pub use merge::*;
 pub use outbound::*;
 pub use outbox::*;
 pub use sla::*;
+pub use sla_marks::*;
 pub use tasks::*;
 pub use webhooks::*;
 
@@ -221,6 +223,8 @@ macro_rules! store_conformance_tests {
             outbox_events_are_fanned_out_once_in_event_order,
             deliveries_are_claimed_in_aggregate_order_and_replayed,
             sla_settings_round_trip_with_versions_and_unique_scopes,
+            case_lists_filter_by_sla_condition_and_sort_by_due_next,
+            sla_alarms_are_raised_once_by_racing_timers,
             mails_are_queued_claimed_and_dead_lettered,
             mails_are_claimed_by_one_worker_at_a_time,
             scripts_are_drafted_published_and_versions_kept,
