@@ -81,12 +81,11 @@ impl Addressees {
                 Self::Agents(assignee.iter().copied().collect())
             }
             EventKind::CaseUpdated { case, .. } | EventKind::FollowUpAdded { case, .. } => Self::CaseAssignee(*case),
-            EventKind::SlaWarning { case, assignee, group, .. } | EventKind::SlaBreached { case, assignee, group, .. } => {
-                match (assignee, group) {
-                    (_, Some(g)) => Self::CaseGroup(*case, *g),
-                    _ => Self::CaseAssignee(*case),
-                }
-            }
+            EventKind::SlaWarning { case, assignee, group, .. }
+            | EventKind::SlaBreached { case, assignee, group, .. } => match (assignee, group) {
+                (_, Some(g)) => Self::CaseGroup(*case, *g),
+                _ => Self::CaseAssignee(*case),
+            },
             EventKind::InteractionCreated { agent, .. }
             | EventKind::InteractionStateChanged { agent, .. }
             | EventKind::MessageAdded { agent, .. } => Self::Agents(agent.iter().copied().collect()),

@@ -22,12 +22,12 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, TimeZone, Utc};
 use crm_core::access::{PrivateScope, Role};
 use crm_core::case::{CaseFilter, CaseSort, CaseSortField, SortDirection, history};
-use crm_core::sla::SlaCondition;
 use crm_core::customer::{CustomerQuery, EmailAddress, IdentityKey, PhoneNumber};
 use crm_core::event::{DomainEvent, EventKind};
 use crm_core::ids::{CustomerId, TenantId};
 use crm_core::page::PageRequest;
 use crm_core::ports::{CardLimits, CardStore, CaseStore, CustomerStore, GuidanceStore};
+use crm_core::sla::SlaCondition;
 use crm_core::time::{UuidV7Generator, next_id};
 use crm_store_sql::bench_data::{self, BenchData};
 use crm_store_sql::{SqlStore, SqlStoreOptions};
@@ -250,7 +250,10 @@ async fn main() {
     // The case list sorted by the next SLA deadline (ADR 0028), first page of 50 and the
     // page after a cursor; then only the breached cases, in the same order.
     let due_next = CaseSort { field: CaseSortField::DueNext, direction: SortDirection::Asc };
-    for (name, condition) in [("case list sorted by due_next", None), ("case list sla=breached sorted by due_next", Some(SlaCondition::Breached))] {
+    for (name, condition) in [
+        ("case list sorted by due_next", None),
+        ("case list sla=breached sorted by due_next", Some(SlaCondition::Breached)),
+    ] {
         let filter = CaseFilter { sla: condition, at: Some(now()), ..CaseFilter::default() };
         let mut samples = Vec::with_capacity(SEARCHES);
         let wall = Instant::now();
@@ -264,7 +267,10 @@ async fn main() {
             samples.push(t.elapsed());
             assert!(!first.items.is_empty() || args.customers < 10, "cases listed");
         }
-        print(&format!("{name}, first page of 50 (every other sample: and the next page)"), &stats(samples, wall.elapsed()));
+        print(
+            &format!("{name}, first page of 50 (every other sample: and the next page)"),
+            &stats(samples, wall.elapsed()),
+        );
     }
 
     let mut samples = Vec::with_capacity(phone_keys.len());

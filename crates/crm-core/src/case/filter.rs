@@ -90,9 +90,7 @@ impl CaseFilter {
             && self.created_to.is_none_or(|t| case.created_at < t)
             && self.updated_from.is_none_or(|t| case.updated_at() >= t)
             && self.updated_to.is_none_or(|t| case.updated_at() < t)
-            && self.sla.is_none_or(|c| {
-                case.sla().and_then(|m| m.condition_at(self.at.unwrap_or_default())) == Some(c)
-            })
+            && self.sla.is_none_or(|c| case.sla().and_then(|m| m.condition_at(self.at.unwrap_or_default())) == Some(c))
             && text.is_none_or(|t| {
                 case.subject().to_lowercase().contains(&t) || case.description().body().to_lowercase().contains(&t)
             })

@@ -157,7 +157,8 @@ impl Crm {
                     if !books.contains_key(&timer.tenant) {
                         books.insert(timer.tenant, self.sla_book(timer.tenant).await?);
                     }
-                    let book = books.get(&timer.tenant).ok_or_else(|| crate::Error::not_found("tenant", timer.tenant))?;
+                    let book =
+                        books.get(&timer.tenant).ok_or_else(|| crate::Error::not_found("tenant", timer.tenant))?;
                     let (state, marked) = self.sla_state_of(book, &case).await?;
                     let alarms = state.map(|s| crate::sla::alarms_due(&case, &s, now)).unwrap_or_default();
                     let next = marked.sla().and_then(|m| m.next_alarm_after(now));

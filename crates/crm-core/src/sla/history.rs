@@ -98,10 +98,8 @@ pub fn sla_events(
     }
     let policy = first_policy?;
     // Replies, merged after the field changes of the same instant.
-    let mut replies: Vec<SlaEvent> = follow_ups
-        .iter()
-        .filter_map(|f| Some(SlaEvent { at: f.at.max(created), kind: reply_kind(f)? }))
-        .collect();
+    let mut replies: Vec<SlaEvent> =
+        follow_ups.iter().filter_map(|f| Some(SlaEvent { at: f.at.max(created), kind: reply_kind(f)? })).collect();
     replies.sort_by_key(|e| e.at);
     let mut events = Vec::with_capacity(1 + changes.len() + replies.len());
     events.push(SlaEvent { at: created, kind: SlaEventKind::Created { policy, status, priority, tier, fields } });

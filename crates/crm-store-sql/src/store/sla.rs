@@ -9,17 +9,17 @@
 use async_trait::async_trait;
 use sea_orm::{QueryResult, Value};
 
-use crm_core::StoreError;
 use chrono::{DateTime, Utc};
+use crm_core::StoreError;
 use crm_core::event::DomainEvent;
 use crm_core::ids::{CaseId, TenantId};
 use crm_core::ports::{SlaStore, StoreResult};
 use crm_core::sla::alarm::metric_name;
 use crm_core::sla::{SlaAlarm, SlaSetting, SlaSettingKind, SlaTimer};
 
+use super::write_events;
 use crate::connect::{SqlStore, finish};
 use crate::error::db;
-use super::write_events;
 use crate::sql::{all, col, exec, from_ts, int, limit, one, parse_doc, text, to_doc, ts, ts_opt, uid};
 
 const COLUMNS: &str = "tenant_id, kind, name, scope, version, doc";

@@ -69,8 +69,11 @@ pub async fn case_lists_filter_by_sla_condition_and_sort_by_due_next(factory: &d
     assert_eq!(stored.sla(), cases[1].sla(), "the mark is kept with the case");
     for minutes in [-30, 0, 24, 30, 59, 1000] {
         for condition in [SlaCondition::Breached, SlaCondition::Warning, SlaCondition::Running] {
-            let filter =
-                CaseFilter { sla: Some(condition), at: Some(ctx.now + Duration::minutes(minutes)), ..Default::default() };
+            let filter = CaseFilter {
+                sla: Some(condition),
+                at: Some(ctx.now + Duration::minutes(minutes)),
+                ..Default::default()
+            };
             let sort = CaseSort { field: CaseSortField::DueNext, direction: SortDirection::Asc };
             let listed = list_all(&ctx, &filter, sort, 2).await;
             assert_eq!(numbers(&listed), numbers(&reference(&cases, &filter, sort)), "{condition:?} at +{minutes}m");
@@ -140,9 +143,8 @@ pub async fn sla_alarms_are_raised_once_by_racing_timers(factory: &dyn StoreFact
     later.set_sla(Some(SlaMark { due_at: at(900_000), warning_at: None, breach_at: at(900_000) }));
     ctx.insert_case(&later).await;
     let read_at = old + Duration::minutes(40);
-    let ours = |timers: Vec<SlaTimer>| -> Vec<SlaTimer> {
-        timers.into_iter().filter(|t| t.tenant == ctx.tenant()).collect()
-    };
+    let ours =
+        |timers: Vec<SlaTimer>| -> Vec<SlaTimer> { timers.into_iter().filter(|t| t.tenant == ctx.tenant()).collect() };
     let timers = ours(ctx.store.due_sla_timers(read_at, 10_000).await.unwrap());
     assert_eq!(timers.iter().map(|t| t.case).collect::<Vec<_>>(), vec![due[1].id, due[0].id], "earliest first");
     assert_eq!(timers[1].fire_at, old + Duration::minutes(10), "the first alarm of the mark");
@@ -177,7 +179,8 @@ pub async fn sla_alarms_are_raised_once_by_racing_timers(factory: &dyn StoreFact
         }
     }
     seen.sort();
-    let mut expected = vec![(due[0].id, "breach"), (due[0].id, "warning"), (due[1].id, "breach"), (due[1].id, "warning")];
+    let mut expected =
+        vec![(due[0].id, "breach"), (due[0].id, "warning"), (due[1].id, "breach"), (due[1].id, "warning")];
     expected.sort();
     assert_eq!(seen, expected, "one event per alarm");
     assert!(ours(ctx.store.due_sla_timers(read_at, 10_000).await.unwrap()).is_empty(), "the timers moved");

@@ -2,8 +2,8 @@
 //! the SLA timers of the cases and the alarms raised (ADR 0028).
 
 use async_trait::async_trait;
-use crm_core::error::StoreError;
 use chrono::{DateTime, Utc};
+use crm_core::error::StoreError;
 use crm_core::event::DomainEvent;
 use crm_core::ids::{CaseId, TenantId};
 use crm_core::ports::{SlaStore, StoreResult};
