@@ -270,6 +270,8 @@ pub fn target_of(kind: &EventKind) -> AuditTarget {
         | EventKind::CaseAssigned { case, .. }
         | EventKind::CaseDeleted { case }
         | EventKind::CaseRestored { case }
+        | EventKind::SlaWarning { case, .. }
+        | EventKind::SlaBreached { case, .. }
         | EventKind::FollowUpAdded { case, .. }
         | EventKind::MailReceived { case, .. } => t("case", case),
         EventKind::TaskCreated { task, .. }

@@ -114,6 +114,41 @@ pub enum EventKind {
         /// Case.
         case: CaseId,
     },
+    /// A case's SLA metric reached its warning share of the target (issue 33, ADR 0028);
+    /// raised once per metric (per cycle, for a next response) by the SLA timer.
+    SlaWarning {
+        /// Case.
+        case: CaseId,
+        /// The metric.
+        metric: crate::sla::Metric,
+        /// When its warning share was reached.
+        warning_at: DateTime<Utc>,
+        /// Its deadline.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        due_at: Option<DateTime<Utc>>,
+        /// The case's assignee when raised.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        assignee: Option<AgentId>,
+        /// The case's group when raised.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        group: Option<GroupId>,
+    },
+    /// A case's SLA metric breached its target (issue 33, ADR 0028); raised once per metric
+    /// (per cycle, for a next response) by the SLA timer.
+    SlaBreached {
+        /// Case.
+        case: CaseId,
+        /// The metric.
+        metric: crate::sla::Metric,
+        /// When it breached.
+        breached_at: DateTime<Utc>,
+        /// The case's assignee when raised.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        assignee: Option<AgentId>,
+        /// The case's group when raised.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        group: Option<GroupId>,
+    },
     /// A follow-up was added.
     FollowUpAdded {
         /// Case.
@@ -330,6 +365,8 @@ impl EventKind {
             EventKind::CaseAssigned { .. } => "case_assigned",
             EventKind::CaseDeleted { .. } => "case_deleted",
             EventKind::CaseRestored { .. } => "case_restored",
+            EventKind::SlaWarning { .. } => "sla_warning",
+            EventKind::SlaBreached { .. } => "sla_breached",
             EventKind::FollowUpAdded { .. } => "follow_up_added",
             EventKind::MailReceived { .. } => "mail_received",
             EventKind::TaskCreated { .. } => "task_created",

@@ -11,7 +11,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::event::{DomainEvent, EventKind};
-use crate::ids::{AgentId, CaseId, TenantId};
+use crate::ids::{AgentId, CaseId, GroupId, TenantId};
 
 /// A live event to append to the feed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -50,6 +50,9 @@ pub enum Addressees {
     Agents(Vec<AgentId>),
     /// The current assignee of this case (read when the event is delivered).
     CaseAssignee(CaseId),
+    /// The current assignee of this case and the members of this group (an SLA warning or
+    /// breach of a case in a group).
+    CaseGroup(CaseId, GroupId),
 }
 
 impl Addressees {
@@ -80,6 +83,11 @@ impl Addressees {
             EventKind::CaseUpdated { case, .. }
             | EventKind::FollowUpAdded { case, .. }
             | EventKind::MailReceived { case, .. } => Self::CaseAssignee(*case),
+            EventKind::SlaWarning { case, assignee, group, .. }
+            | EventKind::SlaBreached { case, assignee, group, .. } => match (assignee, group) {
+                (_, Some(g)) => Self::CaseGroup(*case, *g),
+                _ => Self::CaseAssignee(*case),
+            },
             EventKind::InteractionCreated { agent, .. }
             | EventKind::InteractionStateChanged { agent, .. }
             | EventKind::MessageAdded { agent, .. } => Self::Agents(agent.iter().copied().collect()),

@@ -129,6 +129,14 @@ impl BenchData {
             None,
             CaseContext { definitions: &[], region: None, now: self.at },
         )?;
+        let mut case = case;
+        // an SLA mark on nine cases of ten, deadlines spread over ±35 days (ADR 0028)
+        let n = i64::try_from(number.value()).unwrap_or(0);
+        if n % 10 != 0 {
+            let due = self.at + chrono::Duration::minutes((n * 7919) % 100_000 - 50_000);
+            let warning = Some(due - chrono::Duration::minutes(60));
+            case.set_sla(Some(crm_core::sla::SlaMark { due_at: Some(due), warning_at: warning, breach_at: Some(due) }));
+        }
         Ok(case)
     }
 

@@ -48,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(OutboxFeed),
             Box::new(m0022_responses::StandardResponses),
             Box::new(crate::store::inbound_mail::InboundMails),
+            Box::new(sla::SlaMarks),
         ]
     }
 }

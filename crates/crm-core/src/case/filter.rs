@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::{Case, CaseStatus, Priority, Severity};
 use crate::access::PrivateScope;
 use crate::ids::{AgentId, CustomerId, GroupId};
+use crate::sla::SlaCondition;
 
 /// Which cases to list. Empty lists and `None` mean "any".
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -43,6 +44,13 @@ pub struct CaseFilter {
     /// Text the subject or description contains (case-insensitive).
     #[serde(default)]
     pub text: Option<String>,
+    /// In this SLA condition at [`CaseFilter::at`] (ADR 0028): `breached`, `warning`
+    /// (not breached) or `running` (neither).
+    #[serde(default)]
+    pub sla: Option<SlaCondition>,
+    /// The instant SLA conditions are read at: the use case sets it to the clock's now.
+    #[serde(skip)]
+    pub at: Option<DateTime<Utc>>,
 }
 
 impl CaseFilter {
@@ -82,6 +90,7 @@ impl CaseFilter {
             && self.created_to.is_none_or(|t| case.created_at < t)
             && self.updated_from.is_none_or(|t| case.updated_at() >= t)
             && self.updated_to.is_none_or(|t| case.updated_at() < t)
+            && self.sla.is_none_or(|c| case.sla().and_then(|m| m.condition_at(self.at.unwrap_or_default())) == Some(c))
             && text.is_none_or(|t| {
                 case.subject().to_lowercase().contains(&t) || case.description().body().to_lowercase().contains(&t)
             })
@@ -103,6 +112,14 @@ pub enum CaseSortField {
     Number,
     /// Priority (then number).
     Priority,
+    /// The next SLA deadline (ADR 0028), cases without one last in ascending order.
+    DueNext,
+}
+
+/// The key of the "due next" order: the case's next SLA deadline, or the latest instant
+/// there is when it has none.
+pub fn due_key(case: &Case) -> DateTime<Utc> {
+    case.sla().and_then(|m| m.due_at).unwrap_or(DateTime::<Utc>::MAX_UTC)
 }
 
 /// Ascending or descending.
@@ -135,6 +152,7 @@ impl CaseSort {
             CaseSortField::UpdatedAt => a.updated_at().cmp(&b.updated_at()),
             CaseSortField::Number => std::cmp::Ordering::Equal,
             CaseSortField::Priority => a.priority().cmp(&b.priority()),
+            CaseSortField::DueNext => due_key(a).cmp(&due_key(b)),
         };
         let ord = primary.then(a.number.cmp(&b.number));
         match self.direction {

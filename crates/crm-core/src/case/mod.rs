@@ -8,7 +8,7 @@ mod number;
 #[cfg(test)]
 mod proptests;
 
-pub use filter::{CaseFilter, CaseSort, CaseSortField, SortDirection};
+pub use filter::{CaseFilter, CaseSort, CaseSortField, SortDirection, due_key};
 pub use history::{CaseHistoryEntry, FieldMap};
 pub use lifecycle::{CaseStatus, Priority, Severity, Visibility};
 pub use model::{

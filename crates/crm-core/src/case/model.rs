@@ -163,6 +163,10 @@ pub struct Case {
     version: u64,
     /// When it was (soft) deleted: hidden from lists and lookups, restorable for a while.
     deleted_at: Option<DateTime<Utc>>,
+    /// Its SLA instants as of its last write (ADR 0028): derived data, written with the
+    /// case, never a change in its history and no new version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    sla: Option<crate::sla::SlaMark>,
 }
 
 impl Case {
@@ -234,6 +238,17 @@ impl Case {
     /// When it was (soft) deleted; `None` while live.
     pub fn deleted_at(&self) -> Option<DateTime<Utc>> {
         self.deleted_at
+    }
+
+    /// Its SLA instants as of its last write (none when no policy applies; ADR 0028).
+    pub fn sla(&self) -> Option<&crate::sla::SlaMark> {
+        self.sla.as_ref()
+    }
+
+    /// Sets its SLA instants: derived from its history by the SLA clock, so neither a
+    /// change in the history nor a new version.
+    pub fn set_sla(&mut self, mark: Option<crate::sla::SlaMark>) {
+        self.sla = mark.filter(|m| !m.is_empty());
     }
 
     /// Whether it is (soft) deleted.

@@ -7,7 +7,10 @@ use async_trait::async_trait;
 
 use super::store::StoreResult;
 use crate::ids::TenantId;
-use crate::sla::{SlaSetting, SlaSettingKind};
+use chrono::{DateTime, Utc};
+
+use crate::event::DomainEvent;
+use crate::sla::{SlaAlarm, SlaSetting, SlaSettingKind, SlaTimer};
 
 /// The SLA settings of each tenant.
 #[cfg_attr(test, mockall::automock)]
@@ -52,4 +55,28 @@ pub trait SlaStore: Send + Sync {
         name: &str,
         expected_version: u64,
     ) -> StoreResult<()>;
+
+    /// The cases whose SLA timer is due at `now` (the row's timer instant, set from
+    /// [`crate::sla::SlaMark::first_alarm`] by every case write, at or before `now`),
+    /// earliest first, at most `limit`, across tenants.
+    ///
+    /// # Errors
+    /// Backend failures only.
+    async fn due_sla_timers(&self, now: DateTime<Utc>, limit: u32) -> StoreResult<Vec<SlaTimer>>;
+
+    /// Fires a case's timer in one transaction: each alarm whose key (case, metric, kind,
+    /// cycle start) was never raised is recorded with its event (`events[i]` for
+    /// `alarms[i]`); then the timer moves from `timer.fire_at` to `next`, unless a write
+    /// changed it meanwhile (it is then left as that write set it). Returns how many alarms
+    /// were raised: each key is raised exactly once, whatever the callers racing.
+    ///
+    /// # Errors
+    /// Backend failures; nothing is written then.
+    async fn fire_sla_timer(
+        &self,
+        timer: &SlaTimer,
+        next: Option<DateTime<Utc>>,
+        alarms: &[SlaAlarm],
+        events: &[DomainEvent],
+    ) -> StoreResult<u32>;
 }

@@ -60,8 +60,9 @@ impl Crm {
         let valid = input.validate(actor, origin, ctx)?;
         let id: CaseId = next_id(&*self.ids);
         let number = self.store.next_case_number(actor.tenant).await?;
-        let case = valid.build(id, number);
+        let mut case = valid.build(id, number);
         let history = diff(&FieldMap::new(), &case.field_map(), actor.tenant, case.id, 1, actor.agent, case.created_at);
+        self.mark_new_case(&mut case, &history).await?;
         let mut events = vec![self.event(
             actor,
             EventKind::CaseCreated { case: case.id, number, customer: case.customer(), assignee: case.assignee() },
@@ -174,6 +175,7 @@ impl Crm {
         if history.is_empty() {
             return Ok(case);
         }
+        self.mark_edited_case(&mut case, &history).await?;
         let fields = history.iter().map(|h| h.field.clone()).collect();
         let kind = EventKind::CaseUpdated { case: id, fields };
         let mut events = vec![self.event_with_changes(actor, kind, Some(&before), Some(&case.field_map()))];
@@ -249,7 +251,9 @@ impl Crm {
     ) -> Result<Page<Case>> {
         actor.require(Permission::CaseRead)?;
         filter.validate()?;
-        Ok(self.store.list_cases(actor.tenant, filter, &actor.private_scope(), sort, page).await?)
+        let mut filter = filter.clone();
+        filter.at = Some(self.clock.now());
+        Ok(self.store.list_cases(actor.tenant, &filter, &actor.private_scope(), sort, page).await?)
     }
 
     /// A case's history, oldest first (CAS-4).
@@ -271,6 +275,9 @@ impl Crm {
         let follow_up = input.build(next_id(&*self.ids), actor.tenant, case, Some(actor.agent), self.clock.now())?;
         let events = [self.event(actor, EventKind::FollowUpAdded { case, follow_up: follow_up.id })];
         self.store.insert_follow_up(&follow_up, &events).await?;
+        if crate::sla::history::is_reply(&follow_up) {
+            self.refresh_case_sla(actor.tenant, case).await?;
+        }
         Ok(follow_up)
     }
 

@@ -137,6 +137,15 @@ impl Crm {
                 Some(c) => c.assignee().into_iter().collect(),
                 None => Vec::new(),
             },
+            Addressees::CaseGroup(case, group) => {
+                let mut agents: Vec<AgentId> = match self.store.get_case(event.tenant, case).await? {
+                    Some(c) => c.assignee().into_iter().collect(),
+                    None => Vec::new(),
+                };
+                let members = self.store.list_agents(event.tenant).await?;
+                agents.extend(members.into_iter().filter(|a| a.groups.contains(&group)).map(|a| a.id));
+                agents
+            }
         };
         Ok(agents.into_iter().collect::<BTreeSet<_>>().into_iter().collect())
     }

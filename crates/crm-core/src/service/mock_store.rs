@@ -691,6 +691,22 @@ impl crate::ports::SlaStore for MockStore {
     ) -> StoreResult<()> {
         self.sla_store.delete_sla_setting(tenant, kind, name, expected_version).await
     }
+    async fn due_sla_timers(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+        limit: u32,
+    ) -> StoreResult<Vec<crate::sla::SlaTimer>> {
+        self.sla_store.due_sla_timers(now, limit).await
+    }
+    async fn fire_sla_timer(
+        &self,
+        timer: &crate::sla::SlaTimer,
+        next: Option<chrono::DateTime<chrono::Utc>>,
+        alarms: &[crate::sla::SlaAlarm],
+        events: &[DomainEvent],
+    ) -> StoreResult<u32> {
+        self.sla_store.fire_sla_timer(timer, next, alarms, events).await
+    }
 }
 
 #[async_trait]

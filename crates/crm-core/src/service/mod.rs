@@ -42,6 +42,7 @@ mod requests;
 mod search;
 mod responses;
 mod sla;
+mod sla_marks;
 mod sla_report;
 mod tasks;
 mod tenant_settings;

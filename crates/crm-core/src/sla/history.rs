@@ -34,6 +34,22 @@ fn parse<T: serde::de::DeserializeOwned>(v: &Value) -> Option<T> {
     serde_json::from_value(v.clone()).ok()
 }
 
+/// Whether a follow-up is a reply to the SLA clock (an agent's outbound mail or call
+/// summary, or an inbound mail).
+pub fn is_reply(f: &FollowUp) -> bool {
+    reply_kind(f).is_some()
+}
+
+fn reply_kind(f: &FollowUp) -> Option<SlaEventKind> {
+    match f.kind {
+        FollowUpKind::OutboundEmail | FollowUpKind::CallSummary if f.author.is_some() => {
+            Some(SlaEventKind::AgentReplied)
+        }
+        FollowUpKind::InboundEmail => Some(SlaEventKind::CustomerReplied),
+        _ => None,
+    }
+}
+
 /// The SLA events of `case` from its history (oldest first) and follow-ups; none when no
 /// policy of `policies` ever applies to it.
 pub fn sla_events(
@@ -82,19 +98,8 @@ pub fn sla_events(
     }
     let policy = first_policy?;
     // Replies, merged after the field changes of the same instant.
-    let mut replies: Vec<SlaEvent> = follow_ups
-        .iter()
-        .filter_map(|f| {
-            let kind = match f.kind {
-                FollowUpKind::OutboundEmail | FollowUpKind::CallSummary if f.author.is_some() => {
-                    SlaEventKind::AgentReplied
-                }
-                FollowUpKind::InboundEmail => SlaEventKind::CustomerReplied,
-                _ => return None,
-            };
-            Some(SlaEvent { at: f.at.max(created), kind })
-        })
-        .collect();
+    let mut replies: Vec<SlaEvent> =
+        follow_ups.iter().filter_map(|f| Some(SlaEvent { at: f.at.max(created), kind: reply_kind(f)? })).collect();
     replies.sort_by_key(|e| e.at);
     let mut events = Vec::with_capacity(1 + changes.len() + replies.len());
     events.push(SlaEvent { at: created, kind: SlaEventKind::Created { policy, status, priority, tier, fields } });

@@ -13,6 +13,8 @@
 //! Everything counts whole seconds in `i64`; no floating point. The wire forms
 //! ([`CalendarSpec`], [`PolicySpec`], [`SlaEvent`], [`SlaState`]) derive `utoipa::ToSchema`
 //! with the `openapi` feature.
+//! - [`alarm`]: the warnings and breaches the SLA timer raises ([`alarms_due`]).
+//! - [`mark`]: the instants a case's row keeps for lists and timers ([`SlaMark`]).
 //! - [`config`]: calendars and policies as a tenant stores them, and which policy applies
 //!   to a case; [`history`]: a case's SLA events from its stored history and follow-ups.
 //!
@@ -56,16 +58,19 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod alarm;
 pub mod calendar;
 pub mod clock;
 pub mod config;
 pub mod history;
+pub mod mark;
 pub mod policy;
 #[cfg(test)]
 mod proptests;
 pub mod report;
 mod timeline;
 
+pub use alarm::{AlarmKind, SlaAlarm, SlaTimer, alarms_due};
 pub use calendar::{BusinessCalendar, CalendarSpec, DayException, DayOfWeek, Holiday, OpenHours, TimeSpan};
 pub use clock::{
     MetricState, MetricStatus, PolicyBook, SlaClock, SlaEngine, SlaEvent, SlaEventKind, SlaState, sla_state,
@@ -75,5 +80,6 @@ pub use config::{
     SlaSetting, SlaSettingKind, check_name, policy_for,
 };
 pub use history::sla_events;
+pub use mark::{SlaCondition, SlaMark};
 pub use policy::{CaseFacts, FieldCondition, Metric, PolicySpec, SlaPolicy, TargetRule, TimeBasis};
 pub use report::{MAX_REPORT_CASES, SlaReport, SlaReportQuery, SlaReportRow, SlaTally};

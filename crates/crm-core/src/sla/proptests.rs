@@ -291,4 +291,25 @@ proptest! {
         let clock: SlaClock = serde_json::from_str(&stored).map_err(|e| TestCaseError::fail(e.to_string()))?;
         prop_assert_eq!(clock.state(&mut SlaEngine::new(&book), now).ok(), Some(whole));
     }
+
+    #[test]
+    fn the_mark_does_not_depend_on_when_it_is_computed(
+        calendar in arb_calendar(),
+        history in arb_history(),
+        written in 0i64..2 * DAY,
+        later in proptest::collection::vec(0i64..20 * DAY, 1..6),
+    ) {
+        // a store writes the mark when the case is written (at or after its last event) and
+        // reads "breached", "warning" and "due next" from it at any later instant
+        let book = book(&calendar);
+        let last = history.last().map_or(0, |e| e.at.timestamp());
+        let fail = |e: crate::error::FieldError| TestCaseError::fail(e.to_string());
+        let stored = SlaMark::of(&sla_state(&book, &history, at(last + written)).map_err(fail)?);
+        for gap in later {
+            let now = at(last + written + gap);
+            let state = sla_state(&book, &history, now).map_err(fail)?;
+            prop_assert_eq!(SlaMark::of(&state), stored);
+            prop_assert_eq!(stored.condition_at(now), SlaCondition::of_state(&state, now));
+        }
+    }
 }

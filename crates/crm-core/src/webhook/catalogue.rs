@@ -48,6 +48,8 @@ pub const EVENT_TYPES: &[EventType] = &[
     t("case.assigned", "case_assigned", "A case was (re)assigned."),
     t("case.deleted", "case_deleted", "A case was (softly) deleted."),
     t("case.restored", "case_restored", "A deleted case was restored."),
+    t("case.sla_warning", "sla_warning", "A case's SLA metric reached its warning share of the target."),
+    t("case.sla_breached", "sla_breached", "A case's SLA metric breached its target."),
     t("case.follow_up_added", "follow_up_added", "A follow-up was added to a case."),
     t("case.mail_received", "mail_received", "A mail was received on a case (its inbound_email follow-up)."),
     t("task.created", "task_created", "A task was created."),

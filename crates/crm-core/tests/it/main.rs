@@ -13,4 +13,5 @@ mod pushes;
 mod roundtrip;
 mod sla;
 mod sla_cases;
+mod sla_timers;
 mod workers;

@@ -74,7 +74,12 @@ pub struct CaseListParams {
     /// Text in the subject or description.
     #[serde(default)]
     pub text: Option<String>,
-    /// Sort key: created_at (default), updated_at, number, priority.
+    /// SLA condition now: breached, warning (not breached) or running (neither).
+    #[serde(default)]
+    #[param(inline)]
+    pub sla: Option<crm_core::sla::SlaCondition>,
+    /// Sort key: created_at (default), updated_at, number, priority, due_next (the next SLA
+    /// deadline; cases without one last in ascending order).
     #[serde(default)]
     #[param(inline)]
     pub sort: Option<CaseSortField>,
@@ -111,6 +116,8 @@ pub async fn list_cases(
         updated_from: q.updated_from,
         updated_to: q.updated_to,
         text: q.text,
+        sla: q.sla,
+        at: None,
     };
     let sort = CaseSort { field: q.sort.unwrap_or_default(), direction: q.direction.unwrap_or_default() };
     Ok(Reply::ok(st.crm.list_cases(&actor, &filter, sort, &page).await?.into()))

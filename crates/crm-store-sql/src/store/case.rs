@@ -22,6 +22,8 @@ use super::interaction::replace_interaction;
 use super::paging::{decode_cursor, paginate};
 use super::sequence::Counter;
 use super::{events_statement, insert_together, insert_together_if, require, stale_or_missing, write_events};
+use crm_core::sla::SlaCondition;
+
 use crate::connect::{SqlStore, finish};
 use crate::error::{db, with_value};
 use crate::sql::{
@@ -38,6 +40,7 @@ fn position(field: CaseSortField, case: &Case) -> CasePosition {
         CaseSortField::UpdatedAt => (field, Some(case.updated_at()), None, case.number),
         CaseSortField::Number => (field, None, None, case.number),
         CaseSortField::Priority => (field, None, Some(case.priority()), case.number),
+        CaseSortField::DueNext => (field, case.sla().and_then(|m| m.due_at), None, case.number),
     }
 }
 
@@ -66,15 +69,20 @@ pub(crate) fn case_values(c: &Case) -> StoreResult<Vec<Value>> {
         int(c.version()),
         text(to_doc(c)?),
         ts_opt(c.deleted_at()),
+        Value::BigInt(Some(ts(crm_core::case::due_key(c)))),
+        ts_opt(c.sla().and_then(|m| m.warning_at)),
+        ts_opt(c.sla().and_then(|m| m.breach_at)),
+        ts_opt(c.sla().and_then(crm_core::sla::SlaMark::first_alarm)),
     ])
 }
 
 /// The columns of a case row.
 pub(crate) const CASE_COLUMNS: &str = "id, tenant_id, number, customer_id, status, visibility, severity, priority, \
-     priority_rank, assignee_id, group_id, subject_lc, description_lc, created_at, updated_at, version, doc, deleted_at";
+     priority_rank, assignee_id, group_id, subject_lc, description_lc, created_at, updated_at, version, doc, deleted_at, \
+     sla_due_key, sla_warning_at, sla_breach_at, sla_fire_at";
 
 /// The number of [`CASE_COLUMNS`].
-pub(crate) const CASE_COLUMN_COUNT: usize = 18;
+pub(crate) const CASE_COLUMN_COUNT: usize = 22;
 
 fn duplicate_value(case: &Case) -> impl Fn(&str) -> Option<String> + '_ {
     |field| match field {
@@ -273,6 +281,11 @@ pub(crate) fn case_list_statement(
         sql.push_str(" AND (subject_lc LIKE ? ESCAPE '\\' OR description_lc LIKE ? ESCAPE '\\')");
         values.extend([text(pattern.as_str()), text(pattern)]);
     }
+    if let Some(condition) = filter.sla {
+        let (sla_sql, sla_values) = sla_condition(condition, filter.at.unwrap_or_default());
+        sql.push_str(&sla_sql);
+        values.extend(sla_values);
+    }
     let (scope_sql, scope_values) = scope_condition(scope);
     sql.push_str(&scope_sql);
     values.extend(scope_values);
@@ -282,6 +295,7 @@ pub(crate) fn case_list_statement(
             CaseSortField::UpdatedAt => Some("updated_at"),
             CaseSortField::Number => None,
             CaseSortField::Priority => Some("priority_rank"),
+            CaseSortField::DueNext => Some("sla_due_key"),
         },
         match sort.direction {
             SortDirection::Asc => ("ASC", ">"),
@@ -292,6 +306,7 @@ pub(crate) fn case_list_statement(
         let primary = match sort.field {
             CaseSortField::CreatedAt | CaseSortField::UpdatedAt => at.map(ts),
             CaseSortField::Priority => priority.map(priority_rank),
+            CaseSortField::DueNext => Some(at.map_or(i64::MAX, ts)),
             CaseSortField::Number => None,
         };
         match (key, primary) {
@@ -311,6 +326,21 @@ pub(crate) fn case_list_statement(
     }
     sql.push_str(&limit(u64::from(limit_to) + 1));
     (sql, values)
+}
+
+/// The SLA condition at `now` on the `cases` row (ADR 0028; the reference is
+/// [`crm_core::sla::SlaMark::condition_at`]), with its values.
+pub(crate) fn sla_condition(condition: SlaCondition, now: DateTime<Utc>) -> (String, Vec<Value>) {
+    let now = || Value::BigInt(Some(ts(now)));
+    let not_breached = " AND (sla_breach_at IS NULL OR sla_breach_at > ?)";
+    match condition {
+        SlaCondition::Breached => (" AND sla_breach_at <= ?".to_owned(), vec![now()]),
+        SlaCondition::Warning => (format!(" AND sla_warning_at <= ?{not_breached}"), vec![now(), now()]),
+        SlaCondition::Running => (
+            format!(" AND sla_due_key < ?{not_breached} AND (sla_warning_at IS NULL OR sla_warning_at > ?)"),
+            vec![Value::BigInt(Some(i64::MAX)), now(), now()],
+        ),
+    }
 }
 
 /// The private-scope condition on the `cases` row, with its values.
@@ -413,7 +443,8 @@ impl CaseStore for SqlStore {
             values.extend([uid(case.id), uid(case.tenant), int(expected_version)]);
             let sql = "UPDATE cases SET number = ?, customer_id = ?, status = ?, visibility = ?, severity = ?, \
                        priority = ?, priority_rank = ?, assignee_id = ?, group_id = ?, subject_lc = ?, \
-                       description_lc = ?, created_at = ?, updated_at = ?, version = ?, doc = ?, deleted_at = ? \
+                       description_lc = ?, created_at = ?, updated_at = ?, version = ?, doc = ?, deleted_at = ?, \
+                       sla_due_key = ?, sla_warning_at = ?, sla_breach_at = ?, sla_fire_at = ? \
                        WHERE id = ? AND tenant_id = ? AND version = ?";
             let touched = exec(&tx, sql, values)
                 .await

@@ -2,18 +2,25 @@
 //! tenant, kind and name, the document in `doc`; a scope is unique per tenant and kind
 //! (a unique index; `NULL` scopes never clash). Writes check name, version and scope in
 //! their transaction, so the error names the field whichever backend answers.
+//!
+//! The SLA timer (`m0024`, ADR 0028): the cases whose `sla_fire_at` is due, and the alarms
+//! raised, once each by the primary key of `sla_alarms`, with their events.
 
 use async_trait::async_trait;
 use sea_orm::{QueryResult, Value};
 
+use chrono::{DateTime, Utc};
 use crm_core::StoreError;
-use crm_core::ids::TenantId;
+use crm_core::event::DomainEvent;
+use crm_core::ids::{CaseId, TenantId};
 use crm_core::ports::{SlaStore, StoreResult};
-use crm_core::sla::{SlaSetting, SlaSettingKind};
+use crm_core::sla::alarm::metric_name;
+use crm_core::sla::{SlaAlarm, SlaSetting, SlaSettingKind, SlaTimer};
 
+use super::write_events;
 use crate::connect::{SqlStore, finish};
 use crate::error::db;
-use crate::sql::{all, col, exec, int, one, parse_doc, text, to_doc, uid};
+use crate::sql::{all, col, exec, from_ts, int, limit, one, parse_doc, text, to_doc, ts, ts_opt, uid};
 
 const COLUMNS: &str = "tenant_id, kind, name, scope, version, doc";
 
@@ -134,6 +141,70 @@ impl SlaStore for SqlStore {
                 .await
                 .map_err(db)?;
             Ok(())
+        }
+        .await;
+        finish(tx, result).await
+    }
+
+    async fn due_sla_timers(&self, now: DateTime<Utc>, max: u32) -> StoreResult<Vec<SlaTimer>> {
+        let sql = format!(
+            "SELECT tenant_id, id, sla_fire_at FROM cases WHERE sla_fire_at IS NOT NULL AND sla_fire_at <= ? \
+             ORDER BY sla_fire_at, id{}",
+            limit(max.into())
+        );
+        let rows = all(&self.read, &sql, vec![Value::BigInt(Some(ts(now)))]).await.map_err(db)?;
+        rows.iter()
+            .map(|r| {
+                Ok(SlaTimer {
+                    tenant: TenantId::from_uuid(col(r, "tenant_id")?),
+                    case: CaseId::from_uuid(col(r, "id")?),
+                    fire_at: from_ts(col(r, "sla_fire_at")?),
+                })
+            })
+            .collect()
+    }
+
+    async fn fire_sla_timer(
+        &self,
+        timer: &SlaTimer,
+        next: Option<DateTime<Utc>>,
+        alarms: &[SlaAlarm],
+        events: &[DomainEvent],
+    ) -> StoreResult<u32> {
+        let tx = self.begin().await?;
+        let result = async {
+            let mut raised = Vec::new();
+            for (alarm, event) in alarms.iter().zip(events) {
+                // the key makes the alarm once: a racing caller's insert waits for ours
+                // (PostgreSQL) or runs after it (SQLite's single writer) and does nothing
+                let inserted = exec(
+                    &tx,
+                    "INSERT INTO sla_alarms (case_id, metric, kind, started_at, tenant_id, fired_at) \
+                     VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (case_id, metric, kind, started_at) DO NOTHING",
+                    vec![
+                        uid(timer.case),
+                        text(metric_name(alarm.metric)),
+                        text(alarm.kind.as_str()),
+                        Value::BigInt(Some(ts(alarm.started_at))),
+                        uid(timer.tenant),
+                        Value::BigInt(Some(ts(event.at))),
+                    ],
+                )
+                .await
+                .map_err(db)?;
+                if inserted == 1 {
+                    raised.push(event.clone());
+                }
+            }
+            write_events(&tx, &raised).await?;
+            exec(
+                &tx,
+                "UPDATE cases SET sla_fire_at = ? WHERE id = ? AND tenant_id = ? AND sla_fire_at = ?",
+                vec![ts_opt(next), uid(timer.case), uid(timer.tenant), Value::BigInt(Some(ts(timer.fire_at)))],
+            )
+            .await
+            .map_err(db)?;
+            Ok(u32::try_from(raised.len()).unwrap_or(u32::MAX))
         }
         .await;
         finish(tx, result).await

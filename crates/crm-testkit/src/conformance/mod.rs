@@ -45,6 +45,7 @@ mod outbound;
 mod outbox;
 mod responses;
 mod sla;
+mod sla_marks;
 mod tasks;
 mod webhooks;
 
@@ -93,6 +94,7 @@ pub use outbound::*;
 pub use outbox::*;
 pub use responses::*;
 pub use sla::*;
+pub use sla_marks::*;
 pub use tasks::*;
 pub use webhooks::*;
 
@@ -228,6 +230,8 @@ macro_rules! store_conformance_tests {
             outbox_events_are_fanned_out_once_in_event_order,
             deliveries_are_claimed_in_aggregate_order_and_replayed,
             sla_settings_round_trip_with_versions_and_unique_scopes,
+            case_lists_filter_by_sla_condition_and_sort_by_due_next,
+            sla_alarms_are_raised_once_by_racing_timers,
             mails_are_queued_claimed_and_dead_lettered,
             mails_are_claimed_by_one_worker_at_a_time,
             received_mails_are_written_whole_once_per_message_id,

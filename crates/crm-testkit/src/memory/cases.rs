@@ -28,6 +28,7 @@ fn position(field: CaseSortField, case: &Case) -> CasePosition {
         CaseSortField::UpdatedAt => (field, Some(case.updated_at()), None, case.number),
         CaseSortField::Number => (field, None, None, case.number),
         CaseSortField::Priority => (field, None, Some(case.priority()), case.number),
+        CaseSortField::DueNext => (field, case.sla().and_then(|m| m.due_at), None, case.number),
     }
 }
 
@@ -35,7 +36,13 @@ fn position(field: CaseSortField, case: &Case) -> CasePosition {
 /// [`CaseSort::compare`]).
 fn after(sort: CaseSort, case: &Case, cursor: &CasePosition) -> bool {
     let (_, at, priority, number) = position(sort.field, case);
-    let ord = (at, priority, number).cmp(&(cursor.1, cursor.2, cursor.3));
+    let ord = if sort.field == CaseSortField::DueNext {
+        // no deadline sorts after every deadline (`crm_core::case::due_key`)
+        let key = |at: Option<DateTime<Utc>>| at.unwrap_or(DateTime::<Utc>::MAX_UTC);
+        (key(at), number).cmp(&(key(cursor.1), cursor.3))
+    } else {
+        (at, priority, number).cmp(&(cursor.1, cursor.2, cursor.3))
+    };
     match sort.direction {
         SortDirection::Asc => ord == Ordering::Greater,
         SortDirection::Desc => ord == Ordering::Less,
@@ -59,6 +66,10 @@ impl State {
 
     pub(super) fn put_case(&mut self, case: &Case, history: &[CaseHistoryEntry]) {
         self.cases.insert(case.id, case.clone());
+        match case.sla().and_then(crm_core::sla::SlaMark::first_alarm) {
+            Some(at) => self.sla_timers.insert(case.id, (case.tenant, at)),
+            None => self.sla_timers.remove(&case.id),
+        };
         self.history.entry(case.id).or_default().extend(history.iter().cloned());
     }
 

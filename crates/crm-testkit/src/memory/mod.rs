@@ -130,6 +130,10 @@ pub(crate) struct State {
     pub(crate) attachments: HashMap<crm_core::ids::AttachmentId, crm_core::attachment::Attachment>,
     pub(crate) webhooks: webhooks::Webhooks,
     pub(crate) sla: BTreeMap<(TenantId, crm_core::sla::SlaSettingKind, String), crm_core::sla::SlaSetting>,
+    /// The SLA timer of each case (its row's `sla_fire_at`; ADR 0028).
+    pub(crate) sla_timers: HashMap<CaseId, (TenantId, chrono::DateTime<chrono::Utc>)>,
+    /// The SLA alarms raised, by key.
+    pub(crate) sla_alarms: std::collections::BTreeSet<sla::AlarmKey>,
     pub(crate) mails: HashMap<FollowUpId, mail::MailRow>,
     pub(crate) inbound_mails: HashMap<FollowUpId, crm_core::mail::received::InboundMail>,
     pub(crate) mail_rules: HashMap<TenantId, crm_core::mail::rules::MailRuleSet>,

@@ -1,10 +1,13 @@
-//! [`SlaStore`] for [`MemoryStore`]: the SLA settings of each tenant, by kind and name.
+//! [`SlaStore`] for [`MemoryStore`]: the SLA settings of each tenant, by kind and name;
+//! the SLA timers of the cases and the alarms raised (ADR 0028).
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use crm_core::error::StoreError;
-use crm_core::ids::TenantId;
+use crm_core::event::DomainEvent;
+use crm_core::ids::{CaseId, TenantId};
 use crm_core::ports::{SlaStore, StoreResult};
-use crm_core::sla::{SlaSetting, SlaSettingKind};
+use crm_core::sla::{AlarmKind, Metric, SlaAlarm, SlaSetting, SlaSettingKind, SlaTimer};
 
 use super::{MemoryStore, check_version};
 
@@ -63,4 +66,47 @@ impl SlaStore for MemoryStore {
         state.sla.remove(&key);
         Ok(())
     }
+
+    async fn due_sla_timers(&self, now: DateTime<Utc>, limit: u32) -> StoreResult<Vec<SlaTimer>> {
+        let state = self.read()?;
+        let mut due: Vec<SlaTimer> = state
+            .sla_timers
+            .iter()
+            .filter(|(_, (_, at))| *at <= now)
+            .map(|(case, (tenant, at))| SlaTimer { tenant: *tenant, case: *case, fire_at: *at })
+            .collect();
+        due.sort_by_key(|t| (t.fire_at, t.case));
+        due.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        Ok(due)
+    }
+
+    async fn fire_sla_timer(
+        &self,
+        timer: &SlaTimer,
+        next: Option<DateTime<Utc>>,
+        alarms: &[SlaAlarm],
+        events: &[DomainEvent],
+    ) -> StoreResult<u32> {
+        let mut state = self.write()?;
+        let fresh: Vec<(AlarmKey, DomainEvent)> = alarms
+            .iter()
+            .zip(events)
+            .map(|(a, e)| ((timer.case, a.metric, a.kind, a.started_at), e.clone()))
+            .filter(|(key, _)| !state.sla_alarms.contains(key))
+            .collect();
+        let raised: Vec<DomainEvent> = fresh.iter().map(|(_, e)| e.clone()).collect();
+        let rows = state.stage_events(&raised)?;
+        state.sla_alarms.extend(fresh.into_iter().map(|(key, _)| key));
+        state.commit_events(rows);
+        if state.sla_timers.get(&timer.case).is_some_and(|(_, at)| *at == timer.fire_at) {
+            match next {
+                Some(at) => state.sla_timers.insert(timer.case, (timer.tenant, at)),
+                None => state.sla_timers.remove(&timer.case),
+            };
+        }
+        Ok(u32::try_from(raised.len()).unwrap_or(u32::MAX))
+    }
 }
+
+/// The key of an SLA alarm: raised once.
+pub(crate) type AlarmKey = (CaseId, Metric, AlarmKind, DateTime<Utc>);

@@ -148,6 +148,7 @@ impl ValidNewCase {
             custom: self.custom,
             version: 1,
             deleted_at: None,
+            sla: None,
         }
     }
 }

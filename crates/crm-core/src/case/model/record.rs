@@ -56,6 +56,9 @@ pub struct CaseRecord {
     /// When it was (soft) deleted; `None` while live.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deleted_at: Option<DateTime<Utc>>,
+    /// Its SLA instants as of its last write (ADR 0028).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sla: Option<crate::sla::SlaMark>,
 }
 
 impl From<CaseRecord> for Case {
@@ -96,6 +99,7 @@ impl Case {
             custom: r.custom,
             version: r.version,
             deleted_at: r.deleted_at,
+            sla: r.sla,
         }
     }
 
@@ -123,6 +127,7 @@ impl Case {
             custom: self.custom,
             version: self.version,
             deleted_at: self.deleted_at,
+            sla: self.sla,
         }
     }
 }

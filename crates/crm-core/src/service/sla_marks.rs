@@ -1,0 +1,185 @@
+//! The SLA instants a case row keeps (ADR 0028): computed by the clock from the case's
+//! history whenever a write can change it, and written with the case.
+//!
+//! - Creating a case marks it in the creating transaction (its history is the new entries).
+//! - Editing a case's status, priority or group re-marks it in the editing transaction (the
+//!   stored history plus the new entries, and its follow-ups).
+//! - A follow-up that counts as a reply re-marks the case right after it is written
+//!   ([`Crm::refresh_case_sla`]); a policy or calendar change re-marks the tenant's cases
+//!   ([`Crm::remark_sla_cases`]); the timer round re-marks the cases it fires for.
+
+use super::Crm;
+use crate::case::{Case, CaseHistoryEntry};
+use crate::error::Result;
+use crate::follow_up::FollowUp;
+use crate::ids::{CaseId, TenantId};
+use crate::sla::{PolicyBook, SlaCalendarRecord, SlaMark, SlaPolicyRecord, SlaSettingKind, SlaState, sla_state};
+
+/// A tenant's SLA settings, ready to fold histories with.
+#[derive(Debug, Default)]
+pub(super) struct SlaBook {
+    /// The policies (which applies to a case is decided from these).
+    pub(super) policies: Vec<SlaPolicyRecord>,
+    /// The policies with their calendars.
+    pub(super) book: PolicyBook,
+}
+
+/// The fields whose change can move a case's SLA clock.
+fn moves_the_clock(entry: &CaseHistoryEntry) -> bool {
+    matches!(entry.field.as_str(), "status" | "priority" | "group")
+}
+
+impl SlaBook {
+    /// The clock's state of `case` at `now` from its whole history and follow-ups; none when
+    /// no policy applies or the history cannot be folded (a policy missing its calendar).
+    pub(super) fn state(
+        &self,
+        case: &Case,
+        history: &[CaseHistoryEntry],
+        follow_ups: &[FollowUp],
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Option<SlaState> {
+        let events = crate::sla::sla_events(case, history, follow_ups, &self.policies)?;
+        let now = now.max(events.last().map_or(now, |e| e.at));
+        sla_state(&self.book, &events, now).ok()
+    }
+}
+
+impl Crm {
+    /// The SLA settings of a tenant (no permission checked: for use cases and workers).
+    pub(super) async fn sla_book(&self, tenant: TenantId) -> Result<SlaBook> {
+        let rows = self.store.sla_settings(tenant, SlaSettingKind::Policy).await?;
+        let policies: Vec<SlaPolicyRecord> =
+            rows.iter().map(SlaPolicyRecord::from_setting).collect::<std::result::Result<_, _>>()?;
+        if policies.is_empty() {
+            return Ok(SlaBook::default());
+        }
+        let rows = self.store.sla_settings(tenant, SlaSettingKind::Calendar).await?;
+        let calendars: Vec<SlaCalendarRecord> =
+            rows.iter().map(SlaCalendarRecord::from_setting).collect::<std::result::Result<_, _>>()?;
+        let mut book = PolicyBook::new();
+        for p in &policies {
+            if let Some(c) = calendars.iter().find(|c| c.name == p.calendar) {
+                book.insert(p.name.clone(), p.policy.clone(), c.calendar.clone());
+            }
+        }
+        Ok(SlaBook { policies, book })
+    }
+
+    /// Marks a new case from its first history entries (before it is inserted).
+    pub(super) async fn mark_new_case(&self, case: &mut Case, history: &[CaseHistoryEntry]) -> Result<()> {
+        let book = self.sla_book(case.tenant).await?;
+        if book.policies.is_empty() {
+            return Ok(());
+        }
+        let mark = book.state(case, history, &[], case.created_at).map(|s| SlaMark::of(&s));
+        case.set_sla(mark);
+        Ok(())
+    }
+
+    /// Re-marks an edited case (before it is written) when the edit moves its clock: the
+    /// stored history, then `new_entries`, and its follow-ups.
+    pub(super) async fn mark_edited_case(&self, case: &mut Case, new_entries: &[CaseHistoryEntry]) -> Result<()> {
+        if !new_entries.iter().any(moves_the_clock) {
+            return Ok(());
+        }
+        let book = self.sla_book(case.tenant).await?;
+        if book.policies.is_empty() && case.sla().is_none() {
+            return Ok(());
+        }
+        let mut history = self.store.case_history(case.tenant, case.id).await?;
+        history.extend_from_slice(new_entries);
+        let follow_ups = self.store.follow_ups_of(case.tenant, case.id).await?;
+        let mark = book.state(case, &history, &follow_ups, self.clock.now()).map(|s| SlaMark::of(&s));
+        case.set_sla(mark);
+        Ok(())
+    }
+
+    /// The clock's state of a stored case now, and the case re-marked with it (not written).
+    pub(super) async fn sla_state_of(&self, book: &SlaBook, case: &Case) -> Result<(Option<SlaState>, Case)> {
+        let history = self.store.case_history(case.tenant, case.id).await?;
+        let follow_ups = self.store.follow_ups_of(case.tenant, case.id).await?;
+        let state = book.state(case, &history, &follow_ups, self.clock.now());
+        let mut marked = case.clone();
+        marked.set_sla(state.as_ref().map(SlaMark::of));
+        Ok((state, marked))
+    }
+
+    /// Re-marks a stored case from its history now and writes the mark when it changed
+    /// (the case's version unchanged, guarded by it: a concurrent edit re-marks itself).
+    /// Returns whether it wrote.
+    ///
+    /// # Errors
+    /// Store failures other than a concurrent edit.
+    pub async fn refresh_case_sla(&self, tenant: TenantId, id: CaseId) -> Result<bool> {
+        let Some(case) = self.store.get_case(tenant, id).await? else {
+            return Ok(false);
+        };
+        let book = self.sla_book(tenant).await?;
+        if book.policies.is_empty() && case.sla().is_none() {
+            return Ok(false);
+        }
+        let (_, marked) = self.sla_state_of(&book, &case).await?;
+        self.write_mark(&case, &marked).await
+    }
+
+    /// Writes `marked` over `case` when its mark differs, without a new version.
+    pub(super) async fn write_mark(&self, case: &Case, marked: &Case) -> Result<bool> {
+        if marked.sla() == case.sla() {
+            return Ok(false);
+        }
+        match self.store.update_case(marked, case.version(), &[], &[]).await {
+            Ok(()) => Ok(true),
+            Err(crate::StoreError::Conflict(_) | crate::StoreError::NotFound { .. }) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+impl Crm {
+    /// One round of the SLA timer (ADR 0028): for up to `limit` cases whose timer is due,
+    /// across tenants, re-checks the clock now (the policy, the calendar or the history may
+    /// have changed since the timer was set), re-marks the case when its mark moved, and
+    /// raises each warning and breach reached exactly once (`SlaWarning`, `SlaBreached`),
+    /// then sets the timer to the next alarm.
+    ///
+    /// # Errors
+    /// Store failures.
+    pub async fn fire_sla_timers(&self, limit: u32) -> Result<super::RoundReport> {
+        let now = self.clock.now();
+        let timers = self.store.due_sla_timers(now, limit).await?;
+        let mut books: std::collections::HashMap<TenantId, SlaBook> = std::collections::HashMap::new();
+        let mut raised = 0u32;
+        for timer in &timers {
+            let (alarms, next) = match self.store.get_case(timer.tenant, timer.case).await? {
+                None => (Vec::new(), None),
+                Some(case) => {
+                    if !books.contains_key(&timer.tenant) {
+                        books.insert(timer.tenant, self.sla_book(timer.tenant).await?);
+                    }
+                    let book =
+                        books.get(&timer.tenant).ok_or_else(|| crate::Error::not_found("tenant", timer.tenant))?;
+                    let (state, marked) = self.sla_state_of(book, &case).await?;
+                    let alarms = state.map(|s| crate::sla::alarms_due(&case, &s, now)).unwrap_or_default();
+                    let next = marked.sla().and_then(|m| m.next_alarm_after(now));
+                    self.write_mark(&case, &marked).await?;
+                    (alarms, next)
+                }
+            };
+            let events: Vec<crate::event::DomainEvent> = alarms
+                .iter()
+                .map(|a| crate::event::DomainEvent {
+                    id: crate::time::next_id(&*self.ids),
+                    tenant: timer.tenant,
+                    at: now,
+                    actor: None,
+                    kind: a.event.clone(),
+                    audit: crate::audit::EventAudit::default(),
+                })
+                .collect();
+            raised = raised.saturating_add(self.store.fire_sla_timer(timer, next, &alarms, &events).await?);
+        }
+        let n = u32::try_from(timers.len()).unwrap_or(u32::MAX);
+        Ok(super::RoundReport { claimed: n, done: raised, more: n >= limit && limit > 0, ..Default::default() })
+    }
+}
