@@ -107,4 +107,8 @@ id_type! {
     CallListEntryId,
     /// A knowledge article (KNO-1); its versions are numbered from 1.
     ArticleId,
+    /// An organisation (company, account) customers may belong to (issue 27).
+    OrganisationId,
+    /// A lead: a prospect not yet a customer (INT-7).
+    LeadId,
 }

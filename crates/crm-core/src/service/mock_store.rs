@@ -44,6 +44,7 @@ pub(super) struct MockStore {
     pub(super) guidance: crate::ports::guidance::MockGuidanceStore,
     pub(super) outbound: crate::ports::outbound::MockOutboundStore,
     pub(super) knowledge: crate::ports::knowledge::MockKnowledgeStore,
+    pub(super) contacts: crate::ports::contacts::MockContactStore,
 }
 
 #[async_trait]

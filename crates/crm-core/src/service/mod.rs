@@ -25,15 +25,19 @@ mod imports;
 mod installation;
 mod interactions;
 mod knowledge;
+mod leads;
 mod live;
 mod lookup;
 mod mail;
 mod merge;
 mod messages;
 #[cfg(test)]
+mod mock_contacts;
+#[cfg(test)]
 mod mock_outbound;
 #[cfg(test)]
 mod mock_store;
+mod organisations;
 mod outbound;
 mod requests;
 mod sla;
@@ -60,6 +64,7 @@ pub use groups::{GroupPatch, Membership};
 pub use imports::CustomerImportCheck;
 pub use lookup::{Agenda, MAX_LOOKUP_MATCHES};
 pub use mail::{MAX_MAIL_LIST, MailSettings};
+pub use organisations::{MAX_ORGANISATION_MATCHES, OrganisationLookup};
 pub use outbound::{ImportReport, ImportRow, MAX_IMPORT_ROWS, MAX_OUTBOUND_PAGE, RowError};
 pub use tenant_settings::TenantSettingsPatch;
 pub use webhooks::{ReplayRequest, Replayed, Rotation, WebhookSettings};

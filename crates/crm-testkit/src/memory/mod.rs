@@ -14,6 +14,7 @@ mod app_state;
 mod attachments;
 mod audit;
 mod cases;
+mod contacts;
 mod custom_fields;
 mod customers;
 mod directory;
@@ -136,6 +137,7 @@ pub(crate) struct State {
     pub(crate) audit: audit::AuditState,
     /// Every version of each article, oldest first.
     pub(crate) articles: HashMap<crm_core::ids::ArticleId, Vec<crm_core::knowledge::Article>>,
+    pub(crate) contacts: contacts::ContactState,
 }
 
 impl MemoryStore {
