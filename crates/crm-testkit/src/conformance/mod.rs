@@ -29,6 +29,7 @@ mod cards;
 mod case_lists;
 mod cases;
 mod concurrency;
+mod contacts;
 mod conversations;
 mod custom_fields;
 mod customers;
@@ -74,6 +75,7 @@ pub use cards::*;
 pub use case_lists::*;
 pub use cases::*;
 pub use concurrency::*;
+pub use contacts::*;
 pub use conversations::*;
 pub use custom_fields::*;
 pub use customers::*;
@@ -238,6 +240,12 @@ macro_rules! store_conformance_tests {
             article_shortcuts_are_unique_per_tenant,
             solutions_link_problems_of_their_tenant,
             article_lists_filter_and_page,
+            organisations_round_trip_and_are_found_by_identity_and_name,
+            memberships_are_set_listed_and_guard_deletion,
+            leads_round_trip_and_are_listed_newest_first,
+            contacts_created_in_an_interaction_are_written_with_it_or_not_at_all,
+            a_lead_conversion_is_written_whole_or_not_at_all,
+            other_tenants_organisations_and_leads_behave_as_absent,
         );
     };
 }
