@@ -42,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(crate::store::mail::CaseMails),
             Box::new(m0018_knowledge::KnowledgeArticles),
             Box::new(crate::store::attachment::Attachments),
+            Box::new(crate::store::contacts::Contacts),
         ]
     }
 }

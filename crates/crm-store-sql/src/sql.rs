@@ -145,7 +145,9 @@ as_uuid!(
     FieldDefinitionId,
     ScriptId,
     ScriptRunId,
-    ArticleId
+    ArticleId,
+    OrganisationId,
+    LeadId
 );
 
 /// A uuid as a bound value.
