@@ -13,6 +13,7 @@ mod audit;
 mod auth;
 mod bad_input;
 mod blackbox;
+mod contacts;
 mod conversations;
 mod custom_fields;
 mod external;
