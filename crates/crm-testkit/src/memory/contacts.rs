@@ -170,7 +170,7 @@ impl ContactStore for MemoryStore {
             return Err(StoreError::not_found("customer", customer));
         }
         if let Some(org) = organisation
-            && !state.contacts.organisations.get(&org).is_some_and(|o| o.tenant == tenant)
+            && state.contacts.organisations.get(&org).is_none_or(|o| o.tenant != tenant)
         {
             return Err(invalid_reference("organisation", format_args!("organisation {org}")));
         }
