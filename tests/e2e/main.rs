@@ -14,6 +14,7 @@ mod auth;
 mod bad_input;
 mod blackbox;
 mod console;
+mod contacts;
 mod conversations;
 mod custom_fields;
 mod external;

@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 use crate::case::CaseNumber;
 use crate::external::ActivityPush;
 use crate::ids::{
-    AgentId, ArticleId, CaseId, CustomerId, EventId, FollowUpId, GroupId, InteractionId, MergeId, MessageId, TaskId,
-    TenantId,
+    AgentId, ArticleId, CaseId, CustomerId, EventId, FollowUpId, GroupId, InteractionId, LeadId, MergeId, MessageId,
+    OrganisationId, TaskId, TenantId,
 };
 use crate::interaction::{Direction, InteractionState, LinkTarget};
 use crate::knowledge::ArticleState;
@@ -310,6 +310,54 @@ pub enum EventKind {
         /// The response.
         response: crate::ids::ResponseId,
     },
+    /// An organisation was created (issue 27).
+    OrganisationCreated {
+        /// Organisation.
+        organisation: OrganisationId,
+    },
+    /// An organisation changed.
+    OrganisationUpdated {
+        /// Organisation.
+        organisation: OrganisationId,
+        /// Changed fields.
+        fields: Vec<String>,
+    },
+    /// An organisation was deleted.
+    OrganisationDeleted {
+        /// Organisation.
+        organisation: OrganisationId,
+    },
+    /// A customer joined an organisation, or left it (`organisation` none).
+    CustomerOrganisationChanged {
+        /// Customer.
+        customer: CustomerId,
+        /// The organisation it belongs to now.
+        organisation: Option<OrganisationId>,
+        /// The one it belonged to before.
+        previous: Option<OrganisationId>,
+    },
+    /// A lead was created (INT-7), during `interaction` when given.
+    LeadCreated {
+        /// Lead.
+        lead: LeadId,
+        /// The interaction it was created in.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        interaction: Option<InteractionId>,
+    },
+    /// A lead changed (its status among the fields).
+    LeadUpdated {
+        /// Lead.
+        lead: LeadId,
+        /// Changed fields.
+        fields: Vec<String>,
+    },
+    /// A lead became a customer.
+    LeadConverted {
+        /// Lead.
+        lead: LeadId,
+        /// The new customer.
+        customer: CustomerId,
+    },
 }
 
 /// Which worker delivers an event.
@@ -385,6 +433,13 @@ impl EventKind {
             EventKind::ArticleWritten { .. } => "article_written",
             EventKind::StandardResponseWritten { .. } => "standard_response_written",
             EventKind::StandardResponseDeleted { .. } => "standard_response_deleted",
+            EventKind::OrganisationCreated { .. } => "organisation_created",
+            EventKind::OrganisationUpdated { .. } => "organisation_updated",
+            EventKind::OrganisationDeleted { .. } => "organisation_deleted",
+            EventKind::CustomerOrganisationChanged { .. } => "customer_organisation_changed",
+            EventKind::LeadCreated { .. } => "lead_created",
+            EventKind::LeadUpdated { .. } => "lead_updated",
+            EventKind::LeadConverted { .. } => "lead_converted",
         }
     }
 }

@@ -111,4 +111,8 @@ id_type! {
     ResponseId,
     /// A shared folder of standard responses (KNO-4).
     ResponseFolderId,
+    /// An organisation (company, account) customers may belong to (issue 27).
+    OrganisationId,
+    /// A lead: a prospect not yet a customer (INT-7).
+    LeadId,
 }

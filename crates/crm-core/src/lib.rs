@@ -44,10 +44,12 @@ pub mod idempotency;
 pub mod ids;
 pub mod interaction;
 pub mod knowledge;
+pub mod lead;
 pub mod live;
 pub mod mail;
 #[cfg(feature = "openapi")]
 pub mod openapi;
+pub mod organisation;
 pub mod outbound;
 pub mod page;
 pub mod ports;

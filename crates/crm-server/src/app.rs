@@ -22,9 +22,9 @@ use crate::idempotency::idempotency;
 use crate::metrics::track;
 use crate::problem::{Problem, ProblemKind};
 use crate::routes::{
-    admin, attachments, audit, cases, custom_fields, customers, events, external, groups, guidance, interactions,
-    inbound_mail, knowledge, mail, messages, operator, outbound, outbox, passwords, public, responses, sla,
-    sla_report, tasks, webhooks,
+    admin, attachments, audit, cases, contacts, custom_fields, customers, events, external, groups, guidance,
+    inbound_mail, interactions, knowledge, mail, messages, operator, outbound, outbox, passwords, public,
+    responses, sla, sla_report, tasks, webhooks,
 };
 use crate::state::AppState;
 
@@ -67,6 +67,17 @@ pub fn api() -> (Router<AppState>, OpenApi) {
         .routes(routes!(interactions::link))
         .routes(routes!(interactions::unlink))
         .routes(routes!(interactions::create_case))
+        .routes(routes!(contacts::create_lead_from_interaction))
+        .routes(routes!(contacts::create_customer_from_interaction))
+        .routes(routes!(contacts::create_organisation, contacts::list_organisations))
+        .routes(routes!(contacts::get_organisation, contacts::update_organisation, contacts::delete_organisation))
+        .routes(routes!(contacts::organisation_card))
+        .routes(routes!(contacts::organisation_members))
+        .routes(routes!(contacts::customer_organisation, contacts::set_customer_organisation))
+        .routes(routes!(contacts::lookup_organisations))
+        .routes(routes!(contacts::create_lead, contacts::list_leads))
+        .routes(routes!(contacts::get_lead, contacts::update_lead))
+        .routes(routes!(contacts::convert_lead))
         .routes(routes!(custom_fields::custom_fields, custom_fields::define_custom_field))
         .routes(routes!(
             custom_fields::custom_field,

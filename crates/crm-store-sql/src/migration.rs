@@ -49,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0022_responses::StandardResponses),
             Box::new(crate::store::inbound_mail::InboundMails),
             Box::new(sla::SlaMarks),
+            Box::new(crate::store::contacts::Contacts),
         ]
     }
 }

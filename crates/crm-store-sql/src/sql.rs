@@ -147,7 +147,9 @@ as_uuid!(
     ScriptRunId,
     ArticleId,
     ResponseId,
-    ResponseFolderId
+    ResponseFolderId,
+    OrganisationId,
+    LeadId
 );
 
 /// A uuid as a bound value.

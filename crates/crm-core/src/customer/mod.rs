@@ -25,5 +25,6 @@ pub use model::{
     AccountNumber, Customer, CustomerContext, CustomerPatch, CustomerRecord, CustomerStatus, MAX_IDENTITIES, NameKeys,
     NewCustomer,
 };
+pub(crate) use model::{parse_addresses, parse_identities};
 pub use phone::{MAX_DIGITS as MAX_PHONE_DIGITS, PhoneNumber, Region};
 pub use relation::{Relation, RelationKind};

@@ -416,7 +416,7 @@ pub struct CustomerPatch {
 }
 
 /// Validated parts shared by create and patch.
-fn parse_identities(v: &mut Validator, inputs: &[IdentityInput], region: Option<Region>) -> Vec<Identity> {
+pub(crate) fn parse_identities(v: &mut Validator, inputs: &[IdentityInput], region: Option<Region>) -> Vec<Identity> {
     if inputs.len() > MAX_IDENTITIES {
         v.push(FieldError::new("identities", format!("at most {MAX_IDENTITIES} identities")));
     }
@@ -438,7 +438,7 @@ fn parse_identities(v: &mut Validator, inputs: &[IdentityInput], region: Option<
     out
 }
 
-fn parse_addresses(v: &mut Validator, inputs: &[PostalAddress]) -> Vec<PostalAddress> {
+pub(crate) fn parse_addresses(v: &mut Validator, inputs: &[PostalAddress]) -> Vec<PostalAddress> {
     if inputs.len() > 10 {
         v.push(FieldError::new("addresses", "at most 10 addresses"));
     }

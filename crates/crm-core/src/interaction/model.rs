@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::{Channel, Direction, InteractionAction, InteractionState};
 use crate::error::{FieldError, TransitionError, ValidationErrors, Validator};
 use crate::external::{ActivityPush, ExternalRef};
-use crate::ids::{AgentId, CaseId, CustomerId, InteractionId, NoteId, TenantId};
+use crate::ids::{AgentId, CaseId, CustomerId, InteractionId, LeadId, NoteId, TenantId};
 use crate::text::{bounded_text, required_text};
 
 mod record;
@@ -77,6 +77,11 @@ pub enum LinkTarget {
     Case {
         /// Id.
         id: CaseId,
+    },
+    /// A lead (INT-7).
+    Lead {
+        /// Id.
+        id: LeadId,
     },
     /// A record in an external CRM.
     External {

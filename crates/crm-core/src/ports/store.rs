@@ -705,6 +705,7 @@ pub trait Store:
     + KnowledgeStore
     + super::ResponseStore
     + super::ConsoleStore
+    + super::ContactStore
     + std::fmt::Debug
 {
 }
@@ -734,6 +735,7 @@ impl<T> Store for T where
         + KnowledgeStore
         + super::ResponseStore
         + super::ConsoleStore
+        + super::ContactStore
         + std::fmt::Debug
 {
 }

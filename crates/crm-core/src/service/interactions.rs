@@ -293,6 +293,10 @@ impl Crm {
     ) -> Result<Interaction> {
         actor.require(Permission::InteractionHandle)?;
         match &target {
+            LinkTarget::Lead { id: lead } => {
+                // The lead records the interaction too: both in one write (INT-7).
+                return self.link_lead(actor, *lead, id, expected_version).await;
+            }
             LinkTarget::Customer { id } => {
                 self.load_customer(actor, *id).await.map_err(|_| Error::invalid("target", "is not a customer"))?;
             }

@@ -49,6 +49,7 @@ pub(super) struct MockStore {
     pub(super) knowledge: crate::ports::knowledge::MockKnowledgeStore,
     pub(super) responses: crate::ports::responses::MockResponseStore,
     pub(super) console: crate::ports::console::MockConsoleStore,
+    pub(super) contacts: crate::ports::contacts::MockContactStore,
 }
 
 #[async_trait]

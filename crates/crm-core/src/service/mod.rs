@@ -27,15 +27,19 @@ mod inbound_mail;
 mod installation;
 mod interactions;
 mod knowledge;
+mod leads;
 mod live;
 mod lookup;
 mod mail;
 mod merge;
 mod messages;
 #[cfg(test)]
+mod mock_contacts;
+#[cfg(test)]
 mod mock_outbound;
 #[cfg(test)]
 mod mock_store;
+mod organisations;
 mod outbound;
 mod public;
 mod requests;
@@ -67,6 +71,7 @@ pub use imports::CustomerImportCheck;
 pub use inbound_mail::{AUTO_REPLIES_PER_SENDER, AUTO_REPLY_WINDOW_HOURS, MailSimulation, MailSimulationResult};
 pub use lookup::{Agenda, MAX_LOOKUP_MATCHES};
 pub use mail::{MAX_MAIL_LIST, MailSettings};
+pub use organisations::{MAX_ORGANISATION_MATCHES, OrganisationLookup};
 pub use outbound::{ImportReport, ImportRow, MAX_IMPORT_ROWS, MAX_OUTBOUND_PAGE, RowError};
 pub use tenant_settings::TenantSettingsPatch;
 pub use webhooks::{ReplayRequest, Replayed, Rotation, WebhookSettings};

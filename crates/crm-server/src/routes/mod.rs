@@ -5,6 +5,7 @@ pub mod admin;
 pub mod attachments;
 pub mod audit;
 pub mod cases;
+pub mod contacts;
 pub mod custom_fields;
 pub mod customers;
 pub mod events;

@@ -8,6 +8,7 @@ pub(crate) mod audit;
 mod card;
 mod case;
 mod console;
+pub(crate) mod contacts;
 mod custom_fields;
 mod customer;
 mod diagnostics;

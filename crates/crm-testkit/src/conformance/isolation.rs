@@ -207,3 +207,73 @@ pub async fn other_tenants_records_behave_as_absent(factory: &dyn StoreFactory) 
     assert_eq!(a.outbox().await, outbox_a, "B's attempts wrote nothing to A's outbox");
     assert!(s.get_merge(ta, plan.id).await.unwrap().is_some());
 }
+
+/// Tenant B sees none of tenant A's organisations, memberships and leads, and cannot
+/// change, delete, join or convert them (issue 27, INT-7).
+pub async fn other_tenants_organisations_and_leads_behave_as_absent(factory: &dyn StoreFactory) {
+    use crm_core::customer::IdentityKey;
+    use crm_core::interaction::LinkTarget;
+    use crm_core::lead::Lead;
+    use crm_core::organisation::Organisation;
+
+    use super::contacts::{build_lead, build_organisation};
+    use super::{assert_stale, page};
+
+    /// The same record, claimed by another tenant (the way a forged write would look).
+    fn in_tenant<T: serde::Serialize + serde::de::DeserializeOwned>(record: &T, tenant: crm_core::ids::TenantId) -> T {
+        let mut json = serde_json::to_value(record).unwrap();
+        json["tenant"] = serde_json::to_value(tenant).unwrap();
+        serde_json::from_value(json).unwrap()
+    }
+
+    let a = Ctx::new(factory).await;
+    let b = a.sibling().await;
+    let s = &a.store;
+    let (ta, tb) = (a.tenant(), b.tenant());
+    let org = build_organisation(&a, "Acme Isolée", vec![phone("01 98 76 54 33")]);
+    s.insert_organisation(&org, &[]).await.unwrap();
+    let member = a.customer("Membre", vec![]).await;
+    s.set_customer_organisation(ta, member.id, Some(org.id), &[]).await.unwrap();
+    let interaction = a.interaction(None).await;
+    let lead = build_lead(&a, "Prospect", Some(&interaction));
+    let mut linked = interaction.clone();
+    linked.link(LinkTarget::Lead { id: lead.id }, a.t.agent.id, a.now).unwrap();
+    s.write_lead_with_interaction(&lead, None, &linked, 1, &[]).await.unwrap();
+
+    // Reads.
+    assert_eq!(s.get_organisation(tb, org.id).await.unwrap(), None);
+    let key = IdentityKey::phone(&PhoneNumber::parse("01 98 76 54 33", Some(region_fr())).unwrap());
+    assert!(s.organisations_by_identity(tb, &key, 10).await.unwrap().is_empty());
+    assert!(s.list_organisations(tb, Some("acme".into()), &page(10)).await.unwrap().items.is_empty());
+    assert!(s.members_of(tb, org.id, &page(10)).await.unwrap().items.is_empty());
+    assert_eq!(s.organisation_of(tb, member.id).await.unwrap(), None);
+    assert_eq!(s.get_lead(tb, lead.id).await.unwrap(), None);
+    assert!(s.list_leads(tb, None, &page(10)).await.unwrap().items.is_empty());
+
+    // Writes.
+    let stolen_org: Organisation = in_tenant(&org, tb);
+    assert_not_found(s.update_organisation(&stolen_org, 1, &[]).await);
+    assert_not_found(s.delete_organisation(tb, org.id, 1, &[]).await);
+    assert_not_found(s.set_customer_organisation(tb, member.id, None, &[]).await);
+    let b_customer = b.customer("Client B", vec![]).await;
+    assert_invalid_reference(s.set_customer_organisation(tb, b_customer.id, Some(org.id), &[]).await, "organisation");
+    let stolen_lead: Lead = in_tenant(&lead, tb);
+    assert_not_found(s.update_lead(&stolen_lead, 1, &[]).await);
+    let b_interaction = b.interaction(None).await;
+    assert_not_found(s.write_lead_with_interaction(&stolen_lead, Some(1), &b_interaction, 1, &[]).await);
+    let b_lead = build_lead(&b, "B", None);
+    let stolen_interaction = in_tenant(&linked, tb);
+    assert_not_found(s.write_lead_with_interaction(&b_lead, None, &stolen_interaction, 2, &[]).await);
+    let card = b.build_customer(lead.customer_input()).await;
+    assert!(matches!(
+        s.convert_lead(&stolen_lead, 1, &card, &[], &[]).await,
+        Err(crm_core::error::StoreError::NotFound { .. })
+    ));
+    assert_stale(s.update_lead(&lead, 2, &[]).await);
+
+    // A's world is intact.
+    assert_eq!(s.organisation_of(ta, member.id).await.unwrap(), Some(org.id));
+    assert_eq!(s.get_organisation(ta, org.id).await.unwrap(), Some(org));
+    assert_eq!(s.get_lead(ta, lead.id).await.unwrap(), Some(lead));
+    assert_eq!(s.get_customer(tb, card.id).await.unwrap(), None, "the refused conversion wrote nothing");
+}

@@ -30,6 +30,7 @@ mod case_lists;
 mod cases;
 mod concurrency;
 mod console;
+mod contacts;
 mod conversations;
 mod custom_fields;
 mod customers;
@@ -79,6 +80,7 @@ pub use case_lists::*;
 pub use cases::*;
 pub use concurrency::*;
 pub use console::*;
+pub use contacts::*;
 pub use conversations::*;
 pub use custom_fields::*;
 pub use customers::*;
@@ -258,6 +260,12 @@ macro_rules! store_conformance_tests {
             suggestion_candidates_articles_text_and_tenant_slugs,
             passwords_are_kept_per_agent_and_found_by_address,
             sessions_are_stored_touched_and_pruned,
+            organisations_round_trip_and_are_found_by_identity_and_name,
+            memberships_are_set_listed_and_guard_deletion,
+            leads_round_trip_and_are_listed_newest_first,
+            contacts_created_in_an_interaction_are_written_with_it_or_not_at_all,
+            a_lead_conversion_is_written_whole_or_not_at_all,
+            other_tenants_organisations_and_leads_behave_as_absent,
         );
     };
 }

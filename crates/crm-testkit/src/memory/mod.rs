@@ -15,6 +15,7 @@ mod attachments;
 mod audit;
 mod cases;
 mod console;
+mod contacts;
 mod custom_fields;
 mod customers;
 mod directory;
@@ -148,6 +149,7 @@ pub(crate) struct State {
     /// Standard responses, their folders and favourites (KNO-4).
     pub(crate) responses: responses::ResponseState,
     pub(crate) console: console::ConsoleState,
+    pub(crate) contacts: contacts::ContactState,
 }
 
 impl MemoryStore {
