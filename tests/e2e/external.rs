@@ -17,7 +17,7 @@ use crm_core::service::ConnectorDirectory;
 use crm_server::connectors::Connectors;
 use crm_testkit::FakeExternalCrm;
 
-use crate::helpers::{Backend, TestServer};
+use crate::helpers::{Api, Backend, TestServer};
 use crate::on_both_backends;
 use crate::openapi_check::answers;
 
@@ -28,6 +28,19 @@ impl ConnectorDirectory for FakeSalesforce {
     fn connector(&self, _: TenantId, system: ExternalSystem) -> Option<Arc<dyn ExternalCrm>> {
         (system == ExternalSystem::Salesforce).then(|| self.0.clone() as Arc<dyn ExternalCrm>)
     }
+}
+
+/// A GET the server answers with a 5xx problem (which `Api::send` refuses): the problem
+/// (documented under the `5XX` problem response) and its `Retry-After`.
+async fn gateway_problem(api: &Api, path: &str, status: u16) -> (serde_json::Value, Option<String>) {
+    let response = api.request(Method::GET, path).send().await.expect("request sent");
+    assert_eq!(response.status().as_u16(), status);
+    let content_type = response.headers().get("content-type").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    assert_eq!(content_type.as_deref(), Some("application/problem+json"));
+    let retry_after = response.headers().get("retry-after").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let problem: serde_json::Value = response.json().await.expect("a problem document");
+    assert_eq!(problem["status"].as_u64(), Some(u64::from(status)));
+    (problem, retry_after)
 }
 
 async fn external_crm_search_create_and_push(backend: Backend) {
@@ -54,15 +67,15 @@ async fn external_crm_search_create_and_push(backend: Backend) {
         system: "salesforce".into(),
         retry_after: Some(Duration::from_secs(60)),
     });
-    let limited = api.get("/api/v1/external/salesforce/lookup?phone=01%2023%2045%2067%2089").await;
-    let problem = limited.problem(503);
-    assert_eq!(limited.headers.get("retry-after").and_then(|v| v.to_str().ok()), Some("60"));
+    let lookup = "/api/v1/external/salesforce/lookup?phone=01%2023%2045%2067%2089";
+    let (problem, retry_after) = gateway_problem(&api, lookup, 503).await;
+    assert_eq!(retry_after.as_deref(), Some("60"));
     assert!(problem["detail"].as_str().is_some_and(|d| d.starts_with("salesforce search: ")), "{problem}");
     fake.fail_next(1, || ConnectorError::Auth {
         system: "salesforce".into(),
         message: "invalid_grant: user hasn't approved this consumer".into(),
     });
-    let refused = api.get("/api/v1/external/salesforce/lookup?phone=01%2023%2045%2067%2089").await.problem(502);
+    let (refused, _) = gateway_problem(&api, lookup, 502).await;
     assert!(
         refused["detail"].as_str().is_some_and(|d| d.contains("salesforce search") && d.contains("invalid_grant")),
         "{refused}"

@@ -340,26 +340,26 @@ fn page(state: &mut State, mut rows: Vec<Value>) -> ResponseTemplate {
 fn create(state: &mut State, object: &str, body: &Value) -> ResponseTemplate {
     match create_row(state, object, body) {
         Ok(id) => ResponseTemplate::new(201).set_body_json(json!({"id": id, "errors": [], "success": true})),
-        Err(refusal) => refusal,
+        Err(refusal) => *refusal,
     }
 }
 
-fn create_row(state: &mut State, object: &str, body: &Value) -> Result<String, ResponseTemplate> {
+fn create_row(state: &mut State, object: &str, body: &Value) -> Result<String, Box<ResponseTemplate>> {
     let required: &[&str] = match object {
         "Contact" => &["LastName"],
         "Lead" => &["LastName", "Company"],
         "Account" => &["Name"],
         "Case" => &[],
-        _ => return Err(error(404, "NOT_FOUND", "The requested resource does not exist", &[])),
+        _ => return Err(Box::new(error(404, "NOT_FOUND", "The requested resource does not exist", &[]))),
     };
     let missing: Vec<&str> = required.iter().copied().filter(|f| body.get(*f).is_none()).collect();
     if !missing.is_empty() {
-        return Err(error(
+        return Err(Box::new(error(
             400,
             "REQUIRED_FIELD_MISSING",
             &format!("Required fields are missing: [{}]", missing.join(", ")),
             &missing,
-        ));
+        )));
     }
     state.next_id += 1;
     let prefix = match object {
@@ -388,7 +388,7 @@ fn upsert_record(state: &mut State, object: &str, field: &str, key: &str, body: 
             state.keyed.insert(slot, id.clone());
             ResponseTemplate::new(201).set_body_json(json!({"id": id, "errors": [], "success": true, "created": true}))
         }
-        Err(refusal) => refusal,
+        Err(refusal) => *refusal,
     }
 }
 
