@@ -147,9 +147,8 @@ fn peer(parts: &Parts) -> Option<IpAddr> {
 /// and checks the anti-forgery token of every state-changing request (403 without it).
 pub(crate) async fn resolve(State(st): State<AppState>, req: Request, next: Next) -> Response {
     let (mut parts, body) = req.into_parts();
-    let signed = match signed_in(&st, &parts).await {
-        Ok(signed) => signed,
-        Err(()) => return views::failure(Lang::of(&parts.headers), StatusCode::SERVICE_UNAVAILABLE, Msg::Unavailable),
+    let Ok(signed) = signed_in(&st, &parts).await else {
+        return views::failure(Lang::of(&parts.headers), StatusCode::SERVICE_UNAVAILABLE, Msg::Unavailable);
     };
     let mutating = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
     let mut body = body;
