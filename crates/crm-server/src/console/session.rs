@@ -5,7 +5,7 @@
 //! the console's script from a meta tag, or a form's hidden `_csrf` field), and the
 //! throttle of failed sign-ins per account and address (the core's [`LoginThrottle`]).
 //!
-//! [`resolve`] runs before every console route: it turns the cookie into a [`SignedIn`]
+//! `resolve` runs before every console route: it turns the cookie into a [`SignedIn`]
 //! (the same [`Actor`] the API builds from a token, through the core's rule) and refuses a
 //! state-changing request whose token does not match with a 403.
 
