@@ -69,7 +69,8 @@ impl Browser {
     async fn csrf(&self) -> String {
         let (status, _, html) = self.get("/").await;
         assert_eq!(status, StatusCode::OK, "{html}");
-        let start = html.find(r#"name="csrf-token" content=""#).expect("the csrf meta tag") + 26;
+        let needle = r#"name="csrf-token" content=""#;
+        let start = html.find(needle).expect("the csrf meta tag") + needle.len();
         html[start..].split('"').next().expect("a token").to_owned()
     }
 }

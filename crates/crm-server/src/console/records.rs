@@ -105,9 +105,8 @@ pub(crate) async fn edit_customer(
     Path(id): Path<CustomerId>,
     Form(form): Form<CustomerForm>,
 ) -> Response {
-    let patch = match serde_json::from_value(serde_json::json!({ "name": form.name })) {
-        Ok(p) => p,
-        Err(_) => return views::failure(s.lang, StatusCode::UNPROCESSABLE_ENTITY, Msg::Invalid),
+    let Ok(patch) = serde_json::from_value(serde_json::json!({ "name": form.name })) else {
+        return views::failure(s.lang, StatusCode::UNPROCESSABLE_ENTITY, Msg::Invalid);
     };
     match st.crm.update_customer(&s.actor, id, form.version, patch).await {
         Ok(_) => customer_page(&st, &s, id, Notice::Saved, StatusCode::OK).await,
@@ -137,9 +136,8 @@ pub(crate) async fn create_case(
         "priority": form.priority.filter(|p| !p.is_empty()).unwrap_or_else(|| "normal".into()),
         "description": {"format": "text", "body": ""},
     });
-    let input = match serde_json::from_value(input) {
-        Ok(i) => i,
-        Err(_) => return views::failure(s.lang, StatusCode::UNPROCESSABLE_ENTITY, Msg::Invalid),
+    let Ok(input) = serde_json::from_value(input) else {
+        return views::failure(s.lang, StatusCode::UNPROCESSABLE_ENTITY, Msg::Invalid);
     };
     match st.crm.create_case(&s.actor, input).await {
         Ok(case) => Redirect::to(&format!("/console/cases/{}", case.id)).into_response(),
@@ -213,9 +211,8 @@ pub(crate) async fn add_follow_up(
     Path(id): Path<CaseId>,
     Form(form): Form<FollowUpForm>,
 ) -> Response {
-    let input = match serde_json::from_value(serde_json::json!({ "body": form.body })) {
-        Ok(i) => i,
-        Err(_) => return views::failure(s.lang, StatusCode::UNPROCESSABLE_ENTITY, Msg::Invalid),
+    let Ok(input) = serde_json::from_value(serde_json::json!({ "body": form.body })) else {
+        return views::failure(s.lang, StatusCode::UNPROCESSABLE_ENTITY, Msg::Invalid);
     };
     match st.crm.add_follow_up(&s.actor, id, input).await {
         Ok(_) => Redirect::to(&format!("/console/cases/{id}")).into_response(),
@@ -238,9 +235,8 @@ pub(crate) async fn change_status(
     Path(id): Path<CaseId>,
     Form(form): Form<StatusForm>,
 ) -> Response {
-    let patch = match serde_json::from_value(serde_json::json!({ "status": form.status })) {
-        Ok(p) => p,
-        Err(_) => return views::failure(s.lang, StatusCode::UNPROCESSABLE_ENTITY, Msg::Invalid),
+    let Ok(patch) = serde_json::from_value(serde_json::json!({ "status": form.status })) else {
+        return views::failure(s.lang, StatusCode::UNPROCESSABLE_ENTITY, Msg::Invalid);
     };
     match st.crm.update_case(&s.actor, id, form.version, patch).await {
         Ok(_) => case_page(&st, &s, id, Notice::Saved, StatusCode::OK).await,

@@ -5,7 +5,7 @@
 //! the console's script from a meta tag, or a form's hidden `_csrf` field), and the
 //! throttle of failed sign-ins per account and address (the core's [`LoginThrottle`]).
 //!
-//! [`resolve`] runs before every console route: it turns the cookie into a [`SignedIn`]
+//! `resolve` runs before every console route: it turns the cookie into a [`SignedIn`]
 //! (the same [`Actor`] the API builds from a token, through the core's rule) and refuses a
 //! state-changing request whose token does not match with a 403.
 
@@ -147,9 +147,8 @@ fn peer(parts: &Parts) -> Option<IpAddr> {
 /// and checks the anti-forgery token of every state-changing request (403 without it).
 pub(crate) async fn resolve(State(st): State<AppState>, req: Request, next: Next) -> Response {
     let (mut parts, body) = req.into_parts();
-    let signed = match signed_in(&st, &parts).await {
-        Ok(signed) => signed,
-        Err(()) => return views::failure(Lang::of(&parts.headers), StatusCode::SERVICE_UNAVAILABLE, Msg::Unavailable),
+    let Ok(signed) = signed_in(&st, &parts).await else {
+        return views::failure(Lang::of(&parts.headers), StatusCode::SERVICE_UNAVAILABLE, Msg::Unavailable);
     };
     let mutating = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
     let mut body = body;

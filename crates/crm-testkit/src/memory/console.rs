@@ -28,7 +28,7 @@ impl ConsoleStore for MemoryStore {
         _at: DateTime<Utc>,
     ) -> StoreResult<()> {
         let mut state = self.write()?;
-        if !state.agents.get(&agent).is_some_and(|a| a.tenant == tenant) {
+        if state.agents.get(&agent).is_none_or(|a| a.tenant != tenant) {
             return Err(StoreError::not_found("agent", agent));
         }
         state.console.passwords.insert((tenant, agent), hash.to_owned());
