@@ -77,7 +77,7 @@ async fn main() -> Result<()> {
         Command::Tenant(TenantCommand::Update { tenant, region, time_zone }) => {
             let services = Services::open(&config.database_url, config.settings.store_options()).await?;
             let tenant = csv_io::parse_tenant(&tenant)?;
-            let patch = TenantSettingsPatch { default_region: region, time_zone };
+            let patch = TenantSettingsPatch { default_region: region, time_zone, slug: None };
             let t = services.crm.update_tenant_settings(tenant, None, patch).await?;
             println!("tenant {}: region {}, time zone {}", t.id, t.default_region, t.time_zone.name());
             Ok(())

@@ -54,9 +54,10 @@ pub fn finish(mut doc: OpenApi) -> OpenApi {
                     r.headers.insert(
                         "Retry-After".into(),
                         utoipa::openapi::header::HeaderBuilder::new()
-                            .schema(ObjectBuilder::new().schema_type(Type::Integer))
+                            .schema(Some(ObjectBuilder::new().schema_type(Type::Integer)))
                             .description(Some("seconds"))
-                            .build(),
+                            .build()
+                            .into(),
                     );
                     r.into()
                 });

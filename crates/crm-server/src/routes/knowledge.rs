@@ -64,7 +64,7 @@ pub async fn list_articles(
     ApiQuery(q): ApiQuery<ArticleParams>,
 ) -> ApiResult<Reply<PageBody<Article>>> {
     let page = PageParams { limit: q.limit, cursor: q.cursor }.page()?;
-    let filter = ArticleFilter { state: q.state, language: q.language, public: q.public };
+    let filter = ArticleFilter { state: q.state, language: q.language, public: q.public, text: None };
     Ok(Reply::ok(st.crm.list_articles(&actor, filter, &page).await?.into()))
 }
 

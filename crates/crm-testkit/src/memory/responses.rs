@@ -41,7 +41,7 @@ fn check_response(state: &State, response: &StandardResponse) -> StoreResult<()>
         return Err(StoreError::duplicate("shortcut", code.clone()));
     }
     if let Some(folder) = response.folder
-        && !r.folders.get(&folder).is_some_and(|f| f.tenant == response.tenant)
+        && r.folders.get(&folder).is_none_or(|f| f.tenant != response.tenant)
     {
         return Err(invalid_reference("folder", format_args!("folder {folder}")));
     }
@@ -52,7 +52,7 @@ fn check_response(state: &State, response: &StandardResponse) -> StoreResult<()>
 fn check_folder(state: &State, folder: &ResponseFolder) -> StoreResult<()> {
     let r = &state.responses;
     if let Some(parent) = folder.parent
-        && !r.folders.get(&parent).is_some_and(|p| p.tenant == folder.tenant)
+        && r.folders.get(&parent).is_none_or(|p| p.tenant != folder.tenant)
     {
         return Err(invalid_reference("parent", format_args!("folder {parent}")));
     }
@@ -206,7 +206,7 @@ impl ResponseStore for MemoryStore {
     async fn delete_folder(&self, tenant: TenantId, id: ResponseFolderId) -> StoreResult<()> {
         let mut state = self.write()?;
         let r = &state.responses;
-        if !r.folders.get(&id).is_some_and(|f| f.tenant == tenant) {
+        if r.folders.get(&id).is_none_or(|f| f.tenant != tenant) {
             return Err(StoreError::not_found("response_folder", id));
         }
         let responses = r.current(tenant).filter(|x| x.folder == Some(id)).count();
@@ -227,7 +227,7 @@ impl ResponseStore for MemoryStore {
         let state = self.read()?;
         let mut found: Vec<ResponseFolder> =
             state.responses.folders.values().filter(|f| f.tenant == tenant).cloned().collect();
-        found.sort_by(|a, b| (a.name_key(), a.id).cmp(&(b.name_key(), b.id)));
+        found.sort_by_key(|f| (f.name_key(), f.id));
         Ok(found)
     }
 
