@@ -27,6 +27,7 @@ mod outbox_restart;
 mod real_smtp;
 mod replicas;
 mod schemas;
+mod search;
 mod sla;
 mod tasks_lists;
 mod webhooks;
