@@ -46,7 +46,7 @@ async fn writes_are_found_by_stem_typo_and_sound(backend: Backend) {
     let (start, end) = (h["start"].as_u64().unwrap_or(0) as usize, h["end"].as_u64().unwrap_or(0) as usize);
     assert_eq!(snippet.get(start..end), Some("remboursements"), "{snippet}");
 
-    let editors = editor.get("/api/v1/articles/search?q=remboursement&state=draft").await.expect(StatusCode::OK);
+    let (editors, _) = until_found(&editor, "/api/v1/articles/search?q=remboursement&state=draft").await;
     assert_eq!(editors["items"][0]["id"], draft["id"], "an editor searches drafts");
     let filtered = agent.get("/api/v1/articles/search?q=remboursement&tags=facturation&language=fr").await;
     assert_eq!(filtered.expect(StatusCode::OK)["items"][0]["id"], article["id"]);
@@ -76,9 +76,8 @@ async fn bad_queries_are_refused_naming_q(backend: Backend) {
         let p = agent.get(&format!("/api/v1/articles/search?q={q}")).await.problem(422);
         assert_eq!(p["errors"][0]["field"], "q", "{q}: {p}");
     }
-    let long = "refund+".repeat(12 * 1024);
-    let p = agent.get(&format!("/api/v1/articles/search?q={long}")).await.problem(422);
-    assert_eq!(p["errors"][0]["field"], "q", "{p}");
+    // A query past the 64 KiB limit does not fit a URL (the HTTP client refuses it); the
+    // limit is tested on the index (crm-search) and the use case (indexer tests).
     let (status, _) = agent.get("/api/v1/articles/search").await.json();
     assert!(status.is_client_error(), "q is required: {status}");
     let p = agent.get("/api/v1/customers?q=%21%21").await.problem(422);
