@@ -44,6 +44,7 @@ const EXPECTED: &[(&str, &str)] = &[
     ("post", "/api/v1/outbox/{id}/requeue"),
     ("post", "/api/v1/articles"),
     ("get", "/api/v1/articles/{id}/versions/{version}"),
+    ("get", "/api/v1/articles/search"),
     ("post", "/api/v1/compose"),
     ("get", "/api/v1/groups"),
     ("patch", "/api/v1/groups/{id}"),

@@ -30,6 +30,7 @@ mod real_smtp;
 mod replicas;
 mod responses;
 mod schemas;
+mod search;
 mod sla;
 mod tasks_lists;
 mod webhooks;

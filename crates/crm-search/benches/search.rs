@@ -15,14 +15,86 @@ use crm_search::TantivySearchIndex;
 use uuid::Uuid;
 
 const WORDS: &[&str] = &[
-    "refund", "payment", "invoice", "delivery", "parcel", "password", "account", "subscription", "cancel", "address",
-    "billing", "warranty", "claim", "damaged", "tracking", "order", "return", "exchange", "card", "declined",
-    "router", "connection", "internet", "mobile", "contract", "upgrade", "option", "roaming", "balance", "credit",
-    "remboursement", "paiement", "facture", "livraison", "colis", "motdepasse", "compte", "abonnement", "résilier",
-    "adresse", "facturation", "garantie", "réclamation", "endommagé", "suivi", "commande", "retour", "échange",
-    "carte", "refusée", "routeur", "connexion", "forfait", "option", "itinérance", "solde", "crédit", "technicien",
-    "rendez-vous", "installation", "fibre", "débit", "panne", "coupure", "ligne", "box", "décodeur", "télévision",
-    "customer", "service", "agent", "please", "help", "urgent", "week", "days", "hours", "month", "price", "offer",
+    "refund",
+    "payment",
+    "invoice",
+    "delivery",
+    "parcel",
+    "password",
+    "account",
+    "subscription",
+    "cancel",
+    "address",
+    "billing",
+    "warranty",
+    "claim",
+    "damaged",
+    "tracking",
+    "order",
+    "return",
+    "exchange",
+    "card",
+    "declined",
+    "router",
+    "connection",
+    "internet",
+    "mobile",
+    "contract",
+    "upgrade",
+    "option",
+    "roaming",
+    "balance",
+    "credit",
+    "remboursement",
+    "paiement",
+    "facture",
+    "livraison",
+    "colis",
+    "motdepasse",
+    "compte",
+    "abonnement",
+    "résilier",
+    "adresse",
+    "facturation",
+    "garantie",
+    "réclamation",
+    "endommagé",
+    "suivi",
+    "commande",
+    "retour",
+    "échange",
+    "carte",
+    "refusée",
+    "routeur",
+    "connexion",
+    "forfait",
+    "option",
+    "itinérance",
+    "solde",
+    "crédit",
+    "technicien",
+    "rendez-vous",
+    "installation",
+    "fibre",
+    "débit",
+    "panne",
+    "coupure",
+    "ligne",
+    "box",
+    "décodeur",
+    "télévision",
+    "customer",
+    "service",
+    "agent",
+    "please",
+    "help",
+    "urgent",
+    "week",
+    "days",
+    "hours",
+    "month",
+    "price",
+    "offer",
 ];
 
 struct Rng(u64);
@@ -39,7 +111,7 @@ impl Rng {
     }
     fn word(&mut self) -> String {
         // Real words half the time, generated ones (a long tail of rare terms) otherwise.
-        if self.next() % 2 == 0 {
+        if self.next().is_multiple_of(2) {
             WORDS[self.below(WORDS.len())].to_owned()
         } else {
             self.syllables(2 + self.below(3))
@@ -86,7 +158,7 @@ async fn build(index: &TantivySearchIndex, docs: impl Iterator<Item = SearchDocu
         batch.push(IndexChange::Upsert(d));
         if batch.len() == 2_000 {
             index.apply(std::mem::take(&mut batch), None).await.expect("apply");
-            if (n + 1) % 100_000 == 0 {
+            if (n + 1).is_multiple_of(100_000) {
                 eprintln!("  {} of {total} written, {:.1} s", n + 1, start.elapsed().as_secs_f64());
             }
         }
@@ -123,7 +195,11 @@ async fn main() {
         })
         .collect();
     let took = build(&index, docs.into_iter(), articles).await;
-    println!("articles: {articles} written in {:.1} s, {:.0} MB on disk", took.as_secs_f64(), mb(&dir.path().join("articles")));
+    println!(
+        "articles: {articles} written in {:.1} s, {:.0} MB on disk",
+        took.as_secs_f64(),
+        mb(&dir.path().join("articles"))
+    );
     let short: Vec<SearchQuery> = (0..2_000).map(|_| SearchQuery::new(rng.text(3 + rng.below(4)), 20)).collect();
     println!("knowledge query, 3-6 words: {}", time_queries(&index, tenant, &short).await);
     let typos: Vec<SearchQuery> = (0..1_000)
@@ -135,15 +211,12 @@ async fn main() {
         .collect();
     println!("knowledge query with a typo: {}", time_queries(&index, tenant, &typos).await);
     let emails: Vec<SearchQuery> = (0..300).map(|_| SearchQuery::new(rng.text(300), 20)).collect();
-    println!(
-        "whole-email query (~{} bytes): {}",
-        emails[0].text.len(),
-        time_queries(&index, tenant, &emails).await
-    );
+    println!("whole-email query (~{} bytes): {}", emails[0].text.len(), time_queries(&index, tenant, &emails).await);
     drop(index);
 
     let index = TantivySearchIndex::open(&dir.path().join("customers")).expect("index");
-    let names: Vec<(String, String)> = (0..customers).map(|_| (rng.syllables(2), rng.syllables(2 + rng.below(2)))).collect();
+    let names: Vec<(String, String)> =
+        (0..customers).map(|_| (rng.syllables(2), rng.syllables(2 + rng.below(2)))).collect();
     let docs = names.iter().enumerate().map(|(n, (first, last))| {
         let email = format!("{first}.{last}{n}@example.fr");
         let phone = format!("+336{:08}", n);

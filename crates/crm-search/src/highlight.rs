@@ -26,9 +26,7 @@ pub fn matches(matcher: &Matcher, token: &str) -> bool {
                 || (typos_allowed(w) > 0 && strsim::damerau_levenshtein(w, token) <= usize::from(typos_allowed(w)))
         });
     by_word
-        || [ENGLISH, FRENCH]
-            .iter()
-            .any(|a| tokens(a, token).first().is_some_and(|stem| matcher.stems.contains(stem)))
+        || [ENGLISH, FRENCH].iter().any(|a| tokens(a, token).first().is_some_and(|stem| matcher.stems.contains(stem)))
 }
 
 /// The snippet of `text` (plain) for `matcher`, and its highlighted ranges; `None` when no

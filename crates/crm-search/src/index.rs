@@ -93,13 +93,21 @@ impl TantivySearchIndex {
         let position = index.load_metas().map_err(backend)?.payload;
         let writer = index.writer_with_num_threads(1, WRITER_MEMORY).map_err(backend)?;
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into().map_err(backend)?;
-        Ok(Self { index, fields, reader, writer: Arc::new(Mutex::new(writer)), position: Arc::new(Mutex::new(position)) })
+        Ok(Self {
+            index,
+            fields,
+            reader,
+            writer: Arc::new(Mutex::new(writer)),
+            position: Arc::new(Mutex::new(position)),
+        })
     }
 
     /// Bytes of the index's files on disk (0 in RAM).
     pub fn size_on_disk(dir: &Path) -> u64 {
         std::fs::read_dir(dir)
-            .map(|entries| entries.filter_map(|e| e.ok()?.metadata().ok()).filter(|m| m.is_file()).map(|m| m.len()).sum())
+            .map(|entries| {
+                entries.filter_map(|e| e.ok()?.metadata().ok()).filter(|m| m.is_file()).map(|m| m.len()).sum()
+            })
             .unwrap_or(0)
     }
 

@@ -23,6 +23,12 @@ use crate::schema::{ENGLISH, FRENCH, Fields, digits_of, primary_language, tokens
 /// Above this many words a query is a text to find similar documents to, not words to match.
 pub const LONG_QUERY_WORDS: usize = 24;
 
+/// The longest word the index keeps (longer tokens are dropped when indexing).
+pub const MAX_WORD_CHARS: usize = 48;
+
+/// The longest identifier a query looks for.
+const MAX_IDENTIFIER_CHARS: usize = 254;
+
 /// Key terms a long query keeps.
 const KEY_TERMS: usize = 25;
 
@@ -75,7 +81,9 @@ fn any_of(field: Field, values: &[String]) -> Box<dyn Query> {
     Box::new(BooleanQuery::new(
         values
             .iter()
-            .map(|v| (Occur::Should, Box::new(TermQuery::new(term(field, v), IndexRecordOption::Basic)) as Box<dyn Query>))
+            .map(|v| {
+                (Occur::Should, Box::new(TermQuery::new(term(field, v), IndexRecordOption::Basic)) as Box<dyn Query>)
+            })
             .collect(),
     ))
 }
@@ -122,7 +130,7 @@ fn identifier_clauses(f: &Fields, text: &str, out: &mut Vec<(Occur, Box<dyn Quer
         forms.insert(token.to_owned());
         forms.extend(digits_of(token));
     }
-    for form in forms.into_iter().filter(|f| f.chars().count() >= 3) {
+    for form in forms.into_iter().filter(|f| (3..=MAX_IDENTIFIER_CHARS).contains(&f.chars().count())) {
         out.push(boosted(Box::new(FuzzyTermQuery::new_prefix(term(f.ident, &form), 0, true)), 4.0));
     }
 }
@@ -161,7 +169,10 @@ fn long_text(f: &Fields, text: &str, matcher: &mut Matcher) -> Box<dyn Query> {
 /// longer than the port's limit.
 pub fn build(f: &Fields, tenant: TenantId, query: &SearchQuery) -> Result<(Box<dyn Query>, Matcher), SearchError> {
     check_query_length(&query.text)?;
-    let all_words: Vec<String> = words(&query.text).into_iter().filter(|w| w.chars().count() >= 2).collect();
+    // Words longer than the index keeps (`RemoveLongFilter`) can match nothing, and their
+    // typo automatons would be costly.
+    let all_words: Vec<String> =
+        words(&query.text).into_iter().filter(|w| (2..=MAX_WORD_CHARS).contains(&w.chars().count())).collect();
     if all_words.is_empty() {
         return Err(SearchError::Query("give at least one word of two letters or more".into()));
     }

@@ -86,7 +86,7 @@ pub fn schema() -> (Schema, Fields) {
 pub fn analyzer(name: &str) -> TextAnalyzer {
     let folded = || {
         TextAnalyzer::builder(SimpleTokenizer::default())
-            .filter(RemoveLongFilter::limit(48))
+            .filter(RemoveLongFilter::limit(crate::query::MAX_WORD_CHARS + 1))
             .filter(LowerCaser)
             .filter(AsciiFoldingFilter)
     };

@@ -660,11 +660,10 @@ impl Config {
                 })
                 .map_err(ConfigError::Attachments)?,
                 webhooks: file.webhooks.unwrap_or_default().resolve()?,
-                search: file
-                    .search
-                    .unwrap_or_default()
-                    .resolve()
-                    .map_err(|_| ConfigError::Invalid { key: "search.poll_interval_ms", reason: "must be between 50 and 5000" })?,
+                search: file.search.unwrap_or_default().resolve().map_err(|_| ConfigError::Invalid {
+                    key: "search.poll_interval_ms",
+                    reason: "must be between 50 and 5000",
+                })?,
                 mailer: match file.mail.and_then(|m| m.smtp) {
                     Some(smtp) => Some(std::sync::Arc::new(crm_mail::SmtpMailer::new(&smtp).map_err(|_| {
                         ConfigError::Invalid { key: "mail.smtp", reason: "TLS needs a valid host name" }

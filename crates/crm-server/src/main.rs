@@ -10,9 +10,8 @@ use tracing_subscriber::EnvFilter;
 use crm_core::access::Actor;
 use crm_core::service::{NewTenant, TenantSettingsPatch};
 use crm_server::config::{
-    SearchCommand,
-    ActorArgs, AgentCommand, Cli, Command, Config, ExportCommand, ImportCommand, LogFormat, OnError, TenantCommand,
-    TokenCommand,
+    ActorArgs, AgentCommand, Cli, Command, Config, ExportCommand, ImportCommand, LogFormat, OnError, SearchCommand,
+    TenantCommand, TokenCommand,
 };
 use crm_server::csv_io::{self, ImportError, NoProgress, Progress};
 use crm_server::seed::{bootstrap_tenant, seed_demo};

@@ -55,7 +55,8 @@ impl SearchFile {
     /// # Errors
     /// A poll interval out of range.
     pub fn resolve(self) -> Result<SearchSettings, String> {
-        let mut settings = SearchSettings { enabled: self.enabled.unwrap_or(true), dir: self.dir, ..Default::default() };
+        let mut settings =
+            SearchSettings { enabled: self.enabled.unwrap_or(true), dir: self.dir, ..Default::default() };
         if let Some(ms) = self.poll_interval_ms {
             if !(50..=5_000).contains(&ms) {
                 return Err("search.poll_interval_ms must be between 50 and 5000".into());

@@ -43,8 +43,8 @@ pub use mailer::{MailError, Mailer, OutgoingMail};
 pub use meta::MetaStore;
 pub use outbound::OutboundStore;
 pub use search::{
-    DocumentKind, IndexChange, MAX_QUERY_BYTES, SearchDocument, SearchError, SearchFilter, SearchHit, SearchIndex, SearchQuery,
-    SearchResults, check_query_length,
+    DocumentKind, IndexChange, MAX_QUERY_BYTES, SearchDocument, SearchError, SearchFilter, SearchHit, SearchIndex,
+    SearchQuery, SearchResults, check_query_length,
 };
 pub use responses::ResponseStore;
 pub use sla::SlaStore;

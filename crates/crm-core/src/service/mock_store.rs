@@ -554,11 +554,7 @@ impl OutboxStore for MockStore {
     async fn mark_delivered(&self, id: EventId) -> StoreResult<()> {
         self.outbox_store.mark_delivered(id).await
     }
-    async fn events_after(
-        &self,
-        after: &crate::search::FeedPosition,
-        limit: u32,
-    ) -> StoreResult<Vec<DomainEvent>> {
+    async fn events_after(&self, after: &crate::search::FeedPosition, limit: u32) -> StoreResult<Vec<DomainEvent>> {
         self.outbox_store.events_after(after, limit).await
     }
 

@@ -91,7 +91,8 @@ impl Crm {
         'window: loop {
             let page = self.store.events_after(&from, s.settings.batch).await?;
             let full = page.len() >= batch;
-            let recent = s.recent.lock().map_err(|_| Error::Store(StoreError::Backend("indexer state poisoned".into())))?;
+            let recent =
+                s.recent.lock().map_err(|_| Error::Store(StoreError::Backend("indexer state poisoned".into())))?;
             for e in page {
                 if FeedPosition::of(&e) > position {
                     break 'window;
@@ -201,7 +202,12 @@ impl Crm {
     /// # Errors
     /// A query without a word, or too long (422 on `q`); a cursor this search did not
     /// return; `Unavailable` without a search engine.
-    pub async fn search_articles(&self, actor: &Actor, search: &ArticleSearch, page: &PageRequest) -> Result<ArticleHits> {
+    pub async fn search_articles(
+        &self,
+        actor: &Actor,
+        search: &ArticleSearch,
+        page: &PageRequest,
+    ) -> Result<ArticleHits> {
         let s = self.search.as_ref().ok_or_else(unconfigured)?;
         let editor = actor.can(Permission::KnowledgeEdit);
         let states = match search.state {

@@ -80,7 +80,8 @@ async fn every_corpus_query_finds_its_expected_documents_in_the_first_three() {
 async fn hits_carry_a_snippet_with_the_matched_words_marked() {
     let t = tenant(1);
     let (index, _) = corpus_index(t).await;
-    let hits = index.search(t, &SearchQuery::new("refunds to the original payment method", 3)).await.expect("search").hits;
+    let hits =
+        index.search(t, &SearchQuery::new("refunds to the original payment method", 3)).await.expect("search").hits;
     let first = &hits[0];
     assert_eq!(first.id.as_u128(), 3);
     let marked: Vec<&str> = first.highlights.iter().map(|r| &first.snippet[r.clone()]).collect();

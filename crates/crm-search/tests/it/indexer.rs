@@ -121,7 +121,8 @@ async fn an_index_without_position_is_rebuilt_and_removed_records_leave_it() {
     let world = World::new().await;
     let plain = Crm::new(world.dyn_store(), world.dyn_clock(), world.dyn_ids());
     let c = plain.create_customer(&world.admin, customer("Mohammed Benali", "m.benali@example.com")).await.unwrap();
-    plain.create_article(&world.admin, article("Payment declined", "Try another card.", ArticleState::Published))
+    plain
+        .create_article(&world.admin, article("Payment declined", "Try another card.", ArticleState::Published))
         .await
         .unwrap();
     let index = Arc::new(TantivySearchIndex::in_ram().unwrap());

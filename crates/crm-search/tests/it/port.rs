@@ -96,7 +96,9 @@ async fn bad_queries_are_query_errors_not_failures() {
     assert!(matches!(index.search(t, &SearchQuery::new(huge, 10)).await, Err(SearchError::Query(_))));
     let long = "refund ".repeat(MAX_QUERY_BYTES / 8);
     assert!(index.search(t, &SearchQuery::new(long, 10)).await.is_ok(), "a long text under the limit is read");
-    for q in ["title:refund", "refund AND (policy", "refund~2 OR \"policy", "+refund -policy [a TO z]", "refund^3 \\ /x/"] {
+    for q in
+        ["title:refund", "refund AND (policy", "refund~2 OR \"policy", "+refund -policy [a TO z]", "refund^3 \\ /x/"]
+    {
         let hits = index.search(t, &SearchQuery::new(q, 3)).await.unwrap().hits;
         assert_eq!(hits.first().map(|h| h.id.as_u128()), Some(3), "syntax characters are separators: {q:?}");
     }
