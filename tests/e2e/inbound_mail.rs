@@ -59,9 +59,13 @@ async fn inbound_mail_threads_and_rules_over_http(backend: Backend) {
         .expect("number")
         .to_owned();
     let digits = number.trim_start_matches(|c: char| !c.is_ascii_digit()).trim_start_matches('0');
-    let reply = message(&sender, &format!("AW: (#cs {digits}) Router broken"), &format!("second.{run}@customer.example"));
+    let reply =
+        message(&sender, &format!("AW: (#cs {digits}) Router broken"), &format!("second.{run}@customer.example"));
     let second = deliver(&admin, &reply).await.expect(StatusCode::CREATED);
-    assert_eq!((second["mail"]["case"].as_str(), second["mail"]["threading"].as_str()), (Some(case.as_str()), Some("subject_tag")));
+    assert_eq!(
+        (second["mail"]["case"].as_str(), second["mail"]["threading"].as_str()),
+        (Some(case.as_str()), Some("subject_tag"))
+    );
     assert_eq!(second["created_customer"], false, "the sender's card was found by address");
     let list_path = format!("/api/v1/cases/{case}/inbound-mails");
     let list = agent.get(&list_path).await.expect(StatusCode::OK);
@@ -97,7 +101,10 @@ async fn inbound_mail_threads_and_rules_over_http(backend: Backend) {
     let spam = message("win@spam.example", "You won a PRIZE", &format!("spam.{run}@spam.example"));
     let sim = admin.post("/api/v1/mail/rules/simulate", &json!({"raw": spam})).await.expect(StatusCode::OK);
     answers("a simulation", Method::POST, "/api/v1/mail/rules/simulate", 200, &sim);
-    assert_eq!((sim["decision"]["matched"].clone(), sim["decision"]["create_case"].clone()), (json!(["lottery"]), json!(false)));
+    assert_eq!(
+        (sim["decision"]["matched"].clone(), sim["decision"]["create_case"].clone()),
+        (json!(["lottery"]), json!(false))
+    );
     let stored = admin.post("/api/v1/mail/rules/simulate", &json!({"mail": mail_id})).await.expect(StatusCode::OK);
     assert_eq!((stored["threading"].as_str(), stored["case"].as_str()), (Some("new_case"), None::<&str>), "{stored}");
     admin.post("/api/v1/mail/rules/simulate", &json!({})).await.problem(422);

@@ -97,11 +97,7 @@ pub struct ParsedMail {
 /// `<id>` from an id with or without brackets; `None` for an empty one.
 fn bracketed(id: &str) -> Option<String> {
     let id = id.trim().trim_start_matches('<').trim_end_matches('>').trim();
-    if id.is_empty() || id.len() > 900 || id.contains(char::is_whitespace) {
-        None
-    } else {
-        Some(format!("<{id}>"))
-    }
+    if id.is_empty() || id.len() > 900 || id.contains(char::is_whitespace) { None } else { Some(format!("<{id}>")) }
 }
 
 fn ids_of(value: &HeaderValue<'_>) -> Vec<String> {
@@ -211,17 +207,15 @@ pub fn parse_mail(raw: &[u8]) -> Result<ParsedMail, Error> {
         .map(|ct| ct.c_subtype.as_ref().map_or_else(|| ct.c_type.to_string(), |s| format!("{}/{s}", ct.c_type)))
         .unwrap_or_else(|| "text/plain".into());
     let automatic = automatic_of(&headers, &content_type);
-    let message_id = message
-        .message_id()
-        .and_then(bracketed)
-        .unwrap_or_else(|| format!("<{sha256}@inbound.invalid>"));
+    let message_id = message.message_id().and_then(bracketed).unwrap_or_else(|| format!("<{sha256}@inbound.invalid>"));
     let from_addr = message.from().and_then(|a| a.first());
     let from = from_addr.and_then(|a| a.address()).and_then(|a| EmailAddress::parse(a.trim()).ok());
     if from.is_none() {
         notes.push("the sender's address is missing or does not parse".into());
     }
     let from_name = from_addr.and_then(|a| a.name()).map(|n| cut(n.trim(), 200).to_owned()).filter(|n| !n.is_empty());
-    let subject = message.subject().map(|s| cut(&s.replace(['\r', '\n'], " "), 998).trim().to_owned()).unwrap_or_default();
+    let subject =
+        message.subject().map(|s| cut(&s.replace(['\r', '\n'], " "), 998).trim().to_owned()).unwrap_or_default();
 
     let mut parts = Vec::new();
     let mut html = None;
@@ -294,7 +288,13 @@ fn attachment(part: &mail_parser::MessagePart<'_>, i: u32, bytes: &[u8], inline:
         .map(|n| n.trim().to_owned())
         .filter(|n| !n.is_empty())
         .unwrap_or_else(|| format!("part-{i}"));
-    MailPart { filename, declared_type, content_id, inline: inline || part.content_disposition().is_some_and(|d| d.is_inline()), bytes: bytes.to_vec() }
+    MailPart {
+        filename,
+        declared_type,
+        content_id,
+        inline: inline || part.content_disposition().is_some_and(|d| d.is_inline()),
+        bytes: bytes.to_vec(),
+    }
 }
 
 /// The lower-case hex SHA-256 of `bytes`.
