@@ -35,16 +35,21 @@ impl BlobStore for MapBlobs {
         }
         let key = BlobKey::from_digest(&Sha256::digest(&bytes).into());
         let size = bytes.len() as u64;
-        self.0.lock().unwrap().insert(key.as_str().to_owned(), bytes);
+        self.0.lock().expect("the map").insert(key.as_str().to_owned(), bytes);
         Ok(StoredBlob { key, size })
     }
     async fn get(&self, key: &BlobKey) -> Result<BlobStream, BlobError> {
-        let bytes =
-            self.0.lock().unwrap().get(key.as_str()).cloned().ok_or_else(|| BlobError::NotFound(key.clone()))?;
+        let bytes = self
+            .0
+            .lock()
+            .expect("the map")
+            .get(key.as_str())
+            .cloned()
+            .ok_or_else(|| BlobError::NotFound(key.clone()))?;
         Ok(futures::stream::iter([Ok(Bytes::from(bytes))]).boxed())
     }
     async fn delete(&self, key: &BlobKey) -> Result<(), BlobError> {
-        self.0.lock().unwrap().remove(key.as_str());
+        self.0.lock().expect("the map").remove(key.as_str());
         Ok(())
     }
 }
@@ -75,8 +80,8 @@ async fn customer_case(env: &Env) -> crm_core::case::Case {
             },
         )
         .await
-        .unwrap();
-    env.crm.create_case(&admin, NewCase::open(c.id, "Router")).await.unwrap()
+        .expect("a customer");
+    env.crm.create_case(&admin, NewCase::open(c.id, "Router")).await.expect("a case")
 }
 
 #[tokio::test]
