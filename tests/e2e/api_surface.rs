@@ -67,6 +67,12 @@ const EXPECTED: &[(&str, &str)] = &[
     ("get", "/api/v1/cases/{id}/mails"),
     ("get", "/api/v1/mail/outbound"),
     ("post", "/api/v1/mail/outbound/{id}/requeue"),
+    ("post", "/api/v1/mail/inbound"),
+    ("get", "/api/v1/cases/{id}/inbound-mails"),
+    ("get", "/api/v1/cases/{id}/mails/{mail}/raw"),
+    ("get", "/api/v1/mail/rules"),
+    ("put", "/api/v1/mail/rules"),
+    ("post", "/api/v1/mail/rules/simulate"),
 ];
 
 fn concrete(path: &str) -> String {

@@ -21,6 +21,7 @@ mod external;
 mod guidance;
 mod idempotent_ids;
 mod import_export;
+mod inbound_mail;
 mod knowledge;
 mod mail;
 mod openapi_check;

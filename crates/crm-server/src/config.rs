@@ -695,6 +695,14 @@ mod tests {
     use clap::CommandFactory;
 
     #[test]
+    fn the_mail_example_configuration_reads() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/examples/mail.toml");
+        let file = read_file(&path).unwrap();
+        let smtp = file.mail.as_ref().and_then(|m| m.smtp.as_ref()).map(|s| s.host.clone());
+        assert_eq!(smtp.as_deref(), Some("smtp.example.com"));
+    }
+
+    #[test]
     fn server_options_belong_to_serve_and_are_taken_before_or_after_it() {
         let after = Cli::parse_from(["crm-server", "serve", "--listen", "127.0.0.1:9000", "--no-demo"]);
         let c = after.config().unwrap();

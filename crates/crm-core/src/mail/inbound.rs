@@ -97,11 +97,7 @@ pub struct ParsedMail {
 /// `<id>` from an id with or without brackets; `None` for an empty one.
 fn bracketed(id: &str) -> Option<String> {
     let id = id.trim().trim_start_matches('<').trim_end_matches('>').trim();
-    if id.is_empty() || id.len() > 900 || id.contains(char::is_whitespace) {
-        None
-    } else {
-        Some(format!("<{id}>"))
-    }
+    if id.is_empty() || id.len() > 900 || id.contains(char::is_whitespace) { None } else { Some(format!("<{id}>")) }
 }
 
 fn ids_of(value: &HeaderValue<'_>) -> Vec<String> {
@@ -211,17 +207,15 @@ pub fn parse_mail(raw: &[u8]) -> Result<ParsedMail, Error> {
         .map(|ct| ct.c_subtype.as_ref().map_or_else(|| ct.c_type.to_string(), |s| format!("{}/{s}", ct.c_type)))
         .unwrap_or_else(|| "text/plain".into());
     let automatic = automatic_of(&headers, &content_type);
-    let message_id = message
-        .message_id()
-        .and_then(bracketed)
-        .unwrap_or_else(|| format!("<{sha256}@inbound.invalid>"));
+    let message_id = message.message_id().and_then(bracketed).unwrap_or_else(|| format!("<{sha256}@inbound.invalid>"));
     let from_addr = message.from().and_then(|a| a.first());
     let from = from_addr.and_then(|a| a.address()).and_then(|a| EmailAddress::parse(a.trim()).ok());
     if from.is_none() {
         notes.push("the sender's address is missing or does not parse".into());
     }
     let from_name = from_addr.and_then(|a| a.name()).map(|n| cut(n.trim(), 200).to_owned()).filter(|n| !n.is_empty());
-    let subject = message.subject().map(|s| cut(&s.replace(['\r', '\n'], " "), 998).trim().to_owned()).unwrap_or_default();
+    let subject =
+        message.subject().map(|s| cut(&s.replace(['\r', '\n'], " "), 998).trim().to_owned()).unwrap_or_default();
 
     let mut parts = Vec::new();
     let mut html = None;
@@ -294,7 +288,13 @@ fn attachment(part: &mail_parser::MessagePart<'_>, i: u32, bytes: &[u8], inline:
         .map(|n| n.trim().to_owned())
         .filter(|n| !n.is_empty())
         .unwrap_or_else(|| format!("part-{i}"));
-    MailPart { filename, declared_type, content_id, inline: inline || part.content_disposition().is_some_and(|d| d.is_inline()), bytes: bytes.to_vec() }
+    MailPart {
+        filename,
+        declared_type,
+        content_id,
+        inline: inline || part.content_disposition().is_some_and(|d| d.is_inline()),
+        bytes: bytes.to_vec(),
+    }
 }
 
 /// The lower-case hex SHA-256 of `bytes`.
@@ -315,5 +315,82 @@ impl ParsedMail {
         ids.extend(self.references.iter().rev().cloned());
         ids.dedup();
         ids
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(raw: &str) -> ParsedMail {
+        parse_mail(raw.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn machines_are_recognised_by_their_headers_and_reports() {
+        let base = "From: a@b.example\r\nSubject: x\r\n";
+        let cases = [
+            ("Auto-Submitted: auto-replied\r\n", Some(Automatic::AutoReply)),
+            ("Auto-Submitted: no\r\n", None),
+            ("X-Autoreply: yes\r\n", Some(Automatic::AutoReply)),
+            ("Precedence: bulk\r\n", Some(Automatic::Bulk)),
+            ("Precedence: junk\r\n", Some(Automatic::Bulk)),
+            ("List-Id: <news.b.example>\r\n", Some(Automatic::Bulk)),
+            ("Return-Path: <>\r\n", Some(Automatic::Bounce)),
+            ("Content-Type: multipart/report; report-type=delivery-status; boundary=r\r\n", Some(Automatic::Bounce)),
+            ("", None),
+        ];
+        for (extra, expected) in cases {
+            let m = parse(&format!("{extra}{base}\r\nbody\r\n"));
+            assert_eq!(m.automatic, expected, "{extra}");
+        }
+    }
+
+    #[test]
+    fn charsets_encodings_and_threading_headers_are_decoded() {
+        let m = parse(
+            "From: =?iso-8859-1?q?J=E9r=F4me?= <Jerome@B.example>\r\nTo: a@x.example, \"B\" <B@X.example>\r\n\
+             Subject: =?utf-8?b?Q2Fmw6k=?=\r\nMessage-ID: abc@b.example\r\nIn-Reply-To: <p@x>\r\n\
+             References: <o@x>\r\n <p@x>\r\nContent-Type: text/plain; charset=iso-8859-1\r\n\
+             Content-Transfer-Encoding: quoted-printable\r\n\r\nd=E9j=E0 vu\r\n",
+        );
+        assert_eq!(m.from_name.as_deref(), Some("Jérôme"));
+        assert_eq!(m.from.as_ref().map(EmailAddress::key).as_deref(), Some("jerome@b.example"));
+        assert_eq!(m.to, ["a@x.example", "b@x.example"]);
+        assert_eq!(m.subject, "Café");
+        assert_eq!(m.message_id, "<abc@b.example>");
+        assert_eq!(m.thread_ids(), ["<p@x>", "<o@x>"]);
+        assert_eq!(m.text.trim(), "déjà vu");
+    }
+
+    #[test]
+    fn a_mail_without_message_id_is_named_by_its_bytes() {
+        let raw = "From: a@b.example\r\nSubject: x\r\n\r\nhello\r\n";
+        let (a, b) = (parse(raw), parse(raw));
+        assert_eq!(a.message_id, b.message_id);
+        assert!(a.message_id.ends_with("@inbound.invalid>"), "{}", a.message_id);
+        assert_ne!(parse("From: a@b.example\r\nSubject: y\r\n\r\nhello\r\n").message_id, a.message_id);
+    }
+
+    #[test]
+    fn what_is_not_a_mail_is_refused_and_the_size_is_bounded() {
+        assert!(parse_mail(b"").is_err());
+        let big = vec![b'a'; MAX_INBOUND_BYTES + 1];
+        assert!(matches!(parse_mail(&big), Err(Error::TooLarge { .. })));
+    }
+
+    #[test]
+    fn inline_images_and_attachments_are_parts_and_html_is_sanitised() {
+        let m = parse(
+            "From: a@b.example\r\nSubject: x\r\nContent-Type: multipart/related; boundary=r\r\n\r\n--r\r\n\
+             Content-Type: text/html\r\n\r\n<p>Hi <img src=\"cid:logo@x\" onerror=\"y()\"></p><script>z()</script>\r\n\
+             --r\r\nContent-Type: image/png\r\nContent-ID: <logo@x>\r\nContent-Disposition: inline\r\n\
+             Content-Transfer-Encoding: base64\r\n\r\niVBORw0KGgo=\r\n--r--\r\n",
+        );
+        let html = m.html.unwrap();
+        assert!(html.contains("cid:logo@x") && !html.contains("onerror") && !html.contains("script"), "{html}");
+        assert_eq!(m.parts.len(), 1);
+        assert_eq!((m.parts[0].content_id.as_deref(), m.parts[0].inline), (Some("logo@x"), true));
+        assert_eq!(m.text.trim(), "Hi");
     }
 }

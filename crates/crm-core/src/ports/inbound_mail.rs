@@ -29,8 +29,7 @@ pub trait InboundMailStore: Send + Sync {
     ///
     /// # Errors
     /// Backend failures only.
-    async fn inbound_mail_by_message_id(&self, tenant: TenantId, message_id: &str)
-    -> StoreResult<Option<InboundMail>>;
+    async fn inbound_mail_by_message_id(&self, tenant: TenantId, message_id: &str) -> StoreResult<Option<InboundMail>>;
 
     /// One received mail of the tenant.
     ///

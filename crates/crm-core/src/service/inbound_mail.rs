@@ -197,14 +197,7 @@ impl Crm {
             events.push(self.event(actor, EventKind::FollowUpAdded { case: case.id, follow_up: f.id }));
         }
         let created = (new_customer.is_some(), new_case.is_some());
-        let write = InboundWrite {
-            new_customer,
-            new_case,
-            follow_up,
-            mail,
-            attachments,
-            auto_reply,
-        };
+        let write = InboundWrite { new_customer, new_case, follow_up, mail, attachments, auto_reply };
         match self.store.receive_mail(&write, &events).await {
             Ok(()) => Ok(ReceivedMail {
                 attachments: u32::try_from(write.attachments.len()).unwrap_or(u32::MAX),
@@ -304,7 +297,8 @@ impl Crm {
         input.group = decision.group;
         input.priority = decision.priority;
         input.origin_channel = Some(Channel::Email);
-        let ctx = || CaseContext { definitions: &definitions, region: Some(tenant.default_region), now: self.clock.now() };
+        let ctx =
+            || CaseContext { definitions: &definitions, region: Some(tenant.default_region), now: self.clock.now() };
         let valid = match input.clone().validate(actor, None, ctx()) {
             Ok(v) => v,
             Err(_) => NewCase { draft: true, ..input }.validate(actor, None, ctx())?,
@@ -358,7 +352,10 @@ impl Crm {
                 continue;
             }
             if size > self.attachment_limits.max_for(AttachmentOrigin::File) {
-                notes.push(format!("attachment {filename:?} dropped: larger than {} bytes", self.attachment_limits.max_for(AttachmentOrigin::File)));
+                notes.push(format!(
+                    "attachment {filename:?} dropped: larger than {} bytes",
+                    self.attachment_limits.max_for(AttachmentOrigin::File)
+                ));
                 continue;
             }
             let data = futures::stream::iter([Ok(Bytes::copy_from_slice(&part.bytes))]).boxed();

@@ -35,15 +35,21 @@ impl BlobStore for MapBlobs {
         }
         let key = BlobKey::from_digest(&Sha256::digest(&bytes).into());
         let size = bytes.len() as u64;
-        self.0.lock().unwrap().insert(key.as_str().to_owned(), bytes);
+        self.0.lock().expect("the map").insert(key.as_str().to_owned(), bytes);
         Ok(StoredBlob { key, size })
     }
     async fn get(&self, key: &BlobKey) -> Result<BlobStream, BlobError> {
-        let bytes = self.0.lock().unwrap().get(key.as_str()).cloned().ok_or_else(|| BlobError::NotFound(key.clone()))?;
+        let bytes = self
+            .0
+            .lock()
+            .expect("the map")
+            .get(key.as_str())
+            .cloned()
+            .ok_or_else(|| BlobError::NotFound(key.clone()))?;
         Ok(futures::stream::iter([Ok(Bytes::from(bytes))]).boxed())
     }
     async fn delete(&self, key: &BlobKey) -> Result<(), BlobError> {
-        self.0.lock().unwrap().remove(key.as_str());
+        self.0.lock().expect("the map").remove(key.as_str());
         Ok(())
     }
 }
@@ -74,8 +80,8 @@ async fn customer_case(env: &Env) -> crm_core::case::Case {
             },
         )
         .await
-        .unwrap();
-    env.crm.create_case(&admin, NewCase::open(c.id, "Router")).await.unwrap()
+        .expect("a customer");
+    env.crm.create_case(&admin, NewCase::open(c.id, "Router")).await.expect("a case")
 }
 
 #[tokio::test]
@@ -114,7 +120,12 @@ async fn a_reply_to_a_sent_mail_or_a_received_one_lands_on_its_case() {
         .notify(&admin, case.id, crm_core::mail::NotifyRequest { html: "<p>Hi</p>".into(), ..Default::default() })
         .await
         .unwrap();
-    let reply = mail("jane@customer.example", "Re: your question", "r1@customer.example", &format!("In-Reply-To: {}\r\n", sent.message_id));
+    let reply = mail(
+        "jane@customer.example",
+        "Re: your question",
+        "r1@customer.example",
+        &format!("In-Reply-To: {}\r\n", sent.message_id),
+    );
     let got = env.crm.receive_mail(&admin, reply.as_bytes()).await.unwrap();
     assert_eq!((got.mail.case, got.mail.threading), (case.id, Threading::Reference));
     let second =
@@ -170,11 +181,8 @@ async fn rules_route_set_priority_refuse_cases_and_auto_reply_only_to_people_wit
         assert_eq!(got.mail.auto_replied, i < AUTO_REPLIES_PER_SENDER, "mail {i}");
     }
 
-    let sim = env
-        .crm
-        .simulate_mail_rules(&admin, MailSimulation { raw: Some(spam), mail: None, rules: None })
-        .await
-        .unwrap();
+    let sim =
+        env.crm.simulate_mail_rules(&admin, MailSimulation { raw: Some(spam), mail: None, rules: None }).await.unwrap();
     assert_eq!(sim.decision.matched, vec!["spam".to_owned()]);
     assert!(!sim.decision.create_case);
 }

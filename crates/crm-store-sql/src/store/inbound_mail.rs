@@ -168,9 +168,10 @@ impl InboundMailStore for SqlStore {
     }
 
     async fn inbound_mail(&self, tenant: TenantId, id: FollowUpId) -> StoreResult<Option<InboundMail>> {
-        let row = one(&self.read, "SELECT doc FROM inbound_mails WHERE id = ? AND tenant_id = ?", vec![uid(id), uid(tenant)])
-            .await
-            .map_err(db)?;
+        let row =
+            one(&self.read, "SELECT doc FROM inbound_mails WHERE id = ? AND tenant_id = ?", vec![uid(id), uid(tenant)])
+                .await
+                .map_err(db)?;
         row.as_ref().map(from_doc).transpose()
     }
 

@@ -21,6 +21,7 @@ mod concurrency;
 mod conformance;
 mod errors;
 mod helpers;
+mod inbound_bench;
 mod lookups;
 mod migrations;
 mod plans;

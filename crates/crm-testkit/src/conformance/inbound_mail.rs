@@ -136,7 +136,10 @@ pub async fn received_mails_are_written_whole_once_per_message_id(factory: &dyn 
     assert_eq!(s.get_customer(tenant, card.id).await.unwrap().map(|c| c.id), Some(card.id));
     assert_eq!(s.get_case(tenant, case.id).await.unwrap().map(|c| c.id), Some(case.id));
     assert_eq!(s.inbound_mail(tenant, id).await.unwrap().as_ref(), Some(&write.mail));
-    assert_eq!(s.inbound_mail_by_message_id(tenant, "<m1@customer.example>").await.unwrap().as_ref(), Some(&write.mail));
+    assert_eq!(
+        s.inbound_mail_by_message_id(tenant, "<m1@customer.example>").await.unwrap().as_ref(),
+        Some(&write.mail)
+    );
     assert_eq!(s.inbound_mails_of_case(tenant, case.id).await.unwrap(), vec![write.mail.clone()]);
     assert_eq!(s.follow_ups_of(tenant, case.id).await.unwrap().len(), 2, "the mail's and the auto-reply's");
     assert_eq!(s.mails_of_case(tenant, case.id).await.unwrap(), vec![auto.1.clone()]);

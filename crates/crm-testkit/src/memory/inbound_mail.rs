@@ -28,7 +28,8 @@ impl InboundMailStore for MemoryStore {
         }
         match &write.new_case {
             Some((case, _)) => {
-                let new_card = write.new_customer.as_ref().is_some_and(|c| c.id == case.customer() && c.tenant == case.tenant);
+                let new_card =
+                    write.new_customer.as_ref().is_some_and(|c| c.id == case.customer() && c.tenant == case.tenant);
                 if new_card {
                     if state.cases.contains_key(&case.id) {
                         return Err(StoreError::duplicate("id", case.id.to_string()));
@@ -94,7 +95,8 @@ impl InboundMailStore for MemoryStore {
 
     async fn case_of_mail_ids(&self, tenant: TenantId, refs: &[String]) -> StoreResult<Option<CaseId>> {
         let state = self.read()?;
-        let live = |case: CaseId| state.cases.get(&case).is_some_and(|c| c.tenant == tenant && c.deleted_at().is_none());
+        let live =
+            |case: CaseId| state.cases.get(&case).is_some_and(|c| c.tenant == tenant && c.deleted_at().is_none());
         for r in refs {
             if let Some(m) = state.inbound_mails.values().find(|m| m.tenant == tenant && &m.message_id == r)
                 && live(m.case)
@@ -116,7 +118,9 @@ impl InboundMailStore for MemoryStore {
         let n = state
             .inbound_mails
             .values()
-            .filter(|m| m.tenant == tenant && m.auto_replied && m.from.as_deref() == Some(from) && m.received_at >= since)
+            .filter(|m| {
+                m.tenant == tenant && m.auto_replied && m.from.as_deref() == Some(from) && m.received_at >= since
+            })
             .count();
         Ok(u32::try_from(n).unwrap_or(u32::MAX))
     }
