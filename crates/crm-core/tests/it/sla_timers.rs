@@ -118,8 +118,13 @@ async fn warnings_and_breaches_are_raised_once_at_their_instants_and_follow_paus
     let report = env.crm.remark_sla_cases(1).await.expect("round");
     assert!(report.more, "a page of one, two cases");
     while env.crm.remark_sla_cases(1).await.expect("round").more {}
+    // replayed under the settings in force now (ADR 0016): 4 business hours, one paused
     let stored = env.crm.get_case(&admin, case.id).await.expect("case");
-    assert_eq!(stored.sla().and_then(|m| m.breach_at), Some(at("2026-11-23T11:00:00Z") + chrono::Duration::hours(1)));
+    assert_eq!(stored.sla().and_then(|m| m.breach_at), Some(at("2026-11-23T14:00:00Z")));
+    // its breach was raised already: the same alarm is not raised again at 14:00
+    env.clock.set(at("2026-11-23T14:00:01Z"));
+    env.crm.fire_sla_timers(10).await.expect("round");
+    assert_eq!(alarms(&env).len(), 2, "one breach per metric cycle");
     let remarked = env.crm.get_case(&admin, other.id).await.expect("case");
     let replayed = env.crm.case_sla(&admin, other.id).await.expect("sla").state.expect("state");
     let first = replayed.first_response.expect("first response");
