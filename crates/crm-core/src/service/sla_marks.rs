@@ -154,11 +154,10 @@ impl Crm {
             let (alarms, next) = match self.store.get_case(timer.tenant, timer.case).await? {
                 None => (Vec::new(), None),
                 Some(case) => {
-                    if !books.contains_key(&timer.tenant) {
-                        books.insert(timer.tenant, self.sla_book(timer.tenant).await?);
-                    }
-                    let book =
-                        books.get(&timer.tenant).ok_or_else(|| crate::Error::not_found("tenant", timer.tenant))?;
+                    let book = match books.entry(timer.tenant) {
+                        std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                        std::collections::hash_map::Entry::Vacant(e) => e.insert(self.sla_book(timer.tenant).await?),
+                    };
                     let (state, marked) = self.sla_state_of(book, &case).await?;
                     let alarms = state.map(|s| crate::sla::alarms_due(&case, &s, now)).unwrap_or_default();
                     let next = marked.sla().and_then(|m| m.next_alarm_after(now));
