@@ -133,8 +133,8 @@ pub struct AlertFacts {
     /// The customer has an open entry in an active call list (OUT-1). TODO(OUT-1): call
     /// lists are not stored yet, so the service always gathers `false`.
     pub open_campaign_entry: bool,
-    /// One of the customer's open cases has breached its SLA. TODO(SLA): SLA clocks are
-    /// not stored yet, so the service always gathers `false`.
+    /// One of the customer's open (not private) cases has breached its SLA (the case rows'
+    /// SLA marks, ADR 0028).
     pub sla_breached: bool,
     /// The current interaction's channel, if there is one.
     pub channel: Option<Channel>,

@@ -188,6 +188,9 @@ pub struct CustomerActivity {
     pub open_critical_cases: u32,
     /// Planned tasks about the customer whose time has passed.
     pub overdue_tasks: u32,
+    /// Open cases (as for `open_critical_cases`) whose SLA breached at or before now (their
+    /// row's `breach_at`, ADR 0028).
+    pub breached_cases: u32,
     /// Interactions with the customer offered in the last 1, 7 and 30 days.
     pub contacts: ContactCounts,
 }

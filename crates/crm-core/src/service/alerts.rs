@@ -58,8 +58,7 @@ impl Crm {
             contacts: activity.contacts,
             // TODO(OUT-1): call-list entries are not stored yet; always false until they are.
             open_campaign_entry: false,
-            // TODO(SLA): SLA clocks are not stored yet; always false until they are.
-            sla_breached: false,
+            sla_breached: activity.breached_cases > 0,
             channel: context.map(|(c, _)| c),
             direction: context.map(|(_, d)| d),
         })

@@ -1,7 +1,8 @@
 //! SLA settings and a case's SLA (issue 33): business calendars and policies administered
 //! per tenant (`admin.tenant` to change them, `case.read` to read them), and the SLA state
 //! of a case computed from its stored history with the settings in force now, so a change
-//! of policy or calendar recalculates every case from its history.
+//! of policy or calendar recalculates every case from its history (and asks the
+//! `sla-remark` round to re-mark the tenant's case rows, ADR 0028).
 
 use super::{Crm, check_version};
 use crate::access::{Actor, Permission};
@@ -68,9 +69,11 @@ impl Crm {
         let expected = check_version("sla_calendar", name, stored.version, expected_version)?;
         let record = SlaCalendarRecord::build(stored.name, body.calendar, expected + 1)?;
         match self.store.put_sla_setting(&record.to_setting(actor.tenant)?, Some(expected)).await {
-            Err(crate::StoreError::NotFound { .. }) => Err(missing(SlaSettingKind::Calendar, name)),
-            other => other.map(|()| record).map_err(Into::into),
+            Err(crate::StoreError::NotFound { .. }) => return Err(missing(SlaSettingKind::Calendar, name)),
+            other => other?,
         }
+        self.request_sla_remark(actor.tenant).await?;
+        Ok(record)
     }
 
     /// Deletes a business calendar no policy counts in (needs `admin.tenant`).
@@ -138,6 +141,7 @@ impl Crm {
         let record = SlaPolicyRecord::build(input.name, body, 1)?;
         self.check_policy_refs(actor, &record).await?;
         self.store.put_sla_setting(&record.to_setting(actor.tenant)?, None).await?;
+        self.request_sla_remark(actor.tenant).await?;
         Ok(record)
     }
 
@@ -159,9 +163,11 @@ impl Crm {
         let record = SlaPolicyRecord::build(stored.name, body, expected + 1)?;
         self.check_policy_refs(actor, &record).await?;
         match self.store.put_sla_setting(&record.to_setting(actor.tenant)?, Some(expected)).await {
-            Err(crate::StoreError::NotFound { .. }) => Err(missing(SlaSettingKind::Policy, name)),
-            other => other.map(|()| record).map_err(Into::into),
+            Err(crate::StoreError::NotFound { .. }) => return Err(missing(SlaSettingKind::Policy, name)),
+            other => other?,
         }
+        self.request_sla_remark(actor.tenant).await?;
+        Ok(record)
     }
 
     /// Deletes an SLA policy (needs `admin.tenant`).
@@ -173,9 +179,11 @@ impl Crm {
         actor.require(Permission::AdminTenant)?;
         let expected = check_version("sla_policy", name, stored.version, expected_version)?;
         match self.store.delete_sla_setting(actor.tenant, SlaSettingKind::Policy, name, expected).await {
-            Err(crate::StoreError::NotFound { .. }) => Err(missing(SlaSettingKind::Policy, name)),
-            other => Ok(other?),
+            Err(crate::StoreError::NotFound { .. }) => return Err(missing(SlaSettingKind::Policy, name)),
+            other => other?,
         }
+        self.request_sla_remark(actor.tenant).await?;
+        Ok(())
     }
 
     /// The SLA of a case now: its history and follow-ups folded by the clock under the

@@ -154,11 +154,10 @@ impl Crm {
             let (alarms, next) = match self.store.get_case(timer.tenant, timer.case).await? {
                 None => (Vec::new(), None),
                 Some(case) => {
-                    if !books.contains_key(&timer.tenant) {
-                        books.insert(timer.tenant, self.sla_book(timer.tenant).await?);
-                    }
-                    let book =
-                        books.get(&timer.tenant).ok_or_else(|| crate::Error::not_found("tenant", timer.tenant))?;
+                    let book = match books.entry(timer.tenant) {
+                        std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                        std::collections::hash_map::Entry::Vacant(e) => e.insert(self.sla_book(timer.tenant).await?),
+                    };
                     let (state, marked) = self.sla_state_of(book, &case).await?;
                     let alarms = state.map(|s| crate::sla::alarms_due(&case, &s, now)).unwrap_or_default();
                     let next = marked.sla().and_then(|m| m.next_alarm_after(now));
@@ -181,5 +180,66 @@ impl Crm {
         }
         let n = u32::try_from(timers.len()).unwrap_or(u32::MAX);
         Ok(super::RoundReport { claimed: n, done: raised, more: n >= limit && limit > 0, ..Default::default() })
+    }
+}
+
+/// The key of a tenant's pending re-mark (`<token>` or `<token> <cursor>`) in the
+/// installation's key/value facts.
+fn remark_key(tenant: TenantId) -> String {
+    format!("sla.remark.{tenant}")
+}
+
+impl Crm {
+    /// Asks for every case of `tenant` to be re-marked (a policy or calendar changed): the
+    /// `sla-remark` round sweeps them from the start, a sweep under way starting over.
+    pub(super) async fn request_sla_remark(&self, tenant: TenantId) -> Result<()> {
+        let token: crate::ids::EventId = crate::time::next_id(&*self.ids);
+        self.store.set_meta(&remark_key(tenant), &token.to_string()).await?;
+        Ok(())
+    }
+
+    /// One round of re-marking (ADR 0028): for each tenant with a pending re-mark, the next
+    /// `limit` cases by number are re-marked from their history with the settings in force,
+    /// and the sweep's position kept; done, the request is removed (unless a newer one came
+    /// meanwhile: the sweep then starts over).
+    ///
+    /// # Errors
+    /// Store failures.
+    pub async fn remark_sla_cases(&self, limit: u32) -> Result<super::RoundReport> {
+        use crate::case::{CaseFilter, CaseSort, CaseSortField, SortDirection};
+        let mut report = super::RoundReport::default();
+        for tenant in self.store.list_tenants().await? {
+            let key = remark_key(tenant.id);
+            let Some(value) = self.store.meta(&key).await? else { continue };
+            let (token, cursor) = value.split_once(' ').map_or((value.as_str(), None), |(t, c)| (t, Some(c)));
+            let book = self.sla_book(tenant.id).await?;
+            let sort = CaseSort { field: CaseSortField::Number, direction: SortDirection::Asc };
+            let page = crate::page::PageRequest {
+                limit: limit.clamp(1, 200),
+                after: cursor.map(|c| crate::page::Cursor::from_string(c.to_owned())),
+            };
+            let scope = crate::access::PrivateScope::All;
+            let cases = self.store.list_cases(tenant.id, &CaseFilter::default(), &scope, sort, &page).await?;
+            for case in &cases.items {
+                let (_, marked) = self.sla_state_of(&book, case).await?;
+                if self.write_mark(case, &marked).await? {
+                    report.done = report.done.saturating_add(1);
+                }
+            }
+            report.claimed = report.claimed.saturating_add(u32::try_from(cases.items.len()).unwrap_or(u32::MAX));
+            // a newer request came while this page was read: leave it to start over
+            if self.store.meta(&key).await?.as_deref() != Some(value.as_str()) {
+                report.more = true;
+                continue;
+            }
+            match cases.next {
+                Some(next) => {
+                    self.store.set_meta(&key, &format!("{token} {}", next.as_str())).await?;
+                    report.more = true;
+                }
+                None => self.store.delete_meta(&key).await?,
+            }
+        }
+        Ok(report)
     }
 }

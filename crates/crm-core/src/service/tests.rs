@@ -186,6 +186,8 @@ async fn a_stale_case_version_is_refused_before_any_write() {
 async fn a_lost_race_in_the_store_surfaces_as_a_conflict() {
     let mut store = store_with_tenant();
     store.case_store.expect_get_case().returning(|_, _| Ok(Some(case(3, Visibility::Internal, None))));
+    // a priority change re-marks the case's SLA: the tenant has no policy
+    store.sla_store.expect_sla_settings().returning(|_, _| Ok(Vec::new()));
     store
         .case_store
         .expect_update_case()

@@ -155,6 +155,7 @@ impl Crm {
             ),
             queue("reminders", |s| s.reminder_interval, |crm, s| Box::pin(crm.claim_reminders(s.reminder_batch))),
             queue("sla-timers", |s| s.reminder_interval, |crm, s| Box::pin(crm.fire_sla_timers(s.reminder_batch))),
+            queue("sla-remark", |s| s.poll_interval, |crm, s| Box::pin(crm.remark_sla_cases(s.reminder_batch))),
         ];
         if let Some(connectors) = connectors {
             workers.push(Arc::new(ExternalPushes { crm: self.clone(), s: s.clone(), connectors }));

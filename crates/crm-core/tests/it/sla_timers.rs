@@ -9,8 +9,8 @@ use crm_core::customer::NewCustomer;
 use crm_core::event::EventKind;
 use crm_core::page::PageRequest;
 use crm_core::sla::{
-    CalendarSpec, DayOfWeek, Metric, NewSlaCalendar, NewSlaPolicy, OpenHours, PolicySpec, SlaCondition, TargetRule,
-    TimeBasis,
+    CalendarSpec, DayOfWeek, Metric, NewSlaCalendar, NewSlaPolicy, OpenHours, PolicySpec, SlaCondition, SlaPolicyBody,
+    TargetRule, TimeBasis,
 };
 use crm_core::time::Clock;
 
@@ -101,4 +101,35 @@ async fn warnings_and_breaches_are_raised_once_at_their_instants_and_follow_paus
     assert_eq!(env.crm.fire_sla_timers(10).await.expect("round").done, 0);
     assert_eq!(alarms(&env), [("warning", Metric::FirstResponse), ("breach", Metric::FirstResponse)]);
     assert_eq!(listed(SlaCondition::Breached).await, 1);
+
+    // A longer target (a replaced policy): the round re-marks the stored cases from their
+    // history, as the clock replays them.
+    let other = serde_json::from_value::<NewCase>(serde_json::json!({"customer": customer.id, "subject": "Later"}));
+    let other = env.crm.create_case(&admin, other.expect("new case")).await.expect("case");
+    let longer = PolicySpec {
+        basis: TimeBasis::Business,
+        pause_statuses: vec![CaseStatus::Pending],
+        warning_percent: None,
+        targets: vec![TargetRule { first_response_secs: Some(4 * 3600), ..TargetRule::default() }],
+    };
+    let body = SlaPolicyBody { group: None, calendar: "paris".into(), policy: longer };
+    env.crm.replace_sla_policy(&admin, "standard", 1, body).await.expect("replaced");
+    assert_eq!(env.crm.get_case(&admin, other.id).await.expect("case").sla(), other.sla(), "not re-marked yet");
+    let report = env.crm.remark_sla_cases(1).await.expect("round");
+    assert!(report.more, "a page of one, two cases");
+    while env.crm.remark_sla_cases(1).await.expect("round").more {}
+    // replayed under the settings in force now (ADR 0016): 4 business hours, one paused
+    let stored = env.crm.get_case(&admin, case.id).await.expect("case");
+    assert_eq!(stored.sla().and_then(|m| m.breach_at), Some(at("2026-11-23T14:00:00Z")));
+    // its breach was raised already: the same alarm is not raised again at 14:00
+    env.clock.set(at("2026-11-23T14:00:01Z"));
+    env.crm.fire_sla_timers(10).await.expect("round");
+    assert_eq!(alarms(&env).len(), 2, "one breach per metric cycle");
+    let remarked = env.crm.get_case(&admin, other.id).await.expect("case");
+    let replayed = env.crm.case_sla(&admin, other.id).await.expect("sla").state.expect("state");
+    let first = replayed.first_response.expect("first response");
+    assert_ne!(remarked.sla(), other.sla(), "the new target moved the deadline");
+    assert_eq!(remarked.sla().and_then(|m| m.due_at), first.due_at, "the mark is the clock's");
+    assert_eq!(remarked.sla().and_then(|m| m.warning_at), None, "no warning share any more");
+    assert_eq!(env.crm.remark_sla_cases(10).await.expect("round").claimed, 0, "nothing pending");
 }

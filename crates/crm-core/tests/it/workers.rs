@@ -210,15 +210,25 @@ async fn the_workers_are_the_queues_with_their_intervals() {
     let env = Env::new().await;
     let settings = WorkerSettings { poll_interval: Duration::from_millis(10), ..WorkerSettings::default() };
     let names: Vec<&str> = env.crm.workers(&settings, None).iter().map(|w| w.name()).collect();
-    assert_eq!(names, ["notifications", "reminders", "prune", "audit-chain"], "no push worker without connectors");
+    assert_eq!(
+        names,
+        ["notifications", "reminders", "sla-timers", "sla-remark", "prune", "audit-chain"],
+        "no push worker without connectors"
+    );
     let workers = env.crm.workers(&settings, Some(Arc::new(NoConnector)));
     let names: Vec<&str> = workers.iter().map(|w| w.name()).collect();
-    assert_eq!(names, ["notifications", "reminders", "external-pushes", "prune", "audit-chain"]);
+    assert_eq!(
+        names,
+        ["notifications", "reminders", "sla-timers", "sla-remark", "external-pushes", "prune", "audit-chain"]
+    );
     let kept = WorkerSettings { audit_keep: Some(Duration::from_secs(86_400)), ..settings.clone() };
     let names: Vec<&str> = env.crm.workers(&kept, None).iter().map(|w| w.name()).collect();
-    assert_eq!(names, ["notifications", "reminders", "prune", "audit-chain", "audit-retention"]);
+    assert_eq!(
+        names,
+        ["notifications", "reminders", "sla-timers", "sla-remark", "prune", "audit-chain", "audit-retention"]
+    );
     assert_eq!(workers[0].idle_interval(), Duration::from_millis(10));
-    assert_eq!(workers[3].idle_interval(), settings.prune_interval);
+    assert_eq!(workers[5].idle_interval(), settings.prune_interval);
     for worker in &workers {
         let report = worker.round().await.expect("an idle round");
         assert!(!report.more, "{}: nothing is due", worker.name());

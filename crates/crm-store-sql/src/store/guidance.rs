@@ -25,6 +25,8 @@ use crate::sql::{all, col, exec, from_doc, int, one, text, to_doc, ts, uid};
 const ACTIVITY: &str = "SELECT \
     (SELECT COUNT(*) FROM cases WHERE customer_id = ? AND tenant_id = ? AND severity = 'critical' \
         AND status IN ('open', 'pending', 'on_hold') AND deleted_at IS NULL AND visibility <> 'private') AS critical, \
+    (SELECT COUNT(*) FROM cases WHERE customer_id = ? AND tenant_id = ? AND sla_breach_at <= ? \
+        AND status IN ('open', 'pending', 'on_hold') AND deleted_at IS NULL AND visibility <> 'private') AS breached, \
     (SELECT COUNT(*) FROM tasks WHERE customer_id = ? AND tenant_id = ? AND status = 'planned' \
         AND scheduled_at < ?) AS overdue, \
     (SELECT COUNT(*) FROM interactions WHERE customer_id = ? AND tenant_id = ? AND offered_at >= ?) AS last_30, \
@@ -32,9 +34,11 @@ const ACTIVITY: &str = "SELECT \
     (SELECT COUNT(*) FROM interactions WHERE customer_id = ? AND tenant_id = ? AND offered_at >= ?) AS last_1";
 
 fn activity_values(tenant: TenantId, customer: CustomerId, now: DateTime<Utc>) -> Vec<Value> {
-    let mut values = Vec::with_capacity(14);
+    let mut values = Vec::with_capacity(17);
     let pair = || [uid(customer), uid(tenant)];
     values.extend(pair());
+    values.extend(pair());
+    values.push(Value::BigInt(Some(ts(now))));
     values.extend(pair());
     values.push(Value::BigInt(Some(ts(now))));
     for days in [30, 7, 1] {
@@ -275,6 +279,7 @@ impl GuidanceStore for SqlStore {
         Ok(CustomerActivity {
             open_critical_cases: count(&row, "critical")?,
             overdue_tasks: count(&row, "overdue")?,
+            breached_cases: count(&row, "breached")?,
             contacts: ContactCounts {
                 last_1_day: count(&row, "last_1")?,
                 last_7_days: count(&row, "last_7")?,

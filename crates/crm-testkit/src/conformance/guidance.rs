@@ -169,7 +169,8 @@ pub async fn alert_rule_sets_are_replaced_at_their_version(factory: &dyn StoreFa
     assert_eq!(s.alert_rules(other.tenant()).await.unwrap(), None, "another tenant's set");
 }
 
-/// The activity counts: open (not draft, not private) critical cases, planned tasks past
+/// The activity counts: open (not draft, not private) critical cases, open cases whose SLA
+/// breached, planned tasks past
 /// their time, and interactions offered in the last 1, 7 and 30 days (bounds included), of
 /// this customer in this tenant only.
 pub async fn customer_activity_counts_cases_tasks_and_contacts(factory: &dyn StoreFactory) {
@@ -192,6 +193,13 @@ pub async fn customer_activity_counts_cases_tasks_and_contacts(factory: &dyn Sto
     .await;
     ctx.case(&c, |e| e.severity = Some(Severity::High)).await;
     ctx.case(&bystander, critical).await;
+    // SLA marks: breached before `at`, breaching after it, breached but private
+    for (minutes, visibility) in [(59, None), (61, None), (0, Some(Visibility::Private))] {
+        let mut case = ctx.build_case(&c, |e| e.visibility = visibility).await;
+        let breach = Some(ctx.now + Duration::minutes(minutes));
+        case.set_sla(Some(crm_core::sla::SlaMark { due_at: breach, warning_at: None, breach_at: breach }));
+        ctx.insert_case(&case).await;
+    }
     ctx.task(&c, 10, |_| {}).await;
     ctx.task(&c, 30, |_| {}).await;
     ctx.task(&c, 120, |_| {}).await;
@@ -213,6 +221,7 @@ pub async fn customer_activity_counts_cases_tasks_and_contacts(factory: &dyn Sto
         CustomerActivity {
             open_critical_cases: 2,
             overdue_tasks: 2,
+            breached_cases: 1,
             contacts: ContactCounts { last_1_day: 2, last_7_days: 4, last_30_days: 6 },
         }
     );

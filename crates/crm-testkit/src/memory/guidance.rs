@@ -160,13 +160,22 @@ impl GuidanceStore for MemoryStore {
                 && !c.is_deleted()
                 && c.visibility() != Visibility::Private
         }));
+        let breached_cases = count(state.cases.values().filter(|c| {
+            c.tenant == tenant
+                && c.customer() == customer
+                && c.sla().and_then(|m| m.breach_at).is_some_and(|b| b <= now)
+                && !matches!(c.status(), CaseStatus::Draft | CaseStatus::Closed)
+                && !c.is_deleted()
+                && c.visibility() != Visibility::Private
+        }));
         let overdue_tasks = count(state.tasks.values().filter(|t| {
             t.tenant == tenant
                 && t.customer() == customer
                 && t.status() == TaskStatus::Planned
                 && t.scheduled_at() < now
         }));
-        let mut activity = CustomerActivity { open_critical_cases, overdue_tasks, ..CustomerActivity::default() };
+        let mut activity =
+            CustomerActivity { open_critical_cases, overdue_tasks, breached_cases, ..CustomerActivity::default() };
         for i in state.interactions.values().filter(|i| i.tenant == tenant && i.customer() == Some(customer)) {
             activity.count_contact(i.offered_at, now);
         }
