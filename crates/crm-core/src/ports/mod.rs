@@ -4,6 +4,7 @@
 pub(crate) mod attachments;
 pub(crate) mod audit;
 mod blob;
+pub(crate) mod case_catalogue;
 pub(crate) mod custom_fields;
 mod external_crm;
 pub(crate) mod guidance;
@@ -25,6 +26,7 @@ pub use crate::time::{Clock, IdGenerator};
 pub use attachments::AttachmentStore;
 pub use audit::AuditStore;
 pub use blob::{BlobError, BlobKey, BlobStore, BlobStream, ByteStream, StoredBlob};
+pub use case_catalogue::CaseCatalogueStore;
 pub use custom_fields::FieldValueStore;
 pub use external_crm::ExternalCrm;
 pub use guidance::GuidanceStore;

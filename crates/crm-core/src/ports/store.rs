@@ -698,6 +698,7 @@ pub trait Store:
     + OutboundStore
     + super::AuditStore
     + KnowledgeStore
+    + super::CaseCatalogueStore
     + std::fmt::Debug
 {
 }
@@ -724,6 +725,7 @@ impl<T> Store for T where
         + OutboundStore
         + super::AuditStore
         + KnowledgeStore
+        + super::CaseCatalogueStore
         + std::fmt::Debug
 {
 }

@@ -44,6 +44,7 @@ pub(super) struct MockStore {
     pub(super) guidance: crate::ports::guidance::MockGuidanceStore,
     pub(super) outbound: crate::ports::outbound::MockOutboundStore,
     pub(super) knowledge: crate::ports::knowledge::MockKnowledgeStore,
+    pub(super) case_catalogue: crate::ports::case_catalogue::MockCaseCatalogueStore,
 }
 
 #[async_trait]
@@ -908,5 +909,30 @@ impl crate::ports::KnowledgeStore for MockStore {
         problem: crate::ids::ArticleId,
     ) -> StoreResult<Vec<crate::knowledge::Article>> {
         self.knowledge.solutions_of(tenant, problem).await
+    }
+}
+
+#[async_trait]
+impl crate::ports::CaseCatalogueStore for MockStore {
+    async fn put_case_list_entry(&self, entry: &crate::case::CaseListEntry) -> StoreResult<()> {
+        self.case_catalogue.put_case_list_entry(entry).await
+    }
+    async fn case_list_entries(
+        &self,
+        tenant: TenantId,
+        kind: Option<crate::case::CaseListKind>,
+    ) -> StoreResult<Vec<crate::case::CaseListEntry>> {
+        self.case_catalogue.case_list_entries(tenant, kind).await
+    }
+    async fn delete_case_list_entry(
+        &self,
+        tenant: TenantId,
+        kind: crate::case::CaseListKind,
+        key: &str,
+    ) -> StoreResult<()> {
+        self.case_catalogue.delete_case_list_entry(tenant, kind, key).await
+    }
+    async fn case_children(&self, tenant: TenantId, parent: CaseId) -> StoreResult<Vec<Case>> {
+        self.case_catalogue.case_children(tenant, parent).await
     }
 }

@@ -368,6 +368,10 @@ impl Ctx {
             group: None,
             origin_channel: None,
             custom: Default::default(),
+            tags: Vec::new(),
+            category: None,
+            case_type: None,
+            parent: None,
         };
         edit(&mut input);
         let ctx = CaseContext { definitions: &[], region: Some(region_fr()), now: self.now };

@@ -13,6 +13,7 @@
 mod app_state;
 mod attachments;
 mod audit;
+mod case_catalogue;
 mod cases;
 mod custom_fields;
 mod customers;
@@ -136,6 +137,8 @@ pub(crate) struct State {
     pub(crate) audit: audit::AuditState,
     /// Every version of each article, oldest first.
     pub(crate) articles: HashMap<crm_core::ids::ArticleId, Vec<crm_core::knowledge::Article>>,
+    /// The case lists, by (tenant, kind, key).
+    pub(crate) case_lists: BTreeMap<(TenantId, crm_core::case::CaseListKind, String), crm_core::case::CaseListEntry>,
 }
 
 impl MemoryStore {
