@@ -15,6 +15,7 @@ mod m0014;
 use m0014::Guidance;
 mod audit;
 mod m0018_knowledge;
+mod m0026_cases;
 
 /// Every migration of the store, in order.
 #[derive(Debug)]
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(crate::store::mail::CaseMails),
             Box::new(m0018_knowledge::KnowledgeArticles),
             Box::new(crate::store::attachment::Attachments),
+            Box::new(m0026_cases::CaseTagsListsParents),
         ]
     }
 }

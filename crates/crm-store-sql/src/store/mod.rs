@@ -7,6 +7,7 @@ pub(crate) mod attachment;
 pub(crate) mod audit;
 mod card;
 mod case;
+mod case_catalogue;
 mod custom_fields;
 mod customer;
 mod diagnostics;

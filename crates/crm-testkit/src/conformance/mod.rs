@@ -26,6 +26,7 @@ mod app_state;
 mod attachments;
 mod audit;
 mod cards;
+mod case_catalogue;
 mod case_lists;
 mod cases;
 mod concurrency;
@@ -71,6 +72,7 @@ pub use app_state::*;
 pub use attachments::*;
 pub use audit::*;
 pub use cards::*;
+pub use case_catalogue::*;
 pub use case_lists::*;
 pub use cases::*;
 pub use concurrency::*;
@@ -238,6 +240,10 @@ macro_rules! store_conformance_tests {
             article_shortcuts_are_unique_per_tenant,
             solutions_link_problems_of_their_tenant,
             article_lists_filter_and_page,
+            case_list_entries_round_trip_per_tenant_and_kind,
+            a_case_list_entry_in_use_is_not_deleted,
+            tags_category_type_and_parent_filter_the_case_list,
+            case_children_are_the_live_children_by_number,
         );
     };
 }
