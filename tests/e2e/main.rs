@@ -12,6 +12,7 @@ mod attachments;
 mod audit;
 mod auth;
 mod bad_input;
+mod case_structure;
 mod blackbox;
 mod conversations;
 mod custom_fields;

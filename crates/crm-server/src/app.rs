@@ -22,7 +22,7 @@ use crate::idempotency::idempotency;
 use crate::metrics::track;
 use crate::problem::{Problem, ProblemKind};
 use crate::routes::{
-    admin, attachments, audit, cases, custom_fields, customers, events, external, groups, guidance, interactions,
+    admin, attachments, audit, case_lists, cases, custom_fields, customers, events, external, groups, guidance, interactions,
     knowledge, mail, messages, operator, outbound, outbox, sla, sla_report, tasks, webhooks,
 };
 use crate::state::AppState;
@@ -52,6 +52,9 @@ pub fn api() -> (Router<AppState>, OpenApi) {
         .routes(routes!(cases::case_history))
         .routes(routes!(cases::restore_case))
         .routes(routes!(cases::follow_ups, cases::add_follow_up))
+        .routes(routes!(case_lists::case_list_entries, case_lists::put_case_list_entry))
+        .routes(routes!(case_lists::delete_case_list_entry))
+        .routes(routes!(case_lists::case_children))
         .routes(routes!(tasks::create_task))
         .routes(routes!(tasks::get_task, tasks::update_task, tasks::delete_task))
         .routes(routes!(tasks::customer_tasks))
