@@ -50,9 +50,13 @@ async fn case_lists_tags_resolution_and_parents(backend: Backend) {
     assert_eq!(field(&bad), "kind");
     let bad = admin.post("/api/v1/case-lists/type", &json!({"key": "has space", "label": "x"})).await.problem(422);
     assert_eq!(field(&bad), "key");
-    admin.post("/api/v1/case-lists/category", &json!({"key": "legacy", "label": "Old", "active": false})).await.expect(StatusCode::OK);
+    admin
+        .post("/api/v1/case-lists/category", &json!({"key": "legacy", "label": "Old", "active": false}))
+        .await
+        .expect(StatusCode::OK);
 
-    let customer = admin.post("/api/v1/customers", &json!({"name": "Cas Structurés"})).await.expect(StatusCode::CREATED);
+    let customer =
+        admin.post("/api/v1/customers", &json!({"name": "Cas Structurés"})).await.expect(StatusCode::CREATED);
     let customer = customer["id"].as_str().expect("customer id").to_owned();
 
     // Tags, category and type on a case; unknown or retired entries refused by field.
@@ -66,7 +70,8 @@ async fn case_lists_tags_resolution_and_parents(backend: Backend) {
         .await
         .problem(422);
     assert!(bad.to_string().contains("retired"), "{bad}");
-    let bad = admin.post("/api/v1/cases", &json!({"customer": customer, "subject": "x", "tags": ["a,b"]})).await.problem(422);
+    let bad =
+        admin.post("/api/v1/cases", &json!({"customer": customer, "subject": "x", "tags": ["a,b"]})).await.problem(422);
     assert_eq!(field(&bad), "tags");
     let (parent, parent_etag) = case(
         &admin,
@@ -75,10 +80,15 @@ async fn case_lists_tags_resolution_and_parents(backend: Backend) {
     )
     .await;
     let got = admin.get(&format!("/api/v1/cases/{parent}")).await.expect(StatusCode::OK);
-    assert_eq!((got["tags"].clone(), got["category"].clone(), got["type"].clone()),
-        (json!(["billing", "vip-customer"]), json!("billing"), json!("incident")));
-    let (child, child_etag) =
-        case(&admin, &json!({"customer": customer, "subject": "March invoice", "parent": parent, "tags": ["vip customer"]})).await;
+    assert_eq!(
+        (got["tags"].clone(), got["category"].clone(), got["type"].clone()),
+        (json!(["billing", "vip-customer"]), json!("billing"), json!("incident"))
+    );
+    let (child, child_etag) = case(
+        &admin,
+        &json!({"customer": customer, "subject": "March invoice", "parent": parent, "tags": ["vip customer"]}),
+    )
+    .await;
     let (other, _) = case(&admin, &json!({"customer": customer, "subject": "Unrelated"})).await;
 
     for (query, expected) in [
@@ -101,7 +111,8 @@ async fn case_lists_tags_resolution_and_parents(backend: Backend) {
     admin.get(&format!("/api/v1/cases/{}/children", uuid::Uuid::now_v7())).await.problem(404);
 
     // A cycle is refused naming `parent`; so is an unknown parent.
-    let bad = admin.patch(&format!("/api/v1/cases/{parent}"), &parent_etag, &json!({"parent": child})).await.problem(422);
+    let bad =
+        admin.patch(&format!("/api/v1/cases/{parent}"), &parent_etag, &json!({"parent": child})).await.problem(422);
     assert_eq!(field(&bad), "parent");
     let bad = admin
         .patch(&format!("/api/v1/cases/{other}"), "*", &json!({"parent": uuid::Uuid::now_v7()}))
@@ -110,14 +121,16 @@ async fn case_lists_tags_resolution_and_parents(backend: Backend) {
     assert_eq!(field(&bad), "parent");
 
     // A parent with an open child is not closed.
-    let refused = admin.patch(&format!("/api/v1/cases/{parent}"), &parent_etag, &json!({"status": "closed"})).await.problem(409);
+    let refused =
+        admin.patch(&format!("/api/v1/cases/{parent}"), &parent_etag, &json!({"status": "closed"})).await.problem(409);
     assert!(refused.to_string().contains("1 child case"), "{refused}");
 
     // Resolving needs a resolution code of the tenant's list.
     let child_path = format!("/api/v1/cases/{child}");
     let bad = admin.patch(&child_path, &child_etag, &json!({"status": "resolved"})).await.problem(422);
     assert_eq!(field(&bad), "resolution");
-    let bad = admin.patch(&child_path, &child_etag, &json!({"status": "resolved", "resolution": "magic"})).await.problem(422);
+    let bad =
+        admin.patch(&child_path, &child_etag, &json!({"status": "resolved", "resolution": "magic"})).await.problem(422);
     assert_eq!(field(&bad), "resolution");
     let resolved = admin.patch(&child_path, &child_etag, &json!({"status": "resolved", "resolution": "fixed"})).await;
     let etag = resolved.etag();
@@ -132,7 +145,8 @@ async fn case_lists_tags_resolution_and_parents(backend: Backend) {
     let closed = admin.patch(&child_path, &etag, &json!({"status": "closed"})).await;
     let etag = closed.etag();
     assert_eq!(closed.expect(StatusCode::OK)["resolution"], "fixed", "kept when closed");
-    let parent_closed = admin.patch(&format!("/api/v1/cases/{parent}"), &parent_etag, &json!({"status": "closed"})).await;
+    let parent_closed =
+        admin.patch(&format!("/api/v1/cases/{parent}"), &parent_etag, &json!({"status": "closed"})).await;
     assert_eq!(parent_closed.expect(StatusCode::OK)["status"], "closed");
     let reopened = admin.patch(&child_path, &etag, &json!({"status": "open"})).await.expect(StatusCode::OK);
     assert_eq!((reopened["resolution"].clone(), reopened["resolved_at"].clone()), (Value::Null, Value::Null));

@@ -22,8 +22,8 @@ use crate::idempotency::idempotency;
 use crate::metrics::track;
 use crate::problem::{Problem, ProblemKind};
 use crate::routes::{
-    admin, attachments, audit, case_lists, cases, custom_fields, customers, events, external, groups, guidance, interactions,
-    knowledge, mail, messages, operator, outbound, outbox, sla, sla_report, tasks, webhooks,
+    admin, attachments, audit, case_lists, cases, custom_fields, customers, events, external, groups, guidance,
+    interactions, knowledge, mail, messages, operator, outbound, outbox, sla, sla_report, tasks, webhooks,
 };
 use crate::state::AppState;
 
