@@ -136,7 +136,7 @@ pub async fn tags_category_type_and_parent_filter_the_case_list(factory: &dyn St
     let retagged = patched(&ctx, &child, CasePatch { tags: Some(vec!["late".into()]), ..CasePatch::default() }).await;
     let vip = CaseFilter { tag: Some("vip".into()), ..CaseFilter::default() };
     let listed = s.list_cases(tenant, &vip, &PrivateScope::All, CaseSort::default(), &page(10)).await.unwrap();
-    assert_eq!(listed.items, [parent.clone()]);
+    assert_eq!(listed.items, std::slice::from_ref(&parent));
     let late = CaseFilter { tag: Some("late".into()), ..CaseFilter::default() };
     let listed = s.list_cases(tenant, &late, &PrivateScope::All, CaseSort::default(), &page(10)).await.unwrap();
     assert_eq!(listed.items, [retagged]);
@@ -155,7 +155,7 @@ pub async fn case_children_are_the_live_children_by_number(factory: &dyn StoreFa
     let mut deleted = second.clone();
     deleted.soft_delete(ctx.now + Duration::hours(1)).unwrap();
     s.update_case(&deleted, second.version(), &[], &[]).await.unwrap();
-    assert_eq!(s.case_children(tenant, parent.id).await.unwrap(), [first.clone()]);
+    assert_eq!(s.case_children(tenant, parent.id).await.unwrap(), std::slice::from_ref(&first));
     let unlinked = patched(&ctx, &first, CasePatch { parent: Some(None), ..CasePatch::default() }).await;
     assert_eq!(unlinked.parent(), None);
     assert!(s.case_children(tenant, parent.id).await.unwrap().is_empty());
