@@ -148,7 +148,7 @@ pub struct ValidNewCase {
 
 impl ValidNewCase {
     /// The parent the new case names, which the use case checks
-    /// ([`crate::case::check_parent`]) before the case is built.
+    /// ([`crate::case::check_parent_chain`]) before the case is built.
     pub fn parent(&self) -> Option<CaseId> {
         self.parent
     }
