@@ -15,6 +15,7 @@ mod bad_input;
 mod blackbox;
 mod console;
 mod contacts;
+mod case_structure;
 mod conversations;
 mod custom_fields;
 mod external;

@@ -22,9 +22,9 @@ use crate::idempotency::idempotency;
 use crate::metrics::track;
 use crate::problem::{Problem, ProblemKind};
 use crate::routes::{
-    admin, attachments, audit, cases, contacts, custom_fields, customers, events, external, groups, guidance,
-    inbound_mail, interactions, knowledge, mail, messages, operator, outbound, outbox, passwords, public,
-    responses, sla, sla_report, tasks, webhooks,
+    admin, attachments, audit, case_lists, cases, contacts, custom_fields, customers, events, external,
+    groups, guidance, inbound_mail, interactions, knowledge, mail, messages, operator, outbound, outbox,
+    passwords, public, responses, sla, sla_report, tasks, webhooks,
 };
 use crate::state::AppState;
 
@@ -53,6 +53,9 @@ pub fn api() -> (Router<AppState>, OpenApi) {
         .routes(routes!(cases::case_history))
         .routes(routes!(cases::restore_case))
         .routes(routes!(cases::follow_ups, cases::add_follow_up))
+        .routes(routes!(case_lists::case_list_entries, case_lists::put_case_list_entry))
+        .routes(routes!(case_lists::delete_case_list_entry))
+        .routes(routes!(case_lists::case_children))
         .routes(routes!(tasks::create_task))
         .routes(routes!(tasks::get_task, tasks::update_task, tasks::delete_task))
         .routes(routes!(tasks::customer_tasks))

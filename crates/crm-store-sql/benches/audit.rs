@@ -48,6 +48,10 @@ fn new_case(customer: crm_core::ids::CustomerId, n: usize) -> NewCase {
         group: None,
         origin_channel: None,
         custom: Default::default(),
+        tags: Vec::new(),
+        category: None,
+        case_type: None,
+        parent: None,
     }
 }
 

@@ -17,6 +17,7 @@ mod audit;
 mod m0018_knowledge;
 mod m0022_responses;
 mod m0020_console;
+mod m0026_cases;
 
 /// Every migration of the store, in order.
 #[derive(Debug)]
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0022_responses::StandardResponses),
             Box::new(crate::store::inbound_mail::InboundMails),
             Box::new(sla::SlaMarks),
+            Box::new(m0026_cases::CaseTagsListsParents),
             Box::new(crate::store::contacts::Contacts),
         ]
     }

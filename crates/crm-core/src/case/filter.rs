@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Case, CaseStatus, Priority, Severity};
 use crate::access::PrivateScope;
-use crate::ids::{AgentId, CustomerId, GroupId};
+use crate::ids::{AgentId, CaseId, CustomerId, GroupId};
 use crate::sla::SlaCondition;
 
 /// Which cases to list. Empty lists and `None` mean "any".
@@ -51,16 +51,37 @@ pub struct CaseFilter {
     /// The instant SLA conditions are read at: the use case sets it to the clock's now.
     #[serde(skip)]
     pub at: Option<DateTime<Utc>>,
+    /// Carrying this tag (normalised as tags are, [`super::normalise_tag`]).
+    #[serde(default)]
+    pub tag: Option<String>,
+    /// Of this category.
+    #[serde(default)]
+    pub category: Option<String>,
+    /// Of this type.
+    #[serde(default)]
+    pub case_type: Option<String>,
+    /// Children of this case.
+    #[serde(default)]
+    pub parent: Option<CaseId>,
 }
 
 impl CaseFilter {
     /// Checks the filter: text without control characters, at most 200 characters; date
-    /// ranges that are not empty.
+    /// ranges that are not empty; a tag as a tag is written. Normalises the tag (so
+    /// `?tag=VIP` finds `vip`).
     ///
     /// # Errors
     /// Every bad criterion, naming it.
-    pub fn validate(&self) -> Result<(), crate::error::ValidationErrors> {
+    pub fn validate(&mut self) -> Result<(), crate::error::ValidationErrors> {
         let mut v = crate::error::Validator::new();
+        if let Some(t) = self.tag.as_deref() {
+            self.tag = v.check(super::normalise_tag("tag", t));
+        }
+        for (field, key) in [("category", &self.category), ("type", &self.case_type)] {
+            if let Some(k) = key.as_deref() {
+                v.check(crate::text::required_text(field, k, 64));
+            }
+        }
         if let Some(t) = self.text.as_deref() {
             v.check(crate::text::bounded_text("text", t, 200));
         }
@@ -94,6 +115,10 @@ impl CaseFilter {
             && text.is_none_or(|t| {
                 case.subject().to_lowercase().contains(&t) || case.description().body().to_lowercase().contains(&t)
             })
+            && self.tag.as_ref().is_none_or(|t| case.tags().contains(t))
+            && self.category.as_deref().is_none_or(|c| case.category() == Some(c))
+            && self.case_type.as_deref().is_none_or(|c| case.case_type() == Some(c))
+            && self.parent.is_none_or(|p| case.parent() == Some(p))
             && (case.visibility() != super::Visibility::Private || scope.admits(case.assignee(), case.group()))
     }
 }

@@ -4,8 +4,16 @@
 //! Draft ──► Open ◄──► Pending
 //!   │        ▲ ▲ ◄──► OnHold        Pending ◄──► OnHold
 //!   ▼        │ └────── Closed (reopen)
-//! (delete)   └──────── every open status ──► Closed
+//! (delete)   ├──────── every open status ──► Closed
+//!            │
+//!            └──────── Resolved ◄── every open status (with a resolution code)
+//!                         │ └─────► Closed
+//!                         └───────► Open (reopen: the resolution code is cleared)
 //! ```
+//!
+//! `Resolved` (issue 27) is the resolution instant: the work is done and a resolution code
+//! says how; the case waits there (for the customer's confirmation, a grace period) until
+//! it is closed, or reopens. Closing straight from an open status stays legal.
 
 use std::fmt;
 use std::str::FromStr;
@@ -29,12 +37,20 @@ pub enum CaseStatus {
     OnHold,
     /// Done; can be reopened.
     Closed,
+    /// Solved, with a resolution code, not closed yet; can be closed or reopened.
+    Resolved,
 }
 
 impl CaseStatus {
     /// Every status.
-    pub const ALL: &'static [CaseStatus] =
-        &[CaseStatus::Draft, CaseStatus::Open, CaseStatus::Pending, CaseStatus::OnHold, CaseStatus::Closed];
+    pub const ALL: &'static [CaseStatus] = &[
+        CaseStatus::Draft,
+        CaseStatus::Open,
+        CaseStatus::Pending,
+        CaseStatus::OnHold,
+        CaseStatus::Closed,
+        CaseStatus::Resolved,
+    ];
 
     /// Whether `self → to` is allowed.
     ///
@@ -44,22 +60,34 @@ impl CaseStatus {
     /// assert!(CaseStatus::Draft.can_become(CaseStatus::Open));
     /// assert!(CaseStatus::Closed.can_become(CaseStatus::Open)); // reopen
     /// assert!(!CaseStatus::Closed.can_become(CaseStatus::Pending));
+    /// assert!(CaseStatus::Pending.can_become(CaseStatus::Resolved));
+    /// assert!(CaseStatus::Resolved.can_become(CaseStatus::Closed));
+    /// assert!(CaseStatus::Resolved.can_become(CaseStatus::Open)); // reopen
     /// ```
     pub fn can_become(self, to: CaseStatus) -> bool {
         use CaseStatus::*;
         matches!(
             (self, to),
             (Draft, Open)
-                | (Open, Pending | OnHold | Closed)
-                | (Pending, Open | OnHold | Closed)
-                | (OnHold, Open | Pending | Closed)
+                | (Open, Pending | OnHold | Resolved | Closed)
+                | (Pending, Open | OnHold | Resolved | Closed)
+                | (OnHold, Open | Pending | Resolved | Closed)
+                | (Resolved, Open | Closed)
                 | (Closed, Open)
         )
     }
 
-    /// Whether the case counts as open on the customer card (not draft, not closed).
+    /// Whether the case counts as open on the customer card (not draft, not resolved, not
+    /// closed).
     pub fn is_open(self) -> bool {
         matches!(self, CaseStatus::Open | CaseStatus::Pending | CaseStatus::OnHold)
+    }
+
+    /// Whether the work is done: resolved or closed. The SLA clocks stop here (the
+    /// resolution instant is the first of the two; closing a resolved case changes no
+    /// clock) and resume on a reopen.
+    pub fn is_done(self) -> bool {
+        matches!(self, CaseStatus::Resolved | CaseStatus::Closed)
     }
 
     /// The wire name.
@@ -70,6 +98,7 @@ impl CaseStatus {
             CaseStatus::Pending => "pending",
             CaseStatus::OnHold => "on_hold",
             CaseStatus::Closed => "closed",
+            CaseStatus::Resolved => "resolved",
         }
     }
 }
@@ -185,5 +214,21 @@ mod tests {
             assert!(!s.can_become(*s), "{s} -> itself");
             assert!(!s.can_become(Draft), "{s} -> draft");
         }
+    }
+
+    #[test]
+    fn resolved_comes_from_open_statuses_and_goes_to_closed_or_back_to_open() {
+        use CaseStatus::*;
+        for from in [Open, Pending, OnHold] {
+            assert!(from.can_become(Resolved), "{from} -> resolved");
+        }
+        assert!(!Draft.can_become(Resolved));
+        assert!(!Closed.can_become(Resolved), "a closed case reopens first");
+        assert_eq!(
+            CaseStatus::ALL.iter().filter(|to| Resolved.can_become(**to)).copied().collect::<Vec<_>>(),
+            [Open, Closed]
+        );
+        assert!(!Resolved.is_open());
+        assert_eq!("resolved".parse::<CaseStatus>().unwrap(), Resolved);
     }
 }

@@ -1,6 +1,6 @@
 //! The case aggregate (CAS-1, CAS-3) and the commands that create and edit it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -9,18 +9,19 @@ use serde_json::{Value, json};
 use super::history::FieldMap;
 use super::{CaseNumber, CaseStatus, Priority, Severity, Visibility};
 use crate::access::Actor;
-use crate::custom_field::{Completeness, CustomValues, FieldDefinition, apply_custom_values};
-use crate::customer::Region;
-use crate::error::{FieldError, TransitionError, ValidationErrors, Validator};
+use crate::custom_field::CustomValues;
+use crate::error::{FieldError, TransitionError};
 use crate::ids::{AgentId, CaseId, CustomerId, GroupId, InteractionId, TenantId};
 use crate::interaction::Channel;
 use crate::text::bounded_text;
 
 mod deletion;
 mod new;
+mod patch;
 mod record;
 
 pub use new::ValidNewCase;
+pub use patch::{CaseContext, CasePatch, CasePatchError};
 pub use record::CaseRecord;
 
 /// The longest subject.
@@ -167,6 +168,20 @@ pub struct Case {
     /// case, never a change in its history and no new version.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     sla: Option<crate::sla::SlaMark>,
+    /// Free tags, normalised ([`super::normalise_tags`]).
+    tags: BTreeSet<String>,
+    /// Category: a key of the tenant's category list.
+    category: Option<String>,
+    /// Type: a key of the tenant's type list.
+    #[serde(rename = "type")]
+    case_type: Option<String>,
+    /// How it was resolved: a key of the tenant's resolution list; set exactly while
+    /// resolved, and kept when a resolved case is closed.
+    resolution: Option<String>,
+    /// When it was last resolved (the SLA's resolution instant); cleared on reopen.
+    resolved_at: Option<DateTime<Utc>>,
+    /// Its parent case (same tenant, no cycle, at most [`super::MAX_CASE_DEPTH`] levels).
+    parent: Option<CaseId>,
 }
 
 impl Case {
@@ -256,6 +271,36 @@ impl Case {
         self.deleted_at.is_some()
     }
 
+    /// Its tags, normalised, in order.
+    pub fn tags(&self) -> &BTreeSet<String> {
+        &self.tags
+    }
+
+    /// Its category (a key of the tenant's list).
+    pub fn category(&self) -> Option<&str> {
+        self.category.as_deref()
+    }
+
+    /// Its type (a key of the tenant's list).
+    pub fn case_type(&self) -> Option<&str> {
+        self.case_type.as_deref()
+    }
+
+    /// Its resolution code (while resolved, and once closed after it).
+    pub fn resolution(&self) -> Option<&str> {
+        self.resolution.as_deref()
+    }
+
+    /// When it was last resolved; `None` when it was not, or reopened since.
+    pub fn resolved_at(&self) -> Option<DateTime<Utc>> {
+        self.resolved_at
+    }
+
+    /// Its parent case.
+    pub fn parent(&self) -> Option<CaseId> {
+        self.parent
+    }
+
     /// The one place the version moves: one change, one version.
     fn next_version(&mut self) {
         self.version += 1;
@@ -288,15 +333,25 @@ impl Case {
             put(&format!("custom.{k}"), v.to_json());
         }
         put("deleted_at", json!(self.deleted_at));
+        if !self.tags.is_empty() {
+            put("tags", json!(self.tags));
+        }
+        put("category", json!(self.category));
+        put("type", json!(self.case_type));
+        put("resolution", json!(self.resolution));
+        put("parent", json!(self.parent));
         m
     }
 
     /// Moves the case to `to` as one change (next version). Opening assigns it to `actor`
-    /// when it has no assignee; closing stamps `closed_at`; reopening clears it.
+    /// when it has no assignee; closing stamps `closed_at`, resolving `resolved_at`;
+    /// reopening clears both and the resolution code. Resolving needs a resolution code:
+    /// set it with [`CasePatch`] (`resolution` and `status` together).
     ///
     /// # Errors
-    /// [`TransitionError`] when the lifecycle forbids the move, or when a non-draft case
-    /// would have no subject; the case is untouched then.
+    /// [`TransitionError`] when the lifecycle forbids the move, when a non-draft case
+    /// would have no subject, or a resolved one no resolution code; the case is untouched
+    /// then.
     pub fn transition(&mut self, to: CaseStatus, actor: AgentId, now: DateTime<Utc>) -> Result<(), TransitionError> {
         self.change_status(to, actor, now)?;
         self.touch(now);
@@ -318,12 +373,20 @@ impl Case {
         if self.subject.trim().is_empty() {
             return Err(refuse(Some("a case needs a subject before it leaves draft")));
         }
+        if to == CaseStatus::Resolved && self.resolution.is_none() {
+            return Err(refuse(Some("a case needs a resolution code to be resolved")));
+        }
         if to == CaseStatus::Open && self.assignee.is_none() {
             self.assignee = Some(actor);
         }
         match to {
             CaseStatus::Closed => self.closed_at = Some(now),
-            CaseStatus::Open if self.status == CaseStatus::Closed => self.closed_at = None,
+            CaseStatus::Resolved => self.resolved_at = Some(now),
+            CaseStatus::Open if matches!(self.status, CaseStatus::Closed | CaseStatus::Resolved) => {
+                self.closed_at = None;
+                self.resolved_at = None;
+                self.resolution = None;
+            }
             _ => {}
         }
         self.status = to;
@@ -420,41 +483,19 @@ pub struct NewCase {
     /// Custom values.
     #[serde(default)]
     pub custom: BTreeMap<String, Value>,
-}
-
-/// What a caller sends to edit a case. Absent fields stay; `assignee`/`group` take
-/// `Some(None)` (JSON `null`) to clear.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
-pub struct CasePatch {
-    /// New subject.
+    /// Tags (normalised: trimmed, lower case, inner spaces as `-`; at most 20 of 50
+    /// characters).
     #[serde(default)]
-    pub subject: Option<String>,
-    /// New description.
+    pub tags: Vec<String>,
+    /// Category: an active key of the tenant's category list.
     #[serde(default)]
-    pub description: Option<DescriptionInput>,
-    /// New status (through the lifecycle).
+    pub category: Option<String>,
+    /// Type: an active key of the tenant's type list.
+    #[serde(default, rename = "type")]
+    pub case_type: Option<String>,
+    /// Parent case (same tenant; no cycle; depth limit).
     #[serde(default)]
-    pub status: Option<CaseStatus>,
-    /// New visibility.
-    #[serde(default)]
-    pub visibility: Option<Visibility>,
-    /// New severity.
-    #[serde(default)]
-    pub severity: Option<Severity>,
-    /// New priority.
-    #[serde(default)]
-    pub priority: Option<Priority>,
-    /// New assignee (`null` to clear).
-    #[serde(default, with = "double_option")]
-    pub assignee: Option<Option<AgentId>>,
-    /// New group (`null` to clear).
-    #[serde(default, with = "double_option")]
-    pub group: Option<Option<GroupId>>,
-    /// Custom values to set (`null` removes).
-    #[serde(default)]
-    pub custom: BTreeMap<String, Value>,
+    pub parent: Option<CaseId>,
 }
 
 /// Serde helper: a missing field is `None`, an explicit `null` is `Some(None)`.
@@ -478,96 +519,5 @@ pub mod double_option {
     /// As the deserializer.
     pub fn deserialize<'de, T: Deserialize<'de>, D: Deserializer<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
         Option::<T>::deserialize(d).map(Some)
-    }
-}
-
-/// The facts a case command needs besides its input.
-#[derive(Clone, Copy, Debug)]
-pub struct CaseContext<'a> {
-    /// The case custom field definitions.
-    pub definitions: &'a [FieldDefinition],
-    /// The tenant's phone region (for phone-typed custom fields).
-    pub region: Option<Region>,
-    /// Now.
-    pub now: DateTime<Utc>,
-}
-
-/// Errors of [`CasePatch::apply`].
-#[derive(Debug, thiserror::Error)]
-pub enum CasePatchError {
-    /// Bad values.
-    #[error(transparent)]
-    Invalid(#[from] ValidationErrors),
-    /// A refused status change.
-    #[error(transparent)]
-    Transition(#[from] TransitionError),
-}
-
-impl CasePatch {
-    /// Whether the patch reassigns the case (needs [`crate::access::Permission::CaseAssign`]
-    /// unless the actor takes it for themself).
-    pub fn reassigns(&self) -> bool {
-        self.assignee.is_some() || self.group.is_some()
-    }
-
-    /// Applies the patch to `case` (the status last, through the lifecycle, so a case
-    /// completed and opened in one patch is checked as completed). A patch that changes
-    /// anything is one change: the next version.
-    ///
-    /// # Errors
-    /// Bad values or a refused transition; `case` is untouched then.
-    pub fn apply(&self, case: &mut Case, actor: AgentId, ctx: CaseContext<'_>) -> Result<(), CasePatchError> {
-        let mut next = case.clone();
-        let mut v = Validator::new();
-        if let Some(s) = &self.subject
-            && let Some(s) = v.check(bounded_text("subject", s.trim(), MAX_SUBJECT))
-        {
-            if s.is_empty() && next.status != CaseStatus::Draft {
-                v.push(FieldError::new("subject", "must not be empty"));
-            }
-            next.subject = s;
-        }
-        if let Some(d) = &self.description
-            && let Some(d) = v.check(d.parse())
-        {
-            next.description = d;
-        }
-        if let Some(x) = self.visibility {
-            next.visibility = x;
-        }
-        if let Some(x) = self.severity {
-            next.severity = x;
-        }
-        if let Some(x) = self.priority {
-            next.priority = x;
-        }
-        if let Some(x) = self.assignee {
-            next.assignee = x;
-        }
-        if let Some(x) = self.group {
-            next.group = x;
-        }
-        let target = self.status.unwrap_or(next.status);
-        let completeness = if target == CaseStatus::Draft { Completeness::Draft } else { Completeness::Complete };
-        match apply_custom_values(ctx.definitions, &next.custom, &self.custom, false, completeness, ctx.region) {
-            Ok(c) => next.custom = c,
-            Err(e) => v.extend(e.errors().iter().cloned()),
-        }
-        v.finish()?;
-        if let Some(to) = self.status.filter(|s| *s != next.status) {
-            next.change_status(to, actor, ctx.now)?;
-        }
-        if next.status == CaseStatus::Open && next.assignee.is_none() {
-            return Err(ValidationErrors::from(FieldError::new(
-                "assignee",
-                "an open case must stay assigned to an agent",
-            ))
-            .into());
-        }
-        if next != *case {
-            next.touch(ctx.now);
-        }
-        *case = next;
-        Ok(())
     }
 }

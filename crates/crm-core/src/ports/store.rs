@@ -706,6 +706,7 @@ pub trait Store:
     + super::ResponseStore
     + super::ConsoleStore
     + super::ContactStore
+    + super::CaseCatalogueStore
     + std::fmt::Debug
 {
 }
@@ -736,6 +737,7 @@ impl<T> Store for T where
         + super::ResponseStore
         + super::ConsoleStore
         + super::ContactStore
+        + super::CaseCatalogueStore
         + std::fmt::Debug
 {
 }

@@ -4,7 +4,8 @@ use super::{Crm, check_version};
 use crate::access::{Actor, Permission};
 use crate::case::history::{FieldMap, diff};
 use crate::case::{
-    Case, CaseContext, CaseFilter, CaseHistoryEntry, CaseNumber, CasePatch, CasePatchError, CaseSort, NewCase,
+    Case, CaseContext, CaseFilter, CaseHistoryEntry, CaseNumber, CasePatch, CasePatchError, CaseSort, CaseStatus,
+    NewCase,
 };
 use crate::custom_field::FieldEntity;
 use crate::error::{Error, Result};
@@ -54,11 +55,15 @@ impl Crm {
         if let Some(a) = input.assignee {
             self.ensure_agent(actor, a, "assignee").await?;
         }
+        self.check_list_keys(actor, &input.list_keys()).await?;
         let tenant = self.tenant(actor.tenant).await?;
         let ctx = CaseContext { definitions: &definitions, region: Some(tenant.default_region), now: self.clock.now() };
         // Validate before drawing a number, so refused input burns none.
         let valid = input.validate(actor, origin, ctx)?;
         let id: CaseId = next_id(&*self.ids);
+        if let Some(parent) = valid.parent() {
+            self.check_parent(actor, id, false, parent).await?;
+        }
         let number = self.store.next_case_number(actor.tenant).await?;
         let mut case = valid.build(id, number);
         let history = diff(&FieldMap::new(), &case.field_map(), actor.tenant, case.id, 1, actor.agent, case.created_at);
@@ -165,6 +170,15 @@ impl Crm {
         if let Some(Some(a)) = patch.assignee {
             self.ensure_agent(actor, a, "assignee").await?;
         }
+        self.check_list_keys(actor, &patch.list_keys()).await?;
+        if let Some(Some(parent)) = patch.parent
+            && case.parent() != Some(parent)
+        {
+            self.check_parent(actor, id, true, parent).await?;
+        }
+        if patch.status == Some(CaseStatus::Closed) && case.status() != CaseStatus::Closed {
+            self.check_children_closed(actor, id).await?;
+        }
         let tenant = self.tenant(actor.tenant).await?;
         let definitions = self.store.field_definitions(actor.tenant, FieldEntity::Case).await?;
         let ctx = CaseContext { definitions: &definitions, region: Some(tenant.default_region), now: self.clock.now() };
@@ -250,10 +264,21 @@ impl Crm {
         page: &PageRequest,
     ) -> Result<Page<Case>> {
         actor.require(Permission::CaseRead)?;
-        filter.validate()?;
         let mut filter = filter.clone();
+        filter.validate()?;
         filter.at = Some(self.clock.now());
         Ok(self.store.list_cases(actor.tenant, &filter, &actor.private_scope(), sort, page).await?)
+    }
+
+    /// A case's children the actor may see, by number (issue 27), paginated like the list.
+    ///
+    /// # Errors
+    /// As [`Crm::get_case`]; a bad cursor.
+    pub async fn case_children(&self, actor: &Actor, id: CaseId, page: &PageRequest) -> Result<Page<Case>> {
+        self.get_case(actor, id).await?;
+        let filter = CaseFilter { parent: Some(id), ..CaseFilter::default() };
+        let sort = CaseSort { field: crate::case::CaseSortField::Number, direction: crate::case::SortDirection::Asc };
+        self.list_cases(actor, &filter, sort, page).await
     }
 
     /// A case's history, oldest first (CAS-4).

@@ -50,6 +50,7 @@ pub(super) struct MockStore {
     pub(super) responses: crate::ports::responses::MockResponseStore,
     pub(super) console: crate::ports::console::MockConsoleStore,
     pub(super) contacts: crate::ports::contacts::MockContactStore,
+    pub(super) case_catalogue: crate::ports::case_catalogue::MockCaseCatalogueStore,
 }
 
 #[async_trait]
@@ -1093,5 +1094,30 @@ impl crate::ports::ConsoleStore for MockStore {
     }
     async fn prune_sessions(&self, now: DateTime<Utc>, idle_before: DateTime<Utc>) -> StoreResult<u64> {
         self.console.prune_sessions(now, idle_before).await
+    }
+}
+
+#[async_trait]
+impl crate::ports::CaseCatalogueStore for MockStore {
+    async fn put_case_list_entry(&self, entry: &crate::case::CaseListEntry) -> StoreResult<()> {
+        self.case_catalogue.put_case_list_entry(entry).await
+    }
+    async fn case_list_entries(
+        &self,
+        tenant: TenantId,
+        kind: Option<crate::case::CaseListKind>,
+    ) -> StoreResult<Vec<crate::case::CaseListEntry>> {
+        self.case_catalogue.case_list_entries(tenant, kind).await
+    }
+    async fn delete_case_list_entry(
+        &self,
+        tenant: TenantId,
+        kind: crate::case::CaseListKind,
+        key: &str,
+    ) -> StoreResult<()> {
+        self.case_catalogue.delete_case_list_entry(tenant, kind, key).await
+    }
+    async fn case_children(&self, tenant: TenantId, parent: CaseId) -> StoreResult<Vec<Case>> {
+        self.case_catalogue.case_children(tenant, parent).await
     }
 }

@@ -14,6 +14,7 @@ mod admin;
 mod alerts;
 mod attachments;
 mod audit;
+mod case_lists;
 mod cases;
 mod console;
 mod custom_fields;

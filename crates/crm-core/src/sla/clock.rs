@@ -13,7 +13,8 @@
 //!   unless a cycle is already running (a second customer reply does not reset it), and
 //!   completes at the next agent reply or when the case closes. The state is the latest
 //!   cycle's; `breached_cycles` counts every cycle that breached.
-//! - **resolution** starts at creation, completes when the case closes and resumes where it
+//! - **resolution** starts at creation, completes when the case is resolved or closes (the
+//!   first of the two; issue 27) and resumes where it
 //!   stopped when the case reopens (time spent closed counts neither as elapsed nor paused).
 //! - While the case is in a status the policy pauses in, running metrics accrue **paused**
 //!   time instead of elapsed time (both in the policy's basis: business seconds for a
@@ -314,7 +315,7 @@ impl SlaClock {
             last: at,
             meters,
         };
-        if *status == CaseStatus::Closed {
+        if status.is_done() {
             clock.close(at);
         }
         Ok(clock)
@@ -397,10 +398,12 @@ impl SlaClock {
         if at < self.last {
             return Err(FieldError::new("at", "is before the event before it"));
         }
-        let closed = self.status == CaseStatus::Closed;
+        // resolved or closed: the work is done (issue 27: resolving is the resolution
+        // instant; closing a resolved case changes no clock)
+        let closed = self.status.is_done();
         let completes = |m: Metric| match &event.kind {
             SlaEventKind::AgentReplied => m != Metric::Resolution,
-            SlaEventKind::StatusChanged { status } => *status == CaseStatus::Closed,
+            SlaEventKind::StatusChanged { status } => status.is_done() && !closed,
             _ => false,
         };
         match &event.kind {
@@ -414,7 +417,7 @@ impl SlaClock {
         match &event.kind {
             SlaEventKind::Created { .. } => {}
             SlaEventKind::StatusChanged { status } => {
-                if *status == CaseStatus::Closed {
+                if status.is_done() {
                     self.close(at);
                 } else if closed {
                     // a reopen: resolution resumes where it stopped

@@ -188,10 +188,10 @@ impl SlaPolicy {
             v.push(FieldError::new("warning_percent", "must be between 1 and 99"));
         }
         for (i, s) in spec.pause_statuses.iter().enumerate() {
-            if *s == CaseStatus::Closed {
+            if s.is_done() {
                 v.push(FieldError::new(
                     format!("pause_statuses[{i}]"),
-                    "closed stops the clocks, it cannot pause them",
+                    format!("{s} stops the clocks, it cannot pause them"),
                 ));
             }
         }

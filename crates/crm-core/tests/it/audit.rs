@@ -51,6 +51,10 @@ fn new_case(customer: CustomerId, subject: String) -> NewCase {
         group: None,
         origin_channel: None,
         custom: Default::default(),
+        tags: Vec::new(),
+        category: None,
+        case_type: None,
+        parent: None,
     }
 }
 

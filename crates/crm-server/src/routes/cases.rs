@@ -38,7 +38,7 @@ pub async fn create_case(
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct CaseListParams {
-    /// Statuses: draft, open, pending, on_hold, closed.
+    /// Statuses: draft, open, pending, on_hold, resolved, closed.
     #[serde(default)]
     pub status: Option<String>,
     /// Priorities: low, normal, high, urgent.
@@ -78,6 +78,20 @@ pub struct CaseListParams {
     #[serde(default)]
     #[param(inline)]
     pub sla: Option<crm_core::sla::SlaCondition>,
+    /// Carrying this tag (written as tags are: `VIP customer` finds `vip-customer`).
+    #[serde(default)]
+    pub tag: Option<String>,
+    /// Of this category (a key of the tenant's list).
+    #[serde(default)]
+    pub category: Option<String>,
+    /// Of this type (a key of the tenant's list).
+    #[serde(default, rename = "type")]
+    #[param(rename = "type")]
+    pub case_type: Option<String>,
+    /// Children of this case.
+    #[serde(default)]
+    #[param(inline)]
+    pub parent: Option<CaseId>,
     /// Sort key: created_at (default), updated_at, number, priority, due_next (the next SLA
     /// deadline; cases without one last in ascending order).
     #[serde(default)]
@@ -118,6 +132,10 @@ pub async fn list_cases(
         text: q.text,
         sla: q.sla,
         at: None,
+        tag: q.tag,
+        category: q.category,
+        case_type: q.case_type,
+        parent: q.parent,
     };
     let sort = CaseSort { field: q.sort.unwrap_or_default(), direction: q.direction.unwrap_or_default() };
     Ok(Reply::ok(st.crm.list_cases(&actor, &filter, sort, &page).await?.into()))

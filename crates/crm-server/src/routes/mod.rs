@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod attachments;
 pub mod audit;
+pub mod case_lists;
 pub mod cases;
 pub mod contacts;
 pub mod custom_fields;

@@ -18,6 +18,7 @@ use crm_core::interaction::Interaction;
 use crm_core::page::{Cursor, Page, PageRequest};
 use crm_core::ports::{CaseStore, StoreResult};
 
+use super::case_catalogue::{list_conditions, replace_tags, tag_rows};
 use super::interaction::replace_interaction;
 use super::paging::{decode_cursor, paginate};
 use super::sequence::Counter;
@@ -73,16 +74,21 @@ pub(crate) fn case_values(c: &Case) -> StoreResult<Vec<Value>> {
         ts_opt(c.sla().and_then(|m| m.warning_at)),
         ts_opt(c.sla().and_then(|m| m.breach_at)),
         ts_opt(c.sla().and_then(crm_core::sla::SlaMark::first_alarm)),
+        Value::String(c.category().map(str::to_owned)),
+        Value::String(c.case_type().map(str::to_owned)),
+        Value::String(c.resolution().map(str::to_owned)),
+        Value::Uuid(c.parent().map(|p| p.as_uuid())),
     ])
 }
 
 /// The columns of a case row.
 pub(crate) const CASE_COLUMNS: &str = "id, tenant_id, number, customer_id, status, visibility, severity, priority, \
      priority_rank, assignee_id, group_id, subject_lc, description_lc, created_at, updated_at, version, doc, deleted_at, \
-     sla_due_key, sla_warning_at, sla_breach_at, sla_fire_at";
+     sla_due_key, sla_warning_at, sla_breach_at, sla_fire_at, \
+     category, case_type, resolution, parent_id";
 
 /// The number of [`CASE_COLUMNS`].
-pub(crate) const CASE_COLUMN_COUNT: usize = 22;
+pub(crate) const CASE_COLUMN_COUNT: usize = 26;
 
 fn duplicate_value(case: &Case) -> impl Fn(&str) -> Option<String> + '_ {
     |field| match field {
@@ -195,6 +201,7 @@ fn new_case_statements(
 ) -> StoreResult<Vec<(String, Vec<Value>)>> {
     let mut parts =
         vec![(format!("INSERT INTO cases ({CASE_COLUMNS}) VALUES ({})", marks(CASE_COLUMN_COUNT)), case_values(case)?)];
+    parts.extend(tag_rows(case));
     parts.extend(history_statements(history, 0)?);
     parts.extend(events_statement(events)?);
     Ok(parts)
@@ -276,6 +283,7 @@ pub(crate) fn case_list_statement(
             values.push(Value::BigInt(Some(ts(at))));
         }
     }
+    list_conditions(&mut sql, &mut values, filter);
     if let Some(t) = filter.text.as_deref() {
         let pattern = format!("%{}%", like_escape(&t.to_lowercase()));
         sql.push_str(" AND (subject_lc LIKE ? ESCAPE '\\' OR description_lc LIKE ? ESCAPE '\\')");
@@ -444,7 +452,8 @@ impl CaseStore for SqlStore {
             let sql = "UPDATE cases SET number = ?, customer_id = ?, status = ?, visibility = ?, severity = ?, \
                        priority = ?, priority_rank = ?, assignee_id = ?, group_id = ?, subject_lc = ?, \
                        description_lc = ?, created_at = ?, updated_at = ?, version = ?, doc = ?, deleted_at = ?, \
-                       sla_due_key = ?, sla_warning_at = ?, sla_breach_at = ?, sla_fire_at = ? \
+                       sla_due_key = ?, sla_warning_at = ?, sla_breach_at = ?, sla_fire_at = ?, \
+                       category = ?, case_type = ?, resolution = ?, parent_id = ? \
                        WHERE id = ? AND tenant_id = ? AND version = ?";
             let touched = exec(&tx, sql, values)
                 .await
@@ -460,6 +469,7 @@ impl CaseStore for SqlStore {
                 )
                 .await);
             }
+            replace_tags(&tx, case).await?;
             append_history(&tx, case.id, history).await?;
             write_events(&tx, events).await
         }

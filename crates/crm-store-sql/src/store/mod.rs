@@ -9,6 +9,7 @@ mod card;
 mod case;
 mod console;
 pub(crate) mod contacts;
+mod case_catalogue;
 mod custom_fields;
 mod customer;
 mod diagnostics;

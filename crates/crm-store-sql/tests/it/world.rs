@@ -68,6 +68,10 @@ impl<'s> World<'s> {
             group: None,
             origin_channel: None,
             custom: Default::default(),
+            tags: Vec::new(),
+            category: None,
+            case_type: None,
+            parent: None,
         };
         let ctx = CaseContext { definitions: &[], region: Some(region_fr()), now: self.now };
         input.build(self.id(), number, &self.t.agent_actor(), None, ctx).expect("a valid case")

@@ -254,6 +254,10 @@ pub async fn case_from_interaction_is_written_atomically(factory: &dyn StoreFact
                 group: None,
                 origin_channel: Some(crm_core::interaction::Channel::Voice),
                 custom: Default::default(),
+                tags: Vec::new(),
+                category: None,
+                case_type: None,
+                parent: None,
             };
             let number = match number {
                 Some(n) => n,

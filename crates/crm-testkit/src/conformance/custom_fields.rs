@@ -119,6 +119,10 @@ pub async fn case_field_values_mark_drafts_and_keep_a_used_field(factory: &dyn S
             group: None,
             origin_channel: None,
             custom: value.map(|v| ("tier".to_owned(), json!(v))).into_iter().collect(),
+            tags: Vec::new(),
+            category: None,
+            case_type: None,
+            parent: None,
         };
         let ctx_case = CaseContext { definitions: &definitions, region: Some(region_fr()), now: ctx.now };
         let case = input.build(ctx.id(), number, &ctx.agent(), None, ctx_case).unwrap();

@@ -26,6 +26,7 @@ mod app_state;
 mod attachments;
 mod audit;
 mod cards;
+mod case_catalogue;
 mod case_lists;
 mod cases;
 mod concurrency;
@@ -76,6 +77,7 @@ pub use app_state::*;
 pub use attachments::*;
 pub use audit::*;
 pub use cards::*;
+pub use case_catalogue::*;
 pub use case_lists::*;
 pub use cases::*;
 pub use concurrency::*;
@@ -266,6 +268,10 @@ macro_rules! store_conformance_tests {
             contacts_created_in_an_interaction_are_written_with_it_or_not_at_all,
             a_lead_conversion_is_written_whole_or_not_at_all,
             other_tenants_organisations_and_leads_behave_as_absent,
+            case_list_entries_round_trip_per_tenant_and_kind,
+            a_case_list_entry_in_use_is_not_deleted,
+            tags_category_type_and_parent_filter_the_case_list,
+            case_children_are_the_live_children_by_number,
         );
     };
 }
@@ -396,6 +402,10 @@ impl Ctx {
             group: None,
             origin_channel: None,
             custom: Default::default(),
+            tags: Vec::new(),
+            category: None,
+            case_type: None,
+            parent: None,
         };
         edit(&mut input);
         let ctx = CaseContext { definitions: &[], region: Some(region_fr()), now: self.now };

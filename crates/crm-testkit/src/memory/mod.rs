@@ -13,6 +13,7 @@
 mod app_state;
 mod attachments;
 mod audit;
+mod case_catalogue;
 mod cases;
 mod console;
 mod contacts;
@@ -150,6 +151,8 @@ pub(crate) struct State {
     pub(crate) responses: responses::ResponseState,
     pub(crate) console: console::ConsoleState,
     pub(crate) contacts: contacts::ContactState,
+    /// The case lists, by (tenant, kind, key).
+    pub(crate) case_lists: BTreeMap<(TenantId, crm_core::case::CaseListKind, String), crm_core::case::CaseListEntry>,
 }
 
 impl MemoryStore {

@@ -58,6 +58,10 @@ pub fn new_case(customer: CustomerId) -> impl Strategy<Value = NewCase> {
                 group,
                 origin_channel,
                 custom: Default::default(),
+                tags: Vec::new(),
+                category: None,
+                case_type: None,
+                parent: None,
             }
         })
 }
@@ -74,18 +78,26 @@ pub fn case_patch() -> impl Strategy<Value = CasePatch> {
         prop::option::of(prop::sample::select(Priority::ALL)),
         prop::option::of(prop::option::of(id::<AgentId>())),
         prop::option::of(prop::option::of(id::<GroupId>())),
+        prop::option::of(prop::collection::vec("[a-zA-Z ]{1,8}", 0..3)),
+        prop::option::of(prop::sample::select(vec!["fixed".to_owned(), "duplicate".to_owned()])),
     )
-        .prop_map(|(subject, description, status, visibility, severity, priority, assignee, group)| CasePatch {
-            subject,
-            description,
-            status,
-            visibility,
-            severity,
-            priority,
-            assignee,
-            group,
-            custom: Default::default(),
-        })
+        .prop_map(
+            |(subject, description, status, visibility, severity, priority, assignee, group, tags, resolution)| {
+                CasePatch {
+                    subject,
+                    description,
+                    status,
+                    visibility,
+                    severity,
+                    priority,
+                    assignee,
+                    group,
+                    tags,
+                    resolution,
+                    ..CasePatch::default()
+                }
+            },
+        )
 }
 
 /// Status changes the lifecycle allows, starting from `from` (each step is a legal move

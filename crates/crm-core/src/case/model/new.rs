@@ -1,13 +1,13 @@
 //! Creating a case: [`NewCase`] validated once ([`NewCase::validate`]), then numbered and
 //! built ([`ValidNewCase::build`]).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
 
 use super::{Case, CaseContext, Description, MAX_SUBJECT, NewCase};
 use crate::access::Actor;
-use crate::case::{CaseNumber, CaseStatus, Priority, Severity, Visibility};
+use crate::case::{CaseNumber, CaseStatus, Priority, Severity, Visibility, normalise_tags};
 use crate::custom_field::{Completeness, CustomValues, apply_custom_values};
 use crate::error::{FieldError, ValidationErrors, Validator};
 use crate::ids::{AgentId, CaseId, CustomerId, GroupId, InteractionId, TenantId};
@@ -15,6 +15,16 @@ use crate::interaction::Channel;
 use crate::text::bounded_text;
 
 impl NewCase {
+    /// The list entries the input names (`category`, `type`), for the use case to check
+    /// against the tenant's lists ([`crate::case::CaseLists::check`]).
+    pub fn list_keys(&self) -> Vec<(crate::case::CaseListKind, &str)> {
+        use crate::case::CaseListKind;
+        [(CaseListKind::Category, &self.category), (CaseListKind::Type, &self.case_type)]
+            .into_iter()
+            .filter_map(|(k, v)| v.as_deref().map(|v| (k, v)))
+            .collect()
+    }
+
     /// An open case for `customer` with `subject`, every other field at its default.
     pub fn open(customer: CustomerId, subject: impl Into<String>) -> Self {
         Self {
@@ -29,6 +39,10 @@ impl NewCase {
             group: None,
             origin_channel: None,
             custom: BTreeMap::new(),
+            tags: Vec::new(),
+            category: None,
+            case_type: None,
+            parent: None,
         }
     }
 
@@ -69,6 +83,7 @@ impl NewCase {
             Some(d) => v.check(d.parse()).unwrap_or_default(),
             None => Description::default(),
         };
+        let tags = v.check(normalise_tags(&self.tags)).unwrap_or_default();
         let completeness = if self.draft { Completeness::Draft } else { Completeness::Complete };
         let custom =
             apply_custom_values(ctx.definitions, &CustomValues::new(), &self.custom, true, completeness, ctx.region)
@@ -99,6 +114,10 @@ impl NewCase {
             created_by: actor.agent,
             created_at: ctx.now,
             custom,
+            tags,
+            category: self.category,
+            case_type: self.case_type,
+            parent: self.parent,
         })
     }
 }
@@ -121,6 +140,18 @@ pub struct ValidNewCase {
     created_by: AgentId,
     created_at: DateTime<Utc>,
     custom: CustomValues,
+    tags: BTreeSet<String>,
+    category: Option<String>,
+    case_type: Option<String>,
+    parent: Option<CaseId>,
+}
+
+impl ValidNewCase {
+    /// The parent the new case names, which the use case checks
+    /// ([`crate::case::check_parent_chain`]) before the case is built.
+    pub fn parent(&self) -> Option<CaseId> {
+        self.parent
+    }
 }
 
 impl ValidNewCase {
@@ -149,6 +180,12 @@ impl ValidNewCase {
             version: 1,
             deleted_at: None,
             sla: None,
+            tags: self.tags,
+            category: self.category,
+            case_type: self.case_type,
+            resolution: None,
+            resolved_at: None,
+            parent: self.parent,
         }
     }
 }

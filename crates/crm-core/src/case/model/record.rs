@@ -1,5 +1,7 @@
 //! The way a store rebuilds a case: [`CaseRecord`], plain data, and [`Case::restore`].
 
+use std::collections::BTreeSet;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -59,6 +61,24 @@ pub struct CaseRecord {
     /// Its SLA instants as of its last write (ADR 0028).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sla: Option<crate::sla::SlaMark>,
+    /// Free tags, normalised (none on cases stored before issue 27).
+    #[serde(default)]
+    pub tags: BTreeSet<String>,
+    /// Category key.
+    #[serde(default)]
+    pub category: Option<String>,
+    /// Type key.
+    #[serde(default, rename = "type")]
+    pub case_type: Option<String>,
+    /// Resolution code.
+    #[serde(default)]
+    pub resolution: Option<String>,
+    /// When it was last resolved.
+    #[serde(default)]
+    pub resolved_at: Option<DateTime<Utc>>,
+    /// Parent case.
+    #[serde(default)]
+    pub parent: Option<CaseId>,
 }
 
 impl From<CaseRecord> for Case {
@@ -100,6 +120,12 @@ impl Case {
             version: r.version,
             deleted_at: r.deleted_at,
             sla: r.sla,
+            tags: r.tags,
+            category: r.category,
+            case_type: r.case_type,
+            resolution: r.resolution,
+            resolved_at: r.resolved_at,
+            parent: r.parent,
         }
     }
 
@@ -128,6 +154,12 @@ impl Case {
             version: self.version,
             deleted_at: self.deleted_at,
             sla: self.sla,
+            tags: self.tags,
+            category: self.category,
+            case_type: self.case_type,
+            resolution: self.resolution,
+            resolved_at: self.resolved_at,
+            parent: self.parent,
         }
     }
 }
