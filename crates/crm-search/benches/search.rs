@@ -114,7 +114,8 @@ impl Rng {
         if self.next().is_multiple_of(2) {
             WORDS[self.below(WORDS.len())].to_owned()
         } else {
-            self.syllables(2 + self.below(3))
+            let n = 2 + self.below(3);
+            self.syllables(n)
         }
     }
     fn syllables(&mut self, n: usize) -> String {
@@ -182,12 +183,19 @@ async fn main() {
     let dir = tempfile::tempdir().expect("temp dir");
     let index = TantivySearchIndex::open(&dir.path().join("articles")).expect("index");
     let docs: Vec<SearchDocument> = (0..articles)
-        .map(|n| SearchDocument {
+        .map(|n| {
+            let title_words = 3 + rng.below(5);
+            let body_words = 80 + rng.below(120);
+            (n, title_words, body_words)
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .map(|(n, title_words, body_words)| SearchDocument {
             tenant,
             kind: DocumentKind::Article,
             id: Uuid::from_u128(n as u128),
-            title: rng.text(3 + rng.below(5)),
-            body: rng.text(80 + rng.below(120)),
+            title: rng.text(title_words),
+            body: rng.text(body_words),
             tags: vec![WORDS[rng.below(10)].to_owned()],
             language: Some(if n % 2 == 0 { "fr" } else { "en" }.to_owned()),
             state: Some("published".into()),
@@ -200,12 +208,18 @@ async fn main() {
         took.as_secs_f64(),
         mb(&dir.path().join("articles"))
     );
-    let short: Vec<SearchQuery> = (0..2_000).map(|_| SearchQuery::new(rng.text(3 + rng.below(4)), 20)).collect();
+    let short: Vec<SearchQuery> = (0..2_000)
+        .map(|_| {
+            let words = 3 + rng.below(4);
+            SearchQuery::new(rng.text(words), 20)
+        })
+        .collect();
     println!("knowledge query, 3-6 words: {}", time_queries(&index, tenant, &short).await);
     let typos: Vec<SearchQuery> = (0..1_000)
         .map(|_| {
             let mut w = WORDS[rng.below(WORDS.len())].to_owned();
-            w.insert(1 + rng.below(w.len() - 1), 'x');
+            let at = 1 + rng.below(w.len() - 1);
+            w.insert(at, 'x');
             SearchQuery::new(format!("{} {w}", rng.word()), 20)
         })
         .collect();
@@ -215,8 +229,13 @@ async fn main() {
     drop(index);
 
     let index = TantivySearchIndex::open(&dir.path().join("customers")).expect("index");
-    let names: Vec<(String, String)> =
-        (0..customers).map(|_| (rng.syllables(2), rng.syllables(2 + rng.below(2)))).collect();
+    let names: Vec<(String, String)> = (0..customers)
+        .map(|_| {
+            let first = rng.syllables(2);
+            let n = 2 + rng.below(2);
+            (first, rng.syllables(n))
+        })
+        .collect();
     let docs = names.iter().enumerate().map(|(n, (first, last))| {
         let email = format!("{first}.{last}{n}@example.fr");
         let phone = format!("+336{:08}", n);

@@ -22,9 +22,9 @@ use crate::idempotency::idempotency;
 use crate::metrics::track;
 use crate::problem::{Problem, ProblemKind};
 use crate::routes::{
-    admin, attachments, audit, case_lists, cases, contacts, custom_fields, customers, events, external,
-    groups, guidance, inbound_mail, interactions, knowledge, mail, messages, operator, outbound, outbox,
-    passwords, public, responses, sla, sla_report, tasks, webhooks,
+    admin, attachments, audit, case_lists, cases, contacts, custom_fields, customers, events, external, groups,
+    guidance, inbound_mail, interactions, knowledge, mail, messages, operator, outbound, outbox, passwords, public,
+    responses, sla, sla_report, tasks, webhooks,
 };
 use crate::state::AppState;
 

@@ -15,8 +15,8 @@ mod m0014;
 use m0014::Guidance;
 mod audit;
 mod m0018_knowledge;
-mod m0022_responses;
 mod m0020_console;
+mod m0022_responses;
 mod m0026_cases;
 
 /// Every migration of the store, in order.

@@ -4,9 +4,9 @@
 pub(crate) mod attachments;
 pub(crate) mod audit;
 mod blob;
+pub(crate) mod case_catalogue;
 pub(crate) mod console;
 pub(crate) mod contacts;
-pub(crate) mod case_catalogue;
 pub(crate) mod custom_fields;
 mod external_crm;
 pub(crate) mod guidance;
@@ -30,9 +30,9 @@ pub use crate::time::{Clock, IdGenerator};
 pub use attachments::AttachmentStore;
 pub use audit::AuditStore;
 pub use blob::{BlobError, BlobKey, BlobStore, BlobStream, ByteStream, StoredBlob};
+pub use case_catalogue::CaseCatalogueStore;
 pub use console::ConsoleStore;
 pub use contacts::ContactStore;
-pub use case_catalogue::CaseCatalogueStore;
 pub use custom_fields::FieldValueStore;
 pub use external_crm::ExternalCrm;
 pub use guidance::GuidanceStore;
@@ -44,11 +44,11 @@ pub use mail::MailStore;
 pub use mailer::{MailError, Mailer, OutgoingMail};
 pub use meta::MetaStore;
 pub use outbound::OutboundStore;
+pub use responses::ResponseStore;
 pub use search::{
     DocumentKind, IndexChange, MAX_QUERY_BYTES, SearchDocument, SearchError, SearchFilter, SearchHit, SearchIndex,
     SearchQuery, SearchResults, check_query_length,
 };
-pub use responses::ResponseStore;
 pub use sla::SlaStore;
 pub use store::{
     CardLimits, CardParts, CardStore, CardWrite, CaseStore, ContextStore, CustomerStore, DirectoryStore,

@@ -157,8 +157,13 @@ async fn case_page(st: &AppState, s: &SignedIn, id: CaseId, n: Notice, status: S
         Err(e) => return refusal(lang, e),
     };
     let zone = zone(st, &s.actor).await;
-    // The buttons are the core's lifecycle: only the transitions it allows.
-    let next: Vec<CaseStatus> = CaseStatus::ALL.iter().copied().filter(|to| case.status().can_become(*to)).collect();
+    // The buttons are the core's lifecycle: only the transitions it allows. Resolving needs a
+    // resolution code, which this page cannot pick yet: no button for it (the API resolves).
+    let next: Vec<CaseStatus> = CaseStatus::ALL
+        .iter()
+        .copied()
+        .filter(|to| *to != CaseStatus::Resolved && case.status().can_become(*to))
+        .collect();
     let title = format!("{} · {}", case.number, case.subject());
     let body = html! {
         (notice(lang, n))

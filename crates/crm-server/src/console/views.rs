@@ -102,6 +102,7 @@ pub(crate) fn status(lang: Lang, s: CaseStatus) -> &'static str {
         CaseStatus::Open => Msg::StatusOpen,
         CaseStatus::Pending => Msg::StatusPending,
         CaseStatus::OnHold => Msg::StatusOnHold,
+        CaseStatus::Resolved => Msg::StatusResolved,
         CaseStatus::Closed => Msg::StatusClosed,
     })
 }
