@@ -16,6 +16,7 @@ use m0014::Guidance;
 mod audit;
 mod m0018_knowledge;
 mod m0020_console;
+mod m0021_outbox_feed;
 mod m0022_responses;
 mod m0026_cases;
 
@@ -46,7 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0018_knowledge::KnowledgeArticles),
             Box::new(crate::store::attachment::Attachments),
             Box::new(m0020_console::ConsoleSignIn),
-            Box::new(OutboxFeed),
+            Box::new(m0021_outbox_feed::OutboxFeed),
             Box::new(m0022_responses::StandardResponses),
             Box::new(crate::store::inbound_mail::InboundMails),
             Box::new(sla::SlaMarks),
@@ -718,25 +719,5 @@ mod tests {
             "CREATE TABLE tasks (status TEXT NOT NULL \
              CHECK (status = 'planned' OR status = 'done' OR status = 'cancelled'))"
         );
-    }
-}
-
-/// `m0021`: the outbox read as the change feed of every tenant in the order (time, id), by
-/// each replica's search indexer (`OutboxStore::events_after`): one index on `(at, id)`,
-/// so a round reads its next events in order and stops at its batch.
-struct OutboxFeed;
-
-impl MigrationName for OutboxFeed {
-    fn name(&self) -> &str {
-        "m0021_outbox_feed"
-    }
-}
-
-#[async_trait::async_trait]
-impl MigrationTrait for OutboxFeed {
-    #[allow(elided_lifetimes_in_paths)] // the trait's own signature
-    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager.get_connection().execute_unprepared("CREATE INDEX outbox_feed ON outbox (at, id)").await?;
-        Ok(())
     }
 }
