@@ -84,7 +84,8 @@ struct Landing {
 }
 
 impl Crm {
-    /// Receives a raw message (CAS-8): see the [module documentation](self).
+    /// Receives a raw message (CAS-8): parsed, threaded (subject tag, then `In-Reply-To` /
+    /// `References`, then the rules) and written whole.
     ///
     /// # Errors
     /// Forbidden without `mail.inbound` (and `case.edit`); `TooLarge` or a validation error
