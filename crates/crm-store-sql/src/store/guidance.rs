@@ -231,41 +231,8 @@ impl GuidanceStore for SqlStore {
     }
 
     async fn put_alert_rules(&self, tenant: TenantId, set: &AlertRuleSet, expected_version: u64) -> StoreResult<()> {
-        let tx = self.begin().await?;
-        let result = async {
-            let doc = text(to_doc(set)?);
-            let n = if expected_version == 0 {
-                let present = one(&tx, "SELECT 1 AS one FROM alert_rule_sets WHERE tenant_id = ?", vec![uid(tenant)])
-                    .await
-                    .map_err(db)?
-                    .is_some();
-                if present {
-                    0
-                } else {
-                    exec(
-                        &tx,
-                        "INSERT INTO alert_rule_sets (tenant_id, version, doc) VALUES (?, ?, ?)",
-                        vec![uid(tenant), int(set.version), doc],
-                    )
-                    .await
-                    .map_err(db)?
-                }
-            } else {
-                exec(
-                    &tx,
-                    "UPDATE alert_rule_sets SET version = ?, doc = ? WHERE tenant_id = ? AND version = ?",
-                    vec![int(set.version), doc, uid(tenant), int(expected_version)],
-                )
-                .await
-                .map_err(db)?
-            };
-            if n == 0 {
-                return Err(StoreError::stale("alert_rules", tenant, expected_version));
-            }
-            Ok(())
-        }
-        .await;
-        finish(tx, result).await
+        let doc = to_doc(set)?;
+        super::put_tenant_document(self, "alert_rule_sets", "alert_rules", tenant, set.version, doc, expected_version).await
     }
 
     async fn customer_activity(

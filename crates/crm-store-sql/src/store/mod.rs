@@ -181,6 +181,45 @@ impl SqlStore {
     }
 }
 
+/// Writes a tenant's one versioned document in `table` (a rule set: alert rules, mail rules):
+/// inserted when `expected_version` is 0 and none is stored yet, else updated only where the
+/// stored version is `expected_version`; `StaleVersion` on `entity` otherwise.
+pub(crate) async fn put_tenant_document(
+    store: &SqlStore,
+    table: &str,
+    entity: &'static str,
+    tenant: crm_core::ids::TenantId,
+    version: u64,
+    doc: String,
+    expected_version: u64,
+) -> StoreResult<()> {
+    let tx = store.begin().await?;
+    let result = async {
+        let n = if expected_version == 0 {
+            let present = one(&tx, &format!("SELECT 1 AS one FROM {table} WHERE tenant_id = ?"), vec![uid(tenant)])
+                .await
+                .map_err(db)?
+                .is_some();
+            if present {
+                0
+            } else {
+                let sql = format!("INSERT INTO {table} (tenant_id, version, doc) VALUES (?, ?, ?)");
+                exec(&tx, &sql, vec![uid(tenant), crate::sql::int(version), text(doc)]).await.map_err(db)?
+            }
+        } else {
+            let sql = format!("UPDATE {table} SET version = ?, doc = ? WHERE tenant_id = ? AND version = ?");
+            let values = vec![crate::sql::int(version), text(doc), uid(tenant), crate::sql::int(expected_version)];
+            exec(&tx, &sql, values).await.map_err(db)?
+        };
+        if n == 0 {
+            return Err(StoreError::stale(entity, tenant, expected_version));
+        }
+        Ok(())
+    }
+    .await;
+    crate::connect::finish(tx, result).await
+}
+
 /// After a version-guarded update or delete of `table` touched nothing: `NotFound` when the
 /// row is absent from the tenant, `StaleVersion` otherwise.
 pub(crate) async fn stale_or_missing<C: ConnectionTrait>(
