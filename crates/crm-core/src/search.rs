@@ -61,6 +61,8 @@ pub enum Target {
     Article(TenantId, ArticleId),
     /// A customer.
     Customer(TenantId, CustomerId),
+    /// A standard response (KNO-4).
+    Response(TenantId, crate::ids::ResponseId),
 }
 
 /// The records `event` changed that the index holds.
@@ -68,6 +70,9 @@ pub fn targets_of(event: &DomainEvent) -> Vec<Target> {
     let t = event.tenant;
     match &event.kind {
         EventKind::ArticleWritten { article, .. } => vec![Target::Article(t, *article)],
+        EventKind::StandardResponseWritten { response, .. } | EventKind::StandardResponseDeleted { response } => {
+            vec![Target::Response(t, *response)]
+        }
         EventKind::CustomerCreated { customer }
         | EventKind::CustomerUpdated { customer, .. }
         | EventKind::CustomerDeleted { customer } => vec![Target::Customer(t, *customer)],
@@ -91,6 +96,23 @@ pub fn article_document(article: &Article) -> SearchDocument {
         language: Some(article.language.clone()),
         state: Some(article.state.as_str().to_owned()),
         identifiers: article.shortcut.iter().cloned().collect(),
+    }
+}
+
+/// A standard response as the index reads it: its title, its body as plain text, tags,
+/// language and shortcut code; always `published` (a response is usable as soon as it is
+/// written), so one query with the `published` state finds responses and published articles.
+pub fn response_document(response: &crate::knowledge::response::StandardResponse) -> SearchDocument {
+    SearchDocument {
+        tenant: response.tenant,
+        kind: DocumentKind::StandardResponse,
+        id: response.id.as_uuid(),
+        title: response.title.clone(),
+        body: crate::mail::html_to_text(&response.body),
+        tags: response.tags.clone(),
+        language: Some(response.language.clone()),
+        state: Some(crate::knowledge::ArticleState::Published.as_str().to_owned()),
+        identifiers: response.shortcut.iter().cloned().collect(),
     }
 }
 

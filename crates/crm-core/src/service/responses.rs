@@ -258,10 +258,11 @@ impl Crm {
         Ok(self.store.list_folders(actor.tenant).await?)
     }
 
-    /// Suggestions for an interaction (KNO-4, interim ranking): standard responses and
-    /// published articles ranked by the words of its last inbound message (a conversation's
-    /// message, else its transcript's last line from the customer). No inbound text: no
-    /// suggestion.
+    /// Suggestions for an interaction (KNO-4): standard responses and published articles
+    /// ranked by the words of its last inbound message (a conversation's message, else its
+    /// transcript's last line from the customer) — by the search engine when one is
+    /// configured (stems, typos, sound: `suggest_on_engine`), else by the interim scorer
+    /// (exact folded words, [`rank`]). No inbound text: no suggestion.
     ///
     /// # Errors
     /// Forbidden without `interaction.handle`; `NotFound`.
@@ -285,6 +286,9 @@ impl Crm {
         let query = query_words(text.as_deref().unwrap_or_default());
         if query.is_empty() {
             return Ok(Vec::new());
+        }
+        if let Some(ranked) = self.suggest_on_engine(actor.tenant, &query).await? {
+            return Ok(ranked);
         }
         let (responses, articles) =
             self.store.suggestion_candidates(actor.tenant, &query, SUGGESTION_CANDIDATES).await?;

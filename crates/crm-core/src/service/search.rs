@@ -21,6 +21,7 @@ use crate::customer::{Customer, CustomerQuery, CustomerSearch};
 use crate::error::{Error, Result, StoreError};
 use crate::event::DomainEvent;
 use crate::ids::{ArticleId, CustomerId, EventId};
+use crate::knowledge::suggest::{Candidate, MAX_SUGGESTIONS, Suggestion, SuggestionKind, rank};
 use crate::knowledge::{ArticleFilter, ArticleState};
 use crate::page::{Cursor, Page, PageRequest};
 use crate::ports::{DocumentKind, IndexChange, SearchError, SearchFilter, SearchIndex, SearchQuery};
@@ -134,6 +135,10 @@ impl Crm {
                     Some(a) => IndexChange::Upsert(article_document(&a)),
                     None => IndexChange::Remove { tenant, kind: DocumentKind::Article, id: id.as_uuid() },
                 },
+                Target::Response(tenant, id) => match self.store.get_response(tenant, id).await? {
+                    Some(r) => IndexChange::Upsert(crate::search::response_document(&r)),
+                    None => IndexChange::Remove { tenant, kind: DocumentKind::StandardResponse, id: id.as_uuid() },
+                },
                 Target::Customer(tenant, id) => {
                     match self.store.get_customer(tenant, id).await?.as_ref().and_then(customer_document) {
                         Some(d) => IndexChange::Upsert(d),
@@ -146,7 +151,55 @@ impl Crm {
         Ok(changes)
     }
 
-    /// Rebuilds the index from the store: emptied, then every article and customer of every
+    /// Suggestions ranked by the search engine (KNO-4): standard responses and published
+    /// articles for the words of a message (`query`, as [`crate::knowledge::suggest::query_words`] gives them), best
+    /// first, at most [`MAX_SUGGESTIONS`]; `None` without an engine (the interim scorer ranks
+    /// them then). Each hit is read again from the store, so a record deleted or unpublished
+    /// since it was indexed is left out; `matched` names the query's words its title or body
+    /// holds as written (a stem or typo match may hold none).
+    ///
+    /// # Errors
+    /// Store or index failures.
+    pub(super) async fn suggest_on_engine(
+        &self,
+        tenant: crate::ids::TenantId,
+        query: &[String],
+    ) -> Result<Option<Vec<Suggestion>>> {
+        let Some(s) = &self.search else { return Ok(None) };
+        let mut q = SearchQuery::new(query.join(" "), u32::try_from(MAX_SUGGESTIONS).unwrap_or(10))
+            .kinds(&[DocumentKind::StandardResponse, DocumentKind::Article]);
+        q.filter.states = vec![ArticleState::Published.as_str().to_owned()];
+        let hits = s.index.search(tenant, &q).await.map_err(search_error)?.hits;
+        let mut ranked = Vec::with_capacity(hits.len());
+        for hit in hits {
+            let candidate = match hit.kind {
+                DocumentKind::StandardResponse => {
+                    self.store.get_response(tenant, crate::ids::ResponseId::from_uuid(hit.id)).await?.map(|r| {
+                        Candidate { kind: SuggestionKind::Response, id: hit.id, title: r.title, body: r.body }
+                    })
+                }
+                DocumentKind::Article => self
+                    .store
+                    .get_article(tenant, ArticleId::from_uuid(hit.id))
+                    .await?
+                    .filter(|a| a.state == ArticleState::Published)
+                    .map(|a| Candidate { kind: SuggestionKind::Article, id: hit.id, title: a.title, body: a.body }),
+                _ => None,
+            };
+            let Some(candidate) = candidate else { continue };
+            let matched = rank(query, std::slice::from_ref(&candidate)).pop().map(|r| r.matched).unwrap_or_default();
+            ranked.push(Suggestion {
+                kind: candidate.kind,
+                id: candidate.id,
+                title: candidate.title,
+                score: f64::from(hit.score),
+                matched,
+            });
+        }
+        Ok(Some(ranked))
+    }
+
+    /// Rebuilds the index from the store: emptied, then every article, standard response and customer of every
     /// tenant written in batches (`progress` gets the count so far), then the position
     /// set to [`IndexerSettings::lookback`] before the start, so the feed re-applies
     /// whatever changed meanwhile. Returns how many documents were written. Until it ends,
@@ -170,6 +223,20 @@ impl Crm {
                 s.index.apply(docs, None).await.map_err(search_error)?;
                 progress(written);
                 match articles.next {
+                    Some(next) => page.after = Some(next),
+                    None => break,
+                }
+            }
+            let mut page = PageRequest { limit: page_size, after: None };
+            loop {
+                let filter = crate::knowledge::response::ResponseFilter::default();
+                let responses = self.store.list_responses(tenant.id, &filter, &page).await?;
+                written += responses.items.len() as u64;
+                let docs =
+                    responses.items.iter().map(|r| IndexChange::Upsert(crate::search::response_document(r))).collect();
+                s.index.apply(docs, None).await.map_err(search_error)?;
+                progress(written);
+                match responses.next {
                     Some(next) => page.after = Some(next),
                     None => break,
                 }

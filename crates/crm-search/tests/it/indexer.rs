@@ -151,3 +151,63 @@ async fn bad_queries_are_validation_errors_naming_q() {
     let err = crm.search_customers(&world.agent, &q("!!"), &PageRequest::first()).await.unwrap_err();
     assert!(matches!(&err, crm_core::Error::Validation(v) if v.errors()[0].field == "q"), "{err:?}");
 }
+
+#[tokio::test]
+async fn standard_responses_are_indexed_and_suggested_by_the_engine() {
+    use crm_core::interaction::{Channel, Direction, NewInteraction, NewMessage};
+    use crm_core::knowledge::response::NewResponse;
+    use crm_core::knowledge::suggest::SuggestionKind;
+
+    let world = World::new().await;
+    let crm = crm(&world, Arc::new(TantivySearchIndex::in_ram().unwrap()));
+    crm.index_round().await.unwrap();
+    let response = crm
+        .create_response(
+            &world.admin,
+            NewResponse {
+                title: "Refund of an order".into(),
+                body: "<p>Hello {{customer.name}}, your refund is on its way.</p>".into(),
+                tags: vec![],
+                language: "en".into(),
+                shortcut: None,
+                folder: None,
+            },
+        )
+        .await
+        .unwrap();
+    crm.create_article(&world.admin, article("Opening hours", "We open at nine.", ArticleState::Published))
+        .await
+        .unwrap();
+    crm.index_round().await.unwrap();
+
+    let chat = NewInteraction {
+        channel: Channel::Chat,
+        direction: Direction::Inbound,
+        customer: None,
+        address: Some("visitor@example.org".into()),
+        contact_name: None,
+        internal_agent: None,
+        agent: Some(world.agent.agent),
+        queue: None,
+        context: Default::default(),
+        transcript: Vec::new(),
+    };
+    let chat = crm.create_interaction(&world.agent, chat).await.unwrap();
+    let message = NewMessage {
+        direction: Direction::Inbound,
+        author: None,
+        body: "My parcel never arrived, I want to be refunded".into(),
+        attachments: vec![],
+    };
+    crm.add_message(&world.agent, chat.id, message).await.unwrap();
+    // "refunded" is not a word of the response: the interim scorer (exact words) finds
+    // nothing, the engine finds it by its stem.
+    let found = crm.suggestions(&world.agent, chat.id).await.unwrap();
+    assert_eq!(found.first().map(|s| (s.kind, s.id)), Some((SuggestionKind::Response, response.id.as_uuid())), "{found:?}");
+    assert!(found.iter().all(|s| s.title != "Opening hours"), "{found:?}");
+
+    crm.delete_response(&world.admin, response.id, response.version).await.unwrap();
+    crm.index_round().await.unwrap();
+    let found = crm.suggestions(&world.agent, chat.id).await.unwrap();
+    assert!(found.iter().all(|s| s.id != response.id.as_uuid()), "a deleted response leaves the index: {found:?}");
+}
