@@ -173,11 +173,11 @@ impl Crm {
         let mut ranked = Vec::with_capacity(hits.len());
         for hit in hits {
             let candidate = match hit.kind {
-                DocumentKind::StandardResponse => {
-                    self.store.get_response(tenant, crate::ids::ResponseId::from_uuid(hit.id)).await?.map(|r| {
-                        Candidate { kind: SuggestionKind::Response, id: hit.id, title: r.title, body: r.body }
-                    })
-                }
+                DocumentKind::StandardResponse => self
+                    .store
+                    .get_response(tenant, crate::ids::ResponseId::from_uuid(hit.id))
+                    .await?
+                    .map(|r| Candidate { kind: SuggestionKind::Response, id: hit.id, title: r.title, body: r.body }),
                 DocumentKind::Article => self
                     .store
                     .get_article(tenant, ArticleId::from_uuid(hit.id))

@@ -61,6 +61,22 @@ pub const EVENT_TYPES: &[EventType] = &[
     t("interaction.linked", "interaction_linked", "A record was linked to an interaction."),
     t("interaction.unlinked", "interaction_unlinked", "A record was unlinked from an interaction."),
     t("interaction.message_added", "message_added", "A message was added to a conversation."),
+    t("interaction.script_run_finished", "script_run_finished", "An interactive script run reached its end."),
+    t(
+        "outbound.outcome_recorded",
+        "outbound_outcome_recorded",
+        "An outbound call-list attempt's outcome was recorded.",
+    ),
+    t("article.written", "article_written", "A knowledge article was created or changed."),
+    t("standard_response.written", "standard_response_written", "A standard response was created or changed."),
+    t("standard_response.deleted", "standard_response_deleted", "A standard response was deleted."),
+    t("organisation.created", "organisation_created", "An organisation was created."),
+    t("organisation.updated", "organisation_updated", "An organisation changed (the changed fields are listed)."),
+    t("organisation.deleted", "organisation_deleted", "An organisation was deleted."),
+    t("customer.organisation_changed", "customer_organisation_changed", "A customer joined or left an organisation."),
+    t("lead.created", "lead_created", "A lead was created (during an interaction, when given)."),
+    t("lead.updated", "lead_updated", "A lead changed (its status among the fields)."),
+    t("lead.converted", "lead_converted", "A lead became a customer."),
     t("webhook.disabled", "webhook_disabled", "A webhook subscription was disabled after failing too long."),
 ];
 
@@ -90,7 +106,19 @@ pub fn type_of(kind: &EventKind) -> Option<String> {
 /// subscription are made in event order.
 pub fn aggregate_of(kind: &EventKind) -> String {
     let json = serde_json::to_value(kind).unwrap_or_default();
-    for key in ["case", "customer", "target", "task", "interaction", "webhook", "merge"] {
+    for key in [
+        "case",
+        "lead",
+        "customer",
+        "target",
+        "task",
+        "interaction",
+        "webhook",
+        "merge",
+        "organisation",
+        "article",
+        "response",
+    ] {
         if let Some(id) = json.get(key).and_then(|v| v.as_str()) {
             let key = if key == "target" { "customer" } else { key };
             return format!("{key}:{id}");

@@ -203,7 +203,11 @@ async fn standard_responses_are_indexed_and_suggested_by_the_engine() {
     // "refunded" is not a word of the response: the interim scorer (exact words) finds
     // nothing, the engine finds it by its stem.
     let found = crm.suggestions(&world.agent, chat.id).await.unwrap();
-    assert_eq!(found.first().map(|s| (s.kind, s.id)), Some((SuggestionKind::Response, response.id.as_uuid())), "{found:?}");
+    assert_eq!(
+        found.first().map(|s| (s.kind, s.id)),
+        Some((SuggestionKind::Response, response.id.as_uuid())),
+        "{found:?}"
+    );
     assert!(found.iter().all(|s| s.title != "Opening hours"), "{found:?}");
 
     crm.delete_response(&world.admin, response.id, response.version).await.unwrap();

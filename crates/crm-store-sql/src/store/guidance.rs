@@ -232,7 +232,8 @@ impl GuidanceStore for SqlStore {
 
     async fn put_alert_rules(&self, tenant: TenantId, set: &AlertRuleSet, expected_version: u64) -> StoreResult<()> {
         let doc = to_doc(set)?;
-        super::put_tenant_document(self, "alert_rule_sets", "alert_rules", tenant, set.version, doc, expected_version).await
+        super::put_tenant_document(self, "alert_rule_sets", "alert_rules", tenant, set.version, doc, expected_version)
+            .await
     }
 
     async fn customer_activity(

@@ -269,6 +269,7 @@ impl InboundMailStore for SqlStore {
 
     async fn put_mail_rules(&self, tenant: TenantId, set: &MailRuleSet, expected_version: u64) -> StoreResult<()> {
         let doc = to_doc(set)?;
-        super::put_tenant_document(self, "mail_rule_sets", "mail_rules", tenant, set.version, doc, expected_version).await
+        super::put_tenant_document(self, "mail_rule_sets", "mail_rules", tenant, set.version, doc, expected_version)
+            .await
     }
 }
