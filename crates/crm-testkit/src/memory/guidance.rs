@@ -156,7 +156,7 @@ impl GuidanceStore for MemoryStore {
             c.tenant == tenant
                 && c.customer() == customer
                 && c.severity() == Severity::Critical
-                && !matches!(c.status(), CaseStatus::Draft | CaseStatus::Closed)
+                && c.status().is_open()
                 && !c.is_deleted()
                 && c.visibility() != Visibility::Private
         }));
@@ -164,7 +164,7 @@ impl GuidanceStore for MemoryStore {
             c.tenant == tenant
                 && c.customer() == customer
                 && c.sla().and_then(|m| m.breach_at).is_some_and(|b| b <= now)
-                && !matches!(c.status(), CaseStatus::Draft | CaseStatus::Closed)
+                && c.status().is_open()
                 && !c.is_deleted()
                 && c.visibility() != Visibility::Private
         }));
