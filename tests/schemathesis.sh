@@ -51,6 +51,9 @@ if [ -z "$token" ]; then
   exit 1
 fi
 
+# message/rfc822 bodies (the inbound mail hook) need a serializer of our own.
+export SCHEMATHESIS_HOOKS="$root/tests/schemathesis_hooks.py"
+
 "$venv/bin/schemathesis" run "http://127.0.0.1:$port/api/v1/openapi.json" \
   --header "Authorization: Bearer $token" \
   --checks "$checks" \
