@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use crm_core::case::{CaseStatus, Severity, Visibility};
+use crm_core::case::{Severity, Visibility};
 use crm_core::error::StoreError;
 use crm_core::event::DomainEvent;
 use crm_core::guidance::{AlertRuleSet, CustomerActivity, Script, ScriptVersion, StoredScriptRun};
