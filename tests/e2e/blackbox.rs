@@ -180,7 +180,8 @@ async fn tenant_settings_and_the_front_door(backend: Backend) {
     );
     assert_eq!(api.get("/api/v1/tenant").await.expect(StatusCode::OK), changed);
     let home = api.get("/").await.expect(StatusCode::OK);
-    assert_eq!(home["docs"], "/api/v1/docs");
+    assert_eq!(home["docs"], "/api/v1/docs", "a client that is not a browser gets where to go as JSON");
+    assert_eq!(home["console"], "/sign-in");
     assert_eq!(home["openapi"], "/api/v1/openapi.json");
     t.server.stop().await.expect("stop");
 }

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use reqwest::header::{CONTENT_SECURITY_POLICY, COOKIE, LOCATION, SET_COOKIE};
+use reqwest::header::{ACCEPT, CONTENT_SECURITY_POLICY, COOKIE, LOCATION, SET_COOKIE};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
@@ -26,7 +26,8 @@ impl Browser {
     }
 
     fn request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
-        let r = self.http.request(method, format!("{}{path}", self.base));
+        // A browser: it accepts HTML (`/` answers other clients with JSON).
+        let r = self.http.request(method, format!("{}{path}", self.base)).header(ACCEPT, "text/html,*/*;q=0.8");
         match &self.session {
             Some(s) => r.header(COOKIE, format!("crm_session={s}")),
             None => r,

@@ -62,13 +62,15 @@ macro_rules! on_both_backends {
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn sqlite() {
-                super::$name(Backend::Sqlite).await;
+                // Boxed: a long test's future is large in a debug build, and the test thread's
+                // stack is small.
+                Box::pin(super::$name(Backend::Sqlite)).await;
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn postgres() {
                 if let Some(b) = Backend::postgres(concat!(module_path!(), "::postgres")) {
-                    super::$name(b).await;
+                    Box::pin(super::$name(b)).await;
                 }
             }
 
@@ -86,7 +88,7 @@ macro_rules! on_every_store {
         $crate::on_both_backends!(@module $name;
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn memory() {
-                super::$name(Backend::Memory).await;
+                Box::pin(super::$name(Backend::Memory)).await;
             }
         );
     };

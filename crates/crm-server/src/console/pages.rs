@@ -43,9 +43,20 @@ pub(crate) fn refusal(lang: Lang, error: crm_core::Error) -> Response {
     (status, views::page(lang, lang.t(msg), None, body)).into_response()
 }
 
-/// `GET /`: the console's home (the sign-in page when not signed in).
-pub(crate) async fn home(signed: Option<SignedIn>) -> Response {
-    let Some(s) = signed else { return axum::response::Redirect::to("/sign-in").into_response() };
+/// `GET /`: the console's home. Not signed in: a browser (it accepts `text/html`) goes to
+/// the sign-in page; any other client (curl, scripts) gets where to go as JSON: the
+/// console, the API's docs and document, the probes.
+pub(crate) async fn home(signed: Option<SignedIn>, headers: axum::http::HeaderMap) -> Response {
+    let Some(s) = signed else {
+        let browser = headers
+            .get(axum::http::header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|accept| accept.contains("text/html"));
+        if browser {
+            return axum::response::Redirect::to("/sign-in").into_response();
+        }
+        return front_door();
+    };
     let lang = s.lang;
     let body = html! {
         section #pop-slot.pop-slot aria-live="polite" aria-label=(lang.t(Msg::IncomingCall)) {
@@ -61,6 +72,24 @@ pub(crate) async fn home(signed: Option<SignedIn>) -> Response {
         }
     };
     views::page(lang, lang.t(Msg::Home), Some(&s), body).into_response()
+}
+
+/// Where to go from `/`, for clients that are not browsers.
+fn front_door() -> Response {
+    let body = serde_json::json!({
+        "name": "crm-server",
+        "version": env!("CARGO_PKG_VERSION"),
+        "console": "/sign-in",
+        "docs": crate::app::DOCS_PATH,
+        "openapi": crate::app::OPENAPI_PATH,
+        "api": "/api/v1",
+        "health": "/healthz",
+        "ready": "/readyz",
+        "metrics": "/metrics",
+        "auth": "every /api/v1 call needs `Authorization: Bearer <token>`; the demo's administrator token is \
+                 printed once on the first start, `crm-server token create` mints another",
+    });
+    ([(axum::http::header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
 }
 
 /// The search's query.
