@@ -181,6 +181,12 @@ async fn sqlite_case_lists_by_status_and_by_priority_read_their_index_in_order()
                    ('cases', 'cases_by_customer', '1000000 2 1'), \
                    ('cases', 'cases_by_assignee', '1000000 1000000 1000 1'), \
                    ('cases', 'cases_by_group', '1000000 1000000 100000 1'), \
+                   ('cases', 'cases_by_sla_due', '1000000 1000000 2 1'), \
+                   ('cases', 'cases_by_sla_fire', '100000 2'), \
+                   ('cases', 'cases_by_category', '100000 100000 10000 1 1'), \
+                   ('cases', 'cases_by_type', '100000 100000 10000 1 1'), \
+                   ('cases', 'cases_by_resolution', '100000 100000 10000'), \
+                   ('cases', 'cases_by_parent', '10000 3 1'), \
                    ('cases', 'sqlite_autoindex_cases_1', '1000000 1'), \
                    ('cases', 'sqlite_autoindex_cases_2', '1000000 1000000 1')"
             ))

@@ -313,21 +313,30 @@ pub async fn the_change_feed_gives_events_in_time_then_id_order(factory: &dyn St
     s.insert_customer(&customer, &events).await.unwrap();
     s.mark_delivered(events[0].id).await.unwrap();
     events.sort_by_key(FeedPosition::of);
-    let mine = |read: Vec<DomainEvent>| -> Vec<EventId> {
-        read.into_iter().filter(|e| e.tenant == ctx.tenant()).map(|e| e.id).collect()
-    };
     let ids: Vec<EventId> = events.iter().map(|e| e.id).collect();
     let start = FeedPosition::before(ctx.now);
-    assert_eq!(mine(s.events_after(&start, 100).await.unwrap()), ids, "all, by time then id");
-    assert_eq!(mine(s.events_after(&FeedPosition::of(&events[1]), 100).await.unwrap()), ids[2..], "after a position");
-    let mut walked = Vec::new();
-    let mut from = start;
-    loop {
-        let batch = s.events_after(&from, 1).await.unwrap();
-        let Some(last) = batch.last() else { break };
-        from = FeedPosition::of(last);
-        walked.extend(mine(batch));
-    }
-    assert_eq!(walked, ids, "one at a time, none twice");
+    // The feed holds every tenant's events (a shared database, other tests' too): walk it.
+    let tenant = ctx.tenant();
+    assert_eq!(walk_feed(&**s, tenant, start, 100).await, ids, "all, by time then id");
+    assert_eq!(walk_feed(&**s, tenant, FeedPosition::of(&events[1]), 100).await, ids[2..], "after a position");
+    assert_eq!(walk_feed(&**s, tenant, start, 1).await, ids, "one at a time, none twice");
     assert!(s.events_after(&start, 0).await.unwrap().is_empty());
+}
+
+/// `tenant`'s events in the change feed after `from`, read `batch` at a time to the end.
+async fn walk_feed(
+    s: &dyn crm_core::ports::Store,
+    tenant: crm_core::ids::TenantId,
+    from: crm_core::search::FeedPosition,
+    batch: u32,
+) -> Vec<EventId> {
+    let mut walked = Vec::new();
+    let mut from = from;
+    loop {
+        let read = s.events_after(&from, batch).await.unwrap();
+        let Some(last) = read.last() else { break };
+        from = crm_core::search::FeedPosition::of(last);
+        walked.extend(read.into_iter().filter(|e| e.tenant == tenant).map(|e| e.id));
+    }
+    walked
 }
