@@ -146,12 +146,12 @@ async fn bad_responses_are_refused_naming_the_field(backend: Backend) {
     assert_eq!(first_field(&p), "body");
     assert!(p["errors"][0]["reason"].as_str().unwrap_or_default().contains("customer.shoe_size"), "{p}");
     assert_eq!(first_field(&post(json!({"title": "  ", "language": "fr"})).await.problem(422)), "title");
-    let huge = json!({"title": "X", "language": "fr", "body": "a".repeat(1 << 20)});
-    let (status, problem) = post(huge).await.json();
-    assert!(status.is_client_error(), "{status}");
-    if status == StatusCode::UNPROCESSABLE_ENTITY {
-        assert_eq!(first_field(&problem), "body");
-    }
+    // A body over the request limit (the test server's 256 KiB, the rule's own maximum) is
+    // refused before it is read: 413. Kept near the limit, as in `bad_input`: a far larger
+    // one (1 MiB) may meet the connection closed while it is still being written. The
+    // rule's own 422 on `body` is a unit test of `StandardResponse`.
+    let huge = json!({"title": "X", "language": "fr", "body": "a".repeat(300 * 1024)});
+    post(huge).await.problem(413);
     let bad_folder = json!({"title": "X", "language": "fr", "folder": uuid::Uuid::now_v7()});
     assert_eq!(first_field(&post(bad_folder).await.problem(422)), "folder");
     let p = post(json!({"title": "X", "language": "français"})).await.problem(422);
