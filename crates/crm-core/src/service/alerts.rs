@@ -160,7 +160,7 @@ impl Crm {
     }
 
     /// Fills the alerts of screen-pop cards: nothing read when the tenant has no rules,
-    /// else one aggregate read per card.
+    /// else one aggregate read per card, all at once.
     pub(super) async fn attach_alerts(
         &self,
         actor: &Actor,
@@ -173,8 +173,12 @@ impl Crm {
         let Some(rules) = self.compiled_alert_rules(actor.tenant).await? else {
             return Ok(());
         };
-        for card in cards.iter_mut() {
-            let facts = self.customer_facts(actor, &card.customer, context).await?;
+        // The cards' aggregate reads run together: a screen pop with several cards waits for
+        // the slowest read, not for their sum.
+        let facts =
+            futures::future::try_join_all(cards.iter().map(|card| self.customer_facts(actor, &card.customer, context)))
+                .await?;
+        for (card, facts) in cards.iter_mut().zip(facts) {
             card.alerts = rules.evaluate(&facts);
         }
         Ok(())

@@ -128,20 +128,19 @@ impl Crm {
         Ok(report)
     }
 
+    /// A case's current assignee, if any (none for a case gone since).
+    async fn case_assignee(&self, tenant: crate::ids::TenantId, case: crate::ids::CaseId) -> Result<Vec<AgentId>> {
+        Ok(self.store.get_case(tenant, case).await?.and_then(|c| c.assignee()).into_iter().collect())
+    }
+
     /// The agents an event concerns now ([`Addressees::of`], with the case's current
     /// assignee read from the store).
     async fn addressees(&self, event: &crate::event::DomainEvent) -> Result<Vec<AgentId>> {
         let agents = match Addressees::of(&event.kind) {
             Addressees::Agents(agents) => agents,
-            Addressees::CaseAssignee(case) => match self.store.get_case(event.tenant, case).await? {
-                Some(c) => c.assignee().into_iter().collect(),
-                None => Vec::new(),
-            },
+            Addressees::CaseAssignee(case) => self.case_assignee(event.tenant, case).await?,
             Addressees::CaseGroup(case, group) => {
-                let mut agents: Vec<AgentId> = match self.store.get_case(event.tenant, case).await? {
-                    Some(c) => c.assignee().into_iter().collect(),
-                    None => Vec::new(),
-                };
+                let mut agents = self.case_assignee(event.tenant, case).await?;
                 let members = self.store.list_agents(event.tenant).await?;
                 agents.extend(members.into_iter().filter(|a| a.groups.contains(&group)).map(|a| a.id));
                 agents
