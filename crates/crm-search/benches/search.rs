@@ -218,7 +218,9 @@ async fn main() {
     let typos: Vec<SearchQuery> = (0..1_000)
         .map(|_| {
             let mut w = WORDS[rng.below(WORDS.len())].to_owned();
-            let at = 1 + rng.below(w.len() - 1);
+            // A character position (the words have accents), never the first.
+            let chars = w.chars().count();
+            let at = w.char_indices().nth(1 + rng.below(chars - 1)).map_or(w.len(), |(i, _)| i);
             w.insert(at, 'x');
             SearchQuery::new(format!("{} {w}", rng.word()), 20)
         })

@@ -206,25 +206,27 @@ impl TantivySearchIndex {
     }
 
     fn search_now(&self, tenant: TenantId, q: &SearchQuery) -> Result<SearchResults, SearchError> {
-        let (tantivy_query, matcher) = query::build(&self.fields, tenant, q)?;
+        let searcher = self.reader.searcher();
+        let known = |field, word: &str| searcher.doc_freq(&Term::from_field_text(field, word)).is_ok_and(|n| n > 0);
+        let (tantivy_query, matcher) = query::build(&self.fields, tenant, q, &known)?;
         if q.limit == 0 {
             return Ok(SearchResults::default());
         }
         let limit = usize::try_from(q.limit).unwrap_or(usize::MAX);
         let offset = usize::try_from(q.offset).unwrap_or(usize::MAX);
-        let searcher = self.reader.searcher();
         let collector = TopDocs::with_limit(limit.saturating_add(1)).and_offset(offset).order_by_score();
         let mut top = searcher.search(&*tantivy_query, &collector).map_err(backend)?;
         let more = top.len() > limit;
         top.truncate(limit);
         let f = &self.fields;
         let mut hits = Vec::with_capacity(top.len());
+        let mut marker = highlight::Marker::new(&matcher);
         for (score, address) in top {
             let doc: TantivyDocument = searcher.doc(address).map_err(backend)?;
             let text = |field| doc.get_first(field).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
             let id = Uuid::parse_str(&text(f.id)).map_err(backend)?;
             let kind = kind_of(&text(f.kind))?;
-            let (snippet, highlights) = highlight::of_hit(f, &matcher, &text(f.title), &text(f.body));
+            let (snippet, highlights) = marker.of_hit(f, &text(f.title), &text(f.body));
             hits.push(SearchHit { kind, id, score, snippet, highlights });
         }
         let next_offset = more.then(|| q.offset.saturating_add(q.limit));

@@ -1,7 +1,7 @@
 //! A [`SearchQuery`] to a tantivy query. Every query requires its tenant's term, then the
 //! filters (kinds, tags, language, states), then the text:
-//! - a few words (as typed): each word matches exactly, by English and French stem, as a
-//!   prefix (3 letters or more), with typos (edit distance 1 for 4 to 7 letters, 2 from 8)
+//! - a few words (as typed): each word matches exactly, by English and French stem, the
+//!   last one also as a prefix (3 letters or more), with typos (edit distance 1 for 4 to 7 letters, 2 from 8)
 //!   and, in titles, by sound (Double Metaphone); the query's tokens also match
 //!   identifiers whole or by prefix; the clauses of all words add up, titles weigh more;
 //! - a long text (a whole email, more than [`LONG_QUERY_WORDS`] words): tantivy's
@@ -92,8 +92,24 @@ fn first_stem(analyzer: &str, word: &str) -> Option<String> {
     tokens(analyzer, word).into_iter().next()
 }
 
-/// The clauses of one word of a short query.
-fn word_clauses(f: &Fields, word: &str, out: &mut Vec<(Occur, Box<dyn Query>)>, matcher: &mut Matcher) {
+/// What the index knows of a word: whether the term is in a field (its document
+/// frequency is not zero).
+pub type Known<'a> = &'a dyn Fn(Field, &str) -> bool;
+
+/// The clauses of one word of a short query; `last` for the query's last word, the one
+/// still being typed, which alone matches as a prefix (a prefix of every word expanded to
+/// thousands of body terms and made a query of a few words cost tens of milliseconds at
+/// 100,000 articles). Typos are looked for in titles always, in bodies only when the word
+/// itself is in no title nor body: a word the index has is taken as meant there (a typo
+/// automaton walks the whole term dictionary of the field, and the bodies' is the big one).
+fn word_clauses(
+    f: &Fields,
+    word: &str,
+    last: bool,
+    known: Known<'_>,
+    out: &mut Vec<(Occur, Box<dyn Query>)>,
+    matcher: &mut Matcher,
+) {
     out.push(exact(f.title, word, 3.0));
     out.push(exact(f.body, word, 1.0));
     for (analyzer, title, body) in [(ENGLISH, f.title_en, f.body_en), (FRENCH, f.title_fr, f.body_fr)] {
@@ -107,9 +123,11 @@ fn word_clauses(f: &Fields, word: &str, out: &mut Vec<(Occur, Box<dyn Query>)>, 
     let typos = typos_allowed(word);
     if typos > 0 {
         out.push(boosted(Box::new(FuzzyTermQuery::new(term(f.title, word), typos, true)), 1.5));
-        out.push(boosted(Box::new(FuzzyTermQuery::new(term(f.body, word), typos, true)), 0.4));
+        if !known(f.title, word) && !known(f.body, word) {
+            out.push(boosted(Box::new(FuzzyTermQuery::new(term(f.body, word), typos, true)), 0.4));
+        }
     }
-    if length >= 3 {
+    if last && length >= 3 {
         out.push(boosted(Box::new(FuzzyTermQuery::new_prefix(term(f.title, word), 0, true)), 1.5));
         out.push(boosted(Box::new(FuzzyTermQuery::new_prefix(term(f.body, word), 0, true)), 0.4));
     }
@@ -162,12 +180,18 @@ fn long_text(f: &Fields, text: &str, matcher: &mut Matcher) -> Box<dyn Query> {
     Box::new(mlt)
 }
 
-/// The tantivy query for `query` in `tenant`, and what it looks for.
+/// The tantivy query for `query` in `tenant`, and what it looks for; `known` tells which
+/// words the index has (see [`Known`]).
 ///
 /// # Errors
 /// [`SearchError::Query`] for a text without a word of two letters or more (or digits), or
 /// longer than the port's limit.
-pub fn build(f: &Fields, tenant: TenantId, query: &SearchQuery) -> Result<(Box<dyn Query>, Matcher), SearchError> {
+pub fn build(
+    f: &Fields,
+    tenant: TenantId,
+    query: &SearchQuery,
+    known: Known<'_>,
+) -> Result<(Box<dyn Query>, Matcher), SearchError> {
     check_query_length(&query.text)?;
     // Words longer than the index keeps (`RemoveLongFilter`) can match nothing, and their
     // typo automatons would be costly.
@@ -183,10 +207,11 @@ pub fn build(f: &Fields, tenant: TenantId, query: &SearchQuery) -> Result<(Box<d
         matcher.loose = true;
         let mut clauses = Vec::new();
         let mut seen = BTreeSet::new();
-        for word in all_words.iter().take(MAX_WORDS) {
+        let kept = all_words.len().min(MAX_WORDS);
+        for (n, word) in all_words.iter().take(MAX_WORDS).enumerate() {
             if seen.insert(word.clone()) {
                 let mut one = Vec::new();
-                word_clauses(f, word, &mut one, &mut matcher);
+                word_clauses(f, word, n + 1 == kept, known, &mut one, &mut matcher);
                 clauses.push((Occur::Should, Box::new(BooleanQuery::new(one)) as Box<dyn Query>));
                 matcher.words.push(word.clone());
             }
