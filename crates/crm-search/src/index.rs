@@ -207,7 +207,7 @@ impl TantivySearchIndex {
 
     fn search_now(&self, tenant: TenantId, q: &SearchQuery) -> Result<SearchResults, SearchError> {
         let searcher = self.reader.searcher();
-        let known = |field, word: &str| searcher.doc_freq(&Term::from_field_text(field, word)).is_ok_and(|n| n > 0);
+        let known = |field, word: &str| searcher.doc_freq(&Term::from_field_text(field, word)).unwrap_or(0);
         let (tantivy_query, matcher) = query::build(&self.fields, tenant, q, &known)?;
         if q.limit == 0 {
             return Ok(SearchResults::default());

@@ -92,16 +92,16 @@ fn first_stem(analyzer: &str, word: &str) -> Option<String> {
     tokens(analyzer, word).into_iter().next()
 }
 
-/// What the index knows of a word: whether the term is in a field (its document
-/// frequency is not zero).
-pub type Known<'a> = &'a dyn Fn(Field, &str) -> bool;
+/// What the index knows of a word: in how many documents the term is in a field.
+pub type Known<'a> = &'a dyn Fn(Field, &str) -> u64;
 
 /// The clauses of one word of a short query; `last` for the query's last word, the one
 /// still being typed, which alone matches as a prefix (a prefix of every word expanded to
 /// thousands of body terms and made a query of a few words cost tens of milliseconds at
-/// 100,000 articles). Typos are looked for in titles always, in bodies only when the word
-/// itself is in no title nor body: a word the index has is taken as meant there (a typo
-/// automaton walks the whole term dictionary of the field, and the bodies' is the big one).
+/// 100,000 articles). A typo automaton walks the whole term dictionary of its field, so
+/// typos are looked for in titles unless the word is in two titles or more (a word seen
+/// once may be someone else's typo: `authentification` still finds `authentication`),
+/// and in bodies only when the word is in no title nor body.
 fn word_clauses(
     f: &Fields,
     word: &str,
@@ -122,8 +122,11 @@ fn word_clauses(
     let length = word.chars().count();
     let typos = typos_allowed(word);
     if typos > 0 {
-        out.push(boosted(Box::new(FuzzyTermQuery::new(term(f.title, word), typos, true)), 1.5));
-        if !known(f.title, word) && !known(f.body, word) {
+        let in_titles = known(f.title, word);
+        if in_titles < 2 {
+            out.push(boosted(Box::new(FuzzyTermQuery::new(term(f.title, word), typos, true)), 1.5));
+        }
+        if in_titles == 0 && known(f.body, word) == 0 {
             out.push(boosted(Box::new(FuzzyTermQuery::new(term(f.body, word), typos, true)), 0.4));
         }
     }
