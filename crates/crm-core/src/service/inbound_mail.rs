@@ -199,7 +199,7 @@ impl Crm {
         }
         let created = (new_customer.is_some(), new_case.is_some());
         // The customer's reply re-marks an existing case in the same transaction (ADR 0032).
-        let remark = match new_case {
+        let remark = match &new_case {
             None => self.remark_for_replies(&case, std::slice::from_ref(&follow_up)).await?,
             Some(_) => None,
         };

@@ -17,7 +17,10 @@ use crate::case::{Case, CaseHistoryEntry};
 use crate::error::Result;
 use crate::follow_up::FollowUp;
 use crate::ids::{CaseId, TenantId};
-use crate::sla::{CaseRemark, PolicyBook, RemarkRequest, SlaCalendarRecord, SlaMark, SlaPolicyRecord, SlaSettingKind, SlaState, sla_state};
+use crate::sla::{
+    CaseRemark, PolicyBook, RemarkRequest, SlaCalendarRecord, SlaMark, SlaPolicyRecord, SlaSettingKind, SlaState,
+    sla_state,
+};
 
 /// A tenant's SLA settings, ready to fold histories with.
 #[derive(Debug, Default)]

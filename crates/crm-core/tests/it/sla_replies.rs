@@ -20,16 +20,9 @@ use crate::helpers::Env;
 use crate::inbound::{customer_case, env, mail};
 
 async fn policy(env: &Env, admin: &Actor) {
-    let days = [
-        DayOfWeek::Monday,
-        DayOfWeek::Tuesday,
-        DayOfWeek::Wednesday,
-        DayOfWeek::Thursday,
-        DayOfWeek::Friday,
-        DayOfWeek::Saturday,
-        DayOfWeek::Sunday,
-    ];
-    let hours = days.map(|day| OpenHours { day, from: "00:00".into(), until: "24:00".into() }).to_vec();
+    // Calendar time: every second counts, whatever the open hours.
+    let days = [DayOfWeek::Monday, DayOfWeek::Tuesday, DayOfWeek::Wednesday, DayOfWeek::Thursday, DayOfWeek::Friday];
+    let hours = days.map(|day| OpenHours { day, from: "09:00".into(), until: "17:00".into() }).to_vec();
     let spec = CalendarSpec { time_zone: "UTC".into(), hours, holidays: vec![], exceptions: vec![] };
     env.crm.create_sla_calendar(admin, NewSlaCalendar { name: "always".into(), calendar: spec }).await.expect("cal");
     let policy = PolicySpec {

@@ -92,7 +92,9 @@ pub async fn case_round_trips_with_history_and_follow_ups(factory: &dyn StoreFac
     };
     let (late, early_a, early_b) = (follow_up(5, "late"), follow_up(2, "early a"), follow_up(2, "early b"));
     for f in [&late, &early_b, &early_a] {
-        s.insert_follow_up(f, &[], &[ctx.event(EventKind::FollowUpAdded { case: case.id, follow_up: f.id })]).await.unwrap();
+        s.insert_follow_up(f, &[], &[ctx.event(EventKind::FollowUpAdded { case: case.id, follow_up: f.id })])
+            .await
+            .unwrap();
     }
     let mut early = [early_a.clone(), early_b.clone()];
     early.sort_by_key(|f| f.id);

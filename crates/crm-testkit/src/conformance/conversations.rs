@@ -84,7 +84,9 @@ pub async fn summary_follow_ups_are_written_with_their_interaction_or_not_at_all
     let store = Arc::clone(&ctx.store);
     let tries = (0..4).map(|_| {
         let (store, done, follow_ups) = (Arc::clone(&store), done.clone(), summaries(&ctx, &done, &[b.id]));
-        tokio::spawn(async move { store.update_interaction_with_follow_ups(&done, version, &follow_ups, &[], &[]).await })
+        tokio::spawn(
+            async move { store.update_interaction_with_follow_ups(&done, version, &follow_ups, &[], &[]).await },
+        )
     });
     let results = futures::future::join_all(tries).await;
     let ok = results.into_iter().filter(|r| matches!(r, Ok(Ok(())))).count();
