@@ -1,7 +1,7 @@
 //! Store benchmark (plain `main`, no harness):
 //!
 //! ```text
-//! cargo bench -p crm-store-sql --bench store -- --backend sqlite|postgres --customers N [--batch 10000]
+//! cargo bench -p crm-store-sql --features bench --bench store -- --backend sqlite|postgres --customers N [--batch 10000]
 //! ```
 //!
 //! Seeds N customers (2 phones + 1 email each) and N open cases with `bulk_seed`, then
@@ -63,7 +63,7 @@ fn args() -> Args {
             "--batch" => batch = it.next().and_then(|n| n.replace('_', "").parse().ok()).unwrap_or(batch).max(1),
             "-h" | "--help" => {
                 println!(
-                    "cargo bench -p crm-store-sql --bench store -- [--backend sqlite|postgres] [--customers N] [--batch N]\n\n\
+                    "cargo bench -p crm-store-sql --features bench --bench store -- [--backend sqlite|postgres] [--customers N] [--batch N]\n\n\
                      --backend   sqlite (a fresh file) or postgres (a fresh database on CRM_BENCH_POSTGRES_URL) [sqlite]\n\
                      --customers customers to seed, each with 2 phones, an email and an open case [100000]\n\
                      --batch     customers (and cases) per bulk_seed transaction [10000]"

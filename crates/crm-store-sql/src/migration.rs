@@ -53,6 +53,7 @@ impl MigratorTrait for Migrator {
             Box::new(sla::SlaMarks),
             Box::new(m0026_cases::CaseTagsListsParents),
             Box::new(crate::store::contacts::Contacts),
+            Box::new(sla::SlaMarkGenerations),
         ]
     }
 }

@@ -168,6 +168,11 @@ pub struct Case {
     /// case, never a change in its history and no new version.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     sla: Option<crate::sla::SlaMark>,
+    /// How many times its mark was written apart from an edit (ADR 0032): the
+    /// compare-and-set guard of every write of the row with its version.
+    #[serde(default, rename = "sla_generation", skip_serializing_if = "is_zero")]
+    #[cfg_attr(feature = "openapi", schema(read_only))]
+    sla_gen: u64,
     /// Free tags, normalised ([`super::normalise_tags`]).
     tags: BTreeSet<String>,
     /// Category: a key of the tenant's category list.
@@ -264,6 +269,17 @@ impl Case {
     /// change in the history nor a new version.
     pub fn set_sla(&mut self, mark: Option<crate::sla::SlaMark>) {
         self.sla = mark.filter(|m| !m.is_empty());
+    }
+
+    /// How many times its mark was written apart from an edit (a reply, a re-mark; ADR
+    /// 0032). A store writes the row only over the version and generation it was read at.
+    pub fn sla_gen(&self) -> u64 {
+        self.sla_gen
+    }
+
+    /// The next mark generation (for [`crate::sla::CaseRemark`]).
+    pub(crate) fn advance_sla_gen(&mut self) {
+        self.sla_gen = self.sla_gen.saturating_add(1);
     }
 
     /// Whether it is (soft) deleted.
@@ -520,4 +536,10 @@ pub mod double_option {
     pub fn deserialize<'de, T: Deserialize<'de>, D: Deserializer<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
         Option::<T>::deserialize(d).map(Some)
     }
+}
+
+/// Whether a counter is zero (not serialised then).
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde's signature
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }

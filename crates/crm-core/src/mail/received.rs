@@ -88,6 +88,9 @@ pub struct InboundWrite {
     pub attachments: Vec<Attachment>,
     /// An auto-reply queued (with its own follow-up) for the `mail` worker.
     pub auto_reply: Option<(FollowUp, CaseMail)>,
+    /// The existing case re-marked for the reply (ADR 0032): written over the row it was
+    /// read from, or the whole write is refused as stale.
+    pub remark: Option<crate::sla::CaseRemark>,
 }
 
 /// What receiving a mail did.

@@ -14,14 +14,20 @@ use crate::mail::{CaseMail, MailState};
 #[cfg_attr(test, mockall::automock)]
 #[async_trait]
 pub trait MailStore: Send + Sync {
-    /// Writes the follow-up, its mail (state queued) and `events` in ONE transaction: all
-    /// or nothing.
+    /// Writes the follow-up, its mail (state queued), the case re-marked for the reply
+    /// (`remark`, ADR 0032) and `events` in ONE transaction: all or nothing.
     ///
     /// # Errors
-    /// `InvalidReference` when the case is not the tenant's (as
-    /// [`crate::ports::CaseStore::insert_follow_up`]); `Duplicate` for a follow-up id
-    /// already used.
-    async fn queue_mail(&self, follow_up: &FollowUp, mail: &CaseMail, events: &[DomainEvent]) -> StoreResult<()>;
+    /// `InvalidReference` when the case is not the tenant's and `StaleVersion` for a stale
+    /// `remark` (as [`crate::ports::CaseStore::insert_follow_up`]); `Duplicate` for a
+    /// follow-up id already used.
+    async fn queue_mail(
+        &self,
+        follow_up: &FollowUp,
+        mail: &CaseMail,
+        remarks: &[crate::sla::CaseRemark],
+        events: &[DomainEvent],
+    ) -> StoreResult<()>;
 
     /// Claims up to `limit` queued mails due at `now`, oldest due first, across tenants,
     /// leasing each until `lease_until`: a leased mail is not returned to another caller

@@ -28,6 +28,14 @@ pub trait MetaStore: Send + Sync {
     /// Backend failures only.
     async fn claim_meta(&self, key: &str, value: &str) -> StoreResult<bool>;
 
+    /// Replaces `key`'s value with `value` (none: removes it) only while it is `expected`;
+    /// `true` when this call did. Of several callers expecting one value, at most one MUST
+    /// get `true`.
+    ///
+    /// # Errors
+    /// Backend failures only.
+    async fn replace_meta(&self, key: &str, expected: &str, value: Option<String>) -> StoreResult<bool>;
+
     /// Removes `key` (nothing happens when it is not set).
     ///
     /// # Errors

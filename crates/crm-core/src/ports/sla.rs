@@ -10,7 +10,7 @@ use crate::ids::TenantId;
 use chrono::{DateTime, Utc};
 
 use crate::event::DomainEvent;
-use crate::sla::{SlaAlarm, SlaSetting, SlaSettingKind, SlaTimer};
+use crate::sla::{CaseRemark, RemarkRequest, SlaAlarm, SlaSetting, SlaSettingKind, SlaTimer};
 
 /// The SLA settings of each tenant.
 #[cfg_attr(test, mockall::automock)]
@@ -34,7 +34,8 @@ pub trait SlaStore: Send + Sync {
     ) -> StoreResult<Option<SlaSetting>>;
 
     /// Inserts the setting (`expected_version` none) or replaces version `expected_version`
-    /// of it, atomically.
+    /// of it, and records `remark` if any (the tenant's cases are to be re-marked, ADR
+    /// 0032), in one transaction.
     ///
     /// # Errors
     /// Inserting: `Conflict::Duplicate` on `name` when the tenant has a setting of this kind
@@ -42,19 +43,35 @@ pub trait SlaStore: Send + Sync {
     /// `Conflict::Duplicate` on `scope` when another setting of this kind of the tenant has
     /// the same scope (a scope is unique per tenant and kind; none is never a clash).
     /// Nothing is written on error.
-    async fn put_sla_setting(&self, setting: &SlaSetting, expected_version: Option<u64>) -> StoreResult<()>;
+    async fn put_sla_setting(
+        &self,
+        setting: &SlaSetting,
+        expected_version: Option<u64>,
+        remark: Option<RemarkRequest>,
+    ) -> StoreResult<()>;
 
-    /// Deletes version `expected_version` of the setting.
+    /// Deletes version `expected_version` of the setting and records `remark` if any, in one
+    /// transaction.
     ///
     /// # Errors
-    /// `NotFound`; `StaleVersion`.
+    /// `NotFound`; `StaleVersion`. Nothing is written on error.
     async fn delete_sla_setting(
         &self,
         tenant: TenantId,
         kind: SlaSettingKind,
         name: &str,
         expected_version: u64,
+        remark: Option<RemarkRequest>,
     ) -> StoreResult<()>;
+
+    /// Writes a case's new mark alone (the `sla-remark` and `sla-timers` rounds; ADR 0032):
+    /// the row (document and SLA columns) becomes `remark.case()`.
+    ///
+    /// # Errors
+    /// `NotFound`; MUST be `StaleVersion` when the row's version or mark generation is not
+    /// the one `remark` expects (a concurrent write came first: nothing is written, so an
+    /// older mark never overwrites a newer one).
+    async fn remark_case(&self, remark: &CaseRemark) -> StoreResult<()>;
 
     /// The cases whose SLA timer is due at `now` (the row's timer instant, set from
     /// [`crate::sla::SlaMark::first_alarm`] by every case write, at or before `now`),

@@ -208,7 +208,9 @@ pub trait CaseStore: Send + Sync {
     /// appends its history entries.
     ///
     /// # Errors
-    /// `NotFound`; `StaleVersion`; `InvalidReference { field: "customer" }` when the case
+    /// `NotFound`; `StaleVersion` when the row's version is not `expected_version`, and
+    /// MUST be too when its mark generation is not `case.sla_gen()` (a reply re-marked the
+    /// case since it was read: ADR 0032); `InvalidReference { field: "customer" }` when the case
     /// would point at a customer missing from the tenant.
     async fn update_case(
         &self,
@@ -259,11 +261,19 @@ pub trait CaseStore: Send + Sync {
     /// A case's history, oldest first (by version, then field).
     async fn case_history(&self, tenant: TenantId, case: CaseId) -> StoreResult<Vec<CaseHistoryEntry>>;
 
-    /// Adds a follow-up.
+    /// Adds a follow-up, and writes `remark` (the case re-marked for it: a reply moves the
+    /// SLA clock; ADR 0032) in the same transaction.
     ///
     /// # Errors
-    /// `InvalidReference { field: "case" }` when the case does not exist.
-    async fn insert_follow_up(&self, follow_up: &FollowUp, events: &[DomainEvent]) -> StoreResult<()>;
+    /// `InvalidReference { field: "case" }` when the case does not exist; `StaleVersion`
+    /// when the case row's version or mark generation is not the one `remark` expects
+    /// ([`crate::sla::CaseRemark`]). Nothing is written on error.
+    async fn insert_follow_up(
+        &self,
+        follow_up: &FollowUp,
+        remarks: &[crate::sla::CaseRemark],
+        events: &[DomainEvent],
+    ) -> StoreResult<()>;
 
     /// A case's follow-ups, oldest first (by time, then id).
     async fn follow_ups_of(&self, tenant: TenantId, case: CaseId) -> StoreResult<Vec<FollowUp>>;
@@ -419,12 +429,13 @@ pub trait InteractionStore: Send + Sync {
     ) -> StoreResult<Page<Interaction>>;
 
     /// Replaces an interaction and adds `follow_ups` (the summary it leaves on its linked
-    /// local cases, INT-6), in one transaction: the interaction, every follow-up and
-    /// `events`, or nothing.
+    /// local cases, INT-6), in one transaction: the interaction, every follow-up, the cases
+    /// re-marked for them (`remarks`, ADR 0032) and `events`, or nothing.
     ///
     /// # Errors
     /// What [`InteractionStore::update_interaction`] and [`CaseStore::insert_follow_up`]
-    /// refuse (`StaleVersion`, `NotFound`, `InvalidReference { field: "case" }`); MUST then
+    /// refuse (`StaleVersion`, also for a case row moved since its remark was read,
+    /// `NotFound`, `InvalidReference { field: "case" }`); MUST then
     /// write nothing, so under concurrent callers with the same expected version at most
     /// one set of follow-ups is ever written.
     async fn update_interaction_with_follow_ups(
@@ -432,6 +443,7 @@ pub trait InteractionStore: Send + Sync {
         interaction: &Interaction,
         expected_version: u64,
         follow_ups: &[FollowUp],
+        remarks: &[crate::sla::CaseRemark],
         events: &[DomainEvent],
     ) -> StoreResult<()>;
 

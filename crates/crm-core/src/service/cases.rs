@@ -163,6 +163,30 @@ impl Crm {
         expected_version: u64,
         patch: CasePatch,
     ) -> Result<Case> {
+        // A reply that re-marked the case since it was read moves its mark generation, not
+        // its version (ADR 0032): the edit is then made again over the row as it is now.
+        let mut attempts = super::sla_marks::REMARK_ATTEMPTS;
+        loop {
+            match self.update_case_once(actor, id, expected_version, patch.clone()).await {
+                Err(e @ Error::Conflict(crate::error::Conflict::StaleVersion { .. })) if attempts > 1 => {
+                    attempts -= 1;
+                    let now = self.store.get_case(actor.tenant, id).await?;
+                    if now.is_none_or(|c| expected_version != super::ANY_VERSION && c.version() != expected_version) {
+                        return Err(e);
+                    }
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn update_case_once(
+        &self,
+        actor: &Actor,
+        id: CaseId,
+        expected_version: u64,
+        patch: CasePatch,
+    ) -> Result<Case> {
         actor.require(Permission::CaseEdit)?;
         let mut case = self.load_case(actor, id).await?;
         let expected_version = check_version("case", id, case.version(), expected_version)?;
@@ -296,14 +320,23 @@ impl Crm {
     /// Forbidden without `case.edit`; `NotFound`; bad values.
     pub async fn add_follow_up(&self, actor: &Actor, case: CaseId, input: NewFollowUp) -> Result<FollowUp> {
         actor.require(Permission::CaseEdit)?;
-        self.load_case(actor, case).await?;
+        let read = self.load_case(actor, case).await?;
         let follow_up = input.build(next_id(&*self.ids), actor.tenant, case, Some(actor.agent), self.clock.now())?;
         let events = [self.event(actor, EventKind::FollowUpAdded { case, follow_up: follow_up.id })];
-        self.store.insert_follow_up(&follow_up, &events).await?;
-        if crate::sla::history::is_reply(&follow_up) {
-            self.refresh_case_sla(actor.tenant, case).await?;
+        // A reply re-marks the case in the same transaction (ADR 0032), over the row read.
+        let mut read = Some(read);
+        for _ in 0..super::sla_marks::REMARK_ATTEMPTS {
+            let case_now = match read.take() {
+                Some(c) => c,
+                None => self.load_case(actor, case).await?,
+            };
+            let remark = self.remark_for_replies(&case_now, std::slice::from_ref(&follow_up)).await?;
+            match self.store.insert_follow_up(&follow_up, remark.as_slice(), &events).await {
+                Err(e) if remark.is_some() && super::sla_marks::is_stale(&e) => {}
+                other => return other.map(|()| follow_up).map_err(Into::into),
+            }
         }
-        Ok(follow_up)
+        Err(Error::Conflict(crate::error::Conflict::State("the case is too busy, try again".into())))
     }
 
     /// A case's follow-ups in order.

@@ -198,8 +198,23 @@ impl Crm {
             events.push(self.event(actor, EventKind::FollowUpAdded { case: case.id, follow_up: f.id }));
         }
         let created = (new_customer.is_some(), new_case.is_some());
-        let write = InboundWrite { new_customer, new_case, follow_up, mail, attachments, auto_reply };
-        match self.store.receive_mail(&write, &events).await {
+        // The customer's reply re-marks an existing case in the same transaction (ADR 0032).
+        let remark = match &new_case {
+            None => self.remark_for_replies(&case, std::slice::from_ref(&follow_up)).await?,
+            Some(_) => None,
+        };
+        let mut write = InboundWrite { new_customer, new_case, follow_up, mail, attachments, auto_reply, remark };
+        let mut result = self.store.receive_mail(&write, &events).await;
+        for _ in 1..super::sla_marks::REMARK_ATTEMPTS {
+            match &result {
+                Err(e) if write.remark.is_some() && super::sla_marks::is_stale(e) => {}
+                _ => break,
+            }
+            let Some(now) = self.store.get_case(actor.tenant, case.id).await? else { break };
+            write.remark = self.remark_for_replies(&now, std::slice::from_ref(&write.follow_up)).await?;
+            result = self.store.receive_mail(&write, &events).await;
+        }
+        match result {
             Ok(()) => Ok(ReceivedMail {
                 attachments: u32::try_from(write.attachments.len()).unwrap_or(u32::MAX),
                 created_case: created.1,

@@ -184,8 +184,30 @@ impl Crm {
         let events: Vec<_> = kinds.map(|kind| self.event(actor, kind)).collect();
         if follow_ups.is_empty() {
             self.store.update_interaction(&inter, expected_version, &events).await?;
-        } else {
-            self.store.update_interaction_with_follow_ups(&inter, expected_version, &follow_ups, &events).await?;
+            return Ok(inter);
+        }
+        // A call summary is a reply: its cases are re-marked in the same transaction (ADR
+        // 0032), made again when one of them moved meanwhile (not when the interaction did).
+        for attempt in 1..=super::sla_marks::REMARK_ATTEMPTS {
+            let mut remarks = Vec::new();
+            for case in &cases {
+                if let Some(read) = self.store.get_case(actor.tenant, *case).await? {
+                    remarks.extend(self.remark_for_replies(&read, &follow_ups).await?);
+                }
+            }
+            let written =
+                self.store.update_interaction_with_follow_ups(&inter, expected_version, &follow_ups, &remarks, &events);
+            match written.await {
+                Err(e) if !remarks.is_empty() && super::sla_marks::is_stale(&e) => {
+                    let stored = self.store.get_interaction(actor.tenant, id).await?;
+                    if attempt == super::sla_marks::REMARK_ATTEMPTS
+                        || stored.is_none_or(|i| i.version() != expected_version)
+                    {
+                        return Err(e.into());
+                    }
+                }
+                other => return other.map(|()| inter).map_err(Into::into),
+            }
         }
         Ok(inter)
     }
@@ -276,7 +298,7 @@ impl Crm {
             interaction: Some(id),
         };
         let events = [self.event(actor, EventKind::FollowUpAdded { case, follow_up: follow_up.id })];
-        self.store.insert_follow_up(&follow_up, &events).await?;
+        self.store.insert_follow_up(&follow_up, &[], &events).await?; // a note: no reply
         Ok(follow_up)
     }
 

@@ -116,8 +116,20 @@ impl Crm {
             interaction: None,
         };
         let events = [self.event(actor, EventKind::FollowUpAdded { case, follow_up: id })];
-        self.store.queue_mail(&follow_up, &mail, &events).await?;
-        Ok(mail)
+        // The reply re-marks the case in the same transaction (ADR 0032), over the row read.
+        let mut read = Some(record);
+        for _ in 0..super::sla_marks::REMARK_ATTEMPTS {
+            let case_now = match read.take() {
+                Some(c) => c,
+                None => self.load_case(actor, case).await?,
+            };
+            let remark = self.remark_for_replies(&case_now, std::slice::from_ref(&follow_up)).await?;
+            match self.store.queue_mail(&follow_up, &mail, remark.as_slice(), &events).await {
+                Err(e) if remark.is_some() && super::sla_marks::is_stale(&e) => {}
+                other => return other.map(|()| mail).map_err(Into::into),
+            }
+        }
+        Err(Error::Conflict(crate::error::Conflict::State("the case is too busy, try again".into())))
     }
 
     /// A case's mails with their delivery state, oldest first.

@@ -138,6 +138,9 @@ impl crate::ports::MetaStore for MockStore {
     async fn delete_meta(&self, key: &str) -> StoreResult<()> {
         self.meta_store.delete_meta(key).await
     }
+    async fn replace_meta(&self, key: &str, expected: &str, value: Option<String>) -> StoreResult<bool> {
+        self.meta_store.replace_meta(key, expected, value).await
+    }
 }
 
 #[async_trait]
@@ -344,8 +347,13 @@ impl CaseStore for MockStore {
     async fn case_history(&self, tenant: TenantId, case: CaseId) -> StoreResult<Vec<CaseHistoryEntry>> {
         self.case_store.case_history(tenant, case).await
     }
-    async fn insert_follow_up(&self, follow_up: &FollowUp, events: &[DomainEvent]) -> StoreResult<()> {
-        self.case_store.insert_follow_up(follow_up, events).await
+    async fn insert_follow_up(
+        &self,
+        follow_up: &FollowUp,
+        remarks: &[crate::sla::CaseRemark],
+        events: &[DomainEvent],
+    ) -> StoreResult<()> {
+        self.case_store.insert_follow_up(follow_up, remarks, events).await
     }
     async fn follow_ups_of(&self, tenant: TenantId, case: CaseId) -> StoreResult<Vec<FollowUp>> {
         self.case_store.follow_ups_of(tenant, case).await
@@ -434,10 +442,11 @@ impl InteractionStore for MockStore {
         interaction: &Interaction,
         expected_version: u64,
         follow_ups: &[crate::follow_up::FollowUp],
+        remarks: &[crate::sla::CaseRemark],
         events: &[DomainEvent],
     ) -> StoreResult<()> {
         self.interaction_store
-            .update_interaction_with_follow_ups(interaction, expected_version, follow_ups, events)
+            .update_interaction_with_follow_ups(interaction, expected_version, follow_ups, remarks, events)
             .await
     }
     async fn interactions_of_case(
@@ -677,8 +686,9 @@ impl crate::ports::SlaStore for MockStore {
         &self,
         setting: &crate::sla::SlaSetting,
         expected_version: Option<u64>,
+        remark: Option<crate::sla::RemarkRequest>,
     ) -> StoreResult<()> {
-        self.sla_store.put_sla_setting(setting, expected_version).await
+        self.sla_store.put_sla_setting(setting, expected_version, remark).await
     }
     async fn delete_sla_setting(
         &self,
@@ -686,8 +696,12 @@ impl crate::ports::SlaStore for MockStore {
         kind: crate::sla::SlaSettingKind,
         name: &str,
         expected_version: u64,
+        remark: Option<crate::sla::RemarkRequest>,
     ) -> StoreResult<()> {
-        self.sla_store.delete_sla_setting(tenant, kind, name, expected_version).await
+        self.sla_store.delete_sla_setting(tenant, kind, name, expected_version, remark).await
+    }
+    async fn remark_case(&self, remark: &crate::sla::CaseRemark) -> StoreResult<()> {
+        self.sla_store.remark_case(remark).await
     }
     async fn due_sla_timers(
         &self,
@@ -762,9 +776,10 @@ impl crate::ports::MailStore for MockStore {
         &self,
         follow_up: &FollowUp,
         mail: &crate::mail::CaseMail,
+        remarks: &[crate::sla::CaseRemark],
         events: &[DomainEvent],
     ) -> StoreResult<()> {
-        self.mail_store.queue_mail(follow_up, mail, events).await
+        self.mail_store.queue_mail(follow_up, mail, remarks, events).await
     }
     async fn claim_mails(
         &self,

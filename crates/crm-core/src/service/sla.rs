@@ -48,7 +48,7 @@ impl Crm {
     pub async fn create_sla_calendar(&self, actor: &Actor, input: NewSlaCalendar) -> Result<SlaCalendarRecord> {
         actor.require(Permission::AdminTenant)?;
         let record = SlaCalendarRecord::build(input.name, input.calendar, 1)?;
-        self.store.put_sla_setting(&record.to_setting(actor.tenant)?, None).await?;
+        self.store.put_sla_setting(&record.to_setting(actor.tenant)?, None, None).await?;
         Ok(record)
     }
 
@@ -68,11 +68,11 @@ impl Crm {
         actor.require(Permission::AdminTenant)?;
         let expected = check_version("sla_calendar", name, stored.version, expected_version)?;
         let record = SlaCalendarRecord::build(stored.name, body.calendar, expected + 1)?;
-        match self.store.put_sla_setting(&record.to_setting(actor.tenant)?, Some(expected)).await {
+        let remark = self.sla_remark_request(actor.tenant);
+        match self.store.put_sla_setting(&record.to_setting(actor.tenant)?, Some(expected), Some(remark)).await {
             Err(crate::StoreError::NotFound { .. }) => return Err(missing(SlaSettingKind::Calendar, name)),
             other => other?,
         }
-        self.request_sla_remark(actor.tenant).await?;
         Ok(record)
     }
 
@@ -89,7 +89,7 @@ impl Crm {
         if !users.is_empty() {
             return Err(Conflict::State(format!("calendar {name:?} is used by the policies {users:?}")).into());
         }
-        match self.store.delete_sla_setting(actor.tenant, SlaSettingKind::Calendar, name, expected).await {
+        match self.store.delete_sla_setting(actor.tenant, SlaSettingKind::Calendar, name, expected, None).await {
             Err(crate::StoreError::NotFound { .. }) => Err(missing(SlaSettingKind::Calendar, name)),
             other => Ok(other?),
         }
@@ -140,8 +140,8 @@ impl Crm {
         let body = SlaPolicyBody { group: input.group, calendar: input.calendar, policy: input.policy };
         let record = SlaPolicyRecord::build(input.name, body, 1)?;
         self.check_policy_refs(actor, &record).await?;
-        self.store.put_sla_setting(&record.to_setting(actor.tenant)?, None).await?;
-        self.request_sla_remark(actor.tenant).await?;
+        let remark = self.sla_remark_request(actor.tenant);
+        self.store.put_sla_setting(&record.to_setting(actor.tenant)?, None, Some(remark)).await?;
         Ok(record)
     }
 
@@ -162,11 +162,11 @@ impl Crm {
         let expected = check_version("sla_policy", name, stored.version, expected_version)?;
         let record = SlaPolicyRecord::build(stored.name, body, expected + 1)?;
         self.check_policy_refs(actor, &record).await?;
-        match self.store.put_sla_setting(&record.to_setting(actor.tenant)?, Some(expected)).await {
+        let remark = self.sla_remark_request(actor.tenant);
+        match self.store.put_sla_setting(&record.to_setting(actor.tenant)?, Some(expected), Some(remark)).await {
             Err(crate::StoreError::NotFound { .. }) => return Err(missing(SlaSettingKind::Policy, name)),
             other => other?,
         }
-        self.request_sla_remark(actor.tenant).await?;
         Ok(record)
     }
 
@@ -178,11 +178,11 @@ impl Crm {
         let stored = self.sla_policy(actor, name).await?;
         actor.require(Permission::AdminTenant)?;
         let expected = check_version("sla_policy", name, stored.version, expected_version)?;
-        match self.store.delete_sla_setting(actor.tenant, SlaSettingKind::Policy, name, expected).await {
+        let remark = self.sla_remark_request(actor.tenant);
+        match self.store.delete_sla_setting(actor.tenant, SlaSettingKind::Policy, name, expected, Some(remark)).await {
             Err(crate::StoreError::NotFound { .. }) => return Err(missing(SlaSettingKind::Policy, name)),
             other => other?,
         }
-        self.request_sla_remark(actor.tenant).await?;
         Ok(())
     }
 

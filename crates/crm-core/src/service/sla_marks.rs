@@ -4,16 +4,23 @@
 //! - Creating a case marks it in the creating transaction (its history is the new entries).
 //! - Editing a case's status, priority or group re-marks it in the editing transaction (the
 //!   stored history plus the new entries, and its follow-ups).
-//! - A follow-up that counts as a reply re-marks the case right after it is written
-//!   ([`Crm::refresh_case_sla`]); a policy or calendar change re-marks the tenant's cases
-//!   ([`Crm::remark_sla_cases`]); the timer round re-marks the cases it fires for.
+//! - A follow-up that counts as a reply (added by an agent, a sent mail, a received mail, an
+//!   interaction's summary) re-marks the case in the transaction that writes it (ADR 0032,
+//!   [`crate::sla::CaseRemark`]), over the version and mark generation read, tried again
+//!   when the case moved meanwhile; a policy or calendar change records a re-mark request
+//!   with itself, and the `sla-remark` round re-marks the tenant's cases
+//!   ([`Crm::remark_sla_cases`]); the timer round re-marks the cases it fires for. Those
+//!   rounds write a mark only over the row they read: a newer mark is never overwritten.
 
 use super::Crm;
 use crate::case::{Case, CaseHistoryEntry};
 use crate::error::Result;
 use crate::follow_up::FollowUp;
 use crate::ids::{CaseId, TenantId};
-use crate::sla::{PolicyBook, SlaCalendarRecord, SlaMark, SlaPolicyRecord, SlaSettingKind, SlaState, sla_state};
+use crate::sla::{
+    CaseRemark, PolicyBook, RemarkRequest, SlaCalendarRecord, SlaMark, SlaPolicyRecord, SlaSettingKind, SlaState,
+    sla_state,
+};
 
 /// A tenant's SLA settings, ready to fold histories with.
 #[derive(Debug, Default)]
@@ -105,12 +112,36 @@ impl Crm {
         Ok((state, marked))
     }
 
-    /// Re-marks a stored case from its history now and writes the mark when it changed
-    /// (the case's version unchanged, guarded by it: a concurrent edit re-marks itself).
-    /// Returns whether it wrote.
+    /// The case `read` re-marked for `added` follow-ups about to be written with it (ADR
+    /// 0032): none when none of them is a reply, no policy applies, or the mark stays.
     ///
     /// # Errors
-    /// Store failures other than a concurrent edit.
+    /// Store failures.
+    pub(super) async fn remark_for_replies(&self, read: &Case, added: &[FollowUp]) -> Result<Option<CaseRemark>> {
+        let added: Vec<FollowUp> =
+            added.iter().filter(|f| f.case == read.id && crate::sla::history::is_reply(f)).cloned().collect();
+        if added.is_empty() {
+            return Ok(None);
+        }
+        let book = self.sla_book(read.tenant).await?;
+        if book.policies.is_empty() && read.sla().is_none() {
+            return Ok(None);
+        }
+        let history = self.store.case_history(read.tenant, read.id).await?;
+        let mut follow_ups = self.store.follow_ups_of(read.tenant, read.id).await?;
+        follow_ups.extend(added);
+        follow_ups.sort_by_key(|f| (f.at, f.id));
+        let state = book.state(read, &history, &follow_ups, self.clock.now());
+        let remark = CaseRemark::new(read, state.as_ref().map(SlaMark::of));
+        Ok(remark.changes(read).then_some(remark))
+    }
+
+    /// Re-marks a stored case from its history now and writes the mark when it changed,
+    /// over the version and mark generation it was read at (ADR 0032: a concurrent write
+    /// re-marks itself and wins). Returns whether it wrote.
+    ///
+    /// # Errors
+    /// Store failures other than a concurrent write.
     pub async fn refresh_case_sla(&self, tenant: TenantId, id: CaseId) -> Result<bool> {
         let Some(case) = self.store.get_case(tenant, id).await? else {
             return Ok(false);
@@ -123,17 +154,29 @@ impl Crm {
         self.write_mark(&case, &marked).await
     }
 
-    /// Writes `marked` over `case` when its mark differs, without a new version.
+    /// Writes `marked`'s mark over `case` (as read) when it differs: alone, without a new
+    /// version, compare-and-set on the version and mark generation read. Returns whether
+    /// it wrote (false when a concurrent write came first: its own mark is newer).
     pub(super) async fn write_mark(&self, case: &Case, marked: &Case) -> Result<bool> {
-        if marked.sla() == case.sla() {
+        let remark = CaseRemark::new(case, marked.sla().copied());
+        if !remark.changes(case) {
             return Ok(false);
         }
-        match self.store.update_case(marked, case.version(), &[], &[]).await {
+        match self.store.remark_case(&remark).await {
             Ok(()) => Ok(true),
             Err(crate::StoreError::Conflict(_) | crate::StoreError::NotFound { .. }) => Ok(false),
             Err(e) => Err(e.into()),
         }
     }
+}
+
+/// How many times a write that re-marks a case is tried when the case moved meanwhile
+/// (ADR 0032: each try re-reads the case and recomputes its mark).
+pub(super) const REMARK_ATTEMPTS: usize = 8;
+
+/// Whether a store error is a stale version (the case moved since it was read).
+pub(super) fn is_stale(e: &crate::StoreError) -> bool {
+    matches!(e, crate::StoreError::Conflict(crate::error::Conflict::StaleVersion { .. }))
 }
 
 impl Crm {
@@ -183,19 +226,13 @@ impl Crm {
     }
 }
 
-/// The key of a tenant's pending re-mark (`<token>` or `<token> <cursor>`) in the
-/// installation's key/value facts.
-fn remark_key(tenant: TenantId) -> String {
-    format!("sla.remark.{tenant}")
-}
-
 impl Crm {
-    /// Asks for every case of `tenant` to be re-marked (a policy or calendar changed): the
-    /// `sla-remark` round sweeps them from the start, a sweep under way starting over.
-    pub(super) async fn request_sla_remark(&self, tenant: TenantId) -> Result<()> {
+    /// A request for every case of `tenant` to be re-marked (a policy or calendar changed),
+    /// for the settings write to record in its own transaction: the `sla-remark` round
+    /// sweeps them from the start, a sweep under way starting over.
+    pub(super) fn sla_remark_request(&self, tenant: TenantId) -> RemarkRequest {
         let token: crate::ids::EventId = crate::time::next_id(&*self.ids);
-        self.store.set_meta(&remark_key(tenant), &token.to_string()).await?;
-        Ok(())
+        RemarkRequest::new(tenant, token)
     }
 
     /// One round of re-marking (ADR 0028): for each tenant with a pending re-mark, the next
@@ -209,7 +246,7 @@ impl Crm {
         use crate::case::{CaseFilter, CaseSort, CaseSortField, SortDirection};
         let mut report = super::RoundReport::default();
         for tenant in self.store.list_tenants().await? {
-            let key = remark_key(tenant.id);
+            let key = RemarkRequest::key_of(tenant.id);
             let Some(value) = self.store.meta(&key).await? else { continue };
             let (token, cursor) = value.split_once(' ').map_or((value.as_str(), None), |(t, c)| (t, Some(c)));
             let book = self.sla_book(tenant.id).await?;
@@ -227,17 +264,11 @@ impl Crm {
                 }
             }
             report.claimed = report.claimed.saturating_add(u32::try_from(cases.items.len()).unwrap_or(u32::MAX));
-            // a newer request came while this page was read: leave it to start over
-            if self.store.meta(&key).await?.as_deref() != Some(value.as_str()) {
+            // compare-and-set: a newer request that came meanwhile is kept (it starts over)
+            let next = cases.next.map(|next| format!("{token} {}", next.as_str()));
+            let moved = self.store.replace_meta(&key, &value, next.clone()).await?;
+            if !moved || next.is_some() {
                 report.more = true;
-                continue;
-            }
-            match cases.next {
-                Some(next) => {
-                    self.store.set_meta(&key, &format!("{token} {}", next.as_str())).await?;
-                    report.more = true;
-                }
-                None => self.store.delete_meta(&key).await?,
             }
         }
         Ok(report)

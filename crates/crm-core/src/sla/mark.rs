@@ -146,6 +146,71 @@ impl SlaCondition {
     }
 }
 
+/// A case re-marked apart from an edit of it (a reply, a settings re-mark, a timer; ADR
+/// 0032): the case as read, carrying its new mark and the next mark generation. A store
+/// writes it with the write that caused it, in one transaction, and only over the row it
+/// was read from: the row's version MUST be [`CaseRemark::expected_version`] and its mark
+/// generation [`CaseRemark::expected_sla_gen`], else the whole write is refused as stale
+/// (so an older mark never overwrites a newer one).
+#[derive(Clone, Debug, PartialEq)]
+pub struct CaseRemark {
+    case: crate::case::Case,
+}
+
+impl CaseRemark {
+    /// `read` (as the store returned it) with `mark`.
+    pub fn new(read: &crate::case::Case, mark: Option<SlaMark>) -> Self {
+        let mut case = read.clone();
+        case.set_sla(mark);
+        case.advance_sla_gen();
+        Self { case }
+    }
+
+    /// The case to write (its mark set, its generation the next one).
+    pub fn case(&self) -> &crate::case::Case {
+        &self.case
+    }
+
+    /// The version the row must still have.
+    pub fn expected_version(&self) -> u64 {
+        self.case.version()
+    }
+
+    /// The mark generation the row must still have.
+    pub fn expected_sla_gen(&self) -> u64 {
+        self.case.sla_gen().saturating_sub(1)
+    }
+
+    /// Whether the mark differs from the one read (`read` the case it was made from).
+    pub fn changes(&self, read: &crate::case::Case) -> bool {
+        self.case.sla() != read.sla()
+    }
+}
+
+/// A request to re-mark every case of a tenant (its SLA settings changed; ADR 0028, 0032):
+/// the value `token` under `key` in the installation's key/value facts
+/// ([`crate::ports::MetaStore`]), written by the settings write's own transaction. The
+/// `sla-remark` round sweeps the tenant's cases and keeps its position after the token.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RemarkRequest {
+    /// The key (`sla.remark.<tenant>`).
+    pub key: String,
+    /// A new token (a newer request restarts a sweep under way).
+    pub token: String,
+}
+
+impl RemarkRequest {
+    /// A request for `tenant` with a fresh `token`.
+    pub fn new(tenant: crate::ids::TenantId, token: impl std::fmt::Display) -> Self {
+        Self { key: Self::key_of(tenant), token: token.to_string() }
+    }
+
+    /// The key of `tenant`'s request.
+    pub fn key_of(tenant: crate::ids::TenantId) -> String {
+        format!("sla.remark.{tenant}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

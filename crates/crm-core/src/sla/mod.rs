@@ -80,6 +80,6 @@ pub use config::{
     SlaSetting, SlaSettingKind, check_name, policy_for,
 };
 pub use history::sla_events;
-pub use mark::{SlaCondition, SlaMark};
+pub use mark::{CaseRemark, RemarkRequest, SlaCondition, SlaMark};
 pub use policy::{CaseFacts, FieldCondition, Metric, PolicySpec, SlaPolicy, TargetRule, TimeBasis};
 pub use report::{MAX_REPORT_CASES, SlaReport, SlaReportQuery, SlaReportRow, SlaTally};

@@ -54,20 +54,20 @@ impl BlobStore for MapBlobs {
     }
 }
 
-async fn env() -> Env {
+pub(crate) async fn env() -> Env {
     let mut env = Env::new().await;
     env.crm = env.crm.with_blob_store(Arc::new(MapBlobs::default()));
     env
 }
 
-fn mail(from: &str, subject: &str, id: &str, extra: &str) -> String {
+pub(crate) fn mail(from: &str, subject: &str, id: &str, extra: &str) -> String {
     format!(
         "From: Jane Doe <{from}>\r\nTo: support@crm.example\r\nSubject: {subject}\r\nMessage-ID: <{id}>\r\n{extra}\
          MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nHello, my router is broken.\r\n"
     )
 }
 
-async fn customer_case(env: &Env) -> crm_core::case::Case {
+pub(crate) async fn customer_case(env: &Env) -> crm_core::case::Case {
     let admin = env.tenant.admin_actor();
     let c = env
         .crm

@@ -13,5 +13,6 @@ mod pushes;
 mod roundtrip;
 mod sla;
 mod sla_cases;
+mod sla_replies;
 mod sla_timers;
 mod workers;

@@ -91,3 +91,29 @@ impl MigrationTrait for SlaMarks {
         Ok(())
     }
 }
+
+/// `m0028_sla_mark_generation`: how many times a case's mark was written apart from an edit
+/// of it (ADR 0032), the compare-and-set guard, with the version, of every write of the row:
+/// a reply's re-mark, the `sla-remark` and `sla-timers` rounds and case edits never
+/// overwrite a newer mark with an older one.
+pub(super) struct SlaMarkGenerations;
+
+impl MigrationName for SlaMarkGenerations {
+    fn name(&self) -> &str {
+        "m0028_sla_mark_generation"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for SlaMarkGenerations {
+    fn use_transaction(&self) -> Option<bool> {
+        Some(true)
+    }
+
+    #[allow(elided_lifetimes_in_paths)] // the trait's own signature
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let conn = manager.get_connection();
+        conn.execute_unprepared("ALTER TABLE cases ADD COLUMN sla_gen BIGINT NOT NULL DEFAULT 0").await?;
+        Ok(())
+    }
+}

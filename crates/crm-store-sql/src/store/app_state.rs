@@ -302,6 +302,20 @@ impl MetaStore for SqlStore {
         Ok(exec(&self.write, sql, vec![text(key), text(value)]).await.map_err(db)? == 1)
     }
 
+    async fn replace_meta(&self, key: &str, expected: &str, value: Option<String>) -> StoreResult<bool> {
+        let touched = match value {
+            Some(v) => {
+                let sql = "UPDATE installation_meta SET value = ? WHERE key = ? AND value = ?";
+                exec(&self.write, sql, vec![text(v), text(key), text(expected)]).await
+            }
+            None => {
+                let sql = "DELETE FROM installation_meta WHERE key = ? AND value = ?";
+                exec(&self.write, sql, vec![text(key), text(expected)]).await
+            }
+        };
+        Ok(touched.map_err(db)? == 1)
+    }
+
     async fn delete_meta(&self, key: &str) -> StoreResult<()> {
         exec(&self.write, "DELETE FROM installation_meta WHERE key = ?", vec![text(key)]).await.map_err(db)?;
         Ok(())

@@ -23,7 +23,7 @@ use super::interaction::replace_interaction;
 use super::paging::{decode_cursor, paginate};
 use super::sequence::Counter;
 use super::{events_statement, insert_together, insert_together_if, require, stale_or_missing, write_events};
-use crm_core::sla::SlaCondition;
+use crm_core::sla::{CaseRemark, SlaCondition};
 
 use crate::connect::{SqlStore, finish};
 use crate::error::{db, with_value};
@@ -448,13 +448,13 @@ impl CaseStore for SqlStore {
             let mut values = case_values(case)?;
             // Drop id and tenant (they are the WHERE clause) and keep the rest for SET.
             values.drain(0..2);
-            values.extend([uid(case.id), uid(case.tenant), int(expected_version)]);
+            values.extend([uid(case.id), uid(case.tenant), int(expected_version), int(case.sla_gen())]);
             let sql = "UPDATE cases SET number = ?, customer_id = ?, status = ?, visibility = ?, severity = ?, \
                        priority = ?, priority_rank = ?, assignee_id = ?, group_id = ?, subject_lc = ?, \
                        description_lc = ?, created_at = ?, updated_at = ?, version = ?, doc = ?, deleted_at = ?, \
                        sla_due_key = ?, sla_warning_at = ?, sla_breach_at = ?, sla_fire_at = ?, \
                        category = ?, case_type = ?, resolution = ?, parent_id = ? \
-                       WHERE id = ? AND tenant_id = ? AND version = ?";
+                       WHERE id = ? AND tenant_id = ? AND version = ? AND sla_gen = ?";
             let touched = exec(&tx, sql, values)
                 .await
                 .map_err(|e| with_value(crate::error::map_db(e, "customer"), duplicate_value(case)))?;
@@ -593,10 +593,18 @@ impl CaseStore for SqlStore {
         Ok(entries)
     }
 
-    async fn insert_follow_up(&self, follow_up: &FollowUp, events: &[DomainEvent]) -> StoreResult<()> {
+    async fn insert_follow_up(
+        &self,
+        follow_up: &FollowUp,
+        remarks: &[CaseRemark],
+        events: &[DomainEvent],
+    ) -> StoreResult<()> {
         let tx = self.begin().await?;
         let result = async {
             insert_follow_up_in(&tx, follow_up).await?;
+            for r in remarks {
+                remark_case_in(&tx, r).await?;
+            }
             write_events(&tx, events).await
         }
         .await;
@@ -613,6 +621,34 @@ impl CaseStore for SqlStore {
         .map_err(db)?;
         rows.iter().map(from_doc).collect()
     }
+}
+
+/// Writes a case re-marked apart from an edit in the caller's transaction (ADR 0032): the
+/// document and the SLA columns, only over the version and mark generation it was read at.
+///
+/// # Errors
+/// `StaleVersion` when the row moved (nothing written); `NotFound` without the row.
+pub(crate) async fn remark_case_in<C: ConnectionTrait>(c: &C, remark: &CaseRemark) -> StoreResult<()> {
+    let case = remark.case();
+    let sql = "UPDATE cases SET doc = ?, sla_due_key = ?, sla_warning_at = ?, sla_breach_at = ?, sla_fire_at = ?, \
+               sla_gen = ? WHERE id = ? AND tenant_id = ? AND version = ? AND sla_gen = ?";
+    let values = vec![
+        text(to_doc(case)?),
+        Value::BigInt(Some(ts(crm_core::case::due_key(case)))),
+        ts_opt(case.sla().and_then(|m| m.warning_at)),
+        ts_opt(case.sla().and_then(|m| m.breach_at)),
+        ts_opt(case.sla().and_then(crm_core::sla::SlaMark::first_alarm)),
+        int(case.sla_gen()),
+        uid(case.id),
+        uid(case.tenant),
+        int(remark.expected_version()),
+        int(remark.expected_sla_gen()),
+    ];
+    if exec(c, sql, values).await.map_err(db)? == 0 {
+        let (tenant, id) = (case.tenant.as_uuid(), case.id.as_uuid());
+        return Err(stale_or_missing(c, "cases", "case", tenant, id, remark.expected_version()).await);
+    }
+    Ok(())
 }
 
 /// Inserts a follow-up in the caller's transaction, its case checked.

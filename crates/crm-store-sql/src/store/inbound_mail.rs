@@ -101,6 +101,9 @@ async fn write_in<C: ConnectionTrait>(c: &C, write: &InboundWrite, events: &[Dom
         None => require(c, "cases", "case", mail.tenant.as_uuid(), mail.case.as_uuid()).await?,
     }
     insert_follow_up_in(c, &write.follow_up).await?;
+    if let Some(r) = &write.remark {
+        super::case::remark_case_in(c, r).await?;
+    }
     exec(
         c,
         "INSERT INTO inbound_mails (id, tenant_id, case_id, message_id, from_address, auto_replied, received_at, doc) \

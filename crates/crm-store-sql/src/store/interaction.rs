@@ -208,6 +208,7 @@ impl InteractionStore for SqlStore {
         interaction: &Interaction,
         expected_version: u64,
         follow_ups: &[FollowUp],
+        remarks: &[crm_core::sla::CaseRemark],
         events: &[DomainEvent],
     ) -> StoreResult<()> {
         let tx = self.begin().await?;
@@ -215,6 +216,9 @@ impl InteractionStore for SqlStore {
             replace_interaction(&tx, interaction, expected_version).await?;
             for follow_up in follow_ups {
                 insert_follow_up_in(&tx, follow_up).await?;
+            }
+            for r in remarks {
+                super::case::remark_case_in(&tx, r).await?;
             }
             write_events(&tx, events).await
         }

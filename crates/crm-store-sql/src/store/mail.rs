@@ -112,10 +112,19 @@ pub(crate) async fn insert_mail_in<C: ConnectionTrait>(c: &C, mail: &CaseMail) -
 
 #[async_trait]
 impl MailStore for SqlStore {
-    async fn queue_mail(&self, follow_up: &FollowUp, mail: &CaseMail, events: &[DomainEvent]) -> StoreResult<()> {
+    async fn queue_mail(
+        &self,
+        follow_up: &FollowUp,
+        mail: &CaseMail,
+        remarks: &[crm_core::sla::CaseRemark],
+        events: &[DomainEvent],
+    ) -> StoreResult<()> {
         let tx = self.begin().await?;
         let result = async {
             insert_follow_up_in(&tx, follow_up).await?;
+            for r in remarks {
+                super::case::remark_case_in(&tx, r).await?;
+            }
             insert_mail_in(&tx, mail).await?;
             write_events(&tx, events).await
         }

@@ -15,14 +15,25 @@ use crm_core::event::DomainEvent;
 use crm_core::ids::{CaseId, TenantId};
 use crm_core::ports::{SlaStore, StoreResult};
 use crm_core::sla::alarm::metric_name;
-use crm_core::sla::{SlaAlarm, SlaSetting, SlaSettingKind, SlaTimer};
+use crm_core::sla::{CaseRemark, RemarkRequest, SlaAlarm, SlaSetting, SlaSettingKind, SlaTimer};
 
+use super::case::remark_case_in;
 use super::write_events;
 use crate::connect::{SqlStore, finish};
 use crate::error::db;
 use crate::sql::{all, col, exec, from_ts, int, limit, one, parse_doc, text, to_doc, ts, ts_opt, uid};
 
 const COLUMNS: &str = "tenant_id, kind, name, scope, version, doc";
+
+/// Records a re-mark request in the settings write's transaction (ADR 0032).
+async fn record_remark<C: sea_orm::ConnectionTrait>(c: &C, remark: Option<RemarkRequest>) -> StoreResult<()> {
+    if let Some(r) = &remark {
+        let sql = "INSERT INTO installation_meta (key, value) VALUES (?, ?) \
+                   ON CONFLICT (key) DO UPDATE SET value = excluded.value";
+        exec(c, sql, vec![text(r.key.as_str()), text(r.token.as_str())]).await.map_err(db)?;
+    }
+    Ok(())
+}
 
 fn decode(row: &QueryResult, tenant: TenantId, kind: SlaSettingKind) -> StoreResult<SlaSetting> {
     let version: i64 = col(row, "version")?;
@@ -56,7 +67,12 @@ impl SlaStore for SqlStore {
         row.as_ref().map(|r| decode(r, tenant, kind)).transpose()
     }
 
-    async fn put_sla_setting(&self, setting: &SlaSetting, expected_version: Option<u64>) -> StoreResult<()> {
+    async fn put_sla_setting(
+        &self,
+        setting: &SlaSetting,
+        expected_version: Option<u64>,
+        remark: Option<RemarkRequest>,
+    ) -> StoreResult<()> {
         let tenant = uid(setting.tenant);
         let kind = text(setting.kind.as_str());
         let name = text(setting.name.as_str());
@@ -110,7 +126,7 @@ impl SlaStore for SqlStore {
                 .await
                 .map_err(db)?;
             }
-            Ok(())
+            record_remark(&tx, remark).await
         }
         .await;
         finish(tx, result).await
@@ -122,6 +138,7 @@ impl SlaStore for SqlStore {
         kind: SlaSettingKind,
         name: &str,
         expected_version: u64,
+        remark: Option<RemarkRequest>,
     ) -> StoreResult<()> {
         let tx = self.begin().await?;
         let result = async {
@@ -140,9 +157,15 @@ impl SlaStore for SqlStore {
             exec(&tx, "DELETE FROM sla_settings WHERE tenant_id = ? AND kind = ? AND name = ?", key)
                 .await
                 .map_err(db)?;
-            Ok(())
+            record_remark(&tx, remark).await
         }
         .await;
+        finish(tx, result).await
+    }
+
+    async fn remark_case(&self, remark: &CaseRemark) -> StoreResult<()> {
+        let tx = self.begin().await?;
+        let result = remark_case_in(&tx, remark).await;
         finish(tx, result).await
     }
 

@@ -92,14 +92,16 @@ pub async fn case_round_trips_with_history_and_follow_ups(factory: &dyn StoreFac
     };
     let (late, early_a, early_b) = (follow_up(5, "late"), follow_up(2, "early a"), follow_up(2, "early b"));
     for f in [&late, &early_b, &early_a] {
-        s.insert_follow_up(f, &[ctx.event(EventKind::FollowUpAdded { case: case.id, follow_up: f.id })]).await.unwrap();
+        s.insert_follow_up(f, &[], &[ctx.event(EventKind::FollowUpAdded { case: case.id, follow_up: f.id })])
+            .await
+            .unwrap();
     }
     let mut early = [early_a.clone(), early_b.clone()];
     early.sort_by_key(|f| f.id);
     let expected: Vec<FollowUp> = early.into_iter().chain([late.clone()]).collect();
     assert_eq!(s.follow_ups_of(tenant, case.id).await.unwrap(), expected);
     let orphan = FollowUp { id: ctx.id(), case: ctx.id(), ..late.clone() };
-    assert_invalid_reference(s.insert_follow_up(&orphan, &[]).await, "case");
+    assert_invalid_reference(s.insert_follow_up(&orphan, &[], &[]).await, "case");
 
     assert_eq!(s.get_deleted_case(tenant, case.id).await.unwrap(), None, "a live case is not a deleted one");
 }
@@ -147,7 +149,7 @@ pub async fn a_deleted_case_is_hidden_kept_and_restorable(factory: &dyn StoreFac
         visibility: Visibility::Internal,
         interaction: None,
     };
-    s.insert_follow_up(&note, &[]).await.unwrap();
+    s.insert_follow_up(&note, &[], &[]).await.unwrap();
     let change = |before: &Case, after: &Case| {
         history::diff(
             &before.field_map(),

@@ -57,20 +57,20 @@ pub async fn summary_follow_ups_are_written_with_their_interaction_or_not_at_all
     let missing = ctx.id::<CaseId>();
     let (done, version) = wrapped_up(&ctx, &call, &[a.id]).await;
     let bad = summaries(&ctx, &done, &[a.id, missing]);
-    assert_invalid_reference(s.update_interaction_with_follow_ups(&done, version, &bad, &[]).await, "case");
+    assert_invalid_reference(s.update_interaction_with_follow_ups(&done, version, &bad, &[], &[]).await, "case");
     assert_eq!(s.get_interaction(tenant, call.id).await.unwrap().map(|i| i.version()), Some(version));
     assert!(s.follow_ups_of(tenant, a.id).await.unwrap().is_empty());
 
     // Stale: nothing written.
     let stale = summaries(&ctx, &done, &[a.id]);
-    assert_stale(s.update_interaction_with_follow_ups(&done, version - 1, &stale, &[]).await);
+    assert_stale(s.update_interaction_with_follow_ups(&done, version - 1, &stale, &[], &[]).await);
     assert!(s.follow_ups_of(tenant, a.id).await.unwrap().is_empty());
 
     // Written: the interaction, both follow-ups and the events.
     let follow_ups = summaries(&ctx, &done, &[a.id, b.id]);
     let events: Vec<_> =
         follow_ups.iter().map(|f| ctx.event(EventKind::FollowUpAdded { case: f.case, follow_up: f.id })).collect();
-    s.update_interaction_with_follow_ups(&done, version, &follow_ups, &events).await.unwrap();
+    s.update_interaction_with_follow_ups(&done, version, &follow_ups, &[], &events).await.unwrap();
     assert_eq!(s.get_interaction(tenant, call.id).await.unwrap(), Some(done.clone()));
     assert_eq!(s.follow_ups_of(tenant, a.id).await.unwrap(), vec![follow_ups[0].clone()]);
     assert_eq!(s.follow_ups_of(tenant, b.id).await.unwrap(), vec![follow_ups[1].clone()]);
@@ -84,7 +84,9 @@ pub async fn summary_follow_ups_are_written_with_their_interaction_or_not_at_all
     let store = Arc::clone(&ctx.store);
     let tries = (0..4).map(|_| {
         let (store, done, follow_ups) = (Arc::clone(&store), done.clone(), summaries(&ctx, &done, &[b.id]));
-        tokio::spawn(async move { store.update_interaction_with_follow_ups(&done, version, &follow_ups, &[]).await })
+        tokio::spawn(
+            async move { store.update_interaction_with_follow_ups(&done, version, &follow_ups, &[], &[]).await },
+        )
     });
     let results = futures::future::join_all(tries).await;
     let ok = results.into_iter().filter(|r| matches!(r, Ok(Ok(())))).count();

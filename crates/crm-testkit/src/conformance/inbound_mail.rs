@@ -127,6 +127,7 @@ pub async fn received_mails_are_written_whole_once_per_message_id(factory: &dyn 
         mail: row(&ctx, id, case.id, "<m1@customer.example>", true),
         attachments: vec![attachment.clone()],
         auto_reply: Some(auto.clone()),
+        remark: None,
     };
     let events = [
         ctx.event(EventKind::CustomerCreated { customer: card.id }),
@@ -156,6 +157,7 @@ pub async fn received_mails_are_written_whole_once_per_message_id(factory: &dyn 
         mail: row(&ctx, id2, case.id, "<m1@customer.example>", false),
         attachments: vec![],
         auto_reply: None,
+        remark: None,
     };
     let event = ctx.event(EventKind::MailReceived { case: case.id, follow_up: id2 });
     let refused = s.receive_mail(&again, std::slice::from_ref(&event)).await;

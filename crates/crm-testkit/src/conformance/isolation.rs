@@ -43,7 +43,7 @@ pub async fn other_tenants_records_behave_as_absent(factory: &dyn StoreFactory) 
         visibility: crm_core::case::Visibility::Internal,
         interaction: None,
     };
-    s.insert_follow_up(&follow_up, &[]).await.unwrap();
+    s.insert_follow_up(&follow_up, &[], &[]).await.unwrap();
     let task = a.task(&customer, 30, |_| {}).await;
     let interaction = a.interaction(Some(&customer)).await;
     let definition = FieldDefinition::build(
@@ -164,7 +164,7 @@ pub async fn other_tenants_records_behave_as_absent(factory: &dyn StoreFactory) 
     assert_not_found(s.update_case(&stolen_case, 1, &[], &[]).await);
     assert_eq!(s.get_deleted_case(tb, case.id).await.unwrap(), None);
     let foreign_follow_up = FollowUp { id: b.id(), tenant: tb, ..follow_up.clone() };
-    assert_invalid_reference(s.insert_follow_up(&foreign_follow_up, &[]).await, "case");
+    assert_invalid_reference(s.insert_follow_up(&foreign_follow_up, &[], &[]).await, "case");
 
     let foreign_task =
         Task::restore(TaskRecord { customer: customer.id, ..b.build_task(&b_customer, 30, |_| {}).into_record() });

@@ -21,7 +21,7 @@ fn address(s: &str) -> EmailAddress {
 }
 
 /// A follow-up and its queued mail, due at `at`.
-fn mail(ctx: &Ctx, case: CaseId, at: DateTime<Utc>) -> (FollowUp, CaseMail) {
+pub(super) fn mail(ctx: &Ctx, case: CaseId, at: DateTime<Utc>) -> (FollowUp, CaseMail) {
     let id: FollowUpId = ctx.id();
     let follow_up = FollowUp {
         id,
@@ -78,7 +78,7 @@ pub async fn mails_are_queued_claimed_and_dead_lettered(factory: &dyn StoreFacto
     // All or nothing: an unknown case writes no follow-up, no mail, no event.
     let (f, m) = mail(&ctx, ctx.id(), ctx.now);
     let event = ctx.event(EventKind::FollowUpAdded { case: f.case, follow_up: f.id });
-    let refused = s.queue_mail(&f, &m, std::slice::from_ref(&event)).await;
+    let refused = s.queue_mail(&f, &m, &[], std::slice::from_ref(&event)).await;
     assert!(matches!(refused, Err(StoreError::InvalidReference { .. } | StoreError::NotFound { .. })), "{refused:?}");
     assert_eq!(s.mail(tenant, m.id).await.unwrap(), None);
     assert!(ctx.outbox().await.iter().all(|e| e.event.id != event.id), "no event of a refused mail");
@@ -87,11 +87,11 @@ pub async fn mails_are_queued_claimed_and_dead_lettered(factory: &dyn StoreFacto
     let (f2, m2) = mail(&ctx, case.id, ctx.now);
     for (f, m) in [(&f1, &m1), (&f2, &m2)] {
         let event = ctx.event(EventKind::FollowUpAdded { case: case.id, follow_up: f.id });
-        s.queue_mail(f, m, &[event]).await.unwrap();
+        s.queue_mail(f, m, &[], &[event]).await.unwrap();
     }
     assert!(
         matches!(
-            s.queue_mail(&f1, &m1, &[]).await,
+            s.queue_mail(&f1, &m1, &[], &[]).await,
             Err(StoreError::Conflict(crm_core::error::Conflict::Duplicate { .. }))
         ),
         "a second queue of one id is a duplicate"
@@ -159,7 +159,7 @@ pub async fn mails_are_claimed_by_one_worker_at_a_time(factory: &dyn StoreFactor
     let mut ids = Vec::new();
     for i in 0..MAILS {
         let (f, m) = mail(&ctx, case.id, ctx.now + Duration::seconds(i64::try_from(i).unwrap_or(0)));
-        ctx.store.queue_mail(&f, &m, &[]).await.unwrap();
+        ctx.store.queue_mail(&f, &m, &[], &[]).await.unwrap();
         ids.push(m.id);
     }
     let now = ctx.now + Duration::days(1);

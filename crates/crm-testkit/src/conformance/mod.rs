@@ -48,6 +48,7 @@ mod outbox;
 mod responses;
 mod sla;
 mod sla_marks;
+mod sla_remarks;
 mod tasks;
 mod webhooks;
 
@@ -99,6 +100,7 @@ pub use outbox::*;
 pub use responses::*;
 pub use sla::*;
 pub use sla_marks::*;
+pub use sla_remarks::*;
 pub use tasks::*;
 pub use webhooks::*;
 
@@ -236,6 +238,8 @@ macro_rules! store_conformance_tests {
             sla_settings_round_trip_with_versions_and_unique_scopes,
             case_lists_filter_by_sla_condition_and_sort_by_due_next,
             sla_alarms_are_raised_once_by_racing_timers,
+            case_marks_are_written_only_over_the_row_they_were_read_from,
+            remark_requests_are_recorded_with_their_settings_and_replaced_once,
             mails_are_queued_claimed_and_dead_lettered,
             mails_are_claimed_by_one_worker_at_a_time,
             received_mails_are_written_whole_once_per_message_id,

@@ -188,4 +188,16 @@ impl MetaStore for MemoryStore {
         self.write()?.meta.remove(key);
         Ok(())
     }
+
+    async fn replace_meta(&self, key: &str, expected: &str, value: Option<String>) -> StoreResult<bool> {
+        let mut state = self.write()?;
+        if state.meta.get(key).map(String::as_str) != Some(expected) {
+            return Ok(false);
+        }
+        match value {
+            Some(v) => state.meta.insert(key.to_owned(), v),
+            None => state.meta.remove(key),
+        };
+        Ok(true)
+    }
 }

@@ -73,6 +73,17 @@ impl State {
         self.history.entry(case.id).or_default().extend(history.iter().cloned());
     }
 
+    /// Checks a case re-marked apart from an edit (ADR 0032): the row must still have the
+    /// version and mark generation it was read at.
+    pub(super) fn check_remark(&self, remark: &crm_core::sla::CaseRemark) -> StoreResult<()> {
+        let case = remark.case();
+        let stored = self.checked_case(case.tenant, case.id, remark.expected_version())?;
+        if stored.sla_gen() != remark.expected_sla_gen() {
+            return Err(StoreError::stale("case", case.id, remark.expected_version()));
+        }
+        Ok(())
+    }
+
     /// The stored case of the tenant, checked against `expected`.
     fn checked_case(&self, tenant: TenantId, id: CaseId, expected: u64) -> StoreResult<&Case> {
         let stored =
@@ -131,7 +142,10 @@ impl CaseStore for MemoryStore {
         events: &[DomainEvent],
     ) -> StoreResult<()> {
         let mut state = self.write()?;
-        state.checked_case(case.tenant, case.id, expected_version)?;
+        let stored = state.checked_case(case.tenant, case.id, expected_version)?;
+        if stored.sla_gen() != case.sla_gen() {
+            return Err(StoreError::stale("case", case.id, expected_version));
+        }
         if !state.customer_exists(case.tenant, case.customer()) {
             return Err(invalid_reference("customer", format_args!("customer {}", case.customer())));
         }
@@ -209,7 +223,12 @@ impl CaseStore for MemoryStore {
         Ok(entries)
     }
 
-    async fn insert_follow_up(&self, follow_up: &FollowUp, events: &[DomainEvent]) -> StoreResult<()> {
+    async fn insert_follow_up(
+        &self,
+        follow_up: &FollowUp,
+        remarks: &[crm_core::sla::CaseRemark],
+        events: &[DomainEvent],
+    ) -> StoreResult<()> {
         let mut state = self.write()?;
         if !state.case_exists(follow_up.tenant, follow_up.case) {
             return Err(invalid_reference("case", format_args!("case {}", follow_up.case)));
@@ -217,7 +236,13 @@ impl CaseStore for MemoryStore {
         if state.follow_ups.contains_key(&follow_up.id) {
             return Err(StoreError::duplicate("id", follow_up.id.to_string()));
         }
+        for r in remarks {
+            state.check_remark(r)?;
+        }
         let rows = state.stage_events(events)?;
+        for r in remarks {
+            state.put_case(r.case(), &[]);
+        }
         state.follow_ups.insert(follow_up.id, follow_up.clone());
         state.commit_events(rows);
         Ok(())

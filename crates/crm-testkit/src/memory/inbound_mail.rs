@@ -57,7 +57,13 @@ impl InboundMailStore for MemoryStore {
         if write.attachments.iter().any(|a| state.attachments.contains_key(&a.id)) {
             return Err(StoreError::duplicate("id", "attachment".to_owned()));
         }
+        if let Some(r) = &write.remark {
+            state.check_remark(r)?;
+        }
         let rows = state.stage_events(events)?;
+        if let Some(r) = &write.remark {
+            state.put_case(r.case(), &[]);
+        }
         if let Some(c) = &write.new_customer {
             state.customers.insert(c.id, c.clone());
         }

@@ -94,7 +94,7 @@ impl InteractionStore for MemoryStore {
         expected_version: u64,
         events: &[DomainEvent],
     ) -> StoreResult<()> {
-        self.update_interaction_with_follow_ups(interaction, expected_version, &[], events).await
+        self.update_interaction_with_follow_ups(interaction, expected_version, &[], &[], events).await
     }
 
     async fn get_interaction(&self, tenant: TenantId, id: InteractionId) -> StoreResult<Option<Interaction>> {
@@ -117,10 +117,14 @@ impl InteractionStore for MemoryStore {
         interaction: &Interaction,
         expected_version: u64,
         follow_ups: &[FollowUp],
+        remarks: &[crm_core::sla::CaseRemark],
         events: &[DomainEvent],
     ) -> StoreResult<()> {
         let mut state = self.write()?;
         check_stored(&state, interaction.tenant, interaction.id, expected_version)?;
+        for r in remarks {
+            state.check_remark(r)?;
+        }
         if let Some(customer) = interaction.customer().filter(|c| !state.customer_exists(interaction.tenant, *c)) {
             return Err(invalid_reference("customer", format_args!("customer {customer}")));
         }
@@ -136,6 +140,9 @@ impl InteractionStore for MemoryStore {
         state.interactions.insert(interaction.id, interaction.clone());
         for f in follow_ups {
             state.follow_ups.insert(f.id, f.clone());
+        }
+        for r in remarks {
+            state.put_case(r.case(), &[]);
         }
         state.commit_events(rows);
         Ok(())

@@ -22,7 +22,13 @@ pub(crate) struct MailRow {
 
 #[async_trait]
 impl MailStore for MemoryStore {
-    async fn queue_mail(&self, follow_up: &FollowUp, mail: &CaseMail, events: &[DomainEvent]) -> StoreResult<()> {
+    async fn queue_mail(
+        &self,
+        follow_up: &FollowUp,
+        mail: &CaseMail,
+        remarks: &[crm_core::sla::CaseRemark],
+        events: &[DomainEvent],
+    ) -> StoreResult<()> {
         let mut state = self.write()?;
         if !state.case_exists(follow_up.tenant, follow_up.case) {
             return Err(invalid_reference("case", format_args!("case {}", follow_up.case)));
@@ -30,7 +36,13 @@ impl MailStore for MemoryStore {
         if state.follow_ups.contains_key(&follow_up.id) || state.mails.contains_key(&mail.id) {
             return Err(StoreError::duplicate("id", follow_up.id.to_string()));
         }
+        for r in remarks {
+            state.check_remark(r)?;
+        }
         let rows = state.stage_events(events)?;
+        for r in remarks {
+            state.put_case(r.case(), &[]);
+        }
         state.follow_ups.insert(follow_up.id, follow_up.clone());
         state.mails.insert(mail.id, MailRow { mail: mail.clone(), leased_until: None });
         state.commit_events(rows);

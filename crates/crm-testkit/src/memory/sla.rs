@@ -7,7 +7,7 @@ use crm_core::error::StoreError;
 use crm_core::event::DomainEvent;
 use crm_core::ids::{CaseId, TenantId};
 use crm_core::ports::{SlaStore, StoreResult};
-use crm_core::sla::{AlarmKind, Metric, SlaAlarm, SlaSetting, SlaSettingKind, SlaTimer};
+use crm_core::sla::{AlarmKind, CaseRemark, Metric, RemarkRequest, SlaAlarm, SlaSetting, SlaSettingKind, SlaTimer};
 
 use super::{MemoryStore, check_version};
 
@@ -32,7 +32,12 @@ impl SlaStore for MemoryStore {
         Ok(self.read()?.sla.get(&(tenant, kind, name.to_owned())).cloned())
     }
 
-    async fn put_sla_setting(&self, setting: &SlaSetting, expected_version: Option<u64>) -> StoreResult<()> {
+    async fn put_sla_setting(
+        &self,
+        setting: &SlaSetting,
+        expected_version: Option<u64>,
+        remark: Option<RemarkRequest>,
+    ) -> StoreResult<()> {
         let mut state = self.write()?;
         let key = (setting.tenant, setting.kind, setting.name.clone());
         match (state.sla.get(&key), expected_version) {
@@ -49,6 +54,9 @@ impl SlaStore for MemoryStore {
             return Err(StoreError::duplicate("scope", scope.clone()));
         }
         state.sla.insert(key, setting.clone());
+        if let Some(r) = remark {
+            state.meta.insert(r.key.clone(), r.token.clone());
+        }
         Ok(())
     }
 
@@ -58,12 +66,23 @@ impl SlaStore for MemoryStore {
         kind: SlaSettingKind,
         name: &str,
         expected_version: u64,
+        remark: Option<RemarkRequest>,
     ) -> StoreResult<()> {
         let mut state = self.write()?;
         let key = (tenant, kind, name.to_owned());
         let stored = state.sla.get(&key).ok_or_else(|| StoreError::not_found("sla_setting", name))?;
         check_version("sla_setting", name, stored.version, expected_version)?;
         state.sla.remove(&key);
+        if let Some(r) = remark {
+            state.meta.insert(r.key.clone(), r.token.clone());
+        }
+        Ok(())
+    }
+
+    async fn remark_case(&self, remark: &CaseRemark) -> StoreResult<()> {
+        let mut state = self.write()?;
+        state.check_remark(remark)?;
+        state.put_case(remark.case(), &[]);
         Ok(())
     }
 

@@ -180,6 +180,7 @@ impl ValidNewCase {
             version: 1,
             deleted_at: None,
             sla: None,
+            sla_gen: 0,
             tags: self.tags,
             category: self.category,
             case_type: self.case_type,

@@ -120,6 +120,7 @@ impl Case {
             version: r.version,
             deleted_at: r.deleted_at,
             sla: r.sla,
+            sla_gen: 0,
             tags: r.tags,
             category: r.category,
             case_type: r.case_type,
