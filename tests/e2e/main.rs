@@ -27,6 +27,7 @@ mod knowledge;
 mod mail;
 mod openapi_check;
 mod outbound;
+mod outbound_links;
 mod outbox_restart;
 mod real_smtp;
 mod replicas;

@@ -67,6 +67,17 @@ async fn writes_are_found_by_stem_typo_and_sound(backend: Backend) {
     assert_eq!(by_sound["items"][0]["id"], body["id"], "{by_sound}");
     let by_email = agent.get("/api/v1/customers?q=s.schneider%40exa").await.expect(StatusCode::OK);
     assert_eq!(by_email["items"][0]["id"], body["id"], "{by_email}");
+
+    // A phone in any written form: national with the tenant's region (FR), international
+    // with `00`, spaced, dotted, as E.164.
+    let customer = json!({"name": "Noémie Portable", "identities": [{"type": "phone", "number": "+33612345678"}]});
+    let (status, body) = editor.post("/api/v1/customers", &customer).await.json();
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    until_found(&agent, "/api/v1/customers?q=%2B33612345678").await;
+    for q in ["06+12+34+56+78", "0612345678", "06.12.34.56.78", "0033+6+12+34+56+78", "%2B33+6+12+34+56+78"] {
+        let found = agent.get(&format!("/api/v1/customers?q={q}")).await.expect(StatusCode::OK);
+        assert_eq!(found["items"][0]["id"], body["id"], "{q}: {found}");
+    }
 }
 
 async fn bad_queries_are_refused_naming_q(backend: Backend) {

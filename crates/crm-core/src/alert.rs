@@ -130,8 +130,7 @@ pub struct AlertFacts {
     pub overdue_tasks: u32,
     /// Recent contacts.
     pub contacts: ContactCounts,
-    /// The customer has an open entry in an active call list (OUT-1). TODO(OUT-1): call
-    /// lists are not stored yet, so the service always gathers `false`.
+    /// The customer has an open entry (not closed) in an active call list (OUT-1).
     pub open_campaign_entry: bool,
     /// One of the customer's open (not private) cases has breached its SLA (the case rows'
     /// SLA marks, ADR 0028).

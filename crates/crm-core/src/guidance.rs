@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::alert::{Alert, AlertRule, ContactCounts};
-use crate::ids::{AgentId, CustomerId, InteractionId, ScriptId, ScriptRunId, TenantId};
+use crate::ids::{AgentId, CallListEntryId, CustomerId, InteractionId, ScriptId, ScriptRunId, TenantId};
 use crate::interaction::{Channel, Direction};
 use crate::script::{AnswerValue, ScriptDraft, ScriptRunRecord, Step};
 
@@ -67,6 +67,9 @@ pub struct StoredScriptRun {
     pub customer: Option<CustomerId>,
     /// The agent running it.
     pub agent: AgentId,
+    /// The call-list entry the run was started for (the outbound call it scripts), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entry: Option<CallListEntryId>,
     /// The path, the answers and the position.
     pub record: ScriptRunRecord,
     /// The row's version, from 1: one more per answer.
@@ -88,6 +91,9 @@ pub struct ScriptRunView {
     pub interaction: InteractionId,
     /// The agent running it.
     pub agent: AgentId,
+    /// The call-list entry the run was started for, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entry: Option<CallListEntryId>,
     /// The script, its pinned version, the path, the answers and the position.
     pub run: ScriptRunRecord,
     /// The step the run stands at (the end step once finished).
@@ -114,6 +120,10 @@ pub struct NewScriptRun {
     /// The published version to pin (default: the latest).
     #[serde(default)]
     pub version: Option<u32>,
+    /// The call-list entry being called (OUT-1): the run is recorded on it too. It must be
+    /// an entry of the interaction's customer.
+    #[serde(default)]
+    pub entry: Option<CallListEntryId>,
 }
 
 /// One answer to the step a run waits at.
@@ -193,6 +203,8 @@ pub struct CustomerActivity {
     pub breached_cases: u32,
     /// Interactions with the customer offered in the last 1, 7 and 30 days.
     pub contacts: ContactCounts,
+    /// The customer's open entries (not closed) in active call lists (OUT-1).
+    pub open_campaign_entries: u32,
 }
 
 impl CustomerActivity {

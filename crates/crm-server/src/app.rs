@@ -143,6 +143,7 @@ pub fn api() -> (Router<AppState>, OpenApi) {
         .routes(routes!(guidance::script_version))
         .routes(routes!(guidance::script_runs, guidance::start_script_run))
         .routes(routes!(guidance::script_run))
+        .routes(routes!(guidance::entry_script_runs))
         .routes(routes!(guidance::answer_script_run))
         .routes(routes!(guidance::alert_rules, guidance::put_alert_rules))
         .routes(routes!(guidance::dry_run_alerts))
@@ -179,6 +180,8 @@ pub fn api() -> (Router<AppState>, OpenApi) {
         .routes(routes!(responses::suggestions))
         .routes(routes!(public::search))
         .routes(routes!(public::article))
+        .routes(routes!(public::search_by_host))
+        .routes(routes!(public::article_by_host))
         .split_for_parts();
     (router, doc)
 }

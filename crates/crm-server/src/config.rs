@@ -424,6 +424,8 @@ pub struct FileConfig {
     /// Mail (`[mail.smtp]`).
     #[serde(default)]
     pub mail: Option<MailFile>,
+    /// The public search's hosts and trusted proxies (see `crate::public_access`).
+    pub public: Option<crate::public_access::PublicFile>,
 }
 
 /// The `[webhooks]` table.
@@ -660,6 +662,7 @@ impl Config {
                 })
                 .map_err(ConfigError::Attachments)?,
                 webhooks: file.webhooks.unwrap_or_default().resolve()?,
+                public: file.public.unwrap_or_default().resolve(),
                 search: file.search.unwrap_or_default().resolve().map_err(|_| ConfigError::Invalid {
                     key: "search.poll_interval_ms",
                     reason: "must be between 50 and 5000",

@@ -43,6 +43,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod outbound_csv;
 pub mod problem;
+pub mod public_access;
 pub mod routes;
 pub mod search;
 pub mod seed;

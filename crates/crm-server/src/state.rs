@@ -53,6 +53,8 @@ pub struct Settings {
     pub mail: crm_core::service::MailSettings,
     /// The agents' console: sessions' lives, the sign-in throttle.
     pub console: crate::console::ConsoleSettings,
+    /// The public search's host map and trusted proxies (the `[public]` table).
+    pub public: crate::public_access::PublicSettings,
 }
 
 /// The database connections a server opens by default.
@@ -80,6 +82,7 @@ impl Default for Settings {
             mail: crm_core::service::MailSettings::default(),
             audit_keep: None,
             console: crate::console::ConsoleSettings::default(),
+            public: crate::public_access::PublicSettings::default(),
         }
     }
 }

@@ -203,6 +203,7 @@ async fn main() {
     let distinct: BTreeSet<_> = all.iter().collect();
     assert_eq!(distinct.len(), all.len(), "an entry was handed out twice");
     samples.sort();
+    assert!(!samples.is_empty(), "no entry was handed out: nothing to measure");
     let at = |q: f64| samples[((samples.len() as f64 - 1.0) * q).round() as usize];
     println!("| claims | claims/s | p50 | p99 | max |");
     println!(

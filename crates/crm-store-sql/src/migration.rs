@@ -19,6 +19,7 @@ mod m0020_console;
 mod m0021_outbox_feed;
 mod m0022_responses;
 mod m0026_cases;
+mod m0029_outbound_links;
 
 /// Every migration of the store, in order.
 #[derive(Debug)]
@@ -54,6 +55,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0026_cases::CaseTagsListsParents),
             Box::new(crate::store::contacts::Contacts),
             Box::new(sla::SlaMarkGenerations),
+            Box::new(m0029_outbound_links::OutboundLinks),
         ]
     }
 }

@@ -141,8 +141,8 @@ pub struct CallList {
     pub active: bool,
     /// Who calls.
     pub assignment: Assignment,
-    /// The interactive script agents run on its calls. Stored as given: whether the script
-    /// exists is not checked here (scripts are stored by another part of the engine).
+    /// The interactive script agents run on its calls: the service checks it exists and has
+    /// a published version when the list is created or changed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub script: Option<ScriptId>,
     /// Local calling hours.
@@ -201,7 +201,7 @@ pub struct NewCallList {
     /// Who calls.
     #[serde(default)]
     pub assignment: Assignment,
-    /// A script.
+    /// A script of the tenant with a published version.
     #[serde(default)]
     pub script: Option<ScriptId>,
     /// Calling hours (default 09:00 – 20:00).
@@ -232,7 +232,7 @@ pub struct CallListPatch {
     /// Who calls.
     #[serde(default)]
     pub assignment: Option<Assignment>,
-    /// A script.
+    /// A script of the tenant with a published version.
     #[serde(default)]
     pub script: Option<ScriptId>,
     /// Calling hours.

@@ -8,7 +8,8 @@ use chrono::{DateTime, Utc};
 use super::store::StoreResult;
 use crate::event::DomainEvent;
 use crate::guidance::{AlertRuleSet, CustomerActivity, Script, ScriptVersion, StoredScriptRun};
-use crate::ids::{CustomerId, InteractionId, ScriptId, ScriptRunId, TenantId};
+use crate::ids::{CallListEntryId, CustomerId, InteractionId, ScriptId, ScriptRunId, TenantId};
+use crate::page::{Page, PageRequest};
 
 /// Scripts, runs and alert rules.
 #[cfg_attr(test, mockall::automock)]
@@ -32,6 +33,13 @@ pub trait GuidanceStore: Send + Sync {
     /// # Errors
     /// Backend failures only.
     async fn list_scripts(&self, tenant: TenantId) -> StoreResult<Vec<Script>>;
+
+    /// One page of the scripts of `tenant`, by name then id; the cursor holds the last
+    /// script's name and id.
+    ///
+    /// # Errors
+    /// MUST be `InvalidReference { field: "cursor" }` for a cursor this list did not return.
+    async fn scripts_page(&self, tenant: TenantId, page: &PageRequest) -> StoreResult<Page<Script>>;
 
     /// Replaces version `expected_version` of the script's draft with `script` (whose
     /// version is the next one).
@@ -98,6 +106,13 @@ pub trait GuidanceStore: Send + Sync {
     /// # Errors
     /// Backend failures only.
     async fn script_runs_of(&self, tenant: TenantId, interaction: InteractionId) -> StoreResult<Vec<StoredScriptRun>>;
+
+    /// The runs started for a call-list entry (`StoredScriptRun::entry`), oldest first.
+    ///
+    /// # Errors
+    /// Backend failures only.
+    async fn script_runs_of_entry(&self, tenant: TenantId, entry: CallListEntryId)
+    -> StoreResult<Vec<StoredScriptRun>>;
 
     /// The tenant's alert rules; `None` while never written.
     ///

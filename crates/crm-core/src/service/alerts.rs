@@ -56,8 +56,7 @@ impl Crm {
             open_critical_cases: activity.open_critical_cases,
             overdue_tasks: activity.overdue_tasks,
             contacts: activity.contacts,
-            // TODO(OUT-1): call-list entries are not stored yet; always false until they are.
-            open_campaign_entry: false,
+            open_campaign_entry: activity.open_campaign_entries > 0,
             sla_breached: activity.breached_cases > 0,
             channel: context.map(|(c, _)| c),
             direction: context.map(|(_, d)| d),

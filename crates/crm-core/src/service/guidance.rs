@@ -14,8 +14,9 @@ use crate::guidance::{
     MAX_RUNS_PER_INTERACTION, MAX_SCRIPTS, NewScriptRun, Script, ScriptAnswer, ScriptRunView, ScriptVersion,
     StoredScriptRun,
 };
-use crate::ids::{InteractionId, ScriptId, ScriptRunId};
+use crate::ids::{CallListEntryId, CallListId, InteractionId, ScriptId, ScriptRunId};
 use crate::interaction::Interaction;
+use crate::page::{Page, PageRequest};
 use crate::rules::{Schema, Value, ValueType};
 use crate::script::{MAX_NAME_CHARS, MAX_STEPS, PublishedScript, RunError, RunPosition, ScriptDraft, ScriptRun};
 use crate::text::required_text;
@@ -66,13 +67,13 @@ impl Crm {
         Ok(script)
     }
 
-    /// The tenant's scripts, by name.
+    /// One page of the tenant's scripts, by name then id.
     ///
     /// # Errors
-    /// Forbidden without `customer.read`.
-    pub async fn scripts(&self, actor: &Actor) -> Result<Vec<Script>> {
+    /// Forbidden without `customer.read`; a foreign `cursor`.
+    pub async fn scripts(&self, actor: &Actor, page: &PageRequest) -> Result<Page<Script>> {
         actor.require(Permission::CustomerRead)?;
-        Ok(self.store.list_scripts(actor.tenant).await?)
+        Ok(self.store.scripts_page(actor.tenant, page).await?)
     }
 
     /// One script, with its draft.
@@ -191,6 +192,10 @@ impl Crm {
     ) -> Result<ScriptRunView> {
         actor.require(Permission::InteractionHandle)?;
         let interaction = self.load_interaction(actor, interaction).await?;
+        let entry = match input.entry {
+            Some(id) => Some(self.entry_for_run(actor, id, &interaction).await?),
+            None => None,
+        };
         let script = self.script(actor, input.script).await?;
         let version = match input.version {
             Some(v) => v,
@@ -215,6 +220,7 @@ impl Crm {
             interaction: interaction.id,
             customer: interaction.customer(),
             agent: actor.agent,
+            entry,
             record: run.clone().into(),
             version: 1,
             started_at: now,
@@ -223,6 +229,50 @@ impl Crm {
         let events = self.finished_events(actor, &stored);
         self.store.insert_script_run(&stored, &events).await?;
         Ok(view(&published, &run, &stored, &facts))
+    }
+
+    /// The runs started for a call-list entry of `list`, oldest first (the entry's script
+    /// history: paths and answers).
+    ///
+    /// # Errors
+    /// Forbidden without `interaction.handle`; `NotFound` for the entry (or one of another
+    /// list).
+    pub async fn script_runs_of_entry(
+        &self,
+        actor: &Actor,
+        list: CallListId,
+        entry: CallListEntryId,
+    ) -> Result<Vec<ScriptRunView>> {
+        actor.require(Permission::InteractionHandle)?;
+        let entry = self.entry_of_list(actor, list, entry).await?;
+        let stored = self.store.script_runs_of_entry(actor.tenant, entry.id).await?;
+        let mut views = Vec::with_capacity(stored.len());
+        for s in &stored {
+            let (published, run, facts) = self.resume(actor, s).await?;
+            views.push(view(&published, &run, s, &facts));
+        }
+        Ok(views)
+    }
+
+    /// The entry a run is started for: it exists in the tenant and is the interaction's
+    /// customer's (422 naming `entry` otherwise).
+    async fn entry_for_run(
+        &self,
+        actor: &Actor,
+        id: CallListEntryId,
+        interaction: &Interaction,
+    ) -> Result<CallListEntryId> {
+        let Some(entry) = self.store.get_entry(actor.tenant, id).await? else {
+            return Err(FieldError::new("entry", format!("call-list entry {id} does not exist")).into());
+        };
+        if interaction.customer() != Some(entry.customer) {
+            return Err(FieldError::new(
+                "entry",
+                format!("call-list entry {id} is another customer's than the interaction's"),
+            )
+            .into());
+        }
+        Ok(entry.id)
     }
 
     /// A run as it stands (to resume after a reconnect).
@@ -333,6 +383,7 @@ fn view(
         id: stored.id,
         interaction: stored.interaction,
         agent: stored.agent,
+        entry: stored.entry,
         run: stored.record.clone(),
         step,
         text: run.current_text(published, facts),

@@ -839,6 +839,13 @@ impl crate::ports::GuidanceStore for MockStore {
     async fn list_scripts(&self, tenant: TenantId) -> StoreResult<Vec<crate::guidance::Script>> {
         self.guidance.list_scripts(tenant).await
     }
+    async fn scripts_page(
+        &self,
+        tenant: TenantId,
+        page: &crate::page::PageRequest,
+    ) -> StoreResult<crate::page::Page<crate::guidance::Script>> {
+        self.guidance.scripts_page(tenant, page).await
+    }
     async fn update_script(
         &self,
         tenant: TenantId,
@@ -899,6 +906,13 @@ impl crate::ports::GuidanceStore for MockStore {
         interaction: InteractionId,
     ) -> StoreResult<Vec<crate::guidance::StoredScriptRun>> {
         self.guidance.script_runs_of(tenant, interaction).await
+    }
+    async fn script_runs_of_entry(
+        &self,
+        tenant: TenantId,
+        entry: crate::ids::CallListEntryId,
+    ) -> StoreResult<Vec<crate::guidance::StoredScriptRun>> {
+        self.guidance.script_runs_of_entry(tenant, entry).await
     }
     async fn alert_rules(&self, tenant: TenantId) -> StoreResult<Option<crate::guidance::AlertRuleSet>> {
         self.guidance.alert_rules(tenant).await

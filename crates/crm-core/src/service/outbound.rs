@@ -131,8 +131,22 @@ impl Crm {
         self.get_campaign(actor, campaign).await?;
         let list = input.build(next_id(&*self.ids), actor.tenant, campaign, self.clock.now())?;
         self.check_list_assignment(actor, &list).await?;
+        self.check_list_script(actor, &list).await?;
         self.store.insert_call_list(&list).await?;
         Ok(list)
+    }
+
+    /// The script a list carries exists in the tenant and has a published version (agents
+    /// run published versions only): 422 naming `script` otherwise.
+    async fn check_list_script(&self, actor: &Actor, list: &CallList) -> Result<()> {
+        let Some(id) = list.script else { return Ok(()) };
+        match self.store.get_script(actor.tenant, id).await? {
+            None => Err(FieldError::new("script", format!("script {id} does not exist")).into()),
+            Some(s) if s.published == 0 => {
+                Err(FieldError::new("script", format!("script {id} has no published version")).into())
+            }
+            Some(_) => Ok(()),
+        }
     }
 
     /// A call list.
@@ -170,6 +184,7 @@ impl Crm {
         patch.apply(&mut list)?;
         if list.version() != expected {
             self.check_list_assignment(actor, &list).await?;
+            self.check_list_script(actor, &list).await?;
             self.store.update_call_list(&list, expected).await?;
         }
         Ok(list)

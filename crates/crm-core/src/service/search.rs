@@ -340,7 +340,13 @@ impl Crm {
         if !alone || text.trim().is_empty() {
             return Ok(None);
         }
-        let text = text.to_owned();
+        // A phone number in any written form (`06 12 34 56 78` with the tenant's region,
+        // `0033 6 …`, `+33 (0)6 …`) is looked for in the E.164 form it is indexed in, too.
+        let region = self.tenant(actor.tenant).await?.default_region;
+        let text = match crate::customer::PhoneNumber::parse(text, Some(region)) {
+            Ok(phone) if text.chars().any(|c| c.is_ascii_digit()) => format!("{text} {}", phone.as_e164()),
+            _ => text.to_owned(),
+        };
         let q = SearchQuery {
             text,
             filter: SearchFilter { kinds: vec![DocumentKind::Customer], ..SearchFilter::default() },

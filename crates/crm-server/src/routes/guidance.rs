@@ -8,11 +8,12 @@ use crm_core::guidance::{
     AlertDryRun, AlertDryRunResult, AlertRuleSet, AlertRulesInput, NewScriptRun, Script, ScriptAnswer, ScriptRunView,
     ScriptVersion,
 };
-use crm_core::ids::{InteractionId, ScriptId, ScriptRunId};
+use crm_core::ids::{CallListEntryId, CallListId, InteractionId, ScriptId, ScriptRunId};
 use crm_core::script::ScriptDraft;
 
+use super::{PageBody, PageParams};
 use crate::auth::Auth;
-use crate::extract::{ApiJson, ApiPath, IfMatch, Reply};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, IfMatch, Reply};
 use crate::idempotency::UseCases;
 use crate::problem::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -31,10 +32,16 @@ pub async fn create_script(
     Ok(Reply::created(s, location).tagged(v))
 }
 
-/// The tenant's scripts, by name.
-#[utoipa::path(get, path = "/api/v1/scripts", tag = "guidance", responses((status = 200, body = Vec<Script>)))]
-pub async fn scripts(State(st): State<AppState>, Auth(actor): Auth) -> ApiResult<Reply<Vec<Script>>> {
-    Ok(Reply::ok(st.crm.scripts(&actor).await?))
+/// One page of the tenant's scripts, by name then id (`next` is the cursor of the next
+/// page).
+#[utoipa::path(get, path = "/api/v1/scripts", tag = "guidance", params(PageParams),
+    responses((status = 200, body = PageBody<Script>)))]
+pub async fn scripts(
+    State(st): State<AppState>,
+    Auth(actor): Auth,
+    ApiQuery(params): ApiQuery<PageParams>,
+) -> ApiResult<Reply<PageBody<Script>>> {
+    Ok(Reply::ok(st.crm.scripts(&actor, &params.page()?).await?.into()))
 }
 
 /// A script with its draft; `ETag` carries the draft's version.
@@ -133,6 +140,18 @@ pub async fn script_runs(
     ApiPath(id): ApiPath<InteractionId>,
 ) -> ApiResult<Reply<Vec<ScriptRunView>>> {
     Ok(Reply::ok(st.crm.script_runs_of(&actor, id).await?))
+}
+
+/// The script runs started for a call-list entry (`entry` given when they were started),
+/// oldest first: their paths and answers.
+#[utoipa::path(get, path = "/api/v1/call-lists/{list}/entries/{id}/script-runs", tag = "guidance",
+    params(("list" = uuid::Uuid, Path), ("id" = uuid::Uuid, Path)), responses((status = 200, body = Vec<ScriptRunView>)))]
+pub async fn entry_script_runs(
+    State(st): State<AppState>,
+    Auth(actor): Auth,
+    ApiPath((list, id)): ApiPath<(CallListId, CallListEntryId)>,
+) -> ApiResult<Reply<Vec<ScriptRunView>>> {
+    Ok(Reply::ok(st.crm.script_runs_of_entry(&actor, list, id).await?))
 }
 
 /// A run as it stands (to resume after a reconnect); `ETag` carries its version.

@@ -1,6 +1,8 @@
 //! The public self-service search (KNO-1): a tenant's published public articles, chosen by
-//! the tenant's public slug, read without a token, rate-limited per client IP address (a
-//! 429 with `Retry-After` past the limit). Read-only; nothing private is ever answered.
+//! the tenant's public slug in the path or by the request's `Host` (the `[public]` host
+//! map, see [`crate::public_access`]), read without a token, rate-limited per client IP
+//! address (a 429 with `Retry-After` past the limit; `X-Forwarded-For` believed from the
+//! configured trusted proxies only). Read-only; nothing private is ever answered.
 
 use axum::extract::{ConnectInfo, State};
 use axum::http::request::Parts;
@@ -11,20 +13,40 @@ use crm_core::knowledge::public::PublicArticle;
 
 use super::{PageBody, PageParams};
 use crate::extract::{ApiPath, ApiQuery, Reply};
-use crate::problem::ApiResult;
+use crate::problem::{ApiError, ApiResult};
 use crate::state::AppState;
 
-/// The client's address, the rate limit's key (`unknown` when the server was not started
-/// with connection information).
+/// The client's address, the rate limit's key: the peer's, or what a trusted proxy says
+/// in `X-Forwarded-For` (`unknown` when the server was not started with connection
+/// information).
 #[derive(Debug, Clone)]
 pub struct ClientAddress(pub String);
 
-impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientAddress {
+impl axum::extract::FromRequestParts<AppState> for ClientAddress {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let ip = parts.extensions.get::<ConnectInfo<std::net::SocketAddr>>().map(|info| info.0.ip().to_string());
-        Ok(Self(ip.unwrap_or_else(|| "unknown".to_owned())))
+    async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, Self::Rejection> {
+        let peer = parts.extensions.get::<ConnectInfo<std::net::SocketAddr>>().map(|info| info.0.ip());
+        let forwarded: Vec<&str> =
+            parts.headers.get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok()).collect();
+        Ok(Self(st.settings.public.client_address(peer, &forwarded)))
+    }
+}
+
+/// The public slug of the tenant served at the request's `Host`: 404 when the host is not
+/// in the `[public]` host map.
+#[derive(Debug, Clone)]
+pub struct HostTenant(pub String);
+
+impl axum::extract::FromRequestParts<AppState> for HostTenant {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, Self::Rejection> {
+        let host = parts.headers.get(axum::http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or_default();
+        match st.settings.public.slug_for_host(host) {
+            Some(slug) => Ok(Self(slug.to_owned())),
+            None => Err(crm_core::error::Error::not_found("tenant", host).into()),
+        }
     }
 }
 
@@ -69,6 +91,33 @@ pub async fn article(
     State(st): State<AppState>,
     ClientAddress(client): ClientAddress,
     ApiPath((slug, id)): ApiPath<(String, ArticleId)>,
+) -> ApiResult<Reply<PublicArticle>> {
+    Ok(Reply::ok(st.crm.public_article(&slug, &client, id).await?))
+}
+
+/// The published public articles of the tenant served at the request's host (the
+/// `[public]` host map), as [`search`]; a host not mapped is a 404.
+#[utoipa::path(get, path = "/public/articles", operation_id = "public_search_articles_by_host",
+    tag = "public", params(PublicSearchParams), responses((status = 200, body = PageBody<PublicArticle>)))]
+pub async fn search_by_host(
+    State(st): State<AppState>,
+    ClientAddress(client): ClientAddress,
+    HostTenant(slug): HostTenant,
+    ApiQuery(q): ApiQuery<PublicSearchParams>,
+) -> ApiResult<Reply<PageBody<PublicArticle>>> {
+    let page = PageParams { limit: q.limit, cursor: q.cursor }.page()?;
+    Ok(Reply::ok(st.crm.public_articles(&slug, &client, q.q.as_deref(), &page).await?.into()))
+}
+
+/// One published public article of the tenant served at the request's host, as
+/// [`article`].
+#[utoipa::path(get, path = "/public/articles/{id}", operation_id = "public_get_article_by_host",
+    tag = "public", params(("id" = uuid::Uuid, Path)), responses((status = 200, body = PublicArticle)))]
+pub async fn article_by_host(
+    State(st): State<AppState>,
+    ClientAddress(client): ClientAddress,
+    HostTenant(slug): HostTenant,
+    ApiPath(id): ApiPath<ArticleId>,
 ) -> ApiResult<Reply<PublicArticle>> {
     Ok(Reply::ok(st.crm.public_article(&slug, &client, id).await?))
 }

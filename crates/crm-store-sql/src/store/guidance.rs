@@ -1,8 +1,9 @@
 //! `GuidanceStore`: scripts (`scripts`, `script_versions`), script runs (`script_runs`,
-//! written with their events), alert rule sets (`alert_rule_sets`), all as JSON documents
-//! with the columns they are looked up by (migration `m0014`), and the screen pop's alert
-//! counts: ONE statement over `cases`, `tasks` and `interactions`, each through its index
-//! by customer.
+//! written with their events, with the call-list entry they were started for), alert rule
+//! sets (`alert_rule_sets`), all as JSON documents with the columns they are looked up by
+//! (migrations `m0014`, `m0029`), and the screen pop's alert counts: ONE statement over
+//! `cases`, `tasks`, `interactions` and `call_list_entries`, each through its index by
+//! customer.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
@@ -12,13 +13,15 @@ use crm_core::StoreError;
 use crm_core::alert::ContactCounts;
 use crm_core::event::DomainEvent;
 use crm_core::guidance::{AlertRuleSet, CustomerActivity, Script, ScriptVersion, StoredScriptRun};
-use crm_core::ids::{CustomerId, InteractionId, ScriptId, ScriptRunId, TenantId};
+use crm_core::ids::{CallListEntryId, CustomerId, InteractionId, ScriptId, ScriptRunId, TenantId};
+use crm_core::page::{Cursor, Page, PageRequest};
 use crm_core::ports::{GuidanceStore, StoreResult};
 
+use super::paging::{decode_cursor, paginate};
 use super::{require, stale_or_missing, write_events};
 use crate::connect::{SqlStore, finish};
 use crate::error::db;
-use crate::sql::{all, col, exec, from_doc, int, one, text, to_doc, ts, uid};
+use crate::sql::{all, col, exec, from_doc, int, limit, one, text, to_doc, ts, uid};
 
 /// The counts of [`CustomerActivity`], one sub-select each; the values are bound in order
 /// by [`activity_values`].
@@ -31,10 +34,12 @@ const ACTIVITY: &str = "SELECT \
         AND scheduled_at < ?) AS overdue, \
     (SELECT COUNT(*) FROM interactions WHERE customer_id = ? AND tenant_id = ? AND offered_at >= ?) AS last_30, \
     (SELECT COUNT(*) FROM interactions WHERE customer_id = ? AND tenant_id = ? AND offered_at >= ?) AS last_7, \
-    (SELECT COUNT(*) FROM interactions WHERE customer_id = ? AND tenant_id = ? AND offered_at >= ?) AS last_1";
+    (SELECT COUNT(*) FROM interactions WHERE customer_id = ? AND tenant_id = ? AND offered_at >= ?) AS last_1, \
+    (SELECT COUNT(*) FROM call_list_entries e JOIN call_lists l ON l.id = e.list_id \
+        WHERE e.customer_id = ? AND e.tenant_id = ? AND e.state = 'open' AND l.active = 1) AS open_entries";
 
 fn activity_values(tenant: TenantId, customer: CustomerId, now: DateTime<Utc>) -> Vec<Value> {
-    let mut values = Vec::with_capacity(17);
+    let mut values = Vec::with_capacity(19);
     let pair = || [uid(customer), uid(tenant)];
     values.extend(pair());
     values.extend(pair());
@@ -45,6 +50,7 @@ fn activity_values(tenant: TenantId, customer: CustomerId, now: DateTime<Utc>) -
         values.extend(pair());
         values.push(Value::BigInt(Some(ts(now - Duration::days(days)))));
     }
+    values.extend(pair());
     values
 }
 
@@ -87,6 +93,29 @@ impl GuidanceStore for SqlStore {
             .await
             .map_err(db)?;
         rows.iter().map(from_doc).collect()
+    }
+
+    async fn scripts_page(&self, tenant: TenantId, page: &PageRequest) -> StoreResult<Page<Script>> {
+        let cursor: Option<(String, ScriptId)> = page.after.as_ref().map(decode_cursor).transpose()?;
+        let mut sql = "SELECT doc, name, id FROM scripts WHERE tenant_id = ?".to_owned();
+        let mut values = vec![uid(tenant)];
+        if let Some((name, id)) = cursor {
+            sql.push_str(" AND (name > ? OR (name = ? AND id > ?))");
+            values.extend([text(&name), text(&name), uid(id)]);
+        }
+        sql.push_str(" ORDER BY name, id");
+        sql.push_str(&limit(u64::from(page.limit) + 1));
+        let rows = all(&self.read, &sql, values).await.map_err(db)?;
+        paginate(
+            rows,
+            page.limit,
+            |row| {
+                let name: String = col(row, "name")?;
+                let id: uuid::Uuid = col(row, "id")?;
+                Ok(Cursor::encode(&(name, ScriptId::from_uuid(id))))
+            },
+            from_doc,
+        )
     }
 
     async fn update_script(&self, tenant: TenantId, script: &Script, expected_version: u64) -> StoreResult<()> {
@@ -160,8 +189,8 @@ impl GuidanceStore for SqlStore {
             }
             exec(
                 &tx,
-                "INSERT INTO script_runs (id, tenant_id, interaction_id, started_at, version, doc) \
-                 VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO script_runs (id, tenant_id, interaction_id, started_at, version, doc, entry_id) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?)",
                 vec![
                     uid(run.id),
                     uid(run.tenant),
@@ -169,6 +198,7 @@ impl GuidanceStore for SqlStore {
                     Value::BigInt(Some(ts(run.started_at))),
                     int(run.version),
                     text(to_doc(run)?),
+                    Value::Uuid(run.entry.map(|e| e.as_uuid())),
                 ],
             )
             .await
@@ -223,6 +253,21 @@ impl GuidanceStore for SqlStore {
         rows.iter().map(from_doc).collect()
     }
 
+    async fn script_runs_of_entry(
+        &self,
+        tenant: TenantId,
+        entry: CallListEntryId,
+    ) -> StoreResult<Vec<StoredScriptRun>> {
+        let rows = all(
+            &self.read,
+            "SELECT doc FROM script_runs WHERE entry_id = ? AND tenant_id = ? ORDER BY started_at, id",
+            vec![uid(entry), uid(tenant)],
+        )
+        .await
+        .map_err(db)?;
+        rows.iter().map(from_doc).collect()
+    }
+
     async fn alert_rules(&self, tenant: TenantId) -> StoreResult<Option<AlertRuleSet>> {
         let row = one(&self.read, "SELECT doc FROM alert_rule_sets WHERE tenant_id = ?", vec![uid(tenant)])
             .await
@@ -253,6 +298,7 @@ impl GuidanceStore for SqlStore {
                 last_7_days: count(&row, "last_7")?,
                 last_30_days: count(&row, "last_30")?,
             },
+            open_campaign_entries: count(&row, "open_entries")?,
         })
     }
 }

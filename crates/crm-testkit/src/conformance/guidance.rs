@@ -31,6 +31,7 @@ fn run_in(ctx: &Ctx, interaction: &Interaction, script: &Script) -> StoredScript
         interaction: interaction.id,
         customer: interaction.customer(),
         agent: ctx.t.agent.id,
+        entry: None,
         record: ScriptRunRecord {
             script: script.id,
             version: 1,
@@ -223,6 +224,7 @@ pub async fn customer_activity_counts_cases_tasks_and_contacts(factory: &dyn Sto
             overdue_tasks: 2,
             breached_cases: 1,
             contacts: ContactCounts { last_1_day: 2, last_7_days: 4, last_30_days: 6 },
+            open_campaign_entries: 0,
         }
     );
     let other = ctx.sibling().await;

@@ -44,6 +44,7 @@ mod knowledge;
 mod mail;
 mod merge;
 mod outbound;
+mod outbound_links;
 mod outbox;
 mod responses;
 mod sla;
@@ -96,6 +97,7 @@ pub use knowledge::*;
 pub use mail::*;
 pub use merge::*;
 pub use outbound::*;
+pub use outbound_links::*;
 pub use outbox::*;
 pub use responses::*;
 pub use sla::*;
@@ -251,6 +253,10 @@ macro_rules! store_conformance_tests {
             outbound_records_round_trip,
             next_contact_follows_the_rule_the_order_and_the_lease,
             concurrent_claimers_never_get_the_same_entry,
+            customer_activity_counts_open_entries_of_active_lists,
+            deleting_a_customer_deletes_its_call_list_entries,
+            scripts_are_paged_by_name_then_id,
+            script_runs_are_found_by_their_call_list_entry,
             every_write_with_events_leaves_one_chained_audit_entry,
             audit_pages_filter_by_actor_target_action_and_time,
             audit_retention_removes_a_prefix_and_the_chain_verifies_from_its_anchor,

@@ -19,7 +19,7 @@ use super::{Ctx, StoreFactory, assert_stale};
 use crate::fixtures::PARIS;
 
 /// A campaign, and a list open all day long, stored.
-async fn campaign_and_list(ctx: &Ctx, max_attempts: u32) -> (Campaign, CallList) {
+pub(super) async fn campaign_and_list(ctx: &Ctx, max_attempts: u32) -> (Campaign, CallList) {
     let campaign = NewCampaign {
         name: "Winter".into(),
         purpose: CampaignPurpose::Marketing,
@@ -50,7 +50,7 @@ async fn campaign_and_list(ctx: &Ctx, max_attempts: u32) -> (Campaign, CallList)
     (campaign, list)
 }
 
-fn new_entry(customer: &Customer, priority: i32, zone: Option<&str>) -> NewEntry {
+pub(super) fn new_entry(customer: &Customer, priority: i32, zone: Option<&str>) -> NewEntry {
     NewEntry {
         customer: customer.id,
         phone: None,
@@ -61,11 +61,11 @@ fn new_entry(customer: &Customer, priority: i32, zone: Option<&str>) -> NewEntry
     }
 }
 
-fn build(ctx: &Ctx, list: &CallList, customer: &Customer, input: NewEntry) -> CallListEntry {
+pub(super) fn build(ctx: &Ctx, list: &CallList, customer: &Customer, input: NewEntry) -> CallListEntry {
     input.build(ctx.id(), list, customer, Some(crate::fixtures::region_fr()), PARIS, ctx.now).unwrap()
 }
 
-async fn phone_customer(ctx: &Ctx, name: &str, number: &str) -> Customer {
+pub(super) async fn phone_customer(ctx: &Ctx, name: &str, number: &str) -> Customer {
     ctx.customer(name, vec![IdentityInput::Phone { number: number.into(), label: None }]).await
 }
 

@@ -162,6 +162,7 @@ impl CustomerStore for MemoryStore {
         let rows = state.stage_events(events)?;
         state.customers.remove(&id);
         state.relations.retain(|_, r| !(r.tenant == tenant && (r.from == id || r.to == id)));
+        state.outbound.forget_customer(tenant, id);
         state.commit_events(rows);
         Ok(())
     }

@@ -7,11 +7,12 @@ use crm_core::case::{Severity, Visibility};
 use crm_core::error::StoreError;
 use crm_core::event::DomainEvent;
 use crm_core::guidance::{AlertRuleSet, CustomerActivity, Script, ScriptVersion, StoredScriptRun};
-use crm_core::ids::{CustomerId, InteractionId, ScriptId, ScriptRunId, TenantId};
+use crm_core::ids::{CallListEntryId, CustomerId, InteractionId, ScriptId, ScriptRunId, TenantId};
+use crm_core::page::{Page, PageRequest};
 use crm_core::ports::{GuidanceStore, StoreResult};
 use crm_core::task::TaskStatus;
 
-use super::{MemoryStore, check_version};
+use super::{MemoryStore, check_version, decode_cursor, paginate};
 
 #[async_trait]
 impl GuidanceStore for MemoryStore {
@@ -33,6 +34,19 @@ impl GuidanceStore for MemoryStore {
             self.read()?.scripts.values().filter(|(t, _)| *t == tenant).map(|(_, s)| s.clone()).collect();
         scripts.sort_by(|a, b| (&a.draft.name, a.id).cmp(&(&b.draft.name, b.id)));
         Ok(scripts)
+    }
+
+    async fn scripts_page(&self, tenant: TenantId, page: &PageRequest) -> StoreResult<Page<Script>> {
+        let cursor: Option<(String, ScriptId)> = decode_cursor(page)?;
+        let state = self.read()?;
+        let mut found: Vec<&Script> = state
+            .scripts
+            .values()
+            .filter(|(t, s)| *t == tenant && cursor.as_ref().is_none_or(|(n, id)| (&s.draft.name, s.id) > (n, *id)))
+            .map(|(_, s)| s)
+            .collect();
+        found.sort_by(|a, b| (&a.draft.name, a.id).cmp(&(&b.draft.name, b.id)));
+        Ok(paginate(found, page, |s: &Script| (s.draft.name.clone(), s.id)))
     }
 
     async fn update_script(&self, tenant: TenantId, script: &Script, expected_version: u64) -> StoreResult<()> {
@@ -133,6 +147,22 @@ impl GuidanceStore for MemoryStore {
         Ok(runs)
     }
 
+    async fn script_runs_of_entry(
+        &self,
+        tenant: TenantId,
+        entry: CallListEntryId,
+    ) -> StoreResult<Vec<StoredScriptRun>> {
+        let mut runs: Vec<StoredScriptRun> = self
+            .read()?
+            .script_runs
+            .values()
+            .filter(|r| r.tenant == tenant && r.entry == Some(entry))
+            .cloned()
+            .collect();
+        runs.sort_by_key(|r| (r.started_at, r.id));
+        Ok(runs)
+    }
+
     async fn alert_rules(&self, tenant: TenantId) -> StoreResult<Option<AlertRuleSet>> {
         Ok(self.read()?.alert_rules.get(&tenant).cloned())
     }
@@ -174,8 +204,14 @@ impl GuidanceStore for MemoryStore {
                 && t.status() == TaskStatus::Planned
                 && t.scheduled_at() < now
         }));
-        let mut activity =
-            CustomerActivity { open_critical_cases, overdue_tasks, breached_cases, ..CustomerActivity::default() };
+        let open_campaign_entries = u32::try_from(state.outbound.open_entries_of(tenant, customer)).unwrap_or(u32::MAX);
+        let mut activity = CustomerActivity {
+            open_critical_cases,
+            overdue_tasks,
+            breached_cases,
+            open_campaign_entries,
+            ..CustomerActivity::default()
+        };
         for i in state.interactions.values().filter(|i| i.tenant == tenant && i.customer() == Some(customer)) {
             activity.count_contact(i.offered_at, now);
         }

@@ -7,8 +7,8 @@ use async_trait::async_trait;
 use crm_core::customer::PhoneNumber;
 use crm_core::error::StoreError;
 use crm_core::event::DomainEvent;
-use crm_core::ids::{CallListEntryId, CallListId, CampaignId, TenantId};
-use crm_core::outbound::{CallList, CallListEntry, Campaign, DoNotCall, EntryClaim, Progress, claim_order};
+use crm_core::ids::{CallListEntryId, CallListId, CampaignId, CustomerId, TenantId};
+use crm_core::outbound::{CallList, CallListEntry, Campaign, DoNotCall, EntryClaim, EntryState, Progress, claim_order};
 use crm_core::ports::{OutboundStore, StoreResult};
 
 use super::{MemoryStore, check_version, invalid_reference};
@@ -25,6 +25,20 @@ pub(crate) struct OutboundState {
 impl OutboundState {
     fn list(&self, tenant: TenantId, id: CallListId) -> Option<&CallList> {
         self.lists.get(&id).filter(|l| l.tenant == tenant)
+    }
+
+    /// The customer's open entries in active lists (the alert fact `campaign.open_entry`).
+    pub(crate) fn open_entries_of(&self, tenant: TenantId, customer: CustomerId) -> usize {
+        self.entries
+            .values()
+            .filter(|e| e.tenant == tenant && e.customer == customer && e.state() == EntryState::Open)
+            .filter(|e| self.lists.get(&e.list).is_some_and(|l| l.active))
+            .count()
+    }
+
+    /// A customer deleted takes its entries with it (the SQL stores' `ON DELETE CASCADE`).
+    pub(crate) fn forget_customer(&mut self, tenant: TenantId, customer: CustomerId) {
+        self.entries.retain(|_, e| !(e.tenant == tenant && e.customer == customer));
     }
 }
 

@@ -142,8 +142,9 @@ impl OutboundStore for SqlStore {
         let result = async {
             require(&tx, "campaigns", "campaign", l.tenant.as_uuid(), l.campaign.as_uuid()).await?;
             let sql = format!(
-                "INSERT INTO call_lists (id, tenant_id, campaign_id, created_at, version, zones, doc) VALUES ({})",
-                marks(7)
+                "INSERT INTO call_lists (id, tenant_id, campaign_id, created_at, version, zones, doc, active) \
+                 VALUES ({})",
+                marks(8)
             );
             let values = vec![
                 uid(l.id),
@@ -153,6 +154,7 @@ impl OutboundStore for SqlStore {
                 int(l.version()),
                 text("[]"),
                 text(to_doc(l)?),
+                Value::Int(Some(i32::from(l.active))),
             ];
             exec(&tx, &sql, values).await.map_err(|e| map_db(e, "campaign"))?;
             Ok(())
@@ -164,8 +166,15 @@ impl OutboundStore for SqlStore {
     async fn update_call_list(&self, l: &CallList, expected_version: u64) -> StoreResult<()> {
         let n = exec(
             &self.write,
-            "UPDATE call_lists SET version = ?, doc = ? WHERE id = ? AND tenant_id = ? AND version = ?",
-            vec![int(l.version()), text(to_doc(l)?), uid(l.id), uid(l.tenant), int(expected_version)],
+            "UPDATE call_lists SET version = ?, doc = ?, active = ? WHERE id = ? AND tenant_id = ? AND version = ?",
+            vec![
+                int(l.version()),
+                text(to_doc(l)?),
+                Value::Int(Some(i32::from(l.active))),
+                uid(l.id),
+                uid(l.tenant),
+                int(expected_version),
+            ],
         )
         .await
         .map_err(db)?;
