@@ -37,7 +37,7 @@ impl Case {
     /// #     severity: Severity::Medium, priority: Priority::Normal, assignee: None, group: None,
     /// #     origin_channel: None, origin_interaction: None, created_by: AgentId::from_uuid(id(4)),
     /// #     created_at: t0, updated_at: t0, closed_at: None, custom: Default::default(), version: 1,
-    /// #     deleted_at: None, sla: None, tags: Default::default(), category: None, case_type: None,
+    /// #     deleted_at: None, sla: None, sla_gen: 0, tags: Default::default(), category: None, case_type: None,
     /// #     resolution: None, resolved_at: None, parent: None });
     /// case.soft_delete(t0).unwrap();
     /// assert!(case.undelete(t0 + Duration::days(31), Duration::days(30)).is_err(), "too late");

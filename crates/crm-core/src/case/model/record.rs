@@ -61,6 +61,9 @@ pub struct CaseRecord {
     /// Its SLA instants as of its last write (ADR 0028).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sla: Option<crate::sla::SlaMark>,
+    /// How many times its mark was written apart from an edit (ADR 0032).
+    #[serde(default, rename = "sla_generation", skip_serializing_if = "super::is_zero")]
+    pub sla_gen: u64,
     /// Free tags, normalised (none on cases stored before issue 27).
     #[serde(default)]
     pub tags: BTreeSet<String>,
@@ -120,7 +123,7 @@ impl Case {
             version: r.version,
             deleted_at: r.deleted_at,
             sla: r.sla,
-            sla_gen: 0,
+            sla_gen: r.sla_gen,
             tags: r.tags,
             category: r.category,
             case_type: r.case_type,
@@ -155,6 +158,7 @@ impl Case {
             version: self.version,
             deleted_at: self.deleted_at,
             sla: self.sla,
+            sla_gen: self.sla_gen,
             tags: self.tags,
             category: self.category,
             case_type: self.case_type,
