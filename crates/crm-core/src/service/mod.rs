@@ -71,6 +71,7 @@ pub use groups::{GroupPatch, Membership};
 pub use imports::CustomerImportCheck;
 pub use inbound_mail::{AUTO_REPLIES_PER_SENDER, AUTO_REPLY_WINDOW_HOURS, MailSimulation, MailSimulationResult};
 pub use lookup::{Agenda, MAX_LOOKUP_MATCHES};
+pub use merge::MergePreview;
 pub use mail::{MAX_MAIL_LIST, MailSettings};
 pub use organisations::{MAX_ORGANISATION_MATCHES, OrganisationLookup};
 pub use outbound::{ImportReport, ImportRow, MAX_IMPORT_ROWS, MAX_OUTBOUND_PAGE, RowError};

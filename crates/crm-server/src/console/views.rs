@@ -43,6 +43,7 @@ pub(crate) fn page(lang: Lang, title: &str, signed: Option<&SignedIn>, body: Mar
                     @if let Some(s) = signed {
                         nav aria-label=(lang.t(Msg::Home)) {
                             a href="/" accesskey="h" { (lang.t(Msg::Home)) }
+                            " " a href="/console/cases" { (lang.t(Msg::Cases)) }
                             @if s.actor.can(Permission::AdminConnectors) {
                                 " " a href="/console/outbox" { (lang.t(Msg::Outbox)) }
                             }
