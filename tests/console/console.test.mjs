@@ -230,6 +230,17 @@ try {
     assert.equal(await page.textContent("#case-resolution"), "fixed");
   });
 
+  await check("keyboard: ? shows the shortcuts, Esc closes them, g c opens the case list", async () => {
+    await page.goto("/");
+    await page.keyboard.press("?");
+    await page.waitForSelector("dialog#shortcuts[open]");
+    await page.screenshot({ path: join(shots, "shortcuts.png") });
+    await page.keyboard.press("Escape");
+    await page.waitForSelector("dialog#shortcuts:not([open])", { state: "attached" });
+    await page.keyboard.press("g");
+    await Promise.all([page.waitForURL(/\/console\/cases$/), page.keyboard.press("c")]);
+  });
+
   await check("a supervisor sees the outbox of dead pushes", async () => {
     await Promise.all([page.waitForURL(/\/console\/outbox$/), page.click("header nav a[href='/console/outbox']")]);
     await page.waitForSelector("h1:has-text('Outbox')");

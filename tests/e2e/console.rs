@@ -293,7 +293,10 @@ async fn merge_preview_confirm_and_undo(backend: Backend) {
     let merge = card.rsplit('=').next().unwrap_or_default().to_owned();
     let (status, _, html) = b.get(&card).await;
     assert_eq!(status, StatusCode::OK);
-    assert!(html.contains(&format!(r#"action="/console/merges/{merge}/undo""#)) && html.contains("Jane Rowe"), "{html}");
+    assert!(
+        html.contains(&format!(r#"action="/console/merges/{merge}/undo""#)) && html.contains("Jane Rowe"),
+        "{html}"
+    );
     let moved = api.get(&case_path).await.expect(StatusCode::OK);
     assert_eq!(moved["customer"], json!(jane), "{moved}");
     let record = api.get(&format!("/api/v1/merges/{merge}")).await.expect(StatusCode::OK);
@@ -343,9 +346,14 @@ async fn case_list_filters_columns_paging_and_resolve(backend: Backend) {
     for (key, label) in [("fixed", "Fixed"), ("no_fault", "No fault found")] {
         api.post("/api/v1/case-lists/resolution", &json!({"key": key, "label": label})).await.expect(StatusCode::OK);
     }
-    api.post("/api/v1/case-lists/category", &json!({"key": "billing", "label": "Billing"})).await.expect(StatusCode::OK);
+    api.post("/api/v1/case-lists/category", &json!({"key": "billing", "label": "Billing"}))
+        .await
+        .expect(StatusCode::OK);
     let who = api
-        .post("/api/v1/customers", &json!({"name": "Ada Lovelace", "identities": [{"type": "phone", "number": "+44 20 7946 0001"}]}))
+        .post(
+            "/api/v1/customers",
+            &json!({"name": "Ada Lovelace", "identities": [{"type": "phone", "number": "+44 20 7946 0001"}]}),
+        )
         .await
         .expect(StatusCode::CREATED);
     let who = who["id"].as_str().expect("id").to_owned();
@@ -362,8 +370,11 @@ async fn case_list_filters_columns_paging_and_resolve(backend: Backend) {
         urgent.push(c["number"].as_str().expect("number").to_owned());
     }
     let calm = api
-        .post("/api/v1/cases", &json!({"customer": who, "subject": "Calm one", "priority": "low",
-                                       "description": {"format": "text", "body": ""}}))
+        .post(
+            "/api/v1/cases",
+            &json!({"customer": who, "subject": "Calm one", "priority": "low",
+                                       "description": {"format": "text", "body": ""}}),
+        )
         .await
         .expect(StatusCode::CREATED);
     let calm_id = calm["id"].as_str().expect("id").to_owned();
@@ -428,7 +439,8 @@ async fn case_list_filters_columns_paging_and_resolve(backend: Backend) {
     let no_code = [("_csrf", csrf.as_str()), ("version", v.as_str()), ("status", "resolved")];
     let (status, _, _) = b.post(&status_path, &no_code).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    let resolve = [("_csrf", csrf.as_str()), ("version", v.as_str()), ("status", "resolved"), ("resolution", "no_fault")];
+    let resolve =
+        [("_csrf", csrf.as_str()), ("version", v.as_str()), ("status", "resolved"), ("resolution", "no_fault")];
     let (status, _, html) = b.post(&status_path, &resolve).await;
     assert_eq!(status, StatusCode::OK, "{html}");
     assert!(html.contains(r#"<span class="badge" id="case-resolution">no_fault</span>"#), "{html}");

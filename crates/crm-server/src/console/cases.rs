@@ -82,7 +82,10 @@ fn parse<T: serde::de::DeserializeOwned>(field: &'static str, v: &str) -> Result
 }
 
 /// The core's filter, sort and page of a query.
-fn filter_of(q: &ListQuery, me: crm_core::ids::AgentId) -> Result<(CaseFilter, CaseSort, PageRequest), crm_core::Error> {
+fn filter_of(
+    q: &ListQuery,
+    me: crm_core::ids::AgentId,
+) -> Result<(CaseFilter, CaseSort, PageRequest), crm_core::Error> {
     let assignee = if q.assignee == "me" { Some(me) } else { parse("assignee", &q.assignee)? };
     let filter = CaseFilter {
         status: parse::<CaseStatus>("status", &q.status)?.into_iter().collect(),
@@ -185,7 +188,10 @@ pub(crate) async fn list(State(st): State<AppState>, s: SignedIn, Query(q): Quer
     let base = q.query_string();
     let next = cases.next.as_ref().map(|c| {
         let sep = if base.is_empty() { "" } else { "&" };
-        format!("/console/cases?{base}{sep}{}", serde_urlencoded::to_string([("cursor", c.as_str())]).unwrap_or_default())
+        format!(
+            "/console/cases?{base}{sep}{}",
+            serde_urlencoded::to_string([("cursor", c.as_str())]).unwrap_or_default()
+        )
     });
     let current_sort = if q.sort.is_empty() { "created_at" } else { q.sort.as_str() };
     let descending = q.direction != "asc";
@@ -207,7 +213,8 @@ pub(crate) async fn list(State(st): State<AppState>, s: SignedIn, Query(q): Quer
             }
         }
     };
-    let statuses = CaseStatus::ALL.iter().map(|c| (c.as_str().to_owned(), views::status(lang, *c).to_owned())).collect();
+    let statuses =
+        CaseStatus::ALL.iter().map(|c| (c.as_str().to_owned(), views::status(lang, *c).to_owned())).collect();
     let priorities = ["low", "normal", "high", "urgent"]
         .iter()
         .map(|p| ((*p).to_owned(), p.parse().map_or((*p).to_owned(), |p| views::priority(lang, p).to_owned())))

@@ -122,7 +122,9 @@ impl Lang {
             PriorityNormal => ("Normal", "Normale"),
             PriorityHigh => ("High", "Haute"),
             PriorityUrgent => ("Urgent", "Urgente"),
-            Shortcuts => ("Press / to search", "Appuyez sur / pour rechercher"),
+            Shortcuts => {
+                ("Press / to search, ? for every shortcut", "Appuyez sur / pour rechercher, ? pour tous les raccourcis")
+            }
             Outbox => ("Outbox", "File d'envoi"),
             DeadLetters => (
                 "Pushes to external CRMs that ran out of retries.",
@@ -139,7 +141,10 @@ impl Lang {
             Loading => ("Loading…", "Chargement…"),
             MergePreview => ("Compare and merge", "Comparer et fusionner"),
             MergeTitle => ("Merge two cards", "Fusionner deux fiches"),
-            MergeExplain => ("Nothing is changed until you confirm. A merge can be undone as long as the kept card was not edited since.", "Rien n'est modifié avant votre confirmation. Une fusion peut être annulée tant que la fiche conservée n'a pas été modifiée depuis."),
+            MergeExplain => (
+                "Nothing is changed until you confirm. A merge can be undone as long as the kept card was not edited since.",
+                "Rien n'est modifié avant votre confirmation. Une fusion peut être annulée tant que la fiche conservée n'a pas été modifiée depuis.",
+            ),
             MergeKept => ("Card kept", "Fiche conservée"),
             MergeGone => ("Card merged into it", "Fiche fusionnée dans celle-ci"),
             MergeMoves => ("Moves to the kept card:", "Passe sur la fiche conservée :"),
@@ -155,11 +160,17 @@ impl Lang {
             MergeDroppedValue => ("Dropped", "Abandonnée"),
             MergeConfirm => ("Merge", "Fusionner"),
             Cancel => ("Cancel", "Annuler"),
-            MergeStale => ("One of the cards changed since the preview: nothing was merged. Check the new preview.", "Une des fiches a changé depuis l'aperçu : rien n'a été fusionné. Vérifiez le nouvel aperçu."),
+            MergeStale => (
+                "One of the cards changed since the preview: nothing was merged. Check the new preview.",
+                "Une des fiches a changé depuis l'aperçu : rien n'a été fusionné. Vérifiez le nouvel aperçu.",
+            ),
             Merged => ("Merged into this card:", "Fusionnée dans cette fiche :"),
             Undo => ("Undo the merge", "Annuler la fusion"),
             ResolutionCode => ("Resolution", "Résolution"),
-            NoResolutionCodes => ("No resolution code is defined yet: an administrator adds them before cases can be resolved.", "Aucun code de résolution n'est défini : un administrateur doit en ajouter pour résoudre les dossiers."),
+            NoResolutionCodes => (
+                "No resolution code is defined yet: an administrator adds them before cases can be resolved.",
+                "Aucun code de résolution n'est défini : un administrateur doit en ajouter pour résoudre les dossiers.",
+            ),
             Cases => ("Cases", "Dossiers"),
             Filters => ("Filters", "Filtres"),
             Any => ("Any", "Tous"),
@@ -181,7 +192,16 @@ impl Lang {
             NextPage => ("Next page", "Page suivante"),
             Columns => ("Columns", "Colonnes"),
             ColumnsHint => ("Columns shown (saved for you)", "Colonnes affichées (enregistrées pour vous)"),
-            MergeUndone => ("The merge was undone: both cards are back as they were.", "La fusion a été annulée : les deux fiches sont revenues à leur état antérieur."),
+            KeyTitle => ("Keyboard shortcuts", "Raccourcis clavier"),
+            KeySearch => ("Search customers", "Rechercher un client"),
+            KeyHome => ("Go to the home page", "Aller à l'accueil"),
+            KeyCases => ("Go to the case list", "Aller à la liste des dossiers"),
+            KeyHelp => ("Show this help", "Afficher cette aide"),
+            KeyClose => ("Close", "Fermer"),
+            MergeUndone => (
+                "The merge was undone: both cards are back as they were.",
+                "La fusion a été annulée : les deux fiches sont revenues à leur état antérieur.",
+            ),
         };
         match self {
             Lang::En => en,
@@ -288,6 +308,12 @@ pub enum Msg {
     Merged,
     Undo,
     MergeUndone,
+    KeyTitle,
+    KeySearch,
+    KeyHome,
+    KeyCases,
+    KeyHelp,
+    KeyClose,
     Cases,
     Filters,
     Any,

@@ -55,7 +55,26 @@ pub(crate) fn page(lang: Lang, title: &str, signed: Option<&SignedIn>, body: Mar
                     }
                 }
                 main #main { (body) }
+                @if signed.is_some() { (shortcuts_help(lang)) }
             }
+        }
+    }
+}
+
+/// The keyboard shortcuts' help (a dialog the script opens on `?`).
+fn shortcuts_help(lang: Lang) -> Markup {
+    let keys = [
+        ("/", Msg::KeySearch),
+        ("g h", Msg::KeyHome),
+        ("g c", Msg::KeyCases),
+        ("?", Msg::KeyHelp),
+        ("Esc", Msg::KeyClose),
+    ];
+    html! {
+        dialog #shortcuts aria-labelledby="shortcuts-title" {
+            h2 #shortcuts-title { (lang.t(Msg::KeyTitle)) }
+            dl.keys { @for (k, m) in keys { dt { kbd { (k) } } dd { (lang.t(m)) } } }
+            form method="dialog" { button type="submit" { (lang.t(Msg::KeyClose)) } }
         }
     }
 }
