@@ -438,12 +438,12 @@ async fn case_list_filters_columns_paging_and_resolve(backend: Backend) {
     let status_path = format!("{path}/status");
     let no_code = [("_csrf", csrf.as_str()), ("version", v.as_str()), ("status", "resolved")];
     let (status, _, _) = b.post(&status_path, &no_code).await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(status, StatusCode::CONFLICT, "the core's lifecycle refuses a resolve without a code");
     let resolve =
         [("_csrf", csrf.as_str()), ("version", v.as_str()), ("status", "resolved"), ("resolution", "no_fault")];
     let (status, _, html) = b.post(&status_path, &resolve).await;
     assert_eq!(status, StatusCode::OK, "{html}");
-    assert!(html.contains(r#"<span class="badge" id="case-resolution">no_fault</span>"#), "{html}");
+    assert!(html.contains(r#"id="case-resolution">no_fault</span>"#), "{html}");
     let resolved = api.get(&format!("/api/v1/cases/{calm_id}")).await.expect(StatusCode::OK);
     assert_eq!((resolved["status"].as_str(), resolved["resolution"].as_str()), (Some("resolved"), Some("no_fault")));
 }
