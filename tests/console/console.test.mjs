@@ -166,6 +166,81 @@ try {
     await other.close();
   });
 
+  const api = (method, path, body) => fetch(server.url + path, {
+    method,
+    headers: { "content-type": "application/json", authorization: `Bearer ${server.token}` },
+    body: body && JSON.stringify(body),
+  });
+
+  let previewUrl;
+  await check("merge and undo: a duplicate's preview, the merge, then undo", async () => {
+    const res = await api("POST", "/api/v1/customers", { name: "Jeanne Dupond", identities: [{ type: "phone", number: "01 23 45 67 89" }, { type: "email", address: "jeanne.dupond@example.com" }] });
+    assert.equal(res.status, 201, await res.text());
+    const twin = await res.json();
+    await page.goto(customerUrl);
+    await page.waitForSelector("section.duplicates a.merge");
+    await Promise.all([page.waitForURL(/\/merge\?source=/), page.click(`section.duplicates a.merge[href$='${twin.id}']`)]);
+    previewUrl = page.url();
+    assert.equal(await page.textContent("#merged-name"), "Jeanne Dupont-Martin");
+    assert.match(await page.textContent("section.result"), /jeanne\.dupond@example\.com/);
+    await page.check("input[name=rule][value=keep_source]");
+    await Promise.all([page.waitForURL(/rule=keep_source/), page.click("form.rule button")]);
+    assert.equal(await page.textContent("#merged-name"), "Jeanne Dupond", "the rule changes the preview");
+    await page.screenshot({ path: join(shots, "merge-preview.png"), fullPage: true });
+    const stillThere = await (await api("GET", `/api/v1/customers/${twin.id}`)).json();
+    assert.equal(stillThere.status.state, "active", "the preview wrote nothing");
+    await Promise.all([page.waitForURL(/merged=/), page.click("form.confirm button")]);
+    await page.waitForSelector("div.merged button.undo");
+    assert.equal(await page.textContent("h1"), "Jeanne Dupond");
+    const gone = await (await api("GET", `/api/v1/customers/${twin.id}`)).json();
+    assert.equal(gone.status.state, "merged");
+    await page.screenshot({ path: join(shots, "merged.png") });
+    await Promise.all([page.waitForURL(/undone=/), page.click("div.merged button.undo")]);
+    await page.waitForSelector("p.undone");
+    assert.equal(await page.textContent("h1"), "Jeanne Dupond", "the card merged away is back");
+    const back = await (await api("GET", `/api/v1/customers/${twin.id}`)).json();
+    assert.equal(back.status.state, "active");
+    await page.goto(customerUrl);
+    assert.equal(await page.textContent("h1"), "Jeanne Dupont-Martin", "the kept card is as it was");
+  });
+
+  await check("case list: filter, sort, choose columns (saved), resolve with a code", async () => {
+    await page.goto("/");
+    await Promise.all([page.waitForURL(/\/console\/cases$/), page.click("header nav a[href='/console/cases']")]);
+    await page.selectOption("#priority", "high");
+    await Promise.all([page.waitForURL(/priority=high/), page.click("form.filters button[type=submit]")]);
+    await page.waitForSelector("#cases a:has-text('Card reader refused twice')");
+    await page.click("details.columns summary");
+    await page.check("details.columns input[value=assignee]");
+    await page.uncheck("details.columns input[value=updated_at]");
+    await Promise.all([page.waitForURL(/priority=high/), page.click("details.columns button[type=submit]")]);
+    await page.waitForSelector("th[data-column=assignee]");
+    assert.equal(await page.locator("th[data-column=updated_at]").count(), 0);
+    await page.reload();
+    await page.waitForSelector("th[data-column=assignee]");
+    await page.screenshot({ path: join(shots, "cases.png") });
+    const code = await api("POST", "/api/v1/case-lists/resolution", { key: "fixed", label: "Fixed" });
+    assert.equal(code.status, 200, await code.text());
+    await page.goto(customerUrl);
+    await page.fill("#subject", "Statement missing");
+    await Promise.all([page.waitForURL(/\/console\/cases\//), page.click("section.new-case button[type=submit]")]);
+    await page.selectOption("#resolution", "fixed");
+    await page.click("form.resolve button");
+    await page.waitForSelector("#case-status:has-text('Resolved')");
+    assert.equal(await page.textContent("#case-resolution"), "fixed");
+  });
+
+  await check("keyboard: ? shows the shortcuts, Esc closes them, g c opens the case list", async () => {
+    await page.goto("/");
+    await page.keyboard.press("?");
+    await page.waitForSelector("dialog#shortcuts[open]");
+    await page.screenshot({ path: join(shots, "shortcuts.png") });
+    await page.keyboard.press("Escape");
+    await page.waitForSelector("dialog#shortcuts:not([open])", { state: "attached" });
+    await page.keyboard.press("g");
+    await Promise.all([page.waitForURL(/\/console\/cases$/), page.keyboard.press("c")]);
+  });
+
   await check("a supervisor sees the outbox of dead pushes", async () => {
     await Promise.all([page.waitForURL(/\/console\/outbox$/), page.click("header nav a[href='/console/outbox']")]);
     await page.waitForSelector("h1:has-text('Outbox')");
@@ -206,7 +281,7 @@ try {
     const axeContext = await browser.newContext({ baseURL: server.url, bypassCSP: true, storageState: await context.storageState() });
     const p = await axeContext.newPage();
     const found = {};
-    for (const url of ["/", customerUrl, caseUrl, "/console/outbox"]) {
+    for (const url of ["/", customerUrl, caseUrl, "/console/outbox", previewUrl, "/console/cases"]) {
       await p.goto(url);
       await p.addScriptTag({ path: require.resolve("axe-core/axe.min.js") });
       const result = await p.evaluate(async () => await window.axe.run(document, { resultTypes: ["violations"] }));

@@ -200,3 +200,251 @@ async fn passwords_throttle_and_idle_expiry(backend: Backend) {
     assert_eq!(c.sign_in("admin@demo.example", &demo.admin_password).await, StatusCode::SEE_OTHER);
 }
 on_every_store!(passwords_throttle_and_idle_expiry);
+
+/// The path a 303 sends to.
+fn location(headers: &reqwest::header::HeaderMap) -> String {
+    headers.get(LOCATION).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned()
+}
+
+async fn merge_preview_confirm_and_undo(backend: Backend) {
+    let t = TestServer::start(&backend).await;
+    let demo = t.demo().clone();
+    let api = t.admin();
+    let jane = api
+        .post(
+            "/api/v1/customers",
+            &json!({"name": "Jane Roe", "identities": [{"type": "phone", "number": "+33 6 11 22 33 44"}]}),
+        )
+        .await
+        .expect(StatusCode::CREATED);
+    let jane = jane["id"].as_str().expect("id").to_owned();
+    let twin = api
+        .post(
+            "/api/v1/customers",
+            &json!({"name": "Jane Rowe", "identities": [{"type": "phone", "number": "06 11 22 33 44"},
+                                                        {"type": "email", "address": "jane.rowe@example.com"}]}),
+        )
+        .await
+        .expect(StatusCode::CREATED);
+    let twin = twin["id"].as_str().expect("id").to_owned();
+    let case = api
+        .post(
+            "/api/v1/cases",
+            &json!({"customer": twin, "subject": "Parcel lost", "description": {"format": "text", "body": ""}}),
+        )
+        .await
+        .expect(StatusCode::CREATED);
+    let case_path = format!("/api/v1/cases/{}", case["id"].as_str().expect("id"));
+    let jane_before = api.get(&format!("/api/v1/customers/{jane}")).await.expect(StatusCode::OK);
+
+    let mut b = Browser::new(&t.server.url());
+    assert_eq!(b.sign_in("admin@demo.example", &demo.admin_password).await, StatusCode::SEE_OTHER);
+    let csrf = b.csrf().await;
+
+    // The card loads its duplicates; each links to the preview.
+    let (status, _, html) = b.get(&format!("/console/customers/{jane}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains(&format!(r#"hx-get="/console/customers/{jane}/duplicates""#)), "{html}");
+    let (status, _, html) = b.get(&format!("/console/customers/{jane}/duplicates")).await;
+    assert_eq!(status, StatusCode::OK);
+    let preview = format!("/console/customers/{jane}/merge?source={twin}");
+    assert!(html.contains("Jane Rowe") && html.contains(&preview.replace('&', "&amp;")), "{html}");
+
+    // The preview writes nothing and shows what each rule keeps.
+    let (status, _, html) = b.get(&preview).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(html.contains(r#"<strong id="merged-name">Jane Roe</strong>"#), "{html}");
+    assert!(html.contains(r#"<td class="dropped">Jane Rowe</td>"#), "{html}");
+    assert!(html.contains("jane.rowe@example.com"), "the source's identities join: {html}");
+    let (_, _, html) = b.get(&format!("{preview}&rule=keep_source")).await;
+    assert!(html.contains(r#"<strong id="merged-name">Jane Rowe</strong>"#), "{html}");
+    let (status, _, _) = b.get(&format!("/console/customers/{jane}/merge?source={jane}")).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "a card cannot be merged into itself");
+    let twin_now = api.get(&format!("/api/v1/customers/{twin}")).await.expect(StatusCode::OK);
+    assert_eq!(twin_now["status"]["state"], json!("active"), "{twin_now}");
+
+    // Confirming needs the token; a card changed since the preview merges nothing (409).
+    let path = format!("/console/customers/{jane}/merge");
+    let version = jane_before["version"].as_u64().expect("version").to_string();
+    let twin_version = twin_now["version"].as_u64().expect("version").to_string();
+    let form =
+        |v: &str| vec![("source", twin.clone()), ("rule", "keep_target".into()), ("target_version", v.to_owned())];
+    let (status, _, _) = b.post(&path, &[("source", twin.as_str()), ("target_version", version.as_str())]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let mut stale: Vec<(&str, String)> = form("0");
+    stale.push(("source_version", twin_version.clone()));
+    stale.push(("_csrf", csrf.clone()));
+    let stale: Vec<(&str, &str)> = stale.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (status, _, html) = b.post(&path, &stale).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{html}");
+    assert!(html.contains("changed since the preview"), "{html}");
+    let twin_now = api.get(&format!("/api/v1/customers/{twin}")).await.expect(StatusCode::OK);
+    assert_eq!(twin_now["status"]["state"], json!("active"), "nothing merged: {twin_now}");
+
+    // The merge: the survivor's card with the undo banner; the case moved.
+    let mut ok: Vec<(&str, String)> = form(&version);
+    ok.push(("source_version", twin_version));
+    ok.push(("_csrf", csrf.clone()));
+    let ok: Vec<(&str, &str)> = ok.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (status, headers, html) = b.post(&path, &ok).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{html}");
+    let card = location(&headers);
+    assert!(card.starts_with(&format!("/console/customers/{jane}?merged=")), "{card}");
+    let merge = card.rsplit('=').next().unwrap_or_default().to_owned();
+    let (status, _, html) = b.get(&card).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains(&format!(r#"action="/console/merges/{merge}/undo""#)) && html.contains("Jane Rowe"),
+        "{html}"
+    );
+    let moved = api.get(&case_path).await.expect(StatusCode::OK);
+    assert_eq!(moved["customer"], json!(jane), "{moved}");
+    let record = api.get(&format!("/api/v1/merges/{merge}")).await.expect(StatusCode::OK);
+    assert_eq!(record["source"], json!(twin));
+
+    // Undo: both cards back, the case on the twin again; the banner is gone; twice is a 409.
+    let undo = format!("/console/merges/{merge}/undo");
+    let (status, _, _) = b.post(&undo, &[]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "undo needs the token");
+    let (status, headers, html) = b.post(&undo, &[("_csrf", csrf.as_str())]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{html}");
+    let back = location(&headers);
+    assert!(back.starts_with(&format!("/console/customers/{twin}?undone=")), "{back}");
+    let (_, _, html) = b.get(&back).await;
+    assert!(html.contains("The merge was undone") && html.contains("Jane Rowe"), "{html}");
+    let twin_now = api.get(&format!("/api/v1/customers/{twin}")).await.expect(StatusCode::OK);
+    assert_eq!(twin_now["status"]["state"], json!("active"), "{twin_now}");
+    let back_case = api.get(&case_path).await.expect(StatusCode::OK);
+    assert_eq!(back_case["customer"], json!(twin), "{back_case}");
+    let (_, _, html) = b.get(&card).await;
+    assert!(!html.contains("/undo"), "an undone merge offers no undo: {html}");
+    let (status, _, _) = b.post(&undo, &[("_csrf", csrf.as_str())]).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+
+    // An agent (no customer.merge) sees the duplicates but no merge; the preview is refused.
+    let password = "alice's long passphrase";
+    let res = api
+        .send(
+            api.request(Method::PUT, &format!("/api/v1/agents/{}/password", demo.agent))
+                .json(&json!({"password": password})),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::NO_CONTENT, "{}", res.text);
+    let mut alice = Browser::new(&t.server.url());
+    assert_eq!(alice.sign_in("alice@demo.example", password).await, StatusCode::SEE_OTHER);
+    let (status, _, html) = alice.get(&format!("/console/customers/{jane}/duplicates")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Jane Rowe") && !html.contains("/merge?"), "{html}");
+    assert_eq!(alice.get(&preview).await.0, StatusCode::FORBIDDEN);
+}
+on_every_store!(merge_preview_confirm_and_undo);
+
+async fn case_list_filters_columns_paging_and_resolve(backend: Backend) {
+    let t = TestServer::start(&backend).await;
+    let demo = t.demo().clone();
+    let api = t.admin();
+    for (key, label) in [("fixed", "Fixed"), ("no_fault", "No fault found")] {
+        api.post("/api/v1/case-lists/resolution", &json!({"key": key, "label": label})).await.expect(StatusCode::OK);
+    }
+    api.post("/api/v1/case-lists/category", &json!({"key": "billing", "label": "Billing"}))
+        .await
+        .expect(StatusCode::OK);
+    let who = api
+        .post(
+            "/api/v1/customers",
+            &json!({"name": "Ada Lovelace", "identities": [{"type": "phone", "number": "+44 20 7946 0001"}]}),
+        )
+        .await
+        .expect(StatusCode::CREATED);
+    let who = who["id"].as_str().expect("id").to_owned();
+    // 27 urgent cases tagged `batch` (more than a page of 25), one of them billing and VIP; a calm one.
+    let mut urgent = Vec::new();
+    for i in 0..27 {
+        let mut body = json!({"customer": who, "subject": format!("Urgent {i:02}"), "priority": "urgent",
+                              "description": {"format": "text", "body": ""}, "assignee": demo.admin, "tags": ["batch"]});
+        if i == 3 {
+            body["category"] = json!("billing");
+            body["tags"] = json!(["batch", "VIP customer"]);
+        }
+        let c = api.post("/api/v1/cases", &body).await.expect(StatusCode::CREATED);
+        urgent.push(c["number"].as_str().expect("number").to_owned());
+    }
+    let calm = api
+        .post(
+            "/api/v1/cases",
+            &json!({"customer": who, "subject": "Calm one", "priority": "low",
+                                       "description": {"format": "text", "body": ""}}),
+        )
+        .await
+        .expect(StatusCode::CREATED);
+    let calm_id = calm["id"].as_str().expect("id").to_owned();
+
+    let mut b = Browser::new(&t.server.url());
+    assert_eq!(b.sign_in("admin@demo.example", &demo.admin_password).await, StatusCode::SEE_OTHER);
+    let csrf = b.csrf().await;
+
+    // Filters: priority, category, tag (written as tags are), assignee "me"; a bad value is a 422 page.
+    let (status, _, html) = b.get("/console/cases?priority=urgent&tag=batch&sort=number&direction=asc").await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(html.contains(&urgent[0]) && !html.contains("Calm one"), "{html}");
+    assert!(!html.contains(&urgent[26]), "the 26th is on the next page: {html}");
+    let next = html.split(r#"id="next-page" rel="next" href=""#).nth(1).and_then(|s| s.split('"').next());
+    let next = next.expect("a next page link").replace("&amp;", "&");
+    let (_, _, html) = b.get(&next).await;
+    assert!(html.contains(&urgent[26]) && !html.contains(&format!(">{}<", urgent[0])), "{html}");
+    assert!(!html.contains("next-page"), "the last page: {html}");
+    let (_, _, html) = b.get("/console/cases?category=billing").await;
+    assert!(html.contains("Urgent 03") && !html.contains("Urgent 04"), "{html}");
+    let (_, _, html) = b.get("/console/cases?tag=VIP+customer").await;
+    assert!(html.contains("Urgent 03") && !html.contains("Urgent 04"), "{html}");
+    let (_, _, html) = b.get("/console/cases?assignee=me&priority=low").await;
+    assert!(html.contains("No case matches."), "the calm case is nobody's: {html}");
+    let (status, _, html) = b.get("/console/cases?priority=whenever").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{html}");
+    assert!(html.contains("priority"), "{html}");
+
+    // Columns: the default set, then the agent's choice, saved in the profile (the API sees it).
+    let (_, _, html) = b.get("/console/cases").await;
+    assert!(html.contains(r#"data-column="updated_at""#) && !html.contains(r#"data-column="assignee""#), "{html}");
+    let me = api.get("/api/v1/me").await.expect(StatusCode::OK);
+    let version = me["version"].as_u64().expect("version").to_string();
+    let form = [
+        ("_csrf", csrf.as_str()),
+        ("version", version.as_str()),
+        ("back", "priority=urgent"),
+        ("column", "number"),
+        ("column", "assignee"),
+        ("column", "priority"),
+    ];
+    let (status, headers, html) = b.post("/console/cases/columns", &form).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{html}");
+    assert_eq!(location(&headers), "/console/cases?priority=urgent");
+    let (_, _, html) = b.get("/console/cases?priority=urgent").await;
+    assert!(html.contains(r#"data-column="assignee""#) && !html.contains(r#"data-column="updated_at""#), "{html}");
+    assert!(html.contains("Ada Admin"), "the assignee column names the agent: {html}");
+    let me = api.get("/api/v1/me").await.expect(StatusCode::OK);
+    assert_eq!(me["profile"]["preferred_case_columns"], json!(["number", "assignee", "priority"]), "{me}");
+    let (status, _, _) = b.post("/console/cases/columns", &form).await;
+    assert_eq!(status, StatusCode::CONFLICT, "a stale version");
+    let bad = [("_csrf", csrf.as_str()), ("version", "2"), ("column", "shoe size")];
+    let (status, _, _) = b.post("/console/cases/columns", &bad).await;
+    assert!(status == StatusCode::UNPROCESSABLE_ENTITY || status == StatusCode::CONFLICT, "{status}");
+
+    // Resolve with a code picked from the tenant's list; without a code, the core refuses.
+    let path = format!("/console/cases/{calm_id}");
+    let (_, _, html) = b.get(&path).await;
+    assert!(html.contains(r#"<option value="no_fault">No fault found</option>"#), "{html}");
+    let v = calm["version"].as_u64().expect("version").to_string();
+    let status_path = format!("{path}/status");
+    let no_code = [("_csrf", csrf.as_str()), ("version", v.as_str()), ("status", "resolved")];
+    let (status, _, _) = b.post(&status_path, &no_code).await;
+    assert_eq!(status, StatusCode::CONFLICT, "the core's lifecycle refuses a resolve without a code");
+    let resolve =
+        [("_csrf", csrf.as_str()), ("version", v.as_str()), ("status", "resolved"), ("resolution", "no_fault")];
+    let (status, _, html) = b.post(&status_path, &resolve).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(html.contains(r#"id="case-resolution">no_fault</span>"#), "{html}");
+    let resolved = api.get(&format!("/api/v1/cases/{calm_id}")).await.expect(StatusCode::OK);
+    assert_eq!((resolved["status"].as_str(), resolved["resolution"].as_str()), (Some("resolved"), Some("no_fault")));
+}
+on_every_store!(case_list_filters_columns_paging_and_resolve);

@@ -10,6 +10,17 @@ use crate::event::EventKind;
 use crate::ids::{CustomerId, MergeId};
 use crate::time::next_id;
 
+/// A merge not yet done: both cards as they are and what the merge would make of them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MergePreview {
+    /// The surviving card, as it is.
+    pub target: Customer,
+    /// The card that would be merged away, as it is.
+    pub source: Customer,
+    /// The plan (`plan.target` is the card afterwards; its id is not a merge's).
+    pub plan: MergePlan,
+}
+
 /// How many cards per identity or sound are examined for duplicates.
 const CANDIDATE_POOL: u32 = 50;
 
@@ -76,6 +87,27 @@ impl Crm {
         let events = [self.event(actor, EventKind::CustomersMerged { merge: id, target, source })];
         record.moved = self.store.merge_customers(&plan, &record, &events).await?;
         Ok(record)
+    }
+
+    /// What merging `source` into `target` would do, written nowhere (the console's preview
+    /// before the agent confirms): the two cards as they are now and the plan the rule
+    /// gives (the target afterwards and the conflicts it settles).
+    ///
+    /// # Errors
+    /// Forbidden without `customer.merge`; `NotFound`; a self-merge or a tombstone.
+    pub async fn preview_merge(
+        &self,
+        actor: &Actor,
+        target: CustomerId,
+        source: CustomerId,
+        rule: ConflictRule,
+    ) -> Result<MergePreview> {
+        actor.require(Permission::CustomerMerge)?;
+        let (target_card, source_card) =
+            futures::try_join!(self.load_customer(actor, target), self.load_customer(actor, source))?;
+        let id: MergeId = next_id(&*self.ids);
+        let plan = MergePlan::build(id, &target_card, &source_card, rule, self.clock.now())?;
+        Ok(MergePreview { target: target_card, source: source_card, plan })
     }
 
     /// A merge record.

@@ -72,6 +72,7 @@ pub use imports::CustomerImportCheck;
 pub use inbound_mail::{AUTO_REPLIES_PER_SENDER, AUTO_REPLY_WINDOW_HOURS, MailSimulation, MailSimulationResult};
 pub use lookup::{Agenda, MAX_LOOKUP_MATCHES};
 pub use mail::{MAX_MAIL_LIST, MailSettings};
+pub use merge::MergePreview;
 pub use organisations::{MAX_ORGANISATION_MATCHES, OrganisationLookup};
 pub use outbound::{ImportReport, ImportRow, MAX_IMPORT_ROWS, MAX_OUTBOUND_PAGE, RowError};
 pub use tenant_settings::TenantSettingsPatch;

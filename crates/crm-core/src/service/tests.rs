@@ -417,6 +417,23 @@ async fn a_merge_failing_in_the_store_is_propagated() {
 }
 
 #[tokio::test]
+async fn a_merge_preview_reads_both_cards_and_writes_nothing() {
+    // The mock store has no write expectation: any write would panic.
+    let mut store = store_with_tenant();
+    store.customer_store.expect_get_customer().returning(|_, id| Ok(Some(customer(id.as_uuid().as_u128()))));
+    let (a, b) = (CustomerId::from_uuid(Uuid::from_u128(10)), CustomerId::from_uuid(Uuid::from_u128(11)));
+    let crm = crm(store);
+    let p = crm.preview_merge(&actor(Role::Supervisor), a, b, ConflictRule::KeepTarget).await.unwrap();
+    assert_eq!((p.target.id, p.source.id), (a, b));
+    assert_eq!(p.plan.target.id, a);
+    assert!(p.plan.tombstone.is_merged());
+    let err = crm.preview_merge(&actor(Role::Supervisor), a, a, ConflictRule::KeepTarget).await;
+    assert!(matches!(err, Err(Error::Validation(_))), "{err:?}");
+    let err = crm.preview_merge(&actor(Role::Agent), a, b, ConflictRule::KeepTarget).await;
+    assert!(matches!(err, Err(Error::Forbidden { permission: Some(Permission::CustomerMerge), .. })));
+}
+
+#[tokio::test]
 async fn agents_cannot_merge_cards() {
     let (a, b) = (CustomerId::from_uuid(Uuid::from_u128(10)), CustomerId::from_uuid(Uuid::from_u128(11)));
     let err = crm(MockStore::default()).merge_customers(&actor(Role::Agent), a, b, ConflictRule::KeepTarget).await;

@@ -3,11 +3,14 @@
 //! session (`session.rs`); every page acts through the same [`crm_core::access::Actor`]
 //! the API uses, so the core decides every permission. Pages: the home page with the
 //! screen-pop slot and the customer search (`pages.rs`), the customer card and the case
-//! (`records.rs`), the supervisors' outbox of dead pushes (`outbox.rs`); strings in English and French (`i18n.rs`); assets embedded under hashed
+//! (`records.rs`), merging duplicate cards with a preview and undo (`merge.rs`),
+//! the case list with filters, sort, paging and each agent's columns (`cases.rs`), the supervisors' outbox of dead pushes (`outbox.rs`); strings in English and French (`i18n.rs`); assets embedded under hashed
 //! names (`assets.rs`). No inline script or style: the Content-Security-Policy says so.
 
 mod assets;
+mod cases;
 pub mod i18n;
+mod merge;
 mod outbox;
 mod pages;
 mod records;
@@ -41,6 +44,11 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/console/pop/{interaction}", get(pages::pop))
         .route("/console/customers/{id}", get(records::customer).post(records::edit_customer))
         .route("/console/customers/{id}/cases", post(records::create_case))
+        .route("/console/customers/{id}/duplicates", get(merge::duplicates))
+        .route("/console/customers/{id}/merge", get(merge::preview).post(merge::merge))
+        .route("/console/merges/{id}/undo", post(merge::undo))
+        .route("/console/cases", get(cases::list))
+        .route("/console/cases/columns", post(cases::save_columns))
         .route("/console/cases/{id}", get(records::case))
         .route("/console/cases/{id}/follow-ups", post(records::add_follow_up))
         .route("/console/cases/{id}/status", post(records::change_status))

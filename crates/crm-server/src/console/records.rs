@@ -1,18 +1,19 @@
 //! The customer card page (edit with conflict detection: the form carries the version it
 //! was read at, and a stale one shows the conflict with the current values instead of
 //! overwriting), case creation from the card, and the case page (follow-ups, and lifecycle
-//! buttons for exactly the transitions the core's lifecycle allows).
+//! buttons for exactly the transitions the core's lifecycle allows, resolving with a code
+//! picked from the tenant's resolution list).
 
 use axum::Form;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use crm_core::case::{CaseStatus, Priority};
+use crm_core::case::{CaseListKind, CaseStatus, Priority};
 use crm_core::error::Conflict;
-use crm_core::ids::{CaseId, CustomerId};
+use crm_core::ids::{CaseId, CustomerId, MergeId};
 
 use super::i18n::Msg;
 use super::pages::{refusal, zone};
@@ -31,6 +32,7 @@ enum Notice {
     None,
     Saved,
     Conflict,
+    Undone,
 }
 
 fn notice(lang: super::i18n::Lang, n: Notice) -> Markup {
@@ -39,25 +41,54 @@ fn notice(lang: super::i18n::Lang, n: Notice) -> Markup {
             Notice::None => {},
             Notice::Saved => p.notice role="status" { (lang.t(Msg::Saved)) },
             Notice::Conflict => p.error.conflict role="alert" { (lang.t(Msg::Conflict)) },
+            Notice::Undone => p.notice.undone role="status" { (lang.t(Msg::MergeUndone)) },
         }
     }
 }
 
-/// `GET /console/customers/{id}`: the card.
-pub(crate) async fn customer(State(st): State<AppState>, s: SignedIn, Path(id): Path<CustomerId>) -> Response {
-    customer_page(&st, &s, id, Notice::None, StatusCode::OK).await
+/// The card's query: a merge just done into it (its undo banner) or just undone.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct CardQuery {
+    #[serde(default)]
+    merged: Option<MergeId>,
+    #[serde(default)]
+    undone: Option<MergeId>,
 }
 
-async fn customer_page(st: &AppState, s: &SignedIn, id: CustomerId, n: Notice, status: StatusCode) -> Response {
+/// `GET /console/customers/{id}`: the card.
+pub(crate) async fn customer(
+    State(st): State<AppState>,
+    s: SignedIn,
+    Path(id): Path<CustomerId>,
+    Query(q): Query<CardQuery>,
+) -> Response {
+    let n = if q.undone.is_some() { Notice::Undone } else { Notice::None };
+    customer_page(&st, &s, id, n, StatusCode::OK, q.merged).await
+}
+
+async fn customer_page(
+    st: &AppState,
+    s: &SignedIn,
+    id: CustomerId,
+    n: Notice,
+    status: StatusCode,
+    merged: Option<MergeId>,
+) -> Response {
     let lang = s.lang;
     let card = match st.crm.customer_card(&s.actor, id).await {
         Ok(card) => card,
         Err(e) => return refusal(lang, e),
     };
+    // The banner of a merge just done (a wrong or foreign id shows nothing).
+    let merge = match merged {
+        Some(m) => st.crm.get_merge(&s.actor, m).await.ok(),
+        None => None,
+    };
     let zone = zone(st, &s.actor).await;
     let c = &card.customer;
     let body = html! {
         (notice(lang, n))
+        @if let Some(record) = &merge { (super::merge::undo_banner(lang, s, record, c.id)) }
         article.card {
             h1 { (c.name()) }
             p.muted { (lang.t(Msg::Account)) " " (c.account_number()) " · " (lang.t(Msg::Updated)) " " (views::when(c.updated_at(), zone)) }
@@ -69,6 +100,12 @@ async fn customer_page(st: &AppState, s: &SignedIn, id: CustomerId, n: Notice, s
                 button type="submit" { (lang.t(Msg::Save)) }
             }
             (views::card_sections(lang, &card, zone))
+            section.duplicates aria-labelledby="duplicates" {
+                h2 #duplicates { (lang.t(Msg::Duplicates)) }
+                div hx-get={ "/console/customers/" (c.id) "/duplicates" } hx-trigger="load" {
+                    p.empty { (lang.t(Msg::Loading)) }
+                }
+            }
             section.new-case {
                 h2 { (lang.t(Msg::NewCase)) }
                 form method="post" action={ "/console/customers/" (c.id) "/cases" } {
@@ -109,8 +146,8 @@ pub(crate) async fn edit_customer(
         return views::failure(s.lang, StatusCode::UNPROCESSABLE_ENTITY, Msg::Invalid);
     };
     match st.crm.update_customer(&s.actor, id, form.version, patch).await {
-        Ok(_) => customer_page(&st, &s, id, Notice::Saved, StatusCode::OK).await,
-        Err(e) if is_stale(&e) => customer_page(&st, &s, id, Notice::Conflict, StatusCode::CONFLICT).await,
+        Ok(_) => customer_page(&st, &s, id, Notice::Saved, StatusCode::OK, None).await,
+        Err(e) if is_stale(&e) => customer_page(&st, &s, id, Notice::Conflict, StatusCode::CONFLICT, None).await,
         Err(e) => refusal(s.lang, e),
     }
 }
@@ -152,13 +189,19 @@ pub(crate) async fn case(State(st): State<AppState>, s: SignedIn, Path(id): Path
 
 async fn case_page(st: &AppState, s: &SignedIn, id: CaseId, n: Notice, status: StatusCode) -> Response {
     let lang = s.lang;
-    let (case, follow_ups) = match futures::try_join!(st.crm.get_case(&s.actor, id), st.crm.follow_ups(&s.actor, id)) {
+    let (case, follow_ups, codes) = match futures::try_join!(
+        st.crm.get_case(&s.actor, id),
+        st.crm.follow_ups(&s.actor, id),
+        st.crm.case_list_entries(&s.actor, CaseListKind::Resolution)
+    ) {
         Ok(found) => found,
         Err(e) => return refusal(lang, e),
     };
+    let codes: Vec<_> = codes.into_iter().filter(|c| c.active).collect();
     let zone = zone(st, &s.actor).await;
     // The buttons are the core's lifecycle: only the transitions it allows. Resolving needs a
-    // resolution code, which this page cannot pick yet: no button for it (the API resolves).
+    // resolution code: its own form, with the tenant's active codes to pick from.
+    let resolvable = case.status().can_become(CaseStatus::Resolved);
     let next: Vec<CaseStatus> = CaseStatus::ALL
         .iter()
         .copied()
@@ -173,17 +216,34 @@ async fn case_page(st: &AppState, s: &SignedIn, id: CaseId, n: Notice, status: S
                 (lang.t(Msg::Status)) " " span #case-status.badge { (views::status(lang, case.status())) }
                 " · " (lang.t(Msg::Priority)) " " span.badge { (views::priority(lang, case.priority())) }
                 " · " (lang.t(Msg::Updated)) " " (views::when(case.updated_at(), zone))
+                @if let Some(r) = case.resolution() { " · " (lang.t(Msg::ResolutionCode)) " " span #case-resolution.badge { (r) } }
             }
             p { a href={ "/console/customers/" (case.customer()) } { (lang.t(Msg::BackToCard)) } }
             section.lifecycle {
                 h2 { (lang.t(Msg::Lifecycle)) }
-                @if next.is_empty() { p.empty { (lang.t(Msg::NoTransition)) } }
+                @if next.is_empty() && !resolvable { p.empty { (lang.t(Msg::NoTransition)) } }
                 @for to in &next {
                     form.inline method="post" action={ "/console/cases/" (case.id) "/status" } {
                         (csrf_field(&s.csrf))
                         input type="hidden" name="version" value=(case.version());
                         input type="hidden" name="status" value=(to.as_str());
                         button type="submit" data-status=(to.as_str()) { (views::status(lang, *to)) }
+                    }
+                }
+                @if resolvable {
+                    @if codes.is_empty() { p.muted.no-codes { (lang.t(Msg::NoResolutionCodes)) } }
+                    @else {
+                        form.resolve method="post" action={ "/console/cases/" (case.id) "/status" } {
+                            (csrf_field(&s.csrf))
+                            input type="hidden" name="version" value=(case.version());
+                            input type="hidden" name="status" value="resolved";
+                            label for="resolution" { (lang.t(Msg::ResolutionCode)) }
+                            select #resolution name="resolution" required {
+                                option value="" { "—" }
+                                @for c in &codes { option value=(c.key) { (c.label) } }
+                            }
+                            button type="submit" data-status="resolved" { (views::status(lang, CaseStatus::Resolved)) }
+                        }
                     }
                 }
             }
@@ -230,6 +290,9 @@ pub(crate) async fn add_follow_up(
 pub(crate) struct StatusForm {
     version: u64,
     status: String,
+    /// The resolution code, when resolving.
+    #[serde(default)]
+    resolution: Option<String>,
 }
 
 /// `POST /console/cases/{id}/status`: moves the case to a status at the version it was
@@ -240,7 +303,11 @@ pub(crate) async fn change_status(
     Path(id): Path<CaseId>,
     Form(form): Form<StatusForm>,
 ) -> Response {
-    let Ok(patch) = serde_json::from_value(serde_json::json!({ "status": form.status })) else {
+    let mut patch = serde_json::json!({ "status": form.status });
+    if let Some(code) = form.resolution.filter(|c| !c.is_empty()) {
+        patch["resolution"] = serde_json::Value::String(code);
+    }
+    let Ok(patch) = serde_json::from_value(patch) else {
         return views::failure(s.lang, StatusCode::UNPROCESSABLE_ENTITY, Msg::Invalid);
     };
     match st.crm.update_case(&s.actor, id, form.version, patch).await {

@@ -43,6 +43,7 @@ pub(crate) fn page(lang: Lang, title: &str, signed: Option<&SignedIn>, body: Mar
                     @if let Some(s) = signed {
                         nav aria-label=(lang.t(Msg::Home)) {
                             a href="/" accesskey="h" { (lang.t(Msg::Home)) }
+                            " " a href="/console/cases" { (lang.t(Msg::Cases)) }
                             @if s.actor.can(Permission::AdminConnectors) {
                                 " " a href="/console/outbox" { (lang.t(Msg::Outbox)) }
                             }
@@ -54,7 +55,26 @@ pub(crate) fn page(lang: Lang, title: &str, signed: Option<&SignedIn>, body: Mar
                     }
                 }
                 main #main { (body) }
+                @if signed.is_some() { (shortcuts_help(lang)) }
             }
+        }
+    }
+}
+
+/// The keyboard shortcuts' help (a dialog the script opens on `?`).
+fn shortcuts_help(lang: Lang) -> Markup {
+    let keys = [
+        ("/", Msg::KeySearch),
+        ("g h", Msg::KeyHome),
+        ("g c", Msg::KeyCases),
+        ("?", Msg::KeyHelp),
+        ("Esc", Msg::KeyClose),
+    ];
+    html! {
+        dialog #shortcuts aria-labelledby="shortcuts-title" {
+            h2 #shortcuts-title { (lang.t(Msg::KeyTitle)) }
+            dl.keys { @for (k, m) in keys { dt { kbd { (k) } } dd { (lang.t(m)) } } }
+            form method="dialog" { button type="submit" { (lang.t(Msg::KeyClose)) } }
         }
     }
 }
