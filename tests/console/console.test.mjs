@@ -175,8 +175,9 @@ try {
   let previewUrl;
   await check("merge and undo: a duplicate's preview, the merge, then undo", async () => {
     const res = await api("POST", "/api/v1/customers", { name: "Jeanne Dupond", identities: [{ type: "phone", number: "01 23 45 67 89" }, { type: "email", address: "jeanne.dupond@example.com" }] });
-    assert.equal(res.status, 201, await res.text());
-    const twin = await res.json();
+    const created = await res.text();
+    assert.equal(res.status, 201, created);
+    const twin = JSON.parse(created);
     await page.goto(customerUrl);
     await page.waitForSelector("section.duplicates a.merge");
     await Promise.all([page.waitForURL(/\/merge\?source=/), page.click(`section.duplicates a.merge[href$='${twin.id}']`)]);
