@@ -19,6 +19,7 @@ mod m0020_console;
 mod m0021_outbox_feed;
 mod m0022_responses;
 mod m0026_cases;
+mod m0034_roles;
 
 /// Every migration of the store, in order.
 #[derive(Debug)]
@@ -53,6 +54,7 @@ impl MigratorTrait for Migrator {
             Box::new(sla::SlaMarks),
             Box::new(m0026_cases::CaseTagsListsParents),
             Box::new(crate::store::contacts::Contacts),
+            Box::new(m0034_roles::TenantRoles),
         ]
     }
 }

@@ -707,6 +707,7 @@ pub trait Store:
     + super::ConsoleStore
     + super::ContactStore
     + super::CaseCatalogueStore
+    + super::RoleStore
     + std::fmt::Debug
 {
 }
@@ -738,6 +739,7 @@ impl<T> Store for T where
         + super::ConsoleStore
         + super::ContactStore
         + super::CaseCatalogueStore
+        + super::RoleStore
         + std::fmt::Debug
 {
 }
