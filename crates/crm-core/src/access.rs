@@ -233,11 +233,7 @@ impl Actor {
     /// let actor = Actor::for_token(&token, &agent, None).unwrap();
     /// assert!(!actor.can(Permission::AdminAgents), "never more than the agent's role");
     /// ```
-    pub fn for_token(
-        token: &crate::api_token::ApiToken,
-        agent: &Agent,
-        custom: Option<&TenantRole>,
-    ) -> Option<Self> {
+    pub fn for_token(token: &crate::api_token::ApiToken, agent: &Agent, custom: Option<&TenantRole>) -> Option<Self> {
         if !agent.active || agent.id != token.agent || agent.tenant != token.tenant {
             return None;
         }

@@ -178,7 +178,11 @@ pub(crate) fn check_description(description: Option<&str>) -> Result<Option<Stri
 /// # Errors
 /// `Validation` naming `permissions[i]` or `permissions`; `Forbidden` naming the first
 /// permission the actor lacks.
-pub(crate) fn check_permissions(actor: &Actor, written: &[String], v: &mut Validator) -> Result<BTreeSet<Permission>, Error> {
+pub(crate) fn check_permissions(
+    actor: &Actor,
+    written: &[String],
+    v: &mut Validator,
+) -> Result<BTreeSet<Permission>, Error> {
     let mut set = BTreeSet::new();
     for (i, name) in written.iter().enumerate() {
         let parsed = name.trim().parse::<Permission>();
@@ -220,8 +224,8 @@ mod tests {
     #[test]
     fn permissions_are_named_checked_and_never_more_than_the_callers() {
         let mut v = Validator::new();
-        let set = check_permissions(&actor(Role::Administrator), &["case.read".into(), "case.read".into()], &mut v)
-            .unwrap();
+        let set =
+            check_permissions(&actor(Role::Administrator), &["case.read".into(), "case.read".into()], &mut v).unwrap();
         assert!(v.finish().is_ok());
         assert_eq!(set, BTreeSet::from([Permission::CaseRead]));
 
@@ -236,10 +240,7 @@ mod tests {
 
         let mut v = Validator::new();
         let refused = check_permissions(&actor(Role::Supervisor), &["admin.audit".into()], &mut v).unwrap_err();
-        assert!(
-            matches!(refused, Error::Forbidden { permission: Some(Permission::AdminAudit), .. }),
-            "{refused:?}"
-        );
+        assert!(matches!(refused, Error::Forbidden { permission: Some(Permission::AdminAudit), .. }), "{refused:?}");
     }
 
     #[test]

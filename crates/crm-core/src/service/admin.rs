@@ -230,7 +230,9 @@ impl Crm {
             v.push(FieldError::new("role", "administrators cannot demote or deactivate themselves"));
         }
         let loses_admin = agent.is_administrator()
-            && (patch.role.is_some_and(|r| r != Role::Administrator) || patch.active == Some(false) || gets_custom_role);
+            && (patch.role.is_some_and(|r| r != Role::Administrator)
+                || patch.active == Some(false)
+                || gets_custom_role);
         if loses_admin && id != actor.agent {
             let admins = self.store.list_agents(actor.tenant).await?;
             if !admins.iter().any(|a| a.id != id && a.is_administrator()) {

@@ -74,8 +74,8 @@ pub use inbound_mail::{AUTO_REPLIES_PER_SENDER, AUTO_REPLY_WINDOW_HOURS, MailSim
 pub use lookup::{Agenda, MAX_LOOKUP_MATCHES};
 pub use mail::{MAX_MAIL_LIST, MailSettings};
 pub use organisations::{MAX_ORGANISATION_MATCHES, OrganisationLookup};
-pub use roles::RoleRef;
 pub use outbound::{ImportReport, ImportRow, MAX_IMPORT_ROWS, MAX_OUTBOUND_PAGE, RowError};
+pub use roles::RoleRef;
 pub use tenant_settings::TenantSettingsPatch;
 pub use webhooks::{ReplayRequest, Replayed, Rotation, WebhookSettings};
 pub use workers::{RoundReport, Worker, WorkerSettings};

@@ -30,7 +30,10 @@ impl std::str::FromStr for RoleRef {
             return Ok(RoleRef::BuiltIn(role));
         }
         s.parse::<RoleId>().map(RoleRef::Tenant).map_err(|_| {
-            FieldError::new("id", format!("{s:?} is neither a built-in role (agent, supervisor, administrator) nor a role id"))
+            FieldError::new(
+                "id",
+                format!("{s:?} is neither a built-in role (agent, supervisor, administrator) nor a role id"),
+            )
         })
     }
 }

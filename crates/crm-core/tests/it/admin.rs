@@ -51,7 +51,8 @@ async fn a_tenant_role_grants_its_permissions_and_never_more_than_its_grantor_ho
         description: None,
         permissions: permissions.iter().map(|p| (*p).to_owned()).collect(),
     };
-    let lead = env.crm.create_role(&admin, new("Team lead", &["admin.agents", "case.read", "case.assign"])).await.unwrap();
+    let lead =
+        env.crm.create_role(&admin, new("Team lead", &["admin.agents", "case.read", "case.assign"])).await.unwrap();
     let agent = env.tenant.agent.clone();
     let patch = AgentPatch { custom_role: Some(Some(lead.id)), ..AgentPatch::default() };
     let holder = env.crm.update_agent(&admin, agent.id, agent.version, patch).await.unwrap();

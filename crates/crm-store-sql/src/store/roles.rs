@@ -45,10 +45,13 @@ impl RoleStore for SqlStore {
     }
 
     async fn list_roles(&self, tenant: TenantId) -> StoreResult<Vec<TenantRole>> {
-        let rows =
-            all(&self.read, "SELECT doc FROM tenant_roles WHERE tenant_id = ? ORDER BY name_key, id", vec![uid(tenant)])
-                .await
-                .map_err(db)?;
+        let rows = all(
+            &self.read,
+            "SELECT doc FROM tenant_roles WHERE tenant_id = ? ORDER BY name_key, id",
+            vec![uid(tenant)],
+        )
+        .await
+        .map_err(db)?;
         rows.iter().map(from_doc).collect()
     }
 
