@@ -32,6 +32,7 @@ mod outbox_restart;
 mod real_smtp;
 mod replicas;
 mod responses;
+mod roles;
 mod schemas;
 mod search;
 mod sla;

@@ -11,7 +11,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::customer::{EmailAddress, Region};
 use crate::error::{Error, FieldError};
-use crate::ids::{AgentId, GroupId, TenantId};
+use crate::ids::{AgentId, GroupId, RoleId, TenantId};
+
+pub(crate) mod role;
+
+pub use role::{MAX_ROLE_DESCRIPTION, MAX_ROLE_NAME, NewRole, RoleInfo, RolePatch, TenantRole, name_key, role_in_use};
 
 macro_rules! permissions {
     ($($(#[$doc:meta])* $variant:ident => $name:literal,)+) => {
@@ -193,21 +197,29 @@ impl Actor {
         }
     }
 
-    /// The actor for a stored agent.
+    /// The actor for a stored agent without a tenant-defined role (one with such a role
+    /// gets no permission here: use [`Actor::for_agent_with`]).
     pub fn for_agent(agent: &Agent) -> Self {
+        Self::for_agent_with(agent, None)
+    }
+
+    /// The actor for a stored agent and its tenant-defined role as read (see
+    /// [`Agent::permissions`]).
+    pub fn for_agent_with(agent: &Agent, custom: Option<&TenantRole>) -> Self {
         Self {
             tenant: agent.tenant,
             agent: agent.id,
             groups: agent.groups.clone(),
-            permissions: agent.role.permissions(),
+            permissions: agent.permissions(custom),
             context: crate::audit::RequestContext::default(),
         }
     }
 
     /// The actor an API token acts as: its agent's tenant and groups, and the permissions
     /// both the token's role and the agent's current role grant (demoting an agent takes
-    /// effect on the tokens issued before). `None` when the agent is inactive or is not
-    /// the token's.
+    /// effect on the tokens issued before). `custom` is the agent's tenant-defined role as
+    /// read, when it has one ([`Agent::permissions`]). `None` when the agent is inactive or
+    /// is not the token's.
     ///
     /// ```
     /// use crm_core::access::{Actor, Agent, Permission, Role};
@@ -216,12 +228,12 @@ impl Actor {
     /// # let tenant = TenantId::from_uuid(uuid::Uuid::from_u128(1));
     /// # let id = AgentId::from_uuid(uuid::Uuid::from_u128(2));
     /// # let agent = Agent { id, tenant, name: "Ada".into(), email: crm_core::customer::EmailAddress::parse("ada@example.com").unwrap(),
-    /// #     role: Role::Agent, groups: Default::default(), profile: Default::default(), active: true, version: 1 };
+    /// #     role: Role::Agent, custom_role: None, groups: Default::default(), profile: Default::default(), active: true, version: 1 };
     /// let token = ApiToken { tenant, agent: id, role: Role::Administrator };
-    /// let actor = Actor::for_token(&token, &agent).unwrap();
+    /// let actor = Actor::for_token(&token, &agent, None).unwrap();
     /// assert!(!actor.can(Permission::AdminAgents), "never more than the agent's role");
     /// ```
-    pub fn for_token(token: &crate::api_token::ApiToken, agent: &Agent) -> Option<Self> {
+    pub fn for_token(token: &crate::api_token::ApiToken, agent: &Agent, custom: Option<&TenantRole>) -> Option<Self> {
         if !agent.active || agent.id != token.agent || agent.tenant != token.tenant {
             return None;
         }
@@ -229,7 +241,7 @@ impl Actor {
             tenant: agent.tenant,
             agent: agent.id,
             groups: agent.groups.clone(),
-            permissions: token.role.permissions().intersection(&agent.role.permissions()).copied().collect(),
+            permissions: token.role.permissions().intersection(&agent.permissions(custom)).copied().collect(),
             context: crate::audit::RequestContext::default(),
         })
     }
@@ -375,8 +387,12 @@ pub struct Agent {
     pub name: String,
     /// Login / contact address, unique per tenant.
     pub email: EmailAddress,
-    /// Its role.
+    /// Its built-in role: what it may do unless it has a tenant-defined role.
     pub role: Role,
+    /// Its tenant-defined role (ADM-2), which replaces the built-in role's permissions while
+    /// it is set (`None`: the built-in role applies).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom_role: Option<RoleId>,
     /// The groups it belongs to.
     pub groups: BTreeSet<GroupId>,
     /// Preferences.
@@ -385,6 +401,27 @@ pub struct Agent {
     pub active: bool,
     /// Optimistic-concurrency version.
     pub version: u64,
+}
+
+impl Agent {
+    /// What the agent may do: its tenant-defined role's permissions when it has one
+    /// (`custom` is that role as read; a role that is not the agent's or was not found
+    /// grants nothing: fail closed), else its built-in role's.
+    pub fn permissions(&self, custom: Option<&TenantRole>) -> BTreeSet<Permission> {
+        match self.custom_role {
+            None => self.role.permissions(),
+            Some(id) => custom
+                .filter(|r| r.id == id && r.tenant == self.tenant)
+                .map(|r| r.permissions.clone())
+                .unwrap_or_default(),
+        }
+    }
+
+    /// Whether the agent administers its tenant (the built-in administrator role, no
+    /// tenant-defined role in its place): what the last-administrator rule protects.
+    pub fn is_administrator(&self) -> bool {
+        self.active && self.role == Role::Administrator && self.custom_role.is_none()
+    }
 }
 
 /// A group (team) with shared mail addresses (ADM-1).

@@ -138,15 +138,14 @@ impl SessionPolicy {
     }
 }
 
-/// What a session's agent may do: its role's permissions, while the agent is active and
-/// the session's own.
-pub fn actor_of_session(session: &Session, agent: &Agent) -> Option<Actor> {
+/// What a session's agent may do: its role's permissions (`custom` is its tenant-defined
+/// role as read, see [`Agent::permissions`]), while the agent is active and the session's
+/// own.
+pub fn actor_of_session(session: &Session, agent: &Agent, custom: Option<&crate::access::TenantRole>) -> Option<Actor> {
     if !agent.active || agent.id != session.agent || agent.tenant != session.tenant {
         return None;
     }
-    let mut actor = Actor::with_role(agent.tenant, agent.id, agent.role);
-    actor.groups = agent.groups.clone();
-    Some(actor)
+    Some(Actor::for_agent_with(agent, custom))
 }
 
 /// The throttle of failed sign-ins: at most `max_failures` within `window` per account and
@@ -237,19 +236,20 @@ mod tests {
             name: "Ada".into(),
             email: email(),
             role: Role::Supervisor,
+            custom_role: None,
             groups: Default::default(),
             profile: Default::default(),
             active: true,
             version: 1,
         };
         let s = SessionPolicy::default().open(tenant, id, "c".into(), at(0));
-        let actor = actor_of_session(&s, &agent).unwrap();
+        let actor = actor_of_session(&s, &agent, None).unwrap();
         assert_eq!(actor.permissions, Role::Supervisor.permissions());
         agent.active = false;
-        assert!(actor_of_session(&s, &agent).is_none());
+        assert!(actor_of_session(&s, &agent, None).is_none());
         agent.active = true;
         agent.tenant = TenantId::from_uuid(Uuid::now_v7());
-        assert!(actor_of_session(&s, &agent).is_none(), "never another tenant's agent");
+        assert!(actor_of_session(&s, &agent, None).is_none(), "never another tenant's agent");
     }
 
     #[test]

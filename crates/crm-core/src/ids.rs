@@ -115,4 +115,6 @@ id_type! {
     OrganisationId,
     /// A lead: a prospect not yet a customer (INT-7).
     LeadId,
+    /// A tenant-defined role: a named set of permissions (ADM-2).
+    RoleId,
 }

@@ -24,7 +24,7 @@ use crate::problem::{Problem, ProblemKind};
 use crate::routes::{
     admin, attachments, audit, case_lists, cases, contacts, custom_fields, customers, events, external, groups,
     guidance, inbound_mail, interactions, knowledge, mail, messages, operator, outbound, outbox, passwords, public,
-    responses, sla, sla_report, tasks, webhooks,
+    responses, roles, sla, sla_report, tasks, webhooks,
 };
 use crate::state::AppState;
 
@@ -100,6 +100,8 @@ pub fn api() -> (Router<AppState>, OpenApi) {
         .routes(routes!(groups::members))
         .routes(routes!(groups::add_member, groups::remove_member))
         .routes(routes!(groups::list_queues))
+        .routes(routes!(roles::list_roles, roles::create_role))
+        .routes(routes!(roles::get_role, roles::update_role, roles::delete_role))
         .routes(routes!(operator::list_tenants, operator::create_tenant))
         .routes(routes!(operator::get_tenant, operator::update_tenant))
         .routes(routes!(admin::me, admin::update_me))

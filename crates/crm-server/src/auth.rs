@@ -5,7 +5,7 @@
 //! force). Each token is bound to a tenant, an agent and a role. The [`Auth`] extractor turns
 //! `Authorization: Bearer …` into the [`Actor`] every use case receives, by the core's rule
 //! ([`Actor::for_token`]: the token's tenant, the agent's groups, never more than the
-//! agent's current role). A missing, unknown, forged, revoked or expired token, or one whose
+//! agent's current role, built-in or tenant-defined). A missing, unknown, forged, revoked or expired token, or one whose
 //! agent is gone or inactive, is a 401 (the core's [`TokenRecord::refusal`] says why); a
 //! token of a suspended tenant is a 403 naming the suspension. The tokens live behind the core's `TokenStore` port; this module
 //! only generates, hashes and caches.
@@ -22,10 +22,10 @@ use rand::RngCore as _;
 use sha2::{Digest, Sha256};
 
 use chrono::{DateTime, Utc};
-use crm_core::access::{Actor, Agent, Role};
+use crm_core::access::{Actor, Agent, Role, TenantRole};
 use crm_core::api_token::{ApiToken, TokenRecord};
 use crm_core::audit::{Channel, RequestContext};
-use crm_core::ids::{AgentId, TenantId, TokenId};
+use crm_core::ids::{AgentId, RoleId, TenantId, TokenId};
 use crm_core::service::Crm;
 
 use crate::problem::{ApiError, ProblemKind};
@@ -48,8 +48,15 @@ pub fn hash_token(token: &str) -> String {
 
 /// How long a token's agent (active flag, role, groups) is trusted without reading it
 /// again. Changes made through this replica apply at once ([`Tokens::forget_agent`]);
-/// changes made through another replica apply within this time.
-pub const AGENT_CACHE_TTL: Duration = Duration::from_secs(5);
+/// changes made through another replica apply within this time (under a second, as for
+/// revocations: a role given or taken applies everywhere within a second). It costs one
+/// primary-key read per agent in use and second.
+pub const AGENT_CACHE_TTL: Duration = Duration::from_millis(900);
+
+/// How long a tenant-defined role (ADM-2) is trusted without reading it again: an edit
+/// through another replica applies within this time, one through this replica at once
+/// ([`Tokens::forget_role`]).
+pub const ROLE_CACHE_TTL: Duration = Duration::from_millis(900);
 
 /// How long a token's record (revoked? expired?) is trusted without reading it again: a
 /// revocation through another replica is honoured within this time (under a second), one
@@ -62,6 +69,9 @@ type AgentCache = HashMap<(TenantId, AgentId), (Agent, Instant)>;
 
 /// Token records by hash, with when they were read.
 type TokenCache = HashMap<String, (TokenRecord, Instant)>;
+
+/// Tenant-defined roles by tenant and id (`None`: not found), with when they were read.
+type RoleCache = HashMap<(TenantId, RoleId), (Option<TenantRole>, Instant)>;
 
 /// Tenants' suspension times, with when they were read.
 type SuspensionCache = HashMap<TenantId, (Option<DateTime<Utc>>, Instant)>;
@@ -77,13 +87,14 @@ pub struct Tokens {
     crm: Crm,
     cache: Arc<RwLock<TokenCache>>,
     agents: Arc<RwLock<AgentCache>>,
+    roles: Arc<RwLock<RoleCache>>,
     suspensions: Arc<RwLock<SuspensionCache>>,
 }
 
 impl Tokens {
     /// Tokens kept through the use cases of `crm`.
     pub fn new(crm: Crm) -> Self {
-        Self { crm, cache: Arc::default(), agents: Arc::default(), suspensions: Arc::default() }
+        Self { crm, cache: Arc::default(), agents: Arc::default(), roles: Arc::default(), suspensions: Arc::default() }
     }
 
     /// The agent a token acts as, from the cache when read less than [`AGENT_CACHE_TTL`]
@@ -109,6 +120,36 @@ impl Tokens {
             };
         }
         Ok(found)
+    }
+
+    /// The tenant-defined role an agent holds (`None` without one, or when it is gone),
+    /// from the cache when read less than [`ROLE_CACHE_TTL`] ago.
+    ///
+    /// # Errors
+    /// Store failures.
+    pub async fn role_of(&self, agent: &Agent) -> Result<Option<TenantRole>, crm_core::Error> {
+        let Some(id) = agent.custom_role else { return Ok(None) };
+        let key = (agent.tenant, id);
+        if let Some((role, read_at)) = self.roles.read().ok().and_then(|c| c.get(&key).cloned())
+            && read_at.elapsed() < ROLE_CACHE_TTL
+        {
+            return Ok(role);
+        }
+        let found = self.crm.tenant_role(agent.tenant, id).await?;
+        if let Ok(mut cache) = self.roles.write() {
+            if cache.len() > CACHE_LIMIT {
+                cache.clear();
+            }
+            cache.insert(key, (found.clone(), Instant::now()));
+        }
+        Ok(found)
+    }
+
+    /// Drops a role from the cache (after this replica changed or deleted it).
+    pub fn forget_role(&self, tenant: TenantId, id: RoleId) {
+        if let Ok(mut cache) = self.roles.write() {
+            cache.remove(&(tenant, id));
+        }
     }
 
     /// Drops an agent from the cache (after this replica changed it).
@@ -293,8 +334,12 @@ impl FromRequestParts<AppState> for Auth {
             return Err(ApiError::new(ProblemKind::Forbidden, why));
         }
         let agent = state.tokens.agent(&record.grant).await?;
+        let role = match &agent {
+            Some(agent) => state.tokens.role_of(agent).await?,
+            None => None,
+        };
         let mut actor = agent
-            .and_then(|agent| Actor::for_token(&record.grant, &agent))
+            .and_then(|agent| Actor::for_token(&record.grant, &agent, role.as_ref()))
             .ok_or_else(|| unauthorized("the token's agent is inactive or gone"))?;
         actor.context = request_context(parts, record.id);
         let auth = Auth(actor);

@@ -266,6 +266,20 @@ pub enum AgentCommand {
         #[arg(long, env = "CRM_TENANT")]
         tenant: String,
     },
+    /// Give an agent a role (ADM-2): a built-in one (`agent`, `supervisor`,
+    /// `administrator`, which also clears a tenant-defined role) or one of the tenant's by
+    /// name or id (`GET /api/v1/roles` lists them).
+    SetRole {
+        /// The tenant id.
+        #[arg(long, env = "CRM_TENANT")]
+        tenant: String,
+        /// The agent id.
+        #[arg(long)]
+        agent: String,
+        /// The role: a built-in role's name, or a tenant role's name or id.
+        #[arg(long)]
+        role: String,
+    },
     /// Set an agent's console password, read from the first line of standard input (or
     /// `CRM_AGENT_PASSWORD`); the agent's console sessions end.
     SetPassword {

@@ -87,12 +87,25 @@ async fn main() -> Result<()> {
             let agents = services.crm.operator_agents(tenant).await?;
             println!("{:<36}  {:<13}  {:<6}  {:<32}  name", "id", "role", "active", "email");
             for a in &agents {
-                println!("{:<36}  {:<13}  {:<6}  {:<32}  {}", a.id, a.role.as_str(), a.active, a.email, a.name);
+                // A tenant-defined role replaces the built-in one: shown as `role:<id>`.
+                let role = a.custom_role.map_or_else(|| a.role.as_str().to_owned(), |id| format!("role:{id}"));
+                println!("{:<36}  {:<13}  {:<6}  {:<32}  {}", a.id, role, a.active, a.email, a.name);
             }
             eprintln!(
                 "{} agent(s); mint a token with: crm-server token create --tenant {tenant} --agent <id> --role administrator",
                 agents.len()
             );
+            Ok(())
+        }
+        Command::Agent(AgentCommand::SetRole { tenant, agent, role }) => {
+            let services = Services::open(&config.database_url, config.settings.store_options()).await?;
+            let tenant = csv_io::parse_tenant(&tenant)?;
+            let agent = agent.trim().parse().map_err(|_| anyhow::anyhow!("{agent:?} is not an agent id"))?;
+            let a = services.crm.set_agent_role_as_operator(tenant, agent, &role).await?;
+            match a.custom_role {
+                Some(id) => println!("agent {} now holds the tenant role {id}", a.id),
+                None => println!("agent {} now holds the built-in role {}", a.id, a.role.as_str()),
+            }
             Ok(())
         }
         Command::Agent(AgentCommand::SetPassword { tenant, agent }) => {

@@ -45,6 +45,7 @@ fn unique_field(constraint: &str) -> String {
         "articles_shortcut_key" | "standard_responses_shortcut_key" => "shortcut",
         "response_folders_name_key" => "name",
         "tenants_slug_key" => "slug",
+        "tenant_roles_name_key" => "name",
         _ => match column {
             "email_key" => "email",
             "name_key" => "name",

@@ -20,6 +20,7 @@ mod m0021_outbox_feed;
 mod m0022_responses;
 mod m0026_cases;
 mod m0029_outbound_links;
+mod m0034_roles;
 
 /// Every migration of the store, in order.
 #[derive(Debug)]
@@ -56,6 +57,7 @@ impl MigratorTrait for Migrator {
             Box::new(crate::store::contacts::Contacts),
             Box::new(sla::SlaMarkGenerations),
             Box::new(m0029_outbound_links::OutboundLinks),
+            Box::new(m0034_roles::TenantRoles),
         ]
     }
 }

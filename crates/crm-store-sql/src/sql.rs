@@ -149,7 +149,8 @@ as_uuid!(
     ResponseId,
     ResponseFolderId,
     OrganisationId,
-    LeadId
+    LeadId,
+    RoleId
 );
 
 /// A uuid as a bound value.

@@ -82,6 +82,7 @@ impl SeededTenant {
             name: name.into(),
             email: email(mail),
             role,
+            custom_role: None,
             groups,
             profile: AgentProfile {
                 default_from: Some(email(mail)),
@@ -140,6 +141,7 @@ impl SeededTenant {
             name: name.into(),
             email: email(&format!("agent-{}@centre.example.com", id.as_uuid().simple())),
             role,
+            custom_role: None,
             groups: BTreeSet::new(),
             profile: AgentProfile::default(),
             active: true,

@@ -20,6 +20,7 @@ pub(crate) mod meta;
 pub(crate) mod outbound;
 pub(crate) mod outbox;
 pub(crate) mod responses;
+pub(crate) mod roles;
 mod search;
 pub(crate) mod sla;
 pub(crate) mod store;
@@ -45,6 +46,7 @@ pub use mailer::{MailError, Mailer, OutgoingMail};
 pub use meta::MetaStore;
 pub use outbound::OutboundStore;
 pub use responses::ResponseStore;
+pub use roles::RoleStore;
 pub use search::{
     DocumentKind, IndexChange, MAX_QUERY_BYTES, SearchDocument, SearchError, SearchFilter, SearchHit, SearchIndex,
     SearchQuery, SearchResults, check_query_length,

@@ -719,6 +719,7 @@ pub trait Store:
     + super::ConsoleStore
     + super::ContactStore
     + super::CaseCatalogueStore
+    + super::RoleStore
     + std::fmt::Debug
 {
 }
@@ -750,6 +751,7 @@ impl<T> Store for T where
         + super::ConsoleStore
         + super::ContactStore
         + super::CaseCatalogueStore
+        + super::RoleStore
         + std::fmt::Debug
 {
 }

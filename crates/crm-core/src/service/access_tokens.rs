@@ -140,7 +140,8 @@ impl Crm {
         agent: crate::ids::AgentId,
     ) -> Result<crate::access::Actor> {
         let agent = self.store.get_agent(tenant, agent).await?.ok_or_else(|| Error::not_found("agent", agent))?;
-        Ok(crate::access::Actor::for_agent(&agent))
+        let role = self.agent_role(&agent).await?;
+        Ok(crate::access::Actor::for_agent_with(&agent, role.as_ref()))
     }
 
     /// The agents of a tenant, for an operator (the CLI's `agent list`: whom to mint a

@@ -85,9 +85,14 @@ pub struct AgentPatch {
     /// New name.
     #[serde(default)]
     pub name: Option<String>,
-    /// New role.
+    /// New built-in role.
     #[serde(default)]
     pub role: Option<Role>,
+    /// A tenant-defined role (ADM-2) whose permissions replace the built-in role's
+    /// (`null` clears it: the built-in role applies again).
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::ids::RoleId>, nullable))]
+    #[serde(default, with = "crate::case::double_option")]
+    pub custom_role: Option<Option<crate::ids::RoleId>>,
     /// New groups (the whole set).
     #[serde(default)]
     pub groups: Option<BTreeSet<GroupId>>,
@@ -172,6 +177,7 @@ impl Crm {
             name,
             email,
             role: input.role,
+            custom_role: None,
             groups: input.groups,
             profile: AgentProfile::default(),
             active: true,
@@ -217,17 +223,24 @@ impl Crm {
         if let Some(name) = patch.name.as_deref() {
             agent.name = v.check(required_text("name", name, 200)).unwrap_or_default();
         }
-        if id == actor.agent && (patch.role.is_some_and(|r| r != Role::Administrator) || patch.active == Some(false)) {
+        let gets_custom_role = matches!(patch.custom_role, Some(Some(_)));
+        if id == actor.agent
+            && (patch.role.is_some_and(|r| r != Role::Administrator) || patch.active == Some(false) || gets_custom_role)
+        {
             v.push(FieldError::new("role", "administrators cannot demote or deactivate themselves"));
         }
-        let loses_admin = agent.role == Role::Administrator
-            && agent.active
-            && (patch.role.is_some_and(|r| r != Role::Administrator) || patch.active == Some(false));
+        let loses_admin = agent.is_administrator()
+            && (patch.role.is_some_and(|r| r != Role::Administrator)
+                || patch.active == Some(false)
+                || gets_custom_role);
         if loses_admin && id != actor.agent {
             let admins = self.store.list_agents(actor.tenant).await?;
-            if !admins.iter().any(|a| a.id != id && a.active && a.role == Role::Administrator) {
+            if !admins.iter().any(|a| a.id != id && a.is_administrator()) {
                 v.push(FieldError::new("role", "the tenant's last active administrator cannot lose administration"));
             }
+        }
+        if let Some(Some(role)) = patch.custom_role {
+            self.check_role_grant(actor, role, &mut v).await?;
         }
         if let Some(groups) = patch.groups {
             let known: BTreeSet<GroupId> = self.store.list_groups(actor.tenant).await?.iter().map(|g| g.id).collect();
@@ -239,6 +252,9 @@ impl Crm {
         v.finish()?;
         if let Some(role) = patch.role {
             agent.role = role;
+        }
+        if let Some(custom_role) = patch.custom_role {
+            agent.custom_role = custom_role;
         }
         if let Some(active) = patch.active {
             agent.active = active;

@@ -104,7 +104,8 @@ impl Crm {
             return Ok(None);
         }
         let Some(agent) = self.store.get_agent(session.tenant, session.agent).await? else { return Ok(None) };
-        let Some(actor) = actor_of_session(&session, &agent) else { return Ok(None) };
+        let role = self.agent_role(&agent).await?;
+        let Some(actor) = actor_of_session(&session, &agent, role.as_ref()) else { return Ok(None) };
         if SessionPolicy::seen_is_due(&session, now) {
             self.store.touch_session(hash, now).await?;
         }

@@ -51,6 +51,7 @@ pub(super) struct MockStore {
     pub(super) console: crate::ports::console::MockConsoleStore,
     pub(super) contacts: crate::ports::contacts::MockContactStore,
     pub(super) case_catalogue: crate::ports::case_catalogue::MockCaseCatalogueStore,
+    pub(super) roles: crate::ports::roles::MockRoleStore,
 }
 
 #[async_trait]
@@ -1148,5 +1149,25 @@ impl crate::ports::CaseCatalogueStore for MockStore {
     }
     async fn case_children(&self, tenant: TenantId, parent: CaseId) -> StoreResult<Vec<Case>> {
         self.case_catalogue.case_children(tenant, parent).await
+    }
+}
+
+#[async_trait]
+impl crate::ports::RoleStore for MockStore {
+    async fn put_role(&self, role: &crate::access::TenantRole, expected_version: Option<u64>) -> StoreResult<()> {
+        self.roles.put_role(role, expected_version).await
+    }
+    async fn get_role(
+        &self,
+        tenant: TenantId,
+        id: crate::ids::RoleId,
+    ) -> StoreResult<Option<crate::access::TenantRole>> {
+        self.roles.get_role(tenant, id).await
+    }
+    async fn list_roles(&self, tenant: TenantId) -> StoreResult<Vec<crate::access::TenantRole>> {
+        self.roles.list_roles(tenant).await
+    }
+    async fn delete_role(&self, tenant: TenantId, id: crate::ids::RoleId, expected_version: u64) -> StoreResult<()> {
+        self.roles.delete_role(tenant, id, expected_version).await
     }
 }

@@ -24,6 +24,7 @@ pub mod outbox;
 pub mod passwords;
 pub mod public;
 pub mod responses;
+pub mod roles;
 pub mod sla;
 pub mod sla_report;
 pub mod tasks;

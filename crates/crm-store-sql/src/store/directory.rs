@@ -19,7 +19,7 @@ use crate::sql::{all, col, exec, from_doc, int, one, text, to_doc, uid};
 
 /// Checks an insert-or-replace against the stored row: `expected` `None` inserts (the id
 /// must be free), `Some(v)` replaces version `v` of a row of the same tenant.
-async fn check_put<C: ConnectionTrait>(
+pub(super) async fn check_put<C: ConnectionTrait>(
     c: &C,
     table: &str,
     entity: &'static str,
@@ -46,17 +46,17 @@ async fn check_put<C: ConnectionTrait>(
 }
 
 /// One directory row to insert or replace.
-struct DirectoryRow<'a> {
-    table: &'static str,
-    entity: &'static str,
-    id: Uuid,
-    tenant: Uuid,
-    columns: &'a [&'a str],
-    values: Vec<Value>,
+pub(super) struct DirectoryRow<'a> {
+    pub(super) table: &'static str,
+    pub(super) entity: &'static str,
+    pub(super) id: Uuid,
+    pub(super) tenant: Uuid,
+    pub(super) columns: &'a [&'a str],
+    pub(super) values: Vec<Value>,
 }
 
 /// Inserts or replaces one directory row inside a write transaction.
-async fn put_row(
+pub(super) async fn put_row(
     store: &SqlStore,
     row: DirectoryRow<'_>,
     expected: Option<u64>,

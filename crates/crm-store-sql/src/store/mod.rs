@@ -24,6 +24,7 @@ pub(crate) mod outbound;
 mod outbox;
 mod paging;
 mod responses;
+mod roles;
 #[cfg(feature = "bench")]
 mod seed;
 mod sequence;

@@ -47,6 +47,7 @@ mod outbound;
 mod outbound_links;
 mod outbox;
 mod responses;
+mod roles;
 mod sla;
 mod sla_marks;
 mod sla_remarks;
@@ -100,6 +101,7 @@ pub use outbound::*;
 pub use outbound_links::*;
 pub use outbox::*;
 pub use responses::*;
+pub use roles::*;
 pub use sla::*;
 pub use sla_marks::*;
 pub use sla_remarks::*;
@@ -282,6 +284,8 @@ macro_rules! store_conformance_tests {
             a_case_list_entry_in_use_is_not_deleted,
             tags_category_type_and_parent_filter_the_case_list,
             case_children_are_the_live_children_by_number,
+            roles_round_trip_per_tenant_with_unique_names,
+            a_role_held_by_an_agent_is_not_deleted,
         );
     };
 }

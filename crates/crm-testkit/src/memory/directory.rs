@@ -13,7 +13,7 @@ use super::{MemoryStore, check_version};
 
 /// Checks an insert (`expected` `None`: the id must be free) or an update (`expected`
 /// `Some`: the record must exist in the tenant at that version).
-fn check_put(
+pub(super) fn check_put(
     entity: &'static str,
     id: impl std::fmt::Display,
     stored: Option<(TenantId, u64)>,

@@ -28,6 +28,7 @@ mod mail;
 mod outbound;
 mod outbox;
 mod responses;
+mod roles;
 mod sla;
 mod tasks;
 mod webhooks;
@@ -153,6 +154,8 @@ pub(crate) struct State {
     pub(crate) contacts: contacts::ContactState,
     /// The case lists, by (tenant, kind, key).
     pub(crate) case_lists: BTreeMap<(TenantId, crm_core::case::CaseListKind, String), crm_core::case::CaseListEntry>,
+    /// The tenant-defined roles, by id (ADM-2).
+    pub(crate) roles: BTreeMap<crm_core::ids::RoleId, crm_core::access::TenantRole>,
 }
 
 impl MemoryStore {
