@@ -149,7 +149,10 @@ async fn bad_notify_input_is_a_4xx_naming_the_field_and_writes_nothing(backend: 
         (json!({"html": "<script>only()</script>"}), vec!["html"]),
         (json!({"html": "x", "to": [], "cc": ["not an address"]}), vec!["to", "cc[0]"]),
         (json!({"html": "x", "attachments": [uuid::Uuid::now_v7()]}), vec!["attachments[0]"]),
-        (json!({"html": "x", "attachments": (0..21).map(|_| uuid::Uuid::now_v7()).collect::<Vec<_>>()}), vec!["attachments"]),
+        (
+            json!({"html": "x", "attachments": (0..21).map(|_| uuid::Uuid::now_v7()).collect::<Vec<_>>()}),
+            vec!["attachments"],
+        ),
     ];
     for (body, expected) in cases {
         let problem = api.post(&path, &body).await.problem(422);

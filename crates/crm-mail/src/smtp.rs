@@ -260,8 +260,9 @@ mod tests {
 
     #[test]
     fn an_auto_reply_says_so_in_its_headers() {
-        let raw = String::from_utf8(build_message(&OutgoingMail { auto_submitted: true, ..mail() }).unwrap().formatted())
-            .unwrap();
+        let raw =
+            String::from_utf8(build_message(&OutgoingMail { auto_submitted: true, ..mail() }).unwrap().formatted())
+                .unwrap();
         assert!(raw.contains("Auto-Submitted: auto-replied\r\n"), "{raw}");
         assert!(raw.contains("X-Auto-Response-Suppress: All\r\n"), "{raw}");
     }

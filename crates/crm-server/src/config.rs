@@ -518,7 +518,10 @@ pub struct MailFile {
 
 impl MailFile {
     /// The mail worker's settings this table asks for.
-    fn settings(&self, defaults: &crm_core::service::MailSettings) -> Result<crm_core::service::MailSettings, ConfigError> {
+    fn settings(
+        &self,
+        defaults: &crm_core::service::MailSettings,
+    ) -> Result<crm_core::service::MailSettings, ConfigError> {
         let mut s = defaults.clone();
         if let Some(r) = self.retry {
             s.retry = RetryPolicy {
@@ -529,12 +532,16 @@ impl MailFile {
         }
         match self.lease_secs {
             Some(secs) if (5..=3600).contains(&secs) => s.lease = Duration::from_secs(secs),
-            Some(_) => return Err(ConfigError::Invalid { key: "mail.lease_secs", reason: "must be between 5 and 3600" }),
+            Some(_) => {
+                return Err(ConfigError::Invalid { key: "mail.lease_secs", reason: "must be between 5 and 3600" });
+            }
             None => {}
         }
         match self.concurrency {
             Some(n) if (1..=64).contains(&n) => s.concurrency = n,
-            Some(_) => return Err(ConfigError::Invalid { key: "mail.concurrency", reason: "must be between 1 and 64" }),
+            Some(_) => {
+                return Err(ConfigError::Invalid { key: "mail.concurrency", reason: "must be between 1 and 64" });
+            }
             None => {}
         }
         Ok(s)
@@ -747,13 +754,20 @@ mod tests {
     #[test]
     fn the_mail_workers_settings_are_read_and_bounded() {
         let file: MailFile =
-            toml::from_str("lease_secs = 30\nconcurrency = 16\n[retry]\nbase_delay_secs = 1\nmax_delay_secs = 2\n").unwrap();
+            toml::from_str("lease_secs = 30\nconcurrency = 16\n[retry]\nbase_delay_secs = 1\nmax_delay_secs = 2\n")
+                .unwrap();
         let s = file.settings(&crm_core::service::MailSettings::default()).unwrap();
         assert_eq!((s.lease, s.concurrency), (Duration::from_secs(30), 16));
-        assert_eq!((s.retry.base_delay, s.retry.max_delay, s.retry.max_attempts), (Duration::from_secs(1), Duration::from_secs(2), 12));
+        assert_eq!(
+            (s.retry.base_delay, s.retry.max_delay, s.retry.max_attempts),
+            (Duration::from_secs(1), Duration::from_secs(2), 12)
+        );
         for bad in ["lease_secs = 1", "concurrency = 0", "concurrency = 65"] {
             let file: MailFile = toml::from_str(bad).unwrap();
-            assert!(matches!(file.settings(&crm_core::service::MailSettings::default()), Err(ConfigError::Invalid { .. })), "{bad}");
+            assert!(
+                matches!(file.settings(&crm_core::service::MailSettings::default()), Err(ConfigError::Invalid { .. })),
+                "{bad}"
+            );
         }
     }
 

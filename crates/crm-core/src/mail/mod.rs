@@ -13,13 +13,13 @@ pub mod rules;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-pub use parts::{MAX_MAIL_ATTACHMENT_BYTES, MAX_MAIL_ATTACHMENTS, MailAttachment};
 pub use html::{case_number_in_subject, escape_html, html_to_text, sanitize_html, subject_tag, tagged_subject};
+pub use parts::{MAX_MAIL_ATTACHMENT_BYTES, MAX_MAIL_ATTACHMENTS, MailAttachment};
 
+use crate::attachment::Attachment;
 use crate::case::CaseNumber;
 use crate::customer::EmailAddress;
 use crate::error::{FieldError, ValidationErrors, Validator};
-use crate::attachment::Attachment;
 use crate::ids::{AttachmentId, CaseId, FollowUpId, TenantId};
 use crate::ports::OutgoingMail;
 use crate::text::bounded_text;

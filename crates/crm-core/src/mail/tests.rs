@@ -142,14 +142,17 @@ fn attachments_are_the_cases_an_image_shown_by_cid_goes_inline_and_limits_hold()
     assert_eq!(mail.attachments[1].content_id(), id(1).to_string());
     assert!(mail.html_body.contains(&format!("cid:{}", id(1))), "{}", mail.html_body);
 
-    let shown_nowhere = build(NotifyRequest { html: "<p>x</p>".into(), attachments: vec![id(1)], ..Default::default() });
+    let shown_nowhere =
+        build(NotifyRequest { html: "<p>x</p>".into(), attachments: vec![id(1)], ..Default::default() });
     assert!(!shown_nowhere.unwrap().attachments[0].inline, "an image the HTML does not show is attached");
 
-    let err = build(NotifyRequest { html: "<p>x</p>".into(), attachments: vec![id(9), id(2), id(2)], ..Default::default() })
-        .unwrap_err();
+    let err =
+        build(NotifyRequest { html: "<p>x</p>".into(), attachments: vec![id(9), id(2), id(2)], ..Default::default() })
+            .unwrap_err();
     let fields: Vec<&str> = err.errors().iter().map(|e| e.field.as_str()).collect();
     assert_eq!(fields, vec!["attachments[0]", "attachments[2]"]);
-    let many = build(NotifyRequest { html: "<p>x</p>".into(), attachments: (0..21).map(id).collect(), ..Default::default() })
-        .unwrap_err();
+    let many =
+        build(NotifyRequest { html: "<p>x</p>".into(), attachments: (0..21).map(id).collect(), ..Default::default() })
+            .unwrap_err();
     assert_eq!(many.errors()[0].field, "attachments");
 }

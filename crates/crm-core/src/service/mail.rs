@@ -19,13 +19,13 @@ use super::Crm;
 use super::delivery::{DeliveryReport, RetryPolicy};
 use super::workers::{RoundReport, Worker};
 use crate::access::{Actor, Permission};
+use crate::attachment::Attachment;
 use crate::case::Visibility;
 use crate::customer::{EmailAddress, Identity};
 use crate::error::{Error, Result};
 use crate::event::EventKind;
 use crate::follow_up::{FollowUp, FollowUpKind};
 use crate::ids::{CaseId, FollowUpId};
-use crate::attachment::Attachment;
 use crate::mail::{CaseMail, MAX_MAIL_ATTACHMENTS, MAX_REFERENCES, MailState, NotifyContext, NotifyRequest};
 use crate::ports::{BlobError, MailError, Mailer, OutgoingMail, OutgoingPart};
 use crate::time::{next_id, span};
@@ -86,9 +86,7 @@ impl Crm {
                     .await?
                     .ok_or_else(|| Error::not_found("agent", actor.agent))
             },
-            async {
-                Ok::<_, Error>(self.store.last_message_ids(actor.tenant, case, MAX_REFERENCES_U32).await?)
-            },
+            async { Ok::<_, Error>(self.store.last_message_ids(actor.tenant, case, MAX_REFERENCES_U32).await?) },
         )?;
         let group_reads = agent.groups.iter().map(|g| self.store.get_group(actor.tenant, *g));
         // The attachments named (only when not too many: the rule refuses that anyway).
@@ -236,7 +234,12 @@ impl Crm {
     }
 
     /// Sends one claimed mail and records the outcome.
-    async fn send_claimed_mail(&self, mailer: &dyn Mailer, settings: &MailSettings, mail: &CaseMail) -> Result<Outcome> {
+    async fn send_claimed_mail(
+        &self,
+        mailer: &dyn Mailer,
+        settings: &MailSettings,
+        mail: &CaseMail,
+    ) -> Result<Outcome> {
         let sent = match self.outgoing_with_parts(mail).await {
             Ok(out) => mailer.send(&out).await,
             Err(e) => Err(e),

@@ -207,15 +207,18 @@ async fn a_rule_sets_the_category_of_a_new_case_and_only_an_active_one() {
     assert_eq!(v.errors()[0].field, "rules[0].actions.category");
     env.crm.put_mail_rules(&admin, 0, MailRulesInput { rules: rules("billing") }).await.unwrap();
 
-    let got = env.crm.receive_mail(&admin, mail("a@b.example", "Invoice 42", "i1@b.example", "").as_bytes()).await.unwrap();
+    let got =
+        env.crm.receive_mail(&admin, mail("a@b.example", "Invoice 42", "i1@b.example", "").as_bytes()).await.unwrap();
     assert_eq!(env.crm.get_case(&admin, got.mail.case).await.unwrap().category(), Some("billing"));
-    let other = env.crm.receive_mail(&admin, mail("a@b.example", "Hello", "h1@b.example", "").as_bytes()).await.unwrap();
+    let other =
+        env.crm.receive_mail(&admin, mail("a@b.example", "Hello", "h1@b.example", "").as_bytes()).await.unwrap();
     assert_eq!(env.crm.get_case(&admin, other.mail.case).await.unwrap().category(), None);
 
     // Retired since the rules were written: the case is still made, without it, and noted.
     let retired = CaseListEntryInput { active: Some(false), ..entry("billing") };
     env.crm.put_case_list_entry(&admin, CaseListKind::Category, retired).await.unwrap();
-    let got = env.crm.receive_mail(&admin, mail("a@b.example", "Invoice 43", "i2@b.example", "").as_bytes()).await.unwrap();
+    let got =
+        env.crm.receive_mail(&admin, mail("a@b.example", "Invoice 43", "i2@b.example", "").as_bytes()).await.unwrap();
     assert_eq!(env.crm.get_case(&admin, got.mail.case).await.unwrap().category(), None);
     assert!(got.mail.notes.iter().any(|n| n.contains("category")), "{:?}", got.mail.notes);
 }
@@ -246,7 +249,8 @@ fn base64(bytes: &[u8]) -> String {
     const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::new();
     for c in bytes.chunks(3) {
-        let n = (u32::from(c[0]) << 16) | (u32::from(*c.get(1).unwrap_or(&0)) << 8) | u32::from(*c.get(2).unwrap_or(&0));
+        let n =
+            (u32::from(c[0]) << 16) | (u32::from(*c.get(1).unwrap_or(&0)) << 8) | u32::from(*c.get(2).unwrap_or(&0));
         for i in 0..4 {
             if i <= c.len() {
                 out.push(char::from(T[((n >> (18 - 6 * i)) & 63) as usize]));

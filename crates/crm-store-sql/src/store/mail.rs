@@ -237,7 +237,8 @@ impl MailStore for SqlStore {
         }
         // Only the `Message-ID`s leave the database (not the documents and their bodies),
         // the newest `max` through `case_mails_by_case`.
-        let id = if self.is_postgres() { "CAST(doc AS json) ->> 'message_id'" } else { "json_extract(doc, '$.message_id')" };
+        let id =
+            if self.is_postgres() { "CAST(doc AS json) ->> 'message_id'" } else { "json_extract(doc, '$.message_id')" };
         let sql = format!(
             "SELECT {id} AS message_id FROM case_mails WHERE case_id = ? AND tenant_id = ? \
              ORDER BY queued_at DESC, id DESC{}",
