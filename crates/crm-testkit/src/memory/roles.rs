@@ -29,7 +29,7 @@ impl RoleStore for MemoryStore {
 
     async fn list_roles(&self, tenant: TenantId) -> StoreResult<Vec<TenantRole>> {
         let mut found: Vec<TenantRole> = self.read()?.roles.values().filter(|r| r.tenant == tenant).cloned().collect();
-        found.sort_by(|a, b| (a.name_key(), a.id).cmp(&(b.name_key(), b.id)));
+        found.sort_by_key(|r| (r.name_key(), r.id));
         Ok(found)
     }
 

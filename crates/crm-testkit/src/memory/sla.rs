@@ -55,7 +55,7 @@ impl SlaStore for MemoryStore {
         }
         state.sla.insert(key, setting.clone());
         if let Some(r) = remark {
-            state.meta.insert(r.key.clone(), r.token.clone());
+            state.meta.insert(r.key, r.token);
         }
         Ok(())
     }
@@ -74,7 +74,7 @@ impl SlaStore for MemoryStore {
         check_version("sla_setting", name, stored.version, expected_version)?;
         state.sla.remove(&key);
         if let Some(r) = remark {
-            state.meta.insert(r.key.clone(), r.token.clone());
+            state.meta.insert(r.key, r.token);
         }
         Ok(())
     }
