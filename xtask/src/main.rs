@@ -145,6 +145,11 @@ fn test() -> Result<()> {
     // With the bench features: the tests of the benchmark-only code (bulk seeds, the raw
     // screen pop, the benchmark data) run with the others.
     let mut tests = cargo();
+    // Test threads get 8 MiB of stack (libtest's default is 2 MiB): the e2e tests' futures
+    // and the OpenAPI schema checks recurse deeply in a debug build.
+    if std::env::var_os("RUST_MIN_STACK").is_none() {
+        tests.env("RUST_MIN_STACK", "8388608");
+    }
     tests.env("CRM_TEST_S3_URL", &s3.url).args(["test", "--workspace", "--all-targets", "--features", BENCH_FEATURES]);
     run(tests)?;
     // The embedding example is documentation that must keep working.
