@@ -110,9 +110,3 @@ impl<'a> Marker<'a> {
             .unwrap_or_else(|| (body.chars().take(SNIPPET_CHARS).collect(), Vec::new()))
     }
 }
-
-/// Whether the folded document word `token` answers the query (one word; a [`Marker`]
-/// judges many).
-pub fn matches(matcher: &Matcher, token: &str) -> bool {
-    Marker::new(matcher).matches(token)
-}
