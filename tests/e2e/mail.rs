@@ -148,12 +148,18 @@ async fn bad_notify_input_is_a_4xx_naming_the_field_and_writes_nothing(backend: 
         (json!({"html": "x", "from": format!("{}@crm.example", "a".repeat(250))}), vec!["from"]),
         (json!({"html": "<script>only()</script>"}), vec!["html"]),
         (json!({"html": "x", "to": [], "cc": ["not an address"]}), vec!["to", "cc[0]"]),
+        (json!({"html": "x", "attachments": [uuid::Uuid::now_v7()]}), vec!["attachments[0]"]),
+        (
+            json!({"html": "x", "attachments": (0..21).map(|_| uuid::Uuid::now_v7()).collect::<Vec<_>>()}),
+            vec!["attachments"],
+        ),
     ];
     for (body, expected) in cases {
         let problem = api.post(&path, &body).await.problem(422);
         assert_eq!(fields(&problem), expected, "{body}: {problem}");
     }
     api.post(&path, &json!({"html": "x", "bogus": 1})).await.problem(422);
+    api.post(&path, &json!({"html": "x", "attachments": ["not-a-uuid"]})).await.problem(422);
     api.post(&path, &json!({"subject": "no body"})).await.problem(422);
     let unknown = uuid::Uuid::now_v7();
     api.post(&format!("/api/v1/cases/{unknown}/notify"), &json!({"html": "x"})).await.problem(404);

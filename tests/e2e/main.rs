@@ -25,6 +25,7 @@ mod import_export;
 mod inbound_mail;
 mod knowledge;
 mod mail;
+mod mail_restart;
 mod openapi_check;
 mod outbound;
 mod outbound_links;

@@ -4,8 +4,8 @@ use std::fmt;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use lettre::message::header::ContentType;
-use lettre::message::{Mailbox, MultiPart, SinglePart};
+use lettre::message::header::{ContentType, HeaderName, HeaderValue};
+use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::PoolConfig;
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Tls, TlsParameters};
@@ -13,7 +13,7 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
-use crm_core::ports::{MailError, Mailer, OutgoingMail};
+use crm_core::ports::{MailError, Mailer, OutgoingMail, OutgoingPart};
 
 /// How the connection to the relay is secured.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
@@ -49,7 +49,7 @@ pub struct SmtpConfig {
     /// The environment variable holding the AUTH password.
     #[serde(default)]
     pub password_env: Option<String>,
-    /// Pooled connections kept open (default 4).
+    /// Pooled connections kept open (default 8, as many as the mail worker sends at once).
     #[serde(default)]
     pub pool_size: Option<u32>,
     /// Seconds one SMTP command may take (default 30).
@@ -121,7 +121,7 @@ impl SmtpMailer {
             .port(port)
             .tls(tls)
             .timeout(Some(Duration::from_secs(config.timeout_seconds.unwrap_or(30))))
-            .pool_config(PoolConfig::new().max_size(config.pool_size.unwrap_or(4)));
+            .pool_config(PoolConfig::new().max_size(config.pool_size.unwrap_or(8)));
         let password = config
             .password
             .clone()
@@ -134,8 +134,9 @@ impl SmtpMailer {
 }
 
 /// The RFC 5322 message of a mail: From, To, Cc (Bcc only in the envelope), Subject, the
-/// fixed `Message-ID`, `In-Reply-To` and `References`, and a `multipart/alternative` of the
-/// plain-text and HTML parts.
+/// fixed `Message-ID`, `In-Reply-To` and `References`, `Auto-Submitted: auto-replied` on an
+/// auto-reply, and a `multipart/alternative` of the plain-text and HTML parts; inline images
+/// (`Content-ID`) make it a `multipart/related`, attached files a `multipart/mixed` around it.
 ///
 /// # Errors
 /// `Rejected` for what no relay would take (an address lettre cannot write).
@@ -160,9 +161,38 @@ pub fn build_message(mail: &OutgoingMail) -> Result<Message, MailError> {
     if !mail.references.is_empty() {
         b = b.references(mail.references.join(" "));
     }
-    let body = MultiPart::alternative()
+    if mail.auto_submitted {
+        // RFC 3834: an automatic answer; other responders (RFC 3834 and Exchange's
+        // `X-Auto-Response-Suppress`) must not answer it.
+        b = b
+            .raw_header(HeaderValue::new(HeaderName::new_from_ascii_str("Auto-Submitted"), "auto-replied".to_owned()))
+            .raw_header(HeaderValue::new(HeaderName::new_from_ascii_str("X-Auto-Response-Suppress"), "All".to_owned()));
+    }
+    let mut body = MultiPart::alternative()
         .singlepart(SinglePart::builder().header(ContentType::TEXT_PLAIN).body(mail.text_body.clone()))
         .singlepart(SinglePart::builder().header(ContentType::TEXT_HTML).body(mail.html_body.clone()));
+    let content_type = |p: &OutgoingPart| {
+        ContentType::parse(&p.content_type)
+            .or_else(|_| ContentType::parse("application/octet-stream"))
+            .map_err(|e| MailError::Rejected(format!("attachment {:?}: {e}", p.filename)))
+    };
+    let (inline, attached): (Vec<&OutgoingPart>, Vec<&OutgoingPart>) =
+        mail.parts.iter().partition(|p| p.content_id.is_some());
+    if !inline.is_empty() {
+        let mut related = MultiPart::related().multipart(body);
+        for p in inline {
+            let cid = p.content_id.clone().unwrap_or_default();
+            related = related.singlepart(Attachment::new_inline(cid).body(p.data.clone(), content_type(p)?));
+        }
+        body = related;
+    }
+    if !attached.is_empty() {
+        let mut mixed = MultiPart::mixed().multipart(body);
+        for p in attached {
+            mixed = mixed.singlepart(Attachment::new(p.filename.clone()).body(p.data.clone(), content_type(p)?));
+        }
+        body = mixed;
+    }
     b.multipart(body).map_err(|e| MailError::Rejected(format!("the message cannot be written: {e}")))
 }
 
@@ -200,6 +230,8 @@ mod tests {
             message_id: "<m1@crm.example>".into(),
             in_reply_to: Some("<m0@customer.example>".into()),
             references: vec!["<a@x.example>".into(), "<m0@customer.example>".into()],
+            auto_submitted: false,
+            parts: vec![],
         }
     }
 
@@ -221,8 +253,46 @@ mod tests {
             assert!(raw.contains(needle), "{needle} missing in\n{raw}");
         }
         assert!(!raw.contains("audit@crm.example"), "Bcc travels in the envelope only");
+        assert!(!raw.contains("Auto-Submitted"), "a person's mail is not automatic");
         let envelope = build_message(&mail()).unwrap().envelope().clone();
         assert_eq!(envelope.to().len(), 3);
+    }
+
+    #[test]
+    fn an_auto_reply_says_so_in_its_headers() {
+        let raw =
+            String::from_utf8(build_message(&OutgoingMail { auto_submitted: true, ..mail() }).unwrap().formatted())
+                .unwrap();
+        assert!(raw.contains("Auto-Submitted: auto-replied\r\n"), "{raw}");
+        assert!(raw.contains("X-Auto-Response-Suppress: All\r\n"), "{raw}");
+    }
+
+    #[test]
+    fn inline_images_are_related_and_files_mixed_around_the_alternative() {
+        let parts = vec![
+            OutgoingPart {
+                filename: "logo.png".into(),
+                content_type: "image/png".into(),
+                content_id: Some("0192-logo".into()),
+                data: b"\x89PNG fake".to_vec(),
+            },
+            OutgoingPart {
+                filename: "terms and conditions.pdf".into(),
+                content_type: "application/pdf".into(),
+                content_id: None,
+                data: b"%PDF-1.7 fake".to_vec(),
+            },
+        ];
+        let raw = String::from_utf8(build_message(&OutgoingMail { parts, ..mail() }).unwrap().formatted()).unwrap();
+        let at = |needle: &str| raw.find(needle).unwrap_or_else(|| panic!("{needle} missing in\n{raw}"));
+        assert!(at("multipart/mixed") < at("multipart/related"), "{raw}");
+        assert!(at("multipart/related") < at("multipart/alternative"), "{raw}");
+        at("Content-ID: <0192-logo>");
+        at("Content-Disposition: inline");
+        at("Content-Disposition: attachment; filename=\"terms and conditions.pdf\"");
+        at("Content-Type: application/pdf");
+        let plain = String::from_utf8(build_message(&mail()).unwrap().formatted()).unwrap();
+        assert!(!plain.contains("multipart/mixed") && !plain.contains("multipart/related"), "{plain}");
     }
 
     #[test]

@@ -519,6 +519,49 @@ pub struct MailFile {
     /// The SMTP relay of outgoing mail.
     #[serde(default)]
     pub smtp: Option<crm_mail::SmtpConfig>,
+    /// When a mail the relay could not take is tried again (`[mail.retry]`, the keys of
+    /// `[push_retry]`; defaults 12 attempts, 5 s doubled up to an hour).
+    #[serde(default)]
+    pub retry: Option<PushRetryFile>,
+    /// Seconds a claimed mail is leased to one worker (default 300; 5 to 3600): after a
+    /// crash mid-send, the mail is sent again (same `Message-ID`) when its lease ends.
+    #[serde(default)]
+    pub lease_secs: Option<u64>,
+    /// Mails sent at once (default 8; 1 to 64): keep `smtp.pool_size` as large.
+    #[serde(default)]
+    pub concurrency: Option<usize>,
+}
+
+impl MailFile {
+    /// The mail worker's settings this table asks for.
+    fn settings(
+        &self,
+        defaults: &crm_core::service::MailSettings,
+    ) -> Result<crm_core::service::MailSettings, ConfigError> {
+        let mut s = defaults.clone();
+        if let Some(r) = self.retry {
+            s.retry = RetryPolicy {
+                max_attempts: r.max_attempts.unwrap_or(s.retry.max_attempts),
+                base_delay: r.base_delay_secs.map_or(s.retry.base_delay, Duration::from_secs),
+                max_delay: r.max_delay_secs.map_or(s.retry.max_delay, Duration::from_secs),
+            };
+        }
+        match self.lease_secs {
+            Some(secs) if (5..=3600).contains(&secs) => s.lease = Duration::from_secs(secs),
+            Some(_) => {
+                return Err(ConfigError::Invalid { key: "mail.lease_secs", reason: "must be between 5 and 3600" });
+            }
+            None => {}
+        }
+        match self.concurrency {
+            Some(n) if (1..=64).contains(&n) => s.concurrency = n,
+            Some(_) => {
+                return Err(ConfigError::Invalid { key: "mail.concurrency", reason: "must be between 1 and 64" });
+            }
+            None => {}
+        }
+        Ok(s)
+    }
 }
 
 /// The `[push_retry]` table.
@@ -681,6 +724,10 @@ impl Config {
                     key: "search.poll_interval_ms",
                     reason: "must be between 50 and 5000",
                 })?,
+                mail: match &file.mail {
+                    Some(m) => m.settings(&defaults.mail)?,
+                    None => defaults.mail.clone(),
+                },
                 mailer: match file.mail.and_then(|m| m.smtp) {
                     Some(smtp) => Some(std::sync::Arc::new(crm_mail::SmtpMailer::new(&smtp).map_err(|_| {
                         ConfigError::Invalid { key: "mail.smtp", reason: "TLS needs a valid host name" }
@@ -717,6 +764,28 @@ mod tests {
         let file = read_file(&path).unwrap();
         let smtp = file.mail.as_ref().and_then(|m| m.smtp.as_ref()).map(|s| s.host.clone());
         assert_eq!(smtp.as_deref(), Some("smtp.example.com"));
+        let mail = file.mail.as_ref().unwrap().settings(&crm_core::service::MailSettings::default()).unwrap();
+        assert_eq!((mail.lease, mail.concurrency, mail.retry.max_attempts), (Duration::from_secs(300), 8, 12));
+    }
+
+    #[test]
+    fn the_mail_workers_settings_are_read_and_bounded() {
+        let file: MailFile =
+            toml::from_str("lease_secs = 30\nconcurrency = 16\n[retry]\nbase_delay_secs = 1\nmax_delay_secs = 2\n")
+                .unwrap();
+        let s = file.settings(&crm_core::service::MailSettings::default()).unwrap();
+        assert_eq!((s.lease, s.concurrency), (Duration::from_secs(30), 16));
+        assert_eq!(
+            (s.retry.base_delay, s.retry.max_delay, s.retry.max_attempts),
+            (Duration::from_secs(1), Duration::from_secs(2), 12)
+        );
+        for bad in ["lease_secs = 1", "concurrency = 0", "concurrency = 65"] {
+            let file: MailFile = toml::from_str(bad).unwrap();
+            assert!(
+                matches!(file.settings(&crm_core::service::MailSettings::default()), Err(ConfigError::Invalid { .. })),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

@@ -6,6 +6,7 @@
 
 mod html;
 pub mod inbound;
+mod parts;
 pub mod received;
 pub mod rules;
 
@@ -13,11 +14,13 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 pub use html::{case_number_in_subject, escape_html, html_to_text, sanitize_html, subject_tag, tagged_subject};
+pub use parts::{MAX_MAIL_ATTACHMENT_BYTES, MAX_MAIL_ATTACHMENTS, MailAttachment};
 
+use crate::attachment::Attachment;
 use crate::case::CaseNumber;
 use crate::customer::EmailAddress;
 use crate::error::{FieldError, ValidationErrors, Validator};
-use crate::ids::{CaseId, FollowUpId, TenantId};
+use crate::ids::{AttachmentId, CaseId, FollowUpId, TenantId};
 use crate::ports::OutgoingMail;
 use crate::text::bounded_text;
 
@@ -104,6 +107,13 @@ pub struct CaseMail {
     pub queued_at: DateTime<Utc>,
     /// Accepted by the server at.
     pub sent_at: Option<DateTime<Utc>>,
+    /// An auto-reply of the email rules (sent with `Auto-Submitted: auto-replied`), not a
+    /// person's mail.
+    #[serde(default)]
+    pub auto_submitted: bool,
+    /// The stored attachments it carries (attached, or inline images).
+    #[serde(default)]
+    pub attachments: Vec<MailAttachment>,
 }
 
 impl CaseMail {
@@ -120,6 +130,8 @@ impl CaseMail {
             message_id: self.message_id.clone(),
             in_reply_to: self.in_reply_to.clone(),
             references: self.references.clone(),
+            auto_submitted: self.auto_submitted,
+            parts: Vec::new(),
         }
     }
 }
@@ -151,6 +163,11 @@ pub struct NotifyRequest {
     /// Append the agent's signature (default true).
     #[serde(default)]
     pub signature: Option<bool>,
+    /// Stored attachments of the case or its follow-ups to send with it (at most 20, 18 MiB
+    /// together). An image the HTML shows as `<img src="cid:<its id>">` goes inline.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<String>))]
+    pub attachments: Vec<AttachmentId>,
 }
 
 /// What the use case knows when it builds a notify: the defaults and what the agent may use.
@@ -170,6 +187,8 @@ pub struct NotifyContext<'a> {
     pub signature: Option<&'a str>,
     /// The case's earlier mails' `Message-ID`s, oldest first.
     pub earlier: &'a [String],
+    /// The requested attachments found on the case (the request's other ids are not).
+    pub attachments: &'a [Attachment],
 }
 
 fn addresses(v: &mut Validator, field: &str, input: &[String]) -> Vec<EmailAddress> {
@@ -194,7 +213,8 @@ impl NotifyRequest {
     /// # Errors
     /// Every bad field, named: an address that does not parse or is longer than 254
     /// characters, a From the agent may not use, no recipient, a subject with a line break
-    /// (header injection) or too long, an empty or oversized body.
+    /// (header injection) or too long, an empty or oversized body, an attachment that is
+    /// not the case's, named twice, too many or too large together.
     pub fn build(
         self,
         ctx: &NotifyContext<'_>,
@@ -251,6 +271,7 @@ impl NotifyRequest {
         if text.trim().is_empty() && !html.contains("<img") {
             v.push(FieldError::new("html", "must not be empty"));
         }
+        let attachments = parts::mail_attachments(&mut v, &self.attachments, ctx.attachments, &html);
         v.finish()?;
         let Some(from) = from else { return Err(FieldError::new("from", "is required").into()) };
         if self.signature.unwrap_or(true)
@@ -282,6 +303,8 @@ impl NotifyRequest {
             reply: None,
             queued_at: now,
             sent_at: None,
+            auto_submitted: false,
+            attachments,
         })
     }
 }

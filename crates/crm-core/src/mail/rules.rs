@@ -65,6 +65,9 @@ pub struct MailActions {
     /// Set the case's priority.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub priority: Option<Priority>,
+    /// Set the case's category: an active key of the tenant's category list (ADR 0030).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
     /// Create a case for a mail that matches no case (default: true when no rule says).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub create_case: Option<bool>,
@@ -126,6 +129,9 @@ pub struct MailDecision {
     /// The priority of a new case.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub priority: Option<Priority>,
+    /// The category of a new case.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
     /// Whether a mail that matches no case makes one.
     pub create_case: bool,
     /// The auto-reply to send (before the loop and rate checks).
@@ -285,7 +291,7 @@ impl MailRules {
     }
 
     /// Runs the rules over a mail's context: every matching rule's actions apply in order
-    /// (a later group or priority wins; the first auto-reply is kept) until a rule stops.
+    /// (a later group, priority or category wins; the first auto-reply is kept) until a rule stops.
     pub fn decide(&self, ctx: &HashMap<String, Value>) -> MailDecision {
         let mut decision = MailDecision { create_case: true, ..MailDecision::default() };
         let mut create: Option<bool> = None;
@@ -300,6 +306,9 @@ impl MailRules {
             }
             if a.priority.is_some() {
                 decision.priority = a.priority;
+            }
+            if a.category.is_some() {
+                decision.category.clone_from(&a.category);
             }
             if a.create_case.is_some() {
                 create = a.create_case;

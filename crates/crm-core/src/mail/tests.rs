@@ -13,6 +13,7 @@ struct Fixture {
     allowed: Vec<EmailAddress>,
     customer: Vec<EmailAddress>,
     earlier: Vec<String>,
+    attachments: Vec<crate::attachment::Attachment>,
 }
 
 fn fixture() -> Fixture {
@@ -21,6 +22,24 @@ fn fixture() -> Fixture {
         allowed: vec![addr("agent@crm.example"), addr("support@crm.example")],
         customer: vec![addr("jane@customer.example"), addr("jane.work@customer.example")],
         earlier: vec!["<a@crm.example>".into(), "<b@crm.example>".into()],
+        attachments: vec![stored(1, "logo.png", "image/png", 1_000), stored(2, "terms.pdf", "application/pdf", 2_000)],
+    }
+}
+
+/// A stored attachment of the case.
+fn stored(n: u128, name: &str, content_type: &str, size: u64) -> crate::attachment::Attachment {
+    crate::attachment::Attachment {
+        id: crate::ids::AttachmentId::from_uuid(uuid::Uuid::from_u128(n)),
+        tenant: crate::ids::TenantId::from_uuid(uuid::Uuid::from_u128(1)),
+        case: crate::ids::CaseId::from_uuid(uuid::Uuid::from_u128(2)),
+        follow_up: None,
+        filename: name.into(),
+        content_type: content_type.into(),
+        size,
+        sha256: crate::ports::BlobKey::from_digest(&[u8::try_from(n).unwrap(); 32]),
+        origin: crate::attachment::AttachmentOrigin::File,
+        uploaded_by: crate::ids::AgentId::from_uuid(uuid::Uuid::from_u128(3)),
+        uploaded_at: Utc.with_ymd_and_hms(2026, 12, 7, 8, 0, 0).unwrap(),
     }
 }
 
@@ -33,6 +52,7 @@ fn ctx(f: &Fixture) -> NotifyContext<'_> {
         customer_addresses: &f.customer,
         signature: Some("Alex\nSupport <team>"),
         earlier: &f.earlier,
+        attachments: &f.attachments,
     }
 }
 
@@ -110,4 +130,29 @@ fn the_signature_can_be_left_out_and_a_tagged_subject_is_kept() {
     .unwrap();
     assert_eq!(mail.subject, "Re: [#CS-000123] Broken router");
     assert_eq!(mail.html_body, "Hello");
+}
+
+#[test]
+fn attachments_are_the_cases_an_image_shown_by_cid_goes_inline_and_limits_hold() {
+    let id = |n: u128| crate::ids::AttachmentId::from_uuid(uuid::Uuid::from_u128(n));
+    let html = format!(r#"<p>Our logo: <img src="cid:{}"></p>"#, id(1));
+    let mail = build(NotifyRequest { html, attachments: vec![id(2), id(1)], ..Default::default() }).unwrap();
+    let got: Vec<(&str, bool)> = mail.attachments.iter().map(|a| (a.filename.as_str(), a.inline)).collect();
+    assert_eq!(got, vec![("terms.pdf", false), ("logo.png", true)]);
+    assert_eq!(mail.attachments[1].content_id(), id(1).to_string());
+    assert!(mail.html_body.contains(&format!("cid:{}", id(1))), "{}", mail.html_body);
+
+    let shown_nowhere =
+        build(NotifyRequest { html: "<p>x</p>".into(), attachments: vec![id(1)], ..Default::default() });
+    assert!(!shown_nowhere.unwrap().attachments[0].inline, "an image the HTML does not show is attached");
+
+    let err =
+        build(NotifyRequest { html: "<p>x</p>".into(), attachments: vec![id(9), id(2), id(2)], ..Default::default() })
+            .unwrap_err();
+    let fields: Vec<&str> = err.errors().iter().map(|e| e.field.as_str()).collect();
+    assert_eq!(fields, vec!["attachments[0]", "attachments[2]"]);
+    let many =
+        build(NotifyRequest { html: "<p>x</p>".into(), attachments: (0..21).map(id).collect(), ..Default::default() })
+            .unwrap_err();
+    assert_eq!(many.errors()[0].field, "attachments");
 }

@@ -61,6 +61,10 @@ pub trait MailStore: Send + Sync {
     /// One mail of the tenant.
     async fn mail(&self, tenant: TenantId, id: FollowUpId) -> StoreResult<Option<CaseMail>>;
 
+    /// The `Message-ID`s of a case's last `max` mails, oldest first (what a notify's
+    /// `In-Reply-To` and `References` name): only those, not the mails.
+    async fn last_message_ids(&self, tenant: TenantId, case: CaseId, max: u32) -> StoreResult<Vec<String>>;
+
     /// A case's mails, oldest first.
     async fn mails_of_case(&self, tenant: TenantId, case: CaseId) -> StoreResult<Vec<CaseMail>>;
 

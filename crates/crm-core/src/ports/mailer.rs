@@ -28,6 +28,26 @@ pub struct OutgoingMail {
     pub in_reply_to: Option<String>,
     /// `References`, oldest first.
     pub references: Vec<String>,
+    /// An answer made by a machine (an email rule's auto-reply): the adapter writes
+    /// `Auto-Submitted: auto-replied` (RFC 3834) and asks other responders not to answer
+    /// (`X-Auto-Response-Suppress: All`), so two auto-responders never loop.
+    pub auto_submitted: bool,
+    /// The files it carries, read from the blob store by the `mail` worker.
+    pub parts: Vec<OutgoingPart>,
+}
+
+/// A file a mail carries.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutgoingPart {
+    /// File name.
+    pub filename: String,
+    /// Media type.
+    pub content_type: String,
+    /// Inline (shown by the HTML as `cid:<content_id>`, in a `multipart/related`) when set;
+    /// attached otherwise.
+    pub content_id: Option<String>,
+    /// The bytes.
+    pub data: Vec<u8>,
 }
 
 /// Why a mail was not sent.

@@ -42,7 +42,7 @@ pub use inbound_mail::InboundMailStore;
 pub use knowledge::KnowledgeStore;
 pub use live_feed::LiveFeedStore;
 pub use mail::MailStore;
-pub use mailer::{MailError, Mailer, OutgoingMail};
+pub use mailer::{MailError, Mailer, OutgoingMail, OutgoingPart};
 pub use meta::MetaStore;
 pub use outbound::OutboundStore;
 pub use responses::ResponseStore;

@@ -17,10 +17,10 @@ use super::{Crm, check_version};
 use crate::access::{Actor, Permission};
 use crate::attachment::{Attachment, AttachmentOrigin, SNIFF_PREFIX, sanitize_filename, sniff};
 use crate::case::history::{FieldMap, diff};
-use crate::case::{Case, CaseContext, NewCase};
+use crate::case::{Case, CaseContext, CaseListKind, CaseLists, NewCase};
 use crate::custom_field::{FieldEntity, FieldKey, FieldValue};
 use crate::customer::{AccountNumber, Customer, CustomerStatus, Identity};
-use crate::error::{Conflict, Error, Result, StoreError};
+use crate::error::{Conflict, Error, FieldError, Result, StoreError, Validator};
 use crate::event::{DomainEvent, EventKind};
 use crate::follow_up::{FollowUp, FollowUpKind};
 use crate::ids::{CaseId, FollowUpId};
@@ -98,6 +98,7 @@ impl Crm {
         if let Some(mail) = self.store.inbound_mail_by_message_id(actor.tenant, &parsed.message_id).await? {
             return Ok(duplicate(mail));
         }
+        let mut notes = parsed.notes.clone();
         let customer = self.sender_card(actor, &parsed).await?;
         let landing = self.landing(actor, &parsed).await?;
         let decision = match &landing.case {
@@ -137,7 +138,7 @@ impl Crm {
                 let Some(customer) = &customer else {
                     return Err(Error::invalid("message", "the sender's address is missing: no case can be made"));
                 };
-                let (case, history) = self.case_for_mail(actor, &parsed, customer, &decision).await?;
+                let (case, history) = self.case_for_mail(actor, &parsed, customer, &decision, &mut notes).await?;
                 events.push(self.event(
                     actor,
                     EventKind::CaseCreated {
@@ -151,7 +152,6 @@ impl Crm {
             }
         };
         let id: FollowUpId = next_id(&*self.ids);
-        let mut notes = parsed.notes.clone();
         let raw_key = self.keep_raw(raw, &mut notes).await;
         let attachments = self.keep_parts(actor, &parsed, case.id, id, &mut notes).await;
         let auto_reply = match &decision.auto_reply {
@@ -297,13 +297,15 @@ impl Crm {
     }
 
     /// A new case for a mail: open (a draft when the tenant's required case fields make an
-    /// open one impossible), with the rules' group and priority.
+    /// open one impossible), with the rules' group, priority and category (a category
+    /// retired since the rules were written is left out and noted).
     async fn case_for_mail(
         &self,
         actor: &Actor,
         parsed: &ParsedMail,
         customer: &Customer,
         decision: &MailDecision,
+        notes: &mut Vec<String>,
     ) -> Result<(Case, Vec<crate::case::CaseHistoryEntry>)> {
         let definitions = self.store.field_definitions(actor.tenant, FieldEntity::Case).await?;
         let tenant = self.tenant(actor.tenant).await?;
@@ -312,6 +314,13 @@ impl Crm {
         let mut input = NewCase::open(customer.id, subject);
         input.group = decision.group;
         input.priority = decision.priority;
+        if let Some(category) = &decision.category {
+            let lists = CaseLists::new(self.store.case_list_entries(actor.tenant, None).await?);
+            match lists.check(CaseListKind::Category, category) {
+                Ok(()) => input.category = Some(category.clone()),
+                Err(e) => notes.push(format!("the rules' category was not set: {}", e.reason)),
+            }
+        }
         input.origin_channel = Some(Channel::Email);
         let ctx =
             || CaseContext { definitions: &definitions, region: Some(tenant.default_region), now: self.clock.now() };
@@ -455,6 +464,8 @@ impl Crm {
             reply: None,
             queued_at: now,
             sent_at: None,
+            auto_submitted: true,
+            attachments: Vec::new(),
         };
         let follow_up = FollowUp {
             id,
@@ -535,6 +546,18 @@ impl Crm {
             {
                 return Err(Error::invalid(format!("rules[{i}].actions.group"), "is not a group of the tenant"));
             }
+        }
+        if input.rules.iter().any(|r| r.actions.category.is_some()) {
+            let lists = CaseLists::new(self.store.case_list_entries(actor.tenant, None).await?);
+            let mut v = Validator::new();
+            for (i, rule) in input.rules.iter().enumerate() {
+                if let Some(c) = &rule.actions.category
+                    && let Err(e) = lists.check(CaseListKind::Category, c)
+                {
+                    v.push(FieldError::new(format!("rules[{i}].actions.category"), e.reason));
+                }
+            }
+            v.finish()?;
         }
         let set = MailRuleSet { rules: input.rules, version: expected + 1, updated_at: Some(self.clock.now()) };
         self.store.put_mail_rules(actor.tenant, &set, expected).await?;

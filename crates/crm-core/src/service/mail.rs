@@ -13,19 +13,21 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use futures::StreamExt;
 
 use super::Crm;
 use super::delivery::{DeliveryReport, RetryPolicy};
 use super::workers::{RoundReport, Worker};
 use crate::access::{Actor, Permission};
+use crate::attachment::Attachment;
 use crate::case::Visibility;
 use crate::customer::{EmailAddress, Identity};
 use crate::error::{Error, Result};
 use crate::event::EventKind;
 use crate::follow_up::{FollowUp, FollowUpKind};
 use crate::ids::{CaseId, FollowUpId};
-use crate::mail::{CaseMail, MailState, NotifyContext, NotifyRequest};
-use crate::ports::{MailError, Mailer};
+use crate::mail::{CaseMail, MAX_MAIL_ATTACHMENTS, MAX_REFERENCES, MailState, NotifyContext, NotifyRequest};
+use crate::ports::{BlobError, MailError, Mailer, OutgoingMail, OutgoingPart};
 use crate::time::{next_id, span};
 
 /// The tunables of the mail worker.
@@ -37,6 +39,9 @@ pub struct MailSettings {
     pub lease: Duration,
     /// Mails per round.
     pub batch: u32,
+    /// Mails of a round in flight at once (the relay's connection pool should hold as
+    /// many connections).
+    pub concurrency: usize,
     /// When a mail the server could not take is tried again, and when it is a dead letter.
     pub retry: RetryPolicy,
 }
@@ -47,10 +52,14 @@ impl Default for MailSettings {
             poll_interval: Duration::from_millis(250),
             lease: Duration::from_secs(300),
             batch: 50,
+            concurrency: 8,
             retry: RetryPolicy::default(),
         }
     }
 }
+
+/// [`MAX_REFERENCES`] as the store's count.
+const MAX_REFERENCES_U32: u32 = MAX_REFERENCES as u32;
 
 /// The most mails a queue listing returns.
 pub const MAX_MAIL_LIST: u32 = 500;
@@ -66,32 +75,45 @@ impl Crm {
     /// field of the request.
     pub async fn notify(&self, actor: &Actor, case: CaseId, request: NotifyRequest) -> Result<CaseMail> {
         actor.require(Permission::CaseEdit)?;
-        let record = self.load_case(actor, case).await?;
-        let agent = self
-            .store
-            .get_agent(actor.tenant, actor.agent)
-            .await?
-            .ok_or_else(|| Error::not_found("agent", actor.agent))?;
-        let groups = self.store.list_groups(actor.tenant).await?;
+        // The reads are independent but for the customer (the case's) and the groups (the
+        // agent's): two rounds of concurrent reads, and of the case's earlier mails only the
+        // last `Message-ID`s.
+        let (record, agent, earlier) = futures::try_join!(
+            async { self.load_case(actor, case).await },
+            async {
+                self.store
+                    .get_agent(actor.tenant, actor.agent)
+                    .await?
+                    .ok_or_else(|| Error::not_found("agent", actor.agent))
+            },
+            async { Ok::<_, Error>(self.store.last_message_ids(actor.tenant, case, MAX_REFERENCES_U32).await?) },
+        )?;
+        let group_reads = agent.groups.iter().map(|g| self.store.get_group(actor.tenant, *g));
+        // The attachments named (only when not too many: the rule refuses that anyway).
+        let wanted = if request.attachments.len() <= MAX_MAIL_ATTACHMENTS { &request.attachments[..] } else { &[] };
+        let attachment_reads = wanted.iter().map(|a| self.store.attachment(actor.tenant, *a));
+        let (customer, groups, found) = futures::try_join!(
+            self.store.get_customer(actor.tenant, record.customer()),
+            futures::future::try_join_all(group_reads),
+            futures::future::try_join_all(attachment_reads),
+        )?;
+        let attachments: Vec<Attachment> = found.into_iter().flatten().filter(|a| a.case == case).collect();
         let mut allowed: Vec<EmailAddress> = vec![agent.email.clone()];
         allowed.extend(agent.profile.default_from.iter().cloned());
-        for g in groups.iter().filter(|g| agent.groups.contains(&g.id)) {
+        for g in groups.iter().flatten() {
             allowed.extend(g.mail_addresses.iter().cloned());
         }
-        let customer_addresses: Vec<EmailAddress> =
-            match self.store.get_customer(actor.tenant, record.customer()).await? {
-                Some(c) => c
-                    .identities()
-                    .iter()
-                    .filter_map(|i| match i {
-                        Identity::Email { address, .. } => Some(address.clone()),
-                        _ => None,
-                    })
-                    .collect(),
-                None => Vec::new(),
-            };
-        let earlier: Vec<String> =
-            self.store.mails_of_case(actor.tenant, case).await?.into_iter().map(|m| m.message_id).collect();
+        let customer_addresses: Vec<EmailAddress> = match customer {
+            Some(c) => c
+                .identities()
+                .iter()
+                .filter_map(|i| match i {
+                    Identity::Email { address, .. } => Some(address.clone()),
+                    _ => None,
+                })
+                .collect(),
+            None => Vec::new(),
+        };
         let ctx = NotifyContext {
             number: record.number,
             case_subject: record.subject(),
@@ -100,6 +122,7 @@ impl Crm {
             customer_addresses: &customer_addresses,
             signature: agent.profile.signature.as_deref(),
             earlier: &earlier,
+            attachments: &attachments,
         };
         let id: FollowUpId = next_id(&*self.ids);
         let now = self.clock.now();
@@ -171,36 +194,91 @@ impl Crm {
         let mails = self.store.claim_mails(now, now + span(settings.lease), settings.batch).await?;
         let mut report =
             DeliveryReport { claimed: u32::try_from(mails.len()).unwrap_or(u32::MAX), ..Default::default() };
-        for mail in mails {
-            match mailer.send(&mail.outgoing()).await {
-                Ok(reply) => {
-                    self.store.mail_sent(mail.id, &reply, self.clock.now()).await?;
-                    report.delivered += 1;
-                }
-                Err(e) => {
-                    let retry_at = match &e {
-                        MailError::Rejected(_) => None,
-                        MailError::Unavailable(_) => settings.retry.next_attempt(
-                            mail.attempts + 1,
-                            self.clock.now(),
-                            None,
-                            mail.id.as_uuid().as_u128(),
-                        ),
-                    };
-                    let reply = match &e {
-                        MailError::Rejected(r) => r.clone(),
-                        MailError::Unavailable(source) => format!("{e}: {source}"),
-                    };
-                    self.store.mail_failed(mail.id, &reply, retry_at).await?;
-                    if retry_at.is_some() {
-                        report.retried += 1;
-                    } else {
-                        report.dead += 1;
-                    }
-                }
+        // Several claimed mails in flight at once over the relay's pool; each outcome is
+        // recorded as soon as it is known (a crash meanwhile leaves the others leased, and
+        // their lease ends).
+        let outcomes = futures::stream::iter(mails)
+            .map(|mail| async move { self.send_claimed_mail(mailer, settings, &mail).await })
+            .buffer_unordered(settings.concurrency.max(1))
+            .collect::<Vec<_>>()
+            .await;
+        for outcome in outcomes {
+            match outcome? {
+                Outcome::Delivered => report.delivered += 1,
+                Outcome::Retried => report.retried += 1,
+                Outcome::Dead => report.dead += 1,
             }
         }
         Ok(report)
+    }
+
+    /// What the mailer sends for `mail`: with its attachments' bytes read from the blob
+    /// store. A blob that is gone (the attachment was deleted meanwhile) is a permanent
+    /// failure; a blob store that cannot be read now, a temporary one.
+    async fn outgoing_with_parts(&self, mail: &CaseMail) -> std::result::Result<OutgoingMail, MailError> {
+        let mut out = mail.outgoing();
+        if mail.attachments.is_empty() {
+            return Ok(out);
+        }
+        let Some(blobs) = &self.blobs else {
+            return Err(MailError::Unavailable("no blob store is configured: the attachments cannot be read".into()));
+        };
+        for a in &mail.attachments {
+            let gone = |e: BlobError| match e {
+                BlobError::NotFound(_) => {
+                    MailError::Rejected(format!("attachment {} ({:?}) is no longer stored", a.id, a.filename))
+                }
+                other => MailError::Unavailable(Box::new(other)),
+            };
+            let mut stream = blobs.get(&a.blob).await.map_err(gone)?;
+            let mut data = Vec::with_capacity(usize::try_from(a.size).unwrap_or(0));
+            while let Some(chunk) = stream.next().await {
+                data.extend_from_slice(&chunk.map_err(gone)?);
+            }
+            out.parts.push(OutgoingPart {
+                filename: a.filename.clone(),
+                content_type: a.content_type.clone(),
+                content_id: a.inline.then(|| a.content_id()),
+                data,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Sends one claimed mail and records the outcome.
+    async fn send_claimed_mail(
+        &self,
+        mailer: &dyn Mailer,
+        settings: &MailSettings,
+        mail: &CaseMail,
+    ) -> Result<Outcome> {
+        let sent = match self.outgoing_with_parts(mail).await {
+            Ok(out) => mailer.send(&out).await,
+            Err(e) => Err(e),
+        };
+        match sent {
+            Ok(reply) => {
+                self.store.mail_sent(mail.id, &reply, self.clock.now()).await?;
+                Ok(Outcome::Delivered)
+            }
+            Err(e) => {
+                let retry_at = match &e {
+                    MailError::Rejected(_) => None,
+                    MailError::Unavailable(_) => settings.retry.next_attempt(
+                        mail.attempts + 1,
+                        self.clock.now(),
+                        None,
+                        mail.id.as_uuid().as_u128(),
+                    ),
+                };
+                let reply = match &e {
+                    MailError::Rejected(r) => r.clone(),
+                    MailError::Unavailable(source) => format!("{e}: {source}"),
+                };
+                self.store.mail_failed(mail.id, &reply, retry_at).await?;
+                Ok(if retry_at.is_some() { Outcome::Retried } else { Outcome::Dead })
+            }
+        }
     }
 
     /// The `mail` worker: [`Crm::deliver_mails`] rounds through `mailer`. The program adds
@@ -209,6 +287,13 @@ impl Crm {
     pub fn mail_worker(&self, mailer: Arc<dyn Mailer>, settings: MailSettings) -> Arc<dyn Worker> {
         Arc::new(MailWorker { crm: self.clone(), mailer, settings })
     }
+}
+
+/// What became of one claimed mail.
+enum Outcome {
+    Delivered,
+    Retried,
+    Dead,
 }
 
 struct MailWorker {

@@ -812,6 +812,9 @@ impl crate::ports::MailStore for MockStore {
     async fn mail(&self, tenant: TenantId, id: crate::ids::FollowUpId) -> StoreResult<Option<crate::mail::CaseMail>> {
         self.mail_store.mail(tenant, id).await
     }
+    async fn last_message_ids(&self, tenant: TenantId, case: CaseId, max: u32) -> StoreResult<Vec<String>> {
+        self.mail_store.last_message_ids(tenant, case, max).await
+    }
     async fn mails_of_case(&self, tenant: TenantId, case: CaseId) -> StoreResult<Vec<crate::mail::CaseMail>> {
         self.mail_store.mails_of_case(tenant, case).await
     }

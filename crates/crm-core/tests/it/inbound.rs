@@ -12,7 +12,7 @@ use futures::StreamExt;
 use proptest::prelude::*;
 use sha2::{Digest, Sha256};
 
-use crm_core::case::{NewCase, Priority};
+use crm_core::case::{CaseListEntryInput, CaseListKind, NewCase, Priority};
 use crm_core::customer::{IdentityInput, NewCustomer};
 use crm_core::follow_up::FollowUpKind;
 use crm_core::mail::received::Threading;
@@ -170,6 +170,8 @@ async fn rules_route_set_priority_refuse_cases_and_auto_reply_only_to_people_wit
     assert_eq!(queued.len(), 1);
     assert!(queued[0].text_body.contains(&case.number.to_string()), "{}", queued[0].text_body);
     assert_eq!(queued[0].in_reply_to.as_deref(), Some("<u1@b.example>"));
+    assert!(queued[0].auto_submitted, "an auto-reply goes out with Auto-Submitted: auto-replied");
+    assert!(queued[0].outgoing().auto_submitted);
 
     let bot = mail("bot@b.example", "Out of office", "o1@b.example", "Auto-Submitted: auto-replied\r\n");
     let got = env.crm.receive_mail(&admin, bot.as_bytes()).await.unwrap();
@@ -185,6 +187,40 @@ async fn rules_route_set_priority_refuse_cases_and_auto_reply_only_to_people_wit
         env.crm.simulate_mail_rules(&admin, MailSimulation { raw: Some(spam), mail: None, rules: None }).await.unwrap();
     assert_eq!(sim.decision.matched, vec!["spam".to_owned()]);
     assert!(!sim.decision.create_case);
+}
+
+#[tokio::test]
+async fn a_rule_sets_the_category_of_a_new_case_and_only_an_active_one() {
+    let env = env().await;
+    let admin = env.tenant.admin_actor();
+    let entry = |key: &str| CaseListEntryInput { key: key.into(), label: key.into(), active: None };
+    env.crm.put_case_list_entry(&admin, CaseListKind::Category, entry("billing")).await.unwrap();
+    let rules = |category: &str| -> Vec<MailRule> {
+        serde_json::from_value(serde_json::json!([
+            {"name": "invoices", "condition": {"field": "subject", "op": "contains", "value": "invoice",
+             "ignore_case": true}, "actions": {"category": category}}
+        ]))
+        .unwrap()
+    };
+    let refused = env.crm.put_mail_rules(&admin, 0, MailRulesInput { rules: rules("nope") }).await.unwrap_err();
+    let crm_core::Error::Validation(v) = refused else { panic!("a validation error: {refused:?}") };
+    assert_eq!(v.errors()[0].field, "rules[0].actions.category");
+    env.crm.put_mail_rules(&admin, 0, MailRulesInput { rules: rules("billing") }).await.unwrap();
+
+    let got =
+        env.crm.receive_mail(&admin, mail("a@b.example", "Invoice 42", "i1@b.example", "").as_bytes()).await.unwrap();
+    assert_eq!(env.crm.get_case(&admin, got.mail.case).await.unwrap().category(), Some("billing"));
+    let other =
+        env.crm.receive_mail(&admin, mail("a@b.example", "Hello", "h1@b.example", "").as_bytes()).await.unwrap();
+    assert_eq!(env.crm.get_case(&admin, other.mail.case).await.unwrap().category(), None);
+
+    // Retired since the rules were written: the case is still made, without it, and noted.
+    let retired = CaseListEntryInput { active: Some(false), ..entry("billing") };
+    env.crm.put_case_list_entry(&admin, CaseListKind::Category, retired).await.unwrap();
+    let got =
+        env.crm.receive_mail(&admin, mail("a@b.example", "Invoice 43", "i2@b.example", "").as_bytes()).await.unwrap();
+    assert_eq!(env.crm.get_case(&admin, got.mail.case).await.unwrap().category(), None);
+    assert!(got.mail.notes.iter().any(|n| n.contains("category")), "{:?}", got.mail.notes);
 }
 
 #[tokio::test]
@@ -206,6 +242,50 @@ Content-Disposition: attachment; filename=\"../../etc/passwd\"\r\nContent-Transf
     assert!(!atts[0].filename.contains('/'), "{}", atts[0].filename);
     let f = env.crm.follow_ups(&admin, got.mail.case).await.unwrap();
     assert!(!f[0].body.contains("script") && !f[0].body.contains("onclick"), "{}", f[0].body);
+}
+
+/// Standard base64 (the test's own: crm-core has no base64 dependency).
+fn base64(bytes: &[u8]) -> String {
+    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for c in bytes.chunks(3) {
+        let n =
+            (u32::from(c[0]) << 16) | (u32::from(*c.get(1).unwrap_or(&0)) << 8) | u32::from(*c.get(2).unwrap_or(&0));
+        for i in 0..4 {
+            if i <= c.len() {
+                out.push(char::from(T[((n >> (18 - 6 * i)) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// 8-bit garbage (bytes that are no UTF-8, undeclared) in the subject and the body, and a
+/// decompression-bomb image (a PNG header declaring 100,000 × 100,000 pixels) attached: the
+/// mail is stored, readable, with the bomb dropped and noted; never an error.
+#[tokio::test]
+async fn eight_bit_garbage_is_read_lossily_and_a_bomb_image_is_dropped_and_noted() {
+    let env = env().await;
+    let admin = env.tenant.admin_actor();
+    let mut png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR".to_vec();
+    png.extend_from_slice(&100_000_u32.to_be_bytes());
+    png.extend_from_slice(&100_000_u32.to_be_bytes());
+    png.extend_from_slice(&[8, 6, 0, 0, 0, 0, 0, 0, 0]);
+    let mut raw: Vec<u8> = b"From: x@y.example\r\nSubject: caf\xe9 \xff\xfe r\xc3\r\nMessage-ID: <g1@y.example>\r\n\
+MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\
+Content-Transfer-Encoding: 8bit\r\n\r\nna\xefve \x80\x81\xfe bytes\r\n--b\r\nContent-Type: image/png; name=\"bomb.png\"\r\n\
+Content-Disposition: attachment; filename=\"bomb.png\"\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+        .to_vec();
+    raw.extend_from_slice(base64(&png).as_bytes());
+    raw.extend_from_slice(b"\r\n--b--\r\n");
+    let got = env.crm.receive_mail(&admin, &raw).await.unwrap();
+    assert_eq!(got.attachments, 0, "the bomb is not stored");
+    assert!(got.mail.notes.iter().any(|n| n.contains("bomb.png")), "{:?}", got.mail.notes);
+    assert!(got.mail.subject.contains("caf"), "{}", got.mail.subject);
+    let f = env.crm.follow_ups(&admin, got.mail.case).await.unwrap();
+    assert!(f[0].body.contains("bytes"), "{}", f[0].body);
 }
 
 #[tokio::test]

@@ -240,6 +240,25 @@ impl MailStore for SqlStore {
         row.as_ref().map(mail_from_row).transpose()
     }
 
+    async fn last_message_ids(&self, tenant: TenantId, case: CaseId, max: u32) -> StoreResult<Vec<String>> {
+        if max == 0 {
+            return Ok(Vec::new());
+        }
+        // Only the `Message-ID`s leave the database (not the documents and their bodies),
+        // the newest `max` through `case_mails_by_case`.
+        let id =
+            if self.is_postgres() { "CAST(doc AS json) ->> 'message_id'" } else { "json_extract(doc, '$.message_id')" };
+        let sql = format!(
+            "SELECT {id} AS message_id FROM case_mails WHERE case_id = ? AND tenant_id = ? \
+             ORDER BY queued_at DESC, id DESC{}",
+            limit(max.into())
+        );
+        let rows = all(&self.read, &sql, vec![uid(case), uid(tenant)]).await.map_err(db)?;
+        let mut ids = rows.iter().map(|r| col::<String>(r, "message_id")).collect::<StoreResult<Vec<_>>>()?;
+        ids.reverse();
+        Ok(ids)
+    }
+
     async fn mails_of_case(&self, tenant: TenantId, case: CaseId) -> StoreResult<Vec<CaseMail>> {
         let sql =
             format!("SELECT {COLUMNS} FROM case_mails WHERE case_id = ? AND tenant_id = ? ORDER BY queued_at, id");

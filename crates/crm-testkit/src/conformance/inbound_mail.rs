@@ -82,6 +82,8 @@ fn reply(ctx: &Ctx, case: CaseId) -> (FollowUp, CaseMail) {
         reply: None,
         queued_at: ctx.now,
         sent_at: None,
+        auto_submitted: true,
+        attachments: vec![],
     };
     (follow_up(ctx, id, case, FollowUpKind::OutboundEmail), mail)
 }

@@ -55,6 +55,8 @@ pub(super) fn mail(ctx: &Ctx, case: CaseId, at: DateTime<Utc>) -> (FollowUp, Cas
         reply: None,
         queued_at: at,
         sent_at: None,
+        auto_submitted: false,
+        attachments: vec![],
     };
     (follow_up, mail)
 }
@@ -193,4 +195,37 @@ pub async fn mails_are_claimed_by_one_worker_at_a_time(factory: &dyn StoreFactor
     for id in ids {
         ctx.store.mail_sent(id, "250 ok", now).await.unwrap();
     }
+}
+
+/// `last_message_ids`: the `Message-ID`s of a case's newest `max` mails, oldest first; none
+/// of another case's or another tenant's. (Due thousands of days after the suite's `now`,
+/// so no other test's cross-tenant claim takes them.)
+pub async fn a_cases_last_message_ids_are_the_newest_oldest_first(factory: &dyn StoreFactory) {
+    let mut ctx = Ctx::new(factory).await;
+    ctx.now += Duration::days(4_000);
+    let s = &ctx.store;
+    let tenant = ctx.tenant();
+    let customer = ctx.customer("Threads", vec![]).await;
+    let case = ctx.case(&customer, |_| {}).await;
+    let other = ctx.case(&customer, |_| {}).await;
+    assert!(s.last_message_ids(tenant, case.id, 20).await.unwrap().is_empty());
+    let mut ids = Vec::new();
+    // Queued out of order: the order is the queue time's, not the write's.
+    for (i, secs) in [3_i64, 1, 4, 2, 5].into_iter().enumerate() {
+        let (f, mut m) = mail(&ctx, case.id, ctx.now + Duration::seconds(secs));
+        m.auto_submitted = i == 0;
+        s.queue_mail(&f, &m, &[]).await.unwrap();
+        ids.push((secs, m.message_id));
+    }
+    let (f, m) = mail(&ctx, other.id, ctx.now + Duration::seconds(9));
+    s.queue_mail(&f, &m, &[]).await.unwrap();
+    ids.sort();
+    let expected: Vec<String> = ids.into_iter().map(|(_, id)| id).collect();
+    assert_eq!(s.last_message_ids(tenant, case.id, 3).await.unwrap(), expected[2..].to_vec());
+    assert_eq!(s.last_message_ids(tenant, case.id, 20).await.unwrap(), expected);
+    assert!(s.last_message_ids(tenant, case.id, 0).await.unwrap().is_empty());
+    let sibling = ctx.sibling().await;
+    assert!(s.last_message_ids(sibling.tenant(), case.id, 20).await.unwrap().is_empty(), "another tenant's case");
+    let auto: Vec<bool> = s.mails_of_case(tenant, case.id).await.unwrap().iter().map(|m| m.auto_submitted).collect();
+    assert_eq!(auto.iter().filter(|a| **a).count(), 1, "the auto-reply mark is kept");
 }

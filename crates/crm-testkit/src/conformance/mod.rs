@@ -246,6 +246,7 @@ macro_rules! store_conformance_tests {
             remark_requests_are_recorded_with_their_settings_and_replaced_once,
             mails_are_queued_claimed_and_dead_lettered,
             mails_are_claimed_by_one_worker_at_a_time,
+            a_cases_last_message_ids_are_the_newest_oldest_first,
             received_mails_are_written_whole_once_per_message_id,
             mail_rule_sets_are_replaced_at_their_version,
             scripts_are_drafted_published_and_versions_kept,

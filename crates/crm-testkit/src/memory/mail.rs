@@ -120,6 +120,15 @@ impl MailStore for MemoryStore {
         Ok(state.mails.get(&id).filter(|r| r.mail.tenant == tenant).map(|r| r.mail.clone()))
     }
 
+    async fn last_message_ids(&self, tenant: TenantId, case: CaseId, max: u32) -> StoreResult<Vec<String>> {
+        let state = self.read()?;
+        let mut found: Vec<&CaseMail> =
+            state.mails.values().map(|r| &r.mail).filter(|m| m.tenant == tenant && m.case == case).collect();
+        found.sort_by_key(|m| (m.queued_at, m.id));
+        let start = found.len().saturating_sub(usize::try_from(max).unwrap_or(usize::MAX));
+        Ok(found[start..].iter().map(|m| m.message_id.clone()).collect())
+    }
+
     async fn mails_of_case(&self, tenant: TenantId, case: CaseId) -> StoreResult<Vec<CaseMail>> {
         let state = self.read()?;
         let mut found: Vec<&CaseMail> =

@@ -120,6 +120,8 @@ fn mail() -> OutgoingMail {
         message_id: "<1@centre.example.com>".into(),
         in_reply_to: None,
         references: vec![],
+        auto_submitted: false,
+        parts: vec![],
     }
 }
 
