@@ -214,11 +214,11 @@ pub async fn a_cases_last_message_ids_are_the_newest_oldest_first(factory: &dyn 
     for (i, secs) in [3_i64, 1, 4, 2, 5].into_iter().enumerate() {
         let (f, mut m) = mail(&ctx, case.id, ctx.now + Duration::seconds(secs));
         m.auto_submitted = i == 0;
-        s.queue_mail(&f, &m, &[]).await.unwrap();
+        s.queue_mail(&f, &m, &[], &[]).await.unwrap();
         ids.push((secs, m.message_id));
     }
     let (f, m) = mail(&ctx, other.id, ctx.now + Duration::seconds(9));
-    s.queue_mail(&f, &m, &[]).await.unwrap();
+    s.queue_mail(&f, &m, &[], &[]).await.unwrap();
     ids.sort();
     let expected: Vec<String> = ids.into_iter().map(|(_, id)| id).collect();
     assert_eq!(s.last_message_ids(tenant, case.id, 3).await.unwrap(), expected[2..].to_vec());
