@@ -17,6 +17,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crm_mail::{SmtpConfig, SmtpMailer};
+use mail_parser::MimeHeaders;
 
 use crate::helpers::{Api, Backend, TestServer, test_settings};
 use crate::{on_both_backends, on_every_store};
@@ -274,8 +275,13 @@ async fn notify_carries_inline_images_and_attachments_from_the_blob_store(backen
     assert!(at("multipart/mixed") < at("multipart/related") && at("multipart/related") < at("multipart/alternative"));
     at(&format!("Content-ID: <{logo}>"));
     at("Content-Disposition: attachment; filename=\"terms.txt\"");
-    at("Terms: the router is yours.");
-    at("iVBORw0KGgo"); // the PNG's first bytes, base64
+    // Both files arrive whole: the text file (bare line feeds) as base64, lines SMTP takes.
+    let parsed = mail_parser::MessageParser::default().parse(raw.as_bytes()).expect("a MIME message");
+    let part =
+        |name: &str| parsed.attachments().find(|a| a.attachment_name() == Some(name)).map(|a| a.contents().to_vec());
+    assert_eq!(part("terms.txt").as_deref(), Some(notes.as_bytes()), "{raw}");
+    let image = parsed.attachments().find(|a| a.content_id() == Some(logo.as_str())).expect("the inline image");
+    assert_eq!(image.contents(), PIXEL_PNG);
 }
 on_every_store!(notify_carries_inline_images_and_attachments_from_the_blob_store);
 

@@ -4,8 +4,8 @@ use std::fmt;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use lettre::message::header::{ContentType, HeaderName, HeaderValue};
-use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
+use lettre::message::header::{ContentTransferEncoding, ContentType, HeaderName, HeaderValue};
+use lettre::message::{Attachment, Body, Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::PoolConfig;
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Tls, TlsParameters};
@@ -176,20 +176,26 @@ pub fn build_message(mail: &OutgoingMail) -> Result<Message, MailError> {
             .or_else(|_| ContentType::parse("application/octet-stream"))
             .map_err(|e| MailError::Rejected(format!("attachment {:?}: {e}", p.filename)))
     };
+    // Files go as base64 whatever they hold: a text file's bare line feeds sent as 7bit
+    // make one line longer than SMTP allows (RFC 5321 4.5.3.1.6), and a server refuses it.
+    let base64 = |p: &OutgoingPart| {
+        Body::new_with_encoding(p.data.clone(), ContentTransferEncoding::Base64)
+            .map_err(|_| MailError::Rejected(format!("attachment {:?} cannot be encoded", p.filename)))
+    };
     let (inline, attached): (Vec<&OutgoingPart>, Vec<&OutgoingPart>) =
         mail.parts.iter().partition(|p| p.content_id.is_some());
     if !inline.is_empty() {
         let mut related = MultiPart::related().multipart(body);
         for p in inline {
             let cid = p.content_id.clone().unwrap_or_default();
-            related = related.singlepart(Attachment::new_inline(cid).body(p.data.clone(), content_type(p)?));
+            related = related.singlepart(Attachment::new_inline(cid).body(base64(p)?, content_type(p)?));
         }
         body = related;
     }
     if !attached.is_empty() {
         let mut mixed = MultiPart::mixed().multipart(body);
         for p in attached {
-            mixed = mixed.singlepart(Attachment::new(p.filename.clone()).body(p.data.clone(), content_type(p)?));
+            mixed = mixed.singlepart(Attachment::new(p.filename.clone()).body(base64(p)?, content_type(p)?));
         }
         body = mixed;
     }
@@ -293,6 +299,20 @@ mod tests {
         at("Content-Type: application/pdf");
         let plain = String::from_utf8(build_message(&mail()).unwrap().formatted()).unwrap();
         assert!(!plain.contains("multipart/mixed") && !plain.contains("multipart/related"), "{plain}");
+    }
+
+    #[test]
+    fn a_text_file_with_bare_line_feeds_goes_as_base64_lines_an_smtp_server_takes() {
+        let parts = vec![OutgoingPart {
+            filename: "terms.txt".into(),
+            content_type: "text/plain".into(),
+            content_id: None,
+            data: "Terms: the router is yours.\n".repeat(80).into_bytes(),
+        }];
+        let raw = String::from_utf8(build_message(&OutgoingMail { parts, ..mail() }).unwrap().formatted()).unwrap();
+        assert!(raw.contains("Content-Transfer-Encoding: base64"), "{raw}");
+        assert!(raw.split("\r\n").all(|line| line.len() <= 998), "a line longer than RFC 5321 allows:\n{raw}");
+        assert!(!raw.contains("Terms: the router"), "the file is encoded, not sent as it is: {raw}");
     }
 
     #[test]
