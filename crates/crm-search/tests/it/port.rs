@@ -105,6 +105,20 @@ async fn bad_queries_are_query_errors_not_failures() {
 }
 
 #[tokio::test]
+async fn a_short_number_matches_whole_never_as_the_start_of_every_phone() {
+    let t = tenant(1);
+    let (index, _) = corpus_index(t).await;
+    // Two customers' numbers start with +33 (and 336): a country or area code alone is not
+    // a search for them (a prefix walk over every number of the tenant).
+    for q in ["+33", "336", "+33 6"] {
+        let hits = index.search(t, &SearchQuery::new(q, 10)).await.unwrap().hits;
+        assert!(hits.is_empty(), "{q:?} found {:?}", hits.iter().map(|h| h.id.as_u128()).collect::<Vec<_>>());
+    }
+    let hits = index.search(t, &SearchQuery::new("336123", 10)).await.unwrap().hits;
+    assert_eq!(hits.iter().map(|h| h.id.as_u128()).collect::<Vec<_>>(), [101], "six digits are a prefix");
+}
+
+#[tokio::test]
 async fn removal_and_clear_take_documents_out() {
     let t = tenant(1);
     let index = TantivySearchIndex::in_ram().unwrap();
