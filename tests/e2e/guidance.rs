@@ -1,7 +1,8 @@
 //! Guidance over HTTP (GUI-1, GUI-2): a supervisor drafts a script, sees why it cannot be
 //! published, fixes and publishes it; an agent runs it during a call, answer by answer,
 //! resumes it, and its end reaches her stream; alert rules are checked naming the node,
-//! and their alerts come with the screen pop (lookup and CTI call, on the stream too),
+//! and their alerts come with the screen pop (lookup and CTI call, on the stream too, and
+//! again live when a change moves the facts during the call),
 //! during the interaction, and from the dry run.
 
 use std::time::Duration;
@@ -53,13 +54,18 @@ async fn a_script_is_published_then_run_during_a_call(backend: Backend) {
     let alice = t.client_for(&demo.agent.to_string(), "agent").await;
 
     alice.post("/api/v1/scripts", &survey(false)).await.problem(403);
-    // Too many steps: a clear 422 naming `steps` (and a body over the limit is a 413).
+    // Too many steps: a clear 422 naming `steps`, even with long texts (scripts may be
+    // larger than other bodies; over 16 MiB is a 413).
     let many: Vec<Value> = (0..1_001).map(|i| json!({"type": "end", "id": format!("s{i}")})).collect();
     let p = sup.post("/api/v1/scripts", &json!({"name": "Big", "start": "s0", "steps": many})).await.problem(422);
     assert_eq!(fields(&p)[0].0, "steps", "{p}");
-    let huge: Vec<Value> = (0..10_000).map(|i| json!({"type": "end", "id": format!("step_{i}"), "text": ""})).collect();
-    let r = sup.post("/api/v1/scripts", &json!({"name": "Huge", "start": "step_0", "steps": huge})).await;
-    assert!(r.status == StatusCode::PAYLOAD_TOO_LARGE || r.status == StatusCode::UNPROCESSABLE_ENTITY, "{r:?}");
+    let text = "Read this to the customer, slowly. ".repeat(6);
+    let huge: Vec<Value> =
+        (0..10_000).map(|i| json!({"type": "end", "id": format!("step_{i}"), "text": text})).collect();
+    let p = sup.post("/api/v1/scripts", &json!({"name": "Huge", "start": "step_0", "steps": huge})).await.problem(422);
+    assert_eq!(fields(&p)[0].0, "steps", "{p}");
+    let over = "x".repeat(crm_core::script::MAX_SCRIPT_BYTES);
+    sup.post("/api/v1/scripts", &json!({"name": over, "start": "s", "steps": []})).await.problem(413);
 
     // A broken draft is saved, but publishing it lists its faults, naming the steps.
     let created = sup.post("/api/v1/scripts", &survey(true)).await;
@@ -219,6 +225,20 @@ async fn alerts_come_with_the_screen_pop(backend: Backend) {
         .await;
     assert!(p.status.is_client_error(), "{p:?}");
     alice.post("/api/v1/alert-rules/dry-run", &json!({"customer": vera})).await.problem(403);
+
+    // During the call a change moves the customer's facts: the interaction's alerts come
+    // again, live, to the agent on the call.
+    let card = admin.get(&format!("/api/v1/customers/{vera}")).await;
+    let patch = json!({"custom": {"vip": false}});
+    admin.patch(&format!("/api/v1/customers/{vera}"), &card.etag(), &patch).await.expect(StatusCode::OK);
+    // (The call's own changes of the card may push the alerts first: the last push counts.)
+    let mut pushed = Vec::new();
+    while pushed.last().is_none_or(|p: &Value| names(p) != ["repeat"]) {
+        assert!(pushed.len() < 5, "the VIP alert never went: {pushed:?}");
+        let live = events.next_named("alerts", Duration::from_secs(10)).await;
+        assert_eq!(live.data["interaction"], interaction.as_str(), "{:?}", live.data);
+        pushed.push(live.data);
+    }
 }
 
 on_every_store!(alerts_come_with_the_screen_pop);

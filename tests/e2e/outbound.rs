@@ -163,3 +163,57 @@ async fn outbound_calling_end_to_end(backend: Backend) {
     admin.get(&format!("/api/v1/call-lists/{nobody}")).await.problem(404);
 }
 on_every_store!(outbound_calling_end_to_end);
+
+/// A disposition that puts the number on the do-not-call list (the default `do_not_call`
+/// code): the entry closes, the number is listed, and another list's entry for the same
+/// number is never handed out. Such a code on a retry is refused naming its field.
+async fn a_do_not_call_disposition_lists_the_number(backend: Backend) {
+    let t = TestServer::start(&backend).await;
+    let admin = t.admin();
+    let demo = t.demo().clone();
+    let campaign = admin
+        .post("/api/v1/campaigns", &json!({"name": "Renewals", "purpose": "marketing"}))
+        .await
+        .expect(StatusCode::CREATED);
+    let lists = format!("/api/v1/campaigns/{}/call-lists", id(&campaign));
+    let bad = admin
+        .post(
+            &lists,
+            &json!({"name": "Bad", "outcomes": [
+                {"code": "later", "reached": false, "action": "retry", "after_minutes": 5, "do_not_call": true}]}),
+        )
+        .await
+        .problem(422);
+    assert!(bad.to_string().contains("outcomes[0].do_not_call"), "{bad}");
+    let new_list = |name: &str| {
+        json!({"name": name, "assignment": {"agents": [demo.admin]},
+            "window": {"from": "00:00:00", "until": "23:59:59"}})
+    };
+    let first = id(&admin.post(&lists, &new_list("First")).await.expect(StatusCode::CREATED));
+    let second = id(&admin.post(&lists, &new_list("Second")).await.expect(StatusCode::CREATED));
+    let cara = admin
+        .post(
+            "/api/v1/customers",
+            &json!({"name": "Cara Nepas", "identities": [{"type": "phone", "number": "+33 1 44 55 66 77"}]}),
+        )
+        .await
+        .expect(StatusCode::CREATED);
+    for list in [&first, &second] {
+        let report = admin
+            .post(&format!("/api/v1/call-lists/{list}/entries"), &json!({"entries": [{"customer": id(&cara)}]}))
+            .await
+            .expect(StatusCode::OK);
+        assert_eq!(report["imported"], 1, "{report}");
+    }
+    let entry = admin.post(&format!("/api/v1/call-lists/{first}/next"), &json!({})).await.expect(StatusCode::OK);
+    let outcome = format!("/api/v1/call-lists/{first}/entries/{}/outcome", id(&entry));
+    let done = admin.post(&outcome, &json!({"disposition": "do_not_call"})).await.expect(StatusCode::OK);
+    answers("an outcome", Method::POST, &outcome, 200, &done);
+    assert_eq!((done["entry"]["state"].as_str(), done["do_not_call"].as_bool()), (Some("closed"), Some(true)));
+    let listed = admin.get("/api/v1/do-not-call").await.expect(StatusCode::OK);
+    assert_eq!(listed[0]["phone"], "+33144556677", "{listed}");
+    assert!(listed[0]["reason"].as_str().is_some_and(|r| r.contains("do_not_call")), "{listed}");
+    let none = admin.send(admin.request(Method::POST, &format!("/api/v1/call-lists/{second}/next"))).await;
+    assert_eq!(none.status, StatusCode::NO_CONTENT, "the number is on the list: {}", none.text);
+}
+on_every_store!(a_do_not_call_disposition_lists_the_number);

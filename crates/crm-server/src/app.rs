@@ -138,8 +138,7 @@ pub fn api() -> (Router<AppState>, OpenApi) {
         .routes(routes!(inbound_mail::raw))
         .routes(routes!(inbound_mail::rules, inbound_mail::put_rules))
         .routes(routes!(inbound_mail::simulate))
-        .routes(routes!(guidance::scripts, guidance::create_script))
-        .routes(routes!(guidance::script, guidance::update_script))
+        .merge(script_routes())
         .routes(routes!(guidance::publish_script))
         .routes(routes!(guidance::script_versions))
         .routes(routes!(guidance::script_version))
@@ -204,6 +203,15 @@ fn inbound_mail_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::<AppState>::new()
         .routes(routes!(inbound_mail::receive))
         .layer(DefaultBodyLimit::max(crm_core::mail::inbound::MAX_INBOUND_BYTES))
+}
+
+/// The script drafts (GUI-1): up to [`crm_core::script::MAX_SCRIPT_BYTES`], past the JSON
+/// body limit, so that a script with too many steps is told so (422 naming `steps`).
+fn script_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::<AppState>::new()
+        .routes(routes!(guidance::scripts, guidance::create_script))
+        .routes(routes!(guidance::script, guidance::update_script))
+        .layer(DefaultBodyLimit::max(crm_core::script::MAX_SCRIPT_BYTES))
 }
 
 /// The event stream, documented but kept apart: it is exempt from the request timeout.

@@ -231,7 +231,12 @@ impl CallListEntry {
             OutcomeAction::Unreachable => self.close(Closing::Unreachable, now),
         }
         self.version += 1;
-        Ok(RecordedOutcome { entry: self.clone(), disposition: code.code, reached: code.reached })
+        Ok(RecordedOutcome {
+            entry: self.clone(),
+            disposition: code.code,
+            reached: code.reached,
+            do_not_call: code.do_not_call,
+        })
     }
 
     fn close(&mut self, why: Closing, now: DateTime<Utc>) {
@@ -269,6 +274,8 @@ pub struct RecordedOutcome {
     pub disposition: String,
     /// Whether the customer was reached.
     pub reached: bool,
+    /// Whether the code put the entry's number on the do-not-call list.
+    pub do_not_call: bool,
 }
 
 /// A new entry as the caller (or a CSV row) gives it.

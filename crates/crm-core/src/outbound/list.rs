@@ -102,16 +102,22 @@ pub struct OutcomeCode {
     /// For `retry`: minutes to wait (1 – 43,200).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub after_minutes: Option<u32>,
+    /// Puts the entry's number on the tenant's do-not-call list when recorded (the customer
+    /// asked never to be called again, or the number is someone else's). Only for a code
+    /// that closes the entry.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub do_not_call: bool,
 }
 
 impl OutcomeCode {
     fn new(code: &str, reached: bool, action: OutcomeAction, after_minutes: Option<u32>) -> Self {
-        Self { code: code.to_owned(), reached, action, after_minutes }
+        Self { code: code.to_owned(), reached, action, after_minutes, do_not_call: false }
     }
 
     /// The codes a list gets when none are given: `no_answer` and `busy` retry (60 and 15
     /// minutes), `voicemail` retries after 4 hours, `callback` calls back, `success`,
-    /// `refused` and `wrong_number` close.
+    /// `refused` and `wrong_number` close, `do_not_call` closes and puts the number on the
+    /// do-not-call list.
     pub fn defaults() -> Vec<Self> {
         vec![
             Self::new("no_answer", false, OutcomeAction::Retry, Some(60)),
@@ -121,6 +127,7 @@ impl OutcomeCode {
             Self::new("success", true, OutcomeAction::Success, None),
             Self::new("refused", true, OutcomeAction::Failure, None),
             Self::new("wrong_number", false, OutcomeAction::Unreachable, None),
+            Self { do_not_call: true, ..Self::new("do_not_call", true, OutcomeAction::Failure, None) },
         ]
     }
 }
@@ -279,6 +286,12 @@ fn check_list(v: &mut Validator, l: &CallList) {
             }
             (_, Some(_)) => v.push(FieldError::new(format!("outcomes[{i}].after_minutes"), "is only for a retry")),
             (_, None) => {}
+        }
+        if o.do_not_call && matches!(o.action, OutcomeAction::Retry | OutcomeAction::Callback) {
+            v.push(FieldError::new(
+                format!("outcomes[{i}].do_not_call"),
+                "is only for a code that closes the entry (success, failure, unreachable)",
+            ));
         }
     }
 }

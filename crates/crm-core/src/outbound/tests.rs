@@ -150,6 +150,13 @@ fn outcomes_retry_call_back_and_close() {
     assert_eq!((r.entry.state(), r.entry.closing()), (EntryState::Closed, Some(Closing::MaxAttempts)));
     let p = Progress::of([&r.entry]);
     assert_eq!((p.done, p.pending, p.reachable, p.succeeded), (1, 0, 1, 0));
+
+    // The default `do_not_call` code closes the entry and says the number goes on the list.
+    let mut e = entry(2, "UTC", "+4930123457", 0, t0(), 0, None, false);
+    e.lease_to(a, t0() + Duration::minutes(10));
+    let r = e.record_outcome(&l, &c, a, input("do_not_call"), t0()).expect("do not call");
+    assert_eq!((r.entry.state(), r.entry.closing(), r.do_not_call), (EntryState::Closed, Some(Closing::Failure), true));
+    assert!(!l.outcomes.iter().any(|o| o.do_not_call && o.code != "do_not_call"), "one such default code");
 }
 
 /// The reference claim a memory store does: the first eligible entry in claim order.

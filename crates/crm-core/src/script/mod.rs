@@ -54,6 +54,9 @@ pub use validate::{PublishedScript, PublishedScriptRecord, ScriptFault, ScriptFa
 
 /// The most steps a script may hold.
 pub const MAX_STEPS: usize = 1_000;
+/// The largest script document a server reads (16 MiB): room for [`MAX_STEPS`] steps of long
+/// texts, so that a script with too many steps is refused naming `steps`, not for its size.
+pub const MAX_SCRIPT_BYTES: usize = 16 * 1024 * 1024;
 /// The longest text of a step, in characters.
 pub const MAX_TEXT_CHARS: usize = 10_000;
 /// The most choices of a `choice` question.

@@ -42,11 +42,11 @@ impl Crm {
     /// The facts of a customer now, for an interaction of `context`.
     pub(super) async fn customer_facts(
         &self,
-        actor: &Actor,
+        tenant: TenantId,
         customer: &Customer,
         context: InteractionContext,
     ) -> Result<AlertFacts> {
-        let activity = self.store.customer_activity(actor.tenant, customer.id, self.clock.now()).await?;
+        let activity = self.store.customer_activity(tenant, customer.id, self.clock.now()).await?;
         let vip = FieldKey::parse(VIP_FIELD)
             .ok()
             .is_some_and(|k| matches!(customer.custom().get(&k), Some(FieldValue::Boolean(true))));
@@ -120,7 +120,7 @@ impl Crm {
         };
         let customer = self.load_customer(actor, run.customer).await?;
         let context = run.channel.zip(run.direction).or_else(|| run.channel.map(|c| (c, Direction::Inbound)));
-        let facts = self.customer_facts(actor, &customer, context).await?;
+        let facts = self.customer_facts(actor.tenant, &customer, context).await?;
         let alerts = rules.evaluate(&facts);
         let mut shown = serde_json::Map::new();
         let mut fields: Vec<_> = facts.context().into_iter().collect();
@@ -132,7 +132,7 @@ impl Crm {
     }
 
     /// The tenant's compiled rules, cached; `None` when it has none.
-    async fn compiled_alert_rules(&self, tenant: TenantId) -> Result<Option<Arc<AlertRules>>> {
+    pub(super) async fn compiled_alert_rules(&self, tenant: TenantId) -> Result<Option<Arc<AlertRules>>> {
         let now = self.clock.now();
         let cached = self
             .alert_rules_cache
@@ -174,9 +174,10 @@ impl Crm {
         };
         // The cards' aggregate reads run together: a screen pop with several cards waits for
         // the slowest read, not for their sum.
-        let facts =
-            futures::future::try_join_all(cards.iter().map(|card| self.customer_facts(actor, &card.customer, context)))
-                .await?;
+        let facts = futures::future::try_join_all(
+            cards.iter().map(|card| self.customer_facts(actor.tenant, &card.customer, context)),
+        )
+        .await?;
         for (card, facts) in cards.iter_mut().zip(facts) {
             card.alerts = rules.evaluate(&facts);
         }
@@ -197,7 +198,7 @@ impl Crm {
         };
         let customer = self.load_customer(actor, customer).await?;
         let context = Some((interaction.channel, interaction.direction));
-        Ok(rules.evaluate(&self.customer_facts(actor, &customer, context).await?))
+        Ok(rules.evaluate(&self.customer_facts(actor.tenant, &customer, context).await?))
     }
 }
 

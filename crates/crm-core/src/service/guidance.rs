@@ -171,7 +171,7 @@ impl Crm {
         };
         let customer = self.load_customer(actor, customer).await?;
         let context: InteractionContext = Some((interaction.channel, interaction.direction));
-        let mut facts = self.customer_facts(actor, &customer, context).await?.context();
+        let mut facts = self.customer_facts(actor.tenant, &customer, context).await?.context();
         facts.insert("customer.name".to_owned(), Value::Text(customer.name().to_owned()));
         facts.insert("customer.account_number".to_owned(), Value::Text(customer.account_number().to_string()));
         Ok(facts)

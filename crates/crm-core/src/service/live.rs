@@ -108,6 +108,10 @@ impl Crm {
             let payload = to_json(event)?;
             live.extend(agents.into_iter().map(|agent| live_event_of(event, agent, &payload)));
         }
+        // The changes that move a customer's alert facts re-evaluate the alerts of the
+        // interactions open with that customer (GUI-2).
+        let events: Vec<&crate::event::DomainEvent> = entries.iter().map(|e| &e.event).collect();
+        live.extend(self.live_alerts(&events).await?);
         let ids: Vec<EventId> = entries.iter().map(|e| e.event.id).collect();
         let mut report =
             RoundReport { claimed: count(ids.len()), more: ids.len() >= limit as usize, ..RoundReport::default() };

@@ -340,7 +340,15 @@ impl Crm {
         let list = self.get_call_list(actor, entry.list).await?;
         let campaign = self.get_campaign(actor, list.campaign).await?;
         let expected = entry.version();
-        let recorded = entry.record_outcome(&list, &campaign, actor.agent, input, self.clock.now())?;
+        let now = self.clock.now();
+        let recorded = entry.record_outcome(&list, &campaign, actor.agent, input, now)?;
+        if recorded.do_not_call {
+            // Written before the entry: a customer's "never call me again" is kept even when
+            // the entry's write then loses a race (adding a number twice is a no-op).
+            let reason = format!("disposition {} on list {}", recorded.disposition, list.name);
+            let dnc = DoNotCall { phone: entry.phone.clone(), reason: Some(reason), added_at: now };
+            self.store.add_do_not_call(actor.tenant, &dnc).await?;
+        }
         let events = [self.event(
             actor,
             EventKind::OutboundOutcomeRecorded {

@@ -21,7 +21,8 @@ use crate::state::AppState;
 /// The caller's live events as Server-Sent Events (with an API token, or the agents'
 /// console's session cookie): `ready` once connected, then
 /// `screen_pop`, `task_reminder_due`, `task_created`, `case_assigned`, `case_updated`,
-/// `interaction_created` … each with a JSON payload and the feed position as `id`. A client
+/// `interaction_created`, `alerts` (an open interaction's alerts again when a change moved
+/// its customer's facts) … each with a JSON payload and the feed position as `id`. A client
 /// that reconnects with `Last-Event-ID` first gets what it missed (kept 10 minutes).
 #[utoipa::path(get, path = "/api/v1/events", tag = "events",
     params(("Last-Event-ID" = Option<String>, Header, description = "resume after this event")),
