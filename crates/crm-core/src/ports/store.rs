@@ -534,7 +534,10 @@ pub trait DirectoryStore: Send + Sync {
     ///
     /// # Errors
     /// `Duplicate { field: "email" }` when another agent of the tenant has the address;
-    /// `StaleVersion`; `NotFound` on update of a missing agent.
+    /// `StaleVersion`; `NotFound` on update of a missing agent; `InvalidReference { field:
+    /// "custom_role" }` when its custom role is not a role of its tenant, checked atomically
+    /// with the write (a role deleted concurrently is never left named by an agent, see
+    /// [`crate::ports::RoleStore::delete_role`]).
     async fn put_agent(&self, agent: &Agent, expected_version: Option<u64>) -> StoreResult<()>;
 
     /// An agent.

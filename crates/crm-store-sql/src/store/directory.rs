@@ -62,31 +62,80 @@ pub(super) async fn put_row(
     expected: Option<u64>,
     value_of: impl Fn(&str) -> Option<String> + Send,
 ) -> StoreResult<()> {
-    let DirectoryRow { table, entity, id, tenant, columns, values } = row;
     let tx = store.begin().await?;
-    let result = async {
-        check_put(&tx, table, entity, id, tenant, expected).await?;
-        let sql = if expected.is_none() {
-            let names = columns.join(", ");
-            format!("INSERT INTO {table} (id, tenant_id, {names}) VALUES (?, ?, {})", crate::sql::marks(columns.len()))
-        } else {
-            let sets: Vec<String> = columns.iter().map(|c| format!("{c} = ?")).collect();
-            format!("UPDATE {table} SET {} WHERE id = ? AND tenant_id = ?", sets.join(", "))
-        };
-        let values = if expected.is_none() {
-            let mut v = vec![uid(id), uid(tenant)];
-            v.extend(values);
-            v
-        } else {
-            let mut v = values;
-            v.extend([uid(id), uid(tenant)]);
-            v
-        };
-        exec(&tx, &sql, values).await.map_err(|e| with_value(db(e), &value_of))?;
-        Ok(())
-    }
-    .await;
+    let result = put_row_in(&tx, row, expected, value_of).await;
     finish(tx, result).await
+}
+
+/// Inserts or replaces one directory row in the caller's transaction.
+async fn put_row_in<C: ConnectionTrait>(
+    c: &C,
+    row: DirectoryRow<'_>,
+    expected: Option<u64>,
+    value_of: impl Fn(&str) -> Option<String> + Send,
+) -> StoreResult<()> {
+    let DirectoryRow { table, entity, id, tenant, columns, values } = row;
+    check_put(c, table, entity, id, tenant, expected).await?;
+    let sql = if expected.is_none() {
+        let names = columns.join(", ");
+        format!("INSERT INTO {table} (id, tenant_id, {names}) VALUES (?, ?, {})", crate::sql::marks(columns.len()))
+    } else {
+        let sets: Vec<String> = columns.iter().map(|c| format!("{c} = ?")).collect();
+        format!("UPDATE {table} SET {} WHERE id = ? AND tenant_id = ?", sets.join(", "))
+    };
+    let values = if expected.is_none() {
+        let mut v = vec![uid(id), uid(tenant)];
+        v.extend(values);
+        v
+    } else {
+        let mut v = values;
+        v.extend([uid(id), uid(tenant)]);
+        v
+    };
+    exec(c, &sql, values).await.map_err(|e| with_value(db(e), &value_of))?;
+    Ok(())
+}
+
+/// Checks in the write's transaction that `role` is a role of `tenant`, holding it (on
+/// PostgreSQL, `FOR SHARE`) until the transaction ends: a delete of the role waits for the
+/// agent's write and then sees its holder, or wins first and the agent's write is refused.
+async fn check_role_held<C: ConnectionTrait>(
+    store: &SqlStore,
+    c: &C,
+    tenant: TenantId,
+    role: crm_core::ids::RoleId,
+) -> StoreResult<()> {
+    let lock = if store.backend == sea_orm::DbBackend::Postgres { " FOR SHARE" } else { "" };
+    let sql = format!("SELECT 1 AS found FROM tenant_roles WHERE id = ? AND tenant_id = ?{lock}");
+    if one(c, &sql, vec![uid(role), uid(tenant)]).await.map_err(db)?.is_none() {
+        return Err(StoreError::InvalidReference {
+            field: "custom_role".into(),
+            reason: format!("no role {role} in the tenant (deleted meanwhile?)"),
+        });
+    }
+    Ok(())
+}
+
+/// Inserts or replaces an agent's row in the caller's transaction.
+async fn put_agent_row<C: ConnectionTrait>(c: &C, agent: &Agent, expected_version: Option<u64>) -> StoreResult<()> {
+    put_row_in(
+        c,
+        DirectoryRow {
+            table: "agents",
+            entity: "agent",
+            id: agent.id.as_uuid(),
+            tenant: agent.tenant.as_uuid(),
+            columns: &["email_key", "name", "version", "doc"],
+            values: vec![text(agent.email.key()), text(agent.name.as_str()), int(agent.version), text(to_doc(agent)?)],
+        },
+        expected_version,
+        |field| match field {
+            "email" => Some(agent.email.to_string()),
+            "id" => Some(agent.id.to_string()),
+            _ => None,
+        },
+    )
+    .await
 }
 
 #[async_trait]
@@ -136,29 +185,15 @@ impl DirectoryStore for SqlStore {
     }
 
     async fn put_agent(&self, agent: &Agent, expected_version: Option<u64>) -> StoreResult<()> {
-        put_row(
-            self,
-            DirectoryRow {
-                table: "agents",
-                entity: "agent",
-                id: agent.id.as_uuid(),
-                tenant: agent.tenant.as_uuid(),
-                columns: &["email_key", "name", "version", "doc"],
-                values: vec![
-                    text(agent.email.key()),
-                    text(agent.name.as_str()),
-                    int(agent.version),
-                    text(to_doc(agent)?),
-                ],
-            },
-            expected_version,
-            |field| match field {
-                "email" => Some(agent.email.to_string()),
-                "id" => Some(agent.id.to_string()),
-                _ => None,
-            },
-        )
-        .await
+        let tx = self.begin().await?;
+        let result = async {
+            if let Some(role) = agent.custom_role {
+                check_role_held(self, &tx, agent.tenant, role).await?;
+            }
+            put_agent_row(&tx, agent, expected_version).await
+        }
+        .await;
+        finish(tx, result).await
     }
 
     async fn get_agent(&self, tenant: TenantId, id: AgentId) -> StoreResult<Option<Agent>> {

@@ -287,6 +287,7 @@ macro_rules! store_conformance_tests {
             case_children_are_the_live_children_by_number,
             roles_round_trip_per_tenant_with_unique_names,
             a_role_held_by_an_agent_is_not_deleted,
+            a_role_deleted_while_assigned_is_never_left_named,
         );
     };
 }

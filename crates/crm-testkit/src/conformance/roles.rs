@@ -90,3 +90,50 @@ pub async fn a_role_held_by_an_agent_is_not_deleted(factory: &dyn StoreFactory) 
     assert_not_found(s.delete_role(tenant, held.id, 1).await);
     assert_not_found(s.delete_role(tenant, ctx.id::<RoleId>(), 1).await);
 }
+
+/// An agent's custom role must be a role of its tenant, checked with the write; a role
+/// deleted while it is being assigned is never left named by an agent: of a concurrent
+/// delete and assignment, either the delete is refused (the agent holds it) or the
+/// assignment is (the role is gone), never both written.
+pub async fn a_role_deleted_while_assigned_is_never_left_named(factory: &dyn StoreFactory) {
+    let ctx = Ctx::new(factory).await;
+    let (s, tenant) = (&ctx.store, ctx.tenant());
+    let other = ctx.sibling().await;
+    let foreign = role(&other, "Elsewhere", &[Permission::CaseRead]);
+    s.put_role(&foreign, None).await.unwrap();
+    for ghost in [foreign.id, ctx.id::<RoleId>()] {
+        let named = Agent { custom_role: Some(ghost), version: 2, ..ctx.t.agent.clone() };
+        match s.put_agent(&named, Some(1)).await {
+            Err(StoreError::InvalidReference { field, .. }) => assert_eq!(field, "custom_role"),
+            other => panic!("expected InvalidReference(custom_role), got {other:?}"),
+        }
+    }
+    assert_eq!(s.get_agent(tenant, ctx.t.agent.id).await.unwrap().unwrap().version, 1, "nothing written");
+
+    let mut version = 1;
+    for round in 0..12 {
+        let r = role(&ctx, &format!("Shift {round}"), &[Permission::CaseRead]);
+        s.put_role(&r, None).await.unwrap();
+        let assigned = Agent { custom_role: Some(r.id), version: version + 1, ..ctx.t.agent.clone() };
+        let (s1, s2) = (s.clone(), s.clone());
+        let assign = tokio::spawn(async move { s1.put_agent(&assigned, Some(version)).await });
+        let delete = tokio::spawn(async move { s2.delete_role(tenant, r.id, 1).await });
+        let (assign, delete) = (assign.await.unwrap(), delete.await.unwrap());
+        let stored = s.get_agent(tenant, ctx.t.agent.id).await.unwrap().unwrap();
+        let role_left = s.get_role(tenant, r.id).await.unwrap();
+        match (&assign, &delete) {
+            (Ok(()), Err(StoreError::Conflict(_))) => {
+                assert_eq!((stored.custom_role, role_left.is_some()), (Some(r.id), true), "round {round}");
+            }
+            (Err(StoreError::InvalidReference { .. }), Ok(())) => {
+                assert_eq!((stored.version, role_left), (version, None), "round {round}");
+            }
+            other => panic!("round {round}: a delete and an assignment of one role both or neither held: {other:?}"),
+        }
+        // Back to no custom role for the next round.
+        let current = stored.version;
+        let cleared = Agent { custom_role: None, version: current + 1, ..stored };
+        s.put_agent(&cleared, Some(current)).await.unwrap();
+        version = current + 1;
+    }
+}

@@ -82,6 +82,14 @@ impl DirectoryStore for MemoryStore {
         if state.agents.values().any(|a| a.tenant == agent.tenant && a.id != agent.id && a.email.key() == key) {
             return Err(StoreError::duplicate("email", agent.email.as_str()));
         }
+        if let Some(role) = agent.custom_role
+            && !state.roles.get(&role).is_some_and(|r| r.tenant == agent.tenant)
+        {
+            return Err(StoreError::InvalidReference {
+                field: "custom_role".into(),
+                reason: format!("no role {role} in the tenant (deleted meanwhile?)"),
+            });
+        }
         state.agents.insert(agent.id, agent.clone());
         Ok(())
     }
