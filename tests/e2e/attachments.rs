@@ -23,7 +23,8 @@ fn form(filename: &str, declared: &str, bytes: &[u8]) -> Vec<u8> {
     body
 }
 
-async fn upload(api: &Api, path: &str, filename: &str, declared: &str, bytes: &[u8]) -> Reply {
+/// Uploads one file to `path` (a case's or a follow-up's attachments) as a multipart form.
+pub(crate) async fn upload(api: &Api, path: &str, filename: &str, declared: &str, bytes: &[u8]) -> Reply {
     let request = api
         .request(Method::POST, path)
         .header("content-type", format!("multipart/form-data; boundary={BOUNDARY}"))

@@ -201,21 +201,9 @@ async fn notify_goes_through_a_real_smtp_server_exactly_once_across_an_outage(ba
 }
 on_both_backends!(notify_goes_through_a_real_smtp_server_exactly_once_across_an_outage);
 
-/// A `multipart/form-data` upload of one file to `path`; answers the stored attachment's id.
+/// Uploads one file to `path`; answers the stored attachment's id.
 async fn upload(api: &Api, path: &str, filename: &str, content_type: &str, bytes: &[u8]) -> String {
-    const BOUNDARY: &str = "crm-e2e-mail-boundary";
-    let mut body = format!(
-        "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\n\
-         Content-Type: {content_type}\r\n\r\n"
-    )
-    .into_bytes();
-    body.extend_from_slice(bytes);
-    body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
-    let request = api
-        .request(reqwest::Method::POST, path)
-        .header("content-type", format!("multipart/form-data; boundary={BOUNDARY}"))
-        .body(body);
-    let stored = api.send(request).await.expect(StatusCode::CREATED);
+    let stored = crate::attachments::upload(api, path, filename, content_type, bytes).await.expect(StatusCode::CREATED);
     stored["id"].as_str().expect("an attachment id").to_owned()
 }
 
