@@ -720,6 +720,7 @@ pub trait Store:
     + super::ContactStore
     + super::CaseCatalogueStore
     + super::RoleStore
+    + super::MailboxStore
     + std::fmt::Debug
 {
 }
@@ -752,6 +753,7 @@ impl<T> Store for T where
         + super::ContactStore
         + super::CaseCatalogueStore
         + super::RoleStore
+        + super::MailboxStore
         + std::fmt::Debug
 {
 }

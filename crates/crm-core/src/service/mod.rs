@@ -32,6 +32,7 @@ mod leads;
 mod live;
 mod lookup;
 mod mail;
+mod mailbox;
 mod merge;
 mod messages;
 #[cfg(test)]
@@ -73,6 +74,7 @@ pub use imports::CustomerImportCheck;
 pub use inbound_mail::{AUTO_REPLIES_PER_SENDER, AUTO_REPLY_WINDOW_HOURS, MailSimulation, MailSimulationResult};
 pub use lookup::{Agenda, MAX_LOOKUP_MATCHES};
 pub use mail::{MAX_MAIL_LIST, MailSettings};
+pub use mailbox::{MailboxPoll, MailboxPollError, MailboxSettings};
 pub use merge::MergePreview;
 pub use organisations::{MAX_ORGANISATION_MATCHES, OrganisationLookup};
 pub use outbound::{ImportReport, ImportRow, MAX_IMPORT_ROWS, MAX_OUTBOUND_PAGE, RowError};
