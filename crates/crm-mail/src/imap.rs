@@ -64,6 +64,22 @@ impl fmt::Debug for ImapConfig {
     }
 }
 
+impl ImapConfig {
+    /// `INBOX` of a server on `host:port` without TLS (a server on loopback: tests), with a
+    /// 30 s timeout.
+    pub fn plain(host: impl Into<String>, port: u16, user: impl Into<String>, password: impl Into<String>) -> Self {
+        Self {
+            host: host.into(),
+            port,
+            tls: TlsMode::None,
+            user: user.into(),
+            password: SecretString::from(password.into()),
+            mailbox: "INBOX".into(),
+            timeout: Duration::from_secs(30),
+        }
+    }
+}
+
 /// A mailbox on an IMAP server, behind the core's `MailboxSource` port.
 pub struct ImapMailbox {
     inner: Arc<Inner>,
