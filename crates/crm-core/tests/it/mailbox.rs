@@ -18,11 +18,11 @@ use crate::inbound::{env, mail};
 const ACCOUNT: &str = "support@imap.example/INBOX";
 
 async fn position(env: &Env, tenant: TenantId) -> Option<MailboxPosition> {
-    env.store.mailbox_position(tenant, ACCOUNT).await.unwrap()
+    env.store.mailbox_position(tenant, ACCOUNT).await.expect("the position")
 }
 
 async fn case_of(env: &Env, tenant: TenantId, message_id: &str) -> crm_core::ids::CaseId {
-    env.store.inbound_mail_by_message_id(tenant, message_id).await.unwrap().expect("stored").case
+    env.store.inbound_mail_by_message_id(tenant, message_id).await.expect("a read").expect("stored").case
 }
 
 #[tokio::test]
