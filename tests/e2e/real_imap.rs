@@ -20,8 +20,9 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crm_core::ids::{AgentId, TenantId};
+use crm_core::ports::{MailboxError, MailboxSource};
 use crm_core::service::MailboxSettings;
-use crm_mail::{ImapConfig, ImapMailbox};
+use crm_mail::{ImapConfig, ImapMailbox, TlsMode};
 use crm_server::Settings;
 use crm_server::connectors::Connectors;
 use crm_server::mailboxes::MailboxAccount;
@@ -50,14 +51,51 @@ struct Dovecot {
     child: Option<Child>,
     dir: tempfile::TempDir,
     port: u16,
+    /// The implicit-TLS port (`imaps`), with TLS on.
+    tls_port: u16,
+    /// The PEM of the CA that signed the server's certificate, with TLS on.
+    ca_pem: Option<String>,
     delivered: u32,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+}
+
+/// A CA and a certificate for `localhost` signed by it (`server.pem`, `server.key`), made with
+/// the `openssl` command (dovecot-core depends on it); answers the CA's PEM.
+fn make_certificates(dir: &Path) -> String {
+    let openssl = |args: &[&str]| {
+        let out = Command::new("openssl").args(args).current_dir(dir).output().expect("the openssl command");
+        assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    };
+    std::fs::write(
+        dir.join("server.ext"),
+        "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n\
+         keyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n",
+    )
+    .expect("extensions");
+    let ca = ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem"];
+    openssl(&[&ca[..], &["-days", "2", "-subj", "/CN=crm-e2e-ca"]].concat());
+    let csr = ["req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr"];
+    openssl(&[&csr[..], &["-subj", "/CN=localhost"]].concat());
+    let sign = ["x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial"];
+    openssl(&[&sign[..], &["-days", "2", "-extfile", "server.ext", "-out", "server.pem"]].concat());
+    std::fs::read_to_string(dir.join("ca.pem")).expect("the CA")
 }
 
 impl Dovecot {
     async fn start() -> Self {
+        Self::start_with(false).await
+    }
+
+    /// With `tls`: `STARTTLS` on the IMAP port and implicit TLS on [`Dovecot::tls_port`],
+    /// with a certificate for `localhost` from a CA of the test's own.
+    async fn start_with(tls: bool) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
-        let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
+        let (port, tls_port) = (free_port(), if tls { free_port() } else { 0 });
         let root = dir.path();
+        let ca_pem = tls.then(|| make_certificates(root));
         let maildir = root.join("Maildir");
         for sub in ["new", "cur", "tmp"] {
             std::fs::create_dir_all(maildir.join(sub)).expect("maildir");
@@ -69,20 +107,25 @@ impl Dovecot {
         std::fs::write(root.join("passwd"), format!("{USER}:{{PLAIN}}{PASSWORD}\n")).expect("passwd");
         set_mode(&root.join("passwd"), 0o644);
         let r = root.display();
+        let ssl = if tls {
+            format!("ssl = yes\nssl_cert = <{r}/server.pem\nssl_key = <{r}/server.key")
+        } else {
+            "ssl = no".into()
+        };
         let config = format!(
             "base_dir = {r}/run\nstate_dir = {r}/state\nlog_path = {r}/dovecot.log\nprotocols = imap\n\
-             listen = 127.0.0.1\nssl = no\ndisable_plaintext_auth = no\nauth_mechanisms = plain login\n\
+             listen = 127.0.0.1\n{ssl}\ndisable_plaintext_auth = no\nauth_mechanisms = plain login\n\
              default_internal_user = dovecot\ndefault_login_user = dovenull\nmail_uid = nobody\n\
              mail_gid = nogroup\nmail_location = maildir:{r}/Maildir\n\
              passdb {{\n  driver = passwd-file\n  args = scheme=PLAIN {r}/passwd\n}}\n\
              userdb {{\n  driver = static\n  args = home={r}\n}}\n\
              service imap-login {{\n  inet_listener imap {{\n    address = 127.0.0.1\n    port = {port}\n  }}\n\
-               inet_listener imaps {{\n    port = 0\n  }}\n}}\n\
+               inet_listener imaps {{\n    address = 127.0.0.1\n    port = {tls_port}\n  }}\n}}\n\
              service stats {{\n  unix_listener stats-reader {{\n    mode = 0666\n  }}\n\
                unix_listener stats-writer {{\n    mode = 0666\n  }}\n}}\n"
         );
         std::fs::write(root.join("dovecot.conf"), config).expect("config");
-        let mut d = Self { child: None, dir, port, delivered: 0 };
+        let mut d = Self { child: None, dir, port, tls_port, ca_pem, delivered: 0 };
         d.run().await;
         d
     }
@@ -340,3 +383,39 @@ async fn a_wrong_password_or_a_stopped_server_is_retried_until_the_mail_comes(ba
     server.stop().await.expect("clean stop");
 }
 on_both_backends!(a_wrong_password_or_a_stopped_server_is_retried_until_the_mail_comes);
+
+/// The adapter over TLS, implicit and `STARTTLS`, to a server whose certificate a CA of its
+/// own signed: it reads the mailbox when that CA is given as an extra root, and refuses the
+/// server (a certificate error, `Unavailable`) when it is not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_adapter_speaks_implicit_tls_and_starttls_and_refuses_an_unknown_certificate() {
+    if !dovecot_available() {
+        return;
+    }
+    let mut dovecot = Dovecot::start_with(true).await;
+    dovecot.deliver(&message("tls@customer.example", "Over TLS", "tls.1@customer.example", ""));
+    for (tls, port) in [(TlsMode::Implicit, dovecot.tls_port), (TlsMode::Starttls, dovecot.port)] {
+        let mut config = ImapConfig::plain("localhost", port, USER, PASSWORD);
+        config.tls = tls;
+        config.extra_roots_pem = dovecot.ca_pem.clone();
+        let mailbox = ImapMailbox::new(config.clone()).expect("mailbox");
+        let mut session = match mailbox.open().await {
+            Ok(session) => session,
+            Err(e) => panic!("{tls:?}: {e}; dovecot: {}", dovecot.log()),
+        };
+        let uids = session.uids_after(0).await.expect("uids");
+        assert_eq!(uids.len(), 1, "{tls:?}");
+        let raw = session.fetch(uids[0]).await.expect("fetch").expect("the message");
+        assert!(String::from_utf8_lossy(&raw).contains("Subject: Over TLS"), "{tls:?}");
+        assert_eq!(session.fetch(uids[0] + 100).await.expect("fetch"), None, "no such UID");
+        session.close().await;
+
+        config.extra_roots_pem = None;
+        match ImapMailbox::new(config).expect("mailbox").open().await.err() {
+            Some(MailboxError::Unavailable { reason, .. }) => {
+                assert!(reason.contains("certificate"), "{tls:?}: {reason}");
+            }
+            other => panic!("{tls:?}: expected a certificate refusal, got {other:?}"),
+        }
+    }
+}

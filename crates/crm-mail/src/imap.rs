@@ -24,7 +24,8 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
-use tokio_rustls::rustls::pki_types::ServerName;
+use tokio_rustls::rustls::pki_types::pem::PemObject;
+use tokio_rustls::rustls::pki_types::{CertificateDer, ServerName};
 use tokio_rustls::rustls::{ClientConfig, RootCertStore};
 
 use crm_core::ports::{MailboxError, MailboxSession, MailboxSource};
@@ -48,6 +49,8 @@ pub struct ImapConfig {
     pub mailbox: String,
     /// The longest wait for one step (connecting, one command).
     pub timeout: Duration,
+    /// Certificates (PEM) trusted besides the web PKI's roots: the CA of a private server.
+    pub extra_roots_pem: Option<String>,
 }
 
 impl fmt::Debug for ImapConfig {
@@ -60,6 +63,7 @@ impl fmt::Debug for ImapConfig {
             .field("password", &"[redacted]")
             .field("mailbox", &self.mailbox)
             .field("timeout", &self.timeout)
+            .field("extra_roots_pem", &self.extra_roots_pem.is_some())
             .finish()
     }
 }
@@ -76,6 +80,7 @@ impl ImapConfig {
             password: SecretString::from(password.into()),
             mailbox: "INBOX".into(),
             timeout: Duration::from_secs(30),
+            extra_roots_pem: None,
         }
     }
 }
@@ -116,7 +121,8 @@ impl ImapMailbox {
                     command: "TLS".into(),
                     reason: format!("not a host name for TLS: {e}"),
                 })?;
-                Some((TlsConnector::from(Arc::new(client_config(&server)?)), name))
+                let config = client_config(&server, config.extra_roots_pem.as_deref())?;
+                Some((TlsConnector::from(Arc::new(config)), name))
             }
         };
         Ok(Self { inner: Arc::new(Inner { config, account, server, tls }) })
@@ -187,13 +193,25 @@ impl Inner {
 }
 
 /// Rustls on aws-lc-rs (the workspace's provider, as reqwest and lettre) with the web PKI's
-/// roots.
-fn client_config(server: &str) -> Result<ClientConfig, MailboxError> {
+/// roots and the extra ones given (PEM).
+fn client_config(server: &str, extra_roots_pem: Option<&str>) -> Result<ClientConfig, MailboxError> {
+    let refused = |reason: String| MailboxError::Refused { server: server.to_owned(), command: "TLS".into(), reason };
     let provider = Arc::new(tokio_rustls::rustls::crypto::aws_lc_rs::default_provider());
-    let roots = RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
+    let mut roots = RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
+    if let Some(pem) = extra_roots_pem {
+        let mut added = 0;
+        for cert in CertificateDer::pem_slice_iter(pem.as_bytes()) {
+            let cert = cert.map_err(|e| refused(format!("the extra roots are not PEM certificates: {e}")))?;
+            roots.add(cert).map_err(|e| refused(format!("an extra root is not a usable certificate: {e}")))?;
+            added += 1;
+        }
+        if added == 0 {
+            return Err(refused("the extra roots hold no PEM certificate".into()));
+        }
+    }
     Ok(ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .map_err(|e| MailboxError::Refused { server: server.to_owned(), command: "TLS".into(), reason: e.to_string() })?
+        .map_err(|e| refused(e.to_string()))?
         .with_root_certificates(roots)
         .with_no_client_auth())
 }
@@ -315,6 +333,7 @@ mod tests {
             password: SecretString::from("hunter2-secret"),
             mailbox: "INBOX".into(),
             timeout: Duration::from_secs(2),
+            extra_roots_pem: None,
         }
     }
 
@@ -331,6 +350,16 @@ mod tests {
         let mut c = config(993, TlsMode::Implicit);
         c.host = "IMAP.Example.com".into();
         assert_eq!(ImapMailbox::new(c).expect("mailbox").account(), "support@crm.example@imap.example.com/INBOX");
+    }
+
+    #[test]
+    fn extra_roots_that_are_not_certificates_are_refused_naming_the_server() {
+        let mut c = config(993, TlsMode::Implicit);
+        c.extra_roots_pem = Some("not a certificate".into());
+        match ImapMailbox::new(c) {
+            Err(e @ MailboxError::Refused { .. }) => assert!(e.to_string().contains("127.0.0.1:993"), "{e}"),
+            other => panic!("expected Refused, got {other:?}"),
+        }
     }
 
     #[tokio::test]

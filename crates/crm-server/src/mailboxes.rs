@@ -1,6 +1,6 @@
 //! `[[mail.imap]]`: the mailboxes the server polls for mail in (CAS-8, EML-1; ADR 0039),
 //! one table per tenant mailbox, each run as an `imap` worker of the core
-//! ([`crm_core::Crm::mailbox_worker`]) on `crm-mail`'s [`crm_mail::ImapMailbox`].
+//! ([`crm_core::service::Crm::mailbox_worker`]) on `crm-mail`'s [`crm_mail::ImapMailbox`].
 //!
 //! ```toml
 //! [[mail.imap]]
@@ -14,6 +14,7 @@
 //! mailbox = "INBOX"                     # default
 //! poll_interval_secs = 60               # default; 1 to 86400
 //! timeout_secs = 30                     # one connection step at most; default; 1 to 300
+//! ca_file = "/etc/crm/imap-ca.pem"      # optional: a private server's CA, besides the web PKI
 //! ```
 
 use std::fmt;
@@ -59,6 +60,9 @@ pub struct ImapFile {
     /// Seconds one step (connecting, one command) may take (default 30; 1 to 300).
     #[serde(default)]
     pub timeout_secs: Option<u64>,
+    /// A PEM file of certificates trusted besides the web PKI's roots (a private server's CA).
+    #[serde(default)]
+    pub ca_file: Option<std::path::PathBuf>,
 }
 
 /// A mailbox to poll, resolved: whose, as whom, and its source.
@@ -166,6 +170,16 @@ fn resolve_one(i: usize, f: &ImapFile, env: &dyn Fn(&str) -> Option<String>) -> 
     if !(1..=300).contains(&timeout) {
         return Err(invalid(i, "timeout_secs", "must be between 1 and 300"));
     }
+    let extra_roots_pem = match &f.ca_file {
+        Some(_) if tls == TlsMode::None => {
+            return Err(invalid(i, "ca_file", "needs tls = \"implicit\" or \"starttls\""));
+        }
+        Some(path) => Some(
+            std::fs::read_to_string(path)
+                .map_err(|e| invalid(i, "ca_file", format!("cannot read {}: {e}", path.display())))?,
+        ),
+        None => None,
+    };
     let config = ImapConfig {
         host: host.to_owned(),
         port,
@@ -174,8 +188,10 @@ fn resolve_one(i: usize, f: &ImapFile, env: &dyn Fn(&str) -> Option<String>) -> 
         password,
         mailbox: mailbox.to_owned(),
         timeout: Duration::from_secs(timeout),
+        extra_roots_pem,
     };
-    let source = ImapMailbox::new(config).map_err(|e| invalid(i, "host", e.to_string()))?;
+    let key = if f.ca_file.is_some() { "ca_file" } else { "host" };
+    let source = ImapMailbox::new(config).map_err(|e| invalid(i, key, e.to_string()))?;
     let settings = MailboxSettings { poll_interval: Duration::from_secs(poll), ..MailboxSettings::default() };
     Ok(MailboxAccount { tenant, agent, source: Arc::new(source), settings })
 }
@@ -199,6 +215,7 @@ mod tests {
             mailbox: None,
             poll_interval_secs: None,
             timeout_secs: None,
+            ca_file: None,
         }
     }
 
@@ -241,6 +258,7 @@ mod tests {
             (ImapFile { mailbox: Some("a\r\nb".into()), ..file() }, "mail.imap[0].mailbox"),
             (ImapFile { poll_interval_secs: Some(0), ..file() }, "mail.imap[0].poll_interval_secs"),
             (ImapFile { timeout_secs: Some(301), ..file() }, "mail.imap[0].timeout_secs"),
+            (ImapFile { ca_file: Some("/nonexistent/ca.pem".into()), ..file() }, "mail.imap[0].ca_file: cannot read"),
         ];
         for (f, expected) in cases {
             let text = refusal(&[f]);
