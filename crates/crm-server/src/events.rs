@@ -89,7 +89,14 @@ impl FeedCursor {
 
 /// Logs what a round did: dead letters and retries as warnings, the rest at debug.
 fn log_round(worker: &str, r: &RoundReport) {
-    if worker == "imap" && r.dead > 0 {
+    if worker == "imap" && r.retried > 0 {
+        // The failure names the account, the server and the next try (never the password).
+        tracing::warn!(
+            worker,
+            failure = r.failure.as_deref().unwrap_or(""),
+            "mailbox poll failed, retried with backoff"
+        );
+    } else if worker == "imap" && r.dead > 0 {
         // Mails `receive_mail` refused for good (not a mail, no case and the rules make none).
         tracing::warn!(worker, fetched = r.claimed, refused = r.dead, failure = ?r.failure, "mails passed over");
     } else if r.dead > 0 {
