@@ -30,6 +30,7 @@ mod openapi_check;
 mod outbound;
 mod outbound_links;
 mod outbox_restart;
+mod real_imap;
 mod real_smtp;
 mod replicas;
 mod responses;

@@ -36,6 +36,13 @@
 //! tls = "starttls"        # "none" (loopback only), "starttls" or "implicit" (465)
 //! username = "crm@example.com"
 //! password_env = "CRM_SMTP_PASSWORD"
+//!
+//! [[mail.imap]]           # a mailbox polled for mail in: see `crate::mailboxes`
+//! tenant = "0192f0c4-…"
+//! agent = "0192f0c4-…"
+//! host = "imap.example.com"
+//! user = "support@example.com"
+//! password_env = "CRM_IMAP_PASSWORD"
 //! ```
 
 use std::net::SocketAddr;
@@ -530,6 +537,9 @@ pub struct MailFile {
     /// Mails sent at once (default 8; 1 to 64): keep `smtp.pool_size` as large.
     #[serde(default)]
     pub concurrency: Option<usize>,
+    /// Mailboxes polled for mail in (`[[mail.imap]]`, see `crate::mailboxes`).
+    #[serde(default)]
+    pub imap: Vec<crate::mailboxes::ImapFile>,
 }
 
 impl MailFile {
@@ -607,6 +617,14 @@ pub enum ConfigError {
         key: &'static str,
         /// Why.
         reason: &'static str,
+    },
+    /// A value of one entry of a list of tables is wrong (`mail.imap[1].port`).
+    #[error("invalid configuration value {key}: {reason}")]
+    Entry {
+        /// The key, with the entry's index.
+        key: String,
+        /// Why.
+        reason: String,
     },
 }
 
@@ -728,6 +746,10 @@ impl Config {
                     Some(m) => m.settings(&defaults.mail)?,
                     None => defaults.mail.clone(),
                 },
+                mailboxes: match &file.mail {
+                    Some(m) => crate::mailboxes::resolve(&m.imap, &|name| std::env::var(name).ok())?,
+                    None => Vec::new(),
+                },
                 mailer: match file.mail.and_then(|m| m.smtp) {
                     Some(smtp) => Some(std::sync::Arc::new(crm_mail::SmtpMailer::new(&smtp).map_err(|_| {
                         ConfigError::Invalid { key: "mail.smtp", reason: "TLS needs a valid host name" }
@@ -766,6 +788,20 @@ mod tests {
         assert_eq!(smtp.as_deref(), Some("smtp.example.com"));
         let mail = file.mail.as_ref().unwrap().settings(&crm_core::service::MailSettings::default()).unwrap();
         assert_eq!((mail.lease, mail.concurrency, mail.retry.max_attempts), (Duration::from_secs(300), 8, 12));
+        let imap = &file.mail.as_ref().unwrap().imap;
+        let env = |name: &str| (name == "CRM_IMAP_PASSWORD").then(|| "from-the-environment".to_owned());
+        let accounts = crate::mailboxes::resolve(imap, &env).unwrap();
+        assert_eq!(accounts.len(), 1);
+        assert_eq!(accounts[0].source.account(), "support@example.com@imap.example.com/INBOX");
+        assert_eq!(accounts[0].settings.poll_interval, Duration::from_secs(60));
+        let unset = crate::mailboxes::resolve(imap, &|_: &str| None).err().map(|e| e.to_string());
+        assert_eq!(
+            unset.as_deref(),
+            Some(
+                "invalid configuration value mail.imap[0].password_env: the environment variable \
+                 CRM_IMAP_PASSWORD is not set"
+            )
+        );
     }
 
     #[test]

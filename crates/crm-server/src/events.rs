@@ -89,7 +89,17 @@ impl FeedCursor {
 
 /// Logs what a round did: dead letters and retries as warnings, the rest at debug.
 fn log_round(worker: &str, r: &RoundReport) {
-    if r.dead > 0 {
+    if worker == "imap" && r.retried > 0 {
+        // The failure names the account, the server and the next try (never the password).
+        tracing::warn!(
+            worker,
+            failure = r.failure.as_deref().unwrap_or(""),
+            "mailbox poll failed, retried with backoff"
+        );
+    } else if worker == "imap" && r.dead > 0 {
+        // Mails `receive_mail` refused for good (not a mail, no case and the rules make none).
+        tracing::warn!(worker, fetched = r.claimed, refused = r.dead, failure = ?r.failure, "mails passed over");
+    } else if r.dead > 0 {
         tracing::warn!(
             worker,
             claimed = r.claimed,
@@ -152,6 +162,13 @@ pub async fn spawn_workers(state: &AppState, shutdown: &watch::Receiver<bool>) -
         .workers(&state.settings.workers(), connectors)
         .into_iter()
         .chain(state.settings.mailer.clone().map(|mailer| state.crm.mail_worker(mailer, state.settings.mail.clone())))
+        .chain(
+            state
+                .settings
+                .mailboxes
+                .iter()
+                .map(|m| state.crm.mailbox_worker(m.source.clone(), m.tenant, m.agent, m.settings.clone())),
+        )
         .map(|worker| tokio::spawn(run_worker(worker, shutdown.clone())))
         .collect();
     let (crm, hub, poll) = (state.crm.clone(), state.hub.clone(), state.settings.poll_interval);

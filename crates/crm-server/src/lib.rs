@@ -39,6 +39,7 @@ pub mod csv_io;
 pub mod events;
 pub mod extract;
 pub mod idempotency;
+pub mod mailboxes;
 pub mod metrics;
 pub mod openapi;
 pub mod outbound_csv;

@@ -205,6 +205,7 @@ async fn main() -> Result<()> {
 /// plain text).
 fn init_logs(config: &Config) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&config.log));
+    let filter = crm_server::mailboxes::without_imap_traces(filter);
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

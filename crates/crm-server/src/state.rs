@@ -51,6 +51,8 @@ pub struct Settings {
     pub mailer: Option<Arc<dyn crm_core::ports::Mailer>>,
     /// The `mail` worker's tunables.
     pub mail: crm_core::service::MailSettings,
+    /// The mailboxes polled for mail in (`[[mail.imap]]`), one `imap` worker each.
+    pub mailboxes: Vec<crate::mailboxes::MailboxAccount>,
     /// The agents' console: sessions' lives, the sign-in throttle.
     pub console: crate::console::ConsoleSettings,
     /// The public search's host map and trusted proxies (the `[public]` table).
@@ -80,6 +82,7 @@ impl Default for Settings {
             webhooks: crate::webhooks::WebhookConfig::default(),
             mailer: None,
             mail: crm_core::service::MailSettings::default(),
+            mailboxes: Vec::new(),
             audit_keep: None,
             console: crate::console::ConsoleSettings::default(),
             public: crate::public_access::PublicSettings::default(),

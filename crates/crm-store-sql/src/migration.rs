@@ -21,6 +21,7 @@ mod m0022_responses;
 mod m0026_cases;
 mod m0029_outbound_links;
 mod m0034_roles;
+mod m0035_mailbox_positions;
 
 /// Every migration of the store, in order.
 #[derive(Debug)]
@@ -58,6 +59,7 @@ impl MigratorTrait for Migrator {
             Box::new(sla::SlaMarkGenerations),
             Box::new(m0029_outbound_links::OutboundLinks),
             Box::new(m0034_roles::TenantRoles),
+            Box::new(m0035_mailbox_positions::MailboxPositions),
         ]
     }
 }

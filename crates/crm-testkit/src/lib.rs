@@ -26,6 +26,6 @@ pub mod memory;
 pub mod search;
 pub mod strategies;
 
-pub use fakes::{FakeExternalCrm, FakeMailer, FakeOperation, ManualClock, SequentialIds};
+pub use fakes::{FakeExternalCrm, FakeMailbox, FakeMailer, FakeOperation, ManualClock, SequentialIds};
 pub use memory::{MemoryStore, StoreCounts};
 pub use search::MemorySearchIndex;

@@ -723,6 +723,7 @@ pub trait Store:
     + super::ContactStore
     + super::CaseCatalogueStore
     + super::RoleStore
+    + super::MailboxStore
     + std::fmt::Debug
 {
 }
@@ -755,6 +756,7 @@ impl<T> Store for T where
         + super::ContactStore
         + super::CaseCatalogueStore
         + super::RoleStore
+        + super::MailboxStore
         + std::fmt::Debug
 {
 }

@@ -52,6 +52,7 @@ pub(super) struct MockStore {
     pub(super) contacts: crate::ports::contacts::MockContactStore,
     pub(super) case_catalogue: crate::ports::case_catalogue::MockCaseCatalogueStore,
     pub(super) roles: crate::ports::roles::MockRoleStore,
+    pub(super) mailboxes: crate::ports::mailbox::MockMailboxStore,
 }
 
 #[async_trait]
@@ -1172,5 +1173,25 @@ impl crate::ports::RoleStore for MockStore {
     }
     async fn delete_role(&self, tenant: TenantId, id: crate::ids::RoleId, expected_version: u64) -> StoreResult<()> {
         self.roles.delete_role(tenant, id, expected_version).await
+    }
+}
+
+#[async_trait]
+impl crate::ports::MailboxStore for MockStore {
+    async fn mailbox_position(
+        &self,
+        tenant: TenantId,
+        account: &str,
+    ) -> StoreResult<Option<crate::ports::MailboxPosition>> {
+        self.mailboxes.mailbox_position(tenant, account).await
+    }
+    async fn save_mailbox_position(
+        &self,
+        tenant: TenantId,
+        account: &str,
+        position: crate::ports::MailboxPosition,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        self.mailboxes.save_mailbox_position(tenant, account, position, at).await
     }
 }

@@ -33,6 +33,7 @@ mod live;
 mod live_alerts;
 mod lookup;
 mod mail;
+mod mailbox;
 mod merge;
 mod messages;
 #[cfg(test)]
@@ -75,6 +76,7 @@ pub use inbound_mail::{AUTO_REPLIES_PER_SENDER, AUTO_REPLY_WINDOW_HOURS, MailSim
 pub use live_alerts::{LIVE_ALERTS, LiveAlerts};
 pub use lookup::{Agenda, MAX_LOOKUP_MATCHES};
 pub use mail::{MAX_MAIL_LIST, MailSettings};
+pub use mailbox::{MailboxPoll, MailboxPollError, MailboxSettings};
 pub use merge::MergePreview;
 pub use organisations::{MAX_ORGANISATION_MATCHES, OrganisationLookup};
 pub use outbound::{ImportReport, ImportRow, MAX_IMPORT_ROWS, MAX_OUTBOUND_PAGE, RowError};

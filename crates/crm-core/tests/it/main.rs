@@ -7,6 +7,7 @@ mod delivery;
 mod helpers;
 mod identities;
 mod inbound;
+mod mailbox;
 mod merge;
 mod numbers;
 mod pushes;

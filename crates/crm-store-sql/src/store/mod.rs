@@ -19,6 +19,7 @@ pub(crate) mod inbound_mail;
 pub(crate) mod interaction;
 mod knowledge;
 pub(crate) mod mail;
+mod mailbox;
 mod names;
 pub(crate) mod outbound;
 mod outbox;

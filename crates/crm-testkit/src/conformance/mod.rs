@@ -42,6 +42,7 @@ mod interactions;
 mod isolation;
 mod knowledge;
 mod mail;
+mod mailbox;
 mod merge;
 mod outbound;
 mod outbound_links;
@@ -96,6 +97,7 @@ pub use interactions::*;
 pub use isolation::*;
 pub use knowledge::*;
 pub use mail::*;
+pub use mailbox::*;
 pub use merge::*;
 pub use outbound::*;
 pub use outbound_links::*;
@@ -288,6 +290,8 @@ macro_rules! store_conformance_tests {
             roles_round_trip_per_tenant_with_unique_names,
             a_role_held_by_an_agent_is_not_deleted,
             a_role_deleted_while_assigned_is_never_left_named,
+            mailbox_positions_round_trip_per_tenant_and_account,
+            a_mailbox_position_never_moves_back_within_one_uid_validity,
         );
     };
 }

@@ -25,6 +25,7 @@ mod inbound_mail;
 mod interactions;
 mod knowledge;
 mod mail;
+mod mailbox;
 mod outbound;
 mod outbox;
 mod responses;
@@ -156,6 +157,8 @@ pub(crate) struct State {
     pub(crate) case_lists: BTreeMap<(TenantId, crm_core::case::CaseListKind, String), crm_core::case::CaseListEntry>,
     /// The tenant-defined roles, by id (ADM-2).
     pub(crate) roles: BTreeMap<crm_core::ids::RoleId, crm_core::access::TenantRole>,
+    /// The poll positions of mailboxes, by (tenant, account) (CAS-8).
+    pub(crate) mailboxes: BTreeMap<(TenantId, String), crm_core::ports::MailboxPosition>,
 }
 
 impl MemoryStore {
