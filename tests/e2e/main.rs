@@ -15,6 +15,8 @@ mod bad_input;
 mod blackbox;
 mod case_structure;
 mod console;
+mod console_agenda;
+mod console_interaction;
 mod contacts;
 mod conversations;
 mod custom_fields;

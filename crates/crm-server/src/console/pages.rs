@@ -153,7 +153,10 @@ pub(crate) async fn pop(State(st): State<AppState>, s: SignedIn, Path(id): Path<
             article.card.pop-card data-interaction=(id) {
                 h3 { (card.customer.name()) " " span.muted { (card.customer.account_number()) } }
                 (views::card_sections(lang, &card, zone))
-                p { a.button href={ "/console/customers/" (card.customer.id) } { (lang.t(Msg::OpenCard)) } }
+                p {
+                    a.button href={ "/console/customers/" (card.customer.id) } { (lang.t(Msg::OpenCard)) }
+                    " " a.button.interaction href={ "/console/interactions/" (id) } { (lang.t(Msg::OpenInteraction)) }
+                }
             }
         }
         .into_response(),
