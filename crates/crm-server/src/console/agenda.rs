@@ -57,9 +57,7 @@ async fn render(st: &AppState, s: &SignedIn, status: StatusCode, problem: Option
     let body = html! {
         section.agenda {
             h1 { (lang.t(Msg::Agenda)) }
-            @if let Some(p) = &problem {
-                p.error role="alert" { (lang.t(Msg::Invalid)) " " (p.error.field) ": " (p.error.reason) }
-            }
+            @if problem.is_some() { p.error { (lang.t(Msg::FixBelow)) } }
             @for (key, title, empty, tasks) in sections {
                 section class={ "bucket " (key) } aria-labelledby={ "bucket-" (key) } {
                     h2 id={ "bucket-" (key) } { (lang.t(title)) " " span.badge { (tasks.len()) } }
@@ -105,7 +103,7 @@ fn task_row(lang: Lang, csrf: &str, t: &Task, zone: Tz, problem: Option<&Problem
                         @for m in SNOOZES { option value=(m) { (duration(lang, *m)) } }
                     }
                     button type="submit" { (lang.t(Msg::Snooze)) span.visually-hidden { ": " (t.subject()) } }
-                    @if let Some(e) = error { p.error.field-error id=(error_id) { (e.field) ": " (e.reason) } }
+                    @if let Some(e) = error { p.error.field-error id=(error_id) role="alert" { (e.field) ": " (e.reason) } }
                 }
             }
         }

@@ -252,7 +252,10 @@ impl Lang {
             StateConferenced => ("Conference", "En conférence"),
             StateWrapUp => ("Wrap-up", "Post-appel"),
             StateClosed => ("Closed", "Terminée"),
-            Required => ("required", "obligatoire"),
+            FixBelow => (
+                "Some values were refused: the reason is next to each field.",
+                "Certaines valeurs ont été refusées : la raison figure à côté de chaque champ.",
+            ),
             MergeUndone => (
                 "The merge was undone: both cards are back as they were.",
                 "La fusion a été annulée : les deux fiches sont revenues à leur état antérieur.",
@@ -446,7 +449,7 @@ pub enum Msg {
     StateConferenced,
     StateWrapUp,
     StateClosed,
-    Required,
+    FixBelow,
 }
 
 #[cfg(test)]

@@ -134,7 +134,7 @@ async fn render(
         section.interaction data-interaction=(id) {
             h1 { (lang.t(Msg::Interaction)) " " span.badge #interaction-state { (state(lang, inter.state())) } }
             @if outcome == Outcome::Copied { p.notice role="status" { (lang.t(Msg::Copied)) } }
-            @if problem.is_some() { p.error role="alert" { (lang.t(Msg::Invalid)) } }
+            @if problem.is_some() { p.error { (lang.t(Msg::FixBelow)) } }
             div.panels {
                 section.panel.facts aria-labelledby="facts-title" {
                     h2 #facts-title { (lang.t(Msg::State)) }
@@ -162,7 +162,10 @@ async fn render(
                 }
                 section.panel.disposition aria-labelledby="disposition-title" {
                     h2 #disposition-title { (lang.t(Msg::Disposition)) }
-                    @if active.is_empty() { p.empty { (lang.t(Msg::NoDispositionCodes)) } }
+                    @if active.is_empty() {
+                        p.empty { (lang.t(Msg::NoDispositionCodes)) }
+                        @if let Some(e) = &disposition_error { (e) }
+                    }
                     @else {
                         form method="post" action={ (base) "/disposition" } {
                             (csrf_field(&s.csrf))
