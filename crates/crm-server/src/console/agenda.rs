@@ -48,7 +48,7 @@ async fn render(st: &AppState, s: &SignedIn, status: StatusCode, problem: Option
         Ok(a) => a,
         Err(e) => return refusal(lang, e),
     };
-    let zone = zone(st, &s.actor).await;
+    let zone = zone(st, s).await;
     let sections = [
         ("overdue", Msg::Overdue, Msg::NoOverdue, &agenda.overdue),
         ("due", Msg::DueNow, Msg::NoDue, &agenda.due),
@@ -202,7 +202,7 @@ pub(crate) async fn reminder(State(st): State<AppState>, s: SignedIn, Path(id): 
         Ok(t) => t,
         Err(e) => return refusal(lang, e),
     };
-    let zone = zone(&st, &s.actor).await;
+    let zone = zone(&st, &s).await;
     html! {
         div.reminder-notice data-task=(task.id) {
             p {

@@ -40,6 +40,15 @@ impl Lang {
             .unwrap_or(Lang::En)
     }
 
+    /// The language of a code (`fr`, `en`), if the console speaks it.
+    pub fn from_code(code: &str) -> Option<Self> {
+        match code.to_ascii_lowercase().as_str() {
+            "fr" => Some(Lang::Fr),
+            "en" => Some(Lang::En),
+            _ => None,
+        }
+    }
+
     /// The `lang` attribute of a page.
     pub fn code(self) -> &'static str {
         match self {
@@ -256,6 +265,11 @@ impl Lang {
                 "Some values were refused: the reason is next to each field.",
                 "Certaines valeurs ont été refusées : la raison figure à côté de chaque champ.",
             ),
+            Preferences => ("Preferences", "Préférences"),
+            Language => ("Language", "Langue"),
+            BrowserLanguage => ("The browser's language", "La langue du navigateur"),
+            TimeZone => ("Time zone", "Fuseau horaire"),
+            TimeZoneHint => ("IANA name, such as Europe/Paris; empty: the centre's zone,", "Nom IANA, comme Europe/Paris ; vide : le fuseau du centre,"),
             MergeUndone => (
                 "The merge was undone: both cards are back as they were.",
                 "La fusion a été annulée : les deux fiches sont revenues à leur état antérieur.",
@@ -450,6 +464,11 @@ pub enum Msg {
     StateWrapUp,
     StateClosed,
     FixBelow,
+    Preferences,
+    Language,
+    BrowserLanguage,
+    TimeZone,
+    TimeZoneHint,
 }
 
 #[cfg(test)]

@@ -108,7 +108,7 @@ async fn render(
         Some(c) => st.crm.customer_card(&s.actor, c).await.map(|card| card.open_cases).unwrap_or_default(),
         None => Vec::new(),
     };
-    let zone = zone(st, &s.actor).await;
+    let zone = zone(st, s).await;
     let p = problem.as_ref();
     let (action_error, action_error_id) = field_error(p, Slot::Action, "action");
     let (disposition_error, disposition_error_id) = field_error(p, Slot::Disposition, "disposition");

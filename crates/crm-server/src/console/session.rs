@@ -92,8 +92,10 @@ pub struct SignedIn {
     pub actor: Actor,
     /// The session's anti-forgery token.
     pub csrf: String,
-    /// The agent's language.
+    /// The agent's language: their preference, else the browser's.
     pub lang: Lang,
+    /// The agent's own time zone, when they chose one (the tenant's otherwise).
+    pub zone: Option<chrono_tz::Tz>,
     hash: String,
 }
 
@@ -194,7 +196,12 @@ async fn signed_in(st: &AppState, parts: &Parts) -> Result<Option<SignedIn>, ()>
         return Ok(None);
     }
     actor.context = context(parts);
-    Ok(Some(SignedIn { actor, csrf: session.csrf, lang: Lang::of(&parts.headers), hash }))
+    // The agent's preferences (language, time zone) from their profile.
+    let profile = st.crm.get_agent(&actor, actor.agent).await.map(|a| a.profile).map_err(|error| {
+        tracing::warn!(%error, "reading a console agent's profile failed");
+    })?;
+    let lang = profile.language.as_deref().and_then(Lang::from_code).unwrap_or_else(|| Lang::of(&parts.headers));
+    Ok(Some(SignedIn { actor, csrf: session.csrf, lang, zone: profile.time_zone, hash }))
 }
 
 /// The actor of a request signed in to the console, for routes outside it (the event

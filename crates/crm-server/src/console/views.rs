@@ -45,6 +45,7 @@ pub(crate) fn page(lang: Lang, title: &str, signed: Option<&SignedIn>, body: Mar
                             a href="/" accesskey="h" { (lang.t(Msg::Home)) }
                             " " a href="/console/cases" { (lang.t(Msg::Cases)) }
                             " " a href="/console/agenda" { (lang.t(Msg::Agenda)) }
+                            " " a href="/console/preferences" { (lang.t(Msg::Preferences)) }
                             @if s.actor.can(Permission::AdminConnectors) {
                                 " " a href="/console/outbox" { (lang.t(Msg::Outbox)) }
                             }
