@@ -336,12 +336,30 @@ try {
     await page.waitForSelector("#interaction-state:has-text('Closed')");
   });
 
+  await check("preferences: the agent's language and time zone replace the browser's and the centre's", async () => {
+    await page.goto("/console/preferences");
+    await page.fill("#time_zone", "Mars/Olympus");
+    await page.click("form.preferences button");
+    await page.waitForSelector("#time-zone-error:has-text('time_zone')");
+    assert.equal(await page.inputValue("#time_zone"), "Mars/Olympus", "what was typed is kept");
+    await page.selectOption("#language", "fr");
+    await page.fill("#time_zone", "America/New_York");
+    await Promise.all([page.waitForURL(/saved=1/), page.click("form.preferences button")]);
+    assert.equal(await page.getAttribute("html", "lang"), "fr");
+    assert.match(await page.textContent("h1"), /Préférences/);
+    await page.screenshot({ path: join(shots, "preferences.png") });
+    await page.selectOption("#language", "");
+    await page.fill("#time_zone", "");
+    await page.click("form.preferences button");
+    await page.waitForSelector("html[lang=en] #time_zone[value='']", { state: "attached" });
+  });
+
   await check("accessibility: axe-core finds no serious or critical violation", async () => {
     // axe is injected as a script: this context alone bypasses the page's CSP.
     const axeContext = await browser.newContext({ baseURL: server.url, bypassCSP: true, storageState: await context.storageState() });
     const p = await axeContext.newPage();
     const found = {};
-    for (const url of ["/", customerUrl, caseUrl, "/console/outbox", previewUrl, "/console/cases", "/console/agenda", interactionUrl]) {
+    for (const url of ["/", customerUrl, caseUrl, "/console/outbox", previewUrl, "/console/cases", "/console/agenda", interactionUrl, "/console/preferences"]) {
       await p.goto(url);
       await p.addScriptTag({ path: require.resolve("axe-core/axe.min.js") });
       const result = await p.evaluate(async () => await window.axe.run(document, { resultTypes: ["violations"] }));

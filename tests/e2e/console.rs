@@ -40,7 +40,11 @@ impl Browser {
         (res.status(), res.headers().clone(), res.text().await.unwrap_or_default())
     }
 
-    pub(crate) async fn post(&self, path: &str, form: &[(&str, &str)]) -> (StatusCode, reqwest::header::HeaderMap, String) {
+    pub(crate) async fn post(
+        &self,
+        path: &str,
+        form: &[(&str, &str)],
+    ) -> (StatusCode, reqwest::header::HeaderMap, String) {
         let res = self.request(Method::POST, path).form(form).send().await.expect("sent");
         (res.status(), res.headers().clone(), res.text().await.unwrap_or_default())
     }

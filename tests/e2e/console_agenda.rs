@@ -29,7 +29,10 @@ async fn agenda_buckets_complete_snooze_and_reminder_notice(backend: Backend) {
     let api = t.admin();
     let mut events = api.events().await;
     let customer = api
-        .post("/api/v1/customers", &json!({"name": "Grace Hopper", "identities": [{"type": "email", "address": "grace@example.com"}]}))
+        .post(
+            "/api/v1/customers",
+            &json!({"name": "Grace Hopper", "identities": [{"type": "email", "address": "grace@example.com"}]}),
+        )
         .await
         .expect(StatusCode::CREATED);
     let customer = customer["id"].as_str().expect("id").to_owned();
@@ -90,17 +93,20 @@ async fn agenda_buckets_complete_snooze_and_reminder_notice(backend: Backend) {
     // the reminder back then (re-armed), the call keeps its time.
     let snooze = format!("/console/tasks/{}/snooze", id(&due));
     let v = version(&api.get(&format!("/api/v1/tasks/{}", id(&due))).await.expect(StatusCode::OK));
-    let (status, _, html) = b.post(&snooze, &[("_csrf", csrf.as_str()), ("version", v.as_str()), ("minutes", "0")]).await;
+    let (status, _, html) =
+        b.post(&snooze, &[("_csrf", csrf.as_str()), ("version", v.as_str()), ("minutes", "0")]).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{html}");
     let field = format!(r#"id="snooze-error-{}""#, id(&due));
     assert!(html.contains(&field) && html.contains("minutes: must be between 1 and 1440"), "{html}");
     assert!(html.contains(&format!(r#"aria-describedby="snooze-error-{}""#, id(&due))), "{html}");
-    let (status, _, html) = b.post(&snooze, &[("_csrf", csrf.as_str()), ("version", v.as_str()), ("minutes", "15")]).await;
+    let (status, _, html) =
+        b.post(&snooze, &[("_csrf", csrf.as_str()), ("version", v.as_str()), ("minutes", "15")]).await;
     assert_eq!(status, StatusCode::SEE_OTHER, "{html}");
     let snoozed = api.get(&format!("/api/v1/tasks/{}", id(&due))).await.expect(StatusCode::OK);
     assert_eq!(snoozed["scheduled_at"], due["scheduled_at"], "{snoozed}");
     assert!(snoozed["reminder_sent_at"].is_null(), "re-armed: {snoozed}");
-    let back = chrono::DateTime::parse_from_rfc3339(snoozed["reminder_at"].as_str().expect("reminder_at")).expect("time");
+    let back =
+        chrono::DateTime::parse_from_rfc3339(snoozed["reminder_at"].as_str().expect("reminder_at")).expect("time");
     let expected = SystemClock.now() + chrono::Duration::minutes(15);
     assert!((back.to_utc() - expected).num_seconds().abs() < 120, "{back} vs {expected}");
     let (_, _, html) = b.get("/console/agenda").await;

@@ -56,7 +56,8 @@ async fn interaction_panel_notes_links_disposition_and_wrap_up(backend: Backend)
 
     // The scratch pad: an empty note is refused next to the text area; a note is kept.
     let v = version(&api.get(&api_path).await.expect(StatusCode::OK));
-    let (status, _, html) = b.post(&format!("{panel}/notes"), &[("_csrf", &csrf), ("version", &v), ("text", "  ")]).await;
+    let (status, _, html) =
+        b.post(&format!("{panel}/notes"), &[("_csrf", &csrf), ("version", &v), ("text", "  ")]).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{html}");
     assert!(html.contains(r#"aria-describedby="note-error""#) && html.contains(r#"id="note-error""#), "{html}");
     let note = [("_csrf", csrf.as_str()), ("version", v.as_str()), ("text", "refund promised by phone")];
@@ -86,7 +87,8 @@ async fn interaction_panel_notes_links_disposition_and_wrap_up(backend: Backend)
 
     // End the call (w), then finishing wrap-up without a disposition is refused next to the picker.
     let v = version(&api.get(&api_path).await.expect(StatusCode::OK));
-    let (status, _, _) = b.post(&format!("{panel}/actions"), &[("_csrf", &csrf), ("version", &v), ("action", "end")]).await;
+    let (status, _, _) =
+        b.post(&format!("{panel}/actions"), &[("_csrf", &csrf), ("version", &v), ("action", "end")]).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     let v = version(&api.get(&api_path).await.expect(StatusCode::OK));
     let finish = [("_csrf", csrf.as_str()), ("version", v.as_str()), ("action", "complete_wrap_up")];

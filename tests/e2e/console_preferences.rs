@@ -15,7 +15,10 @@ async fn language_and_time_zone_preferences(backend: Backend) {
     let demo = t.demo().clone();
     let api = t.admin();
     let customer = api
-        .post("/api/v1/customers", &json!({"name": "Ada Byron", "identities": [{"type": "email", "address": "ada@example.com"}]}))
+        .post(
+            "/api/v1/customers",
+            &json!({"name": "Ada Byron", "identities": [{"type": "email", "address": "ada@example.com"}]}),
+        )
         .await
         .expect(StatusCode::CREATED);
     // A task at a known instant: 12:00 UTC is 07:00 in New York.
@@ -39,11 +42,19 @@ async fn language_and_time_zone_preferences(backend: Backend) {
     assert_eq!(b.post("/console/preferences", &bad[1..]).await.0, StatusCode::FORBIDDEN);
     let (status, _, html) = b.post("/console/preferences", &bad).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{html}");
-    assert!(html.contains(r#"id="time-zone-error""#) && html.contains("time_zone: &quot;Mars/Olympus&quot; is not an IANA"), "{html}");
-    assert!(html.contains(r#"value="Mars/Olympus""#) && html.contains(r#"aria-describedby="time-zone-hint time-zone-error""#), "{html}");
+    assert!(
+        html.contains(r#"id="time-zone-error""#) && html.contains("time_zone: &quot;Mars/Olympus&quot; is not an IANA"),
+        "{html}"
+    );
+    assert!(
+        html.contains(r#"value="Mars/Olympus""#)
+            && html.contains(r#"aria-describedby="time-zone-hint time-zone-error""#),
+        "{html}"
+    );
 
     // Saved: French whatever the browser says, New York times; the API sees both.
-    let good = [("_csrf", csrf.as_str()), ("version", v.as_str()), ("language", "fr"), ("time_zone", "America/New_York")];
+    let good =
+        [("_csrf", csrf.as_str()), ("version", v.as_str()), ("language", "fr"), ("time_zone", "America/New_York")];
     let (status, headers, html) = b.post("/console/preferences", &good).await;
     assert_eq!(status, StatusCode::SEE_OTHER, "{html}");
     assert_eq!(location(&headers), "/console/preferences?saved=1");
@@ -52,7 +63,10 @@ async fn language_and_time_zone_preferences(backend: Backend) {
     let (_, _, html) = b.get("/console/agenda").await;
     assert!(html.contains("2030-01-15 07:00") && html.contains("À venir"), "{html}");
     let me = api.get("/api/v1/me").await.expect(StatusCode::OK);
-    assert_eq!((me["profile"]["language"].as_str(), me["profile"]["time_zone"].as_str()), (Some("fr"), Some("America/New_York")));
+    assert_eq!(
+        (me["profile"]["language"].as_str(), me["profile"]["time_zone"].as_str()),
+        (Some("fr"), Some("America/New_York"))
+    );
     assert_eq!(b.post("/console/preferences", &good).await.0, StatusCode::CONFLICT, "a stale form");
 
     // Cleared: back to the browser's language and the tenant's zone.

@@ -155,7 +155,9 @@ pub(crate) async fn complete(
 ) -> Response {
     let version = match form.version() {
         Ok(v) => v,
-        Err(error) => return render(&st, &s, StatusCode::UNPROCESSABLE_ENTITY, Some(Problem { task: id, error })).await,
+        Err(error) => {
+            return render(&st, &s, StatusCode::UNPROCESSABLE_ENTITY, Some(Problem { task: id, error })).await;
+        }
     };
     let patch = TaskPatch { status: Some(TaskStatus::Done), ..TaskPatch::default() };
     match st.crm.update_task(&s.actor, id, version, patch).await {

@@ -269,7 +269,10 @@ impl Lang {
             Language => ("Language", "Langue"),
             BrowserLanguage => ("The browser's language", "La langue du navigateur"),
             TimeZone => ("Time zone", "Fuseau horaire"),
-            TimeZoneHint => ("IANA name, such as Europe/Paris; empty: the centre's zone,", "Nom IANA, comme Europe/Paris ; vide : le fuseau du centre,"),
+            TimeZoneHint => (
+                "IANA name, such as Europe/Paris; empty: the centre's zone,",
+                "Nom IANA, comme Europe/Paris ; vide : le fuseau du centre,",
+            ),
             MergeUndone => (
                 "The merge was undone: both cards are back as they were.",
                 "La fusion a été annulée : les deux fiches sont revenues à leur état antérieur.",

@@ -116,7 +116,10 @@ async fn render(
     let (link_error, link_error_id) = field_error(p, Slot::Link, "link-case");
     let offered: Vec<_> = ACTIONS.iter().filter(|(a, _, _)| a.target(inter.state()).is_some()).collect();
     let case_label = |case: CaseId| {
-        cases.iter().find(|c| c.id == case).map_or_else(|| case.to_string(), |c| format!("{} · {}", c.number, c.subject))
+        cases
+            .iter()
+            .find(|c| c.id == case)
+            .map_or_else(|| case.to_string(), |c| format!("{} · {}", c.number, c.subject))
     };
     let mut linked: Vec<CaseId> = inter.linked_cases();
     linked.sort_unstable();
@@ -295,8 +298,12 @@ async fn refused(st: &AppState, s: &SignedIn, id: InteractionId, slot: Slot, e: 
         crm_core::Error::Validation(errors) => errors.errors().first().cloned(),
         crm_core::Error::IllegalTransition(t) if slot == Slot::Action => {
             // Wrap-up without a required disposition: the core's reason, next to the picker.
-            let field = if t.reason.as_deref().is_some_and(|r| r.contains("disposition")) { "disposition" } else { "action" };
-            Some(FieldError::new(field, t.reason.unwrap_or_else(|| format!("{} is not possible from {}", t.to, t.from))))
+            let field =
+                if t.reason.as_deref().is_some_and(|r| r.contains("disposition")) { "disposition" } else { "action" };
+            Some(FieldError::new(
+                field,
+                t.reason.unwrap_or_else(|| format!("{} is not possible from {}", t.to, t.from)),
+            ))
         }
         crm_core::Error::IllegalTransition(t) => Some(FieldError::new("state", t.reason.unwrap_or(t.to))),
         other => return refusal(s.lang, other),
@@ -315,7 +322,8 @@ pub(crate) async fn act(
 ) -> Response {
     let action = ACTIONS.iter().map(|(a, _, _)| *a).find(|a| a.as_str() == form.action);
     let checked = form.version().and_then(|v| {
-        let a = action.ok_or_else(|| FieldError::new("action", format!("{:?} is not an action of the panel", form.action)))?;
+        let a = action
+            .ok_or_else(|| FieldError::new("action", format!("{:?} is not an action of the panel", form.action)))?;
         Ok((v, a))
     });
     let (version, action) = match checked {
