@@ -38,6 +38,7 @@ async fn interaction_panel_notes_links_disposition_and_wrap_up(backend: Backend)
     assert_eq!(status, StatusCode::OK, "{html}");
     assert!(html.contains(r#"id="interaction-state">Offered<"#), "{html}");
     assert!(html.contains(r#"value="accept" data-shortcut="a""#), "{html}");
+    assert!(html.contains(r#"value="decline""#) && !html.contains(r#"value="hold""#), "{html}");
     assert!(!html.contains(r#"value="end""#) && !html.contains(r#"value="complete_wrap_up""#), "{html}");
     assert!(html.contains("(required by this queue)"), "{html}");
     assert!(html.contains(r#"<option value="resolved">Resolved on first contact</option>"#), "{html}");
@@ -53,6 +54,7 @@ async fn interaction_panel_notes_links_disposition_and_wrap_up(backend: Backend)
     let (_, _, html) = b.get(&panel).await;
     assert!(html.contains(r#"id="interaction-state">Active<"#), "{html}");
     assert!(html.contains(r#"value="end" data-shortcut="w""#), "{html}");
+    assert!(html.contains(r#"value="hold""#) && !html.contains(r#"value="accept""#), "{html}");
 
     // The scratch pad: an empty note is refused next to the text area; a note is kept.
     let v = version(&api.get(&api_path).await.expect(StatusCode::OK));

@@ -1,10 +1,11 @@
 //! The interaction panel (INT-2…INT-6 in the console), opened from the screen pop or a
 //! customer card: the interaction's state with the buttons of the actions the core's state
-//! machine allows from it (accept, wrap up: `a` and `w` on the keyboard), the notes (a
-//! scratch pad, each note copied into a follow-up of a case in one click), the disposition
-//! picker from the tenant's catalogue (marked required when the queue requires one; wrap-up
-//! without it is refused by the core and the refusal is shown next to the picker), and the
-//! linked records with a form that links one of the customer's cases.
+//! machine allows from it (accept, decline, hold, resume, wrap up: `a` and `w` on the
+//! keyboard), the notes (a scratch pad, each note copied into a follow-up of a case in one
+//! click), the disposition picker from the tenant's catalogue (marked required when the
+//! queue requires one; wrap-up without it is refused by the core and the refusal is shown
+//! next to the picker), and the linked records with a form that links one of the
+//! customer's cases.
 
 use axum::Form;
 use axum::extract::{Path, State};
@@ -28,6 +29,9 @@ use crate::state::AppState;
 /// keyboard shortcut. End and finishing wrap-up share `w`: never both legal at once.
 const ACTIONS: &[(InteractionAction, Msg, Option<&str>)] = &[
     (InteractionAction::Accept, Msg::Accept, Some("a")),
+    (InteractionAction::Decline, Msg::Decline, None),
+    (InteractionAction::Hold, Msg::Hold, None),
+    (InteractionAction::Resume, Msg::Resume, None),
     (InteractionAction::End, Msg::WrapUp, Some("w")),
     (InteractionAction::CompleteWrapUp, Msg::CompleteWrapUp, Some("w")),
 ];

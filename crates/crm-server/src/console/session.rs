@@ -191,15 +191,12 @@ async fn signed_in(st: &AppState, parts: &Parts) -> Result<Option<SignedIn>, ()>
     let found = st.crm.session(&hash, &st.settings.console.sessions).await.map_err(|error| {
         tracing::warn!(%error, "reading a console session failed");
     })?;
-    let Some((session, mut actor)) = found else { return Ok(None) };
+    let Some((session, mut actor, profile)) = found else { return Ok(None) };
     if st.tokens.suspension(session.tenant).await.map_err(|_| ())?.is_some() {
         return Ok(None);
     }
     actor.context = context(parts);
-    // The agent's preferences (language, time zone) from their profile.
-    let profile = st.crm.get_agent(&actor, actor.agent).await.map(|a| a.profile).map_err(|error| {
-        tracing::warn!(%error, "reading a console agent's profile failed");
-    })?;
+    // The agent's preferences (language, time zone), read with the session.
     let lang = profile.language.as_deref().and_then(Lang::from_code).unwrap_or_else(|| Lang::of(&parts.headers));
     Ok(Some(SignedIn { actor, csrf: session.csrf, lang, zone: profile.time_zone, hash }))
 }
