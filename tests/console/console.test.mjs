@@ -277,12 +277,89 @@ try {
     assert.ok(gz < 150 * 1024, `${gz} bytes`);
   });
 
+  let interactionUrl;
+  await check("agenda: a reminder arrives live as a notice (nothing moves), snooze, done", async () => {
+    const me = await (await api("GET", "/api/v1/me")).json();
+    const customer = customerUrl.split("/").pop();
+    const at = (minutes) => new Date(Date.now() + minutes * 60_000).toISOString();
+    const later = await api("POST", "/api/v1/tasks", { kind: "email", subject: "Send the new card", customer, assignee: me.id, scheduled: { at: at(24 * 60) } });
+    assert.equal(later.status, 201, await later.text());
+    await page.goto("/console/agenda");
+    await page.waitForSelector("html[data-stream=ready]");
+    await page.waitForSelector("#bucket-upcoming ~ ul li:has-text('Send the new card')");
+    const before = await page.locator("main").boundingBox();
+    const res = await api("POST", "/api/v1/tasks", { kind: "call", subject: "Call Jeanne about the card", customer, assignee: me.id, scheduled: { at: at(30) }, reminder_minutes: 40 });
+    const task = JSON.parse(await res.text());
+    assert.equal(res.status, 201, JSON.stringify(task));
+    await page.waitForSelector(`#notices .reminder-notice[data-task='${task.id}']`, { timeout: 20_000 });
+    assert.match(await page.textContent("#notices"), /Reminder:.*Call Jeanne about the card/s);
+    assert.deepEqual(await page.locator("main").boundingBox(), before, "the notice floats: nothing moves");
+    await page.screenshot({ path: join(shots, "reminder.png") });
+    await page.click("#notices button.dismiss");
+    await page.waitForSelector("#notices .reminder-notice", { state: "detached" });
+    await page.reload();
+    const row = `#task-${task.id}`;
+    await page.waitForSelector(`#bucket-due ~ ul ${row}`);
+    await page.screenshot({ path: join(shots, "agenda.png"), fullPage: true });
+    await page.selectOption(`${row} select[name=minutes]`, "15");
+    await Promise.all([page.waitForURL(/\/console\/agenda$/), page.click(`${row} form.snooze button`)]);
+    await page.waitForSelector(`#bucket-upcoming ~ ul ${row}`);
+    await Promise.all([page.waitForURL(/\/console\/agenda$/), page.click(`${row} form.complete button`)]);
+    await page.waitForSelector(row, { state: "detached" });
+    const done = await (await api("GET", `/api/v1/tasks/${task.id}`)).json();
+    assert.equal(done.status, "done");
+  });
+
+  await check("interaction panel: a accepts, notes, w wraps up, the required disposition is asked next to its field", async () => {
+    const me = await (await api("GET", "/api/v1/me")).json();
+    const res = await api("POST", "/api/v1/cti/calls", { phone: "+33 1 23 45 67 89", agent: me.id, queue: "support" });
+    const pop = JSON.parse(await res.text());
+    assert.equal(res.status, 201, JSON.stringify(pop));
+    interactionUrl = `/console/interactions/${pop.interaction.id}`;
+    await page.goto(interactionUrl);
+    await page.waitForSelector("#interaction-state:has-text('Offered')");
+    await Promise.all([page.waitForURL(server.url + interactionUrl), page.keyboard.press("a")]);
+    await page.waitForSelector("#interaction-state:has-text('Active')");
+    await page.fill("#note", "Wants the card sent to the new address");
+    await Promise.all([page.waitForURL(server.url + interactionUrl), page.click("form.add-note button")]);
+    await page.waitForSelector("ul.notes li:has-text('Wants the card sent')");
+    await Promise.all([page.waitForURL(server.url + interactionUrl), page.keyboard.press("w")]);
+    await page.waitForSelector("#interaction-state:has-text('Wrap-up')");
+    const [refused] = await Promise.all([page.waitForResponse((r) => r.request().method() === "POST"), page.keyboard.press("w")]);
+    assert.equal(refused.status(), 422);
+    await page.waitForSelector("#disposition-error:has-text('disposition')");
+    assert.equal(await page.getAttribute("#disposition", "aria-describedby"), "disposition-error");
+    await page.screenshot({ path: join(shots, "interaction.png"), fullPage: true });
+    await page.selectOption("#disposition", "resolved");
+    await Promise.all([page.waitForURL(server.url + interactionUrl), page.click("section.disposition button")]);
+    await Promise.all([page.waitForURL(server.url + interactionUrl), page.keyboard.press("w")]);
+    await page.waitForSelector("#interaction-state:has-text('Closed')");
+  });
+
+  await check("preferences: the agent's language and time zone replace the browser's and the centre's", async () => {
+    await page.goto("/console/preferences");
+    await page.fill("#time_zone", "Mars/Olympus");
+    await page.click("form.preferences button");
+    await page.waitForSelector("#time-zone-error:has-text('time_zone')");
+    assert.equal(await page.inputValue("#time_zone"), "Mars/Olympus", "what was typed is kept");
+    await page.selectOption("#language", "fr");
+    await page.fill("#time_zone", "America/New_York");
+    await Promise.all([page.waitForURL(/saved=1/), page.click("form.preferences button")]);
+    assert.equal(await page.getAttribute("html", "lang"), "fr");
+    assert.match(await page.textContent("h1"), /Préférences/);
+    await page.screenshot({ path: join(shots, "preferences.png") });
+    await page.selectOption("#language", "");
+    await page.fill("#time_zone", "");
+    await page.click("form.preferences button");
+    await page.waitForSelector("html[lang=en] #time_zone[value='']", { state: "attached" });
+  });
+
   await check("accessibility: axe-core finds no serious or critical violation", async () => {
     // axe is injected as a script: this context alone bypasses the page's CSP.
     const axeContext = await browser.newContext({ baseURL: server.url, bypassCSP: true, storageState: await context.storageState() });
     const p = await axeContext.newPage();
     const found = {};
-    for (const url of ["/", customerUrl, caseUrl, "/console/outbox", previewUrl, "/console/cases"]) {
+    for (const url of ["/", customerUrl, caseUrl, "/console/outbox", previewUrl, "/console/cases", "/console/agenda", interactionUrl, "/console/preferences"]) {
       await p.goto(url);
       await p.addScriptTag({ path: require.resolve("axe-core/axe.min.js") });
       const result = await p.evaluate(async () => await window.axe.run(document, { resultTypes: ["violations"] }));

@@ -12,20 +12,21 @@ use serde_json::json;
 use crate::helpers::{Backend, TestServer, test_settings};
 use crate::on_every_store;
 
-/// A browser without cookie jar or redirects: the test reads every answer itself.
-struct Browser {
+/// A browser without cookie jar or redirects: the test reads every answer itself (the
+/// other console test files use it too).
+pub(crate) struct Browser {
     base: String,
     http: reqwest::Client,
     session: Option<String>,
 }
 
 impl Browser {
-    fn new(base: &str) -> Self {
+    pub(crate) fn new(base: &str) -> Self {
         let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
         Self { base: base.to_owned(), http, session: None }
     }
 
-    fn request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
+    pub(crate) fn request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
         // A browser: it accepts HTML (`/` answers other clients with JSON).
         let r = self.http.request(method, format!("{}{path}", self.base)).header(ACCEPT, "text/html,*/*;q=0.8");
         match &self.session {
@@ -34,18 +35,22 @@ impl Browser {
         }
     }
 
-    async fn get(&self, path: &str) -> (StatusCode, reqwest::header::HeaderMap, String) {
+    pub(crate) async fn get(&self, path: &str) -> (StatusCode, reqwest::header::HeaderMap, String) {
         let res = self.request(Method::GET, path).send().await.expect("sent");
         (res.status(), res.headers().clone(), res.text().await.unwrap_or_default())
     }
 
-    async fn post(&self, path: &str, form: &[(&str, &str)]) -> (StatusCode, reqwest::header::HeaderMap, String) {
+    pub(crate) async fn post(
+        &self,
+        path: &str,
+        form: &[(&str, &str)],
+    ) -> (StatusCode, reqwest::header::HeaderMap, String) {
         let res = self.request(Method::POST, path).form(form).send().await.expect("sent");
         (res.status(), res.headers().clone(), res.text().await.unwrap_or_default())
     }
 
     /// Signs in through the form (its double-submit cookie first); the status.
-    async fn sign_in(&mut self, email: &str, password: &str) -> StatusCode {
+    pub(crate) async fn sign_in(&mut self, email: &str, password: &str) -> StatusCode {
         let res = self.http.get(format!("{}/sign-in", self.base)).send().await.expect("sent");
         let token = cookie_of(res.headers(), "crm_sign_in").expect("the sign-in form's cookie");
         let res = self
@@ -67,7 +72,7 @@ impl Browser {
     }
 
     /// The session's anti-forgery token, from the home page's meta tag.
-    async fn csrf(&self) -> String {
+    pub(crate) async fn csrf(&self) -> String {
         let (status, _, html) = self.get("/").await;
         assert_eq!(status, StatusCode::OK, "{html}");
         let needle = r#"name="csrf-token" content=""#;
@@ -202,7 +207,7 @@ async fn passwords_throttle_and_idle_expiry(backend: Backend) {
 on_every_store!(passwords_throttle_and_idle_expiry);
 
 /// The path a 303 sends to.
-fn location(headers: &reqwest::header::HeaderMap) -> String {
+pub(crate) fn location(headers: &reqwest::header::HeaderMap) -> String {
     headers.get(LOCATION).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned()
 }
 

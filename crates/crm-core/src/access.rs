@@ -373,6 +373,15 @@ pub struct AgentProfile {
     pub signature: Option<String>,
     /// Preferred column order of the case list.
     pub preferred_case_columns: Vec<String>,
+    /// The language the agents' console speaks to this agent, a primary language tag
+    /// (`fr`); `None`: the browser's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
+    /// The agent's own time zone (IANA) for the times the console shows; `None`: the
+    /// tenant's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, example = "Europe/Paris"))]
+    pub time_zone: Option<chrono_tz::Tz>,
 }
 
 /// An agent (ADM-1): any person using the CRM.

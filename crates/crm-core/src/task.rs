@@ -12,8 +12,10 @@ use crate::ids::{AgentId, CaseId, CustomerId, TaskId, TenantId};
 use crate::text::{bounded_text, required_text};
 
 mod record;
+mod snooze;
 
 pub use record::TaskRecord;
+pub use snooze::MAX_SNOOZE_MINUTES;
 
 /// The longest reminder offset: one week.
 pub const MAX_REMINDER_MINUTES: u32 = 7 * 24 * 60;

@@ -88,6 +88,7 @@ impl SeededTenant {
                 default_from: Some(email(mail)),
                 signature: Some(format!("-- \n{name}")),
                 preferred_case_columns: Vec::new(),
+                ..AgentProfile::default()
             },
             active: true,
             version: 1,

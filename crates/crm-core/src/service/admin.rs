@@ -61,6 +61,24 @@ pub struct ProfilePatch {
     /// Preferred case columns.
     #[serde(default)]
     pub preferred_case_columns: Option<Vec<String>>,
+    /// The console's language for the agent, a primary language tag (`fr`; `null`: the
+    /// browser's).
+    #[serde(default, with = "crate::case::double_option")]
+    pub language: Option<Option<String>>,
+    /// The agent's time zone, IANA (`Europe/Paris`; `null`: the tenant's).
+    #[serde(default, with = "crate::case::double_option")]
+    pub time_zone: Option<Option<String>>,
+}
+
+/// A primary language tag as an agent's preference: 2 or 3 ASCII letters, lower-cased
+/// (`FR` is `fr`).
+fn language_tag(input: &str) -> std::result::Result<String, FieldError> {
+    let tag = input.trim().to_ascii_lowercase();
+    if (2..=3).contains(&tag.len()) && tag.chars().all(|c| c.is_ascii_lowercase()) {
+        Ok(tag)
+    } else {
+        Err(FieldError::new("language", format!("{input:?} is not a language tag (en, fr)")))
+    }
 }
 
 /// The case list columns an agent may choose (CAS-5).
@@ -295,7 +313,8 @@ impl Crm {
         Ok(self.store.requeue(actor.tenant, id, self.clock.now()).await?)
     }
 
-    /// Changes the actor's own profile (default From, signature, preferred columns).
+    /// Changes the actor's own profile (default From, signature, preferred columns, the
+    /// console's language and time zone).
     ///
     /// # Errors
     /// Bad values (an unknown column, a bad address); a stale version.
@@ -320,6 +339,16 @@ impl Crm {
                 }
             }
             agent.profile.preferred_case_columns = columns;
+        }
+        if let Some(language) = patch.language {
+            agent.profile.language = language.and_then(|l| v.check(language_tag(&l)));
+        }
+        if let Some(zone) = patch.time_zone {
+            agent.profile.time_zone = zone.and_then(|z| {
+                v.check(z.trim().parse::<Tz>().map_err(|_| {
+                    FieldError::new("time_zone", format!("{z:?} is not an IANA time zone (Europe/Paris)"))
+                }))
+            });
         }
         v.finish()?;
         agent.version += 1;

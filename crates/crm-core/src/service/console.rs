@@ -3,7 +3,7 @@
 //! checks, opening, reading and ending sessions (the rule is [`SessionPolicy`]).
 
 use super::Crm;
-use crate::access::{Actor, Permission};
+use crate::access::{Actor, AgentProfile, Permission};
 use crate::console::{Credential, Session, SessionPolicy, actor_of_session, check_password};
 use crate::customer::EmailAddress;
 use crate::error::{Error, Result};
@@ -90,13 +90,14 @@ impl Crm {
         Ok(session)
     }
 
-    /// The live session with this hash and who acts through it; `None` (and the session
-    /// deleted) when it ended by `policy`, or its agent is inactive or gone. Its last use is
-    /// written at most once a minute.
+    /// The live session with this hash, who acts through it and their profile (the
+    /// console's language and time zone); `None` (and the session deleted) when it ended by
+    /// `policy`, or its agent is inactive or gone. Its last use is written at most once a
+    /// minute.
     ///
     /// # Errors
     /// Store failures.
-    pub async fn session(&self, hash: &str, policy: &SessionPolicy) -> Result<Option<(Session, Actor)>> {
+    pub async fn session(&self, hash: &str, policy: &SessionPolicy) -> Result<Option<(Session, Actor, AgentProfile)>> {
         let Some(session) = self.store.find_session(hash).await? else { return Ok(None) };
         let now = self.clock.now();
         if policy.refusal(&session, now).is_some() {
@@ -109,7 +110,7 @@ impl Crm {
         if SessionPolicy::seen_is_due(&session, now) {
             self.store.touch_session(hash, now).await?;
         }
-        Ok(Some((session, actor)))
+        Ok(Some((session, actor, agent.profile)))
     }
 
     /// Ends the session with this hash (signing out); whether there was one.

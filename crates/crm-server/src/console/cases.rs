@@ -175,7 +175,7 @@ pub(crate) async fn list(State(st): State<AppState>, s: SignedIn, Query(q): Quer
         Ok(found) => found,
         Err(e) => return refusal(lang, e),
     };
-    let zone = zone(&st, &s.actor).await;
+    let zone = zone(&st, &s).await;
     let columns: Vec<String> = if me.profile.preferred_case_columns.is_empty() {
         DEFAULT_COLUMNS.iter().map(|c| (*c).to_owned()).collect()
     } else {

@@ -3,16 +3,23 @@
 //! session (`session.rs`); every page acts through the same [`crm_core::access::Actor`]
 //! the API uses, so the core decides every permission. Pages: the home page with the
 //! screen-pop slot and the customer search (`pages.rs`), the customer card and the case
-//! (`records.rs`), merging duplicate cards with a preview and undo (`merge.rs`),
-//! the case list with filters, sort, paging and each agent's columns (`cases.rs`), the supervisors' outbox of dead pushes (`outbox.rs`); strings in English and French (`i18n.rs`); assets embedded under hashed
-//! names (`assets.rs`). No inline script or style: the Content-Security-Policy says so.
+//! (`records.rs`), merging duplicate cards with a preview and undo (`merge.rs`), the case
+//! list with filters, sort, paging and each agent's columns (`cases.rs`), the agent's task
+//! agenda and the live reminder notices (`agenda.rs`), the interaction panel
+//! (`interaction.rs`), the agent's language and time zone (`preferences.rs`), the
+//! supervisors' outbox of dead pushes (`outbox.rs`); strings in English and French
+//! (`i18n.rs`); assets embedded under hashed names (`assets.rs`). No inline script or
+//! style: the Content-Security-Policy says so.
 
+mod agenda;
 mod assets;
 mod cases;
 pub mod i18n;
+mod interaction;
 mod merge;
 mod outbox;
 mod pages;
+mod preferences;
 mod records;
 pub mod session;
 mod views;
@@ -52,6 +59,17 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/console/cases/{id}", get(records::case))
         .route("/console/cases/{id}/follow-ups", post(records::add_follow_up))
         .route("/console/cases/{id}/status", post(records::change_status))
+        .route("/console/agenda", get(agenda::agenda))
+        .route("/console/tasks/{id}/complete", post(agenda::complete))
+        .route("/console/tasks/{id}/snooze", post(agenda::snooze))
+        .route("/console/tasks/{id}/reminder", get(agenda::reminder))
+        .route("/console/interactions/{id}", get(interaction::panel))
+        .route("/console/interactions/{id}/actions", post(interaction::act))
+        .route("/console/interactions/{id}/disposition", post(interaction::dispose))
+        .route("/console/interactions/{id}/notes", post(interaction::add_note))
+        .route("/console/interactions/{id}/notes/{note}/copy", post(interaction::copy_note))
+        .route("/console/interactions/{id}/links", post(interaction::link_case))
+        .route("/console/preferences", get(preferences::preferences).post(preferences::save))
         .route("/console/outbox", get(outbox::outbox))
         .route("/console/outbox/{id}/requeue", post(outbox::requeue))
         .layer(middleware::from_fn_with_state(state, session::resolve))

@@ -24,7 +24,7 @@ pub(crate) async fn outbox(State(st): State<AppState>, s: SignedIn) -> Response 
         Ok(found) => found.items,
         Err(e) => return refusal(lang, e),
     };
-    let zone = zone(&st, &s.actor).await;
+    let zone = zone(&st, &s).await;
     let body = html! {
         section.outbox {
             h1 { (lang.t(Msg::Outbox)) }

@@ -19,8 +19,17 @@ use super::session::SignedIn;
 use super::views;
 use crate::state::AppState;
 
+/// The agent's time zone: their own when they chose one, else the tenant's (UTC when it
+/// cannot be read).
+pub(crate) async fn zone(st: &AppState, s: &SignedIn) -> Tz {
+    match s.zone {
+        Some(z) => z,
+        None => tenant_zone(st, &s.actor).await,
+    }
+}
+
 /// The tenant's time zone (UTC when it cannot be read).
-pub(crate) async fn zone(st: &AppState, actor: &Actor) -> Tz {
+pub(crate) async fn tenant_zone(st: &AppState, actor: &Actor) -> Tz {
     st.crm.tenant_settings(actor).await.map_or(Tz::UTC, |t| t.time_zone)
 }
 
@@ -147,13 +156,16 @@ pub(crate) async fn pop(State(st): State<AppState>, s: SignedIn, Path(id): Path<
     let Some(customer) = interaction.customer() else {
         return html! { p.empty { (lang.t(Msg::NoResults)) } }.into_response();
     };
-    let zone = zone(&st, &s.actor).await;
+    let zone = zone(&st, &s).await;
     match st.crm.customer_card(&s.actor, customer).await {
         Ok(card) => html! {
             article.card.pop-card data-interaction=(id) {
                 h3 { (card.customer.name()) " " span.muted { (card.customer.account_number()) } }
                 (views::card_sections(lang, &card, zone))
-                p { a.button href={ "/console/customers/" (card.customer.id) } { (lang.t(Msg::OpenCard)) } }
+                p {
+                    a.button href={ "/console/customers/" (card.customer.id) } { (lang.t(Msg::OpenCard)) }
+                    " " a.button.interaction href={ "/console/interactions/" (id) } { (lang.t(Msg::OpenInteraction)) }
+                }
             }
         }
         .into_response(),

@@ -84,7 +84,7 @@ async fn customer_page(
         Some(m) => st.crm.get_merge(&s.actor, m).await.ok(),
         None => None,
     };
-    let zone = zone(st, &s.actor).await;
+    let zone = zone(st, s).await;
     let c = &card.customer;
     let body = html! {
         (notice(lang, n))
@@ -198,7 +198,7 @@ async fn case_page(st: &AppState, s: &SignedIn, id: CaseId, n: Notice, status: S
         Err(e) => return refusal(lang, e),
     };
     let codes: Vec<_> = codes.into_iter().filter(|c| c.active).collect();
-    let zone = zone(st, &s.actor).await;
+    let zone = zone(st, s).await;
     // The buttons are the core's lifecycle: only the transitions it allows. Resolving needs a
     // resolution code: its own form, with the tenant's active codes to pick from.
     let resolvable = case.status().can_become(CaseStatus::Resolved);

@@ -92,8 +92,10 @@ pub struct SignedIn {
     pub actor: Actor,
     /// The session's anti-forgery token.
     pub csrf: String,
-    /// The agent's language.
+    /// The agent's language: their preference, else the browser's.
     pub lang: Lang,
+    /// The agent's own time zone, when they chose one (the tenant's otherwise).
+    pub zone: Option<chrono_tz::Tz>,
     hash: String,
 }
 
@@ -189,12 +191,14 @@ async fn signed_in(st: &AppState, parts: &Parts) -> Result<Option<SignedIn>, ()>
     let found = st.crm.session(&hash, &st.settings.console.sessions).await.map_err(|error| {
         tracing::warn!(%error, "reading a console session failed");
     })?;
-    let Some((session, mut actor)) = found else { return Ok(None) };
+    let Some((session, mut actor, profile)) = found else { return Ok(None) };
     if st.tokens.suspension(session.tenant).await.map_err(|_| ())?.is_some() {
         return Ok(None);
     }
     actor.context = context(parts);
-    Ok(Some(SignedIn { actor, csrf: session.csrf, lang: Lang::of(&parts.headers), hash }))
+    // The agent's preferences (language, time zone), read with the session.
+    let lang = profile.language.as_deref().and_then(Lang::from_code).unwrap_or_else(|| Lang::of(&parts.headers));
+    Ok(Some(SignedIn { actor, csrf: session.csrf, lang, zone: profile.time_zone, hash }))
 }
 
 /// The actor of a request signed in to the console, for routes outside it (the event

@@ -44,6 +44,8 @@ pub(crate) fn page(lang: Lang, title: &str, signed: Option<&SignedIn>, body: Mar
                         nav aria-label=(lang.t(Msg::Home)) {
                             a href="/" accesskey="h" { (lang.t(Msg::Home)) }
                             " " a href="/console/cases" { (lang.t(Msg::Cases)) }
+                            " " a href="/console/agenda" { (lang.t(Msg::Agenda)) }
+                            " " a href="/console/preferences" { (lang.t(Msg::Preferences)) }
                             @if s.actor.can(Permission::AdminConnectors) {
                                 " " a href="/console/outbox" { (lang.t(Msg::Outbox)) }
                             }
@@ -55,7 +57,11 @@ pub(crate) fn page(lang: Lang, title: &str, signed: Option<&SignedIn>, body: Mar
                     }
                 }
                 main #main { (body) }
-                @if signed.is_some() { (shortcuts_help(lang)) }
+                @if signed.is_some() {
+                    // Live notices (reminders) float above the page: nothing under them moves.
+                    section #notices.notices role="status" aria-live="polite" aria-label=(lang.t(Msg::Notices)) {}
+                    (shortcuts_help(lang))
+                }
             }
         }
     }
@@ -67,6 +73,9 @@ fn shortcuts_help(lang: Lang) -> Markup {
         ("/", Msg::KeySearch),
         ("g h", Msg::KeyHome),
         ("g c", Msg::KeyCases),
+        ("g a", Msg::KeyAgenda),
+        ("a", Msg::KeyAccept),
+        ("w", Msg::KeyWrapUp),
         ("?", Msg::KeyHelp),
         ("Esc", Msg::KeyClose),
     ];
@@ -180,7 +189,9 @@ pub(crate) fn card_sections(lang: Lang, card: &CustomerCard, zone: Tz) -> Markup
         section.interactions {
             h3 { (lang.t(Msg::LastInteractions)) }
             @if card.last_interactions.is_empty() { p.empty { (lang.t(Msg::NoInteractions)) } }
-            ul { @for i in &card.last_interactions { li { (when(i.offered_at, zone)) " " (i.channel) } } }
+            ul { @for i in &card.last_interactions {
+                li { a href={ "/console/interactions/" (i.id) } { (when(i.offered_at, zone)) " " (i.channel) } }
+            } }
         }
     }
 }

@@ -145,7 +145,8 @@ pub async fn me(State(st): State<AppState>, Auth(actor): Auth) -> ApiResult<Repl
     Ok(Reply::ok(a).tagged(v))
 }
 
-/// Changes the caller's profile (default From, signature, case columns); needs `If-Match`.
+/// Changes the caller's profile (default From, signature, case columns, the console's language and
+/// time zone); needs `If-Match`.
 #[utoipa::path(patch, path = "/api/v1/me", tag = "admin", request_body = ProfilePatch,
     params(("If-Match" = String, Header, description = "the ETag read")), responses((status = 200, body = Agent)))]
 pub async fn update_me(
