@@ -217,3 +217,36 @@ async fn a_do_not_call_disposition_lists_the_number(backend: Backend) {
     assert_eq!(none.status, StatusCode::NO_CONTENT, "the number is on the list: {}", none.text);
 }
 on_every_store!(a_do_not_call_disposition_lists_the_number);
+
+/// An entry's calling zone: the entry's own, else the customer's profile (the text custom
+/// field `time_zone`), else the phone number's region.
+async fn an_entry_takes_the_customers_own_time_zone(backend: Backend) {
+    let t = TestServer::start(&backend).await;
+    let admin = t.admin();
+    let field = json!({"entity": "customer", "key": "time_zone", "label": "Time zone", "field_type": {"type": "text"}});
+    admin.post("/api/v1/custom-fields", &field).await.expect(StatusCode::CREATED);
+    let campaign = admin
+        .post("/api/v1/campaigns", &json!({"name": "Zones", "purpose": "survey"}))
+        .await
+        .expect(StatusCode::CREATED);
+    let list = admin
+        .post(&format!("/api/v1/campaigns/{}/call-lists", id(&campaign)), &json!({"name": "Zoned"}))
+        .await
+        .expect(StatusCode::CREATED);
+    let (expat, local) = (
+        json!({"name": "Expat Eve", "identities": [{"type": "phone", "number": "+33 1 45 00 00 01"}],
+               "custom": {"time_zone": "America/Chicago"}}),
+        json!({"name": "Local Luc", "identities": [{"type": "phone", "number": "+33 1 45 00 00 02"}]}),
+    );
+    let mut zones = Vec::new();
+    for body in [expat, local] {
+        let customer = admin.post("/api/v1/customers", &body).await.expect(StatusCode::CREATED);
+        let path = format!("/api/v1/call-lists/{}/entries", id(&list));
+        admin.post(&path, &json!({"entries": [{"customer": customer["id"]}]})).await.expect(StatusCode::OK);
+        let page = admin.get(&path).await.expect(StatusCode::OK);
+        let entry = page.as_array().expect("entries").iter().find(|e| e["customer"] == customer["id"]).cloned();
+        zones.push(entry.expect("the entry")["zone"].as_str().unwrap_or_default().to_owned());
+    }
+    assert_eq!(zones, ["America/Chicago", "Europe/Paris"]);
+}
+on_every_store!(an_entry_takes_the_customers_own_time_zone);

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::campaign::Campaign;
 use super::list::{CallList, OutcomeAction};
-use super::zone::zone_of_number;
+use super::zone::{zone_of_customer, zone_of_number};
 use crate::customer::{Customer, PhoneNumber, Region};
 use crate::error::{Error, FieldError, Result, ValidationErrors, Validator};
 use crate::ids::{AgentId, CallListEntryId, CallListId, CustomerId, TenantId};
@@ -347,7 +347,9 @@ impl NewEntry {
             Some(z) => v.check(
                 z.parse::<Tz>().map_err(|_| FieldError::new("time_zone", format!("{z:?} is not an IANA time zone"))),
             ),
-            None => Some(phone.as_ref().and_then(zone_of_number).unwrap_or(tenant_zone)),
+            None => Some(
+                zone_of_customer(customer).or_else(|| phone.as_ref().and_then(zone_of_number)).unwrap_or(tenant_zone),
+            ),
         };
         if self.custom.len() > 50 || serde_json::to_string(&self.custom).map_or(0, |s| s.len()) > 8_000 {
             v.push(FieldError::new("custom", "at most 50 keys and 8000 bytes"));

@@ -38,7 +38,7 @@ pub use entry::{
 pub use list::{
     Assignment, CallList, CallListPatch, CallingWindow, MAX_OUTCOME_CODES, NewCallList, OutcomeAction, OutcomeCode,
 };
-pub use zone::{representative_zone, zone_of_number};
+pub use zone::{TIME_ZONE_FIELD, representative_zone, zone_of_customer, zone_of_number};
 
 /// A number on the tenant's do-not-call list.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

@@ -1,12 +1,27 @@
 //! The customer's time zone from the phone number's region (libphonenumber's metadata via
 //! the `phonenumber` crate). A region spanning several zones gets one representative zone,
 //! the one most of its people live in (the United States: New York; Russia: Moscow; Brazil:
-//! São Paulo …); a customer whose zone differs is given one explicitly (`time_zone` of the
-//! entry). Regions not in the table fall back to the tenant's zone.
+//! São Paulo …); a customer whose zone differs is given one explicitly: on the entry
+//! (`time_zone`), or in the customer's profile (a text custom field [`TIME_ZONE_FIELD`]
+//! holding an IANA name). Regions not in the table fall back to the tenant's zone.
 
 use chrono_tz::Tz;
 
-use crate::customer::PhoneNumber;
+use crate::custom_field::{FieldKey, FieldValue};
+use crate::customer::{Customer, PhoneNumber};
+
+/// The customer custom field whose text, an IANA time zone (`America/Chicago`), is the
+/// customer's own zone for calling windows (ahead of the phone number's region).
+pub const TIME_ZONE_FIELD: &str = "time_zone";
+
+/// The zone of the customer's profile ([`TIME_ZONE_FIELD`]), when it holds a known one.
+pub fn zone_of_customer(customer: &Customer) -> Option<Tz> {
+    let key = FieldKey::parse(TIME_ZONE_FIELD).ok()?;
+    match customer.custom().get(&key) {
+        Some(FieldValue::Text(name)) => name.trim().parse().ok(),
+        _ => None,
+    }
+}
 
 /// Region (ISO 3166-1) → representative IANA zone.
 const ZONES: &[(&str, Tz)] = &[

@@ -83,7 +83,7 @@ impl DirectoryStore for MemoryStore {
             return Err(StoreError::duplicate("email", agent.email.as_str()));
         }
         if let Some(role) = agent.custom_role
-            && !state.roles.get(&role).is_some_and(|r| r.tenant == agent.tenant)
+            && state.roles.get(&role).is_none_or(|r| r.tenant != agent.tenant)
         {
             return Err(StoreError::InvalidReference {
                 field: "custom_role".into(),
