@@ -382,3 +382,16 @@ impl From<StoreError> for Error {
 
 /// The result of a use case.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// An error and its sources, `: `-separated, as one line (for a log line or a stored
+/// failure reason).
+pub fn with_sources(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}

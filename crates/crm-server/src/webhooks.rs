@@ -116,18 +116,6 @@ impl HttpTransport {
     }
 }
 
-/// The error and its causes, as one line.
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
-}
-
 #[async_trait]
 impl WebhookTransport for HttpTransport {
     fn policy(&self) -> TargetPolicy {
@@ -169,8 +157,8 @@ impl WebhookTransport for HttpTransport {
         }
         let mut response = match request.send().await {
             Ok(r) => r,
-            Err(e) if e.is_timeout() => return failed(AttemptOutcome::Timeout, chain(&e)),
-            Err(e) => return failed(AttemptOutcome::Failed, chain(&e)),
+            Err(e) if e.is_timeout() => return failed(AttemptOutcome::Timeout, crm_core::error::with_sources(&e)),
+            Err(e) => return failed(AttemptOutcome::Failed, crm_core::error::with_sources(&e)),
         };
         let status = response.status();
         let mut read = Vec::new();
@@ -189,7 +177,7 @@ impl WebhookTransport for HttpTransport {
                         outcome: AttemptOutcome::Timeout,
                         status: Some(status.as_u16()),
                         latency: started.elapsed(),
-                        excerpt: chain(&e),
+                        excerpt: crm_core::error::with_sources(&e),
                     };
                 }
                 Err(e) => {
@@ -197,7 +185,7 @@ impl WebhookTransport for HttpTransport {
                         outcome: AttemptOutcome::Failed,
                         status: Some(status.as_u16()),
                         latency: started.elapsed(),
-                        excerpt: chain(&e),
+                        excerpt: crm_core::error::with_sources(&e),
                     };
                 }
             }

@@ -102,20 +102,8 @@ pub enum MailboxPollError {
         reason: String,
     },
     /// Storing failed (the message is fetched again at the next poll).
-    #[error("{}", chain(.0))]
+    #[error("{}", crate::error::with_sources(.0))]
     Crm(#[from] Error),
-}
-
-/// An error with its sources, `: `-separated (the log line shows one string).
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
 }
 
 impl Crm {
@@ -190,7 +178,9 @@ impl Crm {
                     Ok(received) if received.duplicate => poll.duplicates += 1,
                     Ok(_) => poll.stored += 1,
                     // The message is at fault, not the moment: it will never be taken.
-                    Err(e @ (Error::Validation(_) | Error::TooLarge { .. })) => poll.dropped.push((uid, chain(&e))),
+                    Err(e @ (Error::Validation(_) | Error::TooLarge { .. })) => {
+                        poll.dropped.push((uid, crate::error::with_sources(&e)))
+                    }
                     Err(e) => return Err(e.into()),
                 }
             }
