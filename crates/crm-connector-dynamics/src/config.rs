@@ -6,6 +6,10 @@
 //! tenant_id = "00000000-0000-0000-0000-000000000000"
 //! client_id = "11111111-1111-1111-1111-111111111111"
 //! client_secret = "..."
+//! # or, instead of a secret, the app registration's certificate (client assertion):
+//! # [connectors.dynamics.client_certificate]
+//! # certificate_pem = "-----BEGIN CERTIFICATE-----..."
+//! # private_key_pem = "-----BEGIN PRIVATE KEY-----..."
 //! ```
 
 use std::collections::BTreeMap;
@@ -26,8 +30,13 @@ pub struct DynamicsConfig {
     pub tenant_id: String,
     /// The app registration's client id.
     pub client_id: String,
-    /// The app registration's client secret.
-    pub client_secret: SecretString,
+    /// The app registration's client secret; or give `client_certificate` instead.
+    #[serde(default)]
+    pub client_secret: Option<SecretString>,
+    /// The app registration's certificate: the token request then carries a client
+    /// assertion signed with its key instead of a secret.
+    #[serde(default)]
+    pub client_certificate: Option<ClientCertificate>,
     /// The Entra ID authority; tests point it at a fake.
     #[serde(default = "default_authority_url")]
     pub authority_url: String,
@@ -43,6 +52,16 @@ pub struct DynamicsConfig {
     /// Timeouts, retries, concurrency.
     #[serde(default)]
     pub http: HttpSettings,
+}
+
+/// A certificate uploaded to the app registration, and its private key.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientCertificate {
+    /// The X.509 certificate, PEM (its SHA-256 and SHA-1 thumbprints name it to Entra ID).
+    pub certificate_pem: String,
+    /// Its RSA private key, PEM (PKCS#1 or PKCS#8).
+    pub private_key_pem: SecretString,
 }
 
 fn default_authority_url() -> String {

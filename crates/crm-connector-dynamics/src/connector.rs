@@ -11,12 +11,15 @@
 //! row (a 404 there is a retryable "not confirmed", never the target's absence); any other
 //! success answer of the completion is followed by a read of the phonecall.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use crm_connector_http::{BearerAuth, ConfigError, HttpClient, Idempotency, RawResponse, decode_error, unconfirmed};
 use crm_core::ConnectorError;
 use crm_core::customer::{EmailAddress, PhoneNumber};
 use crm_core::external::{ActivityPush, ExternalCreate, ExternalObject, ExternalRecord, ExternalRef, ExternalSystem};
 use crm_core::ports::ExternalCrm;
+use crm_core::time::Clock;
 use reqwest::{Method, Url};
 use serde::Deserialize;
 use serde_json::Value;
@@ -55,17 +58,18 @@ struct Page {
 type Build<'a> = dyn Fn(&reqwest::Client) -> Result<reqwest::RequestBuilder, ConnectorError> + Send + Sync + 'a;
 
 impl DynamicsConnector {
-    /// A connector for `config`.
+    /// A connector for `config`; `clock` dates the client assertions of a certificate.
     ///
     /// # Errors
-    /// When the environment URL or the API version is malformed.
-    pub fn new(config: DynamicsConfig) -> Result<Self, ConfigError> {
+    /// When the environment URL or the API version is malformed, or the credential is
+    /// missing or unreadable.
+    pub fn new(config: DynamicsConfig, clock: Arc<dyn Clock>) -> Result<Self, ConfigError> {
         let environment = config.environment_url.trim_end_matches('/').to_owned();
         Url::parse(&environment).map_err(|e| ConfigError::new(SYSTEM, format!("environment_url: {e}")))?;
         if !config.api_version.starts_with('v') {
             return Err(ConfigError::new(SYSTEM, format!("api_version {:?} is not vN.N", config.api_version)));
         }
-        let source = EntraTokenSource::new(&config);
+        let source = EntraTokenSource::new(&config, clock)?;
         let http = HttpClient::new(SYSTEM, config.http.clone())?;
         let auth = BearerAuth::new(source, config.http.token_refresh_margin());
         let api = format!("{environment}/api/data/{}", config.api_version);

@@ -4,11 +4,11 @@
 //! [connectors.netsuite]
 //! account_id = "1234567_SB1"
 //! [connectors.netsuite.auth]
-//! method = "client_credentials"
+//! flow = "client_credentials"   # or "token_based"
 //! client_id = "..."
 //! certificate_id = "..."
 //! private_key_pem = "-----BEGIN PRIVATE KEY-----..."
-//! algorithm = "ps256"
+//! algorithm = "ps256"          # ps256, ps384, ps512, es256, es384, es512 or rs256
 //! ```
 
 use std::collections::BTreeMap;
@@ -73,13 +73,25 @@ pub enum SigningAlgorithm {
     /// RSASSA-PSS with SHA-256 (an RSA key).
     #[default]
     Ps256,
+    /// RSASSA-PSS with SHA-384 (an RSA key).
+    Ps384,
+    /// RSASSA-PSS with SHA-512 (an RSA key).
+    Ps512,
     /// ECDSA P-256 with SHA-256 (a PKCS#8 EC key).
     Es256,
+    /// ECDSA P-384 with SHA-384 (a PKCS#8 EC key).
+    Es384,
+    /// ECDSA P-521 with SHA-512 (a PKCS#8 EC key).
+    Es512,
+    /// RSASSA-PKCS1-v1_5 with SHA-256 (an RSA key): the algorithm of NetSuite's own
+    /// example assertion.
+    Rs256,
 }
 
-/// How the connector authenticates.
+/// How the connector authenticates: the `flow` key names the variant, as in the other
+/// connectors (`method`, this connector's earlier spelling, is still read).
 #[derive(Debug, Deserialize)]
-#[serde(tag = "method", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(try_from = "AuthTable")]
 pub enum NetSuiteAuth {
     /// OAuth 2.0 client credentials (M2M): the recommended method for new integrations.
     ClientCredentials {
@@ -90,13 +102,10 @@ pub enum NetSuiteAuth {
         /// The PEM private key of that certificate.
         private_key_pem: SecretString,
         /// The signing algorithm.
-        #[serde(default)]
         algorithm: SigningAlgorithm,
         /// The `scope` claim.
-        #[serde(default = "default_scopes")]
         scopes: Vec<String>,
         /// The assertion's lifetime in seconds (NetSuite wants under 60 minutes).
-        #[serde(default = "default_assertion_lifetime_secs")]
         assertion_lifetime_secs: u64,
     },
     /// Token-Based Authentication (OAuth 1.0a, HMAC-SHA256). No new TBA integrations can
@@ -111,6 +120,67 @@ pub enum NetSuiteAuth {
         /// The access token secret.
         token_secret: SecretString,
     },
+}
+
+/// The `[auth]` table as written: its flow under `flow` or `method`, and the flow's keys.
+#[derive(Deserialize)]
+struct AuthTable {
+    #[serde(alias = "method")]
+    flow: String,
+    #[serde(flatten)]
+    keys: serde_json::Map<String, serde_json::Value>,
+}
+
+/// [`NetSuiteAuth`] with its tag in one place, read by serde's own tagged-enum rules.
+#[derive(Deserialize)]
+#[serde(tag = "flow", rename_all = "snake_case", deny_unknown_fields)]
+enum Tagged {
+    ClientCredentials {
+        client_id: String,
+        certificate_id: String,
+        private_key_pem: SecretString,
+        #[serde(default)]
+        algorithm: SigningAlgorithm,
+        #[serde(default = "default_scopes")]
+        scopes: Vec<String>,
+        #[serde(default = "default_assertion_lifetime_secs")]
+        assertion_lifetime_secs: u64,
+    },
+    TokenBased {
+        consumer_key: String,
+        consumer_secret: SecretString,
+        token_id: String,
+        token_secret: SecretString,
+    },
+}
+
+impl TryFrom<AuthTable> for NetSuiteAuth {
+    type Error = String;
+
+    fn try_from(table: AuthTable) -> Result<Self, String> {
+        let mut keys = table.keys;
+        keys.insert(String::from("flow"), serde_json::Value::String(table.flow));
+        Ok(match serde_json::from_value(serde_json::Value::Object(keys)).map_err(|e| e.to_string())? {
+            Tagged::ClientCredentials {
+                client_id,
+                certificate_id,
+                private_key_pem,
+                algorithm,
+                scopes,
+                assertion_lifetime_secs,
+            } => NetSuiteAuth::ClientCredentials {
+                client_id,
+                certificate_id,
+                private_key_pem,
+                algorithm,
+                scopes,
+                assertion_lifetime_secs,
+            },
+            Tagged::TokenBased { consumer_key, consumer_secret, token_id, token_secret } => {
+                NetSuiteAuth::TokenBased { consumer_key, consumer_secret, token_id, token_secret }
+            }
+        })
+    }
 }
 
 fn default_scopes() -> Vec<String> {

@@ -3,7 +3,7 @@
 //! Oracle NetSuite REST web services behind the core's
 //! [`ExternalCrm`](crm_core::ports::ExternalCrm) port (connectors spec §3):
 //! - [`config`]: account, host override, authentication method, field mapping.
-//! - [`m2m`]: OAuth 2.0 client credentials (M2M) with a PS256/ES256 JWT assertion carrying
+//! - [`m2m`]: OAuth 2.0 client credentials (M2M) with a PS/ES/RS-signed JWT assertion carrying
 //!   the certificate id as `kid`.
 //! - [`tba`]: Token-Based Authentication, OAuth 1.0a HMAC-SHA256 signatures per request.
 //! - [`suiteql`]: SuiteQL text and the paged answer.

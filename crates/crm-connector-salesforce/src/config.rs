@@ -11,6 +11,8 @@
 //! private_key_pem = "-----BEGIN PRIVATE KEY-----..."
 //! [connectors.salesforce.mapping]
 //! activity_external_id_field = "Interaction_Id__c"
+//! [connectors.salesforce.duplicate_rules]   # optional
+//! allow_save = true
 //! ```
 
 use std::collections::BTreeMap;
@@ -42,6 +44,35 @@ pub struct SalesforceConfig {
     /// Timeouts, retries, concurrency.
     #[serde(default)]
     pub http: HttpSettings,
+    /// The org's duplicate rules on creates (`Sforce-Duplicate-Rule-Header`); absent: the
+    /// org's own rule settings apply (a blocking rule refuses the create with
+    /// `DUPLICATES_DETECTED`, which the connector reports with the matches).
+    #[serde(default)]
+    pub duplicate_rules: Option<DuplicateRules>,
+}
+
+/// What the `Sforce-Duplicate-Rule-Header` of contact, lead and case creates says.
+#[derive(Clone, Copy, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DuplicateRules {
+    /// Save a record a duplicate rule flags instead of refusing it (`allowSave`).
+    pub allow_save: bool,
+    /// Return the matching records' fields in a refusal (`includeRecordDetails`).
+    #[serde(default)]
+    pub include_record_details: bool,
+    /// Run the rules with the integration user's sharing (`runAsCurrentUser`).
+    #[serde(default)]
+    pub run_as_current_user: bool,
+}
+
+impl DuplicateRules {
+    /// The header's value.
+    pub fn header_value(self) -> String {
+        format!(
+            "allowSave={}, includeRecordDetails={}, runAsCurrentUser={}",
+            self.allow_save, self.include_record_details, self.run_as_current_user
+        )
+    }
 }
 
 fn default_api_version() -> String {

@@ -4,6 +4,7 @@
 //! A wrap-up Task counts as written only when the upsert's answer names its id or the Task
 //! is read back by its external id.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
@@ -12,14 +13,16 @@ use crm_connector_http::{
 };
 use crm_core::ConnectorError;
 use crm_core::customer::{EmailAddress, PhoneNumber};
-use crm_core::external::{ActivityPush, ExternalCreate, ExternalObject, ExternalRecord, ExternalRef, ExternalSystem};
+use crm_core::external::{
+    ActivityPush, ApiUsage, ExternalCreate, ExternalObject, ExternalRecord, ExternalRef, ExternalSystem,
+};
 use crm_core::ports::ExternalCrm;
 use crm_core::time::Clock;
 use reqwest::{Method, Url};
 use serde::Deserialize;
 
 use crate::auth::SalesforceTokenSource;
-use crate::config::{SalesforceConfig, SalesforceMapping};
+use crate::config::{DuplicateRules, SalesforceConfig, SalesforceMapping};
 use crate::errors::{parse_errors, throttle_hook, to_connector_error};
 use crate::query::{email_queries, phone_search};
 use crate::records::{QueryPage, SearchAnswer, case_body, person_body, sobject_of, task_body, to_external};
@@ -32,6 +35,10 @@ pub struct SalesforceConnector {
     auth: BearerAuth<SalesforceTokenSource>,
     api_version: String,
     mapping: SalesforceMapping,
+    duplicate_rules: Option<String>,
+    /// The last `Sforce-Limit-Info: api-usage=USED/LIMIT`, packed as `USED << 32 | LIMIT`
+    /// (0: none seen yet).
+    api_usage: AtomicU64,
 }
 
 #[derive(Deserialize)]
@@ -54,7 +61,14 @@ impl SalesforceConnector {
         let source = SalesforceTokenSource::new(&config, clock)?;
         let http = HttpClient::new(SYSTEM, config.http.clone())?.with_throttle_hook(throttle_hook());
         let auth = BearerAuth::new(source, config.http.token_refresh_margin());
-        Ok(Self { http, auth, api_version: config.api_version, mapping: config.mapping })
+        Ok(Self {
+            http,
+            auth,
+            api_version: config.api_version,
+            mapping: config.mapping,
+            duplicate_rules: config.duplicate_rules.map(DuplicateRules::header_value),
+            api_usage: AtomicU64::new(0),
+        })
     }
 
     /// How many access tokens this connector minted.
@@ -80,9 +94,21 @@ impl SalesforceConnector {
             .await?;
         if let Some(usage) = answer.header("sforce-limit-info") {
             tracing::debug!(system = SYSTEM, api_usage = usage, "salesforce limits");
+            if let Some(usage) = ApiUsage::parse_salesforce(usage) {
+                let clamp = |n: u64| n.min(u64::from(u32::MAX));
+                self.api_usage.store(clamp(usage.used) << 32 | clamp(usage.limit), Ordering::Relaxed);
+            }
         }
         let instance = used.into_inner().unwrap_or_default();
         Ok((answer, instance))
+    }
+
+    /// `request` with the configured `Sforce-Duplicate-Rule-Header`, if any.
+    fn with_duplicate_rules(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        match &self.duplicate_rules {
+            Some(value) => request.header("Sforce-Duplicate-Rule-Header", value),
+            None => request,
+        }
     }
 
     fn api(&self, instance: &str) -> String {
@@ -183,6 +209,11 @@ impl ExternalCrm for SalesforceConnector {
         ExternalSystem::Salesforce
     }
 
+    fn api_usage(&self) -> Option<ApiUsage> {
+        let packed = self.api_usage.load(Ordering::Relaxed);
+        (packed != 0).then(|| ApiUsage { used: packed >> 32, limit: packed & u64::from(u32::MAX) })
+    }
+
     async fn find_by_phone(&self, phone: &PhoneNumber) -> Result<Vec<ExternalRecord>, ConnectorError> {
         // SOSL phone matching ignores punctuation on Salesforce's side; whether an E.164
         // term with `+` matches a nationally formatted stored number is unverified [U].
@@ -221,7 +252,9 @@ impl ExternalCrm for SalesforceConnector {
         let field = self.mapping.create_external_id_field.as_str();
         if field.is_empty() {
             let build = |client: &reqwest::Client, instance: &str| {
-                Ok(client.post(format!("{}/sobjects/{sobject}/", self.api(instance))).json(&body))
+                Ok(self.with_duplicate_rules(
+                    client.post(format!("{}/sobjects/{sobject}/", self.api(instance))).json(&body),
+                ))
             };
             let (answer, _) = self.call(Idempotency::NotIdempotent, &build).await?;
             if !answer.is_success() {
@@ -232,7 +265,9 @@ impl ExternalCrm for SalesforceConnector {
         }
         let what = format!("{sobject} {field}/{key}");
         let build = |client: &reqwest::Client, instance: &str| {
-            Ok(client.request(Method::PATCH, self.keyed_url(instance, sobject, field, key)?).json(&body))
+            Ok(self.with_duplicate_rules(
+                client.request(Method::PATCH, self.keyed_url(instance, sobject, field, key)?).json(&body),
+            ))
         };
         let (answer, _) = self.call(Idempotency::Idempotent, &build).await?;
         if !answer.is_success() || answer.status.as_u16() == 300 {

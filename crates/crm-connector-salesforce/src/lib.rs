@@ -21,6 +21,6 @@ pub mod query;
 pub mod records;
 pub mod system;
 
-pub use config::{SalesforceAuth, SalesforceConfig, SalesforceMapping};
+pub use config::{DuplicateRules, SalesforceAuth, SalesforceConfig, SalesforceMapping};
 pub use connector::SalesforceConnector;
 pub use system::SYSTEM;

@@ -275,7 +275,7 @@ impl ConnectorError {
         matches!(self, Self::RateLimited { .. } | Self::Transport { .. })
     }
 
-    /// The message with its causes (`net_suite unavailable: http status 503 after 3
+    /// The message with its causes (`netsuite unavailable: http status 503 after 3
     /// attempt(s)`), and the wait a rate limit asked for: what an outbox entry records and a
     /// log line carries. Connectors keep secrets out of their errors, so this holds none.
     pub fn explain(&self) -> String {

@@ -21,7 +21,9 @@ pub enum ExternalSystem {
     Salesforce,
     /// Microsoft Dynamics 365 / Dataverse (Web API).
     Dynamics,
-    /// Oracle NetSuite (REST web services).
+    /// Oracle NetSuite (REST web services). Spelled `netsuite` everywhere, as in the
+    /// configuration; `net_suite`, the spelling of earlier versions, is still read.
+    #[serde(rename = "netsuite", alias = "net_suite")]
     NetSuite,
 }
 
@@ -31,7 +33,7 @@ impl ExternalSystem {
         match self {
             ExternalSystem::Salesforce => "salesforce",
             ExternalSystem::Dynamics => "dynamics",
-            ExternalSystem::NetSuite => "net_suite",
+            ExternalSystem::NetSuite => "netsuite",
         }
     }
 }
@@ -49,10 +51,10 @@ impl FromStr for ExternalSystem {
         match s {
             "salesforce" => Ok(Self::Salesforce),
             "dynamics" => Ok(Self::Dynamics),
-            "net_suite" | "netsuite" => Ok(Self::NetSuite),
+            "netsuite" | "net_suite" => Ok(Self::NetSuite),
             other => Err(FieldError::new(
                 "system",
-                format!("{other:?} is not an external crm (salesforce, dynamics, net_suite)"),
+                format!("{other:?} is not an external crm (salesforce, dynamics, netsuite)"),
             )),
         }
     }
@@ -74,6 +76,27 @@ pub enum ExternalObject {
     /// A logged activity (Salesforce Task, Dynamics phonecall, NetSuite phoneCall), as
     /// [`crate::ports::ExternalCrm::push_activity`] returns it.
     Activity,
+}
+
+/// How much of its daily API allowance a remote says the tenant has used (Salesforce's
+/// `Sforce-Limit-Info: api-usage=25/15000`), as of the remote's last answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiUsage {
+    /// Calls used in the current period.
+    pub used: u64,
+    /// The allowance of the period.
+    pub limit: u64,
+}
+
+impl ApiUsage {
+    /// Reads Salesforce's `api-usage=USED/LIMIT` (other entries of the header, separated
+    /// by commas, are skipped).
+    pub fn parse_salesforce(header: &str) -> Option<Self> {
+        header.split(',').find_map(|entry| {
+            let (used, limit) = entry.trim().strip_prefix("api-usage=")?.split_once('/')?;
+            Some(Self { used: used.trim().parse().ok()?, limit: limit.trim().parse().ok()? })
+        })
+    }
 }
 
 /// A pointer to one remote record.
@@ -235,5 +258,26 @@ mod tests {
         assert_eq!(key, "01935f6e-7b4c-7d2a-9c1e-4a5b6c7d8e9f-lead-2");
         assert!(key.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
         assert_ne!(ExternalCreate::Contact(person).key(interaction, 2), key);
+    }
+
+    #[test]
+    fn netsuite_has_one_spelling_and_the_old_one_is_still_read() {
+        assert_eq!(serde_json::to_value(ExternalSystem::NetSuite).unwrap(), "netsuite");
+        assert_eq!(ExternalSystem::NetSuite.as_str(), "netsuite");
+        for old in ["\"net_suite\"", "\"netsuite\""] {
+            assert_eq!(serde_json::from_str::<ExternalSystem>(old).unwrap(), ExternalSystem::NetSuite);
+        }
+        assert_eq!("net_suite".parse::<ExternalSystem>().unwrap(), ExternalSystem::NetSuite);
+    }
+
+    #[test]
+    fn salesforce_api_usage_is_read_from_its_header() {
+        assert_eq!(ApiUsage::parse_salesforce("api-usage=25/15000"), Some(ApiUsage { used: 25, limit: 15_000 }));
+        assert_eq!(
+            ApiUsage::parse_salesforce("per-app-api-usage=3/250(appName=x), api-usage=18/5000"),
+            Some(ApiUsage { used: 18, limit: 5_000 })
+        );
+        assert_eq!(ApiUsage::parse_salesforce("api-usage=abc/5000"), None);
+        assert_eq!(ApiUsage::parse_salesforce(""), None);
     }
 }

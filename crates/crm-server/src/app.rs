@@ -286,6 +286,7 @@ async fn readyz(State(st): State<AppState>) -> Response {
 
 async fn metrics(State(st): State<AppState>) -> Response {
     let mut text = st.metrics.render();
+    text.push_str(&crate::metrics::render_api_usage(&st.connectors.api_usage()));
     if let Some(sql) = &st.sql {
         if let Some(counts) = sql.inline_reads() {
             text.push_str(&crate::metrics::render_inline_reads(counts));

@@ -33,7 +33,7 @@ use serde::{Deserialize, Serialize};
 use crm_connector_dynamics::{DynamicsConfig, DynamicsConnector};
 use crm_connector_netsuite::{NetSuiteConfig, NetSuiteConnector};
 use crm_connector_salesforce::{SalesforceConfig, SalesforceConnector};
-use crm_core::external::ExternalSystem;
+use crm_core::external::{ApiUsage, ExternalSystem};
 use crm_core::ids::TenantId;
 use crm_core::ports::ExternalCrm;
 use crm_core::service::ConnectorDirectory;
@@ -207,7 +207,7 @@ pub fn parse(
 /// A configured connector as administrators see it.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct ConnectorView {
-    /// The product: `salesforce`, `dynamics` or `net_suite`.
+    /// The product: `salesforce`, `dynamics` or `netsuite`.
     #[schema(value_type = String)]
     pub system: ExternalSystem,
     /// The connector's settings from the configuration, every secret shown as `[redacted]`.
@@ -220,6 +220,8 @@ pub struct ConnectorView {
 pub struct Connectors {
     directory: Option<Arc<dyn ConnectorDirectory>>,
     views: Arc<Vec<(TenantId, ConnectorView)>>,
+    /// The configured connectors, for their metrics.
+    built: Arc<Vec<(TenantId, Arc<dyn ExternalCrm>)>>,
 }
 
 impl std::fmt::Debug for Connectors {
@@ -245,7 +247,7 @@ impl Connectors {
 
     /// Connectors from a directory (embedders and tests); no administration view.
     pub fn from_directory(directory: Arc<dyn ConnectorDirectory>) -> Self {
-        Self { directory: Some(directory), views: Arc::default() }
+        Self { directory: Some(directory), views: Arc::default(), built: Arc::default() }
     }
 
     /// Builds the connectors of the configuration; `clock` dates their signed assertions.
@@ -258,23 +260,30 @@ impl Connectors {
         }
         let mut map: HashMap<(TenantId, ExternalSystem), Arc<dyn ExternalCrm>> = HashMap::new();
         let mut views = Vec::with_capacity(specs.len());
+        let mut built = Vec::with_capacity(specs.len());
         for (index, spec) in specs.into_iter().enumerate() {
             let fail = |e: crm_connector_http::ConfigError| ConnectorConfigError { index, reason: e.to_string() };
             let connector: Arc<dyn ExternalCrm> = match spec.config {
                 SystemConfig::Salesforce(c) => Arc::new(SalesforceConnector::new(c, clock.clone()).map_err(fail)?),
-                SystemConfig::Dynamics(c) => Arc::new(DynamicsConnector::new(c).map_err(fail)?),
+                SystemConfig::Dynamics(c) => Arc::new(DynamicsConnector::new(c, clock.clone()).map_err(fail)?),
                 SystemConfig::NetSuite(c) => Arc::new(NetSuiteConnector::new(c, clock.clone()).map_err(fail)?),
             };
             tracing::info!(tenant = %spec.tenant, system = %spec.system, "external crm connector configured");
+            built.push((spec.tenant, connector.clone()));
             map.insert((spec.tenant, spec.system), connector);
             views.push((spec.tenant, ConnectorView { system: spec.system, settings: spec.view }));
         }
-        Ok(Self { directory: Some(Arc::new(StaticDirectory(map))), views: Arc::new(views) })
+        Ok(Self { directory: Some(Arc::new(StaticDirectory(map))), views: Arc::new(views), built: Arc::new(built) })
     }
 
     /// Whether any directory is wired (the push worker runs only then).
     pub fn is_configured(&self) -> bool {
         self.directory.is_some()
+    }
+
+    /// The API allowance each configured connector's remote last reported as used.
+    pub fn api_usage(&self) -> Vec<(TenantId, ExternalSystem, ApiUsage)> {
+        self.built.iter().filter_map(|(tenant, c)| c.api_usage().map(|u| (*tenant, c.system(), u))).collect()
     }
 
     /// The connectors configured for `tenant`, secrets redacted.
@@ -312,6 +321,30 @@ flow = "client_credentials"
 client_id = "abc"
 client_secret = { env = "SF_SECRET" }
 "#;
+
+    #[test]
+    fn every_example_configuration_of_the_readme_is_read() {
+        let readme = include_str!("../README.md");
+        let start = readme.find("```toml\n# Salesforce, OAuth 2.0 client credentials").expect("the connectors example");
+        let block = &readme[start + "```toml\n".len()..];
+        let block = &block[..block.find("```").expect("end of block")];
+        // One tenant per entry (a tenant has one connector per product); references to
+        // files read like variables here.
+        let mut text = String::new();
+        let mut entry = 0;
+        for line in block.lines() {
+            if line.starts_with("tenant = ") {
+                entry += 1;
+                text.push_str(&format!("tenant = \"0192f0c4-0000-7000-8000-{entry:012}\"\n"));
+            } else {
+                text.push_str(&line.replace("{ file = ", "{ env = "));
+                text.push('\n');
+            }
+        }
+        let specs = parse(&raw(&text), &|_| Some(String::from("value"))).unwrap();
+        let systems: Vec<&str> = specs.iter().map(|s| s.system.as_str()).collect();
+        assert_eq!(systems, ["salesforce", "salesforce", "dynamics", "netsuite", "netsuite"]);
+    }
 
     #[test]
     fn secrets_come_from_the_environment_and_are_redacted_in_the_view() {

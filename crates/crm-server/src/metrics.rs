@@ -156,6 +156,30 @@ pub fn render_pools(gauges: &[crm_store_sql::PoolGauge]) -> String {
     out
 }
 
+/// The external CRMs' API allowance as their remotes last reported it, per tenant and
+/// system (Salesforce's `Sforce-Limit-Info`), in the text exposition.
+pub fn render_api_usage(
+    usage: &[(crm_core::ids::TenantId, crm_core::external::ExternalSystem, crm_core::external::ApiUsage)],
+) -> String {
+    let mut out = String::new();
+    if usage.is_empty() {
+        return out;
+    }
+    out.push_str(
+        "# HELP crm_external_api_usage_calls API calls the external CRM says the tenant used in its period.\n",
+    );
+    out.push_str("# TYPE crm_external_api_usage_calls gauge\n");
+    for (tenant, system, u) in usage {
+        let _ = writeln!(out, "crm_external_api_usage_calls{{tenant=\"{tenant}\",system=\"{system}\"}} {}", u.used);
+    }
+    out.push_str("# HELP crm_external_api_limit_calls The external CRM's API allowance of the period.\n");
+    out.push_str("# TYPE crm_external_api_limit_calls gauge\n");
+    for (tenant, system, u) in usage {
+        let _ = writeln!(out, "crm_external_api_limit_calls{{tenant=\"{tenant}\",system=\"{system}\"}} {}", u.limit);
+    }
+    out
+}
+
 fn esc(s: &str) -> String {
     s.replace('\\', "\\\\").replace('"', "\\\"")
 }
@@ -190,6 +214,22 @@ mod tests {
         assert!(text.contains("crm_http_requests_total{method=\"POST\",route=\"/api/v1/cases\",status=\"201\"} 1"));
         assert!(
             text.contains("crm_http_request_duration_seconds_count{method=\"GET\",route=\"/api/v1/cases/{id}\"} 2")
+        );
+    }
+
+    #[test]
+    fn renders_the_external_api_usage_per_tenant_and_system() {
+        use crm_core::external::{ApiUsage, ExternalSystem};
+        assert_eq!(render_api_usage(&[]), "");
+        let tenant = crm_core::ids::TenantId::from(uuid::Uuid::from_u128(7));
+        let text = render_api_usage(&[(tenant, ExternalSystem::Salesforce, ApiUsage { used: 42, limit: 15_000 })]);
+        assert!(
+            text.contains(&format!("crm_external_api_usage_calls{{tenant=\"{tenant}\",system=\"salesforce\"}} 42")),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!("crm_external_api_limit_calls{{tenant=\"{tenant}\",system=\"salesforce\"}} 15000")),
+            "{text}"
         );
     }
 

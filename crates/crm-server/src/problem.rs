@@ -494,12 +494,12 @@ mod tests {
     #[test]
     fn connector_failures_name_the_system_the_operation_and_the_vendors_text() {
         let limited = ConnectorError::RateLimited {
-            system: "net_suite".into(),
+            system: "netsuite".into(),
             retry_after: Some(std::time::Duration::from_millis(59_500)),
         };
         let p = connector_problem(&limited, Some("search"));
         assert_eq!((p.status, p.retry_after), (503, Some(60)));
-        assert!(p.detail.as_deref().unwrap().starts_with("net_suite search: "), "{p:?}");
+        assert!(p.detail.as_deref().unwrap().starts_with("netsuite search: "), "{p:?}");
         let response = p.into_response();
         assert_eq!(response.headers()[header::RETRY_AFTER], "60");
 

@@ -22,6 +22,10 @@ use wiremock::{Request, ResponseTemplate};
 pub(crate) const TENANT: &str = "contoso.onmicrosoft.com";
 pub(crate) const CLIENT_ID: &str = "11111111-1111-1111-1111-111111111111";
 pub(crate) const CLIENT_SECRET: &str = "entra-client-secret-value";
+/// The app registration's certificate and its key (a self-signed test certificate).
+pub(crate) const CERTIFICATE: &str = include_str!("fixtures/cert.pem");
+pub(crate) const CERTIFICATE_KEY: &str = include_str!("fixtures/cert_private.pem");
+const CERTIFICATE_PUBLIC: &str = include_str!("fixtures/cert_public.pem");
 
 /// A failure only Dataverse has, met by the next API request.
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
@@ -44,6 +48,8 @@ pub(crate) struct State {
     pub uri: String,
     pub token_lifetime: u64,
     pub tokens: Tokens,
+    /// Client assertions accepted.
+    pub assertions: usize,
     pub rows: BTreeMap<String, Vec<Value>>,
     pub phonecalls: BTreeMap<Uuid, Value>,
     /// Contacts, leads, accounts and incidents created (by POST or by a keyed PATCH).
@@ -138,6 +144,18 @@ fn token(state: &mut State, request: &Request) -> ResponseTemplate {
             "error": "invalid_scope", "error_description": "AADSTS70011: The provided value for the input parameter 'scope' is not valid.",
             "error_codes": [70011], "timestamp": "2026-11-23 10:00:00Z", "trace_id": "t", "correlation_id": "c"}));
     }
+    if form.contains_key("client_assertion") || form.contains_key("client_assertion_type") {
+        return match check_assertion(&form, &state.uri) {
+            Ok(()) => {
+                state.assertions += 1;
+                let token = state.tokens.mint("eyJ0eXAiOiJKV1QifQ.fake.");
+                ResponseTemplate::new(200).set_body_json(json!({
+                    "token_type": "Bearer", "expires_in": state.token_lifetime, "access_token": token}))
+            }
+            Err(why) => ResponseTemplate::new(401).set_body_json(json!({
+                "error": "invalid_client", "error_description": format!("AADSTS700027: {why}")})),
+        };
+    }
     if form.get("client_id").map(String::as_str) != Some(CLIENT_ID)
         || form.get("client_secret").map(String::as_str) != Some(CLIENT_SECRET)
     {
@@ -147,6 +165,47 @@ fn token(state: &mut State, request: &Request) -> ResponseTemplate {
     let token = state.tokens.mint("eyJ0eXAiOiJKV1QifQ.fake.");
     ResponseTemplate::new(200).set_body_json(json!({
         "token_type": "Bearer", "expires_in": state.token_lifetime, "ext_expires_in": state.token_lifetime, "access_token": token}))
+}
+
+/// Entra ID's checks of a certificate's client assertion, written from its documentation:
+/// the assertion type, a PS256 (or RS256) signature by the registered certificate's key,
+/// that certificate named by its SHA-256 thumbprint (`x5t#S256`) or SHA-1 one (`x5t`),
+/// `aud` the token URL, `iss` = `sub` = the client id, a `jti`, a live `exp`.
+fn check_assertion(form: &HashMap<String, String>, uri: &str) -> Result<(), String> {
+    use aws_lc_rs::digest;
+    use base64::Engine as _;
+    use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+    if form.get("client_assertion_type").map(String::as_str)
+        != Some("urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
+    {
+        return Err("client_assertion_type".into());
+    }
+    if form.contains_key("client_secret") || form.get("client_id").map(String::as_str) != Some(CLIENT_ID) {
+        return Err("client_id".into());
+    }
+    let assertion = form.get("client_assertion").ok_or("client_assertion")?;
+    let head = jsonwebtoken::decode_header(assertion).map_err(|e| format!("header: {e}"))?;
+    if !matches!(head.alg, Algorithm::PS256 | Algorithm::RS256) || head.typ.as_deref() != Some("JWT") {
+        return Err(format!("alg {:?} typ {:?}", head.alg, head.typ));
+    }
+    let der = pem::parse(CERTIFICATE).map_err(|e| e.to_string())?;
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let s256 = b64.encode(digest::digest(&digest::SHA256, der.contents()));
+    let s1 = b64.encode(digest::digest(&digest::SHA1_FOR_LEGACY_USE_ONLY, der.contents()));
+    if head.x5t_s256.as_deref() != Some(s256.as_str()) && head.x5t.as_deref() != Some(s1.as_str()) {
+        return Err("no registered certificate has this thumbprint".into());
+    }
+    let key = DecodingKey::from_rsa_pem(CERTIFICATE_PUBLIC.as_bytes()).map_err(|e| e.to_string())?;
+    let audience = format!("{uri}/{TENANT}/oauth2/v2.0/token");
+    let mut validation = Validation::new(head.alg);
+    validation.set_audience(&[audience.as_str()]);
+    validation.set_issuer(&[CLIENT_ID]);
+    validation.set_required_spec_claims(&["exp", "iss", "aud", "sub", "nbf"]);
+    let claims = jsonwebtoken::decode::<Value>(assertion, &key, &validation).map_err(|e| format!("signature: {e}"))?;
+    if claims.claims["sub"] != CLIENT_ID || claims.claims["jti"].as_str().is_none_or(str::is_empty) {
+        return Err("sub or jti".into());
+    }
+    Ok(())
 }
 
 fn api(state: &mut State, request: &Request, rest: &str) -> ResponseTemplate {

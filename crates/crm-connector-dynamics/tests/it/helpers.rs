@@ -23,7 +23,7 @@ pub(crate) fn config(uri: &str) -> Value {
 
 pub(crate) fn connector(config: Value) -> DynamicsConnector {
     let config: DynamicsConfig = serde_json::from_value(config).expect("config");
-    DynamicsConnector::new(config).expect("connector")
+    DynamicsConnector::new(config, std::sync::Arc::new(crm_core::time::SystemClock)).expect("connector")
 }
 
 /// Seeds `fake` with one account and one contact.

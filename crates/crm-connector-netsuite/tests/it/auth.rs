@@ -4,7 +4,6 @@ use crm_connector_netsuite::NetSuiteConfig;
 use crm_core::ConnectorError;
 use crm_core::customer::EmailAddress;
 use crm_core::ports::ExternalCrm;
-use jsonwebtoken::Algorithm;
 
 use crate::fake::{CONSUMER_SECRET, TOKEN_SECRET};
 use crate::helpers::{account, connector, m2m, m2m_config, tba_config};
@@ -21,7 +20,7 @@ async fn a_ps256_assertion_with_kid_is_accepted_and_the_token_reused() {
     let state = fake.state();
     // expires_in came as the string "3600": the token was kept.
     assert_eq!(state.tokens.minted, 1);
-    assert_eq!(state.assertion_algorithms, [Algorithm::PS256]);
+    assert_eq!(state.assertion_algorithms, ["PS256"]);
     let form = &state.tokens.grants[0];
     assert_eq!(form["grant_type"], "client_credentials");
     assert_eq!(form["client_assertion_type"], "urn:ietf:params:oauth:client-assertion-type:jwt-bearer");
@@ -29,11 +28,28 @@ async fn a_ps256_assertion_with_kid_is_accepted_and_the_token_reused() {
 }
 
 #[tokio::test]
-async fn an_es256_assertion_is_accepted() {
-    let fake = account().await;
-    let crm = connector(m2m_config(&fake.uri(), "es256"));
-    crm.find_by_email(&email()).await.unwrap();
-    assert_eq!(fake.state().assertion_algorithms, [Algorithm::ES256]);
+async fn every_algorithm_the_spec_allows_signs_an_accepted_assertion() {
+    for alg in ["ps256", "ps384", "ps512", "es256", "es384", "es512", "rs256"] {
+        let fake = account().await;
+        let crm = connector(m2m_config(&fake.uri(), alg));
+        crm.find_by_email(&email()).await.unwrap_or_else(|e| panic!("{alg}: {e:?}"));
+        assert_eq!(fake.state().assertion_algorithms, [alg.to_uppercase()], "{alg}");
+    }
+}
+
+#[test]
+fn a_key_that_does_not_fit_the_algorithm_is_refused_at_start() {
+    use crate::fake::{EC_PRIVATE, RSA_PRIVATE};
+    for (alg, key) in [("es512", RSA_PRIVATE), ("es512", EC_PRIVATE), ("ps384", EC_PRIVATE)] {
+        let mut config = m2m_config("http://127.0.0.1:9", alg);
+        config["auth"]["private_key_pem"] = serde_json::json!(key);
+        let config: NetSuiteConfig = serde_json::from_value(config).unwrap();
+        let error =
+            crm_connector_netsuite::NetSuiteConnector::new(config, std::sync::Arc::new(crm_core::time::SystemClock))
+                .err()
+                .unwrap_or_else(|| panic!("{alg} took a key of another kind"));
+        assert!(error.to_string().contains("unreadable private key"), "{alg}: {error}");
+    }
 }
 
 #[tokio::test]
@@ -85,4 +101,23 @@ async fn secrets_never_appear_in_debug_output() {
         assert!(!text.contains(CONSUMER_SECRET) && !text.contains(TOKEN_SECRET) && !text.contains(key_line), "{text}");
         assert!(!text.contains("eyJraWQiOiJ.ns"), "access token leaked: {text}");
     }
+}
+
+#[test]
+fn the_flow_is_read_under_flow_or_its_older_key_method_but_not_both() {
+    let uri = "http://127.0.0.1:9";
+    let mut older = tba_config(uri);
+    let flow = older["auth"].as_object_mut().expect("object").remove("flow").expect("flow");
+    older["auth"]["method"] = flow.clone();
+    assert!(matches!(
+        serde_json::from_value::<NetSuiteConfig>(older.clone()).unwrap().auth,
+        crm_connector_netsuite::NetSuiteAuth::TokenBased { .. }
+    ));
+    older["auth"]["flow"] = flow;
+    let error = serde_json::from_value::<NetSuiteConfig>(older).unwrap_err().to_string();
+    assert!(error.contains("duplicate field `flow`"), "{error}");
+    let mut unknown = tba_config(uri);
+    unknown["auth"]["colour"] = serde_json::json!("blue");
+    let error = serde_json::from_value::<NetSuiteConfig>(unknown).unwrap_err().to_string();
+    assert!(error.contains("colour"), "{error}");
 }

@@ -34,14 +34,17 @@ pub(crate) const TOKEN_ID: &str = "ns-token-id";
 pub(crate) const TOKEN_SECRET: &str = "ns-token-secret-value";
 pub(crate) const RSA_PRIVATE: &str = include_str!("fixtures/rsa_private.pem");
 pub(crate) const EC_PRIVATE: &str = include_str!("fixtures/ec_private.pem");
+pub(crate) const EC384_PRIVATE: &str = include_str!("fixtures/ec384_private.pem");
+pub(crate) const EC521_PRIVATE: &str = include_str!("fixtures/ec521_private.pem");
 const RSA_PUBLIC: &str = include_str!("fixtures/rsa_public.pem");
 const EC_PUBLIC: &str = include_str!("fixtures/ec_public.pem");
+const EC384_PUBLIC: &str = include_str!("fixtures/ec384_public.pem");
 
 #[derive(Debug, Default)]
 pub(crate) struct State {
     pub uri: String,
     pub tokens: Tokens,
-    pub assertion_algorithms: Vec<Algorithm>,
+    pub assertion_algorithms: Vec<String>,
     pub nonces: HashSet<String>,
     pub tba_checked: usize,
     pub tables: BTreeMap<String, Vec<Value>>,
@@ -150,25 +153,28 @@ fn token(state: &mut State, request: &Request) -> ResponseTemplate {
         return refused("client_assertion_type");
     }
     let Some(assertion) = form.get("client_assertion") else { return refused("client_assertion") };
-    let Ok(head) = jsonwebtoken::decode_header(assertion) else { return refused("header") };
-    if head.kid.as_deref() != Some(CERTIFICATE_ID) {
+    // The header is read by hand: `jsonwebtoken` has no ES512.
+    let Some(head) =
+        assertion.split('.').next().and_then(|h| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(h).ok())
+    else {
+        return refused("header");
+    };
+    let Ok(head) = serde_json::from_slice::<Value>(&head) else { return refused("header") };
+    if head["kid"].as_str() != Some(CERTIFICATE_ID) {
         return ResponseTemplate::new(400).set_body_json(json!({"error": "invalid_client"}));
     }
-    let key = match head.alg {
-        Algorithm::PS256 | Algorithm::RS256 => DecodingKey::from_rsa_pem(RSA_PUBLIC.as_bytes()),
-        Algorithm::ES256 => DecodingKey::from_ec_pem(EC_PUBLIC.as_bytes()),
-        _ => return refused("alg"),
-    };
-    let Ok(key) = key else { return refused("key") };
-    let mut validation = Validation::new(head.alg);
+    let alg = head["alg"].as_str().unwrap_or_default().to_owned();
     let audience = format!("{}/services/rest/auth/oauth2/v1/token", state.uri);
-    validation.set_audience(&[audience.as_str()]);
-    validation.set_issuer(&[CLIENT_ID]);
-    validation.set_required_spec_claims(&["exp", "iss", "aud"]);
-    let Ok(data) = jsonwebtoken::decode::<Claims>(assertion, &key, &validation) else {
+    let claims = match alg.as_str() {
+        "ES512" => verify_es512(assertion),
+        _ => verify_with_jsonwebtoken(assertion, &alg, &audience),
+    };
+    let Some(claims) = claims else {
         return ResponseTemplate::new(400).set_body_json(json!({"error": "invalid_grant"}));
     };
-    let claims = data.claims;
+    if claims.aud != audience || claims.iss != CLIENT_ID || claims.exp <= unix_now() {
+        return ResponseTemplate::new(400).set_body_json(json!({"error": "invalid_grant"}));
+    }
     // The doc says "separated by a comma" but its example is an array: accept both.
     let scopes: Vec<String> = match &claims.scope {
         Value::Array(items) => items.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
@@ -178,10 +184,42 @@ fn token(state: &mut State, request: &Request) -> ResponseTemplate {
     if claims.exp - claims.iat >= 3600 || !scopes.iter().any(|s| s == "rest_webservices") {
         return ResponseTemplate::new(400).set_body_json(json!({"error": "invalid_grant"}));
     }
-    state.assertion_algorithms.push(head.alg);
+    state.assertion_algorithms.push(alg);
     let token = state.tokens.mint("eyJraWQiOiJ.ns.");
     ResponseTemplate::new(200)
         .set_body_json(json!({"access_token": token, "expires_in": "3600", "token_type": "Bearer"}))
+}
+
+/// The claims of an assertion NetSuite accepts for `alg`, checked by `jsonwebtoken`.
+fn verify_with_jsonwebtoken(assertion: &str, alg: &str, audience: &str) -> Option<Claims> {
+    let alg: Algorithm = alg.parse().ok()?;
+    let key = match alg {
+        Algorithm::PS256 | Algorithm::PS384 | Algorithm::PS512 | Algorithm::RS256 => {
+            DecodingKey::from_rsa_pem(RSA_PUBLIC.as_bytes())
+        }
+        Algorithm::ES256 => DecodingKey::from_ec_pem(EC_PUBLIC.as_bytes()),
+        Algorithm::ES384 => DecodingKey::from_ec_pem(EC384_PUBLIC.as_bytes()),
+        _ => return None,
+    }
+    .ok()?;
+    let mut validation = Validation::new(alg);
+    validation.set_audience(&[audience]);
+    validation.set_issuer(&[CLIENT_ID]);
+    validation.set_required_spec_claims(&["exp", "iss", "aud"]);
+    jsonwebtoken::decode::<Claims>(assertion, &key, &validation).ok().map(|data| data.claims)
+}
+
+/// The claims of an ES512 assertion: the JWS signature (`r ‖ s`, 66 bytes each) verified
+/// against the P-521 test key's public point.
+fn verify_es512(assertion: &str) -> Option<Claims> {
+    use aws_lc_rs::signature::{ECDSA_P521_SHA512_FIXED, ECDSA_P521_SHA512_FIXED_SIGNING, EcdsaKeyPair, KeyPair};
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let (input, signature) = assertion.rsplit_once('.')?;
+    let der = pem::parse(EC521_PRIVATE).ok()?;
+    let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P521_SHA512_FIXED_SIGNING, der.contents()).ok()?;
+    let public = aws_lc_rs::signature::UnparsedPublicKey::new(&ECDSA_P521_SHA512_FIXED, pair.public_key().as_ref());
+    public.verify(input.as_bytes(), &b64.decode(signature).ok()?).ok()?;
+    serde_json::from_slice(&b64.decode(input.split_once('.')?.1).ok()?).ok()
 }
 
 /// RFC 3986 encoding, written independently of the connector's.

@@ -9,8 +9,8 @@ use crm_testkit::connector_conformance::{TIMEOUT_MS, http_settings, sample_call}
 use serde_json::{Value, json};
 
 use crate::fake::{
-    ACCOUNT, CERTIFICATE_ID, CLIENT_ID, CONSUMER_KEY, CONSUMER_SECRET, EC_PRIVATE, Fake, RSA_PRIVATE, TOKEN_ID,
-    TOKEN_SECRET,
+    ACCOUNT, CERTIFICATE_ID, CLIENT_ID, CONSUMER_KEY, CONSUMER_SECRET, EC_PRIVATE, EC384_PRIVATE, EC521_PRIVATE, Fake,
+    RSA_PRIVATE, TOKEN_ID, TOKEN_SECRET,
 };
 
 fn http() -> Value {
@@ -18,7 +18,12 @@ fn http() -> Value {
 }
 
 pub(crate) fn m2m_config(uri: &str, algorithm: &str) -> Value {
-    let key = if algorithm == "es256" { EC_PRIVATE } else { RSA_PRIVATE };
+    let key = match algorithm {
+        "es256" => EC_PRIVATE,
+        "es384" => EC384_PRIVATE,
+        "es512" => EC521_PRIVATE,
+        _ => RSA_PRIVATE,
+    };
     json!({
         "account_id": ACCOUNT,
         "base_url": uri,
@@ -32,7 +37,7 @@ pub(crate) fn tba_config(uri: &str) -> Value {
     json!({
         "account_id": ACCOUNT,
         "base_url": uri,
-        "auth": {"method": "token_based", "consumer_key": CONSUMER_KEY, "consumer_secret": CONSUMER_SECRET,
+        "auth": {"flow": "token_based", "consumer_key": CONSUMER_KEY, "consumer_secret": CONSUMER_SECRET,
                  "token_id": TOKEN_ID, "token_secret": TOKEN_SECRET},
         "http": http(),
     })

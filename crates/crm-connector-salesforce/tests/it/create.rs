@@ -6,8 +6,8 @@ use crm_core::external::{ExternalCase, ExternalCreate, ExternalObject, ExternalP
 use crm_core::interaction::Channel;
 use crm_core::ports::ExternalCrm;
 
-use crate::fake::Fault;
-use crate::helpers::{org, sf_ref};
+use crate::fake::{Fake, Fault};
+use crate::helpers::{connector, jwt_config, org, sf_ref};
 
 fn jane() -> ExternalPerson {
     ExternalPerson {
@@ -80,4 +80,31 @@ async fn a_duplicate_rule_refusal_keeps_the_code_and_names_the_match() {
     let ConnectorError::Rejected { code, message, .. } = error else { panic!("expected rejected: {error:?}") };
     assert_eq!(code, "DUPLICATES_DETECTED");
     assert!(message.contains("003D000000DUPE1") && message.contains("Standard_Contact_Duplicate_Rule"), "{message}");
+}
+
+#[tokio::test]
+async fn the_duplicate_rule_header_saves_a_flagged_record_when_configured() {
+    let fake = Fake::start().await;
+    let mut config = jwt_config(&fake.uri());
+    config["duplicate_rules"] = serde_json::json!({"allow_save": true, "include_record_details": true});
+    let crm = connector(config);
+    fake.inject(Fault::Duplicates);
+    let created = crm.create("INT-1-x-1", &ExternalCreate::Contact(jane())).await.expect("saved despite the rule");
+    assert_eq!(created.object, ExternalObject::Contact);
+    let state = fake.state();
+    let create = state.seen.iter().find(|s| s.method != "GET" && s.path.contains("/sobjects/Contact")).expect("create");
+    assert_eq!(
+        create.headers["sforce-duplicate-rule-header"],
+        "allowSave=true, includeRecordDetails=true, runAsCurrentUser=false"
+    );
+}
+
+#[tokio::test]
+async fn the_api_usage_salesforce_reports_is_kept_for_the_metrics() {
+    let (_fake, crm) = org().await;
+    assert_eq!(crm.api_usage(), None, "nothing answered yet");
+    crm.create("INT-1-x-1", &ExternalCreate::Contact(jane())).await.unwrap();
+    let usage = crm.api_usage().expect("usage after a call");
+    assert_eq!(usage.limit, 5_000);
+    assert!(usage.used >= 1, "{usage:?}");
 }

@@ -211,7 +211,12 @@ fn api(state: &mut State, request: &Request, rest: &str) -> ResponseTemplate {
             return error(403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.", &[]);
         }
         Meeting::Vendor(Fault::EntityDeleted) => return error(404, "ENTITY_IS_DELETED", "entity is deleted", &[]),
-        Meeting::Vendor(Fault::Duplicates) => return ResponseTemplate::new(400).set_body_json(duplicates()),
+        // An alert-level duplicate rule: the create is saved when the request says
+        // `allowSave=true` in its `Sforce-Duplicate-Rule-Header`, refused otherwise.
+        Meeting::Vendor(Fault::Duplicates) if !allows_save(request) => {
+            return ResponseTemplate::new(400).set_body_json(duplicates());
+        }
+        Meeting::Vendor(Fault::Duplicates) => None,
         Meeting::Proceed(delay) => delay,
         Meeting::ProceedThenAnswer(answer) => {
             route(state, request, rest, &body);
@@ -220,6 +225,14 @@ fn api(state: &mut State, request: &Request, rest: &str) -> ResponseTemplate {
     };
     let answer = route(state, request, rest, &body).insert_header("Sforce-Limit-Info", usage.as_str());
     delayed(answer, delay)
+}
+
+fn allows_save(request: &Request) -> bool {
+    request
+        .headers
+        .get("sforce-duplicate-rule-header")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|part| part.trim().eq_ignore_ascii_case("allowSave=true")))
 }
 
 fn duplicates() -> Value {

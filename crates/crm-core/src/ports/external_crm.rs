@@ -5,7 +5,7 @@ use async_trait::async_trait;
 
 use crate::customer::{EmailAddress, PhoneNumber};
 use crate::error::ConnectorError;
-use crate::external::{ActivityPush, ExternalCreate, ExternalRecord, ExternalRef, ExternalSystem};
+use crate::external::{ActivityPush, ApiUsage, ExternalCreate, ExternalRecord, ExternalRef, ExternalSystem};
 
 /// One external CRM, configured for one tenant.
 ///
@@ -15,6 +15,12 @@ use crate::external::{ActivityPush, ExternalCreate, ExternalRecord, ExternalRef,
 pub trait ExternalCrm: Send + Sync + std::fmt::Debug {
     /// Which product this is.
     fn system(&self) -> ExternalSystem;
+
+    /// The API allowance the remote last reported as used, for the operators' metrics;
+    /// `None` when the product reports none (the default) or no call answered yet.
+    fn api_usage(&self) -> Option<ApiUsage> {
+        None
+    }
 
     /// Contacts, leads and accounts whose phone fields hold `phone`.
     ///

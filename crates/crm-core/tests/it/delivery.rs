@@ -89,12 +89,12 @@ async fn a_long_retry_after_schedules_the_next_attempt_and_an_unreadable_answer_
     let dir = OneConnector(remote.clone());
     let tenant = env.tenant.id();
 
-    remote.fail_next(1, || ConnectorError::Decode { system: "net_suite".into(), message: "EOF while parsing".into() });
+    remote.fail_next(1, || ConnectorError::Decode { system: "netsuite".into(), message: "EOF while parsing".into() });
     let report = env.crm.deliver_external_pushes(&dir, &instant_retries(), Duration::from_secs(60), 10).await.unwrap();
     assert_eq!((report.retried, report.dead), (1, 0), "an unreadable answer leaves the remote unknown: retried");
 
     remote.fail_next(1, || ConnectorError::RateLimited {
-        system: "net_suite".into(),
+        system: "netsuite".into(),
         retry_after: Some(Duration::from_secs(3600)),
     });
     let report = env.crm.deliver_external_pushes(&dir, &instant_retries(), Duration::from_secs(60), 10).await.unwrap();
@@ -104,7 +104,7 @@ async fn a_long_retry_after_schedules_the_next_attempt_and_an_unreadable_answer_
     let now = crm_core::time::Clock::now(&*env.crm.clock().clone());
     assert!(entry.next_attempt_at >= now + chrono::Duration::seconds(3600), "{entry:?}");
     let why = entry.last_error.as_deref().unwrap_or_default();
-    assert!(why.contains("net_suite rate limit reached") && why.contains("retry after 3600 s"), "{why}");
+    assert!(why.contains("netsuite rate limit reached") && why.contains("retry after 3600 s"), "{why}");
     let report = env.crm.deliver_external_pushes(&dir, &instant_retries(), Duration::from_secs(60), 10).await.unwrap();
     assert_eq!(report.claimed, 0, "nothing is sent before the remote's Retry-After");
     assert!(remote.activities().is_empty());

@@ -31,10 +31,10 @@ pub struct ExternalLookupParams {
     pub email: Option<String>,
 }
 
-/// Searches the tenant's external CRM (`salesforce`, `dynamics`, `net_suite`) by phone or
+/// Searches the tenant's external CRM (`salesforce`, `dynamics`, `netsuite`) by phone or
 /// email (EXT-1).
 #[utoipa::path(get, path = "/api/v1/external/{system}/lookup", tag = "external",
-    params(("system" = String, Path, description = "salesforce, dynamics or net_suite"), ExternalLookupParams),
+    params(("system" = String, Path, description = "salesforce, dynamics or netsuite"), ExternalLookupParams),
     responses((status = 200, body = Vec<ExternalRecord>)))]
 pub async fn search(
     State(st): State<AppState>,
@@ -69,7 +69,7 @@ pub struct CreatedExternal {
 /// links it at once (INT-7); `If-Match` carries the interaction's version.
 #[utoipa::path(post, path = "/api/v1/interactions/{id}/external/{system}", tag = "external",
     request_body = ExternalCreate,
-    params(("id" = uuid::Uuid, Path), ("system" = String, Path, description = "salesforce, dynamics or net_suite"),
+    params(("id" = uuid::Uuid, Path), ("system" = String, Path, description = "salesforce, dynamics or netsuite"),
         ("If-Match" = String, Header, description = "the interaction's ETag")),
     responses((status = 201, body = CreatedExternal)))]
 pub async fn create(
