@@ -40,6 +40,7 @@ const EXPECTED: &[(&str, &str)] = &[
     ("get", "/api/v1/agents"),
     ("patch", "/api/v1/agents/{id}"),
     ("get", "/api/v1/admin/connectors"),
+    ("post", "/api/v1/admin/connectors/{system}/test"),
     ("get", "/api/v1/outbox"),
     ("post", "/api/v1/outbox/{id}/requeue"),
     ("post", "/api/v1/articles"),

@@ -164,6 +164,21 @@ impl Respond for TaskUpsert {
     }
 }
 
+/// SOQL queries (the connection test's email search): no rows when up, 503 when down.
+struct Query {
+    mode: Arc<Mutex<Mode>>,
+}
+
+impl Respond for Query {
+    fn respond(&self, _: &Request) -> ResponseTemplate {
+        match *self.mode.lock().expect("mode") {
+            Mode::Down => ResponseTemplate::new(503)
+                .set_body_json(json!([{"message": "The server is unavailable", "errorCode": "SERVER_UNAVAILABLE"}])),
+            _ => ResponseTemplate::new(200).set_body_json(json!({"totalSize": 0, "done": true, "records": []})),
+        }
+    }
+}
+
 impl FakeSalesforce {
     async fn start(mode: Mode) -> Self {
         let server = MockServer::start().await;
@@ -180,6 +195,11 @@ impl FakeSalesforce {
         Mock::given(method("PATCH"))
             .and(path_regex(r"^/services/data/v\d+\.\d/sobjects/Task/Interaction_Id__c/[^/]+$"))
             .respond_with(TaskUpsert { mode: fake.mode.clone(), tasks: fake.tasks.clone() })
+            .mount(&fake.server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path_regex(r"^/services/data/v\d+\.\d/query/?$"))
+            .respond_with(Query { mode: fake.mode.clone() })
             .mount(&fake.server)
             .await;
         fake
@@ -311,6 +331,16 @@ async fn a_push_survives_a_restart_and_is_delivered_once(backend: Backend) {
     let agent = api.with_token(Some(&token));
     agent.get("/api/v1/admin/connectors").await.problem(403);
     agent.get("/api/v1/outbox").await.problem(403);
+    agent.post("/api/v1/admin/connectors/salesforce/test", &json!({})).await.problem(403);
+    // The connection test says why it fails (a 503 problem naming the system), which
+    // `Api::send` would take for a server fault: read it raw.
+    let down =
+        api.request(reqwest::Method::POST, "/api/v1/admin/connectors/salesforce/test").send().await.expect("sent");
+    assert_eq!(down.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let down: Value = down.json().await.expect("problem");
+    assert_eq!(down["type"], "urn:crm:problem:unavailable");
+    assert!(down["detail"].as_str().is_some_and(|d| d.starts_with("salesforce connection test failed")), "{down}");
+    api.post("/api/v1/admin/connectors/dynamics/test", &json!({})).await.problem(422);
 
     let note = "Caller could not log in; password reset sent.";
     let interaction = wrapped_up_call(&api, "003E2E000000001", note).await;
@@ -328,6 +358,8 @@ async fn a_push_survives_a_restart_and_is_delivered_once(backend: Backend) {
     fake.set(Mode::Up);
     let server = start_on_with(&db.url, false, fake.connectors(&tenant)).await;
     let api = Api::new(&server.url(), Some(&demo.admin_token));
+    let checked = api.post("/api/v1/admin/connectors/salesforce/test", &json!({})).await.expect(StatusCode::OK);
+    assert_eq!(checked, json!({"system": "salesforce", "ok": true}));
     eventually("the delivery after the restart", Duration::from_secs(20), || async {
         outbox(&api, "delivered", &interaction).await.len() == 1
     })

@@ -112,6 +112,7 @@ pub fn api() -> (Router<AppState>, OpenApi) {
         .routes(routes!(external::search))
         .routes(routes!(external::create))
         .routes(routes!(outbox::connectors))
+        .routes(routes!(external::test_connection))
         .routes(routes!(outbox::list))
         .routes(routes!(outbox::requeue))
         .merge(attachment_routes())

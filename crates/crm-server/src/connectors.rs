@@ -286,6 +286,21 @@ impl Connectors {
         self.built.iter().filter_map(|(tenant, c)| c.api_usage().map(|u| (*tenant, c.system(), u))).collect()
     }
 
+    /// Tests every configured connector once (their credentials and screen-pop reads) and
+    /// logs each outcome, so a bad secret shows at start-up; a failure does not stop the
+    /// server (the remote may only be down for now).
+    pub async fn check_all(&self) {
+        for (tenant, connector) in self.built.iter() {
+            let system = connector.system();
+            match connector.check_connection().await {
+                Ok(()) => tracing::info!(%tenant, %system, "external crm connection checked"),
+                Err(e) => {
+                    tracing::warn!(%tenant, %system, error = %e.explain(), "external crm connection check failed")
+                }
+            }
+        }
+    }
+
     /// The connectors configured for `tenant`, secrets redacted.
     pub fn views(&self, tenant: TenantId) -> Vec<ConnectorView> {
         self.views.iter().filter(|(t, _)| *t == tenant).map(|(_, v)| v.clone()).collect()

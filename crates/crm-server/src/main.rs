@@ -220,6 +220,8 @@ async fn serve(config: Config) -> Result<()> {
     let specs = crm_server::connectors::parse(&config.connectors, &|name| std::env::var(name).ok())?;
     let clock: std::sync::Arc<dyn crm_core::time::Clock> = std::sync::Arc::new(crm_core::time::SystemClock);
     let connectors = crm_server::connectors::Connectors::build(specs, &clock)?;
+    let startup_check = connectors.clone();
+    tokio::spawn(async move { startup_check.check_all().await });
     let server = crm_server::start(ServerConfig {
         database_url: config.database_url.clone(),
         listen: config.listen,

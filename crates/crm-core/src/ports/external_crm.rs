@@ -22,6 +22,18 @@ pub trait ExternalCrm: Send + Sync + std::fmt::Debug {
         None
     }
 
+    /// Whether the credentials work and the integration may read what a screen pop reads:
+    /// by default one email search for an address no record has (`.invalid` is reserved,
+    /// RFC 2606), which authenticates and reads every searched table.
+    ///
+    /// # Errors
+    /// The search's error: [`ConnectorError::Auth`] for refused credentials, and so on.
+    async fn check_connection(&self) -> Result<(), ConnectorError> {
+        let probe = EmailAddress::parse("connection-check@crm.invalid")
+            .map_err(|e| ConnectorError::Decode { system: self.system().to_string(), message: e.to_string() })?;
+        self.find_by_email(&probe).await.map(drop)
+    }
+
     /// Contacts, leads and accounts whose phone fields hold `phone`.
     ///
     /// # Errors

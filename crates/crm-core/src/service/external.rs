@@ -34,6 +34,23 @@ impl Crm {
             .ok_or_else(|| Error::invalid("system", format!("no {system} connector is configured for this tenant")))
     }
 
+    /// Tests the tenant's connector to `system`: its credentials and the reads a screen pop
+    /// makes (ADM-3 "test a connection"). `Ok` when they work.
+    ///
+    /// # Errors
+    /// Forbidden without `admin.connectors`; no connector for that product; the
+    /// connector's failure, naming the system and the vendor's own text.
+    pub async fn check_external_connection(
+        &self,
+        actor: &Actor,
+        connectors: &dyn ConnectorDirectory,
+        system: ExternalSystem,
+    ) -> Result<()> {
+        actor.require(Permission::AdminConnectors)?;
+        let crm = self.connector_for(connectors, actor, system)?;
+        Ok(crm.check_connection().await?)
+    }
+
     /// Searches an external CRM by phone or email for the screen pop (EXT-1).
     ///
     /// # Errors
