@@ -29,6 +29,7 @@ const EXPECTED: &[(&str, &str)] = &[
     ("get", "/api/v1/cases/{id}/follow-ups/{follow_up}/attachments"),
     ("get", "/api/v1/cases/{id}/attachments/{attachment}"),
     ("delete", "/api/v1/cases/{id}/attachments/{attachment}"),
+    ("get", "/api/v1/cases/{id}/attachments/{attachment}/original"),
     ("post", "/api/v1/tasks"),
     ("get", "/api/v1/agenda"),
     ("post", "/api/v1/interactions"),

@@ -140,3 +140,67 @@ async fn attachments_round_trip_and_bad_uploads_are_refused(backend: Backend) {
 }
 
 on_every_store!(attachments_round_trip_and_bad_uploads_are_refused);
+
+/// A real `w` × `h` JPEG with detail (a gradient, salted so every run has its own bytes).
+fn photo(w: u32, h: u32) -> Vec<u8> {
+    let salt = uuid::Uuid::now_v7().as_bytes()[15];
+    let img = image::RgbImage::from_fn(w, h, |x, y| {
+        image::Rgb([(x % 251) as u8 ^ salt, (y % 241) as u8, ((x + 3 * y) % 239) as u8])
+    });
+    let mut out = std::io::Cursor::new(Vec::new());
+    image::DynamicImage::ImageRgb8(img).write_to(&mut out, image::ImageFormat::Jpeg).expect("encode");
+    out.into_inner()
+}
+
+async fn a_large_image_is_downscaled_and_its_original_kept_when_configured(backend: Backend) {
+    let mut settings = crate::helpers::test_settings();
+    settings.attachments.limits.downscale_images_over = Some(1_000);
+    settings.attachments.limits.keep_original_images = true;
+    let t = TestServer::start_with_settings(&backend, settings).await;
+    let agent = t.client_for(&t.demo().agent.to_string(), "agent").await;
+    let customer = agent.post("/api/v1/customers", &json!({"name": "Grande Image"})).await.expect(StatusCode::CREATED);
+    let case = agent
+        .post("/api/v1/cases", &json!({"customer": customer["id"], "subject": "Photo of the damage"}))
+        .await
+        .expect(StatusCode::CREATED);
+    let on_case = format!("/api/v1/cases/{}/attachments", case["id"].as_str().expect("case id"));
+
+    let uploaded = photo(2_000, 1_500);
+    let up = upload(&agent, &on_case, "damage.jpg", "image/jpeg", &uploaded).await;
+    assert_eq!(up.status, StatusCode::CREATED, "{}", up.text);
+    let doc: Value = serde_json::from_str(&up.text).expect("json");
+    assert_eq!(doc["content_type"], "image/jpeg");
+    let size = doc["size"].as_u64().expect("size");
+    assert!(size < uploaded.len() as u64, "recompressed smaller: {size} vs {}", uploaded.len());
+    assert_eq!(doc["original"]["width"], 2_000);
+    assert_eq!(doc["original"]["height"], 1_500);
+    assert_eq!(doc["original"]["size"], uploaded.len());
+    let location = up.headers["location"].to_str().expect("location").to_owned();
+
+    let got = agent.request(Method::GET, &location).send().await.expect("sent");
+    assert_eq!(got.status(), StatusCode::OK);
+    let shown = image::load_from_memory(&got.bytes().await.expect("body")).expect("a picture");
+    assert_eq!((shown.width(), shown.height()), (1_000, 750), "fits 1000 px, same ratio");
+    let original = agent.request(Method::GET, &format!("{location}/original")).send().await.expect("sent");
+    assert_eq!(original.status(), StatusCode::OK);
+    assert_eq!(original.headers()["content-type"], "image/jpeg");
+    assert_eq!(original.bytes().await.expect("body").as_ref(), uploaded.as_slice(), "the upload, byte for byte");
+    crate::openapi_check::answers("an attachment", Method::POST, "/api/v1/cases/{id}/attachments", 201, &doc);
+
+    // A small image is kept as it came, with no original.
+    let small = photo(300, 200);
+    let kept = upload(&agent, &on_case, "small.jpg", "image/jpeg", &small).await;
+    let kept: Value = serde_json::from_str(&kept.text).expect("json");
+    assert_eq!(kept["size"], small.len());
+    assert!(kept.get("original").is_none(), "{kept}");
+    let kept_path = format!("{on_case}/{}", kept["id"].as_str().expect("id"));
+    agent.get(&format!("{kept_path}/original")).await.problem(404);
+
+    // Deleting the attachment deletes the original with it.
+    let deleted = agent.send(agent.request(Method::DELETE, &location)).await;
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT, "{}", deleted.text);
+    agent.get(&format!("{location}/original")).await.problem(404);
+    t.server.stop().await.expect("clean stop");
+}
+
+on_every_store!(a_large_image_is_downscaled_and_its_original_kept_when_configured);

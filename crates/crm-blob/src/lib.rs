@@ -9,11 +9,17 @@
 //!   server-side copy to `sha256/<key>`.
 //!
 //! Both stream: neither holds a whole blob in memory.
+//!
+//! Beside them, [`ImageCrateShrinker`] implements the core's
+//! [`ImageShrinker`](crm_core::ports::ImageShrinker): large PNG and JPEG uploads downscaled
+//! and recompressed.
 
 mod fs;
+mod images;
 mod s3;
 
 pub use fs::FsBlobStore;
+pub use images::ImageCrateShrinker;
 pub use s3::{S3BlobStore, S3Config};
 
 use crm_core::ports::BlobError;

@@ -94,6 +94,26 @@ pub struct Attachment {
     pub uploaded_by: AgentId,
     /// When.
     pub uploaded_at: DateTime<Utc>,
+    /// The image as uploaded, when it was downscaled and the tenant keeps originals.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub original: Option<OriginalImage>,
+}
+
+/// An uploaded image kept beside its downscaled copy.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct OriginalImage {
+    /// The SHA-256 of its bytes: the key of its blob.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, pattern = "^[0-9a-f]{64}$"))]
+    pub sha256: BlobKey,
+    /// Its media type.
+    pub content_type: String,
+    /// Its size in bytes.
+    pub size: u64,
+    /// Its width in pixels.
+    pub width: u32,
+    /// Its height in pixels.
+    pub height: u32,
 }
 
 impl Attachment {
@@ -159,6 +179,9 @@ impl AttachmentSort {
     }
 }
 
+/// Images wider or taller than this are downscaled to fit it, unless configured otherwise.
+pub const DOWNSCALE_IMAGES_OVER: u32 = 2_560;
+
 /// The limits uploads are held to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct AttachmentLimits {
@@ -168,6 +191,11 @@ pub struct AttachmentLimits {
     pub max_pasted_image_bytes: u64,
     /// The most pixels an image's header may declare.
     pub max_image_pixels: u64,
+    /// An image wider or taller than this many pixels is downscaled to fit it and
+    /// recompressed (none: images are kept as uploaded).
+    pub downscale_images_over: Option<u32>,
+    /// Whether a downscaled image's original is kept too (and downloadable).
+    pub keep_original_images: bool,
 }
 
 impl Default for AttachmentLimits {
@@ -176,6 +204,8 @@ impl Default for AttachmentLimits {
             max_bytes: MAX_ATTACHMENT_BYTES,
             max_pasted_image_bytes: MAX_PASTED_IMAGE_BYTES,
             max_image_pixels: MAX_IMAGE_PIXELS,
+            downscale_images_over: Some(DOWNSCALE_IMAGES_OVER),
+            keep_original_images: false,
         }
     }
 }
@@ -187,6 +217,12 @@ impl AttachmentLimits {
             AttachmentOrigin::File => self.max_bytes,
             AttachmentOrigin::Pasted => self.max_pasted_image_bytes.min(self.max_bytes),
         }
+    }
+
+    /// The side to downscale an image of `dimensions` to, when it is over the limit.
+    pub fn downscale_to(&self, dimensions: Option<(u32, u32)>) -> Option<u32> {
+        let (w, h) = dimensions?;
+        self.downscale_images_over.filter(|&max| max > 0 && w.max(h) > max)
     }
 
     /// The error for an upload of `origin` past its limit, naming `file`.

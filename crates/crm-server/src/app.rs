@@ -195,6 +195,7 @@ fn attachment_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(attachments::upload_to_case, attachments::list_of_case))
         .routes(routes!(attachments::upload_to_follow_up, attachments::list_of_follow_up))
         .routes(routes!(attachments::download, attachments::delete))
+        .routes(routes!(attachments::download_original))
         .layer(DefaultBodyLimit::disable())
 }
 

@@ -8,6 +8,8 @@
 //! max_bytes = 20971520            # 20 MiB
 //! max_pasted_image_bytes = 10485760
 //! max_image_pixels = 100000000
+//! downscale_images_over = 2560    # px: larger PNG/JPEG images are downscaled to fit; 0 = never
+//! keep_original_images = false    # keep (and serve at …/original) the upload too
 //!
 //! [attachments.s3]                # with store = "s3" (every replica shares the bucket)
 //! endpoint = "https://s3.eu-west-3.amazonaws.com"
@@ -44,6 +46,10 @@ pub struct AttachmentsFile {
     pub max_pasted_image_bytes: Option<u64>,
     /// The most pixels an image may declare.
     pub max_image_pixels: Option<u64>,
+    /// Larger images are downscaled to fit this many pixels a side (0: never).
+    pub downscale_images_over: Option<u32>,
+    /// Whether a downscaled image's upload is kept too.
+    pub keep_original_images: Option<bool>,
     /// The bucket of the `s3` store.
     pub s3: Option<S3File>,
 }
@@ -110,6 +116,12 @@ impl AttachmentSettings {
             max_bytes: file.max_bytes.unwrap_or(defaults.max_bytes),
             max_pasted_image_bytes: file.max_pasted_image_bytes.unwrap_or(defaults.max_pasted_image_bytes),
             max_image_pixels: file.max_image_pixels.unwrap_or(defaults.max_image_pixels),
+            downscale_images_over: match file.downscale_images_over {
+                Some(0) => None,
+                Some(side) => Some(side),
+                None => defaults.downscale_images_over,
+            },
+            keep_original_images: file.keep_original_images.unwrap_or(defaults.keep_original_images),
         };
         let store = env("CRM_BLOB_STORE").or(file.store).unwrap_or_else(|| "fs".into());
         let location = match store.as_str() {

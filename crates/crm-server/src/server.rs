@@ -243,7 +243,11 @@ async fn serve(
     let addr = listener.local_addr().map_err(|source| StartError::Bind { addr: config.listen, source })?;
     let demo = services.first_start(config.demo).await?;
     let blobs = config.settings.attachments.open(&config.database_url).await.map_err(StartError::Blobs)?;
-    let crm = services.crm.with_blob_store(blobs).with_attachment_limits(config.settings.attachments.limits);
+    let crm = services
+        .crm
+        .with_blob_store(blobs)
+        .with_image_shrinker(Arc::new(crm_blob::ImageCrateShrinker))
+        .with_attachment_limits(config.settings.attachments.limits);
     let (shutdown, rx) = watch::channel(false);
     let crm = with_webhooks(&crm, &config.settings.webhooks);
     let crm = config.settings.search.wire(&crm, &config.database_url).map_err(StartError::Search)?;

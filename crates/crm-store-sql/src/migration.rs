@@ -22,6 +22,7 @@ mod m0026_cases;
 mod m0029_outbound_links;
 mod m0034_roles;
 mod m0035_mailbox_positions;
+mod m0036_attachment_originals;
 
 /// Every migration of the store, in order.
 #[derive(Debug)]
@@ -60,6 +61,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0029_outbound_links::OutboundLinks),
             Box::new(m0034_roles::TenantRoles),
             Box::new(m0035_mailbox_positions::MailboxPositions),
+            Box::new(m0036_attachment_originals::AttachmentOriginals),
         ]
     }
 }

@@ -24,6 +24,7 @@ fn attachment(n: u128, name: &str, follow_up: Option<u128>, secs: i64) -> Attach
         origin: AttachmentOrigin::File,
         uploaded_by: AgentId::from_uuid(Uuid::from_u128(7)),
         uploaded_at: at(secs),
+        original: None,
     }
 }
 

@@ -40,6 +40,7 @@ fn stored(n: u128, name: &str, content_type: &str, size: u64) -> crate::attachme
         origin: crate::attachment::AttachmentOrigin::File,
         uploaded_by: crate::ids::AgentId::from_uuid(uuid::Uuid::from_u128(3)),
         uploaded_at: Utc.with_ymd_and_hms(2026, 12, 7, 8, 0, 0).unwrap(),
+        original: None,
     }
 }
 

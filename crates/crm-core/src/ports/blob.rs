@@ -137,3 +137,26 @@ mod tests {
         assert!(BlobKey::parse(&"a".repeat(63)).is_err());
     }
 }
+
+/// An image made smaller by an [`ImageShrinker`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ShrunkImage {
+    /// The re-encoded bytes.
+    pub bytes: Vec<u8>,
+    /// Their media type (the encoder may change it, e.g. to keep transparency).
+    pub content_type: String,
+    /// The new width in pixels.
+    pub width: u32,
+    /// The new height in pixels.
+    pub height: u32,
+}
+
+/// Downscales and recompresses images (CAS-6): CPU work an adapter runs off the async
+/// workers.
+#[async_trait]
+pub trait ImageShrinker: Send + Sync + fmt::Debug {
+    /// `image` (of the sniffed `content_type`) scaled to fit `max_side` × `max_side`,
+    /// keeping its aspect ratio, and re-encoded; `None` when the format is not one the
+    /// shrinker handles or the bytes do not decode (the upload is then kept as it came).
+    async fn shrink(&self, image: Vec<u8>, content_type: &str, max_side: u32) -> Option<ShrunkImage>;
+}

@@ -31,7 +31,7 @@ pub(crate) mod webhooks;
 pub use crate::time::{Clock, IdGenerator};
 pub use attachments::AttachmentStore;
 pub use audit::AuditStore;
-pub use blob::{BlobError, BlobKey, BlobStore, BlobStream, ByteStream, StoredBlob};
+pub use blob::{BlobError, BlobKey, BlobStore, BlobStream, ByteStream, ImageShrinker, ShrunkImage, StoredBlob};
 pub use case_catalogue::CaseCatalogueStore;
 pub use console::ConsoleStore;
 pub use contacts::ContactStore;

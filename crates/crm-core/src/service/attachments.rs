@@ -9,12 +9,12 @@ use futures::StreamExt;
 use super::Crm;
 use crate::access::{Actor, Permission};
 use crate::attachment::{
-    Attachment, AttachmentLimits, AttachmentOrigin, AttachmentScope, AttachmentSort, SNIFF_PREFIX, sanitize_filename,
-    sniff,
+    Attachment, AttachmentLimits, AttachmentOrigin, AttachmentScope, AttachmentSort, OriginalImage, SNIFF_PREFIX,
+    Sniffed, sanitize_filename, sniff,
 };
 use crate::error::{Error, Result, StoreError};
 use crate::ids::{AttachmentId, CaseId, FollowUpId};
-use crate::ports::{BlobError, BlobKey, BlobStore, BlobStream, ByteStream};
+use crate::ports::{BlobError, BlobKey, BlobStore, BlobStream, ByteStream, ImageShrinker, StoredBlob};
 use crate::time::next_id;
 
 /// What a caller sends with the bytes of an upload.
@@ -57,6 +57,12 @@ impl Crm {
     #[must_use]
     pub fn with_blob_store(&self, blobs: Arc<dyn BlobStore>) -> Self {
         Self { blobs: Some(blobs), ..self.clone() }
+    }
+
+    /// The same use cases downscaling large images with `images` (as the limits say).
+    #[must_use]
+    pub fn with_image_shrinker(&self, images: Arc<dyn ImageShrinker>) -> Self {
+        Self { images: Some(images), ..self.clone() }
     }
 
     /// The same use cases holding uploads to `limits`.
@@ -146,24 +152,88 @@ impl Crm {
             self.release_blob(&stored.key).await;
             return Err(e);
         }
+        let (stored, content_type, original) = self.downscaled(stored, sniffed).await?;
         let attachment = Attachment {
             id: next_id(&*self.ids),
             tenant: actor.tenant,
             case,
             follow_up: input.follow_up,
             filename,
-            content_type: sniffed.content_type,
+            content_type,
             size: stored.size,
             sha256: stored.key,
             origin: input.origin,
             uploaded_by: actor.agent,
             uploaded_at: self.clock.now(),
+            original,
         };
         if let Err(e) = self.store.insert_attachment(&attachment).await {
             self.release_blob(&attachment.sha256).await;
+            if let Some(original) = &attachment.original {
+                self.release_blob(&original.sha256).await;
+            }
             return Err(e.into());
         }
         Ok(attachment)
+    }
+
+    /// An uploaded image wider or taller than the limits allow, downscaled and recompressed
+    /// into a blob of its own: the blob to attach, its media type, and the original when it
+    /// is kept (otherwise its blob is released). Anything else, an image the shrinker
+    /// cannot read, or a copy no smaller than the upload, is kept as it came.
+    async fn downscaled(
+        &self,
+        stored: StoredBlob,
+        sniffed: Sniffed,
+    ) -> Result<(StoredBlob, String, Option<OriginalImage>)> {
+        let as_uploaded = |stored, sniffed: Sniffed| Ok((stored, sniffed.content_type, None));
+        let (Some(images), Some(max_side), Some((width, height))) =
+            (&self.images, self.attachment_limits.downscale_to(sniffed.dimensions), sniffed.dimensions)
+        else {
+            return as_uploaded(stored, sniffed);
+        };
+        let blobs = self.blobs()?;
+        let mut bytes = Vec::with_capacity(usize::try_from(stored.size).unwrap_or(0));
+        let mut stream = blobs.get(&stored.key).await?;
+        while let Some(chunk) = stream.next().await {
+            bytes.extend_from_slice(&chunk?);
+        }
+        let Some(shrunk) = images.shrink(bytes, &sniffed.content_type, max_side).await else {
+            return as_uploaded(stored, sniffed);
+        };
+        if shrunk.bytes.len() as u64 >= stored.size {
+            return as_uploaded(stored, sniffed);
+        }
+        let copy = blobs.put(futures::stream::iter([Ok(bytes::Bytes::from(shrunk.bytes))]).boxed()).await?;
+        let original = OriginalImage {
+            sha256: stored.key.clone(),
+            content_type: sniffed.content_type,
+            size: stored.size,
+            width,
+            height,
+        };
+        if self.attachment_limits.keep_original_images {
+            Ok((copy, shrunk.content_type, Some(original)))
+        } else {
+            self.release_blob(&stored.key).await;
+            Ok((copy, shrunk.content_type, None))
+        }
+    }
+
+    /// The original of a downscaled image attachment (when the tenant keeps originals).
+    ///
+    /// # Errors
+    /// As [`Crm::attachment`]; `NotFound` (`attachment original`) when none was kept.
+    pub async fn attachment_original(
+        &self,
+        actor: &Actor,
+        case: CaseId,
+        id: AttachmentId,
+    ) -> Result<(Attachment, OriginalImage, BlobStream)> {
+        let attachment = self.attachment(actor, case, id).await?;
+        let original = attachment.original.clone().ok_or_else(|| Error::not_found("attachment original", id))?;
+        let bytes = self.blobs()?.get(&original.sha256).await?;
+        Ok((attachment, original, bytes))
     }
 
     /// `NotFound` unless `f` is a follow-up of `case`.
@@ -245,6 +315,9 @@ impl Crm {
         if !still_used {
             // The metadata is gone; a blob that cannot be deleted now is only space.
             let _ = self.blobs()?.delete(&attachment.sha256).await;
+        }
+        if let Some(original) = &attachment.original {
+            self.release_blob(&original.sha256).await;
         }
         Ok(())
     }

@@ -397,6 +397,7 @@ impl Crm {
                     origin: AttachmentOrigin::File,
                     uploaded_by: actor.agent,
                     uploaded_at: self.clock.now(),
+                    original: None,
                 }),
                 Err(e) => notes.push(format!("attachment {filename:?} not kept: {e}")),
             }

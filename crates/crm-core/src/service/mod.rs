@@ -104,6 +104,7 @@ pub struct Crm {
     case_restore_period: chrono::Duration,
     /// Where attachments' bytes live (CAS-6); none: attachments are unavailable.
     blobs: Option<Arc<dyn crate::ports::BlobStore>>,
+    images: Option<Arc<dyn crate::ports::ImageShrinker>>,
     attachment_limits: crate::attachment::AttachmentLimits,
     /// The webhook transport and settings, when configured (EXT-3).
     webhooks: Option<webhooks::Webhooks>,
@@ -143,6 +144,7 @@ impl Crm {
             tenants: Arc::default(),
             case_restore_period: chrono::Duration::days(DEFAULT_CASE_RESTORE_DAYS),
             blobs: None,
+            images: None,
             attachment_limits: crate::attachment::AttachmentLimits::default(),
             webhooks: None,
             alert_rules_cache: Arc::default(),

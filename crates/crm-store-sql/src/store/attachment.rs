@@ -69,8 +69,8 @@ impl AttachmentStore for SqlStore {
             require(&tx, "cases", "case", a.tenant.as_uuid(), a.case.as_uuid()).await?;
             exec(
                 &tx,
-                "INSERT INTO attachments (id, tenant_id, case_id, follow_up_id, sha256, uploaded_at, doc) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO attachments (id, tenant_id, case_id, follow_up_id, sha256, uploaded_at, doc, \
+                 original_sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 vec![
                     uid(a.id.as_uuid()),
                     uid(a.tenant),
@@ -79,6 +79,7 @@ impl AttachmentStore for SqlStore {
                     text(a.sha256.as_str()),
                     Value::BigInt(Some(ts(a.uploaded_at))),
                     text(to_doc(a)?),
+                    a.original.as_ref().map_or(Value::String(None), |o| text(o.sha256.as_str())),
                 ],
             )
             .await
@@ -135,10 +136,15 @@ impl AttachmentStore for SqlStore {
     }
 }
 
-/// Whether an attachment uses the blob `key`.
+/// Whether an attachment uses the blob `key`, as its bytes or as a kept original (`m0036`).
 async fn used<C: ConnectionTrait>(c: &C, key: &BlobKey) -> StoreResult<bool> {
-    let row = one(c, "SELECT 1 AS one FROM attachments WHERE sha256 = ? LIMIT 1", vec![text(key.as_str())])
-        .await
-        .map_err(db)?;
+    let row = one(
+        c,
+        "SELECT 1 AS one FROM attachments WHERE sha256 = ? \
+         UNION ALL SELECT 1 AS one FROM attachments WHERE original_sha256 = ? LIMIT 1",
+        vec![text(key.as_str()), text(key.as_str())],
+    )
+    .await
+    .map_err(db)?;
     Ok(row.is_some())
 }

@@ -37,6 +37,7 @@ fn attachment(
         origin: AttachmentOrigin::File,
         uploaded_by: ctx.t.agent.id,
         uploaded_at: ctx.now + Duration::minutes(minutes),
+        original: None,
     }
 }
 
@@ -92,4 +93,35 @@ pub async fn a_blob_shared_across_tenants_stays_in_use(factory: &dyn StoreFactor
     assert!(s.delete_attachment(ctx.tenant(), a.id).await.unwrap(), "the sibling's uses it");
     assert!(s.blob_in_use(&a.sha256).await.unwrap());
     assert!(!s.delete_attachment(sibling.tenant(), b.id).await.unwrap());
+}
+
+/// A downscaled image's kept original round-trips with the attachment, and its blob counts
+/// as used (by that attachment, or by another one's bytes) until nothing names it.
+pub async fn a_kept_original_keeps_its_blob_in_use(factory: &dyn StoreFactory) {
+    let ctx = Ctx::new(factory).await;
+    let s = &ctx.store;
+    let customer = ctx.customer("Client", vec![]).await;
+    let case = ctx.case(&customer, |_| {}).await;
+    let original = crm_core::attachment::OriginalImage {
+        sha256: key(&ctx, 7),
+        content_type: "image/png".into(),
+        size: 9_000_000,
+        width: 6000,
+        height: 4000,
+    };
+    let photo = Attachment {
+        content_type: "image/png".into(),
+        original: Some(original.clone()),
+        ..attachment(&ctx, &case, None, "photo.png", 1, key(&ctx, 8))
+    };
+    s.insert_attachment(&photo).await.unwrap();
+    assert_eq!(s.attachment(ctx.tenant(), photo.id).await.unwrap(), Some(photo.clone()));
+    assert!(s.blob_in_use(&original.sha256).await.unwrap(), "the original's blob is used");
+    // The same bytes uploaded as they are elsewhere: still used once the photo is gone.
+    let same_bytes = attachment(&ctx, &case, None, "raw.png", 2, key(&ctx, 7));
+    s.insert_attachment(&same_bytes).await.unwrap();
+    assert!(!s.delete_attachment(ctx.tenant(), photo.id).await.unwrap(), "the downscaled copy is free");
+    assert!(s.blob_in_use(&original.sha256).await.unwrap());
+    assert!(!s.delete_attachment(ctx.tenant(), same_bytes.id).await.unwrap());
+    assert!(!s.blob_in_use(&original.sha256).await.unwrap());
 }

@@ -120,6 +120,7 @@ pub async fn received_mails_are_written_whole_once_per_message_id(factory: &dyn 
         origin: AttachmentOrigin::File,
         uploaded_by: ctx.t.admin.id,
         uploaded_at: ctx.now,
+        original: None,
     };
     let auto = reply(&ctx, case.id);
     let write = InboundWrite {

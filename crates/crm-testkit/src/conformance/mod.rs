@@ -237,6 +237,7 @@ macro_rules! store_conformance_tests {
             queues_are_listed_by_name_per_tenant,
             tenants_are_listed_and_replaced,
             attachments_are_stored_listed_and_deleted_with_their_blob_use,
+            a_kept_original_keeps_its_blob_in_use,
             a_blob_shared_across_tenants_stays_in_use,
             webhook_subscriptions_round_trip_with_versions,
             outbox_events_are_fanned_out_once_in_event_order,

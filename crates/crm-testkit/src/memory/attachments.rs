@@ -42,10 +42,15 @@ impl AttachmentStore for MemoryStore {
             return Err(StoreError::not_found("attachment", id));
         };
         state.attachments.remove(&id);
-        Ok(state.attachments.values().any(|a| a.sha256 == gone.sha256))
+        Ok(state.attachments.values().any(|a| uses(a, &gone.sha256)))
     }
 
     async fn blob_in_use(&self, key: &BlobKey) -> StoreResult<bool> {
-        Ok(self.read()?.attachments.values().any(|a| &a.sha256 == key))
+        Ok(self.read()?.attachments.values().any(|a| uses(a, key)))
     }
+}
+
+/// Whether `a` uses the blob `key`, as its bytes or as its kept original.
+fn uses(a: &Attachment, key: &BlobKey) -> bool {
+    &a.sha256 == key || a.original.as_ref().is_some_and(|o| &o.sha256 == key)
 }
