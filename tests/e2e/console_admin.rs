@@ -84,22 +84,22 @@ async fn agents(t: &TestServer, b: &Browser, csrf: &str) -> String {
     // Without the anti-forgery token: refused before any handler.
     let mut forged = form("Robert Agent", &v);
     forged.remove(0);
-    assert_eq!(post(&b, bob_path.clone(), forged).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(post(b, bob_path.clone(), forged).await.0, StatusCode::FORBIDDEN);
     // An empty name: refused next to its field, with the core's reason.
-    let (status, _, html) = post(&b, bob_path.clone(), form("  ", &v)).await;
+    let (status, _, html) = post(b, bob_path.clone(), form("  ", &v)).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{html}");
     assert!(
         html.contains(r#"id="agent-name-error""#) && html.contains(r#"aria-describedby="agent-name-error""#),
         "{html}"
     );
-    let (status, headers, html) = post(&b, bob_path.clone(), form("Robert Agent", &v)).await;
+    let (status, headers, html) = post(b, bob_path.clone(), form("Robert Agent", &v)).await;
     assert_eq!(status, StatusCode::SEE_OTHER, "{html}");
     assert_eq!(location(&headers), format!("{bob_path}?saved=1"));
     let stored = api.get(&format!("/api/v1/agents/{bob}")).await.expect(StatusCode::OK);
     assert_eq!(stored["name"], "Robert Agent");
     assert_eq!(stored["groups"], serde_json::json!([group]));
     // The same form again is stale: the conflict, the current name, nothing overwritten.
-    let (status, _, html) = post(&b, bob_path.clone(), form("Bobby", &v)).await;
+    let (status, _, html) = post(b, bob_path.clone(), form("Bobby", &v)).await;
     assert_eq!(status, StatusCode::CONFLICT, "{html}");
     assert!(html.contains(r#"class="error conflict""#) && html.contains(r#"value="Robert Agent""#), "{html}");
     assert_eq!(api.get(&format!("/api/v1/agents/{bob}")).await.expect(StatusCode::OK)["name"], "Robert Agent");
@@ -113,7 +113,7 @@ async fn groups_and_roles(t: &TestServer, b: &Browser, csrf: &str, bob: &str) {
     let (csrf, bob) = (csrf.to_owned(), bob.to_owned());
     // Groups: a new one, a member added, its deletion refused while in use, then done.
     let (status, headers, html) = post(
-        &b,
+        b,
         "/console/admin/groups".into(),
         vec![("_csrf", csrf.clone()), ("name", "Billing".into()), ("mail_addresses", "billing@demo.example".into())],
     )
@@ -122,7 +122,7 @@ async fn groups_and_roles(t: &TestServer, b: &Browser, csrf: &str, bob: &str) {
     let billing = created(&headers);
     let id = billing.rsplit('/').next().unwrap_or_default().to_owned();
     let (status, _, html) = post(
-        &b,
+        b,
         "/console/admin/groups".into(),
         vec![("_csrf", csrf.clone()), ("name", "Billing".into()), ("mail_addresses", "not an address".into())],
     )
@@ -130,25 +130,25 @@ async fn groups_and_roles(t: &TestServer, b: &Browser, csrf: &str, bob: &str) {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{html}");
     assert!(html.contains(r#"id="new-group-mails-error""#), "the address is refused next to its field: {html}");
     let (status, _, _) =
-        post(&b, format!("{billing}/members"), vec![("_csrf", csrf.clone()), ("agent", bob.clone())]).await;
+        post(b, format!("{billing}/members"), vec![("_csrf", csrf.clone()), ("agent", bob.clone())]).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     let members = api.get(&format!("/api/v1/groups/{id}/members")).await.expect(StatusCode::OK);
     assert_eq!(members[0]["id"], bob.as_str(), "{members}");
     let (_, _, html) = b.get(&billing).await;
     let v = version_in(&html, &billing);
     let (status, _, html) =
-        post(&b, format!("{billing}/delete"), vec![("_csrf", csrf.clone()), ("version", v.clone())]).await;
+        post(b, format!("{billing}/delete"), vec![("_csrf", csrf.clone()), ("version", v.clone())]).await;
     assert_eq!(status, StatusCode::CONFLICT, "{html}");
     assert!(html.contains("the group is in use: 1 member"), "the core's reason: {html}");
-    let (status, _, _) = post(&b, format!("{billing}/members/{bob}/remove"), vec![("_csrf", csrf.clone())]).await;
+    let (status, _, _) = post(b, format!("{billing}/members/{bob}/remove"), vec![("_csrf", csrf.clone())]).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
-    let (status, _, html) = post(&b, format!("{billing}/delete"), vec![("_csrf", csrf.clone()), ("version", v)]).await;
+    let (status, _, html) = post(b, format!("{billing}/delete"), vec![("_csrf", csrf.clone()), ("version", v)]).await;
     assert_eq!(status, StatusCode::SEE_OTHER, "{html}");
     api.get(&format!("/api/v1/groups/{id}")).await.problem(404);
 
     // Roles: a centre role with two permissions; an unknown permission named.
     let (status, headers, html) = post(
-        &b,
+        b,
         "/console/admin/roles".into(),
         vec![
             ("_csrf", csrf.clone()),
@@ -164,7 +164,7 @@ async fn groups_and_roles(t: &TestServer, b: &Browser, csrf: &str, bob: &str) {
     let stored = api.get(&format!("/api/v1/roles/{role}")).await.expect(StatusCode::OK);
     assert_eq!(stored["permissions"], serde_json::json!(["customer.read", "case.read"]));
     let (status, _, html) = post(
-        &b,
+        b,
         "/console/admin/roles".into(),
         vec![("_csrf", csrf.clone()), ("name", "Odd".into()), ("permission", "case.teleport".into())],
     )
@@ -186,12 +186,12 @@ async fn codes_and_tokens(t: &TestServer, b: &Browser, csrf: &str) {
         }
         f
     };
-    let (status, _, html) = post(&b, "/console/admin/dispositions".into(), code("promise_to_pay", true)).await;
+    let (status, _, html) = post(b, "/console/admin/dispositions".into(), code("promise_to_pay", true)).await;
     assert_eq!(status, StatusCode::SEE_OTHER, "{html}");
-    let (status, _, html) = post(&b, "/console/admin/dispositions".into(), code("bad code!", true)).await;
+    let (status, _, html) = post(b, "/console/admin/dispositions".into(), code("bad code!", true)).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{html}");
     assert!(html.contains(r#"id="code-code-error""#), "{html}");
-    let (status, _, _) = post(&b, "/console/admin/dispositions".into(), code("promise_to_pay", false)).await;
+    let (status, _, _) = post(b, "/console/admin/dispositions".into(), code("promise_to_pay", false)).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     let codes = api.get("/api/v1/dispositions").await.expect(StatusCode::OK);
     let stored = codes.as_array().and_then(|c| c.iter().find(|c| c["code"] == "promise_to_pay")).cloned();
@@ -199,7 +199,7 @@ async fn codes_and_tokens(t: &TestServer, b: &Browser, csrf: &str) {
 
     // Tokens: the secret once (it works), never on the list, then revoked (it does not).
     let (status, _, html) = post(
-        &b,
+        b,
         "/console/admin/tokens".into(),
         vec![
             ("_csrf", csrf.clone()),
@@ -225,7 +225,7 @@ async fn codes_and_tokens(t: &TestServer, b: &Browser, csrf: &str) {
         .and_then(|t| t["id"].as_str())
         .expect("the token")
         .to_owned();
-    let (status, _, _) = post(&b, format!("/console/admin/tokens/{token}/revoke"), vec![("_csrf", csrf.clone())]).await;
+    let (status, _, _) = post(b, format!("/console/admin/tokens/{token}/revoke"), vec![("_csrf", csrf.clone())]).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     robot.get("/api/v1/me").await.problem(401);
 }
@@ -245,29 +245,29 @@ async fn fields_and_tenant(t: &TestServer, b: &Browser, csrf: &str) {
             ("choices", "gold\nsilver".to_owned()),
         ]
     };
-    let (status, _, html) = post(&b, "/console/admin/fields".into(), field("Loyalty Tier")).await;
+    let (status, _, html) = post(b, "/console/admin/fields".into(), field("Loyalty Tier")).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{html}");
     assert!(html.contains(r#"id="field-key-error""#), "{html}");
-    let (status, headers, html) = post(&b, "/console/admin/fields".into(), field("loyalty")).await;
+    let (status, headers, html) = post(b, "/console/admin/fields".into(), field("loyalty")).await;
     assert_eq!(status, StatusCode::SEE_OTHER, "{html}");
     let path = created(&headers);
     let id = path.rsplit('/').next().unwrap_or_default().to_owned();
     let (_, _, html) = b.get(&path).await;
     let v = version_in(&html, &format!("{path}/retire"));
     let (status, _, _) = post(
-        &b,
+        b,
         format!("{path}/retire"),
         vec![("_csrf", csrf.clone()), ("version", v.clone()), ("retired", "1".into())],
     )
     .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(api.get(&format!("/api/v1/custom-fields/{id}")).await.expect(StatusCode::OK)["retired"], true);
-    let (status, _, html) = post(&b, format!("{path}/delete"), vec![("_csrf", csrf.clone()), ("version", v)]).await;
+    let (status, _, html) = post(b, format!("{path}/delete"), vec![("_csrf", csrf.clone()), ("version", v)]).await;
     assert_eq!(status, StatusCode::CONFLICT, "the version read before retiring is stale: {html}");
     assert!(html.contains(r#"class="error conflict""#), "{html}");
     let (_, _, html) = b.get(&path).await;
     let v = version_in(&html, &format!("{path}/delete"));
-    let (status, _, _) = post(&b, format!("{path}/delete"), vec![("_csrf", csrf.clone()), ("version", v)]).await;
+    let (status, _, _) = post(b, format!("{path}/delete"), vec![("_csrf", csrf.clone()), ("version", v)]).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     api.get(&format!("/api/v1/custom-fields/{id}")).await.problem(404);
 
@@ -280,10 +280,10 @@ async fn fields_and_tenant(t: &TestServer, b: &Browser, csrf: &str) {
             ("slug", String::new()),
         ]
     };
-    let (status, _, html) = post(&b, "/console/admin/tenant".into(), tenant("Mars/Olympus")).await;
+    let (status, _, html) = post(b, "/console/admin/tenant".into(), tenant("Mars/Olympus")).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{html}");
     assert!(html.contains(r#"id="tenant-zone-error""#) && html.contains(r#"value="Mars/Olympus""#), "{html}");
-    let (status, _, _) = post(&b, "/console/admin/tenant".into(), tenant("Europe/Brussels")).await;
+    let (status, _, _) = post(b, "/console/admin/tenant".into(), tenant("Europe/Brussels")).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(api.get("/api/v1/tenant").await.expect(StatusCode::OK)["time_zone"], "Europe/Brussels");
 }

@@ -37,7 +37,7 @@ pub(crate) async fn list(State(st): State<AppState>, s: SignedIn, Query(q): Quer
 }
 
 async fn render_list(st: &AppState, s: &SignedIn, values: NewValues, issues: Issues, saved: bool) -> Response {
-    if let Err(refused) = gate(s, Section::Agents) {
+    if let Some(refused) = gate(s, Section::Agents) {
         return refused;
     }
     let lang = s.lang;
@@ -155,7 +155,7 @@ async fn render_agent(
     issues: Issues,
     saved: bool,
 ) -> Response {
-    if let Err(refused) = gate(s, Section::Agents) {
+    if let Some(refused) = gate(s, Section::Agents) {
         return refused;
     }
     let lang = s.lang;

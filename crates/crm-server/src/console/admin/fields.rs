@@ -101,7 +101,7 @@ pub(crate) async fn list(State(st): State<AppState>, s: SignedIn, Query(q): Quer
 }
 
 async fn render_list(st: &AppState, s: &SignedIn, v: NewValues, issues: Issues, saved: bool) -> Response {
-    if let Err(refused) = gate(s, Section::Fields) {
+    if let Some(refused) = gate(s, Section::Fields) {
         return refused;
     }
     let lang = s.lang;
@@ -248,7 +248,7 @@ async fn render_field(
     issues: Issues,
     saved: bool,
 ) -> Response {
-    if let Err(refused) = gate(s, Section::Fields) {
+    if let Some(refused) = gate(s, Section::Fields) {
         return refused;
     }
     let lang = s.lang;

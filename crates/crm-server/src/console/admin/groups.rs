@@ -53,7 +53,7 @@ pub(crate) async fn list(State(st): State<AppState>, s: SignedIn, Query(q): Quer
 }
 
 async fn render_list(st: &AppState, s: &SignedIn, typed: (&str, &str), issues: Issues, saved: bool) -> Response {
-    if let Err(refused) = gate(s, Section::Groups) {
+    if let Some(refused) = gate(s, Section::Groups) {
         return refused;
     }
     let lang = s.lang;
@@ -126,7 +126,7 @@ async fn render_group(
     issues: Issues,
     saved: bool,
 ) -> Response {
-    if let Err(refused) = gate(s, Section::Groups) {
+    if let Some(refused) = gate(s, Section::Groups) {
         return refused;
     }
     let lang = s.lang;

@@ -92,8 +92,8 @@ pub(crate) fn administers(s: &SignedIn) -> bool {
 }
 
 /// The core's refusal, as a page, when the agent lacks the section's permission.
-pub(crate) fn gate(s: &SignedIn, section: Section) -> Result<(), Response> {
-    s.actor.require(section.permission()).map_err(|e| refusal(s.lang, e))
+pub(crate) fn gate(s: &SignedIn, section: Section) -> Option<Response> {
+    s.actor.require(section.permission()).err().map(|e| refusal(s.lang, e))
 }
 
 /// An administration page: the sections the agent may open, then `body`.

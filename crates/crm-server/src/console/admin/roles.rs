@@ -62,7 +62,7 @@ pub(crate) async fn list(State(st): State<AppState>, s: SignedIn, Query(q): Quer
 }
 
 async fn render_list(st: &AppState, s: &SignedIn, values: RoleValues, issues: Issues, saved: bool) -> Response {
-    if let Err(refused) = gate(s, Section::Roles) {
+    if let Some(refused) = gate(s, Section::Roles) {
         return refused;
     }
     let lang = s.lang;
@@ -142,7 +142,7 @@ async fn render_role(
     issues: Issues,
     saved: bool,
 ) -> Response {
-    if let Err(refused) = gate(s, Section::Roles) {
+    if let Some(refused) = gate(s, Section::Roles) {
         return refused;
     }
     let lang = s.lang;

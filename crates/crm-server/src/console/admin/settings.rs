@@ -41,7 +41,7 @@ pub(crate) async fn dispositions(State(st): State<AppState>, s: SignedIn, Query(
 }
 
 async fn render_codes(st: &AppState, s: &SignedIn, v: CodeValues, issues: Issues, saved: bool) -> Response {
-    if let Err(refused) = gate(s, Section::Dispositions) {
+    if let Some(refused) = gate(s, Section::Dispositions) {
         return refused;
     }
     let lang = s.lang;
@@ -133,7 +133,7 @@ async fn render_tenant(
     issues: Issues,
     saved: bool,
 ) -> Response {
-    if let Err(refused) = gate(s, Section::Tenant) {
+    if let Some(refused) = gate(s, Section::Tenant) {
         return refused;
     }
     let lang = s.lang;

@@ -45,7 +45,7 @@ async fn render(
     secret: Option<(String, String)>,
     saved: bool,
 ) -> Response {
-    if let Err(refused) = gate(s, Section::Tokens) {
+    if let Some(refused) = gate(s, Section::Tokens) {
         return refused;
     }
     let lang = s.lang;
