@@ -446,6 +446,39 @@ try {
     adminUrls.push("/console/admin/fields", new URL(fieldUrl).pathname);
   });
 
+  await check("invitation link: an admin creates one; the agent chooses a password through it and signs in", async () => {
+    await page.goto(`/console/admin/agents/${bob.id}`);
+    await page.click("form.invite button");
+    await page.waitForSelector("#invitation-link");
+    const link = await page.inputValue("#invitation-link");
+    assert.ok(link.startsWith(server.url + "/invitation/"), link);
+    // Its own context (no session); CSP bypassed only so axe can be injected.
+    const guest = await browser.newContext({ baseURL: server.url, viewport: { width: 1280, height: 720 }, locale: "en-GB", bypassCSP: true });
+    const p = await guest.newPage();
+    await p.goto(link);
+    await p.waitForSelector("h1:has-text('Choose your password')");
+    await p.addScriptTag({ path: require.resolve("axe-core/axe.min.js") });
+    const result = await p.evaluate(async () => await window.axe.run(document, { resultTypes: ["violations"] }));
+    const bad = result.violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => `${v.id}: ${v.help}`);
+    assert.deepEqual(bad, []);
+    await p.screenshot({ path: join(shots, "invitation.png") });
+    await p.fill("#password", "bob's own passphrase");
+    await p.fill("#confirm", "bob's other passphrase");
+    await p.click("form.invitation button");
+    await p.waitForSelector("#confirm-error");
+    await p.fill("#password", "bob's own passphrase");
+    await p.fill("#confirm", "bob's own passphrase");
+    await p.click("form.invitation button");
+    await p.waitForSelector("p.notice:has-text('Your password is set')");
+    await Promise.all([p.waitForURL(/\/sign-in$/), p.click("main a.button")]);
+    await p.fill("#email", "bob@demo.example");
+    await p.fill("#password", "bob's own passphrase");
+    await Promise.all([p.waitForURL(server.url + "/"), p.click("main button[type=submit]")]);
+    const again = await p.goto(link);
+    assert.equal(again.status(), 404, "the link works once");
+    await guest.close();
+  });
+
   await check("administration: an agent sees no administration entry and is refused on its pages", async () => {
     const alice = (await (await api("GET", "/api/v1/agents")).json()).find((a) => a.email === "alice@demo.example");
     const set = await api("PUT", `/api/v1/agents/${alice.id}/password`, { password: "alice's long passphrase" });

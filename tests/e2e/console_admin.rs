@@ -44,6 +44,7 @@ async fn administration_through_the_core(backend: Backend) {
     Box::pin(groups_and_roles(&t, &b, &csrf, &bob)).await;
     Box::pin(codes_and_tokens(&t, &b, &csrf)).await;
     Box::pin(fields_and_tenant(&t, &b, &csrf)).await;
+    Box::pin(invitations(&t, &b, &csrf, &bob)).await;
     Box::pin(refusals(&t, &bob)).await;
     t.server.stop().await.expect("clean stop");
 }
@@ -326,9 +327,84 @@ async fn refusals(t: &TestServer, bob: &str) {
         .post("/console/admin/dispositions", &[("_csrf", alice_csrf.as_str()), ("code", "x"), ("label", "X")])
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
+    let invite = format!("{bob_path}/invitation");
+    assert_eq!(alice.post(&invite, &[("_csrf", alice_csrf.as_str())]).await.0, StatusCode::FORBIDDEN);
     let remove = format!("/console/admin/groups/{}/members/{bob}/remove", demo.group);
     let (status, _, _) = alice.post(&remove, &[("_csrf", alice_csrf.as_str())]).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     let stored = api.get(&format!("/api/v1/agents/{bob}")).await.expect(StatusCode::OK);
     assert_eq!(stored["groups"], serde_json::json!([group]), "still a member");
+}
+
+/// Invitation links: shown once on the agent's page; the agent chooses a password through
+/// it (the confirmation and the core's rules checked, next to their field) and signs in
+/// with it; the link then dies; a link whose expiry was moved is refused; a new link
+/// replaces the password.
+async fn invitations(t: &TestServer, b: &Browser, csrf: &str, bob: &str) {
+    let invite = || post(b, format!("/console/admin/agents/{bob}/invitation"), vec![("_csrf", csrf.to_owned())]);
+    let (status, _, html) = invite().await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    let link_of = |html: &str| {
+        let needle = r#"id="invitation-link" type="text" readonly value=""#;
+        let start = html.find(needle).expect("the link, shown once") + needle.len();
+        let link = html[start..].split('"').next().expect("a link");
+        assert!(link.starts_with(&t.server.url()), "on the address the console was reached at: {link}");
+        link.to_owned()
+    };
+    let link = link_of(&html);
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+    let open = |url: String| {
+        let http = http.clone();
+        async move {
+            let res = http.get(&url).send().await.expect("sent");
+            let status = res.status();
+            let cookie = res
+                .headers()
+                .get_all(reqwest::header::SET_COOKIE)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .find_map(|c| c.strip_prefix("crm_sign_in="))
+                .map(|c| c.split(';').next().unwrap_or_default().to_owned());
+            (status, cookie, res.text().await.unwrap_or_default())
+        }
+    };
+    let submit = |url: &str, token: &str, password: &str, confirm: &str| {
+        http.post(url)
+            .header(reqwest::header::COOKIE, format!("crm_sign_in={token}"))
+            .form(&[("_csrf", token), ("password", password), ("confirm", confirm)])
+            .send()
+    };
+    let (status, cookie, html) = open(link.clone()).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(html.contains("bob@demo.example"), "{html}");
+    let token = cookie.expect("the form's double-submit cookie");
+    let res = http.post(&link).form(&[("password", "bob's own passphrase"), ("confirm", "bob's own passphrase")]);
+    assert_eq!(res.send().await.expect("sent").status(), StatusCode::FORBIDDEN, "without the form's token");
+    let res = submit(&link, &token, "bob's own passphrase", "bob's other passphrase").await.expect("sent");
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.text().await.unwrap_or_default().contains(r#"id="confirm-error""#));
+    let res = submit(&link, &token, "short", "short").await.expect("sent");
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.text().await.unwrap_or_default().contains(r#"id="password-error""#), "the core's rule");
+    let res = submit(&link, &token, "bob's own passphrase", "bob's own passphrase").await.expect("sent");
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.text().await.unwrap_or_default().contains("Your password is set"));
+    let mut bob_browser = Browser::new(&t.server.url());
+    assert_eq!(bob_browser.sign_in("bob@demo.example", "bob's own passphrase").await, StatusCode::SEE_OTHER);
+    // Used: the link is dead.
+    assert_eq!(open(link.clone()).await.0, StatusCode::NOT_FOUND, "one use");
+    let res = submit(&link, &token, "a takeover passphrase", "a takeover passphrase").await.expect("sent");
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+
+    // A new link replaces the password; its expiry cannot be moved.
+    let (_, _, html) = invite().await;
+    let link = link_of(&html);
+    let mut parts: Vec<String> = link.rsplit('/').next().unwrap_or_default().split('.').map(str::to_owned).collect();
+    let expires: i64 = parts[2].parse().expect("an expiry");
+    parts[2] = (expires + 3_600).to_string();
+    let moved = format!("{}/invitation/{}", t.server.url(), parts.join("."));
+    assert_eq!(open(moved).await.0, StatusCode::NOT_FOUND, "a forged expiry");
+    assert_eq!(open(link).await.0, StatusCode::OK);
+    let mut again = Browser::new(&t.server.url());
+    assert_eq!(again.sign_in("bob@demo.example", "bob's own passphrase").await, StatusCode::UNAUTHORIZED);
 }

@@ -410,6 +410,31 @@ impl Lang {
                 "Lower-case letters, digits and hyphens: /public/<name>/… (empty: unchanged).",
                 "Minuscules, chiffres et tirets : /public/<nom>/… (vide : inchangé).",
             ),
+            Invitation => ("Invitation link", "Lien d'invitation"),
+            InvitationHint => (
+                "A link the agent opens once, within 72 hours, to choose their password. Creating one replaces the agent's current password.",
+                "Un lien que l'agent ouvre une fois, sous 72 heures, pour choisir son mot de passe. En créer un remplace le mot de passe actuel de l'agent.",
+            ),
+            CreateInvitation => ("Create an invitation link", "Créer un lien d'invitation"),
+            InvitationCreated => (
+                "Send this link to the agent: it is shown this once.",
+                "Envoyez ce lien à l'agent : il n'est affiché qu'une fois.",
+            ),
+            InvitationLink => ("Link", "Lien"),
+            InvitationInvalid => (
+                "This invitation link is not valid: it was used, it expired or a newer one was created. Ask an administrator for a new one.",
+                "Ce lien d'invitation n'est pas valide : il a servi, il a expiré ou un plus récent a été créé. Demandez-en un nouveau à un administrateur.",
+            ),
+            ChoosePassword => ("Choose your password", "Choisissez votre mot de passe"),
+            ConfirmPassword => ("The same password again", "Le même mot de passe à nouveau"),
+            PasswordsDiffer => ("The two passwords differ.", "Les deux mots de passe diffèrent."),
+            PasswordChosen => {
+                ("Your password is set: sign in with it.", "Votre mot de passe est enregistré : connectez-vous avec.")
+            }
+            PasswordRules => (
+                "12 to 128 characters, at least 5 different ones, not your email address.",
+                "12 à 128 caractères, dont au moins 5 différents, pas votre adresse e-mail.",
+            ),
         };
         match self {
             Lang::En => en,
@@ -705,6 +730,17 @@ pub enum Msg {
     TenantZoneHint,
     PublicSlug,
     PublicSlugHint,
+    Invitation,
+    InvitationHint,
+    CreateInvitation,
+    InvitationCreated,
+    InvitationLink,
+    InvitationInvalid,
+    ChoosePassword,
+    ConfirmPassword,
+    PasswordsDiffer,
+    PasswordChosen,
+    PasswordRules,
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@
 //! (`interaction.rs`), the agent's language and time zone (`preferences.rs`), the
 //! supervisors' outbox of dead pushes (`outbox.rs`), the administration (`admin/`: agents,
 //! groups and their members, roles, API tokens, custom field definitions, the disposition
-//! catalogue, the tenant's settings; the navigation shows it to agents with an `admin.*`
+//! catalogue, the tenant's settings, invitation links (`invitation.rs`); the navigation shows it to agents with an `admin.*`
 //! permission, and the core refuses the others with a 403 page); strings in English and French
 //! (`i18n.rs`); assets embedded under hashed names (`assets.rs`). No inline script or
 //! style: the Content-Security-Policy says so.
@@ -20,6 +20,7 @@ mod assets;
 mod cases;
 pub mod i18n;
 mod interaction;
+mod invitation;
 mod merge;
 mod outbox;
 mod pages;
@@ -51,6 +52,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/", get(pages::home))
         .route("/sign-in", get(session::sign_in_page).post(session::sign_in))
         .route("/sign-out", post(session::sign_out))
+        .route("/invitation/{token}", get(invitation::open).post(invitation::accept))
         .route("/console/search", get(pages::search))
         .route("/console/pop/{interaction}", get(pages::pop))
         .route("/console/customers/{id}", get(records::customer).post(records::edit_customer))
@@ -80,6 +82,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/console/admin/agents", get(admin::agents::list).post(admin::agents::create))
         .route("/console/admin/agents/{id}", get(admin::agents::edit).post(admin::agents::save))
         .route("/console/admin/agents/{id}/password", post(admin::agents::set_password))
+        .route("/console/admin/agents/{id}/invitation", post(admin::agents::invite))
         .route("/console/admin/groups", get(admin::groups::list).post(admin::groups::create))
         .route("/console/admin/groups/{id}", get(admin::groups::edit).post(admin::groups::save))
         .route("/console/admin/groups/{id}/delete", post(admin::groups::delete))

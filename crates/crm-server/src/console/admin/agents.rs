@@ -144,7 +144,7 @@ pub(crate) async fn edit(
     Path(id): Path<AgentId>,
     Query(q): Query<SavedQuery>,
 ) -> Response {
-    render_agent(&st, &s, id, None, Issues::default(), q.saved.is_some()).await
+    render_agent(&st, &s, id, None, Issues::default(), q.saved.is_some(), None).await
 }
 
 async fn render_agent(
@@ -154,6 +154,7 @@ async fn render_agent(
     refused: Option<(AgentValues, u64)>,
     issues: Issues,
     saved: bool,
+    invitation: Option<&str>,
 ) -> Response {
     if let Some(refused) = gate(s, Section::Agents) {
         return refused;
@@ -213,6 +214,21 @@ async fn render_agent(
             (issues.error("active", "agent-active"))
             div { button type="submit" { (lang.t(Msg::Save)) } }
         }
+        section.invitation aria-labelledby="invitation" {
+            h2 #invitation { (lang.t(Msg::Invitation)) }
+            @if let Some(link) = invitation {
+                div.secret role="status" {
+                    p { (lang.t(Msg::InvitationCreated)) }
+                    label for="invitation-link" { (lang.t(Msg::InvitationLink)) }
+                    input #invitation-link type="text" readonly value=(link) autocomplete="off" spellcheck="false";
+                }
+            }
+            p.hint #invitation-hint { (lang.t(Msg::InvitationHint)) }
+            form.invite method="post" action={ "/console/admin/agents/" (agent.id) "/invitation" } {
+                (csrf_field(&s.csrf))
+                button type="submit" aria-describedby="invitation-hint" { (lang.t(Msg::CreateInvitation)) }
+            }
+        }
         section.password aria-labelledby="set-password" {
             h2 #set-password { (lang.t(Msg::SetPassword)) }
             p.hint #password-hint { (lang.t(Msg::PasswordHint)) }
@@ -247,12 +263,14 @@ pub(crate) async fn save(
     };
     let version = match f.version() {
         Ok(v) => v,
-        Err(issues) => return render_agent(&st, &s, id, None, issues, false).await,
+        Err(issues) => return render_agent(&st, &s, id, None, issues, false, None).await,
     };
     let refuse = |field: &str, reason: &str| Issues::field(field, reason);
     let role = match values.role.parse::<Role>() {
         Ok(r) => r,
-        Err(e) => return render_agent(&st, &s, id, Some((values, version)), refuse(&e.field, &e.reason), false).await,
+        Err(e) => {
+            return render_agent(&st, &s, id, Some((values, version)), refuse(&e.field, &e.reason), false, None).await;
+        }
     };
     let custom_role = if values.custom_role.is_empty() {
         None
@@ -261,13 +279,13 @@ pub(crate) async fn save(
             Ok(r) => Some(r),
             Err(_) => {
                 let issues = refuse("custom_role", "is not a role of this tenant");
-                return render_agent(&st, &s, id, Some((values, version)), issues, false).await;
+                return render_agent(&st, &s, id, Some((values, version)), issues, false, None).await;
             }
         }
     };
     let Ok(groups) = values.groups.iter().map(|g| g.parse::<GroupId>()).collect::<Result<BTreeSet<_>, _>>() else {
         let issues = refuse("groups", "holds a value that is not a group");
-        return render_agent(&st, &s, id, Some((values, version)), issues, false).await;
+        return render_agent(&st, &s, id, Some((values, version)), issues, false, None).await;
     };
     let patch = AgentPatch {
         name: Some(values.name.clone()),
@@ -283,7 +301,7 @@ pub(crate) async fn save(
             Redirect::to(&format!("/console/admin/agents/{id}?saved=1")).into_response()
         }
         Err(e) => match Issues::of(e) {
-            Ok(issues) => render_agent(&st, &s, id, Some((values, version)), issues, false).await,
+            Ok(issues) => render_agent(&st, &s, id, Some((values, version)), issues, false, None).await,
             Err(e) => refusal(s.lang, e),
         },
     }
@@ -302,7 +320,30 @@ pub(crate) async fn set_password(
     match st.crm.set_agent_password(&s.actor, id, &password, &hash).await {
         Ok(()) => Redirect::to(&format!("/console/admin/agents/{id}?saved=1")).into_response(),
         Err(e) => match Issues::of(e) {
-            Ok(issues) => render_agent(&st, &s, id, None, issues, false).await,
+            Ok(issues) => render_agent(&st, &s, id, None, issues, false, None).await,
+            Err(e) => refusal(s.lang, e),
+        },
+    }
+}
+
+/// `POST /console/admin/agents/{id}/invitation`: a one-time link, valid for
+/// [`crate::console::invitation::LIFETIME_HOURS`], that lets the agent choose their
+/// password; shown once. The agent's password is replaced by a random one nobody knows
+/// (the core's `set_agent_password`: its permission, its rules; the agent's sessions end).
+pub(crate) async fn invite(
+    State(st): State<AppState>,
+    s: SignedIn,
+    Path(id): Path<AgentId>,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    match crate::console::invitation::create(&st, &s.actor, id).await {
+        Ok(token) => {
+            let link = crate::console::invitation::link(&headers, &token);
+            tracing::info!(agent = %id, by = %s.actor.agent, "console invitation link created");
+            render_agent(&st, &s, id, None, Issues::default(), false, Some(&link)).await
+        }
+        Err(e) => match Issues::of(e) {
+            Ok(issues) => render_agent(&st, &s, id, None, issues, false, None).await,
             Err(e) => refusal(s.lang, e),
         },
     }
