@@ -378,6 +378,10 @@ async fn invitations(t: &TestServer, b: &Browser, csrf: &str, bob: &str) {
     assert_eq!(status, StatusCode::OK, "{html}");
     assert!(html.contains("bob@demo.example"), "{html}");
     let token = cookie.expect("the form's double-submit cookie");
+    // The secret the link carries never signs in by itself, even as the stored password.
+    let parts: Vec<&str> = link.rsplit('/').next().unwrap_or_default().split('.').collect();
+    let stored = format!("crm-invitation:{}.{}", parts[3], parts[2]);
+    assert_eq!(Browser::new(&t.server.url()).sign_in("bob@demo.example", &stored).await, StatusCode::UNAUTHORIZED);
     let res = http.post(&link).form(&[("password", "bob's own passphrase"), ("confirm", "bob's own passphrase")]);
     assert_eq!(res.send().await.expect("sent").status(), StatusCode::FORBIDDEN, "without the form's token");
     let res = submit(&link, &token, "bob's own passphrase", "bob's other passphrase").await.expect("sent");

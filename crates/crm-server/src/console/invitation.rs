@@ -2,24 +2,25 @@
 //! link"). An administrator creates, from the agent's page, a link the agent opens to
 //! choose their password: one use, [`LIFETIME_HOURS`] hours.
 //!
-//! Nothing new is stored. Creating a link sets the agent's password to a random secret
-//! nobody learns (through the core's `set_agent_password`: `admin.agents`, the password
-//! rules, the agent's sessions end), and the link carries the tenant, the agent, the expiry
-//! and an HMAC-SHA256 of them keyed with that stored argon2id hash (a PHC string only the
-//! server reads). So the link cannot be forged nor its expiry moved; it dies when the agent
-//! chooses a password (the hash changes: one use), when another link is created, when an
-//! administrator sets a password, and when the agent is deactivated (inactive agents have
-//! no credential). Creating a link for an agent who had a password replaces it: the link
-//! is also a reset.
+//! Nothing new is stored, and nothing in the store lets anyone forge a link. Creating a
+//! link draws a random secret (32 bytes) and sets the agent's password to
+//! `crm-invitation:<secret>.<expiry>` (through the core's `set_agent_password`:
+//! `admin.agents`, the password rules, the agent's sessions end): the store keeps only its
+//! argon2id hash. The link carries the tenant, the agent, the expiry and the secret; opening
+//! it checks the secret and expiry against that hash, so the expiry cannot be moved and a
+//! database reader learns nothing usable. The link dies when the hash changes: the agent
+//! choosing a password through it (one use), a newer link, a password set by an
+//! administrator; and when the agent is deactivated (inactive agents have no credential).
+//! The sign-in form refuses any password with the invitation prefix, so the secret never
+//! signs in by itself (after the expiry included). A link for an agent who had a password
+//! replaces it: it is also a reset.
 
 use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use base64::Engine as _;
 use maud::html;
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
 
 use crm_core::access::{Actor, Agent};
 use crm_core::ids::{AgentId, TenantId};
@@ -32,27 +33,12 @@ use crate::state::AppState;
 /// How long a link works.
 pub(crate) const LIFETIME_HOURS: i64 = 72;
 
-/// HMAC-SHA256 (RFC 2104).
-fn hmac(key: &[u8], message: &[u8]) -> [u8; 32] {
-    const BLOCK: usize = 64;
-    let mut k = [0u8; BLOCK];
-    if key.len() > BLOCK {
-        k[..32].copy_from_slice(&Sha256::digest(key));
-    } else {
-        k[..key.len()].copy_from_slice(key);
-    }
-    let (mut inner, mut outer) = (Sha256::new(), Sha256::new());
-    inner.update(k.map(|b| b ^ 0x36));
-    inner.update(message);
-    outer.update(k.map(|b| b ^ 0x5c));
-    outer.update(inner.finalize());
-    outer.finalize().into()
-}
+/// The start of an invitation's password (the sign-in form refuses it).
+pub(crate) const PREFIX: &str = "crm-invitation:";
 
-/// The signature of a link: the tenant, agent and expiry, keyed with the stored hash.
-fn signature(stored_hash: &str, tenant: TenantId, agent: AgentId, expires: i64) -> String {
-    let message = format!("crm-console-invitation\n{tenant}\n{agent}\n{expires}");
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(hmac(stored_hash.as_bytes(), message.as_bytes()))
+/// The password an invitation stands for.
+fn password_of(secret: &str, expires: i64) -> String {
+    format!("{PREFIX}{secret}.{expires}")
 }
 
 /// What a link names.
@@ -61,7 +47,7 @@ struct Invitation {
     tenant: TenantId,
     agent: AgentId,
     expires: i64,
-    signature: String,
+    secret: String,
 }
 
 impl Invitation {
@@ -71,32 +57,23 @@ impl Invitation {
             tenant: parts.next()?.parse().ok()?,
             agent: parts.next()?.parse().ok()?,
             expires: parts.next()?.parse().ok()?,
-            signature: parts.next()?.to_owned(),
+            secret: parts.next()?.to_owned(),
         };
         parts.next().is_none().then_some(invitation)
     }
 
     fn token(&self) -> String {
-        format!("{}.{}.{}.{}", self.tenant, self.agent, self.expires, self.signature)
+        format!("{}.{}.{}.{}", self.tenant, self.agent, self.expires, self.secret)
     }
 }
 
 /// Creates a link's token for an agent of the actor's tenant (replacing their password).
 pub(crate) async fn create(st: &AppState, actor: &Actor, agent: AgentId) -> Result<String, crm_core::Error> {
-    let unknown = session::secret();
-    let hash = |p: &str| super::hash_password(p);
-    st.crm.set_agent_password(actor, agent, &unknown, &hash).await?;
-    let found = st.crm.get_agent(actor, agent).await?;
-    let credential = st
-        .crm
-        .sign_in_credentials(found.email.as_str())
-        .await?
-        .into_iter()
-        .find(|c| c.agent == agent && c.tenant == actor.tenant)
-        .ok_or_else(|| crm_core::Error::invalid("active", "an inactive agent cannot be invited"))?;
+    let secret = session::secret();
     let expires = (st.crm.clock().now() + chrono::Duration::hours(LIFETIME_HOURS)).timestamp();
-    let signature = signature(&credential.hash, actor.tenant, agent, expires);
-    Ok(Invitation { tenant: actor.tenant, agent, expires, signature }.token())
+    let hash = |p: &str| super::hash_password(p);
+    st.crm.set_agent_password(actor, agent, &password_of(&secret, expires), &hash).await?;
+    Ok(Invitation { tenant: actor.tenant, agent, expires, secret }.token())
 }
 
 /// The link of a token, on the address the administrator reached the console at.
@@ -118,13 +95,19 @@ async fn invited(st: &AppState, token: &str) -> Result<Option<(Invitation, Agent
         Err(e) => return Err(e),
     };
     let Some(agent) = agents.into_iter().find(|a| a.id == invitation.agent && a.active) else { return Ok(None) };
-    let credentials = st.crm.sign_in_credentials(agent.email.as_str()).await?;
-    let good = credentials.iter().filter(|c| c.agent == agent.id && c.tenant == agent.tenant).any(|c| {
-        session::constant_eq(
-            &signature(&c.hash, invitation.tenant, invitation.agent, invitation.expires),
-            &invitation.signature,
-        )
-    });
+    let hashes: Vec<String> = st
+        .crm
+        .sign_in_credentials(agent.email.as_str())
+        .await?
+        .into_iter()
+        .filter(|c| c.agent == agent.id && c.tenant == agent.tenant)
+        .map(|c| c.hash)
+        .collect();
+    let password = password_of(&invitation.secret, invitation.expires);
+    // argon2 is slow on purpose: off the async workers.
+    let good = tokio::task::spawn_blocking(move || hashes.iter().any(|h| super::verify_password(&password, h)))
+        .await
+        .unwrap_or(false);
     Ok(good.then_some((invitation, agent)))
 }
 
@@ -249,25 +232,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn hmac_sha256_matches_rfc_4231() {
-        // RFC 4231, test case 2.
-        let mac = hmac(b"Jefe", b"what do ya want for nothing?");
-        assert_eq!(hex::encode(mac), "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
-        // Test case 6: a key longer than a block is hashed first.
-        let mac = hmac(&[0xaa; 131], b"Test Using Larger Than Block-Size Key - Hash Key First");
-        assert_eq!(hex::encode(mac), "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+    fn a_link_names_tenant_agent_expiry_and_secret_and_nothing_else() {
+        let tenant: TenantId = "0193a4f2-0000-7000-8000-000000000001".parse().expect("id");
+        let agent: AgentId = "0193a4f2-0000-7000-8000-000000000002".parse().expect("id");
+        let secret = session::secret();
+        assert!(!secret.contains('.'), "base64url: the separator never appears in a secret");
+        let invitation = Invitation { tenant, agent, expires: 1_900_000_000, secret: secret.clone() };
+        assert_eq!(Invitation::parse(&invitation.token()), Some(invitation));
+        assert_eq!(Invitation::parse("a.b.c"), None);
+        assert_eq!(Invitation::parse(&format!("{tenant}.{agent}.1.{secret}.extra")), None);
     }
 
     #[test]
-    fn a_link_names_tenant_agent_expiry_and_signature_and_nothing_else() {
-        let tenant: TenantId = "0193a4f2-0000-7000-8000-000000000001".parse().expect("id");
-        let agent: AgentId = "0193a4f2-0000-7000-8000-000000000002".parse().expect("id");
-        let sig = signature("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA", tenant, agent, 1_900_000_000);
-        let invitation = Invitation { tenant, agent, expires: 1_900_000_000, signature: sig.clone() };
-        assert_eq!(Invitation::parse(&invitation.token()), Some(invitation));
-        assert_ne!(sig, signature("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$b3RoZXI", tenant, agent, 1_900_000_000));
-        assert_ne!(sig, signature("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA", tenant, agent, 1_900_000_001));
-        assert_eq!(Invitation::parse("a.b.c"), None);
-        assert_eq!(Invitation::parse(&format!("{tenant}.{agent}.1.sig.extra")), None);
+    fn the_password_binds_the_expiry_and_passes_the_cores_rules() {
+        let secret = session::secret();
+        let phc = crate::console::hash_password(&password_of(&secret, 1_900_000_000));
+        assert!(crate::console::verify_password(&password_of(&secret, 1_900_000_000), &phc));
+        assert!(!crate::console::verify_password(&password_of(&secret, 1_900_003_600), &phc), "a moved expiry");
+        let email = crm_core::customer::EmailAddress::parse("bob@demo.example").expect("address");
+        assert!(crm_core::console::check_password(&password_of(&secret, 1_900_000_000), &email).is_ok());
     }
 }

@@ -183,7 +183,7 @@ pub(crate) async fn resolve(State(st): State<AppState>, req: Request, next: Next
 }
 
 /// Compares two secrets in time independent of where they differ.
-pub(crate) fn constant_eq(a: &str, b: &str) -> bool {
+fn constant_eq(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
@@ -279,7 +279,9 @@ pub(crate) async fn sign_in(State(st): State<AppState>, parts: Parts, Form(form)
             return views::failure(Lang::of(headers), StatusCode::SERVICE_UNAVAILABLE, Msg::Unavailable);
         }
     };
-    let password = form.password.clone();
+    // An invitation's password never signs in by itself (its link is the way in).
+    let password =
+        Some(form.password.clone()).filter(|p| !p.starts_with(super::invitation::PREFIX)).unwrap_or_default();
     // argon2 is slow on purpose: off the async workers.
     let matched: Option<Credential> =
         tokio::task::spawn_blocking(move || credentials.into_iter().find(|c| verify_password(&password, &c.hash)))
