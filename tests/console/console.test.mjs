@@ -354,12 +354,156 @@ try {
     await page.waitForSelector("html[lang=en] #time_zone[value='']", { state: "attached" });
   });
 
+  const adminUrls = [];
+  let bob;
+  await check("administration: an admin renames an agent and adds them to a group", async () => {
+    const agents = await (await api("GET", "/api/v1/agents")).json();
+    bob = agents.find((a) => a.email === "bob@demo.example");
+    const support = (await (await api("GET", "/api/v1/groups")).json()).find((g) => g.name === "Support");
+    assert.deepEqual(bob.groups, [], "Bob starts in no group");
+    await page.goto("/");
+    await Promise.all([page.waitForURL(/\/console\/admin$/), page.click("header nav a[href='/console/admin']")]);
+    await Promise.all([page.waitForURL(/\/console\/admin\/agents$/), page.click("main a[href='/console/admin/agents']")]);
+    await page.screenshot({ path: join(shots, "admin-agents.png"), fullPage: true });
+    await Promise.all([page.waitForURL(/\/console\/admin\/agents\/.+/), page.click(`#agents a[href$='${bob.id}']`)]);
+    await page.fill("#agent-name", "");
+    await page.fill("#agent-name", "Robert Agent");
+    await page.check(`form.agent input[name=group][value='${support.id}']`);
+    await Promise.all([page.waitForURL(/saved=1/), page.click("form.agent button[type=submit]")]);
+    await page.waitForSelector("p.notice");
+    assert.equal(await page.inputValue("#agent-name"), "Robert Agent");
+    await page.screenshot({ path: join(shots, "admin-agent.png"), fullPage: true });
+    const stored = await (await api("GET", `/api/v1/agents/${bob.id}`)).json();
+    assert.equal(stored.name, "Robert Agent");
+    assert.deepEqual(stored.groups, [support.id]);
+    await page.goto(`/console/admin/groups/${support.id}`);
+    await page.waitForSelector(`ul.members li[data-agent='${bob.id}']`);
+    await page.screenshot({ path: join(shots, "admin-group.png"), fullPage: true });
+    adminUrls.push("/console/admin", "/console/admin/agents", `/console/admin/agents/${bob.id}`, "/console/admin/groups", `/console/admin/groups/${support.id}`, "/console/admin/roles", "/console/admin/tenant");
+  });
+
+  await check("administration: a disposition code is created; an invalid one is refused next to its field", async () => {
+    await page.goto("/console/admin/dispositions");
+    await page.fill("#code-code", "bad code!");
+    await page.fill("#code-label", "Promised to pay");
+    const [refused] = await Promise.all([page.waitForResponse((r) => r.request().method() === "POST"), page.click("form.new-code button[type=submit]")]);
+    assert.equal(refused.status(), 422);
+    await page.waitForSelector("#code-code-error");
+    assert.equal(await page.getAttribute("#code-code", "aria-describedby"), "code-code-error");
+    await page.fill("#code-code", "promise_to_pay");
+    await page.fill("#code-group", "Collections");
+    await Promise.all([page.waitForURL(/saved=1/), page.click("form.new-code button[type=submit]")]);
+    await page.waitForSelector("tr[data-code=promise_to_pay]");
+    await page.screenshot({ path: join(shots, "admin-dispositions.png"), fullPage: true });
+    const codes = await (await api("GET", "/api/v1/dispositions")).json();
+    const code = codes.find((c) => c.code === "promise_to_pay");
+    assert.ok(code && code.active && code.label === "Promised to pay" && code.group === "Collections", JSON.stringify(code));
+    adminUrls.push("/console/admin/dispositions");
+  });
+
+  await check("administration: a token's secret is shown once and works; revoked, it does not", async () => {
+    await page.goto("/console/admin/tokens");
+    await page.selectOption("#token-agent", bob.id);
+    await page.fill("#token-label", "wallboard");
+    await page.selectOption("#token-days", "30");
+    await page.click("form.new-token button[type=submit]");
+    await page.waitForSelector("section.secret #secret");
+    const secret = await page.inputValue("#secret");
+    assert.ok(secret.length > 20, secret);
+    const me = await fetch(server.url + "/api/v1/me", { headers: { authorization: `Bearer ${secret}` } });
+    assert.equal(me.status, 200);
+    assert.equal((await me.json()).id, bob.id);
+    await page.screenshot({ path: join(shots, "admin-tokens.png"), fullPage: true });
+    await page.goto("/console/admin/tokens");
+    assert.equal(await page.locator("#secret").count(), 0, "shown once");
+    assert.ok(!(await page.content()).includes(secret), "the secret is never shown again");
+    const row = "#tokens tr:has(td:text-is('wallboard'))";
+    await Promise.all([page.waitForURL(/saved=1/), page.click(`${row} form.revoke button`)]);
+    await page.waitForSelector(`${row} .revoked`);
+    const after = await fetch(server.url + "/api/v1/me", { headers: { authorization: `Bearer ${secret}` } });
+    assert.equal(after.status, 401, "a revoked token is refused");
+    adminUrls.push("/console/admin/tokens");
+  });
+
+  await check("administration: a custom field is defined, then retired", async () => {
+    await page.goto("/console/admin/fields");
+    await page.fill("#field-key", "loyalty_tier");
+    await page.fill("#field-label", "Loyalty tier");
+    await page.selectOption("#field-type", "single_choice");
+    await page.fill("#field-choices", "gold\nsilver");
+    await Promise.all([page.waitForURL(/\/console\/admin\/fields\/.+saved=1/), page.click("form.new-field button[type=submit]")]);
+    const fieldUrl = page.url().split("?")[0];
+    await page.waitForSelector("#field-state:has-text('In use')");
+    await Promise.all([page.waitForURL(/saved=1/), page.click("form.retire button")]);
+    await page.waitForSelector("#field-state:has-text('Retired')");
+    await page.screenshot({ path: join(shots, "admin-field.png"), fullPage: true });
+    const stored = await (await api("GET", `/api/v1/custom-fields/${fieldUrl.split("/").pop()}`)).json();
+    assert.equal(stored.retired, true);
+    assert.deepEqual(stored.field_type, { type: "single_choice", choices: ["gold", "silver"] });
+    await page.goto("/console/admin/fields");
+    await page.waitForSelector("tr[data-field=loyalty_tier]:has-text('Retired')");
+    await page.screenshot({ path: join(shots, "admin-fields.png"), fullPage: true });
+    adminUrls.push("/console/admin/fields", new URL(fieldUrl).pathname);
+  });
+
+  await check("invitation link: an admin creates one; the agent chooses a password through it and signs in", async () => {
+    await page.goto(`/console/admin/agents/${bob.id}`);
+    await page.click("form.invite button");
+    await page.waitForSelector("#invitation-link");
+    const link = await page.inputValue("#invitation-link");
+    assert.ok(link.startsWith(server.url + "/invitation/"), link);
+    // Its own context (no session); CSP bypassed only so axe can be injected.
+    const guest = await browser.newContext({ baseURL: server.url, viewport: { width: 1280, height: 720 }, locale: "en-GB", bypassCSP: true });
+    const p = await guest.newPage();
+    await p.goto(link);
+    await p.waitForSelector("h1:has-text('Choose your password')");
+    await p.addScriptTag({ path: require.resolve("axe-core/axe.min.js") });
+    const result = await p.evaluate(async () => await window.axe.run(document, { resultTypes: ["violations"] }));
+    const bad = result.violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => `${v.id}: ${v.help}`);
+    assert.deepEqual(bad, []);
+    await p.screenshot({ path: join(shots, "invitation.png") });
+    await p.fill("#password", "bob's own passphrase");
+    await p.fill("#confirm", "bob's other passphrase");
+    await p.click("form.invitation button");
+    await p.waitForSelector("#confirm-error");
+    await p.fill("#password", "bob's own passphrase");
+    await p.fill("#confirm", "bob's own passphrase");
+    await p.click("form.invitation button");
+    await p.waitForSelector("p.notice:has-text('Your password is set')");
+    await Promise.all([p.waitForURL(/\/sign-in$/), p.click("main a.button")]);
+    await p.fill("#email", "bob@demo.example");
+    await p.fill("#password", "bob's own passphrase");
+    await Promise.all([p.waitForURL(server.url + "/"), p.click("main button[type=submit]")]);
+    const again = await p.goto(link);
+    assert.equal(again.status(), 404, "the link works once");
+    await guest.close();
+  });
+
+  await check("administration: an agent sees no administration entry and is refused on its pages", async () => {
+    const alice = (await (await api("GET", "/api/v1/agents")).json()).find((a) => a.email === "alice@demo.example");
+    const set = await api("PUT", `/api/v1/agents/${alice.id}/password`, { password: "alice's long passphrase" });
+    assert.equal(set.status, 204, await set.text());
+    const other = await browser.newContext({ baseURL: server.url, viewport: { width: 1280, height: 720 }, locale: "en-GB" });
+    const p = await other.newPage();
+    await p.goto("/sign-in");
+    await p.fill("#email", "alice@demo.example");
+    await p.fill("#password", "alice's long passphrase");
+    await Promise.all([p.waitForURL(server.url + "/"), p.click("main button[type=submit]")]);
+    assert.equal(await p.locator("header nav a[href^='/console/admin']").count(), 0);
+    for (const url of ["/console/admin", "/console/admin/agents", "/console/admin/tokens", "/console/admin/fields"]) {
+      const res = await p.goto(url);
+      assert.equal(res.status(), 403, url);
+      assert.match(await p.textContent("p.error"), /You may not do this/);
+    }
+    await other.close();
+  });
+
   await check("accessibility: axe-core finds no serious or critical violation", async () => {
     // axe is injected as a script: this context alone bypasses the page's CSP.
     const axeContext = await browser.newContext({ baseURL: server.url, bypassCSP: true, storageState: await context.storageState() });
     const p = await axeContext.newPage();
     const found = {};
-    for (const url of ["/", customerUrl, caseUrl, "/console/outbox", previewUrl, "/console/cases", "/console/agenda", interactionUrl, "/console/preferences"]) {
+    for (const url of ["/", customerUrl, caseUrl, "/console/outbox", previewUrl, "/console/cases", "/console/agenda", interactionUrl, "/console/preferences", ...adminUrls]) {
       await p.goto(url);
       await p.addScriptTag({ path: require.resolve("axe-core/axe.min.js") });
       const result = await p.evaluate(async () => await window.axe.run(document, { resultTypes: ["violations"] }));

@@ -15,6 +15,7 @@ mod bad_input;
 mod blackbox;
 mod case_structure;
 mod console;
+mod console_admin;
 mod console_agenda;
 mod console_interaction;
 mod console_preferences;

@@ -7,15 +7,20 @@
 //! list with filters, sort, paging and each agent's columns (`cases.rs`), the agent's task
 //! agenda and the live reminder notices (`agenda.rs`), the interaction panel
 //! (`interaction.rs`), the agent's language and time zone (`preferences.rs`), the
-//! supervisors' outbox of dead pushes (`outbox.rs`); strings in English and French
+//! supervisors' outbox of dead pushes (`outbox.rs`), the administration (`admin/`: agents,
+//! groups and their members, roles, API tokens, custom field definitions, the disposition
+//! catalogue, the tenant's settings, invitation links (`invitation.rs`); the navigation shows it to agents with an `admin.*`
+//! permission, and the core refuses the others with a 403 page); strings in English and French
 //! (`i18n.rs`); assets embedded under hashed names (`assets.rs`). No inline script or
 //! style: the Content-Security-Policy says so.
 
+mod admin;
 mod agenda;
 mod assets;
 mod cases;
 pub mod i18n;
 mod interaction;
+mod invitation;
 mod merge;
 mod outbox;
 mod pages;
@@ -47,6 +52,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/", get(pages::home))
         .route("/sign-in", get(session::sign_in_page).post(session::sign_in))
         .route("/sign-out", post(session::sign_out))
+        .route("/invitation/{token}", get(invitation::open).post(invitation::accept))
         .route("/console/search", get(pages::search))
         .route("/console/pop/{interaction}", get(pages::pop))
         .route("/console/customers/{id}", get(records::customer).post(records::edit_customer))
@@ -72,6 +78,27 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/console/preferences", get(preferences::preferences).post(preferences::save))
         .route("/console/outbox", get(outbox::outbox))
         .route("/console/outbox/{id}/requeue", post(outbox::requeue))
+        .route("/console/admin", get(admin::index))
+        .route("/console/admin/agents", get(admin::agents::list).post(admin::agents::create))
+        .route("/console/admin/agents/{id}", get(admin::agents::edit).post(admin::agents::save))
+        .route("/console/admin/agents/{id}/password", post(admin::agents::set_password))
+        .route("/console/admin/agents/{id}/invitation", post(admin::agents::invite))
+        .route("/console/admin/groups", get(admin::groups::list).post(admin::groups::create))
+        .route("/console/admin/groups/{id}", get(admin::groups::edit).post(admin::groups::save))
+        .route("/console/admin/groups/{id}/delete", post(admin::groups::delete))
+        .route("/console/admin/groups/{id}/members", post(admin::groups::add_member))
+        .route("/console/admin/groups/{id}/members/{agent}/remove", post(admin::groups::remove_member))
+        .route("/console/admin/roles", get(admin::roles::list).post(admin::roles::create))
+        .route("/console/admin/roles/{id}", get(admin::roles::edit).post(admin::roles::save))
+        .route("/console/admin/roles/{id}/delete", post(admin::roles::delete))
+        .route("/console/admin/tokens", get(admin::tokens::list).post(admin::tokens::create))
+        .route("/console/admin/tokens/{id}/revoke", post(admin::tokens::revoke))
+        .route("/console/admin/fields", get(admin::fields::list).post(admin::fields::create))
+        .route("/console/admin/fields/{id}", get(admin::fields::edit).post(admin::fields::save))
+        .route("/console/admin/fields/{id}/retire", post(admin::fields::retire))
+        .route("/console/admin/fields/{id}/delete", post(admin::fields::delete))
+        .route("/console/admin/dispositions", get(admin::settings::dispositions).post(admin::settings::put_disposition))
+        .route("/console/admin/tenant", get(admin::settings::tenant).post(admin::settings::save_tenant))
         .layer(middleware::from_fn_with_state(state, session::resolve))
         .route("/assets/{name}", get(assets::serve))
         .layer(middleware::from_fn(security_headers))

@@ -61,7 +61,7 @@ pub struct ConsoleState {
 }
 
 /// A random secret (32 bytes, base64url).
-fn secret() -> String {
+pub(crate) fn secret() -> String {
     use base64::Engine as _;
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
@@ -113,7 +113,7 @@ pub(crate) fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> 
 }
 
 /// Whether the request reached us through a loopback name or address (no TLS expected).
-fn is_loopback(headers: &HeaderMap) -> bool {
+pub(crate) fn is_loopback(headers: &HeaderMap) -> bool {
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or_default();
     let name = match host.strip_prefix('[') {
         Some(rest) => rest.split(']').next().unwrap_or_default(),
@@ -123,7 +123,7 @@ fn is_loopback(headers: &HeaderMap) -> bool {
 }
 
 /// A `Set-Cookie` value for the console.
-fn set_cookie(headers: &HeaderMap, name: &str, value: &str, max_age: Option<i64>) -> HeaderValue {
+pub(crate) fn set_cookie(headers: &HeaderMap, name: &str, value: &str, max_age: Option<i64>) -> HeaderValue {
     let secure = if is_loopback(headers) { "" } else { "; Secure" };
     let age = max_age.map(|s| format!("; Max-Age={s}")).unwrap_or_default();
     let value = format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax{secure}{age}");
@@ -157,7 +157,10 @@ pub(crate) async fn resolve(State(st): State<AppState>, req: Request, next: Next
     if mutating {
         let expected = match &signed {
             Some(s) => Some(s.csrf.clone()),
-            None if parts.uri.path() == "/sign-in" => cookie(&parts.headers, SIGN_IN_COOKIE).map(str::to_owned),
+            // The sign-in form and an invitation's have no session yet: double submit.
+            None if parts.uri.path() == "/sign-in" || parts.uri.path().starts_with("/invitation/") => {
+                cookie(&parts.headers, SIGN_IN_COOKIE).map(str::to_owned)
+            }
             None => None,
         };
         let mut presented = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned);
@@ -276,7 +279,9 @@ pub(crate) async fn sign_in(State(st): State<AppState>, parts: Parts, Form(form)
             return views::failure(Lang::of(headers), StatusCode::SERVICE_UNAVAILABLE, Msg::Unavailable);
         }
     };
-    let password = form.password.clone();
+    // An invitation's password never signs in by itself (its link is the way in).
+    let password =
+        Some(form.password.clone()).filter(|p| !p.starts_with(super::invitation::PREFIX)).unwrap_or_default();
     // argon2 is slow on purpose: off the async workers.
     let matched: Option<Credential> =
         tokio::task::spawn_blocking(move || credentials.into_iter().find(|c| verify_password(&password, &c.hash)))

@@ -49,6 +49,9 @@ pub(crate) fn page(lang: Lang, title: &str, signed: Option<&SignedIn>, body: Mar
                             @if s.actor.can(Permission::AdminConnectors) {
                                 " " a href="/console/outbox" { (lang.t(Msg::Outbox)) }
                             }
+                            @if super::admin::administers(s) {
+                                " " a href="/console/admin" { (lang.t(Msg::Administration)) }
+                            }
                         }
                         form.sign-out method="post" action="/sign-out" {
                             (csrf_field(&s.csrf))
