@@ -600,6 +600,41 @@ mod tests {
         }
     }
 
+    /// Administration events (ADM-4) concern no agent's live stream and no search
+    /// document: the live feed and the search feed skip them.
+    #[test]
+    fn administration_events_reach_no_live_stream_and_no_search_index() {
+        let agent = AgentId::from_uuid(uuid::Uuid::now_v7());
+        let kinds = [
+            EventKind::AgentCreated { agent },
+            EventKind::AgentUpdated { agent, fields: vec!["groups".into()] },
+            EventKind::AgentPasswordSet { agent },
+            EventKind::GroupCreated { group: GroupId::from_uuid(uuid::Uuid::now_v7()) },
+            EventKind::RoleDeleted { role: RoleId::from_uuid(uuid::Uuid::now_v7()) },
+            EventKind::ApiTokenCreated { token: TokenId::from_uuid(uuid::Uuid::now_v7()), agent },
+            EventKind::CustomFieldWritten {
+                custom_field: FieldDefinitionId::from_uuid(uuid::Uuid::now_v7()),
+                version: 1,
+            },
+            EventKind::DispositionWritten { code: "sale".into() },
+            EventKind::QueueWritten { queue: "support".into() },
+            EventKind::TenantUpdated { tenant: TenantId::from_uuid(uuid::Uuid::now_v7()), fields: vec![] },
+        ];
+        for kind in kinds {
+            assert_eq!(crate::live::Addressees::of(&kind), crate::live::Addressees::Agents(Vec::new()), "{kind:?}");
+            let event = DomainEvent {
+                id: EventId::from_uuid(uuid::Uuid::now_v7()),
+                tenant: TenantId::from_uuid(uuid::Uuid::now_v7()),
+                at: chrono::Utc::now(),
+                actor: Some(agent),
+                kind,
+                audit: Default::default(),
+            };
+            assert!(crate::search::targets_of(&event).is_empty(), "{:?}", event.kind);
+            assert_eq!(event.kind.topic(), Topic::Notification);
+        }
+    }
+
     #[test]
     fn case_created_carries_its_assignee_and_reads_events_recorded_without_it() {
         let agent = AgentId::from_uuid(uuid::Uuid::now_v7());
