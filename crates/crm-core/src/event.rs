@@ -625,7 +625,7 @@ mod tests {
             let event = DomainEvent {
                 id: EventId::from_uuid(uuid::Uuid::now_v7()),
                 tenant: TenantId::from_uuid(uuid::Uuid::now_v7()),
-                at: chrono::Utc::now(),
+                at: chrono::DateTime::from_timestamp(1_800_000_000, 0).expect("a valid instant"),
                 actor: Some(agent),
                 kind,
                 audit: Default::default(),
