@@ -154,3 +154,41 @@ async fn every_api_write_is_audited_once_and_only_administrators_read_it(backend
     Api::new(&t.server.url(), None).get("/api/v1/audit").await.problem(401);
 }
 on_every_store!(every_api_write_is_audited_once_and_only_administrators_read_it);
+
+/// An administration write through the API (an agent renamed) is audited like any other:
+/// `GET /api/v1/audit` lists it for an administrator, with its request, the changed name's
+/// values before and after; a refused write (a stale `If-Match`) is not listed.
+async fn an_agent_update_through_the_api_is_listed_in_the_audit_log(backend: Backend) {
+    let t = TestServer::start(&backend).await;
+    let admin = t.admin();
+    let demo = t.demo();
+    let path = format!("/api/v1/agents/{}", demo.agent);
+    let read = admin.get(&path).await;
+    let etag = read.etag();
+    let before = read.expect(StatusCode::OK)["name"].as_str().expect("a name").to_owned();
+    let reply =
+        send(&admin, Method::PATCH, &path, "audit-agent-1", Some(&etag), &json!({"name": "Renommé par l'audit"})).await;
+    reply.expect(StatusCode::OK);
+    let stale =
+        send(&admin, Method::PATCH, &path, "audit-agent-stale", Some(&etag), &json!({"name": "Trop tard"})).await;
+    assert_eq!(stale.status, StatusCode::PRECONDITION_FAILED, "{}", stale.text);
+
+    let query = format!("/api/v1/audit?action=agent_updated&target_kind=agent&target_id={}", demo.agent);
+    let page = admin.get(&query).await.expect(StatusCode::OK);
+    answers("a page of the audit log", Method::GET, &query, 200, &page);
+    let items = page["items"].as_array().expect("items");
+    assert_eq!(items.len(), 1, "one entry for the one accepted update: {page}");
+    let e = &items[0]["entry"];
+    assert_eq!(e["request_id"], "audit-agent-1", "{e}");
+    assert_eq!(e["channel"], "console", "{e}");
+    assert_eq!(e["actor"]["agent"], json!(demo.admin), "{e}");
+    assert_eq!(e["target"], json!({"kind": "agent", "id": demo.agent}), "{e}");
+    assert_eq!(e["changes"], json!([{"field": "name", "before": before, "after": "Renommé par l'audit"}]), "{e}");
+    let report = t.server.services.crm.verify_audit(demo.tenant, &mut |_| {}).await.expect("verify the chain");
+    assert_eq!(report.broken, None);
+
+    // Not for a supervisor.
+    let supervisor = t.client_for(&demo.supervisor.to_string(), "supervisor").await;
+    supervisor.get(&query).await.problem(403);
+}
+on_every_store!(an_agent_update_through_the_api_is_listed_in_the_audit_log);

@@ -284,9 +284,11 @@ pub(crate) async fn start_on_with_settings(
         let store = std::sync::Arc::new(crm_testkit::MemoryStore::new());
         let clock = std::sync::Arc::new(crm_core::time::SystemClock);
         let services = crm_server::Services::on(store, clock, std::sync::Arc::new(crm_core::time::UuidV7Generator));
-        return crm_server::start_with(services, config).await.expect("server starts on the memory store");
+        // Boxed: the start's future (the demo seed's writes among it) is too large for the
+        // stack of a test that awaits it unboxed.
+        return Box::pin(crm_server::start_with(services, config)).await.expect("server starts on the memory store");
     }
-    crm_server::start(config).await.expect("server starts")
+    Box::pin(crm_server::start(config)).await.expect("server starts")
 }
 
 /// An HTTP client of the API.

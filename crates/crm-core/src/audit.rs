@@ -43,6 +43,9 @@ pub enum Channel {
     Mail,
     /// A rule or a background worker of the application itself.
     Rule,
+    /// The operator's command line (a trusted caller acting as no agent: bootstrap, tenant
+    /// administration, seeds).
+    Operator,
 }
 
 impl Channel {
@@ -54,6 +57,7 @@ impl Channel {
             Channel::Cti => "cti",
             Channel::Mail => "mail",
             Channel::Rule => "rule",
+            Channel::Operator => "operator",
         }
     }
 }
@@ -68,7 +72,10 @@ impl std::str::FromStr for Channel {
             "cti" => Ok(Channel::Cti),
             "mail" => Ok(Channel::Mail),
             "rule" => Ok(Channel::Rule),
-            other => Err(FieldError::new("channel", format!("{other:?} is not api, console, cti, mail or rule"))),
+            "operator" => Ok(Channel::Operator),
+            other => {
+                Err(FieldError::new("channel", format!("{other:?} is not api, console, cti, mail, rule or operator")))
+            }
         }
     }
 }
@@ -284,6 +291,20 @@ pub fn target_of(kind: &EventKind) -> AuditTarget {
         | EventKind::InteractionUnlinked { interaction, .. }
         | EventKind::MessageAdded { interaction, .. } => t("interaction", interaction),
         EventKind::ActivityPushRequested { push } => t("interaction", &push.interaction),
+        EventKind::AgentCreated { agent }
+        | EventKind::AgentUpdated { agent, .. }
+        | EventKind::AgentPasswordSet { agent } => t("agent", agent),
+        EventKind::GroupCreated { group }
+        | EventKind::GroupUpdated { group, .. }
+        | EventKind::GroupDeleted { group } => t("group", group),
+        EventKind::RoleWritten { role, .. } | EventKind::RoleDeleted { role } => t("role", role),
+        EventKind::ApiTokenCreated { token, .. } | EventKind::ApiTokenRevoked { token } => t("api_token", token),
+        EventKind::CustomFieldWritten { custom_field, .. }
+        | EventKind::CustomFieldRetired { custom_field, .. }
+        | EventKind::CustomFieldDeleted { custom_field } => t("custom_field", custom_field),
+        EventKind::DispositionWritten { code } => t("disposition", code),
+        EventKind::QueueWritten { queue } => t("queue", queue),
+        EventKind::TenantUpdated { tenant, .. } => t("tenant", tenant),
         #[allow(unreachable_patterns)]
         other => generic_target(other),
     }

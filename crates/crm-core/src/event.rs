@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 use crate::case::CaseNumber;
 use crate::external::ActivityPush;
 use crate::ids::{
-    AgentId, ArticleId, CaseId, CustomerId, EventId, FollowUpId, GroupId, InteractionId, LeadId, MergeId, MessageId,
-    OrganisationId, TaskId, TenantId,
+    AgentId, ArticleId, CaseId, CustomerId, EventId, FieldDefinitionId, FollowUpId, GroupId, InteractionId, LeadId,
+    MergeId, MessageId, OrganisationId, RoleId, TaskId, TenantId, TokenId,
 };
 use crate::interaction::{Direction, InteractionState, LinkTarget};
 use crate::knowledge::ArticleState;
@@ -358,6 +358,102 @@ pub enum EventKind {
         /// The new customer.
         customer: CustomerId,
     },
+    /// An agent was created (ADM-1).
+    AgentCreated {
+        /// Agent.
+        agent: AgentId,
+    },
+    /// An agent changed: name, role, groups (membership), active flag or profile (ADM-1).
+    AgentUpdated {
+        /// Agent.
+        agent: AgentId,
+        /// Changed fields.
+        fields: Vec<String>,
+    },
+    /// An agent's console password was set (issue 32); never with the password or its hash.
+    AgentPasswordSet {
+        /// Agent.
+        agent: AgentId,
+    },
+    /// A group was created (ADM-1).
+    GroupCreated {
+        /// Group.
+        group: GroupId,
+    },
+    /// A group changed (its name or mail addresses).
+    GroupUpdated {
+        /// Group.
+        group: GroupId,
+        /// Changed fields.
+        fields: Vec<String>,
+    },
+    /// A group was deleted.
+    GroupDeleted {
+        /// Group.
+        group: GroupId,
+    },
+    /// A tenant-defined role was written (ADM-2): created or changed, `version` being the
+    /// one now stored.
+    RoleWritten {
+        /// Role.
+        role: RoleId,
+        /// Its version now.
+        version: u64,
+    },
+    /// A tenant-defined role was deleted.
+    RoleDeleted {
+        /// Role.
+        role: RoleId,
+    },
+    /// An API token was issued (ADM-3); never with its secret or hash.
+    ApiTokenCreated {
+        /// The token's handle.
+        token: TokenId,
+        /// The agent it acts as.
+        agent: AgentId,
+    },
+    /// An API token was revoked.
+    ApiTokenRevoked {
+        /// The token's handle.
+        token: TokenId,
+    },
+    /// A custom field definition was written (CUS-2): created or changed, `version` being
+    /// the one now stored.
+    CustomFieldWritten {
+        /// The definition.
+        custom_field: FieldDefinitionId,
+        /// Its version now.
+        version: u64,
+    },
+    /// A custom field definition was retired (its values stay, forms no longer show it).
+    CustomFieldRetired {
+        /// The definition.
+        custom_field: FieldDefinitionId,
+        /// Its version now.
+        version: u64,
+    },
+    /// A custom field definition was deleted.
+    CustomFieldDeleted {
+        /// The definition.
+        custom_field: FieldDefinitionId,
+    },
+    /// A disposition code was added or replaced (INT-3).
+    DispositionWritten {
+        /// Its code.
+        code: String,
+    },
+    /// A queue's settings were written (INT-3).
+    QueueWritten {
+        /// The queue's name.
+        queue: String,
+    },
+    /// A tenant changed (ADM-3): settings (region, time zone, slug), name or suspension.
+    TenantUpdated {
+        /// Tenant.
+        tenant: TenantId,
+        /// Changed fields.
+        fields: Vec<String>,
+    },
 }
 
 /// Which worker delivers an event.
@@ -440,6 +536,22 @@ impl EventKind {
             EventKind::LeadCreated { .. } => "lead_created",
             EventKind::LeadUpdated { .. } => "lead_updated",
             EventKind::LeadConverted { .. } => "lead_converted",
+            EventKind::AgentCreated { .. } => "agent_created",
+            EventKind::AgentUpdated { .. } => "agent_updated",
+            EventKind::AgentPasswordSet { .. } => "agent_password_set",
+            EventKind::GroupCreated { .. } => "group_created",
+            EventKind::GroupUpdated { .. } => "group_updated",
+            EventKind::GroupDeleted { .. } => "group_deleted",
+            EventKind::RoleWritten { .. } => "role_written",
+            EventKind::RoleDeleted { .. } => "role_deleted",
+            EventKind::ApiTokenCreated { .. } => "api_token_created",
+            EventKind::ApiTokenRevoked { .. } => "api_token_revoked",
+            EventKind::CustomFieldWritten { .. } => "custom_field_written",
+            EventKind::CustomFieldRetired { .. } => "custom_field_retired",
+            EventKind::CustomFieldDeleted { .. } => "custom_field_deleted",
+            EventKind::DispositionWritten { .. } => "disposition_written",
+            EventKind::QueueWritten { .. } => "queue_written",
+            EventKind::TenantUpdated { .. } => "tenant_updated",
         }
     }
 }
@@ -485,6 +597,41 @@ mod tests {
             number: "CS-000042".parse().unwrap(),
             customer: CustomerId::from_uuid(uuid::Uuid::now_v7()),
             assignee,
+        }
+    }
+
+    /// Administration events (ADM-4) concern no agent's live stream and no search
+    /// document: the live feed and the search feed skip them.
+    #[test]
+    fn administration_events_reach_no_live_stream_and_no_search_index() {
+        let agent = AgentId::from_uuid(uuid::Uuid::now_v7());
+        let kinds = [
+            EventKind::AgentCreated { agent },
+            EventKind::AgentUpdated { agent, fields: vec!["groups".into()] },
+            EventKind::AgentPasswordSet { agent },
+            EventKind::GroupCreated { group: GroupId::from_uuid(uuid::Uuid::now_v7()) },
+            EventKind::RoleDeleted { role: RoleId::from_uuid(uuid::Uuid::now_v7()) },
+            EventKind::ApiTokenCreated { token: TokenId::from_uuid(uuid::Uuid::now_v7()), agent },
+            EventKind::CustomFieldWritten {
+                custom_field: FieldDefinitionId::from_uuid(uuid::Uuid::now_v7()),
+                version: 1,
+            },
+            EventKind::DispositionWritten { code: "sale".into() },
+            EventKind::QueueWritten { queue: "support".into() },
+            EventKind::TenantUpdated { tenant: TenantId::from_uuid(uuid::Uuid::now_v7()), fields: vec![] },
+        ];
+        for kind in kinds {
+            assert_eq!(crate::live::Addressees::of(&kind), crate::live::Addressees::Agents(Vec::new()), "{kind:?}");
+            let event = DomainEvent {
+                id: EventId::from_uuid(uuid::Uuid::now_v7()),
+                tenant: TenantId::from_uuid(uuid::Uuid::now_v7()),
+                at: chrono::DateTime::from_timestamp(1_800_000_000, 0).expect("a valid instant"),
+                actor: Some(agent),
+                kind,
+                audit: Default::default(),
+            };
+            assert!(crate::search::targets_of(&event).is_empty(), "{:?}", event.kind);
+            assert_eq!(event.kind.topic(), Topic::Notification);
         }
     }
 

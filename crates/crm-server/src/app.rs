@@ -33,8 +33,30 @@ pub const OPENAPI_PATH: &str = "/api/v1/openapi.json";
 /// Where the Swagger UI is served.
 pub const DOCS_PATH: &str = "/api/v1/docs";
 
+/// The stack of the thread [`api`] builds on.
+const API_BUILD_STACK: usize = 32 << 20;
+
 /// The documented API routes (all but the event stream) and their raw OpenAPI paths.
+///
+/// Built on a thread of its own with a large stack: in a debug build the one function
+/// chaining every route (about 1 MiB of frame) and the schemas it composes (the event
+/// catalogue's among them) need more than the 2 MiB of a test's or a Tokio worker's thread.
+///
+/// # Panics
+/// When the thread cannot start, or again with the panic of the build.
 pub fn api() -> (Router<AppState>, OpenApi) {
+    std::thread::scope(|s| {
+        let built = std::thread::Builder::new()
+            .name("api-build".into())
+            .stack_size(API_BUILD_STACK)
+            .spawn_scoped(s, build_api)
+            .expect("a thread to build the API on");
+        built.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })
+}
+
+/// What [`api`] builds.
+fn build_api() -> (Router<AppState>, OpenApi) {
     let (router, doc) = OpenApiRouter::<AppState>::new()
         .routes(routes!(customers::create_customer, customers::search_customers))
         .routes(routes!(customers::get_customer, customers::update_customer, customers::delete_customer))

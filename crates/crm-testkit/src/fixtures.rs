@@ -75,7 +75,7 @@ impl SeededTenant {
             mail_addresses: vec![email("support@centre.example.com")],
             version: 1,
         };
-        store.put_group(&group, None).await?;
+        store.put_group(&group, None, &[]).await?;
         let person = |name: &str, mail: &str, role: Role, groups: BTreeSet<GroupId>| Agent {
             id: next_id(ids),
             tenant: tenant_id,
@@ -98,7 +98,7 @@ impl SeededTenant {
             person("Sophie Superviseur", "sophie.sup@centre.example.com", Role::Supervisor, BTreeSet::from([group_id]));
         let agent = person("Bruno Agent", "bruno.agent@centre.example.com", Role::Agent, BTreeSet::from([group_id]));
         for a in [&admin, &supervisor, &agent] {
-            store.put_agent(a, None).await?;
+            store.put_agent(a, None, &[]).await?;
         }
         Ok(Self { tenant, group, admin, supervisor, agent })
     }
@@ -148,7 +148,7 @@ impl SeededTenant {
             active: true,
             version: 1,
         };
-        store.put_agent(&agent, None).await?;
+        store.put_agent(&agent, None, &[]).await?;
         Ok(agent)
     }
 }

@@ -91,6 +91,41 @@ fn a_write_is_one_entry_named_by_its_first_event_with_the_request_of_its_note() 
     assert_eq!(events[0].clone(), DomainEvent { audit: EventAudit::default(), ..events[0].clone() });
 }
 
+/// The administration events name the record they change (ADM-4), carry their wire name,
+/// and are in the webhook catalogue (not named by its fallback).
+#[test]
+fn administration_events_name_their_record_and_are_catalogued() {
+    use crate::ids::{FieldDefinitionId, GroupId, RoleId};
+    let id = Uuid::from_u128;
+    let cases = [
+        (EventKind::AgentCreated { agent: AgentId::from_uuid(id(1)) }, "agent", id(1).to_string()),
+        (EventKind::AgentUpdated { agent: AgentId::from_uuid(id(1)), fields: vec![] }, "agent", id(1).to_string()),
+        (EventKind::AgentPasswordSet { agent: AgentId::from_uuid(id(1)) }, "agent", id(1).to_string()),
+        (EventKind::GroupDeleted { group: GroupId::from_uuid(id(2)) }, "group", id(2).to_string()),
+        (EventKind::RoleWritten { role: RoleId::from_uuid(id(3)), version: 2 }, "role", id(3).to_string()),
+        (
+            EventKind::ApiTokenCreated { token: TokenId::from_uuid(id(4)), agent: AgentId::from_uuid(id(1)) },
+            "api_token",
+            id(4).to_string(),
+        ),
+        (EventKind::ApiTokenRevoked { token: TokenId::from_uuid(id(4)) }, "api_token", id(4).to_string()),
+        (
+            EventKind::CustomFieldRetired { custom_field: FieldDefinitionId::from_uuid(id(5)), version: 3 },
+            "custom_field",
+            id(5).to_string(),
+        ),
+        (EventKind::DispositionWritten { code: "sale".into() }, "disposition", "sale".to_owned()),
+        (EventKind::QueueWritten { queue: "support".into() }, "queue", "support".to_owned()),
+        (EventKind::TenantUpdated { tenant: tenant(), fields: vec![] }, "tenant", tenant().to_string()),
+    ];
+    for (kind, target_kind, target_id) in cases {
+        assert_eq!(target_of(&kind), AuditTarget { kind: target_kind.to_owned(), id: target_id });
+        let name = kind.name();
+        assert_eq!(serde_json::to_value(&kind).unwrap()["type"], json!(name));
+        assert!(crate::webhook::EVENT_TYPES.iter().any(|t| t.kind == name), "{name} is not in the catalogue");
+    }
+}
+
 #[test]
 fn a_chain_verifies_and_a_pruned_chain_verifies_from_its_anchor() {
     let (records, head) = chained(5);

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 
 use super::store::StoreResult;
 use crate::console::{Credential, Session};
+use crate::event::DomainEvent;
 use crate::ids::{AgentId, TenantId};
 
 /// Agents' password hashes and the console's sessions, kept under the hash of their id
@@ -13,16 +14,19 @@ use crate::ids::{AgentId, TenantId};
 #[cfg_attr(test, mockall::automock)]
 #[async_trait]
 pub trait ConsoleStore: Send + Sync {
-    /// Stores (or replaces) the password hash of an agent of the tenant, set at `at`.
+    /// Stores (or replaces) the password hash of an agent of the tenant, set at `at`, and
+    /// writes `events` in the same transaction (they never carry the hash).
     ///
     /// # Errors
-    /// MUST return `NotFound` when the tenant has no such agent, changing nothing.
+    /// MUST return `NotFound` when the tenant has no such agent, changing nothing (no
+    /// event written).
     async fn set_password_hash(
         &self,
         tenant: TenantId,
         agent: AgentId,
         hash: &str,
         at: DateTime<Utc>,
+        events: &[DomainEvent],
     ) -> StoreResult<()>;
 
     /// The password hashes of the agents whose address has this key ([`EmailAddress::key`]),

@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use super::store::StoreResult;
 use crate::custom_field::{FieldDefinition, FieldEntity, FieldKey, FieldUse};
+use crate::event::DomainEvent;
 use crate::ids::{FieldDefinitionId, TenantId};
 
 /// The values of custom fields across records.
@@ -35,16 +36,19 @@ pub trait FieldValueStore: Send + Sync {
         limit: usize,
     ) -> StoreResult<Vec<FieldUse>>;
 
-    /// Deletes version `expected_version` of the definition `id`.
+    /// Deletes version `expected_version` of the definition `id`, and writes `events` in
+    /// the same transaction.
     ///
     /// # Errors
     /// `NotFound` when `tenant` has no such definition; `StaleVersion`; a `Conflict::State`
     /// when a record of its entity carries a value for its key, checked in the same
-    /// transaction as the delete (a value written concurrently is never orphaned).
+    /// transaction as the delete (a value written concurrently is never orphaned); no
+    /// event is written then.
     async fn delete_field_definition(
         &self,
         tenant: TenantId,
         id: FieldDefinitionId,
         expected_version: u64,
+        events: &[DomainEvent],
     ) -> StoreResult<()>;
 }

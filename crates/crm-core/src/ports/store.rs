@@ -520,17 +520,20 @@ pub trait DirectoryStore: Send + Sync {
     /// Every tenant, by name then id (the operator's list).
     async fn list_tenants(&self) -> StoreResult<Vec<Tenant>>;
 
-    /// Replaces a tenant (its name, region, zone, suspension, public slug).
+    /// Replaces a tenant (its name, region, zone, suspension, public slug) and writes
+    /// `events` (with their audit entry) in the same transaction.
     ///
     /// # Errors
     /// MUST return `NotFound` for an unknown tenant, and `Duplicate { field: "slug" }` when
-    /// another tenant has its slug, writing nothing.
-    async fn update_tenant(&self, tenant: &Tenant) -> StoreResult<()>;
+    /// another tenant has its slug, writing nothing (no events either).
+    async fn update_tenant(&self, tenant: &Tenant, events: &[DomainEvent]) -> StoreResult<()>;
 
     /// The tenant whose public slug is `slug` (KNO-1), exactly as stored.
     async fn tenant_by_slug(&self, slug: &str) -> StoreResult<Option<Tenant>>;
 
-    /// Inserts or replaces an agent (`expected_version` `None` to insert).
+    /// Inserts or replaces an agent (`expected_version` `None` to insert), and writes
+    /// `events` in the same transaction (the module rules: an administration write is
+    /// audited like any other, ADR 0020).
     ///
     /// # Errors
     /// `Duplicate { field: "email" }` when another agent of the tenant has the address;
@@ -538,7 +541,7 @@ pub trait DirectoryStore: Send + Sync {
     /// "custom_role" }` when its custom role is not a role of its tenant, checked atomically
     /// with the write (a role deleted concurrently is never left named by an agent, see
     /// [`crate::ports::RoleStore::delete_role`]).
-    async fn put_agent(&self, agent: &Agent, expected_version: Option<u64>) -> StoreResult<()>;
+    async fn put_agent(&self, agent: &Agent, expected_version: Option<u64>, events: &[DomainEvent]) -> StoreResult<()>;
 
     /// An agent.
     async fn get_agent(&self, tenant: TenantId, id: AgentId) -> StoreResult<Option<Agent>>;
@@ -546,11 +549,12 @@ pub trait DirectoryStore: Send + Sync {
     /// All agents of a tenant, by name.
     async fn list_agents(&self, tenant: TenantId) -> StoreResult<Vec<Agent>>;
 
-    /// Inserts or replaces a group (`expected_version` `None` to insert).
+    /// Inserts or replaces a group (`expected_version` `None` to insert), with `events`.
     ///
     /// # Errors
-    /// `Duplicate { field: "name" }`; `StaleVersion`; `NotFound` on update.
-    async fn put_group(&self, group: &Group, expected_version: Option<u64>) -> StoreResult<()>;
+    /// `Duplicate { field: "name" }`; `StaleVersion`; `NotFound` on update; nothing (no
+    /// event) is written then.
+    async fn put_group(&self, group: &Group, expected_version: Option<u64>, events: &[DomainEvent]) -> StoreResult<()>;
 
     /// All groups of a tenant, by name.
     async fn list_groups(&self, tenant: TenantId) -> StoreResult<Vec<Group>>;
@@ -558,35 +562,45 @@ pub trait DirectoryStore: Send + Sync {
     /// A group of the tenant.
     async fn get_group(&self, tenant: TenantId, id: GroupId) -> StoreResult<Option<Group>>;
 
-    /// Deletes a group of the tenant that nothing uses, atomically with the check.
+    /// Deletes a group of the tenant that nothing uses, atomically with the check, and
+    /// writes `events` in the same transaction.
     ///
     /// # Errors
     /// `NotFound` (another tenant's group too); `StaleVersion`; MUST return
-    /// `Conflict(State)` saying what uses it, writing nothing, while an agent is a member
-    /// or a case is assigned to it.
-    async fn delete_group(&self, tenant: TenantId, id: GroupId, expected_version: u64) -> StoreResult<()>;
+    /// `Conflict(State)` saying what uses it, writing nothing (no event), while an agent is
+    /// a member or a case is assigned to it.
+    async fn delete_group(
+        &self,
+        tenant: TenantId,
+        id: GroupId,
+        expected_version: u64,
+        events: &[DomainEvent],
+    ) -> StoreResult<()>;
 
-    /// Inserts or replaces a custom field definition (`expected_version` `None` to insert).
+    /// Inserts or replaces a custom field definition (`expected_version` `None` to insert),
+    /// with `events`.
     ///
     /// # Errors
-    /// `Duplicate { field: "key" }` for a key taken on the same entity; `StaleVersion`.
+    /// `Duplicate { field: "key" }` for a key taken on the same entity; `StaleVersion`;
+    /// nothing (no event) is written then.
     async fn put_field_definition(
         &self,
         definition: &FieldDefinition,
         expected_version: Option<u64>,
+        events: &[DomainEvent],
     ) -> StoreResult<()>;
 
     /// The definitions of one entity, by key.
     async fn field_definitions(&self, tenant: TenantId, entity: FieldEntity) -> StoreResult<Vec<FieldDefinition>>;
 
-    /// Inserts or replaces a disposition by code.
-    async fn put_disposition(&self, disposition: &Disposition) -> StoreResult<()>;
+    /// Inserts or replaces a disposition by code, with `events`.
+    async fn put_disposition(&self, disposition: &Disposition, events: &[DomainEvent]) -> StoreResult<()>;
 
     /// The catalogue, by group then code.
     async fn dispositions(&self, tenant: TenantId) -> StoreResult<Vec<Disposition>>;
 
-    /// Inserts or replaces a queue's settings.
-    async fn put_queue(&self, queue: &QueueSettings) -> StoreResult<()>;
+    /// Inserts or replaces a queue's settings, with `events`.
+    async fn put_queue(&self, queue: &QueueSettings, events: &[DomainEvent]) -> StoreResult<()>;
 
     /// A queue's settings.
     async fn get_queue(&self, tenant: TenantId, name: &str) -> StoreResult<Option<QueueSettings>>;

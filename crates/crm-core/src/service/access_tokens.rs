@@ -9,6 +9,7 @@ use super::Crm;
 use crate::access::{Actor, Agent, Permission, Role};
 use crate::api_token::{ApiToken, LAST_USED_EVERY, TokenInfo, TokenRecord};
 use crate::error::{Error, Result};
+use crate::event::EventKind;
 use crate::ids::{AgentId, TokenId};
 use crate::time::next_id;
 
@@ -27,7 +28,9 @@ impl Crm {
             return Err(Error::invalid("agent", format!("no agent {} in tenant {}", token.agent, token.tenant)));
         }
         let record = self.new_token_record(token.clone(), label, None);
-        self.store.insert_token(hash, &record).await?;
+        let kind = EventKind::ApiTokenCreated { token: record.id, agent: token.agent };
+        let event = self.operator_event(token.tenant, kind, None, Some(&record.info()));
+        self.store.insert_token(hash, &record, &[event]).await?;
         Ok(record)
     }
 
@@ -70,7 +73,9 @@ impl Crm {
         }
         self.ensure_agent(actor, agent, "agent").await?;
         let record = self.new_token_record(ApiToken { tenant: actor.tenant, agent, role }, label, expires_at);
-        self.store.insert_token(hash, &record).await?;
+        let kind = EventKind::ApiTokenCreated { token: record.id, agent };
+        let event = self.event_with_changes(actor, kind, None, Some(&record.info()));
+        self.store.insert_token(hash, &record, &[event]).await?;
         Ok(record)
     }
 
@@ -91,7 +96,15 @@ impl Crm {
     /// Forbidden without `admin.agents`; `NotFound` for a token of another tenant or none.
     pub async fn revoke_api_token(&self, actor: &Actor, id: TokenId) -> Result<TokenInfo> {
         actor.require(Permission::AdminAgents)?;
-        let record = self.store.revoke_token(actor.tenant, id, self.clock.now()).await.map_err(|e| match e {
+        let now = self.clock.now();
+        // Written only when this call revokes it (the store decides, in its transaction).
+        let event = self.event_with_changes(
+            actor,
+            EventKind::ApiTokenRevoked { token: id },
+            Some(&serde_json::json!({ "revoked_at": null })),
+            Some(&serde_json::json!({ "revoked_at": now })),
+        );
+        let record = self.store.revoke_token(actor.tenant, id, now, &[event]).await.map_err(|e| match e {
             crate::StoreError::NotFound { .. } => Error::not_found("token", id),
             other => other.into(),
         })?;

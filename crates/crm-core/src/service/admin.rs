@@ -5,11 +5,11 @@ use std::collections::BTreeSet;
 
 use chrono_tz::Tz;
 
-use super::{Crm, check_version};
+use super::{Crm, changed_fields, check_version};
 use crate::access::{Actor, Agent, AgentProfile, Group, Permission, Role, Tenant};
 use crate::customer::{EmailAddress, Region};
 use crate::error::{Error, FieldError, Result, Validator};
-use crate::event::{OutboxEntry, OutboxStatus};
+use crate::event::{EventKind, OutboxEntry, OutboxStatus};
 use crate::ids::{AgentId, EventId, GroupId, TenantId};
 use crate::interaction::{Disposition, DispositionInput, QueueSettings};
 use crate::page::{Page, PageRequest};
@@ -201,7 +201,8 @@ impl Crm {
             active: true,
             version: 1,
         };
-        self.store.put_agent(&agent, None).await?;
+        let event = self.admin_event(tenant, actor, EventKind::AgentCreated { agent: agent.id }, None, Some(&agent));
+        self.store.put_agent(&agent, None, &[event]).await?;
         Ok(agent)
     }
 
@@ -236,6 +237,7 @@ impl Crm {
     ) -> Result<Agent> {
         actor.require(Permission::AdminAgents)?;
         let mut agent = self.get_agent(actor, id).await?;
+        let before = agent.clone();
         let expected_version = check_version("agent", id, agent.version, expected_version)?;
         let mut v = Validator::new();
         if let Some(name) = patch.name.as_deref() {
@@ -278,7 +280,9 @@ impl Crm {
             agent.active = active;
         }
         agent.version = expected_version + 1;
-        self.store.put_agent(&agent, Some(expected_version)).await?;
+        let kind = EventKind::AgentUpdated { agent: id, fields: changed_fields(&before, &agent) };
+        let event = self.event_with_changes(actor, kind, Some(&before), Some(&agent));
+        self.store.put_agent(&agent, Some(expected_version), &[event]).await?;
         Ok(agent)
     }
 
@@ -320,6 +324,7 @@ impl Crm {
     /// Bad values (an unknown column, a bad address); a stale version.
     pub async fn update_profile(&self, actor: &Actor, expected_version: u64, patch: ProfilePatch) -> Result<Agent> {
         let mut agent = self.get_agent(actor, actor.agent).await?;
+        let before = agent.clone();
         let expected_version = check_version("agent", agent.id, agent.version, expected_version)?;
         let mut v = Validator::new();
         if let Some(from) = patch.default_from {
@@ -351,8 +356,10 @@ impl Crm {
             });
         }
         v.finish()?;
-        agent.version += 1;
-        self.store.put_agent(&agent, Some(expected_version)).await?;
+        agent.version = expected_version + 1;
+        let kind = EventKind::AgentUpdated { agent: agent.id, fields: changed_fields(&before, &agent) };
+        let event = self.event_with_changes(actor, kind, Some(&before), Some(&agent));
+        self.store.put_agent(&agent, Some(expected_version), &[event]).await?;
         Ok(agent)
     }
 
@@ -377,7 +384,8 @@ impl Crm {
             mail_addresses: mails,
             version: 1,
         };
-        self.store.put_group(&group, None).await?;
+        let event = self.event_with_changes(actor, EventKind::GroupCreated { group: group.id }, None, Some(&group));
+        self.store.put_group(&group, None, &[event]).await?;
         Ok(group)
     }
 
@@ -396,7 +404,14 @@ impl Crm {
     pub async fn put_disposition(&self, actor: &Actor, input: DispositionInput) -> Result<Disposition> {
         actor.require(Permission::AdminDispositions)?;
         let d = input.build(actor.tenant)?;
-        self.store.put_disposition(&d).await?;
+        let before = self.store.dispositions(actor.tenant).await?.into_iter().find(|s| s.code == d.code);
+        let event = self.event_with_changes(
+            actor,
+            EventKind::DispositionWritten { code: d.code.clone() },
+            before.as_ref(),
+            Some(&d),
+        );
+        self.store.put_disposition(&d, &[event]).await?;
         Ok(d)
     }
 
@@ -416,7 +431,14 @@ impl Crm {
         actor.require(Permission::AdminDispositions)?;
         let name = required_text("name", name, 100)?;
         let q = QueueSettings { tenant: actor.tenant, name, disposition_required };
-        self.store.put_queue(&q).await?;
+        let before = self.store.get_queue(actor.tenant, &q.name).await?;
+        let event = self.event_with_changes(
+            actor,
+            EventKind::QueueWritten { queue: q.name.clone() },
+            before.as_ref(),
+            Some(&q),
+        );
+        self.store.put_queue(&q, &[event]).await?;
         Ok(q)
     }
 }

@@ -7,6 +7,7 @@ use crate::access::{Actor, AgentProfile, Permission};
 use crate::console::{Credential, Session, SessionPolicy, actor_of_session, check_password};
 use crate::customer::EmailAddress;
 use crate::error::{Error, Result};
+use crate::event::EventKind;
 use crate::ids::{AgentId, TenantId};
 
 impl Crm {
@@ -27,7 +28,8 @@ impl Crm {
         if agent != actor.agent {
             actor.require(Permission::AdminAgents)?;
         }
-        self.store_password(actor.tenant, agent, password, hash).await
+        let event = self.event(actor, EventKind::AgentPasswordSet { agent });
+        self.store_password(actor.tenant, agent, password, hash, event).await
     }
 
     /// Sets an agent's password as the operator (the CLI, the demo seed): the caller is
@@ -42,7 +44,8 @@ impl Crm {
         password: &str,
         hash: &(dyn Fn(&str) -> String + Sync),
     ) -> Result<()> {
-        self.store_password(tenant, agent, password, hash).await
+        let event = self.operator_event::<()>(tenant, EventKind::AgentPasswordSet { agent }, None, None);
+        self.store_password(tenant, agent, password, hash, event).await
     }
 
     async fn store_password(
@@ -51,10 +54,13 @@ impl Crm {
         agent: AgentId,
         password: &str,
         hash: &(dyn Fn(&str) -> String + Sync),
+        event: crate::event::DomainEvent,
     ) -> Result<()> {
         let found = self.store.get_agent(tenant, agent).await?.ok_or_else(|| Error::not_found("agent", agent))?;
         check_password(password, &found.email)?;
-        self.store.set_password_hash(tenant, agent, &hash(password), self.clock.now()).await.map_err(|e| match e {
+        // The event names the agent only: neither the password nor its hash is audited.
+        let at = self.clock.now();
+        self.store.set_password_hash(tenant, agent, &hash(password), at, &[event]).await.map_err(|e| match e {
             crate::StoreError::NotFound { .. } => Error::not_found("agent", agent),
             other => other.into(),
         })?;

@@ -5,6 +5,7 @@ use super::{Crm, check_version};
 use crate::access::{Actor, Permission};
 use crate::custom_field::{FieldDefinition, FieldDefinitionChange, FieldDefinitionInput, FieldEntity, UsageCheck};
 use crate::error::{Error, Result};
+use crate::event::EventKind;
 use crate::ids::FieldDefinitionId;
 use crate::time::next_id;
 
@@ -20,7 +21,9 @@ impl Crm {
         actor.require(Permission::AdminCustomFields)?;
         let tenant = self.tenant(actor.tenant).await?;
         let def = FieldDefinition::build(next_id(&*self.ids), actor.tenant, input, Some(tenant.default_region))?;
-        self.store.put_field_definition(&def, None).await?;
+        let kind = EventKind::CustomFieldWritten { custom_field: def.id, version: def.version };
+        let event = self.event_with_changes(actor, kind, None, Some(&def));
+        self.store.put_field_definition(&def, None, &[event]).await?;
         Ok(def)
     }
 
@@ -81,7 +84,13 @@ impl Crm {
             }
             check.finish(next.entity.records())?;
         }
-        self.store.put_field_definition(&next, Some(expected_version)).await?;
+        let kind = if next.retired && !current.retired {
+            EventKind::CustomFieldRetired { custom_field: id, version: next.version }
+        } else {
+            EventKind::CustomFieldWritten { custom_field: id, version: next.version }
+        };
+        let event = self.event_with_changes(actor, kind, Some(&current), Some(&next));
+        self.store.put_field_definition(&next, Some(expected_version), &[event]).await?;
         Ok(next)
     }
 
@@ -95,7 +104,9 @@ impl Crm {
         actor.require(Permission::AdminCustomFields)?;
         let current = self.custom_field(actor, id).await?;
         let expected_version = check_version("custom_field", id, current.version, expected_version)?;
-        self.store.delete_field_definition(actor.tenant, id, expected_version).await?;
+        let event =
+            self.event_with_changes(actor, EventKind::CustomFieldDeleted { custom_field: id }, Some(&current), None);
+        self.store.delete_field_definition(actor.tenant, id, expected_version, &[event]).await?;
         Ok(())
     }
 }

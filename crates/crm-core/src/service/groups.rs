@@ -3,10 +3,11 @@
 
 use std::collections::BTreeSet;
 
-use super::{Crm, check_version};
+use super::{Crm, changed_fields, check_version};
 use crate::access::{Actor, Agent, Group, Permission};
 use crate::customer::EmailAddress;
 use crate::error::{Error, Result, Validator};
+use crate::event::EventKind;
 use crate::ids::{AgentId, GroupId};
 use crate::interaction::QueueSettings;
 use crate::text::required_text;
@@ -57,6 +58,7 @@ impl Crm {
     ) -> Result<Group> {
         actor.require(Permission::AdminAgents)?;
         let mut group = self.get_group(actor, id).await?;
+        let before = group.clone();
         let expected_version = check_version("group", id, group.version, expected_version)?;
         let mut v = Validator::new();
         if let Some(name) = patch.name.as_deref()
@@ -75,7 +77,9 @@ impl Crm {
         }
         v.finish()?;
         group.version = expected_version + 1;
-        self.store.put_group(&group, Some(expected_version)).await?;
+        let kind = EventKind::GroupUpdated { group: id, fields: changed_fields(&before, &group) };
+        let event = self.event_with_changes(actor, kind, Some(&before), Some(&group));
+        self.store.put_group(&group, Some(expected_version), &[event]).await?;
         Ok(group)
     }
 
@@ -88,7 +92,8 @@ impl Crm {
         actor.require(Permission::AdminAgents)?;
         let group = self.get_group(actor, id).await?;
         let expected_version = check_version("group", id, group.version, expected_version)?;
-        match self.store.delete_group(actor.tenant, id, expected_version).await {
+        let event = self.event_with_changes(actor, EventKind::GroupDeleted { group: id }, Some(&group), None);
+        match self.store.delete_group(actor.tenant, id, expected_version, &[event]).await {
             Err(crate::StoreError::NotFound { .. }) => Err(Error::not_found("group", id)),
             other => Ok(other?),
         }
@@ -129,10 +134,13 @@ impl Crm {
         if !changed {
             return Ok(stored);
         }
+        let before = stored.clone();
         let expected = stored.version;
         stored.groups = groups;
         stored.version = expected + 1;
-        self.store.put_agent(&stored, Some(expected)).await?;
+        let kind = EventKind::AgentUpdated { agent, fields: vec!["groups".to_owned()] };
+        let event = self.event_with_changes(actor, kind, Some(&before), Some(&stored));
+        self.store.put_agent(&stored, Some(expected), &[event]).await?;
         Ok(stored)
     }
 

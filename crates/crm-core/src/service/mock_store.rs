@@ -57,8 +57,13 @@ pub(super) struct MockStore {
 
 #[async_trait]
 impl crate::ports::TokenStore for MockStore {
-    async fn insert_token(&self, hash: &str, token: &crate::api_token::TokenRecord) -> StoreResult<()> {
-        self.token_store.insert_token(hash, token).await
+    async fn insert_token(
+        &self,
+        hash: &str,
+        token: &crate::api_token::TokenRecord,
+        events: &[DomainEvent],
+    ) -> StoreResult<()> {
+        self.token_store.insert_token(hash, token, events).await
     }
     async fn find_token(&self, hash: &str) -> StoreResult<Option<crate::api_token::TokenRecord>> {
         self.token_store.find_token(hash).await
@@ -71,8 +76,9 @@ impl crate::ports::TokenStore for MockStore {
         tenant: TenantId,
         id: crate::ids::TokenId,
         at: DateTime<Utc>,
+        events: &[DomainEvent],
     ) -> StoreResult<crate::api_token::TokenRecord> {
-        self.token_store.revoke_token(tenant, id, at).await
+        self.token_store.revoke_token(tenant, id, at, events).await
     }
     async fn touch_token(&self, hash: &str, at: DateTime<Utc>, not_before: DateTime<Utc>) -> StoreResult<()> {
         self.token_store.touch_token(hash, at, not_before).await
@@ -169,8 +175,9 @@ impl crate::ports::FieldValueStore for MockStore {
         tenant: TenantId,
         id: crate::ids::FieldDefinitionId,
         expected_version: u64,
+        events: &[DomainEvent],
     ) -> StoreResult<()> {
-        self.field_values.delete_field_definition(tenant, id, expected_version).await
+        self.field_values.delete_field_definition(tenant, id, expected_version, events).await
     }
 }
 
@@ -498,14 +505,14 @@ impl DirectoryStore for MockStore {
     async fn list_tenants(&self) -> StoreResult<Vec<Tenant>> {
         self.directory_store.list_tenants().await
     }
-    async fn update_tenant(&self, tenant: &Tenant) -> StoreResult<()> {
-        self.directory_store.update_tenant(tenant).await
+    async fn update_tenant(&self, tenant: &Tenant, events: &[DomainEvent]) -> StoreResult<()> {
+        self.directory_store.update_tenant(tenant, events).await
     }
     async fn tenant_by_slug(&self, slug: &str) -> StoreResult<Option<Tenant>> {
         self.directory_store.tenant_by_slug(slug).await
     }
-    async fn put_agent(&self, agent: &Agent, expected_version: Option<u64>) -> StoreResult<()> {
-        self.directory_store.put_agent(agent, expected_version).await
+    async fn put_agent(&self, agent: &Agent, expected_version: Option<u64>, events: &[DomainEvent]) -> StoreResult<()> {
+        self.directory_store.put_agent(agent, expected_version, events).await
     }
     async fn get_agent(&self, tenant: TenantId, id: AgentId) -> StoreResult<Option<Agent>> {
         self.directory_store.get_agent(tenant, id).await
@@ -513,8 +520,8 @@ impl DirectoryStore for MockStore {
     async fn list_agents(&self, tenant: TenantId) -> StoreResult<Vec<Agent>> {
         self.directory_store.list_agents(tenant).await
     }
-    async fn put_group(&self, group: &Group, expected_version: Option<u64>) -> StoreResult<()> {
-        self.directory_store.put_group(group, expected_version).await
+    async fn put_group(&self, group: &Group, expected_version: Option<u64>, events: &[DomainEvent]) -> StoreResult<()> {
+        self.directory_store.put_group(group, expected_version, events).await
     }
     async fn list_groups(&self, tenant: TenantId) -> StoreResult<Vec<Group>> {
         self.directory_store.list_groups(tenant).await
@@ -522,27 +529,34 @@ impl DirectoryStore for MockStore {
     async fn get_group(&self, tenant: TenantId, id: crate::ids::GroupId) -> StoreResult<Option<Group>> {
         self.directory_store.get_group(tenant, id).await
     }
-    async fn delete_group(&self, tenant: TenantId, id: crate::ids::GroupId, expected_version: u64) -> StoreResult<()> {
-        self.directory_store.delete_group(tenant, id, expected_version).await
+    async fn delete_group(
+        &self,
+        tenant: TenantId,
+        id: crate::ids::GroupId,
+        expected_version: u64,
+        events: &[DomainEvent],
+    ) -> StoreResult<()> {
+        self.directory_store.delete_group(tenant, id, expected_version, events).await
     }
     async fn put_field_definition(
         &self,
         definition: &FieldDefinition,
         expected_version: Option<u64>,
+        events: &[DomainEvent],
     ) -> StoreResult<()> {
-        self.directory_store.put_field_definition(definition, expected_version).await
+        self.directory_store.put_field_definition(definition, expected_version, events).await
     }
     async fn field_definitions(&self, tenant: TenantId, entity: FieldEntity) -> StoreResult<Vec<FieldDefinition>> {
         self.directory_store.field_definitions(tenant, entity).await
     }
-    async fn put_disposition(&self, disposition: &Disposition) -> StoreResult<()> {
-        self.directory_store.put_disposition(disposition).await
+    async fn put_disposition(&self, disposition: &Disposition, events: &[DomainEvent]) -> StoreResult<()> {
+        self.directory_store.put_disposition(disposition, events).await
     }
     async fn dispositions(&self, tenant: TenantId) -> StoreResult<Vec<Disposition>> {
         self.directory_store.dispositions(tenant).await
     }
-    async fn put_queue(&self, queue: &QueueSettings) -> StoreResult<()> {
-        self.directory_store.put_queue(queue).await
+    async fn put_queue(&self, queue: &QueueSettings, events: &[DomainEvent]) -> StoreResult<()> {
+        self.directory_store.put_queue(queue, events).await
     }
     async fn get_queue(&self, tenant: TenantId, name: &str) -> StoreResult<Option<QueueSettings>> {
         self.directory_store.get_queue(tenant, name).await
@@ -1105,8 +1119,9 @@ impl crate::ports::ConsoleStore for MockStore {
         agent: AgentId,
         hash: &str,
         at: DateTime<Utc>,
+        events: &[DomainEvent],
     ) -> StoreResult<()> {
-        self.console.set_password_hash(tenant, agent, hash, at).await
+        self.console.set_password_hash(tenant, agent, hash, at, events).await
     }
     async fn credentials_by_email(&self, email_key: &str) -> StoreResult<Vec<crate::console::Credential>> {
         self.console.credentials_by_email(email_key).await
@@ -1158,8 +1173,13 @@ impl crate::ports::CaseCatalogueStore for MockStore {
 
 #[async_trait]
 impl crate::ports::RoleStore for MockStore {
-    async fn put_role(&self, role: &crate::access::TenantRole, expected_version: Option<u64>) -> StoreResult<()> {
-        self.roles.put_role(role, expected_version).await
+    async fn put_role(
+        &self,
+        role: &crate::access::TenantRole,
+        expected_version: Option<u64>,
+        events: &[DomainEvent],
+    ) -> StoreResult<()> {
+        self.roles.put_role(role, expected_version, events).await
     }
     async fn get_role(
         &self,
@@ -1171,8 +1191,14 @@ impl crate::ports::RoleStore for MockStore {
     async fn list_roles(&self, tenant: TenantId) -> StoreResult<Vec<crate::access::TenantRole>> {
         self.roles.list_roles(tenant).await
     }
-    async fn delete_role(&self, tenant: TenantId, id: crate::ids::RoleId, expected_version: u64) -> StoreResult<()> {
-        self.roles.delete_role(tenant, id, expected_version).await
+    async fn delete_role(
+        &self,
+        tenant: TenantId,
+        id: crate::ids::RoleId,
+        expected_version: u64,
+        events: &[DomainEvent],
+    ) -> StoreResult<()> {
+        self.roles.delete_role(tenant, id, expected_version, events).await
     }
 }
 

@@ -249,6 +249,56 @@ impl Crm {
     }
 }
 
+impl Crm {
+    /// A new event of the operator (a trusted caller acting as no agent: the command line,
+    /// bootstraps, seeds), audited on channel `operator`, recording the fields that differ
+    /// between `before` and `after`.
+    fn operator_event<T: serde::Serialize>(
+        &self,
+        tenant: TenantId,
+        kind: EventKind,
+        before: Option<&T>,
+        after: Option<&T>,
+    ) -> DomainEvent {
+        DomainEvent {
+            id: next_id(&*self.ids),
+            tenant,
+            at: self.clock.now(),
+            actor: None,
+            kind,
+            audit: crate::audit::EventAudit::new(crate::audit::AuditNote {
+                context: crate::audit::RequestContext {
+                    channel: crate::audit::Channel::Operator,
+                    ..crate::audit::RequestContext::default()
+                },
+                changes: crate::audit::changes_between(before, after),
+            }),
+        }
+    }
+
+    /// The event of an administration write by `actor`, or by the operator when `None`
+    /// (in `tenant`), with the changes between `before` and `after` (ADM-4).
+    fn admin_event<T: serde::Serialize>(
+        &self,
+        tenant: TenantId,
+        actor: Option<&Actor>,
+        kind: EventKind,
+        before: Option<&T>,
+        after: Option<&T>,
+    ) -> DomainEvent {
+        match actor {
+            Some(actor) => self.event_with_changes(actor, kind, before, after),
+            None => self.operator_event(tenant, kind, before, after),
+        }
+    }
+}
+
+/// The names of the top-level fields that differ between `before` and `after` (as
+/// [`crate::audit::changes_between`] finds them): an update event's `fields`.
+fn changed_fields<T: serde::Serialize>(before: &T, after: &T) -> Vec<String> {
+    crate::audit::changes_between(Some(before), Some(after)).into_iter().map(|c| c.field).collect()
+}
+
 /// The expected version that matches whatever version is stored: HTTP's `If-Match: *`
 /// (RFC 9110 §13.1.1, "matches any current representation"). The change is then written
 /// against the version read, so a concurrent change in between is still refused as stale.

@@ -8,6 +8,7 @@ use super::{Crm, check_version};
 use crate::access::role::{check_description, check_name, check_permissions};
 use crate::access::{Actor, Agent, NewRole, Permission, Role, RoleInfo, RolePatch, TenantRole};
 use crate::error::{Conflict, Error, FieldError, Result, Validator};
+use crate::event::EventKind;
 use crate::ids::{AgentId, RoleId, TenantId};
 use crate::time::next_id;
 
@@ -93,7 +94,9 @@ impl Crm {
             created_at: self.clock.now(),
             version: 1,
         };
-        self.store.put_role(&role, None).await?;
+        let kind = EventKind::RoleWritten { role: role.id, version: role.version };
+        let event = self.event_with_changes(actor, kind, None, Some(&role));
+        self.store.put_role(&role, None, &[event]).await?;
         Ok(role)
     }
 
@@ -116,6 +119,7 @@ impl Crm {
             RoleRef::Tenant(id) => id,
         };
         let mut role = self.tenant_role_of(actor, id).await?;
+        let before = role.clone();
         let expected_version = check_version("role", id, role.version, expected_version)?;
         let mut v = Validator::new();
         if let Some(name) = patch.name.as_deref()
@@ -136,7 +140,9 @@ impl Crm {
         }
         v.finish()?;
         role.version = expected_version + 1;
-        self.store.put_role(&role, Some(expected_version)).await?;
+        let kind = EventKind::RoleWritten { role: id, version: role.version };
+        let event = self.event_with_changes(actor, kind, Some(&before), Some(&role));
+        self.store.put_role(&role, Some(expected_version), &[event]).await?;
         Ok(role)
     }
 
@@ -153,7 +159,8 @@ impl Crm {
         };
         let role = self.tenant_role_of(actor, id).await?;
         let expected_version = check_version("role", id, role.version, expected_version)?;
-        match self.store.delete_role(actor.tenant, id, expected_version).await {
+        let event = self.event_with_changes(actor, EventKind::RoleDeleted { role: id }, Some(&role), None);
+        match self.store.delete_role(actor.tenant, id, expected_version, &[event]).await {
             Err(crate::StoreError::NotFound { .. }) => Err(Error::not_found("role", id)),
             other => Ok(other?),
         }
@@ -205,6 +212,7 @@ impl Crm {
     pub async fn set_agent_role_as_operator(&self, tenant: TenantId, agent: AgentId, role: &str) -> Result<Agent> {
         self.tenant(tenant).await?;
         let mut stored = self.store.get_agent(tenant, agent).await?.ok_or_else(|| Error::not_found("agent", agent))?;
+        let before = stored.clone();
         match role.trim().parse::<RoleRef>() {
             Ok(RoleRef::BuiltIn(builtin)) => {
                 stored.role = builtin;
@@ -222,7 +230,9 @@ impl Crm {
         }
         let expected = stored.version;
         stored.version = expected + 1;
-        self.store.put_agent(&stored, Some(expected)).await?;
+        let kind = EventKind::AgentUpdated { agent, fields: super::changed_fields(&before, &stored) };
+        let event = self.operator_event(tenant, kind, Some(&before), Some(&stored));
+        self.store.put_agent(&stored, Some(expected), &[event]).await?;
         Ok(stored)
     }
 }

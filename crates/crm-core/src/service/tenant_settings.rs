@@ -9,6 +9,7 @@ use super::Crm;
 use crate::access::{Actor, Permission, Tenant};
 use crate::customer::{CustomerSearch, Identity, PhoneNumber, Region};
 use crate::error::{Error, FieldError, Result, Validator};
+use crate::event::EventKind;
 use crate::ids::TenantId;
 use crate::page::PageRequest;
 
@@ -76,6 +77,7 @@ impl Crm {
         let slug = patch.slug.as_deref().and_then(|s| v.check(crate::knowledge::public::parse_slug(s)));
         v.finish()?;
         let mut updated = self.get_tenant(tenant).await?;
+        let before = updated.clone();
         if slug.is_some() {
             updated.slug = slug;
         }
@@ -88,7 +90,9 @@ impl Crm {
         if let Some(zone) = zone {
             updated.time_zone = zone;
         }
-        self.store.update_tenant(&updated).await?;
+        let kind = EventKind::TenantUpdated { tenant, fields: super::changed_fields(&before, &updated) };
+        let event = self.admin_event(tenant, actor, kind, Some(&before), Some(&updated));
+        self.store.update_tenant(&updated, &[event]).await?;
         if let Ok(mut cache) = self.tenants.write() {
             cache.insert(tenant, (updated.clone(), self.clock.now()));
         }

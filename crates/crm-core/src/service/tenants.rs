@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use super::Crm;
 use crate::access::Tenant;
 use crate::error::{Error, Result};
+use crate::event::EventKind;
 use crate::ids::TenantId;
 use crate::text::required_text;
 
@@ -52,8 +53,11 @@ impl Crm {
 
     async fn change_tenant(&self, id: TenantId, change: impl FnOnce(&mut Tenant)) -> Result<Tenant> {
         let mut tenant = self.get_tenant(id).await?;
+        let before = tenant.clone();
         change(&mut tenant);
-        self.store.update_tenant(&tenant).await?;
+        let kind = EventKind::TenantUpdated { tenant: id, fields: super::changed_fields(&before, &tenant) };
+        let event = self.operator_event(id, kind, Some(&before), Some(&tenant));
+        self.store.update_tenant(&tenant, &[event]).await?;
         if let Ok(mut cache) = self.tenants.write() {
             cache.insert(id, (tenant.clone(), self.clock.now()));
         }

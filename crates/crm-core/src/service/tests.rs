@@ -521,3 +521,64 @@ fn any_version_matches_whatever_is_stored_and_writes_against_it() {
     assert_eq!(super::check_version("case", 1, 7, 7).unwrap(), 7);
     assert!(matches!(super::check_version("case", 1, 7, 6), Err(Error::Conflict(Conflict::StaleVersion { .. }))));
 }
+
+/// The audit entries of setting a password and issuing an API token never carry the
+/// password, its hash nor the token's hash (ADM-4): the events name the agent and the
+/// token's public record only.
+#[tokio::test]
+async fn no_password_or_token_hash_ever_reaches_an_audit_entry() {
+    use std::sync::Mutex;
+
+    use crate::audit::AuditEntry;
+    use crate::event::DomainEvent;
+
+    const PASSWORD: &str = "Correct horse battery staple 42";
+    const PASSWORD_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$SECRETSECRETSECRET";
+    const TOKEN_HASH: &str = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+    let agent = crate::access::Agent {
+        id: AgentId::from_uuid(Uuid::from_u128(3)),
+        tenant: tenant_id(),
+        name: "Ana".into(),
+        email: crate::customer::EmailAddress::parse("ana@example.com").unwrap(),
+        role: Role::Agent,
+        custom_role: None,
+        groups: Default::default(),
+        profile: Default::default(),
+        active: true,
+        version: 1,
+    };
+    let written: Arc<Mutex<Vec<Vec<DomainEvent>>>> = Arc::default();
+    let mut store = MockStore::default();
+    let found = agent.clone();
+    store.directory_store.expect_get_agent().returning(move |_, _| Ok(Some(found.clone())));
+    let into = written.clone();
+    store.console.expect_set_password_hash().times(1).returning(move |_, _, hash, _, events| {
+        assert_eq!(hash, PASSWORD_HASH, "the store gets the hash");
+        into.lock().unwrap().push(events.to_vec());
+        Ok(())
+    });
+    store.console.expect_delete_agent_sessions().returning(|_, _| Ok(0));
+    let into = written.clone();
+    store.token_store.expect_insert_token().times(1).returning(move |hash, _, events| {
+        assert_eq!(hash, TOKEN_HASH);
+        into.lock().unwrap().push(events.to_vec());
+        Ok(())
+    });
+    let crm = crm(store);
+    let admin = actor(Role::Administrator);
+    crm.set_agent_password(&admin, agent.id, PASSWORD, &|_| PASSWORD_HASH.to_owned()).await.unwrap();
+    crm.issue_api_token(&admin, TOKEN_HASH, agent.id, Role::Agent, "ci", None).await.unwrap();
+
+    let written = written.lock().unwrap();
+    let entries: Vec<AuditEntry> = written.iter().map(|events| AuditEntry::of_write(events).unwrap()).collect();
+    let actions: Vec<&str> = entries.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(actions, ["agent_password_set", "api_token_created"]);
+    assert!(entries[0].changes.is_empty(), "{:?}", entries[0].changes);
+    assert!(entries[1].changes.iter().any(|c| c.field == "label" && c.after == "ci"), "{:?}", entries[1].changes);
+    for (entry, events) in entries.iter().zip(written.iter()) {
+        let text = format!("{} {}", serde_json::to_string(entry).unwrap(), serde_json::to_string(events).unwrap());
+        for secret in [PASSWORD, PASSWORD_HASH, TOKEN_HASH] {
+            assert!(!text.contains(secret), "{secret:?} leaked into {text}");
+        }
+    }
+}

@@ -77,6 +77,34 @@ pub const EVENT_TYPES: &[EventType] = &[
     t("lead.created", "lead_created", "A lead was created (during an interaction, when given)."),
     t("lead.updated", "lead_updated", "A lead changed (its status among the fields)."),
     t("lead.converted", "lead_converted", "A lead became a customer."),
+    t("agent.created", "agent_created", "An agent was created."),
+    t(
+        "agent.updated",
+        "agent_updated",
+        "An agent changed: name, role, groups, active flag or profile (the changed fields are listed).",
+    ),
+    t("agent.password_set", "agent_password_set", "An agent's console password was set (never with the password)."),
+    t("group.created", "group_created", "A group was created."),
+    t("group.updated", "group_updated", "A group changed (the changed fields are listed)."),
+    t("group.deleted", "group_deleted", "A group was deleted."),
+    t("role.written", "role_written", "A tenant-defined role was created or changed (its version now)."),
+    t("role.deleted", "role_deleted", "A tenant-defined role was deleted."),
+    t("api_token.created", "api_token_created", "An API token was issued (never with its secret)."),
+    t("api_token.revoked", "api_token_revoked", "An API token was revoked."),
+    t(
+        "custom_field.written",
+        "custom_field_written",
+        "A custom field definition was created or changed (its version now).",
+    ),
+    t("custom_field.retired", "custom_field_retired", "A custom field definition was retired."),
+    t("custom_field.deleted", "custom_field_deleted", "A custom field definition was deleted."),
+    t("disposition.written", "disposition_written", "A disposition code was added or replaced."),
+    t("queue.written", "queue_written", "A queue's settings were written."),
+    t(
+        "tenant.updated",
+        "tenant_updated",
+        "The tenant changed: settings, name or suspension (the changed fields are listed).",
+    ),
     t("webhook.disabled", "webhook_disabled", "A webhook subscription was disabled after failing too long."),
 ];
 
@@ -105,6 +133,9 @@ pub fn type_of(kind: &EventKind) -> Option<String> {
 /// The aggregate an event is about (`case:<id>`): deliveries of one aggregate to one
 /// subscription are made in event order.
 pub fn aggregate_of(kind: &EventKind) -> String {
+    if let EventKind::DispositionWritten { code } = kind {
+        return format!("disposition:{code}");
+    }
     let json = serde_json::to_value(kind).unwrap_or_default();
     for key in [
         "case",
@@ -118,6 +149,13 @@ pub fn aggregate_of(kind: &EventKind) -> String {
         "organisation",
         "article",
         "response",
+        "token",
+        "group",
+        "role",
+        "custom_field",
+        "agent",
+        "tenant",
+        "queue",
     ] {
         if let Some(id) = json.get(key).and_then(|v| v.as_str()) {
             let key = if key == "target" { "customer" } else { key };

@@ -143,7 +143,7 @@ async fn rules_route_set_priority_refuse_cases_and_auto_reply_only_to_people_wit
     let mut g = group.clone();
     g.mail_addresses = vec![crm_core::customer::EmailAddress::parse("support@crm.example").unwrap()];
     g.version += 1;
-    crm_core::ports::DirectoryStore::put_group(&*env.store, &g, Some(group.version)).await.unwrap();
+    crm_core::ports::DirectoryStore::put_group(&*env.store, &g, Some(group.version), &[]).await.unwrap();
     let rules: Vec<MailRule> = serde_json::from_value(serde_json::json!([
         {"name": "spam", "condition": {"field": "subject", "op": "contains", "value": "lottery", "ignore_case": true},
          "actions": {"create_case": false, "stop": true}},

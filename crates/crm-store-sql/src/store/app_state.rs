@@ -14,6 +14,7 @@ use sea_orm::{QueryResult, Value};
 use crm_core::StoreError;
 use crm_core::api_token::{ApiToken, TokenRecord};
 use crm_core::error::Conflict;
+use crm_core::event::DomainEvent;
 use crm_core::idempotency::{IdempotencyClaim, KeptResponse};
 use crm_core::ids::{AgentId, TenantId, TokenId};
 use crm_core::live::{LiveEvent, NewLiveEvent};
@@ -59,7 +60,7 @@ fn token_from_row(row: &QueryResult) -> StoreResult<TokenRecord> {
 
 #[async_trait]
 impl TokenStore for SqlStore {
-    async fn insert_token(&self, hash: &str, token: &TokenRecord) -> StoreResult<()> {
+    async fn insert_token(&self, hash: &str, token: &TokenRecord, events: &[DomainEvent]) -> StoreResult<()> {
         let sql = format!("INSERT INTO api_tokens (hash, {TOKEN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
         let values = vec![
             text(hash),
@@ -73,10 +74,16 @@ impl TokenStore for SqlStore {
             ts_opt(token.revoked_at),
             ts_opt(token.last_used_at),
         ];
-        match exec(&self.write, &sql, values).await.map_err(db) {
-            Err(StoreError::Conflict(Conflict::Duplicate { .. })) => Err(StoreError::duplicate("hash", hash)),
-            other => other.map(|_| ()),
+        let tx = self.begin().await?;
+        let result = async {
+            match exec(&tx, &sql, values).await.map_err(db) {
+                Err(StoreError::Conflict(Conflict::Duplicate { .. })) => Err(StoreError::duplicate("hash", hash)),
+                other => other.map(|_| ()),
+            }?;
+            super::write_events(&tx, events).await
         }
+        .await;
+        crate::connect::finish(tx, result).await
     }
 
     async fn find_token(&self, hash: &str) -> StoreResult<Option<TokenRecord>> {
@@ -94,16 +101,29 @@ impl TokenStore for SqlStore {
         Ok(found)
     }
 
-    async fn revoke_token(&self, tenant: TenantId, id: TokenId, at: DateTime<Utc>) -> StoreResult<TokenRecord> {
-        let sql = "UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE tenant_id = ? AND id = ?";
-        let values = vec![Value::BigInt(Some(ts(at))), text(tenant.to_string()), text(id.to_string())];
-        if exec(&self.write, sql, values).await.map_err(db)? == 0 {
-            return Err(StoreError::not_found("token", id));
+    async fn revoke_token(
+        &self,
+        tenant: TenantId,
+        id: TokenId,
+        at: DateTime<Utc>,
+        events: &[DomainEvent],
+    ) -> StoreResult<TokenRecord> {
+        let tx = self.begin().await?;
+        let result = async {
+            // Only a token not revoked yet changes (and writes the events): a second
+            // revocation keeps the first time and is no write to audit.
+            let sql = "UPDATE api_tokens SET revoked_at = ? WHERE tenant_id = ? AND id = ? AND revoked_at IS NULL";
+            let values = vec![Value::BigInt(Some(ts(at))), text(tenant.to_string()), text(id.to_string())];
+            if exec(&tx, sql, values).await.map_err(db)? > 0 {
+                super::write_events(&tx, events).await?;
+            }
+            // Read in the transaction: on SQLite a reader could see the row from before.
+            let sql = format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE tenant_id = ? AND id = ?");
+            let row = one(&tx, &sql, vec![text(tenant.to_string()), text(id.to_string())]).await.map_err(db)?;
+            row.as_ref().map(token_from_row).transpose()?.ok_or_else(|| StoreError::not_found("token", id))
         }
-        // Read on the write path: on SQLite a reader could see the row from before.
-        let sql = format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE tenant_id = ? AND id = ?");
-        let row = one(&self.write, &sql, vec![text(tenant.to_string()), text(id.to_string())]).await.map_err(db)?;
-        row.as_ref().map(token_from_row).transpose()?.ok_or_else(|| StoreError::not_found("token", id))
+        .await;
+        crate::connect::finish(tx, result).await
     }
 
     async fn touch_token(&self, hash: &str, at: DateTime<Utc>, not_before: DateTime<Utc>) -> StoreResult<()> {

@@ -10,10 +10,11 @@ use uuid::Uuid;
 use crm_core::StoreError;
 use crm_core::console::{Credential, Session};
 use crm_core::error::Conflict;
+use crm_core::event::DomainEvent;
 use crm_core::ids::{AgentId, TenantId};
 use crm_core::ports::{ConsoleStore, StoreResult};
 
-use crate::connect::SqlStore;
+use crate::connect::{SqlStore, finish};
 use crate::error::db;
 use crate::sql::{all, col, exec, from_ts, one, text, ts, uid};
 
@@ -42,6 +43,7 @@ impl ConsoleStore for SqlStore {
         agent: AgentId,
         hash: &str,
         at_: DateTime<Utc>,
+        events: &[DomainEvent],
     ) -> StoreResult<()> {
         // One statement: the agent's row decides, so a password is never kept for an
         // agent of another tenant.
@@ -49,10 +51,15 @@ impl ConsoleStore for SqlStore {
                    SELECT id, tenant_id, ?, ? FROM agents WHERE id = ? AND tenant_id = ? \
                    ON CONFLICT (agent_id) DO UPDATE SET hash = excluded.hash, updated_at = excluded.updated_at";
         let values = vec![text(hash), at(at_), uid(agent), uid(tenant)];
-        if exec(&self.write, sql, values).await.map_err(db)? == 0 {
-            return Err(StoreError::not_found("agent", agent));
+        let tx = self.begin().await?;
+        let result = async {
+            if exec(&tx, sql, values).await.map_err(db)? == 0 {
+                return Err(StoreError::not_found("agent", agent));
+            }
+            super::write_events(&tx, events).await
         }
-        Ok(())
+        .await;
+        finish(tx, result).await
     }
 
     async fn credentials_by_email(&self, email_key: &str) -> StoreResult<Vec<Credential>> {

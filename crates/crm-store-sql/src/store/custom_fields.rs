@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use crm_core::StoreError;
 use crm_core::custom_field::{FieldDefinition, FieldEntity, FieldKey, FieldUse, FieldValue, in_use};
+use crm_core::event::DomainEvent;
 use crm_core::ids::{FieldDefinitionId, TenantId};
 use crm_core::ports::{FieldValueStore, StoreResult};
 
@@ -111,6 +112,7 @@ impl FieldValueStore for SqlStore {
         tenant: TenantId,
         id: FieldDefinitionId,
         expected_version: u64,
+        events: &[DomainEvent],
     ) -> StoreResult<()> {
         let tx = self.begin().await?;
         let result = async {
@@ -137,7 +139,7 @@ impl FieldValueStore for SqlStore {
             )
             .await
             .map_err(db)?;
-            Ok(())
+            super::write_events(&tx, events).await
         }
         .await;
         finish(tx, result).await

@@ -9,10 +9,12 @@ use crm_core::StoreError;
 use crm_core::access::{Agent, Group, Tenant};
 use crm_core::custom_field::{FieldDefinition, FieldEntity};
 use crm_core::customer::Customer;
+use crm_core::event::DomainEvent;
 use crm_core::ids::{AgentId, CustomerId, GroupId, TenantId};
 use crm_core::interaction::{Disposition, QueueSettings};
 use crm_core::ports::{ContextStore, DirectoryStore, StoreResult};
 
+use super::write_events;
 use crate::connect::{SqlStore, finish};
 use crate::error::{db, with_value};
 use crate::sql::{all, col, exec, from_doc, int, one, text, to_doc, uid};
@@ -55,15 +57,21 @@ pub(super) struct DirectoryRow<'a> {
     pub(super) values: Vec<Value>,
 }
 
-/// Inserts or replaces one directory row inside a write transaction.
+/// Inserts or replaces one directory row inside a write transaction, with `events` (and
+/// the write's audit entry).
 pub(super) async fn put_row(
     store: &SqlStore,
     row: DirectoryRow<'_>,
     expected: Option<u64>,
     value_of: impl Fn(&str) -> Option<String> + Send,
+    events: &[DomainEvent],
 ) -> StoreResult<()> {
     let tx = store.begin().await?;
-    let result = put_row_in(&tx, row, expected, value_of).await;
+    let result = async {
+        put_row_in(&tx, row, expected, value_of).await?;
+        write_events(&tx, events).await
+    }
+    .await;
     finish(tx, result).await
 }
 
@@ -169,14 +177,19 @@ impl DirectoryStore for SqlStore {
         Ok(found)
     }
 
-    async fn update_tenant(&self, tenant: &Tenant) -> StoreResult<()> {
+    async fn update_tenant(&self, tenant: &Tenant, events: &[DomainEvent]) -> StoreResult<()> {
         let sql = "UPDATE tenants SET doc = ?, slug = ? WHERE id = ?";
         let values = vec![text(to_doc(tenant)?), Value::String(tenant.slug.clone()), uid(tenant.id)];
-        let n = exec(&self.write, sql, values).await.map_err(|e| with_value(db(e), |_| tenant.slug.clone()))?;
-        if n == 0 {
-            return Err(StoreError::not_found("tenant", tenant.id));
+        let tx = self.begin().await?;
+        let result = async {
+            let n = exec(&tx, sql, values).await.map_err(|e| with_value(db(e), |_| tenant.slug.clone()))?;
+            if n == 0 {
+                return Err(StoreError::not_found("tenant", tenant.id));
+            }
+            write_events(&tx, events).await
         }
-        Ok(())
+        .await;
+        finish(tx, result).await
     }
 
     async fn tenant_by_slug(&self, slug: &str) -> StoreResult<Option<Tenant>> {
@@ -184,13 +197,14 @@ impl DirectoryStore for SqlStore {
         row.as_ref().map(from_doc).transpose()
     }
 
-    async fn put_agent(&self, agent: &Agent, expected_version: Option<u64>) -> StoreResult<()> {
+    async fn put_agent(&self, agent: &Agent, expected_version: Option<u64>, events: &[DomainEvent]) -> StoreResult<()> {
         let tx = self.begin().await?;
         let result = async {
             if let Some(role) = agent.custom_role {
                 check_role_held(self, &tx, agent.tenant, role).await?;
             }
-            put_agent_row(&tx, agent, expected_version).await
+            put_agent_row(&tx, agent, expected_version).await?;
+            write_events(&tx, events).await
         }
         .await;
         finish(tx, result).await
@@ -210,7 +224,7 @@ impl DirectoryStore for SqlStore {
         rows.iter().map(from_doc).collect()
     }
 
-    async fn put_group(&self, group: &Group, expected_version: Option<u64>) -> StoreResult<()> {
+    async fn put_group(&self, group: &Group, expected_version: Option<u64>, events: &[DomainEvent]) -> StoreResult<()> {
         put_row(
             self,
             DirectoryRow {
@@ -227,6 +241,7 @@ impl DirectoryStore for SqlStore {
                 "id" => Some(group.id.to_string()),
                 _ => None,
             },
+            events,
         )
         .await
     }
@@ -245,7 +260,13 @@ impl DirectoryStore for SqlStore {
         row.as_ref().map(from_doc).transpose()
     }
 
-    async fn delete_group(&self, tenant: TenantId, id: GroupId, expected_version: u64) -> StoreResult<()> {
+    async fn delete_group(
+        &self,
+        tenant: TenantId,
+        id: GroupId,
+        expected_version: u64,
+        events: &[DomainEvent],
+    ) -> StoreResult<()> {
         let tx = self.begin().await?;
         let result = async {
             check_put(&tx, "agent_groups", "group", id.as_uuid(), tenant.as_uuid(), Some(expected_version)).await?;
@@ -266,7 +287,7 @@ impl DirectoryStore for SqlStore {
             exec(&tx, "DELETE FROM agent_groups WHERE id = ? AND tenant_id = ?", vec![uid(id), uid(tenant)])
                 .await
                 .map_err(db)?;
-            Ok(())
+            write_events(&tx, events).await
         }
         .await;
         finish(tx, result).await
@@ -276,6 +297,7 @@ impl DirectoryStore for SqlStore {
         &self,
         definition: &FieldDefinition,
         expected_version: Option<u64>,
+        events: &[DomainEvent],
     ) -> StoreResult<()> {
         put_row(
             self,
@@ -298,6 +320,7 @@ impl DirectoryStore for SqlStore {
                 "id" => Some(definition.id.to_string()),
                 _ => None,
             },
+            events,
         )
         .await
     }
@@ -313,21 +336,26 @@ impl DirectoryStore for SqlStore {
         rows.iter().map(from_doc).collect()
     }
 
-    async fn put_disposition(&self, disposition: &Disposition) -> StoreResult<()> {
-        exec(
-            &self.write,
-            "INSERT INTO dispositions (tenant_id, code, group_name, doc) VALUES (?, ?, ?, ?) \
+    async fn put_disposition(&self, disposition: &Disposition, events: &[DomainEvent]) -> StoreResult<()> {
+        let tx = self.begin().await?;
+        let result = async {
+            exec(
+                &tx,
+                "INSERT INTO dispositions (tenant_id, code, group_name, doc) VALUES (?, ?, ?, ?) \
              ON CONFLICT (tenant_id, code) DO UPDATE SET group_name = excluded.group_name, doc = excluded.doc",
-            vec![
-                uid(disposition.tenant),
-                text(disposition.code.as_str()),
-                Value::String(disposition.group.clone()),
-                text(to_doc(disposition)?),
-            ],
-        )
-        .await
-        .map_err(db)?;
-        Ok(())
+                vec![
+                    uid(disposition.tenant),
+                    text(disposition.code.as_str()),
+                    Value::String(disposition.group.clone()),
+                    text(to_doc(disposition)?),
+                ],
+            )
+            .await
+            .map_err(db)?;
+            write_events(&tx, events).await
+        }
+        .await;
+        finish(tx, result).await
     }
 
     async fn dispositions(&self, tenant: TenantId) -> StoreResult<Vec<Disposition>> {
@@ -342,16 +370,21 @@ impl DirectoryStore for SqlStore {
         rows.iter().map(from_doc).collect()
     }
 
-    async fn put_queue(&self, queue: &QueueSettings) -> StoreResult<()> {
-        exec(
-            &self.write,
-            "INSERT INTO queues (tenant_id, name, doc) VALUES (?, ?, ?) \
-             ON CONFLICT (tenant_id, name) DO UPDATE SET doc = excluded.doc",
-            vec![uid(queue.tenant), text(queue.name.as_str()), text(to_doc(queue)?)],
-        )
-        .await
-        .map_err(db)?;
-        Ok(())
+    async fn put_queue(&self, queue: &QueueSettings, events: &[DomainEvent]) -> StoreResult<()> {
+        let tx = self.begin().await?;
+        let result = async {
+            exec(
+                &tx,
+                "INSERT INTO queues (tenant_id, name, doc) VALUES (?, ?, ?) \
+                 ON CONFLICT (tenant_id, name) DO UPDATE SET doc = excluded.doc",
+                vec![uid(queue.tenant), text(queue.name.as_str()), text(to_doc(queue)?)],
+            )
+            .await
+            .map_err(db)?;
+            write_events(&tx, events).await
+        }
+        .await;
+        finish(tx, result).await
     }
 
     async fn get_queue(&self, tenant: TenantId, name: &str) -> StoreResult<Option<QueueSettings>> {

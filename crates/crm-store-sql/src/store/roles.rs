@@ -5,17 +5,24 @@ use async_trait::async_trait;
 use crm_core::StoreError;
 use crm_core::access::{TenantRole, role_in_use};
 use crm_core::error::Conflict;
+use crm_core::event::DomainEvent;
 use crm_core::ids::{RoleId, TenantId};
 use crm_core::ports::{RoleStore, StoreResult};
 
 use super::directory::{DirectoryRow, check_put, put_row};
+use super::write_events;
 use crate::connect::{SqlStore, finish};
 use crate::error::db;
 use crate::sql::{all, col, exec, from_doc, int, one, text, to_doc, uid};
 
 #[async_trait]
 impl RoleStore for SqlStore {
-    async fn put_role(&self, role: &TenantRole, expected_version: Option<u64>) -> StoreResult<()> {
+    async fn put_role(
+        &self,
+        role: &TenantRole,
+        expected_version: Option<u64>,
+        events: &[DomainEvent],
+    ) -> StoreResult<()> {
         put_row(
             self,
             DirectoryRow {
@@ -32,6 +39,7 @@ impl RoleStore for SqlStore {
                 "id" => Some(role.id.to_string()),
                 _ => None,
             },
+            events,
         )
         .await
     }
@@ -55,7 +63,13 @@ impl RoleStore for SqlStore {
         rows.iter().map(from_doc).collect()
     }
 
-    async fn delete_role(&self, tenant: TenantId, id: RoleId, expected_version: u64) -> StoreResult<()> {
+    async fn delete_role(
+        &self,
+        tenant: TenantId,
+        id: RoleId,
+        expected_version: u64,
+        events: &[DomainEvent],
+    ) -> StoreResult<()> {
         let tx = self.begin().await?;
         let result = async {
             check_put(&tx, "tenant_roles", "role", id.as_uuid(), tenant.as_uuid(), Some(expected_version)).await?;
@@ -78,7 +92,7 @@ impl RoleStore for SqlStore {
             exec(&tx, "DELETE FROM tenant_roles WHERE id = ? AND tenant_id = ?", vec![uid(id), uid(tenant)])
                 .await
                 .map_err(db)?;
-            Ok(())
+            write_events(&tx, events).await
         }
         .await;
         finish(tx, result).await

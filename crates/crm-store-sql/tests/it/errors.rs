@@ -61,9 +61,9 @@ async fn errors_name_their_fields(store: &dyn Store) {
     duplicate(store.insert_case(&case, &history, &[]).await, "id");
     assert_eq!(store.case_history(tenant, case.id).await.unwrap().len(), history.len(), "history untouched");
     let agent = Agent { id: w.id(), ..w.t.agent.clone() };
-    duplicate(store.put_agent(&agent, None).await, "email");
+    duplicate(store.put_agent(&agent, None, &[]).await, "email");
     let group = Group { id: w.id(), ..w.t.group.clone() };
-    duplicate(store.put_group(&group, None).await, "name");
+    duplicate(store.put_group(&group, None, &[]).await, "name");
 
     // References.
     let ghost = w.build_customer("Ghost", vec![]).await;

@@ -43,10 +43,10 @@ pub async fn api_tokens_are_found_by_hash_and_stored_once(factory: &dyn StoreFac
     let hash = fresh("token");
     let token = token_record(&ctx, Role::Supervisor);
     assert_eq!(s.find_token(&hash).await.unwrap(), None);
-    s.insert_token(&hash, &token).await.unwrap();
+    s.insert_token(&hash, &token, &[]).await.unwrap();
     assert_eq!(s.find_token(&hash).await.unwrap(), Some(token.clone()));
     let other = TokenRecord { id: ctx.id(), label: "again".into(), ..token_record(&ctx, Role::Administrator) };
-    assert_duplicate(s.insert_token(&hash, &other).await, "hash");
+    assert_duplicate(s.insert_token(&hash, &other, &[]).await, "hash");
     assert_eq!(s.find_token(&hash).await.unwrap(), Some(token), "the first grant is kept");
 }
 
@@ -61,21 +61,27 @@ pub async fn api_tokens_are_listed_per_tenant_and_revoked(factory: &dyn StoreFac
     let newer = TokenRecord { expires_at: None, ..token_record(&ctx, Role::Supervisor) };
     let theirs = token_record(&other, Role::Agent);
     let (h_older, h_newer, h_theirs) = (fresh("older"), fresh("newer"), fresh("theirs"));
-    s.insert_token(&h_older, &older).await.unwrap();
-    s.insert_token(&h_newer, &newer).await.unwrap();
-    s.insert_token(&h_theirs, &theirs).await.unwrap();
+    s.insert_token(&h_older, &older, &[]).await.unwrap();
+    s.insert_token(&h_newer, &newer, &[]).await.unwrap();
+    s.insert_token(&h_theirs, &theirs, &[]).await.unwrap();
     assert_eq!(s.list_tokens(ctx.tenant()).await.unwrap(), vec![newer.clone(), older.clone()]);
     assert_eq!(s.list_tokens(other.tenant()).await.unwrap(), vec![theirs.clone()]);
 
     let at = ctx.now + Duration::minutes(5);
-    let revoked = s.revoke_token(ctx.tenant(), older.id, at).await.unwrap();
+    let revoked = s.revoke_token(ctx.tenant(), older.id, at, &[]).await.unwrap();
     assert_eq!(revoked, TokenRecord { revoked_at: Some(at), ..older.clone() });
     assert_eq!(s.find_token(&h_older).await.unwrap(), Some(revoked.clone()));
-    let again = s.revoke_token(ctx.tenant(), older.id, at + Duration::minutes(1)).await.unwrap();
+    let again = s.revoke_token(ctx.tenant(), older.id, at + Duration::minutes(1), &[]).await.unwrap();
     assert_eq!(again.revoked_at, Some(at), "the first revocation time is kept");
-    assert!(matches!(s.revoke_token(ctx.tenant(), theirs.id, at).await, Err(crm_core::StoreError::NotFound { .. })));
+    assert!(matches!(
+        s.revoke_token(ctx.tenant(), theirs.id, at, &[]).await,
+        Err(crm_core::StoreError::NotFound { .. })
+    ));
     assert_eq!(s.find_token(&h_theirs).await.unwrap().unwrap().revoked_at, None, "another tenant's token is untouched");
-    assert!(matches!(s.revoke_token(ctx.tenant(), ctx.id(), at).await, Err(crm_core::StoreError::NotFound { .. })));
+    assert!(matches!(
+        s.revoke_token(ctx.tenant(), ctx.id(), at, &[]).await,
+        Err(crm_core::StoreError::NotFound { .. })
+    ));
     assert_eq!(s.find_token(&h_newer).await.unwrap().unwrap().revoked_at, None);
 }
 
@@ -85,7 +91,7 @@ pub async fn api_token_uses_are_recorded_once_per_period(factory: &dyn StoreFact
     let ctx = Ctx::new(factory).await;
     let s = &ctx.store;
     let hash = fresh("used");
-    s.insert_token(&hash, &token_record(&ctx, Role::Agent)).await.unwrap();
+    s.insert_token(&hash, &token_record(&ctx, Role::Agent), &[]).await.unwrap();
     let used = |h: &str| {
         let (s, h) = (s.clone(), h.to_owned());
         async move { s.find_token(&h).await.unwrap().unwrap().last_used_at }

@@ -68,12 +68,12 @@ pub async fn stale_version_is_refused_with_conflict(factory: &dyn StoreFactory) 
     let mut agent = ctx.t.agent.clone();
     agent.name = "Renamed".into();
     agent.version = 3;
-    assert_stale(s.put_agent(&agent, Some(2)).await);
+    assert_stale(s.put_agent(&agent, Some(2), &[]).await);
     assert_eq!(s.get_agent(tenant, agent.id).await.unwrap(), Some(ctx.t.agent.clone()));
     let mut group = ctx.t.group.clone();
     group.name = "Renamed".into();
     group.version = 3;
-    assert_stale(s.put_group(&group, Some(2)).await);
+    assert_stale(s.put_group(&group, Some(2), &[]).await);
     assert_eq!(s.list_groups(tenant).await.unwrap(), vec![ctx.t.group.clone()]);
 
     assert!(!ctx.has_event(event.id).await, "no refused write wrote its event");

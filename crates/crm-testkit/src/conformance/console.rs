@@ -24,11 +24,11 @@ pub async fn passwords_are_kept_per_agent_and_found_by_address(factory: &dyn Sto
         found.into_iter().filter(|c| c.tenant == ctx.tenant() || c.tenant == other.tenant()).collect()
     };
     assert_eq!(mine(s.credentials_by_email(&agent.email.key()).await.unwrap()), vec![], "no password yet");
-    s.set_password_hash(ctx.tenant(), agent.id, "$argon2id$one", ctx.now).await.unwrap();
-    s.set_password_hash(ctx.tenant(), agent.id, "$argon2id$two", ctx.now).await.unwrap();
+    s.set_password_hash(ctx.tenant(), agent.id, "$argon2id$one", ctx.now, &[]).await.unwrap();
+    s.set_password_hash(ctx.tenant(), agent.id, "$argon2id$two", ctx.now, &[]).await.unwrap();
     let expected = Credential { tenant: ctx.tenant(), agent: agent.id, hash: "$argon2id$two".into() };
     assert_eq!(mine(s.credentials_by_email(&agent.email.key()).await.unwrap()), vec![expected]);
-    let refused = s.set_password_hash(other.tenant(), agent.id, "$argon2id$x", ctx.now).await;
+    let refused = s.set_password_hash(other.tenant(), agent.id, "$argon2id$x", ctx.now, &[]).await;
     assert!(matches!(refused, Err(crm_core::StoreError::NotFound { .. })), "{refused:?}");
     assert_eq!(mine(s.credentials_by_email(&ctx.t.admin.email.key()).await.unwrap()), vec![]);
 }

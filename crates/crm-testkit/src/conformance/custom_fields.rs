@@ -24,7 +24,7 @@ async fn tier(ctx: &Ctx, entity: FieldEntity) -> FieldDefinition {
         help_text: Some("Loyalty tier".into()),
     };
     let def = FieldDefinition::build(ctx.id(), ctx.tenant(), input, None).unwrap();
-    ctx.store.put_field_definition(&def, None).await.unwrap();
+    ctx.store.put_field_definition(&def, None, &[]).await.unwrap();
     def
 }
 
@@ -82,9 +82,9 @@ pub async fn custom_field_values_are_listed_and_a_used_field_is_not_deleted(fact
         .collect();
     assert_eq!(walk(&ctx, &def).await, expected);
 
-    assert_stale(s.delete_field_definition(ctx.tenant(), def.id, def.version + 1).await);
-    assert_not_found(s.delete_field_definition(other.tenant(), def.id, def.version).await);
-    match s.delete_field_definition(ctx.tenant(), def.id, def.version).await {
+    assert_stale(s.delete_field_definition(ctx.tenant(), def.id, def.version + 1, &[]).await);
+    assert_not_found(s.delete_field_definition(other.tenant(), def.id, def.version, &[]).await);
+    match s.delete_field_definition(ctx.tenant(), def.id, def.version, &[]).await {
         Err(StoreError::Conflict(Conflict::State(reason))) => assert!(reason.contains("2 customers"), "{reason}"),
         other => panic!("expected the field in use, got {other:?}"),
     }
@@ -92,9 +92,9 @@ pub async fn custom_field_values_are_listed_and_a_used_field_is_not_deleted(fact
     for c in customers.iter().filter(|c| !c.custom().is_empty()) {
         s.delete_customer(ctx.tenant(), c.id, c.version(), &[]).await.unwrap();
     }
-    s.delete_field_definition(ctx.tenant(), def.id, def.version).await.unwrap();
+    s.delete_field_definition(ctx.tenant(), def.id, def.version, &[]).await.unwrap();
     assert_eq!(s.field_definition(ctx.tenant(), def.id).await.unwrap(), None);
-    assert_not_found(s.delete_field_definition(ctx.tenant(), def.id, def.version).await);
+    assert_not_found(s.delete_field_definition(ctx.tenant(), def.id, def.version, &[]).await);
 }
 
 /// Case values are listed with drafts marked as not needing to be complete, and a case
@@ -135,12 +135,12 @@ pub async fn case_field_values_mark_drafts_and_keep_a_used_field(factory: &dyn S
         .map(|&(record, value, complete)| FieldUse { record, value: value.and_then(choice), complete })
         .collect();
     assert_eq!(walk(&ctx, &def).await, expected);
-    match ctx.store.delete_field_definition(ctx.tenant(), def.id, def.version).await {
+    match ctx.store.delete_field_definition(ctx.tenant(), def.id, def.version, &[]).await {
         Err(StoreError::Conflict(Conflict::State(reason))) => assert!(reason.contains("1 cases"), "{reason}"),
         other => panic!("expected the field in use, got {other:?}"),
     }
     let unused = FieldDefinition { id: ctx.id(), key: FieldKey::parse("unused").unwrap(), ..def };
-    ctx.store.put_field_definition(&unused, None).await.unwrap();
+    ctx.store.put_field_definition(&unused, None, &[]).await.unwrap();
     assert_eq!(walk(&ctx, &unused).await.iter().filter(|u| u.value.is_some()).count(), 0);
-    ctx.store.delete_field_definition(ctx.tenant(), unused.id, unused.version).await.unwrap();
+    ctx.store.delete_field_definition(ctx.tenant(), unused.id, unused.version, &[]).await.unwrap();
 }

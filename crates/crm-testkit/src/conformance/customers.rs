@@ -256,7 +256,7 @@ pub async fn search_matches_name_prefix_phonetic_phone_email_custom_and_account(
         None,
     )
     .unwrap();
-    ctx.store.put_field_definition(&tier, None).await.unwrap();
+    ctx.store.put_field_definition(&tier, None, &[]).await.unwrap();
     let definitions = [tier];
     let build = |name: &str, identities: Vec<IdentityInput>, custom: Option<&str>| {
         let ctx = ctx.clone();

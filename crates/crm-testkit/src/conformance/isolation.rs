@@ -61,17 +61,14 @@ pub async fn other_tenants_records_behave_as_absent(factory: &dyn StoreFactory) 
         None,
     )
     .unwrap();
-    s.put_field_definition(&definition, None).await.unwrap();
-    s.put_disposition(&Disposition {
-        tenant: ta,
-        code: "done".into(),
-        label: "Done".into(),
-        group: None,
-        active: true,
-    })
+    s.put_field_definition(&definition, None, &[]).await.unwrap();
+    s.put_disposition(
+        &Disposition { tenant: ta, code: "done".into(), label: "Done".into(), group: None, active: true },
+        &[],
+    )
     .await
     .unwrap();
-    s.put_queue(&QueueSettings { tenant: ta, name: "vip".into(), disposition_required: true }).await.unwrap();
+    s.put_queue(&QueueSettings { tenant: ta, name: "vip".into(), disposition_required: true }, &[]).await.unwrap();
     let spare = a.customer("Doublon", vec![]).await;
     let merge_at = a.now + Duration::minutes(1);
     let plan = MergePlan::build(a.id(), &friend, &spare, ConflictRule::KeepTarget, merge_at).unwrap();
@@ -187,11 +184,11 @@ pub async fn other_tenants_records_behave_as_absent(factory: &dyn StoreFactory) 
     let mut stolen_agent = a.t.agent.clone();
     stolen_agent.tenant = tb;
     stolen_agent.version = 2;
-    assert_not_found(s.put_agent(&stolen_agent, Some(1)).await);
+    assert_not_found(s.put_agent(&stolen_agent, Some(1), &[]).await);
     let mut stolen_group = a.t.group.clone();
     stolen_group.tenant = tb;
     stolen_group.version = 2;
-    assert_not_found(s.put_group(&stolen_group, Some(1)).await);
+    assert_not_found(s.put_group(&stolen_group, Some(1), &[]).await);
     let entry = &outbox_a[0];
     assert_not_found(s.requeue(tb, entry.event.id, a.now).await);
 

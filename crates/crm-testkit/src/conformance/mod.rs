@@ -21,6 +21,7 @@
 //! store's error in the message, which is exactly what a backend author needs to read.
 #![allow(clippy::unwrap_used)]
 
+mod admin_audit;
 mod administration;
 mod app_state;
 mod attachments;
@@ -76,6 +77,7 @@ use crm_core::task::{NewTask, ScheduleInput, Task, TaskKind};
 use crm_core::time::{UuidV7Generator, next_id};
 use uuid::Uuid;
 
+pub use admin_audit::*;
 pub use administration::*;
 pub use app_state::*;
 pub use attachments::*;
@@ -267,6 +269,7 @@ macro_rules! store_conformance_tests {
             audit_pages_filter_by_actor_target_action_and_time,
             audit_retention_removes_a_prefix_and_the_chain_verifies_from_its_anchor,
             concurrent_writers_and_chainers_build_one_chain,
+            administration_writes_leave_one_audit_entry_each,
             articles_keep_every_version_readable,
             article_shortcuts_are_unique_per_tenant,
             solutions_link_problems_of_their_tenant,

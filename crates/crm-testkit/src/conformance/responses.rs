@@ -305,16 +305,16 @@ pub async fn suggestion_candidates_articles_text_and_tenant_slugs(factory: &dyn 
     // Slugs: unique across tenants, found exactly, changeable.
     let mut mine: Tenant = ctx.t.tenant.clone();
     mine.slug = Some("acme".into());
-    s.update_tenant(&mine).await.unwrap();
+    s.update_tenant(&mine, &[]).await.unwrap();
     assert_eq!(s.tenant_by_slug("acme").await.unwrap().map(|t| t.id), Some(ctx.tenant()));
     assert_eq!(s.tenant_by_slug("ACME").await.unwrap(), None);
     let mut theirs = other.t.tenant.clone();
     theirs.slug = Some("acme".into());
-    assert_duplicate(s.update_tenant(&theirs).await, "slug");
+    assert_duplicate(s.update_tenant(&theirs, &[]).await, "slug");
     assert_eq!(s.get_tenant(other.tenant()).await.unwrap().and_then(|t| t.slug), None, "nothing written");
     mine.slug = Some("acme-support".into());
-    s.update_tenant(&mine).await.unwrap();
+    s.update_tenant(&mine, &[]).await.unwrap();
     assert_eq!(s.tenant_by_slug("acme").await.unwrap(), None);
-    s.update_tenant(&theirs).await.unwrap();
+    s.update_tenant(&theirs, &[]).await.unwrap();
     assert_eq!(s.tenant_by_slug("acme").await.unwrap().map(|t| t.id), Some(other.tenant()));
 }

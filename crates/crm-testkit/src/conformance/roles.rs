@@ -32,32 +32,32 @@ pub async fn roles_round_trip_per_tenant_with_unique_names(factory: &dyn StoreFa
     let other = ctx.sibling().await;
     let auditor = role(&ctx, "Auditor", &[Permission::AdminAudit, Permission::CaseRead]);
     let lead = role(&ctx, "team lead", &[Permission::CaseAssign]);
-    s.put_role(&lead, None).await.unwrap();
-    s.put_role(&auditor, None).await.unwrap();
+    s.put_role(&lead, None, &[]).await.unwrap();
+    s.put_role(&auditor, None, &[]).await.unwrap();
     assert_eq!(s.get_role(tenant, auditor.id).await.unwrap(), Some(auditor.clone()));
     assert_eq!(s.get_role(other.tenant(), auditor.id).await.unwrap(), None, "tenant-confined");
     let names: Vec<String> = s.list_roles(tenant).await.unwrap().into_iter().map(|r| r.name).collect();
     assert_eq!(names, ["Auditor", "team lead"]);
     assert!(s.list_roles(other.tenant()).await.unwrap().is_empty());
 
-    assert_duplicate(s.put_role(&role(&ctx, "AUDITOR", &[Permission::CaseRead]), None).await, "name");
-    s.put_role(&role(&other, "Auditor", &[Permission::CaseRead]), None).await.unwrap();
-    assert_duplicate(s.put_role(&auditor, None).await, "id");
+    assert_duplicate(s.put_role(&role(&ctx, "AUDITOR", &[Permission::CaseRead]), None, &[]).await, "name");
+    s.put_role(&role(&other, "Auditor", &[Permission::CaseRead]), None, &[]).await.unwrap();
+    assert_duplicate(s.put_role(&auditor, None, &[]).await, "id");
 
     let mut renamed = auditor.clone();
     renamed.name = "Team Lead".into();
     renamed.version = 2;
-    assert_duplicate(s.put_role(&renamed, Some(1)).await, "name");
+    assert_duplicate(s.put_role(&renamed, Some(1), &[]).await, "name");
     renamed.name = "Auditors".into();
     renamed.permissions.insert(Permission::CustomerRead);
-    assert_stale(s.put_role(&renamed, Some(5)).await);
-    s.put_role(&renamed, Some(1)).await.unwrap();
+    assert_stale(s.put_role(&renamed, Some(5), &[]).await);
+    s.put_role(&renamed, Some(1), &[]).await.unwrap();
     assert_eq!(s.get_role(tenant, auditor.id).await.unwrap(), Some(renamed.clone()));
-    assert_stale(s.put_role(&renamed, Some(1)).await);
+    assert_stale(s.put_role(&renamed, Some(1), &[]).await);
 
     let stolen = TenantRole { tenant: other.tenant(), version: 3, ..renamed.clone() };
-    assert_not_found(s.put_role(&stolen, Some(2)).await);
-    assert_not_found(s.put_role(&role(&ctx, "Ghost", &[Permission::CaseRead]), Some(1)).await);
+    assert_not_found(s.put_role(&stolen, Some(2), &[]).await);
+    assert_not_found(s.put_role(&role(&ctx, "Ghost", &[Permission::CaseRead]), Some(1), &[]).await);
     assert_eq!(s.get_role(tenant, auditor.id).await.unwrap(), Some(renamed));
 }
 
@@ -68,27 +68,27 @@ pub async fn a_role_held_by_an_agent_is_not_deleted(factory: &dyn StoreFactory) 
     let ctx = Ctx::new(factory).await;
     let (s, tenant) = (&ctx.store, ctx.tenant());
     let held = role(&ctx, "Night shift", &[Permission::CaseRead]);
-    s.put_role(&held, None).await.unwrap();
+    s.put_role(&held, None, &[]).await.unwrap();
     let holder = Agent { custom_role: Some(held.id), version: 2, ..ctx.t.agent.clone() };
-    s.put_agent(&holder, Some(1)).await.unwrap();
+    s.put_agent(&holder, Some(1), &[]).await.unwrap();
     assert_eq!(s.get_agent(tenant, holder.id).await.unwrap().unwrap().custom_role, Some(held.id), "stored");
 
-    match s.delete_role(tenant, held.id, 1).await {
+    match s.delete_role(tenant, held.id, 1, &[]).await {
         Err(StoreError::Conflict(Conflict::State(reason))) => assert!(reason.contains("1 agent"), "{reason}"),
         other => panic!("expected Conflict(State), got {other:?}"),
     }
     assert!(s.get_role(tenant, held.id).await.unwrap().is_some(), "a refused delete changes nothing");
 
     let other = ctx.sibling().await;
-    assert_not_found(s.delete_role(other.tenant(), held.id, 1).await);
-    assert_stale(s.delete_role(tenant, held.id, 2).await);
+    assert_not_found(s.delete_role(other.tenant(), held.id, 1, &[]).await);
+    assert_stale(s.delete_role(tenant, held.id, 2, &[]).await);
 
     let released = Agent { custom_role: None, version: 3, ..holder };
-    s.put_agent(&released, Some(2)).await.unwrap();
-    s.delete_role(tenant, held.id, 1).await.unwrap();
+    s.put_agent(&released, Some(2), &[]).await.unwrap();
+    s.delete_role(tenant, held.id, 1, &[]).await.unwrap();
     assert_eq!(s.get_role(tenant, held.id).await.unwrap(), None);
-    assert_not_found(s.delete_role(tenant, held.id, 1).await);
-    assert_not_found(s.delete_role(tenant, ctx.id::<RoleId>(), 1).await);
+    assert_not_found(s.delete_role(tenant, held.id, 1, &[]).await);
+    assert_not_found(s.delete_role(tenant, ctx.id::<RoleId>(), 1, &[]).await);
 }
 
 /// An agent's custom role must be a role of its tenant, checked with the write; a role
@@ -100,10 +100,10 @@ pub async fn a_role_deleted_while_assigned_is_never_left_named(factory: &dyn Sto
     let (s, tenant) = (&ctx.store, ctx.tenant());
     let other = ctx.sibling().await;
     let foreign = role(&other, "Elsewhere", &[Permission::CaseRead]);
-    s.put_role(&foreign, None).await.unwrap();
+    s.put_role(&foreign, None, &[]).await.unwrap();
     for ghost in [foreign.id, ctx.id::<RoleId>()] {
         let named = Agent { custom_role: Some(ghost), version: 2, ..ctx.t.agent.clone() };
-        match s.put_agent(&named, Some(1)).await {
+        match s.put_agent(&named, Some(1), &[]).await {
             Err(StoreError::InvalidReference { field, .. }) => assert_eq!(field, "custom_role"),
             other => panic!("expected InvalidReference(custom_role), got {other:?}"),
         }
@@ -113,11 +113,11 @@ pub async fn a_role_deleted_while_assigned_is_never_left_named(factory: &dyn Sto
     let mut version = 1;
     for round in 0..12 {
         let r = role(&ctx, &format!("Shift {round}"), &[Permission::CaseRead]);
-        s.put_role(&r, None).await.unwrap();
+        s.put_role(&r, None, &[]).await.unwrap();
         let assigned = Agent { custom_role: Some(r.id), version: version + 1, ..ctx.t.agent.clone() };
         let (s1, s2) = (s.clone(), s.clone());
-        let assign = tokio::spawn(async move { s1.put_agent(&assigned, Some(version)).await });
-        let delete = tokio::spawn(async move { s2.delete_role(tenant, r.id, 1).await });
+        let assign = tokio::spawn(async move { s1.put_agent(&assigned, Some(version), &[]).await });
+        let delete = tokio::spawn(async move { s2.delete_role(tenant, r.id, 1, &[]).await });
         let (assign, delete) = (assign.await.unwrap(), delete.await.unwrap());
         let stored = s.get_agent(tenant, ctx.t.agent.id).await.unwrap().unwrap();
         let role_left = s.get_role(tenant, r.id).await.unwrap();
@@ -133,7 +133,7 @@ pub async fn a_role_deleted_while_assigned_is_never_left_named(factory: &dyn Sto
         // Back to no custom role for the next round.
         let current = stored.version;
         let cleared = Agent { custom_role: None, version: current + 1, ..stored };
-        s.put_agent(&cleared, Some(current)).await.unwrap();
+        s.put_agent(&cleared, Some(current), &[]).await.unwrap();
         version = current + 1;
     }
 }

@@ -7,6 +7,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use crm_core::api_token::TokenRecord;
 use crm_core::error::StoreError;
+use crm_core::event::DomainEvent;
 use crm_core::idempotency::{IdempotencyClaim, KeptResponse};
 use crm_core::ids::{AgentId, TenantId, TokenId};
 use crm_core::live::{LiveEvent, NewLiveEvent};
@@ -31,12 +32,14 @@ pub(crate) struct Feed {
 
 #[async_trait]
 impl TokenStore for MemoryStore {
-    async fn insert_token(&self, hash: &str, token: &TokenRecord) -> StoreResult<()> {
+    async fn insert_token(&self, hash: &str, token: &TokenRecord, events: &[DomainEvent]) -> StoreResult<()> {
         let mut state = self.write()?;
         if state.tokens.contains_key(hash) {
             return Err(StoreError::duplicate("hash", hash));
         }
+        let rows = state.stage_events(events)?;
         state.tokens.insert(hash.to_owned(), token.clone());
+        state.commit_events(rows);
         Ok(())
     }
 
@@ -51,15 +54,32 @@ impl TokenStore for MemoryStore {
         Ok(found)
     }
 
-    async fn revoke_token(&self, tenant: TenantId, id: TokenId, at: DateTime<Utc>) -> StoreResult<TokenRecord> {
+    async fn revoke_token(
+        &self,
+        tenant: TenantId,
+        id: TokenId,
+        at: DateTime<Utc>,
+        events: &[DomainEvent],
+    ) -> StoreResult<TokenRecord> {
         let mut state = self.write()?;
+        let revoked = state
+            .tokens
+            .values()
+            .find(|t| t.id == id && t.grant.tenant == tenant)
+            .ok_or_else(|| StoreError::not_found("token", id))?
+            .revoked_at
+            .is_some();
+        // A second revocation changes nothing: no event, no audit entry.
+        let rows = if revoked { Vec::new() } else { state.stage_events(events)? };
         let token = state
             .tokens
             .values_mut()
             .find(|t| t.id == id && t.grant.tenant == tenant)
             .ok_or_else(|| StoreError::not_found("token", id))?;
         token.revoked_at.get_or_insert(at);
-        Ok(token.clone())
+        let token = token.clone();
+        state.commit_events(rows);
+        Ok(token)
     }
 
     async fn touch_token(&self, hash: &str, at: DateTime<Utc>, not_before: DateTime<Utc>) -> StoreResult<()> {

@@ -6,6 +6,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use crm_core::console::{Credential, Session};
 use crm_core::error::StoreError;
+use crm_core::event::DomainEvent;
 use crm_core::ids::{AgentId, TenantId};
 use crm_core::ports::{ConsoleStore, StoreResult};
 
@@ -26,12 +27,15 @@ impl ConsoleStore for MemoryStore {
         agent: AgentId,
         hash: &str,
         _at: DateTime<Utc>,
+        events: &[DomainEvent],
     ) -> StoreResult<()> {
         let mut state = self.write()?;
         if state.agents.get(&agent).is_none_or(|a| a.tenant != tenant) {
             return Err(StoreError::not_found("agent", agent));
         }
+        let rows = state.stage_events(events)?;
         state.console.passwords.insert((tenant, agent), hash.to_owned());
+        state.commit_events(rows);
         Ok(())
     }
 

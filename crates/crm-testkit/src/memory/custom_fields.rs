@@ -5,6 +5,7 @@ use async_trait::async_trait;
 use crm_core::case::CaseStatus;
 use crm_core::custom_field::{FieldDefinition, FieldEntity, FieldKey, FieldUse, in_use};
 use crm_core::error::StoreError;
+use crm_core::event::DomainEvent;
 use crm_core::ids::{FieldDefinitionId, TenantId};
 use crm_core::ports::{FieldValueStore, StoreResult};
 use uuid::Uuid;
@@ -61,6 +62,7 @@ impl FieldValueStore for MemoryStore {
         tenant: TenantId,
         id: FieldDefinitionId,
         expected_version: u64,
+        events: &[DomainEvent],
     ) -> StoreResult<()> {
         let mut state = self.write()?;
         let definition = state
@@ -75,7 +77,9 @@ impl FieldValueStore for MemoryStore {
         if carrying > 0 {
             return Err(in_use(&definition, carrying as u64));
         }
+        let rows = state.stage_events(events)?;
         state.field_definitions.remove(&id);
+        state.commit_events(rows);
         Ok(())
     }
 }

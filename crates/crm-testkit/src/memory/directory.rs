@@ -5,6 +5,7 @@ use async_trait::async_trait;
 use crm_core::access::{Agent, Group, Tenant};
 use crm_core::custom_field::{FieldDefinition, FieldEntity};
 use crm_core::error::StoreError;
+use crm_core::event::DomainEvent;
 use crm_core::ids::{AgentId, GroupId, TenantId};
 use crm_core::interaction::{Disposition, QueueSettings};
 use crm_core::ports::{DirectoryStore, StoreResult};
@@ -62,11 +63,15 @@ impl DirectoryStore for MemoryStore {
         Ok(found)
     }
 
-    async fn update_tenant(&self, tenant: &Tenant) -> StoreResult<()> {
+    async fn update_tenant(&self, tenant: &Tenant, events: &[DomainEvent]) -> StoreResult<()> {
         let mut state = self.write()?;
         check_slug(&state, tenant)?;
-        let stored = state.tenants.get_mut(&tenant.id).ok_or_else(|| StoreError::not_found("tenant", tenant.id))?;
-        *stored = tenant.clone();
+        if !state.tenants.contains_key(&tenant.id) {
+            return Err(StoreError::not_found("tenant", tenant.id));
+        }
+        let rows = state.stage_events(events)?;
+        state.tenants.insert(tenant.id, tenant.clone());
+        state.commit_events(rows);
         Ok(())
     }
 
@@ -74,7 +79,7 @@ impl DirectoryStore for MemoryStore {
         Ok(self.read()?.tenants.values().find(|t| t.slug.as_deref() == Some(slug)).cloned())
     }
 
-    async fn put_agent(&self, agent: &Agent, expected_version: Option<u64>) -> StoreResult<()> {
+    async fn put_agent(&self, agent: &Agent, expected_version: Option<u64>, events: &[DomainEvent]) -> StoreResult<()> {
         let mut state = self.write()?;
         let stored = state.agents.get(&agent.id).map(|a| (a.tenant, a.version));
         check_put("agent", agent.id, stored, agent.tenant, expected_version)?;
@@ -90,7 +95,9 @@ impl DirectoryStore for MemoryStore {
                 reason: format!("no role {role} in the tenant (deleted meanwhile?)"),
             });
         }
+        let rows = state.stage_events(events)?;
         state.agents.insert(agent.id, agent.clone());
+        state.commit_events(rows);
         Ok(())
     }
 
@@ -105,14 +112,16 @@ impl DirectoryStore for MemoryStore {
         Ok(found.into_iter().cloned().collect())
     }
 
-    async fn put_group(&self, group: &Group, expected_version: Option<u64>) -> StoreResult<()> {
+    async fn put_group(&self, group: &Group, expected_version: Option<u64>, events: &[DomainEvent]) -> StoreResult<()> {
         let mut state = self.write()?;
         let stored = state.groups.get(&group.id).map(|g| (g.tenant, g.version));
         check_put("group", group.id, stored, group.tenant, expected_version)?;
         if state.groups.values().any(|g| g.tenant == group.tenant && g.id != group.id && g.name == group.name) {
             return Err(StoreError::duplicate("name", group.name.clone()));
         }
+        let rows = state.stage_events(events)?;
         state.groups.insert(group.id, group.clone());
+        state.commit_events(rows);
         Ok(())
     }
 
@@ -127,7 +136,13 @@ impl DirectoryStore for MemoryStore {
         Ok(self.read()?.groups.get(&id).filter(|g| g.tenant == tenant).cloned())
     }
 
-    async fn delete_group(&self, tenant: TenantId, id: GroupId, expected_version: u64) -> StoreResult<()> {
+    async fn delete_group(
+        &self,
+        tenant: TenantId,
+        id: GroupId,
+        expected_version: u64,
+        events: &[DomainEvent],
+    ) -> StoreResult<()> {
         let mut state = self.write()?;
         let stored = state.groups.get(&id).filter(|g| g.tenant == tenant).map(|g| (g.tenant, g.version));
         check_put("group", id, stored, tenant, Some(expected_version))?;
@@ -136,7 +151,9 @@ impl DirectoryStore for MemoryStore {
         if let Some(reason) = crm_core::access::group_in_use(members as u64, cases as u64) {
             return Err(StoreError::Conflict(crm_core::error::Conflict::State(reason)));
         }
+        let rows = state.stage_events(events)?;
         state.groups.remove(&id);
+        state.commit_events(rows);
         Ok(())
     }
 
@@ -144,6 +161,7 @@ impl DirectoryStore for MemoryStore {
         &self,
         definition: &FieldDefinition,
         expected_version: Option<u64>,
+        events: &[DomainEvent],
     ) -> StoreResult<()> {
         let mut state = self.write()?;
         let stored = state.field_definitions.get(&definition.id).map(|d| (d.tenant, d.version));
@@ -157,7 +175,9 @@ impl DirectoryStore for MemoryStore {
         if taken {
             return Err(StoreError::duplicate("key", definition.key.as_str()));
         }
+        let rows = state.stage_events(events)?;
         state.field_definitions.insert(definition.id, definition.clone());
+        state.commit_events(rows);
         Ok(())
     }
 
@@ -169,9 +189,11 @@ impl DirectoryStore for MemoryStore {
         Ok(found.into_iter().cloned().collect())
     }
 
-    async fn put_disposition(&self, disposition: &Disposition) -> StoreResult<()> {
+    async fn put_disposition(&self, disposition: &Disposition, events: &[DomainEvent]) -> StoreResult<()> {
         let mut state = self.write()?;
+        let rows = state.stage_events(events)?;
         state.dispositions.insert((disposition.tenant, disposition.code.clone()), disposition.clone());
+        state.commit_events(rows);
         Ok(())
     }
 
@@ -183,9 +205,11 @@ impl DirectoryStore for MemoryStore {
         Ok(found.into_iter().cloned().collect())
     }
 
-    async fn put_queue(&self, queue: &QueueSettings) -> StoreResult<()> {
+    async fn put_queue(&self, queue: &QueueSettings, events: &[DomainEvent]) -> StoreResult<()> {
         let mut state = self.write()?;
+        let rows = state.stage_events(events)?;
         state.queues.insert((queue.tenant, queue.name.clone()), queue.clone());
+        state.commit_events(rows);
         Ok(())
     }
 

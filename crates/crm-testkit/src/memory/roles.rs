@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 use crm_core::access::{TenantRole, role_in_use};
 use crm_core::error::{Conflict, StoreError};
+use crm_core::event::DomainEvent;
 use crm_core::ids::{RoleId, TenantId};
 use crm_core::ports::{RoleStore, StoreResult};
 
@@ -11,7 +12,12 @@ use super::directory::check_put;
 
 #[async_trait]
 impl RoleStore for MemoryStore {
-    async fn put_role(&self, role: &TenantRole, expected_version: Option<u64>) -> StoreResult<()> {
+    async fn put_role(
+        &self,
+        role: &TenantRole,
+        expected_version: Option<u64>,
+        events: &[DomainEvent],
+    ) -> StoreResult<()> {
         let mut state = self.write()?;
         let stored = state.roles.get(&role.id).map(|r| (r.tenant, r.version));
         check_put("role", role.id, stored, role.tenant, expected_version)?;
@@ -19,7 +25,9 @@ impl RoleStore for MemoryStore {
         if state.roles.values().any(|r| r.tenant == role.tenant && r.id != role.id && r.name_key() == key) {
             return Err(StoreError::duplicate("name", role.name.clone()));
         }
+        let rows = state.stage_events(events)?;
         state.roles.insert(role.id, role.clone());
+        state.commit_events(rows);
         Ok(())
     }
 
@@ -33,7 +41,13 @@ impl RoleStore for MemoryStore {
         Ok(found)
     }
 
-    async fn delete_role(&self, tenant: TenantId, id: RoleId, expected_version: u64) -> StoreResult<()> {
+    async fn delete_role(
+        &self,
+        tenant: TenantId,
+        id: RoleId,
+        expected_version: u64,
+        events: &[DomainEvent],
+    ) -> StoreResult<()> {
         let mut state = self.write()?;
         let stored = state.roles.get(&id).map(|r| (r.tenant, r.version));
         check_put("role", id, stored, tenant, Some(expected_version))?;
@@ -41,7 +55,9 @@ impl RoleStore for MemoryStore {
         if let Some(reason) = role_in_use(holders as u64) {
             return Err(StoreError::Conflict(Conflict::State(reason)));
         }
+        let rows = state.stage_events(events)?;
         state.roles.remove(&id);
+        state.commit_events(rows);
         Ok(())
     }
 }
