@@ -28,6 +28,7 @@ pub struct NetSuiteConfig {
     #[serde(default)]
     pub base_url: Option<String>,
     /// How the connector authenticates.
+    #[serde(deserialize_with = "auth_with_either_key")]
     pub auth: NetSuiteAuth,
     /// Requests in flight at once. NetSuite's concurrency limit is per account and shared
     /// with every other integration, so the default is low (5); it overrides
@@ -91,7 +92,7 @@ pub enum SigningAlgorithm {
 /// How the connector authenticates: the `flow` key names the variant, as in the other
 /// connectors (`method`, this connector's earlier spelling, is still read).
 #[derive(Debug, Deserialize)]
-#[serde(try_from = "AuthTable")]
+#[serde(tag = "flow", rename_all = "snake_case", deny_unknown_fields)]
 pub enum NetSuiteAuth {
     /// OAuth 2.0 client credentials (M2M): the recommended method for new integrations.
     ClientCredentials {
@@ -102,10 +103,13 @@ pub enum NetSuiteAuth {
         /// The PEM private key of that certificate.
         private_key_pem: SecretString,
         /// The signing algorithm.
+        #[serde(default)]
         algorithm: SigningAlgorithm,
         /// The `scope` claim.
+        #[serde(default = "default_scopes")]
         scopes: Vec<String>,
         /// The assertion's lifetime in seconds (NetSuite wants under 60 minutes).
+        #[serde(default = "default_assertion_lifetime_secs")]
         assertion_lifetime_secs: u64,
     },
     /// Token-Based Authentication (OAuth 1.0a, HMAC-SHA256). No new TBA integrations can
@@ -131,56 +135,12 @@ struct AuthTable {
     keys: serde_json::Map<String, serde_json::Value>,
 }
 
-/// [`NetSuiteAuth`] with its tag in one place, read by serde's own tagged-enum rules.
-#[derive(Deserialize)]
-#[serde(tag = "flow", rename_all = "snake_case", deny_unknown_fields)]
-enum Tagged {
-    ClientCredentials {
-        client_id: String,
-        certificate_id: String,
-        private_key_pem: SecretString,
-        #[serde(default)]
-        algorithm: SigningAlgorithm,
-        #[serde(default = "default_scopes")]
-        scopes: Vec<String>,
-        #[serde(default = "default_assertion_lifetime_secs")]
-        assertion_lifetime_secs: u64,
-    },
-    TokenBased {
-        consumer_key: String,
-        consumer_secret: SecretString,
-        token_id: String,
-        token_secret: SecretString,
-    },
-}
-
-impl TryFrom<AuthTable> for NetSuiteAuth {
-    type Error = String;
-
-    fn try_from(table: AuthTable) -> Result<Self, String> {
-        let mut keys = table.keys;
-        keys.insert(String::from("flow"), serde_json::Value::String(table.flow));
-        Ok(match serde_json::from_value(serde_json::Value::Object(keys)).map_err(|e| e.to_string())? {
-            Tagged::ClientCredentials {
-                client_id,
-                certificate_id,
-                private_key_pem,
-                algorithm,
-                scopes,
-                assertion_lifetime_secs,
-            } => NetSuiteAuth::ClientCredentials {
-                client_id,
-                certificate_id,
-                private_key_pem,
-                algorithm,
-                scopes,
-                assertion_lifetime_secs,
-            },
-            Tagged::TokenBased { consumer_key, consumer_secret, token_id, token_secret } => {
-                NetSuiteAuth::TokenBased { consumer_key, consumer_secret, token_id, token_secret }
-            }
-        })
-    }
+/// Reads [`NetSuiteAuth`] with its flow under `flow` or, as earlier versions wrote it,
+/// `method`; serde's tagged-enum rules then read the rest (unknown keys refused).
+fn auth_with_either_key<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<NetSuiteAuth, D::Error> {
+    let AuthTable { flow, mut keys } = AuthTable::deserialize(deserializer)?;
+    keys.insert(String::from("flow"), serde_json::Value::String(flow));
+    serde_json::from_value(serde_json::Value::Object(keys)).map_err(serde::de::Error::custom)
 }
 
 fn default_scopes() -> Vec<String> {
