@@ -225,6 +225,7 @@ fn polling(dovecot: &Dovecot, tenant: TenantId, agent: AgentId, password: &str) 
             batch: 50,
             retry_base: Duration::from_millis(100),
             retry_max: Duration::from_millis(400),
+            pass_over_after: 5,
         },
     }];
     settings

@@ -156,7 +156,7 @@ impl Crm {
 
 /// A payload as JSON (the domain's types always serialise; a failure is reported as the
 /// store's, where the payload was going).
-fn to_json<T: serde::Serialize>(value: &T) -> Result<String> {
+pub(super) fn to_json<T: serde::Serialize>(value: &T) -> Result<String> {
     serde_json::to_string(value).map_err(|e| Error::Store(StoreError::Backend(Box::new(e))))
 }
 

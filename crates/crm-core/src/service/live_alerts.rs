@@ -104,8 +104,7 @@ impl Crm {
             let context = Some((interaction.channel, interaction.direction));
             let facts = self.customer_facts(tenant, &card, context).await?;
             let payload = LiveAlerts { interaction: interaction.id, customer, alerts: rules.evaluate(&facts) };
-            let payload = serde_json::to_string(&payload)
-                .map_err(|e| crate::error::Error::Store(crate::error::StoreError::Backend(Box::new(e))))?;
+            let payload = super::live::to_json(&payload)?;
             if let Some(agent) = interaction.agent() {
                 live.push(NewLiveEvent { tenant, agent, name: LIVE_ALERTS.to_owned(), payload });
             }

@@ -8,10 +8,16 @@
 //! again, and `receive_mail`'s idempotency by `Message-ID` makes the second delivery a
 //! duplicate that writes nothing. A new UIDVALIDITY (the mailbox was rebuilt) restarts
 //! from the first UID; every message then already stored is such a duplicate.
+//!
+//! A message that keeps failing to store for a reason other than an unavailable database
+//! (a poison message: say, bytes the database refuses) would block its mailbox for good:
+//! after [`MailboxSettings::pass_over_after`] failed attempts in a row the worker passes
+//! over it, reporting its UID and the last error as dead. It stays in the mailbox (the
+//! poller never deletes), so it can be sent to the inbound hook once the cause is fixed.
 
 use std::fmt;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -19,7 +25,7 @@ use async_trait::async_trait;
 use super::Crm;
 use super::workers::{RoundReport, Worker};
 use crate::access::Actor;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, StoreError};
 use crate::ids::{AgentId, TenantId};
 use crate::ports::{MailboxError, MailboxPosition, MailboxSession, MailboxSource};
 
@@ -34,6 +40,9 @@ pub struct MailboxSettings {
     pub retry_base: Duration,
     /// The longest wait between failed polls.
     pub retry_max: Duration,
+    /// Failed attempts in a row at storing the same message (the database being
+    /// unavailable does not count) after which the worker passes over it.
+    pub pass_over_after: u32,
 }
 
 impl Default for MailboxSettings {
@@ -43,6 +52,7 @@ impl Default for MailboxSettings {
             batch: 50,
             retry_base: Duration::from_secs(5),
             retry_max: Duration::from_secs(15 * 60),
+            pass_over_after: 5,
         }
     }
 }
@@ -101,9 +111,24 @@ pub enum MailboxPollError {
         /// Why it cannot act.
         reason: String,
     },
-    /// Storing failed (the message is fetched again at the next poll).
+    /// Storing a message failed (it is fetched again at the next poll).
+    #[error("message uid {uid}: {}", crate::error::with_sources(.error))]
+    Message {
+        /// The message's UID.
+        uid: u32,
+        /// Why.
+        error: Error,
+    },
+    /// Reading or saving the position failed.
     #[error("{}", crate::error::with_sources(.0))]
     Crm(#[from] Error),
+}
+
+/// A message the next poll passes over instead of receiving, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct PassOver {
+    uid: u32,
+    why: String,
 }
 
 impl Crm {
@@ -123,9 +148,20 @@ impl Crm {
         agent: AgentId,
         batch: u32,
     ) -> std::result::Result<MailboxPoll, MailboxPollError> {
+        self.poll_passing_over(source, tenant, agent, batch, None).await
+    }
+
+    async fn poll_passing_over(
+        &self,
+        source: &dyn MailboxSource,
+        tenant: TenantId,
+        agent: AgentId,
+        batch: u32,
+        pass_over: Option<&PassOver>,
+    ) -> std::result::Result<MailboxPoll, MailboxPollError> {
         let actor = self.mailbox_actor(tenant, agent).await?;
         let mut session = source.open().await?;
-        let polled = self.poll_session(&actor, source.account(), &mut *session, batch).await;
+        let polled = self.poll_session(&actor, source.account(), &mut *session, batch, pass_over).await;
         session.close().await;
         polled
     }
@@ -155,6 +191,7 @@ impl Crm {
         account: &str,
         session: &mut dyn MailboxSession,
         batch: u32,
+        pass_over: Option<&PassOver>,
     ) -> std::result::Result<MailboxPoll, MailboxPollError> {
         let validity = session.uid_validity();
         let saved = self.store.mailbox_position(actor.tenant, account).await.map_err(Error::from)?;
@@ -172,7 +209,9 @@ impl Crm {
         let limit = usize::try_from(batch.max(1)).unwrap_or(usize::MAX);
         poll.more = uids.len() > limit;
         for uid in uids.into_iter().take(limit) {
-            if let Some(raw) = session.fetch(uid).await? {
+            if let Some(p) = pass_over.filter(|p| p.uid == uid) {
+                poll.dropped.push((uid, p.why.clone()));
+            } else if let Some(raw) = session.fetch(uid).await? {
                 poll.fetched += 1;
                 match self.receive_mail(actor, &raw).await {
                     Ok(received) if received.duplicate => poll.duplicates += 1,
@@ -181,7 +220,7 @@ impl Crm {
                     Err(e @ (Error::Validation(_) | Error::TooLarge { .. })) => {
                         poll.dropped.push((uid, crate::error::with_sources(&e)))
                     }
-                    Err(e) => return Err(e.into()),
+                    Err(error) => return Err(MailboxPollError::Message { uid, error }),
                 }
             }
             self.save_position(actor.tenant, account, validity, uid).await?;
@@ -205,7 +244,15 @@ impl Crm {
         agent: AgentId,
         settings: MailboxSettings,
     ) -> Arc<dyn Worker> {
-        Arc::new(MailboxWorker { crm: self.clone(), source, tenant, agent, settings, failures: AtomicU32::new(0) })
+        Arc::new(MailboxWorker {
+            crm: self.clone(),
+            source,
+            tenant,
+            agent,
+            settings,
+            failures: AtomicU32::new(0),
+            stuck: Mutex::new(None),
+        })
     }
 }
 
@@ -217,6 +264,38 @@ struct MailboxWorker {
     settings: MailboxSettings,
     /// Polls failed in a row.
     failures: AtomicU32,
+    /// The message the last polls failed to store: its UID, the attempts in a row, the
+    /// last error.
+    stuck: Mutex<Option<(u32, u32, String)>>,
+}
+
+impl MailboxWorker {
+    /// The message to pass over in this round, when it failed often enough.
+    fn pass_over(&self) -> Option<PassOver> {
+        let stuck = self.stuck.lock().unwrap_or_else(PoisonError::into_inner);
+        stuck.as_ref().filter(|(_, attempts, _)| *attempts >= self.settings.pass_over_after.max(1)).map(
+            |(uid, attempts, error)| PassOver {
+                uid: *uid,
+                why: format!("passed over after {attempts} failed attempts to store it: {error}"),
+            },
+        )
+    }
+
+    /// Counts a failure of the poll against the message it names, if it is the message's
+    /// fault (not the database being unavailable).
+    fn note_failure(&self, error: &MailboxPollError) {
+        let mut stuck = self.stuck.lock().unwrap_or_else(PoisonError::into_inner);
+        match error {
+            MailboxPollError::Message { uid, error } if !matches!(error, Error::Store(StoreError::Unavailable(_))) => {
+                let attempts = match stuck.as_ref() {
+                    Some((same, n, _)) if same == uid => n.saturating_add(1),
+                    _ => 1,
+                };
+                *stuck = Some((*uid, attempts, crate::error::with_sources(error)));
+            }
+            _ => {}
+        }
+    }
 }
 
 impl fmt::Debug for MailboxWorker {
@@ -237,9 +316,17 @@ impl Worker for MailboxWorker {
 
     async fn round(&self) -> Result<RoundReport> {
         let account = self.source.account();
-        match self.crm.poll_mailbox(&*self.source, self.tenant, self.agent, self.settings.batch).await {
+        let pass_over = self.pass_over();
+        let polled = self
+            .crm
+            .poll_passing_over(&*self.source, self.tenant, self.agent, self.settings.batch, pass_over.as_ref())
+            .await;
+        match polled {
             Ok(poll) => {
                 self.failures.store(0, Ordering::Relaxed);
+                if pass_over.is_some() {
+                    *self.stuck.lock().unwrap_or_else(PoisonError::into_inner) = None;
+                }
                 let dropped = u32::try_from(poll.dropped.len()).unwrap_or(u32::MAX);
                 let failure = (!poll.dropped.is_empty()).then(|| {
                     let each: Vec<String> = poll.dropped.iter().map(|(uid, why)| format!("uid {uid}: {why}")).collect();
@@ -255,6 +342,7 @@ impl Worker for MailboxWorker {
                 })
             }
             Err(e) => {
+                self.note_failure(&e);
                 let failures = self.failures.fetch_add(1, Ordering::Relaxed).saturating_add(1);
                 let wait = self.settings.wait_after(failures);
                 Ok(RoundReport {

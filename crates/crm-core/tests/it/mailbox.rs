@@ -129,7 +129,9 @@ async fn a_store_failure_keeps_the_position_and_the_message_comes_again() {
     env.store.fail_next_write(|| StoreError::Unavailable("database restarting".into()));
     let failed = env.crm.poll_mailbox(&mailbox, tenant, admin, 50).await;
     match failed {
-        Err(e @ MailboxPollError::Crm(_)) => assert!(e.to_string().contains("database restarting"), "{e}"),
+        Err(e @ MailboxPollError::Message { uid: 2, .. }) => {
+            assert!(e.to_string().contains("database restarting"), "{e}");
+        }
         other => panic!("expected a storage failure, got {other:?}"),
     }
     assert_eq!(position(&env, tenant).await.map(|p| p.last_uid), Some(1), "not past the failed message");
@@ -181,6 +183,7 @@ async fn the_worker_backs_off_while_the_server_fails_and_says_which_account() {
         batch: 50,
         retry_base: Duration::from_secs(5),
         retry_max: Duration::from_secs(12),
+        pass_over_after: 5,
     };
     let worker = env.crm.mailbox_worker(std::sync::Arc::new(mailbox.clone()), tenant, admin, settings);
     assert_eq!(worker.name(), "imap");
@@ -200,4 +203,40 @@ async fn the_worker_backs_off_while_the_server_fails_and_says_which_account() {
     let ok = worker.round().await.unwrap();
     assert_eq!((ok.claimed, ok.done, ok.retried, ok.failure), (1, 1, 0, None));
     assert_eq!(worker.idle_interval(), Duration::from_secs(60), "back to the poll interval");
+}
+
+#[tokio::test]
+async fn a_poison_message_is_passed_over_after_its_attempts_and_the_rest_flows() {
+    let env = env().await;
+    let (tenant, admin) = (env.tenant.tenant.id, env.tenant.admin.id);
+    let mailbox = FakeMailbox::new(ACCOUNT);
+    mailbox.deliver(mail("ann@a.example", "Poison", "p1@a.example", "").as_bytes());
+    mailbox.deliver(mail("bob@b.example", "Fine", "f2@b.example", "").as_bytes());
+    let settings = MailboxSettings { pass_over_after: 3, ..MailboxSettings::default() };
+    let worker = env.crm.mailbox_worker(std::sync::Arc::new(mailbox.clone()), tenant, admin, settings);
+    // The database is unavailable twice: that is no fault of the message, it never counts.
+    for _ in 0..2 {
+        env.store.fail_next_write(|| StoreError::Unavailable("database restarting".into()));
+        assert_eq!(worker.round().await.unwrap().retried, 1);
+    }
+    // The message itself fails three times in a row (bytes the database refuses).
+    for attempt in 1..=3 {
+        env.store.fail_next_write(|| StoreError::Backend("invalid byte sequence for encoding UTF8: 0x00".into()));
+        let round = worker.round().await.unwrap();
+        let failure = round.failure.unwrap_or_default();
+        assert!(failure.contains("message uid 1") && failure.contains("0x00"), "attempt {attempt}: {failure}");
+        assert_eq!(position(&env, tenant).await, None, "attempt {attempt}: not past it yet");
+    }
+    // The next round passes over it, says so, and receives the next message.
+    let round = worker.round().await.unwrap();
+    assert_eq!((round.dead, round.done), (1, 1), "{round:?}");
+    let failure = round.failure.unwrap_or_default();
+    assert!(failure.contains("uid 1: passed over after 3 failed attempts") && failure.contains("0x00"), "{failure}");
+    assert_eq!(position(&env, tenant).await.map(|p| p.last_uid), Some(2));
+    assert!(env.store.inbound_mail_by_message_id(tenant, "<p1@a.example>").await.unwrap().is_none());
+    case_of(&env, tenant, "<f2@b.example>").await;
+    // Nothing is passed over again: a new message flows normally.
+    mailbox.deliver(mail("cy@c.example", "Later", "l3@c.example", "").as_bytes());
+    let round = worker.round().await.unwrap();
+    assert_eq!((round.dead, round.done, round.failure), (0, 1, None));
 }
