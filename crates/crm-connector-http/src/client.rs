@@ -296,7 +296,7 @@ impl HttpClient {
                 }
                 return Err(transport_error(
                     &self.system,
-                    StatusError { status: status.as_u16(), attempts: retries + 1 },
+                    StatusError::new(status.as_u16(), retries + 1, &response.body),
                 ));
             }
             return Ok(response);

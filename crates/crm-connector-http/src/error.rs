@@ -10,12 +10,31 @@ use crm_core::error::BoxError;
 /// A status the remote kept answering through every retry; the `source` of a
 /// [`ConnectorError::Transport`].
 #[derive(Debug, thiserror::Error)]
-#[error("http status {status} after {attempts} attempt(s)")]
+#[error("http status {status} after {attempts} attempt(s){}", vendor_text(.body))]
 pub struct StatusError {
     /// The last status.
     pub status: u16,
     /// How many attempts were made.
     pub attempts: u32,
+    /// The start of the last answer's body: the vendor's own words, when it gave any
+    /// (whitespace folded, at most [`BODY_EXCERPT_CHARS`] characters).
+    pub body: String,
+}
+
+/// How much of a failed answer's body an error quotes.
+pub const BODY_EXCERPT_CHARS: usize = 300;
+
+impl StatusError {
+    /// The error for the answer `status` with `body`, after `attempts`.
+    pub fn new(status: u16, attempts: u32, body: &[u8]) -> Self {
+        let text = String::from_utf8_lossy(body);
+        let folded = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        Self { status, attempts, body: truncate_chars(&folded, BODY_EXCERPT_CHARS) }
+    }
+}
+
+fn vendor_text(body: &str) -> String {
+    if body.is_empty() { String::new() } else { format!(": {body}") }
 }
 
 /// A write the remote answered with success but whose record could not be found
@@ -77,4 +96,25 @@ impl ConfigError {
 /// lengths and refuse longer values.
 pub fn truncate_chars(text: &str, max: usize) -> String {
     text.chars().take(max).collect()
+}
+
+#[cfg(test)]
+mod status_tests {
+    use super::StatusError;
+
+    #[test]
+    fn a_status_error_quotes_the_start_of_the_vendors_answer() {
+        let e = StatusError::new(
+            503,
+            2,
+            b"[{\"message\": \"The server is unavailable\",\n  \"errorCode\": \"SERVER_UNAVAILABLE\"}]",
+        );
+        assert_eq!(
+            e.to_string(),
+            "http status 503 after 2 attempt(s): [{\"message\": \"The server is unavailable\", \"errorCode\": \"SERVER_UNAVAILABLE\"}]"
+        );
+        assert_eq!(StatusError::new(502, 1, b"").to_string(), "http status 502 after 1 attempt(s)");
+        let long = "x".repeat(10_000);
+        assert_eq!(StatusError::new(500, 1, long.as_bytes()).body.chars().count(), super::BODY_EXCERPT_CHARS);
+    }
 }
