@@ -291,6 +291,8 @@ pub fn target_of(kind: &EventKind) -> AuditTarget {
         | EventKind::InteractionUnlinked { interaction, .. }
         | EventKind::MessageAdded { interaction, .. } => t("interaction", interaction),
         EventKind::ActivityPushRequested { push } => t("interaction", &push.interaction),
+        EventKind::ExternalCreateRequested { interaction, .. }
+        | EventKind::ExternalCreateRefused { interaction, .. } => t("interaction", interaction),
         EventKind::AgentCreated { agent }
         | EventKind::AgentUpdated { agent, .. }
         | EventKind::AgentPasswordSet { agent } => t("agent", agent),

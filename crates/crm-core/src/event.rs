@@ -249,6 +249,35 @@ pub enum EventKind {
         /// The push.
         push: ActivityPush,
     },
+    /// A record must be created in an external CRM and linked to an interaction (INT-7);
+    /// the request that asked for it tries first, the connector worker takes over after
+    /// `attempt_after` (a failure, a timeout, a restart), keyed by `key` so the remote
+    /// holds one record whatever the number of attempts.
+    ExternalCreateRequested {
+        /// The interaction to link it to.
+        interaction: InteractionId,
+        /// Which CRM.
+        system: crate::external::ExternalSystem,
+        /// The create's idempotency key ([`crate::external::ExternalCreate::key`]).
+        key: String,
+        /// What to create.
+        request: crate::external::ExternalCreate,
+        /// The worker's first attempt is not before this instant (the asking request's own
+        /// attempt runs until then).
+        attempt_after: DateTime<Utc>,
+    },
+    /// An external CRM refused a create asked for during an interaction (INT-7); the
+    /// interaction lists it with the reason (an administrator can requeue its outbox entry).
+    ExternalCreateRefused {
+        /// The interaction.
+        interaction: InteractionId,
+        /// Which CRM.
+        system: crate::external::ExternalSystem,
+        /// The create's key.
+        key: String,
+        /// The remote's explanation.
+        reason: String,
+    },
     /// A webhook subscription was disabled by the delivery worker after failing for longer
     /// than the configured period (EXT-3).
     WebhookDisabled {
@@ -482,6 +511,7 @@ impl OutboxEntry {
     pub fn pushed_interaction(&self) -> Option<crate::ids::InteractionId> {
         match &self.event.kind {
             EventKind::ActivityPushRequested { push } => Some(push.interaction),
+            EventKind::ExternalCreateRequested { interaction, .. } => Some(*interaction),
             _ => None,
         }
     }
@@ -491,8 +521,19 @@ impl EventKind {
     /// The worker that delivers it.
     pub fn topic(&self) -> Topic {
         match self {
-            EventKind::ActivityPushRequested { .. } => Topic::ExternalPush,
+            EventKind::ActivityPushRequested { .. } | EventKind::ExternalCreateRequested { .. } => {
+                Topic::ExternalPush
+            }
             _ => Topic::Notification,
+        }
+    }
+
+    /// When its outbox entry is first due: at once, except a create in an external CRM,
+    /// which waits for the attempt of the request that asked for it.
+    pub fn first_attempt_at(&self, at: DateTime<Utc>) -> DateTime<Utc> {
+        match self {
+            EventKind::ExternalCreateRequested { attempt_after, .. } => at.max(*attempt_after),
+            _ => at,
         }
     }
 
@@ -523,6 +564,8 @@ impl EventKind {
             EventKind::InteractionUnlinked { .. } => "interaction_unlinked",
             EventKind::MessageAdded { .. } => "message_added",
             EventKind::ActivityPushRequested { .. } => "activity_push_requested",
+            EventKind::ExternalCreateRequested { .. } => "external_create_requested",
+            EventKind::ExternalCreateRefused { .. } => "external_create_refused",
             EventKind::WebhookDisabled { .. } => "webhook_disabled",
             EventKind::ScriptRunFinished { .. } => "script_run_finished",
             EventKind::OutboundOutcomeRecorded { .. } => "outbound_outcome_recorded",

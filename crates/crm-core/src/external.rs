@@ -208,6 +208,29 @@ impl ExternalCreate {
     }
 }
 
+/// A create in an external CRM an interaction asked for and is not yet linked to (INT-7):
+/// the request sits in the durable outbox until the remote record is known to exist, then
+/// becomes a link. One that the remote refused stays listed, with the reason, so its key
+/// is never given to another request.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PendingExternalCreate {
+    /// The create's idempotency key ([`ExternalCreate::key`]).
+    pub key: String,
+    /// Which CRM.
+    pub system: ExternalSystem,
+    /// Which kind of record.
+    pub object: ExternalObject,
+    /// Who asked for it.
+    pub requested_by: crate::ids::AgentId,
+    /// When.
+    pub requested_at: DateTime<Utc>,
+    /// Why the remote refused it (a dead create, which an administrator can requeue);
+    /// `None` while it is still being tried.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refused: Option<String>,
+}
+
 /// The wrap-up of an interaction pushed to a linked remote record (INT-6): a call/activity
 /// record. Connectors MUST apply it idempotently keyed by [`ActivityPush::external_key`], so
 /// a retried delivery never creates a second activity.

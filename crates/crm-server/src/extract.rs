@@ -278,6 +278,11 @@ impl<T: Serialize> Reply<T> {
         Self { status: StatusCode::CREATED, body, version: None, location: Some(location) }
     }
 
+    /// 202 with the body: accepted, finished later, followed at `location`.
+    pub fn accepted(body: T, location: String) -> Self {
+        Self { status: StatusCode::ACCEPTED, body, version: None, location: Some(location) }
+    }
+
     /// Adds `ETag: "<version>"`.
     #[must_use]
     pub fn tagged(mut self, version: u64) -> Self {

@@ -247,7 +247,8 @@ async fn serve(
         .crm
         .with_blob_store(blobs)
         .with_image_shrinker(Arc::new(crm_blob::ImageCrateShrinker))
-        .with_attachment_limits(config.settings.attachments.limits);
+        .with_attachment_limits(config.settings.attachments.limits)
+        .with_external_retry(config.settings.push_retry, config.settings.push_lease);
     let (shutdown, rx) = watch::channel(false);
     let crm = with_webhooks(&crm, &config.settings.webhooks);
     let crm = config.settings.search.wire(&crm, &config.database_url).map_err(StartError::Search)?;

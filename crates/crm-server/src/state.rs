@@ -25,9 +25,12 @@ pub struct Settings {
     pub reminder_interval: Duration,
     /// How long delivered outbox entries are kept (the delivery log's retention).
     pub outbox_keep: Duration,
-    /// When a failed external CRM push is tried again, and when it is declared dead.
+    /// When a failed external CRM push or create is tried again, and when it is declared
+    /// dead.
     pub push_retry: RetryPolicy,
-    /// How long a claimed push is leased to this replica before another may take it.
+    /// How long a claimed push is leased to this replica before another may take it; also
+    /// how long a request asking for an external create keeps it from the worker while it
+    /// makes the create itself.
     pub push_lease: Duration,
     /// How many pushes one delivery round claims at most.
     pub push_batch: u32,

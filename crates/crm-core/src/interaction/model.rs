@@ -7,10 +7,11 @@ use serde::{Deserialize, Serialize};
 
 use super::{Channel, Direction, InteractionAction, InteractionState};
 use crate::error::{FieldError, TransitionError, ValidationErrors, Validator};
-use crate::external::{ActivityPush, ExternalRef};
+use crate::external::{ActivityPush, ExternalRef, PendingExternalCreate};
 use crate::ids::{AgentId, CaseId, CustomerId, InteractionId, LeadId, NoteId, TenantId};
 use crate::text::{bounded_text, required_text};
 
+mod external_creates;
 mod record;
 
 pub use record::InteractionRecord;
@@ -156,6 +157,8 @@ pub struct Interaction {
     links: Vec<InteractionLink>,
     /// How many activity pushes it produced (keys them, INT-6).
     pushes: u32,
+    /// Creates in external CRMs asked for and not yet linked (INT-7).
+    external_creates: Vec<PendingExternalCreate>,
     /// Optimistic-concurrency version.
     version: u64,
 }
@@ -244,6 +247,12 @@ impl Interaction {
     /// How many activity pushes it produced (keys them, INT-6).
     pub fn pushes(&self) -> u32 {
         self.pushes
+    }
+
+    /// Creates in external CRMs asked for and not yet linked (INT-7): pending ones, and
+    /// refused ones with the remote's reason.
+    pub fn external_creates(&self) -> &[PendingExternalCreate] {
+        &self.external_creates
     }
 
     /// Optimistic-concurrency version.
@@ -601,6 +610,7 @@ impl NewInteraction {
             disposition_required,
             links: Vec::new(),
             pushes: 0,
+            external_creates: Vec::new(),
             version: 1,
         })
     }

@@ -1,9 +1,10 @@
-//! Durable delivery of external CRM pushes (INT-6, EXT-1): a worker step that claims due
-//! outbox entries, pushes each activity through the tenant's connector, and records the
-//! outcome. A remote outage loses nothing: the entry is retried with exponential backoff
+//! Durable delivery of external CRM writes (INT-6, INT-7, EXT-1): a worker step that claims
+//! due outbox entries, pushes each activity (or makes each create asked for during an
+//! interaction, then links it) through the tenant's connector, and records the outcome. A remote outage loses nothing: the entry is retried with exponential backoff
 //! (honouring the remote's `Retry-After`) until it succeeds or is declared dead, where it
 //! waits for a person to retry it. Remote idempotency (upsert by the push's key) makes a
-//! retry after an unacknowledged success harmless, so every push takes effect exactly once.
+//! retry after an unacknowledged success harmless, so every push takes effect exactly once;
+//! creates are keyed the same way ([`crate::external::ExternalCreate::key`]).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -79,9 +80,12 @@ pub struct DeliveryReport {
 }
 
 impl Crm {
-    /// Claims up to `limit` due external pushes (leased for `lease`) and delivers them.
+    /// Claims up to `limit` due external pushes and creates (leased for `lease`) and
+    /// delivers them. A create, once the remote record exists, is linked to its interaction
+    /// (and, on a call already wrapped up, gets the wrap-up's activity); one the remote
+    /// refuses is marked refused on the interaction.
     ///
-    /// Outcomes: success (the connector confirmed the remote activity exists) → delivered;
+    /// Outcomes: success (the connector confirmed the remote record exists) → delivered;
     /// a retryable failure (rate limit, transport, a write the remote did not confirm), an
     /// authentication failure (credentials may be fixed) or an unreadable answer (the remote
     /// may or may not have acted; the upsert makes a retry harmless) → retried later per
@@ -111,16 +115,7 @@ impl Crm {
                     report.delivered += 1;
                 }
                 Err(failure) => {
-                    let attempts = entry.attempts + 1;
-                    let retry_at = match &failure {
-                        Failure::Retry { retry_after, .. } => policy.next_attempt(
-                            attempts,
-                            self.clock.now(),
-                            *retry_after,
-                            entry.event.id.as_uuid().as_u128(),
-                        ),
-                        Failure::Dead(_) => None,
-                    };
+                    let retry_at = failure.retry_at(policy, entry.attempts + 1, self.clock.now(), entry.event.id);
                     self.store.mark_failed(entry.event.id, &failure.message(), retry_at).await?;
                     if retry_at.is_some() {
                         report.retried += 1;
@@ -138,38 +133,81 @@ impl Crm {
         connectors: &dyn ConnectorDirectory,
         entry: &OutboxEntry,
     ) -> std::result::Result<(), Failure> {
-        let EventKind::ActivityPushRequested { push } = &entry.event.kind else {
-            return Err(Failure::Dead(format!("{} is not an external push", entry.event.kind.name())));
+        let tenant = entry.event.tenant;
+        let connector = |system: ExternalSystem| {
+            connectors
+                .connector(tenant, system)
+                .ok_or_else(|| Failure::Dead(format!("no {system} connector is configured for this tenant")))
         };
-        let Some(crm) = connectors.connector(entry.event.tenant, push.target.system) else {
-            return Err(Failure::Dead(format!("no {} connector is configured for this tenant", push.target.system)));
-        };
-        match crm.push_activity(push).await {
-            Ok(_) => Ok(()),
-            Err(e) => Err(Failure::from(e)),
+        match &entry.event.kind {
+            EventKind::ActivityPushRequested { push } => match connector(push.target.system)?.push_activity(push).await {
+                Ok(_) => Ok(()),
+                Err(e) => Err(Failure::from(&e)),
+            },
+            EventKind::ExternalCreateRequested { interaction, system, key, request, .. } => {
+                let made = async { connector(*system)?.create(key, request).await.map_err(|e| Failure::from(&e)) };
+                match made.await {
+                    Ok(reference) => {
+                        self.link_external_create(tenant, None, *interaction, key, reference).await.map(drop).map_err(store_failure)
+                    }
+                    Err(Failure::Dead(reason)) => {
+                        self.refuse_external_create(tenant, None, *interaction, key, &reason)
+                            .await
+                            .map_err(store_failure)?;
+                        Err(Failure::Dead(reason))
+                    }
+                    Err(retry) => Err(retry),
+                }
+            }
+            other => Err(Failure::Dead(format!("{} is not an external write", other.name()))),
         }
     }
 }
 
+/// A store failure while recording a delivered create: retried soon (the remote create is
+/// keyed, so doing it again finds the same record).
+fn store_failure(e: crate::Error) -> Failure {
+    Failure::Retry { message: format!("the remote record exists but linking it failed: {e}"), retry_after: None }
+}
+
 /// Why a delivery failed, and whether to try again.
-enum Failure {
+pub(super) enum Failure {
+    /// Try again, not before the remote's `Retry-After` when it gave one.
     Retry { message: String, retry_after: Option<Duration> },
+    /// Retrying cannot help.
     Dead(String),
 }
 
 impl Failure {
-    fn message(&self) -> String {
+    pub(super) fn message(&self) -> String {
         match self {
             Failure::Retry { message, .. } | Failure::Dead(message) => message.clone(),
         }
     }
+
+    /// When to try again after the `attempts`-th failure of the entry `entry_id`; `None`:
+    /// dead.
+    pub(super) fn retry_at(
+        &self,
+        policy: &RetryPolicy,
+        attempts: u32,
+        now: DateTime<Utc>,
+        entry_id: crate::ids::EventId,
+    ) -> Option<DateTime<Utc>> {
+        match self {
+            Failure::Retry { retry_after, .. } => {
+                policy.next_attempt(attempts, now, *retry_after, entry_id.as_uuid().as_u128())
+            }
+            Failure::Dead(_) => None,
+        }
+    }
 }
 
-impl From<ConnectorError> for Failure {
-    fn from(e: ConnectorError) -> Self {
+impl From<&ConnectorError> for Failure {
+    fn from(e: &ConnectorError) -> Self {
         let message = e.explain();
         match e {
-            ConnectorError::RateLimited { retry_after, .. } => Failure::Retry { message, retry_after },
+            ConnectorError::RateLimited { retry_after, .. } => Failure::Retry { message, retry_after: *retry_after },
             ConnectorError::Transport { .. } | ConnectorError::Auth { .. } | ConnectorError::Decode { .. } => {
                 Failure::Retry { message, retry_after: None }
             }

@@ -69,7 +69,7 @@ pub use alerts::{ALERT_RULES_CACHE, VIP_FIELD};
 pub use attachments::NewAttachment;
 pub use audit::ChainReport;
 pub use delivery::{ConnectorDirectory, DeliveryReport, RetryPolicy};
-pub use external::ExternalLookup;
+pub use external::{ExternalCreation, ExternalLookup};
 pub use groups::{GroupPatch, Membership};
 pub use imports::CustomerImportCheck;
 pub use inbound_mail::{AUTO_REPLIES_PER_SENDER, AUTO_REPLY_WINDOW_HOURS, MailSimulation, MailSimulationResult};
@@ -115,7 +115,17 @@ pub struct Crm {
     search: Option<search::SearchWiring>,
     /// The public self-service search's rate limit per client (KNO-1).
     public_limiter: Arc<crate::rate_limit::RateLimiter>,
+    /// When a create in an external CRM that failed is tried again (INT-7).
+    external_retry: RetryPolicy,
+    /// How long the request asking for an external create keeps it from the worker while it
+    /// makes the create itself.
+    external_create_grace: chrono::Duration,
 }
+
+/// How long a request asking for an external create keeps it to itself, unless configured
+/// otherwise (longer than a connector call with its own retries, so the worker seldom
+/// repeats a create still under way; a repeat is harmless, the create being keyed).
+pub const DEFAULT_EXTERNAL_CREATE_GRACE_SECONDS: i64 = 60;
 
 /// The public search's burst per client, unless configured otherwise.
 pub const DEFAULT_PUBLIC_BURST: u32 = 30;
@@ -153,7 +163,19 @@ impl Crm {
                 DEFAULT_PUBLIC_BURST,
                 DEFAULT_PUBLIC_PER_MINUTE,
             )),
+            external_retry: RetryPolicy::default(),
+            external_create_grace: chrono::Duration::seconds(DEFAULT_EXTERNAL_CREATE_GRACE_SECONDS),
         }
+    }
+
+    /// The same use cases retrying a failed external create per `retry` (as the external
+    /// worker retries pushes), the asking request keeping its create from the worker for
+    /// `grace` (INT-7).
+    #[must_use]
+    pub fn with_external_retry(&self, retry: RetryPolicy, grace: std::time::Duration) -> Self {
+        let grace = chrono::Duration::from_std(grace)
+            .unwrap_or_else(|_| chrono::Duration::seconds(DEFAULT_EXTERNAL_CREATE_GRACE_SECONDS));
+        Self { external_retry: retry, external_create_grace: grace, ..self.clone() }
     }
 
     /// The same use cases limiting each public search client to `burst` requests at once

@@ -63,6 +63,11 @@ pub const EVENT_TYPES: &[EventType] = &[
     t("interaction.message_added", "message_added", "A message was added to a conversation."),
     t("interaction.script_run_finished", "script_run_finished", "An interactive script run reached its end."),
     t(
+        "interaction.external_create_refused",
+        "external_create_refused",
+        "An external CRM refused a record asked for during an interaction (the remote's reason is given).",
+    ),
+    t(
         "outbound.outcome_recorded",
         "outbound_outcome_recorded",
         "An outbound call-list attempt's outcome was recorded.",
@@ -113,11 +118,12 @@ pub fn event_type(name: &str) -> Option<&'static EventType> {
     EVENT_TYPES.iter().find(|t| t.name == name)
 }
 
-/// The webhook type of an event kind; `None` for internal events (external CRM pushes).
+/// The webhook type of an event kind; `None` for internal events (external CRM pushes and
+/// creates).
 /// A kind the catalogue does not list yet is named after its wire name (`a_b_c` → `a.b_c`),
 /// so a new event is never silently dropped.
 pub fn type_of(kind: &EventKind) -> Option<String> {
-    if matches!(kind, EventKind::ActivityPushRequested { .. }) {
+    if matches!(kind, EventKind::ActivityPushRequested { .. } | EventKind::ExternalCreateRequested { .. }) {
         return None;
     }
     let name = kind.name();

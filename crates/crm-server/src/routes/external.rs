@@ -2,12 +2,13 @@
 //! create a case, contact or lead there during an interaction, linked at once.
 
 use axum::extract::State;
+use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
 use crm_core::external::{ExternalCreate, ExternalRecord, ExternalRef, ExternalSystem};
 use crm_core::ids::InteractionId;
 use crm_core::interaction::Interaction;
-use crm_core::service::ExternalLookup;
+use crm_core::service::{ExternalCreation, ExternalLookup};
 
 use crate::auth::Auth;
 use crate::extract::{ApiJson, ApiPath, ApiQuery, IfMatch, Reply};
@@ -95,27 +96,54 @@ pub struct CreatedExternal {
     pub interaction: Interaction,
 }
 
-/// Creates a case, contact or lead in the tenant's external CRM during an interaction and
-/// links it at once (INT-7); `If-Match` carries the interaction's version.
+/// A create the remote could not take now: it waits in the outbox and is linked to the
+/// interaction once the remote record exists.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct QueuedExternal {
+    /// The create's idempotency key, as listed in the interaction's `external_creates`.
+    pub key: String,
+    /// Why it is not done yet: the remote's explanation (system, operation, vendor text).
+    pub reason: String,
+    /// When it is tried again (never before the remote's `Retry-After`).
+    pub retry_at: chrono::DateTime<chrono::Utc>,
+    /// The interaction, listing the pending create.
+    pub interaction: Interaction,
+}
+
+/// Creates a case, contact or lead in the tenant's external CRM during an interaction
+/// (INT-7); `If-Match` carries the interaction's version. The create goes through the
+/// durable outbox: 201 when the remote record exists and is linked; 202 when the remote is
+/// unavailable, rate-limited or answered unreadably: the create is retried by the external
+/// worker (honouring `Retry-After`) and linked as soon as the record exists, and a restart
+/// loses nothing. A refusal by the remote is a problem naming the system and its code (the
+/// interaction then lists the create as refused).
 #[utoipa::path(post, path = "/api/v1/interactions/{id}/external/{system}", tag = "external",
     request_body = ExternalCreate,
     params(("id" = uuid::Uuid, Path), ("system" = String, Path, description = "salesforce, dynamics or netsuite"),
         ("If-Match" = String, Header, description = "the interaction's ETag")),
-    responses((status = 201, body = CreatedExternal)))]
+    responses((status = 201, body = CreatedExternal), (status = 202, body = QueuedExternal)))]
 pub async fn create(
     State(st): State<AppState>,
     Auth(actor): Auth,
     ApiPath((id, raw)): ApiPath<(InteractionId, String)>,
     IfMatch(version): IfMatch,
     ApiJson(request): ApiJson<ExternalCreate>,
-) -> ApiResult<Reply<CreatedExternal>> {
+) -> ApiResult<Response> {
     let system = system(&raw)?;
-    let (reference, interaction) = st
+    let outcome = st
         .crm
         .create_external_record(&actor, &st.connectors, id, version, system, &request)
         .await
         .map_err(|e| ApiError::external(e, &format!("create {:?}", request.object()).to_lowercase(), true))?;
-    let v = interaction.version();
     let location = format!("/api/v1/interactions/{id}");
-    Ok(Reply::created(CreatedExternal { reference, interaction }, location).tagged(v))
+    Ok(match outcome {
+        ExternalCreation::Created { reference, interaction } => {
+            let v = interaction.version();
+            Reply::created(CreatedExternal { reference, interaction }, location).tagged(v).into_response()
+        }
+        ExternalCreation::Queued { key, reason, retry_at, interaction } => {
+            let v = interaction.version();
+            Reply::accepted(QueuedExternal { key, reason, retry_at, interaction }, location).tagged(v).into_response()
+        }
+    })
 }

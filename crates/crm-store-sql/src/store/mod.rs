@@ -44,7 +44,8 @@ use crate::connect::SqlStore;
 use crate::error::{db, map_db};
 use crate::sql::{col, exec, one, row_marks, text, to_doc, ts, uid};
 
-/// The statements writing `events` to the outbox (pending, due at their own time) and the
+/// The statements writing `events` to the outbox (pending, due at their own time or at
+/// [`crm_core::event::EventKind::first_attempt_at`]) and the
 /// write's pending audit entry (ADM-4, [`audit::audit_statement`]); none when there are no
 /// events. Every write with events runs them in its transaction, so every such write is
 /// audited with no code of its own.
@@ -68,7 +69,7 @@ fn outbox_statement(events: &[DomainEvent]) -> StoreResult<Option<(String, Vec<V
             text("pending"),
             Value::BigInt(Some(0)),
             Value::BigInt(Some(ts(e.at))),
-            Value::BigInt(Some(ts(e.at))),
+            Value::BigInt(Some(ts(e.kind.first_attempt_at(e.at)))),
             text(to_doc(e)?),
         ]);
     }

@@ -51,6 +51,8 @@ struct CrmState {
     pushes: Vec<ActivityPush>,
     calls: Vec<FakeOperation>,
     failures: VecDeque<(Option<FakeOperation>, ConnectorFailure)>,
+    /// Creates that take effect and then answer a transport failure (the answer is lost).
+    lost_create_answers: usize,
     next_id: u64,
 }
 
@@ -120,6 +122,12 @@ impl FakeExternalCrm {
             let make = make.clone();
             s.failures.push_back((operation, Box::new(make)));
         }
+    }
+
+    /// The next `n` creates take effect remotely, then fail with a transport error, as
+    /// when the answer is lost on the way back (a timeout after the remote committed).
+    pub fn lose_next_create_answers(&self, n: usize) {
+        self.lock().lost_create_answers += n;
     }
 
     /// What was created, in order, with the references handed out.
@@ -218,6 +226,10 @@ impl ExternalCrm for FakeExternalCrm {
         s.records.push(record);
         s.created.push((request.clone(), reference.clone()));
         s.keyed.insert(key.to_owned(), reference.clone());
+        if s.lost_create_answers > 0 {
+            s.lost_create_answers -= 1;
+            return Err(Self::transport_error());
+        }
         Ok(reference)
     }
 

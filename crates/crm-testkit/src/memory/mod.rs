@@ -289,7 +289,7 @@ impl State {
                     topic: event.kind.topic(),
                     status: OutboxStatus::Pending,
                     attempts: 0,
-                    next_attempt_at: event.at,
+                    next_attempt_at: event.kind.first_attempt_at(event.at),
                     last_error: None,
                 },
                 leased_until: None,

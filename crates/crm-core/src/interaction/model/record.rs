@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{Counterpart, Interaction, InteractionLink, InteractionNote, TranscriptMessage};
+use crate::external::PendingExternalCreate;
 use crate::ids::{AgentId, CustomerId, InteractionId, TenantId};
 use crate::interaction::{Channel, Direction, InteractionState};
 
@@ -58,6 +59,9 @@ pub struct InteractionRecord {
     pub links: Vec<InteractionLink>,
     /// How many activity pushes it produced (keys them, INT-6).
     pub pushes: u32,
+    /// Creates in external CRMs asked for and not yet linked (INT-7).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub external_creates: Vec<PendingExternalCreate>,
     /// Optimistic-concurrency version.
     pub version: u64,
 }
@@ -101,6 +105,7 @@ impl Interaction {
             disposition_required: r.disposition_required,
             links: r.links,
             pushes: r.pushes,
+            external_creates: r.external_creates,
             version: r.version,
         }
     }
@@ -130,6 +135,7 @@ impl Interaction {
             disposition_required: self.disposition_required,
             links: self.links,
             pushes: self.pushes,
+            external_creates: self.external_creates,
             version: self.version,
         }
     }
