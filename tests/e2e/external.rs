@@ -1,6 +1,7 @@
 //! External CRMs over HTTP (EXT-1, INT-6, INT-7): the screen-pop search in the tenant's
-//! external CRM, a contact created there during a call and linked at once, and the call's
-//! activity pushed to it exactly once after wrap-up; a remote failure is a 502/503 problem
+//! external CRM, a contact created there during a call and linked at once, a case asked for
+//! while the remote is down queued (202) and linked by the worker, and the call's activity
+//! pushed exactly once to each after wrap-up; a remote failure is a 502/503 problem
 //! naming the system and the operation, with the remote's `Retry-After` passed on.
 
 use std::sync::Arc;
@@ -103,10 +104,15 @@ async fn external_crm_search_create_and_push(backend: Backend) {
         .await
         .problem(422);
     assert_eq!(refused["errors"][0]["field"], "external.Company");
+    // The interaction lists the refused create (its version moved: read it again); it stays
+    // listed, so its key is never given to another create.
+    let read = api.get(&path).await;
+    let listed = read.expect(StatusCode::OK)["external_creates"].clone();
+    assert!(listed[0]["refused"].as_str().is_some_and(|r| r.contains("REQUIRED_FIELD_MISSING")), "{listed}");
     let created = api
         .post_if_match(
             &format!("{path}/external/salesforce"),
-            &accepted.etag(),
+            &read.etag(),
             &json!({"kind": "contact", "first_name": "Marie", "last_name": "Curie", "phone": "+33144270000"}),
         )
         .await;
@@ -115,26 +121,51 @@ async fn external_crm_search_create_and_push(backend: Backend) {
     answers("a created external record", Method::POST, &format!("{path}/external/salesforce"), 201, &body);
     let links = body["interaction"]["links"].as_array().expect("links").clone();
     assert!(links.iter().any(|l| l["target"]["type"] == "external"), "{links:?}");
-    api.post_if_match(
-        &format!("{path}/external/salesforce"),
-        &accepted.etag(),
-        &json!({"kind": "lead", "last_name": "X"}),
-    )
-    .await
-    .problem(412);
+    api.post_if_match(&format!("{path}/external/salesforce"), &read.etag(), &json!({"kind": "lead", "last_name": "X"}))
+        .await
+        .problem(412);
+    // The remote is down: the create is accepted, queued, and linked by the worker.
+    fake.fail_next(1, FakeExternalCrm::transport_error);
+    let queued = api
+        .post_if_match(
+            &format!("{path}/external/salesforce"),
+            &created.etag(),
+            &json!({"kind": "case", "subject": "Billing", "priority": "normal", "origin": "voice"}),
+        )
+        .await;
+    let pending = queued.expect(StatusCode::ACCEPTED);
+    answers("a queued external record", Method::POST, &format!("{path}/external/salesforce"), 202, &pending);
+    assert!(pending["reason"].as_str().is_some_and(|r| r.contains("injected transport failure")), "{pending}");
+    let key = pending["key"].as_str().expect("key").to_owned();
+    assert!(key.ends_with("-case-1"), "{key}");
+    assert_eq!(pending["interaction"]["external_creates"][1]["key"], key.as_str());
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let linked = loop {
+        let now = api.get(&path).await;
+        let body = now.expect(StatusCode::OK);
+        let cases =
+            body["links"].as_array().into_iter().flatten().filter(|l| l["target"]["reference"]["object"] == "case");
+        let left = body["external_creates"].as_array().map(Vec::len);
+        if cases.count() == 1 && left == Some(1) {
+            break now;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the queued case was never linked: {body}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(fake.created().iter().filter(|(_, r)| r.object == ExternalObject::Case).count(), 1);
 
-    let ended = api.post_if_match(&format!("{path}/actions"), &created.etag(), &json!({"action": "end"})).await;
+    let ended = api.post_if_match(&format!("{path}/actions"), &linked.etag(), &json!({"action": "end"})).await;
     let closed =
         api.post_if_match(&format!("{path}/actions"), &ended.etag(), &json!({"action": "complete_wrap_up"})).await;
     assert_eq!(closed.expect(StatusCode::OK)["state"], "closed");
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while fake.activities().is_empty() && tokio::time::Instant::now() < deadline {
+    while fake.activities().len() < 2 && tokio::time::Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
     let pushed = fake.activities();
-    assert_eq!(pushed.len(), 1, "the call's activity is pushed once: {pushed:?}");
-    assert_eq!(pushed[0].target.id, body["reference"]["id"].as_str().expect("id"));
+    assert_eq!(pushed.len(), 2, "the call's activity is pushed once to each linked record: {pushed:?}");
+    assert!(pushed.iter().any(|p| p.target.id == body["reference"]["id"].as_str().expect("id")));
     t.server.stop().await.expect("clean stop");
 }
 

@@ -521,9 +521,7 @@ impl EventKind {
     /// The worker that delivers it.
     pub fn topic(&self) -> Topic {
         match self {
-            EventKind::ActivityPushRequested { .. } | EventKind::ExternalCreateRequested { .. } => {
-                Topic::ExternalPush
-            }
+            EventKind::ActivityPushRequested { .. } | EventKind::ExternalCreateRequested { .. } => Topic::ExternalPush,
             _ => Topic::Notification,
         }
     }

@@ -13,9 +13,10 @@
 //! request_timeout_secs = 30
 //! reminder_interval_secs = 5
 //! outbox_keep_days = 7    # delivered events kept in the outbox's delivery log
+//! push_lease_secs = 60    # an external push or create left by a crashed call is retried after this
 //! audit_keep_days = 3650  # audit entries kept (default: for ever)
 //!
-//! [push_retry]            # external CRM pushes (defaults shown)
+//! [push_retry]            # external CRM pushes and creates (defaults shown)
 //! max_attempts = 12
 //! base_delay_secs = 5
 //! max_delay_secs = 3600
@@ -429,8 +430,12 @@ pub struct FileConfig {
     pub outbox_keep_days: Option<u32>,
     /// Days audit entries are kept (default: for ever).
     pub audit_keep_days: Option<u32>,
-    /// Retries of external CRM pushes.
+    /// Retries of external CRM pushes and creates.
     pub push_retry: Option<PushRetryFile>,
+    /// Seconds a claimed external push or create is leased to one worker, and how long a
+    /// request asking for an external create keeps it from the worker (default 60; 2 to
+    /// 3600): after a crash mid-call, the worker takes it over when this ends.
+    pub push_lease_secs: Option<u64>,
     /// A file holding the operator credential (see `GlobalArgs::operator_token`).
     pub operator_token_file: Option<PathBuf>,
     /// External CRM connectors, one per tenant and product.
@@ -721,6 +726,16 @@ impl Config {
                     None => defaults.outbox_keep,
                 },
                 push_retry,
+                push_lease: match file.push_lease_secs {
+                    Some(secs) if (2..=3600).contains(&secs) => Duration::from_secs(secs),
+                    Some(_) => {
+                        return Err(ConfigError::Invalid {
+                            key: "push_lease_secs",
+                            reason: "must be between 2 and 3600",
+                        });
+                    }
+                    None => defaults.push_lease,
+                },
                 database_connections: match args.database_connections.or(file.database_connections) {
                     Some(n) if DATABASE_CONNECTIONS.contains(&n) => n,
                     Some(_) => {
@@ -906,6 +921,21 @@ mod tests {
         std::fs::write(&path, "database_connections = 0\n").unwrap();
         let zero = Cli::parse_from(["crm-server", "--config", config]).config();
         assert!(matches!(zero, Err(ConfigError::Invalid { key: "database_connections", .. })), "{zero:?}");
+    }
+
+    #[test]
+    fn the_external_lease_is_read_and_bounded() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("crm.toml");
+        let config = path.to_str().unwrap();
+        let default = Cli::parse_from(["crm-server"]).config().unwrap();
+        assert_eq!(default.settings.push_lease, Duration::from_secs(60));
+        std::fs::write(&path, "push_lease_secs = 5\n").unwrap();
+        let from_file = Cli::parse_from(["crm-server", "--config", config]).config().unwrap();
+        assert_eq!(from_file.settings.push_lease, Duration::from_secs(5));
+        std::fs::write(&path, "push_lease_secs = 1\n").unwrap();
+        let short = Cli::parse_from(["crm-server", "--config", config]).config();
+        assert!(matches!(short, Err(ConfigError::Invalid { key: "push_lease_secs", .. })), "{short:?}");
     }
 
     #[test]

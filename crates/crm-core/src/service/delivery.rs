@@ -140,16 +140,19 @@ impl Crm {
                 .ok_or_else(|| Failure::Dead(format!("no {system} connector is configured for this tenant")))
         };
         match &entry.event.kind {
-            EventKind::ActivityPushRequested { push } => match connector(push.target.system)?.push_activity(push).await {
+            EventKind::ActivityPushRequested { push } => match connector(push.target.system)?.push_activity(push).await
+            {
                 Ok(_) => Ok(()),
                 Err(e) => Err(Failure::from(&e)),
             },
             EventKind::ExternalCreateRequested { interaction, system, key, request, .. } => {
                 let made = async { connector(*system)?.create(key, request).await.map_err(|e| Failure::from(&e)) };
                 match made.await {
-                    Ok(reference) => {
-                        self.link_external_create(tenant, None, *interaction, key, reference).await.map(drop).map_err(store_failure)
-                    }
+                    Ok(reference) => self
+                        .link_external_create(tenant, None, *interaction, key, reference)
+                        .await
+                        .map(drop)
+                        .map_err(store_failure),
                     Err(Failure::Dead(reason)) => {
                         self.refuse_external_create(tenant, None, *interaction, key, &reason)
                             .await

@@ -156,13 +156,20 @@ impl Crm {
         key: &str,
         reference: ExternalRef,
     ) -> Result<Option<Interaction>> {
-        self.change_for_external_create(tenant, interaction, |inter, now| {
-            let by = actor.map_or_else(|| requested_by(inter, key), |a| Some(a.agent))?;
-            let push = inter.complete_external_create(key, reference.clone(), by, now)?;
-            let target = LinkTarget::External { reference: reference.clone() };
-            let linked = EventKind::InteractionLinked { interaction, target };
-            Some(std::iter::once(linked).chain(push.map(|push| EventKind::ActivityPushRequested { push })).collect())
-        }, actor)
+        self.change_for_external_create(
+            tenant,
+            interaction,
+            |inter, now| {
+                let by = actor.map_or_else(|| requested_by(inter, key), |a| Some(a.agent))?;
+                let push = inter.complete_external_create(key, reference.clone(), by, now)?;
+                let target = LinkTarget::External { reference: reference.clone() };
+                let linked = EventKind::InteractionLinked { interaction, target };
+                Some(
+                    std::iter::once(linked).chain(push.map(|push| EventKind::ActivityPushRequested { push })).collect(),
+                )
+            },
+            actor,
+        )
         .await
     }
 
@@ -176,17 +183,22 @@ impl Crm {
         key: &str,
         reason: &str,
     ) -> Result<()> {
-        self.change_for_external_create(tenant, interaction, |inter, _| {
-            let system = inter.external_creates().iter().find(|p| p.key == key)?.system;
-            inter.refuse_external_create(key, reason).then(|| {
-                vec![EventKind::ExternalCreateRefused {
-                    interaction,
-                    system,
-                    key: key.to_owned(),
-                    reason: reason.to_owned(),
-                }]
-            })
-        }, actor)
+        self.change_for_external_create(
+            tenant,
+            interaction,
+            |inter, _| {
+                let system = inter.external_creates().iter().find(|p| p.key == key)?.system;
+                inter.refuse_external_create(key, reason).then(|| {
+                    vec![EventKind::ExternalCreateRefused {
+                        interaction,
+                        system,
+                        key: key.to_owned(),
+                        reason: reason.to_owned(),
+                    }]
+                })
+            },
+            actor,
+        )
         .await
         .map(drop)
     }

@@ -371,8 +371,7 @@ async fn a_refused_create_is_listed_refused_and_its_entry_is_dead() {
     assert!(dead.items[0].last_error.as_deref().is_some_and(|e| e.contains("LastName")));
     // Requeued by a person once the remote is fixed: created and linked.
     env.store.requeue(tenant, dead.items[0].event.id, crm_core::ports::Clock::now(&*env.clock)).await.unwrap();
-    let report =
-        env.crm.deliver_external_pushes(&dir, &instant_retries(), Duration::from_secs(60), 10).await.unwrap();
+    let report = env.crm.deliver_external_pushes(&dir, &instant_retries(), Duration::from_secs(60), 10).await.unwrap();
     assert_eq!(report.delivered, 1);
     let i = env.crm.get_interaction(&actor, i.id).await.unwrap();
     assert!(i.external_creates().is_empty());
