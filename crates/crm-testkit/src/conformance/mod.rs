@@ -216,6 +216,7 @@ macro_rules! store_conformance_tests {
             customer_with_definitions_equals_the_two_reads,
             events_are_written_with_their_writes,
             outbox_claims_lease_and_record_outcomes,
+            an_external_create_waits_for_its_requests_attempt,
             outbox_entries_are_claimed_by_one_worker_at_a_time,
             delivered_entries_are_pruned_after_their_retention,
             the_change_feed_gives_events_in_time_then_id_order,

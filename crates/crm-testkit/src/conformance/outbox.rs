@@ -119,6 +119,40 @@ async fn claim(ctx: &Ctx, now_minutes: i64, lease_minutes: i64) -> Vec<EventId> 
     claimed.into_iter().filter(|e| e.event.tenant == ctx.tenant()).map(|e| e.event.id).collect()
 }
 
+/// A create in an external CRM is first due when the request that asked for it stops
+/// trying it itself ([`EventKind::first_attempt_at`]): not claimed before, claimed after.
+pub async fn an_external_create_waits_for_its_requests_attempt(factory: &dyn StoreFactory) {
+    let mut ctx = Ctx::new(factory).await;
+    // Long ago, so our claims cannot lease the entries of other tests sharing the database.
+    ctx.now -= Duration::days(400);
+    let interaction = ctx.build_interaction(None);
+    let request = crm_core::external::ExternalCreate::Contact(crm_core::external::ExternalPerson {
+        last_name: "Attente".into(),
+        ..Default::default()
+    });
+    let mut asked = ctx.event(EventKind::ExternalCreateRequested {
+        interaction: interaction.id,
+        system: ExternalSystem::Salesforce,
+        key: format!("{}-contact-1", interaction.id),
+        request,
+        attempt_after: ctx.now + Duration::seconds(30),
+    });
+    asked.at = ctx.now;
+    ctx.store.insert_interaction(&interaction, std::slice::from_ref(&asked)).await.unwrap();
+    let listed = entry(&ctx, asked.id).await;
+    assert_eq!(listed.next_attempt_at, ctx.now + Duration::seconds(30));
+    assert_eq!(listed.topic, Topic::ExternalPush);
+    assert_eq!(listed.event, asked, "the request is stored whole");
+    let claim_at = |seconds: i64| {
+        let now = ctx.now + Duration::seconds(seconds);
+        ctx.store.claim_outbox(Topic::ExternalPush, now, now + Duration::minutes(1), 200)
+    };
+    let early = claim_at(10).await.unwrap();
+    assert!(early.iter().all(|e| e.event.id != asked.id), "not while the request may still be trying it");
+    let due = claim_at(31).await.unwrap();
+    assert!(due.iter().any(|e| e.event.id == asked.id), "the worker takes it over after");
+}
+
 /// Claims lease entries (oldest first, never handed out twice during the lease); failures
 /// count attempts and either reschedule or kill the entry; dead entries can be requeued;
 /// delivered entries are done.
