@@ -26,7 +26,7 @@ use crate::records::{
     case_body, contact_body, external_id, lead_body, link_field, phone_call_body, throttle_hook, to_connector_error,
     to_external,
 };
-use crate::suiteql::{Page, Table, email_queries, phone_queries};
+use crate::suiteql::{Page, Table, email_conditions, phone_conditions, search_query};
 use crate::system::SYSTEM;
 use crate::tba::{TbaAuth, TbaCredentials};
 
@@ -118,7 +118,9 @@ impl NetSuiteConnector {
             .await
     }
 
-    async fn suiteql(&self, table: Table, q: &str, out: &mut Vec<ExternalRecord>) -> Result<(), ConnectorError> {
+    /// Runs one search query ([`search_query`]) through its pages; each row is read as
+    /// the table it names.
+    async fn suiteql(&self, q: &str, out: &mut Vec<ExternalRecord>) -> Result<(), ConnectorError> {
         let limit = self.mapping.page_size.clamp(1, 1000);
         let body = json!({ "q": q });
         for page in 0..self.mapping.max_pages {
@@ -135,7 +137,7 @@ impl NetSuiteConnector {
                 return Err(to_connector_error(&answer, "suiteql", &[]));
             }
             let rows: Page = answer.json(SYSTEM)?;
-            out.extend(rows.items.iter().filter_map(|row| to_external(row, table, &self.mapping)));
+            out.extend(rows.items.iter().filter_map(|row| to_external(row, Table::of_row(row)?, &self.mapping)));
             if !rows.has_more {
                 break;
             }
@@ -169,8 +171,10 @@ impl ExternalCrm for NetSuiteConnector {
 
     async fn find_by_phone(&self, phone: &PhoneNumber) -> Result<Vec<ExternalRecord>, ConnectorError> {
         let mut out = Vec::new();
-        for (table, q) in phone_queries(&phone.written_forms(), phone.last_digits(PHONE_SUFFIX_DIGITS), &self.mapping) {
-            self.suiteql(table, &q, &mut out).await?;
+        let conditions =
+            phone_conditions(&phone.written_forms(), phone.last_digits(PHONE_SUFFIX_DIGITS), &self.mapping);
+        if let Some(q) = search_query(&conditions, &self.mapping) {
+            self.suiteql(&q, &mut out).await?;
         }
         // Keep the candidates whose stored numbers are this number by the core's rules.
         out.retain(|record| record.phones.iter().any(|written| phone.is_written_as(written)));
@@ -179,8 +183,8 @@ impl ExternalCrm for NetSuiteConnector {
 
     async fn find_by_email(&self, email: &EmailAddress) -> Result<Vec<ExternalRecord>, ConnectorError> {
         let mut out = Vec::new();
-        for (table, q) in email_queries(email.as_str()) {
-            self.suiteql(table, &q, &mut out).await?;
+        if let Some(q) = search_query(&email_conditions(email.as_str()), &self.mapping) {
+            self.suiteql(&q, &mut out).await?;
         }
         Ok(out)
     }

@@ -115,11 +115,47 @@ impl SalesforceConnector {
         format!("{instance}/services/data/{}", self.api_version)
     }
 
-    async fn soql_all(&self, soql: &str, out: &mut Vec<ExternalRecord>) -> Result<(), ConnectorError> {
-        let first = |client: &reqwest::Client, instance: &str| {
-            Ok(client.get(format!("{}/query/", self.api(instance))).query(&[("q", soql)]))
+    /// Several SOQL queries in ONE request (the Composite API, `POST /composite` with a GET
+    /// per query, `allOrNone: false`), so a screen pop's email search costs one call; a
+    /// query whose rows do not fit its first batch follows `nextRecordsUrl` on its own.
+    async fn soql_composite(&self, queries: &[String], out: &mut Vec<ExternalRecord>) -> Result<(), ConnectorError> {
+        let build = |client: &reqwest::Client, instance: &str| {
+            let mut subrequests = Vec::with_capacity(queries.len());
+            for (i, soql) in queries.iter().enumerate() {
+                let mut url = Url::parse(&format!("{}/query/", self.api(instance)))
+                    .map_err(|e| decode_error(SYSTEM, format!("instance_url: {e}")))?;
+                url.query_pairs_mut().append_pair("q", soql);
+                let path = format!("{}?{}", url.path(), url.query().unwrap_or_default());
+                subrequests.push(serde_json::json!({"method": "GET", "url": path, "referenceId": format!("q{i}")}));
+            }
+            let body = serde_json::json!({"allOrNone": false, "compositeRequest": subrequests});
+            Ok(client.post(format!("{}/composite", self.api(instance))).json(&body))
         };
-        let (mut answer, mut instance) = self.call(Idempotency::Idempotent, &first).await?;
+        let (answer, instance) = self.call(Idempotency::Idempotent, &build).await?;
+        if !answer.is_success() {
+            return Err(to_connector_error(&answer, "query"));
+        }
+        let composite: CompositeAnswer = answer.json(SYSTEM)?;
+        if composite.composite_response.len() != queries.len() {
+            return Err(decode_error(SYSTEM, "the composite answer does not answer every query"));
+        }
+        for sub in composite.composite_response {
+            let body = serde_json::to_vec(&sub.body).unwrap_or_default();
+            let status = reqwest::StatusCode::from_u16(sub.http_status_code)
+                .map_err(|_| decode_error(SYSTEM, "a composite answer with an invalid status"))?;
+            let part = RawResponse { status, headers: reqwest::header::HeaderMap::new(), body };
+            self.soql_pages(part, instance.clone(), out).await?;
+        }
+        Ok(())
+    }
+
+    /// The rows of a SOQL answer, following `nextRecordsUrl` up to the mapping's bound.
+    async fn soql_pages(
+        &self,
+        mut answer: RawResponse,
+        mut instance: String,
+        out: &mut Vec<ExternalRecord>,
+    ) -> Result<(), ConnectorError> {
         for page in 1.. {
             if !answer.is_success() {
                 return Err(to_connector_error(&answer, "query"));
@@ -192,6 +228,21 @@ fn is_api_version(v: &str) -> bool {
         if !a.is_empty() && !b.is_empty() && a.chars().chain(b.chars()).all(|c| c.is_ascii_digit()))
 }
 
+/// The Composite API's answer: one sub-answer per subrequest, in order.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CompositeAnswer {
+    composite_response: Vec<CompositeSubAnswer>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CompositeSubAnswer {
+    #[serde(default)]
+    body: serde_json::Value,
+    http_status_code: u16,
+}
+
 /// Whether an upsert failed only because `TaskSubtype` cannot be updated on an existing
 /// Task. The exact code is unverified \[U\]; we accept the codes Salesforce uses for
 /// non-updateable fields when they name `TaskSubtype`.
@@ -231,9 +282,7 @@ impl ExternalCrm for SalesforceConnector {
 
     async fn find_by_email(&self, email: &EmailAddress) -> Result<Vec<ExternalRecord>, ConnectorError> {
         let mut out = Vec::new();
-        for soql in email_queries(email.as_str(), self.mapping.search_limit) {
-            self.soql_all(&soql, &mut out).await?;
-        }
+        self.soql_composite(&email_queries(email.as_str(), self.mapping.search_limit), &mut out).await?;
         Ok(out)
     }
 

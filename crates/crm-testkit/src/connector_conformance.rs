@@ -108,9 +108,10 @@ pub trait ConnectorHarness: Send + Sync + Sized + 'static {
     /// typed it.
     fn seed_phone(fake: &mut Self::Fake, n: usize, written: &str);
 
-    /// How many API requests a phone search makes when every table fits one page: what a
-    /// screen pop with external search costs per system (docs/benchmarks.md).
-    fn phone_search_requests() -> usize;
+    /// How many API requests a phone or email search makes when every table fits one
+    /// page: what a screen pop with external search costs per system (docs/benchmarks.md;
+    /// the target is one).
+    fn search_requests() -> usize;
 
     /// An activity push the fake accepts, with `key` as its external key.
     fn activity(key: &str) -> ActivityPush;
@@ -171,7 +172,7 @@ macro_rules! connector_conformance_tests {
             creating_twice_with_one_key_leaves_one_record,
             a_slow_answer_times_out_as_transport,
             an_expired_token_is_renewed_once_and_the_call_retried,
-            a_token_expiring_in_the_middle_of_a_search_is_renewed_once,
+            a_token_expiring_during_a_search_is_renewed_once,
             a_token_refused_after_renewal_is_an_auth_error,
             a_malformed_answer_is_a_decode_error,
             a_push_answered_with_broken_json_is_not_a_delivery,
@@ -268,7 +269,7 @@ pub async fn a_phone_search_finds_five_written_forms_and_no_other_number<H: Conn
     let mut names: Vec<&str> = found.iter().map(|r| r.name.as_str()).collect();
     names.sort_unstable();
     assert_eq!(names, ["Form 0", "Form 1", "Form 2", "Form 3", "Form 4"], "{found:?}");
-    assert_eq!(harness.observed().api_requests - before, H::phone_search_requests(), "requests of one phone search");
+    assert_eq!(harness.observed().api_requests - before, H::search_requests(), "requests of one phone search");
 }
 
 /// A search (idempotent) is sent again after a 503.
@@ -377,16 +378,19 @@ pub async fn an_expired_token_is_renewed_once_and_the_call_retried<H: ConnectorH
     assert_eq!(harness.observed().tokens_issued, 2);
 }
 
-/// A token that expires between the requests of one multi-request search (the second
-/// request meets the 401) is renewed once and the search completes.
-pub async fn a_token_expiring_in_the_middle_of_a_search_is_renewed_once<H: ConnectorHarness>() {
+/// A token that expires during an email search is renewed once and the search completes,
+/// in the vendor's known number of requests plus the one sent again. Where a search takes
+/// several requests the token expires between them (the second meets the 401).
+pub async fn a_token_expiring_during_a_search_is_renewed_once<H: ConnectorHarness>() {
     let harness = Running::<H>::start(http_settings(TIMEOUT_MS)).await;
     let email = EmailAddress::parse("nobody@example.com").unwrap();
     let before = harness.observed().api_requests;
     harness.crm.find_by_email(&email).await.expect("an unfaulted email search");
     let requests = harness.observed().api_requests - before;
-    assert!(requests >= 2, "an email search reads more than one table");
-    harness.inject(CommonFault::SlowMs(0));
+    assert_eq!(requests, H::search_requests(), "requests of one email search");
+    if requests >= 2 {
+        harness.inject(CommonFault::SlowMs(0));
+    }
     harness.inject(CommonFault::ExpireTokens);
     let before = harness.observed().api_requests;
     harness.crm.find_by_email(&email).await.expect("the search survives the expiry");

@@ -47,7 +47,7 @@ impl ConnectorHarness for Environment {
     }
 
     /// One query per table: contacts, leads, accounts.
-    fn phone_search_requests() -> usize {
+    fn search_requests() -> usize {
         3
     }
 

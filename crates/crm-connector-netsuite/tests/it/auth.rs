@@ -66,11 +66,18 @@ async fn tba_requests_carry_a_verified_hmac_sha256_signature_and_fresh_nonces() 
     let fake = account().await;
     let crm = connector(tba_config(&fake.uri()));
     assert_eq!(crm.find_by_email(&email()).await.unwrap().len(), 1);
+    {
+        let state = fake.state();
+        assert_eq!(state.tokens.minted, 0);
+        // One SuiteQL call (customers and contacts together), verified.
+        assert_eq!(state.tba_checked, 1);
+        assert_eq!(state.nonces.len(), 1);
+    }
+    // A second search signs with a fresh nonce.
+    assert_eq!(crm.find_by_email(&email()).await.unwrap().len(), 1);
     let state = fake.state();
-    assert_eq!(state.tokens.minted, 0);
-    // Two SuiteQL calls (customer, contact), each verified with a distinct nonce.
     assert_eq!(state.tba_checked, 2);
-    assert_eq!(state.nonces.len(), 2);
+    assert_eq!(state.nonces.len(), 2, "a distinct nonce per request");
     assert!(state.seen[0].headers["authorization"].starts_with("OAuth realm=\"1234567_SB1\""));
 }
 

@@ -47,8 +47,8 @@ impl ConnectorHarness for Account {
     }
 
     /// One SuiteQL query per table: customers, contacts.
-    fn phone_search_requests() -> usize {
-        2
+    fn search_requests() -> usize {
+        1
     }
 
     fn activity(key: &str) -> ActivityPush {

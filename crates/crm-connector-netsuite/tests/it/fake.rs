@@ -361,6 +361,27 @@ fn matches(row: &Value, condition: &str) -> bool {
     })
 }
 
+/// A row as a SELECT list reads it: `col` (absent when the row has none: SuiteQL leaves
+/// empty columns out), `'text' AS name`, `NULL AS name` (left out).
+fn project(row: &Value, items: &[&str]) -> Value {
+    let mut out = serde_json::Map::new();
+    for item in items {
+        match item.split_once(" AS ") {
+            Some((value, name)) => {
+                if let Some(text) = value.strip_prefix('\'').and_then(|v| v.strip_suffix('\'')) {
+                    out.insert(name.trim().to_owned(), json!(text));
+                }
+            }
+            None => {
+                if let Some(value) = row.get(item.trim()) {
+                    out.insert(item.trim().to_owned(), value.clone());
+                }
+            }
+        }
+    }
+    Value::Object(out)
+}
+
 fn suiteql(state: &mut State, request: &Request, body: &Value) -> ResponseTemplate {
     if header(request, "prefer").as_deref() != Some("transient") {
         return ns_error(400, "Bad Request", "INVALID_PARAMETER", "Prefer: transient is required for SuiteQL", None);
@@ -373,12 +394,23 @@ fn suiteql(state: &mut State, request: &Request, body: &Value) -> ResponseTempla
         return ns_error(400, "Bad Request", "INVALID_PARAMETER", "offset must be a multiple of limit", Some("offset"));
     }
     let q = body.get("q").and_then(Value::as_str).unwrap_or_default();
-    let (Some(from), Some(filter)) = (q.find(" FROM "), q.find(" WHERE ")) else {
-        return ns_error(400, "Bad Request", "INVALID_PARAMETER", "unsupported query", None);
-    };
-    let table = q[from + 6..filter].trim();
-    let rows: Vec<Value> =
-        state.tables.get(table).into_iter().flatten().filter(|r| matches(r, &q[filter + 7..])).cloned().collect();
+    let mut rows: Vec<Value> = Vec::new();
+    let mut width = None;
+    for branch in q.split(" UNION ALL ") {
+        let (Some(select), Some(from), Some(filter)) =
+            (branch.strip_prefix("SELECT "), branch.find(" FROM "), branch.find(" WHERE "))
+        else {
+            return ns_error(400, "Bad Request", "INVALID_PARAMETER", "unsupported query", None);
+        };
+        let items: Vec<&str> = select[..from - 7].split(", ").collect();
+        if *width.get_or_insert(items.len()) != items.len() {
+            return ns_error(400, "Bad Request", "INVALID_PARAMETER", "UNION branches select different columns", None);
+        }
+        let table = branch[from + 6..filter].trim();
+        for row in state.tables.get(table).into_iter().flatten().filter(|r| matches(r, &branch[filter + 7..])) {
+            rows.push(project(row, &items));
+        }
+    }
     let total = rows.len();
     let items: Vec<Value> = rows
         .into_iter()

@@ -43,7 +43,7 @@ impl ConnectorHarness for Org {
         fake.seed("Contact", &id, json!({"Name": format!("Form {n}"), "Phone": written}));
     }
 
-    fn phone_search_requests() -> usize {
+    fn search_requests() -> usize {
         1
     }
 

@@ -14,6 +14,7 @@ use crm_testkit::fake_api::{
     FakeApi, FakeServer, Faults, Injected, Meeting, Seen, Tokens, VendorSpelling, delayed, unix_now,
 };
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use reqwest::Url;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use wiremock::{Request, ResponseTemplate};
@@ -80,7 +81,17 @@ impl State {
 }
 
 fn error(status: u16, code: &str, message: &str, fields: &[&str]) -> ResponseTemplate {
-    ResponseTemplate::new(status).set_body_json(json!([{"message": message, "errorCode": code, "fields": fields}]))
+    let (status, body) = error_value(status, code, message, fields);
+    ResponseTemplate::new(status).set_body_json(body)
+}
+
+fn error_value(status: u16, code: &str, message: &str, fields: &[&str]) -> (u16, Value) {
+    (status, json!([{"message": message, "errorCode": code, "fields": fields}]))
+}
+
+/// An answer as a status and a JSON body (what the Composite API nests).
+fn answer((status, body): (u16, Value)) -> ResponseTemplate {
+    ResponseTemplate::new(status).set_body_json(body)
 }
 
 fn digits(s: &str) -> String {
@@ -253,11 +264,12 @@ fn route(state: &mut State, request: &Request, rest: &str, body: &Value) -> Resp
     let segments: Vec<&str> = rest.split('/').collect();
     match (method, segments.as_slice()) {
         ("GET", ["search", ""]) => search(state, &query_param(request, "q").unwrap_or_default()),
-        ("GET", ["query", ""]) => query(state, &query_param(request, "q").unwrap_or_default()),
+        ("GET", ["query", ""]) => answer(query(state, &query_param(request, "q").unwrap_or_default())),
         ("GET", ["query", cursor]) => match state.cursors.remove(*cursor) {
-            Some(rows) => page(state, rows),
+            Some(rows) => answer(page(state, rows)),
             None => error(400, "INVALID_QUERY_LOCATOR", "invalid query locator", &[]),
         },
+        ("POST", ["composite"]) => composite(state, body),
         ("POST", ["sobjects", object, ""]) => create(state, object, body),
         ("PATCH", ["sobjects", "Task", field, key]) => upsert_task(state, field, &decode(key), body),
         ("PATCH", ["sobjects", object, field, key]) => upsert_record(state, object, field, &decode(key), body),
@@ -308,10 +320,38 @@ fn search(state: &State, sosl: &str) -> ResponseTemplate {
     ResponseTemplate::new(200).set_body_json(json!({ "searchRecords": hits }))
 }
 
-fn query(state: &mut State, soql: &str) -> ResponseTemplate {
-    let Some(from) = soql.find(" FROM ") else { return error(400, "MALFORMED_QUERY", "no FROM", &[]) };
+/// The Composite API (`POST /composite`): each subrequest a GET of `…/query/?q=…`, answered
+/// in order as `{body, httpHeaders, httpStatusCode, referenceId}`; at most 25.
+fn composite(state: &mut State, body: &Value) -> ResponseTemplate {
+    let Some(requests) = body["compositeRequest"].as_array() else {
+        return error(400, "JSON_PARSER_ERROR", "compositeRequest is required", &[]);
+    };
+    if requests.is_empty() || requests.len() > 25 {
+        return error(400, "INVALID_BATCH_REQUEST", "between 1 and 25 subrequests", &[]);
+    }
+    let mut answers = Vec::new();
+    for sub in requests {
+        let url = sub["url"].as_str().unwrap_or_default();
+        let (status, body) = match (sub["method"].as_str(), Url::parse(&format!("http://x{url}"))) {
+            (Some("GET"), Ok(parsed)) if api_path(parsed.path()).as_deref() == Some("query/") => {
+                let q = parsed.query_pairs().find(|(k, _)| k == "q").map(|(_, v)| v.into_owned());
+                query(state, &q.unwrap_or_default())
+            }
+            _ => error_value(400, "NOT_FOUND", "unsupported subrequest", &[]),
+        };
+        answers.push(
+            json!({"body": body, "httpHeaders": {}, "httpStatusCode": status, "referenceId": sub["referenceId"]}),
+        );
+    }
+    ResponseTemplate::new(200).set_body_json(json!({"compositeResponse": answers}))
+}
+
+fn query(state: &mut State, soql: &str) -> (u16, Value) {
+    let Some(from) = soql.find(" FROM ") else { return error_value(400, "MALFORMED_QUERY", "no FROM", &[]) };
     let object: String = soql[from + 6..].chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
-    let Some(at) = soql.find("WHERE Email = '") else { return error(400, "MALFORMED_QUERY", "unsupported", &[]) };
+    let Some(at) = soql.find("WHERE Email = '") else {
+        return error_value(400, "MALFORMED_QUERY", "unsupported", &[]);
+    };
     // The literal ends at the first unescaped quote.
     let mut literal = String::new();
     let mut chars = soql[at + 15..].chars();
@@ -324,7 +364,7 @@ fn query(state: &mut State, soql: &str) -> ResponseTemplate {
             }
             Some('\'') => break,
             Some(c) => literal.push(c),
-            None => return error(400, "MALFORMED_QUERY", "unterminated literal", &[]),
+            None => return error_value(400, "MALFORMED_QUERY", "unterminated literal", &[]),
         }
     }
     let rows: Vec<Value> = state
@@ -337,7 +377,7 @@ fn query(state: &mut State, soql: &str) -> ResponseTemplate {
     page(state, rows)
 }
 
-fn page(state: &mut State, mut rows: Vec<Value>) -> ResponseTemplate {
+fn page(state: &mut State, mut rows: Vec<Value>) -> (u16, Value) {
     let total = rows.len();
     let rest = if rows.len() > state.query_page_size { rows.split_off(state.query_page_size) } else { Vec::new() };
     let mut answer = json!({"totalSize": total, "done": rest.is_empty(), "records": rows});
@@ -347,7 +387,7 @@ fn page(state: &mut State, mut rows: Vec<Value>) -> ResponseTemplate {
         answer["nextRecordsUrl"] = json!(format!("/services/data/v62.0/query/{cursor}"));
         state.cursors.insert(cursor, rest);
     }
-    ResponseTemplate::new(200).set_body_json(answer)
+    (200, answer)
 }
 
 fn create(state: &mut State, object: &str, body: &Value) -> ResponseTemplate {

@@ -62,8 +62,25 @@ async fn find_by_email_queries_contacts_and_leads_case_insensitively() {
     let ids: Vec<_> = found.iter().map(|r| r.reference.id.as_str()).collect();
     assert_eq!(ids, ["003A", "00QA"]);
     let seen = fake.state().seen.clone();
-    let queries: Vec<String> = seen.iter().map(|s| s.query_param("q").unwrap_or_default().to_owned()).collect();
-    insta::assert_snapshot!("soql_email_queries", queries.join("\n"));
+    assert_eq!(seen.len(), 1, "ONE request for both tables: {seen:?}");
+    assert_eq!((seen[0].method.as_str(), seen[0].path.as_str()), ("POST", "/services/data/v62.0/composite"));
+    assert_eq!(seen[0].body["allOrNone"], false);
+    insta::assert_snapshot!("soql_email_queries", composite_queries(&seen[0]).join("\n"));
+}
+
+/// The SOQL of each subrequest of a Composite API request, decoded.
+fn composite_queries(seen: &crm_testkit::fake_api::Seen) -> Vec<String> {
+    let subrequests = seen.body["compositeRequest"].as_array().cloned().unwrap_or_default();
+    subrequests
+        .iter()
+        .map(|sub| {
+            assert_eq!(sub["method"], "GET");
+            let url = reqwest::Url::parse(&format!("http://x{}", sub["url"].as_str().unwrap_or_default()))
+                .expect("a subrequest path");
+            assert_eq!(url.path(), "/services/data/v62.0/query/");
+            url.query_pairs().find(|(k, _)| k == "q").map(|(_, v)| v.into_owned()).unwrap_or_default()
+        })
+        .collect()
 }
 
 #[tokio::test]
@@ -74,7 +91,7 @@ async fn quotes_in_an_email_are_escaped_in_soql() {
     let found = crm.find_by_email(&email).await.unwrap();
     assert_eq!(found.len(), 1);
     let seen = fake.state().seen.clone();
-    let decoded = seen[0].query_param("q").unwrap_or_default();
+    let decoded = composite_queries(&seen[0]).join("\n");
     assert!(decoded.contains("WHERE Email = 'o\\'brien@example.com'"), "{decoded}");
 }
 
