@@ -48,7 +48,7 @@ impl ConnectorHarness for Environment {
 
     /// One query per table: contacts, leads, accounts.
     fn search_requests() -> usize {
-        3
+        1
     }
 
     fn activity(key: &str) -> ActivityPush {

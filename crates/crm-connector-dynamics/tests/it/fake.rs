@@ -1,7 +1,7 @@
 //! A fake Dataverse environment and Entra ID token endpoint on `wiremock`, copying the
 //! spec (§2, §5): client-credentials tokens with `scope=<environment>/.default`, bearer
 //! checks (401, empty body, `WWW-Authenticate`), the OData headers, a `$filter` subset
-//! (`eq`, `or`, `contains`), paging with `odata.maxpagesize` and `@odata.nextLink`,
+//! (`eq`, `or`, `contains`), `$batch` of those queries (`multipart/mixed`), paging with `odata.maxpagesize` and `@odata.nextLink`,
 //! creates answering 204 + `OData-EntityId` (201 with `Prefer: return=representation`),
 //! PATCH upsert semantics with `If-Match`/`If-None-Match` (phonecalls, and creates of
 //! contacts, leads, accounts and incidents on a client-chosen key), reads by key, and fault
@@ -58,6 +58,19 @@ pub(crate) struct State {
     pub cursors: HashMap<String, (String, Vec<Value>)>,
     pub next_cursor: u32,
     pub seen: Vec<Seen>,
+    /// The GETs received inside `$batch` requests, in order.
+    pub batched: Vec<BatchedGet>,
+}
+
+/// A GET received inside a `$batch`.
+#[derive(Clone, Debug)]
+pub(crate) struct BatchedGet {
+    /// The URL's path.
+    pub path: String,
+    /// The query's pairs, decoded, in order.
+    pub query: Vec<(String, String)>,
+    /// The part's headers, names in lower case.
+    pub headers: HashMap<String, String>,
 }
 
 /// The fake service: its state is [`State`].
@@ -69,8 +82,12 @@ impl State {
     }
 }
 
+fn odata_error_body(code: &str, message: &str) -> Value {
+    json!({"error": {"code": code, "message": message}})
+}
+
 fn odata_error(status: u16, code: &str, message: &str) -> ResponseTemplate {
-    ResponseTemplate::new(status).set_body_json(json!({"error": {"code": code, "message": message}}))
+    ResponseTemplate::new(status).set_body_json(odata_error_body(code, message))
 }
 
 fn key_of(set: &str) -> &'static str {
@@ -269,6 +286,7 @@ fn route(state: &mut State, request: &Request, rest: &str, body: &Value) -> Resp
     }
     match (method, rest) {
         ("GET", set @ ("contacts" | "leads" | "accounts")) => query(state, request, set),
+        ("POST", "$batch") => batch(state, request),
         ("POST", set @ ("contacts" | "leads" | "accounts" | "incidents")) => create(state, request, set, body),
         _ => odata_error(404, "0x8006088a", "Resource not found for the segment"),
     }
@@ -278,8 +296,8 @@ fn not_exist(table: &str, id: impl std::fmt::Display) -> ResponseTemplate {
     odata_error(404, "0x80040217", &format!("{table} With Id = {id} Does Not Exist"))
 }
 
-fn page_size(request: &Request) -> usize {
-    header(request, "prefer")
+fn page_size(prefer: Option<&str>) -> usize {
+    prefer
         .and_then(|p| {
             p.split(',').find_map(|part| part.trim().strip_prefix("odata.maxpagesize=").and_then(|n| n.parse().ok()))
         })
@@ -315,12 +333,27 @@ fn unquote(literal: &str) -> String {
 }
 
 fn query(state: &mut State, request: &Request, set: &str) -> ResponseTemplate {
-    let params: HashMap<String, String> =
-        request.url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+    let (status, body, applied) = query_answer(state, &request.url, header(request, "prefer"), set);
+    let mut template = ResponseTemplate::new(status).set_body_json(body);
+    if let Some(applied) = applied {
+        template = template.insert_header("Preference-Applied", applied.as_str());
+    }
+    template
+}
+
+/// A `$filter` query on `set` as `url` and `prefer` ask: status, body and the
+/// `Preference-Applied` value, if any.
+fn query_answer(
+    state: &mut State,
+    url: &reqwest::Url,
+    prefer: Option<String>,
+    set: &str,
+) -> (u16, Value, Option<String>) {
+    let params: HashMap<String, String> = url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
     let rows: Vec<Value> = if let Some(token) = params.get("$skiptoken") {
         match state.cursors.remove(token) {
             Some((_, rows)) => rows,
-            None => return odata_error(400, "0x80040203", "invalid skip token"),
+            None => return (400, odata_error_body("0x80040203", "invalid skip token"), None),
         }
     } else {
         let filter = params.get("$filter").cloned().unwrap_or_default();
@@ -333,7 +366,7 @@ fn query(state: &mut State, request: &Request, set: &str) -> ResponseTemplate {
             .cloned()
             .collect()
     };
-    let size = page_size(request);
+    let size = page_size(prefer.as_deref());
     let mut rows = rows;
     let rest = if rows.len() > size { rows.split_off(size) } else { Vec::new() };
     let value: Vec<Value> = rows
@@ -350,11 +383,82 @@ fn query(state: &mut State, request: &Request, set: &str) -> ResponseTemplate {
         answer["@odata.nextLink"] = json!(format!("{}/api/data/v9.2/{set}?$skiptoken={token}", state.uri));
         state.cursors.insert(token, (set.to_owned(), rest));
     }
-    let mut template = ResponseTemplate::new(200).set_body_json(answer);
-    if size != 5000 {
-        template = template.insert_header("Preference-Applied", format!("odata.maxpagesize={size}").as_str());
+    (200, answer, (size != 5000).then(|| format!("odata.maxpagesize={size}")))
+}
+
+/// `POST $batch` (`multipart/mixed`) of GET queries: each part an `application/http`
+/// request on this environment, answered by an `application/http` response in a
+/// `multipart/mixed` answer, in order; a part that is not a supported GET is a 400 part.
+fn batch(state: &mut State, request: &Request) -> ResponseTemplate {
+    let content_type = header(request, "content-type").unwrap_or_default();
+    let Some(boundary) = content_type
+        .strip_prefix("multipart/mixed; boundary=")
+        .or_else(|| content_type.strip_prefix("multipart/mixed;boundary="))
+    else {
+        return odata_error(400, "0x80048d19", "a $batch is multipart/mixed with a boundary");
+    };
+    let body = String::from_utf8_lossy(&request.body).into_owned();
+    let delimiter = format!("--{boundary}");
+    if !body.trim_end().ends_with(&format!("{delimiter}--")) {
+        return odata_error(400, "0x80048d19", "the $batch body does not close its boundary");
     }
-    template
+    let mut answer = String::new();
+    let out = "batchresponse_fake";
+    for part in body.split(delimiter.as_str()).skip(1).filter(|p| !p.starts_with("--")) {
+        let (status, json) = match batch_part(state, part) {
+            Ok((status, json)) => (status, json),
+            Err(message) => (400, odata_error_body("0x80048d19", &message)),
+        };
+        let reason = if status == 200 { "OK" } else { "Bad Request" };
+        answer.push_str(&format!(
+            "--{out}\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\n\
+             HTTP/1.1 {status} {reason}\r\nContent-Type: application/json; odata.metadata=minimal\r\nOData-Version: 4.0\r\n\r\n{json}\r\n"
+        ));
+    }
+    answer.push_str(&format!("--{out}--\r\n"));
+    ResponseTemplate::new(200)
+        .insert_header("Content-Type", format!("multipart/mixed; boundary={out}").as_str())
+        .insert_header("OData-Version", "4.0")
+        .set_body_raw(answer.into_bytes(), &format!("multipart/mixed; boundary={out}"))
+}
+
+/// One part of a `$batch`: its GET, checked and run.
+fn batch_part(state: &mut State, part: &str) -> Result<(u16, Value), String> {
+    let part = part.trim_start_matches(['\r', '\n']);
+    let (head, http) = part.split_once("\r\n\r\n").ok_or("a part without headers")?;
+    if !head.lines().any(|l| l.eq_ignore_ascii_case("Content-Type: application/http")) {
+        return Err("a part that is not application/http".into());
+    }
+    let mut lines = http.split("\r\n");
+    let request_line = lines.next().unwrap_or_default();
+    let mut words = request_line.split(' ');
+    let (Some("GET"), Some(url), Some("HTTP/1.1")) = (words.next(), words.next(), words.next()) else {
+        return Err(format!("unsupported request line {request_line:?}"));
+    };
+    let headers: HashMap<String, String> = lines
+        .take_while(|l| !l.is_empty())
+        .filter_map(|l| l.split_once(':').map(|(k, v)| (k.trim().to_lowercase(), v.trim().to_owned())))
+        .collect();
+    if headers.get("accept").map(String::as_str) != Some("application/json") {
+        return Err("a part without Accept: application/json".into());
+    }
+    let url = reqwest::Url::parse(url).map_err(|e| e.to_string())?;
+    let set = url
+        .path()
+        .strip_prefix("/api/data/v9.2/")
+        .filter(|set| matches!(*set, "contacts" | "leads" | "accounts"))
+        .ok_or("an unsupported entity set")?
+        .to_owned();
+    if !url.as_str().starts_with(&state.uri) {
+        return Err("a part addressed to another environment".into());
+    }
+    state.batched.push(BatchedGet {
+        path: url.path().to_owned(),
+        query: url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect(),
+        headers: headers.clone(),
+    });
+    let (status, body, _) = query_answer(state, &url, headers.get("prefer").cloned(), &set);
+    Ok((status, body))
 }
 
 /// Checks every `…@odata.bind` of a body against the stored rows.

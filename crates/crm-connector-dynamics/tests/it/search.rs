@@ -1,4 +1,4 @@
-//! `$filter` searches across contacts, leads and accounts, with paging.
+//! `$filter` searches across contacts, leads and accounts in one `$batch`, with paging.
 
 use crm_core::customer::{EmailAddress, PhoneNumber};
 use crm_core::external::ExternalObject;
@@ -27,19 +27,22 @@ async fn find_by_phone_filters_phone_columns_of_each_table() {
     );
 
     let seen = fake.state().seen.clone();
-    let first = &seen[0];
-    assert_eq!(first.path, "/api/data/v9.2/contacts");
-    for (name, value) in [
-        ("odata-maxversion", "4.0"),
-        ("odata-version", "4.0"),
-        ("accept", "application/json"),
-        ("if-none-match", "null"),
-    ] {
+    assert_eq!(seen.len(), 1, "ONE request for the three tables: {seen:?}");
+    assert_eq!((seen[0].method.as_str(), seen[0].path.as_str()), ("POST", "/api/data/v9.2/$batch"));
+    assert!(seen[0].headers["content-type"].starts_with("multipart/mixed; boundary=batch_"));
+    for (name, value) in [("odata-maxversion", "4.0"), ("odata-version", "4.0"), ("accept", "application/json")] {
+        assert_eq!(seen[0].headers.get(name).map(String::as_str), Some(value), "{name}");
+    }
+    let batched = fake.state().batched.clone();
+    let paths: Vec<&str> = batched.iter().map(|b| b.path.as_str()).collect();
+    assert_eq!(paths, ["/api/data/v9.2/contacts", "/api/data/v9.2/leads", "/api/data/v9.2/accounts"]);
+    let first = &batched[0];
+    for (name, value) in [("accept", "application/json"), ("if-none-match", "null")] {
         assert_eq!(first.headers.get(name).map(String::as_str), Some(value), "{name}");
     }
     assert!(first.headers["prefer"].contains("odata.maxpagesize=50"));
     let queries: Vec<String> =
-        seen.iter().map(|s| s.query.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("&")).collect();
+        batched.iter().map(|s| s.query.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("&")).collect();
     insta::assert_snapshot!("phone_filters", queries.join("\n"));
 }
 
@@ -50,7 +53,7 @@ async fn find_by_email_escapes_quotes_and_ignores_case() {
     let email = EmailAddress::parse("o'bryan@example.com").unwrap();
     let found = crm.find_by_email(&email).await.unwrap();
     assert_eq!(found.len(), 1);
-    let filter = fake.state().seen[0].query.iter().find(|(k, _)| k == "$filter").map(|(_, v)| v.clone()).unwrap();
+    let filter = fake.state().batched[0].query.iter().find(|(k, _)| k == "$filter").map(|(_, v)| v.clone()).unwrap();
     assert_eq!(filter, "emailaddress1 eq 'o''bryan@example.com'");
 }
 
