@@ -307,6 +307,7 @@ pub fn target_of(kind: &EventKind) -> AuditTarget {
         EventKind::DispositionWritten { code } => t("disposition", code),
         EventKind::QueueWritten { queue } => t("queue", queue),
         EventKind::TenantUpdated { tenant, .. } => t("tenant", tenant),
+        EventKind::ConnectorWritten { system, .. } | EventKind::ConnectorDeleted { system } => t("connector", system),
         #[allow(unreachable_patterns)]
         other => generic_target(other),
     }

@@ -483,6 +483,19 @@ pub enum EventKind {
         /// Changed fields.
         fields: Vec<String>,
     },
+    /// The tenant's connector to an external CRM was configured or changed through the API
+    /// (ADM-3, EXT-1); its secrets are in no event.
+    ConnectorWritten {
+        /// The product.
+        system: crate::external::ExternalSystem,
+        /// The connector's new version.
+        version: u64,
+    },
+    /// The tenant's connector to an external CRM configured through the API was removed.
+    ConnectorDeleted {
+        /// The product.
+        system: crate::external::ExternalSystem,
+    },
 }
 
 /// Which worker delivers an event.
@@ -592,6 +605,8 @@ impl EventKind {
             EventKind::CustomFieldDeleted { .. } => "custom_field_deleted",
             EventKind::DispositionWritten { .. } => "disposition_written",
             EventKind::QueueWritten { .. } => "queue_written",
+            EventKind::ConnectorWritten { .. } => "connector_written",
+            EventKind::ConnectorDeleted { .. } => "connector_deleted",
             EventKind::TenantUpdated { .. } => "tenant_updated",
         }
     }

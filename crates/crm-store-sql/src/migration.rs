@@ -23,6 +23,7 @@ mod m0029_outbound_links;
 mod m0034_roles;
 mod m0035_mailbox_positions;
 mod m0036_attachment_originals;
+mod m0037_connectors;
 
 /// Every migration of the store, in order.
 #[derive(Debug)]
@@ -62,6 +63,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0034_roles::TenantRoles),
             Box::new(m0035_mailbox_positions::MailboxPositions),
             Box::new(m0036_attachment_originals::AttachmentOriginals),
+            Box::new(m0037_connectors::Connectors),
         ]
     }
 }

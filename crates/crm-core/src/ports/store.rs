@@ -737,6 +737,7 @@ pub trait Store:
     + super::ContactStore
     + super::CaseCatalogueStore
     + super::RoleStore
+    + super::ConnectorStore
     + super::MailboxStore
     + std::fmt::Debug
 {
@@ -770,6 +771,7 @@ impl<T> Store for T where
         + super::ContactStore
         + super::CaseCatalogueStore
         + super::RoleStore
+        + super::ConnectorStore
         + super::MailboxStore
         + std::fmt::Debug
 {

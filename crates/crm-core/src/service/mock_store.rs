@@ -52,6 +52,7 @@ pub(super) struct MockStore {
     pub(super) contacts: crate::ports::contacts::MockContactStore,
     pub(super) case_catalogue: crate::ports::case_catalogue::MockCaseCatalogueStore,
     pub(super) roles: crate::ports::roles::MockRoleStore,
+    pub(super) connectors: crate::ports::connectors::MockConnectorStore,
     pub(super) mailboxes: crate::ports::mailbox::MockMailboxStore,
 }
 
@@ -1199,6 +1200,30 @@ impl crate::ports::RoleStore for MockStore {
         events: &[DomainEvent],
     ) -> StoreResult<()> {
         self.roles.delete_role(tenant, id, expected_version, events).await
+    }
+}
+
+#[async_trait]
+impl crate::ports::ConnectorStore for MockStore {
+    async fn put_connector(
+        &self,
+        connector: &crate::ports::StoredConnector,
+        expected_version: Option<u64>,
+        events: &[DomainEvent],
+    ) -> StoreResult<()> {
+        self.connectors.put_connector(connector, expected_version, events).await
+    }
+    async fn delete_connector(
+        &self,
+        tenant: TenantId,
+        system: crate::external::ExternalSystem,
+        expected_version: u64,
+        events: &[DomainEvent],
+    ) -> StoreResult<()> {
+        self.connectors.delete_connector(tenant, system, expected_version, events).await
+    }
+    async fn all_connectors(&self) -> StoreResult<Vec<crate::ports::StoredConnector>> {
+        self.connectors.all_connectors().await
     }
 }
 

@@ -111,6 +111,12 @@ pub const EVENT_TYPES: &[EventType] = &[
         "The tenant changed: settings, name or suspension (the changed fields are listed).",
     ),
     t("webhook.disabled", "webhook_disabled", "A webhook subscription was disabled after failing too long."),
+    t(
+        "connector.written",
+        "connector_written",
+        "The tenant's connector to an external CRM was configured or changed (never its secrets).",
+    ),
+    t("connector.deleted", "connector_deleted", "The tenant's connector to an external CRM was removed."),
 ];
 
 /// The catalogue's entry of a type name.

@@ -8,6 +8,7 @@ pub(crate) mod audit;
 mod card;
 mod case;
 mod case_catalogue;
+mod connectors;
 mod console;
 pub(crate) mod contacts;
 mod custom_fields;

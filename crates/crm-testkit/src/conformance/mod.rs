@@ -31,6 +31,7 @@ mod case_catalogue;
 mod case_lists;
 mod cases;
 mod concurrency;
+mod connectors;
 mod console;
 mod contacts;
 mod conversations;
@@ -87,6 +88,7 @@ pub use case_catalogue::*;
 pub use case_lists::*;
 pub use cases::*;
 pub use concurrency::*;
+pub use connectors::*;
 pub use console::*;
 pub use contacts::*;
 pub use conversations::*;
@@ -217,6 +219,7 @@ macro_rules! store_conformance_tests {
             events_are_written_with_their_writes,
             outbox_claims_lease_and_record_outcomes,
             an_external_create_waits_for_its_requests_attempt,
+            connectors_are_written_with_versions_per_tenant_and_product,
             outbox_entries_are_claimed_by_one_worker_at_a_time,
             delivered_entries_are_pruned_after_their_retention,
             the_change_feed_gives_events_in_time_then_id_order,

@@ -15,6 +15,7 @@ mod attachments;
 mod audit;
 mod case_catalogue;
 mod cases;
+mod connectors;
 mod console;
 mod contacts;
 mod custom_fields;
@@ -157,6 +158,8 @@ pub(crate) struct State {
     pub(crate) case_lists: BTreeMap<(TenantId, crm_core::case::CaseListKind, String), crm_core::case::CaseListEntry>,
     /// The tenant-defined roles, by id (ADM-2).
     pub(crate) roles: BTreeMap<crm_core::ids::RoleId, crm_core::access::TenantRole>,
+    /// Connectors configured through the API, by tenant and product.
+    pub(crate) connectors: BTreeMap<(TenantId, crm_core::external::ExternalSystem), crm_core::ports::StoredConnector>,
     /// The poll positions of mailboxes, by (tenant, account) (CAS-8).
     pub(crate) mailboxes: BTreeMap<(TenantId, String), crm_core::ports::MailboxPosition>,
 }
