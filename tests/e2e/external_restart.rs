@@ -22,8 +22,8 @@ use crate::helpers::{Api, Backend, TestDb};
 use crate::on_both_backends;
 use crate::process::{ServerProcess, free_port, server_binary};
 
-const CLIENT_ID: &str = "3MVG9restart";
-const CLIENT_SECRET: &str = "restart-very-secret";
+pub(crate) const CLIENT_ID: &str = "3MVG9restart";
+pub(crate) const CLIENT_SECRET: &str = "restart-very-secret";
 const ACCESS_TOKEN: &str = "00Dfake!AR.restart";
 
 /// What the fake Salesforce holds: records by `(sobject, key)`, and whether it keeps its
@@ -35,9 +35,10 @@ struct Org {
     hold_answers: bool,
 }
 
+/// A fake Salesforce org (also used by `admin_connectors`).
 #[derive(Clone)]
-struct FakeSalesforce {
-    server: Arc<MockServer>,
+pub(crate) struct FakeSalesforce {
+    pub(crate) server: Arc<MockServer>,
     org: Arc<Mutex<Org>>,
 }
 
@@ -101,8 +102,34 @@ impl Respond for Upsert {
     }
 }
 
+/// `POST /composite` of SOQL queries (the email search): no rows for any of them.
+struct Composite;
+
+impl Respond for Composite {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        no_rows_for_each_query(request)
+    }
+}
+
+/// The Composite API's answer to a request of SOQL queries when none has a row.
+pub(crate) fn no_rows_for_each_query(request: &Request) -> ResponseTemplate {
+    {
+        let body: Value = serde_json::from_slice(&request.body).unwrap_or_default();
+        let answers: Vec<Value> = body["compositeRequest"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|sub| {
+                json!({"body": {"totalSize": 0, "done": true, "records": []}, "httpHeaders": {},
+                       "httpStatusCode": 200, "referenceId": sub["referenceId"]})
+            })
+            .collect();
+        ResponseTemplate::new(200).set_body_json(json!({"compositeResponse": answers}))
+    }
+}
+
 impl FakeSalesforce {
-    async fn start() -> Self {
+    pub(crate) async fn start() -> Self {
         let server = Arc::new(MockServer::start().await);
         let fake = Self { server: server.clone(), org: Arc::default() };
         Mock::given(method("POST"))
@@ -113,6 +140,11 @@ impl FakeSalesforce {
         Mock::given(method("PATCH"))
             .and(path_regex(r"^/services/data/v\d+\.\d/sobjects/(Contact|Task)/[A-Za-z_]+__c/[^/]+$"))
             .respond_with(Upsert { org: fake.org.clone() })
+            .mount(&server)
+            .await;
+        Mock::given(method("POST"))
+            .and(path_regex(r"^/services/data/v\d+\.\d/composite$"))
+            .respond_with(Composite)
             .mount(&server)
             .await;
         Mock::given(method("GET"))

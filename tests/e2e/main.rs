@@ -6,6 +6,7 @@
 mod helpers;
 
 mod admin_api;
+mod admin_connectors;
 mod agent_day;
 mod api_surface;
 mod attachments;

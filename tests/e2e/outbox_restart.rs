@@ -179,6 +179,22 @@ impl Respond for Query {
     }
 }
 
+/// `POST /composite` of SOQL queries (the connection test's email search): no rows for
+/// each when up, 503 when down.
+struct Composite {
+    mode: Arc<Mutex<Mode>>,
+}
+
+impl Respond for Composite {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        if *self.mode.lock().expect("mode") == Mode::Down {
+            return ResponseTemplate::new(503)
+                .set_body_json(json!([{"message": "The server is unavailable", "errorCode": "SERVER_UNAVAILABLE"}]));
+        }
+        crate::external_restart::no_rows_for_each_query(request)
+    }
+}
+
 impl FakeSalesforce {
     async fn start(mode: Mode) -> Self {
         let server = MockServer::start().await;
@@ -195,6 +211,11 @@ impl FakeSalesforce {
         Mock::given(method("PATCH"))
             .and(path_regex(r"^/services/data/v\d+\.\d/sobjects/Task/Interaction_Id__c/[^/]+$"))
             .respond_with(TaskUpsert { mode: fake.mode.clone(), tasks: fake.tasks.clone() })
+            .mount(&fake.server)
+            .await;
+        Mock::given(method("POST"))
+            .and(path_regex(r"^/services/data/v\d+\.\d/composite$"))
+            .respond_with(Composite { mode: fake.mode.clone() })
             .mount(&fake.server)
             .await;
         Mock::given(method("GET"))

@@ -22,9 +22,9 @@ use crate::idempotency::idempotency;
 use crate::metrics::track;
 use crate::problem::{Problem, ProblemKind};
 use crate::routes::{
-    admin, attachments, audit, case_lists, cases, contacts, custom_fields, customers, events, external, groups,
-    guidance, inbound_mail, interactions, knowledge, mail, messages, operator, outbound, outbox, passwords, public,
-    responses, roles, sla, sla_report, tasks, webhooks,
+    admin, attachments, audit, case_lists, cases, connectors, contacts, custom_fields, customers, events, external,
+    groups, guidance, inbound_mail, interactions, knowledge, mail, messages, operator, outbound, outbox, passwords,
+    public, responses, roles, sla, sla_report, tasks, webhooks,
 };
 use crate::state::AppState;
 
@@ -133,8 +133,9 @@ fn build_api() -> (Router<AppState>, OpenApi) {
         .routes(routes!(events::incoming_call))
         .routes(routes!(external::search))
         .routes(routes!(external::create))
-        .routes(routes!(outbox::connectors))
-        .routes(routes!(external::test_connection))
+        .routes(routes!(connectors::list))
+        .routes(routes!(connectors::put, connectors::delete))
+        .routes(routes!(connectors::test))
         .routes(routes!(outbox::list))
         .routes(routes!(outbox::requeue))
         .merge(attachment_routes())

@@ -14,6 +14,7 @@
 //! reminder_interval_secs = 5
 //! outbox_keep_days = 7    # delivered events kept in the outbox's delivery log
 //! push_lease_secs = 60    # an external push or create left by a crashed call is retried after this
+//! secrets_key_file = "/etc/crm/secrets.key"  # seals connectors configured through the API (or CRM_SECRETS_KEY)
 //! audit_keep_days = 3650  # audit entries kept (default: for ever)
 //!
 //! [push_retry]            # external CRM pushes and creates (defaults shown)
@@ -438,6 +439,9 @@ pub struct FileConfig {
     pub push_lease_secs: Option<u64>,
     /// A file holding the operator credential (see `GlobalArgs::operator_token`).
     pub operator_token_file: Option<PathBuf>,
+    /// A file holding the key that seals secrets at rest (32 bytes in base64; see
+    /// `crate::secrets`); `CRM_SECRETS_KEY` gives it too, and wins.
+    pub secrets_key_file: Option<PathBuf>,
     /// External CRM connectors, one per tenant and product.
     #[serde(default)]
     pub connectors: Vec<RawConnector>,
@@ -691,6 +695,21 @@ impl Config {
         if operator_token.as_ref().is_some_and(|t| t.len() < 16) {
             return Err(ConfigError::Invalid { key: "operator_token", reason: "must be at least 16 characters" });
         }
+        let secrets_key =
+            match (std::env::var("CRM_SECRETS_KEY").ok(), &file.secrets_key_file) {
+                (Some(text), _) => Some(crate::secrets::SecretsKey::from_base64(&text).map_err(|_| {
+                    ConfigError::Invalid { key: "CRM_SECRETS_KEY", reason: "must be 32 bytes in base64" }
+                })?),
+                (None, Some(path)) => {
+                    let text = std::fs::read_to_string(path)
+                        .map_err(|source| ConfigError::Read { path: path.clone(), source })?;
+                    Some(crate::secrets::SecretsKey::from_base64(&text).map_err(|_| ConfigError::Invalid {
+                        key: "secrets_key_file",
+                        reason: "must hold 32 bytes in base64",
+                    })?)
+                }
+                (None, None) => None,
+            };
         let listen_default: SocketAddr =
             DEFAULT_LISTEN.parse().unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 8080)));
         Ok(Self {
@@ -747,6 +766,7 @@ impl Config {
                     None => defaults.database_connections,
                 },
                 operator_token_hash: operator_token.as_deref().map(crate::auth::hash_token),
+                secrets_key,
                 attachments: crate::blobs::AttachmentSettings::resolve(file.attachments, &|name| {
                     std::env::var(name).ok()
                 })

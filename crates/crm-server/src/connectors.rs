@@ -166,42 +166,96 @@ pub fn parse(
     let mut specs: Vec<ConnectorSpec> = Vec::with_capacity(raw.len());
     for (index, RawConnector(table)) in raw.iter().enumerate() {
         let fail = |reason: String| ConnectorConfigError { index, reason };
-        let table = toml::Value::Table(table.clone());
-        let mut view = redact(&table);
-        let entry: Entry = resolve(table, env, "")
-            .map_err(fail)?
-            .try_into()
-            .map_err(|e: toml::de::Error| fail(e.message().to_owned()))?;
-        let system: ExternalSystem = entry.system.parse().map_err(|e: crm_core::FieldError| fail(e.reason))?;
-        let present = [
-            ("salesforce", entry.salesforce.is_some()),
-            ("dynamics", entry.dynamics.is_some()),
-            ("netsuite", entry.netsuite.is_some()),
-        ];
-        let own = match system {
-            ExternalSystem::Salesforce => "salesforce",
-            ExternalSystem::Dynamics => "dynamics",
-            ExternalSystem::NetSuite => "netsuite",
-        };
-        if let Some((other, _)) = present.iter().find(|(name, set)| *set && *name != own) {
-            return Err(fail(format!("system is {own} but a [connectors.{other}] table is given")));
+        let table = resolve(toml::Value::Table(table.clone()), env, "").map_err(fail)?;
+        let spec = parse_entry(table).map_err(fail)?;
+        if specs.iter().any(|s| s.tenant == spec.tenant && s.system == spec.system) {
+            return Err(fail(format!("tenant {} already has a {} connector", spec.tenant, spec.system)));
         }
-        let config = match (system, entry.salesforce, entry.dynamics, entry.netsuite) {
-            (ExternalSystem::Salesforce, Some(c), _, _) => SystemConfig::Salesforce(c),
-            (ExternalSystem::Dynamics, _, Some(c), _) => SystemConfig::Dynamics(c),
-            (ExternalSystem::NetSuite, _, _, Some(c)) => SystemConfig::NetSuite(c),
-            _ => return Err(fail(format!("a [connectors.{own}] table is required"))),
-        };
-        let tenant = TenantId::from(entry.tenant);
-        if specs.iter().any(|s| s.tenant == tenant && s.system == system) {
-            return Err(fail(format!("tenant {tenant} already has a {own} connector")));
-        }
-        // The view shows the product's settings only, under stable keys.
-        let settings = view.get_mut(own).map(serde_json::Value::take).unwrap_or_default();
-        view = settings;
-        specs.push(ConnectorSpec { tenant, system, config, view });
+        specs.push(spec);
     }
     Ok(specs)
+}
+
+/// Parses a connector configured through the API: `settings` is the product's table (the
+/// keys of `[connectors.<system>]`) as JSON. References to the server's environment or
+/// files (`{ env = … }`, `{ file = … }`) are refused: an administrator of a tenant must not
+/// read the server's secrets.
+///
+/// # Errors
+/// The reason, naming the setting where it can.
+pub fn parse_api(
+    tenant: TenantId,
+    system: ExternalSystem,
+    settings: &serde_json::Value,
+) -> Result<ConnectorSpec, String> {
+    let value = toml::Value::try_from(settings).map_err(|e| format!("settings: {e}"))?;
+    if let Some(at) = first_reference(&value, "") {
+        return Err(format!(
+            "settings.{at}: references to the server's environment or files are only read from its configuration file"
+        ));
+    }
+    let mut table = toml::Table::new();
+    table.insert("tenant".into(), toml::Value::String(tenant.to_string()));
+    table.insert("system".into(), toml::Value::String(system.as_str().into()));
+    table.insert(system.as_str().into(), value);
+    parse_entry(toml::Value::Table(table))
+}
+
+/// Where the first `{ env = … }` or `{ file = … }` table of `value` is.
+fn first_reference(value: &toml::Value, at: &str) -> Option<String> {
+    match value {
+        toml::Value::Table(t) if t.len() == 1 && (t.contains_key("env") || t.contains_key("file")) => {
+            Some(at.to_owned())
+        }
+        toml::Value::Table(t) => t.iter().find_map(|(k, v)| {
+            let path = if at.is_empty() { k.clone() } else { format!("{at}.{k}") };
+            first_reference(v, &path)
+        }),
+        toml::Value::Array(a) => a.iter().enumerate().find_map(|(i, v)| first_reference(v, &format!("{at}[{i}]"))),
+        _ => None,
+    }
+}
+
+/// One entry (references already resolved): its tenant, product and configuration, and
+/// the product's settings redacted.
+fn parse_entry(table: toml::Value) -> Result<ConnectorSpec, String> {
+    let mut view = redact(&table);
+    let entry: Entry = table.try_into().map_err(|e: toml::de::Error| e.message().to_owned())?;
+    let system: ExternalSystem = entry.system.parse().map_err(|e: crm_core::FieldError| e.reason)?;
+    let present = [
+        ("salesforce", entry.salesforce.is_some()),
+        ("dynamics", entry.dynamics.is_some()),
+        ("netsuite", entry.netsuite.is_some()),
+    ];
+    let own = system.as_str();
+    if let Some((other, _)) = present.iter().find(|(name, set)| *set && *name != own) {
+        return Err(format!("system is {own} but a [connectors.{other}] table is given"));
+    }
+    let config = match (system, entry.salesforce, entry.dynamics, entry.netsuite) {
+        (ExternalSystem::Salesforce, Some(c), _, _) => SystemConfig::Salesforce(c),
+        (ExternalSystem::Dynamics, _, Some(c), _) => SystemConfig::Dynamics(c),
+        (ExternalSystem::NetSuite, _, _, Some(c)) => SystemConfig::NetSuite(c),
+        _ => return Err(format!("a [connectors.{own}] table is required")),
+    };
+    // The view shows the product's settings only, under stable keys.
+    let settings = view.get_mut(own).map(serde_json::Value::take).unwrap_or_default();
+    view = settings;
+    Ok(ConnectorSpec { tenant: TenantId::from(entry.tenant), system, config, view })
+}
+
+/// Builds the connector of `spec`; `clock` dates its signed assertions.
+///
+/// # Errors
+/// A configuration the connector refuses (a bad URL, an unreadable key …).
+pub fn build_one(
+    spec: SystemConfig,
+    clock: &Arc<dyn Clock>,
+) -> Result<Arc<dyn ExternalCrm>, crm_connector_http::ConfigError> {
+    Ok(match spec {
+        SystemConfig::Salesforce(c) => Arc::new(SalesforceConnector::new(c, clock.clone())?),
+        SystemConfig::Dynamics(c) => Arc::new(DynamicsConnector::new(c, clock.clone())?),
+        SystemConfig::NetSuite(c) => Arc::new(NetSuiteConnector::new(c, clock.clone())?),
+    })
 }
 
 /// A configured connector as administrators see it.
@@ -210,9 +264,15 @@ pub struct ConnectorView {
     /// The product: `salesforce`, `dynamics` or `netsuite`.
     #[schema(value_type = String)]
     pub system: ExternalSystem,
-    /// The connector's settings from the configuration, every secret shown as `[redacted]`.
+    /// The connector's settings, every secret shown as `[redacted]`.
     #[schema(value_type = Object)]
     pub settings: serde_json::Value,
+    /// Where it is configured: `file` (the server's configuration file, changed there) or
+    /// `api` (`PUT /api/v1/admin/connectors/{system}`).
+    pub source: String,
+    /// Its version (`api` only): the `If-Match` of a change or a delete.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<u64>,
 }
 
 /// The connectors of a server: a directory by tenant and product, and their redacted views.
@@ -222,6 +282,8 @@ pub struct Connectors {
     views: Arc<Vec<(TenantId, ConnectorView)>>,
     /// The configured connectors, for their metrics.
     built: Arc<Vec<(TenantId, Arc<dyn ExternalCrm>)>>,
+    /// The connectors configured through the API, when the server has a secrets key.
+    api: Option<Arc<crate::api_connectors::ApiConnectors>>,
 }
 
 impl std::fmt::Debug for Connectors {
@@ -247,7 +309,7 @@ impl Connectors {
 
     /// Connectors from a directory (embedders and tests); no administration view.
     pub fn from_directory(directory: Arc<dyn ConnectorDirectory>) -> Self {
-        Self { directory: Some(directory), views: Arc::default(), built: Arc::default() }
+        Self { directory: Some(directory), views: Arc::default(), built: Arc::default(), api: None }
     }
 
     /// Builds the connectors of the configuration; `clock` dates their signed assertions.
@@ -263,34 +325,64 @@ impl Connectors {
         let mut built = Vec::with_capacity(specs.len());
         for (index, spec) in specs.into_iter().enumerate() {
             let fail = |e: crm_connector_http::ConfigError| ConnectorConfigError { index, reason: e.to_string() };
-            let connector: Arc<dyn ExternalCrm> = match spec.config {
-                SystemConfig::Salesforce(c) => Arc::new(SalesforceConnector::new(c, clock.clone()).map_err(fail)?),
-                SystemConfig::Dynamics(c) => Arc::new(DynamicsConnector::new(c, clock.clone()).map_err(fail)?),
-                SystemConfig::NetSuite(c) => Arc::new(NetSuiteConnector::new(c, clock.clone()).map_err(fail)?),
-            };
+            let connector = build_one(spec.config, clock).map_err(fail)?;
             tracing::info!(tenant = %spec.tenant, system = %spec.system, "external crm connector configured");
             built.push((spec.tenant, connector.clone()));
             map.insert((spec.tenant, spec.system), connector);
-            views.push((spec.tenant, ConnectorView { system: spec.system, settings: spec.view }));
+            views.push((
+                spec.tenant,
+                ConnectorView { system: spec.system, settings: spec.view, source: "file".into(), version: None },
+            ));
         }
-        Ok(Self { directory: Some(Arc::new(StaticDirectory(map))), views: Arc::new(views), built: Arc::new(built) })
+        Ok(Self {
+            directory: Some(Arc::new(StaticDirectory(map))),
+            views: Arc::new(views),
+            built: Arc::new(built),
+            api: None,
+        })
+    }
+
+    /// The same connectors, and those configured through the API (sealed with `key`).
+    #[must_use]
+    pub fn with_api(mut self, api: Arc<crate::api_connectors::ApiConnectors>) -> Self {
+        self.api = Some(api);
+        self
+    }
+
+    /// The connectors configured through the API, when the server can hold them.
+    pub fn api(&self) -> Option<&Arc<crate::api_connectors::ApiConnectors>> {
+        self.api.as_ref()
+    }
+
+    /// Whether `tenant`'s connector to `system` comes from the configuration file.
+    pub fn in_file(&self, tenant: TenantId, system: ExternalSystem) -> bool {
+        self.views.iter().any(|(t, v)| *t == tenant && v.system == system)
     }
 
     /// Whether any directory is wired (the push worker runs only then).
     pub fn is_configured(&self) -> bool {
-        self.directory.is_some()
+        self.directory.is_some() || self.api.is_some()
+    }
+
+    /// Every built connector: the file's, then the API's.
+    fn every(&self) -> Vec<(TenantId, Arc<dyn ExternalCrm>)> {
+        let mut all: Vec<(TenantId, Arc<dyn ExternalCrm>)> = self.built.iter().cloned().collect();
+        if let Some(api) = &self.api {
+            all.extend(api.built());
+        }
+        all
     }
 
     /// The API allowance each configured connector's remote last reported as used.
     pub fn api_usage(&self) -> Vec<(TenantId, ExternalSystem, ApiUsage)> {
-        self.built.iter().filter_map(|(tenant, c)| c.api_usage().map(|u| (*tenant, c.system(), u))).collect()
+        self.every().iter().filter_map(|(tenant, c)| c.api_usage().map(|u| (*tenant, c.system(), u))).collect()
     }
 
     /// Tests every configured connector once (their credentials and screen-pop reads) and
     /// logs each outcome, so a bad secret shows at start-up; a failure does not stop the
     /// server (the remote may only be down for now).
     pub async fn check_all(&self) {
-        for (tenant, connector) in self.built.iter() {
+        for (tenant, connector) in &self.every() {
             let system = connector.system();
             match connector.check_connection().await {
                 Ok(()) => tracing::info!(%tenant, %system, "external crm connection checked"),
@@ -301,15 +393,25 @@ impl Connectors {
         }
     }
 
-    /// The connectors configured for `tenant`, secrets redacted.
+    /// The connectors configured for `tenant`, secrets redacted: the file's, then the
+    /// API's, each by product.
     pub fn views(&self, tenant: TenantId) -> Vec<ConnectorView> {
-        self.views.iter().filter(|(t, _)| *t == tenant).map(|(_, v)| v.clone()).collect()
+        let mut views: Vec<ConnectorView> =
+            self.views.iter().filter(|(t, _)| *t == tenant).map(|(_, v)| v.clone()).collect();
+        if let Some(api) = &self.api {
+            views.extend(api.views(tenant).into_iter().filter(|v| !self.in_file(tenant, v.system)));
+        }
+        views
     }
 }
 
 impl ConnectorDirectory for Connectors {
+    /// The file's connector first (the file wins), then the API's.
     fn connector(&self, tenant: TenantId, system: ExternalSystem) -> Option<Arc<dyn ExternalCrm>> {
-        self.directory.as_ref().and_then(|d| d.connector(tenant, system))
+        self.directory
+            .as_ref()
+            .and_then(|d| d.connector(tenant, system))
+            .or_else(|| self.api.as_ref().and_then(|a| a.connector(tenant, system)))
     }
 }
 

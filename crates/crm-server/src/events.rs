@@ -171,6 +171,20 @@ pub async fn spawn_workers(state: &AppState, shutdown: &watch::Receiver<bool>) -
         )
         .map(|worker| tokio::spawn(run_worker(worker, shutdown.clone())))
         .collect();
+    if let Some(api) = state.connectors.api().cloned() {
+        let (crm, mut shut) = (state.crm.clone(), shutdown.clone());
+        handles.push(tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = tokio::time::sleep(crate::api_connectors::REFRESH_INTERVAL) => {}
+                    _ = shut.changed() => return,
+                }
+                if let Err(error) = api.refresh(&crm).await {
+                    tracing::warn!(%error, "the connectors configured through the API could not be read again");
+                }
+            }
+        }));
+    }
     let (crm, hub, poll) = (state.crm.clone(), state.hub.clone(), state.settings.poll_interval);
     let mut shut = shutdown.clone();
     handles.push(tokio::spawn(async move {

@@ -26,6 +26,7 @@
 //! - `bench_seed` (feature `bench`): the hidden `bench-seed` command of
 //!   `cargo xtask bench server`.
 
+pub mod api_connectors;
 pub mod app;
 pub mod audit_cli;
 pub mod auth;
@@ -47,6 +48,7 @@ pub mod problem;
 pub mod public_access;
 pub mod routes;
 pub mod search;
+pub mod secrets;
 pub mod seed;
 pub mod server;
 pub mod state;

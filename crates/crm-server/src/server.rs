@@ -252,6 +252,16 @@ async fn serve(
     let (shutdown, rx) = watch::channel(false);
     let crm = with_webhooks(&crm, &config.settings.webhooks);
     let crm = config.settings.search.wire(&crm, &config.database_url).map_err(StartError::Search)?;
+    let connectors = match &config.settings.secrets_key {
+        Some(key) => {
+            let api = Arc::new(crate::api_connectors::ApiConnectors::new(key.clone(), crm.clock().clone()));
+            if let Err(error) = api.refresh(&crm).await {
+                tracing::warn!(%error, "the connectors configured through the API could not be read at start");
+            }
+            config.connectors.clone().with_api(api)
+        }
+        None => config.connectors.clone(),
+    };
     let state = AppState::new(AppParts {
         crm,
         sql: services.sql.clone(),
@@ -259,7 +269,7 @@ async fn serve(
         hub: Hub::new(rx.clone()),
         metrics: Arc::new(Metrics::default()),
         settings: Arc::new(config.settings.clone()),
-        connectors: config.connectors.clone(),
+        connectors,
         console: crate::console::ConsoleState::default(),
     });
     let workers = spawn_workers(&state, &rx).await;

@@ -42,6 +42,9 @@ pub struct Settings {
     /// The SHA-256 (hex) of the operator credential that guards the operator API
     /// (`/api/v1/operator/…`); `None` turns that API off. Only the hash is kept.
     pub operator_token_hash: Option<String>,
+    /// The key sealing the secrets of connectors configured through the API
+    /// (`crate::secrets`); `None`: connectors come from the configuration file only.
+    pub secrets_key: Option<crate::secrets::SecretsKey>,
     /// Where attachments' bytes go and the limits of uploads (CAS-6).
     pub attachments: crate::blobs::AttachmentSettings,
     /// The search engine (KNO-2, CUS-5): on or off, its folder, the indexer's tunables
@@ -80,6 +83,7 @@ impl Default for Settings {
             push_batch: 50,
             database_connections: DEFAULT_DATABASE_CONNECTIONS,
             operator_token_hash: None,
+            secrets_key: None,
             attachments: crate::blobs::AttachmentSettings::default(),
             search: crate::search::SearchSettings::default(),
             webhooks: crate::webhooks::WebhookConfig::default(),

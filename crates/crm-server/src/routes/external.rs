@@ -57,36 +57,6 @@ pub async fn search(
     Ok(Reply::ok(found))
 }
 
-/// The outcome of a connection test.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct ConnectionCheck {
-    /// The product tested.
-    #[schema(value_type = String)]
-    pub system: ExternalSystem,
-    /// Always `true`: a failure is a problem (502 credentials refused or unreadable answer,
-    /// 503 rate limit or outage, 504 timeout) naming the system and the vendor's text.
-    pub ok: bool,
-}
-
-/// Tests the tenant's connector to an external CRM now: authenticates and runs the reads a
-/// screen pop makes (needs `admin.connectors`). A bad secret shows here, not on the first
-/// call of the day.
-#[utoipa::path(post, path = "/api/v1/admin/connectors/{system}/test", tag = "admin",
-    params(("system" = String, Path, description = "salesforce, dynamics or netsuite")),
-    responses((status = 200, body = ConnectionCheck)))]
-pub async fn test_connection(
-    State(st): State<AppState>,
-    Auth(actor): Auth,
-    ApiPath(raw): ApiPath<String>,
-) -> ApiResult<Reply<ConnectionCheck>> {
-    let system = system(&raw)?;
-    st.crm
-        .check_external_connection(&actor, &st.connectors, system)
-        .await
-        .map_err(|e| ApiError::external(e, "connection test", false))?;
-    Ok(Reply::ok(ConnectionCheck { system, ok: true }))
-}
-
 /// A remote record created during an interaction.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct CreatedExternal {

@@ -6,6 +6,7 @@ pub mod attachments;
 pub mod audit;
 pub mod case_lists;
 pub mod cases;
+pub mod connectors;
 pub mod contacts;
 pub mod custom_fields;
 pub mod customers;

@@ -1,30 +1,19 @@
-//! The outbox of external CRM pushes (INT-6, EXT-1) and the connectors' administration:
-//! which products a tenant has configured (secrets redacted), the pushes waiting, delivered
-//! or dead, and the retry action on a dead one. Everything here needs `admin.connectors`.
+//! The outbox of external CRM writes (INT-6, INT-7, EXT-1): the pushes and creates waiting,
+//! delivered or dead, and the retry action on a dead one (the connectors themselves are in
+//! `routes::connectors`). Everything here needs `admin.connectors`.
 
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 
-use crm_core::access::Permission;
 use crm_core::event::{OutboxEntry, OutboxStatus};
 use crm_core::ids::{EventId, InteractionId};
 
 use super::{PageBody, PageParams};
 use crate::auth::Auth;
-use crate::connectors::ConnectorView;
 use crate::extract::{ApiPath, ApiQuery, Reply};
 use crate::problem::ApiResult;
 use crate::state::AppState;
-
-/// The external CRM connectors configured for the caller's tenant, every secret shown as
-/// `[redacted]` (needs `admin.connectors`).
-#[utoipa::path(get, path = "/api/v1/admin/connectors", tag = "admin",
-    responses((status = 200, body = Vec<ConnectorView>)))]
-pub async fn connectors(State(st): State<AppState>, Auth(actor): Auth) -> ApiResult<Reply<Vec<ConnectorView>>> {
-    actor.require(Permission::AdminConnectors)?;
-    Ok(Reply::ok(st.connectors.views(actor.tenant)))
-}
 
 /// Which outbox entries.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
