@@ -35,16 +35,15 @@ pub async fn list(State(st): State<AppState>, Auth(actor): Auth) -> ApiResult<Re
 /// Configures the tenant's connector to `system` (`salesforce`, `dynamics`, `netsuite`)
 /// through the API. The body is the product's settings, the keys of the configuration
 /// file's `[connectors.<system>]` table as JSON (see the server README). Without
-/// `If-Match` it creates the connector (409 when there is one); with it, it replaces that
-/// version, and a setting given as `"[redacted]"` keeps its stored value, so secrets are
+/// `If-Match` it creates the connector (409 when there is one); with `If-Match` (the ETag
+/// of the version read, optional so a create needs none) it replaces that version, and a setting given as `"[redacted]"` keeps its stored value, so secrets are
 /// write-only. The settings are checked as the file's are (422 naming the setting, also for
 /// `{ "env": … }` / `{ "file": … }` references, which only the file may use), sealed with
 /// the server's secrets key (409 when the server has none) and used at once, on every
 /// replica within seconds. A connector of the configuration file is changed there (409).
 #[utoipa::path(put, path = "/api/v1/admin/connectors/{system}", tag = "admin",
     request_body(content = Object, description = "the product's settings, as `[connectors.<system>]`"),
-    params(("system" = String, Path, description = "salesforce, dynamics or netsuite"),
-        ("If-Match" = Option<String>, Header, description = "the connector's ETag, to change it")),
+    params(("system" = String, Path, description = "salesforce, dynamics or netsuite")),
     responses((status = 201, body = ConnectorView), (status = 200, body = ConnectorView)))]
 pub async fn put(
     State(st): State<AppState>,
