@@ -96,6 +96,11 @@ pub struct DynamicsMapping {
     pub case_origins: BTreeMap<String, i32>,
     /// `caseorigincode` for channels not in `case_origins`.
     pub default_case_origin: i32,
+    /// An alternate key column defined on contacts, leads and incidents (e.g. `crm_key`,
+    /// a customisation of the environment) that creates are upserted on:
+    /// `PATCH /contacts(crm_key='<key>')`. Empty (the default): creates use a record id
+    /// derived from the key instead, which needs no customisation.
+    pub create_alternate_key: String,
 }
 
 /// The default namespace of phonecall ids (a fixed random UUID: changing it would make
@@ -117,6 +122,7 @@ impl Default for DynamicsMapping {
             case_priorities: codes(&[("low", 3), ("normal", 2), ("high", 1), ("urgent", 1)]),
             case_origins: codes(&[("voice", 1), ("email", 2), ("chat", 3)]),
             default_case_origin: 3,
+            create_alternate_key: String::new(),
         }
     }
 }

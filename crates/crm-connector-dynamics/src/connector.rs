@@ -163,6 +163,55 @@ impl DynamicsConnector {
     }
 }
 
+impl DynamicsConnector {
+    /// A create-only upsert on the mapping's alternate key (`PATCH
+    /// /{set}({column}='<key>')` with `If-None-Match: *`): 204 names the new row in
+    /// `OData-EntityId`; 412 (an earlier attempt made it) and any answer that names no row
+    /// are followed by a read by the key.
+    async fn create_on_alternate_key(
+        &self,
+        table: Table,
+        key: &str,
+        body: &Value,
+    ) -> Result<ExternalRef, ConnectorError> {
+        let column = &self.mapping.create_alternate_key;
+        let url = format!("{}/{}({column}={})", self.api, table.set, crate::odata::literal(key));
+        let build = |client: &reqwest::Client| {
+            Ok(client.request(Method::PATCH, url.as_str()).header("If-None-Match", "*").json(body))
+        };
+        let answer = self.call(Idempotency::Idempotent, &build).await?;
+        let what = format!("{} {column}={key}", table.logical);
+        let named = (answer.status.as_u16() == 204)
+            .then(|| answer.header("odata-entityid").and_then(crate::odata::entity_id))
+            .flatten();
+        let id = match (answer.status.as_u16(), named) {
+            (204, Some(id)) => id,
+            (200..=299 | 412, _) => self.read_id(table, &url, &what).await?,
+            _ => return Err(to_connector_error(&answer, table.set, Missing::Rejected)),
+        };
+        Ok(ExternalRef { system: ExternalSystem::Dynamics, object: table.object, id })
+    }
+
+    /// The primary key of the row at `url` (a key or alternate-key address), read to
+    /// confirm a create; a row that cannot be found is a retryable "not confirmed".
+    async fn read_id(&self, table: Table, url: &str, what: &str) -> Result<String, ConnectorError> {
+        let read = |client: &reqwest::Client| Ok(client.get(url).query(&[("$select", table.key)]));
+        let row = self.call(Idempotency::Idempotent, &read).await?;
+        if row.status.as_u16() == 404 {
+            return Err(unconfirmed(SYSTEM, what, "its create was not answered with 204 and it cannot be read back"));
+        }
+        if !row.is_success() {
+            return Err(to_connector_error(&row, what, Missing::Rejected));
+        }
+        let value = row.json::<Value>(SYSTEM)?;
+        value
+            .get(table.key)
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .ok_or_else(|| decode_error(SYSTEM, format!("the row of {what} has no {}", table.key)))
+    }
+}
+
 #[async_trait]
 impl ExternalCrm for DynamicsConnector {
     fn system(&self) -> ExternalSystem {
@@ -212,6 +261,9 @@ impl ExternalCrm for DynamicsConnector {
             ExternalCreate::Contact(person) => person_body(person, false)?,
             ExternalCreate::Lead(person) => person_body(person, true)?,
         };
+        if !self.mapping.create_alternate_key.is_empty() {
+            return self.create_on_alternate_key(table, key, &body).await;
+        }
         let id = record_id(key, &self.mapping);
         let url = format!("{}/{}({id})", self.api, table.set);
         let build = |client: &reqwest::Client| {
@@ -228,19 +280,7 @@ impl ExternalCrm for DynamicsConnector {
                     status = answer.status.as_u16(),
                     "unexpected create answer, reading the row back"
                 );
-                let read = |client: &reqwest::Client| Ok(client.get(url.as_str()).query(&[("$select", table.key)]));
-                let row = self.call(Idempotency::Idempotent, &read).await?;
-                if row.status.as_u16() == 404 {
-                    return Err(unconfirmed(
-                        SYSTEM,
-                        what,
-                        "its create was not answered with 204 and it cannot be read back",
-                    ));
-                }
-                if !row.is_success() {
-                    return Err(to_connector_error(&row, &what, Missing::Rejected));
-                }
-                row.json::<Value>(SYSTEM)?;
+                self.read_id(table, &url, &what).await?;
             }
             _ => return Err(to_connector_error(&answer, table.set, Missing::Rejected)),
         }

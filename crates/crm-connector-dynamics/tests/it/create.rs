@@ -94,3 +94,35 @@ async fn a_lookup_id_that_is_not_a_guid_is_refused_before_sending() {
     assert!(matches!(&error, ConnectorError::Rejected { code, .. } if code == "INVALID_REFERENCE"), "{error:?}");
     assert!(fake.state().seen.is_empty());
 }
+
+/// With `create_alternate_key`, a create is a create-only upsert on that alternate key:
+/// the first names its row in `OData-EntityId`, a second one with the same key meets 412
+/// and reads the same row back by the key; a key the environment does not define is a
+/// refusal naming the resource.
+#[tokio::test]
+async fn with_an_alternate_key_a_create_is_an_upsert_on_it_and_a_second_finds_the_first() {
+    let fake = crate::fake::Fake::start().await;
+    crate::helpers::seed(&fake);
+    let mut config = crate::helpers::config(&fake.uri());
+    config["mapping"] = serde_json::json!({"create_alternate_key": "crm_key"});
+    let crm = crate::helpers::connector(config);
+    let first = crm.create("INT-2-contact-1", &ExternalCreate::Contact(jane(None))).await.unwrap();
+    let again = crm.create("INT-2-contact-1", &ExternalCreate::Contact(jane(None))).await.unwrap();
+    assert_eq!(first, again, "the same row");
+    {
+        let state = fake.state();
+        let rows: Vec<_> = state.rows["contacts"].iter().filter(|r| r["crm_key"] == "INT-2-contact-1").collect();
+        assert_eq!(rows.len(), 1, "one row for the key");
+        assert_eq!(rows[0]["contactid"], first.id.as_str());
+        let paths: Vec<(&str, &str)> = state.seen.iter().map(|s| (s.method.as_str(), s.path.as_str())).collect();
+        let keyed = "/api/data/v9.2/contacts(crm_key='INT-2-contact-1')";
+        assert_eq!(paths, [("PATCH", keyed), ("PATCH", keyed), ("GET", keyed)], "create, 412, read back");
+    }
+    let mut config = crate::helpers::config(&fake.uri());
+    config["mapping"] = serde_json::json!({"create_alternate_key": "no_such_key"});
+    let error = crate::helpers::connector(config)
+        .create("INT-3-contact-1", &ExternalCreate::Contact(jane(None)))
+        .await
+        .expect_err("an undefined key");
+    assert!(matches!(&error, ConnectorError::Rejected { message, .. } if message.contains("not valid")), "{error:?}");
+}

@@ -271,6 +271,9 @@ fn route(state: &mut State, request: &Request, rest: &str, body: &Value) -> Resp
     if let Some((set, inner)) = rest.strip_suffix(')').and_then(|r| r.split_once('('))
         && matches!(set, "contacts" | "leads" | "accounts" | "incidents")
     {
+        if let Some((column, literal)) = inner.split_once('=') {
+            return alternate_key(state, request, set, column, &unquote(literal), body);
+        }
         let Ok(id) = Uuid::parse_str(inner) else { return odata_error(400, "0x80060888", "bad key") };
         let id = id.to_string();
         let row = state.rows.get(set).into_iter().flatten().find(|r| r[key_of(set)] == id.as_str()).cloned();
@@ -289,6 +292,40 @@ fn route(state: &mut State, request: &Request, rest: &str, body: &Value) -> Resp
         ("POST", "$batch") => batch(state, request),
         ("POST", set @ ("contacts" | "leads" | "accounts" | "incidents")) => create(state, request, set, body),
         _ => odata_error(404, "0x8006088a", "Resource not found for the segment"),
+    }
+}
+
+/// A row addressed by an alternate key (`contacts(crm_key='…')`): only `crm_key` is
+/// defined (tables have no alternate keys unless customised). GET reads the row; PATCH with
+/// `If-None-Match: *` creates it (the key column set from the address) or answers 412.
+fn alternate_key(
+    state: &mut State,
+    request: &Request,
+    set: &str,
+    column: &str,
+    value: &str,
+    body: &Value,
+) -> ResponseTemplate {
+    if column != "crm_key" {
+        return odata_error(
+            400,
+            "0x80060888",
+            &format!("The key in the request URI is not valid for resource '{set}'"),
+        );
+    }
+    let row = state.rows.get(set).into_iter().flatten().find(|r| r["crm_key"] == value).cloned();
+    match (request.method.as_str(), row) {
+        ("GET", Some(row)) => ResponseTemplate::new(200).set_body_json(row),
+        ("GET", None) => not_exist(set.trim_end_matches('s'), format!("crm_key = {value}")),
+        ("PATCH", Some(_)) if header(request, "if-none-match").as_deref() == Some("*") => {
+            odata_error(412, "0x80040237", "A record with matching key values already exists.")
+        }
+        ("PATCH", None) => {
+            let mut body = body.clone();
+            body["crm_key"] = json!(value);
+            create_with_id(state, request, set, &body, Uuid::now_v7().to_string())
+        }
+        _ => odata_error(405, "0x80060888", "method not allowed"),
     }
 }
 
