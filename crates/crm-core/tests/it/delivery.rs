@@ -29,21 +29,26 @@ fn instant_retries() -> RetryPolicy {
     RetryPolicy { max_attempts: 5, base_delay: Duration::ZERO, max_delay: Duration::ZERO }
 }
 
-/// Handles a linked call to the end of wrap-up and returns the env.
-async fn wrapped_up_call(env: &Env) {
-    let actor = env.tenant.agent_actor();
-    let input = NewInteraction {
+/// An inbound call from `address` offered to `agent`.
+fn voice_call(agent: crm_core::ids::AgentId, address: &str, name: &str) -> NewInteraction {
+    NewInteraction {
         channel: Channel::Voice,
         direction: Direction::Inbound,
         customer: None,
-        address: Some("+33 1 23 45 67 89".into()),
-        contact_name: Some("Jeanne Dupont".into()),
+        address: Some(address.into()),
+        contact_name: Some(name.into()),
         internal_agent: None,
-        agent: Some(actor.agent),
+        agent: Some(agent),
         queue: None,
         context: Default::default(),
         transcript: Vec::new(),
-    };
+    }
+}
+
+/// Handles a linked call to the end of wrap-up and returns the env.
+async fn wrapped_up_call(env: &Env) {
+    let actor = env.tenant.agent_actor();
+    let input = voice_call(actor.agent, "+33 1 23 45 67 89", "Jeanne Dupont");
     let mut i = env.crm.create_interaction(&actor, input).await.expect("interaction");
     let target = LinkTarget::External {
         reference: ExternalRef {
@@ -161,18 +166,7 @@ async fn a_contact_created_in_the_external_crm_during_a_call_is_linked_and_recei
     let actor = env.tenant.agent_actor();
     let remote = Arc::new(FakeExternalCrm::new(ExternalSystem::Salesforce));
     let dir = OneConnector(remote.clone());
-    let input = NewInteraction {
-        channel: Channel::Voice,
-        direction: Direction::Inbound,
-        customer: None,
-        address: Some("+33 1 98 76 54 32".into()),
-        contact_name: Some("New Caller".into()),
-        internal_agent: None,
-        agent: Some(actor.agent),
-        queue: None,
-        context: Default::default(),
-        transcript: Vec::new(),
-    };
+    let input = voice_call(actor.agent, "+33 1 98 76 54 32", "New Caller");
     let i = env.crm.create_interaction(&actor, input).await.unwrap();
     let i = env.crm.act_on_interaction(&actor, i.id, i.version(), InteractionAction::Accept).await.unwrap();
     let person =
@@ -219,18 +213,7 @@ async fn a_contact_created_in_the_external_crm_during_a_call_is_linked_and_recei
 /// An accepted call with the agent's actor, ready for creates in the external CRM.
 async fn accepted_call(env: &Env) -> crm_core::interaction::Interaction {
     let actor = env.tenant.agent_actor();
-    let input = NewInteraction {
-        channel: Channel::Voice,
-        direction: Direction::Inbound,
-        customer: None,
-        address: Some("+33 1 98 76 54 32".into()),
-        contact_name: Some("New Caller".into()),
-        internal_agent: None,
-        agent: Some(actor.agent),
-        queue: None,
-        context: Default::default(),
-        transcript: Vec::new(),
-    };
+    let input = voice_call(actor.agent, "+33 1 98 76 54 32", "New Caller");
     let i = env.crm.create_interaction(&actor, input).await.expect("interaction");
     env.crm.act_on_interaction(&actor, i.id, i.version(), InteractionAction::Accept).await.expect("accepted")
 }

@@ -113,7 +113,8 @@ mod tests {
         Utc.with_ymd_and_hms(2026, 3, 2, 9, min, 0).single().expect("a valid instant")
     }
 
-    fn call(agent: AgentId) -> Interaction {
+    /// A call offered to `agent`.
+    fn offered(agent: AgentId) -> Interaction {
         let input = NewInteraction {
             channel: Channel::Voice,
             direction: Direction::Inbound,
@@ -127,8 +128,12 @@ mod tests {
             transcript: Vec::new(),
         };
         let id = InteractionId::from_uuid(uuid::Uuid::from_u128(9));
-        let mut i =
-            input.build(id, TenantId::from_uuid(uuid::Uuid::from_u128(1)), false, at(0)).expect("a valid interaction");
+        input.build(id, TenantId::from_uuid(uuid::Uuid::from_u128(1)), false, at(0)).expect("a valid interaction")
+    }
+
+    /// A call `agent` accepted.
+    fn call(agent: AgentId) -> Interaction {
+        let mut i = offered(agent);
         i.apply(InteractionAction::Accept, agent, at(1)).expect("accepted");
         i
     }
@@ -184,21 +189,7 @@ mod tests {
     #[test]
     fn a_declined_interaction_asks_for_nothing() {
         let agent = AgentId::from_uuid(uuid::Uuid::from_u128(2));
-        let input = NewInteraction {
-            channel: Channel::Voice,
-            direction: Direction::Inbound,
-            customer: None,
-            address: None,
-            contact_name: None,
-            internal_agent: None,
-            agent: Some(agent),
-            queue: None,
-            context: Default::default(),
-            transcript: Vec::new(),
-        };
-        let id = InteractionId::from_uuid(uuid::Uuid::from_u128(9));
-        let mut i =
-            input.build(id, TenantId::from_uuid(uuid::Uuid::from_u128(1)), false, at(0)).expect("a valid interaction");
+        let mut i = offered(agent);
         i.apply(InteractionAction::Decline, agent, at(1)).expect("declined");
         assert!(i.request_external_create(ExternalSystem::Salesforce, &contact(), agent, at(2)).is_err());
         assert!(i.external_creates().is_empty());
