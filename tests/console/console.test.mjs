@@ -336,6 +336,58 @@ try {
     await page.waitForSelector("#interaction-state:has-text('Closed')");
   });
 
+  const assistUrls = [];
+  await check("knowledge and responses: searched as you type from the panel, read, inserted into the scratch pad; a favourite", async () => {
+    const me = await (await api("GET", "/api/v1/me")).json();
+    const article = await api("POST", "/api/v1/articles", {
+      title: "Refund an order", language: "en", state: "published", tags: ["billing"], shortcut: "#refund",
+      body: "<p>Refunds reach the customer's card within <strong>five working days</strong>.</p><ul><li>Check the order</li><li>Confirm the card</li></ul>",
+    });
+    assert.equal(article.status, 201, await article.text());
+    const response = await api("POST", "/api/v1/standard-responses", {
+      title: "Refund confirmed", language: "en", shortcut: "refund-ok",
+      body: "<p>Hello {{customer.name}}, your refund is on its way.</p>",
+    });
+    assert.equal(response.status, 201, await response.text());
+    const res = await api("POST", "/api/v1/cti/calls", { phone: "+33 1 23 45 67 89", agent: me.id });
+    const pop = JSON.parse(await res.text());
+    assert.equal(res.status, 201, JSON.stringify(pop));
+    const panel = `/console/interactions/${pop.interaction.id}`;
+    await page.goto(panel);
+    await Promise.all([page.waitForURL(server.url + panel), page.keyboard.press("a")]);
+    await page.waitForSelector("#interaction-state:has-text('Active')");
+    // As you type (the search engine indexes within its round: wait for the result).
+    await page.focus("#knowledge-q");
+    await page.keyboard.type("refunds");
+    await page.waitForSelector("#knowledge-results a:has-text('Refund an order')", { timeout: 15_000 });
+    await page.screenshot({ path: join(shots, "knowledge-search.png"), fullPage: true });
+    await Promise.all([page.waitForURL(/\/console\/knowledge\//), page.click("#knowledge-results a:has-text('Refund an order')")]);
+    assistUrls.push(page.url().replace(server.url, ""));
+    await page.waitForSelector("div.article-body strong:has-text('five working days')");
+    await page.screenshot({ path: join(shots, "knowledge-article.png"), fullPage: true });
+    // Insert into the scratch pad: the text is in the field, focused; saved with the form.
+    await Promise.all([page.waitForURL(/\/console\/interactions\/.*article=/), page.click("section.insert a:has-text('Insert into the scratch pad')")]);
+    assert.match(await page.inputValue("#note"), /Refund an order\s+Refunds reach the customer's card within five working days/);
+    assert.equal(await page.evaluate(() => document.activeElement.id), "note");
+    await Promise.all([page.waitForURL(server.url + panel), page.click("form.add-note button")]);
+    await page.waitForSelector("ul.notes li:has-text('Refunds reach the customer')");
+    // A standard response, rendered for the caller, made a favourite.
+    await page.focus("#responses-q");
+    await page.keyboard.type("refund");
+    await page.waitForSelector("#responses-results a:has-text('Refund confirmed')");
+    await Promise.all([page.waitForURL(/\/console\/responses\//), page.click("#responses-results a:has-text('Refund confirmed')")]);
+    assistUrls.push(page.url().replace(server.url, ""));
+    // The caller's name, as the earlier checks left it (the stale edit renamed her).
+    await page.waitForSelector("#response-preview");
+    assert.match(await page.textContent("#response-preview"), /^Hello Jeanne Dupont[^,]*, your refund is on its way\.$/);
+    await page.screenshot({ path: join(shots, "response-preview.png"), fullPage: true });
+    await Promise.all([page.waitForURL(/\/console\/responses\?/), page.click("form.star button")]);
+    await page.goto("/console/responses?favourites=true");
+    await page.waitForSelector("#responses-results li:has-text('Refund confirmed') button[aria-pressed=true]");
+    await page.screenshot({ path: join(shots, "responses.png"), fullPage: true });
+    assistUrls.push("/console/responses?favourites=true", "/console/knowledge?q=refund");
+  });
+
   await check("preferences: the agent's language and time zone replace the browser's and the centre's", async () => {
     await page.goto("/console/preferences");
     await page.fill("#time_zone", "Mars/Olympus");
@@ -503,7 +555,7 @@ try {
     const axeContext = await browser.newContext({ baseURL: server.url, bypassCSP: true, storageState: await context.storageState() });
     const p = await axeContext.newPage();
     const found = {};
-    for (const url of ["/", customerUrl, caseUrl, "/console/outbox", previewUrl, "/console/cases", "/console/agenda", interactionUrl, "/console/preferences", ...adminUrls]) {
+    for (const url of ["/", customerUrl, caseUrl, "/console/outbox", previewUrl, "/console/cases", "/console/agenda", interactionUrl, "/console/preferences", ...adminUrls, ...assistUrls]) {
       await p.goto(url);
       await p.addScriptTag({ path: require.resolve("axe-core/axe.min.js") });
       const result = await p.evaluate(async () => await window.axe.run(document, { resultTypes: ["violations"] }));

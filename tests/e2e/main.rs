@@ -17,6 +17,7 @@ mod case_structure;
 mod console;
 mod console_admin;
 mod console_agenda;
+mod console_assist;
 mod console_interaction;
 mod console_preferences;
 mod contacts;

@@ -8,7 +8,7 @@
 //! customer's cases.
 
 use axum::Form;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
@@ -19,6 +19,9 @@ use crm_core::error::FieldError;
 use crm_core::ids::{CaseId, InteractionId, NoteId};
 use crm_core::interaction::{InteractionAction, InteractionState, LinkTarget};
 
+use crm_core::knowledge::response::RenderRequest;
+
+use super::assist::{self, Context, InsertQuery};
 use super::i18n::{Lang, Msg};
 use super::pages::{refusal, zone};
 use super::session::SignedIn;
@@ -53,10 +56,12 @@ struct Problem {
 }
 
 /// What the panel shows after a change.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 enum Outcome {
     Shown,
     Copied,
+    /// Opened to insert this text into the scratch pad.
+    Drafted(Option<String>),
 }
 
 /// The label of an interaction state.
@@ -73,9 +78,20 @@ fn state(lang: Lang, s: InteractionState) -> &'static str {
     })
 }
 
-/// `GET /console/interactions/{id}`: the panel.
-pub(crate) async fn panel(State(st): State<AppState>, s: SignedIn, Path(id): Path<InteractionId>) -> Response {
-    render(&st, &s, id, StatusCode::OK, None, Outcome::Shown).await
+/// `GET /console/interactions/{id}`: the panel; with `?article=` or `?response=`, the
+/// scratch pad's field holds that text (the response rendered for this interaction), for
+/// the agent to check and save.
+pub(crate) async fn panel(
+    State(st): State<AppState>,
+    s: SignedIn,
+    Path(id): Path<InteractionId>,
+    Query(insert): Query<InsertQuery>,
+) -> Response {
+    let target = RenderRequest { interaction: Some(id), ..RenderRequest::default() };
+    match assist::draft(&st, &s.actor, &insert, &target).await {
+        Ok(draft) => render(&st, &s, id, StatusCode::OK, None, Outcome::Drafted(draft)).await,
+        Err(e) => refused(&st, &s, id, Slot::Note, e).await,
+    }
 }
 
 /// The field error next to a form's field, and the attributes that tie the field to it.
@@ -137,6 +153,11 @@ async fn render(
     let active: Vec<_> = catalogue.iter().filter(|d| d.active).collect();
     let version = inter.version();
     let base = format!("/console/interactions/{id}");
+    let assist_context = Context { interaction: Some(id), case: linked.first().copied() };
+    let draft = match &outcome {
+        Outcome::Drafted(Some(text)) => Some(text.as_str()),
+        _ => None,
+    };
     let body = html! {
         section.interaction data-interaction=(id) {
             h1 { (lang.t(Msg::Interaction)) " " span.badge #interaction-state { (state(lang, inter.state())) } }
@@ -220,12 +241,14 @@ async fn render(
                         (csrf_field(&s.csrf))
                         input type="hidden" name="version" value=(version);
                         label for="note" { (lang.t(Msg::ScratchPad)) }
+                        @if draft.is_some() { p.notice #note-inserted role="status" { (lang.t(Msg::Inserted)) } }
                         textarea #note name="text" rows="4" aria-invalid=[note_error.as_ref().map(|_| "true")]
-                            aria-describedby=[note_error_id.as_deref()] {}
+                            aria-describedby=[note_error_id.as_deref()] autofocus[draft.is_some()] { (draft.unwrap_or_default()) }
                         @if let Some(e) = &note_error { (e) }
                         button type="submit" { (lang.t(Msg::AddNote)) }
                     }
                 }
+                (assist::search_boxes(lang, &assist_context))
                 section.panel.links aria-labelledby="links-title" {
                     h2 #links-title { (lang.t(Msg::Links)) }
                     @if inter.links().is_empty() { p.empty { (lang.t(Msg::NoLinks)) } }

@@ -6,7 +6,9 @@
 //! (`records.rs`), merging duplicate cards with a preview and undo (`merge.rs`), the case
 //! list with filters, sort, paging and each agent's columns (`cases.rs`), the agent's task
 //! agenda and the live reminder notices (`agenda.rs`), the interaction panel
-//! (`interaction.rs`), the agent's language and time zone (`preferences.rs`), the
+//! (`interaction.rs`), the knowledge base and the standard responses, searched as the
+//! agent types and inserted into the scratch pad or a follow-up (`knowledge.rs`,
+//! `responses.rs`, `assist.rs`), the agent's language and time zone (`preferences.rs`), the
 //! supervisors' outbox of dead pushes (`outbox.rs`), the administration (`admin/`: agents,
 //! groups and their members, roles, API tokens, custom field definitions, the disposition
 //! catalogue, the tenant's settings, invitation links (`invitation.rs`); the navigation shows it to agents with an `admin.*`
@@ -17,15 +19,18 @@
 mod admin;
 mod agenda;
 mod assets;
+mod assist;
 mod cases;
 pub mod i18n;
 mod interaction;
 mod invitation;
+mod knowledge;
 mod merge;
 mod outbox;
 mod pages;
 mod preferences;
 mod records;
+mod responses;
 pub mod session;
 mod views;
 
@@ -75,6 +80,11 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/console/interactions/{id}/notes", post(interaction::add_note))
         .route("/console/interactions/{id}/notes/{note}/copy", post(interaction::copy_note))
         .route("/console/interactions/{id}/links", post(interaction::link_case))
+        .route("/console/knowledge", get(knowledge::search))
+        .route("/console/knowledge/{id}", get(knowledge::article))
+        .route("/console/responses", get(responses::search))
+        .route("/console/responses/{id}", get(responses::preview))
+        .route("/console/responses/{id}/favourite", post(responses::favourite))
         .route("/console/preferences", get(preferences::preferences).post(preferences::save))
         .route("/console/outbox", get(outbox::outbox))
         .route("/console/outbox/{id}/requeue", post(outbox::requeue))

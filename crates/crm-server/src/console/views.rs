@@ -18,9 +18,13 @@ use super::i18n::{Lang, Msg};
 use super::session::{CSRF_FIELD, SignedIn};
 
 /// htmx's settings: no indicator styles injected (the policy forbids inline styles), no
-/// `eval`, no script tags from answers.
-const HTMX_CONFIG: &str =
-    r#"{"includeIndicatorStyles":false,"allowEval":false,"allowScriptTags":false,"historyCacheSize":0}"#;
+/// `eval`, no script tags from answers; a 422 is swapped like a success (a search box's
+/// refusal is shown under it), other errors are not.
+const HTMX_CONFIG: &str = concat!(
+    r#"{"includeIndicatorStyles":false,"allowEval":false,"allowScriptTags":false,"historyCacheSize":0,"#,
+    r#""responseHandling":[{"code":"204","swap":false},{"code":"[23]..","swap":true},"#,
+    r#"{"code":"422","swap":true,"error":false},{"code":"[45]..","swap":false,"error":true}]}"#
+);
 
 /// A whole page.
 pub(crate) fn page(lang: Lang, title: &str, signed: Option<&SignedIn>, body: Markup) -> Markup {
@@ -45,6 +49,8 @@ pub(crate) fn page(lang: Lang, title: &str, signed: Option<&SignedIn>, body: Mar
                             a href="/" accesskey="h" { (lang.t(Msg::Home)) }
                             " " a href="/console/cases" { (lang.t(Msg::Cases)) }
                             " " a href="/console/agenda" { (lang.t(Msg::Agenda)) }
+                            " " a href="/console/knowledge" { (lang.t(Msg::NavKnowledge)) }
+                            " " a href="/console/responses" { (lang.t(Msg::NavResponses)) }
                             " " a href="/console/preferences" { (lang.t(Msg::Preferences)) }
                             @if s.actor.can(Permission::AdminConnectors) {
                                 " " a href="/console/outbox" { (lang.t(Msg::Outbox)) }
