@@ -18,6 +18,7 @@ mod console;
 mod console_admin;
 mod console_agenda;
 mod console_assist;
+mod console_attachments;
 mod console_interaction;
 mod console_preferences;
 mod contacts;

@@ -8,7 +8,7 @@
 //! agenda and the live reminder notices (`agenda.rs`), the interaction panel
 //! (`interaction.rs`), the knowledge base and the standard responses, searched as the
 //! agent types and inserted into the scratch pad or a follow-up (`knowledge.rs`,
-//! `responses.rs`, `assist.rs`), the agent's language and time zone (`preferences.rs`), the
+//! `responses.rs`, `assist.rs`), the attachments of a case (`attachments.rs`), the agent's language and time zone (`preferences.rs`), the
 //! supervisors' outbox of dead pushes (`outbox.rs`), the administration (`admin/`: agents,
 //! groups and their members, roles, API tokens, custom field definitions, the disposition
 //! catalogue, the tenant's settings, invitation links (`invitation.rs`); the navigation shows it to agents with an `admin.*`
@@ -20,6 +20,7 @@ mod admin;
 mod agenda;
 mod assets;
 mod assist;
+mod attachments;
 mod cases;
 pub mod i18n;
 mod interaction;
@@ -35,7 +36,7 @@ pub mod session;
 mod views;
 
 use axum::Router;
-use axum::extract::Request;
+use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{HeaderValue, header};
 use axum::middleware::{self, Next};
 use axum::response::Response;
@@ -70,6 +71,11 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/console/cases/{id}", get(records::case))
         .route("/console/cases/{id}/follow-ups", post(records::add_follow_up))
         .route("/console/cases/{id}/status", post(records::change_status))
+        // Uploads stream past the form body limit: the core counts them against the
+        // attachment limits, like the API's.
+        .route("/console/cases/{id}/attachments", post(attachments::upload).layer(DefaultBodyLimit::disable()))
+        .route("/console/cases/{id}/attachments/{attachment}", get(attachments::download))
+        .route("/console/cases/{id}/attachments/{attachment}/delete", post(attachments::delete))
         .route("/console/agenda", get(agenda::agenda))
         .route("/console/tasks/{id}/complete", post(agenda::complete))
         .route("/console/tasks/{id}/snooze", post(agenda::snooze))
@@ -118,7 +124,10 @@ pub fn router(state: AppState) -> Router<AppState> {
 async fn security_headers(req: Request, next: Next) -> Response {
     let mut res = next.run(req).await;
     let h = res.headers_mut();
-    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+    // A downloaded file brings its own, stricter policy (a sandbox).
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+    }
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));

@@ -2,7 +2,8 @@
 //! was read at, and a stale one shows the conflict with the current values instead of
 //! overwriting), case creation from the card, and the case page (follow-ups, and lifecycle
 //! buttons for exactly the transitions the core's lifecycle allows, resolving with a code
-//! picked from the tenant's resolution list).
+//! picked from the tenant's resolution list), with its attachments (`attachments.rs`) and
+//! the knowledge and response search boxes (`assist.rs`).
 
 use axum::Form;
 use axum::extract::{Path, Query, State};
@@ -234,10 +235,11 @@ async fn case_page(
     field: FollowUpField,
 ) -> Response {
     let lang = s.lang;
-    let (case, follow_ups, codes) = match futures::try_join!(
+    let (case, follow_ups, codes, files) = match futures::try_join!(
         st.crm.get_case(&s.actor, id),
         st.crm.follow_ups(&s.actor, id),
-        st.crm.case_list_entries(&s.actor, CaseListKind::Resolution)
+        st.crm.case_list_entries(&s.actor, CaseListKind::Resolution),
+        super::attachments::of_case(st, s, id)
     ) {
         Ok(found) => found,
         Err(e) => return refusal(lang, e),
@@ -315,6 +317,7 @@ async fn case_page(
                     button type="submit" { (lang.t(Msg::Add)) }
                 }
             }
+            (super::attachments::section(lang, s, case.id, &files, &follow_ups, zone, &super::attachments::Outcome::Shown))
         }
     };
     (status, views::page(lang, &title, Some(s), body)).into_response()

@@ -467,6 +467,16 @@ impl Lang {
             Find => ("Search", "Rechercher"),
             NavKnowledge => ("Knowledge", "Connaissances"),
             NavResponses => ("Responses", "Réponses"),
+            Attachments => ("Attachments", "Pièces jointes"),
+            NoAttachments => ("No attachment yet.", "Aucune pièce jointe."),
+            Uploaded => ("Attached:", "Pièce jointe ajoutée :"),
+            FileName => ("File", "Fichier"),
+            FileSize => ("Size", "Taille"),
+            AttachedTo => ("Attached to", "Jointe à"),
+            AttachTo => ("Attach to", "Joindre à"),
+            TheCase => ("The case", "Le dossier"),
+            File => ("File to attach", "Fichier à joindre"),
+            Upload => ("Attach the file", "Joindre le fichier"),
         };
         match self {
             Lang::En => en,
