@@ -21,6 +21,7 @@ mod console_assist;
 mod console_attachments;
 mod console_interaction;
 mod console_preferences;
+mod console_scripts;
 mod contacts;
 mod conversations;
 mod custom_fields;

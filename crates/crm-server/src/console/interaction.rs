@@ -24,6 +24,7 @@ use crm_core::knowledge::response::RenderRequest;
 use super::assist::{self, Context, InsertQuery};
 use super::i18n::{Lang, Msg};
 use super::pages::{refusal, zone};
+use super::scripts;
 use super::session::SignedIn;
 use super::views::{self, csrf_field};
 use crate::state::AppState;
@@ -62,6 +63,22 @@ enum Outcome {
     Copied,
     /// Opened to insert this text into the scratch pad.
     Drafted(Option<String>),
+    /// A script's answer or start refused, or its run changed since read.
+    Script(scripts::Problem),
+}
+
+/// The panel with a script's refusal (422) or conflict (409) in its section.
+pub(crate) async fn with_script_problem(
+    st: &AppState,
+    s: &SignedIn,
+    id: InteractionId,
+    problem: scripts::Problem,
+) -> Response {
+    let status = match problem {
+        scripts::Problem::Stale => StatusCode::CONFLICT,
+        scripts::Problem::Field(_) => StatusCode::UNPROCESSABLE_ENTITY,
+    };
+    render(st, s, id, status, None, Outcome::Script(problem)).await
 }
 
 /// The label of an interaction state.
@@ -158,6 +175,11 @@ async fn render(
         Outcome::Drafted(Some(text)) => Some(text.as_str()),
         _ => None,
     };
+    let script_problem = match &outcome {
+        Outcome::Script(p) => Some(p),
+        _ => None,
+    };
+    let script_data = scripts::load(st, s, id).await;
     let body = html! {
         section.interaction data-interaction=(id) {
             h1 { (lang.t(Msg::Interaction)) " " span.badge #interaction-state { (state(lang, inter.state())) } }
@@ -248,6 +270,7 @@ async fn render(
                         button type="submit" { (lang.t(Msg::AddNote)) }
                     }
                 }
+                (scripts::section(lang, s, id, &script_data, script_problem))
                 (assist::search_boxes(lang, &assist_context))
                 section.panel.links aria-labelledby="links-title" {
                     h2 #links-title { (lang.t(Msg::Links)) }

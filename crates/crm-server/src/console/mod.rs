@@ -8,7 +8,8 @@
 //! agenda and the live reminder notices (`agenda.rs`), the interaction panel
 //! (`interaction.rs`), the knowledge base and the standard responses, searched as the
 //! agent types and inserted into the scratch pad or a follow-up (`knowledge.rs`,
-//! `responses.rs`, `assist.rs`), the attachments of a case (`attachments.rs`), the agent's language and time zone (`preferences.rs`), the
+//! `responses.rs`, `assist.rs`), the attachments of a case (`attachments.rs`), interactive
+//! scripts on the interaction panel (`scripts.rs`), the agent's language and time zone (`preferences.rs`), the
 //! supervisors' outbox of dead pushes (`outbox.rs`), the administration (`admin/`: agents,
 //! groups and their members, roles, API tokens, custom field definitions, the disposition
 //! catalogue, the tenant's settings, invitation links (`invitation.rs`); the navigation shows it to agents with an `admin.*`
@@ -32,6 +33,7 @@ mod pages;
 mod preferences;
 mod records;
 mod responses;
+mod scripts;
 pub mod session;
 mod views;
 
@@ -91,6 +93,8 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/console/responses", get(responses::search))
         .route("/console/responses/{id}", get(responses::preview))
         .route("/console/responses/{id}/favourite", post(responses::favourite))
+        .route("/console/interactions/{id}/scripts", post(scripts::start))
+        .route("/console/script-runs/{run}/answers", post(scripts::answer))
         .route("/console/preferences", get(preferences::preferences).post(preferences::save))
         .route("/console/outbox", get(outbox::outbox))
         .route("/console/outbox/{id}/requeue", post(outbox::requeue))

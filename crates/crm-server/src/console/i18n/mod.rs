@@ -477,6 +477,19 @@ impl Lang {
             TheCase => ("The case", "Le dossier"),
             File => ("File to attach", "Fichier à joindre"),
             Upload => ("Attach the file", "Joindre le fichier"),
+            Script => ("Script", "Script"),
+            ScriptConflict => (
+                "This script was answered elsewhere since you read it: your answer was not saved. Its current step is shown.",
+                "Ce script a reçu une réponse ailleurs depuis votre lecture : votre réponse n'a pas été enregistrée. L'étape actuelle est affichée.",
+            ),
+            NoScriptRun => ("No script run in this interaction.", "Aucun script dans cette interaction."),
+            NoScripts => ("No published script.", "Aucun script publié."),
+            StartScript => ("Run a script", "Dérouler un script"),
+            Start => ("Start", "Démarrer"),
+            ScriptAnswers => ("Answers so far", "Réponses données"),
+            ScriptFinished => ("The script is finished.", "Le script est terminé."),
+            Continue => ("Next", "Suivant"),
+            Answer => ("Answer", "Répondre"),
         };
         match self {
             Lang::En => en,
