@@ -453,6 +453,22 @@ try {
     assert.equal(await page.locator("#attachments td a:has-text('old.txt')").count(), 0);
   });
 
+  await check("notify: an email to the customer from the case, From and To filled, a file of the case attached", async () => {
+    await page.goto(caseUrl);
+    await Promise.all([page.waitForURL(/\/notify$/), page.click("#notify-link")]);
+    assistUrls.push(page.url().replace(server.url, ""));
+    assert.match(await page.inputValue("#to"), /^jeanne\.dupont@example\.com$/);
+    assert.match(await page.textContent("#subject-hint"), /\[#CS-\d+\]/);
+    await page.fill("#body", "Hello,\n\nYour new card reader is on its way.");
+    await page.check("label:has-text('receipt.txt') >> xpath=preceding-sibling::input");
+    await page.screenshot({ path: join(shots, "notify.png"), fullPage: true });
+    await Promise.all([page.waitForURL(server.url + caseUrl.replace(server.url, "")), page.click("form.notify-form button[type=submit]")]);
+    const caseId = caseUrl.split("/").pop();
+    const mails = await (await api("GET", `/api/v1/cases/${caseId}/mails`)).json();
+    assert.equal(mails.length, 1, JSON.stringify(mails));
+    assert.equal(mails[0].attachments.length, 1, JSON.stringify(mails[0]));
+  });
+
   await check("preferences: the agent's language and time zone replace the browser's and the centre's", async () => {
     await page.goto("/console/preferences");
     await page.fill("#time_zone", "Mars/Olympus");

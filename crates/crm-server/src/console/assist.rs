@@ -60,7 +60,7 @@ impl Context {
     }
 
     /// The places an item can be inserted into from here, for this actor: (address, label).
-    /// The scratch pad needs `interaction.handle`, a follow-up `case.edit`; the core
+    /// The scratch pad needs `interaction.handle`, a follow-up or a mail `case.edit`; the core
     /// refuses the save anyway, this only hides what would be refused.
     pub(crate) fn inserts(&self, actor: &Actor, item: (&str, String)) -> Vec<(String, Msg)> {
         let (key, id) = item;
@@ -74,6 +74,7 @@ impl Context {
             && actor.can(Permission::CaseEdit)
         {
             found.push((format!("/console/cases/{c}?{key}={id}#body"), Msg::InsertIntoFollowUp));
+            found.push((format!("/console/cases/{c}/notify?{key}={id}#body"), Msg::InsertIntoMail));
         }
         found
     }

@@ -9,7 +9,7 @@
 //! (`interaction.rs`), the knowledge base and the standard responses, searched as the
 //! agent types and inserted into the scratch pad or a follow-up (`knowledge.rs`,
 //! `responses.rs`, `assist.rs`), the attachments of a case (`attachments.rs`), interactive
-//! scripts on the interaction panel (`scripts.rs`), the agent's language and time zone (`preferences.rs`), the
+//! scripts on the interaction panel (`scripts.rs`), the notify mail of a case (`notify.rs`), the agent's language and time zone (`preferences.rs`), the
 //! supervisors' outbox of dead pushes (`outbox.rs`), the administration (`admin/`: agents,
 //! groups and their members, roles, API tokens, custom field definitions, the disposition
 //! catalogue, the tenant's settings, invitation links (`invitation.rs`); the navigation shows it to agents with an `admin.*`
@@ -28,6 +28,7 @@ mod interaction;
 mod invitation;
 mod knowledge;
 mod merge;
+mod notify;
 mod outbox;
 mod pages;
 mod preferences;
@@ -77,6 +78,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         // attachment limits, like the API's.
         .route("/console/cases/{id}/attachments", post(attachments::upload).layer(DefaultBodyLimit::disable()))
         .route("/console/cases/{id}/attachments/{attachment}", get(attachments::download))
+        .route("/console/cases/{id}/notify", get(notify::form).post(notify::send))
         .route("/console/cases/{id}/attachments/{attachment}/delete", post(attachments::delete))
         .route("/console/agenda", get(agenda::agenda))
         .route("/console/tasks/{id}/complete", post(agenda::complete))

@@ -271,7 +271,12 @@ async fn case_page(
                 " · " (lang.t(Msg::Updated)) " " (views::when(case.updated_at(), zone))
                 @if let Some(r) = case.resolution() { " · " (lang.t(Msg::ResolutionCode)) " " span #case-resolution.badge { (r) } }
             }
-            p { a href={ "/console/customers/" (case.customer()) } { (lang.t(Msg::BackToCard)) } }
+            p {
+                a href={ "/console/customers/" (case.customer()) } { (lang.t(Msg::BackToCard)) }
+                @if s.actor.can(crm_core::access::Permission::CaseEdit) {
+                    " · " a #notify-link href={ "/console/cases/" (case.id) "/notify" } { (lang.t(Msg::NotifyCustomer)) }
+                }
+            }
             section.lifecycle {
                 h2 { (lang.t(Msg::Lifecycle)) }
                 @if next.is_empty() && !resolvable { p.empty { (lang.t(Msg::NoTransition)) } }

@@ -490,6 +490,21 @@ impl Lang {
             ScriptFinished => ("The script is finished.", "Le script est terminé."),
             Continue => ("Next", "Suivant"),
             Answer => ("Answer", "Répondre"),
+            NotifyCustomer => ("Email the customer", "Écrire au client"),
+            InsertIntoMail => ("Insert into an email to the customer", "Insérer dans un e-mail au client"),
+            MailFrom => ("From", "De"),
+            MailTo => ("To", "À"),
+            MailCc => ("Cc", "Cc"),
+            AddressesHint => ("Addresses separated by commas.", "Adresses séparées par des virgules."),
+            SubjectTagHint => ("The case's tag is put in front:", "L'étiquette du dossier est mise devant :"),
+            MailBody => ("Message", "Message"),
+            AttachFiles => ("Files of the case to attach", "Fichiers du dossier à joindre"),
+            AddSignature => ("Add my signature", "Ajouter ma signature"),
+            Send => ("Send", "Envoyer"),
+            InsertHint => (
+                "To insert an article or a standard response, open it from:",
+                "Pour insérer un article ou une réponse type, ouvrez-le depuis :",
+            ),
         };
         match self {
             Lang::En => en,
