@@ -17,6 +17,7 @@ mod case_structure;
 mod console;
 mod console_admin;
 mod console_agenda;
+mod console_alerts;
 mod console_assist;
 mod console_attachments;
 mod console_interaction;

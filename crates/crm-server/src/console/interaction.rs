@@ -146,6 +146,7 @@ async fn render(
         None => Vec::new(),
     };
     let zone = zone(st, s).await;
+    let alerts = st.crm.interaction_alerts(&s.actor, id).await.unwrap_or_default();
     let p = problem.as_ref();
     let (action_error, action_error_id) = field_error(p, Slot::Action, "action");
     let (disposition_error, disposition_error_id) = field_error(p, Slot::Disposition, "disposition");
@@ -183,6 +184,7 @@ async fn render(
     let body = html! {
         section.interaction data-interaction=(id) {
             h1 { (lang.t(Msg::Interaction)) " " span.badge #interaction-state { (state(lang, inter.state())) } }
+            (views::alerts(lang, &alerts))
             @if outcome == Outcome::Copied { p.notice role="status" { (lang.t(Msg::Copied)) } }
             @if problem.is_some() { p.error { (lang.t(Msg::FixBelow)) } }
             div.panels {

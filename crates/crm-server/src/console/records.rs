@@ -79,10 +79,13 @@ async fn customer_page(
     merged: Option<MergeId>,
 ) -> Response {
     let lang = s.lang;
-    let card = match st.crm.customer_card(&s.actor, id).await {
+    let mut card = match st.crm.customer_card(&s.actor, id).await {
         Ok(card) => card,
         Err(e) => return refusal(lang, e),
     };
+    // The alerts the tenant's rules raise on this customer now (a failure to read them
+    // hides them rather than the card).
+    card.alerts = st.crm.customer_alerts(&s.actor, card.customer.id).await.unwrap_or_default();
     // The banner of a merge just done (a wrong or foreign id shows nothing).
     let merge = match merged {
         Some(m) => st.crm.get_merge(&s.actor, m).await.ok(),

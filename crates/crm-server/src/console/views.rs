@@ -10,6 +10,7 @@ use chrono_tz::Tz;
 use maud::{DOCTYPE, Markup, html};
 
 use crm_core::access::Permission;
+use crm_core::alert::{Alert, Severity};
 use crm_core::case::{CaseStatus, Priority};
 use crm_core::customer::CustomerCard;
 
@@ -155,6 +156,41 @@ pub(crate) fn priority(lang: Lang, p: Priority) -> &'static str {
     }
 }
 
+/// The core's alerts (GUI-2), in the rules' order: the severity in words (not only a
+/// colour), the message, the suggestion. Nothing without alerts.
+pub(crate) fn alerts(lang: Lang, alerts: &[Alert]) -> Markup {
+    html! {
+        @if !alerts.is_empty() {
+            section.alerts aria-label=(lang.t(Msg::Alerts)) {
+                @for a in alerts {
+                    div class={ "alert " (severity_class(a.severity)) } role="alert" data-rule=(a.rule) {
+                        span.badge.severity { (severity(lang, a.severity)) } " " span.message { (a.message) }
+                        @if let Some(tip) = &a.suggestion { p.suggestion { (lang.t(Msg::Suggestion)) " " (tip) } }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The label of an alert's severity.
+pub(crate) fn severity(lang: Lang, s: Severity) -> &'static str {
+    lang.t(match s {
+        Severity::Info => Msg::SeverityInfo,
+        Severity::Warning => Msg::SeverityWarning,
+        Severity::Critical => Msg::SeverityCritical,
+    })
+}
+
+/// The class of an alert's severity (its colour).
+fn severity_class(s: Severity) -> &'static str {
+    match s {
+        Severity::Info => "severity-info",
+        Severity::Warning => "severity-warning",
+        Severity::Critical => "severity-critical",
+    }
+}
+
 /// What an identity shows: its kind and value.
 pub(crate) fn identity(i: &crm_core::customer::Identity) -> (String, String) {
     let v = serde_json::to_value(i).unwrap_or_default();
@@ -170,11 +206,7 @@ pub(crate) fn identity(i: &crm_core::customer::Identity) -> (String, String) {
 /// The sections of a customer card (the screen pop and the card page share them).
 pub(crate) fn card_sections(lang: Lang, card: &CustomerCard, zone: Tz) -> Markup {
     html! {
-        @if !card.alerts.is_empty() {
-            section.alerts aria-label=(lang.t(Msg::Alerts)) {
-                @for a in &card.alerts { p.alert role="alert" { (a.message) } }
-            }
-        }
+        (alerts(lang, &card.alerts))
         section.identities {
             h3 { (lang.t(Msg::Identities)) }
             ul { @for i in card.customer.identities() {

@@ -356,4 +356,8 @@ pub enum Msg {
     Send,
     InsertHint,
     InsertIntoMail,
+    SeverityInfo,
+    SeverityWarning,
+    SeverityCritical,
+    Suggestion,
 }
