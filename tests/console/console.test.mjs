@@ -469,6 +469,31 @@ try {
     assert.equal(mails[0].attachments.length, 1, JSON.stringify(mails[0]));
   });
 
+  await check("call list: next contact, its page, the outcome recorded with the qualification answer", async () => {
+    const me = await (await api("GET", "/api/v1/me")).json();
+    const campaign = await (await api("POST", "/api/v1/campaigns", {
+      name: "Card renewal", purpose: "survey", qualification: [{ key: "interest", label: "Interested in the premium card?", type: "yes_no" }],
+    })).json();
+    const list = await (await api("POST", `/api/v1/campaigns/${campaign.id}/call-lists`, {
+      name: "Cards expiring in January", assignment: { agents: [me.id] }, window: { from: "00:00:00", until: "23:59:59" }, max_attempts: 3,
+    })).json();
+    const cust = await (await api("POST", "/api/v1/customers", { name: "Ada Sortant", identities: [{ type: "phone", number: "+33 1 98 76 54 32" }] })).json();
+    const imported = await fetch(`${server.url}/api/v1/call-lists/${list.id}/entries/import`, {
+      method: "POST", headers: { "content-type": "text/csv", authorization: `Bearer ${server.token}` },
+      body: `customer,phone,priority,custom.card\n${cust.id},,1,Visa ending 4242\n`,
+    });
+    assert.equal(imported.status, 200, await imported.text());
+    await page.goto("/console/calls");
+    await Promise.all([page.waitForURL(/\/entries\//), page.click(`li[data-list="${list.id}"] button`)]);
+    assistUrls.push(page.url().replace(server.url, ""));
+    await page.waitForSelector("#entry-phone:has-text('+33198765432')");
+    await page.selectOption("#disposition", "success");
+    await page.selectOption("#answers-interest", "yes");
+    await page.screenshot({ path: join(shots, "call-list-entry.png"), fullPage: true });
+    await Promise.all([page.waitForURL(/\/console\/calls\?recorded=success$/), page.click("form.outcome button[type=submit]")]);
+    await page.waitForSelector("p.notice:has-text('success')");
+  });
+
   await check("preferences: the agent's language and time zone replace the browser's and the centre's", async () => {
     await page.goto("/console/preferences");
     await page.fill("#time_zone", "Mars/Olympus");

@@ -20,6 +20,7 @@ mod console_agenda;
 mod console_alerts;
 mod console_assist;
 mod console_attachments;
+mod console_calls;
 mod console_interaction;
 mod console_notify;
 mod console_preferences;

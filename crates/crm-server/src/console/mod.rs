@@ -9,7 +9,8 @@
 //! (`interaction.rs`), the knowledge base and the standard responses, searched as the
 //! agent types and inserted into the scratch pad or a follow-up (`knowledge.rs`,
 //! `responses.rs`, `assist.rs`), the attachments of a case (`attachments.rs`), interactive
-//! scripts on the interaction panel (`scripts.rs`), the notify mail of a case (`notify.rs`), the agent's language and time zone (`preferences.rs`), the
+//! scripts on the interaction panel (`scripts.rs`), the notify mail of a case (`notify.rs`), the
+//! outbound agent's call lists (`calls.rs`), the agent's language and time zone (`preferences.rs`), the
 //! supervisors' outbox of dead pushes (`outbox.rs`), the administration (`admin/`: agents,
 //! groups and their members, roles, API tokens, custom field definitions, the disposition
 //! catalogue, the tenant's settings, invitation links (`invitation.rs`); the navigation shows it to agents with an `admin.*`
@@ -22,6 +23,7 @@ mod agenda;
 mod assets;
 mod assist;
 mod attachments;
+mod calls;
 mod cases;
 pub mod i18n;
 mod interaction;
@@ -97,6 +99,10 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/console/responses/{id}/favourite", post(responses::favourite))
         .route("/console/interactions/{id}/scripts", post(scripts::start))
         .route("/console/script-runs/{run}/answers", post(scripts::answer))
+        .route("/console/calls", get(calls::lists))
+        .route("/console/calls/{list}/next", post(calls::next))
+        .route("/console/calls/{list}/entries/{entry}", get(calls::entry))
+        .route("/console/calls/{list}/entries/{entry}/outcome", post(calls::outcome))
         .route("/console/preferences", get(preferences::preferences).post(preferences::save))
         .route("/console/outbox", get(outbox::outbox))
         .route("/console/outbox/{id}/requeue", post(outbox::requeue))

@@ -52,6 +52,9 @@ pub(crate) fn page(lang: Lang, title: &str, signed: Option<&SignedIn>, body: Mar
                             " " a href="/console/agenda" { (lang.t(Msg::Agenda)) }
                             " " a href="/console/knowledge" { (lang.t(Msg::NavKnowledge)) }
                             " " a href="/console/responses" { (lang.t(Msg::NavResponses)) }
+                            @if s.actor.can(Permission::InteractionHandle) {
+                                " " a href="/console/calls" { (lang.t(Msg::NavCalls)) }
+                            }
                             " " a href="/console/preferences" { (lang.t(Msg::Preferences)) }
                             @if s.actor.can(Permission::AdminConnectors) {
                                 " " a href="/console/outbox" { (lang.t(Msg::Outbox)) }

@@ -495,6 +495,27 @@ impl Lang {
             SeverityWarning => ("Warning", "Attention"),
             SeverityCritical => ("Critical", "Critique"),
             Suggestion => ("Suggestion:", "Suggestion :"),
+            NavCalls => ("Calls", "Appels"),
+            CallLists => ("My call lists", "Mes listes d'appels"),
+            OutcomeRecorded => ("Outcome recorded:", "Résultat enregistré :"),
+            NothingToCall => {
+                ("Nobody to call on this list right now.", "Personne à appeler sur cette liste pour l'instant.")
+            }
+            NoCallLists => {
+                ("You are assigned to no active call list.", "Vous n'êtes affecté à aucune liste d'appels active.")
+            }
+            NextContact => ("Next contact", "Contact suivant"),
+            EntryConflict => (
+                "This contact changed since you opened it: your outcome was not saved. It is shown as it is now.",
+                "Ce contact a changé depuis son ouverture : votre résultat n'a pas été enregistré. Il est affiché tel qu'il est.",
+            ),
+            Phone => ("Number to call", "Numéro à appeler"),
+            LastOutcome => ("Last outcome", "Dernier résultat"),
+            Outcome => ("Outcome", "Résultat"),
+            CallbackAt => ("Call back at (for a callback)", "Rappeler le (pour un rappel)"),
+            CallbackHint => ("Your time zone:", "Votre fuseau horaire :"),
+            SameAgent => ("Keep the callback for me", "Me réserver le rappel"),
+            RecordOutcome => ("Record the outcome", "Enregistrer le résultat"),
             InsertIntoMail => ("Insert into an email to the customer", "Insérer dans un e-mail au client"),
             MailFrom => ("From", "De"),
             MailTo => ("To", "À"),
