@@ -3,15 +3,16 @@
 //! as-you-type fragments, an article's page, inserting an article or a rendered response
 //! into the scratch pad or a follow-up (the text in the field, saved with the form's
 //! version: a stale one is a 409), favourites, a placeholder without its record refused
-//! next to the field (422), drafts hidden from agents, insert links hidden without the
-//! permission and the write refused if forced (403), French labels. The browser half
-//! (as-you-type in a real page, keyboard, accessibility, screenshots) is `tests/console/`.
+//! next to the field (422), drafts hidden from agents, the store's text filter on a server
+//! without a search engine, insert links hidden without the permission and the write
+//! refused if forced (403), French labels. The browser half (as-you-type in a real page,
+//! keyboard, accessibility, screenshots) is `tests/console/`.
 
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
 use crate::console::{Browser, location};
-use crate::helpers::{Backend, TestServer};
+use crate::helpers::{Backend, TestServer, test_settings};
 use crate::on_every_store;
 
 /// An htmx request's answer: (status, body).
@@ -157,6 +158,27 @@ async fn knowledge_is_searched_read_and_inserted(backend: Backend) {
     t.server.stop().await.expect("clean stop");
 }
 on_every_store!(knowledge_is_searched_read_and_inserted);
+
+async fn knowledge_is_found_without_a_search_engine(backend: Backend) {
+    let mut settings = test_settings();
+    settings.search.enabled = false;
+    let t = TestServer::start_with_settings(&backend, settings).await;
+    let demo = t.demo().clone();
+    let api = t.admin();
+    let article = json!({"title": "Refund an order", "body": "<p>Refunds take <strong>five</strong> days.</p>",
+                         "language": "en", "state": "published"});
+    api.post("/api/v1/articles", &article).await.expect(StatusCode::CREATED);
+    let mut b = Browser::new(&t.server.url());
+    assert_eq!(b.sign_in("admin@demo.example", &demo.admin_password).await, StatusCode::SEE_OTHER);
+    // The store's folded text filter: found at once, the body's start as the snippet.
+    let (status, html) = fragment(&b, "/console/knowledge?q=REFUNDS%20take").await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(html.contains("Refund an order") && html.contains("Refunds take five days."), "{html}");
+    let (_, html) = fragment(&b, "/console/knowledge?q=parachute").await;
+    assert!(html.contains("No article matches."), "{html}");
+    t.server.stop().await.expect("clean stop");
+}
+on_every_store!(knowledge_is_found_without_a_search_engine);
 
 async fn standard_responses_are_found_favoured_rendered_and_inserted(backend: Backend) {
     let t = TestServer::start(&backend).await;
