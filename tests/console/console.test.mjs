@@ -336,6 +336,164 @@ try {
     await page.waitForSelector("#interaction-state:has-text('Closed')");
   });
 
+  const assistUrls = [];
+  await check("knowledge and responses: searched as you type from the panel, read, inserted into the scratch pad; a favourite", async () => {
+    const me = await (await api("GET", "/api/v1/me")).json();
+    const article = await api("POST", "/api/v1/articles", {
+      title: "Refund an order", language: "en", state: "published", tags: ["billing"], shortcut: "#refund",
+      body: "<p>Refunds reach the customer's card within <strong>five working days</strong>.</p><ul><li>Check the order</li><li>Confirm the card</li></ul>",
+    });
+    assert.equal(article.status, 201, await article.text());
+    const response = await api("POST", "/api/v1/standard-responses", {
+      title: "Refund confirmed", language: "en", shortcut: "refund-ok",
+      body: "<p>Hello {{customer.name}}, your refund is on its way.</p>",
+    });
+    assert.equal(response.status, 201, await response.text());
+    const res = await api("POST", "/api/v1/cti/calls", { phone: "+33 1 23 45 67 89", agent: me.id });
+    const pop = JSON.parse(await res.text());
+    assert.equal(res.status, 201, JSON.stringify(pop));
+    const panel = `/console/interactions/${pop.interaction.id}`;
+    await page.goto(panel);
+    await Promise.all([page.waitForURL(server.url + panel), page.keyboard.press("a")]);
+    await page.waitForSelector("#interaction-state:has-text('Active')");
+    // As you type (the search engine indexes within its round: wait for the result).
+    await page.focus("#knowledge-q");
+    await page.keyboard.type("refunds");
+    await page.waitForSelector("#knowledge-results a:has-text('Refund an order')", { timeout: 15_000 });
+    await page.screenshot({ path: join(shots, "knowledge-search.png"), fullPage: true });
+    // By the keyboard: the result is a link like any other.
+    await page.focus("#knowledge-results a:has-text('Refund an order')");
+    await Promise.all([page.waitForURL(/\/console\/knowledge\//), page.keyboard.press("Enter")]);
+    assistUrls.push(page.url().replace(server.url, ""));
+    await page.waitForSelector("div.article-body strong:has-text('five working days')");
+    await page.screenshot({ path: join(shots, "knowledge-article.png"), fullPage: true });
+    // Insert into the scratch pad: the text is in the field, focused; saved with the form.
+    await Promise.all([page.waitForURL(/\/console\/interactions\/.*article=/), page.click("section.insert a:has-text('Insert into the scratch pad')")]);
+    assert.match(await page.inputValue("#note"), /Refund an order\s+Refunds reach the customer's card within five working days/);
+    assert.equal(await page.evaluate(() => document.activeElement.id), "note");
+    await Promise.all([page.waitForURL(server.url + panel), page.click("form.add-note button")]);
+    await page.waitForSelector("ul.notes li:has-text('Refunds reach the customer')");
+    // A standard response, rendered for the caller, made a favourite.
+    await page.focus("#responses-q");
+    await page.keyboard.type("refund");
+    await page.waitForSelector("#responses-results a:has-text('Refund confirmed')");
+    await Promise.all([page.waitForURL(/\/console\/responses\//), page.click("#responses-results a:has-text('Refund confirmed')")]);
+    assistUrls.push(page.url().replace(server.url, ""));
+    // The caller's name, as the earlier checks left it (the stale edit renamed her).
+    await page.waitForSelector("#response-preview");
+    assert.match(await page.textContent("#response-preview"), /^Hello Jeanne Dupont[^,]*, your refund is on its way\.$/);
+    await page.screenshot({ path: join(shots, "response-preview.png"), fullPage: true });
+    await Promise.all([page.waitForURL(/\/console\/responses\?/), page.click("form.star button")]);
+    await page.goto("/console/responses?favourites=true");
+    await page.waitForSelector("#responses-results li:has-text('Refund confirmed') button[aria-pressed=true]");
+    await page.screenshot({ path: join(shots, "responses.png"), fullPage: true });
+    assistUrls.push("/console/responses?favourites=true", "/console/knowledge?q=refund");
+  });
+
+  await check("script: started from the panel, answered step by step with the keyboard, finished", async () => {
+    const steps = [
+      { type: "say", id: "greet", text: "Hello {{customer.name}}, this call is about your card.", next: "reason" },
+      { type: "choice", id: "reason", text: "Why are you calling?", choices: ["Lost card", "Refund", "Other"],
+        next: { "Lost card": "score", Refund: "score", Other: "score" } },
+      { type: "number", id: "score", text: "How urgent, from 0 to 10?", min: 0, max: 10, next: "bye" },
+      { type: "end", id: "bye", text: "Thank the customer and wrap up." },
+    ];
+    const created = await api("POST", "/api/v1/scripts", { name: "Card support", start: "greet", steps });
+    const createdText = await created.text();
+    assert.equal(created.status, 201, createdText);
+    const script = JSON.parse(createdText);
+    const published = await fetch(`${server.url}/api/v1/scripts/${script.id}/publish`, {
+      method: "POST", headers: { authorization: `Bearer ${server.token}`, "if-match": created.headers.get("etag") },
+    });
+    assert.equal(published.status, 201, await published.text());
+    const me = await (await api("GET", "/api/v1/me")).json();
+    const pop = await (await api("POST", "/api/v1/cti/calls", { phone: "+33 1 23 45 67 89", agent: me.id })).json();
+    const panel = `/console/interactions/${pop.interaction.id}`;
+    await page.goto(panel);
+    await page.selectOption("#script-choice", { label: "Card support" });
+    await Promise.all([page.waitForURL(/#script$/), page.click("form.start-script button")]);
+    await page.waitForSelector("#script-step[data-step=greet]:has-text('this call is about your card')");
+    await page.focus("form.answer button");
+    await Promise.all([page.waitForURL(/#script$/), page.keyboard.press("Enter")]);
+    await page.waitForSelector("legend#script-step:has-text('Why are you calling?')");
+    await page.check("#choice-1");
+    await Promise.all([page.waitForURL(/#script$/), page.click("form.answer button")]);
+    // The step's bounds are the field's: the browser holds 11 back (the server refuses it too, tests/e2e).
+    await page.fill("#script-value", "11");
+    assert.equal(await page.$eval("#script-value", (el) => el.validity.rangeOverflow), true);
+    await page.fill("#script-value", "7");
+    await page.locator("#script").scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(shots, "script.png"), fullPage: true });
+    assistUrls.push(panel);
+    await Promise.all([page.waitForURL(/#script$/), page.click("form.answer button")]);
+    await page.waitForSelector("#script-step.finished:has-text('Thank the customer')");
+  });
+
+  await check("attachments: a file attached to the case by htmx (no page load), downloaded, deleted", async () => {
+    await page.goto(caseUrl);
+    await page.waitForSelector("#attachments p.empty");
+    await page.setInputFiles("#file", { name: "receipt.txt", mimeType: "text/plain", buffer: Buffer.from("Receipt 2026-118: 42.00 EUR") });
+    const [res] = await Promise.all([
+      page.waitForResponse((r) => r.url().endsWith("/attachments") && r.request().method() === "POST"),
+      page.click("form.upload button[type=submit]"),
+    ]);
+    assert.equal(res.status(), 200);
+    await page.waitForSelector("#attachments td a:has-text('receipt.txt')");
+    assert.equal(page.url(), caseUrl, "swapped in place");
+    const href = await page.getAttribute("#attachments td a:has-text('receipt.txt')", "href");
+    const file = await page.request.get(href);
+    assert.equal(await file.text(), "Receipt 2026-118: 42.00 EUR");
+    await page.locator("#attachments").scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(shots, "attachments.png"), fullPage: true });
+    // Kept for the accessibility check of the case page; a second one is deleted.
+    await page.setInputFiles("#file", { name: "old.txt", mimeType: "text/plain", buffer: Buffer.from("old") });
+    await Promise.all([page.waitForSelector("#attachments td a:has-text('old.txt')"), page.click("form.upload button[type=submit]")]);
+    await Promise.all([page.waitForURL(/#attachments$/), page.click("#attachments tr:has-text('old.txt') button")]);
+    await page.waitForSelector("#attachments td a:has-text('receipt.txt')");
+    assert.equal(await page.locator("#attachments td a:has-text('old.txt')").count(), 0);
+  });
+
+  await check("notify: an email to the customer from the case, From and To filled, a file of the case attached", async () => {
+    await page.goto(caseUrl);
+    await Promise.all([page.waitForURL(/\/notify$/), page.click("#notify-link")]);
+    assistUrls.push(page.url().replace(server.url, ""));
+    assert.match(await page.inputValue("#to"), /^jeanne\.dupont@example\.com$/);
+    assert.match(await page.textContent("#subject-hint"), /\[#CS-\d+\]/);
+    await page.fill("#body", "Hello,\n\nYour new card reader is on its way.");
+    await page.check("label:has-text('receipt.txt') >> xpath=preceding-sibling::input");
+    await page.screenshot({ path: join(shots, "notify.png"), fullPage: true });
+    await Promise.all([page.waitForURL(server.url + caseUrl.replace(server.url, "")), page.click("form.notify-form button[type=submit]")]);
+    const caseId = caseUrl.split("/").pop();
+    const mails = await (await api("GET", `/api/v1/cases/${caseId}/mails`)).json();
+    assert.equal(mails.length, 1, JSON.stringify(mails));
+    assert.equal(mails[0].attachments.length, 1, JSON.stringify(mails[0]));
+  });
+
+  await check("call list: next contact, its page, the outcome recorded with the qualification answer", async () => {
+    const me = await (await api("GET", "/api/v1/me")).json();
+    const campaign = await (await api("POST", "/api/v1/campaigns", {
+      name: "Card renewal", purpose: "survey", qualification: [{ key: "interest", label: "Interested in the premium card?", type: "yes_no" }],
+    })).json();
+    const list = await (await api("POST", `/api/v1/campaigns/${campaign.id}/call-lists`, {
+      name: "Cards expiring in January", assignment: { agents: [me.id] }, window: { from: "00:00:00", until: "23:59:59" }, max_attempts: 3,
+    })).json();
+    const cust = await (await api("POST", "/api/v1/customers", { name: "Ada Sortant", identities: [{ type: "phone", number: "+33 1 98 76 54 32" }] })).json();
+    const imported = await fetch(`${server.url}/api/v1/call-lists/${list.id}/entries/import`, {
+      method: "POST", headers: { "content-type": "text/csv", authorization: `Bearer ${server.token}` },
+      body: `customer,phone,priority,custom.card\n${cust.id},,1,Visa ending 4242\n`,
+    });
+    assert.equal(imported.status, 200, await imported.text());
+    await page.goto("/console/calls");
+    await Promise.all([page.waitForURL(/\/entries\//), page.click(`li[data-list="${list.id}"] button`)]);
+    assistUrls.push(page.url().replace(server.url, ""));
+    await page.waitForSelector("#entry-phone:has-text('+33198765432')");
+    await page.selectOption("#disposition", "success");
+    await page.selectOption("#answers-interest", "yes");
+    await page.screenshot({ path: join(shots, "call-list-entry.png"), fullPage: true });
+    await Promise.all([page.waitForURL(/\/console\/calls\?recorded=success$/), page.click("form.outcome button[type=submit]")]);
+    await page.waitForSelector("p.notice:has-text('success')");
+  });
+
   await check("preferences: the agent's language and time zone replace the browser's and the centre's", async () => {
     await page.goto("/console/preferences");
     await page.fill("#time_zone", "Mars/Olympus");
@@ -503,7 +661,7 @@ try {
     const axeContext = await browser.newContext({ baseURL: server.url, bypassCSP: true, storageState: await context.storageState() });
     const p = await axeContext.newPage();
     const found = {};
-    for (const url of ["/", customerUrl, caseUrl, "/console/outbox", previewUrl, "/console/cases", "/console/agenda", interactionUrl, "/console/preferences", ...adminUrls]) {
+    for (const url of ["/", customerUrl, caseUrl, "/console/outbox", previewUrl, "/console/cases", "/console/agenda", interactionUrl, "/console/preferences", ...adminUrls, ...assistUrls]) {
       await p.goto(url);
       await p.addScriptTag({ path: require.resolve("axe-core/axe.min.js") });
       const result = await p.evaluate(async () => await window.axe.run(document, { resultTypes: ["violations"] }));

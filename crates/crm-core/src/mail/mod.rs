@@ -170,6 +170,21 @@ pub struct NotifyRequest {
     pub attachments: Vec<AttachmentId>,
 }
 
+/// What a notify form offers the agent (CAS-7, [`crate::service::Crm::notify_choices`]): the
+/// From addresses it may use, its default first; the customer's addresses, the default To
+/// first; the tag the subject gets and the case's subject (the default one).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NotifyChoices {
+    /// Every From the agent may use, the default first, each once.
+    pub from: Vec<EmailAddress>,
+    /// The customer's addresses (the first is the default To).
+    pub to: Vec<EmailAddress>,
+    /// The case tag put in front of the subject (`[#CS-000123]`).
+    pub tag: String,
+    /// The case's subject.
+    pub subject: String,
+}
+
 /// What the use case knows when it builds a notify: the defaults and what the agent may use.
 #[derive(Clone, Debug)]
 pub struct NotifyContext<'a> {

@@ -16,7 +16,7 @@ use crate::custom_field::{FieldEntity, FieldKey, FieldValue};
 use crate::customer::{Customer, CustomerCard};
 use crate::error::Result;
 use crate::guidance::{AlertDryRun, AlertDryRunResult, AlertRuleSet, AlertRulesInput};
-use crate::ids::{InteractionId, TenantId};
+use crate::ids::{CustomerId, InteractionId, TenantId};
 use crate::interaction::{Channel, Direction};
 use crate::rules::{Schema, Value};
 
@@ -199,6 +199,21 @@ impl Crm {
         let customer = self.load_customer(actor, customer).await?;
         let context = Some((interaction.channel, interaction.direction));
         Ok(rules.evaluate(&self.customer_facts(actor.tenant, &customer, context).await?))
+    }
+
+    /// The alerts of a customer now, outside any interaction (the console's card page;
+    /// rules on the interaction's channel or direction do not hold); none when the tenant
+    /// has no rules.
+    ///
+    /// # Errors
+    /// Forbidden without `customer.read`; `NotFound` for the customer.
+    pub async fn customer_alerts(&self, actor: &Actor, id: CustomerId) -> Result<Vec<Alert>> {
+        actor.require(Permission::CustomerRead)?;
+        let customer = self.load_customer(actor, id).await?;
+        let Some(rules) = self.compiled_alert_rules(actor.tenant).await? else {
+            return Ok(Vec::new());
+        };
+        Ok(rules.evaluate(&self.customer_facts(actor.tenant, &customer, None).await?))
     }
 }
 

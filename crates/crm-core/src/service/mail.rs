@@ -26,7 +26,9 @@ use crate::error::{Error, Result};
 use crate::event::EventKind;
 use crate::follow_up::{FollowUp, FollowUpKind};
 use crate::ids::{CaseId, FollowUpId};
-use crate::mail::{CaseMail, MAX_MAIL_ATTACHMENTS, MAX_REFERENCES, MailState, NotifyContext, NotifyRequest};
+use crate::mail::{
+    CaseMail, MAX_MAIL_ATTACHMENTS, MAX_REFERENCES, MailState, NotifyChoices, NotifyContext, NotifyRequest,
+};
 use crate::ports::{BlobError, MailError, Mailer, OutgoingMail, OutgoingPart};
 use crate::time::{next_id, span};
 
@@ -64,6 +66,32 @@ const MAX_REFERENCES_U32: u32 = MAX_REFERENCES as u32;
 /// The most mails a queue listing returns.
 pub const MAX_MAIL_LIST: u32 = 500;
 
+/// Every From an agent may use: its login address, its default From, its groups' shared
+/// addresses.
+fn allowed_from(agent: &crate::access::Agent, groups: &[Option<crate::access::Group>]) -> Vec<EmailAddress> {
+    let mut allowed: Vec<EmailAddress> = vec![agent.email.clone()];
+    allowed.extend(agent.profile.default_from.iter().cloned());
+    for g in groups.iter().flatten() {
+        allowed.extend(g.mail_addresses.iter().cloned());
+    }
+    allowed
+}
+
+/// A customer's email addresses, in the card's order.
+fn email_addresses(customer: Option<&crate::customer::Customer>) -> Vec<EmailAddress> {
+    match customer {
+        Some(c) => c
+            .identities()
+            .iter()
+            .filter_map(|i| match i {
+                Identity::Email { address, .. } => Some(address.clone()),
+                _ => None,
+            })
+            .collect(),
+        None => Vec::new(),
+    }
+}
+
 impl Crm {
     /// Notifies the customer of a case by mail (CAS-7): validates the request against what
     /// the agent may use (From: its default address, its login address or a shared address
@@ -98,22 +126,8 @@ impl Crm {
             futures::future::try_join_all(attachment_reads),
         )?;
         let attachments: Vec<Attachment> = found.into_iter().flatten().filter(|a| a.case == case).collect();
-        let mut allowed: Vec<EmailAddress> = vec![agent.email.clone()];
-        allowed.extend(agent.profile.default_from.iter().cloned());
-        for g in groups.iter().flatten() {
-            allowed.extend(g.mail_addresses.iter().cloned());
-        }
-        let customer_addresses: Vec<EmailAddress> = match customer {
-            Some(c) => c
-                .identities()
-                .iter()
-                .filter_map(|i| match i {
-                    Identity::Email { address, .. } => Some(address.clone()),
-                    _ => None,
-                })
-                .collect(),
-            None => Vec::new(),
-        };
+        let allowed = allowed_from(&agent, &groups);
+        let customer_addresses = email_addresses(customer.as_ref());
         let ctx = NotifyContext {
             number: record.number,
             case_subject: record.subject(),
@@ -153,6 +167,37 @@ impl Crm {
             }
         }
         Err(Error::Conflict(crate::error::Conflict::State("the case is too busy, try again".into())))
+    }
+
+    /// What the notify form of a case offers the actor (the console's): the From addresses
+    /// [`Crm::notify`] accepts from it, its default first; the customer's addresses; the
+    /// subject's tag and default.
+    ///
+    /// # Errors
+    /// As [`Crm::notify`]: forbidden without `case.edit`, `NotFound` for a case the actor
+    /// cannot see.
+    pub async fn notify_choices(&self, actor: &Actor, case: CaseId) -> Result<NotifyChoices> {
+        actor.require(Permission::CaseEdit)?;
+        let (record, agent) = futures::try_join!(async { self.load_case(actor, case).await }, async {
+            self.store.get_agent(actor.tenant, actor.agent).await?.ok_or_else(|| Error::not_found("agent", actor.agent))
+        })?;
+        let group_reads = agent.groups.iter().map(|g| self.store.get_group(actor.tenant, *g));
+        let (customer, groups) = futures::try_join!(
+            self.store.get_customer(actor.tenant, record.customer()),
+            futures::future::try_join_all(group_reads),
+        )?;
+        let mut from: Vec<EmailAddress> = agent.profile.default_from.iter().cloned().collect();
+        for a in allowed_from(&agent, &groups) {
+            if !from.iter().any(|f| f.key() == a.key()) {
+                from.push(a);
+            }
+        }
+        Ok(NotifyChoices {
+            from,
+            to: email_addresses(customer.as_ref()),
+            tag: crate::mail::subject_tag(record.number),
+            subject: record.subject().to_owned(),
+        })
     }
 
     /// A case's mails with their delivery state, oldest first.

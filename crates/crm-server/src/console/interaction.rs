@@ -8,7 +8,7 @@
 //! customer's cases.
 
 use axum::Form;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
@@ -19,8 +19,12 @@ use crm_core::error::FieldError;
 use crm_core::ids::{CaseId, InteractionId, NoteId};
 use crm_core::interaction::{InteractionAction, InteractionState, LinkTarget};
 
+use crm_core::knowledge::response::RenderRequest;
+
+use super::assist::{self, Context, InsertQuery};
 use super::i18n::{Lang, Msg};
 use super::pages::{refusal, zone};
+use super::scripts;
 use super::session::SignedIn;
 use super::views::{self, csrf_field};
 use crate::state::AppState;
@@ -53,10 +57,28 @@ struct Problem {
 }
 
 /// What the panel shows after a change.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 enum Outcome {
     Shown,
     Copied,
+    /// Opened to insert this text into the scratch pad.
+    Drafted(Option<String>),
+    /// A script's answer or start refused, or its run changed since read.
+    Script(scripts::Problem),
+}
+
+/// The panel with a script's refusal (422) or conflict (409) in its section.
+pub(crate) async fn with_script_problem(
+    st: &AppState,
+    s: &SignedIn,
+    id: InteractionId,
+    problem: scripts::Problem,
+) -> Response {
+    let status = match problem {
+        scripts::Problem::Stale => StatusCode::CONFLICT,
+        scripts::Problem::Field(_) => StatusCode::UNPROCESSABLE_ENTITY,
+    };
+    render(st, s, id, status, None, Outcome::Script(problem)).await
 }
 
 /// The label of an interaction state.
@@ -73,9 +95,20 @@ fn state(lang: Lang, s: InteractionState) -> &'static str {
     })
 }
 
-/// `GET /console/interactions/{id}`: the panel.
-pub(crate) async fn panel(State(st): State<AppState>, s: SignedIn, Path(id): Path<InteractionId>) -> Response {
-    render(&st, &s, id, StatusCode::OK, None, Outcome::Shown).await
+/// `GET /console/interactions/{id}`: the panel; with `?article=` or `?response=`, the
+/// scratch pad's field holds that text (the response rendered for this interaction), for
+/// the agent to check and save.
+pub(crate) async fn panel(
+    State(st): State<AppState>,
+    s: SignedIn,
+    Path(id): Path<InteractionId>,
+    Query(insert): Query<InsertQuery>,
+) -> Response {
+    let target = RenderRequest { interaction: Some(id), ..RenderRequest::default() };
+    match assist::draft(&st, &s.actor, &insert, &target).await {
+        Ok(draft) => render(&st, &s, id, StatusCode::OK, None, Outcome::Drafted(draft)).await,
+        Err(e) => refused(&st, &s, id, Slot::Note, e).await,
+    }
 }
 
 /// The field error next to a form's field, and the attributes that tie the field to it.
@@ -113,6 +146,7 @@ async fn render(
         None => Vec::new(),
     };
     let zone = zone(st, s).await;
+    let alerts = st.crm.interaction_alerts(&s.actor, id).await.unwrap_or_default();
     let p = problem.as_ref();
     let (action_error, action_error_id) = field_error(p, Slot::Action, "action");
     let (disposition_error, disposition_error_id) = field_error(p, Slot::Disposition, "disposition");
@@ -137,9 +171,20 @@ async fn render(
     let active: Vec<_> = catalogue.iter().filter(|d| d.active).collect();
     let version = inter.version();
     let base = format!("/console/interactions/{id}");
+    let assist_context = Context { interaction: Some(id), case: linked.first().copied() };
+    let draft = match &outcome {
+        Outcome::Drafted(Some(text)) => Some(text.as_str()),
+        _ => None,
+    };
+    let script_problem = match &outcome {
+        Outcome::Script(p) => Some(p),
+        _ => None,
+    };
+    let script_data = scripts::load(st, s, id).await;
     let body = html! {
         section.interaction data-interaction=(id) {
             h1 { (lang.t(Msg::Interaction)) " " span.badge #interaction-state { (state(lang, inter.state())) } }
+            (views::alerts(lang, &alerts))
             @if outcome == Outcome::Copied { p.notice role="status" { (lang.t(Msg::Copied)) } }
             @if problem.is_some() { p.error { (lang.t(Msg::FixBelow)) } }
             div.panels {
@@ -220,12 +265,15 @@ async fn render(
                         (csrf_field(&s.csrf))
                         input type="hidden" name="version" value=(version);
                         label for="note" { (lang.t(Msg::ScratchPad)) }
+                        @if draft.is_some() { p.notice #note-inserted role="status" { (lang.t(Msg::Inserted)) } }
                         textarea #note name="text" rows="4" aria-invalid=[note_error.as_ref().map(|_| "true")]
-                            aria-describedby=[note_error_id.as_deref()] {}
+                            aria-describedby=[note_error_id.as_deref()] autofocus[draft.is_some()] { (draft.unwrap_or_default()) }
                         @if let Some(e) = &note_error { (e) }
                         button type="submit" { (lang.t(Msg::AddNote)) }
                     }
                 }
+                (scripts::section(lang, s, id, &script_data, script_problem))
+                (assist::search_boxes(lang, &assist_context))
                 section.panel.links aria-labelledby="links-title" {
                     h2 #links-title { (lang.t(Msg::Links)) }
                     @if inter.links().is_empty() { p.empty { (lang.t(Msg::NoLinks)) } }

@@ -6,7 +6,11 @@
 //! (`records.rs`), merging duplicate cards with a preview and undo (`merge.rs`), the case
 //! list with filters, sort, paging and each agent's columns (`cases.rs`), the agent's task
 //! agenda and the live reminder notices (`agenda.rs`), the interaction panel
-//! (`interaction.rs`), the agent's language and time zone (`preferences.rs`), the
+//! (`interaction.rs`), the knowledge base and the standard responses, searched as the
+//! agent types and inserted into the scratch pad or a follow-up (`knowledge.rs`,
+//! `responses.rs`, `assist.rs`), the attachments of a case (`attachments.rs`), interactive
+//! scripts on the interaction panel (`scripts.rs`), the notify mail of a case (`notify.rs`), the
+//! outbound agent's call lists (`calls.rs`), the agent's language and time zone (`preferences.rs`), the
 //! supervisors' outbox of dead pushes (`outbox.rs`), the administration (`admin/`: agents,
 //! groups and their members, roles, API tokens, custom field definitions, the disposition
 //! catalogue, the tenant's settings, invitation links (`invitation.rs`); the navigation shows it to agents with an `admin.*`
@@ -17,20 +21,27 @@
 mod admin;
 mod agenda;
 mod assets;
+mod assist;
+mod attachments;
+mod calls;
 mod cases;
 pub mod i18n;
 mod interaction;
 mod invitation;
+mod knowledge;
 mod merge;
+mod notify;
 mod outbox;
 mod pages;
 mod preferences;
 mod records;
+mod responses;
+mod scripts;
 pub mod session;
 mod views;
 
 use axum::Router;
-use axum::extract::Request;
+use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{HeaderValue, header};
 use axum::middleware::{self, Next};
 use axum::response::Response;
@@ -65,6 +76,12 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/console/cases/{id}", get(records::case))
         .route("/console/cases/{id}/follow-ups", post(records::add_follow_up))
         .route("/console/cases/{id}/status", post(records::change_status))
+        // Uploads stream past the form body limit: the core counts them against the
+        // attachment limits, like the API's.
+        .route("/console/cases/{id}/attachments", post(attachments::upload).layer(DefaultBodyLimit::disable()))
+        .route("/console/cases/{id}/attachments/{attachment}", get(attachments::download))
+        .route("/console/cases/{id}/notify", get(notify::form).post(notify::send))
+        .route("/console/cases/{id}/attachments/{attachment}/delete", post(attachments::delete))
         .route("/console/agenda", get(agenda::agenda))
         .route("/console/tasks/{id}/complete", post(agenda::complete))
         .route("/console/tasks/{id}/snooze", post(agenda::snooze))
@@ -75,6 +92,17 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/console/interactions/{id}/notes", post(interaction::add_note))
         .route("/console/interactions/{id}/notes/{note}/copy", post(interaction::copy_note))
         .route("/console/interactions/{id}/links", post(interaction::link_case))
+        .route("/console/knowledge", get(knowledge::search))
+        .route("/console/knowledge/{id}", get(knowledge::article))
+        .route("/console/responses", get(responses::search))
+        .route("/console/responses/{id}", get(responses::preview))
+        .route("/console/responses/{id}/favourite", post(responses::favourite))
+        .route("/console/interactions/{id}/scripts", post(scripts::start))
+        .route("/console/script-runs/{run}/answers", post(scripts::answer))
+        .route("/console/calls", get(calls::lists))
+        .route("/console/calls/{list}/next", post(calls::next))
+        .route("/console/calls/{list}/entries/{entry}", get(calls::entry))
+        .route("/console/calls/{list}/entries/{entry}/outcome", post(calls::outcome))
         .route("/console/preferences", get(preferences::preferences).post(preferences::save))
         .route("/console/outbox", get(outbox::outbox))
         .route("/console/outbox/{id}/requeue", post(outbox::requeue))
@@ -108,7 +136,10 @@ pub fn router(state: AppState) -> Router<AppState> {
 async fn security_headers(req: Request, next: Next) -> Response {
     let mut res = next.run(req).await;
     let h = res.headers_mut();
-    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+    // A downloaded file brings its own, stricter policy (a sandbox).
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+    }
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));

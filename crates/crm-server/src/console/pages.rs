@@ -157,7 +157,14 @@ pub(crate) async fn pop(State(st): State<AppState>, s: SignedIn, Path(id): Path<
         return html! { p.empty { (lang.t(Msg::NoResults)) } }.into_response();
     };
     let zone = zone(&st, &s).await;
-    match st.crm.customer_card(&s.actor, customer).await {
+    // The alerts of this call (its channel and direction known), as the API's screen pop
+    // has them; a failure to read them hides them rather than the card.
+    let (card, alerts) =
+        futures::join!(st.crm.customer_card(&s.actor, customer), st.crm.interaction_alerts(&s.actor, id));
+    match card.map(|mut card| {
+        card.alerts = alerts.unwrap_or_default();
+        card
+    }) {
         Ok(card) => html! {
             article.card.pop-card data-interaction=(id) {
                 h3 { (card.customer.name()) " " span.muted { (card.customer.account_number()) } }

@@ -2,7 +2,8 @@
 //! was read at, and a stale one shows the conflict with the current values instead of
 //! overwriting), case creation from the card, and the case page (follow-ups, and lifecycle
 //! buttons for exactly the transitions the core's lifecycle allows, resolving with a code
-//! picked from the tenant's resolution list).
+//! picked from the tenant's resolution list), with its attachments (`attachments.rs`) and
+//! the knowledge and response search boxes (`assist.rs`).
 
 use axum::Form;
 use axum::extract::{Path, Query, State};
@@ -12,8 +13,11 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use crm_core::case::{CaseListKind, CaseStatus, Priority};
-use crm_core::error::Conflict;
+use crm_core::error::{Conflict, FieldError};
 use crm_core::ids::{CaseId, CustomerId, MergeId};
+use crm_core::knowledge::response::RenderRequest;
+
+use super::assist::{self, Context, InsertQuery};
 
 use super::i18n::Msg;
 use super::pages::{refusal, zone};
@@ -75,10 +79,13 @@ async fn customer_page(
     merged: Option<MergeId>,
 ) -> Response {
     let lang = s.lang;
-    let card = match st.crm.customer_card(&s.actor, id).await {
+    let mut card = match st.crm.customer_card(&s.actor, id).await {
         Ok(card) => card,
         Err(e) => return refusal(lang, e),
     };
+    // The alerts the tenant's rules raise on this customer now (a failure to read them
+    // hides them rather than the card).
+    card.alerts = st.crm.customer_alerts(&s.actor, card.customer.id).await.unwrap_or_default();
     // The banner of a merge just done (a wrong or foreign id shows nothing).
     let merge = match merged {
         Some(m) => st.crm.get_merge(&s.actor, m).await.ok(),
@@ -182,17 +189,60 @@ pub(crate) async fn create_case(
     }
 }
 
-/// `GET /console/cases/{id}`: the case.
-pub(crate) async fn case(State(st): State<AppState>, s: SignedIn, Path(id): Path<CaseId>) -> Response {
-    case_page(&st, &s, id, Notice::None, StatusCode::OK).await
+/// What the case page's follow-up field holds.
+enum FollowUpField {
+    Empty,
+    /// Text to insert (an article, a rendered response), for the agent to check and save.
+    Inserted(String),
+    /// The text could not be made (a placeholder without its record): the reason, next to
+    /// the field.
+    Refused(FieldError),
 }
 
-async fn case_page(st: &AppState, s: &SignedIn, id: CaseId, n: Notice, status: StatusCode) -> Response {
+/// `GET /console/cases/{id}`: the case; with `?article=` or `?response=`, the follow-up
+/// field holds that text (the response rendered for this case and its customer).
+pub(crate) async fn case(
+    State(st): State<AppState>,
+    s: SignedIn,
+    Path(id): Path<CaseId>,
+    Query(insert): Query<InsertQuery>,
+) -> Response {
+    if !insert.wants_text() {
+        return case_page(&st, &s, id, Notice::None, StatusCode::OK, FollowUpField::Empty).await;
+    }
+    let target = match st.crm.get_case(&s.actor, id).await {
+        Ok(c) => RenderRequest { case: Some(id), customer: Some(c.customer()), interaction: None },
+        Err(e) => return refusal(s.lang, e),
+    };
+    match assist::draft(&st, &s.actor, &insert, &target).await {
+        Ok(text) => {
+            let field = text.map_or(FollowUpField::Empty, FollowUpField::Inserted);
+            case_page(&st, &s, id, Notice::None, StatusCode::OK, field).await
+        }
+        Err(e) => match assist::field_error_of(&e) {
+            Some(error) => {
+                let field = FollowUpField::Refused(error);
+                case_page(&st, &s, id, Notice::None, StatusCode::UNPROCESSABLE_ENTITY, field).await
+            }
+            None => refusal(s.lang, e),
+        },
+    }
+}
+
+async fn case_page(
+    st: &AppState,
+    s: &SignedIn,
+    id: CaseId,
+    n: Notice,
+    status: StatusCode,
+    field: FollowUpField,
+) -> Response {
     let lang = s.lang;
-    let (case, follow_ups, codes) = match futures::try_join!(
+    let (case, follow_ups, codes, files) = match futures::try_join!(
         st.crm.get_case(&s.actor, id),
         st.crm.follow_ups(&s.actor, id),
-        st.crm.case_list_entries(&s.actor, CaseListKind::Resolution)
+        st.crm.case_list_entries(&s.actor, CaseListKind::Resolution),
+        super::attachments::of_case(st, s, id)
     ) {
         Ok(found) => found,
         Err(e) => return refusal(lang, e),
@@ -208,6 +258,12 @@ async fn case_page(st: &AppState, s: &SignedIn, id: CaseId, n: Notice, status: S
         .filter(|to| *to != CaseStatus::Resolved && case.status().can_become(*to))
         .collect();
     let title = format!("{} · {}", case.number, case.subject());
+    let (inserted, body_error) = match &field {
+        FollowUpField::Empty => (None, None),
+        FollowUpField::Inserted(text) => (Some(text.as_str()), None),
+        FollowUpField::Refused(e) => (None, Some(e)),
+    };
+    let assist_context = Context { interaction: None, case: Some(case.id) };
     let body = html! {
         (notice(lang, n))
         article.case {
@@ -218,7 +274,12 @@ async fn case_page(st: &AppState, s: &SignedIn, id: CaseId, n: Notice, status: S
                 " · " (lang.t(Msg::Updated)) " " (views::when(case.updated_at(), zone))
                 @if let Some(r) = case.resolution() { " · " (lang.t(Msg::ResolutionCode)) " " span #case-resolution.badge { (r) } }
             }
-            p { a href={ "/console/customers/" (case.customer()) } { (lang.t(Msg::BackToCard)) } }
+            p {
+                a href={ "/console/customers/" (case.customer()) } { (lang.t(Msg::BackToCard)) }
+                @if s.actor.can(crm_core::access::Permission::CaseEdit) {
+                    " · " a #notify-link href={ "/console/cases/" (case.id) "/notify" } { (lang.t(Msg::NotifyCustomer)) }
+                }
+            }
             section.lifecycle {
                 h2 { (lang.t(Msg::Lifecycle)) }
                 @if next.is_empty() && !resolvable { p.empty { (lang.t(Msg::NoTransition)) } }
@@ -247,6 +308,7 @@ async fn case_page(st: &AppState, s: &SignedIn, id: CaseId, n: Notice, status: S
                     }
                 }
             }
+            (assist::search_boxes(lang, &assist_context))
             section.follow-ups {
                 h2 { (lang.t(Msg::FollowUps)) }
                 @if follow_ups.is_empty() { p.empty { (lang.t(Msg::NoFollowUps)) } }
@@ -254,10 +316,16 @@ async fn case_page(st: &AppState, s: &SignedIn, id: CaseId, n: Notice, status: S
                 form method="post" action={ "/console/cases/" (case.id) "/follow-ups" } {
                     (csrf_field(&s.csrf))
                     label for="body" { (lang.t(Msg::AddFollowUp)) }
-                    textarea #body name="body" rows="3" required {}
+                    @if inserted.is_some() { p.notice #body-inserted role="status" { (lang.t(Msg::Inserted)) } }
+                    textarea #body name="body" rows="3" required autofocus[inserted.is_some()]
+                        aria-invalid=[body_error.map(|_| "true")] aria-describedby=[body_error.map(|_| "body-error")] {
+                        (inserted.unwrap_or_default())
+                    }
+                    @if let Some(e) = body_error { p.error.field-error #body-error role="alert" { (e.field) ": " (e.reason) } }
                     button type="submit" { (lang.t(Msg::Add)) }
                 }
             }
+            (super::attachments::section(lang, s, case.id, &files, &follow_ups, zone, &super::attachments::Outcome::Shown))
         }
     };
     (status, views::page(lang, &title, Some(s), body)).into_response()
@@ -311,8 +379,10 @@ pub(crate) async fn change_status(
         return views::failure(s.lang, StatusCode::UNPROCESSABLE_ENTITY, Msg::Invalid);
     };
     match st.crm.update_case(&s.actor, id, form.version, patch).await {
-        Ok(_) => case_page(&st, &s, id, Notice::Saved, StatusCode::OK).await,
-        Err(e) if is_stale(&e) => case_page(&st, &s, id, Notice::Conflict, StatusCode::CONFLICT).await,
+        Ok(_) => case_page(&st, &s, id, Notice::Saved, StatusCode::OK, FollowUpField::Empty).await,
+        Err(e) if is_stale(&e) => {
+            case_page(&st, &s, id, Notice::Conflict, StatusCode::CONFLICT, FollowUpField::Empty).await
+        }
         Err(e) => refusal(s.lang, e),
     }
 }

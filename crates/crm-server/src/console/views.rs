@@ -10,6 +10,7 @@ use chrono_tz::Tz;
 use maud::{DOCTYPE, Markup, html};
 
 use crm_core::access::Permission;
+use crm_core::alert::{Alert, Severity};
 use crm_core::case::{CaseStatus, Priority};
 use crm_core::customer::CustomerCard;
 
@@ -18,9 +19,13 @@ use super::i18n::{Lang, Msg};
 use super::session::{CSRF_FIELD, SignedIn};
 
 /// htmx's settings: no indicator styles injected (the policy forbids inline styles), no
-/// `eval`, no script tags from answers.
-const HTMX_CONFIG: &str =
-    r#"{"includeIndicatorStyles":false,"allowEval":false,"allowScriptTags":false,"historyCacheSize":0}"#;
+/// `eval`, no script tags from answers; a 422 is swapped like a success (a search box's
+/// refusal is shown under it), other errors are not.
+const HTMX_CONFIG: &str = concat!(
+    r#"{"includeIndicatorStyles":false,"allowEval":false,"allowScriptTags":false,"historyCacheSize":0,"#,
+    r#""responseHandling":[{"code":"204","swap":false},{"code":"[23]..","swap":true},"#,
+    r#"{"code":"422","swap":true,"error":false},{"code":"[45]..","swap":false,"error":true}]}"#
+);
 
 /// A whole page.
 pub(crate) fn page(lang: Lang, title: &str, signed: Option<&SignedIn>, body: Markup) -> Markup {
@@ -45,6 +50,11 @@ pub(crate) fn page(lang: Lang, title: &str, signed: Option<&SignedIn>, body: Mar
                             a href="/" accesskey="h" { (lang.t(Msg::Home)) }
                             " " a href="/console/cases" { (lang.t(Msg::Cases)) }
                             " " a href="/console/agenda" { (lang.t(Msg::Agenda)) }
+                            " " a href="/console/knowledge" { (lang.t(Msg::NavKnowledge)) }
+                            " " a href="/console/responses" { (lang.t(Msg::NavResponses)) }
+                            @if s.actor.can(Permission::InteractionHandle) {
+                                " " a href="/console/calls" { (lang.t(Msg::NavCalls)) }
+                            }
                             " " a href="/console/preferences" { (lang.t(Msg::Preferences)) }
                             @if s.actor.can(Permission::AdminConnectors) {
                                 " " a href="/console/outbox" { (lang.t(Msg::Outbox)) }
@@ -149,6 +159,41 @@ pub(crate) fn priority(lang: Lang, p: Priority) -> &'static str {
     }
 }
 
+/// The core's alerts (GUI-2), in the rules' order: the severity in words (not only a
+/// colour), the message, the suggestion. Nothing without alerts.
+pub(crate) fn alerts(lang: Lang, alerts: &[Alert]) -> Markup {
+    html! {
+        @if !alerts.is_empty() {
+            section.alerts aria-label=(lang.t(Msg::Alerts)) {
+                @for a in alerts {
+                    div class={ "alert " (severity_class(a.severity)) } role="alert" data-rule=(a.rule) {
+                        span.badge.severity { (severity(lang, a.severity)) } " " span.message { (a.message) }
+                        @if let Some(tip) = &a.suggestion { p.suggestion { (lang.t(Msg::Suggestion)) " " (tip) } }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The label of an alert's severity.
+pub(crate) fn severity(lang: Lang, s: Severity) -> &'static str {
+    lang.t(match s {
+        Severity::Info => Msg::SeverityInfo,
+        Severity::Warning => Msg::SeverityWarning,
+        Severity::Critical => Msg::SeverityCritical,
+    })
+}
+
+/// The class of an alert's severity (its colour).
+fn severity_class(s: Severity) -> &'static str {
+    match s {
+        Severity::Info => "severity-info",
+        Severity::Warning => "severity-warning",
+        Severity::Critical => "severity-critical",
+    }
+}
+
 /// What an identity shows: its kind and value.
 pub(crate) fn identity(i: &crm_core::customer::Identity) -> (String, String) {
     let v = serde_json::to_value(i).unwrap_or_default();
@@ -164,11 +209,7 @@ pub(crate) fn identity(i: &crm_core::customer::Identity) -> (String, String) {
 /// The sections of a customer card (the screen pop and the card page share them).
 pub(crate) fn card_sections(lang: Lang, card: &CustomerCard, zone: Tz) -> Markup {
     html! {
-        @if !card.alerts.is_empty() {
-            section.alerts aria-label=(lang.t(Msg::Alerts)) {
-                @for a in &card.alerts { p.alert role="alert" { (a.message) } }
-            }
-        }
+        (alerts(lang, &card.alerts))
         section.identities {
             h3 { (lang.t(Msg::Identities)) }
             ul { @for i in card.customer.identities() {

@@ -202,7 +202,7 @@ pub async fn download_original(
 /// A file's bytes as a download: its media type, length, `Content-Disposition:
 /// attachment`, never rendered by the browser (`nosniff`, a sandboxing CSP), its SHA-256 as
 /// the `ETag`.
-fn file_response(
+pub(crate) fn file_response(
     bytes: crm_core::ports::BlobStream,
     content_type: &str,
     size: u64,
