@@ -6,15 +6,9 @@
 //! and once the SMTP server is back every queued mail arrives exactly once (counted by
 //! `Message-ID` at the sink) and is `sent` in the API.
 //!
-//! The binary is `target/debug/crm-server` beside this test's executable (built by
-//! `cargo test --workspace --all-targets`, as `cargo xtask test` does), or
-//! `CRM_TEST_SERVER_BIN`. Without it the test says it did not run, and fails under `CI`.
+//! The binary: see `crate::process` (`target/debug/crm-server` or `CRM_TEST_SERVER_BIN`).
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
 use std::time::Duration;
 
 use reqwest::StatusCode;
@@ -22,84 +16,8 @@ use serde_json::{Value, json};
 
 use crate::helpers::{Api, Backend, TestDb};
 use crate::on_both_backends;
+use crate::process::{ServerProcess, free_port, server_binary};
 use crate::real_smtp::{Sink, header, received, sink_available, wait_received};
-
-/// The server binary, when it was built.
-fn server_binary() -> Option<PathBuf> {
-    if let Ok(path) = std::env::var("CRM_TEST_SERVER_BIN") {
-        return Some(PathBuf::from(path));
-    }
-    let exe = std::env::current_exe().ok()?;
-    // target/debug/deps/e2e-… → target/debug/crm-server
-    let path = exe.parent()?.parent()?.join("crm-server");
-    if path.is_file() {
-        return Some(path);
-    }
-    assert!(std::env::var_os("CI").is_none(), "CI needs the crm-server binary for the restart test ({path:?})");
-    eprintln!("the mail restart test did NOT run: build the server first (cargo build -p crm-server): {path:?}");
-    None
-}
-
-/// The `crm-server` child process; killed (SIGKILL) on drop.
-struct ServerProcess {
-    child: Child,
-    url: String,
-    /// The demo administrator's token, printed on the first start only.
-    token: Option<String>,
-}
-
-impl ServerProcess {
-    /// Starts the binary on `config` and waits until it listens.
-    fn start(bin: &Path, config: &Path, port: u16) -> Self {
-        let mut child = Command::new(bin)
-            .arg("--config")
-            .arg(config)
-            .env("CRM_LOG", "warn")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start crm-server");
-        let stdout = child.stdout.take().expect("stdout");
-        let (tx, rx) = mpsc::channel::<String>();
-        // Keeps reading, so the server never blocks on a full pipe.
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
-        let mut token = None;
-        let deadline = std::time::Instant::now() + Duration::from_secs(120);
-        loop {
-            let left = deadline.saturating_duration_since(std::time::Instant::now());
-            let line = rx.recv_timeout(left).unwrap_or_else(|_| panic!("crm-server did not start on port {port}"));
-            if let Some(t) = line.split("admin API token (shown once): ").nth(1) {
-                token = Some(t.trim().to_owned());
-            }
-            if line.starts_with("crm-server listening on") {
-                break;
-            }
-        }
-        Self { child, url: format!("http://127.0.0.1:{port}"), token }
-    }
-
-    /// `kill -9`: no shutdown, no flush, the process is gone.
-    fn kill_9(mut self) {
-        self.child.kill().expect("SIGKILL");
-        self.child.wait().expect("reaped");
-    }
-}
-
-impl Drop for ServerProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").expect("a free port").local_addr().expect("its address").port()
-}
 
 async fn notify(api: &Api, case: &str, html: &str) -> String {
     let m = api.post(&format!("/api/v1/cases/{case}/notify"), &json!({"html": html})).await.expect(StatusCode::CREATED);
@@ -115,7 +33,7 @@ async fn every_queued_mail_is_delivered_once_across_an_smtp_outage_and_a_kill_9(
     if !sink_available() {
         return;
     }
-    let Some(bin) = server_binary() else { return };
+    let Some(bin) = server_binary("the mail restart test") else { return };
     let smtp_port = match backend {
         Backend::Postgres(_) => 2531,
         _ => 2530,
