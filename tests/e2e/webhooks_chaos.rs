@@ -223,16 +223,15 @@ async fn write_changes(api: &Api, customers: &mut [Option<Customer>], from: usiz
 /// Waits until every change's event has been accepted once (or panics after `within`).
 async fn wait_accepted(receiver: &Receiver, ours: &HashSet<String>, expected: usize, within: Duration) {
     let deadline = Instant::now() + within;
+    let (mut accepted, mut scanned) = (HashSet::new(), 0);
     loop {
-        let accepted: HashSet<String> = {
-            let inner = receiver.lock();
-            inner
-                .log
-                .iter()
-                .filter(|r| r.fate == Fate::Accepted && ours.contains(&customer_of(r)))
-                .map(|r| r.id.clone())
-                .collect()
-        };
+        let fresh: Vec<Receipt> = receiver.lock().log[scanned..].to_vec();
+        scanned += fresh.len();
+        for r in fresh {
+            if r.fate == Fate::Accepted && ours.contains(&customer_of(&r)) {
+                accepted.insert(r.id);
+            }
+        }
         if accepted.len() >= expected {
             return;
         }
@@ -331,9 +330,15 @@ async fn every_event_arrives_in_aggregate_order_across_a_failing_receiver_and_tw
         }
     }
     assert_eq!(events.len(), customers_n, "every customer's events came");
-    let first_seen = |id: &str| log.iter().position(|r| r.id == id).expect("received");
-    let first_accepted =
-        |id: &str| log.iter().position(|r| r.id == id && r.fate == Fate::Accepted).expect("accepted once at least");
+    let (mut seen, mut taken): (HashMap<&str, usize>, HashMap<&str, usize>) = (HashMap::new(), HashMap::new());
+    for (i, r) in log.iter().enumerate() {
+        seen.entry(r.id.as_str()).or_insert(i);
+        if r.fate == Fate::Accepted {
+            taken.entry(r.id.as_str()).or_insert(i);
+        }
+    }
+    let first_seen = |id: &str| seen.get(id).copied().expect("received");
+    let first_accepted = |id: &str| taken.get(id).copied().expect("accepted once at least");
     for (customer, list) in &mut events {
         list.sort();
         let kinds: Vec<&str> = list.iter().map(|(_, _, k)| k.as_str()).collect();
