@@ -182,7 +182,7 @@ async fn eventually(what: &str, mut check: impl AsyncFnMut() -> bool) {
 }
 
 async fn external_writes_survive_a_kill_9_and_the_remote_holds_one_record_each(backend: Backend) {
-    let Some(bin) = server_binary() else { return };
+    let Some(bin) = server_binary("the external restart test") else { return };
     let db = TestDb::fresh(&backend).await;
     let work = tempfile::tempdir().expect("temp dir");
     let port = free_port();

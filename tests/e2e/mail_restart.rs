@@ -6,7 +6,7 @@
 //! and once the SMTP server is back every queued mail arrives exactly once (counted by
 //! `Message-ID` at the sink) and is `sent` in the API.
 //!
-//! The binary is found as `crate::process::server_binary` says.
+//! The binary: see `crate::process` (`target/debug/crm-server` or `CRM_TEST_SERVER_BIN`).
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -33,7 +33,7 @@ async fn every_queued_mail_is_delivered_once_across_an_smtp_outage_and_a_kill_9(
     if !sink_available() {
         return;
     }
-    let Some(bin) = server_binary() else { return };
+    let Some(bin) = server_binary("the mail restart test") else { return };
     let smtp_port = match backend {
         Backend::Postgres(_) => 2531,
         _ => 2530,

@@ -54,3 +54,4 @@ mod sla;
 mod tasks_lists;
 mod webhooks;
 mod webhooks_bench;
+mod webhooks_chaos;

@@ -1,9 +1,10 @@
 //! The real `crm-server` binary as a child process, for the tests that `kill -9` it and
-//! start it again on the same database (mail out, external CRM writes).
+//! start it again on the same database (`mail_restart`, `webhooks_chaos`, `external_restart`).
 //!
-//! The binary is `target/debug/crm-server` beside the test executable (built by
-//! `cargo test --workspace --all-targets`, as `cargo xtask test` does), or
-//! `CRM_TEST_SERVER_BIN`. Without it a test says it did not run, and fails under `CI`.
+//! The binary is `target/<profile>/crm-server` beside the test's executable (built by
+//! `cargo test --workspace --all-targets`, as `cargo xtask test` does, or by `cargo build
+//! -p crm-server`), or `CRM_TEST_SERVER_BIN`. Without it a test says it did not run, and
+//! fails under `CI`.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -11,8 +12,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-/// The server binary, when it was built.
-pub(crate) fn server_binary() -> Option<PathBuf> {
+/// The server binary, when it was built; `test` names the test that needs it.
+pub(crate) fn server_binary(test: &str) -> Option<PathBuf> {
     if let Ok(path) = std::env::var("CRM_TEST_SERVER_BIN") {
         return Some(PathBuf::from(path));
     }
@@ -22,21 +23,22 @@ pub(crate) fn server_binary() -> Option<PathBuf> {
     if path.is_file() {
         return Some(path);
     }
-    assert!(std::env::var_os("CI").is_none(), "CI needs the crm-server binary for the restart test ({path:?})");
-    eprintln!("a restart test did NOT run: build the server first (cargo build -p crm-server): {path:?}");
+    assert!(std::env::var_os("CI").is_none(), "CI needs the crm-server binary for {test} ({path:?})");
+    eprintln!("{test} did NOT run: build the server first (cargo build -p crm-server): {path:?}");
     None
 }
 
 /// The `crm-server` child process; killed (SIGKILL) on drop.
 pub(crate) struct ServerProcess {
     child: Child,
+    /// `http://127.0.0.1:PORT`.
     pub(crate) url: String,
     /// The demo administrator's token, printed on the first start only.
     pub(crate) token: Option<String>,
 }
 
 impl ServerProcess {
-    /// Starts the binary on `config` and waits until it listens.
+    /// Starts the binary on `config` and waits until it listens on `port`.
     pub(crate) fn start(bin: &Path, config: &Path, port: u16) -> Self {
         let mut child = Command::new(bin)
             .arg("--config")
@@ -84,6 +86,7 @@ impl Drop for ServerProcess {
     }
 }
 
+/// A port free now (for a server the test starts again on the same port).
 pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").expect("a free port").local_addr().expect("its address").port()
 }

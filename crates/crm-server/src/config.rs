@@ -478,6 +478,36 @@ pub struct WebhooksFile {
     /// A subscription whose attempts all fail this long is disabled, in hours (1..=2160,
     /// default 120).
     pub disable_after_hours: Option<u64>,
+    /// The first retry's delay in milliseconds, doubling on each next failure (10..=3600000,
+    /// default 5000).
+    pub retry_first_delay_ms: Option<u64>,
+    /// The longest delay between two attempts in milliseconds (10..=86400000, default
+    /// 10800000: 3 h).
+    pub retry_max_delay_ms: Option<u64>,
+    /// Failures in a row that open an endpoint's circuit breaker (1..=1000, default 5).
+    pub breaker_threshold: Option<u32>,
+    /// How long the breaker first stays open in milliseconds, doubling while failures go on
+    /// (10..=86400000, default 30000).
+    pub breaker_cooldown_ms: Option<u64>,
+    /// How long a claimed delivery is leased, in seconds (2..=3600, longer than
+    /// `timeout_secs`; default `timeout_secs` × 2 + 30): after a crash mid-send, the
+    /// delivery is sent again (same `webhook-id`) when its lease ends.
+    pub lease_secs: Option<u64>,
+    /// How often the webhook workers look for work when idle, in milliseconds (5..=60000,
+    /// default 100).
+    pub poll_interval_ms: Option<u64>,
+    /// Requests in flight at once (1..=1024, default 64).
+    pub concurrency: Option<usize>,
+}
+
+/// `value` when it lies in `range`, else the problem with `key`.
+fn within<T: PartialOrd + Copy>(
+    key: &'static str,
+    value: T,
+    range: std::ops::RangeInclusive<T>,
+    reason: &'static str,
+) -> Result<T, ConfigError> {
+    if range.contains(&value) { Ok(value) } else { Err(ConfigError::Invalid { key, reason }) }
 }
 
 impl WebhooksFile {
@@ -523,6 +553,40 @@ impl WebhooksFile {
                 });
             }
             c.settings.policy.disable_after = Duration::from_secs(hours * 3_600);
+        }
+        let policy = &mut c.settings.policy;
+        if let Some(ms) = self.retry_first_delay_ms {
+            let ms = within("webhooks.retry_first_delay_ms", ms, 10..=3_600_000, "must be between 10 and 3600000")?;
+            policy.first_delay = Duration::from_millis(ms);
+        }
+        if let Some(ms) = self.retry_max_delay_ms {
+            let ms = within("webhooks.retry_max_delay_ms", ms, 10..=86_400_000, "must be between 10 and 86400000")?;
+            policy.max_delay = Duration::from_millis(ms);
+        }
+        if let Some(n) = self.breaker_threshold {
+            policy.breaker_threshold =
+                within("webhooks.breaker_threshold", n, 1..=1_000, "must be between 1 and 1000")?;
+        }
+        if let Some(ms) = self.breaker_cooldown_ms {
+            let ms = within("webhooks.breaker_cooldown_ms", ms, 10..=86_400_000, "must be between 10 and 86400000")?;
+            policy.breaker_cooldown = Duration::from_millis(ms);
+        }
+        if let Some(secs) = self.lease_secs {
+            let secs = within("webhooks.lease_secs", secs, 2..=3_600, "must be between 2 and 3600")?;
+            if Duration::from_secs(secs) <= c.timeout {
+                return Err(ConfigError::Invalid {
+                    key: "webhooks.lease_secs",
+                    reason: "must be longer than webhooks.timeout_secs",
+                });
+            }
+            c.settings.lease = Duration::from_secs(secs);
+        }
+        if let Some(ms) = self.poll_interval_ms {
+            let ms = within("webhooks.poll_interval_ms", ms, 5..=60_000, "must be between 5 and 60000")?;
+            c.settings.poll_interval = Duration::from_millis(ms);
+        }
+        if let Some(n) = self.concurrency {
+            c.settings.concurrency = within("webhooks.concurrency", n, 1..=1_024, "must be between 1 and 1024")?;
         }
         Ok(c)
     }
@@ -856,6 +920,39 @@ mod tests {
                 matches!(file.settings(&crm_core::service::MailSettings::default()), Err(ConfigError::Invalid { .. })),
                 "{bad}"
             );
+        }
+    }
+
+    #[test]
+    fn the_webhook_workers_settings_are_read_and_bounded() {
+        let file: WebhooksFile = toml::from_str(
+            "timeout_secs = 1\nlease_secs = 3\nretry_first_delay_ms = 50\nretry_max_delay_ms = 400\n\
+             breaker_threshold = 8\nbreaker_cooldown_ms = 100\npoll_interval_ms = 25\nconcurrency = 32\n",
+        )
+        .unwrap();
+        let c = file.resolve().unwrap();
+        let (s, p) = (&c.settings, &c.settings.policy);
+        assert_eq!(
+            (c.timeout, s.lease, s.poll_interval),
+            (Duration::from_secs(1), Duration::from_secs(3), Duration::from_millis(25))
+        );
+        assert_eq!((p.first_delay, p.max_delay), (Duration::from_millis(50), Duration::from_millis(400)));
+        assert_eq!((p.breaker_threshold, p.breaker_cooldown, s.concurrency), (8, Duration::from_millis(100), 32));
+        let default = WebhooksFile::default().resolve().unwrap();
+        assert_eq!(default, crate::webhooks::WebhookConfig::default());
+        for bad in [
+            "lease_secs = 1",
+            "timeout_secs = 10\nlease_secs = 10",
+            "retry_first_delay_ms = 5",
+            "retry_max_delay_ms = 100000000",
+            "breaker_threshold = 0",
+            "breaker_cooldown_ms = 1",
+            "poll_interval_ms = 1",
+            "concurrency = 0",
+            "concurrency = 2000",
+        ] {
+            let file: WebhooksFile = toml::from_str(bad).unwrap();
+            assert!(matches!(file.resolve(), Err(ConfigError::Invalid { .. })), "{bad}");
         }
     }
 

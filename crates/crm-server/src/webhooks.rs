@@ -132,7 +132,33 @@ impl WebhookTransport for HttpTransport {
         }
     }
 
+    /// Runs the exchange on a task of its own: it goes on while the delivery worker writes
+    /// and claims (the worker looks at its sends in flight only between those).
     async fn send(&self, url: &str, headers: &[(&'static str, String)], body: &str) -> SendResult {
+        let started = Instant::now();
+        let this = self.clone();
+        let (url, headers, body) = (url.to_owned(), headers.to_vec(), body.to_owned());
+        match tokio::spawn(async move { this.exchange(&url, &headers, body).await }).await {
+            Ok(result) => result,
+            Err(e) => SendResult {
+                outcome: AttemptOutcome::Failed,
+                status: None,
+                latency: started.elapsed(),
+                excerpt: format!("the send was stopped: {e}"),
+            },
+        }
+    }
+
+    fn new_secret(&self) -> String {
+        let mut bytes = [0u8; 24];
+        rand::rng().fill_bytes(&mut bytes);
+        secret_text(&bytes)
+    }
+}
+
+impl HttpTransport {
+    /// One exchange: posts `body` to `url`, reads at most `max_response_bytes` of the answer.
+    async fn exchange(&self, url: &str, headers: &[(&'static str, String)], body: String) -> SendResult {
         let started = Instant::now();
         let failed =
             |outcome, excerpt: String| SendResult { outcome, status: None, latency: started.elapsed(), excerpt };
@@ -151,7 +177,7 @@ impl WebhookTransport for HttpTransport {
                 }
             }
         }
-        let mut request = self.client.post(url).body(body.to_owned());
+        let mut request = self.client.post(url).body(body);
         for (name, value) in headers {
             request = request.header(*name, value.as_str());
         }
@@ -196,12 +222,6 @@ impl WebhookTransport for HttpTransport {
             latency: started.elapsed(),
             excerpt: String::from_utf8_lossy(&read).into_owned(),
         }
-    }
-
-    fn new_secret(&self) -> String {
-        let mut bytes = [0u8; 24];
-        rand::rng().fill_bytes(&mut bytes);
-        secret_text(&bytes)
     }
 }
 

@@ -56,11 +56,13 @@ impl Default for WebhookSettings {
     }
 }
 
-/// The webhook side of the application: the transport and the settings.
+/// The webhook side of the application: the transport, the settings and the delivery
+/// worker's line of sends in flight (shared by the clones of the application).
 #[derive(Clone, Debug)]
 pub(crate) struct Webhooks {
     pub(crate) transport: Arc<dyn WebhookTransport>,
     pub(crate) settings: WebhookSettings,
+    pub(crate) line: Arc<futures::lock::Mutex<super::webhook_worker::SendLine>>,
 }
 
 /// A secret rotation.
@@ -138,7 +140,8 @@ impl Crm {
     /// subscriptions cannot be written and no webhook worker runs).
     #[must_use]
     pub fn with_webhooks(&self, transport: Arc<dyn WebhookTransport>, settings: WebhookSettings) -> Self {
-        Self { webhooks: Some(Webhooks { transport, settings }), ..self.clone() }
+        let line = Arc::default();
+        Self { webhooks: Some(Webhooks { transport, settings, line }), ..self.clone() }
     }
 
     fn webhooks(&self) -> Result<&Webhooks> {

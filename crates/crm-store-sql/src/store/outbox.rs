@@ -53,14 +53,14 @@ fn entry_from_row(row: &QueryResult) -> StoreResult<OutboxEntry> {
 
 impl SqlStore {
     /// Refreshes PostgreSQL's planner statistics of the queue tables (`ANALYZE outbox,
-    /// live_events`), which autovacuum would otherwise keep; nothing on SQLite. The pruner
+    /// live_events, webhook_deliveries, webhooks`), which autovacuum would otherwise keep; nothing on SQLite. The pruner
     /// runs it through [`OutboxStore::refresh_queue_statistics`] when autovacuum is off.
     ///
     /// # Errors
     /// Backend failures.
     pub async fn analyze_queues(&self) -> StoreResult<()> {
         if self.is_postgres() {
-            exec(&self.write, "ANALYZE outbox, live_events", vec![]).await.map_err(db)?;
+            exec(&self.write, "ANALYZE outbox, live_events, webhook_deliveries, webhooks", vec![]).await.map_err(db)?;
         }
         Ok(())
     }

@@ -108,6 +108,48 @@ async fn insert_attempts<C: ConnectionTrait>(c: &C, tenant_of: &[(TenantId, &Del
     Ok(())
 }
 
+/// The deliveries' new state, their leases released: one `UPDATE … FROM (VALUES …)` per
+/// chunk (the columns of a `VALUES` list are `column1`, `column2` … on both backends).
+async fn update_deliveries<C: ConnectionTrait>(c: &C, results: &[(Delivery, DeliveryAttempt)]) -> StoreResult<()> {
+    for chunk in results.chunks(CHUNK) {
+        let mut values = Vec::with_capacity(chunk.len() * 5);
+        for (d, _) in chunk {
+            values.extend([
+                uid(d.id.as_uuid()),
+                text(d.status.as_str()),
+                int(u64::from(d.attempts)),
+                Value::BigInt(Some(ts(d.next_attempt_at))),
+                Value::String(d.last_error.clone()),
+            ]);
+        }
+        let sql = format!(
+            "UPDATE webhook_deliveries SET status = v.column2, attempts = v.column3, next_attempt_at = v.column4, \
+             last_error = v.column5, lease_until = NULL FROM (VALUES {}) AS v WHERE webhook_deliveries.id = v.column1",
+            row_marks(chunk.len(), 5)
+        );
+        exec(c, &sql, values).await.map_err(db)?;
+    }
+    Ok(())
+}
+
+/// The subscriptions' new health (a gone subscription matches no row): one statement.
+async fn update_health<C: ConnectionTrait>(c: &C, health: &[(TenantId, WebhookId, EndpointHealth)]) -> StoreResult<()> {
+    for chunk in health.chunks(CHUNK) {
+        let mut values = Vec::with_capacity(chunk.len() * 6);
+        for (tenant, id, h) in chunk {
+            values.extend([uid(id.as_uuid()), uid(*tenant)]);
+            values.extend(health_values(h));
+        }
+        let sql = format!(
+            "UPDATE webhooks SET failures = v.column3, failing_since = v.column4, breaker_until = v.column5, \
+             disabled_at = v.column6 FROM (VALUES {}) AS v WHERE webhooks.id = v.column1 AND webhooks.tenant_id = v.column2",
+            row_marks(chunk.len(), 6)
+        );
+        exec(c, &sql, values).await.map_err(db)?;
+    }
+    Ok(())
+}
+
 #[async_trait]
 impl WebhookStore for SqlStore {
     async fn insert_webhook(&self, w: &Subscription) -> StoreResult<()> {
@@ -244,6 +286,16 @@ impl WebhookStore for SqlStore {
         );
         let tx = self.begin().await?;
         let result = async {
+            if self.is_postgres() {
+                // The claim must walk `webhook_deliveries_due` in claim order and stop at the
+                // limit. On statistics that do not know the pending set (a table never
+                // analysed, or analysed before a burst) PostgreSQL plans instead a walk over
+                // every pending delivery of every subscription and a sort: 470 ms a claim at
+                // 60,000 pending, against 2 ms this way. For this transaction only.
+                let off = "SELECT set_config('enable_sort', 'off', true) AS a, \
+                           set_config('enable_bitmapscan', 'off', true) AS b";
+                all(&tx, off, vec![]).await.map_err(db)?;
+            }
             let rows = all(&tx, &sql, vec![now.clone(), now.clone(), now.clone()]).await.map_err(db)?;
             if rows.is_empty() {
                 return Ok(Vec::new());
@@ -282,36 +334,10 @@ impl WebhookStore for SqlStore {
     ) -> StoreResult<()> {
         let tx = self.begin().await?;
         let result = async {
-            for (d, _) in results {
-                exec(
-                    &tx,
-                    "UPDATE webhook_deliveries SET status = ?, attempts = ?, next_attempt_at = ?, last_error = ?, \
-                     lease_until = NULL WHERE id = ?",
-                    vec![
-                        text(d.status.as_str()),
-                        int(u64::from(d.attempts)),
-                        Value::BigInt(Some(ts(d.next_attempt_at))),
-                        Value::String(d.last_error.clone()),
-                        uid(d.id.as_uuid()),
-                    ],
-                )
-                .await
-                .map_err(db)?;
-            }
+            update_deliveries(&tx, results).await?;
             let attempts: Vec<(TenantId, &DeliveryAttempt)> = results.iter().map(|(d, a)| (d.tenant, a)).collect();
             insert_attempts(&tx, &attempts).await?;
-            for (tenant, id, h) in health {
-                let mut values = health_values(h).to_vec();
-                values.extend([uid(id.as_uuid()), uid(*tenant)]);
-                exec(
-                    &tx,
-                    "UPDATE webhooks SET failures = ?, failing_since = ?, breaker_until = ?, disabled_at = ? \
-                     WHERE id = ? AND tenant_id = ?",
-                    values,
-                )
-                .await
-                .map_err(db)?;
-            }
+            update_health(&tx, health).await?;
             write_events(&tx, events).await
         }
         .await;

@@ -248,6 +248,7 @@ macro_rules! store_conformance_tests {
             webhook_subscriptions_round_trip_with_versions,
             outbox_events_are_fanned_out_once_in_event_order,
             deliveries_are_claimed_in_aggregate_order_and_replayed,
+            a_rounds_outcomes_are_recorded_together,
             sla_settings_round_trip_with_versions_and_unique_scopes,
             case_lists_filter_by_sla_condition_and_sort_by_due_next,
             sla_alarms_are_raised_once_by_racing_timers,

@@ -224,3 +224,69 @@ pub async fn deliveries_are_claimed_in_aggregate_order_and_replayed(factory: &dy
     assert_not_found(s.replay_deliveries(other.tenant(), w.id, &Replay::AllFailed, later).await);
     assert_eq!(s.attempts_of(ctx.tenant(), y1.id).await.unwrap().len(), 2);
 }
+
+/// A round's outcomes are written together, however many: every delivery's new state,
+/// every attempt, the health of every subscription named (a deleted one is left alone),
+/// across more rows than one statement carries. (Dated ten years ahead: no other test's
+/// claim sees these deliveries.)
+pub async fn a_rounds_outcomes_are_recorded_together(factory: &dyn StoreFactory) {
+    let ctx = Ctx::new(factory).await;
+    let s = &ctx.store;
+    let (a, b, gone) = (subscription(&ctx), subscription(&ctx), subscription(&ctx));
+    for w in [&a, &b, &gone] {
+        s.insert_webhook(w).await.unwrap();
+    }
+    let t0 = ctx.now + Duration::days(3_650);
+    let deliveries: Vec<Delivery> = (0..450)
+        .map(|i| {
+            let w = if i % 2 == 0 { a.id } else { b.id };
+            delivery(&ctx, w, &format!("customer:{i}"), t0 + Duration::milliseconds(i))
+        })
+        .collect();
+    s.fan_out(&[], &deliveries).await.unwrap();
+    s.delete_webhook(ctx.tenant(), gone.id).await.unwrap();
+    let now = t0 + Duration::minutes(1);
+    let results: Vec<(Delivery, DeliveryAttempt)> = deliveries
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            let mut d = d.clone();
+            d.attempts = 1;
+            let (outcome, status) = if i % 3 == 0 {
+                d.next_attempt_at = now + Duration::seconds(5);
+                d.last_error = Some(format!("503: busy {i}"));
+                (AttemptOutcome::Rejected, 503)
+            } else {
+                d.status = if i % 3 == 1 { DeliveryStatus::Delivered } else { DeliveryStatus::Dead };
+                (AttemptOutcome::Delivered, 204)
+            };
+            let attempt = DeliveryAttempt {
+                delivery: d.id,
+                number: 1,
+                at: now,
+                outcome,
+                status: Some(status),
+                latency_ms: 3,
+                excerpt: format!("answer {i}"),
+            };
+            (d, attempt)
+        })
+        .collect();
+    let sick = EndpointHealth { failures: 3, failing_since: Some(now), breaker_until: Some(now), disabled_at: None };
+    let healthy = EndpointHealth::default();
+    let health = [
+        (ctx.tenant(), a.id, sick.clone()),
+        (ctx.tenant(), b.id, healthy.clone()),
+        (ctx.tenant(), gone.id, sick.clone()),
+    ];
+    s.record_attempts(&results, &health, &[]).await.unwrap();
+    for (d, attempt) in &results {
+        assert_eq!(s.get_delivery(ctx.tenant(), d.id).await.unwrap().as_ref(), Some(d), "the new state");
+        assert_eq!(s.attempts_of(ctx.tenant(), d.id).await.unwrap(), std::slice::from_ref(attempt));
+    }
+    assert_eq!(s.get_webhook(ctx.tenant(), a.id).await.unwrap().unwrap().health, sick);
+    assert_eq!(s.get_webhook(ctx.tenant(), b.id).await.unwrap().unwrap().health, healthy);
+    assert_eq!(s.get_webhook(ctx.tenant(), gone.id).await.unwrap(), None, "a deleted subscription stays deleted");
+    let pending = s.deliveries_of(ctx.tenant(), a.id, Some(DeliveryStatus::Pending), None, 1_000).await.unwrap();
+    assert_eq!(pending.len(), 75, "a's retried ones (every sixth of all)");
+}
