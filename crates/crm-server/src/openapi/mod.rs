@@ -290,6 +290,6 @@ mod tests {
             }
         }
         // Every handler that takes `IfMatch` (the e2e api_surface test checks the 428s).
-        assert_eq!(operations, 43);
+        assert_eq!(operations, 44);
     }
 }

@@ -25,7 +25,7 @@ fn system(raw: &str) -> Result<ExternalSystem, ApiError> {
 /// The external CRM connectors configured for the caller's tenant, every secret shown as
 /// `[redacted]`: those of the server's configuration file (`source: file`), then those
 /// configured through the API (`source: api`, with their `version`).
-#[utoipa::path(get, path = "/api/v1/admin/connectors", tag = "admin",
+#[utoipa::path(get, path = "/api/v1/admin/connectors", tag = "admin", operation_id = "connectors",
     responses((status = 200, body = Vec<ConnectorView>)))]
 pub async fn list(State(st): State<AppState>, Auth(actor): Auth) -> ApiResult<Reply<Vec<ConnectorView>>> {
     actor.require(Permission::AdminConnectors)?;
@@ -41,7 +41,7 @@ pub async fn list(State(st): State<AppState>, Auth(actor): Auth) -> ApiResult<Re
 /// `{ "env": … }` / `{ "file": … }` references, which only the file may use), sealed with
 /// the server's secrets key (409 when the server has none) and used at once, on every
 /// replica within seconds. A connector of the configuration file is changed there (409).
-#[utoipa::path(put, path = "/api/v1/admin/connectors/{system}", tag = "admin",
+#[utoipa::path(put, path = "/api/v1/admin/connectors/{system}", tag = "admin", operation_id = "put_connector",
     request_body(content = Object, description = "the product's settings, as `[connectors.<system>]`"),
     params(("system" = String, Path, description = "salesforce, dynamics or netsuite")),
     responses((status = 201, body = ConnectorView), (status = 200, body = ConnectorView)))]
@@ -92,7 +92,7 @@ pub async fn put(
 /// Removes the tenant's connector to `system` configured through the API (`If-Match`):
 /// every replica stops using it within seconds. A connector of the configuration file is
 /// removed there (409).
-#[utoipa::path(delete, path = "/api/v1/admin/connectors/{system}", tag = "admin",
+#[utoipa::path(delete, path = "/api/v1/admin/connectors/{system}", tag = "admin", operation_id = "delete_connector",
     params(("system" = String, Path, description = "salesforce, dynamics or netsuite"),
         ("If-Match" = String, Header, description = "the connector's ETag")),
     responses((status = 204)))]
@@ -156,7 +156,7 @@ pub struct ConnectionCheck {
 /// Tests the tenant's connector to an external CRM now: authenticates and runs the reads a
 /// screen pop makes (needs `admin.connectors`). A bad secret shows here, not on the first
 /// call of the day.
-#[utoipa::path(post, path = "/api/v1/admin/connectors/{system}/test", tag = "admin",
+#[utoipa::path(post, path = "/api/v1/admin/connectors/{system}/test", tag = "admin", operation_id = "test_connection",
     params(("system" = String, Path, description = "salesforce, dynamics or netsuite")),
     responses((status = 200, body = ConnectionCheck)))]
 pub async fn test(
