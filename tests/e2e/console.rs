@@ -207,6 +207,30 @@ async fn passwords_throttle_and_idle_expiry(backend: Backend) {
 on_every_store!(passwords_throttle_and_idle_expiry);
 
 /// The path a 303 sends to.
+/// The demo agent (alice) signed in to the console with a password set through `api`.
+pub(crate) async fn alice_signed_in(api: &crate::helpers::Api, server: &str, agent: crm_core::ids::AgentId) -> Browser {
+    let password = "alice's long passphrase";
+    let res = api
+        .send(
+            api.request(Method::PUT, &format!("/api/v1/agents/{agent}/password")).json(&json!({"password": password})),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::NO_CONTENT, "{}", res.text);
+    let mut alice = Browser::new(server);
+    assert_eq!(alice.sign_in("alice@demo.example", password).await, StatusCode::SEE_OTHER);
+    alice
+}
+
+/// Gives `agent` a tenant role "Reader" that may only read customers and cases.
+pub(crate) async fn make_reader(api: &crate::helpers::Api, agent: crm_core::ids::AgentId) {
+    let role = json!({"name": "Reader", "permissions": ["customer.read", "case.read"]});
+    let role =
+        api.post("/api/v1/roles", &role).await.expect(StatusCode::CREATED)["id"].as_str().expect("id").to_owned();
+    let agent_path = format!("/api/v1/agents/{agent}");
+    let etag = api.get(&agent_path).await.etag();
+    api.patch(&agent_path, &etag, &json!({"custom_role": role})).await.expect(StatusCode::OK);
+}
+
 pub(crate) fn location(headers: &reqwest::header::HeaderMap) -> String {
     headers.get(LOCATION).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned()
 }
@@ -327,16 +351,7 @@ async fn merge_preview_confirm_and_undo(backend: Backend) {
     assert_eq!(status, StatusCode::CONFLICT);
 
     // An agent (no customer.merge) sees the duplicates but no merge; the preview is refused.
-    let password = "alice's long passphrase";
-    let res = api
-        .send(
-            api.request(Method::PUT, &format!("/api/v1/agents/{}/password", demo.agent))
-                .json(&json!({"password": password})),
-        )
-        .await;
-    assert_eq!(res.status, StatusCode::NO_CONTENT, "{}", res.text);
-    let mut alice = Browser::new(&t.server.url());
-    assert_eq!(alice.sign_in("alice@demo.example", password).await, StatusCode::SEE_OTHER);
+    let alice = alice_signed_in(&api, &t.server.url(), demo.agent).await;
     let (status, _, html) = alice.get(&format!("/console/customers/{jane}/duplicates")).await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("Jane Rowe") && !html.contains("/merge?"), "{html}");

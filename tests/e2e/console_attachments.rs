@@ -121,16 +121,7 @@ async fn case_attachments_upload_download_and_delete(backend: Backend) {
 
     // Alice (case.edit, not case.delete): no delete button on the admin's files, refused if
     // forced; her own file she deletes.
-    let password = "alice's long passphrase";
-    let res = api
-        .send(
-            api.request(Method::PUT, &format!("/api/v1/agents/{}/password", demo.agent))
-                .json(&json!({"password": password})),
-        )
-        .await;
-    assert_eq!(res.status, StatusCode::NO_CONTENT, "{}", res.text);
-    let mut alice = Browser::new(&t.server.url());
-    assert_eq!(alice.sign_in("alice@demo.example", password).await, StatusCode::SEE_OTHER);
+    let alice = crate::console::alice_signed_in(&api, &t.server.url(), demo.agent).await;
     let alice_csrf = alice.csrf().await;
     let (_, _, html) = alice.get(&page).await;
     assert!(html.contains("invoice.txt") && !html.contains(&format!("{invoice}/delete")), "{html}");

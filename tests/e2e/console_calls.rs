@@ -120,16 +120,7 @@ async fn an_outbound_agent_works_through_a_call_list(backend: Backend) {
     assert!(html.contains(r#"id="nothing-to-call""#), "{html}");
 
     // Alice is not assigned: no list; next refused.
-    let password = "alice's long passphrase";
-    let res = api
-        .send(
-            api.request(Method::PUT, &format!("/api/v1/agents/{}/password", demo.agent))
-                .json(&json!({"password": password})),
-        )
-        .await;
-    assert_eq!(res.status, StatusCode::NO_CONTENT, "{}", res.text);
-    let mut alice = Browser::new(&t.server.url());
-    assert_eq!(alice.sign_in("alice@demo.example", password).await, StatusCode::SEE_OTHER);
+    let alice = crate::console::alice_signed_in(&api, &t.server.url(), demo.agent).await;
     let alice_csrf = alice.csrf().await;
     let (_, _, html) = alice.get("/console/calls").await;
     assert!(html.contains("You are assigned to no active call list.") && !html.contains("Leads"), "{html}");

@@ -102,19 +102,8 @@ async fn a_case_notifies_its_customer_by_email(backend: Backend) {
     assert!(mail.to_string().contains(&file), "the file goes with it: {mail}");
 
     // Without case.edit: no link, and the form refused if forced.
-    let role = json!({"name": "Reader", "permissions": ["customer.read", "case.read"]});
-    let role =
-        api.post("/api/v1/roles", &role).await.expect(StatusCode::CREATED)["id"].as_str().expect("id").to_owned();
-    let agent_path = format!("/api/v1/agents/{}", demo.agent);
-    let etag = api.get(&agent_path).await.etag();
-    api.patch(&agent_path, &etag, &json!({"custom_role": role})).await.expect(StatusCode::OK);
-    let password = "alice's long passphrase";
-    let res = api
-        .send(api.request(Method::PUT, &format!("{agent_path}/password")).json(&json!({"password": password})))
-        .await;
-    assert_eq!(res.status, StatusCode::NO_CONTENT, "{}", res.text);
-    let mut alice = Browser::new(&t.server.url());
-    assert_eq!(alice.sign_in("alice@demo.example", password).await, StatusCode::SEE_OTHER);
+    crate::console::make_reader(&api, demo.agent).await;
+    let alice = crate::console::alice_signed_in(&api, &t.server.url(), demo.agent).await;
     let alice_csrf = alice.csrf().await;
     let (status, _, html) = alice.get(&page).await;
     assert_eq!(status, StatusCode::OK, "{html}");

@@ -93,19 +93,8 @@ async fn a_script_is_run_from_the_interaction_panel(backend: Backend) {
     assert_eq!(run_now["run"]["answers"][2]["value"], json!({"type": "number", "value": 9.0}), "{run_now}");
 
     // A reader (no interaction.handle): no script section; an answer forced is refused.
-    let role = json!({"name": "Reader", "permissions": ["customer.read", "case.read"]});
-    let role =
-        api.post("/api/v1/roles", &role).await.expect(StatusCode::CREATED)["id"].as_str().expect("id").to_owned();
-    let agent_path = format!("/api/v1/agents/{}", demo.agent);
-    let etag = api.get(&agent_path).await.etag();
-    api.patch(&agent_path, &etag, &json!({"custom_role": role})).await.expect(StatusCode::OK);
-    let password = "alice's long passphrase";
-    let res = api
-        .send(api.request(Method::PUT, &format!("{agent_path}/password")).json(&json!({"password": password})))
-        .await;
-    assert_eq!(res.status, StatusCode::NO_CONTENT, "{}", res.text);
-    let mut alice = Browser::new(&t.server.url());
-    assert_eq!(alice.sign_in("alice@demo.example", password).await, StatusCode::SEE_OTHER);
+    crate::console::make_reader(&api, demo.agent).await;
+    let alice = crate::console::alice_signed_in(&api, &t.server.url(), demo.agent).await;
     let alice_csrf = alice.csrf().await;
     let (status, _, _) = alice.post(&start, &[("_csrf", alice_csrf.as_str()), ("script", script.as_str())]).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
